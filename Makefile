@@ -1,0 +1,97 @@
+# Mercator's build. `make run` boots it, `make test` runs every test tier.
+# Both first install what is missing (tools/setup.sh) on a Debian machine.
+
+ARCH    ?= x86_64
+BUILD   := build
+CC      := clang
+LD      := ld.lld
+HOSTCC  := clang
+QEMU_MEM ?= 256M
+
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+INC     := -Ikernel/include -Ikernel
+
+# --- the kernel (freestanding, linked at the top 2 GiB) ---------------------
+KCFLAGS := --target=x86_64-unknown-none-elf -std=c17 -ffreestanding -nostdlib \
+           -mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
+           -mno-80387 -fno-pic -fno-pie -fno-stack-protector \
+           -fno-omit-frame-pointer -O2 -g $(WARN) $(INC) \
+           -Ikernel/arch/x86_64/include -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
+            --no-relax -T kernel/arch/x86_64/kernel.ld
+
+KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
+                   kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
+                   tests/kernel/*.c)
+KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
+KERNEL := $(BUILD)/mercator.elf
+
+# --- the host build: the core over simulated RAM, under ASan + UBSan --------
+HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INC) \
+           -Ikernel/arch/host/include -Itests/host -DHOST_BUILD -MMD -MP
+HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c)) \
+        $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
+        tests/host/check.c
+HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
+HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/test_*.c))
+
+.PHONY: all kernel host-tests run test test-host test-kernel debug setup clean
+all: kernel host-tests
+
+setup:
+	@bash tools/setup.sh
+
+kernel: $(KERNEL)
+host-tests: $(HTESTS)
+
+$(BUILD)/kernel/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+$(BUILD)/kernel/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+# The kernel is linked twice: the second time with a table of its own
+# function names (for symbolized backtraces), made from the first link.
+$(BUILD)/mercator.nosyms.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld $(BUILD)/kernel/ksyms_empty.o
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/kernel/ksyms_empty.o
+$(BUILD)/kernel/ksyms.S: $(BUILD)/mercator.nosyms.elf tools/ksyms.py
+	python3 tools/ksyms.py $< > $@
+$(BUILD)/kernel/ksyms_empty.S: tools/ksyms.py
+	@mkdir -p $(dir $@)
+	python3 tools/ksyms.py --empty > $@
+$(BUILD)/kernel/ksyms%.o: $(BUILD)/kernel/ksyms%.S
+	$(CC) $(KCFLAGS) -c $< -o $@
+$(KERNEL): $(KOBJ) $(BUILD)/kernel/ksyms.o kernel/arch/x86_64/kernel.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/kernel/ksyms.o
+	python3 tools/ksyms.py --verify $(BUILD)/mercator.nosyms.elf $@
+
+$(BUILD)/host/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) -c $< -o $@
+$(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOBJ)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) -o $@ $^
+
+run: setup
+	@$(MAKE) --no-print-directory kernel
+	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive $(KERNEL)
+
+debug: setup
+	@$(MAKE) --no-print-directory kernel
+	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb $(KERNEL)
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	python3 tools/test.py
+
+test-host: host-tests
+	python3 tools/test.py --tier host
+test-kernel: kernel
+	python3 tools/test.py --tier kernel
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KOBJ:.o=.d) $(HOBJ:.o=.d)

@@ -1,0 +1,20 @@
+/*
+ * mmu.h - the few privileged MMU operations the x86-64 table code needs.
+ *
+ * kernel/arch/x86_64/pmap.c is pure table algebra and calls only these to
+ * touch the hardware. The kernel implements them with the real instructions
+ * (mmu.c); the host build with a software MMU (kernel/arch/host/softmmu.c),
+ * which is how the table code runs under the sanitizers.
+ */
+#ifndef ARCH_X86_64_MMU_H
+#define ARCH_X86_64_MMU_H
+
+#include <mercator/types.h>
+
+void mmu_invlpg(vaddr_t va);            /* drop va's TLB entry (invlpg) */
+void mmu_flush_tlb(bool global);        /* drop all (with global ones) */
+void mmu_load_root(paddr_t pml4);       /* write CR3 */
+paddr_t mmu_current_root(void);         /* read CR3's table address */
+bool mmu_has_1g_pages(void);            /* CPUID.80000001h:EDX.Page1GB */
+
+#endif

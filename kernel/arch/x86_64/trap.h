@@ -1,0 +1,50 @@
+/*
+ * trap.h - x86-64 exceptions: the saved frame, the descriptor tables, and
+ * the ways the rest of the kernel hooks into faults.
+ */
+#ifndef ARCH_X86_64_TRAP_H
+#define ARCH_X86_64_TRAP_H
+
+#include <mercator/types.h>
+
+/* What trap.S saves; the order is the reverse of its pushes. */
+struct trap_frame {
+        uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+        uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+        uint64_t vector, error;
+        uint64_t rip, cs, rflags, rsp, ss;      /* pushed by the CPU */
+};
+
+/* Page-fault error code bits (pushed by the CPU with vector 14). */
+#define PF_PRESENT      0x01    /* 0: page not present; 1: protection */
+#define PF_WRITE        0x02    /* the access was a write */
+#define PF_USER         0x04    /* it came from user mode (CPL 3) */
+#define PF_RSVD         0x08    /* a reserved bit was set in an entry */
+#define PF_INSTR        0x10    /* it was an instruction fetch */
+
+/* Segment selectors of the kernel's GDT (cpu_tables.c). */
+#define SEL_KCODE       0x08
+#define SEL_KDATA       0x10
+#define SEL_UDATA       0x23    /* 0x20 | RPL 3 */
+#define SEL_UCODE       0x2b    /* 0x28 | RPL 3 */
+#define SEL_TSS         0x30
+
+/* The IST slots: exceptions that must not use a possibly broken stack. */
+#define IST_DOUBLE_FAULT 1
+#define IST_NMI          2
+
+void cpu_tables_init(void);     /* GDT, TSS, IDT */
+void trap_dispatch(struct trap_frame *tf);
+
+/* Registers saved by ksetjmp (setjmp.S). */
+struct jmp_state {
+        uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip, rflags;
+};
+int ksetjmp(struct jmp_state *js) __attribute__((returns_twice));
+__attribute__((noreturn)) void klongjmp(struct jmp_state *js, int v);
+
+/* Print a frame's registers and a symbolized backtrace. */
+void trap_frame_dump(const struct trap_frame *tf);
+void backtrace_print(uint64_t rip, uint64_t rbp);
+
+#endif

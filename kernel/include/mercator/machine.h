@@ -1,0 +1,45 @@
+/*
+ * machine.h - what machine-independent kernel code asks of the machine
+ * underneath: time, stopping, probing memory, describing addresses.
+ * Each architecture implements it.
+ */
+#ifndef MERCATOR_MACHINE_H
+#define MERCATOR_MACHINE_H
+
+#include <mercator/types.h>
+
+/* End the machine (QEMU exits with a status derived from `status`). */
+__attribute__((noreturn)) void machine_poweroff(int status);
+
+/* Microseconds since the kernel's first instruction. */
+uint64_t machine_uptime_us(void);
+
+/* The kernel command line ("" if none). */
+const char *machine_cmdline(void);
+
+/* A fault caught by fault_probe(). */
+struct fault_info {
+        vaddr_t  addr;          /* the faulting address (page faults) */
+        unsigned vector;        /* the exception number */
+        uint64_t error;         /* its error code */
+};
+
+/*
+ * Run fn(arg) expecting that it may fault. If it does, the fault is
+ * recorded in *fi and fault_probe returns true; otherwise false. Only for
+ * kernel tests and diagnostics: a fault that nobody expects is a panic.
+ */
+bool fault_probe(void (*fn)(void *), void *arg, struct fault_info *fi);
+bool probe_read(vaddr_t va, struct fault_info *fi);
+bool probe_write(vaddr_t va, struct fault_info *fi);
+
+/* Print the kernel's virtual layout, region by region. */
+void machine_print_layout(void);
+
+/* Print a symbolized backtrace of the caller. */
+void machine_backtrace(void);
+
+/* Print the boot memory summary (total, reserved, free, kernel image). */
+void machine_print_memory(void);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * types.h - the basic types every kernel file uses.
+ *
+ * Builds both freestanding (the kernel) and hosted (the host test build):
+ * only compiler-provided headers are included here.
+ */
+#ifndef MERCATOR_TYPES_H
+#define MERCATOR_TYPES_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Physical and virtual addresses. They are integers of the same width, so C
+ * cannot tell them apart; the names (and the pa/va naming of variables) are
+ * what keeps them apart, as in FreeBSD.
+ */
+typedef uint64_t paddr_t;
+typedef uint64_t vaddr_t;
+
+#define PAGE_SHIFT      12
+#define PAGE_SIZE       (1UL << PAGE_SHIFT)
+#define PAGE_MASK       (PAGE_SIZE - 1)
+
+#define KiB             (1UL << 10)
+#define MiB             (1UL << 20)
+#define GiB             (1UL << 30)
+
+#define ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)       ((a) < (b) ? (a) : (b))
+#define MAX(a, b)       ((a) > (b) ? (a) : (b))
+
+#define container_of(ptr, type, member) \
+        ((type *)((char *)(ptr) - offsetof(type, member)))
+
+static inline uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+static inline uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+static inline bool is_aligned(uint64_t x, uint64_t a) { return (x & (a - 1)) == 0; }
+static inline uint64_t page_trunc(uint64_t x) { return align_down(x, PAGE_SIZE); }
+static inline uint64_t page_round(uint64_t x) { return align_up(x, PAGE_SIZE); }
+
+#define likely(x)       __builtin_expect(!!(x), 1)
+#define unlikely(x)     __builtin_expect(!!(x), 0)
+
+#endif

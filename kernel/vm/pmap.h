@@ -1,0 +1,138 @@
+/*
+ * pmap.h - what the machine-independent VM needs from an MMU.
+ *
+ * A pmap caches translations. The address-space map and the objects behind
+ * it hold the truth; a pmap may drop any user mapping, and the next access
+ * faults it back in. Kernel mappings (linear map, kernel image, vmalloc,
+ * ioremap) are the exception: they live only here.
+ *
+ * Every architecture implements this file (kernel/arch/<arch>/pmap*.c); the
+ * host build uses the x86-64 table code over simulated RAM with a software
+ * MMU, so all of it runs under the sanitizers.
+ *
+ * TLB: changes are batched. pmap_enter/remove/protect record what must be
+ * invalidated; pmap_update() issues it (a few `invlpg`s, or one full flush
+ * past PMAP_TLB_BATCH pages). Until then the CPU may still use old entries.
+ */
+#ifndef VM_PMAP_H
+#define VM_PMAP_H
+
+#include <mercator/status.h>
+#include <mercator/types.h>
+
+typedef unsigned vm_prot_t;
+#define VM_PROT_NONE    0x0
+#define VM_PROT_READ    0x1
+#define VM_PROT_WRITE   0x2
+#define VM_PROT_EXEC    0x4
+#define VM_PROT_RW      (VM_PROT_READ | VM_PROT_WRITE)
+#define VM_PROT_ALL     (VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC)
+
+/* pmap_enter() flags: how the mapping behaves besides its protection. */
+#define PMAP_USER       0x01    /* reachable from user mode */
+#define PMAP_GLOBAL     0x02    /* kept in the TLB across address spaces */
+#define PMAP_NOCACHE    0x04    /* uncached: device registers */
+#define PMAP_WC         0x08    /* write-combining: frame buffers */
+
+/* pmap_ad() results: the hardware's accessed and dirty bits. */
+#define PMAP_AD_ACCESSED 0x1
+#define PMAP_AD_DIRTY    0x2
+
+#define PMAP_TLB_BATCH  32      /* more pending pages than this: flush all */
+
+struct pmap;                    /* defined by each architecture */
+
+/*
+ * The kernel's own pmap. Its kernel-half top-level entries are fixed at
+ * boot (pmap_bootstrap()), so every pmap_create()d space, which copies them,
+ * sees every later kernel mapping.
+ */
+struct pmap *pmap_kernel(void);
+
+/*
+ * A new, empty user address space sharing the kernel half.
+ * => VM_ENOMEM if its top-level table could not be allocated.
+ */
+vm_status_t pmap_create(struct pmap **out);
+
+/*
+ * Free the tables of a user pmap. Frames it still maps are not freed
+ * (they belong to the objects that supplied them).
+ * => pm is not active on any CPU.
+ */
+void pmap_destroy(struct pmap *pm);
+
+/*
+ * Map the 4 KiB page va -> pa, replacing any earlier mapping of va.
+ * => va and pa page-aligned; va canonical, in the user half for user pmaps.
+ * => VM_ENOMEM if a page-table page could not be allocated (nothing changed).
+ * => VM_EINVAL if va lies inside a large-page mapping.
+ */
+vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
+                       vm_prot_t prot, unsigned flags);
+
+/*
+ * Map [va, va+len) -> [pa, pa+len) with the largest pages that fit
+ * (1 GiB where the CPU has them, then 2 MiB, then 4 KiB). For the kernel's
+ * linear map and device mappings.
+ * => all three page-aligned; on VM_ENOMEM, what was mapped stays mapped.
+ */
+vm_status_t pmap_enter_range(struct pmap *pm, vaddr_t va, paddr_t pa,
+                             uint64_t len, vm_prot_t prot, unsigned flags);
+
+/*
+ * Unmap every page in [start, end) and free page-table pages that become
+ * empty. A large page partly inside the range is first split into smaller
+ * ones (which may fail with VM_ENOMEM; then nothing of that page changed).
+ */
+vm_status_t pmap_remove(struct pmap *pm, vaddr_t start, vaddr_t end);
+
+/*
+ * Set the protection of every mapped page in [start, end) to prot
+ * (VM_PROT_NONE removes them). Same large-page rule as pmap_remove().
+ */
+vm_status_t pmap_protect(struct pmap *pm, vaddr_t start, vaddr_t end,
+                         vm_prot_t prot);
+
+/*
+ * Look up va. On success, *pa gets the physical address of va itself (not
+ * of its page), and *prot / *flags (each may be NULL) what it allows.
+ */
+bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
+                  vm_prot_t *prot, unsigned *flags);
+
+/* The accessed/dirty bits of va's mapping (0 if unmapped); clear them too
+ * if `clear` (and batch the TLB invalidation that needs). */
+unsigned pmap_ad(struct pmap *pm, vaddr_t va, bool clear);
+
+/* Make pm the current address space of this CPU (load CR3 / satp). */
+void pmap_activate(struct pmap *pm);
+
+/* Issue the TLB invalidations batched by earlier calls on pm. */
+void pmap_update(struct pmap *pm);
+
+/* Page-table pages pm holds now (the kernel's: all of its tables). */
+uint64_t pmap_table_pages(const struct pmap *pm);
+
+/*
+ * Services the VM layer gives every pmap: zeroed, counted page-table pages
+ * (from bootmem before the buddy allocator exists, then from it).
+ */
+vm_status_t vm_ptpage_alloc(paddr_t *pa);
+void vm_ptpage_free(paddr_t pa);
+
+/* --- boot-time, kernel pmap only --------------------------------------- */
+
+/*
+ * Build the kernel pmap: its PML4 and, for every kernel-half top-level slot
+ * the layout uses (the linear map over [0, ram_end), vmalloc, ioremap, the
+ * kernel image), a third-level table, so that those top-level entries never
+ * change again and pmap_create() can copy them.
+ * => called once, before any other pmap function (host tests: once per
+ *    simulated RAM); ram_end <= LINEAR_SIZE.
+ * => VM_ENOMEM if a table page could not be had (the kernel cannot go on);
+ *    VM_EINVAL if ram_end does not fit the linear map.
+ */
+vm_status_t pmap_bootstrap(paddr_t ram_end);
+
+#endif

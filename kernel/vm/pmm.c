@@ -1,0 +1,602 @@
+/*
+ * pmm.c - the buddy allocator: physical page frames by zone, in blocks of
+ * 2^order contiguous pages.
+ *
+ * Owns: the vm_page array handed to pmm_init() and the per-zone free lists.
+ * Must not touch: page contents, except to zero a block for PMM_ZERO.
+ * Invariants (checked by pmm_check(), listed in pmm.h):
+ *   1. a free block is 2^order pages, aligned to its size, inside one zone;
+ *      its head has PG_FREE and its order, no page inside it has PG_FREE or
+ *      PG_RESERVED, and the head is on its zone's list for that order;
+ *   2. a free block's buddy is never a free block of the same order;
+ *   3. the counters equal what the lists hold; `present` counts the pages
+ *      of the zone that are not PG_RESERVED (free or handed out).
+ * Page states: PG_RESERVED (never added), free (head: PG_FREE, refcount 0;
+ * inside: refcount 0), allocated (head: refcount >= 1, its order recorded,
+ * PG_HEAD when order > 0; pages inside: refcount 0).
+ * Locks: none yet (one CPU, no allocation from interrupt context).
+ *
+ * Why a buddy allocator rather than the seeds' designs. LunaixOS keeps one
+ * bit per page and searches the bitmap linearly: cheap in memory, but an
+ * allocation costs O(pages) in the worst case and finding n contiguous
+ * pages means scanning for a run. xv6 keeps a singly linked list of free
+ * 4 KiB pages: O(1), but it knows nothing of contiguity, so it cannot hand
+ * out the multi-page blocks that DMA buffers, kernel stacks and slabs need.
+ * A buddy allocator gives contiguous blocks of any power-of-two size with
+ * O(log n) split and merge (a block's buddy is found by flipping one bit of
+ * its frame number), keeps fragmentation in check by merging eagerly, and
+ * keeps one set of lists per zone so DMA memory is only used when asked for
+ * or when nothing else is left. The bitmap idea lives on in bootmem.c,
+ * where it fits: before the page descriptors exist.
+ */
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <vm/pmm.h>
+
+_Static_assert(sizeof(struct vm_page) == 32,
+               "struct vm_page must stay 32 bytes (0.78% of RAM)");
+
+/*
+ * One zone: its frame range and its free lists.
+ * Locks: [c] constant after pmm_init()  [z] the allocator (none yet).
+ */
+struct pmm_zone {
+        uint64_t start_pfn, end_pfn;            /* [c] [start, end) */
+        uint32_t head[PMM_MAX_ORDER + 1];       /* [z] first block or PFN_NONE */
+        uint64_t nr_free[PMM_MAX_ORDER + 1];    /* [z] blocks per order */
+        uint64_t free;                          /* [z] free pages */
+        uint64_t present;                       /* [z] pages not reserved */
+};
+
+static struct vm_page *pmm_pages;       /* [c] the descriptor array */
+static uint64_t pmm_nr_pages;           /* [c] its length */
+static struct pmm_zone pmm_zones[NR_ZONES];
+
+static const uint64_t pmm_zone_limit[NR_ZONES] = {
+        [ZONE_DMA] = ZONE_DMA_END >> PAGE_SHIFT,
+        [ZONE_DMA32] = ZONE_DMA32_END >> PAGE_SHIFT,
+        [ZONE_NORMAL] = PFN_NONE,
+};
+
+static enum zone_id pmm_pfn_zone(uint64_t pfn)
+{
+        if (pfn < pmm_zone_limit[ZONE_DMA])
+                return ZONE_DMA;
+        if (pfn < pmm_zone_limit[ZONE_DMA32])
+                return ZONE_DMA32;
+        return ZONE_NORMAL;
+}
+
+static uint64_t pmm_pfn(const struct vm_page *pg)
+{
+        return (uint64_t)(pg - pmm_pages);
+}
+
+/* --- free lists: doubly linked through vm_page.next/prev as frame numbers */
+
+static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
+{
+        struct vm_page *pg = &pmm_pages[pfn];
+        uint32_t old = z->head[order];
+
+        pg->flags = PG_FREE;
+        pg->order = (uint8_t)order;
+        pg->refcount = 0;
+        pg->prev = PFN_NONE;
+        pg->next = old;
+        if (old != PFN_NONE)
+                pmm_pages[old].prev = (uint32_t)pfn;
+        z->head[order] = (uint32_t)pfn;
+        z->nr_free[order]++;
+        z->free += 1ULL << order;
+}
+
+static void pmm_list_remove(struct pmm_zone *z, uint64_t pfn)
+{
+        struct vm_page *pg = &pmm_pages[pfn];
+        unsigned order = pg->order;
+
+        if (pg->prev != PFN_NONE)
+                pmm_pages[pg->prev].next = pg->next;
+        else
+                z->head[order] = pg->next;
+        if (pg->next != PFN_NONE)
+                pmm_pages[pg->next].prev = pg->prev;
+        pg->next = pg->prev = PFN_NONE;
+        pg->flags &= ~PG_FREE;
+        z->nr_free[order]--;
+        z->free -= 1ULL << order;
+}
+
+/* Is pfn the head of a free block of exactly this order in zone zid? */
+static bool pmm_is_free_head(uint64_t pfn, unsigned order, unsigned zid)
+{
+        const struct vm_page *pg;
+
+        if (pfn >= pmm_nr_pages)
+                return false;
+        pg = &pmm_pages[pfn];
+        return (pg->flags & PG_FREE) && pg->order == order && pg->zone == zid;
+}
+
+/* Is frame pfn inside some free block? Free blocks are aligned, so only the
+ * aligned frame below pfn at each order can be the head of one. */
+static bool pmm_pfn_in_free_block(uint64_t pfn)
+{
+        for (unsigned o = 0; o <= PMM_MAX_ORDER; o++) {
+                const struct vm_page *pg = &pmm_pages[pfn & ~((1ULL << o) - 1)];
+
+                if ((pg->flags & PG_FREE) && pg->order >= o)
+                        return true;
+        }
+        return false;
+}
+
+/* Put the block [pfn, pfn + 2^order) on the free lists, merging it with its
+ * buddy for as long as the buddy is a free block of the same order. */
+static void pmm_block_free(uint64_t pfn, unsigned order)
+{
+        unsigned zid = pmm_pages[pfn].zone;
+        struct pmm_zone *z = &pmm_zones[zid];
+
+        while (order < PMM_MAX_ORDER) {
+                uint64_t buddy = pfn ^ (1ULL << order);
+
+                if (!pmm_is_free_head(buddy, order, zid))
+                        break;
+                pmm_list_remove(z, buddy);
+                pmm_pages[buddy].flags = 0;     /* now inside a block */
+                pfn &= ~(1ULL << order);
+                order++;
+        }
+        pmm_list_insert(z, pfn, order);
+}
+
+/* --- setting up ------------------------------------------------------- */
+
+/*
+ * Set up an empty allocator over frames [0, npages); see pmm.h.
+ * => every descriptor is rewritten: PG_RESERVED, its zone, no links.
+ * => npages is clipped below PFN_NONE (32-bit frame numbers: 16 TiB).
+ */
+void pmm_init(struct vm_page *pages, uint64_t npages)
+{
+        if (npages >= PFN_NONE) {
+                pr_warn("pmm: %lu frames, managing only %u\n",
+                        npages, PFN_NONE - 1);
+                npages = PFN_NONE - 1;
+        }
+        pmm_pages = pages;
+        pmm_nr_pages = npages;
+        for (uint64_t pfn = 0; pfn < npages; pfn++) {
+                struct vm_page *pg = &pages[pfn];
+
+                memset(pg, 0, sizeof *pg);
+                pg->next = pg->prev = PFN_NONE;
+                pg->flags = PG_RESERVED;
+                pg->zone = (uint8_t)pmm_pfn_zone(pfn);
+        }
+        memset(pmm_zones, 0, sizeof pmm_zones);
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                pmm_zones[z].start_pfn = z ? MIN(pmm_zone_limit[z - 1], npages) : 0;
+                pmm_zones[z].end_pfn = MIN(pmm_zone_limit[z], npages);
+                for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
+                        pmm_zones[z].head[o] = PFN_NONE;
+        }
+}
+
+/* The frames of [start, end): inward if `inward`, else outward, clipped to
+ * the array. Returns false if that leaves nothing. */
+static bool pmm_frames(paddr_t start, paddr_t end, bool inward,
+                       uint64_t *first, uint64_t *last)
+{
+        uint64_t s = start >> PAGE_SHIFT, e = end >> PAGE_SHIFT;
+
+        if (end <= start)
+                return false;
+        if (inward)
+                s += (start & PAGE_MASK) != 0;  /* no overflow: shifted */
+        else
+                e += (end & PAGE_MASK) != 0;
+        *first = s;
+        *last = MIN(e, pmm_nr_pages);
+        return *first < *last;
+}
+
+/* Largest order of an aligned block at pfn that ends at or before end. */
+static unsigned pmm_carve_order(uint64_t pfn, uint64_t end)
+{
+        unsigned fit = 63 - (unsigned)__builtin_clzll(end - pfn);
+        unsigned align = pfn ? (unsigned)__builtin_ctzll(pfn) : 63;
+
+        return MIN(MIN(fit, align), PMM_MAX_ORDER);
+}
+
+/* Panic unless every frame of [s, e) is still PG_RESERVED. */
+static void pmm_frames_check_reserved(uint64_t s, uint64_t e, const char *who)
+{
+        for (uint64_t pfn = s; pfn < e; pfn++)
+                if (!(pmm_pages[pfn].flags & PG_RESERVED))
+                        panic("%s: frame %#lx is already managed", who, pfn);
+}
+
+/* Count frames [s, e) as present in the zones they fall in. */
+static void pmm_frames_count_present(uint64_t s, uint64_t e)
+{
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                struct pmm_zone *z = &pmm_zones[zid];
+                uint64_t a = MAX(s, z->start_pfn), b = MIN(e, z->end_pfn);
+
+                if (a < b)
+                        z->present += b - a;
+        }
+}
+
+/*
+ * Free the frames of [start, end) into the allocator as the largest aligned
+ * blocks that fit (zone boundaries are multiples of the largest block, so no
+ * block spans two), merging with free neighbours.
+ * => panics if a frame was already added or claimed (a boot-code bug).
+ */
+void pmm_add_range(paddr_t start, paddr_t end)
+{
+        uint64_t s, e;
+
+        if (!pmm_frames(start, end, true, &s, &e))
+                return;
+        pmm_frames_check_reserved(s, e, "pmm_add_range");
+        for (uint64_t pfn = s; pfn < e; pfn++) {
+                pmm_pages[pfn].flags = 0;
+                pmm_pages[pfn].refcount = 0;
+        }
+        pmm_frames_count_present(s, e);
+        for (uint64_t pfn = s; pfn < e; ) {
+                unsigned order = pmm_carve_order(pfn, e);
+
+                pmm_block_free(pfn, order);
+                pfn += 1ULL << order;
+        }
+}
+
+/*
+ * Mark the frames of [start, end) (page-aligned outward) as allocated
+ * order-0 pages with refcount 1; see pmm.h.
+ * => panics if a frame was already added or claimed (a boot-code bug).
+ */
+void pmm_claim_range(paddr_t start, paddr_t end)
+{
+        uint64_t s, e;
+
+        if (!pmm_frames(start, end, false, &s, &e))
+                return;
+        pmm_frames_check_reserved(s, e, "pmm_claim_range");
+        for (uint64_t pfn = s; pfn < e; pfn++) {
+                struct vm_page *pg = &pmm_pages[pfn];
+
+                pg->flags = 0;
+                pg->order = 0;
+                pg->refcount = 1;
+        }
+        pmm_frames_count_present(s, e);
+}
+
+/* --- allocation ------------------------------------------------------- */
+
+/* The zones flags allow, in the order to try them. Returns how many. */
+static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
+{
+        unsigned n = 0;
+
+        if (!(flags & (PMM_DMA | PMM_DMA32)))
+                out[n++] = ZONE_NORMAL;
+        if (!(flags & PMM_DMA))
+                out[n++] = ZONE_DMA32;
+        out[n++] = ZONE_DMA;
+        return n;
+}
+
+/* Take a block of 2^order pages from z, splitting a larger one if needed;
+ * the unused upper halves go back on the lists. PFN_NONE if none. */
+static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
+{
+        for (unsigned o = order; o <= PMM_MAX_ORDER; o++) {
+                uint64_t pfn = z->head[o];
+
+                if (pfn == PFN_NONE)
+                        continue;
+                pmm_list_remove(z, pfn);
+                while (o > order) {
+                        o--;
+                        pmm_list_insert(z, pfn + (1ULL << o), o);
+                }
+                return pfn;
+        }
+        return PFN_NONE;
+}
+
+/*
+ * Allocate 2^order contiguous pages; see pmm.h for the zone order.
+ * => PMM_DMA wins over PMM_DMA32 if both are given.
+ * => NULL if order > PMM_MAX_ORDER or no allowed zone has such a block.
+ */
+struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
+{
+        enum zone_id zones[NR_ZONES];
+        unsigned nz = pmm_zones_for(flags, zones);
+        uint64_t pfn = PFN_NONE;
+        struct vm_page *pg;
+
+        if (order > PMM_MAX_ORDER)
+                return NULL;
+        for (unsigned i = 0; i < nz && pfn == PFN_NONE; i++)
+                pfn = pmm_zone_take(&pmm_zones[zones[i]], order);
+        if (pfn == PFN_NONE)
+                return NULL;
+        pg = &pmm_pages[pfn];
+        pg->flags = order ? PG_HEAD : 0;
+        pg->order = (uint8_t)order;
+        pg->refcount = 1;
+        pg->count16 = 0;
+        pg->private = 0;
+        if (flags & PMM_ZERO)
+                memset(phys_to_virt(pfn << PAGE_SHIFT), 0, PAGE_SIZE << order);
+        return pg;
+}
+
+/* Panic unless pg is the head of an allocated block of this order. */
+static void pmm_free_validate(const struct vm_page *pg, unsigned order)
+{
+        uintptr_t off = (uintptr_t)pg - (uintptr_t)pmm_pages;
+        uint64_t pfn = off / sizeof *pg;
+
+        if (off % sizeof *pg || pfn >= pmm_nr_pages)
+                panic("pmm_free_pages: %p is not a page descriptor", pg);
+        if (order > PMM_MAX_ORDER || (pfn & ((1ULL << order) - 1)) ||
+            pfn + (1ULL << order) > pmm_nr_pages)
+                panic("pmm_free_pages: bad order %u for frame %#lx", order, pfn);
+        if (pg->flags & PG_RESERVED)
+                panic("pmm_free_pages: frame %#lx is reserved", pfn);
+        if (pmm_pfn_in_free_block(pfn))
+                panic("pmm_free_pages: double free of frame %#lx", pfn);
+        if (pg->order != order || !!(pg->flags & PG_HEAD) != (order > 0))
+                panic("pmm_free_pages: frame %#lx freed as order %u, "
+                      "allocated as order %u", pfn, order, pg->order);
+        if (pg->refcount > 1)
+                panic("pmm_free_pages: frame %#lx still has %u references",
+                      pfn, pg->refcount);
+}
+
+/*
+ * Return a block to the allocator, merging it with free buddies.
+ * => pg is the head that pmm_alloc_pages() returned (or a claimed page,
+ *    order 0); its refcount is 1 (the allocation's reference) or 0 (the
+ *    caller dropped the last reference itself).
+ * => panics on a double free, a reserved frame, an order other than the
+ *    allocated one, or a page still referenced by someone else.
+ */
+void pmm_free_pages(struct vm_page *pg, unsigned order)
+{
+        if (!pg)
+                panic("pmm_free_pages: NULL page");
+        pmm_free_validate(pg, order);
+        pg->flags = 0;          /* owner flags (PG_SLAB...) end here */
+        pg->refcount = 0;
+        pmm_block_free(pmm_pfn(pg), order);
+}
+
+/* --- lookups and counters --------------------------------------------- */
+
+/* The descriptor of the frame holding pa; NULL beyond the array. */
+struct vm_page *pmm_pa_to_page(paddr_t pa)
+{
+        uint64_t pfn = pa >> PAGE_SHIFT;
+
+        return pfn < pmm_nr_pages ? &pmm_pages[pfn] : NULL;
+}
+
+/* The physical address of the frame pg describes. */
+paddr_t pmm_page_to_pa(const struct vm_page *pg)
+{
+        ASSERT(pg >= pmm_pages && pmm_pfn(pg) < pmm_nr_pages);
+        return pmm_pfn(pg) << PAGE_SHIFT;
+}
+
+uint64_t pmm_npages(void)
+{
+        return pmm_nr_pages;
+}
+
+uint64_t pmm_free_count(void)
+{
+        uint64_t n = 0;
+
+        for (unsigned z = 0; z < NR_ZONES; z++)
+                n += pmm_zones[z].free;
+        return n;
+}
+
+/* Copy a zone's counters into *out (all zero for a bad zone id). */
+void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
+{
+        memset(out, 0, sizeof *out);
+        if ((unsigned)zid >= NR_ZONES)
+                return;
+        out->present = pmm_zones[zid].present;
+        out->free = pmm_zones[zid].free;
+        for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
+                out->nr_free[o] = pmm_zones[zid].nr_free[o];
+}
+
+const char *pmm_zone_name(enum zone_id zid)
+{
+        static const char *const names[NR_ZONES] = {
+                [ZONE_DMA] = "DMA", [ZONE_DMA32] = "DMA32",
+                [ZONE_NORMAL] = "Normal",
+        };
+
+        return (unsigned)zid < NR_ZONES ? names[zid] : "?";
+}
+
+/* Print one line per zone: present and free pages, free blocks per order. */
+void pmm_dump(void)
+{
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                const struct pmm_zone *z = &pmm_zones[zid];
+                const uint64_t *nf = z->nr_free;
+
+                printk(LOG_INFO, "pmm: %-6s present %lu free %lu blocks "
+                       "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
+                       pmm_zone_name(zid), z->present, z->free, nf[0], nf[1],
+                       nf[2], nf[3], nf[4], nf[5], nf[6], nf[7], nf[8], nf[9],
+                       nf[10]);
+        }
+}
+
+/* --- the checker ------------------------------------------------------ */
+
+_Static_assert(PMM_MAX_ORDER == 10, "pmm_dump prints 11 orders");
+
+#define PMM_CHECK(cond, ...) do {                                       \
+        if (!(cond)) {                                                  \
+                pr_err("pmm_check: " __VA_ARGS__);                      \
+                return false;                                           \
+        }                                                               \
+} while (0)
+
+/* Check one listed block: shape, zone, flags, and that it was merged. */
+static bool pmm_check_block(unsigned zid, unsigned o, uint64_t pfn,
+                            uint64_t prev)
+{
+        const struct pmm_zone *z = &pmm_zones[zid];
+        const struct vm_page *pg;
+
+        PMM_CHECK(pfn < pmm_nr_pages, "%s order %u: link %#lx out of range\n",
+                  pmm_zone_name(zid), o, pfn);
+        pg = &pmm_pages[pfn];
+        PMM_CHECK(pg->prev == prev, "frame %#lx: prev %#x, expected %#lx\n",
+                  pfn, pg->prev, prev);
+        PMM_CHECK((pg->flags & (PG_FREE | PG_RESERVED)) == PG_FREE,
+                  "frame %#lx on a free list with flags %#x\n", pfn, pg->flags);
+        PMM_CHECK(pg->order == o, "frame %#lx on order %u list has order %u\n",
+                  pfn, o, pg->order);
+        PMM_CHECK(pg->zone == zid && (pfn & ((1ULL << o) - 1)) == 0 &&
+                  pfn >= z->start_pfn && pfn + (1ULL << o) <= z->end_pfn,
+                  "block %#lx order %u misplaced in zone %s\n", pfn, o,
+                  pmm_zone_name(zid));
+        PMM_CHECK(o == PMM_MAX_ORDER ||
+                  !pmm_is_free_head(pfn ^ (1ULL << o), o, zid),
+                  "block %#lx order %u and its buddy are both free\n", pfn, o);
+        return true;
+}
+
+/* Walk one zone's lists; the counters must equal what they hold. */
+static bool pmm_check_lists(unsigned zid)
+{
+        const struct pmm_zone *z = &pmm_zones[zid];
+        uint64_t pages = 0;
+
+        for (unsigned o = 0; o <= PMM_MAX_ORDER; o++) {
+                uint64_t n = 0, prev = PFN_NONE;
+
+                for (uint64_t pfn = z->head[o]; pfn != PFN_NONE;
+                     prev = pfn, pfn = pmm_pages[pfn].next) {
+                        PMM_CHECK(n++ < pmm_nr_pages, "%s order %u: list "
+                                  "loops\n", pmm_zone_name(zid), o);
+                        if (!pmm_check_block(zid, o, pfn, prev))
+                                return false;
+                }
+                PMM_CHECK(n == z->nr_free[o], "%s order %u: %lu blocks listed, "
+                          "%lu counted\n", pmm_zone_name(zid), o, n,
+                          z->nr_free[o]);
+                pages += n << o;
+        }
+        PMM_CHECK(pages == z->free, "%s: %lu pages listed, %lu counted\n",
+                  pmm_zone_name(zid), pages, z->free);
+        return true;
+}
+
+/* What a walk of the page array finds, to compare with the counters. */
+struct pmm_tally {
+        uint64_t present[NR_ZONES];
+        uint64_t nr_free[NR_ZONES][PMM_MAX_ORDER + 1];
+};
+
+/* Check the pages inside the free block at pfn and tally it. */
+static bool pmm_check_free_block(uint64_t pfn, struct pmm_tally *t)
+{
+        const struct vm_page *pg = &pmm_pages[pfn];
+        uint64_t n = 1ULL << MIN(pg->order, 63);
+
+        PMM_CHECK(pg->order <= PMM_MAX_ORDER && pfn + n <= pmm_nr_pages &&
+                  pg->refcount == 0, "free frame %#lx: order %u refcount %u\n",
+                  pfn, pg->order, pg->refcount);
+        for (uint64_t i = 1; i < n; i++)
+                PMM_CHECK(!(pmm_pages[pfn + i].flags & (PG_FREE | PG_RESERVED)),
+                          "frame %#lx inside free block %#lx has flags %#x\n",
+                          pfn + i, pfn, pmm_pages[pfn + i].flags);
+        t->present[pg->zone] += n;
+        t->nr_free[pg->zone][pg->order]++;
+        return true;
+}
+
+/* Walk one zone's part of the page array: zone ids, free blocks, and
+ * present pages. Reserved frames, the common case, are checked first. */
+static bool pmm_check_zone_pages(unsigned zid, struct pmm_tally *t)
+{
+        const struct pmm_zone *z = &pmm_zones[zid];
+        uint64_t pfn = z->start_pfn;
+
+        while (pfn < z->end_pfn) {
+                const struct vm_page *pg = &pmm_pages[pfn];
+
+                PMM_CHECK(pg->zone == zid, "frame %#lx: zone %u in zone %s\n",
+                          pfn, pg->zone, pmm_zone_name(zid));
+                if (likely(pg->flags == PG_RESERVED)) {
+                        pfn++;
+                        continue;
+                }
+                PMM_CHECK(!(pg->flags & PG_RESERVED) || !(pg->flags & PG_FREE),
+                          "frame %#lx is free and reserved\n", pfn);
+                if (!(pg->flags & PG_FREE)) {
+                        t->present[zid] += !(pg->flags & PG_RESERVED);
+                        pfn++;
+                        continue;
+                }
+                if (!pmm_check_free_block(pfn, t))
+                        return false;
+                pfn += 1ULL << pg->order;
+        }
+        return true;
+}
+
+/*
+ * Verify the invariants of pmm.h and this file's header.
+ * => false, after printing the first violation found, if one does not hold.
+ */
+bool pmm_check(void)
+{
+        struct pmm_tally t;
+
+        memset(&t, 0, sizeof t);
+        for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                if (!pmm_check_lists(zid))
+                        return false;
+        for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                if (!pmm_check_zone_pages(zid, &t))
+                        return false;
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                const struct pmm_zone *z = &pmm_zones[zid];
+
+                PMM_CHECK(t.present[zid] == z->present, "%s: %lu pages present, "
+                          "%lu counted\n", pmm_zone_name(zid), t.present[zid],
+                          z->present);
+                for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
+                        PMM_CHECK(t.nr_free[zid][o] == z->nr_free[o], "%s order "
+                                  "%u: %lu free heads, %lu listed\n",
+                                  pmm_zone_name(zid), o, t.nr_free[zid][o],
+                                  z->nr_free[o]);
+        }
+        return true;
+}

@@ -1,0 +1,109 @@
+/*
+ * pmm.h - physical pages: one descriptor per page frame, and the buddy
+ * allocator that hands them out by zone.
+ *
+ * Owns: the vm_page array and the per-zone free lists.
+ * Invariants (pmm_check()):
+ *   1. every free block is 2^order pages, aligned to its size, inside one
+ *      zone, with PG_FREE set on its head page and on no page inside it;
+ *   2. the buddy of a free block of order o < PMM_MAX_ORDER is never a free
+ *      block of order o as well (it would have been merged);
+ *   3. per-zone and per-order counters equal what the free lists hold.
+ * Locks: none yet (one CPU, no allocation from interrupt context).
+ */
+#ifndef VM_PMM_H
+#define VM_PMM_H
+
+#include <mercator/types.h>
+
+/*
+ * The page descriptor: 32 bytes for each 4 KiB frame (0.78% of RAM; Linux's
+ * struct page is 64). List links are page-frame numbers, not pointers, which
+ * halves them; 32-bit frame numbers reach 16 TiB of RAM.
+ */
+struct vm_page {
+        uint32_t next, prev;    /* list links (pfn); PFN_NONE at the ends */
+        uint32_t flags;         /* PG_* */
+        uint8_t  order;         /* buddy order while PG_FREE */
+        uint8_t  zone;          /* enum zone_id, constant after boot */
+        uint16_t count16;       /* user's small counter (slab: objects in use) */
+        uint32_t refcount;      /* references to an allocated page */
+        uint32_t spare;
+        uint64_t private;       /* owner's word (slab: its cache) */
+};
+
+#define PFN_NONE        0xffffffffu
+
+/* vm_page.flags */
+#define PG_RESERVED     0x0001  /* never handed out: firmware, hole, kernel */
+#define PG_FREE         0x0002  /* head of a free buddy block */
+#define PG_SLAB         0x0004  /* owned by the slab allocator */
+#define PG_VMALLOC      0x0008  /* backs a vmalloc area */
+#define PG_PTABLE       0x0010  /* a page-table page */
+#define PG_HEAD         0x0020  /* head of an allocated block of order > 0 */
+
+enum zone_id { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, NR_ZONES };
+
+#define ZONE_DMA_END    (16 * MiB)
+#define ZONE_DMA32_END  (4 * GiB)
+#define PMM_MAX_ORDER   10      /* largest block: 2^10 pages = 4 MiB */
+
+/* pmm_alloc_pages() flags */
+#define PMM_DMA         0x01    /* from ZONE_DMA only */
+#define PMM_DMA32       0x02    /* from ZONE_DMA32, falling back to DMA */
+#define PMM_ZERO        0x04    /* fill the block with zeroes */
+
+struct pmm_zone_stats {
+        uint64_t present;                       /* pages of RAM in the zone */
+        uint64_t free;                          /* free pages */
+        uint64_t nr_free[PMM_MAX_ORDER + 1];    /* free blocks per order */
+};
+
+/*
+ * Set up an empty allocator over frames [0, npages). `pages` must hold
+ * npages descriptors; every page starts PG_RESERVED until freed in.
+ */
+void pmm_init(struct vm_page *pages, uint64_t npages);
+
+/* Hand the frames of [start, end) to the allocator (page-aligned inward). */
+void pmm_add_range(paddr_t start, paddr_t end);
+
+/*
+ * Mark the frames of [start, end) as allocated (refcount 1, not reserved)
+ * without taking them from a free list: for memory the kernel got from
+ * bootmem, so that pmm_free_pages() can take it back later.
+ */
+void pmm_claim_range(paddr_t start, paddr_t end);
+
+/*
+ * Allocate 2^order contiguous pages. Without a zone flag, NORMAL is tried
+ * first, then DMA32, then DMA.
+ * => returns the head descriptor with refcount 1, or NULL if no zone
+ *    allowed by flags has a free block that large.
+ */
+struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags);
+
+/*
+ * Return a block from pmm_alloc_pages() with the same order.
+ * => panics on a double free or a page that was never allocatable
+ *    (a kernel bug, never user input).
+ */
+void pmm_free_pages(struct vm_page *pg, unsigned order);
+
+/* Descriptor <-> physical address; valid for frames below npages. */
+struct vm_page *pmm_pa_to_page(paddr_t pa);
+paddr_t pmm_page_to_pa(const struct vm_page *pg);
+
+/* Frames the allocator manages (the array's length). */
+uint64_t pmm_npages(void);
+uint64_t pmm_free_count(void);          /* free pages over all zones */
+void pmm_zone_stats(enum zone_id z, struct pmm_zone_stats *out);
+const char *pmm_zone_name(enum zone_id z);
+
+/* Verify the invariants above; on failure, print why and return false. */
+bool pmm_check(void);
+
+/* Print one line per zone (present, free, free blocks per order). */
+void pmm_dump(void);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * ptpage.c - page-table pages for every pmap: zeroed, counted, and taken
+ * from bootmem until the buddy allocator exists, from it afterwards.
+ *
+ * Counted in vmstat.pt_pages (pages from either source). Pages from bootmem
+ * are never given back to it: freeing one hands it to the buddy allocator,
+ * which by then owns all memory.
+ */
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <vm/bootmem.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vmstat.h>
+
+/* Test hook: when non-zero, the n-th next allocation fails (host tests). */
+uint64_t vm_ptpage_fail_after;
+
+/* While the boot page tables are live, only low memory is reachable through
+ * phys_to_virt(); the architecture's boot code lowers this limit until its
+ * own linear map is in place. */
+paddr_t vm_ptpage_boot_limit = ~(paddr_t)0;
+
+vm_status_t vm_ptpage_alloc(paddr_t *pa)
+{
+        if (vm_ptpage_fail_after && --vm_ptpage_fail_after == 0)
+                return VM_ENOMEM;
+        if (bootmem_active()) {
+                *pa = bootmem_alloc(1, PAGE_SIZE, vm_ptpage_boot_limit);
+                if (*pa == 0)
+                        return VM_ENOMEM;
+                memset(phys_to_virt(*pa), 0, PAGE_SIZE);
+        } else {
+                struct vm_page *pg = pmm_alloc_pages(0, PMM_ZERO);
+
+                if (!pg)
+                        return VM_ENOMEM;
+                pg->flags |= PG_PTABLE;
+                *pa = pmm_page_to_pa(pg);
+        }
+        vmstat.pt_pages++;
+        return VM_OK;
+}
+
+void vm_ptpage_free(paddr_t pa)
+{
+        struct vm_page *pg = pmm_pa_to_page(pa);
+
+        pg->flags &= ~PG_PTABLE;
+        vmstat.pt_pages--;
+        pmm_free_pages(pg, 0);
+}

@@ -1,0 +1,26 @@
+/*
+ * vmstat.h - counters of where memory went, for tests and /proc/meminfo.
+ *
+ * Each counter is in pages and is kept by the subsystem named beside it.
+ * Kernel tests snapshot them before a test body and compare after: a
+ * difference is a leak. Free pages are counted by the buddy allocator
+ * (pmm_free_count()), not here.
+ */
+#ifndef VM_VMSTAT_H
+#define VM_VMSTAT_H
+
+#include <mercator/types.h>
+
+struct vmstat {
+        uint64_t pt_pages;      /* page-table pages (vm_ptpage_alloc) */
+        uint64_t slab_pages;    /* pages under slab caches (kmalloc) */
+        uint64_t kmalloc_large; /* pages of kmalloc blocks above slab sizes */
+        uint64_t vmalloc_pages; /* pages backing vmalloc areas */
+        uint64_t kstack_pages;  /* pages of kernel stacks */
+        uint64_t anon_pages;    /* user anonymous pages */
+        uint64_t boot_pages;    /* taken by bootmem and never returned */
+};
+
+extern struct vmstat vmstat;
+
+#endif

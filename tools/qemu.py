@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Boot Mercator in QEMU (TCG).
+
+  qemu.py [--mem 256M] [--cpu qemu64] [--append ARGS] [--initrd FILE]
+          [--interactive] [--gdb] [--timeout SECONDS] KERNEL.elf
+
+Not interactive: the serial console goes to stdout, and the exit status is
+the kernel's: machine_poweroff(n) leaves QEMU with (n << 1) | 1 through the
+isa-debug-exit device, which is turned back into n here. A timeout exits 124.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+
+def qemu_command(args):
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", args.cpu,
+           "-m", args.mem, "-smp", "1", "-kernel", args.kernel,
+           "-display", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if args.append:
+        cmd += ["-append", args.append]
+    if args.initrd:
+        cmd += ["-initrd", args.initrd]
+    if args.interactive:
+        cmd += ["-serial", "mon:stdio"]     # Ctrl-A X quits
+    else:
+        cmd += ["-serial", "stdio", "-monitor", "none"]
+    if args.gdb:
+        cmd += ["-s", "-S"]
+    return cmd
+
+
+def kernel_status(rc):
+    """QEMU's exit code -> the status the kernel powered off with."""
+    if rc >= 1 and rc & 1:
+        return rc >> 1
+    return 128 + rc if rc else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mem", default="256M")
+    ap.add_argument("--cpu", default="qemu64")
+    ap.add_argument("--append", default="")
+    ap.add_argument("--initrd")
+    ap.add_argument("--interactive", action="store_true")
+    ap.add_argument("--gdb", action="store_true")
+    ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("kernel")
+    args = ap.parse_args()
+
+    cmd = qemu_command(args)
+    if args.gdb:
+        print("QEMU waits for GDB. In another terminal:\n"
+              f"  gdb {args.kernel} -ex 'target remote :1234' "
+              "-ex 'break kmain' -ex continue\n", file=sys.stderr)
+    if args.interactive:
+        print("(Ctrl-A X quits QEMU)", file=sys.stderr)
+        os.execvp(cmd[0], cmd)
+    try:
+        rc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                            timeout=args.timeout).returncode
+    except subprocess.TimeoutExpired:
+        print(f"\nqemu.py: timed out after {args.timeout} s", flush=True)
+        sys.exit(124)
+    sys.exit(kernel_status(rc))
+
+
+if __name__ == "__main__":
+    main()

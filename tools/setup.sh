@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install what Mercator's build, run and tests need, if anything is missing.
+# On Debian as root it uses apt-get; otherwise it says what to install.
+set -euo pipefail
+
+# command -> Debian package
+declare -A need=(
+  [qemu-system-x86_64]=qemu-system-x86
+  [clang]=clang
+  [ld.lld]=lld
+  [musl-gcc]=musl-tools
+  [python3]=python3
+  [nm]=binutils
+  [make]=make
+  [gdb]=gdb
+)
+
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+# ASan/UBSan runtimes for the host tests come with clang's libclang-rt.
+if command -v clang >/dev/null 2>&1 &&
+   ! echo 'int main(void){return 0;}' |
+     clang -x c -fsanitize=address,undefined -o /dev/null - >/dev/null 2>&1; then
+  missing+=(libclang-rt-14-dev)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo
+  else
+    echo "setup: please install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+else SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

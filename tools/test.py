@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Run Mercator's test tiers and print one closing line: N passed, N failed.
+
+  test.py [--tier host|kernel]... [--quick]
+
+host    every build/host/bin/test_* program (the core under ASan+UBSan)
+kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
+        sizes, plus one boot per death test (a test that must panic)
+
+Each test prints PASS or FAIL lines; a program or boot that ends without
+its summary counts as one failure, with its output shown.
+"""
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KERNEL = os.path.join(ROOT, "build", "mercator.elf")
+PANIC_STATUS = 0x7e
+
+# (label, memory, cpu): 64 MiB is the smallest the issue names, 16 GiB puts
+# RAM above the 4 GiB PCI hole, -cpu max adds 1 GiB pages, SMEP and SMAP.
+KERNEL_CONFIGS = [("64M", "64M", "qemu64"), ("1G", "1G", "qemu64"),
+                  ("16G", "16G", "qemu64"), ("2G-max", "2G", "max")]
+
+
+class Tally:
+    def __init__(self):
+        self.passed, self.failed, self.notes = 0, 0, []
+
+    def add(self, ok, name, why=""):
+        if ok:
+            self.passed += 1
+            print(f"PASS {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name}{': ' + why if why else ''}")
+
+
+def show_tail(text, lines=40):
+    for line in text.splitlines()[-lines:]:
+        print(f"    | {line}")
+
+
+def run_host(t):
+    progs = sorted(glob.glob(os.path.join(ROOT, "build/host/bin/test_*")))
+    if not progs:
+        t.add(False, "host", "no host test programs were built")
+    for prog in progs:
+        name = os.path.basename(prog)
+        p = subprocess.run([prog], capture_output=True, text=True,
+                           timeout=600)
+        seen = 0
+        for line in p.stdout.splitlines():
+            m = re.match(r"(PASS|FAIL) (\S+)(?:: (.*))?$", line)
+            if m:
+                seen += 1
+                t.add(m.group(1) == "PASS", m.group(2), m.group(3) or "")
+        if p.returncode != 0 and (seen == 0 or "FAIL" not in p.stdout):
+            t.add(False, f"host/{name}", f"exited with {p.returncode}")
+            show_tail(p.stdout + p.stderr)
+
+
+def boot(mem, cpu, append, timeout=300):
+    cmd = [sys.executable, os.path.join(ROOT, "tools/qemu.py"), "--mem", mem,
+           "--cpu", cpu, "--append", append, "--timeout", str(timeout),
+           KERNEL]
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       errors="replace")
+    return p.returncode, p.stdout + p.stderr
+
+
+def run_kernel_config(label, mem, cpu):
+    rc, out = boot(mem, cpu, "ktest")
+    return label, mem, cpu, rc, out
+
+
+def collect_kernel(t, label, rc, out):
+    results = re.findall(r"^ktest: (PASS|FAIL) (\S+?):?(?: (.*))?$", out,
+                         re.M)
+    for verdict, name, why in results:
+        t.add(verdict == "PASS", f"kernel[{label}]/{name}", why)
+    if not re.search(r"^ktest: summary", out, re.M):
+        t.add(False, f"kernel[{label}]", f"no summary (status {rc})")
+        show_tail(out)
+    m = re.search(r"Mercator ready: (\d+) us", out)
+    if m:
+        t.notes.append(f"boot to ready at -m {label}: {m.group(1)} us")
+
+
+def run_deaths(t, out):
+    deaths = re.findall(r"^ktest: death (\S+) (.*)$", out, re.M)
+    if not deaths:
+        return
+
+    def one(d):
+        name, text = d
+        return name, text.strip(), *boot("256M", "qemu64", f"ktest={name}")
+
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        for name, text, rc, dout in ex.map(one, deaths):
+            ok = rc == PANIC_STATUS and text in dout
+            t.add(ok, f"kernel-death/{name}",
+                  "" if ok else f"status {rc}, wanted a panic with '{text}'")
+            if not ok:
+                show_tail(dout)
+
+
+def run_kernel(t, quick):
+    if not os.path.exists(KERNEL):
+        t.add(False, "kernel", f"{KERNEL} was not built")
+        return
+    configs = KERNEL_CONFIGS[:1] if quick else KERNEL_CONFIGS
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        runs = list(ex.map(lambda c: run_kernel_config(*c), configs))
+    for label, mem, cpu, rc, out in runs:
+        collect_kernel(t, label, rc, out)
+    run_deaths(t, runs[0][4])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tier", action="append",
+                    choices=["host", "kernel"])
+    ap.add_argument("--quick", action="store_true",
+                    help="one kernel configuration only")
+    args = ap.parse_args()
+    tiers = args.tier or ["host", "kernel"]
+    t = Tally()
+    if "host" in tiers:
+        run_host(t)
+    if "kernel" in tiers:
+        run_kernel(t, args.quick)
+    for note in t.notes:
+        print(f"note: {note}")
+    print(f"{t.passed} passed, {t.failed} failed")
+    sys.exit(1 if t.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
