@@ -99,7 +99,9 @@ def run_deaths(t, out):
 
     def one(d):
         name, text = d
-        return name, text.strip(), *boot("256M", "qemu64", f"ktest={name}")
+        # kmalloc's debug checks are on, so heap-corruption tests can die.
+        return name, text.strip(), *boot("256M", "qemu64",
+                                         f"ktest={name} kmalloc_debug")
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         for name, text, rc, dout in ex.map(one, deaths):

@@ -981,7 +981,19 @@ struct rnd {
         struct model *cur;                      /* the loaded one */
         vaddr_t       lo, last;                 /* last op's range */
         bool          ranged;
+        vaddr_t       hot[32];                  /* recently touched pages */
+        unsigned      nhot, hot_next;
 };
+
+/* What a random run exercised; random_run() insists each happened. */
+static struct {
+        uint64_t einval, enomem;        /* expected failures seen */
+        uint64_t partial;               /* enter_range ENOMEM after progress */
+        uint64_t chunks[3];             /* 4 KiB, 2 MiB, 1 GiB pages mapped */
+        uint64_t splits;                /* large pages split */
+        uint64_t creates, destroys;     /* user pmaps */
+        uint64_t dirty;                 /* pmap_ad() saw D */
+} seen;
 
 #define RCHECK(r, cond, fmt, ...) do {                                  \
         if (!(cond))                                                    \
@@ -1057,6 +1069,7 @@ static void model_split_at(struct model *m, vaddr_t boundary,
 
                 for (uint64_t off = 0; off < size; off += PAGE_SIZE)
                         model_page(m, base + off)->shift -= 9;
+                seen.splits++;
         }
 }
 
@@ -1116,8 +1129,10 @@ static uint64_t model_range_chunks(struct model *m, vaddr_t va, paddr_t pa,
 
                 if (p && p->prot && p->shift > shift)
                         *conflict = true;
-                if (n < apply)
+                if (n < apply) {
                         model_set(m, va, 1UL << shift, pa, prot, flags, shift);
+                        seen.chunks[(shift - PAGE_SHIFT) / 9]++;
+                }
                 n++;
                 va += 1UL << shift;
                 pa += 1UL << shift;
@@ -1193,13 +1208,19 @@ static void verify_page(struct rnd *r, struct model *m, vaddr_t va)
         }
 }
 
-/* A page of region rg, often near a 2 MiB or 1 GiB boundary. */
+/* A page of region rg: often one the TLB may hold, or one near a 2 MiB or
+ * 1 GiB boundary. */
 static vaddr_t pick_va(struct rnd *r, const struct region *rg)
 {
         vaddr_t va = rg->base + (rng_below(&r->rng, rg->npages) << PAGE_SHIFT);
         uint64_t bound = rng_below(&r->rng, 3) ? 2 * MiB : GiB;
         vaddr_t near;
 
+        if (r->nhot && rng_below(&r->rng, 3) == 0) {
+                near = r->hot[rng_below(&r->rng, r->nhot)];
+                if (near - rg->base < rg->npages << PAGE_SHIFT)
+                        return near;
+        }
         if (rng_below(&r->rng, 2))
                 return va;
         near = align_down(va, bound) +
@@ -1338,8 +1359,10 @@ static void op_enter(struct rnd *r, struct model *m)
         r->ranged = true;
         if (inject && st == VM_ENOMEM && want == VM_OK) {
                 RCHECK(r, vmstat.pt_pages == pt0, "va %#lx", va);
+                seen.enomem++;
                 return;
         }
+        seen.einval += want == VM_EINVAL;
         RCHECK(r, st == want, "enter va %#lx prot %u flags %#x: %d", va, prot,
                flags, st);
         if (st == VM_OK)
@@ -1420,8 +1443,11 @@ static void op_enter_range(struct rnd *r, struct model *m)
         if (inject && st == VM_ENOMEM && want == VM_OK) {
                 done = range_done_prefix(m, va, pa, len, prot, flags);
                 model_range_chunks(m, va, pa, len, prot, flags, done, &conflict);
+                seen.enomem++;
+                seen.partial += done > 0;
                 return;
         }
+        seen.einval += want == VM_EINVAL;
         RCHECK(r, st == want, "enter_range %#lx+%#lx pa %#lx: %d", va, len,
                pa, st);
         if (st == VM_OK)
@@ -1470,6 +1496,7 @@ static void op_change(struct rnd *r, struct model *m, bool remove)
         r->ranged = true;
         if (inject && st == VM_ENOMEM) {
                 /* No mapping changed, but some edge splits may be done. */
+                seen.enomem++;
                 model_split_at(m, start, softmmu_page_shift(m->pm->root, start));
                 if (end != 0 && end != USER_HALF_END)
                         model_split_at(m, end, softmmu_page_shift(m->pm->root,
@@ -1498,6 +1525,7 @@ static void op_ad(struct rnd *r, struct model *m)
                        (p->prot & VM_PROT_WRITE ? PMAP_AD_DIRTY : 0);
         got = pmap_ad(m->pm, va, true);
         RCHECK(r, got == want, "ad va %#lx: %u", va, got);
+        seen.dirty += (got & PMAP_AD_DIRTY) != 0;
         RCHECK(r, pmap_ad(m->pm, va, false) == 0, "ad va %#lx", va);
         r->ranged = false;
 }
@@ -1519,6 +1547,11 @@ static void op_touch(struct rnd *r)
                 unsigned err = 0;
 
                 st = softmmu_access(va, acc, user, &pa, &err);
+                if (st == SOFTMMU_OK) {
+                        r->hot[r->hot_next++ % ARRAY_SIZE(r->hot)] =
+                                page_trunc(va);
+                        r->nhot = MIN(r->nhot + 1, ARRAY_SIZE(r->hot));
+                }
                 RCHECK(r, st == want, "touch va %#lx acc %u user %d: %d", va,
                        acc, user, st);
                 RCHECK(r, err == want_err(want, acc, user), "va %#lx", va);
@@ -1539,6 +1572,7 @@ static void op_space(struct rnd *r)
         if (!m) {
                 RCHECK(r, pmap_create(&pm) == VM_OK, "slot %u", i);
                 r->m[i] = model_new(pm, false);
+                seen.creates++;
         } else if (rng_below(&r->rng, 3) == 0) {
                 if (r->cur == m) {
                         pmap_activate(r->m[0]->pm);
@@ -1547,6 +1581,7 @@ static void op_space(struct rnd *r)
                 pmap_destroy(m->pm);
                 model_free(m);
                 r->m[i] = NULL;
+                seen.destroys++;
         } else {
                 m = rng_below(&r->rng, 4) ? m : r->m[0];
                 pmap_activate(m->pm);
@@ -1616,6 +1651,7 @@ static void random_run(uint64_t seed, unsigned steps, bool one_gig)
         struct rnd r = { .seed = check_seed(seed) };
 
         setup();
+        memset(&seen, 0, sizeof seen);
         softmmu_1g_pages = one_gig;
         rng_seed(&r.rng, r.seed);
         r.m[0] = model_new(pmap_kernel(), true);
@@ -1628,6 +1664,20 @@ static void random_run(uint64_t seed, unsigned steps, bool one_gig)
         pmap_update(pmap_kernel());
         for (r.step = 0; r.step < steps; r.step++)
                 random_step(&r);
+        if (getenv("PMAP_TEST_STATS"))
+                fprintf(stderr, "einval %lu enomem %lu partial %lu chunks "
+                        "%lu/%lu/%lu splits %lu creates %lu destroys %lu "
+                        "dirty %lu tlb hits %lu invlpg %lu flushes %lu+%lu\n",
+                        seen.einval, seen.enomem, seen.partial,
+                        seen.chunks[0], seen.chunks[1], seen.chunks[2],
+                        seen.splits, seen.creates, seen.destroys, seen.dirty,
+                        softmmu_stats.tlb_hits, softmmu_stats.invlpg,
+                        softmmu_stats.flush, softmmu_stats.flush_global);
+        CHECK(seen.einval && seen.enomem && seen.partial && seen.splits);
+        CHECK(seen.chunks[0] && seen.chunks[1] && seen.creates);
+        CHECK(seen.destroys && seen.dirty && softmmu_stats.tlb_hits);
+        CHECK(softmmu_stats.invlpg && softmmu_stats.flush);
+        CHECK(one_gig ? seen.chunks[2] != 0 : seen.chunks[2] == 0);
         random_finish(&r);
 }
 

@@ -40,3 +40,18 @@ klongjmp:
         jnz 1f
         incl %eax
 1:      jmpq *56(%rdi)
+
+/*
+ * void machine_call_on_stack(void *top, void (*fn)(void *), void *arg)
+ * Run fn(arg) with %rsp = top, then come back to the caller's stack.
+ */
+        .globl machine_call_on_stack
+machine_call_on_stack:
+        pushq %rbp
+        movq %rsp, %rbp
+        movq %rdi, %rsp
+        movq %rdx, %rdi
+        callq *%rsi
+        movq %rbp, %rsp
+        popq %rbp
+        ret

@@ -8,7 +8,8 @@
  *
  * KTEST_DEATH(name, "text") defines a test that must panic with a message
  * containing "text". It runs only when booted with ktest=name; tools/test.py
- * boots once for each (the kernel lists them when booted with `ktest`).
+ * boots once for each (the kernel lists them when booted with `ktest`), with
+ * kmalloc's debug checks on (`kmalloc_debug`).
  *
  * Serial protocol, one line each:
  *   ktest: PASS <name> | ktest: FAIL <name>: <why> | ktest: death <name> <text>

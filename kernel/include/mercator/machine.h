@@ -42,4 +42,7 @@ void machine_backtrace(void);
 /* Print the boot memory summary (total, reserved, free, kernel image). */
 void machine_print_memory(void);
 
+/* Run fn(arg) on another stack (top = its highest address, 16-aligned). */
+void machine_call_on_stack(void *top, void (*fn)(void *), void *arg);
+
 #endif
