@@ -21,6 +21,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
             --no-relax -T kernel/arch/x86_64/kernel.ld
 
 KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
+                   kernel/fs/*.c kernel/exec/*.c kernel/proc/*.c \
                    kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                    tests/kernel/*.c)
 KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
@@ -30,7 +31,8 @@ KERNEL := $(BUILD)/mercator.elf
 HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
            -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INC) \
            -Ikernel/arch/host/include -Itests/host -DHOST_BUILD -MMD -MP
-HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c)) \
+HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c \
+                                      kernel/fs/*.c kernel/exec/*.c)) \
         $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
         tests/host/check.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
@@ -93,5 +95,7 @@ test-kernel: kernel
 
 clean:
 	rm -rf $(BUILD)
+
+include tests/host/fixtures.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)

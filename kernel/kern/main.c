@@ -1,16 +1,20 @@
 /*
  * main.c - the machine-independent start of the kernel, after the
- * architecture's boot code has set up paging and the page allocator.
+ * architecture's boot code has set up paging and the page allocator:
+ * run the kernel tests, or start /init from the initramfs, or fall back
+ * to the monitor.
  */
 #include <mercator/console.h>
 #include <mercator/ktest.h>
 #include <mercator/machine.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <vm/pmm.h>
-#include <vm/vmstat.h>
+#include <fs/initramfs.h>
+#include <proc/proc.h>
 
 void monitor_run(void);
+void machine_start_interrupts(void);
+extern struct initramfs rootfs;
 
 /* The value of `ktest=NAME` on the command line, copied into buf. */
 static const char *ktest_selection(const char *cmdline, char *buf, size_t size)
@@ -26,6 +30,56 @@ static const char *ktest_selection(const char *cmdline, char *buf, size_t size)
         return buf;
 }
 
+#define INIT_MAX_ARGS 64
+
+/*
+ * init's arguments: /.mercator-args holds them NUL-separated (tools/run
+ * writes it); without it, init gets just its name.
+ */
+static int init_args(const char **argv, char *store, size_t size)
+{
+        struct initramfs_node node;
+        size_t len = 0;
+        int argc = 0;
+
+        if (initramfs_lookup(&rootfs, NULL, "/.mercator-args", 0, &node) == VM_OK)
+                initramfs_read(&node, 0, store, size - 1, &len);
+        store[len] = '\0';
+        for (size_t i = 0; i < len && argc < INIT_MAX_ARGS - 1; i += strlen(store + i) + 1)
+                argv[argc++] = store + i;
+        if (argc == 0)
+                argv[argc++] = "init";
+        argv[argc] = NULL;
+        return argc;
+}
+
+static void start_init(void)
+{
+        static char store[4096];
+        const char *argv[INIT_MAX_ARGS];
+        const void *base;
+        size_t len;
+        vm_status_t st;
+
+        if (!machine_initrd(&base, &len)) {
+                pr_notice("No initramfs: starting the kernel monitor.\n");
+                monitor_run();
+        }
+        st = initramfs_open(&rootfs, base, len);
+        if (st != VM_OK) {
+                pr_err("initramfs: %s\n", initramfs_reason_message(rootfs.bad_reason));
+                monitor_run();
+        }
+        int argc = init_args(argv, store, sizeof store);
+        st = proc_start_init("/init", argc, argv);
+        if (st != VM_OK) {
+                pr_err("cannot start /init: %s\n", vm_status_name(st));
+                machine_poweroff(1);
+        }
+        machine_start_interrupts();
+        sched_run();
+}
+
 void kmain(void)
 {
         const char *cmdline = machine_cmdline();
@@ -37,5 +91,5 @@ void kmain(void)
                   machine_uptime_us());
         if (strstr(cmdline, "ktest"))
                 ktest_main(ktest_selection(cmdline, name, sizeof name));
-        monitor_run();
+        start_init();
 }

@@ -158,9 +158,9 @@ TEST(bootstrap_linear_slots_follow_ram)
                             VM_PROT_READ, 0), VM_EINVAL);
 }
 
-TEST(enter_sets_pte_bits)
+TEST(enter_sets_user_pte_bits)
 {
-        struct pmap *u, *k;
+        struct pmap *u;
         vaddr_t va = 0x0000123456789000UL;
         paddr_t pa;
         vm_prot_t prot;
@@ -169,7 +169,6 @@ TEST(enter_sets_pte_bits)
 
         setup();
         u = new_user();
-        k = pmap_kernel();
         CHECK_EQ(pmap_enter(u, va, 0xabcde000, VM_PROT_RW, PMAP_USER), VM_OK);
         for (unsigned l = 4; l > 1; l--)        /* upper levels allow all */
                 CHECK_EQ(*entry_at(u, va, l) & ~PTE_ADDR_MASK,
@@ -180,7 +179,6 @@ TEST(enter_sets_pte_bits)
         CHECK_EQ(pa, 0xabcde123);
         CHECK_EQ(prot, VM_PROT_RW);
         CHECK_EQ(flags, PMAP_USER);
-
         CHECK_EQ(pmap_enter(u, va, 0x1000, VM_PROT_READ | VM_PROT_EXEC, 0),
                  VM_OK);
         CHECK_EQ(*e, 0x1000UL | PTE_P);
@@ -193,26 +191,39 @@ TEST(enter_sets_pte_bits)
         CHECK_EQ(*e, 0x1000UL | PTE_P | PTE_NX | PTE_PWT);
         CHECK(pmap_extract(u, va, NULL, NULL, &flags));
         CHECK_EQ(flags, PMAP_WC);
+        /* VM_PROT_NONE: not present, and the emptied tables go. */
+        CHECK_EQ(pmap_enter(u, va, 0x1000, VM_PROT_NONE, PMAP_USER), VM_OK);
+        CHECK(!pmap_extract(u, va, NULL, NULL, NULL));
+        pmap_update(u);
+        CHECK_EQ(pmap_table_pages(u), 1);
+        CHECK(pmap_check(u));
+        pmap_destroy(u);
+        check_baseline();
+}
 
+TEST(enter_sets_kernel_pte_bits)
+{
+        struct pmap *k;
+        unsigned flags;
+
+        setup();
+        k = pmap_kernel();
         CHECK_EQ(pmap_enter(k, VMALLOC_BASE, 0x2000, VM_PROT_RW, PMAP_GLOBAL),
                  VM_OK);
-        for (unsigned l = 4; l > 1; l--)
+        for (unsigned l = 4; l > 1; l--)        /* no US in the kernel half */
                 CHECK_EQ(*entry_at(k, VMALLOC_BASE, l) & ~PTE_ADDR_MASK,
                          PTE_P | PTE_RW);
         CHECK_EQ(*entry_at(k, VMALLOC_BASE, 1),
                  0x2000UL | PTE_P | PTE_RW | PTE_G | PTE_NX);
         CHECK(pmap_extract(k, VMALLOC_BASE, NULL, NULL, &flags));
         CHECK_EQ(flags, PMAP_GLOBAL);
-
-        /* VM_PROT_NONE: not present, and the emptied tables go. */
-        CHECK_EQ(pmap_enter(u, va, 0x1000, VM_PROT_NONE, PMAP_USER), VM_OK);
-        CHECK(!pmap_extract(u, va, NULL, NULL, NULL));
+        CHECK_EQ(pmap_enter_range(k, IOREMAP_BASE, 0xc0000000, 2 * MiB,
+                                  VM_PROT_RW, PMAP_WC), VM_OK);
+        CHECK_EQ(*entry_at(k, IOREMAP_BASE, 2), 0xc0000000UL | PTE_P |
+                 PTE_RW | PTE_PS | PTE_PWT | PTE_NX);
         CHECK_EQ(pmap_enter(k, VMALLOC_BASE, 0, VM_PROT_NONE, 0), VM_OK);
-        pmap_update(u);
+        CHECK_EQ(pmap_remove(k, IOREMAP_BASE, IOREMAP_END), VM_OK);
         pmap_update(k);
-        CHECK_EQ(pmap_table_pages(u), 1);
-        CHECK(pmap_check(u) && pmap_check(k));
-        pmap_destroy(u);
         check_baseline();
 }
 
@@ -229,7 +240,6 @@ static void expect_tr(struct pmap *pm, vaddr_t va, unsigned acc, bool user,
         unsigned err = 0;
         enum softmmu_result st = softmmu_translate(pm->root, va, acc, user,
                                                    NULL, &err);
-
         unsigned want_err = 0;
 
         if (want == SOFTMMU_NOT_PRESENT || want == SOFTMMU_PROTECTION)
@@ -246,22 +256,30 @@ static void expect_tr(struct pmap *pm, vaddr_t va, unsigned acc, bool user,
 #define EXPECT_TR(pm, va, acc, user, want) \
         expect_tr(pm, va, acc, user, SOFTMMU_##want, __LINE__)
 
-TEST(nx_us_rw_checks)
+/* A user pmap with pages ro, rw, rx (user) and kp (kernel-only). */
+static struct pmap *rights_setup(void)
 {
-        struct pmap *u, *k;
-        vaddr_t ro = 0x400000, rw = 0x401000, rx = 0x402000, kp = 0x403000;
-        vaddr_t kv = VMALLOC_BASE + 0x1000;
+        struct pmap *u;
 
         setup();
         u = new_user();
-        k = pmap_kernel();
-        CHECK_EQ(pmap_enter(u, ro, 0x10000, VM_PROT_READ, PMAP_USER), VM_OK);
-        CHECK_EQ(pmap_enter(u, rw, 0x11000, VM_PROT_RW, PMAP_USER), VM_OK);
-        CHECK_EQ(pmap_enter(u, rx, 0x12000, VM_PROT_READ | VM_PROT_EXEC,
+        CHECK_EQ(pmap_enter(u, 0x400000, 0x10000, VM_PROT_READ, PMAP_USER),
+                 VM_OK);
+        CHECK_EQ(pmap_enter(u, 0x401000, 0x11000, VM_PROT_RW, PMAP_USER),
+                 VM_OK);
+        CHECK_EQ(pmap_enter(u, 0x402000, 0x12000, VM_PROT_READ | VM_PROT_EXEC,
                             PMAP_USER), VM_OK);
-        CHECK_EQ(pmap_enter(u, kp, 0x13000, VM_PROT_ALL, 0), VM_OK);
-        CHECK_EQ(pmap_enter(k, kv, 0x14000, VM_PROT_RW, 0), VM_OK);
+        CHECK_EQ(pmap_enter(u, 0x403000, 0x13000, VM_PROT_ALL, 0), VM_OK);
+        return u;
+}
 
+TEST(leaf_rights_nx_us_rw)
+{
+        vaddr_t ro = 0x400000, rw = 0x401000, rx = 0x402000, kp = 0x403000;
+        vaddr_t kv = VMALLOC_BASE + 0x1000;
+        struct pmap *u = rights_setup(), *k = pmap_kernel();
+
+        CHECK_EQ(pmap_enter(k, kv, 0x14000, VM_PROT_RW, 0), VM_OK);
         EXPECT_TR(u, ro, R, true, OK);
         EXPECT_TR(u, ro, W, true, PROTECTION);
         EXPECT_TR(u, ro, W, false, PROTECTION);         /* CR0.WP */
@@ -277,8 +295,25 @@ TEST(nx_us_rw_checks)
         EXPECT_TR(u, 0x404000, W, false, NOT_PRESENT);
         EXPECT_TR(u, 0x404000, X, true, NOT_PRESENT);
         EXPECT_TR(u, 0x0000800000000000UL, R, false, NONCANONICAL);
+        softmmu_smep = true;
+        EXPECT_TR(u, rx, X, false, PROTECTION);
+        EXPECT_TR(u, rx, R, false, OK);
+        softmmu_smap = true;
+        EXPECT_TR(u, rx, R, false, PROTECTION);
+        EXPECT_TR(u, kp, R, false, OK);
+        CHECK_EQ(pmap_remove(k, kv, kv + PAGE_SIZE), VM_OK);
+        pmap_update(k);
+        pmap_destroy(u);
+        check_baseline();
+}
 
-        /* Rights combine over all levels: spoil one upper level at a time. */
+/* The CPU ANDs the rights of all four levels: spoil one level at a time
+ * (what the softmmu must get right for the other tests to mean much). */
+TEST(upper_level_rights_combine)
+{
+        vaddr_t rw = 0x401000, rx = 0x402000;
+        struct pmap *u = rights_setup();
+
         *entry_at(u, rw, 2) &= ~PTE_US;
         EXPECT_TR(u, rw, R, true, PROTECTION);
         EXPECT_TR(u, rw, W, false, OK);
@@ -296,19 +331,6 @@ TEST(nx_us_rw_checks)
         EXPECT_TR(u, rw, R, true, RESERVED);
         *entry_at(u, rw, 4) &= ~PTE_PS;
         CHECK(pmap_check(u));
-
-        softmmu_smep = true;
-        EXPECT_TR(u, rx, X, false, PROTECTION);
-        EXPECT_TR(u, rx, R, false, OK);
-        softmmu_smap = true;
-        EXPECT_TR(u, rx, R, false, PROTECTION);
-        EXPECT_TR(u, kp, R, false, OK);
-        softmmu_smep = softmmu_smap = false;
-
-        CHECK_EQ(pmap_remove(u, 0, USER_HALF_END), VM_OK);
-        CHECK_EQ(pmap_remove(k, kv, kv + PAGE_SIZE), VM_OK);
-        pmap_update(u);
-        pmap_update(k);
         pmap_destroy(u);
         check_baseline();
 }
@@ -401,7 +423,17 @@ TEST(large_page_demotion_on_partial_remove)
         pmap_update(u);
         CHECK_EQ(pmap_table_pages(u), 4);
         CHECK_EQ(*entry_at(u, va + 2 * MiB, 2), 0);
-        /* A partial protect splits too. */
+        CHECK(pmap_check(u));
+        pmap_destroy(u);
+        check_baseline();
+}
+
+TEST(large_page_demotion_on_protect)
+{
+        struct pmap *u;
+
+        setup();
+        u = new_user();
         CHECK_EQ(pmap_enter_range(u, 0x600000, 0x600000, 2 * MiB, VM_PROT_RW,
                                   PMAP_USER), VM_OK);
         CHECK_EQ(pmap_protect(u, 0x7ff000, 0x800000, VM_PROT_READ), VM_OK);
@@ -410,7 +442,27 @@ TEST(large_page_demotion_on_partial_remove)
         EXPECT_TR(u, 0x7fe000, W, true, OK);
         EXPECT_TR(u, 0x7ff000, W, true, PROTECTION);
         CHECK(pmap_check(u));
-        /* Failure to split: nothing changes. */
+        /* A split that changes no translation still drops the big TLB
+         * entry, so the TLB never holds both sizes for one page. */
+        CHECK_EQ(pmap_enter_range(u, 0xc00000, 0xc00000, 2 * MiB, VM_PROT_RW,
+                                  PMAP_USER), VM_OK);
+        pmap_activate(u);
+        CHECK_EQ(softmmu_access(0xc00000, R, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(pmap_protect(u, 0xc01000, 0xc02000, VM_PROT_RW), VM_OK);
+        pmap_update(u);
+        CHECK(softmmu_tlb_check());
+        CHECK_EQ(shift_of(u, 0xc00000), 12);
+        pmap_activate(pmap_kernel());
+        pmap_destroy(u);
+        check_baseline();
+}
+
+TEST(large_page_split_failure_changes_nothing)
+{
+        struct pmap *u;
+
+        setup();
+        u = new_user();
         CHECK_EQ(pmap_enter_range(u, 0xa00000, 0xa00000, 2 * MiB, VM_PROT_RW,
                                   PMAP_USER), VM_OK);
         vm_ptpage_fail_after = 1;
@@ -424,7 +476,9 @@ TEST(large_page_demotion_on_partial_remove)
         CHECK_EQ(pmap_protect(u, 0xc01000, 0xc02000, VM_PROT_READ), VM_ENOMEM);
         CHECK_EQ(shift_of(u, 0xc00000), 21);
         EXPECT_TR(u, 0xc01000, W, true, OK);
+        CHECK_EQ(pmap_table_pages(u), 4);
         CHECK(pmap_check(u));
+        vm_ptpage_fail_after = 0;
         pmap_destroy(u);
         check_baseline();
 }
@@ -678,15 +732,14 @@ TEST(tlb_stale_without_update)
         check_baseline();
 }
 
-TEST(tlb_batching_and_global_pages)
+TEST(tlb_batch_threshold)
 {
-        struct pmap *u, *v, *k;
+        struct pmap *u, *v;
         struct softmmu_stats s;
 
         setup();
         u = new_user();
         v = new_user();
-        k = pmap_kernel();
         pmap_activate(u);
         for (vaddr_t i = 0; i < 40; i++)
                 CHECK_EQ(pmap_enter(u, 0x100000 + i * PAGE_SIZE, i * PAGE_SIZE,
@@ -716,8 +769,23 @@ TEST(tlb_batching_and_global_pages)
         pmap_update(v);
         CHECK_EQ(softmmu_stats.invlpg, s.invlpg);
         CHECK_EQ(pmap_table_pages(v), 1);
+        pmap_activate(pmap_kernel());
+        pmap_destroy(u);
+        pmap_destroy(v);
+        check_baseline();
+}
 
-        /* Global kernel entries survive a CR3 load, not a global flush. */
+/* Global kernel entries survive a CR3 load, not a global flush. */
+TEST(tlb_global_pages)
+{
+        struct pmap *u, *v, *k;
+        struct softmmu_stats s;
+
+        setup();
+        u = new_user();
+        v = new_user();
+        k = pmap_kernel();
+        pmap_activate(u);
         for (vaddr_t i = 0; i < 40; i++)
                 CHECK_EQ(pmap_enter(k, VMALLOC_BASE + i * PAGE_SIZE,
                                     i * PAGE_SIZE, VM_PROT_READ, PMAP_GLOBAL),
@@ -743,20 +811,40 @@ TEST(tlb_batching_and_global_pages)
         check_baseline();
 }
 
-TEST(bad_arguments_change_nothing)
+/* A user pmap with a 1 GiB page at 1 GiB, a 2 MiB ioremap page. */
+static struct pmap *bad_args_setup(void)
 {
-        struct pmap *u, *k;
-        uint64_t pt0;
+        struct pmap *u;
 
         setup();
         u = new_user();
-        k = pmap_kernel();
         CHECK_EQ(pmap_enter_range(u, GiB, GiB, GiB, VM_PROT_RW, PMAP_USER),
                  VM_OK);
-        CHECK_EQ(pmap_enter_range(k, IOREMAP_BASE, 0, 2 * MiB, VM_PROT_RW,
-                                  PMAP_NOCACHE), VM_OK);
-        pmap_update(u);
-        pt0 = vmstat.pt_pages;
+        CHECK_EQ(pmap_enter_range(pmap_kernel(), IOREMAP_BASE, 0, 2 * MiB,
+                                  VM_PROT_RW, PMAP_NOCACHE), VM_OK);
+        return u;
+}
+
+/* Nothing changed since bad_args_setup(); then clean up. */
+static void bad_args_finish(struct pmap *u, uint64_t pt0)
+{
+        struct pmap *k = pmap_kernel();
+
+        CHECK_EQ(vmstat.pt_pages, pt0);
+        CHECK_EQ(shift_of(u, GiB), 30);
+        CHECK_EQ(shift_of(k, IOREMAP_BASE), 21);
+        CHECK(pmap_check(u) && pmap_check(k));
+        CHECK_EQ(pmap_remove(k, IOREMAP_BASE, IOREMAP_END), VM_OK);
+        pmap_update(k);
+        pmap_destroy(u);
+        check_baseline();
+}
+
+TEST(bad_enter_arguments_change_nothing)
+{
+        struct pmap *u = bad_args_setup(), *k = pmap_kernel();
+        uint64_t pt0 = vmstat.pt_pages;
+
         CHECK_EQ(pmap_enter(u, LINEAR_BASE, 0, VM_PROT_READ, 0), VM_EINVAL);
         CHECK_EQ(pmap_enter(u, USER_HALF_END, 0, VM_PROT_READ, 0), VM_EINVAL);
         CHECK_EQ(pmap_enter(u, 0x1001, 0, VM_PROT_READ, 0), VM_EINVAL);
@@ -781,6 +869,14 @@ TEST(bad_arguments_change_nothing)
         CHECK_EQ(pmap_enter_range(k, IOREMAP_BASE + PAGE_SIZE, 0, PAGE_SIZE,
                                   VM_PROT_READ, 0), VM_EINVAL);
         CHECK_EQ(pmap_enter_range(u, 0, 0, 0, VM_PROT_READ, 0), VM_EINVAL);
+        bad_args_finish(u, pt0);
+}
+
+TEST(bad_range_arguments_change_nothing)
+{
+        struct pmap *u = bad_args_setup(), *k = pmap_kernel();
+        uint64_t pt0 = vmstat.pt_pages;
+
         CHECK_EQ(pmap_remove(u, 0x5000, 0x1000), VM_EINVAL);
         CHECK_EQ(pmap_remove(u, 0x1000, LINEAR_BASE), VM_EINVAL);
         CHECK_EQ(pmap_remove(u, LINEAR_BASE, LINEAR_BASE + PAGE_SIZE),
@@ -789,17 +885,11 @@ TEST(bad_arguments_change_nothing)
         CHECK_EQ(pmap_remove(k, USER_HALF_END, USER_HALF_END + PAGE_SIZE),
                  VM_EINVAL);
         CHECK_EQ(pmap_protect(u, GiB, 2 * GiB, 0x10), VM_EINVAL);
+        CHECK_EQ(pmap_protect(u, LINEAR_BASE, 0, VM_PROT_READ), VM_EINVAL);
         CHECK_EQ(pmap_remove(u, 0x3000, 0x3000), VM_OK);
         CHECK(!pmap_extract(u, USER_HALF_END, NULL, NULL, NULL));
         CHECK_EQ(pmap_ad(u, USER_HALF_END, true), 0);
-        CHECK_EQ(vmstat.pt_pages, pt0);
-        CHECK_EQ(shift_of(u, GiB), 30);
-        CHECK_EQ(shift_of(k, IOREMAP_BASE), 21);
-        CHECK(pmap_check(u) && pmap_check(k));
-        CHECK_EQ(pmap_remove(k, IOREMAP_BASE, IOREMAP_END), VM_OK);
-        pmap_update(k);
-        pmap_destroy(u);
-        check_baseline();
+        bad_args_finish(u, pt0);
 }
 
 TEST(destroy_frees_only_user_tables)
@@ -1330,11 +1420,11 @@ static paddr_t pick_pa(struct rnd *r, vaddr_t va)
 }
 
 /* Arm allocation failure for the next op, sometimes. */
-static bool maybe_inject(struct rnd *r)
+static bool maybe_inject(struct rnd *r, unsigned depth)
 {
-        if (rng_below(&r->rng, 12))
+        if (rng_below(&r->rng, 10))
                 return false;
-        vm_ptpage_fail_after = 1 + rng_below(&r->rng, 3);
+        vm_ptpage_fail_after = 1 + rng_below(&r->rng, depth);
         return true;
 }
 
@@ -1348,7 +1438,7 @@ static void op_enter(struct rnd *r, struct model *m)
         bool large = p->prot && p->shift > PAGE_SHIFT;
         vm_status_t want = !flags_valid(m, flags) || large ? VM_EINVAL : VM_OK;
         uint64_t pt0 = vmstat.pt_pages;
-        bool inject = maybe_inject(r);
+        bool inject = maybe_inject(r, 3);
         vm_status_t st;
 
         pa = pick_pa(r, va);
@@ -1434,7 +1524,7 @@ static void op_enter_range(struct rnd *r, struct model *m)
         pa = pick_pa(r, va);
         model_range_chunks(m, va, pa, len, prot, flags, 0, &conflict);
         want = !flags_valid(m, flags) || conflict ? VM_EINVAL : VM_OK;
-        inject = maybe_inject(r);
+        inject = maybe_inject(r, 6);
         st = pmap_enter_range(m->pm, va, pa, len, prot, flags);
         vm_ptpage_fail_after = 0;
         r->lo = va;
@@ -1487,7 +1577,7 @@ static void op_change(struct rnd *r, struct model *m, bool remove)
         vm_status_t st;
 
         pick_any_range(r, m, &start, &end);
-        inject = maybe_inject(r);
+        inject = maybe_inject(r, 3);
         st = remove ? pmap_remove(m->pm, start, end)
                     : pmap_protect(m->pm, start, end, prot);
         vm_ptpage_fail_after = 0;
@@ -1639,31 +1729,19 @@ static void random_finish(struct rnd *r)
                 RCHECK(r, pmap_table_pages(r->m[i]->pm) == 1, "pmap %u", i);
                 pmap_destroy(r->m[i]->pm);
                 model_free(r->m[i]);
+                r->m[i] = NULL;
         }
         RCHECK(r, pmap_remove(r->m[0]->pm, LINEAR_BASE, 0) == VM_OK, "%d", 0);
         pmap_update(r->m[0]->pm);
         model_free(r->m[0]);
+        r->m[0] = NULL;
         check_baseline();
 }
 
-static void random_run(uint64_t seed, unsigned steps, bool one_gig)
+/* Print what a run exercised; with the fixed seeds, insist that each kind
+ * of event happened (a new seed from $CHECK_SEED may just be unlucky). */
+static void random_coverage(bool one_gig, bool fixed_seed)
 {
-        struct rnd r = { .seed = check_seed(seed) };
-
-        setup();
-        memset(&seen, 0, sizeof seen);
-        softmmu_1g_pages = one_gig;
-        rng_seed(&r.rng, r.seed);
-        r.m[0] = model_new(pmap_kernel(), true);
-        r.cur = r.m[0];
-        pmap_activate(pmap_kernel());
-        CHECK_EQ(pmap_enter_range(pmap_kernel(), LINEAR_BASE, 0, RAM_BYTES,
-                                  VM_PROT_RW, PMAP_GLOBAL), VM_OK);
-        model_set(r.m[0], LINEAR_BASE, RAM_BYTES, 0, VM_PROT_RW, PMAP_GLOBAL,
-                  21);
-        pmap_update(pmap_kernel());
-        for (r.step = 0; r.step < steps; r.step++)
-                random_step(&r);
         if (getenv("PMAP_TEST_STATS"))
                 fprintf(stderr, "einval %lu enomem %lu partial %lu chunks "
                         "%lu/%lu/%lu splits %lu creates %lu destroys %lu "
@@ -1673,12 +1751,44 @@ static void random_run(uint64_t seed, unsigned steps, bool one_gig)
                         seen.splits, seen.creates, seen.destroys, seen.dirty,
                         softmmu_stats.tlb_hits, softmmu_stats.invlpg,
                         softmmu_stats.flush, softmmu_stats.flush_global);
+        if (!fixed_seed)
+                return;
         CHECK(seen.einval && seen.enomem && seen.partial && seen.splits);
         CHECK(seen.chunks[0] && seen.chunks[1] && seen.creates);
         CHECK(seen.destroys && seen.dirty && softmmu_stats.tlb_hits);
         CHECK(softmmu_stats.invlpg && softmmu_stats.flush);
         CHECK(one_gig ? seen.chunks[2] != 0 : seen.chunks[2] == 0);
-        random_finish(&r);
+}
+
+/* File-scope so that a failed run's models stay reachable (no leak
+ * reports); the next run frees them. */
+static struct rnd rnd_state;
+
+static void random_run(uint64_t seed, unsigned steps, bool one_gig)
+{
+        struct rnd *rp = &rnd_state;
+
+        for (unsigned i = 0; i < MAX_MODELS; i++)
+                if (rp->m[i])
+                        model_free(rp->m[i]);
+        memset(rp, 0, sizeof *rp);
+        rp->seed = check_seed(seed);
+        setup();
+        memset(&seen, 0, sizeof seen);
+        softmmu_1g_pages = one_gig;
+        rng_seed(&rp->rng, rp->seed);
+        rp->m[0] = model_new(pmap_kernel(), true);
+        rp->cur = rp->m[0];
+        pmap_activate(pmap_kernel());
+        CHECK_EQ(pmap_enter_range(pmap_kernel(), LINEAR_BASE, 0, RAM_BYTES,
+                                  VM_PROT_RW, PMAP_GLOBAL), VM_OK);
+        model_set(rp->m[0], LINEAR_BASE, RAM_BYTES, 0, VM_PROT_RW,
+                  PMAP_GLOBAL, 21);
+        pmap_update(pmap_kernel());
+        for (rp->step = 0; rp->step < steps; rp->step++)
+                random_step(rp);
+        random_coverage(one_gig, rp->seed == seed);
+        random_finish(rp);
 }
 
 TEST(random_ops_seed1)

@@ -63,7 +63,9 @@ void softmmu_reset(void);
  * allows it (US for user mode; RW for writes, by the kernel too; no NX
  * anywhere for fetches; SMEP/SMAP if on); 1 GiB pages only if
  * softmmu_1g_pages. On success it sets A in every entry walked and D in
- * the leaf for a write.
+ * the leaf for a write. (A CPU may also set A in the upper entries of a
+ * walk that then faults; this model does not, and no test relies on
+ * either.)
  * => access is an enum softmmu_access; user: the access comes from CPL 3.
  * => *pa_out (may be NULL): the physical address, on SOFTMMU_OK.
  * => *pf_err (may be NULL): the page-fault error code (PF_*) the CPU would

@@ -14,6 +14,7 @@
  *      over every page bootmem did not use.
  * The boot page tables of boot.S are dead after step 5.
  */
+#include <mercator/clock.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -30,6 +31,8 @@
 #include "cpu.h"
 #include "serial.h"
 #include "trap.h"
+
+void md_fpu_init(void);         /* thread.c */
 
 void kmain(void);
 
@@ -167,6 +170,15 @@ uint64_t machine_uptime_us(void)
         return (rdtsc() - boot_tsc) * 1000 / tsc_per_ms;
 }
 
+uint64_t clock_monotonic_ns(void)
+{
+        uint64_t ticks = rdtsc() - boot_tsc;
+
+        /* Split so that ticks * 1e6 cannot overflow for years of uptime. */
+        return ticks / tsc_per_ms * 1000000 +
+               ticks % tsc_per_ms * 1000000 / tsc_per_ms;
+}
+
 const char *machine_cmdline(void)
 {
         return boot_info.cmdline;
@@ -186,6 +198,8 @@ void arch_boot(uint32_t start_info_pa)
 {
         serial_init();
         cpu_tables_init();
+        cpu_features_init();
+        md_fpu_init();
         pat_init();
         tsc_calibrate();
         boot_read_start_info(start_info_pa);
@@ -242,4 +256,21 @@ void machine_print_memory(void)
                 pr_info("  zone %-6s %8lu pages present, %8lu free\n",
                         pmm_zone_name(z), st.present, st.free);
         }
+}
+
+uint64_t machine_hwcap(void)
+{
+        uint32_t a, b, c, d;
+
+        cpuid(1, 0, &a, &b, &c, &d);
+        return d;
+}
+
+bool machine_initrd(const void **base, size_t *len)
+{
+        if (boot_info.nmodules == 0 || boot_info.modules[0].len == 0)
+                return false;
+        *base = phys_to_virt(boot_info.modules[0].base);
+        *len = boot_info.modules[0].len;
+        return true;
 }

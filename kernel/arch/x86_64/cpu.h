@@ -8,9 +8,13 @@
 #include <mercator/types.h>
 
 /* CR0 */
+#define CR0_MP          (1UL << 1)      /* wait/fwait honour TS */
+#define CR0_EM          (1UL << 2)      /* no x87: must be clear for SSE */
 #define CR0_WP          (1UL << 16)     /* supervisor writes honour R/W */
 /* CR4 */
 #define CR4_PGE         (1UL << 7)      /* global pages survive CR3 loads */
+#define CR4_OSFXSR      (1UL << 9)      /* fxsave/fxrstor and SSE allowed */
+#define CR4_OSXMMEXCPT  (1UL << 10)     /* SIMD exceptions raise #XM */
 #define CR4_SMEP        (1UL << 20)     /* no kernel execution of user pages */
 #define CR4_SMAP        (1UL << 21)     /* no kernel data access to user pages */
 /* MSRs */

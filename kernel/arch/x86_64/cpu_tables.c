@@ -9,6 +9,7 @@
  * so a kernel stack overflow can still be reported.
  */
 #include <mercator/string.h>
+#include "cpu.h"
 #include "trap.h"
 
 struct tss {
@@ -46,9 +47,9 @@ struct table_ptr {
 static uint64_t gdt[8] __attribute__((aligned(16)));
 _Static_assert(sizeof(struct tss) == 104, "the hardware TSS is 104 bytes");
 static struct tss tss __attribute__((aligned(16)));
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[NR_VECTORS] __attribute__((aligned(16)));
 
-extern const uint64_t trap_stubs[32];
+extern const uint64_t trap_stubs[NR_VECTORS];
 extern char df_stack_top[], nmi_stack_top[];
 
 /* The 16-byte TSS descriptor occupies gdt[6] and gdt[7]. */
@@ -110,8 +111,51 @@ void cpu_tables_init(void)
         gdt_set_tss();
         load_segments();
 
-        for (unsigned v = 0; v < 32; v++)
+        for (unsigned v = 0; v < NR_VECTORS; v++)
                 idt_set(v, trap_stubs[v], v == 8 ? IST_DOUBLE_FAULT :
                                           v == 2 ? IST_NMI : 0);
         __asm__ volatile("lidt %0" : : "m"(ip));
+}
+
+/* The MSRs of the `syscall` instruction. */
+#define MSR_STAR        0xc0000081u
+#define MSR_LSTAR       0xc0000082u
+#define MSR_SFMASK      0xc0000084u
+#define EFER_SCE        (1UL << 0)
+/* RFLAGS bits cleared on entry: TF, IF, DF, IOPL, NT, AC. */
+#define SYSCALL_FLAGS_MASK 0x47700UL
+
+void syscall_entry(void);
+bool smap_enabled;
+
+/*
+ * Enable `syscall` (kernel CS from STAR[47:32]; sysret would take user SS
+ * = STAR[63:48] + 8 and CS = + 16, matching SEL_UDATA and SEL_UCODE), and
+ * SMEP/SMAP where CPUID leaf 7 reports them.
+ */
+void cpu_features_init(void)
+{
+        uint32_t a, b, c, d;
+
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+        wrmsr(MSR_STAR, ((uint64_t)SEL_KCODE << 32) |
+                        ((uint64_t)(SEL_UDATA - 8) << 48));
+        wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+        wrmsr(MSR_SFMASK, SYSCALL_FLAGS_MASK);
+
+        cpuid(0, 0, &a, &b, &c, &d);
+        if (a < 7)
+                return;
+        cpuid(7, 0, &a, &b, &c, &d);
+        if (b & (1u << 7))
+                write_cr4(read_cr4() | CR4_SMEP);
+        if (b & (1u << 20)) {
+                write_cr4(read_cr4() | CR4_SMAP);
+                smap_enabled = true;
+        }
+}
+
+void tss_set_kernel_stack(uint64_t top)
+{
+        tss.rsp[0] = top;
 }

@@ -461,9 +461,9 @@ static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
         if (!range_table(rw, child, level - 1, va) ||
             !table_freeable(level - 1, va) || !table_empty(child))
                 return false;
-        /* The leaves below were invalidated one by one; any invlpg also
-         * drops the CPU's cached upper-level entries, so the table can go
-         * once pmap_update() has run. */
+        /* Every leaf below was batched for invalidation, and invlpg of an
+         * address also drops the upper-level entries the CPU cached for
+         * it: once pmap_update() has run, nothing can reach the table. */
         *e = 0;
         table_defer_free(rw->pm, child);
         return true;
@@ -813,7 +813,7 @@ struct check_ctx {
         uint64_t     tables;            /* table pages found by the walk */
 };
 
-static bool check_fail(const struct check_ctx *c, const char *why, vaddr_t va,
+static bool check_bad(const struct check_ctx *c, const char *why, vaddr_t va,
                        unsigned level, pte_t e)
 {
         pr_err("pmap_check: pmap %p: %s (va %#lx, level %u, entry %#lx)\n",
@@ -845,11 +845,11 @@ static bool check_leaf(const struct check_ctx *c, pte_t e, unsigned level,
         if (level > 1)
                 allowed |= PTE_PS;
         if (e & ~allowed)
-                return check_fail(c, "unexpected bits in a leaf", va, level, e);
+                return check_bad(c, "unexpected bits in a leaf", va, level, e);
         if ((e & PTE_CACHE_MASK) == PTE_PCD)
-                return check_fail(c, "PCD without PWT (UC-)", va, level, e);
+                return check_bad(c, "PCD without PWT (UC-)", va, level, e);
         if ((e & PTE_US) && !va_is_user_half(va))
-                return check_fail(c, "user page in the kernel half", va,
+                return check_bad(c, "user page in the kernel half", va,
                                   level, e);
         return true;
 }
@@ -862,9 +862,9 @@ static bool check_upper(struct check_ctx *c, pte_t e, unsigned level,
                         vaddr_t va)
 {
         if ((e & ~PTE_A) != table_entry(pte_table_pa(e), va))
-                return check_fail(c, "bad upper-level entry", va, level, e);
+                return check_bad(c, "bad upper-level entry", va, level, e);
         if (!check_table_page(pte_table_pa(e)))
-                return check_fail(c, "table page is not allocated RAM", va,
+                return check_bad(c, "table page is not allocated RAM", va,
                                   level, e);
         return check_table(c, pte_table_pa(e), level - 1, va,
                            !table_freeable(level - 1, va));
@@ -889,7 +889,7 @@ static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
 
                 if (!pte_present(e)) {
                         if (e != 0)
-                                return check_fail(c, "stale bits in an absent "
+                                return check_bad(c, "stale bits in an absent "
                                                   "entry", va, level, e);
                         continue;
                 }
@@ -899,7 +899,7 @@ static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
                         return false;
         }
         if (!any && !may_be_empty)
-                return check_fail(c, "empty table left allocated", base,
+                return check_bad(c, "empty table left allocated", base,
                                   level, pa);
         return true;
 }
@@ -911,7 +911,7 @@ static bool check_kernel_half(struct check_ctx *c)
 
         for (unsigned i = KERNEL_SLOT0; i < PT_ENTRIES; i++)
                 if ((pml4[i] & ~PTE_A) != kernel_top[i - KERNEL_SLOT0])
-                        return check_fail(c, "kernel half differs from the "
+                        return check_bad(c, "kernel half differs from the "
                                           "kernel pmap's",
                                           va_canonical((vaddr_t)i << 39), 4,
                                           pml4[i]);
@@ -928,19 +928,19 @@ bool pmap_check(struct pmap *pm)
         uint64_t listed = 0;
 
         if (pm->root == 0 || !is_aligned(pm->root, PAGE_SIZE))
-                return check_fail(&c, "no PML4", 0, 4, pm->root);
+                return check_bad(&c, "no PML4", 0, 4, pm->root);
         if (pm->tlb.n > PMAP_TLB_BATCH)
-                return check_fail(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
+                return check_bad(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
         for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;
              pa = table_of(pa)[0])
                 listed++;
         if (listed != pm->free_pages)
-                return check_fail(&c, "deferred-free list length", 0, 0,
+                return check_bad(&c, "deferred-free list length", 0, 0,
                                   listed);
         if (!check_kernel_half(&c) || !check_table(&c, pm->root, 4, 0, true))
                 return false;
         if (c.tables + pm->free_pages != pm->table_pages)
-                return check_fail(&c, "table page count differs from a walk",
+                return check_bad(&c, "table page count differs from a walk",
                                   0, 0, c.tables);
         return true;
 }

@@ -53,10 +53,19 @@ int serial_getc(void)
         return inb(COM1 + UART_DATA);
 }
 
+static bool at_line_start = true;
+
 /* The console is COM1 (console.h). */
 void console_write(const char *s, size_t len)
 {
         serial_write(s, len);
+        if (len)
+                at_line_start = s[len - 1] == '\n';
+}
+
+bool console_at_line_start(void)
+{
+        return at_line_start;
 }
 
 int console_getc(void)

@@ -54,6 +54,10 @@ trap_stub_\n:
         TRAP_ERR   29
         TRAP_ERR   30
         TRAP_NOERR 31
+        /* 32-47: the 8259 PIC's IRQs 0-15 (timer.c). */
+        .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+        TRAP_NOERR \n
+        .endr
 
 trap_common:
         pushq %rax
@@ -74,28 +78,13 @@ trap_common:
         cld
         movq %rsp, %rdi
         call trap_dispatch
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %r11
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        popq %rcx
-        popq %rbx
-        popq %rax
-        addq $16, %rsp          /* vector and error code */
-        iretq
+        movq %rsp, %rdi
+        jmp trap_return
 
         .section .rodata
         .balign 8
         .globl trap_stubs
 trap_stubs:
-        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
         .quad trap_stub_\n
         .endr

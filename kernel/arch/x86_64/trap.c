@@ -6,13 +6,23 @@
  * fault and a symbolized backtrace. A double fault runs on its own IST
  * stack; if it came from a push into a stack's guard page it is reported
  * as a kernel stack overflow.
+ *
+ * User-mode faults go to the VM layer (vm_fault) and, if it cannot resolve
+ * them, end only the process. A kernel fault on a user address inside a
+ * user-copy routine (listed in the exception table) is resolved the same
+ * way, or resumed at the routine's fixup, which returns -EFAULT.
  */
+#include <mercator/clock.h>
 #include <mercator/ksyms.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <vm/vm_space.h>
 #include "cpu.h"
+#include "timer.h"
 #include "trap.h"
 
 const char *kernel_guard_owner(vaddr_t va);     /* boot.c */
@@ -91,9 +101,57 @@ static void trap_panic(struct trap_frame *tf, const char *what)
               tf->rip);
 }
 
+/* The access a page-fault error code describes. */
+static vm_prot_t pf_access(uint64_t err)
+{
+        if (err & PF_INSTR)
+                return VM_PROT_EXEC;
+        return err & PF_WRITE ? VM_PROT_WRITE : VM_PROT_READ;
+}
+
+/* The exception table (uaccess.S): where to resume if `fault` faults. */
+struct extable_entry {
+        uint64_t fault, fixup;
+};
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static uint64_t extable_fixup(uint64_t rip)
+{
+        for (const struct extable_entry *e = __extable_start;
+             e < __extable_end; e++)
+                if (e->fault == rip)
+                        return e->fixup;
+        return 0;
+}
+
+static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
+{
+        enum fault_result r = vm_fault(current->space, cr2, pf_access(tf->error));
+        char how[100];
+
+        if (r == FAULT_RESOLVED)
+                return;
+        if (r == FAULT_OOM)
+                proc_kill_current(SIGKILL, "out of memory", cr2, tf->rip);
+        pf_describe(tf->error, how, sizeof how);
+        proc_kill_current(SIGSEGV, how, cr2, tf->rip);
+}
+
 static void page_fault(struct trap_frame *tf)
 {
         uint64_t cr2 = read_cr2();
+        uint64_t fixup = extable_fixup(tf->rip);
+
+        if (tf->cs & 3) {
+                user_page_fault(tf, cr2);
+                return;
+        }
+        if (fixup && current && cr2 < USER_MAX + PAGE_SIZE) {
+                if (vm_fault(current->space, cr2, pf_access(tf->error)) !=
+                    FAULT_RESOLVED)
+                        tf->rip = fixup;
+                return;
+        }
         const char *guard = kernel_guard_owner(cr2);
         char what[160], how[100];
 
@@ -102,6 +160,18 @@ static void page_fault(struct trap_frame *tf)
                   guard ? "; it is the guard page of " : "",
                   guard ? guard : "");
         trap_panic(tf, what);
+}
+
+/* Exceptions in user mode other than page faults, and their signals. */
+static int user_trap_signal(uint64_t vector)
+{
+        switch (vector) {
+        case 0: case 16: case 19:       return SIGFPE;
+        case 1: case 3:                 return SIGTRAP;
+        case 6:                         return SIGILL;
+        case 17:                        return SIGBUS;
+        default:                        return SIGSEGV;
+        }
 }
 
 static void double_fault(struct trap_frame *tf)
@@ -119,8 +189,19 @@ static void double_fault(struct trap_frame *tf)
         trap_panic(tf, what);
 }
 
-void trap_dispatch(struct trap_frame *tf)
+static void irq(struct trap_frame *tf)
 {
+        unsigned line = (unsigned)tf->vector - IRQ_VECTOR_BASE;
+
+        irq_eoi(line);
+        if (line == IRQ_TIMER)
+                clock_tick(tf->cs & 3);
+}
+
+static void kernel_trap(struct trap_frame *tf)
+{
+        char what[80];
+
         if (probe.armed && tf->vector != 8 && tf->vector != 2) {
                 probe.armed = false;
                 probe.info.vector = (unsigned)tf->vector;
@@ -128,21 +209,34 @@ void trap_dispatch(struct trap_frame *tf)
                 probe.info.addr = tf->vector == 14 ? read_cr2() : 0;
                 klongjmp(&probe.jmp, 1);
         }
-        switch (tf->vector) {
-        case 14:
+        if (tf->vector == 14)
                 page_fault(tf);
-                break;
-        case 8:
+        else if (tf->vector == 8)
                 double_fault(tf);
-                break;
-        default: {
-                char what[80];
+        else {
                 ksnprintf(what, sizeof what, "%s (vector %lu, error %#lx)",
                           exception_names[tf->vector & 31], tf->vector,
                           tf->error);
                 trap_panic(tf, what);
         }
-        }
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+        bool from_user = tf->cs & 3;
+
+        if (tf->vector >= IRQ_VECTOR_BASE)
+                irq(tf);
+        else if (!from_user)
+                kernel_trap(tf);
+        else if (tf->vector == 14)
+                page_fault(tf);
+        else
+                proc_kill_current(user_trap_signal(tf->vector),
+                                  exception_names[tf->vector & 31],
+                                  tf->vector == 13 ? tf->error : 0, tf->rip);
+        if (from_user)
+                proc_return_to_user();
 }
 
 bool fault_probe(void (*fn)(void *), void *arg, struct fault_info *fi)

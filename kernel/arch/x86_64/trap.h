@@ -33,7 +33,17 @@ struct trap_frame {
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2
 
+#define NR_VECTORS      48      /* exceptions, then the PIC's 16 IRQs */
+#define VECTOR_SYSCALL  0x100   /* frames built by syscall_entry */
+
 void cpu_tables_init(void);     /* GDT, TSS, IDT */
+void cpu_features_init(void);   /* syscall MSRs, SMEP, SMAP */
+void tss_set_kernel_stack(uint64_t top);
+extern bool smap_enabled;
+extern uint64_t cpu_kstack_top; /* entry.S: the running thread's stack */
+
+__attribute__((noreturn)) void trap_return(struct trap_frame *tf);
+void swtch(void **save_sp, void *new_sp);
 void trap_dispatch(struct trap_frame *tf);
 
 /* Registers saved by ksetjmp (setjmp.S). */

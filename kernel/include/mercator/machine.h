@@ -45,4 +45,13 @@ void machine_print_memory(void);
 /* Run fn(arg) on another stack (top = its highest address, 16-aligned). */
 void machine_call_on_stack(void *top, void (*fn)(void *), void *arg);
 
+/* What AT_HWCAP tells user programs (x86: CPUID leaf 1, EDX). */
+uint64_t machine_hwcap(void);
+
+/* The initramfs the boot loader passed, if any. */
+bool machine_initrd(const void **base, size_t *len);
+
+/* Start the timer interrupt (they stay masked until user mode or idle). */
+void machine_start_interrupts(void);
+
 #endif

@@ -1,0 +1,99 @@
+/*
+ * entry.S - crossing between user and kernel mode, and between threads.
+ *
+ * syscall_entry: the target of the `syscall` instruction (MSR_LSTAR). The
+ * CPU leaves the user %rsp in place, the user %rip in %rcx and RFLAGS in
+ * %r11. We switch to the current thread's kernel stack (one CPU: the top
+ * is kept in cpu_kstack_top, the user %rsp in a scratch word; SMP would use
+ * swapgs and per-CPU data) and build the same struct trap_frame that
+ * exceptions build, so every path out of the kernel is trap_return.
+ *
+ * trap_return(tf): restore a frame and iretq; used by exceptions,
+ * interrupts, system calls and a new thread's first entry to user mode.
+ *
+ * swtch(&old_ctx, new_ctx): save the callee-saved registers on the current
+ * kernel stack, store that stack pointer in *old_ctx, and resume new_ctx.
+ */
+#define SEL_UDATA       0x23
+#define SEL_UCODE       0x2b
+#define VECTOR_SYSCALL  0x100
+
+        .text
+        .globl syscall_entry
+syscall_entry:
+        movq %rsp, cpu_user_rsp(%rip)
+        movq cpu_kstack_top(%rip), %rsp
+        pushq $SEL_UDATA                /* ss */
+        pushq cpu_user_rsp(%rip)        /* rsp */
+        pushq %r11                      /* rflags */
+        pushq $SEL_UCODE                /* cs */
+        pushq %rcx                      /* rip */
+        pushq $0                        /* error */
+        pushq $VECTOR_SYSCALL           /* vector */
+        pushq %rax
+        pushq %rbx
+        pushq %rcx
+        pushq %rdx
+        pushq %rsi
+        pushq %rdi
+        pushq %rbp
+        pushq %r8
+        pushq %r9
+        pushq %r10
+        pushq %r11
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+        xorl %ebp, %ebp                 /* backtraces stop here */
+        movq %rsp, %rdi
+        sti
+        call syscall_dispatch
+        cli
+        movq %rsp, %rdi
+        jmp trap_return
+
+        .globl trap_return
+trap_return:
+        movq %rdi, %rsp
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %r11
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        popq %rcx
+        popq %rbx
+        popq %rax
+        addq $16, %rsp
+        iretq
+
+        .globl swtch
+swtch:
+        pushq %rbp
+        pushq %rbx
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+        movq %rsp, (%rdi)
+        movq %rsi, %rsp
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %rbx
+        popq %rbp
+        ret
+
+        .data
+        .balign 8
+        .globl cpu_kstack_top, cpu_user_rsp
+cpu_kstack_top: .quad 0
+cpu_user_rsp:   .quad 0

@@ -1,0 +1,34 @@
+/*
+ * thread.h (x86-64) - the machine-dependent part of a process, and how the
+ * scheduler starts and switches threads.
+ */
+#ifndef MACHINE_THREAD_H
+#define MACHINE_THREAD_H
+
+#include <mercator/types.h>
+
+struct md_thread {
+        uint64_t fs_base;       /* TLS base (arch_prctl ARCH_SET_FS) */
+        void    *user_frame;    /* struct trap_frame at the stack top */
+        /* x87/SSE registers (fxsave image). The kernel is built without
+         * SSE, so only user code changes them: saved and restored on
+         * every switch between processes. */
+        _Alignas(16) uint8_t fpu[512];
+};
+
+struct proc;
+
+/* Prepare p's kernel stack so that switching to it enters user mode at
+ * entry with the given stack pointer. */
+void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
+
+/* Switch from the running context (whose saved sp goes to *save_sp) to p. */
+void md_switch_to(void **save_sp, struct proc *p);
+
+/* Switch back to the scheduler's context saved in sched_sp. */
+void md_switch_away(struct proc *p, void *sched_sp);
+
+/* Wait for an interrupt with interrupts enabled, then disable them. */
+void md_idle(void);
+
+#endif

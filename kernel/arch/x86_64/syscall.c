@@ -1,0 +1,43 @@
+/*
+ * syscall.c (x86-64) - from syscall_entry's frame to the system-call table,
+ * and the calls that are about this architecture's registers.
+ */
+#include <mercator/errno.h>
+#include <mercator/uaccess.h>
+#include <machine/vmparam.h>
+#include <proc/proc.h>
+#include <proc/syscall.h>
+#include "cpu.h"
+#include "trap.h"
+
+/* Linux's ABI: number in %rax, arguments in rdi rsi rdx r10 r8 r9. */
+void syscall_dispatch(struct trap_frame *tf)
+{
+        long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
+                         (long)tf->r10, (long)tf->r8, (long)tf->r9 };
+
+        tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
+        proc_return_to_user();
+}
+
+#define ARCH_SET_GS     0x1001
+#define ARCH_SET_FS     0x1002
+#define ARCH_GET_FS     0x1003
+#define ARCH_GET_GS     0x1004
+
+/* arch_prctl: the FS base (musl's thread pointer). GS is not offered. */
+long sys_arch_prctl(long code, long addr, long a2, long a3, long a4, long a5)
+{
+        switch (code) {
+        case ARCH_SET_FS:
+                if ((uint64_t)addr >= USER_MAX + PAGE_SIZE)
+                        return -EPERM;          /* as Linux: not a user address */
+                current->md.fs_base = (uint64_t)addr;
+                wrmsr(MSR_FS_BASE, (uint64_t)addr);
+                return 0;
+        case ARCH_GET_FS:
+                return copy_to_user((uint64_t)addr, &current->md.fs_base, 8);
+        default:
+                return -EINVAL;
+        }
+}

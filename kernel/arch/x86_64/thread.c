@@ -1,0 +1,91 @@
+/*
+ * thread.c - starting and switching threads on x86-64.
+ *
+ * A process's kernel stack, from the top down: its user trap frame (what
+ * trap_return restores to enter user mode), then, while it is switched
+ * out, the registers swtch saved. A new process's first swtch "returns"
+ * into thread_first_entry, which goes to user mode through trap_return.
+ */
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <proc/proc.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+#include <vm/vmalloc.h>
+#include "cpu.h"
+#include "trap.h"
+
+#define RFLAGS_IF       0x200
+#define RFLAGS_RESERVED 0x2
+
+/* Where a new thread's first swtch returns to. */
+static void thread_first_entry(void)
+{
+        proc_return_to_user();
+        trap_return(current->md.user_frame);
+}
+
+/* What swtch pops, in its order: r15 r14 r13 r12 rbx rbp, then ret. */
+struct switch_frame {
+        uint64_t r15, r14, r13, r12, rbx, rbp, rip;
+};
+
+/* The registers of a fresh process: x87 and SSE as after reset (FCW
+ * 0x37f, MXCSR 0x1f80, all exceptions masked), captured once at boot. */
+static _Alignas(16) uint8_t fpu_initial[512];
+
+void md_fpu_init(void)
+{
+        write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
+        write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+        __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
+        *(uint32_t *)(fpu_initial + 24) = 0x1f80;       /* MXCSR */
+}
+
+void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
+{
+        uint8_t *top = (uint8_t *)kstack_top(p->kstack);
+        struct trap_frame *tf = (struct trap_frame *)top - 1;
+        struct switch_frame *sf = (struct switch_frame *)tf - 1;
+
+        memset(tf, 0, sizeof *tf);
+        tf->rip = entry;
+        tf->rsp = sp;
+        tf->cs = SEL_UCODE;
+        tf->ss = SEL_UDATA;
+        tf->rflags = RFLAGS_IF | RFLAGS_RESERVED;
+        memset(sf, 0, sizeof *sf);
+        sf->rip = (uint64_t)thread_first_entry;
+        memcpy(p->md.fpu, fpu_initial, sizeof fpu_initial);
+        p->md.user_frame = tf;
+        p->kernel_sp = sf;
+}
+
+/* Make p's address space, kernel stack and TLS base the CPU's. */
+static void md_load(struct proc *p)
+{
+        uint64_t top = kstack_top(p->kstack);
+
+        tss_set_kernel_stack(top);
+        cpu_kstack_top = top;
+        wrmsr(MSR_FS_BASE, p->md.fs_base);
+        pmap_activate(vm_space_pmap(p->space));
+}
+
+void md_switch_to(void **save_sp, struct proc *p)
+{
+        md_load(p);
+        __asm__ volatile("fxrstor %0" : : "m"(p->md.fpu));
+        swtch(save_sp, p->kernel_sp);
+}
+
+void md_switch_away(struct proc *p, void *sched_sp)
+{
+        __asm__ volatile("fxsave %0" : "=m"(p->md.fpu));
+        swtch(&p->kernel_sp, sched_sp);
+}
+
+void md_idle(void)
+{
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+}

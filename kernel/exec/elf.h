@@ -1,0 +1,170 @@
+/*
+ * elf.h - from the bytes of an ELF file to a plan for loading it.
+ *
+ * Owns: validation of ELF64 x86-64 executables (static ET_EXEC, and
+ * static-PIE ET_DYN without an interpreter) and the load plan derived
+ * from them. Data only: the caller (exec) maps what the plan says; nothing
+ * here touches an address space, allocates or keeps state.
+ *
+ * Every field of the file is distrusted: any input gives either ELF_OK
+ * with a plan meeting the invariants below, or one distinct reason.
+ * The file may be unaligned (a cpio member is only 4-byte aligned): it is
+ * read with memcpy.
+ *
+ * Plan invariants (elf_plan_check()):
+ *   1. 1..ELF_MAX_SEGMENTS segments, sorted, page-aligned, non-empty,
+ *      not sharing any page, all inside [USER_MIN, USER_MAX);
+ *   2. each: file_off page-aligned, file_len <= map_end - map_start,
+ *      zero_start = map_start + file_len, zero_end = map_end;
+ *   3. entry lies in the file-backed part of an executable segment;
+ *   4. [phdr_va, phdr_va + phnum * phentsize) lies in the file-backed
+ *      part of one segment;
+ *   5. brk_start = the last segment's map_end; load_bias is page-aligned
+ *      and 0 for ET_EXEC.
+ */
+#ifndef EXEC_ELF_H
+#define EXEC_ELF_H
+
+#include <machine/vmparam.h>
+#include <mercator/types.h>
+#include <vm/pmap.h>
+
+/* --- the file format (the subset a loader reads) ----------------------- */
+
+#define EI_NIDENT       16
+#define EI_CLASS        4
+#define EI_DATA         5
+#define EI_VERSION      6
+#define ELFCLASS64      2
+#define ELFDATA2LSB     1
+#define EV_CURRENT      1
+#define ET_EXEC         2
+#define ET_DYN          3
+#define EM_X86_64       62
+
+#define PT_NULL         0
+#define PT_LOAD         1
+#define PT_DYNAMIC      2
+#define PT_INTERP       3
+#define PT_NOTE         4
+#define PT_PHDR         6
+#define PT_TLS          7
+#define PT_GNU_STACK    0x6474e551
+
+#define PF_X            0x1
+#define PF_W            0x2
+#define PF_R            0x4
+
+struct elf64_ehdr {
+        uint8_t  e_ident[EI_NIDENT];
+        uint16_t e_type;
+        uint16_t e_machine;
+        uint32_t e_version;
+        uint64_t e_entry;
+        uint64_t e_phoff;
+        uint64_t e_shoff;
+        uint32_t e_flags;
+        uint16_t e_ehsize;
+        uint16_t e_phentsize;
+        uint16_t e_phnum;
+        uint16_t e_shentsize;
+        uint16_t e_shnum;
+        uint16_t e_shstrndx;
+};
+
+struct elf64_phdr {
+        uint32_t p_type;
+        uint32_t p_flags;
+        uint64_t p_offset;
+        uint64_t p_vaddr;
+        uint64_t p_paddr;
+        uint64_t p_filesz;
+        uint64_t p_memsz;
+        uint64_t p_align;
+};
+
+/* --- the plan ---------------------------------------------------------- */
+
+#define ELF_MAX_SEGMENTS 16             /* PT_LOADs with p_memsz > 0 */
+#define ELF_PHNUM_MAX   (65536 / sizeof(struct elf64_phdr)) /* Linux's cap */
+
+/*
+ * Where a static PIE goes: 2/3 of the user range, as Linux's
+ * ELF_ET_DYN_BASE (0x555555554aaa; the bias is then page-aligned).
+ */
+#define ELF_ET_DYN_BASE (USER_MAX / 3 * 2)
+
+/* Why a file was rejected. ELF_OK is 0; exec turns any other into ENOEXEC. */
+enum elf_error {
+        ELF_OK = 0,
+        ELF_E_TRUNCATED,        /* shorter than the ELF header */
+        ELF_E_MAGIC,            /* no \177ELF */
+        ELF_E_CLASS,            /* not ELFCLASS64 */
+        ELF_E_DATA,             /* not little-endian */
+        ELF_E_VERSION,          /* EI_VERSION or e_version not 1 */
+        ELF_E_TYPE,             /* neither ET_EXEC nor ET_DYN */
+        ELF_E_MACHINE,          /* not EM_X86_64 */
+        ELF_E_PHENTSIZE,        /* e_phentsize != 56 */
+        ELF_E_PHNUM,            /* no program headers, or over ELF_PHNUM_MAX */
+        ELF_E_PHOFF,            /* program header table not inside the file */
+        ELF_E_INTERP,           /* PT_INTERP: needs a dynamic linker */
+        ELF_E_SEG_FILE,         /* p_offset + p_filesz not inside the file */
+        ELF_E_SEG_FILESZ,       /* PT_LOAD with p_filesz > p_memsz */
+        ELF_E_SEG_ALIGN,        /* p_vaddr != p_offset modulo the page size */
+        ELF_E_SEG_RANGE,        /* wraps, or leaves [USER_MIN, USER_MAX) */
+        ELF_E_SEG_ORDER,        /* PT_LOADs not in ascending p_vaddr */
+        ELF_E_SEG_OVERLAP,      /* two PT_LOADs share a page */
+        ELF_E_TOO_MANY_LOADS,   /* over ELF_MAX_SEGMENTS */
+        ELF_E_NO_LOAD,          /* no PT_LOAD with p_memsz > 0 */
+        ELF_E_PHDR_UNLOADED,    /* program headers not in any PT_LOAD's file part */
+        ELF_E_PHDR_MISMATCH,    /* PT_PHDR disagrees with where e_phoff loads */
+        ELF_E_ENTRY,            /* e_entry not in an executable PT_LOAD */
+        ELF_NR_ERRORS
+};
+
+/* One PT_LOAD, as pages to map. All addresses biased (final). */
+struct elf_segment {
+        vaddr_t   map_start;    /* page-aligned: the first page to map */
+        vaddr_t   map_end;      /* page-aligned: past the last (covers memsz) */
+        uint64_t  file_off;     /* page-aligned: the file byte for map_start */
+        uint64_t  file_len;     /* bytes copied from file_off to map_start */
+        vaddr_t   zero_start;   /* = map_start + file_len: zero from here... */
+        vaddr_t   zero_end;     /* = map_end: ...to here (bss, tail of page) */
+        vm_prot_t prot;         /* from p_flags: PF_R/W/X -> VM_PROT_* */
+};
+
+struct elf_plan {
+        vaddr_t   entry;        /* initial rip (AT_ENTRY) */
+        vaddr_t   load_bias;    /* added to every p_vaddr; 0 for ET_EXEC */
+        vaddr_t   phdr_va;      /* AT_PHDR */
+        uint16_t  phnum;        /* AT_PHNUM */
+        uint16_t  phentsize;    /* AT_PHENT */
+        uint16_t  type;         /* ET_EXEC or ET_DYN */
+        bool      stack_exec;   /* PT_GNU_STACK has PF_X */
+        vaddr_t   brk_start;    /* page-rounded end of the highest segment */
+        unsigned  nsegs;
+        struct elf_segment segs[ELF_MAX_SEGMENTS];
+        int       bad_phdr;     /* after an error: the program header at
+                                   fault, or -1 */
+};
+
+/*
+ * Validate the ELF file at [file, file + len) and plan its loading.
+ * A static PIE is placed at ELF_ET_DYN_BASE + dyn_offset, aligned down to
+ * its largest power-of-two p_align (at least a page); pass 0 for the fixed
+ * Linux layout or a random page multiple for ASLR. ET_EXEC ignores it.
+ * => ELF_OK with *plan filled in; otherwise the reason, with
+ *    plan->bad_phdr naming the program header when one is at fault.
+ * => reads only [file, file + len); never writes to it. Pure: the one
+ *    entry point a fuzz target needs.
+ */
+enum elf_error elf_plan_build(const void *file, size_t len,
+                              uint64_t dyn_offset, struct elf_plan *plan);
+
+/* A sentence about err (stable; for logs and test failures). */
+const char *elf_error_message(enum elf_error err);
+
+/* True if plan meets the invariants listed at the top of this file. */
+bool elf_plan_check(const struct elf_plan *plan);
+
+#endif

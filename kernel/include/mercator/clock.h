@@ -1,0 +1,17 @@
+/*
+ * clock.h - time for the kernel and for clock_gettime/nanosleep.
+ */
+#ifndef MERCATOR_CLOCK_H
+#define MERCATOR_CLOCK_H
+
+#include <mercator/types.h>
+
+#define HZ 100                          /* timer interrupts per second */
+
+uint64_t clock_monotonic_ns(void);      /* since the first instruction */
+uint64_t clock_realtime_ns(void);       /* since 1970, from the RTC */
+
+/* Called by the architecture on every timer interrupt. */
+void clock_tick(bool from_user);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * uaccess.h - the only way the kernel touches user memory (CONCEPTS E26).
+ *
+ * Every function checks that the whole user range lies in the user half
+ * before touching it, and survives any bad pointer: unmapped, kernel,
+ * non-canonical, wrapping, or read-only for a write gives -EFAULT. Memory
+ * that is merely not faulted in yet is faulted in, not refused.
+ */
+#ifndef MERCATOR_UACCESS_H
+#define MERCATOR_UACCESS_H
+
+#include <mercator/types.h>
+
+/* Whether [uaddr, uaddr + len) lies inside the user half. */
+bool user_range_ok(uint64_t uaddr, uint64_t len);
+
+/* 0, or -EFAULT with an unspecified part of the range copied. */
+long copy_from_user(void *dst, uint64_t usrc, size_t len);
+long copy_to_user(uint64_t udst, const void *src, size_t len);
+long clear_user(uint64_t udst, size_t len);
+
+/*
+ * Copy a NUL-terminated string of at most size - 1 bytes into dst
+ * (always terminated). => its length, -EFAULT, or -ENAMETOOLONG if no NUL
+ * came within size - 1 bytes.
+ */
+long strncpy_from_user(char *dst, uint64_t usrc, size_t size);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * uaccess.c - range checks around the architecture's raw user copies
+ * (uaccess.h). The raw routines rely on the exception table for faults.
+ */
+#include <mercator/errno.h>
+#include <mercator/uaccess.h>
+#include <machine/vmparam.h>
+
+long raw_copy_user(void *dst, const void *src, size_t n);
+long raw_strncpy_user(char *dst, const void *usrc, size_t max);
+long raw_clear_user(void *udst, size_t n);
+
+/* The user half ends where the non-canonical hole starts. */
+#define USER_END        (USER_MAX + PAGE_SIZE)
+
+bool user_range_ok(uint64_t uaddr, uint64_t len)
+{
+        return uaddr <= USER_END && len <= USER_END - uaddr;
+}
+
+long copy_from_user(void *dst, uint64_t usrc, size_t len)
+{
+        if (!user_range_ok(usrc, len))
+                return -EFAULT;
+        return len ? raw_copy_user(dst, (const void *)usrc, len) : 0;
+}
+
+long copy_to_user(uint64_t udst, const void *src, size_t len)
+{
+        if (!user_range_ok(udst, len))
+                return -EFAULT;
+        return len ? raw_copy_user((void *)udst, src, len) : 0;
+}
+
+long clear_user(uint64_t udst, size_t len)
+{
+        if (!user_range_ok(udst, len))
+                return -EFAULT;
+        return len ? raw_clear_user((void *)udst, len) : 0;
+}
+
+long strncpy_from_user(char *dst, uint64_t usrc, size_t size)
+{
+        /* Stop at the end of the user half rather than fault past it. */
+        size_t max = size - 1;
+        long n;
+
+        if (size == 0 || usrc >= USER_END)
+                return -EFAULT;
+        if (max > USER_END - usrc)
+                max = USER_END - usrc;
+        n = raw_strncpy_user(dst, (const void *)usrc, max);
+        if (n < 0)
+                return n;
+        dst[n] = '\0';
+        if ((size_t)n == size - 1)
+                return -ENAMETOOLONG;
+        return n == (long)max && max < size - 1 ? -EFAULT : n;
+}

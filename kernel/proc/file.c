@@ -1,0 +1,110 @@
+/*
+ * file.c - the console as a file, reference counting, descriptor tables.
+ */
+#include <mercator/console.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/file.h>
+#include <proc/proc.h>
+#include <vm/kmalloc.h>
+
+/* Console output goes out in chunks through a bounce buffer. */
+static long console_write_user(struct file *f, uint64_t ubuf, size_t len)
+{
+        char chunk[256];
+        size_t done = 0;
+
+        while (done < len) {
+                size_t n = MIN(len - done, sizeof chunk);
+                if (copy_from_user(chunk, ubuf + done, n))
+                        return done ? (long)done : -EFAULT;
+                console_write(chunk, n);
+                done += n;
+        }
+        return (long)done;
+}
+
+/* Block until at least one byte arrives, then take what is there. */
+static long console_read_user(struct file *f, uint64_t ubuf, size_t len)
+{
+        char chunk[64];
+        size_t n = 0;
+        int c;
+
+        if (len == 0)
+                return 0;
+        while ((c = console_getc()) < 0)
+                sched_sleep_until(0);           /* yield to others */
+        do {
+                chunk[n++] = c == '\r' ? '\n' : (char)c;
+        } while (n < MIN(len, sizeof chunk) && chunk[n - 1] != '\n' &&
+                 (c = console_getc()) >= 0);
+        return copy_to_user(ubuf, chunk, n) ? -EFAULT : (long)n;
+}
+
+#define S_IFCHR 0020000
+
+static void console_stat(struct file *f, void *st)
+{
+        uint64_t *w = st;               /* Linux x86-64 struct stat */
+
+        memset(st, 0, 144);
+        w[0] = 5;                               /* st_dev */
+        w[1] = 1;                               /* st_ino */
+        w[2] = 1;                               /* st_nlink */
+        ((uint32_t *)st)[6] = S_IFCHR | 0620;   /* st_mode */
+        w[5] = (5 << 8) | 1;                    /* st_rdev: /dev/console */
+        w[7] = 1024;                            /* st_blksize */
+}
+
+static const struct file_ops console_ops = {
+        .read = console_read_user,
+        .write = console_write_user,
+        .stat = console_stat,
+};
+
+struct file *file_console(void)
+{
+        struct file *f = kzalloc(sizeof *f);
+
+        if (f) {
+                f->ops = &console_ops;
+                f->refs = 1;
+                f->flags = 2;                   /* O_RDWR */
+        }
+        return f;
+}
+
+struct file *file_get(struct file *f)
+{
+        f->refs++;
+        return f;
+}
+
+void file_put(struct file *f)
+{
+        if (--f->refs)
+                return;
+        if (f->ops->release)
+                f->ops->release(f);
+        kfree(f);
+}
+
+int fd_install(struct file *f)
+{
+        for (int fd = 0; fd < NOFILE; fd++) {
+                if (!current->files[fd]) {
+                        current->files[fd] = f;
+                        return fd;
+                }
+        }
+        return -EMFILE;
+}
+
+struct file *fd_get(int fd)
+{
+        if (fd < 0 || fd >= NOFILE)
+                return NULL;
+        return current->files[fd];
+}

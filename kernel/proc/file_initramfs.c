@@ -1,0 +1,102 @@
+/*
+ * file_initramfs.c - files of the initramfs, opened read-only.
+ */
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <fs/initramfs.h>
+#include <proc/file.h>
+#include <vm/kmalloc.h>
+
+extern struct initramfs rootfs;
+
+#define O_ACCMODE       3
+#define O_CREAT         0100
+#define O_DIRECTORY     0200000
+#define O_NOFOLLOW      0400000
+
+static long rfile_read(struct file *f, uint64_t ubuf, size_t len)
+{
+        const struct initramfs_node *n = f->node;
+
+        if (initramfs_is_dir(n))
+                return -EISDIR;
+        if (f->offset >= n->size)
+                return 0;
+        len = MIN(len, n->size - f->offset);
+        if (copy_to_user(ubuf, n->data + f->offset, len))
+                return -EFAULT;
+        f->offset += len;
+        return (long)len;
+}
+
+static void rfile_stat(struct file *f, void *st)
+{
+        const struct initramfs_node *n = f->node;
+        uint64_t *w = st;
+
+        memset(st, 0, 144);
+        w[0] = 1;                                       /* st_dev */
+        w[1] = n->ino;
+        w[2] = n->nlink ? n->nlink : 1;
+        ((uint32_t *)st)[6] = n->mode;                  /* st_mode */
+        ((uint32_t *)st)[7] = n->uid;
+        ((uint32_t *)st)[8] = n->gid;
+        w[6] = n->size;                                 /* st_size */
+        w[7] = PAGE_SIZE;                               /* st_blksize */
+        w[8] = (n->size + 511) / 512;                   /* st_blocks */
+        w[9] = w[11] = w[13] = n->mtime;                /* a/m/ctime */
+}
+
+static void rfile_release(struct file *f)
+{
+        kfree((void *)f->node);
+}
+
+static const struct file_ops rfile_ops = {
+        .read = rfile_read, .stat = rfile_stat, .release = rfile_release,
+        .seekable = true,
+};
+
+static long status_errno(vm_status_t st)
+{
+        switch ((unsigned)st) {
+        case VM_ENOENT:                 return -ENOENT;
+        case VM_ENOMEM:                 return -ENOMEM;
+        case INITRAMFS_ENOTDIR:         return -ENOTDIR;
+        case INITRAMFS_EISDIR:          return -EISDIR;
+        case INITRAMFS_ENAMETOOLONG:    return -ENAMETOOLONG;
+        case INITRAMFS_ELOOP:           return -ELOOP;
+        default:                        return -EINVAL;
+        }
+}
+
+long initramfs_file_open(const char *path, unsigned flags, struct file **out)
+{
+        struct initramfs_node *node = kmalloc(sizeof *node);
+        struct file *f = kzalloc(sizeof *f);
+        vm_status_t st;
+
+        if (!node || !f) {
+                kfree(node), kfree(f);
+                return -ENOMEM;
+        }
+        st = initramfs_lookup(&rootfs, NULL, path,
+                              flags & O_NOFOLLOW ? INITRAMFS_NOFOLLOW : 0, node);
+        long err = st != VM_OK ? (st == VM_ENOENT && (flags & O_CREAT) ? -EROFS
+                                  : status_errno(st))
+                 : (flags & O_ACCMODE) != 0 ? -EROFS
+                 : (flags & O_DIRECTORY) && !initramfs_is_dir(node) ? -ENOTDIR
+                 : 0;
+        if (err) {
+                kfree(node), kfree(f);
+                return err;
+        }
+        f->ops = &rfile_ops;
+        f->refs = 1;
+        f->flags = flags;
+        f->node = node;
+        f->size = node->size;
+        *out = f;
+        return 0;
+}

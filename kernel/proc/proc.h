@@ -1,0 +1,81 @@
+/*
+ * proc.h - processes: an address space, a kernel stack, open files, and a
+ * place in the scheduler. One thread per process; one CPU.
+ *
+ * Locks: none; one CPU, and the kernel is not preempted (a timer interrupt
+ * only sets need_resched, acted on when returning to user mode).
+ * Fields: [c] constant after creation  [s] scheduler  [p] the process
+ * itself (only it changes them, in its own system calls).
+ */
+#ifndef PROC_PROC_H
+#define PROC_PROC_H
+
+#include <mercator/status.h>
+#include <mercator/types.h>
+#include <machine/thread.h>
+
+#define NPROC           64
+#define NOFILE          64
+#define PROC_NAME_LEN   16
+
+enum proc_state {
+        PROC_FREE,              /* slot unused */
+        PROC_RUNNABLE,          /* waiting for the CPU */
+        PROC_RUNNING,           /* on the CPU */
+        PROC_SLEEPING,          /* waiting for a time or an event */
+        PROC_ZOMBIE,            /* exited, waiting to be reaped */
+};
+
+struct vm_space;
+struct file;
+
+struct proc {
+        int               pid;                  /* [c] */
+        enum proc_state   state;                /* [s] */
+        char              name[PROC_NAME_LEN];  /* [p] last exec'd file */
+        struct vm_space  *space;                /* [p] */
+        void             *kstack;               /* [c] kstack_alloc() base */
+        void             *kernel_sp;            /* [s] saved by swtch */
+        struct md_thread  md;                   /* [p] registers etc. */
+        struct proc      *parent;               /* [p] */
+        struct file      *files[NOFILE];        /* [p] */
+        uint64_t          wake_ns;              /* [s] sleeping until */
+        const void       *wait_channel;         /* [s] sleeping on */
+        int               wait_status;          /* [p] Linux wait status */
+        int               pending_kill;         /* [s] signal to die of */
+};
+
+extern struct proc *current;
+extern volatile bool need_resched;
+
+/* Allocate a process slot with a kernel stack; NULL if none is free. */
+struct proc *proc_alloc(void);
+
+/* Release what proc_alloc() gave (after the process is reaped). */
+void proc_free(struct proc *p);
+
+/* The first user process from the initramfs; VM_ENOENT etc. on failure. */
+vm_status_t proc_start_init(const char *path, int argc, const char *const *argv);
+
+/* End the current process with a Linux wait status (code << 8, or signal). */
+__attribute__((noreturn)) void proc_exit(int wait_status);
+
+/* A fault or trap in user mode that the process cannot survive: report it
+ * in one line and end it with `signal`. */
+__attribute__((noreturn)) void proc_kill_current(int signal, const char *why,
+                                                 vaddr_t addr, uint64_t ip);
+
+/* Scheduler (sched.c). */
+void sched_run(void);                   /* never returns */
+void sched_yield(void);
+void sched_switch(void);                /* state already set by the caller */
+void sched_sleep_until(uint64_t ns);
+void sched_sleep_on(const void *channel);
+void sched_wakeup(const void *channel);
+void sched_make_runnable(struct proc *p);
+struct proc *proc_find(int pid);
+
+/* What to do before going back to user mode: die if killed, reschedule. */
+void proc_return_to_user(void);
+
+#endif

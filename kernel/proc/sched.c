@@ -1,0 +1,123 @@
+/*
+ * sched.c - round-robin scheduling of processes on one CPU.
+ *
+ * The boot thread becomes the scheduler (as in xv6): it picks the next
+ * runnable process, switches to it, and gets the CPU back when that
+ * process yields, sleeps or exits. Timer interrupts only set need_resched;
+ * a process gives up the CPU on its way back to user mode, so kernel code
+ * never loses the CPU in the middle of an operation.
+ */
+#include <mercator/clock.h>
+#include <mercator/machine.h>
+#include <mercator/panic.h>
+#include <proc/proc.h>
+
+struct proc proc_table[NPROC];
+struct proc *current;
+volatile bool need_resched;
+static void *sched_sp;                  /* the scheduler's saved stack */
+static unsigned next_slot;
+
+void clock_tick(bool from_user)
+{
+        need_resched = true;            /* a 10 ms time slice */
+        (void)from_user;
+}
+
+/* Sleepers whose time has come become runnable. */
+static void wake_sleepers(uint64_t now)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_SLEEPING && p->wait_channel == NULL &&
+                    p->wake_ns <= now)
+                        p->state = PROC_RUNNABLE;
+        }
+}
+
+static struct proc *pick_next(void)
+{
+        for (unsigned n = 0; n < NPROC; n++) {
+                struct proc *p = &proc_table[(next_slot + n) % NPROC];
+                if (p->state == PROC_RUNNABLE) {
+                        next_slot = (unsigned)(p - proc_table) + 1;
+                        return p;
+                }
+        }
+        return NULL;
+}
+
+void sched_run(void)
+{
+        for (;;) {
+                wake_sleepers(clock_monotonic_ns());
+                struct proc *p = pick_next();
+                if (!p) {
+                        md_idle();
+                        continue;
+                }
+                p->state = PROC_RUNNING;
+                current = p;
+                need_resched = false;
+                md_switch_to(&sched_sp, p);
+                current = NULL;
+        }
+}
+
+/* Give the CPU back to the scheduler; current's state says what next. */
+void sched_switch(void)
+{
+        md_switch_away(current, sched_sp);
+}
+
+void sched_yield(void)
+{
+        current->state = PROC_RUNNABLE;
+        sched_switch();
+}
+
+void sched_sleep_until(uint64_t ns)
+{
+        current->wake_ns = ns;
+        current->wait_channel = NULL;
+        current->state = PROC_SLEEPING;
+        sched_switch();
+}
+
+void sched_sleep_on(const void *channel)
+{
+        current->wait_channel = channel;
+        current->state = PROC_SLEEPING;
+        sched_switch();
+        current->wait_channel = NULL;
+}
+
+void sched_wakeup(const void *channel)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_SLEEPING && p->wait_channel == channel)
+                        p->state = PROC_RUNNABLE;
+        }
+}
+
+void sched_make_runnable(struct proc *p)
+{
+        p->state = PROC_RUNNABLE;
+}
+
+struct proc *proc_find(int pid)
+{
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE && proc_table[i].pid == pid)
+                        return &proc_table[i];
+        return NULL;
+}
+
+void proc_return_to_user(void)
+{
+        if (current->pending_kill)
+                proc_exit(current->pending_kill);
+        if (need_resched)
+                sched_yield();
+}

@@ -1,0 +1,156 @@
+/*
+ * sys_proc.c - system calls about the process itself, time and the
+ * machine: exit, ids, sleeping, clocks, uname, reboot, and the signal
+ * calls musl makes at start-up.
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/machine.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <proc/syscall.h>
+
+SYSCALL_DECL(exit)
+{
+        proc_exit(wait_status_exited((int)a0));
+}
+
+/* One thread per process, so the whole group is the process. */
+SYSCALL_DECL(exit_group)
+{
+        proc_exit(wait_status_exited((int)a0));
+}
+
+SYSCALL_DECL(getpid) { return current->pid; }
+SYSCALL_DECL(gettid) { return current->pid; }
+
+SYSCALL_DECL(getppid)
+{
+        return current->parent ? current->parent->pid : 0;
+}
+
+/* clear_child_tid matters only to threads, which Mercator has not yet. */
+SYSCALL_DECL(set_tid_address)
+{
+        return current->pid;
+}
+
+SYSCALL_DECL(sched_yield)
+{
+        sched_yield();
+        return 0;
+}
+
+struct linux_timespec { int64_t sec, nsec; };
+
+#define CLOCK_REALTIME          0
+#define CLOCK_MONOTONIC         1
+#define CLOCK_MONOTONIC_RAW     4
+#define CLOCK_REALTIME_COARSE   5
+#define CLOCK_MONOTONIC_COARSE  6
+#define CLOCK_BOOTTIME          7
+
+SYSCALL_DECL(clock_gettime)
+{
+        uint64_t ns;
+        struct linux_timespec ts;
+
+        switch (a0) {
+        case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE:
+                ns = clock_realtime_ns();
+                break;
+        case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
+        case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
+                ns = clock_monotonic_ns();
+                break;
+        default:
+                return -EINVAL;
+        }
+        ts.sec = (int64_t)(ns / 1000000000);
+        ts.nsec = (int64_t)(ns % 1000000000);
+        return copy_to_user((uint64_t)a1, &ts, sizeof ts);
+}
+
+SYSCALL_DECL(nanosleep)
+{
+        struct linux_timespec req;
+
+        if (copy_from_user(&req, (uint64_t)a0, sizeof req))
+                return -EFAULT;
+        if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
+                return -EINVAL;
+        sched_sleep_until(clock_monotonic_ns() + (uint64_t)req.sec * 1000000000 +
+                          (uint64_t)req.nsec);
+        return 0;
+}
+
+struct linux_utsname { char f[6][65]; };
+
+SYSCALL_DECL(uname)
+{
+        static const char *const fields[6] = {
+                "Linux", "mercator", "6.1.0-mercator", "#1 Mercator",
+                "x86_64", "(none)",
+        };
+        struct linux_utsname u;
+
+        /* "Linux" as sysname: programs use it to pick the ABI they speak. */
+        memset(&u, 0, sizeof u);
+        for (int i = 0; i < 6; i++)
+                memcpy(u.f[i], fields[i], strlen(fields[i]));
+        return copy_to_user((uint64_t)a0, &u, sizeof u);
+}
+
+#define LINUX_REBOOT_MAGIC1     0xfee1deadL
+#define LINUX_REBOOT_MAGIC2     672274793L
+#define LINUX_REBOOT_CMD_POWER_OFF 0x4321fedcL
+#define LINUX_REBOOT_CMD_RESTART   0x01234567L
+#define LINUX_REBOOT_CMD_HALT      0xcdef0123L
+
+SYSCALL_DECL(reboot)
+{
+        if ((uint32_t)a0 != LINUX_REBOOT_MAGIC1 ||
+            ((uint32_t)a1 != LINUX_REBOOT_MAGIC2 && (uint32_t)a1 != 85072278 &&
+             (uint32_t)a1 != 369367448 && (uint32_t)a1 != 537993216))
+                return -EINVAL;
+        switch ((uint32_t)a2) {
+        case (uint32_t)LINUX_REBOOT_CMD_POWER_OFF:
+        case (uint32_t)LINUX_REBOOT_CMD_HALT:
+        case (uint32_t)LINUX_REBOOT_CMD_RESTART:
+                machine_poweroff(0);
+        default:
+                return -EINVAL;
+        }
+}
+
+/*
+ * Signal handling is not there yet: musl's start-up and exit install no
+ * handlers but do mask signals around some calls. Masks are accepted and
+ * reported as empty; installing a handler is refused honestly.
+ */
+SYSCALL_DECL(rt_sigaction)
+{
+        if (a0 <= 0 || a0 > NSIG || a3 != 8)
+                return -EINVAL;
+        if (a2 && clear_user((uint64_t)a2, 32))         /* old action: default */
+                return -EFAULT;
+        if (a1) {
+                uint64_t handler;
+                if (copy_from_user(&handler, (uint64_t)a1, 8))
+                        return -EFAULT;
+                if (handler > 1)                /* neither SIG_DFL nor SIG_IGN */
+                        return -ENOSYS;
+        }
+        return 0;
+}
+
+SYSCALL_DECL(rt_sigprocmask)
+{
+        if (a3 != 8 || (a0 < 0 || a0 > 2))
+                return -EINVAL;
+        if (a2 && clear_user((uint64_t)a2, 8))
+                return -EFAULT;
+        return 0;
+}

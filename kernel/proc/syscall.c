@@ -1,0 +1,26 @@
+/*
+ * syscall.c - the system-call table. Unknown numbers get -ENOSYS (never a
+ * pretended success), so programs see honestly what is missing.
+ */
+#include <mercator/errno.h>
+#include <proc/syscall.h>
+
+#define ENTRY(name) [SYS_##name] = sys_##name
+
+static const syscall_fn table[NR_SYSCALLS] = {
+        ENTRY(read), ENTRY(write), ENTRY(open), ENTRY(openat), ENTRY(close),
+        ENTRY(fstat), ENTRY(lseek), ENTRY(readv), ENTRY(writev),
+        ENTRY(ioctl), ENTRY(mmap), ENTRY(munmap), ENTRY(mprotect),
+        ENTRY(brk), ENTRY(exit), ENTRY(exit_group), ENTRY(getpid),
+        ENTRY(getppid), ENTRY(gettid), ENTRY(set_tid_address),
+        ENTRY(sched_yield), ENTRY(nanosleep), ENTRY(clock_gettime),
+        ENTRY(uname), ENTRY(reboot), ENTRY(rt_sigaction),
+        ENTRY(rt_sigprocmask), ENTRY(arch_prctl),
+};
+
+long syscall_invoke(uint64_t nr, const long a[6])
+{
+        if (nr >= NR_SYSCALLS || !table[nr])
+                return -ENOSYS;
+        return table[nr](a[0], a[1], a[2], a[3], a[4], a[5]);
+}

@@ -1,0 +1,45 @@
+/*
+ * syscall.h - Linux x86-64 system calls: numbers (the ABI's), and the
+ * handlers. A handler takes the six argument registers and returns a
+ * result or a negated errno; numbers without one return -ENOSYS.
+ */
+#ifndef PROC_SYSCALL_H
+#define PROC_SYSCALL_H
+
+#include <mercator/types.h>
+
+enum {
+        SYS_read = 0, SYS_write = 1, SYS_open = 2, SYS_close = 3,
+        SYS_fstat = 5, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
+        SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
+        SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_readv = 19,
+        SYS_writev = 20, SYS_sched_yield = 24, SYS_nanosleep = 35,
+        SYS_getpid = 39, SYS_exit = 60, SYS_uname = 63, SYS_getppid = 110,
+        SYS_arch_prctl = 158, SYS_reboot = 169, SYS_gettid = 186,
+        SYS_set_tid_address = 218, SYS_clock_gettime = 228,
+        SYS_exit_group = 231, SYS_openat = 257,
+        NR_SYSCALLS = 335,
+};
+
+typedef long (*syscall_fn)(long, long, long, long, long, long);
+
+/* Run system call nr with its arguments; the value for %rax. */
+long syscall_invoke(uint64_t nr, const long args[6]);
+
+#define SYSCALL_DECL(name) \
+        long sys_##name(long a0, long a1, long a2, long a3, long a4, long a5)
+
+SYSCALL_DECL(read); SYSCALL_DECL(write); SYSCALL_DECL(open);
+SYSCALL_DECL(openat); SYSCALL_DECL(close); SYSCALL_DECL(fstat);
+SYSCALL_DECL(lseek); SYSCALL_DECL(readv); SYSCALL_DECL(writev);
+SYSCALL_DECL(ioctl);
+SYSCALL_DECL(mmap); SYSCALL_DECL(munmap); SYSCALL_DECL(mprotect);
+SYSCALL_DECL(brk);
+SYSCALL_DECL(exit); SYSCALL_DECL(exit_group); SYSCALL_DECL(getpid);
+SYSCALL_DECL(getppid); SYSCALL_DECL(gettid); SYSCALL_DECL(set_tid_address);
+SYSCALL_DECL(sched_yield); SYSCALL_DECL(nanosleep);
+SYSCALL_DECL(clock_gettime); SYSCALL_DECL(uname); SYSCALL_DECL(reboot);
+SYSCALL_DECL(rt_sigaction); SYSCALL_DECL(rt_sigprocmask);
+SYSCALL_DECL(arch_prctl);
+
+#endif

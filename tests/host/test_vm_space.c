@@ -1,0 +1,1079 @@
+/*
+ * test_vm_space.c - address spaces (kernel/vm/vm_space.c, vm_fault.c,
+ * vm_object.c) over simulated RAM, the real x86-64 table code and the
+ * software MMU.
+ *
+ * User accesses are simulated as the CPU does them: a translation through
+ * the software MMU (user mode, through its TLB while the space is active),
+ * and on a page fault vm_fault() and one retry. Contents are checked
+ * through pmap_extract() + phys_to_virt(), permissions through
+ * softmmu_translate() with user = true.
+ *
+ * random_* tests run thousands of map / unmap / protect / brk / fault
+ * steps over a window of pages against a model (per page: mapped?, prot,
+ * shared?, the byte the test wrote), checking after every step
+ * vm_space_check(), the TLB against the tables, and every page of the
+ * window against the model. Directed tests pin down one rule each. Every
+ * test ends by destroying its spaces and checking that free pages, page
+ * tables, anonymous pages and the heap are back to their baseline.
+ */
+#include "check.h"
+
+#include <mercator/types.h>
+#include <machine/vmparam.h>
+#include <arch/host/softmmu.h>
+#include <arch/x86_64/pmap_md.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+#include <vm/vmstat.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
+
+#define P               PAGE_SIZE
+#define R               VM_PROT_READ
+#define W               VM_PROT_WRITE
+#define X               VM_PROT_EXEC
+#define RW              VM_PROT_RW
+#define PRIV            VM_MAP_PRIVATE
+#define SHARED          VM_MAP_SHARED
+#define FIXED           VM_MAP_FIXED
+
+static struct vm_page *descs;
+static struct vm_space *active;         /* whose pmap the MMU uses */
+
+struct baseline {
+        uint64_t free, pt_pages, slab, large;
+};
+static struct baseline base;
+
+/* Fresh RAM, allocator, heap, MMU, kernel pmap and zero page. */
+static void setup(uint64_t bytes)
+{
+        uint64_t npages = bytes / PAGE_SIZE;
+
+        host_ram_setup(bytes);
+        free(descs);
+        descs = calloc(npages, sizeof *descs);
+        CHECK(descs != NULL);
+        memset(&vmstat, 0, sizeof vmstat);
+        pmm_init(descs, npages);
+        pmm_add_range(PAGE_SIZE, bytes);
+        kmalloc_init(true);
+        softmmu_reset();
+        vm_ptpage_fail_after = 0;
+        CHECK_EQ(pmap_bootstrap(bytes), VM_OK);
+        pmap_activate(pmap_kernel());
+        active = NULL;
+        vm_object_init();
+        CHECK_EQ(vm_zero_page_init(), VM_OK);   /* lives as long as RAM */
+        kmalloc_shrink();
+        base = (struct baseline){ pmm_free_count(), vmstat.pt_pages,
+                                  vmstat.slab_pages, vmstat.kmalloc_large };
+}
+
+/* Everything given back, and every structure sound. */
+static void check_baseline(void)
+{
+        kmalloc_shrink();
+        CHECK_EQ(vmstat.anon_pages, 0);
+        CHECK_EQ(vmstat.pt_pages, base.pt_pages);
+        CHECK_EQ(vmstat.slab_pages, base.slab);
+        CHECK_EQ(vmstat.kmalloc_large, base.large);
+        CHECK_EQ(pmm_free_count(), base.free);
+        CHECK(kmalloc_check());
+        CHECK(pmm_check());
+        CHECK(pmap_check(pmap_kernel()));
+        CHECK(vm_zero_page_check());
+}
+
+static struct vm_space *new_space(void)
+{
+        struct vm_space *s = NULL;
+
+        CHECK_EQ(vm_space_create(&s), VM_OK);
+        CHECK(vm_space_check(s));
+        return s;
+}
+
+static void activate(struct vm_space *s)
+{
+        pmap_activate(s ? vm_space_pmap(s) : pmap_kernel());
+        active = s;
+}
+
+static void destroy(struct vm_space *s)
+{
+        CHECK(vm_space_check(s));
+        CHECK(pmap_check(vm_space_pmap(s)));
+        if (active == s)
+                activate(NULL);
+        vm_space_destroy(s);
+}
+
+static paddr_t root_of(struct vm_space *s)
+{
+        return vm_space_pmap(s)->root;
+}
+
+static unsigned mmu_access(vm_prot_t access)
+{
+        return access == W ? SOFTMMU_WRITE
+             : access == X ? SOFTMMU_EXEC : SOFTMMU_READ;
+}
+
+/* What user mode could do at va right now, without faulting. */
+static bool can(struct vm_space *s, vaddr_t va, vm_prot_t access)
+{
+        return softmmu_translate(root_of(s), va, mmu_access(access), true,
+                                 NULL, NULL) == SOFTMMU_OK;
+}
+
+static enum softmmu_result mmu_try(struct vm_space *s, vaddr_t va,
+                                   vm_prot_t access, paddr_t *pa)
+{
+        if (active == s)
+                return softmmu_access(va, mmu_access(access), true, pa, NULL);
+        return softmmu_translate(root_of(s), va, mmu_access(access), true, pa,
+                                 NULL);
+}
+
+/* A user access as the CPU makes it: on a page fault, vm_fault and retry. */
+static enum fault_result user_access(struct vm_space *s, vaddr_t va,
+                                     vm_prot_t access, paddr_t *pa)
+{
+        enum softmmu_result r = mmu_try(s, va, access, pa);
+        enum fault_result fr;
+
+        if (r == SOFTMMU_OK)
+                return FAULT_RESOLVED;
+        CHECK(r == SOFTMMU_NOT_PRESENT || r == SOFTMMU_PROTECTION);
+        fr = vm_fault(s, va, access);
+        if (fr != FAULT_RESOLVED)
+                return fr;
+        CHECK_EQ(mmu_try(s, va, access, pa), SOFTMMU_OK);
+        return FAULT_RESOLVED;
+}
+
+/* Fill va's page with byte through a user write. */
+static void user_fill(struct vm_space *s, vaddr_t va, uint8_t byte)
+{
+        paddr_t pa = 0;
+
+        CHECK_EQ(user_access(s, va, W, &pa), FAULT_RESOLVED);
+        memset(phys_to_virt(page_trunc(pa)), byte, PAGE_SIZE);
+}
+
+/* The byte at va, read by user mode. */
+static uint8_t user_read(struct vm_space *s, vaddr_t va)
+{
+        paddr_t pa = 0;
+
+        CHECK_EQ(user_access(s, va, R, &pa), FAULT_RESOLVED);
+        return *(uint8_t *)phys_to_virt(pa);
+}
+
+static bool page_is(paddr_t pa, uint8_t byte)
+{
+        const uint8_t *p = phys_to_virt(page_trunc(pa));
+
+        for (size_t i = 0; i < PAGE_SIZE; i++)
+                if (p[i] != byte)
+                        return false;
+        return true;
+}
+
+static paddr_t frame(struct vm_space *s, vaddr_t va)
+{
+        paddr_t pa = 0;
+
+        CHECK(pmap_extract(vm_space_pmap(s), va, &pa, NULL, NULL));
+        return page_trunc(pa);
+}
+
+static bool present(struct vm_space *s, vaddr_t va)
+{
+        return pmap_extract(vm_space_pmap(s), va, NULL, NULL, NULL);
+}
+
+static vaddr_t map_at(struct vm_space *s, vaddr_t va, uint64_t len,
+                      vm_prot_t prot, unsigned flags)
+{
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
+        CHECK_EQ(out, va);
+        CHECK(vm_space_check(s));
+        return out;
+}
+
+/* ---- the random test: a window of pages against a model --------------- */
+
+#define WIN     48                      /* pages in the window */
+
+struct mpage {
+        bool      mapped, shared;
+        vm_prot_t prot;
+        uint8_t   byte;                 /* every byte of the page */
+};
+
+struct vctx {
+        struct rng       r;
+        struct vm_space *s;
+        vaddr_t          base;          /* window: [base, base + WIN * P) */
+        struct mpage     pg[WIN];
+        vaddr_t          start_brk, brk;
+        uint64_t         ok[8];         /* successful steps by kind */
+};
+
+static vaddr_t win_va(const struct vctx *c, unsigned i)
+{
+        return c->base + (vaddr_t)i * P;
+}
+
+static bool in_win(const struct vctx *c, vaddr_t va)
+{
+        return va >= c->base && va < c->base + WIN * P;
+}
+
+static struct mpage *mpage_at(struct vctx *c, vaddr_t va)
+{
+        return &c->pg[(va - c->base) >> PAGE_SHIFT];
+}
+
+/* Pages outside the window are always free in this test. */
+static bool m_free(struct vctx *c, vaddr_t va, uint64_t n)
+{
+        for (uint64_t i = 0; i < n; i++, va += P)
+                if (in_win(c, va) && mpage_at(c, va)->mapped)
+                        return false;
+        return true;
+}
+
+static void m_map(struct vctx *c, vaddr_t va, uint64_t n, vm_prot_t prot,
+                  bool shared)
+{
+        for (uint64_t i = 0; i < n; i++, va += P)
+                if (in_win(c, va))
+                        *mpage_at(c, va) = (struct mpage){ true, shared,
+                                                           prot, 0 };
+}
+
+static void m_unmap(struct vctx *c, vaddr_t va, uint64_t n)
+{
+        for (uint64_t i = 0; i < n; i++, va += P)
+                if (in_win(c, va))
+                        *mpage_at(c, va) = (struct mpage){ 0 };
+}
+
+static vm_prot_t rand_prot(struct vctx *c)
+{
+        static const vm_prot_t prots[] = { 0, R, R, RW, RW, RW, R | X,
+                                           RW | X, W, X };
+
+        return prots[rng_below(&c->r, ARRAY_SIZE(prots))];
+}
+
+/* A random range inside the window: first page and page count. */
+static void rand_range(struct vctx *c, unsigned *first, unsigned *n)
+{
+        *first = rng_below(&c->r, WIN);
+        *n = 1 + rng_below(&c->r, MIN(10u, WIN - *first));
+}
+
+static unsigned rand_map_flags(struct vctx *c, bool *shared)
+{
+        unsigned flags;
+
+        *shared = rng_below(&c->r, 4) == 0;
+        flags = *shared ? SHARED : PRIV;
+        if (rng_below(&c->r, 5) == 0)
+                flags |= VM_MAP_POPULATE;
+        if (rng_below(&c->r, 10) == 0)
+                flags |= VM_MAP_NORESERVE;
+        return flags;
+}
+
+static void op_map_fixed(struct vctx *c)
+{
+        unsigned first, n, flags;
+        vm_prot_t prot = rand_prot(c);
+        bool shared, noreplace = rng_below(&c->r, 3) == 0;
+        vaddr_t out = 0, va;
+        vm_status_t want;
+
+        rand_range(c, &first, &n);
+        va = win_va(c, first);
+        flags = rand_map_flags(c, &shared) |
+                (noreplace ? VM_MAP_FIXED_NOREPLACE : FIXED);
+        want = noreplace && !m_free(c, va, n) ? VM_EEXIST : VM_OK;
+        CHECK_EQ(vm_space_map(c->s, va, n * P, prot, flags, &out), want);
+        if (want != VM_OK)
+                return;
+        CHECK_EQ(out, va);
+        m_map(c, va, n, prot, shared);
+        c->ok[0]++;
+}
+
+/* Where the model says a non-fixed mapping goes: the hint if free, else
+ * the highest free range below mmap_base. */
+static vaddr_t m_place(struct vctx *c, vaddr_t hint, uint64_t n)
+{
+        vaddr_t va;
+
+        if (hint && m_free(c, hint, n))
+                return hint;
+        for (va = c->s->mmap_base - n * P; !m_free(c, va, n); va -= P)
+                ;
+        return va;
+}
+
+static void op_map_hint(struct vctx *c)
+{
+        unsigned first, n, flags;
+        vm_prot_t prot = rand_prot(c);
+        bool shared;
+        vaddr_t hint = 0, out = 0, want;
+
+        rand_range(c, &first, &n);
+        if (rng_below(&c->r, 2))
+                hint = win_va(c, first) + rng_below(&c->r, P);  /* unaligned */
+        flags = rand_map_flags(c, &shared);
+        want = m_place(c, page_trunc(hint), n);
+        CHECK_EQ(vm_space_map(c->s, hint, n * P - rng_below(&c->r, P), prot,
+                              flags, &out), VM_OK);
+        CHECK_EQ(out, want);
+        CHECK(vm_space_check(c->s));
+        /* Keep the outside of the window free. */
+        if (out < c->base)
+                CHECK_EQ(vm_space_unmap(c->s, out, MIN(n * P, c->base - out)),
+                         VM_OK);
+        if (out + n * P > win_va(c, WIN))
+                CHECK_EQ(vm_space_unmap(c->s, MAX(out, win_va(c, WIN)),
+                                        out + n * P -
+                                        MAX(out, win_va(c, WIN))), VM_OK);
+        m_map(c, out, n, prot, shared);
+        c->ok[1]++;
+}
+
+static void op_unmap(struct vctx *c)
+{
+        unsigned first, n;
+
+        rand_range(c, &first, &n);
+        CHECK_EQ(vm_space_unmap(c->s, win_va(c, first), n * P), VM_OK);
+        m_unmap(c, win_va(c, first), n);
+        c->ok[2]++;
+}
+
+static void op_protect(struct vctx *c)
+{
+        unsigned first, n;
+        vm_prot_t prot = rand_prot(c);
+        bool all = true;
+
+        rand_range(c, &first, &n);
+        for (unsigned i = first; i < first + n; i++)
+                all = all && c->pg[i].mapped;
+        CHECK_EQ(vm_space_protect(c->s, win_va(c, first), n * P, prot),
+                 all ? VM_OK : VM_ENOMEM);
+        if (!all)
+                return;
+        for (unsigned i = first; i < first + n; i++)
+                c->pg[i].prot = prot;
+        c->ok[3]++;
+}
+
+/* Linux's brk rules, on the model. */
+static vm_status_t m_brk(struct vctx *c, vaddr_t want)
+{
+        vaddr_t newbrk = page_round(want), oldbrk = page_round(c->brk);
+
+        if (want < c->start_brk)
+                return VM_EINVAL;
+        if (newbrk < oldbrk) {
+                if (m_free(c, newbrk, (oldbrk - newbrk) / P))
+                        return VM_ENOENT;
+                m_unmap(c, newbrk, (oldbrk - newbrk) / P);
+        } else if (newbrk > oldbrk) {
+                if (!m_free(c, oldbrk, (newbrk - oldbrk) / P + 1))
+                        return VM_ENOMEM;
+                m_map(c, oldbrk, (newbrk - oldbrk) / P, RW, false);
+        }
+        c->brk = want;
+        return VM_OK;
+}
+
+static void op_brk(struct vctx *c)
+{
+        vaddr_t want = c->start_brk - 2 * P +
+                       rng_below(&c->r, win_va(c, WIN) - c->start_brk);
+        vaddr_t got = 0;
+        vm_status_t st;
+
+        if (rng_below(&c->r, 4) == 0)   /* often just around the current brk */
+                want = MIN(c->brk - 3 * P + rng_below(&c->r, 6 * P),
+                           win_va(c, WIN));     /* the heap stays inside */
+        st = m_brk(c, want);
+        CHECK_EQ(vm_space_brk(c->s, want, &got), st);
+        CHECK_EQ(got, c->brk);
+        c->ok[4] += st == VM_OK;
+}
+
+static void op_fault(struct vctx *c)
+{
+        static const vm_prot_t acc[] = { R, R, W, W, X };
+        vm_prot_t access = acc[rng_below(&c->r, ARRAY_SIZE(acc))];
+        vaddr_t va = c->base - P + rng_below(&c->r, (WIN + 2) * P);
+        struct mpage none = { 0 }, *m = in_win(c, va) ? mpage_at(c, va) : &none;
+        bool allowed = m->prot != 0 && (!(access & W) || (m->prot & W)) &&
+                       (!(access & X) || (m->prot & X));
+        paddr_t pa = 0;
+        enum fault_result fr = user_access(c->s, va, access, &pa);
+
+        if (!m->mapped || !allowed) {
+                CHECK_EQ(fr, FAULT_SEGV);
+                CHECK_EQ(c->s->last_fault.reason, m->mapped
+                         ? FAULT_REASON_PROT : FAULT_REASON_NO_AREA);
+                return;
+        }
+        CHECK_EQ(fr, FAULT_RESOLVED);
+        CHECK(page_is(pa, m->byte));
+        if (access == W) {
+                m->byte = 1 + rng_below(&c->r, 255);
+                memset(phys_to_virt(page_trunc(pa)), m->byte, PAGE_SIZE);
+        }
+        c->ok[5]++;
+}
+
+/* Every page of the window (and one on each side) agrees with the model. */
+static void check_window(struct vctx *c)
+{
+        CHECK(vm_space_check(c->s));
+        CHECK(softmmu_tlb_check());
+        CHECK_EQ(c->s->brk, c->brk);
+        CHECK(!vm_space_lookup(c->s, c->base - P));
+        CHECK(!vm_space_lookup(c->s, c->base + WIN * P));
+        for (unsigned i = 0; i < WIN; i++) {
+                vaddr_t va = win_va(c, i);
+                const struct vm_area *a = vm_space_lookup(c->s, va);
+                struct mpage *m = &c->pg[i];
+
+                CHECK_EQ(a != NULL, m->mapped);
+                if (!m->mapped) {
+                        CHECK(!present(c->s, va));
+                        continue;
+                }
+                CHECK_EQ(a->prot, m->prot);
+                CHECK_EQ(!!(a->flags & VM_AREA_SHARED), m->shared);
+                if (!present(c->s, va))
+                        continue;
+                CHECK(page_is(frame(c->s, va), m->byte));
+                CHECK(m->prot != 0 && can(c->s, va, R));
+                CHECK(!can(c->s, va, W) || (m->prot & W));
+                CHECK(!can(c->s, va, X) || (m->prot & X));
+        }
+}
+
+static void run_random(uint64_t seed, unsigned steps)
+{
+        static struct vctx ctx;
+        struct vctx *c = &ctx;
+        void (*const ops[])(struct vctx *) = {
+                op_map_fixed, op_map_fixed, op_map_hint, op_unmap,
+                op_protect, op_protect, op_brk, op_fault, op_fault,
+                op_fault, op_fault,
+        };
+
+        memset(c, 0, sizeof *c);
+        setup(64 * MiB);
+        rng_seed(&c->r, check_seed(seed));
+        c->s = new_space();
+        activate(c->s);
+        c->base = c->s->mmap_base - WIN * P;
+        c->start_brk = c->brk = win_va(c, 8);
+        CHECK_EQ(vm_space_brk_init(c->s, c->start_brk), VM_OK);
+        for (unsigned step = 0; step < steps; step++) {
+                ops[rng_below(&c->r, ARRAY_SIZE(ops))](c);
+                check_window(c);
+        }
+        printf("    %u steps: %lu fixed maps, %lu placed maps, %lu unmaps, "
+               "%lu protects, %lu brks, %lu faults resolved; %lu areas\n",
+               steps, c->ok[0], c->ok[1], c->ok[2], c->ok[3], c->ok[4],
+               c->ok[5], (unsigned long)c->s->areas.count);
+        for (unsigned k = 0; k < 6; k++)      /* brk succeeds less often */
+                CHECK(c->ok[k] > steps / (k == 4 ? 200 : 100));
+        destroy(c->s);
+        check_baseline();
+}
+
+TEST(random_ops_seed1)
+{
+        run_random(0x600d5eed, 6000);
+}
+
+TEST(random_ops_seed2)
+{
+        run_random(0xfeedface, 6000);
+}
+
+TEST(random_ops_seed3)
+{
+        run_random(0x1234567, 6000);
+}
+
+/* ---- directed: faults and the zero page ------------------------------------- */
+
+TEST(zero_page_shared_by_reads_then_copied_on_write)
+{
+        struct vm_space *s;
+        vaddr_t va = 0, vs = 0, vr = 0;
+        paddr_t zp = vm_zero_page_pa(), pa;
+
+        setup(32 * MiB);
+        zp = vm_zero_page_pa();
+        s = new_space();
+        CHECK_EQ(vm_space_map(s, 0, 4 * P, RW, PRIV, &va), VM_OK);
+        CHECK_EQ(va, s->mmap_base - 4 * P);     /* top-down */
+        for (unsigned i = 0; i < 4; i++) {
+                CHECK(!present(s, va + i * P)); /* nothing before a touch */
+                CHECK_EQ(user_read(s, va + i * P + 17), 0);
+                CHECK_EQ(frame(s, va + i * P), zp);
+                CHECK(can(s, va + i * P, R) && !can(s, va + i * P, W));
+        }
+        CHECK_EQ(vmstat.anon_pages, 0);
+        CHECK_EQ(s->stats.zero_maps, 4);
+        CHECK(vm_space_check(s));
+
+        user_fill(s, va + P, 0xab);             /* write: its own page */
+        pa = frame(s, va + P);
+        CHECK(pa != zp);
+        CHECK(can(s, va + P, W));
+        CHECK_EQ(vmstat.anon_pages, 1);
+        CHECK_EQ(user_read(s, va + P), 0xab);
+        CHECK_EQ(frame(s, va), zp);             /* the others still share */
+        CHECK_EQ(frame(s, va + 2 * P), zp);
+        CHECK(vm_zero_page_check());
+        user_fill(s, va + 3 * P, 0xcd);         /* write without read first */
+        CHECK_EQ(vmstat.anon_pages, 2);
+        CHECK(vm_space_check(s));
+
+        /* Shared memory never uses the zero page, even for a read. */
+        CHECK_EQ(vm_space_map(s, 0, 2 * P, RW, SHARED, &vs), VM_OK);
+        CHECK_EQ(user_read(s, vs), 0);
+        CHECK(frame(s, vs) != zp);
+        CHECK_EQ(vmstat.anon_pages, 3);
+
+        /* Read-only private memory: the zero page, and writes refused. */
+        CHECK_EQ(vm_space_map(s, 0, P, R, PRIV, &vr), VM_OK);
+        CHECK_EQ(user_read(s, vr), 0);
+        CHECK_EQ(frame(s, vr), zp);
+        CHECK_EQ(user_access(s, vr, W, &pa), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        CHECK(vm_zero_page_check());
+        destroy(s);
+        check_baseline();
+}
+
+TEST(exec_needs_an_exec_area)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x400000, vx = 0x500000, vn = 0x600000, vw = 0x700000;
+        paddr_t pa;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, P, RW, PRIV);
+        user_fill(s, va, 0x90);
+        CHECK_EQ(user_access(s, va, X, &pa), FAULT_SEGV);      /* NX */
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        CHECK(!can(s, va, X));
+
+        map_at(s, vx, P, R | X, PRIV);
+        CHECK_EQ(user_access(s, vx, X, &pa), FAULT_RESOLVED);
+        CHECK(can(s, vx, X) && !can(s, vx, W));
+        CHECK_EQ(vm_space_protect(s, vx, P, R), VM_OK);
+        CHECK(!can(s, vx, X));                  /* narrowed at once */
+        CHECK_EQ(user_access(s, vx, X, &pa), FAULT_SEGV);
+
+        map_at(s, vn, P, VM_PROT_NONE, PRIV);   /* PROT_NONE: nothing */
+        CHECK_EQ(user_access(s, vn, R, &pa), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        CHECK_EQ(user_access(s, vn, W, &pa), FAULT_SEGV);
+        CHECK(!present(s, vn));
+
+        map_at(s, vw, P, W, PRIV);              /* x86: write implies read */
+        CHECK_EQ(user_access(s, vw, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, vw, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, vw, X, &pa), FAULT_SEGV);
+
+        /* Outside the user range there is never an area. */
+        CHECK_EQ(vm_fault(s, 0, R), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_NO_AREA);
+        CHECK_EQ(vm_fault(s, USER_MIN - 1, R), FAULT_SEGV);
+        CHECK_EQ(vm_fault(s, USER_MAX, W), FAULT_SEGV);
+        CHECK_EQ(vm_fault(s, LINEAR_BASE, R), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.result, FAULT_SEGV);
+        CHECK(vm_fault_reason_name(FAULT_REASON_PROT)[0] != '?');
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: mmap placement and replacement ------------------------------- */
+
+TEST(map_fixed_replaces)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, 8 * P, RW, PRIV);
+        for (unsigned i = 0; i < 8; i++)
+                user_fill(s, va + i * P, i + 1);
+        CHECK_EQ(vmstat.anon_pages, 8);
+
+        map_at(s, va + 3 * P, 2 * P, R, PRIV);  /* the middle, read-only */
+        CHECK_EQ(vmstat.anon_pages, 6);         /* old pages freed at once */
+        CHECK_EQ(s->areas.count, 3);
+        CHECK_EQ(user_read(s, va + 3 * P), 0);
+        CHECK_EQ(frame(s, va + 3 * P), vm_zero_page_pa());
+        CHECK_EQ(vm_fault(s, va + 4 * P, W), FAULT_SEGV);
+        CHECK_EQ(user_read(s, va + 2 * P), 3);
+        CHECK_EQ(user_read(s, va + 5 * P), 6);
+
+        /* Over the end of an area and a hole: merges with what is left. */
+        map_at(s, va + 7 * P, 4 * P, RW, PRIV);
+        CHECK_EQ(s->areas.count, 3);
+        CHECK_EQ(vm_space_lookup(s, va + 5 * P)->end, va + 11 * P);
+        CHECK_EQ(user_read(s, va + 7 * P), 0);
+        CHECK_EQ(user_read(s, va + 6 * P), 7);
+        CHECK_EQ(vmstat.anon_pages, 5);
+
+        /* Shared over private: a new object, zeroes. */
+        map_at(s, va, 2 * P, RW, SHARED);
+        CHECK_EQ(user_read(s, va + P), 0);
+        CHECK_EQ(user_read(s, va + 2 * P), 3);
+        CHECK(vm_space_lookup(s, va)->flags & VM_AREA_SHARED);
+        /* Everything at once. */
+        map_at(s, va, 16 * P, R, PRIV);
+        CHECK_EQ(s->areas.count, 1);
+        CHECK_EQ(vmstat.anon_pages, 0);
+        destroy(s);
+        check_baseline();
+}
+
+TEST(fixed_noreplace_refuses)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, PRIV);
+        user_fill(s, va + 3 * P, 0x11);
+        CHECK_EQ(vm_space_map(s, va + 3 * P, 2 * P, RW,
+                              PRIV | VM_MAP_FIXED_NOREPLACE, &out), VM_EEXIST);
+        CHECK_EQ(vm_space_map(s, va - P, 2 * P, R,
+                              PRIV | VM_MAP_FIXED_NOREPLACE, &out), VM_EEXIST);
+        CHECK_EQ(user_read(s, va + 3 * P), 0x11);
+        CHECK_EQ(s->areas.count, 1);
+        CHECK_EQ(vm_space_map(s, va + 4 * P + 8, P, R,
+                              PRIV | VM_MAP_FIXED_NOREPLACE, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, va + 4 * P, 2 * P, R,
+                              PRIV | VM_MAP_FIXED_NOREPLACE, &out), VM_OK);
+        CHECK_EQ(out, va + 4 * P);
+        CHECK_EQ(vm_space_map(s, va - P, P, RW,
+                              PRIV | VM_MAP_FIXED_NOREPLACE, &out), VM_OK);
+        CHECK_EQ(out, va - P);
+        CHECK_EQ(s->areas.count, 2);            /* the RW one merged */
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(hints_honoured_when_free_ignored_when_not)
+{
+        struct vm_space *s;
+        vaddr_t top, out = 0, h = 0x200000000;
+
+        setup(32 * MiB);
+        s = new_space();
+        top = s->mmap_base;
+        CHECK_EQ(top, USER_MAX - VM_MMAP_GAP_MIN);      /* Linux, no ASLR */
+        CHECK_EQ(vm_space_map(s, 0, 2 * P, RW, PRIV, &out), VM_OK);
+        CHECK_EQ(out, top - 2 * P);
+        CHECK_EQ(vm_space_map(s, 0, 3 * P, RW, PRIV, &out), VM_OK);
+        CHECK_EQ(out, top - 5 * P);
+        CHECK_EQ(s->areas.count, 1);                    /* merged */
+        CHECK_EQ(vm_space_map(s, h + 123, P, R, PRIV, &out), VM_OK);
+        CHECK_EQ(out, h);                               /* rounded down */
+        CHECK_EQ(vm_space_map(s, h - P, 4 * P, R, PRIV, &out), VM_OK);
+        CHECK_EQ(out, top - 9 * P);                     /* taken: ignored */
+        CHECK_EQ(vm_space_map(s, 0x1000, P, R, PRIV, &out), VM_OK);
+        CHECK_EQ(out, USER_MIN);                        /* raised to min */
+        CHECK_EQ(vm_space_map(s, USER_MAX - P, 2 * P, RW, PRIV, &out), VM_OK);
+        CHECK_EQ(out, top - 11 * P);                    /* beyond max */
+
+        /* A stack keeps its guard gap free of placed mappings. */
+        CHECK_EQ(vm_space_stack_init(s, USER_MAX, 32 * P), VM_OK);
+        h = USER_MAX - 32 * P - VM_STACK_GUARD_GAP;
+        CHECK_EQ(vm_space_map(s, h + P, P, R, PRIV, &out), VM_OK);
+        CHECK(out != h + P);
+        CHECK_EQ(vm_space_map(s, h - P, P, R, PRIV, &out), VM_OK);
+        CHECK_EQ(out, h - P);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(placement_falls_back_bottom_up)
+{
+        struct vm_space *s;
+        vaddr_t out = 0, legacy = VM_MMAP_LEGACY_BASE;
+
+        setup(32 * MiB);
+        s = new_space();
+        /* Fill everything below mmap_base (areas only: no pages). */
+        CHECK_EQ(vm_space_map(s, USER_MIN, s->mmap_base - USER_MIN,
+                              VM_PROT_NONE, PRIV | FIXED | VM_MAP_NORESERVE,
+                              &out), VM_OK);
+        CHECK_EQ(vm_space_map(s, 0, 2 * P, RW, PRIV, &out), VM_OK);
+        CHECK_EQ(out, s->mmap_base);            /* lowest above legacy base */
+        CHECK(out >= legacy);
+        /* Nothing left anywhere that large. */
+        CHECK_EQ(vm_space_map(s, 0, USER_MAX - s->mmap_base, RW, PRIV, &out),
+                 VM_ENOMEM);
+        CHECK_EQ(vm_space_unmap(s, USER_MIN, s->mmap_base - USER_MIN), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: split, merge, protect, unmap ----------------------------- */
+
+TEST(partial_unmap_and_protect_split_then_merge)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, 10 * P, RW, PRIV);
+        for (unsigned i = 0; i < 10; i++)
+                user_fill(s, va + i * P, 0x10 + i);
+        CHECK_EQ(vm_space_protect(s, va + 3 * P, 2 * P, R), VM_OK);
+        CHECK_EQ(s->areas.count, 3);
+        CHECK(!can(s, va + 3 * P, W) && can(s, va + 3 * P, R));
+        CHECK(can(s, va + 2 * P, W));
+        CHECK_EQ(user_read(s, va + 4 * P), 0x14);
+        CHECK(vm_space_check(s));
+        CHECK_EQ(vm_space_protect(s, va + 3 * P, 2 * P, RW), VM_OK);
+        CHECK_EQ(s->areas.count, 1);            /* merged back */
+        user_fill(s, va + 3 * P, 0x44);         /* write re-enabled by fault */
+        CHECK_EQ(user_read(s, va + 4 * P), 0x14);
+
+        CHECK_EQ(vm_space_unmap(s, va + 4 * P, P), VM_OK);
+        CHECK_EQ(s->areas.count, 2);
+        CHECK_EQ(vmstat.anon_pages, 9);
+        CHECK(!present(s, va + 4 * P));
+        CHECK_EQ(vm_fault(s, va + 4 * P, R), FAULT_SEGV);
+        map_at(s, va + 4 * P, P, RW, PRIV);
+        CHECK_EQ(s->areas.count, 1);            /* the hole refilled */
+        CHECK_EQ(user_read(s, va + 4 * P), 0);
+
+        /* Same prot over part of an area: no split at all. */
+        CHECK_EQ(vm_space_protect(s, va + P, P, RW), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        /* Two areas given one prot become one. */
+        CHECK_EQ(vm_space_protect(s, va, 5 * P, R), VM_OK);
+        CHECK_EQ(s->areas.count, 2);
+        CHECK_EQ(vm_space_protect(s, va + 2 * P, 8 * P, R), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        /* A hole in the range: ENOMEM, and (unlike Linux) no change. */
+        CHECK_EQ(vm_space_unmap(s, va + 8 * P, P), VM_OK);
+        CHECK_EQ(vm_space_protect(s, va + 6 * P, 4 * P, RW), VM_ENOMEM);
+        CHECK_EQ(vm_space_lookup(s, va + 6 * P)->prot, R);
+        CHECK_EQ(vm_space_protect(s, va + 20 * P, P, RW), VM_ENOMEM);
+        /* Unmapping across areas and holes. */
+        CHECK_EQ(vm_space_unmap(s, va + 7 * P, 100 * P), VM_OK);
+        CHECK_EQ(vm_space_unmap(s, va - 100 * P, 101 * P), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        CHECK_EQ(vm_space_lookup(s, va + P)->start, va + P);
+        CHECK_EQ(vm_space_lookup(s, va + P)->end, va + 7 * P);
+        CHECK_EQ(user_read(s, va + 2 * P), 0x12);
+        CHECK_EQ(vmstat.anon_pages, 5);         /* pages 1, 2, 3, 5, 6 */
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(protect_narrows_translations_at_once)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+        paddr_t pa;
+
+        setup(32 * MiB);
+        s = new_space();
+        activate(s);
+        map_at(s, va, 2 * P, RW, PRIV);
+        user_fill(s, va, 0x77);
+        CHECK_EQ(user_access(s, va, W, &pa), FAULT_RESOLVED);   /* TLB */
+        CHECK_EQ(vm_space_protect(s, va, 2 * P, R), VM_OK);
+        CHECK(softmmu_tlb_check());             /* the TLB was flushed */
+        CHECK_EQ(user_access(s, va, W, &pa), FAULT_SEGV);
+        CHECK_EQ(vm_space_protect(s, va, 2 * P, VM_PROT_NONE), VM_OK);
+        CHECK(!present(s, va));
+        CHECK_EQ(vmstat.anon_pages, 1);         /* the page stays */
+        CHECK_EQ(vm_space_protect(s, va, 2 * P, RW), VM_OK);
+        CHECK_EQ(user_read(s, va), 0x77);
+        CHECK_EQ(vm_space_unmap(s, va, 2 * P), VM_OK);
+        CHECK(softmmu_tlb_check());
+        CHECK_EQ(vmstat.anon_pages, 0);
+        destroy(s);
+        check_baseline();
+}
+
+TEST(shared_anonymous_memory)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, SHARED);
+        user_fill(s, va, 0x01);
+        user_fill(s, va + P, 0x5a);
+        CHECK_EQ(vm_space_protect(s, va + 2 * P, P, R), VM_OK);
+        CHECK_EQ(s->areas.count, 3);
+        CHECK(vm_space_lookup(s, va)->object ==
+              vm_space_lookup(s, va + 3 * P)->object);
+        CHECK_EQ(user_read(s, va + P), 0x5a);
+        CHECK_EQ(vm_space_protect(s, va + 2 * P, P, RW), VM_OK);
+        CHECK_EQ(s->areas.count, 1);            /* same object: merges */
+        /* Like shmem, the object keeps its pages while it is mapped. */
+        CHECK_EQ(vm_space_unmap(s, va, P), VM_OK);
+        CHECK_EQ(vmstat.anon_pages, 2);
+        CHECK_EQ(user_read(s, va + P), 0x5a);
+        /* Two shared mappings never merge (different objects). */
+        map_at(s, va, P, RW, SHARED);
+        CHECK_EQ(s->areas.count, 2);
+        CHECK_EQ(user_read(s, va), 0);
+        CHECK_EQ(vm_space_unmap(s, va, 4 * P), VM_OK);
+        CHECK_EQ(vmstat.anon_pages, 0);         /* last reference gone */
+        destroy(s);
+        check_baseline();
+}
+
+TEST(populate_prefaults)
+{
+        struct vm_space *s;
+        vaddr_t out = 0;
+
+        setup(32 * MiB);
+        s = new_space();
+        CHECK_EQ(vm_space_map(s, 0, 8 * P, RW, PRIV | VM_MAP_POPULATE, &out),
+                 VM_OK);
+        for (unsigned i = 0; i < 8; i++)
+                CHECK(can(s, out + i * P, W));
+        CHECK_EQ(vmstat.anon_pages, 8);
+        CHECK_EQ(vm_space_map(s, 0, 4 * P, R, PRIV | VM_MAP_POPULATE, &out),
+                 VM_OK);
+        for (unsigned i = 0; i < 4; i++)
+                CHECK_EQ(frame(s, out + i * P), vm_zero_page_pa());
+        CHECK_EQ(vmstat.anon_pages, 8);
+        CHECK_EQ(vm_space_map(s, 0, 2 * P, R, SHARED | VM_MAP_POPULATE, &out),
+                 VM_OK);
+        CHECK_EQ(vmstat.anon_pages, 10);
+        CHECK_EQ(vm_space_map(s, 0, 2 * P, VM_PROT_NONE,
+                              PRIV | VM_MAP_POPULATE, &out), VM_OK);
+        CHECK(!present(s, out));
+        /* A populate that runs out of memory does not fail the mmap. */
+        vm_ptpage_fail_after = 1;
+        CHECK_EQ(vm_space_map(s, 0x300000000, 2 * P, RW,
+                              PRIV | VM_MAP_POPULATE | FIXED, &out), VM_OK);
+        vm_ptpage_fail_after = 0;
+        CHECK(!present(s, out));
+        CHECK_EQ(s->last_fault.result, FAULT_OOM);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: brk -------------------------------------------------------- */
+
+TEST(brk_edges)
+{
+        struct vm_space *s;
+        vaddr_t start = 0x600000, got = 0;
+
+        setup(32 * MiB);
+        s = new_space();
+        CHECK_EQ(vm_space_brk(s, start, &got), VM_EINVAL);      /* no heap */
+        CHECK_EQ(vm_space_brk_init(s, 0x1000), VM_EINVAL);
+        CHECK_EQ(vm_space_brk_init(s, start), VM_OK);
+        CHECK_EQ(vm_space_brk(s, 0, &got), VM_EINVAL);          /* query */
+        CHECK_EQ(got, start);
+        CHECK_EQ(vm_space_brk(s, start - 1, &got), VM_EINVAL);
+        CHECK_EQ(got, start);
+        CHECK_EQ(vm_space_brk(s, start, &got), VM_OK);
+        CHECK_EQ(s->areas.count, 0);
+        CHECK_EQ(vm_space_brk(s, start + 1, &got), VM_OK);
+        CHECK_EQ(got, start + 1);
+        CHECK_EQ(vm_space_lookup(s, start)->end, start + P);
+        CHECK_EQ(vm_space_brk(s, start + 100, &got), VM_OK);    /* same page */
+        CHECK_EQ(got, start + 100);
+        CHECK_EQ(vm_space_brk(s, start + 3 * P + 5, &got), VM_OK);
+        CHECK_EQ(vm_space_lookup(s, start)->end, start + 4 * P);
+        CHECK_EQ(s->areas.count, 1);
+        for (unsigned i = 0; i < 4; i++)
+                user_fill(s, start + i * P, 0x30 + i);
+        CHECK_EQ(vm_space_brk(s, start + P, &got), VM_OK);      /* shrink */
+        CHECK_EQ(vmstat.anon_pages, 1);
+        CHECK(!vm_space_lookup(s, start + P));
+        CHECK_EQ(user_read(s, start), 0x30);
+
+        /* Growth stops a page short of the next mapping. */
+        map_at(s, start + 10 * P, P, R, PRIV);
+        CHECK_EQ(vm_space_brk(s, start + 9 * P, &got), VM_OK);
+        CHECK_EQ(vm_space_brk(s, start + 9 * P + 1, &got), VM_ENOMEM);
+        CHECK_EQ(got, start + 9 * P);
+        CHECK_EQ(user_read(s, start + 8 * P), 0);
+        /* Shrinking a heap someone unmapped: Linux refuses. */
+        CHECK_EQ(vm_space_unmap(s, start, 9 * P), VM_OK);
+        CHECK_EQ(vm_space_brk(s, start + P, &got), VM_ENOENT);
+        CHECK_EQ(got, start + 9 * P);
+        CHECK_EQ(vm_space_brk(s, USER_MAX + P, &got), VM_ENOMEM);
+        CHECK_EQ(vm_space_brk(s, start + 9 * P + 1, &got), VM_ENOMEM);
+        CHECK_EQ(vm_space_unmap(s, start + 10 * P, P), VM_OK);
+        CHECK_EQ(vm_space_brk(s, start + 12 * P, &got), VM_OK);  /* grows */
+        CHECK_EQ(vm_space_lookup(s, start + 9 * P)->end, start + 12 * P);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: the stack ------------------------------------------------------ */
+
+TEST(stack_grows_within_limit)
+{
+        struct vm_space *s;
+        vaddr_t top = USER_MAX;
+        paddr_t pa;
+
+        setup(32 * MiB);
+        s = new_space();
+        CHECK_EQ(vm_space_stack_init(s, top, 32 * P), VM_OK);
+        CHECK_EQ(vm_space_stack_init(s, top, 32 * P), VM_EEXIST);
+        CHECK(vm_space_lookup(s, top - P)->flags & VM_AREA_GROWSDOWN);
+        CHECK_EQ(s->stack_top, top);
+        user_fill(s, top - P, 1);
+        user_fill(s, top - 40 * P + 8, 2);      /* below: grows */
+        CHECK_EQ(vm_space_lookup(s, top - P)->start, top - 40 * P);
+        CHECK_EQ(s->stats.stack_growths, 1);
+        CHECK_EQ(s->areas.count, 1);
+        CHECK_EQ(user_read(s, top - P), 1);
+        /* Exec below the stack: refused, and the stack does not grow. */
+        CHECK_EQ(user_access(s, top - 50 * P, X, &pa), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        CHECK_EQ(vm_space_lookup(s, top - P)->start, top - 40 * P);
+        /* Exactly the limit, then one page more. */
+        CHECK_EQ(user_access(s, top - VM_STACK_LIMIT_DEFAULT, R, &pa),
+                 FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, top - VM_STACK_LIMIT_DEFAULT - 1, W, &pa),
+                 FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_STACK_LIMIT);
+        CHECK_EQ(vm_space_lookup(s, top - P)->start,
+                 top - VM_STACK_LIMIT_DEFAULT);
+        vm_space_set_stack_limit(s, 16 * MiB);
+        CHECK_EQ(user_access(s, top - VM_STACK_LIMIT_DEFAULT - 1, W, &pa),
+                 FAULT_RESOLVED);
+        CHECK_EQ(vm_space_stack_init(s, top - 32 * MiB, 32 * MiB), VM_EINVAL);
+        CHECK_EQ(vm_space_stack_init(s, 0x1000, P), VM_EINVAL);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(stack_keeps_guard_gap)
+{
+        struct vm_space *s;
+        vaddr_t top = 0x7f0000000000, below, out = 0;
+        paddr_t pa;
+
+        setup(32 * MiB);
+        s = new_space();
+        CHECK_EQ(vm_space_stack_init(s, top, 16 * P), VM_OK);
+        below = top - 16 * P - 2 * MiB;         /* end of the area below */
+        map_at(s, below - 4 * P, 4 * P, RW, PRIV);
+        /* A placed mapping may not go into the guard gap either. */
+        CHECK_EQ(vm_space_map(s, top - 16 * P - P, P, R, PRIV, &out), VM_OK);
+        CHECK(out != top - 17 * P);
+        CHECK_EQ(vm_space_unmap(s, out, P), VM_OK);
+
+        CHECK_EQ(user_access(s, below + VM_STACK_GUARD_GAP - P, W, &pa),
+                 FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_STACK_GUARD);
+        CHECK_EQ(vm_space_lookup(s, top - P)->start, top - 16 * P);
+        CHECK_EQ(user_access(s, below + VM_STACK_GUARD_GAP, W, &pa),
+                 FAULT_RESOLVED);
+        CHECK_EQ(vm_space_lookup(s, top - P)->start,
+                 below + VM_STACK_GUARD_GAP);
+        /* An inaccessible area below does not count (Linux). */
+        CHECK_EQ(vm_space_protect(s, below - 4 * P, 4 * P, VM_PROT_NONE),
+                 VM_OK);
+        CHECK_EQ(user_access(s, below + P, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(vm_space_lookup(s, top - P)->start, below + P);
+        /* Nothing below it: only the limit applies; into it: no area. */
+        CHECK_EQ(user_access(s, below - P, R, &pa), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: arguments ------------------------------------------------------ */
+
+TEST(argument_errors)
+{
+        struct vm_space *s;
+        vaddr_t out = 0, va = 0x10000000;
+
+        setup(32 * MiB);
+        s = new_space();
+        CHECK_EQ(vm_space_map(s, 0, 0, R, PRIV, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, 0, P, 0x10, PRIV, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, 0, P, R, PRIV | SHARED, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, 0, P, R, 0, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, 0, P, R, PRIV | 0x1000, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, va + 1, P, R, PRIV | FIXED, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map(s, USER_MAX - P, 2 * P, R, PRIV | FIXED, &out),
+                 VM_ENOMEM);
+        CHECK_EQ(vm_space_map(s, 0, P, R, PRIV | FIXED, &out), VM_EACCES);
+        CHECK_EQ(vm_space_map(s, 0, ~0UL, R, PRIV, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_map(s, 0, USER_MAX, R, PRIV, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_unmap(s, va + 1, P), VM_EINVAL);
+        CHECK_EQ(vm_space_unmap(s, va, 0), VM_EINVAL);
+        CHECK_EQ(vm_space_unmap(s, USER_MAX - P, 2 * P), VM_EINVAL);
+        CHECK_EQ(vm_space_unmap(s, va, ~0UL), VM_EINVAL);
+        CHECK_EQ(vm_space_unmap(s, va, P), VM_OK);      /* a hole: fine */
+        CHECK_EQ(vm_space_unmap(s, 0, P), VM_OK);
+        CHECK_EQ(vm_space_protect(s, va + 1, P, R), VM_EINVAL);
+        CHECK_EQ(vm_space_protect(s, va, P, 0x8), VM_EINVAL);
+        CHECK_EQ(vm_space_protect(s, va, 0, R), VM_OK);
+        CHECK_EQ(vm_space_protect(s, va, P, R), VM_ENOMEM);
+        CHECK_EQ(vm_space_stack_init(s, USER_MAX - 1, P), VM_EINVAL);
+        CHECK_EQ(vm_space_stack_init(s, USER_MAX, 0), VM_EINVAL);
+        CHECK_EQ(vm_space_stack_init(s, USER_MAX, 9 * MiB), VM_EINVAL);
+        CHECK_EQ(vm_space_brk_init(s, USER_MAX), VM_EINVAL);
+        CHECK_EQ(s->areas.count, 0);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
