@@ -38,8 +38,14 @@ HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
 HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/test_*.c))
 
-.PHONY: all kernel host-tests run test test-host test-kernel debug setup clean
-all: kernel host-tests
+# --- user programs: static musl binaries that run on Linux and Mercator ---
+UCC     := musl-gcc
+UCFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-unused-function
+UTESTS  := $(patsubst tests/user/%.c,$(BUILD)/user/%,$(wildcard tests/user/*.c))
+
+.PHONY: all kernel host-tests user-tests run test test-host test-kernel \
+        test-user debug setup clean
+all: kernel host-tests user-tests
 
 setup:
 	@bash tools/setup.sh
@@ -76,6 +82,11 @@ $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOBJ)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -o $@ $^
 
+user-tests: $(UTESTS)
+$(BUILD)/user/%: tests/user/%.c tests/user/utest.h
+	@mkdir -p $(dir $@)
+	$(UCC) $(UCFLAGS) -o $@ $<
+
 run: setup
 	@$(MAKE) --no-print-directory kernel
 	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive $(KERNEL)
@@ -92,6 +103,8 @@ test-host: host-tests
 	python3 tools/test.py --tier host
 test-kernel: kernel
 	python3 tools/test.py --tier kernel
+test-user: kernel user-tests
+	python3 tools/test.py --tier user
 
 clean:
 	rm -rf $(BUILD)

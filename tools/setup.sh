@@ -13,6 +13,7 @@ declare -A need=(
   [nm]=binutils
   [make]=make
   [gdb]=gdb
+  [cpio]=cpio
 )
 
 missing=()

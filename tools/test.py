@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Run Mercator's test tiers and print one closing line: N passed, N failed.
 
-  test.py [--tier host|kernel]... [--quick]
+  test.py [--tier host|kernel|user]... [--quick]
 
 host    every build/host/bin/test_* program (the core under ASan+UBSan)
 kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
         sizes, plus one boot per death test (a test that must panic)
+user    every build/user/* program (static musl), first natively on this
+        machine's Linux, then on Mercator through tools/run; die_* programs
+        must be killed by SIGSEGV on both
 
 Each test prints PASS or FAIL lines; a program or boot that ends without
 its summary counts as one failure, with its output shown.
@@ -124,19 +127,66 @@ def run_kernel(t, quick):
     run_deaths(t, runs[0][4])
 
 
+USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
+
+
+def collect_user(t, where, prog, out, status):
+    """Count one user program's PASS/FAIL lines and its exit status."""
+    name = os.path.basename(prog)
+    for m in re.finditer(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", out, re.M):
+        t.add(m.group(1) == "PASS", f"user[{where}]/{m.group(2)}",
+              m.group(3) or "")
+    want = 128 + 11 if name.startswith("die_") else 0
+    if name.startswith("die_"):
+        t.add(status == want, f"user[{where}]/{name}/killed_by_sigsegv",
+              f"status {status}")
+    elif status != 0 and "FAIL" not in out:
+        t.add(False, f"user[{where}]/{name}", f"exit status {status}")
+        show_tail(out)
+
+
+def run_user_linux(prog):
+    p = subprocess.run([prog, USER_DATA], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=120)
+    status = 128 - p.returncode if p.returncode < 0 else p.returncode
+    return p.stdout + p.stderr, status
+
+
+def run_user_mercator(prog):
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
+                        "--file", f"/data.txt={USER_DATA}", prog, "/data.txt"],
+                       capture_output=True, text=True, errors="replace",
+                       stdin=subprocess.DEVNULL)
+    return p.stdout + p.stderr, p.returncode
+
+
+def run_user(t):
+    progs = sorted(glob.glob(os.path.join(ROOT, "build/user/*")))
+    if not progs:
+        t.add(False, "user", "no user test programs were built")
+    for prog in progs:
+        out, status = run_user_linux(prog)
+        collect_user(t, "linux", prog, out, status)
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        for prog, (out, status) in zip(progs, ex.map(run_user_mercator, progs)):
+            collect_user(t, "mercator", prog, out, status)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
-                    choices=["host", "kernel"])
+                    choices=["host", "kernel", "user"])
     ap.add_argument("--quick", action="store_true",
                     help="one kernel configuration only")
     args = ap.parse_args()
-    tiers = args.tier or ["host", "kernel"]
+    tiers = args.tier or ["host", "kernel", "user"]
     t = Tally()
     if "host" in tiers:
         run_host(t)
     if "kernel" in tiers:
         run_kernel(t, args.quick)
+    if "user" in tiers:
+        run_user(t)
     for note in t.notes:
         print(f"note: {note}")
     print(f"{t.passed} passed, {t.failed} failed")

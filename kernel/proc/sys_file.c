@@ -23,8 +23,6 @@ SYSCALL_DECL(read)
 
         if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
                 return -EBADF;
-        if (a2 < 0)
-                return -EINVAL;
         if (!user_range_ok((uint64_t)a1, (uint64_t)a2))
                 return -EFAULT;
         return f->ops->read ? f->ops->read(f, (uint64_t)a1, (size_t)a2) : -EINVAL;
@@ -36,8 +34,6 @@ SYSCALL_DECL(write)
 
         if (!f || (f->flags & O_ACCMODE) == 0)
                 return -EBADF;
-        if (a2 < 0)
-                return -EINVAL;
         if (!user_range_ok((uint64_t)a1, (uint64_t)a2))
                 return -EFAULT;
         return f->ops->write ? f->ops->write(f, (uint64_t)a1, (size_t)a2) : -EINVAL;

@@ -47,9 +47,13 @@ long errno_from_status(vm_status_t st)
         return -EINVAL;
 }
 
+#define PROT_SEM        0x8     /* accepted and meaningless on x86 */
+
+/* mprotect's rule (Linux's arch_validate_prot): known bits only, and not
+ * both growth directions. mmap ignores unknown bits instead. */
 static bool prot_valid(long prot)
 {
-        return !(prot & ~(long)(PROT_READ | PROT_WRITE | PROT_EXEC |
+        return !(prot & ~(long)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM |
                                 PROT_GROWSDOWN | PROT_GROWSUP)) &&
                (prot & (PROT_GROWSDOWN | PROT_GROWSUP)) !=
                (PROT_GROWSDOWN | PROT_GROWSUP);
@@ -100,19 +104,23 @@ SYSCALL_DECL(mmap)
         switch (flags & MAP_TYPE) {
         case MAP_SHARED: case MAP_PRIVATE: break;
         case MAP_SHARED_VALIDATE:
+                if (flags & MAP_ANONYMOUS)      /* Linux: anonymous has none */
+                        return -EINVAL;
                 if (flags & ~(long)MAP_KNOWN)
                         return -EOPNOTSUPP;
                 break;
         default: return -EINVAL;
         }
-        if (!prot_valid(prot))
-                return -EINVAL;
         if (len > TASK_SIZE || page_round(len) > TASK_SIZE)
                 return -ENOMEM;
         if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && (addr & PAGE_MASK))
                 return -EINVAL;
         if ((flags & MAP_FIXED) && addr > TASK_SIZE - page_round(len))
                 return -ENOMEM;
+        /* Below mmap_min_addr: what Linux tells a program without
+         * CAP_SYS_RAWIO (root may map there on Linux; nobody may here). */
+        if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr < USER_MIN)
+                return -EPERM;
         if (!(flags & MAP_ANONYMOUS))
                 return fd_get((int)fd) ? -ENODEV : -EBADF;
         vm_status_t st = vm_space_map(current->space, page_trunc(addr),

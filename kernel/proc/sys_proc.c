@@ -148,7 +148,7 @@ SYSCALL_DECL(rt_sigaction)
 
 SYSCALL_DECL(rt_sigprocmask)
 {
-        if (a3 != 8 || (a0 < 0 || a0 > 2))
+        if (a3 != 8 || (a1 && (a0 < 0 || a0 > 2)))
                 return -EINVAL;
         if (a2 && clear_user((uint64_t)a2, 8))
                 return -EFAULT;

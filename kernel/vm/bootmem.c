@@ -269,6 +269,7 @@ uint64_t bootmem_free_pages(void)
         return bm.free;
 }
 
+/* True between a successful bootmem_init() and bootmem_handoff(). */
 bool bootmem_active(void)
 {
         return bm.active;

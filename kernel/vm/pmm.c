@@ -76,6 +76,7 @@ static uint64_t pmm_pfn(const struct vm_page *pg)
 
 /* --- free lists: doubly linked through vm_page.next/prev as frame numbers */
 
+/* Make [pfn, pfn + 2^order) a free block at the head of its list. */
 static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
 {
         struct vm_page *pg = &pmm_pages[pfn];
@@ -93,6 +94,7 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
         z->free += 1ULL << order;
 }
 
+/* Take the free block headed by pfn off its list; it is no longer free. */
 static void pmm_list_remove(struct pmm_zone *z, uint64_t pfn)
 {
         struct vm_page *pg = &pmm_pages[pfn];
@@ -388,7 +390,10 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
 
 /* --- lookups and counters --------------------------------------------- */
 
-/* The descriptor of the frame holding pa; NULL beyond the array. */
+/*
+ * The descriptor of the frame holding pa.
+ * => NULL beyond the array (device memory, holes above the last RAM).
+ */
 struct vm_page *pmm_pa_to_page(paddr_t pa)
 {
         uint64_t pfn = pa >> PAGE_SHIFT;
@@ -396,18 +401,23 @@ struct vm_page *pmm_pa_to_page(paddr_t pa)
         return pfn < pmm_nr_pages ? &pmm_pages[pfn] : NULL;
 }
 
-/* The physical address of the frame pg describes. */
+/*
+ * The physical address of the frame pg describes.
+ * => pg points into the array (panics otherwise: a kernel bug).
+ */
 paddr_t pmm_page_to_pa(const struct vm_page *pg)
 {
         ASSERT(pg >= pmm_pages && pmm_pfn(pg) < pmm_nr_pages);
         return pmm_pfn(pg) << PAGE_SHIFT;
 }
 
+/* Frames the allocator covers: the length of the descriptor array. */
 uint64_t pmm_npages(void)
 {
         return pmm_nr_pages;
 }
 
+/* Free pages over all zones (sums three counters; O(1)). */
 uint64_t pmm_free_count(void)
 {
         uint64_t n = 0;
@@ -417,7 +427,10 @@ uint64_t pmm_free_count(void)
         return n;
 }
 
-/* Copy a zone's counters into *out (all zero for a bad zone id). */
+/*
+ * Copy a zone's counters into *out.
+ * => all zero for an invalid zone id.
+ */
 void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
 {
         memset(out, 0, sizeof *out);
@@ -429,6 +442,7 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
                 out->nr_free[o] = pmm_zones[zid].nr_free[o];
 }
 
+/* A zone's name for logs: "DMA", "DMA32", "Normal" ("?" if invalid). */
 const char *pmm_zone_name(enum zone_id zid)
 {
         static const char *const names[NR_ZONES] = {
@@ -439,7 +453,10 @@ const char *pmm_zone_name(enum zone_id zid)
         return (unsigned)zid < NR_ZONES ? names[zid] : "?";
 }
 
-/* Print one line per zone: present and free pages, free blocks per order. */
+/*
+ * Print one line per zone at LOG_INFO: present and free pages, then the
+ * free blocks of each order from 0 to PMM_MAX_ORDER.
+ */
 void pmm_dump(void)
 {
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {

@@ -160,6 +160,7 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
  * Whether b can be folded into a: b starts where a ends, same prot and
  * flags, and the same object at consecutive page indices (a private area
  * without an object yet is compatible with any object).
+ * => pure; O(1).
  */
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b);
 
@@ -177,7 +178,10 @@ struct vm_area *vm_area_merge(struct vm_area_tree *t, struct vm_area *a);
 void vm_area_set_range(struct vm_area_tree *t, struct vm_area *a,
                        vaddr_t start, vaddr_t end);
 
-/* Where a's gap ends: a->start, less t->guard for a GROWSDOWN area. */
+/*
+ * Where the gap below a ends: a->start, less t->guard for a GROWSDOWN
+ * area (0 if that would underflow), as Linux's vm_start_gap().
+ */
 vaddr_t vm_area_start_gap(const struct vm_area_tree *t,
                           const struct vm_area *a);
 

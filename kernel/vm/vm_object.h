@@ -76,7 +76,7 @@ struct vm_object {
  */
 vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out);
 
-/* Take one more reference. */
+/* Take one more reference. => obj is live (refcount >= 1). */
 void vm_object_ref(struct vm_object *obj);
 
 /*

@@ -479,12 +479,15 @@ vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
         struct vm_area *last;
         bool lo, hi;
 
-        if (!is_aligned(start, PAGE_SIZE) || (prot & ~VM_PROT_ALL))
+        /* Linux's order: alignment, empty, overflow, then prot. */
+        if (!is_aligned(start, PAGE_SIZE))
                 return VM_EINVAL;
         if (len == 0)
                 return VM_OK;
         if (rlen == 0 || start > s->max || rlen > s->max - start)
                 return VM_ENOMEM;
+        if (prot & ~VM_PROT_ALL)
+                return VM_EINVAL;
         range_plan(s, start, start + rlen, &p);
         if (!p.covered)
                 return VM_ENOMEM;

@@ -167,7 +167,7 @@ vm_status_t vm_space_unmap(struct vm_space *space, vaddr_t start,
  * splitting areas at the ends and merging what becomes compatible.
  * Translations are narrowed at once; widening takes effect at the next
  * fault of each page.
- * => VM_OK for len 0.
+ * => VM_OK for len 0 (checked after alignment, before prot, as Linux).
  * => VM_EINVAL: start misaligned or unknown prot bits.
  * => VM_ENOMEM: part of the range is not mapped (Linux's ENOMEM), the
  *    area limit would be exceeded, or no descriptor could be had.
@@ -187,7 +187,8 @@ vm_status_t vm_space_brk_init(struct vm_space *space, vaddr_t start);
 /*
  * brk(want), Linux's rules. *result always gets the brk after the call
  * (what the system call returns).
- * => below start_brk: VM_EINVAL, nothing changes.
+ * => below start_brk (brk(0) asks for the current value), or no heap yet
+ *    (vm_space_brk_init not called): VM_EINVAL, nothing changes.
  * => shrinking unmaps [page_round(want), page_round(brk)); it fails with
  *    VM_ENOENT if no area lies there (Linux refuses too) or VM_ENOMEM.
  * => growing maps [page_round(brk), page_round(want)) read-write; it fails
@@ -209,10 +210,19 @@ vm_status_t vm_space_brk(struct vm_space *space, vaddr_t want,
 vm_status_t vm_space_stack_init(struct vm_space *space, vaddr_t top,
                                 uint64_t len);
 
-/* Set the stack size limit (RLIMIT_STACK) for later growth. */
+/*
+ * Set the stack size limit (RLIMIT_STACK, rounded up to pages) for later
+ * growth.
+ * => on a space without areas (exec time) it also moves mmap_base, as
+ *    Linux lays out the mmap area from the limit at exec.
+ */
 void vm_space_set_stack_limit(struct vm_space *space, uint64_t bytes);
 
-/* The area containing va, or NULL (for /proc/PID/maps and the like). */
+/*
+ * The area containing va, or NULL (for /proc/PID/maps and the like).
+ * => the result is valid until the next change to the space; iterate
+ *    with vm_area_next(). O(log n).
+ */
 const struct vm_area *vm_space_lookup(struct vm_space *space, vaddr_t va);
 
 /* The pmap, for the context switch (pmap_activate) and the tests. */
@@ -239,6 +249,7 @@ static inline struct pmap *vm_space_pmap(const struct vm_space *space)
 enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                            vm_prot_t access);
 
+/* A short English name for a reason ("protection"); "?" if unknown. */
 const char *vm_fault_reason_name(enum fault_reason reason);
 
 /*

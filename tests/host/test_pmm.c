@@ -411,6 +411,25 @@ TEST(alignment_and_zero_fill)
         CHECK(pmm_check());
 }
 
+TEST(dump_and_stats)
+{
+        struct pmm_zone_stats st;
+
+        setup_three_zones();
+        pmm_dump();             /* LOG_INFO: shown with HOST_VERBOSE=1 */
+        pmm_zone_stats((enum zone_id)7, &st);
+        CHECK_EQ(st.present, 0);
+        CHECK_EQ(st.free, 0);
+        CHECK(strcmp(pmm_zone_name(ZONE_DMA), "DMA") == 0);
+        CHECK(strcmp(pmm_zone_name(ZONE_DMA32), "DMA32") == 0);
+        CHECK(strcmp(pmm_zone_name(ZONE_NORMAL), "Normal") == 0);
+        CHECK(strcmp(pmm_zone_name((enum zone_id)9), "?") == 0);
+        CHECK_EQ(pmm_npages(), BIG_NPAGES);
+        CHECK(pmm_pa_to_page(BIG_NPAGES << PAGE_SHIFT) == NULL);
+        CHECK(pmm_pa_to_page(~0ULL) == NULL);
+        CHECK_EQ(pmm_page_to_pa(pmm_pa_to_page(4 * GiB + 0x234)), 4 * GiB);
+}
+
 TEST(check_catches_corruption)
 {
         struct vm_page *pg;
@@ -444,6 +463,7 @@ struct model {
         unsigned n;
         uint8_t *owned;         /* one byte per frame: allocated? */
         uint64_t total, allocated;
+        uint64_t allocs, frees, nulls, fallbacks;       /* for the log */
 };
 
 /* Allowed zones for flags, lowest limit first: the block must end below. */
@@ -485,9 +505,12 @@ static void model_check_alloc(struct model *m, struct vm_page *pg,
         if (!pg) {
                 for (unsigned i = 0; i < nz; i++)
                         CHECK_EQ(avail[zl[i]], 0);
+                m->nulls++;
                 return;
         }
         pfn = pfn_of(pg);
+        m->allocs++;
+        m->fallbacks += zone_of_pfn(pfn) != zl[0];
         CHECK_EQ(pfn & (n - 1), 0);
         CHECK(pfn + n <= zone_limit_pfn(flags));
         CHECK_EQ(zone_of_pfn(pfn), zone_of_pfn(pfn + n - 1));
@@ -511,6 +534,7 @@ static void model_free_one(struct model *m, unsigned i)
                 m->owned[b.pfn + j] = 0;
         m->allocated -= 1ULL << b.order;
         m->blocks[i] = m->blocks[--m->n];
+        m->frees++;
 }
 
 static void model_alloc_one(struct model *m, struct rng *r)
@@ -557,6 +581,11 @@ static void run_random(struct model *m, uint64_t seed, unsigned steps,
                 model_free_one(m, m->n - 1);
         CHECK(pmm_check());
         CHECK_EQ(pmm_free_count(), m->total);
+        printf("    seed %#lx: %lu allocs, %lu frees, %lu NULL, %lu from a "
+               "fallback zone\n", (unsigned long)seed, (unsigned long)m->allocs,
+               (unsigned long)m->frees, (unsigned long)m->nulls,
+               (unsigned long)m->fallbacks);
+        CHECK(m->nulls > 0 && m->fallbacks > 0);
 }
 
 TEST(random_against_model_low)

@@ -1077,3 +1077,251 @@ TEST(argument_errors)
         destroy(s);
         check_baseline();
 }
+
+/* ---- directed: running out of memory ------------------------------------------ */
+
+/* Pages taken from the allocator to make it (nearly) empty. */
+struct hog {
+        struct vm_page **pg;
+        uint64_t         n;
+};
+
+/* Take every free page but `leave`. */
+static void hog_take(struct hog *h, uint64_t leave)
+{
+        uint64_t want = pmm_free_count();
+
+        h->pg = calloc(want, sizeof *h->pg);
+        CHECK(h->pg != NULL);
+        for (h->n = 0; h->n < want; h->n++)
+                if (!(h->pg[h->n] = pmm_alloc_pages(0, 0)))
+                        break;
+        CHECK_EQ(pmm_free_count(), 0);
+        for (; leave > 0 && h->n > 0; leave--)
+                pmm_free_pages(h->pg[--h->n], 0);
+}
+
+static void hog_release(struct hog *h)
+{
+        while (h->n > 0)
+                pmm_free_pages(h->pg[--h->n], 0);
+        free(h->pg);
+        h->pg = NULL;
+}
+
+TEST(oom_when_pages_run_out)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+        struct hog h;
+        paddr_t pa;
+        uint64_t anon;
+
+        setup(32 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, PRIV);
+        user_fill(s, va, 1);                    /* tables exist now */
+        anon = vmstat.anon_pages;
+        hog_take(&h, 0);
+        CHECK_EQ(user_access(s, va + P, W, &pa), FAULT_OOM);
+        CHECK_EQ(s->last_fault.result, FAULT_OOM);
+        CHECK_EQ(vmstat.anon_pages, anon);
+        CHECK_EQ(user_access(s, va + P, R, &pa), FAULT_RESOLVED); /* zeroes */
+        CHECK_EQ(user_read(s, va), 1);
+        /* Far away, a read needs new page tables: OOM too. */
+        if (vm_space_map(s, 0x300000000, P, R, PRIV | FIXED, &out) == VM_OK)
+                CHECK_EQ(vm_fault(s, 0x300000000, R), FAULT_OOM);
+        CHECK(vm_space_check(s));
+        hog_release(&h);
+        user_fill(s, va + P, 2);
+        CHECK_EQ(user_read(s, va + P), 2);
+        destroy(s);
+        check_baseline();
+}
+
+TEST(create_fails_cleanly)
+{
+        struct vm_space *s = NULL;
+        struct hog h;
+
+        setup(32 * MiB);
+        vm_ptpage_fail_after = 1;               /* the pmap's root table */
+        CHECK_EQ(vm_space_create(&s), VM_ENOMEM);
+        vm_ptpage_fail_after = 0;
+        check_baseline();
+        hog_take(&h, 0);
+        CHECK_EQ(vm_space_create(&s), VM_ENOMEM);
+        hog_release(&h);
+        check_baseline();
+}
+
+/*
+ * A workload where any allocation may fail; every step either succeeds
+ * or fails with ENOMEM / OOM, and the space stays sound.
+ */
+static void oom_workload(struct vm_space *s, unsigned *failures)
+{
+        static const vaddr_t va = 0x10000000, far = 0x5000000000;
+        vaddr_t out = 0, got = 0;
+        vm_status_t st;
+        enum fault_result fr;
+
+#define STEP(expr) do {                                                 \
+        st = (expr);                                                    \
+        CHECK(st == VM_OK || st == VM_ENOMEM);                          \
+        *failures += st != VM_OK;                                       \
+        CHECK(vm_space_check(s));                                       \
+} while (0)
+#define TOUCH(addr, acc) do {                                           \
+        fr = vm_fault(s, (addr), (acc));                                \
+        CHECK(fr == FAULT_RESOLVED || fr == FAULT_OOM);                 \
+        *failures += fr != FAULT_RESOLVED;                              \
+        CHECK(vm_space_check(s));                                       \
+} while (0)
+        STEP(vm_space_map(s, va, 6 * P, RW, PRIV | FIXED, &out));
+        for (unsigned i = 0; st == VM_OK && i < 6; i++)
+                TOUCH(va + i * P, i % 2 ? W : R);
+        STEP(vm_space_protect(s, va + 2 * P, 2 * P, R));
+        STEP(vm_space_map(s, far, 3 * P, RW, SHARED | FIXED | VM_MAP_POPULATE,
+                          &out));
+        STEP(vm_space_unmap(s, va + P, P));
+        STEP(vm_space_map(s, va + 4 * P, P, R | X, PRIV | FIXED, &out));
+        if (st == VM_OK)
+                TOUCH(va + 4 * P, X);
+        STEP(vm_space_brk_init(s, 0x600000));
+        STEP(vm_space_brk(s, 0x600000 + 5 * P, &got));
+        if (st == VM_OK)
+                TOUCH(0x600000 + 4 * P, W);
+        STEP(vm_space_stack_init(s, USER_MAX, 4 * P));
+        if (st == VM_OK)
+                TOUCH(USER_MAX - 9 * P, W);     /* grows, needs a page */
+        STEP(vm_space_unmap(s, va, 6 * P));
+#undef STEP
+#undef TOUCH
+}
+
+/* Leave 0, 1, 2, ... free pages: every allocation point fails once. */
+TEST(oom_sweep_over_free_pages)
+{
+        unsigned failures = 0, created = 0, clean = 0;
+
+        setup(32 * MiB);
+        for (uint64_t leave = 0; leave < 48; leave++) {
+                struct vm_space *s = NULL;
+                unsigned f = 0;
+                struct hog h;
+
+                hog_take(&h, leave);
+                if (vm_space_create(&s) == VM_OK) {
+                        created++;
+                        oom_workload(s, &f);
+                        failures += f;
+                        clean += f == 0;
+                        destroy(s);
+                }
+                hog_release(&h);
+                check_baseline();
+        }
+        printf("    %u spaces created, %u failures handled, %u runs clean\n",
+               created, failures, clean);
+        CHECK(failures > 20 && clean > 0 && created > 40);
+}
+
+/* The n-th page-table allocation fails, for every n the workload has. */
+TEST(oom_sweep_over_page_tables)
+{
+        unsigned failures = 0;
+
+        setup(32 * MiB);
+        for (uint64_t n = 2; n < 16; n++) {
+                struct vm_space *s = new_space();
+                unsigned f = 0;
+
+                vm_ptpage_fail_after = n;
+                oom_workload(s, &f);
+                vm_ptpage_fail_after = 0;
+                failures += f;
+                destroy(s);
+                check_baseline();
+        }
+        printf("    %u page-table failures handled\n", failures);
+        CHECK(failures > 5);
+}
+
+/* ---- directed: the area limit --------------------------------------------- */
+
+TEST(area_limit_is_max_map_count)
+{
+        struct vm_space *s;
+        vaddr_t out = 0, low = 0;
+        vm_prot_t last = R;
+
+        setup(64 * MiB);
+        s = new_space();
+        CHECK_EQ(s->max_areas, 65530);
+        /* Alternating prot so that neighbours do not merge. */
+        for (unsigned i = 0; i < VM_MAX_AREAS; i++) {
+                last = i % 2 ? R : RW;
+                CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK);
+                low = out;
+        }
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS);
+        CHECK_EQ(low, s->mmap_base - VM_MAX_AREAS * P);
+        CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK); /* merges */
+        CHECK_EQ(out, low - P);
+        CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK);
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS);
+        low = out;                              /* a 3-page area at low */
+        CHECK_EQ(vm_space_unmap(s, low + P, P), VM_ENOMEM);     /* a split */
+        CHECK_EQ(vm_space_protect(s, low + P, P, last ^ W), VM_ENOMEM);
+        CHECK_EQ(vm_space_map(s, low + P, P, last ^ W, PRIV | FIXED, &out),
+                 VM_ENOMEM);
+        CHECK_EQ(vm_space_unmap(s, low, P), VM_OK);     /* an end: no split */
+        CHECK_EQ(user_read(s, low + P), 0);
+        CHECK_EQ(vm_space_unmap(s, low + P, 2 * P), VM_OK);
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS - 1);
+        /* Placed just below the lowest area (prot last ^ W): no merge. */
+        CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK);
+        CHECK_EQ(out, low + 2 * P);
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS);
+        CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_ENOMEM);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+/* ---- directed: teardown ---------------------------------------------------- */
+
+TEST(destroy_returns_every_page)
+{
+        struct vm_space *s[3];
+        vaddr_t out = 0, got = 0;
+
+        setup(64 * MiB);
+        for (unsigned k = 0; k < 3; k++) {
+                s[k] = new_space();
+                CHECK_EQ(vm_space_stack_init(s[k], USER_MAX, 8 * P), VM_OK);
+                CHECK_EQ(vm_space_brk_init(s[k], 0x800000), VM_OK);
+                CHECK_EQ(vm_space_brk(s[k], 0x800000 + 20 * P, &got), VM_OK);
+                for (unsigned i = 0; i < 20; i++)
+                        user_fill(s[k], 0x800000 + i * P, i);
+                /* Pages spread over many page tables. */
+                for (unsigned i = 0; i < 40; i++) {
+                        vaddr_t va = 0x100000000UL * (i + 1) + i * 0x200000;
+
+                        map_at(s[k], va, 2 * P, RW, i % 3 ? PRIV : SHARED);
+                        user_fill(s[k], va + P, i);
+                        CHECK_EQ(user_read(s[k], va), 0);
+                }
+                CHECK_EQ(vm_space_map(s[k], 0, 64 * P, RW,
+                                      PRIV | VM_MAP_POPULATE, &out), VM_OK);
+                user_fill(s[k], USER_MAX - 100 * P, 1); /* stack growth */
+                CHECK(vm_space_check(s[k]));
+        }
+        CHECK(vmstat.anon_pages > 3 * (20 + 40 + 64));
+        CHECK(vmstat.pt_pages > base.pt_pages + 3 * 40);
+        for (unsigned k = 0; k < 3; k++)
+                destroy(s[k]);
+        check_baseline();
+}

@@ -1,0 +1,80 @@
+/*
+ * utest.h - checks for user programs that run on Linux and on Mercator.
+ *
+ * Each check prints "PASS <program>/<check>" or "FAIL <program>/<check>:
+ * why"; main returns utest_done(). tools/test.py runs every program on the
+ * host's Linux first (where a failure means the check is wrong) and then
+ * on Mercator through tools/run.
+ */
+#ifndef UTEST_H
+#define UTEST_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int utest_failures;
+static const char *utest_name = "?";
+
+static void utest_start(const char *name)
+{
+        utest_name = name;
+        setvbuf(stdout, NULL, _IONBF, 0);       /* lines survive a crash */
+}
+
+static int utest_check(const char *check, int ok, const char *expr, int line)
+{
+        if (ok) {
+                printf("PASS %s/%s\n", utest_name, check);
+        } else {
+                printf("FAIL %s/%s: line %d: %s (errno %d: %s)\n", utest_name,
+                       check, line, expr, errno, strerror(errno));
+                utest_failures++;
+        }
+        return ok;
+}
+
+#define CHECK(check, cond) utest_check(check, !!(cond), #cond, __LINE__)
+
+/* A call that must fail with -1 and this errno. */
+#define CHECK_ERR(check, call, err) do {                                \
+        errno = 0;                                                      \
+        long utest_r_ = (long)(call);                                   \
+        utest_check(check, utest_r_ == -1 && errno == (err),            \
+                    #call " fails with " #err, __LINE__);               \
+} while (0)
+
+/* mmap's failure value is MAP_FAILED, not -1 as a long on every libc. */
+#define CHECK_MMAP_ERR(check, call, err) do {                           \
+        errno = 0;                                                      \
+        void *utest_p_ = (call);                                        \
+        utest_check(check, utest_p_ == MAP_FAILED && errno == (err),    \
+                    #call " fails with " #err, __LINE__);               \
+} while (0)
+
+static int utest_done(void)
+{
+        return utest_failures ? 1 : 0;
+}
+
+#define PAGE 4096UL
+
+/* Fresh anonymous memory, or exit: the checks need it. */
+static inline uint8_t *anon(size_t len, int prot)
+{
+        void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED) {
+                printf("FAIL %s/setup: mmap: %s\n", utest_name, strerror(errno));
+                exit(2);
+        }
+        return p;
+}
+
+#endif
