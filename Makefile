@@ -42,6 +42,8 @@ HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/te
 UCC     := musl-gcc
 UCFLAGS := -static -O2 -Wall -Wextra -Werror -Wno-unused-function
 UTESTS  := $(patsubst tests/user/%.c,$(BUILD)/user/%,$(wildcard tests/user/*.c))
+# The same programs again as static PIEs (ET_DYN, loaded at a bias).
+UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 
 .PHONY: all kernel host-tests user-tests run test test-host test-kernel \
         test-user debug setup clean
@@ -86,6 +88,9 @@ user-tests: $(UTESTS)
 $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
 	@mkdir -p $(dir $@)
 	$(UCC) $(UCFLAGS) -o $@ $<
+$(BUILD)/user/%_pie: tests/user/%.c tests/user/utest.h tools/static-pie-cc
+	@mkdir -p $(dir $@)
+	bash tools/static-pie-cc $@ $< $(filter-out -static,$(UCFLAGS))
 
 run: setup
 	@$(MAKE) --no-print-directory kernel

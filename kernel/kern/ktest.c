@@ -3,12 +3,10 @@
  */
 #include <mercator/ktest.h>
 #include <mercator/machine.h>
+#include <mercator/memstat.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <vm/kmalloc.h>
-#include <vm/pmm.h>
-#include <vm/vmstat.h>
 
 extern const struct ktest _ktests_start[], _ktests_end[];
 
@@ -36,50 +34,18 @@ bool ktest_check_eq(uint64_t a, uint64_t b, const char *file, int line,
         return true;
 }
 
-/* The counters that must come back after every test. */
-struct mem_snapshot {
-        uint64_t free_pages;
-        struct vmstat vm;
-};
-
-/* Empty slabs a cache keeps for reuse are not leaks: drop them first. */
-static void snapshot(struct mem_snapshot *s)
-{
-        kmalloc_shrink();
-        s->free_pages = pmm_free_count();
-        s->vm = vmstat;
-}
-
-static void check_leaks(const struct mem_snapshot *a)
-{
-        struct mem_snapshot b;
-
-        snapshot(&b);
-#define LEAK(field, label)                                              \
-        if (a->field != b.field)                                        \
-                pr_emerg("ktest: FAIL %s: leak: %s %lu -> %lu\n",       \
-                         current->name, label, a->field, b.field),      \
-                current_failed = true;
-        LEAK(free_pages, "free pages");
-        LEAK(vm.pt_pages, "page-table pages");
-        LEAK(vm.slab_pages, "slab pages");
-        LEAK(vm.kmalloc_large, "large kmalloc pages");
-        LEAK(vm.vmalloc_pages, "vmalloc pages");
-        LEAK(vm.kstack_pages, "kernel stack pages");
-        LEAK(vm.anon_pages, "anonymous pages");
-#undef LEAK
-}
-
 static bool run_one(const struct ktest *t)
 {
         struct mem_snapshot before;
+        char who[80];
 
         current = t;
         current_failed = false;
-        snapshot(&before);
+        mem_snapshot(&before);
         t->fn();
-        if (!t->death)
-                check_leaks(&before);
+        ksnprintf(who, sizeof who, "ktest: FAIL %s", t->name);
+        if (!t->death && mem_snapshot_compare(&before, who))
+                current_failed = true;
         if (!current_failed)
                 pr_emerg("ktest: PASS %s\n", t->name);
         return !current_failed;

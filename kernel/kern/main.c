@@ -7,10 +7,12 @@
 #include <mercator/console.h>
 #include <mercator/ktest.h>
 #include <mercator/machine.h>
+#include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/initramfs.h>
 #include <proc/proc.h>
+#include <vm/vm_object.h>
 
 void monitor_run(void);
 void machine_start_interrupts(void);
@@ -85,6 +87,10 @@ void kmain(void)
         const char *cmdline = machine_cmdline();
         char name[64];
 
+        /* The zero page lives forever: take it now, so that no leak check
+         * sees it come and not go. */
+        if (vm_zero_page_init() != VM_OK)
+                panic("no memory for the zero page");
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %lu us from the first instruction\n",

@@ -12,6 +12,7 @@
 #include <mercator/console.h>
 #include <mercator/errno.h>
 #include <mercator/machine.h>
+#include <mercator/memstat.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
@@ -30,6 +31,10 @@
 extern struct proc proc_table[NPROC];
 struct initramfs rootfs;
 static int next_pid = 1;
+
+/* Counters when init had only its kernel stack: its exit must get back
+ * to them (everything its address space and files held is freed). */
+static struct mem_snapshot init_baseline;
 
 #define STACK_TOP       USER_MAX                /* below the hole, as Linux */
 #define STACK_INITIAL   (128 * KiB)
@@ -198,6 +203,7 @@ vm_status_t proc_start_init(const char *path, int argc, const char *const *argv)
                 return st;
         if (!(p = proc_alloc()))
                 return VM_ENOMEM;
+        mem_snapshot(&init_baseline);
         st = space_from_elf(&node, path, argc, argv, &p->space, &entry, &rsp);
         if (st == VM_OK)
                 st = proc_open_console(p);
@@ -244,6 +250,7 @@ void proc_exit(int wait_status)
         proc_release(p);
         p->wait_status = wait_status;
         if (p->pid == 1) {
+                mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
                 int n = ksnprintf(line, sizeof line, "%sMERCATOR-EXIT %d\n",
                                   console_at_line_start() ? "" : "\n",

@@ -11,9 +11,10 @@
  *   2. a free block's buddy is never a free block of the same order;
  *   3. the counters equal what the lists hold; `present` counts the pages
  *      of the zone that are not PG_RESERVED (free or handed out).
- * Page states: PG_RESERVED (never added), free (head: PG_FREE, refcount 0;
- * inside: refcount 0), allocated (head: refcount >= 1, its order recorded,
- * PG_HEAD when order > 0; pages inside: refcount 0).
+ * Page states: PG_RESERVED (never added); free (head: PG_FREE, its order,
+ * refcount 0; pages inside: flags and order meaningless); allocated (head:
+ * refcount >= 1, its order, PG_HEAD when order > 0, owner flags; pages
+ * inside belong to the owner, who must clear its flags before freeing).
  * Locks: none yet (one CPU, no allocation from interrupt context).
  *
  * Why a buddy allocator rather than the seeds' designs. LunaixOS keeps one
@@ -148,8 +149,7 @@ static void pmm_block_free(uint64_t pfn, unsigned order)
 
                 if (!pmm_is_free_head(buddy, order, zid))
                         break;
-                pmm_list_remove(z, buddy);
-                pmm_pages[buddy].flags = 0;     /* now inside a block */
+                pmm_list_remove(z, buddy);      /* now inside a block */
                 pfn &= ~(1ULL << order);
                 order++;
         }
@@ -306,7 +306,7 @@ static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
         for (unsigned o = order; o <= PMM_MAX_ORDER; o++) {
                 uint64_t pfn = z->head[o];
 
-                if (pfn == PFN_NONE)
+                if (z->nr_free[o] == 0)         /* also before pmm_init() */
                         continue;
                 pmm_list_remove(z, pfn);
                 while (o > order) {

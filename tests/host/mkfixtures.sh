@@ -18,22 +18,8 @@ out=${1:?usage: mkfixtures.sh OUTDIR}
 src=$(cd "$(dirname "$0")" && pwd)/fixtures
 MTIME=1700000000                # every file's mtime, so tests can check it
 
-# musl's library directory, from the musl-gcc wrapper's -specs path.
-musl_lib() {
-        local specs
-        specs=$(sed -n 's/.*-specs "\{0,1\}\([^" ]*\)musl-gcc\.specs.*/\1/p' \
-                "$(command -v musl-gcc)" | head -n1)
-        echo "${specs:-/usr/lib/x86_64-linux-musl/}"
-}
-
 static_pie() {                  # static_pie SRC OUT
-        local m gcc_dir
-        m=$(musl_lib)
-        gcc_dir=$(dirname "$(musl-gcc -print-libgcc-file-name)")
-        musl-gcc -O2 -fPIE -static-pie -nostartfiles -o "$2" \
-                "$m/rcrt1.o" "$m/crti.o" "$gcc_dir/crtbeginS.o" "$1" \
-                "$gcc_dir/crtendS.o" "$m/crtn.o" \
-                -Wl,--no-dynamic-linker -Wl,-Bstatic
+        bash "$(dirname "$0")/../../tools/static-pie-cc" "$2" "$1" -O2
 }
 
 build_binaries() {

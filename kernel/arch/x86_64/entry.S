@@ -17,6 +17,13 @@
 #define SEL_UDATA       0x23
 #define SEL_UCODE       0x2b
 #define VECTOR_SYSCALL  0x100
+/* Offsets in struct trap_frame (trap.h). */
+#define TF_RIP          136
+#define TF_CS           144
+#define TF_RFLAGS       152
+#define TF_SS           168
+#define RFLAGS_TF       0x100
+#define RFLAGS_RF       0x10000
 
         .text
         .globl syscall_entry
@@ -50,7 +57,42 @@ syscall_entry:
         sti
         call syscall_dispatch
         cli
-        movq %rsp, %rdi
+
+        /*
+         * Back with sysret when the frame allows it: user code and stack
+         * segments, no single-step or resume flag, and a canonical user
+         * %rip (sysret with a non-canonical one faults in kernel mode on
+         * Intel CPUs, on the user's stack). Anything else takes iretq.
+         */
+        movq TF_RIP(%rsp), %rcx
+        movq %rcx, %r11
+        sarq $47, %r11
+        jnz 1f
+        cmpq $SEL_UCODE, TF_CS(%rsp)
+        jne 1f
+        cmpq $SEL_UDATA, TF_SS(%rsp)
+        jne 1f
+        movq TF_RFLAGS(%rsp), %r11
+        testq $(RFLAGS_TF | RFLAGS_RF), %r11
+        jnz 1f
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        addq $8, %rsp                   /* r11: it carries RFLAGS */
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        addq $8, %rsp                   /* rcx: it carries %rip */
+        popq %rbx
+        popq %rax
+        movq 40(%rsp), %rsp             /* past vector, error, rip, cs, rflags */
+        sysretq
+1:      movq %rsp, %rdi
         jmp trap_return
 
         .globl trap_return

@@ -15,6 +15,12 @@ struct trap_frame {
         uint64_t rip, cs, rflags, rsp, ss;      /* pushed by the CPU */
 };
 
+_Static_assert(offsetof(struct trap_frame, rip) == 136 &&
+               offsetof(struct trap_frame, cs) == 144 &&
+               offsetof(struct trap_frame, rflags) == 152 &&
+               offsetof(struct trap_frame, ss) == 168,
+               "entry.S's TF_* offsets");
+
 /* Page-fault error code bits (pushed by the CPU with vector 14). */
 #define PF_PRESENT      0x01    /* 0: page not present; 1: protection */
 #define PF_WRITE        0x02    /* the access was a write */

@@ -1,0 +1,41 @@
+/*
+ * memstat.c - memory counter snapshots (memstat.h).
+ */
+#include <mercator/memstat.h>
+#include <mercator/printk.h>
+#include <vm/kmalloc.h>
+#include <vm/pmm.h>
+
+void mem_snapshot(struct mem_snapshot *s)
+{
+        kmalloc_shrink();
+        s->free_pages = pmm_free_count();
+        s->vm = vmstat;
+}
+
+static unsigned differ(const char *who, const char *label, uint64_t a,
+                       uint64_t b)
+{
+        if (a == b)
+                return 0;
+        pr_emerg("%s: leak: %s %lu -> %lu\n", who, label, a, b);
+        return 1;
+}
+
+unsigned mem_snapshot_compare(const struct mem_snapshot *a, const char *who)
+{
+        struct mem_snapshot b;
+
+        mem_snapshot(&b);
+        return differ(who, "free pages", a->free_pages, b.free_pages) +
+               differ(who, "page-table pages", a->vm.pt_pages, b.vm.pt_pages) +
+               differ(who, "slab pages", a->vm.slab_pages, b.vm.slab_pages) +
+               differ(who, "large kmalloc pages", a->vm.kmalloc_large,
+                      b.vm.kmalloc_large) +
+               differ(who, "vmalloc pages", a->vm.vmalloc_pages,
+                      b.vm.vmalloc_pages) +
+               differ(who, "kernel stack pages", a->vm.kstack_pages,
+                      b.vm.kstack_pages) +
+               differ(who, "anonymous pages", a->vm.anon_pages,
+                      b.vm.anon_pages);
+}
