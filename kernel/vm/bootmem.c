@@ -231,17 +231,21 @@ void bootmem_reserve(paddr_t base, uint64_t len)
  *    least PAGE_SIZE.
  * => panics after bootmem_handoff() (a boot-code bug).
  */
-paddr_t bootmem_alloc(uint64_t npages, uint64_t align, paddr_t limit)
+paddr_t bootmem_alloc_range(uint64_t npages, uint64_t align, paddr_t min,
+                            paddr_t limit)
 {
         uint64_t end = MIN(bm.nframes, limit >> PAGE_SHIFT);
+        uint64_t start = page_round(min) >> PAGE_SHIFT;
         uint64_t step = align >> PAGE_SHIFT, pfn, busy;
 
         if (!bm.active)
                 panic("bootmem_alloc: bootmem is not active");
-        if (npages == 0 || align < PAGE_SIZE || (align & (align - 1)))
+        if (npages == 0 || align < PAGE_SIZE || (align & (align - 1)) ||
+            min > limit)
                 return 0;
-        pfn = bootmem_bits_find(bm.used, bm.hint, end, false);
-        bm.hint = MAX(bm.hint, pfn);    /* nothing free in [hint, pfn) */
+        pfn = bootmem_bits_find(bm.used, MAX(bm.hint, start), end, false);
+        if (start <= bm.hint)           /* nothing free in [hint, pfn) */
+                bm.hint = MAX(bm.hint, pfn);
         for (;;) {
                 pfn = align_up(pfn, step);
                 if (pfn >= end || end - pfn < npages)
@@ -254,6 +258,11 @@ paddr_t bootmem_alloc(uint64_t npages, uint64_t align, paddr_t limit)
         bootmem_frames_use(pfn, pfn + npages);
         bootmem_bits_assign(bm.given, pfn, pfn + npages, true);
         return pfn << PAGE_SHIFT;
+}
+
+paddr_t bootmem_alloc(uint64_t npages, uint64_t align, paddr_t limit)
+{
+        return bootmem_alloc_range(npages, align, 0, limit);
 }
 
 /* Usable frames that are not free: frame 0, the bitmaps, reservations and

@@ -30,6 +30,11 @@ void bootmem_reserve(paddr_t base, uint64_t len);
  */
 paddr_t bootmem_alloc(uint64_t npages, uint64_t align, paddr_t limit);
 
+/* The same, wholly inside [min, limit): to keep big boot-time tables out
+ * of the DMA zones. => 0 if none, or if min > limit. */
+paddr_t bootmem_alloc_range(uint64_t npages, uint64_t align, paddr_t min,
+                            paddr_t limit);
+
 /* Pages handed out (including the bitmap itself) and still free. */
 uint64_t bootmem_used_pages(void);
 uint64_t bootmem_free_pages(void);

@@ -455,3 +455,21 @@ TEST(handoff_16g_is_fast)
         pmm_init(descs, 0);
         free(big);
 }
+
+/* bootmem_alloc_range keeps inside [min, limit) and leaves lower frames
+ * for later first-fit allocations. */
+TEST(alloc_range_respects_min)
+{
+        struct mem_range map[] = { { 0, 64 * MiB, MEM_USABLE } };
+
+        host_ram_setup(64 * MiB);
+        CHECK_EQ(bootmem_init(map, 1, 64 * MiB), 0);
+        paddr_t hi = bootmem_alloc_range(16, PAGE_SIZE, 32 * MiB, 64 * MiB);
+        CHECK(hi >= 32 * MiB && hi + 16 * PAGE_SIZE <= 64 * MiB);
+        paddr_t lo = bootmem_alloc(1, PAGE_SIZE, 64 * MiB);
+        CHECK(lo != 0 && lo < 32 * MiB);
+        CHECK_EQ(bootmem_alloc_range(1, PAGE_SIZE, 64 * MiB, 64 * MiB), 0);
+        CHECK_EQ(bootmem_alloc_range(1, PAGE_SIZE, 40 * MiB, 32 * MiB), 0);
+        paddr_t all = bootmem_alloc_range(4096, PAGE_SIZE, 48 * MiB, 64 * MiB);
+        CHECK_EQ(all, 48 * MiB);
+}

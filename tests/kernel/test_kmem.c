@@ -20,6 +20,16 @@ KTEST(pmm_invariants_after_boot)
         KCHECK_EQ(sizeof(struct vm_page), 32);
 }
 
+/* Boot-time tables (the page descriptors above all) stay out of the DMA
+ * zone when there is room elsewhere. */
+KTEST(boot_leaves_dma_zone_free)
+{
+        struct pmm_zone_stats dma;
+
+        pmm_zone_stats(ZONE_DMA, &dma);
+        KCHECK(dma.free * 10 >= dma.present * 9);
+}
+
 /* Each zone flag gets memory from where it promises. */
 KTEST(pmm_zones)
 {

@@ -220,14 +220,22 @@ void arch_boot(uint32_t start_info_pa)
         machine_poweroff(0);
 }
 
-/* Step 6: one descriptor per frame below ram_end, then the buddy allocator
- * takes every page bootmem has not handed out. */
+/*
+ * Step 6: one descriptor per frame below ram_end, then the buddy allocator
+ * takes every page bootmem has not handed out. The descriptors (0.78% of
+ * RAM) go as high as they fit, in the order the allocator's zones fall
+ * back, so the DMA zones are left to those who need them.
+ */
 void boot_init_pmm(void)
 {
+        static const paddr_t floors[] = { ZONE_DMA32_END, ZONE_DMA_END, 0 };
         uint64_t npages = boot_info.ram_end >> PAGE_SHIFT;
         uint64_t bytes = npages * sizeof(struct vm_page);
-        paddr_t pa = bootmem_alloc(page_round(bytes) >> PAGE_SHIFT, PAGE_SIZE,
-                                   ~(paddr_t)0);
+        paddr_t pa = 0;
+
+        for (unsigned i = 0; i < ARRAY_SIZE(floors) && !pa; i++)
+                pa = bootmem_alloc_range(page_round(bytes) >> PAGE_SHIFT,
+                                         PAGE_SIZE, floors[i], ~(paddr_t)0);
 
         if (!pa)
                 panic("boot: no room for %lu page descriptors", npages);
