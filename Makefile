@@ -101,7 +101,7 @@ debug: setup
 	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb $(KERNEL)
 
 test: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all
 	python3 tools/test.py
 
 test-host: host-tests
