@@ -7,6 +7,7 @@ set -euo pipefail
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86
   [clang]=clang
+  [gcc]=gcc
   [ld.lld]=lld
   [musl-gcc]=musl-tools
   [python3]=python3
@@ -21,7 +22,7 @@ for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
 # ASan/UBSan runtimes for the host tests come with clang's libclang-rt.
-if command -v clang >/dev/null 2>&1 &&
+if ! command -v clang >/dev/null 2>&1 ||
    ! echo 'int main(void){return 0;}' |
      clang -x c -fsanitize=address,undefined -o /dev/null - >/dev/null 2>&1; then
   missing+=(libclang-rt-14-dev)
