@@ -35,6 +35,7 @@ static int next_pid = 1;
 /* Counters when init had only its kernel stack: its exit must get back
  * to them (everything its address space and files held is freed). */
 static struct mem_snapshot init_baseline;
+static struct proc *init_proc;          /* its end is the machine's end */
 
 #define STACK_TOP       USER_MAX                /* below the hole, as Linux */
 #define STACK_INITIAL   (128 * KiB)
@@ -63,9 +64,8 @@ void proc_free(struct proc *p)
         p->state = PROC_FREE;
 }
 
-/* Copy len bytes from src into the space at va, faulting pages in. */
-static vm_status_t space_write(struct vm_space *sp, vaddr_t va,
-                               const void *src, size_t len)
+vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
+                        size_t len)
 {
         const uint8_t *s = src;
 
@@ -214,6 +214,7 @@ vm_status_t proc_start_init(const char *path, int argc, const char *const *argv)
                 return st;
         }
         ksnprintf(p->name, sizeof p->name, "%s", argv[0]);
+        init_proc = p;
         md_thread_init_user(p, entry, rsp);
         sched_make_runnable(p);
         return VM_OK;
@@ -249,7 +250,7 @@ void proc_exit(int wait_status)
 
         proc_release(p);
         p->wait_status = wait_status;
-        if (p->pid == 1) {
+        if (p == init_proc) {
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
                 int n = ksnprintf(line, sizeof line, "%sMERCATOR-EXIT %d\n",

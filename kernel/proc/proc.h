@@ -54,6 +54,11 @@ struct proc *proc_alloc(void);
 /* Release what proc_alloc() gave (after the process is reaped). */
 void proc_free(struct proc *p);
 
+/* Copy len bytes into sp at va, faulting its pages in (sp need not be
+ * active). => VM_ENOMEM if a page cannot be had, or va is not writable. */
+vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
+                        size_t len);
+
 /* The first user process from the initramfs; VM_ENOENT etc. on failure. */
 vm_status_t proc_start_init(const char *path, int argc, const char *const *argv);
 
@@ -67,6 +72,8 @@ __attribute__((noreturn)) void proc_kill_current(int signal, const char *why,
 
 /* Scheduler (sched.c). */
 void sched_run(void);                   /* never returns */
+/* Schedule until done(arg) is true (kernel tests drive processes so). */
+void sched_run_until(bool (*done)(void *), void *arg);
 void sched_yield(void);
 void sched_switch(void);                /* state already set by the caller */
 void sched_sleep_until(uint64_t ns);

@@ -47,21 +47,33 @@ static struct proc *pick_next(void)
         return NULL;
 }
 
+/* Run one process until it gives the CPU back, or idle if none can run. */
+static void sched_once(void)
+{
+        wake_sleepers(clock_monotonic_ns());
+        struct proc *p = pick_next();
+
+        if (!p) {
+                md_idle();
+                return;
+        }
+        p->state = PROC_RUNNING;
+        current = p;
+        need_resched = false;
+        md_switch_to(&sched_sp, p);
+        current = NULL;
+}
+
 void sched_run(void)
 {
-        for (;;) {
-                wake_sleepers(clock_monotonic_ns());
-                struct proc *p = pick_next();
-                if (!p) {
-                        md_idle();
-                        continue;
-                }
-                p->state = PROC_RUNNING;
-                current = p;
-                need_resched = false;
-                md_switch_to(&sched_sp, p);
-                current = NULL;
-        }
+        for (;;)
+                sched_once();
+}
+
+void sched_run_until(bool (*done)(void *), void *arg)
+{
+        while (!done(arg))
+                sched_once();
 }
 
 /* Give the CPU back to the scheduler; current's state says what next. */

@@ -1,0 +1,89 @@
+/*
+ * test_proc.c - processes on the real machine (CONCEPTS A1, A3, E25): two
+ * address spaces give one virtual address two values, the timer takes the
+ * CPU from a process that never gives it up, a killed process is ended,
+ * and everything both held comes back (the runner's leak check).
+ *
+ * The processes run hand-assembled code, so this needs no initramfs.
+ */
+#include <mercator/ktest.h>
+#include <mercator/machine.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <vm/vm_space.h>
+
+#define CODE_VA 0x400000UL
+#define DATA_VA 0x500000UL
+
+/* Store 1 at DATA_VA, again and again, forever. */
+static const uint8_t spinner[] = {
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x50, 0x00,       /* mov $0x500000, %rdi */
+        0x48, 0xc7, 0x07, 0x01, 0x00, 0x00, 0x00,       /* 1: movq $1, (%rdi) */
+        0xeb, 0xf7,                                     /* jmp 1b */
+};
+
+/* movq $2, DATA_VA; spin long enough to be preempted (the spinner then
+ * stores 1 at the same address in its space); exit(*DATA_VA). */
+static const uint8_t checker[] = {
+        0x48, 0xc7, 0xc7, 0x00, 0x00, 0x50, 0x00,       /* mov $0x500000, %rdi */
+        0x48, 0xc7, 0x07, 0x02, 0x00, 0x00, 0x00,       /* movq $2, (%rdi) */
+        0x48, 0xc7, 0xc1, 0x00, 0x2d, 0x31, 0x01,       /* mov $20000000, %rcx */
+        0x48, 0xff, 0xc9,                               /* 1: dec %rcx */
+        0x75, 0xfb,                                     /* jnz 1b */
+        0x48, 0x8b, 0x3f,                               /* mov (%rdi), %rdi */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,                   /* mov $60, %eax */
+        0x0f, 0x05,                                     /* syscall: exit */
+};
+
+/* A runnable process executing `code` at CODE_VA, with one data page. */
+static struct proc *spawn(const uint8_t *code, size_t len)
+{
+        struct proc *p = proc_alloc();
+        vaddr_t at;
+
+        if (!p)
+                return NULL;
+        if (vm_space_create(&p->space) != VM_OK ||
+            vm_space_map(p->space, CODE_VA, PAGE_SIZE, VM_PROT_RW,
+                         VM_MAP_PRIVATE | VM_MAP_FIXED, &at) != VM_OK ||
+            space_write(p->space, CODE_VA, code, len) != VM_OK ||
+            vm_space_protect(p->space, CODE_VA, PAGE_SIZE,
+                             VM_PROT_READ | VM_PROT_EXEC) != VM_OK ||
+            vm_space_map(p->space, DATA_VA, PAGE_SIZE, VM_PROT_RW,
+                         VM_MAP_PRIVATE | VM_MAP_FIXED, &at) != VM_OK) {
+                if (p->space)
+                        vm_space_destroy(p->space);
+                proc_free(p);
+                return NULL;
+        }
+        ksnprintf(p->name, sizeof p->name, "ktest");
+        md_thread_init_user(p, CODE_VA, DATA_VA + PAGE_SIZE);
+        sched_make_runnable(p);
+        return p;
+}
+
+static bool is_zombie(void *arg)
+{
+        return ((struct proc *)arg)->state == PROC_ZOMBIE;
+}
+
+KTEST(two_processes_private_and_preempted)
+{
+        struct proc *a = spawn(spinner, sizeof spinner);
+        struct proc *b = spawn(checker, sizeof checker);
+
+        if (!KCHECK(a && b))
+                return;
+        machine_start_interrupts();
+        /* b can only finish if the timer takes the CPU from a. */
+        sched_run_until(is_zombie, b);
+        KCHECK_EQ(b->wait_status, wait_status_exited(2));  /* not a's 1 */
+        a->pending_kill = wait_status_signaled(SIGKILL);
+        sched_run_until(is_zombie, a);
+        KCHECK_EQ(a->wait_status, wait_status_signaled(SIGKILL));
+        KCHECK(a->space == NULL && b->space == NULL);
+        proc_free(a);
+        proc_free(b);
+}
