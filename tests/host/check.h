@@ -80,5 +80,8 @@ static inline void rng_seed(struct rng *r, uint64_t seed)
 /* Simulated physical RAM for the host build (kernel/arch/host). */
 void host_ram_setup(uint64_t bytes);
 void host_ram_teardown(void);
+/* RAM plus page descriptors, all pages but frame 0 free in the buddy
+ * allocator, counters zeroed: the state boot leaves. */
+void host_memory_setup(uint64_t bytes);
 
 #endif

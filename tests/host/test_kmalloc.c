@@ -14,19 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct vm_page *descs;   /* kept reachable: no leak report */
-
 /* Fresh RAM of `bytes`, a buddy allocator over it, an empty heap. */
 static void setup(uint64_t bytes, bool debug)
 {
-        uint64_t npages = bytes / PAGE_SIZE;
-
-        host_ram_setup(bytes);
-        free(descs);
-        descs = calloc(npages, sizeof *descs);
-        pmm_init(descs, npages);
-        pmm_add_range(PAGE_SIZE, bytes);
-        memset(&vmstat, 0, sizeof vmstat);
+        host_memory_setup(bytes);
         kmalloc_init(debug);
 }
 

@@ -31,21 +31,12 @@ extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
 #define W               SOFTMMU_WRITE
 #define X               SOFTMMU_EXEC
 
-static struct vm_page *descs;
 static uint64_t base_free, base_pt;     /* right after pmap_bootstrap() */
 
 /* Fresh RAM, allocator, heap, MMU and kernel pmap. */
 static void setup(void)
 {
-        uint64_t npages = RAM_BYTES >> PAGE_SHIFT;
-
-        host_ram_setup(RAM_BYTES);
-        free(descs);
-        descs = calloc(npages, sizeof *descs);
-        CHECK(descs != NULL);
-        memset(&vmstat, 0, sizeof vmstat);
-        pmm_init(descs, npages);
-        pmm_add_range(PAGE_SIZE, RAM_BYTES);
+        host_memory_setup(RAM_BYTES);
         kmalloc_init(true);
         softmmu_reset();
         vm_ptpage_fail_after = 0;

@@ -22,20 +22,11 @@
 #define RAM_BYTES       (96 * MiB)
 #define P               PAGE_SIZE
 
-static struct vm_page *descs;
 static uint64_t base_slab, base_large, base_free;
 
 static void setup(void)
 {
-        uint64_t npages = RAM_BYTES / PAGE_SIZE;
-
-        host_ram_setup(RAM_BYTES);
-        free(descs);
-        descs = calloc(npages, sizeof *descs);
-        CHECK(descs != NULL);
-        memset(&vmstat, 0, sizeof vmstat);
-        pmm_init(descs, npages);
-        pmm_add_range(PAGE_SIZE, RAM_BYTES);
+        host_memory_setup(RAM_BYTES);
         kmalloc_init(false);
         base_slab = vmstat.slab_pages;
         base_large = vmstat.kmalloc_large;

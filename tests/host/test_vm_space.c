@@ -44,7 +44,6 @@ extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
 #define SHARED          VM_MAP_SHARED
 #define FIXED           VM_MAP_FIXED
 
-static struct vm_page *descs;
 static struct vm_space *active;         /* whose pmap the MMU uses */
 
 struct baseline {
@@ -55,15 +54,7 @@ static struct baseline base;
 /* Fresh RAM, allocator, heap, MMU, kernel pmap and zero page. */
 static void setup(uint64_t bytes)
 {
-        uint64_t npages = bytes / PAGE_SIZE;
-
-        host_ram_setup(bytes);
-        free(descs);
-        descs = calloc(npages, sizeof *descs);
-        CHECK(descs != NULL);
-        memset(&vmstat, 0, sizeof vmstat);
-        pmm_init(descs, npages);
-        pmm_add_range(PAGE_SIZE, bytes);
+        host_memory_setup(bytes);
         kmalloc_init(true);
         softmmu_reset();
         vm_ptpage_fail_after = 0;

@@ -24,8 +24,6 @@
 
 extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
 
-static struct vm_page *descs;           /* kept reachable: no leak report */
-
 /* What must come back after everything is freed. */
 struct baseline {
         uint64_t free, pt_pages;
@@ -34,14 +32,7 @@ struct baseline {
 /* Fresh RAM, buddy allocator, heap, kernel pmap (loaded), empty regions. */
 static void setup(uint64_t bytes)
 {
-        uint64_t npages = bytes / PAGE_SIZE;
-
-        host_ram_setup(bytes);
-        free(descs);
-        descs = calloc(npages, sizeof *descs);
-        pmm_init(descs, npages);
-        pmm_add_range(PAGE_SIZE, bytes);
-        memset(&vmstat, 0, sizeof vmstat);
+        host_memory_setup(bytes);
         vm_ptpage_fail_after = 0;
         kmalloc_init(false);
         softmmu_reset();

@@ -6,9 +6,12 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
+#include <vm/pmm.h>
+#include <vm/vmstat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 uint8_t *host_ram;
 uint64_t host_ram_size;
@@ -58,8 +61,30 @@ void host_ram_setup(uint64_t bytes)
         host_ram_size = bytes;
 }
 
+/*
+ * What boot does, for a host test: RAM of `bytes`, a descriptor for each of
+ * its pages, every page but frame 0 free in the buddy allocator, and the
+ * memory counters at zero.
+ */
+static struct vm_page *host_pages;
+
+void host_memory_setup(uint64_t bytes)
+{
+        uint64_t npages = bytes >> PAGE_SHIFT;
+
+        host_ram_setup(bytes);
+        host_pages = calloc(npages, sizeof *host_pages);
+        if (!host_pages)
+                abort();
+        memset(&vmstat, 0, sizeof vmstat);
+        pmm_init(host_pages, npages);
+        pmm_add_range(PAGE_SIZE, bytes);
+}
+
 void host_ram_teardown(void)
 {
+        free(host_pages);
+        host_pages = NULL;
         free(host_ram);
         host_ram = NULL;
         host_ram_size = 0;

@@ -14,6 +14,8 @@
  * swtch(&old_ctx, new_ctx): save the callee-saved registers on the current
  * kernel stack, store that stack pointer in *old_ctx, and resume new_ctx.
  */
+#include "frame.inc"
+
 #define SEL_UDATA       0x23
 #define SEL_UCODE       0x2b
 #define VECTOR_SYSCALL  0x100
@@ -37,21 +39,7 @@ syscall_entry:
         pushq %rcx                      /* rip */
         pushq $0                        /* error */
         pushq $VECTOR_SYSCALL           /* vector */
-        pushq %rax
-        pushq %rbx
-        pushq %rcx
-        pushq %rdx
-        pushq %rsi
-        pushq %rdi
-        pushq %rbp
-        pushq %r8
-        pushq %r9
-        pushq %r10
-        pushq %r11
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_GPRS
         xorl %ebp, %ebp                 /* backtraces stop here */
         movq %rsp, %rdi
         sti
@@ -75,22 +63,10 @@ syscall_entry:
         movq TF_RFLAGS(%rsp), %r11
         testq $(RFLAGS_TF | RFLAGS_RF), %r11
         jnz 1f
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        addq $8, %rsp                   /* r11: it carries RFLAGS */
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        addq $8, %rsp                   /* rcx: it carries %rip */
-        popq %rbx
-        popq %rax
-        movq 40(%rsp), %rsp             /* past vector, error, rip, cs, rflags */
+        POP_GPRS
+        movq 16(%rsp), %rcx             /* sysret's %rip */
+        movq 32(%rsp), %r11             /* sysret's RFLAGS */
+        movq 40(%rsp), %rsp             /* the user stack */
         sysretq
 1:      movq %rsp, %rdi
         jmp trap_return
@@ -98,21 +74,7 @@ syscall_entry:
         .globl trap_return
 trap_return:
         movq %rdi, %rsp
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %r11
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        popq %rcx
-        popq %rbx
-        popq %rax
+        POP_GPRS
         addq $16, %rsp
         iretq
 

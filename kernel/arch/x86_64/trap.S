@@ -6,6 +6,8 @@
  * the general registers. The CPU aligns %rsp to 16 before pushing, and the
  * frame is 22 words, so C is called with an aligned stack.
  */
+#include "frame.inc"
+
         .macro TRAP_NOERR n
         .globl trap_stub_\n
 trap_stub_\n:
@@ -60,21 +62,7 @@ trap_stub_\n:
         .endr
 
 trap_common:
-        pushq %rax
-        pushq %rbx
-        pushq %rcx
-        pushq %rdx
-        pushq %rsi
-        pushq %rdi
-        pushq %rbp
-        pushq %r8
-        pushq %r9
-        pushq %r10
-        pushq %r11
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_GPRS
         cld
         movq %rsp, %rdi
         call trap_dispatch
