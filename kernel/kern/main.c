@@ -62,6 +62,7 @@ static void start_init(void)
         const void *base;
         size_t len;
         vm_status_t st;
+        long err;
 
         if (!machine_initrd(&base, &len)) {
                 pr_notice("No initramfs: starting the kernel monitor.\n");
@@ -73,9 +74,9 @@ static void start_init(void)
                 monitor_run();
         }
         int argc = init_args(argv, store, sizeof store);
-        st = proc_start_init("/init", argc, argv);
-        if (st != VM_OK) {
-                pr_err("cannot start /init: %s\n", vm_status_name(st));
+        err = proc_start_init("/init", argc, argv);
+        if (err) {
+                pr_err("cannot start /init: error %ld\n", -err);
                 machine_poweroff(1);
         }
         machine_start_interrupts();

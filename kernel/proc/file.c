@@ -96,6 +96,7 @@ int fd_install(struct file *f)
         for (int fd = 0; fd < NOFILE; fd++) {
                 if (!current->files[fd]) {
                         current->files[fd] = f;
+                        current->fd_flags[fd] = (f->flags & 02000000) ? FD_CLOEXEC : 0;
                         return fd;
                 }
         }

@@ -29,6 +29,7 @@ struct file {
         uint64_t               offset;
         const void            *node;    /* the object behind it */
         uint64_t               size;
+        bool                   dir;     /* node is an initramfs directory */
 };
 
 struct file *file_console(void);                /* a new reference */
@@ -37,6 +38,9 @@ void file_put(struct file *f);
 
 /* Install f at the lowest free descriptor of the current process. */
 int fd_install(struct file *f);
+
+/* path made absolute against the current working directory. */
+long proc_path(const char *path, char *out, size_t size);
 /* The current process's file at fd, or NULL. */
 struct file *fd_get(int fd);
 

@@ -97,6 +97,7 @@ long initramfs_file_open(const char *path, unsigned flags, struct file **out)
         f->flags = flags;
         f->node = node;
         f->size = node->size;
+        f->dir = initramfs_is_dir(node);
         *out = f;
         return 0;
 }

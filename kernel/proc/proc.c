@@ -16,8 +16,6 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <exec/elf.h>
-#include <exec/ustack.h>
 #include <fs/initramfs.h>
 #include <machine/vmparam.h>
 #include <proc/file.h>
@@ -36,9 +34,6 @@ static int next_pid = 1;
  * to them (everything its address space and files held is freed). */
 static struct mem_snapshot init_baseline;
 static struct proc *init_proc;          /* its end is the machine's end */
-
-#define STACK_TOP       USER_MAX                /* below the hole, as Linux */
-#define STACK_INITIAL   (128 * KiB)
 
 struct proc *proc_alloc(void)
 {
@@ -83,101 +78,15 @@ vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
         return VM_OK;
 }
 
-/* Map each segment read-write, fill it from the file, then protect it. */
-static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *plan,
-                                 const uint8_t *file)
+/* A process is named after the file it runs (its last path component). */
+void proc_set_name(struct proc *p, const char *path)
 {
-        for (unsigned i = 0; i < plan->nsegs; i++) {
-                const struct elf_segment *s = &plan->segs[i];
-                uint64_t len = s->map_end - s->map_start;
-                vaddr_t at;
-                vm_status_t st = vm_space_map(sp, s->map_start, len, VM_PROT_RW,
-                                              VM_MAP_PRIVATE | VM_MAP_FIXED, &at);
-                if (st == VM_OK)
-                        st = space_write(sp, s->map_start, file + s->file_off,
-                                         s->file_len);
-                if (st == VM_OK)
-                        st = vm_space_protect(sp, s->map_start, len, s->prot);
-                if (st != VM_OK)
-                        return st;
-        }
-        return vm_space_brk_init(sp, plan->brk_start);
-}
+        const char *base = path;
 
-/* Fill 16 bytes for AT_RANDOM from the time-stamp counter, mixed. */
-static void random_bytes(uint8_t out[16])
-{
-        uint64_t x = clock_monotonic_ns() ^ 0x9e3779b97f4a7c15ULL;
-
-        for (int i = 0; i < 16; i++) {
-                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-                out[i] = (uint8_t)(x >> 24);
-        }
-}
-
-/* Build the initial stack and copy it in; *sp gets the initial rsp. */
-static vm_status_t build_stack(struct vm_space *sp, const struct elf_plan *plan,
-                               const char *path, int argc,
-                               const char *const *argv, vaddr_t *rsp)
-{
-        static const char *const envp[] = { "HOME=/", "TERM=linux" };
-        uint8_t random[16];
-        struct ustack_layout lay;
-        size_t buf_len = USTACK_ARG_MAX + 2 * PAGE_SIZE + USTACK_ALIGN_RND_MAX;
-        uint8_t *buf = kmalloc(buf_len);
-        vm_status_t st;
-
-        if (!buf)
-                return VM_ENOMEM;
-        random_bytes(random);
-        struct ustack_args a = {
-                .stack_top = STACK_TOP, .buf = buf, .buf_len = buf_len,
-                .argv = argv, .argc = (size_t)argc, .envp = envp, .envc = 2,
-                .execfn = path, .random = random, .align_rnd = random[0] * 16u,
-                .phdr = plan->phdr_va, .phent = plan->phentsize,
-                .phnum = plan->phnum, .entry = plan->entry,
-                .hwcap = machine_hwcap(),
-        };
-        st = ustack_build(&a, &lay);
-        if (st == VM_OK)
-                st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
-        if (st == VM_OK)
-                st = space_write(sp, lay.rsp, buf + buf_len - (STACK_TOP - lay.rsp),
-                                 STACK_TOP - lay.rsp);
-        *rsp = lay.rsp;
-        kfree(buf);
-        return st;
-}
-
-/* A new address space running `node` (an ELF file) with these arguments. */
-static vm_status_t space_from_elf(const struct initramfs_node *node,
-                                  const char *path, int argc,
-                                  const char *const *argv,
-                                  struct vm_space **out, vaddr_t *entry,
-                                  vaddr_t *rsp)
-{
-        struct elf_plan *plan = kmalloc(sizeof *plan);
-        struct vm_space *sp = NULL;
-        vm_status_t st = plan ? VM_OK : VM_ENOMEM;
-        enum elf_error err;
-
-        if (st == VM_OK && (err = elf_plan_build(node->data, node->size, 0, plan))) {
-                pr_err("exec %s: %s\n", path, elf_error_message(err));
-                st = VM_EINVAL;
-        }
-        if (st == VM_OK)
-                st = vm_space_create(&sp);
-        if (st == VM_OK)
-                st = load_segments(sp, plan, node->data);
-        if (st == VM_OK)
-                st = build_stack(sp, plan, path, argc, argv, rsp);
-        if (st == VM_OK)
-                *entry = plan->entry;
-        if (st != VM_OK && sp)
-                vm_space_destroy(sp);
-        *out = st == VM_OK ? sp : NULL;
-        kfree(plan);
-        return st;
+        for (const char *c = path; *c; c++)
+                if (*c == '/' && c[1])
+                        base = c + 1;
+        ksnprintf(p->name, sizeof p->name, "%s", base);
 }
 
 /* Give p the console as descriptors 0, 1 and 2. */
@@ -192,30 +101,29 @@ static vm_status_t proc_open_console(struct proc *p)
         return VM_OK;
 }
 
-vm_status_t proc_start_init(const char *path, int argc, const char *const *argv)
+long proc_start_init(const char *path, int argc, const char *const *argv)
 {
-        struct initramfs_node node;
+        static const char *const envp[] = { "HOME=/", "TERM=linux", NULL };
+        struct exec_image img;
         struct proc *p;
-        vaddr_t entry, rsp;
-        vm_status_t st = initramfs_lookup(&rootfs, NULL, path, 0, &node);
+        long err;
 
-        if (st != VM_OK)
-                return st;
         if (!(p = proc_alloc()))
-                return VM_ENOMEM;
+                return -ENOMEM;
         mem_snapshot(&init_baseline);
-        st = space_from_elf(&node, path, argc, argv, &p->space, &entry, &rsp);
-        if (st == VM_OK)
-                st = proc_open_console(p);
-        if (st != VM_OK) {
-                if (p->space)
-                        vm_space_destroy(p->space);
-                proc_free(p);
-                return st;
+        err = exec_load(path, argv, (size_t)argc, envp, 2, &img);
+        if (!err && proc_open_console(p) != VM_OK) {
+                vm_space_destroy(img.space);
+                err = -ENOMEM;
         }
-        ksnprintf(p->name, sizeof p->name, "%s", argv[0]);
+        if (err) {
+                proc_free(p);
+                return err;
+        }
+        p->space = img.space;
+        proc_set_name(p, path);
         init_proc = p;
-        md_thread_init_user(p, entry, rsp);
+        md_thread_init_user(p, img.entry, img.sp);
         sched_make_runnable(p);
         return VM_OK;
 }

@@ -17,6 +17,7 @@
 #define NPROC           64
 #define NOFILE          64
 #define PROC_NAME_LEN   16
+#define FD_CLOEXEC      1
 
 enum proc_state {
         PROC_FREE,              /* slot unused */
@@ -39,6 +40,8 @@ struct proc {
         struct md_thread  md;                   /* [p] registers etc. */
         struct proc      *parent;               /* [p] */
         struct file      *files[NOFILE];        /* [p] */
+        uint8_t           fd_flags[NOFILE];     /* [p] FD_CLOEXEC */
+        char              cwd[256];             /* [p] absolute, no trailing / */
         uint64_t          wake_ns;              /* [s] sleeping until */
         const void       *wait_channel;         /* [s] sleeping on */
         int               wait_status;          /* [p] Linux wait status */
@@ -59,8 +62,26 @@ void proc_free(struct proc *p);
 vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
                         size_t len);
 
-/* The first user process from the initramfs; VM_ENOENT etc. on failure. */
-vm_status_t proc_start_init(const char *path, int argc, const char *const *argv);
+/* The first user process from the initramfs; 0 or -errno. */
+long proc_start_init(const char *path, int argc, const char *const *argv);
+
+/* What exec_load() makes: an address space ready to run. */
+struct exec_image {
+        struct vm_space *space;
+        vaddr_t          entry, sp;
+};
+
+/*
+ * Build the address space of the program at path with these arguments and
+ * environment (kernel strings). Nothing else changes.
+ * => 0, or -ENOENT/-ENOTDIR/-EACCES (not an executable regular file),
+ *    -ENOEXEC (not a static x86-64 ELF we can load), -E2BIG, -ENOMEM.
+ */
+long exec_load(const char *path, const char *const *argv, size_t argc,
+               const char *const *envp, size_t envc, struct exec_image *out);
+
+/* Name p after the last component of path. */
+void proc_set_name(struct proc *p, const char *path);
 
 /* End the current process with a Linux wait status (code << 8, or signal). */
 __attribute__((noreturn)) void proc_exit(int wait_status);

@@ -73,7 +73,7 @@ SYSCALL_DECL(writev) { return vector_io(a0, (uint64_t)a1, a2, true); }
 
 SYSCALL_DECL(openat)
 {
-        char path[PATH_MAX];
+        char path[PATH_MAX], abs[PATH_MAX];
         struct file *f;
         long n, fd;
 
@@ -82,9 +82,12 @@ SYSCALL_DECL(openat)
                 return n;
         if (n == 0)
                 return -ENOENT;
-        if (path[0] != '/' && a0 != AT_FDCWD && !fd_get((int)a0))
-                return -EBADF;
-        n = initramfs_file_open(path, (unsigned)a2, &f);
+        /* Relative to a directory descriptor: not yet, only to the cwd. */
+        if (path[0] != '/' && a0 != AT_FDCWD)
+                return fd_get((int)a0) ? -ENOSYS : -EBADF;
+        if ((n = proc_path(path, abs, sizeof abs)) < 0)
+                return n;
+        n = initramfs_file_open(abs, (unsigned)a2, &f);
         if (n < 0)
                 return n;
         fd = fd_install(f);

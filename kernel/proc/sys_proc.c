@@ -154,3 +154,28 @@ SYSCALL_DECL(rt_sigprocmask)
                 return -EFAULT;
         return 0;
 }
+
+/* kill: only SIGKILL (and signal 0, the existence check) until signals
+ * can be delivered; other signals are refused honestly. */
+SYSCALL_DECL(kill)
+{
+        struct proc *p;
+
+        if (a1 < 0 || a1 > NSIG)
+                return -EINVAL;
+        if (a0 <= 0)
+                return a0 == 0 || a0 == -1 ? -ENOSYS : -ESRCH;  /* groups */
+        p = proc_find((int)a0);
+        if (!p || p->state == PROC_ZOMBIE)
+                return -ESRCH;
+        if (a1 == 0)
+                return 0;
+        if (a1 != SIGKILL)
+                return -ENOSYS;
+        p->pending_kill = wait_status_signaled(SIGKILL);
+        if (p->state == PROC_SLEEPING)
+                p->state = PROC_RUNNABLE;       /* it dies on its way out */
+        if (p == current)
+                proc_exit(p->pending_kill);
+        return 0;
+}

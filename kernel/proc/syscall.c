@@ -15,7 +15,10 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(getppid), ENTRY(gettid), ENTRY(set_tid_address),
         ENTRY(sched_yield), ENTRY(nanosleep), ENTRY(clock_gettime),
         ENTRY(uname), ENTRY(reboot), ENTRY(rt_sigaction),
-        ENTRY(rt_sigprocmask), ENTRY(arch_prctl),
+        ENTRY(rt_sigprocmask), ENTRY(arch_prctl), ENTRY(execve),
+        ENTRY(kill), ENTRY(dup), ENTRY(dup2), ENTRY(dup3), ENTRY(fcntl),
+        ENTRY(pipe), ENTRY(pipe2), ENTRY(getcwd), ENTRY(chdir),
+        ENTRY(getdents64),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

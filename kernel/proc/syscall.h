@@ -13,11 +13,14 @@ enum {
         SYS_fstat = 5, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
         SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_readv = 19,
-        SYS_writev = 20, SYS_sched_yield = 24, SYS_nanosleep = 35,
-        SYS_getpid = 39, SYS_exit = 60, SYS_uname = 63, SYS_getppid = 110,
+        SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_dup = 32,
+        SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_execve = 59,
+        SYS_exit = 60, SYS_kill = 62, SYS_uname = 63, SYS_fcntl = 72,
+        SYS_getcwd = 79, SYS_chdir = 80, SYS_getppid = 110,
         SYS_arch_prctl = 158, SYS_reboot = 169, SYS_gettid = 186,
-        SYS_set_tid_address = 218, SYS_clock_gettime = 228,
-        SYS_exit_group = 231, SYS_openat = 257,
+        SYS_getdents64 = 217, SYS_set_tid_address = 218,
+        SYS_clock_gettime = 228, SYS_exit_group = 231, SYS_openat = 257,
+        SYS_dup3 = 292, SYS_pipe2 = 293,
         NR_SYSCALLS = 335,
 };
 
@@ -40,6 +43,9 @@ SYSCALL_DECL(getppid); SYSCALL_DECL(gettid); SYSCALL_DECL(set_tid_address);
 SYSCALL_DECL(sched_yield); SYSCALL_DECL(nanosleep);
 SYSCALL_DECL(clock_gettime); SYSCALL_DECL(uname); SYSCALL_DECL(reboot);
 SYSCALL_DECL(rt_sigaction); SYSCALL_DECL(rt_sigprocmask);
-SYSCALL_DECL(arch_prctl);
+SYSCALL_DECL(arch_prctl); SYSCALL_DECL(execve); SYSCALL_DECL(kill);
+SYSCALL_DECL(dup); SYSCALL_DECL(dup2); SYSCALL_DECL(dup3);
+SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
+SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 
 #endif

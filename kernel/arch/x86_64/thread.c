@@ -89,3 +89,21 @@ void md_idle(void)
 {
         __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
+
+/* After execve: the same kernel stack, a fresh user frame at the new
+ * entry point, zeroed registers, no TLS base, x87/SSE as after reset. */
+void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
+{
+        struct trap_frame *tf = p->md.user_frame;
+
+        memset(tf, 0, sizeof *tf);
+        tf->rip = entry;
+        tf->rsp = sp;
+        tf->cs = SEL_UCODE;
+        tf->ss = SEL_UDATA;
+        tf->rflags = RFLAGS_IF | RFLAGS_RESERVED;
+        p->md.fs_base = 0;
+        wrmsr(MSR_FS_BASE, 0);
+        memcpy(p->md.fpu, fpu_initial, sizeof fpu_initial);
+        __asm__ volatile("fxrstor %0" : : "m"(p->md.fpu));
+}

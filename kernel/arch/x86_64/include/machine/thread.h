@@ -22,6 +22,9 @@ struct proc;
  * entry with the given stack pointer. */
 void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
 
+/* After execve: enter user mode at entry with sp, with fresh registers. */
+void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
+
 /* Switch from the running context (whose saved sp goes to *save_sp) to p. */
 void md_switch_to(void **save_sp, struct proc *p);
 

@@ -1,0 +1,145 @@
+/*
+ * exec.c - a new address space running a program from the initramfs: the
+ * ELF plan (exec/elf.c) becomes private anonymous areas filled from the
+ * file, and the stack is built as Linux builds it (exec/ustack.c). Used by
+ * execve and for init. Nothing of the calling process changes here: the
+ * caller installs the result or destroys it.
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/machine.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <exec/elf.h>
+#include <exec/ustack.h>
+#include <fs/initramfs.h>
+#include <machine/vmparam.h>
+#include <proc/proc.h>
+#include <vm/kmalloc.h>
+#include <vm/vm_space.h>
+
+extern struct initramfs rootfs;
+
+#define STACK_TOP       USER_MAX                /* below the hole, as Linux */
+#define STACK_INITIAL   (128 * KiB)
+
+/* Map each segment read-write, fill it from the file, then protect it. */
+static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *plan,
+                                 const uint8_t *file)
+{
+        for (unsigned i = 0; i < plan->nsegs; i++) {
+                const struct elf_segment *s = &plan->segs[i];
+                uint64_t len = s->map_end - s->map_start;
+                vaddr_t at;
+                vm_status_t st = vm_space_map(sp, s->map_start, len, VM_PROT_RW,
+                                              VM_MAP_PRIVATE | VM_MAP_FIXED, &at);
+                if (st == VM_OK)
+                        st = space_write(sp, s->map_start, file + s->file_off,
+                                         s->file_len);
+                if (st == VM_OK)
+                        st = vm_space_protect(sp, s->map_start, len, s->prot);
+                if (st != VM_OK)
+                        return st;
+        }
+        return vm_space_brk_init(sp, plan->brk_start);
+}
+
+/* Fill 16 bytes for AT_RANDOM from the time-stamp counter, mixed. */
+static void random_bytes(uint8_t out[16])
+{
+        uint64_t x = clock_monotonic_ns() ^ 0x9e3779b97f4a7c15ULL;
+
+        for (int i = 0; i < 16; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                out[i] = (uint8_t)(x >> 24);
+        }
+}
+
+/* Build the initial stack and copy it in; the initial rsp in *rsp. */
+static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
+                        const char *path, const char *const *argv, size_t argc,
+                        const char *const *envp, size_t envc, vaddr_t *rsp)
+{
+        uint8_t random[16];
+        struct ustack_layout lay;
+        size_t buf_len = USTACK_ARG_MAX + 2 * PAGE_SIZE + USTACK_ALIGN_RND_MAX;
+        uint8_t *buf = kmalloc(buf_len);
+        vm_status_t st;
+
+        if (!buf)
+                return -ENOMEM;
+        random_bytes(random);
+        struct ustack_args a = {
+                .stack_top = STACK_TOP, .buf = buf, .buf_len = buf_len,
+                .argv = argv, .argc = argc, .envp = envp, .envc = envc,
+                .execfn = path, .random = random, .align_rnd = random[0] * 16u,
+                .phdr = plan->phdr_va, .phent = plan->phentsize,
+                .phnum = plan->phnum, .entry = plan->entry,
+                .hwcap = machine_hwcap(),
+        };
+        st = ustack_build(&a, &lay);
+        if (st == USTACK_E2BIG)
+                return kfree(buf), -E2BIG;
+        if (st == VM_OK)
+                st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
+        if (st == VM_OK) {
+                *rsp = lay.rsp;
+                st = space_write(sp, lay.rsp, buf + buf_len - (STACK_TOP - lay.rsp),
+                                 STACK_TOP - lay.rsp);
+        }
+        kfree(buf);
+        return st == VM_OK ? 0 : st == VM_ENOMEM ? -ENOMEM : -EINVAL;
+}
+
+/* The file at path, if it is a regular file someone may execute. */
+static long exec_find(const char *path, struct initramfs_node *node)
+{
+        vm_status_t st = initramfs_lookup(&rootfs, NULL, path, 0, node);
+
+        if (st == VM_ENOENT)
+                return -ENOENT;
+        if (st == INITRAMFS_ENOTDIR)
+                return -ENOTDIR;
+        if (st == INITRAMFS_ENAMETOOLONG)
+                return -ENAMETOOLONG;
+        if (st == INITRAMFS_ELOOP)
+                return -ELOOP;
+        if (st != VM_OK)
+                return -ENOENT;
+        if (!initramfs_is_reg(node) || !(node->mode & 0111))
+                return -EACCES;
+        return 0;
+}
+
+long exec_load(const char *path, const char *const *argv, size_t argc,
+               const char *const *envp, size_t envc, struct exec_image *out)
+{
+        struct initramfs_node node;
+        struct elf_plan *plan;
+        struct vm_space *sp = NULL;
+        enum elf_error eerr;
+        long err = exec_find(path, &node);
+
+        if (err)
+                return err;
+        if (!(plan = kmalloc(sizeof *plan)))
+                return -ENOMEM;
+        if ((eerr = elf_plan_build(node.data, node.size, 0, plan)) != 0) {
+                pr_info("exec %s: %s\n", path, elf_error_message(eerr));
+                err = -ENOEXEC;
+        } else if (vm_space_create(&sp) != VM_OK) {
+                err = -ENOMEM;
+        } else if (load_segments(sp, plan, node.data) != VM_OK) {
+                err = -ENOMEM;
+        } else {
+                err = build_stack(sp, plan, path, argv, argc, envp, envc, &out->sp);
+        }
+        if (err && sp)
+                vm_space_destroy(sp);
+        if (!err) {
+                out->space = sp;
+                out->entry = plan->entry;
+        }
+        kfree(plan);
+        return err;
+}

@@ -1,0 +1,119 @@
+/*
+ * pipe.c - pipes: a 4 KiB ring between a read end and a write end.
+ *
+ * A reader sleeps while the ring is empty and a writer exists; a writer
+ * sleeps while it is full and a reader exists. With no reader left, a
+ * write fails with EPIPE and the writer is killed by SIGPIPE (Linux's
+ * default action). Sleepers wake on the pipe as their channel.
+ */
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/file.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <vm/kmalloc.h>
+
+#define PIPE_SIZE 4096
+
+struct pipe {
+        uint8_t  data[PIPE_SIZE];
+        uint64_t rpos, wpos;            /* wpos - rpos bytes are buffered */
+        unsigned readers, writers;      /* open ends */
+};
+
+static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
+{
+        struct pipe *p = (struct pipe *)f->node;
+        size_t done = 0;
+
+        while (p->wpos == p->rpos) {
+                if (!p->writers || len == 0)
+                        return 0;
+                if (current->pending_kill)
+                        return -EINTR;
+                sched_sleep_on(p);
+        }
+        while (done < len && p->rpos != p->wpos) {
+                size_t off = p->rpos % PIPE_SIZE;
+                size_t n = MIN(MIN(len - done, p->wpos - p->rpos), PIPE_SIZE - off);
+                if (copy_to_user(ubuf + done, p->data + off, n))
+                        return done ? (long)done : -EFAULT;
+                p->rpos += n, done += n;
+        }
+        sched_wakeup(p);
+        return (long)done;
+}
+
+static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        struct pipe *p = (struct pipe *)f->node;
+        size_t done = 0;
+
+        while (done < len) {
+                if (!p->readers) {
+                        current->pending_kill = wait_status_signaled(SIGPIPE);
+                        return done ? (long)done : -EPIPE;
+                }
+                if (p->wpos - p->rpos == PIPE_SIZE) {
+                        if (current->pending_kill)
+                                return done ? (long)done : -EINTR;
+                        sched_wakeup(p);
+                        sched_sleep_on(p);
+                        continue;
+                }
+                size_t off = p->wpos % PIPE_SIZE;
+                size_t n = MIN(MIN(len - done, PIPE_SIZE - (p->wpos - p->rpos)),
+                               PIPE_SIZE - off);
+                if (copy_from_user(p->data + off, ubuf + done, n))
+                        return done ? (long)done : -EFAULT;
+                p->wpos += n, done += n;
+        }
+        sched_wakeup(p);
+        return (long)done;
+}
+
+#define S_IFIFO 0010000
+
+static void pipe_stat(struct file *f, void *st)
+{
+        memset(st, 0, 144);
+        ((uint64_t *)st)[1] = (uint64_t)(uintptr_t)f->node >> 4;  /* st_ino */
+        ((uint64_t *)st)[2] = 1;
+        ((uint32_t *)st)[6] = S_IFIFO | 0600;
+        ((uint64_t *)st)[7] = PAGE_SIZE;
+}
+
+static void pipe_release(struct file *f)
+{
+        struct pipe *p = (struct pipe *)f->node;
+
+        if ((f->flags & 3) == 0)
+                p->readers--;
+        else
+                p->writers--;
+        sched_wakeup(p);
+        if (!p->readers && !p->writers)
+                kfree(p);
+}
+
+static const struct file_ops pipe_ops = {
+        .read = pipe_read, .write = pipe_write, .stat = pipe_stat,
+        .release = pipe_release,
+};
+
+long pipe_create(struct file **rd, struct file **wr)
+{
+        struct pipe *p = kzalloc(sizeof *p);
+        struct file *r = kzalloc(sizeof *r), *w = kzalloc(sizeof *w);
+
+        if (!p || !r || !w) {
+                kfree(p), kfree(r), kfree(w);
+                return -ENFILE;
+        }
+        *r = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = 0, .node = p };
+        *w = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = 1, .node = p };
+        p->readers = p->writers = 1;
+        *rd = r, *wr = w;
+        return 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * sys_exec.c - execve: replace the calling process's program.
+ *
+ * Arguments and environment are copied in first, the new address space is
+ * built completely, and only then is the old one dropped, so a failed
+ * execve leaves the caller exactly as it was.
+ */
+#include <mercator/errno.h>
+#include <mercator/uaccess.h>
+#include <exec/ustack.h>
+#include <proc/file.h>
+#include <proc/proc.h>
+#include <proc/syscall.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+
+#define PATH_MAX        4096
+#define EXEC_MAX_ARGS   (USTACK_ARG_MAX / sizeof(char *))
+
+/* Strings copied from user memory into one buffer, with their pointers. */
+struct str_list {
+        char        *buf;
+        size_t       used, size;
+        const char **v;
+        size_t       n;
+};
+
+/* Copy the NULL-terminated user array uarr into l; 0 or -errno. */
+static long copy_strings(struct str_list *l, uint64_t uarr)
+{
+        for (l->n = 0; uarr; l->n++) {
+                uint64_t up;
+                if (l->n == EXEC_MAX_ARGS)
+                        return -E2BIG;
+                if (copy_from_user(&up, uarr + l->n * 8, 8))
+                        return -EFAULT;
+                if (!up)
+                        break;
+                long len = strncpy_from_user(l->buf + l->used, up,
+                                             l->size - l->used);
+                if (len == -ENAMETOOLONG)
+                        return -E2BIG;
+                if (len < 0)
+                        return len;
+                l->v[l->n] = l->buf + l->used;
+                l->used += (size_t)len + 1;
+        }
+        l->v[l->n] = NULL;
+        return 0;
+}
+
+/* Descriptors opened with O_CLOEXEC do not survive execve. */
+static void close_on_exec(struct proc *p)
+{
+        for (int fd = 0; fd < NOFILE; fd++) {
+                if (p->files[fd] && (p->fd_flags[fd] & FD_CLOEXEC)) {
+                        file_put(p->files[fd]);
+                        p->files[fd] = NULL;
+                        p->fd_flags[fd] = 0;
+                }
+        }
+}
+
+/* Put img in place of the current program. */
+static void exec_commit(const char *path, struct exec_image *img)
+{
+        struct vm_space *old = current->space;
+
+        current->space = img->space;
+        pmap_activate(vm_space_pmap(img->space));
+        vm_space_destroy(old);
+        close_on_exec(current);
+        proc_set_name(current, path);
+        md_thread_exec(current, img->entry, img->sp);
+}
+
+SYSCALL_DECL(execve)
+{
+        char *path = kmalloc(PATH_MAX);
+        char *strings = kmalloc(USTACK_ARG_MAX);
+        const char **ptrs = kmalloc(2 * (EXEC_MAX_ARGS + 1) * sizeof(char *));
+        struct str_list args = { strings, 0, USTACK_ARG_MAX, ptrs, 0 };
+        struct str_list env = { strings, 0, USTACK_ARG_MAX, ptrs + EXEC_MAX_ARGS + 1, 0 };
+        struct exec_image img;
+        long err = path && strings && ptrs ? 0 : -ENOMEM;
+
+        if (!err && (err = strncpy_from_user(path, (uint64_t)a0, PATH_MAX)) >= 0)
+                err = err == 0 ? -ENOENT : copy_strings(&args, (uint64_t)a1);
+        if (!err) {
+                env.used = args.used;
+                err = copy_strings(&env, (uint64_t)a2);
+        }
+        if (!err)
+                err = exec_load(path, args.v, args.n, env.v, env.n, &img);
+        if (!err)
+                exec_commit(path, &img);
+        kfree(path);
+        kfree(strings);
+        kfree(ptrs);
+        return err;
+}
