@@ -78,6 +78,28 @@ vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
         return VM_OK;
 }
 
+void proc_vfork_release(struct proc *p)
+{
+        if (p->vfork_parent) {
+                p->vfork_parent = NULL;
+                sched_wakeup(&p->vfork_parent);
+        }
+}
+
+/* Children of an exiting process are adopted by init, which reaps them. */
+static void proc_reparent_children(struct proc *p)
+{
+        extern struct proc proc_table[NPROC];
+
+        for (int i = 0; i < NPROC; i++) {
+                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == p) {
+                        proc_table[i].parent = init_proc;
+                        if (proc_table[i].state == PROC_ZOMBIE && init_proc)
+                                sched_wakeup(init_proc);
+                }
+        }
+}
+
 /* A process is named after the file it runs (its last path component). */
 void proc_set_name(struct proc *p, const char *path)
 {
@@ -156,7 +178,9 @@ void proc_exit(int wait_status)
         struct proc *p = current;
         char line[32];
 
+        proc_vfork_release(p);
         proc_release(p);
+        proc_reparent_children(p);
         p->wait_status = wait_status;
         if (p == init_proc) {
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");

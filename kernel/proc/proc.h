@@ -46,6 +46,7 @@ struct proc {
         const void       *wait_channel;         /* [s] sleeping on */
         int               wait_status;          /* [p] Linux wait status */
         int               pending_kill;         /* [s] signal to die of */
+        struct proc      *vfork_parent;         /* [p] waits for our exec/exit */
 };
 
 extern struct proc *current;
@@ -79,6 +80,9 @@ struct exec_image {
  */
 long exec_load(const char *path, const char *const *argv, size_t argc,
                const char *const *envp, size_t envc, struct exec_image *out);
+
+/* A vfork child has exec'd or is exiting: let its parent run on. */
+void proc_vfork_release(struct proc *p);
 
 /* Name p after the last component of path. */
 void proc_set_name(struct proc *p, const char *path);

@@ -73,6 +73,7 @@ static void exec_commit(const char *path, struct exec_image *img)
         close_on_exec(current);
         proc_set_name(current, path);
         md_thread_exec(current, img->entry, img->sp);
+        proc_vfork_release(current);
 }
 
 SYSCALL_DECL(execve)

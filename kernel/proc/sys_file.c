@@ -16,6 +16,7 @@
 
 /* initramfs files (file_initramfs.c) */
 long initramfs_file_open(const char *path, unsigned flags, struct file **out);
+long procfs_open(const char *path, unsigned flags, struct file **out);
 
 SYSCALL_DECL(read)
 {
@@ -87,7 +88,10 @@ SYSCALL_DECL(openat)
                 return fd_get((int)a0) ? -ENOSYS : -EBADF;
         if ((n = proc_path(path, abs, sizeof abs)) < 0)
                 return n;
-        n = initramfs_file_open(abs, (unsigned)a2, &f);
+        if (strncmp(abs, "/proc/", 6) == 0)
+                n = procfs_open(abs, (unsigned)a2, &f);
+        else
+                n = initramfs_file_open(abs, (unsigned)a2, &f);
         if (n < 0)
                 return n;
         fd = fd_install(f);

@@ -243,6 +243,7 @@ void boot_init_pmm(void)
         pmm_init(phys_to_virt(pa), npages);
         bootmem_handoff();
         vmstat.boot_pages = pmm_npages() - pmm_free_count();
+        vmstat.managed_pages = pmm_free_count();
 }
 
 void machine_print_memory(void)

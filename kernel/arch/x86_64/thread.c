@@ -107,3 +107,20 @@ void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
         memcpy(p->md.fpu, fpu_initial, sizeof fpu_initial);
         __asm__ volatile("fxrstor %0" : : "m"(p->md.fpu));
 }
+
+/* The child of fork: the parent's user registers (with 0 as fork's result
+ * in the child), TLS base and live x87/SSE state, on its own stack. */
+void md_thread_fork(struct proc *child, const struct proc *parent)
+{
+        struct trap_frame *tf = (struct trap_frame *)kstack_top(child->kstack) - 1;
+        struct switch_frame *sf = (struct switch_frame *)tf - 1;
+
+        *tf = *(const struct trap_frame *)parent->md.user_frame;
+        tf->rax = 0;
+        memset(sf, 0, sizeof *sf);
+        sf->rip = (uint64_t)thread_first_entry;
+        child->md.user_frame = tf;
+        child->md.fs_base = parent->md.fs_base;
+        child->kernel_sp = sf;
+        __asm__ volatile("fxsave %0" : "=m"(child->md.fpu));
+}

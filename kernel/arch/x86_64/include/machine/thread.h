@@ -22,6 +22,9 @@ struct proc;
  * entry with the given stack pointer. */
 void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
 
+/* A forked child: parent's user registers, returning 0 from fork. */
+void md_thread_fork(struct proc *child, const struct proc *parent);
+
 /* After execve: enter user mode at entry with sp, with fresh registers. */
 void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
 
