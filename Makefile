@@ -45,9 +45,13 @@ UTESTS  := $(patsubst tests/user/%.c,$(BUILD)/user/%,$(wildcard tests/user/*.c))
 # The same programs again as static PIEs (ET_DYN, loaded at a bias).
 UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 
+# --- the root file system of `make run`: the shell as /init, tools in /bin
+ROOTBIN := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(wildcard user/*.c))
+ROOTFS  := $(BUILD)/rootfs.cpio
+
 .PHONY: all kernel host-tests user-tests run test test-host test-kernel \
         test-user debug setup clean
-all: kernel host-tests user-tests
+all: kernel host-tests user-tests $(ROOTFS)
 
 setup:
 	@bash tools/setup.sh
@@ -92,13 +96,20 @@ $(BUILD)/user/%_pie: tests/user/%.c tests/user/utest.h tools/static-pie-cc
 	@mkdir -p $(dir $@)
 	bash tools/static-pie-cc $@ $< $(filter-out -static,$(UCFLAGS))
 
+$(BUILD)/rootfs/bin/%: user/%.c
+	@mkdir -p $(dir $@)
+	$(UCC) $(UCFLAGS) -o $@ $<
+$(ROOTFS): $(ROOTBIN) tools/mkinitramfs.py
+	python3 tools/mkinitramfs.py $@ /init=$(BUILD)/rootfs/bin/sh \
+		$(foreach p,$(ROOTBIN),/bin/$(notdir $(p))=$(p))
+
 run: setup
-	@$(MAKE) --no-print-directory kernel
-	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive $(KERNEL)
+	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
+	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --initrd $(ROOTFS) $(KERNEL)
 
 debug: setup
-	@$(MAKE) --no-print-directory kernel
-	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb $(KERNEL)
+	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
+	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb --initrd $(ROOTFS) $(KERNEL)
 
 test: setup
 	@$(MAKE) --no-print-directory -j2 all

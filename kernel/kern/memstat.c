@@ -37,5 +37,7 @@ unsigned mem_snapshot_compare(const struct mem_snapshot *a, const char *who)
                differ(who, "kernel stack pages", a->vm.kstack_pages,
                       b.vm.kstack_pages) +
                differ(who, "anonymous pages", a->vm.anon_pages,
-                      b.vm.anon_pages);
+                      b.vm.anon_pages) +
+               differ(who, "file pages", a->vm.file_pages,
+                      b.vm.file_pages);
 }

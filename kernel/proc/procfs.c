@@ -12,6 +12,7 @@
 #include <proc/file.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
+#include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
@@ -152,20 +153,44 @@ static struct proc *proc_of_path(const char *p, const char **rest)
         return *rest == p ? NULL : proc_find((int)pid);
 }
 
+/* Mercator's own: /proc/PID/pagewalk/ADDR (hex), the MMU's walk. */
+static bool pagewalk_addr(const char *rest, vaddr_t *va)
+{
+        if (strncmp(rest, "/pagewalk/", 10) != 0)
+                return false;
+        rest += 10;
+        if (rest[0] == '0' && rest[1] == 'x')
+                rest += 2;
+        *va = 0;
+        for (int n = 0; *rest; rest++, n++) {
+                char c = *rest;
+                unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
+                             c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+                if (d == 16 || n == 16)
+                        return false;
+                *va = *va << 4 | d;
+        }
+        return true;
+}
+
 long procfs_open(const char *path, unsigned flags, struct file **out)
 {
-        const char *rest;
+        const char *rest = "";
         struct proc *p = NULL;
         bool is_meminfo = strcmp(path, "/proc/meminfo") == 0;
+        vaddr_t va = 0;
+        bool walk = false;
 
         if (!is_meminfo) {
                 p = proc_of_path(path + 6, &rest);
-                if (!p || p->state == PROC_ZOMBIE || strcmp(rest, "/maps") != 0)
+                walk = p && pagewalk_addr(rest, &va);
+                if (!p || p->state == PROC_ZOMBIE ||
+                    (!walk && strcmp(rest, "/maps") != 0))
                         return -ENOENT;
         }
         if (flags & 3)
                 return -EACCES;
-        size_t size = is_meminfo ? PAGE_SIZE
+        size_t size = is_meminfo || walk ? PAGE_SIZE
                     : page_round((p->space->areas.count + 1) * 128);
         struct text *t = kzalloc(sizeof *t);
         struct file *f = kzalloc(sizeof *f);
@@ -177,6 +202,8 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         *t = (struct text){ .buf = buf, .size = size };
         if (is_meminfo)
                 meminfo(t);
+        else if (walk)
+                t->len = pmap_walk_describe(vm_space_pmap(p->space), va, buf, size);
         else
                 maps(t, p->space);
         *f = (struct file){ .ops = &text_ops, .refs = 1, .flags = flags,

@@ -115,6 +115,13 @@ void pmap_update(struct pmap *pm);
 uint64_t pmap_table_pages(const struct pmap *pm);
 
 /*
+ * The hardware walk for va in pm, described in words into buf (one line
+ * per table level, the entry and its bits, then the physical address or
+ * why there is none). => the length written. For /proc and teaching.
+ */
+size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size);
+
+/*
  * Services the VM layer gives every pmap: zeroed, counted page-table pages
  * (from bootmem before the buddy allocator exists, then from it).
  */

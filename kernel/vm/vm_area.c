@@ -157,6 +157,7 @@ void vm_area_free(struct vm_area *a)
         if (!a)
                 return;
         vm_object_unref(a->object);
+        vm_object_unref(a->backing);
         kfree(a);
 }
 
@@ -311,8 +312,13 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
         spare->flags = a->flags;
         spare->object = a->object;
         spare->pgoff = a->pgoff + ((va - a->start) >> PAGE_SHIFT);
+        spare->backing = a->backing;
+        spare->backing_pgoff = a->backing_pgoff +
+                               ((va - a->start) >> PAGE_SHIFT);
         if (spare->object)
                 vm_object_ref(spare->object);
+        if (spare->backing)
+                vm_object_ref(spare->backing);
         /* a shrinks first so that spare fits; pages stay counted. */
         t->pages -= vm_area_npages(spare);
         a->end = va;
@@ -326,6 +332,9 @@ bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b)
         if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
                 return false;
         if (a->object && b->object && a->object != b->object)
+                return false;
+        if (a->backing != b->backing || (a->backing &&
+            a->backing_pgoff + vm_area_npages(a) != b->backing_pgoff))
                 return false;
         return a->pgoff + vm_area_npages(a) == b->pgoff;
 }

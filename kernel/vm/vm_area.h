@@ -3,9 +3,12 @@
  * (CONCEPTS E21: Linux's vm_area_struct, Cosmos's kmvarsdsc).
  *
  * An area is one contiguous range [start, end) of user virtual addresses
- * with one protection, one set of VM_AREA_* flags and one backing object
- * (vm_object.h). The tree orders areas by start; since areas never overlap,
- * that also orders them by end.
+ * with one protection, one set of VM_AREA_* flags and the objects that
+ * supply its pages (vm_object.h): `object`, where its pages live and
+ * writes go, and for a private mapping of a file, `backing`, the file read
+ * where `object` has no page yet (Linux's anon_vma over vm_file). The tree
+ * orders areas by start; since areas never overlap, that also orders them
+ * by end.
  *
  * Owns: the tree and list links of every area in a tree, and its
  * augmentation. Does not touch page tables or pages: vm_space.c does.
@@ -52,7 +55,9 @@ struct vm_object;
 #define VM_AREA_SHARED          0x1     /* writes go to a shared object */
 #define VM_AREA_GROWSDOWN       0x2     /* a stack: faults below extend it */
 #define VM_AREA_NORESERVE       0x4     /* MAP_NORESERVE: no commit charge */
-#define VM_AREA_FLAGS_ALL       0x7
+#define VM_AREA_RANDOM          0x8     /* MADV_RANDOM (Linux's VM_RAND_READ) */
+#define VM_AREA_SEQUENTIAL      0x10    /* MADV_SEQUENTIAL (VM_SEQ_READ) */
+#define VM_AREA_FLAGS_ALL       0x1f
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the
@@ -70,6 +75,9 @@ struct vm_area {
         struct vm_object *object;       /* [m] holds a reference; NULL for
                                          *     private memory never written */
         uint64_t          pgoff;        /* [m] object page index of start */
+        struct vm_object *backing;      /* [m] private file mapping: the
+                                         *     file (a reference); else NULL */
+        uint64_t          backing_pgoff; /* [m] backing page index of start */
 };
 
 struct vm_area_tree {
@@ -121,7 +129,7 @@ void vm_area_tree_init(struct vm_area_tree *t, vaddr_t min, vaddr_t max,
 struct vm_area *vm_area_alloc(void);
 
 /*
- * Free a descriptor that is in no tree, dropping its object reference.
+ * Free a descriptor that is in no tree, dropping its object references.
  * => a may be NULL.
  */
 void vm_area_free(struct vm_area *a);
@@ -148,8 +156,8 @@ void vm_area_remove(struct vm_area_tree *t, struct vm_area *a);
 
 /*
  * Cut a at va: a keeps [start, va), spare becomes [va, end) with a's
- * attributes, its own reference to a's object, and the matching pgoff,
- * and goes into t. Cannot fail: the caller allocated spare beforehand.
+ * attributes, its own references to a's objects, and the matching page
+ * offsets, and goes into t. Cannot fail: the caller allocated spare beforehand.
  * => a in t, a->start < va < a->end, va page-aligned; spare in no tree.
  * => returns spare. O(log n).
  */
@@ -158,8 +166,9 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
 
 /*
  * Whether b can be folded into a: b starts where a ends, same prot and
- * flags, and the same object at consecutive page indices (a private area
- * without an object yet is compatible with any object).
+ * flags, the same object at consecutive page indices (a private area
+ * without an object yet is compatible with any object), and the same
+ * backing at consecutive indices (or none).
  * => pure; O(1).
  */
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b);

@@ -1,18 +1,26 @@
 /*
  * vm_fault.c - the page-fault handler (CONCEPTS E22: pages arrive on first
- * touch): find the area (growing a stack if the fault is just below one),
- * check the access, find or make the page, map it.
+ * touch; E24: copy-on-write): find the area (growing a stack if the fault
+ * is just below one), check the access, find or make the page, map it.
  *
  * Owns: the fault path and the stack-growth rule. Changes areas only to
  * grow a stack or attach an object to private memory on its first write;
- * pages come from the area's object (vm_object.c).
+ * pages come from the area's objects (vm_object.c).
  *
  * Rules kept here:
- *   - reads of private memory never written map the shared zero page,
- *     never writable; the first write makes a zeroed page of the object
- *     resident and maps it writable in its place;
- *   - shared memory always gets the object's own page, even on a read, so
- *     that every mapping of the object sees the same frame;
+ *   - shared memory maps the object's own page, even on a read, so that
+ *     every mapping of the object sees the same frame; an index the object
+ *     does not have (past a file's end, past a shared object grown by
+ *     mremap) is FAULT_BUS, as Linux's SIGBUS;
+ *   - private memory looks in its own object first, then in its backing
+ *     file, then at the zero page. A read maps what it finds; a write
+ *     needs a page of its own that no other object shares:
+ *       own page, refcount 1    map it writable (the last sharer after a
+ *                               fork writes in place, no copy);
+ *       own page, refcount > 1  copy it (vm_object_page_unshare);
+ *       no own page             a copy of the file's page, or zeroes;
+ *   - a page other objects share, a file's page and the zero page are
+ *     never mapped writable into private memory;
  *   - on x86 any present page is readable: read access is allowed by any
  *     of read, write or exec (as Linux's vma_is_accessible()).
  * Lock order (when locks come): space map lock, then object, then pmm.
@@ -28,15 +36,23 @@ struct fault_ctx {
         vaddr_t           va;           /* page-aligned */
         vm_prot_t         access;
         struct vm_area   *area;
-        uint64_t          index;        /* page index in area->object */
-        struct vm_page   *page;         /* the object's page; NULL: zero page */
-        enum fault_reason reason;       /* why VM_EFAULT / VM_EACCES */
+        uint64_t          off;          /* page offset of va in the area */
+        struct vm_page   *page;         /* the page to map; NULL: zero page */
+        bool              writable;     /* may the translation allow write? */
+        enum fault_reason reason;       /* why it failed */
 };
 
 static vm_status_t fault_segv(struct fault_ctx *fc, enum fault_reason why)
 {
         fc->reason = why;
         return why == FAULT_REASON_PROT ? VM_EACCES : VM_EFAULT;
+}
+
+/* An index the object lacks: SIGBUS (BUS_ADRERR). */
+static vm_status_t fault_bus(struct fault_ctx *fc)
+{
+        fc->reason = FAULT_REASON_BEYOND_OBJECT;
+        return VM_ENOENT;
 }
 
 static bool access_allowed(vm_prot_t allowed, vm_prot_t access)
@@ -46,6 +62,11 @@ static bool access_allowed(vm_prot_t allowed, vm_prot_t access)
         if ((access & VM_PROT_WRITE) && !(allowed & VM_PROT_WRITE))
                 return false;
         return !(access & VM_PROT_EXEC) || (allowed & VM_PROT_EXEC);
+}
+
+static inline bool fault_is_write(const struct fault_ctx *fc)
+{
+        return fc->access & VM_PROT_WRITE;
 }
 
 /*
@@ -61,13 +82,15 @@ static vm_status_t fault_grow_stack(struct fault_ctx *fc, struct vm_area *a)
 
         if (!access_allowed(a->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
-        if (a->end - fc->va > s->stack_limit || grow > a->pgoff)
+        if (a->end - fc->va > s->stack_limit || grow > a->pgoff ||
+            (a->backing && grow > a->backing_pgoff))
                 return fault_segv(fc, FAULT_REASON_STACK_LIMIT);
         if (prev && !(prev->flags & VM_AREA_GROWSDOWN) &&
             prev->prot != VM_PROT_NONE && fc->va - prev->end < s->areas.guard)
                 return fault_segv(fc, FAULT_REASON_STACK_GUARD);
         vm_area_set_range(&s->areas, a, fc->va, a->end);
         a->pgoff -= grow;
+        a->backing_pgoff -= a->backing ? grow : 0;
         s->stats.stack_growths++;
         if (prev && vm_area_can_merge(prev, a))  /* touching a stack below */
                 a = vm_area_merge(&s->areas, prev);
@@ -99,24 +122,19 @@ static vm_status_t fault_check_access(struct fault_ctx *fc)
 {
         if (!access_allowed(fc->area->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
+        fc->off = (fc->va - fc->area->start) >> PAGE_SHIFT;
         return VM_OK;
 }
 
-/* Phase 3: the page the object holds for va, if any. */
-static vm_status_t fault_find_page(struct fault_ctx *fc)
+/* Phase 3, shared memory: the object's page, made resident if need be. */
+static vm_status_t fault_shared_page(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
+        vm_status_t st = vm_object_get_page(a->object, a->pgoff + fc->off,
+                                            &fc->page);
 
-        fc->index = a->pgoff + ((fc->va - a->start) >> PAGE_SHIFT);
-        fc->page = a->object ? vm_object_lookup(a->object, fc->index) : NULL;
-        return VM_OK;
-}
-
-/* A page must be made unless a read of private memory can use zeroes. */
-static bool fault_needs_page(const struct fault_ctx *fc)
-{
-        return !fc->page && ((fc->area->flags & VM_AREA_SHARED) ||
-                             (fc->access & VM_PROT_WRITE));
+        fc->writable = true;            /* as far as the area allows */
+        return st == VM_ENOENT ? fault_bus(fc) : st;
 }
 
 /* Could private area a use neighbour n's object? (Linux's
@@ -144,22 +162,70 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
         return vm_object_create_anon(fc->space->max >> PAGE_SHIFT, &a->object);
 }
 
-/* Phase 4: make the object's zero-filled page resident. */
-static vm_status_t fault_alloc_page(struct fault_ctx *fc)
+/* A write to a page of the area's own object: copy it if others share it. */
+static vm_status_t fault_own_page_write(struct fault_ctx *fc)
 {
-        vm_status_t st = VM_OK;
+        struct vm_area *a = fc->area;
+        vm_status_t st;
 
-        if (!fc->area->object)
-                st = fault_attach_object(fc);
+        fc->writable = true;
+        if (fc->page->refcount == 1) {  /* nobody else holds it: in place */
+                fc->space->stats.cow_reuses++;
+                return VM_OK;
+        }
+        st = vm_object_page_unshare(a->object, a->pgoff + fc->off, &fc->page);
         if (st == VM_OK)
-                st = vm_object_page_alloc(fc->area->object, fc->index,
-                                          &fc->page);
-        if (st == VM_OK)
-                fc->space->stats.anon_allocs++;
+                fc->space->stats.cow_copies++;
         return st;
 }
 
-/* Phase 5: enter the translation (replacing a zero-page one) and flush. */
+/* A write where the area has no page yet: a copy of src (NULL: zeroes). */
+static vm_status_t fault_new_private_page(struct fault_ctx *fc,
+                                          struct vm_page *src)
+{
+        struct vm_area *a = fc->area;
+        vm_status_t st = VM_OK;
+
+        if (!a->object)
+                st = fault_attach_object(fc);
+        if (st == VM_OK)
+                st = vm_object_page_alloc_copy(a->object, a->pgoff + fc->off,
+                                               src, &fc->page);
+        if (st == VM_OK)
+                fc->space->stats.anon_allocs++;
+        fc->writable = true;
+        return st;
+}
+
+/* Phase 3, private memory: own page, else the file's, else zeroes. */
+static vm_status_t fault_private_page(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_page *src = NULL;
+        vm_status_t st;
+
+        fc->page = a->object ? vm_object_lookup(a->object, a->pgoff + fc->off)
+                             : NULL;
+        if (fc->page && fault_is_write(fc))
+                return fault_own_page_write(fc);
+        if (fc->page) {                 /* a read: share while shared */
+                fc->writable = fc->page->refcount == 1;
+                return VM_OK;
+        }
+        if (a->backing) {
+                st = vm_object_get_page(a->backing,
+                                        a->backing_pgoff + fc->off, &src);
+                if (st != VM_OK)
+                        return st == VM_ENOENT ? fault_bus(fc) : st;
+        }
+        if (fault_is_write(fc))
+                return fault_new_private_page(fc, src);
+        fc->page = src;                 /* the file's page, or the zero page */
+        fc->writable = false;
+        return VM_OK;
+}
+
+/* Phase 4: enter the translation (replacing an older one) and flush. */
 static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
 {
         struct vm_space *s = fc->space;
@@ -171,9 +237,10 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
                 pa = pmm_page_to_pa(fc->page);
         } else {
                 pa = vm_zero_page_pa();
-                prot &= ~VM_PROT_WRITE;
                 s->stats.zero_maps++;
         }
+        if (!fc->writable)
+                prot &= ~VM_PROT_WRITE;
         st = pmap_enter(s->pmap, fc->va, pa, prot, PMAP_USER);
         pmap_update(s->pmap);
         return st;
@@ -190,6 +257,7 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
                                                     : fc->reason;
         fi->result = st == VM_OK       ? FAULT_RESOLVED
                    : st == VM_ENOMEM   ? FAULT_OOM
+                   : fi->reason == FAULT_REASON_BEYOND_OBJECT ? FAULT_BUS
                                        : FAULT_SEGV;
         return fi->result;
 }
@@ -205,11 +273,11 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
         if (st == VM_OK)
                 st = fault_check_access(&fc);
         if (st == VM_OK)
-                st = fault_find_page(&fc);      /* object's page, or none */
-        if (st == VM_OK && fault_needs_page(&fc))
-                st = fault_alloc_page(&fc);     /* first write; shared */
+                st = (fc.area->flags & VM_AREA_SHARED)
+                             ? fault_shared_page(&fc)
+                             : fault_private_page(&fc); /* copies on write */
         if (st == VM_OK)
-                st = fault_enter_mapping(&fc);  /* else the zero page */
+                st = fault_enter_mapping(&fc);
         return fault_result_from(&fc, st);
 }
 
@@ -221,6 +289,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_STACK_LIMIT:  return "stack limit";
         case FAULT_REASON_STACK_GUARD:  return "stack guard gap";
         case FAULT_REASON_PROT:         return "protection";
+        case FAULT_REASON_BEYOND_OBJECT: return "beyond the end of the object";
         }
         return "?";
 }

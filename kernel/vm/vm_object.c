@@ -1,9 +1,11 @@
 /*
- * vm_object.c - anonymous objects and the zero page (see vm_object.h).
+ * vm_object.c - anonymous and file objects, and the zero page (see
+ * vm_object.h).
  *
  * Owns: objects, their radix nodes (kmalloc), the frames resident in them
- * (from the buddy allocator, counted in vmstat.anon_pages) and the zero
- * page. Touches no page table: callers unmap and flush before freeing.
+ * (from the buddy allocator, counted in vmstat.anon_pages or
+ * vmstat.file_pages), the registry of live file objects and the zero page.
+ * Touches no page table: callers unmap and flush before a page goes.
  *
  * Radix layout: a node is 64 slots (512 bytes, one kmalloc-512 object); a
  * tree of height h covers indices [0, 64^h). Slots of a level-1 node hold
@@ -11,6 +13,9 @@
  * nodes. Digit k of an index (bits 6k..6k+5) picks the slot at level k+1.
  * Nodes carry no counts: emptiness is a scan of 64 slots, done only when a
  * page leaves.
+ *
+ * A page may sit in several anonymous objects at once (after fork); its
+ * refcount says in how many, and only the last to let go frees the frame.
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -30,6 +35,8 @@ struct radix_node {
 };
 
 static paddr_t zero_pa;                 /* 0: not yet allocated */
+static struct vm_object *file_objects;  /* live file objects */
+static uint64_t next_object_id;         /* vm_object.id of the next one */
 
 static inline unsigned digit(uint64_t index, unsigned level)
 {
@@ -52,36 +59,122 @@ static bool node_empty(const struct radix_node *n)
 
 /* ---- pages ------------------------------------------------------------------- */
 
-/* Drop the object's reference to a resident page. */
-static void anon_page_release(struct vm_page *pg)
+static inline uint64_t *object_counter(const struct vm_object *obj)
+{
+        return obj->type == VM_OBJECT_FILE ? &vmstat.file_pages
+                                           : &vmstat.anon_pages;
+}
+
+/* Drop the object's reference to a resident page; the last frees it. */
+static void page_release(struct vm_object *obj, struct vm_page *pg)
 {
         if (pg->refcount > 1) {         /* still held by another object */
                 pg->refcount--;
                 return;
         }
         pmm_free_pages(pg, 0);
-        vmstat.anon_pages--;
+        (*object_counter(obj))--;
+}
+
+static inline void *page_bytes(const struct vm_page *pg)
+{
+        return phys_to_virt(pmm_page_to_pa(pg));
 }
 
 /* ---- objects ------------------------------------------------------------------ */
 
+/* Radix height for `size` indices (at least 1). */
+static unsigned height_for(uint64_t size)
+{
+        unsigned height = 1;
+
+        while (height < RADIX_MAX_H && size > slot_span(height + 1))
+                height++;
+        return height;
+}
+
+static struct vm_object *object_new(enum vm_object_type type, uint64_t size)
+{
+        struct vm_object *obj = kzalloc(sizeof *obj);
+
+        if (!obj)
+                return NULL;
+        obj->refcount = 1;
+        obj->type = type;
+        obj->height = height_for(size);
+        obj->size = size;
+        obj->id = ++next_object_id;
+        return obj;
+}
+
 vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out)
 {
         struct vm_object *obj;
-        unsigned height = 1;
 
         if (size == 0 || size > VM_OBJECT_MAX_PAGES)
                 return VM_EINVAL;
-        while (height < RADIX_MAX_H && size > slot_span(height + 1))
-                height++;
-        obj = kzalloc(sizeof *obj);
+        obj = object_new(VM_OBJECT_ANON, size);
         if (!obj)
                 return VM_ENOMEM;
-        obj->refcount = 1;
-        obj->type = VM_OBJECT_ANON;
-        obj->height = height;
-        obj->size = size;
         *out = obj;
+        return VM_OK;
+}
+
+static struct vm_object *file_find(const void *data, uint64_t bytes)
+{
+        for (struct vm_object *o = file_objects; o; o = o->file_next)
+                if (o->data == data && o->bytes == bytes)
+                        return o;
+        return NULL;
+}
+
+vm_status_t vm_object_create_file(const void *data, uint64_t bytes,
+                                  struct vm_object **out)
+{
+        struct vm_object *obj;
+
+        if ((!data && bytes) || bytes > VM_OBJECT_MAX_PAGES * PAGE_SIZE)
+                return VM_EINVAL;
+        obj = file_find(data, bytes);
+        if (obj) {
+                vm_object_ref(obj);
+                *out = obj;
+                return VM_OK;
+        }
+        obj = object_new(VM_OBJECT_FILE, page_round(bytes) >> PAGE_SHIFT);
+        if (!obj)
+                return VM_ENOMEM;
+        obj->data = data;
+        obj->bytes = bytes;
+        obj->file_next = file_objects;
+        file_objects = obj;
+        *out = obj;
+        return VM_OK;
+}
+
+uint64_t vm_object_file_count(void)
+{
+        uint64_t n = 0;
+
+        for (struct vm_object *o = file_objects; o; o = o->file_next)
+                n++;
+        return n;
+}
+
+vm_status_t vm_object_set_name(struct vm_object *obj, const char *name)
+{
+        char *copy = NULL;
+
+        if (name) {
+                size_t len = strlen(name) + 1;
+
+                copy = kmalloc(len);
+                if (!copy)
+                        return VM_ENOMEM;
+                memcpy(copy, name, len);
+        }
+        kfree(obj->name);
+        obj->name = copy;
         return VM_OK;
 }
 
@@ -91,6 +184,15 @@ void vm_object_ref(struct vm_object *obj)
         obj->refcount++;
 }
 
+static void file_unlink(struct vm_object *obj)
+{
+        struct vm_object **link = &file_objects;
+
+        while (*link != obj)
+                link = &(*link)->file_next;
+        *link = obj->file_next;
+}
+
 void vm_object_unref(struct vm_object *obj)
 {
         if (!obj)
@@ -98,8 +200,11 @@ void vm_object_unref(struct vm_object *obj)
         ASSERT(obj->refcount > 0);
         if (--obj->refcount > 0)
                 return;
+        if (obj->type == VM_OBJECT_FILE)
+                file_unlink(obj);
         vm_object_free_range(obj, 0, obj->size);
         ASSERT(obj->root == NULL && obj->npages == 0);
+        kfree(obj->name);
         kfree(obj);
 }
 
@@ -141,35 +246,152 @@ static void radix_link(struct vm_object *obj, uint64_t index,
         *slot = pg;
 }
 
-vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
-                                 struct vm_page **out)
+/* The slot holding index's page, or NULL if its path is missing. */
+static void **radix_slot(struct vm_object *obj, uint64_t index)
 {
-        struct radix_node *fresh[RADIX_MAX_H] = { 0 };
-        unsigned need;
-        struct vm_page *pg;
-        bool ok;
+        struct radix_node *n = obj->root;
 
         if (index >= obj->size)
-                return VM_EINVAL;
-        if (vm_object_lookup(obj, index))
-                return VM_EEXIST;
-        need = missing_nodes(obj, index);
-        pg = pmm_alloc_pages(0, PMM_ZERO);
-        ok = pg != NULL;
-        for (unsigned i = 0; ok && i < need; i++)
-                ok = (fresh[i] = kzalloc(sizeof(struct radix_node))) != NULL;
-        if (!ok) {              /* all or nothing: no empty node is linked */
-                for (unsigned i = 0; i < need; i++)
-                        kfree(fresh[i]);
-                if (pg)
-                        pmm_free_pages(pg, 0);
-                return VM_ENOMEM;
+                return NULL;
+        for (unsigned level = obj->height; n && level > 1; level--)
+                n = n->slot[digit(index, level)];
+        return n ? &n->slot[digit(index, 1)] : NULL;
+}
+
+/* Link pg at the free index, making the missing nodes first: all or
+ * nothing, so that no empty node is ever linked. */
+static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
+                                struct vm_page *pg)
+{
+        struct radix_node *fresh[RADIX_MAX_H] = { 0 };
+        unsigned need = missing_nodes(obj, index);
+
+        for (unsigned i = 0; i < need; i++) {
+                fresh[i] = kzalloc(sizeof(struct radix_node));
+                if (!fresh[i]) {
+                        while (i > 0)
+                                kfree(fresh[--i]);
+                        return VM_ENOMEM;
+                }
         }
         radix_link(obj, index, pg, fresh);
         obj->npages++;
+        return VM_OK;
+}
+
+/* A new frame at the free index: len bytes of src (may be 0), then zeroes. */
+static vm_status_t page_new(struct vm_object *obj, uint64_t index,
+                            const void *src, size_t len, struct vm_page **out)
+{
+        struct vm_page *pg = pmm_alloc_pages(0, 0);
+        uint8_t *p;
+
+        if (!pg)
+                return VM_ENOMEM;
+        p = page_bytes(pg);
+        if (len)
+                memcpy(p, src, len);
+        memset(p + len, 0, PAGE_SIZE - len);
+        if (radix_insert(obj, index, pg) != VM_OK) {
+                pmm_free_pages(pg, 0);
+                return VM_ENOMEM;
+        }
+        (*object_counter(obj))++;
+        *out = pg;
+        return VM_OK;
+}
+
+/* Page `index` of a file object: its bytes, the tail past the end zeroed. */
+static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
+                                  struct vm_page **out)
+{
+        uint64_t off = index << PAGE_SHIFT;
+
+        return page_new(obj, index, obj->data + off,
+                        MIN(PAGE_SIZE, obj->bytes - off), out);
+}
+
+vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
+                               struct vm_page **out)
+{
+        struct vm_page *pg;
+
+        if (index >= obj->size)
+                return VM_ENOENT;
+        pg = vm_object_lookup(obj, index);
+        if (pg) {
+                *out = pg;
+                return VM_OK;
+        }
+        if (obj->type == VM_OBJECT_FILE)
+                return file_page_fill(obj, index, out);
+        return page_new(obj, index, NULL, 0, out);
+}
+
+vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
+                                      const struct vm_page *src,
+                                      struct vm_page **out)
+{
+        if (index >= obj->size || obj->type != VM_OBJECT_ANON)
+                return VM_EINVAL;
+        if (vm_object_lookup(obj, index))
+                return VM_EEXIST;
+        return page_new(obj, index, src ? page_bytes(src) : NULL,
+                        src ? PAGE_SIZE : 0, out);
+}
+
+vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
+                                 struct vm_page **out)
+{
+        return vm_object_page_alloc_copy(obj, index, NULL, out);
+}
+
+vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
+                                   struct vm_page **out)
+{
+        void **slot = radix_slot(obj, index);
+        struct vm_page *old = slot ? *slot : NULL, *pg;
+
+        ASSERT(obj->type == VM_OBJECT_ANON && old && old->refcount > 1);
+        pg = pmm_alloc_pages(0, 0);
+        if (!pg)
+                return VM_ENOMEM;
+        memcpy(page_bytes(pg), page_bytes(old), PAGE_SIZE);
+        *slot = pg;
+        old->refcount--;
         vmstat.anon_pages++;
         *out = pg;
         return VM_OK;
+}
+
+/* vm_object_share_range()'s walk: where the pages go. */
+struct share_ctx {
+        struct vm_object *dst;
+        uint64_t          shift;        /* dst index = src index + shift */
+        vm_status_t       st;
+};
+
+static bool share_one(void *arg, uint64_t index, struct vm_page *pg)
+{
+        struct share_ctx *sc = arg;
+
+        sc->st = radix_insert(sc->dst, index + sc->shift, pg);
+        if (sc->st != VM_OK)
+                return false;
+        pg->refcount++;
+        return true;
+}
+
+vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
+                                  uint64_t end, struct vm_object *dst,
+                                  uint64_t dst_first)
+{
+        struct share_ctx sc = { .dst = dst, .shift = dst_first - first,
+                                .st = VM_OK };
+
+        ASSERT(dst->type == VM_OBJECT_ANON && src->type == VM_OBJECT_ANON);
+        vm_object_for_each(src, first, end, share_one, &sc);
+        return sc.st;
 }
 
 /* ---- range walks ------------------------------------------------------------ */
@@ -231,7 +453,7 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
 
 static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
 {
-        anon_page_release(*slot);
+        page_release(w->obj, *slot);
         *slot = NULL;
         w->obj->npages--;
         w->count++;
@@ -276,6 +498,26 @@ static bool object_fail(const struct vm_object *obj, const char *why,
         return false;
 }
 
+/* A file page: the file's bytes, zeroes past the end, held by obj alone. */
+static bool check_file_page(const struct vm_object *obj, uint64_t index,
+                            const struct vm_page *pg)
+{
+        uint64_t off = index << PAGE_SHIFT;
+        size_t len = MIN(PAGE_SIZE, obj->bytes - off);
+        const uint8_t *p = page_bytes(pg);
+
+        if (pg->refcount != 1)
+                return object_fail(obj, "file page shared", index);
+        if (memcmp(p, obj->data + off, len) != 0)
+                return object_fail(obj, "file page differs from the file",
+                                   index);
+        for (size_t i = len; i < PAGE_SIZE; i++)
+                if (p[i])
+                        return object_fail(obj, "file page tail not zero",
+                                           index);
+        return true;
+}
+
 /* Every node reachable from n is non-empty; returns pages below, or -1. */
 static int64_t check_node(const struct vm_object *obj,
                           const struct radix_node *n, unsigned level,
@@ -303,26 +545,43 @@ static int64_t check_node(const struct vm_object *obj,
                         return object_fail(obj, "page beyond size", index), -1;
                 if ((pg->flags & (PG_FREE | PG_RESERVED)) || pg->refcount == 0)
                         return object_fail(obj, "page not allocated", index), -1;
+                if (obj->type == VM_OBJECT_FILE && !check_file_page(obj, index, pg))
+                        return -1;
                 pages++;
         }
         return pages;
 }
 
+/* Invariant 5 apart from the pages: registered, sized by its bytes. */
+static bool check_file(const struct vm_object *obj)
+{
+        if (file_find(obj->data, obj->bytes) != obj)
+                return object_fail(obj, "file object not registered", 0);
+        if (obj->size != page_round(obj->bytes) >> PAGE_SHIFT)
+                return object_fail(obj, "file size differs from its bytes",
+                                   obj->size);
+        return true;
+}
+
 bool vm_object_check(const struct vm_object *obj)
 {
+        bool file = obj->type == VM_OBJECT_FILE;
         int64_t pages = 0;
 
         if (obj->refcount == 0)
                 return object_fail(obj, "refcount 0", 0);
-        if (obj->height == 0 || obj->height > RADIX_MAX_H || obj->size == 0 ||
-            obj->size > VM_OBJECT_MAX_PAGES ||
-            (obj->height > 1 && obj->size <= slot_span(obj->height)))
+        if (obj->type != VM_OBJECT_ANON && !file)
+                return object_fail(obj, "unknown type", obj->type);
+        if (obj->height != height_for(obj->size) ||
+            (obj->size == 0 && !file) || obj->size > VM_OBJECT_MAX_PAGES)
                 return object_fail(obj, "bad size or height", obj->size);
+        if (file && !check_file(obj))
+                return false;
         if (obj->root && (pages = check_node(obj, obj->root, obj->height, 0)) < 0)
                 return false;
         if ((uint64_t)pages != obj->npages)
                 return object_fail(obj, "npages differs from the tree", 0);
-        if (obj->npages > vmstat.anon_pages)
+        if (obj->npages > *object_counter(obj))
                 return object_fail(obj, "more pages than vmstat counts", 0);
         return true;
 }
@@ -332,6 +591,8 @@ bool vm_object_check(const struct vm_object *obj)
 void vm_object_init(void)
 {
         zero_pa = 0;
+        file_objects = NULL;
+        next_object_id = 0;
 }
 
 vm_status_t vm_zero_page_init(void)

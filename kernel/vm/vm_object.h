@@ -1,6 +1,7 @@
 /*
  * vm_object.h - objects that supply the pages of areas, and the shared
- * zero page (CONCEPTS E22: real pages arrive on first touch).
+ * zero page (CONCEPTS E22: pages arrive on first touch; E23: shared
+ * memory and memory-mapped files; E24: copy-on-write).
  *
  * An object is a sparse array of pages indexed by page number, kept in a
  * radix tree of 64-way nodes (6 bits of the index per level) whose height
@@ -8,44 +9,63 @@
  * walk of `height` nodes; a range is freed by visiting only the nodes that
  * exist under it.
  *
- * Anonymous objects today:
- *   - private anonymous memory: one object may serve several neighbouring
- *     areas of one space (after splits, and when a fault borrows a
- *     neighbour's object). Its page index is the virtual page number
- *     (va >> PAGE_SHIFT, like Linux's anonymous vm_pgoff), so areas that
- *     touch always have consecutive indices and merge, and the pages at an
- *     index belong to whichever area covers that address: unmapping an
- *     address frees its page at once;
- *   - shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): one object per
- *     mmap, indices 0..size-1; pages live until the last reference goes, as
- *     in Linux's shmem, so a partly unmapped shared area keeps its pages.
+ * Two kinds:
+ *   - anonymous (VM_OBJECT_ANON): zero-filled on first touch.
+ *       * private anonymous memory: one object per space serves one or
+ *         several of its areas (after splits, and when a fault borrows a
+ *         neighbour's object). Its index is the virtual page number (va >>
+ *         PAGE_SHIFT, like Linux's anonymous vm_pgoff), so touching areas
+ *         have consecutive indices and merge, and the page at an index
+ *         belongs to whichever area covers that address: unmapping an
+ *         address drops its page at once. Such an object belongs to one
+ *         space: fork gives the child objects of its own.
+ *       * shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): one object
+ *         per mmap, indices 0..size-1, referenced by every area (in every
+ *         space) that maps it; pages live until the last reference goes, as
+ *         in Linux's shmem. An index at or beyond size (after an mremap
+ *         grew the mapping) has no page: SIGBUS, as Linux.
+ *   - file (VM_OBJECT_FILE): the page cache of one read-only in-memory file
+ *     (an initramfs member): page i holds bytes [i * 4096, (i + 1) * 4096)
+ *     of the file, the part past its end zeroed, filled on first request.
+ *     One object per file (a registry keyed by the file's data pointer and
+ *     size), shared by every space that maps it, so every process reads the
+ *     same frames. Nobody ever writes a file page: a private mapping copies
+ *     it into the area's private object first (vm_fault.c).
  *
- * Page ownership: a resident page has vm_page.refcount = number of objects
- * holding it (1 today). The object owns that reference; a pmap translation
- * is a cache and holds none.
+ * Copy-on-write: per-page reference counts, not shadow chains. A resident
+ * page has vm_page.refcount = the number of objects holding it. fork links
+ * every page of a parent's private object into a new object of the child
+ * (refcount + 1) and write-protects the parent's translations; a write
+ * fault on a page with refcount > 1 copies it into the faulting object
+ * (vm_object_page_unshare), and on refcount 1 - the last sharer - simply
+ * maps it writable. Why not the shadow chains the first plan had (BSD):
+ * with a chain, a page stays in the shared backing object until that
+ * object loses its last shadow, so after the child copies a page the
+ * parent must still copy it too, and chains need collapsing; a per-page
+ * count knows at once that the other side let go. What it costs: fork
+ * touches every resident page (one radix insert each, no data copied),
+ * which fork must do anyway to write-protect them. Linux makes the same
+ * choice (page mapcount, anon_vma); ours is simpler because a private
+ * object belongs to one space, so "who maps this page" is never asked.
  *
- * The plan for later issues (nothing of it is built yet):
- *   - file objects: `type` VM_OBJECT_FILE with a pager (get a page for an
- *     index from the file cache, write one back); the fault path asks the
- *     pager when the radix tree has no page, and FAULT_BUS covers an index
- *     beyond the file's end;
- *   - copy-on-write: an object gets `backing` (an object reference) and
- *     `backing_offset`. fork gives each side a new empty "shadow" object
- *     over the old one and write-protects the parent; a fault looks the
- *     index up along the chain top-down, a read maps the first page found
- *     read-only, a write copies it into the top object (the vm_fault
- *     phase fault_copy_page). vm_page.refcount then counts objects holding
- *     a frame shared by collapse. Chains are collapsed when a shadow's
- *     backing has refcount 1. The private-memory rule above ("unmapping
- *     frees the page at once") then applies to the top object only.
+ * The object owns its references; a pmap translation is a cache and holds
+ * none: a space removes its translations before its object drops a page.
+ * Counters: frames of anonymous objects in vmstat.anon_pages (a frame
+ * shared by several objects counts once), of file objects in
+ * vmstat.file_pages.
+ *
  * Locks: [m] the map lock of the space(s) using the object; single CPU for
- * now, callers serialize. [c] constant after creation.
+ * now, callers serialize. [c] constant after creation. The file registry
+ * and the id counter are module state under the same rule.
  * Invariants (vm_object_check()):
  *   1. npages = resident pages in the radix tree; all indices < size;
  *   2. no radix node is empty (removal frees nodes as they empty);
- *   3. every resident page is allocated (refcount >= 1, not free) and
- *      counted in vmstat.anon_pages;
- *   4. refcount >= 1 for a live object.
+ *   3. every resident page is allocated (refcount >= 1, not free), counted
+ *      in vmstat.anon_pages (anonymous) or vmstat.file_pages (file);
+ *   4. refcount >= 1 for a live object;
+ *   5. a file object is in the registry, size = its bytes in pages, and
+ *      each resident page holds exactly the file's bytes, zeroes past the
+ *      end, and belongs to it alone (refcount 1).
  */
 #ifndef VM_VM_OBJECT_H
 #define VM_VM_OBJECT_H
@@ -56,17 +76,25 @@
 
 enum vm_object_type {
         VM_OBJECT_ANON,                 /* zero-filled on first touch */
+        VM_OBJECT_FILE,                 /* filled from a read-only file */
 };
 
 #define VM_OBJECT_MAX_PAGES     (1UL << 48)     /* radix height <= 8 */
 
 struct vm_object {
-        uint32_t            refcount;   /* [m] areas using it */
+        uint32_t            refcount;   /* [m] areas and other holders */
         enum vm_object_type type;       /* [c] */
         unsigned            height;     /* [c] radix levels, >= 1 */
         uint64_t            size;       /* [c] valid indices: [0, size) */
         uint64_t            npages;     /* [m] resident pages */
         void               *root;       /* [m] top radix node, NULL if empty */
+        uint64_t            id;         /* [c] serial number, never reused */
+        char               *name;       /* [m] vm_object_set_name(), or NULL */
+        struct vm_object   *twin;       /* [m] fork only: the child's copy */
+        /* File objects only. */
+        const uint8_t      *data;       /* [c] the file's bytes */
+        uint64_t            bytes;      /* [c] the file's size */
+        struct vm_object   *file_next;  /* [m] registry of live files */
 };
 
 /*
@@ -76,13 +104,42 @@ struct vm_object {
  */
 vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out);
 
+/*
+ * The object of the read-only in-memory file [data, data + bytes): the
+ * live one for that (data, bytes) with one more reference, else a new one
+ * (refcount 1, no pages yet). The bytes must stay put and unchanged while
+ * the object lives (the initramfs does). Every mapping of the file should
+ * use this object, so that its pages are shared; the caller drops its own
+ * reference when it no longer needs the object (areas hold theirs).
+ * => bytes may be 0 (every access is then beyond the end: SIGBUS).
+ * => VM_EINVAL: data NULL with bytes > 0, or more than
+ *    VM_OBJECT_MAX_PAGES pages. VM_ENOMEM: heap exhausted. *out unchanged.
+ */
+vm_status_t vm_object_create_file(const void *data, uint64_t bytes,
+                                  struct vm_object **out);
+
+/*
+ * Attach a name (a copy of it), e.g. the file's path for /proc/PID/maps;
+ * NULL removes it. => VM_ENOMEM (the old name stays).
+ */
+vm_status_t vm_object_set_name(struct vm_object *obj, const char *name);
+
+/* The name attached, or NULL. */
+static inline const char *vm_object_name(const struct vm_object *obj)
+{
+        return obj->name;
+}
+
+/* Live file objects (for leak checks). */
+uint64_t vm_object_file_count(void);
+
 /* Take one more reference. => obj is live (refcount >= 1). */
 void vm_object_ref(struct vm_object *obj);
 
 /*
- * Drop a reference; the last one frees every page, every radix node and
- * the object.
- * => obj may be NULL.
+ * Drop a reference; the last one frees every page, every radix node, the
+ * name and the object (and takes a file object out of the registry).
+ * => obj may be NULL. => no pmap maps its pages any more.
  */
 void vm_object_unref(struct vm_object *obj);
 
@@ -90,18 +147,57 @@ void vm_object_unref(struct vm_object *obj);
 struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index);
 
 /*
- * Make a zero-filled page resident at index (not there yet) and return it.
- * Counts it in vmstat.anon_pages.
+ * The page at index, made resident if it is not: zero-filled for an
+ * anonymous object, filled from the file for a file object.
+ * => VM_ENOENT if index >= size (for a file: at or past its end).
  * => VM_ENOMEM if no page or radix node could be had: nothing changed.
- * => VM_EINVAL if index >= size; VM_EEXIST if a page is there already.
  */
+vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
+                               struct vm_page **out);
+
+/*
+ * Make a page resident at index (not there yet) of anonymous object obj,
+ * holding a copy of src (NULL: zeroes), and return it. Counts it in
+ * vmstat.anon_pages.
+ * => VM_ENOMEM if no page or radix node could be had: nothing changed.
+ * => VM_EINVAL if index >= size or obj is a file; VM_EEXIST if a page is
+ *    there already.
+ */
+vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
+                                      const struct vm_page *src,
+                                      struct vm_page **out);
+
+/* vm_object_page_alloc_copy() with zeroes. */
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
                                  struct vm_page **out);
 
 /*
- * Free every resident page with index in [first, end), and the radix nodes
- * that empty. => the pages are mapped nowhere (the TLB is flushed).
- * => returns the number of pages freed.
+ * Copy-on-write: the page at index of anonymous object obj is shared with
+ * other objects (refcount > 1); give obj a private copy in its place and
+ * drop obj's reference to the shared one. *out: the copy.
+ * => VM_ENOMEM if no page could be had: nothing changed.
+ * => the caller removes or replaces obj's translations of the old page.
+ */
+vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
+                                   struct vm_page **out);
+
+/*
+ * Link every resident page of src with index in [first, end) into dst at
+ * index - first + dst_first, taking a reference to each (no data copied):
+ * fork, and mremap moving private pages to new indices.
+ * => dst is anonymous and has no page at those indices.
+ * => VM_ENOMEM if a radix node of dst could not be had: the pages linked
+ *    so far stay linked (dst is then usually thrown away).
+ */
+vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
+                                  uint64_t end, struct vm_object *dst,
+                                  uint64_t dst_first);
+
+/*
+ * Drop every resident page with index in [first, end) (freeing the frames
+ * no other object holds), and the radix nodes that empty.
+ * => the pages are mapped nowhere through obj (the TLB is flushed).
+ * => returns the number of pages dropped.
  */
 uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
                               uint64_t end);
@@ -117,14 +213,15 @@ bool vm_object_for_each(const struct vm_object *obj, uint64_t first,
                                    struct vm_page *pg),
                         void *arg);
 
-/* Verify invariants 1-4 above; prints the first violation. => O(pages). */
+/* Verify invariants 1-5 above; prints the first violation.
+ * => O(pages); a file object also compares every page with the file. */
 bool vm_object_check(const struct vm_object *obj);
 
 /* --- the shared zero page ----------------------------------------------- */
 
 /*
- * Forget all module state (the zero page): host tests call this after
- * re-creating simulated RAM, as with kmalloc_init().
+ * Forget all module state (the zero page, the file registry): host tests
+ * call this after re-creating simulated RAM, as with kmalloc_init().
  */
 void vm_object_init(void);
 

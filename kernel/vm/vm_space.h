@@ -1,13 +1,15 @@
 /*
  * vm_space.h - a process's virtual address space: its areas, the pmap that
  * caches their translations, heap (brk) and stack bookkeeping, and the
- * operations of the mmap family and the page-fault handler, with Linux's
- * semantics (CONCEPTS E20-E22).
+ * operations of the mmap family (mmap of anonymous memory and of files,
+ * munmap, mprotect, mremap, madvise, brk), fork, and the page-fault
+ * handler, with Linux's semantics (CONCEPTS E20-E24).
  *
  * The user range is [USER_MIN, USER_MAX) of <machine/vmparam.h>. The
- * system-call layer translates Linux's MAP_* and PROT_* numbers into the
- * VM_MAP_* flags below and VM_PROT_* (vm/pmap.h), and vm_status_t into
- * -errno; every function here says which statuses it returns.
+ * system-call layer translates Linux's MAP_* / PROT_* / MREMAP_* / MADV_*
+ * numbers into the VM_* values below and VM_PROT_* (vm/pmap.h), and
+ * vm_status_t into -errno; every function here says which statuses it
+ * returns.
  *
  * Layout (as Linux's x86-64 without randomization):
  *   stack       just below the top the exec code picks (vm_space_stack_init),
@@ -20,7 +22,8 @@
  *   text, data  placed by the ELF loader with VM_MAP_FIXED.
  *
  * "A pmap is a cache": the areas and their objects are the truth; the pmap
- * may lose any user translation and the next fault rebuilds it.
+ * may lose any user translation and the next fault rebuilds it. fork uses
+ * that: the child starts with an empty pmap (see vm_space_fork()).
  *
  * Locks: one map lock per space will guard every [m] field; single CPU for
  * now and no faults from interrupt context, so callers serialize and the
@@ -31,14 +34,17 @@
  *   1. the area tree is sound (vm_area_tree_check) within [min, max), with
  *      at most max_areas areas;
  *   2. no two neighbouring areas could be merged (every operation merges);
- *   3. a shared area has an object; a private area's pgoff is its start's
- *      page number, and each resident page of a private object lies at an
- *      address that an area using that object covers;
+ *   3. a shared area has an object and no backing; a private area's pgoff
+ *      is its start's page number, its object (if any) is anonymous, its
+ *      backing (if any) a file object; each resident page of a private
+ *      object lies at an address that an area using that object covers;
  *   4. every present translation in the user range lies in an area, is a
  *      user mapping, allows no more than its area (no write on a
  *      non-writable area, no exec on a non-exec area, nothing on PROT_NONE),
- *      and maps the object's page for that index, or the zero page (read
- *      only, private area, object has no page there);
+ *      and maps, for a shared area, the object's page for that index; for a
+ *      private area, its own object's page (writable only if no other
+ *      object holds it: refcount 1), else its backing's page (read only),
+ *      else the zero page (read only, no backing);
  *   5. start_brk <= brk; the zero page holds zeroes.
  */
 #ifndef VM_VM_SPACE_H
@@ -49,6 +55,8 @@
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/vm_area.h>
+
+struct vm_object;
 
 /* vm_space_map() flags. Exactly one of PRIVATE and SHARED. */
 #define VM_MAP_PRIVATE          0x0001  /* writes stay in this space */
@@ -66,21 +74,51 @@
 #define VM_MMAP_GAP_MIN         (128 * MiB)     /* Linux's MIN_GAP */
 #define VM_MMAP_LEGACY_BASE     page_trunc(USER_MAX / 3) /* TASK_UNMAPPED_BASE */
 
+/* mremap() flags (Linux's MREMAP_MAYMOVE, MREMAP_FIXED). */
+#define VM_REMAP_MAYMOVE        0x1     /* may move if it cannot resize */
+#define VM_REMAP_FIXED          0x2     /* move exactly to new_addr */
+#define VM_REMAP_FLAGS_ALL      0x3
+
+/* madvise() advice: Linux's MADV_* numbers; the ones vm_space_advise()
+ * honours (VM_MADV_SUPPORTED), every other value is VM_EINVAL. */
+#define VM_MADV_NORMAL          0       /* no special treatment */
+#define VM_MADV_RANDOM          1       /* expect random access */
+#define VM_MADV_SEQUENTIAL      2       /* expect sequential access */
+#define VM_MADV_WILLNEED        3       /* will need these pages */
+#define VM_MADV_DONTNEED        4       /* drop these pages now */
+#define VM_MADV_FREE            8       /* pages may be freed (anon only) */
+#define VM_MADV_SUPPORTED       ((1u << VM_MADV_NORMAL) | \
+                                 (1u << VM_MADV_RANDOM) | \
+                                 (1u << VM_MADV_SEQUENTIAL) | \
+                                 (1u << VM_MADV_WILLNEED) | \
+                                 (1u << VM_MADV_DONTNEED) | \
+                                 (1u << VM_MADV_FREE))
+
+/* Does vm_space_advise() honour this advice? */
+static inline bool vm_advice_supported(int advice)
+{
+        return advice >= 0 && advice < 32 &&
+               (VM_MADV_SUPPORTED & (1u << advice));
+}
+
 /* What the trap code should do after vm_fault(). */
 enum fault_result {
         FAULT_RESOLVED,         /* retry the access */
         FAULT_SEGV,             /* SIGSEGV (or EFAULT for copy_*_user) */
-        FAULT_BUS,              /* SIGBUS: reserved for file objects */
+        FAULT_BUS,              /* SIGBUS (BUS_ADRERR; EFAULT for copy_*) */
         FAULT_OOM,              /* out of memory: the OOM policy decides */
 };
 
-/* Why a fault ended in FAULT_SEGV (SEGV_MAPERR for the first four). */
+/* Why a fault ended in FAULT_SEGV (SEGV_MAPERR for the first four), or
+ * FAULT_BUS (the last). */
 enum fault_reason {
         FAULT_REASON_NONE,
         FAULT_REASON_NO_AREA,           /* no area there (or outside user) */
         FAULT_REASON_STACK_LIMIT,       /* stack would outgrow stack_limit */
         FAULT_REASON_STACK_GUARD,       /* stack would enter the guard gap */
         FAULT_REASON_PROT,              /* the area forbids it: SEGV_ACCERR */
+        FAULT_REASON_BEYOND_OBJECT,     /* past the file's end (or a shared
+                                         * object's size): FAULT_BUS */
 };
 
 /* The last fault of a space, for the trap code's report. */
@@ -96,6 +134,30 @@ struct vm_space_stats {
         uint64_t zero_maps;             /* zero page mapped for a read */
         uint64_t anon_allocs;           /* pages allocated by faults */
         uint64_t stack_growths;         /* stack extended by a fault */
+        uint64_t cow_copies;            /* shared pages copied on write */
+        uint64_t cow_reuses;            /* own unshared page made writable
+                                         * in place (e.g. last sharer) */
+};
+
+/* One area as /proc/PID/maps shows it (vm_space_for_each_area()). */
+struct vm_area_info {
+        vaddr_t                 start, end;
+        vm_prot_t               prot;
+        unsigned                flags;          /* VM_AREA_* */
+        bool                    shared;         /* MAP_SHARED: 's', else 'p' */
+        /* What backs it: the file object (shared or private mapping), or
+         * the shared anonymous object; NULL for private anonymous memory.
+         * An opaque identity: compare it, never dereference it. */
+        const struct vm_object *object;
+        bool                    is_file;        /* object is a file */
+        uint64_t                object_id;      /* object's serial, or 0 */
+        uint64_t                offset;         /* bytes into object at start;
+                                                 * 0 without object */
+        const char             *name;           /* vm_object_set_name(), or
+                                                 * NULL */
+        bool                    is_stack;       /* holds stack_top - 1 */
+        bool                    is_heap;        /* anonymous, meets
+                                                 * [start_brk, brk) */
 };
 
 /*
@@ -125,7 +187,8 @@ vm_status_t vm_space_create(struct vm_space **out);
 
 /*
  * Tear a space down: every area, every page its private and last-referenced
- * shared objects hold, every page-table page, the descriptor.
+ * shared objects hold (a page still shared with another space after fork
+ * stays with it), every page-table page, the descriptor.
  * => space's pmap is not active on any CPU. Cannot fail.
  */
 void vm_space_destroy(struct vm_space *space);
@@ -169,6 +232,7 @@ vm_status_t vm_space_unmap(struct vm_space *space, vaddr_t start,
  * fault of each page.
  * => VM_OK for len 0 (checked after alignment, before prot, as Linux).
  * => VM_EINVAL: start misaligned or unknown prot bits.
+ * => VM_EACCES: write asked for a shared mapping of a (read-only) file.
  * => VM_ENOMEM: part of the range is not mapped (Linux's ENOMEM), the
  *    area limit would be exceeded, or no descriptor could be had.
  * => unlike Linux, which changes the areas before a hole and then fails,
@@ -219,6 +283,119 @@ vm_status_t vm_space_stack_init(struct vm_space *space, vaddr_t top,
 void vm_space_set_stack_limit(struct vm_space *space, uint64_t bytes);
 
 /*
+ * mmap of a file: as vm_space_map(), but the pages come from file object
+ * `file` (vm_object_create_file()) from byte `offset` on. Private: reads
+ * see the file's pages (shared with every other mapping of it), the first
+ * write of a page copies it into this space. Shared: every mapping reads
+ * the same frames; files are read-only, so no shared mapping may be
+ * writable. An access to a page wholly past the file's end is FAULT_BUS
+ * (the last page's tail past the end reads as zeroes), as Linux. The area
+ * takes its own references to file: the caller keeps its own.
+ * => VM_EINVAL: as vm_space_map(), and offset not page-aligned, file not a
+ *    file object, or offset + len past 2^64 (Linux: EOVERFLOW).
+ * => VM_EACCES: SHARED with VM_PROT_WRITE (Linux: EACCES for a file open
+ *    read-only), checked after placement as Linux does; and as
+ *    vm_space_map() (FIXED below min).
+ * => VM_ENOMEM, VM_EEXIST: as vm_space_map(). Failures change nothing.
+ */
+vm_status_t vm_space_map_file(struct vm_space *space, vaddr_t hint,
+                              uint64_t len, vm_prot_t prot, unsigned flags,
+                              struct vm_object *file, uint64_t offset,
+                              vaddr_t *out);
+
+/*
+ * fork: a copy of parent, copy-on-write. Private memory: the child gets
+ * objects of its own holding the parent's pages (each page's refcount
+ * counts both), and the parent's writable translations of them become
+ * read-only, so the first write on either side copies the page and a
+ * write by the last holder just makes it writable again. Shared memory
+ * (anonymous or file) stays shared: the child's areas use the same
+ * objects. brk, stack and mmap bookkeeping are copied; statistics and
+ * last_fault start at zero.
+ * Page tables: the child's pmap starts empty and fills on faults (a pmap
+ * is a cache): fork and exit cost no page-table pages, and fork followed
+ * by exec or exit - the common case - never pays for translations it
+ * would throw away; a child that touches everything takes one minor fault
+ * per page instead.
+ * Cost: O(areas + resident pages + the parent's page tables), never the
+ * size of the address range.
+ * => *child: the new space (on VM_OK only).
+ * => VM_ENOMEM if any allocation failed: the parent is exactly as before
+ *    (translations included) and everything of the child is freed.
+ */
+vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **child);
+
+/*
+ * mremap(old, old_len, new_len, flags, new_addr), Linux's rules; lengths
+ * are rounded up to pages. *out gets the new address (on VM_OK only).
+ *   - without FIXED: new_len == old_len returns old; a shrink unmaps
+ *     [old + new_len, old + old_len) (as munmap: holes are fine); a growth
+ *     needs [old, old + old_len) inside one area and extends it in place
+ *     when it ends at the area's end and the space after it is free, else
+ *     with MAYMOVE moves it where mmap(NULL) would put new_len bytes;
+ *   - FIXED (needs MAYMOVE) moves it to new_addr, replacing what is there;
+ *     new_len < old_len unmaps the rest of the old range first;
+ *   - old_len 0 on a shared area (with MAYMOVE) maps the same pages a
+ *     second time at the new place ("duplicate"), leaving the old mapping;
+ *   - a move keeps the contents without copying them: private pages are
+ *     relinked at their new addresses, shared and file areas keep their
+ *     objects; translations are re-made by faults. Growth reads zeroes
+ *     (private anonymous), the file (file), or faults FAULT_BUS past a
+ *     shared object's size (Linux: SIGBUS past the shmem size).
+ * => VM_EINVAL: unknown flags; old or (FIXED) new_addr misaligned; new_len
+ *    0; FIXED without MAYMOVE; FIXED ranges overlapping, or the new one
+ *    beyond max; old_len 0 on a private area; page offsets overflowing.
+ * => VM_EFAULT: no area at old; growing or moving [old, old + old_len)
+ *    that is not wholly inside one area.
+ * => VM_ENOMEM: cannot grow in place without MAYMOVE; no room to move to;
+ *    the area limit (moves keep 3 areas of headroom, as Linux's 4); no
+ *    memory.
+ * => VM_EACCES: FIXED below min (Linux: EPERM).
+ * => any failure leaves the space as it was (Linux unmaps the FIXED
+ *    destination before its last checks).
+ */
+vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
+                           uint64_t old_len, uint64_t new_len, unsigned flags,
+                           vaddr_t new_addr, vaddr_t *out);
+
+/*
+ * madvise(start, len, advice) for the advice vm_advice_supported() names:
+ *   DONTNEED  drop this space's pages of the range now: private anonymous
+ *             memory reads zeroes afterwards, a private file mapping the
+ *             file again, shared memory keeps its pages in the object and
+ *             is only unmapped from this space;
+ *   FREE      as DONTNEED (freeing at once is one of the behaviours Linux
+ *             allows), private anonymous areas only;
+ *   WILLNEED  file-backed areas: read the file's pages of the range into
+ *             the file object now (not mapped; a hint: memory shortage
+ *             stops it silently); anonymous memory: nothing (Linux only
+ *             reads swap back, and there is no swap);
+ *   NORMAL, RANDOM, SEQUENTIAL  set the area's VM_AREA_RANDOM /
+ *             VM_AREA_SEQUENTIAL hint, splitting and merging areas as
+ *             Linux does (so /proc/PID/maps agrees); no other effect, as
+ *             there is no read-ahead to tune.
+ * Holes in the range: the advice applies to the mapped parts and the
+ * result is VM_ENOMEM, as Linux.
+ * => VM_OK for len 0 (after the checks below).
+ * => VM_EINVAL: unsupported advice; start misaligned; len wraps; FREE on
+ *    an area that is not private anonymous (then nothing changed).
+ * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or
+ *    found no descriptor (then nothing changed).
+ */
+vm_status_t vm_space_advise(struct vm_space *space, vaddr_t start,
+                            uint64_t len, int advice);
+
+/*
+ * Call fn(arg, info) for each area in address order, as /proc/PID/maps
+ * lists them; stops early, returning false, when fn returns false.
+ * => fn must not change the space.
+ */
+bool vm_space_for_each_area(struct vm_space *space,
+                            bool (*fn)(void *arg,
+                                       const struct vm_area_info *info),
+                            void *arg);
+
+/*
  * The area containing va, or NULL (for /proc/PID/maps and the like).
  * => the result is valid until the next change to the space; iterate
  *    with vm_area_next(). O(log n).
@@ -240,8 +417,13 @@ static inline struct pmap *vm_space_pmap(const struct vm_space *space)
  *   - the area forbids the access (exec on non-exec = NX, write on
  *     non-writable, anything on PROT_NONE): FAULT_SEGV (PROT);
  *   - a read of private memory never written maps the shared zero page
- *     read-only; a write (or any access to shared memory) makes the
- *     object's zero-filled page resident and maps it;
+ *     read-only (a private file mapping: the file's page, read-only); a
+ *     write makes a page of the area's own (zeroes, or a copy of the
+ *     file's page) and maps it; a write to a page shared since fork copies
+ *     it, unless no one else holds it any more: then it is made writable
+ *     in place; any access to shared memory maps the object's page;
+ *   - past the end of a file (or of a shared object grown by mremap):
+ *     FAULT_BUS (BEYOND_OBJECT);
  *   - FAULT_OOM if a page, radix node, object or page-table page could not
  *     be had (what was done so far stays valid: nothing leaks).
  * => records the outcome in space->last_fault. Must not sleep yet.

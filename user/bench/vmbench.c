@@ -1,0 +1,749 @@
+/*
+ * vmbench.c - the one benchmark `make bench` boots as /init, on Mercator
+ * and on a stock Linux, in the same QEMU configuration.
+ *
+ * It reads what to measure from /bench.conf (one word: main, areas, ram
+ * or boot), prints every figure as a line
+ *
+ *     @vmbench NAME VALUE [NOTE...]      VALUE is a number, or n/a
+ *
+ * and powers the machine off. It never invents a number: an operation a
+ * kernel refuses (fork returning ENOSYS, say) makes that figure "n/a"
+ * with the reason, and the other figures go on. Timed loops print
+ * nothing; tools/bench.py reads the lines, takes medians over boots and
+ * draws the tables.
+ *
+ * Figures are per operation, in nanoseconds, each the median of a few
+ * rounds within this boot. Big mappings are madvise(MADV_NOHUGEPAGE)d, so
+ * Linux's page-fault figures are 4 KiB faults, as Mercator's are
+ * (Mercator refuses madvise; that is fine, it has no huge pages).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAGE            4096UL
+#define MIB             (1024UL * 1024)
+#define MAX_ROUNDS      9
+#define ROUND_CAP_NS    3000000000ULL   /* a round stops early after 3 s */
+
+/*
+ * The boot-time figure: CLOCK_MONOTONIC read by the program's very first
+ * instruction. The link makes vmbench_entry the ELF entry point; it asks
+ * the kernel for the time (a raw system call, before musl's start-up has
+ * run) and then jumps to musl's _start with the registers as the kernel
+ * left them, apart from rax, rcx, rdi, rsi, r11, which _start does not read.
+ */
+struct timespec first_insn_ts;
+long first_insn_rc = -1;
+
+__asm__(".text\n"
+        ".globl vmbench_entry\n"
+        ".type vmbench_entry, @function\n"
+        "vmbench_entry:\n"
+        "       mov $228, %eax\n"               /* SYS_clock_gettime */
+        "       mov $1, %edi\n"                 /* CLOCK_MONOTONIC */
+        "       lea first_insn_ts(%rip), %rsi\n"
+        "       syscall\n"
+        "       mov %rax, first_insn_rc(%rip)\n"
+        "       jmp _start\n");
+
+/* ---- output ------------------------------------------------------------ */
+
+/* One line to the console with write(2): no stdio buffer that a forked
+ * child could flush a second time. */
+static void say(const char *fmt, ...)
+{
+        char line[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if (n > (int)sizeof line - 2)
+                n = sizeof line - 2;
+        line[n++] = '\n';
+        for (int off = 0; off < n;) {
+                ssize_t w = write(1, line + off, (size_t)(n - off));
+                if (w <= 0)
+                        return;
+                off += (int)w;
+        }
+}
+
+static const char *errno_name(int e)
+{
+        switch (e) {
+        case ENOSYS: return "ENOSYS";
+        case ENOMEM: return "ENOMEM";
+        case EINVAL: return "EINVAL";
+        case ENOENT: return "ENOENT";
+        case EFAULT: return "EFAULT";
+        case EPERM:  return "EPERM";
+        case EACCES: return "EACCES";
+        case ECHILD: return "ECHILD";
+        case EAGAIN: return "EAGAIN";
+        case ENODEV: return "ENODEV";
+        case EBADF:  return "EBADF";
+        default:     return "errno";
+        }
+}
+
+/*
+ * What one figure came to: ns per operation, or why there is none.
+ * why is a short static string plus the errno of the call that failed.
+ */
+struct figure {
+        double      ns;
+        const char *why;        /* NULL: ns is valid */
+        int         err;
+};
+
+static struct figure fig_ok(double ns) { return (struct figure){ .ns = ns }; }
+
+static struct figure fig_fail(const char *why, int err)
+{
+        return (struct figure){ .why = why, .err = err };
+}
+
+static void report(const char *name, struct figure f)
+{
+        if (!f.why)
+                say("@vmbench %s %.1f", name, f.ns);
+        else if (f.err)
+                say("@vmbench %s n/a %s: %s (%d)", name, f.why,
+                    errno_name(f.err), f.err);
+        else
+                say("@vmbench %s n/a %s", name, f.why);
+}
+
+/* ---- clocks and rounds --------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * A measurement: `rounds` calls of fn, each returning ns per operation
+ * for one round (or a failure, which ends the figure). Result: the median.
+ */
+typedef struct figure (*round_fn)(void *arg);
+
+static struct figure rounds_median(round_fn fn, void *arg, int rounds)
+{
+        double v[MAX_ROUNDS];
+
+        if (rounds > MAX_ROUNDS)
+                rounds = MAX_ROUNDS;
+        for (int i = 0; i < rounds; i++) {
+                struct figure f = fn(arg);
+                if (f.why)
+                        return f;
+                v[i] = f.ns;
+        }
+        return fig_ok(median(v, rounds));
+}
+
+/* A loop stops early when a round has taken ROUND_CAP_NS; checked every
+ * `every` operations, so the clock costs nothing measurable. */
+static int over_budget(uint64_t t0, long i, long every)
+{
+        return i % every == every - 1 && now_ns() - t0 > ROUND_CAP_NS;
+}
+
+/* ---- memory helpers ------------------------------------------------------ */
+
+/* An anonymous private mapping of len bytes, 4 KiB pages only (see top). */
+static char *map_anon(size_t len, int prot)
+{
+        char *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (p == MAP_FAILED)
+                return NULL;
+        madvise(p, len, MADV_NOHUGEPAGE);       /* ENOSYS on Mercator: fine */
+        return p;
+}
+
+static void touch_pages(char *p, size_t len)
+{
+        for (size_t off = 0; off < len; off += PAGE)
+                p[off] = 1;
+}
+
+/* ---- /proc/meminfo and the boot figures ---------------------------------- */
+
+/* The value in kB of "Name:" in /proc/meminfo text, or -1. */
+static long meminfo_kb(const char *text, const char *name)
+{
+        size_t n = strlen(name);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+                if (strncmp(l, name, n) == 0 && l[n] == ':')
+                        return strtol(l + n + 1, NULL, 10);
+        return -1;
+}
+
+/* Reads a whole small file into buf (NUL-terminated). -errno on failure. */
+static long read_small_file(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY);
+        size_t len = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+                len += (size_t)n;
+        buf[len] = '\0';
+        close(fd);
+        return (long)len;
+}
+
+static char meminfo_text[8192];
+static long meminfo_err;
+
+/* Boot time, then kernel memory in use as /init starts. */
+static void report_boot(void)
+{
+        if (first_insn_rc == 0)
+                say("@vmbench boot_ns %.1f",
+                    first_insn_ts.tv_sec * 1e9 + first_insn_ts.tv_nsec);
+        else
+                report("boot_ns", fig_fail("clock_gettime", (int)-first_insn_rc));
+
+        /* Linux needs proc mounted; Mercator has it always (mount: ENOSYS).
+         * Only as init: run by hand on a host, the bench mounts nothing. */
+        if (getpid() == 1)
+                mount("proc", "/proc", "proc", 0, NULL);
+        meminfo_err = read_small_file("/proc/meminfo", meminfo_text,
+                                      sizeof meminfo_text);
+        long total = meminfo_kb(meminfo_text, "MemTotal");
+        long free = meminfo_kb(meminfo_text, "MemFree");
+        if (meminfo_err < 0)
+                report("kernel_used_kb", fig_fail("/proc/meminfo", (int)-meminfo_err));
+        else if (total < 0 || free < 0)
+                report("kernel_used_kb", fig_fail("no MemTotal/MemFree", 0));
+        else {
+                say("@vmbench mem_total_kb %ld", total);
+                say("@vmbench kernel_used_kb %ld", total - free);
+        }
+}
+
+/* ---- Linux's struct page, from the kernel's own BTF ----------------------- */
+
+/*
+ * BTF (the kernel's type information, /sys/kernel/btf/vmlinux) names
+ * every struct with its size: the size of "struct page" is what Linux
+ * spends per 4 KiB page of RAM on descriptors. The format: a header, then
+ * a type section of records (btf_type: name_off, info, size_or_type) each
+ * followed by kind-specific data, then a string section.
+ */
+struct btf_header {
+        uint16_t magic;
+        uint8_t  version, flags;
+        uint32_t hdr_len, type_off, type_len, str_off, str_len;
+};
+
+struct btf_type { uint32_t name_off, info, size; };
+
+/* Bytes of kind-specific data after a btf_type of this kind and vlen. */
+static long btf_extra(unsigned kind, unsigned vlen)
+{
+        switch (kind) {
+        case 1: case 14: case 17: return 4;     /* INT, VAR, DECL_TAG */
+        case 3:  return 12;                     /* ARRAY */
+        case 4: case 5: return 12L * vlen;      /* STRUCT, UNION: members */
+        case 6:  return 8L * vlen;              /* ENUM */
+        case 13: return 8L * vlen;              /* FUNC_PROTO: parameters */
+        case 15: return 12L * vlen;             /* DATASEC */
+        case 19: return 12L * vlen;             /* ENUM64 */
+        case 2: case 7: case 8: case 9: case 10: case 11: case 12: case 16:
+        case 18:        /* PTR FWD TYPEDEF VOLATILE CONST RESTRICT FUNC
+                         * FLOAT TYPE_TAG: nothing more */
+                return 0;
+        default: return -1;
+        }
+}
+
+/* sizeof(struct page) from BTF data, or -1. */
+static long btf_struct_size(const char *data, size_t len, const char *want)
+{
+        const struct btf_header *h = (const void *)data;
+
+        if (len < sizeof *h || h->magic != 0xeb9f ||
+            (size_t)h->hdr_len + h->str_off + h->str_len > len ||
+            (size_t)h->hdr_len + h->type_off + h->type_len > len)
+                return -1;
+        const char *types = data + h->hdr_len + h->type_off;
+        const char *strs = data + h->hdr_len + h->str_off;
+        for (size_t off = 0; off + sizeof(struct btf_type) <= h->type_len;) {
+                const struct btf_type *t = (const void *)(types + off);
+                unsigned kind = (t->info >> 24) & 0x1f, vlen = t->info & 0xffff;
+                long extra = btf_extra(kind, vlen);
+                if (extra < 0)
+                        return -1;
+                if (kind == 4 && t->name_off < h->str_len &&
+                    strcmp(strs + t->name_off, want) == 0)
+                        return t->size;
+                off += sizeof *t + (size_t)extra;
+        }
+        return -1;
+}
+
+/* Reads a file of unknown size into a fresh mapping; *len its size. */
+static char *read_big_file(const char *path, size_t cap, size_t *len)
+{
+        int fd = open(path, O_RDONLY);
+        char *buf;
+        ssize_t n;
+
+        *len = 0;
+        if (fd < 0)
+                return NULL;
+        buf = map_anon(cap, PROT_READ | PROT_WRITE);
+        while (buf && *len < cap && (n = read(fd, buf + *len, cap - *len)) > 0)
+                *len += (size_t)n;
+        close(fd);
+        return buf;
+}
+
+/*
+ * Kernel bytes per 4 KiB page of RAM spent on page descriptors.
+ * Mercator says it in /proc/meminfo (PageDescriptors, in kB), which is
+ * divided by MemTotal's pages; Linux's is sizeof(struct page), read from
+ * its BTF. Neither is ever assumed.
+ */
+static void report_page_descriptors(void)
+{
+        long desc = meminfo_kb(meminfo_text, "PageDescriptors");
+        long total = meminfo_kb(meminfo_text, "MemTotal");
+        size_t len, cap = 64 * MIB;
+
+        if (desc >= 0 && total > 0) {
+                say("@vmbench page_desc_bytes %.2f meminfo",
+                    desc * 1024.0 / (total / 4.0));
+                return;
+        }
+        if (getpid() == 1)
+                mount("sysfs", "/sys", "sysfs", 0, NULL);
+        char *btf = read_big_file("/sys/kernel/btf/vmlinux", cap, &len);
+        long size = btf ? btf_struct_size(btf, len, "page") : -1;
+        if (btf)
+                munmap(btf, cap);
+        if (size > 0)
+                say("@vmbench page_desc_bytes %ld btf", size);
+        else
+                report("page_desc_bytes", fig_fail("neither PageDescriptors "
+                       "in /proc/meminfo nor struct page in BTF", 0));
+}
+
+/* ---- page faults and munmap ---------------------------------------------- */
+
+struct fault_arg {
+        size_t len;             /* bytes mapped and touched per round */
+        int    write;           /* write faults, else read faults */
+        double munmap_ns[MAX_ROUNDS];   /* per page, one per round */
+        int    rounds_done;
+};
+
+/* One round: map, touch one byte per page, unmap (timed separately). */
+static struct figure fault_round(void *argp)
+{
+        struct fault_arg *a = argp;
+        size_t pages = a->len / PAGE;
+        volatile char sink = 0;
+        char *p = map_anon(a->len, PROT_READ | PROT_WRITE);
+
+        if (!p)
+                return fig_fail("mmap", errno);
+        uint64_t t0 = now_ns();
+        for (size_t off = 0; off < a->len; off += PAGE) {
+                if (a->write)
+                        p[off] = 1;
+                else
+                        sink += ((volatile char *)p)[off];
+        }
+        uint64_t t1 = now_ns();
+        if (munmap(p, a->len) != 0)
+                return fig_fail("munmap", errno);
+        uint64_t t2 = now_ns();
+        (void)sink;
+        if (a->rounds_done < MAX_ROUNDS)
+                a->munmap_ns[a->rounds_done++] = (double)(t2 - t1) / pages;
+        return fig_ok((double)(t1 - t0) / pages);
+}
+
+static struct figure fault_figure(size_t len, int write, int rounds,
+                                  struct figure *munmap_out)
+{
+        struct fault_arg a = { .len = len, .write = write };
+        struct figure f = rounds_median(fault_round, &a, rounds);
+
+        if (munmap_out)
+                *munmap_out = f.why ? f : fig_ok(median(a.munmap_ns, a.rounds_done));
+        return f;
+}
+
+/* ---- mmap, mprotect, brk, a null system call ------------------------------ */
+
+struct loop_arg { long n; char *region; size_t len; uintptr_t base; };
+
+static struct figure mmap_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 64); i++) {
+                void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED)
+                        return fig_fail("mmap", errno);
+                if (munmap(p, PAGE) != 0)
+                        return fig_fail("munmap", errno);
+        }
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+/* mprotect of a populated region, read-only and back: ns per call. */
+static struct figure mprotect_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 64); i++) {
+                if (mprotect(a->region, a->len, PROT_READ) != 0 ||
+                    mprotect(a->region, a->len, PROT_READ | PROT_WRITE) != 0)
+                        return fig_fail("mprotect", errno);
+        }
+        return fig_ok((double)(now_ns() - t0) / (2.0 * i));
+}
+
+/* brk up by len and back down (raw calls: musl's malloc is not involved). */
+static struct figure brk_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 64); i++) {
+                if ((uintptr_t)syscall(SYS_brk, a->base + a->len) != a->base + a->len)
+                        return fig_fail("brk did not grow", 0);
+                if ((uintptr_t)syscall(SYS_brk, a->base) != a->base)
+                        return fig_fail("brk did not shrink", 0);
+        }
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure getppid_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 4096); i++)
+                if (syscall(SYS_getppid) < 0)
+                        return fig_fail("getppid", errno);
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure mmap_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n };
+
+        return rounds_median(mmap_round, &a, rounds);
+}
+
+static struct figure mprotect_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n, .len = MIB };
+
+        a.region = map_anon(a.len, PROT_READ | PROT_WRITE);
+        if (!a.region)
+                return fig_fail("mmap", errno);
+        touch_pages(a.region, a.len);
+        struct figure f = rounds_median(mprotect_round, &a, rounds);
+        munmap(a.region, a.len);
+        return f;
+}
+
+static struct figure brk_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n, .len = 64 * 1024 };
+
+        a.base = (uintptr_t)syscall(SYS_brk, 0);
+        if ((long)a.base <= 0)
+                return fig_fail("brk(0)", errno);
+        return rounds_median(brk_round, &a, rounds);
+}
+
+static struct figure getppid_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n };
+
+        return rounds_median(getppid_round, &a, rounds);
+}
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* fork as the raw system call: the kernel's cost, not libc's bookkeeping.
+ * The children only write memory, write(2), execve and _exit. */
+static long raw_fork(void)
+{
+        return syscall(SYS_fork);
+}
+
+/* Waits for pid; 0 if it exited with status 0, else why not. */
+static struct figure reap(long pid)
+{
+        int status = 0;
+
+        if (syscall(SYS_wait4, pid, &status, 0, NULL) != pid)
+                return fig_fail("wait4", errno);
+        if (status != 0)
+                return fig_fail("child did not exit 0", 0);
+        return fig_ok(0);
+}
+
+enum child_job { CHILD_EXIT, CHILD_WRITE_ALL, CHILD_EXEC };
+
+struct proc_arg {
+        long   n;
+        enum child_job job;
+        char  *region;          /* populated, shared copy-on-write by fork */
+        size_t len;
+};
+
+static void child_run(const struct proc_arg *a)
+{
+        static char *const argv[] = { "/bin/true", NULL };
+        static char *const envp[] = { NULL };
+
+        if (a->job == CHILD_WRITE_ALL)
+                touch_pages(a->region, a->len);
+        if (a->job == CHILD_EXEC)
+                execve(argv[0], argv, envp);
+        _exit(a->job == CHILD_EXEC ? 127 : 0);
+}
+
+/* One round of fork + child's job + exit + wait: ns per fork. */
+static struct figure fork_round(void *argp)
+{
+        struct proc_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 1); i++) {
+                long pid = raw_fork();
+                if (pid < 0)
+                        return fig_fail("fork", errno);
+                if (pid == 0)
+                        child_run(a);
+                struct figure f = reap(pid);
+                if (f.why)
+                        return f;
+        }
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure fork_figure(struct proc_arg *a, int rounds)
+{
+        long n = a->n;
+
+        a->n = 1;                       /* one untimed try shows n/a early */
+        struct figure f = fork_round(a);
+        a->n = n;
+        return f.why ? f : rounds_median(fork_round, a, rounds);
+}
+
+/*
+ * Copy-on-write break: the child writes one byte to each page it shares
+ * with its parent, times that itself and sends ns per page over a pipe;
+ * the parent stays alive (in wait4) so every page is still shared.
+ */
+static struct figure cow_round(void *argp)
+{
+        struct proc_arg *a = argp;
+        int fds[2];
+        double ns = 0;
+
+        if (pipe(fds) != 0)
+                return fig_fail("pipe", errno);
+        long pid = raw_fork();
+        if (pid < 0) {
+                int e = errno;
+                close(fds[0]), close(fds[1]);
+                return fig_fail("fork", e);
+        }
+        if (pid == 0) {
+                uint64_t t0 = now_ns();
+                touch_pages(a->region, a->len);
+                ns = (double)(now_ns() - t0) / (a->len / PAGE);
+                _exit(write(fds[1], &ns, sizeof ns) == sizeof ns ? 0 : 1);
+        }
+        close(fds[1]);
+        ssize_t got = read(fds[0], &ns, sizeof ns);
+        close(fds[0]);
+        struct figure f = reap(pid);
+        if (f.why)
+                return f;
+        return got == sizeof ns ? fig_ok(ns) : fig_fail("pipe read", errno);
+}
+
+static void process_figures(void)
+{
+        struct proc_arg a = { .len = 16 * MIB };
+
+        a.region = map_anon(a.len, PROT_READ | PROT_WRITE);
+        if (!a.region) {
+                report("fork_exit_wait_16m_ns", fig_fail("mmap", errno));
+                return;
+        }
+        touch_pages(a.region, a.len);
+        a.job = CHILD_EXIT, a.n = 40;
+        report("fork_exit_wait_16m_ns", fork_figure(&a, 5));
+        a.job = CHILD_WRITE_ALL, a.n = 4;
+        report("fork_write_wait_16m_ns", fork_figure(&a, 5));
+        report("cow_break_ns", rounds_median(cow_round, &a, 5));
+        munmap(a.region, a.len);
+
+        /* fork+execve from a small process, as a shell would. */
+        struct proc_arg e = { .job = CHILD_EXEC, .n = 20 };
+        report("fork_exec_wait_ns", fork_figure(&e, 5));
+}
+
+/* ---- the modes ------------------------------------------------------------ */
+
+static void mode_main(void)
+{
+        struct figure munmap_f;
+
+        report("getppid_ns", getppid_figure(200000, 3));
+        report("fault_write_ns", fault_figure(64 * MIB, 1, 5, &munmap_f));
+        report("munmap_populated_ns", munmap_f);
+        report("fault_read_ns", fault_figure(64 * MIB, 0, 5, NULL));
+        report("mmap_munmap_ns", mmap_figure(10000, 3));
+        report("mprotect_1m_ns", mprotect_figure(4000, 3));
+        report("brk_ns", brk_figure(10000, 3));
+        process_figures();
+}
+
+/* Areas in this process now: the lines of /proc/self/maps, or -1. */
+static long count_areas(void)
+{
+        int fd = open("/proc/self/maps", O_RDONLY);
+        char buf[65536];
+        long lines = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return -1;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < n; i++)
+                        lines += buf[i] == '\n';
+        close(fd);
+        return lines;
+}
+
+/*
+ * Scale with the number of areas: one region of AREAS_MAX pages, cut into
+ * separate areas by making every other page read-only (no holes, so a new
+ * mapping never lands inside the region). At each step the region has
+ * about `n` areas; fault and mmap+munmap costs are measured there.
+ */
+#define AREAS_MAX 60000
+
+static void mode_areas(void)
+{
+        static const long steps[] = { 1, 100, 10000, AREAS_MAX };
+        size_t len = AREAS_MAX * PAGE;
+        char *r = map_anon(len, PROT_READ | PROT_WRITE);
+        long cut = 1;                   /* next page to make read-only */
+        char name[64];
+
+        for (unsigned s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+                long n = steps[s];
+                struct figure bad = fig_ok(0);
+                if (!r)
+                        bad = fig_fail("mmap of the region", errno);
+                for (; !bad.why && cut < n; cut += 2)
+                        if (mprotect(r + cut * PAGE, PAGE, PROT_READ) != 0)
+                                bad = fig_fail("mprotect (split)", errno);
+                say("@vmbench areas.%ld.count %ld", n, count_areas());
+                snprintf(name, sizeof name, "areas.%ld.fault_ns", n);
+                report(name, bad.why ? bad : fault_figure(4 * MIB, 1, 5, NULL));
+                snprintf(name, sizeof name, "areas.%ld.mmap_munmap_ns", n);
+                report(name, bad.why ? bad : mmap_figure(4000, 3));
+        }
+        if (r)
+                munmap(r, len);
+}
+
+/* Scale with RAM: the same two figures at whatever -m this boot has. */
+static void mode_ram(void)
+{
+        report("ram.fault_ns", fault_figure(8 * MIB, 1, 9, NULL));
+        report("ram.mmap_munmap_ns", mmap_figure(4000, 3));
+}
+
+/* Only as the first process: run by hand on a host, it just exits. */
+static void power_off(void)
+{
+        if (getpid() == 1) {
+                sync();
+                reboot(RB_POWER_OFF);
+        }
+        _exit(0);               /* Mercator powers off when init exits too */
+}
+
+int main(void)
+{
+        char conf[256] = "main";
+
+        report_boot();
+        long n = read_small_file("/bench.conf", conf, sizeof conf);
+        conf[strcspn(conf, " \n")] = '\0';
+        say("@vmbench mode %s%s", conf, n < 0 ? " (no /bench.conf)" : "");
+        if (strcmp(conf, "main") == 0)
+                mode_main();
+        else if (strcmp(conf, "areas") == 0)
+                mode_areas();
+        else if (strcmp(conf, "ram") == 0)
+                mode_ram();
+        if (strcmp(conf, "main") == 0 || strcmp(conf, "boot") == 0)
+                report_page_descriptors();
+        say("@vmbench end");
+        power_off();
+}
