@@ -20,6 +20,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(ROOT, "build", "mercator.elf")
@@ -172,6 +173,41 @@ def run_user_mercator(prog, cpu="qemu64"):
     return p.stdout + p.stderr, p.returncode
 
 
+SHELL_SCRIPT = b"echo hello shell\ncd /\npwd\nnosuchprogram\nexit 3\n"
+
+
+def check_shell(t, where, out, status):
+    """The shell ran a program, a builtin, reported a missing one, and
+    left with exit's status."""
+    lines = out.replace("\r", "").splitlines()
+    t.add("hello shell" in lines, f"user[{where}]/sh/runs_a_program")
+    t.add("/" in lines, f"user[{where}]/sh/cd_and_pwd")
+    t.add(any("nosuchprogram" in l and "No such file" in l for l in lines),
+          f"user[{where}]/sh/reports_missing_program")
+    t.add(status == 3, f"user[{where}]/sh/exit_status", f"status {status}")
+
+
+def run_shell(t):
+    """A scripted session of the shell `make run` boots (user/sh.c)."""
+    sh = os.path.join(ROOT, "build/rootfs/bin/sh")
+    if not os.path.exists(sh):
+        t.add(False, "user/sh", "build/rootfs/bin/sh was not built")
+        return
+    p = subprocess.run([sh], input=SHELL_SCRIPT, capture_output=True,
+                       cwd="/tmp", timeout=60)
+    check_shell(t, "linux", (p.stdout + p.stderr).decode(), p.returncode)
+    with tempfile.NamedTemporaryFile() as script:
+        script.write(SHELL_SCRIPT)
+        script.flush()
+        files = []
+        for prog in sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*"))):
+            files += ["--file", f"/bin/{os.path.basename(prog)}={prog}"]
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "300", "--input", script.name] + files + [sh],
+                           capture_output=True, text=True, errors="replace")
+    check_shell(t, "mercator", p.stdout + p.stderr, p.returncode)
+
+
 def run_user(t):
     progs = sorted(glob.glob(os.path.join(ROOT, "build/user/*")))
     if not progs:
@@ -186,6 +222,7 @@ def run_user(t):
         for (prog, cpu), (out, status) in zip(runs, results):
             where = "mercator" if cpu == "qemu64" else f"mercator-{cpu}"
             collect_user(t, where, prog, out, status)
+    run_shell(t)
 
 
 def main():

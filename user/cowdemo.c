@@ -1,7 +1,9 @@
 /*
- * cowdemo.c - copy-on-write after fork, seen through the page tables:
- * the child starts with the parent's frames, read-only; a write gives the
- * writer its own copy of that one page, and the other pages stay shared.
+ * cowdemo.c - copy-on-write after fork, seen through the page tables.
+ * Mercator's child starts with empty page tables; reading a page maps the
+ * parent's frame, read-only; a write gives the writer its own copy of that
+ * one page, and the other pages stay shared. When only one sharer is
+ * left, its write just makes the page writable again: no copy.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ static void frame(unsigned long va, unsigned long *pa, char rw[3])
         if (!(f = fopen(path, "r")))
                 return;
         while (fgets(line, sizeof line, f)) {
-                if (!strncmp(line, "PT ", 3))
+                if (!strncmp(line, "PT ", 3) && !strstr(line, "not present"))
                         memcpy(rw, strstr(line, " RW") ? "RW" : "RO", 3);
                 sscanf(line, "pa %lx", pa);
         }
@@ -48,12 +50,16 @@ int main(void)
         char *m = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+        setvbuf(stdout, NULL, _IONBF, 0);      /* the child leaves by _exit */
         memset(m, 'x', PAGES * 4096);
         printf("physical frame of each of %d pages at %p:\n", PAGES, (void *)m);
         show("parent before fork", m);
         pid_t pid = fork();
         if (pid == 0) {
-                show("child after fork", m);
+                show("child after fork", m);    /* no translations yet */
+                for (int i = 0; i < PAGES; i++)
+                        (void)*(volatile char *)(m + i * 4096);
+                show("child after reading them", m);
                 m[4096] = 'c';
                 show("child after writing page 1", m);
                 _exit(0);

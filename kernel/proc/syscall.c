@@ -18,7 +18,8 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(rt_sigprocmask), ENTRY(arch_prctl), ENTRY(execve),
         ENTRY(kill), ENTRY(dup), ENTRY(dup2), ENTRY(dup3), ENTRY(fcntl),
         ENTRY(pipe), ENTRY(pipe2), ENTRY(getcwd), ENTRY(chdir),
-        ENTRY(getdents64),
+        ENTRY(getdents64), ENTRY(fork), ENTRY(vfork), ENTRY(clone),
+        ENTRY(wait4),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

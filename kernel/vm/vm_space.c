@@ -1,7 +1,10 @@
 /*
- * vm_space.c - address spaces and the mmap family (see vm_space.h):
- * create/destroy, map, unmap, protect, brk, stack setup, and the checker.
- * The page-fault handler is in vm_fault.c.
+ * vm_space.c - address spaces and most of the mmap family (see
+ * vm_space.h): create/destroy, map (anonymous and file), unmap, protect,
+ * brk, stack setup, the area listing, and the helpers every operation
+ * shares (vm_space_impl.h). fork is in vm_fork.c, mremap in vm_remap.c,
+ * madvise in vm_advise.c, the checker in vm_space_check.c, the
+ * page-fault handler in vm_fault.c.
  *
  * Owns: struct vm_space, the areas in its tree, and the decision of which
  * translations its pmap may hold. Pages come from objects (vm_object.c);
@@ -24,40 +27,24 @@
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
+#include <vm/vm_space_impl.h>
 
-/* Descriptors allocated before a change, so the change cannot fail. */
-struct spares {
-        struct vm_area *a[3];
-        unsigned        n;
-};
-
-/* What a range [start, end) overlaps. */
-struct range_plan {
-        vaddr_t         start, end;
-        struct vm_area *first;          /* first area overlapping, or NULL */
-        uint64_t        overlap;        /* areas overlapping */
-        bool            split_lo;       /* an area straddles start */
-        bool            split_hi;       /* an area straddles end */
-        bool            covered;        /* no hole in the range */
-};
+#define VM_FILE_MAX_BYTES       ((1UL << 63) - 1)   /* Linux's MAX_LFS_FILESIZE */
 
 /* An mmap request once validated and placed. */
 struct map_req {
-        vaddr_t   va;
-        uint64_t  len;
-        vm_prot_t prot;
-        unsigned  flags;                /* VM_MAP_* */
-        unsigned  area_flags;           /* VM_AREA_* */
+        vaddr_t           va;
+        uint64_t          len;
+        vm_prot_t         prot;
+        unsigned          flags;        /* VM_MAP_* */
+        unsigned          area_flags;   /* VM_AREA_* */
+        struct vm_object *file;         /* file mapping: the file, else NULL */
+        uint64_t          file_pgoff;   /* its page index at va */
 };
-
-static inline bool area_private(const struct vm_area *a)
-{
-        return !(a->flags & VM_AREA_SHARED);
-}
 
 /* ---- spare descriptors ------------------------------------------------------ */
 
-static vm_status_t spares_get(struct spares *sp, unsigned n)
+vm_status_t vm_spares_get(struct vm_spares *sp, unsigned n)
 {
         ASSERT(n <= ARRAY_SIZE(sp->a));
         for (sp->n = 0; sp->n < n; sp->n++) {
@@ -71,13 +58,13 @@ static vm_status_t spares_get(struct spares *sp, unsigned n)
         return VM_OK;
 }
 
-static struct vm_area *spares_take(struct spares *sp)
+struct vm_area *vm_spares_take(struct vm_spares *sp)
 {
         ASSERT(sp->n > 0);
         return sp->a[--sp->n];
 }
 
-static void spares_put(struct spares *sp)
+void vm_spares_put(struct vm_spares *sp)
 {
         while (sp->n > 0)
                 vm_area_free(sp->a[--sp->n]);
@@ -85,13 +72,14 @@ static void spares_put(struct spares *sp)
 
 /* ---- ranges: plan, carve, drop -------------------------------------------- */
 
-static void range_plan(struct vm_space *s, vaddr_t start, vaddr_t end,
-                       struct range_plan *p)
+void vm_range_plan(struct vm_space *s, vaddr_t start, vaddr_t end,
+                   struct vm_range_plan *p)
 {
         struct vm_area *a = vm_area_lookup_next(&s->areas, start);
         vaddr_t at = start;
 
-        *p = (struct range_plan){ .start = start, .end = end, .covered = true };
+        *p = (struct vm_range_plan){ .start = start, .end = end,
+                                     .covered = true };
         if (a && a->start < end)
                 p->first = a;
         for (; a && a->start < end; a = a->next) {
@@ -108,47 +96,45 @@ static void range_plan(struct vm_space *s, vaddr_t start, vaddr_t end,
                 p->covered = false;
 }
 
-/* Areas after the range is cut out (before anything new is added). */
-static uint64_t count_after_cut(const struct vm_space *s,
-                                const struct range_plan *p)
+uint64_t vm_range_count_after_cut(const struct vm_space *s,
+                                  const struct vm_range_plan *p)
 {
         return s->areas.count - p->overlap + p->split_lo + p->split_hi;
 }
 
-/*
- * Split the areas straddling the ends of p's range (lo: at start, hi: at
- * end) with descriptors from sp; returns the first area overlapping the
- * range (starting at p->start if lo), or NULL.
- */
-static struct vm_area *range_carve(struct vm_space *s, struct range_plan *p,
-                                   struct spares *sp, bool lo, bool hi)
+struct vm_area *vm_range_carve(struct vm_space *s, struct vm_range_plan *p,
+                               struct vm_spares *sp, bool lo, bool hi)
 {
         struct vm_area *a = p->first, *last;
 
         if (!a)
                 return NULL;
         if (lo && a->start < p->start)
-                a = vm_area_split(&s->areas, a, p->start, spares_take(sp));
+                a = vm_area_split(&s->areas, a, p->start, vm_spares_take(sp));
         last = vm_area_lookup(&s->areas, p->end - 1);
         if (hi && last && last->end > p->end)
-                vm_area_split(&s->areas, last, p->end, spares_take(sp));
+                vm_area_split(&s->areas, last, p->end, vm_spares_take(sp));
         p->first = a;
         return a;
 }
 
-/* Forget one area: its private pages, its descriptor, its reference. */
+void vm_area_free_pages(struct vm_area *a, vaddr_t start, vaddr_t end)
+{
+        if (a->object && vm_area_private(a))
+                vm_object_free_range(a->object, a->pgoff + vm_area_off(a, start),
+                                     a->pgoff + vm_area_off(a, end));
+}
+
+/* Forget one area: its private pages, its descriptor, its references. */
 static void area_release(struct vm_space *s, struct vm_area *a)
 {
-        if (a->object && area_private(a))
-                vm_object_free_range(a->object, a->pgoff,
-                                     a->pgoff + vm_area_npages(a));
+        vm_area_free_pages(a, a->start, a->end);
         vm_area_remove(&s->areas, a);
         vm_area_free(a);
 }
 
-/* Remove every area of the carved range [first..., end) and its pages. */
-static void range_drop(struct vm_space *s, struct vm_area *first,
-                       vaddr_t start, vaddr_t end)
+void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
+                   vaddr_t end)
 {
         struct vm_area *a = first, *next;
         vm_status_t st;
@@ -164,8 +150,25 @@ static void range_drop(struct vm_space *s, struct vm_area *first,
         }
 }
 
-/* Merge a with its neighbours where possible; returns the merged area. */
-static struct vm_area *merge_around(struct vm_space *s, struct vm_area *a)
+void vm_range_cut(struct vm_space *s, vaddr_t start, vaddr_t end,
+                  struct vm_spares *sp)
+{
+        struct vm_range_plan p;
+
+        vm_range_plan(s, start, end, &p);
+        vm_range_drop(s, vm_range_carve(s, &p, sp, true, true), start, end);
+}
+
+void vm_range_merge(struct vm_space *s, struct vm_area *first, vaddr_t end)
+{
+        struct vm_area *a = first->prev ? first->prev : first;
+
+        while (a->next && a->start < end)
+                a = vm_area_can_merge(a, a->next) ? vm_area_merge(&s->areas, a)
+                                                  : a->next;
+}
+
+struct vm_area *vm_space_merge_around(struct vm_space *s, struct vm_area *a)
 {
         if (a->prev && vm_area_can_merge(a->prev, a))
                 a = vm_area_merge(&s->areas, a->prev);
@@ -266,6 +269,23 @@ static vm_status_t map_validate(const struct vm_space *s, vaddr_t hint,
         return VM_OK;
 }
 
+/* The file part of a file mapping's request. */
+static vm_status_t map_validate_file(struct map_req *r, struct vm_object *file,
+                                     uint64_t offset)
+{
+        uint64_t pgoff = offset >> PAGE_SHIFT;
+
+        if (!file || file->type != VM_OBJECT_FILE ||
+            !is_aligned(offset, PAGE_SIZE))
+                return VM_EINVAL;
+        /* Linux: EOVERFLOW past its largest file size (2^63 - 1). */
+        if (offset > VM_FILE_MAX_BYTES || r->len > VM_FILE_MAX_BYTES - offset)
+                return VM_EINVAL;
+        r->file = file;
+        r->file_pgoff = pgoff;
+        return VM_OK;
+}
+
 /* Is [va, va + len) free, keeping the guard gap below a stack above it? */
 static bool range_free(struct vm_space *s, vaddr_t va, uint64_t len)
 {
@@ -277,23 +297,21 @@ static bool range_free(struct vm_space *s, vaddr_t va, uint64_t len)
         return !next || va + len <= vm_area_start_gap(&s->areas, next);
 }
 
-/* Where a mapping without FIXED goes: the hint if free, else top-down
- * below mmap_base, else bottom-up from the legacy base (as x86 Linux). */
-static vm_status_t map_place_free(struct vm_space *s, vaddr_t hint,
-                                  struct map_req *r)
+vm_status_t vm_space_place(struct vm_space *s, vaddr_t hint, uint64_t len,
+                           vaddr_t *va)
 {
         hint = page_trunc(hint);
         if (hint && hint < s->min)      /* Linux's round_hint_to_min() */
                 hint = s->min;
-        if (hint && range_free(s, hint, r->len)) {
-                r->va = hint;
+        if (hint && range_free(s, hint, len)) {
+                *va = hint;
                 return VM_OK;
         }
-        if (vm_area_gap_highest(&s->areas, r->len, s->min, s->mmap_base,
-                                &r->va) == VM_OK)
+        if (vm_area_gap_highest(&s->areas, len, s->min, s->mmap_base,
+                                va) == VM_OK)
                 return VM_OK;
-        return vm_area_gap_lowest(&s->areas, r->len, VM_MMAP_LEGACY_BASE,
-                                  s->max, &r->va);
+        return vm_area_gap_lowest(&s->areas, len, VM_MMAP_LEGACY_BASE,
+                                  s->max, va);
 }
 
 static vm_status_t map_place(struct vm_space *s, vaddr_t hint,
@@ -302,7 +320,7 @@ static vm_status_t map_place(struct vm_space *s, vaddr_t hint,
         struct vm_area *next;
 
         if (!(r->flags & (VM_MAP_FIXED | VM_MAP_FIXED_NOREPLACE)))
-                return map_place_free(s, hint, r);
+                return vm_space_place(s, hint, r->len, &r->va);
         if (hint > s->max - r->len)
                 return VM_ENOMEM;
         if (hint < s->min)
@@ -315,63 +333,97 @@ static vm_status_t map_place(struct vm_space *s, vaddr_t hint,
         return VM_OK;
 }
 
-/* Would the new area merge with neighbour n (which keeps its attributes)? */
-static bool map_merges_with(const struct vm_area *n, const struct map_req *r)
-{
-        /* A fresh private area has no object and pgoff = va page number,
-         * which fits any private neighbour (vm_space.h invariant 3). */
-        return n && n->prot == r->prot && n->flags == r->area_flags &&
-               !(r->area_flags & VM_AREA_SHARED);
-}
-
-static uint64_t map_count_after(struct vm_space *s, const struct range_plan *p,
-                                const struct map_req *r)
-{
-        struct vm_area *lo = vm_area_lookup(&s->areas, r->va - 1);
-        struct vm_area *hi = vm_area_lookup(&s->areas, r->va + r->len);
-
-        return count_after_cut(s, p) + 1 - map_merges_with(lo, r) -
-               map_merges_with(hi, r);
-}
-
-/* Fill in the new area's descriptor; obj (shared only) is handed over. */
+/* Fill in the new area's descriptor from r; obj is its object (a new
+ * shared anonymous one, the file for a shared file mapping, else NULL);
+ * references are the caller's business. */
 static void map_area_init(struct vm_area *a, const struct map_req *r,
                           struct vm_object *obj)
 {
+        bool shared = r->area_flags & VM_AREA_SHARED;
+
         a->start = r->va;
         a->end = r->va + r->len;
         a->prot = r->prot;
         a->flags = r->area_flags;
         a->object = obj;
-        a->pgoff = obj ? 0 : r->va >> PAGE_SHIFT;
+        a->pgoff = !shared ? r->va >> PAGE_SHIFT : r->file ? r->file_pgoff : 0;
+        a->backing = shared ? NULL : r->file;
+        a->backing_pgoff = shared || !r->file ? 0 : r->file_pgoff;
 }
 
-/* Replace whatever is in r's range by a new anonymous area. */
+/* n as it will be once cut to [start, end), for merge tests. */
+static struct vm_area area_clip(const struct vm_area *n, vaddr_t start,
+                                vaddr_t end)
+{
+        struct vm_area c = *n;
+        uint64_t skip;
+
+        start = MAX(start, n->start);
+        skip = (start - n->start) >> PAGE_SHIFT;
+        c.start = start;
+        c.end = MIN(end, n->end);
+        c.pgoff += skip;
+        c.backing_pgoff += n->backing ? skip : 0;
+        return c;
+}
+
+/* Areas after r's area goes in: the cut, plus one, less the merges that
+ * vm_space_merge_around() will make (a new shared anonymous area has an
+ * object of its own, so it merges with nothing). */
+static uint64_t map_count_after(struct vm_space *s,
+                                const struct vm_range_plan *p,
+                                const struct map_req *r)
+{
+        struct vm_area *lo = vm_area_lookup(&s->areas, r->va - 1);
+        struct vm_area *hi = vm_area_lookup(&s->areas, r->va + r->len);
+        struct vm_area cand = { 0 }, l, h;
+        bool merge_lo = false, merge_hi = false;
+
+        map_area_init(&cand, r, (r->area_flags & VM_AREA_SHARED) ? r->file
+                                                                 : NULL);
+        if (cand.object || !(r->area_flags & VM_AREA_SHARED)) {
+                l = lo ? area_clip(lo, lo->start, r->va) : cand;
+                h = hi ? area_clip(hi, r->va + r->len, hi->end) : cand;
+                merge_lo = lo && vm_area_can_merge(&l, &cand);
+                if (merge_lo && !cand.object)   /* it takes lo's object */
+                        cand.object = lo->object;
+                merge_hi = hi && vm_area_can_merge(&cand, &h);
+        }
+        return vm_range_count_after_cut(s, p) + 1 - merge_lo - merge_hi;
+}
+
+/* Replace whatever is in r's range by a new area. */
 static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
 {
-        struct range_plan p;
-        struct spares sp;
+        bool shared = r->area_flags & VM_AREA_SHARED;
+        struct vm_range_plan p;
+        struct vm_spares sp;
         struct vm_object *obj = NULL;
         struct vm_area *a;
         vm_status_t st;
 
-        range_plan(s, r->va, r->va + r->len, &p);
+        vm_range_plan(s, r->va, r->va + r->len, &p);
         if (map_count_after(s, &p, r) > s->max_areas)
                 return VM_ENOMEM;
-        st = spares_get(&sp, 1 + p.split_lo + p.split_hi);
-        if (st == VM_OK && (r->area_flags & VM_AREA_SHARED))
+        st = vm_spares_get(&sp, 1 + p.split_lo + p.split_hi);
+        if (st == VM_OK && shared && !r->file)
                 st = vm_object_create_anon(r->len >> PAGE_SHIFT, &obj);
         if (st != VM_OK) {
-                spares_put(&sp);
+                vm_spares_put(&sp);
                 return st;
         }
-        range_drop(s, range_carve(s, &p, &sp, true, true), p.start, p.end);
-        a = spares_take(&sp);
+        if (r->file) {                  /* the new area's reference */
+                vm_object_ref(r->file);
+                obj = shared ? r->file : NULL;
+        }
+        vm_range_drop(s, vm_range_carve(s, &p, &sp, true, true), p.start,
+                      p.end);
+        a = vm_spares_take(&sp);
         map_area_init(a, r, obj);
         st = vm_area_insert(&s->areas, a);
         ASSERT(st == VM_OK);
-        merge_around(s, a);
-        spares_put(&sp);
+        vm_space_merge_around(s, a);
+        vm_spares_put(&sp);
         return VM_OK;
 }
 
@@ -388,14 +440,24 @@ static void map_populate(struct vm_space *s, const struct map_req *r)
                         return;
 }
 
-vm_status_t vm_space_map(struct vm_space *s, vaddr_t hint, uint64_t len,
-                         vm_prot_t prot, unsigned flags, vaddr_t *out)
+/* mmap, anonymous (file NULL) or of a file. */
+static vm_status_t map_common(struct vm_space *s, vaddr_t hint, uint64_t len,
+                              vm_prot_t prot, unsigned flags,
+                              struct vm_object *file, uint64_t offset,
+                              vaddr_t *out)
 {
         struct map_req r;
         vm_status_t st = map_validate(s, hint, len, prot, flags, &r);
 
+        if (st == VM_OK && (file || offset))
+                st = map_validate_file(&r, file, offset);
         if (st == VM_OK)
                 st = map_place(s, hint, &r);
+        /* Files are read-only: no writable shared mapping (Linux checks
+         * the file's mode after placing the mapping). */
+        if (st == VM_OK && file && (flags & VM_MAP_SHARED) &&
+            (prot & VM_PROT_WRITE))
+                st = VM_EACCES;
         if (st == VM_OK)
                 st = map_range(s, &r);
         if (st != VM_OK)
@@ -405,23 +467,39 @@ vm_status_t vm_space_map(struct vm_space *s, vaddr_t hint, uint64_t len,
         return VM_OK;
 }
 
+vm_status_t vm_space_map(struct vm_space *s, vaddr_t hint, uint64_t len,
+                         vm_prot_t prot, unsigned flags, vaddr_t *out)
+{
+        return map_common(s, hint, len, prot, flags, NULL, 0, out);
+}
+
+vm_status_t vm_space_map_file(struct vm_space *s, vaddr_t hint, uint64_t len,
+                              vm_prot_t prot, unsigned flags,
+                              struct vm_object *file, uint64_t offset,
+                              vaddr_t *out)
+{
+        if (!file)
+                return VM_EINVAL;
+        return map_common(s, hint, len, prot, flags, file, offset, out);
+}
+
 /* ---- unmap -------------------------------------------------------------------- */
 
-/* Cut [start, end) out of the space; the range is valid. */
-static vm_status_t unmap_range(struct vm_space *s, vaddr_t start, vaddr_t end)
+vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
+                                 vaddr_t end)
 {
-        struct range_plan p;
-        struct spares sp;
+        struct vm_range_plan p;
+        struct vm_spares sp;
         vm_status_t st;
 
-        range_plan(s, start, end, &p);
-        if (count_after_cut(s, &p) > s->max_areas)
+        vm_range_plan(s, start, end, &p);
+        if (vm_range_count_after_cut(s, &p) > s->max_areas)
                 return VM_ENOMEM;
-        st = spares_get(&sp, p.split_lo + p.split_hi);
+        st = vm_spares_get(&sp, p.split_lo + p.split_hi);
         if (st != VM_OK)
                 return st;
-        range_drop(s, range_carve(s, &p, &sp, true, true), start, end);
-        spares_put(&sp);
+        vm_range_drop(s, vm_range_carve(s, &p, &sp, true, true), start, end);
+        vm_spares_put(&sp);
         return VM_OK;
 }
 
@@ -432,28 +510,55 @@ vm_status_t vm_space_unmap(struct vm_space *s, vaddr_t start, uint64_t len)
         if (!is_aligned(start, PAGE_SIZE) || len == 0 || rlen == 0 ||
             start > s->max || rlen > s->max - start)
                 return VM_EINVAL;
-        return unmap_range(s, start, start + rlen);
+        return vm_space_unmap_range(s, start, start + rlen);
 }
 
 /* ---- protect ----------------------------------------------------------------- */
 
 /*
- * What translations of area a may allow under prot. Private memory may be
- * mapped to the zero page, which must never become writable, so widening
- * to write is left to the next write fault of each page.
+ * What translations of area a may allow under prot. Private memory may
+ * map the zero page, a file's page or a page shared since fork, none of
+ * which it may write, so widening to write is left to the next write
+ * fault of each page.
  */
-static vm_prot_t protect_pmap_prot(const struct vm_area *a, vm_prot_t prot)
+vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot)
 {
-        if (area_private(a) && (prot & VM_PROT_WRITE))
+        if (vm_area_private(a) && (prot & VM_PROT_WRITE))
                 prot = (prot & ~VM_PROT_WRITE) | VM_PROT_READ;
         return prot;
+}
+
+/* May area a get prot? Not write on a shared mapping of a file (every
+ * file is read-only: Linux's EACCES without VM_MAYWRITE). */
+static bool protect_allowed(const struct vm_area *a, vm_prot_t prot)
+{
+        return !((prot & VM_PROT_WRITE) && !vm_area_private(a) &&
+                 a->object->type == VM_OBJECT_FILE);
+}
+
+/* Linux's order: the first problem in address order, a hole (ENOMEM) or
+ * an area that refuses prot (EACCES). */
+static vm_status_t protect_validate(const struct vm_range_plan *p,
+                                    vm_prot_t prot)
+{
+        vaddr_t at = p->start;
+
+        for (struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next) {
+                if (a->start > at)
+                        return VM_ENOMEM;
+                if (!protect_allowed(a, prot))
+                        return VM_EACCES;
+                at = a->end;
+        }
+        return at < p->end ? VM_ENOMEM : VM_OK;
 }
 
 /* Set prot on the (carved) areas from first up to end, then merge. */
 static void protect_areas(struct vm_space *s, struct vm_area *first,
                           vaddr_t end, vm_prot_t prot)
 {
-        struct vm_area *a, *from = first->prev ? first->prev : first;
+        struct vm_area *a;
         vm_status_t st;
 
         for (a = first; a && a->start < end; a = a->next) {
@@ -461,22 +566,21 @@ static void protect_areas(struct vm_space *s, struct vm_area *first,
                         continue;
                 a->prot = prot;
                 st = pmap_protect(s->pmap, a->start, a->end,
-                                  protect_pmap_prot(a, prot));
+                                  vm_area_pmap_prot(a, prot));
                 ASSERT(st == VM_OK);
         }
         pmap_update(s->pmap);
-        for (a = from; a->next && a->start < end;)
-                a = vm_area_can_merge(a, a->next) ? vm_area_merge(&s->areas, a)
-                                                  : a->next;
+        vm_range_merge(s, first, end);
 }
 
 vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
                              vm_prot_t prot)
 {
         uint64_t rlen = page_round(len);
-        struct range_plan p;
-        struct spares sp;
+        struct vm_range_plan p;
+        struct vm_spares sp;
         struct vm_area *last;
+        vm_status_t st;
         bool lo, hi;
 
         /* Linux's order: alignment, empty, overflow, then prot. */
@@ -488,18 +592,19 @@ vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
                 return VM_ENOMEM;
         if (prot & ~VM_PROT_ALL)
                 return VM_EINVAL;
-        range_plan(s, start, start + rlen, &p);
-        if (!p.covered)
-                return VM_ENOMEM;
+        vm_range_plan(s, start, start + rlen, &p);
+        st = protect_validate(&p, prot);
+        if (st != VM_OK)
+                return st;
         last = vm_area_lookup(&s->areas, p.end - 1);
         lo = p.split_lo && p.first->prot != prot;
         hi = p.split_hi && last->prot != prot;
         if (s->areas.count + lo + hi > s->max_areas)
                 return VM_ENOMEM;
-        if (spares_get(&sp, lo + hi) != VM_OK)
+        if (vm_spares_get(&sp, lo + hi) != VM_OK)
                 return VM_ENOMEM;
-        protect_areas(s, range_carve(s, &p, &sp, lo, hi), p.end, prot);
-        spares_put(&sp);
+        protect_areas(s, vm_range_carve(s, &p, &sp, lo, hi), p.end, prot);
+        vm_spares_put(&sp);
         return VM_OK;
 }
 
@@ -520,7 +625,7 @@ static vm_status_t brk_shrink(struct vm_space *s, vaddr_t newbrk,
 
         if (!a || a->start >= oldbrk)   /* nothing of the heap is left */
                 return VM_ENOENT;
-        return unmap_range(s, newbrk, oldbrk);
+        return vm_space_unmap_range(s, newbrk, oldbrk);
 }
 
 static vm_status_t brk_grow(struct vm_space *s, vaddr_t oldbrk, vaddr_t newbrk)
@@ -577,118 +682,42 @@ vm_status_t vm_space_stack_init(struct vm_space *s, vaddr_t top, uint64_t len)
         return st;
 }
 
-/* ---- vm_space_check -------------------------------------------------------- */
+/* ---- the area listing (/proc/PID/maps) ---------------------------------------- */
 
-#define CHECK_GAP_EDGE  32      /* gap pages probed at each end of a gap */
-
-static bool space_fail(const char *why, vaddr_t va)
+static void area_info(const struct vm_space *s, const struct vm_area *a,
+                      struct vm_area_info *info)
 {
-        pr_err("vm_space_check: %s at %#lx\n", why, (unsigned long)va);
-        return false;
+        const struct vm_object *o = a->backing ? a->backing
+                                  : vm_area_private(a) ? NULL : a->object;
+        uint64_t pgoff = a->backing ? a->backing_pgoff : a->pgoff;
+
+        *info = (struct vm_area_info){
+                .start = a->start, .end = a->end, .prot = a->prot,
+                .flags = a->flags, .shared = !vm_area_private(a),
+                .object = o,
+                .is_file = o && o->type == VM_OBJECT_FILE,
+                .object_id = o ? o->id : 0,
+                .offset = o ? pgoff << PAGE_SHIFT : 0,
+                .name = o ? o->name : NULL,
+                /* Linux names only anonymous areas [stack] and [heap]. */
+                .is_stack = !o && s->stack_top && a->start < s->stack_top &&
+                            a->end >= s->stack_top,
+                .is_heap = !o && s->start_brk && a->start < s->brk &&
+                           a->end > s->start_brk,
+        };
 }
 
-/* Invariant 4 for one page of area a. */
-static bool check_page(struct vm_space *s, const struct vm_area *a,
-                       vaddr_t va)
+bool vm_space_for_each_area(struct vm_space *s,
+                            bool (*fn)(void *arg,
+                                       const struct vm_area_info *info),
+                            void *arg)
 {
-        paddr_t pa;
-        vm_prot_t prot;
-        unsigned flags;
-        struct vm_page *pg;
+        struct vm_area_info info;
 
-        if (!pmap_extract(s->pmap, va, &pa, &prot, &flags))
-                return true;
-        if (!(flags & PMAP_USER) || a->prot == VM_PROT_NONE)
-                return space_fail("kernel-only or PROT_NONE translation", va);
-        if (((prot & VM_PROT_WRITE) && !(a->prot & VM_PROT_WRITE)) ||
-            ((prot & VM_PROT_EXEC) && !(a->prot & VM_PROT_EXEC)))
-                return space_fail("translation allows more than its area", va);
-        pg = a->object ? vm_object_lookup(a->object, a->pgoff +
-                                          ((va - a->start) >> PAGE_SHIFT))
-                       : NULL;
-        if (pg && pa != pmm_page_to_pa(pg))
-                return space_fail("translation is not the object's page", va);
-        if (!pg && (pa != vm_zero_page_pa() || !area_private(a)))
-                return space_fail("translation to a page no object holds", va);
-        if (!pg && (prot & VM_PROT_WRITE))
-                return space_fail("writable zero page", va);
-        return true;
-}
-
-/* No translation in [start, end), a gap: probe the pages near its ends
- * (where a stale one from an unmap or a shrink would be). */
-static bool check_gap(struct vm_space *s, vaddr_t start, vaddr_t end)
-{
-        uint64_t n = (end - start) >> PAGE_SHIFT;
-
-        for (uint64_t i = 0; i < n; i++) {
-                vaddr_t va = start + (i << PAGE_SHIFT);
-
-                if (i == CHECK_GAP_EDGE && n > 2 * CHECK_GAP_EDGE)
-                        i = n - CHECK_GAP_EDGE;
-                if (pmap_extract(s->pmap, va, NULL, NULL, NULL))
-                        return space_fail("translation outside every area", va);
+        for (const struct vm_area *a = s->areas.first; a; a = a->next) {
+                area_info(s, a, &info);
+                if (!fn(arg, &info))
+                        return false;
         }
         return true;
-}
-
-struct orphan_check {
-        struct vm_space        *space;
-        const struct vm_object *object;
-};
-
-/* A private object's page must lie under an area using that object. */
-static bool check_private_page(void *arg, uint64_t index, struct vm_page *pg)
-{
-        struct orphan_check *oc = arg;
-        const struct vm_area *a = vm_area_lookup(&oc->space->areas,
-                                                 index << PAGE_SHIFT);
-
-        if (!a || a->object != oc->object)
-                return space_fail("private page outside its areas",
-                                  index << PAGE_SHIFT);
-        return true;
-}
-
-/* Invariants 2, 3 and the object of one area. */
-static bool check_area(struct vm_space *s, const struct vm_area *a)
-{
-        struct orphan_check oc = { s, a->object };
-        bool new_object = a->object && (!a->prev || a->prev->object != a->object);
-
-        if (a->next && vm_area_can_merge(a, a->next))
-                return space_fail("neighbours not merged", a->start);
-        if (!area_private(a) && !a->object)
-                return space_fail("shared area without object", a->start);
-        if (area_private(a) && a->pgoff != a->start >> PAGE_SHIFT)
-                return space_fail("private pgoff is not the page number",
-                                  a->start);
-        if (new_object && !vm_object_check(a->object))
-                return space_fail("bad object", a->start);
-        if (new_object && area_private(a) &&
-            !vm_object_for_each(a->object, 0, a->object->size,
-                                check_private_page, &oc))
-                return false;
-        for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE)
-                if (!check_page(s, a, va))
-                        return false;
-        return check_gap(s, a->prev ? a->prev->end : s->min, a->start);
-}
-
-bool vm_space_check(struct vm_space *s)
-{
-        const struct vm_area_tree *t = &s->areas;
-
-        if (!vm_area_tree_check(t))
-                return false;
-        if (t->min != s->min || t->max != s->max || t->count > s->max_areas)
-                return space_fail("tree bounds or area count", t->count);
-        for (const struct vm_area *a = t->first; a; a = a->next)
-                if (!check_area(s, a))
-                        return false;
-        if (!check_gap(s, t->last ? t->last->end : s->min, s->max))
-                return false;
-        if (s->start_brk > s->brk)
-                return space_fail("brk below start_brk", s->brk);
-        return vm_zero_page_check();
 }

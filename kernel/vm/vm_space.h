@@ -292,7 +292,7 @@ void vm_space_set_stack_limit(struct vm_space *space, uint64_t bytes);
  * (the last page's tail past the end reads as zeroes), as Linux. The area
  * takes its own references to file: the caller keeps its own.
  * => VM_EINVAL: as vm_space_map(), and offset not page-aligned, file not a
- *    file object, or offset + len past 2^64 (Linux: EOVERFLOW).
+ *    file object, or offset + len past 2^63 - 1 (Linux: EOVERFLOW).
  * => VM_EACCES: SHARED with VM_PROT_WRITE (Linux: EACCES for a file open
  *    read-only), checked after placement as Linux does; and as
  *    vm_space_map() (FIXED below min).

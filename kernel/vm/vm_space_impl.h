@@ -70,6 +70,15 @@ struct vm_area *vm_range_carve(struct vm_space *s, struct vm_range_plan *p,
 void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
                    vaddr_t end);
 
+/* Unmap [start, end) (plan, carve, drop) with descriptors from sp, which
+ * holds enough (2). Cannot fail. */
+void vm_range_cut(struct vm_space *s, vaddr_t start, vaddr_t end,
+                  struct vm_spares *sp);
+
+/* Merge what can be merged among the areas from first's predecessor up
+ * to the one containing end - 1 (after a change to [first, end)). */
+void vm_range_merge(struct vm_space *s, struct vm_area *first, vaddr_t end);
+
 /* Merge a with its neighbours where possible; returns the merged area. */
 struct vm_area *vm_space_merge_around(struct vm_space *s, struct vm_area *a);
 

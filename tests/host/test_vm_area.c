@@ -5,7 +5,8 @@
  * 60 000-area tree showing that lookups and gap searches visit O(log n)
  * nodes (counted through tree->visits, not timed).
  *
- * The areas carry no object here; vm_space tests cover objects.
+ * The areas carry no object here, except in split_and_merge_keep_backing;
+ * vm_space tests cover objects.
  */
 #include "check.h"
 
@@ -14,6 +15,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vm_area.h>
+#include <vm/vm_object.h>
 #include <vm/vmstat.h>
 
 #include <stdlib.h>
@@ -399,6 +401,53 @@ TEST(insert_rejects_bad_ranges)
         CHECK_EQ(a->end, 0x31000);
         CHECK_EQ(t.pages, 0x11);
         free_all(&t);
+        check_baseline();
+}
+
+/* A private file mapping's backing: split gives both halves a reference
+ * and the right file offset; merging needs the same file, consecutive. */
+TEST(split_and_merge_keep_backing)
+{
+        static uint8_t data[8 * 4096];
+        struct vm_area_tree t;
+        struct vm_object *f, *g;
+        struct vm_area *a, *b, *c;
+
+        setup();
+        vm_object_init();
+        CHECK_EQ(vm_object_create_file(data, sizeof data, &f), VM_OK);
+        CHECK_EQ(vm_object_create_file(data, 4096, &g), VM_OK);
+        vm_area_tree_init(&t, 0x10000, 0x100000, 0);
+        a = new_area(0x20000, 0x26000, 0, VM_PROT_READ);
+        a->backing = f;
+        a->backing_pgoff = 1;
+        vm_object_ref(f);
+        CHECK_EQ(vm_area_insert(&t, a), VM_OK);
+        b = vm_area_split(&t, a, 0x23000, vm_area_alloc());
+        CHECK(b->backing == f && b->backing_pgoff == 4);
+        CHECK_EQ(f->refcount, 3);
+        CHECK(vm_area_can_merge(a, b));
+        b->backing_pgoff = 5;                   /* not consecutive */
+        CHECK(!vm_area_can_merge(a, b));
+        b->backing_pgoff = 4;
+        c = new_area(0x26000, 0x27000, 0, VM_PROT_READ);
+        c->backing = g;                         /* another file */
+        c->backing_pgoff = 7;
+        vm_object_ref(g);
+        CHECK_EQ(vm_area_insert(&t, c), VM_OK);
+        CHECK(!vm_area_can_merge(b, c));
+        c->backing = NULL;                      /* anonymous */
+        CHECK(!vm_area_can_merge(b, c));
+        c->backing = g;
+        vm_area_merge(&t, a);
+        CHECK_EQ(a->end, 0x26000);
+        CHECK_EQ(f->refcount, 2);               /* b's reference dropped */
+        CHECK(vm_area_tree_check(&t));
+        free_all(&t);
+        CHECK_EQ(f->refcount, 1);
+        vm_object_unref(f);
+        vm_object_unref(g);
+        CHECK_EQ(vm_object_file_count(), 0);
         check_baseline();
 }
 

@@ -73,6 +73,7 @@ static void check_baseline(void)
 {
         kmalloc_shrink();
         CHECK_EQ(vmstat.anon_pages, 0);
+        CHECK_EQ(vmstat.file_pages, 0);
         CHECK_EQ(vmstat.pt_pages, base.pt_pages);
         CHECK_EQ(vmstat.slab_pages, base.slab);
         CHECK_EQ(vmstat.kmalloc_large, base.large);

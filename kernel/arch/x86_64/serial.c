@@ -10,7 +10,6 @@
 #define COM1            0x3f8
 #define UART_DATA       0       /* with DLAB: divisor low byte */
 #define UART_IER        1       /* with DLAB: divisor high byte */
-#define UART_FCR        2
 #define UART_LCR        3
 #define UART_MCR        4
 #define UART_LSR        5
@@ -26,7 +25,9 @@ void serial_init(void)
         outb(COM1 + UART_DATA, 1);              /* 115200 baud */
         outb(COM1 + UART_IER, 0);
         outb(COM1 + UART_LCR, LCR_8N1);
-        outb(COM1 + UART_FCR, 0xc7);            /* FIFOs on and cleared */
+        /* FIFOs stay off: turning them on clears the receive buffer (and
+         * input typed before boot with it). Without them the UART holds
+         * one byte and QEMU holds the rest back until it is taken. */
         outb(COM1 + UART_MCR, 0x03);            /* DTR, RTS */
 }
 

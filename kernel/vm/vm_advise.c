@@ -1,0 +1,160 @@
+/*
+ * vm_advise.c - vm_space_advise(): madvise for the advice Mercator truly
+ * honours (see vm_space.h for what each does and why the hints are
+ * honest).
+ *
+ * Owns: nothing lasting. DONTNEED and FREE drop pages (translations first,
+ * then, after the TLB flush, the private pages); WILLNEED fills a file
+ * object's pages; NORMAL / RANDOM / SEQUENTIAL change area flags with the
+ * split/merge machinery mprotect uses. As in Linux, a hole in the range
+ * does not stop the advice: it applies to the mapped parts and the result
+ * is VM_ENOMEM.
+ */
+#include <mercator/panic.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+#include <vm/vm_space_impl.h>
+
+#define HINT_FLAGS      (VM_AREA_RANDOM | VM_AREA_SEQUENTIAL)
+
+/* The part of area a inside [start, end). */
+static inline vaddr_t clip_lo(const struct vm_area *a, vaddr_t start)
+{
+        return MAX(a->start, start);
+}
+static inline vaddr_t clip_hi(const struct vm_area *a, vaddr_t end)
+{
+        return MIN(a->end, end);
+}
+
+static vm_status_t advise_result(const struct vm_range_plan *p)
+{
+        return p->covered ? VM_OK : VM_ENOMEM;
+}
+
+/* MADV_FREE is for private anonymous memory only (Linux: EINVAL). */
+static bool free_allowed(const struct vm_range_plan *p)
+{
+        for (struct vm_area *a = p->first; a && a->start < p->end; a = a->next)
+                if (!vm_area_private(a) || a->backing)
+                        return false;
+        return true;
+}
+
+/* DONTNEED / FREE: unmap the range from this space, then drop its
+ * private pages (shared objects keep theirs). */
+static vm_status_t advise_dontneed(struct vm_space *s,
+                                   const struct vm_range_plan *p, bool free)
+{
+        struct vm_area *a;
+        vm_status_t st;
+
+        if (free && !free_allowed(p))
+                return VM_EINVAL;
+        for (a = p->first; a && a->start < p->end; a = a->next) {
+                st = pmap_remove(s->pmap, clip_lo(a, p->start),
+                                 clip_hi(a, p->end));
+                ASSERT(st == VM_OK);
+        }
+        pmap_update(s->pmap);           /* before frames go */
+        for (a = p->first; a && a->start < p->end; a = a->next)
+                vm_area_free_pages(a, clip_lo(a, p->start), clip_hi(a, p->end));
+        return advise_result(p);
+}
+
+/* The file an area reads, and the file page index of va, or NULL. */
+static struct vm_object *area_file(const struct vm_area *a, vaddr_t va,
+                                   uint64_t *index)
+{
+        if (a->backing) {
+                *index = a->backing_pgoff + vm_area_off(a, va);
+                return a->backing;
+        }
+        if (!vm_area_private(a) && a->object->type == VM_OBJECT_FILE) {
+                *index = a->pgoff + vm_area_off(a, va);
+                return a->object;
+        }
+        return NULL;
+}
+
+/* WILLNEED: read the file pages of file-backed areas in now (up to the
+ * file's end); anonymous memory has nothing to read. A hint: memory
+ * shortage ends it quietly. */
+static vm_status_t advise_willneed(const struct vm_range_plan *p)
+{
+        struct vm_page *pg;
+        struct vm_object *file;
+        uint64_t index, n;
+
+        for (struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next) {
+                file = area_file(a, clip_lo(a, p->start), &index);
+                if (!file || index >= file->size)
+                        continue;
+                n = (clip_hi(a, p->end) - clip_lo(a, p->start)) >> PAGE_SHIFT;
+                n = MIN(n, file->size - index);
+                for (uint64_t i = 0; i < n; i++)
+                        if (vm_object_get_page(file, index + i, &pg) != VM_OK)
+                                return advise_result(p);
+        }
+        return advise_result(p);
+}
+
+static inline unsigned hinted(const struct vm_area *a, unsigned hint)
+{
+        return (a->flags & ~HINT_FLAGS) | hint;
+}
+
+/* NORMAL / RANDOM / SEQUENTIAL: set the hint flag on the mapped parts,
+ * splitting at the ends only where the flags change, then merge. */
+static vm_status_t advise_hint(struct vm_space *s, struct vm_range_plan *p,
+                               unsigned hint)
+{
+        struct vm_area *last = vm_area_lookup(&s->areas, p->end - 1), *a;
+        struct vm_spares sp;
+        bool lo, hi;
+
+        if (!p->first)
+                return advise_result(p);
+        lo = p->split_lo && hinted(p->first, hint) != p->first->flags;
+        hi = p->split_hi && hinted(last, hint) != last->flags;
+        if (s->areas.count + lo + hi > s->max_areas ||
+            vm_spares_get(&sp, lo + hi) != VM_OK)
+                return VM_ENOMEM;
+        a = vm_range_carve(s, p, &sp, lo, hi);
+        for (struct vm_area *b = a; b && b->start < p->end; b = b->next)
+                b->flags = hinted(b, hint);
+        vm_range_merge(s, a, p->end);
+        vm_spares_put(&sp);
+        return advise_result(p);
+}
+
+vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
+                            int advice)
+{
+        uint64_t rlen = page_round(len);
+        struct vm_range_plan p;
+
+        /* Linux's order: advice, alignment, wrap, then empty. */
+        if (!vm_advice_supported(advice) || !is_aligned(start, PAGE_SIZE))
+                return VM_EINVAL;
+        if ((len && !rlen) || start + rlen < start)
+                return VM_EINVAL;
+        if (rlen == 0)
+                return VM_OK;
+        vm_range_plan(s, start, start + rlen, &p);
+        switch (advice) {
+        case VM_MADV_DONTNEED:
+                return advise_dontneed(s, &p, false);
+        case VM_MADV_FREE:
+                return advise_dontneed(s, &p, true);
+        case VM_MADV_WILLNEED:
+                return advise_willneed(&p);
+        case VM_MADV_RANDOM:
+                return advise_hint(s, &p, VM_AREA_RANDOM);
+        case VM_MADV_SEQUENTIAL:
+                return advise_hint(s, &p, VM_AREA_SEQUENTIAL);
+        default:
+                return advise_hint(s, &p, 0);   /* VM_MADV_NORMAL */
+        }
+}

@@ -1,0 +1,1345 @@
+/*
+ * test_vm_file.c - file objects and file mappings (kernel/vm/vm_object.c,
+ * vm_space.c, vm_fault.c), mremap (vm_remap.c) and madvise (vm_advise.c)
+ * over simulated RAM, the real x86-64 table code and the software MMU.
+ *
+ * The "files" are byte arrays of the test, as the initramfs hands the
+ * kernel its members' bytes. Directed tests pin down one rule each:
+ * contents and tail zeroing, one object and one set of frames per file,
+ * copy-on-write of private mappings, SIGBUS past the end, refusal of
+ * writable shared mappings, every mremap mode and error, madvise's
+ * advice, and the /proc/PID/maps listing. random_remap_* runs map / map
+ * file / unmap / protect / mremap / madvise / fault sequences over a
+ * window of pages against a per-page model of where each page's contents
+ * come from. Every test ends with every counter back at its baseline.
+ */
+#include "check.h"
+
+#include <mercator/types.h>
+#include <machine/vmparam.h>
+#include <arch/host/softmmu.h>
+#include <arch/x86_64/pmap_md.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+#include <vm/vmstat.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
+
+#define P               PAGE_SIZE
+#define R               VM_PROT_READ
+#define W               VM_PROT_WRITE
+#define X               VM_PROT_EXEC
+#define RW              VM_PROT_RW
+#define PRIV            VM_MAP_PRIVATE
+#define SHARED          VM_MAP_SHARED
+#define FIXED           VM_MAP_FIXED
+#define MAYMOVE         VM_REMAP_MAYMOVE
+#define RFIXED          (VM_REMAP_FIXED | VM_REMAP_MAYMOVE)
+
+static struct vm_space *active;
+
+struct baseline {
+        uint64_t free, pt_pages, slab, large;
+};
+static struct baseline base;
+
+static void setup(uint64_t bytes)
+{
+        host_memory_setup(bytes);
+        kmalloc_init(true);
+        softmmu_reset();
+        vm_ptpage_fail_after = 0;
+        CHECK_EQ(pmap_bootstrap(bytes), VM_OK);
+        pmap_activate(pmap_kernel());
+        active = NULL;
+        vm_object_init();
+        CHECK_EQ(vm_zero_page_init(), VM_OK);
+        kmalloc_shrink();
+        base = (struct baseline){ pmm_free_count(), vmstat.pt_pages,
+                                  vmstat.slab_pages, vmstat.kmalloc_large };
+}
+
+static void check_baseline(void)
+{
+        kmalloc_shrink();
+        CHECK_EQ(vmstat.anon_pages, 0);
+        CHECK_EQ(vmstat.file_pages, 0);
+        CHECK_EQ(vm_object_file_count(), 0);
+        CHECK_EQ(vmstat.pt_pages, base.pt_pages);
+        CHECK_EQ(vmstat.slab_pages, base.slab);
+        CHECK_EQ(vmstat.kmalloc_large, base.large);
+        CHECK_EQ(pmm_free_count(), base.free);
+        CHECK(kmalloc_check());
+        CHECK(pmm_check());
+        CHECK(pmap_check(pmap_kernel()));
+        CHECK(vm_zero_page_check());
+}
+
+static struct vm_space *new_space(void)
+{
+        struct vm_space *s = NULL;
+
+        CHECK_EQ(vm_space_create(&s), VM_OK);
+        return s;
+}
+
+static void activate(struct vm_space *s)
+{
+        pmap_activate(s ? vm_space_pmap(s) : pmap_kernel());
+        active = s;
+}
+
+static void destroy(struct vm_space *s)
+{
+        CHECK(vm_space_check(s));
+        CHECK(pmap_check(vm_space_pmap(s)));
+        if (active == s)
+                activate(NULL);
+        vm_space_destroy(s);
+}
+
+static unsigned mmu_access(vm_prot_t access)
+{
+        return access == W ? SOFTMMU_WRITE
+             : access == X ? SOFTMMU_EXEC : SOFTMMU_READ;
+}
+
+static paddr_t root_of(struct vm_space *s)
+{
+        return vm_space_pmap(s)->root;
+}
+
+static enum softmmu_result mmu_try(struct vm_space *s, vaddr_t va,
+                                   vm_prot_t access, paddr_t *pa)
+{
+        if (active == s)
+                return softmmu_access(va, mmu_access(access), true, pa, NULL);
+        return softmmu_translate(root_of(s), va, mmu_access(access), true, pa,
+                                 NULL);
+}
+
+static bool can(struct vm_space *s, vaddr_t va, vm_prot_t access)
+{
+        return softmmu_translate(root_of(s), va, mmu_access(access), true,
+                                 NULL, NULL) == SOFTMMU_OK;
+}
+
+static enum fault_result user_access(struct vm_space *s, vaddr_t va,
+                                     vm_prot_t access, paddr_t *pa)
+{
+        enum softmmu_result r = mmu_try(s, va, access, pa);
+        enum fault_result fr;
+
+        if (r == SOFTMMU_OK)
+                return FAULT_RESOLVED;
+        CHECK(r == SOFTMMU_NOT_PRESENT || r == SOFTMMU_PROTECTION);
+        fr = vm_fault(s, va, access);
+        if (fr != FAULT_RESOLVED)
+                return fr;
+        CHECK_EQ(mmu_try(s, va, access, pa), SOFTMMU_OK);
+        return FAULT_RESOLVED;
+}
+
+static void user_fill(struct vm_space *s, vaddr_t va, uint8_t byte)
+{
+        paddr_t pa = 0;
+
+        CHECK_EQ(user_access(s, va, W, &pa), FAULT_RESOLVED);
+        memset(phys_to_virt(page_trunc(pa)), byte, PAGE_SIZE);
+}
+
+static uint8_t user_read(struct vm_space *s, vaddr_t va)
+{
+        paddr_t pa = 0;
+
+        CHECK_EQ(user_access(s, va, R, &pa), FAULT_RESOLVED);
+        return *(uint8_t *)phys_to_virt(pa);
+}
+
+/* The first `valid` bytes of pa's page are byte, the rest zero. */
+static bool page_matches(paddr_t pa, uint8_t byte, size_t valid)
+{
+        const uint8_t *p = phys_to_virt(page_trunc(pa));
+
+        for (size_t i = 0; i < PAGE_SIZE; i++)
+                if (p[i] != (i < valid ? byte : 0))
+                        return false;
+        return true;
+}
+
+static bool present(struct vm_space *s, vaddr_t va)
+{
+        return pmap_extract(vm_space_pmap(s), va, NULL, NULL, NULL);
+}
+
+static paddr_t frame(struct vm_space *s, vaddr_t va)
+{
+        paddr_t pa = 0;
+
+        CHECK(pmap_extract(vm_space_pmap(s), va, &pa, NULL, NULL));
+        return page_trunc(pa);
+}
+
+static void map_at(struct vm_space *s, vaddr_t va, uint64_t len,
+                   vm_prot_t prot, unsigned flags)
+{
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
+        CHECK_EQ(out, va);
+}
+
+static void map_file_at(struct vm_space *s, vaddr_t va, uint64_t len,
+                        vm_prot_t prot, unsigned flags, struct vm_object *f,
+                        uint64_t off)
+{
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map_file(s, va, len, prot, flags | FIXED, f, off,
+                                   &out), VM_OK);
+        CHECK_EQ(out, va);
+        CHECK(vm_space_check(s));
+}
+
+/* ---- test files ---------------------------------------------------------- */
+
+/* A file whose page i holds byte file_byte(i) up to its end. */
+#define FILE_MAX        (8 * PAGE_SIZE)
+static uint8_t file_a[FILE_MAX], file_b[FILE_MAX];
+
+static uint8_t file_byte(const uint8_t *data, uint64_t page)
+{
+        return (uint8_t)((data == file_a ? 0x30 : 0x70) + page);
+}
+
+static struct vm_object *make_file(uint8_t *data, uint64_t bytes)
+{
+        struct vm_object *f = NULL;
+
+        for (uint64_t i = 0; i < FILE_MAX; i++)
+                data[i] = file_byte(data, i / PAGE_SIZE);
+        CHECK_EQ(vm_object_create_file(data, bytes, &f), VM_OK);
+        CHECK(vm_object_check(f));
+        return f;
+}
+
+/* Page `page` of file f as a mapping shows it. */
+static bool file_page_is(paddr_t pa, const struct vm_object *f, uint64_t page)
+{
+        uint64_t off = page * PAGE_SIZE;
+
+        return page_matches(pa, file_byte(f->data, page),
+                            MIN(PAGE_SIZE, f->bytes - off));
+}
+
+/* ---- file objects ---------------------------------------------------------- */
+
+TEST(one_object_per_file)
+{
+        struct vm_object *a1, *a2, *b, *empty, *bad;
+
+        setup(16 * MiB);
+        a1 = make_file(file_a, 2 * P + 100);
+        CHECK_EQ(vm_object_create_file(file_a, 2 * P + 100, &a2), VM_OK);
+        CHECK(a1 == a2);
+        CHECK_EQ(a1->refcount, 2);
+        CHECK_EQ(a1->type, VM_OBJECT_FILE);
+        CHECK_EQ(a1->size, 3);
+        b = make_file(file_b, 4 * P);
+        CHECK(b != a1 && b->size == 4 && b->id != a1->id);
+        CHECK_EQ(vm_object_file_count(), 2);
+        CHECK_EQ(vm_object_create_file(file_a, 0, &empty), VM_OK);
+        CHECK(empty != a1 && empty->size == 0);
+        CHECK(vm_object_check(empty));
+        CHECK_EQ(vm_object_create_file(NULL, 5, &bad), VM_EINVAL);
+        CHECK_EQ(vm_object_set_name(a1, "/bin/sh"), VM_OK);
+        CHECK(strcmp(vm_object_name(a2), "/bin/sh") == 0);
+        CHECK_EQ(vm_object_set_name(a1, "/bin/ash"), VM_OK);
+        CHECK(strcmp(vm_object_name(a1), "/bin/ash") == 0);
+        vm_object_unref(a2);
+        CHECK_EQ(vm_object_file_count(), 3);
+        vm_object_unref(a1);
+        vm_object_unref(b);
+        vm_object_unref(empty);
+        check_baseline();
+}
+
+TEST(file_contents_tail_zeroed_and_bus_past_end)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+        paddr_t pa;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 2 * P + 100);
+        s = new_space();
+        map_file_at(s, va, 5 * P, R, PRIV, f, 0);
+        CHECK_EQ(user_read(s, va), file_byte(file_a, 0));
+        CHECK(file_page_is(frame(s, va), f, 0));
+        CHECK_EQ(user_read(s, va + 2 * P + 99), file_byte(file_a, 2));
+        CHECK_EQ(user_read(s, va + 2 * P + 100), 0);    /* the tail */
+        CHECK(file_page_is(frame(s, va + 2 * P), f, 2));
+        CHECK_EQ(vmstat.file_pages, 2);
+        CHECK_EQ(vmstat.anon_pages, 0);
+        /* Wholly past the end: SIGBUS, not SIGSEGV, for reads and writes. */
+        CHECK_EQ(user_access(s, va + 3 * P, R, &pa), FAULT_BUS);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_BEYOND_OBJECT);
+        CHECK_EQ(s->last_fault.result, FAULT_BUS);
+        CHECK_EQ(user_access(s, va + 4 * P + 8, R, &pa), FAULT_BUS);
+        CHECK(vm_fault_reason_name(FAULT_REASON_BEYOND_OBJECT)[0] != '?');
+        /* At an offset: page 1 of the file, the same frame. */
+        CHECK_EQ(user_read(s, va + P), file_byte(file_a, 1));
+        map_file_at(s, va + 16 * P, 2 * P, R | X, PRIV, f, P);
+        CHECK_EQ(user_read(s, va + 16 * P), file_byte(file_a, 1));
+        CHECK_EQ(frame(s, va + 16 * P), frame(s, va + P));
+        CHECK_EQ(user_access(s, va + 16 * P, X, &pa), FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, va + 16 * P, W, &pa), FAULT_SEGV);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_PROT);
+        /* An offset wholly past the end maps, and every access is BUS. */
+        map_file_at(s, va + 32 * P, P, R, SHARED, f, 7 * P);
+        CHECK_EQ(user_access(s, va + 32 * P, R, &pa), FAULT_BUS);
+        CHECK(vm_object_check(f));
+        vm_object_unref(f);                     /* the areas keep it */
+        CHECK_EQ(vm_object_file_count(), 1);
+        CHECK_EQ(user_read(s, va + P), file_byte(file_a, 1));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(two_spaces_share_a_files_frames)
+{
+        struct vm_object *f;
+        struct vm_space *s1, *s2;
+        vaddr_t va = 0x10000000, vb = 0x20000000;
+
+        setup(16 * MiB);
+        f = make_file(file_b, 4 * P);
+        s1 = new_space();
+        s2 = new_space();
+        map_file_at(s1, va, 4 * P, R, PRIV, f, 0);
+        map_file_at(s2, vb, 4 * P, R, SHARED, f, 0);
+        for (unsigned i = 0; i < 4; i++) {
+                CHECK_EQ(user_read(s1, va + i * P), file_byte(file_b, i));
+                CHECK_EQ(user_read(s2, vb + i * P), file_byte(file_b, i));
+                CHECK_EQ(frame(s1, va + i * P), frame(s2, vb + i * P));
+        }
+        CHECK_EQ(vmstat.file_pages, 4);         /* one frame per page */
+        destroy(s1);
+        CHECK_EQ(vmstat.file_pages, 4);         /* s2 and we hold it */
+        destroy(s2);
+        CHECK_EQ(vm_object_file_count(), 1);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+TEST(private_file_write_copies)
+{
+        struct vm_object *f;
+        struct vm_space *s1, *s2;
+        vaddr_t va = 0x10000000;
+        paddr_t fpa;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 3 * P - 1);
+        s1 = new_space();
+        s2 = new_space();
+        map_file_at(s1, va, 3 * P, RW, PRIV, f, 0);
+        map_file_at(s2, va, 3 * P, R, PRIV, f, 0);
+        CHECK_EQ(user_read(s1, va + P), file_byte(file_a, 1));
+        fpa = frame(s1, va + P);
+        CHECK(!can(s1, va + P, W));             /* the file's page: read-only */
+        CHECK_EQ(user_read(s2, va + P), file_byte(file_a, 1));
+        user_fill(s1, va + P, 0xee);            /* a private copy */
+        CHECK(frame(s1, va + P) != fpa);
+        CHECK_EQ(vmstat.anon_pages, 1);
+        CHECK_EQ(s1->stats.anon_allocs, 1);
+        CHECK_EQ(user_read(s2, va + P), file_byte(file_a, 1));  /* unchanged */
+        CHECK(file_page_is(fpa, f, 1));
+        /* A write without a read first copies the file's bytes too. */
+        {
+                paddr_t pa = 0;
+
+                CHECK_EQ(user_access(s1, va + 2 * P, W, &pa), FAULT_RESOLVED);
+                CHECK(file_page_is(pa, f, 2));  /* tail still zeroes */
+                CHECK(!present(s2, va + 2 * P));
+        }
+        CHECK(vm_object_check(f));
+        CHECK(vm_space_check(s1));
+        /* fork: the child shares the parent's copy copy-on-write, and the
+         * file's pages as they are. */
+        {
+                struct vm_space *c = NULL;
+
+                CHECK_EQ(vm_space_fork(s1, &c), VM_OK);
+                CHECK_EQ(user_read(c, va + P), 0xee);
+                CHECK_EQ(frame(c, va + P), frame(s1, va + P));
+                CHECK_EQ(user_read(c, va), file_byte(file_a, 0));
+                CHECK_EQ(user_read(s1, va), file_byte(file_a, 0));
+                CHECK_EQ(frame(c, va), frame(s1, va));  /* the file's */
+                user_fill(c, va + P, 0xef);
+                CHECK_EQ(user_read(s1, va + P), 0xee);
+                destroy(c);
+        }
+        /* Widening to write needs no copy until a write. */
+        CHECK_EQ(vm_space_protect(s2, va, 3 * P, RW), VM_OK);
+        CHECK_EQ(frame(s2, va + P), fpa);
+        CHECK(!can(s2, va + P, W));
+        destroy(s1);
+        destroy(s2);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+TEST(writable_shared_file_mapping_refused)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 2 * P);
+        s = new_space();
+        CHECK_EQ(vm_space_map_file(s, va, 2 * P, RW, SHARED | FIXED, f, 0,
+                                   &out), VM_EACCES);
+        CHECK_EQ(vm_space_map_file(s, 0, 2 * P, W, SHARED, f, 0, &out),
+                 VM_EACCES);
+        CHECK_EQ(s->areas.count, 0);
+        map_file_at(s, va, 2 * P, R, SHARED, f, 0);
+        CHECK_EQ(vm_space_protect(s, va, P, RW), VM_EACCES);
+        CHECK_EQ(vm_space_protect(s, va, 2 * P, R | X), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        /* A hole before the refusing area: ENOMEM first (address order). */
+        CHECK_EQ(vm_space_protect(s, va - P, 3 * P, RW), VM_ENOMEM);
+        /* Private writable is fine. */
+        map_file_at(s, va + 4 * P, 2 * P, RW, PRIV, f, 0);
+        /* Argument errors. */
+        CHECK_EQ(vm_space_map_file(s, 0, P, R, PRIV, f, 100, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_map_file(s, 0, P, R, PRIV, NULL, 0, &out),
+                 VM_EINVAL);
+        {
+                struct vm_object *anon;
+
+                CHECK_EQ(vm_object_create_anon(4, &anon), VM_OK);
+                CHECK_EQ(vm_space_map_file(s, 0, P, R, PRIV, anon, 0, &out),
+                         VM_EINVAL);
+                vm_object_unref(anon);
+        }
+        CHECK_EQ(vm_space_map_file(s, 0, 4 * P, R, PRIV, f, ~0UL << 12, &out),
+                 VM_EINVAL);                    /* offset + len wraps */
+        CHECK_EQ(vm_space_map_file(s, 0, 0, R, PRIV, f, 0, &out), VM_EINVAL);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* Neighbouring mappings of consecutive file pages become one area. */
+TEST(file_areas_merge_when_consecutive)
+{
+        struct vm_object *f, *g;
+        struct vm_space *s;
+        vaddr_t va = 0x10000000;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 6 * P);
+        g = make_file(file_b, 6 * P);
+        s = new_space();
+        map_file_at(s, va, 2 * P, R, PRIV, f, 0);
+        map_file_at(s, va + 2 * P, 2 * P, R, PRIV, f, 2 * P);
+        CHECK_EQ(s->areas.count, 1);
+        map_file_at(s, va + 4 * P, P, R, PRIV, f, 5 * P);       /* a gap */
+        CHECK_EQ(s->areas.count, 2);
+        map_file_at(s, va + 5 * P, P, R, PRIV, g, 0);           /* other file */
+        map_file_at(s, va + 6 * P, P, R, PRIV, f, P);           /* f, back */
+        CHECK_EQ(s->areas.count, 4);
+        map_file_at(s, va + 16 * P, 2 * P, R, SHARED, f, 0);
+        map_file_at(s, va + 18 * P, 2 * P, R, SHARED, f, 2 * P);
+        CHECK_EQ(s->areas.count, 5);
+        map_at(s, va + 20 * P, P, R, PRIV);     /* anonymous: no merge */
+        CHECK_EQ(s->areas.count, 6);
+        /* Splitting keeps the file offsets right. */
+        CHECK_EQ(vm_space_protect(s, va + P, P, R | X), VM_OK);
+        CHECK_EQ(user_read(s, va + P), file_byte(file_a, 1));
+        CHECK_EQ(user_read(s, va + 3 * P), file_byte(file_a, 3));
+        CHECK_EQ(user_read(s, va + 19 * P), file_byte(file_a, 3));
+        destroy(s);
+        vm_object_unref(f);
+        vm_object_unref(g);
+        check_baseline();
+}
+
+/* ---- mremap ----------------------------------------------------------------- */
+
+TEST(mremap_grow_in_place_and_shrink)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+        paddr_t f0;
+
+        setup(16 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, PRIV);
+        for (unsigned i = 0; i < 4; i++)
+                user_fill(s, va + i * P, i + 1);
+        f0 = frame(s, va);
+        CHECK_EQ(vm_space_remap(s, va, 4 * P, 6 * P, 0, 0, &out), VM_OK);
+        CHECK_EQ(out, va);
+        CHECK_EQ(vm_space_lookup(s, va)->end, va + 6 * P);
+        CHECK_EQ(frame(s, va), f0);             /* nothing moved */
+        CHECK_EQ(user_read(s, va + 5 * P), 0);  /* new: zeroes */
+        CHECK_EQ(user_read(s, va + 3 * P), 4);
+        /* Same size: nothing at all, even across areas. */
+        CHECK_EQ(vm_space_remap(s, va, 6 * P, 6 * P, 0, 0, &out), VM_OK);
+        CHECK_EQ(vm_space_remap(s, va + P, 3 * P - 5, 2 * P + 1, 0, 0, &out),
+                 VM_OK);
+        CHECK_EQ(out, va + P);
+        /* Shrink: the tail goes, pages freed. */
+        CHECK_EQ(vm_space_remap(s, va, 6 * P, 2 * P, 0, 0, &out), VM_OK);
+        CHECK_EQ(out, va);
+        CHECK_EQ(vm_space_lookup(s, va)->end, va + 2 * P);
+        CHECK_EQ(vmstat.anon_pages, 2);
+        CHECK(!present(s, va + 3 * P));
+        /* Grow in place up to a neighbour: merges with it (one whose pages
+         * live in another object cannot merge, as in Linux). */
+        map_at(s, va + 4 * P, 2 * P, RW, PRIV);
+        CHECK_EQ(s->areas.count, 2);
+        CHECK_EQ(vm_space_remap(s, va, 2 * P, 4 * P, 0, 0, &out), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        user_fill(s, va + 4 * P, 9);
+        CHECK_EQ(user_read(s, va + 4 * P), 9);
+        /* No room and no MAYMOVE: ENOMEM, nothing changed. */
+        CHECK_EQ(vm_space_remap(s, va, 6 * P, 8 * P, 0, 0, &out), VM_OK);
+        map_at(s, va + 8 * P, P, R, PRIV);
+        CHECK_EQ(vm_space_remap(s, va, 8 * P, 9 * P, 0, 0, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_remap(s, va, 2 * P, 3 * P, 0, 0, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_lookup(s, va)->end, va + 8 * P);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(mremap_move_keeps_contents_without_copying)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0, to;
+        paddr_t fr[4];
+
+        setup(16 * MiB);
+        s = new_space();
+        activate(s);
+        map_at(s, va, 4 * P, RW, PRIV);
+        map_at(s, va + 4 * P, P, R, PRIV);      /* blocks growth */
+        for (unsigned i = 0; i < 4; i++) {
+                user_fill(s, va + i * P, 0x60 + i);
+                fr[i] = frame(s, va + i * P);
+        }
+        CHECK_EQ(vm_space_remap(s, va, 4 * P, 8 * P, MAYMOVE, 0, &out), VM_OK);
+        to = out;
+        CHECK(to != va);
+        CHECK_EQ(to, s->mmap_base - 8 * P);     /* where mmap(NULL) puts it */
+        CHECK(!vm_space_lookup(s, va));
+        CHECK(!present(s, va));
+        CHECK_EQ(vmstat.anon_pages, 4);         /* no page copied */
+        for (unsigned i = 0; i < 4; i++) {
+                CHECK_EQ(user_read(s, to + i * P), 0x60 + i);
+                CHECK_EQ(frame(s, to + i * P), fr[i]);  /* same frames */
+        }
+        CHECK_EQ(user_read(s, to + 6 * P), 0);
+        CHECK_EQ(vmstat.anon_pages, 4);
+        user_fill(s, to, 0x70);                 /* writable: not shared */
+        CHECK_EQ(frame(s, to), fr[0]);
+        CHECK(softmmu_tlb_check());
+        /* FIXED: a middle piece moves onto other memory, which goes. */
+        map_at(s, va, 4 * P, RW, PRIV);
+        user_fill(s, va, 0x11);
+        CHECK_EQ(vm_space_remap(s, to + P, 2 * P, 2 * P, RFIXED, va, &out),
+                 VM_OK);
+        CHECK_EQ(out, va);
+        CHECK_EQ(user_read(s, va), 0x61);
+        CHECK_EQ(user_read(s, va + P), 0x62);
+        CHECK_EQ(user_read(s, va + 2 * P), 0);  /* the rest of the old */
+        CHECK(!vm_space_lookup(s, to + P));
+        CHECK_EQ(user_read(s, to), 0x70);
+        CHECK_EQ(user_read(s, to + 3 * P), 0x63);
+        CHECK_EQ(vmstat.anon_pages, 4);         /* 0x11's page freed */
+        /* FIXED and shrinking: the rest of the old range is unmapped. */
+        CHECK_EQ(vm_space_remap(s, to + 3 * P, 4 * P, P, RFIXED, va + 8 * P,
+                                &out), VM_OK);
+        CHECK_EQ(user_read(s, va + 8 * P), 0x63);
+        CHECK(!vm_space_lookup(s, to + 3 * P) && !vm_space_lookup(s, to + 6 * P));
+        CHECK(softmmu_tlb_check());
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(mremap_errors_as_linux)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+
+        setup(16 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, PRIV);
+        map_at(s, va + 4 * P, 2 * P, R, PRIV);
+        CHECK_EQ(vm_space_remap(s, va, P, 2 * P, 0x4, 0, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va + 1, P, 2 * P, 0, 0, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va, P, 0, 0, 0, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va, P, ~0UL, MAYMOVE, 0, &out), VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va, P, P, VM_REMAP_FIXED, va + 8 * P, &out),
+                 VM_EINVAL);                    /* FIXED without MAYMOVE */
+        CHECK_EQ(vm_space_remap(s, va, P, P, RFIXED, va + 8 * P + 1, &out),
+                 VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va, 2 * P, 2 * P, RFIXED, va + P, &out),
+                 VM_EINVAL);                    /* overlapping */
+        CHECK_EQ(vm_space_remap(s, va + P, 2 * P, 2 * P, RFIXED, va, &out),
+                 VM_EINVAL);
+        CHECK_EQ(vm_space_remap(s, va, P, 2 * P, RFIXED, USER_MAX - P, &out),
+                 VM_EINVAL);                    /* beyond the top */
+        CHECK_EQ(vm_space_remap(s, va, P, P, RFIXED, 0, &out), VM_EACCES);
+        CHECK_EQ(vm_space_remap(s, va + 16 * P, P, 2 * P, MAYMOVE, 0, &out),
+                 VM_EFAULT);                    /* nothing there */
+        CHECK_EQ(vm_space_remap(s, va + 2 * P, 4 * P, 8 * P, MAYMOVE, 0, &out),
+                 VM_EFAULT);                    /* crosses into the next */
+        CHECK_EQ(vm_space_remap(s, va + 2 * P, 4 * P, 4 * P, RFIXED,
+                                va + 32 * P, &out), VM_EFAULT);
+        CHECK_EQ(vm_space_remap(s, va, 0, 2 * P, MAYMOVE, 0, &out),
+                 VM_EINVAL);                    /* duplicate a private one */
+        CHECK_EQ(vm_space_remap(s, va, 4 * P, 5 * P, 0, 0, &out), VM_ENOMEM);
+        /* A shrink is munmap: any range from old on, holes and all. */
+        CHECK_EQ(vm_space_remap(s, va + 2 * P, 8 * P, P, 0, 0, &out), VM_OK);
+        CHECK_EQ(s->areas.count, 1);
+        CHECK_EQ(vm_space_lookup(s, va)->end, va + 3 * P);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(mremap_shared_and_duplicate)
+{
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0, dup;
+        paddr_t pa;
+
+        setup(16 * MiB);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, SHARED);
+        map_at(s, va + 4 * P, P, R, PRIV);
+        user_fill(s, va + P, 0x21);
+        /* Duplicate: old_len 0 maps the same pages again. */
+        CHECK_EQ(vm_space_remap(s, va, 0, 4 * P, MAYMOVE, 0, &out), VM_OK);
+        dup = out;
+        CHECK(dup != va && vm_space_lookup(s, va));
+        CHECK_EQ(user_read(s, dup + P), 0x21);
+        CHECK_EQ(frame(s, dup + P), frame(s, va + P));
+        user_fill(s, dup + 2 * P, 0x22);
+        CHECK_EQ(user_read(s, va + 2 * P), 0x22);
+        CHECK_EQ(vm_space_remap(s, va + P, 0, P, RFIXED, dup + 16 * P, &out),
+                 VM_OK);
+        CHECK_EQ(user_read(s, dup + 16 * P), 0x21);
+        /* Growing a shared mapping past its object: SIGBUS there. */
+        CHECK_EQ(vm_space_remap(s, va, 4 * P, 6 * P, MAYMOVE, 0, &out), VM_OK);
+        CHECK_EQ(user_read(s, out + P), 0x21);
+        CHECK_EQ(user_access(s, out + 4 * P, R, &pa), FAULT_BUS);
+        CHECK_EQ(user_read(s, dup + P), 0x21);  /* still the same object */
+        CHECK_EQ(frame(s, dup + P), frame(s, out + P));
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(mremap_file_mappings)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, out = 0;
+        paddr_t pa;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 5 * P + 10);
+        s = new_space();
+        map_file_at(s, va, 2 * P, RW, PRIV, f, P);
+        user_fill(s, va, 0xdd);                 /* private copy of page 1 */
+        CHECK_EQ(user_read(s, va + P), file_byte(file_a, 2));
+        /* Grow in place: the file continues. */
+        CHECK_EQ(vm_space_remap(s, va, 2 * P, 5 * P, 0, 0, &out), VM_OK);
+        CHECK_EQ(user_read(s, va + 4 * P + 9), file_byte(file_a, 5));
+        CHECK_EQ(user_read(s, va + 4 * P + 10), 0);
+        /* Move: the copy and the file pages come along. */
+        CHECK_EQ(vm_space_remap(s, va, 5 * P, 6 * P, RFIXED, va + 32 * P,
+                                &out), VM_OK);
+        CHECK_EQ(user_read(s, va + 32 * P), 0xdd);
+        CHECK_EQ(user_read(s, va + 33 * P), file_byte(file_a, 2));
+        CHECK_EQ(user_access(s, va + 37 * P, R, &pa), FAULT_BUS);
+        CHECK_EQ(vmstat.anon_pages, 1);
+        /* A shared file mapping moves too. */
+        map_file_at(s, va, 2 * P, R, SHARED, f, 3 * P);
+        CHECK_EQ(vm_space_remap(s, va, 2 * P, 2 * P, RFIXED, va + 64 * P,
+                                &out), VM_OK);
+        CHECK_EQ(user_read(s, va + 65 * P), file_byte(file_a, 4));
+        CHECK(vm_space_check(s));
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* Pages taken from the allocator to make it (nearly) empty. */
+struct hog {
+        struct vm_page **pg;
+        uint64_t         n;
+};
+
+static void hog_take(struct hog *h, uint64_t leave)
+{
+        uint64_t want = pmm_free_count();
+
+        h->pg = calloc(want, sizeof *h->pg);
+        CHECK(h->pg != NULL);
+        for (h->n = 0; h->n < want; h->n++)
+                if (!(h->pg[h->n] = pmm_alloc_pages(0, 0)))
+                        break;
+        for (; leave > 0 && h->n > 0; leave--)
+                pmm_free_pages(h->pg[--h->n], 0);
+}
+
+static void hog_release(struct hog *h)
+{
+        while (h->n > 0)
+                pmm_free_pages(h->pg[--h->n], 0);
+        free(h->pg);
+}
+
+/* Every allocation of a move may fail: the space stays as it was. */
+TEST(mremap_move_out_of_memory)
+{
+        unsigned failed = 0, moved = 0;
+
+        setup(16 * MiB);
+        for (uint64_t leave = 0; leave < 12; leave++) {
+                struct vm_space *s = new_space();
+                vaddr_t va = 0x10000000, far = 0x4000000000, out = 0, at;
+                struct hog h;
+                vm_status_t st;
+
+                map_at(s, va, 200 * P, RW, PRIV);
+                map_at(s, va + 200 * P, P, R, PRIV);    /* no growth */
+                for (unsigned i = 0; i < 200; i += 3)
+                        user_fill(s, va + i * P, (uint8_t)(i + 1));
+                map_at(s, far, P, R, PRIV);     /* the page tables there */
+                CHECK_EQ(user_read(s, far), 0);
+                kmalloc_shrink();
+                hog_take(&h, leave);
+                st = vm_space_remap(s, va, 200 * P, 300 * P, RFIXED, far - P,
+                                    &out);
+                CHECK(st == VM_OK || st == VM_ENOMEM);
+                hog_release(&h);
+                failed += st != VM_OK;
+                moved += st == VM_OK;
+                CHECK(vm_space_check(s));
+                at = st == VM_OK ? far - P : va;
+                CHECK_EQ(vm_space_lookup(s, at)->end, at + (st == VM_OK ? 300
+                                                            : 200) * P);
+                for (unsigned i = 0; i < 200; i++)
+                        CHECK_EQ(user_read(s, at + i * P),
+                                 i % 3 ? 0 : (uint8_t)(i + 1));
+                CHECK_EQ(vm_space_lookup(s, far)->prot,
+                         st == VM_OK ? RW : R);
+                destroy(s);
+                check_baseline();
+        }
+        printf("    %u moves failed cleanly, %u succeeded\n", failed, moved);
+        CHECK(failed > 0 && moved > 0);
+}
+
+/* ---- madvise ------------------------------------------------------------------- */
+
+TEST(madvise_dontneed)
+{
+        struct vm_object *f;
+        struct vm_space *s, *t;
+        vaddr_t va = 0x10000000, vf = 0x20000000, vs = 0x30000000;
+
+        setup(16 * MiB);
+        f = make_file(file_b, 3 * P);
+        s = new_space();
+        /* Private anonymous: freed; the next touch reads zeroes. */
+        map_at(s, va, 4 * P, RW, PRIV);
+        for (unsigned i = 0; i < 4; i++)
+                user_fill(s, va + i * P, 0x40 + i);
+        CHECK_EQ(vm_space_advise(s, va + P, 2 * P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(vmstat.anon_pages, 2);
+        CHECK(!present(s, va + P));
+        CHECK_EQ(user_read(s, va + P), 0);
+        CHECK_EQ(user_read(s, va + 3 * P), 0x43);
+        CHECK_EQ(s->areas.count, 1);            /* no split */
+        /* Private file: back to the file's contents. */
+        map_file_at(s, vf, 3 * P, RW, PRIV, f, 0);
+        user_fill(s, vf + P, 0x99);
+        CHECK_EQ(vm_space_advise(s, vf, 3 * P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_read(s, vf + P), file_byte(file_b, 1));
+        CHECK_EQ(vmstat.anon_pages, 2);
+        /* Shared: only unmapped here; the pages stay for the others. */
+        map_at(s, vs, 2 * P, RW, SHARED);
+        user_fill(s, vs, 0x55);
+        CHECK_EQ(vm_space_fork(s, &t), VM_OK);
+        CHECK_EQ(user_read(t, vs), 0x55);
+        CHECK_EQ(vm_space_advise(s, vs, 2 * P, VM_MADV_DONTNEED), VM_OK);
+        CHECK(!present(s, vs));
+        CHECK(present(t, vs));
+        CHECK_EQ(user_read(s, vs), 0x55);
+        /* FREE: private anonymous only (else EINVAL, nothing done). */
+        CHECK_EQ(vm_space_advise(s, vs, P, VM_MADV_FREE), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, vf, P, VM_MADV_FREE), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, va + 3 * P, P, VM_MADV_FREE), VM_OK);
+        CHECK_EQ(user_read(s, va + 3 * P), 0);
+        /* After fork a DONTNEED drops only this space's references. */
+        user_fill(s, va, 0x4a);
+        destroy(t);
+        CHECK_EQ(vm_space_fork(s, &t), VM_OK);
+        CHECK_EQ(vm_space_advise(t, va, P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_read(t, va), 0);
+        CHECK_EQ(user_read(s, va), 0x4a);
+        /* Holes: the mapped parts get it, the result is ENOMEM. */
+        user_fill(s, va, 0x4b);
+        CHECK_EQ(vm_space_advise(s, va - 2 * P, 4 * P, VM_MADV_DONTNEED),
+                 VM_ENOMEM);
+        CHECK_EQ(user_read(s, va), 0);
+        CHECK(vm_space_check(s) && vm_space_check(t));
+        destroy(t);
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+TEST(madvise_hints_and_errors)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        vaddr_t va = 0x10000000, vf = 0x20000000;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 4 * P);
+        s = new_space();
+        map_at(s, va, 6 * P, RW, PRIV);
+        CHECK_EQ(vm_space_advise(s, va + 2 * P, 2 * P, VM_MADV_RANDOM), VM_OK);
+        CHECK_EQ(s->areas.count, 3);            /* split as Linux */
+        CHECK(vm_space_lookup(s, va + 2 * P)->flags & VM_AREA_RANDOM);
+        CHECK_EQ(vm_space_advise(s, va + 3 * P, P, VM_MADV_SEQUENTIAL), VM_OK);
+        CHECK_EQ(s->areas.count, 4);
+        CHECK(vm_space_lookup(s, va + 3 * P)->flags & VM_AREA_SEQUENTIAL);
+        CHECK(!(vm_space_lookup(s, va + 3 * P)->flags & VM_AREA_RANDOM));
+        CHECK_EQ(vm_space_advise(s, va, 6 * P, VM_MADV_NORMAL), VM_OK);
+        CHECK_EQ(s->areas.count, 1);            /* merged back */
+        /* WILLNEED reads a file in, maps nothing; anonymous: nothing. */
+        map_file_at(s, vf, 6 * P, R, PRIV, f, 0);
+        CHECK_EQ(vm_space_advise(s, vf, 6 * P, VM_MADV_WILLNEED), VM_OK);
+        CHECK_EQ(vmstat.file_pages, 4);
+        CHECK(!present(s, vf));
+        CHECK_EQ(vm_space_advise(s, va, 6 * P, VM_MADV_WILLNEED), VM_OK);
+        CHECK_EQ(vmstat.anon_pages, 0);
+        /* Errors, in Linux's order. */
+        CHECK_EQ(vm_space_advise(s, va, P, 5), VM_EINVAL);      /* unknown */
+        CHECK_EQ(vm_space_advise(s, va, P, -1), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, va, P, 100), VM_EINVAL);
+        CHECK(!vm_advice_supported(VM_MADV_FREE + 1));
+        CHECK(vm_advice_supported(VM_MADV_DONTNEED));
+        CHECK_EQ(vm_space_advise(s, va + 1, P, VM_MADV_DONTNEED), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, va, ~0UL, VM_MADV_DONTNEED), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, va, 0, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(vm_space_advise(s, 0x50000000, P, VM_MADV_DONTNEED),
+                 VM_ENOMEM);                    /* nothing mapped */
+        CHECK_EQ(vm_space_advise(s, va - P, 2 * P, VM_MADV_RANDOM), VM_ENOMEM);
+        CHECK(vm_space_lookup(s, va)->flags & VM_AREA_RANDOM);  /* applied */
+        CHECK(vm_space_check(s));
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* ---- /proc/PID/maps ----------------------------------------------------------- */
+
+struct listing {
+        struct vm_area_info info[16];
+        unsigned            n;
+};
+
+static bool list_one(void *arg, const struct vm_area_info *info)
+{
+        struct listing *l = arg;
+
+        CHECK(l->n < ARRAY_SIZE(l->info));
+        l->info[l->n++] = *info;
+        return true;
+}
+
+static bool stop_after_one(void *arg, const struct vm_area_info *info)
+{
+        (*(unsigned *)arg)++;
+        return false;
+}
+
+TEST(areas_listed_for_proc_maps)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        struct listing l = { .n = 0 };
+        vaddr_t got = 0, out = 0;
+
+        setup(16 * MiB);
+        f = make_file(file_a, 3 * P);
+        CHECK_EQ(vm_object_set_name(f, "/bin/prog"), VM_OK);
+        s = new_space();
+        map_file_at(s, 0x400000, P, R | X, PRIV, f, 0);
+        map_file_at(s, 0x401000, P, RW, PRIV, f, 2 * P);
+        CHECK_EQ(vm_space_brk_init(s, 0x403000), VM_OK);
+        CHECK_EQ(vm_space_brk(s, 0x403000 + 2 * P, &got), VM_OK);
+        CHECK_EQ(vm_space_map(s, 0, P, RW, SHARED, &out), VM_OK);
+        CHECK_EQ(vm_space_stack_init(s, USER_MAX, 4 * P), VM_OK);
+        CHECK(vm_space_for_each_area(s, list_one, &l));
+        CHECK_EQ(l.n, 5);
+        CHECK(l.info[0].is_file && l.info[0].object == f);
+        CHECK_EQ(l.info[0].offset, 0);
+        CHECK_EQ(l.info[0].prot, R | X);
+        CHECK(!l.info[0].shared);
+        CHECK(strcmp(l.info[0].name, "/bin/prog") == 0);
+        CHECK_EQ(l.info[0].object_id, f->id);
+        CHECK_EQ(l.info[1].offset, 2 * P);
+        CHECK(!l.info[1].is_heap);
+        CHECK(l.info[2].is_heap && !l.info[2].object && !l.info[2].is_stack);
+        CHECK_EQ(l.info[2].start, 0x403000);
+        CHECK(l.info[3].shared && !l.info[3].is_file && l.info[3].object);
+        CHECK(l.info[3].name == NULL);
+        CHECK(l.info[4].is_stack && l.info[4].end == USER_MAX);
+        CHECK(l.info[4].flags & VM_AREA_GROWSDOWN);
+        /* fn returning false stops the walk. */
+        {
+                unsigned calls = 0;
+
+                CHECK(!vm_space_for_each_area(s, stop_after_one, &calls));
+                CHECK_EQ(calls, 1);
+        }
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* ---- the random remap model ------------------------------------------------------ */
+
+#define WIN     40
+#define NSHM    256
+
+enum kind { K_NONE, K_ANON, K_SHM, K_FILE, K_FILE_SHARED };
+
+struct fpage {
+        enum kind kind;
+        vm_prot_t prot;
+        int       obj;          /* K_SHM: model object; K_FILE*: 0 or 1 */
+        uint64_t  idx;          /* index in the object / the file */
+        bool      own;          /* K_FILE: a private copy */
+        uint8_t   byte;         /* K_ANON, K_FILE with own */
+};
+
+struct rctx {
+        struct rng        r;
+        struct vm_space  *s;
+        struct vm_object *file[2];
+        struct fpage      pg[WIN];
+        uint8_t           store[NSHM][8];
+        uint64_t          ssize[NSHM];
+        int               nshm;
+        vaddr_t           base;
+        uint64_t          ok[8];
+};
+
+static vaddr_t r_va(struct rctx *c, unsigned i)
+{
+        return c->base + (vaddr_t)i * P;
+}
+
+static bool r_in(struct rctx *c, vaddr_t va)
+{
+        return va >= c->base && va < c->base + WIN * P;
+}
+
+static struct fpage *r_at(struct rctx *c, vaddr_t va)
+{
+        static struct fpage none;
+
+        if (!r_in(c, va)) {
+                none = (struct fpage){ .kind = K_NONE };
+                return &none;
+        }
+        return &c->pg[(va - c->base) >> PAGE_SHIFT];
+}
+
+static bool r_free(struct rctx *c, vaddr_t va, uint64_t n)
+{
+        for (uint64_t i = 0; i < n; i++)
+                if (r_at(c, va + i * P)->kind != K_NONE)
+                        return false;
+        return true;
+}
+
+/* Would an access to page m be past its object's end? */
+static bool r_beyond(struct rctx *c, const struct fpage *m)
+{
+        if (m->kind == K_SHM)
+                return m->idx >= c->ssize[m->obj];
+        if (m->kind == K_FILE_SHARED || (m->kind == K_FILE && !m->own))
+                return m->idx >= c->file[m->obj]->size;
+        return false;
+}
+
+/* Does the frame at pa hold what page m should? */
+static bool r_content_ok(struct rctx *c, const struct fpage *m, paddr_t pa)
+{
+        switch (m->kind) {
+        case K_ANON:
+                return page_matches(pa, m->byte, P);
+        case K_SHM:
+                return page_matches(pa, c->store[m->obj][m->idx], P);
+        case K_FILE:
+                if (m->own)
+                        return page_matches(pa, m->byte, P);
+                /* fall through */
+        case K_FILE_SHARED:
+                return file_page_is(pa, c->file[m->obj], m->idx);
+        default:
+                return false;
+        }
+}
+
+static void r_range(struct rctx *c, unsigned *first, unsigned *n)
+{
+        *first = rng_below(&c->r, WIN);
+        *n = 1 + rng_below(&c->r, MIN(6u, WIN - *first));
+}
+
+static vm_prot_t r_prot(struct rctx *c)
+{
+        static const vm_prot_t prots[] = { R, RW, RW, RW, 0, R | X };
+
+        return prots[rng_below(&c->r, ARRAY_SIZE(prots))];
+}
+
+static void r_unmap_model(struct rctx *c, vaddr_t va, uint64_t n)
+{
+        for (uint64_t i = 0; i < n; i++)
+                if (r_in(c, va + i * P))
+                        *r_at(c, va + i * P) = (struct fpage){ .kind = K_NONE };
+}
+
+static void op_map(struct rctx *c)
+{
+        unsigned first, n, what = rng_below(&c->r, 4);
+        vm_prot_t prot = r_prot(c);
+        vaddr_t va;
+        int fi = rng_below(&c->r, 2);
+        uint64_t fpg = rng_below(&c->r, 5);
+
+        r_range(c, &first, &n);
+        va = r_va(c, first);
+        if (what == 1 && c->nshm >= NSHM)
+                what = 0;
+        if (what == 3)
+                prot &= ~W;                     /* shared file: read-only */
+        switch (what) {
+        case 0: map_at(c->s, va, n * P, prot, PRIV); break;
+        case 1: map_at(c->s, va, n * P, prot, SHARED); break;
+        case 2: map_file_at(c->s, va, n * P, prot, PRIV, c->file[fi],
+                            fpg * P); break;
+        case 3: map_file_at(c->s, va, n * P, prot, SHARED, c->file[fi],
+                            fpg * P); break;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                struct fpage *m = &c->pg[first + i];
+
+                *m = (struct fpage){ .prot = prot };
+                m->kind = what == 0 ? K_ANON : what == 1 ? K_SHM
+                        : what == 2 ? K_FILE : K_FILE_SHARED;
+                m->obj = what == 1 ? c->nshm : fi;
+                m->idx = what == 1 ? i : fpg + i;
+        }
+        if (what == 1) {
+                c->ssize[c->nshm] = n;
+                memset(c->store[c->nshm++], 0, 8);
+        }
+        c->ok[0]++;
+}
+
+static void op_unmap(struct rctx *c)
+{
+        unsigned first, n;
+
+        r_range(c, &first, &n);
+        CHECK_EQ(vm_space_unmap(c->s, r_va(c, first), n * P), VM_OK);
+        r_unmap_model(c, r_va(c, first), n);
+        c->ok[1]++;
+}
+
+static void op_protect(struct rctx *c)
+{
+        unsigned first, n;
+        vm_prot_t prot = r_prot(c);
+        vm_status_t want = VM_OK;
+
+        r_range(c, &first, &n);
+        for (unsigned i = first; i < first + n && want == VM_OK; i++) {
+                if (c->pg[i].kind == K_NONE)
+                        want = VM_ENOMEM;
+                else if (c->pg[i].kind == K_FILE_SHARED && (prot & W))
+                        want = VM_EACCES;
+        }
+        CHECK_EQ(vm_space_protect(c->s, r_va(c, first), n * P, prot), want);
+        for (unsigned i = first; want == VM_OK && i < first + n; i++)
+                c->pg[i].prot = prot;
+        c->ok[2]++;
+}
+
+/* The page at offset k of a mapping continuing page m's source. */
+static struct fpage r_continue(const struct fpage *m, uint64_t k)
+{
+        struct fpage n = *m;
+
+        n.idx = m->idx + k;
+        n.own = false;
+        n.byte = 0;
+        return n;
+}
+
+/* Where mmap(NULL, n pages) goes: the highest free range below
+ * mmap_base (pages outside the window are free). */
+static vaddr_t r_place(struct rctx *c, uint64_t n)
+{
+        vaddr_t va = c->s->mmap_base - n * P;
+
+        while (!r_free(c, va, n))
+                va -= P;
+        return va;
+}
+
+/* The model's mremap; returns the expected status and sets *to. */
+static vm_status_t r_remap_model(struct rctx *c, vaddr_t old, uint64_t n,
+                                 uint64_t m, unsigned flags, vaddr_t new_addr,
+                                 vaddr_t *to)
+{
+        const struct vm_area *a = vm_space_lookup(c->s, old);
+        struct fpage src[WIN + 8], first;
+        uint64_t tail = 0, area_left;
+        bool shared, fixed = flags & VM_REMAP_FIXED;
+
+        if (!a)
+                return VM_EFAULT;
+        first = *r_at(c, old);
+        shared = first.kind == K_SHM || first.kind == K_FILE_SHARED;
+        area_left = (a->end - old) >> PAGE_SHIFT;
+        if (fixed) {
+                if (old + n * P > new_addr && new_addr + m * P > old)
+                        return VM_EINVAL;
+                if (n == 0 && old >= new_addr && old < new_addr + m * P)
+                        return VM_EFAULT;       /* Linux unmaps old first */
+                if (n > m) {
+                        tail = n - m;
+                        n = m;
+                }
+        } else if (m == n) {
+                *to = old;
+                return VM_OK;
+        } else if (m < n) {
+                r_unmap_model(c, old + m * P, n - m);
+                *to = old;
+                return VM_OK;
+        }
+        if (n == 0 && !shared)
+                return VM_EINVAL;
+        if (n > area_left)
+                return VM_EFAULT;
+        if (!fixed && n == area_left && r_free(c, a->end, m - n)) {
+                for (uint64_t k = n; k < m; k++)
+                        *r_at(c, old + k * P) = r_continue(&first, k);
+                *to = old;
+                return VM_OK;
+        }
+        if (!fixed && !(flags & MAYMOVE))
+                return VM_ENOMEM;
+        for (uint64_t k = 0; k < m; k++)
+                src[k] = k < n ? *r_at(c, old + k * P)
+                               : r_continue(&first, k);
+        for (uint64_t k = n; k < m; k++)
+                if (src[k].kind == K_ANON)
+                        src[k].byte = 0;
+        *to = fixed ? new_addr : r_place(c, m);
+        r_unmap_model(c, old + n * P, tail);
+        r_unmap_model(c, old, n);
+        for (uint64_t k = 0; k < m; k++)
+                if (r_in(c, *to + k * P))
+                        *r_at(c, *to + k * P) = src[k];
+        return VM_OK;
+}
+
+static void op_remap(struct rctx *c)
+{
+        static const unsigned flag_set[] = { 0, MAYMOVE, MAYMOVE, RFIXED,
+                                             RFIXED };
+        unsigned i = rng_below(&c->r, WIN);
+        uint64_t n = rng_below(&c->r, 7), m = 1 + rng_below(&c->r, 7);
+        unsigned flags = flag_set[rng_below(&c->r, ARRAY_SIZE(flag_set))];
+        vaddr_t new_addr = r_va(c, rng_below(&c->r, WIN - m + 1));
+        vaddr_t old = r_va(c, i), to = 0, out = 0;
+        vm_status_t want, got;
+
+        if (n > WIN - i)
+                n = WIN - i;
+        want = r_remap_model(c, old, n, m, flags, new_addr, &to);
+        got = vm_space_remap(c->s, old, n * P, m * P, flags, new_addr, &out);
+        if (got != want) {
+                const struct vm_area *a = vm_space_lookup(c->s, old);
+                fprintf(stderr, "DBG old %u n %lu m %lu flags %u new %lu area %ld..%ld kind %d\n", i, n, m, flags, (new_addr - c->base) / P,
+                        a ? (long)(a->start - c->base) / 4096 : -1, a ? (long)(a->end - c->base) / 4096 : -1, c->pg[i].kind);
+        }
+        CHECK_EQ(got, want);
+        if (got != VM_OK)
+                return;
+        CHECK_EQ(out, to);
+        CHECK(vm_space_check(c->s));
+        /* Keep the outside of the window free (a growth in place may
+         * cross its top, a move land below it). */
+        CHECK_EQ(vm_space_unmap(c->s, c->base + WIN * P, 8 * P), VM_OK);
+        if (out < c->base)
+                CHECK_EQ(vm_space_unmap(c->s, out,
+                                        MIN(m * P, c->base - out)), VM_OK);
+        c->ok[3]++;
+}
+
+static void op_dontneed(struct rctx *c)
+{
+        unsigned first, n;
+        bool all = true;
+
+        r_range(c, &first, &n);
+        for (unsigned i = first; i < first + n; i++)
+                all = all && c->pg[i].kind != K_NONE;
+        CHECK_EQ(vm_space_advise(c->s, r_va(c, first), n * P,
+                                 VM_MADV_DONTNEED), all ? VM_OK : VM_ENOMEM);
+        for (unsigned i = first; i < first + n; i++) {
+                if (c->pg[i].kind == K_ANON)
+                        c->pg[i].byte = 0;
+                if (c->pg[i].kind == K_FILE)
+                        c->pg[i].own = false;
+        }
+        c->ok[4]++;
+}
+
+static void op_fault(struct rctx *c)
+{
+        static const vm_prot_t acc[] = { R, R, W, W, X };
+        vm_prot_t access = acc[rng_below(&c->r, ARRAY_SIZE(acc))];
+        unsigned i = rng_below(&c->r, WIN);
+        struct fpage *m = &c->pg[i];
+        bool allowed = m->kind != K_NONE && m->prot != 0 &&
+                       (!(access & W) || (m->prot & W)) &&
+                       (!(access & X) || (m->prot & X));
+        paddr_t pa = 0;
+        enum fault_result fr = user_access(c->s, r_va(c, i), access, &pa);
+
+        if (!allowed) {
+                CHECK_EQ(fr, FAULT_SEGV);
+                return;
+        }
+        if (r_beyond(c, m)) {
+                CHECK_EQ(fr, FAULT_BUS);
+                return;
+        }
+        CHECK_EQ(fr, FAULT_RESOLVED);
+        CHECK(r_content_ok(c, m, pa));
+        if (access == W) {
+                uint8_t b = 1 + rng_below(&c->r, 255);
+
+                memset(phys_to_virt(page_trunc(pa)), b, P);
+                if (m->kind == K_SHM) {
+                        c->store[m->obj][m->idx] = b;
+                } else {
+                        m->byte = b;
+                        m->own = m->kind == K_FILE;
+                }
+        }
+        c->ok[5]++;
+}
+
+static void r_check(struct rctx *c)
+{
+        CHECK(vm_space_check(c->s));
+        CHECK(softmmu_tlb_check());
+        CHECK(!vm_space_lookup(c->s, c->base - P));
+        CHECK(!vm_space_lookup(c->s, c->base + WIN * P));
+        CHECK_EQ(vmstat.file_pages, c->file[0]->npages + c->file[1]->npages);
+        for (unsigned i = 0; i < WIN; i++) {
+                vaddr_t va = r_va(c, i);
+                const struct vm_area *a = vm_space_lookup(c->s, va);
+                struct fpage *m = &c->pg[i];
+
+                CHECK_EQ(a != NULL, m->kind != K_NONE);
+                if (!a)
+                        continue;
+                CHECK_EQ(a->prot, m->prot);
+                CHECK_EQ(!!(a->flags & VM_AREA_SHARED),
+                         m->kind == K_SHM || m->kind == K_FILE_SHARED);
+                if (present(c->s, va))
+                        CHECK(r_content_ok(c, m, frame(c->s, va)));
+        }
+}
+
+static void run_remap(uint64_t seed, unsigned steps)
+{
+        static struct rctx ctx;
+        struct rctx *c = &ctx;
+        void (*const ops[])(struct rctx *) = {
+                op_map, op_map, op_unmap, op_protect, op_remap, op_remap,
+                op_remap, op_dontneed, op_fault, op_fault, op_fault, op_fault,
+        };
+
+        memset(c, 0, sizeof *c);
+        setup(32 * MiB);
+        rng_seed(&c->r, check_seed(seed));
+        c->file[0] = make_file(file_a, 5 * P + 123);
+        c->file[1] = make_file(file_b, 3 * P);
+        c->s = new_space();
+        activate(c->s);
+        c->base = c->s->mmap_base - WIN * P;
+        for (unsigned step = 0; step < steps; step++) {
+                ops[rng_below(&c->r, ARRAY_SIZE(ops))](c);
+                r_check(c);
+        }
+        printf("    %u steps: %lu maps, %lu unmaps, %lu protects, %lu remaps, "
+               "%lu dontneeds, %lu faults resolved; %lu areas\n", steps,
+               c->ok[0], c->ok[1], c->ok[2], c->ok[3], c->ok[4], c->ok[5],
+               (unsigned long)c->s->areas.count);
+        for (unsigned k = 0; k < 6; k++)
+                CHECK(c->ok[k] > steps / 100);
+        destroy(c->s);
+        vm_object_unref(c->file[0]);
+        vm_object_unref(c->file[1]);
+        check_baseline();
+}
+
+TEST(random_remap_seed1)
+{
+        run_remap(0xabcdef, 5000);
+}
+
+TEST(random_remap_seed2)
+{
+        run_remap(0x1badb002, 5000);
+}
+
+TEST(random_remap_seed3)
+{
+        run_remap(0x31337, 5000);
+}
