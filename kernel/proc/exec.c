@@ -16,6 +16,7 @@
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
 extern struct initramfs rootfs;
@@ -23,25 +24,63 @@ extern struct initramfs rootfs;
 #define STACK_TOP       USER_MAX                /* below the hole, as Linux */
 #define STACK_INITIAL   (128 * KiB)
 
-/* Map each segment read-write, fill it from the file, then protect it. */
-static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *plan,
-                                 const uint8_t *file)
+/* Write zeroes into [va, va + len) of sp. */
+static vm_status_t space_zero(struct vm_space *sp, vaddr_t va, uint64_t len)
 {
-        for (unsigned i = 0; i < plan->nsegs; i++) {
-                const struct elf_segment *s = &plan->segs[i];
-                uint64_t len = s->map_end - s->map_start;
-                vaddr_t at;
-                vm_status_t st = vm_space_map(sp, s->map_start, len, VM_PROT_RW,
-                                              VM_MAP_PRIVATE | VM_MAP_FIXED, &at);
-                if (st == VM_OK)
-                        st = space_write(sp, s->map_start, file + s->file_off,
-                                         s->file_len);
-                if (st == VM_OK)
-                        st = vm_space_protect(sp, s->map_start, len, s->prot);
-                if (st != VM_OK)
-                        return st;
-        }
-        return vm_space_brk_init(sp, plan->brk_start);
+        static const uint8_t zeroes[256];
+        vm_status_t st = VM_OK;
+
+        for (uint64_t done = 0; st == VM_OK && done < len; done += sizeof zeroes)
+                st = space_write(sp, va + done, zeroes,
+                                 MIN(sizeof zeroes, len - done));
+        return st;
+}
+
+/*
+ * One segment, as Linux maps it: the pages holding file bytes are a
+ * private mapping of the file (so every process running the program shares
+ * its text frames), the pages beyond are anonymous (bss), and the rest of
+ * the last file page is zeroed when the segment has bss, which copies that
+ * one page. Mapped writable first, then given the segment's protection.
+ */
+static vm_status_t load_segment(struct vm_space *sp, const struct elf_segment *s,
+                                struct vm_object *file)
+{
+        vaddr_t file_end = page_round(s->zero_start), at;
+        vm_status_t st = VM_OK;
+
+        if (s->file_len)
+                st = vm_space_map_file(sp, s->map_start, file_end - s->map_start,
+                                       VM_PROT_RW, VM_MAP_PRIVATE | VM_MAP_FIXED,
+                                       file, s->file_off, &at);
+        else
+                file_end = s->map_start;
+        if (st == VM_OK && file_end < s->map_end)
+                st = vm_space_map(sp, file_end, s->map_end - file_end, VM_PROT_RW,
+                                  VM_MAP_PRIVATE | VM_MAP_FIXED, &at);
+        if (st == VM_OK && s->zero_end > s->zero_start && s->zero_start < file_end)
+                st = space_zero(sp, s->zero_start, file_end - s->zero_start);
+        if (st == VM_OK)
+                st = vm_space_protect(sp, s->map_start, s->map_end - s->map_start,
+                                      s->prot);
+        return st;
+}
+
+static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *plan,
+                                 const struct initramfs_node *node)
+{
+        struct vm_object *file;
+        char name[256];
+        vm_status_t st = vm_object_create_file(node->data, node->size, &file);
+
+        if (st != VM_OK)
+                return st;
+        ksnprintf(name, sizeof name, "/%.*s", (int)node->pathlen, node->path);
+        vm_object_set_name(file, name);
+        for (unsigned i = 0; i < plan->nsegs && st == VM_OK; i++)
+                st = load_segment(sp, &plan->segs[i], file);
+        vm_object_unref(file);          /* the areas hold their own */
+        return st == VM_OK ? vm_space_brk_init(sp, plan->brk_start) : st;
 }
 
 /* Fill 16 bytes for AT_RANDOM from the time-stamp counter, mixed. */
@@ -129,7 +168,7 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
                 err = -ENOEXEC;
         } else if (vm_space_create(&sp) != VM_OK) {
                 err = -ENOMEM;
-        } else if (load_segments(sp, plan, node.data) != VM_OK) {
+        } else if (load_segments(sp, plan, &node) != VM_OK) {
                 err = -ENOMEM;
         } else {
                 err = build_stack(sp, plan, path, argv, argc, envp, envc, &out->sp);

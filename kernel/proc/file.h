@@ -39,6 +39,10 @@ void file_put(struct file *f);
 /* Install f at the lowest free descriptor of the current process. */
 int fd_install(struct file *f);
 
+struct initramfs_node;
+/* The initramfs node behind f, or NULL if f is not an initramfs file. */
+const struct initramfs_node *initramfs_file_node(const struct file *f);
+
 /* path made absolute against the current working directory. */
 long proc_path(const char *path, char *out, size_t size);
 /* The current process's file at fd, or NULL. */

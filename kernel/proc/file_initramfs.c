@@ -101,3 +101,9 @@ long initramfs_file_open(const char *path, unsigned flags, struct file **out)
         *out = f;
         return 0;
 }
+
+/* The initramfs node behind f, or NULL if f is not an initramfs file. */
+const struct initramfs_node *initramfs_file_node(const struct file *f)
+{
+        return f->ops == &rfile_ops ? f->node : NULL;
+}

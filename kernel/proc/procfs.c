@@ -66,43 +66,34 @@ static void meminfo(struct text *t)
 }
 
 /* One line of maps: "start-end perms offset dev inode", then the name
- * from column 73, as Linux's show_map_vma. */
-static void maps_line(struct text *t, const struct vm_space *sp,
-                      const struct vm_area *a)
+ * from column 73, as Linux's show_map_vma. Files are on device 00:02 (the
+ * initramfs), shared anonymous memory on 00:01 as a deleted /dev/zero. */
+static bool maps_line(void *arg, const struct vm_area_info *a)
 {
-        const char *name = NULL;
+        struct text *t = arg;
+        const char *name = a->is_file ? a->name
+                         : a->shared ? "/dev/zero (deleted)"
+                         : a->is_heap ? "[heap]" : a->is_stack ? "[stack]" : NULL;
         size_t start = t->len;
-        bool shared = a->flags & VM_AREA_SHARED;
 
         text_add(t, "%08lx-%08lx %c%c%c%c %08lx %s %lu ", a->start, a->end,
                  a->prot & VM_PROT_READ ? 'r' : '-',
                  a->prot & VM_PROT_WRITE ? 'w' : '-',
-                 a->prot & VM_PROT_EXEC ? 'x' : '-', shared ? 's' : 'p',
-                 shared ? a->pgoff << PAGE_SHIFT : 0UL,
-                 shared ? "00:01" : "00:00",
-                 /* Linux shows shared anonymous memory as a deleted file
-                  * of its internal shmem mount: an inode per object. */
-                 shared ? ((uintptr_t)a->object >> 6) & 0xffffff : 0UL);
-        if (shared)
-                name = "/dev/zero (deleted)";
-        else if (a->start <= sp->brk && a->end >= sp->start_brk && sp->start_brk)
-                name = "[heap]";
-        else if (a->start <= sp->stack_top - 1 && a->end >= sp->stack_top &&
-                 sp->stack_top)
-                name = "[stack]";
+                 a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
+                 a->offset, a->is_file ? "00:02" : a->shared ? "00:01" : "00:00",
+                 a->object ? a->object_id : 0UL);
         if (name) {
                 while (t->len - start < 72 && t->len + 1 < t->size)
                         t->buf[t->len++] = ' ';
                 text_add(t, " %s", name);
         }
         text_add(t, "\n");
+        return true;
 }
 
 static void maps(struct text *t, struct vm_space *sp)
 {
-        for (const struct vm_area *a = vm_area_first(&sp->areas); a;
-             a = vm_area_next(a))
-                maps_line(t, sp, a);
+        vm_space_for_each_area(sp, maps_line, t);
 }
 
 static long text_read(struct file *f, uint64_t ubuf, size_t len)

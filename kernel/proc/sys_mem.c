@@ -4,10 +4,13 @@
  * semantics. The errno for each bad argument is the one Linux gives.
  */
 #include <mercator/errno.h>
+#include <mercator/printk.h>
 #include <machine/vmparam.h>
 #include <proc/file.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <fs/initramfs.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
 #define PROT_READ       0x1
@@ -92,7 +95,43 @@ static unsigned flags_to_vm(long flags)
         return f;
 }
 
-/* mmap(addr, len, prot, flags, fd, off), anonymous memory only so far. */
+#define O_ACCMODE 3
+#define O_WRONLY  1
+
+/*
+ * Map the initramfs file open at fd. Its pages are shared by every
+ * mapping of the file (one vm_object per file); MAP_PRIVATE writes copy.
+ * The initramfs is read-only, so a writable MAP_SHARED mapping is EACCES,
+ * as for any file opened read-only on Linux.
+ */
+static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
+                     long flags, uint64_t off, vaddr_t *out)
+{
+        struct file *f = fd_get((int)fd);
+        const struct initramfs_node *node = f ? initramfs_file_node(f) : NULL;
+        struct vm_object *obj;
+        char name[256];
+
+        if (!f)
+                return -EBADF;
+        if (!node || !initramfs_is_reg(node))
+                return -ENODEV;                 /* console, pipe, directory */
+        if ((f->flags & O_ACCMODE) == O_WRONLY)
+                return -EACCES;
+        if ((off >> PAGE_SHIFT) + (len >> PAGE_SHIFT) < (off >> PAGE_SHIFT))
+                return -EOVERFLOW;
+        if (vm_object_create_file(node->data, node->size, &obj) != VM_OK)
+                return -ENOMEM;
+        ksnprintf(name, sizeof name, "/%.*s", (int)node->pathlen, node->path);
+        vm_object_set_name(obj, name);
+        vm_status_t st = vm_space_map_file(current->space, hint, len,
+                                           prot_to_vm(prot), flags_to_vm(flags),
+                                           obj, off, out);
+        vm_object_unref(obj);           /* the area holds its own */
+        return errno_from_status(st);
+}
+
+/* mmap(addr, len, prot, flags, fd, off). */
 SYSCALL_DECL(mmap)
 {
         uint64_t addr = (uint64_t)a0, len = (uint64_t)a1;
@@ -121,11 +160,18 @@ SYSCALL_DECL(mmap)
          * CAP_SYS_RAWIO (root may map there on Linux; nobody may here). */
         if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr < USER_MIN)
                 return -EPERM;
-        if (!(flags & MAP_ANONYMOUS))
-                return fd_get((int)fd) ? -ENODEV : -EBADF;
-        vm_status_t st = vm_space_map(current->space, page_trunc(addr),
-                                      page_round(len), prot_to_vm(prot),
-                                      flags_to_vm(flags), &out);
+        vm_status_t st;
+        if (flags & MAP_ANONYMOUS)
+                st = vm_space_map(current->space, page_trunc(addr),
+                                  page_round(len), prot_to_vm(prot),
+                                  flags_to_vm(flags), &out);
+        else {
+                long err = map_file(fd, page_trunc(addr), page_round(len),
+                                    prot, flags, (uint64_t)off, &out);
+                if (err)
+                        return err;
+                st = VM_OK;
+        }
         return st == VM_OK ? (long)out : errno_from_status(st);
 }
 
@@ -162,4 +208,48 @@ SYSCALL_DECL(brk)
 
         vm_space_brk(current->space, (vaddr_t)a0, &result);
         return (long)result;
+}
+
+#define MREMAP_MAYMOVE  1
+#define MREMAP_FIXED    2
+
+/* mremap(old, old_len, new_len, flags, new_addr). DONTUNMAP is not
+ * offered (EINVAL, as kernels before 5.7 said). */
+SYSCALL_DECL(mremap)
+{
+        uint64_t old = (uint64_t)a0, old_len = (uint64_t)a1, new_len = (uint64_t)a2;
+        unsigned flags = 0;
+        vaddr_t out;
+
+        if ((old & PAGE_MASK) || (a3 & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED)))
+                return -EINVAL;
+        if ((a3 & MREMAP_FIXED) && !(a3 & MREMAP_MAYMOVE))
+                return -EINVAL;
+        if (page_round(old_len) < old_len || page_round(new_len) < new_len ||
+            new_len == 0)
+                return -EINVAL;
+        if (a3 & MREMAP_MAYMOVE)
+                flags |= VM_REMAP_MAYMOVE;
+        if (a3 & MREMAP_FIXED)
+                flags |= VM_REMAP_FIXED;
+        vm_status_t st = vm_space_remap(current->space, old, page_round(old_len),
+                                        page_round(new_len), flags,
+                                        (vaddr_t)a4, &out);
+        return st == VM_OK ? (long)out : errno_from_status(st);
+}
+
+/* madvise: the advice the VM really honours (vm_advice_supported);
+ * anything else is EINVAL, as Linux says for advice it does not know. */
+SYSCALL_DECL(madvise)
+{
+        uint64_t addr = (uint64_t)a0, len = page_round((uint64_t)a1);
+
+        if ((addr & PAGE_MASK) || len < (uint64_t)a1 || !vm_advice_supported((int)a2))
+                return -EINVAL;
+        if (a1 == 0)
+                return 0;
+        if (addr + len < addr || addr + len > TASK_SIZE)
+                return -ENOMEM;
+        return errno_from_status(vm_space_advise(current->space, addr, len,
+                                                 (int)a2));
 }

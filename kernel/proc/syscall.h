@@ -13,7 +13,8 @@ enum {
         SYS_fstat = 5, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
         SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_readv = 19,
-        SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_dup = 32,
+        SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_mremap = 25,
+        SYS_madvise = 28, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
         SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59, SYS_wait4 = 61,
         SYS_exit = 60, SYS_kill = 62, SYS_uname = 63, SYS_fcntl = 72,
@@ -49,6 +50,6 @@ SYSCALL_DECL(dup); SYSCALL_DECL(dup2); SYSCALL_DECL(dup3);
 SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
-SYSCALL_DECL(wait4);
+SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
 
 #endif

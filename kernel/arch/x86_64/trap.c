@@ -133,6 +133,9 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                 return;
         if (r == FAULT_OOM)
                 proc_kill_current(SIGKILL, "out of memory", cr2, tf->rip);
+        if (r == FAULT_BUS)
+                proc_kill_current(SIGBUS, "access past the end of a mapped file",
+                                  cr2, tf->rip);
         pf_describe(tf->error, how, sizeof how);
         proc_kill_current(SIGSEGV, how, cr2, tf->rip);
 }
