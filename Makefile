@@ -128,3 +128,23 @@ clean:
 include tests/host/fixtures.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
+
+# --- make bench: Mercator against Debian's stock Linux in the same QEMU ------
+# One static benchmark (user/bench/vmbench.c) booted as /init on both
+# kernels; tools/bench.py fetches the Linux kernel, boots, and writes
+# results/. A measurement, not a test: it is not part of `make test`.
+.PHONY: bench
+BENCH_BINS := $(BUILD)/bench/vmbench $(BUILD)/bench/true
+
+# vmbench's entry point reads the clock before musl's start-up runs.
+$(BUILD)/bench/vmbench: user/bench/vmbench.c
+	@mkdir -p $(dir $@)
+	$(UCC) $(UCFLAGS) -Wl,-e,vmbench_entry -o $@ $<
+$(BUILD)/bench/true: user/bench/true.c
+	@mkdir -p $(dir $@)
+	$(UCC) $(UCFLAGS) -o $@ $<
+
+bench:
+	@MERCATOR_SETUP_BENCH=1 bash tools/setup.sh
+	@$(MAKE) --no-print-directory -j2 kernel $(BENCH_BINS)
+	python3 tools/bench.py

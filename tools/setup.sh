@@ -28,6 +28,12 @@ if ! command -v clang >/dev/null 2>&1 ||
   missing+=(libclang-rt-14-dev)
 fi
 
+# make bench draws its charts with Debian's matplotlib (the system python).
+if [ "${MERCATOR_SETUP_BENCH:-}" = 1 ] &&
+   ! /usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1; then
+  missing+=(python3-matplotlib)
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "setup: installing ${missing[*]}"

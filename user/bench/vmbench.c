@@ -742,8 +742,7 @@ int main(void)
                 mode_areas();
         else if (strcmp(conf, "ram") == 0)
                 mode_ram();
-        if (strcmp(conf, "main") == 0 || strcmp(conf, "boot") == 0)
-                report_page_descriptors();
+        report_page_descriptors();
         say("@vmbench end");
         power_off();
 }
