@@ -40,6 +40,24 @@ SYSCALL_DECL(write)
         return f->ops->write ? f->ops->write(f, (uint64_t)a1, (size_t)a2) : -EINVAL;
 }
 
+/* pread64: read at an offset, leaving the file's own offset alone. */
+SYSCALL_DECL(pread64)
+{
+        struct file *f = fd_get((int)a0);
+
+        if (!f || (f->flags & O_ACCMODE) == O_WRONLY)
+                return -EBADF;
+        if (!f->ops->seekable)
+                return -ESPIPE;
+        if (a3 < 0)
+                return -EINVAL;
+        uint64_t saved = f->offset;
+        f->offset = (uint64_t)a3;
+        long n = sys_read(a0, a1, a2, 0, 0, 0);
+        f->offset = saved;
+        return n;
+}
+
 struct linux_iovec { uint64_t base, len; };
 #define IOV_MAX 1024
 

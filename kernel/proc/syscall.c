@@ -19,7 +19,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(kill), ENTRY(dup), ENTRY(dup2), ENTRY(dup3), ENTRY(fcntl),
         ENTRY(pipe), ENTRY(pipe2), ENTRY(getcwd), ENTRY(chdir),
         ENTRY(getdents64), ENTRY(fork), ENTRY(vfork), ENTRY(clone),
-        ENTRY(wait4), ENTRY(mremap), ENTRY(madvise),
+        ENTRY(wait4), ENTRY(mremap), ENTRY(madvise), ENTRY(pread64),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

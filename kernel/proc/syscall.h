@@ -12,7 +12,7 @@ enum {
         SYS_read = 0, SYS_write = 1, SYS_open = 2, SYS_close = 3,
         SYS_fstat = 5, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
-        SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_readv = 19,
+        SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_pread64 = 17, SYS_readv = 19,
         SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_mremap = 25,
         SYS_madvise = 28, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
@@ -51,5 +51,6 @@ SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
 SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
+SYSCALL_DECL(pread64);
 
 #endif

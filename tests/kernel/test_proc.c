@@ -1,8 +1,9 @@
 /*
- * test_proc.c - processes on the real machine (CONCEPTS A1, A3, E25): two
- * address spaces give one virtual address two values, the timer takes the
- * CPU from a process that never gives it up, a killed process is ended,
- * and everything both held comes back (the runner's leak check).
+ * test_proc.c - processes on the real machine (CONCEPTS A1, A3, E24, E25):
+ * two address spaces give one virtual address two values, the timer takes
+ * the CPU from a process that never gives it up, a killed process is
+ * ended, fork/exit/wait cycles, and everything they held comes back (the
+ * runner's leak check).
  *
  * The processes run hand-assembled code, so this needs no initramfs.
  */
@@ -86,4 +87,49 @@ KTEST(two_processes_private_and_preempted)
         KCHECK(a->space == NULL && b->space == NULL);
         proc_free(a);
         proc_free(b);
+}
+
+/* for (rbx = 1000; rbx; rbx--) { if (fork() == 0) exit(0); wait4(-1, 0, 0, 0); }
+ * exit(0). */
+static const uint8_t forker[] = {
+        0xbb, 0xe8, 0x03, 0x00, 0x00,                   /* mov $1000, %ebx */
+        0xb8, 0x39, 0x00, 0x00, 0x00,                   /* 1: mov $57, %eax */
+        0x0f, 0x05,                                     /* syscall: fork */
+        0x48, 0x85, 0xc0,                               /* test %rax, %rax */
+        0x75, 0x09,                                     /* jnz 2f */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,                   /* mov $60, %eax */
+        0x31, 0xff,                                     /* xor %edi, %edi */
+        0x0f, 0x05,                                     /* syscall: exit(0) */
+        0x48, 0xc7, 0xc7, 0xff, 0xff, 0xff, 0xff,       /* 2: mov $-1, %rdi */
+        0x31, 0xf6,                                     /* xor %esi, %esi */
+        0x31, 0xd2,                                     /* xor %edx, %edx */
+        0x45, 0x31, 0xd2,                               /* xor %r10d, %r10d */
+        0xb8, 0x3d, 0x00, 0x00, 0x00,                   /* mov $61, %eax */
+        0x0f, 0x05,                                     /* syscall: wait4 */
+        0x48, 0xff, 0xcb,                               /* dec %rbx */
+        0x75, 0xd1,                                     /* jnz 1b */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,                   /* mov $60, %eax */
+        0x31, 0xff,                                     /* xor %edi, %edi */
+        0x0f, 0x05,                                     /* syscall: exit(0) */
+};
+
+/* 1000 fork/exit/wait cycles; the runner's leak check then finds every
+ * memory counter (pages, page tables, slab, kernel stacks, anonymous
+ * pages) back at its value from before. */
+KTEST(fork_exit_1000_cycles_leak_nothing)
+{
+        struct proc *p = spawn(forker, sizeof forker);
+        int first_pid = p ? p->pid : 0;
+
+        if (!KCHECK(p))
+                return;
+        machine_start_interrupts();
+        sched_run_until(is_zombie, p);
+        KCHECK_EQ(p->wait_status, wait_status_exited(0));
+        proc_free(p);
+        struct proc *after = proc_alloc();
+        if (KCHECK(after)) {
+                KCHECK(after->pid > first_pid + 1000);  /* 1000 children ran */
+                proc_free(after);
+        }
 }
