@@ -34,7 +34,7 @@ HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
 HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c \
                                       kernel/fs/*.c kernel/exec/*.c)) \
         $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
-        tests/host/check.c
+        tests/host/check.c tests/host/vm_fixture.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
 HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/test_*.c))
 

@@ -16,6 +16,7 @@
  * Every test ends with every counter back at its baseline.
  */
 #include "check.h"
+#include "vm_fixture.h"
 
 #include <mercator/types.h>
 #include <machine/vmparam.h>
@@ -31,78 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
-
-#define P               PAGE_SIZE
-#define R               VM_PROT_READ
-#define W               VM_PROT_WRITE
-#define RW              VM_PROT_RW
-#define PRIV            VM_MAP_PRIVATE
-#define SHARED          VM_MAP_SHARED
-#define FIXED           VM_MAP_FIXED
-
-static struct vm_space *active;
-
-struct baseline {
-        uint64_t free, pt_pages, slab, large;
-};
-static struct baseline base;
-
-static void setup(uint64_t bytes)
-{
-        host_memory_setup(bytes);
-        kmalloc_init(true);
-        softmmu_reset();
-        vm_ptpage_fail_after = 0;
-        CHECK_EQ(pmap_bootstrap(bytes), VM_OK);
-        pmap_activate(pmap_kernel());
-        active = NULL;
-        vm_object_init();
-        CHECK_EQ(vm_zero_page_init(), VM_OK);
-        kmalloc_shrink();
-        base = (struct baseline){ pmm_free_count(), vmstat.pt_pages,
-                                  vmstat.slab_pages, vmstat.kmalloc_large };
-}
-
-static void check_baseline(void)
-{
-        kmalloc_shrink();
-        CHECK_EQ(vmstat.anon_pages, 0);
-        CHECK_EQ(vmstat.file_pages, 0);
-        CHECK_EQ(vm_object_file_count(), 0);
-        CHECK_EQ(vmstat.pt_pages, base.pt_pages);
-        CHECK_EQ(vmstat.slab_pages, base.slab);
-        CHECK_EQ(vmstat.kmalloc_large, base.large);
-        CHECK_EQ(pmm_free_count(), base.free);
-        CHECK(kmalloc_check());
-        CHECK(pmm_check());
-        CHECK(pmap_check(pmap_kernel()));
-        CHECK(vm_zero_page_check());
-}
-
-static struct vm_space *new_space(void)
-{
-        struct vm_space *s = NULL;
-
-        CHECK_EQ(vm_space_create(&s), VM_OK);
-        return s;
-}
-
-static void activate(struct vm_space *s)
-{
-        pmap_activate(s ? vm_space_pmap(s) : pmap_kernel());
-        active = s;
-}
-
-static void destroy(struct vm_space *s)
-{
-        CHECK(vm_space_check(s));
-        CHECK(pmap_check(vm_space_pmap(s)));
-        if (active == s)
-                activate(NULL);
-        vm_space_destroy(s);
-}
-
 static struct vm_space *fork_of(struct vm_space *parent)
 {
         struct vm_space *child = NULL;
@@ -112,87 +41,6 @@ static struct vm_space *fork_of(struct vm_space *parent)
         CHECK(vm_space_check(child));
         CHECK(softmmu_tlb_check());
         return child;
-}
-
-static unsigned mmu_access(vm_prot_t access)
-{
-        return access == W ? SOFTMMU_WRITE : SOFTMMU_READ;
-}
-
-static paddr_t root_of(struct vm_space *s)
-{
-        return vm_space_pmap(s)->root;
-}
-
-static enum softmmu_result mmu_try(struct vm_space *s, vaddr_t va,
-                                   vm_prot_t access, paddr_t *pa)
-{
-        if (active == s)
-                return softmmu_access(va, mmu_access(access), true, pa, NULL);
-        return softmmu_translate(root_of(s), va, mmu_access(access), true, pa,
-                                 NULL);
-}
-
-static bool can(struct vm_space *s, vaddr_t va, vm_prot_t access)
-{
-        return softmmu_translate(root_of(s), va, mmu_access(access), true,
-                                 NULL, NULL) == SOFTMMU_OK;
-}
-
-static enum fault_result user_access(struct vm_space *s, vaddr_t va,
-                                     vm_prot_t access, paddr_t *pa)
-{
-        enum softmmu_result r = mmu_try(s, va, access, pa);
-        enum fault_result fr;
-
-        if (r == SOFTMMU_OK)
-                return FAULT_RESOLVED;
-        CHECK(r == SOFTMMU_NOT_PRESENT || r == SOFTMMU_PROTECTION);
-        fr = vm_fault(s, va, access);
-        if (fr != FAULT_RESOLVED)
-                return fr;
-        CHECK_EQ(mmu_try(s, va, access, pa), SOFTMMU_OK);
-        return FAULT_RESOLVED;
-}
-
-/* A user write filling va's page with byte. */
-static void user_fill(struct vm_space *s, vaddr_t va, uint8_t byte)
-{
-        paddr_t pa = 0;
-
-        CHECK_EQ(user_access(s, va, W, &pa), FAULT_RESOLVED);
-        memset(phys_to_virt(page_trunc(pa)), byte, PAGE_SIZE);
-}
-
-static uint8_t user_read(struct vm_space *s, vaddr_t va)
-{
-        paddr_t pa = 0;
-
-        CHECK_EQ(user_access(s, va, R, &pa), FAULT_RESOLVED);
-        return *(uint8_t *)phys_to_virt(pa);
-}
-
-static bool page_is(paddr_t pa, uint8_t byte)
-{
-        const uint8_t *p = phys_to_virt(page_trunc(pa));
-
-        for (size_t i = 0; i < PAGE_SIZE; i++)
-                if (p[i] != byte)
-                        return false;
-        return true;
-}
-
-static bool present(struct vm_space *s, vaddr_t va)
-{
-        return pmap_extract(vm_space_pmap(s), va, NULL, NULL, NULL);
-}
-
-static paddr_t frame(struct vm_space *s, vaddr_t va)
-{
-        paddr_t pa = 0;
-
-        CHECK(pmap_extract(vm_space_pmap(s), va, &pa, NULL, NULL));
-        return page_trunc(pa);
 }
 
 static void map_at(struct vm_space *s, vaddr_t va, uint64_t len,
@@ -541,33 +389,6 @@ TEST(fork_cost_follows_resident_pages)
 }
 
 /* ---- failure injection ------------------------------------------------------ */
-
-struct hog {
-        struct vm_page **pg;
-        uint64_t         n;
-};
-
-static void hog_take(struct hog *h, uint64_t leave)
-{
-        uint64_t want = pmm_free_count();
-
-        h->pg = calloc(want, sizeof *h->pg);
-        CHECK(h->pg != NULL);
-        for (h->n = 0; h->n < want; h->n++)
-                if (!(h->pg[h->n] = pmm_alloc_pages(0, 0)))
-                        break;
-        CHECK_EQ(pmm_free_count(), 0);
-        for (; leave > 0 && h->n > 0; leave--)
-                pmm_free_pages(h->pg[--h->n], 0);
-}
-
-static void hog_release(struct hog *h)
-{
-        while (h->n > 0)
-                pmm_free_pages(h->pg[--h->n], 0);
-        free(h->pg);
-        h->pg = NULL;
-}
 
 /* A parent with several kinds of areas and pages over many radix nodes. */
 #define FP_PAGES        200
