@@ -1,6 +1,7 @@
 /*
  * file.c - the console as a file, reference counting, descriptor tables.
  */
+#include <mercator/clock.h>
 #include <mercator/console.h>
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -25,7 +26,9 @@ static long console_write_user(struct file *f, uint64_t ubuf, size_t len)
         return (long)done;
 }
 
-/* Block until at least one byte arrives, then take what is there. */
+/* Block until at least one byte arrives, then take what is there. The
+ * UART is polled: between polls the reader sleeps for a tick, so an idle
+ * shell leaves the CPU halted rather than spinning. */
 static long console_read_user(struct file *f, uint64_t ubuf, size_t len)
 {
         char chunk[64];
@@ -34,8 +37,11 @@ static long console_read_user(struct file *f, uint64_t ubuf, size_t len)
 
         if (len == 0)
                 return 0;
-        while ((c = console_getc()) < 0)
-                sched_sleep_until(0);           /* yield to others */
+        while ((c = console_getc()) < 0) {
+                if (current->pending_kill)
+                        return -EINTR;
+                sched_sleep_until(clock_monotonic_ns() + 10 * 1000 * 1000);
+        }
         do {
                 chunk[n++] = c == '\r' ? '\n' : (char)c;
         } while (n < MIN(len, sizeof chunk) && chunk[n - 1] != '\n' &&
