@@ -39,6 +39,7 @@ struct fault_ctx {
         uint64_t          off;          /* page offset of va in the area */
         struct vm_page   *page;         /* the page to map; NULL: zero page */
         bool              writable;     /* may the translation allow write? */
+        bool              exec_denied;  /* a fetch the area forbids */
         enum fault_reason reason;       /* why it failed */
 };
 
@@ -120,6 +121,17 @@ static vm_status_t fault_find_area(struct fault_ctx *fc)
 /* Phase 2: does the area allow this access? (exec on non-exec: NX) */
 static vm_status_t fault_check_access(struct fault_ctx *fc)
 {
+        /*
+         * A fetch from a page of a readable area without exec: x86 Linux
+         * first faults the page in as for a read, and only the retried
+         * fetch fails. So the outcome is SIGBUS if that read fails past
+         * the end of the object, SIGSEGV otherwise; do the same.
+         */
+        if (fc->access == VM_PROT_EXEC && !(fc->area->prot & VM_PROT_EXEC) &&
+            (fc->area->prot & VM_PROT_READ)) {
+                fc->exec_denied = true;
+                fc->access = VM_PROT_READ;
+        }
         if (!access_allowed(fc->area->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
         fc->off = (fc->va - fc->area->start) >> PAGE_SHIFT;
@@ -278,6 +290,10 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                              : fault_private_page(&fc); /* copies on write */
         if (st == VM_OK)
                 st = fault_enter_mapping(&fc);
+        if (st == VM_OK && fc.exec_denied) {
+                fc.access = VM_PROT_EXEC;
+                st = fault_segv(&fc, FAULT_REASON_PROT);
+        }
         return fault_result_from(&fc, st);
 }
 
