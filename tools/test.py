@@ -8,7 +8,10 @@ kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
         sizes, plus one boot per death test (a test that must panic)
 user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
-        must be killed by SIGSEGV on both
+        must be killed by SIGSEGV on both; seeded programs once per seed
+fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
+
+--soak runs many more seeds and fuzzes longer (make soak).
 
 Each test prints PASS or FAIL lines; a program or boot that ends without
 its summary counts as one failure, with its output shown.
@@ -131,9 +134,9 @@ def run_kernel(t, quick):
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
 
 
-def collect_user(t, where, prog, out, status):
+def collect_user(t, where, prog, out, status, name=None):
     """Count one user program's PASS/FAIL lines and its exit status."""
-    name = os.path.basename(prog)
+    name = name or os.path.basename(prog)
     for m in re.finditer(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", out, re.M):
         check = m.group(2).split("/", 1)[-1]        # a PIE build says its
         t.add(m.group(1) == "PASS", f"user[{where}]/{name}/{check}",  # own name
@@ -151,9 +154,30 @@ def collect_user(t, where, prog, out, status):
         show_tail(out)
 
 
-def run_user_linux(prog):
-    p = subprocess.run([prog, USER_DATA], capture_output=True, text=True,
-                       stdin=subprocess.DEVNULL, timeout=120)
+# Seeded programs run once per seed: (seeds, steps) in make test, and
+# many more in make soak.
+SEEDED = {"random_vm": ((1, 2, 3, 4), 4000)}
+SEEDED_SOAK = {"random_vm": (tuple(range(1, 41)), 15000)}
+
+
+def user_runs(progs, soak):
+    """(program, arguments after it, label) for every user-tier run."""
+    table = SEEDED_SOAK if soak else SEEDED
+    runs = []
+    for prog in progs:
+        name = os.path.basename(prog)
+        if name in table:
+            seeds, steps = table[name]
+            runs += [(prog, [str(seed), str(steps)], f"{name}@{seed}")
+                     for seed in seeds]
+        else:
+            runs.append((prog, [], name))
+    return runs
+
+
+def run_user_linux(prog, args=()):
+    p = subprocess.run([prog, *args, USER_DATA], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=600)
     status = 128 - p.returncode if p.returncode < 0 else p.returncode
     return p.stdout + p.stderr, status
 
@@ -164,10 +188,11 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
                    "die_exec_data"]
 
 
-def run_user_mercator(prog, cpu="qemu64"):
-    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
+def run_user_mercator(prog, args=(), cpu="qemu64"):
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "600",
                         "--cpu", cpu,
-                        "--file", f"/data.txt={USER_DATA}", prog, "/data.txt"],
+                        "--file", f"/data.txt={USER_DATA}", prog, *args,
+                        "/data.txt"],
                        capture_output=True, text=True, errors="replace",
                        stdin=subprocess.DEVNULL)
     return p.stdout + p.stderr, p.returncode
@@ -208,38 +233,58 @@ def run_shell(t):
     check_shell(t, "mercator", p.stdout + p.stderr, p.returncode)
 
 
-def run_user(t):
+def run_user(t, soak=False):
     progs = sorted(glob.glob(os.path.join(ROOT, "build/user/*")))
     if not progs:
         t.add(False, "user", "no user test programs were built")
-    for prog in progs:
-        out, status = run_user_linux(prog)
-        collect_user(t, "linux", prog, out, status)
-    runs = [(p, "qemu64") for p in progs] + \
-        [(p, "max") for p in progs if os.path.basename(p) in USER_ON_CPU_MAX]
+    runs = user_runs(progs, soak)
+    for prog, args, label in runs:
+        out, status = run_user_linux(prog, args)
+        collect_user(t, "linux", prog, out, status, label)
+    mruns = [(p, a, l, "qemu64") for p, a, l in runs] + \
+        [(p, a, l, "max") for p, a, l in runs
+         if os.path.basename(p) in USER_ON_CPU_MAX]
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        results = ex.map(lambda r: run_user_mercator(*r), runs)
-        for (prog, cpu), (out, status) in zip(runs, results):
+        results = ex.map(lambda r: run_user_mercator(r[0], r[1], r[3]), mruns)
+        for (prog, args, label, cpu), (out, status) in zip(mruns, results):
             where = "mercator" if cpu == "qemu64" else f"mercator-{cpu}"
-            collect_user(t, where, prog, out, status)
+            collect_user(t, where, prog, out, status, label)
     run_shell(t)
+
+
+def run_fuzz(t, seconds):
+    """Each libFuzzer target for `seconds` (tools/fuzz.sh)."""
+    p = subprocess.run(["bash", os.path.join(ROOT, "tools/fuzz.sh"),
+                        str(seconds)], capture_output=True, text=True,
+                       errors="replace")
+    seen = 0
+    for m in re.finditer(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", p.stdout, re.M):
+        seen += 1
+        t.add(m.group(1) == "PASS", m.group(2), m.group(3) or "")
+    if p.returncode != 0 and not seen:
+        t.add(False, "fuzz", f"tools/fuzz.sh exited with {p.returncode}")
+        show_tail(p.stdout + p.stderr)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
-                    choices=["host", "kernel", "user"])
+                    choices=["host", "kernel", "user", "fuzz"])
+    ap.add_argument("--soak", action="store_true",
+                    help="many more seeds, and long fuzzing (make soak)")
     ap.add_argument("--quick", action="store_true",
                     help="one kernel configuration only")
     args = ap.parse_args()
-    tiers = args.tier or ["host", "kernel", "user"]
+    tiers = args.tier or ["host", "kernel", "user", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t)
     if "kernel" in tiers:
         run_kernel(t, args.quick)
     if "user" in tiers:
-        run_user(t)
+        run_user(t, args.soak)
+    if "fuzz" in tiers:
+        run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
         print(f"note: {note}")
     print(f"{t.passed} passed, {t.failed} failed")

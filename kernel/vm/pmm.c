@@ -55,6 +55,9 @@ static struct vm_page *pmm_pages;       /* [c] the descriptor array */
 static uint64_t pmm_nr_pages;           /* [c] its length */
 static struct pmm_zone pmm_zones[NR_ZONES];
 
+/* Test hook: when non-zero, the n-th next allocation fails (host tests). */
+uint64_t pmm_fail_after;
+
 static const uint64_t pmm_zone_limit[NR_ZONES] = {
         [ZONE_DMA] = ZONE_DMA_END >> PAGE_SHIFT,
         [ZONE_DMA32] = ZONE_DMA32_END >> PAGE_SHIFT,
@@ -330,6 +333,8 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
         uint64_t pfn = PFN_NONE;
         struct vm_page *pg;
 
+        if (pmm_fail_after && --pmm_fail_after == 0)
+                return NULL;            /* an injected failure */
         if (order > PMM_MAX_ORDER)
                 return NULL;
         for (unsigned i = 0; i < nz && pfn == PFN_NONE; i++)

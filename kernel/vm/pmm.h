@@ -106,4 +106,14 @@ bool pmm_check(void);
 /* Print one line per zone (present, free, free blocks per order). */
 void pmm_dump(void);
 
+/* --- test hooks (host tests) ------------------------------------------- */
+
+/*
+ * Failure injection: when non-zero, every pmm_alloc_pages() call counts it
+ * down, and the call that brings it to zero returns NULL (so 1 fails the
+ * next allocation). Slabs, radix nodes, user pages and page-table pages
+ * all come from here. As vm_ptpage_fail_after (ptpage.c) for tables only.
+ */
+extern uint64_t pmm_fail_after;
+
 #endif
