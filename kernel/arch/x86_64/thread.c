@@ -42,18 +42,24 @@ void md_fpu_init(void)
         *(uint32_t *)(fpu_initial + 24) = 0x1f80;       /* MXCSR */
 }
 
-void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
+/* A frame that enters user mode at entry with sp, all else zero. */
+static void user_frame_init(struct trap_frame *tf, vaddr_t entry, vaddr_t sp)
 {
-        uint8_t *top = (uint8_t *)kstack_top(p->kstack);
-        struct trap_frame *tf = (struct trap_frame *)top - 1;
-        struct switch_frame *sf = (struct switch_frame *)tf - 1;
-
         memset(tf, 0, sizeof *tf);
         tf->rip = entry;
         tf->rsp = sp;
         tf->cs = SEL_UCODE;
         tf->ss = SEL_UDATA;
         tf->rflags = RFLAGS_IF | RFLAGS_RESERVED;
+}
+
+void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
+{
+        uint8_t *top = (uint8_t *)kstack_top(p->kstack);
+        struct trap_frame *tf = (struct trap_frame *)top - 1;
+        struct switch_frame *sf = (struct switch_frame *)tf - 1;
+
+        user_frame_init(tf, entry, sp);
         memset(sf, 0, sizeof *sf);
         sf->rip = (uint64_t)thread_first_entry;
         memcpy(p->md.fpu, fpu_initial, sizeof fpu_initial);
@@ -94,14 +100,7 @@ void md_idle(void)
  * entry point, zeroed registers, no TLS base, x87/SSE as after reset. */
 void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 {
-        struct trap_frame *tf = p->md.user_frame;
-
-        memset(tf, 0, sizeof *tf);
-        tf->rip = entry;
-        tf->rsp = sp;
-        tf->cs = SEL_UCODE;
-        tf->ss = SEL_UDATA;
-        tf->rflags = RFLAGS_IF | RFLAGS_RESERVED;
+        user_frame_init(p->md.user_frame, entry, sp);
         p->md.fs_base = 0;
         wrmsr(MSR_FS_BASE, 0);
         memcpy(p->md.fpu, fpu_initial, sizeof fpu_initial);
