@@ -261,6 +261,8 @@ def run_fuzz(t, seconds):
     for m in re.finditer(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", p.stdout, re.M):
         seen += 1
         t.add(m.group(1) == "PASS", m.group(2), m.group(3) or "")
+        if m.group(1) == "PASS":
+            t.notes.append(f"{m.group(2)}: {m.group(3)}")
     if p.returncode != 0 and not seen:
         t.add(False, "fuzz", f"tools/fuzz.sh exited with {p.returncode}")
         show_tail(p.stdout + p.stderr)
