@@ -18,7 +18,7 @@
 #include <mercator/string.h>
 #include <fs/initramfs.h>
 #include <machine/vmparam.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>

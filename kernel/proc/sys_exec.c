@@ -8,7 +8,7 @@
 #include <mercator/errno.h>
 #include <mercator/uaccess.h>
 #include <exec/ustack.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>

@@ -6,7 +6,7 @@
 #include <mercator/errno.h>
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <fs/initramfs.h>

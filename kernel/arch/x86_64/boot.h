@@ -29,7 +29,7 @@ struct boot_info {
 
 extern struct boot_info boot_info;
 
-void boot_map_kernel(void);     /* kmap.c: build and load the kernel tables */
+void boot_map_kernel(void);     /* boot_tables.c: build and load the kernel tables */
 void boot_init_pmm(void);       /* boot.c: page descriptors + buddy */
 
 #endif

@@ -4,8 +4,8 @@
  * A file is the console or a file of the initramfs (read-only). Files are
  * reference-counted so that a descriptor table can share them (dup, fork).
  */
-#ifndef PROC_FILE_H
-#define PROC_FILE_H
+#ifndef FS_FILE_H
+#define FS_FILE_H
 
 #include <mercator/types.h>
 

@@ -7,7 +7,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/initramfs.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 

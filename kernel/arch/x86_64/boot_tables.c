@@ -1,5 +1,5 @@
 /*
- * kmap.c - the kernel's final page tables, and questions about its layout.
+ * boot_tables.c - the kernel's final page tables, and questions about its layout.
  *
  * boot_map_kernel() maps, into pmap_kernel():
  *   - the linear map: every RAM range of the firmware's map at

@@ -6,7 +6,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 

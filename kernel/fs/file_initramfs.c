@@ -5,7 +5,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/initramfs.h>
-#include <proc/file.h>
+#include <fs/file.h>
 #include <vm/kmalloc.h>
 
 extern struct initramfs rootfs;
