@@ -31,8 +31,8 @@ KERNEL := $(BUILD)/mercator.elf
 HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
            -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INC) \
            -Ikernel/arch/host/include -Itests/host -DHOST_BUILD -MMD -MP
-HSRC := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c kernel/lib/*.c \
-                                      kernel/fs/*.c kernel/exec/*.c)) \
+include mk/core.mk
+HSRC := $(HOST_CORE) \
         $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
         tests/host/check.c tests/host/vm_fixture.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))

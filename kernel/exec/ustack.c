@@ -29,11 +29,6 @@ struct ustack_ctx {
 
 static const char *const empty_argv[] = { "" };
 
-const char *ustack_status_name(vm_status_t st)
-{
-        return st == USTACK_E2BIG ? "E2BIG" : vm_status_name(st);
-}
-
 /* --- measuring ---------------------------------------------------------- */
 
 /* Bytes of s with its NUL, or budget + 1 if that is more than budget. */
@@ -55,7 +50,7 @@ static vm_status_t charge_strings(const char *const *v, size_t n,
                         return VM_EINVAL;
                 uint64_t len = str_bytes(v[i], *budget);
                 if (len > *budget)
-                        return USTACK_E2BIG;
+                        return VM_E2BIG;
                 *budget -= len;
                 *total += len;
         }
@@ -82,10 +77,10 @@ static vm_status_t measure(struct ustack_ctx *c)
         vm_status_t st;
 
         if (a->argc > USTACK_ARG_MAX / 8 || a->envc > USTACK_ARG_MAX / 8)
-                return USTACK_E2BIG;
+                return VM_E2BIG;
         ptrs = (c->argc + a->envc) * sizeof(uint64_t);
         if (ptrs >= budget)
-                return USTACK_E2BIG;
+                return VM_E2BIG;
         budget -= ptrs;
         st = charge_strings(&a->execfn, 1, &budget, &c->execfn_bytes);
         if (st == VM_OK)
@@ -158,7 +153,7 @@ static vm_status_t place(struct ustack_ctx *c)
         d += (c->argc + 1 + a->envc + 1 + 1) * sizeof(uint64_t);
         d = align_up(d, 16);
         if (d > a->buf_len)
-                return USTACK_E2BIG;
+                return VM_E2BIG;
         c->depth = d;
         o->rsp = top - d;
         o->argv = o->rsp + sizeof(uint64_t);

@@ -44,9 +44,6 @@
 #define USTACK_PLATFORM         "x86_64"
 #define USTACK_CLKTCK           100     /* USER_HZ */
 
-/* Result vm_status_t lacks (belongs in status.h as VM_E2BIG); errno E2BIG. */
-#define USTACK_E2BIG            ((vm_status_t)0x201)
-
 /* auxv types, Linux's values (include/uapi/linux/auxvec.h) */
 #define AT_NULL                 0
 #define AT_PHDR                 3
@@ -112,7 +109,7 @@ struct ustack_layout {
 
 /*
  * Lay out the initial stack in a->buf.
- * => VM_OK with *out filled; USTACK_E2BIG if the strings exceed
+ * => VM_OK with *out filled; VM_E2BIG if the strings exceed
  *    USTACK_ARG_MAX or the layout does not fit buf_len; VM_EINVAL for a
  *    stack_top that is not 16-aligned or not in (USER_MIN, USER_MAX], a
  *    buffer reaching below USER_MIN, or a NULL where a string or array is
@@ -120,8 +117,5 @@ struct ustack_layout {
  * => on failure the buffer is untouched.
  */
 vm_status_t ustack_build(const struct ustack_args *a, struct ustack_layout *out);
-
-/* Name of a status, including USTACK_E2BIG. */
-const char *ustack_status_name(vm_status_t st);
 
 #endif

@@ -58,19 +58,6 @@ static const struct file_ops rfile_ops = {
         .seekable = true,
 };
 
-static long status_errno(vm_status_t st)
-{
-        switch ((unsigned)st) {
-        case VM_ENOENT:                 return -ENOENT;
-        case VM_ENOMEM:                 return -ENOMEM;
-        case INITRAMFS_ENOTDIR:         return -ENOTDIR;
-        case INITRAMFS_EISDIR:          return -EISDIR;
-        case INITRAMFS_ENAMETOOLONG:    return -ENAMETOOLONG;
-        case INITRAMFS_ELOOP:           return -ELOOP;
-        default:                        return -EINVAL;
-        }
-}
-
 long initramfs_file_open(const char *path, unsigned flags, struct file **out)
 {
         struct initramfs_node *node = kmalloc(sizeof *node);
@@ -84,7 +71,7 @@ long initramfs_file_open(const char *path, unsigned flags, struct file **out)
         st = initramfs_lookup(&rootfs, NULL, path,
                               flags & O_NOFOLLOW ? INITRAMFS_NOFOLLOW : 0, node);
         long err = st != VM_OK ? (st == VM_ENOENT && (flags & O_CREAT) ? -EROFS
-                                  : status_errno(st))
+                                  : status_to_errno(st))
                  : (flags & O_ACCMODE) != 0 ? -EROFS
                  : (flags & O_DIRECTORY) && !initramfs_is_dir(node) ? -ENOTDIR
                  : 0;

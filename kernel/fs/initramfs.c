@@ -78,19 +78,6 @@ const char *initramfs_reason_message(enum initramfs_reason reason)
         return reason_msgs[reason];
 }
 
-const char *initramfs_status_name(vm_status_t st)
-{
-        if (st == INITRAMFS_ENOTDIR)
-                return "ENOTDIR";
-        if (st == INITRAMFS_EISDIR)
-                return "EISDIR";
-        if (st == INITRAMFS_ENAMETOOLONG)
-                return "ENAMETOOLONG";
-        if (st == INITRAMFS_ELOOP)
-                return "ELOOP";
-        return vm_status_name(st);
-}
-
 /* --- parsing one header ------------------------------------------------ */
 
 static size_t align4(size_t x)
@@ -554,13 +541,13 @@ static vm_status_t walk_step(struct walk *w, struct initramfs_node *cur,
         if (clen == 2 && c[0] == '.' && c[1] == '.')
                 return node_parent(w->fs, cur);
         if (clen > INITRAMFS_NAME_MAX)
-                return INITRAMFS_ENAMETOOLONG;
+                return VM_ENAMETOOLONG;
         if (!find_path(w->fs, cur->path, cur->pathlen, c, clen, &child))
                 return VM_ENOENT;
         if (follow && initramfs_is_symlink(&child)) {
                 if (++w->links > INITRAMFS_LINKS_MAX ||
                     depth >= INITRAMFS_NEST_MAX)
-                        return INITRAMFS_ELOOP;
+                        return VM_ELOOP;
                 dir = *cur;     /* a relative target starts beside the link */
                 st = walk_path(w, &dir, (const char *)child.data,
                                (size_t)child.size, true, depth + 1);
@@ -599,7 +586,7 @@ static vm_status_t walk_path(struct walk *w, struct initramfs_node *cur,
                         rest++;
                 bool last = rest == len;
                 if (!initramfs_is_dir(cur))
-                        return INITRAMFS_ENOTDIR;
+                        return VM_ENOTDIR;
                 vm_status_t st = walk_step(w, cur, p + start, i - start,
                                            !last || follow_last || slash_end,
                                            depth);
@@ -607,7 +594,7 @@ static vm_status_t walk_path(struct walk *w, struct initramfs_node *cur,
                         return st;
         }
         if (slash_end && !initramfs_is_dir(cur))
-                return INITRAMFS_ENOTDIR;
+                return VM_ENOTDIR;
         return VM_OK;
 }
 
@@ -631,7 +618,7 @@ vm_status_t initramfs_lookup(const struct initramfs *fs,
         vm_status_t st;
 
         if (len == INITRAMFS_PATH_MAX)
-                return INITRAMFS_ENAMETOOLONG;
+                return VM_ENAMETOOLONG;
         if (len == 0)
                 return VM_ENOENT;
         if (!initramfs_is_dir(&cur))
@@ -650,7 +637,7 @@ vm_status_t initramfs_read(const struct initramfs_node *node, uint64_t off,
 {
         *done = 0;
         if (initramfs_is_dir(node))
-                return INITRAMFS_EISDIR;
+                return VM_EISDIR;
         if (!initramfs_is_reg(node))
                 return VM_EINVAL;
         if (off >= node->size)
@@ -733,7 +720,7 @@ vm_status_t initramfs_readdir(const struct initramfs *fs,
         vm_status_t st;
 
         if (!initramfs_is_dir(dir))
-                return INITRAMFS_ENOTDIR;
+                return VM_ENOTDIR;
         if (cookie == 0) {
                 dirent_dot(out, dir, ".", 1);
                 return VM_OK;

@@ -53,16 +53,6 @@
 #define INITRAMFS_S_IFCHR       0020000
 #define INITRAMFS_S_IFIFO       0010000
 
-/*
- * Results vm_status_t lacks. They belong in status.h (as VM_ENOTDIR, ...);
- * until then they are numbered from 0x100 so they never collide with it.
- * Syscall errno: ENOTDIR, EISDIR, ENAMETOOLONG, ELOOP.
- */
-#define INITRAMFS_ENOTDIR       ((vm_status_t)0x101)
-#define INITRAMFS_EISDIR        ((vm_status_t)0x102)
-#define INITRAMFS_ENAMETOOLONG  ((vm_status_t)0x103)
-#define INITRAMFS_ELOOP         ((vm_status_t)0x104)
-
 /* Why initramfs_open() rejected an archive (initramfs.bad_reason). */
 enum initramfs_reason {
         INITRAMFS_VALID = 0,
@@ -150,8 +140,8 @@ bool initramfs_check(const struct initramfs *fs);
  * symlinks are followed (the last one too unless INITRAMFS_NOFOLLOW), and
  * a trailing '/' demands a directory.
  * => VM_OK with *out filled; VM_ENOENT (missing, or path ""),
- *    INITRAMFS_ENOTDIR (a non-directory used as one), INITRAMFS_ELOOP,
- *    INITRAMFS_ENAMETOOLONG (path >= PATH_MAX, or a component > 255);
+ *    VM_ENOTDIR (a non-directory used as one), VM_ELOOP,
+ *    VM_ENAMETOOLONG (path >= PATH_MAX, or a component > 255);
  *    VM_EINVAL if `at` is not a directory node of fs.
  */
 vm_status_t initramfs_lookup(const struct initramfs *fs,
@@ -162,7 +152,7 @@ vm_status_t initramfs_lookup(const struct initramfs *fs,
 /*
  * Copy up to len bytes of a regular file, from byte `off`, into buf.
  * => VM_OK with *done = bytes copied (0 at or past the end);
- *    INITRAMFS_EISDIR for a directory, VM_EINVAL for other types.
+ *    VM_EISDIR for a directory, VM_EINVAL for other types.
  */
 vm_status_t initramfs_read(const struct initramfs_node *node, uint64_t off,
                            void *buf, size_t len, size_t *done);
@@ -172,14 +162,11 @@ vm_status_t initramfs_read(const struct initramfs_node *node, uint64_t off,
  * the children in archive order. Start at 0 and pass out->next back; any
  * value is safe to pass (unknown ones just end the listing).
  * => VM_OK with *out filled; VM_ENOENT when there is nothing more;
- *    INITRAMFS_ENOTDIR if dir is not a directory.
+ *    VM_ENOTDIR if dir is not a directory.
  */
 vm_status_t initramfs_readdir(const struct initramfs *fs,
                               const struct initramfs_node *dir,
                               uint64_t cookie, struct initramfs_dirent *out);
-
-/* Name of a status, including the INITRAMFS_E* ones. */
-const char *initramfs_status_name(vm_status_t st);
 
 static inline bool initramfs_is_dir(const struct initramfs_node *n)
 {

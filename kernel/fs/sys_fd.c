@@ -179,7 +179,7 @@ SYSCALL_DECL(chdir)
         if ((n = proc_path(path, abs, sizeof abs)) < 0)
                 return n;
         vm_status_t st = initramfs_lookup(&rootfs, NULL, abs, 0, &node);
-        if (st == INITRAMFS_ENOTDIR || (st == VM_OK && !initramfs_is_dir(&node)))
+        if (st == VM_ENOTDIR || (st == VM_OK && !initramfs_is_dir(&node)))
                 return -ENOTDIR;
         if (st != VM_OK)
                 return -ENOENT;

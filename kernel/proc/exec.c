@@ -117,8 +117,8 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 .hwcap = machine_hwcap(),
         };
         st = ustack_build(&a, &lay);
-        if (st == USTACK_E2BIG)
-                return kfree(buf), -E2BIG;
+        if (st == VM_E2BIG)
+                return kfree(buf), status_to_errno(st);
         if (st == VM_OK)
                 st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
         if (st == VM_OK) {
@@ -135,16 +135,8 @@ static long exec_find(const char *path, struct initramfs_node *node)
 {
         vm_status_t st = initramfs_lookup(&rootfs, NULL, path, 0, node);
 
-        if (st == VM_ENOENT)
-                return -ENOENT;
-        if (st == INITRAMFS_ENOTDIR)
-                return -ENOTDIR;
-        if (st == INITRAMFS_ENAMETOOLONG)
-                return -ENAMETOOLONG;
-        if (st == INITRAMFS_ELOOP)
-                return -ELOOP;
-        if (st != VM_OK)
-                return -ENOENT;
+        if (st != VM_OK)        /* a malformed path names nothing */
+                return st == VM_EINVAL ? -ENOENT : status_to_errno(st);
         if (!initramfs_is_reg(node) || !(node->mode & 0111))
                 return -EACCES;
         return 0;

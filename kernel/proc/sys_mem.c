@@ -34,22 +34,6 @@
 
 #define TASK_SIZE               (USER_MAX + 0)
 
-long errno_from_status(vm_status_t st)
-{
-        switch (st) {
-        case VM_OK:     return 0;
-        case VM_ENOMEM: return -ENOMEM;
-        case VM_EINVAL: return -EINVAL;
-        case VM_EFAULT: return -EFAULT;
-        case VM_EEXIST: return -EEXIST;
-        case VM_ENOENT: return -ENOENT;
-        case VM_EACCES: return -EACCES;
-        case VM_EBUSY:  return -EBUSY;
-        case VM_ENOSPC: return -ENOSPC;
-        }
-        return -EINVAL;
-}
-
 #define PROT_SEM        0x8     /* accepted and meaningless on x86 */
 
 /* mprotect's rule (Linux's arch_validate_prot): known bits only, and not
@@ -128,7 +112,7 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
                                            prot_to_vm(prot), flags_to_vm(flags),
                                            obj, off, out);
         vm_object_unref(obj);           /* the area holds its own */
-        return errno_from_status(st);
+        return status_to_errno(st);
 }
 
 /* mmap(addr, len, prot, flags, fd, off). */
@@ -172,7 +156,7 @@ SYSCALL_DECL(mmap)
                         return err;
                 st = VM_OK;
         }
-        return st == VM_OK ? (long)out : errno_from_status(st);
+        return st == VM_OK ? (long)out : status_to_errno(st);
 }
 
 SYSCALL_DECL(munmap)
@@ -182,7 +166,7 @@ SYSCALL_DECL(munmap)
         if ((addr & PAGE_MASK) || a1 == 0 || len > TASK_SIZE ||
             addr > TASK_SIZE - len)
                 return -EINVAL;
-        return errno_from_status(vm_space_unmap(current->space, addr, len));
+        return status_to_errno(vm_space_unmap(current->space, addr, len));
 }
 
 SYSCALL_DECL(mprotect)
@@ -197,7 +181,7 @@ SYSCALL_DECL(mprotect)
                 return -ENOMEM;
         if (addr + len > TASK_SIZE)
                 return -ENOMEM;
-        return errno_from_status(vm_space_protect(current->space, addr, len,
+        return status_to_errno(vm_space_protect(current->space, addr, len,
                                                   prot_to_vm(a2)));
 }
 
@@ -235,7 +219,7 @@ SYSCALL_DECL(mremap)
         vm_status_t st = vm_space_remap(current->space, old, page_round(old_len),
                                         page_round(new_len), flags,
                                         (vaddr_t)a4, &out);
-        return st == VM_OK ? (long)out : errno_from_status(st);
+        return st == VM_OK ? (long)out : status_to_errno(st);
 }
 
 /* madvise: the advice the VM really honours (vm_advice_supported);
@@ -250,6 +234,6 @@ SYSCALL_DECL(madvise)
                 return 0;
         if (addr + len < addr || addr + len > TASK_SIZE)
                 return -ENOMEM;
-        return errno_from_status(vm_space_advise(current->space, addr, len,
+        return status_to_errno(vm_space_advise(current->space, addr, len,
                                                  (int)a2));
 }

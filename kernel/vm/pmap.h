@@ -11,8 +11,9 @@
  * MMU, so all of it runs under the sanitizers.
  *
  * TLB: changes are batched. pmap_enter/remove/protect record what must be
- * invalidated; pmap_update() issues it (a few `invlpg`s, or one full flush
- * past PMAP_TLB_BATCH pages). Until then the CPU may still use old entries.
+ * invalidated; pmap_update() issues it (a few single-page invalidations, or
+ * one full flush past a batch size each pmap chooses). Until then the CPU
+ * may still use old entries.
  */
 #ifndef VM_PMAP_H
 #define VM_PMAP_H
@@ -37,8 +38,6 @@ typedef unsigned vm_prot_t;
 /* pmap_ad() results: the hardware's accessed and dirty bits. */
 #define PMAP_AD_ACCESSED 0x1
 #define PMAP_AD_DIRTY    0x2
-
-#define PMAP_TLB_BATCH  32      /* more pending pages than this: flush all */
 
 struct pmap;                    /* defined by each architecture */
 

@@ -51,26 +51,30 @@ struct pmm_zone {
         uint64_t present;                       /* [z] pages not reserved */
 };
 
+/*
+ * Frame numbers in this file ("pfn") count from the first frame of RAM
+ * (pmm_base), not from physical address 0: pfn i is physical address
+ * pmm_base + i pages, and pmm_pages[i] its descriptor. pmm_base is aligned
+ * to the largest block, so a block aligned in pfn is aligned physically.
+ */
 static struct vm_page *pmm_pages;       /* [c] the descriptor array */
 static uint64_t pmm_nr_pages;           /* [c] its length */
+static paddr_t pmm_base;                /* [c] physical address of pfn 0 */
 static struct pmm_zone pmm_zones[NR_ZONES];
+static const char *pmm_zone_names[NR_ZONES];    /* [c] */
+
+const struct pmm_zone_desc pmm_machine_zones[NR_ZONES] = MACHINE_ZONE_TABLE;
 
 /* Test hook: when non-zero, the n-th next allocation fails (host tests). */
 uint64_t pmm_fail_after;
 
-static const uint64_t pmm_zone_limit[NR_ZONES] = {
-        [ZONE_DMA] = ZONE_DMA_END >> PAGE_SHIFT,
-        [ZONE_DMA32] = ZONE_DMA32_END >> PAGE_SHIFT,
-        [ZONE_NORMAL] = PFN_NONE,
-};
-
 static enum zone_id pmm_pfn_zone(uint64_t pfn)
 {
-        if (pfn < pmm_zone_limit[ZONE_DMA])
-                return ZONE_DMA;
-        if (pfn < pmm_zone_limit[ZONE_DMA32])
-                return ZONE_DMA32;
-        return ZONE_NORMAL;
+        unsigned z = 0;
+
+        while (z + 1 < NR_ZONES && pfn >= pmm_zones[z].end_pfn)
+                z++;
+        return (enum zone_id)z;
 }
 
 static uint64_t pmm_pfn(const struct vm_page *pg)
@@ -161,20 +165,51 @@ static void pmm_block_free(uint64_t pfn, unsigned order)
 
 /* --- setting up ------------------------------------------------------- */
 
+/* The pfn (from base) at which a zone ending at `end` ends, clipped to
+ * [0, npages]. */
+static uint64_t pmm_zone_end_pfn(paddr_t end, paddr_t base, uint64_t npages)
+{
+        if (end <= base)
+                return 0;
+        return MIN((end - base) >> PAGE_SHIFT, npages);
+}
+
 /*
- * Set up an empty allocator over frames [0, npages); see pmm.h.
+ * Set up an empty allocator over npages frames from base; see pmm.h.
  * => every descriptor is rewritten: PG_RESERVED, its zone, no links.
  * => npages is clipped below PFN_NONE (32-bit frame numbers: 16 TiB).
  */
-void pmm_init(struct vm_page *pages, uint64_t npages)
+void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
+              const struct pmm_zone_desc zones[NR_ZONES])
 {
+        const paddr_t block = (paddr_t)PAGE_SIZE << PMM_MAX_ORDER;
+
         if (npages >= PFN_NONE) {
                 pr_warn("pmm: %lu frames, managing only %u\n",
                         npages, PFN_NONE - 1);
                 npages = PFN_NONE - 1;
         }
+        if (base & (block - 1))
+                panic("pmm_init: RAM base %#lx not aligned to %#lx",
+                      (uint64_t)base, (uint64_t)block);
         pmm_pages = pages;
         pmm_nr_pages = npages;
+        pmm_base = base;
+        memset(pmm_zones, 0, sizeof pmm_zones);
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                uint64_t end = z + 1 < NR_ZONES
+                        ? pmm_zone_end_pfn(zones[z].end, base, npages) : npages;
+
+                if (end < npages && zones[z].end > base &&
+                    (zones[z].end - base) & (block - 1))
+                        panic("pmm_init: zone %s ends at %#lx, not on a block",
+                              zones[z].name, (uint64_t)zones[z].end);
+                pmm_zone_names[z] = zones[z].name;
+                pmm_zones[z].start_pfn = z ? pmm_zones[z - 1].end_pfn : 0;
+                pmm_zones[z].end_pfn = MAX(end, pmm_zones[z].start_pfn);
+                for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
+                        pmm_zones[z].head[o] = PFN_NONE;
+        }
         for (uint64_t pfn = 0; pfn < npages; pfn++) {
                 struct vm_page *pg = &pages[pfn];
 
@@ -183,13 +218,6 @@ void pmm_init(struct vm_page *pages, uint64_t npages)
                 pg->flags = PG_RESERVED;
                 pg->zone = (uint8_t)pmm_pfn_zone(pfn);
         }
-        memset(pmm_zones, 0, sizeof pmm_zones);
-        for (unsigned z = 0; z < NR_ZONES; z++) {
-                pmm_zones[z].start_pfn = z ? MIN(pmm_zone_limit[z - 1], npages) : 0;
-                pmm_zones[z].end_pfn = MIN(pmm_zone_limit[z], npages);
-                for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
-                        pmm_zones[z].head[o] = PFN_NONE;
-        }
 }
 
 /* The frames of [start, end): inward if `inward`, else outward, clipped to
@@ -197,10 +225,14 @@ void pmm_init(struct vm_page *pages, uint64_t npages)
 static bool pmm_frames(paddr_t start, paddr_t end, bool inward,
                        uint64_t *first, uint64_t *last)
 {
-        uint64_t s = start >> PAGE_SHIFT, e = end >> PAGE_SHIFT;
+        uint64_t s, e;
 
-        if (end <= start)
+        if (end <= start || end <= pmm_base)
                 return false;
+        start = MAX(start, pmm_base) - pmm_base;
+        end -= pmm_base;
+        s = start >> PAGE_SHIFT;
+        e = end >> PAGE_SHIFT;
         if (inward)
                 s += (start & PAGE_MASK) != 0;  /* no overflow: shifted */
         else
@@ -210,7 +242,8 @@ static bool pmm_frames(paddr_t start, paddr_t end, bool inward,
         return *first < *last;
 }
 
-/* Largest order of an aligned block at pfn that ends at or before end. */
+/* Largest order of an aligned block at pfn that ends at or before end
+ * (pfn is relative to pmm_base, which is aligned to the largest block). */
 static unsigned pmm_carve_order(uint64_t pfn, uint64_t end)
 {
         unsigned fit = 63 - (unsigned)__builtin_clzll(end - pfn);
@@ -289,16 +322,16 @@ void pmm_claim_range(paddr_t start, paddr_t end)
 
 /* --- allocation ------------------------------------------------------- */
 
-/* The zones flags allow, in the order to try them. Returns how many. */
+/* The zones flags allow, in the order to try them: the highest zone the
+ * class may use (machine/pmparam.h), then each lower one. Returns how many. */
 static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
 {
+        int top = (flags & PMM_DMA) ? PMM_ZONE_DMA
+                : (flags & PMM_DMA32) ? PMM_ZONE_DMA32 : PMM_ZONE_DEFAULT;
         unsigned n = 0;
 
-        if (!(flags & (PMM_DMA | PMM_DMA32)))
-                out[n++] = ZONE_NORMAL;
-        if (!(flags & PMM_DMA))
-                out[n++] = ZONE_DMA32;
-        out[n++] = ZONE_DMA;
+        for (int z = top; z >= 0; z--)
+                out[n++] = (enum zone_id)z;
         return n;
 }
 
@@ -348,7 +381,8 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
         pg->count16 = 0;
         pg->private = 0;
         if (flags & PMM_ZERO)
-                memset(phys_to_virt(pfn << PAGE_SHIFT), 0, PAGE_SIZE << order);
+                memset(phys_to_virt(pmm_base + (pfn << PAGE_SHIFT)), 0,
+                       PAGE_SIZE << order);
         return pg;
 }
 
@@ -401,8 +435,11 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
  */
 struct vm_page *pmm_pa_to_page(paddr_t pa)
 {
-        uint64_t pfn = pa >> PAGE_SHIFT;
+        uint64_t pfn;
 
+        if (pa < pmm_base)
+                return NULL;
+        pfn = (pa - pmm_base) >> PAGE_SHIFT;
         return pfn < pmm_nr_pages ? &pmm_pages[pfn] : NULL;
 }
 
@@ -413,13 +450,19 @@ struct vm_page *pmm_pa_to_page(paddr_t pa)
 paddr_t pmm_page_to_pa(const struct vm_page *pg)
 {
         ASSERT(pg >= pmm_pages && pmm_pfn(pg) < pmm_nr_pages);
-        return pmm_pfn(pg) << PAGE_SHIFT;
+        return pmm_base + (pmm_pfn(pg) << PAGE_SHIFT);
 }
 
 /* Frames the allocator covers: the length of the descriptor array. */
 uint64_t pmm_npages(void)
 {
         return pmm_nr_pages;
+}
+
+/* Physical address of the first frame the allocator covers. */
+paddr_t pmm_ram_base(void)
+{
+        return pmm_base;
 }
 
 /* Free pages over all zones (sums three counters; O(1)). */
@@ -447,15 +490,13 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
                 out->nr_free[o] = pmm_zones[zid].nr_free[o];
 }
 
-/* A zone's name for logs: "DMA", "DMA32", "Normal" ("?" if invalid). */
+/* A zone's name for logs, from the zone table ("?" if invalid). */
 const char *pmm_zone_name(enum zone_id zid)
 {
-        static const char *const names[NR_ZONES] = {
-                [ZONE_DMA] = "DMA", [ZONE_DMA32] = "DMA32",
-                [ZONE_NORMAL] = "Normal",
-        };
-
-        return (unsigned)zid < NR_ZONES ? names[zid] : "?";
+        if ((unsigned)zid >= NR_ZONES)
+                return "?";
+        return pmm_zone_names[zid] ? pmm_zone_names[zid]
+                                   : pmm_machine_zones[zid].name;
 }
 
 /*

@@ -15,6 +15,7 @@
 #define VM_PMM_H
 
 #include <mercator/types.h>
+#include <machine/pmparam.h>
 
 /*
  * The page descriptor: 32 bytes for each 4 KiB frame (0.78% of RAM; Linux's
@@ -42,15 +43,24 @@ struct vm_page {
 #define PG_PTABLE       0x0010  /* a page-table page */
 #define PG_HEAD         0x0020  /* head of an allocated block of order > 0 */
 
-enum zone_id { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, NR_ZONES };
+/*
+ * Zones come from the architecture (machine/pmparam.h: enum zone_id,
+ * NR_ZONES, MACHINE_ZONE_TABLE, PMM_ZONE_*): a zone is the frames of RAM
+ * below its end address and above the previous zone's end.
+ */
+struct pmm_zone_desc {
+        const char *name;       /* for logs and /proc/meminfo-like dumps */
+        paddr_t     end;        /* one past its last byte; ascending */
+};
 
-#define ZONE_DMA_END    (16 * MiB)
-#define ZONE_DMA32_END  (4 * GiB)
+/* The architecture's table (MACHINE_ZONE_TABLE), for pmm_init(). */
+extern const struct pmm_zone_desc pmm_machine_zones[NR_ZONES];
+
 #define PMM_MAX_ORDER   10      /* largest block: 2^10 pages = 4 MiB */
 
 /* pmm_alloc_pages() flags */
-#define PMM_DMA         0x01    /* from ZONE_DMA only */
-#define PMM_DMA32       0x02    /* from ZONE_DMA32, falling back to DMA */
+#define PMM_DMA         0x01    /* zones up to PMM_ZONE_DMA only */
+#define PMM_DMA32       0x02    /* zones up to PMM_ZONE_DMA32 only */
 #define PMM_ZERO        0x04    /* fill the block with zeroes */
 
 struct pmm_zone_stats {
@@ -60,10 +70,16 @@ struct pmm_zone_stats {
 };
 
 /*
- * Set up an empty allocator over frames [0, npages). `pages` must hold
- * npages descriptors; every page starts PG_RESERVED until freed in.
+ * Set up an empty allocator over the npages frames from physical address
+ * base (RAM need not start at 0: RISC-V's starts at 0x80000000), split into
+ * zones by `zones` (normally pmm_machine_zones). `pages` must hold npages
+ * descriptors; every page starts PG_RESERVED until freed in.
+ * => base must be aligned to the largest block (2^PMM_MAX_ORDER pages), and
+ *    each zone end that falls inside the range as well (panics otherwise:
+ *    a boot-code bug).
  */
-void pmm_init(struct vm_page *pages, uint64_t npages);
+void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
+              const struct pmm_zone_desc zones[NR_ZONES]);
 
 /* Hand the frames of [start, end) to the allocator (page-aligned inward). */
 void pmm_add_range(paddr_t start, paddr_t end);
@@ -90,12 +106,14 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags);
  */
 void pmm_free_pages(struct vm_page *pg, unsigned order);
 
-/* Descriptor <-> physical address; valid for frames below npages. */
+/* Descriptor <-> physical address; valid for the frames pmm_init() covers. */
 struct vm_page *pmm_pa_to_page(paddr_t pa);
 paddr_t pmm_page_to_pa(const struct vm_page *pg);
 
-/* Frames the allocator manages (the array's length). */
+/* Frames the allocator manages (the array's length), and the physical
+ * address of the first. */
 uint64_t pmm_npages(void);
+paddr_t pmm_ram_base(void);
 uint64_t pmm_free_count(void);          /* free pages over all zones */
 void pmm_zone_stats(enum zone_id z, struct pmm_zone_stats *out);
 const char *pmm_zone_name(enum zone_id z);

@@ -33,8 +33,6 @@
 #include <vm/vmalloc.h>
 #include <vm/vmstat.h>
 
-#define IOREMAP_PA_LIMIT        (1ull << 52)    /* x86-64 MAXPHYADDR */
-
 enum kva_kind { KVA_VMALLOC, KVA_KSTACK, KVA_IOREMAP };
 static const char *const kva_kind_name[] = { "vmalloc", "kstack", "ioremap" };
 
@@ -323,8 +321,7 @@ void *ioremap(paddr_t pa, size_t len, unsigned pmap_flags)
         struct kva_area *a;
         uint64_t bytes;
 
-        if (len == 0 || pa >= IOREMAP_PA_LIMIT ||
-            len > IOREMAP_PA_LIMIT - pa ||
+        if (len == 0 || pa >= PADDR_LIMIT || len > PADDR_LIMIT - pa ||
             (pmap_flags & ~(unsigned)(PMAP_NOCACHE | PMAP_WC)) ||
             pmap_flags == (PMAP_NOCACHE | PMAP_WC))
                 return NULL;

@@ -21,8 +21,8 @@ FZ_PLAIN  := kernel/vm/kmalloc.c kernel/vm/vm_space_check.c \
              kernel/lib/printf.c $(wildcard kernel/arch/host/*.c)
 FZ_CFLAGS_PLAIN := $(subst fuzzer-no-link$(comma),,$(FZ_CFLAGS))
 
-FZ_CORE := $(filter-out kernel/lib/string.c,$(wildcard kernel/vm/*.c \
-                kernel/lib/*.c kernel/fs/*.c kernel/exec/*.c)) \
+include mk/core.mk
+FZ_CORE := $(HOST_CORE) \
            $(wildcard kernel/arch/host/*.c) \
            $(wildcard kernel/arch/x86_64/pmap.c) tests/fuzz/harness.c
 FZ_OBJ  := $(patsubst %,$(FZ_BUILD)/obj/%.o,$(FZ_CORE))

@@ -182,7 +182,7 @@ static void start(struct model *m, const struct mem_range *raw, unsigned n,
 
 static void handoff(struct model *m)
 {
-        pmm_init(descs, NFR);
+        pmm_init(descs, 0, NFR, pmm_machine_zones);
         bootmem_handoff();
         model_check_handoff(m);
 }
@@ -234,7 +234,7 @@ TEST(init_fails_cleanly)
         CHECK(bootmem_active());
         CHECK_EQ(bootmem_free_pages(), 0xff);   /* 0x100 minus the bitmap */
         CHECK_EQ(bootmem_alloc(1, PAGE_SIZE, UINT64_MAX), 0x401000);
-        pmm_init(descs, NFR);
+        pmm_init(descs, 0, NFR, pmm_machine_zones);
         bootmem_handoff();
         CHECK(pmm_check());
         CHECK_EQ(pmm_free_count(), 0xff);       /* bitmap back, page taken */
@@ -337,7 +337,7 @@ TEST(claimed_pages_free_and_merge)
         pa = bootmem_alloc(256, MiB, UINT64_MAX);
         CHECK_EQ(pa, model_alloc(&m, 256, MiB, UINT64_MAX));
         CHECK_EQ(pa, 0x100000);
-        pmm_init(descs, NFR);
+        pmm_init(descs, 0, NFR, pmm_machine_zones);
         bootmem_handoff();
         pmm_zone_stats(ZONE_DMA, &st);
         CHECK_EQ(st.free, model_count(&m, F_FREE) + model_count(&m, F_BITMAP));
@@ -439,7 +439,7 @@ TEST(handoff_16g_is_fast)
                                 PAGE_SIZE, UINT64_MAX);
         CHECK(desc_pa >= 3 * MiB);
         free_before = bootmem_free_pages();
-        pmm_init(big, npages);
+        pmm_init(big, 0, npages, pmm_machine_zones);
         bootmem_handoff();
         secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
         printf("  handoff_16g: %lu frames in %.3f s\n",
@@ -452,7 +452,7 @@ TEST(handoff_16g_is_fast)
         CHECK_EQ(pmm_pa_to_page(desc_pa)->refcount, 1);
         CHECK(pmm_pa_to_page(MiB + bitmap_pages * PAGE_SIZE)->flags &
               PG_RESERVED);
-        pmm_init(descs, 0);
+        pmm_init(descs, 0, 0, pmm_machine_zones);
         free(big);
 }
 

@@ -56,7 +56,7 @@ static struct initramfs_node lookup_ok(const struct initramfs *fs,
 
         if (st != VM_OK)
                 check_fail(__FILE__, __LINE__, "lookup %s: %s", path,
-                           initramfs_status_name(st));
+                           vm_status_name(st));
         return n;
 }
 
@@ -178,10 +178,10 @@ TEST(path_normalization)
         n = lookup_ok(&fs, "/deep/a/b/../b/c/./d/file", 0);
         CHECK(node_is(&n, "deep/a/b/c/d/file"));
         /* a file is no directory, whatever follows it */
-        CHECK_EQ(lookup_st(&fs, "/etc/motd/", 0), INITRAMFS_ENOTDIR);
-        CHECK_EQ(lookup_st(&fs, "/etc/motd/.", 0), INITRAMFS_ENOTDIR);
-        CHECK_EQ(lookup_st(&fs, "/etc/motd/..", 0), INITRAMFS_ENOTDIR);
-        CHECK_EQ(lookup_st(&fs, "/etc/motd/x", 0), INITRAMFS_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/etc/motd/", 0), VM_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/etc/motd/.", 0), VM_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/etc/motd/..", 0), VM_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/etc/motd/x", 0), VM_ENOTDIR);
         /* ".." needs what it climbs out of to exist */
         CHECK_EQ(lookup_st(&fs, "/nothing/../etc/motd", 0), VM_ENOENT);
         CHECK_EQ(lookup_st(&fs, "", 0), VM_ENOENT);
@@ -216,15 +216,15 @@ TEST(symlinks)
         CHECK(initramfs_is_symlink(&n));
         n = lookup_ok(&fs, "/lib/", INITRAMFS_NOFOLLOW);
         CHECK(initramfs_is_dir(&n) && node_is(&n, "usr/lib"));
-        CHECK_EQ(lookup_st(&fs, "/bin/loop1", 0), INITRAMFS_ELOOP);
+        CHECK_EQ(lookup_st(&fs, "/bin/loop1", 0), VM_ELOOP);
         CHECK_EQ(lookup_st(&fs, "/bin/loop1/x", INITRAMFS_NOFOLLOW),
-                 INITRAMFS_ELOOP);
+                 VM_ELOOP);
         n = lookup_ok(&fs, "/bin/loop1", INITRAMFS_NOFOLLOW);
         CHECK(initramfs_is_symlink(&n));
         CHECK_EQ(lookup_st(&fs, "/bin/dangling", 0), VM_ENOENT);
         n = lookup_ok(&fs, "/bin/dangling", INITRAMFS_NOFOLLOW);
         CHECK(initramfs_is_symlink(&n));
-        CHECK_EQ(lookup_st(&fs, "/bin/sh/", 0), INITRAMFS_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/bin/sh/", 0), VM_ENOTDIR);
         free(b.p);
 }
 
@@ -257,16 +257,16 @@ TEST(name_too_long)
         open_ok(&fs, &b);
         memset(p, '/', INITRAMFS_PATH_MAX);
         p[INITRAMFS_PATH_MAX] = '\0';
-        CHECK_EQ(lookup_st(&fs, p, 0), INITRAMFS_ENAMETOOLONG);
+        CHECK_EQ(lookup_st(&fs, p, 0), VM_ENAMETOOLONG);
         p[INITRAMFS_PATH_MAX - 1] = '\0';       /* 4095 slashes: the root */
         CHECK_EQ(lookup_st(&fs, p, 0), VM_OK);
         p[0] = '/';
         memset(p + 1, 'x', 256);
         p[257] = '\0';
-        CHECK_EQ(lookup_st(&fs, p, 0), INITRAMFS_ENAMETOOLONG);
+        CHECK_EQ(lookup_st(&fs, p, 0), VM_ENAMETOOLONG);
         p[256] = '\0';                          /* 255 bytes: just absent */
         CHECK_EQ(lookup_st(&fs, p, 0), VM_ENOENT);
-        CHECK(strcmp(initramfs_status_name(INITRAMFS_ENAMETOOLONG),
+        CHECK(strcmp(vm_status_name(VM_ENAMETOOLONG),
                      "ENAMETOOLONG") == 0);
         free(p);
         free(b.p);
@@ -298,7 +298,7 @@ TEST(read_at_offsets)
                 CHECK_EQ(buf[done], 0x5a);
         }
         n = lookup_ok(&fs, "/etc", 0);
-        CHECK_EQ(initramfs_read(&n, 0, buf, 10, &done), INITRAMFS_EISDIR);
+        CHECK_EQ(initramfs_read(&n, 0, buf, 10, &done), VM_EISDIR);
         n = lookup_ok(&fs, "/bin/sh", INITRAMFS_NOFOLLOW);
         CHECK_EQ(initramfs_read(&n, 0, buf, 10, &done), VM_EINVAL);
         n = lookup_ok(&fs, "/etc/motd.link", 0);
@@ -370,7 +370,7 @@ TEST(readdir_real)
         CHECK_EQ(initramfs_readdir(&fs, &dir, UINT64_MAX, &e), VM_ENOENT);
         CHECK_EQ(initramfs_readdir(&fs, &dir, 123456, &e), VM_ENOENT);
         n = lookup_ok(&fs, "/etc/motd", 0);
-        CHECK_EQ(initramfs_readdir(&fs, &n, 0, &e), INITRAMFS_ENOTDIR);
+        CHECK_EQ(initramfs_readdir(&fs, &n, 0, &e), VM_ENOTDIR);
         free(b.p);
 }
 
@@ -522,7 +522,7 @@ TEST(synthetic_archive)
         CHECK(strcmp(names, ". .. console fifo tty") == 0);
         list_dir(&fs, "/bin", names, sizeof names);
         CHECK(strcmp(names, ". .. init") == 0);
-        CHECK_EQ(lookup_st(&fs, "/dev/console/x", 0), INITRAMFS_ENOTDIR);
+        CHECK_EQ(lookup_st(&fs, "/dev/console/x", 0), VM_ENOTDIR);
         free(copy);
         free(c.p);
 }

@@ -26,7 +26,7 @@ static void setup(uint64_t ram_bytes, uint64_t npages)
 {
         CHECK(npages <= BIG_NPAGES);
         host_ram_setup(ram_bytes);
-        pmm_init(descs, npages);
+        pmm_init(descs, 0, npages, pmm_machine_zones);
 }
 
 static uint64_t pfn_of(const struct vm_page *pg)
@@ -635,7 +635,7 @@ TEST(add_16g_is_fast)
 
         CHECK(big);
         t0 = clock();
-        pmm_init(big, npages);
+        pmm_init(big, 0, npages, pmm_machine_zones);
         pmm_add_range(PAGE_SIZE, 640 * KiB);
         pmm_add_range(MiB, 3 * GiB);
         pmm_add_range(4 * GiB, 16 * GiB);
@@ -645,6 +645,55 @@ TEST(add_16g_is_fast)
         CHECK_EQ(pmm_free_count(), npages - PFN(GiB) - PFN(MiB) + 159);
         CHECK(secs < 5.0);
         CHECK(pmm_check());
-        pmm_init(descs, 0);     /* forget `big` before freeing it */
+        pmm_init(descs, 0, 0, pmm_machine_zones);     /* forget `big` before freeing it */
         free(big);
+}
+
+/*
+ * RAM that starts above 0 (RISC-V's starts at 0x80000000) under a zone
+ * table of the test's own: frame numbers count from the base, addresses
+ * below it have no descriptor, and zone ends are relative to the base.
+ */
+TEST(ram_base_above_zero)
+{
+        static const struct pmm_zone_desc zones[NR_ZONES] = {
+                [ZONE_DMA]    = { "low",  0x80000000ULL + 8 * MiB },
+                [ZONE_DMA32]  = { "mid",  0x80000000ULL + 8 * MiB },
+                [ZONE_NORMAL] = { "high", PADDR_LIMIT },
+        };
+        const paddr_t base = 0x80000000ULL;
+        uint64_t npages = PFN(32 * MiB);
+        struct vm_page *pg, *all[8];
+
+        pmm_init(descs, base, npages, zones);
+        CHECK_EQ(pmm_ram_base(), base);
+        CHECK(pmm_pa_to_page(0) == NULL);
+        CHECK(pmm_pa_to_page(base - PAGE_SIZE) == NULL);
+        CHECK(pmm_pa_to_page(base) == &descs[0]);
+        CHECK(pmm_pa_to_page(base + 32 * MiB) == NULL);
+        CHECK_EQ(pmm_page_to_pa(&descs[5]), base + 5 * PAGE_SIZE);
+        CHECK(strcmp(pmm_zone_name(ZONE_NORMAL), "high") == 0);
+
+        pmm_add_range(0, base + 32 * MiB);      /* clipped to the RAM */
+        CHECK_EQ(pmm_free_count(), npages);
+        check_zone(ZONE_DMA, PFN(8 * MiB), PFN(8 * MiB), 2);
+        check_zone(ZONE_DMA32, 0, 0, 0);
+        check_zone(ZONE_NORMAL, PFN(24 * MiB), PFN(24 * MiB), 6);
+        CHECK(pmm_check());
+
+        /* blocks are aligned physically, and the low zone is the fallback */
+        pg = pmm_alloc_pages(PMM_MAX_ORDER, 0);
+        CHECK(pg && pmm_page_to_pa(pg) >= base + 8 * MiB);
+        CHECK(pmm_page_to_pa(pg) % (PAGE_SIZE << PMM_MAX_ORDER) == 0);
+        pmm_free_pages(pg, PMM_MAX_ORDER);
+        for (unsigned i = 0; i < 8; i++) {
+                all[i] = pmm_alloc_pages(PMM_MAX_ORDER, 0);
+                CHECK(all[i]);
+        }
+        CHECK(pmm_alloc_pages(0, 0) == NULL);
+        CHECK(pmm_page_to_pa(all[7]) < base + 8 * MiB);
+        for (unsigned i = 0; i < 8; i++)
+                pmm_free_pages(all[i], PMM_MAX_ORDER);
+        CHECK(pmm_check());
+        pmm_init(descs, 0, 0, pmm_machine_zones);
 }

@@ -324,21 +324,21 @@ TEST(e2big_boundary)
         size_t exact = USTACK_ARG_MAX - 2 * 8 - 2 - 2 - 1;
 
         CHECK_EQ(build_env(1, exact, 256 * 1024), VM_OK);
-        CHECK_EQ(build_env(1, exact + 1, 256 * 1024), USTACK_E2BIG);
-        CHECK_EQ(build_env(1, 10 * 1024 * 1024, 256 * 1024), USTACK_E2BIG);
+        CHECK_EQ(build_env(1, exact + 1, 256 * 1024), VM_E2BIG);
+        CHECK_EQ(build_env(1, 10 * 1024 * 1024, 256 * 1024), VM_E2BIG);
         /* many small strings: the pointers count too */
-        CHECK_EQ(build_env(USTACK_ARG_MAX / 8, 0, 256 * 1024), USTACK_E2BIG);
-        CHECK_EQ(build_env(20000, 1, 512 * 1024), USTACK_E2BIG);
+        CHECK_EQ(build_env(USTACK_ARG_MAX / 8, 0, 256 * 1024), VM_E2BIG);
+        CHECK_EQ(build_env(20000, 1, 512 * 1024), VM_E2BIG);
         CHECK_EQ(build_env(10000, 1, 512 * 1024), VM_OK);
-        CHECK(strcmp(ustack_status_name(USTACK_E2BIG), "E2BIG") == 0);
+        CHECK(strcmp(vm_status_name(VM_E2BIG), "E2BIG") == 0);
 }
 
 /* The layout must also fit the buffer the caller has. */
 TEST(e2big_buffer)
 {
         CHECK_EQ(build_env(2, 100, 4096), VM_OK);
-        CHECK_EQ(build_env(2, 3000, 4096), USTACK_E2BIG);
-        CHECK_EQ(build_env(0, 0, 64), USTACK_E2BIG);
+        CHECK_EQ(build_env(2, 3000, 4096), VM_E2BIG);
+        CHECK_EQ(build_env(0, 0, 64), VM_E2BIG);
 }
 
 TEST(invalid_args)
@@ -426,7 +426,7 @@ TEST(random_layouts)
                 sb_init(&sb, &a, TOP - 16 * rng_below(&r, 1000),
                         64 + rng_below(&r, 20000));
                 vm_status_t st = ustack_build(&a, &l);
-                CHECK(st == VM_OK || st == USTACK_E2BIG);
+                CHECK(st == VM_OK || st == VM_E2BIG);
                 if (st == VM_OK)
                         check_layout(&sb, &a, &l);
                 for (size_t i = 0; i < argc + envc; i++)

@@ -77,7 +77,7 @@ void host_memory_setup(uint64_t bytes)
         if (!host_pages)
                 abort();
         memset(&vmstat, 0, sizeof vmstat);
-        pmm_init(host_pages, npages);
+        pmm_init(host_pages, 0, npages, pmm_machine_zones);
         pmm_add_range(PAGE_SIZE, bytes);
 }
 

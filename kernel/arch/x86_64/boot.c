@@ -240,7 +240,7 @@ void boot_init_pmm(void)
         if (!pa)
                 panic("boot: no room for %lu page descriptors", npages);
         boot_info.page_array_bytes = bytes;
-        pmm_init(phys_to_virt(pa), npages);
+        pmm_init(phys_to_virt(pa), 0, npages, pmm_machine_zones);
         bootmem_handoff();
         vmstat.boot_pages = pmm_npages() - pmm_free_count();
         vmstat.managed_pages = pmm_free_count();

@@ -22,6 +22,8 @@
 #include <mercator/types.h>
 #include <vm/pmap.h>
 
+#define PMAP_TLB_BATCH  32      /* more pending pages than this: flush all */
+
 /*
  * TLB work recorded by enter/remove/protect/ad and issued by pmap_update():
  * up to PMAP_TLB_BATCH single-page invalidations, or one flush of all.

@@ -2,7 +2,7 @@
  * types.h - the basic types every kernel file uses.
  *
  * Builds both freestanding (the kernel) and hosted (the host test build):
- * only compiler-provided headers are included here.
+ * only compiler-provided headers and machine/types.h are included here.
  */
 #ifndef MERCATOR_TYPES_H
 #define MERCATOR_TYPES_H
@@ -13,12 +13,13 @@
 #include <stdint.h>
 
 /*
- * Physical and virtual addresses. They are integers of the same width, so C
- * cannot tell them apart; the names (and the pa/va naming of variables) are
- * what keeps them apart, as in FreeBSD.
+ * Physical and virtual addresses: vaddr_t and paddr_t, defined by each
+ * architecture (machine/types.h), since their widths may differ (i386 with
+ * PAE: 32-bit virtual, 64-bit physical). Where the widths agree C cannot
+ * tell them apart; the names (and the pa/va naming of variables) are what
+ * keeps them apart, as in FreeBSD.
  */
-typedef uint64_t paddr_t;
-typedef uint64_t vaddr_t;
+#include <machine/types.h>
 
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1UL << PAGE_SHIFT)

@@ -1,0 +1,11 @@
+# core.mk - the machine-independent sources that the host build and the
+# fuzzers link (included by the Makefile and tests/fuzz/fuzz.mk).
+#
+# The parts of fs/ that are the system-call layer need a process (current,
+# copy_to_user), and lib/string.c is the host C library's job: the host
+# build leaves them out.
+FS_SYSCALL := kernel/fs/file.c kernel/fs/file_initramfs.c kernel/fs/pipe.c \
+              kernel/fs/procfs.c kernel/fs/sys_fd.c kernel/fs/sys_file.c
+HOST_CORE := $(filter-out kernel/lib/string.c $(FS_SYSCALL),\
+                 $(wildcard kernel/vm/*.c kernel/lib/*.c kernel/fs/*.c \
+                            kernel/exec/*.c))
