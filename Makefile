@@ -50,7 +50,7 @@ ROOTBIN := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(wildcard user/*.c))
 ROOTFS  := $(BUILD)/rootfs.cpio
 
 .PHONY: all kernel host-tests user-tests run test test-host test-kernel \
-        test-user soak debug setup clean
+        test-user test-outside soak debug setup clean
 all: kernel host-tests user-tests $(ROOTFS)
 
 setup:
@@ -121,6 +121,8 @@ test-kernel: kernel
 	python3 tools/test.py --tier kernel
 test-user: kernel user-tests
 	python3 tools/test.py --tier user
+test-outside: kernel
+	python3 tools/test.py --tier outside
 
 # Longer than make test: 40 seeds of the randomized programs on both
 # kernels and ten minutes of each fuzzer.

@@ -10,6 +10,10 @@ user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
         must be killed by SIGSEGV on both; seeded programs once per seed
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
+outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
+        run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
+        with bash), first on this machine's Linux, then on Mercator: the
+        output and exit status must be the same
 
 --soak runs many more seeds and fuzzes longer (make soak).
 
@@ -18,6 +22,7 @@ its summary counts as one failure, with its output shown.
 """
 import argparse
 import concurrent.futures
+import difflib
 import glob
 import os
 import re
@@ -268,16 +273,69 @@ def run_fuzz(t, seconds):
         show_tail(p.stdout + p.stderr)
 
 
+OUTSIDE = os.path.join(ROOT, "build/outside")
+SHELLS = {".sh": ("busybox", ["sh"]), ".bash": ("bash", [])}
+
+
+def outside_command(script):
+    binary, args = SHELLS[os.path.splitext(script)[1]]
+    return os.path.join(OUTSIDE, binary), args
+
+
+def run_outside(t):
+    """Debian's shells run the same script on Linux and on Mercator."""
+    scripts = sorted(glob.glob(os.path.join(ROOT, "tests/outside/*.sh")) +
+                     glob.glob(os.path.join(ROOT, "tests/outside/*.bash")))
+    fetch = subprocess.run(["bash", os.path.join(ROOT,
+                                                 "tools/fetch-outside.sh")],
+                           capture_output=True, text=True)
+    if fetch.returncode != 0:
+        t.add(False, "outside", "could not fetch busybox-static/bash-static: "
+              + fetch.stderr.strip())
+        return
+
+    def mercator(script):
+        binary, args = outside_command(script)
+        name = os.path.basename(binary)
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "300", "--file", f"/t/script={script}",
+                            binary, *args, "/t/script"],
+                           capture_output=True, text=True, errors="replace",
+                           stdin=subprocess.DEVNULL)
+        return p.stdout.replace(f"/bin/{name}", name), p.returncode
+
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        results = list(ex.map(mercator, scripts))
+    for script, (mout, mrc) in zip(scripts, results):
+        binary, args = outside_command(script)
+        with tempfile.TemporaryDirectory() as tmp:
+            p = subprocess.run([binary, *args, script], cwd=tmp,
+                               capture_output=True, text=True,
+                               errors="replace", stdin=subprocess.DEVNULL,
+                               timeout=300)
+        lout = p.stdout.replace(binary, os.path.basename(binary))
+        name = f"outside/{os.path.basename(script)}"
+        ok = lout == mout and p.returncode == mrc
+        t.add(ok, name, "" if ok else
+              f"Linux {p.returncode}, Mercator {mrc}; output differs"
+              if lout != mout else f"Linux {p.returncode}, Mercator {mrc}")
+        if not ok:
+            for line in list(difflib.unified_diff(
+                    lout.splitlines(), mout.splitlines(), "linux",
+                    "mercator", lineterm=""))[:40]:
+                print(f"    | {line}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
-                    choices=["host", "kernel", "user", "fuzz"])
+                    choices=["host", "kernel", "user", "fuzz", "outside"])
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
     ap.add_argument("--quick", action="store_true",
                     help="one kernel configuration only")
     args = ap.parse_args()
-    tiers = args.tier or ["host", "kernel", "user", "fuzz"]
+    tiers = args.tier or ["host", "kernel", "user", "outside", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t)
@@ -285,6 +343,8 @@ def main():
         run_kernel(t, args.quick)
     if "user" in tiers:
         run_user(t, args.soak)
+    if "outside" in tiers:
+        run_outside(t)
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:

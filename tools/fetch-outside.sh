@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fetch the outside referees: Debian's own busybox-static and bash-static
+# (unmodified glibc-static binaries), unpacked into build/outside/. They
+# are downloaded with `apt-get download` and never committed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dest=build/outside
+[ -x $dest/busybox ] && [ -x $dest/bash ] && exit 0
+mkdir -p $dest/debs
+cd $dest/debs
+if ! apt-get download -qq busybox-static bash-static >/dev/null 2>&1; then
+  # A fresh machine may have no package lists yet.
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq >/dev/null
+    apt-get download -qq busybox-static bash-static >/dev/null
+  else
+    echo "fetch-outside: apt-get download busybox-static bash-static failed" >&2
+    exit 1
+  fi
+fi
+for deb in busybox-static_*.deb bash-static_*.deb; do
+  dpkg-deb -x "$deb" x
+done
+cp x/bin/busybox ../busybox
+cp x/bin/bash-static ../bash
+cd .. && rm -rf debs
+echo "fetch-outside: $(./busybox | head -1)"
