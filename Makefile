@@ -33,6 +33,7 @@ HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
            -Ikernel/arch/host/include -Itests/host -DHOST_BUILD -MMD -MP
 include mk/core.mk
 HSRC := $(HOST_CORE) \
+        kernel/proc/cred.c kernel/proc/rlimit.c \
         $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
         tests/host/check.c tests/host/vm_fixture.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))

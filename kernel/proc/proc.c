@@ -46,6 +46,7 @@ struct proc *proc_alloc(void)
                 if (!p->kstack)
                         return NULL;
                 p->pid = next_pid++;
+                p->usage.start_ns = clock_monotonic_ns();
                 p->state = PROC_SLEEPING;       /* not runnable until set up */
                 p->wait_channel = p;
                 return p;
@@ -144,6 +145,9 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         }
         p->space = img.space;
         proc_set_name(p, path);
+        cred_init_root(&p->cred);
+        rlimits_init(&p->rlim, NOFILE, NPROC);
+        p->usage.dumpable = true;
         init_proc = p;
         md_thread_init_user(p, img.entry, img.sp);
         sched_make_runnable(p);

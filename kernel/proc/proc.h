@@ -13,6 +13,8 @@
 #include <mercator/status.h>
 #include <mercator/types.h>
 #include <machine/thread.h>
+#include <proc/cred.h>
+#include <proc/rlimit.h>
 
 #define NPROC           64
 #define NOFILE          64
@@ -29,6 +31,22 @@ enum proc_state {
 
 struct vm_space;
 struct file;
+
+/* What a process has used (times, getrusage); children's figures are
+ * added when the parent reaps them. Times in nanoseconds. */
+struct proc_usage {
+        uint64_t utime_ns, stime_ns;            /* [s] charged per tick */
+        uint64_t minflt, majflt;                /* [p] resolved faults */
+        uint64_t maxrss_kb;                     /* [p] largest resident set */
+        uint64_t start_ns;                      /* [c] monotonic at creation */
+        uint64_t c_utime_ns, c_stime_ns;        /* [p] reaped children's */
+        uint64_t c_minflt, c_majflt, c_maxrss_kb;
+        int      nice;                          /* [p] -20..19 */
+        int      sched_policy, sched_priority;  /* [p] */
+        int      pdeath_signal;                 /* [p] PR_SET_PDEATHSIG */
+        bool     dumpable;                      /* [p] PR_SET_DUMPABLE */
+        uint32_t personality;                   /* [p] */
+};
 
 struct proc {
         int               pid;                  /* [c] */
@@ -47,6 +65,9 @@ struct proc {
         int               wait_status;          /* [p] Linux wait status */
         int               pending_kill;         /* [s] signal to die of */
         struct proc      *vfork_parent;         /* [p] waits for our exec/exit */
+        struct cred       cred;                 /* [p] ids, capabilities */
+        struct rlimits    rlim;                 /* [p] resource limits */
+        struct proc_usage usage;                /* [p]/[s] accounting */
 };
 
 extern struct proc *current;
@@ -106,6 +127,10 @@ void sched_sleep_on(const void *channel);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
 struct proc *proc_find(int pid);
+
+/* What a child takes from its parent at fork besides memory and files:
+ * credentials, limits, nice value, personality (sys_resource.c). */
+void proc_fork_resources(struct proc *child, const struct proc *parent);
 
 /* What to do before going back to user mode: die if killed, reschedule. */
 void proc_return_to_user(void);

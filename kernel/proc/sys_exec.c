@@ -71,6 +71,7 @@ static void exec_commit(const char *path, struct exec_image *img)
         pmap_activate(vm_space_pmap(img->space));
         vm_space_destroy(old);
         close_on_exec(current);
+        cred_exec(&current->cred);
         proc_set_name(current, path);
         md_thread_exec(current, img->entry, img->sp);
         proc_vfork_release(current);

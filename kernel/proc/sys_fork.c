@@ -41,6 +41,7 @@ static long fork_current(void)
         memcpy(child->cwd, current->cwd, sizeof child->cwd);
         memcpy(child->name, current->name, sizeof child->name);
         child->parent = current;
+        proc_fork_resources(child, current);
         md_thread_fork(child, current);
         sched_make_runnable(child);
         return child->pid;

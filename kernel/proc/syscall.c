@@ -20,6 +20,18 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(pipe), ENTRY(pipe2), ENTRY(getcwd), ENTRY(chdir),
         ENTRY(getdents64), ENTRY(fork), ENTRY(vfork), ENTRY(clone),
         ENTRY(wait4), ENTRY(mremap), ENTRY(madvise), ENTRY(pread64),
+        ENTRY(getrlimit), ENTRY(getuid), ENTRY(getgid), ENTRY(setuid),
+        ENTRY(setgid), ENTRY(geteuid), ENTRY(getegid), ENTRY(setreuid),
+        ENTRY(setregid), ENTRY(getgroups), ENTRY(setgroups),
+        ENTRY(setresuid), ENTRY(getresuid), ENTRY(setresgid),
+        ENTRY(getresgid), ENTRY(setfsuid), ENTRY(setfsgid),
+        ENTRY(capget), ENTRY(capset), ENTRY(getpriority),
+        ENTRY(setpriority), ENTRY(sched_setparam),
+        ENTRY(sched_getparam), ENTRY(sched_setscheduler),
+        ENTRY(sched_getscheduler), ENTRY(sched_get_priority_max),
+        ENTRY(sched_get_priority_min), ENTRY(sched_rr_get_interval),
+        ENTRY(setrlimit), ENTRY(sched_setaffinity),
+        ENTRY(sched_getaffinity), ENTRY(prlimit64), ENTRY(getcpu),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

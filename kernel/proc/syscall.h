@@ -23,6 +23,20 @@ enum {
         SYS_getdents64 = 217, SYS_set_tid_address = 218,
         SYS_clock_gettime = 228, SYS_exit_group = 231, SYS_openat = 257,
         SYS_dup3 = 292, SYS_pipe2 = 293,
+        /* time, identity, limits, accounting */
+        SYS_getrlimit = 97, SYS_getuid = 102, SYS_getgid = 104,
+        SYS_setuid = 105, SYS_setgid = 106, SYS_geteuid = 107,
+        SYS_getegid = 108, SYS_setreuid = 113, SYS_setregid = 114,
+        SYS_getgroups = 115, SYS_setgroups = 116, SYS_setresuid = 117,
+        SYS_getresuid = 118, SYS_setresgid = 119, SYS_getresgid = 120,
+        SYS_setfsuid = 122, SYS_setfsgid = 123, SYS_capget = 125,
+        SYS_capset = 126, SYS_getpriority = 140, SYS_setpriority = 141,
+        SYS_sched_setparam = 142, SYS_sched_getparam = 143,
+        SYS_sched_setscheduler = 144, SYS_sched_getscheduler = 145,
+        SYS_sched_get_priority_max = 146, SYS_sched_get_priority_min = 147,
+        SYS_sched_rr_get_interval = 148, SYS_setrlimit = 160,
+        SYS_sched_setaffinity = 203, SYS_sched_getaffinity = 204,
+        SYS_prlimit64 = 302, SYS_getcpu = 309,
         NR_SYSCALLS = 335,
 };
 
@@ -52,5 +66,19 @@ SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
 SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
 SYSCALL_DECL(pread64);
+/* time, identity, limits, accounting */
+SYSCALL_DECL(getrlimit); SYSCALL_DECL(setrlimit); SYSCALL_DECL(prlimit64);
+SYSCALL_DECL(getuid); SYSCALL_DECL(geteuid); SYSCALL_DECL(getgid);
+SYSCALL_DECL(getegid); SYSCALL_DECL(setuid); SYSCALL_DECL(setgid);
+SYSCALL_DECL(setreuid); SYSCALL_DECL(setregid); SYSCALL_DECL(setresuid);
+SYSCALL_DECL(setresgid); SYSCALL_DECL(getresuid); SYSCALL_DECL(getresgid);
+SYSCALL_DECL(getgroups); SYSCALL_DECL(setgroups); SYSCALL_DECL(setfsuid);
+SYSCALL_DECL(setfsgid); SYSCALL_DECL(capget); SYSCALL_DECL(capset);
+SYSCALL_DECL(getpriority); SYSCALL_DECL(setpriority);
+SYSCALL_DECL(sched_setparam); SYSCALL_DECL(sched_getparam);
+SYSCALL_DECL(sched_setscheduler); SYSCALL_DECL(sched_getscheduler);
+SYSCALL_DECL(sched_get_priority_max); SYSCALL_DECL(sched_get_priority_min);
+SYSCALL_DECL(sched_rr_get_interval); SYSCALL_DECL(sched_setaffinity);
+SYSCALL_DECL(sched_getaffinity); SYSCALL_DECL(getcpu);
 
 #endif

@@ -1,0 +1,344 @@
+/*
+ * sys_resource.c - resource limits, priorities and scheduling parameters:
+ * getrlimit, setrlimit, prlimit64, getpriority, setpriority, the sched_*
+ * queries and settings, getcpu; and what fork copies of all that.
+ *
+ * One CPU: affinity masks are that CPU. The scheduler runs a real-time
+ * process (SCHED_FIFO/SCHED_RR) before any other, higher priority first
+ * (sched.c); nice values are kept and reported but do not weight the
+ * round-robin among ordinary processes.
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/proc.h>
+#include <proc/syscall.h>
+
+extern struct proc proc_table[NPROC];
+
+void proc_fork_resources(struct proc *child, const struct proc *parent)
+{
+        child->cred = parent->cred;
+        child->rlim = parent->rlim;
+        child->usage.nice = parent->usage.nice;
+        child->usage.sched_policy = parent->usage.sched_policy;
+        child->usage.sched_priority = parent->usage.sched_priority;
+        child->usage.dumpable = parent->usage.dumpable;
+        child->usage.personality = parent->usage.personality;
+}
+
+/* The process a pid argument names: 0 is the caller; NULL if none. */
+static struct proc *proc_arg(int pid)
+{
+        struct proc *p = pid == 0 ? current : proc_find(pid);
+
+        return p && p->state != PROC_ZOMBIE ? p : NULL;
+}
+
+/* Linux's check for acting on another process's limits or scheduling:
+ * the same real uid all round, or the capability. */
+static bool may_act_on(const struct proc *p, int cap)
+{
+        const struct cred *me = &current->cred, *it = &p->cred;
+
+        if (p == current || cred_capable(me, cap))
+                return true;
+        return me->uid == it->uid && me->uid == it->euid &&
+               me->uid == it->suid && me->gid == it->gid &&
+               me->gid == it->egid && me->gid == it->sgid;
+}
+
+/* ---- resource limits ---------------------------------------------------- */
+
+/*
+ * prlimit64's core: old limits out, new ones in, for process p.
+ * => 0 or -errno (rlimit_check's, or -EFAULT).
+ */
+static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uold)
+{
+        struct rlimit64 new;
+
+        if (resource < 0 || resource >= RLIM_NLIMITS)
+                return -EINVAL;
+        if (unew) {
+                if (copy_from_user(&new, unew, sizeof new))
+                        return -EFAULT;
+                long err = rlimit_check(resource, &p->rlim.lim[resource], &new,
+                                        cred_capable(&current->cred, CAP_SYS_RESOURCE),
+                                        NOFILE);
+                if (err)
+                        return err;
+        }
+        if (uold && copy_to_user(uold, &p->rlim.lim[resource],
+                                 sizeof(struct rlimit64)))
+                return -EFAULT;
+        if (unew)
+                p->rlim.lim[resource] = new;
+        return 0;
+}
+
+SYSCALL_DECL(getrlimit)
+{
+        return do_prlimit(current, (int)a0, 0, (uint64_t)a1);
+}
+
+SYSCALL_DECL(setrlimit)
+{
+        if (!a1)
+                return -EFAULT;
+        return do_prlimit(current, (int)a0, (uint64_t)a1, 0);
+}
+
+/* prlimit64(pid, resource, new, old) */
+SYSCALL_DECL(prlimit64)
+{
+        struct proc *p = proc_arg((int)a0);
+
+        if ((int)a0 < 0)
+                return -EINVAL;
+        if (!p)
+                return -ESRCH;
+        if (!may_act_on(p, CAP_SYS_RESOURCE))
+                return -EPERM;
+        return do_prlimit(p, (int)a1, (uint64_t)a2, (uint64_t)a3);
+}
+
+/* ---- nice values ------------------------------------------------------- */
+
+#define PRIO_PROCESS    0
+#define PRIO_PGRP       1
+#define PRIO_USER       2
+
+/* Whether p is one of the processes (which, who) names. */
+static bool prio_match(const struct proc *p, int which, int who)
+{
+        if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+                return false;
+        switch (which) {
+        case PRIO_PROCESS:
+                return p->pid == (who ? who : current->pid);
+        case PRIO_USER:
+                return p->cred.uid == (who ? (uint32_t)who : current->cred.uid);
+        default:
+                return false;
+        }
+}
+
+/* getpriority: 20 - nice of the highest-priority match (Linux's
+ * system-call convention, so no result is negative). */
+SYSCALL_DECL(getpriority)
+{
+        int which = (int)a0, who = (int)a1, best = -1;
+
+        if (which != PRIO_PROCESS && which != PRIO_USER)
+                return -EINVAL;         /* PRIO_PGRP: no process groups yet */
+        for (int i = 0; i < NPROC; i++)
+                if (prio_match(&proc_table[i], which, who))
+                        best = MAX(best, 20 - proc_table[i].usage.nice);
+        return best < 0 ? -ESRCH : best;
+}
+
+SYSCALL_DECL(setpriority)
+{
+        int which = (int)a0, who = (int)a1, nice = (int)a2;
+        long err = -ESRCH;
+
+        if (which != PRIO_PROCESS && which != PRIO_USER)
+                return -EINVAL;
+        nice = MAX(-20, MIN(19, nice));
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (!prio_match(p, which, who))
+                        continue;
+                const struct cred *me = &current->cred;
+                if (me->euid != p->cred.uid && me->euid != p->cred.euid &&
+                    !cred_capable(me, CAP_SYS_NICE)) {
+                        err = -EPERM;
+                        continue;
+                }
+                /* Lowering nice needs RLIMIT_NICE (20 - nice) or the cap. */
+                if (nice < p->usage.nice &&
+                    (uint64_t)(20 - nice) > current->rlim.lim[RLIMIT_NICE].cur &&
+                    !cred_capable(me, CAP_SYS_NICE)) {
+                        err = -EACCES;
+                        continue;
+                }
+                p->usage.nice = nice;
+                if (err == -ESRCH)
+                        err = 0;
+        }
+        return err;
+}
+
+/* ---- scheduling policy and parameters ---------------------------------- */
+
+#define SCHED_OTHER             0
+#define SCHED_FIFO              1
+#define SCHED_RR                2
+#define SCHED_BATCH             3
+#define SCHED_IDLE              5
+#define SCHED_RESET_ON_FORK     0x40000000
+
+static bool policy_is_rt(int policy)
+{
+        return policy == SCHED_FIFO || policy == SCHED_RR;
+}
+
+static bool policy_known(int policy)
+{
+        return policy == SCHED_OTHER || policy == SCHED_BATCH ||
+               policy == SCHED_IDLE || policy_is_rt(policy);
+}
+
+SYSCALL_DECL(sched_get_priority_max)
+{
+        int policy = (int)a0;
+
+        if (!policy_known(policy))
+                return -EINVAL;
+        return policy_is_rt(policy) ? 99 : 0;
+}
+
+SYSCALL_DECL(sched_get_priority_min)
+{
+        int policy = (int)a0;
+
+        if (!policy_known(policy))
+                return -EINVAL;
+        return policy_is_rt(policy) ? 1 : 0;
+}
+
+/* The process for a sched_* pid argument: -EINVAL, -ESRCH, or 0. */
+static long sched_target(int pid, struct proc **out)
+{
+        if (pid < 0)
+                return -EINVAL;
+        *out = proc_arg(pid);
+        return *out ? 0 : -ESRCH;
+}
+
+SYSCALL_DECL(sched_getscheduler)
+{
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        return err ? err : p->usage.sched_policy;
+}
+
+SYSCALL_DECL(sched_getparam)
+{
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        if (!err && !a1)
+                err = -EINVAL;
+        if (err)
+                return err;
+        return copy_to_user((uint64_t)a1, &p->usage.sched_priority, 4) ? -EFAULT : 0;
+}
+
+/*
+ * Linux's rules for a new policy and priority: priority 1..99 for the
+ * real-time policies and 0 for the others; a real-time policy, or a
+ * higher real-time priority, needs CAP_SYS_NICE or room in RLIMIT_RTPRIO.
+ */
+static long sched_set(struct proc *p, int policy, uint64_t uparam)
+{
+        int prio;
+
+        if (!uparam)
+                return -EINVAL;
+        if (copy_from_user(&prio, uparam, 4))
+                return -EFAULT;
+        policy &= ~SCHED_RESET_ON_FORK;
+        if (!policy_known(policy))
+                return -EINVAL;
+        if (policy_is_rt(policy) ? prio < 1 || prio > 99 : prio != 0)
+                return -EINVAL;
+        if (!may_act_on(p, CAP_SYS_NICE))
+                return -EPERM;
+        if (policy_is_rt(policy) && !cred_capable(&current->cred, CAP_SYS_NICE) &&
+            (uint64_t)prio > p->rlim.lim[RLIMIT_RTPRIO].cur &&
+            prio > p->usage.sched_priority)
+                return -EPERM;
+        p->usage.sched_policy = policy;
+        p->usage.sched_priority = prio;
+        return 0;
+}
+
+SYSCALL_DECL(sched_setscheduler)
+{
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        if (!err && (int)a1 < 0)
+                err = -EINVAL;
+        return err ? err : sched_set(p, (int)a1, (uint64_t)a2);
+}
+
+SYSCALL_DECL(sched_setparam)
+{
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        return err ? err : sched_set(p, p->usage.sched_policy, (uint64_t)a1);
+}
+
+/* The round-robin slice: one tick (SCHED_FIFO has none). */
+SYSCALL_DECL(sched_rr_get_interval)
+{
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        if (err)
+                return err;
+        int64_t ts[2] = { 0, p->usage.sched_policy == SCHED_FIFO ? 0
+                                                             : 1000000000 / HZ };
+        return copy_to_user((uint64_t)a1, ts, sizeof ts) ? -EFAULT : 0;
+}
+
+/* ---- CPUs: there is one ------------------------------------------------ */
+
+#define CPUMASK_BYTES   8       /* one long covers the CPUs Mercator has */
+
+SYSCALL_DECL(sched_getaffinity)
+{
+        uint64_t len = (uint32_t)a1, mask = 1;
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        if (err)
+                return err;
+        if (len * 8 < 1 || (len & (sizeof(long) - 1)))
+                return -EINVAL;
+        return copy_to_user((uint64_t)a2, &mask, CPUMASK_BYTES) ? -EFAULT
+                                                                : CPUMASK_BYTES;
+}
+
+/* The mask must include CPU 0, the only one. */
+SYSCALL_DECL(sched_setaffinity)
+{
+        uint64_t len = MIN((uint64_t)(uint32_t)a1, CPUMASK_BYTES), mask = 0;
+        struct proc *p;
+        long err = sched_target((int)a0, &p);
+
+        if (err)
+                return err;
+        if (copy_from_user(&mask, (uint64_t)a2, len))
+                return -EFAULT;
+        if (!may_act_on(p, CAP_SYS_NICE))
+                return -EPERM;
+        return mask & 1 ? 0 : -EINVAL;
+}
+
+SYSCALL_DECL(getcpu)
+{
+        uint32_t zero = 0;
+
+        if (a0 && copy_to_user((uint64_t)a0, &zero, 4))
+                return -EFAULT;
+        if (a1 && copy_to_user((uint64_t)a1, &zero, 4))
+                return -EFAULT;
+        return 0;
+}
