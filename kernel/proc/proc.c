@@ -73,7 +73,10 @@ vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
                 if (vm_fault(sp, page, VM_PROT_WRITE) != FAULT_RESOLVED ||
                     !pmap_extract(vm_space_pmap(sp), va, &pa, NULL, NULL))
                         return VM_ENOMEM;
-                memcpy(phys_to_virt(pa), s, n);
+                uint8_t *d = pmap_quick_enter_page(page_trunc(pa));
+
+                memcpy(d + (pa & PAGE_MASK), s, n);
+                pmap_quick_remove_page(d);
                 va += n, s += n, len -= n;
         }
         return VM_OK;

@@ -3,7 +3,7 @@
  * end of usable RAM, searched a 64-bit word at a time.
  *
  * Owns: two bitmaps of one bit per frame, carved from the first usable
- * range below the caller's limit, and reached through phys_to_virt():
+ * range below the caller's limit, and reached through pmap_kmem_va():
  *   used  - set: the frame is not free (not USABLE in the map, frame 0,
  *           the bitmaps, reserved, or allocated);
  *   given - set: the frame was handed out by bootmem_alloc(); these become
@@ -26,7 +26,7 @@
 #include <mercator/panic.h>
 #include <mercator/status.h>
 #include <mercator/string.h>
-#include <machine/vmparam.h>
+#include <vm/pmap.h>
 #include <vm/bootmem.h>
 #include <vm/pmm.h>
 
@@ -191,7 +191,7 @@ int bootmem_init(const struct mem_range *map, unsigned n, paddr_t limit)
         pa = bootmem_find_home(map, n, bytes, limit);
         if (pa == 0)
                 return VM_ENOMEM;
-        bm.used = phys_to_virt(pa);
+        bm.used = pmap_kmem_va(pa);
         bm.given = bm.used + nwords;
         bm.nframes = nframes;
         bm.nwords = nwords;

@@ -15,7 +15,7 @@
 /*
  * Start over a sanitized map. The bitmap (one bit per frame up to the end of
  * usable RAM) is carved from usable RAM below `limit`, reached through
- * phys_to_virt(). Only USABLE ranges start free.
+ * pmap_kmem_va(). Only USABLE ranges start free.
  * => VM_ENOMEM if no usable range below limit can hold the bitmap.
  */
 int bootmem_init(const struct mem_range *map, unsigned n, paddr_t limit);

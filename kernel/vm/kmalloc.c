@@ -40,7 +40,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <machine/vmparam.h>
+#include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
@@ -119,7 +119,7 @@ static struct vm_page *page_nth(const struct vm_page *pg, uint64_t i)
 
 static uint8_t *page_addr(const struct vm_page *pg)
 {
-        return phys_to_virt(pmm_page_to_pa(pg));
+        return pmap_kmem_va(pmm_page_to_pa(pg));
 }
 
 static uint64_t *slot_word(uint8_t *base, uint32_t off)
@@ -331,11 +331,11 @@ static void debug_on_free(const struct slot_ref *r)
 /* The descriptor of the page holding p; panics if p is not in the heap. */
 static struct vm_page *heap_page(const void *p, const char *who)
 {
-        paddr_t pa = virt_to_phys(p);
+        struct vm_page *pg = pmm_pa_to_page(pmap_kmem_pa(p));
 
-        if (pa >= pmm_npages() * PAGE_SIZE)
+        if (!pg)
                 panic("%s(%p): not a kernel heap address", who, p);
-        return pmm_pa_to_page(pa);
+        return pg;
 }
 
 __attribute__((noreturn))

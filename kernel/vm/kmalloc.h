@@ -45,7 +45,8 @@
 void kmalloc_init(bool debug);
 
 /*
- * Allocate size bytes of uninitialized kernel memory (linear-map address).
+ * Allocate size bytes of uninitialized kernel memory (an address that
+ * pmap_kmem_va() gave: permanently mapped).
  * => NULL if size is 0 or above KMALLOC_MAX_SIZE, or memory ran out; never
  *    panics for lack of memory.
  * => debug mode: panics if the object handed out shows a write after free.

@@ -120,6 +120,38 @@ uint64_t pmap_table_pages(const struct pmap *pm);
  */
 size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size);
 
+/* --- page contents ------------------------------------------------------
+ *
+ * The machine-independent core never assumes that a frame has a kernel
+ * address: it reaches the contents of pages (user pages, object pages, the
+ * zero page, table pages) only through the operations below. Each
+ * architecture defines them in <machine/pmap.h>, as static inline functions
+ * or as functions of its pmap (x86-64: a memset/memcpy through its linear
+ * map of all RAM; i386 with high memory: per-CPU mapping slots). As
+ * FreeBSD's pmap_zero_page/pmap_copy_page/pmap_quick_enter_page.
+ *
+ *   void pmap_zero_page(paddr_t pa);
+ *      Fill the 4 KiB frame at pa with zeroes.
+ *   void pmap_copy_page(paddr_t src, paddr_t dst);
+ *      Copy the 4 KiB frame at src over the one at dst (distinct frames).
+ *   void *pmap_quick_enter_page(paddr_t pa);
+ *      A kernel address of the frame at pa, valid until the matching
+ *      pmap_quick_remove_page(). Short-lived: the holder does not sleep or
+ *      fault, holds at most two at once, and releases them in reverse
+ *      order. Never fails.
+ *   void pmap_quick_remove_page(void *va);
+ *      Release what pmap_quick_enter_page() returned.
+ *
+ * Kernel memory (slab pages, bootmem's bitmaps) is different: it stays
+ * mapped for as long as it is allocated, at an address the architecture
+ * fixes. Every frame a plain pmm allocation returns (zones up to
+ * PMM_ZONE_DEFAULT, machine/pmparam.h), and every frame of RAM while
+ * bootmem is active, has one:
+ *   void *pmap_kmem_va(paddr_t pa);     the kernel address of frame pa
+ *   paddr_t pmap_kmem_pa(const void *va);   and back (va from the former)
+ */
+#include <machine/pmap.h>
+
 /*
  * Services the VM layer gives every pmap: zeroed, counted page-table pages
  * (from bootmem before the buddy allocator exists, then from it).
@@ -130,14 +162,14 @@ void vm_ptpage_free(paddr_t pa);
 /* --- boot-time, kernel pmap only --------------------------------------- */
 
 /*
- * Build the kernel pmap: its PML4 and, for every kernel-half top-level slot
- * the layout uses (the linear map over [0, ram_end), vmalloc, ioremap, the
- * kernel image), a third-level table, so that those top-level entries never
- * change again and pmap_create() can copy them.
+ * Build the kernel pmap: its top-level table and the fixed kernel mappings
+ * of the architecture's layout (x86-64: the linear map over [0, ram_end),
+ * vmalloc, ioremap, the kernel image), such that the kernel half's
+ * top-level entries never change again and pmap_create() can copy them.
  * => called once, before any other pmap function (host tests: once per
- *    simulated RAM); ram_end <= LINEAR_SIZE.
+ *    simulated RAM).
  * => VM_ENOMEM if a table page could not be had (the kernel cannot go on);
- *    VM_EINVAL if ram_end does not fit the linear map.
+ *    VM_EINVAL if the architecture cannot map RAM that large.
  */
 vm_status_t pmap_bootstrap(paddr_t ram_end);
 

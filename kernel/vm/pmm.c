@@ -3,7 +3,8 @@
  * 2^order contiguous pages.
  *
  * Owns: the vm_page array handed to pmm_init() and the per-zone free lists.
- * Must not touch: page contents, except to zero a block for PMM_ZERO.
+ * Must not touch: page contents, except to zero a block for PMM_ZERO
+ * (through pmap_zero_page()).
  * Invariants (checked by pmm_check(), listed in pmm.h):
  *   1. a free block is 2^order pages, aligned to its size, inside one zone;
  *      its head has PG_FREE and its order, no page inside it has PG_FREE or
@@ -33,7 +34,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <machine/vmparam.h>
+#include <vm/pmap.h>
 #include <vm/pmm.h>
 
 _Static_assert(sizeof(struct vm_page) == 32,
@@ -381,8 +382,8 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
         pg->count16 = 0;
         pg->private = 0;
         if (flags & PMM_ZERO)
-                memset(phys_to_virt(pmm_base + (pfn << PAGE_SHIFT)), 0,
-                       PAGE_SIZE << order);
+                for (uint64_t i = 0; i < 1ULL << order; i++)
+                        pmap_zero_page(pmm_base + ((pfn + i) << PAGE_SHIFT));
         return pg;
 }
 

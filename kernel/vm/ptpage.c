@@ -6,8 +6,6 @@
  * are never given back to it: freeing one hands it to the buddy allocator,
  * which by then owns all memory.
  */
-#include <mercator/string.h>
-#include <machine/vmparam.h>
 #include <vm/bootmem.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -16,9 +14,9 @@
 /* Test hook: when non-zero, the n-th next allocation fails (host tests). */
 uint64_t vm_ptpage_fail_after;
 
-/* While the boot page tables are live, only low memory is reachable through
- * phys_to_virt(); the architecture's boot code lowers this limit until its
- * own linear map is in place. */
+/* While the boot page tables are live, only low memory may be reachable
+ * (x86-64: the boot tables map the first GiBs only); the architecture's
+ * boot code lowers this limit until its own mappings are in place. */
 paddr_t vm_ptpage_boot_limit = ~(paddr_t)0;
 
 vm_status_t vm_ptpage_alloc(paddr_t *pa)
@@ -29,7 +27,7 @@ vm_status_t vm_ptpage_alloc(paddr_t *pa)
                 *pa = bootmem_alloc(1, PAGE_SIZE, vm_ptpage_boot_limit);
                 if (*pa == 0)
                         return VM_ENOMEM;
-                memset(phys_to_virt(*pa), 0, PAGE_SIZE);
+                pmap_zero_page(*pa);
         } else {
                 struct vm_page *pg = pmm_alloc_pages(0, PMM_ZERO);
 

@@ -20,7 +20,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <machine/vmparam.h>
+#include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
@@ -74,11 +74,6 @@ static void page_release(struct vm_object *obj, struct vm_page *pg)
         }
         pmm_free_pages(pg, 0);
         (*object_counter(obj))--;
-}
-
-static inline void *page_bytes(const struct vm_page *pg)
-{
-        return phys_to_virt(pmm_page_to_pa(pg));
 }
 
 /* ---- objects ------------------------------------------------------------------ */
@@ -279,19 +274,31 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
         return VM_OK;
 }
 
-/* A new frame at the free index: len bytes of src (may be 0), then zeroes. */
+/*
+ * A new frame at the free index, filled with a copy of the frame `from`,
+ * or with len bytes of src (may be 0) and then zeroes if from is NULL.
+ */
 static vm_status_t page_new(struct vm_object *obj, uint64_t index,
-                            const void *src, size_t len, struct vm_page **out)
+                            const struct vm_page *from, const void *src,
+                            size_t len, struct vm_page **out)
 {
         struct vm_page *pg = pmm_alloc_pages(0, 0);
-        uint8_t *p;
+        paddr_t pa;
 
         if (!pg)
                 return VM_ENOMEM;
-        p = page_bytes(pg);
-        if (len)
+        pa = pmm_page_to_pa(pg);
+        if (from) {
+                pmap_copy_page(pmm_page_to_pa(from), pa);
+        } else if (len) {
+                uint8_t *p = pmap_quick_enter_page(pa);
+
                 memcpy(p, src, len);
-        memset(p + len, 0, PAGE_SIZE - len);
+                memset(p + len, 0, PAGE_SIZE - len);
+                pmap_quick_remove_page(p);
+        } else {
+                pmap_zero_page(pa);
+        }
         if (radix_insert(obj, index, pg) != VM_OK) {
                 pmm_free_pages(pg, 0);
                 return VM_ENOMEM;
@@ -307,7 +314,7 @@ static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
 {
         uint64_t off = index << PAGE_SHIFT;
 
-        return page_new(obj, index, obj->data + off,
+        return page_new(obj, index, NULL, obj->data + off,
                         MIN(PAGE_SIZE, obj->bytes - off), out);
 }
 
@@ -325,7 +332,7 @@ vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
         }
         if (obj->type == VM_OBJECT_FILE)
                 return file_page_fill(obj, index, out);
-        return page_new(obj, index, NULL, 0, out);
+        return page_new(obj, index, NULL, NULL, 0, out);
 }
 
 vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
@@ -336,8 +343,7 @@ vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
                 return VM_EINVAL;
         if (vm_object_lookup(obj, index))
                 return VM_EEXIST;
-        return page_new(obj, index, src ? page_bytes(src) : NULL,
-                        src ? PAGE_SIZE : 0, out);
+        return page_new(obj, index, src, NULL, 0, out);
 }
 
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
@@ -356,7 +362,7 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
         pg = pmm_alloc_pages(0, 0);
         if (!pg)
                 return VM_ENOMEM;
-        memcpy(page_bytes(pg), page_bytes(old), PAGE_SIZE);
+        pmap_copy_page(pmm_page_to_pa(old), pmm_page_to_pa(pg));
         *slot = pg;
         old->refcount--;
         vmstat.anon_pages++;
@@ -504,18 +510,19 @@ static bool check_file_page(const struct vm_object *obj, uint64_t index,
 {
         uint64_t off = index << PAGE_SHIFT;
         size_t len = MIN(PAGE_SIZE, obj->bytes - off);
-        const uint8_t *p = page_bytes(pg);
+        const char *why = NULL;
+        uint8_t *p;
 
         if (pg->refcount != 1)
                 return object_fail(obj, "file page shared", index);
+        p = pmap_quick_enter_page(pmm_page_to_pa(pg));
         if (memcmp(p, obj->data + off, len) != 0)
-                return object_fail(obj, "file page differs from the file",
-                                   index);
-        for (size_t i = len; i < PAGE_SIZE; i++)
+                why = "file page differs from the file";
+        for (size_t i = len; i < PAGE_SIZE && !why; i++)
                 if (p[i])
-                        return object_fail(obj, "file page tail not zero",
-                                           index);
-        return true;
+                        why = "file page tail not zero";
+        pmap_quick_remove_page(p);
+        return why ? object_fail(obj, why, index) : true;
 }
 
 /* Every node reachable from n is non-empty; returns pages below, or -1. */
@@ -616,19 +623,21 @@ paddr_t vm_zero_page_pa(void)
 
 bool vm_zero_page_check(void)
 {
-        const uint64_t *w;
+        uint64_t *w;
+        size_t i = 0;
 
         if (!zero_pa) {
                 pr_err("vm_zero_page_check: no zero page\n");
                 return false;
         }
-        w = phys_to_virt(zero_pa);
-        for (size_t i = 0; i < PAGE_SIZE / sizeof *w; i++) {
-                if (w[i]) {
-                        pr_err("vm_zero_page_check: written at +%#lx\n",
-                               (unsigned long)(i * sizeof *w));
-                        return false;
-                }
+        w = pmap_quick_enter_page(zero_pa);
+        while (i < PAGE_SIZE / sizeof *w && !w[i])
+                i++;
+        pmap_quick_remove_page(w);
+        if (i < PAGE_SIZE / sizeof *w) {
+                pr_err("vm_zero_page_check: written at +%#lx\n",
+                       (unsigned long)(i * sizeof *w));
+                return false;
         }
         return true;
 }

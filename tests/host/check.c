@@ -3,6 +3,8 @@
  */
 #include "check.h"
 
+#include <machine/pmap.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,8 @@ int main(int argc, char **argv)
                 check_panic_jmp = NULL;
                 if (setjmp(test_jmp) == 0) {
                         tests[i].fn();
+                        /* every quick mapping is released (vm/pmap.h) */
+                        CHECK_EQ(host_quick_maps, 0);
                         printf("PASS host/%s/%s\n", program, tests[i].name);
                 } else {
                         printf("FAIL host/%s/%s: %s\n", program,

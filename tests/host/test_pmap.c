@@ -1796,3 +1796,51 @@ TEST(random_ops_no_1g_pages)
 {
         random_run(0x5eed0003, 3000, false);
 }
+
+/*
+ * The page-content operations of vm/pmap.h: zero, copy, and a quick
+ * mapping that shows the frame's bytes and writes through to them. They
+ * are how the core reaches page contents, with or without a linear map.
+ */
+TEST(page_content_operations)
+{
+        struct vm_page *a, *b;
+        paddr_t pa, pb;
+        uint8_t *p, *q;
+
+        setup();
+        a = pmm_alloc_pages(0, 0);
+        b = pmm_alloc_pages(0, 0);
+        CHECK(a && b);
+        pa = pmm_page_to_pa(a);
+        pb = pmm_page_to_pa(b);
+
+        p = pmap_quick_enter_page(pa);
+        for (unsigned i = 0; i < PAGE_SIZE; i++)
+                p[i] = (uint8_t)(i * 7 + 1);
+        pmap_quick_remove_page(p);
+
+        pmap_copy_page(pa, pb);
+        p = pmap_quick_enter_page(pa);
+        q = pmap_quick_enter_page(pb);          /* two at once are allowed */
+        CHECK(memcmp(p, q, PAGE_SIZE) == 0);
+        CHECK_EQ(q[PAGE_SIZE - 1], (uint8_t)((PAGE_SIZE - 1) * 7 + 1));
+        pmap_quick_remove_page(q);
+        pmap_quick_remove_page(p);
+
+        pmap_zero_page(pa);
+        p = pmap_quick_enter_page(pa);
+        q = pmap_quick_enter_page(pb);
+        for (unsigned i = 0; i < PAGE_SIZE; i++) {
+                CHECK_EQ(p[i], 0);
+                CHECK_EQ(q[i], (uint8_t)(i * 7 + 1));   /* untouched */
+        }
+        pmap_quick_remove_page(q);
+        pmap_quick_remove_page(p);
+
+        /* kernel memory: an address and back */
+        CHECK_EQ(pmap_kmem_pa(pmap_kmem_va(pb)), pb);
+        pmm_free_pages(a, 0);
+        pmm_free_pages(b, 0);
+        check_baseline();
+}

@@ -5,6 +5,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <machine/pmap.h>
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
@@ -15,6 +16,7 @@
 
 uint8_t *host_ram;
 uint64_t host_ram_size;
+unsigned host_quick_maps;       /* machine/pmap.h: quick mappings held */
 int console_loglevel = LOG_WARN;
 
 void host_panic_hook(const char *msg);  /* tests/host/check.c */
@@ -88,4 +90,5 @@ void host_ram_teardown(void)
         free(host_ram);
         host_ram = NULL;
         host_ram_size = 0;
+        host_quick_maps = 0;
 }
