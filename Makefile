@@ -21,8 +21,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
             --no-relax -T kernel/arch/x86_64/kernel.ld
 
 KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
-                   kernel/fs/*.c kernel/exec/*.c kernel/proc/*.c \
-                   kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
+                   kernel/fs/*.c kernel/exec/*.c kernel/ipc/*.c \
+                   kernel/proc/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                    tests/kernel/*.c)
 KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
 KERNEL := $(BUILD)/mercator.elf

@@ -8,4 +8,4 @@ FS_SYSCALL := kernel/fs/file.c kernel/fs/file_initramfs.c kernel/fs/pipe.c \
               kernel/fs/procfs.c kernel/fs/sys_fd.c kernel/fs/sys_file.c
 HOST_CORE := $(filter-out kernel/lib/string.c $(FS_SYSCALL),\
                  $(wildcard kernel/vm/*.c kernel/lib/*.c kernel/fs/*.c \
-                            kernel/exec/*.c))
+                            kernel/exec/*.c kernel/ipc/shm.c))

@@ -10,6 +10,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <ipc/shm.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -71,17 +72,21 @@ static void meminfo(struct text *t)
 static bool maps_line(void *arg, const struct vm_area_info *a)
 {
         struct text *t = arg;
-        const char *name = a->is_file ? a->name
+        const char *name = a->is_file || (a->shared && a->name) ? a->name
                          : a->shared ? "/dev/zero (deleted)"
                          : a->is_heap ? "[heap]" : a->is_stack ? "[stack]" : NULL;
         size_t start = t->len;
+        int shmid;
+        /* A SysV segment's inode number is its id, as Linux's shm files. */
+        uint64_t ino = shm_object_id(a->object, &shmid) ? (uint64_t)shmid
+                     : a->object ? a->object_id : 0UL;
 
         text_add(t, "%08lx-%08lx %c%c%c%c %08lx %s %lu ", a->start, a->end,
                  a->prot & VM_PROT_READ ? 'r' : '-',
                  a->prot & VM_PROT_WRITE ? 'w' : '-',
                  a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
                  a->offset, a->is_file ? "00:02" : a->shared ? "00:01" : "00:00",
-                 a->object ? a->object_id : 0UL);
+                 ino);
         if (name) {
                 while (t->len - start < 72 && t->len + 1 < t->size)
                         t->buf[t->len++] = ' ';

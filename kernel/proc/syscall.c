@@ -32,6 +32,8 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(sched_get_priority_min), ENTRY(sched_rr_get_interval),
         ENTRY(setrlimit), ENTRY(sched_setaffinity),
         ENTRY(sched_getaffinity), ENTRY(prlimit64), ENTRY(getcpu),
+        ENTRY(process_vm_readv), ENTRY(process_vm_writev), ENTRY(shmat),
+        ENTRY(shmctl), ENTRY(shmdt), ENTRY(shmget),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

@@ -14,10 +14,12 @@ enum {
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
         SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_pread64 = 17, SYS_readv = 19,
         SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_mremap = 25,
-        SYS_madvise = 28, SYS_dup = 32,
+        SYS_madvise = 28, SYS_shmget = 29, SYS_shmat = 30,
+        SYS_shmctl = 31, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
         SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59, SYS_wait4 = 61,
-        SYS_exit = 60, SYS_kill = 62, SYS_uname = 63, SYS_fcntl = 72,
+        SYS_exit = 60, SYS_kill = 62, SYS_uname = 63, SYS_shmdt = 67,
+        SYS_fcntl = 72,
         SYS_getcwd = 79, SYS_chdir = 80, SYS_getppid = 110,
         SYS_arch_prctl = 158, SYS_reboot = 169, SYS_gettid = 186,
         SYS_getdents64 = 217, SYS_set_tid_address = 218,
@@ -37,6 +39,8 @@ enum {
         SYS_sched_rr_get_interval = 148, SYS_setrlimit = 160,
         SYS_sched_setaffinity = 203, SYS_sched_getaffinity = 204,
         SYS_prlimit64 = 302, SYS_getcpu = 309,
+        SYS_dup3 = 292, SYS_pipe2 = 293, SYS_process_vm_readv = 310,
+        SYS_process_vm_writev = 311,
         NR_SYSCALLS = 335,
 };
 
@@ -80,5 +84,8 @@ SYSCALL_DECL(sched_setscheduler); SYSCALL_DECL(sched_getscheduler);
 SYSCALL_DECL(sched_get_priority_max); SYSCALL_DECL(sched_get_priority_min);
 SYSCALL_DECL(sched_rr_get_interval); SYSCALL_DECL(sched_setaffinity);
 SYSCALL_DECL(sched_getaffinity); SYSCALL_DECL(getcpu);
+SYSCALL_DECL(shmget); SYSCALL_DECL(shmat); SYSCALL_DECL(shmdt);
+SYSCALL_DECL(shmctl); SYSCALL_DECL(process_vm_readv);
+SYSCALL_DECL(process_vm_writev);
 
 #endif

@@ -26,6 +26,7 @@
  * Lock order (when locks come): space map lock, then object, then pmm.
  */
 #include <mercator/panic.h>
+#include <mercator/string.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
@@ -295,6 +296,77 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                 st = fault_segv(&fc, FAULT_REASON_PROT);
         }
         return fault_result_from(&fc, st);
+}
+
+/*
+ * The page behind va for an access from outside the space (another
+ * process, /proc/PID/mem), as Linux's get_user_pages: phases 1-3 without
+ * stack growth and without entering a translation. force (FOLL_FORCE)
+ * lets a write into a private area that forbids it (it copies the page,
+ * as a write fault would; the translation stays read-only) and a read of
+ * an area that forbids reading; a shared area is never written against
+ * its protection.
+ */
+static vm_status_t access_page(struct vm_space *s, vaddr_t va, bool write,
+                               bool force, struct vm_page **out)
+{
+        struct fault_ctx fc = { .space = s, .va = page_trunc(va),
+                                .access = write ? VM_PROT_WRITE
+                                                : VM_PROT_READ };
+        struct vm_page *before;
+        vm_status_t st;
+
+        fc.area = vm_area_lookup(&s->areas, fc.va);
+        if (!fc.area)
+                return VM_EFAULT;
+        if (!access_allowed(fc.area->prot, fc.access) &&
+            (!force || (write && (fc.area->flags & VM_AREA_SHARED))))
+                return VM_EFAULT;
+        fc.off = (fc.va - fc.area->start) >> PAGE_SHIFT;
+        if (fc.area->flags & VM_AREA_SHARED) {
+                st = fault_shared_page(&fc);
+                *out = fc.page;
+                return st == VM_ENOENT ? VM_EFAULT : st;
+        }
+        before = fc.area->object ? vm_object_lookup(fc.area->object,
+                                                    fc.area->pgoff + fc.off)
+                                 : NULL;
+        st = fault_private_page(&fc);
+        if (st != VM_OK)
+                return st == VM_ENOENT ? VM_EFAULT : st;
+        /* A new or copied page replaces what the space may still map. */
+        if (write && fc.page != before) {
+                pmap_remove(s->pmap, fc.va, fc.va + PAGE_SIZE);
+                pmap_update(s->pmap);
+        }
+        *out = fc.page;
+        return VM_OK;
+}
+
+vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
+                            size_t len, bool write, bool force, size_t *done)
+{
+        uint8_t *b = buf;
+        vm_status_t st = VM_OK;
+
+        *done = 0;
+        while (len) {
+                size_t n = MIN(len, PAGE_SIZE - (va & PAGE_MASK));
+                struct vm_page *pg = NULL;
+                uint8_t *kva;
+
+                st = access_page(space, va, write, force, &pg);
+                if (st != VM_OK)
+                        break;
+                kva = pg ? phys_to_virt(pmm_page_to_pa(pg))
+                         : phys_to_virt(vm_zero_page_pa());
+                if (write)
+                        memcpy(kva + (va & PAGE_MASK), b, n);
+                else
+                        memcpy(b, kva + (va & PAGE_MASK), n);
+                va += n, b += n, len -= n, *done += n;
+        }
+        return *done ? VM_OK : st;
 }
 
 const char *vm_fault_reason_name(enum fault_reason reason)

@@ -195,6 +195,8 @@ void vm_object_unref(struct vm_object *obj)
         ASSERT(obj->refcount > 0);
         if (--obj->refcount > 0)
                 return;
+        if (obj->on_free)
+                obj->on_free(obj);
         if (obj->type == VM_OBJECT_FILE)
                 file_unlink(obj);
         vm_object_free_range(obj, 0, obj->size);

@@ -95,6 +95,10 @@ struct vm_object {
         const uint8_t      *data;       /* [c] the file's bytes */
         uint64_t            bytes;      /* [c] the file's size */
         struct vm_object   *file_next;  /* [m] registry of live files */
+        /* Called when the last reference goes, before anything is freed
+         * (SysV shm forgets a segment marked for removal); or NULL. */
+        void              (*on_free)(struct vm_object *obj);   /* [m] */
+        void               *owner;      /* [m] on_free's business */
 };
 
 /*
@@ -137,8 +141,9 @@ uint64_t vm_object_file_count(void);
 void vm_object_ref(struct vm_object *obj);
 
 /*
- * Drop a reference; the last one frees every page, every radix node, the
- * name and the object (and takes a file object out of the registry).
+ * Drop a reference; the last one calls on_free (if set), then frees every
+ * page, every radix node, the name and the object (and takes a file object
+ * out of the registry).
  * => obj may be NULL. => no pmap maps its pages any more.
  */
 void vm_object_unref(struct vm_object *obj);

@@ -275,7 +275,9 @@ static vm_status_t map_validate_file(struct map_req *r, struct vm_object *file,
 {
         uint64_t pgoff = offset >> PAGE_SHIFT;
 
-        if (!file || file->type != VM_OBJECT_FILE ||
+        /* An anonymous object may only be mapped shared (SysV shm). */
+        if (!file || (file->type != VM_OBJECT_FILE &&
+                      !(r->flags & VM_MAP_SHARED)) ||
             !is_aligned(offset, PAGE_SIZE))
                 return VM_EINVAL;
         /* Linux: EOVERFLOW past its largest file size (2^63 - 1). */
@@ -455,8 +457,8 @@ static vm_status_t map_common(struct vm_space *s, vaddr_t hint, uint64_t len,
                 st = map_place(s, hint, &r);
         /* Files are read-only: no writable shared mapping (Linux checks
          * the file's mode after placing the mapping). */
-        if (st == VM_OK && file && (flags & VM_MAP_SHARED) &&
-            (prot & VM_PROT_WRITE))
+        if (st == VM_OK && file && file->type == VM_OBJECT_FILE &&
+            (flags & VM_MAP_SHARED) && (prot & VM_PROT_WRITE))
                 st = VM_EACCES;
         if (st == VM_OK)
                 st = map_range(s, &r);
@@ -481,6 +483,15 @@ vm_status_t vm_space_map_file(struct vm_space *s, vaddr_t hint, uint64_t len,
         if (!file)
                 return VM_EINVAL;
         return map_common(s, hint, len, prot, flags, file, offset, out);
+}
+
+vm_status_t vm_space_map_object(struct vm_space *s, vaddr_t hint,
+                                uint64_t len, vm_prot_t prot, unsigned flags,
+                                struct vm_object *obj, vaddr_t *out)
+{
+        if (!obj || obj->type != VM_OBJECT_ANON || !(flags & VM_MAP_SHARED))
+                return VM_EINVAL;
+        return map_common(s, hint, len, prot, flags, obj, 0, out);
 }
 
 /* ---- unmap -------------------------------------------------------------------- */

@@ -304,6 +304,17 @@ vm_status_t vm_space_map_file(struct vm_space *space, vaddr_t hint,
                               vaddr_t *out);
 
 /*
+ * Map an existing shared anonymous object (a SysV shm segment) from its
+ * page 0, as vm_space_map() places and replaces (FIXED, FIXED_NOREPLACE).
+ * Every mapping of obj shares its pages; the area takes its own reference.
+ * => flags include VM_MAP_SHARED; obj is anonymous; else VM_EINVAL.
+ * => VM_EINVAL, VM_ENOMEM, VM_EEXIST, VM_EACCES: as vm_space_map().
+ */
+vm_status_t vm_space_map_object(struct vm_space *space, vaddr_t hint,
+                                uint64_t len, vm_prot_t prot, unsigned flags,
+                                struct vm_object *obj, vaddr_t *out);
+
+/*
  * fork: a copy of parent, copy-on-write. Private memory: the child gets
  * objects of its own holding the parent's pages (each page's refcount
  * counts both), and the parent's writable translations of them become
@@ -430,6 +441,23 @@ static inline struct pmap *vm_space_pmap(const struct vm_space *space)
  */
 enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                            vm_prot_t access);
+
+/*
+ * Copy len bytes between buf (kernel memory) and the space at va, page by
+ * page, as Linux's access_remote_vm(): for another process's system call
+ * (process_vm_readv/writev) or /proc/PID/mem. Pages are found or made as a
+ * fault would (a write copies a page shared since fork, and the space's
+ * old translation of it is removed), but no translation is entered and
+ * no stack grows. force (Linux's FOLL_FORCE, for /proc/PID/mem) also
+ * writes a private area that forbids writing - the page is copied, so the
+ * file and other sharers keep theirs - and reads an area that forbids
+ * reading; a shared area that forbids writing is never written.
+ * => *done: the bytes copied before the first page that failed.
+ * => VM_OK if any byte was copied; else VM_EFAULT (no area, the access is
+ *    not allowed, past the object's end) or VM_ENOMEM.
+ */
+vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
+                            size_t len, bool write, bool force, size_t *done);
 
 /* A short English name for a reason ("protection"); "?" if unknown. */
 const char *vm_fault_reason_name(enum fault_reason reason);
