@@ -174,10 +174,11 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         const char *rest = "";
         struct proc *p = NULL;
         bool is_meminfo = strcmp(path, "/proc/meminfo") == 0;
+        bool is_shm = strcmp(path, "/proc/sysvipc/shm") == 0;
         vaddr_t va = 0;
         bool walk = false;
 
-        if (!is_meminfo) {
+        if (!is_meminfo && !is_shm) {
                 p = proc_of_path(path + 6, &rest);
                 walk = p && pagewalk_addr(rest, &va);
                 if (!p || p->state == PROC_ZOMBIE ||
@@ -186,7 +187,8 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         }
         if (flags & 3)
                 return -EACCES;
-        size_t size = is_meminfo || walk ? PAGE_SIZE
+        size_t size = is_shm ? page_round((shm_count() + 1) * 200)
+                    : is_meminfo || walk ? PAGE_SIZE
                     : page_round((p->space->areas.count + 1) * 128);
         struct text *t = kzalloc(sizeof *t);
         struct file *f = kzalloc(sizeof *f);
@@ -198,6 +200,8 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         *t = (struct text){ .buf = buf, .size = size };
         if (is_meminfo)
                 meminfo(t);
+        else if (is_shm)
+                t->len = shm_proc_show(buf, size);
         else if (walk)
                 t->len = pmap_walk_describe(vm_space_pmap(p->space), va, buf, size);
         else

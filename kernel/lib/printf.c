@@ -122,6 +122,7 @@ static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
                 break;
         }
         case 'u': out_number(o, arg_unsigned(sp, ap), false, 10, false, sp); break;
+        case 'o': out_number(o, arg_unsigned(sp, ap), false, 8, false, sp); break;
         case 'x': out_number(o, arg_unsigned(sp, ap), false, 16, false, sp); break;
         case 'X': out_number(o, arg_unsigned(sp, ap), false, 16, true, sp); break;
         case 'p':

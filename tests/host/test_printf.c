@@ -23,6 +23,7 @@ TEST(integers)
         SAME("%5d|%-5d|%05d|%-6d|%05d", 42, 42, 42, -42, -42);
         SAME("%x %X %#x %#lx %08lx", 255, 255, 255, 0xabcUL, 0x1234UL);
         SAME("%zu %zx", (size_t)12345, (size_t)0xfff);
+        SAME("%o %4o %04o %lo", 0640u, 01640u, 022u, 01777777777777777777777UL);
         SAME("%d", -2147483647 - 1);
         SAME("%lld", (long long)(-9223372036854775807LL - 1));
         SAME("%#018lx", 0xffffffff80000000UL);
