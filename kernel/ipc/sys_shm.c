@@ -11,12 +11,16 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 
-/* The caller as shm sees it. Mercator has no credentials yet: everyone
- * is root (uid 0, gid 0, and root's capabilities). */
+/* The caller as shm sees it: effective ids; CAP_IPC_OWNER bypasses the
+ * mode and CAP_SYS_ADMIN the owner check (one flag: root has both). */
 static struct shm_caller caller(void)
 {
+        const struct cred *cr = &current->cred;
+
         return (struct shm_caller){
-                .uid = 0, .gid = 0, .pid = current->pid, .admin = true,
+                .uid = cr->euid, .gid = cr->egid, .pid = current->pid,
+                .admin = cred_capable(cr, CAP_IPC_OWNER) ||
+                         cred_capable(cr, CAP_SYS_ADMIN),
                 .now = (int64_t)(clock_realtime_ns() / 1000000000ULL),
         };
 }

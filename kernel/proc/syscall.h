@@ -39,7 +39,7 @@ enum {
         SYS_sched_rr_get_interval = 148, SYS_setrlimit = 160,
         SYS_sched_setaffinity = 203, SYS_sched_getaffinity = 204,
         SYS_prlimit64 = 302, SYS_getcpu = 309,
-        SYS_dup3 = 292, SYS_pipe2 = 293, SYS_process_vm_readv = 310,
+        SYS_process_vm_readv = 310,
         SYS_process_vm_writev = 311,
         NR_SYSCALLS = 335,
 };

@@ -358,12 +358,13 @@ vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
                 st = access_page(space, va, write, force, &pg);
                 if (st != VM_OK)
                         break;
-                kva = pg ? phys_to_virt(pmm_page_to_pa(pg))
-                         : phys_to_virt(vm_zero_page_pa());
+                kva = pmap_quick_enter_page(pg ? pmm_page_to_pa(pg)
+                                               : vm_zero_page_pa());
                 if (write)
                         memcpy(kva + (va & PAGE_MASK), b, n);
                 else
                         memcpy(b, kva + (va & PAGE_MASK), n);
+                pmap_quick_remove_page(kva);
                 va += n, b += n, len -= n, *done += n;
         }
         return *done ? VM_OK : st;
