@@ -38,9 +38,8 @@ static long console_read_user(struct file *f, uint64_t ubuf, size_t len)
         if (len == 0)
                 return 0;
         while ((c = console_getc()) < 0) {
-                if (current->pending_kill)
-                        return -EINTR;
-                sched_sleep_until(clock_monotonic_ns() + 10 * 1000 * 1000);
+                if (sched_sleep_until_intr(clock_monotonic_ns() + 10 * 1000 * 1000))
+                        return -ERESTARTSYS;
         }
         do {
                 chunk[n++] = c == '\r' ? '\n' : (char)c;

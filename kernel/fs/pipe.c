@@ -3,8 +3,10 @@
  *
  * A reader sleeps while the ring is empty and a writer exists; a writer
  * sleeps while it is full and a reader exists. With no reader left, a
- * write fails with EPIPE and the writer is killed by SIGPIPE (Linux's
- * default action). Sleepers wake on the pipe as their channel.
+ * write fails with EPIPE and the writer gets SIGPIPE. Sleeps are
+ * interruptible: a signal ends them with -ERESTARTSYS (EINTR, or a
+ * restart under SA_RESTART), or with the count already moved. Sleepers
+ * wake on the pipe as their channel.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -30,9 +32,8 @@ static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
         while (p->wpos == p->rpos) {
                 if (!p->writers || len == 0)
                         return 0;
-                if (current->pending_kill)
-                        return -EINTR;
-                sched_sleep_on(p);
+                if (sched_sleep_on_intr(p))
+                        return -ERESTARTSYS;
         }
         while (done < len && p->rpos != p->wpos) {
                 size_t off = p->rpos % PIPE_SIZE;
@@ -52,14 +53,15 @@ static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
 
         while (done < len) {
                 if (!p->readers) {
-                        current->pending_kill = wait_status_signaled(SIGPIPE);
+                        struct ksiginfo info = { .code = SI_USER,
+                                                 .pid = current->pid };
+                        signal_send(current, SIGPIPE, &info);
                         return done ? (long)done : -EPIPE;
                 }
                 if (p->wpos - p->rpos == PIPE_SIZE) {
-                        if (current->pending_kill)
-                                return done ? (long)done : -EINTR;
                         sched_wakeup(p);
-                        sched_sleep_on(p);
+                        if (sched_sleep_on_intr(p))
+                                return done ? (long)done : -ERESTARTSYS;
                         continue;
                 }
                 size_t off = p->wpos % PIPE_SIZE;

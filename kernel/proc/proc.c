@@ -16,6 +16,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <mercator/uaccess.h>
 #include <fs/initramfs.h>
 #include <machine/vmparam.h>
 #include <fs/file.h>
@@ -47,6 +48,9 @@ struct proc *proc_alloc(void)
                         return NULL;
                 p->pid = next_pid++;
                 p->usage.start_ns = clock_monotonic_ns();
+                p->pgid = p->sid = p->pid;
+                p->exit_signal = SIGCHLD;
+                p->sig.altstack.ss_flags = SS_DISABLE;
                 p->state = PROC_SLEEPING;       /* not runnable until set up */
                 p->wait_channel = p;
                 return p;
@@ -168,8 +172,10 @@ static void proc_release(struct proc *p)
         }
         if (p->space) {
                 pmap_activate(pmap_kernel());
-                vm_space_destroy(p->space);
+                if (!p->space_borrowed)         /* a vfork child's is its parent's */
+                        vm_space_destroy(p->space);
                 p->space = NULL;
+                p->space_borrowed = false;
         }
 }
 
@@ -180,11 +186,27 @@ static int status_code(int wait_status)
                                     : (wait_status >> 8) & 0xff;
 }
 
+/* How a wait status reads in SIGCHLD's siginfo: CLD_* and si_status. */
+static int exit_why(int wait_status, int *status)
+{
+        int sig = wait_status & 0x7f;
+
+        *status = sig ? sig : (wait_status >> 8) & 0xff;
+        if (!sig)
+                return CLD_EXITED;
+        return wait_status & WAIT_STATUS_CORE ? CLD_DUMPED : CLD_KILLED;
+}
+
 void proc_exit(int wait_status)
 {
         struct proc *p = current;
         char line[32];
+        int why, status;
 
+        if (p->clear_child_tid) {               /* CLONE_CHILD_CLEARTID */
+                uint32_t zero = 0;
+                (void)copy_to_user(p->clear_child_tid, &zero, sizeof zero);
+        }
         proc_vfork_release(p);
         proc_release(p);
         proc_reparent_children(p);
@@ -199,8 +221,8 @@ void proc_exit(int wait_status)
                 machine_poweroff(status_code(wait_status) ? 1 : 0);
         }
         p->state = PROC_ZOMBIE;
-        if (p->parent)
-                sched_wakeup(p->parent);
+        why = exit_why(wait_status, &status);
+        p->autoreap = signal_notify_parent(p, why, status);
         sched_switch();                 /* never comes back */
         panic("a zombie ran again");
 }
@@ -215,5 +237,7 @@ void proc_kill_current(int signal, const char *why, vaddr_t addr, uint64_t ip)
         pr_err("mercator: pid %d (%s) killed by signal %d at %#lx ip %#lx: "
                "%s%s%s\n", current->pid, current->name, signal, addr, ip, why,
                reason ? ", " : "", reason ? reason : "");
-        proc_exit(wait_status_signaled(signal));
+        proc_exit(wait_status_signaled(signal) |
+                  (signal_default_action(signal) == SIGDFL_CORE &&
+                   signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
 }

@@ -15,6 +15,7 @@
 #include <machine/thread.h>
 #include <proc/cred.h>
 #include <proc/rlimit.h>
+#include <proc/signal.h>
 
 #define NPROC           64
 #define NOFILE          64
@@ -48,6 +49,23 @@ struct proc_usage {
         uint32_t personality;                   /* [p] */
 };
 
+/* A process's signal state (signal.c). */
+struct proc_signals {
+        ksigset_t          blocked;             /* [p] the mask */
+        ksigset_t          pending;             /* [s] bit per pending signal */
+        struct ksiginfo    info[SIGRTMIN];      /* [s] of pending signals < 32 */
+        struct ksiginfo    queue[SIGQUEUE_MAX]; /* [s] queued real-time ones */
+        int                nqueued;             /* [s] */
+        struct k_sigaction action[NSIG];        /* [p] index sig - 1 */
+        struct linux_stack altstack;            /* [p] sigaltstack */
+        ksigset_t          saved_mask;          /* [p] sigsuspend's old mask */
+        bool               restore_mask;        /* [p] put saved_mask back */
+        bool               stopped;             /* [s] stopped by a signal */
+        int                stop_sig;            /* [s] which one */
+        bool               report_stop;         /* [s] wait may see the stop */
+        bool               report_cont;         /* [s] ... the continue */
+};
+
 struct proc {
         int               pid;                  /* [c] */
         enum proc_state   state;                /* [s] */
@@ -68,6 +86,15 @@ struct proc {
         struct cred       cred;                 /* [p] ids, capabilities */
         struct rlimits    rlim;                 /* [p] resource limits */
         struct proc_usage usage;                /* [p]/[s] accounting */
+        bool              space_borrowed;       /* [p] vfork child on the
+                                                 * parent's space (CLONE_VM) */
+        bool              sleep_intr;           /* [s] a signal ends the sleep */
+        bool              autoreap;             /* [s] zombie nobody waits for */
+        bool              did_exec;             /* [p] setpgid: EACCES */
+        int               exit_signal;          /* [c] to the parent at exit */
+        int               pgid, sid;            /* [p] process group, session */
+        uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
+        struct proc_signals sig;                /* [s]/[p] see above */
 };
 
 extern struct proc *current;
@@ -124,6 +151,12 @@ void sched_yield(void);
 void sched_switch(void);                /* state already set by the caller */
 void sched_sleep_until(uint64_t ns);
 void sched_sleep_on(const void *channel);
+/* Interruptible sleeps: like the two above, but a signal for the current
+ * process (signal_pending()) ends them. => 0 after a wakeup or the time,
+ * -EINTR if a signal is pending (callers usually return -ERESTARTSYS or
+ * -EINTR from their system call). Callers loop on their condition. */
+int sched_sleep_on_intr(const void *channel);
+int sched_sleep_until_intr(uint64_t ns);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
 struct proc *proc_find(int pid);
@@ -132,7 +165,8 @@ struct proc *proc_find(int pid);
  * credentials, limits, nice value, personality (sys_resource.c). */
 void proc_fork_resources(struct proc *child, const struct proc *parent);
 
-/* What to do before going back to user mode: die if killed, reschedule. */
+/* What to do before going back to user mode: die if killed, reschedule,
+ * deliver signals. */
 void proc_return_to_user(void);
 
 #endif

@@ -8,6 +8,7 @@
  * never loses the CPU in the middle of an operation.
  */
 #include <mercator/clock.h>
+#include <mercator/errno.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <proc/proc.h>
@@ -62,6 +63,8 @@ static void sched_once(void)
         need_resched = false;
         md_switch_to(&sched_sp, p);
         current = NULL;
+        if (p->state == PROC_ZOMBIE && p->autoreap)
+                proc_free(p);           /* off its kernel stack now */
 }
 
 void sched_run(void)
@@ -104,6 +107,26 @@ void sched_sleep_on(const void *channel)
         current->wait_channel = NULL;
 }
 
+int sched_sleep_on_intr(const void *channel)
+{
+        if (signal_pending())
+                return -EINTR;
+        current->sleep_intr = true;
+        sched_sleep_on(channel);
+        current->sleep_intr = false;
+        return signal_pending() ? -EINTR : 0;
+}
+
+int sched_sleep_until_intr(uint64_t ns)
+{
+        if (signal_pending())
+                return -EINTR;
+        current->sleep_intr = true;
+        sched_sleep_until(ns);
+        current->sleep_intr = false;
+        return signal_pending() ? -EINTR : 0;
+}
+
 void sched_wakeup(const void *channel)
 {
         for (int i = 0; i < NPROC; i++) {
@@ -132,4 +155,5 @@ void proc_return_to_user(void)
                 proc_exit(current->pending_kill);
         if (need_resched)
                 sched_yield();
+        signal_deliver();
 }

@@ -1,21 +1,238 @@
-/* signal.h - Linux's signal numbers (x86-64) and wait-status encoding. */
+/*
+ * signal.h - Linux signals: numbers, sets, actions, the kernel's siginfo,
+ * wait-status encoding, and how the rest of the kernel sends signals.
+ *
+ * Signal numbers, sa_flags and si_code values are the same on x86-64,
+ * i386 and riscv64, so they live here; the signal frame and the register
+ * context a handler sees are per architecture (machine/signal.h).
+ *
+ * A process has one mask (blocked), one set of pending signals, and for
+ * each pending signal the siginfo it came with: standard signals (1-31)
+ * are pending at most once, real-time signals (32-64) queue, up to
+ * SIGQUEUE_MAX of them.
+ */
 #ifndef PROC_SIGNAL_H
 #define PROC_SIGNAL_H
 
+#include <mercator/types.h>
+
+#define SIGHUP          1
+#define SIGINT          2
+#define SIGQUIT         3
 #define SIGILL          4
 #define SIGTRAP         5
 #define SIGABRT         6
 #define SIGBUS          7
 #define SIGFPE          8
 #define SIGKILL         9
+#define SIGUSR1         10
 #define SIGSEGV         11
+#define SIGUSR2         12
 #define SIGPIPE         13
+#define SIGALRM         14
 #define SIGTERM         15
+#define SIGSTKFLT       16
 #define SIGCHLD         17
-#define NSIG            64
+#define SIGCONT         18
+#define SIGSTOP         19
+#define SIGTSTP         20
+#define SIGTTIN         21
+#define SIGTTOU         22
+#define SIGURG          23
+#define SIGXCPU         24
+#define SIGXFSZ         25
+#define SIGVTALRM       26
+#define SIGPROF         27
+#define SIGWINCH        28
+#define SIGIO           29
+#define SIGPWR          30
+#define SIGSYS          31
+#define SIGRTMIN        32
+#define NSIG            64      /* signals are 1..NSIG */
 
-/* Linux wait statuses: exited with a code, or killed by a signal. */
+typedef uint64_t ksigset_t;     /* bit sig-1 stands for signal sig */
+
+static inline ksigset_t sigmask_of(int sig) { return 1ULL << (sig - 1); }
+static inline bool sig_valid(long sig) { return sig >= 1 && sig <= NSIG; }
+
+/* sa_flags (Linux's values). */
+#define SA_NOCLDSTOP    0x00000001
+#define SA_NOCLDWAIT    0x00000002
+#define SA_SIGINFO      0x00000004
+#define SA_RESTORER     0x04000000
+#define SA_ONSTACK      0x08000000
+#define SA_RESTART      0x10000000
+#define SA_NODEFER      0x40000000
+#define SA_RESETHAND    0x80000000
+
+#define SIG_DFL         0UL
+#define SIG_IGN         1UL
+
+/* An action as rt_sigaction passes it (the kernel's struct sigaction). */
+struct k_sigaction {
+        uint64_t  handler;      /* SIG_DFL, SIG_IGN or a user address */
+        uint64_t  flags;
+        uint64_t  restorer;     /* where the handler returns (SA_RESTORER) */
+        ksigset_t mask;         /* blocked while the handler runs */
+};
+
+/* si_code values. */
+#define SI_USER         0       /* kill */
+#define SI_KERNEL       0x80
+#define SI_QUEUE        (-1)
+#define SI_TIMER        (-2)
+#define SI_MESGQ        (-3)
+#define SI_ASYNCIO      (-4)
+#define SI_SIGIO        (-5)
+#define SI_TKILL        (-6)
+#define SEGV_MAPERR     1
+#define SEGV_ACCERR     2
+#define BUS_ADRALN      1
+#define BUS_ADRERR      2
+#define ILL_ILLOPN      2
+#define FPE_INTDIV      1
+#define FPE_INTOVF      2
+#define FPE_FLTDIV      3
+#define FPE_FLTOVF      4
+#define FPE_FLTUND      5
+#define FPE_FLTRES      6
+#define FPE_FLTINV      7
+#define TRAP_BRKPT      1
+#define TRAP_TRACE      2
+#define CLD_EXITED      1
+#define CLD_KILLED      2
+#define CLD_DUMPED      3
+#define CLD_STOPPED     5
+#define CLD_CONTINUED   6
+
+/*
+ * What a signal carries, independent of Linux's siginfo_t layout (which
+ * signal.c builds from it). Which fields mean something depends on code:
+ * pid/uid for kill and sigqueue, value for sigqueue and timers, addr for
+ * faults, status for SIGCHLD, timerid/overrun for POSIX timers.
+ */
+struct ksiginfo {
+        int      signo;
+        int      code;          /* SI_USER, SI_KERNEL, SEGV_MAPERR, ... */
+        int      errno_;        /* si_errno */
+        int      pid;
+        uint32_t uid;
+        int      status;        /* SIGCHLD: exit code or signal */
+        uint64_t addr;          /* faults: the address */
+        uint64_t value;         /* sigval (sigqueue, timers) */
+        int      timerid, overrun;
+        uint64_t utime, stime;  /* SIGCHLD: clock ticks */
+};
+
+/* Linux's siginfo_t is 128 bytes on every architecture we build. */
+#define LINUX_SIGINFO_SIZE 128
+
+/* Linux's stack_t (sigaltstack, ucontext's uc_stack). */
+struct linux_stack {
+        uint64_t ss_sp;
+        int32_t  ss_flags;
+        int32_t  pad;
+        uint64_t ss_size;
+};
+#define SS_ONSTACK      1
+#define SS_DISABLE      2
+#define SS_AUTODISARM   (1U << 31)
+#define MINSIGSTKSZ     2048
+
+#define SIGQUEUE_MAX    32      /* queued real-time signals per process */
+
+struct proc;
+
+/*
+ * Send sig to process p (process-directed), with info; NULL means "from
+ * the kernel" (si_code SI_KERNEL). Signal 0 only checks that p exists.
+ * => 0; -EINVAL for a bad signal number; -EAGAIN if a real-time signal
+ *    cannot be queued (the queue is full).
+ * => a signal p ignores is dropped; SIGKILL and SIGCONT resume a stopped
+ *    p; an unblocked signal wakes p from an interruptible sleep.
+ * => never sleeps; callable from any system call or trap.
+ */
+int signal_send(struct proc *p, int sig, const struct ksiginfo *info);
+
+/* Send sig to every process of group pgid. => 0 if at least one got it,
+ * -ESRCH if the group is empty, -EINVAL for a bad signal. */
+int signal_send_group(int pgid, int sig, const struct ksiginfo *info);
+
+/*
+ * A signal the current process must take now, whatever it is doing: the
+ * signal is unblocked and its handler is reset to SIG_DFL if it was
+ * blocked or ignored (as Linux's force_sig). For faults and for signal
+ * frames that cannot be written.
+ */
+void signal_force(int sig, const struct ksiginfo *info);
+
+/* Whether signal_force(sig) would end p by sig's default action (no
+ * handler, or the signal blocked or ignored). */
+bool signal_would_kill(struct proc *p, int sig);
+
+/* Whether p's death by a dumping signal sets the wait status's core bit
+ * (RLIMIT_CORE is not 0; no core file is written). */
+bool signal_core_dumped(struct proc *p);
+
+/* Whether the current process has an unblocked pending signal or is being
+ * killed: interruptible sleeps stop and their system call returns -EINTR
+ * (or an -ERESTART* code). */
+bool signal_pending(void);
+
+/*
+ * Deliver the current process's pending, unblocked signals before it
+ * returns to user mode: default actions (terminate, dump, stop, ignore),
+ * or a handler frame per signal; settles an interrupted system call
+ * (-ERESTART* into a restart or -EINTR). Called by proc_return_to_user().
+ */
+void signal_deliver(void);
+
+/* Take the lowest pending signal of set off current's pending signals,
+ * faults first, with its info. => the signal, or 0 if none is pending. */
+int signal_dequeue(struct proc *p, ksigset_t set, struct ksiginfo *out);
+
+/*
+ * sigaltstack's change of p's alternate stack, sp being p's user stack
+ * pointer. => 0; -EPERM while running on the alternate stack; -EINVAL
+ * for bad flags; -ENOMEM for a size below MINSIGSTKSZ.
+ */
+int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
+                        uint64_t sp);
+
+/* rt_sigreturn: the uc_stack of the frame is set again, errors ignored
+ * (as Linux does). */
+void signal_altstack_restore(const struct linux_stack *ss);
+
+/* fork: the child inherits actions, mask and alternate stack; nothing is
+ * pending in it. exec: handlers become SIG_DFL (ignored stay ignored),
+ * the alternate stack goes, the mask and pending signals stay. */
+void signal_fork(struct proc *child, const struct proc *parent);
+void signal_exec(struct proc *p);
+
+/*
+ * The current process's parent learns that it exited, stopped or
+ * continued (why: CLD_*; status: exit code or signal): a SIGCHLD (or
+ * the clone exit signal) with siginfo, and a wakeup of its wait.
+ * => true if the child must reap itself (the parent ignores SIGCHLD or
+ *    set SA_NOCLDWAIT), only meaningful for CLD_EXITED/KILLED/DUMPED.
+ */
+bool signal_notify_parent(struct proc *child, int why, int status);
+
+/* Fill a Linux siginfo_t (128 bytes) from info. */
+void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
+                      const struct ksiginfo *info);
+
+/* Default actions. */
+enum sig_default { SIGDFL_TERM, SIGDFL_CORE, SIGDFL_IGN, SIGDFL_STOP,
+                   SIGDFL_CONT };
+enum sig_default signal_default_action(int sig);
+
+/* Linux wait statuses: exited with a code, killed by a signal (0x80: a
+ * core was "dumped"), stopped by a signal, continued. */
 static inline int wait_status_exited(int code) { return (code & 0xff) << 8; }
 static inline int wait_status_signaled(int sig) { return sig & 0x7f; }
+static inline int wait_status_stopped(int sig) { return (sig << 8) | 0x7f; }
+#define WAIT_STATUS_CORE        0x80
+#define WAIT_STATUS_CONTINUED   0xffff
 
 #endif

@@ -10,6 +10,7 @@
 #include <exec/ustack.h>
 #include <fs/file.h>
 #include <proc/proc.h>
+#include <proc/signal.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -67,9 +68,18 @@ static void exec_commit(const char *path, struct exec_image *img)
 {
         struct vm_space *old = current->space;
 
+        if (current->clear_child_tid) {         /* as at exit, in the old space */
+                uint32_t zero = 0;
+                (void)copy_to_user(current->clear_child_tid, &zero, 4);
+                current->clear_child_tid = 0;
+        }
         current->space = img->space;
         pmap_activate(vm_space_pmap(img->space));
-        vm_space_destroy(old);
+        if (!current->space_borrowed)   /* a vfork child's is its parent's */
+                vm_space_destroy(old);
+        current->space_borrowed = false;
+        current->did_exec = true;
+        signal_exec(current);
         close_on_exec(current);
         cred_exec(&current->cred);
         proc_set_name(current, path);

@@ -1,36 +1,82 @@
 /*
- * sys_fork.c - fork, vfork, clone (the fork-like uses) and wait4.
+ * sys_fork.c - fork, vfork, clone (the process-making uses), wait4 and
+ * waitid, and the process-group and session calls.
  *
  * The child gets a copy-on-write copy of the parent's address space
- * (vm_space_fork), the parent's open files, working directory and
- * registers. vfork is fork whose parent waits until the child has exec'd
- * or exited: POSIX allows vfork to copy, and Linux's ordering guarantee
- * (the parent runs only after that) is kept. clone with CLONE_VM (threads,
- * posix_spawn) is not supported yet and says so.
+ * (vm_space_fork), the parent's open files, working directory, registers,
+ * signal actions and mask, process group and session. vfork is fork whose
+ * parent waits until the child has exec'd or exited (POSIX allows vfork to
+ * copy). clone(CLONE_VM|CLONE_VFORK), what posix_spawn uses, is a real
+ * vfork: the child runs on the parent's address space (borrowed, never
+ * destroyed by the child) until it execs or exits, while the parent
+ * sleeps. CLONE_VM without CLONE_VFORK (threads) comes with issue 15.
+ *
+ * wait4/waitid see exits, and with WUNTRACED/WSTOPPED and WCONTINUED the
+ * stops and continues the signal code records (proc_signals).
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
 #include <vm/vm_space.h>
 
-#define CLONE_VM        0x00000100
-#define CLONE_VFORK     0x00004000
-#define CSIGNAL         0x000000ff
-#define WNOHANG         1
+extern struct proc proc_table[NPROC];
 
-/* A copy of the current process; its pid, or -errno. */
-static long fork_current(void)
+#define CSIGNAL                 0x000000ff
+#define CLONE_VM                0x00000100
+#define CLONE_FS                0x00000200
+#define CLONE_FILES             0x00000400
+#define CLONE_SIGHAND           0x00000800
+#define CLONE_PIDFD             0x00001000
+#define CLONE_PTRACE            0x00002000
+#define CLONE_VFORK             0x00004000
+#define CLONE_PARENT            0x00008000
+#define CLONE_THREAD            0x00010000
+#define CLONE_SYSVSEM           0x00040000
+#define CLONE_SETTLS            0x00080000
+#define CLONE_PARENT_SETTID     0x00100000
+#define CLONE_CHILD_CLEARTID    0x00200000
+#define CLONE_DETACHED          0x00400000
+#define CLONE_UNTRACED          0x00800000
+#define CLONE_CHILD_SETTID      0x01000000
+
+/* What Mercator does with clone: everything but sharing (threads). */
+#define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT | \
+                         CLONE_SETTLS | CLONE_PARENT_SETTID | \
+                         CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | \
+                         CLONE_DETACHED | CLONE_UNTRACED | CLONE_PTRACE)
+/* Sharing that threads need (issue 15). */
+#define CLONE_SHARING   (CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+                         CLONE_THREAD | CLONE_SYSVSEM | CLONE_PIDFD)
+
+#define WNOHANG         0x00000001
+#define WSTOPPED        0x00000002      /* wait4's WUNTRACED */
+#define WEXITED         0x00000004
+#define WCONTINUED      0x00000008
+#define WNOWAIT         0x01000000
+#define __WNOTHREAD     0x20000000
+#define __WALL          0x40000000
+#define __WCLONE        0x80000000U
+#define P_ALL           0
+#define P_PID           1
+#define P_PGID          2
+#define INT_MIN_        (-2147483647 - 1)
+
+struct clone_req {
+        uint64_t flags, stack, parent_tid, child_tid, tls;
+};
+
+/* Address space, files, directory, name of the child. */
+static long fork_resources(struct proc *child, const struct clone_req *r)
 {
-        struct proc *child = proc_alloc();
-
-        if (!child)
-                return -EAGAIN;
-        if (vm_space_fork(current->space, &child->space) != VM_OK) {
-                proc_free(child);
+        if (r->flags & CLONE_VM) {
+                child->space = current->space;
+                child->space_borrowed = true;
+        } else if (vm_space_fork(current->space, &child->space) != VM_OK) {
                 return -ENOMEM;
         }
         for (int fd = 0; fd < NOFILE; fd++) {
@@ -40,88 +86,341 @@ static long fork_current(void)
         }
         memcpy(child->cwd, current->cwd, sizeof child->cwd);
         memcpy(child->name, current->name, sizeof child->name);
-        child->parent = current;
+        return 0;
+}
+
+/* The tid words of CLONE_*_SETTID; failures are ignored, as Linux's. */
+static void clone_tids(struct proc *child, const struct clone_req *r)
+{
+        uint32_t tid = (uint32_t)child->pid;
+
+        if (r->flags & CLONE_CHILD_SETTID)
+                (void)space_write(child->space, r->child_tid, &tid, 4);
+        if (r->flags & CLONE_PARENT_SETTID)
+                (void)copy_to_user(r->parent_tid, &tid, 4);
+        if (r->flags & CLONE_CHILD_CLEARTID)
+                child->clear_child_tid = r->child_tid;
+}
+
+/* A copy of the current process as r describes it; its pid, or -errno. */
+static long fork_current(const struct clone_req *r)
+{
+        struct proc *child = proc_alloc();
+        long err;
+
+        if (!child)
+                return -EAGAIN;
+        if ((err = fork_resources(child, r))) {
+                proc_free(child);
+                return err;
+        }
+        child->parent = (r->flags & CLONE_PARENT) ? current->parent : current;
+        child->exit_signal = (r->flags & CLONE_PARENT) ? current->exit_signal
+                                                       : (int)(r->flags & CSIGNAL);
+        child->pgid = current->pgid;
+        child->sid = current->sid;
         proc_fork_resources(child, current);
+        signal_fork(child, current);
         md_thread_fork(child, current);
+        if (r->stack)
+                md_thread_set_user_sp(child, r->stack);
+        if (r->flags & CLONE_SETTLS)
+                child->md.fs_base = r->tls;
+        clone_tids(child, r);
         sched_make_runnable(child);
         return child->pid;
 }
 
-SYSCALL_DECL(fork)
+/* vfork's parent sleeps until the child has exec'd or exited. A child on
+ * the parent's own address space must be waited for even by a parent
+ * being killed, since the space must outlive the child's use of it. */
+static long vfork_wait(long pid, bool shared)
 {
-        return fork_current();
-}
-
-/* The parent sleeps until the child has exec'd or exited. */
-SYSCALL_DECL(vfork)
-{
-        long pid = fork_current();
         struct proc *child = pid > 0 ? proc_find((int)pid) : NULL;
 
-        if (child) {
-                child->vfork_parent = current;
-                while (child->vfork_parent == current &&
-                       !current->pending_kill)
-                        sched_sleep_on(&child->vfork_parent);
-        }
+        if (!child)
+                return pid;
+        child->vfork_parent = current;
+        while (child->vfork_parent == current &&
+               (shared || !current->pending_kill))
+                sched_sleep_on(&child->vfork_parent);
         return pid;
 }
 
+SYSCALL_DECL(fork)
+{
+        struct clone_req r = { .flags = SIGCHLD };
+
+        return fork_current(&r);
+}
+
+SYSCALL_DECL(vfork)
+{
+        struct clone_req r = { .flags = SIGCHLD | CLONE_VFORK };
+
+        return vfork_wait(fork_current(&r), false);
+}
+
+/* clone(flags, newsp, parent_tid, child_tid, tls), x86-64's order. */
 SYSCALL_DECL(clone)
 {
-        unsigned long flags = (unsigned long)a0;
+        struct clone_req r = { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2,
+                               (uint64_t)a3, (uint64_t)a4 };
 
-        if (flags & ~(unsigned long)(CSIGNAL | CLONE_VM | CLONE_VFORK))
-                return -EINVAL;         /* threads, namespaces: not yet */
-        if (flags & CLONE_VM)
-                return -ENOSYS;         /* shared memory needs threads */
-        if (a1)
-                return -EINVAL;         /* a new stack only makes sense with CLONE_VM */
-        return flags & CLONE_VFORK ? sys_vfork(0, 0, 0, 0, 0, 0) : fork_current();
-}
-
-/* A zombie child of the current process matching pid, and whether the
- * current process has any matching child at all. */
-static struct proc *find_zombie(long pid, bool *any)
-{
-        extern struct proc proc_table[NPROC];
-
-        *any = false;
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
-                if (p->state == PROC_FREE || p->parent != current ||
-                    (pid > 0 && p->pid != pid))
-                        continue;
-                *any = true;
-                if (p->state == PROC_ZOMBIE)
-                        return p;
-        }
-        return NULL;
-}
-
-/* wait4(pid, status, options, rusage): pid -1 (or a process group, all
- * of which are one here) waits for any child. */
-SYSCALL_DECL(wait4)
-{
-        struct proc *z;
-        bool any;
-
-        if (a2 & ~(long)(WNOHANG | 0x40000000 /* __WALL */ | 0x80000000 /* __WCLONE */))
+        if (((r.flags & CLONE_THREAD) && !(r.flags & CLONE_SIGHAND)) ||
+            ((r.flags & CLONE_SIGHAND) && !(r.flags & CLONE_VM)))
                 return -EINVAL;
-        while (!(z = find_zombie(a0 > 0 ? a0 : -1, &any))) {
+        if (r.flags & CLONE_SHARING)
+                return -ENOSYS;         /* threads: issue 15 */
+        if (r.flags & ~(uint64_t)CLONE_SUPPORTED)
+                return -EINVAL;         /* namespaces and the like */
+        if ((r.flags & CLONE_VM) && !(r.flags & CLONE_VFORK))
+                return -ENOSYS;         /* a shared space needs threads */
+        if ((r.flags & CLONE_PARENT) && !current->parent)
+                return -EINVAL;         /* init has no parent to share */
+        if ((r.flags & CLONE_SETTLS) && r.tls >= USER_MAX)
+                return -EPERM;
+        long pid = fork_current(&r);
+        if (r.flags & CLONE_VFORK)
+                return vfork_wait(pid, r.flags & CLONE_VM);
+        return pid;
+}
+
+/* --- wait4, waitid ---------------------------------------------------- */
+
+struct wait_req {
+        int      idtype, id;
+        uint32_t options;
+};
+
+/* What a wait found: the child, what happened (CLD_*), si_status and
+ * the wait4 status. */
+struct wait_found {
+        int pid, why, status, wstatus;
+};
+
+static bool wait_matches(const struct proc *c, const struct wait_req *w)
+{
+        if (c->state == PROC_FREE || c->parent != current ||
+            (c->state == PROC_ZOMBIE && c->autoreap))
+                return false;
+        if (w->idtype == P_PID && c->pid != w->id)
+                return false;
+        if (w->idtype == P_PGID && c->pgid != w->id)
+                return false;
+        if (w->options & __WALL)
+                return true;
+        /* a "clone" child is one whose exit signal is not SIGCHLD */
+        return (c->exit_signal != SIGCHLD) == !!(w->options & __WCLONE);
+}
+
+/* Whether c has something to report to w; fills f and consumes it. */
+static bool wait_report(struct proc *c, const struct wait_req *w,
+                        struct wait_found *f)
+{
+        bool keep = w->options & WNOWAIT;
+        int ws = c->wait_status;
+
+        f->pid = c->pid;
+        if (c->state == PROC_ZOMBIE && (w->options & WEXITED)) {
+                f->wstatus = ws;
+                f->why = (ws & 0x7f) == 0 ? CLD_EXITED :
+                         (ws & WAIT_STATUS_CORE) ? CLD_DUMPED : CLD_KILLED;
+                f->status = (ws & 0x7f) ? ws & 0x7f : (ws >> 8) & 0xff;
+                if (!keep)
+                        proc_free(c);
+                return true;
+        }
+        if (c->state == PROC_ZOMBIE)
+                return false;
+        if (c->sig.stopped && c->sig.report_stop && (w->options & WSTOPPED)) {
+                f->why = CLD_STOPPED;
+                f->status = c->sig.stop_sig;
+                f->wstatus = wait_status_stopped(c->sig.stop_sig);
+                c->sig.report_stop = keep;
+                return true;
+        }
+        if (c->sig.report_cont && (w->options & WCONTINUED)) {
+                f->why = CLD_CONTINUED;
+                f->status = SIGCONT;
+                f->wstatus = WAIT_STATUS_CONTINUED;
+                c->sig.report_cont = keep;
+                return true;
+        }
+        return false;
+}
+
+/* => the child's pid, 0 (WNOHANG, nothing yet), -ECHILD, -ERESTARTSYS. */
+static long wait_common(const struct wait_req *w, struct wait_found *f)
+{
+        for (;;) {
+                bool any = false;
+                for (int i = 0; i < NPROC; i++) {
+                        struct proc *c = &proc_table[i];
+                        if (!wait_matches(c, w))
+                                continue;
+                        any = true;
+                        if (wait_report(c, w, f))
+                                return f->pid;
+                }
                 if (!any)
                         return -ECHILD;
-                if (a2 & WNOHANG)
+                if (w->options & WNOHANG)
                         return 0;
-                if (current->pending_kill)
-                        return -EINTR;
-                sched_sleep_on(current);
+                if (sched_sleep_on_intr(current))
+                        return -ERESTARTSYS;
         }
-        if (a1 && copy_to_user((uint64_t)a1, &z->wait_status, sizeof(int)))
+}
+
+#define RUSAGE_SIZE 144
+
+/* wait4(pid, status, options, rusage) */
+SYSCALL_DECL(wait4)
+{
+        int pid = (int)a0;
+        struct wait_req w = { P_ALL, 0, (uint32_t)a2 };
+        struct wait_found f = { 0 };
+        long r;
+
+        if (w.options & ~(WNOHANG | WSTOPPED | WCONTINUED | __WNOTHREAD |
+                          __WCLONE | __WALL))
+                return -EINVAL;
+        w.options |= WEXITED;
+        if (pid == INT_MIN_)
+                return -ESRCH;
+        if (pid > 0)
+                w.idtype = P_PID, w.id = pid;
+        else if (pid == 0)
+                w.idtype = P_PGID, w.id = current->pgid;
+        else if (pid < -1)
+                w.idtype = P_PGID, w.id = -pid;
+        if ((r = wait_common(&w, &f)) <= 0)
+                return r;
+        if (a1 && copy_to_user((uint64_t)a1, &f.wstatus, sizeof(int)))
                 return -EFAULT;
-        if (a3 && clear_user((uint64_t)a3, 144))        /* struct rusage */
+        if (a3 && clear_user((uint64_t)a3, RUSAGE_SIZE))
                 return -EFAULT;
-        long pid = z->pid;
-        proc_free(z);
-        return pid;
+        return r;
+}
+
+/* waitid(idtype, id, infop, options, rusage): the infop fields Linux
+ * writes (signo, errno, code, pid, uid, status), zero when nothing was
+ * found. */
+SYSCALL_DECL(waitid)
+{
+        struct wait_req w = { (int)a0, (int)a1, (uint32_t)a3 };
+        struct wait_found f = { 0 };
+        struct ksiginfo ki = { 0 };
+        uint8_t info[LINUX_SIGINFO_SIZE];
+        long r;
+
+        if (w.options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED |
+                          WCONTINUED | __WNOTHREAD | __WCLONE | __WALL) ||
+            !(w.options & (WEXITED | WSTOPPED | WCONTINUED)))
+                return -EINVAL;
+        switch (w.idtype) {
+        case P_ALL:
+                break;
+        case P_PID:
+                if (w.id <= 0)
+                        return -EINVAL;
+                break;
+        case P_PGID:
+                if (w.id < 0)
+                        return -EINVAL;
+                if (w.id == 0)
+                        w.id = current->pgid;
+                break;
+        default:
+                return -EINVAL;         /* P_PIDFD: no pidfds yet */
+        }
+        r = wait_common(&w, &f);
+        if (r == -ERESTARTSYS)
+                return r;
+        if (r > 0) {
+                ki = (struct ksiginfo){ .signo = SIGCHLD, .code = f.why,
+                                        .pid = f.pid, .status = f.status };
+                if (a4 && clear_user((uint64_t)a4, RUSAGE_SIZE))
+                        return -EFAULT;
+                r = 0;
+        }
+        if (!a2)
+                return r;
+        siginfo_to_linux(info, &ki);
+        if (copy_to_user((uint64_t)a2, info, 32))       /* what Linux writes */
+                return -EFAULT;
+        return r;
+}
+
+/* --- process groups and sessions ------------------------------------- */
+
+/* Whether some process has pgid as its group, in session sid. */
+static bool group_exists(int pgid, int sid)
+{
+        for (int i = 0; i < NPROC; i++) {
+                const struct proc *p = &proc_table[i];
+                if (p->state != PROC_FREE && p->pgid == pgid && (sid < 0 || p->sid == sid))
+                        return true;
+        }
+        return false;
+}
+
+SYSCALL_DECL(setpgid)
+{
+        int pid = (int)a0 ? (int)a0 : current->pid;
+        int pgid = (int)a1 ? (int)a1 : pid;
+        struct proc *p;
+
+        if (pgid < 0)
+                return -EINVAL;
+        if (!(p = proc_find(pid)))
+                return -ESRCH;
+        if (p->parent == current) {
+                if (p->sid != current->sid)
+                        return -EPERM;
+                if (p->did_exec)
+                        return -EACCES;
+        } else if (p != current) {
+                return -ESRCH;
+        }
+        if (p->sid == p->pid)
+                return -EPERM;          /* a session leader stays */
+        if (pgid != pid && !group_exists(pgid, current->sid))
+                return -EPERM;
+        p->pgid = pgid;
+        return 0;
+}
+
+static struct proc *proc_or_current(int pid)
+{
+        return pid ? proc_find(pid) : current;
+}
+
+SYSCALL_DECL(getpgid)
+{
+        struct proc *p = proc_or_current((int)a0);
+
+        return p ? p->pgid : -ESRCH;
+}
+
+SYSCALL_DECL(getpgrp)
+{
+        return current->pgid;
+}
+
+SYSCALL_DECL(getsid)
+{
+        struct proc *p = proc_or_current((int)a0);
+
+        return p ? p->sid : -ESRCH;
+}
+
+/* A new session and group led by the caller, unless a group already has
+ * the caller's pid as its id. */
+SYSCALL_DECL(setsid)
+{
+        if (group_exists(current->pid, -1))
+                return -EPERM;
+        current->pgid = current->sid = current->pid;
+        return current->pid;
 }

@@ -1,7 +1,7 @@
 /*
  * sys_proc.c - system calls about the process itself, time and the
- * machine: exit, ids, sleeping, clocks, uname, reboot, and the signal
- * calls musl makes at start-up.
+ * machine: exit, ids, sleeping, clocks, uname, reboot. (The signal calls
+ * are in sys_signal.c.)
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -31,9 +31,11 @@ SYSCALL_DECL(getppid)
         return current->parent ? current->parent->pid : 0;
 }
 
-/* clear_child_tid matters only to threads, which Mercator has not yet. */
+/* At exit, 0 is written at tidptr (CLONE_CHILD_CLEARTID's address); the
+ * futex wake that goes with it comes with threads. */
 SYSCALL_DECL(set_tid_address)
 {
+        current->clear_child_tid = (uint64_t)a0;
         return current->pid;
 }
 
@@ -123,59 +125,4 @@ SYSCALL_DECL(reboot)
         default:
                 return -EINVAL;
         }
-}
-
-/*
- * Signal handling is not there yet: musl's start-up and exit install no
- * handlers but do mask signals around some calls. Masks are accepted and
- * reported as empty; installing a handler is refused honestly.
- */
-SYSCALL_DECL(rt_sigaction)
-{
-        if (a0 <= 0 || a0 > NSIG || a3 != 8)
-                return -EINVAL;
-        if (a2 && clear_user((uint64_t)a2, 32))         /* old action: default */
-                return -EFAULT;
-        if (a1) {
-                uint64_t handler;
-                if (copy_from_user(&handler, (uint64_t)a1, 8))
-                        return -EFAULT;
-                if (handler > 1)                /* neither SIG_DFL nor SIG_IGN */
-                        return -ENOSYS;
-        }
-        return 0;
-}
-
-SYSCALL_DECL(rt_sigprocmask)
-{
-        if (a3 != 8 || (a1 && (a0 < 0 || a0 > 2)))
-                return -EINVAL;
-        if (a2 && clear_user((uint64_t)a2, 8))
-                return -EFAULT;
-        return 0;
-}
-
-/* kill: only SIGKILL (and signal 0, the existence check) until signals
- * can be delivered; other signals are refused honestly. */
-SYSCALL_DECL(kill)
-{
-        struct proc *p;
-
-        if (a1 < 0 || a1 > NSIG)
-                return -EINVAL;
-        if (a0 <= 0)
-                return a0 == 0 || a0 == -1 ? -ENOSYS : -ESRCH;  /* groups */
-        p = proc_find((int)a0);
-        if (!p || p->state == PROC_ZOMBIE)
-                return -ESRCH;
-        if (a1 == 0)
-                return 0;
-        if (a1 != SIGKILL)
-                return -ENOSYS;
-        p->pending_kill = wait_status_signaled(SIGKILL);
-        if (p->state == PROC_SLEEPING)
-                p->state = PROC_RUNNABLE;       /* it dies on its way out */
-        if (p == current)
-                proc_exit(p->pending_kill);
-        return 0;
 }

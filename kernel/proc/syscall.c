@@ -34,6 +34,11 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(sched_getaffinity), ENTRY(prlimit64), ENTRY(getcpu),
         ENTRY(process_vm_readv), ENTRY(process_vm_writev), ENTRY(shmat),
         ENTRY(shmctl), ENTRY(shmdt), ENTRY(shmget),
+        ENTRY(getpgid), ENTRY(getpgrp), ENTRY(getsid),
+        ENTRY(rt_sigpending), ENTRY(rt_sigqueueinfo), ENTRY(rt_sigreturn),
+        ENTRY(rt_sigsuspend), ENTRY(rt_sigtimedwait), ENTRY(rt_tgsigqueueinfo),
+        ENTRY(setpgid), ENTRY(setsid), ENTRY(sigaltstack), ENTRY(tgkill),
+        ENTRY(tkill), ENTRY(waitid),
 };
 
 long syscall_invoke(uint64_t nr, const long a[6])

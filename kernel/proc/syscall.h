@@ -41,6 +41,13 @@ enum {
         SYS_prlimit64 = 302, SYS_getcpu = 309,
         SYS_process_vm_readv = 310,
         SYS_process_vm_writev = 311,
+        /* signals, process groups and sessions, waitid */
+        SYS_rt_sigreturn = 15, SYS_setpgid = 109, SYS_getpgrp = 111,
+        SYS_setsid = 112, SYS_getpgid = 121, SYS_getsid = 124,
+        SYS_rt_sigpending = 127, SYS_rt_sigtimedwait = 128,
+        SYS_rt_sigqueueinfo = 129, SYS_rt_sigsuspend = 130,
+        SYS_sigaltstack = 131, SYS_tkill = 200, SYS_tgkill = 234,
+        SYS_waitid = 247, SYS_rt_tgsigqueueinfo = 297,
         NR_SYSCALLS = 335,
 };
 
@@ -87,5 +94,12 @@ SYSCALL_DECL(sched_getaffinity); SYSCALL_DECL(getcpu);
 SYSCALL_DECL(shmget); SYSCALL_DECL(shmat); SYSCALL_DECL(shmdt);
 SYSCALL_DECL(shmctl); SYSCALL_DECL(process_vm_readv);
 SYSCALL_DECL(process_vm_writev);
+SYSCALL_DECL(getpgid); SYSCALL_DECL(getpgrp); SYSCALL_DECL(getsid);
+SYSCALL_DECL(rt_sigpending);
+SYSCALL_DECL(rt_sigqueueinfo); SYSCALL_DECL(rt_sigreturn);
+SYSCALL_DECL(rt_sigsuspend); SYSCALL_DECL(rt_sigtimedwait);
+SYSCALL_DECL(rt_tgsigqueueinfo); SYSCALL_DECL(setpgid); SYSCALL_DECL(setsid);
+SYSCALL_DECL(sigaltstack); SYSCALL_DECL(tgkill); SYSCALL_DECL(tkill);
+SYSCALL_DECL(waitid);
 
 #endif

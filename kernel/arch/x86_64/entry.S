@@ -20,6 +20,8 @@
 #define SEL_UCODE       0x2b
 #define VECTOR_SYSCALL  0x100
 /* Offsets in struct trap_frame (trap.h). */
+#define TF_R11          32
+#define TF_RCX          96
 #define TF_RIP          136
 #define TF_CS           144
 #define TF_RFLAGS       152
@@ -48,11 +50,18 @@ syscall_entry:
 
         /*
          * Back with sysret when the frame allows it: user code and stack
-         * segments, no single-step or resume flag, and a canonical user
-         * %rip (sysret with a non-canonical one faults in kernel mode on
-         * Intel CPUs, on the user's stack). Anything else takes iretq.
+         * segments, no single-step or resume flag, a canonical user %rip
+         * (sysret with a non-canonical one faults in kernel mode on Intel
+         * CPUs, on the user's stack), and %rcx and %r11 equal to %rip and
+         * RFLAGS, which sysret overwrites (a signal frame or rt_sigreturn
+         * may have changed them). Anything else takes iretq.
          */
         movq TF_RIP(%rsp), %rcx
+        cmpq %rcx, TF_RCX(%rsp)
+        jne 1f
+        movq TF_RFLAGS(%rsp), %r11
+        cmpq %r11, TF_R11(%rsp)
+        jne 1f
         movq %rcx, %r11
         sarq $47, %r11
         jnz 1f

@@ -33,13 +33,23 @@ struct switch_frame {
 /* The registers of a fresh process: x87 and SSE as after reset (FCW
  * 0x37f, MXCSR 0x1f80, all exceptions masked), captured once at boot. */
 static _Alignas(16) uint8_t fpu_initial[512];
+uint32_t md_mxcsr_mask;
 
 void md_fpu_init(void)
 {
         write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
         write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
         __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
+        /* MXCSR_MASK as fxsave reports it; 0 means the default 0xffbf */
+        md_mxcsr_mask = *(uint32_t *)(fpu_initial + 28);
+        if (!md_mxcsr_mask)
+                md_mxcsr_mask = 0xffbf;
         *(uint32_t *)(fpu_initial + 24) = 0x1f80;       /* MXCSR */
+}
+
+void md_fpu_load_initial(void)
+{
+        __asm__ volatile("fxrstor %0" : : "m"(fpu_initial));
 }
 
 /* A frame that enters user mode at entry with sp, all else zero. */
@@ -122,4 +132,9 @@ void md_thread_fork(struct proc *child, const struct proc *parent)
         child->md.fs_base = parent->md.fs_base;
         child->kernel_sp = sf;
         __asm__ volatile("fxsave %0" : "=m"(child->md.fpu));
+}
+
+void md_thread_set_user_sp(struct proc *p, vaddr_t sp)
+{
+        ((struct trap_frame *)p->md.user_frame)->rsp = sp;
 }

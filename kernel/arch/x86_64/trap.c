@@ -8,7 +8,9 @@
  * as a kernel stack overflow.
  *
  * User-mode faults go to the VM layer (vm_fault) and, if it cannot resolve
- * them, end only the process. A kernel fault on a user address inside a
+ * them, become a signal to the process (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+ * SIGTRAP with Linux's si_code and si_addr): caught by a handler, or the
+ * end of only that process. A kernel fault on a user address inside a
  * user-copy routine (listed in the exception table) is resolved the same
  * way, or resumed at the routine's fixup, which returns -EFAULT.
  */
@@ -20,6 +22,7 @@
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
+#include <machine/signal.h>
 #include <vm/vm_space.h>
 #include "cpu.h"
 #include "timer.h"
@@ -124,6 +127,24 @@ static uint64_t extable_fixup(uint64_t rip)
         return 0;
 }
 
+/*
+ * A fault the process may catch (CONCEPTS E27): the signal goes to it
+ * with its siginfo, and a handler that fixes the cause and returns runs
+ * the instruction again. If no handler would run, the one-line report is
+ * printed and the process ends.
+ */
+static void user_fault(struct trap_frame *tf, int sig, int code,
+                       uint64_t addr, const char *why)
+{
+        struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
+
+        md_note_fault(current, (unsigned)tf->vector, tf->error,
+                      tf->vector == 14 ? addr : 0);
+        if (signal_would_kill(current, sig))
+                proc_kill_current(sig, why, addr, tf->rip);
+        signal_force(sig, &info);
+}
+
 static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
 {
         enum fault_result r = vm_fault(current->space, cr2, pf_access(tf->error));
@@ -133,11 +154,15 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                 return;
         if (r == FAULT_OOM)
                 proc_kill_current(SIGKILL, "out of memory", cr2, tf->rip);
-        if (r == FAULT_BUS)
-                proc_kill_current(SIGBUS, "access past the end of a mapped file",
-                                  cr2, tf->rip);
+        if (r == FAULT_BUS) {
+                user_fault(tf, SIGBUS, BUS_ADRERR, cr2,
+                           "access past the end of a mapped file");
+                return;
+        }
         pf_describe(tf->error, how, sizeof how);
-        proc_kill_current(SIGSEGV, how, cr2, tf->rip);
+        user_fault(tf, SIGSEGV,
+                   current->space->last_fault.reason == FAULT_REASON_PROT ?
+                   SEGV_ACCERR : SEGV_MAPERR, cr2, how);
 }
 
 static void page_fault(struct trap_frame *tf)
@@ -165,15 +190,53 @@ static void page_fault(struct trap_frame *tf)
         trap_panic(tf, what);
 }
 
-/* Exceptions in user mode other than page faults, and their signals. */
-static int user_trap_signal(uint64_t vector)
+/* si_code of a floating-point exception: the first unmasked one set in
+ * the x87 status word or MXCSR (exceptions bits 0-5, masks above them). */
+static int fpe_code(unsigned flags, unsigned masks)
 {
-        switch (vector) {
-        case 0: case 16: case 19:       return SIGFPE;
-        case 1: case 3:                 return SIGTRAP;
-        case 6:                         return SIGILL;
-        case 17:                        return SIGBUS;
-        default:                        return SIGSEGV;
+        unsigned e = flags & ~masks & 0x3f;
+
+        if (e & 0x01) return FPE_FLTINV;
+        if (e & 0x04) return FPE_FLTDIV;
+        if (e & 0x08) return FPE_FLTOVF;
+        if (e & 0x12) return FPE_FLTUND;
+        if (e & 0x20) return FPE_FLTRES;
+        return 0;
+}
+
+static int x87_code(void)
+{
+        uint16_t sw, cw;
+
+        __asm__ volatile("fnstsw %0; fnstcw %1" : "=m"(sw), "=m"(cw));
+        return fpe_code(sw, cw);
+}
+
+static int simd_code(void)
+{
+        uint32_t mxcsr;
+
+        __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+        return fpe_code(mxcsr, mxcsr >> 7);
+}
+
+/* Exceptions in user mode other than page faults, as Linux reports them:
+ * the signal, si_code and si_addr. */
+static void user_trap(struct trap_frame *tf)
+{
+        const char *why = exception_names[tf->vector & 31];
+
+        switch (tf->vector) {
+        case 0:  user_fault(tf, SIGFPE, FPE_INTDIV, tf->rip, why); break;
+        case 1:  user_fault(tf, SIGTRAP, TRAP_TRACE, tf->rip, why); break;
+        case 3:  user_fault(tf, SIGTRAP, SI_KERNEL, 0, why); break;
+        case 6:  user_fault(tf, SIGILL, ILL_ILLOPN, tf->rip, why); break;
+        case 11: case 12:
+                 user_fault(tf, SIGBUS, SI_KERNEL, 0, why); break;
+        case 16: user_fault(tf, SIGFPE, x87_code(), tf->rip, why); break;
+        case 17: user_fault(tf, SIGBUS, BUS_ADRALN, 0, why); break;
+        case 19: user_fault(tf, SIGFPE, simd_code(), tf->rip, why); break;
+        default: user_fault(tf, SIGSEGV, SI_KERNEL, 0, why); break;
         }
 }
 
@@ -235,9 +298,7 @@ void trap_dispatch(struct trap_frame *tf)
         else if (tf->vector == 14)
                 page_fault(tf);
         else
-                proc_kill_current(user_trap_signal(tf->vector),
-                                  exception_names[tf->vector & 31],
-                                  tf->vector == 13 ? tf->error : 0, tf->rip);
+                user_trap(tf);
         if (from_user)
                 proc_return_to_user();
 }

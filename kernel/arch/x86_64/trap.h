@@ -15,7 +15,9 @@ struct trap_frame {
         uint64_t rip, cs, rflags, rsp, ss;      /* pushed by the CPU */
 };
 
-_Static_assert(offsetof(struct trap_frame, rip) == 136 &&
+_Static_assert(offsetof(struct trap_frame, r11) == 32 &&
+               offsetof(struct trap_frame, rcx) == 96 &&
+               offsetof(struct trap_frame, rip) == 136 &&
                offsetof(struct trap_frame, cs) == 144 &&
                offsetof(struct trap_frame, rflags) == 152 &&
                offsetof(struct trap_frame, ss) == 168,

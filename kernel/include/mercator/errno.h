@@ -41,4 +41,20 @@
 #define EOVERFLOW       75
 #define EOPNOTSUPP      95
 
+/*
+ * Kernel-internal results of a system call interrupted by a signal; they
+ * never reach user space (signal_deliver turns them into a restart of the
+ * call or -EINTR, as Linux decides):
+ *   ERESTARTSYS            EINTR if a handler runs without SA_RESTART,
+ *                          else the call restarts;
+ *   ERESTARTNOINTR         always restarts;
+ *   ERESTARTNOHAND         EINTR if a handler runs, else restarts;
+ *   ERESTART_RESTARTBLOCK  like ERESTARTNOHAND (Mercator restarts the
+ *                          call itself rather than restart_syscall).
+ */
+#define ERESTARTSYS             512
+#define ERESTARTNOINTR          513
+#define ERESTARTNOHAND          514
+#define ERESTART_RESTARTBLOCK   516
+
 #endif

@@ -10,6 +10,10 @@
 struct md_thread {
         uint64_t fs_base;       /* TLS base (arch_prctl ARCH_SET_FS) */
         void    *user_frame;    /* struct trap_frame at the stack top */
+        bool     in_syscall;    /* returning from a system call whose
+                                 * result signals may still change */
+        uint64_t syscall_nr;    /* its number, for a restart */
+        uint64_t fault_trapno, fault_err, fault_cr2; /* for the signal frame */
         /* x87/SSE registers (fxsave image). The kernel is built without
          * SSE, so only user code changes them: saved and restored on
          * every switch between processes. */
@@ -25,6 +29,9 @@ void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
 /* A forked child: parent's user registers, returning 0 from fork. */
 void md_thread_fork(struct proc *child, const struct proc *parent);
 
+/* clone with a new stack: the child starts with this %rsp. */
+void md_thread_set_user_sp(struct proc *p, vaddr_t sp);
+
 /* After execve: enter user mode at entry with sp, with fresh registers. */
 void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
 
@@ -33,6 +40,13 @@ void md_switch_to(void **save_sp, struct proc *p);
 
 /* Switch back to the scheduler's context saved in sched_sp. */
 void md_switch_away(struct proc *p, void *sched_sp);
+
+/* Load the x87/SSE state of a fresh process into the CPU (a signal
+ * handler starts with it). */
+void md_fpu_load_initial(void);
+
+/* The MXCSR bits fxrstor accepts (the rest would fault). */
+extern uint32_t md_mxcsr_mask;
 
 /* Wait for an interrupt with interrupts enabled, then disable them. */
 void md_idle(void);

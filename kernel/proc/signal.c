@@ -1,0 +1,448 @@
+/*
+ * signal.c - sending and delivering signals, with Linux's semantics.
+ *
+ * Sending (signal_send) only records: the signal becomes pending with its
+ * siginfo, a stopped process is resumed by SIGCONT or SIGKILL, and an
+ * unblocked signal ends an interruptible sleep. Everything else happens
+ * in the receiving process itself on its way back to user mode
+ * (signal_deliver): default actions, or a handler frame built by the
+ * architecture (machine/signal.h), and the settling of a system call that
+ * was interrupted (-ERESTART* into a restart or -EINTR).
+ *
+ * Must not touch: registers and frame layouts (the architecture's);
+ * the scheduler's queues (only state changes through sched_*).
+ * Invariants: SIGKILL and SIGSTOP are never blocked, ignored or caught;
+ * a bit in pending is set iff that signal has an info (standard) or at
+ * least one queue entry (real-time) - except real-time signals sent by
+ * the kernel when the queue is full, which stay pending without info.
+ */
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <machine/signal.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+
+extern struct proc proc_table[NPROC];
+
+#define UNCATCHABLE     (sigmask_of(SIGKILL) | sigmask_of(SIGSTOP))
+#define STOP_SIGNALS    (sigmask_of(SIGSTOP) | sigmask_of(SIGTSTP) | \
+                         sigmask_of(SIGTTIN) | sigmask_of(SIGTTOU))
+/* Signals a fault raises: delivered before any other pending one. */
+#define SYNC_SIGNALS    (sigmask_of(SIGSEGV) | sigmask_of(SIGBUS) | \
+                         sigmask_of(SIGILL) | sigmask_of(SIGTRAP) | \
+                         sigmask_of(SIGFPE) | sigmask_of(SIGSYS))
+
+enum sig_default signal_default_action(int sig)
+{
+        switch (sig) {
+        case SIGQUIT: case SIGILL: case SIGTRAP: case SIGABRT: case SIGBUS:
+        case SIGFPE: case SIGSEGV: case SIGXCPU: case SIGXFSZ: case SIGSYS:
+                return SIGDFL_CORE;
+        case SIGCHLD: case SIGURG: case SIGWINCH:
+                return SIGDFL_IGN;
+        case SIGCONT:
+                return SIGDFL_CONT;
+        case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+                return SIGDFL_STOP;
+        default:
+                return SIGDFL_TERM;
+        }
+}
+
+static struct k_sigaction *action_of(struct proc *p, int sig)
+{
+        return &p->sig.action[sig - 1];
+}
+
+/* Whether p throws sig away on arrival (when it is not blocked). */
+static bool sig_ignored(struct proc *p, int sig)
+{
+        uint64_t h = action_of(p, sig)->handler;
+
+        if (sig == SIGKILL || sig == SIGSTOP)
+                return false;
+        if (h == SIG_IGN)
+                return true;
+        return h == SIG_DFL && (signal_default_action(sig) == SIGDFL_IGN ||
+                                signal_default_action(sig) == SIGDFL_CONT);
+}
+
+/* Forget pending signals in set (their infos and queue entries too). */
+static void flush_pending(struct proc *p, ksigset_t set)
+{
+        int n = 0;
+
+        for (int i = 0; i < p->sig.nqueued; i++)
+                if (!(sigmask_of(p->sig.queue[i].signo) & set))
+                        p->sig.queue[n++] = p->sig.queue[i];
+        p->sig.nqueued = n;
+        p->sig.pending &= ~set;
+}
+
+bool signal_pending(void)
+{
+        struct proc *p = current;
+
+        return p && (p->pending_kill || (p->sig.pending & ~p->sig.blocked));
+}
+
+/* p gets the CPU back soon if the signal can end what it waits for. */
+static void wake_for_signal(struct proc *p, int sig)
+{
+        if (p->state != PROC_SLEEPING)
+                return;
+        if (sig == SIGKILL || (p->sleep_intr && !p->sig.stopped &&
+                               !(p->sig.blocked & sigmask_of(sig))))
+                sched_make_runnable(p);
+}
+
+/* SIGCONT (or SIGKILL) ends a stop. */
+static void resume_stopped(struct proc *p, bool report)
+{
+        if (!p->sig.stopped)
+                return;
+        p->sig.stopped = false;
+        p->sig.report_stop = false;
+        if (report) {
+                p->sig.report_cont = true;
+                signal_notify_parent(p, CLD_CONTINUED, SIGCONT);
+        }
+        sched_wakeup(&p->sig.stopped);
+}
+
+/* Stop and continue signals cancel each other when sent (Linux's
+ * prepare_signal); SIGKILL ends everything. */
+static void prepare_signal(struct proc *p, int sig)
+{
+        if (sigmask_of(sig) & STOP_SIGNALS)
+                flush_pending(p, sigmask_of(SIGCONT));
+        if (sig == SIGCONT) {
+                flush_pending(p, STOP_SIGNALS);
+                resume_stopped(p, true);
+        }
+        if (sig == SIGKILL) {
+                p->pending_kill = wait_status_signaled(SIGKILL);
+                resume_stopped(p, false);
+        }
+}
+
+int signal_send(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        struct ksiginfo ki;
+
+        if (sig == 0)
+                return 0;
+        if (!sig_valid(sig))
+                return -EINVAL;
+        if (!p || p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+                return 0;
+        prepare_signal(p, sig);
+        if (sig_ignored(p, sig) && !(p->sig.blocked & sigmask_of(sig)))
+                return 0;
+        if (info)
+                ki = *info;
+        else
+                ki = (struct ksiginfo){ .code = SI_KERNEL };
+        ki.signo = sig;
+        if (sig < SIGRTMIN) {
+                if (!(p->sig.pending & sigmask_of(sig)))
+                        p->sig.info[sig] = ki;
+        } else if (p->sig.nqueued < SIGQUEUE_MAX) {
+                p->sig.queue[p->sig.nqueued++] = ki;
+        } else if (ki.code < 0 || ki.code == SI_USER) {
+                return -EAGAIN;         /* sigqueue and friends: refused */
+        }
+        p->sig.pending |= sigmask_of(sig);
+        wake_for_signal(p, sig);
+        return 0;
+}
+
+int signal_send_group(int pgid, int sig, const struct ksiginfo *info)
+{
+        int found = 0, err = 0;
+
+        if (!sig_valid(sig) && sig != 0)
+                return -EINVAL;
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_FREE || p->pgid != pgid)
+                        continue;
+                found++;
+                int e = signal_send(p, sig, info);
+                if (e)
+                        err = e;
+        }
+        return found ? (err && found == 1 ? err : 0) : -ESRCH;
+}
+
+void signal_force(int sig, const struct ksiginfo *info)
+{
+        struct proc *p = current;
+        struct k_sigaction *ka = action_of(p, sig);
+
+        if (ka->handler == SIG_IGN || (p->sig.blocked & sigmask_of(sig))) {
+                ka->handler = SIG_DFL;
+                p->sig.blocked &= ~sigmask_of(sig);
+        }
+        signal_send(p, sig, info);
+}
+
+/* Mercator writes no core file, but reports a dump in the wait status
+ * whenever RLIMIT_CORE would let Linux write one (its soft limit is not
+ * 0), so that programs see what Linux would tell them. */
+bool signal_core_dumped(struct proc *p)
+{
+        return p->rlim.lim[RLIMIT_CORE].cur != 0;
+}
+
+bool signal_would_kill(struct proc *p, int sig)
+{
+        uint64_t h = action_of(p, sig)->handler;
+
+        return h == SIG_DFL || h == SIG_IGN || (p->sig.blocked & sigmask_of(sig));
+}
+
+/* The lowest pending signal in allowed, faults first; 0 if none. */
+static int next_signal(struct proc *p, ksigset_t allowed)
+{
+        ksigset_t ready = p->sig.pending & allowed;
+
+        if (!ready)
+                return 0;
+        if (ready & SYNC_SIGNALS)
+                ready &= SYNC_SIGNALS;
+        return __builtin_ctzll(ready) + 1;
+}
+
+/* Take sig off the pending set, with its info. */
+static void dequeue(struct proc *p, int sig, struct ksiginfo *out)
+{
+        if (sig < SIGRTMIN) {
+                *out = p->sig.info[sig];
+                p->sig.pending &= ~sigmask_of(sig);
+                return;
+        }
+        *out = (struct ksiginfo){ .signo = sig, .code = SI_KERNEL };
+        bool taken = false, more = false;
+        int n = 0;
+        for (int i = 0; i < p->sig.nqueued; i++) {
+                struct ksiginfo *q = &p->sig.queue[i];
+                if (q->signo == sig && !taken) {
+                        *out = *q;
+                        taken = true;
+                        continue;
+                }
+                more |= q->signo == sig;
+                p->sig.queue[n++] = *q;
+        }
+        p->sig.nqueued = n;
+        if (!more)
+                p->sig.pending &= ~sigmask_of(sig);
+}
+
+int signal_dequeue(struct proc *p, ksigset_t set, struct ksiginfo *out)
+{
+        int sig = next_signal(p, set);
+
+        if (sig)
+                dequeue(p, sig, out);
+        return sig;
+}
+
+/* Default action "stop": tell the parent, then sleep until SIGCONT or
+ * SIGKILL (signal_send resumes us). */
+static void stop_current(int sig)
+{
+        struct proc *p = current;
+
+        p->sig.stopped = true;
+        p->sig.stop_sig = sig;
+        p->sig.report_stop = true;
+        p->sig.report_cont = false;
+        signal_notify_parent(p, CLD_STOPPED, sig);
+        while (p->sig.stopped && !p->pending_kill)
+                sched_sleep_on(&p->sig.stopped);
+}
+
+
+static void default_action(int sig)
+{
+        switch (signal_default_action(sig)) {
+        case SIGDFL_IGN:
+        case SIGDFL_CONT:
+                return;
+        case SIGDFL_STOP:
+                stop_current(sig);
+                return;
+        case SIGDFL_CORE:
+                proc_exit(wait_status_signaled(sig) |
+                          (signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
+        case SIGDFL_TERM:
+                proc_exit(wait_status_signaled(sig));
+        }
+}
+
+/* An interrupted system call, with or without a handler (ka) to run. */
+static void settle_syscall(struct proc *p, const struct k_sigaction *ka)
+{
+        long ret;
+
+        if (!md_syscall_unsettled(p, &ret))
+                return;
+        switch (ret) {
+        case -ERESTARTNOHAND:
+        case -ERESTART_RESTARTBLOCK:
+                if (ka)
+                        md_syscall_set_result(p, -EINTR);
+                else
+                        md_syscall_restart(p);
+                break;
+        case -ERESTARTSYS:
+                if (ka && !(ka->flags & SA_RESTART))
+                        md_syscall_set_result(p, -EINTR);
+                else
+                        md_syscall_restart(p);
+                break;
+        case -ERESTARTNOINTR:
+                md_syscall_restart(p);
+                break;
+        default:
+                break;
+        }
+}
+
+/* Run the handler of sig: a frame on the user stack, then the mask.
+ * A frame that cannot be written costs a SIGSEGV. */
+static void run_handler(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        struct k_sigaction *ka = action_of(p, sig);
+        ksigset_t old = p->sig.restore_mask ? p->sig.saved_mask : p->sig.blocked;
+
+        settle_syscall(p, ka);
+        p->sig.restore_mask = false;
+        if (md_signal_frame_setup(p, sig, info, ka, old) != 0) {
+                if (sig == SIGSEGV)
+                        ka->handler = SIG_DFL;
+                signal_force(SIGSEGV, NULL);
+                return;
+        }
+        p->sig.blocked |= ka->mask;
+        if (!(ka->flags & SA_NODEFER))
+                p->sig.blocked |= sigmask_of(sig);
+        p->sig.blocked &= ~UNCATCHABLE;
+        if (ka->flags & SA_RESETHAND)
+                ka->handler = SIG_DFL;
+}
+
+void signal_deliver(void)
+{
+        struct proc *p = current;
+        struct ksiginfo info;
+        int sig;
+
+        for (;;) {
+                if (p->pending_kill)
+                        proc_exit(p->pending_kill);
+                if (!(sig = signal_dequeue(p, ~p->sig.blocked, &info)))
+                        break;
+                uint64_t h = action_of(p, sig)->handler;
+                if (h == SIG_IGN)
+                        continue;
+                if (h == SIG_DFL)
+                        default_action(sig);
+                else
+                        run_handler(p, sig, &info);
+                /* a bad handler address faults as the handler's first
+                 * instruction would: SIGSEGV */
+                if (!md_user_context_ok(p))
+                        signal_force(SIGSEGV, NULL);
+        }
+        settle_syscall(p, NULL);
+        if (p->sig.restore_mask) {
+                p->sig.blocked = p->sig.saved_mask;
+                p->sig.restore_mask = false;
+        }
+}
+
+void signal_fork(struct proc *child, const struct proc *parent)
+{
+        memcpy(child->sig.action, parent->sig.action, sizeof child->sig.action);
+        child->sig.blocked = parent->sig.blocked;
+        child->sig.altstack = parent->sig.altstack;
+        child->sig.pending = 0;
+        child->sig.nqueued = 0;
+}
+
+void signal_exec(struct proc *p)
+{
+        for (int sig = 1; sig <= NSIG; sig++) {
+                struct k_sigaction *ka = action_of(p, sig);
+                if (ka->handler != SIG_IGN)
+                        *ka = (struct k_sigaction){ 0 };
+                else
+                        ka->flags = 0;
+        }
+        p->sig.altstack = (struct linux_stack){ .ss_flags = SS_DISABLE };
+}
+
+bool signal_notify_parent(struct proc *child, int why, int status)
+{
+        struct proc *parent = child->parent;
+        bool exiting = why != CLD_STOPPED && why != CLD_CONTINUED;
+        int sig = exiting ? child->exit_signal : SIGCHLD;
+
+        if (!parent)
+                return false;
+        struct k_sigaction *ka = action_of(parent, SIGCHLD);
+        bool reap = exiting && sig == SIGCHLD &&
+                    (ka->handler == SIG_IGN || (ka->flags & SA_NOCLDWAIT));
+        struct ksiginfo info = {
+                .code = why, .pid = child->pid, .status = status,
+        };
+
+        sched_wakeup(parent);           /* its wait4/waitid looks again */
+        if (!exiting && (ka->flags & SA_NOCLDSTOP))
+                return false;
+        if (sig && !(reap && ka->handler == SIG_IGN))
+                signal_send(parent, sig, &info);
+        return reap;
+}
+
+/* Linux's siginfo_t: signo, errno, code, then a union at offset 16. */
+void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
+                      const struct ksiginfo *in)
+{
+        int32_t head[4] = { in->signo, in->errno_, in->code, 0 };
+        uint8_t *u = out + 16;
+
+        memset(out, 0, LINUX_SIGINFO_SIZE);
+        memcpy(out, head, 12);
+        switch (in->signo) {
+        case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+                if (in->code > 0 && in->code != SI_KERNEL) {
+                        memcpy(u, &in->addr, 8);        /* si_addr */
+                        return;
+                }
+                break;
+        case SIGCHLD:
+                if (in->code > 0 && in->code != SI_KERNEL) {
+                        memcpy(u, &in->pid, 4);
+                        memcpy(u + 4, &in->uid, 4);
+                        memcpy(u + 8, &in->status, 4);
+                        memcpy(u + 16, &in->utime, 8);
+                        memcpy(u + 24, &in->stime, 8);
+                        return;
+                }
+                break;
+        }
+        if (in->code == SI_TIMER) {
+                memcpy(u, &in->timerid, 4);
+                memcpy(u + 4, &in->overrun, 4);
+                memcpy(u + 8, &in->value, 8);
+                return;
+        }
+        /* kill, tkill, sigqueue, the kernel: si_pid, si_uid, si_value */
+        memcpy(u, &in->pid, 4);
+        memcpy(u + 4, &in->uid, 4);
+        memcpy(u + 8, &in->value, 8);
+}

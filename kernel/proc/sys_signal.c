@@ -1,0 +1,354 @@
+/*
+ * sys_signal.c - the signal system calls: rt_sigaction, rt_sigprocmask,
+ * rt_sigpending, rt_sigsuspend, rt_sigtimedwait, rt_sigqueueinfo,
+ * rt_tgsigqueueinfo, sigaltstack, kill, tkill, tgkill.
+ *
+ * Arguments are checked in Linux's order with Linux's errnos: a signal
+ * set whose size is not 8 bytes is EINVAL, bad signal numbers EINVAL,
+ * unreadable or unwritable user memory EFAULT. `int` arguments use only
+ * their low 32 bits. rt_sigreturn is the architecture's
+ * (arch/x86_64/signal_frame.c).
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <machine/signal.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <proc/syscall.h>
+
+extern struct proc proc_table[NPROC];
+
+#define UNCATCHABLE     (sigmask_of(SIGKILL) | sigmask_of(SIGSTOP))
+#define SIG_BLOCK       0
+#define SIG_UNBLOCK     1
+#define SIG_SETMASK     2
+#define INT_MIN_        (-2147483647 - 1)
+
+struct linux_timespec { int64_t sec, nsec; };
+
+/* What kill and friends tell the receiver about the sender. */
+static struct ksiginfo sender_info(int code)
+{
+        return (struct ksiginfo){ .code = code, .pid = current->pid };
+}
+
+SYSCALL_DECL(rt_sigaction)
+{
+        int sig = (int)a0;
+        struct k_sigaction act, old;
+
+        if (a3 != sizeof(ksigset_t))
+                return -EINVAL;
+        if (a1 && copy_from_user(&act, (uint64_t)a1, sizeof act))
+                return -EFAULT;
+        if (!sig_valid(sig) || (a1 && (sig == SIGKILL || sig == SIGSTOP)))
+                return -EINVAL;
+        old = current->sig.action[sig - 1];
+        if (a1) {
+                act.mask &= ~UNCATCHABLE;
+                current->sig.action[sig - 1] = act;
+                /* A signal that is now ignored stops being pending. */
+                if (act.handler == SIG_IGN ||
+                    (act.handler == SIG_DFL &&
+                     signal_default_action(sig) == SIGDFL_IGN)) {
+                        struct ksiginfo drop;
+                        while (signal_dequeue(current, sigmask_of(sig), &drop))
+                                ;
+                }
+        }
+        if (a2 && copy_to_user((uint64_t)a2, &old, sizeof old))
+                return -EFAULT;
+        return 0;
+}
+
+SYSCALL_DECL(rt_sigprocmask)
+{
+        int how = (int)a0;
+        ksigset_t old = current->sig.blocked, set;
+
+        if (a3 != sizeof(ksigset_t))
+                return -EINVAL;
+        if (a1) {
+                if (copy_from_user(&set, (uint64_t)a1, sizeof set))
+                        return -EFAULT;
+                set &= ~UNCATCHABLE;
+                switch (how) {
+                case SIG_BLOCK:   current->sig.blocked |= set; break;
+                case SIG_UNBLOCK: current->sig.blocked &= ~set; break;
+                case SIG_SETMASK: current->sig.blocked = set; break;
+                default:          return -EINVAL;
+                }
+        }
+        if (a2 && copy_to_user((uint64_t)a2, &old, sizeof old))
+                return -EFAULT;
+        return 0;
+}
+
+/* Pending signals that are blocked (the others are being delivered). */
+SYSCALL_DECL(rt_sigpending)
+{
+        ksigset_t set = current->sig.pending & current->sig.blocked;
+
+        if ((uint64_t)a1 > sizeof(ksigset_t))
+                return -EINVAL;
+        return copy_to_user((uint64_t)a0, &set, (size_t)a1) ? -EFAULT : 0;
+}
+
+/* Sleep with a temporary mask until a signal is delivered; the old mask
+ * comes back after its handler (signal_deliver does it). */
+SYSCALL_DECL(rt_sigsuspend)
+{
+        struct proc *p = current;
+        ksigset_t set;
+
+        if (a1 != sizeof(ksigset_t))
+                return -EINVAL;
+        if (copy_from_user(&set, (uint64_t)a0, sizeof set))
+                return -EFAULT;
+        p->sig.saved_mask = p->sig.blocked;
+        p->sig.restore_mask = true;
+        p->sig.blocked = set & ~UNCATCHABLE;
+        while (sched_sleep_on_intr(&p->sig) == 0)
+                ;
+        return -ERESTARTNOHAND;
+}
+
+/* Read a timeout; 0, -EFAULT or -EINVAL. */
+static long timeout_from_user(uint64_t uts, uint64_t *ns)
+{
+        struct linux_timespec ts;
+
+        if (copy_from_user(&ts, uts, sizeof ts))
+                return -EFAULT;
+        if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
+                return -EINVAL;
+        *ns = (uint64_t)ts.sec * 1000000000 + (uint64_t)ts.nsec;
+        return 0;
+}
+
+/* Sleep until one of set is pending or the time (if any) is up, with
+ * set unblocked meanwhile. => 0 if the time ran out, -EINTR otherwise. */
+static int wait_for_set(ksigset_t set, bool timed, uint64_t deadline)
+{
+        struct proc *p = current;
+        ksigset_t saved = p->sig.blocked;
+        int r;
+
+        p->sig.blocked &= ~set;
+        do {
+                r = timed ? sched_sleep_until_intr(deadline)
+                          : sched_sleep_on_intr(&p->sig);
+        } while (r == 0 && (!timed || clock_monotonic_ns() < deadline));
+        p->sig.blocked = saved;
+        return r;
+}
+
+SYSCALL_DECL(rt_sigtimedwait)
+{
+        ksigset_t set;
+        struct ksiginfo info;
+        uint64_t ns = 0;
+        uint8_t linux_info[LINUX_SIGINFO_SIZE];
+        long err;
+        int sig;
+
+        if (a3 != sizeof(ksigset_t))
+                return -EINVAL;
+        if (copy_from_user(&set, (uint64_t)a0, sizeof set))
+                return -EFAULT;
+        if (a2 && (err = timeout_from_user((uint64_t)a2, &ns)))
+                return err;
+        set &= ~UNCATCHABLE;
+        sig = signal_dequeue(current, set, &info);
+        if (!sig) {
+                if (a2 && ns == 0)
+                        return -EAGAIN;
+                int r = wait_for_set(set, a2 != 0, clock_monotonic_ns() + ns);
+                sig = signal_dequeue(current, set, &info);
+                if (!sig)
+                        return r ? -EINTR : -EAGAIN;
+        }
+        if (a1) {
+                siginfo_to_linux(linux_info, &info);
+                if (copy_to_user((uint64_t)a1, linux_info, sizeof linux_info))
+                        return -EFAULT;
+        }
+        return sig;
+}
+
+/* A siginfo from rt_[tg]sigqueueinfo: the caller chooses code and value;
+ * a code of the kernel's (>= 0) or SI_TKILL may only be sent to oneself. */
+static long queued_info(uint64_t uinfo, int target, int sig,
+                        struct ksiginfo *out)
+{
+        uint8_t raw[LINUX_SIGINFO_SIZE];
+        int32_t code, pid;
+        uint32_t uid;
+
+        if (copy_from_user(raw, uinfo, sizeof raw))
+                return -EFAULT;
+        memcpy(&code, raw + 8, 4);
+        memcpy(&pid, raw + 16, 4);
+        memcpy(&uid, raw + 20, 4);
+        if ((code >= 0 || code == SI_TKILL) && target != current->pid)
+                return -EPERM;
+        *out = (struct ksiginfo){ .signo = sig, .code = code, .pid = pid,
+                                  .uid = uid };
+        memcpy(&out->errno_, raw + 4, 4);
+        memcpy(&out->value, raw + 24, 8);
+        return 0;
+}
+
+SYSCALL_DECL(rt_sigqueueinfo)
+{
+        int pid = (int)a0, sig = (int)a1;
+        struct ksiginfo info;
+        long err = queued_info((uint64_t)a2, pid, sig, &info);
+        struct proc *p;
+
+        if (err)
+                return err;
+        if (sig < 0 || sig > NSIG)
+                return -EINVAL;
+        if (pid <= 0 || !(p = proc_find(pid)))
+                return -ESRCH;
+        return signal_send(p, sig, &info);
+}
+
+SYSCALL_DECL(rt_tgsigqueueinfo)
+{
+        int tgid = (int)a0, tid = (int)a1, sig = (int)a2;
+        struct ksiginfo info;
+        struct proc *p;
+        long err;
+
+        if (tgid <= 0 || tid <= 0)
+                return -EINVAL;
+        if ((err = queued_info((uint64_t)a3, tgid, sig, &info)))
+                return err;
+        if (sig < 0 || sig > NSIG)
+                return -EINVAL;
+        if (!(p = proc_find(tid)) || p->pid != tgid)
+                return -ESRCH;
+        return signal_send(p, sig, &info);
+}
+
+/* kill(-1): every process but init and the caller. */
+static long kill_all(int sig, const struct ksiginfo *info)
+{
+        int found = 0;
+
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_FREE || p->pid == 1 || p == current)
+                        continue;
+                found++;
+                signal_send(p, sig, info);
+        }
+        return found ? 0 : -ESRCH;
+}
+
+SYSCALL_DECL(kill)
+{
+        int pid = (int)a0, sig = (int)a1;
+        struct ksiginfo info = sender_info(SI_USER);
+        struct proc *p;
+
+        if (sig < 0 || sig > NSIG)
+                return -EINVAL;
+        if (pid > 0) {
+                if (!(p = proc_find(pid)))
+                        return -ESRCH;
+                return signal_send(p, sig, &info);
+        }
+        if (pid == INT_MIN_)
+                return -ESRCH;
+        if (pid == -1)
+                return kill_all(sig, &info);
+        return signal_send_group(pid ? -pid : current->pgid, sig, &info);
+}
+
+SYSCALL_DECL(tkill)
+{
+        int tid = (int)a0, sig = (int)a1;
+        struct ksiginfo info = sender_info(SI_TKILL);
+        struct proc *p;
+
+        if (tid <= 0 || sig < 0 || sig > NSIG)
+                return -EINVAL;
+        if (!(p = proc_find(tid)))
+                return -ESRCH;
+        return signal_send(p, sig, &info);
+}
+
+SYSCALL_DECL(tgkill)
+{
+        int tgid = (int)a0, tid = (int)a1, sig = (int)a2;
+        struct ksiginfo info = sender_info(SI_TKILL);
+        struct proc *p;
+
+        if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG)
+                return -EINVAL;
+        if (!(p = proc_find(tid)) || p->pid != tgid)
+                return -ESRCH;
+        return signal_send(p, sig, &info);
+}
+
+static bool sp_on_altstack(const struct proc *p, uint64_t sp)
+{
+        const struct linux_stack *ss = &p->sig.altstack;
+
+        return !(ss->ss_flags & SS_DISABLE) && sp > ss->ss_sp &&
+               sp - ss->ss_sp <= ss->ss_size;
+}
+
+int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
+                        uint64_t sp)
+{
+        uint32_t mode = (uint32_t)ss->ss_flags & ~SS_AUTODISARM;
+
+        if (sp_on_altstack(p, sp))
+                return -EPERM;
+        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
+                return -EINVAL;
+        if (mode == SS_DISABLE) {
+                p->sig.altstack = (struct linux_stack){ .ss_flags = SS_DISABLE };
+                return 0;
+        }
+        if (ss->ss_size < MINSIGSTKSZ)
+                return -ENOMEM;
+        p->sig.altstack = (struct linux_stack){
+                .ss_sp = ss->ss_sp, .ss_size = ss->ss_size,
+                .ss_flags = (int32_t)((uint32_t)ss->ss_flags & SS_AUTODISARM),
+        };
+        return 0;
+}
+
+void signal_altstack_restore(const struct linux_stack *ss)
+{
+        (void)signal_altstack_set(current, ss, md_user_sp(current));
+}
+
+SYSCALL_DECL(sigaltstack)
+{
+        struct proc *p = current;
+        uint64_t sp = md_user_sp(p);
+        struct linux_stack old = p->sig.altstack, ss;
+        long err = 0;
+
+        old.ss_flags = (p->sig.altstack.ss_flags & SS_DISABLE) ? SS_DISABLE :
+                       (sp_on_altstack(p, sp) ? SS_ONSTACK : 0) |
+                       (int32_t)((uint32_t)p->sig.altstack.ss_flags & SS_AUTODISARM);
+        if (old.ss_flags == SS_DISABLE)
+                old.ss_sp = old.ss_size = 0;
+        if (a0) {
+                if (copy_from_user(&ss, (uint64_t)a0, sizeof ss))
+                        return -EFAULT;
+                err = signal_altstack_set(p, &ss, sp);
+        }
+        if (!err && a1 && copy_to_user((uint64_t)a1, &old, sizeof old))
+                return -EFAULT;
+        return err;
+}
