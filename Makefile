@@ -146,6 +146,7 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/host/fixtures.mk
+include mk/i386.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
 

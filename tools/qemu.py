@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Boot Mercator in QEMU (TCG).
 
-  qemu.py [--mem 256M] [--cpu qemu64] [--append ARGS] [--initrd FILE]
-          [--interactive] [--gdb] [--timeout SECONDS] KERNEL.elf
+  qemu.py [--arch x86_64|i386] [--mem 256M] [--cpu qemu64] [--append ARGS]
+          [--initrd FILE] [--interactive] [--gdb] [--timeout SECONDS]
+          KERNEL.elf
+
+x86_64 boots the PVH kernel with qemu-system-x86_64 (CPU qemu64); i386 the
+Multiboot kernel with qemu-system-i386 (CPU qemu32).
 
 Not interactive: the serial console goes to stdout, and the exit status is
 the kernel's: machine_poweroff(n) leaves QEMU with (n << 1) | 1 through the
@@ -14,11 +18,19 @@ import subprocess
 import sys
 
 
+# --arch -> (QEMU binary, default CPU)
+ARCHES = {"x86_64": ("qemu-system-x86_64", "qemu64"),
+          "i386": ("qemu-system-i386", "qemu32")}
+
+
 def qemu_command(args):
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", args.cpu,
+    binary, cpu = ARCHES[args.arch]
+    cmd = [binary, "-accel", "tcg", "-cpu", args.cpu or cpu,
            "-m", args.mem, "-smp", "1", "-kernel", args.kernel,
            "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if args.arch == "i386":
+        cmd += ["-net", "none"]     # else the iPXE option ROM runs
     if args.append:
         cmd += ["-append", args.append]
     if args.initrd:
@@ -42,7 +54,8 @@ def kernel_status(rc):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mem", default="256M")
-    ap.add_argument("--cpu", default="qemu64")
+    ap.add_argument("--arch", choices=sorted(ARCHES), default="x86_64")
+    ap.add_argument("--cpu", default=None)
     ap.add_argument("--append", default="")
     ap.add_argument("--initrd")
     ap.add_argument("--interactive", action="store_true")

@@ -6,6 +6,7 @@ set -euo pipefail
 # command -> Debian package
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86
+  [qemu-system-i386]=qemu-system-x86
   [clang]=clang
   [gcc]=gcc
   [ld.lld]=lld
@@ -25,6 +26,11 @@ done
 if ! command -v clang >/dev/null 2>&1 ||
    ! echo 'int main(void){return 0;}' |
      clang -x c -fsanitize=address,undefined -o /dev/null - >/dev/null 2>&1; then
+  missing+=(libclang-rt-14-dev)
+fi
+# The i386 kernel's 64-bit division comes from compiler-rt's builtins.
+if ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.builtins-i386.a \
+     >/dev/null 2>&1; then
   missing+=(libclang-rt-14-dev)
 fi
 

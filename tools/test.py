@@ -9,6 +9,8 @@ kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
 user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
         must be killed by SIGSEGV on both; seeded programs once per seed
+i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
+        `ktest` in qemu-system-i386 at -m 64M and -m 3G (high memory)
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
@@ -77,10 +79,10 @@ def run_host(t):
             show_tail(p.stdout + p.stderr)
 
 
-def boot(mem, cpu, append, timeout=300):
-    cmd = [sys.executable, os.path.join(ROOT, "tools/qemu.py"), "--mem", mem,
-           "--cpu", cpu, "--append", append, "--timeout", str(timeout),
-           KERNEL]
+def boot(mem, cpu, append, timeout=300, arch="x86_64", kernel=KERNEL):
+    cmd = [sys.executable, os.path.join(ROOT, "tools/qemu.py"), "--arch", arch,
+           "--mem", mem, "--cpu", cpu, "--append", append, "--timeout",
+           str(timeout), kernel]
     p = subprocess.run(cmd, capture_output=True, text=True,
                        errors="replace")
     return p.returncode, p.stdout + p.stderr
@@ -134,6 +136,35 @@ def run_kernel(t, quick):
     for label, mem, cpu, rc, out in runs:
         collect_kernel(t, label, rc, out)
     run_deaths(t, runs[0][4])
+
+
+I386_KERNEL = os.path.join(ROOT, "build", "i386", "mercator.elf")
+# (label, memory): no high memory, and 2 GiB of it.
+I386_CONFIGS = [("i386-64M", "64M"), ("i386-3G", "3G")]
+
+
+def run_i386(t):
+    if not os.path.exists(I386_KERNEL):
+        t.add(False, "i386", f"{I386_KERNEL} was not built")
+        return
+
+    def one(c):
+        label, mem = c
+        return label, *boot(mem, "qemu32", "ktest", arch="i386",
+                            kernel=I386_KERNEL)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        for label, rc, out in ex.map(one, I386_CONFIGS):
+            collect_kernel(t, label, rc, out)
+            # The layout as seed 003 draws it, up to the recursive slot.
+            regions = ["user space", "low memory", "vmalloc", "kmap window",
+                       "fixmap", "recursive slot"]
+            seen = [r for r in regions
+                    if re.search(rf"^  [0-9a-f]{{8}} - [0-9a-f]{{8}} .*{r}",
+                                 out, re.M)]
+            t.add(seen == regions and "Low memory limit 880 MiB" in out,
+                  f"kernel[{label}]/layout",
+                  f"layout lines seen: {', '.join(seen)}")
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
@@ -329,18 +360,21 @@ def run_outside(t):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
-                    choices=["host", "kernel", "user", "fuzz", "outside"])
+                    choices=["host", "kernel", "user", "fuzz", "outside",
+                             "i386"])
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
     ap.add_argument("--quick", action="store_true",
                     help="one kernel configuration only")
     args = ap.parse_args()
-    tiers = args.tier or ["host", "kernel", "user", "outside", "fuzz"]
+    tiers = args.tier or ["host", "kernel", "i386", "user", "outside", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t)
     if "kernel" in tiers:
         run_kernel(t, args.quick)
+    if "i386" in tiers:
+        run_i386(t)
     if "user" in tiers:
         run_user(t, args.soak)
     if "outside" in tiers:

@@ -28,7 +28,7 @@ bool ktest_check_eq(uint64_t a, uint64_t b, const char *file, int line,
 {
         if (a != b) {
                 char why[200];
-                ksnprintf(why, sizeof why, "%s (%#lx != %#lx)", what, a, b);
+                ksnprintf(why, sizeof why, "%s (%#" PRIx64 " != %#" PRIx64 ")", what, a, b);
                 return ktest_check(false, file, line, why);
         }
         return true;

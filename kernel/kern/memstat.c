@@ -18,7 +18,7 @@ static unsigned differ(const char *who, const char *label, uint64_t a,
 {
         if (a == b)
                 return 0;
-        pr_emerg("%s: leak: %s %lu -> %lu\n", who, label, a, b);
+        pr_emerg("%s: leak: %s %" PRIu64 " -> %" PRIu64 "\n", who, label, a, b);
         return 1;
 }
 

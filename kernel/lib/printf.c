@@ -100,23 +100,29 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
                 while (*f >= '0' && *f <= '9')
                         sp->prec = sp->prec * 10 + (*f++ - '0');
         }
-        for (; *f == 'l' || *f == 'z'; f++)
+        if (*f == 'z')                  /* size_t: as wide as a long here */
+                sp->lng = 1, f++;
+        for (; *f == 'l'; f++)
                 sp->lng++;
         return f;
 }
 
+/* The argument as the length modifier says: int, long (32 bits on i386,
+ * 64 on x86-64) or long long. */
 static uint64_t arg_unsigned(const struct spec *sp, va_list *ap)
 {
-        return sp->lng ? va_arg(*ap, unsigned long long)
-                       : va_arg(*ap, unsigned int);
+        return sp->lng >= 2 ? va_arg(*ap, unsigned long long)
+             : sp->lng == 1 ? va_arg(*ap, unsigned long)
+                            : va_arg(*ap, unsigned int);
 }
 
 static void out_conversion(struct out *o, char c, struct spec *sp, va_list *ap)
 {
         switch (c) {
         case 'd': case 'i': {
-                long long v = sp->lng ? va_arg(*ap, long long)
-                                      : va_arg(*ap, int);
+                long long v = sp->lng >= 2 ? va_arg(*ap, long long)
+                            : sp->lng == 1 ? va_arg(*ap, long)
+                                           : va_arg(*ap, int);
                 out_number(o, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0, 10,
                            false, sp);
                 break;

@@ -2,20 +2,30 @@
  * string.c - the C string functions for the freestanding kernel.
  *
  * The compiler may emit calls to memset/memcpy/memmove/memcmp itself, so
- * these must exist under their standard names. The bulk loops use
- * `rep movsq`/`rep stosq` on x86-64; TCG runs those a quadword at a time.
+ * these must exist under their standard names. The bulk loops move a
+ * machine word at a time with `rep movs`/`rep stos` (quadwords on x86-64,
+ * doublewords on i386); TCG runs those a word per step.
  */
 #include <mercator/string.h>
+
+#ifdef __x86_64__
+#define REP_STOS        "rep stosq"
+#define REP_MOVS        "rep movsq"
+#else
+#define REP_STOS        "rep stosl"
+#define REP_MOVS        "rep movsl"
+#endif
+#define WORD            sizeof(unsigned long)
 
 void *memset(void *dst, int c, size_t n)
 {
         uint8_t *d = dst;
-        uint64_t pattern = 0x0101010101010101ULL * (uint8_t)c;
-        size_t words = n / 8;
+        unsigned long pattern = (unsigned long)0x0101010101010101ULL * (uint8_t)c;
+        size_t words = n / WORD;
 
-        __asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern)
+        __asm__ volatile(REP_STOS : "+D"(d), "+c"(words) : "a"(pattern)
                          : "memory");
-        for (n %= 8; n; n--)
+        for (n %= WORD; n; n--)
                 *d++ = (uint8_t)c;
         return dst;
 }
@@ -24,11 +34,11 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
         uint8_t *d = dst;
         const uint8_t *s = src;
-        size_t words = n / 8;
+        size_t words = n / WORD;
 
-        __asm__ volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(words)
+        __asm__ volatile(REP_MOVS : "+D"(d), "+S"(s), "+c"(words)
                          : : "memory");
-        for (n %= 8; n; n--)
+        for (n %= WORD; n; n--)
                 *d++ = *s++;
         return dst;
 }

@@ -186,12 +186,12 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
         const paddr_t block = (paddr_t)PAGE_SIZE << PMM_MAX_ORDER;
 
         if (npages >= PFN_NONE) {
-                pr_warn("pmm: %lu frames, managing only %u\n",
+                pr_warn("pmm: %" PRIu64 " frames, managing only %u\n",
                         npages, PFN_NONE - 1);
                 npages = PFN_NONE - 1;
         }
         if (base & (block - 1))
-                panic("pmm_init: RAM base %#lx not aligned to %#lx",
+                panic("pmm_init: RAM base %#" PRIx64 " not aligned to %#" PRIx64,
                       (uint64_t)base, (uint64_t)block);
         pmm_pages = pages;
         pmm_nr_pages = npages;
@@ -203,7 +203,7 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
 
                 if (end < npages && zones[z].end > base &&
                     (zones[z].end - base) & (block - 1))
-                        panic("pmm_init: zone %s ends at %#lx, not on a block",
+                        panic("pmm_init: zone %s ends at %#" PRIx64 ", not on a block",
                               zones[z].name, (uint64_t)zones[z].end);
                 pmm_zone_names[z] = zones[z].name;
                 pmm_zones[z].start_pfn = z ? pmm_zones[z - 1].end_pfn : 0;
@@ -258,7 +258,7 @@ static void pmm_frames_check_reserved(uint64_t s, uint64_t e, const char *who)
 {
         for (uint64_t pfn = s; pfn < e; pfn++)
                 if (!(pmm_pages[pfn].flags & PG_RESERVED))
-                        panic("%s: frame %#lx is already managed", who, pfn);
+                        panic("%s: frame %#" PRIx64 " is already managed", who, pfn);
 }
 
 /* Count frames [s, e) as present in the zones they fall in. */
@@ -397,16 +397,16 @@ static void pmm_free_validate(const struct vm_page *pg, unsigned order)
                 panic("pmm_free_pages: %p is not a page descriptor", pg);
         if (order > PMM_MAX_ORDER || (pfn & ((1ULL << order) - 1)) ||
             pfn + (1ULL << order) > pmm_nr_pages)
-                panic("pmm_free_pages: bad order %u for frame %#lx", order, pfn);
+                panic("pmm_free_pages: bad order %u for frame %#" PRIx64, order, pfn);
         if (pg->flags & PG_RESERVED)
-                panic("pmm_free_pages: frame %#lx is reserved", pfn);
+                panic("pmm_free_pages: frame %#" PRIx64 " is reserved", pfn);
         if (pmm_pfn_in_free_block(pfn))
-                panic("pmm_free_pages: double free of frame %#lx", pfn);
+                panic("pmm_free_pages: double free of frame %#" PRIx64, pfn);
         if (pg->order != order || !!(pg->flags & PG_HEAD) != (order > 0))
-                panic("pmm_free_pages: frame %#lx freed as order %u, "
+                panic("pmm_free_pages: frame %#" PRIx64 " freed as order %u, "
                       "allocated as order %u", pfn, order, pg->order);
         if (pg->refcount > 1)
-                panic("pmm_free_pages: frame %#lx still has %u references",
+                panic("pmm_free_pages: frame %#" PRIx64 " still has %u references",
                       pfn, pg->refcount);
 }
 
@@ -510,8 +510,8 @@ void pmm_dump(void)
                 const struct pmm_zone *z = &pmm_zones[zid];
                 const uint64_t *nf = z->nr_free;
 
-                printk(LOG_INFO, "pmm: %-6s present %lu free %lu blocks "
-                       "%lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu\n",
+                printk(LOG_INFO, "pmm: %-6s present %" PRIu64 " free %" PRIu64 " blocks "
+                       "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
                        pmm_zone_name(zid), z->present, z->free, nf[0], nf[1],
                        nf[2], nf[3], nf[4], nf[5], nf[6], nf[7], nf[8], nf[9],
                        nf[10]);
@@ -536,22 +536,22 @@ static bool pmm_check_block(unsigned zid, unsigned o, uint64_t pfn,
         const struct pmm_zone *z = &pmm_zones[zid];
         const struct vm_page *pg;
 
-        PMM_CHECK(pfn < pmm_nr_pages, "%s order %u: link %#lx out of range\n",
+        PMM_CHECK(pfn < pmm_nr_pages, "%s order %u: link %#" PRIx64 " out of range\n",
                   pmm_zone_name(zid), o, pfn);
         pg = &pmm_pages[pfn];
-        PMM_CHECK(pg->prev == prev, "frame %#lx: prev %#x, expected %#lx\n",
+        PMM_CHECK(pg->prev == prev, "frame %#" PRIx64 ": prev %#x, expected %#" PRIx64 "\n",
                   pfn, pg->prev, prev);
         PMM_CHECK((pg->flags & (PG_FREE | PG_RESERVED)) == PG_FREE,
-                  "frame %#lx on a free list with flags %#x\n", pfn, pg->flags);
-        PMM_CHECK(pg->order == o, "frame %#lx on order %u list has order %u\n",
+                  "frame %#" PRIx64 " on a free list with flags %#x\n", pfn, pg->flags);
+        PMM_CHECK(pg->order == o, "frame %#" PRIx64 " on order %u list has order %u\n",
                   pfn, o, pg->order);
         PMM_CHECK(pg->zone == zid && (pfn & ((1ULL << o) - 1)) == 0 &&
                   pfn >= z->start_pfn && pfn + (1ULL << o) <= z->end_pfn,
-                  "block %#lx order %u misplaced in zone %s\n", pfn, o,
+                  "block %#" PRIx64 " order %u misplaced in zone %s\n", pfn, o,
                   pmm_zone_name(zid));
         PMM_CHECK(o == PMM_MAX_ORDER ||
                   !pmm_is_free_head(pfn ^ (1ULL << o), o, zid),
-                  "block %#lx order %u and its buddy are both free\n", pfn, o);
+                  "block %#" PRIx64 " order %u and its buddy are both free\n", pfn, o);
         return true;
 }
 
@@ -571,12 +571,12 @@ static bool pmm_check_lists(unsigned zid)
                         if (!pmm_check_block(zid, o, pfn, prev))
                                 return false;
                 }
-                PMM_CHECK(n == z->nr_free[o], "%s order %u: %lu blocks listed, "
-                          "%lu counted\n", pmm_zone_name(zid), o, n,
+                PMM_CHECK(n == z->nr_free[o], "%s order %u: %" PRIu64 " blocks listed, "
+                          "%" PRIu64 " counted\n", pmm_zone_name(zid), o, n,
                           z->nr_free[o]);
                 pages += n << o;
         }
-        PMM_CHECK(pages == z->free, "%s: %lu pages listed, %lu counted\n",
+        PMM_CHECK(pages == z->free, "%s: %" PRIu64 " pages listed, %" PRIu64 " counted\n",
                   pmm_zone_name(zid), pages, z->free);
         return true;
 }
@@ -594,11 +594,11 @@ static bool pmm_check_free_block(uint64_t pfn, struct pmm_tally *t)
         uint64_t n = 1ULL << MIN(pg->order, 63);
 
         PMM_CHECK(pg->order <= PMM_MAX_ORDER && pfn + n <= pmm_nr_pages &&
-                  pg->refcount == 0, "free frame %#lx: order %u refcount %u\n",
+                  pg->refcount == 0, "free frame %#" PRIx64 ": order %u refcount %u\n",
                   pfn, pg->order, pg->refcount);
         for (uint64_t i = 1; i < n; i++)
                 PMM_CHECK(!(pmm_pages[pfn + i].flags & (PG_FREE | PG_RESERVED)),
-                          "frame %#lx inside free block %#lx has flags %#x\n",
+                          "frame %#" PRIx64 " inside free block %#" PRIx64 " has flags %#x\n",
                           pfn + i, pfn, pmm_pages[pfn + i].flags);
         t->present[pg->zone] += n;
         t->nr_free[pg->zone][pg->order]++;
@@ -615,14 +615,14 @@ static bool pmm_check_zone_pages(unsigned zid, struct pmm_tally *t)
         while (pfn < z->end_pfn) {
                 const struct vm_page *pg = &pmm_pages[pfn];
 
-                PMM_CHECK(pg->zone == zid, "frame %#lx: zone %u in zone %s\n",
+                PMM_CHECK(pg->zone == zid, "frame %#" PRIx64 ": zone %u in zone %s\n",
                           pfn, pg->zone, pmm_zone_name(zid));
                 if (likely(pg->flags == PG_RESERVED)) {
                         pfn++;
                         continue;
                 }
                 PMM_CHECK(!(pg->flags & PG_RESERVED) || !(pg->flags & PG_FREE),
-                          "frame %#lx is free and reserved\n", pfn);
+                          "frame %#" PRIx64 " is free and reserved\n", pfn);
                 if (!(pg->flags & PG_FREE)) {
                         t->present[zid] += !(pg->flags & PG_RESERVED);
                         pfn++;
@@ -653,12 +653,12 @@ bool pmm_check(void)
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {
                 const struct pmm_zone *z = &pmm_zones[zid];
 
-                PMM_CHECK(t.present[zid] == z->present, "%s: %lu pages present, "
-                          "%lu counted\n", pmm_zone_name(zid), t.present[zid],
+                PMM_CHECK(t.present[zid] == z->present, "%s: %" PRIu64 " pages present, "
+                          "%" PRIu64 " counted\n", pmm_zone_name(zid), t.present[zid],
                           z->present);
                 for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
                         PMM_CHECK(t.nr_free[zid][o] == z->nr_free[o], "%s order "
-                                  "%u: %lu free heads, %lu listed\n",
+                                  "%u: %" PRIu64 " free heads, %" PRIu64 " listed\n",
                                   pmm_zone_name(zid), o, t.nr_free[zid][o],
                                   z->nr_free[o]);
         }

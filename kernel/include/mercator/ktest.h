@@ -20,11 +20,13 @@
 
 #include <mercator/types.h>
 
+/* Aligned to 8 as each entry in .ktests is, so that the array the linker
+ * builds has no gaps on 32-bit machines either. */
 struct ktest {
         const char *name;
         void      (*fn)(void);
         const char *death;      /* text the panic must contain, or NULL */
-};
+} __attribute__((aligned(8)));
 
 #define KTEST_DEFINE(n, d)                                              \
         static void ktest_fn_##n(void);                                 \

@@ -21,6 +21,18 @@
  */
 #include <machine/types.h>
 
+/*
+ * printf formats for the fixed-width 64-bit types, as <inttypes.h> names
+ * them (a freestanding build has no <inttypes.h>): uint64_t is `unsigned
+ * long` on LP64 machines and `unsigned long long` on i386, so "%lu" is
+ * right on one and wrong on the other. The compiler says which.
+ */
+#ifndef PRIu64
+#define PRId64          __INT64_FMTd__
+#define PRIu64          __UINT64_FMTu__
+#define PRIx64          __UINT64_FMTx__
+#endif
+
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1UL << PAGE_SHIFT)
 #define PAGE_MASK       (PAGE_SIZE - 1)

@@ -1,0 +1,338 @@
+/*
+ * boot.c (i386) - from boot.S's jump to C until the kernel runs on its own
+ * page directory with the page allocator up.
+ *
+ * Order (each step needs the one before):
+ *   1. console, descriptor tables, timer calibration;
+ *   2. read the Multiboot information: command line, memory map, modules;
+ *   3. sanitize the map with the first MiB, the kernel image and the
+ *      modules reserved; clip RAM to what the page tables reach (4 GiB);
+ *   4. bootmem over what is left;
+ *   5. the kernel directory: low memory linearly at PAGE_OFFSET with 4 MiB
+ *      pages, every kernel page table from vmalloc up to the fixmap
+ *      allocated now (so that all directories share them by copying
+ *      entries 768-1022), the recursive slot, no identity map; load it;
+ *   6. page descriptors for all RAM (low memory holds them) and the buddy
+ *      allocator over the DMA, NORMAL and HIGHMEM zones.
+ */
+#include <mercator/ktest.h>
+#include <mercator/machine.h>
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <vm/bootmem.h>
+#include <vm/kmalloc.h>
+#include <vm/pmm.h>
+#include <vm/vmstat.h>
+#include "boot.h"
+#include "cpu.h"
+#include "serial.h"
+#include "trap.h"
+
+extern char _kernel_start[], _kernel_end[];
+extern uint32_t boot_mbi_pa, boot_mb_magic;
+extern pte_t boot_pd[PT_ENTRIES];
+
+struct boot_info boot_info;
+pte_t kernel_pd[PT_ENTRIES] __attribute__((aligned(4096)));
+pte_t *pkmap_page_table;
+pte_t *fixmap_page_table;
+paddr_t lowmem_end;
+vaddr_t vmalloc_start;
+static bool have_pge;
+
+/* The Multiboot v1 information block (the fields we read). */
+struct mb_info {
+        uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+        uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+};
+struct mb_module { uint32_t start, end, string, reserved; };
+struct mb_mmap_entry { uint32_t size; uint64_t addr, len; uint32_t type; } __attribute__((packed));
+#define MB_BOOTED       0x2badb002u
+#define MBI_CMDLINE     (1u << 2)
+#define MBI_MODS        (1u << 3)
+#define MBI_MMAP        (1u << 6)
+
+/* A pointer into the loader's data, if boot.S's map reaches it. */
+static const void *boot_ptr(uint32_t pa, uint32_t len)
+{
+        if (pa == 0 || pa >= BOOT_REACH || len > BOOT_REACH - pa)
+                return NULL;
+        return phys_to_virt(pa);
+}
+
+static void boot_read_multiboot(void)
+{
+        const struct mb_info *mbi = boot_ptr(boot_mbi_pa, sizeof *mbi);
+
+        if (boot_mb_magic != MB_BOOTED || !mbi)
+                panic("boot: not started by a Multiboot loader (magic %#x)",
+                      boot_mb_magic);
+        if (mbi->flags & MBI_CMDLINE) {
+                const char *s = boot_ptr(mbi->cmdline, 1);
+                size_t i = 0;
+                for (; s && s[i] && i + 1 < sizeof boot_info.cmdline &&
+                       mbi->cmdline + i + 1 < BOOT_REACH; i++)
+                        boot_info.cmdline[i] = s[i];
+                boot_info.cmdline[i] = '\0';
+        }
+        if (!(mbi->flags & MBI_MMAP))
+                panic("boot: the loader gave no memory map");
+        const uint8_t *p = boot_ptr(mbi->mmap_addr, mbi->mmap_length);
+        const uint8_t *end = p ? p + mbi->mmap_length : NULL;
+        while (p && p + sizeof(struct mb_mmap_entry) <= end &&
+               boot_info.nraw < MEMMAP_MAX - BOOT_MAX_MODULES - 3) {
+                const struct mb_mmap_entry *e = (const void *)p;
+                boot_info.raw[boot_info.nraw++] =
+                        (struct mem_range){ e->addr, e->len, e->type };
+                p += e->size + 4;       /* size does not count itself */
+        }
+        if (mbi->flags & MBI_MODS) {
+                const struct mb_module *m = boot_ptr(mbi->mods_addr,
+                                                     mbi->mods_count * sizeof *m);
+                for (uint32_t i = 0; m && i < mbi->mods_count &&
+                                     boot_info.nmodules < BOOT_MAX_MODULES; i++)
+                        boot_info.modules[boot_info.nmodules++] = (struct boot_module){
+                                m[i].start, m[i].end - m[i].start };
+        }
+}
+
+/* Step 3: the firmware's map sanitized, and our reservations added. */
+static void boot_build_maps(void)
+{
+        struct mem_range all[MEMMAP_MAX];
+        unsigned n = boot_info.nraw;
+
+        boot_info.nfw = memmap_sanitize(boot_info.raw, n, boot_info.fw, MEMMAP_MAX);
+        if (boot_info.nfw == 0 || memmap_usable_bytes(boot_info.fw, boot_info.nfw) == 0)
+                panic("boot: the memory map has no usable RAM");
+        memcpy(all, boot_info.raw, n * sizeof all[0]);
+        all[n++] = (struct mem_range){ 0, 1 * MiB, MEM_RESERVED };
+        all[n++] = (struct mem_range){ virt_to_phys(_kernel_start),
+                (uint64_t)(_kernel_end - _kernel_start), MEM_RESERVED };
+        /* What 2-level tables cannot reach is not ours to use. */
+        all[n++] = (struct mem_range){ PADDR_LIMIT, ~0ULL - PADDR_LIMIT, MEM_RESERVED };
+        for (unsigned i = 0; i < boot_info.nmodules; i++)
+                all[n++] = (struct mem_range){ boot_info.modules[i].base,
+                        boot_info.modules[i].len, MEM_RESERVED };
+        boot_info.navail = memmap_sanitize(all, n, boot_info.avail, MEMMAP_MAX);
+        boot_info.ram_end_fw = memmap_usable_end(boot_info.fw, boot_info.nfw);
+        boot_info.ram_end = memmap_usable_end(boot_info.avail, boot_info.navail);
+}
+
+static void boot_print_map(void)
+{
+        pr_info("Physical memory map (Multiboot, sanitized):\n");
+        for (unsigned i = 0; i < boot_info.nfw; i++) {
+                const struct mem_range *r = &boot_info.fw[i];
+                pr_info("  %#011" PRIx64 " - %#011" PRIx64 "  %s\n", r->base,
+                        r->base + r->len - 1, memmap_type_name(r->type));
+        }
+        if (boot_info.ram_end_fw > boot_info.ram_end)
+                pr_notice("RAM above %" PRIu64 " MiB is not used: 2-level page "
+                          "tables reach 4 GiB (PAE would reach 64 GiB)\n",
+                          boot_info.ram_end >> 20);
+}
+
+/* A zeroed page for a kernel page table, from bootmem (low memory). */
+static pte_t *boot_table(paddr_t *pa_out)
+{
+        paddr_t pa = bootmem_alloc(1, PAGE_SIZE, BOOT_REACH);
+
+        if (!pa)
+                panic("boot: no memory for kernel page tables");
+        memset(phys_to_virt(pa), 0, PAGE_SIZE);
+        *pa_out = pa;
+        return phys_to_virt(pa);
+}
+
+/*
+ * Step 5. Low memory: [0, lowmem_end) at PAGE_OFFSET, 4 MiB pages where a
+ * whole one fits, 4 KiB pages for the tail. Then a page table for every
+ * directory entry from vmalloc_start to the fixmap, the recursive slot, and
+ * the switch. Nothing below PAGE_OFFSET is mapped any more.
+ */
+static void boot_map_kernel(void)
+{
+        pte_t g = have_pge ? PTE_G : 0;
+        paddr_t pa;
+
+        lowmem_end = MIN(boot_info.ram_end, (paddr_t)LOWMEM_LIMIT);
+        for (pa = 0; pa < lowmem_end; pa += LARGE_PAGE_SIZE) {
+                unsigned pde = PD_INDEX(PAGE_OFFSET + pa);
+                if (pa + LARGE_PAGE_SIZE <= lowmem_end) {
+                        kernel_pd[pde] = (pte_t)pa | PTE_P | PTE_W | PTE_PS | g;
+                        continue;
+                }
+                paddr_t tpa;
+                pte_t *pt = boot_table(&tpa);
+                for (unsigned i = 0; pa + i * PAGE_SIZE < lowmem_end; i++)
+                        pt[i] = (pte_t)(pa + i * PAGE_SIZE) | PTE_P | PTE_W | g;
+                kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
+                boot_info.kernel_tables++;
+        }
+        vmalloc_start = (vaddr_t)align_up(PAGE_OFFSET + lowmem_end + VMALLOC_OFFSET,
+                                          VMALLOC_OFFSET);
+        for (unsigned pde = PD_INDEX(vmalloc_start); pde < PD_SELF; pde++) {
+                paddr_t tpa;
+                pte_t *pt = boot_table(&tpa);
+                kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
+                boot_info.kernel_tables++;
+                if (pde == PD_INDEX(PKMAP_BASE))
+                        pkmap_page_table = pt;
+                if (pde == PD_INDEX(FIXADDR_START))
+                        fixmap_page_table = pt;
+        }
+        kernel_pd[PD_SELF] = (pte_t)virt_to_phys(kernel_pd) | PTE_P | PTE_W;
+        write_cr3((uint32_t)virt_to_phys(kernel_pd));
+        if (have_pge)
+                write_cr4(read_cr4() | CR4_PGE);
+}
+
+/* Step 6: one descriptor per frame below ram_end, in low memory above the
+ * DMA zone if it fits there; then every page bootmem did not use. */
+static void boot_init_pmm(void)
+{
+        uint64_t npages = boot_info.ram_end >> PAGE_SHIFT;
+        uint64_t bytes = npages * sizeof(struct vm_page);
+        uint64_t need = page_round(bytes) >> PAGE_SHIFT;
+        paddr_t pa = bootmem_alloc_range(need, PAGE_SIZE, ZONE_DMA_END, lowmem_end);
+
+        if (!pa)
+                pa = bootmem_alloc_range(need, PAGE_SIZE, 0, lowmem_end);
+        if (!pa)
+                panic("boot: no room in low memory for %" PRIu64 " page descriptors",
+                      npages);
+        boot_info.page_array_bytes = bytes;
+        pmm_init(phys_to_virt(pa), 0, npages, pmm_machine_zones);
+        bootmem_handoff();
+        vmstat.boot_pages = pmm_npages() - pmm_free_count();
+        vmstat.managed_pages = pmm_free_count();
+}
+
+const char *machine_cmdline(void)
+{
+        return boot_info.cmdline;
+}
+
+static void region(vaddr_t start, uint64_t end, const char *what)
+{
+        uint64_t size = end - start;
+
+        if (size >= 2 * MiB)
+                pr_info("  %08x - %08x  %5" PRIu64 " MiB  %s\n", start,
+                        (uint32_t)(end - 1), size >> 20, what);
+        else
+                pr_info("  %08x - %08x  %5" PRIu64 " KiB  %s\n", start,
+                        (uint32_t)(end - 1), size >> 10, what);
+}
+
+/* The layout as seed 003 draws it, top of the 4 GiB last. */
+void machine_print_layout(void)
+{
+        char buf[96];
+
+        pr_info("Virtual memory layout (i386, 3G/1G split, 2-level tables, "
+                "4 MiB pages for low memory):\n");
+        region(0, USER_MAX, "user space, private to each process (TASK_SIZE)");
+        ksnprintf(buf, sizeof buf, "low memory: RAM [0, %#" PRIx64 ") at "
+                  "PAGE_OFFSET, __va/__pa", lowmem_end);
+        region(PAGE_OFFSET, PAGE_OFFSET + lowmem_end, buf);
+        region((vaddr_t)(PAGE_OFFSET + lowmem_end), vmalloc_start,
+               "hole (VMALLOC_OFFSET, at least 8 MiB)");
+        region(vmalloc_start, VMALLOC_END, "vmalloc and kernel stacks");
+        region(VMALLOC_END, PKMAP_BASE, "guard");
+        ksnprintf(buf, sizeof buf, "kmap window (persistent kmap, %u pages)",
+                  LAST_PKMAP);
+        region(PKMAP_BASE, FIXADDR_START, buf);
+        region(FIXADDR_START, FIXADDR_END, "fixmap (fix_to_virt: kmap_atomic "
+               "slots, local APIC), top down");
+        region(RECURSIVE_BASE, 4ULL << 30, "recursive slot: page table n at "
+               "0xffc00000 | n << 12, directory at 0xfffff000");
+        pr_info("Low memory limit %" PRIu64 " MiB: VMALLOC_END %#lx - "
+                "PAGE_OFFSET - %lu MiB vmalloc reserve, rounded down to a "
+                "4 MiB page (Linux's MAXMEM).\n", (uint64_t)LOWMEM_LIMIT >> 20,
+                VMALLOC_END, VMALLOC_RESERVE >> 20);
+        pr_info("  The classic %lu MiB is 1 GiB - %lu MiB: it forgets that the "
+                "kmap window, the fixmap and the recursive slot (12 MiB) come "
+                "out of the same top GiB.\n", LOWMEM_CLASSIC >> 20,
+                VMALLOC_RESERVE >> 20);
+        pr_info("  RAM %" PRIu64 " MiB: low memory %" PRIu64 " MiB, high memory "
+                "%" PRIu64 " MiB; %u kernel page tables (%u KiB) made at boot and "
+                "shared by every directory\n", boot_info.ram_end >> 20,
+                lowmem_end >> 20, (boot_info.ram_end - lowmem_end) >> 20,
+                boot_info.kernel_tables, boot_info.kernel_tables * 4);
+}
+
+void machine_print_memory(void)
+{
+        uint64_t usable = memmap_usable_bytes(boot_info.fw, boot_info.nfw);
+
+        pr_info("Memory: %" PRIu64 " KiB RAM, %" PRIu64 " KiB free; kernel image "
+                "%u KiB; page descriptors %" PRIu64 " KiB\n", usable >> 10,
+                pmm_free_count() * 4, (unsigned)(_kernel_end - _kernel_start) >> 10,
+                boot_info.page_array_bytes >> 10);
+        for (int z = 0; z < NR_ZONES; z++) {
+                struct pmm_zone_stats st;
+                pmm_zone_stats(z, &st);
+                pr_info("  zone %-7s %8" PRIu64 " pages present, %8" PRIu64 " free\n",
+                        pmm_zone_name(z), st.present, st.free);
+        }
+}
+
+bool machine_initrd(const void **base, size_t *len)
+{
+        return false;           /* no user space on i386 yet */
+}
+
+/* The value of `ktest=NAME` on the command line, copied into buf. */
+static const char *ktest_selection(const char *cmdline, char *buf, size_t size)
+{
+        const char *p = strstr(cmdline, "ktest=");
+        size_t n = 0;
+
+        if (!p)
+                return NULL;
+        for (p += 6; p[n] && p[n] != ' ' && n + 1 < size; n++)
+                buf[n] = p[n];
+        buf[n] = '\0';
+        return buf;
+}
+
+void i386_boot(void)
+{
+        uint32_t a, b, c, d;
+        char name[64];
+
+        serial_init();
+        cpu_tables_init();
+        cpuid(1, 0, &a, &b, &c, &d);
+        if (!(d & CPUID_PSE))
+                panic("boot: the CPU has no 4 MiB pages (PSE)");
+        have_pge = d & CPUID_PGE;
+        timer_init();
+        boot_read_multiboot();
+        {
+                const char *p = strstr(boot_info.cmdline, "loglevel=");
+                if (p && p[9] >= '0' && p[9] <= '9')
+                        console_loglevel = p[9] - '0';
+        }
+        pr_info("Mercator booting (i386, Multiboot), command line \"%s\"\n",
+                boot_info.cmdline);
+        boot_build_maps();
+        boot_print_map();
+        if (bootmem_init(boot_info.avail, boot_info.navail, BOOT_REACH) != 0)
+                panic("boot: no room below 64 MiB for the boot allocator");
+        boot_map_kernel();
+        boot_init_pmm();
+        kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
+        machine_print_memory();
+        machine_print_layout();
+        pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",
+                  machine_uptime_us());
+        if (strstr(boot_info.cmdline, "ktest"))
+                ktest_main(ktest_selection(boot_info.cmdline, name, sizeof name));
+        pr_notice("i386: no user space yet (issue 14); powering off\n");
+        machine_poweroff(0);
+}

@@ -1,0 +1,40 @@
+/*
+ * boot.h (i386) - what the boot code found and built (boot.c).
+ */
+#ifndef ARCH_I386_BOOT_H
+#define ARCH_I386_BOOT_H
+
+#include <vm/memmap.h>
+#include "pte.h"
+
+#define BOOT_MAX_MODULES 4
+#define BOOT_REACH      (64u << 20)     /* what boot.S's directory maps */
+
+struct boot_module { paddr_t base; uint64_t len; };
+
+struct boot_info {
+        char cmdline[256];
+        struct mem_range raw[MEMMAP_MAX];       /* the loader's map */
+        unsigned nraw;
+        struct mem_range fw[MEMMAP_MAX];        /* sanitized */
+        unsigned nfw;
+        struct mem_range avail[MEMMAP_MAX];     /* minus our reservations */
+        unsigned navail;
+        struct boot_module modules[BOOT_MAX_MODULES];
+        unsigned nmodules;
+        paddr_t ram_end;                        /* end of usable RAM, clipped */
+        paddr_t ram_end_fw;                     /* ... before clipping */
+        uint64_t page_array_bytes;
+        unsigned kernel_tables;                 /* preallocated, shared */
+};
+extern struct boot_info boot_info;
+
+/* The kernel's page directory (Linux's swapper_pg_dir): entries 768-1022
+ * are shared by every address space, entry 1023 is the recursive slot. */
+extern pte_t kernel_pd[PT_ENTRIES];
+
+/* The page tables of the kmap window and of the fixmap (low memory). */
+extern pte_t *pkmap_page_table;
+extern pte_t *fixmap_page_table;
+
+#endif

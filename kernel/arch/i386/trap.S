@@ -1,0 +1,102 @@
+/*
+ * trap.S (i386) - the interrupt vectors: each pushes an error code (the
+ * CPU's, or 0) and its number, then trap_common saves the registers in a
+ * struct trap_frame and calls trap_dispatch(frame).
+ */
+#define SEL_KDATA       0x68
+
+        .macro VEC_NOERR n
+        .globl vector\n
+vector\n:
+        pushl $0
+        pushl $\n
+        jmp trap_common
+        .endm
+        .macro VEC_ERR n
+        .globl vector\n
+vector\n:
+        pushl $\n
+        jmp trap_common
+        .endm
+
+        .text
+        VEC_NOERR 0
+        VEC_NOERR 1
+        VEC_NOERR 2
+        VEC_NOERR 3
+        VEC_NOERR 4
+        VEC_NOERR 5
+        VEC_NOERR 6
+        VEC_NOERR 7
+        VEC_ERR   8
+        VEC_NOERR 9
+        VEC_ERR   10
+        VEC_ERR   11
+        VEC_ERR   12
+        VEC_ERR   13
+        VEC_ERR   14
+        VEC_NOERR 15
+        VEC_NOERR 16
+        VEC_ERR   17
+        VEC_NOERR 18
+        VEC_NOERR 19
+        VEC_NOERR 20
+        VEC_ERR   21
+        .irp n, 22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+        VEC_NOERR \n
+        .endr
+
+trap_common:
+        pushal
+        pushl %ds
+        pushl %es
+        pushl %fs
+        pushl %gs
+        movl $SEL_KDATA, %eax
+        movl %eax, %ds
+        movl %eax, %es
+        movl %esp, %eax
+        pushl %eax
+        call trap_dispatch
+        addl $4, %esp
+        popl %gs
+        popl %fs
+        popl %es
+        popl %ds
+        popal
+        addl $8, %esp                   /* vector and error code */
+        iretl
+
+        .section .rodata
+        .balign 4
+        .globl trap_vectors
+trap_vectors:
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23
+        .long vector\n
+        .endr
+        .irp n, 24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+        .long vector\n
+        .endr
+
+/*
+ * int probe_read_asm(vaddr_t va), probe_write_asm(vaddr_t va): touch one
+ * word; 0 if it worked, 1 if it faulted (the page-fault handler finds the
+ * instruction in the exception table and resumes at the fixup).
+ */
+        .text
+        .globl probe_read_asm, probe_write_asm
+probe_read_asm:
+        movl 4(%esp), %ecx
+        xorl %eax, %eax
+1:      movl (%ecx), %edx
+        ret
+probe_write_asm:
+        movl 4(%esp), %ecx
+        xorl %eax, %eax
+2:      lock orl $0, (%ecx)             /* writes the same value back */
+        ret
+3:      movl $1, %eax
+        ret
+        .section .extable, "a"
+        .long 1b, 3b
+        .long 2b, 3b

@@ -1,0 +1,182 @@
+/*
+ * trap.c (i386) - the GDT (Linux's layout, with the TLS entries), the TSS,
+ * the IDT, the 8259 PICs, and the dispatch of every trap.
+ *
+ * Before processes exist a trap is either the timer, a fault the exception
+ * table expects (probe_read/probe_write), or a kernel bug (panic).
+ */
+#include <mercator/machine.h>
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include "cpu.h"
+#include "trap.h"
+
+struct gdt_desc { uint16_t limit_lo, base_lo; uint8_t base_mid, access, flags_limit_hi, base_hi; };
+struct idt_gate { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; };
+struct tss {
+        uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+        uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+        uint32_t es, cs, ss, ds, fs, gs, ldt;
+        uint16_t trap, iomap_base;
+};
+
+static struct gdt_desc gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+static struct idt_gate idt[256] __attribute__((aligned(8)));
+static struct tss tss;
+extern const uint32_t trap_vectors[NR_VECTORS];
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static void gdt_set(unsigned i, uint32_t base, uint32_t limit, uint8_t access,
+                    uint8_t flags)
+{
+        gdt[i] = (struct gdt_desc){
+                .limit_lo = limit & 0xffff, .base_lo = base & 0xffff,
+                .base_mid = (base >> 16) & 0xff, .access = access,
+                .flags_limit_hi = (uint8_t)((flags << 4) | ((limit >> 16) & 0xf)),
+                .base_hi = base >> 24,
+        };
+}
+
+static void idt_set(unsigned v, uint32_t handler, unsigned dpl)
+{
+        idt[v] = (struct idt_gate){
+                .off_lo = handler & 0xffff, .sel = SEL_KCODE,
+                /* 0x8e: present 32-bit interrupt gate (IF cleared) */
+                .type = (uint8_t)(0x8e | (dpl << 5)), .off_hi = handler >> 16,
+        };
+}
+
+/* Remap the two 8259s to vectors 32-47 and mask every line but IRQ 0. */
+static void pic_init(void)
+{
+        outb(0x20, 0x11); outb(0xa0, 0x11);             /* ICW1: init, ICW4 */
+        outb(0x21, IRQ_BASE); outb(0xa1, IRQ_BASE + 8); /* ICW2: vectors */
+        outb(0x21, 0x04); outb(0xa1, 0x02);             /* ICW3: cascade */
+        outb(0x21, 0x01); outb(0xa1, 0x01);             /* ICW4: 8086 */
+        outb(0x21, 0xfe); outb(0xa1, 0xff);             /* masks */
+}
+
+void cpu_tables_init(void)
+{
+        struct { uint16_t limit; uint32_t base; } __attribute__((packed)) p;
+
+        /* access 0x9a/0x92: ring-0 code/data; 0xfa/0xf2 ring 3; flags 0xc:
+         * 4 KiB granularity, 32-bit. */
+        gdt_set(SEL_KCODE >> 3, 0, 0xfffff, 0x9a, 0xc);
+        gdt_set(SEL_KDATA >> 3, 0, 0xfffff, 0x92, 0xc);
+        gdt_set(SEL_UCODE >> 3, 0, 0xfffff, 0xfa, 0xc);
+        gdt_set(SEL_UDATA >> 3, 0, 0xfffff, 0xf2, 0xc);
+        tss.ss0 = SEL_KDATA;
+        tss.iomap_base = sizeof tss;            /* no I/O bitmap */
+        gdt_set(SEL_TSS >> 3, (uint32_t)&tss, sizeof tss - 1, 0x89, 0x0);
+        p.limit = sizeof gdt - 1;
+        p.base = (uint32_t)gdt;
+        __asm__ volatile("lgdt %0\n\t"
+                         "ljmp %1, $1f\n1:\n\t"
+                         "movl %2, %%eax\n\t"
+                         "movl %%eax, %%ds\n\tmovl %%eax, %%es\n\t"
+                         "movl %%eax, %%ss\n\tmovl %%eax, %%fs\n\t"
+                         "movl %%eax, %%gs"
+                         : : "m"(p), "i"(SEL_KCODE), "i"(SEL_KDATA) : "eax", "memory");
+        __asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+
+        for (unsigned v = 0; v < NR_VECTORS; v++)
+                idt_set(v, trap_vectors[v], 0);
+        p.limit = sizeof idt - 1;
+        p.base = (uint32_t)idt;
+        __asm__ volatile("lidt %0" : : "m"(p));
+        pic_init();
+}
+
+/* Where the kernel stack of the running thread ends (for user traps). */
+void tss_set_kernel_stack(uint32_t top)
+{
+        tss.esp0 = top;
+}
+
+/* The fault of the last probe that faulted. */
+static struct fault_info probe_fault;
+
+static bool extable_fixup(struct trap_frame *tf)
+{
+        for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)
+                if (e->insn == tf->eip) {
+                        tf->eip = e->fixup;
+                        return true;
+                }
+        return false;
+}
+
+static const char *const names[32] = {
+        "divide error", "debug", "NMI", "breakpoint", "overflow",
+        "bound range", "invalid opcode", "no FPU", "double fault",
+        "coprocessor overrun", "invalid TSS", "segment not present",
+        "stack fault", "general protection", "page fault", [16] = "x87 error",
+        "alignment check", "machine check", "SIMD error",
+};
+
+static void trap_frame_dump(const struct trap_frame *tf)
+{
+        pr_emerg("  eip %08x cs %04x eflags %08x error %#x cr2 %08x cr3 %08x\n",
+                 tf->eip, tf->cs, tf->eflags, tf->error, read_cr2(), read_cr3());
+        pr_emerg("  eax %08x ebx %08x ecx %08x edx %08x\n",
+                 tf->eax, tf->ebx, tf->ecx, tf->edx);
+        pr_emerg("  esi %08x edi %08x ebp %08x\n", tf->esi, tf->edi, tf->ebp);
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+        unsigned v = tf->vector;
+
+        if (v == IRQ_BASE) {
+                timer_tick();
+                outb(0x20, 0x20);               /* end of interrupt */
+                return;
+        }
+        if (v > IRQ_BASE && v < IRQ_BASE + 16) {        /* spurious, masked */
+                if (v >= IRQ_BASE + 8)
+                        outb(0xa0, 0x20);
+                outb(0x20, 0x20);
+                return;
+        }
+        if (v == 14 && !(tf->cs & 3)) {
+                probe_fault = (struct fault_info){ read_cr2(), v, tf->error };
+                if (extable_fixup(tf))
+                        return;
+        }
+        pr_emerg("\ntrap %u (%s) in %s mode\n", v,
+                 v < 32 && names[v] ? names[v] : "?", tf->cs & 3 ? "user" : "kernel");
+        trap_frame_dump(tf);
+        panic_no_backtrace = true;
+        panic("unexpected trap %u", v);
+}
+
+int probe_read_asm(vaddr_t va);
+int probe_write_asm(vaddr_t va);
+
+bool probe_read(vaddr_t va, struct fault_info *fi)
+{
+        if (!probe_read_asm(va))
+                return false;
+        *fi = probe_fault;
+        return true;
+}
+
+bool probe_write(vaddr_t va, struct fault_info *fi)
+{
+        if (!probe_write_asm(va))
+                return false;
+        *fi = probe_fault;
+        return true;
+}
+
+void machine_backtrace(void)
+{
+        const uint32_t *fp = __builtin_frame_address(0);
+
+        pr_emerg("backtrace:\n");
+        for (int i = 0; i < 16 && fp && (uint32_t)fp >= PAGE_SIZE; i++) {
+                pr_emerg("  %08x\n", fp[1]);
+                fp = (const uint32_t *)fp[0];
+        }
+}
