@@ -328,7 +328,8 @@ void pmm_claim_range(paddr_t start, paddr_t end)
 static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
 {
         int top = (flags & PMM_DMA) ? PMM_ZONE_DMA
-                : (flags & PMM_DMA32) ? PMM_ZONE_DMA32 : PMM_ZONE_DEFAULT;
+                : (flags & PMM_DMA32) ? PMM_ZONE_DMA32
+                : (flags & PMM_HIGHMEM) ? NR_ZONES - 1 : PMM_ZONE_DEFAULT;
         unsigned n = 0;
 
         for (int z = top; z >= 0; z--)

@@ -62,6 +62,12 @@ extern const struct pmm_zone_desc pmm_machine_zones[NR_ZONES];
 #define PMM_DMA         0x01    /* zones up to PMM_ZONE_DMA only */
 #define PMM_DMA32       0x02    /* zones up to PMM_ZONE_DMA32 only */
 #define PMM_ZERO        0x04    /* fill the block with zeroes */
+#define PMM_HIGHMEM     0x08    /* any zone, the highest first: for pages the
+                                 * kernel reaches only through the page-content
+                                 * operations of vm/pmap.h (user and file pages,
+                                 * page tables), never through pmap_kmem_va().
+                                 * Where every zone is mapped (x86-64) it is
+                                 * the same as no flag. */
 
 struct pmm_zone_stats {
         uint64_t present;                       /* pages of RAM in the zone */
