@@ -22,7 +22,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 
 KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                    kernel/fs/*.c kernel/exec/*.c kernel/ipc/*.c \
-                   kernel/proc/*.c kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
+                   kernel/proc/*.c kernel/arch/x86/*.c \
+                   kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                    tests/kernel/*.c)
 KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
 KERNEL := $(BUILD)/mercator.elf
@@ -35,6 +36,7 @@ include mk/core.mk
 HSRC := $(HOST_CORE) \
         kernel/proc/cred.c kernel/proc/rlimit.c \
         $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
+        kernel/arch/x86/user_fault.c \
         tests/host/check.c tests/host/vm_fixture.c
 HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
 HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/test_*.c))

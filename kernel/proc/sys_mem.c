@@ -46,8 +46,9 @@ static bool prot_valid(long prot)
                (PROT_GROWSDOWN | PROT_GROWSUP);
 }
 
-/* PROT_* -> VM_PROT_*: on x86 readable implies nothing else, but write
- * and exec both need the page present, so they imply read (as Linux). */
+/* PROT_* -> VM_PROT_*, bit for bit: the area keeps what the user asked
+ * for (/proc/PID/maps shows PROT_WRITE alone as -w-, as Linux); what the
+ * MMU makes of it (x86: write and exec imply read) is the pmap's affair. */
 static vm_prot_t prot_to_vm(long prot)
 {
         vm_prot_t p = VM_PROT_NONE;
@@ -55,9 +56,9 @@ static vm_prot_t prot_to_vm(long prot)
         if (prot & PROT_READ)
                 p |= VM_PROT_READ;
         if (prot & PROT_WRITE)
-                p |= VM_PROT_WRITE | VM_PROT_READ;
+                p |= VM_PROT_WRITE;
         if (prot & PROT_EXEC)
-                p |= VM_PROT_EXEC | VM_PROT_READ;
+                p |= VM_PROT_EXEC;
         return p;
 }
 

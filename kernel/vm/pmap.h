@@ -34,8 +34,26 @@ typedef unsigned vm_prot_t;
 #define PMAP_GLOBAL     0x02    /* kept in the TLB across address spaces */
 #define PMAP_NOCACHE    0x04    /* uncached: device registers */
 #define PMAP_WC         0x08    /* write-combining: frame buffers */
+/*
+ * ...and the access that faulted, if the mapping is entered for a fault
+ * (VM_PROT_READ, _WRITE or _EXEC; 0 for mappings made ahead of use), as
+ * OpenBSD's and FreeBSD's pmap_enter take it. An MMU that does not set
+ * accessed/dirty bits itself presets them from it (accessed for any
+ * access, dirty for a write), saving a second fault; others ignore it.
+ */
+#define PMAP_ACCESS(access)     ((unsigned)(access) << 8)
+#define PMAP_ACCESS_OF(flags)   ((vm_prot_t)(((flags) >> 8) & VM_PROT_ALL))
 
-/* pmap_ad() results: the hardware's accessed and dirty bits. */
+/*
+ * pmap_ad() results: whether va's page was accessed, and written, since its
+ * mapping was entered or the bits last cleared. Where the hardware sets
+ * accessed/dirty bits (x86), these are its bits. Where it does not (an MMU
+ * that faults instead, as RISC-V may), the pmap reports what it recorded:
+ * ACCESSED if the mapping was entered for an access or has faulted since,
+ * DIRTY if it was entered for a write or write access was granted since;
+ * never less than what really happened, possibly more (a page preset as
+ * accessed that the retried access then did not touch).
+ */
 #define PMAP_AD_ACCESSED 0x1
 #define PMAP_AD_DIRTY    0x2
 
@@ -63,6 +81,9 @@ void pmap_destroy(struct pmap *pm);
 
 /*
  * Map the 4 KiB page va -> pa, replacing any earlier mapping of va.
+ * prot is the protection to give the page as the core wants it; the pmap
+ * encodes it as its MMU can, never allowing less than pmap_prot_implied()
+ * says it will (VM_PROT_NONE: no mapping). flags: PMAP_* and PMAP_ACCESS().
  * => va and pa page-aligned; va canonical, in the user half for user pmaps.
  * => VM_ENOMEM if a page-table page could not be allocated (nothing changed).
  * => VM_EINVAL if va lies inside a large-page mapping.
@@ -141,6 +162,14 @@ size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size);
  *      order. Never fails.
  *   void pmap_quick_remove_page(void *va);
  *      Release what pmap_quick_enter_page() returned.
+ *
+ * And one rule of protection, in the same header:
+ *   vm_prot_t pmap_prot_implied(vm_prot_t prot);
+ *      What the MMU lets an access do in a page mapped with prot: prot
+ *      plus whatever the hardware cannot refuse (x86: a present page is
+ *      readable, so write or exec implies read). VM_PROT_NONE stays none.
+ *      Areas keep the user's protection; the fault path checks accesses
+ *      against this, as Linux's vma_is_accessible() does on x86.
  *
  * Kernel memory (slab pages, bootmem's bitmaps) is different: it stays
  * mapped for as long as it is allocated, at an address the architecture

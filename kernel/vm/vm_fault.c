@@ -21,12 +21,17 @@
  *       no own page             a copy of the file's page, or zeroes;
  *   - a page other objects share, a file's page and the zero page are
  *     never mapped writable into private memory;
- *   - on x86 any present page is readable: read access is allowed by any
- *     of read, write or exec (as Linux's vma_is_accessible()).
+ *   - an access is checked against what the MMU allows under the area's
+ *     protection (pmap_prot_implied(): on x86 any present page is
+ *     readable, so read is allowed by any of read, write or exec, as
+ *     Linux's vma_is_accessible()); the area keeps the user's protection;
+ *   - the faulting access goes to pmap_enter() (PMAP_ACCESS), for MMUs
+ *     that do not set accessed/dirty bits themselves.
  * Lock order (when locks come): space map lock, then object, then pmm.
  */
 #include <mercator/panic.h>
 #include <mercator/string.h>
+#include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
@@ -40,7 +45,6 @@ struct fault_ctx {
         uint64_t          off;          /* page offset of va in the area */
         struct vm_page   *page;         /* the page to map; NULL: zero page */
         bool              writable;     /* may the translation allow write? */
-        bool              exec_denied;  /* a fetch the area forbids */
         enum fault_reason reason;       /* why it failed */
 };
 
@@ -57,13 +61,12 @@ static vm_status_t fault_bus(struct fault_ctx *fc)
         return VM_ENOENT;
 }
 
-static bool access_allowed(vm_prot_t allowed, vm_prot_t access)
+/* Does an area of protection prot allow this access, as the MMU would? */
+static bool access_allowed(vm_prot_t prot, vm_prot_t access)
 {
-        if (allowed == VM_PROT_NONE)
-                return false;
-        if ((access & VM_PROT_WRITE) && !(allowed & VM_PROT_WRITE))
-                return false;
-        return !(access & VM_PROT_EXEC) || (allowed & VM_PROT_EXEC);
+        vm_prot_t allowed = pmap_prot_implied(prot);
+
+        return allowed != VM_PROT_NONE && (access & ~allowed) == 0;
 }
 
 static inline bool fault_is_write(const struct fault_ctx *fc)
@@ -122,17 +125,6 @@ static vm_status_t fault_find_area(struct fault_ctx *fc)
 /* Phase 2: does the area allow this access? (exec on non-exec: NX) */
 static vm_status_t fault_check_access(struct fault_ctx *fc)
 {
-        /*
-         * A fetch from a page of a readable area without exec: x86 Linux
-         * first faults the page in as for a read, and only the retried
-         * fetch fails. So the outcome is SIGBUS if that read fails past
-         * the end of the object, SIGSEGV otherwise; do the same.
-         */
-        if (fc->access == VM_PROT_EXEC && !(fc->area->prot & VM_PROT_EXEC) &&
-            (fc->area->prot & VM_PROT_READ)) {
-                fc->exec_denied = true;
-                fc->access = VM_PROT_READ;
-        }
         if (!access_allowed(fc->area->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
         fc->off = (fc->va - fc->area->start) >> PAGE_SHIFT;
@@ -242,7 +234,7 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
 static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
 {
         struct vm_space *s = fc->space;
-        vm_prot_t prot = fc->area->prot | VM_PROT_READ;
+        vm_prot_t prot = pmap_prot_implied(fc->area->prot);
         paddr_t pa;
         vm_status_t st;
 
@@ -254,7 +246,8 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
         }
         if (!fc->writable)
                 prot &= ~VM_PROT_WRITE;
-        st = pmap_enter(s->pmap, fc->va, pa, prot, PMAP_USER);
+        st = pmap_enter(s->pmap, fc->va, pa, prot,
+                        PMAP_USER | PMAP_ACCESS(fc->access));
         pmap_update(s->pmap);
         return st;
 }
@@ -291,10 +284,6 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                              : fault_private_page(&fc); /* copies on write */
         if (st == VM_OK)
                 st = fault_enter_mapping(&fc);
-        if (st == VM_OK && fc.exec_denied) {
-                fc.access = VM_PROT_EXEC;
-                st = fault_segv(&fc, FAULT_REASON_PROT);
-        }
         return fault_result_from(&fc, st);
 }
 
@@ -319,7 +308,9 @@ static vm_status_t access_page(struct vm_space *s, vaddr_t va, bool write,
         fc.area = vm_area_lookup(&s->areas, fc.va);
         if (!fc.area)
                 return VM_EFAULT;
-        if (!access_allowed(fc.area->prot, fc.access) &&
+        /* The area's own protection, not what the MMU implies: Linux's
+         * check_vma_flags() wants VM_READ to read (PROT_WRITE alone: EFAULT). */
+        if ((fc.access & ~fc.area->prot) &&
             (!force || (write && (fc.area->flags & VM_AREA_SHARED))))
                 return VM_EFAULT;
         fc.off = (fc.va - fc.area->start) >> PAGE_SHIFT;

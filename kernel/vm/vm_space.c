@@ -535,7 +535,7 @@ vm_status_t vm_space_unmap(struct vm_space *s, vaddr_t start, uint64_t len)
 vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot)
 {
         if (vm_area_private(a) && (prot & VM_PROT_WRITE))
-                prot = (prot & ~VM_PROT_WRITE) | VM_PROT_READ;
+                return pmap_prot_implied(prot) & ~VM_PROT_WRITE;
         return prot;
 }
 

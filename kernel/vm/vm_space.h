@@ -425,8 +425,10 @@ static inline struct pmap *vm_space_pmap(const struct vm_space *space)
  *   - outside every area: FAULT_SEGV (NO_AREA), unless the next area above
  *     grows down and may grow to va (within stack_limit, not into the
  *     guard gap above an accessible area below): then it grows;
- *   - the area forbids the access (exec on non-exec = NX, write on
- *     non-writable, anything on PROT_NONE): FAULT_SEGV (PROT);
+ *   - the area forbids the access, judged by what the MMU would allow
+ *     under the area's protection (pmap_prot_implied(): on x86 any
+ *     accessible page is readable): exec on non-exec = NX, write on
+ *     non-writable, anything on PROT_NONE: FAULT_SEGV (PROT);
  *   - a read of private memory never written maps the shared zero page
  *     read-only (a private file mapping: the file's page, read-only); a
  *     write makes a page of the area's own (zeroes, or a copy of the
@@ -458,6 +460,20 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
  */
 vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
                             size_t len, bool write, bool force, size_t *done);
+
+/*
+ * A user-mode page fault as this architecture's Linux handles it: the trap
+ * code (and the host's simulated CPU) call this, not vm_fault(), which it
+ * wraps. Each architecture supplies it (kernel/arch/<arch>/); where its
+ * Linux orders things differently from vm_fault()'s plain check, the
+ * difference lives there (x86: a fetch from an accessible page without
+ * exec is first faulted in as a read, so past a file's end it is
+ * FAULT_BUS, not FAULT_SEGV).
+ * => what vm_fault() returns, with space->last_fault describing the access
+ *    as attempted.
+ */
+enum fault_result machine_user_fault(struct vm_space *space, vaddr_t va,
+                                     vm_prot_t access);
 
 /* A short English name for a reason ("protection"); "?" if unknown. */
 const char *vm_fault_reason_name(enum fault_reason reason);

@@ -24,7 +24,8 @@ FZ_CFLAGS_PLAIN := $(subst fuzzer-no-link$(comma),,$(FZ_CFLAGS))
 include mk/core.mk
 FZ_CORE := $(HOST_CORE) \
            $(wildcard kernel/arch/host/*.c) \
-           $(wildcard kernel/arch/x86_64/pmap.c) tests/fuzz/harness.c
+           $(wildcard kernel/arch/x86_64/pmap.c) kernel/arch/x86/user_fault.c \
+           tests/fuzz/harness.c
 FZ_OBJ  := $(patsubst %,$(FZ_BUILD)/obj/%.o,$(FZ_CORE))
 FZ_BINS := $(patsubst tests/fuzz/%.c,$(FZ_BUILD)/%,\
                 $(wildcard tests/fuzz/fuzz_*.c))

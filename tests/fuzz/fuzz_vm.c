@@ -361,7 +361,7 @@ static void op_access(struct fz *f)
                 goto done;
         if (mr != SOFTMMU_NOT_PRESENT && mr != SOFTMMU_PROTECTION)
                 return;         /* non-canonical: a #GP, no fault */
-        fr = vm_fault(s, va, want[i]);
+        fr = machine_user_fault(s, va, want[i]);
         trace(f, "space %u: access %u at %#lx: fault result %d", k, i, va, fr);
         if ((unsigned)fr > FAULT_OOM)
                 fuzz_fail("op %u: vm_fault returned %d", f->op, fr);

@@ -843,7 +843,8 @@ TEST(bad_enter_arguments_change_nothing)
         CHECK_EQ(pmap_enter(u, 0x1000, 1UL << 52, VM_PROT_READ, 0), VM_EINVAL);
         CHECK_EQ(pmap_enter(u, 0x1000, 0, VM_PROT_READ, PMAP_NOCACHE | PMAP_WC),
                  VM_EINVAL);
-        CHECK_EQ(pmap_enter(u, 0x1000, 0, VM_PROT_READ, 0x100), VM_EINVAL);
+        CHECK_EQ(pmap_enter(u, 0x1000, 0, VM_PROT_READ, 0x10), VM_EINVAL);
+        CHECK_EQ(pmap_enter(u, 0x1000, 0, VM_PROT_READ, 0x1000), VM_EINVAL);
         CHECK_EQ(pmap_enter(u, 0x1000, 0, 0x8, 0), VM_EINVAL);
         CHECK_EQ(pmap_enter(k, VMALLOC_BASE, 0, VM_PROT_READ, PMAP_USER),
                  VM_EINVAL);

@@ -1083,11 +1083,11 @@ static void op_fault(struct rctx *c)
         enum fault_result fr = user_access(c->s, r_va(c, i), access, &pa);
 
         if (!allowed) {
-                /* As on x86 Linux: a fetch from a readable page without
-                 * exec is faulted in as a read first, so past the end of
-                 * the object it is SIGBUS. */
+                /* As on x86 Linux: a fetch from an accessible page
+                 * without exec is faulted in as a read first, so past the
+                 * end of the object it is SIGBUS. */
                 bool fetch_as_read = access == X && m->kind != K_NONE &&
-                                     (m->prot & R);
+                                     m->prot != 0;
                 CHECK_EQ(fr, fetch_as_read && r_beyond(c, m) ? FAULT_BUS
                                                              : FAULT_SEGV);
                 return;

@@ -378,7 +378,7 @@ static enum fault_result user_access(struct run *r, struct vm_space *s,
                 return FAULT_RESOLVED;
         if (mr != SOFTMMU_NOT_PRESENT && mr != SOFTMMU_PROTECTION)
                 run_fail(r, "MMU result %d at %#lx", mr, va);
-        fr = vm_fault(s, va, access);
+        fr = machine_user_fault(s, va, access);
         if (fr != FAULT_RESOLVED)
                 return fr;
         mr = softmmu_access(va, mmu_access(access), true, pa, NULL);

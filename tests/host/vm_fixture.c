@@ -116,7 +116,7 @@ enum fault_result user_access(struct vm_space *s, vaddr_t va,
         if (r == SOFTMMU_OK)
                 return FAULT_RESOLVED;
         CHECK(r == SOFTMMU_NOT_PRESENT || r == SOFTMMU_PROTECTION);
-        fr = vm_fault(s, va, access);
+        fr = machine_user_fault(s, va, access);
         if (fr != FAULT_RESOLVED)
                 return fr;
         CHECK_EQ(mmu_try(s, va, access, pa), SOFTMMU_OK);

@@ -90,10 +90,43 @@ static void meminfo(void)
         CHECK("meminfo_total_and_free", total > 0 && freemem > 0 && freemem <= total);
 }
 
+/* The area keeps the protection the user asked for: PROT_WRITE alone shows
+ * as -w- and PROT_EXEC alone as --x, even though x86 cannot map a page it
+ * will not also let you read (and Linux lets you read it). */
+static void user_protection_kept(void)
+{
+        volatile uint8_t *p = mmap((void *)0x260000000UL, 2 * PAGE, PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS |
+                                   MAP_FIXED_NOREPLACE, -1, 0);
+        char line[512], want[256];
+
+        if (!CHECK("map_write_only", p == (void *)0x260000000UL))
+                return;
+        snprintf(want, sizeof want, "%08lx-%08lx -w-p 00000000 00:00 0 \n",
+                 (unsigned long)p, (unsigned long)(p + 2 * PAGE));
+        CHECK("write_only_shows_-w-", maps_line((void *)p, line, sizeof line) &&
+              strcmp(line, want) == 0);
+        p[0] = 42;
+        CHECK("write_only_is_readable_on_x86", p[0] == 42 && p[PAGE] == 0);
+        mprotect((void *)p, PAGE, PROT_EXEC);
+        snprintf(want, sizeof want, "%08lx-%08lx --xp 00000000 00:00 0 \n",
+                 (unsigned long)p, (unsigned long)(p + PAGE));
+        CHECK("exec_only_shows_--x", maps_line((void *)p, line, sizeof line) &&
+              strcmp(line, want) == 0);
+        CHECK("exec_only_is_readable_on_x86", p[0] == 42);
+        mprotect((void *)p, PAGE, PROT_WRITE);
+        snprintf(want, sizeof want, "%08lx-%08lx -w-p 00000000 00:00 0 \n",
+                 (unsigned long)p, (unsigned long)(p + 2 * PAGE));
+        CHECK("write_only_again_merges", maps_line((void *)p, line, sizeof line) &&
+              strcmp(line, want) == 0);
+        munmap((void *)p, 2 * PAGE);
+}
+
 int main(void)
 {
         utest_start("proc_maps");
         splits();
+        user_protection_kept();
         stack_line();
         meminfo();
         return utest_done();

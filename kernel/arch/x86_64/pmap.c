@@ -36,7 +36,8 @@
 
 #define KERNEL_SLOT0    (PT_ENTRIES / 2)        /* first kernel-half slot */
 #define PA_MAX          ((1UL << 52) - 1)       /* MAXPHYADDR is at most 52 */
-#define PMAP_FLAGS_ALL  (PMAP_USER | PMAP_GLOBAL | PMAP_NOCACHE | PMAP_WC)
+#define PMAP_FLAGS_ALL  (PMAP_USER | PMAP_GLOBAL | PMAP_NOCACHE | PMAP_WC | \
+                         PMAP_ACCESS(VM_PROT_ALL))
 
 static struct pmap kernel_pmap;
 /* The kernel half of the kernel PML4 as pmap_bootstrap() left it (with A
@@ -629,6 +630,10 @@ void pmap_destroy(struct pmap *pm)
 
 /*
  * Map the 4 KiB page va -> pa (see vm/pmap.h); VM_PROT_NONE removes it.
+ * Any other prot makes the page present, which x86 cannot tell from
+ * readable: write-only and exec-only map as read-write and read-exec
+ * (pmap_prot_implied()). The faulting access (PMAP_ACCESS) is not used:
+ * the CPU sets A and D itself.
  * => VM_EINVAL: bad alignment, address, prot or flags (NOCACHE with WC,
  *    USER in the kernel half, a kernel-half slot without boot-time tables),
  *    or va inside a large page. VM_ENOMEM: no table page. Nothing changed.

@@ -147,7 +147,8 @@ static void user_fault(struct trap_frame *tf, int sig, int code,
 
 static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
 {
-        enum fault_result r = vm_fault(current->space, cr2, pf_access(tf->error));
+        enum fault_result r = machine_user_fault(current->space, cr2,
+                                                 pf_access(tf->error));
         char how[100];
 
         if (r == FAULT_RESOLVED)

@@ -13,8 +13,15 @@
 #include <mercator/string.h>
 #include <mercator/types.h>
 #include <machine/vmparam.h>
+#include <vm/pmap.h>            /* vm_prot_t; includes this file back */
 
 extern unsigned host_quick_maps;        /* quick mappings held now */
+
+/* x86 cannot map a page present but unreadable: write and exec imply read. */
+static inline vm_prot_t pmap_prot_implied(vm_prot_t prot)
+{
+        return prot ? prot | VM_PROT_READ : VM_PROT_NONE;
+}
 
 static inline void *pmap_kmem_va(paddr_t pa)
 {
