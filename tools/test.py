@@ -269,6 +269,27 @@ def run_shell(t):
     check_shell(t, "mercator", p.stdout + p.stderr, p.returncode)
 
 
+def run_syscall_log(t):
+    """tools/run --log-missing: each ENOSYS answer is logged by name."""
+    prog = os.path.join(ROOT, "build/user/syscall_log")
+    if not os.path.exists(prog):
+        t.add(False, "user/syscall_log_switch", "build/user/syscall_log was not built")
+        return
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
+                        "--log-missing", prog], capture_output=True,
+                       text=True, errors="replace", stdin=subprocess.DEVNULL)
+    out = p.stdout + p.stderr
+    t.add(re.search(r"pid 1 \([^)]*\): io_setup\[206\]\(.*-> ENOSYS", out)
+          is not None, "user[mercator]/syscall_log_switch/names_the_call")
+    t.add(re.search(r"pid 1 \([^)]*\): syscall \[999\]", out) is not None,
+          "user[mercator]/syscall_log_switch/unnamed_number")
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
+                        prog], capture_output=True, text=True,
+                       errors="replace", stdin=subprocess.DEVNULL)
+    t.add("io_setup[" not in p.stdout + p.stderr,
+          "user[mercator]/syscall_log_switch/off_by_default")
+
+
 def run_user(t, soak=False):
     progs = sorted(glob.glob(os.path.join(ROOT, "build/user/*")))
     if not progs:
@@ -286,6 +307,7 @@ def run_user(t, soak=False):
             where = "mercator" if cpu == "qemu64" else f"mercator-{cpu}"
             collect_user(t, where, prog, out, status, label)
     run_shell(t)
+    run_syscall_log(t)
 
 
 def run_fuzz(t, seconds):

@@ -12,6 +12,7 @@
 #include <mercator/string.h>
 #include <fs/initramfs.h>
 #include <proc/proc.h>
+#include <proc/syscall.h>
 #include <vm/vm_object.h>
 
 void monitor_run(void);
@@ -73,6 +74,7 @@ static void start_init(void)
                 pr_err("initramfs: %s\n", initramfs_reason_message(rootfs.bad_reason));
                 monitor_run();
         }
+        syscall_log_init(machine_cmdline());
         int argc = init_args(argv, store, sizeof store);
         err = proc_start_init("/init", argc, argv);
         if (err) {

@@ -1,8 +1,14 @@
 /*
  * syscall.c - the system-call table. Unknown numbers get -ENOSYS (never a
- * pretended success), so programs see honestly what is missing.
+ * pretended success), so programs see honestly what is missing; with
+ * `syscall_log=unsupported` on the command line each such answer, and each
+ * EINVAL a handler gives for flags it does not support, is logged in one
+ * line with the call's name and the caller's pid.
  */
 #include <mercator/errno.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <proc/proc.h>
 #include <proc/syscall.h>
 
 #define ENTRY(name) [SYS_##name] = sys_##name
@@ -41,9 +47,46 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(tkill), ENTRY(waitid),
 };
 
+static bool log_unsupported;            /* syscall_log=unsupported */
+static bool flags_unsupported;          /* set by syscall_unsupported() */
+
+void syscall_log_init(const char *cmdline)
+{
+        const char *opt = strstr(cmdline, "syscall_log=");
+
+        if (opt && strncmp(opt + 12, "unsupported", 11) == 0)
+                log_unsupported = true;
+}
+
+long syscall_unsupported(long err)
+{
+        flags_unsupported = true;
+        return err;
+}
+
+/* One line: who asked, what, with which first arguments, and the answer. */
+static void log_call(uint64_t nr, const long a[6], long ret)
+{
+        const char *name = syscall_name(nr);
+
+        pr_err("mercator: pid %d (%s): %s%s[%lu](%#lx, %#lx, %#lx) -> %s\n",
+               current ? current->pid : 0, current ? current->name : "-",
+               name ? name : "syscall", name ? "" : " ", nr,
+               (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
+               ret == -ENOSYS ? "ENOSYS" : "EINVAL (unsupported flags)");
+}
+
 long syscall_invoke(uint64_t nr, const long a[6])
 {
+        long ret;
+
+        flags_unsupported = false;
         if (nr >= NR_SYSCALLS || !table[nr])
-                return -ENOSYS;
-        return table[nr](a[0], a[1], a[2], a[3], a[4], a[5]);
+                ret = -ENOSYS;
+        else
+                ret = table[nr](a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (log_unsupported &&
+            (ret == -ENOSYS || (ret == -EINVAL && flags_unsupported)))
+                log_call(nr, a, ret);
+        return ret;
 }

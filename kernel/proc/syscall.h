@@ -56,6 +56,18 @@ typedef long (*syscall_fn)(long, long, long, long, long, long);
 /* Run system call nr with its arguments; the value for %rax. */
 long syscall_invoke(uint64_t nr, const long args[6]);
 
+/* The name of system call nr (the architecture's table), or NULL. */
+const char *syscall_name(uint64_t nr);
+
+/* Log every -ENOSYS answer (and syscall_unsupported() EINVAL) from now
+ * on if the command line has syscall_log=unsupported. */
+void syscall_log_init(const char *cmdline);
+
+/* For a handler refusing flags or options it does not implement:
+ * `return syscall_unsupported(-EINVAL);` marks the answer for the log
+ * and returns err unchanged. */
+long syscall_unsupported(long err);
+
 #define SYSCALL_DECL(name) \
         long sys_##name(long a0, long a1, long a2, long a3, long a4, long a5)
 
