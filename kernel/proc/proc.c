@@ -20,6 +20,7 @@
 #include <fs/initramfs.h>
 #include <machine/vmparam.h>
 #include <fs/file.h>
+#include <proc/acct.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -60,6 +61,10 @@ struct proc *proc_alloc(void)
 
 void proc_free(struct proc *p)
 {
+        /* Waited for: its usage becomes the parent's children's (Linux
+         * does not count children reaped automatically). */
+        if (p->state == PROC_ZOMBIE && p->parent && !p->autoreap)
+                acct_reap(p->parent, p);
         kstack_free(p->kstack);
         p->state = PROC_FREE;
 }
@@ -208,6 +213,7 @@ void proc_exit(int wait_status)
                 (void)copy_to_user(p->clear_child_tid, &zero, sizeof zero);
         }
         proc_vfork_release(p);
+        acct_sample_rss(p);
         proc_release(p);
         proc_reparent_children(p);
         p->wait_status = wait_status;

@@ -36,7 +36,11 @@ struct file;
 /* What a process has used (times, getrusage); children's figures are
  * added when the parent reaps them. Times in nanoseconds. */
 struct proc_usage {
-        uint64_t utime_ns, stime_ns;            /* [s] charged per tick */
+        uint64_t run_ns;                        /* [s] on the CPU, exact */
+        uint64_t on_cpu_since;                  /* [s] monotonic at switch-in */
+        uint64_t utick_ns, stick_ns;            /* [s] ticks seen in user /
+                                                 * kernel mode: the split of
+                                                 * run_ns (proc_cputime) */
         uint64_t minflt, majflt;                /* [p] resolved faults */
         uint64_t maxrss_kb;                     /* [p] largest resident set */
         uint64_t start_ns;                      /* [c] monotonic at creation */

@@ -11,6 +11,7 @@
 #include <mercator/errno.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
+#include <proc/acct.h>
 #include <proc/proc.h>
 
 struct proc proc_table[NPROC];
@@ -22,7 +23,7 @@ static unsigned next_slot;
 void clock_tick(bool from_user)
 {
         need_resched = true;            /* a 10 ms time slice */
-        (void)from_user;
+        acct_tick(from_user);
 }
 
 /* Sleepers whose time has come become runnable. */
@@ -61,7 +62,9 @@ static void sched_once(void)
         p->state = PROC_RUNNING;
         current = p;
         need_resched = false;
+        p->usage.on_cpu_since = clock_monotonic_ns();
         md_switch_to(&sched_sp, p);
+        p->usage.run_ns += clock_monotonic_ns() - p->usage.on_cpu_since;
         current = NULL;
         if (p->state == PROC_ZOMBIE && p->autoreap)
                 proc_free(p);           /* off its kernel stack now */

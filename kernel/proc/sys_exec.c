@@ -9,6 +9,7 @@
 #include <mercator/uaccess.h>
 #include <exec/ustack.h>
 #include <fs/file.h>
+#include <proc/acct.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -73,6 +74,7 @@ static void exec_commit(const char *path, struct exec_image *img)
                 (void)copy_to_user(current->clear_child_tid, &zero, 4);
                 current->clear_child_tid = 0;
         }
+        acct_sample_rss(current);       /* the old program's high-water mark */
         current->space = img->space;
         pmap_activate(vm_space_pmap(img->space));
         if (!current->space_borrowed)   /* a vfork child's is its parent's */

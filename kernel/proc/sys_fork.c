@@ -19,6 +19,7 @@
 #include <mercator/uaccess.h>
 #include <fs/file.h>
 #include <machine/vmparam.h>
+#include <proc/acct.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -197,6 +198,7 @@ struct wait_req {
  * the wait4 status. */
 struct wait_found {
         int pid, why, status, wstatus;
+        struct linux_rusage ru;         /* the child's and its children's */
 };
 
 static bool wait_matches(const struct proc *c, const struct wait_req *w)
@@ -222,6 +224,7 @@ static bool wait_report(struct proc *c, const struct wait_req *w,
         int ws = c->wait_status;
 
         f->pid = c->pid;
+        acct_rusage(c, ACCT_BOTH, &f->ru);
         if (c->state == PROC_ZOMBIE && (w->options & WEXITED)) {
                 f->wstatus = ws;
                 f->why = (ws & 0x7f) == 0 ? CLD_EXITED :
@@ -272,8 +275,6 @@ static long wait_common(const struct wait_req *w, struct wait_found *f)
         }
 }
 
-#define RUSAGE_SIZE 144
-
 /* wait4(pid, status, options, rusage) */
 SYSCALL_DECL(wait4)
 {
@@ -298,7 +299,7 @@ SYSCALL_DECL(wait4)
                 return r;
         if (a1 && copy_to_user((uint64_t)a1, &f.wstatus, sizeof(int)))
                 return -EFAULT;
-        if (a3 && clear_user((uint64_t)a3, RUSAGE_SIZE))
+        if (a3 && copy_to_user((uint64_t)a3, &f.ru, sizeof f.ru))
                 return -EFAULT;
         return r;
 }
@@ -340,7 +341,7 @@ SYSCALL_DECL(waitid)
         if (r > 0) {
                 ki = (struct ksiginfo){ .signo = SIGCHLD, .code = f.why,
                                         .pid = f.pid, .status = f.status };
-                if (a4 && clear_user((uint64_t)a4, RUSAGE_SIZE))
+                if (a4 && copy_to_user((uint64_t)a4, &f.ru, sizeof f.ru))
                         return -EFAULT;
                 r = 0;
         }

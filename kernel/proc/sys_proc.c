@@ -45,49 +45,6 @@ SYSCALL_DECL(sched_yield)
         return 0;
 }
 
-struct linux_timespec { int64_t sec, nsec; };
-
-#define CLOCK_REALTIME          0
-#define CLOCK_MONOTONIC         1
-#define CLOCK_MONOTONIC_RAW     4
-#define CLOCK_REALTIME_COARSE   5
-#define CLOCK_MONOTONIC_COARSE  6
-#define CLOCK_BOOTTIME          7
-
-SYSCALL_DECL(clock_gettime)
-{
-        uint64_t ns;
-        struct linux_timespec ts;
-
-        switch (a0) {
-        case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE:
-                ns = clock_realtime_ns();
-                break;
-        case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
-        case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME:
-                ns = clock_monotonic_ns();
-                break;
-        default:
-                return -EINVAL;
-        }
-        ts.sec = (int64_t)(ns / 1000000000);
-        ts.nsec = (int64_t)(ns % 1000000000);
-        return copy_to_user((uint64_t)a1, &ts, sizeof ts);
-}
-
-SYSCALL_DECL(nanosleep)
-{
-        struct linux_timespec req;
-
-        if (copy_from_user(&req, (uint64_t)a0, sizeof req))
-                return -EFAULT;
-        if (req.sec < 0 || req.nsec < 0 || req.nsec >= 1000000000)
-                return -EINVAL;
-        sched_sleep_until(clock_monotonic_ns() + (uint64_t)req.sec * 1000000000 +
-                          (uint64_t)req.nsec);
-        return 0;
-}
-
 struct linux_utsname { char f[6][65]; };
 
 SYSCALL_DECL(uname)

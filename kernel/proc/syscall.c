@@ -45,6 +45,9 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(rt_sigsuspend), ENTRY(rt_sigtimedwait), ENTRY(rt_tgsigqueueinfo),
         ENTRY(setpgid), ENTRY(setsid), ENTRY(sigaltstack), ENTRY(tgkill),
         ENTRY(tkill), ENTRY(waitid),
+        ENTRY(gettimeofday), ENTRY(settimeofday), ENTRY(time),
+        ENTRY(clock_settime), ENTRY(clock_getres), ENTRY(clock_nanosleep),
+        ENTRY(times), ENTRY(getrusage), ENTRY(sysinfo),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */

@@ -48,6 +48,10 @@ enum {
         SYS_rt_sigqueueinfo = 129, SYS_rt_sigsuspend = 130,
         SYS_sigaltstack = 131, SYS_tkill = 200, SYS_tgkill = 234,
         SYS_waitid = 247, SYS_rt_tgsigqueueinfo = 297,
+        SYS_gettimeofday = 96, SYS_getrusage = 98, SYS_sysinfo = 99,
+        SYS_times = 100, SYS_settimeofday = 164, SYS_time = 201,
+        SYS_clock_settime = 227, SYS_clock_getres = 229,
+        SYS_clock_nanosleep = 230,
         NR_SYSCALLS = 335,
 };
 
@@ -113,5 +117,9 @@ SYSCALL_DECL(rt_sigsuspend); SYSCALL_DECL(rt_sigtimedwait);
 SYSCALL_DECL(rt_tgsigqueueinfo); SYSCALL_DECL(setpgid); SYSCALL_DECL(setsid);
 SYSCALL_DECL(sigaltstack); SYSCALL_DECL(tgkill); SYSCALL_DECL(tkill);
 SYSCALL_DECL(waitid);
+SYSCALL_DECL(gettimeofday); SYSCALL_DECL(settimeofday); SYSCALL_DECL(time);
+SYSCALL_DECL(clock_settime); SYSCALL_DECL(clock_getres);
+SYSCALL_DECL(clock_nanosleep); SYSCALL_DECL(times); SYSCALL_DECL(getrusage);
+SYSCALL_DECL(sysinfo);
 
 #endif

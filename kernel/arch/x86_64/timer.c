@@ -7,6 +7,7 @@
  */
 #include <mercator/clock.h>
 #include <mercator/machine.h>
+#include <mercator/string.h>
 #include "cpu.h"
 #include "timer.h"
 
@@ -19,7 +20,7 @@
 #define PIT_CMD         0x43
 #define PIT_HZ          1193182
 
-static uint64_t epoch_at_boot;  /* seconds since 1970 at uptime 0 */
+static uint64_t realtime_offset_ns;     /* realtime - monotonic */
 
 /* ICW1-4: edge triggered, cascaded, vectors 32-39 and 40-47, 8086 mode;
  * then mask everything but the timer. */
@@ -65,20 +66,60 @@ static uint64_t days_from_epoch(unsigned y, unsigned m, unsigned d)
         return era * 146097 + doe - 719468;
 }
 
+/* The RTC's date and time fields, in the order read. */
+struct rtc_time {
+        unsigned sec, min, hour, day, mon, year, century;
+};
+
+static void rtc_fields(struct rtc_time *t)
+{
+        t->sec = cmos_read(0x00);
+        t->min = cmos_read(0x02);
+        t->hour = cmos_read(0x04);
+        t->day = cmos_read(0x07);
+        t->mon = cmos_read(0x08);
+        t->year = cmos_read(0x09);
+        t->century = cmos_read(0x32);   /* the ACPI century register */
+}
+
+/*
+ * Seconds since 1970 from the CMOS clock (UTC, as QEMU keeps it). The
+ * fields are read after the update-in-progress flag clears, and again
+ * until two reads agree, so no field comes from either side of a tick.
+ * Register B says BCD or binary, and 12- or 24-hour (bit 7 of the hour is
+ * PM in 12-hour mode).
+ */
+static uint64_t rtc_read_seconds(void)
+{
+        struct rtc_time t, again;
+
+        do {
+                while (cmos_read(0x0a) & 0x80)  /* update in progress */
+                        cpu_relax();
+                rtc_fields(&t);
+                while (cmos_read(0x0a) & 0x80)
+                        cpu_relax();
+                rtc_fields(&again);
+        } while (memcmp(&t, &again, sizeof t) != 0);
+
+        unsigned regb = cmos_read(0x0b);
+        bool is_bcd = !(regb & 0x04), h24 = regb & 0x02;
+        bool pm = !h24 && (t.hour & 0x80);
+        unsigned h = bcd(t.hour & 0x7f, is_bcd);
+        unsigned c = bcd(t.century, is_bcd);
+
+        if (!h24)
+                h = h % 12 + (pm ? 12 : 0);
+        unsigned y = bcd(t.year, is_bcd) + (c >= 19 && c <= 30 ? c * 100 : 2000);
+        return days_from_epoch(y, bcd(t.mon, is_bcd), bcd(t.day, is_bcd)) * 86400 +
+               h * 3600 + bcd(t.min, is_bcd) * 60 + bcd(t.sec, is_bcd);
+}
+
 static void rtc_read(void)
 {
-        while (cmos_read(0x0a) & 0x80)          /* update in progress */
-                cpu_relax();
-        bool is_bcd = !(cmos_read(0x0b) & 0x04);
-        unsigned s = bcd(cmos_read(0x00), is_bcd);
-        unsigned mi = bcd(cmos_read(0x02), is_bcd);
-        unsigned h = bcd(cmos_read(0x04) & 0x7f, is_bcd);
-        unsigned d = bcd(cmos_read(0x07), is_bcd);
-        unsigned mo = bcd(cmos_read(0x08), is_bcd);
-        unsigned y = bcd(cmos_read(0x09), is_bcd) + 2000;
+        uint64_t secs = rtc_read_seconds();
 
-        epoch_at_boot = days_from_epoch(y, mo, d) * 86400 + h * 3600 +
-                        mi * 60 + s - machine_uptime_us() / 1000000;
+        realtime_offset_ns = secs * 1000000000ULL - clock_monotonic_ns();
 }
 
 void timer_init(void)
@@ -94,7 +135,12 @@ void timer_init(void)
 
 uint64_t clock_realtime_ns(void)
 {
-        return epoch_at_boot * 1000000000ULL + clock_monotonic_ns();
+        return realtime_offset_ns + clock_monotonic_ns();
+}
+
+void clock_realtime_set(uint64_t ns)
+{
+        realtime_offset_ns = ns - clock_monotonic_ns();
 }
 
 void machine_start_interrupts(void)

@@ -20,6 +20,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
+#include <proc/acct.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <machine/signal.h>
@@ -151,8 +152,10 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                                                  pf_access(tf->error));
         char how[100];
 
-        if (r == FAULT_RESOLVED)
+        if (r == FAULT_RESOLVED) {
+                acct_fault();
                 return;
+        }
         if (r == FAULT_OOM)
                 proc_kill_current(SIGKILL, "out of memory", cr2, tf->rip);
         if (r == FAULT_BUS) {
@@ -179,6 +182,8 @@ static void page_fault(struct trap_frame *tf)
                 if (vm_fault(current->space, cr2, pf_access(tf->error)) !=
                     FAULT_RESOLVED)
                         tf->rip = fixup;
+                else
+                        acct_fault();
                 return;
         }
         const char *guard = kernel_guard_owner(cr2);

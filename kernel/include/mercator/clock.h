@@ -11,6 +11,10 @@
 uint64_t clock_monotonic_ns(void);      /* since the first instruction */
 uint64_t clock_realtime_ns(void);       /* since 1970, from the RTC */
 
+/* Set the wall clock (clock_settime, settimeofday): realtime reads ns now,
+ * and goes on from there at the monotonic clock's pace. */
+void clock_realtime_set(uint64_t ns);
+
 /* Called by the architecture on every timer interrupt. */
 void clock_tick(bool from_user);
 

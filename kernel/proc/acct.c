@@ -1,0 +1,195 @@
+/*
+ * acct.c - accounting: CPU time, page faults, resident-set high-water
+ * marks, children's totals, load averages; and struct rusage.
+ *
+ * CPU time: sched.c adds the exact time between switch-in and switch-out
+ * to run_ns; every timer tick adds one tick to utick_ns or stick_ns of the
+ * process it interrupted. User and system time are run_ns split in the
+ * ticks' proportion (Linux's cputime_adjust), so they add up to the exact
+ * total even for processes that ran less than a tick.
+ *
+ * Faults: every page fault resolved for the current process (from user
+ * mode, or from a kernel copy to or from user memory) is a minor fault.
+ * No fault waits for a device (the initramfs is in memory), so there are
+ * no major faults and ru_majflt stays 0, as on a Linux whose files are
+ * all in its page cache.
+ *
+ * Resident set: counted by walking the process's areas through the pmap
+ * (a page is resident if mapped), at getrusage, execve and exit; the
+ * largest count seen is ru_maxrss.
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/acct.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+
+#define TICK_NS (1000000000ULL / HZ)
+
+extern struct proc proc_table[NPROC];
+unsigned long acct_loadavg[3];
+
+uint64_t proc_runtime_ns(const struct proc *p)
+{
+        uint64_t ns = p->usage.run_ns;
+
+        if (p->state == PROC_RUNNING)
+                ns += clock_monotonic_ns() - p->usage.on_cpu_since;
+        return ns;
+}
+
+/* rtime * part / total (part <= total) without overflow: total and part
+ * are first brought below 2^32, then r * part fits in 64 bits. */
+static uint64_t scale(uint64_t rtime, uint64_t part, uint64_t total)
+{
+        while (total >> 32) {
+                total >>= 1;
+                part >>= 1;
+        }
+        if (total == 0)
+                return rtime;
+        return rtime / total * part + rtime % total * part / total;
+}
+
+void proc_cputime(const struct proc *p, uint64_t *utime_ns, uint64_t *stime_ns)
+{
+        uint64_t rtime = proc_runtime_ns(p);
+        uint64_t u = p->usage.utick_ns, s = p->usage.stick_ns;
+
+        if (s == 0) {                   /* Linux: all user time then */
+                *utime_ns = rtime;
+                *stime_ns = 0;
+                return;
+        }
+        *utime_ns = scale(rtime, u, u + s);
+        *stime_ns = rtime - *utime_ns;
+}
+
+/* Linux's load average: an exponentially decaying count of runnable
+ * processes, sampled every 5 s, fixed point with 11 fraction bits. */
+#define FSHIFT          11
+#define FIXED_1         (1UL << FSHIFT)
+static const unsigned long load_exp[3] = { 1884, 2014, 2037 };
+
+static void loadavg_update(void)
+{
+        unsigned long active = 0;
+
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state == PROC_RUNNABLE ||
+                    proc_table[i].state == PROC_RUNNING)
+                        active++;
+        active *= FIXED_1;
+        for (int i = 0; i < 3; i++) {
+                unsigned long l = acct_loadavg[i] * load_exp[i] +
+                                  active * (FIXED_1 - load_exp[i]);
+                if (active >= acct_loadavg[i])
+                        l += FIXED_1 - 1;       /* round up while rising */
+                acct_loadavg[i] = l / FIXED_1;
+        }
+}
+
+void acct_tick(bool from_user)
+{
+        static unsigned ticks;
+
+        if (current) {
+                if (from_user)
+                        current->usage.utick_ns += TICK_NS;
+                else
+                        current->usage.stick_ns += TICK_NS;
+        }
+        if (++ticks == 5 * HZ) {
+                ticks = 0;
+                loadavg_update();
+        }
+}
+
+void acct_fault(void)
+{
+        if (current)
+                current->usage.minflt++;
+}
+
+/* Count the mapped pages of one area (PROT_NONE areas hold none that
+ * the process can use, and may be huge reservations: skipped). */
+static bool count_area(void *arg, const struct vm_area_info *a)
+{
+        void **ctx = arg;
+        struct pmap *pm = ctx[0];
+        uint64_t *n = ctx[1];
+        paddr_t pa;
+
+        if (a->prot == VM_PROT_NONE)
+                return true;
+        for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE)
+                if (pmap_extract(pm, va, &pa, NULL, NULL))
+                        (*n)++;
+        return true;
+}
+
+uint64_t acct_sample_rss(struct proc *p)
+{
+        uint64_t pages = 0;
+        void *ctx[2] = { NULL, &pages };
+
+        if (p->space) {
+                ctx[0] = vm_space_pmap(p->space);
+                vm_space_for_each_area(p->space, count_area, ctx);
+        }
+        uint64_t kb = pages * (PAGE_SIZE / 1024);
+        p->usage.maxrss_kb = MAX(p->usage.maxrss_kb, kb);
+        return kb;
+}
+
+void acct_reap(struct proc *parent, const struct proc *child)
+{
+        struct proc_usage *pu = &parent->usage;
+        const struct proc_usage *cu = &child->usage;
+        uint64_t ut, st;
+
+        proc_cputime(child, &ut, &st);
+        pu->c_utime_ns += ut + cu->c_utime_ns;
+        pu->c_stime_ns += st + cu->c_stime_ns;
+        pu->c_minflt += cu->minflt + cu->c_minflt;
+        pu->c_majflt += cu->majflt + cu->c_majflt;
+        pu->c_maxrss_kb = MAX(pu->c_maxrss_kb, MAX(cu->maxrss_kb, cu->c_maxrss_kb));
+}
+
+void acct_rusage(struct proc *p, int who, struct linux_rusage *out)
+{
+        struct linux_rusage ru;
+        uint64_t ut = 0, st = 0;
+        const struct proc_usage *u = &p->usage;
+
+        memset(&ru, 0, sizeof ru);
+        if (who != ACCT_CHILDREN) {
+                proc_cputime(p, &ut, &st);
+                acct_sample_rss(p);
+                ru.maxrss = (int64_t)u->maxrss_kb;
+                ru.minflt = (int64_t)u->minflt;
+                ru.majflt = (int64_t)u->majflt;
+        }
+        if (who != ACCT_SELF) {
+                ut += u->c_utime_ns;
+                st += u->c_stime_ns;
+                ru.maxrss = MAX(ru.maxrss, (int64_t)u->c_maxrss_kb);
+                ru.minflt += (int64_t)u->c_minflt;
+                ru.majflt += (int64_t)u->c_majflt;
+        }
+        ru.utime_sec = (int64_t)(ut / 1000000000);
+        ru.utime_usec = (int64_t)(ut % 1000000000 / 1000);
+        ru.stime_sec = (int64_t)(st / 1000000000);
+        ru.stime_usec = (int64_t)(st % 1000000000 / 1000);
+        *out = ru;
+}
+
+long acct_rusage_to_user(struct proc *p, int who, uint64_t uaddr)
+{
+        struct linux_rusage ru;
+
+        acct_rusage(p, who, &ru);
+        return copy_to_user(uaddr, &ru, sizeof ru) ? -EFAULT : 0;
+}

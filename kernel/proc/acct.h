@@ -1,0 +1,52 @@
+/*
+ * acct.h - what processes use: CPU time, faults, memory; for times,
+ * getrusage, wait4's rusage, the CPU-time clocks and sysinfo (acct.c).
+ *
+ * CPU time is measured exactly (the monotonic clock at every switch in
+ * and out) and split between user and system time in the proportion of
+ * timer ticks that found the process in each mode, as Linux does for
+ * times() and getrusage() (its cputime_adjust).
+ */
+#ifndef PROC_ACCT_H
+#define PROC_ACCT_H
+
+#include <proc/proc.h>
+
+/* Nanoseconds p has run, including the slice it is running now. */
+uint64_t proc_runtime_ns(const struct proc *p);
+
+/* p's own user and system time (not its children's). */
+void proc_cputime(const struct proc *p, uint64_t *utime_ns, uint64_t *stime_ns);
+
+/* A timer tick found current running, in user mode or not: charge it. */
+void acct_tick(bool from_user);
+
+/* Count a resolved page fault of the current process. */
+void acct_fault(void);
+
+/* p's resident set now, in KiB, raising its high-water mark. */
+uint64_t acct_sample_rss(struct proc *p);
+
+/* parent reaps child: the child's usage and its children's become the
+ * parent's children's usage. */
+void acct_reap(struct proc *parent, const struct proc *child);
+
+/* Linux's struct rusage on x86-64: two timevals, then 14 longs. */
+struct linux_rusage {
+        int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+        int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap;
+        int64_t inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+};
+
+/* p's usage as a struct rusage: its own, its reaped children's, or both
+ * (what wait4 and waitid report of a child). */
+enum { ACCT_SELF, ACCT_CHILDREN, ACCT_BOTH };
+void acct_rusage(struct proc *p, int who, struct linux_rusage *ru);
+
+/* The same, to user memory: 0 or -EFAULT. */
+long acct_rusage_to_user(struct proc *p, int who, uint64_t uaddr);
+
+/* Load averages (Linux's fixed point, FSHIFT 11), updated every 5 s. */
+extern unsigned long acct_loadavg[3];
+
+#endif
