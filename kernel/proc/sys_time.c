@@ -24,6 +24,7 @@
 #include <proc/syscall.h>
 #include <proc/time.h>
 #include <vm/pmm.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmstat.h>
 
@@ -303,7 +304,9 @@ SYSCALL_DECL(getrusage)
 }
 
 /* Shared anonymous memory, Linux's "Shmem": the resident pages of every
- * shared anonymous object, each counted once however many areas map it. */
+ * shared anonymous object some process maps (MAP_SHARED|MAP_ANONYMOUS,
+ * attached SysV segments), each counted once however many areas map it.
+ * (SysV segments attached nowhere are not seen.) */
 struct shmem_count {
         uint64_t ids[128];
         unsigned nids;
@@ -321,7 +324,7 @@ static bool shmem_area(void *arg, const struct vm_area_info *a)
                         return true;
         if (c->nids < sizeof c->ids / sizeof c->ids[0])
                 c->ids[c->nids++] = a->object_id;
-        c->pages += a->object_pages;
+        c->pages += a->object->npages;
         return true;
 }
 

@@ -708,7 +708,6 @@ static void area_info(const struct vm_space *s, const struct vm_area *a,
                 .object = o,
                 .is_file = o && o->type == VM_OBJECT_FILE,
                 .object_id = o ? o->id : 0,
-                .object_pages = o ? o->npages : 0,
                 .offset = o ? pgoff << PAGE_SHIFT : 0,
                 .name = o ? o->name : NULL,
                 /* Linux names only anonymous areas [stack] and [heap]. */

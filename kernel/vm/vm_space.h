@@ -151,7 +151,6 @@ struct vm_area_info {
         const struct vm_object *object;
         bool                    is_file;        /* object is a file */
         uint64_t                object_id;      /* object's serial, or 0 */
-        uint64_t                object_pages;   /* object's resident pages */
         uint64_t                offset;         /* bytes into object at start;
                                                  * 0 without object */
         const char             *name;           /* vm_object_set_name(), or

@@ -40,7 +40,8 @@ static void every_clock(void)
         CHECK("fine_resolution", clock_getres(CLOCK_MONOTONIC, &res) == 0 &&
                                  res.tv_nsec <= 1000);
         CHECK_ERR("bad_clock", clock_gettime(12345, &ts), EINVAL);
-        CHECK_ERR("bad_pointer", clock_gettime(CLOCK_MONOTONIC, (void *)8), EFAULT);
+        /* Through the system call: a vDSO would fault in user mode instead. */
+        CHECK_ERR("bad_pointer", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, (void *)8), EFAULT);
         CHECK("getres_null_ok", clock_getres(CLOCK_REALTIME, NULL) == 0);
 }
 
