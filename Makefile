@@ -149,6 +149,7 @@ clean:
 
 include tests/host/fixtures.mk
 include mk/i386.mk
+include mk/riscv64.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Boot Mercator in QEMU (TCG).
 
-  qemu.py [--arch x86_64|i386] [--mem 256M] [--cpu qemu64] [--append ARGS]
+  qemu.py [--arch x86_64|i386|riscv64] [--mem 256M] [--cpu qemu64] [--append ARGS]
           [--initrd FILE] [--interactive] [--gdb] [--timeout SECONDS]
           KERNEL.elf
 
 x86_64 boots the PVH kernel with qemu-system-x86_64 (CPU qemu64); i386 the
-Multiboot kernel with qemu-system-i386 (CPU qemu32).
+Multiboot kernel with qemu-system-i386 (CPU qemu32); riscv64 the ELF kernel
+on qemu-system-riscv64's virt board with OpenSBI as firmware (-bios
+default), which enters it in S-mode at 0x80200000.
 
 Not interactive: the serial console goes to stdout, and the exit status is
-the kernel's: machine_poweroff(n) leaves QEMU with (n << 1) | 1 through the
-isa-debug-exit device, which is turned back into n here. A timeout exits 124.
+the kernel's: on x86, machine_poweroff(n) leaves QEMU with (n << 1) | 1
+through the isa-debug-exit device, which is turned back into n here; on
+riscv64 the sifive_test device makes QEMU exit with n itself. A timeout exits 124.
 """
 import argparse
 import os
@@ -20,15 +23,19 @@ import sys
 
 # --arch -> (QEMU binary, default CPU)
 ARCHES = {"x86_64": ("qemu-system-x86_64", "qemu64"),
-          "i386": ("qemu-system-i386", "qemu32")}
+          "i386": ("qemu-system-i386", "qemu32"),
+          "riscv64": ("qemu-system-riscv64", "rv64")}
 
 
 def qemu_command(args):
     binary, cpu = ARCHES[args.arch]
     cmd = [binary, "-accel", "tcg", "-cpu", args.cpu or cpu,
            "-m", args.mem, "-smp", "1", "-kernel", args.kernel,
-           "-display", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-display", "none", "-no-reboot"]
+    if args.arch == "riscv64":
+        cmd += ["-machine", "virt", "-bios", "default"]
+    else:
+        cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if args.arch == "i386":
         cmd += ["-net", "none"]     # else the iPXE option ROM runs
     if args.append:
@@ -44,8 +51,10 @@ def qemu_command(args):
     return cmd
 
 
-def kernel_status(rc):
+def kernel_status(rc, arch="x86_64"):
     """QEMU's exit code -> the status the kernel powered off with."""
+    if arch == "riscv64":
+        return rc
     if rc >= 1 and rc & 1:
         return rc >> 1
     return 128 + rc if rc else 0
@@ -78,7 +87,7 @@ def main():
     except subprocess.TimeoutExpired:
         print(f"\nqemu.py: timed out after {args.timeout} s", flush=True)
         sys.exit(124)
-    sys.exit(kernel_status(rc))
+    sys.exit(kernel_status(rc, args.arch))
 
 
 if __name__ == "__main__":

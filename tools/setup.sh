@@ -16,6 +16,10 @@ declare -A need=(
   [make]=make
   [gdb]=gdb
   [cpio]=cpio
+  # RISC-V (issue 13): QEMU's virt board with OpenSBI, and static glibc
+  # riscv64 user programs (not gcc-multilib: it conflicts with this).
+  [qemu-system-riscv64]=qemu-system-misc
+  [riscv64-linux-gnu-gcc]=gcc-riscv64-linux-gnu
 )
 
 missing=()
@@ -32,6 +36,16 @@ fi
 if ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.builtins-i386.a \
      >/dev/null 2>&1; then
   missing+=(libclang-rt-14-dev)
+fi
+
+# The riscv64 cross compiler's static C library (crt1.o, libc.a).
+if [ ! -e /usr/riscv64-linux-gnu/lib/libc.a ]; then
+  missing+=(libc6-dev-riscv64-cross)
+fi
+# OpenSBI's firmware image comes with qemu-system-data (-bios default).
+if [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] &&
+   [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.elf ]; then
+  missing+=(opensbi)
 fi
 
 # make bench draws its charts with Debian's matplotlib (the system python).

@@ -11,6 +11,9 @@ user    every build/user/* program (static musl), first natively on this
         must be killed by SIGSEGV on both; seeded programs once per seed
 i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
         `ktest` in qemu-system-i386 at -m 64M and -m 3G (high memory)
+riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
+        with `ktest` on qemu-system-riscv64's virt board at -m 64M and -m 3G,
+        plus one boot per death test
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
@@ -34,12 +37,16 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(ROOT, "build", "mercator.elf")
+RV_KERNEL = os.path.join(ROOT, "build", "riscv64", "mercator.elf")
 PANIC_STATUS = 0x7e
 
 # (label, memory, cpu): 64 MiB is the smallest the issue names, 16 GiB puts
 # RAM above the 4 GiB PCI hole, -cpu max adds 1 GiB pages, SMEP and SMAP.
 KERNEL_CONFIGS = [("64M", "64M", "qemu64"), ("1G", "1G", "qemu64"),
                   ("16G", "16G", "qemu64"), ("2G-max", "2G", "max")]
+# riscv64 (issue 13) on QEMU's virt board: 64 MiB; 3 GiB, whose RAM
+# reaches past the 4 GiB that boot.S's table maps (0x80000000 + 3 GiB).
+RV_KERNEL_CONFIGS = [("riscv64-64M", "64M"), ("riscv64-3G", "3G")]
 
 
 class Tally:
@@ -106,21 +113,23 @@ def collect_kernel(t, label, rc, out):
         t.notes.append(f"boot to ready at -m {label}: {m.group(1)} us")
 
 
-def run_deaths(t, out):
+def run_deaths(t, out, arch="x86_64", kernel=KERNEL, cpu="qemu64"):
     deaths = re.findall(r"^ktest: death (\S+) (.*)$", out, re.M)
     if not deaths:
         return
+    prefix = "" if arch == "x86_64" else f"{arch}-"
 
     def one(d):
         name, text = d
         # kmalloc's debug checks are on, so heap-corruption tests can die.
-        return name, text.strip(), *boot("256M", "qemu64",
-                                         f"ktest={name} kmalloc_debug")
+        return name, text.strip(), *boot("256M", cpu,
+                                         f"ktest={name} kmalloc_debug",
+                                         arch=arch, kernel=kernel)
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         for name, text, rc, dout in ex.map(one, deaths):
             ok = rc == PANIC_STATUS and text in dout
-            t.add(ok, f"kernel-death/{name}",
+            t.add(ok, f"kernel-death/{prefix}{name}",
                   "" if ok else f"status {rc}, wanted a panic with '{text}'")
             if not ok:
                 show_tail(dout)
@@ -165,6 +174,28 @@ def run_i386(t):
             t.add(seen == regions and "Low memory limit 880 MiB" in out,
                   f"kernel[{label}]/layout",
                   f"layout lines seen: {', '.join(seen)}")
+
+
+def run_riscv64(t):
+    if not os.path.exists(RV_KERNEL):
+        t.add(False, "riscv64", f"{RV_KERNEL} was not built")
+        return
+
+    def one(c):
+        label, mem = c
+        return label, mem, *boot(mem, "rv64", "ktest", arch="riscv64",
+                                 kernel=RV_KERNEL)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        runs = list(ex.map(one, RV_KERNEL_CONFIGS))
+    for label, mem, rc, out in runs:
+        collect_kernel(t, label, rc, out)
+        # The memory map came from the device tree: QEMU's -m, from 2 GiB.
+        size = int(mem[:-1]) << (20 if mem[-1] == "M" else 30)
+        want = f"- {0x80000000 + size - 1:#014x}  usable"
+        t.add(want in out, f"kernel[{label}]/rv_memory_map_from_dt",
+              "" if want in out else f"no line ending with '{want}'")
+    run_deaths(t, runs[0][3], arch="riscv64", kernel=RV_KERNEL, cpu="rv64")
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
@@ -383,13 +414,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
                     choices=["host", "kernel", "user", "fuzz", "outside",
-                             "i386"])
+                             "i386", "riscv64"])
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
     ap.add_argument("--quick", action="store_true",
                     help="one kernel configuration only")
     args = ap.parse_args()
-    tiers = args.tier or ["host", "kernel", "i386", "user", "outside", "fuzz"]
+    tiers = args.tier or ["host", "kernel", "i386", "riscv64", "user",
+                          "outside", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t)
@@ -397,6 +429,8 @@ def main():
         run_kernel(t, args.quick)
     if "i386" in tiers:
         run_i386(t)
+    if "riscv64" in tiers:
+        run_riscv64(t)
     if "user" in tiers:
         run_user(t, args.soak)
     if "outside" in tiers:

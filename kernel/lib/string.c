@@ -4,14 +4,15 @@
  * The compiler may emit calls to memset/memcpy/memmove/memcmp itself, so
  * these must exist under their standard names. The bulk loops move a
  * machine word at a time with `rep movs`/`rep stos` (quadwords on x86-64,
- * doublewords on i386); TCG runs those a word per step.
+ * doublewords on i386); TCG runs those a word per step. Elsewhere
+ * (riscv64) they are plain loops of aligned machine words.
  */
 #include <mercator/string.h>
 
-#ifdef __x86_64__
+#if defined(__x86_64__)
 #define REP_STOS        "rep stosq"
 #define REP_MOVS        "rep movsq"
-#else
+#elif defined(__i386__)
 #define REP_STOS        "rep stosl"
 #define REP_MOVS        "rep movsl"
 #endif
@@ -23,9 +24,18 @@ void *memset(void *dst, int c, size_t n)
         unsigned long pattern = (unsigned long)0x0101010101010101ULL * (uint8_t)c;
         size_t words = n / WORD;
 
+#ifdef REP_STOS
         __asm__ volatile(REP_STOS : "+D"(d), "+c"(words) : "a"(pattern)
                          : "memory");
-        for (n %= WORD; n; n--)
+        n %= WORD;
+#else
+        if ((uintptr_t)d % WORD)
+                words = 0;
+        n -= words * WORD;
+        for (; words; words--, d += WORD)
+                *(unsigned long *)(void *)d = pattern;
+#endif
+        for (; n; n--)
                 *d++ = (uint8_t)c;
         return dst;
 }
@@ -36,9 +46,18 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
         const uint8_t *s = src;
         size_t words = n / WORD;
 
+#ifdef REP_MOVS
         __asm__ volatile(REP_MOVS : "+D"(d), "+S"(s), "+c"(words)
                          : : "memory");
-        for (n %= WORD; n; n--)
+        n %= WORD;
+#else
+        if (((uintptr_t)d | (uintptr_t)s) % WORD)
+                words = 0;
+        n -= words * WORD;
+        for (; words; words--, d += WORD, s += WORD)
+                *(unsigned long *)(void *)d = *(const unsigned long *)(const void *)s;
+#endif
+        for (; n; n--)
                 *d++ = *s++;
         return dst;
 }

@@ -1,0 +1,48 @@
+/*
+ * boot.h (riscv64) - what boot.c found and built, for the rest of the port.
+ */
+#ifndef ARCH_RISCV64_BOOT_H
+#define ARCH_RISCV64_BOOT_H
+
+#include <mercator/types.h>
+#include <vm/memmap.h>
+#include "fdt.h"
+#include "pte.h"
+
+struct boot_info {
+        struct fdt_info fdt;
+        unsigned long hartid;
+        struct mem_range fw[MEMMAP_MAX];        /* RAM and firmware holes */
+        unsigned nfw;
+        struct mem_range avail[MEMMAP_MAX];     /* minus kernel, DTB, initrd */
+        unsigned navail;
+        paddr_t ram_base, ram_end;
+        uint64_t page_array_bytes;
+        paddr_t kernel_root;                    /* the kernel's Sv39 root */
+};
+
+extern struct boot_info boot_info;
+
+/* Kernel-image layout symbols (kernel.ld, boot.S). */
+extern char _kernel_start[], _kernel_end[], _text_start[], _text_end[];
+extern char _rodata_start[], _rodata_end[], _data_start[], _data_end[];
+extern char _trampoline_start[], _trampoline_end[];
+extern char boot_stack_guard[], boot_stack[], boot_stack_top[];
+extern char boot_pgtbl[];
+
+/*
+ * Map [va, va + len) to [pa, pa + len) in the Sv39 table rooted at root,
+ * with the largest pages alignment allows (1 GiB, 2 MiB, 4 KiB), and the
+ * given R/W/X/U/G bits; A (and D for writable) are preset. Table pages
+ * come from bootmem. Panics if anything there is already mapped (a boot
+ * bug). Boot time only.
+ */
+void boot_map(paddr_t root, vaddr_t va, paddr_t pa, uint64_t len, uint64_t bits);
+
+/*
+ * Walk the Sv39 table rooted at root for va: the leaf entry (0 if there is
+ * none) and, in *level, the level it was found at (2: 1 GiB ... 0: 4 KiB).
+ */
+pte_t sv39_walk(paddr_t root, vaddr_t va, int *level);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * uart.c - the ns16550a UART of QEMU's virt board: the kernel console.
+ *
+ * Memory-mapped, one byte per register (reg-shift 0). Until boot.c reads
+ * the device tree, the console uses the board's usual address 0x10000000
+ * through the boot table's linear map; uart_init() then takes the address
+ * the tree gives. Output is polled; input is polled too (console_getc),
+ * and the receive interrupt goes through the PLIC (plic_init in trap.c).
+ */
+#include <mercator/console.h>
+#include <machine/vmparam.h>
+#include "uart.h"
+
+#define UART_RBR        0       /* receive buffer (read) */
+#define UART_THR        0       /* transmit holding (write) */
+#define UART_IER        1
+#define UART_FCR        2
+#define UART_LCR        3
+#define UART_LSR        5
+#define LSR_DATA_READY  0x01
+#define LSR_THR_EMPTY   0x20
+#define LCR_8N1         0x03
+#define IER_RX          0x01
+
+static volatile uint8_t *uart = (volatile uint8_t *)(LINEAR_BASE + 0x10000000UL);
+
+void uart_init(paddr_t pa)
+{
+        uart = phys_to_virt(pa);
+        uart[UART_IER] = 0;
+        uart[UART_LCR] = LCR_8N1;
+        uart[UART_FCR] = 0x07;          /* FIFOs on and cleared */
+}
+
+void uart_enable_rx_irq(void)
+{
+        uart[UART_IER] = IER_RX;
+}
+
+static void uart_putc(char c)
+{
+        while (!(uart[UART_LSR] & LSR_THR_EMPTY))
+                ;
+        uart[UART_THR] = (uint8_t)c;
+}
+
+static bool at_line_start = true;
+
+void console_write(const char *s, size_t len)
+{
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '\n')
+                        uart_putc('\r');
+                uart_putc(s[i]);
+        }
+        if (len)
+                at_line_start = s[len - 1] == '\n';
+}
+
+bool console_at_line_start(void)
+{
+        return at_line_start;
+}
+
+int console_getc(void)
+{
+        if (!(uart[UART_LSR] & LSR_DATA_READY))
+                return -1;
+        return uart[UART_RBR];
+}
