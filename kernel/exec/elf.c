@@ -37,7 +37,8 @@ struct elf_load {
 
 struct elf_ctx {
         const uint8_t    *file;
-        size_t            len;
+        size_t            len;          /* the file's size */
+        size_t            avail;        /* bytes readable at file */
         uint64_t          dyn_offset;
         struct elf64_ehdr eh;
         struct elf_load   loads[ELF_MAX_SEGMENTS];
@@ -102,7 +103,7 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
         const struct elf64_ehdr *eh = &c->eh;
         enum elf_error err;
 
-        if (c->len < sizeof *eh)
+        if (c->avail < sizeof *eh)
                 return ELF_E_TRUNCATED;
         memcpy(&c->eh, c->file, sizeof c->eh);
         err = check_ident(eh);
@@ -116,9 +117,9 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
                 return ELF_E_PHENTSIZE;
         if (eh->e_phnum == 0 || eh->e_phnum > ELF_PHNUM_MAX)
                 return ELF_E_PHNUM;
-        if (eh->e_phoff > c->len ||
+        if (eh->e_phoff > c->avail ||
             (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr) >
-            c->len - eh->e_phoff)
+            c->avail - eh->e_phoff)
                 return ELF_E_PHOFF;
         return ELF_OK;
 }
@@ -318,7 +319,14 @@ static enum elf_error plan_entry(struct elf_ctx *c)
 enum elf_error elf_plan_build(const void *file, size_t len,
                               uint64_t dyn_offset, struct elf_plan *plan)
 {
-        struct elf_ctx c = { .file = file, .len = len,
+        return elf_plan_build_head(file, len, len, dyn_offset, plan);
+}
+
+enum elf_error elf_plan_build_head(const void *head, size_t avail,
+                                   uint64_t len, uint64_t dyn_offset,
+                                   struct elf_plan *plan)
+{
+        struct elf_ctx c = { .file = head, .len = len, .avail = MIN(avail, len),
                              .dyn_offset = dyn_offset, .phdr_index = -1,
                              .plan = plan };
         enum elf_error err;

@@ -161,6 +161,16 @@ struct elf_plan {
 enum elf_error elf_plan_build(const void *file, size_t len,
                               uint64_t dyn_offset, struct elf_plan *plan);
 
+/*
+ * The same, for a file of `len` bytes of which only the first `avail`
+ * (its head) are at hand: the ELF header and program headers must lie in
+ * the head (else ELF_E_TRUNCATED / ELF_E_PHOFF); segments are checked
+ * against len. For files read through the VFS.
+ */
+enum elf_error elf_plan_build_head(const void *head, size_t avail,
+                                   uint64_t len, uint64_t dyn_offset,
+                                   struct elf_plan *plan);
+
 /* A sentence about err (stable; for logs and test failures). */
 const char *elf_error_message(enum elf_error err);
 

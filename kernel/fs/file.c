@@ -7,6 +7,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 
@@ -93,6 +94,7 @@ void file_put(struct file *f)
                 return;
         if (f->ops->release)
                 f->ops->release(f);
+        vnode_put(f->vnode);
         kfree(f);
 }
 

@@ -1,7 +1,8 @@
 /*
  * file.h - open files: what a file descriptor refers to.
  *
- * A file is the console or a file of the initramfs (read-only). Files are
+ * A file is the console, a pipe, a VFS file (fs/vnode_file.c) or a
+ * synthetic file (procfs, devices). Files are
  * reference-counted so that a descriptor table can share them (dup, fork).
  */
 #ifndef FS_FILE_H
@@ -29,7 +30,10 @@ struct file {
         uint64_t               offset;
         const void            *node;    /* the object behind it */
         uint64_t               size;
-        bool                   dir;     /* node is an initramfs directory */
+        bool                   dir;     /* node is a directory */
+        struct vnode          *vnode;   /* the VFS file behind a device or
+                                           synthetic file (a reference), or
+                                           NULL (see file_vnode()) */
 };
 
 struct file *file_console(void);                /* a new reference */
@@ -39,12 +43,7 @@ void file_put(struct file *f);
 /* Install f at the lowest free descriptor of the current process. */
 int fd_install(struct file *f);
 
-struct initramfs_node;
-/* The initramfs node behind f, or NULL if f is not an initramfs file. */
-const struct initramfs_node *initramfs_file_node(const struct file *f);
 
-/* path made absolute against the current working directory. */
-long proc_path(const char *path, char *out, size_t size);
 /* The current process's file at fd, or NULL. */
 struct file *fd_get(int fd);
 

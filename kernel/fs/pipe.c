@@ -22,6 +22,7 @@ struct pipe {
         uint8_t  data[PIPE_SIZE];
         uint64_t rpos, wpos;            /* wpos - rpos bytes are buffered */
         unsigned readers, writers;      /* open ends */
+        struct pipe **owner;            /* a FIFO's vnode slot, or NULL */
 };
 
 static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
@@ -95,8 +96,11 @@ static void pipe_release(struct file *f)
         else
                 p->writers--;
         sched_wakeup(p);
-        if (!p->readers && !p->writers)
+        if (!p->readers && !p->writers) {
+                if (p->owner)
+                        *p->owner = NULL;
                 kfree(p);
+        }
 }
 
 static const struct file_ops pipe_ops = {
@@ -117,5 +121,34 @@ long pipe_create(struct file **rd, struct file **wr)
         *w = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = 1, .node = p };
         p->readers = p->writers = 1;
         *rd = r, *wr = w;
+        return 0;
+}
+
+/* Open one end of the FIFO whose pipe lives in *slot (made on first open,
+ * gone when the last end closes). O_RDWR gives a reader that also counts
+ * as a writer, as Linux's. Opening does not wait for the other end. */
+long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
+{
+        struct pipe *p = *slot;
+        struct file *f = kzalloc(sizeof *f);
+
+        if (!f)
+                return -ENOMEM;
+        if (!p) {
+                if (!(p = kzalloc(sizeof *p))) {
+                        kfree(f);
+                        return -ENOMEM;
+                }
+                p->owner = (struct pipe **)slot;
+                *slot = p;
+        }
+        *f = (struct file){ .ops = &pipe_ops, .refs = 1,
+                            .flags = flags & ~(unsigned)2, .node = p };
+        if ((flags & 3) == 0)
+                p->readers++;
+        else
+                p->writers++;
+        sched_wakeup(p);
+        *out = f;
         return 0;
 }

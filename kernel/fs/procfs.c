@@ -54,8 +54,9 @@ static void meminfo(struct text *t)
         meminfo_line(t, "MemFree", free);
         meminfo_line(t, "MemAvailable", free);
         meminfo_line(t, "Buffers", 0);
-        meminfo_line(t, "Cached", 0);
+        meminfo_line(t, "Cached", vmstat.file_pages + vmstat.shmem_pages);
         meminfo_line(t, "AnonPages", vmstat.anon_pages);
+        meminfo_line(t, "Shmem", vmstat.shmem_pages);
         meminfo_line(t, "Slab", vmstat.slab_pages + vmstat.kmalloc_large);
         meminfo_line(t, "KernelStack", vmstat.kstack_pages);
         meminfo_line(t, "PageTables", vmstat.pt_pages);

@@ -1,13 +1,13 @@
 /*
  * sys_fd.c - descriptor table calls (dup, dup2, dup3, fcntl, pipe, pipe2),
- * the working directory (getcwd, chdir) and directory listing
- * (getdents64), with Linux's errors.
+ * with Linux's errors.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
-#include <fs/initramfs.h>
 #include <fs/file.h>
+#include <fs/vfs.h>
+#include <vm/vm_space.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 
@@ -16,10 +16,16 @@
 #define F_GETFD         1
 #define F_SETFD         2
 #define F_GETFL         3
+#define F_SETFL         4
 #define F_DUPFD_CLOEXEC 1030
+#define F_ADD_SEALS     1033
+#define F_GET_SEALS     1034
+#define F_SEAL_SEAL     0x1
+#define F_SEAL_WRITE    0x8
+#define SEALS_ALL       0xf             /* SEAL, SHRINK, GROW, WRITE (not FUTURE_WRITE) */
+#define SETFL_MASK      (02000 | 04000 | 020000 | 040000 | 01000000)
 #define PATH_MAX        4096
 
-extern struct initramfs rootfs;
 long pipe_create(struct file **rd, struct file **wr);
 
 /* Install f at the lowest free descriptor >= min; -EMFILE if none. */
@@ -102,6 +108,30 @@ SYSCALL_DECL(fcntl)
                 return 0;
         case F_GETFL:
                 return f->flags & ~(unsigned)O_CLOEXEC;
+        case F_SETFL:
+                /* O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change;
+                 * the rest stays. */
+                f->flags = (f->flags & ~SETFL_MASK) | ((unsigned)a2 & SETFL_MASK);
+                return 0;
+        case F_ADD_SEALS:
+        case F_GET_SEALS: {
+                struct vnode *vn = file_vnode(f);
+                if (!vn || !S_ISREG(vn->mode) || !vn->obj || !tmpfs_owns(vn))
+                        return -EINVAL;
+                if (a1 == F_GET_SEALS)
+                        return vn->seals;
+                if ((unsigned)a2 & ~SEALS_ALL)
+                        return -EINVAL;
+                if ((f->flags & 3) == 0)
+                        return -EPERM;
+                if (vn->seals & F_SEAL_SEAL)
+                        return -EPERM;
+                if (((unsigned)a2 & F_SEAL_WRITE) && !(vn->seals & F_SEAL_WRITE) &&
+                    vm_spaces_count_mappings(vn->obj, true))
+                        return -EBUSY;
+                vn->seals |= (unsigned)a2;
+                return 0;
+        }
         default:
                 return -EINVAL;
         }
@@ -136,94 +166,3 @@ SYSCALL_DECL(pipe)
         return sys_pipe2(a0, 0, 0, 0, 0, 0);
 }
 
-/* getcwd returns the length with the NUL, as the system call does. */
-SYSCALL_DECL(getcwd)
-{
-        const char *cwd = current->cwd[0] ? current->cwd : "/";
-        size_t len = strlen(cwd) + 1;
-
-        if ((size_t)a1 < len)
-                return -ERANGE;
-        return copy_to_user((uint64_t)a0, cwd, len) ? -EFAULT : (long)len;
-}
-
-/* Make path absolute against the working directory, into out. */
-long proc_path(const char *path, char *out, size_t size)
-{
-        size_t n = 0;
-
-        if (path[0] != '/') {
-                n = strlen(current->cwd);
-                if (n + 1 >= size)
-                        return -ENAMETOOLONG;
-                memcpy(out, current->cwd, n);
-                out[n++] = '/';
-        }
-        size_t len = strlen(path);
-        if (n + len + 1 > size)
-                return -ENAMETOOLONG;
-        memcpy(out + n, path, len + 1);
-        return 0;
-}
-
-SYSCALL_DECL(chdir)
-{
-        char path[PATH_MAX], abs[PATH_MAX];
-        struct initramfs_node node;
-        long n = strncpy_from_user(path, (uint64_t)a0, sizeof path);
-
-        if (n < 0)
-                return n;
-        if (n == 0)
-                return -ENOENT;
-        if ((n = proc_path(path, abs, sizeof abs)) < 0)
-                return n;
-        vm_status_t st = initramfs_lookup(&rootfs, NULL, abs, 0, &node);
-        if (st == VM_ENOTDIR || (st == VM_OK && !initramfs_is_dir(&node)))
-                return -ENOTDIR;
-        if (st != VM_OK)
-                return -ENOENT;
-        if (node.pathlen + 2 > sizeof current->cwd)
-                return -ENAMETOOLONG;
-        current->cwd[0] = '/';
-        memcpy(current->cwd + 1, node.path, node.pathlen);
-        current->cwd[node.pathlen + (node.pathlen ? 1 : 0)] = '\0';
-        return 0;
-}
-
-/* One struct linux_dirent64 for e at buf; its length (8-aligned). */
-static size_t dirent_fill(uint8_t *buf, const struct initramfs_dirent *e)
-{
-        size_t reclen = align_up(19 + e->namelen + 1, 8);
-
-        memset(buf, 0, reclen);
-        *(uint64_t *)buf = e->node.ino;                 /* d_ino */
-        *(int64_t *)(buf + 8) = (int64_t)e->next;       /* d_off */
-        *(uint16_t *)(buf + 16) = (uint16_t)reclen;
-        buf[18] = e->type;
-        memcpy(buf + 19, e->name, e->namelen);
-        return reclen;
-}
-
-SYSCALL_DECL(getdents64)
-{
-        struct file *f = fd_get((int)a0);
-        struct initramfs_dirent e;
-        uint8_t rec[19 + 256 + 8];
-        size_t done = 0;
-
-        if (!f)
-                return -EBADF;
-        if (!f->dir)
-                return -ENOTDIR;
-        while (initramfs_readdir(&rootfs, f->node, f->offset, &e) == VM_OK) {
-                size_t len = dirent_fill(rec, &e);
-                if (done + len > (size_t)a2)
-                        return done ? (long)done : -EINVAL;
-                if (copy_to_user((uint64_t)a1 + done, rec, len))
-                        return -EFAULT;
-                done += len;
-                f->offset = e.next;
-        }
-        return (long)done;
-}

@@ -5,6 +5,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 
@@ -14,9 +15,6 @@
 #define AT_FDCWD        -100
 #define PATH_MAX        4096
 
-/* initramfs files (file_initramfs.c) */
-long initramfs_file_open(const char *path, unsigned flags, struct file **out);
-long procfs_open(const char *path, unsigned flags, struct file **out);
 
 SYSCALL_DECL(read)
 {
@@ -90,39 +88,6 @@ static long vector_io(long fd, uint64_t uiov, long cnt, bool write)
 SYSCALL_DECL(readv) { return vector_io(a0, (uint64_t)a1, a2, false); }
 SYSCALL_DECL(writev) { return vector_io(a0, (uint64_t)a1, a2, true); }
 
-SYSCALL_DECL(openat)
-{
-        char path[PATH_MAX], abs[PATH_MAX];
-        struct file *f;
-        long n, fd;
-
-        n = strncpy_from_user(path, (uint64_t)a1, sizeof path);
-        if (n < 0)
-                return n;
-        if (n == 0)
-                return -ENOENT;
-        /* Relative to a directory descriptor: not yet, only to the cwd. */
-        if (path[0] != '/' && a0 != AT_FDCWD)
-                return fd_get((int)a0) ? -ENOSYS : -EBADF;
-        if ((n = proc_path(path, abs, sizeof abs)) < 0)
-                return n;
-        if (strncmp(abs, "/proc/", 6) == 0)
-                n = procfs_open(abs, (unsigned)a2, &f);
-        else
-                n = initramfs_file_open(abs, (unsigned)a2, &f);
-        if (n < 0)
-                return n;
-        fd = fd_install(f);
-        if (fd < 0)
-                file_put(f);
-        return fd;
-}
-
-SYSCALL_DECL(open)
-{
-        return sys_openat(AT_FDCWD, a0, a1, a2, 0, 0);
-}
-
 SYSCALL_DECL(close)
 {
         struct file *f = fd_get((int)a0);
@@ -137,6 +102,15 @@ SYSCALL_DECL(close)
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define SEEK_END 2
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
+
+static uint64_t file_size(const struct file *f)
+{
+        struct vnode *vn = file_vnode(f);
+
+        return vn && S_ISREG(vn->mode) ? vn->size : f->size;
+}
 
 SYSCALL_DECL(lseek)
 {
@@ -150,7 +124,18 @@ SYSCALL_DECL(lseek)
         switch (a2) {
         case SEEK_SET: base = 0; break;
         case SEEK_CUR: base = (int64_t)f->offset; break;
-        case SEEK_END: base = (int64_t)f->size; break;
+        case SEEK_END: base = (int64_t)file_size(f); break;
+        case SEEK_DATA:
+        case SEEK_HOLE: {
+                /* A tmpfs file is all data (holes read as zeroes, as
+                 * Linux's tmpfs before 4.x reported): data anywhere below
+                 * the end, the only hole at the end. */
+                uint64_t size = file_size(f);
+                if (a1 < 0 || (uint64_t)a1 >= size)
+                        return -ENXIO;
+                f->offset = a2 == SEEK_DATA ? (uint64_t)a1 : size;
+                return (long)f->offset;
+        }
         default: return -EINVAL;
         }
         if ((a1 < 0 && base + a1 < 0) || (a1 > 0 && base > INT64_MAX - a1))
@@ -159,25 +144,58 @@ SYSCALL_DECL(lseek)
         return (long)f->offset;
 }
 
-SYSCALL_DECL(fstat)
-{
-        struct file *f = fd_get((int)a0);
-        uint8_t st[144];
-
-        if (!f)
-                return -EBADF;
-        f->ops->stat(f, st);
-        return copy_to_user((uint64_t)a1, st, sizeof st);
-}
-
 #define TCGETS          0x5401
 #define TIOCGWINSZ      0x5413
 
-/* No terminal control yet: every request is "not a terminal", which is
- * what musl's stdio asks to choose its buffering. */
+#define FIONCLEX        0x5450
+#define FIOCLEX         0x5451
+#define FIONREAD        0x541b
+
+/* No terminal control yet: every other request is "not a terminal", which
+ * is what musl's stdio asks to choose its buffering. */
 SYSCALL_DECL(ioctl)
 {
-        if (!fd_get((int)a0))
+        struct file *f = fd_get((int)a0);
+        struct vnode *vn = f ? file_vnode(f) : NULL;
+        unsigned cmd = (unsigned)a1;
+
+        if (!f)
                 return -EBADF;
+        switch (cmd) {
+        case FIOCLEX:
+                current->fd_flags[(int)a0] |= FD_CLOEXEC;
+                return 0;
+        case FIONCLEX:
+                current->fd_flags[(int)a0] &= ~FD_CLOEXEC;
+                return 0;
+        case FIONREAD:
+                if (vn && S_ISREG(vn->mode)) {
+                        int n = (int)MIN(vn->size > f->offset ? vn->size - f->offset : 0,
+                                         (uint64_t)INT32_MAX);
+                        return copy_to_user((uint64_t)a2, &n, sizeof n) ? -EFAULT : 0;
+                }
+                if (vn && S_ISDIR(vn->mode))
+                        return -ENOTTY;
+                return -ENOTTY;
+        }
         return -ENOTTY;
+}
+
+/* pwrite64: write at an offset, leaving the file's own offset alone
+ * (with O_APPEND it appends, a long-standing Linux quirk kept). */
+SYSCALL_DECL(pwrite64)
+{
+        struct file *f = fd_get((int)a0);
+
+        if (!f || (f->flags & O_ACCMODE) == 0)
+                return -EBADF;
+        if (!f->ops->seekable)
+                return -ESPIPE;
+        if (a3 < 0)
+                return -EINVAL;
+        uint64_t saved = f->offset;
+        f->offset = (uint64_t)a3;
+        long n = sys_write(a0, a1, a2, 0, 0, 0);
+        f->offset = saved;
+        return n;
 }

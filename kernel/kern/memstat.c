@@ -39,5 +39,7 @@ unsigned mem_snapshot_compare(const struct mem_snapshot *a, const char *who)
                differ(who, "anonymous pages", a->vm.anon_pages,
                       b.vm.anon_pages) +
                differ(who, "file pages", a->vm.file_pages,
-                      b.vm.file_pages);
+                      b.vm.file_pages) +
+               differ(who, "shmem pages", a->vm.shmem_pages,
+                      b.vm.shmem_pages);
 }

@@ -1,5 +1,5 @@
 /*
- * exec.c - a new address space running a program from the initramfs: the
+ * exec.c - a new address space running a program from a file: the
  * ELF plan (exec/elf.c) becomes private anonymous areas filled from the
  * file, and the stack is built as Linux builds it (exec/ustack.c). Used by
  * execve and for init. Nothing of the calling process changes here: the
@@ -12,14 +12,13 @@
 #include <mercator/string.h>
 #include <exec/elf.h>
 #include <exec/ustack.h>
-#include <fs/initramfs.h>
+#include <fs/vfs.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
-extern struct initramfs rootfs;
 
 #define STACK_TOP       USER_MAX                /* below the hole, as Linux */
 #define STACK_INITIAL   (128 * KiB)
@@ -67,19 +66,15 @@ static vm_status_t load_segment(struct vm_space *sp, const struct elf_segment *s
 }
 
 static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *plan,
-                                 const struct initramfs_node *node)
+                                 struct vnode *vn, const char *path)
 {
-        struct vm_object *file;
-        char name[256];
-        vm_status_t st = vm_object_create_file(node->data, node->size, &file);
+        struct vm_object *file = vn->obj;
+        vm_status_t st = VM_OK;
 
-        if (st != VM_OK)
-                return st;
-        ksnprintf(name, sizeof name, "/%.*s", (int)node->pathlen, node->path);
-        vm_object_set_name(file, name);
+        if (!vm_object_name(file))
+                vm_object_set_name(file, path);
         for (unsigned i = 0; i < plan->nsegs && st == VM_OK; i++)
                 st = load_segment(sp, &plan->segs[i], file);
-        vm_object_unref(file);          /* the areas hold their own */
         return st == VM_OK ? vm_space_brk_init(sp, plan->brk_start) : st;
 }
 
@@ -131,36 +126,59 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
 }
 
 /* The file at path, if it is a regular file someone may execute. */
-static long exec_find(const char *path, struct initramfs_node *node)
+static long exec_find(const char *path, struct vnode **out)
 {
-        vm_status_t st = initramfs_lookup(&rootfs, NULL, path, 0, node);
+        struct vnode *root = current ? current->root : vfs_root;
+        struct vnode *cwd = current ? current->cwd : vfs_root;
+        struct vfs_path p;
+        long err = vfs_resolve(root, cwd, path, 0, &p);
 
-        if (st != VM_OK)        /* a malformed path names nothing */
-                return st == VM_EINVAL ? -ENOENT : status_to_errno(st);
-        if (!initramfs_is_reg(node) || !(node->mode & 0111))
-                return -EACCES;
+        if (err)
+                return err;
+        if (!S_ISREG(p.vn->mode) || !p.vn->obj)
+                err = -EACCES;
+        else if ((err = vfs_permission(p.vn, VFS_MAY_EXEC)) == 0 &&
+                 p.vn->writers)
+                err = -ETXTBSY;
+        if (err) {
+                vfs_path_put(&p);
+                return err;
+        }
+        *out = p.vn;
         return 0;
 }
+
+#define EXEC_HEAD_MAX   (64 * KiB)      /* ELF and program headers */
 
 long exec_load(const char *path, const char *const *argv, size_t argc,
                const char *const *envp, size_t envc, struct exec_image *out)
 {
-        struct initramfs_node node;
+        struct vnode *vn;
         struct elf_plan *plan;
         struct vm_space *sp = NULL;
         enum elf_error eerr;
-        long err = exec_find(path, &node);
+        long err = exec_find(path, &vn);
+        size_t head_len;
+        uint8_t *head;
 
         if (err)
                 return err;
-        if (!(plan = kmalloc(sizeof *plan)))
+        head_len = (size_t)MIN(vn->size, EXEC_HEAD_MAX);
+        plan = kmalloc(sizeof *plan);
+        head = kmalloc(MAX(head_len, 1));
+        if (!plan || !head) {
+                kfree(plan), kfree(head);
+                vnode_put(vn);
                 return -ENOMEM;
-        if ((eerr = elf_plan_build(node.data, node.size, 0, plan)) != 0) {
+        }
+        if (vnode_read(vn, 0, (uint64_t)head, head_len, false) != (long)head_len)
+                err = -EIO;
+        else if ((eerr = elf_plan_build_head(head, head_len, vn->size, 0, plan)) != 0) {
                 pr_info("exec %s: %s\n", path, elf_error_message(eerr));
                 err = -ENOEXEC;
         } else if (vm_space_create(&sp) != VM_OK) {
                 err = -ENOMEM;
-        } else if (load_segments(sp, plan, &node) != VM_OK) {
+        } else if (load_segments(sp, plan, vn, path) != VM_OK) {
                 err = -ENOMEM;
         } else {
                 err = build_stack(sp, plan, path, argv, argc, envp, envc, &out->sp);
@@ -170,7 +188,11 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
         if (!err) {
                 out->space = sp;
                 out->entry = plan->entry;
+                out->exe = vn;          /* the caller's reference now */
+        } else {
+                vnode_put(vn);
         }
+        kfree(head);
         kfree(plan);
         return err;
 }

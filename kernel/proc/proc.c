@@ -21,6 +21,7 @@
 #include <machine/vmparam.h>
 #include <fs/file.h>
 #include <proc/acct.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -145,17 +146,31 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
 
         if (!(p = proc_alloc()))
                 return -ENOMEM;
+        /* The baseline comes before the file systems: at init's exit they
+         * are torn down (vfs_shutdown), so every file's page must be back. */
         mem_snapshot(&init_baseline);
+        err = vfs_init();
+        if (err) {
+                proc_free(p);
+                return err;
+        }
+        p->cwd = vnode_get(vfs_root);
+        p->root = vnode_get(vfs_root);
+        p->umask = 022;
         err = exec_load(path, argv, (size_t)argc, envp, 2, &img);
         if (!err && proc_open_console(p) != VM_OK) {
                 vm_space_destroy(img.space);
                 err = -ENOMEM;
         }
         if (err) {
+                vnode_put(p->cwd), vnode_put(p->root);
+                p->cwd = p->root = NULL;
                 proc_free(p);
                 return err;
         }
         p->space = img.space;
+        p->exe = img.exe;
+        p->exe->running++;
         proc_set_name(p, path);
         cred_init_root(&p->cred);
         rlimits_init(&p->rlim, NOFILE, NPROC);
@@ -182,6 +197,12 @@ static void proc_release(struct proc *p)
                 p->space = NULL;
                 p->space_borrowed = false;
         }
+        if (p->exe)
+                p->exe->running--;
+        vnode_put(p->exe);
+        vnode_put(p->cwd);
+        vnode_put(p->root);
+        p->exe = p->cwd = p->root = NULL;
 }
 
 /* Shell convention: an exit code, or 128 + the signal that killed it. */
@@ -218,6 +239,7 @@ void proc_exit(int wait_status)
         proc_reparent_children(p);
         p->wait_status = wait_status;
         if (p == init_proc) {
+                vfs_shutdown();
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
                 int n = ksnprintf(line, sizeof line, "%sMERCATOR-EXIT %d\n",

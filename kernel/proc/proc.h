@@ -32,6 +32,7 @@ enum proc_state {
 
 struct vm_space;
 struct file;
+struct vnode;
 
 /* What a process has used (times, getrusage); children's figures are
  * added when the parent reaps them. Times in nanoseconds. */
@@ -81,7 +82,11 @@ struct proc {
         struct proc      *parent;               /* [p] */
         struct file      *files[NOFILE];        /* [p] */
         uint8_t           fd_flags[NOFILE];     /* [p] FD_CLOEXEC */
-        char              cwd[256];             /* [p] absolute, no trailing / */
+        struct vnode     *cwd;                  /* [p] working directory (ref) */
+        struct vnode     *root;                 /* [p] chroot (a reference) */
+        struct vnode     *exe;                  /* [p] the running file (ref;
+                                                   its vnode->running counts) */
+        unsigned          umask;                /* [p] applied at create */
         uint64_t          wake_ns;              /* [s] sleeping until */
         const void       *wait_channel;         /* [s] sleeping on */
         int               wait_status;          /* [p] Linux wait status */
@@ -121,6 +126,7 @@ long proc_start_init(const char *path, int argc, const char *const *argv);
 /* What exec_load() makes: an address space ready to run. */
 struct exec_image {
         struct vm_space *space;
+        struct vnode    *exe;           /* the file run (a reference) */
         vaddr_t          entry, sp;
 };
 

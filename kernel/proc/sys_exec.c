@@ -10,6 +10,7 @@
 #include <exec/ustack.h>
 #include <fs/file.h>
 #include <proc/acct.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -76,6 +77,12 @@ static void exec_commit(const char *path, struct exec_image *img)
         }
         acct_sample_rss(current);       /* the old program's high-water mark */
         current->space = img->space;
+        if (current->exe) {
+                current->exe->running--;
+                vnode_put(current->exe);
+        }
+        current->exe = img->exe;
+        current->exe->running++;
         pmap_activate(vm_space_pmap(img->space));
         if (!current->space_borrowed)   /* a vfork child's is its parent's */
                 vm_space_destroy(old);

@@ -20,6 +20,7 @@
 #include <fs/file.h>
 #include <machine/vmparam.h>
 #include <proc/acct.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -85,7 +86,11 @@ static long fork_resources(struct proc *child, const struct clone_req *r)
                         child->files[fd] = file_get(current->files[fd]);
                 child->fd_flags[fd] = current->fd_flags[fd];
         }
-        memcpy(child->cwd, current->cwd, sizeof child->cwd);
+        child->cwd = current->cwd ? vnode_get(current->cwd) : NULL;
+        child->root = current->root ? vnode_get(current->root) : NULL;
+        child->umask = current->umask;
+        if ((child->exe = current->exe ? vnode_get(current->exe) : NULL))
+                child->exe->running++;
         memcpy(child->name, current->name, sizeof child->name);
         return 0;
 }

@@ -9,7 +9,7 @@
 #include <fs/file.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
-#include <fs/initramfs.h>
+#include <fs/vfs.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
@@ -82,37 +82,46 @@ static unsigned flags_to_vm(long flags)
 
 #define O_ACCMODE 3
 #define O_WRONLY  1
+#define O_RDWR    2
+
+bool file_is_dev_zero(const struct file *f);
 
 /*
- * Map the initramfs file open at fd. Its pages are shared by every
- * mapping of the file (one vm_object per file); MAP_PRIVATE writes copy.
- * The initramfs is read-only, so a writable MAP_SHARED mapping is EACCES,
- * as for any file opened read-only on Linux.
+ * Map the file open at fd: its page-cache object (CONCEPTS E23), shared by
+ * every mapping of the file and by read()/write(). MAP_PRIVATE writes
+ * copy; a writable MAP_SHARED mapping needs the file open read-write
+ * (EACCES otherwise, as Linux), and may be made writable later by
+ * mprotect only then. /dev/zero maps anonymous memory.
  */
 static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
                      long flags, uint64_t off, vaddr_t *out)
 {
         struct file *f = fd_get((int)fd);
-        const struct initramfs_node *node = f ? initramfs_file_node(f) : NULL;
-        struct vm_object *obj;
-        char name[256];
+        struct vnode *vn = f ? file_vnode(f) : NULL;
+        unsigned vmflags = flags_to_vm(flags);
 
-        if (!f)
+        if (!f || (f->flags & 010000000))       /* O_PATH */
                 return -EBADF;
-        if (!node || !initramfs_is_reg(node))
-                return -ENODEV;                 /* console, pipe, directory */
         if ((f->flags & O_ACCMODE) == O_WRONLY)
                 return -EACCES;
+        if (file_is_dev_zero(f)) {
+                vm_status_t st = vm_space_map(current->space, hint, len,
+                                              prot_to_vm(prot), vmflags, out);
+                return status_to_errno(st);
+        }
+        if (!vn || !S_ISREG(vn->mode) || !vn->obj)
+                return -ENODEV;                 /* console, pipe, directory */
         if ((off >> PAGE_SHIFT) + (len >> PAGE_SHIFT) < (off >> PAGE_SHIFT))
                 return -EOVERFLOW;
-        if (vm_object_create_file(node->data, node->size, &obj) != VM_OK)
-                return -ENOMEM;
-        ksnprintf(name, sizeof name, "/%.*s", (int)node->pathlen, node->path);
-        vm_object_set_name(obj, name);
+        if ((flags & MAP_TYPE) != MAP_PRIVATE && (f->flags & O_ACCMODE) == O_RDWR &&
+            !(vn->seals & 0x8))                 /* F_SEAL_WRITE */
+                vmflags |= VM_MAP_MAYWRITE;
+        if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
+            (vn->seals & 0x8))
+                return -EPERM;
         vm_status_t st = vm_space_map_file(current->space, hint, len,
-                                           prot_to_vm(prot), flags_to_vm(flags),
-                                           obj, off, out);
-        vm_object_unref(obj);           /* the area holds its own */
+                                           prot_to_vm(prot), vmflags,
+                                           vn->obj, off, out);
         return status_to_errno(st);
 }
 
@@ -237,4 +246,36 @@ SYSCALL_DECL(madvise)
                 return -ENOMEM;
         return status_to_errno(vm_space_advise(current->space, addr, len,
                                                  (int)a2));
+}
+
+#define MS_ASYNC        1
+#define MS_INVALIDATE   2
+#define MS_SYNC         4
+
+/*
+ * msync: memory is the file's only home (tmpfs), so there is nothing to
+ * write back and nothing stale to invalidate: the call checks its
+ * arguments and the range as Linux does. EINVAL: misaligned start,
+ * unknown flags, MS_SYNC with MS_ASYNC; ENOMEM: part of the range is not
+ * mapped; EBUSY (MS_INVALIDATE over locked pages) cannot happen without
+ * mlock.
+ */
+SYSCALL_DECL(msync)
+{
+        uint64_t addr = (uint64_t)a0, len = page_round((uint64_t)a1);
+        int flags = (int)a2;
+
+        if (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+                return -EINVAL;
+        if ((addr & PAGE_MASK) || ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+                return -EINVAL;
+        if (len < (uint64_t)a1 || addr + len < addr)
+                return -ENOMEM;
+        for (uint64_t va = addr; va < addr + len;) {
+                const struct vm_area *a = vm_space_lookup(current->space, va);
+                if (!a)
+                        return -ENOMEM;
+                va = a->end;
+        }
+        return 0;
 }

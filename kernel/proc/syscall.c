@@ -48,6 +48,19 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(gettimeofday), ENTRY(settimeofday), ENTRY(time),
         ENTRY(clock_settime), ENTRY(clock_getres), ENTRY(clock_nanosleep),
         ENTRY(times), ENTRY(getrusage), ENTRY(sysinfo),
+        ENTRY(access), ENTRY(chmod), ENTRY(chown), ENTRY(chroot),
+        ENTRY(creat), ENTRY(faccessat), ENTRY(faccessat2), ENTRY(fallocate),
+        ENTRY(fchdir), ENTRY(fchmod), ENTRY(fchmodat), ENTRY(fchown),
+        ENTRY(fchownat), ENTRY(fdatasync), ENTRY(fstatfs), ENTRY(fsync),
+        ENTRY(ftruncate), ENTRY(lchown), ENTRY(link), ENTRY(linkat),
+        ENTRY(lstat), ENTRY(memfd_create), ENTRY(mkdir), ENTRY(mkdirat),
+        ENTRY(mknod), ENTRY(mknodat), ENTRY(mount), ENTRY(msync),
+        ENTRY(newfstatat), ENTRY(openat2), ENTRY(pwrite64), ENTRY(readlink),
+        ENTRY(readlinkat), ENTRY(rename), ENTRY(renameat), ENTRY(renameat2),
+        ENTRY(rmdir), ENTRY(stat), ENTRY(statfs), ENTRY(statx),
+        ENTRY(symlink), ENTRY(symlinkat), ENTRY(sync), ENTRY(syncfs),
+        ENTRY(truncate), ENTRY(umask), ENTRY(umount2), ENTRY(unlink),
+        ENTRY(unlinkat), ENTRY(utimensat),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */

@@ -52,7 +52,23 @@ enum {
         SYS_times = 100, SYS_settimeofday = 164, SYS_time = 201,
         SYS_clock_settime = 227, SYS_clock_getres = 229,
         SYS_clock_nanosleep = 230,
-        NR_SYSCALLS = 335,
+        /* the VFS */
+        SYS_stat = 4, SYS_lstat = 6, SYS_pwrite64 = 18, SYS_access = 21,
+        SYS_msync = 26, SYS_fsync = 74, SYS_fdatasync = 75, SYS_truncate = 76,
+        SYS_ftruncate = 77, SYS_fchdir = 81, SYS_rename = 82, SYS_mkdir = 83,
+        SYS_rmdir = 84, SYS_creat = 85, SYS_link = 86, SYS_unlink = 87,
+        SYS_symlink = 88, SYS_readlink = 89, SYS_chmod = 90, SYS_fchmod = 91,
+        SYS_chown = 92, SYS_fchown = 93, SYS_lchown = 94, SYS_umask = 95,
+        SYS_mknod = 133, SYS_statfs = 137, SYS_fstatfs = 138,
+        SYS_chroot = 161, SYS_sync = 162, SYS_mount = 165, SYS_umount2 = 166,
+        SYS_mkdirat = 258, SYS_mknodat = 259, SYS_fchownat = 260,
+        SYS_newfstatat = 262, SYS_unlinkat = 263, SYS_renameat = 264,
+        SYS_linkat = 265, SYS_symlinkat = 266, SYS_readlinkat = 267,
+        SYS_fchmodat = 268, SYS_faccessat = 269, SYS_utimensat = 280,
+        SYS_fallocate = 285, SYS_syncfs = 306, SYS_renameat2 = 316,
+        SYS_memfd_create = 319, SYS_statx = 332, SYS_openat2 = 437,
+        SYS_faccessat2 = 439,
+        NR_SYSCALLS = 440,
 };
 
 typedef long (*syscall_fn)(long, long, long, long, long, long);
@@ -121,5 +137,23 @@ SYSCALL_DECL(gettimeofday); SYSCALL_DECL(settimeofday); SYSCALL_DECL(time);
 SYSCALL_DECL(clock_settime); SYSCALL_DECL(clock_getres);
 SYSCALL_DECL(clock_nanosleep); SYSCALL_DECL(times); SYSCALL_DECL(getrusage);
 SYSCALL_DECL(sysinfo);
+/* The VFS (fs/sys_vfs.c, fs/sys_file.c, proc/sys_mem.c). */
+SYSCALL_DECL(access); SYSCALL_DECL(chmod); SYSCALL_DECL(chown);
+SYSCALL_DECL(chroot); SYSCALL_DECL(creat); SYSCALL_DECL(faccessat);
+SYSCALL_DECL(faccessat2); SYSCALL_DECL(fallocate); SYSCALL_DECL(fchdir);
+SYSCALL_DECL(fchmod); SYSCALL_DECL(fchmodat); SYSCALL_DECL(fchown);
+SYSCALL_DECL(fchownat); SYSCALL_DECL(fdatasync); SYSCALL_DECL(fstatfs);
+SYSCALL_DECL(fsync); SYSCALL_DECL(ftruncate); SYSCALL_DECL(lchown);
+SYSCALL_DECL(link); SYSCALL_DECL(linkat); SYSCALL_DECL(lstat);
+SYSCALL_DECL(memfd_create); SYSCALL_DECL(mkdir); SYSCALL_DECL(mkdirat);
+SYSCALL_DECL(mknod); SYSCALL_DECL(mknodat); SYSCALL_DECL(mount);
+SYSCALL_DECL(msync); SYSCALL_DECL(newfstatat); SYSCALL_DECL(openat2);
+SYSCALL_DECL(pwrite64); SYSCALL_DECL(readlink); SYSCALL_DECL(readlinkat);
+SYSCALL_DECL(rename); SYSCALL_DECL(renameat); SYSCALL_DECL(renameat2);
+SYSCALL_DECL(rmdir); SYSCALL_DECL(stat); SYSCALL_DECL(statfs);
+SYSCALL_DECL(statx); SYSCALL_DECL(symlink); SYSCALL_DECL(symlinkat);
+SYSCALL_DECL(sync); SYSCALL_DECL(syncfs); SYSCALL_DECL(truncate);
+SYSCALL_DECL(umask); SYSCALL_DECL(umount2); SYSCALL_DECL(unlink);
+SYSCALL_DECL(unlinkat); SYSCALL_DECL(utimensat);
 
 #endif

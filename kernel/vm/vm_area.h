@@ -57,7 +57,8 @@ struct vm_object;
 #define VM_AREA_NORESERVE       0x4     /* MAP_NORESERVE: no commit charge */
 #define VM_AREA_RANDOM          0x8     /* MADV_RANDOM (Linux's VM_RAND_READ) */
 #define VM_AREA_SEQUENTIAL      0x10    /* MADV_SEQUENTIAL (VM_SEQ_READ) */
-#define VM_AREA_FLAGS_ALL       0x1f
+#define VM_AREA_MAYWRITE        0x20    /* shared file opened writable */
+#define VM_AREA_FLAGS_ALL       0x3f
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

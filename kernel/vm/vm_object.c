@@ -61,7 +61,8 @@ static bool node_empty(const struct radix_node *n)
 
 static inline uint64_t *object_counter(const struct vm_object *obj)
 {
-        return obj->type == VM_OBJECT_FILE ? &vmstat.file_pages
+        return obj->writable ? &vmstat.shmem_pages
+             : obj->type == VM_OBJECT_FILE ? &vmstat.file_pages
                                            : &vmstat.anon_pages;
 }
 
@@ -147,6 +148,68 @@ vm_status_t vm_object_create_file(const void *data, uint64_t bytes,
         return VM_OK;
 }
 
+vm_status_t vm_object_create_cache(const void *data, uint64_t bytes,
+                                   struct vm_object **out)
+{
+        struct vm_object *obj;
+
+        if ((!data && bytes) || bytes > VM_FILE_CACHE_MAX_BYTES)
+                return VM_EINVAL;
+        obj = object_new(VM_OBJECT_FILE, page_round(bytes) >> PAGE_SHIFT);
+        if (!obj)
+                return VM_ENOMEM;
+        obj->writable = true;
+        obj->data = data;
+        obj->bytes = bytes;
+        obj->src_bytes = bytes;
+        *out = obj;
+        return VM_OK;
+}
+
+/* Raise obj's radix height until it covers `size` indices. */
+static vm_status_t object_grow_height(struct vm_object *obj, uint64_t size)
+{
+        while (obj->height < RADIX_MAX_H && size > slot_span(obj->height + 1)) {
+                if (obj->root) {
+                        struct radix_node *n = kzalloc(sizeof *n);
+                        if (!n)
+                                return VM_ENOMEM;
+                        n->slot[0] = obj->root;
+                        obj->root = n;
+                }
+                obj->height++;
+        }
+        return VM_OK;
+}
+
+vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
+{
+        uint64_t size = page_round(bytes) >> PAGE_SHIFT;
+        vm_status_t st;
+
+        ASSERT(obj->writable);
+        if (bytes > VM_FILE_CACHE_MAX_BYTES)
+                return VM_EINVAL;
+        if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK)
+                return st;
+        if (size < obj->size)
+                vm_object_free_range(obj, size, obj->size);
+        /* The part of the last page past the new end reads as zeroes. */
+        if (bytes < obj->bytes && (bytes & PAGE_MASK)) {
+                struct vm_page *pg = vm_object_lookup(obj, bytes >> PAGE_SHIFT);
+                if (pg) {
+                        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+                        memset(p + (bytes & PAGE_MASK), 0,
+                               PAGE_SIZE - (bytes & PAGE_MASK));
+                        pmap_quick_remove_page(p);
+                }
+        }
+        obj->src_bytes = MIN(obj->src_bytes, bytes);
+        obj->size = size;
+        obj->bytes = bytes;
+        return VM_OK;
+}
+
 uint64_t vm_object_file_count(void)
 {
         uint64_t n = 0;
@@ -197,7 +260,7 @@ void vm_object_unref(struct vm_object *obj)
                 return;
         if (obj->on_free)
                 obj->on_free(obj);
-        if (obj->type == VM_OBJECT_FILE)
+        if (obj->type == VM_OBJECT_FILE && !obj->writable)
                 file_unlink(obj);
         vm_object_free_range(obj, 0, obj->size);
         ASSERT(obj->root == NULL && obj->npages == 0);
@@ -315,6 +378,12 @@ static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
                                   struct vm_page **out)
 {
         uint64_t off = index << PAGE_SHIFT;
+
+        if (obj->writable)              /* the source may be shorter */
+                return page_new(obj, index, NULL,
+                                off < obj->src_bytes ? obj->data + off : NULL,
+                                off < obj->src_bytes
+                                ? MIN(PAGE_SIZE, obj->src_bytes - off) : 0, out);
 
         return page_new(obj, index, NULL, obj->data + off,
                         MIN(PAGE_SIZE, obj->bytes - off), out);
@@ -554,7 +623,10 @@ static int64_t check_node(const struct vm_object *obj,
                         return object_fail(obj, "page beyond size", index), -1;
                 if ((pg->flags & (PG_FREE | PG_RESERVED)) || pg->refcount == 0)
                         return object_fail(obj, "page not allocated", index), -1;
-                if (obj->type == VM_OBJECT_FILE && !check_file_page(obj, index, pg))
+                if (obj->writable && pg->refcount != 1)
+                        return object_fail(obj, "cache page shared", index), -1;
+                if (obj->type == VM_OBJECT_FILE && !obj->writable &&
+                    !check_file_page(obj, index, pg))
                         return -1;
                 pages++;
         }
@@ -564,7 +636,7 @@ static int64_t check_node(const struct vm_object *obj,
 /* Invariant 5 apart from the pages: registered, sized by its bytes. */
 static bool check_file(const struct vm_object *obj)
 {
-        if (file_find(obj->data, obj->bytes) != obj)
+        if (!obj->writable && file_find(obj->data, obj->bytes) != obj)
                 return object_fail(obj, "file object not registered", 0);
         if (obj->size != page_round(obj->bytes) >> PAGE_SHIFT)
                 return object_fail(obj, "file size differs from its bytes",
@@ -581,7 +653,8 @@ bool vm_object_check(const struct vm_object *obj)
                 return object_fail(obj, "refcount 0", 0);
         if (obj->type != VM_OBJECT_ANON && !file)
                 return object_fail(obj, "unknown type", obj->type);
-        if (obj->height != height_for(obj->size) ||
+        if ((obj->writable ? obj->height < height_for(obj->size)
+                           : obj->height != height_for(obj->size)) ||
             (obj->size == 0 && !file) || obj->size > VM_OBJECT_MAX_PAGES)
                 return object_fail(obj, "bad size or height", obj->size);
         if (file && !check_file(obj))

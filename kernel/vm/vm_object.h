@@ -99,7 +99,13 @@ struct vm_object {
          * (SysV shm forgets a segment marked for removal); or NULL. */
         void              (*on_free)(struct vm_object *obj);   /* [m] */
         void               *owner;      /* [m] on_free's business */
+        /* Page-cache objects (vm_object_create_cache()) only. */
+        bool                writable;   /* [c] pages are the truth */
+        uint64_t            src_bytes;  /* [m] bytes of data still valid */
 };
+
+/* Largest file a page-cache object holds (Linux's MAX_LFS_FILESIZE). */
+#define VM_FILE_CACHE_MAX_BYTES ((VM_OBJECT_MAX_PAGES << 12) - 1)
 
 /*
  * A new anonymous object of `size` pages, refcount 1, no pages.
@@ -121,6 +127,34 @@ vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out);
  */
 vm_status_t vm_object_create_file(const void *data, uint64_t bytes,
                                   struct vm_object **out);
+
+/*
+ * A page-cache object (CONCEPTS E23): the data of one writable file
+ * (tmpfs, memfd), `bytes` long, whose pages are the truth. read() and
+ * write() copy to and from them (through pmap_quick_enter_page()), every mapping
+ * maps them: shared mappings directly, private ones until their first
+ * write copies the page. A page not yet resident is filled from the
+ * immutable source [data, data + src_bytes) (an initramfs member, or
+ * nothing), zeroes past it. Not in the file registry: the file system
+ * holds the only first reference. Its pages count in vmstat.shmem_pages.
+ * => (!data && bytes) or bytes > VM_FILE_CACHE_MAX_BYTES: VM_EINVAL;
+ *    VM_ENOMEM. *out unchanged on failure.
+ */
+vm_status_t vm_object_create_cache(const void *data, uint64_t bytes,
+                                   struct vm_object **out);
+
+/*
+ * Set a page-cache object's length to `bytes` (truncate, write past the
+ * end, fallocate). Shrinking frees the pages wholly past the new end and
+ * zeroes the tail of the last page; growing adds no page (holes read as
+ * zeroes). The source is cut to the new length, so growing again reads
+ * zeroes, not the old bytes.
+ * => obj->writable. The caller first removes every translation of the
+ *    pages being freed (vm_spaces_unmap_object()).
+ * => VM_EINVAL past VM_FILE_CACHE_MAX_BYTES; VM_ENOMEM if the radix tree
+ *    could not grow (nothing changed).
+ */
+vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes);
 
 /*
  * Attach a name (a copy of it), e.g. the file's path for /proc/PID/maps;

@@ -190,6 +190,9 @@ static vaddr_t mmap_base_for(const struct vm_space *s)
         return page_trunc(s->max - gap);
 }
 
+/* Every live space, for vm_spaces_unmap_object(). */
+static struct vm_space *all_spaces;
+
 vm_status_t vm_space_create(struct vm_space **out)
 {
         struct vm_space *s;
@@ -211,6 +214,8 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->stack_limit = VM_STACK_LIMIT_DEFAULT;
         s->max_areas = VM_MAX_AREAS;
         s->mmap_base = mmap_base_for(s);
+        s->all_next = all_spaces;
+        all_spaces = s;
         *out = s;
         return VM_OK;
 }
@@ -224,7 +229,76 @@ void vm_space_destroy(struct vm_space *s)
         while (s->areas.first)
                 area_release(s, s->areas.first);
         pmap_destroy(s->pmap);
+        for (struct vm_space **l = &all_spaces; *l; l = &(*l)->all_next)
+                if (*l == s) {
+                        *l = s->all_next;
+                        break;
+                }
         kfree(s);
+}
+
+/* The page range [*lo, *hi) of obj that area a maps, clipped to
+ * [first, end); false if none. */
+static bool area_object_range(const struct vm_area *a,
+                              const struct vm_object *obj, uint64_t first,
+                              uint64_t end, vaddr_t *lo, vaddr_t *hi)
+{
+        uint64_t pgoff, npages = (a->end - a->start) >> PAGE_SHIFT;
+
+        if (a->object == obj && !vm_area_private(a))
+                pgoff = a->pgoff;
+        else if (a->backing == obj)
+                pgoff = a->backing_pgoff;
+        else
+                return false;
+        uint64_t f = MAX(first, pgoff), e = MIN(end, pgoff + npages);
+        if (f >= e)
+                return false;
+        *lo = a->start + ((f - pgoff) << PAGE_SHIFT);
+        *hi = a->start + ((e - pgoff) << PAGE_SHIFT);
+        return true;
+}
+
+void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
+                            uint64_t end)
+{
+        vaddr_t lo, hi;
+
+        for (struct vm_space *s = all_spaces; s; s = s->all_next) {
+                bool any = false;
+                for (struct vm_area *a = s->areas.first; a; a = a->next) {
+                        if (!area_object_range(a, obj, first, end, &lo, &hi))
+                                continue;
+                        /* A private copy (own page) stays; only the
+                         * translations of obj's own pages go. */
+                        if (a->backing == obj && a->object) {
+                                for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
+                                        if (!vm_object_lookup(a->object,
+                                                a->pgoff + ((va - a->start) >> PAGE_SHIFT)))
+                                                (void)pmap_remove(s->pmap, va, va + PAGE_SIZE);
+                                }
+                        } else {
+                                (void)pmap_remove(s->pmap, lo, hi);
+                        }
+                        any = true;
+                }
+                if (any)
+                        pmap_update(s->pmap);
+        }
+}
+
+uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
+{
+        uint64_t n = 0;
+        vaddr_t lo, hi;
+
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                for (struct vm_area *a = s->areas.first; a; a = a->next)
+                        if (area_object_range(a, obj, 0, UINT64_MAX, &lo, &hi) &&
+                            (!writable || (!vm_area_private(a) &&
+                                           (a->prot & VM_PROT_WRITE))))
+                                n++;
+        return n;
 }
 
 void vm_space_set_stack_limit(struct vm_space *s, uint64_t bytes)
@@ -244,6 +318,7 @@ const struct vm_area *vm_space_lookup(struct vm_space *s, vaddr_t va)
 static unsigned area_flags_of(unsigned flags)
 {
         return ((flags & VM_MAP_SHARED) ? VM_AREA_SHARED : 0) |
+               ((flags & VM_MAP_MAYWRITE) ? VM_AREA_MAYWRITE : 0) |
                ((flags & VM_MAP_GROWSDOWN) ? VM_AREA_GROWSDOWN : 0) |
                ((flags & VM_MAP_NORESERVE) ? VM_AREA_NORESERVE : 0);
 }
@@ -455,10 +530,12 @@ static vm_status_t map_common(struct vm_space *s, vaddr_t hint, uint64_t len,
                 st = map_validate_file(&r, file, offset);
         if (st == VM_OK)
                 st = map_place(s, hint, &r);
-        /* Files are read-only: no writable shared mapping (Linux checks
-         * the file's mode after placing the mapping). */
+        /* A writable shared mapping of a file needs it opened for
+         * writing (VM_MAP_MAYWRITE) and pages that are the truth (Linux
+         * checks the file's mode after placing the mapping). */
         if (st == VM_OK && file && file->type == VM_OBJECT_FILE &&
-            (flags & VM_MAP_SHARED) && (prot & VM_PROT_WRITE))
+            (flags & VM_MAP_SHARED) && (prot & VM_PROT_WRITE) &&
+            (!(flags & VM_MAP_MAYWRITE) || !file->writable))
                 st = VM_EACCES;
         if (st == VM_OK)
                 st = map_range(s, &r);
@@ -544,7 +621,8 @@ vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot)
 static bool protect_allowed(const struct vm_area *a, vm_prot_t prot)
 {
         return !((prot & VM_PROT_WRITE) && !vm_area_private(a) &&
-                 a->object->type == VM_OBJECT_FILE);
+                 a->object->type == VM_OBJECT_FILE &&
+                 !(a->flags & VM_AREA_MAYWRITE));
 }
 
 /* Linux's order: the first problem in address order, a hole (ENOMEM) or

@@ -66,7 +66,9 @@ struct vm_object;
 #define VM_MAP_NORESERVE        0x0010  /* accepted; marks the area */
 #define VM_MAP_POPULATE         0x0020  /* prefault every page */
 #define VM_MAP_GROWSDOWN        0x0040  /* a stack that grows on faults */
-#define VM_MAP_FLAGS_ALL        0x007f
+#define VM_MAP_MAYWRITE         0x0080  /* shared file opened for writing:
+                                           writable now or after mprotect */
+#define VM_MAP_FLAGS_ALL        0x00ff
 
 #define VM_MAX_AREAS            65530           /* Linux's vm.max_map_count */
 #define VM_STACK_LIMIT_DEFAULT  (8 * MiB)       /* RLIMIT_STACK default */
@@ -175,6 +177,7 @@ struct vm_space {
         uint64_t              max_areas;        /* [m] VM_MAX_AREAS */
         struct vm_fault_info  last_fault;       /* [m] */
         struct vm_space_stats stats;            /* [m] */
+        struct vm_space      *all_next;         /* [m] list of live spaces */
 };
 
 /*
@@ -313,6 +316,21 @@ vm_status_t vm_space_map_file(struct vm_space *space, vaddr_t hint,
 vm_status_t vm_space_map_object(struct vm_space *space, vaddr_t hint,
                                 uint64_t len, vm_prot_t prot, unsigned flags,
                                 struct vm_object *obj, vaddr_t *out);
+
+/*
+ * Remove, from every live space, the translations of pages [first, end)
+ * of object obj: shared mappings of it, and private mappings reading it
+ * as their backing file (a private copy already made stays). truncate
+ * calls this before the object frees the pages, so a later access faults
+ * and finds them gone (SIGBUS past the end). Cost: all areas of all
+ * spaces (no reverse map yet).
+ */
+void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
+                            uint64_t end);
+
+/* Areas in all spaces that map obj (shared, or private over it as backing
+ * file); with `writable`, only shared writable ones (memfd's SEAL_WRITE). */
+uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable);
 
 /*
  * fork: a copy of parent, copy-on-write. Private memory: the child gets

@@ -19,6 +19,7 @@ struct vmstat {
         uint64_t kstack_pages;  /* pages of kernel stacks */
         uint64_t anon_pages;    /* user anonymous pages */
         uint64_t file_pages;    /* file objects' pages (vm_object.c) */
+        uint64_t shmem_pages;   /* page-cache objects' pages: tmpfs, memfd */
         uint64_t boot_pages;    /* taken by bootmem and never returned */
         uint64_t managed_pages; /* given to the buddy allocator at boot
                                    (Linux's totalram: /proc/meminfo's

@@ -28,18 +28,22 @@
 #define ENFILE          23
 #define EMFILE          24
 #define ENOTTY          25
+#define ETXTBSY         26
 #define EFBIG           27
 #define ENOSPC          28
 #define ESPIPE          29
 #define EROFS           30
+#define EMLINK          31
 #define EPIPE           32
 #define ERANGE          34
 #define ENAMETOOLONG    36
 #define ENOSYS          38
+#define ENOLCK          37
 #define ENOTEMPTY       39
 #define ELOOP           40
 #define EOVERFLOW       75
 #define EOPNOTSUPP      95
+#define EXDEV           18
 
 /*
  * Kernel-internal results of a system call interrupted by a signal; they

@@ -1,0 +1,697 @@
+/*
+ * vfs.c - vnodes, path resolution, mounts, permissions, and the root file
+ * system made from the initramfs (see vfs.h).
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <fs/file.h>
+#include <fs/initramfs.h>
+#include <fs/vfs.h>
+#include <proc/proc.h>
+#include <vm/kmalloc.h>
+#include <vm/vm_object.h>
+
+#define AT_FDCWD        (-100)
+
+struct vnode *vfs_root;
+static struct mount *mounts;            /* every mount, newest first */
+
+struct vfs_timespec vfs_now(void)
+{
+        uint64_t ns = clock_realtime_ns();
+
+        return (struct vfs_timespec){ (int64_t)(ns / 1000000000),
+                                      (int64_t)(ns % 1000000000) };
+}
+
+struct vnode *vnode_alloc(struct vfs_sb *sb, const struct vnode_ops *ops,
+                          uint32_t mode)
+{
+        struct vnode *vn = kzalloc(sizeof *vn);
+
+        if (!vn)
+                return NULL;
+        vn->refs = 1;
+        vn->mode = mode;
+        vn->ops = ops;
+        vn->sb = sb;
+        vn->ino = sb->next_ino++;
+        vn->atime = vn->mtime = vn->ctime = vn->btime = vfs_now();
+        vn->uid = current_fsuid();
+        vn->gid = current_fsgid();
+        sb->nr_inodes++;
+        return vn;
+}
+
+void vnode_put(struct vnode *vn)
+{
+        if (!vn || --vn->refs)
+                return;
+        if (vn->ops->release)
+                vn->ops->release(vn);
+        if (vn->obj) {
+                vm_object_unref(vn->obj);
+                vn->obj = NULL;
+        }
+        vn->sb->used_pages -= vn->charged;
+        vn->sb->nr_inodes--;
+        kfree(vn);
+}
+
+/* ---- permissions ----------------------------------------------------- */
+
+uint32_t current_fsuid(void)
+{
+        return current ? current->cred.fsuid : 0;
+}
+
+uint32_t current_fsgid(void)
+{
+        return current ? current->cred.fsgid : 0;
+}
+
+bool current_in_group(uint32_t gid)
+{
+        return current ? cred_in_group(&current->cred, gid) : gid == 0;
+}
+
+bool current_capable(int cap)
+{
+        return current ? cred_capable(&current->cred, cap) : true;
+}
+
+long vfs_permission(const struct vnode *vn, unsigned want)
+{
+        uint32_t uid = current_fsuid();
+        unsigned bits;
+
+        if (uid == vn->uid)
+                bits = (vn->mode >> 6) & 7;
+        else if (current_in_group(vn->gid))
+                bits = (vn->mode >> 3) & 7;
+        else
+                bits = vn->mode & 7;
+        if (!(want & ~bits))
+                return 0;
+        if (current_capable(CAP_DAC_OVERRIDE) &&
+            (!(want & VFS_MAY_EXEC) || S_ISDIR(vn->mode) || (vn->mode & 0111)))
+                return 0;
+        if (current_capable(CAP_DAC_READ_SEARCH) && !(want & VFS_MAY_WRITE) &&
+            (!(want & VFS_MAY_EXEC) || S_ISDIR(vn->mode)))
+                return 0;
+        return -EACCES;
+}
+
+/* ---- path resolution ------------------------------------------------- */
+
+/* Follow mounts down: the root of whatever is mounted on vn. */
+static struct vnode *cross_down(struct vnode *vn)
+{
+        while (vn->mounted) {
+                struct vnode *r = vnode_get(vn->mounted->sb->root);
+                vnode_put(vn);
+                vn = r;
+        }
+        return vn;
+}
+
+/* ".." of dir, not above root, across mount points. */
+static long step_up(struct vnode *root, struct vnode *dir, struct vnode **out)
+{
+        struct vnode *vn = vnode_get(dir);
+
+        for (;;) {
+                if (vn == root) {
+                        *out = vn;
+                        return 0;
+                }
+                if (vn != vn->sb->root || !vn->sb->mount ||
+                    !vn->sb->mount->covered)
+                        break;
+                struct vnode *c = vnode_get(vn->sb->mount->covered);
+                vnode_put(vn);
+                vn = c;
+        }
+        if (vn == vn->sb->root) {       /* the real root */
+                *out = vn;
+                return 0;
+        }
+        if (!vn->ops->parent) {
+                *out = vn;
+                return 0;
+        }
+        struct vnode *p;
+        long err = vn->ops->parent(vn, &p);
+        vnode_put(vn);
+        if (err)
+                return err;
+        *out = cross_down(p);
+        return 0;
+}
+
+struct walk {
+        struct vnode *root;
+        int           links;            /* symlinks followed so far */
+        char         *buf;              /* the path after a symlink, or NULL */
+};
+
+/*
+ * Symlink vn was met with `rest` still to walk (trailing: the component
+ * ended with '/'): the walk goes on in a buffer holding its target, a
+ * '/' and rest. No recursion, so a chain of links costs no kernel stack.
+ * => the new path in w->buf; -ELOOP, -ENAMETOOLONG, -ENOENT (empty
+ *    target), -ENOMEM.
+ */
+static long splice_link(struct walk *w, struct vnode *vn, const char *rest,
+                        bool trailing, const char **path)
+{
+        char *nb;
+        long n;
+        size_t rlen = strlen(rest);
+
+        if (++w->links > VFS_LINK_MAX)
+                return -ELOOP;
+        if (!vn->ops->readlink)
+                return -EINVAL;
+        if (!(nb = kmalloc(VFS_PATH_MAX)))
+                return -ENOMEM;
+        n = vn->ops->readlink(vn, nb, VFS_PATH_MAX - 1);
+        if (n == 0)
+                n = -ENOENT;
+        if (n > 0 && (rlen || trailing)) {
+                if ((size_t)n + 1 + rlen >= VFS_PATH_MAX)
+                        n = -ENAMETOOLONG;
+                else {
+                        nb[n++] = '/';
+                        memcpy(nb + n, rest, rlen);
+                        n += (long)rlen;
+                }
+        }
+        if (n < 0) {
+                kfree(nb);
+                return n;
+        }
+        nb[n] = '\0';
+        kfree(w->buf);                  /* rest pointed into it: copied */
+        w->buf = nb;
+        *path = nb;
+        return 0;
+}
+
+static long walk_path(struct walk *w, struct vnode *start, const char *path,
+                      unsigned flags, struct vfs_path *out)
+{
+        struct vnode *dir = vnode_get(start);
+        const char *p = path;
+        long err = 0;
+
+        memset(out, 0, sizeof *out);
+restart:
+        if (*p == '/') {
+                vnode_put(dir);
+                dir = vnode_get(w->root);
+                while (*p == '/')
+                        p++;
+        }
+        for (;;) {
+                const char *name = p;
+                size_t len = 0;
+
+                while (name[len] && name[len] != '/')
+                        len++;
+                p = name + len;
+                bool slash = *p == '/';
+                while (*p == '/')
+                        p++;
+                bool last = *p == '\0';
+
+                if (!S_ISDIR(dir->mode)) {
+                        err = -ENOTDIR;
+                        break;
+                }
+                if (len == 0) {         /* "" or "/" alone: the dir itself */
+                        if (flags & VFS_PARENT) {
+                                out->dir = vnode_get(dir);
+                                out->namelen = 0;
+                        }
+                        out->vn = dir;
+                        return 0;
+                }
+                if (len > VFS_NAME_MAX) {
+                        err = -ENAMETOOLONG;
+                        break;
+                }
+                if ((err = vfs_permission(dir, VFS_MAY_EXEC)) != 0)
+                        break;
+                bool dot = len == 1 && name[0] == '.';
+                bool dotdot = len == 2 && name[0] == '.' && name[1] == '.';
+                struct vnode *next;
+                if (last && (flags & VFS_PARENT) && !dot && !dotdot) {
+                        err = dir->ops->lookup ? dir->ops->lookup(dir, name, len, &next)
+                                               : -ENOENT;
+                        if (err && err != -ENOENT)
+                                break;
+                        if (!err)
+                                next = cross_down(next);
+                        /* A trailing slash follows a final symlink. */
+                        if (!err && S_ISLNK(next->mode) && slash) {
+                                err = splice_link(w, next, p, slash, &p);
+                                vnode_put(next);
+                                if (err)
+                                        break;
+                                goto restart;
+                        }
+                        out->dir = dir;
+                        memcpy(out->name, name, len);
+                        out->name[len] = '\0';
+                        out->namelen = len;
+                        out->trailing_slash = slash;
+                        out->vn = err ? NULL : next;
+                        return 0;
+                }
+                if (dot) {
+                        next = vnode_get(dir);
+                } else if (dotdot) {
+                        if ((err = step_up(w->root, dir, &next)) != 0)
+                                break;
+                } else {
+                        err = dir->ops->lookup ? dir->ops->lookup(dir, name, len, &next)
+                                               : -ENOENT;
+                        if (err)
+                                break;
+                        next = cross_down(next);
+                        if (S_ISLNK(next->mode) &&
+                            (!last || slash || !(flags & VFS_NOFOLLOW))) {
+                                /* dir stays: a relative target starts there */
+                                err = splice_link(w, next, p, slash, &p);
+                                vnode_put(next);
+                                if (err)
+                                        break;
+                                goto restart;
+                        }
+                }
+                vnode_put(dir);
+                dir = next;
+                if (last) {
+                        if ((slash || (flags & VFS_DIRECTORY)) &&
+                            !S_ISDIR(dir->mode) &&
+                            !(S_ISLNK(dir->mode) && !slash)) {
+                                vnode_put(dir);
+                                return -ENOTDIR;
+                        }
+                        if (flags & VFS_PARENT) {   /* ".", ".." */
+                                out->dir = dir;
+                                out->vn = vnode_get(dir);
+                                out->namelen = 0;
+                                return 0;
+                        }
+                        out->vn = dir;
+                        return 0;
+                }
+        }
+        vnode_put(dir);
+        return err;
+}
+
+long vfs_resolve(struct vnode *root, struct vnode *start, const char *path,
+                 unsigned flags, struct vfs_path *out)
+{
+        struct walk w = { .root = root };
+        size_t len = strlen(path);
+
+        if (len >= VFS_PATH_MAX)
+                return -ENAMETOOLONG;
+        if (len == 0) {
+                if (!(flags & VFS_EMPTY_OK))
+                        return -ENOENT;
+                memset(out, 0, sizeof *out);
+                out->vn = vnode_get(start);
+                if (flags & VFS_PARENT)
+                        out->dir = vnode_get(start);
+                return 0;
+        }
+        long err = walk_path(&w, start, path, flags, out);
+
+        kfree(w.buf);
+        return err;
+}
+
+void vfs_path_put(struct vfs_path *p)
+{
+        vnode_put(p->vn);
+        vnode_put(p->dir);
+        p->vn = p->dir = NULL;
+}
+
+long vfs_at_dir(long dirfd, const char *path, struct vnode **out)
+{
+        int fd = (int)dirfd;
+
+        if (path[0] == '/') {
+                *out = vnode_get(current->root);
+                return 0;
+        }
+        if (fd == AT_FDCWD) {
+                *out = vnode_get(current->cwd);
+                return 0;
+        }
+        struct file *f = fd_get(fd);
+        struct vnode *vn = f ? file_vnode(f) : NULL;
+        if (!f)
+                return -EBADF;
+        if (!vn)
+                return path[0] ? -ENOTDIR : -EBADF;
+        if (path[0] && !S_ISDIR(vn->mode))
+                return -ENOTDIR;
+        *out = vnode_get(vn);
+        return 0;
+}
+
+long vfs_resolve_user_at(long dirfd, uint64_t upath, unsigned flags,
+                         struct vfs_path *out)
+{
+        char *path = kmalloc(VFS_PATH_MAX);
+        struct vnode *start;
+        long n;
+
+        if (!path)
+                return -ENOMEM;
+        n = strncpy_from_user(path, upath, VFS_PATH_MAX);
+        if (n >= 0 && n == 0 && !(flags & VFS_EMPTY_OK))
+                n = -ENOENT;
+        if (n >= 0 && (n = vfs_at_dir(dirfd, path, &start)) == 0) {
+                n = vfs_resolve(current->root, start, path, flags, out);
+                vnode_put(start);
+        }
+        kfree(path);
+        return n;
+}
+
+/* The name of child in dir, by a scan of dir's entries. */
+static long name_in(struct vnode *dir, struct vnode *child,
+                    struct vfs_dirent *e)
+{
+        uint64_t cookie = 2;            /* skip "." and ".." */
+
+        if (!dir->ops->readdir)
+                return -ENOENT;
+        while (dir->ops->readdir(dir, &cookie, e) == 0) {
+                if (e->ino == child->ino &&
+                    !(e->namelen == 1 && e->name[0] == '.') &&
+                    !(e->namelen == 2 && e->name[0] == '.' && e->name[1] == '.'))
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+long vfs_path_of(struct vnode *root, struct vnode *vn, char *buf, size_t size)
+{
+        struct vfs_dirent *e = kmalloc(sizeof *e);
+        size_t pos = size;              /* built right to left */
+        struct vnode *cur = vnode_get(vn);
+        long err = 0;
+
+        if (!e) {
+                vnode_put(cur);
+                return -ENOMEM;
+        }
+        if (size < 2)
+                err = -ERANGE;
+        else
+                buf[--pos] = '\0';
+        while (!err && cur != root) {
+                /* Climb to the mount's covered directory first. */
+                while (cur == cur->sb->root && cur->sb->mount &&
+                       cur->sb->mount->covered) {
+                        struct vnode *c = vnode_get(cur->sb->mount->covered);
+                        vnode_put(cur);
+                        cur = c;
+                }
+                if (cur == root || cur == cur->sb->root)
+                        break;
+                if (cur->nlink == 0) {
+                        err = -ENOENT;
+                        break;
+                }
+                struct vnode *parent;
+                if ((err = cur->ops->parent ? cur->ops->parent(cur, &parent)
+                                            : -ENOENT) != 0)
+                        break;
+                err = name_in(parent, cur, e);
+                vnode_put(cur);
+                cur = parent;
+                if (err)
+                        break;
+                if (pos < e->namelen + 2) {
+                        err = -ERANGE;
+                        break;
+                }
+                pos -= e->namelen;
+                memcpy(buf + pos, e->name, e->namelen);
+                buf[--pos] = '/';
+        }
+        vnode_put(cur);
+        kfree(e);
+        if (err)
+                return err;
+        if (buf[pos] == '\0')           /* the root itself */
+                buf[--pos] = '/';
+        size_t len = size - pos;
+        memmove(buf, buf + pos, len);
+        return (long)len;
+}
+
+/* ---- mounts ------------------------------------------------------------ */
+
+long vfs_mount(struct vnode *on, const char *fstype, const char *options,
+               unsigned long flags)
+{
+        struct vfs_sb *sb;
+        struct mount *m;
+        long err;
+
+        if (!S_ISDIR(on->mode))
+                return -ENOTDIR;
+        if (strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "shm") == 0)
+                err = tmpfs_new_sb(options, &sb);
+        else if (strcmp(fstype, "proc") == 0)
+                err = procfs_new_sb(&sb);
+        else
+                return -ENODEV;
+        if (err)
+                return err;
+        if (!(m = kzalloc(sizeof *m))) {
+                if (strcmp(sb->fstype, "proc") == 0)
+                        procfs_destroy_sb(sb);
+                else
+                        tmpfs_destroy_sb(sb);
+                return -ENOMEM;
+        }
+        /* Mount on top of whatever is mounted there already. */
+        while (on->mounted)
+                on = on->mounted->sb->root;
+        m->sb = sb;
+        m->covered = vnode_get(on);
+        m->parent = on->sb->mount;
+        sb->mount = m;
+        sb->rdonly = flags & 1;         /* MS_RDONLY */
+        on->mounted = m;
+        m->next = mounts;
+        mounts = m;
+        return 0;
+}
+
+static void destroy_sb(struct vfs_sb *sb)
+{
+        if (strcmp(sb->fstype, "proc") == 0)
+                procfs_destroy_sb(sb);
+        else
+                tmpfs_destroy_sb(sb);
+}
+
+long vfs_umount(struct vnode *vn)
+{
+        struct vfs_sb *sb = vn->sb;
+        struct mount *m = sb->mount, **l;
+
+        if (!m || vn != sb->root || !m->covered)
+                return -EINVAL;
+        if (sb->root->mounted)
+                return -EBUSY;
+        /* Busy if anything but the tree itself holds a vnode: the root's
+         * references are the sb's, the caller's and its entries'. */
+        if (sb->root->refs > 2)
+                return -EBUSY;
+        for (l = &mounts; *l != m; l = &(*l)->next)
+                ;
+        *l = m->next;
+        m->covered->mounted = NULL;
+        vnode_put(m->covered);
+        kfree(m);
+        sb->mount = NULL;
+        destroy_sb(sb);
+        return 0;
+}
+
+struct mount *vfs_mounts(void)
+{
+        return mounts;
+}
+
+/* ---- the root file system -------------------------------------------- */
+
+extern struct initramfs rootfs;
+
+static long mkdir_p(const char *path, uint32_t mode, struct vnode **out)
+{
+        struct vfs_path p;
+        long err = vfs_resolve(vfs_root, vfs_root, path, VFS_PARENT, &p);
+
+        if (err)
+                return err;
+        if (!p.vn && p.namelen)
+                err = p.dir->ops->mkdir(p.dir, p.name, p.namelen, mode, &p.vn);
+        if (!err && out)
+                *out = vnode_get(p.vn);
+        vfs_path_put(&p);
+        return err;
+}
+
+/* Copy the initramfs directory node into tmpfs directory dir. */
+static long fill_from_initramfs(struct vnode *dir,
+                                const struct initramfs_node *node, int depth)
+{
+        struct initramfs_dirent *e = kmalloc(sizeof *e);
+        uint64_t cookie = 2;
+        long err = 0;
+
+        if (!e)
+                return -ENOMEM;
+        while (!err && initramfs_readdir(&rootfs, node, cookie, e) == VM_OK) {
+                struct initramfs_node n = e->node;
+                struct vnode *vn = NULL;
+                uint32_t perm = n.mode & 07777;
+                char *target;
+
+                cookie = e->next;
+                switch (n.mode & S_IFMT) {
+                case S_IFDIR:
+                        err = dir->ops->mkdir(dir, e->name, e->namelen, perm, &vn);
+                        if (!err && depth < 64)
+                                err = fill_from_initramfs(vn, &n, depth + 1);
+                        break;
+                case S_IFREG:
+                        err = dir->ops->create(dir, e->name, e->namelen,
+                                               S_IFREG | perm, 0, &vn);
+                        if (!err) {
+                                struct vm_object *o;
+                                if (vm_object_create_cache(n.data, n.size, &o) != VM_OK) {
+                                        err = -ENOMEM;
+                                        break;
+                                }
+                                vm_object_unref(vn->obj);
+                                vn->obj = o;
+                                vn->size = n.size;
+                        }
+                        break;
+                case S_IFLNK:
+                        if (!(target = kmalloc(n.size + 1))) {
+                                err = -ENOMEM;
+                                break;
+                        }
+                        memcpy(target, n.data, n.size);
+                        target[n.size] = '\0';
+                        err = dir->ops->symlink(dir, e->name, e->namelen, target, &vn);
+                        kfree(target);
+                        break;
+                default:
+                        err = dir->ops->create(dir, e->name, e->namelen, n.mode,
+                                               ((uint64_t)n.rdevmajor << 8) |
+                                               n.rdevminor, &vn);
+                        break;
+                }
+                if (vn) {
+                        vn->uid = n.uid;
+                        vn->gid = n.gid;
+                        vn->mtime.sec = vn->ctime.sec = vn->atime.sec = n.mtime;
+                        vn->mtime.nsec = vn->ctime.nsec = vn->atime.nsec = 0;
+                        vnode_put(vn);
+                }
+                if (err == -EEXIST)     /* a later member wins: keep first */
+                        err = 0;
+        }
+        kfree(e);
+        return err;
+}
+
+long devfs_populate(struct vnode *dev);
+
+long vfs_init(void)
+{
+        struct vfs_sb *sb;
+        struct vnode *dir;
+        long err = tmpfs_new_sb("size=100%", &sb);
+
+        if (err)
+                return err;
+        sb->root->mode = S_IFDIR | 0755;
+        vfs_root = vnode_get(sb->root);
+        if (!(sb->mount = kzalloc(sizeof *sb->mount)))
+                return -ENOMEM;
+        sb->mount->sb = sb;
+        mounts = sb->mount;
+        if (rootfs.base)
+                err = fill_from_initramfs(vfs_root, &rootfs.root, 0);
+        if (!err)
+                err = mkdir_p("/tmp", 01777, &dir);
+        if (!err) {
+                err = vfs_mount(dir, "tmpfs", NULL, 0);
+                vnode_put(dir);
+        }
+        if (!err)
+                err = mkdir_p("/dev", 0755, &dir);
+        if (!err) {
+                err = devfs_populate(dir);
+                vnode_put(dir);
+        }
+        if (!err)
+                err = mkdir_p("/dev/shm", 01777, &dir);
+        if (!err) {
+                err = vfs_mount(dir, "tmpfs", NULL, 0);
+                if (!err)
+                        tmpfs_shm_sb = dir->mounted->sb;
+                vnode_put(dir);
+        }
+        if (!err)
+                err = mkdir_p("/proc", 0555, &dir);
+        if (!err) {
+                err = vfs_mount(dir, "proc", NULL, 0);
+                vnode_put(dir);
+        }
+        return err;
+}
+
+void vfs_shutdown(void)
+{
+        while (mounts && mounts->covered) {
+                struct mount *m = mounts;
+                mounts = m->next;
+                m->covered->mounted = NULL;
+                vnode_put(m->covered);
+                m->sb->mount = NULL;
+                destroy_sb(m->sb);
+                kfree(m);
+        }
+        if (mounts) {                   /* the root */
+                struct vfs_sb *sb = mounts->sb;
+                kfree(mounts);
+                mounts = NULL;
+                sb->mount = NULL;
+                vnode_put(vfs_root);
+                vfs_root = NULL;
+                tmpfs_destroy_sb(sb);
+        }
+}

@@ -1,0 +1,366 @@
+/*
+ * vnode_file.c - open files of the VFS: regular files through the page
+ * cache (CONCEPTS E23), directories, symlinks opened O_PATH; and stat.
+ *
+ * read() and write() copy between the user's buffer and the pages of the
+ * file's page-cache object (vn->obj): the same frames every mapping of the
+ * file maps, so a write() is seen at once through MAP_SHARED mappings and
+ * through private ones that have not copied the page. A page the file
+ * never had reads as zeroes without being allocated; a page of a file
+ * copied from the initramfs that nobody touched yet is read straight from
+ * the archive.
+ */
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <fs/file.h>
+#include <fs/vfs.h>
+#include <machine/abi_stat.h>
+#include <proc/proc.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+
+#define O_ACCMODE       3
+#define O_WRONLY        1
+#define O_RDWR          2
+#define O_CREAT         0100
+#define O_EXCL          0200
+#define O_NOCTTY        0400
+#define O_TRUNC         01000
+#define O_LARGEFILE     0100000
+#define O_APPEND        02000
+#define O_PATH          010000000
+
+#define F_SEAL_SEAL     0x1
+#define F_SEAL_SHRINK   0x2
+#define F_SEAL_GROW     0x4
+#define F_SEAL_WRITE    0x8
+
+/*
+ * Page contents are reached only through pmap_quick_enter_page(), whose
+ * holder may not fault: user memory goes through a bounce buffer, and the
+ * copy to or from the page happens with no user access in between.
+ */
+#define BOUNCE  PAGE_SIZE
+
+static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
+                     bool user, uint8_t *bounce)
+{
+        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+
+        memcpy(user ? bounce : (uint8_t *)dst, p + in, n);
+        pmap_quick_remove_page(p);
+        if (user && copy_to_user(dst, bounce, n))
+                return -EFAULT;
+        return 0;
+}
+
+static long page_in(struct vm_page *pg, size_t in, uint64_t src, size_t n,
+                    bool user, uint8_t *bounce)
+{
+        if (user && copy_from_user(bounce, src, n))
+                return -EFAULT;
+        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        memcpy(p + in, user ? bounce : (const uint8_t *)src, n);
+        pmap_quick_remove_page(p);
+        return 0;
+}
+
+static long copy_out(uint64_t dst, const void *src, size_t n, bool user)
+{
+        if (user)
+                return copy_to_user(dst, src, n) ? -EFAULT : 0;
+        memcpy((void *)dst, src, n);
+        return 0;
+}
+
+static long zero_out(uint64_t dst, size_t n, bool user)
+{
+        if (user)
+                return clear_user(dst, n) ? -EFAULT : 0;
+        memset((void *)dst, 0, n);
+        return 0;
+}
+
+long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
+                bool user)
+{
+        struct vm_object *obj = vn->obj;
+        uint8_t *bounce = NULL;
+        size_t done = 0;
+
+        if (!obj)
+                return -EINVAL;
+        if (off >= vn->size)
+                return 0;
+        len = MIN(len, vn->size - off);
+        if (user && !(bounce = kmalloc(BOUNCE)))
+                return -ENOMEM;
+        while (done < len) {
+                uint64_t pos = off + done, idx = pos >> PAGE_SHIFT;
+                size_t in = pos & PAGE_MASK, n = MIN(PAGE_SIZE - in, len - done);
+                struct vm_page *pg = vm_object_lookup(obj, idx);
+                long err;
+
+                if (pg)
+                        err = page_out(pg, in, buf + done, n, user, bounce);
+                else if (pos < obj->src_bytes)  /* untouched archive bytes */
+                        err = copy_out(buf + done, obj->data + pos,
+                                       MIN(n, obj->src_bytes - pos), user) ?:
+                              (pos + n > obj->src_bytes
+                               ? zero_out(buf + done + (obj->src_bytes - pos),
+                                          pos + n - obj->src_bytes, user)
+                               : 0);
+                else
+                        err = zero_out(buf + done, n, user);
+                if (err) {
+                        kfree(bounce);
+                        return done ? (long)done : err;
+                }
+                done += n;
+        }
+        kfree(bounce);
+        return (long)done;
+}
+
+/* Set vn's size: unmap and free what lies past a smaller end. */
+static long set_size(struct vnode *vn, uint64_t size)
+{
+        struct vm_object *obj = vn->obj;
+        uint64_t old = vn->size;
+
+        if (size < old)
+                vm_spaces_unmap_object(obj, page_round(size) >> PAGE_SHIFT,
+                                       page_round(old) >> PAGE_SHIFT);
+        if (vm_object_resize(obj, size) != VM_OK)
+                return size > VM_FILE_CACHE_MAX_BYTES ? -EFBIG : -ENOMEM;
+        vn->size = size;
+        tmpfs_sync_charge(vn);
+        return 0;
+}
+
+long vnode_truncate(struct vnode *vn, uint64_t size)
+{
+        long err;
+
+        if (!vn->obj)
+                return -EINVAL;
+        if (size > VM_FILE_CACHE_MAX_BYTES)
+                return -EFBIG;
+        if ((size < vn->size && (vn->seals & F_SEAL_SHRINK)) ||
+            (size > vn->size && (vn->seals & F_SEAL_GROW)))
+                return -EPERM;
+        if (size == vn->size)
+                err = 0;
+        else
+                err = set_size(vn, size);
+        if (!err)
+                vn->mtime = vn->ctime = vfs_now();
+        return err;
+}
+
+long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
+                 bool user)
+{
+        struct vm_object *obj = vn->obj;
+        uint64_t old_size = vn->size;
+        uint8_t *bounce = NULL;
+        size_t done = 0;
+        long err = 0;
+
+        if (!obj)
+                return -EINVAL;
+        if (vn->seals & F_SEAL_WRITE)
+                return -EPERM;
+        if (len == 0)
+                return 0;
+        if (off >= VM_FILE_CACHE_MAX_BYTES)
+                return -EFBIG;
+        if (user && !(bounce = kmalloc(BOUNCE)))
+                return -ENOMEM;
+        len = MIN(len, VM_FILE_CACHE_MAX_BYTES - off);
+        if (off + len > old_size) {
+                if (vn->seals & F_SEAL_GROW) {
+                        kfree(bounce);
+                        return -EPERM;
+                }
+                if (vm_object_resize(obj, off + len) != VM_OK) {
+                        kfree(bounce);
+                        return -ENOMEM;
+                }
+        }
+        while (done < len) {
+                uint64_t pos = off + done, idx = pos >> PAGE_SHIFT;
+                size_t in = pos & PAGE_MASK, n = MIN(PAGE_SIZE - in, len - done);
+                struct vm_page *pg = vm_object_lookup(obj, idx);
+
+                if (!pg) {
+                        if (!tmpfs_room(vn, 1)) {
+                                err = -ENOSPC;
+                                break;
+                        }
+                        if (vm_object_get_page(obj, idx, &pg) != VM_OK) {
+                                err = -ENOMEM;
+                                break;
+                        }
+                        vn->sb->used_pages++;
+                        vn->charged++;
+                }
+                if ((err = page_in(pg, in, buf + done, n, user, bounce)) != 0)
+                        break;
+                done += n;
+        }
+        kfree(bounce);
+        uint64_t end = MAX(old_size, off + done);
+        if (end != obj->bytes)
+                (void)vm_object_resize(obj, end);       /* shrinks: no fail */
+        vn->size = end;
+        tmpfs_sync_charge(vn);
+        if (done) {
+                vn->mtime = vn->ctime = vfs_now();
+                vn->mode &= ~(uint32_t)(S_ISUID | (vn->mode & 010 ? S_ISGID : 0));
+        }
+        return done ? (long)done : err;
+}
+
+/* ---- the open file -------------------------------------------------- */
+
+static struct vnode *fvn(const struct file *f)
+{
+        return (struct vnode *)f->node;
+}
+
+static long vfile_read(struct file *f, uint64_t ubuf, size_t len)
+{
+        struct vnode *vn = fvn(f);
+        long n;
+
+        if (S_ISDIR(vn->mode))
+                return -EISDIR;
+        n = vnode_read(vn, f->offset, ubuf, len, true);
+        if (n > 0)
+                f->offset += (uint64_t)n;
+        return n;
+}
+
+static long vfile_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        struct vnode *vn = fvn(f);
+        long n;
+
+        if (f->flags & O_APPEND)
+                f->offset = vn->size;
+        n = vnode_write(vn, f->offset, ubuf, len, true);
+        if (n > 0)
+                f->offset += (uint64_t)n;
+        return n;
+}
+
+static void vfile_stat(struct file *f, void *st)
+{
+        vnode_stat(fvn(f), st);
+}
+
+static void vfile_release(struct file *f)
+{
+        struct vnode *vn = fvn(f);
+
+        if ((f->flags & O_ACCMODE) != 0 && !(f->flags & O_PATH) && vn->writers)
+                vn->writers--;
+        vnode_put(vn);
+}
+
+static const struct file_ops vfile_ops = {
+        .read = vfile_read, .write = vfile_write, .stat = vfile_stat,
+        .release = vfile_release, .seekable = true,
+};
+
+static long path_read(struct file *f, uint64_t ubuf, size_t len)
+{
+        return -EBADF;
+}
+
+static const struct file_ops vpath_ops = {
+        .read = path_read, .write = path_read, .stat = vfile_stat,
+        .release = vfile_release,
+};
+
+struct vnode *file_vnode(const struct file *f)
+{
+        if (f->ops == &vfile_ops || f->ops == &vpath_ops)
+                return fvn(f);
+        return f->vnode;
+}
+
+long device_open(struct vnode *vn, unsigned flags, struct file **out);
+long fifo_open(struct vnode *vn, unsigned flags, struct file **out);
+
+long vnode_open(struct vnode *vn, unsigned flags, struct file **out)
+{
+        struct file *f;
+        long err;
+
+        /* What F_GETFL shows: no creation flags, and O_LARGEFILE, which
+         * 64-bit Linux forces on. */
+        flags = (flags & ~(unsigned)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) |
+                O_LARGEFILE;
+
+        if (!(flags & O_PATH)) {
+                if (vn->ops->open && !S_ISDIR(vn->mode)) {
+                        err = vn->ops->open(vn, flags, out);
+                        if (!err && !(*out)->vnode)
+                                (*out)->vnode = vnode_get(vn);
+                        return err;
+                }
+                if (S_ISCHR(vn->mode) || S_ISBLK(vn->mode))
+                        return device_open(vn, flags, out);
+                if (S_ISFIFO(vn->mode))
+                        return fifo_open(vn, flags, out);
+                if (S_ISSOCK(vn->mode))
+                        return -ENXIO;
+                if ((flags & O_ACCMODE) != 0 && vn->running)
+                        return -ETXTBSY;
+        }
+        if (!(f = kzalloc(sizeof *f)))
+                return -ENOMEM;
+        f->ops = (flags & O_PATH) ? &vpath_ops : &vfile_ops;
+        f->refs = 1;
+        f->flags = flags;
+        f->node = vnode_get(vn);
+        f->dir = S_ISDIR(vn->mode);
+        if (!(flags & O_PATH) && (flags & O_ACCMODE) != 0)
+                vn->writers++;
+        *out = f;
+        return 0;
+}
+
+void vnode_stat(struct vnode *vn, void *out)
+{
+        struct linux_stat *st = out;
+
+        if (vn->ops->getattr)
+                vn->ops->getattr(vn);
+        memset(st, 0, sizeof *st);
+        st->st_dev = vn->sb->dev;
+        st->st_ino = vn->ino;
+        st->st_nlink = vn->nlink;
+        st->st_mode = vn->mode;
+        st->st_uid = vn->uid;
+        st->st_gid = vn->gid;
+        st->st_rdev = vn->rdev;
+        st->st_size = (int64_t)vn->size;
+        st->st_blksize = PAGE_SIZE;
+        if (vn->obj)
+                st->st_blocks = (int64_t)MAX(vn->obj->npages,
+                        page_round(vn->obj->src_bytes) >> PAGE_SHIFT) *
+                        (PAGE_SIZE / 512);
+        st->st_atime = vn->atime.sec;
+        st->st_atime_nsec = vn->atime.nsec;
+        st->st_mtime = vn->mtime.sec;
+        st->st_mtime_nsec = vn->mtime.nsec;
+        st->st_ctime = vn->ctime.sec;
+        st->st_ctime_nsec = vn->ctime.nsec;
+}
