@@ -4,8 +4,8 @@
  * Each vnode names a path under /proc (vn->priv, e.g. "/proc/12/maps");
  * lookup makes the child's vnode if procfs has such a file, open hands
  * the path to procfs_open() (fs/procfs.c), which builds the text. What
- * exists: meminfo, self (a symlink to the caller's PID), PID/ (maps,
- * pagewalk/ADDR). This is the interim tree; the procshm helper's /proc
+ * exists: meminfo, self (a symlink to the caller's PID), sysvipc/shm,
+ * PID/ (maps, pagewalk/ADDR). This is the interim tree; the procshm helper's /proc
  * replaces the naming rules here with its own table through the same
  * vnode_ops (lookup, readdir, readlink, open, getattr).
  */
@@ -62,6 +62,10 @@ static uint32_t kind_of(const char *path)
                 return S_IFREG | 0444;
         if (strcmp(r, "self") == 0)
                 return S_IFLNK | 0777;
+        if (strcmp(r, "sysvipc") == 0)
+                return S_IFDIR | 0555;
+        if (strcmp(r, "sysvipc/shm") == 0)
+                return S_IFREG | 0444;
         slash = strchr(r, '/');
         size_t n = slash ? (size_t)(slash - r) : strlen(r);
         if (!all_digits(r, n))
@@ -143,16 +147,18 @@ static long procfs_readdir(struct vnode *dir, uint64_t *cookie,
                 return 0;
         }
         if (root) {
-                if (*cookie == 2 || *cookie == 3) {
-                        const char *n = *cookie == 2 ? "meminfo" : "self";
+                static const char *const fixed[] = { "meminfo", "self", "sysvipc" };
+                static const uint32_t types[] = { S_IFREG, S_IFLNK, S_IFDIR };
+                if (*cookie < 5) {
+                        const char *n = fixed[*cookie - 2];
                         out->namelen = strlen(n);
                         memcpy(out->name, n, out->namelen + 1);
                         out->ino = 0x1000 + *cookie;
-                        out->type = (*cookie == 2 ? S_IFREG : S_IFLNK) >> 12;
+                        out->type = (uint8_t)(types[*cookie - 2] >> 12);
                         (*cookie)++;
                         return 0;
                 }
-                for (uint64_t i = *cookie - 4; i < NPROC; i++) {
+                for (uint64_t i = *cookie - 5; i < NPROC; i++) {
                         struct proc *p = &proc_table[i];
                         if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
                                 continue;
@@ -160,15 +166,16 @@ static long procfs_readdir(struct vnode *dir, uint64_t *cookie,
                                                          "%d", p->pid);
                         out->ino = 0x10000 + (uint64_t)p->pid;
                         out->type = S_IFDIR >> 12;
-                        *cookie = i + 5;
+                        *cookie = i + 6;
                         return 0;
                 }
                 return 1;
         }
         if (kind_of(path) == (S_IFDIR | 0555) && !strstr(path, "/pagewalk") &&
             *cookie == 2) {
-                memcpy(out->name, "maps", 5);
-                out->namelen = 4;
+                const char *n = strcmp(path, "/proc/sysvipc") == 0 ? "shm" : "maps";
+                out->namelen = strlen(n);
+                memcpy(out->name, n, out->namelen + 1);
                 out->ino = 0x20000;
                 out->type = S_IFREG >> 12;
                 (*cookie)++;

@@ -1273,8 +1273,7 @@ SYSCALL_DECL(memfd_create)
                 return -ENOMEM;
         if ((err = tmpfs_make_unnamed(tmpfs_shm_sb, S_IFREG | 0777, &vn)) != 0)
                 return err;
-        if (!(a1 & MFD_ALLOW_SEALING))
-                vn->seals = F_SEAL_SEAL;
+        vn->seals = (a1 & MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
         ksnprintf(label, sizeof label, "/memfd:%s", name);
         vm_object_set_name(vn->obj, label);
         err = vnode_open(vn, O_RDWR | ((a1 & MFD_CLOEXEC) ? O_CLOEXEC : 0), &f);

@@ -512,6 +512,28 @@ static void destroy_sb(struct vfs_sb *sb)
                 tmpfs_destroy_sb(sb);
 }
 
+extern struct proc proc_table[NPROC];
+
+/* Is any file of sb open, or a process's cwd, root or program? (Linux's
+ * EBUSY; a file only mapped, after its descriptor closed, is not seen.) */
+static bool sb_in_use(const struct vfs_sb *sb)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_FREE)
+                        continue;
+                if ((p->cwd && p->cwd->sb == sb) || (p->root && p->root->sb == sb) ||
+                    (p->exe && p->exe->sb == sb))
+                        return true;
+                for (int fd = 0; fd < NOFILE; fd++) {
+                        struct vnode *vn = p->files[fd] ? file_vnode(p->files[fd]) : NULL;
+                        if (vn && vn->sb == sb)
+                                return true;
+                }
+        }
+        return false;
+}
+
 long vfs_umount(struct vnode *vn)
 {
         struct vfs_sb *sb = vn->sb;
@@ -521,9 +543,7 @@ long vfs_umount(struct vnode *vn)
                 return -EINVAL;
         if (sb->root->mounted)
                 return -EBUSY;
-        /* Busy if anything but the tree itself holds a vnode: the root's
-         * references are the sb's, the caller's and its entries'. */
-        if (sb->root->refs > 2)
+        if (sb_in_use(sb))
                 return -EBUSY;
         for (l = &mounts; *l != m; l = &(*l)->next)
                 ;
