@@ -1,5 +1,6 @@
 /*
- * pipe.c - pipes: a 4 KiB ring between a read end and a write end.
+ * pipe.c - pipes: a ring (64 KiB, Linux's default; F_SETPIPE_SZ changes
+ * it) between a read end and a write end.
  *
  * A reader sleeps while the ring is empty and a writer exists; a writer
  * sleeps while it is full and a reader exists. With no reader left, a
@@ -16,10 +17,12 @@
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
 
-#define PIPE_SIZE 4096
+#define PIPE_DEFAULT    (16 * PAGE_SIZE)        /* Linux's 16 pages */
+#define PIPE_MAX        (1024 * 1024)           /* /proc/sys/fs/pipe-max-size */
 
 struct pipe {
-        uint8_t  data[PIPE_SIZE];
+        uint8_t *data;                  /* a ring of size bytes */
+        size_t   size;                  /* a power of two, >= a page */
         uint64_t rpos, wpos;            /* wpos - rpos bytes are buffered */
         unsigned readers, writers;      /* open ends */
         struct pipe **owner;            /* a FIFO's vnode slot, or NULL */
@@ -37,8 +40,8 @@ static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
                         return -ERESTARTSYS;
         }
         while (done < len && p->rpos != p->wpos) {
-                size_t off = p->rpos % PIPE_SIZE;
-                size_t n = MIN(MIN(len - done, p->wpos - p->rpos), PIPE_SIZE - off);
+                size_t off = p->rpos % p->size;
+                size_t n = MIN(MIN(len - done, p->wpos - p->rpos), p->size - off);
                 if (copy_to_user(ubuf + done, p->data + off, n))
                         return done ? (long)done : -EFAULT;
                 p->rpos += n, done += n;
@@ -59,15 +62,15 @@ static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
                         signal_send(current, SIGPIPE, &info);
                         return done ? (long)done : -EPIPE;
                 }
-                if (p->wpos - p->rpos == PIPE_SIZE) {
+                if (p->wpos - p->rpos == p->size) {
                         sched_wakeup(p);
                         if (sched_sleep_on_intr(p))
                                 return done ? (long)done : -ERESTARTSYS;
                         continue;
                 }
-                size_t off = p->wpos % PIPE_SIZE;
-                size_t n = MIN(MIN(len - done, PIPE_SIZE - (p->wpos - p->rpos)),
-                               PIPE_SIZE - off);
+                size_t off = p->wpos % p->size;
+                size_t n = MIN(MIN(len - done, p->size - (p->wpos - p->rpos)),
+                               p->size - off);
                 if (copy_from_user(p->data + off, ubuf + done, n))
                         return done ? (long)done : -EFAULT;
                 p->wpos += n, done += n;
@@ -99,6 +102,7 @@ static void pipe_release(struct file *f)
         if (!p->readers && !p->writers) {
                 if (p->owner)
                         *p->owner = NULL;
+                kfree(p->data);
                 kfree(p);
         }
 }
@@ -108,12 +112,28 @@ static const struct file_ops pipe_ops = {
         .release = pipe_release,
 };
 
-long pipe_create(struct file **rd, struct file **wr)
+/* A new, empty pipe with the default ring, or NULL. */
+static struct pipe *pipe_new(void)
 {
         struct pipe *p = kzalloc(sizeof *p);
+
+        if (p && !(p->data = kmalloc(PIPE_DEFAULT))) {
+                kfree(p);
+                return NULL;
+        }
+        if (p)
+                p->size = PIPE_DEFAULT;
+        return p;
+}
+
+long pipe_create(struct file **rd, struct file **wr)
+{
+        struct pipe *p = pipe_new();
         struct file *r = kzalloc(sizeof *r), *w = kzalloc(sizeof *w);
 
         if (!p || !r || !w) {
+                if (p)
+                        kfree(p->data);
                 kfree(p), kfree(r), kfree(w);
                 return -ENFILE;
         }
@@ -125,8 +145,8 @@ long pipe_create(struct file **rd, struct file **wr)
 }
 
 /* Open one end of the FIFO whose pipe lives in *slot (made on first open,
- * gone when the last end closes). O_RDWR gives a reader that also counts
- * as a writer, as Linux's. Opening does not wait for the other end. */
+ * gone when the last end closes). O_RDWR opens a read end. Opening does
+ * not wait for the other end (Linux blocks until there is one). */
 long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
 {
         struct pipe *p = *slot;
@@ -135,7 +155,7 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
         if (!f)
                 return -ENOMEM;
         if (!p) {
-                if (!(p = kzalloc(sizeof *p))) {
+                if (!(p = pipe_new())) {
                         kfree(f);
                         return -ENOMEM;
                 }
@@ -151,4 +171,38 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
         sched_wakeup(p);
         *out = f;
         return 0;
+}
+
+/* F_GETPIPE_SZ / F_SETPIPE_SZ on f: -EBADF if f is not a pipe. */
+long pipe_size(struct file *f, bool set, unsigned long want)
+{
+        struct pipe *p;
+        size_t size = PAGE_SIZE, held;
+        uint8_t *data;
+
+        if (f->ops != &pipe_ops)
+                return -EBADF;
+        p = (struct pipe *)f->node;
+        if (!set)
+                return (long)p->size;
+        if (want > PIPE_MAX)
+                return -EPERM;          /* Linux: above pipe-max-size */
+        while (size < want)
+                size <<= 1;
+        held = p->wpos - p->rpos;
+        if (size < held)
+                return -EBUSY;
+        if (size == p->size)
+                return (long)size;
+        if (!(data = kmalloc(size)))
+                return -ENOMEM;
+        for (size_t i = 0; i < held; i++)
+                data[i] = p->data[(p->rpos + i) % p->size];
+        kfree(p->data);
+        p->data = data;
+        p->size = size;
+        p->rpos = 0;
+        p->wpos = held;
+        sched_wakeup(p);
+        return (long)size;
 }

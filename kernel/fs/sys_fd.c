@@ -18,6 +18,11 @@
 #define F_GETFL         3
 #define F_SETFL         4
 #define F_DUPFD_CLOEXEC 1030
+#define F_GETLK         5
+#define F_SETLK         6
+#define F_SETLKW        7
+#define F_SETPIPE_SZ    1031
+#define F_GETPIPE_SZ    1032
 #define F_ADD_SEALS     1033
 #define F_GET_SEALS     1034
 #define F_SEAL_SEAL     0x1
@@ -27,6 +32,7 @@
 #define PATH_MAX        4096
 
 long pipe_create(struct file **rd, struct file **wr);
+long pipe_size(struct file *f, bool set, unsigned long want);
 
 /* Install f at the lowest free descriptor >= min; -EMFILE if none. */
 static long fd_install_from(struct file *f, long min, bool cloexec)
@@ -62,8 +68,10 @@ static long dup_to(long oldfd, long newfd, bool cloexec)
         if (!f || newfd < 0 || newfd >= NOFILE)
                 return -EBADF;
         file_get(f);
-        if (current->files[newfd])
+        if (current->files[newfd]) {
+                vfs_locks_on_close(current->files[newfd], current->pid);
                 file_put(current->files[newfd]);
+        }
         current->files[newfd] = f;
         current->fd_flags[newfd] = cloexec ? FD_CLOEXEC : 0;
         return newfd;
@@ -113,6 +121,13 @@ SYSCALL_DECL(fcntl)
                  * the rest stays. */
                 f->flags = (f->flags & ~SETFL_MASK) | ((unsigned)a2 & SETFL_MASK);
                 return 0;
+        case F_GETLK:
+        case F_SETLK:
+        case F_SETLKW:
+                return vfs_fcntl_lock(f, (int)a1, (uint64_t)a2);
+        case F_GETPIPE_SZ:
+        case F_SETPIPE_SZ:
+                return pipe_size(f, a1 == F_SETPIPE_SZ, (unsigned long)(unsigned)a2);
         case F_ADD_SEALS:
         case F_GET_SEALS: {
                 struct vnode *vn = file_vnode(f);

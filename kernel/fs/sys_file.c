@@ -8,6 +8,7 @@
 #include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <vm/kmalloc.h>
 
 #define O_ACCMODE       3
 #define O_WRONLY        1
@@ -94,7 +95,8 @@ SYSCALL_DECL(close)
 
         if (!f)
                 return -EBADF;
-        current->files[a0] = NULL;
+        current->files[(int)a0] = NULL;
+        vfs_locks_on_close(f, current->pid);
         file_put(f);
         return 0;
 }
@@ -197,5 +199,210 @@ SYSCALL_DECL(pwrite64)
         f->offset = (uint64_t)a3;
         long n = sys_write(a0, a1, a2, 0, 0, 0);
         f->offset = saved;
+        return n;
+}
+
+/*
+ * preadv/pwritev(2): readv/writev at an offset (x86-64 passes the whole
+ * offset in pos_l), the file's own offset untouched; for the "2" forms an
+ * offset of -1 means the file's offset, as readv/writev. RWF_HIPRI, DSYNC
+ * and SYNC change nothing in memory; RWF_APPEND writes at the end;
+ * RWF_NOWAIT is refused (EOPNOTSUPP), as for files that cannot promise it.
+ */
+#define RWF_HIPRI       0x1
+#define RWF_DSYNC       0x2
+#define RWF_SYNC        0x4
+#define RWF_NOWAIT      0x8
+#define RWF_APPEND      0x10
+
+static long vector_at(long fd, uint64_t uiov, long cnt, int64_t pos,
+                      int flags, bool write)
+{
+        struct file *f = fd_get((int)fd);
+
+        if (!f)
+                return -EBADF;
+        if (write ? (f->flags & O_ACCMODE) == 0 : (f->flags & O_ACCMODE) == O_WRONLY)
+                return -EBADF;
+        if (flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND))
+                return -EOPNOTSUPP;
+        if (flags & RWF_NOWAIT)
+                return -EOPNOTSUPP;
+        if (pos == -1)
+                return vector_io(fd, uiov, cnt, write);
+        if (!f->ops->seekable)
+                return -ESPIPE;
+        if (pos < 0)
+                return -EINVAL;
+        uint64_t saved = f->offset;
+        unsigned saved_flags = f->flags;
+        f->offset = (uint64_t)pos;
+        if (write && (flags & RWF_APPEND))
+                f->flags |= 02000;
+        long n = vector_io(fd, uiov, cnt, write);
+        f->offset = saved;
+        f->flags = saved_flags;
+        return n;
+}
+
+SYSCALL_DECL(preadv)
+{
+        if (a3 < 0)
+                return -EINVAL;
+        return vector_at(a0, (uint64_t)a1, a2, a3, 0, false);
+}
+
+SYSCALL_DECL(pwritev)
+{
+        if (a3 < 0)
+                return -EINVAL;
+        return vector_at(a0, (uint64_t)a1, a2, a3, 0, true);
+}
+
+SYSCALL_DECL(preadv2)
+{
+        return vector_at(a0, (uint64_t)a1, a2, a3 < -1 ? -2 : a3, (int)a5, false);
+}
+
+SYSCALL_DECL(pwritev2)
+{
+        return vector_at(a0, (uint64_t)a1, a2, a3 < -1 ? -2 : a3, (int)a5, true);
+}
+
+/*
+ * Copy up to len bytes from regular file `in` at *in_off to file `out`
+ * at *out_off, through a kernel buffer: sendfile and copy_file_range. The
+ * destination must be a regular file of the VFS (sendfile to a pipe,
+ * terminal or socket needs a kernel-to-kernel write the file layer does
+ * not have yet: EINVAL).
+ */
+static long copy_between(struct vnode *in, uint64_t *in_off, struct vnode *out,
+                         uint64_t *out_off, uint64_t len)
+{
+        uint8_t *buf = kmalloc(PAGE_SIZE);
+        uint64_t done = 0;
+        long err = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        len = MIN(len, (uint64_t)0x7ffff000);
+        while (done < len) {
+                long n = vnode_read(in, *in_off, (uint64_t)buf,
+                                    (size_t)MIN(len - done, PAGE_SIZE), false);
+                if (n <= 0) {
+                        err = n;
+                        break;
+                }
+                long w = vnode_write(out, *out_off, (uint64_t)buf, (size_t)n, false);
+                if (w <= 0) {
+                        err = w;
+                        break;
+                }
+                *in_off += (uint64_t)w;
+                *out_off += (uint64_t)w;
+                done += (uint64_t)w;
+                if (w < n)
+                        break;
+        }
+        kfree(buf);
+        return done ? (long)done : err;
+}
+
+static bool regular(struct vnode *vn)
+{
+        return vn && S_ISREG(vn->mode) && vn->obj;
+}
+
+SYSCALL_DECL(sendfile)
+{
+        struct file *out = fd_get((int)a0), *in = fd_get((int)a1);
+        struct vnode *ivn = in ? file_vnode(in) : NULL;
+        struct vnode *ovn = out ? file_vnode(out) : NULL;
+        uint64_t ioff, ooff;
+        long n;
+
+        if (!out || !in || (in->flags & O_ACCMODE) == O_WRONLY ||
+            (out->flags & O_ACCMODE) == 0)
+                return -EBADF;
+        if (!regular(ivn) || !regular(ovn))
+                return -EINVAL;
+        if (a2) {
+                int64_t off;
+                if (copy_from_user(&off, (uint64_t)a2, 8))
+                        return -EFAULT;
+                if (off < 0)
+                        return -EINVAL;
+                ioff = (uint64_t)off;
+        } else {
+                ioff = in->offset;
+        }
+        ooff = (out->flags & 02000) ? ovn->size : out->offset;
+        n = copy_between(ivn, &ioff, ovn, &ooff, (uint64_t)a3);
+        if (n < 0)
+                return n;
+        out->offset = ooff;
+        if (a2) {
+                int64_t off = (int64_t)ioff;
+                if (copy_to_user((uint64_t)a2, &off, 8))
+                        return -EFAULT;
+        } else {
+                in->offset = ioff;
+        }
+        return n;
+}
+
+/* copy_file_range(fd_in, off_in*, fd_out, off_out*, len, flags). */
+SYSCALL_DECL(copy_file_range)
+{
+        struct file *in = fd_get((int)a0), *out = fd_get((int)a2);
+        struct vnode *ivn = in ? file_vnode(in) : NULL;
+        struct vnode *ovn = out ? file_vnode(out) : NULL;
+        int64_t ioff, ooff;
+        long n;
+
+        if (a5)
+                return -EINVAL;
+        if (!in || !out || (in->flags & O_ACCMODE) == O_WRONLY ||
+            (out->flags & O_ACCMODE) == 0)
+                return -EBADF;
+        if (out->flags & 02000)
+                return -EBADF;          /* Linux: O_APPEND destination */
+        if ((ivn && S_ISDIR(ivn->mode)) || (ovn && S_ISDIR(ovn->mode)))
+                return -EISDIR;
+        if (!regular(ivn) || !regular(ovn))
+                return -EINVAL;
+        if (a1 && copy_from_user(&ioff, (uint64_t)a1, 8))
+                return -EFAULT;
+        if (a3 && copy_from_user(&ooff, (uint64_t)a3, 8))
+                return -EFAULT;
+        if (!a1)
+                ioff = (int64_t)in->offset;
+        if (!a3)
+                ooff = (int64_t)out->offset;
+        if (ioff < 0 || ooff < 0)
+                return -EINVAL;
+        /* The same file, overlapping ranges: Linux's EINVAL. */
+        if (ivn == ovn && (uint64_t)a4 &&
+            (uint64_t)ioff < (uint64_t)ooff + (uint64_t)a4 &&
+            (uint64_t)ooff < (uint64_t)ioff + (uint64_t)a4)
+                return -EINVAL;
+        uint64_t ui = (uint64_t)ioff, uo = (uint64_t)ooff;
+        n = copy_between(ivn, &ui, ovn, &uo, (uint64_t)a4);
+        if (n < 0)
+                return n;
+        if (a1) {
+                int64_t v = (int64_t)ui;
+                if (copy_to_user((uint64_t)a1, &v, 8))
+                        return -EFAULT;
+        } else {
+                in->offset = ui;
+        }
+        if (a3) {
+                int64_t v = (int64_t)uo;
+                if (copy_to_user((uint64_t)a3, &v, 8))
+                        return -EFAULT;
+        } else {
+                out->offset = uo;
+        }
         return n;
 }

@@ -968,7 +968,8 @@ SYSCALL_DECL(fallocate)
                 /* Whole pages inside go; partial ones are zeroed. */
                 if (last > first) {
                         vm_spaces_unmap_object(vn->obj, first, last);
-                        vm_object_free_range(vn->obj, first, last);
+                        if (vm_object_punch_hole(vn->obj, first, last) != VM_OK)
+                                return -ENOMEM;
                 }
                 uint64_t zs = (uint64_t)off, ze = MIN(end, first << PAGE_SHIFT);
                 static const uint8_t zeroes[512];

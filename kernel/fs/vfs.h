@@ -164,6 +164,7 @@ struct vnode {
         uint32_t                running;/* [m] processes executing it */
         uint32_t                seals;  /* [m] memfd F_SEAL_* */
         uint64_t                charged;/* [m] pages counted in sb->used_pages */
+        struct file_lock       *locks;  /* [m] advisory locks (fs/lock.c) */
         void                   *fifo;   /* [m] FIFO: its pipe while open */
 };
 
@@ -327,6 +328,16 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
 
 /* The vnode behind an open file, or NULL (console, pipe, procfs text). */
 struct vnode *file_vnode(const struct file *f);
+
+/* Advisory locks (fs/lock.c). fcntl's F_GETLK/F_SETLK/F_SETLKW on f with
+ * the user's struct flock => 0 or -errno (EAGAIN, EBADF, EINVAL, ENOLCK,
+ * -ERESTARTSYS while waiting). */
+long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock);
+/* A descriptor of f is being closed by process pid: its record locks on
+ * the file go (POSIX). */
+void vfs_locks_on_close(struct file *f, int pid);
+/* f's last reference is going: its flock() lock goes. */
+void vfs_flock_release(struct file *f);
 
 /* Linux's struct stat for vn into st (machine/abi_stat.h). */
 void vnode_stat(struct vnode *vn, void *st);

@@ -186,6 +186,7 @@ static void proc_release(struct proc *p)
 {
         for (int fd = 0; fd < NOFILE; fd++) {
                 if (p->files[fd]) {
+                        vfs_locks_on_close(p->files[fd], p->pid);
                         file_put(p->files[fd]);
                         p->files[fd] = NULL;
                 }

@@ -58,6 +58,7 @@ static void close_on_exec(struct proc *p)
 {
         for (int fd = 0; fd < NOFILE; fd++) {
                 if (p->files[fd] && (p->fd_flags[fd] & FD_CLOEXEC)) {
+                        vfs_locks_on_close(p->files[fd], p->pid);
                         file_put(p->files[fd]);
                         p->files[fd] = NULL;
                         p->fd_flags[fd] = 0;

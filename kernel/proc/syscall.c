@@ -60,7 +60,9 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(rmdir), ENTRY(stat), ENTRY(statfs), ENTRY(statx),
         ENTRY(symlink), ENTRY(symlinkat), ENTRY(sync), ENTRY(syncfs),
         ENTRY(truncate), ENTRY(umask), ENTRY(umount2), ENTRY(unlink),
-        ENTRY(unlinkat), ENTRY(utimensat),
+        ENTRY(unlinkat), ENTRY(utimensat), ENTRY(sendfile), ENTRY(flock),
+        ENTRY(preadv), ENTRY(pwritev), ENTRY(copy_file_range),
+        ENTRY(preadv2), ENTRY(pwritev2),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */

@@ -67,7 +67,9 @@ enum {
         SYS_fchmodat = 268, SYS_faccessat = 269, SYS_utimensat = 280,
         SYS_fallocate = 285, SYS_syncfs = 306, SYS_renameat2 = 316,
         SYS_memfd_create = 319, SYS_statx = 332, SYS_openat2 = 437,
-        SYS_faccessat2 = 439,
+        SYS_faccessat2 = 439, SYS_sendfile = 40, SYS_flock = 73,
+        SYS_preadv = 295, SYS_pwritev = 296, SYS_copy_file_range = 326,
+        SYS_preadv2 = 327, SYS_pwritev2 = 328,
         NR_SYSCALLS = 440,
 };
 
@@ -154,6 +156,8 @@ SYSCALL_DECL(rmdir); SYSCALL_DECL(stat); SYSCALL_DECL(statfs);
 SYSCALL_DECL(statx); SYSCALL_DECL(symlink); SYSCALL_DECL(symlinkat);
 SYSCALL_DECL(sync); SYSCALL_DECL(syncfs); SYSCALL_DECL(truncate);
 SYSCALL_DECL(umask); SYSCALL_DECL(umount2); SYSCALL_DECL(unlink);
-SYSCALL_DECL(unlinkat); SYSCALL_DECL(utimensat);
+SYSCALL_DECL(unlinkat); SYSCALL_DECL(utimensat); SYSCALL_DECL(sendfile);
+SYSCALL_DECL(flock); SYSCALL_DECL(preadv); SYSCALL_DECL(pwritev);
+SYSCALL_DECL(copy_file_range); SYSCALL_DECL(preadv2); SYSCALL_DECL(pwritev2);
 
 #endif

@@ -100,6 +100,27 @@ static vm_status_t advise_willneed(const struct vm_range_plan *p)
         return advise_result(p);
 }
 
+/* REMOVE: punch a hole in the shared object of each writable shared area
+ * (Linux's madvise_remove: EACCES unless VM_SHARED and VM_WRITE). */
+static vm_status_t advise_remove(const struct vm_range_plan *p)
+{
+        for (struct vm_area *a = p->first; a && a->start < p->end; a = a->next) {
+                struct vm_object *o = a->object;
+                if (vm_area_private(a) || !(a->prot & VM_PROT_WRITE) || !o)
+                        return VM_EACCES;
+                uint64_t first = a->pgoff + vm_area_off(a, clip_lo(a, p->start));
+                uint64_t end = a->pgoff + vm_area_off(a, clip_hi(a, p->end));
+                vm_spaces_unmap_object(o, first, end);
+                if (o->writable) {
+                        if (vm_object_punch_hole(o, first, end) != VM_OK)
+                                return VM_ENOMEM;
+                } else {
+                        vm_object_free_range(o, first, end);
+                }
+        }
+        return advise_result(p);
+}
+
 static inline unsigned hinted(const struct vm_area *a, unsigned hint)
 {
         return (a->flags & ~HINT_FLAGS) | hint;
@@ -148,6 +169,8 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                 return advise_dontneed(s, &p, false);
         case VM_MADV_FREE:
                 return advise_dontneed(s, &p, true);
+        case VM_MADV_REMOVE:
+                return advise_remove(&p);
         case VM_MADV_WILLNEED:
                 return advise_willneed(&p);
         case VM_MADV_RANDOM:

@@ -210,6 +210,31 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
         return VM_OK;
 }
 
+static vm_status_t page_new(struct vm_object *obj, uint64_t index,
+                            const struct vm_page *from, const void *src,
+                            size_t len, struct vm_page **out);
+
+vm_status_t vm_object_punch_hole(struct vm_object *obj, uint64_t first,
+                                 uint64_t end)
+{
+        uint64_t src_end = page_round(obj->src_bytes) >> PAGE_SHIFT;
+        uint64_t zero_end = MIN(end, MIN(src_end, obj->size));
+
+        ASSERT(obj->writable);
+        /* Under the source, a freed page would read the source again:
+         * zero those pages in place instead. */
+        for (uint64_t i = first; i < zero_end; i++) {
+                struct vm_page *pg = vm_object_lookup(obj, i);
+                if (pg)
+                        pmap_zero_page(pmm_page_to_pa(pg));
+                else if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK)
+                        return VM_ENOMEM;
+        }
+        if (MIN(end, obj->size) > MAX(first, zero_end))
+                vm_object_free_range(obj, MAX(first, zero_end), MIN(end, obj->size));
+        return VM_OK;
+}
+
 uint64_t vm_object_file_count(void)
 {
         uint64_t n = 0;

@@ -157,6 +157,19 @@ vm_status_t vm_object_create_cache(const void *data, uint64_t bytes,
 vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes);
 
 /*
+ * Make pages [first, end) of page-cache object obj read as zeroes
+ * (fallocate's PUNCH_HOLE, madvise's REMOVE): they are freed, except those
+ * the immutable source still covers, which are zeroed in place (freeing
+ * them would bring the source's bytes back).
+ * => obj->writable; the caller has removed their translations from every
+ *    space (vm_spaces_unmap_object()).
+ * => VM_ENOMEM if a page to zero could not be had (the pages before it are
+ *    done).
+ */
+vm_status_t vm_object_punch_hole(struct vm_object *obj, uint64_t first,
+                                 uint64_t end);
+
+/*
  * Attach a name (a copy of it), e.g. the file's path for /proc/PID/maps;
  * NULL removes it. => VM_ENOMEM (the old name stays).
  */

@@ -89,7 +89,9 @@ struct vm_object;
 #define VM_MADV_WILLNEED        3       /* will need these pages */
 #define VM_MADV_DONTNEED        4       /* drop these pages now */
 #define VM_MADV_FREE            8       /* pages may be freed (anon only) */
-#define VM_MADV_SUPPORTED       ((1u << VM_MADV_NORMAL) | \
+#define VM_MADV_REMOVE          9       /* punch a hole in shared memory */
+#define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
+                                 (1u << VM_MADV_NORMAL) | \
                                  (1u << VM_MADV_RANDOM) | \
                                  (1u << VM_MADV_SEQUENTIAL) | \
                                  (1u << VM_MADV_WILLNEED) | \
@@ -395,6 +397,9 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  *             is only unmapped from this space;
  *   FREE      as DONTNEED (freeing at once is one of the behaviours Linux
  *             allows), private anonymous areas only;
+ *   REMOVE    punch a hole in the shared object behind a writable shared
+ *             mapping (shared anonymous memory, a tmpfs file): its pages
+ *             leave every space and are freed, later reads see zeroes;
  *   WILLNEED  file-backed areas: read the file's pages of the range into
  *             the file object now (not mapped; a hint: memory shortage
  *             stops it silently); anonymous memory: nothing (Linux only
@@ -408,6 +413,8 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  * => VM_OK for len 0 (after the checks below).
  * => VM_EINVAL: unsupported advice; start misaligned; len wraps; FREE on
  *    an area that is not private anonymous (then nothing changed).
+ * => VM_EACCES: REMOVE on an area that is not shared and writable (the
+ *    areas before it had their holes punched, as Linux).
  * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or
  *    found no descriptor (then nothing changed).
  */

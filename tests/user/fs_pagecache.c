@@ -97,6 +97,14 @@ static void coherence(void)
         CHECK("dontneed_keeps_data", madvise(s, PAGE, MADV_DONTNEED) == 0 &&
               memcmp(s + 10, "awc", 3) == 0);
 
+        /* MADV_REMOVE punches a hole: zeroes for every mapping and read(). */
+        CHECK("madv_remove", pwrite(fd, "R", 1, PAGE + 7) == 1 &&
+              madvise(s + PAGE, PAGE, MADV_REMOVE) == 0 && s[PAGE + 7] == 0 &&
+              pread(fd, buf, 1, PAGE + 7) == 1 && buf[0] == 0);
+        CHECK_ERR("madv_remove_private", madvise(p, PAGE, MADV_REMOVE), EACCES);
+        CHECK("punch_hole", pwrite(fd, "HH", 2, PAGE + 20) == 2 &&
+              fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PAGE, PAGE) == 0 &&
+              s[PAGE + 20] == 0 && s[10] == 'a');
         /* truncate: the page past the end goes from every mapping. */
         CHECK("truncate_shrink", ftruncate(fd, PAGE) == 0);
         int status = in_child(touch, s + PAGE);
