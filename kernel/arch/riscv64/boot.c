@@ -25,15 +25,19 @@
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
 #include <vm/memmap.h>
+#include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "riscv.h"
+#include "sv39.h"
 #include "sbi.h"
 #include "trap.h"
 #include "uart.h"
 
 #define BOOT_REACH      (4 * GiB)       /* what boot.S's linear map covers */
+
+extern paddr_t vm_ptpage_boot_limit;
 
 struct boot_info boot_info;
 static uint64_t boot_time;              /* `time` at rv_boot's start */
@@ -41,60 +45,13 @@ uint64_t timebase_hz = 10000000;        /* QEMU virt's, until the DT says */
 
 void rv_boot(unsigned long hartid, paddr_t dtb_pa);
 
-static paddr_t boot_table_page(void)
-{
-        paddr_t pa = bootmem_alloc(1, PAGE_SIZE, BOOT_REACH);
-
-        if (!pa)
-                panic("boot: no memory for a page table");
-        memset(phys_to_virt(pa), 0, PAGE_SIZE);
-        vmstat.pt_pages++;
-        return pa;
-}
-
 void boot_map(paddr_t root, vaddr_t va, paddr_t pa, uint64_t len, uint64_t bits)
 {
-        bits |= PTE_A | ((bits & PTE_W) ? PTE_D : 0);
-        while (len) {
-                int level = 2;
-                while (level > 0 && !(is_aligned(va, sv39_level_size(level)) &&
-                                      is_aligned(pa, sv39_level_size(level)) &&
-                                      len >= sv39_level_size(level)))
-                        level--;
-                pte_t *t = phys_to_virt(root);
-                for (int l = 2; l > level; l--) {
-                        pte_t *e = &t[sv39_index(va, l)];
-                        if (!pte_valid(*e))
-                                *e = pte_make(boot_table_page(), 0);
-                        else if (pte_leaf(*e))
-                                panic("boot_map: %#lx is inside a large page", va);
-                        t = phys_to_virt(pte_pa(*e));
-                }
-                pte_t *e = &t[sv39_index(va, level)];
-                if (pte_valid(*e))
-                        panic("boot_map: %#lx mapped twice", va);
-                *e = pte_make(pa, bits);
-                va += sv39_level_size(level);
-                pa += sv39_level_size(level);
-                len -= sv39_level_size(level);
-        }
-}
+        vm_status_t st = sv39_map(root, va, pa, len, bits, false);
 
-pte_t sv39_walk(paddr_t root, vaddr_t va, int *level)
-{
-        const pte_t *t = phys_to_virt(root);
-
-        for (int l = 2; l >= 0; l--) {
-                pte_t e = t[sv39_index(va, l)];
-                if (!pte_valid(e))
-                        return 0;
-                if (pte_leaf(e)) {
-                        *level = l;
-                        return e;
-                }
-                t = phys_to_virt(pte_pa(e));
-        }
-        return 0;
+        if (st != VM_OK)
+                panic("boot_map: %#lx -> %#lx: %s", va, pa,
+                      st == VM_ENOMEM ? "out of memory" : "already mapped");
 }
 
 /* Step 2. */
@@ -156,7 +113,10 @@ static void map_image_part(paddr_t root, const char *start, const char *end,
 /* Step 4. */
 static void boot_map_kernel(void)
 {
-        paddr_t root = boot_table_page();
+        paddr_t root;
+
+        if (vm_ptpage_alloc(&root) != VM_OK)
+                panic("boot: no memory for the kernel's page table");
 
         for (unsigned i = 0; i < boot_info.nfw; i++) {
                 const struct mem_range *r = &boot_info.fw[i];
@@ -174,6 +134,14 @@ static void boot_map_kernel(void)
         map_image_part(root, boot_stack, _data_end, PTE_R | PTE_W);
         boot_map(root, TRAMPOLINE, kimg_virt_to_phys(_trampoline_start),
                  PAGE_SIZE, PTE_R | PTE_X);
+        /* The kernel half's root entries never change after boot, so that
+         * a process's kernel table can copy them: every vmalloc slot gets
+         * its level-1 table now, and the kernel-stack area its level-0. */
+        for (vaddr_t va = VMALLOC_BASE; va < VMALLOC_END; va += sv39_level_size(2))
+                if (sv39_ensure_table(root, va, 1) != VM_OK)
+                        panic("boot: no memory for the vmalloc tables");
+        if (sv39_ensure_table(root, KSTACK_BASE, 0) != VM_OK)
+                panic("boot: no memory for the kernel-stack table");
 
         csr_write(satp, satp_make(root, 0));
         sfence_vma_all();
@@ -254,7 +222,9 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
         boot_print_map();
         if (bootmem_init(boot_info.avail, boot_info.navail, BOOT_REACH) != 0)
                 panic("boot: no room below 4 GiB for the boot allocator");
+        vm_ptpage_boot_limit = BOOT_REACH;
         boot_map_kernel();
+        vm_ptpage_boot_limit = ~(paddr_t)0;
         boot_init_pmm();
         kmalloc_init(strstr(boot_info.fdt.bootargs, "kmalloc_debug") != NULL);
         trap_init();

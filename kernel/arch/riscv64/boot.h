@@ -30,19 +30,7 @@ extern char _trampoline_start[], _trampoline_end[];
 extern char boot_stack_guard[], boot_stack[], boot_stack_top[];
 extern char boot_pgtbl[];
 
-/*
- * Map [va, va + len) to [pa, pa + len) in the Sv39 table rooted at root,
- * with the largest pages alignment allows (1 GiB, 2 MiB, 4 KiB), and the
- * given R/W/X/U/G bits; A (and D for writable) are preset. Table pages
- * come from bootmem. Panics if anything there is already mapped (a boot
- * bug). Boot time only.
- */
+/* sv39_map() for the boot tables: panics on failure (a boot bug). */
 void boot_map(paddr_t root, vaddr_t va, paddr_t pa, uint64_t len, uint64_t bits);
-
-/*
- * Walk the Sv39 table rooted at root for va: the leaf entry (0 if there is
- * none) and, in *level, the level it was found at (2: 1 GiB ... 0: 4 KiB).
- */
-pte_t sv39_walk(paddr_t root, vaddr_t va, int *level);
 
 #endif

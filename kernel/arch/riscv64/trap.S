@@ -163,15 +163,3 @@ rv_longjmp:
         bnez    a0, 1f
         li      a0, 1
 1:      ret
-
-/*
- * The trampoline page: mapped at TRAMPOLINE (MAXVA - 4 KiB, R|X, not U)
- * in the kernel's table and, later, in every process's table. uservec and
- * userret (the satp switch on every trap from user mode) will live here;
- * for now it holds a marker the kernel test reads through both addresses.
- */
-        .section .text.trampoline, "ax"
-        .balign 4096
-        .globl  trampoline_marker
-trampoline_marker:
-        .quad   0x6d617274706d6172      /* "rampmart": any fixed value */

@@ -151,20 +151,26 @@ static const char *exception_name(uint64_t cause)
         return cause < ARRAY_SIZE(names) ? names[cause] : "?";
 }
 
+void trap_interrupt(uint64_t cause)
+{
+        switch (cause & ~SCAUSE_INTR) {
+        case IRQ_S_TIMER:
+                timer_interrupt();
+                return;
+        case IRQ_S_EXT:
+                plic_interrupt();
+                return;
+        }
+        panic("unexpected interrupt %lu", cause & ~SCAUSE_INTR);
+}
+
 void trap_kernel(struct trap_frame *f)
 {
         uint64_t cause = f->scause;
 
         if (cause & SCAUSE_INTR) {
-                switch (cause & ~SCAUSE_INTR) {
-                case IRQ_S_TIMER:
-                        timer_interrupt();
-                        return;
-                case IRQ_S_EXT:
-                        plic_interrupt();
-                        return;
-                }
-                panic("unexpected interrupt %lu", cause & ~SCAUSE_INTR);
+                trap_interrupt(cause);
+                return;
         }
         if (probe_active) {
                 probe_caught = (struct fault_info){ f->stval, (unsigned)cause, 0 };

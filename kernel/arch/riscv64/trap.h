@@ -16,6 +16,9 @@ _Static_assert(sizeof(struct trap_frame) == 36 * 8, "trap.S's FRAME_SIZE");
 /* Called by trap.S for every trap taken in S-mode. */
 void trap_kernel(struct trap_frame *f);
 
+/* Handle an interrupt (scause with its top bit set), from either mode. */
+void trap_interrupt(uint64_t cause);
+
 /* Install stvec and enable the interrupts the kernel uses. */
 void trap_init(void);
 

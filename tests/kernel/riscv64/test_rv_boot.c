@@ -13,9 +13,10 @@
 #include <vm/pmm.h>
 #include "arch/riscv64/boot.h"
 #include "arch/riscv64/riscv.h"
+#include "arch/riscv64/sv39.h"
 #include "arch/riscv64/trap.h"
 
-extern char trampoline_marker[];
+extern char trampoline_start[];
 
 KTEST(rv_device_tree)
 {
@@ -109,7 +110,7 @@ KTEST(rv_trampoline_alias)
 
         KCHECK_EQ(level, 0);
         KCHECK_EQ(pte_pa(e), kimg_virt_to_phys(_trampoline_start));
-        KCHECK_EQ(*(volatile uint64_t *)TRAMPOLINE, *(uint64_t *)trampoline_marker);
+        KCHECK_EQ(*(volatile uint64_t *)TRAMPOLINE, *(uint64_t *)trampoline_start);
 }
 
 static void call_addr(void *p)

@@ -12,6 +12,9 @@
  *                      pa at LINEAR_BASE + pa (128 GiB; RAM at 2 GiB up)
  *   0xffffffe000000000 - 0xffffffe7ffffffff  vmalloc and kernel stacks
  *   0xffffffe800000000 - 0xffffffefffffffff  ioremap
+ *   0xfffffff000000000 - 0xfffffff0001fffff  kernel stacks of processes:
+ *                      64 slots of 32 KiB, a 16 KiB stack at the top of
+ *                      each with an unmapped guard page below it
  *   0xffffffff80000000 - 0xffffffffffffffff  kernel image: KERNEL_BASE
  *                      maps physical 0x80000000 (OpenSBI loads the kernel
  *                      at 0x80200000, so it runs at 0xffffffff80200000)
@@ -36,6 +39,10 @@
 #define VMALLOC_END     0xffffffe800000000UL
 #define IOREMAP_BASE    0xffffffe800000000UL
 #define IOREMAP_END     0xfffffff000000000UL
+#define KSTACK_BASE     0xfffffff000000000UL
+#define KSTACK_SLOT     (32 * KiB)
+#define KSTACK_SLOTS    64
+#define KSTACK_SIZE     (16 * KiB)
 #define KERNEL_BASE     0xffffffff80000000UL
 #define KERNEL_PHYS_BASE 0x80000000UL           /* what KERNEL_BASE maps */
 
