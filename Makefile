@@ -52,7 +52,7 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # habits differ from musl's (fork is clone with CHILD_SETTID, int
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
-GLIBC_TESTS := signals
+GLIBC_TESTS := fs_calls fs_pagecache signals
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
 
@@ -98,6 +98,10 @@ $(BUILD)/host/%.c.o: %.c
 $(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOBJ)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -o $@ $^
+# The path walker's test also links the walker and tmpfs (the rest of
+# kernel/fs needs a process).
+$(BUILD)/host/bin/test_vfs_walk: $(BUILD)/host/kernel/fs/vfs.c.o \
+                                 $(BUILD)/host/kernel/fs/tmpfs.c.o
 
 user-tests: $(UTESTS)
 $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
