@@ -230,7 +230,9 @@ void proc_exit(int wait_status)
         char line[32];
         int why, status;
 
-        if (p->clear_child_tid) {               /* CLONE_CHILD_CLEARTID */
+        /* CLONE_CHILD_CLEARTID: as Linux, only when another process
+         * (thread) shares the memory, which here is a vfork child's */
+        if (p->clear_child_tid && p->space_borrowed) {
                 uint32_t zero = 0;
                 (void)copy_to_user(p->clear_child_tid, &zero, sizeof zero);
         }

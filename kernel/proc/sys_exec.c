@@ -71,12 +71,12 @@ static void exec_commit(const char *path, struct exec_image *img)
 {
         struct vm_space *old = current->space;
 
-        if (current->clear_child_tid) {         /* as at exit, in the old space */
-                uint32_t zero = 0;
+        if (current->clear_child_tid && current->space_borrowed) {
+                uint32_t zero = 0;      /* as at exit: memory shared */
                 (void)copy_to_user(current->clear_child_tid, &zero, 4);
-                current->clear_child_tid = 0;
         }
         acct_sample_rss(current);       /* the old program's high-water mark */
+        current->clear_child_tid = 0;
         current->space = img->space;
         if (current->exe) {
                 current->exe->running--;

@@ -275,8 +275,10 @@ static long wait_common(const struct wait_req *w, struct wait_found *f)
                         return -ECHILD;
                 if (w->options & WNOHANG)
                         return 0;
-                if (sched_sleep_on_intr(current))
+                /* look again after every wakeup: a child may be gone */
+                if (signal_pending())
                         return -ERESTARTSYS;
+                (void)sched_sleep_on_intr(current);
         }
 }
 

@@ -70,7 +70,10 @@ static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
                 .offset_lo = handler & 0xffff,
                 .selector = SEL_KCODE,
                 .ist = (uint8_t)ist,
-                .type_attr = 0x8e,      /* present, DPL 0, interrupt gate */
+                /* present, interrupt gate; DPL 3 lets user code raise
+                 * int3 and into (SIGTRAP, SIGSEGV), DPL 0 makes any
+                 * other `int n` from user mode a #GP */
+                .type_attr = vec == 3 || vec == 4 ? 0xee : 0x8e,
                 .offset_mid = (handler >> 16) & 0xffff,
                 .offset_hi = handler >> 32,
         };

@@ -11,9 +11,10 @@
  * stack, and is aligned so that the handler sees %rsp + 8 16-byte
  * aligned, as after a call.
  *
- * rt_sigreturn trusts nothing in the frame: a non-canonical %rip or
- * selectors that are not the user's cost the process a SIGSEGV, and only
- * the arithmetic and control flags of RFLAGS are taken (as Linux does).
+ * rt_sigreturn trusts nothing in the frame: a non-canonical %rip,
+ * selectors that are not the user's, an unreadable fpstate or reserved
+ * MXCSR bits cost the process a SIGSEGV, and only the arithmetic and
+ * control flags of RFLAGS are taken (as Linux does).
  * Must not touch: the signal state itself (proc/signal.c's).
  */
 #include <mercator/errno.h>
@@ -247,7 +248,8 @@ static bool fpstate_restore(uint64_t fpstate)
         }
         if (copy_from_user(fx, fpstate, sizeof fx))
                 return false;
-        *(uint32_t *)(fx + 24) &= md_mxcsr_mask;  /* reserved bits #GP */
+        if (*(uint32_t *)(fx + 24) & ~md_mxcsr_mask)
+                return false;           /* fxrstor would #GP; Linux: SIGSEGV */
         __asm__ volatile("fxrstor %0" : : "m"(fx));
         return true;
 }
