@@ -52,7 +52,8 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # habits differ from musl's (fork is clone with CHILD_SETTID, int
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
-GLIBC_TESTS := fs_calls fs_pagecache signals
+GLIBC_TESTS := clone_fork fs_calls fs_pagecache signals signals_fault \
+               signals_proc
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
 

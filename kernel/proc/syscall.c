@@ -3,7 +3,8 @@
  * pretended success), so programs see honestly what is missing; with
  * `syscall_log=unsupported` on the command line each such answer, and each
  * EINVAL a handler gives for flags it does not support, is logged in one
- * line with the call's name and the caller's pid.
+ * line with the call's name and the caller's pid. `int` arguments are
+ * narrowed to their 32 bits here, once for every call.
  */
 #include <mercator/errno.h>
 #include <mercator/printk.h>
@@ -94,17 +95,75 @@ static void log_call(uint64_t nr, const long a[6], long ret)
                ret == -ENOSYS ? "ENOSYS" : "EINVAL (unsupported flags)");
 }
 
-long syscall_invoke(uint64_t nr, const long a[6])
+/*
+ * The arguments Linux's prototypes declare 32 bits wide: 'i' an int
+ * (only the low 32 bits count, sign-extended), 'u' an unsigned int
+ * (zero-extended), '.' a full register (pointer, size, long). Callers put
+ * anything in the upper halves: glibc passes AT_FDCWD as
+ * 0x00000000ffffff9c and -1 as 0x00000000ffffffff, and Linux ignores
+ * them, so the handlers get the narrowed values. A call added to the
+ * table above gets its line here too.
+ */
+#define ARGS(name, types) [SYS_##name] = types
+
+static const char *const arg_types[NR_SYSCALLS] = {
+        ARGS(read, "u.."), ARGS(write, "u.."), ARGS(open, ".iu"),
+        ARGS(close, "u"), ARGS(fstat, "u."), ARGS(lseek, "u.u"),
+        ARGS(mmap, "....u."), ARGS(rt_sigaction, "i..."),
+        ARGS(rt_sigprocmask, "i..."), ARGS(ioctl, "uu."),
+        ARGS(pread64, "u..."), ARGS(readv, "u.."), ARGS(writev, "u.."),
+        ARGS(madvise, "..i"), ARGS(shmget, "i.i"), ARGS(shmat, "i.i"),
+        ARGS(shmctl, "ii."), ARGS(dup, "u"), ARGS(dup2, "uu"),
+        ARGS(clone, "u...."), ARGS(exit, "i"), ARGS(wait4, "i.i."),
+        ARGS(kill, "ii"), ARGS(fcntl, "uu."), ARGS(getrlimit, "u."),
+        ARGS(setuid, "u"), ARGS(setgid, "u"), ARGS(setpgid, "ii"),
+        ARGS(setreuid, "uu"), ARGS(setregid, "uu"), ARGS(getgroups, "i."),
+        ARGS(setgroups, "i."), ARGS(setresuid, "uuu"),
+        ARGS(setresgid, "uuu"), ARGS(getpgid, "i"), ARGS(setfsuid, "u"),
+        ARGS(setfsgid, "u"), ARGS(getsid, "i"),
+        ARGS(rt_sigqueueinfo, "ii."), ARGS(getpriority, "ii"),
+        ARGS(setpriority, "iii"), ARGS(sched_setparam, "i."),
+        ARGS(sched_getparam, "i."), ARGS(sched_setscheduler, "ii."),
+        ARGS(sched_getscheduler, "i"), ARGS(sched_get_priority_max, "i"),
+        ARGS(sched_get_priority_min, "i"), ARGS(sched_rr_get_interval, "i."),
+        ARGS(arch_prctl, "i."), ARGS(setrlimit, "u."), ARGS(reboot, "iiu."),
+        ARGS(tkill, "ii"), ARGS(sched_setaffinity, "iu."),
+        ARGS(sched_getaffinity, "iu."), ARGS(getdents64, "u.."),
+        ARGS(clock_gettime, "i."), ARGS(exit_group, "i"),
+        ARGS(tgkill, "iii"), ARGS(waitid, "ii.i."), ARGS(openat, "i.iu"),
+        ARGS(dup3, "uui"), ARGS(pipe2, ".i"),
+        ARGS(rt_tgsigqueueinfo, "iii."), ARGS(prlimit64, "iu.."),
+        ARGS(process_vm_readv, "i....."), ARGS(process_vm_writev, "i....."),
+        ARGS(clock_settime, "i."), ARGS(clock_getres, "i."),
+        ARGS(clock_nanosleep, "ii.."), ARGS(getrusage, "i."),
+};
+
+/* The arguments as the handler must see them (arg_types). */
+static void narrow_args(uint64_t nr, const long in[6], long out[6])
 {
-        long ret;
+        const char *t = arg_types[nr];
+        size_t n = t ? strlen(t) : 0;
+
+        for (size_t i = 0; i < 6; i++) {
+                char c = i < n ? t[i] : '.';
+                out[i] = c == 'i' ? (long)(int32_t)in[i] :
+                         c == 'u' ? (long)(uint32_t)in[i] : in[i];
+        }
+}
+
+long syscall_invoke(uint64_t nr, const long args[6])
+{
+        long a[6], ret;
 
         flags_unsupported = false;
-        if (nr >= NR_SYSCALLS || !table[nr])
+        if (nr >= NR_SYSCALLS || !table[nr]) {
                 ret = -ENOSYS;
-        else
+        } else {
+                narrow_args(nr, args, a);
                 ret = table[nr](a[0], a[1], a[2], a[3], a[4], a[5]);
+        }
         if (log_unsupported &&
             (ret == -ENOSYS || (ret == -EINVAL && flags_unsupported)))
-                log_call(nr, a, ret);
+                log_call(nr, args, ret);
         return ret;
 }

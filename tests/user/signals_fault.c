@@ -86,7 +86,7 @@ static void segv(void)
         munmap(m, PAGE);
 }
 
-static uint8_t *fix_page;
+static volatile uint8_t *fix_page;
 
 static void on_fault_fix(int sig, siginfo_t *si, void *uc)
 {
@@ -98,16 +98,17 @@ static void on_fault_fix(int sig, siginfo_t *si, void *uc)
 
 static void fix_and_retry(void)
 {
-        fix_page = anon(PAGE, PROT_NONE);
+        fix_page = anon(PAGE, PROT_NONE);      /* volatile: the stores happen
+                                                 * before the checks */
         catch_with(SIGSEGV, on_fault_fix, 0);
         fixes = 0;
         fix_page[100] = 42;                     /* faults, fixed, runs again */
         CHECK("handler_fixes_with_mprotect_and_retries",
               fixes == 1 && fix_page[100] == 42);
-        mprotect(fix_page, PAGE, PROT_READ);
+        mprotect((void *)fix_page, PAGE, PROT_READ);
         fix_page[200] = 7;
         CHECK("retry_after_readonly", fixes == 2 && fix_page[200] == 7);
-        munmap(fix_page, PAGE);
+        munmap((void *)fix_page, PAGE);
         signal(SIGSEGV, SIG_DFL);
 }
 

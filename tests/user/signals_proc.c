@@ -227,8 +227,9 @@ static int groups_in_session(void)
         int fails = 0, st;
         pid_t me = getpid();
 
-#define EXPECT(c) do { if (!(c)) { printf("  group check failed: line %d: %s\n", \
-                                          __LINE__, #c); fails++; } } while (0)
+#define EXPECT(c) do { if (!(c)) { printf("  group check failed: line %d: %s " \
+                                          "(errno %d)\n", __LINE__, #c, errno); \
+                                   fails++; } } while (0)
         EXPECT(setsid() == me);
         EXPECT(getsid(0) == me && getpgrp() == me && getpgid(0) == me);
         EXPECT(setsid() == -1 && errno == EPERM);               /* a leader */
@@ -253,27 +254,34 @@ static int groups_in_session(void)
         write(go[1], "x", 1);
         EXPECT(waitpid(a, &st, 0) == a && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
+        int sync[2], hold[2];
+        pipe(sync);
+        pipe(hold);
         pid_t b = fork();
         if (b == 0) {
-                char *argv[] = { "/nonexistent-just-fail", NULL };
+                char c;
                 setsid();                       /* another session */
-                usleep(50 * 1000);
-                execv(argv[0], argv);
+                write(sync[1], "x", 1);
+                read(hold[0], &c, 1);
                 _exit(0);
         }
-        usleep(20 * 1000);
+        char c;
+        read(sync[0], &c, 1);
         EXPECT(setpgid(b, me) == -1 && errno == EPERM);         /* other session */
+        write(hold[1], "x", 1);
         waitpid(b, &st, 0);
         EXPECT(setpgid(getppid(), 0) == -1 && errno == ESRCH);  /* not a child */
         pid_t e = fork();
-        if (e == 0) {
-                execl(self, self, "--sleep", (char *)NULL);
+        if (e == 0) {                   /* the new program says it runs */
+                dup2(sync[1], 50);
+                dup2(hold[0], 51);
+                execl(self, self, "--hold", (char *)NULL);
                 _exit(9);
         }
-        usleep(100 * 1000);
+        read(sync[0], &c, 1);
         EXPECT(setpgid(e, e) == -1 && errno == EACCES);         /* it exec'd */
+        write(hold[1], "x", 1);
         waitpid(e, &st, 0);
-
         /* kill a process group: every member, and only them */
         pid_t g1 = spinner(), g2 = spinner(), other = spinner();
         setpgid(g1, g1);
@@ -284,13 +292,13 @@ static int groups_in_session(void)
         EXPECT(waitpid(other, &st, WNOHANG) == 0);
         EXPECT(kill(-g1, SIGTERM) == -1 && errno == ESRCH);     /* group gone */
         /* wait for a group: waitpid(-pgid) and waitpid(0) */
-        pid_t c = fork();
-        if (c == 0) {
+        pid_t cc = fork();
+        if (cc == 0) {
                 setpgid(0, 0);
                 _exit(4);
         }
-        setpgid(c, c);
-        EXPECT(waitpid(-c, &st, 0) == c && WEXITSTATUS(st) == 4);
+        setpgid(cc, cc);
+        EXPECT(waitpid(-cc, &st, 0) == cc && WEXITSTATUS(st) == 4);
         EXPECT(waitpid(0, &st, WNOHANG) == 0);                  /* other: my group */
         /* kill(0): my own group, me included */
         signal(SIGUSR1, SIG_IGN);
@@ -322,9 +330,10 @@ static void groups(void)
 
 int main(int argc, char **argv)
 {
-        if (argc > 1 && strcmp(argv[1], "--sleep") == 0) {
-                usleep(300 * 1000);
-                return 0;
+        if (argc > 1 && strcmp(argv[1], "--hold") == 0) {
+                char c;
+                write(50, "x", 1);
+                return read(51, &c, 1) == 1 ? 0 : 1;
         }
         self = argv[0];
         utest_start("signals_proc");
