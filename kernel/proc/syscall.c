@@ -136,6 +136,20 @@ static const char *const arg_types[NR_SYSCALLS] = {
         ARGS(process_vm_readv, "i....."), ARGS(process_vm_writev, "i....."),
         ARGS(clock_settime, "i."), ARGS(clock_getres, "i."),
         ARGS(clock_nanosleep, "ii.."), ARGS(getrusage, "i."),
+        ARGS(access, ".i"), ARGS(chmod, ".u"), ARGS(chown, ".uu"),
+        ARGS(creat, ".u"), ARGS(faccessat, "i.i"), ARGS(faccessat2, "i.ii"),
+        ARGS(fallocate, "ii.."), ARGS(fchdir, "u"), ARGS(fchmod, "uu"),
+        ARGS(fchmodat, "i.u"), ARGS(fchown, "uuu"), ARGS(fchownat, "i.uui"),
+        ARGS(fdatasync, "u"), ARGS(fstatfs, "u."), ARGS(fsync, "u"),
+        ARGS(ftruncate, "u."), ARGS(lchown, ".uu"), ARGS(linkat, "i.i.i"),
+        ARGS(memfd_create, ".u"), ARGS(mkdir, ".u"), ARGS(mkdirat, "i.u"),
+        ARGS(mknod, ".uu"), ARGS(mknodat, "i.uu"), ARGS(msync, "..i"),
+        ARGS(newfstatat, "i..i"), ARGS(openat2, "i..."),
+        ARGS(pwrite64, "u..."), ARGS(readlink, "..i"),
+        ARGS(readlinkat, "i..i"), ARGS(renameat, "i.i."),
+        ARGS(renameat2, "i.i.u"), ARGS(statx, "i.iu."),
+        ARGS(symlinkat, ".i."), ARGS(syncfs, "i"), ARGS(umask, "i"),
+        ARGS(umount2, ".i"), ARGS(unlinkat, "i.i"), ARGS(utimensat, "i..i"),
 };
 
 /* The arguments as the handler must see them (arg_types). */
