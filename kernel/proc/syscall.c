@@ -150,6 +150,9 @@ static const char *const arg_types[NR_SYSCALLS] = {
         ARGS(renameat2, "i.i.u"), ARGS(statx, "i.iu."),
         ARGS(symlinkat, ".i."), ARGS(syncfs, "i"), ARGS(umask, "i"),
         ARGS(umount2, ".i"), ARGS(unlinkat, "i.i"), ARGS(utimensat, "i..i"),
+        ARGS(sendfile, "ii.."), ARGS(flock, "uu"), ARGS(preadv, "u...."),
+        ARGS(pwritev, "u...."), ARGS(copy_file_range, "i.i..u"),
+        ARGS(preadv2, "u....i"), ARGS(pwritev2, "u....i"),
 };
 
 /* The arguments as the handler must see them (arg_types). */
