@@ -8,12 +8,12 @@
  *   2. the memory map: the tree's RAM and reserved ranges, plus the kernel
  *      image, the tree itself and the initrd as reserved;
  *   3. bootmem over what is left;
- *   4. the kernel's own table: all RAM and the devices (UART, PLIC, CLINT,
- *      test) in the linear map, without X; the image W^X with the boot
- *      stack's guard page left out; the trampoline page at TRAMPOLINE;
- *      load it (boot.S's table is dead from then on);
+ *   4. the kernel pmap (pmap.c) and its table: all RAM and the devices
+ *      (UART, PLIC, CLINT, test) in the linear map, without X; the image
+ *      W^X with the boot stack's guard page left out; the trampoline page
+ *      at TRAMPOLINE; load it (boot.S's table is dead from then on);
  *   5. page descriptors and the buddy allocator over RAM from its base
- *      (0x80000000 on virt), then kmalloc; traps and the timer.
+ *      (0x80000000 on virt), then kmalloc and vmalloc; traps and the timer.
  */
 #include <mercator/clock.h>
 #include <mercator/ktest.h>
@@ -27,10 +27,10 @@
 #include <vm/memmap.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vmalloc.h>
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "riscv.h"
-#include "sv39.h"
 #include "sbi.h"
 #include "trap.h"
 #include "uart.h"
@@ -44,15 +44,6 @@ static uint64_t boot_time;              /* `time` at rv_boot's start */
 uint64_t timebase_hz = 10000000;        /* QEMU virt's, until the DT says */
 
 void rv_boot(unsigned long hartid, paddr_t dtb_pa);
-
-void boot_map(paddr_t root, vaddr_t va, paddr_t pa, uint64_t len, uint64_t bits)
-{
-        vm_status_t st = sv39_map(root, va, pa, len, bits, false);
-
-        if (st != VM_OK)
-                panic("boot_map: %#lx -> %#lx: %s", va, pa,
-                      st == VM_ENOMEM ? "out of memory" : "already mapped");
-}
 
 /* Step 2. */
 static void boot_build_maps(paddr_t dtb_pa)
@@ -94,58 +85,59 @@ static void boot_print_map(void)
         }
 }
 
-static void map_device(paddr_t root, const struct fdt_device *d)
+static void kmap(vaddr_t va, paddr_t pa, uint64_t len, vm_prot_t prot,
+                 unsigned flags)
+{
+        vm_status_t st = pmap_enter_range(pmap_kernel(), va, pa, len, prot,
+                                          flags | PMAP_GLOBAL);
+
+        if (st != VM_OK)
+                panic("boot: cannot map %#lx -> %#lx (%lu bytes): status %d",
+                      va, pa, len, st);
+}
+
+static void map_device(const struct fdt_device *d)
 {
         if (d->found)
-                boot_map(root, (vaddr_t)phys_to_virt(page_trunc(d->base)),
-                         page_trunc(d->base),
-                         page_round(d->base + d->size) - page_trunc(d->base),
-                         PTE_R | PTE_W | PTE_G);
+                kmap((vaddr_t)phys_to_virt(page_trunc(d->base)), page_trunc(d->base),
+                     page_round(d->base + d->size) - page_trunc(d->base),
+                     VM_PROT_RW, PMAP_NOCACHE);
 }
 
-static void map_image_part(paddr_t root, const char *start, const char *end,
-                           uint64_t bits)
+static void map_image_part(const char *start, const char *end, vm_prot_t prot)
 {
-        boot_map(root, (vaddr_t)start, kimg_virt_to_phys(start),
-                 (uint64_t)(end - start), bits | PTE_G);
+        kmap((vaddr_t)start, kimg_virt_to_phys(start), (uint64_t)(end - start), prot, 0);
 }
 
-/* Step 4. */
+/* Step 4: the kernel pmap (pmap.c) builds the kernel's table. */
 static void boot_map_kernel(void)
 {
-        paddr_t root;
+        struct pmap *kp;
 
-        if (vm_ptpage_alloc(&root) != VM_OK)
-                panic("boot: no memory for the kernel's page table");
-
+        if (pmap_bootstrap(boot_info.ram_end) != VM_OK)
+                panic("boot: no memory for the kernel's page tables");
+        kp = pmap_kernel();
         for (unsigned i = 0; i < boot_info.nfw; i++) {
                 const struct mem_range *r = &boot_info.fw[i];
                 if (r->type == MEM_USABLE)
-                        boot_map(root, (vaddr_t)phys_to_virt(r->base), r->base,
-                                 r->len, PTE_R | PTE_W | PTE_G);
+                        kmap((vaddr_t)phys_to_virt(r->base), r->base, r->len,
+                             VM_PROT_RW, 0);
         }
-        map_device(root, &boot_info.fdt.uart);
-        map_device(root, &boot_info.fdt.plic);
-        map_device(root, &boot_info.fdt.clint);
-        map_device(root, &boot_info.fdt.test);
-        map_image_part(root, _text_start, _text_end, PTE_R | PTE_X);
-        map_image_part(root, _rodata_start, _rodata_end, PTE_R);
-        map_image_part(root, _data_start, boot_stack_guard, PTE_R | PTE_W);
-        map_image_part(root, boot_stack, _data_end, PTE_R | PTE_W);
-        boot_map(root, TRAMPOLINE, kimg_virt_to_phys(_trampoline_start),
-                 PAGE_SIZE, PTE_R | PTE_X);
-        /* The kernel half's root entries never change after boot, so that
-         * a process's kernel table can copy them: every vmalloc slot gets
-         * its level-1 table now, and the kernel-stack area its level-0. */
-        for (vaddr_t va = VMALLOC_BASE; va < VMALLOC_END; va += sv39_level_size(2))
-                if (sv39_ensure_table(root, va, 1) != VM_OK)
-                        panic("boot: no memory for the vmalloc tables");
-        if (sv39_ensure_table(root, KSTACK_BASE, 0) != VM_OK)
-                panic("boot: no memory for the kernel-stack table");
-
-        csr_write(satp, satp_make(root, 0));
-        sfence_vma_all();
-        boot_info.kernel_root = root;
+        map_device(&boot_info.fdt.uart);
+        map_device(&boot_info.fdt.plic);
+        map_device(&boot_info.fdt.clint);
+        map_device(&boot_info.fdt.test);
+        map_image_part(_text_start, _text_end, VM_PROT_READ | VM_PROT_EXEC);
+        map_image_part(_rodata_start, _rodata_end, VM_PROT_READ);
+        map_image_part(_data_start, boot_stack_guard, VM_PROT_RW);
+        map_image_part(boot_stack, _data_end, VM_PROT_RW);
+        /* The trampoline: at TRAMPOLINE in every table, R|X, not U. */
+        if (pmap_enter(kp, TRAMPOLINE, kimg_virt_to_phys(_trampoline_start),
+                       VM_PROT_READ | VM_PROT_EXEC, 0) != VM_OK)
+                panic("boot: cannot map the trampoline");
+        pmap_update(kp);
+        pmap_activate(kp);
+        boot_info.kernel_root = satp_root(csr_read(satp));
 }
 
 /* Step 5: one descriptor per frame from the RAM base (rounded down to the
@@ -227,6 +219,7 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
         vm_ptpage_boot_limit = ~(paddr_t)0;
         boot_init_pmm();
         kmalloc_init(strstr(boot_info.fdt.bootargs, "kmalloc_debug") != NULL);
+        vmalloc_init();
         trap_init();
         machine_print_memory();
         machine_print_layout();

@@ -30,7 +30,4 @@ extern char _trampoline_start[], _trampoline_end[];
 extern char boot_stack_guard[], boot_stack[], boot_stack_top[];
 extern char boot_pgtbl[];
 
-/* sv39_map() for the boot tables: panics on failure (a boot bug). */
-void boot_map(paddr_t root, vaddr_t va, paddr_t pa, uint64_t len, uint64_t bits);
-
 #endif

@@ -55,4 +55,67 @@ static inline pte_t pte_make(paddr_t pa, uint64_t bits)
         return ((pa >> PAGE_SHIFT) << PTE_PPN_SHIFT) | bits | PTE_V;
 }
 
+/* --- the pmap's vocabulary (pmap.c): levels numbered 1 (4 KiB) to 3 (the
+ * root, 1 GiB), as the x86-64 table code numbers its four. */
+
+#define PT_LEVELS       3
+#define PT_ENTRIES      512
+#define VA_BITS         39
+#define USER_HALF_END   (1UL << (VA_BITS - 1))  /* 2^38 = MAXVA */
+
+static inline unsigned pt_shift(unsigned level)
+{
+        return PAGE_SHIFT + 9 * (level - 1);
+}
+
+static inline uint64_t pt_level_size(unsigned level)
+{
+        return 1UL << pt_shift(level);
+}
+
+static inline unsigned pt_index(vaddr_t va, unsigned level)
+{
+        return (unsigned)(va >> pt_shift(level)) & (PT_ENTRIES - 1);
+}
+
+static inline bool pte_present(pte_t e)
+{
+        return (e & PTE_V) != 0;
+}
+
+/* Any level may hold a leaf: V with R, W or X. */
+static inline bool pte_is_leaf(pte_t e, unsigned level)
+{
+        (void)level;
+        return (e & (PTE_R | PTE_W | PTE_X)) != 0;
+}
+
+static inline paddr_t pte_table_pa(pte_t e)
+{
+        return pte_pa(e);
+}
+
+static inline paddr_t pte_leaf_pa(pte_t e, unsigned level)
+{
+        return pte_pa(e) & ~(pt_level_size(level) - 1);
+}
+
+/* Bits 63..38 all equal to bit 38. */
+static inline bool va_is_canonical(vaddr_t va)
+{
+        int64_t top = (int64_t)va >> (VA_BITS - 1);
+
+        return top == 0 || top == -1;
+}
+
+static inline bool va_is_user_half(vaddr_t va)
+{
+        return va < USER_HALF_END;
+}
+
+static inline vaddr_t va_canonical(vaddr_t va)
+{
+        return (vaddr_t)((int64_t)(va << (64 - VA_BITS)) >> (64 - VA_BITS));
+}
+
 #endif

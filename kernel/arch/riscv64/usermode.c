@@ -2,15 +2,14 @@
  * usermode.c (riscv64) - user contexts, usertrap() and usertrapret()
  * (usermode.h, trampoline.S).
  *
- * The two tables of a process. The user table holds the user half, the
- * trap frame and the trampoline and nothing of the kernel; the kernel
- * table's upper half is the kernel's (root entries 256-511 copied from
- * the boot-time table, whose kernel half never changes after boot) and its
- * lower half is the user table's: the same level-1 tables, so the user's
- * pages, the trap frame and the trampoline are at the same addresses in
- * both, and the kernel can touch user memory directly (with sstatus.SUM)
- * while it runs on its own table. satp holds the user table in user mode
- * and the kernel table in the kernel: uservec and userret switch it.
+ * The two tables of a process are its pmap's (pmap_md.h): the user table
+ * holds the user half, the trap frame and the trampoline and nothing of
+ * the kernel; the kernel table's upper half is the kernel's and its lower
+ * half the user table's (the same level-2 tables), so the user's pages,
+ * the trap frame and the trampoline are at the same addresses in both,
+ * and the kernel can touch user memory directly (with sstatus.SUM) while
+ * it runs on its own table. satp holds the user table in user mode and
+ * the kernel table in the kernel: uservec and userret switch it.
  */
 #include <mercator/errno.h>
 #include <mercator/panic.h>
@@ -19,10 +18,11 @@
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vmalloc.h>
 #include "boot.h"
-#include "kstack.h"
 #include "riscv.h"
-#include "sv39.h"
+#include "pmap_md.h"
+#include "pte.h"
 #include "trap.h"
 #include "usermode.h"
 
@@ -38,102 +38,75 @@ static struct uctx *running;            /* the context in user mode */
 static uint64_t run_jb[14];             /* uctx_run()'s way back */
 static uint64_t saved_kstack_limit;
 
-/* Copy root entries 0-255 of the user table into the kernel table. */
-static void sync_user_half(struct uctx *u)
-{
-        const pte_t *src = pmap_kmem_va(u->uroot);
-        pte_t *dst = pmap_kmem_va(u->kroot);
-
-        memcpy(dst, src, SV39_ENTRIES / 2 * sizeof(pte_t));
-}
-
-static void free_user_leaf(paddr_t pa, pte_t e)
-{
-        pmm_free_pages(pmm_pa_to_page(pa), 0);
-}
-
 int uctx_create(struct uctx *u)
 {
         struct vm_page *tf;
 
         memset(u, 0, sizeof *u);
-        if (vm_ptpage_alloc(&u->uroot) != VM_OK)
+        if (pmap_create(&u->pm) != VM_OK)
                 return -ENOMEM;
-        if (vm_ptpage_alloc(&u->kroot) != VM_OK)
-                goto fail;
         tf = pmm_alloc_pages(0, PMM_ZERO);
         if (!tf)
                 goto fail;
         u->tf_pa = pmm_page_to_pa(tf);
         u->tf = pmap_kmem_va(u->tf_pa);
-        if (sv39_map(u->uroot, TRAPFRAME, u->tf_pa, PAGE_SIZE, PTE_R | PTE_W, true) != VM_OK ||
-            sv39_map(u->uroot, TRAMPOLINE, kimg_virt_to_phys(trampoline_start),
-                     PAGE_SIZE, PTE_R | PTE_X, true) != VM_OK)
+        if (pmap_enter(u->pm, TRAPFRAME, u->tf_pa, VM_PROT_RW, 0) != VM_OK ||
+            pmap_enter(u->pm, TRAMPOLINE, kimg_virt_to_phys(trampoline_start),
+                       VM_PROT_READ | VM_PROT_EXEC, 0) != VM_OK)
                 goto fail;
-        u->kstack = rv_kstack_alloc();
+        u->kstack = kstack_alloc();
         if (!u->kstack)
                 goto fail;
-        const pte_t *kernel = pmap_kmem_va(boot_info.kernel_root);
-        pte_t *kt = pmap_kmem_va(u->kroot);
-        memcpy(kt + SV39_ENTRIES / 2, kernel + SV39_ENTRIES / 2,
-               SV39_ENTRIES / 2 * sizeof(pte_t));
-        sync_user_half(u);
         return 0;
 fail:
         uctx_destroy(u);
         return -ENOMEM;
 }
 
-void *uctx_map_page(struct uctx *u, vaddr_t va, uint64_t bits)
+void *uctx_map_page(struct uctx *u, vaddr_t va, unsigned prot)
 {
-        int level;
-
-        if (va >= USER_MAX || !is_aligned(va, PAGE_SIZE) ||
-            sv39_walk(u->uroot, va, &level))
+        if (va < USER_MIN || va >= USER_MAX || !is_aligned(va, PAGE_SIZE) ||
+            u->npages == UCTX_MAX_PAGES || pmap_extract(u->pm, va, NULL, NULL, NULL))
                 return NULL;
         struct vm_page *pg = pmm_alloc_pages(0, PMM_ZERO);
         if (!pg)
                 return NULL;
-        if (sv39_map(u->uroot, va, pmm_page_to_pa(pg), PAGE_SIZE,
-                     (bits & (PTE_R | PTE_W | PTE_X)) | PTE_U, true) != VM_OK) {
+        paddr_t pa = pmm_page_to_pa(pg);
+        if (pmap_enter(u->pm, va, pa, prot, PMAP_USER) != VM_OK) {
                 pmm_free_pages(pg, 0);
                 return NULL;
         }
-        sync_user_half(u);
-        return pmap_kmem_va(pmm_page_to_pa(pg));
+        u->pages[u->npages++] = pa;
+        return pmap_kmem_va(pa);
 }
 
 void uctx_destroy(struct uctx *u)
 {
-        rv_kstack_free(u->kstack);
-        if (u->uroot) {
-                /* The trap frame and trampoline are not U: unmap them
-                 * before the walk frees what is. */
-                sv39_unmap_page(u->uroot, TRAPFRAME);
-                sv39_unmap_page(u->uroot, TRAMPOLINE);
-                sv39_destroy(u->uroot, free_user_leaf);
+        kstack_free(u->kstack);
+        if (u->pm) {
+                pmap_remove(u->pm, 0, USER_HALF_END);
+                pmap_update(u->pm);
+                pmap_destroy(u->pm);
         }
-        if (u->kroot)
-                vm_ptpage_free(u->kroot);
+        for (unsigned i = 0; i < u->npages; i++)
+                pmm_free_pages(pmm_pa_to_page(u->pages[i]), 0);
         if (u->tf_pa)
                 pmm_free_pages(pmm_pa_to_page(u->tf_pa), 0);
-        u->uroot = u->kroot = u->tf_pa = 0;
-        u->kstack = NULL;
-        sfence_vma_all();
+        memset(u, 0, sizeof *u);
 }
 
 /* Is [va, va + len) readable user memory in u's table? */
 static bool user_readable(struct uctx *u, vaddr_t va, size_t len)
 {
-        int level;
+        vm_prot_t prot;
+        unsigned flags;
 
         if (va >= USER_MAX || len > USER_MAX - va)
                 return false;
-        for (vaddr_t p = page_trunc(va); p < va + len; p += PAGE_SIZE) {
-                pte_t e = sv39_walk(u->uroot, p, &level);
-                if ((e & (PTE_U | PTE_R)) != (PTE_U | PTE_R))
+        for (vaddr_t p = page_trunc(va); p < va + len; p += PAGE_SIZE)
+                if (!pmap_extract(u->pm, p, NULL, &prot, &flags) ||
+                    !(prot & VM_PROT_READ) || !(flags & PMAP_USER))
                         return false;
-        }
         return true;
 }
 
@@ -210,8 +183,8 @@ static void usertrapret(struct uctx *u)
 
         intr_off();
         csr_write(stvec, TRAMPOLINE_VA(uservec));
-        tf->kernel_satp = satp_make(u->kroot, 0);
-        tf->kernel_sp = (uint64_t)u->kstack + KSTACK_SIZE;
+        tf->kernel_satp = satp_make(u->pm->kroot, 0);
+        tf->kernel_sp = kstack_top(u->kstack);
         tf->kernel_trap = (uint64_t)usertrap;
         tf->kernel_hartid = boot_info.hartid;
         kstack_limit = (uint64_t)u->kstack;
@@ -220,7 +193,7 @@ static void usertrapret(struct uctx *u)
         st |= SSTATUS_SPIE;             /* interrupts on in user mode */
         csr_write(sstatus, st);
         csr_write(sepc, tf->epc);
-        ((void (*)(uint64_t))TRAMPOLINE_VA(userret))(satp_make(u->uroot, 0));
+        ((void (*)(uint64_t))TRAMPOLINE_VA(userret))(satp_make(u->pm->root, 0));
         __builtin_unreachable();
 }
 
@@ -240,8 +213,7 @@ int uctx_run(struct uctx *u, vaddr_t pc, vaddr_t sp, uint64_t a0)
                 usertrapret(u);
         /* Back on the caller's stack and the kernel's own table. */
         running = NULL;
-        csr_write(satp, satp_make(boot_info.kernel_root, 0));
-        sfence_vma_all();
+        pmap_activate(pmap_kernel());
         kstack_limit = saved_kstack_limit;
         return how == 1 ? 0 : -1;
 }

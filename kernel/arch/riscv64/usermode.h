@@ -3,16 +3,17 @@
  * kernel table per process, the trampoline switching satp between them on
  * every trap, a private trap frame at TRAPFRAME.
  *
- * struct uctx is the machine-dependent part of a process: its two tables,
- * its trap frame and its kernel stack. Until the riscv64 pmap and the
- * process layer exist (issue 13's next steps), its pages are mapped
- * directly with sv39.c, and uctx_run() runs it until it exits or faults,
- * serving write and exit itself; the kernel tests use that.
+ * struct uctx is the machine-dependent part of a process: its pmap (two
+ * tables, pmap_md.h), its trap frame and its kernel stack. Until the
+ * process layer runs on riscv64 (issue 13's next step), uctx_map_page()
+ * gives it pages directly and uctx_run() runs it until it exits or
+ * faults, serving write and exit itself; the kernel tests use that.
  */
 #ifndef ARCH_RISCV64_USERMODE_H
 #define ARCH_RISCV64_USERMODE_H
 
 #include <mercator/types.h>
+#include <vm/pmap.h>
 
 /* The trap frame page (trampoline.S's TF_* offsets). */
 struct trapframe {
@@ -30,12 +31,15 @@ struct trapframe {
 #define REG_A0  10
 #define REG_A7  17
 
+#define UCTX_MAX_PAGES  8
+
 struct uctx {
-        paddr_t uroot;          /* user table: user half, trap frame, trampoline */
-        paddr_t kroot;          /* kernel table: kernel half + the same user half */
+        struct pmap *pm;        /* pm->root: user table, pm->kroot: kernel table */
         paddr_t tf_pa;
         struct trapframe *tf;   /* the trap frame, through the linear map */
-        void   *kstack;         /* its kernel stack's bottom (guard below) */
+        void   *kstack;         /* kstack_alloc(): guard page below */
+        paddr_t pages[UCTX_MAX_PAGES];  /* what uctx_map_page() gave it */
+        unsigned npages;
         /* What the last uctx_run() saw. */
         bool     exited;        /* exit(status) or exit_group */
         int      status;
@@ -48,19 +52,20 @@ struct uctx {
 };
 
 /*
- * Make an empty user context: both tables (the kernel's copying the
- * kernel half of the boot table), the trap frame mapped at TRAPFRAME (R|W,
- * not U), the trampoline at TRAMPOLINE (R|X, not U), a kernel stack.
+ * Make an empty user context: a pmap (pmap_create: both tables), the trap
+ * frame mapped at TRAPFRAME (R|W, not U), the trampoline at TRAMPOLINE
+ * (R|X, not U), a kernel stack (kstack_alloc).
  * => 0, or -ENOMEM (nothing left allocated).
  */
 int uctx_create(struct uctx *u);
 
 /*
- * Map a new zeroed page at user address va with the given PTE_R/W/X bits
- * (U is added) and return its kernel address to fill, or NULL if memory
- * ran out or va is not a free page below USER_MAX.
+ * Map a new zeroed page at user address va with protection prot
+ * (VM_PROT_*, as a user page) and return its kernel address to fill, or
+ * NULL if memory ran out, UCTX_MAX_PAGES are in use, or va is not a free
+ * page below USER_MAX.
  */
-void *uctx_map_page(struct uctx *u, vaddr_t va, uint64_t bits);
+void *uctx_map_page(struct uctx *u, vaddr_t va, unsigned prot);
 
 /* Free everything uctx_create() and uctx_map_page() allocated. */
 void uctx_destroy(struct uctx *u);

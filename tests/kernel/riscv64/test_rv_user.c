@@ -13,7 +13,9 @@
 #include <mercator/string.h>
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
+#include <vm/vmalloc.h>
 #include "arch/riscv64/boot.h"
+#include "arch/riscv64/pmap_md.h"
 #include "arch/riscv64/riscv.h"
 #include "arch/riscv64/sv39.h"
 #include "arch/riscv64/trap.h"
@@ -30,8 +32,8 @@ static bool make_proc(struct uctx *u)
 {
         if (!KCHECK_EQ(uctx_create(u), 0))
                 return false;
-        void *code = uctx_map_page(u, CODE_VA, PTE_R | PTE_X);
-        void *stack = uctx_map_page(u, STACK_VA, PTE_R | PTE_W);
+        void *code = uctx_map_page(u, CODE_VA, VM_PROT_READ | VM_PROT_EXEC);
+        void *stack = uctx_map_page(u, STACK_VA, VM_PROT_RW);
         if (!KCHECK(code && stack)) {
                 uctx_destroy(u);
                 return false;
@@ -76,8 +78,8 @@ KTEST(rv_trampoline_same_va_everywhere)
                 return;
         }
         paddr_t tramp = kimg_virt_to_phys(trampoline_start);
-        const paddr_t roots[] = { boot_info.kernel_root, a.uroot, a.kroot,
-                                  b.uroot, b.kroot };
+        const paddr_t roots[] = { boot_info.kernel_root, a.pm->root, a.pm->kroot,
+                                  b.pm->root, b.pm->kroot };
         for (unsigned i = 0; i < ARRAY_SIZE(roots); i++) {
                 pte_t e = sv39_walk(roots[i], TRAMPOLINE, &level);
                 KCHECK_EQ(pte_pa(e), tramp);
@@ -86,23 +88,24 @@ KTEST(rv_trampoline_same_va_everywhere)
                 KCHECK(!(e & (PTE_W | PTE_U)));
         }
         /* The trap frames: same address, private frames, not U. */
-        pte_t ea = sv39_walk(a.uroot, TRAPFRAME, &level);
-        pte_t eb = sv39_walk(b.uroot, TRAPFRAME, &level);
+        pte_t ea = sv39_walk(a.pm->root, TRAPFRAME, &level);
+        pte_t eb = sv39_walk(b.pm->root, TRAPFRAME, &level);
         KCHECK_EQ(pte_pa(ea), a.tf_pa);
         KCHECK_EQ(pte_pa(eb), b.tf_pa);
         KCHECK(a.tf_pa != b.tf_pa);
         KCHECK(!(ea & PTE_U) && !(eb & PTE_U));
-        KCHECK_EQ(pte_pa(sv39_walk(a.kroot, TRAPFRAME, &level)), a.tf_pa);
+        KCHECK_EQ(pte_pa(sv39_walk(a.pm->kroot, TRAPFRAME, &level)), a.tf_pa);
         KCHECK_EQ(sv39_walk(boot_info.kernel_root, TRAPFRAME, &level), 0);
+        KCHECK(pmap_check(a.pm) && pmap_check(b.pm) && pmap_check(pmap_kernel()));
         /* The user table holds nothing of the kernel; the kernel table
          * holds all of it. */
-        const pte_t *ut = pmap_kmem_va(a.uroot), *kt = pmap_kmem_va(a.kroot);
+        const pte_t *ut = pmap_kmem_va(a.pm->root), *kt = pmap_kmem_va(a.pm->kroot);
         const pte_t *boot = pmap_kmem_va(boot_info.kernel_root);
         for (unsigned i = SV39_ENTRIES / 2; i < SV39_ENTRIES; i++) {
                 KCHECK_EQ(ut[i], 0);
                 KCHECK_EQ(kt[i], boot[i]);
         }
-        KCHECK_EQ(sv39_walk(a.uroot, (vaddr_t)_text_start, &level), 0);
+        KCHECK_EQ(sv39_walk(a.pm->root, (vaddr_t)_text_start, &level), 0);
         /* Each runs with its own registers in its own frame. */
         KCHECK_EQ(run(&a, 5 + 1000), 0);
         KCHECK_EQ(run(&b, 7 + 1000), 0);
@@ -125,12 +128,12 @@ KTEST(rv_satp_switched_by_trampoline)
                 return;
         }
         KCHECK_EQ(run(&a, 9), 0);
-        KCHECK_EQ(a.satp_in_user, satp_make(a.uroot, 0));
-        KCHECK_EQ(a.satp_in_kernel, satp_make(a.kroot, 0));
+        KCHECK_EQ(a.satp_in_user, satp_make(a.pm->root, 0));
+        KCHECK_EQ(a.satp_in_kernel, satp_make(a.pm->kroot, 0));
         KCHECK_EQ(run(&b, 9), 0);
-        KCHECK_EQ(b.satp_in_user, satp_make(b.uroot, 0));
-        KCHECK_EQ(b.satp_in_kernel, satp_make(b.kroot, 0));
-        KCHECK(a.uroot != b.uroot && a.kroot != b.kroot);
+        KCHECK_EQ(b.satp_in_user, satp_make(b.pm->root, 0));
+        KCHECK_EQ(b.satp_in_kernel, satp_make(b.pm->kroot, 0));
+        KCHECK(a.pm->root != b.pm->root && a.pm->kroot != b.pm->kroot);
         uctx_destroy(&a);
         uctx_destroy(&b);
 }
@@ -191,7 +194,7 @@ KTEST(rv_kernel_stack_guards)
                 KCHECK(!probe_write(bottom, &fi));
                 KCHECK(!probe_write(bottom + KSTACK_SIZE - 8, &fi));
                 /* Seen through the process's kernel table too. */
-                KCHECK(pte_leaf(sv39_walk(us[i]->kroot, bottom, &level)));
+                KCHECK(pte_leaf(sv39_walk(us[i]->pm->kroot, bottom, &level)));
         }
         KCHECK((vaddr_t)a.kstack != (vaddr_t)b.kstack);
         uctx_destroy(&a);

@@ -2,7 +2,7 @@
  * pmap.h (riscv64) - the page-content operations of vm/pmap.h and the
  * kernel-memory window, over the linear map.
  *
- * riscv64 maps all RAM at LINEAR_BASE + pa (as x86-64 does), so every frame already has a kernel
+ * riscv64 maps all RAM at LINEAR_BASE + pa, so every frame already has a kernel
  * address: zeroing and copying are a memset/memcpy there, and a "quick"
  * mapping costs nothing and needs no undoing. They are inline because the
  * fault, COW and fork paths call them once per page. A port without a map
@@ -15,6 +15,14 @@
 #include <mercator/string.h>
 #include <mercator/types.h>
 #include <machine/vmparam.h>
+#include <vm/pmap.h>            /* vm_prot_t; includes this file back */
+
+/* Sv39 reserves W without R, so write implies read; exec-only pages exist
+ * (a fetch is allowed, a load is not: MXR stays clear). */
+static inline vm_prot_t pmap_prot_implied(vm_prot_t prot)
+{
+        return (prot & VM_PROT_WRITE) ? prot | VM_PROT_READ : prot;
+}
 
 static inline void *pmap_kmem_va(paddr_t pa)
 {

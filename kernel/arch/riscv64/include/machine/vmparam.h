@@ -10,11 +10,8 @@
  *      0x3fffffe000  TRAPFRAME, private to each process
  *   0xffffffc000000000 - 0xffffffdfffffffff  linear map: physical address
  *                      pa at LINEAR_BASE + pa (128 GiB; RAM at 2 GiB up)
- *   0xffffffe000000000 - 0xffffffe7ffffffff  vmalloc and kernel stacks
- *   0xffffffe800000000 - 0xffffffefffffffff  ioremap
- *   0xfffffff000000000 - 0xfffffff0001fffff  kernel stacks of processes:
- *                      64 slots of 32 KiB, a 16 KiB stack at the top of
- *                      each with an unmapped guard page below it
+ *   0xffffffe000000000 - 0xffffffe1ffffffff  vmalloc and kernel stacks
+ *   0xffffffe800000000 - 0xffffffe9ffffffff  ioremap
  *   0xffffffff80000000 - 0xffffffffffffffff  kernel image: KERNEL_BASE
  *                      maps physical 0x80000000 (OpenSBI loads the kernel
  *                      at 0x80200000, so it runs at 0xffffffff80200000)
@@ -36,13 +33,9 @@
 #define LINEAR_BASE     0xffffffc000000000UL
 #define LINEAR_SIZE     (128UL << 30)
 #define VMALLOC_BASE    0xffffffe000000000UL
-#define VMALLOC_END     0xffffffe800000000UL
+#define VMALLOC_END     0xffffffe200000000UL
 #define IOREMAP_BASE    0xffffffe800000000UL
-#define IOREMAP_END     0xfffffff000000000UL
-#define KSTACK_BASE     0xfffffff000000000UL
-#define KSTACK_SLOT     (32 * KiB)
-#define KSTACK_SLOTS    64
-#define KSTACK_SIZE     (16 * KiB)
+#define IOREMAP_END     0xffffffea00000000UL
 #define KERNEL_BASE     0xffffffff80000000UL
 #define KERNEL_PHYS_BASE 0x80000000UL           /* what KERNEL_BASE maps */
 
