@@ -29,17 +29,28 @@ KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
 KERNEL := $(BUILD)/mercator.elf
 
 # --- the host build: the core over simulated RAM, under ASan + UBSan --------
+# The host is a platform (kernel/arch/host: simulated RAM, console, panic)
+# plus one page-table format, PMAP (mk/pmap-<format>.mk: the format's table
+# code, its software MMU, its machine/ headers). Each format builds into
+# build/host/<format>/; `make test` runs the host tier for every format.
+PMAP    ?= x86_64
+PMAPS   := $(patsubst mk/pmap-%.mk,%,$(wildcard mk/pmap-*.mk))
+include mk/pmap-$(PMAP).mk
+HBUILD  := $(BUILD)/host/$(PMAP)
 HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
            -fno-sanitize-recover=all -fno-omit-frame-pointer $(WARN) $(INC) \
-           -Ikernel/arch/host/include -Itests/host -DHOST_BUILD -MMD -MP
+           $(PMAP_INC) -Ikernel/arch/host/include -Itests/host -DHOST_BUILD \
+           -MMD -MP
 include mk/core.mk
 HSRC := $(HOST_CORE) \
         kernel/proc/cred.c kernel/proc/rlimit.c \
-        $(wildcard kernel/arch/host/*.c) $(wildcard kernel/arch/x86_64/pmap.c) \
-        kernel/arch/x86/user_fault.c \
+        $(wildcard kernel/arch/host/*.c) $(PMAP_SRC) \
         tests/host/check.c tests/host/vm_fixture.c
-HOBJ := $(patsubst %,$(BUILD)/host/%.o,$(HSRC))
-HTESTS := $(patsubst tests/host/%.c,$(BUILD)/host/bin/%,$(wildcard tests/host/test_*.c))
+HOBJ := $(patsubst %,$(HBUILD)/%.o,$(HSRC))
+# The machine-independent host tests, then the format's own (tests/host/<format>/).
+HTESTS := $(patsubst tests/host/%.c,$(HBUILD)/bin/%,$(wildcard tests/host/test_*.c)) \
+          $(patsubst tests/host/$(PMAP)/%.c,$(HBUILD)/bin/%,\
+                     $(wildcard tests/host/$(PMAP)/test_*.c))
 
 # --- user programs: static musl binaries that run on Linux and Mercator ---
 UCC     := musl-gcc
@@ -61,15 +72,19 @@ UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
 ROOTBIN := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(wildcard user/*.c))
 ROOTFS  := $(BUILD)/rootfs.cpio
 
-.PHONY: all kernel host-tests user-tests run test test-host test-kernel \
+.PHONY: all kernel host-tests host-tests-all user-tests run test test-host test-kernel \
         test-user test-outside soak debug setup clean
-all: kernel host-tests user-tests $(ROOTFS)
+all: kernel host-tests-all user-tests $(ROOTFS)
 
 setup:
 	@bash tools/setup.sh
 
 kernel: $(KERNEL)
 host-tests: $(HTESTS)
+# The host tier once per page-table format.
+host-tests-all:
+	@for p in $(PMAPS); do \
+		$(MAKE) --no-print-directory host-tests PMAP=$$p || exit 1; done
 
 $(BUILD)/kernel/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,10 +108,13 @@ $(KERNEL): $(KOBJ) $(BUILD)/kernel/ksyms.o kernel/arch/x86_64/kernel.ld
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/kernel/ksyms.o
 	python3 tools/ksyms.py --verify $(BUILD)/mercator.nosyms.elf $@
 
-$(BUILD)/host/%.c.o: %.c
+$(HBUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -c $< -o $@
-$(BUILD)/host/bin/%: $(BUILD)/host/tests/host/%.c.o $(HOBJ)
+$(HBUILD)/bin/%: $(HBUILD)/tests/host/%.c.o $(HOBJ)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HCFLAGS) -o $@ $^
+$(HBUILD)/bin/%: $(HBUILD)/tests/host/$(PMAP)/%.c.o $(HOBJ)
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HCFLAGS) -o $@ $^
 # The path walker's test also links the walker and tmpfs (the rest of
@@ -135,7 +153,7 @@ test: setup
 	python3 tools/test.py
 
 test-host: host-tests
-	python3 tools/test.py --tier host
+	python3 tools/test.py --tier host --pmap $(PMAP)
 test-kernel: kernel
 	python3 tools/test.py --tier kernel
 test-user: kernel user-tests

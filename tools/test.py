@@ -3,7 +3,8 @@
 
   test.py [--tier host|kernel|user]... [--quick]
 
-host    every build/host/bin/test_* program (the core under ASan+UBSan)
+host    every build/host/<format>/bin/test_* program: the core under
+        ASan+UBSan over each page-table format's software MMU (--pmap: one)
 kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
         sizes, plus one boot per death test (a test that must panic)
 user    every build/user/* program (static musl), first natively on this
@@ -67,12 +68,18 @@ def show_tail(text, lines=40):
         print(f"    | {line}")
 
 
-def run_host(t):
-    progs = sorted(glob.glob(os.path.join(ROOT, "build/host/bin/test_*")))
+def run_host(t, pmap=None):
+    """Every host test program of every page-table format that was built
+    (build/host/<format>/bin), or of one format. Tests of the reference
+    format x86_64 are named host/..., of another format host-<format>/..."""
+    pattern = f"build/host/{pmap or '*'}/bin/test_*"
+    progs = sorted(glob.glob(os.path.join(ROOT, pattern)))
     if not progs:
         t.add(False, "host", "no host test programs were built")
     for prog in progs:
         name = os.path.basename(prog)
+        fmt = os.path.basename(os.path.dirname(os.path.dirname(prog)))
+        prefix = "host/" if fmt == "x86_64" else f"host-{fmt}/"
         p = subprocess.run([prog], capture_output=True, text=True,
                            timeout=600)
         seen = 0
@@ -80,9 +87,10 @@ def run_host(t):
             m = re.match(r"(PASS|FAIL) (\S+)(?:: (.*))?$", line)
             if m:
                 seen += 1
-                t.add(m.group(1) == "PASS", m.group(2), m.group(3) or "")
+                t.add(m.group(1) == "PASS",
+                      m.group(2).replace("host/", prefix, 1), m.group(3) or "")
         if p.returncode != 0 and (seen == 0 or "FAIL" not in p.stdout):
-            t.add(False, f"host/{name}", f"exited with {p.returncode}")
+            t.add(False, f"{prefix}{name}", f"exited with {p.returncode}")
             show_tail(p.stdout + p.stderr)
 
 
@@ -415,6 +423,7 @@ def main():
     ap.add_argument("--tier", action="append",
                     choices=["host", "kernel", "user", "fuzz", "outside",
                              "i386", "riscv64"])
+    ap.add_argument("--pmap", help="host tier: only this page-table format")
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
     ap.add_argument("--quick", action="store_true",
@@ -424,7 +433,7 @@ def main():
                           "outside", "fuzz"]
     t = Tally()
     if "host" in tiers:
-        run_host(t)
+        run_host(t, args.pmap)
     if "kernel" in tiers:
         run_kernel(t, args.quick)
     if "i386" in tiers:

@@ -135,6 +135,15 @@ void pmap_update(struct pmap *pm);
 uint64_t pmap_table_pages(const struct pmap *pm);
 
 /*
+ * Verify the invariants of pm's tables that the architecture's pmap lists
+ * (kernel/arch/<arch>/pmap_md.h): table pages counted, entries well formed,
+ * no empty table left, the kernel half shared, the TLB batch bounded...
+ * => true if all hold; otherwise prints the first violation and returns
+ *    false. For tests and debugging: cost O(tables).
+ */
+bool pmap_check(struct pmap *pm);
+
+/*
  * The hardware walk for va in pm, described in words into buf (one line
  * per table level, the entry and its bits, then the physical address or
  * why there is none). => the length written. For /proc and teaching.

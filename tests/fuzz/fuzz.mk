@@ -7,25 +7,26 @@
 
 FZ_BUILD  ?= build/fuzz
 comma     := ,
+PMAP      ?= x86_64              # the page-table format (mk/pmap-*.mk)
+include mk/pmap-$(strip $(PMAP)).mk
 FZ_CC     ?= clang
 FZ_WARN   := -Wall -Wextra -Werror -Wno-unused-parameter
 FZ_CFLAGS := -std=c17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
              -fno-sanitize-recover=all -fno-omit-frame-pointer $(FZ_WARN) \
-             -Ikernel/include -Ikernel -Ikernel/arch/host/include \
+             -Ikernel/include -Ikernel $(PMAP_INC) -Ikernel/arch/host/include \
              -DHOST_BUILD -MMD -MP
 FZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 # Checkers, test doubles and the heap are not what the targets explore:
 # without coverage instrumentation (sanitizers still on) the checks that
 # run after every operation cost a fraction.
 FZ_PLAIN  := kernel/vm/kmalloc.c kernel/vm/vm_space_check.c \
-             kernel/lib/printf.c $(wildcard kernel/arch/host/*.c)
+             kernel/lib/printf.c $(wildcard kernel/arch/host/*.c) \
+             $(wildcard kernel/arch/host/$(strip $(PMAP))/*.c)
 FZ_CFLAGS_PLAIN := $(subst fuzzer-no-link$(comma),,$(FZ_CFLAGS))
 
 include mk/core.mk
 FZ_CORE := $(HOST_CORE) \
-           $(wildcard kernel/arch/host/*.c) \
-           $(wildcard kernel/arch/x86_64/pmap.c) kernel/arch/x86/user_fault.c \
-           tests/fuzz/harness.c
+           $(wildcard kernel/arch/host/*.c) $(PMAP_SRC) tests/fuzz/harness.c
 FZ_OBJ  := $(patsubst %,$(FZ_BUILD)/obj/%.o,$(FZ_CORE))
 FZ_BINS := $(patsubst tests/fuzz/%.c,$(FZ_BUILD)/%,\
                 $(wildcard tests/fuzz/fuzz_*.c))

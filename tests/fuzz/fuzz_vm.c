@@ -29,7 +29,6 @@
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
-#include <arch/x86_64/pmap_md.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -356,7 +355,7 @@ static void op_access(struct fz *f)
                 return;
         i = b % 3;
         activate(f, s);
-        mr = softmmu_access(va, mmu[i], true, &pa, NULL);
+        mr = softmmu_access(va, mmu[i], true, &pa);
         if (mr == SOFTMMU_OK)
                 goto done;
         if (mr != SOFTMMU_NOT_PRESENT && mr != SOFTMMU_PROTECTION)
@@ -367,7 +366,7 @@ static void op_access(struct fz *f)
                 fuzz_fail("op %u: vm_fault returned %d", f->op, fr);
         if (fr != FAULT_RESOLVED)
                 return;
-        mr = softmmu_access(va, mmu[i], true, &pa, NULL);
+        mr = softmmu_access(va, mmu[i], true, &pa);
         if (mr != SOFTMMU_OK)
                 fuzz_fail("op %u: %#lx faults again after FAULT_RESOLVED (%d)",
                           f->op, va, mr);

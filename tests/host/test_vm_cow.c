@@ -21,7 +21,6 @@
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
-#include <arch/x86_64/pmap_md.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>

@@ -29,7 +29,6 @@
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
-#include <arch/x86_64/pmap_md.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -373,7 +372,7 @@ static enum fault_result user_access(struct run *r, struct vm_space *s,
         enum fault_result fr;
 
         run_activate(r, s);
-        mr = softmmu_access(va, mmu_access(access), true, pa, NULL);
+        mr = softmmu_access(va, mmu_access(access), true, pa);
         if (mr == SOFTMMU_OK)
                 return FAULT_RESOLVED;
         if (mr != SOFTMMU_NOT_PRESENT && mr != SOFTMMU_PROTECTION)
@@ -381,7 +380,7 @@ static enum fault_result user_access(struct run *r, struct vm_space *s,
         fr = machine_user_fault(s, va, access);
         if (fr != FAULT_RESOLVED)
                 return fr;
-        mr = softmmu_access(va, mmu_access(access), true, pa, NULL);
+        mr = softmmu_access(va, mmu_access(access), true, pa);
         if (mr != SOFTMMU_OK)
                 run_fail(r, "resolved fault at %#lx faults again (%d)", va, mr);
         return FAULT_RESOLVED;

@@ -23,7 +23,6 @@
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
-#include <arch/x86_64/pmap_md.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -450,7 +449,7 @@ TEST(exec_needs_an_exec_area)
         CHECK_EQ(s->last_fault.reason, FAULT_REASON_NO_AREA);
         CHECK_EQ(vm_fault(s, USER_MIN - 1, R), FAULT_SEGV);
         CHECK_EQ(vm_fault(s, USER_MAX, W), FAULT_SEGV);
-        CHECK_EQ(vm_fault(s, LINEAR_BASE, R), FAULT_SEGV);
+        CHECK_EQ(vm_fault(s, KERNEL_BASE, R), FAULT_SEGV);
         CHECK_EQ(s->last_fault.result, FAULT_SEGV);
         CHECK(vm_fault_reason_name(FAULT_REASON_PROT)[0] != '?');
         destroy(s);

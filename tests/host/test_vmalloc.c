@@ -12,7 +12,6 @@
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
-#include <arch/x86_64/pmap_md.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -116,8 +115,7 @@ static enum softmmu_result translate(vaddr_t va, unsigned access, bool user)
 {
         paddr_t pa;
 
-        return softmmu_translate(pmap_kernel()->root, va, access, user, &pa,
-                                 NULL);
+        return softmmu_translate(pmap_kernel(), va, access, user, &pa);
 }
 
 /* --- vmalloc ------------------------------------------------------------ */
@@ -239,7 +237,7 @@ TEST(areas_guards_and_first_fit)
         CHECK(vmalloc_is_guard(c + PAGE_SIZE, NULL));
         CHECK(!vmalloc_is_guard(a, &start));                    /* mapped */
         CHECK(!vmalloc_is_guard(f + 3 * PAGE_SIZE, &start));    /* free VA */
-        CHECK(!vmalloc_is_guard(LINEAR_BASE, &start));
+        CHECK(!vmalloc_is_guard(KERNEL_BASE, &start));
         vfree((void *)a);
         CHECK(!vmalloc_is_guard(VMALLOC_BASE, &start));
         vfree((void *)c);
@@ -257,8 +255,8 @@ TEST(guard_pages_fault_in_softmmu)
         vaddr_t va = (vaddr_t)vmalloc(2 * PAGE_SIZE);
         paddr_t pa = 0, pa2 = 0;
 
-        CHECK_EQ(softmmu_translate(pmap_kernel()->root, va + 100,
-                                   SOFTMMU_WRITE, false, &pa, NULL),
+        CHECK_EQ(softmmu_translate(pmap_kernel(), va + 100,
+                                   SOFTMMU_WRITE, false, &pa),
                  SOFTMMU_OK);
         CHECK(pmap_extract(pmap_kernel(), va + 100, &pa2, NULL, NULL));
         CHECK_EQ(pa, pa2);
@@ -288,13 +286,13 @@ TEST(vfree_flushes_tlb)
 
         for (int i = 0; i < 3; i++)
                 CHECK_EQ(softmmu_access(va + (uint64_t)i * PAGE_SIZE,
-                                        SOFTMMU_WRITE, false, &pa, NULL),
+                                        SOFTMMU_WRITE, false, &pa),
                          SOFTMMU_OK);
         CHECK(softmmu_tlb_holds(va));
         vfree((void *)va);
         CHECK(!softmmu_tlb_holds(va));
         CHECK(softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(va, SOFTMMU_READ, false, &pa, NULL),
+        CHECK_EQ(softmmu_access(va, SOFTMMU_READ, false, &pa),
                  SOFTMMU_NOT_PRESENT);
 }
 

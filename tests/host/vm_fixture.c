@@ -8,8 +8,7 @@
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vmstat.h>
-#include "../../kernel/arch/host/softmmu.h"
-#include "../../kernel/arch/x86_64/pmap_md.h"
+#include <arch/host/softmmu.h>
 
 #include <stdlib.h>
 
@@ -87,24 +86,19 @@ static unsigned mmu_access(vm_prot_t access)
              : access == X ? SOFTMMU_EXEC : SOFTMMU_READ;
 }
 
-static paddr_t root_of(struct vm_space *s)
-{
-        return vm_space_pmap(s)->root;
-}
-
 enum softmmu_result mmu_try(struct vm_space *s, vaddr_t va, vm_prot_t access,
                             paddr_t *pa)
 {
         if (active == s)
-                return softmmu_access(va, mmu_access(access), true, pa, NULL);
-        return softmmu_translate(root_of(s), va, mmu_access(access), true, pa,
-                                 NULL);
+                return softmmu_access(va, mmu_access(access), true, pa);
+        return softmmu_translate(vm_space_pmap(s), va, mmu_access(access),
+                                 true, pa);
 }
 
 bool can(struct vm_space *s, vaddr_t va, vm_prot_t access)
 {
-        return softmmu_translate(root_of(s), va, mmu_access(access), true,
-                                 NULL, NULL) == SOFTMMU_OK;
+        return softmmu_translate(vm_space_pmap(s), va, mmu_access(access), true,
+                                 NULL) == SOFTMMU_OK;
 }
 
 enum fault_result user_access(struct vm_space *s, vaddr_t va,

@@ -5,7 +5,7 @@
  * Owns: struct pmap and its checker. Machine-independent code must not
  * include this file; it sees only the opaque struct pmap of vm/pmap.h.
  *
- * Invariants (pmap_check()):
+ * Invariants (pmap_check(), declared in vm/pmap.h):
  *   1. table_pages = pages of the tables reachable from root that belong to
  *      this pmap + pages waiting on the deferred-free list;
  *   2. every non-leaf entry is P|RW, plus US in the user half, and points at
@@ -55,12 +55,5 @@ struct pmap {
         paddr_t               free_list;        /* [m] detached tables, 0 = none */
         uint64_t              free_pages;       /* [m] pages on free_list */
 };
-
-/*
- * Verify the invariants above (and for the kernel pmap, that its kernel
- * half is the one pmap_bootstrap() built).
- * => true if all hold; otherwise prints the first violation and returns false.
- */
-bool pmap_check(struct pmap *pm);
 
 #endif

@@ -1,6 +1,9 @@
 /*
- * test_pmap.c - the x86-64 table code (kernel/arch/x86_64/pmap.c) run on
- * the software MMU (kernel/arch/host/softmmu.c) over simulated RAM.
+ * test_pmap.c (x86-64 format) - the x86-64 table code
+ * (kernel/arch/x86_64/pmap.c) run on the x86-64 software MMU
+ * (kernel/arch/host/x86_64/softmmu.c) over simulated RAM. A format's own
+ * test: it looks at x86-64 entries and features, so it is built only with
+ * PMAP=x86_64.
  *
  * Directed tests pin down one rule each (bits, large pages, freeing,
  * failure, TLB); random_* tests run thousands of operations on the kernel
@@ -19,7 +22,7 @@
 #include <vm/vmstat.h>
 #include <arch/x86_64/pmap_md.h>
 #include <arch/x86_64/pte.h>
-#include <arch/host/softmmu.h>
+#include <arch/host/x86_64/softmmu_x86_64.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +76,7 @@ static uint64_t *entry_at(struct pmap *pm, vaddr_t va, unsigned level)
 
 static unsigned shift_of(struct pmap *pm, vaddr_t va)
 {
-        return softmmu_page_shift(pm->root, va);
+        return softmmu_x86_page_shift(pm->root, va);
 }
 
 /* ---- directed tests ------------------------------------------------------ */
@@ -229,7 +232,7 @@ static void expect_tr(struct pmap *pm, vaddr_t va, unsigned acc, bool user,
                       enum softmmu_result want, int line)
 {
         unsigned err = 0;
-        enum softmmu_result st = softmmu_translate(pm->root, va, acc, user,
+        enum softmmu_result st = softmmu_x86_translate(pm->root, va, acc, user,
                                                    NULL, &err);
         unsigned want_err = 0;
 
@@ -358,19 +361,19 @@ TEST(accessed_dirty_bits)
         CHECK_EQ(pmap_enter(u, va, 0x21000, VM_PROT_RW, PMAP_USER), VM_OK);
         pmap_update(u);
         pmap_activate(u);
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_ad(u, va, true), PMAP_AD_ACCESSED | PMAP_AD_DIRTY);
         CHECK(!softmmu_tlb_check());            /* not yet invalidated */
         pmap_update(u);
         CHECK(softmmu_tlb_check());
         CHECK(!softmmu_tlb_holds(va));
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_ad(u, va, false), PMAP_AD_ACCESSED | PMAP_AD_DIRTY);
 
         /* A large page has one pair of bits for all of it. */
         CHECK_EQ(pmap_enter_range(u, big, 0x40000000, 2 * MiB, VM_PROT_RW,
                                   PMAP_USER), VM_OK);
-        CHECK_EQ(softmmu_access(big + 0x1234, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(big + 0x1234, W, true, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_ad(u, big + 0x1ff000, true),
                  PMAP_AD_ACCESSED | PMAP_AD_DIRTY);
         pmap_update(u);
@@ -438,7 +441,7 @@ TEST(large_page_demotion_on_protect)
         CHECK_EQ(pmap_enter_range(u, 0xc00000, 0xc00000, 2 * MiB, VM_PROT_RW,
                                   PMAP_USER), VM_OK);
         pmap_activate(u);
-        CHECK_EQ(softmmu_access(0xc00000, R, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(0xc00000, R, true, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_protect(u, 0xc01000, 0xc02000, VM_PROT_RW), VM_OK);
         pmap_update(u);
         CHECK(softmmu_tlb_check());
@@ -649,7 +652,7 @@ TEST(kernel_mapping_after_create_is_visible)
         pmap_update(k);
         u2 = new_user();
         CHECK(pmap_check(u1) && pmap_check(u2) && pmap_check(k));
-        CHECK_EQ(softmmu_translate(u1->root, kv + 8, W, false, &pa, NULL),
+        CHECK_EQ(softmmu_x86_translate(u1->root, kv + 8, W, false, &pa, NULL),
                  SOFTMMU_OK);
         CHECK_EQ(pa, 0x7008);
         EXPECT_TR(u1, kv, R, true, PROTECTION);
@@ -660,11 +663,11 @@ TEST(kernel_mapping_after_create_is_visible)
         CHECK_EQ(pa, 0x7000);
         /* Through the TLB of a user address space, then gone everywhere. */
         pmap_activate(u1);
-        CHECK_EQ(softmmu_access(kv, R, false, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(kv, R, false, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_remove(k, kv, kv + PAGE_SIZE), VM_OK);
         pmap_update(k);
         CHECK(softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(kv, R, false, NULL, NULL),
+        CHECK_EQ(softmmu_x86_access(kv, R, false, NULL, NULL),
                  SOFTMMU_NOT_PRESENT);
         EXPECT_TR(u2, kv, R, false, NOT_PRESENT);
         CHECK_EQ(pmap_remove(k, KERNEL_BASE, 0), VM_OK);
@@ -686,37 +689,37 @@ TEST(tlb_stale_without_update)
         pmap_activate(u);
         CHECK_EQ(pmap_enter(u, va, 0x8000, VM_PROT_RW, PMAP_USER), VM_OK);
         pmap_update(u);
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_OK);
         CHECK(softmmu_tlb_holds(va));
 
         /* Skipping pmap_update() leaves the CPU using the old entry, and
          * softmmu_tlb_check() sees it: the random tests rely on that. */
         CHECK_EQ(pmap_remove(u, va, va + PAGE_SIZE), VM_OK);
         CHECK(!softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(va, R, true, &pa, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, R, true, &pa, NULL), SOFTMMU_OK);
         CHECK_EQ(pa, 0x8000);
         pmap_update(u);
         CHECK(softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(va, R, true, NULL, NULL), SOFTMMU_NOT_PRESENT);
+        CHECK_EQ(softmmu_x86_access(va, R, true, NULL, NULL), SOFTMMU_NOT_PRESENT);
 
         CHECK_EQ(pmap_enter(u, va, 0x8000, VM_PROT_RW, PMAP_USER), VM_OK);
         pmap_update(u);
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_protect(u, va, va + PAGE_SIZE, VM_PROT_READ), VM_OK);
         CHECK(!softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_OK);
         pmap_update(u);
-        CHECK_EQ(softmmu_access(va, W, true, NULL, NULL), SOFTMMU_PROTECTION);
+        CHECK_EQ(softmmu_x86_access(va, W, true, NULL, NULL), SOFTMMU_PROTECTION);
 
         CHECK_EQ(pmap_enter(u, va, 0x9000, VM_PROT_READ, PMAP_USER), VM_OK);
-        CHECK_EQ(softmmu_access(va, R, true, &pa, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, R, true, &pa, NULL), SOFTMMU_OK);
         CHECK_EQ(pa, 0x9000);           /* nothing cached: it had faulted */
         CHECK_EQ(pmap_enter(u, va, 0xa000, VM_PROT_READ, PMAP_USER), VM_OK);
         CHECK(!softmmu_tlb_check());
-        CHECK_EQ(softmmu_access(va, R, true, &pa, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, R, true, &pa, NULL), SOFTMMU_OK);
         CHECK_EQ(pa, 0x9000);                   /* stale frame */
         pmap_update(u);
-        CHECK_EQ(softmmu_access(va, R, true, &pa, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(va, R, true, &pa, NULL), SOFTMMU_OK);
         CHECK_EQ(pa, 0xa000);
         pmap_activate(pmap_kernel());
         pmap_destroy(u);
@@ -784,8 +787,8 @@ TEST(tlb_global_pages)
         CHECK_EQ(pmap_enter(u, 0x5000, 0x5000, VM_PROT_READ, PMAP_USER), VM_OK);
         pmap_update(k);
         pmap_update(u);
-        CHECK_EQ(softmmu_access(VMALLOC_BASE, R, false, NULL, NULL), SOFTMMU_OK);
-        CHECK_EQ(softmmu_access(0x5000, R, true, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(VMALLOC_BASE, R, false, NULL, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(0x5000, R, true, NULL, NULL), SOFTMMU_OK);
         pmap_activate(v);
         CHECK(softmmu_tlb_holds(VMALLOC_BASE));
         CHECK(!softmmu_tlb_holds(0x5000));
@@ -925,7 +928,7 @@ TEST(enter_range_replaces_smaller_pages)
                  VM_OK);
         pmap_update(u);
         for (vaddr_t i = 0; i < 10; i++)
-                CHECK_EQ(softmmu_access(0x200000 + i * 0x31000, W, true, NULL,
+                CHECK_EQ(softmmu_x86_access(0x200000 + i * 0x31000, W, true, NULL,
                                         NULL), SOFTMMU_OK);
         CHECK_EQ(pmap_table_pages(u), 6);       /* PML4 PDPT 2xPD 2xPT */
         CHECK_EQ(pmap_enter_range(u, 0x200000, 0x600000, 2 * MiB, VM_PROT_READ,
@@ -934,7 +937,7 @@ TEST(enter_range_replaces_smaller_pages)
         pmap_update(u);
         CHECK(softmmu_tlb_check());
         CHECK_EQ(pmap_table_pages(u), 5);
-        CHECK_EQ(softmmu_access(0x231000, R, true, &pa, NULL), SOFTMMU_OK);
+        CHECK_EQ(softmmu_x86_access(0x231000, R, true, &pa, NULL), SOFTMMU_OK);
         CHECK_EQ(pa, 0x631000);
         CHECK_EQ(pmap_ad(u, 0x200000, false), PMAP_AD_ACCESSED);
         /* A 1 GiB page over a PD and PT. */
@@ -1277,7 +1280,7 @@ static void verify_page(struct rnd *r, struct model *m, vaddr_t va)
                         enum softmmu_result want = va_is_canonical(va) ?
                                 want_result(p, acc, user) :
                                 SOFTMMU_NONCANONICAL;
-                        enum softmmu_result st = softmmu_translate(
+                        enum softmmu_result st = softmmu_x86_translate(
                                 m->pm->root, va, acc, user, &pa, &err);
 
                         RCHECK(r, st == want, "va %#lx acc %u user %d: %d",
@@ -1491,7 +1494,7 @@ static uint64_t range_done_prefix(struct model *m, vaddr_t va, paddr_t pa,
 
                 if (!pmap_extract(m->pm, va, &got, &gprot, &gflags) ||
                     got != pa || gprot != norm_prot(prot) || gflags != flags ||
-                    softmmu_page_shift(m->pm->root, va) != shift)
+                    softmmu_x86_page_shift(m->pm->root, va) != shift)
                         break;
                 n++;
                 va += 1UL << shift;
@@ -1579,9 +1582,9 @@ static void op_change(struct rnd *r, struct model *m, bool remove)
         if (inject && st == VM_ENOMEM) {
                 /* No mapping changed, but some edge splits may be done. */
                 seen.enomem++;
-                model_split_at(m, start, softmmu_page_shift(m->pm->root, start));
+                model_split_at(m, start, softmmu_x86_page_shift(m->pm->root, start));
                 if (end != 0 && end != USER_HALF_END)
-                        model_split_at(m, end, softmmu_page_shift(m->pm->root,
+                        model_split_at(m, end, softmmu_x86_page_shift(m->pm->root,
                                                                   end));
                 return;
         }
@@ -1628,7 +1631,7 @@ static void op_touch(struct rnd *r)
                 paddr_t pa = 0;
                 unsigned err = 0;
 
-                st = softmmu_access(va, acc, user, &pa, &err);
+                st = softmmu_x86_access(va, acc, user, &pa, &err);
                 if (st == SOFTMMU_OK) {
                         r->hot[r->hot_next++ % ARRAY_SIZE(r->hot)] =
                                 page_trunc(va);

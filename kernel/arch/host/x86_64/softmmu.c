@@ -1,7 +1,8 @@
 /*
- * softmmu.c - the x86-64 MMU in software, for the host build (see
- * softmmu.h): mmu.h's privileged operations over a simulated CR3 and TLB,
- * and a page walker that follows the SDM (vol. 3, chapter 4).
+ * softmmu.c (x86-64) - the x86-64 MMU in software, for the host build with
+ * PMAP=x86_64 (see softmmu.h and softmmu_x86_64.h): mmu.h's privileged
+ * operations over a simulated CR3 and TLB, and a page walker that follows
+ * the SDM (vol. 3, chapter 4).
  *
  * Owns: the simulated CR3, TLB and CPU features. Reads and writes only
  * page-table entries in simulated RAM (A and D bits, as the CPU would).
@@ -18,8 +19,9 @@
 #include <mercator/string.h>
 #include <machine/vmparam.h>
 #include <arch/x86_64/mmu.h>
+#include <arch/x86_64/pmap_md.h>
 
-#include "softmmu.h"
+#include "softmmu_x86_64.h"
 
 #include <stdio.h>
 
@@ -203,9 +205,9 @@ static enum softmmu_result hw_report(enum softmmu_result st, paddr_t pa,
         return st;
 }
 
-enum softmmu_result softmmu_translate(paddr_t root, vaddr_t va,
-                                      unsigned access, bool user,
-                                      paddr_t *pa_out, unsigned *pf_err)
+enum softmmu_result softmmu_x86_translate(paddr_t root, vaddr_t va,
+                                          unsigned access, bool user,
+                                          paddr_t *pa_out, unsigned *pf_err)
 {
         struct hw_walk w;
         enum softmmu_result st = SOFTMMU_NONCANONICAL;
@@ -246,8 +248,8 @@ static void tlb_fill(struct tlb_entry *e, vaddr_t va, const struct hw_walk *w)
         };
 }
 
-enum softmmu_result softmmu_access(vaddr_t va, unsigned access, bool user,
-                                   paddr_t *pa_out, unsigned *pf_err)
+enum softmmu_result softmmu_x86_access(vaddr_t va, unsigned access, bool user,
+                                       paddr_t *pa_out, unsigned *pf_err)
 {
         struct tlb_entry *e;
         struct hw_walk w;
@@ -328,7 +330,7 @@ bool softmmu_tlb_holds(vaddr_t va)
         return tlb_find(va) != NULL;
 }
 
-unsigned softmmu_page_shift(paddr_t root, vaddr_t va)
+unsigned softmmu_x86_page_shift(paddr_t root, vaddr_t va)
 {
         struct hw_walk w;
 
@@ -346,6 +348,26 @@ uint64_t *softmmu_entry(paddr_t root, vaddr_t va, unsigned level)
                 return NULL;
         hw_walk(root, va, &w);
         return 4 - level < w.n ? w.entry[4 - level] : NULL;
+}
+
+/* ---- the neutral interface (softmmu.h) over a pmap's PML4 -------------- */
+
+enum softmmu_result softmmu_translate(struct pmap *pm, vaddr_t va,
+                                      unsigned access, bool user,
+                                      paddr_t *pa_out)
+{
+        return softmmu_x86_translate(pm->root, va, access, user, pa_out, NULL);
+}
+
+enum softmmu_result softmmu_access(vaddr_t va, unsigned access, bool user,
+                                   paddr_t *pa_out)
+{
+        return softmmu_x86_access(va, access, user, pa_out, NULL);
+}
+
+unsigned softmmu_page_shift(struct pmap *pm, vaddr_t va)
+{
+        return softmmu_x86_page_shift(pm->root, va);
 }
 
 void softmmu_reset(void)
