@@ -119,8 +119,8 @@ $(HBUILD)/bin/%: $(HBUILD)/tests/host/$(PMAP)/%.c.o $(HOBJ)
 	$(HOSTCC) $(HCFLAGS) -o $@ $^
 # The path walker's test also links the walker and tmpfs (the rest of
 # kernel/fs needs a process).
-$(BUILD)/host/bin/test_vfs_walk: $(BUILD)/host/kernel/fs/vfs.c.o \
-                                 $(BUILD)/host/kernel/fs/tmpfs.c.o
+$(HBUILD)/bin/test_vfs_walk: $(HBUILD)/kernel/fs/vfs.c.o \
+                             $(HBUILD)/kernel/fs/tmpfs.c.o
 
 user-tests: $(UTESTS)
 $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
