@@ -100,17 +100,22 @@ void proc_vfork_release(struct proc *p)
         }
 }
 
-/* Children of an exiting process are adopted by init, which reaps them. */
+/* Children of an exiting process are adopted by init, which reaps them;
+ * those that asked (PR_SET_PDEATHSIG) get their signal. */
 static void proc_reparent_children(struct proc *p)
 {
         extern struct proc proc_table[NPROC];
+        struct ksiginfo info = { .code = SI_USER, .pid = p->pid };
 
         for (int i = 0; i < NPROC; i++) {
-                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == p) {
-                        proc_table[i].parent = init_proc;
-                        if (proc_table[i].state == PROC_ZOMBIE && init_proc)
-                                sched_wakeup(init_proc);
-                }
+                struct proc *c = &proc_table[i];
+                if (c->state == PROC_FREE || c->parent != p)
+                        continue;
+                c->parent = init_proc;
+                if (c->state == PROC_ZOMBIE && init_proc)
+                        sched_wakeup(init_proc);
+                else if (c->usage.pdeath_signal)
+                        signal_send(c, c->usage.pdeath_signal, &info);
         }
 }
 

@@ -16,6 +16,10 @@
 #include <time.h>
 #include <ucontext.h>
 
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1U << 31)        /* Linux's; musl does not name it */
+#endif
+
 static volatile sig_atomic_t hits;
 static volatile int last_sig, last_code, last_pid, last_value;
 static volatile int blocked_inside;     /* was the signal blocked in its handler */
@@ -288,6 +292,22 @@ static void alternate_stack(void)
         sigaltstack(&ss, NULL);
         sigaltstack(NULL, &old);
         CHECK("sigaltstack_disable", old.ss_flags == SS_DISABLE);
+
+        /* SS_AUTODISARM: no alternate stack inside the handler, back after */
+        ss.ss_flags = (int)SS_AUTODISARM;
+        ss.ss_size = sizeof altstack;
+        CHECK("sigaltstack_autodisarm_set", sigaltstack(&ss, NULL) == 0);
+        set_handler(SIGUSR1, on_alt_handler, SA_ONSTACK);
+        alt_flags = -1;
+        raise(SIGUSR1);
+        CHECK("autodisarm_handler_on_altstack_sees_it_disabled",
+              on_alt == 1 && alt_flags == SS_DISABLE && alt_eperm == 0);
+        sigaltstack(NULL, &old);
+        CHECK("autodisarm_rearmed_after_return", old.ss_sp == altstack &&
+              (old.ss_flags & SS_AUTODISARM));
+        ss.ss_flags = SS_DISABLE;
+        sigaltstack(&ss, NULL);
+        set_handler(SIGUSR1, SIG_DFL, 0);
 }
 
 /* The handler changes saved registers; rt_sigreturn must install them. */
@@ -488,6 +508,35 @@ static void bad_input(void)
                       (long)SIGUSR1 | (7L << 32)) == 0 && hits == 1);
 }
 
+/* A child floods us with signals while we go about our business. */
+static void storm_from_child(void)
+{
+        sigset_t set;
+        int st;
+
+        reset();
+        set_handler(SIGUSR1, on_signal, SA_RESTART);
+        set_info_handler(SIGRTMIN + 3, SA_RESTART, 0);
+        pid_t parent = getpid(), pid = fork();
+        if (pid == 0) {
+                union sigval v = { .sival_int = 1 };
+                for (int i = 0; i < 3000; i++) {
+                        kill(parent, SIGUSR1);
+                        sigqueue(parent, SIGRTMIN + 3, v);
+                }
+                _exit(0);
+        }
+        long sum = 0;
+        for (int i = 0; i < 20000; i++)
+                sum += getppid() + i;
+        int r = waitpid(pid, &st, 0);
+        sigemptyset(&set);
+        CHECK("storm_from_another_process_survived", r == pid && WIFEXITED(st) &&
+              hits >= 1 && sum != 0);
+        set_handler(SIGUSR1, SIG_DFL, 0);
+        set_handler(SIGRTMIN + 3, SIG_DFL, 0);
+}
+
 static void tkill_tgkill(void)
 {
         reset();
@@ -512,6 +561,7 @@ int main(int argc, char **argv)
         restart();
         sigpipe();
         tkill_tgkill();
+        storm_from_child();
         inheritance(argv[0]);
         bad_input();
         return utest_done();

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -516,6 +517,100 @@ static struct figure getppid_figure(long n, int rounds)
         return rounds_median(getppid_round, &a, rounds);
 }
 
+/* ---- signals -------------------------------------------------------------- */
+
+static volatile long sig_count;
+static char *volatile sig_page;
+
+static void on_usr1(int sig)
+{
+        (void)sig;
+        sig_count++;
+}
+
+/* A signal round trip: kill(getpid(), SIGUSR1), the handler runs, returns
+ * through rt_sigreturn. */
+static struct figure signal_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        pid_t self = getpid();
+        uint64_t t0 = now_ns();
+        long i;
+
+        sig_count = 0;
+        for (i = 0; i < a->n && !over_budget(t0, i, 1024); i++)
+                if (kill(self, SIGUSR1) != 0)
+                        return fig_fail("kill", errno);
+        if (sig_count != i)
+                return fig_fail("handler did not run each time", 0);
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure signal_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n };
+        struct sigaction sa;
+
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        if (sigaction(SIGUSR1, &sa, NULL) != 0)
+                return fig_fail("sigaction", errno);
+        struct figure f = rounds_median(signal_round, &a, rounds);
+        signal(SIGUSR1, SIG_DFL);
+        return f;
+}
+
+/* The SIGSEGV handler of a user-handled fault: make the page writable
+ * again, so the write runs again and succeeds. */
+static void on_segv_fix(int sig, siginfo_t *si, void *uc)
+{
+        (void)sig, (void)uc;
+        sig_count++;
+        if (mprotect((void *)((uintptr_t)si->si_addr & ~(PAGE - 1)), PAGE,
+                     PROT_READ | PROT_WRITE) != 0)
+                _exit(3);
+}
+
+/* A user-handled fault: a PROT_NONE page is written, the handler
+ * mprotects it, the write is retried; then the page is protected again
+ * for the next round. Per operation: the fault, the signal, the two
+ * mprotects and the return. */
+static struct figure user_fault_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        sig_count = 0;
+        for (i = 0; i < a->n && !over_budget(t0, i, 256); i++) {
+                if (mprotect(sig_page, PAGE, PROT_NONE) != 0)
+                        return fig_fail("mprotect", errno);
+                sig_page[8] = (char)i;
+        }
+        if (sig_count != i)
+                return fig_fail("handler did not run each time", 0);
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure user_fault_figure(long n, int rounds)
+{
+        struct loop_arg a = { .n = n };
+        struct sigaction sa, old;
+
+        sig_page = map_anon(PAGE, PROT_READ | PROT_WRITE);
+        if (!sig_page)
+                return fig_fail("mmap", errno);
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_segv_fix;
+        sa.sa_flags = SA_SIGINFO;
+        if (sigaction(SIGSEGV, &sa, &old) != 0)
+                return fig_fail("sigaction", errno);
+        struct figure f = rounds_median(user_fault_round, &a, rounds);
+        sigaction(SIGSEGV, &old, NULL);
+        munmap(sig_page, PAGE);
+        return f;
+}
+
 /* ---- processes ------------------------------------------------------------ */
 
 /* fork as the raw system call: the kernel's cost, not libc's bookkeeping.
@@ -657,6 +752,8 @@ static void mode_main(void)
         report("mmap_munmap_ns", mmap_figure(10000, 3));
         report("mprotect_1m_ns", mprotect_figure(4000, 3));
         report("brk_ns", brk_figure(10000, 3));
+        report("signal_roundtrip_ns", signal_figure(20000, 3));
+        report("user_fault_ns", user_fault_figure(5000, 3));
         process_figures();
 }
 

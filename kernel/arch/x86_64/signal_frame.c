@@ -144,7 +144,7 @@ static int32_t altstack_flags(const struct proc *p, uint64_t sp)
 
 /* Where the frame goes; 0 if it does not fit (alternate stack overflow). */
 static uint64_t frame_address(struct proc *p, const struct k_sigaction *ka,
-                              uint64_t *fpstate)
+                              uint64_t *fpstate, bool *entering_out)
 {
         uint64_t sp = user_tf(p)->rsp - REDZONE;
         bool was_on = on_altstack(p, user_tf(p)->rsp), entering = false;
@@ -153,6 +153,7 @@ static uint64_t frame_address(struct proc *p, const struct k_sigaction *ka,
                 sp = p->sig.altstack.ss_sp + p->sig.altstack.ss_size;
                 entering = true;
         }
+        *entering_out = entering;
         sp = (sp - FPSTATE_SIZE) & ~63UL;
         *fpstate = sp;
         sp -= sizeof(struct rt_sigframe);
@@ -187,16 +188,18 @@ int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
         _Alignas(16) uint8_t fx[FPSTATE_SIZE];
         struct rt_sigframe f;
         uint64_t fpstate, sp;
+        bool entering;
 
         if (!(ka->flags & SA_RESTORER))
                 return -EFAULT;         /* x86-64 has no default return path */
-        if (!(sp = frame_address(p, ka, &fpstate)))
+        if (!(sp = frame_address(p, ka, &fpstate, &entering)))
                 return -EFAULT;
         memset(&f, 0, sizeof f);
         f.pretcode = ka->restorer;
         f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
         f.uc.uc_stack = p->sig.altstack;
-        f.uc.uc_stack.ss_flags = altstack_flags(p, tf->rsp);
+        f.uc.uc_stack.ss_flags = altstack_flags(p, tf->rsp) |
+                (int32_t)((uint32_t)p->sig.altstack.ss_flags & SS_AUTODISARM);
         sigcontext_fill(&f.uc.uc_mcontext, p, tf, oldmask, fpstate);
         f.uc.uc_sigmask = oldmask;
         siginfo_to_linux(f.info, info);
@@ -215,6 +218,10 @@ int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
         tf->rflags &= ~(uint64_t)(RFLAGS_DF | RFLAGS_RF | RFLAGS_TF);
         md_fpu_load_initial();
         md_note_fault(p, 0, 0, 0);
+        /* SS_AUTODISARM: the handler runs with no alternate stack (so it
+         * may switch stacks itself); rt_sigreturn puts it back. */
+        if (entering && (p->sig.altstack.ss_flags & SS_AUTODISARM))
+                p->sig.altstack = (struct linux_stack){ .ss_flags = SS_DISABLE };
         return 0;
 }
 

@@ -138,11 +138,17 @@ static void user_fault(struct trap_frame *tf, int sig, int code,
                        uint64_t addr, const char *why)
 {
         struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
+        char how[100];
 
         md_note_fault(current, (unsigned)tf->vector, tf->error,
                       tf->vector == 14 ? addr : 0);
-        if (signal_would_kill(current, sig))
+        if (signal_would_kill(current, sig)) {
+                if (!why) {             /* a page fault, in words */
+                        pf_describe(tf->error, how, sizeof how);
+                        why = how;
+                }
                 proc_kill_current(sig, why, addr, tf->rip);
+        }
         signal_force(sig, &info);
 }
 
@@ -150,7 +156,6 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
 {
         enum fault_result r = machine_user_fault(current->space, cr2,
                                                  pf_access(tf->error));
-        char how[100];
 
         if (r == FAULT_RESOLVED) {
                 acct_fault();
@@ -163,10 +168,9 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                            "access past the end of a mapped file");
                 return;
         }
-        pf_describe(tf->error, how, sizeof how);
         user_fault(tf, SIGSEGV,
                    current->space->last_fault.reason == FAULT_REASON_PROT ?
-                   SEGV_ACCERR : SEGV_MAPERR, cr2, how);
+                   SEGV_ACCERR : SEGV_MAPERR, cr2, NULL);
 }
 
 static void page_fault(struct trap_frame *tf)
