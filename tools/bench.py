@@ -281,6 +281,13 @@ ROWS = [
      MAIN_MEM, "fork_exec_wait_ns", "ns"),
     ("munmap", "munmap of 64 MiB populated, per page", "main", MAIN_MEM,
      "munmap_populated_ns", "ns"),
+    ("signal", "signal round trip: kill(getpid(), SIGUSR1), the handler "
+     "runs and returns (rt_sigreturn)", "main", MAIN_MEM,
+     "signal_roundtrip_ns", "ns"),
+    ("user_fault", "user-handled fault: write to a PROT_NONE page, the "
+     "SIGSEGV handler mprotects it read-write, the write runs again "
+     "(mprotect back to PROT_NONE included)", "main", MAIN_MEM,
+     "user_fault_ns", "ns"),
     ("boot_1g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 1G",
      None, "1G", "boot_ns", "ns"),
     ("boot_16g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 16G",
