@@ -1,214 +1,649 @@
 /*
- * procfs.c - /proc/meminfo and /proc/PID/maps (and /proc/self/maps), in
- * exactly Linux's format (CONCEPTS A5).
+ * procfs.c - the tree of /proc: which paths exist (tables of entries),
+ * what directories list, where symlinks point, and opening a file (its
+ * text made at open; mem and pagemap read through the target at each
+ * call). The generators are in proc_sys.c and proc_pid.c; see procfs.h.
  *
- * A file's text is made when it is opened and then read like a regular
- * file, so a reader sees one consistent snapshot.
+ * Paths are absolute ("/proc/12/smaps"). A PID directory exists for every
+ * process that is not a zombie (Linux keeps a zombie's directory, with
+ * most files empty: Mercator frees a zombie's space at exit).
  */
 #include <mercator/errno.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
-#include <ipc/shm.h>
+#include <fs/procfs.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
-#include <vm/pmm.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
-#include <vm/vmstat.h>
 
-struct text {
-        char  *buf;
-        size_t len, size;
-};
+extern struct proc proc_table[NPROC];
 
-static void text_add(struct text *t, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-
-static void text_add(struct text *t, const char *fmt, ...)
+void text_add(struct text *t, const char *fmt, ...)
 {
         va_list ap;
 
+        if (t->len + 1 >= t->size)
+                return;
         va_start(ap, fmt);
         int n = kvsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
         va_end(ap);
         t->len = MIN(t->len + (size_t)n, t->size - 1);
 }
 
-/* One "Name:   value kB" line, as Linux's show_val_kb. */
-static void meminfo_line(struct text *t, const char *name, uint64_t pages)
+void text_put(struct text *t, const void *src, size_t n)
 {
-        char label[20];
-
-        ksnprintf(label, sizeof label, "%s:", name);
-        text_add(t, "%-16s%8lu kB\n", label, pages * (PAGE_SIZE / 1024));
+        n = MIN(n, t->size - 1 - t->len);
+        memcpy(t->buf + t->len, src, n);
+        t->len += n;
 }
 
-static void meminfo(struct text *t)
+/* ---- the tables ------------------------------------------------------------ */
+
+enum special {
+        SP_NONE, SP_MEM, SP_PAGEMAP, SP_FD, SP_FDINFO, SP_PAGEWALK,
+        SP_SELF, SP_CWD, SP_ROOT, SP_EXE, SP_MOUNTS,
+};
+
+struct pent {
+        const char         *name;
+        uint32_t            mode;
+        procfs_gen_fn       gen;        /* a text file */
+        const struct pent  *sub;        /* a directory of entries */
+        enum special        special;
+        size_t              per_area;   /* text size per area (maps...) */
+};
+
+#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0 }
+#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s }
+#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0 }
+#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0 }
+
+static const struct pent sys_kernel[] = {
+        REG("osrelease", proc_sys_osrelease),
+        REG("ostype", proc_sys_ostype),
+        REG("pid_max", proc_sys_pid_max),
+        REG("tainted", proc_sys_tainted),
+        { 0 },
+};
+
+static const struct pent sys_vm[] = {
+        REG("max_map_count", proc_sys_max_map_count),
+        REG("mmap_min_addr", proc_sys_mmap_min_addr),
+        REG("overcommit_memory", proc_sys_overcommit_memory),
+        { 0 },
+};
+
+static const struct pent sys_dir[] = {
+        DIR("kernel", sys_kernel),
+        DIR("vm", sys_vm),
+        { 0 },
+};
+
+static const struct pent sysvipc_dir[] = {
+        REG("shm", proc_sysvipc_shm),
+        { 0 },
+};
+
+static const struct pent root_dir[] = {
+        REG("buddyinfo", proc_buddyinfo),
+        REG("cpuinfo", proc_cpuinfo),
+        REG("filesystems", proc_filesystems),
+        REG("loadavg", proc_loadavg),
+        REG("meminfo", proc_meminfo),
+        SPECIAL("mounts", PROCFS_IFLNK | 0777, SP_MOUNTS),
+        SPECIAL("self", PROCFS_IFLNK | 0777, SP_SELF),
+        REG("stat", proc_stat),
+        DIR("sys", sys_dir),
+        DIR("sysvipc", sysvipc_dir),
+        REG("uptime", proc_uptime),
+        REG("version", proc_version),
+        REG("vmstat", proc_vmstat),
+        REG("zoneinfo", proc_zoneinfo),
+        { 0 },
+};
+
+static const struct pent pid_dir[] = {
+        AREA("cmdline", proc_pid_cmdline, 0),
+        SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),
+        AREA("environ", proc_pid_environ, 0),
+        SPECIAL("exe", PROCFS_IFLNK | 0777, SP_EXE),
+        SPECIAL("fd", PROCFS_IFDIR | 0500, SP_FD),
+        SPECIAL("fdinfo", PROCFS_IFDIR | 0500, SP_FDINFO),
+        AREA("maps", proc_pid_maps, 128),
+        SPECIAL("mem", PROCFS_IFREG | 0600, SP_MEM),
+        AREA("mounts", proc_mounts, 0),
+        SPECIAL("pagemap", PROCFS_IFREG | 0400, SP_PAGEMAP),
+        SPECIAL("pagewalk", PROCFS_IFDIR | 0555, SP_PAGEWALK),
+        SPECIAL("root", PROCFS_IFLNK | 0777, SP_ROOT),
+        AREA("smaps", proc_pid_smaps, 1024),
+        AREA("smaps_rollup", proc_pid_smaps_rollup, 0),
+        AREA("stat", proc_pid_stat, 0),
+        AREA("statm", proc_pid_statm, 0),
+        AREA("status", proc_pid_status, 0),
+        { 0 },
+};
+
+/* ---- resolving a path ------------------------------------------------------ */
+
+enum node_kind {
+        N_TABLE,        /* a directory of entries (root: with PIDs too) */
+        N_ENTRY,        /* a file or link of a table */
+        N_FD_DIR, N_FD_LINK, N_FDINFO_DIR, N_FDINFO,
+        N_WALK_DIR, N_WALK,
+};
+
+struct pnode {
+        enum node_kind     kind;
+        const struct pent *table;       /* N_TABLE */
+        bool               is_root;
+        const struct pent *ent;         /* N_ENTRY */
+        struct proc       *p;           /* inside a PID directory */
+        int                fd;          /* N_FD_LINK, N_FDINFO */
+        vaddr_t            va;          /* N_WALK */
+};
+
+static bool parse_num(const char *s, size_t len, uint64_t *out, unsigned base)
 {
-        uint64_t free = pmm_free_count();
-
-        meminfo_line(t, "MemTotal", vmstat.managed_pages);
-        meminfo_line(t, "MemFree", free);
-        meminfo_line(t, "MemAvailable", free);
-        meminfo_line(t, "Buffers", 0);
-        meminfo_line(t, "Cached", vmstat.file_pages + vmstat.shmem_pages);
-        meminfo_line(t, "AnonPages", vmstat.anon_pages);
-        meminfo_line(t, "Shmem", vmstat.shmem_pages);
-        meminfo_line(t, "Slab", vmstat.slab_pages + vmstat.kmalloc_large);
-        meminfo_line(t, "KernelStack", vmstat.kstack_pages);
-        meminfo_line(t, "PageTables", vmstat.pt_pages);
-        meminfo_line(t, "VmallocUsed", vmstat.vmalloc_pages);
-        /* Mercator's own: the vm_page array, and its cost per page. */
-        meminfo_line(t, "PageDescriptors",
-                     pmm_npages() * sizeof(struct vm_page) / PAGE_SIZE);
-        text_add(t, "%-16s%8lu B\n", "DescriptorSize:", sizeof(struct vm_page));
-}
-
-/* One line of maps: "start-end perms offset dev inode", then the name
- * from column 73, as Linux's show_map_vma. Files are on device 00:02 (the
- * initramfs), shared anonymous memory on 00:01 as a deleted /dev/zero. */
-static bool maps_line(void *arg, const struct vm_area_info *a)
-{
-        struct text *t = arg;
-        const char *name = a->is_file || (a->shared && a->name) ? a->name
-                         : a->shared ? "/dev/zero (deleted)"
-                         : a->is_heap ? "[heap]" : a->is_stack ? "[stack]" : NULL;
-        size_t start = t->len;
-        int shmid;
-        /* A SysV segment's inode number is its id, as Linux's shm files. */
-        uint64_t ino = shm_object_id(a->object, &shmid) ? (uint64_t)shmid
-                     : a->object ? a->object_id : 0UL;
-
-        text_add(t, "%08lx-%08lx %c%c%c%c %08lx %s %lu ", a->start, a->end,
-                 a->prot & VM_PROT_READ ? 'r' : '-',
-                 a->prot & VM_PROT_WRITE ? 'w' : '-',
-                 a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
-                 a->offset, a->is_file ? "00:02" : a->shared ? "00:01" : "00:00",
-                 ino);
-        if (name) {
-                while (t->len - start < 72 && t->len + 1 < t->size)
-                        t->buf[t->len++] = ' ';
-                text_add(t, " %s", name);
+        *out = 0;
+        if (len == 0 || len > 16)
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                char c = s[i];
+                unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                           : base == 16 && c >= 'a' && c <= 'f'
+                                   ? (unsigned)(c - 'a' + 10) : 99;
+                if (d >= base)
+                        return false;
+                *out = *out * base + d;
         }
-        text_add(t, "\n");
         return true;
 }
 
-static void maps(struct text *t, struct vm_space *sp)
+static struct proc *live_proc(uint64_t pid)
 {
-        vm_space_for_each_area(sp, maps_line, t);
+        struct proc *p = pid < (1u << 31) ? proc_find((int)pid) : NULL;
+
+        return p && p->state != PROC_ZOMBIE && p->space ? p : NULL;
 }
+
+static const struct pent *table_find(const struct pent *t, const char *name,
+                                     size_t len)
+{
+        for (; t->name; t++)
+                if (strlen(t->name) == len && memcmp(t->name, name, len) == 0)
+                        return t;
+        return NULL;
+}
+
+/* Step from node n into its child `name`. => 0, -ENOENT or -ENOTDIR. */
+static long step(struct pnode *n, const char *name, size_t len)
+{
+        uint64_t num;
+
+        switch (n->kind) {
+        case N_TABLE: {
+                const struct pent *e = table_find(n->table, name, len);
+                if (n->is_root && !e && parse_num(name, len, &num, 10)) {
+                        struct proc *p = live_proc(num);
+                        if (!p)
+                                return -ENOENT;
+                        *n = (struct pnode){ .kind = N_TABLE,
+                                             .table = pid_dir, .p = p };
+                        return 0;
+                }
+                if (!e)
+                        return -ENOENT;
+                n->is_root = false;
+                if (e->sub) {
+                        n->table = e->sub;
+                        return 0;
+                }
+                if (e->special == SP_SELF) {    /* followed by the caller */
+                        n->kind = N_ENTRY;
+                        n->ent = e;
+                        return 0;
+                }
+                n->kind = e->special == SP_FD ? N_FD_DIR
+                        : e->special == SP_FDINFO ? N_FDINFO_DIR
+                        : e->special == SP_PAGEWALK ? N_WALK_DIR : N_ENTRY;
+                n->ent = e;
+                return 0;
+        }
+        case N_FD_DIR:
+        case N_FDINFO_DIR:
+                if (!parse_num(name, len, &num, 10) || num >= NOFILE ||
+                    !n->p->files[num])
+                        return -ENOENT;
+                n->kind = n->kind == N_FD_DIR ? N_FD_LINK : N_FDINFO;
+                n->fd = (int)num;
+                return 0;
+        case N_WALK_DIR:
+                if (len > 2 && name[0] == '0' && name[1] == 'x')
+                        name += 2, len -= 2;
+                if (!parse_num(name, len, &num, 16))
+                        return -ENOENT;
+                n->kind = N_WALK;
+                n->va = num;
+                return 0;
+        default:
+                return -ENOTDIR;
+        }
+}
+
+/* Resolve an absolute /proc path, following "self". */
+static long resolve(const char *path, struct pnode *n)
+{
+        if (strncmp(path, "/proc", 5) != 0 || (path[5] && path[5] != '/'))
+                return -ENOENT;
+        *n = (struct pnode){ .kind = N_TABLE, .table = root_dir,
+                             .is_root = true };
+        for (const char *s = path + 5; *s;) {
+                while (*s == '/')
+                        s++;
+                size_t len = 0;
+                while (s[len] && s[len] != '/')
+                        len++;
+                if (!len)
+                        break;
+                long err = step(n, s, len);
+                if (err)
+                        return err;
+                if (n->kind == N_ENTRY && n->ent->special == SP_SELF &&
+                    s[len]) {           /* /proc/self/...: into our PID */
+                        if (!current || !current->space)
+                                return -ENOENT;
+                        *n = (struct pnode){ .kind = N_TABLE,
+                                             .table = pid_dir, .p = current };
+                }
+                s += len;
+        }
+        return 0;
+}
+
+static uint32_t node_mode(const struct pnode *n)
+{
+        switch (n->kind) {
+        case N_TABLE:   return PROCFS_IFDIR | 0555;
+        case N_ENTRY:   return n->ent->mode;
+        case N_FD_DIR: case N_FDINFO_DIR: return PROCFS_IFDIR | 0500;
+        case N_FD_LINK: return PROCFS_IFLNK | 0700;
+        case N_FDINFO:  return PROCFS_IFREG | 0444;
+        case N_WALK_DIR: return PROCFS_IFDIR | 0555;
+        case N_WALK:    return PROCFS_IFREG | 0444;
+        }
+        return 0;
+}
+
+uint32_t procfs_mode(const char *path)
+{
+        struct pnode n;
+
+        return resolve(path, &n) ? 0 : node_mode(&n);
+}
+
+long procfs_list(const char *path,
+                    bool (*fn)(void *arg, const char *name, uint32_t mode),
+                    void *arg)
+{
+        struct pnode n;
+        char name[24];
+        long err = resolve(path, &n);
+
+        if (err)
+                return err;
+        switch (n.kind) {
+        case N_TABLE:
+                for (const struct pent *e = n.table; e->name; e++)
+                        if (!fn(arg, e->name, e->mode))
+                                return 0;
+                if (n.is_root)
+                        for (int i = 0; i < NPROC; i++) {
+                                struct proc *p = &proc_table[i];
+                                if (p->state == PROC_FREE ||
+                                    p->state == PROC_ZOMBIE || !p->space)
+                                        continue;
+                                ksnprintf(name, sizeof name, "%d", p->pid);
+                                if (!fn(arg, name, PROCFS_IFDIR | 0555))
+                                        return 0;
+                        }
+                return 0;
+        case N_FD_DIR:
+        case N_FDINFO_DIR:
+                for (int fd = 0; fd < NOFILE; fd++) {
+                        if (!n.p->files[fd])
+                                continue;
+                        ksnprintf(name, sizeof name, "%d", fd);
+                        if (!fn(arg, name, n.kind == N_FD_DIR
+                                                   ? PROCFS_IFLNK | 0700
+                                                   : PROCFS_IFREG | 0444))
+                                return 0;
+                }
+                return 0;
+        case N_WALK_DIR:
+                return 0;               /* any address may be named */
+        default:
+                return -ENOTDIR;
+        }
+}
+
+/* Find target under dir (same file system, not crossing mounts) by its
+ * inode number, appending "/name..." to buf at pos; a search of at most
+ * *budget entries. => the new length, or -ENOENT. */
+static long find_under(struct vnode *dir, struct vnode *target, char *buf,
+                       size_t size, size_t pos, int depth, int *budget)
+{
+        struct vfs_dirent *e = kmalloc(sizeof *e);
+        uint64_t cookie = 0;
+        long found = -ENOENT;
+
+        if (!e)
+                return -ENOMEM;
+        while (found == -ENOENT && --*budget > 0 && dir->ops->readdir &&
+               dir->ops->readdir(dir, &cookie, e) == 0) {
+                struct vnode *child;
+                if ((e->namelen == 1 && e->name[0] == '.') ||
+                    (e->namelen == 2 && !memcmp(e->name, "..", 2)))
+                        continue;
+                bool is_dir = e->type == (S_IFDIR >> 12);
+                if (e->ino != target->ino && (!is_dir || depth >= 16))
+                        continue;
+                if (pos + e->namelen + 2 > size ||
+                    dir->ops->lookup(dir, e->name, e->namelen, &child))
+                        continue;
+                buf[pos] = '/';
+                memcpy(buf + pos + 1, e->name, e->namelen);
+                buf[pos + 1 + e->namelen] = 0;
+                if (child == target)
+                        found = (long)(pos + 1 + e->namelen);
+                else if (S_ISDIR(child->mode) && !child->mounted)
+                        found = find_under(child, target, buf, size,
+                                           pos + 1 + e->namelen, depth + 1,
+                                           budget);
+                vnode_put(child);
+        }
+        kfree(e);
+        return found;
+}
+
+/* The path of a non-directory vnode (which does not know its name): its
+ * file system's mount point, then a search below it. */
+static long file_name(struct proc *p, struct vnode *vn, char *buf, size_t size)
+{
+        struct vnode *root = p->root ? p->root : vfs_root;
+        int budget = 4096;
+        long len;
+
+        if (vn->nlink == 0)
+                return -ENOENT;         /* unlinked: no name left */
+        len = vfs_path_of(root, vn->sb->root, buf, size);
+        if (len < 0)
+                return len;
+        len = (long)strlen(buf);
+        if (len == 1)
+                len = 0;                /* "/" + "/name" */
+        len = find_under(vn->sb->root, vn, buf, size, (size_t)len, 0, &budget);
+        return len;
+}
+
+/* Where the open file f points, as Linux's fd links: the file's path,
+ * pipe:[ino] for a pipe. */
+static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
+{
+        struct vnode *vn = file_vnode(f);
+        uint8_t st[144];
+
+        if (vn && S_ISDIR(vn->mode)) {
+                long len = vfs_path_of(p->root ? p->root : vfs_root, vn,
+                                       buf, size);
+                return len < 0 ? len : (long)strlen(buf);
+        }
+        if (vn && strcmp(vn->sb->fstype, "proc") == 0 && vn->priv)
+                return ksnprintf(buf, size, "%s", (const char *)vn->priv);
+        if (vn)
+                return file_name(p, vn, buf, size);
+        f->ops->stat(f, st);
+        uint32_t mode = ((uint32_t *)st)[6];
+        uint64_t ino = ((uint64_t *)st)[1];
+        if (S_ISFIFO(mode))
+                return ksnprintf(buf, size, "pipe:[%lu]", ino);
+        if (S_ISCHR(mode))
+                return ksnprintf(buf, size, "/dev/console");
+        return ksnprintf(buf, size, "anon_inode:[%lu]", ino);
+}
+
+long procfs_link(const char *path, char *buf, size_t size)
+{
+        struct pnode n;
+        long err = resolve(path, &n);
+        struct vnode *root;
+        long len;
+
+        if (err)
+                return err;
+        if (n.kind == N_FD_LINK) {
+                len = fd_target(n.p, n.p->files[n.fd], buf, size);
+                return len < 0 ? len : MIN(len, (long)size - 1);
+        }
+        if (n.kind != N_ENTRY || (n.ent->mode & 0170000) != PROCFS_IFLNK)
+                return -EINVAL;
+        root = n.p && n.p->root ? n.p->root : vfs_root;
+        switch (n.ent->special) {
+        case SP_SELF:
+                if (!current)
+                        return -ENOENT;
+                len = ksnprintf(buf, size, "%d", current->pid);
+                break;
+        case SP_MOUNTS:
+                len = ksnprintf(buf, size, "self/mounts");
+                break;
+        case SP_CWD:
+                if (!n.p->cwd)
+                        return -ENOENT;
+                len = vfs_path_of(root, n.p->cwd, buf, size);
+                len = len < 0 ? len : (long)strlen(buf);
+                break;
+        case SP_ROOT:
+                len = vfs_path_of(vfs_root, root, buf, size);
+                len = len < 0 ? len : (long)strlen(buf);
+                break;
+        case SP_EXE:
+                if (!n.p->exe || !n.p->exe_path[0])
+                        return -ENOENT;
+                len = ksnprintf(buf, size, "%s%s", n.p->exe_path,
+                                n.p->exe->nlink ? "" : " (deleted)");
+                break;
+        default:
+                return -EINVAL;
+        }
+        return len < 0 ? len : MIN(len, (long)size - 1);
+}
+
+/* ---- open files ------------------------------------------------------------ */
+
+struct pfile {
+        struct text      text;          /* text files */
+        int              pid;           /* mem, pagemap: the target */
+        struct vm_space *space;         /* ... as it was at open */
+        uint32_t         mode;
+        enum special     special;
+};
 
 static long text_read(struct file *f, uint64_t ubuf, size_t len)
 {
-        const struct text *t = f->node;
+        const struct pfile *pf = f->node;
 
-        if (f->offset >= t->len)
+        if (f->offset >= pf->text.len)
                 return 0;
-        len = MIN(len, t->len - f->offset);
-        if (copy_to_user(ubuf, t->buf + f->offset, len))
+        len = MIN(len, pf->text.len - f->offset);
+        if (copy_to_user(ubuf, pf->text.buf + f->offset, len))
                 return -EFAULT;
         f->offset += len;
         return (long)len;
 }
 
-static void text_stat(struct file *f, void *st)
+/* The target of a mem or pagemap file, if it still has the space it had
+ * when the file was opened (Linux: the mm it holds). */
+static struct proc *pfile_target(const struct pfile *pf)
 {
+        struct proc *p = proc_find(pf->pid);
+
+        return p && p->state != PROC_ZOMBIE && p->space == pf->space ? p
+                                                                     : NULL;
+}
+
+static long mem_rw(struct file *f, uint64_t ubuf, size_t len, bool write)
+{
+        const struct pfile *pf = f->node;
+        struct proc *p = pfile_target(pf);
+        long n;
+
+        if (!p)
+                return 0;
+        if (pf->special == SP_PAGEMAP)
+                n = write ? -EINVAL
+                          : proc_pagemap_read(p, f->offset, ubuf, len,
+                                              current &&
+                                              current->cred.euid == 0);
+        else
+                n = proc_mem_rw(p, f->offset, ubuf, len, write);
+        if (n > 0)
+                f->offset += (uint64_t)n;
+        return n;
+}
+
+static long mem_read(struct file *f, uint64_t ubuf, size_t len)
+{
+        return mem_rw(f, ubuf, len, false);
+}
+
+static long mem_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        return mem_rw(f, ubuf, len, true);
+}
+
+static long ro_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        return -EBADF;
+}
+
+static void pfile_stat(struct file *f, void *st)
+{
+        const struct pfile *pf = f->node;
+
         memset(st, 0, 144);
         ((uint64_t *)st)[2] = 1;                        /* st_nlink */
-        ((uint32_t *)st)[6] = 0100444;                  /* regular, r--r--r-- */
+        ((uint32_t *)st)[6] = pf->mode;                 /* st_mode */
         ((uint64_t *)st)[7] = PAGE_SIZE;                /* st_blksize */
 }
 
-static void text_release(struct file *f)
+static void pfile_release(struct file *f)
 {
-        struct text *t = (struct text *)f->node;
+        struct pfile *pf = (struct pfile *)f->node;
 
-        vfree(t->buf);
-        kfree(t);
+        vfree(pf->text.buf);
+        kfree(pf);
 }
 
 static const struct file_ops text_ops = {
-        .read = text_read, .stat = text_stat, .release = text_release,
-        .seekable = true,
+        .read = text_read, .write = ro_write, .stat = pfile_stat,
+        .release = pfile_release, .seekable = true,
 };
 
-/* The process a /proc/<pid|self>/ path names, and the rest of the path. */
-static struct proc *proc_of_path(const char *p, const char **rest)
-{
-        long pid = 0;
+static const struct file_ops mem_ops = {
+        .read = mem_read, .write = mem_write, .stat = pfile_stat,
+        .release = pfile_release, .seekable = true,
+};
 
-        if (strncmp(p, "self", 4) == 0) {
-                *rest = p + 4;
-                return current;
-        }
-        for (*rest = p; **rest >= '0' && **rest <= '9'; (*rest)++)
-                pid = pid * 10 + (**rest - '0');
-        return *rest == p ? NULL : proc_find((int)pid);
-}
+#define O_ACCMODE       3
 
-/* Mercator's own: /proc/PID/pagewalk/ADDR (hex), the MMU's walk. */
-static bool pagewalk_addr(const char *rest, vaddr_t *va)
+/* Make the text of node n (a text file, fdinfo or pagewalk). */
+static long make_text(const struct pnode *n, struct text *t)
 {
-        if (strncmp(rest, "/pagewalk/", 10) != 0)
-                return false;
-        rest += 10;
-        if (rest[0] == '0' && rest[1] == 'x')
-                rest += 2;
-        *va = 0;
-        for (int n = 0; *rest; rest++, n++) {
-                char c = *rest;
-                unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
-                             c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
-                if (d == 16 || n == 16)
-                        return false;
-                *va = *va << 4 | d;
+        size_t size = PAGE_SIZE;
+
+        if (n->kind == N_ENTRY && n->p && n->ent->per_area)
+                size = proc_pid_text_size(n->p, n->ent->per_area);
+        if (n->kind == N_ENTRY && n->ent->gen == proc_pid_cmdline)
+                size = page_round(n->p->space->arg_end - n->p->space->arg_start + 1);
+        if (n->kind == N_ENTRY && n->ent->gen == proc_pid_environ)
+                size = page_round(n->p->space->env_end - n->p->space->env_start + 1);
+        if (n->kind == N_ENTRY && n->ent->gen == proc_sysvipc_shm)
+                size = page_round(4096 * 200);
+        t->buf = vmalloc(size);
+        if (!t->buf)
+                return -ENOMEM;
+        t->size = size;
+        t->len = 0;
+        t->buf[0] = 0;
+        switch (n->kind) {
+        case N_ENTRY:
+                n->ent->gen(t, n->p);
+                break;
+        case N_FDINFO: {
+                const struct file *f = n->p->files[n->fd];
+                struct vnode *vn = file_vnode(f);
+                uint8_t st[144];
+                f->ops->stat((struct file *)f, st);
+                text_add(t, "pos:\t%lu\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n",
+                         f->offset,
+                         f->flags | (n->p->fd_flags[n->fd] & FD_CLOEXEC
+                                             ? 02000000u : 0u),
+                         vn ? (int)vn->sb->dev : 0, ((uint64_t *)st)[1]);
+                break;
         }
-        return true;
+        case N_WALK:
+                t->len = pmap_walk_describe(vm_space_pmap(n->p->space), n->va,
+                                            t->buf, t->size);
+                break;
+        default:
+                break;
+        }
+        return 0;
 }
 
 long procfs_open(const char *path, unsigned flags, struct file **out)
 {
-        const char *rest = "";
-        struct proc *p = NULL;
-        bool is_meminfo = strcmp(path, "/proc/meminfo") == 0;
-        bool is_shm = strcmp(path, "/proc/sysvipc/shm") == 0;
-        vaddr_t va = 0;
-        bool walk = false;
+        struct pnode n;
+        long err = resolve(path, &n);
+        uint32_t mode;
 
-        if (!is_meminfo && !is_shm) {
-                p = proc_of_path(path + 6, &rest);
-                walk = p && pagewalk_addr(rest, &va);
-                if (!p || p->state == PROC_ZOMBIE ||
-                    (!walk && strcmp(rest, "/maps") != 0))
-                        return -ENOENT;
-        }
-        if (flags & 3)
+        if (err)
+                return err;
+        mode = node_mode(&n);
+        if (mode & PROCFS_IFDIR)
+                return (flags & O_ACCMODE) ? -EISDIR : -ENOENT;
+        if (n.kind == N_FD_LINK || (n.kind == N_ENTRY && n.ent->special &&
+                                    n.ent->special != SP_MEM &&
+                                    n.ent->special != SP_PAGEMAP))
+                return -ENOENT;         /* links: the VFS follows them */
+        bool binary = n.kind == N_ENTRY && (n.ent->special == SP_MEM ||
+                                            n.ent->special == SP_PAGEMAP);
+        if ((flags & O_ACCMODE) &&
+            !(binary && n.ent->special == SP_MEM))
                 return -EACCES;
-        size_t size = is_shm ? page_round((shm_count() + 1) * 200)
-                    : is_meminfo || walk ? PAGE_SIZE
-                    : page_round((p->space->areas.count + 1) * 128);
-        struct text *t = kzalloc(sizeof *t);
+        struct pfile *pf = kzalloc(sizeof *pf);
         struct file *f = kzalloc(sizeof *f);
-        char *buf = vmalloc(size);
-        if (!t || !f || !buf) {
-                kfree(t), kfree(f), vfree(buf);
+        if (!pf || !f) {
+                kfree(pf), kfree(f);
                 return -ENOMEM;
         }
-        *t = (struct text){ .buf = buf, .size = size };
-        if (is_meminfo)
-                meminfo(t);
-        else if (is_shm)
-                t->len = shm_proc_show(buf, size);
-        else if (walk)
-                t->len = pmap_walk_describe(vm_space_pmap(p->space), va, buf, size);
-        else
-                maps(t, p->space);
-        *f = (struct file){ .ops = &text_ops, .refs = 1, .flags = flags,
-                            .node = t, .size = t->len };
+        pf->mode = mode;
+        if (binary) {
+                pf->pid = n.p->pid;
+                pf->space = n.p->space;
+                pf->special = n.ent->special;
+        } else if ((err = make_text(&n, &pf->text)) != 0) {
+                kfree(pf), kfree(f);
+                return err;
+        }
+        *f = (struct file){ .ops = binary ? &mem_ops : &text_ops, .refs = 1,
+                            .flags = flags, .node = pf,
+                            .size = pf->text.len };
         *out = f;
         return 0;
 }

@@ -1,26 +1,23 @@
 /*
- * procfs_vfs.c - /proc as a mounted file system (the VFS side of procfs).
+ * procfs_vfs.c - /proc as a mounted file system: the VFS side of procfs.
  *
- * Each vnode names a path under /proc (vn->priv, e.g. "/proc/12/maps");
- * lookup makes the child's vnode if procfs has such a file, open hands
- * the path to procfs_open() (fs/procfs.c), which builds the text. What
- * exists: meminfo, self (a symlink to the caller's PID), sysvipc/shm,
- * PID/ (maps, pagewalk/ADDR). This is the interim tree; the procshm helper's /proc
- * replaces the naming rules here with its own table through the same
- * vnode_ops (lookup, readdir, readlink, open, getattr).
+ * Each vnode names a path under /proc (vn->priv, e.g. "/proc/12/maps").
+ * What exists, what a directory lists and where a link points are
+ * procfs.c's (procfs_mode, procfs_list, procfs_link); opening hands the
+ * path to procfs_open(). A vnode is made per lookup, so a file that
+ * stops existing (its process exited) fails at open with ENOENT.
  */
 #include <mercator/errno.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/file.h>
+#include <fs/procfs.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 
 #define PROC_SUPER_MAGIC 0x9fa0
 
-long procfs_open(const char *path, unsigned flags, struct file **out);
-extern struct proc proc_table[NPROC];
 
 static const struct vnode_ops procfs_ops;
 
@@ -41,50 +38,9 @@ static struct vnode *pnode(struct vfs_sb *sb, const char *path, uint32_t mode)
         return vn;
 }
 
-static bool all_digits(const char *s, size_t len)
-{
-        for (size_t i = 0; i < len; i++)
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-        return len > 0;
-}
-
-/* What kind of file path (under /proc) is: a mode, or 0 if none. */
 static uint32_t kind_of(const char *path)
 {
-        const char *r = path + 5;       /* after "/proc" */
-        const char *slash;
-
-        if (*r == '\0')
-                return S_IFDIR | 0555;
-        r++;
-        if (strcmp(r, "meminfo") == 0)
-                return S_IFREG | 0444;
-        if (strcmp(r, "self") == 0)
-                return S_IFLNK | 0777;
-        if (strcmp(r, "sysvipc") == 0)
-                return S_IFDIR | 0555;
-        if (strcmp(r, "sysvipc/shm") == 0)
-                return S_IFREG | 0444;
-        slash = strchr(r, '/');
-        size_t n = slash ? (size_t)(slash - r) : strlen(r);
-        if (!all_digits(r, n))
-                return 0;
-        long pid = 0;
-        for (size_t i = 0; i < n; i++)
-                pid = pid * 10 + (r[i] - '0');
-        struct proc *p = proc_find((int)pid);
-        if (!p || p->state == PROC_ZOMBIE)
-                return 0;
-        if (!slash)
-                return S_IFDIR | 0555;
-        if (strcmp(slash, "/maps") == 0)
-                return S_IFREG | 0444;
-        if (strcmp(slash, "/pagewalk") == 0)
-                return S_IFDIR | 0555;
-        if (strncmp(slash, "/pagewalk/", 10) == 0 && !strchr(slash + 10, '/'))
-                return S_IFREG | 0444;
-        return 0;
+        return procfs_mode(path);
 }
 
 static long procfs_lookup(struct vnode *dir, const char *name, size_t len,
@@ -131,12 +87,31 @@ static long procfs_parent(struct vnode *dir, struct vnode **out)
         return (*out = pnode(dir->sb, buf, S_IFDIR | 0555)) ? 0 : -ENOMEM;
 }
 
-static long procfs_readdir(struct vnode *dir, uint64_t *cookie,
-                           struct vfs_dirent *out)
-{
-        const char *path = dir->priv;
-        bool root = strcmp(path, "/proc") == 0;
+struct nth_entry {
+        uint64_t          want, seen;
+        struct vfs_dirent *out;
+        bool              found;
+};
 
+static bool take_nth(void *arg, const char *name, uint32_t mode)
+{
+        struct nth_entry *n = arg;
+
+        if (n->seen++ != n->want)
+                return true;
+        n->out->namelen = strlen(name);
+        memcpy(n->out->name, name, n->out->namelen + 1);
+        n->out->type = (uint8_t)(mode >> 12);
+        n->found = true;
+        return false;
+}
+
+/* ".", "..", then procfs_list()'s entries in its order; the cookie is
+ * the index (a directory that changes between calls may skip or repeat
+ * an entry, as Linux's /proc may). */
+static long procfs_vreaddir(struct vnode *dir, uint64_t *cookie,
+                            struct vfs_dirent *out)
+{
         if (*cookie < 2) {
                 out->namelen = (size_t)*cookie + 1;
                 memcpy(out->name, "..", out->namelen);
@@ -146,51 +121,27 @@ static long procfs_readdir(struct vnode *dir, uint64_t *cookie,
                 (*cookie)++;
                 return 0;
         }
-        if (root) {
-                static const char *const fixed[] = { "meminfo", "self", "sysvipc" };
-                static const uint32_t types[] = { S_IFREG, S_IFLNK, S_IFDIR };
-                if (*cookie < 5) {
-                        const char *n = fixed[*cookie - 2];
-                        out->namelen = strlen(n);
-                        memcpy(out->name, n, out->namelen + 1);
-                        out->ino = 0x1000 + *cookie;
-                        out->type = (uint8_t)(types[*cookie - 2] >> 12);
-                        (*cookie)++;
-                        return 0;
-                }
-                for (uint64_t i = *cookie - 5; i < NPROC; i++) {
-                        struct proc *p = &proc_table[i];
-                        if (p->state == PROC_FREE || p->state == PROC_ZOMBIE)
-                                continue;
-                        out->namelen = (size_t)ksnprintf(out->name, sizeof out->name,
-                                                         "%d", p->pid);
-                        out->ino = 0x10000 + (uint64_t)p->pid;
-                        out->type = S_IFDIR >> 12;
-                        *cookie = i + 6;
-                        return 0;
-                }
+        struct nth_entry n = { .want = *cookie - 2, .out = out };
+        long err = procfs_list(dir->priv, take_nth, &n);
+        if (err)
+                return err;
+        if (!n.found)
                 return 1;
-        }
-        if (kind_of(path) == (S_IFDIR | 0555) && !strstr(path, "/pagewalk") &&
-            *cookie == 2) {
-                const char *n = strcmp(path, "/proc/sysvipc") == 0 ? "shm" : "maps";
-                out->namelen = strlen(n);
-                memcpy(out->name, n, out->namelen + 1);
-                out->ino = 0x20000;
-                out->type = S_IFREG >> 12;
-                (*cookie)++;
-                return 0;
-        }
-        return 1;
+        out->ino = 0x100000 + *cookie;  /* a fresh vnode gets its own */
+        (*cookie)++;
+        return 0;
 }
 
-static long procfs_readlink(struct vnode *vn, char *buf, size_t size)
+static long procfs_vreadlink(struct vnode *vn, char *buf, size_t size)
 {
-        char tmp[24];
-        int n = ksnprintf(tmp, sizeof tmp, "%d", current ? current->pid : 0);
+        char *tmp = kmalloc(VFS_PATH_MAX);
+        long n = tmp ? procfs_link(vn->priv, tmp, VFS_PATH_MAX) : -ENOMEM;
 
-        n = MIN(n, (int)size);
-        memcpy(buf, tmp, (size_t)n);
+        if (n >= 0) {
+                n = MIN(n, (long)size);
+                memcpy(buf, tmp, (size_t)n);
+        }
+        kfree(tmp);
         return n;
 }
 
@@ -208,7 +159,7 @@ static void procfs_release(struct vnode *vn)
 
 static const struct vnode_ops procfs_ops = {
         .lookup = procfs_lookup, .parent = procfs_parent,
-        .readdir = procfs_readdir, .readlink = procfs_readlink,
+        .readdir = procfs_vreaddir, .readlink = procfs_vreadlink,
         .open = procfs_vopen, .release = procfs_release,
 };
 

@@ -118,6 +118,11 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
         if (st == VM_OK) {
                 *rsp = lay.rsp;
+                sp->arg_start = lay.arg_start;
+                sp->arg_end = lay.arg_end;
+                sp->env_start = lay.env_start;
+                sp->env_end = lay.env_end;
+                sp->start_stack = lay.rsp;
                 st = space_write(sp, lay.rsp, buf + buf_len - (STACK_TOP - lay.rsp),
                                  STACK_TOP - lay.rsp);
         }

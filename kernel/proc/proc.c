@@ -22,6 +22,7 @@
 #include <fs/file.h>
 #include <proc/acct.h>
 #include <fs/vfs.h>
+#include <mercator/kstat.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -38,6 +39,28 @@ static int next_pid = 1;
 static struct mem_snapshot init_baseline;
 static struct proc *init_proc;          /* its end is the machine's end */
 
+#define PID_MAX         32768   /* /proc/sys/kernel/pid_max */
+#define RESERVED_PIDS   300     /* wrapping skips these, as Linux */
+static int last_pid;
+
+/* The next pid no process slot holds, counting up and wrapping at
+ * PID_MAX. */
+static int pid_alloc(void)
+{
+        for (;;) {
+                int pid = next_pid++;
+                bool used = false;
+
+                if (next_pid >= PID_MAX)
+                        next_pid = RESERVED_PIDS;
+                for (int i = 0; i < NPROC && !used; i++)
+                        used = proc_table[i].state != PROC_FREE &&
+                               proc_table[i].pid == pid;
+                if (!used)
+                        return last_pid = pid;
+        }
+}
+
 struct proc *proc_alloc(void)
 {
         for (int i = 0; i < NPROC; i++) {
@@ -48,7 +71,8 @@ struct proc *proc_alloc(void)
                 p->kstack = kstack_alloc();
                 if (!p->kstack)
                         return NULL;
-                p->pid = next_pid++;
+                p->pid = pid_alloc();
+                kstat.forks++;
                 p->usage.start_ns = clock_monotonic_ns();
                 p->pgid = p->sid = p->pid;
                 p->exit_signal = SIGCHLD;
@@ -58,6 +82,11 @@ struct proc *proc_alloc(void)
                 return p;
         }
         return NULL;
+}
+
+int proc_last_pid(void)
+{
+        return last_pid;
 }
 
 void proc_free(struct proc *p)
@@ -128,6 +157,19 @@ void proc_set_name(struct proc *p, const char *path)
                 if (*c == '/' && c[1])
                         base = c + 1;
         ksnprintf(p->name, sizeof p->name, "%s", base);
+        /* The program's absolute path, for /proc/PID/exe (a regular
+         * file's vnode does not know its name). */
+        while (path[0] == '.' && path[1] == '/')
+                path += 2;
+        if (path[0] == '/' || !p->cwd ||
+            vfs_path_of(p->root ? p->root : vfs_root, p->cwd, p->exe_path,
+                        sizeof p->exe_path) < 0)
+                ksnprintf(p->exe_path, sizeof p->exe_path, "%s", path);
+        else {
+                size_t n = strlen(p->exe_path);
+                ksnprintf(p->exe_path + n, sizeof p->exe_path - n, "%s%s",
+                          n > 1 ? "/" : "", path);
+        }
 }
 
 /* Give p the console as descriptors 0, 1 and 2. */

@@ -75,6 +75,7 @@ struct proc {
         int               pid;                  /* [c] */
         enum proc_state   state;                /* [s] */
         char              name[PROC_NAME_LEN];  /* [p] last exec'd file */
+        char              exe_path[256];        /* [p] its absolute path */
         struct vm_space  *space;                /* [p] */
         void             *kstack;               /* [c] kstack_alloc() base */
         void             *kernel_sp;            /* [s] saved by swtch */
@@ -111,6 +112,9 @@ extern volatile bool need_resched;
 
 /* Allocate a process slot with a kernel stack; NULL if none is free. */
 struct proc *proc_alloc(void);
+
+/* The pid proc_alloc() gave last (/proc/loadavg). */
+int proc_last_pid(void);
 
 /* Release what proc_alloc() gave (after the process is reaped). */
 void proc_free(struct proc *p);

@@ -12,6 +12,7 @@
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <proc/acct.h>
+#include <mercator/kstat.h>
 #include <proc/proc.h>
 
 struct proc proc_table[NPROC];
@@ -24,6 +25,7 @@ void clock_tick(bool from_user)
 {
         need_resched = true;            /* a 10 ms time slice */
         acct_tick(from_user);
+        kstat_tick(from_user);
 }
 
 /* Sleepers whose time has come become runnable. */
@@ -61,6 +63,7 @@ static void sched_once(void)
         }
         p->state = PROC_RUNNING;
         current = p;
+        kstat.ctxt++;
         need_resched = false;
         p->usage.on_cpu_since = clock_monotonic_ns();
         md_switch_to(&sched_sp, p);

@@ -118,6 +118,13 @@ static void fork_bookkeeping(const struct vm_space *parent,
         child->stack_top = parent->stack_top;
         child->stack_limit = parent->stack_limit;
         child->max_areas = parent->max_areas;
+        child->arg_start = parent->arg_start;
+        child->arg_end = parent->arg_end;
+        child->env_start = parent->env_start;
+        child->env_end = parent->env_end;
+        child->start_stack = parent->start_stack;
+        child->hiwater_rss = parent->hiwater_rss;       /* Linux: mm copy */
+        child->hiwater_vm = parent->hiwater_vm;
 }
 
 vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)

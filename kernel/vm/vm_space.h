@@ -180,6 +180,14 @@ struct vm_space {
         struct vm_fault_info  last_fault;       /* [m] */
         struct vm_space_stats stats;            /* [m] */
         struct vm_space      *all_next;         /* [m] list of live spaces */
+        /* Where exec put the argument and environment strings (Linux's
+         * mm->arg_start...), for /proc/PID/cmdline and environ; 0 before. */
+        vaddr_t               arg_start, arg_end;       /* [m] */
+        vaddr_t               env_start, env_end;       /* [m] */
+        vaddr_t               start_stack;      /* [m] initial stack pointer */
+        uint64_t              hiwater_rss;      /* [m] pages: largest RSS
+                                                 * seen (vm_space_note_rss) */
+        uint64_t              hiwater_vm;       /* [m] pages: largest size */
 };
 
 /*
@@ -499,6 +507,35 @@ vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
  */
 enum fault_result machine_user_fault(struct vm_space *space, vaddr_t va,
                                      vm_prot_t access);
+/* What backs one page of an area, as /proc reports it (smaps, pagemap). */
+enum vm_page_kind {
+        VM_PAGE_NONE,           /* nothing resident for this address */
+        VM_PAGE_ZERO,           /* the zero page, mapped for a read */
+        VM_PAGE_ANON,           /* a private page of the space's own */
+        VM_PAGE_FILE,           /* a file's page (shared or private area) */
+        VM_PAGE_SHMEM,          /* a shared anonymous object's page */
+};
+
+struct vm_page_info {
+        enum vm_page_kind kind;
+        struct vm_page   *page;         /* NULL for NONE and ZERO */
+        const struct vm_object *object; /* the object holding page */
+        uint64_t          index;        /* page's index in object */
+        bool              mapped;       /* the pmap has a translation */
+        paddr_t           pa;           /* the frame (0 for NONE) */
+        unsigned          ad;           /* PMAP_AD_* of the translation */
+};
+
+/*
+ * What backs va (inside area a of space): a private area's own page
+ * (resident whether or not the pmap caches its translation: the object
+ * is the truth), else what the pmap maps there (the file's page or the
+ * zero page); a shared area's object page if the pmap maps it (pages
+ * this space never touched are another's resident set, as Linux counts).
+ * => a is in space, a->start <= va < a->end. Changes nothing.
+ */
+void vm_space_page_info(struct vm_space *space, const struct vm_area *a,
+                        vaddr_t va, struct vm_page_info *out);
 
 /* A short English name for a reason ("protection"); "?" if unknown. */
 const char *vm_fault_reason_name(enum fault_reason reason);

@@ -1,0 +1,626 @@
+/*
+ * proc_pid.c - the per-process files of /proc in Linux's formats: maps,
+ * smaps, smaps_rollup, status, stat, statm, cmdline, environ (text), and
+ * mem and pagemap (binary, at an offset) (CONCEPTS A5).
+ *
+ * Resident-set rules (what Rss counts), from the VM's model in which the
+ * objects are the truth and a pmap only caches translations:
+ *   - a private area's own page counts wherever it is, even where this
+ *     space's pmap has no translation yet (a fork child: Linux copies the
+ *     parent's anonymous PTEs at fork, Mercator lets them fault back);
+ *   - a file's page or a shared object's page counts where the pmap maps
+ *     it (Linux: a present PTE);
+ *   - the zero page never counts (Linux's vm_normal_page() skips it).
+ * A page's map count - shared (>= 2) or private, and its Pss share - is,
+ * for a private page, the number of objects holding it (one per space);
+ * for a file or shared page, the number of translations of it in every
+ * live space.
+ */
+#include <mercator/errno.h>
+#include <mercator/clock.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <fs/procfs.h>
+#include <ipc/shm.h>
+#include <proc/acct.h>
+#include <proc/proc.h>
+#include <proc/rlimit.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+
+extern struct proc proc_table[NPROC];
+
+#define PSS_SHIFT       12
+#define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
+
+size_t proc_pid_text_size(struct proc *p, size_t per_area)
+{
+        return page_round((p->space->areas.count + 2) * per_area);
+}
+
+/* ---- page accounting --------------------------------------------------- */
+
+/* Translations of the frame pa (index of obj) in every live space. */
+static unsigned mapcount_everywhere(const struct vm_object *obj,
+                                    uint64_t index, paddr_t pa)
+{
+        unsigned n = 0;
+
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *q = &proc_table[i];
+                if (q->state == PROC_FREE || q->state == PROC_ZOMBIE ||
+                    !q->space)
+                        continue;
+                for (const struct vm_area *a = q->space->areas.first; a;
+                     a = a->next) {
+                        const struct vm_object *o =
+                                (a->flags & VM_AREA_SHARED) ? a->object
+                                                            : a->backing;
+                        uint64_t first = (a->flags & VM_AREA_SHARED)
+                                                 ? a->pgoff : a->backing_pgoff;
+                        paddr_t got;
+                        if (o != obj || index < first ||
+                            index - first >= vm_area_npages(a))
+                                continue;
+                        vaddr_t va = a->start + ((index - first) << PAGE_SHIFT);
+                        if (pmap_extract(q->space->pmap, va, &got, NULL, NULL) &&
+                            page_trunc(got) == pa)
+                                n++;
+                }
+        }
+        return n ? n : 1;
+}
+
+/* What smaps sums for an area (or all of them: smaps_rollup). */
+struct mss {
+        uint64_t resident, pss, pss_dirty, pss_anon, pss_file, pss_shmem;
+        uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
+        uint64_t referenced, anonymous;
+        uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
+};
+
+static void account_area(struct vm_space *s, const struct vm_area *a,
+                         struct mss *m)
+{
+        struct vm_page_info pi;
+
+        for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE) {
+                vm_space_page_info(s, a, va, &pi);
+                if (pi.kind == VM_PAGE_NONE || pi.kind == VM_PAGE_ZERO)
+                        continue;
+                unsigned count = pi.kind == VM_PAGE_ANON
+                                         ? pi.page->refcount
+                                         : mapcount_everywhere(pi.object,
+                                                               pi.index, pi.pa);
+                bool dirty = pi.kind == VM_PAGE_ANON ||
+                             (pi.ad & PMAP_AD_DIRTY);
+                uint64_t share = ((uint64_t)PAGE_SIZE << PSS_SHIFT) / count;
+
+                m->resident += PAGE_SIZE;
+                m->pss += share;
+                if (dirty)
+                        m->pss_dirty += share;
+                if (pi.kind == VM_PAGE_ANON) {
+                        m->pss_anon += share;
+                        m->anonymous += PAGE_SIZE;
+                        m->rss_anon++;
+                } else if (pi.kind == VM_PAGE_SHMEM) {
+                        m->pss_shmem += share;
+                        m->rss_shmem++;
+                } else {
+                        m->pss_file += share;
+                        m->rss_file++;
+                }
+                if (pi.ad & PMAP_AD_ACCESSED)
+                        m->referenced += PAGE_SIZE;
+                if (count >= 2) {
+                        if (dirty)
+                                m->shared_dirty += PAGE_SIZE;
+                        else
+                                m->shared_clean += PAGE_SIZE;
+                } else if (dirty) {
+                        m->private_dirty += PAGE_SIZE;
+                } else {
+                        m->private_clean += PAGE_SIZE;
+                }
+        }
+}
+
+/* The sizes status and statm report, in pages. */
+struct vm_sizes {
+        uint64_t total, data, stack, exec, text;
+        struct mss mss;
+};
+
+static void space_sizes(struct vm_space *s, struct vm_sizes *z)
+{
+        memset(z, 0, sizeof *z);
+        for (const struct vm_area *a = s->areas.first; a; a = a->next) {
+                uint64_t n = vm_area_npages(a);
+                bool shared = a->flags & VM_AREA_SHARED;
+
+                z->total += n;
+                if (a->flags & VM_AREA_GROWSDOWN)
+                        z->stack += n;          /* Linux's stack_vm */
+                else if ((a->prot & VM_PROT_WRITE) && !shared)
+                        z->data += n;           /* data_vm */
+                else if ((a->prot & VM_PROT_EXEC) && !(a->prot & VM_PROT_WRITE))
+                        z->exec += n;           /* exec_vm */
+                if ((a->prot & VM_PROT_EXEC) && a->backing &&
+                    a->backing->type == VM_OBJECT_FILE)
+                        z->text += n;           /* the program's text */
+                account_area(s, a, &z->mss);
+        }
+        uint64_t rss = z->mss.rss_anon + z->mss.rss_file + z->mss.rss_shmem;
+        s->hiwater_rss = MAX(s->hiwater_rss, rss);
+        s->hiwater_vm = MAX(s->hiwater_vm, z->total);
+}
+
+/* ---- maps and smaps ---------------------------------------------------- */
+
+/* The maps line of area a (Linux's show_map_vma): "start-end perms offset
+ * dev inode", then the name from column 74. */
+static void maps_line(struct text *t, const struct vm_area_info *a)
+{
+        const char *name = a->is_file || (a->shared && a->name) ? a->name
+                         : a->shared ? "/dev/zero (deleted)"
+                         : a->is_heap ? "[heap]" : a->is_stack ? "[stack]" : NULL;
+        size_t start = t->len;
+        int shmid;
+        /* A SysV segment's inode number is its id, as Linux's shm files. */
+        uint64_t ino = shm_object_id(a->object, &shmid) ? (uint64_t)shmid
+                     : a->object ? a->object_id : 0UL;
+
+        text_add(t, "%08lx-%08lx %c%c%c%c %08lx %s %lu ", a->start, a->end,
+                 a->prot & VM_PROT_READ ? 'r' : '-',
+                 a->prot & VM_PROT_WRITE ? 'w' : '-',
+                 a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
+                 a->offset, a->is_file ? "00:02" : a->shared ? "00:01" : "00:00",
+                 ino);
+        if (name) {
+                while (t->len - start < 72 && t->len + 1 < t->size)
+                        t->buf[t->len++] = ' ';
+                text_add(t, " %s", name);
+        }
+        text_add(t, "\n");
+}
+
+static bool maps_one(void *arg, const struct vm_area_info *a)
+{
+        maps_line(arg, a);
+        return true;
+}
+
+void proc_pid_maps(struct text *t, struct proc *p)
+{
+        vm_space_for_each_area(p->space, maps_one, t);
+}
+
+/* One "Name:   N kB" line of smaps (the label padded to 16 columns). */
+static void smaps_kb(struct text *t, const char *name, uint64_t bytes)
+{
+        char label[24];
+
+        ksnprintf(label, sizeof label, "%s:", name);
+        text_add(t, "%-16s%8lu kB\n", label, bytes >> 10);
+}
+
+/* Rss through Locked, shared by smaps and smaps_rollup (which adds the
+ * Pss_Anon/File/Shmem split). */
+static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
+{
+        smaps_kb(t, "Rss", m->resident);
+        smaps_kb(t, "Pss", m->pss >> PSS_SHIFT);
+        smaps_kb(t, "Pss_Dirty", m->pss_dirty >> PSS_SHIFT);
+        if (rollup) {
+                smaps_kb(t, "Pss_Anon", m->pss_anon >> PSS_SHIFT);
+                smaps_kb(t, "Pss_File", m->pss_file >> PSS_SHIFT);
+                smaps_kb(t, "Pss_Shmem", m->pss_shmem >> PSS_SHIFT);
+        }
+        smaps_kb(t, "Shared_Clean", m->shared_clean);
+        smaps_kb(t, "Shared_Dirty", m->shared_dirty);
+        smaps_kb(t, "Private_Clean", m->private_clean);
+        smaps_kb(t, "Private_Dirty", m->private_dirty);
+        smaps_kb(t, "Referenced", m->referenced);
+        smaps_kb(t, "Anonymous", m->anonymous);
+        smaps_kb(t, "LazyFree", 0);             /* MADV_FREE frees at once */
+        smaps_kb(t, "AnonHugePages", 0);        /* no huge pages in user */
+        smaps_kb(t, "ShmemPmdMapped", 0);
+        smaps_kb(t, "FilePmdMapped", 0);
+        smaps_kb(t, "Shared_Hugetlb", 0);
+        smaps_kb(t, "Private_Hugetlb", 0);
+        smaps_kb(t, "Swap", 0);                 /* no swap */
+        smaps_kb(t, "SwapPss", 0);
+        smaps_kb(t, "Locked", 0);               /* no mlock */
+}
+
+/* Linux's VmFlags letters for what Mercator's areas can be. A shared
+ * mapping of a read-only file is not VM_SHARED and not VM_MAYWRITE (as
+ * Linux for a file opened read-only); VM_ACCOUNT ("ac") is given to
+ * private writable areas (Linux: writable at mmap or mprotect time). */
+static void vm_flags(struct text *t, const struct vm_area *a)
+{
+        bool shared = a->flags & VM_AREA_SHARED;
+        bool ro_file = shared && a->object->type == VM_OBJECT_FILE;
+
+        text_add(t, "VmFlags:");
+        if (a->prot & VM_PROT_READ)
+                text_add(t, " rd");
+        if (a->prot & VM_PROT_WRITE)
+                text_add(t, " wr");
+        if (a->prot & VM_PROT_EXEC)
+                text_add(t, " ex");
+        if (shared && !ro_file)
+                text_add(t, " sh");
+        text_add(t, " mr");
+        if (!ro_file)
+                text_add(t, " mw");
+        text_add(t, " me");
+        if (shared)
+                text_add(t, " ms");
+        if (a->flags & VM_AREA_GROWSDOWN)
+                text_add(t, " gd");
+        if (a->flags & VM_AREA_SEQUENTIAL)
+                text_add(t, " sr");
+        if (a->flags & VM_AREA_RANDOM)
+                text_add(t, " rr");
+        if (!shared && (a->prot & VM_PROT_WRITE) &&
+            !(a->flags & VM_AREA_NORESERVE))
+                text_add(t, " ac");
+        if (a->flags & VM_AREA_NORESERVE)
+                text_add(t, " nr");
+        text_add(t, " \n");
+}
+
+struct smaps_walk {
+        struct text     *t;
+        struct vm_space *s;
+};
+
+static bool smaps_one(void *arg, const struct vm_area_info *info)
+{
+        struct smaps_walk *w = arg;
+        const struct vm_area *a = vm_space_lookup(w->s, info->start);
+        struct mss m = { 0 };
+
+        maps_line(w->t, info);
+        account_area(w->s, a, &m);
+        smaps_kb(w->t, "Size", info->end - info->start);
+        smaps_kb(w->t, "KernelPageSize", PAGE_SIZE);
+        smaps_kb(w->t, "MMUPageSize", PAGE_SIZE);
+        smaps_counts(w->t, &m, false);
+        text_add(w->t, "THPeligible:    0\n");
+        vm_flags(w->t, a);
+        return true;
+}
+
+void proc_pid_smaps(struct text *t, struct proc *p)
+{
+        struct smaps_walk w = { .t = t, .s = p->space };
+
+        vm_space_for_each_area(p->space, smaps_one, &w);
+}
+
+void proc_pid_smaps_rollup(struct text *t, struct proc *p)
+{
+        struct vm_space *s = p->space;
+        struct mss m = { 0 };
+        size_t start = t->len;
+
+        if (!s->areas.first)
+                return;
+        for (const struct vm_area *a = s->areas.first; a; a = a->next)
+                account_area(s, a, &m);
+        text_add(t, "%08lx-%08lx ---p 00000000 00:00 0", s->areas.first->start,
+                 s->areas.last->end);
+        while (t->len - start < 72 && t->len + 1 < t->size)
+                t->buf[t->len++] = ' ';
+        text_add(t, " [rollup]\n");
+        smaps_counts(t, &m, true);
+}
+
+/* ---- status, stat, statm ---------------------------------------------- */
+
+static char state_letter(const struct proc *p)
+{
+        if (p->sig.stopped && p->state != PROC_ZOMBIE)
+                return 'T';
+        switch (p->state) {
+        case PROC_RUNNABLE: case PROC_RUNNING: return 'R';
+        case PROC_SLEEPING: return 'S';
+        case PROC_ZOMBIE:   return 'Z';
+        default:            return 'X';
+        }
+}
+
+static const char *state_name(const struct proc *p)
+{
+        switch (state_letter(p)) {
+        case 'R': return "R (running)";
+        case 'S': return "S (sleeping)";
+        case 'Z': return "Z (zombie)";
+        case 'T': return "T (stopped)";
+        default:  return "X (dead)";
+        }
+}
+
+static void status_kb(struct text *t, const char *name, uint64_t pages)
+{
+        text_add(t, "%s:\t%8lu kB\n", name, KB(pages));
+}
+
+void proc_pid_status(struct text *t, struct proc *p)
+{
+        const struct cred *c = &p->cred;
+        struct vm_sizes z;
+        int ppid = p->parent ? p->parent->pid : 0;
+
+        text_add(t, "Name:\t%s\n", p->name);
+        text_add(t, "Umask:\t0022\n");          /* no umask() yet: the default */
+        text_add(t, "State:\t%s\n", state_name(p));
+        text_add(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
+                 p->pid, p->pid, ppid);
+        text_add(t, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
+        text_add(t, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
+        text_add(t, "FDSize:\t%d\n", NOFILE);
+        text_add(t, "Groups:\t");
+        for (uint32_t i = 0; i < c->ngroups; i++)
+                text_add(t, i ? " %u" : "%u", c->groups[i]);
+        text_add(t, " \n");
+        text_add(t, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
+                 p->pid, p->pid, p->pgid, p->sid);
+        if (p->space) {
+                space_sizes(p->space, &z);
+                uint64_t rss = z.mss.rss_anon + z.mss.rss_file +
+                               z.mss.rss_shmem;
+                status_kb(t, "VmPeak", p->space->hiwater_vm);
+                status_kb(t, "VmSize", z.total);
+                status_kb(t, "VmLck", 0);
+                status_kb(t, "VmPin", 0);
+                status_kb(t, "VmHWM", p->space->hiwater_rss);
+                status_kb(t, "VmRSS", rss);
+                status_kb(t, "RssAnon", z.mss.rss_anon);
+                status_kb(t, "RssFile", z.mss.rss_file);
+                status_kb(t, "RssShmem", z.mss.rss_shmem);
+                status_kb(t, "VmData", z.data);
+                status_kb(t, "VmStk", z.stack);
+                status_kb(t, "VmExe", z.text);
+                status_kb(t, "VmLib", z.exec > z.text ? z.exec - z.text : 0);
+                status_kb(t, "VmPTE", pmap_table_pages(p->space->pmap));
+                status_kb(t, "VmSwap", 0);
+                status_kb(t, "HugetlbPages", 0);
+        }
+        text_add(t, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+        uint64_t ign = 0, cgt = 0;
+        for (int sig = 1; sig <= NSIG; sig++) {
+                uint64_t h = p->sig.action[sig - 1].handler;
+                if (h == SIG_IGN)
+                        ign |= sigmask_of(sig);
+                else if (h != SIG_DFL)
+                        cgt |= sigmask_of(sig);
+        }
+        unsigned queued = (unsigned)__builtin_popcountll(p->sig.pending &
+                                                         (sigmask_of(SIGRTMIN) - 1)) +
+                          (unsigned)p->sig.nqueued;
+        text_add(t, "SigQ:\t%u/%lu\n", queued,
+                 p->rlim.lim[RLIMIT_SIGPENDING].cur);
+        /* One pending set per process: Linux keeps kill()'s signals in
+         * the shared set (ShdPnd) and a thread's own in SigPnd; what is
+         * pending here came from kill() and friends, so it shows as shared. */
+        text_add(t, "SigPnd:\t%016x\nShdPnd:\t%016lx\nSigBlk:\t%016lx\n"
+                 "SigIgn:\t%016lx\nSigCgt:\t%016lx\n", 0, p->sig.pending,
+                 p->sig.blocked, ign, cgt);
+        text_add(t, "CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\n"
+                 "CapBnd:\t%016lx\nCapAmb:\t%016x\n", c->cap_inheritable,
+                 c->cap_permitted, c->cap_effective, (uint64_t)CAP_FULL_SET, 0);
+        text_add(t, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
+        text_add(t, "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n");
+        text_add(t, "Mems_allowed:\t");
+        for (int i = 0; i < 31; i++)
+                text_add(t, "00000000,");
+        text_add(t, "00000001\nMems_allowed_list:\t0\n");
+        text_add(t, "voluntary_ctxt_switches:\t0\n"
+                 "nonvoluntary_ctxt_switches:\t0\n");
+}
+
+#define TICKS(ns)       ((uint64_t)((ns) / 10000000UL))  /* USER_HZ = 100 */
+
+/* The program's text and data areas (Linux's start_code... end_data):
+ * the first executable file-backed area and the writable one after it. */
+static void code_data(struct vm_space *s, vaddr_t cd[4])
+{
+        memset(cd, 0, 4 * sizeof *cd);
+        for (const struct vm_area *a = s->areas.first; a; a = a->next) {
+                if (!cd[0] && (a->prot & VM_PROT_EXEC) && a->backing) {
+                        cd[0] = a->start;
+                        cd[1] = a->end;
+                } else if (cd[0] && !cd[2] && (a->prot & VM_PROT_WRITE)) {
+                        cd[2] = a->start;
+                        cd[3] = a->end;
+                }
+        }
+}
+
+void proc_pid_stat(struct text *t, struct proc *p)
+{
+        const struct proc_usage *u = &p->usage;
+        struct vm_space *s = p->space;
+        struct vm_sizes z = { 0 };
+        vaddr_t cd[4] = { 0 };
+        int ppid = p->parent ? p->parent->pid : 0;
+
+        if (s) {
+                space_sizes(s, &z);
+                code_data(s, cd);
+        }
+        uint64_t rss = z.mss.rss_anon + z.mss.rss_file + z.mss.rss_shmem;
+        uint64_t utime, stime;
+        proc_cputime(p, &utime, &stime);
+        uint64_t ign = 0, cgt = 0;
+        for (int sig = 1; sig <= NSIG; sig++) {
+                uint64_t h = p->sig.action[sig - 1].handler;
+                if (h == SIG_IGN)
+                        ign |= sigmask_of(sig);
+                else if (h != SIG_DFL)
+                        cgt |= sigmask_of(sig);
+        }
+        /* tty_nr 0 and tpgid -1: no controlling terminal is tracked. */
+        text_add(t, "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu "
+                 "%lu %lu %d %d %d %d %lu %lu %lu %lu %lu %lu %lu %lu %lu "
+                 "%lu %lu %lu %lu %lu %lu %lu %d %d %u %u %lu %lu %ld "
+                 "%lu %lu %lu %lu %lu %lu %lu %d\n",
+                 p->pid, p->name, state_letter(p), ppid, p->pgid, p->sid, 0,
+                 -1, 0u,
+                 u->minflt, u->c_minflt, u->majflt, u->c_majflt,
+                 TICKS(utime), TICKS(stime),
+                 TICKS(u->c_utime_ns), TICKS(u->c_stime_ns),
+                 20 + u->nice, u->nice, 1, 0,
+                 TICKS(u->start_ns), z.total << PAGE_SHIFT, rss,
+                 p->rlim.lim[RLIMIT_RSS].cur, cd[0], cd[1],
+                 s ? s->start_stack : 0UL, 0UL, 0UL,
+                 /* Linux shows only the 32 classic signals here. */
+                 p->sig.pending & 0xffffffffUL, p->sig.blocked & 0xffffffffUL,
+                 ign & 0xffffffffUL, cgt & 0xffffffffUL,
+                 p->state == PROC_SLEEPING ? 1UL : 0UL, 0UL, 0UL,
+                 p->exit_signal, 0, 0u, 0u, 0UL, 0UL, 0L,
+                 cd[2], cd[3], s ? s->start_brk : 0UL,
+                 s ? s->arg_start : 0UL, s ? s->arg_end : 0UL,
+                 s ? s->env_start : 0UL, s ? s->env_end : 0UL,
+                 p->state == PROC_ZOMBIE ? p->wait_status : 0);
+}
+
+void proc_pid_statm(struct text *t, struct proc *p)
+{
+        struct vm_sizes z;
+
+        space_sizes(p->space, &z);
+        text_add(t, "%lu %lu %lu %lu 0 %lu 0\n", z.total,
+                 z.mss.rss_anon + z.mss.rss_file + z.mss.rss_shmem,
+                 z.mss.rss_file + z.mss.rss_shmem, z.text, z.data + z.stack);
+}
+
+/* ---- cmdline, environ --------------------------------------------------- */
+
+/* The bytes [start, end) of p's memory, as far as they can be read. */
+static void copy_strings(struct text *t, struct proc *p, vaddr_t start,
+                         vaddr_t end)
+{
+        size_t done;
+
+        if (!p->space || start >= end)
+                return;
+        size_t n = MIN((size_t)(end - start), t->size - 1 - t->len);
+        vm_space_access(p->space, start, t->buf + t->len, n, false, false,
+                        &done);
+        t->len += done;
+}
+
+void proc_pid_cmdline(struct text *t, struct proc *p)
+{
+        if (p->space)
+                copy_strings(t, p, p->space->arg_start, p->space->arg_end);
+}
+
+void proc_pid_environ(struct text *t, struct proc *p)
+{
+        if (p->space)
+                copy_strings(t, p, p->space->env_start, p->space->env_end);
+}
+
+/* ---- mem and pagemap ------------------------------------------------------- */
+
+long proc_mem_rw(struct proc *p, uint64_t off, uint64_t ubuf, size_t len,
+                 bool write)
+{
+        uint8_t *bounce;
+        size_t moved = 0;
+        long err = 0;
+
+        if (!p->space || p->state == PROC_ZOMBIE)
+                return 0;               /* Linux: no mm, nothing to read */
+        bounce = kmalloc(PAGE_SIZE);
+        if (!bounce)
+                return -ENOMEM;
+        while (moved < len) {
+                size_t n = MIN(len - moved, PAGE_SIZE), done = 0;
+                uint64_t va = off + moved;
+
+                if (write && copy_from_user(bounce, ubuf + moved, n)) {
+                        err = -EFAULT;
+                        break;
+                }
+                vm_space_access(p->space, va, bounce, n, write, true, &done);
+                if (!write && done && copy_to_user(ubuf + moved, bounce, done)) {
+                        err = -EFAULT;
+                        break;
+                }
+                moved += done;
+                if (done < n)
+                        break;
+        }
+        kfree(bounce);
+        return moved ? (long)moved : err ? err : -EIO;
+}
+
+#define PM_PFN_MASK             ((1ULL << 55) - 1)
+#define PM_SOFT_DIRTY           (1ULL << 55)
+#define PM_MMAP_EXCLUSIVE       (1ULL << 56)
+#define PM_FILE                 (1ULL << 61)
+#define PM_SWAP                 (1ULL << 62)
+#define PM_PRESENT              (1ULL << 63)
+
+/* The pagemap entry of va (Linux's pte_to_pagemap_entry). */
+static uint64_t pagemap_entry(struct vm_space *s, const struct vm_area *a,
+                              vaddr_t va, bool show_pfn)
+{
+        struct vm_page_info pi;
+        uint64_t e;
+
+        if (!a)
+                return 0;
+        vm_space_page_info(s, a, va, &pi);
+        if (pi.kind == VM_PAGE_NONE)
+                return 0;
+        e = PM_PRESENT | (show_pfn ? (pi.pa >> PAGE_SHIFT) & PM_PFN_MASK : 0);
+        if (pi.kind == VM_PAGE_FILE || pi.kind == VM_PAGE_SHMEM)
+                e |= PM_FILE;
+        if (pi.kind != VM_PAGE_ZERO) {
+                unsigned count = pi.kind == VM_PAGE_ANON
+                                         ? pi.page->refcount
+                                         : mapcount_everywhere(pi.object,
+                                                               pi.index, pi.pa);
+                if (count == 1)
+                        e |= PM_MMAP_EXCLUSIVE;
+        }
+        return e;
+}
+
+long proc_pagemap_read(struct proc *p, uint64_t off, uint64_t ubuf,
+                       size_t len, bool show_pfn)
+{
+        uint64_t entries[64];
+        size_t moved = 0;
+
+        if ((off & 7) || (len & 7))
+                return -EINVAL;
+        if (!p->space || p->state == PROC_ZOMBIE)
+                return 0;
+        vaddr_t va = (off / 8) << PAGE_SHIFT;
+        while (moved < len && va < USER_MAX) {
+                size_t n = 0;
+                while (n < 64 && moved + n * 8 < len && va < USER_MAX) {
+                        entries[n++] = pagemap_entry(p->space,
+                                                     vm_space_lookup(p->space, va),
+                                                     va, show_pfn);
+                        va += PAGE_SIZE;
+                }
+                if (copy_to_user(ubuf + moved, entries, n * 8))
+                        return moved ? (long)moved : -EFAULT;
+                moved += n * 8;
+        }
+        return (long)moved;
+}

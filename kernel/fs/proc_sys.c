@@ -1,0 +1,322 @@
+/*
+ * proc_sys.c - the system-wide files of /proc in Linux's formats:
+ * meminfo, vmstat, buddyinfo, zoneinfo, stat, uptime, loadavg, version,
+ * sysvipc/shm and the sys/kernel and sys/vm values (CONCEPTS A5).
+ * Every number is a kernel counter; what Mercator does not have (swap,
+ * huge pages, NUMA, writeback) is shown as Linux shows it without it.
+ */
+#include <mercator/clock.h>
+#include <mercator/kstat.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <fs/procfs.h>
+#include <fs/vfs.h>
+#include <ipc/shm.h>
+#include <proc/acct.h>
+#include <proc/proc.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_space.h>
+#include <vm/vmalloc.h>
+#include <vm/vmstat.h>
+
+#define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
+
+extern struct proc proc_table[NPROC];
+
+void text_kb(struct text *t, const char *name, uint64_t kb)
+{
+        char label[24];
+
+        ksnprintf(label, sizeof label, "%s:", name);
+        text_add(t, "%-16s%8lu kB\n", label, kb);
+}
+
+/* Pages of SysV segments (Linux counts them in Shmem, as all shmem). */
+static uint64_t shm_resident(void)
+{
+        struct shm_info info;
+        struct shm_caller c = { .admin = true };
+
+        shm_ctl(&c, 0, SHM_INFO, NULL, &info);
+        return info.shm_rss;
+}
+
+void proc_meminfo(struct text *t, struct proc *p)
+{
+        uint64_t free = pmm_free_count();
+        uint64_t sysv = shm_resident();
+        uint64_t shmem = vmstat.shmem_pages + sysv;
+        uint64_t slab = vmstat.slab_pages + vmstat.kmalloc_large;
+
+        text_kb(t, "MemTotal", KB(vmstat.managed_pages));
+        text_kb(t, "MemFree", KB(free));
+        /* Nothing is reclaimable without swap or clean file pages to drop:
+         * what is free is what is available. */
+        text_kb(t, "MemAvailable", KB(free));
+        text_kb(t, "Buffers", 0);
+        text_kb(t, "Cached", KB(vmstat.file_pages + shmem));
+        text_kb(t, "SwapCached", 0);
+        /* No LRU lists: every page counts as active. */
+        text_kb(t, "Active", KB(vmstat.anon_pages + vmstat.file_pages));
+        text_kb(t, "Inactive", 0);
+        text_kb(t, "Active(anon)", KB(vmstat.anon_pages));
+        text_kb(t, "Inactive(anon)", 0);
+        text_kb(t, "Active(file)", KB(vmstat.file_pages));
+        text_kb(t, "Inactive(file)", 0);
+        text_kb(t, "Unevictable", 0);
+        text_kb(t, "Mlocked", 0);
+        text_kb(t, "SwapTotal", 0);
+        text_kb(t, "SwapFree", 0);
+        text_kb(t, "Dirty", 0);
+        text_kb(t, "Writeback", 0);
+        text_kb(t, "AnonPages", KB(vmstat.anon_pages - MIN(sysv, vmstat.anon_pages)));
+        text_kb(t, "Mapped", KB(vmstat.file_pages));
+        text_kb(t, "Shmem", KB(shmem));
+        text_kb(t, "KReclaimable", 0);
+        text_kb(t, "Slab", KB(slab));
+        text_kb(t, "SReclaimable", 0);
+        text_kb(t, "SUnreclaim", KB(slab));
+        text_kb(t, "KernelStack", KB(vmstat.kstack_pages));
+        text_kb(t, "PageTables", KB(vmstat.pt_pages));
+        text_kb(t, "NFS_Unstable", 0);
+        text_kb(t, "Bounce", 0);
+        text_kb(t, "WritebackTmp", 0);
+        /* Mercator charges no commit: everything is overcommitted
+         * (vm.overcommit_memory = 1), so the limit is RAM. */
+        text_kb(t, "CommitLimit", KB(vmstat.managed_pages));
+        text_kb(t, "Committed_AS", KB(vmstat.anon_pages));
+        text_kb(t, "VmallocTotal", (VMALLOC_END - VMALLOC_BASE) >> 10);
+        text_kb(t, "VmallocUsed", KB(vmstat.vmalloc_pages));
+        text_kb(t, "VmallocChunk", 0);
+        text_kb(t, "Percpu", 0);
+        text_kb(t, "HardwareCorrupted", 0);
+        text_kb(t, "AnonHugePages", 0);
+        text_kb(t, "ShmemHugePages", 0);
+        text_kb(t, "ShmemPmdMapped", 0);
+        text_kb(t, "FileHugePages", 0);
+        text_kb(t, "FilePmdMapped", 0);
+        text_add(t, "HugePages_Total:       0\nHugePages_Free:        0\n"
+                 "HugePages_Rsvd:        0\nHugePages_Surp:        0\n");
+        text_kb(t, "Hugepagesize", 2048);
+        text_kb(t, "Hugetlb", 0);
+        /* Mercator's own: the vm_page array, and its cost per page. */
+        text_kb(t, "PageDescriptors",
+                KB(pmm_npages() * sizeof(struct vm_page) / PAGE_SIZE));
+        text_add(t, "%-16s%8lu B\n", "DescriptorSize:", sizeof(struct vm_page));
+}
+
+/* Linux's nr_* and event counters that Mercator keeps or knows to be 0. */
+void proc_vmstat(struct text *t, struct proc *p)
+{
+        uint64_t sysv = shm_resident();
+        uint64_t shmem = vmstat.shmem_pages + sysv;
+        uint64_t faults = 0;
+
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE)
+                        faults += proc_table[i].usage.minflt +
+                                  proc_table[i].usage.majflt;
+        text_add(t, "nr_free_pages %lu\n", pmm_free_count());
+        text_add(t, "nr_zone_inactive_anon 0\nnr_zone_active_anon %lu\n",
+                 vmstat.anon_pages);
+        text_add(t, "nr_zone_inactive_file 0\nnr_zone_active_file %lu\n",
+                 vmstat.file_pages);
+        text_add(t, "nr_zone_unevictable 0\nnr_zone_write_pending 0\n"
+                 "nr_mlock 0\nnr_bounce 0\nnr_free_cma 0\n");
+        text_add(t, "nr_inactive_anon 0\nnr_active_anon %lu\n",
+                 vmstat.anon_pages);
+        text_add(t, "nr_inactive_file 0\nnr_active_file %lu\n",
+                 vmstat.file_pages);
+        text_add(t, "nr_unevictable 0\nnr_slab_reclaimable 0\n"
+                 "nr_slab_unreclaimable %lu\n",
+                 vmstat.slab_pages + vmstat.kmalloc_large);
+        text_add(t, "nr_isolated_anon 0\nnr_isolated_file 0\n");
+        text_add(t, "nr_anon_pages %lu\n", vmstat.anon_pages - MIN(sysv, vmstat.anon_pages));
+        text_add(t, "nr_mapped %lu\n", vmstat.file_pages);
+        text_add(t, "nr_file_pages %lu\n", vmstat.file_pages + shmem);
+        text_add(t, "nr_dirty 0\nnr_writeback 0\nnr_writeback_temp 0\n");
+        text_add(t, "nr_shmem %lu\n", shmem);
+        text_add(t, "nr_shmem_hugepages 0\nnr_shmem_pmdmapped 0\n"
+                 "nr_file_hugepages 0\nnr_file_pmdmapped 0\n"
+                 "nr_anon_transparent_hugepages 0\n");
+        text_add(t, "nr_kernel_stack %lu\n", KB(vmstat.kstack_pages));
+        text_add(t, "nr_page_table_pages %lu\n", vmstat.pt_pages);
+        text_add(t, "nr_swapcached 0\n");
+        text_add(t, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+        text_add(t, "pgfault %lu\npgmajfault 0\n", faults);
+}
+
+void proc_buddyinfo(struct text *t, struct proc *p)
+{
+        for (int z = 0; z < NR_ZONES; z++) {
+                struct pmm_zone_stats st;
+
+                pmm_zone_stats((enum zone_id)z, &st);
+                if (!st.present)
+                        continue;       /* Linux skips unpopulated zones */
+                text_add(t, "Node 0, zone %8s ", pmm_zone_name((enum zone_id)z));
+                for (int o = 0; o <= PMM_MAX_ORDER; o++)
+                        text_add(t, "%6lu ", st.nr_free[o]);
+                text_add(t, "\n");
+        }
+}
+
+/* The part of Linux's zoneinfo Mercator has numbers for: per zone, the
+ * free, present and managed pages and the free blocks per order. */
+void proc_zoneinfo(struct text *t, struct proc *p)
+{
+        for (int z = 0; z < NR_ZONES; z++) {
+                struct pmm_zone_stats st;
+
+                pmm_zone_stats((enum zone_id)z, &st);
+                text_add(t, "Node 0, zone %8s\n", pmm_zone_name((enum zone_id)z));
+                text_add(t, "  pages free     %lu\n", st.free);
+                text_add(t, "        present  %lu\n", st.present);
+                text_add(t, "        managed  %lu\n", st.present);
+                text_add(t, "      nr_free_pages %lu\n", st.free);
+        }
+}
+
+static uint64_t uptime_ns(void)
+{
+        return clock_monotonic_ns();
+}
+
+void proc_stat(struct text *t, struct proc *p)
+{
+        uint64_t ticks = kstat.user + kstat.system + kstat.idle;
+        unsigned running = kstat_nr_running();
+
+        text_add(t, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", kstat.user,
+                 kstat.system, kstat.idle);
+        text_add(t, "cpu0 %lu 0 %lu %lu 0 0 0 0 0 0\n", kstat.user,
+                 kstat.system, kstat.idle);
+        text_add(t, "intr %lu %lu\n", ticks, ticks);    /* IRQ 0: the timer */
+        text_add(t, "ctxt %lu\n", kstat.ctxt);
+        text_add(t, "btime %lu\n",
+                 (clock_realtime_ns() - uptime_ns()) / 1000000000UL);
+        text_add(t, "processes %lu\n", kstat.forks);
+        text_add(t, "procs_running %u\nprocs_blocked 0\n", running);
+        text_add(t, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
+}
+
+void proc_uptime(struct text *t, struct proc *p)
+{
+        uint64_t cs = uptime_ns() / 10000000UL;         /* centiseconds */
+
+        text_add(t, "%lu.%02lu %lu.%02lu\n", cs / 100, cs % 100,
+                 kstat.idle / HZ, kstat.idle % HZ * (100 / HZ));
+}
+
+#define LOAD_INT(x)     ((x) >> 11)
+#define LOAD_FRAC(x)    LOAD_INT(((x) & 2047) * 100)
+
+void proc_loadavg(struct text *t, struct proc *p)
+{
+        uint64_t a[3];
+        int threads = 0;
+
+        for (int i = 0; i < 3; i++)
+                a[i] = acct_loadavg[i] + 2048 / 200;    /* round, as Linux */
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE &&
+                    proc_table[i].state != PROC_ZOMBIE)
+                        threads++;
+        text_add(t, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%d %d\n",
+                 LOAD_INT(a[0]), LOAD_FRAC(a[0]), LOAD_INT(a[1]),
+                 LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]),
+                 kstat_nr_running(), threads, proc_last_pid());
+}
+
+void proc_version(struct text *t, struct proc *p)
+{
+        text_add(t, "Linux version 6.1.0-mercator (mercator@mercator) "
+                 "(clang, ld.lld) #1 Mercator\n");
+}
+
+void proc_sysvipc_shm(struct text *t, struct proc *p)
+{
+        t->len += shm_proc_show(t->buf + t->len, t->size - t->len);
+}
+
+/* Where pids wrap (proc.c's PID_MAX, Linux's default). */
+void proc_sys_pid_max(struct text *t, struct proc *p)
+{
+        text_add(t, "32768\n");
+}
+
+void proc_sys_tainted(struct text *t, struct proc *p)
+{
+        text_add(t, "0\n");
+}
+
+void proc_sys_ostype(struct text *t, struct proc *p)
+{
+        text_add(t, "Linux\n");
+}
+
+void proc_sys_osrelease(struct text *t, struct proc *p)
+{
+        text_add(t, "6.1.0-mercator\n");        /* as uname(2) says */
+}
+
+/* Mercator charges no commit and never refuses a mapping for want of
+ * memory to back it later: Linux's "always overcommit". */
+void proc_sys_overcommit_memory(struct text *t, struct proc *p)
+{
+        text_add(t, "1\n");
+}
+
+void proc_sys_max_map_count(struct text *t, struct proc *p)
+{
+        text_add(t, "%d\n", VM_MAX_AREAS);
+}
+
+void proc_sys_mmap_min_addr(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", (unsigned long)USER_MIN);
+}
+
+struct mount *vfs_mounts(void);         /* fs/vfs.c: newest first */
+
+/* One line of mounts (Linux's show_vfsmnt): source, mount point, type,
+ * options, "0 0"; the root file system is Linux's "rootfs". */
+static void mount_line(struct text *t, struct proc *p, struct mount *m)
+{
+        struct vfs_sb *sb = m->sb;
+        char where[256];
+        bool root = !m->covered;
+
+        if (root)
+                ksnprintf(where, sizeof where, "/");
+        else if (vfs_path_of(p && p->root ? p->root : vfs_root, m->covered,
+                             where, sizeof where) < 0)
+                return;                 /* outside the caller's root */
+        text_add(t, "%s %s %s %s", root ? "rootfs" : sb->fstype, where,
+                 root ? "rootfs" : sb->fstype, sb->rdonly ? "ro" : "rw");
+        if (strcmp(sb->fstype, "tmpfs") == 0 && sb->max_pages)
+                text_add(t, ",size=%luk", KB(sb->max_pages));
+        text_add(t, " 0 0\n");
+}
+
+static void mounts_oldest_first(struct text *t, struct proc *p, struct mount *m)
+{
+        if (!m)
+                return;
+        mounts_oldest_first(t, p, m->next);
+        mount_line(t, p, m);
+}
+
+void proc_mounts(struct text *t, struct proc *p)
+{
+        mounts_oldest_first(t, p, vfs_mounts());
+}
+
+/* The file-system types vfs_mount() knows (fs/vfs.c). */
+void proc_filesystems(struct text *t, struct proc *p)
+{
+        text_add(t, "nodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n");
+}

@@ -1,0 +1,124 @@
+/*
+ * procfs.h - the files of /proc (CONCEPTS A5: live views of the kernel's
+ * state), in Linux's formats.
+ *
+ * Three layers:
+ *   - generators format one file's text into a buffer: system-wide ones
+ *     (proc_sys.c: meminfo, vmstat, buddyinfo, zoneinfo, stat, uptime,
+ *     loadavg, cpuinfo, version, mounts, filesystems, sys/...) and per
+ *     process ones (proc_pid.c: maps, smaps, smaps_rollup, status, stat,
+ *     statm, cmdline, environ). A text file's contents are made when it is
+ *     opened, so a reader sees one consistent snapshot, as Linux's
+ *     seq_file gives per read() call;
+ *   - binary per-process files read and written at an offset through the
+ *     target's address space (proc_pid.c: mem, pagemap);
+ *   - the tree (procfs.c): which paths exist, with what mode, what a
+ *     directory lists and where a symlink points, for the VFS to mount.
+ */
+#ifndef FS_PROCFS_H
+#define FS_PROCFS_H
+
+#include <mercator/types.h>
+
+struct proc;
+struct file;
+
+/* Linux's file-type bits, as procfs_mode() returns them. */
+#define PROCFS_IFDIR    0040000
+#define PROCFS_IFREG    0100000
+#define PROCFS_IFLNK    0120000
+
+/* A growing text: generators append with text_add(); it never overflows
+ * (the end is cut at size - 1). */
+struct text {
+        char  *buf;
+        size_t len, size;
+};
+
+void text_add(struct text *t, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Append n raw bytes (may hold NULs: cmdline, environ). */
+void text_put(struct text *t, const void *src, size_t n);
+/* "Name:   value kB" with the label padded to 16, as Linux's show_val_kb
+ * (meminfo) - or, for status, "Name:\t%8lu kB". */
+void text_kb(struct text *t, const char *name, uint64_t kb);
+
+/* A generator: format its file into t; p is the process for per-process
+ * files (NULL for system-wide ones). */
+typedef void (*procfs_gen_fn)(struct text *t, struct proc *p);
+
+/* System-wide generators (proc_sys.c). */
+void proc_meminfo(struct text *t, struct proc *p);
+void proc_vmstat(struct text *t, struct proc *p);
+void proc_buddyinfo(struct text *t, struct proc *p);
+void proc_zoneinfo(struct text *t, struct proc *p);
+void proc_stat(struct text *t, struct proc *p);
+void proc_uptime(struct text *t, struct proc *p);
+void proc_loadavg(struct text *t, struct proc *p);
+void proc_cpuinfo(struct text *t, struct proc *p);
+void proc_version(struct text *t, struct proc *p);
+void proc_mounts(struct text *t, struct proc *p);
+void proc_filesystems(struct text *t, struct proc *p);
+void proc_sysvipc_shm(struct text *t, struct proc *p);
+void proc_sys_pid_max(struct text *t, struct proc *p);
+void proc_sys_tainted(struct text *t, struct proc *p);
+void proc_sys_ostype(struct text *t, struct proc *p);
+void proc_sys_osrelease(struct text *t, struct proc *p);
+void proc_sys_overcommit_memory(struct text *t, struct proc *p);
+void proc_sys_max_map_count(struct text *t, struct proc *p);
+void proc_sys_mmap_min_addr(struct text *t, struct proc *p);
+
+/* Per-process generators (proc_pid.c). */
+void proc_pid_maps(struct text *t, struct proc *p);
+void proc_pid_smaps(struct text *t, struct proc *p);
+void proc_pid_smaps_rollup(struct text *t, struct proc *p);
+void proc_pid_status(struct text *t, struct proc *p);
+void proc_pid_stat(struct text *t, struct proc *p);
+void proc_pid_statm(struct text *t, struct proc *p);
+void proc_pid_cmdline(struct text *t, struct proc *p);
+void proc_pid_environ(struct text *t, struct proc *p);
+
+/* A size that will hold p's per-area files (maps, smaps). */
+size_t proc_pid_text_size(struct proc *p, size_t per_area);
+
+/*
+ * Binary files at an offset (proc_pid.c), with Linux's rules:
+ * mem: read or write len bytes of p's memory at address off through its
+ * areas and objects, a write to a read-only private page copying it
+ * (FOLL_FORCE); => bytes moved, or -EIO if none could be.
+ * pagemap: 8 bytes per page from page off / 8, PFNs shown only when
+ * show_pfn; => bytes produced (whole entries), -EINVAL for a misaligned
+ * offset or length.
+ */
+long proc_mem_rw(struct proc *p, uint64_t off, uint64_t ubuf, size_t len,
+                 bool write);
+long proc_pagemap_read(struct proc *p, uint64_t off, uint64_t ubuf,
+                       size_t len, bool show_pfn);
+
+/* --- the tree ------------------------------------------------------------ */
+
+/* The mode (PROCFS_IF* | permission bits) of the /proc path (absolute,
+ * "/proc" itself included), or 0 if there is no such file. */
+uint32_t procfs_mode(const char *path);
+
+/*
+ * Call fn(arg, name, mode) for every entry of the directory at path (not
+ * "." and ".."); stops when fn returns false.
+ * => 0, or -ENOENT / -ENOTDIR.
+ */
+long procfs_list(const char *path,
+                    bool (*fn)(void *arg, const char *name, uint32_t mode),
+                    void *arg);
+
+/* Where the symlink at path points (self, PID/exe, cwd, root, fd/N),
+ * NUL-terminated in buf. => its length, or -ENOENT / -EINVAL. */
+long procfs_link(const char *path, char *buf, size_t size);
+
+/*
+ * Open the /proc file at path: its text made now (text files), or a file
+ * reading the target at an offset (mem, pagemap).
+ * => 0 and *out, or -ENOENT, -EACCES (write to a read-only file), -ENOMEM.
+ */
+long procfs_open(const char *path, unsigned flags, struct file **out);
+
+#endif

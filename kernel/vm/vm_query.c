@@ -1,0 +1,56 @@
+/*
+ * vm_query.c - read-only questions about a space's pages, for /proc
+ * (smaps, status, pagemap): what backs one address.
+ */
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+
+void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
+                        vaddr_t va, struct vm_page_info *out)
+{
+        uint64_t off = (va - a->start) >> PAGE_SHIFT;
+        paddr_t pa = 0;
+
+        *out = (struct vm_page_info){ .kind = VM_PAGE_NONE };
+        out->mapped = pmap_extract(s->pmap, va, &pa, NULL, NULL);
+        if (out->mapped) {
+                out->pa = page_trunc(pa);
+                out->ad = pmap_ad(s->pmap, va, false);
+        }
+        if (a->flags & VM_AREA_SHARED) {
+                if (!out->mapped)
+                        return;
+                out->object = a->object;
+                out->index = a->pgoff + off;
+                out->page = vm_object_lookup(a->object, out->index);
+                out->kind = !out->page ? VM_PAGE_NONE
+                          : a->object->type == VM_OBJECT_FILE ? VM_PAGE_FILE
+                                                             : VM_PAGE_SHMEM;
+                return;
+        }
+        if (a->object) {
+                out->page = vm_object_lookup(a->object, a->pgoff + off);
+                if (out->page) {
+                        out->kind = VM_PAGE_ANON;
+                        out->object = a->object;
+                        out->index = a->pgoff + off;
+                        out->pa = pmm_page_to_pa(out->page);
+                        return;
+                }
+        }
+        if (!out->mapped)
+                return;
+        if (out->pa == vm_zero_page_pa()) {
+                out->kind = VM_PAGE_ZERO;
+                return;
+        }
+        if (a->backing) {
+                out->object = a->backing;
+                out->index = a->backing_pgoff + off;
+                out->page = vm_object_lookup(a->backing, out->index);
+                if (out->page)
+                        out->kind = VM_PAGE_FILE;
+        }
+}
