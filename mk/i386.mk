@@ -23,7 +23,8 @@ I386_SRC := $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
                        kernel/lib/*.c tests/kernel/i386/*.c) \
             kernel/kern/printk.c kernel/kern/panic.c kernel/kern/ktest.c \
             kernel/kern/memstat.c kernel/vm/memmap.c kernel/vm/bootmem.c \
-            kernel/vm/pmm.c kernel/vm/kmalloc.c kernel/vm/vmstat.c
+            kernel/vm/pmm.c kernel/vm/kmalloc.c kernel/vm/vmstat.c \
+            kernel/vm/vmalloc.c
 I386_OBJ := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
 
 .PHONY: i386 run-i386 test-i386

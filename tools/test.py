@@ -171,17 +171,19 @@ def run_i386(t):
                             kernel=I386_KERNEL)
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        for label, rc, out in ex.map(one, I386_CONFIGS):
-            collect_kernel(t, label, rc, out)
-            # The layout as seed 003 draws it, up to the recursive slot.
-            regions = ["user space", "low memory", "vmalloc", "kmap window",
-                       "fixmap", "recursive slot"]
-            seen = [r for r in regions
-                    if re.search(rf"^  [0-9a-f]{{8}} - [0-9a-f]{{8}} .*{r}",
-                                 out, re.M)]
-            t.add(seen == regions and "Low memory limit 880 MiB" in out,
-                  f"kernel[{label}]/layout",
-                  f"layout lines seen: {', '.join(seen)}")
+        runs = list(ex.map(one, I386_CONFIGS))
+    for label, rc, out in runs:
+        collect_kernel(t, label, rc, out)
+        # The layout as seed 003 draws it, up to the recursive slot.
+        regions = ["user space", "low memory", "vmalloc", "kmap window",
+                   "fixmap", "recursive slot"]
+        seen = [r for r in regions
+                if re.search(rf"^  [0-9a-f]{{8}} - [0-9a-f]{{8}} .*{r}",
+                             out, re.M)]
+        t.add(seen == regions and "Low memory limit 880 MiB" in out,
+              f"kernel[{label}]/layout",
+              f"layout lines seen: {', '.join(seen)}")
+    run_deaths(t, runs[0][2], arch="i386", kernel=I386_KERNEL, cpu="qemu32")
 
 
 def run_riscv64(t):

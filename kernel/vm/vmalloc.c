@@ -57,12 +57,10 @@ struct kva_region {
         uint64_t nareas;        /* [s] */
 };
 
-static struct kva_region vmalloc_region = {
-        .name = "vmalloc", .base = VMALLOC_BASE, .end = VMALLOC_END,
-};
-static struct kva_region ioremap_region = {
-        .name = "ioremap", .base = IOREMAP_BASE, .end = IOREMAP_END,
-};
+/* Bounds set by vmalloc_init(): an architecture may place them at boot
+ * (i386's vmalloc starts 8 MiB above the end of low memory). */
+static struct kva_region vmalloc_region = { .name = "vmalloc" };
+static struct kva_region ioremap_region = { .name = "ioremap" };
 static struct kva_region *const regions[] = {
         &vmalloc_region, &ioremap_region,
 };
@@ -360,6 +358,10 @@ void iounmap(void *va)
 
 void vmalloc_init(void)
 {
+        vmalloc_region.base = VMALLOC_BASE;
+        vmalloc_region.end = VMALLOC_END;
+        ioremap_region.base = IOREMAP_BASE;
+        ioremap_region.end = IOREMAP_END;
         for (size_t i = 0; i < ARRAY_SIZE(regions); i++) {
                 regions[i]->areas = NULL;
                 regions[i]->nareas = 0;

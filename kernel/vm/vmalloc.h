@@ -29,7 +29,8 @@
 #define KSTACK_PAGES    (KSTACK_SIZE / PAGE_SIZE)
 
 /*
- * Forget every area (host tests call it again with fresh RAM).
+ * Set the regions' bounds from machine/vmparam.h and forget every area
+ * (host tests call it again with fresh RAM).
  * => kmalloc_init() done (area descriptors come from kmalloc), and the
  *    kernel pmap exists (pmap_bootstrap()).
  */

@@ -23,6 +23,7 @@
 #include <machine/vmparam.h>
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
+#include <vm/vmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
 #include "boot.h"
@@ -242,7 +243,8 @@ void machine_print_layout(void)
         region((vaddr_t)(PAGE_OFFSET + lowmem_end), vmalloc_start,
                "hole (VMALLOC_OFFSET, at least 8 MiB)");
         region(vmalloc_start, VMALLOC_END, "vmalloc and kernel stacks");
-        region(VMALLOC_END, PKMAP_BASE, "guard");
+        region(IOREMAP_BASE, IOREMAP_END, "ioremap (device memory)");
+        region(KVA_END, PKMAP_BASE, "guard");
         ksnprintf(buf, sizeof buf, "kmap window (persistent kmap, %u pages)",
                   LAST_PKMAP);
         region(PKMAP_BASE, FIXADDR_START, buf);
@@ -250,10 +252,10 @@ void machine_print_layout(void)
                "slots, local APIC), top down");
         region(RECURSIVE_BASE, 4ULL << 30, "recursive slot: page table n at "
                "0xffc00000 | n << 12, directory at 0xfffff000");
-        pr_info("Low memory limit %" PRIu64 " MiB: VMALLOC_END %#lx - "
-                "PAGE_OFFSET - %lu MiB vmalloc reserve, rounded down to a "
-                "4 MiB page (Linux's MAXMEM).\n", (uint64_t)LOWMEM_LIMIT >> 20,
-                VMALLOC_END, VMALLOC_RESERVE >> 20);
+        pr_info("Low memory limit %" PRIu64 " MiB: %#lx (the end of kernel "
+                "VA below the kmap window) - PAGE_OFFSET - %lu MiB vmalloc "
+                "reserve, rounded down to a 4 MiB page (Linux's MAXMEM).\n",
+                (uint64_t)LOWMEM_LIMIT >> 20, KVA_END, VMALLOC_RESERVE >> 20);
         pr_info("  The classic %lu MiB is 1 GiB - %lu MiB: it forgets that the "
                 "kmap window, the fixmap and the recursive slot (12 MiB) come "
                 "out of the same top GiB.\n", LOWMEM_CLASSIC >> 20,
@@ -327,6 +329,7 @@ void i386_boot(void)
         boot_map_kernel();
         boot_init_pmm();
         kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
+        vmalloc_init();
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",

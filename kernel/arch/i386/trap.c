@@ -8,6 +8,7 @@
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <vm/vmalloc.h>
 #include "cpu.h"
 #include "trap.h"
 
@@ -143,6 +144,15 @@ void trap_dispatch(struct trap_frame *tf)
                 probe_fault = (struct fault_info){ read_cr2(), v, tf->error };
                 if (extable_fixup(tf))
                         return;
+                /* A fault on the running stack itself would not get this
+                 * far: the CPU's push faults again (double fault), which
+                 * needs a task gate with its own stack (not done yet). */
+                if (kstack_guard_hit(read_cr2())) {
+                        trap_frame_dump(tf);
+                        panic_no_backtrace = true;
+                        panic("kernel stack overflow: a kernel stack (guard "
+                              "page %#x hit)", read_cr2());
+                }
         }
         pr_emerg("\ntrap %u (%s) in %s mode\n", v,
                  v < 32 && names[v] ? names[v] : "?", tf->cs & 3 ? "user" : "kernel");

@@ -7,6 +7,7 @@
  *                            linked at 0xc0100000 and loaded at 1 MiB
  *   + 8 MiB gap              (VMALLOC_OFFSET: catches runs off low memory)
  *   vmalloc_start - VMALLOC_END   vmalloc and kernel stacks, guard pages
+ *   VMALLOC_END - 0xff3fe000 ioremap (16 MiB), then two guard pages
  *   0xff400000 - 0xff7fffff  the persistent kmap window (1024 pages)
  *   0xff800000 - 0xffbfffff  the fixmap (fix_to_virt: kmap_atomic slots,
  *                            the local APIC, ...), top down
@@ -48,13 +49,18 @@
 #define FIXADDR_END     RECURSIVE_BASE
 /* fix_to_virt(0) is the highest fixmap page; indices grow downwards. */
 #define FIXADDR_TOP     (FIXADDR_END - PAGE_SIZE)
-#define VMALLOC_END     (PKMAP_BASE - 2 * PAGE_SIZE)    /* a guard gap */
+/* Linux's VMALLOC_END (what MAXMEM is derived from) is KVA_END; its last
+ * 16 MiB are Mercator's ioremap region, vmalloc's the rest. */
+#define KVA_END         (PKMAP_BASE - 2 * PAGE_SIZE)    /* a guard gap */
+#define IOREMAP_END     KVA_END
+#define IOREMAP_BASE    (KVA_END - (16UL << 20))
+#define VMALLOC_END     IOREMAP_BASE
 #define VMALLOC_OFFSET  (8UL << 20)
 #define VMALLOC_RESERVE (128UL << 20)
 #define LARGE_PAGE_SIZE (4UL << 20)     /* the 4 MiB (PSE) pages of low memory */
 
 /* MAXMEM: 0xff3fe000 - 0xc0000000 - 128 MiB = 883.99 MiB, to 4 MiB: 880. */
-#define LOWMEM_LIMIT    ((VMALLOC_END - PAGE_OFFSET - VMALLOC_RESERVE) & \
+#define LOWMEM_LIMIT    ((KVA_END - PAGE_OFFSET - VMALLOC_RESERVE) & \
                          ~(LARGE_PAGE_SIZE - 1))
 #define LOWMEM_CLASSIC  ((1UL << 30) - VMALLOC_RESERVE)        /* 896 MiB */
 
