@@ -174,6 +174,8 @@ def run_i386(t):
         runs = list(ex.map(one, I386_CONFIGS))
     for label, rc, out in runs:
         collect_kernel(t, label, rc, out)
+        for cost in re.findall(r"^i386 cost: (.*)$", out, re.M):
+            t.notes.append(f"{label}: {cost}")
         # The layout as seed 003 draws it, up to the recursive slot.
         regions = ["user space", "low memory", "vmalloc", "kmap window",
                    "fixmap", "recursive slot"]

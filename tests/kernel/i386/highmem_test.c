@@ -7,6 +7,7 @@
  */
 #include <mercator/ktest.h>
 #include <mercator/machine.h>
+#include <mercator/printk.h>
 #include <mercator/string.h>
 #include <machine/fixmap.h>
 #include <machine/highmem.h>
@@ -317,4 +318,60 @@ KTEST(i386_kmap_lazy_flush)
 out:
         for (unsigned i = 0; i < got; i++)
                 pmm_free_pages(pages[i], 0);
+}
+
+/*
+ * What reaching a page costs, in TSC cycles per operation (under TCG these
+ * are emulation costs, to compare with each other, not with hardware):
+ * a low-memory page through __va, a HIGHMEM page through kmap_atomic (an
+ * entry write, then an invlpg on release), through kmap when the window
+ * still maps it, and zeroing one page each way. Printed as "i386 cost:"
+ * lines, which tools/test.py turns into notes.
+ */
+KTEST(i386_highmem_costs)
+{
+        struct vm_page *lo = pmm_alloc_pages(0, 0);
+        struct vm_page *hi = pmm_alloc_pages(0, PMM_HIGHMEM);
+        const unsigned n = 2000;
+
+        if (!KCHECK(lo && hi))
+                goto out;
+        paddr_t lpa = pmm_page_to_pa(lo), hpa = pmm_page_to_pa(hi);
+        uint64_t t0 = rdtsc();
+        for (unsigned i = 0; i < n; i++) {
+                volatile uint32_t *p = kmap_atomic(lpa);
+                p[0] = i;
+                kunmap_atomic((void *)p);
+        }
+        uint64_t t1 = rdtsc();
+        for (unsigned i = 0; i < n; i++) {
+                volatile uint32_t *p = kmap_atomic(hpa);
+                p[0] = i;
+                kunmap_atomic((void *)p);
+        }
+        uint64_t t2 = rdtsc();
+        for (unsigned i = 0; i < n; i++) {
+                volatile uint32_t *p = kmap(hpa);
+                if (p)
+                        p[0] = i;
+                kunmap(hpa);
+        }
+        uint64_t t3 = rdtsc();
+        for (unsigned i = 0; i < n / 10; i++)
+                pmap_zero_page(lpa);
+        uint64_t t4 = rdtsc();
+        for (unsigned i = 0; i < n / 10; i++)
+                pmap_zero_page(hpa);
+        uint64_t t5 = rdtsc();
+        printk(LOG_EMERG, "i386 cost: page %s: __va touch %" PRIu64
+               ", kmap_atomic touch %" PRIu64 ", kmap (still mapped) touch %"
+               PRIu64 ", zero via __va %" PRIu64 ", zero via kmap_atomic %"
+               PRIu64 " cycles\n", pa_is_lowmem(hpa) ? "(no HIGHMEM)" : "HIGHMEM",
+               (t1 - t0) / n, (t2 - t1) / n, (t3 - t2) / n, (t4 - t3) / (n / 10),
+               (t5 - t4) / (n / 10));
+out:
+        if (lo)
+                pmm_free_pages(lo, 0);
+        if (hi)
+                pmm_free_pages(hi, 0);
 }
