@@ -288,6 +288,16 @@ ROWS = [
      "SIGSEGV handler mprotects it read-write, the write runs again "
      "(mprotect back to PROT_NONE included)", "main", MAIN_MEM,
      "user_fault_ns", "ns"),
+    ("file_read", "read() of a cached 16 MiB tmpfs file, per 4 KiB call",
+     "main", MAIN_MEM, "file_read_16m_ns", "ns"),
+    ("file_write", "write() of 16 MiB to an emptied tmpfs file, per 4 KiB "
+     "call", "main", MAIN_MEM, "file_write_16m_ns", "ns"),
+    ("shared_fault", "first touch of a MAP_SHARED mapping of a cached tmpfs "
+     "file, per page", "main", MAIN_MEM, "shared_fault_ns", "ns"),
+    ("msync", "msync(MS_SYNC) of 16 MiB of dirty shared file pages, per call",
+     "main", MAIN_MEM, "msync_16m_ns", "ns"),
+    ("create_unlink", "open(O_CREAT|O_EXCL) + close + unlink of an empty "
+     "tmpfs file", "main", MAIN_MEM, "create_unlink_ns", "ns"),
     ("boot_1g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 1G",
      None, "1G", "boot_ns", "ns"),
     ("boot_16g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 16G",

@@ -373,20 +373,26 @@ long vfs_at_dir(long dirfd, const char *path, struct vnode **out)
 long vfs_resolve_user_at(long dirfd, uint64_t upath, unsigned flags,
                          struct vfs_path *out)
 {
-        char *path = kmalloc(VFS_PATH_MAX);
+        char small[192], *path = small;
         struct vnode *start;
         long n;
 
-        if (!path)
-                return -ENOMEM;
-        n = strncpy_from_user(path, upath, VFS_PATH_MAX);
+        /* Most paths are short: a buffer on the stack first, a page only
+         * for a long one. */
+        n = strncpy_from_user(small, upath, sizeof small);
+        if (n == -ENAMETOOLONG) {
+                if (!(path = kmalloc(VFS_PATH_MAX)))
+                        return -ENOMEM;
+                n = strncpy_from_user(path, upath, VFS_PATH_MAX);
+        }
         if (n >= 0 && n == 0 && !(flags & VFS_EMPTY_OK))
                 n = -ENOENT;
         if (n >= 0 && (n = vfs_at_dir(dirfd, path, &start)) == 0) {
                 n = vfs_resolve(current->root, start, path, flags, out);
                 vnode_put(start);
         }
-        kfree(path);
+        if (path != small)
+                kfree(path);
         return n;
 }
 

@@ -46,6 +46,15 @@
  */
 #define BOUNCE  PAGE_SIZE
 
+/*
+ * The bounce buffer: one, static. One CPU and a kernel that is not
+ * preempted, and nothing between filling it and draining it sleeps (a
+ * fault on the user's buffer may allocate a page but never waits), so one
+ * buffer serves every read and write without a kmalloc per call. With
+ * more CPUs this becomes per-CPU.
+ */
+static uint8_t bounce_page[BOUNCE] __attribute__((aligned(64)));
+
 static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
                      bool user, uint8_t *bounce)
 {
@@ -97,8 +106,8 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         if (off >= vn->size)
                 return 0;
         len = MIN(len, vn->size - off);
-        if (user && !(bounce = kmalloc(BOUNCE)))
-                return -ENOMEM;
+        if (user)
+                bounce = bounce_page;
         while (done < len) {
                 uint64_t pos = off + done, idx = pos >> PAGE_SHIFT;
                 size_t in = pos & PAGE_MASK, n = MIN(PAGE_SIZE - in, len - done);
@@ -116,13 +125,10 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                                : 0);
                 else
                         err = zero_out(buf + done, n, user);
-                if (err) {
-                        kfree(bounce);
+                if (err)
                         return done ? (long)done : err;
-                }
                 done += n;
         }
-        kfree(bounce);
         return (long)done;
 }
 
@@ -179,18 +185,14 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 return 0;
         if (off >= VM_FILE_CACHE_MAX_BYTES)
                 return -EFBIG;
-        if (user && !(bounce = kmalloc(BOUNCE)))
-                return -ENOMEM;
+        if (user)
+                bounce = bounce_page;
         len = MIN(len, VM_FILE_CACHE_MAX_BYTES - off);
         if (off + len > old_size) {
-                if (vn->seals & F_SEAL_GROW) {
-                        kfree(bounce);
+                if (vn->seals & F_SEAL_GROW)
                         return -EPERM;
-                }
-                if (vm_object_resize(obj, off + len) != VM_OK) {
-                        kfree(bounce);
+                if (vm_object_resize(obj, off + len) != VM_OK)
                         return -ENOMEM;
-                }
         }
         while (done < len) {
                 uint64_t pos = off + done, idx = pos >> PAGE_SHIFT;
@@ -213,7 +215,6 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                         break;
                 done += n;
         }
-        kfree(bounce);
         uint64_t end = MAX(old_size, off + done);
         if (end != obj->bytes)
                 (void)vm_object_resize(obj, end);       /* shrinks: no fail */

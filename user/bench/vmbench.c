@@ -2,8 +2,8 @@
  * vmbench.c - the one benchmark `make bench` boots as /init, on Mercator
  * and on a stock Linux, in the same QEMU configuration.
  *
- * It reads what to measure from /bench.conf (one word: main, areas, ram
- * or boot), prints every figure as a line
+ * It reads what to measure from /bench.conf (one word: main, areas, ram,
+ * boot, or files: the file figures of main alone), prints every figure as a line
  *
  *     @vmbench NAME VALUE [NOTE...]      VALUE is a number, or n/a
  *
@@ -739,6 +739,125 @@ static void process_figures(void)
         report("fork_exec_wait_ns", fork_figure(&e, 5));
 }
 
+/* ---- files on tmpfs: the page cache under read, write and mmap ----------- */
+
+#define FILE_LEN        (16 * MIB)
+
+struct file_arg { int fd; char *buf; long n; };
+
+/* read() of the whole cached file, 4 KiB per call: ns per call. */
+static struct figure file_read_round(void *argp)
+{
+        struct file_arg *a = argp;
+        uint64_t t0 = now_ns();
+
+        if (lseek(a->fd, 0, SEEK_SET) != 0)
+                return fig_fail("lseek", errno);
+        for (size_t off = 0; off < FILE_LEN; off += PAGE)
+                if (read(a->fd, a->buf, PAGE) != (ssize_t)PAGE)
+                        return fig_fail("read", errno);
+        return fig_ok((double)(now_ns() - t0) / (FILE_LEN / PAGE));
+}
+
+/* write() of 16 MiB into an emptied file, 4 KiB per call (every call
+ * allocates its page): ns per call. */
+static struct figure file_write_round(void *argp)
+{
+        struct file_arg *a = argp;
+
+        if (ftruncate(a->fd, 0) != 0 || lseek(a->fd, 0, SEEK_SET) != 0)
+                return fig_fail("ftruncate", errno);
+        uint64_t t0 = now_ns();
+        for (size_t off = 0; off < FILE_LEN; off += PAGE)
+                if (write(a->fd, a->buf, PAGE) != (ssize_t)PAGE)
+                        return fig_fail("write", errno);
+        return fig_ok((double)(now_ns() - t0) / (FILE_LEN / PAGE));
+}
+
+/* First touch (a read) of each page of a MAP_SHARED mapping of the
+ * cached file: ns per page. */
+static struct figure shared_fault_round(void *argp)
+{
+        struct file_arg *a = argp;
+        volatile char sink = 0;
+        char *p = mmap(NULL, FILE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+
+        if (p == MAP_FAILED)
+                return fig_fail("mmap", errno);
+        uint64_t t0 = now_ns();
+        for (size_t off = 0; off < FILE_LEN; off += PAGE)
+                sink += ((volatile char *)p)[off];
+        uint64_t t1 = now_ns();
+        (void)sink;
+        munmap(p, FILE_LEN);
+        return fig_ok((double)(t1 - t0) / (FILE_LEN / PAGE));
+}
+
+/* msync(MS_SYNC) of 16 MiB of dirty shared pages: ns per call. */
+static struct figure msync_round(void *argp)
+{
+        struct file_arg *a = argp;
+        char *p = mmap(NULL, FILE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+
+        if (p == MAP_FAILED)
+                return fig_fail("mmap", errno);
+        for (size_t off = 0; off < FILE_LEN; off += PAGE)
+                p[off]++;
+        uint64_t t0 = now_ns();
+        int rc = msync(p, FILE_LEN, MS_SYNC);
+        uint64_t t1 = now_ns();
+        munmap(p, FILE_LEN);
+        return rc ? fig_fail("msync", errno) : fig_ok((double)(t1 - t0));
+}
+
+/* open(O_CREAT|O_EXCL) + close + unlink of an empty file: ns per file. */
+static struct figure create_unlink_round(void *argp)
+{
+        struct file_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 64); i++) {
+                int fd = open("/tmp/vmbench.empty", O_CREAT | O_EXCL | O_WRONLY, 0600);
+                if (fd < 0)
+                        return fig_fail("open", errno);
+                close(fd);
+                if (unlink("/tmp/vmbench.empty") != 0)
+                        return fig_fail("unlink", errno);
+        }
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static void file_figures(void)
+{
+        static char buf[PAGE];
+        struct file_arg a = { .buf = buf, .n = 20000 };
+        const char *names[] = { "file_read_16m_ns", "file_write_16m_ns",
+                                "shared_fault_ns", "msync_16m_ns",
+                                "create_unlink_ns" };
+
+        /* Both kernels on tmpfs: Linux's /tmp of an initramfs boot is the
+         * rootfs, so mount one (Mercator's /tmp is one already). */
+        if (getpid() == 1) {
+                mkdir("/tmp", 01777);
+                mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+        }
+        memset(buf, 'v', sizeof buf);
+        a.fd = open("/tmp/vmbench.data", O_CREAT | O_TRUNC | O_RDWR, 0600);
+        if (a.fd < 0) {
+                for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+                        report(names[i], fig_fail("open /tmp/vmbench.data", errno));
+                return;
+        }
+        report("file_write_16m_ns", rounds_median(file_write_round, &a, 5));
+        report("file_read_16m_ns", rounds_median(file_read_round, &a, 5));
+        report("shared_fault_ns", rounds_median(shared_fault_round, &a, 5));
+        report("msync_16m_ns", rounds_median(msync_round, &a, 5));
+        report("create_unlink_ns", rounds_median(create_unlink_round, &a, 3));
+        close(a.fd);
+        unlink("/tmp/vmbench.data");
+}
+
 /* ---- the modes ------------------------------------------------------------ */
 
 static void mode_main(void)
@@ -755,6 +874,7 @@ static void mode_main(void)
         report("signal_roundtrip_ns", signal_figure(20000, 3));
         report("user_fault_ns", user_fault_figure(5000, 3));
         process_figures();
+        file_figures();
 }
 
 /* Areas in this process now: the lines of /proc/self/maps, or -1. */
@@ -835,6 +955,8 @@ int main(void)
         say("@vmbench mode %s%s", conf, n < 0 ? " (no /bench.conf)" : "");
         if (strcmp(conf, "main") == 0)
                 mode_main();
+        else if (strcmp(conf, "files") == 0)
+                file_figures();         /* the file figures alone */
         else if (strcmp(conf, "areas") == 0)
                 mode_areas();
         else if (strcmp(conf, "ram") == 0)
