@@ -118,3 +118,28 @@ struct file *fd_get(int fd)
                 return NULL;
         return current->files[fd];
 }
+
+long pipe_write_kernel(struct file *f, const void *buf, size_t len);
+
+/* Write kernel bytes to f (sendfile's destination): a regular file of the
+ * VFS at its offset (or end, O_APPEND), a pipe, or the console. => bytes
+ * written or -errno; -EINVAL for any other file. */
+long file_write_kernel(struct file *f, const void *buf, size_t len)
+{
+        struct vnode *vn = file_vnode(f);
+        long n;
+
+        if (vn && S_ISREG(vn->mode) && vn->obj) {
+                if (f->flags & 02000)
+                        f->offset = vn->size;
+                n = vnode_write(vn, f->offset, (uint64_t)(uintptr_t)buf, len, false);
+                if (n > 0)
+                        f->offset += (uint64_t)n;
+                return n;
+        }
+        if (f->ops == &console_ops) {
+                console_write(buf, len);
+                return (long)len;
+        }
+        return pipe_write_kernel(f, buf, len);
+}

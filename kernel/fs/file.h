@@ -40,6 +40,11 @@ struct file *file_console(void);                /* a new reference */
 struct file *file_get(struct file *f);
 void file_put(struct file *f);
 
+/* Write len bytes of kernel memory to f: a regular file of the VFS, a
+ * pipe or the console (sendfile's destinations). => bytes written or
+ * -errno; -EINVAL for other files. */
+long file_write_kernel(struct file *f, const void *buf, size_t len);
+
 /* Install f at the lowest free descriptor of the current process. */
 int fd_install(struct file *f);
 

@@ -26,6 +26,7 @@ struct pipe {
         uint64_t rpos, wpos;            /* wpos - rpos bytes are buffered */
         unsigned readers, writers;      /* open ends */
         struct pipe **owner;            /* a FIFO's vnode slot, or NULL */
+        uint64_t r_opens, w_opens;      /* FIFO opens so far, per end */
 };
 
 static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
@@ -50,7 +51,9 @@ static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
         return (long)done;
 }
 
-static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
+/* Write from user memory (user) or from a kernel buffer (sendfile). */
+static long pipe_write_from(struct file *f, uint64_t ubuf, size_t len,
+                            bool user)
 {
         struct pipe *p = (struct pipe *)f->node;
         size_t done = 0;
@@ -71,12 +74,19 @@ static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
                 size_t off = p->wpos % p->size;
                 size_t n = MIN(MIN(len - done, p->size - (p->wpos - p->rpos)),
                                p->size - off);
-                if (copy_from_user(p->data + off, ubuf + done, n))
+                if (!user)
+                        memcpy(p->data + off, (const uint8_t *)ubuf + done, n);
+                else if (copy_from_user(p->data + off, ubuf + done, n))
                         return done ? (long)done : -EFAULT;
                 p->wpos += n, done += n;
         }
         sched_wakeup(p);
         return (long)done;
+}
+
+static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        return pipe_write_from(f, ubuf, len, true);
 }
 
 #define S_IFIFO 0010000
@@ -144,13 +154,18 @@ long pipe_create(struct file **rd, struct file **wr)
         return 0;
 }
 
-/* Open one end of the FIFO whose pipe lives in *slot (made on first open,
- * gone when the last end closes). O_RDWR opens a read end. Opening does
- * not wait for the other end (Linux blocks until there is one). */
+/*
+ * Open one end of the FIFO whose pipe lives in *slot (made on first open,
+ * gone when the last end closes), as Linux's fifo_open: O_RDONLY waits
+ * for a writer and O_WRONLY for a reader, unless O_NONBLOCK (then a
+ * reader opens at once, a writer without a reader gets ENXIO); O_RDWR
+ * never waits (it is a reader here). A signal ends the wait.
+ */
 long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
 {
         struct pipe *p = *slot;
         struct file *f = kzalloc(sizeof *f);
+        bool reader = (flags & 3) != 1, nonblock = flags & 04000;
 
         if (!f)
                 return -ENOMEM;
@@ -163,12 +178,29 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
                 *slot = p;
         }
         *f = (struct file){ .ops = &pipe_ops, .refs = 1,
-                            .flags = flags & ~(unsigned)2, .node = p };
-        if ((flags & 3) == 0)
-                p->readers++;
-        else
+                            .flags = reader ? flags & ~3u : flags, .node = p };
+        if (!reader && nonblock && !p->readers) {
+                f->flags |= 1;          /* undo below as a writer */
                 p->writers++;
+                file_put(f);
+                return -ENXIO;
+        }
+        if (reader)
+                p->readers++, p->r_opens++;
+        else
+                p->writers++, p->w_opens++;
         sched_wakeup(p);
+        /* Wait for the other end to have been opened since (it may have
+         * come and gone already, as Linux's counters allow). */
+        uint64_t other = reader ? p->w_opens : p->r_opens;
+        while ((flags & 3) != 2 && !nonblock &&
+               (reader ? !p->writers && p->w_opens == other
+                       : !p->readers && p->r_opens == other)) {
+                if (sched_sleep_on_intr(p)) {
+                        file_put(f);
+                        return -ERESTARTSYS;
+                }
+        }
         *out = f;
         return 0;
 }
@@ -205,4 +237,23 @@ long pipe_size(struct file *f, bool set, unsigned long want)
         p->wpos = held;
         sched_wakeup(p);
         return (long)size;
+}
+
+/* Bytes waiting in the pipe behind f (FIONREAD), or -ENOTTY if f is not
+ * a pipe. */
+long pipe_nread(struct file *f)
+{
+        if (f->ops != &pipe_ops)
+                return -ENOTTY;
+        struct pipe *p = (struct pipe *)f->node;
+        return (long)(p->wpos - p->rpos);
+}
+
+/* Write len bytes of kernel memory into the pipe behind f (sendfile):
+ * bytes written or -errno; -EINVAL if f is not a pipe. */
+long pipe_write_kernel(struct file *f, const void *buf, size_t len)
+{
+        if (f->ops != &pipe_ops)
+                return -EINVAL;
+        return pipe_write_from(f, (uint64_t)(uintptr_t)buf, len, false);
 }

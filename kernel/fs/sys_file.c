@@ -149,6 +149,8 @@ SYSCALL_DECL(lseek)
 #define TCGETS          0x5401
 #define TIOCGWINSZ      0x5413
 
+long pipe_nread(struct file *f);
+
 #define FIONCLEX        0x5450
 #define FIOCLEX         0x5451
 #define FIONREAD        0x541b
@@ -178,7 +180,11 @@ SYSCALL_DECL(ioctl)
                 }
                 if (vn && S_ISDIR(vn->mode))
                         return -ENOTTY;
-                return -ENOTTY;
+                long n = pipe_nread(f);
+                if (n < 0)
+                        return n;
+                int v = (int)MIN(n, (long)INT32_MAX);
+                return copy_to_user((uint64_t)a2, &v, sizeof v) ? -EFAULT : 0;
         }
         return -ENOTTY;
 }
@@ -271,10 +277,7 @@ SYSCALL_DECL(pwritev2)
 
 /*
  * Copy up to len bytes from regular file `in` at *in_off to file `out`
- * at *out_off, through a kernel buffer: sendfile and copy_file_range. The
- * destination must be a regular file of the VFS (sendfile to a pipe,
- * terminal or socket needs a kernel-to-kernel write the file layer does
- * not have yet: EINVAL).
+ * at *out_off, through a kernel buffer (copy_file_range).
  */
 static long copy_between(struct vnode *in, uint64_t *in_off, struct vnode *out,
                          uint64_t *out_off, uint64_t len)
@@ -313,18 +316,52 @@ static bool regular(struct vnode *vn)
         return vn && S_ISREG(vn->mode) && vn->obj;
 }
 
+/* sendfile's loop: from regular file `in` at *in_off to any file that
+ * takes kernel writes (file_write_kernel()). */
+static long send_loop(struct vnode *in, uint64_t *in_off, struct file *out,
+                      uint64_t len)
+{
+        uint8_t *buf = kmalloc(PAGE_SIZE);
+        uint64_t done = 0;
+        long err = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        len = MIN(len, (uint64_t)0x7ffff000);
+        while (done < len) {
+                long n = vnode_read(in, *in_off, (uint64_t)buf,
+                                    (size_t)MIN(len - done, PAGE_SIZE), false);
+                if (n <= 0) {
+                        err = n;
+                        break;
+                }
+                long w = file_write_kernel(out, buf, (size_t)n);
+                if (w <= 0) {
+                        err = w;
+                        break;
+                }
+                *in_off += (uint64_t)w;
+                done += (uint64_t)w;
+                if (w < n)
+                        break;
+        }
+        kfree(buf);
+        return done ? (long)done : err;
+}
+
+/* sendfile(out_fd, in_fd, offset*, count): in_fd a regular file; out_fd a
+ * regular file, a pipe or the terminal (Linux: any file). */
 SYSCALL_DECL(sendfile)
 {
         struct file *out = fd_get((int)a0), *in = fd_get((int)a1);
         struct vnode *ivn = in ? file_vnode(in) : NULL;
-        struct vnode *ovn = out ? file_vnode(out) : NULL;
-        uint64_t ioff, ooff;
+        uint64_t ioff;
         long n;
 
         if (!out || !in || (in->flags & O_ACCMODE) == O_WRONLY ||
             (out->flags & O_ACCMODE) == 0)
                 return -EBADF;
-        if (!regular(ivn) || !regular(ovn))
+        if (!regular(ivn) || (out->flags & 02000))
                 return -EINVAL;
         if (a2) {
                 int64_t off;
@@ -336,11 +373,9 @@ SYSCALL_DECL(sendfile)
         } else {
                 ioff = in->offset;
         }
-        ooff = (out->flags & 02000) ? ovn->size : out->offset;
-        n = copy_between(ivn, &ioff, ovn, &ooff, (uint64_t)a3);
+        n = send_loop(ivn, &ioff, out, (uint64_t)a3);
         if (n < 0)
                 return n;
-        out->offset = ooff;
         if (a2) {
                 int64_t off = (int64_t)ioff;
                 if (copy_to_user((uint64_t)a2, &off, 8))

@@ -726,12 +726,26 @@ static long do_access(long dirfd, uint64_t upath, long mode, long flags)
                 return -EINVAL;
         if (flags & ~(long)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
                 return -EINVAL;
-        if ((err = resolve_at(dirfd, upath, flags & ~(long)AT_EACCESS, &vn)) != 0)
-                return err;
         unsigned want = ((mode & R_OK) ? VFS_MAY_READ : 0) |
                         ((mode & W_OK) ? VFS_MAY_WRITE : 0) |
                         ((mode & X_OK) ? VFS_MAY_EXEC : 0);
+        /* access() asks with the real ids (AT_EACCESS: the effective
+         * ones), and with root's capabilities only if the real uid is 0,
+         * as Linux's access_override_creds; the path walk too. */
+        struct cred saved = current->cred;
+        if (!(flags & AT_EACCESS)) {
+                current->cred.fsuid = current->cred.uid;
+                current->cred.fsgid = current->cred.gid;
+                current->cred.cap_effective = current->cred.uid == 0
+                        ? current->cred.cap_permitted : 0;
+        }
+        err = resolve_at(dirfd, upath, flags & ~(long)AT_EACCESS, &vn);
+        if (err) {
+                current->cred = saved;
+                return err;
+        }
         err = vfs_permission(vn, want);
+        current->cred = saved;
         if (!err && (mode & W_OK) && vn->sb->rdonly &&
             (S_ISREG(vn->mode) || is_dir(vn) || S_ISLNK(vn->mode)))
                 err = -EROFS;

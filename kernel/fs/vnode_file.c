@@ -234,6 +234,11 @@ static struct vnode *fvn(const struct file *f)
         return (struct vnode *)f->node;
 }
 
+static bool ts_le(struct vfs_timespec a, struct vfs_timespec b)
+{
+        return a.sec < b.sec || (a.sec == b.sec && a.nsec <= b.nsec);
+}
+
 static long vfile_read(struct file *f, uint64_t ubuf, size_t len)
 {
         struct vnode *vn = fvn(f);
@@ -242,8 +247,14 @@ static long vfile_read(struct file *f, uint64_t ubuf, size_t len)
         if (S_ISDIR(vn->mode))
                 return -EISDIR;
         n = vnode_read(vn, f->offset, ubuf, len, true);
-        if (n > 0)
+        if (n > 0) {
                 f->offset += (uint64_t)n;
+                /* relatime: atime moves when it is not newer than the
+                 * last change (Linux's default also moves a day-old one). */
+                if (!(f->flags & 01000000) &&           /* O_NOATIME */
+                    (ts_le(vn->atime, vn->mtime) || ts_le(vn->atime, vn->ctime)))
+                        vn->atime = vfs_now();
+        }
         return n;
 }
 

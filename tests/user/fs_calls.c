@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
@@ -333,6 +334,71 @@ static void directories(void)
               memcmp(buf, "/proc/self/fd/0", 15) == 0);
 }
 
+/* FIFOs by name: open waits for the other end; O_NONBLOCK rules. */
+static void fifos(void)
+{
+        char buf[8] = { 0 };
+        int st;
+
+        CHECK("mkfifo2", mkfifo("ff", 0600) == 0);
+        CHECK("fifo_nonblock_reader_opens", (st = open("ff", O_RDONLY | O_NONBLOCK)) >= 0);
+        close(st);
+        CHECK_ERR("fifo_nonblock_writer_enxio", open("ff", O_WRONLY | O_NONBLOCK), ENXIO);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int w = open("ff", O_WRONLY);   /* waits for the reader */
+                _exit(w >= 0 && write(w, "fifo", 4) == 4 ? 0 : 1);
+        }
+        int r = open("ff", O_RDONLY);           /* waits for the writer */
+        CHECK("fifo_open_pairs", r >= 0);
+        long n = 0, k;
+        while (n < 4 && (k = read(r, buf + n, 4 - n)) > 0)
+                n += k;
+        CHECK("fifo_data", n == 4 && memcmp(buf, "fifo", 4) == 0);
+        waitpid(pid, &st, 0);
+        CHECK("fifo_writer_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK("fifo_eof_after_writer", read(r, buf, 1) == 0);
+        close(r);
+        unlink("ff");
+}
+
+/* access() checks with the real ids, AT_EACCESS with the effective. */
+static void access_ids(void)
+{
+        int fd = open("secret", O_CREAT | O_WRONLY, 0600);
+        int st;
+
+        close(fd);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setresuid(1000, 0, 0) != 0)
+                        _exit(10);
+                int a = access("secret", R_OK) == -1 && errno == EACCES;
+                int b = faccessat(AT_FDCWD, "secret", R_OK, AT_EACCESS) == 0;
+                int c = open("secret", O_RDONLY) >= 0;  /* fsuid is 0 */
+                _exit(a && b && c ? 0 : 1 + a + 2 * b + 4 * c);
+        }
+        waitpid(pid, &st, 0);
+        CHECK("access_uses_real_uid", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        unlink("secret");
+}
+
+static void atimes(void)
+{
+        struct timespec ts[2] = { { 100, 0 }, { 200, 0 } };
+        struct stat st;
+        char c;
+        int fd = open("at", O_CREAT | O_RDWR, 0600);
+
+        CHECK("atime_setup", write(fd, "x", 1) == 1 && futimens(fd, ts) == 0);
+        CHECK("relatime_read_moves_atime", pread(fd, &c, 1, 0) == 1 &&
+              fstat(fd, &st) == 0 && st.st_atim.tv_sec > 200);
+        CHECK("write_moves_mtime", pwrite(fd, "y", 1, 0) == 1 && fstat(fd, &st) == 0 &&
+              st.st_mtim.tv_sec > 200 && st.st_ctim.tv_sec > 200);
+        close(fd);
+        unlink("at");
+}
+
 int main(void)
 {
         utest_start("fs_calls");
@@ -344,6 +410,9 @@ int main(void)
         paths();
         attributes();
         directories();
+        fifos();
+        access_ids();
+        atimes();
         char cmd[128];
         chdir("/");
         snprintf(cmd, sizeof cmd, "rm -rf %s", base);

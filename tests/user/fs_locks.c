@@ -7,6 +7,7 @@
 #include "utest.h"
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -174,6 +175,9 @@ static void pipes(void)
         CHECK("pipe_data_survives", write(p[1], "abc", 3) == 3 &&
               fcntl(p[1], F_SETPIPE_SZ, 8192) == 8192);
         char b[4] = { 0 };
+        int avail = -1;
+        CHECK("pipe_fionread", write(p[1], "defg", 4) == 4 &&
+              ioctl(p[0], FIONREAD, &avail) == 0 && avail == 7);
         CHECK("pipe_data_after_resize", read(p[0], b, 3) == 3 && strcmp(b, "abc") == 0);
         int fd = open(path, O_RDONLY);
         CHECK_ERR("pipe_size_on_file", fcntl(fd, F_GETPIPE_SZ), EBADF);
@@ -211,6 +215,14 @@ static void vectors(void)
         CHECK("sendfile_file_offset", sendfile(o, fd, NULL, 3) == 3 &&
               lseek(fd, 0, SEEK_CUR) == 6);
         CHECK_ERR("sendfile_bad_fd", sendfile(o, 99, NULL, 3), EBADF);
+        int sp[2];
+        pipe(sp);
+        off = 10;
+        memset(x, 0, sizeof x);
+        CHECK("sendfile_to_pipe", sendfile(sp[1], fd, &off, 3) == 3 &&
+              read(sp[0], x, 3) == 3 && !strcmp(x, "abc"));
+        CHECK_ERR("sendfile_from_pipe", sendfile(o, sp[0], NULL, 1), EINVAL);
+        close(sp[0]), close(sp[1]);
         loff_t in = 0, outoff = 100;
         CHECK("copy_file_range", copy_file_range(fd, &in, o, &outoff, 16, 0) == 16 &&
               in == 16 && outoff == 116);
