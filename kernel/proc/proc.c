@@ -141,10 +141,13 @@ static void proc_reparent_children(struct proc *p)
                 if (c->state == PROC_FREE || c->parent != p)
                         continue;
                 c->parent = init_proc;
-                if (c->state == PROC_ZOMBIE && init_proc)
+                if (c->state == PROC_ZOMBIE && init_proc) {
                         sched_wakeup(init_proc);
-                else if (c->usage.pdeath_signal)
+                        continue;
+                }
+                if (c->usage.pdeath_signal)
                         signal_send(c, c->usage.pdeath_signal, &info);
+                signal_orphan_check(c, p, NULL);
         }
 }
 
@@ -287,6 +290,7 @@ void proc_exit(int wait_status)
         acct_sample_rss(p);
         proc_release(p);
         proc_reparent_children(p);
+        signal_orphan_check(p, p->parent, p);
         p->wait_status = wait_status;
         if (p == init_proc) {
                 vfs_shutdown();

@@ -265,6 +265,47 @@ static void stop_current(int sig)
 }
 
 
+/*
+ * Whether process group pgid is orphaned (POSIX): no member (but ignore,
+ * which is exiting) has its parent in another group of the same session,
+ * so no shell is left to continue it. (Linux also discounts init as a
+ * parent; Mercator does not, so that a shell running as init, as in
+ * `make run`, keeps job control.)
+ */
+static bool pgrp_orphaned(int pgid, const struct proc *ignore)
+{
+        for (int i = 0; i < NPROC; i++) {
+                const struct proc *p = &proc_table[i], *par = p->parent;
+                if (p->state == PROC_FREE || p->state == PROC_ZOMBIE ||
+                    p == ignore || p->pgid != pgid)
+                        continue;
+                if (par && par->pgid != pgid && par->sid == p->sid)
+                        return false;
+        }
+        return true;
+}
+
+static bool pgrp_has_stopped(int pgid)
+{
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE &&
+                    proc_table[i].pgid == pgid && proc_table[i].sig.stopped)
+                        return true;
+        return false;
+}
+
+void signal_orphan_check(struct proc *member, const struct proc *link,
+                         const struct proc *ignore)
+{
+        int pgid = member->pgid;
+
+        if (!link || link->pgid == pgid || link->sid != member->sid ||
+            !pgrp_orphaned(pgid, ignore) || !pgrp_has_stopped(pgid))
+                return;
+        signal_send_group(pgid, SIGHUP, NULL);
+        signal_send_group(pgid, SIGCONT, NULL);
+}
+
 static void default_action(int sig)
 {
         switch (signal_default_action(sig)) {
@@ -272,7 +313,10 @@ static void default_action(int sig)
         case SIGDFL_CONT:
                 return;
         case SIGDFL_STOP:
-                stop_current(sig);
+                /* a terminal's stop signals do not stop an orphaned
+                 * group: nobody could continue it */
+                if (sig == SIGSTOP || !pgrp_orphaned(current->pgid, NULL))
+                        stop_current(sig);
                 return;
         case SIGDFL_CORE:
                 proc_exit(wait_status_signaled(sig) |

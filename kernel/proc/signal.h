@@ -218,6 +218,16 @@ void signal_exec(struct proc *p);
  */
 bool signal_notify_parent(struct proc *child, int why, int status);
 
+/*
+ * member's process group may have just lost link, its last tie to a
+ * parent in another group of the same session (link exits, or was
+ * member's parent and exits; ignore: the exiting process, not counted as
+ * a member). If the group is now orphaned and has a stopped member, every
+ * member gets SIGHUP then SIGCONT (POSIX; Linux's kill_orphaned_pgrp).
+ */
+void signal_orphan_check(struct proc *member, const struct proc *link,
+                         const struct proc *ignore);
+
 /* Fill a Linux siginfo_t (128 bytes) from info. */
 void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
                       const struct ksiginfo *info);

@@ -28,10 +28,13 @@ extern struct proc proc_table[NPROC];
 
 struct linux_timespec { int64_t sec, nsec; };
 
+static long kill_one(struct proc *p, int sig, const struct ksiginfo *info);
+
 /* What kill and friends tell the receiver about the sender. */
 static struct ksiginfo sender_info(int code)
 {
-        return (struct ksiginfo){ .code = code, .pid = current->pid };
+        return (struct ksiginfo){ .code = code, .pid = current->pid,
+                                  .uid = current->cred.uid };
 }
 
 SYSCALL_DECL(rt_sigaction)
@@ -214,7 +217,7 @@ SYSCALL_DECL(rt_sigqueueinfo)
                 return -EINVAL;
         if (pid <= 0 || !(p = proc_find(pid)))
                 return -ESRCH;
-        return signal_send(p, sig, &info);
+        return kill_one(p, sig, &info);
 }
 
 SYSCALL_DECL(rt_tgsigqueueinfo)
@@ -232,12 +235,59 @@ SYSCALL_DECL(rt_tgsigqueueinfo)
                 return -EINVAL;
         if (!(p = proc_find(tid)) || p->pid != tgid)
                 return -ESRCH;
-        return signal_send(p, sig, &info);
+        return kill_one(p, sig, &info);
 }
 
-/* kill(-1): every process but init and the caller. */
+/*
+ * Whether the caller may signal p (Linux's check_kill_permission): itself,
+ * a process whose real or saved uid is the caller's real or effective
+ * uid, anything with CAP_KILL; and SIGCONT within the caller's session.
+ */
+static bool kill_permitted(const struct proc *p, int sig)
+{
+        const struct cred *c = &current->cred, *t = &p->cred;
+
+        if (p == current || cred_capable(c, CAP_KILL))
+                return true;
+        if (c->euid == t->suid || c->euid == t->uid ||
+            c->uid == t->suid || c->uid == t->uid)
+                return true;
+        return sig == SIGCONT && p->sid == current->sid;
+}
+
+/* A signal from the calling process to p: permission, then sending. */
+static long kill_one(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        if (!kill_permitted(p, sig))
+                return -EPERM;
+        return signal_send(p, sig, info);
+}
+
+/* kill(-pgid) and kill(0): success if any member got it, else the last
+ * error (EPERM), or ESRCH for an empty group. */
+static long kill_group(int pgid, int sig, const struct ksiginfo *info)
+{
+        long err = -ESRCH;
+        bool sent = false;
+
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_FREE || p->pgid != pgid)
+                        continue;
+                long e = kill_one(p, sig, info);
+                if (e == 0)
+                        sent = true;
+                else
+                        err = e;
+        }
+        return sent ? 0 : err;
+}
+
+/* kill(-1): every process but init and the caller; refusals are not
+ * errors (as Linux), only finding nobody is. */
 static long kill_all(int sig, const struct ksiginfo *info)
 {
+        long err = 0;
         int found = 0;
 
         for (int i = 0; i < NPROC; i++) {
@@ -245,9 +295,11 @@ static long kill_all(int sig, const struct ksiginfo *info)
                 if (p->state == PROC_FREE || p->pid == 1 || p == current)
                         continue;
                 found++;
-                signal_send(p, sig, info);
+                long e = kill_one(p, sig, info);
+                if (e && e != -EPERM)
+                        err = e;
         }
-        return found ? 0 : -ESRCH;
+        return found ? err : -ESRCH;
 }
 
 SYSCALL_DECL(kill)
@@ -261,13 +313,13 @@ SYSCALL_DECL(kill)
         if (pid > 0) {
                 if (!(p = proc_find(pid)))
                         return -ESRCH;
-                return signal_send(p, sig, &info);
+                return kill_one(p, sig, &info);
         }
         if (pid == INT_MIN_)
                 return -ESRCH;
         if (pid == -1)
                 return kill_all(sig, &info);
-        return signal_send_group(pid ? -pid : current->pgid, sig, &info);
+        return kill_group(pid ? -pid : current->pgid, sig, &info);
 }
 
 SYSCALL_DECL(tkill)
@@ -280,7 +332,7 @@ SYSCALL_DECL(tkill)
                 return -EINVAL;
         if (!(p = proc_find(tid)))
                 return -ESRCH;
-        return signal_send(p, sig, &info);
+        return kill_one(p, sig, &info);
 }
 
 SYSCALL_DECL(tgkill)
@@ -293,7 +345,7 @@ SYSCALL_DECL(tgkill)
                 return -EINVAL;
         if (!(p = proc_find(tid)) || p->pid != tgid)
                 return -ESRCH;
-        return signal_send(p, sig, &info);
+        return kill_one(p, sig, &info);
 }
 
 static bool sp_on_altstack(const struct proc *p, uint64_t sp)

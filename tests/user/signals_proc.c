@@ -45,6 +45,22 @@ static void set_chld_info(int flags)
         sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* A child that loops in a process group of its own: the group has a
+ * parent outside it (us), so it is not orphaned and stop signals from a
+ * terminal stop it (our own group may be orphaned: as init on Mercator). */
+static pid_t job(void)
+{
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                setpgid(0, 0);
+                for (;;)
+                        usleep(1000);
+        }
+        setpgid(pid, pid);
+        return pid;
+}
+
 static pid_t spinner(void)
 {
         pid_t pid = fork();
@@ -105,7 +121,7 @@ static void stop_continue(void)
 {
         int st;
         siginfo_t si;
-        pid_t pid = spinner();
+        pid_t pid = job();
 
         CHECK("kill_sigstop", kill(pid, SIGSTOP) == 0);
         CHECK("wuntraced_sees_stop", waitpid(pid, &st, WUNTRACED) == pid &&
@@ -308,6 +324,83 @@ static int groups_in_session(void)
         return fails;
 }
 
+/* Only a process with the right uid may signal another. */
+static void permissions(void)
+{
+        int st;
+        pid_t parent = getpid(), pid = fork();
+
+        if (pid == 0) {
+                int r = 0;
+                if (setuid(65534) != 0)
+                        _exit(10);
+                if (!(kill(parent, 0) == -1 && errno == EPERM))
+                        r |= 1;
+                if (!(kill(parent, SIGUSR1) == -1 && errno == EPERM))
+                        r |= 2;
+                if (kill(parent, SIGCONT) != 0)         /* same session */
+                        r |= 4;
+                if (kill(getpid(), 0) != 0)
+                        r |= 8;
+                if (!(sigqueue(parent, SIGUSR1, (union sigval){ 0 }) == -1 &&
+                      errno == EPERM))
+                        r |= 16;
+                _exit(r);
+        }
+        CHECK("kill_needs_matching_uid_eperm_sigcont_in_session_ok",
+              waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static int hup_pipe[2];
+
+static void on_hup(int sig)
+{
+        (void)sig;
+        write(hup_pipe[1], "H", 1);
+}
+
+/* Orphaned process groups: the terminal's stop signals are discarded;
+ * a group orphaned while a member is stopped gets SIGHUP and SIGCONT. */
+static void orphans(void)
+{
+        int st;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                setsid();               /* its group has no outside parent */
+                raise(SIGTSTP);
+                _exit(5);
+        }
+        CHECK("sigtstp_discarded_in_orphaned_group",
+              waitpid(pid, &st, WUNTRACED) == pid && WIFEXITED(st) &&
+              WEXITSTATUS(st) == 5);
+
+        pipe(hup_pipe);
+        pid = fork();
+        if (pid == 0) {
+                setsid();
+                pid_t g = fork();
+                if (g == 0) {
+                        signal(SIGHUP, on_hup);
+                        setpgid(0, 0);  /* tied to its parent's group */
+                        raise(SIGSTOP);
+                        _exit(0);
+                }
+                setpgid(g, g);
+                waitpid(g, &st, WUNTRACED);
+                _exit(WIFSTOPPED(st) ? 0 : 1);  /* orphans g's group */
+        }
+        waitpid(pid, &st, 0);
+        close(hup_pipe[1]);
+        char c = 0;
+        CHECK("orphaned_stopped_group_gets_sighup_and_sigcont",
+              WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+              read(hup_pipe[0], &c, 1) == 1 && c == 'H');
+        close(hup_pipe[0]);
+        while (wait(NULL) > 0)          /* on Mercator, init adopted it */
+                ;
+}
+
 static void groups(void)
 {
         int st;
@@ -341,5 +434,7 @@ int main(int argc, char **argv)
         stop_continue();
         sigchld();
         groups();
+        permissions();
+        orphans();
         return utest_done();
 }
