@@ -366,10 +366,10 @@ static void restart(void)
                 set_handler(SIGUSR1, on_signal, restart ? SA_RESTART : 0);
                 pipe(fds);
                 pid_t parent = getpid(), pid = fork();
-                if (pid == 0) {
-                        usleep(30 * 1000);
+                if (pid == 0) {         /* the parent is in read() by then */
+                        usleep(100 * 1000);
                         kill(parent, SIGUSR1);
-                        usleep(30 * 1000);
+                        usleep(100 * 1000);
                         write(fds[1], "x", 1);
                         _exit(0);
                 }
