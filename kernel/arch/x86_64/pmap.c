@@ -44,18 +44,7 @@ static struct pmap kernel_pmap;
  * clear: the CPU sets A in whichever copy it walks). */
 static pte_t kernel_top[PT_ENTRIES - KERNEL_SLOT0];
 
-static inline pte_t *table_of(paddr_t pa)
-{
-        return phys_to_virt(pa);
-}
-
 /* ---- building and reading entries ------------------------------------ */
-
-/* An upper-level entry pointing at the table at pa, on the way to va. */
-static pte_t table_entry(paddr_t pa, vaddr_t va)
-{
-        return pa | PTE_P | PTE_RW | (va_is_user_half(va) ? PTE_US : 0);
-}
 
 /* A leaf at `level` mapping pa (prot is not VM_PROT_NONE). */
 static pte_t leaf_entry(paddr_t pa, unsigned level, vm_prot_t prot,
@@ -126,7 +115,7 @@ static vm_status_t check_range(const struct pmap *pm, vaddr_t va,
 /* Kernel-half mappings may only go below the boot-time top-level entries. */
 static bool kernel_slots_fixed(const struct pmap *pm, vaddr_t va, vaddr_t last)
 {
-        const pte_t *pml4 = table_of(pm->root);
+        const pte_t *pml4 = pt_table(pm->root);
 
         if (va_is_user_half(va))
                 return true;
@@ -158,200 +147,11 @@ static vm_status_t check_map(const struct pmap *pm, vaddr_t va, paddr_t pa,
         return VM_OK;
 }
 
-/* ---- TLB batch and deferred freeing ------------------------------------ */
+/* ---- the shared engine: walks, ranges, TLB batch, splits ------------------ */
 
-/* The TLB may still hold `old`, the entry that mapped va until now. */
-static void tlb_pend(struct pmap *pm, vaddr_t va, pte_t old)
-{
-        struct pmap_tlb_batch *b = &pm->tlb;
-
-        if (old & PTE_G)
-                b->global = true;
-        if (b->flush_all)
-                return;
-        if (b->n == PMAP_TLB_BATCH) {
-                b->flush_all = true;
-                return;
-        }
-        b->va[b->n++] = va;
-}
-
-/* Queue an unlinked table page for freeing at the next pmap_update(). Its
- * first entry becomes the link: a page-aligned address, so P stays clear. */
-static void table_defer_free(struct pmap *pm, paddr_t pa)
-{
-        ASSERT(pa != 0);
-        table_of(pa)[0] = pm->free_list;
-        pm->free_list = pa;
-        pm->free_pages++;
-}
-
-static void table_free_deferred(struct pmap *pm)
-{
-        while (pm->free_list) {
-                paddr_t pa = pm->free_list;
-
-                pm->free_list = table_of(pa)[0];
-                vm_ptpage_free(pa);
-                pm->free_pages--;
-                pm->table_pages--;
-        }
-}
-
-/* ---- walks -------------------------------------------------------------- */
-
-/* The leaf entry that maps va (canonical), and its level; NULL if none. */
-static pte_t *walk_find(const struct pmap *pm, vaddr_t va, unsigned *level)
-{
-        pte_t *table = table_of(pm->root);
-
-        for (unsigned l = PT_LEVELS;; l--) {
-                pte_t *e = &table[pt_index(va, l)];
-
-                if (!pte_present(*e))
-                        return NULL;
-                if (pte_is_leaf(*e, l)) {
-                        *level = l;
-                        return e;
-                }
-                table = table_of(pte_table_pa(*e));
-        }
-}
-
-/*
- * Find the entry for va at `level`, creating the missing tables above it.
- * All of them are allocated before any is linked in.
- * => VM_EINVAL if a larger page already maps va; VM_ENOMEM if a table page
- *    could not be had. Either way nothing changed.
- */
-static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
-                               pte_t **out)
-{
-        paddr_t fresh[PT_LEVELS];
-        pte_t *table = table_of(pm->root);
-        unsigned l, n, i;
-
-        for (l = PT_LEVELS; l > level; l--) {
-                pte_t e = table[pt_index(va, l)];
-
-                if (!pte_present(e))
-                        break;
-                if (pte_is_leaf(e, l))
-                        return VM_EINVAL;
-                table = table_of(pte_table_pa(e));
-        }
-        ASSERT(l < PT_LEVELS || level == PT_LEVELS || va_is_user_half(va));
-        n = l - level;
-        for (i = 0; i < n; i++) {
-                if (vm_ptpage_alloc(&fresh[i]) != VM_OK) {
-                        while (i--)
-                                vm_ptpage_free(fresh[i]);
-                        return VM_ENOMEM;
-                }
-        }
-        for (i = 0; i < n; i++, l--) {
-                table[pt_index(va, l)] = table_entry(fresh[i], va);
-                table = table_of(fresh[i]);
-        }
-        pm->table_pages += n;
-        *out = &table[pt_index(va, level)];
-        return VM_OK;
-}
-
-/*
- * Store leaf e in *pte (the entry for va at `level`). A mapping of the same
- * frame keeps its A and D bits, so re-entering a page to change its
- * protection does not lose the fact that it was written.
- */
-static void leaf_install(struct pmap *pm, pte_t *pte, vaddr_t va,
-                         unsigned level, pte_t e)
-{
-        pte_t old = *pte;
-
-        if (pte_present(old) && pte_is_leaf(old, level) &&
-            pte_leaf_pa(old, level) == pte_leaf_pa(e, level))
-                e |= old & (PTE_A | PTE_D);
-        *pte = e;
-        if (pte_present(old))
-                tlb_pend(pm, va, old);
-}
-
-/*
- * A subtree (level-`level` table at pa, entry 0 mapping base) has just been
- * unlinked: batch the invalidation of every page it mapped and queue its
- * tables for freeing.
- */
-static void subtree_detach(struct pmap *pm, paddr_t pa, unsigned level,
-                           vaddr_t base)
-{
-        pte_t *t = table_of(pa);
-
-        for (unsigned i = 0; i < PT_ENTRIES; i++) {
-                vaddr_t va = base + i * pt_level_size(level);
-
-                if (!pte_present(t[i]))
-                        continue;
-                if (pte_is_leaf(t[i], level))
-                        tlb_pend(pm, va, t[i]);
-                else
-                        subtree_detach(pm, pte_table_pa(t[i]), level - 1, va);
-        }
-        table_defer_free(pm, pa);
-}
+#include <arch/pt/pt_engine.h>
 
 /* ---- large pages ---------------------------------------------------------- */
-
-/*
- * Demote the large leaf *e (mapping va at level 3 or 2) into a table of 512
- * leaves one level down that map the same frames with the same bits (A and
- * D included, so no write is forgotten).
- * => VM_ENOMEM if no table page could be had; then nothing changed.
- */
-static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
-                              vaddr_t va)
-{
-        uint64_t step = pt_level_size(level - 1);
-        pte_t old = *e, attrs, *t;
-        paddr_t pa = pte_leaf_pa(old, level), tpa;
-
-        if (vm_ptpage_alloc(&tpa) != VM_OK)
-                return VM_ENOMEM;
-        attrs = old & ~(PTE_ADDR_MASK | PTE_PS);
-        if (old & PTE_PAT_LARGE)
-                attrs |= pte_pat_bit(level - 1);
-        if (level - 1 > 1)
-                attrs |= PTE_PS;
-        t = table_of(tpa);
-        for (unsigned i = 0; i < PT_ENTRIES; i++)
-                t[i] = (pa + i * step) | attrs;
-        *e = table_entry(tpa, va);
-        pm->table_pages++;
-        /* Same translations, but the TLB must not keep the big entry next
-         * to the small ones once some of them change. */
-        tlb_pend(pm, va, old);
-        return VM_OK;
-}
-
-/*
- * Make `boundary` a page boundary in pm: split the large pages straddling
- * it, 1 GiB into 2 MiB, then 2 MiB into 4 KiB, as far as needed.
- * => VM_ENOMEM if a split failed; splits already done stay (they change
- *    no translation).
- */
-static vm_status_t split_at(struct pmap *pm, vaddr_t boundary)
-{
-        unsigned level;
-        pte_t *e;
-
-        while ((e = walk_find(pm, boundary, &level)) && level > 1 &&
-               !is_aligned(boundary, pt_level_size(level))) {
-                vaddr_t va = align_down(boundary, pt_level_size(level));
-
-                if (leaf_split(pm, e, level, va) != VM_OK)
-                        return VM_ENOMEM;
-        }
-        return VM_OK;
-}
 
 /* The level of the largest page that can map the start of [va, va+len). */
 static unsigned chunk_level(vaddr_t va, paddr_t pa, uint64_t len)
@@ -382,143 +182,23 @@ static bool range_conflicts(const struct pmap *pm, vaddr_t va, paddr_t pa,
         return false;
 }
 
-/* Map one page of `level` at va, replacing whatever mapped that span. */
-static vm_status_t map_chunk(struct pmap *pm, vaddr_t va, paddr_t pa,
-                             unsigned level, vm_prot_t prot, unsigned flags)
-{
-        vm_status_t st;
-        pte_t *pte, old;
-
-        st = walk_create(pm, va, level, &pte);
-        if (st != VM_OK)
-                return st;
-        old = *pte;
-        leaf_install(pm, pte, va, level, leaf_entry(pa, level, prot, flags));
-        if (pte_present(old) && !pte_is_leaf(old, level))
-                subtree_detach(pm, pte_table_pa(old), level - 1, va);
-        return VM_OK;
-}
-
-/* ---- range walks: remove and protect ------------------------------------ */
-
-/* One pass over the leaves of [start, last], after its edges were split. */
-struct range_walk {
-        struct pmap *pm;
-        vaddr_t      start, last;       /* inclusive; inside one half */
-        bool         remove;            /* clear leaves; else: */
-        pte_t        set, clear;        /* bits to set / clear in leaves */
-};
-
-/* Tables that may be freed when empty: all but the PML4 and the kernel's
- * boot-time PDPTs (level-3 tables of the kernel half). */
-static bool table_freeable(unsigned level, vaddr_t va)
-{
-        return level < 3 || (level == 3 && va_is_user_half(va));
-}
-
-static bool table_empty(paddr_t pa)
-{
-        const pte_t *t = table_of(pa);
-
-        for (unsigned i = 0; i < PT_ENTRIES; i++)
-                if (pte_present(t[i]))
-                        return false;
-        return true;
-}
-
-/* Apply rw to one leaf (mapping va); true if it was cleared. */
-static bool leaf_apply(struct range_walk *rw, pte_t *e, vaddr_t va)
-{
-        pte_t old = *e, new = rw->remove ? 0 : (old & ~rw->clear) | rw->set;
-
-        if (new == old)
-                return false;
-        *e = new;
-        tlb_pend(rw->pm, va, old);
-        return new == 0;
-}
-
-static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
-                        vaddr_t base);
-
-/*
- * Apply rw to the entry e that maps va at `level`, and below it; free the
- * table under e if that left it empty.
- * => true if e was cleared.
- */
-static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
-                        vaddr_t va)
-{
-        paddr_t child;
-
-        if (!pte_present(*e))
-                return false;
-        if (pte_is_leaf(*e, level)) {
-                ASSERT(va >= rw->start &&
-                       va + pt_level_size(level) - 1 <= rw->last);
-                return leaf_apply(rw, e, va);
-        }
-        child = pte_table_pa(*e);
-        if (!range_table(rw, child, level - 1, va) ||
-            !table_freeable(level - 1, va) || !table_empty(child))
-                return false;
-        /* Every leaf below was batched for invalidation, and invlpg of an
-         * address also drops the upper-level entries the CPU cached for
-         * it: once pmap_update() has run, nothing can reach the table. */
-        *e = 0;
-        table_defer_free(rw->pm, child);
-        return true;
-}
-
-/*
- * Apply rw to the entries of the level-`level` table at pa (entry 0 maps
- * base) that meet the range. Absent entries are skipped whole, which keeps
- * sparse ranges cheap.
- * => true if some entry was cleared.
- */
-static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
-                        vaddr_t base)
-{
-        pte_t *t = table_of(pa);
-        uint64_t size = pt_level_size(level);
-        vaddr_t table_last = base + PT_ENTRIES * size - 1;
-        unsigned first = rw->start <= base ? 0 : pt_index(rw->start, level);
-        unsigned last = rw->last >= table_last ? PT_ENTRIES - 1
-                                               : pt_index(rw->last, level);
-        bool cleared = false;
-
-        for (unsigned i = first; i <= last; i++)
-                cleared |= range_entry(rw, &t[i], level, base + i * size);
-        return cleared;
-}
-
 /*
  * Run rw over [start, end) (end 0: the top of the address space): check the
- * range, split the large pages at its edges, then walk from the PML4.
+ * range, then let the engine split its edges and walk it.
  * => VM_EINVAL (bad range) or VM_ENOMEM (a split failed): no mapping changed.
  */
 static vm_status_t range_run(struct range_walk *rw, vaddr_t start,
                              vaddr_t end)
 {
-        struct pmap *pm = rw->pm;
-        pte_t *pml4 = table_of(pm->root);
+        vaddr_t last;
         vm_status_t st;
 
         if (start == end)
                 return is_aligned(start, PAGE_SIZE) ? VM_OK : VM_EINVAL;
-        st = check_range(pm, start, end - start, &rw->last);
+        st = check_range(rw->pm, start, end - start, &last);
         if (st != VM_OK)
                 return st;
-        rw->start = start;
-        st = split_at(pm, start);
-        if (st == VM_OK && va_is_canonical(rw->last + 1) && rw->last + 1 != 0)
-                st = split_at(pm, rw->last + 1);
-        if (st != VM_OK)
-                return st;
-        for (unsigned i = pt_index(start, 4); i <= pt_index(rw->last, 4); i++)
-                range_entry(rw, &pml4[i], 4,
-                            va_canonical((vaddr_t)i << pt_shift(4)));
-        return VM_OK;
+        return range_apply(rw, start, last);
 }
 
 /* ---- the contract (vm/pmap.h) ------------------------------------------ */
@@ -532,7 +212,7 @@ struct pmap *pmap_kernel(void)
 static vm_status_t bootstrap_slots(struct pmap *pm, vaddr_t first,
                                    vaddr_t last)
 {
-        pte_t *pml4 = table_of(pm->root);
+        pte_t *pml4 = pt_table(pm->root);
 
         for (unsigned i = pt_index(first, 4); i <= pt_index(last, 4); i++) {
                 paddr_t pa;
@@ -541,7 +221,7 @@ static vm_status_t bootstrap_slots(struct pmap *pm, vaddr_t first,
                         continue;
                 if (vm_ptpage_alloc(&pa) != VM_OK)
                         return VM_ENOMEM;
-                pml4[i] = table_entry(pa, first);
+                pml4[i] = pte_make_table(pa, first);
                 pm->table_pages++;
         }
         return VM_OK;
@@ -576,7 +256,7 @@ vm_status_t pmap_bootstrap(paddr_t ram_end)
                 pm->root = 0;
                 return st;
         }
-        memcpy(kernel_top, &table_of(pm->root)[KERNEL_SLOT0], sizeof kernel_top);
+        memcpy(kernel_top, &pt_table(pm->root)[KERNEL_SLOT0], sizeof kernel_top);
         return VM_OK;
 }
 
@@ -598,8 +278,8 @@ vm_status_t pmap_create(struct pmap **out)
                 return VM_ENOMEM;
         }
         pm->table_pages = 1;
-        memcpy(&table_of(pm->root)[KERNEL_SLOT0],
-               &table_of(kernel_pmap.root)[KERNEL_SLOT0], sizeof kernel_top);
+        memcpy(&pt_table(pm->root)[KERNEL_SLOT0],
+               &pt_table(kernel_pmap.root)[KERNEL_SLOT0], sizeof kernel_top);
         *out = pm;
         return VM_OK;
 }
@@ -611,7 +291,7 @@ vm_status_t pmap_create(struct pmap **out)
  */
 void pmap_destroy(struct pmap *pm)
 {
-        pte_t *pml4 = table_of(pm->root);
+        pte_t *pml4 = pt_table(pm->root);
 
         ASSERT(pm != &kernel_pmap && mmu_current_root() != pm->root);
         for (unsigned i = 0; i < KERNEL_SLOT0; i++) {
@@ -686,7 +366,8 @@ vm_status_t pmap_enter_range(struct pmap *pm, vaddr_t va, paddr_t pa,
                 unsigned level = chunk_level(va, pa, len);
                 uint64_t size = pt_level_size(level);
 
-                st = map_chunk(pm, va, pa, level, prot, flags);
+                st = map_leaf(pm, va, level,
+                              leaf_entry(pa, level, prot, flags));
                 if (st != VM_OK)
                         return st;
                 va += size;
@@ -782,28 +463,11 @@ void pmap_activate(struct pmap *pm)
         mmu_load_root(pm->root);
 }
 
-/*
- * Issue the invalidations batched on pm, then free its detached tables.
- * A user pmap that is not loaded has nothing cached (one CPU: loading
- * another CR3 dropped its non-global entries), so its batch is dropped
- * unless it changed global entries. The kernel pmap's kernel half is live
- * in every address space, so its batch always goes out.
- */
+/* Issue the invalidations batched on pm, then free its detached tables
+ * (the engine's tlb_update()). */
 void pmap_update(struct pmap *pm)
 {
-        struct pmap_tlb_batch *b = &pm->tlb;
-        bool live = pm->is_kernel || b->global ||
-                    mmu_current_root() == pm->root;
-
-        if (live && b->flush_all)
-                mmu_flush_tlb(b->global);
-        else if (live)
-                for (unsigned i = 0; i < b->n; i++)
-                        mmu_invlpg(b->va[i]);
-        b->n = 0;
-        b->flush_all = false;
-        b->global = false;
-        table_free_deferred(pm);
+        tlb_update(pm);
 }
 
 uint64_t pmap_table_pages(const struct pmap *pm)
@@ -833,9 +497,9 @@ static bool check_table_page(paddr_t pa)
 
         if (pmm_npages() == 0)
                 return true;
-        if (pa >> PAGE_SHIFT >= pmm_npages())
-                return false;
         pg = pmm_pa_to_page(pa);
+        if (!pg)
+                return false;
         return !(pg->flags & (PG_FREE | PG_RESERVED)) && pg->refcount != 0;
 }
 
@@ -866,7 +530,7 @@ static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
 static bool check_upper(struct check_ctx *c, pte_t e, unsigned level,
                         vaddr_t va)
 {
-        if ((e & ~PTE_A) != table_entry(pte_table_pa(e), va))
+        if ((e & ~PTE_A) != pte_make_table(pte_table_pa(e), va))
                 return check_bad(c, "bad upper-level entry", va, level, e);
         if (!check_table_page(pte_table_pa(e)))
                 return check_bad(c, "table page is not allocated RAM", va,
@@ -882,7 +546,7 @@ static bool check_upper(struct check_ctx *c, pte_t e, unsigned level,
 static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
                         vaddr_t base, bool may_be_empty)
 {
-        const pte_t *t = table_of(pa);
+        const pte_t *t = pt_table(pa);
         unsigned end = level == 4 && !c->pm->is_kernel ? KERNEL_SLOT0
                                                        : PT_ENTRIES;
         bool any = false;
@@ -912,7 +576,7 @@ static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
 /* Slots 256..511 equal the boot-time kernel half (A may differ). */
 static bool check_kernel_half(struct check_ctx *c)
 {
-        const pte_t *pml4 = table_of(c->pm->root);
+        const pte_t *pml4 = pt_table(c->pm->root);
 
         for (unsigned i = KERNEL_SLOT0; i < PT_ENTRIES; i++)
                 if ((pml4[i] & ~PTE_A) != kernel_top[i - KERNEL_SLOT0])
@@ -937,7 +601,7 @@ bool pmap_check(struct pmap *pm)
         if (pm->tlb.n > PMAP_TLB_BATCH)
                 return check_bad(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
         for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;
-             pa = table_of(pa)[0])
+             pa = pt_table(pa)[0])
                 listed++;
         if (listed != pm->free_pages)
                 return check_bad(&c, "deferred-free list length", 0, 0,

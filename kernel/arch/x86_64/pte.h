@@ -3,8 +3,9 @@
  *
  * Owns: the layout of an entry at each of the four levels, the split of a
  * virtual address into table indices, and the canonical-address rule.
- * Touches nothing: no memory, no registers. pmap.c builds and reads entries
- * only through this file.
+ * Touches nothing: no memory, no registers. pmap.c and the shared engine
+ * (kernel/arch/pt/pt_engine.h, whose vocabulary this file supplies) build
+ * and read entries only through this file.
  *
  * 4-level paging turns a 48-bit virtual address into a physical one:
  *
@@ -23,8 +24,11 @@
 #define ARCH_X86_64_PTE_H
 
 #include <mercator/types.h>
+#include <machine/vmparam.h>        /* phys_to_virt, for pt_table() */
 
 typedef uint64_t pte_t;
+
+#include <arch/x86/pte_bits.h>
 
 #define PT_LEVELS       4               /* PML4, PDPT, PD, PT */
 #define PT_ENTRIES      512             /* 8-byte entries per 4 KiB table */
@@ -59,25 +63,9 @@ typedef uint64_t pte_t;
  * index 1 WC (frame buffers), index 3 UC (device registers). The PAT bit
  * itself stays clear, so a 4 KiB and a large page mean the same thing.
  */
-#define PTE_P           (1UL << 0)
-#define PTE_RW          (1UL << 1)
-#define PTE_US          (1UL << 2)
-#define PTE_PWT         (1UL << 3)
-#define PTE_PCD         (1UL << 4)
-#define PTE_A           (1UL << 5)
-#define PTE_D           (1UL << 6)
-#define PTE_PS          (1UL << 7)
-#define PTE_PAT_4K      (1UL << 7)
-#define PTE_G           (1UL << 8)
-#define PTE_PAT_LARGE   (1UL << 12)
+/* Bits 0..12 are every x86 format's (kernel/arch/x86/pte_bits.h). */
 #define PTE_NX          (1UL << 63)
 #define PTE_ADDR_MASK   0x000ffffffffff000UL    /* bits 12..51 */
-
-/* Memory types as PWT/PCD combinations (PAT bit clear; see above). */
-#define PTE_CACHE_WB    0UL
-#define PTE_CACHE_WC    PTE_PWT                 /* PAT entry 1, set to WC */
-#define PTE_CACHE_UC    (PTE_PWT | PTE_PCD)     /* PAT entry 3 */
-#define PTE_CACHE_MASK  (PTE_PWT | PTE_PCD)
 
 #define VA_BITS         48
 #define USER_HALF_END   (1UL << (VA_BITS - 1))  /* first non-canonical va */
@@ -148,6 +136,49 @@ static inline bool va_is_user_half(vaddr_t va)
 static inline vaddr_t va_canonical(vaddr_t va)
 {
         return (vaddr_t)((int64_t)(va << (64 - VA_BITS)) >> (64 - VA_BITS));
+}
+
+/* ---- the rest of the vocabulary of kernel/arch/pt/pt_engine.h ----------- */
+
+/* An upper-level entry pointing at the table at pa, on the way to va: the
+ * rights are decided at the leaf, so every level above allows everything
+ * (user only in the user half). */
+static inline pte_t pte_make_table(paddr_t pa, vaddr_t va)
+{
+        return pa | PTE_P | PTE_RW | (va_is_user_half(va) ? PTE_US : 0);
+}
+
+/* The leaf at level - 1 that maps pa as part of the large leaf `big` at
+ * `level`: same bits (A and D included, so no write is forgotten), PS only
+ * if still a large page, and the PAT bit moved to where that level keeps
+ * it. */
+static inline pte_t pte_split_child(pte_t big, unsigned level, paddr_t pa)
+{
+        pte_t attrs = big & ~(PTE_ADDR_MASK | PTE_PS);
+
+        if (big & PTE_PAT_LARGE)
+                attrs |= pte_pat_bit(level - 1);
+        if (level - 1 > 1)
+                attrs |= PTE_PS;
+        return pa | attrs;
+}
+
+static inline bool pte_is_global(pte_t e)
+{
+        return (e & PTE_G) != 0;
+}
+
+/* The accessed and dirty bits of e. */
+static inline pte_t pte_ad_bits(pte_t e)
+{
+        return e & (PTE_A | PTE_D);
+}
+
+/* The kernel's pointer to the table page at pa: through the linear map,
+ * which covers every frame on x86-64. */
+static inline pte_t *pt_table(paddr_t pa)
+{
+        return phys_to_virt(pa);
 }
 
 #endif
