@@ -1,0 +1,44 @@
+/*
+ * ltp_init - the first process for an LTP test on Mercator: runs the test
+ * as its child, reaps every orphan as an init does, and exits with the
+ * test's status. LTP's library takes a parent pid of 1 to mean "the test
+ * harness died", so a test must not be the first process itself.
+ *
+ *   ltp_init PROGRAM [ARGS...]
+ */
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+        int status;
+        pid_t child, pid;
+
+        if (argc < 2) {
+                fprintf(stderr, "usage: ltp_init PROGRAM [ARGS...]\n");
+                return 2;
+        }
+        child = fork();
+        if (child < 0) {
+                perror("ltp_init: fork");
+                return 2;
+        }
+        if (child == 0) {
+                execv(argv[1], argv + 1);
+                perror("ltp_init: execv");
+                _exit(127);
+        }
+        for (;;) {
+                pid = wait(&status);
+                if (pid < 0) {
+                        perror("ltp_init: wait");
+                        return 2;
+                }
+                if (pid == child)
+                        break;
+        }
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
+}
