@@ -405,8 +405,10 @@ def run_outside(t):
     for script, (mout, mrc) in zip(scripts, results):
         binary, args = outside_command(script)
         with tempfile.TemporaryDirectory() as tmp:
+            # Mercator's console carries stdout and stderr as one stream.
             p = subprocess.run([binary, *args, script], cwd=tmp,
-                               capture_output=True, text=True,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
                                errors="replace", stdin=subprocess.DEVNULL,
                                timeout=300)
         lout = p.stdout.replace(binary, os.path.basename(binary))

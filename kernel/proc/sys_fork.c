@@ -92,6 +92,7 @@ static long fork_resources(struct proc *child, const struct clone_req *r)
         if ((child->exe = current->exe ? vnode_get(current->exe) : NULL))
                 child->exe->running++;
         memcpy(child->name, current->name, sizeof child->name);
+        memcpy(child->exe_path, current->exe_path, sizeof child->exe_path);
         return 0;
 }
 

@@ -526,6 +526,25 @@ static void tree(void)
               (link[n] = 0, strcmp(link, cwd) == 0));
         n = readlink("/proc/self/exe", link, sizeof link - 1);
         CHECK("exe_link", n > 0 && link[0] == '/');
+        /* A forked child runs the same program (busybox execs its applets
+         * through /proc/self/exe from a child). */
+        link[n > 0 ? n : 0] = 0;
+        int pfd[2];
+        char child_link[sizeof link] = "";
+        if (pipe(pfd) == 0) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        ssize_t m = readlink("/proc/self/exe", child_link,
+                                             sizeof child_link - 1);
+                        _exit(m > 0 && write(pfd[1], child_link, m) == m ? 0 : 1);
+                }
+                close(pfd[1]);
+                ssize_t m = read(pfd[0], child_link, sizeof child_link - 1);
+                child_link[m > 0 ? m : 0] = 0;
+                close(pfd[0]);
+                waitpid(pid, NULL, 0);
+        }
+        CHECK("exe_link_in_forked_child", n > 0 && strcmp(child_link, link) == 0);
         CHECK("root_link", readlink("/proc/self/root", link, sizeof link) == 1 &&
               link[0] == '/');
         n = readlink("/proc/self/fd/0", link, sizeof link - 1);
