@@ -18,6 +18,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include <vm/vmstat.h>
@@ -34,14 +35,42 @@ void text_kb(struct text *t, const char *name, uint64_t kb)
         text_add(t, "%-16s%8lu kB\n", label, kb);
 }
 
-/* Pages of SysV segments (Linux counts them in Shmem, as all shmem). */
+/* Pages of shared anonymous memory: SysV segments (attached or not) and
+ * MAP_SHARED|MAP_ANONYMOUS objects, each counted once however many areas
+ * map it. They are anonymous objects (vmstat.anon_pages); Linux counts
+ * them as shmem. */
 static uint64_t shm_resident(void)
 {
         struct shm_info info;
         struct shm_caller c = { .admin = true };
+        const struct vm_object *seen[256];
+        unsigned nseen = 0;
+        uint64_t pages;
+        int id;
 
         shm_ctl(&c, 0, SHM_INFO, NULL, &info);
-        return info.shm_rss;
+        pages = info.shm_rss;
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *q = &proc_table[i];
+                if (q->state == PROC_FREE || !q->space)
+                        continue;
+                for (const struct vm_area *a = q->space->areas.first; a;
+                     a = a->next) {
+                        const struct vm_object *o = a->object;
+                        unsigned k;
+                        if (!(a->flags & VM_AREA_SHARED) ||
+                            o->type != VM_OBJECT_ANON || shm_object_id(o, &id))
+                                continue;
+                        for (k = 0; k < nseen && seen[k] != o; k++)
+                                ;
+                        if (k < nseen)
+                                continue;
+                        if (nseen < 256)
+                                seen[nseen++] = o;
+                        pages += o->npages;
+                }
+        }
+        return pages;
 }
 
 void proc_meminfo(struct text *t, struct proc *p)

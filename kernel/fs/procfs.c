@@ -623,6 +623,9 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 return -ENOENT;         /* links: the VFS follows them */
         bool binary = n.kind == N_ENTRY && (n.ent->special == SP_MEM ||
                                             n.ent->special == SP_PAGEMAP);
+        if ((binary || (n.kind == N_ENTRY && n.ent->gen == proc_pid_environ)) &&
+            !proc_may_access(n.p))
+                return -EACCES;         /* Linux's mm_access() */
         if ((flags & O_ACCMODE) &&
             !(binary && n.ent->special == SP_MEM))
                 return -EACCES;

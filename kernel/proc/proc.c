@@ -84,6 +84,21 @@ struct proc *proc_alloc(void)
         return NULL;
 }
 
+#define CAP_SYS_PTRACE  19
+
+bool proc_may_access(const struct proc *target)
+{
+        const struct cred *c = &current->cred, *t = &target->cred;
+
+        if (target == current)
+                return true;
+        if (cred_capable(c, CAP_SYS_PTRACE))
+                return true;
+        return c->uid == t->uid && c->uid == t->euid && c->uid == t->suid &&
+               c->gid == t->gid && c->gid == t->egid && c->gid == t->sgid &&
+               target->usage.dumpable;
+}
+
 int proc_last_pid(void)
 {
         return last_pid;

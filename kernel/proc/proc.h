@@ -113,6 +113,15 @@ extern volatile bool need_resched;
 /* Allocate a process slot with a kernel stack; NULL if none is free. */
 struct proc *proc_alloc(void);
 
+/*
+ * May the current process read and write target's memory (Linux's
+ * ptrace_may_access with PTRACE_MODE_ATTACH_REALCREDS: process_vm_*,
+ * /proc/PID/mem, pagemap, environ)? Itself always; else its real uid and
+ * gid must equal each of target's real, effective and saved ids and
+ * target must be dumpable - or it holds CAP_SYS_PTRACE.
+ */
+bool proc_may_access(const struct proc *target);
+
 /* The pid proc_alloc() gave last (/proc/loadavg). */
 int proc_last_pid(void);
 

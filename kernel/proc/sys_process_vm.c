@@ -124,11 +124,13 @@ static long process_vm_rw(long pid, uint64_t liov, uint64_t lcnt,
                 r = 0;
                 goto out;
         }
-        /* No credentials yet: every process may read every other (as
-         * root may on Linux), so EPERM is never the answer. */
         p = proc_find((int)pid);
         if (!p || p->state == PROC_ZOMBIE || !p->space) {
                 r = -ESRCH;
+                goto out;
+        }
+        if (!proc_may_access(p)) {
+                r = -EPERM;
                 goto out;
         }
         r = pvm_copy(p->space, lv, lcnt, rv, rcnt, write);

@@ -25,9 +25,11 @@ void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
                 out->object = a->object;
                 out->index = a->pgoff + off;
                 out->page = vm_object_lookup(a->object, out->index);
+                /* tmpfs and memfd pages are shmem, as Linux counts them. */
                 out->kind = !out->page ? VM_PAGE_NONE
-                          : a->object->type == VM_OBJECT_FILE ? VM_PAGE_FILE
-                                                             : VM_PAGE_SHMEM;
+                          : a->object->type == VM_OBJECT_FILE &&
+                            !a->object->writable ? VM_PAGE_FILE
+                                                 : VM_PAGE_SHMEM;
                 return;
         }
         if (a->object) {
@@ -51,6 +53,7 @@ void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
                 out->index = a->backing_pgoff + off;
                 out->page = vm_object_lookup(a->backing, out->index);
                 if (out->page)
-                        out->kind = VM_PAGE_FILE;
+                        out->kind = a->backing->writable ? VM_PAGE_SHMEM
+                                                         : VM_PAGE_FILE;
         }
 }

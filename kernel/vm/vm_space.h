@@ -512,8 +512,9 @@ enum vm_page_kind {
         VM_PAGE_NONE,           /* nothing resident for this address */
         VM_PAGE_ZERO,           /* the zero page, mapped for a read */
         VM_PAGE_ANON,           /* a private page of the space's own */
-        VM_PAGE_FILE,           /* a file's page (shared or private area) */
-        VM_PAGE_SHMEM,          /* a shared anonymous object's page */
+        VM_PAGE_FILE,           /* a read-only file's page (initramfs) */
+        VM_PAGE_SHMEM,          /* a shared anonymous object's page, or a
+                                 * page-cache (tmpfs, memfd) page */
 };
 
 struct vm_page_info {

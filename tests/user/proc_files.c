@@ -588,6 +588,27 @@ static void system_files(void)
         shmdt(s);
         shmctl(id, IPC_RMID, NULL);
 
+        /* Shared anonymous memory is shmem too, and RssShmem in status. */
+        static char st_before[sizeof buf];
+        memset(st_before, 1, sizeof st_before);
+        slurp("/proc/self/status");
+        snprintf(st_before, sizeof st_before, "%s", buf);
+        slurp("/proc/meminfo");
+        snprintf(before, sizeof before, "%s", buf);
+        uint8_t *sa = mmap(NULL, 512 * PAGE, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        for (int i = 0; i < 512; i++)
+                sa[i * PAGE] = 1;
+        slurp("/proc/meminfo");
+        d = field(buf, "Shmem") - field(before, "Shmem");
+        if (!CHECK("shmem_counts_shared_anon", d > 2048 - 1024 && d < 2048 + 1024))
+                printf("Shmem delta %ld kB\n", d);
+        slurp("/proc/self/status");
+        d = field(buf, "RssShmem") - field(st_before, "RssShmem");
+        CHECK("rssshmem_counts_shared_anon", labs(d - 2048) <= 128);
+        munmap(sa, 512 * PAGE);
+        slurp("/proc/meminfo");
+
         long free_kb = field(buf, "MemFree");
         slurp("/proc/vmstat");
         char *p = strstr(buf, "nr_free_pages ");

@@ -5,6 +5,7 @@
  * errors (EFAULT, ESRCH, EINVAL) (CONCEPTS E24).
  */
 #include "utest.h"
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -86,6 +87,29 @@ int main(void)
         CHECK("zero_length", process_vm_readv(pid, &lzero, 1, &rgood, 1, 0) == 0);
         CHECK("own_process", process_vm_readv(getpid(), &lb, 1, &rgood, 1, 0) == 16 &&
               big[0] == 'p');
+
+        /* A process that gave up root may not read its root parent. */
+        pid_t parent = getpid();
+        pid_t u = fork();
+        if (u == 0) {
+                char one[8];
+                struct iovec l1 = { one, 8 }, r1 = { buf, 8 };
+                char path[64];
+                if (setgid(65534) || setuid(65534))
+                        _exit(2);
+                errno = 0;
+                long r = process_vm_readv(parent, &l1, 1, &r1, 1, 0);
+                int ok = r == -1 && errno == EPERM;
+                snprintf(path, sizeof path, "/proc/%d/mem", (int)parent);
+                errno = 0;
+                ok = ok && open(path, O_RDONLY) == -1 && errno == EACCES;
+                /* its own memory is still its own */
+                ok = ok && process_vm_readv(getpid(), &l1, 1, &r1, 1, 0) == 8;
+                _exit(ok ? 0 : 1);
+        }
+        int ust = 0;
+        waitpid(u, &ust, 0);
+        CHECK("unprivileged_eperm", WIFEXITED(ust) && WEXITSTATUS(ust) == 0);
 
         say(to_child[1]);
         int st = 0;

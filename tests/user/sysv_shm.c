@@ -211,6 +211,47 @@ static void addresses(void)
         shmctl(id, IPC_RMID, NULL);
 }
 
+/* Mode bits against a process that gave up root. */
+static void permissions(void)
+{
+        key_t key = 0x50455253 ^ getpid();
+        int id = shmget(key, PAGE, IPC_CREAT | IPC_EXCL | 0640);
+        int ro = shmget(IPC_PRIVATE, PAGE, 0604);
+
+        if (!CHECK("perm_setup", id >= 0 && ro >= 0))
+                return;
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct shmid_ds ds;
+                int bad = 0;
+                if (setgid(65534) || setuid(65534))
+                        _exit(100);
+                errno = 0;
+                bad |= !(shmget(key, PAGE, 0600) == -1 && errno == EACCES) << 0;
+                bad |= !(shmget(key, 0, 0) == id) << 1;
+                errno = 0;
+                bad |= !(shmat(id, NULL, SHM_RDONLY) == (void *)-1 &&
+                         errno == EACCES) << 2;
+                errno = 0;
+                bad |= !(shmctl(id, IPC_STAT, &ds) == -1 && errno == EACCES) << 3;
+                errno = 0;
+                bad |= !(shmctl(id, IPC_RMID, NULL) == -1 && errno == EPERM) << 4;
+                void *p = shmat(ro, NULL, SHM_RDONLY);
+                bad |= (p == (void *)-1) << 5;
+                errno = 0;
+                bad |= !(shmat(ro, NULL, 0) == (void *)-1 && errno == EACCES) << 6;
+                if (p != (void *)-1)
+                        shmdt(p);
+                _exit(bad);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        if (!CHECK("mode_bits_enforced", WIFEXITED(st) && WEXITSTATUS(st) == 0))
+                printf("child status %#x\n", st);
+        shmctl(id, IPC_RMID, NULL);
+        shmctl(ro, IPC_RMID, NULL);
+}
+
 static void fork_and_exit(void)
 {
         int id = shmget(IPC_PRIVATE, PAGE, 0600);
@@ -294,6 +335,7 @@ int main(void)
         private_segment();
         keys();
         addresses();
+        permissions();
         fork_and_exit();
         info_and_limits();
         return utest_done();
