@@ -23,6 +23,7 @@
 #include <vm/vmstat.h>
 
 #define TMPFS_MAGIC     0x01021994
+#define BOGO_DIRENT_SIZE 20     /* a directory's st_size per entry, as Linux */
 
 struct tmpfs_dirent {
         struct tmpfs_dirent *next;
@@ -93,6 +94,7 @@ static long dir_add(struct vnode *dir, const char *name, size_t len,
                 ;
         *l = e;
         d->count++;
+        dir->size += BOGO_DIRENT_SIZE;
         vn->nlink++;
         dir->mtime = dir->ctime = vfs_now();
         return 0;
@@ -107,6 +109,7 @@ static struct vnode *dir_take(struct vnode *dir, struct tmpfs_dirent **link)
         *link = e->next;
         kfree(e);
         dir_of(dir)->count--;
+        dir->size -= BOGO_DIRENT_SIZE;
         dir->mtime = dir->ctime = vfs_now();
         return vn;
 }
@@ -125,6 +128,7 @@ static struct vnode *tmpfs_new(struct vfs_sb *sb, uint32_t mode)
                 }
                 d->next_cookie = 2;
                 vn->priv = d;
+                vn->size = 2 * BOGO_DIRENT_SIZE;        /* "." and ".." */
         } else if (S_ISREG(mode)) {
                 if (vm_object_create_cache(NULL, 0, &vn->obj) != VM_OK) {
                         vnode_put(vn);

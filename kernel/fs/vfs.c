@@ -586,6 +586,53 @@ static long mkdir_p(const char *path, uint32_t mode, struct vnode **out)
         return err;
 }
 
+/* Regular files of the archive with several names (nlink > 1): the
+ * first name makes the vnode, the others link to it (one file, as cpio
+ * meant), found by the member's identity. */
+struct hardlink {
+        uint32_t      archive, ino, devmajor, devminor;
+        struct vnode *vn;               /* a reference */
+};
+static struct hardlink *links;
+static size_t nlinks, links_cap;
+
+static struct vnode *hardlink_find(const struct initramfs_node *n)
+{
+        for (size_t i = 0; i < nlinks; i++)
+                if (links[i].archive == n->archive && links[i].ino == n->ino &&
+                    links[i].devmajor == n->devmajor &&
+                    links[i].devminor == n->devminor)
+                        return links[i].vn;
+        return NULL;
+}
+
+static long hardlink_add(const struct initramfs_node *n, struct vnode *vn)
+{
+        if (nlinks == links_cap) {
+                size_t cap = links_cap ? 2 * links_cap : 16;
+                struct hardlink *t = kmalloc(cap * sizeof *t);
+                if (!t)
+                        return -ENOMEM;
+                if (nlinks)
+                        memcpy(t, links, nlinks * sizeof *t);
+                kfree(links);
+                links = t;
+                links_cap = cap;
+        }
+        links[nlinks++] = (struct hardlink){ n->archive, n->ino, n->devmajor,
+                                             n->devminor, vnode_get(vn) };
+        return 0;
+}
+
+static void hardlinks_forget(void)
+{
+        for (size_t i = 0; i < nlinks; i++)
+                vnode_put(links[i].vn);
+        kfree(links);
+        links = NULL;
+        nlinks = links_cap = 0;
+}
+
 /* Copy the initramfs directory node into tmpfs directory dir. */
 static long fill_from_initramfs(struct vnode *dir,
                                 const struct initramfs_node *node, int depth)
@@ -610,8 +657,15 @@ static long fill_from_initramfs(struct vnode *dir,
                                 err = fill_from_initramfs(vn, &n, depth + 1);
                         break;
                 case S_IFREG:
+                        if (n.nlink > 1 && (vn = hardlink_find(&n)) != NULL) {
+                                err = dir->ops->link(dir, e->name, e->namelen, vn);
+                                vn = NULL;      /* already filled */
+                                break;
+                        }
                         err = dir->ops->create(dir, e->name, e->namelen,
                                                S_IFREG | perm, 0, &vn);
+                        if (!err && n.nlink > 1)
+                                err = hardlink_add(&n, vn);
                         if (!err) {
                                 struct vm_object *o;
                                 if (vm_object_create_cache(n.data, n.size, &o) != VM_OK) {
@@ -669,8 +723,10 @@ long vfs_init(void)
                 return -ENOMEM;
         sb->mount->sb = sb;
         mounts = sb->mount;
-        if (rootfs.base)
+        if (rootfs.base) {
                 err = fill_from_initramfs(vfs_root, &rootfs.root, 0);
+                hardlinks_forget();
+        }
         if (!err)
                 err = mkdir_p("/tmp", 01777, &dir);
         if (!err) {
