@@ -1,13 +1,17 @@
-# i386.mk - the 32-bit x86 port (issue 14): a Multiboot v1 ELF32 kernel
-# for qemu-system-i386, built beside the x86-64 one into build/i386/.
+# i386.mk - the 32-bit x86 port (issue 14): a Multiboot v1 ELF32 kernel,
+# built beside the x86-64 one, twice: with 2-level tables into build/i386/
+# (for qemu-system-i386) and with PAE (-DI386_PAE) into build/i386-pae/
+# (for qemu-system-x86_64 -cpu max, which can give it RAM above 4 GiB).
 # (Its own fragment until the per-architecture build of issue 10 lands.)
 #
-#   make i386          the kernel, build/i386/mercator.elf
-#   make run-i386      boot it (QEMU_MEM, default 256M)
-#   make test-i386     its kernel tests at -m 64M and -m 3G
+#   make i386          both kernels, build/i386{,-pae}/mercator.elf
+#   make run-i386      boot the 2-level one (QEMU_MEM, default 256M)
+#   make test-i386     their kernel tests: -m 64M, -m 3G, PAE at -m 6G
 
 I386_BUILD  := $(BUILD)/i386
 I386_KERNEL := $(I386_BUILD)/mercator.elf
+I386P_BUILD := $(BUILD)/i386-pae
+I386P_KERNEL := $(I386P_BUILD)/mercator.elf
 I386_RTLIB  := $(shell $(CC) --target=i386-linux-gnu -m32 --rtlib=compiler-rt \
                        -print-libgcc-file-name 2>/dev/null)
 I386_CFLAGS := --target=i386-unknown-none-elf -march=i686 -std=c17 \
@@ -25,11 +29,12 @@ I386_SRC := $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
             kernel/kern/memstat.c kernel/vm/memmap.c kernel/vm/bootmem.c \
             kernel/vm/pmm.c kernel/vm/kmalloc.c kernel/vm/vmstat.c \
             kernel/vm/vmalloc.c
-I386_OBJ := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
+I386_OBJ  := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
+I386P_OBJ := $(patsubst %,$(I386P_BUILD)/%.o,$(I386_SRC))
 
 .PHONY: i386 run-i386 test-i386
 all: i386
-i386: $(I386_KERNEL)
+i386: $(I386_KERNEL) $(I386P_KERNEL)
 
 $(I386_BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -37,9 +42,17 @@ $(I386_BUILD)/%.c.o: %.c
 $(I386_BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(I386_CFLAGS) -c $< -o $@
+$(I386P_BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(I386_CFLAGS) -DI386_PAE -c $< -o $@
+$(I386P_BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(I386_CFLAGS) -DI386_PAE -c $< -o $@
 
 $(I386_KERNEL): $(I386_OBJ) kernel/arch/i386/kernel.ld
 	$(LD) $(I386_LDFLAGS) -o $@ $(I386_OBJ) $(I386_RTLIB)
+$(I386P_KERNEL): $(I386P_OBJ) kernel/arch/i386/kernel.ld
+	$(LD) $(I386_LDFLAGS) -o $@ $(I386P_OBJ) $(I386_RTLIB)
 
 run-i386: setup
 	@$(MAKE) --no-print-directory -j2 i386
@@ -48,4 +61,4 @@ run-i386: setup
 test-i386: i386
 	python3 tools/test.py --tier i386
 
--include $(I386_OBJ:.o=.d)
+-include $(I386_OBJ:.o=.d) $(I386P_OBJ:.o=.d)

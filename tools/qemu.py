@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Boot Mercator in QEMU (TCG).
 
-  qemu.py [--arch x86_64|i386|riscv64] [--mem 256M] [--cpu qemu64] [--append ARGS]
+  qemu.py [--arch x86_64|i386|i386-pae|riscv64] [--mem 256M] [--cpu qemu64] [--append ARGS]
           [--initrd FILE] [--interactive] [--gdb] [--timeout SECONDS]
           KERNEL.elf
 
@@ -24,6 +24,9 @@ import sys
 # --arch -> (QEMU binary, default CPU)
 ARCHES = {"x86_64": ("qemu-system-x86_64", "qemu64"),
           "i386": ("qemu-system-i386", "qemu32"),
+          # PAE with RAM above 4 GiB: qemu-system-i386 cannot widen the
+          # physical address width, qemu-system-x86_64 -cpu max can.
+          "i386-pae": ("qemu-system-x86_64", "max"),
           "riscv64": ("qemu-system-riscv64", "rv64")}
 
 
@@ -36,7 +39,7 @@ def qemu_command(args):
         cmd += ["-machine", "virt", "-bios", "default"]
     else:
         cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    if args.arch == "i386":
+    if args.arch in ("i386", "i386-pae"):
         cmd += ["-net", "none"]     # else the iPXE option ROM runs
     if args.append:
         cmd += ["-append", args.append]

@@ -156,19 +156,23 @@ def run_kernel(t, quick):
 
 
 I386_KERNEL = os.path.join(ROOT, "build", "i386", "mercator.elf")
-# (label, memory): no high memory, and 2 GiB of it.
-I386_CONFIGS = [("i386-64M", "64M"), ("i386-3G", "3G")]
+I386_PAE_KERNEL = os.path.join(ROOT, "build", "i386-pae", "mercator.elf")
+# (label, memory, qemu.py --arch, kernel, CPU): no high memory, 2 GiB of
+# it, and with PAE 6 GiB of it, 4 GiB of which above the 4 GiB line.
+I386_CONFIGS = [("i386-64M", "64M", "i386", I386_KERNEL, "qemu32"),
+                ("i386-3G", "3G", "i386", I386_KERNEL, "qemu32"),
+                ("i386-pae-6G", "6G", "i386-pae", I386_PAE_KERNEL, "max")]
 
 
 def run_i386(t):
-    if not os.path.exists(I386_KERNEL):
-        t.add(False, "i386", f"{I386_KERNEL} was not built")
-        return
+    for k in (I386_KERNEL, I386_PAE_KERNEL):
+        if not os.path.exists(k):
+            t.add(False, "i386", f"{k} was not built")
+            return
 
     def one(c):
-        label, mem = c
-        return label, *boot(mem, "qemu32", "ktest", arch="i386",
-                            kernel=I386_KERNEL)
+        label, mem, arch, kernel, cpu = c
+        return label, *boot(mem, cpu, "ktest", arch=arch, kernel=kernel)
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         runs = list(ex.map(one, I386_CONFIGS))

@@ -7,7 +7,7 @@
  * address of the Multiboot information (memory map, command line, modules).
  *
  * The boot page directory maps the first 64 MiB twice with 4 MiB (PSE)
- * pages (seed 004's recipe):
+ * pages, or 2 MiB pages with PAE (seed 004's recipe):
  *   identity           (entries 0-15):    the instruction after paging is
  *                                         turned on still has a mapping;
  *   at PAGE_OFFSET     (entries 768-783): where the kernel is linked, and
@@ -25,6 +25,7 @@
 #define CR0_WP          (1 << 16)
 #define CR0_PG          (1 << 31)
 #define CR4_PSE         (1 << 4)
+#define CR4_PAE         (1 << 5)
 #define PDE_P           0x1
 #define PDE_W           0x2
 #define PDE_PS          0x80
@@ -54,6 +55,35 @@ multiboot_entry:
         movl %ebx, PHYS(boot_mbi_pa)
         movl %esi, PHYS(boot_mb_magic)
 
+#ifdef I386_PAE
+        /* PAE: the four directories as one array of 2048 8-byte entries
+         * (pte.h): identity and high copies of 64 MiB in 2 MiB pages, the
+         * last four entries the directories themselves, and the PDPT. */
+        movl $PHYS(boot_pd), %edi
+        movl $(PDE_P | PDE_W | PDE_PS), %eax
+        xorl %ecx, %ecx
+1:      movl %eax, (%edi, %ecx, 8)
+        movl %eax, 1536*8(%edi, %ecx, 8)
+        addl $0x200000, %eax
+        incl %ecx
+        cmpl $(2 * BOOT_PDES), %ecx
+        jb 1b
+        movl $PHYS(boot_pdpt), %esi
+        movl %edi, %eax
+        xorl %ecx, %ecx
+2:      leal (PDE_P | PDE_W)(%eax), %edx
+        movl %edx, 2044*8(%edi, %ecx, 8)
+        leal PDE_P(%eax), %edx          /* a PDPT entry: P only */
+        movl %edx, (%esi, %ecx, 8)
+        addl $4096, %eax
+        incl %ecx
+        cmpl $4, %ecx
+        jb 2b
+        movl %cr4, %eax
+        orl $CR4_PAE, %eax
+        movl %eax, %cr4
+        movl %esi, %cr3
+#else
         /* Fill the directory: identity and high copies of 64 MiB. */
         movl $PHYS(boot_pd), %edi
         movl $(PDE_P | PDE_W | PDE_PS), %eax
@@ -73,6 +103,7 @@ multiboot_entry:
         orl $CR4_PSE, %eax
         movl %eax, %cr4
         movl %edi, %cr3
+#endif
         movl %cr0, %eax
         orl $(CR0_PG | CR0_WP), %eax
         movl %eax, %cr0
@@ -91,7 +122,15 @@ high:
         .balign 4096
         .globl boot_pd
 boot_pd:
+#ifdef I386_PAE
+        .space 16384
+        .globl boot_pdpt
+boot_pdpt:
+        .space 32
+        .balign 16
+#else
         .space 4096
+#endif
         .globl boot_stack, boot_stack_top
 boot_stack:
         .space 16384

@@ -36,7 +36,11 @@ extern uint32_t boot_mbi_pa, boot_mb_magic;
 extern pte_t boot_pd[PT_ENTRIES];
 
 struct boot_info boot_info;
-pte_t kernel_pd[PT_ENTRIES] __attribute__((aligned(4096)));
+pte_t kernel_pd[PD_ENTRIES] __attribute__((aligned(4096)));
+#ifdef I386_PAE
+static uint64_t kernel_pdpt[4] __attribute__((aligned(32)));
+#endif
+paddr_t kernel_cr3;
 pte_t *pkmap_page_table;
 pte_t *fixmap_page_table;
 paddr_t lowmem_end;
@@ -131,8 +135,8 @@ static void boot_print_map(void)
                         r->base + r->len - 1, memmap_type_name(r->type));
         }
         if (boot_info.ram_end_fw > boot_info.ram_end)
-                pr_notice("RAM above %" PRIu64 " MiB is not used: 2-level page "
-                          "tables reach 4 GiB (PAE would reach 64 GiB)\n",
+                pr_notice("RAM above %" PRIu64 " MiB is not used: the page "
+                          "tables reach 4 GiB (PAE: 64 GiB)\n",
                           boot_info.ram_end >> 20);
 }
 
@@ -168,7 +172,7 @@ static void boot_map_kernel(void)
                 }
                 paddr_t tpa;
                 pte_t *pt = boot_table(&tpa);
-                for (unsigned i = 0; pa + i * PAGE_SIZE < lowmem_end; i++)
+                for (unsigned i = 0; i < PT_ENTRIES && pa + i * PAGE_SIZE < lowmem_end; i++)
                         pt[i] = (pte_t)(pa + i * PAGE_SIZE) | PTE_P | PTE_W | g;
                 kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
                 boot_info.kernel_tables++;
@@ -185,8 +189,17 @@ static void boot_map_kernel(void)
                 if (pde == PD_INDEX(FIXADDR_START))
                         fixmap_page_table = pt;
         }
-        kernel_pd[PD_SELF] = (pte_t)virt_to_phys(kernel_pd) | PTE_P | PTE_W;
-        write_cr3((uint32_t)virt_to_phys(kernel_pd));
+        for (unsigned j = 0; j < NR_SELF; j++)
+                kernel_pd[PD_SELF + j] = (pte_t)(virt_to_phys(kernel_pd) +
+                                                 j * PAGE_SIZE) | PTE_P | PTE_W;
+#ifdef I386_PAE
+        for (unsigned j = 0; j < 4; j++)
+                kernel_pdpt[j] = (virt_to_phys(kernel_pd) + j * PAGE_SIZE) | PTE_P;
+        kernel_cr3 = virt_to_phys(kernel_pdpt);
+#else
+        kernel_cr3 = virt_to_phys(kernel_pd);
+#endif
+        write_cr3((uint32_t)kernel_cr3);
         if (have_pge)
                 write_cr4(read_cr4() | CR4_PGE);
 }
@@ -234,8 +247,9 @@ void machine_print_layout(void)
 {
         char buf[96];
 
-        pr_info("Virtual memory layout (i386, 3G/1G split, 2-level tables, "
-                "4 MiB pages for low memory):\n");
+        pr_info("Virtual memory layout (i386, 3G/1G split, %s):\n",
+                NR_SELF > 1 ? "PAE 3-level tables, 2 MiB pages for low memory"
+                            : "2-level tables, 4 MiB pages for low memory");
         region(0, USER_MAX, "user space, private to each process (TASK_SIZE)");
         ksnprintf(buf, sizeof buf, "low memory: RAM [0, %#" PRIx64 ") at "
                   "PAGE_OFFSET, __va/__pa", lowmem_end);
@@ -250,8 +264,10 @@ void machine_print_layout(void)
         region(PKMAP_BASE, FIXADDR_START, buf);
         region(FIXADDR_START, FIXADDR_END, "fixmap (fix_to_virt: kmap_atomic "
                "slots, local APIC), top down");
-        region(RECURSIVE_BASE, 4ULL << 30, "recursive slot: page table n at "
-               "0xffc00000 | n << 12, directory at 0xfffff000");
+        ksnprintf(buf, sizeof buf, "recursive slot: page table n at %#lx | "
+                  "n << 12, directory at %#x", RECURSIVE_BASE,
+                  (unsigned)(vaddr_t)RECURSIVE_PD);
+        region(RECURSIVE_BASE, 4ULL << 30, buf);
         pr_info("Low memory limit %" PRIu64 " MiB: %#lx (the end of kernel "
                 "VA below the kmap window) - PAGE_OFFSET - %lu MiB vmalloc "
                 "reserve, rounded down to a 4 MiB page (Linux's MAXMEM).\n",
@@ -312,6 +328,10 @@ void i386_boot(void)
         cpuid(1, 0, &a, &b, &c, &d);
         if (!(d & CPUID_PSE))
                 panic("boot: the CPU has no 4 MiB pages (PSE)");
+#ifdef I386_PAE
+        if (!(d & CPUID_PAE))
+                panic("boot: a PAE kernel on a CPU without PAE");
+#endif
         have_pge = d & CPUID_PGE;
         timer_init();
         boot_read_multiboot();
@@ -320,8 +340,8 @@ void i386_boot(void)
                 if (p && p[9] >= '0' && p[9] <= '9')
                         console_loglevel = p[9] - '0';
         }
-        pr_info("Mercator booting (i386, Multiboot), command line \"%s\"\n",
-                boot_info.cmdline);
+        pr_info("Mercator booting (i386%s, Multiboot), command line \"%s\"\n",
+                NR_SELF > 1 ? " PAE" : "", boot_info.cmdline);
         boot_build_maps();
         boot_print_map();
         if (bootmem_init(boot_info.avail, boot_info.navail, BOOT_REACH) != 0)

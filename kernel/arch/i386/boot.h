@@ -29,9 +29,11 @@ struct boot_info {
 };
 extern struct boot_info boot_info;
 
-/* The kernel's page directory (Linux's swapper_pg_dir): entries 768-1022
- * are shared by every address space, entry 1023 is the recursive slot. */
-extern pte_t kernel_pd[PT_ENTRIES];
+/* The kernel's page directory (Linux's swapper_pg_dir): entries from
+ * KERNEL_PDE_MIN up to PD_SELF are shared by every address space, the last
+ * NR_SELF are the recursive slot (pte.h). */
+extern pte_t kernel_pd[PD_ENTRIES];
+extern paddr_t kernel_cr3;              /* kernel_pd, or its PDPT with PAE */
 
 /* The page tables of the kmap window and of the fixmap (low memory). */
 extern pte_t *pkmap_page_table;

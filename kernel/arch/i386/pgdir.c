@@ -11,34 +11,56 @@
 #include "boot.h"
 #include "pgdir.h"
 
-pte_t *pgd_alloc(paddr_t *pa)
+#define PD_ORDER        (NR_SELF == 4 ? 2 : 0)  /* PAE: four pages */
+
+pte_t *pgd_alloc(paddr_t *cr3)
 {
-        struct vm_page *pg = pmm_alloc_pages(0, 0);     /* low memory */
+        struct vm_page *pg = pmm_alloc_pages(PD_ORDER, 0);     /* low memory */
 
         if (!pg)
                 return NULL;
-        *pa = pmm_page_to_pa(pg);
-        pte_t *pd = phys_to_virt(*pa);
+        paddr_t pa = pmm_page_to_pa(pg);
+        pte_t *pd = phys_to_virt(pa);
         memset(pd, 0, KERNEL_PDE_MIN * sizeof(pte_t));
         memcpy(pd + KERNEL_PDE_MIN, kernel_pd + KERNEL_PDE_MIN,
                (PD_SELF - KERNEL_PDE_MIN) * sizeof(pte_t));
-        pd[PD_SELF] = (pte_t)*pa | PTE_P | PTE_W;
+        for (unsigned j = 0; j < NR_SELF; j++)
+                pd[PD_SELF + j] = (pte_t)(pa + j * PAGE_SIZE) | PTE_P | PTE_W;
+        *cr3 = pa;
+#ifdef I386_PAE
+        struct vm_page *pp = pmm_alloc_pages(0, PMM_ZERO);
+        if (!pp) {
+                pmm_free_pages(pg, PD_ORDER);
+                return NULL;
+        }
+        uint64_t *pdpt = phys_to_virt(pmm_page_to_pa(pp));
+        for (unsigned j = 0; j < 4; j++)
+                pdpt[j] = (pa + j * PAGE_SIZE) | PTE_P;
+        *cr3 = pmm_page_to_pa(pp);
         vmstat.pt_pages++;
+#endif
+        vmstat.pt_pages += 1u << PD_ORDER;
         return pd;
 }
 
-void pgd_free(pte_t *pd)
+void pgd_free(pte_t *pd, paddr_t cr3)
 {
         for (unsigned i = 0; i < KERNEL_PDE_MIN; i++) {
                 if (!(pd[i] & PTE_P))
                         continue;
                 if (pd[i] & PTE_PS)
-                        panic("pgd_free: a 4 MiB user page at entry %u", i);
+                        panic("pgd_free: a large user page at entry %u", i);
                 pmm_free_pages(pmm_pa_to_page(pd[i] & PTE_ADDR), 0);
                 vmstat.pt_pages--;
         }
-        pmm_free_pages(pmm_pa_to_page(virt_to_phys(pd)), 0);
+#ifdef I386_PAE
+        pmm_free_pages(pmm_pa_to_page(cr3), 0);
         vmstat.pt_pages--;
+#else
+        (void)cr3;
+#endif
+        pmm_free_pages(pmm_pa_to_page(virt_to_phys(pd)), PD_ORDER);
+        vmstat.pt_pages -= 1u << PD_ORDER;
 }
 
 pte_t pgd_walk(const pte_t *pd, vaddr_t va)

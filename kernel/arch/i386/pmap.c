@@ -110,7 +110,7 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
                 return false;
         if (pde & PTE_PS) {
                 e = pde;
-                base = (pde & PDE_ADDR_4M) | (va & (LARGE_PAGE_SIZE - 1) & ~PAGE_MASK);
+                base = (pde & PDE_ADDR_LARGE) | (va & (LARGE_PAGE_SIZE - 1) & ~PAGE_MASK);
         } else {
                 const pte_t *pt = (pm == &kernel_pmap && va >= PAGE_OFFSET)
                         ? phys_to_virt(pde & PTE_ADDR) : NULL;

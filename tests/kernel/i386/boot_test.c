@@ -32,7 +32,7 @@ KTEST(i386_identity_removed)
                         return;
 }
 
-/* Low memory: 4 MiB pages from PAGE_OFFSET, up to min(RAM, 880 MiB). */
+/* Low memory: 4 MiB pages (2 MiB with PAE) from PAGE_OFFSET, up to min(RAM, 880 MiB). */
 KTEST(i386_lowmem_linear)
 {
         struct fault_info fi;
@@ -41,7 +41,7 @@ KTEST(i386_lowmem_linear)
         KCHECK_EQ(LOWMEM_CLASSIC, 896 * MiB);
         KCHECK_EQ(lowmem_end, MIN(boot_info.ram_end, (paddr_t)LOWMEM_LIMIT));
         KCHECK(kernel_pd[KERNEL_PDE_MIN] & PTE_PS);
-        KCHECK_EQ(kernel_pd[KERNEL_PDE_MIN] & PDE_ADDR_4M, 0);
+        KCHECK_EQ(kernel_pd[KERNEL_PDE_MIN] & PDE_ADDR_LARGE, 0);
         /* The last byte of low memory reads; 8 MiB past it (the hole before
          * vmalloc) faults. */
         KCHECK(!probe_read(PAGE_OFFSET + (vaddr_t)lowmem_end - 4, &fi));
@@ -60,7 +60,7 @@ static paddr_t soft_walk(vaddr_t va)
         if (!(pde & PTE_P))
                 return ~(paddr_t)0;
         if (pde & PTE_PS)
-                return (pde & PDE_ADDR_4M) | (va & (LARGE_PAGE_SIZE - 1));
+                return (pde & PDE_ADDR_LARGE) | (va & (LARGE_PAGE_SIZE - 1));
         const pte_t *pt = phys_to_virt(pde & PTE_ADDR);
         pte_t pte = pt[PT_INDEX(va)];
         if (!(pte & PTE_P))
@@ -68,18 +68,19 @@ static paddr_t soft_walk(vaddr_t va)
         return (pte & PTE_ADDR) | (va & PAGE_MASK);
 }
 
-/* The recursive slot: the directory at 0xfffff000 is kernel_pd, table n at
- * 0xffc00000 | n << 12 is the table kernel_pd[n] points at, and an entry
- * written through __va is seen through the slot (and the other way). */
+/* The recursive slot: the directory at 0xfffff000 (PAE: the four at
+ * 0xffffc000) is kernel_pd, table n at RECURSIVE_BASE | n << 12 is the
+ * table kernel_pd[n] points at, and an entry written through __va is seen
+ * through the slot (and the other way). */
 KTEST(i386_recursive_mapping)
 {
         const pte_t *rpd = RECURSIVE_PD;
         unsigned pk = PD_INDEX(PKMAP_BASE);
 
-        KCHECK_EQ((vaddr_t)rpd, 0xfffff000);
-        KCHECK_EQ((vaddr_t)RECURSIVE_PT(pk), 0xffc00000 | pk << 12);
-        KCHECK_EQ(read_cr3(), virt_to_phys(kernel_pd));
-        for (unsigned i = 0; i < PT_ENTRIES; i++)
+        KCHECK_EQ((vaddr_t)rpd, NR_SELF == 4 ? 0xffffc000 : 0xfffff000);
+        KCHECK_EQ((vaddr_t)RECURSIVE_PT(pk), RECURSIVE_BASE | pk << 12);
+        KCHECK_EQ(read_cr3(), kernel_cr3);
+        for (unsigned i = 0; i < PD_ENTRIES; i++)
                 if (!KCHECK_EQ(rpd[i], kernel_pd[i]))
                         return;
         KCHECK_EQ(soft_walk((vaddr_t)rpd), virt_to_phys(kernel_pd));
@@ -87,11 +88,13 @@ KTEST(i386_recursive_mapping)
 
         /* Map one page in the kmap window by hand, through the slot. */
         vaddr_t va = PKMAP_BASE + 7 * PAGE_SIZE;
-        paddr_t pa = virt_to_phys(kernel_pd);
+        const vaddr_t self_off = PD_SELF * sizeof(pte_t);
+        paddr_t pa = virt_to_phys(kernel_pd) + (self_off & ~(vaddr_t)PAGE_MASK);
         RECURSIVE_PT(pk)[7] = (pte_t)pa | PTE_P;
         KCHECK_EQ(pkmap_page_table[7], (pte_t)pa | PTE_P);
         KCHECK_EQ(soft_walk(va), pa);
-        KCHECK_EQ(*(volatile pte_t *)(va + PD_SELF * 4), kernel_pd[PD_SELF]);
+        KCHECK_EQ(*(volatile pte_t *)(va + (self_off & PAGE_MASK)),
+                  kernel_pd[PD_SELF]);
         pkmap_page_table[7] = 0;
         invlpg(va);
         struct fault_info fi;
@@ -101,7 +104,7 @@ KTEST(i386_recursive_mapping)
         /* Walks agree for the image, low memory and the slot itself. */
         vaddr_t probe[] = { (vaddr_t)_kernel_start, PAGE_OFFSET + 0x5000,
                             PAGE_OFFSET + (vaddr_t)lowmem_end - PAGE_SIZE,
-                            (vaddr_t)RECURSIVE_PT(0x300) };
+                            (vaddr_t)RECURSIVE_PT(KERNEL_PDE_MIN) };
         for (unsigned i = 0; i < ARRAY_SIZE(probe); i++)
                 KCHECK_EQ(soft_walk(probe[i]) & ~(paddr_t)PAGE_MASK,
                           soft_walk(probe[i] & ~PAGE_MASK));

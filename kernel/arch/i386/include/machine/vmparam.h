@@ -57,11 +57,15 @@
 #define VMALLOC_END     IOREMAP_BASE
 #define VMALLOC_OFFSET  (8UL << 20)
 #define VMALLOC_RESERVE (128UL << 20)
-#define LARGE_PAGE_SIZE (4UL << 20)     /* the 4 MiB (PSE) pages of low memory */
+#ifdef I386_PAE
+#define LARGE_PAGE_SIZE (2UL << 20)     /* low memory's pages: 2 MiB (PAE) */
+#else
+#define LARGE_PAGE_SIZE (4UL << 20)     /* ... 4 MiB (PSE) */
+#endif
 
 /* MAXMEM: 0xff3fe000 - 0xc0000000 - 128 MiB = 883.99 MiB, to 4 MiB: 880. */
 #define LOWMEM_LIMIT    ((KVA_END - PAGE_OFFSET - VMALLOC_RESERVE) & \
-                         ~(LARGE_PAGE_SIZE - 1))
+                         ~((4UL << 20) - 1))
 #define LOWMEM_CLASSIC  ((1UL << 30) - VMALLOC_RESERVE)        /* 896 MiB */
 
 /* One past the last byte of low memory (boot sets it: min(RAM, limit))
