@@ -142,6 +142,9 @@ static long do_open(long dirfd, uint64_t upath, unsigned flags, unsigned mode)
                 else if (!(err = vfs_permission(p.vn, VFS_MAY_WRITE | VFS_MAY_EXEC)))
                         err = tmpfs_make_unnamed(p.vn->sb, S_IFREG |
                                                  (mode & 07777 & ~current->umask), &vn);
+                /* linkat(fd, "", AT_EMPTY_PATH) may name it, unless O_EXCL */
+                if (!err)
+                        vn->tmpfile = !(flags & O_EXCL);
                 vfs_path_put(&p);
                 if (err)
                         return err;
@@ -526,11 +529,13 @@ static long do_link(long odfd, uint64_t opath, long ndfd, uint64_t npath,
         }
         if (n.dir->sb != target->sb)
                 err = -EXDEV;
-        else if (target->nlink == 0 && !(target->obj && false))
-                err = -ENOENT;
+        else if (target->nlink == 0 && !target->tmpfile)
+                err = -ENOENT;          /* unlinked: no new name */
         else
                 err = n.dir->ops->link ? n.dir->ops->link(n.dir, n.name, n.namelen, target)
                                        : -EPERM;
+        if (!err)
+                target->tmpfile = false;
         vfs_path_put(&n);
         vnode_put(target);
         return err;

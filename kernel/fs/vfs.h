@@ -163,6 +163,7 @@ struct vnode {
         uint32_t                writers;/* [m] files open for writing */
         uint32_t                running;/* [m] processes executing it */
         uint32_t                seals;  /* [m] memfd F_SEAL_* */
+        bool                    tmpfile;/* [m] O_TMPFILE, linkable once */
         uint64_t                charged;/* [m] pages counted in sb->used_pages */
         struct file_lock       *locks;  /* [m] advisory locks (fs/lock.c) */
         void                   *fifo;   /* [m] FIFO: its pipe while open */

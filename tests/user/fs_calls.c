@@ -122,6 +122,21 @@ static void opens(void)
               st.st_nlink == 0);
         close(fd);
         CHECK_ERR("o_tmpfile_rdonly", open(".", O_TMPFILE | O_RDONLY, 0600), EINVAL);
+        fd = open(".", O_TMPFILE | O_RDWR, 0600);
+        CHECK("o_tmpfile_linkat", fd >= 0 && write(fd, "tmp", 3) == 3 &&
+              linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH) == 0 &&
+              stat("named", &st) == 0 && st.st_size == 3 && st.st_nlink == 1);
+        close(fd);
+        unlink("named");
+        fd = open(".", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+        CHECK_ERR("o_tmpfile_excl_not_linkable",
+                  linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH), ENOENT);
+        close(fd);
+        fd = open("gone", O_CREAT | O_RDWR, 0600);
+        unlink("gone");
+        CHECK_ERR("unlinked_not_linkable",
+                  linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH), ENOENT);
+        close(fd);
 }
 
 static void names(void)
