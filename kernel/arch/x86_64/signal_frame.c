@@ -216,6 +216,11 @@ int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
         tf->cs = SEL_UCODE;
         tf->ss = SEL_UDATA;
         tf->rflags &= ~(uint64_t)(RFLAGS_DF | RFLAGS_RF | RFLAGS_TF);
+        /* %rcx and %r11 are scratch at a function's entry: giving them
+         * the values sysret loads lets the handler be entered by sysret
+         * rather than the slower iretq */
+        tf->rcx = tf->rip;
+        tf->r11 = tf->rflags;
         md_fpu_load_initial();
         md_note_fault(p, 0, 0, 0);
         /* SS_AUTODISARM: the handler runs with no alternate stack (so it
