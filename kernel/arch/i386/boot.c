@@ -200,6 +200,7 @@ static void boot_map_kernel(void)
         kernel_cr3 = virt_to_phys(kernel_pd);
 #endif
         write_cr3((uint32_t)kernel_cr3);
+        trap_set_df_cr3((uint32_t)kernel_cr3);
         if (have_pge)
                 write_cr4(read_cr4() | CR4_PGE);
 }

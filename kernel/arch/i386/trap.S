@@ -100,3 +100,20 @@ probe_write_asm:
         .section .extable, "a"
         .long 1b, 3b
         .long 2b, 3b
+
+/* void machine_call_on_stack(void *top, void (*fn)(void *), void *arg):
+ * run fn(arg) with %esp at top, then come back to the caller's stack. */
+        .text
+        .globl machine_call_on_stack
+machine_call_on_stack:
+        pushl %ebp
+        movl %esp, %ebp
+        movl 8(%ebp), %eax              /* top */
+        movl 12(%ebp), %ecx             /* fn */
+        movl 16(%ebp), %edx             /* arg */
+        movl %eax, %esp
+        pushl %edx
+        call *%ecx
+        movl %ebp, %esp
+        popl %ebp
+        ret

@@ -24,6 +24,17 @@ struct tss {
 static struct gdt_desc gdt[GDT_ENTRIES] __attribute__((aligned(8)));
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static struct tss tss;
+
+/*
+ * The double fault runs as its own task (a task gate in the IDT), on its
+ * own stack: a kernel stack overflow faults on the guard page, the CPU
+ * cannot push the page fault's frame on the same stack and raises #DF,
+ * and only a task switch gets a good stack then. The switch saves the
+ * faulting state in `tss`, where double_fault_task() finds it.
+ */
+static struct tss df_tss;
+static uint8_t df_stack[8192] __attribute__((aligned(16)));
+static void double_fault_task(void);
 extern const uint32_t trap_vectors[NR_VECTORS];
 extern const struct extable_entry __extable_start[], __extable_end[];
 
@@ -70,6 +81,14 @@ void cpu_tables_init(void)
         tss.ss0 = SEL_KDATA;
         tss.iomap_base = sizeof tss;            /* no I/O bitmap */
         gdt_set(SEL_TSS >> 3, (uint32_t)&tss, sizeof tss - 1, 0x89, 0x0);
+        df_tss = (struct tss){
+                .eip = (uint32_t)double_fault_task,
+                .esp = (uint32_t)(df_stack + sizeof df_stack),
+                .ss = SEL_KDATA, .cs = SEL_KCODE, .ds = SEL_KDATA,
+                .es = SEL_KDATA, .fs = SEL_KDATA, .gs = SEL_KDATA,
+                .eflags = 0x2, .iomap_base = sizeof df_tss,
+        };
+        gdt_set(SEL_DF_TSS >> 3, (uint32_t)&df_tss, sizeof df_tss - 1, 0x89, 0x0);
         p.limit = sizeof gdt - 1;
         p.base = (uint32_t)gdt;
         __asm__ volatile("lgdt %0\n\t"
@@ -83,10 +102,32 @@ void cpu_tables_init(void)
 
         for (unsigned v = 0; v < NR_VECTORS; v++)
                 idt_set(v, trap_vectors[v], 0);
+        /* Vector 8: a task gate (type 5) to the double fault's TSS. */
+        idt[8] = (struct idt_gate){ .sel = SEL_DF_TSS, .type = 0x85 };
         p.limit = sizeof idt - 1;
         p.base = (uint32_t)idt;
         __asm__ volatile("lidt %0" : : "m"(p));
         pic_init();
+}
+
+/* The kernel page directory to run the double fault on (boot.c). */
+void trap_set_df_cr3(uint32_t cr3)
+{
+        df_tss.cr3 = cr3;
+}
+
+/* The double fault's task: the state at the fault is in `tss`. */
+static void double_fault_task(void)
+{
+        uint32_t esp = tss.esp;
+
+        pr_emerg("\ntrap 8 (double fault) in kernel mode: eip %08x esp %08x "
+                 "cr2 %08x\n", tss.eip, esp, read_cr2());
+        panic_no_backtrace = true;
+        if (kstack_guard_hit(esp) || kstack_guard_hit(read_cr2()))
+                panic("kernel stack overflow: a kernel stack (guard page %#x "
+                      "hit)", read_cr2());
+        panic("double fault");
 }
 
 /* Where the kernel stack of the running thread ends (for user traps). */

@@ -34,11 +34,13 @@ struct trap_frame {
 #define SEL_UCODE       ((14 << 3) | 3)         /* 0x73 */
 #define SEL_UDATA       ((15 << 3) | 3)         /* 0x7b */
 #define SEL_TSS         (16 << 3)               /* 0x80 */
+#define SEL_DF_TSS      (31 << 3)               /* the double fault's task */
 
 #define IRQ_BASE        32              /* the PIC's IRQ 0 */
 #define NR_VECTORS      48
 
 void cpu_tables_init(void);             /* GDT, TSS, IDT, PIC */
+void trap_set_df_cr3(uint32_t cr3);     /* the double fault task's CR3 */
 void trap_dispatch(struct trap_frame *tf);
 
 /* One exception-table entry: a faulting instruction and where to go. */

@@ -59,6 +59,29 @@ KTEST_DEATH(i386_kstack_guard, "kernel stack overflow: a kernel stack")
                 *(volatile uint32_t *)((vaddr_t)s - 4) = 1;
 }
 
+volatile unsigned i386_recurse_limit = ~0u;
+
+__attribute__((noinline)) static void recurse(void *arg)
+{
+        volatile char pad[256];
+
+        pad[0] = 1;
+        if ((uintptr_t)arg < i386_recurse_limit)
+                recurse((void *)((uintptr_t)arg + 1));
+        pad[1] = 0;
+}
+
+/* A real overflow: recursion runs a kernel stack into its guard page; the
+ * page fault cannot be delivered on that stack, the double fault's task
+ * (its own TSS and stack) reports it. */
+KTEST_DEATH(i386_kstack_overflow, "kernel stack overflow: a kernel stack")
+{
+        void *s = kstack_alloc();
+
+        if (KCHECK(s))
+                machine_call_on_stack((void *)kstack_top(s), recurse, NULL);
+}
+
 #define LAPIC_PA        0xfee00000u
 #define LAPIC_VERSION   0x30
 
