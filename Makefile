@@ -43,7 +43,7 @@ HCFLAGS := -std=c17 -g -O1 -fsanitize=address,undefined \
            -MMD -MP
 include mk/core.mk
 HSRC := $(HOST_CORE) \
-        kernel/proc/cred.c kernel/proc/rlimit.c \
+        kernel/proc/cred.c kernel/proc/rlimit.c kernel/proc/ktimer_arith.c \
         $(wildcard kernel/arch/host/*.c) $(PMAP_SRC) \
         tests/host/check.c tests/host/vm_fixture.c
 HOBJ := $(patsubst %,$(HBUILD)/%.o,$(HSRC))
@@ -63,8 +63,8 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # habits differ from musl's (fork is clone with CHILD_SETTID, int
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
-GLIBC_TESTS := clone_fork fs_calls fs_pagecache signals signals_fault \
-               signals_proc
+GLIBC_TESTS := clone_fork fs_calls fs_pagecache identity signals \
+               signals_fault signals_proc time_clock timers
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
 

@@ -23,6 +23,7 @@
 #include <proc/acct.h>
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
+#include <proc/ktimer.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -249,6 +250,7 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
 /* Release what a process holds while it still runs: files and memory. */
 static void proc_release(struct proc *p)
 {
+        ktimer_exit(p);
         for (int fd = 0; fd < NOFILE; fd++) {
                 if (p->files[fd]) {
                         vfs_locks_on_close(p->files[fd], p->pid);

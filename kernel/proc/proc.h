@@ -33,6 +33,7 @@ enum proc_state {
 struct vm_space;
 struct file;
 struct vnode;
+struct proc_timers;
 
 /* What a process has used (times, getrusage); children's figures are
  * added when the parent reaps them. Times in nanoseconds. */
@@ -96,6 +97,7 @@ struct proc {
         struct cred       cred;                 /* [p] ids, capabilities */
         struct rlimits    rlim;                 /* [p] resource limits */
         struct proc_usage usage;                /* [p]/[s] accounting */
+        struct proc_timers *timers;             /* [p] NULL until first use */
         bool              space_borrowed;       /* [p] vfork child on the
                                                  * parent's space (CLONE_VM) */
         bool              sleep_intr;           /* [s] a signal ends the sleep */

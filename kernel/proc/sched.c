@@ -13,6 +13,7 @@
 #include <mercator/panic.h>
 #include <proc/acct.h>
 #include <mercator/kstat.h>
+#include <proc/ktimer.h>
 #include <proc/proc.h>
 
 struct proc proc_table[NPROC];
@@ -39,11 +40,27 @@ static void wake_sleepers(uint64_t now)
         }
 }
 
+/* A real-time process's priority (SCHED_FIFO and SCHED_RR, 1-99); 0
+ * for every other policy. */
+static int rt_priority(const struct proc *p)
+{
+        int policy = p->usage.sched_policy;
+
+        return policy == 1 || policy == 2 ? p->usage.sched_priority : 0;
+}
+
+/* Round robin among the runnable processes of the highest real-time
+ * priority present (0 for the ordinary ones). */
 static struct proc *pick_next(void)
 {
-        for (unsigned n = 0; n < NPROC; n++) {
+        int best = -1;
+
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state == PROC_RUNNABLE)
+                        best = MAX(best, rt_priority(&proc_table[i]));
+        for (unsigned n = 0; best >= 0 && n < NPROC; n++) {
                 struct proc *p = &proc_table[(next_slot + n) % NPROC];
-                if (p->state == PROC_RUNNABLE) {
+                if (p->state == PROC_RUNNABLE && rt_priority(p) == best) {
                         next_slot = (unsigned)(p - proc_table) + 1;
                         return p;
                 }
@@ -54,6 +71,7 @@ static struct proc *pick_next(void)
 /* Run one process until it gives the CPU back, or idle if none can run. */
 static void sched_once(void)
 {
+        ktimer_run();                   /* may send signals, waking sleepers */
         wake_sleepers(clock_monotonic_ns());
         struct proc *p = pick_next();
 

@@ -11,6 +11,7 @@
 #include <fs/file.h>
 #include <proc/acct.h>
 #include <fs/vfs.h>
+#include <proc/ktimer.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -92,6 +93,7 @@ static void exec_commit(const char *path, struct exec_image *img)
         signal_exec(current);
         close_on_exec(current);
         cred_exec(&current->cred);
+        ktimer_exec(current);
         proc_set_name(current, path);
         md_thread_exec(current, img->entry, img->sp);
         proc_vfork_release(current);

@@ -4,9 +4,10 @@
  * queries and settings, getcpu; and what fork copies of all that.
  *
  * One CPU: affinity masks are that CPU. The scheduler runs a real-time
- * process (SCHED_FIFO/SCHED_RR) before any other, higher priority first
- * (sched.c); nice values are kept and reported but do not weight the
- * round-robin among ordinary processes.
+ * process (SCHED_FIFO/SCHED_RR) before any other, higher priority first,
+ * round-robin among equals (SCHED_FIFO too: it is sliced like SCHED_RR);
+ * nice values are kept and reported but do not weight the round-robin
+ * among ordinary processes (sched.c).
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>

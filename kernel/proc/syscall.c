@@ -64,6 +64,9 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(unlinkat), ENTRY(utimensat), ENTRY(sendfile), ENTRY(flock),
         ENTRY(preadv), ENTRY(pwritev), ENTRY(copy_file_range),
         ENTRY(preadv2), ENTRY(pwritev2),
+        ENTRY(pause), ENTRY(getitimer), ENTRY(alarm), ENTRY(setitimer),
+        ENTRY(timer_create), ENTRY(timer_settime), ENTRY(timer_gettime),
+        ENTRY(timer_getoverrun), ENTRY(timer_delete),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */
@@ -153,6 +156,10 @@ static const char *const arg_types[NR_SYSCALLS] = {
         ARGS(sendfile, "ii.."), ARGS(flock, "uu"), ARGS(preadv, "u...."),
         ARGS(pwritev, "u...."), ARGS(copy_file_range, "i.i..u"),
         ARGS(preadv2, "u....i"), ARGS(pwritev2, "u....i"),
+        ARGS(alarm, "u"), ARGS(getitimer, "i."), ARGS(setitimer, "i.."),
+        ARGS(timer_create, "i.."), ARGS(timer_settime, "ii.."),
+        ARGS(timer_gettime, "i."), ARGS(timer_getoverrun, "i"),
+        ARGS(timer_delete, "i"),
 };
 
 /* The arguments as the handler must see them (arg_types). */

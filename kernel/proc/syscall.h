@@ -70,6 +70,10 @@ enum {
         SYS_faccessat2 = 439, SYS_sendfile = 40, SYS_flock = 73,
         SYS_preadv = 295, SYS_pwritev = 296, SYS_copy_file_range = 326,
         SYS_preadv2 = 327, SYS_pwritev2 = 328,
+        SYS_pause = 34, SYS_getitimer = 36, SYS_alarm = 37,
+        SYS_setitimer = 38, SYS_timer_create = 222, SYS_timer_settime = 223,
+        SYS_timer_gettime = 224, SYS_timer_getoverrun = 225,
+        SYS_timer_delete = 226,
         NR_SYSCALLS = 440,
 };
 
@@ -159,5 +163,9 @@ SYSCALL_DECL(umask); SYSCALL_DECL(umount2); SYSCALL_DECL(unlink);
 SYSCALL_DECL(unlinkat); SYSCALL_DECL(utimensat); SYSCALL_DECL(sendfile);
 SYSCALL_DECL(flock); SYSCALL_DECL(preadv); SYSCALL_DECL(pwritev);
 SYSCALL_DECL(copy_file_range); SYSCALL_DECL(preadv2); SYSCALL_DECL(pwritev2);
+SYSCALL_DECL(pause); SYSCALL_DECL(getitimer); SYSCALL_DECL(alarm);
+SYSCALL_DECL(setitimer); SYSCALL_DECL(timer_create);
+SYSCALL_DECL(timer_settime); SYSCALL_DECL(timer_gettime);
+SYSCALL_DECL(timer_getoverrun); SYSCALL_DECL(timer_delete);
 
 #endif

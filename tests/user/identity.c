@@ -140,6 +140,8 @@ static void dropped_root(void)
                          getpriority(PRIO_PROCESS, 0) == up);
         CHECK_ERR("nice_down_refused", setpriority(PRIO_PROCESS, 0, up - 3), EACCES);
         CHECK_ERR("renice_init_refused", setpriority(PRIO_PROCESS, 1, 5), EPERM);
+        int prio[1] = { 10 };
+        CHECK_ERR("realtime_policy_refused", syscall(SYS_sched_setscheduler, 0, 1, prio), EPERM);
 }
 
 /* capset: drop CAP_SETUID from the effective set, then take it back. */

@@ -1,0 +1,398 @@
+/*
+ * ktimer.c - interval timers (setitimer, getitimer, alarm), POSIX timers
+ * (timer_create, timer_settime, timer_gettime, timer_getoverrun,
+ * timer_delete), pause, and firing them (ktimer_run). See ktimer.h.
+ *
+ * A process gets its struct proc_timers on first use; a process that
+ * never asks for a timer costs the scheduler one NULL test.
+ *
+ * Overruns of POSIX timers: when a timer expires while the signal of its
+ * previous expiry is still pending, no second signal is queued; the
+ * pending one's si_overrun counts the expiry instead (as Linux).
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/acct.h>
+#include <proc/ktimer.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <proc/syscall.h>
+#include <proc/time.h>
+#include <vm/kmalloc.h>
+
+#define NSEC    1000000000ULL
+
+#define SIGEV_SIGNAL    0
+#define SIGEV_NONE      1
+#define SIGEV_THREAD_ID 4
+#define TIMER_ABSTIME   1
+
+extern struct proc proc_table[NPROC];
+
+/* The process's timers, allocated on first use: NULL if out of memory. */
+static struct proc_timers *timers_of(struct proc *p)
+{
+        if (!p->timers)
+                p->timers = kzalloc(sizeof *p->timers);
+        return p->timers;
+}
+
+/* The clock an interval timer runs on, for p. */
+static uint64_t itimer_clock(const struct proc *p, int which)
+{
+        switch (which) {
+        case ITIMER_REAL:       return clock_monotonic_ns();
+        case ITIMER_VIRTUAL:    return p->usage.utick_ns;
+        default:                return p->usage.utick_ns + p->usage.stick_ns;
+        }
+}
+
+/* The clock a POSIX timer runs on: wall and monotonic timers are kept
+ * on the monotonic clock, CPU-time ones on the exact run time. */
+static uint64_t posix_clock(const struct proc *p, int clock)
+{
+        if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID)
+                return proc_runtime_ns(p);
+        return clock_monotonic_ns();
+}
+
+/* ---- firing ------------------------------------------------------------- */
+
+static const int itimer_signal[3] = { SIGALRM, SIGVTALRM, SIGPROF };
+
+/* The pending signal of p's POSIX timer id, if it is still queued. */
+static struct ksiginfo *pending_timer_signal(struct proc *p, int id, int sig)
+{
+        if (!(p->sig.pending & sigmask_of(sig)))
+                return NULL;
+        if (sig < SIGRTMIN) {
+                struct ksiginfo *ki = &p->sig.info[sig];
+                return ki->code == SI_TIMER && ki->timerid == id ? ki : NULL;
+        }
+        for (int i = 0; i < p->sig.nqueued; i++) {
+                struct ksiginfo *ki = &p->sig.queue[i];
+                if (ki->signo == sig && ki->code == SI_TIMER && ki->timerid == id)
+                        return ki;
+        }
+        return NULL;
+}
+
+static void posix_fire(struct proc *p, int id, struct posix_timer *pt,
+                       int missed)
+{
+        struct ksiginfo *queued;
+
+        if (pt->notify == SIGEV_NONE)
+                return;
+        queued = pending_timer_signal(p, id, pt->signo);
+        if (queued) {                   /* not taken yet: an overrun */
+                pt->overrun_acc += 1 + missed;
+                queued->overrun = pt->overrun_acc;
+                return;
+        }
+        pt->overrun_last = pt->overrun_acc;
+        pt->overrun_acc = missed;
+        struct ksiginfo ki = { .code = SI_TIMER, .timerid = id,
+                               .overrun = missed, .value = pt->value };
+        signal_send(p, pt->signo, &ki);
+}
+
+/* Fire t if due on a clock reading now; whether it fired, and the
+ * expiries it missed. */
+static bool timer_due(struct ktimer *t, uint64_t now, uint64_t *missed)
+{
+        if (!t->at || now < t->at)
+                return false;
+        t->at = ktimer_next(t, now, missed);
+        return true;
+}
+
+static void timers_run(struct proc *p, struct proc_timers *ts)
+{
+        uint64_t missed;
+
+        for (int w = 0; w < 3; w++)
+                if (timer_due(&ts->itimer[w], itimer_clock(p, w), &missed))
+                        signal_send(p, itimer_signal[w], NULL);
+        for (int id = 0; id < KTIMER_POSIX_MAX; id++) {
+                struct posix_timer *pt = &ts->posix[id];
+                if (pt->used && timer_due(&pt->t, posix_clock(p, pt->clock), &missed))
+                        posix_fire(p, id, pt, missed > 0x7fffffff ? 0x7fffffff : (int)missed);
+        }
+}
+
+void ktimer_run(void)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->timers && p->state != PROC_FREE && p->state != PROC_ZOMBIE)
+                        timers_run(p, p->timers);
+        }
+}
+
+void ktimer_exec(struct proc *p)
+{
+        if (p->timers)
+                memset(p->timers->posix, 0, sizeof p->timers->posix);
+}
+
+void ktimer_exit(struct proc *p)
+{
+        kfree(p->timers);
+        p->timers = NULL;
+}
+
+/* ---- interval timers ---------------------------------------------------- */
+
+struct linux_timeval { int64_t sec, usec; };
+struct linux_itimerval { struct linux_timeval interval, value; };
+
+static uint64_t tv_ns(const struct linux_timeval *tv)
+{
+        return (uint64_t)tv->sec * NSEC + (uint64_t)tv->usec * 1000;
+}
+
+static struct linux_timeval ns_tv(uint64_t ns)
+{
+        return (struct linux_timeval){ (int64_t)(ns / NSEC),
+                                       (int64_t)(ns % NSEC / 1000) };
+}
+
+/* The current setting of interval timer which, as an itimerval; a due
+ * but unfired timer shows 1 us left, as Linux. */
+static struct linux_itimerval itimer_get(struct proc *p, int which)
+{
+        struct linux_itimerval v = { { 0, 0 }, { 0, 0 } };
+        const struct ktimer *t;
+
+        if (!p->timers)
+                return v;
+        t = &p->timers->itimer[which];
+        uint64_t left = ktimer_remaining(t, itimer_clock(p, which));
+        if (left && left < 1000)
+                left = 1000;
+        v.value = ns_tv(left);
+        v.interval = ns_tv(t->interval);
+        return v;
+}
+
+/* Arm interval timer which with value (0: disarm) and interval, ns. */
+static long itimer_set(struct proc *p, int which, uint64_t value, uint64_t interval)
+{
+        struct proc_timers *ts = timers_of(p);
+
+        if (!ts)
+                return -ENOMEM;
+        ts->itimer[which].at = value ? itimer_clock(p, which) + value : 0;
+        ts->itimer[which].interval = value ? interval : 0;
+        return 0;
+}
+
+SYSCALL_DECL(getitimer)
+{
+        int which = (int)a0;
+
+        if (which < ITIMER_REAL || which > ITIMER_PROF)
+                return -EINVAL;
+        struct linux_itimerval v = itimer_get(current, which);
+        return copy_to_user((uint64_t)a1, &v, sizeof v) ? -EFAULT : 0;
+}
+
+/* setitimer(which, new, old): a NULL new disarms (Linux's old habit). */
+SYSCALL_DECL(setitimer)
+{
+        int which = (int)a0;
+        struct linux_itimerval nv = { { 0, 0 }, { 0, 0 } }, ov;
+
+        if (which < ITIMER_REAL || which > ITIMER_PROF)
+                return -EINVAL;
+        if (a1 && copy_from_user(&nv, (uint64_t)a1, sizeof nv))
+                return -EFAULT;
+        if (nv.value.sec < 0 || nv.value.usec < 0 || nv.value.usec >= 1000000 ||
+            nv.interval.sec < 0 || nv.interval.usec < 0 || nv.interval.usec >= 1000000)
+                return -EINVAL;
+        ov = itimer_get(current, which);
+        long err = itimer_set(current, which, tv_ns(&nv.value), tv_ns(&nv.interval));
+        if (err)
+                return err;
+        if (a2 && copy_to_user((uint64_t)a2, &ov, sizeof ov))
+                return -EFAULT;
+        return 0;
+}
+
+/* alarm(seconds): ITIMER_REAL once; the old one's seconds left, rounded
+ * to the nearest second but never to 0 (Linux's rule). */
+SYSCALL_DECL(alarm)
+{
+        uint64_t secs = (uint32_t)a0;
+        struct linux_itimerval ov = itimer_get(current, ITIMER_REAL);
+        long err = itimer_set(current, ITIMER_REAL, secs * NSEC, 0);
+
+        if (err)
+                return err;
+        int64_t left = ov.value.sec;
+        if (ov.value.usec >= 500000 || (left == 0 && ov.value.usec))
+                left++;
+        return left;
+}
+
+/* pause: sleep until a signal is delivered. */
+SYSCALL_DECL(pause)
+{
+        while (!sched_sleep_on_intr(&current->timers))
+                ;                       /* nothing wakes this channel */
+        return -ERESTARTNOHAND;
+}
+
+/* ---- POSIX timers ------------------------------------------------------- */
+
+/* Linux's struct sigevent on x86-64 (64 bytes). */
+struct linux_sigevent {
+        uint64_t value;
+        int32_t  signo, notify;
+        int32_t  tid;
+        int32_t  pad[11];
+};
+
+struct linux_itimerspec { struct linux_timespec interval, value; };
+
+static bool timer_clock_ok(clockid_t c)
+{
+        return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC || c == CLOCK_BOOTTIME ||
+               c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID;
+}
+
+/* timer_create(clock, sevp, timerid): sevp NULL means SIGALRM with the
+ * timer's id as value. */
+SYSCALL_DECL(timer_create)
+{
+        clockid_t clock = (clockid_t)a0;
+        struct linux_sigevent ev = { 0, SIGALRM, SIGEV_SIGNAL, 0, { 0 } };
+        struct proc_timers *ts;
+        int id;
+
+        if (!timer_clock_ok(clock))
+                return clock >= 0 && clock <= 11 ? syscall_unsupported(-EINVAL) : -EINVAL;
+        if (a1 && copy_from_user(&ev, (uint64_t)a1, sizeof ev))
+                return -EFAULT;
+        switch (ev.notify) {
+        case SIGEV_THREAD_ID | SIGEV_SIGNAL:
+                if (ev.tid != current->pid)
+                        return -EINVAL;         /* our only thread */
+                /* fall through */
+        case SIGEV_SIGNAL:
+                if (!sig_valid(ev.signo))
+                        return -EINVAL;
+                break;
+        case SIGEV_NONE:
+                break;
+        default:
+                return -EINVAL;                 /* SIGEV_THREAD is the C library's */
+        }
+        if (!(ts = timers_of(current)))
+                return -ENOMEM;
+        for (id = 0; id < KTIMER_POSIX_MAX && ts->posix[id].used; id++)
+                ;
+        if (id == KTIMER_POSIX_MAX)
+                return -EAGAIN;
+        if (!a1)
+                ev.value = (uint64_t)id;
+        if (copy_to_user((uint64_t)a2, &id, sizeof id))
+                return -EFAULT;
+        ts->posix[id] = (struct posix_timer){
+                .used = true, .clock = clock, .notify = ev.notify & ~SIGEV_THREAD_ID,
+                .signo = ev.signo, .value = ev.value,
+        };
+        return 0;
+}
+
+static struct posix_timer *timer_arg(long id)
+{
+        struct proc_timers *ts = current->timers;
+        int i = (int)id;
+
+        if (!ts || i < 0 || i >= KTIMER_POSIX_MAX || !ts->posix[i].used)
+                return NULL;
+        return &ts->posix[i];
+}
+
+static struct linux_itimerspec timer_get(struct posix_timer *pt)
+{
+        uint64_t left = ktimer_remaining(&pt->t, posix_clock(current, pt->clock));
+        struct linux_itimerspec v = {
+                { (int64_t)(pt->t.interval / NSEC), (int64_t)(pt->t.interval % NSEC) },
+                { (int64_t)(left / NSEC), (int64_t)(left % NSEC) },
+        };
+        return v;
+}
+
+static bool timespec_ok(const struct linux_timespec *ts)
+{
+        return ts->sec >= 0 && ts->nsec >= 0 && ts->nsec < (int64_t)NSEC;
+}
+
+/* timer_settime(id, flags, new, old): a zero value disarms; with
+ * TIMER_ABSTIME the value is a time on the timer's clock. */
+SYSCALL_DECL(timer_settime)
+{
+        struct posix_timer *pt = timer_arg(a0);
+        struct linux_itimerspec nv, ov;
+
+        if (!pt)
+                return -EINVAL;
+        if (copy_from_user(&nv, (uint64_t)a2, sizeof nv))
+                return -EFAULT;
+        if (!timespec_ok(&nv.value) || !timespec_ok(&nv.interval))
+                return -EINVAL;
+        ov = timer_get(pt);
+        uint64_t value = (uint64_t)nv.value.sec * NSEC + (uint64_t)nv.value.nsec;
+        uint64_t interval = (uint64_t)nv.interval.sec * NSEC + (uint64_t)nv.interval.nsec;
+        uint64_t now = posix_clock(current, pt->clock);
+        if (value && ((int)a1 & TIMER_ABSTIME)) {
+                uint64_t clock_now;
+                clock_read(pt->clock, &clock_now);
+                /* Realtime is kept as monotonic: convert the mark now. */
+                value = value > clock_now ? value - clock_now : 1;
+        }
+        pt->t.at = value ? now + value : 0;
+        pt->t.interval = value ? interval : 0;
+        pt->overrun_acc = pt->overrun_last = 0;
+        if (a3 && copy_to_user((uint64_t)a3, &ov, sizeof ov))
+                return -EFAULT;
+        return 0;
+}
+
+SYSCALL_DECL(timer_gettime)
+{
+        struct posix_timer *pt = timer_arg(a0);
+
+        if (!pt)
+                return -EINVAL;
+        struct linux_itimerspec v = timer_get(pt);
+        return copy_to_user((uint64_t)a1, &v, sizeof v) ? -EFAULT : 0;
+}
+
+/* The overrun count of the last expiry whose signal was delivered. */
+SYSCALL_DECL(timer_getoverrun)
+{
+        struct posix_timer *pt = timer_arg(a0);
+
+        if (!pt)
+                return -EINVAL;
+        if (pt->notify != SIGEV_NONE &&
+            pending_timer_signal(current, (int)a0, pt->signo))
+                return pt->overrun_last;
+        return pt->overrun_acc;
+}
+
+SYSCALL_DECL(timer_delete)
+{
+        struct posix_timer *pt = timer_arg(a0);
+
+        if (!pt)
+                return -EINVAL;
+        memset(pt, 0, sizeof *pt);
+        return 0;
+}
