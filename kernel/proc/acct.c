@@ -3,8 +3,8 @@
  * marks, children's totals, load averages; and struct rusage.
  *
  * CPU time: sched.c adds the exact time between switch-in and switch-out
- * to run_ns; every timer tick adds one tick to utick_ns or stick_ns of the
- * process it interrupted. User and system time are run_ns split in the
+ * to run_ns; every timer tick adds up to one tick to utick_ns or stick_ns
+ * of the process it interrupted (acct_tick). User and system time are run_ns split in the
  * ticks' proportion (Linux's cputime_adjust), so they add up to the exact
  * total even for processes that ran less than a tick.
  *
@@ -91,15 +91,25 @@ static void loadavg_update(void)
         }
 }
 
+/*
+ * A tick charges the process it interrupted with the time since the
+ * previous tick, but no more than a tick and no more than the process has
+ * been on the CPU: QEMU may deliver late timer interrupts in a burst, and
+ * counting each as a full tick would make CPU-time timers fire early.
+ */
 void acct_tick(bool from_user)
 {
         static unsigned ticks;
+        static uint64_t last_tick;
+        uint64_t now = clock_monotonic_ns(), charge = MIN(now - last_tick, TICK_NS);
 
+        last_tick = now;
         if (current) {
+                charge = MIN(charge, now - current->usage.on_cpu_since);
                 if (from_user)
-                        current->usage.utick_ns += TICK_NS;
+                        current->usage.utick_ns += charge;
                 else
-                        current->usage.stick_ns += TICK_NS;
+                        current->usage.stick_ns += charge;
         }
         if (++ticks == 5 * HZ) {
                 ticks = 0;
