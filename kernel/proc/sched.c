@@ -11,8 +11,8 @@
 #include <mercator/errno.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
-#include <proc/acct.h>
 #include <mercator/kstat.h>
+#include <proc/acct.h>
 #include <proc/ktimer.h>
 #include <proc/proc.h>
 
