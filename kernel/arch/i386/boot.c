@@ -32,6 +32,7 @@
 #include "trap.h"
 
 extern char _kernel_start[], _kernel_end[];
+extern char _text_start[], _rodata_end[];
 extern uint32_t boot_mbi_pa, boot_mb_magic;
 extern pte_t boot_pd[PT_ENTRIES];
 
@@ -163,17 +164,26 @@ static void boot_map_kernel(void)
         pte_t g = have_pge ? PTE_G : 0;
         paddr_t pa;
 
+        /* The image's text and rodata are read-only (CR0.WP makes that
+         * hold for the kernel too): the large page holding them is split
+         * into 4 KiB pages. (No NX without PAE; not used with it yet.) */
+        paddr_t ro_start = virt_to_phys(_text_start), ro_end = virt_to_phys(_rodata_end);
+
         lowmem_end = MIN(boot_info.ram_end, (paddr_t)LOWMEM_LIMIT);
         for (pa = 0; pa < lowmem_end; pa += LARGE_PAGE_SIZE) {
                 unsigned pde = PD_INDEX(PAGE_OFFSET + pa);
-                if (pa + LARGE_PAGE_SIZE <= lowmem_end) {
+                bool image = pa < ro_end && pa + LARGE_PAGE_SIZE > ro_start;
+                if (pa + LARGE_PAGE_SIZE <= lowmem_end && !image) {
                         kernel_pd[pde] = (pte_t)pa | PTE_P | PTE_W | PTE_PS | g;
                         continue;
                 }
                 paddr_t tpa;
                 pte_t *pt = boot_table(&tpa);
-                for (unsigned i = 0; i < PT_ENTRIES && pa + i * PAGE_SIZE < lowmem_end; i++)
-                        pt[i] = (pte_t)(pa + i * PAGE_SIZE) | PTE_P | PTE_W | g;
+                for (unsigned i = 0; i < PT_ENTRIES && pa + i * PAGE_SIZE < lowmem_end; i++) {
+                        paddr_t p = pa + i * PAGE_SIZE;
+                        bool ro = p >= ro_start && p < ro_end;
+                        pt[i] = (pte_t)p | PTE_P | (ro ? 0 : PTE_W) | g;
+                }
                 kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
                 boot_info.kernel_tables++;
         }

@@ -13,7 +13,8 @@
 #include "../../../kernel/arch/i386/cpu.h"
 #include "../../../kernel/arch/i386/trap.h"
 
-extern char _kernel_start[];
+extern char _kernel_start[], _text_start[], _rodata_start[], _rodata_end[];
+extern char _data_start[];
 
 /* The loader's identity map is gone: the image's physical address faults
  * (not present), its linked address reads. */
@@ -40,8 +41,13 @@ KTEST(i386_lowmem_linear)
         KCHECK_EQ(LOWMEM_LIMIT, 880 * MiB);
         KCHECK_EQ(LOWMEM_CLASSIC, 896 * MiB);
         KCHECK_EQ(lowmem_end, MIN(boot_info.ram_end, (paddr_t)LOWMEM_LIMIT));
-        KCHECK(kernel_pd[KERNEL_PDE_MIN] & PTE_PS);
-        KCHECK_EQ(kernel_pd[KERNEL_PDE_MIN] & PDE_ADDR_LARGE, 0);
+        /* The first large page holds the image: split for W^X. */
+        KCHECK(!(kernel_pd[KERNEL_PDE_MIN] & PTE_PS));
+        if (lowmem_end >= 2 * LARGE_PAGE_SIZE) {
+                KCHECK(kernel_pd[KERNEL_PDE_MIN + 1] & PTE_PS);
+                KCHECK_EQ(kernel_pd[KERNEL_PDE_MIN + 1] & PDE_ADDR_LARGE,
+                          LARGE_PAGE_SIZE);
+        }
         /* The last byte of low memory reads; 8 MiB past it (the hole before
          * vmalloc) faults. */
         KCHECK(!probe_read(PAGE_OFFSET + (vaddr_t)lowmem_end - 4, &fi));
@@ -143,4 +149,19 @@ KTEST(i386_timer)
                 irq_disable();
         }
         KCHECK(timer_ticks > t0);
+}
+
+/* The image's text and rodata cannot be written, even by the kernel
+ * (CR0.WP); its data can. */
+KTEST(i386_kernel_text_readonly)
+{
+        struct fault_info fi;
+
+        KCHECK(read_cr0() & CR0_WP);
+        KCHECK(probe_write((vaddr_t)_text_start + 0x100, &fi));
+        KCHECK_EQ(fi.error & (PF_PRESENT | PF_WRITE), PF_PRESENT | PF_WRITE);
+        KCHECK(probe_write((vaddr_t)_rodata_start, &fi));
+        KCHECK(!probe_read((vaddr_t)_rodata_start, &fi));
+        KCHECK(!probe_write((vaddr_t)_data_start, &fi));
+        KCHECK(!probe_write((vaddr_t)_rodata_end, &fi));
 }
