@@ -11,20 +11,11 @@ QEMU_MEM ?= 256M
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 INC     := -Ikernel/include -Ikernel
 
-# --- the kernel (freestanding, linked at the top 2 GiB) ---------------------
-KCFLAGS := --target=x86_64-unknown-none-elf -std=c17 -ffreestanding -nostdlib \
-           -mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
-           -mno-80387 -fno-pic -fno-pie -fno-stack-protector \
-           -fno-omit-frame-pointer -O2 -g $(WARN) $(INC) \
-           -Ikernel/arch/x86_64/include -MMD -MP
-KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
-            --no-relax -T kernel/arch/x86_64/kernel.ld
-
-KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
-                   kernel/fs/*.c kernel/exec/*.c kernel/ipc/*.c \
-                   kernel/proc/*.c kernel/arch/x86/*.c \
-                   kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                   tests/kernel/*.c)
+# --- the kernel: flags, linker script and sources from mk/x86_64.mk --------
+# Every architecture has its fragment (mk/<arch>.mk). x86-64's kernel is the
+# one `make run` and `make test` boot; `make ARCH=i386 run|test` (or
+# riscv64) runs the other ports' run-<arch> and test-<arch> instead.
+include mk/x86_64.mk
 KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
 KERNEL := $(BUILD)/mercator.elf
 
@@ -95,7 +86,7 @@ $(BUILD)/kernel/%.S.o: %.S
 
 # The kernel is linked twice: the second time with a table of its own
 # function names (for symbolized backtraces), made from the first link.
-$(BUILD)/mercator.nosyms.elf: $(KOBJ) kernel/arch/x86_64/kernel.ld $(BUILD)/kernel/ksyms_empty.o
+$(BUILD)/mercator.nosyms.elf: $(KOBJ) $(KLDSCRIPT) $(BUILD)/kernel/ksyms_empty.o
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/kernel/ksyms_empty.o
 $(BUILD)/kernel/ksyms.S: $(BUILD)/mercator.nosyms.elf tools/ksyms.py
 	python3 tools/ksyms.py $< > $@
@@ -104,7 +95,7 @@ $(BUILD)/kernel/ksyms_empty.S: tools/ksyms.py
 	python3 tools/ksyms.py --empty > $@
 $(BUILD)/kernel/ksyms%.o: $(BUILD)/kernel/ksyms%.S
 	$(CC) $(KCFLAGS) -c $< -o $@
-$(KERNEL): $(KOBJ) $(BUILD)/kernel/ksyms.o kernel/arch/x86_64/kernel.ld
+$(KERNEL): $(KOBJ) $(BUILD)/kernel/ksyms.o $(KLDSCRIPT)
 	$(LD) $(KLDFLAGS) -o $@ $(KOBJ) $(BUILD)/kernel/ksyms.o
 	python3 tools/ksyms.py --verify $(BUILD)/mercator.nosyms.elf $@
 
@@ -140,17 +131,25 @@ $(ROOTFS): $(ROOTBIN) tools/mkinitramfs.py
 	python3 tools/mkinitramfs.py $@ /init=$(BUILD)/rootfs/bin/sh \
 		$(foreach p,$(ROOTBIN),/bin/$(notdir $(p))=$(p))
 
+ifeq ($(ARCH),x86_64)
 run: setup
 	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
-	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --initrd $(ROOTFS) $(KERNEL)
+	python3 tools/qemu.py --arch x86_64 --mem $(QEMU_MEM) --interactive --initrd $(ROOTFS) $(KERNEL)
+else
+run: run-$(ARCH)
+endif
 
 debug: setup
 	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
 	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb --initrd $(ROOTFS) $(KERNEL)
 
+ifeq ($(ARCH),x86_64)
 test: setup
 	@$(MAKE) --no-print-directory -j2 all
 	python3 tools/test.py
+else
+test: test-$(ARCH)
+endif
 
 test-host: host-tests
 	python3 tools/test.py --tier host --pmap $(PMAP)

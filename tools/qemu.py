@@ -21,37 +21,58 @@ import subprocess
 import sys
 
 
-# --arch -> (QEMU binary, default CPU)
-ARCHES = {"x86_64": ("qemu-system-x86_64", "qemu64"),
-          "i386": ("qemu-system-i386", "qemu32"),
+# --arch -> (QEMU binary, default CPU, the kernel `make` builds). The one
+# table of what each architecture's QEMU machine is; build_command() below
+# is the one place a QEMU command line is built (tools/run, tools/test.py
+# through this script, tools/bench.py).
+ARCHES = {"x86_64": ("qemu-system-x86_64", "qemu64", "build/mercator.elf"),
+          "i386": ("qemu-system-i386", "qemu32", "build/i386/mercator.elf"),
           # PAE with RAM above 4 GiB: qemu-system-i386 cannot widen the
           # physical address width, qemu-system-x86_64 -cpu max can.
-          "i386-pae": ("qemu-system-x86_64", "max"),
-          "riscv64": ("qemu-system-riscv64", "rv64")}
+          "i386-pae": ("qemu-system-x86_64", "max",
+                       "build/i386-pae/mercator.elf"),
+          "riscv64": ("qemu-system-riscv64", "rv64",
+                      "build/riscv64/mercator.elf")}
 
 
-def qemu_command(args):
-    binary, cpu = ARCHES[args.arch]
-    cmd = [binary, "-accel", "tcg", "-cpu", args.cpu or cpu,
-           "-m", args.mem, "-smp", "1", "-kernel", args.kernel,
+def default_kernel(arch):
+    """The path of the kernel `make` builds for arch."""
+    return os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), ARCHES[arch][2])
+
+
+def build_command(arch, kernel, mem, cpu=None, append="", initrd=None,
+                  interactive=False, gdb=False):
+    """The QEMU command line that boots kernel on arch's machine. How a
+    test exits: x86 through isa-debug-exit (status 2n+1, kernel_status()),
+    riscv64 through the virt board's sifive_test device."""
+    binary, default_cpu, _ = ARCHES[arch]
+    cmd = [binary, "-accel", "tcg", "-cpu", cpu or default_cpu,
+           "-m", mem, "-smp", "1", "-kernel", kernel,
            "-display", "none", "-no-reboot"]
-    if args.arch == "riscv64":
+    if arch == "riscv64":
         cmd += ["-machine", "virt", "-bios", "default"]
     else:
         cmd += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-    if args.arch in ("i386", "i386-pae"):
+    if arch in ("i386", "i386-pae"):
         cmd += ["-net", "none"]     # else the iPXE option ROM runs
-    if args.append:
-        cmd += ["-append", args.append]
-    if args.initrd:
-        cmd += ["-initrd", args.initrd]
-    if args.interactive:
+    if append:
+        cmd += ["-append", append]
+    if initrd:
+        cmd += ["-initrd", initrd]
+    if interactive:
         cmd += ["-serial", "mon:stdio"]     # Ctrl-A X quits
     else:
         cmd += ["-serial", "stdio", "-monitor", "none"]
-    if args.gdb:
+    if gdb:
         cmd += ["-s", "-S"]
     return cmd
+
+
+def qemu_command(args):
+    """build_command() from this script's parsed arguments."""
+    return build_command(args.arch, args.kernel, args.mem, args.cpu,
+                         args.append, args.initrd, args.interactive, args.gdb)
 
 
 def kernel_status(rc, arch="x86_64"):
