@@ -101,10 +101,8 @@ def initramfs(mode):
 
 
 def qemu_cmd(kernel, image, mem, cpio):
-    args = argparse.Namespace(cpu=CPU, mem=mem, kernel=image, initrd=cpio,
-                              append=APPEND[kernel], interactive=False,
-                              gdb=False)
-    return qemu.qemu_command(args)
+    return qemu.build_command("x86_64", image, mem, CPU, append=APPEND[kernel],
+                              initrd=cpio)
 
 
 def parse_value(text):
