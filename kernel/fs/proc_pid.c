@@ -239,13 +239,14 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
 }
 
 /* Linux's VmFlags letters for what Mercator's areas can be. A shared
- * mapping of a read-only file is not VM_SHARED and not VM_MAYWRITE (as
- * Linux for a file opened read-only); VM_ACCOUNT ("ac") is given to
+ * mapping without MAYWRITE (a file opened read-only, a SHM_RDONLY
+ * attachment) is not VM_SHARED and not VM_MAYWRITE, as Linux's; "ac"
+ * (VM_ACCOUNT) is given to
  * private writable areas (Linux: writable at mmap or mprotect time). */
 static void vm_flags(struct text *t, const struct vm_area *a)
 {
         bool shared = a->flags & VM_AREA_SHARED;
-        bool ro_file = shared && a->object->type == VM_OBJECT_FILE;
+        bool ro_file = shared && !(a->flags & VM_AREA_MAYWRITE);
 
         text_add(t, "VmFlags:");
         if (a->prot & VM_PROT_READ)

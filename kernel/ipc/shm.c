@@ -261,6 +261,7 @@ long shm_attach(const struct shm_caller *c, struct vm_space *space, int id,
         }
         if (!(flags & SHM_RDONLY)) {
                 prot |= VM_PROT_WRITE;
+                mflags |= VM_MAP_MAYWRITE;      /* mprotect may add write */
                 acc |= 0222;
         }
         if (flags & SHM_EXEC) {

@@ -524,7 +524,14 @@ static vm_status_t map_common(struct vm_space *s, vaddr_t hint, uint64_t len,
                               vaddr_t *out)
 {
         struct map_req r;
-        vm_status_t st = map_validate(s, hint, len, prot, flags, &r);
+        vm_status_t st;
+
+        /* Shared anonymous memory may always be made writable (Linux's
+         * shmem file is open read-write); a SysV read-only attachment
+         * (vm_space_map_object without MAYWRITE) may not. */
+        if (!file && (flags & VM_MAP_SHARED))
+                flags |= VM_MAP_MAYWRITE;
+        st = map_validate(s, hint, len, prot, flags, &r);
 
         if (st == VM_OK && (file || offset))
                 st = map_validate_file(&r, file, offset);
@@ -616,12 +623,12 @@ vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot)
         return prot;
 }
 
-/* May area a get prot? Not write on a shared mapping of a file (every
- * file is read-only: Linux's EACCES without VM_MAYWRITE). */
+/* May area a get prot? Not write on a shared mapping without
+ * VM_AREA_MAYWRITE: a file not opened for writing, or a SysV read-only
+ * attachment (Linux's EACCES without VM_MAYWRITE). */
 static bool protect_allowed(const struct vm_area *a, vm_prot_t prot)
 {
         return !((prot & VM_PROT_WRITE) && !vm_area_private(a) &&
-                 a->object->type == VM_OBJECT_FILE &&
                  !(a->flags & VM_AREA_MAYWRITE));
 }
 

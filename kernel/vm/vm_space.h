@@ -320,6 +320,8 @@ vm_status_t vm_space_map_file(struct vm_space *space, vaddr_t hint,
  * Map an existing shared anonymous object (a SysV shm segment) from its
  * page 0, as vm_space_map() places and replaces (FIXED, FIXED_NOREPLACE).
  * Every mapping of obj shares its pages; the area takes its own reference.
+ * Without VM_MAP_MAYWRITE the area may never become writable (mprotect:
+ * VM_EACCES), as a SHM_RDONLY attachment on Linux.
  * => flags include VM_MAP_SHARED; obj is anonymous; else VM_EINVAL.
  * => VM_EINVAL, VM_ENOMEM, VM_EEXIST, VM_EACCES: as vm_space_map().
  */

@@ -207,6 +207,12 @@ static void addresses(void)
         waitpid(pid, &st, 0);
         CHECK("rdonly_write_segv", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
         CHECK("rdonly_reads", p[0] == 'a');
+        CHECK_ERR("rdonly_mprotect_write_eacces",
+                  mprotect(p, PAGE, PROT_READ | PROT_WRITE), EACCES);
+        uint8_t *w = shmat(id, NULL, 0);
+        CHECK("rw_attach_mprotect", mprotect(w, PAGE, PROT_READ) == 0 &&
+              mprotect(w, PAGE, PROT_READ | PROT_WRITE) == 0);
+        shmdt(w);
         shmdt(p);
         shmctl(id, IPC_RMID, NULL);
 }
