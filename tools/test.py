@@ -29,14 +29,19 @@ its summary counts as one failure, with its output shown.
 import argparse
 import concurrent.futures
 import difflib
+import fcntl
 import glob
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import inputscript  # noqa: E402
 KERNEL = os.path.join(ROOT, "build", "mercator.elf")
 RV_KERNEL = os.path.join(ROOT, "build", "riscv64", "mercator.elf")
 PANIC_STATUS = 0x7e
@@ -258,7 +263,65 @@ def user_runs(progs, soak):
     return runs
 
 
+def input_script(prog):
+    """tests/user/NAME.input, if the program NAME comes with typed input."""
+    name = re.sub(r"_(glibc|pie)$", "", os.path.basename(prog))
+    path = os.path.join(ROOT, "tests/user", name + ".input")
+    return path if os.path.exists(path) else None
+
+
+def run_on_pty(argv, script, timeout=120):
+    """Run argv on a new pseudo-terminal, as the leader of a new session
+    whose controlling terminal it is (as Mercator's first process is), with
+    the script typing into it. Returns (output, exit status)."""
+    master, slave = os.openpty()
+
+    def take_terminal():
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                         start_new_session=True, preexec_fn=take_terminal)
+    os.close(slave)
+    chunks, lock = [], threading.Lock()
+
+    def report(line):
+        with lock:
+            chunks.append(line.encode() + b"\n")
+
+    def send(data):
+        try:
+            os.write(master, data)
+        except OSError:
+            pass
+
+    player = inputscript.Player(script, os.path.basename(argv[0]), send,
+                                report, p.kill)
+    player.start()
+    watchdog = threading.Timer(timeout, p.kill)
+    watchdog.start()
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:                 # EIO: every slave end is closed
+            break
+        if not chunk:
+            break
+        with lock:
+            chunks.append(chunk)
+        player.output(chunk)
+    player.closed()
+    p.wait()
+    watchdog.cancel()
+    os.close(master)
+    out = b"".join(chunks).replace(b"\r\n", b"\n").decode(errors="replace")
+    return out, p.returncode
+
+
 def run_user_linux(prog, args=()):
+    script = input_script(prog)
+    if script:
+        out, rc = run_on_pty([prog, *args, USER_DATA], script)
+        return out, 128 - rc if rc < 0 else rc
     p = subprocess.run([prog, *args, USER_DATA], capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=600)
     status = 128 - p.returncode if p.returncode < 0 else p.returncode
@@ -272,8 +335,10 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
 
 
 def run_user_mercator(prog, args=(), cpu="qemu64"):
+    script = input_script(prog)
+    typed = ["--input-script", script] if script else []
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "600",
-                        "--cpu", cpu,
+                        "--cpu", cpu] + typed + [
                         "--file", f"/data.txt={USER_DATA}", prog, *args,
                         "/data.txt"],
                        capture_output=True, text=True, errors="replace",
@@ -282,21 +347,33 @@ def run_user_mercator(prog, args=(), cpu="qemu64"):
 
 
 SHELL_SCRIPT = b"echo hello shell\ncd /\npwd\nnosuchprogram\nexit 3\n"
+# The same session typed at a terminal, each line after the prompt.
+SHELL_SESSION = os.path.join(ROOT, "tests/shell.input")
 
 
 def check_shell(t, where, out, status):
     """The shell ran a program, a builtin, reported a missing one, and
-    left with exit's status."""
+    left with exit's status; on a terminal, ^C ended a command and ^Z
+    stopped one that fg continued."""
     lines = out.replace("\r", "").splitlines()
     t.add("hello shell" in lines, f"user[{where}]/sh/runs_a_program")
     t.add("/" in lines, f"user[{where}]/sh/cd_and_pwd")
     t.add(any("nosuchprogram" in l and "No such file" in l for l in lines),
           f"user[{where}]/sh/reports_missing_program")
+    if where != "linux":                # typed at a terminal
+        t.add(any("cat: killed by signal 2" in l for l in lines),
+              f"user[{where}]/sh/ctrl_c_ends_the_command")
+        t.add(any("cat: stopped" in l for l in lines) and
+              sum(l.endswith("purr") for l in lines) == 2,
+              f"user[{where}]/sh/ctrl_z_stops_fg_continues")
     t.add(status == 3, f"user[{where}]/sh/exit_status", f"status {status}")
+    if status != 3:
+        show_tail(out)
 
 
 def run_shell(t):
-    """A scripted session of the shell `make run` boots (user/sh.c)."""
+    """A scripted session of the shell `make run` boots (user/sh.c): on
+    Linux from a pipe and on a terminal, on Mercator on its console."""
     sh = os.path.join(ROOT, "build/rootfs/bin/sh")
     if not os.path.exists(sh):
         t.add(False, "user/sh", "build/rootfs/bin/sh was not built")
@@ -304,15 +381,14 @@ def run_shell(t):
     p = subprocess.run([sh], input=SHELL_SCRIPT, capture_output=True,
                        cwd="/tmp", timeout=60)
     check_shell(t, "linux", (p.stdout + p.stderr).decode(), p.returncode)
-    with tempfile.NamedTemporaryFile() as script:
-        script.write(SHELL_SCRIPT)
-        script.flush()
-        files = []
-        for prog in sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*"))):
-            files += ["--file", f"/bin/{os.path.basename(prog)}={prog}"]
-        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                            "300", "--input", script.name] + files + [sh],
-                           capture_output=True, text=True, errors="replace")
+    out, rc = run_on_pty([sh], SHELL_SESSION)
+    check_shell(t, "linux-tty", out, rc)
+    files = []
+    for prog in sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*"))):
+        files += ["--file", f"/bin/{os.path.basename(prog)}={prog}"]
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
+                        "--input-script", SHELL_SESSION] + files + [sh],
+                       capture_output=True, text=True, errors="replace")
     check_shell(t, "mercator", p.stdout + p.stderr, p.returncode)
 
 

@@ -11,6 +11,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/tty.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
@@ -104,14 +105,20 @@ long device_open(struct vnode *vn, unsigned flags, struct file **out)
         case DEV_RANDOM:
         case DEV_URANDOM: ops = &random_ops; break;
         case DEV_TTY:
-        case DEV_CONSOLE:
-                /* The console until the terminal (fs/tty.h) lands. */
-                if (!(f = file_console()))
-                        return -ENOMEM;
-                f->flags = flags;
+        case DEV_CONSOLE: {
+                /* /dev/tty: the caller's controlling terminal (ENXIO if
+                 * none); /dev/console: the console terminal. */
+                long err = 0;
+                if (vn->rdev == DEV_TTY)
+                        err = tty_open_controlling(flags, &f);
+                else if (!(f = tty_open(flags)))
+                        err = -ENOMEM;
+                if (err)
+                        return err;
                 f->vnode = vnode_get(vn);
                 *out = f;
                 return 0;
+        }
         default:
                 return -ENXIO;
         }

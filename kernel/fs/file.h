@@ -20,6 +20,13 @@ struct file_ops {
         /* Linux's struct stat for this file, filled in. */
         void (*stat)(struct file *f, void *linux_stat);
         void (*release)(struct file *f);
+        /* A device or file-specific ioctl request; its result or -errno.
+         * Without it, requests that are not generic get -ENOTTY. */
+        long (*ioctl)(struct file *f, unsigned cmd, uint64_t arg);
+        /* What f is ready for now: POLLIN, POLLOUT, POLLHUP... (poll.h).
+         * A file whose answer can change calls poll_wake() when it does.
+         * Without it, always readable and writable. */
+        unsigned (*poll)(struct file *f);
         bool seekable;
 };
 

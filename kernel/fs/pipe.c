@@ -7,18 +7,21 @@
  * write fails with EPIPE and the writer gets SIGPIPE. Sleeps are
  * interruptible: a signal ends them with -ERESTARTSYS (EINTR, or a
  * restart under SA_RESTART), or with the count already moved. Sleepers
- * wake on the pipe as their channel.
+ * wake on the pipe as their channel; every change also wakes processes
+ * in poll or select (poll_wake).
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/poll.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
 
 #define PIPE_DEFAULT    (16 * PAGE_SIZE)        /* Linux's 16 pages */
 #define PIPE_MAX        (1024 * 1024)           /* /proc/sys/fs/pipe-max-size */
+#define O_NONBLOCK      04000
 
 struct pipe {
         uint8_t *data;                  /* a ring of size bytes */
@@ -29,6 +32,13 @@ struct pipe {
         uint64_t r_opens, w_opens;      /* FIFO opens so far, per end */
 };
 
+/* Readers, writers and pollers look again. */
+static void pipe_changed(struct pipe *p)
+{
+        sched_wakeup(p);
+        poll_wake();
+}
+
 static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
 {
         struct pipe *p = (struct pipe *)f->node;
@@ -37,6 +47,8 @@ static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
         while (p->wpos == p->rpos) {
                 if (!p->writers || len == 0)
                         return 0;
+                if (f->flags & O_NONBLOCK)
+                        return -EAGAIN;
                 if (sched_sleep_on_intr(p))
                         return -ERESTARTSYS;
         }
@@ -47,7 +59,7 @@ static long pipe_read(struct file *f, uint64_t ubuf, size_t len)
                         return done ? (long)done : -EFAULT;
                 p->rpos += n, done += n;
         }
-        sched_wakeup(p);
+        pipe_changed(p);
         return (long)done;
 }
 
@@ -66,7 +78,9 @@ static long pipe_write_from(struct file *f, uint64_t ubuf, size_t len,
                         return done ? (long)done : -EPIPE;
                 }
                 if (p->wpos - p->rpos == p->size) {
-                        sched_wakeup(p);
+                        if (f->flags & O_NONBLOCK)
+                                return done ? (long)done : -EAGAIN;
+                        pipe_changed(p);
                         if (sched_sleep_on_intr(p))
                                 return done ? (long)done : -ERESTARTSYS;
                         continue;
@@ -80,7 +94,7 @@ static long pipe_write_from(struct file *f, uint64_t ubuf, size_t len,
                         return done ? (long)done : -EFAULT;
                 p->wpos += n, done += n;
         }
-        sched_wakeup(p);
+        pipe_changed(p);
         return (long)done;
 }
 
@@ -108,7 +122,7 @@ static void pipe_release(struct file *f)
                 p->readers--;
         else
                 p->writers--;
-        sched_wakeup(p);
+        pipe_changed(p);
         if (!p->readers && !p->writers) {
                 if (p->owner)
                         *p->owner = NULL;
@@ -117,9 +131,44 @@ static void pipe_release(struct file *f)
         }
 }
 
+/* As Linux: the read end is readable with data, and hung up when no
+ * writer is left; the write end is writable with room, and in error when
+ * no reader is left. */
+static unsigned pipe_poll(struct file *f)
+{
+        struct pipe *p = (struct pipe *)f->node;
+        unsigned mask = 0;
+
+        if ((f->flags & 3) == 0) {
+                if (p->wpos != p->rpos)
+                        mask |= POLLIN | POLLRDNORM;
+                if (!p->writers)
+                        mask |= POLLHUP;
+        } else {
+                if (p->wpos - p->rpos < p->size)
+                        mask |= POLLOUT | POLLWRNORM;
+                if (!p->readers)
+                        mask |= POLLERR;
+        }
+        return mask;
+}
+
+#define FIONREAD 0x541b
+
+long pipe_nread(struct file *f);
+
+static long pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+        int n = (int)pipe_nread(f);
+
+        if (cmd != FIONREAD)
+                return -ENOTTY;
+        return copy_to_user(arg, &n, sizeof n);
+}
+
 static const struct file_ops pipe_ops = {
         .read = pipe_read, .write = pipe_write, .stat = pipe_stat,
-        .release = pipe_release,
+        .release = pipe_release, .ioctl = pipe_ioctl, .poll = pipe_poll,
 };
 
 /* A new, empty pipe with the default ring, or NULL. */
@@ -189,7 +238,7 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
                 p->readers++, p->r_opens++;
         else
                 p->writers++, p->w_opens++;
-        sched_wakeup(p);
+        pipe_changed(p);
         /* Wait for the other end to have been opened since (it may have
          * come and gone already, as Linux's counters allow). */
         uint64_t other = reader ? p->w_opens : p->r_opens;
@@ -235,7 +284,7 @@ long pipe_size(struct file *f, bool set, unsigned long want)
         p->size = size;
         p->rpos = 0;
         p->wpos = held;
-        sched_wakeup(p);
+        pipe_changed(p);
         return (long)size;
 }
 

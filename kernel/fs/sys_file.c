@@ -146,22 +146,24 @@ SYSCALL_DECL(lseek)
         return (long)f->offset;
 }
 
-#define TCGETS          0x5401
-#define TIOCGWINSZ      0x5413
-
-long pipe_nread(struct file *f);
-
+#define FIONBIO         0x5421
 #define FIONCLEX        0x5450
 #define FIOCLEX         0x5451
 #define FIONREAD        0x541b
+#define O_NONBLOCK      04000
 
-/* No terminal control yet: every other request is "not a terminal", which
- * is what musl's stdio asks to choose its buffering. */
+/*
+ * ioctl: the requests every file answers (FIOCLEX, FIONCLEX, FIONBIO,
+ * FIONREAD on a regular file), then the file's own (the terminal's
+ * termios requests, FIONREAD on a pipe). Anything else is -ENOTTY, which
+ * is how isatty() learns that a pipe or a file is not a terminal.
+ */
 SYSCALL_DECL(ioctl)
 {
         struct file *f = fd_get((int)a0);
         struct vnode *vn = f ? file_vnode(f) : NULL;
         unsigned cmd = (unsigned)a1;
+        int v;
 
         if (!f)
                 return -EBADF;
@@ -172,21 +174,20 @@ SYSCALL_DECL(ioctl)
         case FIONCLEX:
                 current->fd_flags[(int)a0] &= ~FD_CLOEXEC;
                 return 0;
+        case FIONBIO:
+                if (copy_from_user(&v, (uint64_t)a2, sizeof v))
+                        return -EFAULT;
+                f->flags = v ? f->flags | O_NONBLOCK : f->flags & ~O_NONBLOCK;
+                return 0;
         case FIONREAD:
                 if (vn && S_ISREG(vn->mode)) {
                         int n = (int)MIN(vn->size > f->offset ? vn->size - f->offset : 0,
                                          (uint64_t)INT32_MAX);
                         return copy_to_user((uint64_t)a2, &n, sizeof n) ? -EFAULT : 0;
                 }
-                if (vn && S_ISDIR(vn->mode))
-                        return -ENOTTY;
-                long n = pipe_nread(f);
-                if (n < 0)
-                        return n;
-                int v = (int)MIN(n, (long)INT32_MAX);
-                return copy_to_user((uint64_t)a2, &v, sizeof v) ? -EFAULT : 0;
+                break;
         }
-        return -ENOTTY;
+        return f->ops->ioctl ? f->ops->ioctl(f, cmd, (uint64_t)a2) : -ENOTTY;
 }
 
 /* pwrite64: write at an offset, leaving the file's own offset alone

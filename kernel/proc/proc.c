@@ -20,6 +20,7 @@
 #include <fs/initramfs.h>
 #include <machine/vmparam.h>
 #include <fs/file.h>
+#include <fs/tty.h>
 #include <proc/acct.h>
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
@@ -191,7 +192,8 @@ void proc_set_name(struct proc *p, const char *path)
         }
 }
 
-/* Give p the console as descriptors 0, 1 and 2. */
+/* Give p the console as descriptors 0, 1 and 2, and as its session's
+ * controlling terminal. */
 static vm_status_t proc_open_console(struct proc *p)
 {
         struct file *con = file_console();
@@ -200,6 +202,7 @@ static vm_status_t proc_open_console(struct proc *p)
                 return VM_ENOMEM;
         for (int fd = 0; fd < 3; fd++)
                 p->files[fd] = fd ? file_get(con) : con;
+        tty_attach_session(p);
         return VM_OK;
 }
 
@@ -306,6 +309,7 @@ void proc_exit(int wait_status)
         proc_vfork_release(p);
         acct_sample_rss(p);
         proc_release(p);
+        tty_session_leader_exit(p);
         proc_reparent_children(p);
         signal_orphan_check(p, p->parent, p);
         p->wait_status = wait_status;

@@ -105,6 +105,8 @@ struct proc {
         bool              did_exec;             /* [p] setpgid: EACCES */
         int               exit_signal;          /* [c] to the parent at exit */
         int               pgid, sid;            /* [p] process group, session */
+        bool              tty_detached;         /* [p] gave up its session's
+                                                 * terminal (TIOCNOTTY) */
         uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
         struct proc_signals sig;                /* [s]/[p] see above */
 };
@@ -182,6 +184,10 @@ void sched_sleep_on(const void *channel);
  * -EINTR from their system call). Callers loop on their condition. */
 int sched_sleep_on_intr(const void *channel);
 int sched_sleep_until_intr(uint64_t ns);
+/* Interruptible sleep on channel until woken or until deadline_ns
+ * (monotonic; 0: none). => 0, or -EINTR if a signal is pending; the
+ * caller tells a wakeup from the deadline by the clock. */
+int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
 struct proc *proc_find(int pid);

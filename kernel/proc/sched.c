@@ -34,7 +34,8 @@ static void wake_sleepers(uint64_t now)
 {
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_SLEEPING && p->wait_channel == NULL &&
+                if (p->state == PROC_SLEEPING &&
+                    (p->wait_channel == NULL || p->wake_ns) &&
                     p->wake_ns <= now)
                         p->state = PROC_RUNNABLE;
         }
@@ -125,6 +126,7 @@ void sched_sleep_until(uint64_t ns)
 
 void sched_sleep_on(const void *channel)
 {
+        current->wake_ns = 0;
         current->wait_channel = channel;
         current->state = PROC_SLEEPING;
         sched_switch();
@@ -147,6 +149,21 @@ int sched_sleep_until_intr(uint64_t ns)
                 return -EINTR;
         current->sleep_intr = true;
         sched_sleep_until(ns);
+        current->sleep_intr = false;
+        return signal_pending() ? -EINTR : 0;
+}
+
+int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
+{
+        if (signal_pending())
+                return -EINTR;
+        current->sleep_intr = true;
+        current->wake_ns = deadline_ns;
+        current->wait_channel = channel;
+        current->state = PROC_SLEEPING;
+        sched_switch();
+        current->wait_channel = NULL;
+        current->wake_ns = 0;
         current->sleep_intr = false;
         return signal_pending() ? -EINTR : 0;
 }

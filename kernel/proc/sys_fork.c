@@ -126,6 +126,7 @@ static long fork_current(const struct clone_req *r)
                                                        : (int)(r->flags & CSIGNAL);
         child->pgid = current->pgid;
         child->sid = current->sid;
+        child->tty_detached = current->tty_detached;
         proc_fork_resources(child, current);
         signal_fork(child, current);
         md_thread_fork(child, current);

@@ -67,6 +67,8 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(pause), ENTRY(getitimer), ENTRY(alarm), ENTRY(setitimer),
         ENTRY(timer_create), ENTRY(timer_settime), ENTRY(timer_gettime),
         ENTRY(timer_getoverrun), ENTRY(timer_delete),
+        /* poll and select */
+        ENTRY(poll), ENTRY(ppoll), ENTRY(pselect6), ENTRY(select),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */

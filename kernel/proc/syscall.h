@@ -10,11 +10,11 @@
 
 enum {
         SYS_read = 0, SYS_write = 1, SYS_open = 2, SYS_close = 3,
-        SYS_fstat = 5, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
+        SYS_fstat = 5, SYS_poll = 7, SYS_lseek = 8, SYS_mmap = 9, SYS_mprotect = 10,
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
         SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_pread64 = 17, SYS_readv = 19,
-        SYS_writev = 20, SYS_pipe = 22, SYS_sched_yield = 24, SYS_mremap = 25,
-        SYS_madvise = 28, SYS_shmget = 29, SYS_shmat = 30,
+        SYS_writev = 20, SYS_pipe = 22, SYS_select = 23, SYS_sched_yield = 24,
+        SYS_mremap = 25, SYS_madvise = 28, SYS_shmget = 29, SYS_shmat = 30,
         SYS_shmctl = 31, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
         SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59, SYS_wait4 = 61,
@@ -24,6 +24,7 @@ enum {
         SYS_arch_prctl = 158, SYS_reboot = 169, SYS_gettid = 186,
         SYS_getdents64 = 217, SYS_set_tid_address = 218,
         SYS_clock_gettime = 228, SYS_exit_group = 231, SYS_openat = 257,
+        SYS_pselect6 = 270, SYS_ppoll = 271,
         SYS_dup3 = 292, SYS_pipe2 = 293,
         /* time, identity, limits, accounting */
         SYS_getrlimit = 97, SYS_getuid = 102, SYS_getgid = 104,
@@ -167,5 +168,8 @@ SYSCALL_DECL(pause); SYSCALL_DECL(getitimer); SYSCALL_DECL(alarm);
 SYSCALL_DECL(setitimer); SYSCALL_DECL(timer_create);
 SYSCALL_DECL(timer_settime); SYSCALL_DECL(timer_gettime);
 SYSCALL_DECL(timer_getoverrun); SYSCALL_DECL(timer_delete);
+/* poll and select */
+SYSCALL_DECL(poll); SYSCALL_DECL(ppoll); SYSCALL_DECL(select);
+SYSCALL_DECL(pselect6);
 
 #endif

@@ -4,8 +4,26 @@
 
 #include <mercator/types.h>
 
+#define IRQ_SERIAL      4       /* COM1 */
+
 void serial_init(void);
 void serial_write(const char *s, size_t len);
 int serial_getc(void);          /* a received byte, or -1 if none waits */
+
+/* Start interrupt-driven input (after the PIC is set up). */
+void serial_rx_start(void);
+
+/*
+ * The receive interrupt. safe: it came from user mode (no kernel work is
+ * in progress). Otherwise, unless the CPU was idling, the byte is left
+ * in the UART until serial_rx_arm().
+ */
+void serial_irq(bool safe);
+
+/* A safe point: take held-back input (interrupts follow when enabled). */
+void serial_rx_arm(void);
+
+/* Halt until an interrupt, taking console input while halted. */
+void serial_idle(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include "cpu.h"
+#include "serial.h"
 #include "trap.h"
 
 /* Linux's ABI: number in %rax, arguments in rdi rsi rdx r10 r8 r9. */
@@ -21,6 +22,7 @@ void syscall_dispatch(struct trap_frame *tf)
         tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
         proc_return_to_user();
         current->md.in_syscall = false;
+        serial_rx_arm();
 }
 
 #define ARCH_SET_GS     0x1001

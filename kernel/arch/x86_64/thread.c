@@ -13,6 +13,7 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include "cpu.h"
+#include "serial.h"
 #include "trap.h"
 
 #define RFLAGS_IF       0x200
@@ -103,7 +104,7 @@ void md_switch_away(struct proc *p, void *sched_sp)
 
 void md_idle(void)
 {
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        serial_idle();
 }
 
 /* After execve: the same kernel stack, a fresh user frame at the new

@@ -9,6 +9,7 @@
 #include <mercator/machine.h>
 #include <mercator/string.h>
 #include "cpu.h"
+#include "serial.h"
 #include "timer.h"
 
 #define PIC1_CMD        0x20
@@ -23,7 +24,7 @@
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
 
 /* ICW1-4: edge triggered, cascaded, vectors 32-39 and 40-47, 8086 mode;
- * then mask everything but the timer. */
+ * then mask everything but the timer and COM1 (the console's input). */
 static void pic_init(void)
 {
         outb(PIC1_CMD, 0x11);
@@ -34,7 +35,7 @@ static void pic_init(void)
         outb(PIC2_DATA, 0x02);
         outb(PIC1_DATA, 0x01);
         outb(PIC2_DATA, 0x01);
-        outb(PIC1_DATA, 0xfe);          /* only IRQ 0 */
+        outb(PIC1_DATA, (uint8_t)~(1u << IRQ_TIMER | 1u << IRQ_SERIAL));
         outb(PIC2_DATA, 0xff);
 }
 
@@ -146,4 +147,5 @@ void clock_realtime_set(uint64_t ns)
 void machine_start_interrupts(void)
 {
         timer_init();
+        serial_rx_start();
 }

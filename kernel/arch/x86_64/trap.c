@@ -26,6 +26,7 @@
 #include <machine/signal.h>
 #include <vm/vm_space.h>
 #include "cpu.h"
+#include "serial.h"
 #include "timer.h"
 #include "trap.h"
 
@@ -272,6 +273,8 @@ static void irq(struct trap_frame *tf)
         irq_eoi(line);
         if (line == IRQ_TIMER)
                 clock_tick(tf->cs & 3);
+        else if (line == IRQ_SERIAL)
+                serial_irq(tf->cs & 3);
 }
 
 static void kernel_trap(struct trap_frame *tf)
@@ -309,8 +312,10 @@ void trap_dispatch(struct trap_frame *tf)
                 page_fault(tf);
         else
                 user_trap(tf);
-        if (from_user)
+        if (from_user) {
                 proc_return_to_user();
+                serial_rx_arm();
+        }
 }
 
 bool fault_probe(void (*fn)(void *), void *arg, struct fault_info *fi)

@@ -44,6 +44,7 @@
 #define EOVERFLOW       75
 #define EOPNOTSUPP      95
 #define EXDEV           18
+#define ETIMEDOUT       110
 
 /*
  * Kernel-internal results of a system call interrupted by a signal; they
