@@ -986,7 +986,7 @@ SYSCALL_DECL(fallocate)
                         return -EPERM;
                 /* Whole pages inside go; partial ones are zeroed. */
                 if (last > first) {
-                        vm_spaces_unmap_object(vn->obj, first, last);
+                        vm_spaces_unmap_object(vn->obj, first, last, false);
                         if (vm_object_punch_hole(vn->obj, first, last) != VM_OK)
                                 return -ENOMEM;
                 }

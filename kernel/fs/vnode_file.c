@@ -140,7 +140,7 @@ static long set_size(struct vnode *vn, uint64_t size)
 
         if (size < old)
                 vm_spaces_unmap_object(obj, page_round(size) >> PAGE_SHIFT,
-                                       page_round(old) >> PAGE_SHIFT);
+                                       page_round(old) >> PAGE_SHIFT, true);
         if (vm_object_resize(obj, size) != VM_OK)
                 return size > VM_FILE_CACHE_MAX_BYTES ? -EFBIG : -ENOMEM;
         vn->size = size;

@@ -110,7 +110,7 @@ static vm_status_t advise_remove(const struct vm_range_plan *p)
                         return VM_EACCES;
                 uint64_t first = a->pgoff + vm_area_off(a, clip_lo(a, p->start));
                 uint64_t end = a->pgoff + vm_area_off(a, clip_hi(a, p->end));
-                vm_spaces_unmap_object(o, first, end);
+                vm_spaces_unmap_object(o, first, end, false);
                 if (o->writable) {
                         if (vm_object_punch_hole(o, first, end) != VM_OK)
                                 return VM_ENOMEM;

@@ -260,7 +260,7 @@ static bool area_object_range(const struct vm_area *a,
 }
 
 void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
-                            uint64_t end)
+                            uint64_t end, bool even_cows)
 {
         vaddr_t lo, hi;
 
@@ -269,9 +269,14 @@ void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
                 for (struct vm_area *a = s->areas.first; a; a = a->next) {
                         if (!area_object_range(a, obj, first, end, &lo, &hi))
                                 continue;
-                        /* A private copy (own page) stays; only the
-                         * translations of obj's own pages go. */
-                        if (a->backing == obj && a->object) {
+                        if (a->backing == obj && a->object && even_cows) {
+                                /* truncate: private copies go too */
+                                (void)pmap_remove(s->pmap, lo, hi);
+                                pmap_update(s->pmap);
+                                vm_area_free_pages(a, lo, hi);
+                        } else if (a->backing == obj && a->object) {
+                                /* a hole: a private copy (own page) stays,
+                                 * only translations of obj's pages go */
                                 for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
                                         if (!vm_object_lookup(a->object,
                                                 a->pgoff + ((va - a->start) >> PAGE_SHIFT)))

@@ -332,13 +332,14 @@ vm_status_t vm_space_map_object(struct vm_space *space, vaddr_t hint,
 /*
  * Remove, from every live space, the translations of pages [first, end)
  * of object obj: shared mappings of it, and private mappings reading it
- * as their backing file (a private copy already made stays). truncate
- * calls this before the object frees the pages, so a later access faults
- * and finds them gone (SIGBUS past the end). Cost: all areas of all
- * spaces (no reverse map yet).
+ * as their backing file. With even_cows (truncate), the private copies
+ * those mappings made of the pages go as well (Linux's even_cows), so a
+ * later access past the new end is SIGBUS everywhere; without (a hole
+ * punched), a private copy stays. Called before the object frees the
+ * pages. Cost: all areas of all spaces (no reverse map yet).
  */
 void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
-                            uint64_t end);
+                            uint64_t end, bool even_cows);
 
 /* Areas in all spaces that map obj (shared, or private over it as backing
  * file); with `writable`, only shared writable ones (memfd's SEAL_WRITE). */

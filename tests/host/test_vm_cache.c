@@ -12,7 +12,8 @@
  * point lets go of the file's own reference (unlink while mapped). A byte
  * model says what every access must see: the file's bytes (zeroes past
  * the end of the last page, SIGBUS past it) through shared mappings and
- * private pages not yet copied, the private copy once made.
+ * private pages not yet copied, the private copy once made (until a
+ * truncate passes its page: then it goes too, as Linux's even_cows).
  *
  * Then the same sequence again with the N-th page allocation failing
  * (pmm_fail_after), for every N until a run makes fewer allocations: each
@@ -119,13 +120,13 @@ static vm_status_t do_write(uint64_t off, uint64_t len, uint8_t byte)
 static vm_status_t do_trunc(uint64_t size)
 {
         if (size < obj->bytes)
-                vm_spaces_unmap_object(obj, pages_of(size), pages_of(obj->bytes));
+                vm_spaces_unmap_object(obj, pages_of(size), pages_of(obj->bytes), true);
         return vm_object_resize(obj, size);
 }
 
 static vm_status_t do_hole(uint64_t first, uint64_t end)
 {
-        vm_spaces_unmap_object(obj, first, end);
+        vm_spaces_unmap_object(obj, first, end, false);
         return vm_object_punch_hole(obj, first, end);
 }
 
@@ -184,6 +185,11 @@ static void model_apply(const struct op *o)
         case TRUNC:
                 if (o->off < m.size)
                         memset(m.data + o->off, 0, m.size - o->off);
+                /* private copies of pages wholly past the end go too */
+                if (o->off < m.size)
+                        for (unsigned s = 0; s < NSP; s++)
+                                for (uint64_t i = pages_of(o->off); i < pages_of(m.size); i++)
+                                        m.copied[s][i] = false;
                 m.size = o->off;
                 break;
         case HOLE: {

@@ -109,6 +109,9 @@ static void coherence(void)
         CHECK("truncate_shrink", ftruncate(fd, PAGE) == 0);
         int status = in_child(touch, s + PAGE);
         CHECK("shared_past_end_sigbus", WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
+        status = in_child(touch, p + PAGE);     /* its private copy went too */
+        CHECK("private_copy_past_end_sigbus", WIFSIGNALED(status) &&
+              WTERMSIG(status) == SIGBUS);
         status = in_child(touch, s + 10);
         CHECK("shared_before_end_ok", WIFEXITED(status) && WEXITSTATUS(status) == 0);
         CHECK("truncate_grow_zero", ftruncate(fd, 2 * PAGE) == 0 && s[PAGE + 5] == 0 &&
