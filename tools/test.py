@@ -270,17 +270,18 @@ def input_script(prog):
     return path if os.path.exists(path) else None
 
 
-def run_on_pty(argv, script, timeout=120):
+def run_on_pty(argv, script, timeout=120, cwd=None):
     """Run argv on a new pseudo-terminal, as the leader of a new session
     whose controlling terminal it is (as Mercator's first process is), with
-    the script typing into it. Returns (output, exit status)."""
+    the script (if any) typing into it. Returns (output, exit status)."""
     master, slave = os.openpty()
 
     def take_terminal():
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
-                         start_new_session=True, preexec_fn=take_terminal)
+                         start_new_session=True, preexec_fn=take_terminal,
+                         cwd=cwd)
     os.close(slave)
     chunks, lock = [], threading.Lock()
 
@@ -295,8 +296,9 @@ def run_on_pty(argv, script, timeout=120):
             pass
 
     player = inputscript.Player(script, os.path.basename(argv[0]), send,
-                                report, p.kill)
-    player.start()
+                                report, p.kill) if script else None
+    if player:
+        player.start()
     watchdog = threading.Timer(timeout, p.kill)
     watchdog.start()
     while True:
@@ -308,8 +310,10 @@ def run_on_pty(argv, script, timeout=120):
             break
         with lock:
             chunks.append(chunk)
-        player.output(chunk)
-    player.closed()
+        if player:
+            player.output(chunk)
+    if player:
+        player.closed()
     p.wait()
     watchdog.cancel()
     os.close(master)
@@ -485,18 +489,16 @@ def run_outside(t):
     for script, (mout, mrc) in zip(scripts, results):
         binary, args = outside_command(script)
         with tempfile.TemporaryDirectory() as tmp:
-            # Mercator's console carries stdout and stderr as one stream.
-            p = subprocess.run([binary, *args, script], cwd=tmp,
-                               stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               errors="replace", stdin=subprocess.DEVNULL,
-                               timeout=300)
-        lout = p.stdout.replace(binary, os.path.basename(binary))
+            # Mercator's console is a terminal that carries stdout and
+            # stderr as one stream: so is a pseudo-terminal here.
+            out, rc = run_on_pty([binary, *args, script], None, timeout=300,
+                                 cwd=tmp)
+        lout = out.replace(binary, os.path.basename(binary))
         name = f"outside/{os.path.basename(script)}"
-        ok = lout == mout and p.returncode == mrc
+        ok = lout == mout and rc == mrc
         t.add(ok, name, "" if ok else
-              f"Linux {p.returncode}, Mercator {mrc}; output differs"
-              if lout != mout else f"Linux {p.returncode}, Mercator {mrc}")
+              f"Linux {rc}, Mercator {mrc}; output differs"
+              if lout != mout else f"Linux {rc}, Mercator {mrc}")
         if not ok:
             for line in list(difflib.unified_diff(
                     lout.splitlines(), mout.splitlines(), "linux",
