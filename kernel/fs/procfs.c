@@ -168,7 +168,9 @@ static struct proc *live_proc(uint64_t pid)
 {
         struct proc *p = pid < (1u << 31) ? proc_find((int)pid) : NULL;
 
-        return p && p->state != PROC_ZOMBIE && p->space ? p : NULL;
+        /* A zombie keeps its directory until it is reaped, as on Linux
+         * (status and stat say so; files about its memory are empty). */
+        return p && (p->space || p->state == PROC_ZOMBIE) ? p : NULL;
 }
 
 static const struct pent *table_find(const struct pent *t, const char *name,
@@ -305,7 +307,7 @@ long procfs_list(const char *path,
                         for (int i = 0; i < NPROC; i++) {
                                 struct proc *p = &proc_table[i];
                                 if (p->state == PROC_FREE ||
-                                    p->state == PROC_ZOMBIE || !p->space)
+                                    (!p->space && p->state != PROC_ZOMBIE))
                                         continue;
                                 ksnprintf(name, sizeof name, "%d", p->pid);
                                 if (!fn(arg, name, PROCFS_IFDIR | 0555))
@@ -565,7 +567,17 @@ static const struct file_ops mem_ops = {
 static long make_text(const struct pnode *n, struct text *t)
 {
         size_t size = PAGE_SIZE;
+        bool no_mm = n->p && !n->p->space;      /* a zombie */
 
+        if (no_mm && !(n->kind == N_ENTRY && (n->ent->gen == proc_pid_status ||
+                                              n->ent->gen == proc_pid_stat))) {
+                t->buf = vmalloc(PAGE_SIZE);    /* an empty file */
+                if (!t->buf)
+                        return -ENOMEM;
+                t->size = PAGE_SIZE;
+                t->len = 0;
+                return 0;
+        }
         if (n->kind == N_ENTRY && n->p && n->ent->per_area)
                 size = proc_pid_text_size(n->p, n->ent->per_area);
         if (n->kind == N_ENTRY && n->ent->gen == proc_pid_cmdline)

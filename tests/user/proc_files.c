@@ -15,6 +15,7 @@
 #include <sys/shm.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <signal.h>
 
 extern char **environ;
 
@@ -556,6 +557,24 @@ static void tree(void)
         CHECK("filesystems", slurp("/proc/filesystems") > 0 &&
               strstr(buf, "nodev\tproc\n") && strstr(buf, "nodev\ttmpfs\n"));
         CHECK_ERR("no_such_pid", open("/proc/999999/status", O_RDONLY), ENOENT);
+
+        /* A zombie is listed, and says so, until it is reaped. */
+        pid_t z = fork();
+        if (z == 0)
+                _exit(0);
+        siginfo_t si;
+        waitid(P_PID, z, &si, WEXITED | WNOWAIT);       /* exited, not reaped */
+        snprintf(path, sizeof path, "/proc/%d/status", (int)z);
+        CHECK("zombie_status", slurp(path) > 0 &&
+              strstr(buf, "State:\tZ (zombie)\n") != NULL);
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)z);
+        char zs = 0;
+        CHECK("zombie_stat", slurp(path) > 0 &&
+              sscanf(strrchr(buf, ')') + 2, "%c", &zs) == 1 && zs == 'Z');
+        snprintf(want, sizeof want, "%d", (int)z);
+        CHECK("zombie_listed", listed("/proc", want, DT_DIR));
+        waitpid(z, NULL, 0);
+        CHECK_ERR("reaped_gone", open(path, O_RDONLY), ENOENT);
 }
 
 static const char *const meminfo_fields[] = {
