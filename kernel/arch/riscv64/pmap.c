@@ -17,8 +17,8 @@
  *    access does not fault again; pmap_ad() reports the bits, which are
  *    never less than what happened on either kind of hardware.
  *  - No cache attributes without Svpbmt: PMAP_NOCACHE and PMAP_WC are
- *    accepted and encoded as nothing (the board's PMAs make devices
- *    uncached).
+ *    recorded in the RSW bits (pte.h) for pmap_extract() and otherwise
+ *    mean nothing to the hart (the board's PMAs make devices uncached).
  *  - xv6's two tables (pmap_md.h): root entries 0-255 of a user pmap's
  *    kroot follow its root; every change of a root entry marks
  *    root_changed and the operation ends by copying them.
@@ -82,6 +82,10 @@ static pte_t leaf_entry(paddr_t pa, unsigned level, vm_prot_t prot,
                 e |= PTE_U;
         if (flags & PMAP_GLOBAL)
                 e |= PTE_G;
+        if (flags & PMAP_NOCACHE)
+                e |= PTE_SW_NOCACHE;
+        else if (flags & PMAP_WC)
+                e |= PTE_SW_WC;
         if (!(flags & PMAP_USER)) {
                 e |= PTE_A | ((prot & VM_PROT_WRITE) ? PTE_D : 0);
         } else {
@@ -108,6 +112,10 @@ static unsigned leaf_flags(pte_t e)
                 flags |= PMAP_USER;
         if (e & PTE_G)
                 flags |= PMAP_GLOBAL;
+        if (e & PTE_SW_NOCACHE)
+                flags |= PMAP_NOCACHE;
+        if (e & PTE_SW_WC)
+                flags |= PMAP_WC;
         return flags;
 }
 
@@ -897,7 +905,7 @@ static bool check_leaf(const struct check_ctx *c, pte_t e, unsigned level,
                        vaddr_t va)
 {
         pte_t allowed = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_G |
-                        PTE_A | PTE_D |
+                        PTE_A | PTE_D | PTE_SW_NOCACHE | PTE_SW_WC |
                         (PTE_PPN_MASK & ~((pt_level_size(level) - 1) >> 2));
 
         if (e & ~allowed)

@@ -24,6 +24,11 @@ typedef uint64_t pte_t;
 #define PTE_G           (1UL << 5)
 #define PTE_A           (1UL << 6)
 #define PTE_D           (1UL << 7)
+/* Bits 8-9 (RSW) are the supervisor's own: Mercator records there the
+ * cache mode the core asked for, which Sv39 without Svpbmt cannot encode
+ * (the board's PMAs decide), so that pmap_extract() reports it back. */
+#define PTE_SW_NOCACHE  (1UL << 8)
+#define PTE_SW_WC       (1UL << 9)
 #define PTE_PPN_SHIFT   10
 #define PTE_PPN_MASK    (((1UL << 44) - 1) << PTE_PPN_SHIFT)
 
