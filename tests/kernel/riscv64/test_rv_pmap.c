@@ -167,3 +167,26 @@ KTEST(rv_vmalloc_guard_pages)
         KCHECK(probe_read((vaddr_t)p, &fi));            /* gone */
         KCHECK(pmap_check(pmap_kernel()));
 }
+
+KTEST(rv_pagewalk_describes_both_tables)
+{
+        static char buf[1024];
+        struct pmap *pm;
+
+        if (!KCHECK_EQ(pmap_create(&pm), VM_OK))
+                return;
+        KCHECK_EQ(pmap_enter(pm, 0x10000, 0x80400000, VM_PROT_READ | VM_PROT_EXEC,
+                             PMAP_USER), VM_OK);
+        size_t n = pmap_walk_describe(pm, 0x10123, buf, sizeof buf);
+        KCHECK(n > 0 && n < sizeof buf);
+        KCHECK(strstr(buf, "user table") && strstr(buf, "kernel table"));
+        KCHECK(strstr(buf, "V R-X U"));
+        KCHECK(strstr(buf, "pa 0x80400123 (a 4 KiB page)"));
+        pmap_walk_describe(pmap_kernel(), (vaddr_t)_text_start, buf, sizeof buf);
+        KCHECK(!strstr(buf, "user table") && strstr(buf, "V R-X S G A"));
+        pmap_walk_describe(pm, 0x0000008000000000UL, buf, sizeof buf);
+        KCHECK(strstr(buf, "not canonical"));
+        pmap_remove(pm, 0, USER_HALF_END);
+        pmap_update(pm);
+        pmap_destroy(pm);
+}
