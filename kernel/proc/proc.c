@@ -25,6 +25,7 @@
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
 #include <proc/ktimer.h>
+#include <proc/futex.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -304,8 +305,10 @@ void proc_exit(int wait_status)
          * (thread) shares the memory, which here is a vfork child's */
         if (p->clear_child_tid && p->space_borrowed) {
                 uint32_t zero = 0;
-                (void)copy_to_user(p->clear_child_tid, &zero, sizeof zero);
+                if (!copy_to_user(p->clear_child_tid, &zero, sizeof zero))
+                        futex_wake_address(p->clear_child_tid);
         }
+        futex_exit_robust(p);
         proc_vfork_release(p);
         acct_sample_rss(p);
         proc_release(p);

@@ -108,6 +108,7 @@ struct proc {
         bool              tty_detached;         /* [p] gave up its session's
                                                  * terminal (TIOCNOTTY) */
         uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
+        uint64_t          robust_list;          /* [p] set_robust_list's head */
         struct proc_signals sig;                /* [s]/[p] see above */
 };
 

@@ -12,6 +12,7 @@
 #include <proc/acct.h>
 #include <fs/vfs.h>
 #include <proc/ktimer.h>
+#include <proc/futex.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -74,10 +75,13 @@ static void exec_commit(const char *path, struct exec_image *img)
 
         if (current->clear_child_tid && current->space_borrowed) {
                 uint32_t zero = 0;      /* as at exit: memory shared */
-                (void)copy_to_user(current->clear_child_tid, &zero, 4);
+                if (!copy_to_user(current->clear_child_tid, &zero, 4))
+                        futex_wake_address(current->clear_child_tid);
         }
+        futex_exit_robust(current);     /* as Linux: the old program's locks */
         acct_sample_rss(current);       /* the old program's high-water mark */
         current->clear_child_tid = 0;
+        current->robust_list = 0;
         current->space = img->space;
         if (current->exe) {
                 current->exe->running--;

@@ -69,6 +69,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(timer_getoverrun), ENTRY(timer_delete),
         /* poll and select */
         ENTRY(poll), ENTRY(ppoll), ENTRY(pselect6), ENTRY(select),
+        ENTRY(futex), ENTRY(set_robust_list), ENTRY(get_robust_list),
 };
 
 static bool log_unsupported;            /* syscall_log=unsupported */
@@ -162,6 +163,7 @@ static const char *const arg_types[NR_SYSCALLS] = {
         ARGS(timer_create, "i.."), ARGS(timer_settime, "ii.."),
         ARGS(timer_gettime, "i."), ARGS(timer_getoverrun, "i"),
         ARGS(timer_delete, "i"),
+        ARGS(futex, ".iu..u"), ARGS(get_robust_list, "i.."),
 };
 
 /* The arguments as the handler must see them (arg_types). */

@@ -75,6 +75,8 @@ enum {
         SYS_setitimer = 38, SYS_timer_create = 222, SYS_timer_settime = 223,
         SYS_timer_gettime = 224, SYS_timer_getoverrun = 225,
         SYS_timer_delete = 226,
+        /* futexes */
+        SYS_futex = 202, SYS_set_robust_list = 273, SYS_get_robust_list = 274,
         NR_SYSCALLS = 440,
 };
 
@@ -171,5 +173,8 @@ SYSCALL_DECL(timer_getoverrun); SYSCALL_DECL(timer_delete);
 /* poll and select */
 SYSCALL_DECL(poll); SYSCALL_DECL(ppoll); SYSCALL_DECL(select);
 SYSCALL_DECL(pselect6);
+/* Futexes (proc/futex.c). */
+SYSCALL_DECL(futex); SYSCALL_DECL(set_robust_list);
+SYSCALL_DECL(get_robust_list);
 
 #endif

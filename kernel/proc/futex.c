@@ -1,0 +1,452 @@
+/*
+ * futex.c - fast user-space locking: the futex system call, robust lists.
+ *
+ * A futex is a 32-bit word in user memory. Programs change it with atomic
+ * instructions and ask the kernel only to sleep until the word may have
+ * changed (FUTEX_WAIT) or to wake sleepers (FUTEX_WAKE). The kernel never
+ * interprets the word, except for the robust-list protocol at exit.
+ *
+ * Keys: who waits on "the same futex" is decided by the identity of the
+ * memory, not by the virtual address:
+ *   - in a shared mapping (MAP_SHARED anonymous memory, a tmpfs file,
+ *     SysV shm), the key is (object, page index, offset in the page), so
+ *     processes that map the same page at different addresses meet;
+ *   - in private memory, or with FUTEX_PRIVATE_FLAG, the key is (address
+ *     space, virtual address): after fork, parent and child have distinct
+ *     futexes at the same address, as their private pages are distinct.
+ * A waiter holds a reference to its key's object while it sleeps, so the
+ * object cannot be freed and its address reused for another key.
+ *
+ * Waiters sit in a small hash table of doubly linked lists. Each waiter is
+ * a struct on its own kernel stack; it sleeps on itself as the channel, and
+ * a waker unlinks it and sets `woken` before waking it, so a waiter that
+ * comes back linked was not woken (timeout or signal).
+ *
+ * Threads (issue 15) will add: keys on a space shared by several threads
+ * (already right: the space is the key), and a lock per bucket on SMP.
+ *
+ * Locks: none; one CPU and a kernel that is not preempted, so a system
+ * call's reads and writes of the user word and the table are atomic with
+ * respect to other processes.
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+#include <mercator/uaccess.h>
+#include <proc/futex.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <proc/syscall.h>
+#include <proc/time.h>
+#include <vm/vm_area.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+
+#define FUTEX_WAIT              0
+#define FUTEX_WAKE              1
+#define FUTEX_FD                2
+#define FUTEX_REQUEUE           3
+#define FUTEX_CMP_REQUEUE       4
+#define FUTEX_WAKE_OP           5
+#define FUTEX_LOCK_PI           6
+#define FUTEX_UNLOCK_PI         7
+#define FUTEX_TRYLOCK_PI        8
+#define FUTEX_WAIT_BITSET       9
+#define FUTEX_WAKE_BITSET       10
+#define FUTEX_PRIVATE_FLAG      128
+#define FUTEX_CLOCK_REALTIME    256
+#define FUTEX_CMD_MASK          (~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME))
+#define FUTEX_BITSET_MATCH_ANY  0xffffffffu
+
+/* The robust-list protocol's bits in a lock word. */
+#define FUTEX_WAITERS           0x80000000u
+#define FUTEX_OWNER_DIED        0x40000000u
+#define FUTEX_TID_MASK          0x3fffffffu
+#define ROBUST_LIST_LIMIT       2048    /* entries walked at exit, as Linux */
+
+struct futex_key {
+        const void *base;       /* vm_object (shared) or vm_space (private) */
+        uint64_t    where;      /* page index << 12 | offset, or the address */
+};
+
+struct futex_waiter {
+        struct futex_waiter *prev, *next;       /* bucket list */
+        struct futex_key     key;
+        struct vm_object    *obj;       /* referenced while waiting, or NULL */
+        uint32_t             bitset;
+        bool                 woken;
+};
+
+#define FUTEX_BUCKETS   64
+static struct futex_waiter *buckets[FUTEX_BUCKETS];
+
+static unsigned bucket_of(const struct futex_key *k)
+{
+        uint64_t h = (uint64_t)(uintptr_t)k->base * 0x9e3779b97f4a7c15ull ^
+                     k->where * 0xc2b2ae3d27d4eb4full;
+        return (unsigned)(h >> 58) % FUTEX_BUCKETS;
+}
+
+static bool key_eq(const struct futex_key *a, const struct futex_key *b)
+{
+        return a->base == b->base && a->where == b->where;
+}
+
+static void waiter_link(struct futex_waiter *w)
+{
+        struct futex_waiter **head = &buckets[bucket_of(&w->key)];
+
+        w->prev = NULL;
+        w->next = *head;
+        if (*head)
+                (*head)->prev = w;
+        *head = w;
+}
+
+static void waiter_unlink(struct futex_waiter *w)
+{
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                buckets[bucket_of(&w->key)] = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+}
+
+/*
+ * The key of the futex word at uaddr in the current space.
+ * => *obj: the shared object the key names (not referenced), or NULL.
+ * => 0, -EINVAL (not 4-byte aligned), -EFAULT (no area there).
+ */
+static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
+                         struct vm_object **obj)
+{
+        const struct vm_area *a;
+
+        if (uaddr & 3)
+                return -EINVAL;
+        *obj = NULL;
+        a = vm_space_lookup(current->space, (vaddr_t)uaddr);
+        if (!a)
+                return -EFAULT;
+        if (!private && (a->flags & VM_AREA_SHARED) && a->object) {
+                uint64_t off = (uaddr - a->start) >> PAGE_SHIFT;
+                key->base = a->object;
+                key->where = (a->pgoff + off) << PAGE_SHIFT |
+                             (uaddr & (PAGE_SIZE - 1));
+                *obj = a->object;
+                return 0;
+        }
+        key->base = current->space;
+        key->where = uaddr;
+        return 0;
+}
+
+/* Wake up to n waiters on key whose bitset meets bitset; how many woke. */
+static long futex_wake_key(const struct futex_key *key, uint32_t bitset,
+                           long n)
+{
+        struct futex_waiter *w = buckets[bucket_of(key)], *next;
+        long woken = 0;
+
+        for (; w && woken < n; w = next) {
+                next = w->next;
+                if (!key_eq(&w->key, key) || !(w->bitset & bitset))
+                        continue;
+                waiter_unlink(w);
+                w->woken = true;
+                sched_wakeup(w);
+                woken++;
+        }
+        return woken;
+}
+
+/*
+ * Sleep on the futex at uaddr while it holds val, until woken, the deadline
+ * (monotonic ns; 0 = none) or a signal.
+ */
+static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
+                       uint32_t bitset, uint64_t deadline)
+{
+        struct futex_waiter w = { .bitset = bitset };
+        uint32_t cur;
+        long err;
+
+        if (!bitset)
+                return -EINVAL;
+        if ((err = futex_key_of(uaddr, private, &w.key, &w.obj)))
+                return err;
+        if (copy_from_user(&cur, uaddr, sizeof cur))
+                return -EFAULT;
+        if (cur != val)
+                return -EAGAIN;
+        if (w.obj)
+                vm_object_ref(w.obj);
+        waiter_link(&w);
+        while (!w.woken) {
+                if (deadline && clock_monotonic_ns() >= deadline)
+                        break;
+                if (sched_sleep_on_until_intr(&w, deadline))
+                        break;
+        }
+        if (!w.woken)
+                waiter_unlink(&w);
+        if (w.obj)
+                vm_object_unref(w.obj);
+        if (w.woken)
+                return 0;
+        if (deadline && clock_monotonic_ns() >= deadline)
+                return -ETIMEDOUT;
+        /* Interrupted: without a timeout the call restarts under
+         * SA_RESTART, as Linux's; with one, it reports EINTR (Linux would
+         * restart with the time left). */
+        return deadline ? -EINTR : -ERESTARTSYS;
+}
+
+/* Move up to n waiters of `from` to `to`; how many moved. */
+static long futex_requeue_key(const struct futex_key *from,
+                              struct vm_object *from_obj,
+                              const struct futex_key *to,
+                              struct vm_object *to_obj, long n)
+{
+        struct futex_waiter *w = buckets[bucket_of(from)], *next;
+        long moved = 0;
+
+        for (; w && moved < n; w = next) {
+                next = w->next;
+                if (!key_eq(&w->key, from))
+                        continue;
+                waiter_unlink(w);
+                w->key = *to;
+                if (to_obj)
+                        vm_object_ref(to_obj);
+                if (w->obj)
+                        vm_object_unref(w->obj);
+                w->obj = to_obj;
+                waiter_link(w);
+                moved++;
+        }
+        (void)from_obj;
+        return moved;
+}
+
+/* FUTEX_WAKE_OP's operation on *uaddr2, and its comparison. */
+static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
+                          long n1, long n2, uint32_t encoded)
+{
+        struct futex_key k1, k2;
+        struct vm_object *o1, *o2;
+        unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
+        uint32_t oparg = (encoded >> 12) & 0xfff, cmparg = encoded & 0xfff;
+        int32_t soparg = (int32_t)(oparg << 20) >> 20;
+        int32_t scmparg = (int32_t)(cmparg << 20) >> 20;
+        uint32_t old, new;
+        long err, woken;
+        bool hit;
+
+        if ((err = futex_key_of(uaddr, private, &k1, &o1)) ||
+            (err = futex_key_of(uaddr2, private, &k2, &o2)))
+                return err;
+        if (encoded & (8u << 28))               /* FUTEX_OP_OPARG_SHIFT */
+                oparg = soparg < 0 || soparg > 31 ? 0 : 1u << soparg;
+        else
+                oparg = (uint32_t)soparg;
+        if (copy_from_user(&old, uaddr2, sizeof old))
+                return -EFAULT;
+        switch (op) {
+        case 0: new = oparg; break;             /* SET */
+        case 1: new = old + oparg; break;       /* ADD */
+        case 2: new = old | oparg; break;       /* OR */
+        case 3: new = old & ~oparg; break;      /* ANDN */
+        case 4: new = old ^ oparg; break;       /* XOR */
+        default: return -ENOSYS;
+        }
+        switch (cmp) {
+        case 0: hit = (int32_t)old == scmparg; break;
+        case 1: hit = (int32_t)old != scmparg; break;
+        case 2: hit = (int32_t)old < scmparg; break;
+        case 3: hit = (int32_t)old <= scmparg; break;
+        case 4: hit = (int32_t)old > scmparg; break;
+        case 5: hit = (int32_t)old >= scmparg; break;
+        default: return -ENOSYS;
+        }
+        if (copy_to_user(uaddr2, &new, sizeof new))
+                return -EFAULT;
+        woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, n1);
+        if (hit)
+                woken += futex_wake_key(&k2, FUTEX_BITSET_MATCH_ANY, n2);
+        return woken;
+}
+
+/* The deadline of a wait, in monotonic ns, from the user's timespec. */
+static long futex_deadline(int cmd, bool realtime, uint64_t utime,
+                           uint64_t *deadline)
+{
+        struct linux_timespec ts;
+        uint64_t ns, now;
+        long err;
+
+        *deadline = 0;
+        if (!utime)
+                return 0;
+        if ((err = timespec_get(utime, &ts)))
+                return err;
+        ns = (uint64_t)ts.sec * 1000000000ull + (uint64_t)ts.nsec;
+        now = clock_monotonic_ns();
+        if (cmd == FUTEX_WAIT) {                /* relative */
+                *deadline = now + ns;
+        } else if (realtime) {                  /* absolute, CLOCK_REALTIME */
+                uint64_t rt = clock_realtime_ns();
+                *deadline = ns > rt ? now + (ns - rt) : now;
+        } else {                                /* absolute, CLOCK_MONOTONIC */
+                *deadline = ns;
+        }
+        if (!*deadline)
+                *deadline = 1;                  /* already past, not "none" */
+        return 0;
+}
+
+SYSCALL_DECL(futex)
+{
+        uint64_t uaddr = (uint64_t)a0, utime = (uint64_t)a3;
+        uint64_t uaddr2 = (uint64_t)a4;
+        int op = (int)a1, cmd = op & FUTEX_CMD_MASK;
+        uint32_t val = (uint32_t)a2, val3 = (uint32_t)a5;
+        bool private = op & FUTEX_PRIVATE_FLAG;
+        bool realtime = op & FUTEX_CLOCK_REALTIME;
+        struct futex_key k1, k2;
+        struct vm_object *o1, *o2;
+        uint64_t deadline;
+        uint32_t cur;
+        long err, woken;
+
+        if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
+                return -ENOSYS;
+        switch (cmd) {
+        case FUTEX_WAIT:
+        case FUTEX_WAIT_BITSET:
+                if ((err = futex_deadline(cmd, realtime, utime, &deadline)))
+                        return err;
+                return futex_wait(uaddr, private, val,
+                                  cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY
+                                                    : val3, deadline);
+        case FUTEX_WAKE:
+        case FUTEX_WAKE_BITSET:
+                if (cmd == FUTEX_WAKE_BITSET && !val3)
+                        return -EINVAL;
+                if ((err = futex_key_of(uaddr, private, &k1, &o1)))
+                        return err;
+                return futex_wake_key(&k1, cmd == FUTEX_WAKE ?
+                                      FUTEX_BITSET_MATCH_ANY : val3,
+                                      (int)val < 0 ? 0x7fffffff : (int)val);
+        case FUTEX_REQUEUE:
+        case FUTEX_CMP_REQUEUE:
+                /* The timeout argument carries the requeue count. */
+                if ((int)val < 0 || (int)utime < 0)
+                        return -EINVAL;
+                if ((err = futex_key_of(uaddr, private, &k1, &o1)) ||
+                    (err = futex_key_of(uaddr2, private, &k2, &o2)))
+                        return err;
+                if (cmd == FUTEX_CMP_REQUEUE) {
+                        if (copy_from_user(&cur, uaddr, sizeof cur))
+                                return -EFAULT;
+                        if (cur != val3)
+                                return -EAGAIN;
+                }
+                woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, (int)val);
+                return woken + futex_requeue_key(&k1, o1, &k2, o2,
+                                                 (int)utime);
+        case FUTEX_WAKE_OP:
+                return futex_wake_op(uaddr, uaddr2, private, (int)val,
+                                     (int)utime, val3);
+        default:
+                /* FUTEX_FD was removed from Linux; the PI operations are
+                 * not built (they need owners that are threads). */
+                return -ENOSYS;
+        }
+}
+
+struct robust_list_head {
+        uint64_t next;                  /* first entry, or the head itself */
+        int64_t  futex_offset;          /* entry -> its lock word */
+        uint64_t list_op_pending;       /* an entry being (un)locked */
+};
+
+SYSCALL_DECL(set_robust_list)
+{
+        if ((uint64_t)a1 != sizeof(struct robust_list_head))
+                return -EINVAL;
+        current->robust_list = (uint64_t)a0;
+        return 0;
+}
+
+SYSCALL_DECL(get_robust_list)
+{
+        uint64_t len = sizeof(struct robust_list_head), head;
+        struct proc *p = (int)a0 ? proc_find((int)a0) : current;
+
+        if (!p)
+                return -ESRCH;
+        head = p->robust_list;
+        if (copy_to_user((uint64_t)a2, &len, sizeof len) ||
+            copy_to_user((uint64_t)a1, &head, sizeof head))
+                return -EFAULT;
+        return 0;
+}
+
+/* One lock word of a dying owner: mark it, wake a waiter. */
+static void robust_release(uint64_t uword, int tid, bool pending)
+{
+        struct futex_key key;
+        struct vm_object *obj;
+        uint32_t word, new;
+
+        if (copy_from_user(&word, uword, sizeof word))
+                return;
+        if ((word & FUTEX_TID_MASK) != (uint32_t)tid) {
+                (void)pending;
+                return;
+        }
+        new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (copy_to_user(uword, &new, sizeof new))
+                return;
+        if ((word & FUTEX_WAITERS) &&
+            futex_key_of(uword, false, &key, &obj) == 0)
+                futex_wake_key(&key, FUTEX_BITSET_MATCH_ANY, 1);
+}
+
+void futex_exit_robust(struct proc *p)
+{
+        struct robust_list_head head;
+        uint64_t entry;
+
+        if (!p->robust_list || p != current ||
+            copy_from_user(&head, p->robust_list, sizeof head))
+                return;
+        entry = head.next;
+        for (int n = 0; entry != p->robust_list && n < ROBUST_LIST_LIMIT;
+             n++) {
+                uint64_t next;
+                /* Bit 0 of an entry marks a PI lock; the word is the same. */
+                uint64_t e = entry & ~1ull;
+                if (copy_from_user(&next, e, sizeof next))
+                        break;
+                if (e != head.list_op_pending)
+                        robust_release(e + (uint64_t)head.futex_offset,
+                                       p->pid, false);
+                entry = next;
+        }
+        if (head.list_op_pending)
+                robust_release((head.list_op_pending & ~1ull) +
+                               (uint64_t)head.futex_offset, p->pid, true);
+}
+
+void futex_wake_address(uint64_t uaddr)
+{
+        struct futex_key key;
+        struct vm_object *obj;
+
+        if (futex_key_of(uaddr, false, &key, &obj) == 0)
+                futex_wake_key(&key, FUTEX_BITSET_MATCH_ANY, 1);
+}
