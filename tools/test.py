@@ -531,6 +531,34 @@ def run_outside(t):
                 print(f"    | {line}")
 
 
+def run_outside_typed(t):
+    """busybox sh -i typed at a terminal (tests/outside/*.input): the same
+    session on a Linux pseudo-terminal and on Mercator's console."""
+    busybox = os.path.join(OUTSIDE, "busybox")
+    if not os.path.exists(busybox):
+        return                          # run_outside reported why
+    for script in sorted(glob.glob(os.path.join(ROOT, "tests/outside/*.input"))):
+        name = f"outside/{os.path.basename(script)}"
+        lout, lrc = run_on_pty([busybox, "sh", "-i"], script, timeout=120,
+                               cwd="/")
+        files = []
+        for applet in ("cat", "sh", "sleep"):
+            files += ["--file", f"/bin/{applet}={busybox}"]
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "120", "--input-script", script] + files +
+                           [busybox, "sh", "-i"], capture_output=True,
+                           text=True, errors="replace")
+        mout, mrc = p.stdout + p.stderr, p.returncode
+        ok = lout == mout and lrc == mrc
+        t.add(ok, name, "" if ok else f"Linux {lrc}, Mercator {mrc}" +
+              ("; output differs" if lout != mout else ""))
+        if not ok:
+            for line in list(difflib.unified_diff(
+                    lout.splitlines(), mout.splitlines(), "linux",
+                    "mercator", lineterm=""))[:40]:
+                print(f"    | {line}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
@@ -557,6 +585,7 @@ def main():
         run_user(t, args.soak)
     if "outside" in tiers:
         run_outside(t)
+        run_outside_typed(t)
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
