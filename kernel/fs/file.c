@@ -37,7 +37,7 @@ void file_put(struct file *f)
 
 int fd_install(struct file *f)
 {
-        for (int fd = 0; fd < NOFILE; fd++) {
+        for (int fd = 0; fd < proc_fd_limit(current); fd++) {
                 if (!current->files[fd]) {
                         current->files[fd] = f;
                         current->fd_flags[fd] = (f->flags & 02000000) ? FD_CLOEXEC : 0;

@@ -37,7 +37,7 @@ long pipe_size(struct file *f, bool set, unsigned long want);
 /* Install f at the lowest free descriptor >= min; -EMFILE if none. */
 static long fd_install_from(struct file *f, long min, bool cloexec)
 {
-        for (long fd = min; fd < NOFILE; fd++) {
+        for (long fd = min; fd < proc_fd_limit(current); fd++) {
                 if (!current->files[fd]) {
                         current->files[fd] = f;
                         current->fd_flags[fd] = cloexec ? FD_CLOEXEC : 0;
@@ -65,8 +65,8 @@ static long dup_to(long oldfd, long newfd, bool cloexec)
 {
         struct file *f = fd_get((int)oldfd);
 
-        if (!f || newfd < 0 || newfd >= NOFILE)
-                return -EBADF;
+        if (!f || newfd < 0 || newfd >= proc_fd_limit(current))
+                return -EBADF;          /* RLIMIT_NOFILE, as Linux */
         file_get(f);
         if (current->files[newfd]) {
                 vfs_locks_on_close(current->files[newfd], current->pid);
@@ -103,7 +103,7 @@ SYSCALL_DECL(fcntl)
         switch (a1) {
         case F_DUPFD:
         case F_DUPFD_CLOEXEC:
-                if (a2 < 0 || a2 >= NOFILE)
+                if (a2 < 0 || a2 >= proc_fd_limit(current))
                         return -EINVAL;
                 fd = fd_install_from(file_get(f), a2, a1 == F_DUPFD_CLOEXEC);
                 if (fd < 0)

@@ -183,7 +183,8 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
                 err = -ENOEXEC;
         } else if (vm_space_create(&sp) != VM_OK) {
                 err = -ENOMEM;
-        } else if (load_segments(sp, plan, vn, path) != VM_OK) {
+        } else if (vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
+                   load_segments(sp, plan, vn, path) != VM_OK) {
                 err = -ENOMEM;
         } else {
                 err = build_stack(sp, plan, path, argv, argc, envp, envc, &out->sp);

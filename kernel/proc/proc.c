@@ -77,6 +77,8 @@ struct proc *proc_alloc(void)
                 p->pid = pid_alloc();
                 kstat.forks++;
                 p->usage.start_ns = clock_monotonic_ns();
+                cred_init_root(&p->cred);       /* fork copies its parent's */
+                rlimits_init(&p->rlim, NOFILE, NPROC);
                 p->pgid = p->sid = p->pid;
                 p->exit_signal = SIGCHLD;
                 p->sig.altstack.ss_flags = SS_DISABLE;

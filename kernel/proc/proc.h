@@ -193,6 +193,17 @@ void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
 struct proc *proc_find(int pid);
 
+/* Limits that bite (sys_resource.c). */
+/* Descriptors p may have: fds at or above this are refused (EMFILE). */
+int proc_fd_limit(const struct proc *p);
+/* Whether the current process may map add_total more bytes, add_data of
+ * them private and writable (RLIMIT_AS, RLIMIT_DATA): 0 or -ENOMEM. */
+long rlimit_vm_grow(uint64_t add_total, uint64_t add_data);
+/* RLIMIT_NPROC for a fork by the current process: 0 or -EAGAIN. */
+long rlimit_fork_check(void);
+/* p's RLIMIT_STACK in bytes for the VM (p NULL: the default). */
+uint64_t rlimit_stack_bytes(const struct proc *p);
+
 /* What a child takes from its parent at fork besides memory and files:
  * credentials, limits, nice value, personality (sys_resource.c). */
 void proc_fork_resources(struct proc *child, const struct proc *parent);

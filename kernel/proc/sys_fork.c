@@ -112,9 +112,11 @@ static void clone_tids(struct proc *child, const struct clone_req *r)
 /* A copy of the current process as r describes it; its pid, or -errno. */
 static long fork_current(const struct clone_req *r)
 {
-        struct proc *child = proc_alloc();
-        long err;
+        long err = rlimit_fork_check();         /* RLIMIT_NPROC */
+        struct proc *child = err ? NULL : proc_alloc();
 
+        if (err)
+                return err;
         if (!child)
                 return -EAGAIN;
         if ((err = fork_resources(child, r))) {

@@ -154,6 +154,12 @@ SYSCALL_DECL(mmap)
          * CAP_SYS_RAWIO (root may map there on Linux; nobody may here). */
         if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr < USER_MIN)
                 return -EPERM;
+        /* RLIMIT_AS and RLIMIT_DATA (private writable memory). A
+         * MAP_FIXED over existing areas is charged in full. */
+        bool data = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE;
+        long lerr = rlimit_vm_grow(page_round(len), data ? page_round(len) : 0);
+        if (lerr)
+                return lerr;
         vm_status_t st;
         if (flags & MAP_ANONYMOUS)
                 st = vm_space_map(current->space, page_trunc(addr),
@@ -200,7 +206,15 @@ SYSCALL_DECL(brk)
 {
         vaddr_t result;
 
-        vm_space_brk(current->space, (vaddr_t)a0, &result);
+        struct vm_space *sp = current->space;
+        uint64_t want = page_round((uint64_t)a0), have = page_round(sp->brk);
+
+        /* Growing the heap counts against RLIMIT_AS and RLIMIT_DATA;
+         * refused, brk stays where it was (Linux's answer). */
+        if (a0 && (uint64_t)a0 > sp->brk && want > have &&
+            rlimit_vm_grow(want - have, want - have))
+                return (long)sp->brk;
+        vm_space_brk(sp, (vaddr_t)a0, &result);
         return (long)result;
 }
 
@@ -222,6 +236,9 @@ SYSCALL_DECL(mremap)
         if (page_round(old_len) < old_len || page_round(new_len) < new_len ||
             new_len == 0)
                 return -EINVAL;
+        if (page_round(new_len) > page_round(old_len) &&
+            rlimit_vm_grow(page_round(new_len) - page_round(old_len), 0))
+                return -ENOMEM;         /* RLIMIT_AS */
         if (a3 & MREMAP_MAYMOVE)
                 flags |= VM_REMAP_MAYMOVE;
         if (a3 & MREMAP_FIXED)

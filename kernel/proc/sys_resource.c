@@ -15,6 +15,8 @@
 #include <mercator/uaccess.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <vm/vm_area.h>
+#include <vm/vm_space.h>
 
 extern struct proc proc_table[NPROC];
 
@@ -74,8 +76,12 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uol
         if (uold && copy_to_user(uold, &p->rlim.lim[resource],
                                  sizeof(struct rlimit64)))
                 return -EFAULT;
-        if (unew)
+        if (unew) {
                 p->rlim.lim[resource] = new;
+                /* The stack may grow to the new limit from now on. */
+                if (resource == RLIMIT_STACK && p->space)
+                        vm_space_set_stack_limit(p->space, rlimit_stack_bytes(p));
+        }
         return 0;
 }
 
@@ -342,4 +348,68 @@ SYSCALL_DECL(getcpu)
         if (a1 && copy_to_user((uint64_t)a1, &zero, 4))
                 return -EFAULT;
         return 0;
+}
+
+/* ---- limits that bite ---------------------------------------------------- */
+
+int proc_fd_limit(const struct proc *p)
+{
+        uint64_t lim = p->rlim.lim[RLIMIT_NOFILE].cur;
+
+        return lim < NOFILE ? (int)lim : NOFILE;
+}
+
+/* What RLIMIT_AS and RLIMIT_DATA measure: every mapped byte, and the
+ * private writable ones outside the stack (Linux's total_vm, data_vm). */
+struct vm_sizes { uint64_t total, data; };
+
+static bool add_area_size(void *arg, const struct vm_area_info *a)
+{
+        struct vm_sizes *sz = arg;
+        uint64_t len = a->end - a->start;
+
+        sz->total += len;
+        if ((a->prot & VM_PROT_WRITE) && !a->shared && !a->is_stack &&
+            !(a->flags & VM_AREA_GROWSDOWN))
+                sz->data += len;
+        return true;
+}
+
+long rlimit_vm_grow(uint64_t add_total, uint64_t add_data)
+{
+        const struct rlimits *r = &current->rlim;
+        uint64_t as = r->lim[RLIMIT_AS].cur, data = r->lim[RLIMIT_DATA].cur;
+        struct vm_sizes sz = { 0, 0 };
+
+        if ((as == RLIM_INFINITY || !add_total) && (data == RLIM_INFINITY || !add_data))
+                return 0;               /* nothing to measure */
+        vm_space_for_each_area(current->space, add_area_size, &sz);
+        if (!rlimit_allows(as, sz.total, add_total) ||
+            !rlimit_allows(data, sz.data, add_data))
+                return -ENOMEM;
+        return 0;
+}
+
+/* RLIMIT_NPROC at fork: processes of the caller's real uid, unless it
+ * may exceed limits (Linux exempts CAP_SYS_RESOURCE and CAP_SYS_ADMIN). */
+long rlimit_fork_check(void)
+{
+        const struct cred *c = &current->cred;
+        uint64_t n = 0;
+
+        if (cred_capable(c, CAP_SYS_RESOURCE) || cred_capable(c, CAP_SYS_ADMIN))
+                return 0;
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE && proc_table[i].cred.uid == c->uid)
+                        n++;
+        return n >= current->rlim.lim[RLIMIT_NPROC].cur ? -EAGAIN : 0;
+}
+
+/* RLIMIT_STACK in bytes as the VM takes it (an unlimited stack is kept
+ * to 64 TiB so that page rounding cannot overflow). */
+uint64_t rlimit_stack_bytes(const struct proc *p)
+{
+        uint64_t lim = p ? p->rlim.lim[RLIMIT_STACK].cur : 8 * MiB;
+
+        return MIN(lim, 1ULL << 46);
 }
