@@ -361,7 +361,7 @@ void proc_pid_status(struct text *t, struct proc *p)
         int ppid = p->parent ? p->parent->pid : 0;
 
         text_add(t, "Name:\t%s\n", p->name);
-        text_add(t, "Umask:\t0022\n");          /* no umask() yet: the default */
+        text_add(t, "Umask:\t%04o\n", p->umask & 0777);
         text_add(t, "State:\t%s\n", state_name(p));
         text_add(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
                  p->pid, p->pid, ppid);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <signal.h>
@@ -156,6 +157,11 @@ static void status_and_statm(void)
         CHECK("status_pid", field(buf, "Pid") == getpid() &&
               field(buf, "PPid") == getppid() && field(buf, "Threads") == 1);
         CHECK("status_state", strstr(buf, "State:\tR (running)\n") != NULL);
+        mode_t old_mask = umask(027);
+        slurp("/proc/self/status");
+        CHECK("status_umask", strstr(buf, "\nUmask:\t0027\n") != NULL);
+        umask(old_mask);
+        slurp("/proc/self/status");
         CHECK("status_kb_format", strstr(buf, "\nVmRSS:\t") &&
               strstr(buf, " kB\nRssAnon:\t"));
         static char roll[sizeof buf];
