@@ -118,7 +118,13 @@ SYSCALL_DECL(fcntl)
                 return f->flags & ~(unsigned)O_CLOEXEC;
         case F_SETFL:
                 /* O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change;
-                 * the rest stays. */
+                 * the rest stays. O_NOATIME: the owner's (or CAP_FOWNER). */
+                if ((a2 & 01000000) && !(f->flags & 01000000)) {
+                        struct vnode *vn = file_vnode(f);
+                        if (vn && vn->uid != current_fsuid() &&
+                            !current_capable(CAP_FOWNER))
+                                return -EPERM;
+                }
                 f->flags = (f->flags & ~SETFL_MASK) | ((unsigned)a2 & SETFL_MASK);
                 return 0;
         case F_GETLK:

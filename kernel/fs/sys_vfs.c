@@ -30,6 +30,7 @@
 #define O_NOFOLLOW      0400000
 #define O_CLOEXEC       02000000
 #define O_PATH          010000000
+#define O_NOATIME       01000000
 #define O_TMPFILE       (020000000 | O_DIRECTORY)
 
 #define AT_FDCWD                (-100)
@@ -228,6 +229,9 @@ static long do_open(long dirfd, uint64_t upath, unsigned flags, unsigned mode)
                         err = -EISDIR;
                 else
                         err = vfs_permission(vn, want);
+                /* O_NOATIME: only for the file's owner (or CAP_FOWNER) */
+                if (!err && (flags & O_NOATIME))
+                        err = owner_or_root(vn);
                 if (!err && acc != 0 && vn->sb->rdonly &&
                     (S_ISREG(vn->mode) || is_dir(vn)))
                         err = -EROFS;

@@ -104,6 +104,23 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
                 return -EBADF;
         if ((f->flags & O_ACCMODE) == O_WRONLY)
                 return -EACCES;
+        if (file_is_dev_zero(f) && (flags & MAP_TYPE) != MAP_PRIVATE &&
+            (f->flags & O_ACCMODE) != O_RDWR) {
+                /* Shared, from a descriptor not open for writing: never
+                 * writable, not even by mprotect (Linux: no VM_MAYWRITE). */
+                struct vm_object *obj;
+                if (prot & PROT_WRITE)
+                        return -EACCES;
+                if ((len >> PAGE_SHIFT) > VM_OBJECT_MAX_PAGES)
+                        return -ENOMEM;
+                vm_status_t st = vm_object_create_anon(len >> PAGE_SHIFT, &obj);
+                if (st != VM_OK)
+                        return -ENOMEM;
+                st = vm_space_map_object(current->space, hint, len,
+                                         prot_to_vm(prot), vmflags, obj, out);
+                vm_object_unref(obj);
+                return status_to_errno(st);
+        }
         if (file_is_dev_zero(f)) {
                 vm_status_t st = vm_space_map(current->space, hint, len,
                                               prot_to_vm(prot), vmflags, out);
@@ -132,7 +149,15 @@ SYSCALL_DECL(mmap)
         long prot = a2, flags = a3, fd = a4, off = a5;
         vaddr_t out;
 
-        if (len == 0 || (off & PAGE_MASK))
+        if (off & PAGE_MASK)
+                return -EINVAL;
+        /* Linux looks the descriptor up before the other checks. */
+        if (!(flags & MAP_ANONYMOUS)) {
+                struct file *f = fd_get((int)fd);
+                if (!f || (f->flags & 010000000))       /* O_PATH */
+                        return -EBADF;
+        }
+        if (len == 0)
                 return -EINVAL;
         switch (flags & MAP_TYPE) {
         case MAP_SHARED: case MAP_PRIVATE: break;
