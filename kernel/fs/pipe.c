@@ -132,8 +132,10 @@ static void pipe_release(struct file *f)
 }
 
 /* As Linux: the read end is readable with data, and hung up when no
- * writer is left; the write end is writable with room, and in error when
- * no reader is left. */
+ * writer is left, if one was opened after it (a FIFO's reader waiting for
+ * its first writer is not hung up; f->offset, unused by pipes otherwise,
+ * keeps the count of writer opens at the reader's open); the write end is
+ * writable with room, and in error when no reader is left. */
 static unsigned pipe_poll(struct file *f)
 {
         struct pipe *p = (struct pipe *)f->node;
@@ -142,7 +144,7 @@ static unsigned pipe_poll(struct file *f)
         if ((f->flags & 3) == 0) {
                 if (p->wpos != p->rpos)
                         mask |= POLLIN | POLLRDNORM;
-                if (!p->writers)
+                if (!p->writers && f->offset != p->w_opens)
                         mask |= POLLHUP;
         } else {
                 if (p->wpos - p->rpos < p->size)
@@ -199,6 +201,7 @@ long pipe_create(struct file **rd, struct file **wr)
         *r = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = 0, .node = p };
         *w = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = 1, .node = p };
         p->readers = p->writers = 1;
+        p->r_opens = p->w_opens = 1;
         *rd = r, *wr = w;
         return 0;
 }
@@ -238,6 +241,8 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
                 p->readers++, p->r_opens++;
         else
                 p->writers++, p->w_opens++;
+        if (reader)             /* poll: which writers this reader saw */
+                f->offset = p->w_opens;
         pipe_changed(p);
         /* Wait for the other end to have been opened since (it may have
          * come and gone already, as Linux's counters allow). */

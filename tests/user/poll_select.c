@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -85,6 +86,31 @@ static void poll_pipe(void)
                                     (p[1].revents & POLLERR));
         close(fds[1]);
         signal(SIGPIPE, SIG_DFL);
+}
+
+/* A FIFO's reader is not hung up before a writer came and went. */
+static void poll_fifo(void)
+{
+        char path[64];
+        struct pollfd p;
+
+        snprintf(path, sizeof path, "/tmp/poll_fifo.%d", getpid());
+        if (mkfifo(path, 0600) != 0) {
+                printf("FAIL poll_select/fifo_setup: %s\n", strerror(errno));
+                return;
+        }
+        int r = open(path, O_RDONLY | O_NONBLOCK);
+        p = (struct pollfd){ .fd = r, .events = POLLIN };
+        CHECK("fifo_reader_alone_not_hung_up", poll(&p, 1, 0) == 0 && p.revents == 0);
+        int w = open(path, O_WRONLY | O_NONBLOCK);
+        CHECK("fifo_with_writer", w >= 0 && poll(&p, 1, 0) == 0);
+        write(w, "f", 1);
+        CHECK("fifo_readable", poll(&p, 1, 0) == 1 && p.revents == POLLIN);
+        close(w);
+        CHECK("fifo_hup_after_writer_left", poll(&p, 1, 0) == 1 &&
+                                            p.revents == (POLLIN | POLLHUP));
+        close(r);
+        unlink(path);
 }
 
 static void poll_args(const char *file)
@@ -338,6 +364,7 @@ int main(int argc, char **argv)
         utest_start("poll_select");
         poll_pipe();
         poll_args(file);
+        poll_fifo();
         poll_wakes();
         select_pipe(file);
         ppoll_pselect();
