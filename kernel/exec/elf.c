@@ -1,5 +1,5 @@
 /*
- * elf.c - validating an ELF64 x86-64 executable and planning its load
+ * elf.c - validating an ELF64 executable for this machine and planning its load
  * (see elf.h for the plan's invariants).
  *
  * Owns: nothing beyond the caller's struct elf_plan.
@@ -57,7 +57,7 @@ static const char *const error_msgs[ELF_NR_ERRORS] = {
         [ELF_E_DATA]           = "not a little-endian ELF file",
         [ELF_E_VERSION]        = "unknown ELF version",
         [ELF_E_TYPE]           = "not an executable (ET_EXEC or ET_DYN)",
-        [ELF_E_MACHINE]        = "not an x86-64 executable",
+        [ELF_E_MACHINE]        = "not an " ELF_MACHINE_NAME " executable",
         [ELF_E_PHENTSIZE]      = "program header size is not 56",
         [ELF_E_PHNUM]          = "no program headers, or too many",
         [ELF_E_PHOFF]          = "program header table outside the file",
@@ -88,9 +88,9 @@ static enum elf_error check_ident(const struct elf64_ehdr *eh)
 {
         if (memcmp(eh->e_ident, "\177ELF", 4) != 0)
                 return ELF_E_MAGIC;
-        if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+        if (eh->e_ident[EI_CLASS] != ELF_MACHINE_CLASS)
                 return ELF_E_CLASS;
-        if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
+        if (eh->e_ident[EI_DATA] != ELF_MACHINE_DATA)
                 return ELF_E_DATA;
         if (eh->e_ident[EI_VERSION] != EV_CURRENT ||
             eh->e_version != EV_CURRENT)
@@ -111,7 +111,7 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
                 return err;
         if (eh->e_type != ET_EXEC && eh->e_type != ET_DYN)
                 return ELF_E_TYPE;
-        if (eh->e_machine != EM_X86_64)
+        if (eh->e_machine != ELF_MACHINE)
                 return ELF_E_MACHINE;
         if (eh->e_phentsize != sizeof(struct elf64_phdr))
                 return ELF_E_PHENTSIZE;

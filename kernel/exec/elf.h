@@ -1,7 +1,8 @@
 /*
  * elf.h - from the bytes of an ELF file to a plan for loading it.
  *
- * Owns: validation of ELF64 x86-64 executables (static ET_EXEC, and
+ * Owns: validation of ELF64 executables for this machine (class, byte
+ * order and machine from <machine/elf.h>; static ET_EXEC, and
  * static-PIE ET_DYN without an interpreter) and the load plan derived
  * from them. Data only: the caller (exec) maps what the plan says; nothing
  * here touches an address space, allocates or keeps state.
@@ -25,6 +26,7 @@
 #ifndef EXEC_ELF_H
 #define EXEC_ELF_H
 
+#include <machine/elf.h>
 #include <machine/vmparam.h>
 #include <mercator/types.h>
 #include <vm/pmap.h>
@@ -40,7 +42,6 @@
 #define EV_CURRENT      1
 #define ET_EXEC         2
 #define ET_DYN          3
-#define EM_X86_64       62
 
 #define PT_NULL         0
 #define PT_LOAD         1
@@ -99,11 +100,11 @@ enum elf_error {
         ELF_OK = 0,
         ELF_E_TRUNCATED,        /* shorter than the ELF header */
         ELF_E_MAGIC,            /* no \177ELF */
-        ELF_E_CLASS,            /* not ELFCLASS64 */
+        ELF_E_CLASS,            /* not ELF_MACHINE_CLASS (machine/elf.h) */
         ELF_E_DATA,             /* not little-endian */
         ELF_E_VERSION,          /* EI_VERSION or e_version not 1 */
         ELF_E_TYPE,             /* neither ET_EXEC nor ET_DYN */
-        ELF_E_MACHINE,          /* not EM_X86_64 */
+        ELF_E_MACHINE,          /* not ELF_MACHINE (machine/elf.h) */
         ELF_E_PHENTSIZE,        /* e_phentsize != 56 */
         ELF_E_PHNUM,            /* no program headers, or over ELF_PHNUM_MAX */
         ELF_E_PHOFF,            /* program header table not inside the file */

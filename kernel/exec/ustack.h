@@ -36,12 +36,13 @@
 #ifndef EXEC_USTACK_H
 #define EXEC_USTACK_H
 
+#include <machine/elf.h>
 #include <mercator/status.h>
 #include <mercator/types.h>
 
 #define USTACK_ARG_MAX          (128 * KiB)
 #define USTACK_ALIGN_RND_MAX    8192    /* arch_align_stack's random span */
-#define USTACK_PLATFORM         "x86_64"
+#define USTACK_PLATFORM         ELF_PLATFORM    /* machine/elf.h */
 #define USTACK_CLKTCK           100     /* USER_HZ */
 
 /* auxv types, Linux's values (include/uapi/linux/auxvec.h) */
