@@ -37,7 +37,14 @@ struct ktest {
 #define KTEST(name)             KTEST_DEFINE(name, NULL)
 #define KTEST_DEATH(name, text) KTEST_DEFINE(name, text)
 
+/*
+ * Record one check of the running kernel test: if !ok, the test fails with
+ * "file:line: what" (only the first failure of a test is reported; the
+ * test goes on). => ok, so a test can stop on failure itself.
+ * Use KCHECK / KCHECK_EQ, which fill in the location and the text.
+ */
 bool ktest_check(bool ok, const char *file, int line, const char *what);
+/* ktest_check(a == b), printing both values on failure. */
 bool ktest_check_eq(uint64_t a, uint64_t b, const char *file, int line,
                     const char *what);
 

@@ -30,6 +30,8 @@ struct fault_info {
  * kernel tests and diagnostics: a fault that nobody expects is a panic.
  */
 bool fault_probe(void (*fn)(void *), void *arg, struct fault_info *fi);
+/* fault_probe() of a one-byte read (a write of the byte already there)
+ * at va: true, with *fi filled, if it faulted. */
 bool probe_read(vaddr_t va, struct fault_info *fi);
 bool probe_write(vaddr_t va, struct fault_info *fi);
 

@@ -10,6 +10,12 @@
 
 #include <mercator/types.h>
 
+/*
+ * Print "PANIC: " and the formatted message (cut at 255 bytes) whatever
+ * the console level, a backtrace (unless panic_no_backtrace, or a fault
+ * while printing one), and power the machine off with a failure status;
+ * the host build calls the test hook, else aborts. Never returns.
+ */
 __attribute__((noreturn, format(printf, 1, 2)))
 void panic(const char *fmt, ...);
 

@@ -16,8 +16,15 @@ enum log_level {
 
 extern int console_loglevel;
 
+/*
+ * Format a message (kvsnprintf's conversions) and write it to the console
+ * if level (LOG_*) is at most console_loglevel; dropped otherwise. Safe
+ * from any context that may write the console; never allocates. Messages
+ * longer than 511 bytes are cut.
+ */
 __attribute__((format(printf, 2, 3)))
 void printk(int level, const char *fmt, ...);
+/* printk() with the arguments already in a va_list (ap is consumed). */
 void vprintk(int level, const char *fmt, va_list ap);
 
 #define pr_emerg(...)   printk(LOG_EMERG, __VA_ARGS__)
@@ -31,6 +38,7 @@ void vprintk(int level, const char *fmt, va_list ap);
  * the full output would have had. Supports %d %i %u %x %X %p %s %c %% with
  * flags '-', '0', width, precision for %s, and the l, ll, z length modifiers. */
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+/* kvsnprintf() with its arguments inline; same result. */
 __attribute__((format(printf, 3, 4)))
 int ksnprintf(char *buf, size_t size, const char *fmt, ...);
 

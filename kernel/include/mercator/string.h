@@ -2,7 +2,9 @@
  * string.h - the C string functions the kernel has.
  *
  * The kernel gets them from kernel/lib/string.c; the host build from libc
- * (so the sanitizers see every copy). Same prototypes either way.
+ * (so the sanitizers see every copy). Same prototypes and the same
+ * contracts as ISO C's: memcpy's ranges must not overlap (memmove's may),
+ * the str* functions need NUL-terminated arguments, memset returns dst.
  */
 #ifndef MERCATOR_STRING_H
 #define MERCATOR_STRING_H

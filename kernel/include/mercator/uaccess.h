@@ -14,9 +14,15 @@
 /* Whether [uaddr, uaddr + len) lies inside the user half. */
 bool user_range_ok(uint64_t uaddr, uint64_t len);
 
-/* 0, or -EFAULT with an unspecified part of the range copied. */
+/*
+ * Copy len bytes from the user address usrc into the kernel buffer dst.
+ * => 0, or -EFAULT with an unspecified part of the range copied. May fault
+ *    pages in (and so sleep once faults may).
+ */
 long copy_from_user(void *dst, uint64_t usrc, size_t len);
+/* Copy len bytes of src to the user address udst; results as above. */
 long copy_to_user(uint64_t udst, const void *src, size_t len);
+/* Fill len bytes at the user address udst with zeroes; results as above. */
 long clear_user(uint64_t udst, size_t len);
 
 /*
