@@ -13,6 +13,7 @@
 #include <fs/file.h>
 #include <fs/poll.h>
 #include <proc/proc.h>
+#include <proc/rlimit.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
@@ -75,16 +76,14 @@ static long pollfds_scan(struct linux_pollfd *pfd, size_t n)
         return ready;
 }
 
-/* Linux refuses more entries than RLIMIT_NOFILE; its usual soft limit. */
-#define POLL_MAX_FDS    1024
-
 static long do_poll(uint64_t ufds, uint64_t nfds, uint64_t deadline)
 {
         struct linux_pollfd *pfd;
         size_t bytes = nfds * sizeof *pfd;
         long ready, err = 0;
 
-        if (nfds > POLL_MAX_FDS)
+        /* As Linux: no more entries than RLIMIT_NOFILE allows descriptors. */
+        if (nfds > current->rlim.lim[RLIMIT_NOFILE].cur)
                 return -EINVAL;
         if (!(pfd = kmalloc(bytes ? bytes : 1)))
                 return -ENOMEM;

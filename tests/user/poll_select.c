@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -128,6 +129,16 @@ static void poll_args(const char *file)
         CHECK_ERR("poll_efault", syscall(SYS_poll, 8L, 1, 0), EFAULT);
         CHECK_ERR("poll_too_many", syscall(SYS_poll, p, 1UL << 20, 0), EINVAL);
         CHECK("poll_nothing_sleeps", poll(NULL, 0, 50) == 0);
+        struct rlimit old, low = { 4, 4 };
+        struct pollfd many[5];
+        for (int i = 0; i < 5; i++)
+                many[i] = (struct pollfd){ .fd = -1 };
+        getrlimit(RLIMIT_NOFILE, &old);
+        low.rlim_max = old.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &low);
+        CHECK_ERR("poll_more_than_rlimit_nofile", poll(many, 5, 0), EINVAL);
+        CHECK("poll_up_to_rlimit_nofile", poll(many, 4, 0) == 0);
+        setrlimit(RLIMIT_NOFILE, &old);
 }
 
 static void poll_wakes(void)
