@@ -1,10 +1,12 @@
 /*
- * sys_mem.c - mmap, munmap, mprotect and brk: Linux's argument rules and
- * numbers around the address-space core (vm/vm_space.c), which holds the
- * semantics. The errno for each bad argument is the one Linux gives.
+ * sys_mem.c - mmap, munmap, mprotect, brk, msync and mincore: Linux's
+ * argument rules and numbers around the address-space core
+ * (vm/vm_space.c), which holds the semantics. The errno for each bad
+ * argument is the one Linux gives.
  */
 #include <mercator/errno.h>
 #include <mercator/printk.h>
+#include <mercator/uaccess.h>
 #include <machine/vmparam.h>
 #include <fs/file.h>
 #include <proc/proc.h>
@@ -288,6 +290,42 @@ SYSCALL_DECL(madvise)
                 return -ENOMEM;
         return status_to_errno(vm_space_advise(current->space, addr, len,
                                                  (int)a2));
+}
+
+/*
+ * mincore(start, len, vec): a byte per page of [start, start + len), bit 0
+ * set if the page is resident (vm_space_residency). Linux's order:
+ * EINVAL for a misaligned start, ENOMEM for a range outside user space,
+ * EFAULT for a vector outside it; then, chunk by chunk, ENOMEM at the
+ * first unmapped page (the bytes before it are written) and EFAULT if the
+ * vector cannot be written.
+ */
+SYSCALL_DECL(mincore)
+{
+        uint64_t start = (uint64_t)a0, len = (uint64_t)a1, vec = (uint64_t)a2;
+        uint8_t buf[256];
+
+        if (start & PAGE_MASK)
+                return -EINVAL;
+        if (!user_range_ok(start, len))
+                return -ENOMEM;
+        uint64_t pages = (len >> PAGE_SHIFT) + ((len & PAGE_MASK) != 0);
+        if (!user_range_ok(vec, pages))
+                return -EFAULT;
+        while (pages) {
+                uint64_t n = vm_space_residency(current->space, start,
+                                                pages < sizeof buf ? pages
+                                                                   : sizeof buf,
+                                                buf);
+                if (n == 0)
+                        return -ENOMEM;
+                if (copy_to_user(vec, buf, n))
+                        return -EFAULT;
+                vec += n;
+                start += n << PAGE_SHIFT;
+                pages -= n;
+        }
+        return 0;
 }
 
 #define MS_ASYNC        1

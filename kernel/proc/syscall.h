@@ -14,7 +14,8 @@ enum {
         SYS_munmap = 11, SYS_brk = 12, SYS_rt_sigaction = 13,
         SYS_rt_sigprocmask = 14, SYS_ioctl = 16, SYS_pread64 = 17, SYS_readv = 19,
         SYS_writev = 20, SYS_pipe = 22, SYS_select = 23, SYS_sched_yield = 24,
-        SYS_mremap = 25, SYS_madvise = 28, SYS_shmget = 29, SYS_shmat = 30,
+        SYS_mremap = 25, SYS_mincore = 27, SYS_madvise = 28, SYS_shmget = 29,
+        SYS_shmat = 30,
         SYS_shmctl = 31, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
         SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59, SYS_wait4 = 61,
@@ -117,6 +118,7 @@ SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
 SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
+SYSCALL_DECL(mincore);
 SYSCALL_DECL(pread64);
 /* time, identity, limits, accounting */
 SYSCALL_DECL(getrlimit); SYSCALL_DECL(setrlimit); SYSCALL_DECL(prlimit64);

@@ -1,6 +1,7 @@
 /*
  * vm_query.c - read-only questions about a space's pages, for /proc
- * (smaps, status, pagemap): what backs one address.
+ * (smaps, status, pagemap): what backs one address; and mincore's
+ * residency of a range.
  */
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -56,4 +57,32 @@ void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
                         out->kind = a->backing->writable ? VM_PAGE_SHMEM
                                                          : VM_PAGE_FILE;
         }
+}
+
+/* Is the page at va (in area a) resident? See vm_space_residency(). */
+static bool page_resident(struct vm_space *s, const struct vm_area *a,
+                          vaddr_t va)
+{
+        uint64_t off = (va - a->start) >> PAGE_SHIFT;
+        paddr_t pa;
+
+        if (pmap_extract(s->pmap, va, &pa, NULL, NULL))
+                return true;
+        if (a->object && vm_object_lookup(a->object, a->pgoff + off))
+                return true;
+        return a->backing &&
+               vm_object_lookup(a->backing, a->backing_pgoff + off);
+}
+
+uint64_t vm_space_residency(struct vm_space *s, vaddr_t va, uint64_t max,
+                            uint8_t *vec)
+{
+        const struct vm_area *a = vm_space_lookup(s, va);
+        uint64_t n = 0;
+
+        if (!a)
+                return 0;
+        for (; n < max && va < a->end; n++, va += PAGE_SIZE)
+                vec[n] = page_resident(s, a, va) ? 1 : 0;
+        return n;
 }

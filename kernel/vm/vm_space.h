@@ -541,6 +541,21 @@ struct vm_page_info {
 void vm_space_page_info(struct vm_space *space, const struct vm_area *a,
                         vaddr_t va, struct vm_page_info *out);
 
+/*
+ * mincore's question for the pages from va on: vec[i] = 1 if page
+ * va + i * PAGE_SIZE is resident, else 0. Resident: the pmap maps it (the
+ * zero page too), or the object that would supply it holds it - the
+ * area's own object (a private copy, a shared object's page) or, for a
+ * private file mapping, the file's page cache - whether or not this space
+ * ever touched it, as Linux asks the page cache. Answers at most max pages
+ * and stops at the end of the area holding va.
+ * => va page-aligned; vec has room for max bytes; max >= 1.
+ * => the number of bytes written (>= 1), or 0 if no area holds va
+ *    (mincore: ENOMEM). Changes nothing.
+ */
+uint64_t vm_space_residency(struct vm_space *space, vaddr_t va, uint64_t max,
+                            uint8_t *vec);
+
 /* A short English name for a reason ("protection"); "?" if unknown. */
 const char *vm_fault_reason_name(enum fault_reason reason);
 
