@@ -1,6 +1,6 @@
 /*
- * sys_mem.c - mmap, munmap, mprotect, brk, msync and mincore: Linux's
- * argument rules and numbers around the address-space core
+ * sys_mem.c - mmap, munmap, mprotect, brk, msync, mincore and mlock:
+ * Linux's argument rules and numbers around the address-space core
  * (vm/vm_space.c), which holds the semantics. The errno for each bad
  * argument is the one Linux gives.
  */
@@ -325,6 +325,81 @@ SYSCALL_DECL(mincore)
                 start += n << PAGE_SHIFT;
                 pages -= n;
         }
+        return 0;
+}
+
+#define MLOCK_ONFAULT   1
+
+/* Is every page of [start, start + len) in some area? */
+static bool range_mapped(uint64_t start, uint64_t len)
+{
+        for (uint64_t va = start; va < start + len;) {
+                const struct vm_area *a = vm_space_lookup(current->space, va);
+                if (!a)
+                        return false;
+                va = a->end;
+        }
+        return true;
+}
+
+/*
+ * mlock, mlock2: Linux's checks, then the range is faulted in
+ * (vm_space_populate) unless MLOCK_ONFAULT. Mercator reclaims no mapped
+ * page, so a page brought in stays resident as a locked one would; the
+ * areas are not marked locked (no VmLck, no EBUSY from msync, DONTNEED
+ * still drops them), and RLIMIT_MEMLOCK is checked against this call's
+ * length only, not a running total.
+ */
+static long do_mlock(uint64_t addr, uint64_t len, bool populate)
+{
+        uint64_t start = page_trunc(addr);
+        uint64_t rlen = page_round(len + (addr & PAGE_MASK));
+        bool cap = current_capable(CAP_IPC_LOCK);
+        uint64_t limit = current->rlim.lim[RLIMIT_MEMLOCK].cur;
+
+        if (start + rlen < start)
+                return -EINVAL;
+        if (!cap && limit == 0)
+                return -EPERM;
+        if (!cap && limit != RLIM_INFINITY && rlen > page_trunc(limit))
+                return -ENOMEM;
+        if (rlen == 0)
+                return 0;
+        if (!range_mapped(start, rlen))
+                return -ENOMEM;
+        if (!populate)
+                return 0;
+        switch (vm_space_populate(current->space, start, rlen)) {
+        case VM_OK:     return 0;
+        case VM_ENOMEM: return -EAGAIN;         /* Linux: memory short */
+        default:        return -ENOMEM;         /* a hole, or past EOF */
+        }
+}
+
+SYSCALL_DECL(mlock)
+{
+        return do_mlock((uint64_t)a0, (uint64_t)a1, true);
+}
+
+SYSCALL_DECL(mlock2)
+{
+        if ((unsigned)a2 & ~(unsigned)MLOCK_ONFAULT)
+                return -EINVAL;
+        return do_mlock((uint64_t)a0, (uint64_t)a1,
+                        !((unsigned)a2 & MLOCK_ONFAULT));
+}
+
+/* munlock: the range must be mapped (ENOMEM); nothing was marked. */
+SYSCALL_DECL(munlock)
+{
+        uint64_t addr = (uint64_t)a0, len = (uint64_t)a1;
+        uint64_t start = page_trunc(addr);
+        uint64_t rlen = page_round(len + (addr & PAGE_MASK));
+
+        if (start + rlen < start)
+                return -EINVAL;
+        if (rlen && !range_mapped(start, rlen))
+                return -ENOMEM;
         return 0;
 }
 

@@ -38,7 +38,8 @@ enum {
         SYS_sched_setparam = 142, SYS_sched_getparam = 143,
         SYS_sched_setscheduler = 144, SYS_sched_getscheduler = 145,
         SYS_sched_get_priority_max = 146, SYS_sched_get_priority_min = 147,
-        SYS_sched_rr_get_interval = 148, SYS_setrlimit = 160,
+        SYS_sched_rr_get_interval = 148, SYS_mlock = 149, SYS_munlock = 150,
+        SYS_setrlimit = 160, SYS_mlock2 = 325,
         SYS_sched_setaffinity = 203, SYS_sched_getaffinity = 204,
         SYS_prlimit64 = 302, SYS_getcpu = 309,
         SYS_process_vm_readv = 310,
@@ -118,7 +119,8 @@ SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
 SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
-SYSCALL_DECL(mincore);
+SYSCALL_DECL(mincore); SYSCALL_DECL(mlock); SYSCALL_DECL(mlock2);
+SYSCALL_DECL(munlock);
 SYSCALL_DECL(pread64);
 /* time, identity, limits, accounting */
 SYSCALL_DECL(getrlimit); SYSCALL_DECL(setrlimit); SYSCALL_DECL(prlimit64);

@@ -8,7 +8,7 @@
  * object's pages; NORMAL / RANDOM / SEQUENTIAL change area flags with the
  * split/merge machinery mprotect uses. As in Linux, a hole in the range
  * does not stop the advice: it applies to the mapped parts and the result
- * is VM_ENOMEM.
+ * is VM_ENOMEM. vm_space_populate() (mlock) faults a range in.
  */
 #include <mercator/panic.h>
 #include <vm/vm_object.h>
@@ -180,4 +180,40 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
         default:
                 return advise_hint(s, &p, 0);   /* VM_MADV_NORMAL */
         }
+}
+
+vm_status_t vm_space_populate(struct vm_space *s, vaddr_t start, uint64_t len)
+{
+        struct vm_range_plan p;
+
+        if (!is_aligned(start, PAGE_SIZE) || !is_aligned(len, PAGE_SIZE) ||
+            start + len < start)
+                return VM_EINVAL;
+        if (len == 0)
+                return VM_OK;
+        vm_range_plan(s, start, start + len, &p);
+        if (!p.covered)
+                return VM_ENOENT;
+        /* Area by area through lookups: a fault may change the tree. */
+        for (vaddr_t va = start; va < start + len; va += PAGE_SIZE) {
+                const struct vm_area *a = vm_area_lookup(&s->areas, va);
+                if (!a)
+                        return VM_ENOENT;
+                if (!(a->prot & VM_PROT_ALL)) {
+                        va = a->end - PAGE_SIZE;
+                        continue;
+                }
+                vm_prot_t access = (a->prot & VM_PROT_WRITE) &&
+                                   vm_area_private(a) ? VM_PROT_WRITE
+                                                      : VM_PROT_READ;
+                switch (vm_fault(s, va, access)) {
+                case FAULT_RESOLVED:
+                        break;
+                case FAULT_OOM:
+                        return VM_ENOMEM;
+                default:
+                        return VM_EFAULT;
+                }
+        }
+        return VM_OK;
 }

@@ -449,6 +449,20 @@ bool vm_space_for_each_area(struct vm_space *space,
  */
 const struct vm_area *vm_space_lookup(struct vm_space *space, vaddr_t va);
 
+/*
+ * Fault every page of [start, start + len) in, as mlock does: a write
+ * fault in a writable private area (its own copy now), a read fault
+ * elsewhere; areas without any access (PROT_NONE) are passed over. The
+ * pages stay: Mercator reclaims no page a mapping holds.
+ * => start and len page-aligned; len 0 does nothing.
+ * => VM_ENOENT: a hole in the range (found before anything is faulted).
+ *    VM_EFAULT: a page could not be brought in (past a file's end).
+ *    VM_ENOMEM: memory ran short. The pages faulted before stay.
+ *    VM_EINVAL: misaligned or wrapping.
+ */
+vm_status_t vm_space_populate(struct vm_space *space, vaddr_t start,
+                              uint64_t len);
+
 /* The pmap, for the context switch (pmap_activate) and the tests. */
 static inline struct pmap *vm_space_pmap(const struct vm_space *space)
 {

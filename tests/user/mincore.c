@@ -2,10 +2,11 @@
  * mincore.c - mincore(2): a byte per page, bit 0 set when the page is
  * resident (mapped here, or held by the object behind it: a private copy,
  * a shared object, the file's page cache); Linux's EINVAL, ENOMEM and
- * EFAULT.
+ * EFAULT. And mlock, which brings a range in (what mincore then sees).
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #define PG 4096
@@ -91,5 +92,39 @@ int main(void)
         CHECK("shared_anon_child_touch", mincore(sh, 2 * PG, vec) == 0 &&
               resident(vec, 2) == 2 && sh[PG] == 5);
         munmap(sh, 2 * PG);
+
+        /* mlock faults the range in; munlock; their errors */
+        p = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK("mlock2_onfault_no_fault",
+              syscall(SYS_mlock2, p, 4 * PG, 1) == 0 &&
+              mincore(p, 4 * PG, vec) == 0 && resident(vec, 4) == 0);
+        CHECK_ERR("mlock2_bad_flags_einval", syscall(SYS_mlock2, p, PG, 2), EINVAL);
+        CHECK("mlock_unaligned_rounds", mlock(p + PG + 10, PG) == 0 &&
+              mincore(p, 4 * PG, vec) == 0 && resident(vec, 4) == 0x6);
+        CHECK("mlock_brings_in", mlock(p, 4 * PG) == 0 &&
+              mincore(p, 4 * PG, vec) == 0 && resident(vec, 4) == 0xf);
+        CHECK("munlock_ok", munlock(p, 4 * PG) == 0);
+        CHECK("mlock_len0", mlock(p, 0) == 0);
+        munmap(p + 2 * PG, PG);
+        CHECK_ERR("mlock_hole_enomem", mlock(p, 4 * PG), ENOMEM);
+        CHECK_ERR("munlock_hole_enomem", munlock(p, 4 * PG), ENOMEM);
+        struct rlimit old, lim;
+        getrlimit(RLIMIT_MEMLOCK, &old);
+        lim = old;
+        lim.rlim_cur = 2 * PG;
+        CHECK("memlock_limit_set", setrlimit(RLIMIT_MEMLOCK, &lim) == 0 &&
+              seteuid(65534) == 0);
+        CHECK_ERR("mlock_over_limit_enomem", mlock(p, 2 * PG + 1), ENOMEM);
+        seteuid(0);
+        lim.rlim_cur = 0;
+        CHECK("memlock_zero_set", setrlimit(RLIMIT_MEMLOCK, &lim) == 0 &&
+              seteuid(65534) == 0);
+        CHECK_ERR("mlock_no_limit_eperm", mlock(p, PG), EPERM);
+        lim.rlim_cur = PG;
+        CHECK("root_back", seteuid(0) == 0 && setrlimit(RLIMIT_MEMLOCK, &lim) == 0);
+        CHECK("root_mlock_beyond_limit", mlock(p, 2 * PG) == 0);  /* CAP_IPC_LOCK */
+        CHECK("limit_restored", setrlimit(RLIMIT_MEMLOCK, &old) == 0);
+        munmap(p, 4 * PG);
         return utest_done();
 }
