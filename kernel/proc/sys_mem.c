@@ -31,8 +31,10 @@
 #define MAP_NORESERVE           0x4000
 #define MAP_POPULATE            0x8000
 #define MAP_FIXED_NOREPLACE     0x100000
-/* Flags MAP_SHARED_VALIDATE accepts (Linux's LEGACY_MAP_MASK and more). */
-#define MAP_KNOWN               0x1ff7ff
+/* Flags MAP_SHARED_VALIDATE accepts, as Linux 6.18 on x86-64 does (its
+ * LEGACY_MAP_MASK with MAP_32BIT and MAP_ABOVE4G); anything else, MAP_SYNC
+ * and MAP_FIXED_NOREPLACE included, is EOPNOTSUPP. */
+#define MAP_KNOWN               0x407f9ff
 
 #define TASK_SIZE               (USER_MAX + 0)
 

@@ -35,6 +35,19 @@ static void mmap_checks(void)
         fd = open(path, O_RDWR);
         CHECK_MMAP_ERR("mmap_open_fd_len0_einval",
                        mmap(NULL, 0, PROT_READ, MAP_SHARED, fd, 0), EINVAL);
+        /* MAP_SHARED_VALIDATE: unknown bits are EOPNOTSUPP (LTP mmap20) */
+        CHECK("ftruncate", ftruncate(fd, 4096) == 0);
+        CHECK_MMAP_ERR("validate_bit_0x400_eopnotsupp",
+                       mmap(NULL, 4096, PROT_READ, MAP_SHARED_VALIDATE | 0x400, fd, 0),
+                       EOPNOTSUPP);
+        CHECK_MMAP_ERR("validate_map_sync_eopnotsupp",
+                       mmap(NULL, 4096, PROT_READ, MAP_SHARED_VALIDATE | 0x80000, fd, 0),
+                       EOPNOTSUPP);
+        void *v = mmap(NULL, 4096, PROT_READ,
+                       MAP_SHARED_VALIDATE | MAP_NORESERVE | MAP_DENYWRITE, fd, 0);
+        CHECK("validate_known_flags_map", v != MAP_FAILED);
+        if (v != MAP_FAILED)
+                munmap(v, 4096);
         close(fd);
 
         /* O_NOATIME: the owner's or CAP_FOWNER's (LTP open02) */
