@@ -69,6 +69,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(pause), ENTRY(getitimer), ENTRY(alarm), ENTRY(setitimer),
         ENTRY(timer_create), ENTRY(timer_settime), ENTRY(timer_gettime),
         ENTRY(timer_getoverrun), ENTRY(timer_delete),
+        ENTRY(personality), ENTRY(prctl), ENTRY(getrandom),
         /* poll and select */
         ENTRY(poll), ENTRY(ppoll), ENTRY(pselect6), ENTRY(select),
         ENTRY(futex), ENTRY(set_robust_list), ENTRY(get_robust_list),
@@ -166,6 +167,7 @@ static const char *const arg_types[NR_SYSCALLS] = {
         ARGS(timer_create, "i.."), ARGS(timer_settime, "ii.."),
         ARGS(timer_gettime, "i."), ARGS(timer_getoverrun, "i"),
         ARGS(timer_delete, "i"),
+        ARGS(prctl, "i...."), ARGS(personality, "u"), ARGS(getrandom, "..u"),
         ARGS(futex, ".iu..u"), ARGS(get_robust_list, "i.."),
 };
 

@@ -77,6 +77,7 @@ enum {
         SYS_setitimer = 38, SYS_timer_create = 222, SYS_timer_settime = 223,
         SYS_timer_gettime = 224, SYS_timer_getoverrun = 225,
         SYS_timer_delete = 226,
+        SYS_personality = 135, SYS_prctl = 157, SYS_getrandom = 318,
         /* futexes */
         SYS_futex = 202, SYS_set_robust_list = 273, SYS_get_robust_list = 274,
         NR_SYSCALLS = 440,
@@ -174,6 +175,7 @@ SYSCALL_DECL(pause); SYSCALL_DECL(getitimer); SYSCALL_DECL(alarm);
 SYSCALL_DECL(setitimer); SYSCALL_DECL(timer_create);
 SYSCALL_DECL(timer_settime); SYSCALL_DECL(timer_gettime);
 SYSCALL_DECL(timer_getoverrun); SYSCALL_DECL(timer_delete);
+SYSCALL_DECL(personality); SYSCALL_DECL(prctl); SYSCALL_DECL(getrandom);
 /* poll and select */
 SYSCALL_DECL(poll); SYSCALL_DECL(ppoll); SYSCALL_DECL(select);
 SYSCALL_DECL(pselect6);

@@ -56,4 +56,8 @@ bool machine_initrd(const void **base, size_t *len);
 /* Start the timer interrupt (they stay masked until user mode or idle). */
 void machine_start_interrupts(void);
 
+/* 64 random bits from the CPU (x86: RDSEED or RDRAND); false if it has
+ * no such instruction or it failed. */
+bool machine_random_u64(uint64_t *out);
+
 #endif

@@ -1,0 +1,56 @@
+/*
+ * prctl_random.c - prctl (name, parent-death signal, dumpable, keepcaps),
+ * personality, getrandom, uname.
+ */
+#include "utest.h"
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+
+int main(void)
+{
+        char name[32];
+        int v = -1;
+
+        utest_start("prctl_random");
+        CHECK("set_name", prctl(PR_SET_NAME, "worker-with-a-long-name") == 0);
+        CHECK("get_name_cut_to_15", prctl(PR_GET_NAME, name) == 0 &&
+                                    strcmp(name, "worker-with-a-l") == 0);
+        CHECK("dumpable_by_default", prctl(PR_GET_DUMPABLE) == 1);
+        CHECK("set_dumpable_0", prctl(PR_SET_DUMPABLE, 0) == 0 && prctl(PR_GET_DUMPABLE) == 0);
+        prctl(PR_SET_DUMPABLE, 1);
+        CHECK_ERR("set_dumpable_bad", prctl(PR_SET_DUMPABLE, 7), EINVAL);
+        CHECK("set_pdeathsig", prctl(PR_SET_PDEATHSIG, SIGUSR2) == 0 &&
+                               prctl(PR_GET_PDEATHSIG, &v) == 0 && v == SIGUSR2);
+        prctl(PR_SET_PDEATHSIG, 0);
+        CHECK_ERR("pdeathsig_bad", prctl(PR_SET_PDEATHSIG, 999), EINVAL);
+        CHECK("keepcaps", prctl(PR_SET_KEEPCAPS, 1) == 0 && prctl(PR_GET_KEEPCAPS) == 1 &&
+                          prctl(PR_SET_KEEPCAPS, 0) == 0 && prctl(PR_GET_KEEPCAPS) == 0);
+        CHECK_ERR("unknown_option", prctl(12345, 0, 0, 0, 0), EINVAL);
+        CHECK_ERR("get_name_bad_pointer", prctl(PR_GET_NAME, (void *)8), EFAULT);
+
+        CHECK("personality_query", personality(0xffffffff) == PER_LINUX);
+
+        unsigned char a[64], b[64], zero[64] = { 0 };
+        CHECK("getrandom_fills", syscall(SYS_getrandom, a, sizeof a, 0) == 64 &&
+                                 memcmp(a, zero, sizeof a) != 0);
+        CHECK("getrandom_differs", syscall(SYS_getrandom, b, sizeof b, 1) == 64 &&
+                                   memcmp(a, b, sizeof a) != 0);
+        CHECK("getrandom_random_flag", syscall(SYS_getrandom, b, 16, 2) == 16);
+        CHECK("getrandom_zero_len", syscall(SYS_getrandom, b, 0, 0) == 0);
+        CHECK_ERR("getrandom_bad_flags", syscall(SYS_getrandom, b, 16, 0x80), EINVAL);
+        CHECK_ERR("getrandom_bad_pointer", syscall(SYS_getrandom, (void *)8, 16, 0), EFAULT);
+        int ones = 0;
+        unsigned char big[4096];
+        syscall(SYS_getrandom, big, sizeof big, 0);
+        for (size_t i = 0; i < sizeof big; i++)
+                ones += __builtin_popcount(big[i]);
+        CHECK("getrandom_balanced_bits", ones > 4096 * 8 * 45 / 100 && ones < 4096 * 8 * 55 / 100);
+
+        struct utsname u;
+        CHECK("uname", uname(&u) == 0 && strcmp(u.sysname, "Linux") == 0 &&
+                       strcmp(u.machine, "x86_64") == 0 && u.release[0] >= '2' &&
+                       u.release[0] <= '9' && strchr(u.release, '.'));
+        return utest_done();
+}
