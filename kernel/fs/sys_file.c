@@ -165,7 +165,7 @@ SYSCALL_DECL(ioctl)
         unsigned cmd = (unsigned)a1;
         int v;
 
-        if (!f)
+        if (!f || (f->flags & 010000000))       /* O_PATH: EBADF too */
                 return -EBADF;
         switch (cmd) {
         case FIOCLEX:

@@ -799,11 +799,20 @@ SYSCALL_DECL(fchmodat)
 
 SYSCALL_DECL(chmod) { return sys_fchmodat(AT_FDCWD, a0, a1, 0, 0, 0); }
 
+/* fchmod and fchown take no O_PATH descriptor (Linux: EBADF). */
+static bool fd_is_path(int fd)
+{
+        struct file *f = fd_get(fd);
+        return f && (f->flags & O_PATH);
+}
+
 SYSCALL_DECL(fchmod)
 {
         struct vnode *vn;
         long err;
 
+        if (fd_is_path((int)a0))
+                return -EBADF;
         if ((err = fd_vnode((int)a0, &vn)) != 0)
                 return err;
         err = chmod_vn(vn, (unsigned)a1);
@@ -856,6 +865,8 @@ SYSCALL_DECL(fchown)
         struct vnode *vn;
         long err;
 
+        if (fd_is_path((int)a0))
+                return -EBADF;
         if ((err = fd_vnode((int)a0, &vn)) != 0)
                 return err;
         err = chown_vn(vn, (uint32_t)a1, (uint32_t)a2);

@@ -7,6 +7,7 @@
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 static void mmap_checks(void)
@@ -31,6 +32,13 @@ static void mmap_checks(void)
         CHECK("open_o_path", pfd >= 0);
         CHECK_MMAP_ERR("mmap_o_path_ebadf",
                        mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, pfd, 0), EBADF);
+        /* LTP open13: an O_PATH descriptor is refused (the system calls
+         * themselves: musl's wrappers retry through /proc/self/fd) */
+        CHECK_ERR("fchmod_o_path_ebadf", syscall(SYS_fchmod, pfd, 0644), EBADF);
+        CHECK_ERR("fchown_o_path_ebadf", syscall(SYS_fchown, pfd, 0, 0), EBADF);
+        CHECK_ERR("ioctl_o_path_ebadf", ioctl(pfd, FIOCLEX), EBADF);
+        struct stat st;
+        CHECK("fstat_o_path_works", fstat(pfd, &st) == 0 && S_ISREG(st.st_mode));
         close(pfd);
         fd = open(path, O_RDWR);
         CHECK_MMAP_ERR("mmap_open_fd_len0_einval",
