@@ -421,6 +421,33 @@ static void groups(void)
               WEXITSTATUS(st) == 0);
 }
 
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig) { (void)sig; usr1_seen = 1; }
+
+/* A signal sent right after fork, before the child has run once: the
+ * child takes it (with its inherited handler, and SSE state saved in the
+ * frame) on its very first return to user mode. LTP's kill10 found this
+ * path crashing Mercator (a misaligned first kernel stack frame). */
+static void signal_before_first_run(void)
+{
+        int ok = 1;
+
+        set_action(SIGUSR1, on_usr1, 0);
+        for (int i = 0; i < 20 && ok; i++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        for (int spin = 0; !usr1_seen && spin < 2000; spin++)
+                                usleep(1000);
+                        _exit(usr1_seen ? 0 : 1);
+                }
+                int st;
+                ok = kill(pid, SIGUSR1) == 0 && waitpid(pid, &st, 0) == pid &&
+                     WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        }
+        CHECK("signal_before_childs_first_run", ok);
+        set_action(SIGUSR1, SIG_DFL, 0);
+}
+
 int main(int argc, char **argv)
 {
         if (argc > 1 && strcmp(argv[1], "--hold") == 0) {
@@ -436,5 +463,6 @@ int main(int argc, char **argv)
         groups();
         permissions();
         orphans();
+        signal_before_first_run();
         return utest_done();
 }

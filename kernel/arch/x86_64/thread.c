@@ -31,6 +31,20 @@ struct switch_frame {
         uint64_t r15, r14, r13, r12, rbx, rbp, rip;
 };
 
+/*
+ * A new thread's switch frame, below its trap frame tf. swtch's `ret` into
+ * thread_first_entry leaves rsp just above the frame, and a C function
+ * must start with rsp + 8 a multiple of 16 (as after a call): code that
+ * keeps 16-byte-aligned locals on the stack, such as fxsave's image in the
+ * signal frame code, relies on it. So a gap of 8 or 16 bytes is left.
+ */
+static struct switch_frame *first_switch_frame(struct trap_frame *tf)
+{
+        uintptr_t entry_sp = ((uintptr_t)tf & ~(uintptr_t)15) - 8;
+
+        return (struct switch_frame *)entry_sp - 1;
+}
+
 /* The registers of a fresh process: x87 and SSE as after reset (FCW
  * 0x37f, MXCSR 0x1f80, all exceptions masked), captured once at boot. */
 static _Alignas(16) uint8_t fpu_initial[512];
@@ -68,7 +82,7 @@ void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
 {
         uint8_t *top = (uint8_t *)kstack_top(p->kstack);
         struct trap_frame *tf = (struct trap_frame *)top - 1;
-        struct switch_frame *sf = (struct switch_frame *)tf - 1;
+        struct switch_frame *sf = first_switch_frame(tf);
 
         user_frame_init(tf, entry, sp);
         memset(sf, 0, sizeof *sf);
@@ -123,7 +137,7 @@ void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 void md_thread_fork(struct proc *child, const struct proc *parent)
 {
         struct trap_frame *tf = (struct trap_frame *)kstack_top(child->kstack) - 1;
-        struct switch_frame *sf = (struct switch_frame *)tf - 1;
+        struct switch_frame *sf = first_switch_frame(tf);
 
         *tf = *(const struct trap_frame *)parent->md.user_frame;
         tf->rax = 0;
