@@ -276,12 +276,36 @@ SYSCALL_DECL(pwritev2)
         return vector_at(a0, (uint64_t)a1, a2, a3 < -1 ? -2 : a3, (int)a5, true);
 }
 
+/* Where the copy loop puts what it read: a kernel write of n bytes from
+ * buf, returning bytes written or -errno. */
+struct copy_sink {
+        long (*put)(struct copy_sink *sink, const uint8_t *buf, size_t n);
+        struct vnode *vn;       /* copy_file_range: the file, at *off */
+        uint64_t     *off;
+        struct file  *file;     /* sendfile: any file taking kernel writes */
+};
+
+static long put_vnode(struct copy_sink *sink, const uint8_t *buf, size_t n)
+{
+        long w = vnode_write(sink->vn, *sink->off, (uint64_t)buf, n, false);
+
+        if (w > 0)
+                *sink->off += (uint64_t)w;
+        return w;
+}
+
+static long put_file(struct copy_sink *sink, const uint8_t *buf, size_t n)
+{
+        return file_write_kernel(sink->file, buf, n);
+}
+
 /*
- * Copy up to len bytes from regular file `in` at *in_off to file `out`
- * at *out_off, through a kernel buffer (copy_file_range).
+ * Copy up to len bytes from regular file `in` at *in_off into sink, a
+ * page at a time through a kernel buffer (sendfile, copy_file_range).
+ * => bytes copied, or -errno if nothing was.
  */
-static long copy_between(struct vnode *in, uint64_t *in_off, struct vnode *out,
-                         uint64_t *out_off, uint64_t len)
+static long copy_loop(struct vnode *in, uint64_t *in_off,
+                      struct copy_sink *sink, uint64_t len)
 {
         uint8_t *buf = kmalloc(PAGE_SIZE);
         uint64_t done = 0;
@@ -297,13 +321,12 @@ static long copy_between(struct vnode *in, uint64_t *in_off, struct vnode *out,
                         err = n;
                         break;
                 }
-                long w = vnode_write(out, *out_off, (uint64_t)buf, (size_t)n, false);
+                long w = sink->put(sink, buf, (size_t)n);
                 if (w <= 0) {
                         err = w;
                         break;
                 }
                 *in_off += (uint64_t)w;
-                *out_off += (uint64_t)w;
                 done += (uint64_t)w;
                 if (w < n)
                         break;
@@ -315,39 +338,6 @@ static long copy_between(struct vnode *in, uint64_t *in_off, struct vnode *out,
 static bool regular(struct vnode *vn)
 {
         return vn && S_ISREG(vn->mode) && vn->obj;
-}
-
-/* sendfile's loop: from regular file `in` at *in_off to any file that
- * takes kernel writes (file_write_kernel()). */
-static long send_loop(struct vnode *in, uint64_t *in_off, struct file *out,
-                      uint64_t len)
-{
-        uint8_t *buf = kmalloc(PAGE_SIZE);
-        uint64_t done = 0;
-        long err = 0;
-
-        if (!buf)
-                return -ENOMEM;
-        len = MIN(len, (uint64_t)0x7ffff000);
-        while (done < len) {
-                long n = vnode_read(in, *in_off, (uint64_t)buf,
-                                    (size_t)MIN(len - done, PAGE_SIZE), false);
-                if (n <= 0) {
-                        err = n;
-                        break;
-                }
-                long w = file_write_kernel(out, buf, (size_t)n);
-                if (w <= 0) {
-                        err = w;
-                        break;
-                }
-                *in_off += (uint64_t)w;
-                done += (uint64_t)w;
-                if (w < n)
-                        break;
-        }
-        kfree(buf);
-        return done ? (long)done : err;
 }
 
 /* sendfile(out_fd, in_fd, offset*, count): in_fd a regular file; out_fd a
@@ -374,7 +364,8 @@ SYSCALL_DECL(sendfile)
         } else {
                 ioff = in->offset;
         }
-        n = send_loop(ivn, &ioff, out, (uint64_t)a3);
+        struct copy_sink sink = { .put = put_file, .file = out };
+        n = copy_loop(ivn, &ioff, &sink, (uint64_t)a3);
         if (n < 0)
                 return n;
         if (a2) {
@@ -423,7 +414,8 @@ SYSCALL_DECL(copy_file_range)
             (uint64_t)ooff < (uint64_t)ioff + (uint64_t)a4)
                 return -EINVAL;
         uint64_t ui = (uint64_t)ioff, uo = (uint64_t)ooff;
-        n = copy_between(ivn, &ui, ovn, &uo, (uint64_t)a4);
+        struct copy_sink sink = { .put = put_vnode, .vn = ovn, .off = &uo };
+        n = copy_loop(ivn, &ui, &sink, (uint64_t)a4);
         if (n < 0)
                 return n;
         if (a1) {

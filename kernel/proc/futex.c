@@ -206,7 +206,6 @@ static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
 
 /* Move up to n waiters of `from` to `to`; how many moved. */
 static long futex_requeue_key(const struct futex_key *from,
-                              struct vm_object *from_obj,
                               const struct futex_key *to,
                               struct vm_object *to_obj, long n)
 {
@@ -227,7 +226,6 @@ static long futex_requeue_key(const struct futex_key *from,
                 waiter_link(w);
                 moved++;
         }
-        (void)from_obj;
         return moved;
 }
 
@@ -355,8 +353,7 @@ SYSCALL_DECL(futex)
                                 return -EAGAIN;
                 }
                 woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, (int)val);
-                return woken + futex_requeue_key(&k1, o1, &k2, o2,
-                                                 (int)utime);
+                return woken + futex_requeue_key(&k1, &k2, o2, (int)utime);
         case FUTEX_WAKE_OP:
                 return futex_wake_op(uaddr, uaddr2, private, (int)val,
                                      (int)utime, val3);
@@ -396,7 +393,7 @@ SYSCALL_DECL(get_robust_list)
 }
 
 /* One lock word of a dying owner: mark it, wake a waiter. */
-static void robust_release(uint64_t uword, int tid, bool pending)
+static void robust_release(uint64_t uword, int tid)
 {
         struct futex_key key;
         struct vm_object *obj;
@@ -404,10 +401,8 @@ static void robust_release(uint64_t uword, int tid, bool pending)
 
         if (copy_from_user(&word, uword, sizeof word))
                 return;
-        if ((word & FUTEX_TID_MASK) != (uint32_t)tid) {
-                (void)pending;
+        if ((word & FUTEX_TID_MASK) != (uint32_t)tid)
                 return;
-        }
         new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
         if (copy_to_user(uword, &new, sizeof new))
                 return;
@@ -434,12 +429,12 @@ void futex_exit_robust(struct proc *p)
                         break;
                 if (e != head.list_op_pending)
                         robust_release(e + (uint64_t)head.futex_offset,
-                                       p->pid, false);
+                                       p->pid);
                 entry = next;
         }
         if (head.list_op_pending)
                 robust_release((head.list_op_pending & ~1ull) +
-                               (uint64_t)head.futex_offset, p->pid, true);
+                               (uint64_t)head.futex_offset, p->pid);
 }
 
 void futex_wake_address(uint64_t uaddr)
