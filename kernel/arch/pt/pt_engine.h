@@ -1,14 +1,18 @@
 /*
  * pt_engine.h - the page-table engine every format shares: walks, table
  * creation, range walks (remove, protect), deferred freeing of table
- * pages, TLB batching and large-page splitting. It names no hardware bit:
- * it is written against the small vocabulary each format's pte.h supplies,
- * and included (static functions, so the compiler inlines them as before)
- * by that format's pmap.c after its pte.h, mmu.h and pmap_md.h.
+ * pages, TLB batching, large-page splitting, argument checks, the format-
+ * neutral half of the vm/pmap.h contract (enter, enter_range, remove,
+ * protect, extract, ad, update) and the walk of pmap_check(). It names no
+ * hardware bit: it is written against the small vocabulary each format's
+ * pte.h and pmap.c supply, and included (static functions, so the compiler
+ * inlines them as before) by that format's pmap.c, once, after its pte.h,
+ * mmu.h and pmap_md.h and the hooks below.
  *
  * What the includer must define first:
  *   pte.h   pte_t; PT_LEVELS (top level = PT_LEVELS, leaves at 1);
- *           PT_ENTRIES; pt_shift(level), pt_level_size(level),
+ *           PT_ENTRIES; PTE_A and PTE_D (the accessed and dirty bits of a
+ *           leaf); pt_shift(level), pt_level_size(level),
  *           pt_index(va, level); pte_present(e), pte_is_leaf(e, level),
  *           pte_table_pa(e), pte_leaf_pa(e, level);
  *           pte_make_table(pa, va)  an entry pointing at the table at pa on
@@ -24,6 +28,27 @@
  *   pmap_md.h  struct pmap with root, table_pages, is_kernel, tlb
  *           (struct pmap_tlb_batch: va[PMAP_TLB_BATCH], n, flush_all,
  *           global), free_list and free_pages.
+ *   pmap.c  (the format's policy, before the #include)
+ *           KERNEL_SLOT0, PT_PA_MAX, PMAP_FLAGS_ALL; kernel_pmap and
+ *           kernel_top (the kernel half of its root after bootstrap);
+ *           machine/vmparam.h's LINEAR_*, VMALLOC_*, IOREMAP_*, KERNEL_BASE;
+ *           leaf_entry(pa, level, prot, flags), leaf_prot(e), leaf_flags(e);
+ *           pte_prot_bits(prot) and PTE_PROT_MASK (what pmap_protect sets
+ *           and clears in a leaf); pt_max_leaf_level() (largest page
+ *           pmap_enter_range may use);
+ *           PT_PEND_NEW_LEAVES  true if the MMU may cache an invalid entry,
+ *                               so even a fresh mapping needs a fence;
+ *           pt_root_written(pm, e)  entry e of some table of pm was just
+ *                               stored (a format that mirrors its root, as
+ *                               Sv39's two tables do, notes it);
+ *           pt_root_sync(pm)    an operation on pm is done: mirror what
+ *                               pt_root_written() noted;
+ *           pmap_loaded(pm)     pm's tables are in the MMU now;
+ *           pte_upper_ok(e, va) e is exactly what pte_make_table() makes
+ *                               (up to bits the MMU sets itself);
+ *           check_leaf(c, e, level, va), check_kernel_half(c) and
+ *           pt_extra_tables(pm) (table pages of pm outside its root's tree)
+ *           for pmap_check().
  *
  * Locks: the caller's (the pmap's owner serializes; see pmap_md.h).
  */
@@ -31,7 +56,11 @@
 #define ARCH_PT_ENGINE_H
 
 #include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
 #include <vm/pmap.h>
+#include <vm/pmm.h>
 
 /* ---- TLB batch and deferred freeing ------------------------------------ */
 
@@ -126,6 +155,7 @@ static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
         }
         for (i = 0; i < n; i++, l--) {
                 table[pt_index(va, l)] = pte_make_table(fresh[i], va);
+                pt_root_written(pm, &table[pt_index(va, l)]);
                 table = pt_table(fresh[i]);
         }
         pm->table_pages += n;
@@ -147,7 +177,10 @@ static void leaf_install(struct pmap *pm, pte_t *pte, vaddr_t va,
             pte_leaf_pa(old, level) == pte_leaf_pa(e, level))
                 e |= pte_ad_bits(old);
         *pte = e;
-        if (pte_present(old))
+        pt_root_written(pm, pte);
+        /* An MMU that may cache invalid entries (RISC-V: sfence.vma orders
+         * the walk after the store) needs the fence for a new mapping too. */
+        if (pte_present(old) || PT_PEND_NEW_LEAVES)
                 tlb_pend(pm, va, old);
 }
 
@@ -195,6 +228,7 @@ static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
         for (unsigned i = 0; i < PT_ENTRIES; i++)
                 t[i] = pte_split_child(old, level, pa + i * step);
         *e = pte_make_table(tpa, va);
+        pt_root_written(pm, e);
         pm->table_pages++;
         /* Same translations, but the TLB must not keep the big entry next
          * to the small ones once some of them change. */
@@ -279,6 +313,7 @@ static bool leaf_apply(struct range_walk *rw, pte_t *e, vaddr_t va)
         if (new == old)
                 return false;
         *e = new;
+        pt_root_written(rw->pm, e);
         tlb_pend(rw->pm, va, old);
         return new == 0;
 }
@@ -311,6 +346,7 @@ static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
          * address also drops the upper-level entries the CPU cached for
          * it: once pmap_update() has run, nothing can reach the table. */
         *e = 0;
+        pt_root_written(rw->pm, e);
         table_defer_free(rw->pm, child);
         return true;
 }
@@ -355,12 +391,15 @@ static vm_status_t range_apply(struct range_walk *rw, vaddr_t start,
         st = split_at(pm, start);
         if (st == VM_OK && va_is_canonical(last + 1) && last + 1 != 0)
                 st = split_at(pm, last + 1);
-        if (st != VM_OK)
+        if (st != VM_OK) {
+                pt_root_sync(pm);       /* a split may have changed a root entry */
                 return st;
+        }
         for (unsigned i = pt_index(start, PT_LEVELS);
              i <= pt_index(last, PT_LEVELS); i++)
                 range_entry(rw, &top[i], PT_LEVELS,
                             va_canonical((vaddr_t)i << pt_shift(PT_LEVELS)));
+        pt_root_sync(pm);
         return VM_OK;
 }
 
@@ -376,8 +415,7 @@ static vm_status_t range_apply(struct range_walk *rw, vaddr_t start,
 static void tlb_update(struct pmap *pm)
 {
         struct pmap_tlb_batch *b = &pm->tlb;
-        bool live = pm->is_kernel || b->global ||
-                    mmu_current_root() == pm->root;
+        bool live = pm->is_kernel || b->global || pmap_loaded(pm);
 
         if (live && b->flush_all)
                 mmu_flush_tlb(b->global);
@@ -388,6 +426,472 @@ static void tlb_update(struct pmap *pm)
         b->flush_all = false;
         b->global = false;
         table_free_deferred(pm);
+}
+
+/* ---- argument checks ------------------------------------------------------ */
+
+/*
+ * Check [va, va+len) for an operation on pm; set *last to its last byte.
+ * => VM_OK if page-aligned, non-empty, canonical, inside one half, and in
+ *    the user half unless pm is the kernel pmap.
+ */
+static vm_status_t check_range(const struct pmap *pm, vaddr_t va,
+                               uint64_t len, vaddr_t *last)
+{
+        if (len == 0 || !is_aligned(va | len, PAGE_SIZE))
+                return VM_EINVAL;
+        *last = va + len - 1;
+        if (*last < va || !va_is_canonical(va) || !va_is_canonical(*last))
+                return VM_EINVAL;
+        if (va_is_user_half(va) != va_is_user_half(*last))
+                return VM_EINVAL;
+        if (!va_is_user_half(va) && !pm->is_kernel)
+                return VM_EINVAL;
+        return VM_OK;
+}
+
+/* Kernel-half mappings may only go below the boot-time top-level entries
+ * (tables, never leaves: those entries are copied into every address
+ * space once, at pmap_create()). */
+static bool kernel_slots_fixed(const struct pmap *pm, vaddr_t va, vaddr_t last)
+{
+        const pte_t *top = pt_table(pm->root);
+
+        if (va_is_user_half(va))
+                return true;
+        for (unsigned i = pt_index(va, PT_LEVELS);
+             i <= pt_index(last, PT_LEVELS); i++)
+                if (!pte_present(top[i]) || pte_is_leaf(top[i], PT_LEVELS))
+                        return false;
+        return true;
+}
+
+/* check_range(), plus what a new mapping of [va, va+len) -> pa needs. */
+static vm_status_t check_map(const struct pmap *pm, vaddr_t va, paddr_t pa,
+                             uint64_t len, vm_prot_t prot, unsigned flags,
+                             vaddr_t *last)
+{
+        vm_status_t st = check_range(pm, va, len, last);
+
+        if (st != VM_OK)
+                return st;
+        if (!is_aligned(pa, PAGE_SIZE) || pa > PT_PA_MAX ||
+            len - 1 > PT_PA_MAX - pa)
+                return VM_EINVAL;
+        if ((prot & ~VM_PROT_ALL) || (flags & ~PMAP_FLAGS_ALL))
+                return VM_EINVAL;
+        if ((flags & PMAP_NOCACHE) && (flags & PMAP_WC))
+                return VM_EINVAL;
+        if ((flags & PMAP_USER) && !va_is_user_half(va))
+                return VM_EINVAL;
+        if (!kernel_slots_fixed(pm, va, *last))
+                return VM_EINVAL;
+        return VM_OK;
+}
+
+/* The level of the largest page that can map the start of [va, va+len). */
+static unsigned chunk_level(vaddr_t va, paddr_t pa, uint64_t len)
+{
+        for (unsigned level = pt_max_leaf_level(); level > 1; level--) {
+                uint64_t size = pt_level_size(level);
+
+                if (is_aligned(va | pa, size) && len >= size)
+                        return level;
+        }
+        return 1;
+}
+
+/* Would a chunk of mapping [va, va+len) fall inside a larger page? */
+static bool range_conflicts(const struct pmap *pm, vaddr_t va, paddr_t pa,
+                            uint64_t len)
+{
+        while (len) {
+                unsigned level = chunk_level(va, pa, len), found;
+                uint64_t size = pt_level_size(level);
+
+                if (walk_find(pm, va, &found) && found > level)
+                        return true;
+                va += size;
+                pa += size;
+                len -= size;
+        }
+        return false;
+}
+
+/*
+ * Run rw over [start, end) (end 0: the top of the address space): check the
+ * range, then split its edges and walk it (range_apply()).
+ * => VM_EINVAL (bad range) or VM_ENOMEM (a split failed): no mapping changed.
+ */
+static vm_status_t range_run(struct range_walk *rw, vaddr_t start,
+                             vaddr_t end)
+{
+        vaddr_t last;
+        vm_status_t st;
+
+        if (start == end)
+                return is_aligned(start, PAGE_SIZE) ? VM_OK : VM_EINVAL;
+        st = check_range(rw->pm, start, end - start, &last);
+        if (st != VM_OK)
+                return st;
+        return range_apply(rw, start, last);
+}
+
+/* Give every kernel-half top-level slot of [first, last] a table
+ * (pmap_bootstrap()). */
+static vm_status_t bootstrap_slots(struct pmap *pm, vaddr_t first,
+                                   vaddr_t last)
+{
+        pte_t *top = pt_table(pm->root);
+
+        for (unsigned i = pt_index(first, PT_LEVELS);
+             i <= pt_index(last, PT_LEVELS); i++) {
+                paddr_t pa;
+
+                if (pte_present(top[i]))
+                        continue;
+                if (vm_ptpage_alloc(&pa) != VM_OK)
+                        return VM_ENOMEM;
+                top[i] = pte_make_table(pa, first);
+                pm->table_pages++;
+        }
+        return VM_OK;
+}
+
+/*
+ * The kernel pmap's root and the tables under its kernel-half slots, which
+ * every address space will share (pmap_bootstrap()). kernel_top keeps the
+ * slots for pmap_check().
+ * => VM_EINVAL if RAM does not fit the linear map: pm is left as it was.
+ *    VM_ENOMEM: the pages
+ *    taken so far are not given back (at boot they come from bootmem,
+ *    which cannot take pages back, and the kernel stops).
+ */
+static vm_status_t kernel_tables_build(struct pmap *pm, paddr_t ram_end)
+{
+        vm_status_t st = VM_OK;
+
+        if (ram_end > LINEAR_SIZE)
+                return VM_EINVAL;
+        memset(pm, 0, sizeof *pm);
+        pm->is_kernel = true;
+        if (vm_ptpage_alloc(&pm->root) != VM_OK)
+                return VM_ENOMEM;
+        pm->table_pages = 1;
+        if (ram_end)
+                st = bootstrap_slots(pm, LINEAR_BASE, LINEAR_BASE + ram_end - 1);
+        if (st == VM_OK)
+                st = bootstrap_slots(pm, VMALLOC_BASE, VMALLOC_END - 1);
+        if (st == VM_OK)
+                st = bootstrap_slots(pm, IOREMAP_BASE, IOREMAP_END - 1);
+        if (st == VM_OK)
+                st = bootstrap_slots(pm, KERNEL_BASE, ~0UL);
+        if (st != VM_OK) {
+                pm->root = 0;
+                return st;
+        }
+        memcpy(kernel_top, &pt_table(pm->root)[KERNEL_SLOT0], sizeof kernel_top);
+        return VM_OK;
+}
+
+/* Unlink every table and leaf of pm's user half (pmap_destroy()): the
+ * pages go to the deferred list, the invalidations to the batch. */
+static void user_half_detach(struct pmap *pm)
+{
+        pte_t *top = pt_table(pm->root);
+
+        for (unsigned i = 0; i < KERNEL_SLOT0; i++) {
+                vaddr_t va = (vaddr_t)i << pt_shift(PT_LEVELS);
+
+                if (!pte_present(top[i]))
+                        continue;
+                if (pte_is_leaf(top[i], PT_LEVELS))
+                        tlb_pend(pm, va, top[i]);
+                else
+                        subtree_detach(pm, pte_table_pa(top[i]),
+                                       PT_LEVELS - 1, va);
+                top[i] = 0;
+                pt_root_written(pm, &top[i]);
+        }
+        pt_root_sync(pm);
+}
+
+/* ---- the format-neutral half of the contract (vm/pmap.h) ----------------- */
+
+struct pmap *pmap_kernel(void)
+{
+        return &kernel_pmap;
+}
+
+/*
+ * Map the 4 KiB page va -> pa (see vm/pmap.h); VM_PROT_NONE removes it.
+ * How prot and the faulting access (PMAP_ACCESS) become bits is the
+ * format's leaf_entry() (see its pmap.c).
+ * => VM_EINVAL: bad alignment, address, prot or flags (NOCACHE with WC,
+ *    USER in the kernel half, a kernel-half slot without boot-time tables),
+ *    or va inside a large page. VM_ENOMEM: no table page. Nothing changed.
+ */
+vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
+                       vm_prot_t prot, unsigned flags)
+{
+        unsigned level;
+        vaddr_t last;
+        pte_t *pte;
+        vm_status_t st;
+
+        st = check_map(pm, va, pa, PAGE_SIZE, prot, flags, &last);
+        if (st != VM_OK)
+                return st;
+        if (prot == VM_PROT_NONE) {
+                pte = walk_find(pm, va, &level);
+                if (pte && level > 1)
+                        return VM_EINVAL;
+                return pte ? pmap_remove(pm, va, va + PAGE_SIZE) : VM_OK;
+        }
+        st = walk_create(pm, va, 1, &pte);
+        if (st != VM_OK)
+                return st;
+        leaf_install(pm, pte, va, 1, leaf_entry(pa, 1, prot, flags));
+        pt_root_sync(pm);
+        return VM_OK;
+}
+
+/*
+ * Map [va, va+len) -> [pa, pa+len) with the largest pages that fit
+ * (see vm/pmap.h). A large page replaces any smaller ones under it.
+ * => VM_EINVAL as pmap_enter(), also if some piece would fall inside an
+ *    existing larger page; nothing changed.
+ * => VM_ENOMEM: the pieces before the failed one stay mapped.
+ */
+vm_status_t pmap_enter_range(struct pmap *pm, vaddr_t va, paddr_t pa,
+                             uint64_t len, vm_prot_t prot, unsigned flags)
+{
+        vaddr_t last;
+        vm_status_t st;
+
+        st = check_map(pm, va, pa, len, prot, flags, &last);
+        if (st != VM_OK)
+                return st;
+        if (prot == VM_PROT_NONE)
+                return pmap_remove(pm, va, last + 1);
+        if (range_conflicts(pm, va, pa, len))
+                return VM_EINVAL;
+        while (len) {
+                unsigned level = chunk_level(va, pa, len);
+                uint64_t size = pt_level_size(level);
+
+                st = map_leaf(pm, va, level,
+                              leaf_entry(pa, level, prot, flags));
+                pt_root_sync(pm);
+                if (st != VM_OK)
+                        return st;
+                va += size;
+                pa += size;
+                len -= size;
+        }
+        return VM_OK;
+}
+
+/*
+ * Unmap [start, end) (end 0: up to the top) and free the tables that empty.
+ * => VM_EINVAL for a bad range; VM_ENOMEM if a large page at an edge could
+ *    not be split. Either way no mapping changed.
+ * => freed tables go back to the allocator at the next pmap_update().
+ */
+vm_status_t pmap_remove(struct pmap *pm, vaddr_t start, vaddr_t end)
+{
+        struct range_walk rw = { .pm = pm, .remove = true };
+
+        return range_run(&rw, start, end);
+}
+
+/*
+ * Give every mapped page in [start, end) the protection prot; the cache
+ * type, the user/global bits and A/D stay. VM_PROT_NONE removes the pages.
+ * => errors as pmap_remove(), plus VM_EINVAL for unknown prot bits.
+ */
+vm_status_t pmap_protect(struct pmap *pm, vaddr_t start, vaddr_t end,
+                         vm_prot_t prot)
+{
+        struct range_walk rw = { .pm = pm, .clear = PTE_PROT_MASK };
+
+        if (prot & ~VM_PROT_ALL)
+                return VM_EINVAL;
+        if (prot == VM_PROT_NONE)
+                return pmap_remove(pm, start, end);
+        rw.set = pte_prot_bits(prot);
+        return range_run(&rw, start, end);
+}
+
+/*
+ * Look up va (see vm/pmap.h). A user pmap sees the shared kernel half too.
+ * => false for unmapped or non-canonical va.
+ */
+bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
+                  unsigned *flags)
+{
+        unsigned level;
+        pte_t *e;
+
+        if (!va_is_canonical(va) || !(e = walk_find(pm, va, &level)))
+                return false;
+        if (pa)
+                *pa = pte_leaf_pa(*e, level) | (va & (pt_level_size(level) - 1));
+        if (prot)
+                *prot = leaf_prot(*e);
+        if (flags)
+                *flags = leaf_flags(*e);
+        return true;
+}
+
+/*
+ * Read, and if `clear` reset, the A and D bits of va's page (for a large
+ * page: the whole page's). Clearing batches an invalidation: a TLB entry
+ * that remembers "already dirty" would let the next write skip setting D.
+ * => PMAP_AD_* bits; 0 if va is unmapped or non-canonical.
+ */
+unsigned pmap_ad(struct pmap *pm, vaddr_t va, bool clear)
+{
+        /* Kernel-half pages are the kernel pmap's to invalidate. */
+        struct pmap *owner = va_is_user_half(va) ? pm : &kernel_pmap;
+        unsigned level, bits = 0;
+        pte_t *e, old;
+
+        if (!va_is_canonical(va) || !(e = walk_find(pm, va, &level)))
+                return 0;
+        old = *e;
+        if (old & PTE_A)
+                bits |= PMAP_AD_ACCESSED;
+        if (old & PTE_D)
+                bits |= PMAP_AD_DIRTY;
+        if (clear && bits) {
+                *e = old & ~(PTE_A | PTE_D);
+                pt_root_written(owner, e);
+                pt_root_sync(owner);
+                tlb_pend(owner, align_down(va, pt_level_size(level)), old);
+        }
+        return bits;
+}
+
+/* Issue the invalidations batched on pm, then free its detached tables. */
+void pmap_update(struct pmap *pm)
+{
+        tlb_update(pm);
+}
+
+uint64_t pmap_table_pages(const struct pmap *pm)
+{
+        return pm->table_pages;
+}
+
+/* ---- pmap_check: the walk; the format checks leaves and the kernel half -- */
+
+struct check_ctx {
+        struct pmap *pm;
+        uint64_t     tables;            /* table pages found by the walk */
+};
+
+static bool check_bad(const struct check_ctx *c, const char *why, vaddr_t va,
+                      unsigned level, pte_t e)
+{
+        pr_err("pmap_check: pmap %p: %s (va %#lx, level %u, entry %#lx)\n",
+               (void *)c->pm, why, va, level, (uint64_t)e);
+        return false;
+}
+
+/* A table page must be RAM the allocator handed out (when it exists). */
+static bool check_table_page(paddr_t pa)
+{
+        const struct vm_page *pg;
+
+        if (pmm_npages() == 0)
+                return true;
+        pg = pmm_pa_to_page(pa);
+        if (!pg)
+                return false;
+        return !(pg->flags & (PG_FREE | PG_RESERVED)) && pg->refcount != 0;
+}
+
+static bool check_leaf(const struct check_ctx *c, pte_t e, unsigned level,
+                       vaddr_t va);
+static bool check_kernel_half(struct check_ctx *c);
+static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
+                        vaddr_t base, bool may_be_empty);
+
+/* An upper-level entry: what pte_make_table() makes, pointing at a good
+ * table. */
+static bool check_upper(struct check_ctx *c, pte_t e, unsigned level,
+                        vaddr_t va)
+{
+        if (!pte_upper_ok(e, va))
+                return check_bad(c, "bad upper-level entry", va, level, e);
+        if (!check_table_page(pte_table_pa(e)))
+                return check_bad(c, "table page is not allocated RAM", va,
+                                 level, e);
+        return check_table(c, pte_table_pa(e), level - 1, va,
+                           !table_freeable(level - 1, va));
+}
+
+/*
+ * Check the level-`level` table at pa (entry 0 maps base) and below.
+ * A user pmap's kernel half is checked by check_kernel_half() instead.
+ */
+static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
+                        vaddr_t base, bool may_be_empty)
+{
+        const pte_t *t = pt_table(pa);
+        unsigned end = level == PT_LEVELS && !c->pm->is_kernel ? KERNEL_SLOT0
+                                                               : PT_ENTRIES;
+        bool any = false;
+
+        c->tables++;
+        for (unsigned i = 0; i < end; i++) {
+                vaddr_t va = va_canonical(base + i * pt_level_size(level));
+                pte_t e = t[i];
+
+                if (!pte_present(e)) {
+                        if (e != 0)
+                                return check_bad(c, "stale bits in an absent "
+                                                 "entry", va, level, e);
+                        continue;
+                }
+                any = true;
+                if (pte_is_leaf(e, level) ? !check_leaf(c, e, level, va)
+                                          : !check_upper(c, e, level, va))
+                        return false;
+        }
+        if (!any && !may_be_empty)
+                return check_bad(c, "empty table left allocated", base,
+                                 level, pa);
+        return true;
+}
+
+/*
+ * Verify pm's invariants (see pmap_md.h).
+ * => true if they hold; else prints the first violation, returns false.
+ */
+bool pmap_check(struct pmap *pm)
+{
+        struct check_ctx c = { .pm = pm };
+        uint64_t listed = 0;
+
+        if (pm->root == 0 || !is_aligned(pm->root, PAGE_SIZE))
+                return check_bad(&c, "no root table", 0, PT_LEVELS, pm->root);
+        if (pm->tlb.n > PMAP_TLB_BATCH)
+                return check_bad(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
+        for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;
+             pa = pt_table(pa)[0])
+                listed++;
+        if (listed != pm->free_pages)
+                return check_bad(&c, "deferred-free list length", 0, 0,
+                                 listed);
+        if (!check_kernel_half(&c) ||
+            !check_table(&c, pm->root, PT_LEVELS, 0, true))
+                return false;
+        if (c.tables + pm->free_pages + pt_extra_tables(pm) != pm->table_pages)
+                return check_bad(&c, "table page count differs from a walk",
+                                 0, 0, c.tables);
+        return true;
 }
 
 #endif

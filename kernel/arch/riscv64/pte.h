@@ -13,6 +13,7 @@
 #define ARCH_RISCV64_PTE_H
 
 #include <mercator/types.h>
+#include <machine/vmparam.h>        /* phys_to_virt, for pt_table() */
 
 typedef uint64_t pte_t;
 
@@ -121,6 +122,42 @@ static inline bool va_is_user_half(vaddr_t va)
 static inline vaddr_t va_canonical(vaddr_t va)
 {
         return (vaddr_t)((int64_t)(va << (64 - VA_BITS)) >> (64 - VA_BITS));
+}
+
+/* ---- the rest of the vocabulary of kernel/arch/pt/pt_engine.h ----------- */
+
+/* A non-leaf entry is V alone (Sv39 reserves D, A and U there); va does not
+ * matter: unlike x86, a table entry carries no rights. */
+static inline pte_t pte_make_table(paddr_t pa, vaddr_t va)
+{
+        (void)va;
+        return pte_make(pa, 0);
+}
+
+/* The leaf one level below `level` mapping pa as part of the large leaf
+ * `big`: all of big's bits but its frame (Sv39 leaves look the same at
+ * every level). */
+static inline pte_t pte_split_child(pte_t big, unsigned level, paddr_t pa)
+{
+        (void)level;
+        return pte_make(pa, big & ~PTE_PPN_MASK);
+}
+
+static inline bool pte_is_global(pte_t e)
+{
+        return (e & PTE_G) != 0;
+}
+
+static inline pte_t pte_ad_bits(pte_t e)
+{
+        return e & (PTE_A | PTE_D);
+}
+
+/* The kernel's pointer to the table page at pa, through the linear map
+ * (all of RAM; docs/design.md). */
+static inline pte_t *pt_table(paddr_t pa)
+{
+        return phys_to_virt(pa);
 }
 
 #endif
