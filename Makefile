@@ -65,7 +65,7 @@ ROOTBIN := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(wildcard user/*.c))
 ROOTFS  := $(BUILD)/rootfs.cpio
 
 .PHONY: all kernel host-tests host-tests-all user-tests run test test-host test-kernel \
-        test-user test-outside soak debug setup clean
+        test-user test-outside soak debug setup clean runfs
 all: kernel host-tests-all user-tests $(ROOTFS)
 
 setup:
@@ -128,20 +128,23 @@ $(BUILD)/user/%_pie: tests/user/%.c tests/user/utest.h tools/static-pie-cc
 $(BUILD)/rootfs/bin/%: user/%.c
 	@mkdir -p $(dir $@)
 	$(UCC) $(UCFLAGS) -o $@ $<
-$(ROOTFS): $(ROOTBIN) tools/mkinitramfs.py
-	python3 tools/mkinitramfs.py $@ /init=$(BUILD)/rootfs/bin/sh \
-		$(foreach p,$(ROOTBIN),/bin/$(notdir $(p))=$(p))
+# What `make run` boots: Debian's busybox sh with Mercator's tools when
+# busybox-static could be fetched, else the toy shell (tools/mkrunfs.py).
+$(ROOTFS): $(ROOTBIN) tools/mkinitramfs.py tools/mkrunfs.py $(wildcard user/etc/*)
+	python3 tools/mkrunfs.py $@ $(ROOTBIN)
+runfs: setup
+	@bash tools/fetch-outside.sh || echo "make run: busybox-static not fetched; booting the toy shell"
+	@$(MAKE) --no-print-directory -j2 kernel $(ROOTBIN)
+	@python3 tools/mkrunfs.py $(ROOTFS) $(ROOTBIN)
 
 ifeq ($(ARCH),x86_64)
-run: setup
-	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
+run: runfs
 	python3 tools/qemu.py --arch x86_64 --mem $(QEMU_MEM) --interactive --initrd $(ROOTFS) $(KERNEL)
 else
 run: run-$(ARCH)
 endif
 
-debug: setup
-	@$(MAKE) --no-print-directory -j2 kernel $(ROOTFS)
+debug: runfs
 	python3 tools/qemu.py --mem $(QEMU_MEM) --interactive --gdb --initrd $(ROOTFS) $(KERNEL)
 
 ifeq ($(ARCH),x86_64)

@@ -23,7 +23,11 @@ def entry(name, mode, data, ino):
 
 
 def build(files):
-    """files: list of (dest, data, mode). Returns the archive bytes."""
+    """files: list of (dest, data, mode). Returns the archive bytes.
+
+    A regular file's data is its contents, a symlink's (S_IFLNK) its
+    target; a directory (S_IFDIR, data b"") may be listed to give it a
+    mode of its own or to have it exist empty."""
     out, dirs, ino = [], set(), 1
     for dest, data, mode in files:
         parts = dest.strip("/").split("/")
@@ -33,7 +37,12 @@ def build(files):
                 dirs.add(d)
                 out.append(entry(d, stat.S_IFDIR | 0o755, b"", ino))
                 ino += 1
-        out.append(entry("/".join(parts), mode, data, ino))
+        name = "/".join(parts)
+        if stat.S_ISDIR(mode):
+            if name in dirs:
+                continue
+            dirs.add(name)
+        out.append(entry(name, mode, data, ino))
         ino += 1
     out.append(entry("TRAILER!!!", 0, b"", 0))
     return b"".join(out)

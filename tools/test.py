@@ -531,6 +531,33 @@ def run_outside(t):
                 print(f"    | {line}")
 
 
+def run_make_run(t):
+    """The image `make run` boots (tools/mkrunfs.py, busybox as the login
+    shell) played tests/outside/make_run.script: a check per feature, and
+    `exit` must power the machine off with status 0."""
+    programs = sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*")))
+    if not os.path.exists(os.path.join(OUTSIDE, "busybox")) or not programs:
+        t.add(False, "outside/make_run", "busybox or build/rootfs/bin missing")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "make_run")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools/mkrunfs.py"),
+                        image, *programs], check=True, capture_output=True)
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "300", "--input-script",
+                            os.path.join(ROOT, "tests/outside/make_run.script"),
+                            "--initrd", image], capture_output=True,
+                           text=True, errors="replace")
+    out = p.stdout + p.stderr
+    checks = re.findall(r"^(PASS|FAIL) make_run/(\S+)", out, re.M)
+    for verdict, name in checks:
+        t.add(verdict == "PASS", f"outside/make_run/{name}")
+    t.add(p.returncode == 0 and checks != [], "outside/make_run/exit_powers_off",
+          f"status {p.returncode}")
+    if p.returncode != 0 or any(v == "FAIL" for v, _ in checks):
+        show_tail(out)
+
+
 def run_outside_typed(t):
     """busybox sh -i typed at a terminal (tests/outside/*.input): the same
     session on a Linux pseudo-terminal and on Mercator's console."""
@@ -586,6 +613,7 @@ def main():
     if "outside" in tiers:
         run_outside(t)
         run_outside_typed(t)
+        run_make_run(t)
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
