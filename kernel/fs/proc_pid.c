@@ -80,6 +80,7 @@ struct mss {
         uint64_t resident, pss, pss_dirty, pss_anon, pss_file, pss_shmem;
         uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
         uint64_t referenced, anonymous;
+        uint64_t pss_locked;                            /* Locked */
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
 };
 
@@ -102,6 +103,8 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
 
                 m->resident += PAGE_SIZE;
                 m->pss += share;
+                if (a->flags & VM_AREA_LOCKED)
+                        m->pss_locked += share;
                 if (dirty)
                         m->pss_dirty += share;
                 if (pi.kind == VM_PAGE_ANON) {
@@ -235,7 +238,7 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "Private_Hugetlb", 0);
         smaps_kb(t, "Swap", 0);                 /* no swap */
         smaps_kb(t, "SwapPss", 0);
-        smaps_kb(t, "Locked", 0);               /* no mlock */
+        smaps_kb(t, "Locked", m->pss_locked >> PSS_SHIFT);
 }
 
 /* Linux's VmFlags letters for what Mercator's areas can be. A shared
@@ -265,6 +268,8 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " ms");
         if (a->flags & VM_AREA_GROWSDOWN)
                 text_add(t, " gd");
+        if (a->flags & VM_AREA_LOCKED)
+                text_add(t, " lo");
         if (a->flags & VM_AREA_SEQUENTIAL)
                 text_add(t, " sr");
         if (a->flags & VM_AREA_RANDOM)
@@ -380,7 +385,7 @@ void proc_pid_status(struct text *t, struct proc *p)
                                z.mss.rss_shmem;
                 status_kb(t, "VmPeak", p->space->hiwater_vm);
                 status_kb(t, "VmSize", z.total);
-                status_kb(t, "VmLck", 0);
+                status_kb(t, "VmLck", vm_space_locked_pages(p->space));
                 status_kb(t, "VmPin", 0);
                 status_kb(t, "VmHWM", p->space->hiwater_rss);
                 status_kb(t, "VmRSS", rss);

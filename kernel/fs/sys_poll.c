@@ -36,8 +36,9 @@ static unsigned file_poll(struct file *f)
 /*
  * Sleep until something may have changed, or the deadline.
  * => 0 to look again, -ETIMEDOUT past the deadline, -ERESTARTNOHAND on a
- *    signal (EINTR if a handler runs, else the call starts over, as
- *    Linux's select does; Linux's poll would go on with the time left).
+ *    signal (EINTR if a handler runs, else the call starts over: select,
+ *    pselect6 and ppoll have written the time left back by then; poll
+ *    goes on to its deadline through a restart block instead).
  */
 static long poll_sleep(uint64_t deadline)
 {
@@ -110,13 +111,28 @@ static uint64_t deadline_after_ns(uint64_t ns)
         return ns > NO_DEADLINE - 1 - now ? NO_DEADLINE : now + ns;
 }
 
+/* poll's timeout is a value in a register: a restart goes on to the
+ * deadline the first call set, as Linux's do_restart_poll. */
+static long poll_restart(struct restart_block *rb)
+{
+        long n = do_poll(rb->arg[0], rb->arg[1], rb->deadline);
+
+        return n == -ERESTARTNOHAND
+                ? proc_restart_with(poll_restart, rb->deadline, rb->arg[0], rb->arg[1])
+                : n;
+}
+
 SYSCALL_DECL(poll)
 {
         int timeout_ms = (int)a2;
         uint64_t deadline = timeout_ms < 0 ? NO_DEADLINE
                 : deadline_after_ns((uint64_t)timeout_ms * 1000000ULL);
+        uint64_t nfds = (uint64_t)(unsigned)a1;
+        long n = do_poll((uint64_t)a0, nfds, deadline);
 
-        return do_poll((uint64_t)a0, (uint64_t)(unsigned)a1, deadline);
+        return n == -ERESTARTNOHAND
+                ? proc_restart_with(poll_restart, deadline, (uint64_t)a0, nfds)
+                : n;
 }
 
 struct linux_timespec {

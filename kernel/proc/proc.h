@@ -72,6 +72,20 @@ struct proc_signals {
         bool               report_cont;         /* [s] ... the continue */
 };
 
+/*
+ * How to go on with a system call that a signal interrupted and that must
+ * not start over from its arguments (Linux's restart_block): a sleep for
+ * a relative time goes on to the deadline it had. The call sets fn and
+ * returns -ERESTART_RESTARTBLOCK; if no handler runs, the thread re-enters
+ * the kernel through restart_syscall, which calls fn. A handler makes the
+ * call fail with EINTR instead, and fn is forgotten.
+ */
+struct restart_block {
+        long     (*fn)(struct restart_block *rb);
+        uint64_t deadline;              /* CLOCK_MONOTONIC ns */
+        uint64_t arg[2];                /* fn's own */
+};
+
 struct proc {
         int               pid;                  /* [c] */
         enum proc_state   state;                /* [s] */
@@ -110,7 +124,12 @@ struct proc {
         uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
         uint64_t          robust_list;          /* [p] set_robust_list's head */
         struct proc_signals sig;                /* [s]/[p] see above */
+        struct restart_block restart;           /* [p] see above */
 };
+
+/* Arm current's restart block; => -ERESTART_RESTARTBLOCK to return. */
+long proc_restart_with(long (*fn)(struct restart_block *), uint64_t deadline,
+                       uint64_t arg0, uint64_t arg1);
 
 extern struct proc *current;
 extern volatile bool need_resched;

@@ -21,6 +21,7 @@
 #include <machine/signal.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
+#include <proc/syscall.h>
 
 extern struct proc proc_table[NPROC];
 
@@ -326,6 +327,27 @@ static void default_action(int sig)
         }
 }
 
+long proc_restart_with(long (*fn)(struct restart_block *), uint64_t deadline,
+                       uint64_t arg0, uint64_t arg1)
+{
+        current->restart = (struct restart_block){
+                .fn = fn, .deadline = deadline, .arg = { arg0, arg1 } };
+        return -ERESTART_RESTARTBLOCK;
+}
+
+/* restart_syscall: go on with the call the restart block describes. Called
+ * with nothing to go on with (by a program, or after a handler ran), it
+ * fails with EINTR, as Linux's. The block is used once: fn re-arms it if
+ * it is interrupted again. */
+SYSCALL_DECL(restart_syscall)
+{
+        struct restart_block rb = current->restart;
+
+        (void)a0; (void)a1; (void)a2; (void)a3; (void)a4; (void)a5;
+        current->restart.fn = NULL;
+        return rb.fn ? rb.fn(&rb) : -EINTR;
+}
+
 /* An interrupted system call, with or without a handler (ka) to run. */
 static void settle_syscall(struct proc *p, const struct k_sigaction *ka)
 {
@@ -335,11 +357,18 @@ static void settle_syscall(struct proc *p, const struct k_sigaction *ka)
                 return;
         switch (ret) {
         case -ERESTARTNOHAND:
-        case -ERESTART_RESTARTBLOCK:
                 if (ka)
                         md_syscall_set_result(p, -EINTR);
                 else
                         md_syscall_restart(p);
+                break;
+        case -ERESTART_RESTARTBLOCK:
+                if (ka) {
+                        md_syscall_set_result(p, -EINTR);
+                        p->restart.fn = NULL;
+                } else {
+                        md_syscall_restart_block(p);
+                }
                 break;
         case -ERESTARTSYS:
                 if (ka && !(ka->flags & SA_RESTART))

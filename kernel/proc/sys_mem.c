@@ -28,6 +28,7 @@
 #define MAP_FIXED               0x10
 #define MAP_ANONYMOUS           0x20
 #define MAP_GROWSDOWN           0x0100
+#define MAP_LOCKED              0x2000
 #define MAP_NORESERVE           0x4000
 #define MAP_POPULATE            0x8000
 #define MAP_FIXED_NOREPLACE     0x100000
@@ -147,6 +148,12 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
 }
 
 /* mmap(addr, len, prot, flags, fd, off). */
+#define LOCK_FLAGS      (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)
+static long lock_populate(uint64_t start, uint64_t len, unsigned lock);
+static bool may_lock(void);
+static bool lock_fits(uint64_t pages);
+static void lock_new_range(uint64_t start, uint64_t len, unsigned lock);
+
 SYSCALL_DECL(mmap)
 {
         uint64_t addr = (uint64_t)a0, len = (uint64_t)a1;
@@ -189,6 +196,12 @@ SYSCALL_DECL(mmap)
         long lerr = rlimit_vm_grow(page_round(len), data ? page_round(len) : 0);
         if (lerr)
                 return lerr;
+        /* MAP_LOCKED, or mlockall(MCL_FUTURE): Linux's mlock_future_ok. */
+        unsigned lock = flags & MAP_LOCKED ? VM_AREA_LOCKED : current->space->lock_future;
+        if ((flags & MAP_LOCKED) && !may_lock())
+                return -EPERM;
+        if (lock && !lock_fits(page_round(len) >> PAGE_SHIFT))
+                return -EAGAIN;
         vm_status_t st;
         if (flags & MAP_ANONYMOUS)
                 st = vm_space_map(current->space, page_trunc(addr),
@@ -201,7 +214,10 @@ SYSCALL_DECL(mmap)
                         return err;
                 st = VM_OK;
         }
-        return st == VM_OK ? (long)out : status_to_errno(st);
+        if (st != VM_OK)
+                return status_to_errno(st);
+        lock_new_range(out, page_round(len), lock);
+        return (long)out;
 }
 
 SYSCALL_DECL(munmap)
@@ -226,8 +242,21 @@ SYSCALL_DECL(mprotect)
                 return -ENOMEM;
         if (addr + len > TASK_SIZE)
                 return -ENOMEM;
-        return status_to_errno(vm_space_protect(current->space, addr, len,
-                                                  prot_to_vm(a2)));
+        vm_status_t st = vm_space_protect(current->space, addr, len, prot_to_vm(a2));
+        if (st != VM_OK)
+                return status_to_errno(st);
+        /* Locked private memory made writable gets its own pages now, as
+         * Linux's mprotect_fixup populates it (no write fault later). */
+        for (uint64_t va = addr; (a2 & PROT_WRITE) && va < addr + len;) {
+                const struct vm_area *a = vm_space_lookup(current->space, va);
+                if (!a)
+                        break;
+                uint64_t end = MIN(a->end, addr + len);
+                if (!(a->flags & VM_AREA_SHARED))
+                        (void)lock_populate(va, end - va, a->flags & LOCK_FLAGS);
+                va = end;
+        }
+        return 0;
 }
 
 /* brk returns the new break, or the old one if it could not move. */
@@ -243,7 +272,12 @@ SYSCALL_DECL(brk)
         if (a0 && (uint64_t)a0 > sp->brk && want > have &&
             rlimit_vm_grow(want - have, want - have))
                 return (long)sp->brk;
+        if (a0 && want > have && sp->lock_future &&
+            !lock_fits((want - have) >> PAGE_SHIFT))
+                return (long)sp->brk;
         vm_space_brk(sp, (vaddr_t)a0, &result);
+        if (sp->lock_future && page_round(result) > have)
+                lock_new_range(have, page_round(result) - have, sp->lock_future);
         return (long)result;
 }
 
@@ -272,10 +306,22 @@ SYSCALL_DECL(mremap)
                 flags |= VM_REMAP_MAYMOVE;
         if (a3 & MREMAP_FIXED)
                 flags |= VM_REMAP_FIXED;
+        /* A locked area grows locked: within RLIMIT_MEMLOCK (EAGAIN, as
+         * Linux), and its new part is brought in. */
+        const struct vm_area *a = vm_space_lookup(current->space, old);
+        unsigned lock = a ? a->flags & LOCK_FLAGS : 0;
+        uint64_t grow = page_round(new_len) > page_round(old_len)
+                        ? page_round(new_len) - page_round(old_len) : 0;
+        if (grow && lock && !lock_fits(grow >> PAGE_SHIFT))
+                return -EAGAIN;
         vm_status_t st = vm_space_remap(current->space, old, page_round(old_len),
                                         page_round(new_len), flags,
                                         (vaddr_t)a4, &out);
-        return st == VM_OK ? (long)out : status_to_errno(st);
+        if (st != VM_OK)
+                return status_to_errno(st);
+        if (grow)
+                (void)lock_populate(out + page_round(old_len), grow, lock);
+        return (long)out;
 }
 
 /* madvise: the advice the VM really honours (vm_advice_supported);
@@ -331,78 +377,153 @@ SYSCALL_DECL(mincore)
 }
 
 #define MLOCK_ONFAULT   1
+#define MCL_CURRENT     1
+#define MCL_FUTURE      2
+#define MCL_ONFAULT     4
 
-/* Is every page of [start, start + len) in some area? */
-static bool range_mapped(uint64_t start, uint64_t len)
+/* Is every page of [start, start + len) in some area? How many of its
+ * pages are locked already (*locked, if not NULL)? */
+static bool range_mapped(uint64_t start, uint64_t len, uint64_t *locked)
 {
+        uint64_t n = 0;
+
         for (uint64_t va = start; va < start + len;) {
                 const struct vm_area *a = vm_space_lookup(current->space, va);
-                if (!a)
+                if (!a || a->start > va)
                         return false;
-                va = a->end;
+                uint64_t end = MIN(a->end, start + len);
+                if (a->flags & VM_AREA_LOCKED)
+                        n += (end - va) >> PAGE_SHIFT;
+                va = end;
         }
+        if (locked)
+                *locked = n;
         return true;
 }
 
-/*
- * mlock, mlock2: Linux's checks, then the range is faulted in
- * (vm_space_populate) unless MLOCK_ONFAULT. Mercator reclaims no mapped
- * page, so a page brought in stays resident as a locked one would; the
- * areas are not marked locked (no VmLck, no EBUSY from msync, DONTNEED
- * still drops them), and RLIMIT_MEMLOCK is checked against this call's
- * length only, not a running total.
- */
-static long do_mlock(uint64_t addr, uint64_t len, bool populate)
+/* Linux's can_do_mlock: a limit of 0 forbids locking without CAP_IPC_LOCK. */
+static bool may_lock(void)
 {
-        uint64_t start = page_trunc(addr);
-        uint64_t rlen = page_round(len + (addr & PAGE_MASK));
-        bool cap = current_capable(CAP_IPC_LOCK);
+        return current->rlim.lim[RLIMIT_MEMLOCK].cur != 0 ||
+               current_capable(CAP_IPC_LOCK);
+}
+
+/* Would pages more locked pages stay within RLIMIT_MEMLOCK? */
+static bool lock_fits(uint64_t pages)
+{
         uint64_t limit = current->rlim.lim[RLIMIT_MEMLOCK].cur;
 
-        if (start + rlen < start)
-                return -EINVAL;
-        if (!cap && limit == 0)
-                return -EPERM;
-        if (!cap && limit != RLIM_INFINITY && rlen > page_trunc(limit))
-                return -ENOMEM;
-        if (rlen == 0)
+        if (current_capable(CAP_IPC_LOCK) || limit == RLIM_INFINITY)
+                return true;
+        return vm_space_locked_pages(current->space) + pages <= limit >> PAGE_SHIFT;
+}
+
+/* Bring a locked range in, unless it locks on fault. => 0 or an errno. */
+static long lock_populate(uint64_t start, uint64_t len, unsigned lock)
+{
+        if (!(lock & VM_AREA_LOCKED) || (lock & VM_AREA_LOCKONFAULT))
                 return 0;
-        if (!range_mapped(start, rlen))
-                return -ENOMEM;
-        if (!populate)
-                return 0;
-        switch (vm_space_populate(current->space, start, rlen)) {
+        switch (vm_space_populate(current->space, start, len)) {
         case VM_OK:     return 0;
         case VM_ENOMEM: return -EAGAIN;         /* Linux: memory short */
         default:        return -ENOMEM;         /* a hole, or past EOF */
         }
 }
 
+/*
+ * mlock, mlock2, munlock: the areas of the range are marked locked
+ * (vm_space_set_lock: VmLck, smaps' Locked and "lo", madvise and msync
+ * refusals) and, unless MLOCK_ONFAULT, faulted in. RLIMIT_MEMLOCK bounds
+ * the pages locked in the whole space, as Linux's locked_vm, for a
+ * process without CAP_IPC_LOCK. Mercator reclaims no mapped page, so
+ * resident pages stay resident whether locked or not.
+ */
+static long do_mlock(uint64_t addr, uint64_t len, unsigned lock)
+{
+        uint64_t start = page_trunc(addr);
+        uint64_t rlen = page_round(len + (addr & PAGE_MASK));
+        uint64_t already = 0;
+
+        if (start + rlen < start)
+                return -EINVAL;
+        if (lock && !may_lock())
+                return -EPERM;
+        if (rlen == 0)
+                return 0;
+        if (!range_mapped(start, rlen, &already))
+                return -ENOMEM;
+        if (lock && !lock_fits((rlen >> PAGE_SHIFT) - already))
+                return -ENOMEM;
+        vm_status_t st = vm_space_set_lock(current->space, start, rlen, lock);
+        if (st != VM_OK)
+                return status_to_errno(st);
+        return lock_populate(start, rlen, lock);
+}
+
 SYSCALL_DECL(mlock)
 {
-        return do_mlock((uint64_t)a0, (uint64_t)a1, true);
+        return do_mlock((uint64_t)a0, (uint64_t)a1, VM_AREA_LOCKED);
 }
 
 SYSCALL_DECL(mlock2)
 {
         if ((unsigned)a2 & ~(unsigned)MLOCK_ONFAULT)
                 return -EINVAL;
-        return do_mlock((uint64_t)a0, (uint64_t)a1,
-                        !((unsigned)a2 & MLOCK_ONFAULT));
+        return do_mlock((uint64_t)a0, (uint64_t)a1, VM_AREA_LOCKED |
+                        ((unsigned)a2 & MLOCK_ONFAULT ? VM_AREA_LOCKONFAULT : 0));
 }
 
-/* munlock: the range must be mapped (ENOMEM); nothing was marked. */
 SYSCALL_DECL(munlock)
 {
-        uint64_t addr = (uint64_t)a0, len = (uint64_t)a1;
-        uint64_t start = page_trunc(addr);
-        uint64_t rlen = page_round(len + (addr & PAGE_MASK));
+        return do_mlock((uint64_t)a0, (uint64_t)a1, 0);
+}
 
-        if (start + rlen < start)
+/*
+ * mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT): MCL_CURRENT locks every
+ * area now (bounded by RLIMIT_MEMLOCK against the whole space's size, as
+ * Linux's total_vm check), MCL_FUTURE every area mapped from now on (mmap,
+ * brk: see lock_new_range); MCL_ONFAULT makes either lock on fault.
+ */
+SYSCALL_DECL(mlockall)
+{
+        unsigned flags = (unsigned)a0;
+        struct vm_space *sp = current->space;
+        unsigned lock = VM_AREA_LOCKED | (flags & MCL_ONFAULT ? VM_AREA_LOCKONFAULT : 0);
+
+        if (!flags || (flags & ~(unsigned)(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) ||
+            flags == MCL_ONFAULT)
                 return -EINVAL;
-        if (rlen && !range_mapped(start, rlen))
+        if (!may_lock())
+                return -EPERM;
+        if ((flags & MCL_CURRENT) && !current_capable(CAP_IPC_LOCK) &&
+            current->rlim.lim[RLIMIT_MEMLOCK].cur != RLIM_INFINITY &&
+            sp->areas.pages > current->rlim.lim[RLIMIT_MEMLOCK].cur >> PAGE_SHIFT)
                 return -ENOMEM;
+        sp->lock_future = flags & MCL_FUTURE ? lock : 0;
+        if (flags & MCL_CURRENT) {
+                vm_space_set_lock_all(sp, lock);
+                vm_space_populate_locked(sp);
+        }
         return 0;
+}
+
+SYSCALL_DECL(munlockall)
+{
+        current->space->lock_future = 0;
+        vm_space_set_lock_all(current->space, 0);
+        return 0;
+}
+
+/*
+ * A range just mapped (mmap, brk) under MAP_LOCKED or mlockall's
+ * MCL_FUTURE: lock it and bring it in; a failure to bring pages in is
+ * not the mapping's failure (Linux ignores mm_populate's result there).
+ */
+static void lock_new_range(uint64_t start, uint64_t len, unsigned lock)
+{
+        if (!lock || vm_space_set_lock(current->space, start, len, lock) != VM_OK)
+                return;
+        (void)lock_populate(start, len, lock);
 }
 
 #define MS_ASYNC        1
@@ -414,8 +535,7 @@ SYSCALL_DECL(munlock)
  * write back and nothing stale to invalidate: the call checks its
  * arguments and the range as Linux does. EINVAL: misaligned start,
  * unknown flags, MS_SYNC with MS_ASYNC; ENOMEM: part of the range is not
- * mapped; EBUSY (MS_INVALIDATE over locked pages) cannot happen without
- * mlock.
+ * mapped; EBUSY: MS_INVALIDATE over a locked area.
  */
 SYSCALL_DECL(msync)
 {
@@ -432,6 +552,8 @@ SYSCALL_DECL(msync)
                 const struct vm_area *a = vm_space_lookup(current->space, va);
                 if (!a)
                         return -ENOMEM;
+                if ((flags & MS_INVALIDATE) && (a->flags & VM_AREA_LOCKED))
+                        return -EBUSY;
                 va = a->end;
         }
         return 0;

@@ -194,16 +194,21 @@ long time_sleep_until(uint64_t deadline)
 }
 
 /*
- * Sleep for a relative time; if a signal interrupts it, the time left
- * goes to urem (if not NULL).
- * => 0, -EFAULT, or -ERESTART_RESTARTBLOCK: EINTR if a handler runs,
- *    else the call restarts (with the whole time again: Linux would
- *    restart with what was left; POSIX allows the longer sleep).
+ * Sleep until a monotonic deadline that a relative request set; if a
+ * signal interrupts it, the time left goes to urem (if not 0).
+ * => 0, -EFAULT, or -ERESTART_RESTARTBLOCK: EINTR if a handler runs;
+ *    else (a stop and continue, an ignored signal) the call goes on
+ *    through restart_syscall to the same deadline, as Linux's.
  */
-static long sleep_relative(uint64_t ns, uint64_t urem)
-{
-        uint64_t deadline = clock_monotonic_ns() + ns;
+static long sleep_to_deadline(uint64_t deadline, uint64_t urem);
 
+static long sleep_restart(struct restart_block *rb)
+{
+        return sleep_to_deadline(rb->deadline, rb->arg[0]);
+}
+
+static long sleep_to_deadline(uint64_t deadline, uint64_t urem)
+{
         if (time_sleep_until(deadline) == 0)
                 return 0;
         if (urem) {
@@ -211,7 +216,12 @@ static long sleep_relative(uint64_t ns, uint64_t urem)
                 if (timespec_put(urem, deadline > now ? deadline - now : 0))
                         return -EFAULT;
         }
-        return -ERESTART_RESTARTBLOCK;
+        return proc_restart_with(sleep_restart, deadline, urem, 0);
+}
+
+static long sleep_relative(uint64_t ns, uint64_t urem)
+{
+        return sleep_to_deadline(clock_monotonic_ns() + ns, urem);
 }
 
 SYSCALL_DECL(nanosleep)

@@ -24,6 +24,7 @@ enum {
         SYS_getcwd = 79, SYS_chdir = 80, SYS_getppid = 110,
         SYS_arch_prctl = 158, SYS_reboot = 169, SYS_gettid = 186,
         SYS_getdents64 = 217, SYS_set_tid_address = 218,
+        SYS_restart_syscall = 219,
         SYS_clock_gettime = 228, SYS_exit_group = 231, SYS_openat = 257,
         SYS_pselect6 = 270, SYS_ppoll = 271,
         SYS_dup3 = 292, SYS_pipe2 = 293,
@@ -39,6 +40,7 @@ enum {
         SYS_sched_setscheduler = 144, SYS_sched_getscheduler = 145,
         SYS_sched_get_priority_max = 146, SYS_sched_get_priority_min = 147,
         SYS_sched_rr_get_interval = 148, SYS_mlock = 149, SYS_munlock = 150,
+        SYS_mlockall = 151, SYS_munlockall = 152,
         SYS_setrlimit = 160, SYS_mlock2 = 325,
         SYS_sched_setaffinity = 203, SYS_sched_getaffinity = 204,
         SYS_prlimit64 = 302, SYS_getcpu = 309,
@@ -149,7 +151,8 @@ SYSCALL_DECL(sigaltstack); SYSCALL_DECL(tgkill); SYSCALL_DECL(tkill);
 SYSCALL_DECL(waitid);
 SYSCALL_DECL(gettimeofday); SYSCALL_DECL(settimeofday); SYSCALL_DECL(time);
 SYSCALL_DECL(clock_settime); SYSCALL_DECL(clock_getres);
-SYSCALL_DECL(clock_nanosleep); SYSCALL_DECL(times); SYSCALL_DECL(getrusage);
+SYSCALL_DECL(clock_nanosleep); SYSCALL_DECL(restart_syscall);
+SYSCALL_DECL(mlockall); SYSCALL_DECL(munlockall); SYSCALL_DECL(times); SYSCALL_DECL(getrusage);
 SYSCALL_DECL(sysinfo);
 /* The VFS (fs/sys_vfs.c, fs/sys_file.c, proc/sys_mem.c). */
 SYSCALL_DECL(access); SYSCALL_DECL(chmod); SYSCALL_DECL(chown);

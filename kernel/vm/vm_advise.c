@@ -121,15 +121,16 @@ static vm_status_t advise_remove(const struct vm_range_plan *p)
         return advise_result(p);
 }
 
-static inline unsigned hinted(const struct vm_area *a, unsigned hint)
+static inline unsigned with_flags(const struct vm_area *a, unsigned mask,
+                                  unsigned value)
 {
-        return (a->flags & ~HINT_FLAGS) | hint;
+        return (a->flags & ~mask) | value;
 }
 
-/* NORMAL / RANDOM / SEQUENTIAL: set the hint flag on the mapped parts,
- * splitting at the ends only where the flags change, then merge. */
-static vm_status_t advise_hint(struct vm_space *s, struct vm_range_plan *p,
-                               unsigned hint)
+/* The flags under mask become value on the mapped parts of p's range,
+ * splitting at the ends only where the flags change, then merging. */
+static vm_status_t range_set_flags(struct vm_space *s, struct vm_range_plan *p,
+                                   unsigned mask, unsigned value)
 {
         struct vm_area *last = vm_area_lookup(&s->areas, p->end - 1), *a;
         struct vm_spares sp;
@@ -137,17 +138,83 @@ static vm_status_t advise_hint(struct vm_space *s, struct vm_range_plan *p,
 
         if (!p->first)
                 return advise_result(p);
-        lo = p->split_lo && hinted(p->first, hint) != p->first->flags;
-        hi = p->split_hi && hinted(last, hint) != last->flags;
+        lo = p->split_lo && with_flags(p->first, mask, value) != p->first->flags;
+        hi = p->split_hi && with_flags(last, mask, value) != last->flags;
         if (s->areas.count + lo + hi > s->max_areas ||
             vm_spares_get(&sp, lo + hi) != VM_OK)
                 return VM_ENOMEM;
         a = vm_range_carve(s, p, &sp, lo, hi);
         for (struct vm_area *b = a; b && b->start < p->end; b = b->next)
-                b->flags = hinted(b, hint);
+                b->flags = with_flags(b, mask, value);
         vm_range_merge(s, a, p->end);
         vm_spares_put(&sp);
         return advise_result(p);
+}
+
+/* NORMAL / RANDOM / SEQUENTIAL: the hint flag on the mapped parts. */
+static vm_status_t advise_hint(struct vm_space *s, struct vm_range_plan *p,
+                               unsigned hint)
+{
+        return range_set_flags(s, p, HINT_FLAGS, hint);
+}
+
+/* Dropping or punching pages is refused in locked areas (Linux: EINVAL
+ * from madvise_dontneed_free_valid_vma and madvise_remove). */
+static bool range_locked(const struct vm_range_plan *p)
+{
+        for (struct vm_area *a = p->first; a && a->start < p->end; a = a->next)
+                if (a->flags & VM_AREA_LOCKED)
+                        return true;
+        return false;
+}
+
+vm_status_t vm_space_set_lock(struct vm_space *s, vaddr_t start, uint64_t len,
+                              unsigned lock)
+{
+        struct vm_range_plan p;
+
+        ASSERT(!(lock & ~(VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)));
+        if (!is_aligned(start, PAGE_SIZE) || !is_aligned(len, PAGE_SIZE) ||
+            start + len < start)
+                return VM_EINVAL;
+        if (len == 0)
+                return VM_OK;
+        vm_range_plan(s, start, start + len, &p);
+        if (!p.covered)
+                return VM_ENOMEM;
+        return range_set_flags(s, &p, VM_AREA_LOCKED | VM_AREA_LOCKONFAULT, lock);
+}
+
+void vm_space_set_lock_all(struct vm_space *s, unsigned lock)
+{
+        struct vm_area *first = vm_area_first(&s->areas);
+
+        ASSERT(!(lock & ~(VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)));
+        if (!first)
+                return;
+        for (struct vm_area *a = first; a; a = a->next)
+                a->flags = with_flags(a, VM_AREA_LOCKED | VM_AREA_LOCKONFAULT, lock);
+        vm_range_merge(s, first, vm_area_last(&s->areas)->end);
+}
+
+void vm_space_populate_locked(struct vm_space *s)
+{
+        const struct vm_area *a;
+
+        /* By address, through lookups: a fault may change the tree. */
+        for (vaddr_t va = 0; (a = vm_area_lookup_next(&s->areas, va)); va = a->end)
+                if ((a->flags & (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)) == VM_AREA_LOCKED)
+                        (void)vm_space_populate(s, a->start, a->end - a->start);
+}
+
+uint64_t vm_space_locked_pages(struct vm_space *s)
+{
+        uint64_t n = 0;
+
+        for (struct vm_area *a = vm_area_first(&s->areas); a; a = a->next)
+                if (a->flags & VM_AREA_LOCKED)
+                        n += vm_area_npages(a);
+        return n;
 }
 
 vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
@@ -164,6 +231,9 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
         if (rlen == 0)
                 return VM_OK;
         vm_range_plan(s, start, start + rlen, &p);
+        if ((advice == VM_MADV_DONTNEED || advice == VM_MADV_FREE ||
+             advice == VM_MADV_REMOVE) && range_locked(&p))
+                return VM_EINVAL;
         switch (advice) {
         case VM_MADV_DONTNEED:
                 return advise_dontneed(s, &p, false);

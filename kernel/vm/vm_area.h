@@ -58,7 +58,9 @@ struct vm_object;
 #define VM_AREA_RANDOM          0x8     /* MADV_RANDOM (Linux's VM_RAND_READ) */
 #define VM_AREA_SEQUENTIAL      0x10    /* MADV_SEQUENTIAL (VM_SEQ_READ) */
 #define VM_AREA_MAYWRITE        0x20    /* shared file opened writable */
-#define VM_AREA_FLAGS_ALL       0x3f
+#define VM_AREA_LOCKED          0x40    /* mlock: pages stay resident */
+#define VM_AREA_LOCKONFAULT     0x80    /* ... brought in at first touch */
+#define VM_AREA_FLAGS_ALL       0xff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

@@ -51,7 +51,8 @@ static struct vm_area *fork_area_copy(const struct vm_area *a)
         d->start = a->start;
         d->end = a->end;
         d->prot = a->prot;
-        d->flags = a->flags;
+        /* Locks are not inherited (Linux's dup_mmap clears VM_LOCKED). */
+        d->flags = a->flags & ~(VM_AREA_LOCKED | VM_AREA_LOCKONFAULT);
         d->pgoff = a->pgoff;
         d->backing = a->backing;
         d->backing_pgoff = a->backing_pgoff;

@@ -188,6 +188,9 @@ struct vm_space {
         uint64_t              hiwater_rss;      /* [m] pages: largest RSS
                                                  * seen (vm_space_note_rss) */
         uint64_t              hiwater_vm;       /* [m] pages: largest size */
+        unsigned              lock_future;      /* [m] VM_AREA_LOCKED(ONFAULT)
+                                                 * for new areas: mlockall's
+                                                 * MCL_FUTURE; not inherited */
 };
 
 /*
@@ -423,7 +426,8 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  * result is VM_ENOMEM, as Linux.
  * => VM_OK for len 0 (after the checks below).
  * => VM_EINVAL: unsupported advice; start misaligned; len wraps; FREE on
- *    an area that is not private anonymous (then nothing changed).
+ *    an area that is not private anonymous, or DONTNEED, FREE or REMOVE
+ *    over a locked area (then nothing changed).
  * => VM_EACCES: REMOVE on an area that is not shared and writable (the
  *    areas before it had their holes punched, as Linux).
  * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or
@@ -462,6 +466,35 @@ const struct vm_area *vm_space_lookup(struct vm_space *space, vaddr_t va);
  */
 vm_status_t vm_space_populate(struct vm_space *space, vaddr_t start,
                               uint64_t len);
+
+/*
+ * Mark [start, start + len) locked (lock = VM_AREA_LOCKED, with
+ * VM_AREA_LOCKONFAULT for mlock2's MLOCK_ONFAULT) or unlocked (lock = 0),
+ * splitting and merging areas as mprotect does: the flags of mlock and
+ * munlock. Bringing the pages in is the caller's (vm_space_populate).
+ * A locked area refuses MADV_DONTNEED, FREE and REMOVE (VM_EINVAL); a
+ * fork does not pass the lock on. Mercator reclaims no mapped page, so
+ * the lock changes what is reported (VmLck, Locked, "lo") and refused,
+ * not what stays resident.
+ * => start and len page-aligned; len 0 does nothing.
+ * => VM_ENOMEM: a hole in the range (found before anything changed; Linux
+ *    would lock the areas before the hole), or a split exceeding the
+ *    area limit. VM_EINVAL: misaligned or wrapping.
+ */
+vm_status_t vm_space_set_lock(struct vm_space *space, vaddr_t start,
+                              uint64_t len, unsigned lock);
+
+/* Every area's lock becomes `lock` (mlockall's MCL_CURRENT, munlockall);
+ * areas that now match merge. Cannot fail: no area is split. */
+void vm_space_set_lock_all(struct vm_space *space, unsigned lock);
+
+/* Bring in the pages of every area locked (not on fault), as after
+ * mlockall: what cannot be brought in (PROT_NONE, past a file's end,
+ * memory short) is passed over, as Linux's mm_populate there. */
+void vm_space_populate_locked(struct vm_space *space);
+
+/* Pages in locked areas, mapped or not (Linux's locked_vm: VmLck). */
+uint64_t vm_space_locked_pages(struct vm_space *space);
 
 /* The pmap, for the context switch (pmap_activate) and the tests. */
 static inline struct pmap *vm_space_pmap(const struct vm_space *space)

@@ -52,7 +52,10 @@ struct mpage {
         bool      mapped, shared;
         vm_prot_t prot;
         uint8_t   byte;                 /* every byte of the page */
+        unsigned  lock;                 /* VM_AREA_LOCKED(|LOCKONFAULT) */
 };
+
+#define LOCKS   (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)
 
 struct vctx {
         struct rng       r;
@@ -93,7 +96,7 @@ static void m_map(struct vctx *c, vaddr_t va, uint64_t n, vm_prot_t prot,
         for (uint64_t i = 0; i < n; i++, va += P)
                 if (in_win(c, va))
                         *mpage_at(c, va) = (struct mpage){ true, shared,
-                                                           prot, 0 };
+                                                           prot, 0, 0 };
 }
 
 static void m_unmap(struct vctx *c, vaddr_t va, uint64_t n)
@@ -221,6 +224,38 @@ static void op_protect(struct vctx *c)
         c->ok[3]++;
 }
 
+/* mlock / munlock of a range: all of it mapped, or nothing changes. */
+static void op_lock(struct vctx *c)
+{
+        static const unsigned kinds[] = { 0, VM_AREA_LOCKED, LOCKS };
+        unsigned first, n, lock = kinds[rng_below(&c->r, 3)];
+        bool all = true;
+
+        rand_range(c, &first, &n);
+        for (unsigned i = first; i < first + n; i++)
+                all = all && c->pg[i].mapped;
+        CHECK_EQ(vm_space_set_lock(c->s, win_va(c, first), n * P, lock),
+                 all ? VM_OK : VM_ENOMEM);
+        if (!all)
+                return;
+        for (unsigned i = first; i < first + n; i++)
+                c->pg[i].lock = lock;
+        c->ok[6]++;
+}
+
+/* mlockall(MCL_CURRENT) / munlockall, now and then. */
+static void op_lock_all(struct vctx *c)
+{
+        unsigned lock = rng_below(&c->r, 2) ? VM_AREA_LOCKED : 0;
+
+        if (rng_below(&c->r, 8))
+                return;
+        vm_space_set_lock_all(c->s, lock);
+        for (unsigned i = 0; i < WIN; i++)
+                if (c->pg[i].mapped)
+                        c->pg[i].lock = lock;
+}
+
 /* Linux's brk rules, on the model. */
 static vm_status_t m_brk(struct vctx *c, vaddr_t want)
 {
@@ -291,6 +326,7 @@ static void check_window(struct vctx *c)
         CHECK_EQ(c->s->brk, c->brk);
         CHECK(!vm_space_lookup(c->s, c->base - P));
         CHECK(!vm_space_lookup(c->s, c->base + WIN * P));
+        uint64_t locked = 0;
         for (unsigned i = 0; i < WIN; i++) {
                 vaddr_t va = win_va(c, i);
                 const struct vm_area *a = vm_space_lookup(c->s, va);
@@ -301,6 +337,8 @@ static void check_window(struct vctx *c)
                         CHECK(!present(c->s, va));
                         continue;
                 }
+                CHECK_EQ(a->flags & LOCKS, m->lock);
+                locked += (m->lock & VM_AREA_LOCKED) != 0;
                 CHECK_EQ(a->prot, m->prot);
                 CHECK_EQ(!!(a->flags & VM_AREA_SHARED), m->shared);
                 if (!present(c->s, va))
@@ -310,6 +348,7 @@ static void check_window(struct vctx *c)
                 CHECK(!can(c->s, va, W) || (m->prot & W));
                 CHECK(!can(c->s, va, X) || (m->prot & X));
         }
+        CHECK_EQ(vm_space_locked_pages(c->s), locked);
 }
 
 static void run_random(uint64_t seed, unsigned steps)
@@ -319,7 +358,7 @@ static void run_random(uint64_t seed, unsigned steps)
         void (*const ops[])(struct vctx *) = {
                 op_map_fixed, op_map_fixed, op_map_hint, op_unmap,
                 op_protect, op_protect, op_brk, op_fault, op_fault,
-                op_fault, op_fault,
+                op_fault, op_fault, op_lock, op_lock_all,
         };
 
         memset(c, 0, sizeof *c);
@@ -335,10 +374,11 @@ static void run_random(uint64_t seed, unsigned steps)
                 check_window(c);
         }
         printf("    %u steps: %lu fixed maps, %lu placed maps, %lu unmaps, "
-               "%lu protects, %lu brks, %lu faults resolved; %lu areas\n",
+               "%lu protects, %lu brks, %lu faults resolved, %lu locks; "
+               "%lu areas\n",
                steps, c->ok[0], c->ok[1], c->ok[2], c->ok[3], c->ok[4],
-               c->ok[5], (unsigned long)c->s->areas.count);
-        for (unsigned k = 0; k < 6; k++)      /* brk succeeds less often */
+               c->ok[5], c->ok[6], (unsigned long)c->s->areas.count);
+        for (unsigned k = 0; k < 7; k++)      /* brk succeeds less often */
                 CHECK(c->ok[k] > steps / (k == 4 ? 200 : 100));
         destroy(c->s);
         check_baseline();

@@ -5,7 +5,9 @@
  * from above (TCG may be slow), so the checks cannot flake.
  */
 #include "utest.h"
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/time.h>
@@ -171,6 +173,51 @@ static void sleeping(void)
         CHECK("clock_nanosleep_raw_unsupported",
               syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC_RAW, 0, &zero, NULL) == -1 &&
               errno == EOPNOTSUPP);
+}
+
+/* The sleeps of the child of stopped_midway(): each must end at its
+ * first deadline, not start over when the stop ends. */
+static int sleep_kinds(int kind)
+{
+        struct timespec one = { 1, 0 }, left = { 9, 9 };
+        int64_t t0 = now_ns(CLOCK_MONOTONIC), d;
+        int r = 0;
+
+        if (kind == 0)
+                r = nanosleep(&one, &left);
+        else if (kind == 1)
+                r = clock_nanosleep(CLOCK_MONOTONIC, 0, &one, NULL);
+        else
+                r = poll(NULL, 0, 1000);
+        d = now_ns(CLOCK_MONOTONIC) - t0;
+        return r == 0 && d >= 1000 * MS && d < 1500 * MS ? 0 : 1;
+}
+
+/*
+ * A sleeper stopped by SIGSTOP at 0.3 s and continued at 0.9 s: no
+ * handler runs, so the call goes on (Linux's restart_syscall) to the
+ * deadline it had: it ends near 1 s. Starting over would end near 1.9 s.
+ */
+static void stopped_midway(void)
+{
+        static const char *names[] = { "nanosleep_resumes_after_stop",
+                "clock_nanosleep_resumes_after_stop", "poll_resumes_after_stop" };
+
+        for (int kind = 0; kind < 3; kind++) {
+                pid_t pid = fork();
+                int st = -1;
+
+                if (pid == 0)
+                        _exit(sleep_kinds(kind));
+                usleep(300000);
+                kill(pid, SIGSTOP);
+                usleep(600000);
+                kill(pid, SIGCONT);
+                CHECK(names[kind], waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+                                   WEXITSTATUS(st) == 0);
+        }
+        CHECK_ERR("restart_syscall_with_nothing_to_restart",
+                  syscall(SYS_restart_syscall), EINTR);
 }
 
 /* Spin in user mode until this process has used ms of CPU (the clock is
@@ -342,6 +389,7 @@ int main(void)
         monotonic();
         wall_clock();
         sleeping();
+        stopped_midway();
         cpu_time();
         faults();
         sysinfo_plausible();

@@ -109,6 +109,14 @@ void md_syscall_restart(struct proc *p)
         tf->rip -= 2;                   /* back onto `syscall` (0f 05) */
 }
 
+void md_syscall_restart_block(struct proc *p)
+{
+        struct trap_frame *tf = user_tf(p);
+
+        tf->rax = SYS_restart_syscall;
+        tf->rip -= 2;
+}
+
 bool md_user_context_ok(struct proc *p)
 {
         return canonical(user_tf(p)->rip);
@@ -273,6 +281,7 @@ long sys_rt_sigreturn(long a0, long a1, long a2, long a3, long a4, long a5)
         struct ucontext64 uc;
 
         p->md.in_syscall = false;       /* the restored %rax is no result */
+        p->restart.fn = NULL;           /* nothing to go on with after it */
         if (copy_from_user(&uc, tf->rsp - 8 + offsetof(struct rt_sigframe, uc),
                            sizeof uc) ||
             !sigcontext_restore(tf, &uc.uc_mcontext) ||

@@ -27,6 +27,10 @@ void md_syscall_set_result(struct proc *p, long ret);
  * when it returns to user mode. */
 void md_syscall_restart(struct proc *p);
 
+/* Make p enter restart_syscall instead (its restart block says how to go
+ * on) when it returns to user mode. */
+void md_syscall_restart_block(struct proc *p);
+
 /*
  * Build Linux's signal frame for sig on p's user stack (or its alternate
  * stack, per ka->flags and p->sig.altstack): the return address
