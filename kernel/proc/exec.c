@@ -184,6 +184,7 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
         } else if (vm_space_create(&sp) != VM_OK) {
                 err = -ENOMEM;
         } else if (vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
+                   vm_space_set_size_limit(sp, rlimit_as_bytes(current)),
                    load_segments(sp, plan, vn, path) != VM_OK) {
                 err = -ENOMEM;
         } else {

@@ -222,6 +222,8 @@ long rlimit_vm_grow(uint64_t add_total, uint64_t add_data);
 long rlimit_fork_check(void);
 /* p's RLIMIT_STACK in bytes for the VM (p NULL: the default). */
 uint64_t rlimit_stack_bytes(const struct proc *p);
+/* p's RLIMIT_AS in bytes (p NULL: the default, none). */
+uint64_t rlimit_as_bytes(const struct proc *p);
 
 /* What a child takes from its parent at fork besides memory and files:
  * credentials, limits, nice value, personality (sys_resource.c). */

@@ -81,6 +81,8 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uol
                 /* The stack may grow to the new limit from now on. */
                 if (resource == RLIMIT_STACK && p->space)
                         vm_space_set_stack_limit(p->space, rlimit_stack_bytes(p));
+                if (resource == RLIMIT_AS && p->space)
+                        vm_space_set_size_limit(p->space, rlimit_as_bytes(p));
         }
         return 0;
 }
@@ -412,4 +414,9 @@ uint64_t rlimit_stack_bytes(const struct proc *p)
         uint64_t lim = p ? p->rlim.lim[RLIMIT_STACK].cur : 8 * MiB;
 
         return MIN(lim, 1ULL << 46);
+}
+
+uint64_t rlimit_as_bytes(const struct proc *p)
+{
+        return p ? p->rlim.lim[RLIMIT_AS].cur : RLIM_INFINITY;
 }

@@ -76,7 +76,8 @@ static inline bool fault_is_write(const struct fault_ctx *fc)
 
 /*
  * Extend the grows-down area a (the first area above va) down to va, as
- * Linux's expand_downwards(): the new size may not pass stack_limit, and
+ * Linux's expand_downwards(): the new size may not pass stack_limit, the
+ * space may not pass size_limit (RLIMIT_AS), and
  * an accessible, non-stack area below must stay a guard gap away.
  */
 static vm_status_t fault_grow_stack(struct fault_ctx *fc, struct vm_area *a)
@@ -88,7 +89,8 @@ static vm_status_t fault_grow_stack(struct fault_ctx *fc, struct vm_area *a)
         if (!access_allowed(a->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
         if (a->end - fc->va > s->stack_limit || grow > a->pgoff ||
-            (a->backing && grow > a->backing_pgoff))
+            (a->backing && grow > a->backing_pgoff) ||
+            s->areas.pages + grow > s->size_limit >> PAGE_SHIFT)
                 return fault_segv(fc, FAULT_REASON_STACK_LIMIT);
         if (prev && !(prev->flags & VM_AREA_GROWSDOWN) &&
             prev->prot != VM_PROT_NONE && fc->va - prev->end < s->areas.guard)

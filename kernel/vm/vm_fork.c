@@ -118,6 +118,7 @@ static void fork_bookkeeping(const struct vm_space *parent,
         child->brk = parent->brk;
         child->stack_top = parent->stack_top;
         child->stack_limit = parent->stack_limit;
+        child->size_limit = parent->size_limit;
         child->max_areas = parent->max_areas;
         child->arg_start = parent->arg_start;
         child->arg_end = parent->arg_end;

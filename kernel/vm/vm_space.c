@@ -212,6 +212,7 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->min = USER_MIN;
         s->max = USER_MAX;
         s->stack_limit = VM_STACK_LIMIT_DEFAULT;
+        s->size_limit = UINT64_MAX;
         s->max_areas = VM_MAX_AREAS;
         s->mmap_base = mmap_base_for(s);
         s->all_next = all_spaces;
@@ -304,6 +305,11 @@ uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
                                            (a->prot & VM_PROT_WRITE))))
                                 n++;
         return n;
+}
+
+void vm_space_set_size_limit(struct vm_space *s, uint64_t bytes)
+{
+        s->size_limit = bytes;
 }
 
 void vm_space_set_stack_limit(struct vm_space *s, uint64_t bytes)

@@ -176,6 +176,9 @@ struct vm_space {
         vaddr_t               start_brk, brk;   /* [m] heap; brk unaligned */
         vaddr_t               stack_top;        /* [m] 0 until stack_init */
         uint64_t              stack_limit;      /* [m] bytes, rlimit-like */
+        uint64_t              size_limit;       /* [m] bytes of areas a
+                                                 * stack growth may reach
+                                                 * (RLIMIT_AS) */
         uint64_t              max_areas;        /* [m] VM_MAX_AREAS */
         struct vm_fault_info  last_fault;       /* [m] */
         struct vm_space_stats stats;            /* [m] */
@@ -297,6 +300,12 @@ vm_status_t vm_space_stack_init(struct vm_space *space, vaddr_t top,
  *    Linux lays out the mmap area from the limit at exec.
  */
 void vm_space_set_stack_limit(struct vm_space *space, uint64_t bytes);
+
+/* Set the size the space's areas may reach by stack growth (RLIMIT_AS;
+ * the default is no limit). mmap, mremap and brk are checked by their
+ * callers before they ask; a fault that would grow the stack past it is
+ * a SIGSEGV, as Linux's may_expand_vm in acct_stack_growth. */
+void vm_space_set_size_limit(struct vm_space *space, uint64_t bytes);
 
 /*
  * mmap of a file: as vm_space_map(), but the pages come from file object

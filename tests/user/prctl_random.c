@@ -7,6 +7,56 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+
+static int report_fd = -1;
+
+static void on_parent_death(int sig)
+{
+        char c = sig == SIGUSR1 ? 'D' : '?';
+
+        write(report_fd, &c, 1);
+        _exit(0);
+}
+
+/*
+ * PR_SET_PDEATHSIG delivered: a grandchild asks for SIGUSR1 when its
+ * parent dies, the parent exits, the grandchild's handler reports 'D'
+ * through a pipe. (An orphan goes to init: on Mercator, that is this
+ * test, which reaps it; on Linux, someone else.)
+ */
+static void pdeathsig_delivered(void)
+{
+        int report[2], ready[2], st;
+        char c = 0, r;
+
+        if (pipe(report) || pipe(ready))
+                return;
+        pid_t mid = fork();
+        if (mid == 0) {
+                if (fork() == 0) {
+                        report_fd = report[1];
+                        signal(SIGUSR1, on_parent_death);
+                        prctl(PR_SET_PDEATHSIG, SIGUSR1);
+                        write(ready[1], "r", 1);
+                        sleep(20);
+                        _exit(1);       /* no signal came */
+                }
+                read(ready[0], &r, 1);
+                _exit(0);
+        }
+        close(report[1]);
+        close(ready[0]);
+        close(ready[1]);
+        waitpid(mid, &st, 0);
+        CHECK("pdeathsig_delivered", read(report[0], &c, 1) == 1 && c == 'D');
+        while (read(report[0], &c, 1) > 0)      /* EOF: the grandchild is gone */
+                ;
+        close(report[0]);
+        if (getpid() == 1)
+                while (waitpid(-1, &st, WNOHANG) > 0)
+                        ;
+}
 
 int main(void)
 {
@@ -25,6 +75,7 @@ int main(void)
                                prctl(PR_GET_PDEATHSIG, &v) == 0 && v == SIGUSR2);
         prctl(PR_SET_PDEATHSIG, 0);
         CHECK_ERR("pdeathsig_bad", prctl(PR_SET_PDEATHSIG, 999), EINVAL);
+        pdeathsig_delivered();
         CHECK("keepcaps", prctl(PR_SET_KEEPCAPS, 1) == 0 && prctl(PR_GET_KEEPCAPS) == 1 &&
                           prctl(PR_SET_KEEPCAPS, 0) == 0 && prctl(PR_GET_KEEPCAPS) == 0);
         CHECK_ERR("unknown_option", prctl(12345, 0, 0, 0, 0), EINVAL);

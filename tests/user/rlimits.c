@@ -111,6 +111,31 @@ static void stack_growth(void)
         _exit(0);
 }
 
+/* This process's VmSize in bytes (/proc/self/status). */
+static unsigned long vm_size(void)
+{
+        char line[128];
+        unsigned long kb = 0;
+        FILE *f = fopen("/proc/self/status", "r");
+
+        while (f && fgets(line, sizeof line, f))
+                if (!strncmp(line, "VmSize:", 7))
+                        kb = strtoul(line + 7, NULL, 10);
+        if (f)
+                fclose(f);
+        return kb * 1024;
+}
+
+/* Nor past RLIMIT_AS (Linux's may_expand_vm in acct_stack_growth). */
+static void stack_growth_as(void)
+{
+        set_limit(RLIMIT_STACK, RLIM_INFINITY, RLIM_INFINITY);
+        set_limit(RLIMIT_AS, vm_size() + 256 * 1024, RLIM_INFINITY);
+        depth_kb(100);                  /* within */
+        depth_kb(2048);                 /* 2 MiB more: past the limit */
+        _exit(0);
+}
+
 /* After execve with a 1 GiB stack limit, mmap's top-down area starts
  * below the stack's room (Linux's mmap_base). */
 static int mmap_gap_after_exec(void)
@@ -156,6 +181,8 @@ int main(int argc, char **argv)
         CHECK("data_in_child", WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = in_child(stack_growth);
         CHECK("stack_limit_segv", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
+        st = in_child(stack_growth_as);
+        CHECK("stack_past_as_segv", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
         st = in_child(stack_at_exec);
         CHECK("stack_limit_moves_mmap_base", WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = in_child(nproc);
