@@ -196,6 +196,45 @@ TEST(two_spaces_share_a_files_frames)
         check_baseline();
 }
 
+/* A read fault maps the neighbours the file object already holds (fault-
+ * around), inside the area and its 16-page window; in private memory
+ * read-only and never over a page of the area's own; a write fault maps
+ * only its own page. */
+TEST(fault_around_maps_cached_neighbours)
+{
+        struct vm_object *f;
+        struct vm_space *s;
+        struct vm_page *pg;
+        vaddr_t va = 0x10000000, vb = 0x20000000 + 2 * P;
+
+        setup(16 * MiB);
+        f = make_file(file_b, 8 * P);
+        for (uint64_t i = 0; i < 8; i++)
+                if (i != 5)
+                        CHECK_EQ(vm_object_get_page(f, i, &pg), VM_OK);
+        s = new_space();
+        map_file_at(s, va, 8 * P, R, SHARED, f, 0);
+        CHECK_EQ(user_read(s, va + 3 * P), file_byte(file_b, 3));
+        for (uint64_t i = 0; i < 8; i++)
+                CHECK_EQ(present(s, va + i * P), i != 5);
+        CHECK(file_page_is(frame(s, va + 7 * P), f, 7));
+
+        map_file_at(s, vb, 6 * P, RW, PRIV, f, 2 * P);  /* file pages 2..7 */
+        user_fill(s, vb, 0xee);                 /* a write: its page only */
+        CHECK(!present(s, vb + P));
+        CHECK_EQ(user_read(s, vb + 2 * P), file_byte(file_b, 4));
+        CHECK(present(s, vb + P) && !can(s, vb + P, W));
+        CHECK_EQ(frame(s, vb + P), frame(s, va + 3 * P));       /* the file's */
+        CHECK(page_is(frame(s, vb), 0xee));     /* its own page stays */
+        CHECK(!present(s, vb + 3 * P));         /* file page 5: not held */
+        CHECK(present(s, vb + 4 * P) && present(s, vb + 5 * P));
+        CHECK(!present(s, vb - P));             /* outside the area */
+        CHECK(vm_space_check(s));
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
 TEST(private_file_write_copies)
 {
         struct vm_object *f;
