@@ -326,8 +326,8 @@ static void mount_line(struct text *t, struct proc *p, struct mount *m)
                 return;                 /* outside the caller's root */
         text_add(t, "%s %s %s %s", root ? "rootfs" : sb->fstype, where,
                  root ? "rootfs" : sb->fstype, sb->rdonly ? "ro" : "rw");
-        if (strcmp(sb->fstype, "tmpfs") == 0 && sb->max_pages)
-                text_add(t, ",size=%luk", KB(sb->max_pages));
+        if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
+                text_add(t, ",size=%luk", KB(sb->quota.limit));
         text_add(t, " 0 0\n");
 }
 

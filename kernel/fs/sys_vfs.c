@@ -1016,7 +1016,6 @@ SYSCALL_DECL(fallocate)
                         size_t n = (size_t)MIN(MIN(end, vn->size) - p, 512);
                         vnode_write(vn, p, (uint64_t)zeroes, n, false);
                 }
-                tmpfs_sync_charge(vn);
                 return 0;
         }
         if (end > vn->size && (vn->seals & 0x4))
@@ -1033,8 +1032,9 @@ SYSCALL_DECL(fallocate)
                 err = -ENOSPC;
         for (uint64_t i = first; !err && i < last; i++) {
                 struct vm_page *pg;
-                if (vm_object_get_page(vn->obj, i, &pg) != VM_OK)
-                        err = -ENOMEM;
+                vm_status_t st = vm_object_get_page(vn->obj, i, &pg);
+                if (st != VM_OK)
+                        err = st == VM_ENOSPC ? -ENOSPC : -ENOMEM;
         }
         if (err || (mode & FALLOC_FL_KEEP_SIZE)) {
                 if (vn->obj->bytes != MAX(old, err ? old : old)) {
@@ -1047,7 +1047,6 @@ SYSCALL_DECL(fallocate)
                 vn->size = MAX(old, end);
                 vn->mtime = vn->ctime = vfs_now();
         }
-        tmpfs_sync_charge(vn);
         return err;
 }
 
@@ -1070,10 +1069,10 @@ static long statfs_vn(struct vnode *vn, uint64_t ubuf)
         s.f_bsize = PAGE_SIZE;
         s.f_frsize = PAGE_SIZE;
         if (tmpfs_owns(vn)) {
-                s.f_blocks = sb->max_pages;
-                s.f_bfree = s.f_bavail = sb->max_pages > sb->used_pages
-                                         ? sb->max_pages - sb->used_pages : 0;
-                s.f_files = sb->max_pages;
+                s.f_blocks = sb->quota.limit;
+                s.f_bfree = s.f_bavail = sb->quota.limit > sb->quota.used
+                                         ? sb->quota.limit - sb->quota.used : 0;
+                s.f_files = sb->quota.limit;
                 s.f_ffree = s.f_files > sb->nr_inodes ? s.f_files - sb->nr_inodes : 0;
         }
         s.f_fsid[0] = (int32_t)sb->dev;

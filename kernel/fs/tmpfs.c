@@ -10,9 +10,10 @@
  * Symlinks keep their target in vn->priv.
  *
  * Size limit: a mount's pages (resident pages of its files) may not pass
- * sb->max_pages (size=; half of RAM by default, as Linux): a write or
- * fallocate that needs more gets ENOSPC. Pages a shared mapping's fault
- * brings in are not refused (Linux would SIGBUS there).
+ * sb->quota.limit (size=; half of RAM by default, as Linux). Each file's
+ * object is charged to the mount's quota, so whoever would add a page
+ * past it is refused: write and fallocate get ENOSPC, a fault in a
+ * shared mapping SIGBUS (as Linux's shmem).
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -134,6 +135,7 @@ static struct vnode *tmpfs_new(struct vfs_sb *sb, uint32_t mode)
                         vnode_put(vn);
                         return NULL;
                 }
+                vm_object_set_quota(vn->obj, &sb->quota);
                 vn->seals = 0x1;        /* F_SEAL_SEAL: only memfds seal */
         }
         return vn;
@@ -466,7 +468,7 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
                 return -ENOMEM;
         sb->fstype = "tmpfs";
         sb->dev = next_dev++;
-        sb->max_pages = pages;
+        sb->quota.limit = pages;
         sb->magic = TMPFS_MAGIC;
         sb->next_ino = 1;
         sb->root = tmpfs_new(sb, S_IFDIR | mode);
@@ -508,17 +510,9 @@ void tmpfs_destroy_sb(struct vfs_sb *sb)
         kfree(sb);
 }
 
-void tmpfs_sync_charge(struct vnode *vn)
-{
-        uint64_t now = vn->obj ? vn->obj->npages : 0;
-
-        vn->sb->used_pages = vn->sb->used_pages + now - vn->charged;
-        vn->charged = now;
-}
-
 bool tmpfs_room(const struct vnode *vn, uint64_t pages)
 {
-        return vn->sb->used_pages + pages <= vn->sb->max_pages;
+        return vm_quota_room(&vn->sb->quota, pages);
 }
 
 uint64_t vfs_shmem_pages(void)

@@ -53,10 +53,12 @@ void vnode_put(struct vnode *vn)
         if (vn->ops->release)
                 vn->ops->release(vn);
         if (vn->obj) {
+                /* A mapping may keep the object: its pages stop counting
+                 * against the mount, which may go before them. */
+                vm_object_set_quota(vn->obj, NULL);
                 vm_object_unref(vn->obj);
                 vn->obj = NULL;
         }
-        vn->sb->used_pages -= vn->charged;
         vn->sb->nr_inodes--;
         kfree(vn);
 }
@@ -672,7 +674,9 @@ static long fill_from_initramfs(struct vnode *dir,
                                         err = -ENOMEM;
                                         break;
                                 }
+                                vm_object_set_quota(vn->obj, NULL);
                                 vm_object_unref(vn->obj);
+                                vm_object_set_quota(o, &vn->sb->quota);
                                 vn->obj = o;
                                 vn->size = n.size;
                         }

@@ -40,6 +40,7 @@
 #define FS_VFS_H
 
 #include <mercator/types.h>
+#include <vm/vm_object.h>
 
 #define VFS_PATH_MAX    4096    /* bytes with the NUL */
 #define VFS_NAME_MAX    255
@@ -130,8 +131,9 @@ struct vfs_sb {                         /* one mounted file system */
         uint64_t        dev;            /* [c] st_dev */
         struct vnode   *root;           /* [c] a reference */
         struct mount   *mount;          /* [c] where it is mounted */
-        uint64_t        max_pages;      /* [c] tmpfs size= (pages) */
-        uint64_t        used_pages;     /* [m] tmpfs: pages of its files */
+        struct vm_quota quota;          /* [m] tmpfs: size= (limit, pages)
+                                         * and the pages its files' objects
+                                         * hold (used, kept by vm_object) */
         uint64_t        next_ino;       /* [m] */
         uint64_t        nr_inodes;      /* [m] live vnodes */
         uint64_t        magic;          /* [c] statfs f_type */
@@ -164,7 +166,6 @@ struct vnode {
         uint32_t                running;/* [m] processes executing it */
         uint32_t                seals;  /* [m] memfd F_SEAL_* */
         bool                    tmpfile;/* [m] O_TMPFILE, linkable once */
-        uint64_t                charged;/* [m] pages counted in sb->used_pages */
         struct file_lock       *locks;  /* [m] advisory locks (fs/lock.c) */
         void                   *fifo;   /* [m] FIFO: its pipe while open */
 };
@@ -295,7 +296,6 @@ long tmpfs_make_unnamed(struct vfs_sb *sb, uint32_t mode, struct vnode **out);
 /* Size limits: bring vn's file system's page count up to date with the
  * pages vn's file now holds (after a write, truncate, fault...); may
  * `pages` more be added? (ENOSPC otherwise). */
-void tmpfs_sync_charge(struct vnode *vn);
 bool tmpfs_room(const struct vnode *vn, uint64_t pages);
 /* Is vn a tmpfs vnode? */
 bool tmpfs_owns(const struct vnode *vn);

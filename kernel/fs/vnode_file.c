@@ -144,7 +144,6 @@ static long set_size(struct vnode *vn, uint64_t size)
         if (vm_object_resize(obj, size) != VM_OK)
                 return size > VM_FILE_CACHE_MAX_BYTES ? -EFBIG : -ENOMEM;
         vn->size = size;
-        tmpfs_sync_charge(vn);
         return 0;
 }
 
@@ -199,17 +198,12 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 size_t in = pos & PAGE_MASK, n = MIN(PAGE_SIZE - in, len - done);
                 struct vm_page *pg = vm_object_lookup(obj, idx);
 
-                if (!pg) {
-                        if (!tmpfs_room(vn, 1)) {
-                                err = -ENOSPC;
+                if (!pg) {      /* the mount's quota may refuse it */
+                        vm_status_t st = vm_object_get_page(obj, idx, &pg);
+                        if (st != VM_OK) {
+                                err = st == VM_ENOSPC ? -ENOSPC : -ENOMEM;
                                 break;
                         }
-                        if (vm_object_get_page(obj, idx, &pg) != VM_OK) {
-                                err = -ENOMEM;
-                                break;
-                        }
-                        vn->sb->used_pages++;
-                        vn->charged++;
                 }
                 if ((err = page_in(pg, in, buf + done, n, user, bounce)) != 0)
                         break;
@@ -219,7 +213,6 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         if (end != obj->bytes)
                 (void)vm_object_resize(obj, end);       /* shrinks: no fail */
         vn->size = end;
-        tmpfs_sync_charge(vn);
         if (done) {
                 vn->mtime = vn->ctime = vfs_now();
                 vn->mode &= ~(uint32_t)(S_ISUID | (vn->mode & 010 ? S_ISGID : 0));

@@ -54,11 +54,15 @@ static vm_status_t fault_segv(struct fault_ctx *fc, enum fault_reason why)
         return why == FAULT_REASON_PROT ? VM_EACCES : VM_EFAULT;
 }
 
-/* An index the object lacks: SIGBUS (BUS_ADRERR). */
-static vm_status_t fault_bus(struct fault_ctx *fc)
+/* An index the object lacks, or a page its quota refuses (VM_ENOSPC):
+ * SIGBUS (BUS_ADRERR), as Linux's shmem_fault. Memory shortage stays. */
+static vm_status_t fault_bus_if(struct fault_ctx *fc, vm_status_t st)
 {
-        fc->reason = FAULT_REASON_BEYOND_OBJECT;
-        return VM_ENOENT;
+        if (st == VM_ENOENT)
+                fc->reason = FAULT_REASON_BEYOND_OBJECT;
+        else if (st == VM_ENOSPC)
+                fc->reason = FAULT_REASON_NO_SPACE;
+        return st;
 }
 
 /* Does an area of protection prot allow this access, as the MMU would? */
@@ -141,7 +145,7 @@ static vm_status_t fault_shared_page(struct fault_ctx *fc)
                                             &fc->page);
 
         fc->writable = true;            /* as far as the area allows */
-        return st == VM_ENOENT ? fault_bus(fc) : st;
+        return fault_bus_if(fc, st);
 }
 
 /* Could private area a use neighbour n's object? (Linux's
@@ -223,7 +227,7 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                 st = vm_object_get_page(a->backing,
                                         a->backing_pgoff + fc->off, &src);
                 if (st != VM_OK)
-                        return st == VM_ENOENT ? fault_bus(fc) : st;
+                        return fault_bus_if(fc, st);
         }
         if (fault_is_write(fc))
                 return fault_new_private_page(fc, src);
@@ -308,7 +312,8 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
                                                     : fc->reason;
         fi->result = st == VM_OK       ? FAULT_RESOLVED
                    : st == VM_ENOMEM   ? FAULT_OOM
-                   : fi->reason == FAULT_REASON_BEYOND_OBJECT ? FAULT_BUS
+                   : fi->reason == FAULT_REASON_BEYOND_OBJECT ||
+                     fi->reason == FAULT_REASON_NO_SPACE ? FAULT_BUS
                                        : FAULT_SEGV;
         return fi->result;
 }
@@ -417,6 +422,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_STACK_GUARD:  return "stack guard gap";
         case FAULT_REASON_PROT:         return "protection";
         case FAULT_REASON_BEYOND_OBJECT: return "beyond the end of the object";
+        case FAULT_REASON_NO_SPACE: return "no room left in the file system";
         }
         return "?";
 }

@@ -261,6 +261,15 @@ vm_status_t vm_object_set_name(struct vm_object *obj, const char *name)
         return VM_OK;
 }
 
+void vm_object_set_quota(struct vm_object *obj, struct vm_quota *q)
+{
+        if (obj->quota)
+                obj->quota->used -= obj->npages;
+        obj->quota = q;
+        if (q)
+                q->used += obj->npages;
+}
+
 void vm_object_ref(struct vm_object *obj)
 {
         ASSERT(obj->refcount > 0);
@@ -361,6 +370,8 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
         }
         radix_link(obj, index, pg, fresh);
         obj->npages++;
+        if (obj->quota)
+                obj->quota->used++;
         return VM_OK;
 }
 
@@ -372,10 +383,12 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
                             const struct vm_page *from, const void *src,
                             size_t len, struct vm_page **out)
 {
-        struct vm_page *pg = pmm_alloc_pages(0, 0);
+        struct vm_page *pg;
         paddr_t pa;
 
-        if (!pg)
+        if (!vm_quota_room(obj->quota, 1))
+                return VM_ENOSPC;
+        if (!(pg = pmm_alloc_pages(0, 0)))
                 return VM_ENOMEM;
         pa = pmm_page_to_pa(pg);
         if (from) {
@@ -558,6 +571,8 @@ static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
         page_release(w->obj, *slot);
         *slot = NULL;
         w->obj->npages--;
+        if (w->obj->quota)
+                w->obj->quota->used--;
         w->count++;
         return true;
 }

@@ -81,6 +81,22 @@ enum vm_object_type {
 
 #define VM_OBJECT_MAX_PAGES     (1UL << 48)     /* radix height <= 8 */
 
+/*
+ * A budget of resident pages shared by a set of objects (a tmpfs mount's
+ * size=): a page an object charged to it would add past the limit is
+ * refused with VM_ENOSPC, whoever asks (write(), fallocate, a fault in a
+ * shared mapping: SIGBUS there, as Linux's shmem).
+ */
+struct vm_quota {
+        uint64_t used;                  /* [m] pages its objects hold */
+        uint64_t limit;                 /* [m] */
+};
+
+static inline bool vm_quota_room(const struct vm_quota *q, uint64_t pages)
+{
+        return !q || (q->used <= q->limit && pages <= q->limit - q->used);
+}
+
 struct vm_object {
         uint32_t            refcount;   /* [m] areas and other holders */
         enum vm_object_type type;       /* [c] */
@@ -102,7 +118,16 @@ struct vm_object {
         /* Page-cache objects (vm_object_create_cache()) only. */
         bool                writable;   /* [c] pages are the truth */
         uint64_t            src_bytes;  /* [m] bytes of data still valid */
+        struct vm_quota    *quota;      /* [m] charged for every resident
+                                         * page; NULL: no budget */
 };
+
+/*
+ * Charge obj's pages, now and from now on, to q (NULL: to none); the
+ * pages it holds move from its old budget. A budget may end above its
+ * limit this way; only new pages are refused.
+ */
+void vm_object_set_quota(struct vm_object *obj, struct vm_quota *q);
 
 /* Largest file a page-cache object holds (Linux's MAX_LFS_FILESIZE). */
 #define VM_FILE_CACHE_MAX_BYTES ((VM_OBJECT_MAX_PAGES << 12) - 1)
@@ -202,6 +227,7 @@ struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index);
  * The page at index, made resident if it is not: zero-filled for an
  * anonymous object, filled from the file for a file object.
  * => VM_ENOENT if index >= size (for a file: at or past its end).
+ * => VM_ENOSPC if the page would take obj's quota past its limit.
  * => VM_ENOMEM if no page or radix node could be had: nothing changed.
  */
 vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,

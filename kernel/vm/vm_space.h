@@ -123,6 +123,8 @@ enum fault_reason {
         FAULT_REASON_PROT,              /* the area forbids it: SEGV_ACCERR */
         FAULT_REASON_BEYOND_OBJECT,     /* past the file's end (or a shared
                                          * object's size): FAULT_BUS */
+        FAULT_REASON_NO_SPACE,          /* the object's quota (a full tmpfs)
+                                         * refused the page: FAULT_BUS */
 };
 
 /* The last fault of a space, for the trap code's report. */

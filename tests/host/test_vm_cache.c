@@ -399,6 +399,54 @@ TEST(reference_model_seed3)
         run(0x123456789, 0);
 }
 
+/* A quota (a tmpfs mount's size=) bounds the pages its objects hold: the
+ * page past it is VM_ENOSPC from get_page and SIGBUS for a shared
+ * mapping's fault; freed pages make room again; the pages held move with
+ * vm_object_set_quota and leave with the object. */
+TEST(quota_bounds_resident_pages)
+{
+        struct vm_quota q = { .used = 0, .limit = 3 };
+        struct vm_object *a, *b;
+        struct vm_page *pg;
+        struct vm_space *s;
+        paddr_t pa;
+        vaddr_t at, va = shared_va(0);
+
+        setup(RAM);
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &a), VM_OK);
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &b), VM_OK);
+        CHECK_EQ(vm_object_resize(a, 8 * P), VM_OK);
+        CHECK_EQ(vm_object_resize(b, 8 * P), VM_OK);
+        CHECK_EQ(vm_object_get_page(a, 0, &pg), VM_OK);
+        vm_object_set_quota(a, &q);             /* brings its page along */
+        vm_object_set_quota(b, &q);
+        CHECK_EQ(q.used, 1);
+        CHECK_EQ(vm_object_get_page(b, 0, &pg), VM_OK);
+        CHECK_EQ(vm_object_get_page(a, 1, &pg), VM_OK);
+        CHECK_EQ(q.used, 3);
+        CHECK_EQ(vm_object_get_page(b, 1, &pg), VM_ENOSPC);
+        CHECK_EQ(vm_object_get_page(a, 1, &pg), VM_OK); /* resident: no charge */
+        s = new_space();
+        CHECK_EQ(vm_space_map_file(s, va, 8 * P, RW, SHARED | FIXED | VM_MAP_MAYWRITE,
+                                   b, 0, &at), VM_OK);
+        CHECK_EQ(user_access(s, va + 2 * P, W, &pa), FAULT_BUS);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_NO_SPACE);
+        CHECK_EQ(user_access(s, va, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(vm_object_free_range(a, 0, 1), 1);
+        CHECK_EQ(q.used, 2);
+        CHECK_EQ(user_access(s, va + 2 * P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(q.used, 3);
+        CHECK(vm_object_check(a) && vm_object_check(b));
+        destroy(s);
+        vm_object_set_quota(a, NULL);
+        CHECK_EQ(q.used, 2);
+        vm_object_unref(a);
+        vm_object_unref(b);
+        CHECK_EQ(q.used, 0);
+        check_baseline();
+        host_ram_teardown();
+}
+
 TEST(every_allocation_fails_once)
 {
         uint64_t n;

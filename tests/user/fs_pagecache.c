@@ -182,6 +182,27 @@ static void small_tmpfs(void)
               sf.f_bfree == 16);
         CHECK("write_again", write(fd, chunk, 4096) == 4096);
         close(fd);
+        /* A shared mapping's fault past the size limit is SIGBUS (Linux's
+         * shmem); the pages it did get stay with the file. */
+        char mapped[160];
+        snprintf(mapped, sizeof mapped, "%s/mapped", mnt);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int f = open(mapped, O_CREAT | O_RDWR, 0600);
+                char *m = f < 0 || ftruncate(f, 32 * PAGE) ? MAP_FAILED
+                        : mmap(NULL, 32 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+                if (m == MAP_FAILED)
+                        _exit(1);
+                for (int i = 0; i < 32; i++)
+                        m[i * PAGE] = 1;
+                _exit(0);
+        }
+        int mst = 0;
+        CHECK("shared_fault_past_size_sigbus", waitpid(pid, &mst, 0) == pid &&
+              WIFSIGNALED(mst) && WTERMSIG(mst) == SIGBUS);
+        CHECK("faulted_pages_stay", statfs(mnt, &sf) == 0 && sf.f_bfree == 0);
+        CHECK("unlink_gives_them_back", unlink(mapped) == 0 &&
+              statfs(mnt, &sf) == 0 && sf.f_bfree == 15);
         /* File churn in forked processes gives every page back. */
         for (int i = 0; i < 4; i++) {
                 if (fork() == 0) {
