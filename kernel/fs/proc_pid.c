@@ -333,7 +333,7 @@ void proc_pid_smaps_rollup(struct text *t, struct proc *p)
 
 static char state_letter(const struct proc *p)
 {
-        if (p->sig.stopped && p->state != PROC_ZOMBIE)
+        if (group_of(p)->sig.stopped && p->state != PROC_ZOMBIE)
                 return 'T';
         switch (p->state) {
         case PROC_RUNNABLE: case PROC_RUNNING: return 'R';
@@ -363,13 +363,14 @@ void proc_pid_status(struct text *t, struct proc *p)
 {
         const struct cred *c = &p->cred;
         struct vm_sizes z;
-        int ppid = p->parent ? p->parent->pid : 0;
+        const struct proc *g = group_of(p);
+        int ppid = g->parent ? g->parent->pid : 0;
 
         text_add(t, "Name:\t%s\n", p->name);
         text_add(t, "Umask:\t%04o\n", p->umask & 0777);
         text_add(t, "State:\t%s\n", state_name(p));
         text_add(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n",
-                 p->pid, p->pid, ppid);
+                 p->pid, p->tid, ppid);
         text_add(t, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
         text_add(t, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
         text_add(t, "FDSize:\t%d\n", NOFILE);
@@ -378,7 +379,7 @@ void proc_pid_status(struct text *t, struct proc *p)
                 text_add(t, i ? " %u" : "%u", c->groups[i]);
         text_add(t, " \n");
         text_add(t, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n",
-                 p->pid, p->pid, p->pgid, p->sid);
+                 p->pid, p->tid, p->pgid, p->sid);
         if (p->space) {
                 space_sizes(p->space, &z);
                 uint64_t rss = z.mss.rss_anon + z.mss.rss_file +
@@ -400,7 +401,8 @@ void proc_pid_status(struct text *t, struct proc *p)
                 status_kb(t, "VmSwap", 0);
                 status_kb(t, "HugetlbPages", 0);
         }
-        text_add(t, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t1\n");
+        text_add(t, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\n",
+                 proc_thread_count(p));
         uint64_t ign = 0, cgt = 0;
         for (int sig = 1; sig <= NSIG; sig++) {
                 uint64_t h = p->sig.action[sig - 1].handler;
@@ -409,17 +411,17 @@ void proc_pid_status(struct text *t, struct proc *p)
                 else if (h != SIG_DFL)
                         cgt |= sigmask_of(sig);
         }
-        unsigned queued = (unsigned)__builtin_popcountll(p->sig.pending &
-                                                         (sigmask_of(SIGRTMIN) - 1)) +
-                          (unsigned)p->sig.nqueued;
+        const struct sigpend *own = &p->sig.own, *shd = &g->group.shared;
+        unsigned queued = (unsigned)__builtin_popcountll(
+                                  (own->pending | shd->pending) &
+                                  (sigmask_of(SIGRTMIN) - 1)) +
+                          (unsigned)(own->nqueued + shd->nqueued);
         text_add(t, "SigQ:\t%u/%lu\n", queued,
                  p->rlim.lim[RLIMIT_SIGPENDING].cur);
-        /* One pending set per process: Linux keeps kill()'s signals in
-         * the shared set (ShdPnd) and a thread's own in SigPnd; what is
-         * pending here came from kill() and friends, so it shows as shared. */
-        text_add(t, "SigPnd:\t%016x\nShdPnd:\t%016lx\nSigBlk:\t%016lx\n"
-                 "SigIgn:\t%016lx\nSigCgt:\t%016lx\n", 0, p->sig.pending,
-                 p->sig.blocked, ign, cgt);
+        /* SigPnd: sent to this thread (tkill); ShdPnd: to the process */
+        text_add(t, "SigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\n"
+                 "SigIgn:\t%016lx\nSigCgt:\t%016lx\n", own->pending,
+                 shd->pending, p->sig.blocked, ign, cgt);
         text_add(t, "CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\n"
                  "CapBnd:\t%016lx\nCapAmb:\t%016x\n", c->cap_inheritable,
                  c->cap_permitted, c->cap_effective, (uint64_t)CAP_FULL_SET, 0);
@@ -457,7 +459,8 @@ void proc_pid_stat(struct text *t, struct proc *p)
         struct vm_space *s = p->space;
         struct vm_sizes z = { 0 };
         vaddr_t cd[4] = { 0 };
-        int ppid = p->parent ? p->parent->pid : 0;
+        const struct proc *g = group_of(p);
+        int ppid = g->parent ? g->parent->pid : 0;
 
         if (s) {
                 space_sizes(s, &z);
@@ -479,17 +482,18 @@ void proc_pid_stat(struct text *t, struct proc *p)
                  "%lu %lu %d %d %d %d %lu %lu %lu %lu %lu %lu %lu %lu %lu "
                  "%lu %lu %lu %lu %lu %lu %lu %d %d %u %u %lu %lu %ld "
                  "%lu %lu %lu %lu %lu %lu %lu %d\n",
-                 p->pid, p->name, state_letter(p), ppid, p->pgid, p->sid, 0,
+                 p->tid, p->name, state_letter(p), ppid, p->pgid, p->sid, 0,
                  -1, 0u,
                  u->minflt, u->c_minflt, u->majflt, u->c_majflt,
                  TICKS(utime), TICKS(stime),
                  TICKS(u->c_utime_ns), TICKS(u->c_stime_ns),
-                 20 + u->nice, u->nice, 1, 0,
+                 20 + u->nice, u->nice, proc_thread_count(p), 0,
                  TICKS(u->start_ns), z.total << PAGE_SHIFT, rss,
                  p->rlim.lim[RLIMIT_RSS].cur, cd[0], cd[1],
                  s ? s->start_stack : 0UL, 0UL, 0UL,
                  /* Linux shows only the 32 classic signals here. */
-                 p->sig.pending & 0xffffffffUL, p->sig.blocked & 0xffffffffUL,
+                 signal_pending_set(p) & 0xffffffffUL,
+                 p->sig.blocked & 0xffffffffUL,
                  ign & 0xffffffffUL, cgt & 0xffffffffUL,
                  p->state == PROC_SLEEPING ? 1UL : 0UL, 0UL, 0UL,
                  p->exit_signal, 0, 0u, 0u, 0UL, 0UL, 0L,

@@ -46,7 +46,7 @@ void text_put(struct text *t, const void *src, size_t n)
 
 enum special {
         SP_NONE, SP_MEM, SP_PAGEMAP, SP_FD, SP_FDINFO, SP_PAGEWALK,
-        SP_SELF, SP_CWD, SP_ROOT, SP_EXE, SP_MOUNTS,
+        SP_SELF, SP_CWD, SP_ROOT, SP_EXE, SP_MOUNTS, SP_TASK,
 };
 
 struct pent {
@@ -125,6 +125,25 @@ static const struct pent pid_dir[] = {
         AREA("stat", proc_pid_stat, 0),
         AREA("statm", proc_pid_statm, 0),
         AREA("status", proc_pid_status, 0),
+        SPECIAL("task", PROCFS_IFDIR | 0555, SP_TASK),
+        { 0 },
+};
+
+/* /proc/PID/task/TID: one thread's view (the same files, but no task). */
+static const struct pent tid_dir[] = {
+        AREA("cmdline", proc_pid_cmdline, 0),
+        SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),
+        AREA("environ", proc_pid_environ, 0),
+        SPECIAL("exe", PROCFS_IFLNK | 0777, SP_EXE),
+        SPECIAL("fd", PROCFS_IFDIR | 0500, SP_FD),
+        SPECIAL("fdinfo", PROCFS_IFDIR | 0500, SP_FDINFO),
+        AREA("maps", proc_pid_maps, 128),
+        SPECIAL("mem", PROCFS_IFREG | 0600, SP_MEM),
+        SPECIAL("root", PROCFS_IFLNK | 0777, SP_ROOT),
+        AREA("smaps", proc_pid_smaps, 1024),
+        AREA("stat", proc_pid_stat, 0),
+        AREA("statm", proc_pid_statm, 0),
+        AREA("status", proc_pid_status, 0),
         { 0 },
 };
 
@@ -135,6 +154,7 @@ enum node_kind {
         N_ENTRY,        /* a file or link of a table */
         N_FD_DIR, N_FD_LINK, N_FDINFO_DIR, N_FDINFO,
         N_WALK_DIR, N_WALK,
+        N_TASK_DIR,     /* /proc/PID/task: the threads' ids */
 };
 
 struct pnode {
@@ -212,6 +232,7 @@ static long step(struct pnode *n, const char *name, size_t len)
                 }
                 n->kind = e->special == SP_FD ? N_FD_DIR
                         : e->special == SP_FDINFO ? N_FDINFO_DIR
+                        : e->special == SP_TASK ? N_TASK_DIR
                         : e->special == SP_PAGEWALK ? N_WALK_DIR : N_ENTRY;
                 n->ent = e;
                 return 0;
@@ -219,11 +240,19 @@ static long step(struct pnode *n, const char *name, size_t len)
         case N_FD_DIR:
         case N_FDINFO_DIR:
                 if (!parse_num(name, len, &num, 10) || num >= NOFILE ||
-                    !n->p->files[num])
+                    !n->p->files || !n->p->files[num])
                         return -ENOENT;
                 n->kind = n->kind == N_FD_DIR ? N_FD_LINK : N_FDINFO;
                 n->fd = (int)num;
                 return 0;
+        case N_TASK_DIR: {
+                struct proc *t;
+                if (!parse_num(name, len, &num, 10) || !(t = live_proc(num)) ||
+                    t->pid != n->p->pid)
+                        return -ENOENT;
+                *n = (struct pnode){ .kind = N_TABLE, .table = tid_dir, .p = t };
+                return 0;
+        }
         case N_WALK_DIR:
                 if (len > 2 && name[0] == '0' && name[1] == 'x')
                         name += 2, len -= 2;
@@ -259,8 +288,10 @@ static long resolve(const char *path, struct pnode *n)
                     s[len]) {           /* /proc/self/...: into our PID */
                         if (!current || !current->space)
                                 return -ENOENT;
+                        struct proc *g = group_of(current);
                         *n = (struct pnode){ .kind = N_TABLE,
-                                             .table = pid_dir, .p = current };
+                                             .table = pid_dir,
+                                             .p = g->space ? g : current };
                 }
                 s += len;
         }
@@ -276,6 +307,7 @@ static uint32_t node_mode(const struct pnode *n)
         case N_FD_LINK: return PROCFS_IFLNK | 0700;
         case N_FDINFO:  return PROCFS_IFREG | 0444;
         case N_WALK_DIR: return PROCFS_IFDIR | 0555;
+        case N_TASK_DIR: return PROCFS_IFDIR | 0555;
         case N_WALK:    return PROCFS_IFREG | 0444;
         }
         return 0;
@@ -306,7 +338,9 @@ long procfs_list(const char *path,
                 if (n.is_root)
                         for (int i = 0; i < NPROC; i++) {
                                 struct proc *p = &proc_table[i];
-                                if (p->state == PROC_FREE ||
+                                /* a process is listed; its threads are
+                                 * under task/ (and found by their id) */
+                                if (!proc_is_leader(p) ||
                                     (!p->space && p->state != PROC_ZOMBIE))
                                         continue;
                                 ksnprintf(name, sizeof name, "%d", p->pid);
@@ -316,7 +350,7 @@ long procfs_list(const char *path,
                 return 0;
         case N_FD_DIR:
         case N_FDINFO_DIR:
-                for (int fd = 0; fd < NOFILE; fd++) {
+                for (int fd = 0; n.p->files && fd < NOFILE; fd++) {
                         if (!n.p->files[fd])
                                 continue;
                         ksnprintf(name, sizeof name, "%d", fd);
@@ -328,6 +362,17 @@ long procfs_list(const char *path,
                 return 0;
         case N_WALK_DIR:
                 return 0;               /* any address may be named */
+        case N_TASK_DIR:
+                for (int i = 0; i < NPROC; i++) {
+                        struct proc *t = &proc_table[i];
+                        if (t->state == PROC_FREE || t->pid != n.p->pid ||
+                            (t->state == PROC_ZOMBIE && t != group_of(t)))
+                                continue;
+                        ksnprintf(name, sizeof name, "%d", t->tid);
+                        if (!fn(arg, name, PROCFS_IFDIR | 0555))
+                                return 0;
+                }
+                return 0;
         default:
                 return -ENOTDIR;
         }
@@ -649,7 +694,7 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         }
         pf->mode = mode;
         if (binary) {
-                pf->pid = n.p->pid;
+                pf->pid = n.p->tid;
                 pf->space = n.p->space;
                 pf->special = n.ent->special;
         } else if ((err = make_text(&n, &pf->text)) != 0) {

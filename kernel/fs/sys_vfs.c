@@ -1163,6 +1163,7 @@ static long set_dir(struct vnode **slot, struct vnode *vn)
         }
         vnode_put(*slot);
         *slot = vn;
+        proc_fs_changed(current);       /* threads sharing it (CLONE_FS) */
         return 0;
 }
 
@@ -1216,6 +1217,7 @@ SYSCALL_DECL(umask)
         unsigned old = current->umask;
 
         current->umask = (unsigned)a0 & 0777;
+        proc_fs_changed(current);
         return old;
 }
 

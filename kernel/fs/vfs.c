@@ -533,7 +533,7 @@ static bool sb_in_use(const struct vfs_sb *sb)
                 if ((p->cwd && p->cwd->sb == sb) || (p->root && p->root->sb == sb) ||
                     (p->exe && p->exe->sb == sb))
                         return true;
-                for (int fd = 0; fd < NOFILE; fd++) {
+                for (int fd = 0; p->files && fd < NOFILE; fd++) {
                         struct vnode *vn = p->files[fd] ? file_vnode(p->files[fd]) : NULL;
                         if (vn && vn->sb == sb)
                                 return true;

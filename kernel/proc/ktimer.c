@@ -34,6 +34,7 @@ extern struct proc proc_table[NPROC];
 /* The process's timers, allocated on first use: NULL if out of memory. */
 static struct proc_timers *timers_of(struct proc *p)
 {
+        p = group_of(p);                /* the process's, in its leader */
         if (!p->timers)
                 p->timers = kzalloc(sizeof *p->timers);
         return p->timers;
@@ -65,14 +66,16 @@ static const int itimer_signal[3] = { SIGALRM, SIGVTALRM, SIGPROF };
 /* The pending signal of p's POSIX timer id, if it is still queued. */
 static struct ksiginfo *pending_timer_signal(struct proc *p, int id, int sig)
 {
-        if (!(p->sig.pending & sigmask_of(sig)))
+        struct sigpend *sp = &group_of(p)->group.shared;
+
+        if (!(sp->pending & sigmask_of(sig)))
                 return NULL;
         if (sig < SIGRTMIN) {
-                struct ksiginfo *ki = &p->sig.info[sig];
+                struct ksiginfo *ki = &sp->info[sig];
                 return ki->code == SI_TIMER && ki->timerid == id ? ki : NULL;
         }
-        for (int i = 0; i < p->sig.nqueued; i++) {
-                struct ksiginfo *ki = &p->sig.queue[i];
+        for (int i = 0; i < sp->nqueued; i++) {
+                struct ksiginfo *ki = &sp->queue[i];
                 if (ki->signo == sig && ki->code == SI_TIMER && ki->timerid == id)
                         return ki;
         }
@@ -127,7 +130,9 @@ void ktimer_run(void)
 {
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->timers && p->state != PROC_FREE && p->state != PROC_ZOMBIE)
+                /* a leader that exited first keeps its process's */
+                if (p->timers && p->state != PROC_FREE &&
+                    (p->state != PROC_ZOMBIE || proc_group_others(p)))
                         timers_run(p, p->timers);
         }
 }
@@ -167,6 +172,7 @@ static struct linux_itimerval itimer_get(struct proc *p, int which)
         struct linux_itimerval v = { { 0, 0 }, { 0, 0 } };
         const struct ktimer *t;
 
+        p = group_of(p);
         if (!p->timers)
                 return v;
         t = &p->timers->itimer[which];
@@ -181,7 +187,7 @@ static struct linux_itimerval itimer_get(struct proc *p, int which)
 /* Arm interval timer which with value (0: disarm) and interval, ns. */
 static long itimer_set(struct proc *p, int which, uint64_t value, uint64_t interval)
 {
-        struct proc_timers *ts = timers_of(p);
+        struct proc_timers *ts = timers_of(p = group_of(p));
 
         if (!ts)
                 return -ENOMEM;
@@ -279,8 +285,9 @@ SYSCALL_DECL(timer_create)
                 return -EFAULT;
         switch (ev.notify) {
         case SIGEV_THREAD_ID | SIGEV_SIGNAL:
-                if (ev.tid != current->pid)
-                        return -EINVAL;         /* our only thread */
+                if (!proc_find_tid(ev.tid) ||
+                    proc_find_tid(ev.tid)->pid != current->pid)
+                        return -EINVAL;         /* not a thread of ours */
                 /* fall through */
         case SIGEV_SIGNAL:
                 if (!sig_valid(ev.signo))
@@ -310,7 +317,7 @@ SYSCALL_DECL(timer_create)
 
 static struct posix_timer *timer_arg(long id)
 {
-        struct proc_timers *ts = current->timers;
+        struct proc_timers *ts = group_of(current)->timers;
         int i = (int)id;
 
         if (!ts || i < 0 || i >= KTIMER_POSIX_MAX || !ts->posix[i].used)

@@ -46,8 +46,8 @@ static struct proc *init_proc;          /* its end is the machine's end */
 #define RESERVED_PIDS   300     /* wrapping skips these, as Linux */
 static int last_pid;
 
-/* The next pid no process slot holds, counting up and wrapping at
- * PID_MAX. */
+/* The next id no slot holds as a thread or process id, counting up and
+ * wrapping at PID_MAX. */
 static int pid_alloc(void)
 {
         for (;;) {
@@ -58,7 +58,8 @@ static int pid_alloc(void)
                         next_pid = RESERVED_PIDS;
                 for (int i = 0; i < NPROC && !used; i++)
                         used = proc_table[i].state != PROC_FREE &&
-                               proc_table[i].pid == pid;
+                               (proc_table[i].pid == pid ||
+                                proc_table[i].tid == pid);
                 if (!used)
                         return last_pid = pid;
         }
@@ -74,7 +75,10 @@ struct proc *proc_alloc(void)
                 p->kstack = kstack_alloc();
                 if (!p->kstack)
                         return NULL;
-                p->pid = pid_alloc();
+                p->pid = p->tid = pid_alloc();
+                p->leader = p;
+                p->fs_id = proc_share_id();
+                p->sighand_id = proc_share_id();
                 kstat.forks++;
                 p->usage.start_ns = clock_monotonic_ns();
                 cred_init_root(&p->cred);       /* fork copies its parent's */
@@ -109,12 +113,113 @@ int proc_last_pid(void)
         return last_pid;
 }
 
+uint64_t proc_share_id(void)
+{
+        static uint64_t next_id;
+
+        return ++next_id;
+}
+
+struct proc *proc_find_tid(int tid)
+{
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE && proc_table[i].tid == tid)
+                        return &proc_table[i];
+        return NULL;
+}
+
+int proc_group_others(const struct proc *p)
+{
+        int n = 0;
+
+        for (int i = 0; i < NPROC; i++) {
+                const struct proc *t = &proc_table[i];
+                n += t != p && t->pid == p->pid && proc_alive(t);
+        }
+        return n;
+}
+
+int proc_thread_count(const struct proc *p)
+{
+        return proc_group_others(p) + proc_alive(p);
+}
+
+int space_users(const struct vm_space *sp)
+{
+        int n = 0;
+
+        for (int i = 0; sp && i < NPROC; i++)
+                n += proc_table[i].state != PROC_FREE && proc_table[i].space == sp;
+        return n;
+}
+
+vm_status_t proc_fdt_new(struct proc *p)
+{
+        struct fdtable *t = kzalloc(sizeof *t);
+
+        if (!t)
+                return VM_ENOMEM;
+        t->refs = 1;
+        p->fdt = t;
+        p->files = t->files;
+        p->fd_flags = t->fd_flags;
+        return VM_OK;
+}
+
+void proc_fdt_share(struct proc *p, struct proc *src)
+{
+        src->fdt->refs++;
+        p->fdt = src->fdt;
+        p->files = src->files;
+        p->fd_flags = src->fd_flags;
+}
+
+void proc_fdt_put(struct proc *p)
+{
+        struct fdtable *t = p->fdt;
+
+        if (!t)
+                return;
+        p->fdt = NULL;
+        p->files = NULL;
+        p->fd_flags = NULL;
+        if (--t->refs > 0)
+                return;
+        for (int fd = 0; fd < NOFILE; fd++) {
+                if (t->files[fd]) {
+                        vfs_locks_on_close(t->files[fd], p->pid);
+                        file_put(t->files[fd]);
+                }
+        }
+        kfree(t);
+}
+
+void proc_fs_changed(struct proc *p)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *q = &proc_table[i];
+                if (q == p || q->state == PROC_FREE || q->fs_id != p->fs_id ||
+                    !q->cwd)
+                        continue;
+                if (q->cwd != p->cwd) {
+                        vnode_put(q->cwd);
+                        q->cwd = vnode_get(p->cwd);
+                }
+                if (q->root != p->root) {
+                        vnode_put(q->root);
+                        q->root = p->root ? vnode_get(p->root) : NULL;
+                }
+                q->umask = p->umask;
+        }
+}
+
 void proc_free(struct proc *p)
 {
         /* Waited for: its usage becomes the parent's children's (Linux
          * does not count children reaped automatically). */
         if (p->state == PROC_ZOMBIE && p->parent && !p->autoreap)
                 acct_reap(p->parent, p);
+        proc_fdt_put(p);                /* a fork that failed half way */
         kstack_free(p->kstack);
         p->state = PROC_FREE;
 }
@@ -149,8 +254,8 @@ void proc_vfork_release(struct proc *p)
         }
 }
 
-/* Children of an exiting process are adopted by init, which reaps them;
- * those that asked (PR_SET_PDEATHSIG) get their signal. */
+/* Children of an exiting process (its leader p) are adopted by init,
+ * which reaps them; those that asked (PR_SET_PDEATHSIG) get their signal. */
 static void proc_reparent_children(struct proc *p)
 {
         extern struct proc proc_table[NPROC];
@@ -161,6 +266,8 @@ static void proc_reparent_children(struct proc *p)
                 if (c->state == PROC_FREE || c->parent != p)
                         continue;
                 c->parent = init_proc;
+                if (!proc_is_leader(c))
+                        continue;               /* a thread of a child */
                 if (c->state == PROC_ZOMBIE && init_proc) {
                         sched_wakeup(init_proc);
                         continue;
@@ -203,6 +310,10 @@ static vm_status_t proc_open_console(struct proc *p)
 
         if (!con)
                 return VM_ENOMEM;
+        if (proc_fdt_new(p) != VM_OK) {
+                file_put(con);
+                return VM_ENOMEM;
+        }
         for (int fd = 0; fd < 3; fd++)
                 p->files[fd] = fd ? file_get(con) : con;
         tty_attach_session(p);
@@ -253,20 +364,19 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         return VM_OK;
 }
 
-/* Release what a process holds while it still runs: files and memory. */
-static void proc_release(struct proc *p)
+/* Release what a thread holds while it still runs: its references to
+ * the descriptor table and the memory (freed by the last user), the
+ * process's timers with its last thread. */
+static void proc_release(struct proc *p, bool last)
 {
+        if (last)
+                ktimer_exit(group_of(p));
         ktimer_exit(p);
-        for (int fd = 0; fd < NOFILE; fd++) {
-                if (p->files[fd]) {
-                        vfs_locks_on_close(p->files[fd], p->pid);
-                        file_put(p->files[fd]);
-                        p->files[fd] = NULL;
-                }
-        }
+        proc_fdt_put(p);
         if (p->space) {
                 pmap_activate(pmap_kernel());
-                if (!p->space_borrowed)         /* a vfork child's is its parent's */
+                /* a vfork child's is its parent's; threads share theirs */
+                if (!p->space_borrowed && space_users(p->space) == 1)
                         vm_space_destroy(p->space);
                 p->space = NULL;
                 p->space_borrowed = false;
@@ -297,28 +407,55 @@ static int exit_why(int wait_status, int *status)
         return wait_status & WAIT_STATUS_CORE ? CLD_DUMPED : CLD_KILLED;
 }
 
-void proc_exit(int wait_status)
+void proc_group_kill(struct proc *p, struct proc *except, int wait_status)
 {
-        struct proc *p = current;
+        struct proc *g = group_of(p);
+
+        if (!g->group.exiting) {
+                g->group.exiting = true;
+                g->group.exit_status = wait_status;
+        }
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *t = &proc_table[i];
+                if (t == except || t->pid != p->pid || !proc_alive(t) ||
+                    t->pending_kill)
+                        continue;
+                t->pending_kill = wait_status;
+                if (t->state == PROC_SLEEPING)
+                        sched_make_runnable(t); /* sleepers loop on their
+                                                 * condition: they see it */
+        }
+        if (g->sig.stopped) {
+                g->sig.stopped = false;
+                g->sig.report_stop = false;
+                sched_wakeup(&g->sig.stopped);
+        }
+}
+
+void proc_exit_group(int wait_status)
+{
+        proc_group_kill(current, current, wait_status);
+        proc_exit(wait_status);
+}
+
+/* p is the last thread of its group to exit: the process is gone. What
+ * only the process had ends; its leader g (p or a zombie already) becomes
+ * the zombie its parent waits for, or goes if nobody will. */
+static void group_exit_done(struct proc *p, int wait_status)
+{
+        struct proc *g = group_of(p);
         char line[32];
         int why, status;
 
-        /* CLONE_CHILD_CLEARTID: as Linux, only when another process
-         * (thread) shares the memory, which here is a vfork child's */
-        if (p->clear_child_tid && p->space_borrowed) {
-                uint32_t zero = 0;
-                if (!copy_to_user(p->clear_child_tid, &zero, sizeof zero))
-                        futex_wake_address(p->clear_child_tid);
-        }
-        futex_exit_robust(p);
-        proc_vfork_release(p);
-        acct_sample_rss(p);
-        proc_release(p);
-        tty_session_leader_exit(p);
-        proc_reparent_children(p);
-        signal_orphan_check(p, p->parent, p);
-        p->wait_status = wait_status;
-        if (p == init_proc) {
+        if (g->group.exiting)
+                wait_status = g->group.exit_status;
+        else if (g != p)
+                wait_status = g->wait_status;   /* the leader's own exit */
+        tty_session_leader_exit(g);
+        proc_reparent_children(g);
+        signal_orphan_check(g, g->parent, g);
+        g->wait_status = wait_status;
+        if (g == init_proc) {
                 vfs_shutdown();
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
@@ -328,9 +465,41 @@ void proc_exit(int wait_status)
                 console_write(line, (size_t)n);
                 machine_poweroff(status_code(wait_status) ? 1 : 0);
         }
-        p->state = PROC_ZOMBIE;
+        g->state = PROC_ZOMBIE;
         why = exit_why(wait_status, &status);
-        p->autoreap = signal_notify_parent(p, why, status);
+        g->autoreap = signal_notify_parent(g, why, status);
+        if (g != p && g->autoreap)
+                proc_free(g);           /* not running: free it now */
+}
+
+void proc_exit(int wait_status)
+{
+        struct proc *p = current;
+        bool last = proc_group_others(p) == 0;
+
+        /* CLONE_CHILD_CLEARTID: as Linux, only when another thread or
+         * process shares the memory */
+        if (p->clear_child_tid && space_users(p->space) > 1) {
+                uint32_t zero = 0;
+                if (!copy_to_user(p->clear_child_tid, &zero, sizeof zero))
+                        futex_wake_address(p->clear_child_tid);
+        }
+        futex_exit_robust(p);
+        proc_vfork_release(p);
+        acct_sample_rss(p);
+        proc_release(p, last);
+        p->wait_status = wait_status;
+        if (group_of(p)->group.exec_thread)
+                sched_wakeup(&group_of(p)->group.exec_thread);
+        if (last)
+                group_exit_done(p, wait_status);
+        if (p != group_of(p)) {
+                /* a thread that is not the leader goes once off the CPU */
+                p->state = PROC_ZOMBIE;
+                p->autoreap = true;
+        } else if (!last) {
+                p->state = PROC_ZOMBIE; /* the process waits for its threads */
+        }
         sched_switch();                 /* never comes back */
         panic("a zombie ran again");
 }

@@ -1,6 +1,11 @@
 /*
- * proc.h - processes: an address space, a kernel stack, open files, and a
- * place in the scheduler. One thread per process; one CPU.
+ * proc.h - threads and processes. A struct proc is one thread (a kernel
+ * stack, registers, a signal mask, a place in the scheduler); a process is
+ * a thread group: the threads whose `pid` is the same, led by the thread
+ * whose tid is that pid. Threads of a group share the address space, the
+ * descriptor table, the working directory and the signal actions (and a
+ * thread made by clone may share any of them without being in the group);
+ * see docs/design.md, "Threads". One CPU.
  *
  * Locks: none; one CPU, and the kernel is not preempted (a timer interrupt
  * only sets need_resched, acted on when returning to user mode).
@@ -58,14 +63,14 @@ struct proc_usage {
 /* A process's signal state (signal.c). */
 struct proc_signals {
         ksigset_t          blocked;             /* [p] the mask */
-        ksigset_t          pending;             /* [s] bit per pending signal */
-        struct ksiginfo    info[SIGRTMIN];      /* [s] of pending signals < 32 */
-        struct ksiginfo    queue[SIGQUEUE_MAX]; /* [s] queued real-time ones */
-        int                nqueued;             /* [s] */
-        struct k_sigaction action[NSIG];        /* [p] index sig - 1 */
+        struct sigpend     own;                 /* [s] sent to this thread */
+        struct k_sigaction action[NSIG];        /* [p] index sig - 1; the
+                                                 * same in every thread of
+                                                 * sighand_id */
         struct linux_stack altstack;            /* [p] sigaltstack */
         ksigset_t          saved_mask;          /* [p] sigsuspend's old mask */
         bool               restore_mask;        /* [p] put saved_mask back */
+        /* the leader's only: the group is stopped */
         bool               stopped;             /* [s] stopped by a signal */
         int                stop_sig;            /* [s] which one */
         bool               report_stop;         /* [s] wait may see the stop */
@@ -86,8 +91,33 @@ struct restart_block {
         uint64_t arg[2];                /* fn's own */
 };
 
+/* A descriptor table; shared by the threads made with CLONE_FILES. */
+struct fdtable {
+        int               refs;                 /* [p] procs using it */
+        struct file      *files[NOFILE];        /* [p] */
+        uint8_t           fd_flags[NOFILE];     /* [p] FD_CLOEXEC */
+};
+
+/* What only a thread group as a whole has: kept in its leader's struct
+ * proc, which stays (a zombie if it exited first) until the last thread
+ * of the group is gone (group_of()). */
+struct proc_group {
+        struct sigpend    shared;               /* [s] process-directed
+                                                 * pending signals */
+        bool              exiting;              /* [s] exit_group, a fatal
+                                                 * signal or an exec */
+        int               exit_status;          /* [s] the group's wait status
+                                                 * when exiting */
+        struct proc      *exec_thread;          /* [s] the thread whose exec
+                                                 * ends the others */
+};
+
 struct proc {
-        int               pid;                  /* [c] */
+        int               pid;                  /* [c] process (thread group)
+                                                 * id: the leader's tid */
+        int               tid;                  /* [c] thread id */
+        struct proc      *leader;               /* [c] the group's leader
+                                                 * (itself for a leader) */
         enum proc_state   state;                /* [s] */
         char              name[PROC_NAME_LEN];  /* [p] last exec'd file */
         char              exe_path[256];        /* [p] its absolute path */
@@ -96,8 +126,13 @@ struct proc {
         void             *kernel_sp;            /* [s] saved by swtch */
         struct md_thread  md;                   /* [p] registers etc. */
         struct proc      *parent;               /* [p] */
-        struct file      *files[NOFILE];        /* [p] */
-        uint8_t           fd_flags[NOFILE];     /* [p] FD_CLOEXEC */
+        struct fdtable   *fdt;                  /* [p] descriptor table */
+        struct file     **files;                /* [p] fdt->files */
+        uint8_t          *fd_flags;             /* [p] fdt->fd_flags */
+        uint64_t          fs_id;                /* [c] threads sharing cwd,
+                                                 * root, umask (CLONE_FS) */
+        uint64_t          sighand_id;           /* [p] threads sharing signal
+                                                 * actions (CLONE_SIGHAND) */
         struct vnode     *cwd;                  /* [p] working directory (ref) */
         struct vnode     *root;                 /* [p] chroot (a reference) */
         struct vnode     *exe;                  /* [p] the running file (ref;
@@ -124,12 +159,57 @@ struct proc {
         uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
         uint64_t          robust_list;          /* [p] set_robust_list's head */
         struct proc_signals sig;                /* [s]/[p] see above */
+        struct proc_group group;                /* [s] the leader's only */
         struct restart_block restart;           /* [p] see above */
 };
 
 /* Arm current's restart block; => -ERESTART_RESTARTBLOCK to return. */
 long proc_restart_with(long (*fn)(struct restart_block *), uint64_t deadline,
                        uint64_t arg0, uint64_t arg1);
+
+/* The struct that holds p's process-wide state: its group's leader. */
+static inline struct proc *group_of(const struct proc *p)
+{
+        return p->leader;
+}
+
+/* Whether p is a thread that has not exited (runs, sleeps, is runnable). */
+static inline bool proc_alive(const struct proc *p)
+{
+        return p->state != PROC_FREE && p->state != PROC_ZOMBIE;
+}
+
+/* Whether p leads its thread group (the struct a process is known by). */
+static inline bool proc_is_leader(const struct proc *p)
+{
+        return p->state != PROC_FREE && p->leader == p;
+}
+
+/* Threads of p's group other than p that have not exited. */
+int proc_group_others(const struct proc *p);
+
+/* Threads of p's group that have not exited (/proc's Threads:). */
+int proc_thread_count(const struct proc *p);
+
+/* Procs, threads or not, using address space sp. */
+int space_users(const struct vm_space *sp);
+
+/* A new empty descriptor table (refs 1) for p, or VM_ENOMEM. */
+vm_status_t proc_fdt_new(struct proc *p);
+/* Share src's table with p (CLONE_FILES). */
+void proc_fdt_share(struct proc *p, struct proc *src);
+/* Drop p's reference to its table, closing its files if it was the last. */
+void proc_fdt_put(struct proc *p);
+
+/* Every proc sharing p's working directory, root and umask (fs_id) gets
+ * p's (chdir, fchdir, chroot, umask after they changed p's). */
+void proc_fs_changed(struct proc *p);
+
+/* A fresh id for fs_id and sighand_id. */
+uint64_t proc_share_id(void);
+
+/* The thread whose tid is tid (any group), or NULL. */
+struct proc *proc_find_tid(int tid);
 
 extern struct proc *current;
 extern volatile bool need_resched;
@@ -182,8 +262,17 @@ void proc_vfork_release(struct proc *p);
 /* Name p after the last component of path. */
 void proc_set_name(struct proc *p, const char *path);
 
-/* End the current process with a Linux wait status (code << 8, or signal). */
+/* End the current thread with a Linux wait status (code << 8, or
+ * signal); the process ends with its last thread (exit). */
 __attribute__((noreturn)) void proc_exit(int wait_status);
+
+/* End the current thread's whole group with this wait status: every other
+ * thread is killed (exit_group, a fatal signal). */
+__attribute__((noreturn)) void proc_exit_group(int wait_status);
+
+/* Kill every thread of p's group but `except` (NULL: all) with this wait
+ * status, waking them from any sleep; the group is marked exiting. */
+void proc_group_kill(struct proc *p, struct proc *except, int wait_status);
 
 /* A fault or trap in user mode that the process cannot survive: report it
  * in one line and end it with `signal`. */
@@ -210,6 +299,7 @@ int sched_sleep_until_intr(uint64_t ns);
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
+/* The thread whose tid is pid: a process's leader for its pid. */
 struct proc *proc_find(int pid);
 
 /* Limits that bite (sys_resource.c). */

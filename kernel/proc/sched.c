@@ -182,12 +182,11 @@ void sched_make_runnable(struct proc *p)
         p->state = PROC_RUNNABLE;
 }
 
+/* As Linux's find_task_by_vpid: any thread by its id, so a process's
+ * pid finds its leader. */
 struct proc *proc_find(int pid)
 {
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE && proc_table[i].pid == pid)
-                        return &proc_table[i];
-        return NULL;
+        return proc_find_tid(pid);
 }
 
 void proc_return_to_user(void)

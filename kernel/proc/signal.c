@@ -3,7 +3,17 @@
  *
  * Sending (signal_send) only records: the signal becomes pending with its
  * siginfo, a stopped process is resumed by SIGCONT or SIGKILL, and an
- * unblocked signal ends an interruptible sleep. Everything else happens
+ * unblocked signal ends an interruptible sleep.
+ *
+ * Threads: a signal sent to a process (kill) is pending in its group's
+ * shared set (the leader's group.shared) and taken by the first thread
+ * that does not block it, the one it was sent to if it can (that thread
+ * is woken); a signal sent to a thread (tkill, a fault) is pending in the
+ * thread's own set, taken only by it, before shared ones. Actions are the
+ * same in every thread sharing them (signal_set_action writes them all);
+ * masks are per thread. A default action that ends the process ends
+ * every thread (proc_exit_group); a stop stops the group: the first thread
+ * marks the leader stopped, the others stop on their way to user mode. Everything else happens
  * in the receiving process itself on its way back to user mode
  * (signal_deliver): default actions, or a handler frame built by the
  * architecture (machine/signal.h), and the settling of a system call that
@@ -55,6 +65,27 @@ static struct k_sigaction *action_of(struct proc *p, int sig)
         return &p->sig.action[sig - 1];
 }
 
+static struct sigpend *shared_of(struct proc *p)
+{
+        return &group_of(p)->group.shared;
+}
+
+void signal_set_action(struct proc *p, int sig, const struct k_sigaction *ka)
+{
+        uint64_t id = p->sighand_id;
+
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *q = &proc_table[i];
+                if (q == p || (q->state != PROC_FREE && q->sighand_id == id))
+                        q->sig.action[sig - 1] = *ka;
+        }
+}
+
+ksigset_t signal_pending_set(struct proc *p)
+{
+        return p->sig.own.pending | shared_of(p)->pending;
+}
+
 /* Whether p throws sig away on arrival (when it is not blocked). */
 static bool sig_ignored(struct proc *p, int sig)
 {
@@ -69,22 +100,34 @@ static bool sig_ignored(struct proc *p, int sig)
 }
 
 /* Forget pending signals in set (their infos and queue entries too). */
-static void flush_pending(struct proc *p, ksigset_t set)
+static void flush_pend(struct sigpend *sp, ksigset_t set)
 {
         int n = 0;
 
-        for (int i = 0; i < p->sig.nqueued; i++)
-                if (!(sigmask_of(p->sig.queue[i].signo) & set))
-                        p->sig.queue[n++] = p->sig.queue[i];
-        p->sig.nqueued = n;
-        p->sig.pending &= ~set;
+        for (int i = 0; i < sp->nqueued; i++)
+                if (!(sigmask_of(sp->queue[i].signo) & set))
+                        sp->queue[n++] = sp->queue[i];
+        sp->nqueued = n;
+        sp->pending &= ~set;
+}
+
+/* ... in p's whole group: the shared set and every thread's own. */
+static void flush_pending(struct proc *p, ksigset_t set)
+{
+        flush_pend(shared_of(p), set);
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *t = &proc_table[i];
+                if (t->state != PROC_FREE && t->pid == p->pid)
+                        flush_pend(&t->sig.own, set);
+        }
 }
 
 bool signal_pending(void)
 {
         struct proc *p = current;
 
-        return p && (p->pending_kill || (p->sig.pending & ~p->sig.blocked));
+        return p && (p->pending_kill || group_of(p)->sig.stopped ||
+                     (signal_pending_set(p) & ~p->sig.blocked));
 }
 
 /* p gets the CPU back soon if the signal can end what it waits for. */
@@ -92,23 +135,25 @@ static void wake_for_signal(struct proc *p, int sig)
 {
         if (p->state != PROC_SLEEPING)
                 return;
-        if (sig == SIGKILL || (p->sleep_intr && !p->sig.stopped &&
+        if (sig == SIGKILL || (p->sleep_intr && !group_of(p)->sig.stopped &&
                                !(p->sig.blocked & sigmask_of(sig))))
                 sched_make_runnable(p);
 }
 
-/* SIGCONT (or SIGKILL) ends a stop. */
+/* SIGCONT (or SIGKILL) ends a stop of p's group. */
 static void resume_stopped(struct proc *p, bool report)
 {
-        if (!p->sig.stopped)
+        struct proc *g = group_of(p);
+
+        if (!g->sig.stopped)
                 return;
-        p->sig.stopped = false;
-        p->sig.report_stop = false;
+        g->sig.stopped = false;
+        g->sig.report_stop = false;
         if (report) {
-                p->sig.report_cont = true;
-                signal_notify_parent(p, CLD_CONTINUED, SIGCONT);
+                g->sig.report_cont = true;
+                signal_notify_parent(g, CLD_CONTINUED, SIGCONT);
         }
-        sched_wakeup(&p->sig.stopped);
+        sched_wakeup(&g->sig.stopped);
 }
 
 /* Stop and continue signals cancel each other when sent (Linux's
@@ -122,20 +167,74 @@ static void prepare_signal(struct proc *p, int sig)
                 resume_stopped(p, true);
         }
         if (sig == SIGKILL) {
-                p->pending_kill = wait_status_signaled(SIGKILL);
+                proc_group_kill(p, NULL, wait_status_signaled(SIGKILL));
                 resume_stopped(p, false);
         }
 }
 
-int signal_send(struct proc *p, int sig, const struct ksiginfo *info)
+/* Whether thread t would take sig now (Linux's wants_signal). */
+static bool wants_signal(struct proc *t, int sig)
+{
+        return proc_alive(t) && !t->pending_kill &&
+               (sig == SIGKILL || !(t->sig.blocked & sigmask_of(sig)));
+}
+
+/* The thread of p's group to wake for a process-directed sig: p if it
+ * takes it, else the first that does; NULL if every thread blocks it. */
+static struct proc *pick_thread(struct proc *p, int sig)
+{
+        if (wants_signal(p, sig))
+                return p;
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *t = &proc_table[i];
+                if (t->state != PROC_FREE && t->pid == p->pid &&
+                    wants_signal(t, sig))
+                        return t;
+        }
+        return NULL;
+}
+
+/* A thread of p's group that has not exited (p if it has not), or NULL. */
+static struct proc *live_thread(struct proc *p)
+{
+        if (proc_alive(p))
+                return p;
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].pid == p->pid && proc_alive(&proc_table[i]))
+                        return &proc_table[i];
+        return NULL;
+}
+
+static int queue_signal(struct sigpend *sp, const struct ksiginfo *ki)
+{
+        int sig = ki->signo;
+
+        if (sig < SIGRTMIN) {
+                if (!(sp->pending & sigmask_of(sig)))
+                        sp->info[sig] = *ki;
+        } else if (sp->nqueued < SIGQUEUE_MAX) {
+                sp->queue[sp->nqueued++] = *ki;
+        } else if (ki->code < 0 || ki->code == SI_USER) {
+                return -EAGAIN;         /* sigqueue and friends: refused */
+        }
+        sp->pending |= sigmask_of(sig);
+        return 0;
+}
+
+static int send_common(struct proc *p, int sig, const struct ksiginfo *info,
+                       bool to_thread)
 {
         struct ksiginfo ki;
+        int err;
 
         if (sig == 0)
                 return 0;
         if (!sig_valid(sig))
                 return -EINVAL;
-        if (!p || p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+        if (!p || p->state == PROC_FREE)
+                return 0;
+        /* a leader that exited first still names its process */
+        if (!(p = to_thread ? (proc_alive(p) ? p : NULL) : live_thread(p)))
                 return 0;
         prepare_signal(p, sig);
         if (sig_ignored(p, sig) && !(p->sig.blocked & sigmask_of(sig)))
@@ -145,17 +244,24 @@ int signal_send(struct proc *p, int sig, const struct ksiginfo *info)
         else
                 ki = (struct ksiginfo){ .code = SI_KERNEL };
         ki.signo = sig;
-        if (sig < SIGRTMIN) {
-                if (!(p->sig.pending & sigmask_of(sig)))
-                        p->sig.info[sig] = ki;
-        } else if (p->sig.nqueued < SIGQUEUE_MAX) {
-                p->sig.queue[p->sig.nqueued++] = ki;
-        } else if (ki.code < 0 || ki.code == SI_USER) {
-                return -EAGAIN;         /* sigqueue and friends: refused */
-        }
-        p->sig.pending |= sigmask_of(sig);
-        wake_for_signal(p, sig);
+        err = queue_signal(to_thread ? &p->sig.own : shared_of(p), &ki);
+        if (err)
+                return err;
+        if (!to_thread)
+                p = pick_thread(p, sig);
+        if (p)
+                wake_for_signal(p, sig);
         return 0;
+}
+
+int signal_send(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        return send_common(p, sig, info, false);
+}
+
+int signal_send_thread(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        return send_common(p, sig, info, true);
 }
 
 int signal_send_group(int pgid, int sig, const struct ksiginfo *info)
@@ -166,7 +272,7 @@ int signal_send_group(int pgid, int sig, const struct ksiginfo *info)
                 return -EINVAL;
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_FREE || p->pgid != pgid)
+                if (!proc_is_leader(p) || p->pgid != pgid)
                         continue;
                 found++;
                 int e = signal_send(p, sig, info);
@@ -182,10 +288,12 @@ void signal_force(int sig, const struct ksiginfo *info)
         struct k_sigaction *ka = action_of(p, sig);
 
         if (ka->handler == SIG_IGN || (p->sig.blocked & sigmask_of(sig))) {
-                ka->handler = SIG_DFL;
+                struct k_sigaction dfl = *ka;
+                dfl.handler = SIG_DFL;
+                signal_set_action(p, sig, &dfl);
                 p->sig.blocked &= ~sigmask_of(sig);
         }
-        signal_send(p, sig, info);
+        signal_send_thread(p, sig, info);
 }
 
 /* Mercator writes no core file, but reports a dump in the wait status
@@ -204,9 +312,9 @@ bool signal_would_kill(struct proc *p, int sig)
 }
 
 /* The lowest pending signal in allowed, faults first; 0 if none. */
-static int next_signal(struct proc *p, ksigset_t allowed)
+static int next_signal(struct sigpend *sp, ksigset_t allowed)
 {
-        ksigset_t ready = p->sig.pending & allowed;
+        ksigset_t ready = sp->pending & allowed;
 
         if (!ready)
                 return 0;
@@ -216,53 +324,73 @@ static int next_signal(struct proc *p, ksigset_t allowed)
 }
 
 /* Take sig off the pending set, with its info. */
-static void dequeue(struct proc *p, int sig, struct ksiginfo *out)
+static void dequeue(struct sigpend *sp, int sig, struct ksiginfo *out)
 {
         if (sig < SIGRTMIN) {
-                *out = p->sig.info[sig];
-                p->sig.pending &= ~sigmask_of(sig);
+                *out = sp->info[sig];
+                sp->pending &= ~sigmask_of(sig);
                 return;
         }
         *out = (struct ksiginfo){ .signo = sig, .code = SI_KERNEL };
         bool taken = false, more = false;
         int n = 0;
-        for (int i = 0; i < p->sig.nqueued; i++) {
-                struct ksiginfo *q = &p->sig.queue[i];
+        for (int i = 0; i < sp->nqueued; i++) {
+                struct ksiginfo *q = &sp->queue[i];
                 if (q->signo == sig && !taken) {
                         *out = *q;
                         taken = true;
                         continue;
                 }
                 more |= q->signo == sig;
-                p->sig.queue[n++] = *q;
+                sp->queue[n++] = *q;
         }
-        p->sig.nqueued = n;
+        sp->nqueued = n;
         if (!more)
-                p->sig.pending &= ~sigmask_of(sig);
+                sp->pending &= ~sigmask_of(sig);
 }
 
+/* The thread's own signals first, then its group's (as Linux). */
 int signal_dequeue(struct proc *p, ksigset_t set, struct ksiginfo *out)
 {
-        int sig = next_signal(p, set);
+        struct sigpend *sp = &p->sig.own;
+        int sig = next_signal(sp, set);
 
+        if (!sig)
+                sig = next_signal(sp = shared_of(p), set);
         if (sig)
-                dequeue(p, sig, out);
+                dequeue(sp, sig, out);
         return sig;
 }
 
-/* Default action "stop": tell the parent, then sleep until SIGCONT or
- * SIGKILL (signal_send resumes us). */
+/* A thread of a stopped group sleeps until SIGCONT or SIGKILL. */
+static void group_stop_wait(struct proc *p)
+{
+        struct proc *g = group_of(p);
+
+        while (g->sig.stopped && !p->pending_kill)
+                sched_sleep_on(&g->sig.stopped);
+}
+
+/* Default action "stop": the group stops, its parent is told, the other
+ * threads are woken from interruptible sleeps to stop too. */
 static void stop_current(int sig)
 {
-        struct proc *p = current;
+        struct proc *p = current, *g = group_of(p);
 
-        p->sig.stopped = true;
-        p->sig.stop_sig = sig;
-        p->sig.report_stop = true;
-        p->sig.report_cont = false;
-        signal_notify_parent(p, CLD_STOPPED, sig);
-        while (p->sig.stopped && !p->pending_kill)
-                sched_sleep_on(&p->sig.stopped);
+        if (!g->sig.stopped) {
+                g->sig.stopped = true;
+                g->sig.stop_sig = sig;
+                g->sig.report_stop = true;
+                g->sig.report_cont = false;
+                signal_notify_parent(g, CLD_STOPPED, sig);
+                for (int i = 0; i < NPROC; i++) {
+                        struct proc *t = &proc_table[i];
+                        if (t != p && t->pid == p->pid && t->sleep_intr &&
+                            t->state == PROC_SLEEPING)
+                                sched_make_runnable(t);
+                }
+        }
+        group_stop_wait(p);
 }
 
 
@@ -277,7 +405,7 @@ static bool pgrp_orphaned(int pgid, const struct proc *ignore)
 {
         for (int i = 0; i < NPROC; i++) {
                 const struct proc *p = &proc_table[i], *par = p->parent;
-                if (p->state == PROC_FREE || p->state == PROC_ZOMBIE ||
+                if (!proc_is_leader(p) || p->state == PROC_ZOMBIE ||
                     p == ignore || p->pgid != pgid)
                         continue;
                 if (par && par->pgid != pgid && par->sid == p->sid)
@@ -320,10 +448,11 @@ static void default_action(int sig)
                         stop_current(sig);
                 return;
         case SIGDFL_CORE:
-                proc_exit(wait_status_signaled(sig) |
-                          (signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
+                proc_exit_group(wait_status_signaled(sig) |
+                                (signal_core_dumped(current) ?
+                                 WAIT_STATUS_CORE : 0));
         case SIGDFL_TERM:
-                proc_exit(wait_status_signaled(sig));
+                proc_exit_group(wait_status_signaled(sig));
         }
 }
 
@@ -394,8 +523,11 @@ static void run_handler(struct proc *p, int sig, const struct ksiginfo *info)
         settle_syscall(p, ka);
         p->sig.restore_mask = false;
         if (md_signal_frame_setup(p, sig, info, ka, old) != 0) {
-                if (sig == SIGSEGV)
-                        ka->handler = SIG_DFL;
+                if (sig == SIGSEGV) {
+                        struct k_sigaction dfl = *ka;
+                        dfl.handler = SIG_DFL;
+                        signal_set_action(p, sig, &dfl);
+                }
                 signal_force(SIGSEGV, NULL);
                 return;
         }
@@ -403,8 +535,11 @@ static void run_handler(struct proc *p, int sig, const struct ksiginfo *info)
         if (!(ka->flags & SA_NODEFER))
                 p->sig.blocked |= sigmask_of(sig);
         p->sig.blocked &= ~UNCATCHABLE;
-        if (ka->flags & SA_RESETHAND)
-                ka->handler = SIG_DFL;
+        if (ka->flags & SA_RESETHAND) {
+                struct k_sigaction dfl = *ka;
+                dfl.handler = SIG_DFL;
+                signal_set_action(p, sig, &dfl);
+        }
 }
 
 void signal_deliver(void)
@@ -416,6 +551,10 @@ void signal_deliver(void)
         for (;;) {
                 if (p->pending_kill)
                         proc_exit(p->pending_kill);
+                if (group_of(p)->sig.stopped) {
+                        group_stop_wait(p);
+                        continue;
+                }
                 if (!(sig = signal_dequeue(p, ~p->sig.blocked, &info)))
                         break;
                 uint64_t h = action_of(p, sig)->handler;
@@ -442,12 +581,21 @@ void signal_fork(struct proc *child, const struct proc *parent)
         memcpy(child->sig.action, parent->sig.action, sizeof child->sig.action);
         child->sig.blocked = parent->sig.blocked;
         child->sig.altstack = parent->sig.altstack;
-        child->sig.pending = 0;
-        child->sig.nqueued = 0;
+        child->sig.own.pending = 0;
+        child->sig.own.nqueued = 0;
+        child->group.shared.pending = 0;
+        child->group.shared.nqueued = 0;
 }
 
 void signal_exec(struct proc *p)
 {
+        /* the actions change: another process sharing them keeps its */
+        for (int i = 0; i < NPROC; i++)
+                if (&proc_table[i] != p && proc_table[i].state != PROC_FREE &&
+                    proc_table[i].sighand_id == p->sighand_id) {
+                        p->sighand_id = proc_share_id();
+                        break;
+                }
         for (int sig = 1; sig <= NSIG; sig++) {
                 struct k_sigaction *ka = action_of(p, sig);
                 if (ka->handler != SIG_IGN)

@@ -141,11 +141,22 @@ struct linux_stack {
 
 #define SIGQUEUE_MAX    32      /* queued real-time signals per process */
 
+/* A set of pending signals with their infos: a thread's own (tkill,
+ * faults) or its thread group's shared one (kill and the like). */
+struct sigpend {
+        ksigset_t          pending;             /* bit per pending signal */
+        struct ksiginfo    info[SIGRTMIN];      /* of pending signals < 32 */
+        struct ksiginfo    queue[SIGQUEUE_MAX]; /* queued real-time ones */
+        int                nqueued;
+};
+
 struct proc;
 
 /*
- * Send sig to process p (process-directed), with info; NULL means "from
- * the kernel" (si_code SI_KERNEL). Signal 0 only checks that p exists.
+ * Send sig to process p (process-directed: p's thread group, taken by
+ * whichever of its threads does not block it), with info; NULL means
+ * "from the kernel" (si_code SI_KERNEL). Signal 0 only checks that p
+ * exists.
  * => 0; -EINVAL for a bad signal number; -EAGAIN if a real-time signal
  *    cannot be queued (the queue is full).
  * => a signal p ignores is dropped; SIGKILL and SIGCONT resume a stopped
@@ -153,6 +164,16 @@ struct proc;
  * => never sleeps; callable from any system call or trap.
  */
 int signal_send(struct proc *p, int sig, const struct ksiginfo *info);
+
+/* Send sig to the thread p alone (tkill, tgkill, faults): like
+ * signal_send otherwise. */
+int signal_send_thread(struct proc *p, int sig, const struct ksiginfo *info);
+
+/* Set p's action for sig, in every thread sharing p's actions. */
+void signal_set_action(struct proc *p, int sig, const struct k_sigaction *ka);
+
+/* The signals pending for p: its own and its group's. */
+ksigset_t signal_pending_set(struct proc *p);
 
 /* Send sig to every process of group pgid. => 0 if at least one got it,
  * -ESRCH if the group is empty, -EINVAL for a bad signal. */
@@ -203,8 +224,8 @@ int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
  * (as Linux does). */
 void signal_altstack_restore(const struct linux_stack *ss);
 
-/* fork: the child inherits actions, mask and alternate stack; nothing is
- * pending in it. exec: handlers become SIG_DFL (ignored stay ignored),
+/* fork: the child inherits actions, mask and alternate stack (not a
+ * thread on the same memory: Linux resets it); nothing is pending in it. exec: handlers become SIG_DFL (ignored stay ignored),
  * the alternate stack goes, the mask and pending signals stay. */
 void signal_fork(struct proc *child, const struct proc *parent);
 void signal_exec(struct proc *p);

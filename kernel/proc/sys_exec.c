@@ -4,6 +4,12 @@
  * Arguments and environment are copied in first, the new address space is
  * built completely, and only then is the old one dropped, so a failed
  * execve leaves the caller exactly as it was.
+ *
+ * In a process with several threads, a successful execve first ends the
+ * others (as if killed) and waits until they have exited; a thread that is
+ * not the leader then takes the leader's place: its tid becomes the pid,
+ * the old leader's slot goes (Linux's de_thread). A descriptor table or
+ * signal actions shared with another process stop being shared.
  */
 #include <mercator/errno.h>
 #include <mercator/uaccess.h>
@@ -19,6 +25,8 @@
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/vm_space.h>
+
+extern struct proc proc_table[NPROC];
 
 #define PATH_MAX        4096
 #define EXEC_MAX_ARGS   (USTACK_ARG_MAX / sizeof(char *))
@@ -55,6 +63,89 @@ static long copy_strings(struct str_list *l, uint64_t uarr)
         return 0;
 }
 
+/*
+ * End every other thread of the current process and wait until they have
+ * exited; a thread other than the leader becomes the leader.
+ * => 0, or -EAGAIN if the process is being killed meanwhile (exit_group
+ *    from another thread, a fatal signal): the caller ends too.
+ */
+static long exec_end_other_threads(void)
+{
+        struct proc *p = current, *g = group_of(p);
+
+        if (!proc_group_others(p) && g == p)
+                return 0;
+        if (g->group.exiting)
+                return -EAGAIN;
+        g->group.exec_thread = p;
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *t = &proc_table[i];
+                if (t != p && t->pid == p->pid && proc_alive(t) && !t->pending_kill) {
+                        t->pending_kill = wait_status_signaled(SIGKILL);
+                        if (t->state == PROC_SLEEPING)
+                                sched_make_runnable(t);
+                }
+        }
+        if (g->sig.stopped) {
+                g->sig.stopped = false;
+                sched_wakeup(&g->sig.stopped);
+        }
+        while (proc_group_others(p) && !p->pending_kill)
+                sched_sleep_on(&g->group.exec_thread);
+        g->group.exec_thread = NULL;
+        if (p->pending_kill)
+                return -EAGAIN;
+        if (g == p)
+                return 0;
+        /* Take the leader's place: its pid as our tid, its parent, its
+         * children, what only the process had; its slot goes. */
+        p->tid = g->tid;
+        p->parent = g->parent;
+        p->exit_signal = g->exit_signal;
+        p->group = g->group;
+        p->sig.stopped = g->sig.stopped;
+        p->sig.stop_sig = g->sig.stop_sig;
+        p->sig.report_stop = g->sig.report_stop;
+        p->sig.report_cont = g->sig.report_cont;
+        p->timers = g->timers;
+        g->timers = NULL;
+        p->usage.start_ns = g->usage.start_ns;
+        p->usage.c_utime_ns = g->usage.c_utime_ns;
+        p->usage.c_stime_ns = g->usage.c_stime_ns;
+        p->usage.c_minflt = g->usage.c_minflt;
+        p->usage.c_majflt = g->usage.c_majflt;
+        p->usage.c_maxrss_kb = g->usage.c_maxrss_kb;
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == g)
+                        proc_table[i].parent = p;
+        p->leader = p;
+        g->autoreap = true;             /* nobody reaps it: it is us now */
+        g->tid = 0;                     /* before the free: its ids are ours */
+        proc_free(g);
+        return 0;
+}
+
+/* A descriptor table shared with another process becomes our own copy
+ * (Linux's unshare_files at exec). => 0 or -ENOMEM. */
+static long exec_unshare_files(struct proc *p)
+{
+        struct fdtable *old = p->fdt;
+
+        if (old->refs == 1)
+                return 0;
+        if (proc_fdt_new(p) != VM_OK) {
+                p->fdt = old;
+                return -ENOMEM;
+        }
+        for (int fd = 0; fd < NOFILE; fd++) {
+                if (old->files[fd])
+                        p->files[fd] = file_get(old->files[fd]);
+                p->fd_flags[fd] = old->fd_flags[fd];
+        }
+        old->refs--;
+        return 0;
+}
+
 /* Descriptors opened with O_CLOEXEC do not survive execve. */
 static void close_on_exec(struct proc *p)
 {
@@ -73,7 +164,7 @@ static void exec_commit(const char *path, struct exec_image *img)
 {
         struct vm_space *old = current->space;
 
-        if (current->clear_child_tid && current->space_borrowed) {
+        if (current->clear_child_tid && space_users(old) > 1) {
                 uint32_t zero = 0;      /* as at exit: memory shared */
                 if (!copy_to_user(current->clear_child_tid, &zero, 4))
                         futex_wake_address(current->clear_child_tid);
@@ -90,7 +181,8 @@ static void exec_commit(const char *path, struct exec_image *img)
         current->exe = img->exe;
         current->exe->running++;
         pmap_activate(vm_space_pmap(img->space));
-        if (!current->space_borrowed)   /* a vfork child's is its parent's */
+        /* a vfork child's is its parent's; another process may share it */
+        if (!current->space_borrowed && space_users(old) == 0)
                 vm_space_destroy(old);
         current->space_borrowed = false;
         current->did_exec = true;
@@ -121,6 +213,11 @@ SYSCALL_DECL(execve)
         }
         if (!err)
                 err = exec_load(path, args.v, args.n, env.v, env.n, &img);
+        if (!err && ((err = exec_end_other_threads()) ||
+                     (err = exec_unshare_files(current)))) {
+                vm_space_destroy(img.space);
+                vnode_put(img.exe);
+        }
         if (!err)
                 exec_commit(path, &img);
         kfree(path);

@@ -1,6 +1,6 @@
 /*
- * sys_fork.c - fork, vfork, clone (the process-making uses), wait4 and
- * waitid, and the process-group and session calls.
+ * sys_fork.c - fork, vfork, clone, clone3, wait4 and waitid, and the
+ * process-group and session calls.
  *
  * The child gets a copy-on-write copy of the parent's address space
  * (vm_space_fork), the parent's open files, working directory, registers,
@@ -9,7 +9,14 @@
  * copy). clone(CLONE_VM|CLONE_VFORK), what posix_spawn uses, is a real
  * vfork: the child runs on the parent's address space (borrowed, never
  * destroyed by the child) until it execs or exits, while the parent
- * sleeps. CLONE_VM without CLONE_VFORK (threads) comes with issue 15.
+ * sleeps.
+ *
+ * Threads: CLONE_VM shares the address space (its last user destroys it),
+ * CLONE_FILES the descriptor table (reference counted), CLONE_FS the
+ * working directory, root and umask, CLONE_SIGHAND the signal actions
+ * (both by an id: a change is written into every sharer), CLONE_THREAD
+ * puts the child in the caller's thread group: same pid, its own tid, the
+ * group's parent, and no exit signal (a thread is not waited for).
  *
  * wait4/waitid see exits, and with WUNTRACED/WSTOPPED and WCONTINUED the
  * stops and continues the signal code records (proc_signals).
@@ -46,14 +53,19 @@ extern struct proc proc_table[NPROC];
 #define CLONE_UNTRACED          0x00800000
 #define CLONE_CHILD_SETTID      0x01000000
 
-/* What Mercator does with clone: everything but sharing (threads). */
+#define CLONE_NEWNS             0x00020000
+#define CLONE_NEWUSER           0x10000000
+#define CLONE_CLEAR_SIGHAND     0x100000000ULL
+#define CLONE_INTO_CGROUP       0x200000000ULL
+
+/* What Mercator does with clone. CLONE_SYSVSEM has nothing to share
+ * (no SysV semaphores, so no undo lists). */
 #define CLONE_SUPPORTED (CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT | \
                          CLONE_SETTLS | CLONE_PARENT_SETTID | \
                          CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | \
-                         CLONE_DETACHED | CLONE_UNTRACED | CLONE_PTRACE)
-/* Sharing that threads need (issue 15). */
-#define CLONE_SHARING   (CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
-                         CLONE_THREAD | CLONE_SYSVSEM | CLONE_PIDFD)
+                         CLONE_DETACHED | CLONE_UNTRACED | CLONE_PTRACE | \
+                         CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+                         CLONE_THREAD | CLONE_SYSVSEM)
 
 #define WNOHANG         0x00000001
 #define WSTOPPED        0x00000002      /* wait4's WUNTRACED */
@@ -70,6 +82,7 @@ extern struct proc proc_table[NPROC];
 
 struct clone_req {
         uint64_t flags, stack, parent_tid, child_tid, tls;
+        int      exit_signal;
 };
 
 /* Address space, files, directory, name of the child. */
@@ -77,15 +90,30 @@ static long fork_resources(struct proc *child, const struct clone_req *r)
 {
         if (r->flags & CLONE_VM) {
                 child->space = current->space;
-                child->space_borrowed = true;
+                /* a vfork child borrows; a thread is one more user */
+                child->space_borrowed = r->flags & CLONE_VFORK;
         } else if (vm_space_fork(current->space, &child->space) != VM_OK) {
                 return -ENOMEM;
         }
-        for (int fd = 0; fd < NOFILE; fd++) {
-                if (current->files[fd])
-                        child->files[fd] = file_get(current->files[fd]);
-                child->fd_flags[fd] = current->fd_flags[fd];
+        if ((r->flags & CLONE_FILES) && current->fdt) {
+                proc_fdt_share(child, current);
+        } else {
+                if (proc_fdt_new(child) != VM_OK) {
+                        if (!(r->flags & CLONE_VM))
+                                vm_space_destroy(child->space);
+                        child->space = NULL;
+                        return -ENOMEM;
+                }
+                for (int fd = 0; current->files && fd < NOFILE; fd++) {
+                        if (current->files[fd])
+                                child->files[fd] = file_get(current->files[fd]);
+                        child->fd_flags[fd] = current->fd_flags[fd];
+                }
         }
+        if (r->flags & CLONE_FS)
+                child->fs_id = current->fs_id;
+        if (r->flags & CLONE_SIGHAND)
+                child->sighand_id = current->sighand_id;
         child->cwd = current->cwd ? vnode_get(current->cwd) : NULL;
         child->root = current->root ? vnode_get(current->root) : NULL;
         child->umask = current->umask;
@@ -99,7 +127,7 @@ static long fork_resources(struct proc *child, const struct clone_req *r)
 /* The tid words of CLONE_*_SETTID; failures are ignored, as Linux's. */
 static void clone_tids(struct proc *child, const struct clone_req *r)
 {
-        uint32_t tid = (uint32_t)child->pid;
+        uint32_t tid = (uint32_t)child->tid;
 
         if (r->flags & CLONE_CHILD_SETTID)
                 (void)space_write(child->space, r->child_tid, &tid, 4);
@@ -123,14 +151,31 @@ static long fork_current(const struct clone_req *r)
                 proc_free(child);
                 return err;
         }
-        child->parent = (r->flags & CLONE_PARENT) ? current->parent : current;
-        child->exit_signal = (r->flags & CLONE_PARENT) ? current->exit_signal
-                                                       : (int)(r->flags & CSIGNAL);
-        child->pgid = current->pgid;
-        child->sid = current->sid;
-        child->tty_detached = current->tty_detached;
+        struct proc *g = group_of(current);
+        if (r->flags & CLONE_THREAD) {
+                /* the pid it got stays free: the thread's id is its tid */
+                child->pid = current->pid;
+                child->leader = g;
+                child->parent = g->parent;
+                child->exit_signal = -1;
+        } else {
+                /* a child belongs to the process: its leader stands for
+                 * it while any of its threads lives */
+                child->parent = (r->flags & CLONE_PARENT) ? g->parent : g;
+                child->exit_signal = (r->flags & CLONE_PARENT) ? g->exit_signal
+                                                               : r->exit_signal;
+        }
+        child->pgid = g->pgid;
+        child->sid = g->sid;
+        child->tty_detached = g->tty_detached;
         proc_fork_resources(child, current);
         signal_fork(child, current);
+        if ((r->flags & (CLONE_VM | CLONE_VFORK)) == CLONE_VM)
+                child->sig.altstack = (struct linux_stack){ .ss_flags = SS_DISABLE };
+        if (r->flags & CLONE_CLEAR_SIGHAND)
+                for (int i = 0; i < NSIG; i++)
+                        if (child->sig.action[i].handler != SIG_IGN)
+                                child->sig.action[i] = (struct k_sigaction){ 0 };
         md_thread_fork(child, current);
         if (r->stack)
                 md_thread_set_user_sp(child, r->stack);
@@ -138,7 +183,7 @@ static long fork_current(const struct clone_req *r)
                 child->md.fs_base = r->tls;
         clone_tids(child, r);
         sched_make_runnable(child);
-        return child->pid;
+        return child->tid;
 }
 
 /* vfork's parent sleeps until the child has exec'd or exited. A child on
@@ -159,41 +204,110 @@ static long vfork_wait(long pid, bool shared)
 
 SYSCALL_DECL(fork)
 {
-        struct clone_req r = { .flags = SIGCHLD };
+        struct clone_req r = { .flags = SIGCHLD, .exit_signal = SIGCHLD };
 
         return fork_current(&r);
 }
 
 SYSCALL_DECL(vfork)
 {
-        struct clone_req r = { .flags = SIGCHLD | CLONE_VFORK };
+        struct clone_req r = { .flags = SIGCHLD | CLONE_VFORK,
+                               .exit_signal = SIGCHLD };
 
         return vfork_wait(fork_current(&r), false);
+}
+
+/* The checks clone and clone3 share (Linux's copy_process order), then
+ * the clone itself. */
+static long clone_common(struct clone_req *r)
+{
+        if ((r->flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+            (r->flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
+                return -EINVAL;
+        if (((r->flags & CLONE_THREAD) && !(r->flags & CLONE_SIGHAND)) ||
+            ((r->flags & CLONE_SIGHAND) && !(r->flags & CLONE_VM)))
+                return -EINVAL;
+        if ((r->flags & CLONE_PARENT) && !group_of(current)->parent)
+                return -EINVAL;         /* init has no parent to share */
+        if (r->flags & CLONE_PIDFD)
+                return syscall_unsupported(-EINVAL);    /* no pidfds yet */
+        if (r->flags & ~((uint64_t)CLONE_SUPPORTED | CLONE_CLEAR_SIGHAND))
+                return syscall_unsupported(-EINVAL);    /* namespaces etc. */
+        if ((r->flags & CLONE_SETTLS) && r->tls >= USER_MAX)
+                return -EPERM;
+        if ((r->flags & CLONE_THREAD) && group_of(current)->group.exiting)
+                return -EAGAIN;         /* the group is going */
+        long pid = fork_current(r);
+        if (r->flags & CLONE_VFORK)
+                return vfork_wait(pid, r->flags & CLONE_VM);
+        return pid;
 }
 
 /* clone(flags, newsp, parent_tid, child_tid, tls), x86-64's order. */
 SYSCALL_DECL(clone)
 {
-        struct clone_req r = { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2,
-                               (uint64_t)a3, (uint64_t)a4 };
+        struct clone_req r = { (uint32_t)a0, (uint64_t)a1, (uint64_t)a2,
+                               (uint64_t)a3, (uint64_t)a4,
+                               (int)((uint32_t)a0 & CSIGNAL) };
 
-        if (((r.flags & CLONE_THREAD) && !(r.flags & CLONE_SIGHAND)) ||
-            ((r.flags & CLONE_SIGHAND) && !(r.flags & CLONE_VM)))
+        if ((r.flags & CLONE_PIDFD) &&
+            (r.flags & (CLONE_DETACHED | CLONE_PARENT_SETTID | CLONE_THREAD)))
                 return -EINVAL;
-        if (r.flags & CLONE_SHARING)
-                return -ENOSYS;         /* threads: issue 15 */
-        if (r.flags & ~(uint64_t)CLONE_SUPPORTED)
-                return -EINVAL;         /* namespaces and the like */
-        if ((r.flags & CLONE_VM) && !(r.flags & CLONE_VFORK))
-                return -ENOSYS;         /* a shared space needs threads */
-        if ((r.flags & CLONE_PARENT) && !current->parent)
-                return -EINVAL;         /* init has no parent to share */
-        if ((r.flags & CLONE_SETTLS) && r.tls >= USER_MAX)
-                return -EPERM;
-        long pid = fork_current(&r);
-        if (r.flags & CLONE_VFORK)
-                return vfork_wait(pid, r.flags & CLONE_VM);
-        return pid;
+        if (r.flags & CLONE_THREAD)
+                r.exit_signal = -1;
+        return clone_common(&r);
+}
+
+/* clone3(args, size): struct clone_args, the version 0 fields. */
+struct clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+        uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0    64
+
+SYSCALL_DECL(clone3)
+{
+        uint64_t size = (uint64_t)a1;
+        struct clone_args ca = { 0 };
+        struct clone_req r;
+
+        if (size > PAGE_SIZE)
+                return -E2BIG;
+        if (size < CLONE_ARGS_SIZE_VER0)
+                return -EINVAL;
+        if (copy_from_user(&ca, (uint64_t)a0, MIN(size, sizeof ca)))
+                return -EFAULT;
+        /* a larger struct than ours: what we do not know must be zero */
+        for (uint64_t off = sizeof ca; off < size; off++) {
+                uint8_t b;
+                if (copy_from_user(&b, (uint64_t)a0 + off, 1))
+                        return -EFAULT;
+                if (b)
+                        return -E2BIG;
+        }
+        if (ca.set_tid_size > 32 || (!ca.set_tid && ca.set_tid_size) ||
+            (ca.set_tid && !ca.set_tid_size))
+                return -EINVAL;
+        if ((ca.flags & ~(0xffffffffULL | CLONE_CLEAR_SIGHAND |
+                          CLONE_INTO_CGROUP)) ||
+            (ca.flags & (CLONE_DETACHED | CSIGNAL)) ||
+            (ca.exit_signal & ~(uint64_t)CSIGNAL) ||
+            ((ca.flags & CLONE_CLEAR_SIGHAND) && (ca.flags & CLONE_SIGHAND)) ||
+            ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal))
+                return -EINVAL;
+        if ((ca.stack == 0) != (ca.stack_size == 0))
+                return -EINVAL;
+        if (ca.set_tid_size)
+                return -EPERM;          /* choosing pids needs CAP_SYS_ADMIN
+                                         * over a pid namespace */
+        if (ca.flags & CLONE_INTO_CGROUP)
+                return syscall_unsupported(-EINVAL);    /* no cgroups */
+        r = (struct clone_req){ ca.flags, ca.stack ? ca.stack + ca.stack_size : 0,
+                                ca.parent_tid, ca.child_tid, ca.tls,
+                                (int)ca.exit_signal };
+        if (r.flags & CLONE_THREAD)
+                r.exit_signal = -1;
+        return clone_common(&r);
 }
 
 /* --- wait4, waitid ---------------------------------------------------- */
@@ -212,7 +326,8 @@ struct wait_found {
 
 static bool wait_matches(const struct proc *c, const struct wait_req *w)
 {
-        if (c->state == PROC_FREE || c->parent != current ||
+        /* a process is its leader; any thread of the parent may wait */
+        if (!proc_is_leader(c) || c->parent != group_of(current) ||
             (c->state == PROC_ZOMBIE && c->autoreap))
                 return false;
         if (w->idtype == P_PID && c->pid != w->id)
@@ -234,6 +349,8 @@ static bool wait_report(struct proc *c, const struct wait_req *w,
 
         f->pid = c->pid;
         acct_rusage(c, ACCT_BOTH, &f->ru);
+        if (c->state == PROC_ZOMBIE && proc_group_others(c))
+                return false;           /* a leader whose threads run on */
         if (c->state == PROC_ZOMBIE && (w->options & WEXITED)) {
                 f->wstatus = ws;
                 f->why = (ws & 0x7f) == 0 ? CLD_EXITED :
@@ -282,7 +399,7 @@ static long wait_common(const struct wait_req *w, struct wait_found *f)
                 /* look again after every wakeup: a child may be gone */
                 if (signal_pending())
                         return -ERESTARTSYS;
-                (void)sched_sleep_on_intr(current);
+                (void)sched_sleep_on_intr(group_of(current));
         }
 }
 
@@ -366,6 +483,16 @@ SYSCALL_DECL(waitid)
 
 /* --- process groups and sessions ------------------------------------- */
 
+/* Every thread of p's process gets these process group and session. */
+static void set_group_ids(struct proc *p, int pgid, int sid)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *t = &proc_table[i];
+                if (t->state != PROC_FREE && t->pid == p->pid)
+                        t->pgid = pgid, t->sid = sid;
+        }
+}
+
 /* Whether some process has pgid as its group, in session sid. */
 static bool group_exists(int pgid, int sid)
 {
@@ -387,19 +514,20 @@ SYSCALL_DECL(setpgid)
                 return -EINVAL;
         if (!(p = proc_find(pid)))
                 return -ESRCH;
-        if (p->parent == current) {
+        p = group_of(p);
+        if (p->parent == group_of(current)) {
                 if (p->sid != current->sid)
                         return -EPERM;
                 if (p->did_exec)
                         return -EACCES;
-        } else if (p != current) {
+        } else if (p != group_of(current)) {
                 return -ESRCH;
         }
         if (p->sid == p->pid)
                 return -EPERM;          /* a session leader stays */
         if (pgid != pid && !group_exists(pgid, current->sid))
                 return -EPERM;
-        p->pgid = pgid;
+        set_group_ids(p, pgid, p->sid);
         return 0;
 }
 
@@ -433,6 +561,6 @@ SYSCALL_DECL(setsid)
 {
         if (group_exists(current->pid, -1))
                 return -EPERM;
-        current->pgid = current->sid = current->pid;
+        set_group_ids(current, current->pid, current->pid);
         return current->pid;
 }

@@ -12,31 +12,34 @@
 #include <proc/signal.h>
 #include <proc/syscall.h>
 
+/* The calling thread ends; the process with its last thread. */
 SYSCALL_DECL(exit)
 {
         proc_exit(wait_status_exited((int)a0));
 }
 
-/* One thread per process, so the whole group is the process. */
+/* Every thread of the process ends. */
 SYSCALL_DECL(exit_group)
 {
-        proc_exit(wait_status_exited((int)a0));
+        proc_exit_group(wait_status_exited((int)a0));
 }
 
 SYSCALL_DECL(getpid) { return current->pid; }
-SYSCALL_DECL(gettid) { return current->pid; }
+SYSCALL_DECL(gettid) { return current->tid; }
 
 SYSCALL_DECL(getppid)
 {
-        return current->parent ? current->parent->pid : 0;
+        struct proc *g = group_of(current);
+
+        return g->parent ? g->parent->pid : 0;
 }
 
-/* At exit, 0 is written at tidptr (CLONE_CHILD_CLEARTID's address); the
- * futex wake that goes with it comes with threads. */
+/* At the thread's exit, 0 is written at tidptr and a futex waiter there
+ * is woken (CLONE_CHILD_CLEARTID's protocol, what pthread_join waits on). */
 SYSCALL_DECL(set_tid_address)
 {
         current->clear_child_tid = (uint64_t)a0;
-        return current->pid;
+        return current->tid;
 }
 
 SYSCALL_DECL(sched_yield)

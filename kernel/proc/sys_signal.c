@@ -29,6 +29,7 @@ extern struct proc proc_table[NPROC];
 struct linux_timespec { int64_t sec, nsec; };
 
 static long kill_one(struct proc *p, int sig, const struct ksiginfo *info);
+static long kill_thread(struct proc *p, int sig, const struct ksiginfo *info);
 
 /* What kill and friends tell the receiver about the sender. */
 static struct ksiginfo sender_info(int code)
@@ -51,14 +52,20 @@ SYSCALL_DECL(rt_sigaction)
         old = current->sig.action[sig - 1];
         if (a1) {
                 act.mask &= ~UNCATCHABLE;
-                current->sig.action[sig - 1] = act;
-                /* A signal that is now ignored stops being pending. */
+                signal_set_action(current, sig, &act);
+                /* A signal that is now ignored stops being pending, in
+                 * every thread of the process. */
                 if (act.handler == SIG_IGN ||
                     (act.handler == SIG_DFL &&
                      signal_default_action(sig) == SIGDFL_IGN)) {
                         struct ksiginfo drop;
-                        while (signal_dequeue(current, sigmask_of(sig), &drop))
-                                ;
+                        for (int i = 0; i < NPROC; i++) {
+                                struct proc *t = &proc_table[i];
+                                if (t->state == PROC_FREE || t->pid != current->pid)
+                                        continue;
+                                while (signal_dequeue(t, sigmask_of(sig), &drop))
+                                        ;
+                        }
                 }
         }
         if (a2 && copy_to_user((uint64_t)a2, &old, sizeof old))
@@ -92,7 +99,7 @@ SYSCALL_DECL(rt_sigprocmask)
 /* Pending signals that are blocked (the others are being delivered). */
 SYSCALL_DECL(rt_sigpending)
 {
-        ksigset_t set = current->sig.pending & current->sig.blocked;
+        ksigset_t set = signal_pending_set(current) & current->sig.blocked;
 
         if ((uint64_t)a1 > sizeof(ksigset_t))
                 return -EINVAL;
@@ -235,7 +242,7 @@ SYSCALL_DECL(rt_tgsigqueueinfo)
                 return -EINVAL;
         if (!(p = proc_find(tid)) || p->pid != tgid)
                 return -ESRCH;
-        return kill_one(p, sig, &info);
+        return kill_thread(p, sig, &info);
 }
 
 /*
@@ -247,7 +254,7 @@ static bool kill_permitted(const struct proc *p, int sig)
 {
         const struct cred *c = &current->cred, *t = &p->cred;
 
-        if (p == current || cred_capable(c, CAP_KILL))
+        if (p->pid == current->pid || cred_capable(c, CAP_KILL))
                 return true;
         if (c->euid == t->suid || c->euid == t->uid ||
             c->uid == t->suid || c->uid == t->uid)
@@ -255,12 +262,21 @@ static bool kill_permitted(const struct proc *p, int sig)
         return sig == SIGCONT && p->sid == current->sid;
 }
 
-/* A signal from the calling process to p: permission, then sending. */
+/* A signal from the calling process to p's process: permission, then
+ * sending. */
 static long kill_one(struct proc *p, int sig, const struct ksiginfo *info)
 {
         if (!kill_permitted(p, sig))
                 return -EPERM;
         return signal_send(p, sig, info);
+}
+
+/* ... to the thread p alone (tkill, tgkill, rt_tgsigqueueinfo). */
+static long kill_thread(struct proc *p, int sig, const struct ksiginfo *info)
+{
+        if (!kill_permitted(p, sig))
+                return -EPERM;
+        return signal_send_thread(p, sig, info);
 }
 
 /* kill(-pgid) and kill(0): success if any member got it, else the last
@@ -272,7 +288,7 @@ static long kill_group(int pgid, int sig, const struct ksiginfo *info)
 
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_FREE || p->pgid != pgid)
+                if (!proc_is_leader(p) || p->pgid != pgid)
                         continue;
                 long e = kill_one(p, sig, info);
                 if (e == 0)
@@ -292,7 +308,7 @@ static long kill_all(int sig, const struct ksiginfo *info)
 
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_FREE || p->pid == 1 || p == current)
+                if (!proc_is_leader(p) || p->pid == 1 || p->pid == current->pid)
                         continue;
                 found++;
                 long e = kill_one(p, sig, info);
@@ -332,7 +348,7 @@ SYSCALL_DECL(tkill)
                 return -EINVAL;
         if (!(p = proc_find(tid)))
                 return -ESRCH;
-        return kill_one(p, sig, &info);
+        return kill_thread(p, sig, &info);
 }
 
 SYSCALL_DECL(tgkill)
@@ -345,7 +361,7 @@ SYSCALL_DECL(tgkill)
                 return -EINVAL;
         if (!(p = proc_find(tid)) || p->pid != tgid)
                 return -ESRCH;
-        return kill_one(p, sig, &info);
+        return kill_thread(p, sig, &info);
 }
 
 static bool sp_on_altstack(const struct proc *p, uint64_t sp)

@@ -26,6 +26,7 @@ static const syscall_fn table[NR_SYSCALLS] = {
         ENTRY(kill), ENTRY(dup), ENTRY(dup2), ENTRY(dup3), ENTRY(fcntl),
         ENTRY(pipe), ENTRY(pipe2), ENTRY(getcwd), ENTRY(chdir),
         ENTRY(getdents64), ENTRY(fork), ENTRY(vfork), ENTRY(clone),
+        ENTRY(clone3),
         ENTRY(wait4), ENTRY(mremap), ENTRY(madvise), ENTRY(mincore),
         ENTRY(mlock), ENTRY(mlock2), ENTRY(munlock), ENTRY(mlockall),
         ENTRY(munlockall),

@@ -18,7 +18,7 @@ enum {
         SYS_shmat = 30,
         SYS_shmctl = 31, SYS_dup = 32,
         SYS_dup2 = 33, SYS_nanosleep = 35, SYS_getpid = 39, SYS_clone = 56,
-        SYS_fork = 57, SYS_vfork = 58, SYS_execve = 59, SYS_wait4 = 61,
+        SYS_fork = 57, SYS_vfork = 58, SYS_clone3 = 435, SYS_execve = 59, SYS_wait4 = 61,
         SYS_exit = 60, SYS_kill = 62, SYS_uname = 63, SYS_shmdt = 67,
         SYS_fcntl = 72,
         SYS_getcwd = 79, SYS_chdir = 80, SYS_getppid = 110,
@@ -121,6 +121,7 @@ SYSCALL_DECL(dup); SYSCALL_DECL(dup2); SYSCALL_DECL(dup3);
 SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);
 SYSCALL_DECL(fork); SYSCALL_DECL(vfork); SYSCALL_DECL(clone);
+SYSCALL_DECL(clone3);
 SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
 SYSCALL_DECL(mincore); SYSCALL_DECL(mlock); SYSCALL_DECL(mlock2);
 SYSCALL_DECL(munlock);
