@@ -55,8 +55,8 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
 GLIBC_TESTS := clone_fork fs_calls fs_pagecache futex identity poll_select \
-               mlock pthreads rlimits signals signals_fault signals_proc \
-               time_clock timers \
+               mlock pthreads threads rlimits signals signals_fault \
+               signals_proc time_clock timers \
                tty_canon tty_jobs
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))

@@ -429,12 +429,12 @@ void futex_exit_robust(struct proc *p)
                         break;
                 if (e != head.list_op_pending)
                         robust_release(e + (uint64_t)head.futex_offset,
-                                       p->pid);
+                                       p->tid);
                 entry = next;
         }
         if (head.list_op_pending)
                 robust_release((head.list_op_pending & ~1ull) +
-                               (uint64_t)head.futex_offset, p->pid);
+                               (uint64_t)head.futex_offset, p->tid);
 }
 
 void futex_wake_address(uint64_t uaddr)

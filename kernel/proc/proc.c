@@ -447,10 +447,9 @@ static void group_exit_done(struct proc *p, int wait_status)
         char line[32];
         int why, status;
 
+        /* exit_group's status, or the last thread's exit (as Linux) */
         if (g->group.exiting)
                 wait_status = g->group.exit_status;
-        else if (g != p)
-                wait_status = g->wait_status;   /* the leader's own exit */
         tty_session_leader_exit(g);
         proc_reparent_children(g);
         signal_orphan_check(g, g->parent, g);
@@ -514,7 +513,7 @@ void proc_kill_current(int signal, const char *why, vaddr_t addr, uint64_t ip)
         pr_err("mercator: pid %d (%s) killed by signal %d at %#lx ip %#lx: "
                "%s%s%s\n", current->pid, current->name, signal, addr, ip, why,
                reason ? ", " : "", reason ? reason : "");
-        proc_exit(wait_status_signaled(signal) |
-                  (signal_default_action(signal) == SIGDFL_CORE &&
-                   signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
+        proc_exit_group(wait_status_signaled(signal) |
+                        (signal_default_action(signal) == SIGDFL_CORE &&
+                         signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
 }

@@ -291,7 +291,7 @@ SYSCALL_DECL(clone3)
         if ((ca.flags & ~(0xffffffffULL | CLONE_CLEAR_SIGHAND |
                           CLONE_INTO_CGROUP)) ||
             (ca.flags & (CLONE_DETACHED | CSIGNAL)) ||
-            (ca.exit_signal & ~(uint64_t)CSIGNAL) ||
+            (ca.exit_signal & ~(uint64_t)CSIGNAL) || ca.exit_signal > NSIG ||
             ((ca.flags & CLONE_CLEAR_SIGHAND) && (ca.flags & CLONE_SIGHAND)) ||
             ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal))
                 return -EINVAL;

@@ -1,0 +1,517 @@
+/*
+ * threads.c - the kernel's side of threads, as Linux does it: clone's and
+ * clone3's flag rules and errors, CLONE_PARENT_SETTID and the
+ * CLONE_CHILD_CLEARTID futex wake, exit against exit_group and the wait
+ * status a process with threads leaves, execve from a thread that is not
+ * the leader, signals to one thread (tgkill) and to the process (taken by
+ * a thread that does not block it), fatal signals and stops for the whole
+ * group, a robust mutex whose owner thread dies, private futexes between
+ * threads, and /proc/PID/task.
+ */
+#include "utest.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#ifndef CLONE_THREAD
+#define CLONE_THREAD 0x00010000
+#endif
+#define FUTEX_WAIT_PRIVATE      128
+#define FUTEX_WAKE_PRIVATE      129
+#define FUTEX_WAIT_BITSET_PRIVATE (9 | 128)
+#define FUTEX_CLOCK_REALTIME    256
+
+static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
+
+static long futex(volatile uint32_t *uaddr, int op, uint32_t val,
+                  const struct timespec *ts, uint32_t val3)
+{
+        return syscall(SYS_futex, uaddr, op, val, ts, NULL, val3);
+}
+
+/* ---- clone and clone3: the rules ---------------------------------------- */
+
+struct clone_args_ {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+        uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+static long clone3_(struct clone_args_ *a, size_t size)
+{
+        return syscall(435, a, size);
+}
+
+static void test_clone_rules(void)
+{
+        CHECK_ERR("clone_thread_needs_sighand",
+                  syscall(SYS_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0, 0), EINVAL);
+        CHECK_ERR("clone_sighand_needs_vm",
+                  syscall(SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0), EINVAL);
+        CHECK_ERR("clone_fs_with_newns",
+                  syscall(SYS_clone, CLONE_FS | CLONE_NEWNS, 0, 0, 0, 0), EINVAL);
+
+        struct clone_args_ a = { .flags = CLONE_THREAD | CLONE_SIGHAND | CLONE_VM };
+        CHECK_ERR("clone3_size_too_small", clone3_(&a, 63), EINVAL);
+        CHECK_ERR("clone3_size_over_page", clone3_(&a, 4097), E2BIG);
+        a.exit_signal = SIGCHLD;
+        CHECK_ERR("clone3_thread_with_exit_signal", clone3_(&a, 64), EINVAL);
+        a = (struct clone_args_){ .flags = CLONE_THREAD | CLONE_VM };
+        CHECK_ERR("clone3_thread_needs_sighand", clone3_(&a, 64), EINVAL);
+        a = (struct clone_args_){ .flags = SIGCHLD };
+        CHECK_ERR("clone3_signal_in_flags", clone3_(&a, 64), EINVAL);
+        a = (struct clone_args_){ .exit_signal = SIGCHLD, .stack = 4096 };
+        CHECK_ERR("clone3_stack_without_size", clone3_(&a, 64), EINVAL);
+        a = (struct clone_args_){ .exit_signal = 65 };
+        CHECK_ERR("clone3_bad_exit_signal", clone3_(&a, 64), EINVAL);
+        CHECK_ERR("clone3_bad_pointer", clone3_((void *)16, 64), EFAULT);
+        struct { struct clone_args_ a; uint64_t extra; } big = {
+                .a = { .exit_signal = SIGCHLD }, .extra = 1 };
+        CHECK_ERR("clone3_unknown_nonzero_tail", clone3_(&big.a, sizeof big), E2BIG);
+
+        /* clone3 as fork: with a zero tail larger than ours, too */
+        big.extra = 0;
+        long pid = clone3_(&big.a, sizeof big);
+        if (pid == 0)
+                _exit(33);
+        int status = 0;
+        CHECK("clone3_fork", pid > 0 && waitpid((pid_t)pid, &status, 0) == pid &&
+              WIFEXITED(status) && WEXITSTATUS(status) == 33);
+}
+
+/* ---- a raw thread: PARENT_SETTID, CHILD_CLEARTID's wake ----------------- */
+
+static volatile uint32_t child_tid_word, parent_tid_word;
+static volatile int raw_ran;
+
+static int raw_thread(void *arg)
+{
+        (void)arg;
+        raw_ran = (int)syscall(SYS_gettid);
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);           /* let the parent wait first */
+        syscall(SYS_exit, 0);
+        return 0;
+}
+
+static void test_raw_thread(void)
+{
+        size_t size = 64 * 1024;
+        char *stack = (char *)anon(size, PROT_READ | PROT_WRITE);
+        int flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+                    CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID |
+                    CLONE_CHILD_CLEARTID;
+
+        child_tid_word = 0xffffffffu;
+        int tid = clone(raw_thread, stack + size, flags, NULL,
+                        &parent_tid_word, NULL, &child_tid_word);
+        CHECK("clone_thread_returns_tid", tid > 0 && tid != getpid());
+        CHECK("parent_settid_written", parent_tid_word == (uint32_t)tid);
+        /* wait as pthread_join does: while the word holds the tid */
+        uint32_t w;
+        int rounds = 0;
+        while ((w = child_tid_word) != 0 && rounds++ < 1000)
+                futex(&child_tid_word, 0 /* FUTEX_WAIT, shared */, w, NULL, 0);
+        CHECK("child_cleartid_zeroed_and_woken", child_tid_word == 0 &&
+              rounds < 5 && raw_ran == tid);
+        munmap(stack, size);
+}
+
+/* ---- exit, exit_group, and what wait sees ------------------------------- */
+
+static int pipefd[2];
+
+static void *write_later(void *arg)
+{
+        long code = (long)arg;
+        struct timespec ts = { 0, 30 * 1000 * 1000 };
+
+        nanosleep(&ts, NULL);           /* the leader has exited by now */
+        if (write(pipefd[1], "x", 1) != 1)
+                syscall(SYS_exit_group, 99);
+        if (code >= 100)
+                syscall(SYS_exit, code - 100);  /* this thread only */
+        syscall(SYS_exit_group, code);
+        return NULL;
+}
+
+/* A child whose leader exits first (code leader_code); its other thread
+ * then writes to the pipe and exits with thread_code (>= 100: exit, not
+ * exit_group). => the wait status. */
+static int leader_exits_first(int leader_code, long thread_code, int *got_byte)
+{
+        int status = -1;
+        char c;
+
+        if (pipe(pipefd))
+                return -1;
+        pid_t pid = fork();
+        if (pid == 0) {
+                pthread_t th;
+                close(pipefd[0]);
+                if (pthread_create(&th, NULL, write_later, (void *)thread_code))
+                        _exit(98);
+                syscall(SYS_exit, leader_code);         /* leader only */
+        }
+        close(pipefd[1]);
+        *got_byte = read(pipefd[0], &c, 1) == 1;
+        waitpid(pid, &status, 0);
+        close(pipefd[0]);
+        return status;
+}
+
+static void *block_forever(void *arg)
+{
+        char c;
+
+        (void)arg;
+        if (read(pipefd[0], &c, 1) < 0)
+                return NULL;
+        return NULL;
+}
+
+static void test_exit_semantics(void)
+{
+        int got, status;
+
+        status = leader_exits_first(3, 100 + 9, &got);
+        CHECK("leader_exit_leaves_thread_running", got);
+        /* Linux (6.18, the referee here) reports the code of the last
+         * thread to exit */
+        CHECK("status_is_last_threads_exit_code", WIFEXITED(status) &&
+              WEXITSTATUS(status) == 9);
+        status = leader_exits_first(3, 7, &got);
+        CHECK("exit_group_after_leader_exit", got && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 7);
+
+        /* exit_group ends a thread blocked in read */
+        if (pipe(pipefd))
+                return;
+        pid_t pid = fork();
+        if (pid == 0) {
+                pthread_t th;
+                pthread_create(&th, NULL, block_forever, NULL);
+                struct timespec ts = { 0, 10 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+                syscall(SYS_exit_group, 4);
+        }
+        status = -1;
+        waitpid(pid, &status, 0);
+        CHECK("exit_group_ends_blocked_thread", WIFEXITED(status) &&
+              WEXITSTATUS(status) == 4);
+        close(pipefd[0]);
+        close(pipefd[1]);
+}
+
+/* ---- execve from a thread that is not the leader ------------------------ */
+
+static const char *self_path;
+
+static void *exec_thread(void *arg)
+{
+        char pid[16];
+
+        (void)arg;
+        snprintf(pid, sizeof pid, "%d", getpid());
+        char *argv[] = { (char *)self_path, "exec-child", pid, NULL };
+        execve(self_path, argv, (char *[]){ NULL });
+        _exit(97);
+}
+
+static void *sleep_long(void *arg)
+{
+        (void)arg;
+        for (;;)
+                pause();
+        return NULL;
+}
+
+/* The program again after the exec: one thread, the old pid. */
+static int exec_child(const char *old_pid)
+{
+        int n = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+
+        while (d && (e = readdir(d)))
+                n += e->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        if (getpid() != atoi(old_pid))
+                return 10;
+        if (gettid_() != getpid())
+                return 11;
+        return n == 1 ? 0 : 12;
+}
+
+static void test_exec_from_thread(void)
+{
+        int status = -1;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                pthread_t a, b;
+                pthread_create(&a, NULL, sleep_long, NULL);
+                pthread_create(&b, NULL, exec_thread, NULL);
+                for (;;)
+                        pause();
+        }
+        waitpid(pid, &status, 0);
+        CHECK("exec_from_thread_takes_pid_ends_others",
+              WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+                printf("note: status %#x\n", status);
+}
+
+/* ---- signals to threads -------------------------------------------------- */
+
+static _Atomic int handled_by;
+static _Atomic int thread_tid;
+static _Atomic int stop_thread;
+
+static void on_usr(int sig)
+{
+        (void)sig;
+        handled_by = gettid_();
+}
+
+static void *spin_unblocked(void *arg)
+{
+        (void)arg;
+        thread_tid = gettid_();
+        while (!stop_thread)
+                sched_yield();
+        return NULL;
+}
+
+static void test_signals(void)
+{
+        struct sigaction sa = { .sa_handler = on_usr };
+        sigset_t set, old;
+        pthread_t th;
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR1, &sa, NULL);
+        stop_thread = 0;
+        thread_tid = 0;
+        pthread_create(&th, NULL, spin_unblocked, NULL);
+        while (!thread_tid)
+                sched_yield();
+
+        /* tgkill: that thread and no other */
+        handled_by = 0;
+        syscall(SYS_tgkill, getpid(), thread_tid, SIGUSR1);
+        for (int i = 0; i < 1000 && !handled_by; i++)
+                sched_yield();
+        CHECK("tgkill_reaches_that_thread", handled_by == thread_tid);
+        CHECK_ERR("tgkill_wrong_group", syscall(SYS_tgkill, getpid() + 100000,
+                                                thread_tid, SIGUSR1), ESRCH);
+        CHECK_ERR("tgkill_bad_ids", syscall(SYS_tgkill, 0, thread_tid, 0), EINVAL);
+        CHECK("tgkill_probe", syscall(SYS_tgkill, getpid(), thread_tid, 0) == 0);
+
+        /* kill(): the main thread blocks SIGUSR1, so the other one runs
+         * the handler; the signal shows as pending for nobody after */
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        pthread_sigmask(SIG_BLOCK, &set, &old);
+        handled_by = 0;
+        kill(getpid(), SIGUSR1);
+        for (int i = 0; i < 1000 && !handled_by; i++)
+                sched_yield();
+        CHECK("kill_taken_by_unblocking_thread", handled_by == thread_tid);
+
+        /* a signal sent to the blocked main thread stays its own */
+        handled_by = 0;
+        syscall(SYS_tgkill, getpid(), gettid_(), SIGUSR1);
+        sigset_t pend;
+        sigpending(&pend);
+        for (int i = 0; i < 100; i++)
+                sched_yield();
+        CHECK("thread_directed_waits_for_its_thread",
+              handled_by == 0 && sigismember(&pend, SIGUSR1));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);   /* now it runs here */
+        CHECK("thread_directed_runs_on_unblock", handled_by == gettid_());
+        stop_thread = 1;
+        pthread_join(th, NULL);
+        signal(SIGUSR1, SIG_DFL);
+}
+
+/* A fatal signal taken by one thread ends the whole process; a stop
+ * stops it. */
+static void *spin_forever(void *arg)
+{
+        (void)arg;
+        for (;;)
+                sched_yield();
+        return NULL;
+}
+
+static int proc_task_count(pid_t pid, char *states, size_t nstates)
+{
+        char path[300], buf[512];
+        int n = 0;
+
+        snprintf(path, sizeof path, "/proc/%d/task", pid);
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+                if (e->d_name[0] == '.')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%d/task/%s/stat", pid, e->d_name);
+                int fd = open(path, O_RDONLY);
+                ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+                if (fd >= 0)
+                        close(fd);
+                char *p = len > 0 ? strrchr((buf[len] = 0, buf), ')') : NULL;
+                if (p && (size_t)n < nstates)
+                        states[n] = p[2];
+                if (p && atoi(buf) == atoi(e->d_name))
+                        n++;
+        }
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static void test_group_signals(void)
+{
+        int status = -1;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                pthread_t th;
+                pthread_create(&th, NULL, spin_forever, NULL);
+                pthread_create(&th, NULL, spin_forever, NULL);
+                for (;;)
+                        sched_yield();
+        }
+        /* three threads, listed under task/ with their own stat */
+        char states[8] = { 0 };
+        int n = 0;
+        for (int i = 0; i < 200 && n < 3; i++) {
+                usleep(2000);
+                n = proc_task_count(pid, states, sizeof states);
+        }
+        CHECK("proc_task_lists_threads", n == 3);
+        char path[64], buf[2048];
+        snprintf(path, sizeof path, "/proc/%d/status", pid);
+        int fd = open(path, O_RDONLY);
+        ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        buf[len > 0 ? len : 0] = 0;
+        CHECK("proc_status_threads", strstr(buf, "\nThreads:\t3\n") != NULL);
+
+        kill(pid, SIGSTOP);
+        CHECK("stop_reported", waitpid(pid, &status, WUNTRACED) == pid &&
+              WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+        memset(states, 0, sizeof states);
+        n = 0;
+        for (int i = 0; i < 200; i++) {
+                n = proc_task_count(pid, states, sizeof states);
+                if (n == 3 && !strcmp(states, "ttt"))
+                        break;
+                if (n == 3 && !strcmp(states, "TTT"))
+                        break;
+                usleep(2000);
+        }
+        CHECK("stop_stops_every_thread", n == 3 &&
+              (!strcmp(states, "TTT") || !strcmp(states, "ttt")));
+        kill(pid, SIGCONT);
+        CHECK("continue_reported", waitpid(pid, &status, WCONTINUED) == pid &&
+              WIFCONTINUED(status));
+
+        /* SIGTERM's default action, taken by whichever thread: all end */
+        kill(pid, SIGTERM);
+        CHECK("fatal_signal_ends_group", waitpid(pid, &status, 0) == pid &&
+              WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+
+        /* a fault in a thread kills the process with SIGSEGV */
+        pid = fork();
+        if (pid == 0) {
+                pthread_t th;
+                pthread_create(&th, NULL, spin_forever, NULL);
+                static volatile uintptr_t bad = 8;
+                volatile int *null = (volatile int *)bad;
+                syscall(SYS_exit, *null);   /* the main thread faults */
+        }
+        status = -1;
+        CHECK("fault_in_thread_ends_group", waitpid(pid, &status, 0) == pid &&
+              WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+}
+
+/* ---- futexes between threads, a robust mutex ----------------------------- */
+
+static volatile uint32_t fword;
+static _Atomic int waiting;
+
+static void *futex_waiter(void *arg)
+{
+        (void)arg;
+        waiting = 1;
+        long r = futex(&fword, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
+        return (void *)r;
+}
+
+static void *robust_owner(void *arg)
+{
+        pthread_mutex_lock(arg);
+        return NULL;                    /* exits holding it */
+}
+
+static void test_futex_threads(void)
+{
+        pthread_t th;
+        void *ret = (void *)-5;
+
+        fword = 0;
+        waiting = 0;
+        pthread_create(&th, NULL, futex_waiter, NULL);
+        while (!waiting)
+                sched_yield();
+        usleep(10000);                  /* it sleeps in the kernel now */
+        long woke = futex(&fword, FUTEX_WAKE_PRIVATE, 1, NULL, 0);
+        pthread_join(th, &ret);
+        CHECK("private_futex_between_threads", woke == 1 && ret == 0);
+
+        /* an absolute CLOCK_REALTIME deadline in the past times out */
+        struct timespec past = { 1, 0 };
+        errno = 0;
+        CHECK("wait_bitset_realtime_past_deadline",
+              futex(&fword, FUTEX_WAIT_BITSET_PRIVATE | FUTEX_CLOCK_REALTIME,
+                    0, &past, 0xffffffff) == -1 && errno == ETIMEDOUT);
+
+        pthread_mutexattr_t ma;
+        pthread_mutex_t m;
+        pthread_mutexattr_init(&ma);
+        pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+        pthread_mutex_init(&m, &ma);
+        pthread_create(&th, NULL, robust_owner, &m);
+        pthread_join(th, NULL);
+        int r = pthread_mutex_lock(&m);
+        CHECK("robust_mutex_owner_died", r == EOWNERDEAD);
+        if (r == EOWNERDEAD) {
+                pthread_mutex_consistent(&m);
+                pthread_mutex_unlock(&m);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        if (argc >= 3 && !strcmp(argv[1], "exec-child"))
+                return exec_child(argv[2]);
+        self_path = argv[0];
+        utest_start("threads");
+        test_clone_rules();
+        test_raw_thread();
+        test_exit_semantics();
+        test_exec_from_thread();
+        test_signals();
+        test_group_signals();
+        test_futex_threads();
+        return utest_done();
+}
