@@ -8,12 +8,19 @@
  *
  * Keys: who waits on "the same futex" is decided by the identity of the
  * memory, not by the virtual address:
- *   - in a shared mapping (MAP_SHARED anonymous memory, a tmpfs file,
- *     SysV shm), the key is (object, page index, offset in the page), so
- *     processes that map the same page at different addresses meet;
- *   - in private memory, or with FUTEX_PRIVATE_FLAG, the key is (address
- *     space, virtual address): after fork, parent and child have distinct
- *     futexes at the same address, as their private pages are distinct.
+ *   - a shared operation (no FUTEX_PRIVATE_FLAG) in a shared mapping
+ *     (MAP_SHARED anonymous memory, a tmpfs file, SysV shm) has the key
+ *     (object, page index, offset in the page), so processes that map the
+ *     same page at different addresses meet;
+ *   - a shared operation in private memory has (address space, virtual
+ *     address): after fork, parent and child have distinct futexes at the
+ *     same address, as their private pages are distinct; the threads of a
+ *     process, on one space, meet;
+ *   - a private operation (FUTEX_PRIVATE_FLAG) has (address space,
+ *     virtual address) too, without looking at the memory (a private wake
+ *     of an unmapped address wakes nobody and is no error), but marked
+ *     private: as on Linux, a private waiter is not woken by a shared
+ *     wake of the same word, nor the other way round.
  * A waiter holds a reference to its key's object while it sleeps, so the
  * object cannot be freed and its address reused for another key.
  *
@@ -22,8 +29,11 @@
  * a waker unlinks it and sets `woken` before waking it, so a waiter that
  * comes back linked was not woken (timeout or signal).
  *
- * Threads (issue 15) will add: keys on a space shared by several threads
- * (already right: the space is the key), and a lock per bucket on SMP.
+ * A thread's exit (CLONE_CHILD_CLEARTID) and the robust-list protocol wake
+ * with shared keys, as Linux's. A timed wait interrupted by a signal that
+ * runs no handler goes on to the same deadline (restart_syscall).
+ *
+ * SMP will add a lock per bucket.
  *
  * Locks: none; one CPU and a kernel that is not preempted, so a system
  * call's reads and writes of the user word and the table are atomic with
@@ -67,6 +77,7 @@
 struct futex_key {
         const void *base;       /* vm_object (shared) or vm_space (private) */
         uint64_t    where;      /* page index << 12 | offset, or the address */
+        bool        private;    /* FUTEX_PRIVATE_FLAG's (base a space) */
 };
 
 struct futex_waiter {
@@ -89,7 +100,8 @@ static unsigned bucket_of(const struct futex_key *k)
 
 static bool key_eq(const struct futex_key *a, const struct futex_key *b)
 {
-        return a->base == b->base && a->where == b->where;
+        return a->base == b->base && a->where == b->where &&
+               a->private == b->private;
 }
 
 static void waiter_link(struct futex_waiter *w)
@@ -127,10 +139,13 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
         if (uaddr & 3)
                 return -EINVAL;
         *obj = NULL;
+        *key = (struct futex_key){ current->space, uaddr, private };
+        if (private)
+                return 0;
         a = vm_space_lookup(current->space, (vaddr_t)uaddr);
         if (!a)
                 return -EFAULT;
-        if (!private && (a->flags & VM_AREA_SHARED) && a->object) {
+        if ((a->flags & VM_AREA_SHARED) && a->object) {
                 uint64_t off = (uaddr - a->start) >> PAGE_SHIFT;
                 key->base = a->object;
                 key->where = (a->pgoff + off) << PAGE_SHIFT |
@@ -138,18 +153,19 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
                 *obj = a->object;
                 return 0;
         }
-        key->base = current->space;
-        key->where = uaddr;
         return 0;
 }
 
-/* Wake up to n waiters on key whose bitset meets bitset; how many woke. */
+/* Wake up to n waiters on key whose bitset meets bitset (at least one if
+ * any waits: Linux counts after waking); how many woke. */
 static long futex_wake_key(const struct futex_key *key, uint32_t bitset,
                            long n)
 {
         struct futex_waiter *w = buckets[bucket_of(key)], *next;
         long woken = 0;
 
+        if (n < 1)
+                n = 1;
         for (; w && woken < n; w = next) {
                 next = w->next;
                 if (!key_eq(&w->key, key) || !(w->bitset & bitset))
@@ -160,6 +176,18 @@ static long futex_wake_key(const struct futex_key *key, uint32_t bitset,
                 woken++;
         }
         return woken;
+}
+
+static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
+                       uint32_t bitset, uint64_t deadline);
+
+/* restart_syscall's way back into an interrupted timed wait: the same
+ * word, value, bitset and deadline. */
+static long futex_wait_restart(struct restart_block *rb)
+{
+        return futex_wait(rb->arg[0] & ~3ull, rb->arg[0] & 1,
+                          (uint32_t)rb->arg[1], (uint32_t)(rb->arg[1] >> 32),
+                          rb->deadline);
 }
 
 /*
@@ -199,9 +227,12 @@ static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
         if (deadline && clock_monotonic_ns() >= deadline)
                 return -ETIMEDOUT;
         /* Interrupted: without a timeout the call restarts under
-         * SA_RESTART, as Linux's; with one, it reports EINTR (Linux would
-         * restart with the time left). */
-        return deadline ? -EINTR : -ERESTARTSYS;
+         * SA_RESTART, as Linux's; with one, EINTR if a handler runs, else
+         * it goes on to the same deadline. */
+        if (!deadline)
+                return -ERESTARTSYS;
+        return proc_restart_with(futex_wait_restart, deadline,
+                                 uaddr | private, val | (uint64_t)bitset << 32);
 }
 
 /* Move up to n waiters of `from` to `to`; how many moved. */
@@ -247,7 +278,7 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
             (err = futex_key_of(uaddr2, private, &k2, &o2)))
                 return err;
         if (encoded & (8u << 28))               /* FUTEX_OP_OPARG_SHIFT */
-                oparg = soparg < 0 || soparg > 31 ? 0 : 1u << soparg;
+                oparg = 1u << (soparg & 31);    /* Linux masks, since 4.15 */
         else
                 oparg = (uint32_t)soparg;
         if (copy_from_user(&old, uaddr2, sizeof old))
