@@ -500,6 +500,111 @@ static void test_futex_threads(void)
         }
 }
 
+/* ---- futex keys and counts, Linux's rules --------------------------------- */
+
+static volatile uint32_t kword;
+static _Atomic long kresult;
+
+static void *private_waiter(void *arg)
+{
+        (void)arg;
+        waiting = 1;
+        kresult = futex(&kword, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
+        waiting = 2;
+        return NULL;
+}
+
+static void on_alarm(int sig)
+{
+        (void)sig;
+}
+
+/* A child waits 150 ms on a futex with a timeout; the parent stops and
+ * continues it meanwhile (or signals it, with a handler). => the child's
+ * exit code: 0 if the wait timed out after the whole time, 1 for EINTR,
+ * 2 otherwise. */
+static int timed_wait_child(int with_handler)
+{
+        int status = -1;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                if (with_handler) {
+                        struct sigaction sa = { .sa_handler = on_alarm };
+                        sigaction(SIGUSR2, &sa, NULL);
+                }
+                struct timespec t0, t1, ts = { 0, 150 * 1000 * 1000 };
+                static volatile uint32_t w;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                long r = futex(&w, FUTEX_WAIT_PRIVATE, 0, &ts, 0);
+                int e = errno;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+                          (t1.tv_nsec - t0.tv_nsec) / 1000000;
+                if (r == -1 && e == ETIMEDOUT && ms >= 140)
+                        _exit(0);
+                _exit(r == -1 && e == EINTR ? 1 : 2);
+        }
+        usleep(40000);
+        if (with_handler) {
+                kill(pid, SIGUSR2);
+        } else {
+                kill(pid, SIGSTOP);
+                waitpid(pid, &status, WUNTRACED);
+                kill(pid, SIGCONT);
+        }
+        waitpid(pid, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_futex_keys(void)
+{
+        pthread_t th;
+        static volatile uint32_t word;
+
+        /* a private operation does not look at the memory; a shared one
+         * must find a mapping */
+        uint32_t *gone = (uint32_t *)anon(PAGE, PROT_READ | PROT_WRITE);
+        munmap(gone, PAGE);
+        CHECK("private_wake_unmapped_is_0",
+              futex(gone, FUTEX_WAKE_PRIVATE, 1, NULL, 0) == 0);
+        CHECK_ERR("shared_wake_unmapped_efault", futex(gone, 1, 1, NULL, 0), EFAULT);
+        CHECK_ERR("private_wait_unmapped_efault",
+                  futex(gone, FUTEX_WAIT_PRIVATE, 0, NULL, 0), EFAULT);
+        CHECK_ERR("wait_misaligned_einval",
+                  futex((uint32_t *)((char *)&word + 1), FUTEX_WAIT_PRIVATE, 0, NULL, 0),
+                  EINVAL);
+        CHECK_ERR("wait_value_differs_eagain",
+                  futex(&word, FUTEX_WAIT_PRIVATE, 1, NULL, 0), EAGAIN);
+        struct timespec bad = { 0, 1000000000 };
+        CHECK_ERR("wait_bad_timeout_einval",
+                  futex(&word, FUTEX_WAIT_PRIVATE, 0, &bad, 0), EINVAL);
+        CHECK_ERR("wake_bitset_zero_einval",
+                  futex(&word, 10 | 128, 1, NULL, 0), EINVAL);
+        CHECK_ERR("realtime_flag_on_wake_enosys",
+                  futex(&word, FUTEX_WAKE_PRIVATE | FUTEX_CLOCK_REALTIME, 1, NULL, 0),
+                  ENOSYS);
+
+        /* a private waiter is not woken by a shared wake; a wake of 0
+         * still wakes one */
+        kword = 0;
+        waiting = 0;
+        kresult = -7;
+        pthread_create(&th, NULL, private_waiter, NULL);
+        while (!waiting)
+                sched_yield();
+        usleep(20000);
+        long shared_woke = futex(&kword, 1, 1, NULL, 0);
+        usleep(20000);
+        CHECK("shared_wake_misses_private_waiter", shared_woke == 0 && waiting == 1);
+        long woke = futex(&kword, FUTEX_WAKE_PRIVATE, 0, NULL, 0);
+        pthread_join(th, NULL);
+        CHECK("wake_of_zero_wakes_one", woke == 1 && kresult == 0);
+
+        CHECK("timed_wait_goes_on_after_stop", timed_wait_child(0) == 0);
+        CHECK("timed_wait_eintr_with_handler", timed_wait_child(1) == 1);
+}
+
 int main(int argc, char **argv)
 {
         if (argc >= 3 && !strcmp(argv[1], "exec-child"))
@@ -513,5 +618,6 @@ int main(int argc, char **argv)
         test_signals();
         test_group_signals();
         test_futex_threads();
+        test_futex_keys();
         return utest_done();
 }
