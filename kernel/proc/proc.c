@@ -99,7 +99,7 @@ bool proc_may_access(const struct proc *target)
 {
         const struct cred *c = &current->cred, *t = &target->cred;
 
-        if (target == current)
+        if (target->pid == current->pid)        /* itself, or a thread of it */
                 return true;
         if (cred_capable(c, CAP_SYS_PTRACE))
                 return true;
@@ -211,6 +211,15 @@ void proc_fs_changed(struct proc *p)
                 }
                 q->umask = p->umask;
         }
+}
+
+void proc_leader_replaced(struct proc *old, struct proc *p)
+{
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == old)
+                        proc_table[i].parent = p;
+        if (init_proc == old)
+                init_proc = p;
 }
 
 void proc_free(struct proc *p)

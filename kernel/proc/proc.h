@@ -208,6 +208,10 @@ void proc_fs_changed(struct proc *p);
 /* A fresh id for fs_id and sighand_id. */
 uint64_t proc_share_id(void);
 
+/* p takes the place of its group's old leader (execve from a thread):
+ * old's children become p's. */
+void proc_leader_replaced(struct proc *old, struct proc *p);
+
 /* The thread whose tid is tid (any group), or NULL. */
 struct proc *proc_find_tid(int tid);
 

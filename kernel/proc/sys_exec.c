@@ -115,9 +115,7 @@ static long exec_end_other_threads(void)
         p->usage.c_minflt = g->usage.c_minflt;
         p->usage.c_majflt = g->usage.c_majflt;
         p->usage.c_maxrss_kb = g->usage.c_maxrss_kb;
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == g)
-                        proc_table[i].parent = p;
+        proc_leader_replaced(g, p);
         p->leader = p;
         g->autoreap = true;             /* nobody reaps it: it is us now */
         g->tid = 0;                     /* before the free: its ids are ours */
