@@ -118,9 +118,9 @@ static void pipe_release(struct file *f)
 {
         struct pipe *p = (struct pipe *)f->node;
 
-        if ((f->flags & 3) == 0)
+        if ((f->flags & 3) != 1)
                 p->readers--;
-        else
+        if ((f->flags & 3) != 0)
                 p->writers--;
         pipe_changed(p);
         if (!p->readers && !p->writers) {
@@ -211,13 +211,14 @@ long pipe_create(struct file **rd, struct file **wr)
  * gone when the last end closes), as Linux's fifo_open: O_RDONLY waits
  * for a writer and O_WRONLY for a reader, unless O_NONBLOCK (then a
  * reader opens at once, a writer without a reader gets ENXIO); O_RDWR
- * never waits (it is a reader here). A signal ends the wait.
+ * is both ends at once and never waits. A signal ends the wait.
  */
 long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
 {
         struct pipe *p = *slot;
         struct file *f = kzalloc(sizeof *f);
-        bool reader = (flags & 3) != 1, nonblock = flags & 04000;
+        bool reader = (flags & 3) != 1, writer = (flags & 3) != 0;
+        bool nonblock = flags & 04000;
 
         if (!f)
                 return -ENOMEM;
@@ -229,17 +230,16 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
                 p->owner = (struct pipe **)slot;
                 *slot = p;
         }
-        *f = (struct file){ .ops = &pipe_ops, .refs = 1,
-                            .flags = reader ? flags & ~3u : flags, .node = p };
+        *f = (struct file){ .ops = &pipe_ops, .refs = 1, .flags = flags,
+                            .node = p };
         if (!reader && nonblock && !p->readers) {
-                f->flags |= 1;          /* undo below as a writer */
-                p->writers++;
+                p->writers++;           /* undone by the release below */
                 file_put(f);
                 return -ENXIO;
         }
         if (reader)
                 p->readers++, p->r_opens++;
-        else
+        if (writer)
                 p->writers++, p->w_opens++;
         if (reader)             /* poll: which writers this reader saw */
                 f->offset = p->w_opens;

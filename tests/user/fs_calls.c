@@ -374,6 +374,15 @@ static void fifos(void)
         CHECK("fifo_writer_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
         CHECK("fifo_eof_after_writer", read(r, buf, 1) == 0);
         close(r);
+        /* O_RDWR: both ends at once, without waiting (Linux's fifo_open). */
+        int rw = open("ff", O_RDWR);
+        CHECK("fifo_rdwr_writes_and_reads", rw >= 0 && write(rw, "both", 4) == 4 &&
+              read(rw, buf, 4) == 4 && memcmp(buf, "both", 4) == 0);
+        int w2 = open("ff", O_WRONLY | O_NONBLOCK);     /* rw is a reader */
+        CHECK("fifo_rdwr_counts_as_reader", w2 >= 0 && write(w2, "x", 1) == 1 &&
+              read(rw, buf, 1) == 1 && buf[0] == 'x');
+        close(w2);
+        close(rw);
         unlink("ff");
 }
 
