@@ -84,6 +84,16 @@ int memcmp(const void *a, const void *b, size_t n)
         return 0;
 }
 
+void *memchr(const void *s, int c, size_t n)
+{
+        const uint8_t *p = s;
+
+        for (size_t i = 0; i < n; i++)
+                if (p[i] == (uint8_t)c)
+                        return (void *)(p + i);
+        return NULL;
+}
+
 size_t strlen(const char *s)
 {
         size_t n = 0;
