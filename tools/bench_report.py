@@ -1,0 +1,539 @@
+#!/usr/bin/env python3
+"""The report half of `make bench` (tools/bench.py runs the boots): from the
+boots' records, the summary (median and spread per figure), the tables
+(DIR/bench.md, README.md's bench table) and the charts (DIR/*.png, with
+Debian's python3-matplotlib). What the runs were (kernels, memory sizes,
+command lines) is described here too, since the tables name it.
+
+  bench_report.py DIR/bench.json     tables and charts again, no boots
+                                     (the same as bench.py --redraw)
+"""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+README = os.path.join(ROOT, "README.md")
+
+# The kernels' command lines. Linux: serial console, quiet, and a panic
+# ends the boot at once; otherwise Debian's defaults (THP "always",
+# init_on_alloc=1), the bench madvises its mappings out of THP itself.
+APPEND = {"mercator": "loglevel=3",
+          "linux": "console=ttyS0 quiet panic=-1"}
+KERNELS = ["mercator", "linux"]
+CPU = "qemu64"
+MAIN_MEM = "1G"
+RAM_SIZES = ["64M", "128M", "256M", "1G", "4G", "16G"]
+AREA_STEPS = [1, 100, 10000, 60000]
+
+def mem_kib(mem):
+    units = {"M": 1024, "G": 1024 * 1024}
+    return float(mem[:-1]) * units[mem[-1]]
+
+
+# ---------------------------------------------------------------------------
+# Charts need matplotlib, which Debian installs for its own python3.
+
+
+def ensure_matplotlib():
+    """Import matplotlib, re-running this script under Debian's python3
+    (where python3-matplotlib lives) if the python3 on PATH lacks it."""
+    try:
+        import matplotlib  # noqa: F401
+        return
+    except ImportError:
+        pass
+    system = "/usr/bin/python3"
+    if os.path.exists(system) and os.path.realpath(sys.executable) != \
+            os.path.realpath(system):
+        os.execv(system, [system] + sys.argv)
+    sys.exit("bench: matplotlib is missing: apt-get install python3-matplotlib "
+             "(make setup installs it)")
+
+
+# ---------------------------------------------------------------------------
+# Summaries: medians over boots, boot-to-boot spread
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def summarize(records, kernel, mode, mem, name):
+    """One figure over the boots of (kernel, mode, mem); mode None: every
+    boot at that -m (boot figures come before the mode is read)."""
+    boots = [r for r in records if r["kernel"] == kernel and
+             r["mem"] == mem and mode in (None, r["mode"])]
+    values = [r["figures"][name] for r in boots
+              if isinstance(r["figures"].get(name), float)]
+    if values:
+        med = median(values)
+        spread = (max(values) - min(values)) / med if med else 0.0
+        return {"median": med, "spread": spread, "min": min(values),
+                "max": max(values), "boots": len(values), "of": len(boots)}
+    reasons = [r["figures"][name]["na"] for r in boots
+               if isinstance(r["figures"].get(name), dict)]
+    if reasons:
+        why = max(set(reasons), key=reasons.count)
+    elif boots:
+        why = no_figure_reason(boots)
+    else:
+        why = "not run"
+    return {"na": why, "of": len(boots)}
+
+
+def no_figure_reason(boots):
+    r = boots[0]
+    last = r["console_tail"][-1].strip()[:100] if r["console_tail"] else ""
+    console = f"last console line: {last!r}" if last else "no console output"
+    if r.get("skipped"):
+        return "not booted: two earlier boots of it timed out"
+    if r.get("timed_out"):
+        return f"the boot timed out after {r['wall_s']:.0f} s ({console})"
+    if "boot_ns" not in r["figures"]:
+        return (f"the kernel did not reach /init at -m {r['mem']} (QEMU "
+                f"exited with {r['qemu_rc']} after {r['wall_s']:.1f} s, "
+                f"{console})")
+    return f"the benchmark stopped before this figure ({console})"
+
+
+# The main table: (id, what, mode, mem, vmbench figure, unit); mode None:
+# boots of any mode at that -m.
+ROWS = [
+    ("fault", "anonymous page fault (write; touch 64 MiB, 1 byte per page), "
+     "per page", "main", MAIN_MEM, "fault_write_ns", "ns"),
+    ("fault_read", "read fault on untouched anonymous memory (the zero page), "
+     "per page", "main", MAIN_MEM, "fault_read_ns", "ns"),
+    ("mmap", "mmap + munmap of one page", "main", MAIN_MEM,
+     "mmap_munmap_ns", "ns"),
+    ("mprotect", "mprotect of 1 MiB (populated), read-only and back, per call",
+     "main", MAIN_MEM, "mprotect_1m_ns", "ns"),
+    ("brk", "brk grow + shrink (64 KiB)", "main", MAIN_MEM, "brk_ns", "ns"),
+    ("fork", "fork + exit + wait, parent has touched 16 MiB", "main",
+     MAIN_MEM, "fork_exit_wait_16m_ns", "ns"),
+    ("fork_write", "fork + child writes all 16 MiB + exit + wait", "main",
+     MAIN_MEM, "fork_write_wait_16m_ns", "ns"),
+    ("cow", "copy-on-write break after fork, per page", "main", MAIN_MEM,
+     "cow_break_ns", "ns"),
+    ("getppid", "null system call (getppid)", "main", MAIN_MEM,
+     "getppid_ns", "ns"),
+    ("exec", "fork + execve + wait of a small static binary", "main",
+     MAIN_MEM, "fork_exec_wait_ns", "ns"),
+    ("munmap", "munmap of 64 MiB populated, per page", "main", MAIN_MEM,
+     "munmap_populated_ns", "ns"),
+    ("signal", "signal round trip: kill(getpid(), SIGUSR1), the handler "
+     "runs and returns (rt_sigreturn)", "main", MAIN_MEM,
+     "signal_roundtrip_ns", "ns"),
+    ("user_fault", "user-handled fault: write to a PROT_NONE page, the "
+     "SIGSEGV handler mprotects it read-write, the write runs again "
+     "(mprotect back to PROT_NONE included)", "main", MAIN_MEM,
+     "user_fault_ns", "ns"),
+    ("file_read", "read() of a cached 16 MiB tmpfs file, per 4 KiB call",
+     "main", MAIN_MEM, "file_read_16m_ns", "ns"),
+    ("file_write", "write() of 16 MiB to an emptied tmpfs file, per 4 KiB "
+     "call", "main", MAIN_MEM, "file_write_16m_ns", "ns"),
+    ("shared_fault", "first touch of a MAP_SHARED mapping of a cached tmpfs "
+     "file, per page", "main", MAIN_MEM, "shared_fault_ns", "ns"),
+    ("msync", "msync(MS_SYNC) of 16 MiB of dirty shared file pages, per call",
+     "main", MAIN_MEM, "msync_16m_ns", "ns"),
+    ("create_unlink", "open(O_CREAT|O_EXCL) + close + unlink of an empty "
+     "tmpfs file", "main", MAIN_MEM, "create_unlink_ns", "ns"),
+    ("boot_1g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 1G",
+     None, "1G", "boot_ns", "ns"),
+    ("boot_16g", "boot: CLOCK_MONOTONIC at /init's first instruction, -m 16G",
+     None, "16G", "boot_ns", "ns"),
+    ("host_boot_1g", "boot seen from the host: QEMU start to /init's first "
+     "line (firmware included), -m 1G", None, "1G", "host_first_line_ns",
+     "ns"),
+    ("host_boot_16g", "boot seen from the host, -m 16G", None, "16G",
+     "host_first_line_ns", "ns"),
+    ("kused_1g", "kernel memory in use at /init (MemTotal - MemFree), -m 1G",
+     None, "1G", "kernel_used_kb", "kb"),
+    ("kused_16g", "kernel memory in use at /init (MemTotal - MemFree), -m 16G",
+     None, "16G", "kernel_used_kb", "kb"),
+    ("outside_1g", "RAM outside MemTotal (kernel image, page descriptors, "
+     "firmware), -m 1G", None, "1G", "outside_memtotal_kb", "kb"),
+    ("outside_16g", "RAM outside MemTotal, -m 16G", None, "16G",
+     "outside_memtotal_kb", "kb"),
+    ("desc", "kernel bytes per 4 KiB page of RAM for page descriptors",
+     None, MAIN_MEM, "page_desc_bytes", "B"),
+]
+
+
+def summary_rows(records):
+    rows = []
+    for rid, what, mode, mem, name, unit in ROWS:
+        row = {"id": rid, "what": what, "mode": mode, "mem": mem,
+               "figure": name, "unit": unit}
+        for k in KERNELS:
+            row[k] = summarize(records, k, mode, mem, name)
+        m, lx = row["mercator"], row["linux"]
+        row["ratio"] = m["median"] / lx["median"] \
+            if "median" in m and "median" in lx and lx["median"] else None
+        rows.append(row)
+    return rows
+
+
+def curve(records, mode, mems, names):
+    """Scale curve points: for each x, each kernel, each figure."""
+    points = []
+    for x, mem, tmpl in mems:
+        p = {"x": x, "mem": mem}
+        for k in KERNELS:
+            p[k] = {n: summarize(records, k, mode, mem, tmpl.format(n))
+                    for n in names}
+        points.append(p)
+    return points
+
+
+def area_curve(records):
+    steps = [(n, MAIN_MEM, f"areas.{n}.{{}}") for n in AREA_STEPS]
+    return curve(records, "areas", steps,
+                 ["count", "fault_ns", "mmap_munmap_ns"])
+
+
+def ram_curve(records):
+    sizes = [(m, m, "{}") for m in RAM_SIZES]
+    return curve(records, "ram", sizes,
+                 ["ram.fault_ns", "ram.mmap_munmap_ns", "boot_ns",
+                  "kernel_used_kb", "page_desc_bytes"])
+
+
+# ---------------------------------------------------------------------------
+# Text: the markdown tables
+
+
+def digits3(v):
+    """Three significant digits, never in exponent form."""
+    return f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def fmt(value, unit):
+    if unit == "ns":
+        for scale, name in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+            if value >= scale:
+                return f"{digits3(value / scale)} {name}"
+        return f"{digits3(value)} ns"
+    if unit == "kb":
+        return f"{digits3(value / 1024)} MiB" if value >= 1024 \
+            else f"{digits3(value)} KiB"
+    if unit == "B":
+        return f"{digits3(value)} B"
+    return f"{value:.0f}"
+
+
+def cell(s, unit):
+    if "median" not in s:
+        return "n/a"
+    partial = f", {s['boots']} of {s['of']} boots" if s["boots"] < s["of"] \
+        else ""
+    return f"{fmt(s['median'], unit)} [{s['spread'] * 100:.0f}%{partial}]"
+
+
+def ratio_cell(r):
+    if r is None:
+        return "n/a"
+    note = " (noise)" if abs(r - 1) < 0.15 else ""
+    return f"{r:.3f}" if r < 0.1 else f"{r:.2f}{note}"
+
+
+def main_table(rows):
+    out = ["| figure | Mercator | Linux | Mercator/Linux |",
+           "| --- | ---: | ---: | ---: |"]
+    for r in rows:
+        out.append(f"| {r['what']} | {cell(r['mercator'], r['unit'])} | "
+                   f"{cell(r['linux'], r['unit'])} | {ratio_cell(r['ratio'])} |")
+    return out
+
+
+def na_notes(rows, points_sets):
+    """One line per kernel, place and reason: why a figure is n/a."""
+    seen = {}
+    for r in rows:
+        for k in KERNELS:
+            if "na" in r[k]:
+                seen.setdefault((k, r["what"], r[k]["na"]), None)
+    for title, points in points_sets:
+        for p in points:
+            for k in KERNELS:
+                for name, s in p[k].items():
+                    if "na" in s:
+                        seen.setdefault((k, f"{title} at {p['x']}", s["na"]),
+                                        []).append(name)
+    out = []
+    for (k, where, why), names in seen.items():
+        what = f"{where} ({', '.join(names)})" if names else where
+        out.append(f"- {k.capitalize()}, {what}: {why}")
+    return out
+
+
+def curve_table(points, cols, xlabel):
+    head = f"| {xlabel} |" + "".join(
+        f" {label}: Mercator | Linux | ratio |" for label, _, _ in cols)
+    out = [head, "| ---: |" + " ---: | ---: | ---: |" * len(cols)]
+    for p in points:
+        line = f"| {p['x']} |"
+        for _, name, unit in cols:
+            m, lx = p["mercator"][name], p["linux"][name]
+            r = m["median"] / lx["median"] if "median" in m and \
+                "median" in lx and lx["median"] else None
+            line += f" {cell(m, unit)} | {cell(lx, unit)} | {ratio_cell(r)} |"
+        out.append(line)
+    return out
+
+
+def growth(points, name):
+    """Cost at the last point over cost at the first, per kernel."""
+    parts = []
+    for k in KERNELS:
+        a, b = points[0][k][name], points[-1][k][name]
+        if "median" in a and "median" in b and a["median"]:
+            parts.append(f"{k.capitalize()} x{b['median'] / a['median']:.2f}")
+        else:
+            parts.append(f"{k.capitalize()} n/a")
+    return ", ".join(parts)
+
+
+def markdown(env, rows, areas, ram):
+    lines = [f"# Mercator vs Linux: `make bench`, {env['date']}", "",
+             setup_text(env), "", "## Per-operation figures", "",
+             *main_table(rows), "",
+             "Median over boots, [boot-to-boot spread: (max - min) / median]. "
+             "Ratio < 1: Mercator is faster (or smaller). Differences under "
+             "15% are marked (noise). Under TCG fork + exit + wait is noisy "
+             "on Linux (its spread can pass 30%); fork + child writes + wait "
+             "is measured alongside as the steadier figure. The boot and "
+             "memory rows pool every boot at that -m, whatever it then "
+             "measured (at 1G: the main, areas and ram boots). Times are the "
+             "guest's CLOCK_MONOTONIC, which follows the host's clock: load "
+             "on the host slows both kernels alike, boot by boot.", "",
+             "![ratios](bench.png)", ""]
+    if areas:
+        lines += ["## Scale: areas in the process (-m 1G)", "",
+                  "The benchmark cuts one mapping of 60 000 pages into about "
+                  "N areas (every other page read-only); `areas` is the "
+                  "count /proc/self/maps showed on Mercator / Linux.", "",
+                  *curve_table(area_rows(areas), [
+                      ("page fault, per page", "fault_ns", "ns"),
+                      ("mmap+munmap", "mmap_munmap_ns", "ns")], "areas"), "",
+                  f"Growth from 1 to 60 000 areas: page fault "
+                  f"{growth(areas, 'fault_ns')}; mmap+munmap "
+                  f"{growth(areas, 'mmap_munmap_ns')}.", "",
+                  "![areas](scale-areas.png)", ""]
+    if ram:
+        lines += ["## Scale: RAM", "",
+                  *curve_table(ram, [
+                      ("page fault, per page", "ram.fault_ns", "ns"),
+                      ("mmap+munmap", "ram.mmap_munmap_ns", "ns"),
+                      ("boot", "boot_ns", "ns"),
+                      ("kernel memory in use", "kernel_used_kb", "kb")],
+                      "-m"), "",
+                  f"Growth from {RAM_SIZES[0]} to {RAM_SIZES[-1]} (first and "
+                  f"last sizes each kernel booted at): page fault "
+                  f"{growth(booted(ram, 'ram.fault_ns'), 'ram.fault_ns')}; "
+                  f"mmap+munmap "
+                  f"{growth(booted(ram, 'ram.mmap_munmap_ns'), 'ram.mmap_munmap_ns')}.",
+                  "", "![ram](scale-ram.png)", ""]
+    notes = na_notes(rows, [("areas", areas), ("RAM", ram)])
+    if notes:
+        lines += ["## Not available (n/a), and why", "", *notes, ""]
+    return "\n".join(lines)
+
+
+def area_rows(points):
+    """Area points labelled with the counts each kernel showed."""
+    out = []
+    for p in points:
+        counts = [p[k]["count"] for k in KERNELS]
+        shown = " / ".join(f"{c['median']:.0f}" if "median" in c else "?"
+                           for c in counts)
+        out.append({**p, "x": f"{p['x']} ({shown})"})
+    return out
+
+
+def booted(points, name):
+    """Points where both kernels have the figure (for growth figures)."""
+    ok = [p for p in points
+          if all("median" in p[k][name] for k in KERNELS)]
+    return ok or points
+
+
+def setup_text(env):
+    return "\n".join([
+        f"Same QEMU for both: `{env['qemu']}`, `-accel tcg -cpu {CPU} -smp 1`, "
+        f"the same `-m`, boots one after another, "
+        f"{env['boots']} boots of each kernel per configuration, "
+        f"{env.get('duration_s', 0) / 60:.1f} minutes in all. "
+        f"Machine: {env['host_cpus']} CPUs, load average "
+        f"{env['load_before']:.2f} before and {env['load_after']:.2f} after.",
+        f"Mercator: `{env['mercator']}`, command line `{APPEND['mercator']}`.",
+        f"Linux: Debian's `{env['linux_package']}`, command line "
+        f"`{APPEND['linux']}`; its defaults kept: {env['linux_config']}. "
+        "The benchmark madvises its big mappings MADV_NOHUGEPAGE, so page "
+        "faults are 4 KiB faults on both (Mercator has no huge pages; the "
+        "call changes nothing there). Its bzImage asks for memory up to "
+        f"{env.get('linux_needs_mib', 0):.0f} MiB (load address + "
+        "init_size) to decompress itself, so it cannot boot with less.",
+        "Benchmark: one static musl binary (`user/bench/vmbench.c`) as /init "
+        "on both kernels. Boot time is CLOCK_MONOTONIC read by its first "
+        "instruction; each kernel counts from its own start (Mercator: its "
+        "first instruction; Linux: its timekeeping, after decompression). "
+        "Page descriptors: Mercator's PageDescriptors (/proc/meminfo) over "
+        "MemTotal pages; Linux's sizeof(struct page) read from its BTF."])
+
+
+# ---------------------------------------------------------------------------
+# Charts
+
+
+def charts(out, rows, areas, ram):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    ratio_chart(plt, os.path.join(out, "bench.png"), rows)
+    if areas:
+        scale_chart(plt, os.path.join(out, "scale-areas.png"), areas,
+                    [p["x"] for p in areas], 10,
+                    [("page fault, per page", "fault_ns", 1e3, "µs"),
+                     ("mmap + munmap of one page", "mmap_munmap_ns", 1e3,
+                      "µs")],
+                    "areas cut into the benchmark's region (log scale)",
+                    "Cost as the process's areas grow (-m 1G); "
+                    "bars: min..max over boots")
+    if ram:
+        scale_chart(plt, os.path.join(out, "scale-ram.png"), ram,
+                    [mem_kib(p["mem"]) / 1024 for p in ram], 2,
+                    [("page fault, per page", "ram.fault_ns", 1e3, "µs"),
+                     ("mmap + munmap of one page", "ram.mmap_munmap_ns", 1e3,
+                      "µs"),
+                     ("boot to /init (CLOCK_MONOTONIC)", "boot_ns", 1e6, "ms"),
+                     ("kernel memory in use at /init", "kernel_used_kb",
+                      1024, "MiB")],
+                    "guest RAM, -m (log scale)",
+                    "Cost as RAM grows; bars: min..max over boots")
+
+
+def ratio_chart(plt, path, rows):
+    shown = [r for r in rows if r["ratio"] is not None]
+    fig, ax = plt.subplots(figsize=(11, 0.42 * max(len(shown), 1) + 1.8))
+    y = list(range(len(shown)))[::-1]
+    ratios = [r["ratio"] for r in shown]
+    lo = [max(0, r["ratio"] - r["mercator"]["min"] / r["linux"]["max"])
+          for r in shown]
+    hi = [max(0, r["mercator"]["max"] / r["linux"]["min"] - r["ratio"])
+          for r in shown]
+    colors = ["tab:green" if q < 0.85 else "tab:red" if q > 1.15 else "tab:gray"
+              for q in ratios]
+    ax.barh(y, ratios, xerr=[lo, hi], color=colors, capsize=3)
+    for yi, q, h in zip(y, ratios, hi):
+        ax.text((q + h) * 1.08, yi, f"{q:.3g}", va="center", fontsize=8)
+    ax.axvline(1, color="black", linewidth=1)
+    ax.axvspan(0.85, 1.15, color="gray", alpha=0.15)
+    ax.set_xscale("log")
+    ax.set_yticks(y)
+    ax.set_yticklabels([short(r["what"]) for r in shown], fontsize=8)
+    ax.set_xlabel("Mercator / Linux (log scale). Below 1: Mercator faster or "
+                  "smaller. Grey band: within 15%, noise.")
+    ax.set_title("Mercator / Linux in the same QEMU (TCG): medians over "
+                 "boots, bars min..max", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def short(text, n=75):
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def scale_chart(plt, path, points, xs, base, panels, xlabel, title):
+    """One panel per figure; x on a log scale (base 10 or 2), the points'
+    own labels as ticks."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4))
+    for ax, (label, name, scale, unit) in zip(axes, panels):
+        for k, color in (("mercator", "tab:blue"), ("linux", "tab:orange")):
+            pts = [(x, p[k][name]) for x, p in zip(xs, points)
+                   if "median" in p[k][name]]
+            if not pts:
+                continue
+            med = [s["median"] / scale for _, s in pts]
+            err = [[(s["median"] - s["min"]) / scale for _, s in pts],
+                   [(s["max"] - s["median"]) / scale for _, s in pts]]
+            ax.errorbar([x for x, _ in pts], med, yerr=err, marker="o",
+                        capsize=3, color=color, label=k.capitalize())
+        ax.set_xscale("log", base=base)
+        ax.set_xticks(xs)
+        ax.set_xticklabels([str(p["x"]) for p in points], fontsize=8)
+        ax.minorticks_off()
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_readme(rows, env):
+    begin, end = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+    with open(README) as f:
+        text = f.read()
+    if begin not in text or end not in text:
+        print("bench: README.md has no bench-table markers; left alone")
+        return
+    block = "\n".join([begin, "",
+                       f"Measured {env['date']} ({env['boots']} boots per "
+                       f"kernel; Linux: `{env['linux_package']}`; "
+                       "[details and curves](results/bench.md)):", "",
+                       *main_table(rows), "", end])
+    head, rest = text.split(begin, 1)
+    with open(README, "w") as f:
+        f.write(head + block + rest.split(end, 1)[1])
+
+
+def report(args, env, records):
+    """The summary, tables and charts of one run's boots."""
+    only = set(env["only"])
+    rows = summary_rows(records)
+    areas = area_curve(records) if "areas" in only else []
+    ram = ram_curve(records) if "ram" in only else []
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump({"environment": env, "table": rows, "areas": areas,
+                   "ram": ram, "boots": records}, f, indent=1)
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(markdown(env, rows, areas, ram))
+    charts(args.out, rows, areas, ram)
+    if not args.no_readme:
+        update_readme(rows, env)
+    print("\n".join(main_table(rows)))
+    print(f"bench: {len(records)} boots in {env['duration_s']:.0f} s; "
+          f"results in {os.path.relpath(args.out, ROOT)}/")
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1].startswith("-"):
+        sys.exit(__doc__)
+    redraw(sys.argv[1])
+
+
+def redraw(path, out=None):
+    """Tables and charts of an earlier run's bench.json, without booting."""
+    ensure_matplotlib()
+    with open(path) as f:
+        old = json.load(f)
+
+    class Args:
+        pass
+    args = Args()
+    args.out = out or os.path.dirname(os.path.abspath(path))
+    args.no_readme = True               # the README shows runs, not redraws
+    report(args, old["environment"], old["boots"])
+
+
+if __name__ == "__main__":
+    main()
