@@ -36,7 +36,8 @@ include mk/core.mk
 HSRC := $(HOST_CORE) \
         kernel/proc/cred.c kernel/proc/rlimit.c kernel/proc/ktimer_arith.c \
         $(wildcard kernel/arch/host/*.c) $(PMAP_SRC) \
-        tests/host/check.c tests/host/vm_fixture.c
+        tests/host/check.c tests/host/vm_fixture.c \
+        tests/host/vm_model.c
 HOBJ := $(patsubst %,$(HBUILD)/%.o,$(HSRC))
 # The machine-independent host tests, then the format's own (tests/host/<format>/).
 HTESTS := $(patsubst tests/host/%.c,$(HBUILD)/bin/%,$(wildcard tests/host/test_*.c)) \

@@ -17,6 +17,7 @@
  */
 #include "check.h"
 #include "vm_fixture.h"
+#include "vm_model.h"
 
 #include <mercator/types.h>
 #include <machine/vmparam.h>
@@ -40,15 +41,6 @@ static struct vm_space *fork_of(struct vm_space *parent)
         CHECK(vm_space_check(child));
         CHECK(softmmu_tlb_check());
         return child;
-}
-
-static void map_at(struct vm_space *s, vaddr_t va, uint64_t len,
-                   vm_prot_t prot, unsigned flags)
-{
-        vaddr_t out = 0;
-
-        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
-        CHECK_EQ(out, va);
 }
 
 /* ---- distinct frames: vmstat.anon_pages must count each exactly once ---- */
@@ -554,43 +546,18 @@ TEST(cow_break_out_of_memory)
 
 /* ---- the random tree ---------------------------------------------------------- */
 
-#define NSP     4               /* live spaces at most */
+#define NSP     VMM_SPACES      /* live spaces at most */
 #define WIN     24              /* pages in the window */
-#define NSOBJ   512             /* shared objects the model can name */
-
-struct mpage {
-        bool      mapped;
-        vm_prot_t prot;
-        int       sobj;         /* shared object (model id), -1: private */
-        unsigned  sidx;         /* page index in it */
-        uint8_t   byte;         /* private contents */
-};
 
 struct tctx {
-        struct rng       r;
+        struct vm_model  m;
         struct vm_space *sp[NSP];
-        struct mpage     pg[NSP][WIN];
-        uint8_t          store[NSOBJ][WIN];     /* shared contents */
-        int              nsobj;
-        vaddr_t          base;
         uint64_t         ok[8];
 };
 
-static vaddr_t t_va(struct tctx *t, unsigned i)
-{
-        return t->base + (vaddr_t)i * P;
-}
-
-static uint8_t *m_byte(struct tctx *t, unsigned k, unsigned i)
-{
-        struct mpage *m = &t->pg[k][i];
-
-        return m->sobj >= 0 ? &t->store[m->sobj][m->sidx] : &m->byte;
-}
-
 static int t_pick(struct tctx *t, bool live)
 {
-        unsigned start = rng_below(&t->r, NSP);
+        unsigned start = rng_below(&t->m.r, NSP);
 
         for (unsigned j = 0; j < NSP; j++) {
                 unsigned k = (start + j) % NSP;
@@ -601,17 +568,11 @@ static int t_pick(struct tctx *t, bool live)
         return -1;
 }
 
-static void t_range(struct tctx *t, unsigned *first, unsigned *n)
-{
-        *first = rng_below(&t->r, WIN);
-        *n = 1 + rng_below(&t->r, MIN(6u, WIN - *first));
-}
-
 static vm_prot_t t_prot(struct tctx *t)
 {
         static const vm_prot_t prots[] = { 0, R, RW, RW, RW };
 
-        return prots[rng_below(&t->r, ARRAY_SIZE(prots))];
+        return vmm_pick_prot(&t->m, prots, ARRAY_SIZE(prots));
 }
 
 static void op_fork(struct tctx *t)
@@ -621,7 +582,7 @@ static void op_fork(struct tctx *t)
         if (p < 0 || c < 0)
                 return;
         t->sp[c] = fork_of(t->sp[p]);
-        memcpy(t->pg[c], t->pg[p], sizeof t->pg[c]);
+        vmm_fork(&t->m, p, c);
         t->ok[0]++;
 }
 
@@ -633,12 +594,9 @@ static void op_exit(struct tctx *t)
                 return;
         destroy(t->sp[k]);
         t->sp[k] = NULL;
-        memset(t->pg[k], 0, sizeof t->pg[k]);
-        if (t_pick(t, true) < 0) {              /* keep one alive */
+        vmm_clear(&t->m, k);
+        if (t_pick(t, true) < 0)                /* keep one alive */
                 t->sp[k] = new_space();
-                for (unsigned i = 0; i < WIN; i++)
-                        t->pg[k][i].sobj = -1;
-        }
         t->ok[1]++;
 }
 
@@ -647,16 +605,17 @@ static void op_map(struct tctx *t)
         int k = t_pick(t, true);
         unsigned first, n;
         vm_prot_t prot = t_prot(t);
-        bool shared = rng_below(&t->r, 3) == 0 && t->nsobj < NSOBJ;
+        bool shared = rng_below(&t->m.r, 3) == 0 && t->m.nobj < VMM_OBJS;
+        vaddr_t va;
 
-        t_range(t, &first, &n);
-        map_at(t->sp[k], t_va(t, first), n * P, prot, shared ? SHARED : PRIV);
-        for (unsigned i = 0; i < n; i++)
-                t->pg[k][first + i] = (struct mpage){
-                        .mapped = true, .prot = prot,
-                        .sobj = shared ? t->nsobj : -1, .sidx = i };
+        vmm_range(&t->m, 6, &first, &n);
+        va = vmm_va(&t->m, first);
+        map_at(t->sp[k], va, n * P, prot, shared ? SHARED : PRIV);
         if (shared)
-                memset(t->store[t->nsobj++], 0, WIN);
+                vmm_map(&t->m, k, va, n, VMM_SHARED, prot,
+                        vmm_new_object(&t->m, n), 0);
+        else
+                vmm_map(&t->m, k, va, n, VMM_ANON, prot, -1, 0);
         t->ok[2]++;
 }
 
@@ -665,10 +624,9 @@ static void op_unmap(struct tctx *t)
         int k = t_pick(t, true);
         unsigned first, n;
 
-        t_range(t, &first, &n);
-        CHECK_EQ(vm_space_unmap(t->sp[k], t_va(t, first), n * P), VM_OK);
-        for (unsigned i = 0; i < n; i++)
-                t->pg[k][first + i] = (struct mpage){ .sobj = -1 };
+        vmm_range(&t->m, 6, &first, &n);
+        CHECK_EQ(vm_space_unmap(t->sp[k], vmm_va(&t->m, first), n * P), VM_OK);
+        vmm_unmap(&t->m, k, vmm_va(&t->m, first), n);
         t->ok[3]++;
 }
 
@@ -677,39 +635,35 @@ static void op_protect(struct tctx *t)
         int k = t_pick(t, true);
         unsigned first, n;
         vm_prot_t prot = t_prot(t);
-        bool all = true;
+        vm_status_t want;
 
-        t_range(t, &first, &n);
-        for (unsigned i = first; i < first + n; i++)
-                all = all && t->pg[k][i].mapped;
-        CHECK_EQ(vm_space_protect(t->sp[k], t_va(t, first), n * P, prot),
-                 all ? VM_OK : VM_ENOMEM);
-        for (unsigned i = first; all && i < first + n; i++)
-                t->pg[k][i].prot = prot;
+        vmm_range(&t->m, 6, &first, &n);
+        want = vmm_protect(&t->m, k, first, n, prot);
+        CHECK_EQ(vm_space_protect(t->sp[k], vmm_va(&t->m, first), n * P, prot),
+                 want);
         t->ok[4]++;
 }
 
 static void op_access(struct tctx *t, vm_prot_t access)
 {
         int k = t_pick(t, true);
-        unsigned i = rng_below(&t->r, WIN);
-        struct mpage *m = &t->pg[k][i];
-        bool allowed = m->mapped && m->prot && (access == R || (m->prot & W));
+        unsigned i = rng_below(&t->m.r, WIN);
+        enum fault_result want = vmm_access(&t->m, k, i, access);
         paddr_t pa = 0;
         enum fault_result fr;
 
-        if (rng_below(&t->r, 4) == 0)
+        if (rng_below(&t->m.r, 4) == 0)
                 activate(t->sp[k]);             /* a context switch */
-        fr = user_access(t->sp[k], t_va(t, i), access, &pa);
-        if (!allowed) {
-                CHECK_EQ(fr, FAULT_SEGV);
+        fr = user_access(t->sp[k], vmm_va(&t->m, i), access, &pa);
+        CHECK_EQ(fr, want);
+        if (fr != FAULT_RESOLVED)
                 return;
-        }
-        CHECK_EQ(fr, FAULT_RESOLVED);
-        CHECK(page_is(pa, *m_byte(t, k, i)));
+        CHECK(vmm_content_ok(&t->m, k, i, pa));
         if (access == W) {
-                *m_byte(t, k, i) = 1 + rng_below(&t->r, 255);
-                memset(phys_to_virt(page_trunc(pa)), *m_byte(t, k, i), P);
+                uint8_t b = 1 + rng_below(&t->m.r, 255);
+
+                memset(phys_to_virt(page_trunc(pa)), b, P);
+                vmm_wrote(&t->m, k, i, b);
         }
         t->ok[5]++;
 }
@@ -728,44 +682,23 @@ static void op_dontneed(struct tctx *t)
 {
         int k = t_pick(t, true);
         unsigned first, n;
-        bool all = true;
+        vm_status_t want;
 
-        t_range(t, &first, &n);
-        for (unsigned i = first; i < first + n; i++)
-                all = all && t->pg[k][i].mapped;
-        CHECK_EQ(vm_space_advise(t->sp[k], t_va(t, first), n * P,
-                                 VM_MADV_DONTNEED), all ? VM_OK : VM_ENOMEM);
-        for (unsigned i = first; i < first + n; i++)
-                if (t->pg[k][i].sobj < 0)
-                        t->pg[k][i].byte = 0;   /* private: zeroes again */
+        vmm_range(&t->m, 6, &first, &n);
+        want = vmm_dontneed(&t->m, k, first, n);
+        CHECK_EQ(vm_space_advise(t->sp[k], vmm_va(&t->m, first), n * P,
+                                 VM_MADV_DONTNEED), want);
         t->ok[6]++;
 }
 
-/* Every live space: sound, and every present page as the model says. */
+/* Every live space as the model says, and the anonymous page count. */
 static void t_check(struct tctx *t)
 {
         CHECK(softmmu_tlb_check());
         CHECK_EQ(distinct_anon_frames(t->sp, NSP), vmstat.anon_pages);
-        for (unsigned k = 0; k < NSP; k++) {
-                struct vm_space *s = t->sp[k];
-
-                if (!s)
-                        continue;
-                CHECK(vm_space_check(s));
-                for (unsigned i = 0; i < WIN; i++) {
-                        struct mpage *m = &t->pg[k][i];
-                        const struct vm_area *a = vm_space_lookup(s, t_va(t, i));
-
-                        CHECK_EQ(a != NULL, m->mapped);
-                        if (!m->mapped)
-                                continue;
-                        CHECK_EQ(a->prot, m->prot);
-                        CHECK_EQ(!!(a->flags & VM_AREA_SHARED), m->sobj >= 0);
-                        if (present(s, t_va(t, i)))
-                                CHECK(page_is(frame(s, t_va(t, i)),
-                                              *m_byte(t, k, i)));
-                }
-        }
+        for (unsigned k = 0; k < NSP; k++)
+                if (t->sp[k])
+                        vmm_check(&t->m, k, t->sp[k]);
 }
 
 static void run_tree(uint64_t seed, unsigned steps)
@@ -780,15 +713,11 @@ static void run_tree(uint64_t seed, unsigned steps)
 
         memset(t, 0, sizeof *t);
         setup(64 * MiB);
-        rng_seed(&t->r, check_seed(seed));
         t->sp[0] = new_space();
-        for (unsigned k = 0; k < NSP; k++)
-                for (unsigned i = 0; i < WIN; i++)
-                        t->pg[k][i].sobj = -1;
-        t->base = t->sp[0]->mmap_base - WIN * P;
+        vmm_init(&t->m, seed, WIN, t->sp[0]->mmap_base - WIN * P);
         activate(t->sp[0]);
         for (unsigned step = 0; step < steps; step++) {
-                ops[rng_below(&t->r, ARRAY_SIZE(ops))](t);
+                ops[rng_below(&t->m.r, ARRAY_SIZE(ops))](t);
                 t_check(t);
         }
         printf("    %u steps: %lu forks, %lu exits, %lu maps, %lu unmaps, "

@@ -15,6 +15,7 @@
  */
 #include "check.h"
 #include "vm_fixture.h"
+#include "vm_model.h"
 
 #include <mercator/types.h>
 #include <machine/vmparam.h>
@@ -41,15 +42,6 @@ static bool page_matches(paddr_t pa, uint8_t byte, size_t valid)
                 if (p[i] != (i < valid ? byte : 0))
                         return false;
         return true;
-}
-
-static void map_at(struct vm_space *s, vaddr_t va, uint64_t len,
-                   vm_prot_t prot, unsigned flags)
-{
-        vaddr_t out = 0;
-
-        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
-        CHECK_EQ(out, va);
 }
 
 static void map_file_at(struct vm_space *s, vaddr_t va, uint64_t len,
@@ -804,143 +796,70 @@ TEST(areas_listed_for_proc_maps)
 /* ---- the random remap model ------------------------------------------------------ */
 
 #define WIN     40
-#define NSHM    256
-
-enum kind { K_NONE, K_ANON, K_SHM, K_FILE, K_FILE_SHARED };
-
-struct fpage {
-        enum kind kind;
-        vm_prot_t prot;
-        int       obj;          /* K_SHM: model object; K_FILE*: 0 or 1 */
-        uint64_t  idx;          /* index in the object / the file */
-        bool      own;          /* K_FILE: a private copy */
-        uint8_t   byte;         /* K_ANON, K_FILE with own */
-};
 
 struct rctx {
-        struct rng        r;
+        struct vm_model   m;            /* one space: the model's space 0 */
         struct vm_space  *s;
         struct vm_object *file[2];
-        struct fpage      pg[WIN];
-        uint8_t           store[NSHM][8];
-        uint64_t          ssize[NSHM];
-        int               nshm;
-        vaddr_t           base;
         uint64_t          ok[8];
 };
 
-static vaddr_t r_va(struct rctx *c, unsigned i)
+static struct rctx *rc;                 /* for the model's file callbacks */
+
+static uint64_t r_file_pages(int f)
 {
-        return c->base + (vaddr_t)i * P;
+        return rc->file[f]->size;
 }
 
-static bool r_in(struct rctx *c, vaddr_t va)
+static bool r_file_page_ok(int f, uint64_t idx, paddr_t pa)
 {
-        return va >= c->base && va < c->base + WIN * P;
+        return file_page_is(pa, rc->file[f], idx);
 }
 
-static struct fpage *r_at(struct rctx *c, vaddr_t va)
+static struct vmm_page *r_at(struct rctx *c, vaddr_t va)
 {
-        static struct fpage none;
-
-        if (!r_in(c, va)) {
-                none = (struct fpage){ .kind = K_NONE };
-                return &none;
-        }
-        return &c->pg[(va - c->base) >> PAGE_SHIFT];
-}
-
-static bool r_free(struct rctx *c, vaddr_t va, uint64_t n)
-{
-        for (uint64_t i = 0; i < n; i++)
-                if (r_at(c, va + i * P)->kind != K_NONE)
-                        return false;
-        return true;
-}
-
-/* Would an access to page m be past its object's end? */
-static bool r_beyond(struct rctx *c, const struct fpage *m)
-{
-        if (m->kind == K_SHM)
-                return m->idx >= c->ssize[m->obj];
-        if (m->kind == K_FILE_SHARED || (m->kind == K_FILE && !m->own))
-                return m->idx >= c->file[m->obj]->size;
-        return false;
-}
-
-/* Does the frame at pa hold what page m should? */
-static bool r_content_ok(struct rctx *c, const struct fpage *m, paddr_t pa)
-{
-        switch (m->kind) {
-        case K_ANON:
-                return page_matches(pa, m->byte, P);
-        case K_SHM:
-                return page_matches(pa, c->store[m->obj][m->idx], P);
-        case K_FILE:
-                if (m->own)
-                        return page_matches(pa, m->byte, P);
-                /* fall through */
-        case K_FILE_SHARED:
-                return file_page_is(pa, c->file[m->obj], m->idx);
-        default:
-                return false;
-        }
-}
-
-static void r_range(struct rctx *c, unsigned *first, unsigned *n)
-{
-        *first = rng_below(&c->r, WIN);
-        *n = 1 + rng_below(&c->r, MIN(6u, WIN - *first));
+        return vmm_at(&c->m, 0, va);
 }
 
 static vm_prot_t r_prot(struct rctx *c)
 {
         static const vm_prot_t prots[] = { R, RW, RW, RW, 0, R | X };
 
-        return prots[rng_below(&c->r, ARRAY_SIZE(prots))];
-}
-
-static void r_unmap_model(struct rctx *c, vaddr_t va, uint64_t n)
-{
-        for (uint64_t i = 0; i < n; i++)
-                if (r_in(c, va + i * P))
-                        *r_at(c, va + i * P) = (struct fpage){ .kind = K_NONE };
+        return vmm_pick_prot(&c->m, prots, ARRAY_SIZE(prots));
 }
 
 static void op_map(struct rctx *c)
 {
-        unsigned first, n, what = rng_below(&c->r, 4);
+        unsigned first, n, what = rng_below(&c->m.r, 4);
         vm_prot_t prot = r_prot(c);
         vaddr_t va;
-        int fi = rng_below(&c->r, 2);
-        uint64_t fpg = rng_below(&c->r, 5);
+        int fi = rng_below(&c->m.r, 2);
+        uint64_t fpg = rng_below(&c->m.r, 5);
 
-        r_range(c, &first, &n);
-        va = r_va(c, first);
-        if (what == 1 && c->nshm >= NSHM)
+        vmm_range(&c->m, 6, &first, &n);
+        va = vmm_va(&c->m, first);
+        if (what == 1 && c->m.nobj >= VMM_OBJS)
                 what = 0;
         if (what == 3)
                 prot &= ~W;                     /* shared file: read-only */
         switch (what) {
-        case 0: map_at(c->s, va, n * P, prot, PRIV); break;
-        case 1: map_at(c->s, va, n * P, prot, SHARED); break;
-        case 2: map_file_at(c->s, va, n * P, prot, PRIV, c->file[fi],
-                            fpg * P); break;
-        case 3: map_file_at(c->s, va, n * P, prot, SHARED, c->file[fi],
-                            fpg * P); break;
-        }
-        for (unsigned i = 0; i < n; i++) {
-                struct fpage *m = &c->pg[first + i];
-
-                *m = (struct fpage){ .prot = prot };
-                m->kind = what == 0 ? K_ANON : what == 1 ? K_SHM
-                        : what == 2 ? K_FILE : K_FILE_SHARED;
-                m->obj = what == 1 ? c->nshm : fi;
-                m->idx = what == 1 ? i : fpg + i;
-        }
-        if (what == 1) {
-                c->ssize[c->nshm] = n;
-                memset(c->store[c->nshm++], 0, 8);
+        case 0:
+                map_at(c->s, va, n * P, prot, PRIV);
+                vmm_map(&c->m, 0, va, n, VMM_ANON, prot, -1, 0);
+                break;
+        case 1:
+                map_at(c->s, va, n * P, prot, SHARED);
+                vmm_map(&c->m, 0, va, n, VMM_SHARED, prot,
+                        vmm_new_object(&c->m, n), 0);
+                break;
+        case 2:
+                map_file_at(c->s, va, n * P, prot, PRIV, c->file[fi], fpg * P);
+                vmm_map(&c->m, 0, va, n, VMM_FILE, prot, fi, fpg);
+                break;
+        case 3:
+                map_file_at(c->s, va, n * P, prot, SHARED, c->file[fi], fpg * P);
+                vmm_map(&c->m, 0, va, n, VMM_FILE_SHARED, prot, fi, fpg);
+                break;
         }
         c->ok[0]++;
 }
@@ -949,9 +868,9 @@ static void op_unmap(struct rctx *c)
 {
         unsigned first, n;
 
-        r_range(c, &first, &n);
-        CHECK_EQ(vm_space_unmap(c->s, r_va(c, first), n * P), VM_OK);
-        r_unmap_model(c, r_va(c, first), n);
+        vmm_range(&c->m, 6, &first, &n);
+        CHECK_EQ(vm_space_unmap(c->s, vmm_va(&c->m, first), n * P), VM_OK);
+        vmm_unmap(&c->m, 0, vmm_va(&c->m, first), n);
         c->ok[1]++;
 }
 
@@ -959,41 +878,23 @@ static void op_protect(struct rctx *c)
 {
         unsigned first, n;
         vm_prot_t prot = r_prot(c);
-        vm_status_t want = VM_OK;
+        vm_status_t want;
 
-        r_range(c, &first, &n);
-        for (unsigned i = first; i < first + n && want == VM_OK; i++) {
-                if (c->pg[i].kind == K_NONE)
-                        want = VM_ENOMEM;
-                else if (c->pg[i].kind == K_FILE_SHARED && (prot & W))
-                        want = VM_EACCES;
-        }
-        CHECK_EQ(vm_space_protect(c->s, r_va(c, first), n * P, prot), want);
-        for (unsigned i = first; want == VM_OK && i < first + n; i++)
-                c->pg[i].prot = prot;
+        vmm_range(&c->m, 6, &first, &n);
+        want = vmm_protect(&c->m, 0, first, n, prot);
+        CHECK_EQ(vm_space_protect(c->s, vmm_va(&c->m, first), n * P, prot), want);
         c->ok[2]++;
 }
 
-/* The page at offset k of a mapping continuing page m's source. */
-static struct fpage r_continue(const struct fpage *m, uint64_t k)
+/* The page at offset k of a mapping continuing page p's source. */
+static struct vmm_page r_continue(const struct vmm_page *p, uint64_t k)
 {
-        struct fpage n = *m;
+        struct vmm_page n = *p;
 
-        n.idx = m->idx + k;
+        n.idx = p->idx + k;
         n.own = false;
         n.byte = 0;
         return n;
-}
-
-/* Where mmap(NULL, n pages) goes: the highest free range below
- * mmap_base (pages outside the window are free). */
-static vaddr_t r_place(struct rctx *c, uint64_t n)
-{
-        vaddr_t va = c->s->mmap_base - n * P;
-
-        while (!r_free(c, va, n))
-                va -= P;
-        return va;
 }
 
 /* The model's mremap; returns the expected status and sets *to. */
@@ -1002,14 +903,14 @@ static vm_status_t r_remap_model(struct rctx *c, vaddr_t old, uint64_t n,
                                  vaddr_t *to)
 {
         const struct vm_area *a = vm_space_lookup(c->s, old);
-        struct fpage src[WIN + 8], first;
+        struct vmm_page src[WIN + 8], first;
         uint64_t tail = 0, area_left;
         bool shared, fixed = flags & VM_REMAP_FIXED;
 
         if (!a)
                 return VM_EFAULT;
         first = *r_at(c, old);
-        shared = first.kind == K_SHM || first.kind == K_FILE_SHARED;
+        shared = first.kind == VMM_SHARED || first.kind == VMM_FILE_SHARED;
         area_left = (a->end - old) >> PAGE_SHIFT;
         if (fixed) {
                 if (old + n * P > new_addr && new_addr + m * P > old)
@@ -1024,7 +925,7 @@ static vm_status_t r_remap_model(struct rctx *c, vaddr_t old, uint64_t n,
                 *to = old;
                 return VM_OK;
         } else if (m < n) {
-                r_unmap_model(c, old + m * P, n - m);
+                vmm_unmap(&c->m, 0, old + m * P, n - m);
                 *to = old;
                 return VM_OK;
         }
@@ -1032,7 +933,7 @@ static vm_status_t r_remap_model(struct rctx *c, vaddr_t old, uint64_t n,
                 return VM_EINVAL;
         if (n > area_left)
                 return VM_EFAULT;
-        if (!fixed && n == area_left && r_free(c, a->end, m - n)) {
+        if (!fixed && n == area_left && vmm_free(&c->m, 0, a->end, m - n)) {
                 for (uint64_t k = n; k < m; k++)
                         *r_at(c, old + k * P) = r_continue(&first, k);
                 *to = old;
@@ -1043,15 +944,11 @@ static vm_status_t r_remap_model(struct rctx *c, vaddr_t old, uint64_t n,
         for (uint64_t k = 0; k < m; k++)
                 src[k] = k < n ? *r_at(c, old + k * P)
                                : r_continue(&first, k);
-        for (uint64_t k = n; k < m; k++)
-                if (src[k].kind == K_ANON)
-                        src[k].byte = 0;
-        *to = fixed ? new_addr : r_place(c, m);
-        r_unmap_model(c, old + n * P, tail);
-        r_unmap_model(c, old, n);
+        *to = fixed ? new_addr : vmm_place(&c->m, 0, c->s->mmap_base, m);
+        vmm_unmap(&c->m, 0, old + n * P, tail);
+        vmm_unmap(&c->m, 0, old, n);
         for (uint64_t k = 0; k < m; k++)
-                if (r_in(c, *to + k * P))
-                        *r_at(c, *to + k * P) = src[k];
+                *r_at(c, *to + k * P) = src[k];
         return VM_OK;
 }
 
@@ -1059,118 +956,69 @@ static void op_remap(struct rctx *c)
 {
         static const unsigned flag_set[] = { 0, MAYMOVE, MAYMOVE, RFIXED,
                                              RFIXED };
-        unsigned i = rng_below(&c->r, WIN);
-        uint64_t n = rng_below(&c->r, 7), m = 1 + rng_below(&c->r, 7);
-        unsigned flags = flag_set[rng_below(&c->r, ARRAY_SIZE(flag_set))];
-        vaddr_t new_addr = r_va(c, rng_below(&c->r, WIN - m + 1));
-        vaddr_t old = r_va(c, i), to = 0, out = 0;
-        vm_status_t want, got;
+        unsigned i = rng_below(&c->m.r, WIN);
+        uint64_t n = rng_below(&c->m.r, 7), m = 1 + rng_below(&c->m.r, 7);
+        unsigned flags = flag_set[rng_below(&c->m.r, ARRAY_SIZE(flag_set))];
+        vaddr_t new_addr = vmm_va(&c->m, rng_below(&c->m.r, WIN - m + 1));
+        vaddr_t old = vmm_va(&c->m, i), to = 0, out = 0;
+        vm_status_t want;
 
         if (n > WIN - i)
                 n = WIN - i;
         want = r_remap_model(c, old, n, m, flags, new_addr, &to);
-        got = vm_space_remap(c->s, old, n * P, m * P, flags, new_addr, &out);
-        if (got != want) {
-                const struct vm_area *a = vm_space_lookup(c->s, old);
-                fprintf(stderr, "DBG old %u n %lu m %lu flags %u new %lu area %ld..%ld kind %d\n", i, n, m, flags, (new_addr - c->base) / P,
-                        a ? (long)(a->start - c->base) / 4096 : -1, a ? (long)(a->end - c->base) / 4096 : -1, c->pg[i].kind);
-        }
-        CHECK_EQ(got, want);
-        if (got != VM_OK)
+        CHECK_EQ(vm_space_remap(c->s, old, n * P, m * P, flags, new_addr, &out),
+                 want);
+        if (want != VM_OK)
                 return;
         CHECK_EQ(out, to);
         CHECK(vm_space_check(c->s));
         /* Keep the outside of the window free (a growth in place may
          * cross its top, a move land below it). */
-        CHECK_EQ(vm_space_unmap(c->s, c->base + WIN * P, 8 * P), VM_OK);
-        if (out < c->base)
+        CHECK_EQ(vm_space_unmap(c->s, vmm_va(&c->m, WIN), 8 * P), VM_OK);
+        if (out < c->m.base)
                 CHECK_EQ(vm_space_unmap(c->s, out,
-                                        MIN(m * P, c->base - out)), VM_OK);
+                                        MIN(m * P, c->m.base - out)), VM_OK);
         c->ok[3]++;
 }
 
 static void op_dontneed(struct rctx *c)
 {
         unsigned first, n;
-        bool all = true;
+        vm_status_t want;
 
-        r_range(c, &first, &n);
-        for (unsigned i = first; i < first + n; i++)
-                all = all && c->pg[i].kind != K_NONE;
-        CHECK_EQ(vm_space_advise(c->s, r_va(c, first), n * P,
-                                 VM_MADV_DONTNEED), all ? VM_OK : VM_ENOMEM);
-        for (unsigned i = first; i < first + n; i++) {
-                if (c->pg[i].kind == K_ANON)
-                        c->pg[i].byte = 0;
-                if (c->pg[i].kind == K_FILE)
-                        c->pg[i].own = false;
-        }
+        vmm_range(&c->m, 6, &first, &n);
+        want = vmm_dontneed(&c->m, 0, first, n);
+        CHECK_EQ(vm_space_advise(c->s, vmm_va(&c->m, first), n * P,
+                                 VM_MADV_DONTNEED), want);
         c->ok[4]++;
 }
 
 static void op_fault(struct rctx *c)
 {
         static const vm_prot_t acc[] = { R, R, W, W, X };
-        vm_prot_t access = acc[rng_below(&c->r, ARRAY_SIZE(acc))];
-        unsigned i = rng_below(&c->r, WIN);
-        struct fpage *m = &c->pg[i];
-        bool allowed = m->kind != K_NONE && m->prot != 0 &&
-                       (!(access & W) || (m->prot & W)) &&
-                       (!(access & X) || (m->prot & X));
+        vm_prot_t access = acc[rng_below(&c->m.r, ARRAY_SIZE(acc))];
+        unsigned i = rng_below(&c->m.r, WIN);
+        enum fault_result want = vmm_access(&c->m, 0, i, access);
         paddr_t pa = 0;
-        enum fault_result fr = user_access(c->s, r_va(c, i), access, &pa);
 
-        if (!allowed) {
-                /* As on x86 Linux: a fetch from an accessible page
-                 * without exec is faulted in as a read first, so past the
-                 * end of the object it is SIGBUS. */
-                bool fetch_as_read = access == X && m->kind != K_NONE &&
-                                     m->prot != 0;
-                CHECK_EQ(fr, fetch_as_read && r_beyond(c, m) ? FAULT_BUS
-                                                             : FAULT_SEGV);
+        CHECK_EQ(user_access(c->s, vmm_va(&c->m, i), access, &pa), want);
+        if (want != FAULT_RESOLVED)
                 return;
-        }
-        if (r_beyond(c, m)) {
-                CHECK_EQ(fr, FAULT_BUS);
-                return;
-        }
-        CHECK_EQ(fr, FAULT_RESOLVED);
-        CHECK(r_content_ok(c, m, pa));
+        CHECK(vmm_content_ok(&c->m, 0, i, pa));
         if (access == W) {
-                uint8_t b = 1 + rng_below(&c->r, 255);
+                uint8_t b = 1 + rng_below(&c->m.r, 255);
 
                 memset(phys_to_virt(page_trunc(pa)), b, P);
-                if (m->kind == K_SHM) {
-                        c->store[m->obj][m->idx] = b;
-                } else {
-                        m->byte = b;
-                        m->own = m->kind == K_FILE;
-                }
+                vmm_wrote(&c->m, 0, i, b);
         }
         c->ok[5]++;
 }
 
 static void r_check(struct rctx *c)
 {
-        CHECK(vm_space_check(c->s));
+        vmm_check(&c->m, 0, c->s);
         CHECK(softmmu_tlb_check());
-        CHECK(!vm_space_lookup(c->s, c->base - P));
-        CHECK(!vm_space_lookup(c->s, c->base + WIN * P));
         CHECK_EQ(vmstat.file_pages, c->file[0]->npages + c->file[1]->npages);
-        for (unsigned i = 0; i < WIN; i++) {
-                vaddr_t va = r_va(c, i);
-                const struct vm_area *a = vm_space_lookup(c->s, va);
-                struct fpage *m = &c->pg[i];
-
-                CHECK_EQ(a != NULL, m->kind != K_NONE);
-                if (!a)
-                        continue;
-                CHECK_EQ(a->prot, m->prot);
-                CHECK_EQ(!!(a->flags & VM_AREA_SHARED),
-                         m->kind == K_SHM || m->kind == K_FILE_SHARED);
-                if (present(c->s, va))
-                        CHECK(r_content_ok(c, m, frame(c->s, va)));
-        }
 }
 
 static void run_remap(uint64_t seed, unsigned steps)
@@ -1183,15 +1031,17 @@ static void run_remap(uint64_t seed, unsigned steps)
         };
 
         memset(c, 0, sizeof *c);
+        rc = c;
         setup(32 * MiB);
-        rng_seed(&c->r, check_seed(seed));
         c->file[0] = make_file(file_a, 5 * P + 123);
         c->file[1] = make_file(file_b, 3 * P);
         c->s = new_space();
         activate(c->s);
-        c->base = c->s->mmap_base - WIN * P;
+        vmm_init(&c->m, seed, WIN, c->s->mmap_base - WIN * P);
+        c->m.file_pages = r_file_pages;
+        c->m.file_page_ok = r_file_page_ok;
         for (unsigned step = 0; step < steps; step++) {
-                ops[rng_below(&c->r, ARRAY_SIZE(ops))](c);
+                ops[rng_below(&c->m.r, ARRAY_SIZE(ops))](c);
                 r_check(c);
         }
         printf("    %u steps: %lu maps, %lu unmaps, %lu protects, %lu remaps, "

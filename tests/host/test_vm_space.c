@@ -19,6 +19,7 @@
  */
 #include "check.h"
 #include "vm_fixture.h"
+#include "vm_model.h"
 
 #include <mercator/types.h>
 #include <machine/vmparam.h>
@@ -33,120 +34,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-static vaddr_t map_at(struct vm_space *s, vaddr_t va, uint64_t len,
-                      vm_prot_t prot, unsigned flags)
-{
-        vaddr_t out = 0;
-
-        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
-        CHECK_EQ(out, va);
-        CHECK(vm_space_check(s));
-        return out;
-}
-
-/* ---- the random test: a window of pages against a model --------------- */
+/* ---- the random test: a window of pages against the model -------------- */
 
 #define WIN     48                      /* pages in the window */
-
-struct mpage {
-        bool      mapped, shared;
-        vm_prot_t prot;
-        uint8_t   byte;                 /* every byte of the page */
-        unsigned  lock;                 /* VM_AREA_LOCKED(|LOCKONFAULT) */
-};
-
 #define LOCKS   (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)
 
 struct vctx {
-        struct rng       r;
+        struct vm_model  m;             /* one space: the model's space 0 */
         struct vm_space *s;
-        vaddr_t          base;          /* window: [base, base + WIN * P) */
-        struct mpage     pg[WIN];
         vaddr_t          start_brk, brk;
         uint64_t         ok[8];         /* successful steps by kind */
 };
-
-static vaddr_t win_va(const struct vctx *c, unsigned i)
-{
-        return c->base + (vaddr_t)i * P;
-}
-
-static bool in_win(const struct vctx *c, vaddr_t va)
-{
-        return va >= c->base && va < c->base + WIN * P;
-}
-
-static struct mpage *mpage_at(struct vctx *c, vaddr_t va)
-{
-        return &c->pg[(va - c->base) >> PAGE_SHIFT];
-}
-
-/* Pages outside the window are always free in this test. */
-static bool m_free(struct vctx *c, vaddr_t va, uint64_t n)
-{
-        for (uint64_t i = 0; i < n; i++, va += P)
-                if (in_win(c, va) && mpage_at(c, va)->mapped)
-                        return false;
-        return true;
-}
-
-static void m_map(struct vctx *c, vaddr_t va, uint64_t n, vm_prot_t prot,
-                  bool shared)
-{
-        for (uint64_t i = 0; i < n; i++, va += P)
-                if (in_win(c, va))
-                        *mpage_at(c, va) = (struct mpage){ true, shared,
-                                                           prot, 0, 0 };
-}
-
-static void m_unmap(struct vctx *c, vaddr_t va, uint64_t n)
-{
-        for (uint64_t i = 0; i < n; i++, va += P)
-                if (in_win(c, va))
-                        *mpage_at(c, va) = (struct mpage){ 0 };
-}
 
 static vm_prot_t rand_prot(struct vctx *c)
 {
         static const vm_prot_t prots[] = { 0, R, R, RW, RW, RW, R | X,
                                            RW | X, W, X };
 
-        return prots[rng_below(&c->r, ARRAY_SIZE(prots))];
-}
-
-/* A random range inside the window: first page and page count. */
-static void rand_range(struct vctx *c, unsigned *first, unsigned *n)
-{
-        *first = rng_below(&c->r, WIN);
-        *n = 1 + rng_below(&c->r, MIN(10u, WIN - *first));
+        return vmm_pick_prot(&c->m, prots, ARRAY_SIZE(prots));
 }
 
 static unsigned rand_map_flags(struct vctx *c, bool *shared)
 {
         unsigned flags;
 
-        *shared = rng_below(&c->r, 4) == 0;
+        *shared = rng_below(&c->m.r, 4) == 0;
         flags = *shared ? SHARED : PRIV;
-        if (rng_below(&c->r, 5) == 0)
+        if (rng_below(&c->m.r, 5) == 0)
                 flags |= VM_MAP_POPULATE;
-        if (rng_below(&c->r, 10) == 0)
+        if (rng_below(&c->m.r, 10) == 0)
                 flags |= VM_MAP_NORESERVE;
         return flags;
+}
+
+/* The model's side of a new anonymous mapping of n pages at va. */
+static void m_map(struct vctx *c, vaddr_t va, uint64_t n, vm_prot_t prot,
+                  bool shared)
+{
+        if (shared)
+                vmm_map(&c->m, 0, va, n, VMM_SHARED, prot,
+                        vmm_new_object(&c->m, n), 0);
+        else
+                vmm_map(&c->m, 0, va, n, VMM_ANON, prot, -1, 0);
 }
 
 static void op_map_fixed(struct vctx *c)
 {
         unsigned first, n, flags;
         vm_prot_t prot = rand_prot(c);
-        bool shared, noreplace = rng_below(&c->r, 3) == 0;
+        bool shared, noreplace = rng_below(&c->m.r, 3) == 0;
         vaddr_t out = 0, va;
         vm_status_t want;
 
-        rand_range(c, &first, &n);
-        va = win_va(c, first);
+        vmm_range(&c->m, 10, &first, &n);
+        va = vmm_va(&c->m, first);
         flags = rand_map_flags(c, &shared) |
                 (noreplace ? VM_MAP_FIXED_NOREPLACE : FIXED);
-        want = noreplace && !m_free(c, va, n) ? VM_EEXIST : VM_OK;
+        want = noreplace && !vmm_free(&c->m, 0, va, n) ? VM_EEXIST : VM_OK;
         CHECK_EQ(vm_space_map(c->s, va, n * P, prot, flags, &out), want);
         if (want != VM_OK)
                 return;
@@ -155,43 +99,30 @@ static void op_map_fixed(struct vctx *c)
         c->ok[0]++;
 }
 
-/* Where the model says a non-fixed mapping goes: the hint if free, else
- * the highest free range below mmap_base. */
-static vaddr_t m_place(struct vctx *c, vaddr_t hint, uint64_t n)
-{
-        vaddr_t va;
-
-        if (hint && m_free(c, hint, n))
-                return hint;
-        for (va = c->s->mmap_base - n * P; !m_free(c, va, n); va -= P)
-                ;
-        return va;
-}
-
 static void op_map_hint(struct vctx *c)
 {
         unsigned first, n, flags;
         vm_prot_t prot = rand_prot(c);
         bool shared;
-        vaddr_t hint = 0, out = 0, want;
+        vaddr_t hint = 0, out = 0, want, top = vmm_va(&c->m, WIN);
 
-        rand_range(c, &first, &n);
-        if (rng_below(&c->r, 2))
-                hint = win_va(c, first) + rng_below(&c->r, P);  /* unaligned */
+        vmm_range(&c->m, 10, &first, &n);
+        if (rng_below(&c->m.r, 2))
+                hint = vmm_va(&c->m, first) + rng_below(&c->m.r, P);  /* unaligned */
         flags = rand_map_flags(c, &shared);
-        want = m_place(c, page_trunc(hint), n);
-        CHECK_EQ(vm_space_map(c->s, hint, n * P - rng_below(&c->r, P), prot,
+        want = hint && vmm_free(&c->m, 0, page_trunc(hint), n)
+               ? page_trunc(hint) : vmm_place(&c->m, 0, c->s->mmap_base, n);
+        CHECK_EQ(vm_space_map(c->s, hint, n * P - rng_below(&c->m.r, P), prot,
                               flags, &out), VM_OK);
         CHECK_EQ(out, want);
         CHECK(vm_space_check(c->s));
         /* Keep the outside of the window free. */
-        if (out < c->base)
-                CHECK_EQ(vm_space_unmap(c->s, out, MIN(n * P, c->base - out)),
+        if (out < c->m.base)
+                CHECK_EQ(vm_space_unmap(c->s, out, MIN(n * P, c->m.base - out)),
                          VM_OK);
-        if (out + n * P > win_va(c, WIN))
-                CHECK_EQ(vm_space_unmap(c->s, MAX(out, win_va(c, WIN)),
-                                        out + n * P -
-                                        MAX(out, win_va(c, WIN))), VM_OK);
+        if (out + n * P > top)
+                CHECK_EQ(vm_space_unmap(c->s, MAX(out, top),
+                                        out + n * P - MAX(out, top)), VM_OK);
         m_map(c, out, n, prot, shared);
         c->ok[1]++;
 }
@@ -200,9 +131,9 @@ static void op_unmap(struct vctx *c)
 {
         unsigned first, n;
 
-        rand_range(c, &first, &n);
-        CHECK_EQ(vm_space_unmap(c->s, win_va(c, first), n * P), VM_OK);
-        m_unmap(c, win_va(c, first), n);
+        vmm_range(&c->m, 10, &first, &n);
+        CHECK_EQ(vm_space_unmap(c->s, vmm_va(&c->m, first), n * P), VM_OK);
+        vmm_unmap(&c->m, 0, vmm_va(&c->m, first), n);
         c->ok[2]++;
 }
 
@@ -210,50 +141,36 @@ static void op_protect(struct vctx *c)
 {
         unsigned first, n;
         vm_prot_t prot = rand_prot(c);
-        bool all = true;
+        vm_status_t want;
 
-        rand_range(c, &first, &n);
-        for (unsigned i = first; i < first + n; i++)
-                all = all && c->pg[i].mapped;
-        CHECK_EQ(vm_space_protect(c->s, win_va(c, first), n * P, prot),
-                 all ? VM_OK : VM_ENOMEM);
-        if (!all)
-                return;
-        for (unsigned i = first; i < first + n; i++)
-                c->pg[i].prot = prot;
-        c->ok[3]++;
+        vmm_range(&c->m, 10, &first, &n);
+        want = vmm_protect(&c->m, 0, first, n, prot);
+        CHECK_EQ(vm_space_protect(c->s, vmm_va(&c->m, first), n * P, prot), want);
+        c->ok[3] += want == VM_OK;
 }
 
 /* mlock / munlock of a range: all of it mapped, or nothing changes. */
 static void op_lock(struct vctx *c)
 {
         static const unsigned kinds[] = { 0, VM_AREA_LOCKED, LOCKS };
-        unsigned first, n, lock = kinds[rng_below(&c->r, 3)];
-        bool all = true;
+        unsigned first, n, lock = kinds[rng_below(&c->m.r, 3)];
+        vm_status_t want;
 
-        rand_range(c, &first, &n);
-        for (unsigned i = first; i < first + n; i++)
-                all = all && c->pg[i].mapped;
-        CHECK_EQ(vm_space_set_lock(c->s, win_va(c, first), n * P, lock),
-                 all ? VM_OK : VM_ENOMEM);
-        if (!all)
-                return;
-        for (unsigned i = first; i < first + n; i++)
-                c->pg[i].lock = lock;
-        c->ok[6]++;
+        vmm_range(&c->m, 10, &first, &n);
+        want = vmm_lock(&c->m, 0, first, n, lock);
+        CHECK_EQ(vm_space_set_lock(c->s, vmm_va(&c->m, first), n * P, lock), want);
+        c->ok[6] += want == VM_OK;
 }
 
 /* mlockall(MCL_CURRENT) / munlockall, now and then. */
 static void op_lock_all(struct vctx *c)
 {
-        unsigned lock = rng_below(&c->r, 2) ? VM_AREA_LOCKED : 0;
+        unsigned lock = rng_below(&c->m.r, 2) ? VM_AREA_LOCKED : 0;
 
-        if (rng_below(&c->r, 8))
+        if (rng_below(&c->m.r, 8))
                 return;
         vm_space_set_lock_all(c->s, lock);
-        for (unsigned i = 0; i < WIN; i++)
-                if (c->pg[i].mapped)
-                        c->pg[i].lock = lock;
+        vmm_lock_all(&c->m, 0, lock);
 }
 
 /* Linux's brk rules, on the model. */
@@ -264,11 +181,11 @@ static vm_status_t m_brk(struct vctx *c, vaddr_t want)
         if (want < c->start_brk)
                 return VM_EINVAL;
         if (newbrk < oldbrk) {
-                if (m_free(c, newbrk, (oldbrk - newbrk) / P))
+                if (vmm_free(&c->m, 0, newbrk, (oldbrk - newbrk) / P))
                         return VM_ENOENT;
-                m_unmap(c, newbrk, (oldbrk - newbrk) / P);
+                vmm_unmap(&c->m, 0, newbrk, (oldbrk - newbrk) / P);
         } else if (newbrk > oldbrk) {
-                if (!m_free(c, oldbrk, (newbrk - oldbrk) / P + 1))
+                if (!vmm_free(&c->m, 0, oldbrk, (newbrk - oldbrk) / P + 1))
                         return VM_ENOMEM;
                 m_map(c, oldbrk, (newbrk - oldbrk) / P, RW, false);
         }
@@ -278,77 +195,49 @@ static vm_status_t m_brk(struct vctx *c, vaddr_t want)
 
 static void op_brk(struct vctx *c)
 {
+        vaddr_t top = vmm_va(&c->m, WIN);
         vaddr_t want = c->start_brk - 2 * P +
-                       rng_below(&c->r, win_va(c, WIN) - c->start_brk);
+                       rng_below(&c->m.r, top - c->start_brk);
         vaddr_t got = 0;
         vm_status_t st;
 
-        if (rng_below(&c->r, 4) == 0)   /* often just around the current brk */
-                want = MIN(c->brk - 3 * P + rng_below(&c->r, 6 * P),
-                           win_va(c, WIN));     /* the heap stays inside */
+        if (rng_below(&c->m.r, 4) == 0) /* often just around the current brk */
+                want = MIN(c->brk - 3 * P + rng_below(&c->m.r, 6 * P),
+                           top);        /* the heap stays inside */
         st = m_brk(c, want);
         CHECK_EQ(vm_space_brk(c->s, want, &got), st);
         CHECK_EQ(got, c->brk);
         c->ok[4] += st == VM_OK;
 }
 
+/* A user access anywhere in the window or just outside it. */
 static void op_fault(struct vctx *c)
 {
         static const vm_prot_t acc[] = { R, R, W, W, X };
-        vm_prot_t access = acc[rng_below(&c->r, ARRAY_SIZE(acc))];
-        vaddr_t va = c->base - P + rng_below(&c->r, (WIN + 2) * P);
-        struct mpage none = { 0 }, *m = in_win(c, va) ? mpage_at(c, va) : &none;
-        bool allowed = m->prot != 0 && (!(access & W) || (m->prot & W)) &&
-                       (!(access & X) || (m->prot & X));
+        vm_prot_t access = acc[rng_below(&c->m.r, ARRAY_SIZE(acc))];
+        vaddr_t va = c->m.base - P + rng_below(&c->m.r, (WIN + 2) * P);
+        bool inside = va >= c->m.base && va < vmm_va(&c->m, WIN);
+        unsigned i = inside ? (unsigned)((va - c->m.base) >> PAGE_SHIFT) : 0;
+        bool mapped = inside && c->m.pg[0][i].kind != VMM_NONE;
+        enum fault_result want = inside ? vmm_access(&c->m, 0, i, access)
+                                        : FAULT_SEGV;
         paddr_t pa = 0;
         enum fault_result fr = user_access(c->s, va, access, &pa);
 
-        if (!m->mapped || !allowed) {
-                CHECK_EQ(fr, FAULT_SEGV);
-                CHECK_EQ(c->s->last_fault.reason, m->mapped
+        CHECK_EQ(fr, want);
+        if (fr != FAULT_RESOLVED) {
+                CHECK_EQ(c->s->last_fault.reason, mapped
                          ? FAULT_REASON_PROT : FAULT_REASON_NO_AREA);
                 return;
         }
-        CHECK_EQ(fr, FAULT_RESOLVED);
-        CHECK(page_is(pa, m->byte));
+        CHECK(vmm_content_ok(&c->m, 0, i, pa));
         if (access == W) {
-                m->byte = 1 + rng_below(&c->r, 255);
-                memset(phys_to_virt(page_trunc(pa)), m->byte, PAGE_SIZE);
+                uint8_t b = 1 + rng_below(&c->m.r, 255);
+
+                memset(phys_to_virt(page_trunc(pa)), b, PAGE_SIZE);
+                vmm_wrote(&c->m, 0, i, b);
         }
         c->ok[5]++;
-}
-
-/* Every page of the window (and one on each side) agrees with the model. */
-static void check_window(struct vctx *c)
-{
-        CHECK(vm_space_check(c->s));
-        CHECK(softmmu_tlb_check());
-        CHECK_EQ(c->s->brk, c->brk);
-        CHECK(!vm_space_lookup(c->s, c->base - P));
-        CHECK(!vm_space_lookup(c->s, c->base + WIN * P));
-        uint64_t locked = 0;
-        for (unsigned i = 0; i < WIN; i++) {
-                vaddr_t va = win_va(c, i);
-                const struct vm_area *a = vm_space_lookup(c->s, va);
-                struct mpage *m = &c->pg[i];
-
-                CHECK_EQ(a != NULL, m->mapped);
-                if (!m->mapped) {
-                        CHECK(!present(c->s, va));
-                        continue;
-                }
-                CHECK_EQ(a->flags & LOCKS, m->lock);
-                locked += (m->lock & VM_AREA_LOCKED) != 0;
-                CHECK_EQ(a->prot, m->prot);
-                CHECK_EQ(!!(a->flags & VM_AREA_SHARED), m->shared);
-                if (!present(c->s, va))
-                        continue;
-                CHECK(page_is(frame(c->s, va), m->byte));
-                CHECK(m->prot != 0 && can(c->s, va, R));
-                CHECK(!can(c->s, va, W) || (m->prot & W));
-                CHECK(!can(c->s, va, X) || (m->prot & X));
-        }
-        CHECK_EQ(vm_space_locked_pages(c->s), locked);
 }
 
 static void run_random(uint64_t seed, unsigned steps)
@@ -363,15 +252,16 @@ static void run_random(uint64_t seed, unsigned steps)
 
         memset(c, 0, sizeof *c);
         setup(64 * MiB);
-        rng_seed(&c->r, check_seed(seed));
         c->s = new_space();
         activate(c->s);
-        c->base = c->s->mmap_base - WIN * P;
-        c->start_brk = c->brk = win_va(c, 8);
+        vmm_init(&c->m, seed, WIN, c->s->mmap_base - WIN * P);
+        c->start_brk = c->brk = vmm_va(&c->m, 8);
         CHECK_EQ(vm_space_brk_init(c->s, c->start_brk), VM_OK);
         for (unsigned step = 0; step < steps; step++) {
-                ops[rng_below(&c->r, ARRAY_SIZE(ops))](c);
-                check_window(c);
+                ops[rng_below(&c->m.r, ARRAY_SIZE(ops))](c);
+                vmm_check(&c->m, 0, c->s);
+                CHECK(softmmu_tlb_check());
+                CHECK_EQ(c->s->brk, c->brk);
         }
         printf("    %u steps: %lu fixed maps, %lu placed maps, %lu unmaps, "
                "%lu protects, %lu brks, %lu faults resolved, %lu locks; "

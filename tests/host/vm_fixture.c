@@ -177,3 +177,14 @@ void hog_release(struct hog *h)
         free(h->pg);
         h->pg = NULL;
 }
+
+vaddr_t map_at(struct vm_space *s, vaddr_t va, uint64_t len, vm_prot_t prot,
+               unsigned flags)
+{
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map(s, va, len, prot, flags | FIXED, &out), VM_OK);
+        CHECK_EQ(out, va);
+        CHECK(vm_space_check(s));
+        return out;
+}

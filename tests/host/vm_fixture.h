@@ -46,6 +46,11 @@ bool can(struct vm_space *s, vaddr_t va, vm_prot_t access);
 enum fault_result user_access(struct vm_space *s, vaddr_t va,
                               vm_prot_t access, paddr_t *pa);
 void user_fill(struct vm_space *s, vaddr_t va, uint8_t byte);   /* a page */
+
+/* Map len bytes of anonymous memory at exactly va (flags: PRIV or SHARED,
+ * and any other VM_MAP_*), which must succeed; the space stays sound. */
+vaddr_t map_at(struct vm_space *s, vaddr_t va, uint64_t len, vm_prot_t prot,
+               unsigned flags);
 uint8_t user_read(struct vm_space *s, vaddr_t va);
 
 bool page_is(paddr_t pa, uint8_t byte);         /* the whole page */
