@@ -130,6 +130,11 @@ ROWS = [
      "SIGSEGV handler mprotects it read-write, the write runs again "
      "(mprotect back to PROT_NONE included)", "main", MAIN_MEM,
      "user_fault_ns", "ns"),
+    ("thread", "pthread_create + pthread_join of a thread that returns at "
+     "once", "main", MAIN_MEM, "thread_create_join_ns", "ns"),
+    ("futex", "futex hand-over between two threads (wait until the word is "
+     "mine, set the other's, FUTEX_WAKE), per hand-over", "main", MAIN_MEM,
+     "futex_handover_ns", "ns"),
     ("file_read", "read() of a cached 16 MiB tmpfs file, per 4 KiB call",
      "main", MAIN_MEM, "file_read_16m_ns", "ns"),
     ("file_write", "write() of 16 MiB to an emptied tmpfs file, per 4 KiB "

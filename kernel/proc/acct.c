@@ -67,6 +67,49 @@ void proc_cputime(const struct proc *p, uint64_t *utime_ns, uint64_t *stime_ns)
         *stime_ns = rtime - *utime_ns;
 }
 
+void proc_group_cputime(const struct proc *p, uint64_t *utime_ns,
+                        uint64_t *stime_ns)
+{
+        const struct proc *g = group_of(p);
+
+        *utime_ns = g->usage.exited_utime_ns;
+        *stime_ns = g->usage.exited_stime_ns;
+        for (int i = 0; i < NPROC; i++) {
+                const struct proc *t = &proc_table[i];
+                uint64_t u, s;
+                if (t->state == PROC_FREE || t->pid != p->pid)
+                        continue;
+                proc_cputime(t, &u, &s);
+                *utime_ns += u;
+                *stime_ns += s;
+        }
+}
+
+uint64_t proc_group_runtime_ns(const struct proc *p)
+{
+        uint64_t ns = group_of(p)->usage.exited_run_ns;
+
+        for (int i = 0; i < NPROC; i++)
+                if (proc_table[i].state != PROC_FREE &&
+                    proc_table[i].pid == p->pid)
+                        ns += proc_runtime_ns(&proc_table[i]);
+        return ns;
+}
+
+void acct_thread_exit(struct proc *p)
+{
+        struct proc_usage *gu = &group_of(p)->usage;
+        uint64_t u, s;
+
+        proc_cputime(p, &u, &s);
+        gu->exited_utime_ns += u;
+        gu->exited_stime_ns += s;
+        gu->exited_run_ns += proc_runtime_ns(p);
+        gu->exited_minflt += p->usage.minflt;
+        gu->exited_majflt += p->usage.majflt;
+        gu->maxrss_kb = MAX(gu->maxrss_kb, p->usage.maxrss_kb);
+}
+
 /* Linux's load average: an exponentially decaying count of runnable
  * processes, sampled every 5 s, fixed point with 11 fraction bits. */
 #define FSHIFT          11
@@ -160,11 +203,11 @@ void acct_reap(struct proc *parent, const struct proc *child)
         const struct proc_usage *cu = &child->usage;
         uint64_t ut, st;
 
-        proc_cputime(child, &ut, &st);
+        proc_group_cputime(child, &ut, &st);
         pu->c_utime_ns += ut + cu->c_utime_ns;
         pu->c_stime_ns += st + cu->c_stime_ns;
-        pu->c_minflt += cu->minflt + cu->c_minflt;
-        pu->c_majflt += cu->majflt + cu->c_majflt;
+        pu->c_minflt += cu->minflt + cu->exited_minflt + cu->c_minflt;
+        pu->c_majflt += cu->majflt + cu->exited_majflt + cu->c_majflt;
         pu->c_maxrss_kb = MAX(pu->c_maxrss_kb, MAX(cu->maxrss_kb, cu->c_maxrss_kb));
 }
 
@@ -175,14 +218,32 @@ void acct_rusage(struct proc *p, int who, struct linux_rusage *out)
         const struct proc_usage *u = &p->usage;
 
         memset(&ru, 0, sizeof ru);
-        if (who != ACCT_CHILDREN) {
+        if (who == ACCT_THREAD) {
                 proc_cputime(p, &ut, &st);
                 acct_sample_rss(p);
                 ru.maxrss = (int64_t)u->maxrss_kb;
                 ru.minflt = (int64_t)u->minflt;
                 ru.majflt = (int64_t)u->majflt;
+        } else if (who != ACCT_CHILDREN) {
+                /* the process: every thread, live or gone */
+                const struct proc *g = group_of(p);
+                proc_group_cputime(p, &ut, &st);
+                acct_sample_rss(p);
+                ru.maxrss = (int64_t)MAX(u->maxrss_kb, g->usage.maxrss_kb);
+                ru.minflt = (int64_t)g->usage.exited_minflt;
+                ru.majflt = (int64_t)g->usage.exited_majflt;
+                for (int i = 0; i < NPROC; i++) {
+                        const struct proc *t = &proc_table[i];
+                        if (t->state == PROC_FREE || t->pid != p->pid)
+                                continue;
+                        ru.minflt += (int64_t)t->usage.minflt;
+                        ru.majflt += (int64_t)t->usage.majflt;
+                }
+                u = &g->usage;          /* children's usage: the process's */
         }
-        if (who != ACCT_SELF) {
+        if (who == ACCT_CHILDREN)
+                u = &group_of(p)->usage;
+        if (who != ACCT_SELF && who != ACCT_THREAD) {
                 ut += u->c_utime_ns;
                 st += u->c_stime_ns;
                 ru.maxrss = MAX(ru.maxrss, (int64_t)u->c_maxrss_kb);

@@ -15,8 +15,18 @@
 /* Nanoseconds p has run, including the slice it is running now. */
 uint64_t proc_runtime_ns(const struct proc *p);
 
-/* p's own user and system time (not its children's). */
+/* p's own user and system time (not its children's): the thread's. */
 void proc_cputime(const struct proc *p, uint64_t *utime_ns, uint64_t *stime_ns);
+
+/* The same for p's whole process: its live threads and those that have
+ * exited (their time was added to the leader's usage.exited_*). */
+void proc_group_cputime(const struct proc *p, uint64_t *utime_ns,
+                        uint64_t *stime_ns);
+uint64_t proc_group_runtime_ns(const struct proc *p);
+
+/* The current thread is exiting, its process is not: what it used goes
+ * to the process (its leader). */
+void acct_thread_exit(struct proc *p);
 
 /* A timer tick found current running, in user mode or not: charge it. */
 void acct_tick(bool from_user);
@@ -40,7 +50,7 @@ struct linux_rusage {
 
 /* p's usage as a struct rusage: its own, its reaped children's, or both
  * (what wait4 and waitid report of a child). */
-enum { ACCT_SELF, ACCT_CHILDREN, ACCT_BOTH };
+enum { ACCT_SELF, ACCT_CHILDREN, ACCT_BOTH, ACCT_THREAD };
 void acct_rusage(struct proc *p, int who, struct linux_rusage *ru);
 
 /* The same, to user memory: 0 or -EFAULT. */

@@ -63,11 +63,9 @@ static uint64_t posix_clock(const struct proc *p, int clock)
 
 static const int itimer_signal[3] = { SIGALRM, SIGVTALRM, SIGPROF };
 
-/* The pending signal of p's POSIX timer id, if it is still queued. */
-static struct ksiginfo *pending_timer_signal(struct proc *p, int id, int sig)
+/* The pending signal of a POSIX timer id in sp, if it is still queued. */
+static struct ksiginfo *pending_timer_signal(struct sigpend *sp, int id, int sig)
 {
-        struct sigpend *sp = &group_of(p)->group.shared;
-
         if (!(sp->pending & sigmask_of(sig)))
                 return NULL;
         if (sig < SIGRTMIN) {
@@ -82,14 +80,32 @@ static struct ksiginfo *pending_timer_signal(struct proc *p, int id, int sig)
         return NULL;
 }
 
+/* The thread a SIGEV_THREAD_ID timer of p's signals, while it lives. */
+static struct proc *timer_thread(struct proc *p, const struct posix_timer *pt)
+{
+        struct proc *t = pt->tid ? proc_find_tid(pt->tid) : NULL;
+
+        return t && t->pid == p->pid && t->state != PROC_ZOMBIE ? t : NULL;
+}
+
+/* Where the timer's signal is pending: its thread's own set, or the
+ * process's. */
+static struct sigpend *timer_pend(struct proc *p, const struct posix_timer *pt)
+{
+        struct proc *t = timer_thread(p, pt);
+
+        return t ? &t->sig.own : &group_of(p)->group.shared;
+}
+
 static void posix_fire(struct proc *p, int id, struct posix_timer *pt,
                        int missed)
 {
         struct ksiginfo *queued;
+        struct proc *t = timer_thread(p, pt);
 
         if (pt->notify == SIGEV_NONE)
                 return;
-        queued = pending_timer_signal(p, id, pt->signo);
+        queued = pending_timer_signal(timer_pend(p, pt), id, pt->signo);
         if (queued) {                   /* not taken yet: an overrun */
                 pt->overrun_acc += 1 + missed;
                 queued->overrun = pt->overrun_acc;
@@ -99,7 +115,10 @@ static void posix_fire(struct proc *p, int id, struct posix_timer *pt,
         pt->overrun_acc = missed;
         struct ksiginfo ki = { .code = SI_TIMER, .timerid = id,
                                .overrun = missed, .value = pt->value };
-        signal_send(p, pt->signo, &ki);
+        if (t)
+                signal_send_thread(t, pt->signo, &ki);
+        else
+                signal_send(p, pt->signo, &ki);
 }
 
 /* Fire t if due on a clock reading now; whether it fired, and the
@@ -311,6 +330,7 @@ SYSCALL_DECL(timer_create)
         ts->posix[id] = (struct posix_timer){
                 .used = true, .clock = clock, .notify = ev.notify & ~SIGEV_THREAD_ID,
                 .signo = ev.signo, .value = ev.value,
+                .tid = (ev.notify & SIGEV_THREAD_ID) ? ev.tid : 0,
         };
         return 0;
 }
@@ -389,7 +409,7 @@ SYSCALL_DECL(timer_getoverrun)
         if (!pt)
                 return -EINVAL;
         if (pt->notify != SIGEV_NONE &&
-            pending_timer_signal(current, (int)a0, pt->signo))
+            pending_timer_signal(timer_pend(current, pt), (int)a0, pt->signo))
                 return pt->overrun_last;
         return pt->overrun_acc;
 }

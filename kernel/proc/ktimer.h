@@ -36,6 +36,7 @@ struct posix_timer {
         bool          used;
         int           clock;            /* clockid_t */
         int           notify;           /* SIGEV_SIGNAL or SIGEV_NONE */
+        int           tid;              /* SIGEV_THREAD_ID's thread, or 0 */
         int           signo;
         uint64_t      value;            /* sigev_value */
         struct ktimer t;

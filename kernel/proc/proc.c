@@ -497,6 +497,8 @@ void proc_exit(int wait_status)
         acct_sample_rss(p);
         proc_release(p, last);
         p->wait_status = wait_status;
+        if (p != group_of(p))
+                acct_thread_exit(p);    /* its time stays the process's */
         if (group_of(p)->group.exec_thread)
                 sched_wakeup(&group_of(p)->group.exec_thread);
         if (last)

@@ -53,6 +53,8 @@ struct proc_usage {
         uint64_t start_ns;                      /* [c] monotonic at creation */
         uint64_t c_utime_ns, c_stime_ns;        /* [p] reaped children's */
         uint64_t c_minflt, c_majflt, c_maxrss_kb;
+        uint64_t exited_utime_ns, exited_stime_ns;     /* [p] the leader's: */
+        uint64_t exited_run_ns, exited_minflt, exited_majflt; /* threads gone */
         int      nice;                          /* [p] -20..19 */
         int      sched_policy, sched_priority;  /* [p] */
         int      pdeath_signal;                 /* [p] PR_SET_PDEATHSIG */

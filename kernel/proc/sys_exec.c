@@ -115,6 +115,13 @@ static long exec_end_other_threads(void)
         p->usage.c_minflt = g->usage.c_minflt;
         p->usage.c_majflt = g->usage.c_majflt;
         p->usage.c_maxrss_kb = g->usage.c_maxrss_kb;
+        uint64_t ut, st;
+        proc_cputime(g, &ut, &st);      /* the old leader's time stays */
+        p->usage.exited_utime_ns = g->usage.exited_utime_ns + ut;
+        p->usage.exited_stime_ns = g->usage.exited_stime_ns + st;
+        p->usage.exited_run_ns = g->usage.exited_run_ns + proc_runtime_ns(g);
+        p->usage.exited_minflt = g->usage.exited_minflt + g->usage.minflt;
+        p->usage.exited_majflt = g->usage.exited_majflt + g->usage.majflt;
         proc_leader_replaced(g, p);
         p->leader = p;
         g->autoreap = true;             /* nobody reaps it: it is us now */

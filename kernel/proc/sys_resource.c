@@ -77,7 +77,11 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uol
                                  sizeof(struct rlimit64)))
                 return -EFAULT;
         if (unew) {
-                p->rlim.lim[resource] = new;
+                /* limits are the process's: every thread gets them */
+                for (int i = 0; i < NPROC; i++)
+                        if (proc_table[i].state != PROC_FREE &&
+                            proc_table[i].pid == p->pid)
+                                proc_table[i].rlim.lim[resource] = new;
                 /* The stack may grow to the new limit from now on. */
                 if (resource == RLIMIT_STACK && p->space)
                         vm_space_set_stack_limit(p->space, rlimit_stack_bytes(p));

@@ -45,12 +45,19 @@ static long cpu_clock_read(clockid_t id, uint64_t *ns)
         struct proc *p = pid == 0 ? current : proc_find(pid);
         uint64_t ut, st;
 
-        if (which == 3 || !p || p->state == PROC_ZOMBIE)
+        if (which == 3 || !p ||
+            (p->state == PROC_ZOMBIE && (thread || !proc_group_others(p))))
                 return -EINVAL;
-        if (thread && p != current)
-                return -EINVAL;         /* only our own (only) thread */
-        proc_cputime(p, &ut, &st);
-        *ns = which == 1 ? ut : which == 0 ? ut + st : proc_runtime_ns(p);
+        if (thread && p->pid != current->pid)
+                return -EINVAL;         /* a thread of our own process */
+        if (thread) {
+                proc_cputime(p, &ut, &st);
+                *ns = which == 1 ? ut : which == 0 ? ut + st : proc_runtime_ns(p);
+        } else {
+                proc_group_cputime(p, &ut, &st);
+                *ns = which == 1 ? ut : which == 0 ? ut + st
+                                                   : proc_group_runtime_ns(p);
+        }
         return 0;
 }
 
@@ -71,7 +78,10 @@ long clock_read(clockid_t id, uint64_t *ns)
         case CLOCK_MONOTONIC_COARSE:
                 *ns = clock_monotonic_ns() / TICK_NS * TICK_NS;
                 return 0;
-        case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
+        case CLOCK_PROCESS_CPUTIME_ID:
+                *ns = proc_group_runtime_ns(current);
+                return 0;
+        case CLOCK_THREAD_CPUTIME_ID:
                 *ns = proc_runtime_ns(current);
                 return 0;
         default:
@@ -287,11 +297,11 @@ SYSCALL_DECL(times)
         struct { int64_t utime, stime, cutime, cstime; } t;
         uint64_t ut, st;
 
-        proc_cputime(current, &ut, &st);
+        proc_group_cputime(current, &ut, &st);
         t.utime = (int64_t)(ut / (NSEC / USER_HZ));
         t.stime = (int64_t)(st / (NSEC / USER_HZ));
-        t.cutime = (int64_t)(current->usage.c_utime_ns / (NSEC / USER_HZ));
-        t.cstime = (int64_t)(current->usage.c_stime_ns / (NSEC / USER_HZ));
+        t.cutime = (int64_t)(group_of(current)->usage.c_utime_ns / (NSEC / USER_HZ));
+        t.cstime = (int64_t)(group_of(current)->usage.c_stime_ns / (NSEC / USER_HZ));
         if (a0 && copy_to_user((uint64_t)a0, &t, sizeof t))
                 return -EFAULT;
         return (long)(clock_monotonic_ns() / (NSEC / USER_HZ));
@@ -304,8 +314,10 @@ SYSCALL_DECL(times)
 SYSCALL_DECL(getrusage)
 {
         switch ((int)a0) {
-        case RUSAGE_SELF: case RUSAGE_THREAD:   /* one thread per process */
+        case RUSAGE_SELF:
                 return acct_rusage_to_user(current, ACCT_SELF, (uint64_t)a1);
+        case RUSAGE_THREAD:
+                return acct_rusage_to_user(current, ACCT_THREAD, (uint64_t)a1);
         case RUSAGE_CHILDREN:
                 return acct_rusage_to_user(current, ACCT_CHILDREN, (uint64_t)a1);
         default:

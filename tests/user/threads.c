@@ -15,6 +15,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -605,6 +606,119 @@ static void test_futex_keys(void)
         CHECK("timed_wait_eintr_with_handler", timed_wait_child(1) == 1);
 }
 
+/* ---- what belongs to the process: CPU time, limits; timers to a thread --- */
+
+static uint64_t clock_ns(clockid_t c)
+{
+        struct timespec ts;
+
+        clock_gettime(c, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *burn_cpu(void *arg)
+{
+        (void)arg;
+        while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < 100 * 1000 * 1000ull)
+                ;
+        return NULL;
+}
+
+static void *lower_nofile(void *arg)
+{
+        struct rlimit rl;
+
+        (void)arg;
+        getrlimit(RLIMIT_NOFILE, &rl);
+        rl.rlim_cur = 33;
+        return (void *)(long)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* The kernel's struct sigevent, for SIGEV_THREAD_ID (not in every libc). */
+struct ksigevent {
+        union sigval value;
+        int signo, notify, tid, pad[11];
+};
+#define SIGEV_THREAD_ID_ 4
+
+static _Atomic int timer_hit_tid;
+
+static void on_timer(int sig)
+{
+        (void)sig;
+        timer_hit_tid = gettid_();
+}
+
+static void *wait_for_timer(void *arg)
+{
+        (void)arg;
+        thread_tid = gettid_();
+        while (!timer_hit_tid && !stop_thread)
+                sched_yield();
+        return NULL;
+}
+
+static void test_process_wide(void)
+{
+        pthread_t th;
+        struct rlimit old, now;
+
+        uint64_t before = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        pthread_create(&th, NULL, burn_cpu, NULL);
+        pthread_join(th, NULL);
+        uint64_t process = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - before;
+        uint64_t mine = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        struct rusage self, thread;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_THREAD, &thread);
+        uint64_t self_us = (uint64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000 +
+                           (uint64_t)(self.ru_utime.tv_usec + self.ru_stime.tv_usec);
+        uint64_t thread_us = (uint64_t)(thread.ru_utime.tv_sec + thread.ru_stime.tv_sec) * 1000000 +
+                             (uint64_t)(thread.ru_utime.tv_usec + thread.ru_stime.tv_usec);
+        CHECK("process_cpu_clock_counts_exited_thread",
+              process >= 100 * 1000 * 1000ull && mine < process);
+        CHECK("rusage_self_counts_threads_rusage_thread_not",
+              self_us >= 90000 && thread_us + 50000 < self_us);
+
+        getrlimit(RLIMIT_NOFILE, &old);
+        void *ret = (void *)-1;
+        pthread_create(&th, NULL, lower_nofile, NULL);
+        pthread_join(th, &ret);
+        getrlimit(RLIMIT_NOFILE, &now);
+        CHECK("rlimit_set_in_thread_is_the_processes", ret == 0 && now.rlim_cur == 33);
+        setrlimit(RLIMIT_NOFILE, &old);
+
+        /* a POSIX timer aimed at one thread signals that thread */
+        struct sigaction sa = { .sa_handler = on_timer };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR2, &sa, NULL);
+        thread_tid = 0;
+        timer_hit_tid = 0;
+        stop_thread = 0;
+        pthread_create(&th, NULL, wait_for_timer, NULL);
+        while (!thread_tid)
+                sched_yield();
+        struct ksigevent ev = { .signo = SIGUSR2, .notify = SIGEV_THREAD_ID_ | SIGEV_SIGNAL,
+                                .tid = thread_tid };
+        int id = -1;
+        long r = syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id);
+        struct itimerspec its = { .it_value = { 0, 10 * 1000 * 1000 } };
+        if (r == 0)
+                syscall(SYS_timer_settime, id, 0, &its, NULL);
+        for (int i = 0; i < 500 && !timer_hit_tid; i++)
+                usleep(2000);
+        stop_thread = 1;
+        pthread_join(th, NULL);
+        CHECK("sigev_thread_id_signals_that_thread", r == 0 && timer_hit_tid == thread_tid);
+        if (r == 0)
+                syscall(SYS_timer_delete, id);
+        struct ksigevent bad = { .signo = SIGUSR2, .notify = SIGEV_THREAD_ID_ | SIGEV_SIGNAL,
+                                 .tid = 999999 };
+        CHECK_ERR("sigev_thread_id_not_ours", syscall(SYS_timer_create, CLOCK_MONOTONIC, &bad, &id),
+                  EINVAL);
+        signal(SIGUSR2, SIG_DFL);
+}
+
 int main(int argc, char **argv)
 {
         if (argc >= 3 && !strcmp(argv[1], "exec-child"))
@@ -619,5 +733,6 @@ int main(int argc, char **argv)
         test_group_signals();
         test_futex_threads();
         test_futex_keys();
+        test_process_wide();
         return utest_done();
 }

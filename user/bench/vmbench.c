@@ -21,6 +21,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -858,6 +859,87 @@ static void file_figures(void)
         unlink("/tmp/vmbench.data");
 }
 
+/* ---- threads --------------------------------------------------------------- */
+
+static void *thread_nothing(void *arg)
+{
+        return arg;
+}
+
+/* pthread_create + pthread_join of a thread that returns at once: clone,
+ * the first switch to it, its exit and the CLEARTID wake join waits for
+ * (and the C library's stack cache). */
+static struct figure thread_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 16); i++) {
+                pthread_t th;
+                void *ret;
+                int err = pthread_create(&th, NULL, thread_nothing, (void *)1);
+                if (err)
+                        return fig_fail("pthread_create", err);
+                if ((err = pthread_join(th, &ret)) || ret != (void *)1)
+                        return fig_fail("pthread_join", err);
+        }
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+/* Two threads pass a token through a private futex word: each waits
+ * until the word is its number, then sets the other's and wakes it. One
+ * operation is one hand-over (a wake and a switch). */
+static volatile uint32_t token;
+static volatile long pingpong_n;
+
+static long futex_op(volatile uint32_t *w, int op, uint32_t val)
+{
+        return syscall(SYS_futex, w, op | 128 /* PRIVATE */, val, NULL, NULL, 0);
+}
+
+static void pass_token(uint32_t me, long n)
+{
+        for (long i = 0; i < n; i++) {
+                while (token != me)
+                        futex_op(&token, 0 /* WAIT while the other has it */, 1 - me);
+                token = 1 - me;
+                futex_op(&token, 1 /* WAKE */, 1);
+        }
+}
+
+static void *pong(void *arg)
+{
+        (void)arg;
+        pass_token(1, pingpong_n);
+        return NULL;
+}
+
+static struct figure futex_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        pthread_t th;
+        int err;
+
+        token = 0;
+        pingpong_n = a->n;
+        uint64_t t0 = now_ns();
+        if ((err = pthread_create(&th, NULL, pong, NULL)))
+                return fig_fail("pthread_create", err);
+        pass_token(0, a->n);
+        pthread_join(th, NULL);
+        return fig_ok((double)(now_ns() - t0) / (2.0 * a->n));
+}
+
+static void thread_figures(void)
+{
+        struct loop_arg a = { .n = 2000 };
+
+        report("thread_create_join_ns", rounds_median(thread_round, &a, 5));
+        a.n = 5000;
+        report("futex_handover_ns", rounds_median(futex_round, &a, 5));
+}
+
 /* ---- the modes ------------------------------------------------------------ */
 
 static void mode_main(void)
@@ -873,6 +955,7 @@ static void mode_main(void)
         report("brk_ns", brk_figure(10000, 3));
         report("signal_roundtrip_ns", signal_figure(20000, 3));
         report("user_fault_ns", user_fault_figure(5000, 3));
+        thread_figures();
         process_figures();
         file_figures();
 }
