@@ -2,8 +2,9 @@
  * test_proc.c - processes on the real machine (CONCEPTS A1, A3, E24, E25):
  * two address spaces give one virtual address two values, the timer takes
  * the CPU from a process that never gives it up, a killed process is
- * ended, fork/exit/wait cycles, and everything they held comes back (the
- * runner's leak check).
+ * ended, fork/exit/wait cycles, threads made and ended (one by one, then
+ * by exit_group), and everything they held comes back (the runner's leak
+ * check).
  *
  * The processes run hand-assembled code, so this needs no initramfs.
  */
@@ -130,6 +131,80 @@ KTEST(fork_exit_1000_cycles_leak_nothing)
         struct proc *after = proc_alloc();
         if (KCHECK(after)) {
                 KCHECK(after->pid > first_pid + 1000);  /* 1000 children ran */
+                proc_free(after);
+        }
+}
+
+/*
+ * for (rbx = 300; rbx; rbx--) {
+ *         if (clone(VM|FS|FILES|SIGHAND|THREAD|SYSVSEM, 0, 0, 0, 0) == 0)
+ *                 exit(0);                   -- the thread ends itself
+ *         sched_yield();
+ * }
+ * if (clone(same) == 0) for (;;);            -- a thread that never ends
+ * exit_group(7);
+ * The threads run on the caller's stack pointer: they touch no memory.
+ */
+static const uint8_t threader[] = {
+        0xbb, 0x2c, 0x01, 0x00, 0x00,                   /* mov $300, %ebx */
+        0xb8, 0x38, 0x00, 0x00, 0x00,                   /* 1: mov $56, %eax */
+        0xbf, 0x00, 0x0f, 0x05, 0x00,                   /* mov $0x50f00, %edi */
+        0x31, 0xf6,                                     /* xor %esi, %esi */
+        0x31, 0xd2,                                     /* xor %edx, %edx */
+        0x45, 0x31, 0xd2,                               /* xor %r10d, %r10d */
+        0x45, 0x31, 0xc0,                               /* xor %r8d, %r8d */
+        0x0f, 0x05,                                     /* syscall: clone */
+        0x48, 0x85, 0xc0,                               /* test %rax, %rax */
+        0x75, 0x09,                                     /* jnz 2f */
+        0xb8, 0x3c, 0x00, 0x00, 0x00,                   /* mov $60, %eax */
+        0x31, 0xff,                                     /* xor %edi, %edi */
+        0x0f, 0x05,                                     /* syscall: exit(0) */
+        0xb8, 0x18, 0x00, 0x00, 0x00,                   /* 2: mov $24, %eax */
+        0x0f, 0x05,                                     /* syscall: sched_yield */
+        0x48, 0xff, 0xcb,                               /* dec %rbx */
+        0x75, 0xd0,                                     /* jnz 1b */
+        0xb8, 0x38, 0x00, 0x00, 0x00,                   /* mov $56, %eax */
+        0xbf, 0x00, 0x0f, 0x05, 0x00,                   /* mov $0x50f00, %edi */
+        0x31, 0xf6,                                     /* xor %esi, %esi */
+        0x31, 0xd2,                                     /* xor %edx, %edx */
+        0x45, 0x31, 0xd2,                               /* xor %r10d, %r10d */
+        0x45, 0x31, 0xc0,                               /* xor %r8d, %r8d */
+        0x0f, 0x05,                                     /* syscall: clone */
+        0x48, 0x85, 0xc0,                               /* test %rax, %rax */
+        0x75, 0x02,                                     /* jnz 3f */
+        0xeb, 0xfe,                                     /* jmp . (the thread) */
+        0xb8, 0xe7, 0x00, 0x00, 0x00,                   /* 3: mov $231, %eax */
+        0xbf, 0x07, 0x00, 0x00, 0x00,                   /* mov $7, %edi */
+        0x0f, 0x05,                                     /* syscall: exit_group */
+};
+
+/* The process is gone: its leader a zombie, no thread of it left. */
+static bool group_gone(void *arg)
+{
+        struct proc *p = arg;
+
+        return p->state == PROC_ZOMBIE && proc_group_others(p) == 0;
+}
+
+/* 300 threads made and ended one by one, then one killed by exit_group:
+ * the leader reports exit_group's status once the last thread is gone,
+ * and the leak check finds every kernel stack, descriptor table and page
+ * back (the space is destroyed once, by its last user). */
+KTEST(threads_made_and_ended_leak_nothing)
+{
+        struct proc *p = spawn(threader, sizeof threader);
+        int first_pid = p ? p->pid : 0;
+
+        if (!KCHECK(p))
+                return;
+        machine_start_interrupts();
+        sched_run_until(group_gone, p);
+        KCHECK_EQ(p->wait_status, wait_status_exited(7));
+        KCHECK(p->space == NULL);
+        proc_free(p);
+        struct proc *after = proc_alloc();
+        if (KCHECK(after)) {
+                KCHECK(after->pid > first_pid + 300);   /* 301 threads ran */
                 proc_free(after);
         }
 }

@@ -624,6 +624,12 @@ static void *burn_cpu(void *arg)
         return NULL;
 }
 
+static uint64_t rusage_us(const struct rusage *r)
+{
+        return (uint64_t)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1000000 +
+               (uint64_t)(r->ru_utime.tv_usec + r->ru_stime.tv_usec);
+}
+
 static void *lower_nofile(void *arg)
 {
         struct rlimit rl;
@@ -663,22 +669,23 @@ static void test_process_wide(void)
         pthread_t th;
         struct rlimit old, now;
 
+        struct rusage self0, thread0, self1, thread1;
+        getrusage(RUSAGE_SELF, &self0);
+        getrusage(RUSAGE_THREAD, &thread0);
         uint64_t before = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+        uint64_t mine0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
         pthread_create(&th, NULL, burn_cpu, NULL);
         pthread_join(th, NULL);
         uint64_t process = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - before;
-        uint64_t mine = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-        struct rusage self, thread;
-        getrusage(RUSAGE_SELF, &self);
-        getrusage(RUSAGE_THREAD, &thread);
-        uint64_t self_us = (uint64_t)(self.ru_utime.tv_sec + self.ru_stime.tv_sec) * 1000000 +
-                           (uint64_t)(self.ru_utime.tv_usec + self.ru_stime.tv_usec);
-        uint64_t thread_us = (uint64_t)(thread.ru_utime.tv_sec + thread.ru_stime.tv_sec) * 1000000 +
-                             (uint64_t)(thread.ru_utime.tv_usec + thread.ru_stime.tv_usec);
+        uint64_t mine = clock_ns(CLOCK_THREAD_CPUTIME_ID) - mine0;
+        getrusage(RUSAGE_SELF, &self1);
+        getrusage(RUSAGE_THREAD, &thread1);
         CHECK("process_cpu_clock_counts_exited_thread",
-              process >= 100 * 1000 * 1000ull && mine < process);
+              process >= 100 * 1000 * 1000ull && mine + 50 * 1000 * 1000ull < process);
         CHECK("rusage_self_counts_threads_rusage_thread_not",
-              self_us >= 90000 && thread_us + 50000 < self_us);
+              rusage_us(&self1) - rusage_us(&self0) >= 90000 &&
+              rusage_us(&thread1) - rusage_us(&thread0) + 50000 <
+              rusage_us(&self1) - rusage_us(&self0));
 
         getrlimit(RLIMIT_NOFILE, &old);
         void *ret = (void *)-1;
