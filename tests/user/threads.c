@@ -165,6 +165,14 @@ static int leader_exits_first(int leader_code, long thread_code, int *got_byte)
         return status;
 }
 
+static void *sleep_then_exit(void *arg)
+{
+        (void)arg;
+        usleep(150000);
+        syscall(SYS_exit, 5);
+        return NULL;
+}
+
 static void *block_forever(void *arg)
 {
         char c;
@@ -185,6 +193,21 @@ static void test_exit_semantics(void)
          * thread to exit */
         CHECK("status_is_last_threads_exit_code", WIFEXITED(status) &&
               WEXITSTATUS(status) == 9);
+        /* while a thread lives, the process is not reported */
+        pid_t pid0 = fork();
+        if (pid0 == 0) {
+                pthread_t th;
+                if (pthread_create(&th, NULL, sleep_then_exit, NULL))
+                        _exit(98);
+                syscall(SYS_exit, 0);           /* the leader only */
+        }
+        usleep(30000);
+        status = -1;
+        pid_t early = waitpid(pid0, &status, WNOHANG);
+        pid_t late = waitpid(pid0, &status, 0);
+        CHECK("wait_waits_for_last_thread", early == 0 && late == pid0 &&
+              WIFEXITED(status) && WEXITSTATUS(status) == 5);
+
         status = leader_exits_first(3, 7, &got);
         CHECK("exit_group_after_leader_exit", got && WIFEXITED(status) &&
               WEXITSTATUS(status) == 7);
