@@ -103,6 +103,7 @@ static const struct pent root_dir[] = {
         REG("uptime", proc_uptime),
         REG("version", proc_version),
         REG("vmstat", proc_vmstat),
+        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0 },
         REG("zoneinfo", proc_zoneinfo),
         { 0 },
 };
@@ -601,6 +602,17 @@ static const struct file_ops text_ops = {
         .release = pfile_release, .seekable = true,
 };
 
+/* A label written to /proc/vmview asks for a snapshot on the feed port. */
+static long vmview_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        return proc_vmview_mark(ubuf, len);
+}
+
+static const struct file_ops vmview_ops = {
+        .read = text_read, .write = vmview_write, .stat = pfile_stat,
+        .release = pfile_release, .seekable = true,
+};
+
 static const struct file_ops mem_ops = {
         .read = mem_read, .write = mem_write, .stat = pfile_stat,
         .release = pfile_release, .seekable = true,
@@ -631,6 +643,8 @@ static long make_text(const struct pnode *n, struct text *t)
                 size = page_round(n->p->space->env_end - n->p->space->env_start + 1);
         if (n->kind == N_ENTRY && n->ent->gen == proc_sysvipc_shm)
                 size = page_round(4096 * 200);
+        if (n->kind == N_ENTRY && n->ent->gen == proc_vmview)
+                size = proc_vmview_text_size();
         t->buf = vmalloc(size);
         if (!t->buf)
                 return -ENOMEM;
@@ -683,8 +697,9 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         if ((binary || (n.kind == N_ENTRY && n.ent->gen == proc_pid_environ)) &&
             !proc_may_access(n.p))
                 return -EACCES;         /* Linux's mm_access() */
+        bool vmview = n.kind == N_ENTRY && n.ent->gen == proc_vmview;
         if ((flags & O_ACCMODE) &&
-            !(binary && n.ent->special == SP_MEM))
+            !(binary && n.ent->special == SP_MEM) && !vmview)
                 return -EACCES;
         struct pfile *pf = kzalloc(sizeof *pf);
         struct file *f = kzalloc(sizeof *f);
@@ -697,11 +712,15 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 pf->pid = n.p->tid;
                 pf->space = n.p->space;
                 pf->special = n.ent->special;
+        } else if (vmview && (flags & O_ACCMODE) == 1) {
+                /* O_WRONLY: only labels go in; no snapshot to read. */
         } else if ((err = make_text(&n, &pf->text)) != 0) {
                 kfree(pf), kfree(f);
                 return err;
         }
-        *f = (struct file){ .ops = binary ? &mem_ops : &text_ops, .refs = 1,
+        *f = (struct file){ .ops = binary ? &mem_ops
+                                   : vmview ? &vmview_ops : &text_ops,
+                            .refs = 1,
                             .flags = flags, .node = pf,
                             .size = pf->text.len };
         *out = f;

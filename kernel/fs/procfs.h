@@ -78,6 +78,18 @@ void proc_pid_statm(struct text *t, struct proc *p);
 void proc_pid_cmdline(struct text *t, struct proc *p);
 void proc_pid_environ(struct text *t, struct proc *p);
 
+/*
+ * The picture feed (proc_vmview.c): /proc/vmview's JSON snapshot (its
+ * buffer size from proc_vmview_text_size()); a label written to it makes a
+ * snapshot and sends it out of the feed port (=> len, -EFAULT, -ENOMEM);
+ * proc_vmview_exit() sends one as p exits, with `vmview=exit` on the
+ * command line (else it does nothing).
+ */
+void proc_vmview(struct text *t, struct proc *p);
+size_t proc_vmview_text_size(void);
+long proc_vmview_mark(uint64_t ubuf, size_t len);
+void proc_vmview_exit(struct proc *p);
+
 /* A size that will hold p's per-area files (maps, smaps). */
 size_t proc_pid_text_size(struct proc *p, size_t per_area);
 

@@ -22,6 +22,7 @@
 #include <fs/file.h>
 #include <fs/tty.h>
 #include <proc/acct.h>
+#include <fs/procfs.h>
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
 #include <proc/ktimer.h>
@@ -383,6 +384,7 @@ static void proc_release(struct proc *p, bool last)
         ktimer_exit(p);
         proc_fdt_put(p);
         if (p->space) {
+                proc_vmview_exit(p);    /* with vmview=exit: the last picture */
                 pmap_activate(pmap_kernel());
                 /* a vfork child's is its parent's; threads share theirs */
                 if (!p->space_borrowed && space_users(p->space) == 1)

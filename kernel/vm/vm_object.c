@@ -124,6 +124,15 @@ static struct vm_object *file_find(const void *data, uint64_t bytes)
         return NULL;
 }
 
+void vm_object_for_each_file(bool (*fn)(void *arg,
+                                        const struct vm_object *obj),
+                             void *arg)
+{
+        for (const struct vm_object *o = file_objects; o; o = o->file_next)
+                if (!fn(arg, o))
+                        return;
+}
+
 vm_status_t vm_object_create_file(const void *data, uint64_t bytes,
                                   struct vm_object **out)
 {

@@ -291,6 +291,13 @@ bool vm_object_for_each(const struct vm_object *obj, uint64_t first,
                                    struct vm_page *pg),
                         void *arg);
 
+/* Call fn(arg, obj) for every object in the file registry (the files
+ * of the initramfs that were ever mapped); stops when fn returns false.
+ * Changes nothing (for the picture feed). */
+void vm_object_for_each_file(bool (*fn)(void *arg,
+                                        const struct vm_object *obj),
+                             void *arg);
+
 /* Verify invariants 1-5 above; prints the first violation.
  * => O(pages); a file object also compares every page with the file. */
 bool vm_object_check(const struct vm_object *obj);

@@ -426,6 +426,15 @@ static bool check_area(const struct kva_region *r, const struct kva_area *a,
         return true;
 }
 
+void vmalloc_for_each_area(bool (*fn)(void *arg, vaddr_t start,
+                                      uint64_t npages, bool kstack),
+                           void *arg)
+{
+        for (const struct kva_area *a = vmalloc_region.areas; a; a = a->next)
+                if (!fn(arg, a->start, a->npages, a->kind == KVA_KSTACK))
+                        return;
+}
+
 bool vmalloc_check(void)
 {
         uint64_t backed[2] = { 0, 0 };

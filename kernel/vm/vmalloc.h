@@ -113,4 +113,13 @@ bool vmalloc_check(void);
 /* Print each region's areas (start, size, kind). */
 void vmalloc_dump(void);
 
+/*
+ * Call fn(arg, start, npages, kstack) for each live area of the vmalloc
+ * region (vmalloc() buffers and kernel stacks), in address order; stops
+ * when fn returns false. Changes nothing (for the picture feed).
+ */
+void vmalloc_for_each_area(bool (*fn)(void *arg, vaddr_t start,
+                                      uint64_t npages, bool kstack),
+                           void *arg);
+
 #endif

@@ -1,0 +1,260 @@
+/*
+ * vm_view.c - the machine's memory described for pictures (vm_view.h):
+ * owners of physical frames as runs, and the state of a user area's pages
+ * as runs. Read-only; see vm_view.h for the contracts and costs.
+ */
+#include <mercator/string.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+#include <vm/vm_view.h>
+#include <vm/vmalloc.h>
+
+static const char *const owner_names[VF_NR] = {
+        [VF_OTHER] = "kernel_other", [VF_FREE] = "free",
+        [VF_RESERVED] = "reserved", [VF_KERNEL_IMAGE] = "kernel_image",
+        [VF_PAGE_DESC] = "page_descriptors", [VF_PTABLE] = "page_tables",
+        [VF_SLAB] = "slab", [VF_VMALLOC] = "vmalloc",
+        [VF_KSTACK] = "kernel_stacks", [VF_ANON] = "user_anon",
+        [VF_FILE] = "file_cache", [VF_SHMEM] = "shared_memory",
+        [VF_ZERO] = "zero_page",
+};
+
+const char *vm_frame_owner_name(enum vm_frame_owner o)
+{
+        return o < VF_NR ? owner_names[o] : "?";
+}
+
+static const char *const page_names[VV_NR] = {
+        [VV_NOT_PRESENT] = "not_present", [VV_ZERO] = "zero",
+        [VV_PRIVATE] = "private", [VV_COW] = "cow", [VV_FILE] = "file",
+        [VV_SHMEM] = "shmem",
+};
+
+const char *vm_view_page_name(enum vm_view_page s)
+{
+        return s < VV_NR ? page_names[s] : "?";
+}
+
+/* ---- the frame map ------------------------------------------------------ */
+
+void vm_frame_map_mark(struct vm_frame_map *m, paddr_t pa,
+                       enum vm_frame_owner o)
+{
+        paddr_t base = pmm_ram_base();
+        uint64_t pfn;
+
+        if (!m || pa < base)
+                return;
+        pfn = (pa - base) >> PAGE_SHIFT;
+        if (pfn >= m->npages)
+                return;
+        if (m->owner[pfn] == VF_SHMEM && o == VF_FILE)
+                return;
+        m->owner[pfn] = (uint8_t)o;
+}
+
+static bool mark_kstack(void *arg, vaddr_t start, uint64_t npages,
+                        bool kstack)
+{
+        struct vm_frame_map *m = arg;
+        paddr_t pa;
+
+        if (!kstack)
+                return true;
+        for (uint64_t i = 0; i < npages; i++)
+                if (pmap_extract(pmap_kernel(), start + i * PAGE_SIZE, &pa,
+                                 NULL, NULL))
+                        vm_frame_map_mark(m, page_trunc(pa), VF_KSTACK);
+        return true;
+}
+
+bool vm_frame_map_init(struct vm_frame_map *m)
+{
+        m->npages = pmm_npages();
+        m->owner = vmalloc(m->npages ? m->npages : 1);
+        if (!m->owner)
+                return false;
+        memset(m->owner, VF_OTHER, m->npages);
+        vm_frame_map_mark(m, vm_zero_page_pa(), VF_ZERO);
+        vmalloc_for_each_area(mark_kstack, m);
+        return true;
+}
+
+void vm_frame_map_free(struct vm_frame_map *m)
+{
+        vfree(m->owner);
+        m->owner = NULL;
+}
+
+static bool mark_file_page(void *arg, uint64_t index, struct vm_page *pg)
+{
+        vm_frame_map_mark(arg, pmm_page_to_pa(pg), VF_FILE);
+        return true;
+}
+
+static bool mark_file(void *arg, const struct vm_object *obj)
+{
+        vm_object_for_each(obj, 0, ~0ULL, mark_file_page, arg);
+        return true;
+}
+
+void vm_frame_map_mark_files(struct vm_frame_map *m)
+{
+        vm_object_for_each_file(mark_file, m);
+}
+
+/* ---- frame runs --------------------------------------------------------- */
+
+static enum vm_frame_owner frame_owner(const struct vm_frame_map *m,
+                                       uint64_t pfn, const struct vm_page *pg,
+                                       paddr_t pa)
+{
+        enum vm_frame_owner o = vm_view_machine_owner(pa);
+
+        if (o != VF_OTHER)
+                return o;
+        if (pg->flags & PG_PTABLE)
+                return VF_PTABLE;
+        if (pg->flags & PG_SLAB)
+                return VF_SLAB;
+        if (pg->flags & PG_VMALLOC)
+                return m && m->owner[pfn] == VF_KSTACK ? VF_KSTACK
+                                                       : VF_VMALLOC;
+        if (pg->flags & PG_RESERVED)
+                return VF_RESERVED;
+        return m ? (enum vm_frame_owner)m->owner[pfn] : VF_OTHER;
+}
+
+void vm_frame_runs(const struct vm_frame_map *m,
+                   bool (*fn)(void *arg, const struct vm_frame_run *r),
+                   void *arg)
+{
+        paddr_t base = pmm_ram_base();
+        uint64_t n = pmm_npages();
+        struct vm_frame_run run = { .npages = 0 };
+
+        for (uint64_t pfn = 0; pfn < n;) {
+                paddr_t pa = base + (pfn << PAGE_SHIFT);
+                const struct vm_page *pg = pmm_pa_to_page(pa);
+                struct vm_frame_run here = { .pa = pa, .npages = 1,
+                                             .zone = pg->zone };
+
+                if (pg->flags & PG_FREE) {
+                        here.owner = VF_FREE;
+                        here.order = pg->order;
+                        here.npages = 1ULL << pg->order;
+                } else {
+                        here.owner = (uint8_t)frame_owner(m, pfn, pg, pa);
+                }
+                if (run.npages && run.owner == here.owner &&
+                    run.zone == here.zone && run.order == here.order &&
+                    run.pa + (run.npages << PAGE_SHIFT) == pa) {
+                        run.npages += here.npages;
+                } else {
+                        if (run.npages && !fn(arg, &run))
+                                return;
+                        run = here;
+                }
+                pfn += here.npages;
+        }
+        if (run.npages)
+                fn(arg, &run);
+}
+
+/* ---- page runs of an area ----------------------------------------------- */
+
+static enum vm_view_page page_state(const struct vm_page_info *pi)
+{
+        switch (pi->kind) {
+        case VM_PAGE_ZERO:
+                return VV_ZERO;
+        case VM_PAGE_ANON:
+                return pi->page->refcount >= 2 ? VV_COW : VV_PRIVATE;
+        case VM_PAGE_FILE:
+                return VV_FILE;
+        case VM_PAGE_SHMEM:
+                return VV_SHMEM;
+        default:
+                return VV_NOT_PRESENT;
+        }
+}
+
+static const uint8_t state_owner[VV_NR] = {
+        [VV_NOT_PRESENT] = VF_OTHER, [VV_ZERO] = VF_ZERO,
+        [VV_PRIVATE] = VF_ANON, [VV_COW] = VF_ANON, [VV_FILE] = VF_FILE,
+        [VV_SHMEM] = VF_SHMEM,
+};
+
+void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
+                       uint64_t max_pages, struct vm_frame_map *m,
+                       bool (*fn)(void *arg, const struct vm_page_run *r),
+                       void *arg, bool *truncated)
+{
+        uint64_t npages = vm_area_npages(a);
+        struct vm_page_run run = { .npages = 0 };
+        struct vm_page_info pi;
+
+        *truncated = npages > max_pages;
+        for (uint64_t i = 0; i < MIN(npages, max_pages); i++) {
+                vaddr_t va = a->start + i * PAGE_SIZE;
+                struct vm_page_run here = { .va = va, .npages = 1 };
+
+                vm_space_page_info(s, a, va, &pi);
+                here.state = (uint8_t)page_state(&pi);
+                here.mapped = pi.mapped;
+                if (here.state != VV_NOT_PRESENT) {
+                        here.pa = pi.pa;
+                        if (here.state != VV_ZERO)
+                                vm_frame_map_mark(m, pi.pa,
+                                                  state_owner[here.state]);
+                }
+                if (here.state == VV_COW)
+                        here.refcount = pi.page->refcount;
+                if (run.npages && run.state == here.state &&
+                    run.mapped == here.mapped &&
+                    run.refcount == here.refcount &&
+                    (here.state == VV_NOT_PRESENT ||
+                     (here.state == VV_ZERO && run.pa == here.pa) ||
+                     run.pa + (run.npages << PAGE_SHIFT) == here.pa)) {
+                        run.npages++;
+                        continue;
+                }
+                if (run.npages && !fn(arg, &run))
+                        return;
+                run = here;
+        }
+        if (run.npages && !fn(arg, &run))
+                return;
+        if (*truncated) {
+                run = (struct vm_page_run){
+                        .va = a->start + max_pages * PAGE_SIZE,
+                        .npages = npages - max_pages,
+                        .state = VV_NOT_PRESENT };
+                fn(arg, &run);
+        }
+}
+
+/* ---- weak defaults for what the architecture supplies ------------------- */
+
+__attribute__((weak)) void vm_view_pt_summary(struct pmap *pm,
+                                              struct vm_pt_summary *out)
+{
+        memset(out, 0, sizeof *out);
+}
+
+__attribute__((weak)) void vm_view_kernel_layout(
+        void (*fn)(void *arg, const struct vm_layout_region *r), void *arg)
+{
+}
+
+__attribute__((weak)) enum vm_frame_owner vm_view_machine_owner(paddr_t pa)
+{
+        return VF_OTHER;
+}
+
+__attribute__((weak)) bool vm_view_feed_write(const char *s, size_t len)
+{
+        return false;
+}
