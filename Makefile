@@ -181,6 +181,16 @@ include mk/riscv64.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
 
+# --- make pictures: the README's picture from a real run ---------------------
+# tools/vmview draws user/vmdemo (fork; the child writes 4 of 16 pages);
+# the fork view of the third snapshot (after the child's writes) is kept.
+.PHONY: pictures
+pictures: kernel $(BUILD)/rootfs/bin/vmdemo
+	python3 tools/vmview --out $(BUILD)/vmdemo.html --svg $(BUILD)/pictures \
+		$(BUILD)/rootfs/bin/vmdemo
+	@mkdir -p docs/pictures
+	cp $(BUILD)/pictures/s3-fork-1-2.svg docs/pictures/vmdemo-fork.svg
+
 # --- make bench: Mercator against Debian's stock Linux in the same QEMU ------
 # One static benchmark (user/bench/vmbench.c) booted as /init on both
 # kernels; tools/bench.py fetches the Linux kernel, boots, and writes

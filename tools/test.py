@@ -15,6 +15,9 @@ i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
 riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         with `ktest` on qemu-system-riscv64's virt board at -m 64M and -m 3G,
         plus one boot per death test
+view    tools/vmview draws user/vmdemo; Debian's chromium (headless) loads
+        the page and its DOM must hold the program's numbers; screenshot
+        in results/vmview-test.png
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
@@ -66,6 +69,7 @@ class Tally:
         else:
             self.failed += 1
             print(f"FAIL {name}{': ' + why if why else ''}")
+        return ok
 
 
 def show_tail(text, lines=40):
@@ -462,6 +466,97 @@ def run_user(t, soak=False):
     run_syscall_log(t)
 
 
+def check_feed(t, snaps):
+    """The picture feed's schema (docs/design.md, "The picture feed")."""
+    ok, why = bool(snaps), "no snapshots"
+    for s in snaps:
+        if s.get("vmview") != 1:
+            ok, why = False, f"version {s.get('vmview')}"
+        frames = sum(r[1] for r in s["frames"])
+        free = sum(r[1] for r in s["frames"] if r[2] == "free")
+        if frames != s["frames_total"] or free != s["free_pages"] or \
+                free != sum(z["free"] for z in s["zones"]):
+            ok, why = False, f"{s['label']}: frame runs do not add up"
+        for p in s["processes"]:
+            for a in p["areas"]:
+                pages = (int(a["end"], 16) - int(a["start"], 16)) >> 12
+                if sum(r[1] for r in a["runs"]) != pages:
+                    ok, why = False, f"{s['label']}: runs of {a['start']}"
+    t.add(ok, "view/feed_schema", "" if ok else why)
+
+
+def run_view(t):
+    """tools/vmview draws user/vmdemo (16 pages, 12 touched, fork, the
+    child writes 4), then Debian's chromium loads the page headless: the
+    numbers its DOM holds after the page's script counted what it drew
+    must be the program's. A screenshot goes to results/."""
+    demo = os.path.join(ROOT, "build/rootfs/bin/vmdemo")
+    page = os.path.join(ROOT, "results/vmview-test.html")
+    feed = os.path.join(ROOT, "results/vmview-test.jsonl")
+    p = subprocess.run([os.path.join(ROOT, "tools/vmview"), "--out", page,
+                        "--keep-feed", feed, demo], capture_output=True,
+                       text=True, errors="replace", timeout=600)
+    if not t.add(p.returncode == 0 and os.path.exists(page), "view/vmview",
+                 f"status {p.returncode}"):
+        show_tail(p.stdout + p.stderr)
+        return
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import importlib.machinery
+    vmview = importlib.machinery.SourceFileLoader(
+        "vmview", os.path.join(ROOT, "tools/vmview")).load_module()
+    snaps = vmview.read_feed(feed)
+    check_feed(t, snaps)
+    labels = [s["label"] for s in snaps]
+    t.add(labels[:3] == ["touched 12 of 16 pages", "child read all 16 pages",
+                         "child wrote 4 pages"] and "exit 1" in labels,
+          "view/snapshots_at_labels_and_exit", str(labels))
+    browser = next((b for b in ("chromium", "chromium-browser")
+                    if subprocess.run(["sh", "-c", f"command -v {b}"],
+                                      capture_output=True).returncode == 0),
+                   None)
+    if not browser:
+        print("SKIP view/browser: chromium is not installed "
+              "(tools/setup.sh installs Debian's chromium)")
+        t.notes.append("view/browser skipped: no chromium")
+        return
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu",
+             "--hide-scrollbars", "--user-data-dir=" +
+             tempfile.mkdtemp(prefix="vmview-chromium-")]
+    d = subprocess.run(flags + ["--dump-dom", "file://" + page],
+                       capture_output=True, text=True, errors="replace",
+                       timeout=300)
+    dom = d.stdout
+    t.add('data-drawn="yes"' in dom, "view/browser_ran_the_page",
+          f"chromium status {d.returncode}")
+    # The snapshot after the child wrote: find its section in the DOM.
+    m = re.search(r'<section[^>]*data-label="child wrote 4 pages".*?'
+                  r'</section>', dom, re.S)
+    sec = m.group(0) if m else ""
+    fork = re.search(r'<svg[^>]*data-shared="(\d+)"[^>]*'
+                     r'data-drawn-shared="(\d+)"', sec)
+    t.add(bool(fork) and fork.groups() == ("8", "8"),
+          "view/fork_shares_8_frames", fork.groups() if fork else "no view")
+    states = re.findall(r'class="page (parent|child)" data-state="(\w+)"',
+                        sec)
+    want = {("parent", "cow"): 8, ("parent", "private"): 4,
+            ("parent", "not_present"): 4, ("child", "cow"): 8,
+            ("child", "private"): 4, ("child", "zero"): 4}
+    got = {k: states.count(k) for k in want}
+    t.add(got == want, "view/fork_page_states", str(got))
+    areas = re.findall(r'<g class="area"[^>]*data-kind="anon" '
+                       r'data-pages="16" data-resident="(\d+)"[^>]*'
+                       r'data-drawn-height="(\d+)"', sec)
+    t.add(len(areas) == 2 and all(r == "12" and int(h) > 0
+                                  for r, h in areas),
+          "view/areas_16_pages_12_resident", str(areas))
+    shot = os.path.join(ROOT, "results/vmview-test.png")
+    subprocess.run(flags + ["--window-size=1200,2400",
+                            "--screenshot=" + shot, "file://" + page],
+                   capture_output=True, timeout=300)
+    t.add(os.path.exists(shot) and os.path.getsize(shot) > 10000,
+          "view/screenshot", shot)
+
+
 def run_fuzz(t, seconds):
     """Each libFuzzer target for `seconds` (tools/fuzz.sh)."""
     p = subprocess.run(["bash", os.path.join(ROOT, "tools/fuzz.sh"),
@@ -590,7 +685,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
                     choices=["host", "kernel", "user", "fuzz", "outside",
-                             "i386", "riscv64"])
+                             "i386", "riscv64", "view"])
     ap.add_argument("--pmap", help="host tier: only this page-table format")
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
@@ -598,7 +693,7 @@ def main():
                     help="one kernel configuration only")
     args = ap.parse_args()
     tiers = args.tier or ["host", "kernel", "i386", "riscv64", "user",
-                          "outside", "fuzz"]
+                          "outside", "view", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t, args.pmap)
@@ -614,6 +709,8 @@ def main():
         run_outside(t)
         run_outside_typed(t)
         run_make_run(t)
+    if "view" in tiers:
+        run_view(t)
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
