@@ -3,7 +3,8 @@
  * picture feed"; tools/vmview draws it): one JSON object describing the
  * machine's memory at one moment - the kernel's virtual layout, physical
  * memory as runs of frames by owner and zone, and every process's areas
- * with their pages as runs of one state, and its page-table tree.
+ * with their pages as runs of one state, and its page-table tree. A
+ * process is listed once per address space (its threads share it).
  *
  * Reading /proc/vmview gives the snapshot made when it was opened.
  * Writing a label (up to 63 bytes) to it makes a snapshot with that label
@@ -220,8 +221,10 @@ static void one_process(struct vv *v, struct proc *p, bool *first)
 
         if (!room(v))
                 return;
-        text_add(t, "%s{\"pid\":%d,\"ppid\":%d,\"name\":", *first ? "" : ",",
-                 p->pid, p->parent ? p->parent->pid : 0);
+        struct proc *g = p->leader ? p->leader : p;
+        text_add(t, "%s{\"pid\":%d,\"ppid\":%d,\"threads\":%d,\"name\":",
+                 *first ? "" : ",", p->pid, g->parent ? g->parent->pid : 0,
+                 p->space_borrowed ? 1 : space_users(p->space));
         *first = false;
         json_str(t, p->name);
         if (p->space_borrowed) {        /* a vfork child on its parent's */
@@ -236,6 +239,24 @@ static void one_process(struct vv *v, struct proc *p, bool *first)
         text_add(t, "]");
         pt_summary(t, p->space);
         text_add(t, "}");
+}
+
+/* Is p (at index i) the one entry of its address space: live, and no
+ * earlier thread of it listed? A vfork child on its parent's space is
+ * listed too, with no areas. */
+static bool listed(const struct proc *p, int i)
+{
+        if (p->state == PROC_FREE || p->state == PROC_ZOMBIE || !p->space)
+                return false;
+        if (p->space_borrowed)
+                return true;
+        for (int j = 0; j < i; j++) {
+                const struct proc *q = &proc_table[j];
+                if (q->state != PROC_FREE && q->state != PROC_ZOMBIE &&
+                    q->space == p->space && !q->space_borrowed)
+                        return false;
+        }
+        return true;
 }
 
 /* The snapshot, into t (whose size bounds it). only: the one process of
@@ -287,8 +308,7 @@ static void vmview_make(struct text *t, const char *label, struct proc *only)
         text_add(t, "],\"processes\":[");
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_FREE || p->state == PROC_ZOMBIE ||
-                    !p->space || (only && p != only))
+                if (!listed(p, i) || (only && p != only))
                         continue;
                 one_process(&v, p, &first);
         }
@@ -365,7 +385,10 @@ void proc_vmview_exit(struct proc *p)
 
         if (enabled < 0)
                 enabled = strstr(machine_cmdline(), "vmview=exit") != NULL;
-        if (!enabled || !p->space || p->space_borrowed)
+        /* A thread's exit leaves the space to the others: only the
+         * last user's exit is the process's. */
+        if (!enabled || !p->space || p->space_borrowed ||
+            space_users(p->space) > 1)
                 return;
         ksnprintf(label, sizeof label, "exit %d", p->pid);
         vmview_send(label, NULL);

@@ -16,6 +16,7 @@
 #include "utest.h"
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 #define FEED_MAX        (4 << 20)
@@ -277,6 +278,13 @@ static void meminfo_check(void)
         CHECK("memfree_as_meminfo", gap >= -8 && gap <= 8);
 }
 
+static void *thread_wait(void *fd)
+{
+        char c;
+        read((int)(long)fd, &c, 1);
+        return NULL;
+}
+
 int main(void)
 {
         char version[256];
@@ -369,6 +377,24 @@ int main(void)
         }
         write(to_child[1], &c, 1);
         waitpid(pid, NULL, 0);
+
+        /* A process with two threads is one entry, with its count. */
+        pthread_t th;
+        if (pipe(to_child) == 0 &&
+            pthread_create(&th, NULL, thread_wait, (void *)(long)to_child[0])
+            == 0) {
+                char want[48];
+                feed_read();
+                snprintf(want, sizeof want, "{\"pid\":%d,", getpid());
+                const char *first = strstr(feed, want);
+                CHECK("threads_one_entry", first && !strstr(first + 1, want));
+                CHECK("threads_counted", first &&
+                      num(first, NULL, "threads") == 2);
+                write(to_child[1], &c, 1);
+                pthread_join(th, NULL);
+        } else {
+                CHECK("thread_started", 0);
+        }
 
         /* A label written asks for a snapshot on the feed port. */
         int fd = open("/proc/vmview", O_WRONLY);
