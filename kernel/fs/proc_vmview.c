@@ -280,8 +280,8 @@ static void vmview_make(struct text *t, const char *label, struct proc *only)
                  (unsigned long)pmm_npages(),
                  (unsigned long)pmm_ram_base(),
                  /* what this snapshot holds while free_pages is read */
-                 (unsigned long)((t->size + (v.have_map ? page_round(
-                                  v.map.npages) : 0)) >> PAGE_SHIFT));
+                 (unsigned long)((t->size >> PAGE_SHIFT) +
+                                 (v.have_map ? v.map.held_pages : 0)));
         text_add(t, ",\"kernel_layout\":[");
         v.first = true;
         vm_view_kernel_layout(layout_one, &v);

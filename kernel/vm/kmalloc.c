@@ -454,6 +454,14 @@ static void *large_alloc(size_t size)
         return page_addr(pg);
 }
 
+bool kmalloc_page_in_heap(const struct vm_page *pg)
+{
+        uint64_t tag = pg->private & LARGE_MASK;
+
+        return (pg->flags & PG_SLAB) || tag == LARGE_HEAD ||
+               tag == LARGE_TAIL;
+}
+
 static void large_free(struct vm_page *pg)
 {
         unsigned order = (unsigned)(pg->private & 0xff);

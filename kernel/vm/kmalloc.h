@@ -86,4 +86,8 @@ bool kmalloc_check(void);
 /* Print one line per cache that holds slabs, and the large-block total. */
 void kmalloc_dump(void);
 
+/* Is pg one of the heap's pages: a slab's, or a large block's? (For the
+ * picture feed; reads the descriptor only.) */
+bool kmalloc_page_in_heap(const struct vm_page *pg);
+
 #endif

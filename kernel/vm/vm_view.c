@@ -4,6 +4,7 @@
  * as runs. Read-only; see vm_view.h for the contracts and costs.
  */
 #include <mercator/string.h>
+#include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
@@ -72,8 +73,20 @@ static bool mark_kstack(void *arg, vaddr_t start, uint64_t npages,
 
 bool vm_frame_map_init(struct vm_frame_map *m)
 {
+        uint64_t bytes = pmm_npages() ? pmm_npages() : 1;
+        uint64_t pages = page_round(bytes) >> PAGE_SHIFT, block = 1;
+
         m->npages = pmm_npages();
-        m->owner = vmalloc(m->npages ? m->npages : 1);
+        m->vmalloced = false;
+        m->owner = bytes <= KMALLOC_MAX_SMALL ? NULL : kmalloc(bytes);
+        while (block < pages)
+                block <<= 1;            /* a large kmalloc is a buddy block */
+        m->held_pages = block;
+        if (!m->owner) {
+                m->owner = vmalloc(bytes);
+                m->vmalloced = true;
+                m->held_pages = pages;
+        }
         if (!m->owner)
                 return false;
         memset(m->owner, VF_OTHER, m->npages);
@@ -84,7 +97,10 @@ bool vm_frame_map_init(struct vm_frame_map *m)
 
 void vm_frame_map_free(struct vm_frame_map *m)
 {
-        vfree(m->owner);
+        if (m->vmalloced)
+                vfree(m->owner);
+        else
+                kfree(m->owner);
         m->owner = NULL;
 }
 
@@ -117,8 +133,8 @@ static enum vm_frame_owner frame_owner(const struct vm_frame_map *m,
                 return o;
         if (pg->flags & PG_PTABLE)
                 return VF_PTABLE;
-        if (pg->flags & PG_SLAB)
-                return VF_SLAB;
+        if (kmalloc_page_in_heap(pg))
+                return VF_SLAB;         /* slabs and large blocks: Slab */
         if (pg->flags & PG_VMALLOC)
                 return m && m->owner[pfn] == VF_KSTACK ? VF_KSTACK
                                                        : VF_VMALLOC;

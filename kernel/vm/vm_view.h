@@ -7,8 +7,8 @@
  * an architecture may supply.
  *
  * Nothing here changes the VM's state; a frame map is scratch memory of
- * one byte per frame (16 GiB of RAM: 4 MiB, vmalloc'd and freed by the
- * caller).
+ * one byte per frame (16 GiB of RAM: 4 MiB; kmalloc'd when the heap has it
+ * in one block, else vmalloc'd; freed by the caller).
  * Locks: none yet (one CPU); callers run in one system call.
  */
 #ifndef VM_VM_VIEW_H
@@ -36,6 +36,8 @@ const char *vm_frame_owner_name(enum vm_frame_owner o);
 struct vm_frame_map {
         uint8_t  *owner;
         uint64_t  npages;
+        uint64_t  held_pages;   /* pages the scratch takes from the pmm */
+        bool      vmalloced;    /* else kmalloc'd */
 };
 
 /*

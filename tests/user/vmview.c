@@ -6,7 +6,8 @@
  * runs; after fork both processes' copies shared copy-on-write with a
  * reference count of 2, and after the child writes 2 pages those two
  * private in each; the physical runs covering every frame, their free
- * frames what the zones and /proc/meminfo count.
+ * frames what the zones and /proc/meminfo count; a process with two
+ * threads listed once, with its thread count.
  *
  * Linux has no /proc/vmview: there (a /proc/version without "mercator")
  * the test checks only that the file is absent (ENOENT). The feed is
