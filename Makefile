@@ -184,7 +184,13 @@ include mk/riscv64.mk
 # --- make pictures: the README's picture from a real run ---------------------
 # tools/vmview draws user/vmdemo (fork; the child writes 4 of 16 pages);
 # the fork view of the third snapshot (after the child's writes) is kept.
-.PHONY: pictures
+# make view: the shell in this terminal and a live page on
+# http://127.0.0.1:8018/ that redraws as commands exit (tools/vmview --live).
+.PHONY: pictures view
+view: runfs
+	python3 tools/vmview --live --mem $(QEMU_MEM) --out $(BUILD)/view.html \
+		--initrd $(ROOTFS)
+
 pictures: kernel $(BUILD)/rootfs/bin/vmdemo
 	python3 tools/vmview --out $(BUILD)/vmdemo.html --svg $(BUILD)/pictures \
 		$(BUILD)/rootfs/bin/vmdemo

@@ -17,7 +17,8 @@ riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         plus one boot per death test
 view    tools/vmview draws user/vmdemo; Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
-        in results/vmview-test.png
+        in results/vmview-test.png; make view's live page redraws as its
+        feed grows
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
@@ -34,6 +35,7 @@ import concurrent.futures
 import difflib
 import fcntl
 import glob
+import json
 import os
 import re
 import subprocess
@@ -555,6 +557,45 @@ def run_view(t):
                    capture_output=True, timeout=300)
     t.add(os.path.exists(shot) and os.path.getsize(shot) > 10000,
           "view/screenshot", shot)
+    run_view_live(t, flags, feed, vmview)
+
+
+def run_view_live(t, flags, feed, vmview):
+    """make view's live page (tools/vmlive.py) as the feed grows: the
+    run's snapshots are fed to it two at a time, and chromium, loading the
+    page each time, must show the new count and the newest snapshot."""
+    import urllib.request
+    import vmlive
+    lines = open(feed, "rb").read().splitlines(keepends=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "feed.jsonl")
+        open(path, "wb").close()
+        live = vmlive.Feed(path)
+        server = vmlive.serve(live, vmview.render, 0)
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        ok, why = True, ""
+        try:
+            for n in (2, 4):
+                with open(path, "wb") as f:
+                    f.write(b"".join(lines[:n]))
+                d = subprocess.run(flags + ["--virtual-time-budget=3000",
+                                            "--dump-dom", url],
+                                   capture_output=True, text=True,
+                                   errors="replace", timeout=300)
+                got = re.search(r'<span id="count">(\d+)</span>', d.stdout)
+                latest = urllib.request.urlopen(url + "latest",
+                                                timeout=30).read().decode()
+                first = re.search(r'data-label="([^"]*)"', latest)
+                want = json.loads(lines[n - 1])["label"]
+                if not got or got.group(1) != str(n) or \
+                        not first or first.group(1) != want:
+                    ok = False
+                    why += (f"after {n}: count "
+                            f"{got.group(1) if got else None}, newest "
+                            f"{first.group(1) if first else None}; ")
+        finally:
+            server.shutdown()
+    t.add(ok, "view/live_page_redraws", why)
 
 
 def run_fuzz(t, seconds):
