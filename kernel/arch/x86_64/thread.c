@@ -13,6 +13,8 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include "cpu.h"
+#include "mmu.h"
+#include "pmap_md.h"
 #include "serial.h"
 #include "trap.h"
 
@@ -100,7 +102,12 @@ static void md_load(struct proc *p)
         tss_set_kernel_stack(top);
         cpu_kstack_top = top;
         wrmsr(MSR_FS_BASE, p->md.fs_base);
-        pmap_activate(vm_space_pmap(p->space));
+        /* Another thread of the same process: its tables are loaded
+         * already, and the TLB is kept right for loaded tables, so no
+         * reload (which would flush it). */
+        struct pmap *pm = vm_space_pmap(p->space);
+        if (mmu_current_root() != pm->root)
+                pmap_activate(pm);
 }
 
 void md_switch_to(void **save_sp, struct proc *p)
