@@ -29,6 +29,42 @@
 
 static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
 
+/* The state letter of thread tid of process pid (/proc/PID/task/TID/stat;
+ * tid 0: the process's own stat), or 0. */
+static char task_state(pid_t pid, pid_t tid)
+{
+        char path[64], buf[256];
+        int fd;
+        ssize_t n;
+
+        if (tid)
+                snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+        else
+                snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        if ((fd = open(path, O_RDONLY)) < 0)
+                return 0;
+        n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (n <= 0)
+                return 0;
+        buf[n] = 0;
+        char *p = strrchr(buf, ')');
+        return p && p[1] && p[2] ? p[2] : 0;
+}
+
+static char proc_state(pid_t pid)
+{
+        return task_state(pid, 0);
+}
+
+/* Wait (up to 2 s) until thread tid of ours sleeps: in a futex wait, once
+ * it has said it is about to. */
+static void until_asleep(pid_t tid)
+{
+        for (int i = 0; i < 1000 && task_state(getpid(), tid) != 'S'; i++)
+                usleep(2000);
+}
+
 static long futex(volatile uint32_t *uaddr, int op, uint32_t val,
                   const struct timespec *ts, uint32_t val3)
 {
@@ -129,9 +165,10 @@ static int pipefd[2];
 static void *write_later(void *arg)
 {
         long code = (long)arg;
-        struct timespec ts = { 0, 30 * 1000 * 1000 };
 
-        nanosleep(&ts, NULL);           /* the leader has exited by now */
+        /* on once the leader has exited (its task shows Z) */
+        for (int i = 0; i < 1000 && task_state(getpid(), getpid()) != 'Z'; i++)
+                usleep(2000);
         if (write(pipefd[1], "x", 1) != 1)
                 syscall(SYS_exit_group, 99);
         if (code >= 100)
@@ -165,10 +202,13 @@ static int leader_exits_first(int leader_code, long thread_code, int *got_byte)
         return status;
 }
 
-static void *sleep_then_exit(void *arg)
+static void *read_then_exit(void *arg)
 {
+        char c;
+
         (void)arg;
-        usleep(150000);
+        if (read(pipefd[0], &c, 1) != 1)
+                syscall(SYS_exit, 6);
         syscall(SYS_exit, 5);
         return NULL;
 }
@@ -193,18 +233,26 @@ static void test_exit_semantics(void)
          * thread to exit */
         CHECK("status_is_last_threads_exit_code", WIFEXITED(status) &&
               WEXITSTATUS(status) == 9);
-        /* while a thread lives, the process is not reported */
+        /* while a thread lives, the process is not reported: the thread
+         * waits for a byte on a pipe, after the leader has exited */
+        if (pipe(pipefd))
+                return;
         pid_t pid0 = fork();
         if (pid0 == 0) {
                 pthread_t th;
-                if (pthread_create(&th, NULL, sleep_then_exit, NULL))
+                close(pipefd[1]);
+                if (pthread_create(&th, NULL, read_then_exit, NULL))
                         _exit(98);
                 syscall(SYS_exit, 0);           /* the leader only */
         }
+        close(pipefd[0]);
         usleep(30000);
         status = -1;
         pid_t early = waitpid(pid0, &status, WNOHANG);
+        if (write(pipefd[1], "x", 1) != 1)
+                early = -2;
         pid_t late = waitpid(pid0, &status, 0);
+        close(pipefd[1]);
         CHECK("wait_waits_for_last_thread", early == 0 && late == pid0 &&
               WIFEXITED(status) && WEXITSTATUS(status) == 5);
 
@@ -471,11 +519,13 @@ static void test_group_signals(void)
 /* ---- futexes between threads, a robust mutex ----------------------------- */
 
 static volatile uint32_t fword;
+static _Atomic pid_t waiter_tid;
 static _Atomic int waiting;
 
 static void *futex_waiter(void *arg)
 {
         (void)arg;
+        waiter_tid = gettid_();
         waiting = 1;
         long r = futex(&fword, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
         return (void *)r;
@@ -497,7 +547,7 @@ static void test_futex_threads(void)
         pthread_create(&th, NULL, futex_waiter, NULL);
         while (!waiting)
                 sched_yield();
-        usleep(10000);                  /* it sleeps in the kernel now */
+        until_asleep(waiter_tid);       /* it sleeps in the kernel now */
         long woke = futex(&fword, FUTEX_WAKE_PRIVATE, 1, NULL, 0);
         pthread_join(th, &ret);
         CHECK("private_futex_between_threads", woke == 1 && ret == 0);
@@ -532,6 +582,7 @@ static _Atomic long kresult;
 static void *private_waiter(void *arg)
 {
         (void)arg;
+        waiter_tid = gettid_();
         waiting = 1;
         kresult = futex(&kword, FUTEX_WAIT_PRIVATE, 0, NULL, 0);
         waiting = 2;
@@ -544,7 +595,8 @@ static void on_alarm(int sig)
 }
 
 /* A child waits 150 ms on a futex with a timeout; the parent stops and
- * continues it meanwhile (or signals it, with a handler). => the child's
+ * continues it meanwhile (or, with a handler, signals it during a wait
+ * of 3 s). => the child's
  * exit code: 0 if the wait timed out after the whole time, 1 for EINTR,
  * 2 otherwise. */
 static int timed_wait_child(int with_handler)
@@ -557,7 +609,10 @@ static int timed_wait_child(int with_handler)
                         struct sigaction sa = { .sa_handler = on_alarm };
                         sigaction(SIGUSR2, &sa, NULL);
                 }
-                struct timespec t0, t1, ts = { 0, 150 * 1000 * 1000 };
+                /* with a handler the signal ends it early: a long
+                 * timeout leaves a loaded host time to send it */
+                struct timespec t0, t1, ts = { with_handler ? 3 : 0,
+                                               with_handler ? 0 : 150 * 1000 * 1000 };
                 static volatile uint32_t w;
                 clock_gettime(CLOCK_MONOTONIC, &t0);
                 long r = futex(&w, FUTEX_WAIT_PRIVATE, 0, &ts, 0);
@@ -569,7 +624,11 @@ static int timed_wait_child(int with_handler)
                         _exit(0);
                 _exit(r == -1 && e == EINTR ? 1 : 2);
         }
-        usleep(40000);
+        /* act once the child sleeps (in the futex wait, or on its way:
+         * /proc says S), else a loaded host may signal it too early */
+        for (int i = 0; i < 500 && proc_state(pid) != 'S'; i++)
+                usleep(2000);
+        usleep(10000);
         if (with_handler) {
                 kill(pid, SIGUSR2);
         } else {
@@ -617,7 +676,7 @@ static void test_futex_keys(void)
         pthread_create(&th, NULL, private_waiter, NULL);
         while (!waiting)
                 sched_yield();
-        usleep(20000);
+        until_asleep(waiter_tid);
         long shared_woke = futex(&kword, 1, 1, NULL, 0);
         usleep(20000);
         CHECK("shared_wake_misses_private_waiter", shared_woke == 0 && waiting == 1);
