@@ -484,6 +484,10 @@ def check_feed(t, snaps):
                 pages = (int(a["end"], 16) - int(a["start"], 16)) >> 12
                 if sum(r[1] for r in a["runs"]) != pages:
                     ok, why = False, f"{s['label']}: runs of {a['start']}"
+            pt = p["page_tables"]
+            if not pt["tables_cut"] and len(pt["tables"]) != \
+                    sum(lv["tables"] for lv in pt["levels"]):
+                ok, why = False, f"{s['label']}: tables of {p['pid']}"
     t.add(ok, "view/feed_schema", "" if ok else why)
 
 
@@ -551,6 +555,22 @@ def run_view(t):
     t.add(len(areas) == 2 and all(r == "12" and int(h) > 0
                                   for r, h in areas),
           "view/areas_16_pages_12_resident", str(areas))
+    # The parent's tree: the walk of the 16-page area's first page goes
+    # through one table per level, to the frame the feed gives that page.
+    tree = re.search(r'<svg[^>]*id="s3-tables-1".*?</svg>', sec, re.S)
+    tree = tree.group(0) if tree else ""
+    walk = re.search(r'class="walk" data-va="(0x[0-9a-f]+)"[^>]*>([^<]*)<',
+                     tree)
+    snap = next((s for s in snaps if s["label"] == "child wrote 4 pages"),
+                None)
+    area = next((a for p in (snap or {}).get("processes", [])
+                 if p["pid"] == 1 for a in p["areas"]
+                 if a["kind"] == "anon" and a["resident"] == 12), None)
+    t.add(bool(walk and area) and walk.group(1) == area["start"] and
+          tree.count('class="table walked"') == 4 and
+          walk.group(2).endswith(hex(area["runs"][0][5])),
+          "view/walk_of_known_address",
+          walk.group(2) if walk else "no walk drawn")
     shot = os.path.join(ROOT, "results/vmview-test.png")
     subprocess.run(flags + ["--window-size=1200,2400",
                             "--screenshot=" + shot, "file://" + page],

@@ -198,20 +198,49 @@ static bool area_one(void *arg, const struct vm_area_info *info)
         return true;
 }
 
-static void pt_summary(struct text *t, struct vm_space *s)
-{
-        struct vm_pt_summary pt;
+#define VMVIEW_MAX_TABLES       512     /* table pages listed per space */
 
-        vm_view_pt_summary(vm_space_pmap(s), &pt);
-        text_add(t, ",\"page_tables\":{\"entries_per_table\":%u,\"levels\":[",
+struct table_list {
+        struct vv *v;
+        unsigned   n;
+        bool       cut;
+};
+
+static bool table_one(void *arg, const struct vm_pt_table *pt)
+{
+        struct table_list *l = arg;
+
+        if (l->n >= VMVIEW_MAX_TABLES || !room(l->v)) {
+                l->cut = true;
+                return false;
+        }
+        /* [level, first va, frame, present entries, large leaves] */
+        text_add(l->v->t, "%s[%u,\"%#lx\",%lu,%u,%u]", l->n ? "," : "",
+                 pt->level, (unsigned long)pt->va,
+                 (unsigned long)(pt->pa >> PAGE_SHIFT), pt->entries,
+                 pt->large_leaves);
+        l->n++;
+        return true;
+}
+
+static void pt_summary(struct vv *v, struct vm_space *s)
+{
+        struct text *t = v->t;
+        struct vm_pt_summary pt;
+        struct table_list l = { .v = v };
+
+        text_add(t, ",\"page_tables\":{\"tables\":[");
+        vm_view_pt_summary(vm_space_pmap(s), &pt, table_one, &l);
+        text_add(t, "],\"tables_cut\":%s,\"entries_per_table\":%u,"
+                 "\"levels\":[", l.cut ? "true" : "false",
                  pt.entries_per_table);
-        for (unsigned l = pt.levels; l >= 1; l--)
+        for (unsigned lv = pt.levels; lv >= 1; lv--)
                 text_add(t, "%s{\"level\":%u,\"name\":\"%s\",\"tables\":%lu,"
                          "\"entries\":%lu,\"large_leaves\":%lu}",
-                         l == pt.levels ? "" : ",", l, pt.level_name[l],
-                         (unsigned long)pt.tables[l],
-                         (unsigned long)pt.entries[l],
-                         (unsigned long)pt.large_leaves[l]);
+                         lv == pt.levels ? "" : ",", lv, pt.level_name[lv],
+                         (unsigned long)pt.tables[lv],
+                         (unsigned long)pt.entries[lv],
+                         (unsigned long)pt.large_leaves[lv]);
         text_add(t, "]}");
 }
 
@@ -237,7 +266,7 @@ static void one_process(struct vv *v, struct proc *p, bool *first)
                  (unsigned long)p->space->stack_top);
         vm_space_for_each_area(p->space, area_one, &w);
         text_add(t, "]");
-        pt_summary(t, p->space);
+        pt_summary(v, p->space);
         text_add(t, "}");
 }
 

@@ -254,8 +254,9 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
 
 /* ---- weak defaults for what the architecture supplies ------------------- */
 
-__attribute__((weak)) void vm_view_pt_summary(struct pmap *pm,
-                                              struct vm_pt_summary *out)
+__attribute__((weak)) void vm_view_pt_summary(
+        struct pmap *pm, struct vm_pt_summary *out,
+        bool (*fn)(void *arg, const struct vm_pt_table *t), void *arg)
 {
         memset(out, 0, sizeof *out);
 }

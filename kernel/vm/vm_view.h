@@ -122,9 +122,22 @@ struct vm_pt_summary {
         uint64_t large_leaves[VM_VIEW_MAX_LEVELS + 1];
         unsigned entries_per_table;
 };
-/* Fill *out for pm (user half only). Cost: one read of every present
- * entry of every table; a full 128 TiB space is bounded by its tables. */
-void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out);
+/* One table page of the tree: its level, the first virtual address it
+ * translates, its frame, and its present entries and large leaves. */
+struct vm_pt_table {
+        unsigned level;
+        vaddr_t  va;
+        paddr_t  pa;
+        unsigned entries, large_leaves;
+};
+
+/* Fill *out for pm (user half only); when fn is not NULL, also call it
+ * for each table page, parents before children, until it returns false
+ * (the summary is still whole). Cost: one read of every present entry
+ * of every table; a full 128 TiB space is bounded by its tables. */
+void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out,
+                        bool (*fn)(void *arg, const struct vm_pt_table *t),
+                        void *arg);
 
 /* One region of the kernel's virtual layout. */
 struct vm_layout_region {

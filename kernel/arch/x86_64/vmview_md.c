@@ -19,36 +19,53 @@ extern char _text_start[], _data_end[];
 
 static const char *const level_names[] = { "", "PT", "PD", "PDPT", "PML4" };
 
-/* Count the table at pa (a level-`level` table) and those below it; the
- * top table only over its user half. */
-static void count_table(struct vm_pt_summary *out, paddr_t pa,
-                        unsigned level)
+struct pt_walk {
+        struct vm_pt_summary *out;
+        bool (*fn)(void *arg, const struct vm_pt_table *t);
+        void *arg;
+};
+
+/* Count the table at pa (a level-`level` table translating from va) and
+ * those below it; the top table only over its user half. */
+static void count_table(struct pt_walk *w, paddr_t pa, unsigned level,
+                        vaddr_t va)
 {
         const pte_t *t = phys_to_virt(pa);
         unsigned n = level == PT_LEVELS ? PT_ENTRIES / 2 : PT_ENTRIES;
+        struct vm_pt_table me = { .level = level, .va = va, .pa = pa };
 
-        out->tables[level]++;
         for (unsigned i = 0; i < n; i++) {
                 if (!pte_present(t[i]))
                         continue;
-                out->entries[level]++;
-                if (level == 1)
-                        continue;
-                if (pte_is_leaf(t[i], level))
-                        out->large_leaves[level]++;
-                else
-                        count_table(out, pte_table_pa(t[i]), level - 1);
+                me.entries++;
+                if (level > 1 && pte_is_leaf(t[i], level))
+                        me.large_leaves++;
         }
+        w->out->tables[level]++;
+        w->out->entries[level] += me.entries;
+        w->out->large_leaves[level] += me.large_leaves;
+        if (w->fn && !w->fn(w->arg, &me))
+                w->fn = NULL;           /* the caller has had enough */
+        if (level == 1)
+                return;
+        for (unsigned i = 0; i < n; i++)
+                if (pte_present(t[i]) && !pte_is_leaf(t[i], level))
+                        count_table(w, pte_table_pa(t[i]), level - 1,
+                                    va + i * pt_level_size(level));
 }
 
-void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out)
+void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out,
+                        bool (*fn)(void *arg, const struct vm_pt_table *t),
+                        void *arg)
 {
+        struct pt_walk w = { .out = out, .fn = fn, .arg = arg };
+
         memset(out, 0, sizeof *out);
         out->levels = PT_LEVELS;
         out->entries_per_table = PT_ENTRIES;
         for (unsigned l = 1; l <= PT_LEVELS; l++)
                 out->level_name[l] = level_names[l];
-        count_table(out, pm->root, PT_LEVELS);
+        count_table(&w, pm->root, PT_LEVELS, 0);
 }
 
 void vm_view_kernel_layout(void (*fn)(void *arg,
