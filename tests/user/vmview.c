@@ -336,8 +336,11 @@ int main(void)
         } else {
                 CHECK("known_area_in_feed", 0);
         }
+        const char *lv = strstr(from, "\"levels\":[");
         CHECK("page_tables_listed", strstr(from, "\"page_tables\"") < to &&
-                                    num(from, to, "tables") >= 1);
+                                    lv && lv < to &&
+                                    num(lv, to, "tables") == 1 &&
+                                    strstr(from, "\"tables\":[[4,") < to);
 
         if (pipe(to_child) || pipe(to_parent))
                 return 2;
