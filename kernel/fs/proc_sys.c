@@ -301,7 +301,14 @@ void proc_sys_overcommit_memory(struct text *t, struct proc *p)
 
 void proc_sys_max_map_count(struct text *t, struct proc *p)
 {
-        text_add(t, "%d\n", VM_MAX_AREAS);
+        text_add(t, "%lu\n", (unsigned long)vm_max_map_count());
+}
+
+/* vm.max_map_count: the area limit of every space, now and later. */
+long proc_sys_set_max_map_count(uint64_t value)
+{
+        vm_set_max_map_count(value);
+        return 0;
 }
 
 void proc_sys_mmap_min_addr(struct text *t, struct proc *p)

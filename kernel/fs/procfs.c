@@ -56,12 +56,15 @@ struct pent {
         const struct pent  *sub;        /* a directory of entries */
         enum special        special;
         size_t              per_area;   /* text size per area (maps...) */
+        procfs_set_fn       set;        /* a writable sysctl: root may
+                                         * write a number to it */
 };
 
-#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0 }
-#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s }
-#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0 }
-#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0 }
+#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0, NULL }
+#define SYSCTL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s }
+#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s, NULL }
+#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0, NULL }
+#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0, NULL }
 
 static const struct pent sys_kernel[] = {
         REG("osrelease", proc_sys_osrelease),
@@ -72,7 +75,7 @@ static const struct pent sys_kernel[] = {
 };
 
 static const struct pent sys_vm[] = {
-        REG("max_map_count", proc_sys_max_map_count),
+        SYSCTL("max_map_count", proc_sys_max_map_count, proc_sys_set_max_map_count),
         REG("mmap_min_addr", proc_sys_mmap_min_addr),
         REG("overcommit_memory", proc_sys_overcommit_memory),
         { 0 },
@@ -103,7 +106,7 @@ static const struct pent root_dir[] = {
         REG("uptime", proc_uptime),
         REG("version", proc_version),
         REG("vmstat", proc_vmstat),
-        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0 },
+        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0, NULL },
         REG("zoneinfo", proc_zoneinfo),
         { 0 },
 };
@@ -515,6 +518,7 @@ long procfs_link(const char *path, char *buf, size_t size)
 
 struct pfile {
         struct text      text;          /* text files */
+        procfs_set_fn    set;           /* a sysctl open for writing */
         int              pid;           /* mem, pagemap: the target */
         struct vm_space *space;         /* ... as it was at open */
         uint32_t         mode;
@@ -579,6 +583,43 @@ static long ro_write(struct file *f, uint64_t ubuf, size_t len)
         return -EBADF;
 }
 
+/* A write to a sysctl: one decimal number (blanks around it allowed),
+ * given whole, at offset 0; as Linux's proc_dointvec, the write takes
+ * every byte or fails with EINVAL (and the setter's own errors). */
+static long sysctl_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        const struct pfile *pf = f->node;
+        char buf[32];
+        size_t i = 0;
+        uint64_t v = 0;
+        bool digits = false;
+
+        if (!pf->set)
+                return -EBADF;
+        if (len == 0 || f->offset != 0)
+                return (long)len;               /* nothing, or the rest: ignored */
+        if (len >= sizeof buf)
+                return -EINVAL;
+        if (copy_from_user(buf, ubuf, len))
+                return -EFAULT;
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+        for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits = true) {
+                v = v * 10 + (uint64_t)(buf[i] - '0');
+                if (v > 0x7fffffff)
+                        return -EINVAL;
+        }
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
+                i++;
+        if (!digits || i != len)
+                return -EINVAL;
+        long err = pf->set(v);
+        if (err)
+                return err;
+        f->offset += len;
+        return (long)len;
+}
+
 static void pfile_stat(struct file *f, void *st)
 {
         const struct pfile *pf = f->node;
@@ -610,6 +651,11 @@ static long vmview_write(struct file *f, uint64_t ubuf, size_t len)
 
 static const struct file_ops vmview_ops = {
         .read = text_read, .write = vmview_write, .stat = pfile_stat,
+        .release = pfile_release, .seekable = true,
+};
+
+static const struct file_ops sysctl_ops = {
+        .read = text_read, .write = sysctl_write, .stat = pfile_stat,
         .release = pfile_release, .seekable = true,
 };
 
@@ -698,9 +744,13 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
             !proc_may_access(n.p))
                 return -EACCES;         /* Linux's mm_access() */
         bool vmview = n.kind == N_ENTRY && n.ent->gen == proc_vmview;
+        bool sysctl = n.kind == N_ENTRY && n.ent->set;
         if ((flags & O_ACCMODE) &&
-            !(binary && n.ent->special == SP_MEM) && !vmview)
+            !(binary && n.ent->special == SP_MEM) && !vmview && !sysctl)
                 return -EACCES;
+        if ((flags & O_ACCMODE) && sysctl && current->cred.fsuid != 0 &&
+            !current_capable(CAP_DAC_OVERRIDE))
+                return -EACCES;         /* mode 0644, owned by root */
         struct pfile *pf = kzalloc(sizeof *pf);
         struct file *f = kzalloc(sizeof *f);
         if (!pf || !f) {
@@ -718,8 +768,11 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 kfree(pf), kfree(f);
                 return err;
         }
+        if (sysctl && (flags & O_ACCMODE))
+                pf->set = n.ent->set;
         *f = (struct file){ .ops = binary ? &mem_ops
-                                   : vmview ? &vmview_ops : &text_ops,
+                                 : vmview ? &vmview_ops
+                                 : pf->set ? &sysctl_ops : &text_ops,
                             .refs = 1,
                             .flags = flags, .node = pf,
                             .size = pf->text.len };

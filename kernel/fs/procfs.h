@@ -46,6 +46,8 @@ void text_kb(struct text *t, const char *name, uint64_t kb);
 /* A generator: format its file into t; p is the process for per-process
  * files (NULL for system-wide ones). */
 typedef void (*procfs_gen_fn)(struct text *t, struct proc *p);
+/* A sysctl's setter: the number written; 0 or -errno. */
+typedef long (*procfs_set_fn)(uint64_t value);
 
 /* System-wide generators (proc_sys.c). */
 void proc_meminfo(struct text *t, struct proc *p);
@@ -66,6 +68,7 @@ void proc_sys_ostype(struct text *t, struct proc *p);
 void proc_sys_osrelease(struct text *t, struct proc *p);
 void proc_sys_overcommit_memory(struct text *t, struct proc *p);
 void proc_sys_max_map_count(struct text *t, struct proc *p);
+long proc_sys_set_max_map_count(uint64_t value);
 void proc_sys_mmap_min_addr(struct text *t, struct proc *p);
 
 /* Per-process generators (proc_pid.c). */

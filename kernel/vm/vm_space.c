@@ -192,6 +192,7 @@ static vaddr_t mmap_base_for(const struct vm_space *s)
 
 /* Every live space, for vm_spaces_unmap_object(). */
 static struct vm_space *all_spaces;
+static uint64_t max_map_count = VM_MAX_AREAS;   /* vm.max_map_count */
 
 vm_status_t vm_space_create(struct vm_space **out)
 {
@@ -213,7 +214,7 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->max = USER_MAX;
         s->stack_limit = VM_STACK_LIMIT_DEFAULT;
         s->size_limit = UINT64_MAX;
-        s->max_areas = VM_MAX_AREAS;
+        s->max_areas = max_map_count;
         s->mmap_base = mmap_base_for(s);
         s->all_next = all_spaces;
         all_spaces = s;
@@ -305,6 +306,18 @@ uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
                                            (a->prot & VM_PROT_WRITE))))
                                 n++;
         return n;
+}
+
+uint64_t vm_max_map_count(void)
+{
+        return max_map_count;
+}
+
+void vm_set_max_map_count(uint64_t n)
+{
+        max_map_count = n;
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                s->max_areas = n;
 }
 
 void vm_space_set_size_limit(struct vm_space *s, uint64_t bytes)

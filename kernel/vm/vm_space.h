@@ -310,6 +310,15 @@ void vm_space_set_stack_limit(struct vm_space *space, uint64_t bytes);
 void vm_space_set_size_limit(struct vm_space *space, uint64_t bytes);
 
 /*
+ * vm.max_map_count: how many areas a space may have (VM_MAX_AREAS at
+ * boot). Setting it applies to every space at once, as Linux's global
+ * sysctl: a space above a lowered limit keeps its areas, and a call that
+ * would add one (a map, a split) is refused as at the limit.
+ */
+uint64_t vm_max_map_count(void);
+void vm_set_max_map_count(uint64_t n);
+
+/*
  * mmap of a file: as vm_space_map(), but the pages come from file object
  * `file` (vm_object_create_file()) from byte `offset` on. Private: reads
  * see the file's pages (shared with every other mapping of it), the first

@@ -153,7 +153,9 @@ bool vm_space_check(struct vm_space *s)
 
         if (!vm_area_tree_check(t))
                 return false;
-        if (t->min != s->min || t->max != s->max || t->count > s->max_areas)
+        /* (count may exceed max_areas: a lowered vm.max_map_count only
+         * refuses new areas, as Linux's.) */
+        if (t->min != s->min || t->max != s->max)
                 return space_fail("tree bounds or area count", t->count);
         for (const struct vm_area *a = t->first; a; a = a->next)
                 if (!check_area(s, a))
