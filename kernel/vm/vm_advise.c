@@ -168,20 +168,31 @@ static bool range_locked(const struct vm_range_plan *p)
         return false;
 }
 
-vm_status_t vm_space_set_lock(struct vm_space *s, vaddr_t start, uint64_t len,
-                              unsigned lock)
+/* What mlock and populate check first: start and len page-aligned and
+ * not wrapping, then (len > 0) the plan of a range without a hole.
+ * => VM_OK (*p planned unless len is 0), VM_EINVAL, or `hole`. */
+static vm_status_t plan_whole_range(struct vm_space *s, vaddr_t start,
+                                    uint64_t len, vm_status_t hole,
+                                    struct vm_range_plan *p)
 {
-        struct vm_range_plan p;
-
-        ASSERT(!(lock & ~(VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)));
         if (!is_aligned(start, PAGE_SIZE) || !is_aligned(len, PAGE_SIZE) ||
             start + len < start)
                 return VM_EINVAL;
         if (len == 0)
                 return VM_OK;
-        vm_range_plan(s, start, start + len, &p);
-        if (!p.covered)
-                return VM_ENOMEM;
+        vm_range_plan(s, start, start + len, p);
+        return p->covered ? VM_OK : hole;
+}
+
+vm_status_t vm_space_set_lock(struct vm_space *s, vaddr_t start, uint64_t len,
+                              unsigned lock)
+{
+        struct vm_range_plan p;
+        vm_status_t st = plan_whole_range(s, start, len, VM_ENOMEM, &p);
+
+        ASSERT(!(lock & ~(VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)));
+        if (st != VM_OK || len == 0)
+                return st;
         return range_set_flags(s, &p, VM_AREA_LOCKED | VM_AREA_LOCKONFAULT, lock);
 }
 
@@ -255,15 +266,10 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
 vm_status_t vm_space_populate(struct vm_space *s, vaddr_t start, uint64_t len)
 {
         struct vm_range_plan p;
+        vm_status_t st = plan_whole_range(s, start, len, VM_ENOENT, &p);
 
-        if (!is_aligned(start, PAGE_SIZE) || !is_aligned(len, PAGE_SIZE) ||
-            start + len < start)
-                return VM_EINVAL;
-        if (len == 0)
-                return VM_OK;
-        vm_range_plan(s, start, start + len, &p);
-        if (!p.covered)
-                return VM_ENOENT;
+        if (st != VM_OK || len == 0)
+                return st;
         /* Area by area through lookups: a fault may change the tree. */
         for (vaddr_t va = start; va < start + len; va += PAGE_SIZE) {
                 const struct vm_area *a = vm_area_lookup(&s->areas, va);
