@@ -65,6 +65,8 @@ struct proc_usage {
 /* A process's signal state (signal.c). */
 struct proc_signals {
         ksigset_t          blocked;             /* [p] the mask */
+        ksigset_t          real_blocked;        /* [p] the mask while
+                                                 * sigtimedwait lifts it */
         struct sigpend     own;                 /* [s] sent to this thread */
         struct k_sigaction action[NSIG];        /* [p] index sig - 1; the
                                                  * same in every thread of

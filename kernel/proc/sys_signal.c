@@ -146,12 +146,14 @@ static int wait_for_set(ksigset_t set, bool timed, uint64_t deadline)
         ksigset_t saved = p->sig.blocked;
         int r;
 
+        p->sig.real_blocked = saved;    /* still blocked, for init_ignores */
         p->sig.blocked &= ~set;
         do {
                 r = timed ? sched_sleep_until_intr(deadline)
                           : sched_sleep_on_intr(&p->sig);
         } while (r == 0 && (!timed || clock_monotonic_ns() < deadline));
         p->sig.blocked = saved;
+        p->sig.real_blocked = 0;
         return r;
 }
 
@@ -264,10 +266,27 @@ static bool kill_permitted(const struct proc *p, int sig)
 
 /* A signal from the calling process to p's process: permission, then
  * sending. */
+/*
+ * Linux's SIGNAL_UNKILLABLE: init takes from processes (itself included)
+ * only the signals it has a handler for; one with the default action,
+ * SIGKILL and SIGSTOP included, is dropped and the send succeeds. A
+ * blocked one (or one sigtimedwait waits for) is queued, as Linux's (the handler may change before it is
+ * unblocked; Linux would then drop it at delivery, Mercator takes its
+ * default action). Signals the kernel makes (a fault) still reach init.
+ */
+static bool init_ignores(const struct proc *p, int sig)
+{
+        return p->pid == 1 && sig > 0 &&
+               p->sig.action[sig - 1].handler == SIG_DFL &&
+               !((p->sig.blocked | p->sig.real_blocked) & sigmask_of(sig));
+}
+
 static long kill_one(struct proc *p, int sig, const struct ksiginfo *info)
 {
         if (!kill_permitted(p, sig))
                 return -EPERM;
+        if (init_ignores(p, sig))
+                return 0;
         return signal_send(p, sig, info);
 }
 
@@ -276,6 +295,8 @@ static long kill_thread(struct proc *p, int sig, const struct ksiginfo *info)
 {
         if (!kill_permitted(p, sig))
                 return -EPERM;
+        if (init_ignores(p, sig))
+                return 0;
         return signal_send_thread(p, sig, info);
 }
 
