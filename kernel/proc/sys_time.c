@@ -248,7 +248,8 @@ SYSCALL_DECL(nanosleep)
 /*
  * clock_nanosleep(clock, flags, req, rem): Linux sleeps on REALTIME,
  * MONOTONIC, BOOTTIME and TAI; the raw and coarse clocks cannot be slept
- * on (EOPNOTSUPP), the thread CPU clock neither (EINVAL). An absolute
+ * on (EOPNOTSUPP), the thread CPU clock neither (EOPNOTSUPP too: Linux's
+ * k_clock has no nsleep for it; the C libraries turn it into EINVAL). An absolute
  * REALTIME deadline is converted to a monotonic one when the sleep starts
  * (a later clock_settime does not move it). The result is the errno
  * itself, positive, as the C library function returns it: the system
@@ -266,7 +267,7 @@ SYSCALL_DECL(clock_nanosleep)
         case CLOCK_TAI:
                 break;
         case CLOCK_MONOTONIC_RAW: case CLOCK_REALTIME_COARSE:
-        case CLOCK_MONOTONIC_COARSE:
+        case CLOCK_MONOTONIC_COARSE: case CLOCK_THREAD_CPUTIME_ID:
                 return -EOPNOTSUPP;
         case CLOCK_PROCESS_CPUTIME_ID:
                 /* Sleeping until our own CPU time passes a mark: we would
@@ -275,6 +276,7 @@ SYSCALL_DECL(clock_nanosleep)
         default:
                 return -EINVAL;
         }
+        /* The clock first, then the time, as Linux. */
         if ((err = timespec_get((uint64_t)a2, &req)))
                 return err;
         want = (uint64_t)req.sec * NSEC + (uint64_t)req.nsec;
