@@ -155,6 +155,8 @@ def collect_kernel(t, label, rc, out):
     m = re.search(r"Mercator ready: (\d+) us", out)
     if m:
         t.notes.append(f"boot to ready at -m {label}: {m.group(1)} us")
+    for cost in re.findall(r"^vmview cost: (.*)$", out, re.M):
+        t.notes.append(f"vmview snapshot at -m {label}: {cost}")
 
 
 def run_deaths(t, out, arch="x86_64", kernel=KERNEL, cpu="qemu64"):

@@ -382,6 +382,8 @@ static long vmview_send(const char *label, struct proc *only)
 {
         struct text t = { .size = vmview_size() };
 
+        if (!vm_view_feed_write("", 0))
+                return 0;               /* no feed port: nothing to make */
         t.buf = vmalloc(t.size);
         if (!t.buf)
                 return -ENOMEM;

@@ -154,7 +154,8 @@ void vm_view_kernel_layout(void (*fn)(void *arg,
 enum vm_frame_owner vm_view_machine_owner(paddr_t pa);
 
 /* Send bytes out of the feed port (x86-64: COM2), if the machine has one.
- * => false when there is none (the bytes go nowhere). */
+ * => false when there is none (the bytes go nowhere); with len 0, whether
+ *    there is one. */
 bool vm_view_feed_write(const char *s, size_t len);
 
 #endif
