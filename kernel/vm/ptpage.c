@@ -19,32 +19,45 @@ uint64_t vm_ptpage_fail_after;
  * boot code lowers this limit until its own mappings are in place. */
 paddr_t vm_ptpage_boot_limit = ~(paddr_t)0;
 
-vm_status_t vm_ptpage_alloc(paddr_t *pa)
+vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa)
 {
+        uint64_t n = (uint64_t)1 << order;
+
         if (vm_ptpage_fail_after && --vm_ptpage_fail_after == 0)
                 return VM_ENOMEM;
         if (bootmem_active()) {
-                *pa = bootmem_alloc(1, PAGE_SIZE, vm_ptpage_boot_limit);
+                *pa = bootmem_alloc(n, PAGE_SIZE, vm_ptpage_boot_limit);
                 if (*pa == 0)
                         return VM_ENOMEM;
-                pmap_zero_page(*pa);
+                for (uint64_t i = 0; i < n; i++)
+                        pmap_zero_page(*pa + i * PAGE_SIZE);
         } else {
-                struct vm_page *pg = pmm_alloc_pages(0, PMM_ZERO);
+                struct vm_page *pg = pmm_alloc_pages(order, PMM_ZERO);
 
                 if (!pg)
                         return VM_ENOMEM;
                 pg->flags |= PG_PTABLE;
                 *pa = pmm_page_to_pa(pg);
         }
-        vmstat.pt_pages++;
+        vmstat.pt_pages += n;
         return VM_OK;
 }
 
-void vm_ptpage_free(paddr_t pa)
+vm_status_t vm_ptpage_alloc(paddr_t *pa)
+{
+        return vm_ptpage_alloc_order(0, pa);
+}
+
+void vm_ptpage_free_order(paddr_t pa, unsigned order)
 {
         struct vm_page *pg = pmm_pa_to_page(pa);
 
         pg->flags &= ~PG_PTABLE;
-        vmstat.pt_pages--;
-        pmm_free_pages(pg, 0);
+        vmstat.pt_pages -= (uint64_t)1 << order;
+        pmm_free_pages(pg, order);
+}
+
+void vm_ptpage_free(paddr_t pa)
+{
+        vm_ptpage_free_order(pa, 0);
 }

@@ -8,10 +8,11 @@
  *   3. sanitize the map with the first MiB, the kernel image and the
  *      modules reserved; clip RAM to what the page tables reach (4 GiB);
  *   4. bootmem over what is left;
- *   5. the kernel directory: low memory linearly at PAGE_OFFSET with 4 MiB
- *      pages, every kernel page table from vmalloc up to the fixmap
- *      allocated now (so that all directories share them by copying
- *      entries 768-1022), the recursive slot, no identity map; load it;
+ *   5. the kernel directory (pmap_bootstrap, pmap.c): low memory linearly
+ *      at PAGE_OFFSET with 4 MiB pages, every kernel page table from
+ *      vmalloc up to the fixmap allocated now (so that all directories
+ *      share them by copying entries 768-1022), the recursive slot, no
+ *      identity map; the image's text made read-only; load it;
  *   6. page descriptors for all RAM (low memory holds them) and the buddy
  *      allocator over the DMA, NORMAL and HIGHMEM zones.
  */
@@ -28,24 +29,20 @@
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "cpu.h"
-#include "serial.h"
+#include "mmu.h"
+#include "pmap_md.h"
+#include <arch/x86/serial.h>
 #include "trap.h"
 
 extern char _kernel_start[], _kernel_end[];
 extern char _text_start[], _rodata_end[];
 extern uint32_t boot_mbi_pa, boot_mb_magic;
 extern pte_t boot_pd[PT_ENTRIES];
+extern paddr_t vm_ptpage_boot_limit;
 
 struct boot_info boot_info;
-pte_t kernel_pd[PD_ENTRIES] __attribute__((aligned(4096)));
-#ifdef I386_PAE
-static uint64_t kernel_pdpt[4] __attribute__((aligned(32)));
-#endif
-paddr_t kernel_cr3;
 pte_t *pkmap_page_table;
 pte_t *fixmap_page_table;
-paddr_t lowmem_end;
-vaddr_t vmalloc_start;
 static bool have_pge;
 
 /* The Multiboot v1 information block (the fields we read). */
@@ -141,75 +138,52 @@ static void boot_print_map(void)
                           boot_info.ram_end >> 20);
 }
 
-/* A zeroed page for a kernel page table, from bootmem (low memory). */
-static pte_t *boot_table(paddr_t *pa_out)
+/* PAT entry 1 (selected by PWT alone) becomes write-combining, so
+ * PMAP_WC mappings work (as on x86-64); the others keep their values. */
+static void pat_init(void)
 {
-        paddr_t pa = bootmem_alloc(1, PAGE_SIZE, BOOT_REACH);
+        uint32_t a, b, c, d;
 
-        if (!pa)
-                panic("boot: no memory for kernel page tables");
-        memset(phys_to_virt(pa), 0, PAGE_SIZE);
-        *pa_out = pa;
-        return phys_to_virt(pa);
+        cpuid(1, 0, &a, &b, &c, &d);
+        if (!(d & CPUID_PAT))
+                return;         /* PWT alone is then write-through */
+        wrmsr(MSR_PAT, (rdmsr(MSR_PAT) & ~(0xffULL << 8)) | (0x01ULL << 8));
 }
 
 /*
- * Step 5. Low memory: [0, lowmem_end) at PAGE_OFFSET, 4 MiB pages where a
- * whole one fits, 4 KiB pages for the tail. Then a page table for every
- * directory entry from vmalloc_start to the fixmap, the recursive slot, and
- * the switch. Nothing below PAGE_OFFSET is mapped any more.
+ * Step 5: the kernel pmap (pmap_bootstrap: low memory at PAGE_OFFSET,
+ * a page table for every directory entry from vmalloc_start to the
+ * fixmap, the recursive slot), with its tables from bootmem below what
+ * boot.S maps. The image's text and rodata become read-only (CR0.WP makes
+ * that hold for the kernel too): the engine splits the large page holding
+ * them. Then the switch: nothing below PAGE_OFFSET is mapped any more.
+ * With PAE on a CPU that has NX, EFER.NXE is turned on first.
  */
 static void boot_map_kernel(void)
 {
-        pte_t g = have_pge ? PTE_G : 0;
-        paddr_t pa;
+        struct pmap *kp = pmap_kernel();
+        vaddr_t ro_start = align_down((vaddr_t)_text_start, PAGE_SIZE);
+        vaddr_t ro_end = align_up((vaddr_t)_rodata_end, PAGE_SIZE);
 
-        /* The image's text and rodata are read-only (CR0.WP makes that
-         * hold for the kernel too): the large page holding them is split
-         * into 4 KiB pages. (No NX without PAE; not used with it yet.) */
-        paddr_t ro_start = virt_to_phys(_text_start), ro_end = virt_to_phys(_rodata_end);
-
-        lowmem_end = MIN(boot_info.ram_end, (paddr_t)LOWMEM_LIMIT);
-        for (pa = 0; pa < lowmem_end; pa += LARGE_PAGE_SIZE) {
-                unsigned pde = PD_INDEX(PAGE_OFFSET + pa);
-                bool image = pa < ro_end && pa + LARGE_PAGE_SIZE > ro_start;
-                if (pa + LARGE_PAGE_SIZE <= lowmem_end && !image) {
-                        kernel_pd[pde] = (pte_t)pa | PTE_P | PTE_W | PTE_PS | g;
-                        continue;
-                }
-                paddr_t tpa;
-                pte_t *pt = boot_table(&tpa);
-                for (unsigned i = 0; i < PT_ENTRIES && pa + i * PAGE_SIZE < lowmem_end; i++) {
-                        paddr_t p = pa + i * PAGE_SIZE;
-                        bool ro = p >= ro_start && p < ro_end;
-                        pt[i] = (pte_t)p | PTE_P | (ro ? 0 : PTE_W) | g;
-                }
-                kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
-                boot_info.kernel_tables++;
-        }
-        vmalloc_start = (vaddr_t)align_up(PAGE_OFFSET + lowmem_end + VMALLOC_OFFSET,
-                                          VMALLOC_OFFSET);
-        for (unsigned pde = PD_INDEX(vmalloc_start); pde < PD_SELF; pde++) {
-                paddr_t tpa;
-                pte_t *pt = boot_table(&tpa);
-                kernel_pd[pde] = (pte_t)tpa | PTE_P | PTE_W;
-                boot_info.kernel_tables++;
-                if (pde == PD_INDEX(PKMAP_BASE))
-                        pkmap_page_table = pt;
-                if (pde == PD_INDEX(FIXADDR_START))
-                        fixmap_page_table = pt;
-        }
-        for (unsigned j = 0; j < NR_SELF; j++)
-                kernel_pd[PD_SELF + j] = (pte_t)(virt_to_phys(kernel_pd) +
-                                                 j * PAGE_SIZE) | PTE_P | PTE_W;
 #ifdef I386_PAE
-        for (unsigned j = 0; j < 4; j++)
-                kernel_pdpt[j] = (virt_to_phys(kernel_pd) + j * PAGE_SIZE) | PTE_P;
-        kernel_cr3 = virt_to_phys(kernel_pdpt);
-#else
-        kernel_cr3 = virt_to_phys(kernel_pd);
+        if (cpuid_ext_edx(CPUID_EXT_NX)) {
+                wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+                pmap_nx = true;
+        }
 #endif
-        write_cr3((uint32_t)kernel_cr3);
+        pat_init();
+        vm_ptpage_boot_limit = BOOT_REACH;
+        if (pmap_bootstrap(boot_info.ram_end) != VM_OK)
+                panic("boot: no memory for kernel page tables");
+        if (pmap_protect(kp, ro_start, ro_end, VM_PROT_READ | VM_PROT_EXEC) != VM_OK)
+                panic("boot: cannot write-protect the kernel text");
+        vm_ptpage_boot_limit = ~(paddr_t)0;
+        boot_info.kernel_tables = (unsigned)(pmap_table_pages(kp) - PD_PAGES -
+                                             (NR_SELF > 1 ? 1 : 0));
+        pkmap_page_table = pt_table(kernel_pd[PD_INDEX(PKMAP_BASE)] & PTE_ADDR);
+        fixmap_page_table = pt_table(kernel_pd[PD_INDEX(FIXADDR_START)] & PTE_ADDR);
+        pmap_activate(kp);
+        pmap_update(kp);        /* the batch of the split: nothing cached */
         trap_set_df_cr3((uint32_t)kernel_cr3);
         if (have_pge)
                 write_cr4(read_cr4() | CR4_PGE);

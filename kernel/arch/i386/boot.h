@@ -5,6 +5,7 @@
 #define ARCH_I386_BOOT_H
 
 #include <vm/memmap.h>
+#include "pmap_md.h"
 #include "pte.h"
 
 #define BOOT_MAX_MODULES 4
@@ -29,11 +30,12 @@ struct boot_info {
 };
 extern struct boot_info boot_info;
 
-/* The kernel's page directory (Linux's swapper_pg_dir): entries from
- * KERNEL_PDE_MIN up to PD_SELF are shared by every address space, the last
- * NR_SELF are the recursive slot (pte.h). */
-extern pte_t kernel_pd[PD_ENTRIES];
-extern paddr_t kernel_cr3;              /* kernel_pd, or its PDPT with PAE */
+/* The kernel's page directory array (Linux's swapper_pg_dir, made by
+ * pmap_bootstrap): entries from KERNEL_PDE_MIN up to PD_SELF are shared by
+ * every address space, the last NR_SELF are the recursive slot (pte.h). */
+#define kernel_pd       pmap_kernel_pd()
+/* What CR3 holds for it: kernel_pd, or its PDPT with PAE. */
+#define kernel_cr3      (pmap_kernel()->cr3)
 
 /* The page tables of the kmap window and of the fixmap (low memory). */
 extern pte_t *pkmap_page_table;

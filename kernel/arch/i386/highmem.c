@@ -55,7 +55,7 @@ void set_fixmap(unsigned idx, paddr_t pa, unsigned flags)
 
         if (idx == FIX_HOLE || idx >= __end_of_fixed_addresses || pa >= PADDR_LIMIT)
                 panic("set_fixmap: bad index %u or frame %#" PRIx64, idx, pa);
-        fixmap_page_table[PT_INDEX(va)] = (pte_t)pa | PTE_P | PTE_W |
+        fixmap_page_table[PT_INDEX(va)] = (pte_t)pa | PTE_P | PTE_RW |
                 ((flags & PMAP_NOCACHE) ? PTE_PCD | PTE_PWT : 0);
         invlpg(va);
 }
@@ -81,7 +81,7 @@ void *kmap_atomic(paddr_t pa)
         unsigned idx = FIX_KMAP_BEGIN + cpu * KM_MAX_IDX + km_depth[cpu]++;
         vaddr_t va = fix_to_virt(idx);
         /* The slot was invalidated when it was last released: no invlpg. */
-        fixmap_page_table[PT_INDEX(va)] = (pte_t)pa | PTE_P | PTE_W;
+        fixmap_page_table[PT_INDEX(va)] = (pte_t)pa | PTE_P | PTE_RW;
         return (void *)va;
 }
 
@@ -191,7 +191,7 @@ static unsigned map_new_virtual(paddr_t pa)
                         continue;
                 unsigned nr = last_pkmap_nr;
                 uint32_t pfn = (uint32_t)(pa >> PAGE_SHIFT);
-                pkmap_page_table[nr] = (pte_t)(pa & ~(paddr_t)PAGE_MASK) | PTE_P | PTE_W;
+                pkmap_page_table[nr] = (pte_t)(pa & ~(paddr_t)PAGE_MASK) | PTE_P | PTE_RW;
                 pkmap_count[nr] = 2;
                 pkmap_pfn[nr] = pfn;
                 pkmap_hash_next[nr] = pkmap_hash_head[pkmap_hash(pfn)];

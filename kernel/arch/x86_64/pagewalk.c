@@ -10,24 +10,12 @@
 #include "pmap_md.h"
 #include "pte.h"
 
+#define PTE_NX_USABLE   PTE_NX
+#include <arch/x86/pte_leaf.h>
+
 static const char *const level_names[PT_LEVELS + 1] = {
         "", "PT", "PD", "PDPT", "PML4",
 };
-
-static int describe_bits(char *buf, size_t size, pte_t e, unsigned level)
-{
-        if (!(e & PTE_P))
-                return ksnprintf(buf, size, "(not present)");
-        return ksnprintf(buf, size, "%s%s%s%s%s%s%s%s%s",
-                         e & PTE_P ? "P" : "-", e & PTE_RW ? " RW" : " RO",
-                         e & PTE_US ? " USER" : " KERNEL",
-                         e & PTE_A ? " A" : "", e & PTE_D ? " D" : "",
-                         level > 1 && (e & PTE_PS) ? " PS" : "",
-                         e & PTE_G ? " G" : "",
-                         (e & PTE_CACHE_MASK) == PTE_CACHE_UC ? " UC" :
-                         (e & PTE_CACHE_MASK) == PTE_CACHE_WC ? " WC" : "",
-                         e & PTE_NX ? " NX" : " X");
-}
 
 size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size)
 {
@@ -42,7 +30,7 @@ size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size)
                 pte_t e = ((const pte_t *)phys_to_virt(table))[idx];
                 char bits[64];
 
-                describe_bits(bits, sizeof bits, e, level);
+                leaf_describe_bits(bits, sizeof bits, e, level);
                 n += (size_t)ksnprintf(buf + n, size - n,
                                        "%-4s at %#010lx [%3u] = %#018lx  %s\n",
                                        level_names[level], table, idx, e, bits);

@@ -44,51 +44,10 @@ static struct pmap kernel_pmap;
  * clear: the CPU sets A in whichever copy it walks). */
 static pte_t kernel_top[PT_ENTRIES - KERNEL_SLOT0];
 
-/* ---- building and reading entries ------------------------------------ */
+/* ---- building and reading entries: x86's (kernel/arch/x86/) ------------ */
 
-/* A leaf at `level` mapping pa (prot is not VM_PROT_NONE). */
-static pte_t leaf_entry(paddr_t pa, unsigned level, vm_prot_t prot,
-                        unsigned flags)
-{
-        pte_t e = pa | PTE_P;
-
-        if (level > 1)
-                e |= PTE_PS;
-        if (prot & VM_PROT_WRITE)
-                e |= PTE_RW;
-        if (!(prot & VM_PROT_EXEC))
-                e |= PTE_NX;
-        if (flags & PMAP_USER)
-                e |= PTE_US;
-        if (flags & PMAP_GLOBAL)
-                e |= PTE_G;
-        if (flags & PMAP_NOCACHE)
-                e |= PTE_CACHE_UC;
-        else if (flags & PMAP_WC)
-                e |= PTE_CACHE_WC;
-        return e;
-}
-
-static vm_prot_t leaf_prot(pte_t e)
-{
-        return VM_PROT_READ | ((e & PTE_RW) ? VM_PROT_WRITE : 0) |
-               ((e & PTE_NX) ? 0 : VM_PROT_EXEC);
-}
-
-static unsigned leaf_flags(pte_t e)
-{
-        unsigned flags = 0;
-
-        if (e & PTE_US)
-                flags |= PMAP_USER;
-        if (e & PTE_G)
-                flags |= PMAP_GLOBAL;
-        if ((e & PTE_CACHE_MASK) == PTE_CACHE_UC)
-                flags |= PMAP_NOCACHE;
-        else if ((e & PTE_CACHE_MASK) == PTE_CACHE_WC)
-                flags |= PMAP_WC;
-        return flags;
-}
+#define PTE_NX_USABLE   PTE_NX          /* EFER.NXE is always on */
+#include <arch/x86/pte_leaf.h>
 
 /* ---- the engine's hooks (kernel/arch/pt/pt_engine.h) -------------------- */
 

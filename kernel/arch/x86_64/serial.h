@@ -1,14 +1,11 @@
-/* serial.h - the COM1 console (serial.c). */
+/* serial.h - the COM1 console: the shared UART (kernel/arch/x86/serial.h)
+ * plus x86-64's interrupt-driven input (serial.c). */
 #ifndef ARCH_X86_64_SERIAL_H
 #define ARCH_X86_64_SERIAL_H
 
-#include <mercator/types.h>
+#include <arch/x86/serial.h>
 
 #define IRQ_SERIAL      4       /* COM1 */
-
-void serial_init(void);
-void serial_write(const char *s, size_t len);
-int serial_getc(void);          /* a received byte, or -1 if none waits */
 
 /* Start interrupt-driven input (after the PIC is set up). */
 void serial_rx_start(void);

@@ -199,24 +199,30 @@ out:
 }
 
 /*
- * seed 003's pgd_alloc and seed 004's recursive slot together: a new
- * directory shares the kernel's entries, gets a page table from HIGHMEM
+ * seed 003's pgd_alloc (pmap_create) and seed 004's recursive slot
+ * together: a new directory shares the kernel's entries, gets a page
+ * table from HIGHMEM
  * (written through kmap_atomic while another directory is loaded) mapping
  * a HIGHMEM user page; once loaded, the user address reads that page, the
  * directory appears at 0xfffff000 and the table at 0xffc00000 | n << 12,
- * agreeing with a software walk.
+ * agreeing with a software walk. (The pmap's own tables come from low
+ * memory, pte.h; this one is linked by hand, and unlinked before the pmap
+ * maps the same page through the table engine.)
  */
 KTEST(i386_pgd_alloc_recursive)
 {
         const vaddr_t uva = 0x08048000;
         const unsigned n = PD_INDEX(uva);
-        paddr_t cr3;
-        pte_t *pd = pgd_alloc(&cr3);
+        struct pmap *pm = NULL;
+        paddr_t cr3, got;
+        pte_t *pd;
         struct vm_page *tpg = pmm_alloc_pages(0, PMM_HIGHMEM | PMM_ZERO);
         struct vm_page *upg = pmm_alloc_pages(0, PMM_HIGHMEM);
 
-        if (!KCHECK(pd && tpg && upg))
+        if (!KCHECK_EQ(pmap_create(&pm), VM_OK) || !KCHECK(tpg && upg))
                 return;
+        pd = pmap_pd(pm);
+        cr3 = pm->cr3;
         paddr_t tpa = pmm_page_to_pa(tpg), upa = pmm_page_to_pa(upg);
         if (have_highmem())
                 KCHECK(tpg->zone == ZONE_HIGHMEM && upg->zone == ZONE_HIGHMEM);
@@ -234,10 +240,9 @@ KTEST(i386_pgd_alloc_recursive)
         fill(u, 0xfeed);
         kunmap_atomic(u);
         pte_t *pt = kmap_atomic(tpa);
-        pt[PT_INDEX(uva)] = (pte_t)upa | PTE_P | PTE_W | PTE_U;
+        pt[PT_INDEX(uva)] = (pte_t)upa | PTE_P | PTE_RW | PTE_US;
         kunmap_atomic(pt);
-        pd[n] = (pte_t)tpa | PTE_P | PTE_W | PTE_U;
-        vmstat.pt_pages++;              /* pgd_free() frees it as a table */
+        pd[n] = (pte_t)tpa | PTE_P | PTE_RW | PTE_US;
         KCHECK_EQ(pgd_walk(pd, uva) & PTE_ADDR, upa);
 
         uint32_t old = read_cr3();
@@ -258,7 +263,24 @@ KTEST(i386_pgd_alloc_recursive)
         KCHECK(rpte & PTE_A);
         /* Back in the kernel's directory the slot shows kernel_pd again. */
         KCHECK_EQ(RECURSIVE_PD[n], 0);
-        pgd_free(pd, cr3);
+        pd[n] = 0;
+        pmm_free_pages(tpg, 0);
+
+        /* The same page through the engine: a table from low memory. */
+        KCHECK_EQ(pmap_enter(pm, uva, upa, VM_PROT_READ | VM_PROT_WRITE,
+                             PMAP_USER), VM_OK);
+        KCHECK(pa_is_lowmem(pd[n] & PTE_ADDR));
+        KCHECK_EQ(pgd_walk(pd, uva) & PTE_ADDR, upa);
+        KCHECK(pmap_extract(pm, uva, &got, NULL, NULL) && got == upa);
+        KCHECK(pmap_check(pm));
+        write_cr3((uint32_t)cr3);
+        reads = holds((const void *)uva, 0xfeed);
+        write_cr3(old);
+        KCHECK(reads);
+        KCHECK_EQ(pmap_remove(pm, uva, uva + PAGE_SIZE), VM_OK);
+        pmap_update(pm);
+        KCHECK_EQ(pd[n], 0);            /* the emptied table was freed */
+        pmap_destroy(pm);
         pmm_free_pages(upg, 0);
 }
 
