@@ -53,8 +53,9 @@ static bool check_page(struct vm_space *s, const struct vm_area *a,
         writable = prot & VM_PROT_WRITE;
         if (!(flags & PMAP_USER) || a->prot == VM_PROT_NONE)
                 return space_fail("kernel-only or PROT_NONE translation", va);
-        if ((writable && !(a->prot & VM_PROT_WRITE)) ||
-            ((prot & VM_PROT_EXEC) && !(a->prot & VM_PROT_EXEC)))
+        /* What the MMU cannot refuse (no NX: exec) is not "more". */
+        if (prot & (VM_PROT_WRITE | VM_PROT_EXEC) &
+            ~pmap_prot_implied(a->prot))
                 return space_fail("translation allows more than its area", va);
         pg = expected_page(a, va, &own, &beyond);
         if (beyond)

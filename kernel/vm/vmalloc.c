@@ -388,7 +388,8 @@ static bool check_area_page(const struct kva_region *r,
 
         if (!pmap_extract(pmap_kernel(), va, &pa, &prot, &flags))
                 return vcheck_fail(r, a, va, "not mapped");
-        if ((prot & VM_PROT_ALL) != VM_PROT_RW || (flags & PMAP_USER) ||
+        if ((prot & VM_PROT_ALL) != pmap_prot_implied(VM_PROT_RW) ||
+            (flags & PMAP_USER) ||
             !(flags & PMAP_GLOBAL))
                 return vcheck_fail(r, a, va, "wrong protection or flags");
         if (a->kind == KVA_IOREMAP)

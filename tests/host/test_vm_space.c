@@ -462,7 +462,7 @@ TEST(fixed_noreplace_refuses)
 TEST(hints_honoured_when_free_ignored_when_not)
 {
         struct vm_space *s;
-        vaddr_t top, out = 0, h = 0x200000000;
+        vaddr_t top, out = 0, h = 0x20000000;
 
         setup(32 * MiB);
         s = new_space();
@@ -658,7 +658,7 @@ TEST(populate_prefaults)
         CHECK(!present(s, out));
         /* A populate that runs out of memory does not fail the mmap. */
         vm_ptpage_fail_after = 1;
-        CHECK_EQ(vm_space_map(s, 0x300000000, 2 * P, RW,
+        CHECK_EQ(vm_space_map(s, 0x30000000, 2 * P, RW,
                               PRIV | VM_MAP_POPULATE | FIXED, &out), VM_OK);
         vm_ptpage_fail_after = 0;
         CHECK(!present(s, out));
@@ -1047,9 +1047,10 @@ TEST(destroy_returns_every_page)
                 CHECK_EQ(vm_space_brk(s[k], 0x800000 + 20 * P, &got), VM_OK);
                 for (unsigned i = 0; i < 20; i++)
                         user_fill(s[k], 0x800000 + i * P, i);
-                /* Pages spread over many page tables. */
+                /* Pages spread over many page tables (64 MiB apart: below
+                 * 3 GiB, so every format has room). */
                 for (unsigned i = 0; i < 40; i++) {
-                        vaddr_t va = 0x100000000UL * (i + 1) + i * 0x200000;
+                        vaddr_t va = 0x4000000UL * (i + 1) + i * 0x200000;
 
                         map_at(s[k], va, 2 * P, RW, i % 3 ? PRIV : SHARED);
                         user_fill(s[k], va + P, i);

@@ -30,7 +30,6 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
-#include <machine/pmparam.h>
 #include <machine/vmparam.h>
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
@@ -113,8 +112,8 @@ static vm_status_t check_map(const struct pmap *pm, vaddr_t va, paddr_t pa,
 
         if (st != VM_OK)
                 return st;
-        if (!is_aligned(pa, PAGE_SIZE) || pa >= PADDR_LIMIT ||
-            len > PADDR_LIMIT - pa)
+        if (!is_aligned(pa, PAGE_SIZE) || pa >= PTE_PA_LIMIT ||
+            len > PTE_PA_LIMIT - pa)
                 return VM_EINVAL;
         if ((prot & ~VM_PROT_ALL) || (flags & ~PMAP_FLAGS_ALL))
                 return VM_EINVAL;

@@ -52,6 +52,13 @@ typedef uint32_t pte_t;
 #define NR_SELF         1u
 #endif
 #define PTE_ADDR_MASK   PTE_ADDR
+/* The frames entries can name: 4 GiB; 64 GiB with PAE (Mercator's limit:
+ * 36 address bits, as the first PAE CPUs). */
+#ifdef I386_PAE
+#define PTE_PA_LIMIT    (64ULL << 30)
+#else
+#define PTE_PA_LIMIT    (4ULL << 30)
+#endif
 
 /* Bits 0..12 mean the same in every x86 format. */
 #include <arch/x86/pte_bits.h>
