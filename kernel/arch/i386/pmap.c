@@ -59,74 +59,80 @@ static bool kernel_frozen;
 #define PTE_NX_USABLE   (pmap_nx ? PTE_NX : 0)
 #include <arch/x86/pte_leaf.h>
 
-/* ---- argument checks --------------------------------------------------- */
+/* ---- the engine's hooks (kernel/arch/pt/pt_engine.h) -------------------- */
 
-/*
- * [va, va+len) for an operation on pm; *last its last byte.
- * => VM_OK if page-aligned, non-empty, below PMAP_VA_END, inside one half,
- *    in the user half unless pm is the kernel pmap.
- */
-static vm_status_t check_range(const struct pmap *pm, vaddr_t va,
-                               uint64_t len, vaddr_t *last)
+#define KERNEL_SLOT0    KERNEL_PDE_MIN  /* 768 (PAE: 1536) */
+#define PT_TOP_ENTRIES  PD_SELF         /* the recursive slot is nobody's */
+#define PT_PA_MAX       (PTE_PA_LIMIT - 1)
+#define PT_FORMAT_BOOTSTRAP             /* pmap_bootstrap() below */
+#define PTE_PROT_MASK   (PTE_RW | PTE_NX)
+/* The CPU never caches a not-present entry: a new mapping needs no flush. */
+#define PT_PEND_NEW_LEAVES false
+#define pt_range_ok(pm, va, last)       i386_range_ok(pm, va, last)
+/* A large kernel leaf would replace a directory entry every space copied:
+ * only pmap_bootstrap() makes them. */
+#define pt_leaf_level_ok(level, va)     ((level) == 1 || va_is_user_half(va))
+
+static pte_t pte_prot_bits(vm_prot_t prot)
 {
-        if (len == 0 || !is_aligned(va | len, PAGE_SIZE) ||
-            len > PMAP_VA_END || va > PMAP_VA_END - len)
-                return VM_EINVAL;
-        *last = va + (vaddr_t)len - 1;
-        if (va_is_user_half(va) != va_is_user_half(*last))
-                return VM_EINVAL;
-        if (!va_is_user_half(va) && !pm->is_kernel)
-                return VM_EINVAL;
-        return VM_OK;
+        return ((prot & VM_PROT_WRITE) ? PTE_RW : 0) |
+               ((prot & VM_PROT_EXEC) ? 0 : PTE_NX_USABLE);
+}
+
+static unsigned pt_max_leaf_level(void)
+{
+        return 2;
+}
+
+/* One directory per address space: nothing to mirror. */
+static void pt_root_written(struct pmap *pm, const pte_t *e)
+{
+        (void)pm;
+        (void)e;
+}
+
+static void pt_root_sync(struct pmap *pm)
+{
+        (void)pm;
+}
+
+static bool pmap_loaded(const struct pmap *pm)
+{
+        return mmu_current_root() == pm->root;
+}
+
+/* The CPU sets A in directory entries it walks. */
+static bool pte_upper_ok(pte_t e, vaddr_t va)
+{
+        return (e & ~PTE_A) == pte_make_table(pte_table_pa(e), va);
+}
+
+/* The directory pages after the first, and the PDPT (PAE). */
+static uint64_t pt_extra_tables(const struct pmap *pm)
+{
+        (void)pm;
+        return PD_PAGES - 1 + (NR_SELF > 1 ? 1 : 0);
 }
 
 /*
- * Would an operation on [va, last] leave the kernel's directory entries
- * as they are? Once a user pmap has copied them it must: a new mapping
- * (map) needs a kernel page table under every entry, and no operation may
- * replace or split a large low-memory page. Before that (boot) only a new
- * mapping needs the entries present.
+ * The pmap maps [0, PKMAP_BASE): the kmap window and the fixmap are
+ * highmem.c's, the recursive slot nobody's. Once a user pmap has copied
+ * the kernel's directory entries, no operation may split or remove a large
+ * low-memory page (it would change an entry every space copied).
  */
-static bool kernel_entries_fixed(const struct pmap *pm, vaddr_t va,
-                                 vaddr_t last, bool map)
+static bool i386_range_ok(const struct pmap *pm, vaddr_t va, vaddr_t last)
 {
         const pte_t *pd = pmap_pd(pm);
 
-        if (va_is_user_half(va))
+        if (last >= PMAP_VA_END)
+                return false;
+        if (va_is_user_half(va) || !kernel_frozen)
                 return true;
-        for (unsigned i = PD_INDEX(va); i <= PD_INDEX(last); i++) {
-                if (map && !pte_present(pd[i]))
+        for (unsigned i = PD_INDEX(va); i <= PD_INDEX(last); i++)
+                if (pte_present(pd[i]) && pte_is_leaf(pd[i], 2))
                         return false;
-                if (kernel_frozen && pte_present(pd[i]) &&
-                    pte_is_leaf(pd[i], 2))
-                        return false;
-        }
         return true;
 }
-
-static vm_status_t check_map(const struct pmap *pm, vaddr_t va, paddr_t pa,
-                             uint64_t len, vm_prot_t prot, unsigned flags,
-                             vaddr_t *last)
-{
-        vm_status_t st = check_range(pm, va, len, last);
-
-        if (st != VM_OK)
-                return st;
-        if (!is_aligned(pa, PAGE_SIZE) || pa >= PTE_PA_LIMIT ||
-            len > PTE_PA_LIMIT - pa)
-                return VM_EINVAL;
-        if ((prot & ~VM_PROT_ALL) || (flags & ~PMAP_FLAGS_ALL))
-                return VM_EINVAL;
-        if ((flags & PMAP_NOCACHE) && (flags & PMAP_WC))
-                return VM_EINVAL;
-        if ((flags & PMAP_USER) && !va_is_user_half(va))
-                return VM_EINVAL;
-        if (!kernel_entries_fixed(pm, va, *last, true))
-                return VM_EINVAL;
-        return VM_OK;
-}
-
-/* ---- the shared engine: walks, ranges, TLB batch, splits ------------------ */
 
 #include <arch/pt/pt_engine.h>
 
@@ -165,56 +171,7 @@ static void pd_free(struct pmap *pm)
         pm->table_pages -= PD_PAGES;
 }
 
-/* ---- range walks ---------------------------------------------------------- */
-
-/* The level of the largest page that can map the start of [va, va+len). */
-static unsigned chunk_level(vaddr_t va, paddr_t pa, uint64_t len)
-{
-        uint64_t size = pt_level_size(2);
-
-        return is_aligned(va | pa, size) && len >= size ? 2 : 1;
-}
-
-static bool range_conflicts(const struct pmap *pm, vaddr_t va, paddr_t pa,
-                            uint64_t len)
-{
-        while (len) {
-                unsigned level = chunk_level(va, pa, len), found;
-                uint64_t size = pt_level_size(level);
-
-                if (walk_find(pm, va, &found) && found > level)
-                        return true;
-                va += (vaddr_t)size;
-                pa += size;
-                len -= size;
-        }
-        return false;
-}
-
-static vm_status_t range_run(struct range_walk *rw, vaddr_t start,
-                             vaddr_t end)
-{
-        vaddr_t last;
-        vm_status_t st;
-
-        if (start == end)
-                return is_aligned(start, PAGE_SIZE) ? VM_OK : VM_EINVAL;
-        if (end < start)
-                return VM_EINVAL;
-        st = check_range(rw->pm, start, end - start, &last);
-        if (st == VM_OK && !kernel_entries_fixed(rw->pm, start, last, false))
-                st = VM_EINVAL;
-        if (st != VM_OK)
-                return st;
-        return range_apply(rw, start, last);
-}
-
 /* ---- the contract (vm/pmap.h) ------------------------------------------ */
-
-struct pmap *pmap_kernel(void)
-{
-        return &kernel_pmap;
-}
 
 pte_t *pmap_kernel_pd(void)
 {
@@ -308,165 +265,17 @@ vm_status_t pmap_create(struct pmap **out)
  * => pm is not the kernel pmap and not loaded. */
 void pmap_destroy(struct pmap *pm)
 {
-        pte_t *pd = pmap_pd(pm);
-
-        ASSERT(pm != &kernel_pmap && mmu_current_root() != pm->root);
-        for (unsigned i = 0; i < KERNEL_PDE_MIN; i++) {
-                if (!pte_present(pd[i]))
-                        continue;
-                if (pte_is_leaf(pd[i], 2))
-                        tlb_pend(pm, (vaddr_t)i << PD_SHIFT, pd[i]);
-                else
-                        subtree_detach(pm, pte_table_pa(pd[i]), 1,
-                                       (vaddr_t)i << PD_SHIFT);
-                pd[i] = 0;
-        }
+        ASSERT(pm != &kernel_pmap && !pmap_loaded(pm));
+        user_half_detach(pm);
         pmap_update(pm);
         pd_free(pm);
         ASSERT(pm->table_pages == 0);
         kfree(pm);
 }
 
-/*
- * Map the 4 KiB page va -> pa; VM_PROT_NONE removes it. Write-only maps
- * read-write; without NX every page is executable (pmap_prot_implied()).
- * => VM_EINVAL: bad alignment, address, prot or flags, va inside a large
- *    page, or a kernel address without a kernel page table. VM_ENOMEM: no
- *    table page. Nothing changed.
- */
-vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
-                       vm_prot_t prot, unsigned flags)
-{
-        unsigned level;
-        vaddr_t last;
-        pte_t *pte;
-        vm_status_t st;
-
-        st = check_map(pm, va, pa, PAGE_SIZE, prot, flags, &last);
-        if (st != VM_OK)
-                return st;
-        if (prot == VM_PROT_NONE) {
-                pte = walk_find(pm, va, &level);
-                if (pte && level > 1)
-                        return VM_EINVAL;
-                return pte ? pmap_remove(pm, va, va + PAGE_SIZE) : VM_OK;
-        }
-        st = walk_create(pm, va, 1, &pte);
-        if (st != VM_OK)
-                return st;
-        leaf_install(pm, pte, va, 1, leaf_entry(pa, 1, prot, flags));
-        return VM_OK;
-}
-
-/* Map a range with the largest pages that fit (see vm/pmap.h). A large
- * page in the kernel half only before the directory is frozen. */
-vm_status_t pmap_enter_range(struct pmap *pm, vaddr_t va, paddr_t pa,
-                             uint64_t len, vm_prot_t prot, unsigned flags)
-{
-        vaddr_t last;
-        vm_status_t st;
-
-        st = check_map(pm, va, pa, len, prot, flags, &last);
-        if (st != VM_OK)
-                return st;
-        if (prot == VM_PROT_NONE)
-                return pmap_remove(pm, va, last + 1);
-        if (range_conflicts(pm, va, pa, len))
-                return VM_EINVAL;
-        while (len) {
-                unsigned level = chunk_level(va, pa, len);
-                uint64_t size;
-
-                /* A large kernel page would change a directory entry. */
-                if (kernel_frozen && !va_is_user_half(va))
-                        level = 1;
-                size = pt_level_size(level);
-                st = map_leaf(pm, va, level,
-                              leaf_entry(pa, level, prot, flags));
-                if (st != VM_OK)
-                        return st;
-                va += (vaddr_t)size;
-                pa += size;
-                len -= size;
-        }
-        return VM_OK;
-}
-
-vm_status_t pmap_remove(struct pmap *pm, vaddr_t start, vaddr_t end)
-{
-        struct range_walk rw = { .pm = pm, .remove = true };
-
-        return range_run(&rw, start, end);
-}
-
-vm_status_t pmap_protect(struct pmap *pm, vaddr_t start, vaddr_t end,
-                         vm_prot_t prot)
-{
-        struct range_walk rw = { .pm = pm, .clear = PTE_RW | PTE_NX };
-
-        if (prot & ~VM_PROT_ALL)
-                return VM_EINVAL;
-        if (prot == VM_PROT_NONE)
-                return pmap_remove(pm, start, end);
-        rw.set = ((prot & VM_PROT_WRITE) ? PTE_RW : 0) |
-                 ((prot & VM_PROT_EXEC) || !pmap_nx ? 0 : PTE_NX);
-        return range_run(&rw, start, end);
-}
-
-/* Look up va (the pmap's range only: not the kmap window, the fixmap or
- * the recursive slot). */
-bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
-                  unsigned *flags)
-{
-        unsigned level;
-        pte_t *e;
-
-        if (!va_is_canonical(va) || va >= PMAP_VA_END ||
-            !(e = walk_find(pm, va, &level)))
-                return false;
-        if (pa)
-                *pa = pte_leaf_pa(*e, level) | (va & (pt_level_size(level) - 1));
-        if (prot)
-                *prot = leaf_prot(*e);
-        if (flags)
-                *flags = leaf_flags(*e);
-        return true;
-}
-
-unsigned pmap_ad(struct pmap *pm, vaddr_t va, bool clear)
-{
-        unsigned level, bits = 0;
-        pte_t *e, old;
-
-        if (!va_is_canonical(va) || va >= PMAP_VA_END ||
-            !(e = walk_find(pm, va, &level)))
-                return 0;
-        old = *e;
-        if (old & PTE_A)
-                bits |= PMAP_AD_ACCESSED;
-        if (old & PTE_D)
-                bits |= PMAP_AD_DIRTY;
-        if (clear && bits) {
-                *e = old & ~(PTE_A | PTE_D);
-                tlb_pend(va_is_user_half(va) ? pm : &kernel_pmap,
-                         align_down(va, pt_level_size(level)), old);
-        }
-        return bits;
-}
-
 void pmap_activate(struct pmap *pm)
 {
         mmu_load_root(pm->cr3);
-}
-
-void pmap_update(struct pmap *pm)
-{
-        tlb_update(pm);
-}
-
-uint64_t pmap_table_pages(const struct pmap *pm)
-{
-        return pm->table_pages;
 }
 
 /* ---- pmap_walk_describe --------------------------------------------------- */
@@ -512,32 +321,7 @@ size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size)
         return MIN(n, size);
 }
 
-/* ---- pmap_check ----------------------------------------------------------- */
-
-struct check_ctx {
-        struct pmap *pm;
-        uint64_t     tables;
-};
-
-static bool check_bad(const struct check_ctx *c, const char *why, vaddr_t va,
-                      unsigned level, uint64_t e)
-{
-        pr_err("pmap_check: pmap %p: %s (va %#" PRIx64 ", level %u, entry %#"
-               PRIx64 ")\n", (void *)c->pm, why, (uint64_t)va, level, e);
-        return false;
-}
-
-static bool check_table_page(paddr_t pa)
-{
-        const struct vm_page *pg;
-
-        if (pmm_npages() == 0)
-                return true;
-        pg = pmm_pa_to_page(pa);
-        if (!pg)
-                return false;
-        return !(pg->flags & (PG_FREE | PG_RESERVED)) && pg->refcount != 0;
-}
+/* ---- pmap_check: what the engine's walk asks of the format -------------- */
 
 static bool check_leaf(const struct check_ctx *c, pte_t e, unsigned level,
                        vaddr_t va)
@@ -560,63 +344,10 @@ static bool check_leaf(const struct check_ctx *c, pte_t e, unsigned level,
         return true;
 }
 
-/* A page table (level 1) under directory entry e mapping va. */
-static bool check_pt(struct check_ctx *c, pte_t e, vaddr_t va)
-{
-        const pte_t *t;
-        bool any = false;
-
-        if ((e & ~PTE_A) != pte_make_table(pte_table_pa(e), va))
-                return check_bad(c, "bad directory entry", va, 2, e);
-        if (!check_table_page(pte_table_pa(e)))
-                return check_bad(c, "table page is not allocated RAM", va,
-                                 2, e);
-        t = pt_table(pte_table_pa(e));
-        c->tables++;
-        for (unsigned i = 0; i < PT_ENTRIES; i++) {
-                vaddr_t pva = va + (vaddr_t)i * PAGE_SIZE;
-
-                if (!pte_present(t[i])) {
-                        if (t[i] != 0)
-                                return check_bad(c, "stale bits in an absent "
-                                                 "entry", pva, 1, t[i]);
-                        continue;
-                }
-                any = true;
-                if (!check_leaf(c, t[i], 1, pva))
-                        return false;
-        }
-        if (!any && va_is_user_half(va))
-                return check_bad(c, "empty table left allocated", va, 1,
-                                 pte_table_pa(e));
-        return true;
-}
-
-/* Directory entries [first, end) of pm. */
-static bool check_pd(struct check_ctx *c, unsigned first, unsigned end)
-{
-        const pte_t *pd = pmap_pd(c->pm);
-
-        for (unsigned i = first; i < end; i++) {
-                vaddr_t va = (vaddr_t)i << PD_SHIFT;
-                pte_t e = pd[i];
-
-                if (!pte_present(e)) {
-                        if (e != 0)
-                                return check_bad(c, "stale bits in an absent "
-                                                 "entry", va, 2, e);
-                        continue;
-                }
-                if (pte_is_leaf(e, 2) ? !check_leaf(c, e, 2, va)
-                                      : !check_pt(c, e, va))
-                        return false;
-        }
-        return true;
-}
-
-/* The fixed part: the kernel entries of a user pmap, the recursive slot,
- * the PDPT. */
-static bool check_fixed(struct check_ctx *c)
+/* The fixed part: a user pmap's kernel entries equal the kernel's, the
+ * recursive slot points at the pmap's own directory pages, the PDPT at
+ * the directories. */
+static bool check_kernel_half(struct check_ctx *c)
 {
         const pte_t *pd = pmap_pd(c->pm), *kpd = pmap_kernel_pd();
 
@@ -628,8 +359,8 @@ static bool check_fixed(struct check_ctx *c)
                                                  (vaddr_t)i << PD_SHIFT, 2,
                                                  pd[i]);
         for (unsigned j = 0; j < NR_SELF; j++)
-                if ((pd[PD_SELF + j] & ~PTE_A) !=
-                    pte_make_table(c->pm->root + j * PAGE_SIZE, RECURSIVE_BASE))
+                if (!pte_upper_ok(pd[PD_SELF + j], RECURSIVE_BASE) ||
+                    pte_table_pa(pd[PD_SELF + j]) != c->pm->root + j * PAGE_SIZE)
                         return check_bad(c, "recursive slot", RECURSIVE_BASE +
                                          j * PAGE_SIZE, 2, pd[PD_SELF + j]);
 #ifdef I386_PAE
@@ -640,31 +371,6 @@ static bool check_fixed(struct check_ctx *c)
                     ((c->pm->root + j * PAGE_SIZE) | PTE_P))
                         return check_bad(c, "PDPT entry", (vaddr_t)j << 30, 3,
                                          pt_table(c->pm->cr3)[j]);
-        c->tables++;
 #endif
-        c->tables += PD_PAGES;
-        return true;
-}
-
-bool pmap_check(struct pmap *pm)
-{
-        struct check_ctx c = { .pm = pm };
-        uint64_t listed = 0;
-
-        if (pm->root == 0 || !is_aligned(pm->root, PAGE_SIZE))
-                return check_bad(&c, "no directory", 0, 2, pm->root);
-        if (pm->tlb.n > PMAP_TLB_BATCH)
-                return check_bad(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
-        for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;
-             pa = pt_table(pa)[0])
-                listed++;
-        if (listed != pm->free_pages)
-                return check_bad(&c, "deferred-free list length", 0, 0, listed);
-        if (!check_fixed(&c) ||
-            !check_pd(&c, 0, pm->is_kernel ? PD_SELF : KERNEL_PDE_MIN))
-                return false;
-        if (c.tables + pm->free_pages != pm->table_pages)
-                return check_bad(&c, "table page count differs from a walk",
-                                 0, 0, c.tables);
         return true;
 }

@@ -50,6 +50,21 @@
  *           pt_extra_tables(pm) (table pages of pm outside its root's tree)
  *           for pmap_check().
  *
+ * What the includer may define (each has a default below):
+ *   PT_TOP_ENTRIES   entries of the top-level table the engine manages
+ *                    (PT_ENTRIES; i386: the directory array up to its
+ *                    recursive slot, PD_SELF);
+ *   pt_range_ok(pm, va, last)  a format's own limits on an operation's
+ *                    range, on top of check_range()'s (true; i386: below
+ *                    the kmap window, and no kernel large page split once
+ *                    the kernel's entries were copied);
+ *   pt_leaf_level_ok(level, va)  may pmap_enter_range put a leaf of
+ *                    `level` at va (true; i386: no large kernel leaf, as
+ *                    it would replace a top-level entry every space copied);
+ *   PT_FORMAT_BOOTSTRAP  the format builds its kernel pmap itself: no
+ *                    bootstrap_slots()/kernel_tables_build() (and no
+ *                    LINEAR_*, KERNEL_BASE or kernel_top needed).
+ *
  * Locks: the caller's (the pmap's owner serializes; see pmap_md.h).
  */
 #ifndef ARCH_PT_ENGINE_H
@@ -61,6 +76,16 @@
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+
+#ifndef PT_TOP_ENTRIES
+#define PT_TOP_ENTRIES          PT_ENTRIES
+#endif
+#ifndef pt_range_ok
+#define pt_range_ok(pm, va, last)       true
+#endif
+#ifndef pt_leaf_level_ok
+#define pt_leaf_level_ok(level, va)     true
+#endif
 
 /* ---- TLB batch and deferred freeing ------------------------------------ */
 
@@ -447,6 +472,8 @@ static vm_status_t check_range(const struct pmap *pm, vaddr_t va,
                 return VM_EINVAL;
         if (!va_is_user_half(va) && !pm->is_kernel)
                 return VM_EINVAL;
+        if (!pt_range_ok(pm, va, *last))
+                return VM_EINVAL;
         return VM_OK;
 }
 
@@ -495,7 +522,8 @@ static unsigned chunk_level(vaddr_t va, paddr_t pa, uint64_t len)
         for (unsigned level = pt_max_leaf_level(); level > 1; level--) {
                 uint64_t size = pt_level_size(level);
 
-                if (is_aligned(va | pa, size) && len >= size)
+                if (is_aligned(va | pa, size) && len >= size &&
+                    pt_leaf_level_ok(level, va))
                         return level;
         }
         return 1;
@@ -537,6 +565,7 @@ static vm_status_t range_run(struct range_walk *rw, vaddr_t start,
         return range_apply(rw, start, last);
 }
 
+#ifndef PT_FORMAT_BOOTSTRAP
 /* Give every kernel-half top-level slot of [first, last] a table
  * (pmap_bootstrap()). */
 static vm_status_t bootstrap_slots(struct pmap *pm, vaddr_t first,
@@ -593,6 +622,8 @@ static vm_status_t kernel_tables_build(struct pmap *pm, paddr_t ram_end)
         memcpy(kernel_top, &pt_table(pm->root)[KERNEL_SLOT0], sizeof kernel_top);
         return VM_OK;
 }
+
+#endif /* PT_FORMAT_BOOTSTRAP */
 
 /* Unlink every table and leaf of pm's user half (pmap_destroy()): the
  * pages go to the deferred list, the invalidations to the batch. */
@@ -794,8 +825,9 @@ struct check_ctx {
 static bool check_bad(const struct check_ctx *c, const char *why, vaddr_t va,
                       unsigned level, pte_t e)
 {
-        pr_err("pmap_check: pmap %p: %s (va %#lx, level %u, entry %#lx)\n",
-               (void *)c->pm, why, va, level, (uint64_t)e);
+        pr_err("pmap_check: pmap %p: %s (va %#" PRIx64 ", level %u, entry %#"
+               PRIx64 ")\n", (void *)c->pm, why, (uint64_t)va, level,
+               (uint64_t)e);
         return false;
 }
 
@@ -840,8 +872,8 @@ static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
                         vaddr_t base, bool may_be_empty)
 {
         const pte_t *t = pt_table(pa);
-        unsigned end = level == PT_LEVELS && !c->pm->is_kernel ? KERNEL_SLOT0
-                                                               : PT_ENTRIES;
+        unsigned end = level < PT_LEVELS ? PT_ENTRIES :
+                       c->pm->is_kernel ? PT_TOP_ENTRIES : KERNEL_SLOT0;
         bool any = false;
 
         c->tables++;

@@ -130,6 +130,9 @@ TEST(recursive_slot_translates)
                 CHECK_EQ(pa, k->root + j * PAGE_SIZE);
         }
         CHECK_EQ((vaddr_t)RECURSIVE_PD, NR_SELF > 1 ? 0xffffc000u : 0xfffff000u);
+        /* The table code's own walk agrees with the MMU there. */
+        CHECK(pmap_extract(k, (vaddr_t)RECURSIVE_PD + 8, &pa, NULL, NULL));
+        CHECK_EQ(pa, k->root + 8);
         /* A kernel table: the vmalloc one. */
         n = PD_INDEX(vmalloc_start);
         CHECK_EQ(tr(k, (vaddr_t)RECURSIVE_PT(n), R, false, &pa), SOFTMMU_OK);

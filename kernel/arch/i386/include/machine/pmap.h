@@ -14,6 +14,18 @@
 #include <mercator/types.h>
 #include <machine/highmem.h>
 #include <machine/vmparam.h>
+#include <vm/pmap.h>            /* vm_prot_t; includes this file back */
+
+extern bool pmap_nx;            /* EFER.NXE on, with PAE (pmap.c) */
+
+/* A present page is readable; without NX (2-level entries have none, and
+ * qemu32 has no NX) it is executable too. */
+static inline vm_prot_t pmap_prot_implied(vm_prot_t prot)
+{
+        if (prot == VM_PROT_NONE)
+                return VM_PROT_NONE;
+        return prot | VM_PROT_READ | (pmap_nx ? 0 : VM_PROT_EXEC);
+}
 
 /* Kernel memory: plain pmm allocations stay in low memory (PMM_ZONE_DEFAULT
  * is NORMAL), and bootmem's frames lie below BOOT_REACH. */
