@@ -448,11 +448,14 @@ size_t shm_proc_show(char *buf, size_t size)
                 const struct shm_seg *s = segs[i];
                 if (!s)
                         continue;
-                SHOW("%10d %10d  %4o %21lu %5d %5d  %5lu %5u %5u %5u %5u "
-                     "%10ld %10ld %10ld %21lu %21lu\n", s->key, seg_id(s),
-                     s->mode, s->segsz, s->cpid, s->lpid, seg_nattch(s),
-                     s->uid, s->gid, s->cuid, s->cgid, s->atime, s->dtime,
-                     s->ctime, s->obj->npages * PAGE_SIZE, 0UL);
+                SHOW("%10d %10d  %4o %21" PRIu64 " %5d %5d  %5" PRIu64
+                     " %5u %5u %5u %5u %10" PRId64 " %10" PRId64 " %10"
+                     PRId64 " %21" PRIu64 " %21u\n", s->key, seg_id(s),
+                     s->mode, (uint64_t)s->segsz, s->cpid, s->lpid,
+                     (uint64_t)seg_nattch(s), s->uid, s->gid, s->cuid,
+                     s->cgid, (int64_t)s->atime, (int64_t)s->dtime,
+                     (int64_t)s->ctime,
+                     (uint64_t)s->obj->npages * PAGE_SIZE, 0u);
         }
 #undef SHOW
         return len;

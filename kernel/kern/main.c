@@ -96,7 +96,7 @@ void kmain(void)
                 panic("no memory for the zero page");
         machine_print_memory();
         machine_print_layout();
-        pr_notice("Mercator ready: %lu us from the first instruction\n",
+        pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",
                   machine_uptime_us());
         if (strstr(cmdline, "ktest"))
                 ktest_main(ktest_selection(cmdline, name, sizeof name));

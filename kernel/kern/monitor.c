@@ -19,13 +19,13 @@ static void cmd_mem(void)
 {
         uint64_t free = pmm_free_count();
 
-        pr_notice("free pages      %10lu (%lu KiB)\n", free, free * 4);
-        pr_notice("page tables     %10lu\n", vmstat.pt_pages);
-        pr_notice("slab            %10lu\n", vmstat.slab_pages);
-        pr_notice("kmalloc large   %10lu\n", vmstat.kmalloc_large);
-        pr_notice("vmalloc         %10lu\n", vmstat.vmalloc_pages);
-        pr_notice("kernel stacks   %10lu\n", vmstat.kstack_pages);
-        pr_notice("boot-time use   %10lu\n", vmstat.boot_pages);
+        pr_notice("free pages      %10" PRIu64 " (%" PRIu64 " KiB)\n", free, free * 4);
+        pr_notice("page tables     %10" PRIu64 "\n", vmstat.pt_pages);
+        pr_notice("slab            %10" PRIu64 "\n", vmstat.slab_pages);
+        pr_notice("kmalloc large   %10" PRIu64 "\n", vmstat.kmalloc_large);
+        pr_notice("vmalloc         %10" PRIu64 "\n", vmstat.vmalloc_pages);
+        pr_notice("kernel stacks   %10" PRIu64 "\n", vmstat.kstack_pages);
+        pr_notice("boot-time use   %10" PRIu64 "\n", vmstat.boot_pages);
 }
 
 static void run_command(const char *line)

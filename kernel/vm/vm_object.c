@@ -46,7 +46,7 @@ static inline unsigned digit(uint64_t index, unsigned level)
 /* Indices one slot of a level-`level` node covers. */
 static inline uint64_t slot_span(unsigned level)
 {
-        return 1UL << (RADIX_SHIFT * (level - 1));
+        return (uint64_t)1 << (RADIX_SHIFT * (level - 1));
 }
 
 static bool node_empty(const struct radix_node *n)
@@ -619,8 +619,8 @@ bool vm_object_for_each(const struct vm_object *obj, uint64_t first,
 static bool object_fail(const struct vm_object *obj, const char *why,
                         uint64_t index)
 {
-        pr_err("vm_object_check: object %p: %s (index %#lx)\n",
-               (const void *)obj, why, (unsigned long)index);
+        pr_err("vm_object_check: object %p: %s (index %#" PRIx64 ")\n",
+               (const void *)obj, why, index);
         return false;
 }
 

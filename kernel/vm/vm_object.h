@@ -79,7 +79,7 @@ enum vm_object_type {
         VM_OBJECT_FILE,                 /* filled from a read-only file */
 };
 
-#define VM_OBJECT_MAX_PAGES     (1UL << 48)     /* radix height <= 8 */
+#define VM_OBJECT_MAX_PAGES     ((uint64_t)1 << 48)     /* radix height <= 8 */
 
 /*
  * A budget of resident pages shared by a set of objects (a tmpfs mount's

@@ -29,7 +29,7 @@
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
 
-#define VM_FILE_MAX_BYTES       ((1UL << 63) - 1)   /* Linux's MAX_LFS_FILESIZE */
+#define VM_FILE_MAX_BYTES       (((uint64_t)1 << 63) - 1)   /* Linux's MAX_LFS_FILESIZE */
 
 /* An mmap request once validated and placed. */
 struct map_req {

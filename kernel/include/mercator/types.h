@@ -37,9 +37,11 @@
 #define PAGE_SIZE       (1UL << PAGE_SHIFT)
 #define PAGE_MASK       (PAGE_SIZE - 1)
 
-#define KiB             (1UL << 10)
-#define MiB             (1UL << 20)
-#define GiB             (1UL << 30)
+/* 64 bits wide on every machine: 4 * GiB must not wrap where long is 32
+ * bits (i386). */
+#define KiB             ((uint64_t)1 << 10)
+#define MiB             ((uint64_t)1 << 20)
+#define GiB             ((uint64_t)1 << 30)
 
 #define ARRAY_SIZE(a)   (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)       ((a) < (b) ? (a) : (b))
