@@ -24,12 +24,10 @@ I386_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
 
 # The core files the port runs so far (more as issue 10 makes them neutral).
 I386_SRC := $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
-                       kernel/lib/*.c tests/kernel/i386/*.c) \
-            kernel/arch/x86/serial.c kernel/vm/ptpage.c \
+                       kernel/lib/*.c kernel/vm/*.c tests/kernel/i386/*.c) \
+            kernel/arch/x86/serial.c \
             kernel/kern/printk.c kernel/kern/panic.c kernel/kern/ktest.c \
-            kernel/kern/memstat.c kernel/vm/memmap.c kernel/vm/bootmem.c \
-            kernel/vm/pmm.c kernel/vm/kmalloc.c kernel/vm/vmstat.c \
-            kernel/vm/vmalloc.c
+            kernel/kern/memstat.c
 I386_OBJ  := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
 # The rest of the machine-independent core (kernel/vm, kernel/kern,
 # kernel/lib), compiled (not linked) for i386 with -Werror so that it stays

@@ -397,7 +397,9 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
 
         if (!vm_quota_room(obj->quota, 1))
                 return VM_ENOSPC;
-        if (!(pg = pmm_alloc_pages(0, 0)))
+        /* Reached only through the page-content operations: any zone
+         * (HIGHMEM on i386). */
+        if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
                 return VM_ENOMEM;
         pa = pmm_page_to_pa(pg);
         if (from) {
@@ -477,7 +479,7 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
         struct vm_page *old = slot ? *slot : NULL, *pg;
 
         ASSERT(obj->type == VM_OBJECT_ANON && old && old->refcount > 1);
-        pg = pmm_alloc_pages(0, 0);
+        pg = pmm_alloc_pages(0, PMM_HIGHMEM);
         if (!pg)
                 return VM_ENOMEM;
         pmap_copy_page(pmm_page_to_pa(old), pmm_page_to_pa(pg));

@@ -24,6 +24,7 @@
 #include <machine/vmparam.h>
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_object.h>
 #include <vm/vmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
@@ -335,6 +336,10 @@ void i386_boot(void)
         boot_init_pmm();
         kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
         vmalloc_init();
+        vm_object_init();
+        /* The zero page lives forever: taken before any leak check. */
+        if (vm_zero_page_init() != VM_OK)
+                panic("no memory for the zero page");
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",
