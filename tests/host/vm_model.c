@@ -3,6 +3,7 @@
  */
 #include "vm_model.h"
 
+#include <vm/pmap.h>
 #include <vm/vm_area.h>
 #include <vm/vm_space.h>
 
@@ -179,9 +180,12 @@ enum fault_result vmm_access(struct vm_model *m, unsigned k, unsigned i,
                              vm_prot_t access)
 {
         const struct vmm_page *pg = &m->pg[k][i];
+        /* Exec as the MMU grants it: an MMU without NX (i386's 2-level
+         * tables) cannot refuse a fetch from a readable page. */
         bool allowed = pg->kind != VMM_NONE && pg->prot != 0 &&
                        (!(access & VM_PROT_WRITE) || (pg->prot & VM_PROT_WRITE)) &&
-                       (!(access & VM_PROT_EXEC) || (pg->prot & VM_PROT_EXEC));
+                       (!(access & VM_PROT_EXEC) ||
+                        (pmap_prot_implied(pg->prot) & VM_PROT_EXEC));
 
         if (!allowed) {
                 /* As on x86 Linux: a fetch from an accessible page without
@@ -253,7 +257,8 @@ void vmm_check(struct vm_model *m, unsigned k, struct vm_space *s)
                 CHECK(vmm_content_ok(m, k, i, frame(s, va)));
                 CHECK(pg->prot != 0 && can(s, va, VM_PROT_READ));
                 CHECK(!can(s, va, VM_PROT_WRITE) || (pg->prot & VM_PROT_WRITE));
-                CHECK(!can(s, va, VM_PROT_EXEC) || (pg->prot & VM_PROT_EXEC));
+                CHECK(!can(s, va, VM_PROT_EXEC) ||
+                      (pmap_prot_implied(pg->prot) & VM_PROT_EXEC));
         }
         CHECK_EQ(vm_space_locked_pages(s), locked);
 }
