@@ -21,9 +21,10 @@
  * refused (no dynamic linker yet); two PT_LOADs may not share a page (Linux
  * lets the later mapping win), so that every page of the plan has one
  * protection and one source; the program headers must be loaded and the
- * entry point executable (Linux leaves such files to crash in user mode);
- * the bytes past p_filesz in a segment's last file page read as zero for
- * every segment (Linux clears them only where p_memsz > p_filesz).
+ * entry point executable (Linux leaves such files to crash in user mode).
+ * As Linux, only a segment with a bss (p_memsz > p_filesz) has the rest of
+ * its last file page cleared; elsewhere that page shows the file's bytes
+ * and stays the file's (shared by every process, not copied).
  */
 #include <exec/elf.h>
 #include <mercator/string.h>
@@ -251,7 +252,7 @@ static enum elf_error plan_segment(struct elf_ctx *c, unsigned k)
         s->file_off = page_trunc(l->offset);
         s->file_len = l->filesz ? (l->offset & PAGE_MASK) + l->filesz : 0;
         s->zero_start = s->map_start + s->file_len;
-        s->zero_end = s->map_end;
+        s->zero_end = l->memsz > l->filesz ? s->map_end : s->zero_start;
         s->prot = prot_of(l->flags);
         return ELF_OK;
 }
@@ -361,7 +362,7 @@ static bool segment_ok(const struct elf_segment *s,
                is_aligned(s->file_off, PAGE_SIZE) &&
                s->file_len <= s->map_end - s->map_start &&
                s->zero_start == s->map_start + s->file_len &&
-               s->zero_end == s->map_end &&
+               (s->zero_end == s->map_end || s->zero_end == s->zero_start) &&
                (s->prot & ~VM_PROT_ALL) == 0;
 }
 

@@ -16,7 +16,8 @@
  *   1. 1..ELF_MAX_SEGMENTS segments, sorted, page-aligned, non-empty,
  *      not sharing any page, all inside [USER_MIN, USER_MAX);
  *   2. each: file_off page-aligned, file_len <= map_end - map_start,
- *      zero_start = map_start + file_len, zero_end = map_end;
+ *      zero_start = map_start + file_len, zero_end = map_end if the
+ *      segment has a bss (p_memsz > p_filesz), else zero_start;
  *   3. entry lies in the file-backed part of an executable segment;
  *   4. [phdr_va, phdr_va + phnum * phentsize) lies in the file-backed
  *      part of one segment;
@@ -130,7 +131,8 @@ struct elf_segment {
         uint64_t  file_off;     /* page-aligned: the file byte for map_start */
         uint64_t  file_len;     /* bytes copied from file_off to map_start */
         vaddr_t   zero_start;   /* = map_start + file_len: zero from here... */
-        vaddr_t   zero_end;     /* = map_end: ...to here (bss, tail of page) */
+        vaddr_t   zero_end;     /* ...to here: map_end with a bss (its page's
+                                 * tail and the bss), else zero_start */
         vm_prot_t prot;         /* from p_flags: PF_R/W/X -> VM_PROT_* */
 };
 

@@ -128,7 +128,8 @@ static void check_plan_matches_file(const struct blob *b,
                 CHECK_EQ(s->file_off, ph.p_offset & ~PAGE_MASK);
                 CHECK_EQ(s->file_len, (ph.p_offset & PAGE_MASK) + ph.p_filesz);
                 CHECK_EQ(s->zero_start, va + ph.p_filesz);
-                CHECK_EQ(s->zero_end, s->map_end);
+                CHECK_EQ(s->zero_end, ph.p_memsz > ph.p_filesz ? s->map_end
+                                                                : s->zero_start);
                 CHECK_EQ(s->prot, ((ph.p_flags & PF_R) ? VM_PROT_READ : 0) |
                                   ((ph.p_flags & PF_W) ? VM_PROT_WRITE : 0) |
                                   ((ph.p_flags & PF_X) ? VM_PROT_EXEC : 0));
