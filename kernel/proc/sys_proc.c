@@ -8,6 +8,7 @@
 #include <mercator/machine.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/elf.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -54,7 +55,7 @@ SYSCALL_DECL(uname)
 {
         static const char *const fields[6] = {
                 "Linux", "mercator", "6.1.0-mercator", "#1 Mercator",
-                "x86_64", "(none)",
+                ELF_PLATFORM, "(none)",         /* machine: as Linux's uname -m */
         };
         struct linux_utsname u;
 
