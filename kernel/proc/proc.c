@@ -369,7 +369,7 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         rlimits_init(&p->rlim, NOFILE, NPROC);
         p->usage.dumpable = true;
         init_proc = p;
-        md_thread_init_user(p, img.entry, img.sp);
+        machine_thread_init_user(p, img.entry, img.sp);
         sched_make_runnable(p);
         return VM_OK;
 }

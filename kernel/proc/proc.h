@@ -128,7 +128,7 @@ struct proc {
         struct vm_space  *space;                /* [p] */
         void             *kstack;               /* [c] kstack_alloc() base */
         void             *kernel_sp;            /* [s] saved by swtch */
-        struct md_thread  md;                   /* [p] registers etc. */
+        struct machine_thread  md;                   /* [p] registers etc. */
         struct proc      *parent;               /* [p] */
         struct fdtable   *fdt;                  /* [p] descriptor table */
         struct file     **files;                /* [p] fdt->files */

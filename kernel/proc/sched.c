@@ -77,7 +77,7 @@ static void sched_once(void)
         struct proc *p = pick_next();
 
         if (!p) {
-                md_idle();
+                machine_idle();
                 return;
         }
         p->state = PROC_RUNNING;
@@ -85,7 +85,7 @@ static void sched_once(void)
         kstat.ctxt++;
         need_resched = false;
         p->usage.on_cpu_since = clock_monotonic_ns();
-        md_switch_to(&sched_sp, p);
+        machine_switch_to(&sched_sp, p);
         p->usage.run_ns += clock_monotonic_ns() - p->usage.on_cpu_since;
         current = NULL;
         if (p->state == PROC_ZOMBIE && p->autoreap)
@@ -107,7 +107,7 @@ void sched_run_until(bool (*done)(void *), void *arg)
 /* Give the CPU back to the scheduler; current's state says what next. */
 void sched_switch(void)
 {
-        md_switch_away(current, sched_sp);
+        machine_switch_away(current, sched_sp);
 }
 
 void sched_yield(void)

@@ -482,31 +482,31 @@ static void settle_syscall(struct proc *p, const struct k_sigaction *ka)
 {
         long ret;
 
-        if (!md_syscall_unsettled(p, &ret))
+        if (!machine_syscall_unsettled(p, &ret))
                 return;
         switch (ret) {
         case -ERESTARTNOHAND:
                 if (ka)
-                        md_syscall_set_result(p, -EINTR);
+                        machine_syscall_set_result(p, -EINTR);
                 else
-                        md_syscall_restart(p);
+                        machine_syscall_restart(p);
                 break;
         case -ERESTART_RESTARTBLOCK:
                 if (ka) {
-                        md_syscall_set_result(p, -EINTR);
+                        machine_syscall_set_result(p, -EINTR);
                         p->restart.fn = NULL;
                 } else {
-                        md_syscall_restart_block(p);
+                        machine_syscall_restart_block(p);
                 }
                 break;
         case -ERESTARTSYS:
                 if (ka && !(ka->flags & SA_RESTART))
-                        md_syscall_set_result(p, -EINTR);
+                        machine_syscall_set_result(p, -EINTR);
                 else
-                        md_syscall_restart(p);
+                        machine_syscall_restart(p);
                 break;
         case -ERESTARTNOINTR:
-                md_syscall_restart(p);
+                machine_syscall_restart(p);
                 break;
         default:
                 break;
@@ -522,7 +522,7 @@ static void run_handler(struct proc *p, int sig, const struct ksiginfo *info)
 
         settle_syscall(p, ka);
         p->sig.restore_mask = false;
-        if (md_signal_frame_setup(p, sig, info, ka, old) != 0) {
+        if (machine_signal_frame_setup(p, sig, info, ka, old) != 0) {
                 if (sig == SIGSEGV) {
                         struct k_sigaction dfl = *ka;
                         dfl.handler = SIG_DFL;
@@ -566,7 +566,7 @@ void signal_deliver(void)
                         run_handler(p, sig, &info);
                 /* a bad handler address faults as the handler's first
                  * instruction would: SIGSEGV */
-                if (!md_user_context_ok(p))
+                if (!machine_user_context_ok(p))
                         signal_force(SIGSEGV, NULL);
         }
         settle_syscall(p, NULL);

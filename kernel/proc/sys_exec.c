@@ -196,7 +196,7 @@ static void exec_commit(const char *path, struct exec_image *img)
         cred_exec(&current->cred);
         ktimer_exec(current);
         proc_set_name(current, path);
-        md_thread_exec(current, img->entry, img->sp);
+        machine_thread_exec(current, img->entry, img->sp);
         proc_vfork_release(current);
 }
 

@@ -176,9 +176,9 @@ static long fork_current(const struct clone_req *r)
                 for (int i = 0; i < NSIG; i++)
                         if (child->sig.action[i].handler != SIG_IGN)
                                 child->sig.action[i] = (struct k_sigaction){ 0 };
-        md_thread_fork(child, current);
+        machine_thread_fork(child, current);
         if (r->stack)
-                md_thread_set_user_sp(child, r->stack);
+                machine_thread_set_user_sp(child, r->stack);
         if (r->flags & CLONE_SETTLS)
                 child->md.fs_base = r->tls;
         clone_tids(child, r);

@@ -417,13 +417,13 @@ int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
 
 void signal_altstack_restore(const struct linux_stack *ss)
 {
-        (void)signal_altstack_set(current, ss, md_user_sp(current));
+        (void)signal_altstack_set(current, ss, machine_user_sp(current));
 }
 
 SYSCALL_DECL(sigaltstack)
 {
         struct proc *p = current;
-        uint64_t sp = md_user_sp(p);
+        uint64_t sp = machine_user_sp(p);
         struct linux_stack old = p->sig.altstack, ss;
         long err = 0;
 

@@ -61,7 +61,7 @@ static struct proc *spawn(const uint8_t *code, size_t len)
                 return NULL;
         }
         ksnprintf(p->name, sizeof p->name, "ktest");
-        md_thread_init_user(p, CODE_VA, DATA_VA + PAGE_SIZE);
+        machine_thread_init_user(p, CODE_VA, DATA_VA + PAGE_SIZE);
         sched_make_runnable(p);
         return p;
 }

@@ -11,7 +11,7 @@
  *                                  is turned on still has a mapping;
  *   linear map         (slot 256): phys_to_virt() works for low memory;
  *   kernel image       (slot 511): where the kernel is linked.
- * arch_boot() replaces them with the real kernel tables, without the
+ * machine_boot() replaces them with the real kernel tables, without the
  * identity map, as soon as it can (CONCEPTS B8).
  */
 #define KERNEL_BASE     0xffffffff80000000
@@ -129,7 +129,7 @@ long_mode:
         movabsq $boot_stack_top, %rsp
         xorl %ebp, %ebp
         movl PHYS(boot_start_info), %edi
-        movabsq $arch_boot, %rax
+        movabsq $machine_boot, %rax
         call *%rax
 4:      hlt
         jmp 4b

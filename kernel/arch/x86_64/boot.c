@@ -32,7 +32,7 @@
 #include "serial.h"
 #include "trap.h"
 
-void md_fpu_init(void);         /* thread.c */
+void machine_fpu_init(void);         /* thread.c */
 
 void kmain(void);
 
@@ -194,12 +194,12 @@ static void pat_init(void)
         wrmsr(MSR_PAT, pat);
 }
 
-void arch_boot(uint32_t start_info_pa)
+void machine_boot(uint32_t start_info_pa)
 {
         serial_init();
         cpu_tables_init();
         cpu_features_init();
-        md_fpu_init();
+        machine_fpu_init();
         pat_init();
         tsc_calibrate();
         boot_read_start_info(start_info_pa);

@@ -87,7 +87,7 @@ static bool canonical(uint64_t va)
         return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
-bool md_syscall_unsettled(struct proc *p, long *ret)
+bool machine_syscall_unsettled(struct proc *p, long *ret)
 {
         if (!p->md.in_syscall)
                 return false;
@@ -96,12 +96,12 @@ bool md_syscall_unsettled(struct proc *p, long *ret)
         return true;
 }
 
-void md_syscall_set_result(struct proc *p, long ret)
+void machine_syscall_set_result(struct proc *p, long ret)
 {
         user_tf(p)->rax = (uint64_t)ret;
 }
 
-void md_syscall_restart(struct proc *p)
+void machine_syscall_restart(struct proc *p)
 {
         struct trap_frame *tf = user_tf(p);
 
@@ -109,7 +109,7 @@ void md_syscall_restart(struct proc *p)
         tf->rip -= 2;                   /* back onto `syscall` (0f 05) */
 }
 
-void md_syscall_restart_block(struct proc *p)
+void machine_syscall_restart_block(struct proc *p)
 {
         struct trap_frame *tf = user_tf(p);
 
@@ -117,17 +117,18 @@ void md_syscall_restart_block(struct proc *p)
         tf->rip -= 2;
 }
 
-bool md_user_context_ok(struct proc *p)
+bool machine_user_context_ok(struct proc *p)
 {
         return canonical(user_tf(p)->rip);
 }
 
-uint64_t md_user_sp(struct proc *p)
+uint64_t machine_user_sp(struct proc *p)
 {
         return user_tf(p)->rsp;
 }
 
-void md_note_fault(struct proc *p, unsigned trapno, uint64_t err, uint64_t addr)
+void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,
+                        uint64_t addr)
 {
         p->md.fault_trapno = trapno;
         p->md.fault_err = err;
@@ -189,8 +190,9 @@ static void sigcontext_fill(struct sigcontext64 *sc, const struct proc *p,
         };
 }
 
-int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
-                          const struct k_sigaction *ka, ksigset_t oldmask)
+int machine_signal_frame_setup(struct proc *p, int sig,
+                               const struct ksiginfo *info,
+                               const struct k_sigaction *ka, ksigset_t oldmask)
 {
         struct trap_frame *tf = user_tf(p);
         _Alignas(16) uint8_t fx[FPSTATE_SIZE];
@@ -229,8 +231,8 @@ int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
          * rather than the slower iretq */
         tf->rcx = tf->rip;
         tf->r11 = tf->rflags;
-        md_fpu_load_initial();
-        md_note_fault(p, 0, 0, 0);
+        machine_fpu_load_initial();
+        machine_note_fault(p, 0, 0, 0);
         /* SS_AUTODISARM: the handler runs with no alternate stack (so it
          * may switch stacks itself); rt_sigreturn puts it back. */
         if (entering && (p->sig.altstack.ss_flags & SS_AUTODISARM))
@@ -263,12 +265,12 @@ static bool fpstate_restore(uint64_t fpstate)
         _Alignas(16) uint8_t fx[FPSTATE_SIZE];
 
         if (!fpstate) {
-                md_fpu_load_initial();
+                machine_fpu_load_initial();
                 return true;
         }
         if (copy_from_user(fx, fpstate, sizeof fx))
                 return false;
-        if (*(uint32_t *)(fx + 24) & ~md_mxcsr_mask)
+        if (*(uint32_t *)(fx + 24) & ~machine_mxcsr_mask)
                 return false;           /* fxrstor would #GP; Linux: SIGSEGV */
         __asm__ volatile("fxrstor %0" : : "m"(fx));
         return true;

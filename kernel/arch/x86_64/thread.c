@@ -50,21 +50,21 @@ static struct switch_frame *first_switch_frame(struct trap_frame *tf)
 /* The registers of a fresh process: x87 and SSE as after reset (FCW
  * 0x37f, MXCSR 0x1f80, all exceptions masked), captured once at boot. */
 static _Alignas(16) uint8_t fpu_initial[512];
-uint32_t md_mxcsr_mask;
+uint32_t machine_mxcsr_mask;
 
-void md_fpu_init(void)
+void machine_fpu_init(void)
 {
         write_cr0((read_cr0() & ~CR0_EM) | CR0_MP);
         write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
         __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
         /* MXCSR_MASK as fxsave reports it; 0 means the default 0xffbf */
-        md_mxcsr_mask = *(uint32_t *)(fpu_initial + 28);
-        if (!md_mxcsr_mask)
-                md_mxcsr_mask = 0xffbf;
+        machine_mxcsr_mask = *(uint32_t *)(fpu_initial + 28);
+        if (!machine_mxcsr_mask)
+                machine_mxcsr_mask = 0xffbf;
         *(uint32_t *)(fpu_initial + 24) = 0x1f80;       /* MXCSR */
 }
 
-void md_fpu_load_initial(void)
+void machine_fpu_load_initial(void)
 {
         __asm__ volatile("fxrstor %0" : : "m"(fpu_initial));
 }
@@ -80,7 +80,7 @@ static void user_frame_init(struct trap_frame *tf, vaddr_t entry, vaddr_t sp)
         tf->rflags = RFLAGS_IF | RFLAGS_RESERVED;
 }
 
-void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
+void machine_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
 {
         uint8_t *top = (uint8_t *)kstack_top(p->kstack);
         struct trap_frame *tf = (struct trap_frame *)top - 1;
@@ -95,7 +95,7 @@ void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
 }
 
 /* Make p's address space, kernel stack and TLS base the CPU's. */
-static void md_load(struct proc *p)
+static void machine_load(struct proc *p)
 {
         uint64_t top = kstack_top(p->kstack);
 
@@ -110,27 +110,27 @@ static void md_load(struct proc *p)
                 pmap_activate(pm);
 }
 
-void md_switch_to(void **save_sp, struct proc *p)
+void machine_switch_to(void **save_sp, struct proc *p)
 {
-        md_load(p);
+        machine_load(p);
         __asm__ volatile("fxrstor %0" : : "m"(p->md.fpu));
         swtch(save_sp, p->kernel_sp);
 }
 
-void md_switch_away(struct proc *p, void *sched_sp)
+void machine_switch_away(struct proc *p, void *sched_sp)
 {
         __asm__ volatile("fxsave %0" : "=m"(p->md.fpu));
         swtch(&p->kernel_sp, sched_sp);
 }
 
-void md_idle(void)
+void machine_idle(void)
 {
         serial_idle();
 }
 
 /* After execve: the same kernel stack, a fresh user frame at the new
  * entry point, zeroed registers, no TLS base, x87/SSE as after reset. */
-void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
+void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 {
         user_frame_init(p->md.user_frame, entry, sp);
         p->md.fs_base = 0;
@@ -141,7 +141,7 @@ void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 
 /* The child of fork: the parent's user registers (with 0 as fork's result
  * in the child), TLS base and live x87/SSE state, on its own stack. */
-void md_thread_fork(struct proc *child, const struct proc *parent)
+void machine_thread_fork(struct proc *child, const struct proc *parent)
 {
         struct trap_frame *tf = (struct trap_frame *)kstack_top(child->kstack) - 1;
         struct switch_frame *sf = first_switch_frame(tf);
@@ -156,7 +156,7 @@ void md_thread_fork(struct proc *child, const struct proc *parent)
         __asm__ volatile("fxsave %0" : "=m"(child->md.fpu));
 }
 
-void md_thread_set_user_sp(struct proc *p, vaddr_t sp)
+void machine_thread_set_user_sp(struct proc *p, vaddr_t sp)
 {
         ((struct trap_frame *)p->md.user_frame)->rsp = sp;
 }

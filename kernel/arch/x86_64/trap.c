@@ -141,7 +141,7 @@ static void user_fault(struct trap_frame *tf, int sig, int code,
         struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
         char how[100];
 
-        md_note_fault(current, (unsigned)tf->vector, tf->error,
+        machine_note_fault(current, (unsigned)tf->vector, tf->error,
                       tf->vector == 14 ? addr : 0);
         if (signal_would_kill(current, sig)) {
                 if (!why) {             /* a page fault, in words */

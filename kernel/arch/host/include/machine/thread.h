@@ -5,7 +5,7 @@
 
 #include <mercator/types.h>
 
-struct md_thread {
+struct machine_thread {
         uint64_t fs_base;
         void    *user_frame;
 };

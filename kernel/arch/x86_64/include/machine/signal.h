@@ -18,18 +18,18 @@ struct proc;
  * been settled by the signal code yet; its result in *ret. Settles it:
  * a second call returns false until the next system call.
  */
-bool md_syscall_unsettled(struct proc *p, long *ret);
+bool machine_syscall_unsettled(struct proc *p, long *ret);
 
 /* Change the result the interrupted system call returns. */
-void md_syscall_set_result(struct proc *p, long ret);
+void machine_syscall_set_result(struct proc *p, long ret);
 
 /* Make p execute the same system call again, with the same arguments,
  * when it returns to user mode. */
-void md_syscall_restart(struct proc *p);
+void machine_syscall_restart(struct proc *p);
 
 /* Make p enter restart_syscall instead (its restart block says how to go
  * on) when it returns to user mode. */
-void md_syscall_restart_block(struct proc *p);
+void machine_syscall_restart_block(struct proc *p);
 
 /*
  * Build Linux's signal frame for sig on p's user stack (or its alternate
@@ -40,18 +40,20 @@ void md_syscall_restart_block(struct proc *p);
  * => 0; -EFAULT if the frame cannot be written (no SA_RESTORER, the
  *    stack is bad or the alternate stack overflows): nothing changed.
  */
-int md_signal_frame_setup(struct proc *p, int sig, const struct ksiginfo *info,
-                          const struct k_sigaction *ka, ksigset_t oldmask);
+int machine_signal_frame_setup(struct proc *p, int sig,
+                               const struct ksiginfo *info,
+                               const struct k_sigaction *ka, ksigset_t oldmask);
 
 /* Whether p's user registers can be returned to (x86-64: a canonical
  * %rip); if not, the caller raises SIGSEGV. */
-bool md_user_context_ok(struct proc *p);
+bool machine_user_context_ok(struct proc *p);
 
 /* p's user stack pointer (sigaltstack's "on the stack" test). */
-uint64_t md_user_sp(struct proc *p);
+uint64_t machine_user_sp(struct proc *p);
 
 /* Record the exception a fault signal comes from (for the frame's
  * trapno, err and cr2 fields). */
-void md_note_fault(struct proc *p, unsigned trapno, uint64_t err, uint64_t addr);
+void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,
+                        uint64_t addr);
 
 #endif

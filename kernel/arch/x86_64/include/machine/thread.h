@@ -7,7 +7,7 @@
 
 #include <mercator/types.h>
 
-struct md_thread {
+struct machine_thread {
         uint64_t fs_base;       /* TLS base (arch_prctl ARCH_SET_FS) */
         void    *user_frame;    /* struct trap_frame at the stack top */
         bool     in_syscall;    /* returning from a system call whose
@@ -24,31 +24,31 @@ struct proc;
 
 /* Prepare p's kernel stack so that switching to it enters user mode at
  * entry with the given stack pointer. */
-void md_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
+void machine_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
 
 /* A forked child: parent's user registers, returning 0 from fork. */
-void md_thread_fork(struct proc *child, const struct proc *parent);
+void machine_thread_fork(struct proc *child, const struct proc *parent);
 
 /* clone with a new stack: the child starts with this %rsp. */
-void md_thread_set_user_sp(struct proc *p, vaddr_t sp);
+void machine_thread_set_user_sp(struct proc *p, vaddr_t sp);
 
 /* After execve: enter user mode at entry with sp, with fresh registers. */
-void md_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
+void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
 
 /* Switch from the running context (whose saved sp goes to *save_sp) to p. */
-void md_switch_to(void **save_sp, struct proc *p);
+void machine_switch_to(void **save_sp, struct proc *p);
 
 /* Switch back to the scheduler's context saved in sched_sp. */
-void md_switch_away(struct proc *p, void *sched_sp);
+void machine_switch_away(struct proc *p, void *sched_sp);
 
 /* Load the x87/SSE state of a fresh process into the CPU (a signal
  * handler starts with it). */
-void md_fpu_load_initial(void);
+void machine_fpu_load_initial(void);
 
 /* The MXCSR bits fxrstor accepts (the rest would fault). */
-extern uint32_t md_mxcsr_mask;
+extern uint32_t machine_mxcsr_mask;
 
 /* Wait for an interrupt with interrupts enabled, then disable them. */
-void md_idle(void);
+void machine_idle(void);
 
 #endif
