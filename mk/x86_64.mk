@@ -18,7 +18,8 @@ KCFLAGS := --target=x86_64-unknown-none-elf -std=c17 -ffreestanding -nostdlib \
            -mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 \
            -mno-80387 -fno-pic -fno-pie -fno-stack-protector \
            -fno-omit-frame-pointer -O2 -g $(WARN) $(INC) \
-           -Ikernel/arch/x86_64/include -MMD -MP
+           -Ikernel/arch/x86_64/include -Ikernel/arch/generic64/include \
+           -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
             --no-relax -T $(KLDSCRIPT)
 KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \

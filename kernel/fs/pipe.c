@@ -13,6 +13,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/poll.h>
 #include <proc/proc.h>
@@ -107,11 +108,13 @@ static long pipe_write(struct file *f, uint64_t ubuf, size_t len)
 
 static void pipe_stat(struct file *f, void *st)
 {
-        memset(st, 0, 144);
-        ((uint64_t *)st)[1] = (uint64_t)(uintptr_t)f->node >> 4;  /* st_ino */
-        ((uint64_t *)st)[2] = 1;
-        ((uint32_t *)st)[6] = S_IFIFO | 0600;
-        ((uint64_t *)st)[7] = PAGE_SIZE;
+        struct linux_stat *s = st;
+
+        memset(s, 0, sizeof *s);
+        s->st_ino = (uint64_t)(uintptr_t)f->node >> 4;
+        s->st_nlink = 1;
+        s->st_mode = S_IFIFO | 0600;
+        s->st_blksize = PAGE_SIZE;
 }
 
 static void pipe_release(struct file *f)

@@ -12,6 +12,7 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
@@ -446,7 +447,7 @@ static long file_name(struct proc *p, struct vnode *vn, char *buf, size_t size)
 static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
 {
         struct vnode *vn = file_vnode(f);
-        uint8_t st[144];
+        struct linux_stat st;
 
         if (vn && S_ISDIR(vn->mode)) {
                 long len = vfs_path_of(p->root ? p->root : vfs_root, vn,
@@ -457,14 +458,12 @@ static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
                 return ksnprintf(buf, size, "%s", (const char *)vn->priv);
         if (vn)
                 return file_name(p, vn, buf, size);
-        f->ops->stat(f, st);
-        uint32_t mode = ((uint32_t *)st)[6];
-        uint64_t ino = ((uint64_t *)st)[1];
-        if (S_ISFIFO(mode))
-                return ksnprintf(buf, size, "pipe:[%lu]", ino);
-        if (S_ISCHR(mode))
+        f->ops->stat(f, &st);
+        if (S_ISFIFO(st.st_mode))
+                return ksnprintf(buf, size, "pipe:[%lu]", (uint64_t)st.st_ino);
+        if (S_ISCHR(st.st_mode))
                 return ksnprintf(buf, size, "/dev/console");
-        return ksnprintf(buf, size, "anon_inode:[%lu]", ino);
+        return ksnprintf(buf, size, "anon_inode:[%lu]", (uint64_t)st.st_ino);
 }
 
 long procfs_link(const char *path, char *buf, size_t size)
@@ -624,10 +623,12 @@ static void pfile_stat(struct file *f, void *st)
 {
         const struct pfile *pf = f->node;
 
-        memset(st, 0, 144);
-        ((uint64_t *)st)[2] = 1;                        /* st_nlink */
-        ((uint32_t *)st)[6] = pf->mode;                 /* st_mode */
-        ((uint64_t *)st)[7] = PAGE_SIZE;                /* st_blksize */
+        struct linux_stat *s = st;
+
+        memset(s, 0, sizeof *s);
+        s->st_nlink = 1;
+        s->st_mode = pf->mode;
+        s->st_blksize = PAGE_SIZE;
 }
 
 static void pfile_release(struct file *f)
@@ -704,13 +705,13 @@ static long make_text(const struct pnode *n, struct text *t)
         case N_FDINFO: {
                 const struct file *f = n->p->files[n->fd];
                 struct vnode *vn = file_vnode(f);
-                uint8_t st[144];
-                f->ops->stat((struct file *)f, st);
+                struct linux_stat st;
+                f->ops->stat((struct file *)f, &st);
                 text_add(t, "pos:\t%lu\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n",
                          f->offset,
                          f->flags | (n->p->fd_flags[n->fd] & FD_CLOEXEC
                                              ? 02000000u : 0u),
-                         vn ? (int)vn->sb->dev : 0, ((uint64_t *)st)[1]);
+                         vn ? (int)vn->sb->dev : 0, st.st_ino);
                 break;
         }
         case N_WALK:

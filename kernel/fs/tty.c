@@ -25,6 +25,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/poll.h>
 #include <fs/tty.h>
@@ -784,19 +785,19 @@ static unsigned tty_poll(struct file *f)
 
 static void tty_stat(struct file *f, void *st)
 {
-        uint64_t *w = st;               /* Linux x86-64 struct stat */
+        struct linux_stat *s = st;      /* the architecture's layout */
 
         if (f->vnode) {                 /* opened by name: that node's */
                 vnode_stat(f->vnode, st);
                 return;
         }
-        memset(st, 0, 144);
-        w[0] = 5;                               /* st_dev */
-        w[1] = 1;                               /* st_ino */
-        w[2] = 1;                               /* st_nlink */
-        ((uint32_t *)st)[6] = S_IFCHR | 0620;   /* st_mode */
-        w[5] = (5 << 8) | 1;                    /* st_rdev: /dev/console */
-        w[7] = 1024;                            /* st_blksize */
+        memset(s, 0, sizeof *s);
+        s->st_dev = 5;
+        s->st_ino = 1;
+        s->st_nlink = 1;
+        s->st_mode = S_IFCHR | 0620;
+        s->st_rdev = (5 << 8) | 1;              /* /dev/console */
+        s->st_blksize = 1024;
 }
 
 /* ---- ioctl ------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <mercator/status.h>
 #include <mercator/types.h>
 #include <machine/thread.h>
+#include <proc/machine_hooks.h>
 #include <proc/cred.h>
 #include <proc/rlimit.h>
 #include <proc/signal.h>
@@ -128,7 +129,7 @@ struct proc {
         struct vm_space  *space;                /* [p] */
         void             *kstack;               /* [c] kstack_alloc() base */
         void             *kernel_sp;            /* [s] saved by swtch */
-        struct machine_thread  md;                   /* [p] registers etc. */
+        struct machine_thread md;               /* [p] registers etc. */
         struct proc      *parent;               /* [p] */
         struct fdtable   *fdt;                  /* [p] descriptor table */
         struct file     **files;                /* [p] fdt->files */

@@ -28,7 +28,7 @@
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
-#include <machine/signal.h>
+#include <proc/machine_hooks.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>

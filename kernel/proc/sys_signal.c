@@ -13,7 +13,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
-#include <machine/signal.h>
+#include <proc/machine_hooks.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>

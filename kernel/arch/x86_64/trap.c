@@ -23,7 +23,7 @@
 #include <proc/acct.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
-#include <machine/signal.h>
+#include <proc/machine_hooks.h>
 #include <vm/vm_space.h>
 #include "cpu.h"
 #include "serial.h"

@@ -1,6 +1,6 @@
 /*
- * thread.h (x86-64) - the machine-dependent part of a process, and how the
- * scheduler starts and switches threads.
+ * thread.h (x86-64) - the machine-dependent part of a process (p->md);
+ * the hooks that use it are proc/machine_hooks.h's.
  */
 #ifndef MACHINE_THREAD_H
 #define MACHINE_THREAD_H
@@ -20,35 +20,11 @@ struct machine_thread {
         _Alignas(16) uint8_t fpu[512];
 };
 
-struct proc;
-
-/* Prepare p's kernel stack so that switching to it enters user mode at
- * entry with the given stack pointer. */
-void machine_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp);
-
-/* A forked child: parent's user registers, returning 0 from fork. */
-void machine_thread_fork(struct proc *child, const struct proc *parent);
-
-/* clone with a new stack: the child starts with this %rsp. */
-void machine_thread_set_user_sp(struct proc *p, vaddr_t sp);
-
-/* After execve: enter user mode at entry with sp, with fresh registers. */
-void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
-
-/* Switch from the running context (whose saved sp goes to *save_sp) to p. */
-void machine_switch_to(void **save_sp, struct proc *p);
-
-/* Switch back to the scheduler's context saved in sched_sp. */
-void machine_switch_away(struct proc *p, void *sched_sp);
-
 /* Load the x87/SSE state of a fresh process into the CPU (a signal
  * handler starts with it). */
 void machine_fpu_load_initial(void);
 
 /* The MXCSR bits fxrstor accepts (the rest would fault). */
 extern uint32_t machine_mxcsr_mask;
-
-/* Wait for an interrupt with interrupts enabled, then disable them. */
-void machine_idle(void);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * linux_ipc.h - x86-64 Linux's layouts for SysV shared memory (asm/ipcbuf.h,
- * asm/shmbuf.h): what shmctl copies in and out. Other architectures split
- * the times into halves or order fields differently, hence here.
+ * linux_ipc.h (generic64) - the layouts of SysV shared memory that 64-bit
+ * Linux shares through asm-generic (ipcbuf.h, shmbuf.h; x86-64's and
+ * riscv64's are these): what shmctl copies in and out. A 32-bit
+ * architecture splits the times into halves, so it brings its own
+ * machine/linux_ipc.h, found before this directory.
  */
 #ifndef MACHINE_LINUX_IPC_H
 #define MACHINE_LINUX_IPC_H
