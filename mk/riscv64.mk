@@ -15,25 +15,52 @@ RV_KERNEL := $(RV_BUILD)/mercator.elf
 RV_CFLAGS := --target=riscv64-unknown-elf -march=rv64imac -mabi=lp64 \
              -mcmodel=medany -mno-relax -std=c17 -ffreestanding -nostdlib \
              -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer \
-             -O2 -g $(WARN) $(INC) -Ikernel/arch/riscv64/include -MMD -MP
+             -O2 -g $(WARN) $(INC) -Ikernel/arch/riscv64/include \
+             -Ikernel/arch/generic64/include -MMD -MP
 RV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack \
               --no-relax -T kernel/arch/riscv64/kernel.ld
 
-# The machine-independent parts the port runs so far.
-RV_CORE := kernel/lib/printf.c kernel/lib/string.c kernel/lib/status.c \
-           kernel/kern/printk.c kernel/kern/panic.c kernel/kern/ktest.c \
-           kernel/kern/memstat.c kernel/vm/memmap.c kernel/vm/bootmem.c \
-           kernel/vm/pmm.c kernel/vm/kmalloc.c kernel/vm/vmstat.c \
-           kernel/vm/ptpage.c kernel/vm/vmalloc.c
-# (user_fault.c joins when the riscv64 kernel runs the core's vm_fault.)
-RV_SRC := $(RV_CORE) $(filter-out kernel/arch/riscv64/user_fault.c,\
-            $(wildcard kernel/arch/riscv64/*.c kernel/arch/riscv64/*.S \
-                       tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S))
+# The whole machine-independent kernel, as x86-64 links it: the VM core,
+# processes, exec, the file systems, SysV shared memory.
+RV_CORE := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
+                      kernel/fs/*.c kernel/exec/*.c kernel/ipc/*.c \
+                      kernel/proc/*.c)
+RV_SRC := $(RV_CORE) \
+          $(wildcard kernel/arch/riscv64/*.c kernel/arch/riscv64/*.S \
+                     tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S)
 RV_OBJ := $(patsubst %,$(RV_BUILD)/%.o,$(RV_SRC))
 
-.PHONY: riscv64 run-riscv64 test-riscv64
-all: riscv64
+# User programs: tests/user built as static glibc riscv64 binaries
+# (Debian's gcc-riscv64-linux-gnu and libc6-dev-riscv64-cross), run first
+# on the referee, Debian's riscv64 Linux in the same QEMU (tools/run
+# --linux, fetched by tools/linux-kernel.sh --arch riscv64), then on
+# Mercator. RV_USER_TESTS: the tests/user programs that are so far part of
+# the riscv64 tier (the others use x86-64-only calls such as open, pipe or
+# fork, or x86-64's mcontext).
+RV_UCC := riscv64-linux-gnu-gcc
+RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
+        die_stack_overflow die_write_readonly fork_wait fs_locks \
+        fs_pagecache futex identity ltp_errnos mincore mmap_anon \
+        process_vm remap_advise_file rlimits signals_proc sysv_shm timers \
+        syscall_log prctl_random proc_files
+RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
+             $(RV_BUILD)/user/abi_riscv64
+RV_REFEREE_INIT := $(RV_BUILD)/referee_init
+
+$(RV_BUILD)/user/%: tests/user/%.c tests/user/utest.h
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+$(RV_BUILD)/user/abi_riscv64: tests/user/riscv64/abi_riscv64.c tests/user/utest.h
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+$(RV_REFEREE_INIT): tools/referee_init.c
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+
+.PHONY: riscv64 riscv64-user run-riscv64 test-riscv64
+all: riscv64 riscv64-user
 riscv64: $(RV_KERNEL)
+riscv64-user: $(RV_UTESTS) $(RV_REFEREE_INIT)
 
 $(RV_BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -41,15 +68,28 @@ $(RV_BUILD)/%.c.o: %.c
 $(RV_BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(RV_CFLAGS) -c $< -o $@
+# The user's floating-point registers are saved by the one file that may
+# use F and D instructions.
+$(RV_BUILD)/kernel/arch/riscv64/fpu.S.o: kernel/arch/riscv64/fpu.S
+	@mkdir -p $(dir $@)
+	$(CC) $(subst -march=rv64imac,-march=rv64imafdc,$(RV_CFLAGS)) -c $< -o $@
 
-$(RV_KERNEL): $(RV_OBJ) kernel/arch/riscv64/kernel.ld
-	$(LD) $(RV_LDFLAGS) -o $@ $(RV_OBJ)
+# No symbol table for backtraces yet (x86-64 links twice for one): an
+# empty one.
+$(RV_BUILD)/ksyms_empty.S: tools/ksyms.py
+	@mkdir -p $(dir $@)
+	python3 tools/ksyms.py --empty > $@
+$(RV_BUILD)/ksyms_empty.o: $(RV_BUILD)/ksyms_empty.S
+	$(CC) $(RV_CFLAGS) -c $< -o $@
+
+$(RV_KERNEL): $(RV_OBJ) $(RV_BUILD)/ksyms_empty.o kernel/arch/riscv64/kernel.ld
+	$(LD) $(RV_LDFLAGS) -error-limit=0 -o $@ $(RV_OBJ) $(RV_BUILD)/ksyms_empty.o
 
 run-riscv64: setup
 	@$(MAKE) --no-print-directory -j2 riscv64
 	python3 tools/qemu.py --arch riscv64 --mem $(QEMU_MEM) --interactive $(RV_KERNEL)
 
-test-riscv64: riscv64
+test-riscv64: riscv64 riscv64-user
 	python3 tools/test.py --tier riscv64
 
 -include $(RV_OBJ:.o=.d)

@@ -1,42 +1,84 @@
 #!/usr/bin/env bash
-# linux-kernel.sh [DIR] - fetch Debian's stock kernel for `make bench`.
+# linux-kernel.sh [--arch ARCH] [DIR] - fetch Debian's stock kernel: for
+# `make bench` (x86_64, the default) and as the referee the riscv64 user
+# tier runs each test on first (riscv64).
 #
-# The package is the one Debian's linux-image-amd64 depends on now (so it
-# follows Debian's updates). It is downloaded with `apt-get download` and
-# unpacked with `dpkg -x` into DIR (default build/linux/), never installed
-# as this machine's kernel. Only boot/ is kept (the bzImage, its config and
-# System.map), in DIR/PACKAGE/, which is the cache: a second run downloads
-# nothing. Prints the bzImage's path; DIR/PACKAGE/package holds the name
-# and version.
+# x86_64: the package is the one Debian's linux-image-amd64 depends on now
+# (so it follows Debian's updates), from this machine's apt sources.
+# riscv64: Debian 12 has no riscv64 kernel, so the package comes from
+# Debian 13 (trixie) of the same archive, through a private apt state in
+# DIR/apt (its own sources list, lists and cache; this machine's apt is
+# not touched): the one linux-image-riscv64 depends on.
+#
+# It is downloaded with `apt-get download` and unpacked with `dpkg -x` into
+# DIR (default build/linux/, build/linux-riscv64/ for riscv64), never
+# installed as this machine's kernel. Only boot/ is kept (the image, its
+# config and System.map), in DIR/PACKAGE/, which is the cache: a second run
+# downloads nothing. Prints the image's path; DIR/PACKAGE/package holds the
+# name and version.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dir=${1:-$root/build/linux}
+arch=x86_64
+if [ "${1:-}" = --arch ]; then
+  arch=$2
+  shift 2
+fi
+case $arch in
+  x86_64)  meta=linux-image-amd64 image=vmlinuz dir=${1:-$root/build/linux}
+           apt_opts=() ;;
+  riscv64) meta=linux-image-riscv64 image=vmlinux
+           dir=${1:-$root/build/linux-riscv64}
+           mirror=$(sed -n 's|^URIs: *\(http[^ ]*/debian\)$|\1|p' \
+                      /etc/apt/sources.list.d/debian.sources 2>/dev/null |
+                    head -n1)
+           mirror=${mirror:-http://deb.debian.org/debian}
+           state=$dir/apt
+           mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+           echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
+             > "$state/sources.list"
+           apt_opts=(-o "Dir::State=$state" -o "Dir::State::Lists=$state/lists"
+                     -o "Dir::Cache=$state/cache"
+                     -o "Dir::Etc::SourceList=$state/sources.list"
+                     -o "Dir::Etc::SourceParts=/dev/null"
+                     -o "APT::Architecture=riscv64"
+                     -o "APT::Architectures::=riscv64"
+                     -o "Debug::NoLocking=1") ;;
+  *) echo "linux-kernel: no referee kernel for $arch" >&2; exit 1 ;;
+esac
 mkdir -p "$dir"
 
 current_package() {
-  apt-cache depends linux-image-amd64 2>/dev/null |
-    sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+  { apt-cache "${apt_opts[@]}" depends "$meta" 2>/dev/null || true; } |
+    sed -n "s/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p" | head -n1
 }
 
+# A cached kernel is used as it is (no network needed).
+cached=$(ls "$dir"/linux-image-*/boot/$image-* 2>/dev/null | head -n1 || true)
+if [ -n "$cached" ] && [ "$arch" = riscv64 ]; then
+  echo "$cached"
+  exit 0
+fi
+
 pkg=$(current_package)
-if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
-  echo "linux-kernel: apt-cache knows no linux-image-amd64; apt-get update" >&2
-  apt-get update -qq >&2
+if [ -z "$pkg" ] && { [ "$(id -u)" -eq 0 ] || [ "$arch" = riscv64 ]; }; then
+  echo "linux-kernel: apt-cache knows no $meta; apt-get update" >&2
+  apt-get "${apt_opts[@]}" update -qq >&2
   pkg=$(current_package)
 fi
 if [ -z "$pkg" ]; then
   echo "linux-kernel: cannot name Debian's kernel package" \
-       "(apt-cache depends linux-image-amd64 is empty; run apt-get update)" >&2
+       "(apt-cache depends $meta is empty; run apt-get update)" >&2
   exit 1
 fi
 
 out=$dir/$pkg
-if ! ls "$out"/boot/vmlinuz-* >/dev/null 2>&1; then
+if ! ls "$out"/boot/$image-* >/dev/null 2>&1; then
   tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
+  chmod 755 "$tmp"                # apt's sandbox user writes here
   trap 'rm -rf "$tmp"' EXIT
   echo "linux-kernel: apt-get download $pkg" >&2
-  (cd "$tmp" && apt-get download -q "$pkg" >&2)
+  (cd "$tmp" && apt-get "${apt_opts[@]}" download -q "$pkg" >&2)
   deb=$(ls "$tmp"/*.deb)
   dpkg -x "$deb" "$tmp/root"
   mkdir -p "$out.new"
@@ -45,4 +87,4 @@ if ! ls "$out"/boot/vmlinuz-* >/dev/null 2>&1; then
   rm -rf "$out"
   mv "$out.new" "$out"
 fi
-ls "$out"/boot/vmlinuz-* | head -n1
+ls "$out"/boot/$image-* | head -n1

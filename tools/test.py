@@ -14,7 +14,10 @@ i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
         `ktest` in qemu-system-i386 at -m 64M and -m 3G (high memory)
 riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         with `ktest` on qemu-system-riscv64's virt board at -m 64M and -m 3G,
-        plus one boot per death test
+        plus one boot per death test; then every build/riscv64/user/*
+        program (static glibc riscv64), first on Debian's riscv64 Linux in
+        the same QEMU (the referee, tools/linux-kernel.sh --arch riscv64),
+        then on Mercator, both through tools/run
 view    tools/vmview draws user/vmdemo; Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
         in results/vmview-test.png; make view's live page redraws as its
@@ -250,6 +253,46 @@ def run_riscv64(t):
         t.add(want in out, f"kernel[{label}]/rv_memory_map_from_dt",
               "" if want in out else f"no line ending with '{want}'")
     run_deaths(t, runs[0][3], arch="riscv64", kernel=RV_KERNEL, cpu="rv64")
+    run_riscv64_user(t)
+
+
+def rv_referee_kernel():
+    """Debian's riscv64 Linux (fetched once into build/linux-riscv64/)."""
+    p = subprocess.run(["bash", os.path.join(ROOT, "tools/linux-kernel.sh"),
+                        "--arch", "riscv64"], capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else None, p.stderr
+
+
+def run_rv_user(prog, linux=None):
+    """One riscv64 user program on Mercator, or with linux=(kernel, init)
+    on the referee; (output, exit status)."""
+    cmd = [os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
+           "--timeout", "600", "--file", f"/data.txt={USER_DATA}"]
+    if linux:
+        cmd += ["--linux", linux[0], "--linux-init", linux[1]]
+    p = subprocess.run(cmd + [prog, "/data.txt"], capture_output=True,
+                       text=True, errors="replace", stdin=subprocess.DEVNULL)
+    return p.stdout + p.stderr, p.returncode
+
+
+def run_riscv64_user(t):
+    """The riscv64 user tier: each program on the referee, then Mercator."""
+    progs = sorted(glob.glob(os.path.join(ROOT, "build/riscv64/user/*")))
+    init = os.path.join(ROOT, "build/riscv64/referee_init")
+    if not progs or not os.path.exists(init):
+        t.add(False, "user-riscv64", "build/riscv64/user was not built")
+        return
+    kernel, err = rv_referee_kernel()
+    if not kernel:
+        t.add(False, "user-riscv64/referee", "no riscv64 Linux: " + err[-300:])
+        return
+    runs = [(prog, (kernel, init)) for prog in progs] + \
+        [(prog, None) for prog in progs]
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        results = ex.map(lambda r: run_rv_user(*r), runs)
+        for (prog, linux), (out, status) in zip(runs, results):
+            where = "riscv64-linux" if linux else "mercator-riscv64"
+            collect_user(t, where, prog, out, status)
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")

@@ -27,6 +27,10 @@ void machine_thread_fork(struct proc *child, const struct proc *parent);
 /* clone with a new stack: the child starts with this user stack pointer. */
 void machine_thread_set_user_sp(struct proc *p, vaddr_t sp);
 
+/* clone with CLONE_SETTLS: the child's thread pointer (x86-64: the FS
+ * base; riscv64: tp). */
+void machine_thread_set_tls(struct proc *p, uint64_t tls);
+
 /* After execve: enter user mode at entry with sp, with fresh registers. */
 void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp);
 

@@ -89,6 +89,7 @@ struct k_sigaction {
 #define SEGV_ACCERR     2
 #define BUS_ADRALN      1
 #define BUS_ADRERR      2
+#define ILL_ILLOPC      1
 #define ILL_ILLOPN      2
 #define FPE_INTDIV      1
 #define FPE_INTOVF      2

@@ -180,7 +180,7 @@ static long fork_current(const struct clone_req *r)
         if (r->stack)
                 machine_thread_set_user_sp(child, r->stack);
         if (r->flags & CLONE_SETTLS)
-                child->md.fs_base = r->tls;
+                machine_thread_set_tls(child, r->tls);
         clone_tids(child, r);
         sched_make_runnable(child);
         return child->tid;

@@ -14,6 +14,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <proc/machine_hooks.h>
+#include <machine/sigaction.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
@@ -42,11 +43,15 @@ SYSCALL_DECL(rt_sigaction)
 {
         int sig = (int)a0;
         struct k_sigaction act, old;
+        struct linux_sigaction uact;    /* the architecture's layout */
 
         if (a3 != sizeof(ksigset_t))
                 return -EINVAL;
-        if (a1 && copy_from_user(&act, (uint64_t)a1, sizeof act))
-                return -EFAULT;
+        if (a1) {
+                if (copy_from_user(&uact, (uint64_t)a1, sizeof uact))
+                        return -EFAULT;
+                sigaction_from_linux(&act, &uact);
+        }
         if (!sig_valid(sig) || (a1 && (sig == SIGKILL || sig == SIGSTOP)))
                 return -EINVAL;
         old = current->sig.action[sig - 1];
@@ -68,7 +73,8 @@ SYSCALL_DECL(rt_sigaction)
                         }
                 }
         }
-        if (a2 && copy_to_user((uint64_t)a2, &old, sizeof old))
+        sigaction_to_linux(&uact, &old);
+        if (a2 && copy_to_user((uint64_t)a2, &uact, sizeof uact))
                 return -EFAULT;
         return 0;
 }

@@ -58,6 +58,12 @@ static void pdeathsig_delivered(void)
                         ;
 }
 
+#if defined(__riscv)
+#define UNAME_MACHINE "riscv64"
+#else
+#define UNAME_MACHINE "x86_64"
+#endif
+
 int main(void)
 {
         char name[32];
@@ -101,7 +107,7 @@ int main(void)
 
         struct utsname u;
         CHECK("uname", uname(&u) == 0 && strcmp(u.sysname, "Linux") == 0 &&
-                       strcmp(u.machine, "x86_64") == 0 && u.release[0] >= '2' &&
+                       strcmp(u.machine, UNAME_MACHINE) == 0 && u.release[0] >= '2' &&
                        u.release[0] <= '9' && strchr(u.release, '.'));
         return utest_done();
 }

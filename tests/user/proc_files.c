@@ -673,7 +673,11 @@ static void system_files(void)
               strncmp(buf, "Linux version ", 14) == 0);
         CHECK("cpuinfo", slurp("/proc/cpuinfo") > 0 &&
               strncmp(buf, "processor\t: 0\n", 14) == 0 &&
+#if defined(__riscv)            /* Linux's riscv format: the hart's ISA */
+              strstr(buf, "\nisa\t\t: rv64") && strstr(buf, "\nmmu\t\t: sv"));
+#else
               strstr(buf, "\nvendor_id\t: ") && strstr(buf, "\nflags\t\t: "));
+#endif
 
         struct utsname u;
         uname(&u);

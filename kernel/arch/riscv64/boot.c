@@ -13,7 +13,9 @@
  *      W^X with the boot stack's guard page left out; the trampoline page
  *      at TRAMPOLINE; load it (boot.S's table is dead from then on);
  *   5. page descriptors and the buddy allocator over RAM from its base
- *      (0x80000000 on virt), then kmalloc and vmalloc; traps and the timer.
+ *      (0x80000000 on virt), then kmalloc and vmalloc; traps and the timer;
+ *   6. the machine-independent kmain(): kernel tests, or /init from the
+ *      initramfs the tree names (linux,initrd-start/end).
  */
 #include <mercator/clock.h>
 #include <mercator/ktest.h>
@@ -127,6 +129,7 @@ static void boot_map_kernel(void)
         map_device(&boot_info.fdt.plic);
         map_device(&boot_info.fdt.clint);
         map_device(&boot_info.fdt.test);
+        map_device(&boot_info.fdt.rtc);
         map_image_part(_text_start, _text_end, VM_PROT_READ | VM_PROT_EXEC);
         map_image_part(_rodata_start, _rodata_end, VM_PROT_READ);
         map_image_part(_data_start, boot_stack_guard, VM_PROT_RW);
@@ -179,24 +182,10 @@ static void boot_print_harts(void)
                 fi->test.base);
 }
 
-/* The value of `ktest=NAME` on the command line, copied into buf. */
-static const char *ktest_selection(const char *cmdline, char *buf, size_t size)
-{
-        const char *p = strstr(cmdline, "ktest=");
-        size_t n = 0;
-
-        if (!p)
-                return NULL;
-        for (p += 6; p[n] && p[n] != ' ' && n + 1 < size; n++)
-                buf[n] = p[n];
-        buf[n] = '\0';
-        return buf;
-}
+void kmain(void);
 
 void rv_boot(unsigned long hartid, paddr_t dtb_pa)
 {
-        char name[64];
-
         boot_time = rdtime();
         boot_info.hartid = hartid;
         if (dtb_pa == 0 || dtb_pa + 64 > BOOT_REACH ||
@@ -221,14 +210,10 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
         kmalloc_init(strstr(boot_info.fdt.bootargs, "kmalloc_debug") != NULL);
         vmalloc_init();
         trap_init();
-        machine_print_memory();
-        machine_print_layout();
-        pr_notice("Mercator ready: %lu us from the first instruction\n",
-                  machine_uptime_us());
-        if (strstr(boot_info.fdt.bootargs, "ktest"))
-                ktest_main(ktest_selection(boot_info.fdt.bootargs, name, sizeof name));
-        pr_notice("riscv64: no processes yet (issue 13); powering off\n");
-        machine_poweroff(0);
+        /* The FPU is the user's (the kernel is built without F and D):
+         * never Off, so user code and fpu.S may use it. */
+        csr_set(sstatus, SSTATUS_FS_INITIAL);
+        kmain();        /* kern/main.c: the kernel tests, or /init */
 }
 
 uint64_t machine_uptime_us(void)

@@ -132,6 +132,8 @@ static void node_done(struct fdt_info *info, const struct node *n,
                 set_device(&info->clint, n, parent);
         if (compat_has(n, "sifive,test0") || compat_has(n, "sifive,test1"))
                 set_device(&info->test, n, parent);
+        if (compat_has(n, "google,goldfish-rtc"))
+                set_device(&info->rtc, n, parent);
 }
 
 /* A property of the innermost open node. */

@@ -24,7 +24,7 @@ struct fdt_info {
         unsigned nmem;
         struct mem_range resv[FDT_MAX_RANGES];  /* /reserved-memory, mem rsvmap */
         unsigned nresv;
-        struct fdt_device uart, plic, clint, test;
+        struct fdt_device uart, plic, clint, test, rtc;
         uint64_t timebase_hz;
         unsigned nharts;
         char     isa[64];       /* the first hart's riscv,isa */

@@ -23,6 +23,7 @@
 #define SSTATUS_SPIE    (1UL << 5)
 #define SSTATUS_SPP     (1UL << 8)      /* trap came from S-mode */
 #define SSTATUS_FS      (3UL << 13)     /* FPU state */
+#define SSTATUS_FS_INITIAL (1UL << 13)
 #define SSTATUS_SUM     (1UL << 18)     /* S-mode may touch U pages */
 #define SSTATUS_MXR     (1UL << 19)
 

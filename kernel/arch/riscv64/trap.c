@@ -10,6 +10,10 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
+#include <mercator/clock.h>
+#include <proc/acct.h>
+#include <proc/proc.h>
+#include <vm/vm_space.h>
 #include "boot.h"
 #include "riscv.h"
 #include "sbi.h"
@@ -50,14 +54,16 @@ static void plic_init(void)
         csr_set(sie, SIE_SEIE);
 }
 
-static void plic_interrupt(void)
+static void plic_interrupt(bool from_user)
 {
         uint32_t irq = *plic_reg(PLIC_CLAIM(plic_context()));
 
         if (irq == 0)
                 return;
-        if (irq == boot_info.fdt.uart.irq)
-                uart_irqs++;    /* input is read by console_getc() */
+        if (irq == boot_info.fdt.uart.irq) {
+                uart_irqs++;
+                uart_irq(from_user);
+        }
         *plic_reg(PLIC_CLAIM(plic_context())) = irq;
 }
 
@@ -65,9 +71,10 @@ static void plic_interrupt(void)
 
 static uint64_t next_tick;
 
-static void timer_interrupt(void)
+static void timer_interrupt(bool from_user)
 {
         timer_ticks++;
+        clock_tick(from_user);
         next_tick += timebase_hz / TICK_HZ;
         if (next_tick <= rdtime())
                 next_tick = rdtime() + timebase_hz / TICK_HZ;
@@ -151,17 +158,59 @@ static const char *exception_name(uint64_t cause)
         return cause < ARRAY_SIZE(names) ? names[cause] : "?";
 }
 
-void trap_interrupt(uint64_t cause)
+void trap_interrupt_from(uint64_t cause, bool from_user)
 {
         switch (cause & ~SCAUSE_INTR) {
         case IRQ_S_TIMER:
-                timer_interrupt();
+                timer_interrupt(from_user);
                 return;
         case IRQ_S_EXT:
-                plic_interrupt();
+                plic_interrupt(from_user);
                 return;
         }
         panic("unexpected interrupt %lu", cause & ~SCAUSE_INTR);
+}
+
+void trap_interrupt(uint64_t cause)
+{
+        trap_interrupt_from(cause, true);
+}
+
+/* The exception table (uaccess.S): where to resume if `fault` faults. */
+struct extable_entry {
+        uint64_t fault, fixup;
+};
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static uint64_t extable_fixup(uint64_t pc)
+{
+        for (const struct extable_entry *e = __extable_start;
+             e < __extable_end; e++)
+                if (e->fault == pc)
+                        return e->fixup;
+        return 0;
+}
+
+/*
+ * A page fault of a user copy (uaccess.S) on a user address: fault the
+ * page in for the process, or resume at the copy's fixup (-EFAULT).
+ * => false if f is not such a fault.
+ */
+static bool user_copy_fault(struct trap_frame *f, uint64_t cause)
+{
+        uint64_t fixup = extable_fixup(f->sepc);
+
+        if (!fixup || !current || f->stval >= USER_MAX + PAGE_SIZE ||
+            (cause != EXC_LOAD_PAGE_FAULT && cause != EXC_STORE_PAGE_FAULT))
+                return false;
+        if (vm_fault(current->space, f->stval,
+                     cause == EXC_STORE_PAGE_FAULT ? VM_PROT_WRITE
+                                                   : VM_PROT_READ) ==
+            FAULT_RESOLVED)
+                acct_fault();
+        else
+                f->sepc = fixup;
+        return true;
 }
 
 void trap_kernel(struct trap_frame *f)
@@ -169,9 +218,11 @@ void trap_kernel(struct trap_frame *f)
         uint64_t cause = f->scause;
 
         if (cause & SCAUSE_INTR) {
-                trap_interrupt(cause);
+                trap_interrupt_from(cause, false);
                 return;
         }
+        if (user_copy_fault(f, cause))
+                return;
         if (probe_active) {
                 probe_caught = (struct fault_info){ f->stval, (unsigned)cause, 0 };
                 f->sepc = (uint64_t)probe_landing;

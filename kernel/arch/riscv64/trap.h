@@ -18,6 +18,7 @@ void trap_kernel(struct trap_frame *f);
 
 /* Handle an interrupt (scause with its top bit set), from either mode. */
 void trap_interrupt(uint64_t cause);
+void trap_interrupt_from(uint64_t cause, bool from_user);
 
 /* Install stvec and enable the interrupts the kernel uses. */
 void trap_init(void);

@@ -18,6 +18,7 @@
 #define UART_LCR        3
 #define UART_LSR        5
 #define LSR_DATA_READY  0x01
+#define LCR_BREAK       0x40
 #define LSR_THR_EMPTY   0x20
 #define LCR_8N1         0x03
 #define IER_RX          0x01
@@ -67,4 +68,54 @@ int console_getc(void)
         if (!(uart[UART_LSR] & LSR_DATA_READY))
                 return -1;
         return uart[UART_RBR];
+}
+
+void console_write_raw(const char *s, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                uart_putc(s[i]);
+        if (len)
+                at_line_start = s[len - 1] == '\n';
+}
+
+/* A break: the line held at 0 while `on`. */
+void console_set_break(bool on)
+{
+        uint8_t lcr = uart[UART_LCR];
+
+        uart[UART_LCR] = on ? lcr | LCR_BREAK : lcr & ~LCR_BREAK;
+}
+
+/* ---- input to the terminal (uart.h) ---- */
+
+bool uart_in_idle;
+static bool rx_masked;
+
+void uart_rx_arm(void)
+{
+        if (rx_masked && console_input_room()) {
+                rx_masked = false;
+                uart[UART_IER] = IER_RX;        /* a waiting byte interrupts */
+        }
+}
+
+static void rx_mask(void)
+{
+        rx_masked = true;
+        uart[UART_IER] = 0;
+}
+
+void uart_irq(bool safe)
+{
+        if (!safe && !uart_in_idle) {
+                rx_mask();
+                return;
+        }
+        while (uart[UART_LSR] & LSR_DATA_READY) {
+                if (!console_input_room()) {
+                        rx_mask();
+                        return;
+                }
+                console_receive(uart[UART_RBR]);
+        }
 }

@@ -10,4 +10,11 @@ void uart_init(paddr_t pa);
 /* Raise the UART's interrupt when a byte arrives. */
 void uart_enable_rx_irq(void);
 
+/* Input (as x86-64's serial.c): the receive interrupt hands bytes to the
+ * terminal only at a safe point (from user mode, or while idle); else it
+ * masks itself until uart_rx_arm() at the next return to user mode. */
+void uart_irq(bool safe);
+void uart_rx_arm(void);
+extern bool uart_in_idle;
+
 #endif

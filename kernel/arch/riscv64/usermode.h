@@ -27,7 +27,9 @@ struct trapframe {
 };
 
 #define TF_REG(tf, n)   ((tf)->x[(n) - 1])
+#define REG_RA  1
 #define REG_SP  2
+#define REG_TP  4
 #define REG_A0  10
 #define REG_A7  17
 

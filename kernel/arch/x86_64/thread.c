@@ -160,3 +160,8 @@ void machine_thread_set_user_sp(struct proc *p, vaddr_t sp)
 {
         ((struct trap_frame *)p->md.user_frame)->rsp = sp;
 }
+
+void machine_thread_set_tls(struct proc *p, uint64_t tls)
+{
+        p->md.fs_base = tls;
+}

@@ -6,6 +6,8 @@
  * [0, 2^38) and a high half [2^64 - 2^38, 2^64), each 256 GiB, each 256
  * of the root table's 512 slots.
  *   0x0000000000000000 - 0x0000003fffffffff  user (as xv6: MAXVA = 2^38)
+ *      0x3fffe00000  SIGCODE (R|X|U): rt_sigreturn's two instructions,
+ *                    where a signal handler returns (Linux: the vDSO's)
  *      0x3ffffff000  TRAMPOLINE (R|X, not U) in every table, same VA
  *      0x3fffffe000  TRAPFRAME, private to each process
  *   0xffffffc000000000 - 0xffffffdfffffffff  linear map: physical address
@@ -30,6 +32,7 @@
 #define USER_MIN        0x0000000000010000UL    /* mmap_min_addr, as Linux */
 /* The top 2 MiB of the user half hold the trampoline and trap frame. */
 #define USER_MAX        (MAXVA - 2 * MiB)
+#define SIGCODE         USER_MAX
 #define LINEAR_BASE     0xffffffc000000000UL
 #define LINEAR_SIZE     (128UL << 30)
 #define VMALLOC_BASE    0xffffffe000000000UL

@@ -1,0 +1,346 @@
+/*
+ * thread.c (riscv64) - processes on the xv6 layout: starting, switching,
+ * and every trap from user mode (system calls, faults, interrupts).
+ *
+ * A process's kernel stack (KSTACK_SIZE, a guard page under it) gives its
+ * top page to the trap frame: the page trampoline.S saves the user
+ * registers in, mapped at TRAPFRAME (R|W, not U) in the process's user
+ * table. Below it grows the kernel stack proper (12 KiB). No allocation of
+ * its own, so nothing can fail at fork and nothing is left to free.
+ *
+ * Every return to user mode (usertrapret) checks that TRAPFRAME in the
+ * running address space maps this process's frame, and maps it, the
+ * trampoline and the signal-return page if not: a new address space
+ * (exec, fork) and a space shared by a vfork child and its parent are all
+ * covered by that one check.
+ *
+ * While switched out, a process's callee-saved registers are on its
+ * kernel stack (swtch.S); p->kernel_sp points at them. A new process's
+ * first swtch returns into thread_first_entry.
+ */
+#include <mercator/errno.h>
+#include <mercator/panic.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <proc/acct.h>
+#include <proc/machine_hooks.h>
+#include <proc/proc.h>
+#include <proc/syscall.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+#include <vm/vmalloc.h>
+#include "boot.h"
+#include "pmap_md.h"
+#include "riscv.h"
+#include "thread.h"
+#include "trap.h"
+#include "uart.h"
+#include "usermode.h"
+
+extern char uservec[], userret[], trap_kernel_entry[];
+extern char _sigcode_start[];
+
+#define TRAMPOLINE_VA(sym) (TRAMPOLINE + (vaddr_t)((sym) - _trampoline_start))
+
+void swtch(void **save_sp, void *new_sp);
+
+/* What swtch pops, in its order: ra, s0-s11 (and a pad to 16 bytes). */
+struct switch_frame {
+        uint64_t ra, s[12], pad;
+};
+
+static uint64_t sched_kstack_limit;     /* the scheduler's (boot) stack */
+
+/* The trap frame page: the top page of p's kernel stack. */
+static vaddr_t tf_va(const struct proc *p)
+{
+        return kstack_top(p->kstack) - PAGE_SIZE;
+}
+
+static void tf_attach(struct proc *p)
+{
+        paddr_t pa;
+
+        if (!pmap_extract(pmap_kernel(), tf_va(p), &pa, NULL, NULL))
+                panic("riscv64: kernel stack %p has no top page", p->kstack);
+        p->md.tf = (struct trapframe *)tf_va(p);
+        p->md.tf_pa = pa;
+}
+
+/* ---- the FPU ------------------------------------------------------------ */
+
+void fpu_save(uint64_t fregs[32], uint32_t *fcsr);              /* fpu.S */
+void fpu_restore(const uint64_t fregs[32], const uint32_t *fcsr);
+
+void machine_fpu_save(struct proc *p)
+{
+        fpu_save(p->md.fregs, &p->md.fcsr);
+}
+
+void machine_fpu_restore(struct proc *p)
+{
+        fpu_restore(p->md.fregs, &p->md.fcsr);
+}
+
+/* ---- the way to user mode ---------------------------------------------- */
+
+/* TRAPFRAME, TRAMPOLINE and SIGCODE in p's user table (see the top). */
+static void user_pages_ensure(struct proc *p, struct pmap *pm)
+{
+        paddr_t pa;
+        vm_status_t st;
+
+        if (pmap_extract(pm, TRAPFRAME, &pa, NULL, NULL) && pa == p->md.tf_pa)
+                return;
+        st = pmap_enter(pm, TRAPFRAME, p->md.tf_pa, VM_PROT_RW, 0);
+        if (st == VM_OK)
+                st = pmap_enter(pm, TRAMPOLINE,
+                                kimg_virt_to_phys(_trampoline_start),
+                                VM_PROT_READ | VM_PROT_EXEC, 0);
+        if (st == VM_OK)
+                st = pmap_enter(pm, SIGCODE, kimg_virt_to_phys(_sigcode_start),
+                                VM_PROT_READ | VM_PROT_EXEC, PMAP_USER);
+        pmap_update(pm);
+        if (st != VM_OK)        /* a table page: nothing to run on */
+                proc_kill_current(SIGKILL, "out of memory for the trap frame",
+                                  TRAPFRAME, p->md.tf->epc);
+}
+
+__attribute__((noreturn)) void proc_usertrap(void);
+
+__attribute__((noreturn)) static void usertrapret(struct proc *p)
+{
+        struct trapframe *tf = p->md.tf;
+        struct pmap *pm = vm_space_pmap(p->space);
+        uint64_t st;
+
+        intr_off();
+        user_pages_ensure(p, pm);
+        csr_write(stvec, TRAMPOLINE_VA(uservec));
+        tf->kernel_satp = satp_make(pm->kroot, 0);
+        tf->kernel_sp = tf_va(p);
+        tf->kernel_trap = (uint64_t)proc_usertrap;
+        tf->kernel_hartid = boot_info.hartid;
+        st = csr_read(sstatus);
+        st &= ~(SSTATUS_SPP | SSTATUS_SUM);
+        st |= SSTATUS_SPIE;             /* interrupts on in user mode */
+        csr_write(sstatus, st);
+        csr_write(sepc, tf->epc);
+        ((void (*)(uint64_t))TRAMPOLINE_VA(userret))(satp_make(pm->root, 0));
+        __builtin_unreachable();
+}
+
+/* Where a new thread's first swtch returns to. */
+static void thread_first_entry(void)
+{
+        proc_return_to_user();
+        usertrapret(current);
+}
+
+/* ---- traps from user mode ------------------------------------------------ */
+
+/* Linux's riscv64 ABI: number in a7, arguments in a0-a5, result in a0. */
+static void syscall(struct proc *p, struct trapframe *tf)
+{
+        long args[6];
+
+        for (int i = 0; i < 6; i++)
+                args[i] = (long)TF_REG(tf, REG_A0 + i);
+        p->md.syscall_nr = TF_REG(tf, REG_A7);
+        p->md.orig_a0 = TF_REG(tf, REG_A0);
+        p->md.in_syscall = true;
+        tf->epc += 4;                   /* past the ecall */
+        intr_on();
+        TF_REG(tf, REG_A0) = (uint64_t)syscall_invoke(p->md.syscall_nr, args);
+        proc_return_to_user();
+        p->md.in_syscall = false;
+        intr_off();
+}
+
+static const char *const fault_names[] = {
+        [EXC_INSN_MISALIGNED] = "instruction address misaligned",
+        [EXC_INSN_ACCESS] = "instruction access fault",
+        [EXC_ILLEGAL] = "illegal instruction",
+        [EXC_BREAKPOINT] = "breakpoint",
+        [EXC_LOAD_MISALIGNED] = "load address misaligned",
+        [EXC_LOAD_ACCESS] = "load access fault",
+        [EXC_STORE_MISALIGNED] = "store address misaligned",
+        [EXC_STORE_ACCESS] = "store access fault",
+        [EXC_INSN_PAGE_FAULT] = "instruction page fault",
+        [EXC_LOAD_PAGE_FAULT] = "load page fault",
+        [EXC_STORE_PAGE_FAULT] = "store page fault",
+};
+
+/* A fault the process may catch (CONCEPTS E27), as Linux's riscv traps.c
+ * reports it: the signal with its siginfo, or the one-line report and the
+ * end of the process if no handler would run. */
+static void user_signal(struct proc *p, uint64_t cause, int sig, int code,
+                        uint64_t addr)
+{
+        struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
+        const char *why = cause < ARRAY_SIZE(fault_names) && fault_names[cause]
+                          ? fault_names[cause] : "exception";
+
+        machine_note_fault(p, (unsigned)cause, 0, addr);
+        if (signal_would_kill(p, sig))
+                proc_kill_current(sig, why, addr, p->md.tf->epc);
+        signal_force(sig, &info);
+}
+
+static void user_page_fault(struct proc *p, uint64_t cause, uint64_t addr)
+{
+        vm_prot_t access = cause == EXC_INSN_PAGE_FAULT ? VM_PROT_EXEC :
+                           cause == EXC_STORE_PAGE_FAULT ? VM_PROT_WRITE
+                                                         : VM_PROT_READ;
+        enum fault_result r = machine_user_fault(p->space, addr, access);
+
+        if (r == FAULT_RESOLVED) {
+                acct_fault();
+                return;
+        }
+        if (r == FAULT_OOM)
+                proc_kill_current(SIGKILL, "out of memory", addr, p->md.tf->epc);
+        if (r == FAULT_BUS) {
+                user_signal(p, cause, SIGBUS, BUS_ADRERR, addr);
+                return;
+        }
+        user_signal(p, cause, SIGSEGV,
+                    p->space->last_fault.reason == FAULT_REASON_PROT ?
+                    SEGV_ACCERR : SEGV_MAPERR, addr);
+}
+
+static void user_exception(struct proc *p, uint64_t cause, uint64_t tval)
+{
+        uint64_t pc = p->md.tf->epc;
+
+        switch (cause) {
+        case EXC_INSN_PAGE_FAULT:
+        case EXC_LOAD_PAGE_FAULT:
+        case EXC_STORE_PAGE_FAULT:
+                user_page_fault(p, cause, tval);
+                break;
+        case EXC_ILLEGAL:
+                user_signal(p, cause, SIGILL, ILL_ILLOPC, pc);
+                break;
+        case EXC_BREAKPOINT:
+                user_signal(p, cause, SIGTRAP, TRAP_BRKPT, pc);
+                break;
+        case EXC_INSN_MISALIGNED:
+        case EXC_LOAD_MISALIGNED:
+        case EXC_STORE_MISALIGNED:
+                user_signal(p, cause, SIGBUS, BUS_ADRALN, tval);
+                break;
+        default:                /* access faults: PMP, no such memory */
+                user_signal(p, cause, SIGSEGV, SEGV_ACCERR, tval);
+                break;
+        }
+}
+
+/* Where uservec jumps for a process: on its kernel stack (below the trap
+ * frame) and its kernel table, interrupts off. */
+__attribute__((noreturn)) void proc_usertrap(void)
+{
+        struct proc *p = current;
+        struct trapframe *tf = p->md.tf;
+        uint64_t cause = csr_read(scause);
+
+        csr_write(stvec, (uint64_t)trap_kernel_entry);
+        tf->epc = csr_read(sepc);
+        if (cause & SCAUSE_INTR) {
+                trap_interrupt_from(cause, true);
+                proc_return_to_user();
+        } else if (cause == EXC_ECALL_U) {
+                syscall(p, tf);
+        } else {
+                user_exception(p, cause, csr_read(stval));
+                proc_return_to_user();
+        }
+        uart_rx_arm();
+        usertrapret(p);
+}
+
+/* ---- the hooks of proc/machine_hooks.h ----------------------------------- */
+
+/* A switch frame under p's trap frame whose ra is thread_first_entry. */
+static void first_switch(struct proc *p)
+{
+        struct switch_frame *sf = (struct switch_frame *)tf_va(p) - 1;
+
+        memset(sf, 0, sizeof *sf);
+        sf->ra = (uint64_t)thread_first_entry;
+        p->kernel_sp = sf;
+}
+
+/* The user registers of a fresh program: all zero but pc and sp. */
+static void user_regs_init(struct trapframe *tf, vaddr_t entry, vaddr_t sp)
+{
+        memset(tf->x, 0, sizeof tf->x);
+        tf->epc = entry;
+        TF_REG(tf, REG_SP) = sp;
+}
+
+void machine_thread_init_user(struct proc *p, vaddr_t entry, vaddr_t sp)
+{
+        tf_attach(p);
+        user_regs_init(p->md.tf, entry, sp);
+        memset(p->md.fregs, 0, sizeof p->md.fregs);
+        p->md.fcsr = 0;
+        first_switch(p);
+}
+
+void machine_thread_fork(struct proc *child, const struct proc *parent)
+{
+        tf_attach(child);
+        memcpy(child->md.tf->x, parent->md.tf->x, sizeof child->md.tf->x);
+        child->md.tf->epc = parent->md.tf->epc;
+        TF_REG(child->md.tf, REG_A0) = 0;       /* fork's result */
+        fpu_save(child->md.fregs, &child->md.fcsr);     /* parent's, live */
+        first_switch(child);
+}
+
+void machine_thread_set_user_sp(struct proc *p, vaddr_t sp)
+{
+        TF_REG(p->md.tf, REG_SP) = sp;
+}
+
+void machine_thread_set_tls(struct proc *p, uint64_t tls)
+{
+        TF_REG(p->md.tf, REG_TP) = tls;
+}
+
+/* After execve (p is current): fresh registers and FPU state. */
+void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
+{
+        user_regs_init(p->md.tf, entry, sp);
+        memset(p->md.fregs, 0, sizeof p->md.fregs);
+        p->md.fcsr = 0;
+        fpu_restore(p->md.fregs, &p->md.fcsr);
+}
+
+void machine_switch_to(void **save_sp, struct proc *p)
+{
+        sched_kstack_limit = kstack_limit;
+        kstack_limit = (uint64_t)p->kstack;
+        pmap_activate(vm_space_pmap(p->space));
+        fpu_restore(p->md.fregs, &p->md.fcsr);
+        swtch(save_sp, p->kernel_sp);
+        kstack_limit = sched_kstack_limit;
+}
+
+void machine_switch_away(struct proc *p, void *sched_sp)
+{
+        fpu_save(p->md.fregs, &p->md.fcsr);
+        swtch(&p->kernel_sp, sched_sp);
+}
+
+/* wfi wakes for a pending interrupt even with SIE clear; the interrupt is
+ * then taken when SIE is set. */
+void machine_idle(void)
+{
+        uart_rx_arm();
+        uart_in_idle = true;
+        wfi();
+        intr_on();
+        intr_off();
+        uart_in_idle = false;
+}

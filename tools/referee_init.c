@@ -1,0 +1,98 @@
+/*
+ * referee_init - the first process when a user test runs on a real Linux
+ * kernel booted in QEMU (the referee for an architecture whose programs
+ * this machine cannot run natively: riscv64, issue 13). tools/run --linux
+ * puts it at /init, with the test at /bin/NAME and its argv in
+ * /.mercator-args (NUL-separated), as for Mercator.
+ *
+ * It gives the test what it would find on a Linux system: /dev (devtmpfs),
+ * /dev/shm, /proc, /tmp (tmpfs, as Mercator's), a session whose controlling terminal is the console; runs it as
+ * its child; reaps orphans as an init does; prints the marker tools/run
+ * reads the exit status from (MERCATOR-EXIT n, 128 + n for a signal) and
+ * powers the machine off.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+
+static char store[8192];
+
+/* argv from /.mercator-args; argc, or -1. */
+static int read_args(char **argv)
+{
+        int fd = open("/.mercator-args", O_RDONLY), argc = 0;
+        ssize_t n = fd < 0 ? -1 : read(fd, store, sizeof store - 1);
+
+        if (n <= 0)
+                return -1;
+        store[n] = '\0';
+        for (ssize_t i = 0; i < n && argc < MAX_ARGS - 1;
+             i += (ssize_t)strlen(store + i) + 1)
+                argv[argc++] = store + i;
+        argv[argc] = NULL;
+        close(fd);
+        return argc;
+}
+
+static void console(void)
+{
+        int fd;
+
+        mkdir("/dev", 0755);
+        mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+        mkdir("/dev/shm", 01777);
+        mount("tmpfs", "/dev/shm", "tmpfs", 0, NULL);
+        mkdir("/proc", 0555);
+        mount("proc", "/proc", "proc", 0, NULL);
+        mkdir("/tmp", 01777);
+        mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+        setsid();
+        fd = open("/dev/console", O_RDWR);
+        if (fd >= 0) {
+                dup2(fd, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                if (fd > 2)
+                        close(fd);
+                ioctl(0, TIOCSCTTY, 1);
+        }
+}
+
+int main(void)
+{
+        char *argv[MAX_ARGS];
+        int status = 0, code;
+        pid_t child, pid;
+
+        console();
+        if (read_args(argv) < 1) {
+                fprintf(stderr, "referee_init: no /.mercator-args\n");
+                code = 2;
+                goto out;
+        }
+        child = fork();
+        if (child == 0) {
+                execv(argv[0], argv);
+                perror("referee_init: execv");
+                _exit(127);
+        }
+        do
+                pid = wait(&status);
+        while (pid > 0 && pid != child);
+        code = WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                   : WEXITSTATUS(status);
+out:
+        printf("MERCATOR-EXIT %d\n", code);
+        fflush(stdout);
+        sync();
+        reboot(RB_POWER_OFF);
+        return code;
+}
