@@ -3,8 +3,11 @@
 # (Its own fragment until the per-architecture build of issue 10 lands.)
 #
 #   make riscv64        the kernel, build/riscv64/mercator.elf
-#   make run-riscv64    boot it (QEMU_MEM, default 256M)
-#   make test-riscv64   its kernel tests at -m 64M and -m 3G
+#   make riscv64-user   the riscv64 user tests, referee init and root fs
+#   make run-riscv64    boot it to the shell (QEMU_MEM, default 256M)
+#                       (also `make ARCH=riscv64 run`)
+#   make test-riscv64   its kernel tests at -m 64M and -m 3G, and the
+#                       riscv64 user tier (referee Linux, then Mercator)
 #
 # -march=rv64imac: the kernel never touches the FPU (sstatus.FS stays Off
 # in S-mode), so it is built without F/D; user programs are rv64gc.
@@ -57,10 +60,21 @@ $(RV_REFEREE_INIT): tools/referee_init.c
 	@mkdir -p $(dir $@)
 	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
 
+# The root file system of `make ARCH=riscv64 run`: user/'s shell and tools
+# built for riscv64, the shell as /init (as x86-64's $(ROOTFS)).
+RV_ROOTBIN := $(patsubst user/%.c,$(RV_BUILD)/rootfs/bin/%,$(wildcard user/*.c))
+RV_ROOTFS  := $(RV_BUILD)/rootfs.cpio
+$(RV_BUILD)/rootfs/bin/%: user/%.c
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+$(RV_ROOTFS): $(RV_ROOTBIN) tools/mkinitramfs.py
+	python3 tools/mkinitramfs.py $@ /init=$(RV_BUILD)/rootfs/bin/sh \
+		$(foreach p,$(RV_ROOTBIN),/bin/$(notdir $(p))=$(p))
+
 .PHONY: riscv64 riscv64-user run-riscv64 test-riscv64
 all: riscv64 riscv64-user
 riscv64: $(RV_KERNEL)
-riscv64-user: $(RV_UTESTS) $(RV_REFEREE_INIT)
+riscv64-user: $(RV_UTESTS) $(RV_REFEREE_INIT) $(RV_ROOTFS)
 
 $(RV_BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,8 +100,9 @@ $(RV_KERNEL): $(RV_OBJ) $(RV_BUILD)/ksyms_empty.o kernel/arch/riscv64/kernel.ld
 	$(LD) $(RV_LDFLAGS) -error-limit=0 -o $@ $(RV_OBJ) $(RV_BUILD)/ksyms_empty.o
 
 run-riscv64: setup
-	@$(MAKE) --no-print-directory -j2 riscv64
-	python3 tools/qemu.py --arch riscv64 --mem $(QEMU_MEM) --interactive $(RV_KERNEL)
+	@$(MAKE) --no-print-directory -j2 riscv64 $(RV_ROOTFS)
+	python3 tools/qemu.py --arch riscv64 --mem $(QEMU_MEM) --interactive \
+		--initrd $(RV_ROOTFS) $(RV_KERNEL)
 
 test-riscv64: riscv64 riscv64-user
 	python3 tools/test.py --tier riscv64

@@ -293,6 +293,17 @@ def run_riscv64_user(t):
         for (prog, linux), (out, status) in zip(runs, results):
             where = "riscv64-linux" if linux else "mercator-riscv64"
             collect_user(t, where, prog, out, status)
+    # The shell of `make ARCH=riscv64 run`, typed at on the console.
+    files = []
+    for prog in sorted(glob.glob(os.path.join(ROOT,
+                                              "build/riscv64/rootfs/bin/*"))):
+        files += ["--file", f"/bin/{os.path.basename(prog)}={prog}"]
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
+                        "--timeout", "300", "--input-script", SHELL_SESSION]
+                       + files + [os.path.join(ROOT,
+                                               "build/riscv64/rootfs/bin/sh")],
+                       capture_output=True, text=True, errors="replace")
+    check_shell(t, "mercator-riscv64", p.stdout + p.stderr, p.returncode)
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")

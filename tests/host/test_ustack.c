@@ -10,7 +10,9 @@
 #include <exec/ustack.h>
 #include <machine/vmparam.h>
 
-#define TOP     0x7ffffffde000UL        /* a page-aligned stack top */
+/* A page-aligned stack top: x86-64 Linux's 0x7ffffffde000, and as far
+ * below USER_MAX on every format. */
+#define TOP     (USER_MAX - 0x21000UL)
 #define BUFLEN  (64 * 1024)
 
 static const uint8_t rnd16[16] = {
