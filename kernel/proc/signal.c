@@ -16,7 +16,7 @@
  * marks the leader stopped, the others stop on their way to user mode. Everything else happens
  * in the receiving process itself on its way back to user mode
  * (signal_deliver): default actions, or a handler frame built by the
- * architecture (machine/signal.h), and the settling of a system call that
+ * architecture (proc/machine_hooks.h), and the settling of a system call that
  * was interrupted (-ERESTART* into a restart or -EINTR).
  *
  * Must not touch: registers and frame layouts (the architecture's);

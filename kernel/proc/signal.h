@@ -4,7 +4,7 @@
  *
  * Signal numbers, sa_flags and si_code values are the same on x86-64,
  * i386 and riscv64, so they live here; the signal frame and the register
- * context a handler sees are per architecture (machine/signal.h).
+ * context a handler sees are per architecture (proc/machine_hooks.h).
  *
  * A process has one mask (blocked), one set of pending signals, and for
  * each pending signal the siginfo it came with: standard signals (1-31)

@@ -91,6 +91,15 @@ void machine_syscall_restart(struct proc *p)
         tf->epc -= 4;
 }
 
+/* Into restart_syscall instead (the restart block says how to go on). */
+void machine_syscall_restart_block(struct proc *p)
+{
+        struct trapframe *tf = user_tf(p);
+
+        TF_REG(tf, REG_A7) = SYS_restart_syscall;
+        tf->epc -= 4;
+}
+
 bool machine_user_context_ok(struct proc *p)
 {
         return user_tf(p)->epc < USER_MAX + PAGE_SIZE;
@@ -193,6 +202,7 @@ long sys_rt_sigreturn(long a0, long a1, long a2, long a3, long a4, long a5)
         bool bad;
 
         p->md.in_syscall = false;       /* the restored a0 is no result */
+        p->restart.fn = NULL;           /* nothing to go on with after it */
         bad = copy_from_user(&uc, TF_REG(tf, REG_SP) +
                              offsetof(struct rt_sigframe, uc), sizeof uc) != 0;
         /* reserved[0..2] of the Q state must be zero (Linux: -EINVAL) */
