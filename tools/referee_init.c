@@ -6,7 +6,8 @@
  * /.mercator-args (NUL-separated), as for Mercator.
  *
  * It gives the test what it would find on a Linux system: /dev (devtmpfs),
- * /dev/shm, /proc, /tmp (tmpfs, as Mercator's), a session whose controlling terminal is the console; runs it as
+ * /dev/shm, /dev/fd and /dev/std*, /proc, /tmp (tmpfs, as Mercator's), a
+ * session whose controlling terminal is the console; runs it as
  * its child; reaps orphans as an init does; prints the marker tools/run
  * reads the exit status from (MERCATOR-EXIT n, 128 + n for a signal) and
  * powers the machine off.
@@ -48,6 +49,11 @@ static void console(void)
 
         mkdir("/dev", 0755);
         mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+        /* what udev adds on a Linux system */
+        symlink("/proc/self/fd", "/dev/fd");
+        symlink("/proc/self/fd/0", "/dev/stdin");
+        symlink("/proc/self/fd/1", "/dev/stdout");
+        symlink("/proc/self/fd/2", "/dev/stderr");
         mkdir("/dev/shm", 01777);
         mount("tmpfs", "/dev/shm", "tmpfs", 0, NULL);
         mkdir("/proc", 0555);
