@@ -221,6 +221,13 @@ int signal_dequeue(struct proc *p, ksigset_t set, struct ksiginfo *out);
 int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
                         uint64_t sp);
 
+/* Is sp (a user stack pointer of p) on p's alternate stack? */
+bool signal_on_altstack(const struct proc *p, uint64_t sp);
+
+/* Linux's ss_flags for a frame's uc_stack (sas_ss_flags): SS_DISABLE,
+ * SS_ONSTACK if sp is on the alternate stack, else 0. */
+int32_t signal_altstack_flags(const struct proc *p, uint64_t sp);
+
 /* rt_sigreturn: the uc_stack of the frame is set again, errors ignored
  * (as Linux does). */
 void signal_altstack_restore(const struct linux_stack *ss);

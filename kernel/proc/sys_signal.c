@@ -391,7 +391,7 @@ SYSCALL_DECL(tgkill)
         return kill_thread(p, sig, &info);
 }
 
-static bool sp_on_altstack(const struct proc *p, uint64_t sp)
+bool signal_on_altstack(const struct proc *p, uint64_t sp)
 {
         const struct linux_stack *ss = &p->sig.altstack;
 
@@ -399,12 +399,19 @@ static bool sp_on_altstack(const struct proc *p, uint64_t sp)
                sp - ss->ss_sp <= ss->ss_size;
 }
 
+int32_t signal_altstack_flags(const struct proc *p, uint64_t sp)
+{
+        if (p->sig.altstack.ss_flags & SS_DISABLE)
+                return SS_DISABLE;
+        return signal_on_altstack(p, sp) ? SS_ONSTACK : 0;
+}
+
 int signal_altstack_set(struct proc *p, const struct linux_stack *ss,
                         uint64_t sp)
 {
         uint32_t mode = (uint32_t)ss->ss_flags & ~SS_AUTODISARM;
 
-        if (sp_on_altstack(p, sp))
+        if (signal_on_altstack(p, sp))
                 return -EPERM;
         if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0)
                 return -EINVAL;
@@ -434,7 +441,7 @@ SYSCALL_DECL(sigaltstack)
         long err = 0;
 
         old.ss_flags = (p->sig.altstack.ss_flags & SS_DISABLE) ? SS_DISABLE :
-                       (sp_on_altstack(p, sp) ? SS_ONSTACK : 0) |
+                       (signal_on_altstack(p, sp) ? SS_ONSTACK : 0) |
                        (int32_t)((uint32_t)p->sig.altstack.ss_flags & SS_AUTODISARM);
         if (old.ss_flags == SS_DISABLE)
                 old.ss_sp = old.ss_size = 0;

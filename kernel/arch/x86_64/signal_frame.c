@@ -135,30 +135,14 @@ void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,
         p->md.fault_cr2 = addr;
 }
 
-static bool on_altstack(const struct proc *p, uint64_t sp)
-{
-        const struct linux_stack *ss = &p->sig.altstack;
-
-        return !(ss->ss_flags & SS_DISABLE) && sp > ss->ss_sp &&
-               sp - ss->ss_sp <= ss->ss_size;
-}
-
-/* Linux's ss_flags for the uc_stack of a frame (sas_ss_flags). */
-static int32_t altstack_flags(const struct proc *p, uint64_t sp)
-{
-        if (p->sig.altstack.ss_flags & SS_DISABLE)
-                return SS_DISABLE;
-        return on_altstack(p, sp) ? SS_ONSTACK : 0;
-}
-
 /* Where the frame goes; 0 if it does not fit (alternate stack overflow). */
 static uint64_t frame_address(struct proc *p, const struct k_sigaction *ka,
                               uint64_t *fpstate, bool *entering_out)
 {
         uint64_t sp = user_tf(p)->rsp - REDZONE;
-        bool was_on = on_altstack(p, user_tf(p)->rsp), entering = false;
+        bool was_on = signal_on_altstack(p, user_tf(p)->rsp), entering = false;
 
-        if ((ka->flags & SA_ONSTACK) && altstack_flags(p, sp) == 0) {
+        if ((ka->flags & SA_ONSTACK) && signal_altstack_flags(p, sp) == 0) {
                 sp = p->sig.altstack.ss_sp + p->sig.altstack.ss_size;
                 entering = true;
         }
@@ -167,7 +151,7 @@ static uint64_t frame_address(struct proc *p, const struct k_sigaction *ka,
         *fpstate = sp;
         sp -= sizeof(struct rt_sigframe);
         sp = ((sp + 8) & ~15UL) - 8;
-        if ((was_on || entering) && !on_altstack(p, sp))
+        if ((was_on || entering) && !signal_on_altstack(p, sp))
                 return 0;
         return sp;
 }
@@ -208,7 +192,7 @@ int machine_signal_frame_setup(struct proc *p, int sig,
         f.pretcode = ka->restorer;
         f.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
         f.uc.uc_stack = p->sig.altstack;
-        f.uc.uc_stack.ss_flags = altstack_flags(p, tf->rsp) |
+        f.uc.uc_stack.ss_flags = signal_altstack_flags(p, tf->rsp) |
                 (int32_t)((uint32_t)p->sig.altstack.ss_flags & SS_AUTODISARM);
         sigcontext_fill(&f.uc.uc_mcontext, p, tf, oldmask, fpstate);
         f.uc.uc_sigmask = oldmask;
