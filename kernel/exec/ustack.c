@@ -124,9 +124,11 @@ static void fill_auxv(struct ustack_ctx *c)
         aux(c, AT_EGID, a->egid);
         aux(c, AT_SECURE, a->secure);
         aux(c, AT_RANDOM, o->random);
-        aux(c, AT_HWCAP2, a->hwcap2);
+        if (ELF_AUXV_HWCAP2)
+                aux(c, AT_HWCAP2, a->hwcap2);
         aux(c, AT_EXECFN, o->execfn);
-        aux(c, AT_PLATFORM, o->platform);
+        if (ELF_AUXV_PLATFORM)
+                aux(c, AT_PLATFORM, o->platform);
         if (a->rseq_feature_size)
                 aux(c, AT_RSEQ_FEATURE_SIZE, a->rseq_feature_size);
         if (a->rseq_align)
@@ -146,7 +148,8 @@ static vm_status_t place(struct ustack_ctx *c)
         o->arg_end = o->env_start = top - (d += c->envp_bytes);
         o->arg_start = top - (d += c->argv_bytes);
         d = align_up(d + a->align_rnd % USTACK_ALIGN_RND_MAX, 16);
-        o->platform = top - (d += sizeof USTACK_PLATFORM);
+        o->platform = ELF_AUXV_PLATFORM ? top - (d += sizeof USTACK_PLATFORM)
+                                        : 0;
         o->random = top - (d += 16);
         fill_auxv(c);
         d += c->nauxv * 2 * sizeof(uint64_t);
@@ -197,7 +200,9 @@ static void write_stack(const struct ustack_ctx *c)
 
         memset(at(c, o->rsp), 0, c->depth);
         memcpy(at(c, o->execfn), a->execfn, c->execfn_bytes);
-        memcpy(at(c, o->platform), USTACK_PLATFORM, sizeof USTACK_PLATFORM);
+        if (ELF_AUXV_PLATFORM)
+                memcpy(at(c, o->platform), USTACK_PLATFORM,
+                       sizeof USTACK_PLATFORM);
         memcpy(at(c, o->random), a->random, 16);
         put_word(c, o->rsp, c->argc);
         put_strings(c, c->argv, c->argc, o->arg_start, o->argv);

@@ -14,7 +14,7 @@
  *   envp strings, envp[envc-1] highest
  *   argv strings, argv[0] lowest       arg_start; argv ends where envp begins
  *   0..8191+15 bytes                   (align_rnd, then 16-byte alignment)
- *   "x86_64\0"                         AT_PLATFORM
+ *   "x86_64\0"                         AT_PLATFORM (if ELF_AUXV_PLATFORM)
  *   16 random bytes                    AT_RANDOM (not aligned, as on Linux)
  *   padding                            so that rsp ends 16-byte aligned
  *   auxv pairs, ending with AT_NULL, 0
@@ -23,9 +23,11 @@
  *   argc                               <- rsp, 16-byte aligned
  * auxv order: [AT_SYSINFO_EHDR] [AT_MINSIGSTKSZ] AT_HWCAP AT_PAGESZ
  * AT_CLKTCK AT_PHDR AT_PHENT AT_PHNUM AT_BASE AT_FLAGS AT_ENTRY AT_UID
- * AT_EUID AT_GID AT_EGID AT_SECURE AT_RANDOM AT_HWCAP2 AT_EXECFN
- * AT_PLATFORM [AT_RSEQ_FEATURE_SIZE AT_RSEQ_ALIGN] AT_NULL; bracketed ones
- * appear only when their value is non-zero (Linux 6.x emits all of them).
+ * AT_EUID AT_GID AT_EGID AT_SECURE AT_RANDOM (AT_HWCAP2) AT_EXECFN
+ * (AT_PLATFORM) [AT_RSEQ_FEATURE_SIZE AT_RSEQ_ALIGN] AT_NULL; bracketed ones
+ * appear only when their value is non-zero (Linux 6.x emits all of them),
+ * parenthesized ones where the architecture's Linux has them
+ * (machine/elf.h's ELF_AUXV_*: x86-64 yes, riscv64 no).
  * Every byte of [rsp, stack_top) is written (padding as zeroes).
  *
  * Limits (Linux: E2BIG): the strings (argv, envp, file name, each with its

@@ -11,6 +11,10 @@
 #define ELF_MACHINE_DATA        1       /* ELFDATA2LSB */
 #define ELF_MACHINE             243     /* EM_RISCV */
 #define ELF_MACHINE_NAME        "RISC-V"        /* for messages */
-#define ELF_PLATFORM            "riscv64"       /* uname -m, AT_PLATFORM */
+#define ELF_PLATFORM            "riscv64"       /* uname -m */
+/* riscv64 Linux gives neither AT_PLATFORM nor AT_HWCAP2 (asm/elf.h has no
+ * ELF_PLATFORM string or ELF_HWCAP2; seen on the referee, Linux 6.12). */
+#define ELF_AUXV_PLATFORM       0
+#define ELF_AUXV_HWCAP2         0
 
 #endif

@@ -12,5 +12,9 @@
 #define ELF_MACHINE             62      /* EM_X86_64 */
 #define ELF_MACHINE_NAME        "x86-64"        /* for messages */
 #define ELF_PLATFORM            "x86_64"        /* AT_PLATFORM, as uname -m */
+/* Which optional auxv entries this architecture's Linux gives (its
+ * ELF_PLATFORM and ELF_HWCAP2 in asm/elf.h). */
+#define ELF_AUXV_PLATFORM       1
+#define ELF_AUXV_HWCAP2         1
 
 #endif
