@@ -4,6 +4,20 @@
 # are downloaded with `apt-get download` and never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --arch riscv64: Debian 13's riscv64 busybox-static, through the private
+# apt state of tools/apt-riscv64.sh, into build/outside-riscv64/.
+if [ "${1:-}" = --arch ] && [ "${2:-}" = riscv64 ]; then
+  dest=build/outside-riscv64
+  [ -x $dest/busybox ] && exit 0
+  rm -rf $dest/debs && mkdir -p $dest/debs
+  chmod 755 $dest/debs            # apt's sandbox user writes here
+  (cd $dest/debs && bash ../../../tools/apt-riscv64.sh download -qq \
+     busybox-static >/dev/null)
+  dpkg-deb -x $dest/debs/busybox-static_*.deb $dest/debs/x
+  cp $dest/debs/x/usr/bin/busybox $dest/busybox
+  rm -rf $dest/debs
+  exit 0
+fi
 dest=build/outside
 [ -x $dest/busybox ] && [ -x $dest/bash ] && exit 0
 mkdir -p $dest/debs

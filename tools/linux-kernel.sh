@@ -6,9 +6,9 @@
 # x86_64: the package is the one Debian's linux-image-amd64 depends on now
 # (so it follows Debian's updates), from this machine's apt sources.
 # riscv64: Debian 12 has no riscv64 kernel, so the package comes from
-# Debian 13 (trixie) of the same archive, through a private apt state in
-# DIR/apt (its own sources list, lists and cache; this machine's apt is
-# not touched): the one linux-image-riscv64 depends on.
+# Debian 13 (trixie) of the same archive, through the private apt state of
+# tools/apt-riscv64.sh (this machine's apt is not touched): the one
+# linux-image-riscv64 depends on.
 #
 # It is downloaded with `apt-get download` and unpacked with `dpkg -x` into
 # DIR (default build/linux/, build/linux-riscv64/ for riscv64), never
@@ -26,30 +26,25 @@ if [ "${1:-}" = --arch ]; then
 fi
 case $arch in
   x86_64)  meta=linux-image-amd64 image=vmlinuz dir=${1:-$root/build/linux}
-           apt_opts=() ;;
+           ;;
   riscv64) meta=linux-image-riscv64 image=vmlinux
-           dir=${1:-$root/build/linux-riscv64}
-           mirror=$(sed -n 's|^URIs: *\(http[^ ]*/debian\)$|\1|p' \
-                      /etc/apt/sources.list.d/debian.sources 2>/dev/null |
-                    head -n1)
-           mirror=${mirror:-http://deb.debian.org/debian}
-           state=$dir/apt
-           mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
-           echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror trixie main" \
-             > "$state/sources.list"
-           apt_opts=(-o "Dir::State=$state" -o "Dir::State::Lists=$state/lists"
-                     -o "Dir::Cache=$state/cache"
-                     -o "Dir::Etc::SourceList=$state/sources.list"
-                     -o "Dir::Etc::SourceParts=/dev/null"
-                     -o "APT::Architecture=riscv64"
-                     -o "APT::Architectures::=riscv64"
-                     -o "Debug::NoLocking=1") ;;
+           dir=${1:-$root/build/linux-riscv64} ;;
   *) echo "linux-kernel: no referee kernel for $arch" >&2; exit 1 ;;
 esac
 mkdir -p "$dir"
 
+# riscv64's packages come through tools/apt-riscv64.sh (Debian 13).
+apt_cache() {
+  if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
+  else apt-cache "$@"; fi
+}
+apt_get() {
+  if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
+  else apt-get "$@"; fi
+}
+
 current_package() {
-  { apt-cache "${apt_opts[@]}" depends "$meta" 2>/dev/null || true; } |
+  { apt_cache depends "$meta" 2>/dev/null || true; } |
     sed -n "s/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p" | head -n1
 }
 
@@ -63,7 +58,7 @@ fi
 pkg=$(current_package)
 if [ -z "$pkg" ] && { [ "$(id -u)" -eq 0 ] || [ "$arch" = riscv64 ]; }; then
   echo "linux-kernel: apt-cache knows no $meta; apt-get update" >&2
-  apt-get "${apt_opts[@]}" update -qq >&2
+  apt_get update -qq >&2
   pkg=$(current_package)
 fi
 if [ -z "$pkg" ]; then
@@ -78,7 +73,7 @@ if ! ls "$out"/boot/$image-* >/dev/null 2>&1; then
   chmod 755 "$tmp"                # apt's sandbox user writes here
   trap 'rm -rf "$tmp"' EXIT
   echo "linux-kernel: apt-get download $pkg" >&2
-  (cd "$tmp" && apt-get "${apt_opts[@]}" download -q "$pkg" >&2)
+  (cd "$tmp" && apt_get download -q "$pkg" >&2)
   deb=$(ls "$tmp"/*.deb)
   dpkg -x "$deb" "$tmp/root"
   mkdir -p "$out.new"

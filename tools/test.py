@@ -17,7 +17,8 @@ riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         plus one boot per death test; then every build/riscv64/user/*
         program (static glibc riscv64), first on Debian's riscv64 Linux in
         the same QEMU (the referee, tools/linux-kernel.sh --arch riscv64),
-        then on Mercator, both through tools/run
+        then on Mercator, both through tools/run; and Debian 13's riscv64
+        busybox runs tests/outside/*.sh on both, output compared
 view    tools/vmview draws user/vmdemo; Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
         in results/vmview-test.png; make view's live page redraws as its
@@ -304,6 +305,50 @@ def run_riscv64_user(t):
                                                "build/riscv64/rootfs/bin/sh")],
                        capture_output=True, text=True, errors="replace")
     check_shell(t, "mercator-riscv64", p.stdout + p.stderr, p.returncode)
+    run_riscv64_outside(t, kernel, init)
+
+
+def run_riscv64_outside(t, kernel, init):
+    """Debian 13's riscv64 busybox-static runs each tests/outside/*.sh on
+    the referee and on Mercator: the same output and exit status. Both
+    boots print the same firmware banner; the referee's kernel log lines
+    ([ seconds ] ...) are left out of the comparison."""
+    fetch = subprocess.run(["bash", os.path.join(ROOT, "tools/fetch-outside.sh"),
+                            "--arch", "riscv64"], capture_output=True, text=True)
+    busybox = os.path.join(ROOT, "build/outside-riscv64/busybox")
+    if fetch.returncode != 0 or not os.path.exists(busybox):
+        t.add(False, "outside-riscv64", "could not fetch riscv64 busybox: " +
+              fetch.stderr.strip()[-300:])
+        return
+    scripts = sorted(glob.glob(os.path.join(ROOT, "tests/outside/*.sh")))
+
+    def one(run):
+        script, linux = run
+        cmd = [os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
+               "--timeout", "300", "--file", f"/t/script={script}"]
+        if linux:
+            cmd += ["--linux", kernel, "--linux-init", init]
+        p = subprocess.run(cmd + [busybox, "sh", "/t/script"],
+                           capture_output=True, text=True, errors="replace",
+                           stdin=subprocess.DEVNULL)
+        out = "\n".join(l for l in p.stdout.splitlines()
+                        if not re.match(r"^\[\s*\d+\.\d+\] ", l))
+        return out, p.returncode
+
+    runs = [(sc, True) for sc in scripts] + [(sc, False) for sc in scripts]
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        results = dict(zip(runs, ex.map(one, runs)))
+    for script in scripts:
+        (lout, lrc), (mout, mrc) = results[(script, True)], results[(script, False)]
+        name = f"outside-riscv64/{os.path.basename(script)}"
+        ok = lout == mout and lrc == mrc
+        t.add(ok, name, "" if ok else f"Linux {lrc}, Mercator {mrc}" +
+              ("; output differs" if lout != mout else ""))
+        if not ok:
+            for line in list(difflib.unified_diff(
+                    lout.splitlines(), mout.splitlines(), "linux",
+                    "mercator", lineterm=""))[:40]:
+                print(f"    | {line}")
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
