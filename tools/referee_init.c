@@ -6,9 +6,9 @@
  * /.mercator-args (NUL-separated), as for Mercator.
  *
  * It gives the test what it would find on a Linux system: /dev (devtmpfs),
- * /dev/shm, /dev/fd and /dev/std*, /proc, /tmp (tmpfs, as Mercator's), a
- * session whose controlling terminal is the console; runs it as
- * its child; reaps orphans as an init does; prints the marker tools/run
+ * /dev/shm, /dev/fd and /dev/std*, /proc, /tmp (tmpfs, as Mercator's);
+ * runs it as its child, leading a session whose controlling terminal is
+ * the console (as the first process on Mercator does); reaps orphans as an init does; prints the marker tools/run
  * reads the exit status from (MERCATOR-EXIT n, 128 + n for a signal) and
  * powers the machine off.
  */
@@ -60,15 +60,13 @@ static void console(void)
         mount("proc", "/proc", "proc", 0, NULL);
         mkdir("/tmp", 01777);
         mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
-        setsid();
-        fd = open("/dev/console", O_RDWR);
+        fd = open("/dev/console", O_RDWR | O_NOCTTY);
         if (fd >= 0) {
                 dup2(fd, 0);
                 dup2(fd, 1);
                 dup2(fd, 2);
                 if (fd > 2)
                         close(fd);
-                ioctl(0, TIOCSCTTY, 1);
         }
 }
 
@@ -86,6 +84,10 @@ int main(void)
         }
         child = fork();
         if (child == 0) {
+                /* The test leads its session, the console its terminal,
+                 * as the first process on Mercator does. */
+                setsid();
+                ioctl(0, TIOCSCTTY, 0);
                 execv(argv[0], argv);
                 perror("referee_init: execv");
                 _exit(127);

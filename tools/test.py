@@ -269,6 +269,9 @@ def run_rv_user(prog, linux=None):
     on the referee; (output, exit status)."""
     cmd = [os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
            "--timeout", "600", "--file", f"/data.txt={USER_DATA}"]
+    script = input_script(prog)
+    if script:
+        cmd += ["--input-script", script]
     if linux:
         cmd += ["--linux", linux[0], "--linux-init", linux[1]]
     p = subprocess.run(cmd + [prog, "/data.txt"], capture_output=True,
