@@ -24,6 +24,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/abi.h>
 #include <fs/file.h>
 #include <machine/vmparam.h>
 #include <proc/acct.h>
@@ -243,11 +244,15 @@ static long clone_common(struct clone_req *r)
         return pid;
 }
 
-/* clone(flags, newsp, parent_tid, child_tid, tls), x86-64's order. */
+/* clone(flags, newsp, parent_tid, child_tid, tls), x86-64's order; the
+ * last two swapped where machine/abi.h says ABI_CLONE_BACKWARDS
+ * (riscv64). */
 SYSCALL_DECL(clone)
 {
+        uint64_t child_tid = (uint64_t)(ABI_CLONE_BACKWARDS ? a4 : a3);
+        uint64_t tls = (uint64_t)(ABI_CLONE_BACKWARDS ? a3 : a4);
         struct clone_req r = { (uint32_t)a0, (uint64_t)a1, (uint64_t)a2,
-                               (uint64_t)a3, (uint64_t)a4,
+                               child_tid, tls,
                                (int)((uint32_t)a0 & CSIGNAL) };
 
         if ((r.flags & CLONE_PIDFD) &&
