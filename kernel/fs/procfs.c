@@ -383,65 +383,6 @@ long procfs_list(const char *path,
         }
 }
 
-/* Find target under dir (same file system, not crossing mounts) by its
- * inode number, appending "/name..." to buf at pos; a search of at most
- * *budget entries. => the new length, or -ENOENT. */
-static long find_under(struct vnode *dir, struct vnode *target, char *buf,
-                       size_t size, size_t pos, int depth, int *budget)
-{
-        struct vfs_dirent *e = kmalloc(sizeof *e);
-        uint64_t cookie = 0;
-        long found = -ENOENT;
-
-        if (!e)
-                return -ENOMEM;
-        while (found == -ENOENT && --*budget > 0 && dir->ops->readdir &&
-               dir->ops->readdir(dir, &cookie, e) == 0) {
-                struct vnode *child;
-                if ((e->namelen == 1 && e->name[0] == '.') ||
-                    (e->namelen == 2 && !memcmp(e->name, "..", 2)))
-                        continue;
-                bool is_dir = e->type == (S_IFDIR >> 12);
-                if (e->ino != target->ino && (!is_dir || depth >= 16))
-                        continue;
-                if (pos + e->namelen + 2 > size ||
-                    dir->ops->lookup(dir, e->name, e->namelen, &child))
-                        continue;
-                buf[pos] = '/';
-                memcpy(buf + pos + 1, e->name, e->namelen);
-                buf[pos + 1 + e->namelen] = 0;
-                if (child == target)
-                        found = (long)(pos + 1 + e->namelen);
-                else if (S_ISDIR(child->mode) && !child->mounted)
-                        found = find_under(child, target, buf, size,
-                                           pos + 1 + e->namelen, depth + 1,
-                                           budget);
-                vnode_put(child);
-        }
-        kfree(e);
-        return found;
-}
-
-/* The path of a non-directory vnode (which does not know its name): its
- * file system's mount point, then a search below it. */
-static long file_name(struct proc *p, struct vnode *vn, char *buf, size_t size)
-{
-        struct vnode *root = p->root ? p->root : vfs_root;
-        int budget = 4096;
-        long len;
-
-        if (vn->nlink == 0)
-                return -ENOENT;         /* unlinked: no name left */
-        len = vfs_path_of(root, vn->sb->root, buf, size);
-        if (len < 0)
-                return len;
-        len = (long)strlen(buf);
-        if (len == 1)
-                len = 0;                /* "/" + "/name" */
-        len = find_under(vn->sb->root, vn, buf, size, (size_t)len, 0, &budget);
-        return len;
-}
-
 /* Where the open file f points, as Linux's fd links: the file's path,
  * pipe:[ino] for a pipe. */
 static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
@@ -449,15 +390,11 @@ static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
         struct vnode *vn = file_vnode(f);
         struct linux_stat st;
 
-        if (vn && S_ISDIR(vn->mode)) {
-                long len = vfs_path_of(p->root ? p->root : vfs_root, vn,
-                                       buf, size);
-                return len < 0 ? len : (long)strlen(buf);
-        }
-        if (vn && strcmp(vn->sb->fstype, "proc") == 0 && vn->priv)
+        if (vn && strcmp(vn->sb->fstype, "proc") == 0 && vn->priv &&
+            !S_ISDIR(vn->mode))
                 return ksnprintf(buf, size, "%s", (const char *)vn->priv);
         if (vn)
-                return file_name(p, vn, buf, size);
+                return vfs_name_of(p->root ? p->root : vfs_root, vn, buf, size);
         f->ops->stat(f, &st);
         if (S_ISFIFO(st.st_mode))
                 return ksnprintf(buf, size, "pipe:[%lu]", (uint64_t)st.st_ino);
@@ -511,6 +448,32 @@ long procfs_link(const char *path, char *buf, size_t size)
                 return -EINVAL;
         }
         return len < 0 ? len : MIN(len, (long)size - 1);
+}
+
+long procfs_follow(const char *path, struct vnode **out)
+{
+        struct pnode n;
+        long err = resolve(path, &n);
+        struct vnode *vn = NULL;
+
+        if (err)
+                return err;
+        if (n.kind == N_FD_LINK) {
+                vn = file_vnode(n.p->files[n.fd]);
+        } else if (n.kind == N_ENTRY) {
+                switch (n.ent->special) {
+                case SP_CWD:  vn = n.p->cwd; break;
+                case SP_ROOT: vn = n.p->root ? n.p->root : vfs_root; break;
+                case SP_EXE:  vn = n.p->exe; break;
+                default:      return -ENOSYS;
+                }
+                if (!vn)
+                        return -ENOENT;
+        }
+        if (!vn)
+                return -ENOSYS;         /* a pipe, the console: by name */
+        *out = vnode_get(vn);
+        return 0;
 }
 
 /* ---- open files ------------------------------------------------------------ */

@@ -22,6 +22,7 @@
 
 struct proc;
 struct file;
+struct vnode;
 
 /* Linux's file-type bits, as procfs_mode() returns them. */
 #define PROCFS_IFDIR    0040000
@@ -128,6 +129,14 @@ long procfs_list(const char *path,
 /* Where the symlink at path points (self, PID/exe, cwd, root, fd/N),
  * NUL-terminated in buf. => its length, or -ENOENT / -EINVAL. */
 long procfs_link(const char *path, char *buf, size_t size);
+
+/*
+ * What the magic link at path stands for (PID/fd/N of a file with a
+ * vnode, cwd, root, exe): that vnode, a new reference, as Linux's
+ * proc_get_link. => 0 and *out; -ENOSYS: a link to follow by its text
+ * (self, mounts, pipe:[ino]); -ENOENT.
+ */
+long procfs_follow(const char *path, struct vnode **out);
 
 /*
  * Open the /proc file at path: its text made now (text files), or a file

@@ -145,6 +145,11 @@ static long procfs_vreadlink(struct vnode *vn, char *buf, size_t size)
         return n;
 }
 
+static long procfs_vfollow(struct vnode *vn, struct vnode **out)
+{
+        return procfs_follow(vn->priv, out);
+}
+
 static long procfs_vopen(struct vnode *vn, unsigned flags, struct file **out)
 {
         if (S_ISDIR(vn->mode))
@@ -160,7 +165,7 @@ static void procfs_release(struct vnode *vn)
 static const struct vnode_ops procfs_ops = {
         .lookup = procfs_lookup, .parent = procfs_parent,
         .readdir = procfs_vreaddir, .readlink = procfs_vreadlink,
-        .open = procfs_vopen, .release = procfs_release,
+        .follow = procfs_vfollow, .open = procfs_vopen, .release = procfs_release,
 };
 
 long procfs_new_sb(struct vfs_sb **out)

@@ -144,8 +144,12 @@ static long do_open(long dirfd, uint64_t upath, unsigned flags, unsigned mode)
                         err = tmpfs_make_unnamed(p.vn->sb, S_IFREG |
                                                  (mode & 07777 & ~current->umask), &vn);
                 /* linkat(fd, "", AT_EMPTY_PATH) may name it, unless O_EXCL */
-                if (!err)
+                if (!err) {
+                        char nm[24];
+                        int len = ksnprintf(nm, sizeof nm, "#%" PRIu64, vn->ino);
+                        vfs_name_going(p.vn, nm, (size_t)len, vn);
                         vn->tmpfile = !(flags & O_EXCL);
+                }
                 vfs_path_put(&p);
                 if (err)
                         return err;
@@ -406,9 +410,13 @@ static long do_unlink(long dirfd, uint64_t upath, bool dir)
                 if (dir)
                         err = p.dir->ops->rmdir ? p.dir->ops->rmdir(p.dir, p.name, p.namelen)
                                                 : -EPERM;
-                else
+                else {
+                        vfs_name_going(p.dir, p.name, p.namelen, p.vn);
                         err = p.dir->ops->unlink ? p.dir->ops->unlink(p.dir, p.name, p.namelen)
                                                  : -EPERM;
+                        if (!err)
+                                vfs_name_object(p.vn, true);
+                }
         }
         vfs_path_put(&p);
         return err;
@@ -491,12 +499,21 @@ static long do_rename(long odfd, uint64_t opath, long ndfd, uint64_t npath,
                  !(err = vfs_permission(o.dir, VFS_MAY_WRITE | VFS_MAY_EXEC)) &&
                  !(err = vfs_permission(n.dir, VFS_MAY_WRITE | VFS_MAY_EXEC)) &&
                  !(err = sticky_ok(o.dir, o.vn)) &&
-                 !(err = n.vn ? sticky_ok(n.dir, n.vn) : 0))
+                 !(err = n.vn ? sticky_ok(n.dir, n.vn) : 0)) {
+                bool over = n.vn && !(flags & RENAME_EXCHANGE);
+                if (over)
+                        vfs_name_going(n.dir, n.name, n.namelen, n.vn);
                 err = o.dir->ops->rename
                         ? o.dir->ops->rename(o.dir, o.name, o.namelen, n.dir,
                                              n.name, n.namelen,
                                              flags & RENAME_EXCHANGE)
                         : -EPERM;
+                if (!err) {             /* maps shows the new names */
+                        vfs_name_object(o.vn, true);
+                        if (n.vn)
+                                vfs_name_object(n.vn, true);
+                }
+        }
         vfs_path_put(&o);
         vfs_path_put(&n);
         return err;
@@ -1311,7 +1328,8 @@ SYSCALL_DECL(memfd_create)
                 return err;
         vn->seals = (a1 & MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
         ksnprintf(label, sizeof label, "/memfd:%s", name);
-        vm_object_set_name(vn->obj, label);
+        vfs_set_gone_name(vn, label);   /* "/memfd:x (deleted)", as Linux */
+        vfs_name_object(vn, false);
         err = vnode_open(vn, O_RDWR | ((a1 & MFD_CLOEXEC) ? O_CLOEXEC : 0), &f);
         vnode_put(vn);
         if (err)

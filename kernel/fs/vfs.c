@@ -60,6 +60,7 @@ void vnode_put(struct vnode *vn)
                 vn->obj = NULL;
         }
         vn->sb->nr_inodes--;
+        kfree(vn->gone_name);
         kfree(vn);
 }
 
@@ -203,6 +204,29 @@ static long splice_link(struct walk *w, struct vnode *vn, const char *rest,
         return 0;
 }
 
+/*
+ * Symlink vn was met with `rest` still to walk: a magic link (ops->follow)
+ * hands over the vnode it stands for in *to (a new reference), and the
+ * walk goes on from there; any other link splices its text (*to NULL).
+ */
+static long follow_link(struct walk *w, struct vnode *vn, const char *rest,
+                        bool trailing, const char **path, struct vnode **to)
+{
+        *to = NULL;
+        if (vn->ops->follow) {
+                long err = vn->ops->follow(vn, to);
+                if (err != -ENOSYS) {
+                        if (!err && ++w->links > VFS_LINK_MAX) {
+                                vnode_put(*to);
+                                *to = NULL;
+                                err = -ELOOP;
+                        }
+                        return err;
+                }
+        }
+        return splice_link(w, vn, rest, trailing, path);
+}
+
 static long walk_path(struct walk *w, struct vnode *start, const char *path,
                       unsigned flags, struct vfs_path *out)
 {
@@ -260,11 +284,14 @@ restart:
                                 next = cross_down(next);
                         /* A trailing slash follows a final symlink. */
                         if (!err && S_ISLNK(next->mode) && slash) {
-                                err = splice_link(w, next, p, slash, &p);
+                                struct vnode *to;
+                                err = follow_link(w, next, p, slash, &p, &to);
                                 vnode_put(next);
                                 if (err)
                                         break;
-                                goto restart;
+                                if (!to)
+                                        goto restart;
+                                next = to;
                         }
                         out->dir = dir;
                         memcpy(out->name, name, len);
@@ -288,11 +315,14 @@ restart:
                         if (S_ISLNK(next->mode) &&
                             (!last || slash || !(flags & VFS_NOFOLLOW))) {
                                 /* dir stays: a relative target starts there */
-                                err = splice_link(w, next, p, slash, &p);
+                                struct vnode *to;
+                                err = follow_link(w, next, p, slash, &p, &to);
                                 vnode_put(next);
                                 if (err)
                                         break;
-                                goto restart;
+                                if (!to)
+                                        goto restart;
+                                next = to;      /* a magic link's file */
                         }
                 }
                 vnode_put(dir);
@@ -470,6 +500,114 @@ long vfs_path_of(struct vnode *root, struct vnode *vn, char *buf, size_t size)
         size_t len = size - pos;
         memmove(buf, buf + pos, len);
         return (long)len;
+}
+
+/* Find target under dir (same file system, not crossing mounts) by its
+ * inode number, appending "/name..." to buf at pos; a search of at most
+ * *budget entries. => the new length, or -ENOENT. */
+static long find_under(struct vnode *dir, struct vnode *target, char *buf,
+                       size_t size, size_t pos, int depth, int *budget)
+{
+        struct vfs_dirent *e = kmalloc(sizeof *e);
+        uint64_t cookie = 0;
+        long found = -ENOENT;
+
+        if (!e)
+                return -ENOMEM;
+        while (found == -ENOENT && --*budget > 0 && dir->ops->readdir &&
+               dir->ops->readdir(dir, &cookie, e) == 0) {
+                struct vnode *child;
+                if ((e->namelen == 1 && e->name[0] == '.') ||
+                    (e->namelen == 2 && !memcmp(e->name, "..", 2)))
+                        continue;
+                bool is_dir = e->type == (S_IFDIR >> 12);
+                if (e->ino != target->ino && (!is_dir || depth >= 16))
+                        continue;
+                if (pos + e->namelen + 2 > size ||
+                    dir->ops->lookup(dir, e->name, e->namelen, &child))
+                        continue;
+                buf[pos] = '/';
+                memcpy(buf + pos + 1, e->name, e->namelen);
+                buf[pos + 1 + e->namelen] = 0;
+                if (child == target)
+                        found = (long)(pos + 1 + e->namelen);
+                else if (S_ISDIR(child->mode) && !child->mounted)
+                        found = find_under(child, target, buf, size,
+                                           pos + 1 + e->namelen, depth + 1,
+                                           budget);
+                vnode_put(child);
+        }
+        kfree(e);
+        return found;
+}
+
+long vfs_name_of(struct vnode *root, struct vnode *vn, char *buf, size_t size)
+{
+        int budget = 4096;
+        long len;
+
+        if (vn->nlink == 0 && !S_ISDIR(vn->mode)) {
+                if (!vn->gone_name)
+                        return -ENOENT;
+                len = ksnprintf(buf, size, "%s (deleted)", vn->gone_name);
+                return (size_t)len < size ? len : -ERANGE;
+        }
+        len = vfs_path_of(root, S_ISDIR(vn->mode) ? vn : vn->sb->root, buf, size);
+        if (len < 0)
+                return len;
+        len = (long)strlen(buf);
+        if (S_ISDIR(vn->mode))
+                return len;
+        if (len == 1)
+                len = 0;                /* "/" + "/name" */
+        return find_under(vn->sb->root, vn, buf, size, (size_t)len, 0, &budget);
+}
+
+void vfs_set_gone_name(struct vnode *vn, const char *label)
+{
+        size_t n = strlen(label) + 1;
+        char *copy = kmalloc(n);
+
+        if (!copy)
+                return;
+        memcpy(copy, label, n);
+        kfree(vn->gone_name);
+        vn->gone_name = copy;
+}
+
+void vfs_name_going(struct vnode *dir, const char *name, size_t len,
+                    struct vnode *vn)
+{
+        char *buf;
+        long n;
+
+        if (vn->nlink > 1 || S_ISDIR(vn->mode) || !(buf = kmalloc(VFS_PATH_MAX)))
+                return;
+        n = vfs_path_of(vfs_root, dir, buf, VFS_PATH_MAX);
+        if (n >= 0) {
+                n = (long)strlen(buf);
+                if (n == 1)
+                        n = 0;          /* "/" + "/name" */
+                if ((size_t)n + 1 + len < VFS_PATH_MAX) {
+                        buf[n] = '/';
+                        memcpy(buf + n + 1, name, len);
+                        buf[n + 1 + len] = '\0';
+                        vfs_set_gone_name(vn, buf);
+                }
+        }
+        kfree(buf);
+}
+
+void vfs_name_object(struct vnode *vn, bool again)
+{
+        char *buf;
+
+        if (!vn->obj || (vm_object_name(vn->obj) != NULL) != again ||
+            !(buf = kmalloc(VFS_PATH_MAX)))
+                return;
+        if (vfs_name_of(vfs_root, vn, buf, VFS_PATH_MAX) > 0)
+                vm_object_set_name(vn->obj, buf);
+        kfree(buf);
 }
 
 /* ---- mounts ------------------------------------------------------------ */

@@ -118,6 +118,11 @@ struct vnode_ops {
                         struct vfs_dirent *out);
         /* Symlinks: the target into buf (not NUL-terminated); its length. */
         long (*readlink)(struct vnode *vn, char *buf, size_t size);
+        /* Magic links (/proc/PID/fd/N, cwd, root, exe, as Linux's): the
+         * vnode the link stands for, a new reference, which a walk goes
+         * on from instead of reading the link's text; -ENOSYS: this one
+         * is a plain symlink after all (pipe:[ino]). Optional. */
+        long (*follow)(struct vnode *link, struct vnode **out);
         /* Files whose data the file system makes: a new open file. */
         long (*open)(struct vnode *vn, unsigned flags, struct file **out);
         /* Refresh the vnode's fields before stat (synthetic files). */
@@ -168,6 +173,10 @@ struct vnode {
         bool                    tmpfile;/* [m] O_TMPFILE, linkable once */
         struct file_lock       *locks;  /* [m] advisory locks (fs/lock.c) */
         void                   *fifo;   /* [m] FIFO: its pipe while open */
+        char                   *gone_name;/* [m] the path it had when its
+                                           last name went, or an unnamed
+                                           file's label ("/memfd:x"): what
+                                           /proc shows with " (deleted)" */
 };
 
 /* --- vnodes ---------------------------------------------------------- */
@@ -240,6 +249,37 @@ long vfs_resolve_user_at(long dirfd, uint64_t upath, unsigned flags,
  * its length with the NUL, -ENOENT if vn was removed, -ERANGE if buf is
  * too small. */
 long vfs_path_of(struct vnode *root, struct vnode *vn, char *buf, size_t size);
+
+/*
+ * The name /proc shows for vn (Linux's d_path) as seen from root: a
+ * directory's path; a file's path, found by a bounded search of its file
+ * system below its mount point; a file with no name left, the one it had
+ * (vn->gone_name) and " (deleted)". => its length, -ENOENT (not found),
+ * -ERANGE (buf too small), -ENOMEM.
+ */
+long vfs_name_of(struct vnode *root, struct vnode *vn, char *buf, size_t size);
+
+/*
+ * Name of `len` bytes in dir is vn's last name and is about to go
+ * (unlink, rename over it), or the name an unnamed file is shown by
+ * (O_TMPFILE's "#ino"): remember dir's path and name as vn->gone_name.
+ * Nothing happens when vn keeps another name or no memory is left (its
+ * fd link then reads as ENOENT).
+ */
+void vfs_name_going(struct vnode *dir, const char *name, size_t len,
+                    struct vnode *vn);
+
+/* Set vn's label for when it has no name (memfd, O_TMPFILE). */
+void vfs_set_gone_name(struct vnode *vn, const char *label);
+
+/*
+ * Name vn's page-cache object after vn's path (as vfs_name_of, from the
+ * global root), for /proc/PID/maps: when first mapped or executed (again
+ * false: only an object with no name yet), and again after a rename or
+ * unlink (again true: only an object that has a name, i.e. that has been
+ * mapped, so files never mapped cost nothing).
+ */
+void vfs_name_object(struct vnode *vn, bool again);
 
 /* The credentials file access uses: the current process's fsuid, fsgid,
  * groups and capabilities (proc/cred.h); root with every capability when

@@ -71,6 +71,7 @@ static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *pla
         struct vm_object *file = vn->obj;
         vm_status_t st = VM_OK;
 
+        vfs_name_object(vn, false);     /* maps: its path, as Linux */
         if (!vm_object_name(file))
                 vm_object_set_name(file, path);
         for (unsigned i = 0; i < plan->nsegs && st == VM_OK; i++)

@@ -144,6 +144,8 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
         vm_status_t st = vm_space_map_file(current->space, hint, len,
                                            prot_to_vm(prot), vmflags,
                                            vn->obj, off, out);
+        if (st == VM_OK)
+                vfs_name_object(vn, false);     /* for /proc/PID/maps */
         return status_to_errno(st);
 }
 
