@@ -28,7 +28,7 @@ void file_put(struct file *f)
         if (--f->refs)
                 return;
         if (file_vnode(f))
-                vfs_flock_release(f);
+                vfs_file_locks_release(f);
         if (f->ops->release)
                 f->ops->release(f);
         vnode_put(f->vnode);

@@ -1,20 +1,29 @@
 /*
- * lock.c - advisory locks: POSIX record locks (fcntl F_GETLK, F_SETLK,
- * F_SETLKW) owned by a process, and flock() locks owned by an open file
- * description, with Linux's rules.
+ * lock.c - advisory locks with Linux's rules: POSIX record locks (fcntl
+ * F_GETLK, F_SETLK, F_SETLKW) owned by a process; open file description
+ * locks (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW), the same byte ranges
+ * owned by an open file description; and flock() locks, whole-file and
+ * owned by an open file description.
  *
- * A vnode keeps its record locks in a list of byte ranges [start, end]
- * (end UINT64_MAX: to the end of the file, however it grows), each with
- * its owner's pid and type. A process's locks never overlap each other:
+ * A vnode keeps its locks in one list of byte ranges [start, end] (end
+ * UINT64_MAX: to the end of the file, however it grows), each with its
+ * kind, owner and type. An owner's record locks never overlap each other:
  * setting a lock first cuts the owner's old ranges out of the new one, so
- * a lock can be split, shortened, or change type in place. A request
- * conflicts with another owner's overlapping range when either is a write
- * lock. F_SETLKW sleeps on the vnode until the conflict goes (a signal
- * ends the wait: EINTR or a restart). Closing any descriptor of the file
- * drops all of the process's record locks on it, as POSIX says (and as
- * everyone regrets); flock locks go when their open file description
- * does. No deadlock detection (Linux's EDEADLK): a cycle of F_SETLKW
- * waiters waits until a signal.
+ * a lock can be split, shortened, or change type in place. POSIX and OFD
+ * locks meet each other (a request conflicts with another owner's
+ * overlapping range when either is a write lock); flock locks meet only
+ * flock locks. A waiting F_SETLKW or flock sleeps on the vnode until the
+ * conflict goes (a signal ends the wait: EINTR or a restart).
+ *
+ * Closing any descriptor of the file drops all of the process's POSIX
+ * locks on it, as POSIX says (and as everyone regrets: the reason OFD
+ * locks exist); OFD and flock locks go when their open file description
+ * does.
+ *
+ * Deadlocks: a POSIX F_SETLKW that would wait for a process that waits,
+ * through a chain of at most LOCK_CHAIN_MAX waiting processes, for the
+ * caller fails with EDEADLK, as Linux's posix_locks_deadlock. OFD waits
+ * are not checked (Linux does not either: their owner is no process).
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -32,21 +41,36 @@
 #define F_GETLK         5
 #define F_SETLK         6
 #define F_SETLKW        7
+#define F_OFD_GETLK     36
+#define F_OFD_SETLK     37
+#define F_OFD_SETLKW    38
 
 #define LOCK_SH         1
 #define LOCK_EX         2
 #define LOCK_NB         4
 #define LOCK_UN         8
 
+#define LOCK_CHAIN_MAX  10      /* waiters followed looking for a cycle */
+
+enum lock_kind { LK_POSIX, LK_OFD, LK_FLOCK };
+
 struct file_lock {
         struct file_lock *next;
-        int               pid;          /* owner (POSIX) */
-        struct file      *file;         /* owner (flock), else NULL */
+        enum lock_kind    kind;
+        int               pid;          /* POSIX: the owner; else who set it */
+        struct file      *file;         /* OFD, flock: the owner */
         int               type;         /* F_RDLCK or F_WRLCK */
         uint64_t          start, end;   /* inclusive */
 };
 
-struct linux_flock {                    /* x86-64 struct flock: 32 bytes */
+/* Who asks: a lock's owner. */
+struct lock_owner {
+        enum lock_kind kind;
+        int            pid;
+        struct file   *file;
+};
+
+struct linux_flock {                    /* LP64 struct flock: 32 bytes */
         int16_t  l_type;
         int16_t  l_whence;
         int32_t  pad0;
@@ -56,20 +80,36 @@ struct linux_flock {                    /* x86-64 struct flock: 32 bytes */
         int32_t  pad1;
 };
 
+/* A process sleeping in F_SETLKW: what it waits for (deadlock search). */
+struct lock_waiter {
+        struct lock_waiter *next;
+        struct vnode       *vn;
+        int                 pid;
+        int                 type;
+        uint64_t            start, end;
+};
+
+static struct lock_waiter *waiters;     /* POSIX F_SETLKW sleepers */
+
 static bool overlaps(const struct file_lock *l, uint64_t start, uint64_t end)
 {
         return l->start <= end && start <= l->end;
 }
 
+static bool owns(const struct lock_owner *o, const struct file_lock *l)
+{
+        return l->kind == o->kind &&
+               (o->kind == LK_POSIX ? l->pid == o->pid : l->file == o->file);
+}
+
 /* The first lock of another owner that a (type, range) request meets. */
-static struct file_lock *conflict(struct vnode *vn, int pid, struct file *f,
+static struct file_lock *conflict(struct vnode *vn, const struct lock_owner *o,
                                   int type, uint64_t start, uint64_t end)
 {
         struct file_lock *first = NULL;
 
         for (struct file_lock *l = vn->locks; l; l = l->next) {
-                bool mine = f ? l->file == f : (!l->file && l->pid == pid);
-                if (mine || (bool)f != (bool)l->file)
+                if (owns(o, l) || (l->kind == LK_FLOCK) != (o->kind == LK_FLOCK))
                         continue;
                 if (overlaps(l, start, end) &&
                     (type == F_WRLCK || l->type == F_WRLCK) &&
@@ -80,18 +120,40 @@ static struct file_lock *conflict(struct vnode *vn, int pid, struct file *f,
 }
 
 /*
- * Cut [start, end] out of pid's record locks on vn; `spare` is a lock to
+ * Would the caller, waiting for `blocker`, close a cycle of POSIX
+ * waiters? Follows blocker's owner to what it waits for, at most
+ * LOCK_CHAIN_MAX times.
+ */
+static bool would_deadlock(const struct file_lock *blocker)
+{
+        for (int i = 0; i < LOCK_CHAIN_MAX && blocker &&
+                        blocker->kind == LK_POSIX; i++) {
+                struct lock_waiter *w = waiters;
+                if (blocker->pid == current->pid)
+                        return true;
+                while (w && w->pid != blocker->pid)
+                        w = w->next;
+                if (!w)
+                        return false;
+                struct lock_owner o = { LK_POSIX, w->pid, NULL };
+                blocker = conflict(w->vn, &o, w->type, w->start, w->end);
+        }
+        return false;
+}
+
+/*
+ * Cut [start, end] out of o's record locks on vn; `spare` is a lock to
  * use if a range must be split in two. => true if spare was used.
  */
-static bool cut(struct vnode *vn, int pid, uint64_t start, uint64_t end,
-                struct file_lock *spare)
+static bool cut(struct vnode *vn, const struct lock_owner *o, uint64_t start,
+                uint64_t end, struct file_lock *spare)
 {
         struct file_lock **link = &vn->locks;
         bool used = false;
 
         while (*link) {
                 struct file_lock *l = *link;
-                if (l->file || l->pid != pid || !overlaps(l, start, end)) {
+                if (!owns(o, l) || !overlaps(l, start, end)) {
                         link = &l->next;
                         continue;
                 }
@@ -115,6 +177,28 @@ static bool cut(struct vnode *vn, int pid, uint64_t start, uint64_t end,
                 }
         }
         return used;
+}
+
+/* Drop every lock of vn that keep() refuses; wake waiters if any went. */
+static void drop_locks(struct vnode *vn, bool (*keep)(const struct file_lock *,
+                                                      const void *),
+                       const void *arg)
+{
+        struct file_lock **link = &vn->locks;
+        bool any = false;
+
+        while (*link) {
+                struct file_lock *l = *link;
+                if (!keep(l, arg)) {
+                        *link = l->next;
+                        kfree(l);
+                        any = true;
+                } else {
+                        link = &l->next;
+                }
+        }
+        if (any)
+                sched_wakeup(&vn->locks);
 }
 
 /* The range a struct flock names, from the file's offset and size. */
@@ -157,6 +241,10 @@ static long flock_range(struct file *f, struct vnode *vn,
 long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
 {
         struct vnode *vn = file_vnode(f);
+        bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+        struct lock_owner me = { ofd ? LK_OFD : LK_POSIX, current->pid,
+                                 ofd ? f : NULL };
+        bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW;
         struct linux_flock fl;
         uint64_t start, end;
         long err;
@@ -167,13 +255,14 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
                 return -EINVAL;
         if (fl.l_type != F_RDLCK && fl.l_type != F_WRLCK && fl.l_type != F_UNLCK)
                 return -EINVAL;
+        if (ofd && fl.l_pid != 0)
+                return -EINVAL;         /* Linux: l_pid must be 0 */
         if ((err = flock_range(f, vn, &fl, &start, &end)) != 0)
                 return err;
-        if (cmd == F_GETLK) {
+        if (cmd == F_GETLK || cmd == F_OFD_GETLK) {
                 if (fl.l_type == F_UNLCK)
                         return -EINVAL;
-                struct file_lock *l = conflict(vn, current->pid, NULL, fl.l_type,
-                                               start, end);
+                struct file_lock *l = conflict(vn, &me, fl.l_type, start, end);
                 if (!l) {
                         fl.l_type = F_UNLCK;
                 } else {
@@ -182,20 +271,33 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
                         fl.l_start = (int64_t)l->start;
                         fl.l_len = l->end == UINT64_MAX ? 0
                                  : (int64_t)(l->end - l->start + 1);
-                        fl.l_pid = l->pid;
+                        fl.l_pid = l->kind == LK_OFD ? -1 : l->pid;
                 }
                 return copy_to_user(uflock, &fl, sizeof fl) ? -EFAULT : 0;
         }
         if ((fl.l_type == F_RDLCK && (f->flags & 3) == 1) ||
             (fl.l_type == F_WRLCK && (f->flags & 3) == 0))
                 return -EBADF;
+        struct file_lock *blocker;
         while (fl.l_type != F_UNLCK &&
-               conflict(vn, current->pid, NULL, fl.l_type, start, end)) {
-                if (cmd == F_SETLK)
+               (blocker = conflict(vn, &me, fl.l_type, start, end)) != NULL) {
+                if (!wait)
                         return -EAGAIN;
+                if (!ofd && would_deadlock(blocker))
+                        return -EDEADLK;
                 if (signal_pending())
                         return -ERESTARTSYS;
+                struct lock_waiter w = { waiters, vn, current->pid, fl.l_type,
+                                         start, end };
+                if (!ofd)
+                        waiters = &w;
                 sched_sleep_on(&vn->locks);
+                for (struct lock_waiter **l = &waiters; *l; l = &(*l)->next) {
+                        if (*l == &w) {
+                                *l = w.next;
+                                break;
+                        }
+                }
         }
         struct file_lock *spare = kzalloc(sizeof *spare);
         struct file_lock *nl = fl.l_type == F_UNLCK ? NULL : kzalloc(sizeof *nl);
@@ -203,10 +305,12 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
                 kfree(spare), kfree(nl);
                 return -ENOLCK;
         }
-        if (!cut(vn, current->pid, start, end, spare))
+        if (!cut(vn, &me, start, end, spare))
                 kfree(spare);
         if (nl) {
+                nl->kind = me.kind;
                 nl->pid = current->pid;
+                nl->file = me.file;
                 nl->type = fl.l_type;
                 nl->start = start;
                 nl->end = end;
@@ -217,44 +321,36 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
         return 0;
 }
 
+static bool not_pids_posix(const struct file_lock *l, const void *pid)
+{
+        return l->kind != LK_POSIX || l->pid != *(const int *)pid;
+}
+
 void vfs_locks_on_close(struct file *f, int pid)
 {
         struct vnode *vn = file_vnode(f);
 
-        if (!vn || !vn->locks)
-                return;
-        struct file_lock **link = &vn->locks;
-        bool any = false;
-        while (*link) {
-                struct file_lock *l = *link;
-                if (!l->file && l->pid == pid) {
-                        *link = l->next;
-                        kfree(l);
-                        any = true;
-                } else {
-                        link = &l->next;
-                }
-        }
-        if (any)
-                sched_wakeup(&vn->locks);
+        if (vn && vn->locks)
+                drop_locks(vn, not_pids_posix, &pid);
 }
 
-/* An open file description is going: its flock lock goes with it. */
-void vfs_flock_release(struct file *f)
+static bool not_files(const struct file_lock *l, const void *f)
+{
+        return l->kind == LK_POSIX || l->file != f;
+}
+
+/* An open file description is going: its OFD and flock locks go too. */
+void vfs_file_locks_release(struct file *f)
 {
         struct vnode *vn = file_vnode(f);
 
-        if (!vn)
-                return;
-        for (struct file_lock **link = &vn->locks; *link; link = &(*link)->next) {
-                if ((*link)->file == f) {
-                        struct file_lock *l = *link;
-                        *link = l->next;
-                        kfree(l);
-                        sched_wakeup(&vn->locks);
-                        return;
-                }
-        }
+        if (vn && vn->locks)
+                drop_locks(vn, not_files, f);
+}
+
+static bool not_files_flock(const struct file_lock *l, const void *f)
+{
+        return l->kind != LK_FLOCK || l->file != f;
 }
 
 SYSCALL_DECL(flock)
@@ -270,11 +366,13 @@ SYSCALL_DECL(flock)
         if (!vn)
                 return -EINVAL;
         int type = kind == LOCK_EX ? F_WRLCK : F_RDLCK;
+        struct lock_owner me = { LK_FLOCK, current->pid, f };
         /* Converting a lock drops the old one first, as Linux (not atomic). */
-        vfs_flock_release(f);
+        if (vn->locks)
+                drop_locks(vn, not_files_flock, f);
         if (kind == LOCK_UN)
                 return 0;
-        while (conflict(vn, 0, f, type, 0, UINT64_MAX)) {
+        while (conflict(vn, &me, type, 0, UINT64_MAX)) {
                 if (op & LOCK_NB)
                         return -EAGAIN;     /* EWOULDBLOCK */
                 if (signal_pending())
@@ -284,6 +382,7 @@ SYSCALL_DECL(flock)
         struct file_lock *l = kzalloc(sizeof *l);
         if (!l)
                 return -ENOLCK;
+        l->kind = LK_FLOCK;
         l->file = f;
         l->pid = current->pid;
         l->type = type;

@@ -21,6 +21,9 @@
 #define F_GETLK         5
 #define F_SETLK         6
 #define F_SETLKW        7
+#define F_OFD_GETLK     36
+#define F_OFD_SETLK     37
+#define F_OFD_SETLKW    38
 #define F_SETPIPE_SZ    1031
 #define F_GETPIPE_SZ    1032
 #define F_ADD_SEALS     1033
@@ -130,6 +133,9 @@ SYSCALL_DECL(fcntl)
         case F_GETLK:
         case F_SETLK:
         case F_SETLKW:
+        case F_OFD_GETLK:
+        case F_OFD_SETLK:
+        case F_OFD_SETLKW:
                 return vfs_fcntl_lock(f, (int)a1, (uint64_t)a2);
         case F_GETPIPE_SZ:
         case F_SETPIPE_SZ:

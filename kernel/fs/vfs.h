@@ -370,15 +370,16 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
 /* The vnode behind an open file, or NULL (console, pipe, procfs text). */
 struct vnode *file_vnode(const struct file *f);
 
-/* Advisory locks (fs/lock.c). fcntl's F_GETLK/F_SETLK/F_SETLKW on f with
- * the user's struct flock => 0 or -errno (EAGAIN, EBADF, EINVAL, ENOLCK,
- * -ERESTARTSYS while waiting). */
+/* Advisory locks (fs/lock.c). fcntl's F_GETLK/F_SETLK/F_SETLKW and
+ * F_OFD_GETLK/F_OFD_SETLK/F_OFD_SETLKW on f with the user's struct flock
+ * => 0 or -errno (EAGAIN, EBADF, EINVAL, ENOLCK, EDEADLK, -ERESTARTSYS
+ * while waiting). */
 long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock);
-/* A descriptor of f is being closed by process pid: its record locks on
- * the file go (POSIX). */
+/* A descriptor of f is being closed by process pid: its POSIX record
+ * locks on the file go. */
 void vfs_locks_on_close(struct file *f, int pid);
-/* f's last reference is going: its flock() lock goes. */
-void vfs_flock_release(struct file *f);
+/* f's last reference is going: its OFD and flock() locks go. */
+void vfs_file_locks_release(struct file *f);
 
 /* Linux's struct stat for vn into st (machine/abi_stat.h). */
 void vnode_stat(struct vnode *vn, void *st);

@@ -1,5 +1,6 @@
 /*
- * fs_locks.c - advisory locks (fcntl F_GETLK/F_SETLK/F_SETLKW, flock),
+ * fs_locks.c - advisory locks (fcntl F_GETLK/F_SETLK/F_SETLKW, open file
+ * description locks F_OFD_*, EDEADLK for a cycle of waiters, flock),
  * pipe sizes (F_GETPIPE_SZ/F_SETPIPE_SZ), vectored I/O at offsets
  * (preadv, pwritev, preadv2, pwritev2), sendfile and copy_file_range, as
  * Linux does them.
@@ -15,6 +16,11 @@
 #ifndef F_SETPIPE_SZ
 #define F_SETPIPE_SZ 1031
 #define F_GETPIPE_SZ 1032
+#endif
+#ifndef F_OFD_GETLK
+#define F_OFD_GETLK  36
+#define F_OFD_SETLK  37
+#define F_OFD_SETLKW 38
 #endif
 #ifndef RWF_HIPRI
 #define RWF_HIPRI 1
@@ -236,11 +242,108 @@ static void vectors(void)
         close(fd);
 }
 
+/* OFD locks: owned by the open file description, so two opens by one
+ * process conflict; they meet POSIX locks; a fork's copy of the
+ * descriptor is the same owner; closing another descriptor keeps them. */
+static void ofd_locks(void)
+{
+        int fd1 = open(path, O_RDWR), fd2 = open(path, O_RDWR);
+        struct flock fl;
+
+        CHECK("ofd_setlk", fd1 >= 0 && fd2 >= 0 &&
+              setlk(fd1, F_OFD_SETLK, F_WRLCK, 0, 100) == 0);
+        CHECK_ERR("ofd_same_process_other_open", setlk(fd2, F_OFD_SETLK, F_WRLCK, 50, 10),
+                  EAGAIN);
+        CHECK_ERR("ofd_blocks_own_posix_lock", setlk(fd2, F_SETLK, F_RDLCK, 99, 1),
+                  EAGAIN);
+        fl = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET,
+                             .l_start = 10, .l_len = 1 };
+        CHECK("ofd_getlk_pid_minus_one", fcntl(fd2, F_OFD_GETLK, &fl) == 0 &&
+              fl.l_type == F_WRLCK && fl.l_start == 0 && fl.l_len == 100 &&
+              fl.l_pid == -1);
+        fl = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET,
+                             .l_start = 300, .l_len = 1, .l_pid = 1 };
+        CHECK_ERR("ofd_nonzero_pid", fcntl(fd2, F_OFD_SETLK, &fl), EINVAL);
+        CHECK("other_process_sees_ofd", child_try(F_WRLCK, 0, 1) == EAGAIN);
+
+        pid_t pid = fork();
+        if (pid == 0)           /* the inherited descriptor: same owner */
+                _exit(setlk(fd1, F_OFD_SETLK, F_RDLCK, 200, 10) == 0 ? 0 : errno);
+        int st;
+        waitpid(pid, &st, 0);
+        fl = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                             .l_start = 205, .l_len = 1 };
+        CHECK("ofd_fork_same_owner", WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+              fcntl(fd2, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_RDLCK &&
+              fl.l_start == 200 && fl.l_len == 10);
+
+        int fd3 = open(path, O_RDONLY);
+        close(fd3);
+        CHECK("ofd_survives_other_close", child_try(F_WRLCK, 0, 1) == EAGAIN);
+        close(fd2);
+        CHECK("ofd_survives_other_close_2", child_try(F_WRLCK, 0, 1) == EAGAIN);
+        close(fd1);
+        CHECK("ofd_goes_with_description", child_try(F_WRLCK, 0, 300) == 0);
+}
+
+/* Process state letter from /proc/PID/stat, or 0. */
+static char proc_state(pid_t pid)
+{
+        char p[64], buf[256];
+        snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(p, "r");
+        char *rp;
+
+        if (!f)
+                return 0;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        rp = strrchr(buf, ')');
+        return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* Two processes each holding a byte and waiting for the other's: the
+ * second F_SETLKW of the cycle is EDEADLK, and nothing is lost. */
+static void deadlock(void)
+{
+        int fd = open(path, O_RDWR), go[2];
+
+        CHECK("deadlock_setup", fd >= 0 && pipe(go) == 0 &&
+              setlk(fd, F_SETLK, F_WRLCK, 0, 1) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int cfd = open(path, O_RDWR);
+                if (setlk(cfd, F_SETLK, F_WRLCK, 1, 1) != 0)
+                        _exit(10);
+                write(go[1], "x", 1);
+                /* Waits for the parent's byte 0. */
+                _exit(setlk(cfd, F_SETLKW, F_WRLCK, 0, 1) == 0 ? 0 : 11);
+        }
+        char c;
+        read(go[0], &c, 1);
+        int waited = 0;
+        while (proc_state(pid) != 'S' && waited++ < 500)
+                usleep(10000);
+        CHECK("child_waits", proc_state(pid) == 'S');
+        CHECK_ERR("edeadlk", setlk(fd, F_SETLKW, F_WRLCK, 1, 1), EDEADLK);
+        CHECK("setlk_still_eagain", setlk(fd, F_SETLK, F_WRLCK, 1, 1) == -1 &&
+              errno == EAGAIN);
+        CHECK("unlock_frees_waiter", setlk(fd, F_SETLK, F_UNLCK, 0, 1) == 0);
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK("waiter_got_lock", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        close(go[0]), close(go[1]);
+        close(fd);
+}
+
 int main(void)
 {
         utest_start("fs_locks");
         snprintf(path, sizeof path, "/tmp/fs_locks.%d", (int)getpid());
         posix_locks();
+        ofd_locks();
+        deadlock();
         flocks();
         pipes();
         vectors();
