@@ -1256,8 +1256,19 @@ SYSCALL_DECL(mount)
 
         if (!current_capable(CAP_SYS_ADMIN))
                 return -EPERM;
-        if (a3 & (MS_REMOUNT | MS_BIND))
-                return -EINVAL;         /* remount, bind: not supported yet */
+        if (a3 & MS_BIND)
+                return -EINVAL;         /* bind mounts: see docs/design.md */
+        if (a3 & MS_REMOUNT) {
+                if (a4 && !(opts = kmalloc(PAGE_SIZE)))
+                        return -ENOMEM;
+                err = a4 ? strncpy_from_user(opts, (uint64_t)a4, PAGE_SIZE) : 0;
+                if (err >= 0 && (err = resolve_at(AT_FDCWD, (uint64_t)a1, 0, &vn)) == 0) {
+                        err = vfs_remount(vn, opts, (unsigned long)a3 & MS_RDONLY);
+                        vnode_put(vn);
+                }
+                kfree(opts);
+                return err;
+        }
         if (!a2)
                 return -EINVAL;
         err = strncpy_from_user(fstype, (uint64_t)a2, sizeof fstype);

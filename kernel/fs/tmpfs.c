@@ -482,6 +482,20 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
         return 0;
 }
 
+long tmpfs_remount(struct vfs_sb *sb, const char *options)
+{
+        uint64_t pages = sb->quota.limit;
+        uint32_t mode = 0;
+        long err = parse_options(options, &pages, &mode);
+
+        if (err)
+                return err;
+        if (pages < sb->quota.used)
+                return -EINVAL;         /* Linux: smaller than its contents */
+        sb->quota.limit = pages;        /* mode=: the root keeps its mode */
+        return 0;
+}
+
 /* Remove every entry under root, deepest first, without recursion (the
  * kernel stack is small and trees may be deep): each round walks down
  * the first entries to a directory whose first entry can go. */

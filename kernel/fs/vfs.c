@@ -680,6 +680,40 @@ static bool sb_in_use(const struct vfs_sb *sb)
         return false;
 }
 
+/* Is a file of sb open for writing by some process? */
+static bool sb_has_writers(const struct vfs_sb *sb)
+{
+        for (int i = 0; i < NPROC; i++) {
+                struct proc *p = &proc_table[i];
+                if (p->state == PROC_FREE || !p->files)
+                        continue;
+                for (int fd = 0; fd < NOFILE; fd++) {
+                        struct file *f = p->files[fd];
+                        struct vnode *vn = f ? file_vnode(f) : NULL;
+                        if (vn && vn->sb == sb && (f->flags & 3) != 0)
+                                return true;
+                }
+        }
+        return false;
+}
+
+long vfs_remount(struct vnode *vn, const char *options, unsigned long flags)
+{
+        struct vfs_sb *sb = vn->sb;
+        bool ro = flags & 1;            /* MS_RDONLY */
+        long err;
+
+        if (vn != sb->root)
+                return -EINVAL;
+        if (ro && !sb->rdonly && sb_has_writers(sb))
+                return -EBUSY;
+        if (strcmp(sb->fstype, "tmpfs") == 0 &&
+            (err = tmpfs_remount(sb, options)) != 0)
+                return err;
+        sb->rdonly = ro;
+        return 0;
+}
+
 long vfs_umount(struct vnode *vn)
 {
         struct vfs_sb *sb = vn->sb;

@@ -328,8 +328,20 @@ long vfs_mount(struct vnode *on, const char *fstype, const char *options,
  * root), -EBUSY (files of it are in use). */
 long vfs_umount(struct vnode *vn);
 
+/*
+ * mount(MS_REMOUNT): change the mounted file system whose root is vn:
+ * read-only or not (flags' MS_RDONLY), and tmpfs's size= (other options
+ * as at mount; no size= keeps the limit).
+ * => 0; -EINVAL (not a mount's root, bad options, a size below what the
+ *    files hold, as Linux's shmem), -EBUSY (read-only while a file of it
+ *    is open for writing).
+ */
+long vfs_remount(struct vnode *vn, const char *options, unsigned long flags);
+
 /* tmpfs (fs/tmpfs.c). */
 long tmpfs_new_sb(const char *options, struct vfs_sb **out);
+/* New options for a mounted tmpfs (vfs_remount's). */
+long tmpfs_remount(struct vfs_sb *sb, const char *options);
 void tmpfs_destroy_sb(struct vfs_sb *sb);
 /* A file of tmpfs with no name (O_TMPFILE, memfd_create): nlink 0. */
 long tmpfs_make_unnamed(struct vfs_sb *sb, uint32_t mode, struct vnode **out);

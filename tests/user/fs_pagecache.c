@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 
 
@@ -235,6 +236,28 @@ static void small_tmpfs(void)
         CHECK("churn_children", ok);
         unlink(path);
         CHECK("churn_frees_every_page", statfs(mnt, &sf) == 0 && sf.f_bfree == 16);
+
+        /* MS_REMOUNT: read-only (not while a file is open for writing),
+         * back to read-write with a new size, never below the contents. */
+        snprintf(path, sizeof path, "%s/w", mnt);
+        fd = open(path, O_CREAT | O_RDWR, 0600);
+        CHECK("remount_data", fd >= 0 && write(fd, chunk, 8192) == 8192);
+        CHECK_ERR("remount_ro_busy", mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL),
+                  EBUSY);
+        close(fd);
+        CHECK("remount_ro", mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL) == 0 &&
+              statfs(mnt, &sf) == 0 && (sf.f_flags & ST_RDONLY));
+        CHECK_ERR("remount_ro_erofs", open(path, O_RDWR), EROFS);
+        CHECK("remount_ro_reads", (fd = open(path, O_RDONLY)) >= 0 &&
+              read(fd, chunk, 10) == 10 && close(fd) == 0);
+        CHECK("remount_rw_size", mount(NULL, mnt, NULL, MS_REMOUNT, "size=128k") == 0 &&
+              statfs(mnt, &sf) == 0 && !(sf.f_flags & ST_RDONLY) &&
+              sf.f_blocks == 32 && sf.f_bfree == 30);
+        CHECK_ERR("remount_below_contents", mount(NULL, mnt, NULL, MS_REMOUNT, "size=4k"),
+                  EINVAL);
+        CHECK_ERR("remount_not_a_mount", mount(NULL, dir, NULL, MS_REMOUNT, NULL), EINVAL);
+        CHECK("remount_write_again", (fd = open(path, O_RDWR)) >= 0 && close(fd) == 0 &&
+              unlink(path) == 0);
         CHECK("umount", umount(mnt) == 0 && rmdir(mnt) == 0);
 }
 
