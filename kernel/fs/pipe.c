@@ -16,12 +16,30 @@
 #include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/poll.h>
+#include <fs/procfs.h>
+#include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
 
 #define PIPE_DEFAULT    (16 * PAGE_SIZE)        /* Linux's 16 pages */
-#define PIPE_MAX        (1024 * 1024)           /* /proc/sys/fs/pipe-max-size */
+#define PIPE_MAX        (1024 * 1024)   /* the largest ring kmalloc gives */
+
+/* fs.pipe-max-size: the largest ring an unprivileged F_SETPIPE_SZ gets. */
+static unsigned long pipe_max_size = PIPE_MAX;
+
+unsigned long pipe_max_size_get(void)
+{
+        return pipe_max_size;
+}
+
+long pipe_max_size_set(uint64_t value)
+{
+        if (value < PAGE_SIZE || value > PIPE_MAX)
+                return -EINVAL;         /* Linux allows up to 2 GiB */
+        pipe_max_size = (unsigned long)value;
+        return 0;
+}
 #define O_NONBLOCK      04000
 
 struct pipe {
@@ -274,10 +292,13 @@ long pipe_size(struct file *f, bool set, unsigned long want)
         p = (struct pipe *)f->node;
         if (!set)
                 return (long)p->size;
-        if (want > PIPE_MAX)
-                return -EPERM;          /* Linux: above pipe-max-size */
+        if (want > (1UL << 31))
+                return -EINVAL;         /* Linux's round_pipe_size */
         while (size < want)
                 size <<= 1;
+        if ((size > pipe_max_size && !current_capable(CAP_SYS_RESOURCE)) ||
+            size > PIPE_MAX)
+                return -EPERM;          /* above fs.pipe-max-size */
         held = p->wpos - p->rpos;
         if (size < held)
                 return -EBUSY;

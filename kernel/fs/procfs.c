@@ -82,7 +82,13 @@ static const struct pent sys_vm[] = {
         { 0 },
 };
 
+static const struct pent sys_fs[] = {
+        SYSCTL("pipe-max-size", proc_sys_pipe_max_size, pipe_max_size_set),
+        { 0 },
+};
+
 static const struct pent sys_dir[] = {
+        DIR("fs", sys_fs),
         DIR("kernel", sys_kernel),
         DIR("vm", sys_vm),
         { 0 },

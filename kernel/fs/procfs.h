@@ -70,6 +70,10 @@ void proc_sys_osrelease(struct text *t, struct proc *p);
 void proc_sys_overcommit_memory(struct text *t, struct proc *p);
 void proc_sys_max_map_count(struct text *t, struct proc *p);
 long proc_sys_set_max_map_count(uint64_t value);
+void proc_sys_pipe_max_size(struct text *t, struct proc *p);
+unsigned long pipe_max_size_get(void);          /* fs/pipe.c */
+long pipe_max_size_set(uint64_t value);         /* -EINVAL outside
+                                                 * [PAGE_SIZE, 1 MiB] */
 void proc_sys_mmap_min_addr(struct text *t, struct proc *p);
 
 /* Per-process generators (proc_pid.c). */

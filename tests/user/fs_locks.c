@@ -185,6 +185,28 @@ static void pipes(void)
         CHECK("pipe_fionread", write(p[1], "defg", 4) == 4 &&
               ioctl(p[0], FIONREAD, &avail) == 0 && avail == 7);
         CHECK("pipe_data_after_resize", read(p[0], b, 3) == 3 && strcmp(b, "abc") == 0);
+        /* fs.pipe-max-size bounds what a process without
+         * CAP_SYS_RESOURCE may ask; past 2 GiB nobody may. */
+        FILE *mf = fopen("/proc/sys/fs/pipe-max-size", "r");
+        long max = 0;
+        CHECK("pipe_max_size_sysctl", mf && fscanf(mf, "%ld", &max) == 1 &&
+              max == 1048576);
+        if (mf)
+                fclose(mf);
+        CHECK_ERR("pipe_size_past_2g", fcntl(p[1], F_SETPIPE_SZ, (1U << 31) + 1), EINVAL);
+        CHECK("pipe_size_max_ok", fcntl(p[1], F_SETPIPE_SZ, max) == max);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setuid(65534) != 0)
+                        _exit(10);
+                if (fcntl(p[1], F_SETPIPE_SZ, max + 1) != -1)
+                        _exit(11);
+                _exit(errno == EPERM ? 0 : 12);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        CHECK("pipe_size_past_max_eperm_unprivileged", WIFEXITED(st) &&
+              WEXITSTATUS(st) == 0);
         int fd = open(path, O_RDONLY);
         CHECK_ERR("pipe_size_on_file", fcntl(fd, F_GETPIPE_SZ), EBADF);
         close(fd);
