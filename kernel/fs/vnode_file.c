@@ -40,9 +40,16 @@
 #define F_SEAL_WRITE    0x8
 
 /*
- * Page contents are reached only through pmap_quick_enter_page(), whose
- * holder may not fault: user memory goes through a bounce buffer, and the
- * copy to or from the page happens with no user access in between.
+ * Page contents are reached through pmap_quick_enter_page(), whose holder
+ * may not fault: user memory goes through a bounce buffer, and the copy
+ * to or from the page happens with no user access in between. A read of
+ * a page with a lasting kernel address (pmm_page_in_kmem: all of RAM on
+ * 64-bit machines) copies straight to the user instead, one copy instead
+ * of two; a fault on the user's buffer meanwhile cannot take the page
+ * away (nothing frees a cache page but truncate, unlink and exit, none of
+ * which a fault does; page reclaim will have to hold the page across the
+ * copy). Writes keep the bounce: a fault half-way through the user's
+ * buffer must leave the page as it was.
  */
 #define BOUNCE  PAGE_SIZE
 
@@ -58,6 +65,10 @@ static uint8_t bounce_page[BOUNCE] __attribute__((aligned(64)));
 static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
                      bool user, uint8_t *bounce)
 {
+        if (user && pmm_page_in_kmem(pg)) {
+                const uint8_t *k = pmap_kmem_va(pmm_page_to_pa(pg));
+                return copy_to_user(dst, k + in, n) ? -EFAULT : 0;
+        }
         uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
 
         memcpy(user ? bounce : (uint8_t *)dst, p + in, n);

@@ -24,7 +24,7 @@
 #include <proc/signal.h>
 
 #define NPROC           64
-#define NOFILE          64
+#define NOFILE          1024            /* Linux's default soft limit and FD_SETSIZE */
 #define PROC_NAME_LEN   16
 #define FD_CLOEXEC      1
 

@@ -116,6 +116,14 @@ void pmm_free_pages(struct vm_page *pg, unsigned order);
 struct vm_page *pmm_pa_to_page(paddr_t pa);
 paddr_t pmm_page_to_pa(const struct vm_page *pg);
 
+/* Has pg a lasting kernel address, pmap_kmem_va(pmm_page_to_pa(pg))? Every
+ * frame of the zones up to PMM_ZONE_DEFAULT has (all of RAM on x86-64 and
+ * riscv64; i386's low memory, not HIGHMEM). */
+static inline bool pmm_page_in_kmem(const struct vm_page *pg)
+{
+        return pg->zone <= PMM_ZONE_DEFAULT;
+}
+
 /* Frames the allocator manages (the array's length), and the physical
  * address of the first. */
 uint64_t pmm_npages(void);

@@ -11,6 +11,8 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 static const char *self;
@@ -61,6 +63,29 @@ static void nofile(void)
         int st;
         waitpid(pid, &st, 0);
         CHECK("fork_inherits_limit", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A thousand descriptors: Linux's default soft limit is 1024, and select's
+ * FD_SETSIZE; programs (python's multiprocessing, compilers) expect them. */
+static void many_files(void)
+{
+        set_limit(RLIMIT_NOFILE, 1024, 1024);
+        int last = -1, fd;
+        while ((fd = dup(0)) >= 0)
+                last = fd;
+        CHECK("thousand_fds", last == 1023 && errno == EMFILE);
+        CHECK("dup2_high", close(1000) == 0 && dup2(0, 1000) == 1000);
+        fd_set rs;
+        FD_ZERO(&rs);
+        FD_SET(1000, &rs);
+        struct timeval tv = { 0, 0 };
+        CHECK("select_high_fd", select(1001, &rs, NULL, NULL, &tv) >= 0);
+        char path[32];
+        struct stat st;
+        CHECK("proc_fd_high", snprintf(path, sizeof path, "/proc/self/fd/%d", 1000) > 0 &&
+              stat(path, &st) == 0);
+        for (int i = 3; i <= 1023; i++)
+                close(i);
 }
 
 #define MiB (1024UL * 1024)
@@ -175,6 +200,8 @@ int main(int argc, char **argv)
         utest_start("rlimits");
         st = in_child(nofile);
         CHECK("nofile_in_child", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        st = in_child(many_files);
+        CHECK("many_files_in_child", WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = in_child(address_space);
         CHECK("as_in_child", WIFEXITED(st) && WEXITSTATUS(st) == 0);
         st = in_child(data);
