@@ -180,6 +180,8 @@ include mk/i386.mk
 include mk/riscv64.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
+# The host tests' own objects: their headers too (struct layouts change).
+-include $(wildcard $(HBUILD)/tests/host/*.d $(HBUILD)/tests/host/*/*.d)
 
 # --- make pictures: the README's picture from a real run ---------------------
 # tools/vmview draws user/vmdemo (fork; the child writes 4 of 16 pages);

@@ -216,6 +216,9 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                                 break;
                         }
                 }
+                /* Written now: never dropped as clean (vm_rmap.h), even
+                 * by reclaim while copy_from_user faults. */
+                pg->flags |= PG_DIRTY;
                 if ((err = page_in(pg, in, buf + done, n, user, bounce)) != 0)
                         break;
                 done += n;

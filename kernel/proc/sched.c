@@ -15,6 +15,7 @@
 #include <proc/acct.h>
 #include <proc/ktimer.h>
 #include <proc/proc.h>
+#include <vm/vm_reclaim.h>
 
 struct proc proc_table[NPROC];
 struct proc *current;
@@ -191,6 +192,7 @@ struct proc *proc_find(int pid)
 
 void proc_return_to_user(void)
 {
+        vm_reclaim_background();        /* below the low watermark */
         if (current->pending_kill)
                 proc_exit(current->pending_kill);
         if (need_resched)

@@ -437,8 +437,8 @@ static long lock_populate(uint64_t start, uint64_t len, unsigned lock)
  * (vm_space_set_lock: VmLck, smaps' Locked and "lo", madvise and msync
  * refusals) and, unless MLOCK_ONFAULT, faulted in. RLIMIT_MEMLOCK bounds
  * the pages locked in the whole space, as Linux's locked_vm, for a
- * process without CAP_IPC_LOCK. Mercator reclaims no mapped page, so
- * resident pages stay resident whether locked or not.
+ * process without CAP_IPC_LOCK. Reclaim goes through the reverse map,
+ * which never unmaps a page a locked area maps (vm/vm_rmap.h).
  */
 static long do_mlock(uint64_t addr, uint64_t len, unsigned lock)
 {

@@ -50,6 +50,11 @@ struct pmm_zone {
         uint64_t nr_free[PMM_MAX_ORDER + 1];    /* [z] blocks per order */
         uint64_t free;                          /* [z] free pages */
         uint64_t present;                       /* [z] pages not reserved */
+        uint64_t wmark[PMM_NR_WMARKS];          /* [z] min, low, high */
+        /* The reclaim lists (vm_reclaim.c's policy), linked through
+         * vm_page.next/prev like the free lists: head = most recent. */
+        uint32_t lru_head[PMM_NR_LRU], lru_tail[PMM_NR_LRU];    /* [z] */
+        uint64_t lru_count[PMM_NR_LRU];                         /* [z] */
 };
 
 /*
@@ -210,6 +215,9 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
                 pmm_zones[z].end_pfn = MAX(end, pmm_zones[z].start_pfn);
                 for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
                         pmm_zones[z].head[o] = PFN_NONE;
+                for (unsigned l = 0; l < PMM_NR_LRU; l++)
+                        pmm_zones[z].lru_head[l] = pmm_zones[z].lru_tail[l] =
+                                PFN_NONE;
         }
         for (uint64_t pfn = 0; pfn < npages; pfn++) {
                 struct vm_page *pg = &pages[pfn];
@@ -261,6 +269,44 @@ static void pmm_frames_check_reserved(uint64_t s, uint64_t e, const char *who)
                         panic("%s: frame %#" PRIx64 " is already managed", who, pfn);
 }
 
+static uint64_t isqrt(uint64_t x)
+{
+        uint64_t r = 0;
+
+        for (uint64_t bit = (uint64_t)1 << 62; bit; bit >>= 2) {
+                if (x >= r + bit) {
+                        x -= r + bit;
+                        r = (r >> 1) + bit;
+                } else {
+                        r >>= 1;
+                }
+        }
+        return r;
+}
+
+/*
+ * The watermarks, as Linux sets them: min_free_kbytes = 4 * sqrt(KiB of
+ * RAM), kept within [128 KiB, 64 MiB], shared by the zones in proportion
+ * to their pages; low = min + min / 4, high = min + min / 2.
+ */
+static void pmm_set_watermarks(void)
+{
+        uint64_t total = 0, min_pages;
+
+        for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                total += pmm_zones[zid].present;
+        min_pages = MIN(MAX(4 * isqrt(total * (PAGE_SIZE / 1024)), 128),
+                        65536) / (PAGE_SIZE / 1024);
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                struct pmm_zone *z = &pmm_zones[zid];
+                uint64_t min = total ? min_pages * z->present / total : 0;
+
+                z->wmark[PMM_WMARK_MIN] = min;
+                z->wmark[PMM_WMARK_LOW] = min + min / 4;
+                z->wmark[PMM_WMARK_HIGH] = min + min / 2;
+        }
+}
+
 /* Count frames [s, e) as present in the zones they fall in. */
 static void pmm_frames_count_present(uint64_t s, uint64_t e)
 {
@@ -271,6 +317,7 @@ static void pmm_frames_count_present(uint64_t s, uint64_t e)
                 if (a < b)
                         z->present += b - a;
         }
+        pmm_set_watermarks();
 }
 
 /*
@@ -424,6 +471,9 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
         if (!pg)
                 panic("pmm_free_pages: NULL page");
         pmm_free_validate(pg, order);
+        if (pg->flags & PG_LRU)
+                panic("pmm_free_pages: frame %#" PRIx64 " still on a reclaim "
+                      "list", (uint64_t)pmm_page_to_pa(pg));
         pg->flags = 0;          /* owner flags (PG_SLAB...) end here */
         pg->refcount = 0;
         pmm_block_free(pmm_pfn(pg), order);
@@ -488,8 +538,75 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
                 return;
         out->present = pmm_zones[zid].present;
         out->free = pmm_zones[zid].free;
+        for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
+                out->wmark[w] = pmm_zones[zid].wmark[w];
+        for (unsigned l = 0; l < PMM_NR_LRU; l++)
+                out->lru[l] = pmm_zones[zid].lru_count[l];
         for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
                 out->nr_free[o] = pmm_zones[zid].nr_free[o];
+}
+
+/* Free pages and watermark w summed over every zone. */
+uint64_t pmm_free_below(enum pmm_wmark w)
+{
+        uint64_t free = 0, mark = 0;
+
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                free += pmm_zones[z].free;
+                mark += pmm_zones[z].wmark[w];
+        }
+        return free < mark ? mark - free : 0;
+}
+
+/* --- the reclaim lists ------------------------------------------------- */
+
+struct vm_page *pmm_lru_tail(enum zone_id zid, unsigned list)
+{
+        uint32_t pfn = pmm_zones[zid].lru_tail[list];
+
+        return pfn == PFN_NONE ? NULL : &pmm_pages[pfn];
+}
+
+struct vm_page *pmm_lru_prev(const struct vm_page *pg)
+{
+        return pg->prev == PFN_NONE ? NULL : &pmm_pages[pg->prev];
+}
+
+void pmm_lru_add(struct vm_page *pg, unsigned list)
+{
+        struct pmm_zone *z = &pmm_zones[pg->zone];
+        uint32_t pfn = (uint32_t)pmm_pfn(pg), old = z->lru_head[list];
+
+        ASSERT(!(pg->flags & PG_LRU) && list < PMM_NR_LRU);
+        pg->flags = (pg->flags & ~PG_LRU_LIST) | PG_LRU |
+                    (list << PG_LRU_LIST_SHIFT);
+        pg->prev = PFN_NONE;
+        pg->next = old;
+        if (old != PFN_NONE)
+                pmm_pages[old].prev = pfn;
+        else
+                z->lru_tail[list] = pfn;
+        z->lru_head[list] = pfn;
+        z->lru_count[list]++;
+}
+
+void pmm_lru_del(struct vm_page *pg)
+{
+        struct pmm_zone *z = &pmm_zones[pg->zone];
+        unsigned list = pmm_lru_list(pg);
+
+        ASSERT(pg->flags & PG_LRU);
+        if (pg->prev != PFN_NONE)
+                pmm_pages[pg->prev].next = pg->next;
+        else
+                z->lru_head[list] = pg->next;
+        if (pg->next != PFN_NONE)
+                pmm_pages[pg->next].prev = pg->prev;
+        else
+                z->lru_tail[list] = pg->prev;
+        pg->next = pg->prev = PFN_NONE;
+        pg->flags &= ~(PG_LRU | PG_LRU_LIST);
+        z->lru_count[list]--;
 }
 
 /* A zone's name for logs, from the zone table ("?" if invalid). */
@@ -663,5 +780,36 @@ bool pmm_check(void)
                                   pmm_zone_name(zid), o, t.nr_free[zid][o],
                                   z->nr_free[o]);
         }
+        return true;
+}
+
+/* The reclaim lists are sound: links, flags, zones and counts agree. */
+bool pmm_lru_check(void)
+{
+        for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                for (unsigned l = 0; l < PMM_NR_LRU; l++) {
+                        const struct pmm_zone *z = &pmm_zones[zid];
+                        uint64_t n = 0;
+                        uint32_t prev = PFN_NONE;
+
+                        for (uint32_t pfn = z->lru_head[l]; pfn != PFN_NONE;
+                             pfn = pmm_pages[pfn].next) {
+                                const struct vm_page *pg = &pmm_pages[pfn];
+
+                                PMM_CHECK(n < pmm_nr_pages && pg->prev == prev &&
+                                          (pg->flags & PG_LRU) &&
+                                          pmm_lru_list(pg) == l &&
+                                          pg->zone == zid,
+                                          "lru list %u of zone %u broken at "
+                                          "frame %#x\n", l, zid, pfn);
+                                prev = pfn;
+                                n++;
+                        }
+                        PMM_CHECK(n == z->lru_count[l] &&
+                                  prev == z->lru_tail[l],
+                                  "lru list %u of zone %u: %" PRIu64
+                                  " pages, counted %" PRIu64 "\n", l, zid, n,
+                                  z->lru_count[l]);
+                }
         return true;
 }

@@ -27,10 +27,15 @@ struct vm_page {
         uint32_t flags;         /* PG_* */
         uint8_t  order;         /* buddy order while PG_FREE */
         uint8_t  zone;          /* enum zone_id, constant after boot */
-        uint16_t count16;       /* user's small counter (slab: objects in use) */
+        uint16_t count16;       /* user's small counter (slab: objects in
+                                 * use; object page: its owner's index,
+                                 * bits 32..47) */
         uint32_t refcount;      /* references to an allocated page */
-        uint32_t spare;
-        uint64_t private;       /* owner's word (slab: its cache) */
+        uint32_t spare;         /* object page: its owner's index, bits
+                                 * 0..31 */
+        uint64_t private;       /* owner's word (slab: its cache; object
+                                 * page: its owner object, or with
+                                 * PG_RMAP_CHAIN its owner chain: vm_rmap.h) */
 };
 
 #define PFN_NONE        0xffffffffu
@@ -42,6 +47,33 @@ struct vm_page {
 #define PG_VMALLOC      0x0008  /* backs a vmalloc area */
 #define PG_PTABLE       0x0010  /* a page-table page */
 #define PG_HEAD         0x0020  /* head of an allocated block of order > 0 */
+#define PG_OBJECT       0x0040  /* held by VM objects (vm_rmap.h) */
+#define PG_RMAP_CHAIN   0x0080  /* ...by several: private is an owner chain */
+#define PG_LRU          0x0100  /* on a reclaim list (next/prev link it) */
+#define PG_REFERENCED   0x0200  /* reclaim saw it accessed once already */
+#define PG_DIRTY        0x0400  /* a page-cache page written by the kernel
+                                 * (write(), truncation, a hole): no longer
+                                 * what its source would give again */
+#define PG_LRU_LIST_SHIFT 12
+#define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
+
+/* The reclaim lists of each zone (vm_reclaim.c): anonymous and shared
+ * memory (needs swap to be evicted) and file pages, each split into
+ * inactive and active. */
+#define PMM_LRU_INACTIVE_ANON   0
+#define PMM_LRU_ACTIVE_ANON     1
+#define PMM_LRU_INACTIVE_FILE   2
+#define PMM_LRU_ACTIVE_FILE     3
+#define PMM_NR_LRU              4
+
+static inline unsigned pmm_lru_list(const struct vm_page *pg)
+{
+        return (pg->flags & PG_LRU_LIST) >> PG_LRU_LIST_SHIFT;
+}
+
+/* Free-page watermarks of a zone (Linux's min/low/high). */
+enum pmm_wmark { PMM_WMARK_MIN, PMM_WMARK_LOW, PMM_WMARK_HIGH,
+                 PMM_NR_WMARKS };
 
 /*
  * Zones come from the architecture (machine/pmparam.h: enum zone_id,
@@ -73,6 +105,8 @@ struct pmm_zone_stats {
         uint64_t present;                       /* pages of RAM in the zone */
         uint64_t free;                          /* free pages */
         uint64_t nr_free[PMM_MAX_ORDER + 1];    /* free blocks per order */
+        uint64_t wmark[PMM_NR_WMARKS];          /* min, low, high */
+        uint64_t lru[PMM_NR_LRU];               /* pages on each list */
 };
 
 /*
@@ -134,6 +168,26 @@ const char *pmm_zone_name(enum zone_id z);
 
 /* Verify the invariants above; on failure, print why and return false. */
 bool pmm_check(void);
+
+/*
+ * How far the free pages of all zones are below the sum of their
+ * watermark w (0: at or above it). Zones fall back to one another for
+ * user pages, so reclaim looks at them together.
+ */
+uint64_t pmm_free_below(enum pmm_wmark w);
+
+/* --- reclaim lists (the pmm keeps the links; vm_reclaim.c the policy) --- */
+
+/* Put pg (allocated, on no list) at the head (most recent end) of list
+ * `list` of its zone; take it off its list. */
+void pmm_lru_add(struct vm_page *pg, unsigned list);
+void pmm_lru_del(struct vm_page *pg);
+/* The least recent page of a list, or NULL; pmm_lru_prev(pg): the page
+ * just more recent than pg (NULL at the head), the next one to scan. */
+struct vm_page *pmm_lru_tail(enum zone_id z, unsigned list);
+struct vm_page *pmm_lru_prev(const struct vm_page *pg);
+/* Lists sound: links, flags, zones and counts agree. */
+bool pmm_lru_check(void);
 
 /* Print one line per zone (present, free, free blocks per order). */
 void pmm_dump(void);

@@ -221,6 +221,49 @@ static void list_link(struct vm_area_tree *t, struct vm_area *a,
                 t->last = a;
 }
 
+/* ---- the reverse map's mapper lists (vm_rmap.h) ---------------------- */
+
+/* The object whose pages a maps without holding them, if any. */
+static struct vm_object *rmap_key(const struct vm_area *a)
+{
+        return (a->flags & VM_AREA_SHARED) ? a->object : a->backing;
+}
+
+static void rmap_link(struct vm_area_tree *t, struct vm_area *a)
+{
+        struct vm_object *o = rmap_key(a);
+
+        a->tree = t;
+        a->rmap_obj = o;
+        a->rmap_prev = NULL;
+        a->rmap_next = o ? o->mappers : NULL;
+        if (!o)
+                return;
+        if ((a->flags & VM_AREA_SHARED) &&
+            ((a->flags & VM_AREA_MAYWRITE) || (a->prot & VM_PROT_WRITE)))
+                o->mapped_writable = true;      /* sticky (vm_rmap.h) */
+        if (o->mappers)
+                o->mappers->rmap_prev = a;
+        o->mappers = a;
+}
+
+static void rmap_unlink(struct vm_area *a)
+{
+        struct vm_object *o = a->rmap_obj;
+
+        if (o) {
+                if (a->rmap_prev)
+                        a->rmap_prev->rmap_next = a->rmap_next;
+                else
+                        o->mappers = a->rmap_next;
+                if (a->rmap_next)
+                        a->rmap_next->rmap_prev = a->rmap_prev;
+        }
+        a->tree = NULL;
+        a->rmap_obj = NULL;
+        a->rmap_prev = a->rmap_next = NULL;
+}
+
 vm_status_t vm_area_insert(struct vm_area_tree *t, struct vm_area *a)
 {
         struct vm_area *parent = NULL, *pred = NULL, *succ, **link = &t->root;
@@ -244,6 +287,7 @@ vm_status_t vm_area_insert(struct vm_area_tree *t, struct vm_area *a)
         a->height = 1;
         *link = a;
         list_link(t, a, pred, succ);
+        rmap_link(t, a);
         t->count++;
         t->pages += vm_area_npages(a);
         fixup_to_root(t, a);
@@ -276,6 +320,7 @@ void vm_area_remove(struct vm_area_tree *t, struct vm_area *z)
 {
         struct vm_area *succ = z->next, *fix;
 
+        rmap_unlink(z);
         if (!z->left || !z->right) {
                 fix = z->parent;
                 replace_child(t, z->parent, z, z->left ? z->left : z->right);

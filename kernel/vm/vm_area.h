@@ -81,6 +81,13 @@ struct vm_area {
         struct vm_object *backing;      /* [m] private file mapping: the
                                          *     file (a reference); else NULL */
         uint64_t          backing_pgoff; /* [m] backing page index of start */
+        /* The reverse map (vm_rmap.h), kept by vm_area_insert/remove: the
+         * tree the area is in, and its place on the mapper list of the
+         * object whose pages it maps without owning them (a shared area's
+         * object, a private area's backing file), fixed at insert. */
+        struct vm_area_tree *tree;      /* [m] NULL while in no tree */
+        struct vm_object *rmap_obj;     /* [m] the list it is on, or NULL */
+        struct vm_area   *rmap_prev, *rmap_next;        /* [m] */
 };
 
 struct vm_area_tree {

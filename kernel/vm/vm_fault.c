@@ -34,6 +34,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 
 /* The state of one fault as it moves through the phases. */
@@ -164,13 +165,17 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
         struct vm_area *a = fc->area;
         struct vm_area *n = object_borrowable(a, a->prev) ? a->prev
                           : object_borrowable(a, a->next) ? a->next : NULL;
+        vm_status_t st;
 
         if (n) {
                 vm_object_ref(n->object);
                 a->object = n->object;
                 return VM_OK;
         }
-        return vm_object_create_anon(fc->space->max >> PAGE_SHIFT, &a->object);
+        st = vm_object_create_anon(fc->space->max >> PAGE_SHIFT, &a->object);
+        if (st == VM_OK)
+                a->object->space = fc->space;   /* the reverse map's owner */
+        return st;
 }
 
 /* A write to a page of the area's own object: copy it if others share it. */
@@ -318,14 +323,13 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
         return fi->result;
 }
 
-enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
-                           vm_prot_t access)
+static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
+                                    vm_prot_t access)
 {
         struct fault_ctx fc = { .space = space, .va = page_trunc(va),
                                 .access = access };
         vm_status_t st = fault_find_area(&fc);  /* may grow a stack */
 
-        space->stats.faults++;
         if (st == VM_OK)
                 st = fault_check_access(&fc);
         if (st == VM_OK)
@@ -337,6 +341,25 @@ enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
         if (st == VM_OK)
                 fault_around(&fc);
         return fault_result_from(&fc, st);
+}
+
+/*
+ * Direct reclaim (vm_reclaim.h) happens here, where the fault holds
+ * nothing yet: below the min watermark before the fault allocates, and
+ * after a fault that found no memory while below it, as long as reclaim
+ * frees something.
+ */
+enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
+                           vm_prot_t access)
+{
+        enum fault_result r;
+
+        space->stats.faults++;
+        (void)vm_reclaim_direct();
+        r = fault_once(space, va, access);
+        while (r == FAULT_OOM && vm_reclaim_direct() > 0)
+                r = fault_once(space, va, access);
+        return r;
 }
 
 /*
@@ -403,6 +426,8 @@ vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
                         break;
                 kva = pmap_quick_enter_page(pg ? pmm_page_to_pa(pg)
                                                : vm_zero_page_pa());
+                if (write && pg)
+                        pg->flags |= PG_DIRTY;
                 if (write)
                         memcpy(kva + (va & PAGE_MASK), b, n);
                 else

@@ -27,14 +27,18 @@
 #include <vm/vm_space_impl.h>
 
 /* The child's object for the parent's private object o (made once). */
-static vm_status_t fork_twin(struct vm_object *o, struct vm_object **out)
+static vm_status_t fork_twin(struct vm_space *child, struct vm_object *o,
+                             struct vm_object **out)
 {
         vm_status_t st = VM_OK;
 
-        if (o->twin)
+        if (o->twin) {
                 vm_object_ref(o->twin);         /* one reference per area */
-        else
+        } else {
                 st = vm_object_create_anon(o->size, &o->twin);
+                if (st == VM_OK)
+                        o->twin->space = child; /* the reverse map's owner */
+        }
         if (st == VM_OK)
                 *out = o->twin;
         return st;
@@ -78,7 +82,7 @@ static vm_status_t fork_area(struct vm_space *child, struct vm_area *a)
         ASSERT(st == VM_OK);
         if (!vm_area_private(a) || !a->object)
                 return VM_OK;
-        st = fork_twin(a->object, &d->object);
+        st = fork_twin(child, a->object, &d->object);
         if (st == VM_OK)
                 st = vm_object_share_range(a->object, first, end, d->object,
                                            first);
@@ -145,6 +149,10 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)
                 vm_space_destroy(child);
                 return st;
         }
+        /* Areas the parent keeps apart only by their lock (not inherited)
+         * are one area in the child (vm_space_check invariant 2). */
+        if (child->areas.first)
+                vm_range_merge(child, child->areas.first, child->max);
         fork_write_protect(parent);
         *out = child;
         return VM_OK;

@@ -24,6 +24,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
+#include <vm/vm_rmap.h>
 #include <vm/vmstat.h>
 
 #define RADIX_SHIFT     6
@@ -66,9 +67,12 @@ static inline uint64_t *object_counter(const struct vm_object *obj)
                                            : &vmstat.anon_pages;
 }
 
-/* Drop the object's reference to a resident page; the last frees it. */
-static void page_release(struct vm_object *obj, struct vm_page *pg)
+/* Drop the object's reference to its resident page at index; the last
+ * frees it. */
+static void page_release(struct vm_object *obj, uint64_t index,
+                         struct vm_page *pg)
 {
+        rmap_owner_del(pg, obj, index);
         if (pg->refcount > 1) {         /* still held by another object */
                 pg->refcount--;
                 return;
@@ -76,6 +80,8 @@ static void page_release(struct vm_object *obj, struct vm_page *pg)
         pmm_free_pages(pg, 0);
         (*object_counter(obj))--;
 }
+
+static void evicted_release(struct vm_object *obj);
 
 /* ---- objects ------------------------------------------------------------------ */
 
@@ -201,13 +207,16 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
                 return VM_EINVAL;
         if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK)
                 return st;
-        if (size < obj->size)
+        if (size < obj->size) {
+                evicted_release(obj);
                 vm_object_free_range(obj, size, obj->size);
+        }
         /* The part of the last page past the new end reads as zeroes. */
         if (bytes < obj->bytes && (bytes & PAGE_MASK)) {
                 struct vm_page *pg = vm_object_lookup(obj, bytes >> PAGE_SHIFT);
                 if (pg) {
                         uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+                        pg->flags |= PG_DIRTY;
                         memset(p + (bytes & PAGE_MASK), 0,
                                PAGE_SIZE - (bytes & PAGE_MASK));
                         pmap_quick_remove_page(p);
@@ -230,14 +239,19 @@ vm_status_t vm_object_punch_hole(struct vm_object *obj, uint64_t first,
         uint64_t zero_end = MIN(end, MIN(src_end, obj->size));
 
         ASSERT(obj->writable);
+        evicted_release(obj);
         /* Under the source, a freed page would read the source again:
          * zero those pages in place instead. */
         for (uint64_t i = first; i < zero_end; i++) {
                 struct vm_page *pg = vm_object_lookup(obj, i);
-                if (pg)
+                if (pg) {
+                        pg->flags |= PG_DIRTY;
                         pmap_zero_page(pmm_page_to_pa(pg));
-                else if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK)
+                } else if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK) {
                         return VM_ENOMEM;
+                } else {
+                        pg->flags |= PG_DIRTY;  /* zeroes, not the source */
+                }
         }
         if (MIN(end, obj->size) > MAX(first, zero_end))
                 vm_object_free_range(obj, MAX(first, zero_end), MIN(end, obj->size));
@@ -273,10 +287,30 @@ vm_status_t vm_object_set_name(struct vm_object *obj, const char *name)
 void vm_object_set_quota(struct vm_object *obj, struct vm_quota *q)
 {
         if (obj->quota)
-                obj->quota->used -= obj->npages;
+                obj->quota->used -= obj->npages + obj->evicted;
         obj->quota = q;
         if (q)
-                q->used += obj->npages;
+                q->used += obj->npages + obj->evicted;
+        else
+                obj->evicted = 0;
+}
+
+/* Forget the charge of obj's dropped clean pages (their indices may be
+ * gone: truncation, a hole); a page read again is then charged anew. */
+static void evicted_release(struct vm_object *obj)
+{
+        if (obj->quota)
+                obj->quota->used -= obj->evicted;
+        obj->evicted = 0;
+}
+
+void vm_object_drop_clean(struct vm_object *obj, uint64_t index)
+{
+        ASSERT(obj->type == VM_OBJECT_FILE);
+        if (vm_object_free_range(obj, index, index + 1) && obj->quota) {
+                obj->quota->used++;             /* still charged */
+                obj->evicted++;
+        }
 }
 
 void vm_object_ref(struct vm_object *obj)
@@ -305,8 +339,9 @@ void vm_object_unref(struct vm_object *obj)
                 obj->on_free(obj);
         if (obj->type == VM_OBJECT_FILE && !obj->writable)
                 file_unlink(obj);
+        evicted_release(obj);
         vm_object_free_range(obj, 0, obj->size);
-        ASSERT(obj->root == NULL && obj->npages == 0);
+        ASSERT(obj->root == NULL && obj->npages == 0 && !obj->mappers);
         kfree(obj->name);
         kfree(obj);
 }
@@ -361,8 +396,9 @@ static void **radix_slot(struct vm_object *obj, uint64_t index)
         return n ? &n->slot[digit(index, 1)] : NULL;
 }
 
-/* Link pg at the free index, making the missing nodes first: all or
- * nothing, so that no empty node is ever linked. */
+/* Link pg at the free index, making the missing nodes first, and record
+ * obj as one of its owners (vm_rmap.h): all or nothing, so that no empty
+ * node is ever linked. */
 static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
                                 struct vm_page *pg)
 {
@@ -376,6 +412,11 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
                                 kfree(fresh[--i]);
                         return VM_ENOMEM;
                 }
+        }
+        if (rmap_owner_add(pg, obj, index) != VM_OK) {
+                while (need > 0)
+                        kfree(fresh[--need]);
+                return VM_ENOMEM;
         }
         radix_link(obj, index, pg, fresh);
         obj->npages++;
@@ -394,8 +435,12 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
 {
         struct vm_page *pg;
         paddr_t pa;
+        /* A page reclaim dropped clean is still charged: reading one
+         * again takes that charge back (not necessarily this index's:
+         * the count is per object). */
+        bool credit = obj->quota && obj->evicted > 0;
 
-        if (!vm_quota_room(obj->quota, 1))
+        if (!credit && !vm_quota_room(obj->quota, 1))
                 return VM_ENOSPC;
         /* Reached only through the page-content operations: any zone
          * (HIGHMEM on i386). */
@@ -416,6 +461,10 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
         if (radix_insert(obj, index, pg) != VM_OK) {
                 pmm_free_pages(pg, 0);
                 return VM_ENOMEM;
+        }
+        if (credit) {                   /* radix_insert charged it again */
+                obj->evicted--;
+                obj->quota->used--;
         }
         (*object_counter(obj))++;
         *out = pg;
@@ -484,6 +533,8 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
                 return VM_ENOMEM;
         pmap_copy_page(pmm_page_to_pa(old), pmm_page_to_pa(pg));
         *slot = pg;
+        rmap_owner_del(old, obj, index);
+        (void)rmap_owner_add(pg, obj, index);   /* its first: cannot fail */
         old->refcount--;
         vmstat.anon_pages++;
         *out = pg;
@@ -579,7 +630,7 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
 
 static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
 {
-        page_release(w->obj, *slot);
+        page_release(w->obj, index, *slot);
         *slot = NULL;
         w->obj->npages--;
         if (w->obj->quota)
@@ -676,6 +727,9 @@ static int64_t check_node(const struct vm_object *obj,
                         return object_fail(obj, "page not allocated", index), -1;
                 if (obj->writable && pg->refcount != 1)
                         return object_fail(obj, "cache page shared", index), -1;
+                if (!rmap_has_owner(pg, obj, index))
+                        return object_fail(obj, "page does not list it as "
+                                           "owner", index), -1;
                 if (obj->type == VM_OBJECT_FILE && !obj->writable &&
                     !check_file_page(obj, index, pg))
                         return -1;

@@ -120,6 +120,20 @@ struct vm_object {
         uint64_t            src_bytes;  /* [m] bytes of data still valid */
         struct vm_quota    *quota;      /* [m] charged for every resident
                                          * page; NULL: no budget */
+        /* The reverse map (vm_rmap.h). */
+        struct vm_space    *space;      /* [c] a private anonymous object:
+                                         * the one space whose areas use
+                                         * it; NULL for any other */
+        struct vm_area     *mappers;    /* [m] areas mapping it shared or
+                                         * reading it as their backing file
+                                         * (vm_area.rmap_next) */
+        uint64_t            evicted;    /* [m] pages reclaim dropped clean
+                                         * that stay charged to quota, as
+                                         * Linux counts a tmpfs file's
+                                         * swapped pages in size= */
+        bool                mapped_writable; /* [m] some shared area over it
+                                         * could write it (ever): its pages
+                                         * may differ from their source */
 };
 
 /*
@@ -128,6 +142,15 @@ struct vm_object {
  * limit this way; only new pages are refused.
  */
 void vm_object_set_quota(struct vm_object *obj, struct vm_quota *q);
+
+/*
+ * Reclaim: drop obj's page at index, which is clean (vm_rmap.h's
+ * rmap_clean_page) and mapped nowhere. With a quota, the page stays
+ * charged (vm_object.evicted) until it is read again, its indices are
+ * cut (truncation, a hole) or the object goes, so a dropped page always
+ * fits again.
+ */
+void vm_object_drop_clean(struct vm_object *obj, uint64_t index);
 
 /* Largest file a page-cache object holds (Linux's MAX_LFS_FILESIZE). */
 #define VM_FILE_CACHE_MAX_BYTES ((VM_OBJECT_MAX_PAGES << 12) - 1)

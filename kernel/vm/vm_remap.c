@@ -126,6 +126,7 @@ static vm_status_t move_private_pages(const struct remap_req *r,
         st = vm_object_create_anon(a->object->size, &obj);
         if (st != VM_OK)
                 return st;
+        obj->space = a->object->space;  /* same space, new indices */
         st = vm_object_share_range(a->object, first,
                                    first + (r->old_len >> PAGE_SHIFT), obj,
                                    r->new_addr >> PAGE_SHIFT);

@@ -294,6 +294,15 @@ void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
         }
 }
 
+void vm_spaces_for_each(bool (*fn)(void *arg, struct vm_space *s), void *arg)
+{
+        for (struct vm_space *s = all_spaces, *next; s; s = next) {
+                next = s->all_next;
+                if (!fn(arg, s))
+                        return;
+        }
+}
+
 uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
 {
         uint64_t n = 0;

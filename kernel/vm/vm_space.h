@@ -364,6 +364,9 @@ vm_status_t vm_space_map_object(struct vm_space *space, vaddr_t hint,
 void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
                             uint64_t end, bool even_cows);
 
+/* Call fn for every live space; stops when fn returns false. */
+void vm_spaces_for_each(bool (*fn)(void *arg, struct vm_space *s), void *arg);
+
 /* Areas in all spaces that map obj (shared, or private over it as backing
  * file); with `writable`, only shared writable ones (memfd's SEAL_WRITE). */
 uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable);
@@ -493,9 +496,9 @@ vm_status_t vm_space_populate(struct vm_space *space, vaddr_t start,
  * splitting and merging areas as mprotect does: the flags of mlock and
  * munlock. Bringing the pages in is the caller's (vm_space_populate).
  * A locked area refuses MADV_DONTNEED, FREE and REMOVE (VM_EINVAL); a
- * fork does not pass the lock on. Mercator reclaims no mapped page, so
- * the lock changes what is reported (VmLck, Locked, "lo") and refused,
- * not what stays resident.
+ * fork does not pass the lock on. The reverse map refuses to unmap or
+ * evict a page a locked area maps (rmap_unmap, rmap_evict_clean:
+ * VM_EBUSY), so locked pages stay resident under reclaim.
  * => start and len page-aligned; len 0 does nothing.
  * => VM_ENOMEM: a hole in the range (found before anything changed; Linux
  *    would lock the areas before the hole), or a split exceeding the

@@ -3,6 +3,8 @@
  */
 #include "vm_model.h"
 
+#include <vm/vm_rmap.h>
+
 #include <vm/pmap.h>
 #include <vm/vm_area.h>
 #include <vm/vm_space.h>
@@ -235,6 +237,8 @@ void vmm_check(struct vm_model *m, unsigned k, struct vm_space *s)
         uint64_t locked = 0;
 
         CHECK(vm_space_check(s));
+        if (k == 0)                     /* every space at once */
+                CHECK(rmap_check());
         CHECK(!vm_space_lookup(s, m->base - P));
         CHECK(!vm_space_lookup(s, vmm_va(m, m->win)));
         for (unsigned i = 0; i < m->win; i++) {

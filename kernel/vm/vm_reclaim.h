@@ -1,0 +1,93 @@
+/*
+ * vm_reclaim.h - page replacement (issue 16 step 2): which object pages
+ * to take back when free memory runs low, and when to do it.
+ *
+ * Every page an object holds is on one of four lists of its zone (the
+ * pmm keeps the links, pmm.h): inactive and active, for file pages
+ * (read-only files and page-cache objects: tmpfs and the initramfs'
+ * files, whose clean pages are dropped and read again from their
+ * source, rmap_clean_page) and for swap-backed pages (anonymous and
+ * shared anonymous memory, and file pages found dirty: they can only go
+ * to swap, which does not exist yet, so their lists are kept but not
+ * scanned). A page enters an inactive list when its first object takes
+ * it and leaves its list when its last object lets it go (vm_rmap.c's
+ * owner hooks).
+ *
+ * The policy is Linux's second chance over the reverse map's accessed
+ * bits (rmap_referenced, which clears them in every translation):
+ *   - inactive tail: accessed since the last look and already marked
+ *     PG_REFERENCED (or mapped by several spaces): activated; accessed
+ *     once: marked and rotated to the inactive head; not accessed:
+ *     evicted (rmap_evict_clean: unmapped everywhere, dropped); mapped by
+ *     an mlocked area: activated, never evicted; dirty: moved to the
+ *     swap-backed list;
+ *   - when the inactive list is shorter than the active one, the active
+ *     tail is aged: accessed pages go back to the active head, the others
+ *     to the inactive head.
+ * So a working set that is touched between two scans keeps its pages,
+ * and pages touched once go first.
+ *
+ * When: the watermarks (pmm.h, Linux's min/low/high). Below low, reclaim
+ * is wanted in the background: vm_reclaim_background() reclaims up to
+ * high in bounded batches, called where the kernel is between operations
+ * (on the way back to user mode). Below min, a fault reclaims directly
+ * before it allocates, and a fault that found no page reclaims and tries
+ * again. Reclaim runs only at such points - never from inside the
+ * allocator - because the core has no locks: an operation that is
+ * half-way (a radix insert that counted its missing nodes, a fault
+ * holding the file page it copies) must not see pages vanish under it.
+ *
+ * Locks: as the objects and spaces; single CPU for now.
+ */
+#ifndef VM_VM_RECLAIM_H
+#define VM_VM_RECLAIM_H
+
+#include <mercator/types.h>
+#include <vm/pmm.h>
+
+struct vm_object;
+
+/* Events, for /proc/vmstat (Linux's names). */
+struct vm_events {
+        uint64_t pgscan;                /* pages looked at on inactive lists */
+        uint64_t pgsteal;               /* pages reclaimed */
+        uint64_t pgactivate;            /* inactive -> active */
+        uint64_t pgdeactivate;          /* active -> inactive */
+        uint64_t pgrotated;             /* second chances */
+        uint64_t direct_reclaims;       /* faults that reclaimed first */
+        uint64_t background_reclaims;   /* background batches */
+};
+
+extern struct vm_events vm_events;
+
+/* pg, just taken by its first object obj, goes on its zone's inactive
+ * list (file or swap-backed, from obj); it leaves its list when its last
+ * object lets go. Called by vm_rmap.c. */
+void vm_lru_add(struct vm_page *pg, const struct vm_object *obj);
+void vm_lru_del(struct vm_page *pg);
+
+/* Is this a page the file lists hold (dropped, not swapped)? */
+bool vm_lru_is_file(const struct vm_object *obj);
+
+/*
+ * Reclaim up to nr pages, scanning every zone, highest first (the order
+ * user pages are allocated in). => pages freed.
+ */
+uint64_t vm_reclaim(uint64_t nr);
+
+/* Below the min watermark: reclaim back to low. Called before a fault
+ * allocates, and after one found no page. => pages freed. */
+uint64_t vm_reclaim_direct(void);
+
+/* Below the low watermark: reclaim one bounded batch towards high.
+ * Cheap when not below low. => pages freed. */
+uint64_t vm_reclaim_background(void);
+
+/* Pages of each kind on the lists of every zone: Active(file) etc. */
+uint64_t vm_lru_pages(unsigned list);
+
+/* Every object page is on exactly the list its kind says, every page on
+ * a list is an object page; the lists are sound. For tests. */
+bool vm_reclaim_check(void);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * test_vm_reclaim.c - page replacement (kernel/vm/vm_reclaim.c, the
+ * reclaim lists and watermarks of pmm.c) over simulated RAM, each
+ * page-table format's table code and the software MMU.
+ *
+ * The policy is checked against what second chance must do: pages enter
+ * an inactive list with their first object and leave with their last;
+ * a working set touched between two scans keeps every page while pages
+ * touched once go; mlocked pages, dirty page-cache pages, pages of a file
+ * a shared mapping could write, and anonymous memory (no swap yet) are
+ * never dropped; a dropped page reads its bytes again. Direct reclaim:
+ * a fault below the min watermark frees clean file pages before it
+ * allocates, and one that found no memory reclaims and succeeds. The
+ * watermarks are Linux's formula. vm_reclaim_check() and rmap_check()
+ * after each step; every counter back at its baseline at the end.
+ */
+#include "check.h"
+#include "vm_fixture.h"
+
+#include <mercator/types.h>
+#include <machine/vmparam.h>
+#include <arch/host/softmmu.h>
+#include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
+#include <vm/vm_rmap.h>
+#include <vm/vm_space.h>
+#include <vm/vmstat.h>
+
+#include <string.h>
+
+#define FPAGES  64
+static uint8_t file_data[FPAGES * 4096];
+
+static uint8_t byte_of(uint64_t page)
+{
+        return (uint8_t)(0x20 + page);
+}
+
+static void fill_file(void)
+{
+        for (size_t i = 0; i < sizeof file_data; i++)
+                file_data[i] = byte_of(i / P);
+}
+
+static void map_file_at(struct vm_space *s, vaddr_t va, uint64_t len,
+                        vm_prot_t prot, unsigned flags, struct vm_object *f)
+{
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map_file(s, va, len, prot, flags | FIXED, f, 0,
+                                   &out), VM_OK);
+}
+
+static bool sound(void)
+{
+        return vm_reclaim_check() && rmap_check();
+}
+
+static uint64_t list_pages(unsigned l)
+{
+        return vm_lru_pages(l);
+}
+
+/* ---- watermarks and lists ------------------------------------------------ */
+
+static uint64_t isqrt_ref(uint64_t x)
+{
+        uint64_t r = 0;
+
+        while ((r + 1) * (r + 1) <= x)
+                r++;
+        return r;
+}
+
+TEST(watermarks_as_linux)
+{
+        struct pmm_zone_stats st;
+        uint64_t present = 0, min = 0, want;
+
+        setup(32 * MiB);
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                pmm_zone_stats((enum zone_id)z, &st);
+                present += st.present;
+                min += st.wmark[PMM_WMARK_MIN];
+                CHECK(st.wmark[PMM_WMARK_MIN] <= st.wmark[PMM_WMARK_LOW]);
+                CHECK(st.wmark[PMM_WMARK_LOW] <= st.wmark[PMM_WMARK_HIGH]);
+                CHECK_EQ(st.wmark[PMM_WMARK_LOW], st.wmark[PMM_WMARK_MIN] +
+                         st.wmark[PMM_WMARK_MIN] / 4);
+                CHECK_EQ(st.wmark[PMM_WMARK_HIGH], st.wmark[PMM_WMARK_MIN] +
+                         st.wmark[PMM_WMARK_MIN] / 2);
+        }
+        /* min_free_kbytes = 4 sqrt(KiB), shared out (rounding down). */
+        want = 4 * isqrt_ref(present * 4) / 4;
+        CHECK(min <= want && min + NR_ZONES >= want);
+        CHECK_EQ(pmm_free_below(PMM_WMARK_MIN), 0);
+        check_baseline();
+}
+
+TEST(pages_join_and_leave_lists_with_their_objects)
+{
+        vaddr_t va = 0x10000000;
+        struct vm_space *s, *c;
+        struct vm_object *f;
+        uint64_t anon0;
+
+        setup(32 * MiB);
+        fill_file();
+        anon0 = list_pages(PMM_LRU_INACTIVE_ANON);
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        s = new_space();
+        map_at(s, va, 4 * P, RW, PRIV);
+        map_file_at(s, 0x20000000, 4 * P, R, SHARED, f);
+        for (unsigned i = 0; i < 4; i++) {
+                user_fill(s, va + i * P, 7);
+                CHECK_EQ(user_read(s, 0x20000000 + i * P), byte_of(i));
+        }
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0 + 4);
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_FILE), f->npages);
+        CHECK(sound());
+        c = NULL;
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);  /* shared: still one each */
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0 + 4);
+        user_fill(c, va, 9);                    /* a copy: one more */
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0 + 5);
+        CHECK(sound());
+        destroy(c);
+        destroy(s);
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0);
+        vm_object_unref(f);
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_FILE), 0);
+        CHECK(sound());
+        check_baseline();
+}
+
+/* ---- the policy ------------------------------------------------------------ */
+
+/* Touch pages [first, first + n) of the mapping at va. */
+static void touch(struct vm_space *s, vaddr_t va, unsigned first, unsigned n)
+{
+        for (unsigned i = first; i < first + n; i++)
+                CHECK_EQ(user_read(s, va + i * P), byte_of(i));
+}
+
+TEST(working_set_survives_cold_pages_go_first)
+{
+        vaddr_t va = 0x20000000;
+        struct vm_space *s;
+        struct vm_object *f;
+        uint64_t freed = 0, steal0;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        s = new_space();
+        activate(s);
+        map_file_at(s, va, FPAGES * P, R, SHARED, f);
+        touch(s, va, 0, FPAGES);                /* everything once */
+        CHECK_EQ(f->npages, FPAGES);
+        steal0 = vm_events.pgsteal;
+        /* Rounds: the working set (pages 0-15) is used between scans. */
+        for (unsigned round = 0; round < 12; round++) {
+                touch(s, va, 0, 16);
+                freed += vm_reclaim(8);
+                CHECK(sound());
+                for (unsigned i = 0; i < 16; i++)
+                        CHECK(vm_object_lookup(f, i) != NULL);
+        }
+        CHECK_EQ(freed, FPAGES - 16);           /* every cold page went */
+        CHECK_EQ(f->npages, 16);
+        CHECK_EQ(vm_events.pgsteal - steal0, FPAGES - 16);
+        /* Dropped pages read their bytes again. */
+        touch(s, va, 16, FPAGES - 16);
+        CHECK_EQ(f->npages, FPAGES);
+        CHECK(sound());
+        activate(NULL);
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+TEST(locked_anon_dirty_and_writable_shared_pages_stay)
+{
+        vaddr_t va = 0x20000000, anon = 0x30000000, cva = 0x40000000;
+        struct vm_space *s;
+        struct vm_object *f, *cache, *shared_rw;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        CHECK_EQ(vm_object_create_cache(file_data, 8 * P + 100, &cache), VM_OK);
+        CHECK_EQ(vm_object_create_cache(file_data, 4 * P, &shared_rw), VM_OK);
+        s = new_space();
+        map_file_at(s, va, 8 * P, R, SHARED, f);
+        CHECK_EQ(vm_space_set_lock(s, va, 8 * P, VM_AREA_LOCKED), VM_OK);
+        vm_space_populate_locked(s);
+        CHECK_EQ(f->npages, 8);
+        map_at(s, anon, 8 * P, RW, PRIV);
+        for (unsigned i = 0; i < 8; i++)
+                user_fill(s, anon + i * P, 0x5a);
+        map_file_at(s, cva, 9 * P, R, SHARED, cache);
+        touch(s, cva, 0, 8);
+        CHECK_EQ(user_read(s, cva + 8 * P), byte_of(8));
+        map_file_at(s, 0x50000000, 4 * P, RW, SHARED | VM_MAP_MAYWRITE,
+                    shared_rw);
+        touch(s, 0x50000000, 0, 4);
+        /* A hole in the cache object: zeroes in place under the source. */
+        vm_spaces_unmap_object(cache, 2, 3, false);
+        CHECK_EQ(vm_object_punch_hole(cache, 2, 3), VM_OK);
+        /* Reclaim everything it can (second chance: a few passes). */
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK(sound());
+        CHECK_EQ(f->npages, 8);                 /* locked */
+        for (unsigned i = 0; i < 8; i++)
+                CHECK(page_is(frame(s, anon + i * P), 0x5a));   /* no swap */
+        CHECK_EQ(shared_rw->npages, 4);         /* could have been written */
+        CHECK_EQ(cache->npages, 1);             /* only the hole stays */
+        CHECK(vm_object_lookup(cache, 2) != NULL);
+        CHECK(page_is(pmm_page_to_pa(vm_object_lookup(cache, 2)), 0));
+        touch(s, cva, 0, 2);                    /* read again from the source */
+        touch(s, cva, 3, 5);
+        CHECK_EQ(user_read(s, cva + 8 * P), byte_of(8));
+        CHECK_EQ(user_read(s, cva + 8 * P + 99), byte_of(8));
+        CHECK_EQ(user_read(s, cva + 2 * P), 0);
+        /* Unlocked, the file's pages may go. */
+        CHECK_EQ(vm_space_set_lock(s, va, 8 * P, 0), VM_OK);
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK_EQ(f->npages, 0);
+        CHECK(sound());
+        destroy(s);
+        vm_object_unref(f);
+        vm_object_unref(cache);
+        vm_object_unref(shared_rw);
+        check_baseline();
+}
+
+/* A dropped page of a tmpfs file stays charged to its mount's quota: the
+ * room cannot be taken by another file, and the page always fits again. */
+TEST(dropped_pages_stay_charged_to_the_quota)
+{
+        vaddr_t va = 0x20000000;
+        struct vm_quota q = { .limit = 8 };
+        struct vm_space *s;
+        struct vm_object *f, *g;
+        struct vm_page *pg;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_cache(file_data, 8 * P, &f), VM_OK);
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &g), VM_OK);
+        CHECK_EQ(vm_object_resize(g, 8 * P), VM_OK);
+        vm_object_set_quota(f, &q);
+        vm_object_set_quota(g, &q);
+        s = new_space();
+        map_file_at(s, va, 8 * P, R, SHARED, f);
+        touch(s, va, 0, 8);
+        CHECK_EQ(q.used, 8);
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK_EQ(f->npages, 0);
+        CHECK_EQ(f->evicted, 8);
+        CHECK_EQ(q.used, 8);                    /* still charged */
+        CHECK_EQ(vm_object_get_page(g, 0, &pg), VM_ENOSPC);
+        touch(s, va, 0, 8);                     /* fits again */
+        CHECK_EQ(f->evicted, 0);
+        CHECK_EQ(q.used, 8);
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK_EQ(q.used, 8);
+        CHECK_EQ(vm_object_resize(f, 4 * P), VM_OK);    /* truncation */
+        CHECK_EQ(q.used, f->npages);
+        CHECK_EQ(vm_object_get_page(g, 0, &pg), VM_OK);
+        CHECK(sound());
+        destroy(s);
+        vm_object_unref(f);
+        CHECK_EQ(q.used, 1);
+        vm_object_unref(g);
+        CHECK_EQ(q.used, 0);
+        check_baseline();
+}
+
+/* ---- direct reclaim --------------------------------------------------------- */
+
+TEST(fault_below_min_reclaims_clean_pages)
+{
+        vaddr_t va = 0x20000000, anon = 0x30000000;
+        struct vm_space *s;
+        struct vm_object *f;
+        struct hog h;
+        uint64_t direct0;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        s = new_space();
+        map_file_at(s, va, FPAGES * P, R, SHARED, f);
+        map_at(s, anon, 32 * P, RW, PRIV);
+        touch(s, va, 0, FPAGES);
+        user_fill(s, anon, 1);                  /* its tables exist */
+        hog_take(&h, 0);                        /* nothing free at all */
+        direct0 = vm_events.direct_reclaims;
+        /* Each fault finds no page, reclaims file pages, and succeeds. */
+        for (unsigned i = 1; i < 32; i++)
+                user_fill(s, anon + i * P, (uint8_t)i);
+        CHECK(vm_events.direct_reclaims > direct0);
+        CHECK(f->npages < FPAGES);
+        CHECK(sound());
+        /* With every clean page gone, memory runs out as before. */
+        while (f->npages)
+                vm_reclaim(1000);
+        hog_release(&h);
+        map_at(s, 0x38000000, P, RW, PRIV);
+        hog_take(&h, 0);
+        CHECK_EQ(vm_fault(s, 0x38000000, W), FAULT_OOM);
+        hog_release(&h);
+        for (unsigned i = 1; i < 32; i++)
+                CHECK(page_is(frame(s, anon + i * P), (uint8_t)i));
+        touch(s, va, 0, FPAGES);                /* the file reads back */
+        CHECK(sound());
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+TEST(background_reclaim_stops_at_high)
+{
+        vaddr_t va = 0x20000000;
+        struct vm_space *s;
+        struct vm_object *f;
+        struct hog h;
+        struct pmm_zone_stats st;
+        uint64_t low = 0, high = 0;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        s = new_space();
+        map_file_at(s, va, FPAGES * P, R, SHARED, f);
+        touch(s, va, 0, FPAGES);
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                pmm_zone_stats((enum zone_id)z, &st);
+                low += st.wmark[PMM_WMARK_LOW];
+                high += st.wmark[PMM_WMARK_HIGH];
+        }
+        CHECK_EQ(vm_reclaim_background(), 0);   /* plenty free: nothing */
+        CHECK_EQ(f->npages, FPAGES);
+        hog_take(&h, low - 10);                 /* just below low */
+        CHECK(pmm_free_below(PMM_WMARK_LOW) > 0);
+        CHECK(pmm_free_below(PMM_WMARK_MIN) == 0);
+        /* Batches until free is back at high, then nothing. */
+        for (unsigned i = 0; i < 100 && pmm_free_below(PMM_WMARK_LOW); i++)
+                vm_reclaim_background();
+        CHECK_EQ(pmm_free_below(PMM_WMARK_LOW), 0);
+        CHECK(pmm_free_count() <= high + 32);
+        CHECK(f->npages < FPAGES);
+        CHECK(sound());
+        hog_release(&h);
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
