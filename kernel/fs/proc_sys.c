@@ -21,6 +21,7 @@
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vmstat.h>
 
 #define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
@@ -79,22 +80,28 @@ void proc_meminfo(struct text *t, struct proc *p)
         uint64_t sysv = shm_resident();
         uint64_t shmem = vmstat.shmem_pages + sysv;
         uint64_t slab = vmstat.slab_pages + vmstat.kmalloc_large;
+        uint64_t aa = vm_lru_pages(PMM_LRU_ACTIVE_ANON);
+        uint64_t ia = vm_lru_pages(PMM_LRU_INACTIVE_ANON);
+        uint64_t af = vm_lru_pages(PMM_LRU_ACTIVE_FILE);
+        uint64_t inf = vm_lru_pages(PMM_LRU_INACTIVE_FILE);
 
         text_kb(t, "MemTotal", KB(vmstat.managed_pages));
         text_kb(t, "MemFree", KB(free));
-        /* Nothing is reclaimable without swap or clean file pages to drop:
-         * what is free is what is available. */
-        text_kb(t, "MemAvailable", KB(free));
+        /* Free memory and the clean file pages reclaim could drop, as
+         * Linux estimates it (vm_available_pages). */
+        text_kb(t, "MemAvailable", KB(vm_available_pages()));
         text_kb(t, "Buffers", 0);
         text_kb(t, "Cached", KB(vmstat.file_pages + shmem));
         text_kb(t, "SwapCached", 0);
-        /* No LRU lists: every page counts as active. */
-        text_kb(t, "Active", KB(vmstat.anon_pages + vmstat.file_pages));
-        text_kb(t, "Inactive", 0);
-        text_kb(t, "Active(anon)", KB(vmstat.anon_pages));
-        text_kb(t, "Inactive(anon)", 0);
-        text_kb(t, "Active(file)", KB(vmstat.file_pages));
-        text_kb(t, "Inactive(file)", 0);
+        /* The reclaim lists (vm_reclaim.h). Unlike Linux, which keeps
+         * tmpfs pages on its anonymous lists, page-cache objects' pages are
+         * on the file lists: reclaim drops them clean, as file pages. */
+        text_kb(t, "Active", KB(aa + af));
+        text_kb(t, "Inactive", KB(ia + inf));
+        text_kb(t, "Active(anon)", KB(aa));
+        text_kb(t, "Inactive(anon)", KB(ia));
+        text_kb(t, "Active(file)", KB(af));
+        text_kb(t, "Inactive(file)", KB(inf));
         text_kb(t, "Unevictable", 0);
         text_kb(t, "Mlocked", 0);
         text_kb(t, "SwapTotal", 0);
@@ -148,17 +155,20 @@ void proc_vmstat(struct text *t, struct proc *p)
                 if (proc_table[i].state != PROC_FREE)
                         faults += proc_table[i].usage.minflt +
                                   proc_table[i].usage.majflt;
+        uint64_t aa = vm_lru_pages(PMM_LRU_ACTIVE_ANON);
+        uint64_t ia = vm_lru_pages(PMM_LRU_INACTIVE_ANON);
+        uint64_t af = vm_lru_pages(PMM_LRU_ACTIVE_FILE);
+        uint64_t inf = vm_lru_pages(PMM_LRU_INACTIVE_FILE);
+
         text_add(t, "nr_free_pages %lu\n", pmm_free_count());
-        text_add(t, "nr_zone_inactive_anon 0\nnr_zone_active_anon %lu\n",
-                 vmstat.anon_pages);
-        text_add(t, "nr_zone_inactive_file 0\nnr_zone_active_file %lu\n",
-                 vmstat.file_pages);
+        text_add(t, "nr_zone_inactive_anon %lu\nnr_zone_active_anon %lu\n",
+                 ia, aa);
+        text_add(t, "nr_zone_inactive_file %lu\nnr_zone_active_file %lu\n",
+                 inf, af);
         text_add(t, "nr_zone_unevictable 0\nnr_zone_write_pending 0\n"
                  "nr_mlock 0\nnr_bounce 0\nnr_free_cma 0\n");
-        text_add(t, "nr_inactive_anon 0\nnr_active_anon %lu\n",
-                 vmstat.anon_pages);
-        text_add(t, "nr_inactive_file 0\nnr_active_file %lu\n",
-                 vmstat.file_pages);
+        text_add(t, "nr_inactive_anon %lu\nnr_active_anon %lu\n", ia, aa);
+        text_add(t, "nr_inactive_file %lu\nnr_active_file %lu\n", inf, af);
         text_add(t, "nr_unevictable 0\nnr_slab_reclaimable 0\n"
                  "nr_slab_unreclaimable %lu\n",
                  vmstat.slab_pages + vmstat.kmalloc_large);
@@ -175,7 +185,21 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_page_table_pages %lu\n", vmstat.pt_pages);
         text_add(t, "nr_swapcached 0\n");
         text_add(t, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+        text_add(t, "pgactivate %lu\npgdeactivate %lu\n",
+                 vm_events.pgactivate, vm_events.pgdeactivate);
         text_add(t, "pgfault %lu\npgmajfault 0\n", faults);
+        /* Reclaim (vm_reclaim.h): the background reclaimer stands for
+         * Linux's kswapd. */
+        text_add(t, "pgsteal_kswapd %lu\npgsteal_direct %lu\n",
+                 vm_events.pgsteal - vm_events.pgsteal_direct,
+                 vm_events.pgsteal_direct);
+        text_add(t, "pgscan_kswapd %lu\npgscan_direct %lu\n",
+                 vm_events.pgscan - vm_events.pgscan_direct,
+                 vm_events.pgscan_direct);
+        text_add(t, "pgscan_anon 0\npgscan_file %lu\n", vm_events.pgscan);
+        text_add(t, "pgsteal_anon 0\npgsteal_file %lu\n", vm_events.pgsteal);
+        text_add(t, "pgrotated %lu\nallocstall_normal %lu\n",
+                 vm_events.pgrotated, vm_events.direct_reclaims);
 }
 
 void proc_buddyinfo(struct text *t, struct proc *p)

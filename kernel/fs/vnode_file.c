@@ -67,7 +67,14 @@ static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
 {
         if (user && pmm_page_in_kmem(pg)) {
                 const uint8_t *k = pmap_kmem_va(pmm_page_to_pa(pg));
-                return copy_to_user(dst, k + in, n) ? -EFAULT : 0;
+                long err;
+
+                /* The copy may fault, and the fault reclaim (vm_reclaim.h):
+                 * the page stays until the copy is done. */
+                pg->flags |= PG_PINNED;
+                err = copy_to_user(dst, k + in, n) ? -EFAULT : 0;
+                pg->flags &= ~PG_PINNED;
+                return err;
         }
         uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
 

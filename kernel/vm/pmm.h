@@ -54,6 +54,9 @@ struct vm_page {
 #define PG_DIRTY        0x0400  /* a page-cache page written by the kernel
                                  * (write(), truncation, a hole): no longer
                                  * what its source would give again */
+#define PG_PINNED       0x0800  /* the kernel copies to or from it across a
+                                 * user access that may fault (and so
+                                 * reclaim): never evicted meanwhile */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

@@ -12,6 +12,8 @@
  */
 #include <mercator/panic.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
+#include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
 
@@ -97,6 +99,88 @@ static vm_status_t advise_willneed(const struct vm_range_plan *p)
                         if (vm_object_get_page(file, index + i, &pg) != VM_OK)
                                 return advise_result(p);
         }
+        return advise_result(p);
+}
+
+/* COLD / PAGEOUT over one object's resident pages, in batches taken
+ * before any is dropped (a drop may free radix nodes a walk is in). */
+#define COLD_BATCH      32
+
+struct cold_ctx {
+        struct vm_space *s;
+        struct vm_area  *a;
+        uint64_t         pgoff;         /* the object's index at a->start */
+        bool             pageout;
+        unsigned         n;
+        uint64_t         index[COLD_BATCH];
+        struct vm_page  *pg[COLD_BATCH];
+};
+
+static bool cold_collect(void *arg, uint64_t index, struct vm_page *pg)
+{
+        struct cold_ctx *c = arg;
+
+        c->index[c->n] = index;
+        c->pg[c->n++] = pg;
+        return c->n < COLD_BATCH;
+}
+
+/* One page, if this space maps it at its address in area c->a. */
+static void cold_one(struct cold_ctx *c, uint64_t index, struct vm_page *pg)
+{
+        vaddr_t va = c->a->start + (vaddr_t)((index - c->pgoff) << PAGE_SHIFT);
+        paddr_t pa;
+
+        if (!pmap_extract(c->s->pmap, va, &pa, NULL, NULL) ||
+            page_trunc(pa) != pmm_page_to_pa(pg))
+                return;                 /* not mapped here (or a copy is) */
+        /* PAGEOUT reclaims what this space alone maps, if it is clean
+         * (without swap, anonymous and dirty pages stay). */
+        if (c->pageout && rmap_count(pg) == 1 && rmap_evict_clean(pg) == VM_OK)
+                return;
+        (void)pmap_ad(c->s->pmap, va, true);
+        vm_lru_deactivate(pg);
+}
+
+static void cold_object(struct cold_ctx *c, struct vm_object *o,
+                        uint64_t pgoff, vaddr_t lo, vaddr_t hi)
+{
+        uint64_t first = pgoff + vm_area_off(c->a, lo);
+        uint64_t end = pgoff + vm_area_off(c->a, hi);
+
+        c->pgoff = pgoff;
+        while (first < end) {
+                c->n = 0;
+                vm_object_for_each(o, first, end, cold_collect, c);
+                if (c->n == 0)
+                        break;
+                first = c->index[c->n - 1] + 1;
+                for (unsigned i = 0; i < c->n; i++)
+                        cold_one(c, c->index[i], c->pg[i]);
+        }
+}
+
+/* COLD, PAGEOUT (Linux 5.4): the range's pages will not be used soon.
+ * COLD: their accessed bits in this space are cleared and they go to
+ * the inactive list, to be reclaimed first; PAGEOUT: those mapped by
+ * this space alone are reclaimed now if clean, the rest made cold. Only
+ * resident pages are visited (the objects', not every address). */
+static vm_status_t advise_cold(struct vm_space *s,
+                               const struct vm_range_plan *p, bool pageout)
+{
+        struct cold_ctx c = { .s = s, .pageout = pageout };
+
+        for (struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next) {
+                vaddr_t lo = clip_lo(a, p->start), hi = clip_hi(a, p->end);
+
+                c.a = a;
+                if (a->object)
+                        cold_object(&c, a->object, a->pgoff, lo, hi);
+                if (a->backing)
+                        cold_object(&c, a->backing, a->backing_pgoff, lo, hi);
+        }
+        pmap_update(s->pmap);
         return advise_result(p);
 }
 
@@ -243,7 +327,8 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                 return VM_OK;
         vm_range_plan(s, start, start + rlen, &p);
         if ((advice == VM_MADV_DONTNEED || advice == VM_MADV_FREE ||
-             advice == VM_MADV_REMOVE) && range_locked(&p))
+             advice == VM_MADV_REMOVE || advice == VM_MADV_COLD ||
+             advice == VM_MADV_PAGEOUT) && range_locked(&p))
                 return VM_EINVAL;
         switch (advice) {
         case VM_MADV_DONTNEED:
@@ -254,6 +339,10 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                 return advise_remove(&p);
         case VM_MADV_WILLNEED:
                 return advise_willneed(&p);
+        case VM_MADV_COLD:
+                return advise_cold(s, &p, false);
+        case VM_MADV_PAGEOUT:
+                return advise_cold(s, &p, true);
         case VM_MADV_RANDOM:
                 return advise_hint(s, &p, VM_AREA_RANDOM);
         case VM_MADV_SEQUENTIAL:

@@ -13,6 +13,7 @@
 #include <vm/vm_rmap.h>
 
 struct vm_events vm_events;
+static bool in_direct;                  /* vm_reclaim_direct() is running */
 
 #define RECLAIM_BATCH   32      /* pages a background batch aims for */
 #define SCAN_FACTOR     4       /* pages scanned per page wanted, at most */
@@ -39,6 +40,18 @@ static void lru_move(struct vm_page *pg, unsigned list)
 {
         pmm_lru_del(pg);
         pmm_lru_add(pg, list);
+}
+
+void vm_lru_deactivate(struct vm_page *pg)
+{
+        unsigned l = pmm_lru_list(pg);
+
+        pg->flags &= ~PG_REFERENCED;
+        if (l == PMM_LRU_ACTIVE_FILE || l == PMM_LRU_ACTIVE_ANON) {
+                lru_move(pg, l == PMM_LRU_ACTIVE_FILE ? PMM_LRU_INACTIVE_FILE
+                                                      : PMM_LRU_INACTIVE_ANON);
+                vm_events.pgdeactivate++;
+        }
 }
 
 uint64_t vm_lru_pages(unsigned list)
@@ -86,6 +99,7 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
 
                 next = pmm_lru_prev(pg);
                 vm_events.pgscan++;
+                vm_events.pgscan_direct += in_direct;
                 ref = rmap_referenced(pg, true, &mapped);
                 if (ref & RMAP_ACCESSED) {
                         if ((pg->flags & PG_REFERENCED) || mapped > 1) {
@@ -103,6 +117,7 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
                 case VM_OK:                     /* pg is free now */
                         freed++;
                         vm_events.pgsteal++;
+                        vm_events.pgsteal_direct += in_direct;
                         break;
                 case VM_EBUSY:                  /* mlocked: keep it */
                         lru_move(pg, PMM_LRU_ACTIVE_FILE);
@@ -141,12 +156,30 @@ uint64_t vm_reclaim(uint64_t nr)
 
 uint64_t vm_reclaim_direct(void)
 {
-        uint64_t want = pmm_free_below(PMM_WMARK_MIN);
+        uint64_t freed;
 
-        if (!want)
+        if (!pmm_free_below(PMM_WMARK_MIN))
                 return 0;
         vm_events.direct_reclaims++;
-        return vm_reclaim(pmm_free_below(PMM_WMARK_LOW) + RECLAIM_BATCH);
+        in_direct = true;
+        freed = vm_reclaim(pmm_free_below(PMM_WMARK_LOW) + RECLAIM_BATCH);
+        in_direct = false;
+        return freed;
+}
+
+uint64_t vm_available_pages(void)
+{
+        uint64_t free = pmm_free_count(), low = 0, file, avail;
+        struct pmm_zone_stats st;
+
+        for (unsigned z = 0; z < NR_ZONES; z++) {
+                pmm_zone_stats((enum zone_id)z, &st);
+                low += st.wmark[PMM_WMARK_LOW];
+        }
+        file = vm_lru_pages(PMM_LRU_INACTIVE_FILE) +
+               vm_lru_pages(PMM_LRU_ACTIVE_FILE);
+        avail = free > low ? free - low : 0;
+        return avail + file - MIN(file / 2, low);
 }
 
 uint64_t vm_reclaim_background(void)

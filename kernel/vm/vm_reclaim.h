@@ -51,6 +51,8 @@ struct vm_object;
 struct vm_events {
         uint64_t pgscan;                /* pages looked at on inactive lists */
         uint64_t pgsteal;               /* pages reclaimed */
+        uint64_t pgscan_direct;         /* ... of them by direct reclaim (the */
+        uint64_t pgsteal_direct;        /* rest: the background, "kswapd") */
         uint64_t pgactivate;            /* inactive -> active */
         uint64_t pgdeactivate;          /* active -> inactive */
         uint64_t pgrotated;             /* second chances */
@@ -65,6 +67,10 @@ extern struct vm_events vm_events;
  * object lets go. Called by vm_rmap.c. */
 void vm_lru_add(struct vm_page *pg, const struct vm_object *obj);
 void vm_lru_del(struct vm_page *pg);
+
+/* pg will not be used soon (MADV_COLD): to the head of its kind's
+ * inactive list, its PG_REFERENCED mark gone. */
+void vm_lru_deactivate(struct vm_page *pg);
 
 /* Is this a page the file lists hold (dropped, not swapped)? */
 bool vm_lru_is_file(const struct vm_object *obj);
@@ -85,6 +91,11 @@ uint64_t vm_reclaim_background(void);
 
 /* Pages of each kind on the lists of every zone: Active(file) etc. */
 uint64_t vm_lru_pages(unsigned list);
+
+/* Pages reclaim could make free now, as Linux estimates MemAvailable:
+ * free pages above the low watermarks, plus the file lists less what
+ * reclaim would leave (half of them, at most the low watermarks). */
+uint64_t vm_available_pages(void);
 
 /* Every object page is on exactly the list its kind says, every page on
  * a list is an object page; the lists are sound. For tests. */

@@ -355,6 +355,8 @@ vm_status_t rmap_evict_clean(struct vm_page *pg)
 
         if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN)) != PG_OBJECT)
                 return VM_EINVAL;
+        if (pg->flags & PG_PINNED)      /* a kernel copy is under way */
+                return VM_EBUSY;
         obj = inline_obj(pg);
         index = inline_index(pg);
         if (!rmap_clean_page(pg))

@@ -157,8 +157,9 @@ bool rmap_clean_page(const struct vm_page *pg);
 /*
  * Evict pg if it is clean (rmap_clean_page) and no locked area maps it:
  * its translations go, then its object drops it; the next access reads
- * it again. => VM_OK (the frame is free), VM_EBUSY (locked), VM_EINVAL
- * (not clean: anonymous and dirty pages need swap).
+ * it again. => VM_OK (the frame is free), VM_EBUSY (locked, or PG_PINNED
+ * by a kernel copy), VM_EINVAL (not clean: anonymous and dirty pages need
+ * swap).
  */
 vm_status_t rmap_evict_clean(struct vm_page *pg);
 

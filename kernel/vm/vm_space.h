@@ -90,7 +90,11 @@ struct vm_object;
 #define VM_MADV_DONTNEED        4       /* drop these pages now */
 #define VM_MADV_FREE            8       /* pages may be freed (anon only) */
 #define VM_MADV_REMOVE          9       /* punch a hole in shared memory */
+#define VM_MADV_COLD            20      /* deactivate the pages */
+#define VM_MADV_PAGEOUT         21      /* reclaim the pages */
 #define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
+                                 (1u << VM_MADV_COLD) | \
+                                 (1u << VM_MADV_PAGEOUT) | \
                                  (1u << VM_MADV_NORMAL) | \
                                  (1u << VM_MADV_RANDOM) | \
                                  (1u << VM_MADV_SEQUENTIAL) | \
@@ -441,6 +445,11 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  *             the file object now (not mapped; a hint: memory shortage
  *             stops it silently); anonymous memory: nothing (Linux only
  *             reads swap back, and there is no swap);
+ *   COLD      the pages this space maps in the range lose their accessed
+ *             bits here and go to the inactive lists (vm_reclaim.h);
+ *   PAGEOUT   those this space alone maps are reclaimed now if clean
+ *             (rmap_evict_clean), the others made cold; without swap,
+ *             anonymous and dirty pages stay;
  *   NORMAL, RANDOM, SEQUENTIAL  set the area's VM_AREA_RANDOM /
  *             VM_AREA_SEQUENTIAL hint, splitting and merging areas as
  *             Linux does (so /proc/PID/maps agrees); no other effect, as
@@ -449,8 +458,8 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  * result is VM_ENOMEM, as Linux.
  * => VM_OK for len 0 (after the checks below).
  * => VM_EINVAL: unsupported advice; start misaligned; len wraps; FREE on
- *    an area that is not private anonymous, or DONTNEED, FREE or REMOVE
- *    over a locked area (then nothing changed).
+ *    an area that is not private anonymous, or DONTNEED, FREE, REMOVE,
+ *    COLD or PAGEOUT over a locked area (then nothing changed).
  * => VM_EACCES: REMOVE on an area that is not shared and writable (the
  *    areas before it had their holes punched, as Linux).
  * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or

@@ -283,6 +283,59 @@ TEST(dropped_pages_stay_charged_to_the_quota)
         check_baseline();
 }
 
+/* MADV_COLD moves this space's pages to the inactive lists; MADV_PAGEOUT
+ * drops the clean ones only this space maps, keeps the rest. */
+TEST(madvise_cold_and_pageout)
+{
+        vaddr_t va = 0x20000000, anon = 0x30000000;
+        struct vm_space *s, *t;
+        struct vm_object *f;
+        vaddr_t out;
+
+        setup(32 * MiB);
+        fill_file();
+        CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
+        s = new_space();
+        t = new_space();
+        map_file_at(s, va, 16 * P, R, PRIV, f);
+        CHECK_EQ(vm_space_map_file(t, va, 8 * P, R, SHARED | FIXED, f,
+                                   8 * P, &out), VM_OK); /* pages 8-15 */
+        map_at(s, anon, 4 * P, RW, PRIV);
+        touch(s, va, 0, 16);
+        for (unsigned i = 0; i < 8; i++)        /* pages 8-15 shared with t */
+                CHECK_EQ(user_read(t, va + i * P), byte_of(8 + i));
+        for (unsigned i = 0; i < 4; i++)
+                user_fill(s, anon + i * P, 0x33);
+        vm_reclaim(0);                          /* ages nothing: no target */
+        /* Activate them all: two scans with accesses in between. */
+        for (unsigned r = 0; r < 2; r++) {
+                touch(s, va, 0, 16);
+                vm_reclaim(1);
+        }
+        CHECK(list_pages(PMM_LRU_ACTIVE_FILE) > 0);
+        CHECK_EQ(vm_space_advise(s, va, 16 * P, VM_MADV_COLD), VM_OK);
+        CHECK_EQ(list_pages(PMM_LRU_ACTIVE_FILE), 0);
+        CHECK_EQ(f->npages, 16);                /* cold, not dropped */
+        CHECK_EQ(vm_space_advise(s, va, 16 * P, VM_MADV_PAGEOUT), VM_OK);
+        CHECK_EQ(f->npages, 8);                 /* t still maps 8-15 */
+        for (unsigned i = 0; i < 8; i++)
+                CHECK(!present(s, va + i * P) && vm_object_lookup(f, i) == NULL);
+        CHECK_EQ(vm_space_advise(s, anon, 4 * P, VM_MADV_PAGEOUT), VM_OK);
+        for (unsigned i = 0; i < 4; i++)        /* no swap: kept */
+                CHECK(page_is(frame(s, anon + i * P), 0x33));
+        CHECK_EQ(vm_space_set_lock(s, anon, P, VM_AREA_LOCKED), VM_OK);
+        CHECK_EQ(vm_space_advise(s, anon, 4 * P, VM_MADV_COLD), VM_EINVAL);
+        CHECK_EQ(vm_space_advise(s, anon, 8 * P, VM_MADV_PAGEOUT), VM_EINVAL);
+        CHECK_EQ(vm_space_set_lock(s, anon, P, 0), VM_OK);
+        CHECK_EQ(vm_space_advise(s, anon, 8 * P, VM_MADV_COLD), VM_ENOMEM);
+        touch(s, va, 0, 16);
+        CHECK(sound());
+        destroy(s);
+        destroy(t);
+        vm_object_unref(f);
+        check_baseline();
+}
+
 /* ---- direct reclaim --------------------------------------------------------- */
 
 TEST(fault_below_min_reclaims_clean_pages)

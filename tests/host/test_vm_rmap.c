@@ -239,6 +239,11 @@ TEST(evict_only_when_unmapped_everywhere)
         CHECK_EQ(rmap_unmap(pg, NULL), VM_EBUSY);
         CHECK_EQ(rmap_count(pg), 3);
         CHECK_EQ(vm_space_set_lock(sp[1], va, 8 * P, 0), VM_OK);
+        /* Pinned by a kernel copy (read() into a faulting buffer): kept. */
+        pg->flags |= PG_PINNED;
+        CHECK_EQ(rmap_evict_clean(pg), VM_EBUSY);
+        CHECK_EQ(rmap_count(pg), 3);
+        pg->flags &= ~PG_PINNED;
         /* Unlocked: every translation goes, then the page. */
         CHECK_EQ(rmap_evict_clean(pg), VM_OK);
         for (unsigned k = 0; k < 3; k++) {

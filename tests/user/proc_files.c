@@ -635,7 +635,20 @@ static void system_files(void)
         slurp("/proc/meminfo");
 
         long free_kb = field(buf, "MemFree");
+        /* The reclaim lists: the totals are their sums, and this process's
+         * own pages are on them. */
+        long act = field(buf, "Active"), inact = field(buf, "Inactive");
+        CHECK("meminfo_lru_sums",
+              act == field(buf, "Active(anon)") + field(buf, "Active(file)") &&
+              inact == field(buf, "Inactive(anon)") +
+                       field(buf, "Inactive(file)") && act + inact > 0);
+        CHECK("meminfo_available", field(buf, "MemAvailable") >= 0 &&
+              field(buf, "MemAvailable") <= field(buf, "MemTotal"));
         slurp("/proc/vmstat");
+        CHECK("vmstat_reclaim_counters", strstr(buf, "\npgactivate ") &&
+              strstr(buf, "\npgscan_kswapd ") && strstr(buf, "\npgscan_direct ") &&
+              strstr(buf, "\npgsteal_kswapd ") && strstr(buf, "\npgsteal_direct ") &&
+              strstr(buf, "\nnr_inactive_file ") && strstr(buf, "\npgrotated "));
         char *p = strstr(buf, "nr_free_pages ");
         long nr_free = p ? strtol(p + 14, NULL, 10) : -1;
         CHECK("vmstat_free_pages", nr_free > 0 &&
