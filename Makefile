@@ -61,6 +61,13 @@ GLIBC_TESTS := clone_fork fd_links fs_calls fs_pagecache futex identity poll_sel
                tty_canon tty_jobs
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
+# Dynamically linked tests (tests/user/dyn/NAME.c), built twice: by plain
+# gcc (glibc's ld-linux-x86-64.so.2) as NAME_gcc and by musl-gcc (musl's
+# ld-musl-x86_64.so.1) as NAME_musl. tools/run puts the interpreter and
+# libraries ldd lists into their initramfs.
+DYN_TESTS := $(patsubst tests/user/dyn/%.c,%,$(wildcard tests/user/dyn/*.c))
+UTESTS  += $(patsubst %,$(BUILD)/user/%_gcc,$(DYN_TESTS)) \
+           $(patsubst %,$(BUILD)/user/%_musl,$(DYN_TESTS))
 
 # --- the root file system of `make run`: the shell as /init, tools in /bin
 ROOTBIN := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(wildcard user/*.c))
@@ -123,6 +130,12 @@ $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
 $(BUILD)/user/%_glibc: tests/user/%.c tests/user/utest.h
 	@mkdir -p $(dir $@)
 	$(GLIBC_CC) $(UCFLAGS) -o $@ $<
+$(BUILD)/user/%_gcc: tests/user/dyn/%.c tests/user/utest.h
+	@mkdir -p $(dir $@)
+	$(GLIBC_CC) $(filter-out -static,$(UCFLAGS)) -o $@ $<
+$(BUILD)/user/%_musl: tests/user/dyn/%.c tests/user/utest.h
+	@mkdir -p $(dir $@)
+	$(UCC) $(filter-out -static,$(UCFLAGS)) -o $@ $<
 $(BUILD)/user/%_pie: tests/user/%.c tests/user/utest.h tools/static-pie-cc
 	@mkdir -p $(dir $@)
 	bash tools/static-pie-cc $@ $< $(filter-out -static,$(UCFLAGS))

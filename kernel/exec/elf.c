@@ -8,7 +8,8 @@
  * elf_plan_build() is a dispatcher over phases that share a context; each
  * phase either adds to the plan or returns the first reason it finds:
  *   check_ehdr    the ELF header and where the program headers are
- *   scan_phdrs    every program header: PT_INTERP, file ranges, PT_LOADs
+ *   scan_phdrs    every program header: PT_INTERP's path, file ranges,
+ *                 PT_LOADs
  *   choose_bias   0 for ET_EXEC; ELF_ET_DYN_BASE (+ offset) for ET_DYN
  *   plan_segments biased page ranges: in user space, sorted, disjoint
  *   plan_phdr     AT_PHDR: where the program header table is loaded
@@ -17,8 +18,11 @@
  * except start = p_vaddr + bias, which may wrap on purpose (as Linux's
  * does) and is range-checked before any use.
  *
- * Deliberate differences from Linux's load_elf_binary(): PT_INTERP is
- * refused (no dynamic linker yet); two PT_LOADs may not share a page (Linux
+ * PT_INTERP is only recorded (where its path lies): exec opens and plans
+ * the interpreter, the same way, as a second file. As Linux, the first
+ * PT_INTERP counts and later ones are ignored.
+ *
+ * Deliberate differences from Linux's load_elf_binary(): two PT_LOADs may not share a page (Linux
  * lets the later mapping win), so that every page of the plan has one
  * protection and one source; the program headers must be loaded and the
  * entry point executable (Linux leaves such files to crash in user mode).
@@ -62,7 +66,7 @@ static const char *const error_msgs[ELF_NR_ERRORS] = {
         [ELF_E_PHENTSIZE]      = "program header size is not 56",
         [ELF_E_PHNUM]          = "no program headers, or too many",
         [ELF_E_PHOFF]          = "program header table outside the file",
-        [ELF_E_INTERP]         = "dynamically linked (PT_INTERP): build with -static",
+        [ELF_E_INTERP]         = "PT_INTERP is not a NUL-terminated path of 2 to 4096 bytes",
         [ELF_E_SEG_FILE]       = "segment's file bytes outside the file",
         [ELF_E_SEG_FILESZ]     = "segment's p_filesz exceeds p_memsz",
         [ELF_E_SEG_ALIGN]      = "segment's p_vaddr and p_offset differ modulo the page size",
@@ -163,15 +167,30 @@ static enum elf_error scan_load(struct elf_ctx *c, const struct elf64_phdr *ph,
         return ELF_OK;
 }
 
+/* The interpreter's path, as Linux checks it: 2..PATH_MAX bytes, the last
+ * a NUL. It must lie in the head, where exec reads it. */
+static enum elf_error scan_interp(struct elf_ctx *c, const struct elf64_phdr *ph)
+{
+        if (c->plan->interp_len)
+                return ELF_OK;          /* Linux takes the first */
+        if (ph->p_filesz < 2 || ph->p_filesz > ELF_INTERP_MAX ||
+            ph->p_offset > c->avail || ph->p_filesz > c->avail - ph->p_offset ||
+            c->file[ph->p_offset + ph->p_filesz - 1] != '\0')
+                return ELF_E_INTERP;
+        c->plan->interp_off = ph->p_offset;
+        c->plan->interp_len = (uint32_t)ph->p_filesz;
+        return ELF_OK;
+}
+
 static enum elf_error scan_phdr(struct elf_ctx *c, const struct elf64_phdr *ph,
                                 int index)
 {
-        if (ph->p_type == PT_INTERP)
-                return ELF_E_INTERP;
         if (ph->p_type != PT_NULL && ph->p_filesz > 0 &&
             (ph->p_offset > c->len || ph->p_filesz > c->len - ph->p_offset))
                 return ELF_E_SEG_FILE;
         switch (ph->p_type) {
+        case PT_INTERP:
+                return scan_interp(c, ph);
         case PT_LOAD:
                 return scan_load(c, ph, index);
         case PT_PHDR:
@@ -212,6 +231,7 @@ static void choose_bias(struct elf_ctx *c)
         uint64_t align = MAX(c->max_align, PAGE_SIZE);
         uint64_t base = ELF_ET_DYN_BASE + c->dyn_offset;
 
+        c->plan->align = align;
         if (c->eh.e_type != ET_DYN) {
                 c->plan->load_bias = 0;
                 return;
@@ -349,6 +369,15 @@ enum elf_error elf_plan_build_head(const void *head, size_t avail,
         return err;
 }
 
+uint64_t elf_plan_offset_for(const struct elf_plan *p, vaddr_t bias)
+{
+        /* choose_bias puts the first page at base = ELF_ET_DYN_BASE +
+         * offset, with bias = base - that page's p_vaddr (mod 2^64). */
+        vaddr_t vaddr0 = p->segs[0].map_start - p->load_bias;
+
+        return bias + vaddr0 - ELF_ET_DYN_BASE;
+}
+
 /* --- the checker ------------------------------------------------------- */
 
 static bool segment_ok(const struct elf_segment *s,
@@ -396,6 +425,9 @@ bool elf_plan_check(const struct elf_plan *p)
             (p->type == ET_EXEC && p->load_bias != 0))
                 return false;
         if (p->brk_start != p->segs[p->nsegs - 1].map_end)
+                return false;
+        if (p->interp_len == 1 || p->interp_len > ELF_INTERP_MAX ||
+            !is_pow2(p->align) || p->align < PAGE_SIZE)
                 return false;
         if (p->phnum == 0 || p->phentsize != sizeof(struct elf64_phdr) ||
             !in_file_part(p, p->phdr_va,

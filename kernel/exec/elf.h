@@ -2,9 +2,9 @@
  * elf.h - from the bytes of an ELF file to a plan for loading it.
  *
  * Owns: validation of ELF64 executables for this machine (class, byte
- * order and machine from <machine/elf.h>; static ET_EXEC, and
- * static-PIE ET_DYN without an interpreter) and the load plan derived
- * from them. Data only: the caller (exec) maps what the plan says; nothing
+ * order and machine from <machine/elf.h>; ET_EXEC and ET_DYN, with or
+ * without a PT_INTERP naming their dynamic linker) and the load plan
+ * derived from them. Data only: the caller (exec) maps what the plan says; nothing
  * here touches an address space, allocates or keeps state.
  *
  * Every field of the file is distrusted: any input gives either ELF_OK
@@ -22,7 +22,10 @@
  *   4. [phdr_va, phdr_va + phnum * phentsize) lies in the file-backed
  *      part of one segment;
  *   5. brk_start = the last segment's map_end; load_bias is page-aligned
- *      and 0 for ET_EXEC.
+ *      and 0 for ET_EXEC;
+ *   6. interp_len = 0 (no PT_INTERP), or the interpreter's path is the
+ *      interp_len bytes at interp_off of the head, 2..ELF_INTERP_MAX of
+ *      them, the last a NUL.
  */
 #ifndef EXEC_ELF_H
 #define EXEC_ELF_H
@@ -89,6 +92,7 @@ struct elf64_phdr {
 
 #define ELF_MAX_SEGMENTS 16             /* PT_LOADs with p_memsz > 0 */
 #define ELF_PHNUM_MAX   (65536 / sizeof(struct elf64_phdr)) /* Linux's cap */
+#define ELF_INTERP_MAX  4096            /* PATH_MAX: Linux's cap on PT_INTERP */
 
 /*
  * Where a static PIE goes: 2/3 of the user range, as Linux's
@@ -109,7 +113,8 @@ enum elf_error {
         ELF_E_PHENTSIZE,        /* e_phentsize != 56 */
         ELF_E_PHNUM,            /* no program headers, or over ELF_PHNUM_MAX */
         ELF_E_PHOFF,            /* program header table not inside the file */
-        ELF_E_INTERP,           /* PT_INTERP: needs a dynamic linker */
+        ELF_E_INTERP,           /* PT_INTERP: not a path (2..4096 bytes
+                                   ending in a NUL, within the head) */
         ELF_E_SEG_FILE,         /* p_offset + p_filesz not inside the file */
         ELF_E_SEG_FILESZ,       /* PT_LOAD with p_filesz > p_memsz */
         ELF_E_SEG_ALIGN,        /* p_vaddr != p_offset modulo the page size */
@@ -144,6 +149,9 @@ struct elf_plan {
         uint16_t  phentsize;    /* AT_PHENT */
         uint16_t  type;         /* ET_EXEC or ET_DYN */
         bool      stack_exec;   /* PT_GNU_STACK has PF_X */
+        uint64_t  align;        /* largest power-of-two p_align, >= a page */
+        uint64_t  interp_off;   /* PT_INTERP's path: its offset in the file */
+        uint32_t  interp_len;   /* and length, NUL included; 0 = none */
         vaddr_t   brk_start;    /* page-rounded end of the highest segment */
         unsigned  nsegs;
         struct elf_segment segs[ELF_MAX_SEGMENTS];
@@ -153,7 +161,7 @@ struct elf_plan {
 
 /*
  * Validate the ELF file at [file, file + len) and plan its loading.
- * A static PIE is placed at ELF_ET_DYN_BASE + dyn_offset, aligned down to
+ * An ET_DYN file is placed at ELF_ET_DYN_BASE + dyn_offset, aligned down to
  * its largest power-of-two p_align (at least a page); pass 0 for the fixed
  * Linux layout or a random page multiple for ASLR. ET_EXEC ignores it.
  * => ELF_OK with *plan filled in; otherwise the reason, with
@@ -173,6 +181,14 @@ enum elf_error elf_plan_build(const void *file, size_t len,
 enum elf_error elf_plan_build_head(const void *head, size_t avail,
                                    uint64_t len, uint64_t dyn_offset,
                                    struct elf_plan *plan);
+
+/*
+ * The dyn_offset that, given to elf_plan_build*() for the same ET_DYN
+ * file, makes its load bias `bias` (a multiple of plan->align): how exec
+ * puts an interpreter where the mmap area had room. plan is the file's
+ * plan at any offset.
+ */
+uint64_t elf_plan_offset_for(const struct elf_plan *plan, vaddr_t bias);
 
 /* A sentence about err (stable; for logs and test failures). */
 const char *elf_error_message(enum elf_error err);

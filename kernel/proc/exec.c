@@ -1,9 +1,19 @@
 /*
  * exec.c - a new address space running a program from a file: the
- * ELF plan (exec/elf.c) becomes private anonymous areas filled from the
- * file, and the stack is built as Linux builds it (exec/ustack.c). Used by
- * execve and for init. Nothing of the calling process changes here: the
- * caller installs the result or destroys it.
+ * ELF plan (exec/elf.c) becomes private mappings of the file (and
+ * anonymous bss), and the stack is built as Linux builds it
+ * (exec/ustack.c). Used by execve and for init. Nothing of the calling
+ * process changes here: the caller installs the result or destroys it.
+ *
+ * A program with PT_INTERP gets its interpreter (the dynamic linker,
+ * e.g. /lib64/ld-linux-x86-64.so.2) loaded beside it, as Linux's
+ * load_elf_binary does: the program at its plan's place (an ET_DYN one
+ * at ELF_ET_DYN_BASE, Linux's documented base with ASLR off), the
+ * interpreter where the top-down mmap search finds room for all of it,
+ * below the stack's gap; the program starts at the interpreter's entry,
+ * told the program's entry (AT_ENTRY), headers (AT_PHDR) and the
+ * interpreter's bias (AT_BASE). brk follows the program, not the
+ * interpreter. The interpreter's own PT_INTERP, if any, is ignored.
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -76,7 +86,7 @@ static vm_status_t load_segments(struct vm_space *sp, const struct elf_plan *pla
                 vm_object_set_name(file, path);
         for (unsigned i = 0; i < plan->nsegs && st == VM_OK; i++)
                 st = load_segment(sp, &plan->segs[i], file);
-        return st == VM_OK ? vm_space_brk_init(sp, plan->brk_start) : st;
+        return st;
 }
 
 /* Fill 16 bytes for AT_RANDOM from the time-stamp counter, mixed. */
@@ -92,7 +102,7 @@ static void random_bytes(uint8_t out[16])
 
 /* Build the initial stack and copy it in; the initial rsp in *rsp. */
 static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
-                        const char *path, const char *const *argv, size_t argc,
+                        vaddr_t interp_base, const char *path, const char *const *argv, size_t argc,
                         const char *const *envp, size_t envc, vaddr_t *rsp)
 {
         uint8_t random[16];
@@ -110,7 +120,7 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 .execfn = path, .random = random, .align_rnd = random[0] * 16u,
                 .phdr = plan->phdr_va, .phent = plan->phentsize,
                 .phnum = plan->phnum, .entry = plan->entry,
-                .hwcap = machine_hwcap(),
+                .base = interp_base, .hwcap = machine_hwcap(),
         };
         st = ustack_build(&a, &lay);
         if (st == VM_E2BIG)
@@ -156,51 +166,143 @@ static long exec_find(const char *path, struct vnode **out)
 
 #define EXEC_HEAD_MAX   (64 * KiB)      /* ELF and program headers */
 
+/* A file to load: the vnode (a reference), its head and its plan. */
+struct exec_file {
+        struct vnode    *vn;
+        uint8_t         *head;
+        size_t           head_len;
+        struct elf_plan  plan;
+};
+
+static void exec_file_put(struct exec_file *f)
+{
+        if (f->vn)
+                vnode_put(f->vn);
+        kfree(f->head);
+        kfree(f);
+}
+
+/*
+ * Find, read and plan the file at path. => 0 with *out; the find's errno,
+ * -ENOMEM, -EIO, or `bad` when it is not an ELF file we can load.
+ */
+static long exec_file_get(const char *path, long bad, struct exec_file **out)
+{
+        struct exec_file *f = kmalloc(sizeof *f);
+        enum elf_error eerr;
+        long err;
+
+        if (!f)
+                return -ENOMEM;
+        memset(f, 0, sizeof *f);
+        if ((err = exec_find(path, &f->vn)) != 0) {
+                f->vn = NULL;
+                exec_file_put(f);
+                return err;
+        }
+        f->head_len = (size_t)MIN(f->vn->size, EXEC_HEAD_MAX);
+        f->head = kmalloc(MAX(f->head_len, 1));
+        if (!f->head)
+                err = -ENOMEM;
+        else if (vnode_read(f->vn, 0, (uint64_t)f->head, f->head_len, false) !=
+                 (long)f->head_len)
+                err = -EIO;
+        else if ((eerr = elf_plan_build_head(f->head, f->head_len, f->vn->size,
+                                             0, &f->plan)) != 0) {
+                pr_info("exec %s: %s\n", path, elf_error_message(eerr));
+                err = bad;
+        }
+        if (err) {
+                exec_file_put(f);
+                return err;
+        }
+        *out = f;
+        return 0;
+}
+
+/*
+ * Place and load the interpreter: an ET_DYN one where the mmap area has
+ * room for its whole span (aligned as its segments ask), an ET_EXEC one
+ * at its own addresses. => its load bias in *base (AT_BASE).
+ */
+static long load_interp(struct vm_space *sp, struct exec_file *in,
+                        const char *path, vaddr_t *base)
+{
+        struct elf_plan *p = &in->plan;
+        uint64_t span = p->segs[p->nsegs - 1].map_end - p->segs[0].map_start;
+        vaddr_t first = p->segs[0].map_start - p->load_bias;  /* unbiased */
+        vaddr_t at, bias;
+        enum elf_error eerr;
+
+        if (p->type == ET_DYN) {
+                if (span > USER_MAX || p->align > USER_MAX ||
+                    vm_space_map(sp, 0, span + p->align - PAGE_SIZE,
+                                 VM_PROT_NONE, VM_MAP_PRIVATE, &at) != VM_OK)
+                        return -ENOMEM;
+                vm_space_unmap(sp, at, span + p->align - PAGE_SIZE);
+                bias = align_up(at - first, p->align);
+                eerr = elf_plan_build_head(in->head, in->head_len, in->vn->size,
+                                           elf_plan_offset_for(p, bias), p);
+                if (eerr != ELF_OK || p->load_bias != bias)
+                        return -ENOMEM;
+        }
+        *base = p->load_bias;
+        return load_segments(sp, p, in->vn, path) == VM_OK ? 0 : -ENOMEM;
+}
+
+/* The interpreter's path, from the program's head (a kernel string). */
+static char *interp_path(const struct exec_file *f)
+{
+        char *path = kmalloc(f->plan.interp_len);
+
+        if (path)
+                memcpy(path, f->head + f->plan.interp_off, f->plan.interp_len);
+        return path;
+}
+
 long exec_load(const char *path, const char *const *argv, size_t argc,
                const char *const *envp, size_t envc, struct exec_image *out)
 {
-        struct vnode *vn;
-        struct elf_plan *plan;
+        struct exec_file *prog, *interp = NULL;
         struct vm_space *sp = NULL;
-        enum elf_error eerr;
-        long err = exec_find(path, &vn);
-        size_t head_len;
-        uint8_t *head;
+        char *ipath = NULL;
+        vaddr_t base = 0, entry;
+        long err = exec_file_get(path, -ENOEXEC, &prog);
 
         if (err)
                 return err;
-        head_len = (size_t)MIN(vn->size, EXEC_HEAD_MAX);
-        plan = kmalloc(sizeof *plan);
-        head = kmalloc(MAX(head_len, 1));
-        if (!plan || !head) {
-                kfree(plan), kfree(head);
-                vnode_put(vn);
-                return -ENOMEM;
+        if (prog->plan.interp_len) {
+                ipath = interp_path(prog);
+                /* Linux: a missing interpreter is ENOENT, one it cannot
+                 * load ELIBBAD. */
+                err = ipath ? exec_file_get(ipath, -ELIBBAD, &interp) : -ENOMEM;
         }
-        if (vnode_read(vn, 0, (uint64_t)head, head_len, false) != (long)head_len)
-                err = -EIO;
-        else if ((eerr = elf_plan_build_head(head, head_len, vn->size, 0, plan)) != 0) {
-                pr_info("exec %s: %s\n", path, elf_error_message(eerr));
-                err = -ENOEXEC;
-        } else if (vm_space_create(&sp) != VM_OK) {
+        if (err)
+                ;
+        else if (vm_space_create(&sp) != VM_OK)
                 err = -ENOMEM;
-        } else if (vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
-                   vm_space_set_size_limit(sp, rlimit_as_bytes(current)),
-                   load_segments(sp, plan, vn, path) != VM_OK) {
+        else if (vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
+                 vm_space_set_size_limit(sp, rlimit_as_bytes(current)),
+                 load_segments(sp, &prog->plan, prog->vn, path) != VM_OK ||
+                 vm_space_brk_init(sp, prog->plan.brk_start) != VM_OK)
                 err = -ENOMEM;
-        } else {
-                err = build_stack(sp, plan, path, argv, argc, envp, envc, &out->sp);
-        }
+        else if (interp)
+                err = load_interp(sp, interp, ipath, &base);
+        if (!err)
+                err = build_stack(sp, &prog->plan, base, path, argv, argc,
+                                  envp, envc, &out->sp);
+        entry = interp ? interp->plan.entry : prog->plan.entry;
         if (err && sp)
                 vm_space_destroy(sp);
         if (!err) {
                 out->space = sp;
-                out->entry = plan->entry;
-                out->exe = vn;          /* the caller's reference now */
-        } else {
-                vnode_put(vn);
+                out->entry = entry;
+                out->exe = prog->vn;    /* the caller's reference now */
+                prog->vn = NULL;
         }
-        kfree(head);
-        kfree(plan);
+        exec_file_put(prog);
+        if (interp)
+                exec_file_put(interp);
+        kfree(ipath);
         return err;
 }

@@ -259,8 +259,10 @@ struct exec_image {
 /*
  * Build the address space of the program at path with these arguments and
  * environment (kernel strings). Nothing else changes.
- * => 0, or -ENOENT/-ENOTDIR/-EACCES (not an executable regular file),
- *    -ENOEXEC (not a static x86-64 ELF we can load), -E2BIG, -ENOMEM.
+ * => 0, or -ENOENT/-ENOTDIR/-EACCES (not an executable regular file;
+ *    for the program's PT_INTERP interpreter too), -ENOEXEC (not an ELF
+ *    file for this machine we can load), -ELIBBAD (such an interpreter),
+ *    -E2BIG, -ENOMEM.
  */
 long exec_load(const char *path, const char *const *argv, size_t argc,
                const char *const *envp, size_t envc, struct exec_image *out);

@@ -24,10 +24,16 @@
 #define OTHER_OFFSET    0x12345000UL    /* a page-multiple ASLR offset */
 
 /* What must hold of a plan elf_plan_build() accepted for a file of len. */
-static void plan_verify(const struct elf_plan *p, size_t len)
+static void plan_verify(const struct elf_plan *p, const uint8_t *file,
+                        size_t len)
 {
         if (!elf_plan_check(p))
                 fuzz_fail("elf_plan_check fails on an accepted plan");
+        if (p->interp_len && (p->interp_off > len ||
+                              p->interp_len > len - p->interp_off ||
+                              file[p->interp_off + p->interp_len - 1] != 0))
+                fuzz_fail("PT_INTERP path [%#lx, +%u) is not a string in "
+                          "the file", p->interp_off, p->interp_len);
         if (p->type == ET_EXEC && p->load_bias != 0)
                 fuzz_fail("ET_EXEC with load bias %#lx", p->load_bias);
         for (unsigned i = 0; i < p->nsegs; i++) {
@@ -64,7 +70,8 @@ static void bias_verify(const struct elf_plan *a, const struct elf_plan *b)
         if (a->type == ET_EXEC && memcmp(a, b, sizeof *a) != 0)
                 fuzz_fail("an ET_EXEC plan depends on the PIE offset");
         if (a->nsegs != b->nsegs || b->entry - a->entry != d ||
-            b->phdr_va - a->phdr_va != d || b->brk_start - a->brk_start != d)
+            b->phdr_va - a->phdr_va != d || b->brk_start - a->brk_start != d ||
+            b->interp_off != a->interp_off || b->interp_len != a->interp_len)
                 fuzz_fail("plans at two biases differ in more than the bias");
         for (unsigned i = 0; i < a->nsegs; i++)
                 if (b->segs[i].map_start - a->segs[i].map_start != d ||
@@ -87,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         err = elf_plan_build(data, size, 0, &plan);
         error_verify(err, &plan);
         if (err == ELF_OK)
-                plan_verify(&plan, size);
+                plan_verify(&plan, data, size);
         err2 = elf_plan_build(odd + 1, size, 0, &again);
         free(odd);
         if (err2 != err || memcmp(&plan, &again, sizeof plan) != 0)
@@ -95,8 +102,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         err2 = elf_plan_build(data, size, OTHER_OFFSET, &other);
         error_verify(err2, &other);
         if (err2 == ELF_OK)
-                plan_verify(&other, size);
+                plan_verify(&other, data, size);
         if (err == ELF_OK && err2 == ELF_OK)
                 bias_verify(&plan, &other);
+        /* elf_plan_offset_for: the offset it gives yields the bias asked. */
+        if (err == ELF_OK && plan.type == ET_DYN &&
+            elf_plan_build(data, size,
+                           elf_plan_offset_for(&plan, OTHER_OFFSET * plan.align),
+                           &other) == ELF_OK &&
+            other.load_bias != OTHER_OFFSET * plan.align)
+                fuzz_fail("elf_plan_offset_for missed its bias");
         return 0;
 }

@@ -225,14 +225,48 @@ TEST(static_pie_alignment)
         free(b.p);
 }
 
-TEST(dynamic_binary_refused)
+/* A dynamic PIE is planned like a static one, and the plan says where
+ * its interpreter's path lies: musl's, as musl-gcc links it. */
+TEST(dynamic_binary_names_its_interpreter)
 {
         struct blob b = blob_load("hello-dynamic");
+        struct elf64_phdr ph = get_phdr(&b, find_phdr(&b, PT_INTERP, 0));
         struct elf_plan p;
 
-        CHECK_EQ(plan_of(&b, 0, &p), ELF_E_INTERP);
-        CHECK_EQ(p.bad_phdr, (int)find_phdr(&b, PT_INTERP, 0));
+        CHECK_EQ(plan_of(&b, 0, &p), ELF_OK);
+        check_plan_matches_file(&b, &p);
+        CHECK_EQ(p.interp_off, ph.p_offset);
+        CHECK_EQ(p.interp_len, ph.p_filesz);
+        CHECK(strcmp((const char *)b.p + p.interp_off,
+                     "/lib/ld-musl-x86_64.so.1") == 0);
         CHECK(strstr(elf_error_message(ELF_E_INTERP), "PT_INTERP") != NULL);
+        free(b.p);
+}
+
+/* A static program has no interpreter. */
+TEST(static_binary_has_no_interpreter)
+{
+        struct blob b = blob_load("hello-static");
+        struct elf_plan p;
+
+        CHECK_EQ(plan_of(&b, 0, &p), ELF_OK);
+        CHECK_EQ(p.interp_len, 0);
+        free(b.p);
+}
+
+/* elf_plan_offset_for gives the offset that makes the bias asked for: how
+ * exec places an interpreter where the mmap area had room. */
+TEST(offset_for_places_the_bias)
+{
+        struct blob b = blob_load("hello-dynamic");
+        struct elf_plan p, q;
+        vaddr_t want = (USER_MAX / 2) & ~(vaddr_t)0xffff;  /* any format */
+
+        CHECK_EQ(plan_of(&b, 0, &p), ELF_OK);
+        CHECK_EQ(plan_of(&b, elf_plan_offset_for(&p, want), &q), ELF_OK);
+        CHECK_EQ(q.load_bias, want);
+        CHECK_EQ(q.segs[0].map_start, want + (p.segs[0].map_start - p.load_bias));
+        check_plan_matches_file(&b, &q);
         free(b.p);
 }
 
@@ -304,6 +338,15 @@ PH_FIELD(m_overlap, PT_LOAD, 3, p_vaddr,
          (ph.p_vaddr & PAGE_MASK))
 PH_FIELD(m_unsorted, PT_LOAD, 1, p_vaddr, 0x300000)
 PH_FIELD(m_interp, PT_GNU_STACK, 0, p_type, PT_INTERP)
+/* The path without its NUL: the last byte of PT_INTERP made a letter. */
+static void m_interp_unterminated(struct blob *b)
+{
+        struct elf64_phdr ph = get_phdr(b, find_phdr(b, PT_INTERP, 0));
+
+        b->p[ph.p_offset + ph.p_filesz - 1] = 'x';
+}
+PH_FIELD(m_interp_long, PT_INTERP, 0, p_filesz, 4097)
+PH_FIELD(m_interp_short, PT_INTERP, 0, p_filesz, 1)
 PH_FIELD(m_phdr_mismatch, PT_GNU_STACK, 0, p_type, PT_PHDR)
 static void m_no_load(struct blob *b)
 {
@@ -384,7 +427,13 @@ static const struct malformed malformed[] = {
         { "overlapping segments", STATIC, m_overlap, ELF_E_SEG_OVERLAP, 3 },
         { "overlapping segments (PIE)", PIE, m_overlap, ELF_E_SEG_OVERLAP, 3 },
         { "unsorted segments", STATIC, m_unsorted, ELF_E_SEG_ORDER, 1 },
-        { "PT_INTERP present", STATIC, m_interp, ELF_E_INTERP, 4 },
+        { "PT_INTERP empty", STATIC, m_interp, ELF_E_INTERP, 4 },
+        { "PT_INTERP unterminated", "hello-dynamic", m_interp_unterminated,
+          ELF_E_INTERP, -2 },
+        { "PT_INTERP over PATH_MAX", "hello-dynamic", m_interp_long,
+          ELF_E_INTERP, -2 },
+        { "PT_INTERP one byte", "hello-dynamic", m_interp_short,
+          ELF_E_INTERP, -2 },
         { "no PT_LOAD", STATIC, m_no_load, ELF_E_NO_LOAD, -1 },
         { "too many PT_LOADs", STATIC, m_too_many_loads, ELF_E_TOO_MANY_LOADS, 18 },
         { "phdrs not loaded", STATIC, m_phdr_unloaded, ELF_E_PHDR_UNLOADED, -1 },
