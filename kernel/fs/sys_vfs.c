@@ -621,6 +621,143 @@ static long do_readlink(long dirfd, uint64_t upath, uint64_t ubuf, long size)
 SYSCALL_DECL(readlinkat) { return do_readlink(a0, (uint64_t)a1, (uint64_t)a2, a3); }
 SYSCALL_DECL(readlink) { return do_readlink(AT_FDCWD, (uint64_t)a0, (uint64_t)a1, a2); }
 
+/* ---- extended attributes ---------------------------------------------------- */
+
+/*
+ * No file system here stores extended attributes, and each call answers
+ * as Linux does for a file that has none: get and remove ENODATA, list an
+ * empty list (0), set EOPNOTSUPP (a file system that cannot keep them).
+ * As Linux: the file is found first, then the name is copied (empty or
+ * over XATTR_NAME_MAX: ERANGE) and must be in a namespace Linux knows
+ * (else EOPNOTSUPP). Debian's ls -l asks every file for its ACL and
+ * security label this way; ENOSYS would make it print an error.
+ */
+#define XATTR_NAME_MAX  255
+
+static long xattr_name(uint64_t uname)
+{
+        static const char *const prefixes[] = { "security.", "system.",
+                                                "trusted.", "user." };
+        char name[XATTR_NAME_MAX + 1];
+        long len = strncpy_from_user(name, uname, sizeof name);
+
+        if (len == -EFAULT)
+                return -EFAULT;
+        if (len <= 0)                   /* empty, or no NUL in 256 bytes */
+                return -ERANGE;
+        for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+                if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+                        return 0;
+        return -EOPNOTSUPP;
+}
+
+/* The file a path-based call names (0 and *out), or its errno. */
+static long xattr_path(uint64_t upath, bool follow, struct vnode **out)
+{
+        return resolve_at(AT_FDCWD, upath, follow ? 0 : AT_SYMLINK_NOFOLLOW, out);
+}
+
+static long xattr_fd(long fd, struct vnode **out)
+{
+        struct file *f = fd_get((int)fd);
+
+        if (!f || (f->flags & 010000000))       /* O_PATH: EBADF too */
+                return -EBADF;
+        if (!file_vnode(f))
+                return -EOPNOTSUPP;             /* a pipe, a socket */
+        *out = vnode_get(file_vnode(f));
+        return 0;
+}
+
+enum xattr_op { XATTR_GET, XATTR_SET, XATTR_REMOVE };
+
+/* get, set and remove, once the file is found (or err says why not). */
+static long xattr_named(long err, struct vnode *vn, uint64_t uname,
+                        enum xattr_op op)
+{
+        if (err)
+                return err;
+        vnode_put(vn);
+        if ((err = xattr_name(uname)) != 0)
+                return err;
+        return op == XATTR_SET ? -EOPNOTSUPP : -ENODATA;
+}
+
+static long xattr_list(long err, struct vnode *vn)
+{
+        if (err)
+                return err;
+        vnode_put(vn);
+        return 0;                       /* no attribute: an empty list */
+}
+
+SYSCALL_DECL(getxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, true, &vn), vn,
+                           (uint64_t)a1, XATTR_GET);
+}
+SYSCALL_DECL(lgetxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, false, &vn), vn,
+                           (uint64_t)a1, XATTR_GET);
+}
+SYSCALL_DECL(fgetxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_fd(a0, &vn), vn, (uint64_t)a1, XATTR_GET);
+}
+SYSCALL_DECL(setxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, true, &vn), vn,
+                           (uint64_t)a1, XATTR_SET);
+}
+SYSCALL_DECL(lsetxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, false, &vn), vn,
+                           (uint64_t)a1, XATTR_SET);
+}
+SYSCALL_DECL(fsetxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_fd(a0, &vn), vn, (uint64_t)a1, XATTR_SET);
+}
+SYSCALL_DECL(removexattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, true, &vn), vn,
+                           (uint64_t)a1, XATTR_REMOVE);
+}
+SYSCALL_DECL(lremovexattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_path((uint64_t)a0, false, &vn), vn,
+                           (uint64_t)a1, XATTR_REMOVE);
+}
+SYSCALL_DECL(fremovexattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_named(xattr_fd(a0, &vn), vn, (uint64_t)a1, XATTR_REMOVE);
+}
+SYSCALL_DECL(listxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_list(xattr_path((uint64_t)a0, true, &vn), vn);
+}
+SYSCALL_DECL(llistxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_list(xattr_path((uint64_t)a0, false, &vn), vn);
+}
+SYSCALL_DECL(flistxattr)
+{
+        struct vnode *vn = NULL;
+        return xattr_list(xattr_fd(a0, &vn), vn);
+}
+
 /* ---- attributes ------------------------------------------------------------ */
 
 static long stat_to_user(struct vnode *vn, uint64_t ubuf)

@@ -37,6 +37,7 @@
 #define EPIPE           32
 #define ERANGE          34
 #define EDEADLK         35
+#define ENODATA         61
 #define ENAMETOOLONG    36
 #define ENOSYS          38
 #define ENOLCK          37
