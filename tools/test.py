@@ -29,6 +29,13 @@ outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         with bash), first on this machine's Linux, then on Mercator: the
         output and exit status must be the same
 
+debian  Debian's own dynamically linked programs, from this machine's
+        /usr/bin: each tests/debian/NAME.bash run by /bin/bash (NAME.py by
+        /usr/bin/python3) with the programs its "# with:" lines name
+        (tools/run --with: each with the libraries ldd lists) and the
+        directories its "# dir:" lines name, first on this machine's
+        Linux, then on Mercator: the output and exit status must be the same
+
 --soak runs many more seeds and fuzzes longer (make soak).
 
 Each test prints PASS or FAIL lines; a program or boot that ends without
@@ -42,6 +49,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -791,6 +799,77 @@ def run_outside(t):
                 print(f"    | {line}")
 
 
+DEBIAN = os.path.join(ROOT, "tests/debian")
+
+
+# A tests/debian script's interpreter, by its extension.
+DEBIAN_RUNNERS = {".bash": "/bin/bash", ".py": "/usr/bin/python3"}
+
+
+def debian_header(script, key):
+    """The words of a tests/debian script's "# KEY:" lines."""
+    words = []
+    with open(script) as f:
+        for line in f:
+            if line.startswith(f"# {key}:"):
+                words += line.split(":", 1)[1].split()
+    return words
+
+
+def debian_needs(script):
+    """The programs a script needs: its runner and its "# with:" list."""
+    return [DEBIAN_RUNNERS[os.path.splitext(script)[1]]] + \
+        debian_header(script, "with")
+
+
+def run_debian_script(script, mem="1G"):
+    """One script on Mercator: its runner with the programs (and the
+    libraries ldd lists for them) and directories it names."""
+    runner, *progs = debian_needs(script)
+    extra = []
+    for prog in progs:
+        extra += ["--with", prog]
+    for d in debian_header(script, "dir"):
+        extra += ["--dir", f"{d}={d}"]
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "900",
+                        "--mem", mem, "--file", f"/t/script={script}",
+                        *extra, runner, "/t/script"],
+                       capture_output=True, text=True, errors="replace",
+                       stdin=subprocess.DEVNULL)
+    return p.stdout + p.stderr, p.returncode
+
+
+def run_debian(t, scripts=None):
+    """Debian's own programs (dynamically linked, as installed here) run
+    each tests/debian script on Linux and on Mercator, same output."""
+    scripts = scripts or sorted(
+        f for f in glob.glob(os.path.join(DEBIAN, "*"))
+        if os.path.splitext(f)[1] in DEBIAN_RUNNERS)
+    missing = [p for s in scripts for p in debian_needs(s)
+               if not (os.path.exists(p) if "/" in p else shutil.which(p))]
+    if missing:
+        t.add(False, "debian", "not installed here (tools/setup.sh): " +
+              " ".join(sorted(set(missing))))
+        return
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        results = list(ex.map(run_debian_script, scripts))
+    for script, (mout, mrc) in zip(scripts, results):
+        with tempfile.TemporaryDirectory() as tmp:
+            out, rc = run_on_pty([debian_needs(script)[0], script], None,
+                                 timeout=600, cwd=tmp)
+        name = f"debian/{os.path.basename(script)}"
+        mout = mout.replace("/t/script", script)
+        ok = out == mout and rc == mrc
+        t.add(ok, name, "" if ok else
+              f"Linux {rc}, Mercator {mrc}; output differs"
+              if out != mout else f"Linux {rc}, Mercator {mrc}")
+        if not ok:
+            for line in list(difflib.unified_diff(
+                    out.splitlines(), mout.splitlines(), "linux",
+                    "mercator", lineterm=""))[:40]:
+                print(f"    | {line}")
+
+
 def run_make_run(t):
     """The image `make run` boots (tools/mkrunfs.py, busybox as the login
     shell) played tests/outside/make_run.script: a check per feature, and
@@ -850,7 +929,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tier", action="append",
                     choices=["host", "kernel", "user", "fuzz", "outside",
-                             "i386", "riscv64", "view"])
+                             "i386", "riscv64", "view", "debian"])
     ap.add_argument("--pmap", help="host tier: only this page-table format")
     ap.add_argument("--soak", action="store_true",
                     help="many more seeds, and long fuzzing (make soak)")
@@ -858,7 +937,7 @@ def main():
                     help="one kernel configuration only")
     args = ap.parse_args()
     tiers = args.tier or ["host", "kernel", "i386", "riscv64", "user",
-                          "outside", "view", "fuzz"]
+                          "outside", "debian", "view", "fuzz"]
     t = Tally()
     if "host" in tiers:
         run_host(t, args.pmap)
@@ -874,6 +953,8 @@ def main():
         run_outside(t)
         run_outside_typed(t)
         run_make_run(t)
+    if "debian" in tiers:
+        run_debian(t)
     if "view" in tiers:
         run_view(t)
     if "fuzz" in tiers:
