@@ -380,6 +380,61 @@ void proc_mounts(struct text *t, struct proc *p)
         mounts_oldest_first(t, p, vfs_mounts());
 }
 
+/*
+ * mountinfo (Linux's show_mountinfo): "ID PARENT MAJOR:MINOR ROOT
+ * MOUNT-POINT OPTIONS - TYPE SOURCE SUPER-OPTIONS", oldest first. IDs
+ * count from 21 in mount order (the root's parent is 1, as the hidden
+ * rootfs is on Linux); the device is the one stat gives its files, so
+ * df finds a file's mount by st_dev.
+ */
+static unsigned mount_id(struct mount *list, struct mount *m)
+{
+        unsigned newer = 0, n = 0;
+
+        for (struct mount *x = list; x; x = x->next, n++)
+                if (x == m)
+                        newer = n;
+        return m ? 20 + (n - newer) : 1;
+}
+
+static void mountinfo_line(struct text *t, struct proc *p, struct mount *list,
+                           struct mount *m)
+{
+        struct vfs_sb *sb = m->sb;
+        char where[256];
+        bool root = !m->covered;
+        uint64_t dev = sb->dev;
+
+        if (root)
+                ksnprintf(where, sizeof where, "/");
+        else if (vfs_path_of(p && p->root ? p->root : vfs_root, m->covered,
+                             where, sizeof where) < 0)
+                return;
+        text_add(t, "%u %u %lu:%lu / %s %s - %s %s %s", mount_id(list, m),
+                 root ? 1 : mount_id(list, m->parent),
+                 (dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00),
+                 where, sb->rdonly ? "ro" : "rw",
+                 root ? "rootfs" : sb->fstype, root ? "rootfs" : sb->fstype,
+                 sb->rdonly ? "ro" : "rw");
+        if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
+                text_add(t, ",size=%luk", KB(sb->quota.limit));
+        text_add(t, "\n");
+}
+
+static void mountinfo_oldest_first(struct text *t, struct proc *p,
+                                   struct mount *list, struct mount *m)
+{
+        if (!m)
+                return;
+        mountinfo_oldest_first(t, p, list, m->next);
+        mountinfo_line(t, p, list, m);
+}
+
+void proc_mountinfo(struct text *t, struct proc *p)
+{
+        mountinfo_oldest_first(t, p, vfs_mounts(), vfs_mounts());
+}
+
 /* The file-system types vfs_mount() knows (fs/vfs.c). */
 void proc_filesystems(struct text *t, struct proc *p)
 {

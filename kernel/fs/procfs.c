@@ -127,6 +127,7 @@ static const struct pent pid_dir[] = {
         SPECIAL("fdinfo", PROCFS_IFDIR | 0500, SP_FDINFO),
         AREA("maps", proc_pid_maps, 128),
         SPECIAL("mem", PROCFS_IFREG | 0600, SP_MEM),
+        AREA("mountinfo", proc_mountinfo, 0),
         AREA("mounts", proc_mounts, 0),
         SPECIAL("pagemap", PROCFS_IFREG | 0400, SP_PAGEMAP),
         SPECIAL("pagewalk", PROCFS_IFDIR | 0555, SP_PAGEWALK),

@@ -61,6 +61,7 @@ void proc_loadavg(struct text *t, struct proc *p);
 void proc_cpuinfo(struct text *t, struct proc *p);
 void proc_version(struct text *t, struct proc *p);
 void proc_mounts(struct text *t, struct proc *p);
+void proc_mountinfo(struct text *t, struct proc *p);
 void proc_filesystems(struct text *t, struct proc *p);
 void proc_sysvipc_shm(struct text *t, struct proc *p);
 void proc_sys_pid_max(struct text *t, struct proc *p);
