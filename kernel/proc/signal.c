@@ -560,6 +560,14 @@ void signal_deliver(void)
                 uint64_t h = action_of(p, sig)->handler;
                 if (h == SIG_IGN)
                         continue;
+                /* init (Linux's SIGNAL_UNKILLABLE) drops at delivery a
+                 * signal some process sent while init had it blocked,
+                 * if its action is still the default: e.g. one sent by
+                 * a child musl's fork has just made, before fork
+                 * restored init's mask. The kernel's own (faults,
+                 * signal_force: code > 0) still take their action. */
+                if (h == SIG_DFL && p->pid == 1 && info.code <= 0)
+                        continue;
                 if (h == SIG_DFL)
                         default_action(sig);
                 else

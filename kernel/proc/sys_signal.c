@@ -276,9 +276,10 @@ static bool kill_permitted(const struct proc *p, int sig)
  * Linux's SIGNAL_UNKILLABLE: init takes from processes (itself included)
  * only the signals it has a handler for; one with the default action,
  * SIGKILL and SIGSTOP included, is dropped and the send succeeds. A
- * blocked one (or one sigtimedwait waits for) is queued, as Linux's (the handler may change before it is
- * unblocked; Linux would then drop it at delivery, Mercator takes its
- * default action). Signals the kernel makes (a fault) still reach init.
+ * blocked one (or one sigtimedwait waits for) is queued, as Linux's (the
+ * handler may change before it is unblocked; if it is still the default
+ * then, signal_deliver drops it, as Linux). Signals the kernel makes (a
+ * fault) still reach init.
  */
 static bool init_ignores(const struct proc *p, int sig)
 {
