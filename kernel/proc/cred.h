@@ -33,6 +33,8 @@ struct cred {
         uint64_t cap_permitted;                 /* [p] */
         uint64_t cap_inheritable;               /* [p] */
         bool     keep_caps;                     /* [p] PR_SET_KEEPCAPS */
+        bool     no_new_privs;                  /* [p] PR_SET_NO_NEW_PRIVS:
+                                                   never cleared */
 };
 
 /* Capability numbers (Linux's, include/uapi/linux/capability.h). */

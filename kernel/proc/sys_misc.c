@@ -25,6 +25,8 @@
 #define PR_SET_KEEPCAPS         8
 #define PR_SET_NAME             15
 #define PR_GET_NAME             16
+#define PR_SET_NO_NEW_PRIVS     38
+#define PR_GET_NO_NEW_PRIVS     39
 
 SYSCALL_DECL(prctl)
 {
@@ -66,6 +68,19 @@ SYSCALL_DECL(prctl)
                 memcpy(name, current->name, sizeof name);
                 name[sizeof name - 1] = '\0';
                 return copy_to_user((uint64_t)a1, name, sizeof name) ? -EFAULT : 0;
+        case PR_SET_NO_NEW_PRIVS:
+                /* Only ever set (Linux: arg2 1, the rest 0); kept across
+                 * fork and execve. Mercator has no set-id execs or file
+                 * capabilities for it to refuse: it is recorded, as
+                 * sandboxes (and stress-ng) ask for it. */
+                if (a1 != 1 || a2 || a3 || a4)
+                        return -EINVAL;
+                current->cred.no_new_privs = true;
+                return 0;
+        case PR_GET_NO_NEW_PRIVS:
+                if (a1 || a2 || a3 || a4)
+                        return -EINVAL;
+                return current->cred.no_new_privs ? 1 : 0;
         default:
                 /* Linux has many more; Mercator none of them yet. */
                 return syscall_unsupported(-EINVAL);

@@ -1,6 +1,6 @@
 /*
- * prctl_random.c - prctl (name, parent-death signal, dumpable, keepcaps),
- * personality, getrandom, uname.
+ * prctl_random.c - prctl (name, parent-death signal, dumpable, keepcaps,
+ * no_new_privs), personality, getrandom, uname.
  */
 #include "utest.h"
 #include <signal.h>
@@ -84,6 +84,24 @@ int main(void)
         pdeathsig_delivered();
         CHECK("keepcaps", prctl(PR_SET_KEEPCAPS, 1) == 0 && prctl(PR_GET_KEEPCAPS) == 1 &&
                           prctl(PR_SET_KEEPCAPS, 0) == 0 && prctl(PR_GET_KEEPCAPS) == 0);
+        /* no_new_privs: set once, never cleared, inherited (the test may
+         * start with it set: a sandbox may run it so) */
+        CHECK_ERR("no_new_privs_bad_value", prctl(PR_SET_NO_NEW_PRIVS, 2, 0, 0, 0),
+                  EINVAL);
+        CHECK_ERR("no_new_privs_extra_arg", prctl(PR_SET_NO_NEW_PRIVS, 1, 1, 0, 0),
+                  EINVAL);
+        CHECK("no_new_privs_set", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+                                  prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
+        CHECK_ERR("no_new_privs_not_cleared", prctl(PR_SET_NO_NEW_PRIVS, 0, 0, 0, 0),
+                  EINVAL);
+        CHECK_ERR("no_new_privs_get_extra_arg",
+                  prctl(PR_GET_NO_NEW_PRIVS, 1, 0, 0, 0), EINVAL);
+        pid_t nnp = fork();
+        if (nnp == 0)
+                _exit(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? 0 : 1);
+        int nnp_status;
+        CHECK("no_new_privs_inherited", nnp > 0 && waitpid(nnp, &nnp_status, 0) == nnp &&
+              WIFEXITED(nnp_status) && WEXITSTATUS(nnp_status) == 0);
         CHECK_ERR("unknown_option", prctl(12345, 0, 0, 0, 0), EINVAL);
         CHECK_ERR("get_name_bad_pointer", prctl(PR_GET_NAME, (void *)8), EFAULT);
 
