@@ -19,6 +19,7 @@ declare -A need=(
   # Debian's own programs as tests (issue 19, tests/debian): gawk is not
   # in a minimal Debian 12 (mawk is).
   [gawk]=gawk
+  [stress-ng]=stress-ng
   # RISC-V (issue 13): QEMU's virt board with OpenSBI, and static glibc
   # riscv64 user programs (not gcc-multilib: it conflicts with this).
   [qemu-system-riscv64]=qemu-system-misc

@@ -817,9 +817,19 @@ def debian_header(script, key):
 
 
 def debian_needs(script):
-    """The programs a script needs: its runner and its "# with:" list."""
-    return [DEBIAN_RUNNERS[os.path.splitext(script)[1]]] + \
+    """The programs and files a script needs: its runner, its "# with:"
+    list, and what the shell commands of its "# with-from:" lines print
+    (run on this machine: the files a compiler reads, say)."""
+    needs = [DEBIAN_RUNNERS[os.path.splitext(script)[1]]] + \
         debian_header(script, "with")
+    with open(script) as f:
+        for line in f:
+            if line.startswith("# with-from:"):
+                p = subprocess.run(["bash", "-c", line.split(":", 1)[1]],
+                                   capture_output=True, text=True,
+                                   cwd=tempfile.gettempdir())
+                needs += [w for w in p.stdout.split() if w not in needs]
+    return needs
 
 
 def run_debian_script(script, mem="1G"):
@@ -839,12 +849,15 @@ def run_debian_script(script, mem="1G"):
     return p.stdout + p.stderr, p.returncode
 
 
-def run_debian(t, scripts=None):
+def run_debian(t, scripts=None, soak=False):
     """Debian's own programs (dynamically linked, as installed here) run
-    each tests/debian script on Linux and on Mercator, same output."""
+    each tests/debian script on Linux and on Mercator, same output. A
+    script with a "# soak:" line (minutes under TCG) runs in make soak
+    only."""
     scripts = scripts or sorted(
         f for f in glob.glob(os.path.join(DEBIAN, "*"))
-        if os.path.splitext(f)[1] in DEBIAN_RUNNERS)
+        if os.path.splitext(f)[1] in DEBIAN_RUNNERS and
+        (soak or not debian_header(f, "soak")))
     missing = [p for s in scripts for p in debian_needs(s)
                if not (os.path.exists(p) if "/" in p else shutil.which(p))]
     if missing:
@@ -954,7 +967,7 @@ def main():
         run_outside_typed(t)
         run_make_run(t)
     if "debian" in tiers:
-        run_debian(t)
+        run_debian(t, soak=args.soak)
     if "view" in tiers:
         run_view(t)
     if "fuzz" in tiers:
