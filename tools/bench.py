@@ -6,7 +6,9 @@
   bench.py --redraw DIR/bench.json      tables and charts again, no boots
 
 One static benchmark (build/bench/vmbench, from user/bench/vmbench.c)
-boots as /init on Mercator (build/mercator.elf) and on Debian's stock
+boots as /init, with this machine's Debian /usr/bin/true and python3
+(dynamically linked, with their libraries and python's standard library:
+tools/hostlibs.py) in the "main" archive, on Mercator (build/mercator.elf) and on Debian's stock
 Linux (fetched by tools/linux-kernel.sh into build/linux/), with the same
 QEMU settings (tools/qemu.py's: TCG, -cpu qemu64, one vCPU, the same -m).
 Every configuration boots --boots times on each kernel, one boot after
@@ -38,6 +40,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import hostlibs  # noqa: E402
 import mkinitramfs  # noqa: E402
 import qemu  # noqa: E402
 
@@ -63,12 +66,35 @@ def initramfs(mode):
     exe = stat.S_IFREG | 0o755
     files = [("/init", data(VMBENCH), exe), ("/bin/true", data(TRUE), exe),
              ("/bench.conf", f"{mode}\n".encode(), stat.S_IFREG | 0o644)]
+    if mode == "main":
+        files += debian_programs()
     archive = mkinitramfs.build(files)
     trailer = mkinitramfs.entry("TRAILER!!!", 0, b"", 0)
     assert archive.endswith(trailer)
     dirs = b"".join(mkinitramfs.entry(d, stat.S_IFDIR | 0o555, b"", 1000 + i)
                     for i, d in enumerate(["proc", "sys"]))
     return archive[:-len(trailer)] + dirs + trailer
+
+
+PYLIB = "/usr/lib/python3.11"
+
+
+def debian_programs():
+    """This machine's /usr/bin/true and python3 (Debian's, dynamically
+    linked) with their interpreter and libraries at the paths ldd names,
+    and python's standard library: the same files for both kernels."""
+    files = []
+    for prog in ("/usr/bin/true", "/usr/bin/python3"):
+        if os.path.exists(prog):
+            files += hostlibs.program_files(prog)
+    if os.path.exists("/usr/bin/python3") and os.path.isdir(PYLIB):
+        files += hostlibs.tree_files(PYLIB, PYLIB)
+    seen, out = set(), []
+    for f in reversed(files):
+        if f[0] not in seen:
+            seen.add(f[0])
+            out.append(f)
+    return out[::-1]
 
 
 def qemu_cmd(kernel, image, mem, cpio):

@@ -121,6 +121,11 @@ ROWS = [
      "getppid_ns", "ns"),
     ("exec", "fork + execve + wait of a small static binary", "main",
      MAIN_MEM, "fork_exec_wait_ns", "ns"),
+    ("exec_dyn", "fork + execve + wait of Debian's /usr/bin/true "
+     "(dynamically linked: ld.so maps libc)", "main", MAIN_MEM,
+     "fork_exec_dyn_wait_ns", "ns"),
+    ("python", "start-up of Debian's `python3 -c pass` (fork + execve + "
+     "wait)", "main", MAIN_MEM, "python_start_ns", "ns"),
     ("munmap", "munmap of 64 MiB populated, per page", "main", MAIN_MEM,
      "munmap_populated_ns", "ns"),
     ("signal", "signal round trip: kill(getpid(), SIGUSR1), the handler "

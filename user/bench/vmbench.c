@@ -640,12 +640,14 @@ struct proc_arg {
         enum child_job job;
         char  *region;          /* populated, shared copy-on-write by fork */
         size_t len;
+        char *const *argv;      /* CHILD_EXEC: the program; NULL: /bin/true */
 };
 
 static void child_run(const struct proc_arg *a)
 {
-        static char *const argv[] = { "/bin/true", NULL };
+        static char *const true_argv[] = { "/bin/true", NULL };
         static char *const envp[] = { NULL };
+        char *const *argv = a->argv ? a->argv : true_argv;
 
         if (a->job == CHILD_WRITE_ALL)
                 touch_pages(a->region, a->len);
@@ -738,6 +740,20 @@ static void process_figures(void)
         /* fork+execve from a small process, as a shell would. */
         struct proc_arg e = { .job = CHILD_EXEC, .n = 20 };
         report("fork_exec_wait_ns", fork_figure(&e, 5));
+
+        /* Debian's own dynamically linked programs (tools/bench.py puts
+         * them and their libraries in the archive when this machine has
+         * them): /usr/bin/true, and python3's start-up. */
+        static char *const dyn_true[] = { "/usr/bin/true", NULL };
+        static char *const python[] = { "/usr/bin/python3", "-c", "pass", NULL };
+        struct proc_arg d = { .job = CHILD_EXEC, .n = 10, .argv = dyn_true };
+        report("fork_exec_dyn_wait_ns", access(dyn_true[0], X_OK) != 0
+               ? fig_fail("no /usr/bin/true in the archive", errno)
+               : fork_figure(&d, 5));
+        struct proc_arg py = { .job = CHILD_EXEC, .n = 2, .argv = python };
+        report("python_start_ns", access(python[0], X_OK) != 0
+               ? fig_fail("no /usr/bin/python3 in the archive", errno)
+               : fork_figure(&py, 3));
 }
 
 /* ---- files on tmpfs: the page cache under read, write and mmap ----------- */
