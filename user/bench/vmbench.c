@@ -641,6 +641,7 @@ struct proc_arg {
         char  *region;          /* populated, shared copy-on-write by fork */
         size_t len;
         char *const *argv;      /* CHILD_EXEC: the program; NULL: /bin/true */
+        char *const *envp;      /* its environment; NULL: empty */
 };
 
 static void child_run(const struct proc_arg *a)
@@ -648,11 +649,12 @@ static void child_run(const struct proc_arg *a)
         static char *const true_argv[] = { "/bin/true", NULL };
         static char *const envp[] = { NULL };
         char *const *argv = a->argv ? a->argv : true_argv;
+        char *const *env = a->envp ? a->envp : envp;
 
         if (a->job == CHILD_WRITE_ALL)
                 touch_pages(a->region, a->len);
         if (a->job == CHILD_EXEC)
-                execve(argv[0], argv, envp);
+                execve(argv[0], argv, env);
         _exit(a->job == CHILD_EXEC ? 127 : 0);
 }
 
@@ -750,7 +752,11 @@ static void process_figures(void)
         report("fork_exec_dyn_wait_ns", access(dyn_true[0], X_OK) != 0
                ? fig_fail("no /usr/bin/true in the archive", errno)
                : fork_figure(&d, 5));
-        struct proc_arg py = { .job = CHILD_EXEC, .n = 2, .argv = python };
+        /* A fixed hash seed: Linux's archive has no /dev/urandom for
+         * python's fallback when getrandom would block early in boot. */
+        static char *const py_env[] = { "PYTHONHASHSEED=0", NULL };
+        struct proc_arg py = { .job = CHILD_EXEC, .n = 2, .argv = python,
+                               .envp = py_env };
         report("python_start_ns", access(python[0], X_OK) != 0
                ? fig_fail("no /usr/bin/python3 in the archive", errno)
                : fork_figure(&py, 3));
