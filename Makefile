@@ -216,7 +216,9 @@ pictures: kernel $(BUILD)/rootfs/bin/vmdemo
 # One static benchmark (user/bench/vmbench.c) booted as /init on both
 # kernels; tools/bench.py fetches the Linux kernel, boots, and writes
 # results/. A measurement, not a test: it is not part of `make test`.
-.PHONY: bench
+# x86-64 first, then riscv64 (mk/riscv64.mk's bench-riscv64, results/riscv64/);
+# `make ARCH=riscv64 bench` runs only the riscv64 half.
+.PHONY: bench bench-x86_64
 BENCH_BINS := $(BUILD)/bench/vmbench $(BUILD)/bench/true
 
 # vmbench's entry point reads the clock before musl's start-up runs.
@@ -227,7 +229,12 @@ $(BUILD)/bench/true: user/bench/true.c
 	@mkdir -p $(dir $@)
 	$(UCC) $(UCFLAGS) -o $@ $<
 
-bench:
+ifeq ($(ARCH),x86_64)
+bench: bench-x86_64 bench-riscv64
+else
+bench: bench-$(ARCH)
+endif
+bench-x86_64:
 	@MERCATOR_SETUP_BENCH=1 bash tools/setup.sh
 	@$(MAKE) --no-print-directory -j2 kernel $(BENCH_BINS)
 	python3 tools/bench.py

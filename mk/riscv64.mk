@@ -111,4 +111,25 @@ run-riscv64: setup
 test-riscv64: riscv64 riscv64-user
 	python3 tools/test.py --tier riscv64
 
+# make bench's riscv64 half (also `make ARCH=riscv64 bench`): the same
+# benchmark, user/bench/vmbench.c, as a static glibc riscv64 binary, on
+# Mercator and on the riscv64 tier's referee, Debian 13's Linux (Sv39), in
+# the same QEMU (tools/bench.py --arch riscv64; results/riscv64/).
+# Its entry point reads the clock before glibc's start-up runs.
+RV_BENCH_BINS := $(RV_BUILD)/bench/vmbench $(RV_BUILD)/bench/true
+$(RV_BUILD)/bench/vmbench: user/bench/vmbench.c
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) \
+		-Wl,-e,vmbench_entry -o $@ $< -lpthread
+$(RV_BUILD)/bench/true: user/bench/true.c
+	@mkdir -p $(dir $@)
+	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+
+.PHONY: bench-riscv64
+bench-riscv64:
+	@MERCATOR_SETUP_BENCH=1 bash tools/setup.sh
+	@$(MAKE) --no-print-directory -j2 riscv64 $(RV_BENCH_BINS)
+	python3 tools/bench.py --arch riscv64 --boots $(RV_BENCH_BOOTS)
+RV_BENCH_BOOTS ?= 3
+
 -include $(RV_OBJ:.o=.d)

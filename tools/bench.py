@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Measure Mercator against a stock Linux in the same QEMU: `make bench`.
 
-  bench.py [--boots 5] [--only main,areas,ram] [--out DIR] [--no-readme]
-           [--timeout 180] [--mercator build/mercator.elf]
+  bench.py [--arch x86_64|riscv64] [--boots 5] [--only main,areas,ram]
+           [--out DIR] [--no-readme] [--timeout 180] [--mercator KERNEL]
   bench.py --redraw DIR/bench.json      tables and charts again, no boots
 
 One static benchmark (build/bench/vmbench, from user/bench/vmbench.c)
@@ -11,6 +11,12 @@ boots as /init, with this machine's Debian /usr/bin/true and python3
 tools/hostlibs.py) in the "main" archive, on Mercator (build/mercator.elf) and on Debian's stock
 Linux (fetched by tools/linux-kernel.sh into build/linux/), with the same
 QEMU settings (tools/qemu.py's: TCG, -cpu qemu64, one vCPU, the same -m).
+--arch riscv64: the same program built for riscv64 with glibc
+(build/riscv64/bench/), Mercator's riscv64 kernel and Debian 13's riscv64
+Linux (the referee of the riscv64 tier, in Sv39), both through OpenSBI on
+the virt board, -cpu rv64; Mercator also times its trampoline's satp
+switch at boot (satpbench) and the report explains what it costs a
+system call.
 Every configuration boots --boots times on each kernel, one boot after
 another (never in parallel), alternating the kernels so that a change in
 the machine's load hits both. Per figure: the median over boots and the
@@ -23,8 +29,9 @@ fault and mmap+munmap as the process's areas grow to 60 000, -m 1G) and
 Writes DIR/bench.json (every boot's figures and the summary), DIR/bench.md
 (the tables), DIR/*.png (charts, with Debian's python3-matplotlib) and,
 for a full run (every configuration, at least 3 boots), the table between
-the bench-table markers of README.md; DIR is results/ for a full run, else
-build/bench-results/. Nothing is cached but the Linux package: every
+the bench-table markers of README.md (x86-64 only); DIR is results/ for a
+full run (results/riscv64/ for riscv64), else build/bench-results/ (or
+build/bench-results/riscv64/). Nothing is cached but the Linux package: every
 number comes from this run.
 """
 import argparse
@@ -44,13 +51,14 @@ import hostlibs  # noqa: E402
 import mkinitramfs  # noqa: E402
 import qemu  # noqa: E402
 
-MERCATOR = os.path.join(ROOT, "build", "mercator.elf")
-VMBENCH = os.path.join(ROOT, "build", "bench", "vmbench")
-TRUE = os.path.join(ROOT, "build", "bench", "true")
+import bench_report as br  # noqa: E402
+from bench_report import (KERNELS, MAIN_MEM, mem_kib, redraw,  # noqa: E402
+                          report, ensure_matplotlib)
 
-from bench_report import (APPEND, CPU, KERNELS,  # noqa: E402
-                          MAIN_MEM, RAM_SIZES, mem_kib, redraw, report,
-                          ensure_matplotlib)
+
+def bench_bin(name):
+    """A benchmark binary of the architecture being measured."""
+    return os.path.join(ROOT, br.ARCHES[br.ARCH]["bench_dir"], name)
 LINE = re.compile(r"@vmbench (\S+)(?: (.*?))?\s*$")
 
 # ---------------------------------------------------------------------------
@@ -64,7 +72,8 @@ def initramfs(mode):
         with open(path, "rb") as f:
             return f.read()
     exe = stat.S_IFREG | 0o755
-    files = [("/init", data(VMBENCH), exe), ("/bin/true", data(TRUE), exe),
+    files = [("/init", data(bench_bin("vmbench")), exe),
+             ("/bin/true", data(bench_bin("true")), exe),
              ("/bench.conf", f"{mode}\n".encode(), stat.S_IFREG | 0o644)]
     if mode == "main":
         files += debian_programs()
@@ -98,8 +107,8 @@ def debian_programs():
 
 
 def qemu_cmd(kernel, image, mem, cpio):
-    return qemu.build_command("x86_64", image, mem, CPU, append=APPEND[kernel],
-                              initrd=cpio)
+    return qemu.build_command(br.ARCH, image, mem, br.CPU,
+                              append=br.APPEND[kernel], initrd=cpio)
 
 
 def parse_value(text):
@@ -161,7 +170,7 @@ def plan(only):
     if "areas" in only:
         runs.append(("areas", MAIN_MEM))
     if "ram" in only:
-        runs += [("ram", m) for m in RAM_SIZES]
+        runs += [("ram", m) for m in br.RAM_SIZES]
     return runs
 
 
@@ -212,7 +221,9 @@ def command_output(cmd):
 
 
 def linux_config(image):
-    cfg = image.replace("vmlinuz-", "config-")
+    base = os.path.basename(image)
+    cfg = os.path.join(os.path.dirname(image),
+                       re.sub(r"^vmlinu[xz]-", "config-", base))
     facts = []
     try:
         with open(cfg) as f:
@@ -240,8 +251,8 @@ def bzimage_needs_mib(image):
 
 
 def fetch_linux():
-    p = subprocess.run(["bash", os.path.join(ROOT, "tools/linux-kernel.sh")],
-                       stdout=subprocess.PIPE, text=True)
+    p = subprocess.run(["bash", os.path.join(ROOT, "tools/linux-kernel.sh"),
+                        "--arch", br.ARCH], stdout=subprocess.PIPE, text=True)
     if p.returncode != 0:
         sys.exit("bench: could not fetch Debian's kernel (tools/linux-kernel.sh)")
     image = p.stdout.strip().splitlines()[-1]
@@ -254,15 +265,17 @@ def fetch_linux():
 def environment(args, linux_image, linux_package):
     commit = command_output(["git", "describe", "--always", "--dirty"])
     mercator = os.path.relpath(os.path.abspath(args.mercator), ROOT)
-    version = command_output(["qemu-system-x86_64", "--version"])
+    version = command_output([qemu.ARCHES[br.ARCH][0], "--version"])
     return {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "qemu": version.splitlines()[0] if version else "?",
             "mercator": f"{mercator}, tree at {commit or '?'}",
             "linux_package": linux_package,
             "linux_image": os.path.relpath(linux_image, ROOT),
             "linux_config": linux_config(linux_image),
-            "linux_needs_mib": round(bzimage_needs_mib(linux_image), 1),
-            "append": APPEND, "cpu": CPU, "boots": args.boots,
+            "linux_needs_mib": round(bzimage_needs_mib(linux_image), 1)
+            if br.ARCH == "x86_64" else None,
+            "arch": br.ARCH, "append": br.APPEND, "cpu": br.CPU,
+            "boots": args.boots,
             "host_cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
 
 
@@ -271,6 +284,7 @@ def environment(args, linux_image, linux_package):
 
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("--arch", choices=sorted(br.ARCHES), default="x86_64")
     ap.add_argument("--boots", type=int, default=5)
     ap.add_argument("--only", default="main,areas,ram")
     ap.add_argument("--out", help="results/ for a full run (every "
@@ -278,8 +292,8 @@ def main():
     ap.add_argument("--no-readme", action="store_true")
     ap.add_argument("--timeout", type=float, default=180,
                     help="seconds before one boot is stopped")
-    ap.add_argument("--mercator", default=MERCATOR,
-                    help="the Mercator kernel to boot")
+    ap.add_argument("--mercator", help="the Mercator kernel to boot "
+                    "(default: the one make builds for --arch)")
     ap.add_argument("--redraw", metavar="JSON",
                     help="no boots: redraw the tables and charts of an "
                          "earlier run's bench.json")
@@ -287,15 +301,19 @@ def main():
     if args.redraw:
         return redraw(args.redraw, args.out)
     ensure_matplotlib()
+    br.use_arch(args.arch)
+    args.mercator = args.mercator or qemu.default_kernel(args.arch)
     only = set(args.only.split(","))
     full = only >= {"main", "areas", "ram"} and args.boots >= 3
     if not full:
         print("bench: a partial run (some configurations, or fewer than 3 "
               "boots): not the latest table; README.md is left alone")
         args.no_readme = True
+    sub = "" if args.arch == "x86_64" else args.arch
     args.out = args.out or os.path.join(
-        ROOT, "results" if full else "build/bench-results")
-    for path in (args.mercator, VMBENCH, TRUE):
+        ROOT, br.ARCHES[args.arch]["results"] if full
+        else os.path.join("build/bench-results", sub))
+    for path in (args.mercator, bench_bin("vmbench"), bench_bin("true")):
         if not os.path.exists(path):
             sys.exit(f"bench: {path} is missing (make bench builds it)")
     linux_image, linux_package = fetch_linux()

@@ -18,13 +18,41 @@ README = os.path.join(ROOT, "README.md")
 # The kernels' command lines. Linux: serial console, quiet, and a panic
 # ends the boot at once; otherwise Debian's defaults (THP "always",
 # init_on_alloc=1), the bench madvises its mappings out of THP itself.
-APPEND = {"mercator": "loglevel=3",
-          "linux": "console=ttyS0 quiet panic=-1"}
+# riscv64: Linux in Sv39 (no4lvl; its default is Sv57), Mercator with
+# satpbench, which makes it time its own satp switch before /init
+# (kernel/arch/riscv64/satp_bench.c) and print the figures as vmbench does.
+ARCHES = {
+    "x86_64": {"append": {"mercator": "loglevel=3",
+                          "linux": "console=ttyS0 quiet panic=-1"},
+               "cpu": "qemu64",
+               "ram_sizes": ["64M", "128M", "256M", "1G", "4G", "16G"],
+               "libc": "musl", "results": "results",
+               "bench_dir": "build/bench"},
+    "riscv64": {"append": {"mercator": "loglevel=3 satpbench",
+                           "linux": "console=ttyS0 quiet panic=-1 no4lvl"},
+                "cpu": "rv64",
+                "ram_sizes": ["128M", "256M", "1G", "4G", "16G"],
+                "libc": "glibc", "results": "results/riscv64",
+                "bench_dir": "build/riscv64/bench"},
+}
+ARCH = "x86_64"
+APPEND = ARCHES[ARCH]["append"]
 KERNELS = ["mercator", "linux"]
-CPU = "qemu64"
+CPU = ARCHES[ARCH]["cpu"]
 MAIN_MEM = "1G"
-RAM_SIZES = ["64M", "128M", "256M", "1G", "4G", "16G"]
+RAM_SIZES = ARCHES[ARCH]["ram_sizes"]
 AREA_STEPS = [1, 100, 10000, 60000]
+
+
+def use_arch(arch):
+    """Make this module describe arch's runs (bench.py --arch; a redraw
+    takes the arch from the run's environment)."""
+    global ARCH, APPEND, CPU, RAM_SIZES
+    ARCH = arch
+    APPEND = ARCHES[arch]["append"]
+    CPU = ARCHES[arch]["cpu"]
+    RAM_SIZES = ARCHES[arch]["ram_sizes"]
+
 
 def mem_kib(mem):
     units = {"M": 1024, "G": 1024 * 1024}
@@ -172,13 +200,45 @@ ROWS = [
 ]
 
 
+# riscv64 only: what the trampoline's satp switch costs, timed by the kernel
+# itself (Linux has no such switch: it keeps one table with the kernel in it).
+RISCV64_ROWS = [
+    ("satp_pair", "kernel: satp to another table and back, each write between "
+     "two sfence.vma (the trampoline's sequence, per trap)", "main",
+     MAIN_MEM, "satp_switch_fenced_ns", "ns"),
+    ("satp_pair_bare", "kernel: the same two satp writes without the fences",
+     "main", MAIN_MEM, "satp_switch_bare_ns", "ns"),
+    ("sfence", "kernel: one sfence.vma zero, zero", "main", MAIN_MEM,
+     "sfence_all_ns", "ns"),
+    ("refill", "kernel: reading 16 pages after a full sfence.vma, over "
+     "reading them with the TLB warm", "main", MAIN_MEM,
+     "tlb_refill_16_ns", "ns"),
+    ("null_ecall", "kernel: a bare user context's system call (ecall, "
+     "trampoline both ways, ENOSYS)", "main", MAIN_MEM, "null_ecall_ns", "ns"),
+    ("null_ecall_one", "kernel: the same with user mode on the kernel table "
+     "too (no satp change: Linux's way)", "main", MAIN_MEM,
+     "null_ecall_one_table_ns", "ns"),
+    ("trampoline_pair", "kernel: the trampoline's two satp switches per "
+     "system call (the difference of the two above)", "main", MAIN_MEM,
+     "trampoline_switch_ns", "ns"),
+]
+MERCATOR_ONLY = {r[0] for r in RISCV64_ROWS}
+
+
+def all_rows():
+    return ROWS + (RISCV64_ROWS if ARCH == "riscv64" else [])
+
+
 def summary_rows(records):
     rows = []
-    for rid, what, mode, mem, name, unit in ROWS:
+    for rid, what, mode, mem, name, unit in all_rows():
         row = {"id": rid, "what": what, "mode": mode, "mem": mem,
                "figure": name, "unit": unit}
         for k in KERNELS:
             row[k] = summarize(records, k, mode, mem, name)
+        if rid in MERCATOR_ONLY:
+            row["linux"] = {"na": "Linux keeps one table: no satp switch "
+                            "on a trap", "of": 0, "none": True}
         m, lx = row["mercator"], row["linux"]
         row["ratio"] = m["median"] / lx["median"] \
             if "median" in m and "median" in lx and lx["median"] else None
@@ -235,6 +295,8 @@ def fmt(value, unit):
 
 
 def cell(s, unit):
+    if s.get("none"):
+        return "-"
     if "median" not in s:
         return "n/a"
     partial = f", {s['boots']} of {s['of']} boots" if s["boots"] < s["of"] \
@@ -263,7 +325,7 @@ def na_notes(rows, points_sets):
     seen = {}
     for r in rows:
         for k in KERNELS:
-            if "na" in r[k]:
+            if "na" in r[k] and not r[k].get("none"):
                 seen.setdefault((k, r["what"], r[k]["na"]), None)
     for title, points in points_sets:
         for p in points:
@@ -307,7 +369,8 @@ def growth(points, name):
 
 
 def markdown(env, rows, areas, ram):
-    lines = [f"# Mercator vs Linux: `make bench`, {env['date']}", "",
+    title = "" if ARCH == "x86_64" else f" ({ARCH})"
+    lines = [f"# Mercator vs Linux{title}: `make bench`, {env['date']}", "",
              setup_text(env), "", "## Per-operation figures", "",
              *main_table(rows), "",
              "Median over boots, [boot-to-boot spread: (max - min) / median]. "
@@ -320,6 +383,8 @@ def markdown(env, rows, areas, ram):
              "guest's CLOCK_MONOTONIC, which follows the host's clock: load "
              "on the host slows both kernels alike, boot by boot.", "",
              "![ratios](bench.png)", ""]
+    if ARCH == "riscv64":
+        lines += [satp_text(rows), ""]
     if areas:
         lines += ["## Scale: areas in the process (-m 1G)", "",
                   "The benchmark cuts one mapping of 60 000 pages into about "
@@ -383,15 +448,60 @@ def setup_text(env):
         f"`{APPEND['linux']}`; its defaults kept: {env['linux_config']}. "
         "The benchmark madvises its big mappings MADV_NOHUGEPAGE, so page "
         "faults are 4 KiB faults on both (Mercator has no huge pages; the "
-        "call changes nothing there). Its bzImage asks for memory up to "
-        f"{env.get('linux_needs_mib', 0):.0f} MiB (load address + "
-        "init_size) to decompress itself, so it cannot boot with less.",
-        "Benchmark: one static musl binary (`user/bench/vmbench.c`) as /init "
+        "call changes nothing there). " + (
+            "Its bzImage asks for memory up to "
+            f"{env.get('linux_needs_mib', 0):.0f} MiB (load address + "
+            "init_size) to decompress itself, so it cannot boot with less."
+            if ARCH == "x86_64" else
+            "Both boot through the same OpenSBI (-bios default) on the virt "
+            "board; Linux in Sv39 (no4lvl), as Mercator."),
+        f"Benchmark: one static {ARCHES[ARCH]['libc']} binary "
+        "(`user/bench/vmbench.c`) as /init "
         "on both kernels. Boot time is CLOCK_MONOTONIC read by its first "
         "instruction; each kernel counts from its own start (Mercator: its "
         "first instruction; Linux: its timekeeping, after decompression). "
         "Page descriptors: Mercator's PageDescriptors (/proc/meminfo) over "
         "MemTotal pages; Linux's sizeof(struct page) read from its BTF."])
+
+
+def satp_text(rows):
+    """What the trampoline's satp switch costs a system call (riscv64)."""
+    by = {r["id"]: r for r in rows}
+
+    def med(rid, k="mercator"):
+        s = by.get(rid, {}).get(k, {})
+        return s.get("median")
+    out = ["## The trampoline's satp switch (riscv64)", "",
+           "Every trap from user mode goes through the trampoline, which "
+           "writes satp twice (the process's kernel table on the way in, "
+           "its user table on the way out); Linux keeps the kernel in every "
+           "process's table and writes satp only when it changes process. "
+           "The kernel times the switch itself at boot (`satpbench`, "
+           "rdtime over many rounds; `kernel/arch/riscv64/satp_bench.c`)."]
+    g, lg = med("getppid"), med("getppid", "linux")
+    tp, pair, bare, sf, rf = (med(r) for r in ("trampoline_pair", "satp_pair",
+                                               "satp_pair_bare", "sfence",
+                                               "refill"))
+    if g and lg:
+        out.append(f"A null system call costs {fmt(g, 'ns')} on Mercator and "
+                   f"{fmt(lg, 'ns')} on Linux; the difference is "
+                   f"{fmt(abs(g - lg), 'ns')}.")
+    if tp is not None and g:
+        out.append(f"Of Mercator's null system call, the trampoline's switch "
+                   f"as it runs (its satp writes and fences, and the TLB "
+                   f"refills they cause) is {fmt(tp, 'ns')}, "
+                   f"{tp / g * 100:.0f}%.")
+    if pair is not None and bare is not None:
+        out.append(f"Two satp writes cost {fmt(bare, 'ns')} bare and "
+                   f"{fmt(pair, 'ns')} with the fences around each; one "
+                   f"sfence.vma costs {fmt(sf, 'ns') if sf else 'n/a'}, and "
+                   f"touching 16 pages again after one costs "
+                   f"{fmt(rf, 'ns') if rf else 'n/a'} more than with a warm "
+                   "TLB. Under TCG a satp write whose ASID stays the same "
+                   "flushes nothing; every sfence.vma empties QEMU's whole "
+                   "software TLB, so the fences and the refills after them "
+                   "are the cost, not the write.")
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -518,7 +628,7 @@ def report(args, env, records):
     with open(os.path.join(args.out, "bench.md"), "w") as f:
         f.write(markdown(env, rows, areas, ram))
     charts(args.out, rows, areas, ram)
-    if not args.no_readme:
+    if not args.no_readme and ARCH == "x86_64":
         update_readme(rows, env)
     print("\n".join(main_table(rows)))
     print(f"bench: {len(records)} boots in {env['duration_s']:.0f} s; "
@@ -542,6 +652,7 @@ def redraw(path, out=None):
     args = Args()
     args.out = out or os.path.dirname(os.path.abspath(path))
     args.no_readme = True               # the README shows runs, not redraws
+    use_arch(old["environment"].get("arch", "x86_64"))
     report(args, old["environment"], old["boots"])
 
 

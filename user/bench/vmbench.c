@@ -44,13 +44,18 @@
 /*
  * The boot-time figure: CLOCK_MONOTONIC read by the program's very first
  * instruction. The link makes vmbench_entry the ELF entry point; it asks
- * the kernel for the time (a raw system call, before musl's start-up has
- * run) and then jumps to musl's _start with the registers as the kernel
- * left them, apart from rax, rcx, rdi, rsi, r11, which _start does not read.
+ * the kernel for the time (a raw system call, before the C library's
+ * start-up has run) and then jumps to its _start with the registers as
+ * the kernel left them, apart from those _start does not read:
+ * x86-64 (musl): rax, rcx, rdi, rsi, r11;
+ * riscv64 (glibc): a1, a7, t0, and a0, which _start passes to
+ * __libc_start_main as rtld_fini and is 0 for a static program, as the
+ * kernel left it.
  */
 struct timespec first_insn_ts;
 long first_insn_rc = -1;
 
+#if defined(__x86_64__)
 __asm__(".text\n"
         ".globl vmbench_entry\n"
         ".type vmbench_entry, @function\n"
@@ -61,6 +66,25 @@ __asm__(".text\n"
         "       syscall\n"
         "       mov %rax, first_insn_rc(%rip)\n"
         "       jmp _start\n");
+#elif defined(__riscv) && __riscv_xlen == 64
+__asm__(".text\n"
+        ".globl vmbench_entry\n"
+        ".type vmbench_entry, @function\n"
+        "vmbench_entry:\n"
+        "       .option push\n"
+        "       .option norelax\n"              /* gp is not set up yet */
+        "       li      a7, 113\n"              /* SYS_clock_gettime */
+        "       li      a0, 1\n"                /* CLOCK_MONOTONIC */
+        "       lla     a1, first_insn_ts\n"
+        "       ecall\n"
+        "       lla     t0, first_insn_rc\n"
+        "       sd      a0, 0(t0)\n"
+        "       li      a0, 0\n"                /* no rtld_fini */
+        "       j       _start\n"
+        "       .option pop\n");
+#else
+#error "vmbench_entry: no entry for this architecture"
+#endif
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -618,7 +642,12 @@ static struct figure user_fault_figure(long n, int rounds)
  * The children only write memory, write(2), execve and _exit. */
 static long raw_fork(void)
 {
+#ifdef SYS_fork
         return syscall(SYS_fork);
+#else
+        /* asm-generic (riscv64) has no fork: clone with only SIGCHLD. */
+        return syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
 }
 
 /* Waits for pid; 0 if it exited with status 0, else why not. */

@@ -32,6 +32,7 @@
 #include <vm/vmalloc.h>
 #include <vm/vmstat.h>
 #include "boot.h"
+#include "satp_bench.h"
 #include "riscv.h"
 #include "sbi.h"
 #include "trap.h"
@@ -213,6 +214,8 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
         /* The FPU is the user's (the kernel is built without F and D):
          * never Off, so user code and fpu.S may use it. */
         csr_set(sstatus, SSTATUS_FS_INITIAL);
+        if (strstr(boot_info.fdt.bootargs, "satpbench"))
+                satp_bench();   /* make bench: the switch's cost, timed */
         kmain();        /* kern/main.c: the kernel tests, or /init */
 }
 

@@ -240,6 +240,12 @@ void pmap_destroy(struct pmap *pm)
  * trampoline switches to pm->root on the way to user mode. */
 void pmap_activate(struct pmap *pm)
 {
+        /* Already there (the scheduler goes back to the thread it left,
+         * or to another thread of the same process): nothing cached is
+         * wrong, so no satp write and no flush, as Linux's switch_mm
+         * does nothing for the same mm. */
+        if (mmu_current_root() == pm->kroot)
+                return;
         mmu_load_root(pm->kroot);
 }
 

@@ -16,9 +16,23 @@
  * the user registers from TRAPFRAME and returns to user mode with sret
  * (sepc and sstatus were set by usertrapret).
  *
- * The privileged spec asks for sfence.vma after a satp write for the new
- * table to be used, and before it so that earlier stores to the tables are
- * seen by the walk; the one before also orders the user's own accesses.
+ * No sfence.vma here (xv6 has one before and one after each satp write).
+ * The privileged spec does not make a satp write flush anything; it asks
+ * for a fence when translations cached under the old satp (same ASID)
+ * could be wrong under the new one, or when table stores must be ordered
+ * before the walk. Neither happens on this switch:
+ *  - the two tables of one process translate every address both map
+ *    alike: the kernel table's user half is the user table's (the same
+ *    level-1 tables, pmap_md.h), and TRAMPOLINE and TRAPFRAME are in both;
+ *    what the kernel table has beyond that is not U, so an entry for it
+ *    left cached in user mode can only fault, as the walk would;
+ *  - every change the kernel makes to either table ends with pmap_update's
+ *    sfence.vma before the kernel returns to user mode, and a switch to
+ *    another process's tables goes through pmap_activate (satp write, then
+ *    sfence.vma: the old process's entries go).
+ * On hardware the fences would empty the TLB twice per trap for nothing;
+ * under QEMU's TCG each one empties its software TLB (docs/design.md,
+ * "What the satp switch costs"; make bench times it).
  */
 #define TRAPFRAME       0x3fffffe000
 #define TF_KSATP        0
@@ -75,15 +89,11 @@ uservec:
         ld      tp, TF_HART(a0)
         ld      t0, TF_KTRAP(a0)
         ld      t1, TF_KSATP(a0)
-        sfence.vma zero, zero
         csrw    satp, t1
-        sfence.vma zero, zero
         jr      t0
 
 userret:
-        sfence.vma zero, zero
         csrw    satp, a0
-        sfence.vma zero, zero
         li      a0, TRAPFRAME
         ld      x1, TF_X(1)(a0)
         ld      x2, TF_X(2)(a0)

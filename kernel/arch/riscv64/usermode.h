@@ -49,6 +49,9 @@ struct uctx {
         uint64_t satp_in_kernel;        /* satp in usertrap() */
         uint64_t satp_in_user;          /* satp uservec found */
         uint64_t traps, interrupts;     /* traps from user mode, interrupts among them */
+        /* Set by satp_bench.c only: user mode runs on the kernel table too,
+         * as on Linux, so the trampoline's satp writes change nothing. */
+        bool     one_table;
         char     out[256];      /* what it wrote to fd 1 and 2 */
         size_t   outlen;
 };
