@@ -200,11 +200,16 @@ include mk/riscv64.mk
 # tools/vmview draws user/vmdemo (fork; the child writes 4 of 16 pages);
 # the fork view of the third snapshot (after the child's writes) is kept.
 # make view: the shell in this terminal and a live page on
-# http://127.0.0.1:8018/ that redraws as commands exit (tools/vmview --live).
+# http://127.0.0.1:8018/ that redraws as commands exit (tools/vmview --live);
+# make ARCH=riscv64 view: the same on riscv64 (mk/riscv64.mk).
 .PHONY: pictures view
+ifneq ($(ARCH),x86_64)
+view: view-$(ARCH)
+else
 view: runfs
 	python3 tools/vmview --live --mem $(QEMU_MEM) --out $(BUILD)/view.html \
 		--initrd $(ROOTFS)
+endif
 
 pictures: kernel $(BUILD)/rootfs/bin/vmdemo
 	python3 tools/vmview --out $(BUILD)/vmdemo.html --svg $(BUILD)/pictures \

@@ -42,14 +42,15 @@ RV_OBJ := $(patsubst %,$(RV_BUILD)/%.o,$(RV_SRC))
 # assembly or mcontext), poll_select (select), and those that fail on the
 # referee as built: stack_brk, time_clock, mlock, proc_maps, random_vm
 # (x86-64 layout or fault rules), tty_jobs (hangs under the referee's
-# /dev/console), bad_pointers (glibc's nonnull warning).
+# /dev/console), bad_pointers (glibc's nonnull warning). vmview checks
+# /proc/vmview's JSON against smaps and meminfo (ENOENT on the referee).
 RV_UCC := riscv64-linux-gnu-gcc
 RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         die_stack_overflow die_write_readonly fork_wait fs_locks \
         fs_pagecache futex identity ltp_errnos mincore mmap_anon \
         process_vm remap_advise_file rlimits signals_proc sysv_shm timers \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \
-        threads pthreads
+        threads pthreads vmview
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
              $(RV_BUILD)/user/abi_riscv64
 RV_REFEREE_INIT := $(RV_BUILD)/referee_init
@@ -124,6 +125,15 @@ $(RV_BUILD)/bench/vmbench: user/bench/vmbench.c
 $(RV_BUILD)/bench/true: user/bench/true.c
 	@mkdir -p $(dir $@)
 	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
+
+# make ARCH=riscv64 view: the riscv64 shell in this terminal and the live
+# picture page on http://127.0.0.1:8018/ (the feed comes on the console,
+# taken out by tools/vmview; docs/design.md "The picture feed").
+.PHONY: view-riscv64
+view-riscv64: setup
+	@$(MAKE) --no-print-directory -j2 riscv64 $(RV_ROOTFS)
+	python3 tools/vmview --arch riscv64 --live --mem $(QEMU_MEM) \
+		--out $(RV_BUILD)/view.html --initrd $(RV_ROOTFS)
 
 .PHONY: bench-riscv64
 bench-riscv64:

@@ -19,7 +19,8 @@ riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         the same QEMU (the referee, tools/linux-kernel.sh --arch riscv64),
         then on Mercator, both through tools/run; and Debian 13's riscv64
         busybox runs tests/outside/*.sh on both, output compared
-view    tools/vmview draws user/vmdemo; Debian's chromium (headless) loads
+view    tools/vmview draws user/vmdemo (x86-64, then riscv64 with its Sv39
+        walk and xv6's layout); Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
         in results/vmview-test.png; make view's live page redraws as its
         feed grows
@@ -316,7 +317,38 @@ def run_riscv64_user(t):
                                                "build/riscv64/rootfs/bin/sh")],
                        capture_output=True, text=True, errors="replace")
     check_shell(t, "mercator-riscv64", p.stdout + p.stderr, p.returncode)
+    run_rv_pagewalk(t)
     run_riscv64_outside(t, kernel, init)
+
+
+def run_rv_pagewalk(t):
+    """user/pagewalk built for riscv64 shows Sv39 walks: each of its own
+    addresses through L2, L1 and L0 of the user table and of the kernel
+    table (the same leaf in both), a fresh page after a write, and the
+    kernel's linear map ending at a 2 MiB megapage in the kernel table."""
+    prog = os.path.join(ROOT, "build/riscv64/rootfs/bin/pagewalk")
+    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
+                        "--timeout", "300", prog], capture_output=True,
+                       text=True, errors="replace", stdin=subprocess.DEVNULL)
+    out = p.stdout
+    walks = re.findall(r"^--- (.*)\n(?:va (0x[0-9a-f]+) \(Sv39\)\n)?"
+                       r"((?:(?!---).*\n)*)", out, re.M)
+    by = {w[0]: w for w in walks}
+    write = by.get("after a write: a page of its own", ("", "", ""))[2]
+    leaves = re.findall(r"^  L0 at .*= (0x[0-9a-f]+)  V RW- U A D$", write,
+                        re.M)
+    ok = p.returncode == 0 and len(walks) == 8 and \
+        all(w[1] for w in walks) and \
+        write.count("L2 at") == 2 and len(leaves) == 2 and \
+        leaves[0] == leaves[1] and "(a 4 KiB page)" in write
+    t.add(ok, "user[mercator-riscv64]/pagewalk/sv39_user_and_kernel_tables",
+          "" if ok else f"status {p.returncode}, {len(walks)} walks")
+    lin = by.get("the kernel's linear map (not USER)", ("", "", ""))[2]
+    ok = "user table" not in lin and "kernel table" in lin and \
+        re.search(r"^  L1 at .* V RW- S G A D$", lin, re.M) is not None and \
+        "(a 2048 KiB page)" in lin
+    t.add(ok, "user[mercator-riscv64]/pagewalk/linear_map_megapage",
+          "" if ok else lin.strip()[-200:])
 
 
 def run_riscv64_outside(t, kernel, init):
@@ -580,7 +612,7 @@ def run_user(t, soak=False):
     run_syscall_log(t)
 
 
-def check_feed(t, snaps):
+def check_feed(t, snaps, tier="view"):
     """The picture feed's schema (docs/design.md, "The picture feed")."""
     ok, why = bool(snaps), "no snapshots"
     for s in snaps:
@@ -600,21 +632,60 @@ def check_feed(t, snaps):
             if not pt["tables_cut"] and len(pt["tables"]) != \
                     sum(lv["tables"] for lv in pt["levels"]):
                 ok, why = False, f"{s['label']}: tables of {p['pid']}"
-    t.add(ok, "view/feed_schema", "" if ok else why)
+    t.add(ok, f"{tier}/feed_schema", "" if ok else why)
 
 
-def run_view(t):
+# The page-table levels a walk passes on each architecture, and the layout
+# regions riscv64's feed must have (xv6's picture: trampoline, trap frame,
+# a guard page under every kernel stack).
+VIEW_LEVELS = {"x86_64": 4, "riscv64": 3}
+
+
+def check_rv_layout(t, snaps, tier):
+    """riscv64's kernel layout in every snapshot: the trampoline and the
+    trap frame at the top of the user half, each kernel stack with an
+    unmapped guard page right under it, regions in order, never
+    overlapping."""
+    ok, why = bool(snaps), "no snapshots"
+    for s in snaps:
+        lay = [(r["name"], int(r["start"], 16), int(r["end"], 16))
+               for r in s["kernel_layout"]]
+        names = {n: (a, b) for n, a, b in lay}
+        if names.get("trampoline") != (0x3ffffff000, 0x4000000000) or \
+                names.get("trap_frame") != (0x3fffffe000, 0x3ffffff000):
+            ok, why = False, f"{s['label']}: trampoline/trap frame {names}"
+        if any(b[1] < a[2] for a, b in zip(lay, lay[1:])):
+            ok, why = False, f"{s['label']}: regions overlap or out of order"
+        stacks = [i for i, r in enumerate(lay) if r[0] == "kernel_stack"]
+        if not stacks or any(i == 0 or lay[i - 1][0] != "guard" or
+                             lay[i - 1][2] != lay[i][1] or
+                             lay[i - 1][2] - lay[i - 1][1] != 4096
+                             for i in stacks):
+            ok, why = False, f"{s['label']}: kernel stacks without guards"
+    t.add(ok, f"{tier}/layout_trampoline_trapframe_guards", why if not ok else
+          "")
+
+
+def run_view(t, arch="x86_64"):
     """tools/vmview draws user/vmdemo (16 pages, 12 touched, fork, the
     child writes 4), then Debian's chromium loads the page headless: the
     numbers its DOM holds after the page's script counted what it drew
-    must be the program's. A screenshot goes to results/."""
-    demo = os.path.join(ROOT, "build/rootfs/bin/vmdemo")
-    page = os.path.join(ROOT, "results/vmview-test.html")
-    feed = os.path.join(ROOT, "results/vmview-test.jsonl")
-    p = subprocess.run([os.path.join(ROOT, "tools/vmview"), "--out", page,
-                        "--keep-feed", feed, demo], capture_output=True,
-                       text=True, errors="replace", timeout=600)
-    if not t.add(p.returncode == 0 and os.path.exists(page), "view/vmview",
+    must be the program's. A screenshot goes to results/. riscv64: the
+    same program built for riscv64 on Mercator's riscv64 kernel (the feed
+    comes on the console), its Sv39 walk through three tables."""
+    tier = "view" if arch == "x86_64" else f"view-{arch}"
+    name = "vmview-test" if arch == "x86_64" else f"vmview-{arch}-test"
+    demo = os.path.join(ROOT, "build/rootfs/bin/vmdemo" if arch == "x86_64"
+                        else f"build/{arch}/rootfs/bin/vmdemo")
+    page = os.path.join(ROOT, f"results/{name}.html")
+    feed = os.path.join(ROOT, f"results/{name}.jsonl")
+    if os.path.exists(feed):
+        os.remove(feed)
+    p = subprocess.run([os.path.join(ROOT, "tools/vmview"), "--arch", arch,
+                        "--out", page, "--keep-feed", feed, demo],
+                       capture_output=True, text=True, errors="replace",
+                       timeout=600)
+    if not t.add(p.returncode == 0 and os.path.exists(page), f"{tier}/vmview",
                  f"status {p.returncode}"):
         show_tail(p.stdout + p.stderr)
         return
@@ -623,11 +694,13 @@ def run_view(t):
     vmview = importlib.machinery.SourceFileLoader(
         "vmview", os.path.join(ROOT, "tools/vmview")).load_module()
     snaps = vmview.read_feed(feed)
-    check_feed(t, snaps)
+    check_feed(t, snaps, tier)
+    if arch == "riscv64":
+        check_rv_layout(t, snaps, tier)
     labels = [s["label"] for s in snaps]
     t.add(labels[:3] == ["touched 12 of 16 pages", "child read all 16 pages",
                          "child wrote 4 pages"] and "exit 1" in labels,
-          "view/snapshots_at_labels_and_exit", str(labels))
+          f"{tier}/snapshots_at_labels_and_exit", str(labels))
     browser = next((b for b in ("chromium", "chromium-browser")
                     if subprocess.run(["sh", "-c", f"command -v {b}"],
                                       capture_output=True).returncode == 0),
@@ -644,29 +717,34 @@ def run_view(t):
                        capture_output=True, text=True, errors="replace",
                        timeout=300)
     dom = d.stdout
-    t.add('data-drawn="yes"' in dom, "view/browser_ran_the_page",
+    t.add('data-drawn="yes"' in dom, f"{tier}/browser_ran_the_page",
           f"chromium status {d.returncode}")
     # The snapshot after the child wrote: find its section in the DOM.
     m = re.search(r'<section[^>]*data-label="child wrote 4 pages".*?'
                   r'</section>', dom, re.S)
     sec = m.group(0) if m else ""
+    # The fork view of the area sharing most (glibc's data and file areas
+    # share a few frames after fork too, and get views of their own).
+    views = re.findall(r'(<svg[^>]*data-shared="(\d+)"[^>]*'
+                       r'data-drawn-shared="(\d+)".*?</svg>)', sec, re.S)
+    best = max(views, key=lambda v: int(v[1])) if views else None
     fork = re.search(r'<svg[^>]*data-shared="(\d+)"[^>]*'
-                     r'data-drawn-shared="(\d+)"', sec)
+                     r'data-drawn-shared="(\d+)"', best[0]) if best else None
     t.add(bool(fork) and fork.groups() == ("8", "8"),
-          "view/fork_shares_8_frames", fork.groups() if fork else "no view")
+          f"{tier}/fork_shares_8_frames", fork.groups() if fork else "no view")
     states = re.findall(r'class="page (parent|child)" data-state="(\w+)"',
-                        sec)
+                        best[0] if best else "")
     want = {("parent", "cow"): 8, ("parent", "private"): 4,
             ("parent", "not_present"): 4, ("child", "cow"): 8,
             ("child", "private"): 4, ("child", "zero"): 4}
     got = {k: states.count(k) for k in want}
-    t.add(got == want, "view/fork_page_states", str(got))
+    t.add(got == want, f"{tier}/fork_page_states", str(got))
     areas = re.findall(r'<g class="area"[^>]*data-kind="anon" '
                        r'data-pages="16" data-resident="(\d+)"[^>]*'
                        r'data-drawn-height="(\d+)"', sec)
     t.add(len(areas) == 2 and all(r == "12" and int(h) > 0
                                   for r, h in areas),
-          "view/areas_16_pages_12_resident", str(areas))
+          f"{tier}/areas_16_pages_12_resident", str(areas))
     # The parent's tree: the walk of the 16-page area's first page goes
     # through one table per level, to the frame the feed gives that page.
     tree = re.search(r'<svg[^>]*id="s3-tables-1".*?</svg>', sec, re.S)
@@ -679,16 +757,21 @@ def run_view(t):
                  if p["pid"] == 1 for a in p["areas"]
                  if a["kind"] == "anon" and a["resident"] == 12), None)
     t.add(bool(walk and area) and walk.group(1) == area["start"] and
-          tree.count('class="table walked"') == 4 and
+          tree.count('class="table walked"') == VIEW_LEVELS[arch] and
           walk.group(2).endswith(hex(area["runs"][0][5])),
-          "view/walk_of_known_address",
+          f"{tier}/walk_of_known_address",
           walk.group(2) if walk else "no walk drawn")
-    shot = os.path.join(ROOT, "results/vmview-test.png")
+    shot = os.path.join(ROOT, f"results/{name}.png")
     subprocess.run(flags + ["--window-size=1200,2400",
                             "--screenshot=" + shot, "file://" + page],
                    capture_output=True, timeout=300)
     t.add(os.path.exists(shot) and os.path.getsize(shot) > 10000,
-          "view/screenshot", shot)
+          f"{tier}/screenshot", shot)
+    if arch == "riscv64":
+        t.add(re.search(r'<g class="region" data-name="trampoline"', sec)
+              is not None and sec.count('data-name="guard"') >= 2,
+              f"{tier}/layout_drawn", "trampoline and guard pages")
+        return
     run_view_live(t, flags, feed, vmview)
 
 
@@ -970,6 +1053,7 @@ def main():
         run_debian(t, soak=args.soak)
     if "view" in tiers:
         run_view(t)
+        run_view(t, "riscv64")
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:

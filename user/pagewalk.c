@@ -28,6 +28,17 @@ static int walk(const char *pid, unsigned long va, const char *what)
 
 static int data_word = 1;
 
+/* An address in the kernel's linear map: x86-64's first byte of RAM at
+ * 0xffff800000000000; riscv64 (Sv39) maps RAM, which starts at 0x80000000
+ * on QEMU's virt board, from 0xffffffc000000000; its first 2 MiB hold
+ * OpenSBI's reserved range (not mapped), so the walk takes pa 0x80400000,
+ * which the kernel maps with a 2 MiB megapage. */
+#if defined(__riscv)
+#define LINEAR_MAP_VA   0xffffffc080400000UL
+#else
+#define LINEAR_MAP_VA   0xffff800000000000UL
+#endif
+
 int main(int argc, char **argv)
 {
         int local = 0;
@@ -47,6 +58,6 @@ int main(int argc, char **argv)
         walk("self", (unsigned long)lazy, "the same after a read: the shared zero page, read-only");
         lazy[0] = 1;
         walk("self", (unsigned long)lazy, "after a write: a page of its own");
-        walk("self", 0xffff800000000000UL, "the kernel's linear map (not USER)");
+        walk("self", LINEAR_MAP_VA, "the kernel's linear map (not USER)");
         return 0;
 }

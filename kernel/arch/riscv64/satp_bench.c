@@ -198,6 +198,7 @@ static uint64_t ecall_figure(bool one_table)
         memcpy(code, satp_bench_prog,
                (size_t)(satp_bench_prog_end - satp_bench_prog));
         pmap_update(u.pm);
+        __asm__ volatile("fence.i" ::: "memory");  /* the code just written */
         u.one_table = one_table;
         for (int r = 0; r < ROUNDS; r++) {
                 uint64_t t0 = rdtime();

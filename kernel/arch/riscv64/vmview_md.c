@@ -1,0 +1,199 @@
+/*
+ * vmview_md.c (riscv64) - Sv39's part of the picture feed (vm/vm_view.h):
+ * the summary of a process's three-level table tree, the kernel's virtual
+ * layout as xv6's picture draws it, which frames hold the kernel image and
+ * the page descriptors, and the feed port.
+ *
+ * The tree: the user table (pmap->root, what satp holds in user mode),
+ * root entries 0-255 (the user half, which the kernel table shares), so
+ * the trap frame and the trampoline at the top of the user half are in it.
+ * Levels are named as the privileged spec and pagewalk.c name them: L2 the
+ * root, L1 (its leaves are 2 MiB megapages), L0 (4 KiB pages); a leaf in
+ * the root would be a 1 GiB gigapage.
+ *
+ * The layout, high addresses first: the kernel image, ioremap, vmalloc
+ * cut at each kernel stack and the unmapped guard page under it, the
+ * linear map; then, in the user half, the trampoline, the trap frame, the
+ * SIGCODE page and the user space below them.
+ *
+ * The feed port: QEMU's virt board has one UART, the console. With
+ * `vmfeed=console` on the command line (tools/vmview), a snapshot goes to
+ * the console as one ECMA-48 APC string, ESC _ "vmview " JSON ESC \, which
+ * tools/vmview and vmlive.py take out of the console stream (and which a
+ * terminal does not show); interrupts are off while it is written, so no
+ * echo lands inside it. Without vmfeed=console there is no feed port.
+ */
+#include <mercator/console.h>
+#include <mercator/machine.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <vm/pmm.h>
+#include <vm/vm_view.h>
+#include <vm/vmalloc.h>
+#include "boot.h"
+#include "pmap_md.h"
+#include "pte.h"
+#include "riscv.h"
+
+extern char _kernel_start[], _bss_end[];
+
+static const char *const level_names[] = { "", "L0", "L1", "L2" };
+
+struct pt_walk {
+        struct vm_pt_summary *out;
+        bool (*fn)(void *arg, const struct vm_pt_table *t);
+        void *arg;
+};
+
+/* Count the table at pa (level `level`, translating from va) and those
+ * below it; the root only over its user half. */
+static void count_table(struct pt_walk *w, paddr_t pa, unsigned level,
+                        vaddr_t va)
+{
+        const pte_t *t = phys_to_virt(pa);
+        unsigned n = level == PT_LEVELS ? PT_ENTRIES / 2 : PT_ENTRIES;
+        struct vm_pt_table me = { .level = level, .va = va, .pa = pa };
+
+        for (unsigned i = 0; i < n; i++) {
+                if (!pte_present(t[i]))
+                        continue;
+                me.entries++;
+                if (level > 1 && pte_is_leaf(t[i], level))
+                        me.large_leaves++;
+        }
+        w->out->tables[level]++;
+        w->out->entries[level] += me.entries;
+        w->out->large_leaves[level] += me.large_leaves;
+        if (w->fn && !w->fn(w->arg, &me))
+                w->fn = NULL;           /* the caller has had enough */
+        if (level == 1)
+                return;
+        for (unsigned i = 0; i < n; i++)
+                if (pte_present(t[i]) && !pte_is_leaf(t[i], level))
+                        count_table(w, pte_table_pa(t[i]), level - 1,
+                                    va + i * pt_level_size(level));
+}
+
+void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out,
+                        bool (*fn)(void *arg, const struct vm_pt_table *t),
+                        void *arg)
+{
+        struct pt_walk w = { .out = out, .fn = fn, .arg = arg };
+
+        memset(out, 0, sizeof *out);
+        out->levels = PT_LEVELS;
+        out->entries_per_table = PT_ENTRIES;
+        for (unsigned l = 1; l <= PT_LEVELS; l++)
+                out->level_name[l] = level_names[l];
+        count_table(&w, pm->root, PT_LEVELS, 0);
+}
+
+/* ---- the kernel's virtual layout ---------------------------------------- */
+
+/* The vmalloc region cut at each kernel stack: regions are reported low to
+ * high and never overlap. At most MAX_CUTS stacks are drawn apart; the
+ * rest stay inside "vmalloc". */
+#define MAX_CUTS        64
+
+struct cuts {
+        vaddr_t  start[MAX_CUTS];
+        uint64_t npages[MAX_CUTS];
+        unsigned n;
+};
+
+static bool one_stack(void *arg, vaddr_t start, uint64_t npages, bool kstack)
+{
+        struct cuts *c = arg;
+
+        if (!kstack)
+                return true;
+        if (c->n == MAX_CUTS)
+                return false;
+        c->start[c->n] = start;
+        c->npages[c->n] = npages;
+        c->n++;
+        return true;
+}
+
+void vm_view_kernel_layout(void (*fn)(void *arg,
+                                      const struct vm_layout_region *r),
+                           void *arg)
+{
+        const struct vm_layout_region user[] = {
+                { "user", 0, USER_MAX },
+                { "sigcode", SIGCODE, SIGCODE + PAGE_SIZE },
+                { "trap_frame", TRAPFRAME, TRAPFRAME + PAGE_SIZE },
+                { "trampoline", TRAMPOLINE, TRAMPOLINE + PAGE_SIZE },
+                { "linear_map", LINEAR_BASE, LINEAR_BASE + LINEAR_SIZE },
+        };
+        const struct vm_layout_region high[] = {
+                { "ioremap", IOREMAP_BASE, IOREMAP_END },
+                { "kernel_image", (vaddr_t)_kernel_start,
+                  page_round((vaddr_t)_bss_end) },
+        };
+        static struct cuts c;           /* one snapshot at a time */
+        vaddr_t at = VMALLOC_BASE;
+
+        for (size_t i = 0; i < ARRAY_SIZE(user); i++)
+                fn(arg, &user[i]);
+        /* vmalloc: a guard page under each kernel stack (kstack_alloc). */
+        c.n = 0;
+        vmalloc_for_each_area(one_stack, &c);
+        for (unsigned i = 0; i < c.n; i++) {
+                vaddr_t guard = c.start[i] - PAGE_SIZE;
+                vaddr_t end = c.start[i] + c.npages[i] * PAGE_SIZE;
+                if (guard < at)
+                        continue;
+                if (guard > at)
+                        fn(arg, &(struct vm_layout_region){ "vmalloc", at,
+                                                            guard });
+                fn(arg, &(struct vm_layout_region){ "guard", guard,
+                                                    c.start[i] });
+                fn(arg, &(struct vm_layout_region){ "kernel_stack",
+                                                    c.start[i], end });
+                at = end;
+        }
+        if (at < VMALLOC_END)
+                fn(arg, &(struct vm_layout_region){ "vmalloc", at,
+                                                    VMALLOC_END });
+        for (size_t i = 0; i < ARRAY_SIZE(high); i++)
+                fn(arg, &high[i]);
+}
+
+enum vm_frame_owner vm_view_machine_owner(paddr_t pa)
+{
+        paddr_t image = kimg_virt_to_phys(_kernel_start);
+        paddr_t desc = virt_to_phys(pmm_pa_to_page(pmm_ram_base()));
+
+        if (pa >= image && pa < kimg_virt_to_phys(_bss_end))
+                return VF_KERNEL_IMAGE;
+        if (pa >= desc && pa < desc + page_round(boot_info.page_array_bytes))
+                return VF_PAGE_DESC;
+        return VF_OTHER;
+}
+
+/* ---- the feed port: APC strings on the console --------------------------- */
+
+static int feed_state;          /* 0: not looked, 1: vmfeed=console, -1: none */
+
+bool vm_view_feed_write(const char *s, size_t len)
+{
+        static const char start[] = "\033_vmview ", end[] = "\033\\";
+
+        if (!feed_state)
+                feed_state = strstr(machine_cmdline(), "vmfeed=console")
+                             ? 1 : -1;
+        if (feed_state < 0)
+                return false;
+        if (!len)
+                return true;
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+                len--;          /* the APC string ends the snapshot */
+        uint64_t sie = csr_read(sstatus) & SSTATUS_SIE;
+        csr_clear(sstatus, SSTATUS_SIE);
+        console_write_raw(start, sizeof start - 1);
+        console_write_raw(s, len);
+        console_write_raw(end, sizeof end - 1);
+        csr_set(sstatus, sie);
+        return true;
+}
