@@ -487,20 +487,29 @@ def satp_text(rows):
                    f"{fmt(lg, 'ns')} on Linux; the difference is "
                    f"{fmt(abs(g - lg), 'ns')}.")
     if tp is not None and g:
-        out.append(f"Of Mercator's null system call, the trampoline's switch "
-                   f"as it runs (its satp writes and fences, and the TLB "
-                   f"refills they cause) is {fmt(tp, 'ns')}, "
-                   f"{tp / g * 100:.0f}%.")
+        out.append(f"In a bare user context's system call the trampoline's "
+                   f"switch (its two satp writes and the TLB refills they "
+                   f"cause) costs {fmt(tp, 'ns')}, {tp / g * 100:.0f}% of "
+                   f"Mercator's getppid; a real system call touches more "
+                   f"pages after each write (the process, the system-call "
+                   f"table, the C library's wrapper), and each is walked "
+                   f"again, so the switch's share there is larger.")
     if pair is not None and bare is not None:
         out.append(f"Two satp writes cost {fmt(bare, 'ns')} bare and "
                    f"{fmt(pair, 'ns')} with the fences around each; one "
                    f"sfence.vma costs {fmt(sf, 'ns') if sf else 'n/a'}, and "
                    f"touching 16 pages again after one costs "
                    f"{fmt(rf, 'ns') if rf else 'n/a'} more than with a warm "
-                   "TLB. Under TCG a satp write whose ASID stays the same "
-                   "flushes nothing; every sfence.vma empties QEMU's whole "
-                   "software TLB, so the fences and the refills after them "
-                   "are the cost, not the write.")
+                   "TLB. Under QEMU's TCG a satp write that changes the "
+                   "table empties QEMU's whole software TLB, as every "
+                   "sfence.vma does"
+                   + (f" (two bare writes cost {bare / sf:.1f} fences)"
+                      if sf else "") +
+                   ", and every page touched after it is walked again. On "
+                   "hardware a satp write that keeps the ASID invalidates "
+                   "nothing: what is left of the switch there is the write "
+                   "itself, since the trampoline no longer fences (xv6's "
+                   "four sfence.vma per trap would empty the TLB twice).")
     return "\n".join(out)
 
 
