@@ -59,6 +59,8 @@ from bench_report import (KERNELS, MAIN_MEM, mem_kib, redraw,  # noqa: E402
 def bench_bin(name):
     """A benchmark binary of the architecture being measured."""
     return os.path.join(ROOT, br.ARCHES[br.ARCH]["bench_dir"], name)
+
+
 LINE = re.compile(r"@vmbench (\S+)(?: (.*?))?\s*$")
 
 # ---------------------------------------------------------------------------
@@ -75,8 +77,8 @@ def initramfs(mode):
     files = [("/init", data(bench_bin("vmbench")), exe),
              ("/bin/true", data(bench_bin("true")), exe),
              ("/bench.conf", f"{mode}\n".encode(), stat.S_IFREG | 0o644)]
-    if mode == "main":
-        files += debian_programs()
+    if mode == "main" and br.ARCH == "x86_64":
+        files += debian_programs()      # this machine's: x86-64 binaries
     archive = mkinitramfs.build(files)
     trailer = mkinitramfs.entry("TRAILER!!!", 0, b"", 0)
     assert archive.endswith(trailer)
