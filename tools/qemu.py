@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Boot Mercator in QEMU (TCG).
 
-  qemu.py [--arch x86_64|i386|i386-pae|riscv64] [--mem 256M] [--cpu qemu64] [--append ARGS]
+  qemu.py [--arch x86_64|i386|i386-pae|riscv64] [--mem 256M] [--cpu qemu64]
+          [--smp N] [--append ARGS]
           [--initrd FILE] [--interactive] [--gdb] [--timeout SECONDS]
           KERNEL.elf
 
@@ -42,13 +43,13 @@ def default_kernel(arch):
 
 
 def build_command(arch, kernel, mem, cpu=None, append="", initrd=None,
-                  interactive=False, gdb=False):
+                  interactive=False, gdb=False, smp=1):
     """The QEMU command line that boots kernel on arch's machine. How a
     test exits: x86 through isa-debug-exit (status 2n+1, kernel_status()),
     riscv64 through the virt board's sifive_test device."""
     binary, default_cpu, _ = ARCHES[arch]
     cmd = [binary, "-accel", "tcg", "-cpu", cpu or default_cpu,
-           "-m", mem, "-smp", "1", "-kernel", kernel,
+           "-m", mem, "-smp", str(smp), "-kernel", kernel,
            "-display", "none", "-no-reboot"]
     if arch == "riscv64":
         cmd += ["-machine", "virt", "-bios", "default"]
@@ -72,7 +73,8 @@ def build_command(arch, kernel, mem, cpu=None, append="", initrd=None,
 def qemu_command(args):
     """build_command() from this script's parsed arguments."""
     return build_command(args.arch, args.kernel, args.mem, args.cpu,
-                         args.append, args.initrd, args.interactive, args.gdb)
+                         args.append, args.initrd, args.interactive, args.gdb,
+                         args.smp)
 
 
 def kernel_status(rc, arch="x86_64"):
@@ -89,6 +91,8 @@ def main():
     ap.add_argument("--mem", default="256M")
     ap.add_argument("--arch", choices=sorted(ARCHES), default="x86_64")
     ap.add_argument("--cpu", default=None)
+    ap.add_argument("--smp", type=int, default=1,
+                    help="CPUs QEMU gives the machine (-smp)")
     ap.add_argument("--append", default="")
     ap.add_argument("--initrd")
     ap.add_argument("--interactive", action="store_true")

@@ -11,6 +11,7 @@
 #define PANIC_EXIT_STATUS 0x7e
 
 static bool in_panic;
+extern bool printk_unlocked;    /* printk.c */
 
 /* Set by a caller that has already shown where things went wrong. */
 bool panic_no_backtrace;
@@ -24,6 +25,7 @@ void panic(const char *fmt, ...)
         kvsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
         console_loglevel = LOG_DEBUG;
+        printk_unlocked = true;
         pr_emerg("\nPANIC: %s\n", msg);
         if (!in_panic && !panic_no_backtrace) {
                 in_panic = true;        /* a fault while dumping: just stop */

@@ -160,6 +160,22 @@ void acct_tick(bool from_user)
         }
 }
 
+/* A tick of another CPU: charge its thread up to one tick since it
+ * started running there (system-wide counters stay the boot CPU's). */
+void acct_tick_other_cpu(bool from_user)
+{
+        struct proc *p = current;
+
+        if (!p)
+                return;
+        uint64_t charge = MIN(clock_monotonic_ns() - p->usage.on_cpu_since,
+                              TICK_NS);
+        if (from_user)
+                p->usage.utick_ns += charge;
+        else
+                p->usage.stick_ns += charge;
+}
+
 void acct_fault(void)
 {
         if (current)

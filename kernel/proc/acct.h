@@ -30,6 +30,7 @@ void acct_thread_exit(struct proc *p);
 
 /* A timer tick found current running, in user mode or not: charge it. */
 void acct_tick(bool from_user);
+void acct_tick_other_cpu(bool from_user);       /* clock_tick_other_cpu */
 
 /* Count a resolved page fault of the current process. */
 void acct_fault(void);

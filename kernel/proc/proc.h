@@ -7,8 +7,11 @@
  * thread made by clone may share any of them without being in the group);
  * see docs/design.md, "Threads". One CPU.
  *
- * Locks: none; one CPU, and the kernel is not preempted (a timer interrupt
- * only sets need_resched, acted on when returning to user mode).
+ * Locks: the big kernel lock on machines with more than one CPU (every
+ * kernel entry from user mode and each CPU's scheduler loop hold it;
+ * docs/design.md, "Locking"), else none; the kernel is not preempted (a
+ * timer interrupt only sets need_resched, acted on when returning to user
+ * mode).
  * Fields: [c] constant after creation  [s] scheduler  [p] the process
  * itself (only it changes them, in its own system calls).
  */
@@ -17,6 +20,7 @@
 
 #include <mercator/status.h>
 #include <mercator/types.h>
+#include <machine/cpu_local.h>
 #include <machine/thread.h>
 #include <proc/machine_hooks.h>
 #include <proc/cred.h>
@@ -220,8 +224,14 @@ void proc_leader_replaced(struct proc *old, struct proc *p);
 /* The thread whose tid is tid (any group), or NULL. */
 struct proc *proc_find_tid(int tid);
 
+/* The thread this CPU runs (NULL in its scheduler loop), and whether it
+ * should give the CPU up on its way back to user mode: plain globals on a
+ * machine with one CPU, per-CPU variables where machine/cpu_local.h says
+ * MACHINE_CPU_LOCAL (it then defines both names). */
+#ifndef MACHINE_CPU_LOCAL
 extern struct proc *current;
 extern volatile bool need_resched;
+#endif
 
 /* Allocate a process slot with a kernel stack; NULL if none is free. */
 struct proc *proc_alloc(void);

@@ -1,26 +1,40 @@
 /*
- * sched.c - round-robin scheduling of processes on one CPU.
+ * sched.c - round-robin scheduling of threads on every CPU, one queue.
  *
- * The boot thread becomes the scheduler (as in xv6): it picks the next
- * runnable process, switches to it, and gets the CPU back when that
- * process yields, sleeps or exits. Timer interrupts only set need_resched;
- * a process gives up the CPU on its way back to user mode, so kernel code
- * never loses the CPU in the middle of an operation.
+ * Each CPU's boot or idle thread becomes its scheduler loop (as in xv6):
+ * it picks the next runnable thread, switches to it, and gets the CPU
+ * back when that thread yields, sleeps or exits. Timer interrupts only
+ * set the CPU's need_resched; a thread gives up the CPU on its way back
+ * to user mode, so kernel code never loses the CPU in the middle of an
+ * operation.
+ *
+ * More than one CPU (machine/cpu_local.h's MACHINE_CPU_LOCAL): one run
+ * "queue" (the process table's states) under the big kernel lock. A
+ * CPU's scheduler loop takes the lock, picks, and passes it to the thread
+ * it runs, which drops it on its way to user mode and takes it back on
+ * every entry; a thread that sleeps or yields hands it back to its CPU's
+ * loop. Sleep and wake-up both change states under the lock, so no
+ * wake-up is lost; a wake-up kicks idle CPUs out of hlt. Until TLB
+ * shootdown covers user pmaps, the threads of one address space run on
+ * one CPU at a time (machine_may_run_here).
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <mercator/kstat.h>
+#include <mercator/spinlock.h>
 #include <proc/acct.h>
 #include <proc/ktimer.h>
 #include <proc/proc.h>
 #include <vm/vm_reclaim.h>
 
 struct proc proc_table[NPROC];
+#ifndef MACHINE_CPU_LOCAL
 struct proc *current;
 volatile bool need_resched;
-static void *sched_sp;                  /* the scheduler's saved stack */
+static void *cpu_sched_sp;                  /* the scheduler's saved stack */
+#endif
 static unsigned next_slot;
 
 void clock_tick(bool from_user)
@@ -28,6 +42,12 @@ void clock_tick(bool from_user)
         need_resched = true;            /* a 10 ms time slice */
         acct_tick(from_user);
         kstat_tick(from_user);
+}
+
+void clock_tick_other_cpu(bool from_user)
+{
+        need_resched = true;
+        acct_tick_other_cpu(from_user);
 }
 
 /* Sleepers whose time has come become runnable. */
@@ -58,11 +78,13 @@ static struct proc *pick_next(void)
         int best = -1;
 
         for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state == PROC_RUNNABLE)
+                if (proc_table[i].state == PROC_RUNNABLE &&
+                    machine_may_run_here(&proc_table[i]))
                         best = MAX(best, rt_priority(&proc_table[i]));
         for (unsigned n = 0; best >= 0 && n < NPROC; n++) {
                 struct proc *p = &proc_table[(next_slot + n) % NPROC];
-                if (p->state == PROC_RUNNABLE && rt_priority(p) == best) {
+                if (p->state == PROC_RUNNABLE && rt_priority(p) == best &&
+                    machine_may_run_here(p)) {
                         next_slot = (unsigned)(p - proc_table) + 1;
                         return p;
                 }
@@ -73,11 +95,14 @@ static struct proc *pick_next(void)
 /* Run one process until it gives the CPU back, or idle if none can run. */
 static void sched_once(void)
 {
+        machine_kernel_lock();
         ktimer_run();                   /* may send signals, waking sleepers */
         wake_sleepers(clock_monotonic_ns());
         struct proc *p = pick_next();
 
         if (!p) {
+                machine_idle_enter();
+                machine_kernel_unlock();
                 machine_idle();
                 return;
         }
@@ -86,15 +111,17 @@ static void sched_once(void)
         kstat.ctxt++;
         need_resched = false;
         p->usage.on_cpu_since = clock_monotonic_ns();
-        machine_switch_to(&sched_sp, p);
+        machine_switch_to(&cpu_sched_sp, p);
         p->usage.run_ns += clock_monotonic_ns() - p->usage.on_cpu_since;
         current = NULL;
         if (p->state == PROC_ZOMBIE && p->autoreap)
                 proc_free(p);           /* off its kernel stack now */
+        machine_kernel_unlock();
 }
 
 void sched_run(void)
 {
+        machine_sched_start();
         for (;;)
                 sched_once();
 }
@@ -108,7 +135,10 @@ void sched_run_until(bool (*done)(void *), void *arg)
 /* Give the CPU back to the scheduler; current's state says what next. */
 void sched_switch(void)
 {
-        machine_switch_away(current, sched_sp);
+        if (lock_held_count() != 0)
+                panic("sched_switch: sleeping with %u spinlocks held",
+                      lock_held_count());
+        machine_switch_away(current, cpu_sched_sp);
 }
 
 void sched_yield(void)
@@ -171,16 +201,23 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 
 void sched_wakeup(const void *channel)
 {
+        bool woke = false;
+
         for (int i = 0; i < NPROC; i++) {
                 struct proc *p = &proc_table[i];
-                if (p->state == PROC_SLEEPING && p->wait_channel == channel)
+                if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
                         p->state = PROC_RUNNABLE;
+                        woke = true;
+                }
         }
+        if (woke)
+                machine_kick_idle();
 }
 
 void sched_make_runnable(struct proc *p)
 {
         p->state = PROC_RUNNABLE;
+        machine_kick_idle();
 }
 
 /* As Linux's find_task_by_vpid: any thread by its id, so a process's

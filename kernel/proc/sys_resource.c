@@ -13,6 +13,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/intr.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/vm_area.h>
@@ -311,13 +312,15 @@ SYSCALL_DECL(sched_rr_get_interval)
         return copy_to_user((uint64_t)a1, ts, sizeof ts) ? -EFAULT : 0;
 }
 
-/* ---- CPUs: there is one ------------------------------------------------ */
+/* ---- CPUs: 0 .. machine_cpus_online() - 1 ------------------------------ */
 
 #define CPUMASK_BYTES   8       /* one long covers the CPUs Mercator has */
 
+/* Every thread may run on every CPU online (no affinity is kept). */
 SYSCALL_DECL(sched_getaffinity)
 {
-        uint64_t len = (uint32_t)a1, mask = 1;
+        unsigned n = machine_cpus_online();
+        uint64_t len = (uint32_t)a1, mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;
         struct proc *p;
         long err = sched_target((int)a0, &p);
 
@@ -329,7 +332,7 @@ SYSCALL_DECL(sched_getaffinity)
                                                                 : CPUMASK_BYTES;
 }
 
-/* The mask must include CPU 0, the only one. */
+/* Accepted when the mask includes CPU 0 (not kept: see above). */
 SYSCALL_DECL(sched_setaffinity)
 {
         uint64_t len = MIN((uint64_t)(uint32_t)a1, CPUMASK_BYTES), mask = 0;
@@ -345,13 +348,15 @@ SYSCALL_DECL(sched_setaffinity)
         return mask & 1 ? 0 : -EINVAL;
 }
 
+/* The CPU the caller runs on (it may be elsewhere by the time it
+ * looks); one NUMA node. */
 SYSCALL_DECL(getcpu)
 {
-        uint32_t zero = 0;
+        uint32_t cpu = machine_cpu_id(), node = 0;
 
-        if (a0 && copy_to_user((uint64_t)a0, &zero, 4))
+        if (a0 && copy_to_user((uint64_t)a0, &cpu, 4))
                 return -EFAULT;
-        if (a1 && copy_to_user((uint64_t)a1, &zero, 4))
+        if (a1 && copy_to_user((uint64_t)a1, &node, 4))
                 return -EFAULT;
         return 0;
 }

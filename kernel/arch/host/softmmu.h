@@ -49,6 +49,7 @@ enum softmmu_result {
 struct softmmu_stats {
         uint64_t walks;                 /* table walks (translate, misses) */
         uint64_t tlb_hits;              /* softmmu_access() served by TLB */
+        uint64_t remote_rounds;         /* mmu_tlb_remote() calls */
         uint64_t invlpg;                /* single-page invalidations */
         uint64_t flush;                 /* full flushes, global kept */
         uint64_t flush_global;          /* full flushes, global too */

@@ -86,6 +86,11 @@
 #ifndef pt_leaf_level_ok
 #define pt_leaf_level_ok(level, va)     true
 #endif
+/* Other CPUs that may cache pm's entries must drop what batch b lists
+ * before pmap_update() frees anything (a format on one CPU: nothing). */
+#ifndef pt_tlb_remote
+#define pt_tlb_remote(pm, b)            ((void)0)
+#endif
 
 /* ---- TLB batch and deferred freeing ------------------------------------ */
 
@@ -435,7 +440,9 @@ static vm_status_t range_apply(struct range_walk *rw, vaddr_t start,
  * A user pmap that is not loaded has nothing cached (one CPU: loading
  * another root dropped its non-global entries), so its batch is dropped
  * unless it changed global entries. The kernel pmap's kernel half is live
- * in every address space, so its batch always goes out.
+ * in every address space, so its batch always goes out. Then the other
+ * CPUs that may hold them (pt_tlb_remote: one round of IPIs for the whole
+ * batch, waited for), and only then are detached tables freed.
  */
 static void tlb_update(struct pmap *pm)
 {
@@ -447,6 +454,7 @@ static void tlb_update(struct pmap *pm)
         else if (live)
                 for (unsigned i = 0; i < b->n; i++)
                         mmu_invlpg(b->va[i]);
+        pt_tlb_remote(pm, b);
         b->n = 0;
         b->flush_all = false;
         b->global = false;

@@ -29,6 +29,7 @@
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "cpu.h"
+#include "percpu.h"
 #include "serial.h"
 #include "trap.h"
 
@@ -40,6 +41,7 @@ extern char _kernel_phys_start[], _kernel_phys_end[];
 extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
 extern char _data_start[], _data_end[];
 extern char boot_stack_guard[], df_stack_guard[], nmi_stack_guard[];
+extern char df_stack_top[], nmi_stack_top[];
 extern uint64_t boot_tsc;
 extern paddr_t vm_ptpage_boot_limit;
 
@@ -85,6 +87,7 @@ static void boot_read_start_info(uint32_t pa)
         if (!si || si->magic != PVH_MAGIC)
                 panic("boot: no PVH start info at %#x (not booted by PVH?)", pa);
         boot_read_cmdline(si->cmdline_paddr);
+        boot_info.rsdp = si->rsdp_paddr;
 
         const struct pvh_memmap_entry *mm = NULL;
         if (si->version >= 1)
@@ -197,7 +200,8 @@ static void pat_init(void)
 void machine_boot(uint32_t start_info_pa)
 {
         serial_init();
-        cpu_tables_init();
+        cpu_tables_init(&cpus[0], (uint64_t)df_stack_top,
+                        (uint64_t)nmi_stack_top);
         cpu_features_init();
         machine_fpu_init();
         pat_init();
@@ -216,6 +220,7 @@ void machine_boot(uint32_t start_info_pa)
         boot_init_pmm();
         kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
         vmalloc_init();
+        smp_init();
         kmain();
         machine_poweroff(0);
 }

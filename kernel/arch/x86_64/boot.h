@@ -25,6 +25,7 @@ struct boot_info {
         unsigned           nmodules;
         paddr_t            ram_end;             /* end of the highest RAM */
         uint64_t           page_array_bytes;    /* struct vm_page array */
+        paddr_t            rsdp;                /* ACPI's RSDP, 0 if not given */
 };
 
 extern struct boot_info boot_info;

@@ -9,6 +9,7 @@
 
 #define MSR_FS_BASE     0xc0000100u
 #define MSR_GS_BASE     0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u /* swapgs exchanges it with GS_BASE */
 
 static inline uint64_t read_rflags(void)
 {

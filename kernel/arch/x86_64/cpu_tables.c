@@ -1,6 +1,7 @@
 /*
- * cpu_tables.c - the descriptor tables of the (single) CPU: GDT with the
- * kernel and user segments and the TSS, and the IDT.
+ * cpu_tables.c - the descriptor tables: each CPU's own GDT (kernel and
+ * user segments, and its TSS) in its struct cpu (percpu.h), and the one
+ * IDT every CPU loads.
  *
  * Long mode ignores segment bases and limits except for FS/GS; the GDT
  * mostly says "64-bit code, privilege 0 or 3". The TSS matters for its
@@ -10,17 +11,8 @@
  */
 #include <mercator/string.h>
 #include "cpu.h"
+#include "percpu.h"
 #include "trap.h"
-
-struct tss {
-        uint32_t reserved0;
-        uint64_t rsp[3];
-        uint64_t reserved1;
-        uint64_t ist[7];        /* IST1..IST7: ist[n - 1] is slot n */
-        uint64_t reserved2;
-        uint16_t reserved3;
-        uint16_t iomap_base;
-} __attribute__((packed));
 
 struct idt_gate {
         uint16_t offset_lo;
@@ -44,18 +36,17 @@ struct table_ptr {
 #define SEG_UDATA       0x00cff2000000ffffULL   /* P, DPL3, data, RW */
 #define SEG_UCODE       0x00affa000000ffffULL   /* P, DPL3, code, L */
 
-static uint64_t gdt[8] __attribute__((aligned(16)));
 _Static_assert(sizeof(struct tss) == 104, "the hardware TSS is 104 bytes");
-static struct tss tss __attribute__((aligned(16)));
 static struct idt_gate idt[NR_VECTORS] __attribute__((aligned(16)));
+static bool idt_built;
 
-extern const uint64_t trap_stubs[NR_VECTORS];
-extern char df_stack_top[], nmi_stack_top[];
+extern const uint64_t trap_stubs[NR_TRAP_STUBS];
+extern const uint64_t apic_stubs[NR_APIC_VECTORS];
 
 /* The 16-byte TSS descriptor occupies gdt[6] and gdt[7]. */
-static void gdt_set_tss(void)
+static void gdt_set_tss(uint64_t *gdt, const struct tss *tss)
 {
-        uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;
+        uint64_t base = (uint64_t)tss, limit = sizeof *tss - 1;
 
         gdt[6] = (limit & 0xffff) | ((base & 0xffffff) << 16) |
                  (0x89ULL << 40) |              /* P, available 64-bit TSS */
@@ -79,9 +70,9 @@ static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
         };
 }
 
-static void load_segments(void)
+static void load_segments(const uint64_t *gdt)
 {
-        struct table_ptr gp = { sizeof gdt - 1, (uint64_t)gdt };
+        struct table_ptr gp = { 8 * sizeof *gdt - 1, (uint64_t)gdt };
 
         __asm__ volatile(
                 "lgdt %0\n\t"
@@ -99,25 +90,59 @@ static void load_segments(void)
                 : "rax", "memory");
 }
 
-void cpu_tables_init(void)
+/* The one IDT: exceptions and PIC lines, then the local APIC's vectors;
+ * the rest stay not present (a stray vector is a #GP, a kernel bug). */
+static void idt_build(void)
+{
+        for (unsigned v = 0; v < NR_TRAP_STUBS; v++)
+                idt_set(v, trap_stubs[v], v == 8 ? IST_DOUBLE_FAULT :
+                                          v == 2 ? IST_NMI : 0);
+        for (unsigned i = 0; i < NR_APIC_VECTORS; i++)
+                idt_set(APIC_VECTOR_BASE + i, apic_stubs[i], 0);
+        idt_built = true;
+}
+
+/*
+ * Give the running CPU c's GDT and TSS (with its double-fault and NMI
+ * stacks, tops df_top and nmi_top) and the shared IDT; c becomes this
+ * CPU's per-CPU data.
+ */
+void cpu_tables_init(struct cpu *c, uint64_t df_top, uint64_t nmi_top)
 {
         struct table_ptr ip = { sizeof idt - 1, (uint64_t)idt };
 
-        gdt[1] = SEG_KCODE;
-        gdt[2] = SEG_KDATA;
-        gdt[3] = SEG_UCODE32;
-        gdt[4] = SEG_UDATA;
-        gdt[5] = SEG_UCODE;
-        tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)df_stack_top;
-        tss.ist[IST_NMI - 1] = (uint64_t)nmi_stack_top;
-        tss.iomap_base = sizeof tss;
-        gdt_set_tss();
-        load_segments();
+        c->gdt[1] = SEG_KCODE;
+        c->gdt[2] = SEG_KDATA;
+        c->gdt[3] = SEG_UCODE32;
+        c->gdt[4] = SEG_UDATA;
+        c->gdt[5] = SEG_UCODE;
+        c->tss.ist[IST_DOUBLE_FAULT - 1] = df_top;
+        c->tss.ist[IST_NMI - 1] = nmi_top;
+        c->tss.iomap_base = sizeof c->tss;
+        gdt_set_tss(c->gdt, &c->tss);
+        load_segments(c->gdt);
+        percpu_load(c);
 
-        for (unsigned v = 0; v < NR_VECTORS; v++)
-                idt_set(v, trap_stubs[v], v == 8 ? IST_DOUBLE_FAULT :
-                                          v == 2 ? IST_NMI : 0);
+        if (!idt_built)
+                idt_build();
         __asm__ volatile("lidt %0" : : "m"(ip));
+}
+
+static bool percpu_loaded;      /* the boot CPU's GS base is set */
+
+void percpu_load(struct cpu *c)
+{
+        c->self = c;
+        wrmsr(MSR_GS_BASE, (uint64_t)c);
+        wrmsr(MSR_KERNEL_GS_BASE, 0);
+        percpu_loaded = true;
+}
+
+/* machine/intr.h: 0 until the boot CPU has its per-CPU data (a panic
+ * that early still prints). */
+unsigned machine_cpu_id(void)
+{
+        return percpu_loaded ? this_cpu()->id : 0;
 }
 
 /* The MSRs of the `syscall` instruction. */
@@ -158,7 +183,12 @@ void cpu_features_init(void)
         }
 }
 
+/* The running CPU's entry stack: the TSS's rsp0 for traps from user
+ * mode, and entry.S's %gs:8 for syscall_entry. */
 void tss_set_kernel_stack(uint64_t top)
 {
-        tss.rsp[0] = top;
+        struct cpu *c = this_cpu();
+
+        c->tss.rsp[0] = top;
+        c->kstack_top = top;
 }

@@ -3,13 +3,15 @@
  *
  * syscall_entry: the target of the `syscall` instruction (MSR_LSTAR). The
  * CPU leaves the user %rsp in place, the user %rip in %rcx and RFLAGS in
- * %r11. We switch to the current thread's kernel stack (one CPU: the top
- * is kept in cpu_kstack_top, the user %rsp in a scratch word; SMP would use
- * swapgs and per-CPU data) and build the same struct trap_frame that
- * exceptions build, so every path out of the kernel is trap_return.
+ * %r11. We swap in the kernel's GS base (percpu.h), switch to the current
+ * thread's kernel stack (this CPU's %gs:CPU_KSTACK_TOP, the user %rsp
+ * kept meanwhile in %gs:CPU_USER_RSP) and build the same struct trap_frame
+ * that exceptions build, so every path out of the kernel is trap_return.
  *
  * trap_return(tf): restore a frame and iretq; used by exceptions,
  * interrupts, system calls and a new thread's first entry to user mode.
+ * Interrupts are off from its first instruction, so none can arrive
+ * between the swapgs back to the user's GS base and the iretq.
  *
  * swtch(&old_ctx, new_ctx): save the callee-saved registers on the current
  * kernel stack, store that stack pointer in *old_ctx, and resume new_ctx.
@@ -28,14 +30,18 @@
 #define TF_SS           168
 #define RFLAGS_TF       0x100
 #define RFLAGS_RF       0x10000
+/* struct cpu (percpu.h) */
+#define CPU_KSTACK_TOP  8
+#define CPU_USER_RSP    16
 
         .text
         .globl syscall_entry
 syscall_entry:
-        movq %rsp, cpu_user_rsp(%rip)
-        movq cpu_kstack_top(%rip), %rsp
+        swapgs
+        movq %rsp, %gs:CPU_USER_RSP
+        movq %gs:CPU_KSTACK_TOP, %rsp
         pushq $SEL_UDATA                /* ss */
-        pushq cpu_user_rsp(%rip)        /* rsp */
+        pushq %gs:CPU_USER_RSP          /* rsp */
         pushq %r11                      /* rflags */
         pushq $SEL_UCODE                /* cs */
         pushq %rcx                      /* rip */
@@ -76,16 +82,21 @@ syscall_entry:
         movq 16(%rsp), %rcx             /* sysret's %rip */
         movq 32(%rsp), %r11             /* sysret's RFLAGS */
         movq 40(%rsp), %rsp             /* the user stack */
+        swapgs
         sysretq
 1:      movq %rsp, %rdi
         jmp trap_return
 
         .globl trap_return
 trap_return:
+        cli
         movq %rdi, %rsp
         POP_GPRS
         addq $16, %rsp
-        iretq
+        testb $3, 8(%rsp)               /* back to user mode? */
+        jz 1f
+        swapgs
+1:      iretq
 
         .globl swtch
 swtch:
@@ -104,9 +115,3 @@ swtch:
         popq %rbx
         popq %rbp
         ret
-
-        .data
-        .balign 8
-        .globl cpu_kstack_top, cpu_user_rsp
-cpu_kstack_top: .quad 0
-cpu_user_rsp:   .quad 0

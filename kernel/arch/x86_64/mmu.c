@@ -1,8 +1,10 @@
 /*
  * mmu.c - the privileged MMU instructions behind mmu.h, for the real CPU.
  */
+#include <machine/intr.h>
 #include "cpu.h"
 #include "mmu.h"
+#include "percpu.h"
 
 #define CR3_ADDR_MASK   0x000ffffffffff000ULL
 
@@ -24,9 +26,11 @@ void mmu_flush_tlb(bool global)
         }
 }
 
+/* Also noted in struct cpu, for the scheduler (smp.c). */
 void mmu_load_root(paddr_t pml4)
 {
         write_cr3(pml4);
+        this_cpu()->loaded_root = pml4;
 }
 
 paddr_t mmu_current_root(void)
@@ -43,4 +47,41 @@ bool mmu_has_1g_pages(void)
                 return false;
         cpuid(0x80000001, 0, &a, &b, &c, &d);
         return d & (1u << 26);
+}
+
+/* What each other CPU drops (mmu_tlb_remote). */
+struct tlb_remote {
+        const vaddr_t *va;
+        unsigned n;
+        bool all, global;
+};
+
+static void tlb_remote_run(void *arg)
+{
+        const struct tlb_remote *r = arg;
+
+        if (r->all)
+                mmu_flush_tlb(r->global);
+        else
+                for (unsigned i = 0; i < r->n; i++)
+                        invlpg(r->va[i]);
+}
+
+/* One call per other online CPU, all posted before any is waited for. */
+void mmu_tlb_remote(const vaddr_t *va, unsigned n, bool all, bool global)
+{
+        struct tlb_remote r = { va, n, all, global };
+        unsigned me, posted[MAX_CPUS], np = 0;
+
+        if (ncpus < 2 || (!all && n == 0))
+                return;
+        me = machine_cpu_id();
+        for (unsigned i = 0; i < ncpus; i++)
+                if (i != me && __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                        smp_call_start(i, tlb_remote_run, &r);
+                        posted[np++] = i;
+                }
+        for (unsigned i = 0; i < np; i++)
+                smp_call_wait(posted[i]);
+        tlb_shootdowns++;
 }

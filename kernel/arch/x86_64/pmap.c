@@ -97,6 +97,16 @@ static uint64_t pt_extra_tables(const struct pmap *pm)
         return 0;
 }
 
+/* The kernel pmap, and any global entry, is live on every CPU: other CPUs
+ * drop the batch too (mmu.h). User pmaps run on one CPU at a time so far
+ * (docs/design.md, "Multiprocessor"), whose own flush is enough. */
+#define pt_tlb_remote(pm, b)                                            \
+        do {                                                            \
+                if ((pm)->is_kernel || (b)->global)                     \
+                        mmu_tlb_remote((b)->va, (b)->n, (b)->flush_all, \
+                                       (b)->global);                    \
+        } while (0)
+
 #include <arch/pt/pt_engine.h>
 
 /* ---- the contract (vm/pmap.h) ------------------------------------------ */

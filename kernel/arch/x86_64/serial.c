@@ -15,6 +15,7 @@
  * called on the way back to user mode and before idling, unmasks it.
  * The same mask holds input back while the terminal's buffer is full.
  */
+#include <machine/cpu_local.h>
 #include "cpu.h"
 #include "serial.h"
 #include <mercator/console.h>
@@ -45,14 +46,10 @@ static void rx_mask(void)
         outb(COM1 + UART_IER, 0);
 }
 
-void serial_irq(bool safe)
+/* The bytes waiting in the UART go to the terminal, or the receive
+ * interrupt is masked until the next safe point. */
+static void serial_take_input(void)
 {
-        if (!rx_enabled)
-                return;
-        if (!safe && !in_idle) {
-                rx_mask();
-                return;
-        }
         while (inb(COM1 + UART_LSR) & LSR_DATA_READY) {
                 if (!console_input_room()) {
                         rx_mask();
@@ -62,9 +59,26 @@ void serial_irq(bool safe)
         }
 }
 
+/* safe: the interrupted code was user code, and this CPU holds the big
+ * kernel lock for it (trap_dispatch). In the idle window the terminal is
+ * only touched if the lock is free. */
+void serial_irq(bool safe)
+{
+        if (!rx_enabled)
+                return;
+        if (safe) {
+                serial_take_input();
+        } else if (in_idle && machine_kernel_trylock()) {
+                serial_take_input();
+                machine_kernel_unlock();
+        } else {
+                rx_mask();
+        }
+}
+
+/* => serial_rx_arm() called under the big kernel lock just before. */
 void serial_idle(void)
 {
-        serial_rx_arm();
         in_idle = true;
         __asm__ volatile("sti; hlt; cli" ::: "memory");
         in_idle = false;

@@ -17,12 +17,14 @@ void syscall_dispatch(struct trap_frame *tf)
         long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
                          (long)tf->r10, (long)tf->r8, (long)tf->r9 };
 
+        machine_kernel_lock();
         current->md.syscall_nr = tf->rax;
         current->md.in_syscall = true;
         tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
         proc_return_to_user();
         current->md.in_syscall = false;
         serial_rx_arm();
+        machine_kernel_unlock();
 }
 
 #define ARCH_SET_GS     0x1001

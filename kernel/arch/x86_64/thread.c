@@ -6,6 +6,7 @@
  * out, the registers swtch saved. A new process's first swtch "returns"
  * into thread_first_entry, which goes to user mode through trap_return.
  */
+#include <mercator/panic.h>
 #include <mercator/string.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
@@ -25,6 +26,8 @@
 static void thread_first_entry(void)
 {
         proc_return_to_user();
+        serial_rx_arm();
+        machine_kernel_unlock();        /* its CPU's loop passed it on */
         trap_return(current->md.user_frame);
 }
 
@@ -100,7 +103,6 @@ static void machine_load(struct proc *p)
         uint64_t top = kstack_top(p->kstack);
 
         tss_set_kernel_stack(top);
-        cpu_kstack_top = top;
         wrmsr(MSR_FS_BASE, p->md.fs_base);
         /* Another thread of the same process: its tables are loaded
          * already, and the TLB is kept right for loaded tables, so no
@@ -119,14 +121,13 @@ void machine_switch_to(void **save_sp, struct proc *p)
 
 void machine_switch_away(struct proc *p, void *sched_sp)
 {
+        if (!machine_kernel_lock_held())
+                panic("switching away from %d without the big kernel lock",
+                      p->tid);
         __asm__ volatile("fxsave %0" : "=m"(p->md.fpu));
         swtch(&p->kernel_sp, sched_sp);
 }
 
-void machine_idle(void)
-{
-        serial_idle();
-}
 
 /* After execve: the same kernel stack, a fresh user frame at the new
  * entry point, zeroed registers, no TLS base, x87/SSE as after reset. */

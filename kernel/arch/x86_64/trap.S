@@ -5,6 +5,9 @@
  * five words, an error code (0 where the CPU pushes none), the vector, then
  * the general registers. The CPU aligns %rsp to 16 before pushing, and the
  * frame is 22 words, so C is called with an aligned stack.
+ *
+ * A trap from user mode first swaps in the kernel's GS base (percpu.h);
+ * trap_return (entry.S) swaps it back when the frame returns to user mode.
  */
 #include "frame.inc"
 
@@ -61,8 +64,16 @@ trap_stub_\n:
         TRAP_NOERR \n
         .endr
 
+        /* 0xf0-0xff: the local APIC's (lapic.c). */
+        .irp n, 240,241,242,243,244,245,246,247,248,249,250,251,252,253,254,255
+        TRAP_NOERR \n
+        .endr
+
 trap_common:
-        PUSH_GPRS
+        testb $3, 24(%rsp)              /* the saved CS: from user mode? */
+        jz 1f
+        swapgs
+1:      PUSH_GPRS
         cld
         movq %rsp, %rdi
         call trap_dispatch
@@ -74,5 +85,10 @@ trap_common:
         .globl trap_stubs
 trap_stubs:
         .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+        .quad trap_stub_\n
+        .endr
+        .globl apic_stubs
+apic_stubs:
+        .irp n, 240,241,242,243,244,245,246,247,248,249,250,251,252,253,254,255
         .quad trap_stub_\n
         .endr

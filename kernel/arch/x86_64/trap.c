@@ -26,11 +26,14 @@
 #include <proc/machine_hooks.h>
 #include <vm/vm_space.h>
 #include "cpu.h"
+#include "lapic.h"
+#include "percpu.h"
 #include "serial.h"
 #include "timer.h"
 #include "trap.h"
 
 const char *kernel_guard_owner(vaddr_t va);     /* boot.c */
+extern bool printk_unlocked;                    /* printk.c */
 
 static const char *const exception_names[32] = {
         "divide error", "debug", "NMI", "breakpoint", "overflow",
@@ -99,6 +102,7 @@ static void pf_describe(uint64_t err, char *buf, size_t size)
 __attribute__((noreturn))
 static void trap_panic(struct trap_frame *tf, const char *what)
 {
+        printk_unlocked = true;         /* this CPU may hold the console */
         pr_emerg("\nKERNEL FAULT: %s\n", what);
         trap_frame_dump(tf);
         panic_no_backtrace = true;
@@ -277,6 +281,32 @@ static void irq(struct trap_frame *tf)
                 serial_irq(tf->cs & 3);
 }
 
+/* The local APIC's vectors: each needs an EOI but the spurious one. */
+static void apic_irq(struct trap_frame *tf)
+{
+        struct cpu *c = this_cpu();
+
+        switch (tf->vector) {
+        case VECTOR_TIMER:
+                c->ticks++;
+                if (c->cur)
+                        clock_tick_other_cpu(tf->cs & 3);
+                break;
+        case VECTOR_RESCHED:
+                break;
+        case VECTOR_IPI_PING:
+                __atomic_add_fetch(&c->ipis, 1, __ATOMIC_RELEASE);
+                break;
+        case VECTOR_CALL:
+                lapic_eoi();            /* before: fn may take long */
+                smp_call_poll();
+                return;
+        case VECTOR_SPURIOUS:
+                return;
+        }
+        lapic_eoi();
+}
+
 static void kernel_trap(struct trap_frame *tf)
 {
         char what[80];
@@ -300,11 +330,22 @@ static void kernel_trap(struct trap_frame *tf)
         }
 }
 
+/*
+ * Traps from user mode take the big kernel lock (after the APIC's own
+ * vectors, which need no lock) and drop it on the way back; traps from
+ * kernel mode run under whatever the interrupted code held.
+ */
 void trap_dispatch(struct trap_frame *tf)
 {
         bool from_user = tf->cs & 3;
 
-        if (tf->vector >= IRQ_VECTOR_BASE)
+        if (tf->vector >= APIC_VECTOR_BASE)
+                apic_irq(tf);
+        if (from_user)
+                machine_kernel_lock();
+        if (tf->vector >= APIC_VECTOR_BASE)
+                ;
+        else if (tf->vector >= IRQ_VECTOR_BASE)
                 irq(tf);
         else if (!from_user)
                 kernel_trap(tf);
@@ -315,6 +356,7 @@ void trap_dispatch(struct trap_frame *tf)
         if (from_user) {
                 proc_return_to_user();
                 serial_rx_arm();
+                machine_kernel_unlock();
         }
 }
 

@@ -41,14 +41,24 @@ _Static_assert(offsetof(struct trap_frame, r11) == 32 &&
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI          2
 
-#define NR_VECTORS      48      /* exceptions, then the PIC's 16 IRQs */
+#define NR_VECTORS      256
+#define NR_TRAP_STUBS   48      /* exceptions, then the PIC's 16 IRQs */
+/* The local APIC's vectors (lapic.c), at the top: highest priority. */
+#define APIC_VECTOR_BASE 0xf0
+#define VECTOR_TIMER    0xf0    /* each CPU's LAPIC timer */
+#define VECTOR_IPI_PING 0xf1    /* an IPI that only counts (tests) */
+#define VECTOR_CALL     0xf2    /* smp_call(): run the posted function */
+#define VECTOR_RESCHED  0xf3    /* wake an idle CPU: something to run */
+#define VECTOR_SPURIOUS 0xff    /* the LAPIC's spurious vector */
+#define NR_APIC_VECTORS 16
 #define VECTOR_SYSCALL  0x100   /* frames built by syscall_entry */
 
-void cpu_tables_init(void);     /* GDT, TSS, IDT */
+struct cpu;
+/* GDT, TSS (IST stack tops given) and IDT of the running CPU. */
+void cpu_tables_init(struct cpu *c, uint64_t df_top, uint64_t nmi_top);
 void cpu_features_init(void);   /* syscall MSRs, SMEP, SMAP */
 void tss_set_kernel_stack(uint64_t top);
 extern bool smap_enabled;
-extern uint64_t cpu_kstack_top; /* entry.S: the running thread's stack */
 
 __attribute__((noreturn)) void trap_return(struct trap_frame *tf);
 void swtch(void **save_sp, void *new_sp);

@@ -1,0 +1,25 @@
+/*
+ * cpu_local.h - the scheduler's per-CPU variables and SMP hooks
+ * (proc/proc.h, proc/sched.c). This machine runs the kernel on one CPU:
+ * current, need_resched and the scheduler's stack are plain globals
+ * (proc/sched.c), and the hooks below do nothing.
+ */
+#ifndef MACHINE_CPU_LOCAL_H
+#define MACHINE_CPU_LOCAL_H
+
+#include <mercator/types.h>
+
+struct proc;
+
+static inline void machine_kernel_lock(void) { }
+static inline void machine_kernel_unlock(void) { }
+static inline bool machine_may_run_here(const struct proc *p)
+{
+        (void)p;
+        return true;
+}
+static inline void machine_idle_enter(void) { }
+static inline void machine_kick_idle(void) { }
+static inline void machine_sched_start(void) { }
+
+#endif

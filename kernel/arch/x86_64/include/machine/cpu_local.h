@@ -1,0 +1,63 @@
+/*
+ * cpu_local.h (x86-64) - the scheduler's per-CPU variables and its hooks
+ * for more than one CPU (proc/proc.h and proc/sched.c use them).
+ *
+ * current, need_resched and the scheduler loop's saved stack live in the
+ * running CPU's struct cpu (arch/x86_64/percpu.h), reached through the GS
+ * base. Each access reads %gs:0 afresh (volatile asm): a thread that
+ * slept may wake on another CPU, so no CPU's address may be kept across a
+ * call.
+ *
+ * The big kernel lock (biglock.c; docs/design.md, "Locking") serialises
+ * kernel code: taken on every entry from user mode and by each CPU's
+ * scheduler loop, released on the way back to user mode and before a CPU
+ * idles.
+ */
+#ifndef MACHINE_CPU_LOCAL_H
+#define MACHINE_CPU_LOCAL_H
+
+#include <mercator/types.h>
+
+#define MACHINE_CPU_LOCAL       1
+
+/* Offsets in struct cpu (percpu.h checks them). */
+#define CPU_LOCAL_CURRENT       24
+#define CPU_LOCAL_RESCHED       32
+#define CPU_LOCAL_SCHED_SP      40
+
+struct proc;
+
+static inline char *cpu_local_base(void)
+{
+        char *c;
+
+        __asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+        return c;
+}
+
+#define current         (*(struct proc **)(cpu_local_base() + CPU_LOCAL_CURRENT))
+#define need_resched    (*(volatile bool *)(cpu_local_base() + CPU_LOCAL_RESCHED))
+#define cpu_sched_sp    (*(void **)(cpu_local_base() + CPU_LOCAL_SCHED_SP))
+
+/* The big kernel lock. Spun for with interrupts as they are, running the
+ * cross-CPU calls posted to this CPU meanwhile. Not recursive. */
+void machine_kernel_lock(void);
+void machine_kernel_unlock(void);
+bool machine_kernel_lock_held(void);    /* by this CPU */
+bool machine_kernel_trylock(void);      /* interrupt handlers */
+
+/* May p run on this CPU now? Until TLB shootdown covers user pmaps, the
+ * threads of one address space run on one CPU at a time. [kernel lock] */
+bool machine_may_run_here(const struct proc *p);
+
+/* The CPU is about to idle: leave any user address space. [kernel lock] */
+void machine_idle_enter(void);
+
+/* Someone became runnable: wake CPUs halted in their idle loop. */
+void machine_kick_idle(void);
+
+/* sched_run() began (the first process exists): the other CPUs leave
+ * their idle loops for their scheduler loops. */
+void machine_sched_start(void);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * smp.c - starting the other CPUs (application processors, APs).
+ *
+ * The boot CPU reads the CPUs' APIC ids from ACPI's MADT, then starts the
+ * others one at a time: it copies ap_tramp.S to AP_TRAMP_PA, gives it a
+ * stack, the CPU's struct cpu and start-up page tables (ap_pml4: the
+ * trampoline's first 2 MiB identity-mapped, the kernel half shared with
+ * the kernel's own tables), sends INIT-STARTUP-STARTUP and waits until
+ * the CPU says it is online. The new CPU loads the kernel's tables and
+ * the boot CPU's control-register settings, its own GDT/TSS (with its
+ * own double-fault and NMI stacks) and the shared IDT, turns on its
+ * local APIC with a periodic timer, and enters its idle loop.
+ *
+ * What the other CPUs do for now: they idle (hlt), count their timer
+ * ticks and IPIs, and never leave the kernel's own tables, touching only
+ * their stacks, their struct cpu and the kernel image; processes run on
+ * the boot CPU alone. So no other CPU can hold a translation a process's
+ * pmap change would make stale, and none needs a shootdown yet. Their
+ * stacks and tables live as long as the machine (not counted as leaks:
+ * smp_init() runs before any test's snapshot).
+ */
+#include <mercator/clock.h>
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/spinlock.h>
+#include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <proc/proc.h>
+#include <proc/machine_hooks.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+#include <vm/vmalloc.h>
+#include "acpi.h"
+#include "cpu.h"
+#include "lapic.h"
+#include "mmu.h"
+#include "percpu.h"
+#include "pmap_md.h"
+#include "serial.h"
+#include "trap.h"
+
+#define AP_TRAMP_PA     0x8000          /* as ap_tramp.S */
+#define AP_START_WAIT_US 5000000        /* TCG on a loaded host is slow */
+#define PTE_P           0x1ULL
+#define PTE_W           0x2ULL
+#define PTE_PS          0x80ULL
+
+extern char ap_tramp_start[], ap_tramp_end[];
+extern uint64_t ap_param_cr3, ap_param_stack, ap_param_cpu, ap_param_entry;
+
+struct cpu cpus[MAX_CPUS];
+unsigned ncpus = 1;
+uint64_t tlb_shootdowns;
+
+/* One sender at a time posts into a CPU's mailbox. */
+static struct spinlock call_slot = SPINLOCK_INIT("smp_call", LOCK_RANK_SMP_CALL);
+
+/* The boot CPU's settings every CPU copies (set by smp_init). */
+static struct {
+        uint64_t cr0, cr4, efer, pat;
+        paddr_t kernel_root;
+} boot_regs;
+
+static uint64_t ap_pml4[512] __attribute__((aligned(4096)));
+static uint64_t ap_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t ap_pd[512] __attribute__((aligned(4096)));
+
+static paddr_t kimg_pa(const void *va)
+{
+        return (paddr_t)((vaddr_t)va - KERNEL_BASE);
+}
+
+unsigned machine_cpus_online(void)
+{
+        return smp_online_count();
+}
+
+unsigned smp_online_count(void)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < ncpus; i++)
+                n += __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+        return n;
+}
+
+void smp_call_poll(void)
+{
+        struct cpu *c = this_cpu();
+        uint64_t req = __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+
+        if (c->call_done == req)
+                return;
+        c->call_fn(c->call_arg);
+        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+}
+
+/* Take the sender slot without blocking calls posted to this CPU: a
+ * CPU waiting here with interrupts off still runs them. */
+static void call_slot_take(void)
+{
+        if (LOCK_DEBUG && lock_held_count() != 0)
+                panic("smp_call with %u spinlocks held", lock_held_count());
+        while (!spin_trylock(&call_slot)) {
+                unsigned long s = intr_save();
+                smp_call_poll();
+                intr_restore(s);
+                cpu_relax();
+        }
+}
+
+void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
+{
+        struct cpu *c = &cpus[cpu];
+
+        if (cpu >= ncpus || !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+                panic("smp_call to CPU %u, which is not online", cpu);
+        if (c == this_cpu()) {
+                unsigned long s = intr_save();
+                fn(arg);
+                intr_restore(s);
+                return;
+        }
+        call_slot_take();
+        /* the previous call to c must be finished before its mailbox is
+         * reused; meanwhile run any posted here */
+        while (__atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) != c->call_req)
+                smp_call_poll(), cpu_relax();
+        c->call_fn = fn;
+        c->call_arg = arg;
+        __atomic_store_n(&c->call_req, c->call_req + 1, __ATOMIC_RELEASE);
+        lapic_send_ipi(c->apic_id, VECTOR_CALL);
+        spin_unlock(&call_slot);
+}
+
+void smp_call_wait(unsigned cpu)
+{
+        struct cpu *c = &cpus[cpu];
+
+        while (__atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) !=
+               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE)) {
+                unsigned long s = intr_save();
+                smp_call_poll();
+                intr_restore(s);
+                cpu_relax();
+        }
+}
+
+void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
+{
+        smp_call_start(cpu, fn, arg);
+        smp_call_wait(cpu);
+}
+
+static bool sched_started;       /* [a] sched_run() began on the boot CPU */
+
+/* An AP's life after start-up: wait for interrupts, counting the
+ * wake-ups, until there are processes; then its scheduler loop (which
+ * idles the same way when it finds nothing to run). */
+__attribute__((noreturn)) static void ap_idle(struct cpu *c)
+{
+        for (;;) {
+                if (__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
+                        sched_run();
+                __asm__ volatile("sti; hlt; cli" ::: "memory");
+                c->idle_wakeups++;
+        }
+}
+
+void machine_sched_start(void)
+{
+        if (__atomic_exchange_n(&sched_started, true, __ATOMIC_ACQ_REL))
+                return;                 /* an AP's own sched_run() */
+        for (unsigned i = 1; i < ncpus; i++)
+                if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
+}
+
+/* Until user pmaps get shootdowns, a space runs on one CPU at a time:
+ * not here if another CPU has its tables loaded. [kernel lock] */
+bool machine_may_run_here(const struct proc *p)
+{
+        struct cpu *me = this_cpu();
+        paddr_t root;
+
+        if (!p->space)
+                return true;
+        root = vm_space_pmap(p->space)->root;
+        for (unsigned i = 0; i < ncpus; i++)
+                if (&cpus[i] != me && cpus[i].loaded_root == root)
+                        return false;
+        return true;
+}
+
+/* Leave the user space this CPU may have loaded, so its tables can go
+ * and its threads run elsewhere; then say this CPU idles. [kernel lock] */
+void machine_idle_enter(void)
+{
+        struct cpu *c = this_cpu();
+
+        if (c->loaded_root != boot_regs.kernel_root)
+                pmap_activate(pmap_kernel());
+        if (c->id == 0)
+                serial_rx_arm();
+        c->idle = true;
+}
+
+/* Wake every CPU that idles (a wake-up that finds its scheduler loop not
+ * yet halted is taken right after its sti). [kernel lock] */
+void machine_kick_idle(void)
+{
+        struct cpu *me = this_cpu();
+
+        for (unsigned i = 0; i < ncpus; i++)
+                if (&cpus[i] != me && cpus[i].idle &&
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
+}
+
+/* The idle loop of a scheduler with nothing to run: until an interrupt.
+ * The boot CPU's goes through the console's (serial_idle), which takes
+ * input that arrives meanwhile. */
+void machine_idle(void)
+{
+        struct cpu *c = this_cpu();
+
+        if (c->id == 0)
+                serial_idle();
+        else
+                __asm__ volatile("sti; hlt; cli" ::: "memory");
+        c->idle_wakeups++;
+        c->idle = false;
+}
+
+/* Where ap_tramp.S jumps, on c's idle stack, at the kernel's addresses. */
+__attribute__((noreturn)) static void ap_main(struct cpu *c)
+{
+        cpu_tables_init(c, kstack_top(c->ist_stacks[0]),
+                        kstack_top(c->ist_stacks[1]));
+        mmu_load_root(boot_regs.kernel_root);   /* notes loaded_root */
+        write_cr0(boot_regs.cr0);
+        write_cr4(boot_regs.cr4);
+        wrmsr(MSR_EFER, boot_regs.efer);
+        wrmsr(MSR_PAT, boot_regs.pat);
+        cpu_features_init();
+        __asm__ volatile("fninit");
+        tss_set_kernel_stack(kstack_top(c->idle_stack));
+        lapic_init(false);
+        lapic_timer_start();
+        __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+        ap_idle(c);
+}
+
+/* The start-up tables: the trampoline's 2 MiB identity-mapped (one large
+ * page), the kernel half as in the kernel's root. */
+static void ap_tables_build(void)
+{
+        const uint64_t *kroot = phys_to_virt(boot_regs.kernel_root);
+
+        ap_pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
+        ap_pdpt[0] = kimg_pa(ap_pd) | PTE_P | PTE_W;
+        ap_pml4[0] = kimg_pa(ap_pdpt) | PTE_P | PTE_W;
+        for (unsigned i = 256; i < 512; i++)
+                ap_pml4[i] = kroot[i];
+}
+
+/* The trampoline's copy at AP_TRAMP_PA, with its parameters for c. */
+static void ap_tramp_install(struct cpu *c)
+{
+        uint8_t *copy = phys_to_virt(AP_TRAMP_PA);
+        size_t len = (size_t)(ap_tramp_end - ap_tramp_start);
+
+#define PARAM(p) (*(uint64_t *)(copy + ((char *)&(p) - ap_tramp_start)))
+        memcpy(copy, ap_tramp_start, len);
+        PARAM(ap_param_cr3) = kimg_pa(ap_pml4);
+        /* as after a call: the entry's rsp + 8 is 16-byte aligned */
+        PARAM(ap_param_stack) = kstack_top(c->idle_stack) - 8;
+        PARAM(ap_param_cpu) = (uint64_t)c;
+        PARAM(ap_param_entry) = (uint64_t)ap_main;
+#undef PARAM
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Start one AP and wait for it. => false if it did not come up. */
+static bool ap_start(struct cpu *c)
+{
+        c->idle_stack = kstack_alloc();
+        c->ist_stacks[0] = kstack_alloc();
+        c->ist_stacks[1] = kstack_alloc();
+        if (!c->idle_stack || !c->ist_stacks[0] || !c->ist_stacks[1]) {
+                pr_warn("smp: no memory for CPU %u's stacks\n", c->id);
+                return false;
+        }
+        ap_tramp_install(c);
+        if (!lapic_start_cpu(c->apic_id, AP_TRAMP_PA >> 12))
+                return false;
+        uint64_t end = clock_monotonic_ns() + AP_START_WAIT_US * 1000ULL;
+        while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+                if (clock_monotonic_ns() > end)
+                        return false;
+                cpu_relax();
+        }
+        return true;
+}
+
+static void boot_regs_save(void)
+{
+        boot_regs.cr0 = read_cr0();
+        boot_regs.cr4 = read_cr4();
+        boot_regs.efer = rdmsr(MSR_EFER);
+        boot_regs.pat = rdmsr(MSR_PAT);
+        boot_regs.kernel_root = pmap_kernel()->root;
+}
+
+void smp_init(void)
+{
+        unsigned ids[MAX_CPUS], found, me;
+
+        lapic_init(true);
+        me = lapic_id();
+        cpus[0].apic_id = me;
+        cpus[0].online = true;
+        found = acpi_find_cpus(ids, MAX_CPUS);
+        boot_regs_save();
+        cpus[0].loaded_root = boot_regs.kernel_root;
+        ap_tables_build();
+        for (unsigned i = 0; i < found; i++) {
+                if (ids[i] == me)
+                        continue;
+                struct cpu *c = &cpus[ncpus];
+                c->id = ncpus;
+                c->apic_id = ids[i];
+                ncpus++;
+                if (!ap_start(c)) {
+                        /* it might still wake later on this stack and
+                         * trampoline: start no other CPU after it */
+                        pr_warn("smp: CPU %u (APIC %u) did not start\n",
+                                c->id, c->apic_id);
+                        break;
+                }
+        }
+        pr_info("smp: %u of %u CPUs online (MADT lists %u; LAPIC timer "
+                "%u ticks/ms)\n", smp_online_count(), ncpus,
+                found ? found : 1, lapic_timer_rate());
+}

@@ -1,0 +1,83 @@
+/*
+ * spinlock.h - spinlocks that turn interrupts off while held, and the
+ * lock-order checker that watches them.
+ *
+ * The lock order is written in one place, docs/design.md ("Locking"); the
+ * ranks below are that order as numbers (a lock may only be taken while
+ * every lock the CPU already holds has a lower rank). With LOCK_DEBUG (on
+ * unless the build says -DLOCK_DEBUG=0, so in every build `make` makes
+ * today) each CPU keeps the locks it holds, and taking a lock whose rank
+ * is not above all of them, taking a lock the CPU already holds, or
+ * releasing one it does not hold, panics with both locks' names.
+ *
+ * Interrupts: spin_lock() saves the CPU's interrupt state and turns them
+ * off, spin_unlock() puts back what it saved; a lock taken by an
+ * interrupt handler can then never be held by the code it interrupted.
+ * Nested locks are released in any order, each restoring what it saved.
+ *
+ * The machine gives: machine/intr.h's intr_save(), intr_restore(),
+ * intr_cpu_relax() and machine_cpu_id() (0 on machines with one CPU).
+ */
+#ifndef MERCATOR_SPINLOCK_H
+#define MERCATOR_SPINLOCK_H
+
+#include <mercator/types.h>
+#include <machine/intr.h>
+
+#ifndef LOCK_DEBUG
+#define LOCK_DEBUG 1
+#endif
+
+/* Lock ranks: the order of docs/design.md "Locking", outermost first. */
+enum lock_rank {
+        LOCK_RANK_TEST_OUTER = 5,       /* tests of the checker only */
+        LOCK_RANK_SMP_CALL = 30,        /* smp_call's sender slot */
+        LOCK_RANK_TEST_INNER = 40,      /* tests of the checker only */
+        LOCK_RANK_CONSOLE = 90,         /* console output: innermost */
+};
+
+#define LOCK_MAX_CPUS   16      /* CPUs the checker keeps state for */
+#define LOCK_MAX_HELD   8       /* locks one CPU may hold at once */
+
+/* One spinlock. Locks: [a] atomic  [c] constant after init. */
+struct spinlock {
+        uint32_t locked;        /* [a] 0 free, 1 held */
+        int32_t cpu;            /* [a] holder's machine_cpu_id(), -1 free */
+        unsigned rank;          /* [c] enum lock_rank */
+        const char *name;       /* [c] for the checker's messages */
+        unsigned long saved;    /* holder's interrupt state (intr_save) */
+};
+
+#define SPINLOCK_INIT(n, r)     { 0, -1, (r), (n), 0 }
+
+void spin_init(struct spinlock *l, const char *name, enum lock_rank rank);
+
+/* Take l, spinning; interrupts off until the matching spin_unlock().
+ * => panics (LOCK_DEBUG) if the order or a re-take is wrong. */
+void spin_lock(struct spinlock *l);
+
+/* Take l if it is free (held by this CPU counts as not free). => true
+ * with l held (as spin_lock), else false with nothing changed. The order
+ * is not checked (a trylock never waits, so it cannot deadlock), but the
+ * lock counts as held for the locks taken under it. */
+bool spin_trylock(struct spinlock *l);
+
+/* Release l and put back the interrupt state spin_lock() saved.
+ * => panics (LOCK_DEBUG) unless this CPU holds l. */
+void spin_unlock(struct spinlock *l);
+
+/* Whether this CPU holds l (for assertions). */
+bool spin_held(const struct spinlock *l);
+
+/* How many locks this CPU holds (LOCK_DEBUG; 0 without). */
+unsigned lock_held_count(void);
+
+/*
+ * The checker's rule on its own: may a lock of rank `want` be taken while
+ * the ranks held[0..n) are held? => true if so; else false, with the
+ * index of the first held rank that forbids it in *bad (may be NULL).
+ */
+bool lock_order_ok(const unsigned *held, unsigned n, unsigned want,
+                   unsigned *bad);
+
+#endif

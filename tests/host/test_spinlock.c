@@ -1,0 +1,112 @@
+/*
+ * test_spinlock.c - spinlocks' bookkeeping and the lock-order checker
+ * (kernel/lib/spinlock.c) on the host's one "CPU": which orders pass,
+ * which panic and with what message, and that a panic leaves the
+ * checker's state as it was.
+ */
+#include "check.h"
+
+#include <string.h>
+#include <mercator/spinlock.h>
+
+static struct spinlock outer = SPINLOCK_INIT("test-outer", LOCK_RANK_TEST_OUTER);
+static struct spinlock inner = SPINLOCK_INIT("test-inner", LOCK_RANK_TEST_INNER);
+static struct spinlock console = SPINLOCK_INIT("test-console", LOCK_RANK_CONSOLE);
+
+TEST(rule_allows_only_rising_ranks)
+{
+        unsigned held[] = { 5, 30, 40 }, bad = 99;
+
+        CHECK(lock_order_ok(held, 0, 1, &bad));
+        CHECK(lock_order_ok(held, 3, 41, &bad));
+        CHECK_EQ(bad, 99);
+        CHECK(!lock_order_ok(held, 3, 40, &bad));       /* same rank */
+        CHECK_EQ(bad, 2);
+        CHECK(!lock_order_ok(held, 3, 10, &bad));
+        CHECK_EQ(bad, 1);
+        CHECK(!lock_order_ok(held, 3, 1, NULL));
+        CHECK(lock_order_ok(held, 1, 10, NULL));
+}
+
+TEST(in_order_nests_and_releases_in_any_order)
+{
+        CHECK_EQ(lock_held_count(), 0);
+        spin_lock(&outer);
+        spin_lock(&inner);
+        spin_lock(&console);
+        CHECK_EQ(lock_held_count(), 3);
+        CHECK(spin_held(&outer) && spin_held(&inner) && spin_held(&console));
+        spin_unlock(&inner);                    /* not the last taken */
+        CHECK(!spin_held(&inner));
+        CHECK_EQ(lock_held_count(), 2);
+        EXPECT_PANIC(spin_lock(&inner));        /* under console: no */
+        spin_unlock(&console);
+        spin_unlock(&outer);
+        CHECK_EQ(lock_held_count(), 0);
+        CHECK(!spin_held(&outer));
+}
+
+TEST(out_of_order_panics_naming_both)
+{
+        spin_lock(&inner);
+        EXPECT_PANIC(spin_lock(&outer));
+        CHECK(strstr(check_panic_msg, "lock order: test-outer (rank 5) "
+                     "taken while holding test-inner (rank 40)"));
+        CHECK_EQ(lock_held_count(), 1);         /* outer never counted */
+        CHECK(!outer.locked);
+        spin_unlock(&inner);
+        CHECK_EQ(lock_held_count(), 0);
+}
+
+TEST(same_rank_twice_panics)
+{
+        struct spinlock a = SPINLOCK_INIT("a", LOCK_RANK_TEST_INNER);
+        struct spinlock b = SPINLOCK_INIT("b", LOCK_RANK_TEST_INNER);
+
+        spin_lock(&a);
+        EXPECT_PANIC(spin_lock(&b));
+        CHECK(strstr(check_panic_msg, "lock order: b (rank 40)"));
+        spin_unlock(&a);
+}
+
+TEST(retake_and_foreign_unlock_panic)
+{
+        spin_lock(&inner);
+        EXPECT_PANIC(spin_lock(&inner));
+        CHECK(strstr(check_panic_msg, "test-inner taken again"));
+        spin_unlock(&inner);
+        EXPECT_PANIC(spin_unlock(&outer));
+        CHECK(strstr(check_panic_msg, "released by a CPU that does not hold"));
+        CHECK_EQ(lock_held_count(), 0);
+}
+
+/* A trylock never waits: it is not order-checked, fails on a held lock,
+ * and what is taken under it is checked against it. */
+TEST(trylock)
+{
+        spin_lock(&inner);
+        CHECK(!spin_trylock(&inner));
+        CHECK(spin_trylock(&outer));            /* out of order, allowed */
+        CHECK_EQ(lock_held_count(), 2);
+        spin_unlock(&outer);
+        spin_unlock(&inner);
+        CHECK(spin_trylock(&inner));
+        EXPECT_PANIC(spin_lock(&outer));
+        spin_unlock(&inner);
+        CHECK_EQ(lock_held_count(), 0);
+}
+
+TEST(too_many_held_panics)
+{
+        struct spinlock l[LOCK_MAX_HELD + 1];
+
+        for (unsigned i = 0; i <= LOCK_MAX_HELD; i++)
+                spin_init(&l[i], "deep", 100 + i);
+        for (unsigned i = 0; i < LOCK_MAX_HELD; i++)
+                spin_lock(&l[i]);
+        EXPECT_PANIC(spin_lock(&l[LOCK_MAX_HELD]));
+        CHECK(strstr(check_panic_msg, "more than 8 locks"));
+        for (unsigned i = 0; i < LOCK_MAX_HELD; i++)
+                spin_unlock(&l[i]);
+        CHECK_EQ(lock_held_count(), 0);
+}
