@@ -524,7 +524,7 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
 # the 2-core host is slow); the kernel tier runs every test at -smp 2 and 4.
 USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
                 "signals_proc", "smp_spread", "random_vm", "mmap_anon",
-                "process_vm"]
+                "process_vm", "tlb_shootdown"]
 
 
 def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):

@@ -14,9 +14,9 @@
  * it runs, which drops it on its way to user mode and takes it back on
  * every entry; a thread that sleeps or yields hands it back to its CPU's
  * loop. Sleep and wake-up both change states under the lock, so no
- * wake-up is lost; a wake-up kicks idle CPUs out of hlt. Until TLB
- * shootdown covers user pmaps, the threads of one address space run on
- * one CPU at a time (machine_may_run_here).
+ * wake-up is lost; a wake-up kicks idle CPUs out of hlt. Any thread may
+ * run on any CPU, those of one address space at the same time (the pmap
+ * sends its changes to every CPU that has it loaded).
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -78,13 +78,11 @@ static struct proc *pick_next(void)
         int best = -1;
 
         for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state == PROC_RUNNABLE &&
-                    machine_may_run_here(&proc_table[i]))
+                if (proc_table[i].state == PROC_RUNNABLE)
                         best = MAX(best, rt_priority(&proc_table[i]));
         for (unsigned n = 0; best >= 0 && n < NPROC; n++) {
                 struct proc *p = &proc_table[(next_slot + n) % NPROC];
-                if (p->state == PROC_RUNNABLE && rt_priority(p) == best &&
-                    machine_may_run_here(p)) {
+                if (p->state == PROC_RUNNABLE && rt_priority(p) == best) {
                         next_slot = (unsigned)(p - proc_table) + 1;
                         return p;
                 }

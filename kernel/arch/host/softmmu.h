@@ -89,6 +89,18 @@ enum softmmu_result softmmu_access(vaddr_t va, unsigned access, bool user,
  */
 bool softmmu_tlb_check(void);
 
+/* The CPU the host plays (mmu_cpu_id()), and the last round of remote
+ * invalidations mmu_tlb_remote() was asked for (x86-64 format). */
+extern unsigned softmmu_cpu;
+struct softmmu_remote {
+        uint64_t cpus;                  /* the mask asked for */
+        unsigned n;                     /* pages listed */
+        bool all, global;
+        vaddr_t va0;                    /* the first page listed */
+        uint64_t free_pages_then;       /* pmm_free_count() at the call */
+};
+extern struct softmmu_remote softmmu_last_remote;
+
 /* Valid TLB entries, and whether one of them covers va. */
 unsigned softmmu_tlb_entries(void);
 bool softmmu_tlb_holds(vaddr_t va);

@@ -67,8 +67,20 @@ static void tlb_remote_run(void *arg)
                         invlpg(r->va[i]);
 }
 
-/* One call per other online CPU, all posted before any is waited for. */
-void mmu_tlb_remote(const vaddr_t *va, unsigned n, bool all, bool global)
+unsigned mmu_cpu_id(void)
+{
+        return machine_cpu_id();
+}
+
+struct pmap **mmu_cpu_pmap(void)
+{
+        return &this_cpu()->loaded_pmap;
+}
+
+/* One call per CPU of the mask (other, online), all posted before any is
+ * waited for. */
+void mmu_tlb_remote(uint64_t mask, const vaddr_t *va, unsigned n, bool all,
+                    bool global)
 {
         struct tlb_remote r = { va, n, all, global };
         unsigned me, posted[MAX_CPUS], np = 0;
@@ -77,7 +89,8 @@ void mmu_tlb_remote(const vaddr_t *va, unsigned n, bool all, bool global)
                 return;
         me = machine_cpu_id();
         for (unsigned i = 0; i < ncpus; i++)
-                if (i != me && __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                if (i != me && (mask >> i & 1) &&
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
                         smp_call_start(i, tlb_remote_run, &r);
                         posted[np++] = i;
                 }

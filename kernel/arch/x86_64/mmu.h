@@ -16,8 +16,13 @@ void mmu_flush_tlb(bool global);        /* drop all (with global ones) */
 void mmu_load_root(paddr_t pml4);       /* write CR3 */
 paddr_t mmu_current_root(void);         /* read CR3's table address */
 bool mmu_has_1g_pages(void);            /* CPUID.80000001h:EDX.Page1GB */
-/* Every other online CPU drops va[0..n) (or all, with global entries if
- * global) from its TLB; returns when all have. */
-void mmu_tlb_remote(const vaddr_t *va, unsigned n, bool all, bool global);
+/* The CPUs in mask (other than this one, online ones only) drop va[0..n)
+ * (or all, with global entries if global) from their TLBs; returns when
+ * all have. */
+void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
+                    bool global);
+struct pmap;
+unsigned mmu_cpu_id(void);              /* this CPU's index, < 64 */
+struct pmap **mmu_cpu_pmap(void);       /* this CPU's loaded pmap (slot) */
 
 #endif

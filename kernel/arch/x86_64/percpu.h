@@ -45,6 +45,7 @@ struct cpu {
         bool resched;                   /* [o] %gs:32: `need_resched` */
         void *loop_sp;                  /* [o] %gs:40: its scheduler loop */
         paddr_t loaded_root;            /* [k] the PML4 in its CR3 */
+        struct pmap *loaded_pmap;       /* [k] whose mask has its bit */
         bool idle;                      /* [k] halted in its idle loop */
         unsigned id;                    /* [c] 0 = the boot CPU */
         unsigned apic_id;               /* [c] its local APIC's id */

@@ -97,14 +97,30 @@ static uint64_t pt_extra_tables(const struct pmap *pm)
         return 0;
 }
 
-/* The kernel pmap, and any global entry, is live on every CPU: other CPUs
- * drop the batch too (mmu.h). User pmaps run on one CPU at a time so far
- * (docs/design.md, "Multiprocessor"), whose own flush is enough. */
+/*
+ * Which other CPUs must drop a batch: every one for the kernel pmap or a
+ * global entry (the kernel half is live everywhere), else those whose bit
+ * is in the pmap's mask. Read after the entries changed: a CPU that loads
+ * the pmap later walks the new entries.
+ */
+static uint64_t remote_cpus(const struct pmap *pm,
+                            const struct pmap_tlb_batch *b)
+{
+        uint64_t me = 1ULL << mmu_cpu_id();
+
+        if (!b->flush_all && b->n == 0)
+                return 0;
+        if (pm->is_kernel || b->global)
+                return ~me;
+        return __atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) & ~me;
+}
+
 #define pt_tlb_remote(pm, b)                                            \
         do {                                                            \
-                if ((pm)->is_kernel || (b)->global)                     \
-                        mmu_tlb_remote((b)->va, (b)->n, (b)->flush_all, \
-                                       (b)->global);                    \
+                uint64_t cpus_ = remote_cpus(pm, b);                    \
+                if (cpus_)                                              \
+                        mmu_tlb_remote(cpus_, (b)->va, (b)->n,          \
+                                       (b)->flush_all, (b)->global);    \
         } while (0)
 
 #include <arch/pt/pt_engine.h>
@@ -166,8 +182,18 @@ void pmap_destroy(struct pmap *pm)
 }
 
 /* Load pm's PML4 into CR3 (non-global TLB entries go with the old one). */
+/* Load pm on this CPU: its bit moves from the pmap it had to pm (set
+ * before the load, so a change made meanwhile is sent here too). */
 void pmap_activate(struct pmap *pm)
 {
+        struct pmap **mine = mmu_cpu_pmap();
+        uint64_t bit = 1ULL << mmu_cpu_id();
+
+        __atomic_or_fetch(&pm->active_cpus, bit, __ATOMIC_SEQ_CST);
+        if (*mine && *mine != pm)
+                __atomic_and_fetch(&(*mine)->active_cpus, ~bit,
+                                   __ATOMIC_SEQ_CST);
+        *mine = pm;
         mmu_load_root(pm->root);
 }
 

@@ -39,7 +39,11 @@ struct pmap_tlb_batch {
  * One address space's page tables.
  *
  * Locks: [c] constant after creation; [m] the owner's lock (the vm_space
- * lock for user pmaps; the kernel pmap: one CPU, callers serialize).
+ * lock for user pmaps; the kernel pmap: one CPU, callers serialize);
+ * [a] atomic: each CPU sets its own bit when it loads the pmap and clears
+ * it when it loads another (pmap_activate), so a change is sent only to
+ * the CPUs whose TLB may hold this pmap's entries (a CPU that switched
+ * away flushed them with the CR3 load).
  *
  * Table pages detached by pmap_remove()/pmap_enter_range() are not freed at
  * once but chained on free_list (through their first word) until
@@ -54,6 +58,7 @@ struct pmap {
         struct pmap_tlb_batch tlb;              /* [m] pending invalidations */
         paddr_t               free_list;        /* [m] detached tables, 0 = none */
         uint64_t              free_pages;       /* [m] pages on free_list */
+        uint64_t              active_cpus;      /* [a] CPUs with it in CR3 */
 };
 
 #endif

@@ -176,21 +176,6 @@ void machine_sched_start(void)
                         lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
 }
 
-/* Until user pmaps get shootdowns, a space runs on one CPU at a time:
- * not here if another CPU has its tables loaded. [kernel lock] */
-bool machine_may_run_here(const struct proc *p)
-{
-        struct cpu *me = this_cpu();
-        paddr_t root;
-
-        if (!p->space)
-                return true;
-        root = vm_space_pmap(p->space)->root;
-        for (unsigned i = 0; i < ncpus; i++)
-                if (&cpus[i] != me && cpus[i].loaded_root == root)
-                        return false;
-        return true;
-}
 
 /* Leave the user space this CPU may have loaded, so its tables can go
  * and its threads run elsewhere; then say this CPU idles. [kernel lock] */
@@ -237,7 +222,7 @@ __attribute__((noreturn)) static void ap_main(struct cpu *c)
 {
         cpu_tables_init(c, kstack_top(c->ist_stacks[0]),
                         kstack_top(c->ist_stacks[1]));
-        mmu_load_root(boot_regs.kernel_root);   /* notes loaded_root */
+        pmap_activate(pmap_kernel());           /* notes loaded_root */
         write_cr0(boot_regs.cr0);
         write_cr4(boot_regs.cr4);
         wrmsr(MSR_EFER, boot_regs.efer);

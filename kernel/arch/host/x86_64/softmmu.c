@@ -15,6 +15,7 @@
  * stays until an invlpg covering it, a flush, or (non-global only) a CR3
  * load removes it, whatever happens to the tables meanwhile.
  */
+#include <vm/pmm.h>
 #include <mercator/panic.h>
 #include <mercator/string.h>
 #include <machine/vmparam.h>
@@ -24,6 +25,12 @@
 #include "softmmu_x86_64.h"
 
 #include <stdio.h>
+
+/* The CPU the host plays and each CPU's loaded pmap (mmu_cpu_pmap), and
+ * the last round of remote invalidations asked for (softmmu.h). */
+unsigned softmmu_cpu;
+struct softmmu_remote softmmu_last_remote;
+static struct pmap *cpu_pmap[64];
 
 /* Entry bits (SDM 4.5): present, writable, user, accessed, dirty, page
  * size (levels 3 and 2), global, no-execute; address bits 12..51. */
@@ -379,6 +386,9 @@ void softmmu_reset(void)
         softmmu_smep = false;
         softmmu_smap = false;
         memset(&softmmu_stats, 0, sizeof softmmu_stats);
+        memset(cpu_pmap, 0, sizeof cpu_pmap);
+        memset(&softmmu_last_remote, 0, sizeof softmmu_last_remote);
+        softmmu_cpu = 0;
 }
 
 /* ---- mmu.h ------------------------------------------------------------ */
@@ -419,14 +429,26 @@ paddr_t mmu_current_root(void)
         return cr3;
 }
 
-/* The host is one CPU: nobody else to tell; counted for the tests. */
-void mmu_tlb_remote(const vaddr_t *va, unsigned n, bool all, bool global)
+/* The host plays CPU softmmu_cpu; a round of remote invalidations is
+ * recorded for the tests instead of sent. */
+
+unsigned mmu_cpu_id(void)
 {
-        (void)va;
-        (void)n;
-        (void)all;
-        (void)global;
+        return softmmu_cpu;
+}
+
+struct pmap **mmu_cpu_pmap(void)
+{
+        return &cpu_pmap[softmmu_cpu & 63];
+}
+
+void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
+                    bool global)
+{
         softmmu_stats.remote_rounds++;
+        softmmu_last_remote = (struct softmmu_remote){
+                .cpus = cpus, .n = n, .all = all, .global = global,
+                .va0 = n ? va[0] : 0, .free_pages_then = pmm_free_count() };
 }
 
 bool mmu_has_1g_pages(void)

@@ -13,11 +13,6 @@ struct proc;
 
 static inline void machine_kernel_lock(void) { }
 static inline void machine_kernel_unlock(void) { }
-static inline bool machine_may_run_here(const struct proc *p)
-{
-        (void)p;
-        return true;
-}
 static inline void machine_idle_enter(void) { }
 static inline void machine_kick_idle(void) { }
 static inline void machine_sched_start(void) { }

@@ -46,10 +46,6 @@ void machine_kernel_unlock(void);
 bool machine_kernel_lock_held(void);    /* by this CPU */
 bool machine_kernel_trylock(void);      /* interrupt handlers */
 
-/* May p run on this CPU now? Until TLB shootdown covers user pmaps, the
- * threads of one address space run on one CPU at a time. [kernel lock] */
-bool machine_may_run_here(const struct proc *p);
-
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
 
