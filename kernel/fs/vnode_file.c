@@ -45,11 +45,11 @@
  * to or from the page happens with no user access in between. A read of
  * a page with a lasting kernel address (pmm_page_in_kmem: all of RAM on
  * 64-bit machines) copies straight to the user instead, one copy instead
- * of two; a fault on the user's buffer meanwhile cannot take the page
- * away (nothing frees a cache page but truncate, unlink and exit, none of
- * which a fault does; page reclaim will have to hold the page across the
- * copy). Writes keep the bounce: a fault half-way through the user's
- * buffer must leave the page as it was.
+ * of two. A fault on the user's buffer meanwhile may reclaim clean cache
+ * pages (vm_reclaim.h): the page being read is PG_PINNED for the copy, so
+ * reclaim passes it by (truncate, unlink and exit, the other ways a cache
+ * page goes, never run inside a fault). Writes keep the bounce: a fault
+ * half-way through the user's buffer must leave the page as it was.
  */
 #define BOUNCE  PAGE_SIZE
 
