@@ -89,6 +89,19 @@ class Tally:
         return ok
 
 
+def compare_outputs(t, name, lout, lrc, mout, mrc):
+    """One check: Mercator's output and status must be Linux's; a failure
+    shows the first lines of the difference."""
+    ok = lout == mout and lrc == mrc
+    t.add(ok, name, "" if ok else f"Linux {lrc}, Mercator {mrc}" +
+          ("; output differs" if lout != mout else ""))
+    if not ok:
+        for line in list(difflib.unified_diff(
+                lout.splitlines(), mout.splitlines(), "linux",
+                "mercator", lineterm=""))[:40]:
+            print(f"    | {line}")
+
+
 def show_tail(text, lines=40):
     for line in text.splitlines()[-lines:]:
         print(f"    | {line}")
@@ -388,15 +401,8 @@ def run_riscv64_outside(t, kernel, init):
         results = dict(zip(runs, ex.map(one, runs)))
     for script in scripts:
         (lout, lrc), (mout, mrc) = results[(script, True)], results[(script, False)]
-        name = f"outside-riscv64/{os.path.basename(script)}"
-        ok = lout == mout and lrc == mrc
-        t.add(ok, name, "" if ok else f"Linux {lrc}, Mercator {mrc}" +
-              ("; output differs" if lout != mout else ""))
-        if not ok:
-            for line in list(difflib.unified_diff(
-                    lout.splitlines(), mout.splitlines(), "linux",
-                    "mercator", lineterm=""))[:40]:
-                print(f"    | {line}")
+        compare_outputs(t, f"outside-riscv64/{os.path.basename(script)}",
+                        lout, lrc, mout, mrc)
 
 
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
@@ -892,16 +898,8 @@ def run_outside(t):
             out, rc = run_on_pty([binary, *args, script], None, timeout=300,
                                  cwd=tmp)
         lout = out.replace(binary, os.path.basename(binary))
-        name = f"outside/{os.path.basename(script)}"
-        ok = lout == mout and rc == mrc
-        t.add(ok, name, "" if ok else
-              f"Linux {rc}, Mercator {mrc}; output differs"
-              if lout != mout else f"Linux {rc}, Mercator {mrc}")
-        if not ok:
-            for line in list(difflib.unified_diff(
-                    lout.splitlines(), mout.splitlines(), "linux",
-                    "mercator", lineterm=""))[:40]:
-                print(f"    | {line}")
+        compare_outputs(t, f"outside/{os.path.basename(script)}",
+                        lout, rc, mout, mrc)
 
 
 DEBIAN = os.path.join(ROOT, "tests/debian")
@@ -1033,14 +1031,7 @@ def run_outside_typed(t):
                            [busybox, "sh", "-i"], capture_output=True,
                            text=True, errors="replace")
         mout, mrc = p.stdout + p.stderr, p.returncode
-        ok = lout == mout and lrc == mrc
-        t.add(ok, name, "" if ok else f"Linux {lrc}, Mercator {mrc}" +
-              ("; output differs" if lout != mout else ""))
-        if not ok:
-            for line in list(difflib.unified_diff(
-                    lout.splitlines(), mout.splitlines(), "linux",
-                    "mercator", lineterm=""))[:40]:
-                print(f"    | {line}")
+        compare_outputs(t, name, lout, lrc, mout, mrc)
 
 
 def main():
