@@ -973,17 +973,9 @@ def run_debian(t, scripts=None, soak=False):
         with tempfile.TemporaryDirectory() as tmp:
             out, rc = run_on_pty([debian_needs(script)[0], script], None,
                                  timeout=600, cwd=tmp)
-        name = f"debian/{os.path.basename(script)}"
         mout = mout.replace("/t/script", script)
-        ok = out == mout and rc == mrc
-        t.add(ok, name, "" if ok else
-              f"Linux {rc}, Mercator {mrc}; output differs"
-              if out != mout else f"Linux {rc}, Mercator {mrc}")
-        if not ok:
-            for line in list(difflib.unified_diff(
-                    out.splitlines(), mout.splitlines(), "linux",
-                    "mercator", lineterm=""))[:40]:
-                print(f"    | {line}")
+        compare_outputs(t, f"debian/{os.path.basename(script)}",
+                        out, rc, mout, mrc)
 
 
 def run_make_run(t):
