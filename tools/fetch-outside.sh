@@ -18,6 +18,20 @@ if [ "${1:-}" = --arch ] && [ "${2:-}" = riscv64 ]; then
   rm -rf $dest/debs
   exit 0
 fi
+# --arch i386: Debian 12's i386 busybox-static, through the private apt
+# state of tools/apt-i386.sh, into build/outside-i386/.
+if [ "${1:-}" = --arch ] && [ "${2:-}" = i386 ]; then
+  dest=build/outside-i386
+  [ -x $dest/busybox ] && exit 0
+  rm -rf $dest/debs && mkdir -p $dest/debs
+  chmod 755 $dest/debs            # apt's sandbox user writes here
+  (cd $dest/debs && bash ../../../tools/apt-i386.sh download -qq \
+     busybox-static >/dev/null)
+  dpkg-deb -x $dest/debs/busybox-static_*.deb $dest/debs/x
+  cp $dest/debs/x/bin/busybox $dest/busybox
+  rm -rf $dest/debs
+  exit 0
+fi
 dest=build/outside
 [ -x $dest/busybox ] && [ -x $dest/bash ] && exit 0
 mkdir -p $dest/debs

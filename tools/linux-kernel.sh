@@ -9,6 +9,9 @@
 # Debian 13 (trixie) of the same archive, through the private apt state of
 # tools/apt-riscv64.sh (this machine's apt is not touched): the one
 # linux-image-riscv64 depends on.
+# i386: Debian 12's 686-pae kernel (PAE, so HIGHMEM up to 64 GiB), the one
+# linux-image-686-pae depends on, through tools/apt-i386.sh's private apt
+# state for bookworm's i386 packages.
 #
 # It is downloaded with `apt-get download` and unpacked with `dpkg -x` into
 # DIR (default build/linux/, build/linux-riscv64/ for riscv64), never
@@ -29,6 +32,8 @@ case $arch in
            ;;
   riscv64) meta=linux-image-riscv64 image=vmlinux
            dir=${1:-$root/build/linux-riscv64} ;;
+  i386)    meta=linux-image-686-pae image=vmlinuz
+           dir=${1:-$root/build/linux-i386} ;;
   *) echo "linux-kernel: no referee kernel for $arch" >&2; exit 1 ;;
 esac
 mkdir -p "$dir"
@@ -36,10 +41,12 @@ mkdir -p "$dir"
 # riscv64's packages come through tools/apt-riscv64.sh (Debian 13).
 apt_cache() {
   if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
+  elif [ "$arch" = i386 ]; then bash "$root/tools/apt-i386.sh" "$@"
   else apt-cache "$@"; fi
 }
 apt_get() {
   if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
+  elif [ "$arch" = i386 ]; then bash "$root/tools/apt-i386.sh" "$@"
   else apt-get "$@"; fi
 }
 
@@ -50,13 +57,13 @@ current_package() {
 
 # A cached kernel is used as it is (no network needed).
 cached=$(ls "$dir"/linux-image-*/boot/$image-* 2>/dev/null | head -n1 || true)
-if [ -n "$cached" ] && [ "$arch" = riscv64 ]; then
+if [ -n "$cached" ] && [ "$arch" != x86_64 ]; then
   echo "$cached"
   exit 0
 fi
 
 pkg=$(current_package)
-if [ -z "$pkg" ] && { [ "$(id -u)" -eq 0 ] || [ "$arch" = riscv64 ]; }; then
+if [ -z "$pkg" ] && { [ "$(id -u)" -eq 0 ] || [ "$arch" != x86_64 ]; }; then
   echo "linux-kernel: apt-cache knows no $meta; apt-get update" >&2
   apt_get update -qq >&2
   pkg=$(current_package)

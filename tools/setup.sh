@@ -49,6 +49,14 @@ fi
 if [ ! -e /usr/riscv64-linux-gnu/lib/libc.a ]; then
   missing+=(libc6-dev-riscv64-cross)
 fi
+# i386 user programs (issue 14): gcc -m32 -static needs the 32-bit C
+# library and libgcc (not gcc-multilib, which conflicts with riscv64's).
+if [ ! -e /usr/lib32/libc.a ]; then
+  missing+=(libc6-dev-i386)
+fi
+if ! ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1; then
+  missing+=(lib32gcc-12-dev)
+fi
 # OpenSBI's firmware image comes with qemu-system-data (-bios default).
 if [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] &&
    [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.elf ]; then

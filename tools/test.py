@@ -259,6 +259,61 @@ def run_i386(t):
               f"kernel[{label}]/layout",
               f"layout lines seen: {', '.join(seen)}")
     run_deaths(t, runs[0][2], arch="i386", kernel=I386_KERNEL, cpu="qemu32")
+    run_i386_user(t)
+
+
+def i386_referee_kernel():
+    """Debian 12's 686-pae Linux (fetched once into build/linux-i386/)."""
+    p = subprocess.run(["bash", os.path.join(ROOT, "tools/linux-kernel.sh"),
+                        "--arch", "i386"], capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else None, p.stderr
+
+
+def run_i386_prog(prog, arch, mem, linux=None):
+    """One i386 user program on Mercator (arch i386: 2-level tables on
+    qemu32; i386-pae: PAE on qemu-system-x86_64 -cpu max), or with
+    linux=(kernel, init) on the referee in the same QEMU;
+    (output, exit status)."""
+    cmd = [os.path.join(ROOT, "tools/run"), "--arch", arch, "--mem", mem,
+           "--timeout", "600", "--file", f"/data.txt={USER_DATA}"]
+    script = input_script(prog)
+    if script:
+        cmd += ["--input-script", script]
+    if linux:
+        cmd += ["--linux", linux[0], "--linux-init", linux[1]]
+    p = subprocess.run(cmd + [prog, "/data.txt"], capture_output=True,
+                       text=True, errors="replace", stdin=subprocess.DEVNULL)
+    return p.stdout + p.stderr, p.returncode
+
+
+# The i386 user tier's runs: (programs, qemu.py arch, memory, label).
+# build/i386/user at -m 256M (no high memory) on the 2-level kernel;
+# build/i386/user-pae (NX) with PAE at -m 3G, where user pages come from
+# HIGHMEM (above the 880 MiB of low memory).
+I386_USER_RUNS = [("build/i386/user", "i386", "256M", "i386"),
+                  ("build/i386/user-pae", "i386-pae", "3G", "i386-pae-3G")]
+
+
+def run_i386_user(t):
+    """The i386 user tier: each program on the referee, then Mercator."""
+    init = os.path.join(ROOT, "build/i386/referee_init")
+    runs = []
+    for where, arch, mem, label in I386_USER_RUNS:
+        progs = sorted(glob.glob(os.path.join(ROOT, where, "*")))
+        if not progs or not os.path.exists(init):
+            t.add(False, f"user-{label}", f"{where} was not built")
+            return
+        runs += [(prog, arch, mem, label) for prog in progs]
+    kernel, err = i386_referee_kernel()
+    if not kernel:
+        t.add(False, "user-i386/referee", "no i386 Linux: " + err[-300:])
+        return
+    jobs = [(r, (kernel, init)) for r in runs] + [(r, None) for r in runs]
+    with concurrent.futures.ThreadPoolExecutor(2) as ex:
+        results = ex.map(lambda j: run_i386_prog(*j[0][:3], linux=j[1]), jobs)
+        for ((prog, arch, mem, label), linux), (out, status) in zip(jobs, results):
+            where = f"{label}-linux" if linux else f"mercator-{label}"
+            collect_user(t, where, prog, out, status)
 
 
 def run_riscv64(t):

@@ -58,7 +58,9 @@ static const char *const error_msgs[ELF_NR_ERRORS] = {
         [ELF_OK]               = "valid executable",
         [ELF_E_TRUNCATED]      = "file shorter than an ELF header",
         [ELF_E_MAGIC]          = "not an ELF file (bad magic)",
-        [ELF_E_CLASS]          = "not a 64-bit ELF file",
+        [ELF_E_CLASS]          = ELF_MACHINE_CLASS == 1 ?
+                                 "not a 32-bit ELF file" :
+                                 "not a 64-bit ELF file",
         [ELF_E_DATA]           = "not a little-endian ELF file",
         [ELF_E_VERSION]        = "unknown ELF version",
         [ELF_E_TYPE]           = "not an executable (ET_EXEC or ET_DYN)",
@@ -108,9 +110,24 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
         const struct elf64_ehdr *eh = &c->eh;
         enum elf_error err;
 
-        if (c->avail < sizeof *eh)
+        if (c->avail < ELF_EHDR_SIZE)
                 return ELF_E_TRUNCATED;
+#if ELF_MACHINE_CLASS == 1
+        struct elf32_ehdr e32;
+        memcpy(&e32, c->file, sizeof e32);
+        c->eh = (struct elf64_ehdr){
+                .e_type = e32.e_type, .e_machine = e32.e_machine,
+                .e_version = e32.e_version, .e_entry = e32.e_entry,
+                .e_phoff = e32.e_phoff, .e_shoff = e32.e_shoff,
+                .e_flags = e32.e_flags, .e_ehsize = e32.e_ehsize,
+                .e_phentsize = e32.e_phentsize, .e_phnum = e32.e_phnum,
+                .e_shentsize = e32.e_shentsize, .e_shnum = e32.e_shnum,
+                .e_shstrndx = e32.e_shstrndx,
+        };
+        memcpy(c->eh.e_ident, e32.e_ident, EI_NIDENT);
+#else
         memcpy(&c->eh, c->file, sizeof c->eh);
+#endif
         err = check_ident(eh);
         if (err != ELF_OK)
                 return err;
@@ -118,12 +135,12 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
                 return ELF_E_TYPE;
         if (eh->e_machine != ELF_MACHINE)
                 return ELF_E_MACHINE;
-        if (eh->e_phentsize != sizeof(struct elf64_phdr))
+        if (eh->e_phentsize != ELF_PHDR_SIZE)
                 return ELF_E_PHENTSIZE;
         if (eh->e_phnum == 0 || eh->e_phnum > ELF_PHNUM_MAX)
                 return ELF_E_PHNUM;
         if (eh->e_phoff > c->avail ||
-            (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr) >
+            (uint64_t)eh->e_phnum * ELF_PHDR_SIZE >
             c->avail - eh->e_phoff)
                 return ELF_E_PHOFF;
         return ELF_OK;
@@ -134,7 +151,18 @@ static enum elf_error check_ehdr(struct elf_ctx *c)
 static void read_phdr(const struct elf_ctx *c, unsigned i,
                       struct elf64_phdr *ph)
 {
+#if ELF_MACHINE_CLASS == 1
+        struct elf32_phdr p32;
+        memcpy(&p32, c->file + c->eh.e_phoff + i * sizeof p32, sizeof p32);
+        *ph = (struct elf64_phdr){
+                .p_type = p32.p_type, .p_flags = p32.p_flags,
+                .p_offset = p32.p_offset, .p_vaddr = p32.p_vaddr,
+                .p_paddr = p32.p_paddr, .p_filesz = p32.p_filesz,
+                .p_memsz = p32.p_memsz, .p_align = p32.p_align,
+        };
+#else
         memcpy(ph, c->file + c->eh.e_phoff + i * sizeof *ph, sizeof *ph);
+#endif
 }
 
 static bool is_pow2(uint64_t x)
@@ -300,7 +328,7 @@ static enum elf_error plan_segments(struct elf_ctx *c)
 static enum elf_error plan_phdr(struct elf_ctx *c)
 {
         uint64_t off = c->eh.e_phoff;
-        uint64_t size = (uint64_t)c->eh.e_phnum * sizeof(struct elf64_phdr);
+        uint64_t size = (uint64_t)c->eh.e_phnum * ELF_PHDR_SIZE;
 
         for (unsigned k = 0; k < c->nloads; k++) {
                 const struct elf_load *l = &c->loads[k];
@@ -429,7 +457,7 @@ bool elf_plan_check(const struct elf_plan *p)
         if (p->interp_len == 1 || p->interp_len > ELF_INTERP_MAX ||
             !is_pow2(p->align) || p->align < PAGE_SIZE)
                 return false;
-        if (p->phnum == 0 || p->phentsize != sizeof(struct elf64_phdr) ||
+        if (p->phnum == 0 || p->phentsize != ELF_PHDR_SIZE ||
             !in_file_part(p, p->phdr_va,
                           (uint64_t)p->phnum * p->phentsize, false))
                 return false;

@@ -91,7 +91,45 @@ struct elf64_phdr {
 /* --- the plan ---------------------------------------------------------- */
 
 #define ELF_MAX_SEGMENTS 16             /* PT_LOADs with p_memsz > 0 */
-#define ELF_PHNUM_MAX   (65536 / sizeof(struct elf64_phdr)) /* Linux's cap */
+/* A 32-bit machine's (ELF_MACHINE_CLASS 1, ELFCLASS32) files: read into
+ * the 64-bit structures above, field by field, so that the rest of the
+ * loader has one format. */
+struct elf32_ehdr {
+        uint8_t  e_ident[EI_NIDENT];
+        uint16_t e_type;
+        uint16_t e_machine;
+        uint32_t e_version;
+        uint32_t e_entry;
+        uint32_t e_phoff;
+        uint32_t e_shoff;
+        uint32_t e_flags;
+        uint16_t e_ehsize;
+        uint16_t e_phentsize;
+        uint16_t e_phnum;
+        uint16_t e_shentsize;
+        uint16_t e_shnum;
+        uint16_t e_shstrndx;
+};
+
+struct elf32_phdr {
+        uint32_t p_type;
+        uint32_t p_offset;
+        uint32_t p_vaddr;
+        uint32_t p_paddr;
+        uint32_t p_filesz;
+        uint32_t p_memsz;
+        uint32_t p_flags;
+        uint32_t p_align;
+};
+
+#if ELF_MACHINE_CLASS == 1
+#define ELF_EHDR_SIZE   sizeof(struct elf32_ehdr)
+#define ELF_PHDR_SIZE   sizeof(struct elf32_phdr)
+#else
+#define ELF_EHDR_SIZE   sizeof(struct elf64_ehdr)
+#define ELF_PHDR_SIZE   sizeof(struct elf64_phdr)
+#endif
+#define ELF_PHNUM_MAX   (65536 / ELF_PHDR_SIZE) /* Linux's cap */
 #define ELF_INTERP_MAX  4096            /* PATH_MAX: Linux's cap on PT_INTERP */
 
 /*

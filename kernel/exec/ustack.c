@@ -14,6 +14,11 @@
 #include <machine/vmparam.h>
 #include <mercator/string.h>
 
+/* A word of the user's stack (argc, a pointer, an auxv half): the
+ * kernel's long, which is the user's on every machine built (8 bytes on
+ * x86-64 and riscv64, 4 on i386). */
+#define USTACK_WORD     sizeof(unsigned long)
+
 struct ustack_ctx {
         const struct ustack_args *a;
         struct ustack_layout     *out;
@@ -76,9 +81,10 @@ static vm_status_t measure(struct ustack_ctx *c)
         uint64_t ptrs;
         vm_status_t st;
 
-        if (a->argc > USTACK_ARG_MAX / 8 || a->envc > USTACK_ARG_MAX / 8)
+        if (a->argc > USTACK_ARG_MAX / USTACK_WORD ||
+            a->envc > USTACK_ARG_MAX / USTACK_WORD)
                 return VM_E2BIG;
-        ptrs = (c->argc + a->envc) * sizeof(uint64_t);
+        ptrs = (c->argc + a->envc) * USTACK_WORD;
         if (ptrs >= budget)
                 return VM_E2BIG;
         budget -= ptrs;
@@ -142,7 +148,7 @@ static vm_status_t place(struct ustack_ctx *c)
         const struct ustack_args *a = c->a;
         struct ustack_layout *o = c->out;
         vaddr_t top = a->stack_top;
-        uint64_t d = sizeof(uint64_t);          /* Linux's zero word */
+        uint64_t d = USTACK_WORD;          /* Linux's zero word */
 
         o->env_end = o->execfn = top - (d += c->execfn_bytes);
         o->arg_end = o->env_start = top - (d += c->envp_bytes);
@@ -152,16 +158,16 @@ static vm_status_t place(struct ustack_ctx *c)
                                         : 0;
         o->random = top - (d += 16);
         fill_auxv(c);
-        d += c->nauxv * 2 * sizeof(uint64_t);
-        d += (c->argc + 1 + a->envc + 1 + 1) * sizeof(uint64_t);
+        d += c->nauxv * 2 * USTACK_WORD;
+        d += (c->argc + 1 + a->envc + 1 + 1) * USTACK_WORD;
         d = align_up(d, 16);
         if (d > a->buf_len)
                 return VM_E2BIG;
         c->depth = d;
         o->rsp = top - d;
-        o->argv = o->rsp + sizeof(uint64_t);
-        o->envp = o->argv + (c->argc + 1) * sizeof(uint64_t);
-        o->auxv = o->envp + (a->envc + 1) * sizeof(uint64_t);
+        o->argv = o->rsp + USTACK_WORD;
+        o->envp = o->argv + (c->argc + 1) * USTACK_WORD;
+        o->auxv = o->envp + (a->envc + 1) * USTACK_WORD;
         o->argc = c->argc;
         o->nauxv = c->nauxv;
         return VM_OK;
@@ -176,7 +182,9 @@ static uint8_t *at(const struct ustack_ctx *c, vaddr_t va)
 
 static void put_word(const struct ustack_ctx *c, vaddr_t va, uint64_t v)
 {
-        memcpy(at(c, va), &v, sizeof v);        /* buf may be unaligned */
+        unsigned long w = (unsigned long)v;     /* the user's word */
+
+        memcpy(at(c, va), &w, sizeof w);        /* buf may be unaligned */
 }
 
 /* Strings from va upward, their addresses into the array at vec. */
@@ -187,10 +195,10 @@ static void put_strings(const struct ustack_ctx *c, const char *const *v,
                 size_t len = strlen(v[i]) + 1;  /* measured: bounded */
 
                 memcpy(at(c, va), v[i], len);
-                put_word(c, vec + i * sizeof(uint64_t), va);
+                put_word(c, vec + i * USTACK_WORD, va);
                 va += len;
         }
-        put_word(c, vec + n * sizeof(uint64_t), 0);
+        put_word(c, vec + n * USTACK_WORD, 0);
 }
 
 static void write_stack(const struct ustack_ctx *c)
@@ -208,8 +216,9 @@ static void write_stack(const struct ustack_ctx *c)
         put_strings(c, c->argv, c->argc, o->arg_start, o->argv);
         put_strings(c, a->envp, a->envc, o->env_start, o->envp);
         for (size_t i = 0; i < c->nauxv; i++) {
-                put_word(c, o->auxv + 16 * i, c->auxv[i][0]);
-                put_word(c, o->auxv + 16 * i + 8, c->auxv[i][1]);
+                put_word(c, o->auxv + 2 * USTACK_WORD * i, c->auxv[i][0]);
+                put_word(c, o->auxv + 2 * USTACK_WORD * i + USTACK_WORD,
+                         c->auxv[i][1]);
         }
 }
 

@@ -178,7 +178,7 @@ static void maps_line(struct text *t, const struct vm_area_info *a)
         uint64_t ino = shm_object_id(a->object, &shmid) ? (uint64_t)shmid
                      : a->object ? a->object_id : 0UL;
 
-        text_add(t, "%08lx-%08lx %c%c%c%c %08lx %s %lu ", a->start, a->end,
+        text_add(t, "%08" PRIxPTR "-%08" PRIxPTR " %c%c%c%c %08" PRIx64 " %s %" PRIu64 " ", a->start, a->end,
                  a->prot & VM_PROT_READ ? 'r' : '-',
                  a->prot & VM_PROT_WRITE ? 'w' : '-',
                  a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
@@ -209,7 +209,7 @@ static void smaps_kb(struct text *t, const char *name, uint64_t bytes)
         char label[24];
 
         ksnprintf(label, sizeof label, "%s:", name);
-        text_add(t, "%-16s%8lu kB\n", label, bytes >> 10);
+        text_add(t, "%-16s%8" PRIu64 " kB\n", label, bytes >> 10);
 }
 
 /* Rss through Locked, shared by smaps and smaps_rollup (which adds the
@@ -321,7 +321,7 @@ void proc_pid_smaps_rollup(struct text *t, struct proc *p)
                 return;
         for (const struct vm_area *a = s->areas.first; a; a = a->next)
                 account_area(s, a, &m);
-        text_add(t, "%08lx-%08lx ---p 00000000 00:00 0", s->areas.first->start,
+        text_add(t, "%08" PRIxPTR "-%08" PRIxPTR " ---p 00000000 00:00 0", s->areas.first->start,
                  s->areas.last->end);
         while (t->len - start < 72 && t->len + 1 < t->size)
                 t->buf[t->len++] = ' ';
@@ -356,7 +356,7 @@ static const char *state_name(const struct proc *p)
 
 static void status_kb(struct text *t, const char *name, uint64_t pages)
 {
-        text_add(t, "%s:\t%8lu kB\n", name, KB(pages));
+        text_add(t, "%s:\t%8" PRIu64 " kB\n", name, KB(pages));
 }
 
 void proc_pid_status(struct text *t, struct proc *p)
@@ -416,14 +416,14 @@ void proc_pid_status(struct text *t, struct proc *p)
                                   (own->pending | shd->pending) &
                                   (sigmask_of(SIGRTMIN) - 1)) +
                           (unsigned)(own->nqueued + shd->nqueued);
-        text_add(t, "SigQ:\t%u/%lu\n", queued,
+        text_add(t, "SigQ:\t%u/%" PRIu64 "\n", queued,
                  p->rlim.lim[RLIMIT_SIGPENDING].cur);
         /* SigPnd: sent to this thread (tkill); ShdPnd: to the process */
-        text_add(t, "SigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\n"
-                 "SigIgn:\t%016lx\nSigCgt:\t%016lx\n", own->pending,
+        text_add(t, "SigPnd:\t%016" PRIx64 "\nShdPnd:\t%016" PRIx64 "\nSigBlk:\t%016" PRIx64 "\n"
+                 "SigIgn:\t%016" PRIx64 "\nSigCgt:\t%016" PRIx64 "\n", own->pending,
                  shd->pending, p->sig.blocked, ign, cgt);
-        text_add(t, "CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\n"
-                 "CapBnd:\t%016lx\nCapAmb:\t%016x\n", c->cap_inheritable,
+        text_add(t, "CapInh:\t%016" PRIx64 "\nCapPrm:\t%016" PRIx64 "\nCapEff:\t%016" PRIx64 "\n"
+                 "CapBnd:\t%016" PRIx64 "\nCapAmb:\t%016x\n", c->cap_inheritable,
                  c->cap_permitted, c->cap_effective, (uint64_t)CAP_FULL_SET, 0);
         text_add(t, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
         text_add(t, "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n");
@@ -478,10 +478,10 @@ void proc_pid_stat(struct text *t, struct proc *p)
                         cgt |= sigmask_of(sig);
         }
         /* tty_nr 0 and tpgid -1: no controlling terminal is tracked. */
-        text_add(t, "%d (%s) %c %d %d %d %d %d %u %lu %lu %lu %lu %lu %lu "
-                 "%lu %lu %d %d %d %d %lu %lu %lu %lu %lu %lu %lu %lu %lu "
-                 "%lu %lu %lu %lu %lu %lu %lu %d %d %u %u %lu %lu %ld "
-                 "%lu %lu %lu %lu %lu %lu %lu %d\n",
+        text_add(t, "%d (%s) %c %d %d %d %d %d %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " "
+                 "%" PRIu64 " %" PRIu64 " %d %d %d %d %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIuPTR " %" PRIuPTR " %lu %lu %lu "
+                 "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %lu %lu %lu %d %d %u %u %lu %lu %ld "
+                 "%" PRIuPTR " %" PRIuPTR " %lu %lu %lu %lu %lu %d\n",
                  p->tid, p->name, state_letter(p), ppid, p->pgid, p->sid, 0,
                  -1, 0u,
                  u->minflt, u->c_minflt, u->majflt, u->c_majflt,
@@ -508,7 +508,7 @@ void proc_pid_statm(struct text *t, struct proc *p)
         struct vm_sizes z;
 
         space_sizes(p->space, &z);
-        text_add(t, "%lu %lu %lu %lu 0 %lu 0\n", z.total,
+        text_add(t, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " 0 %" PRIu64 " 0\n", z.total,
                  z.mss.rss_anon + z.mss.rss_file + z.mss.rss_shmem,
                  z.mss.rss_file + z.mss.rss_shmem, z.text, z.data + z.stack);
 }

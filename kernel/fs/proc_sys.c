@@ -33,7 +33,7 @@ void text_kb(struct text *t, const char *name, uint64_t kb)
         char label[24];
 
         ksnprintf(label, sizeof label, "%s:", name);
-        text_add(t, "%-16s%8lu kB\n", label, kb);
+        text_add(t, "%-16s%8" PRIu64 " kB\n", label, kb);
 }
 
 /* Pages of shared anonymous memory: SysV segments (attached or not) and
@@ -104,6 +104,17 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "Inactive(file)", KB(inf));
         text_kb(t, "Unevictable", 0);
         text_kb(t, "Mlocked", 0);
+#ifdef PMM_ZONE_HIGHMEM
+        /* A machine with high memory (i386): Linux's CONFIG_HIGHMEM lines,
+         * the high zone's pages and the rest (low memory). */
+        struct pmm_zone_stats high;
+        pmm_zone_stats(PMM_ZONE_HIGHMEM, &high);
+        text_kb(t, "HighTotal", KB(high.present));
+        text_kb(t, "HighFree", KB(high.free));
+        text_kb(t, "LowTotal", KB(vmstat.managed_pages - MIN(high.present,
+                                                      vmstat.managed_pages)));
+        text_kb(t, "LowFree", KB(free - MIN(high.free, free)));
+#endif
         text_kb(t, "SwapTotal", 0);
         text_kb(t, "SwapFree", 0);
         text_kb(t, "Dirty", 0);
@@ -141,7 +152,7 @@ void proc_meminfo(struct text *t, struct proc *p)
         /* Mercator's own: the vm_page array, and its cost per page. */
         text_kb(t, "PageDescriptors",
                 KB(pmm_npages() * sizeof(struct vm_page) / PAGE_SIZE));
-        text_add(t, "%-16s%8lu B\n", "DescriptorSize:", sizeof(struct vm_page));
+        text_add(t, "%-16s%8zu B\n", "DescriptorSize:", sizeof(struct vm_page));
 }
 
 /* Linux's nr_* and event counters that Mercator keeps or knows to be 0. */
@@ -160,45 +171,45 @@ void proc_vmstat(struct text *t, struct proc *p)
         uint64_t af = vm_lru_pages(PMM_LRU_ACTIVE_FILE);
         uint64_t inf = vm_lru_pages(PMM_LRU_INACTIVE_FILE);
 
-        text_add(t, "nr_free_pages %lu\n", pmm_free_count());
-        text_add(t, "nr_zone_inactive_anon %lu\nnr_zone_active_anon %lu\n",
+        text_add(t, "nr_free_pages %" PRIu64 "\n", pmm_free_count());
+        text_add(t, "nr_zone_inactive_anon %" PRIu64 "\nnr_zone_active_anon %" PRIu64 "\n",
                  ia, aa);
-        text_add(t, "nr_zone_inactive_file %lu\nnr_zone_active_file %lu\n",
+        text_add(t, "nr_zone_inactive_file %" PRIu64 "\nnr_zone_active_file %" PRIu64 "\n",
                  inf, af);
         text_add(t, "nr_zone_unevictable 0\nnr_zone_write_pending 0\n"
                  "nr_mlock 0\nnr_bounce 0\nnr_free_cma 0\n");
-        text_add(t, "nr_inactive_anon %lu\nnr_active_anon %lu\n", ia, aa);
-        text_add(t, "nr_inactive_file %lu\nnr_active_file %lu\n", inf, af);
+        text_add(t, "nr_inactive_anon %" PRIu64 "\nnr_active_anon %" PRIu64 "\n", ia, aa);
+        text_add(t, "nr_inactive_file %" PRIu64 "\nnr_active_file %" PRIu64 "\n", inf, af);
         text_add(t, "nr_unevictable 0\nnr_slab_reclaimable 0\n"
-                 "nr_slab_unreclaimable %lu\n",
+                 "nr_slab_unreclaimable %" PRIu64 "\n",
                  vmstat.slab_pages + vmstat.kmalloc_large);
         text_add(t, "nr_isolated_anon 0\nnr_isolated_file 0\n");
-        text_add(t, "nr_anon_pages %lu\n", vmstat.anon_pages - MIN(sysv, vmstat.anon_pages));
-        text_add(t, "nr_mapped %lu\n", vmstat.file_pages);
-        text_add(t, "nr_file_pages %lu\n", vmstat.file_pages + shmem);
+        text_add(t, "nr_anon_pages %" PRIu64 "\n", vmstat.anon_pages - MIN(sysv, vmstat.anon_pages));
+        text_add(t, "nr_mapped %" PRIu64 "\n", vmstat.file_pages);
+        text_add(t, "nr_file_pages %" PRIu64 "\n", vmstat.file_pages + shmem);
         text_add(t, "nr_dirty 0\nnr_writeback 0\nnr_writeback_temp 0\n");
-        text_add(t, "nr_shmem %lu\n", shmem);
+        text_add(t, "nr_shmem %" PRIu64 "\n", shmem);
         text_add(t, "nr_shmem_hugepages 0\nnr_shmem_pmdmapped 0\n"
                  "nr_file_hugepages 0\nnr_file_pmdmapped 0\n"
                  "nr_anon_transparent_hugepages 0\n");
-        text_add(t, "nr_kernel_stack %lu\n", KB(vmstat.kstack_pages));
-        text_add(t, "nr_page_table_pages %lu\n", vmstat.pt_pages);
+        text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
+        text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
         text_add(t, "nr_swapcached 0\n");
         text_add(t, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
-        text_add(t, "pgactivate %lu\npgdeactivate %lu\n",
+        text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n",
                  vm_events.pgactivate, vm_events.pgdeactivate);
-        text_add(t, "pgfault %lu\npgmajfault 0\n", faults);
+        text_add(t, "pgfault %" PRIu64 "\npgmajfault 0\n", faults);
         /* Reclaim (vm_reclaim.h): the background reclaimer stands for
          * Linux's kswapd. */
-        text_add(t, "pgsteal_kswapd %lu\npgsteal_direct %lu\n",
+        text_add(t, "pgsteal_kswapd %" PRIu64 "\npgsteal_direct %" PRIu64 "\n",
                  vm_events.pgsteal - vm_events.pgsteal_direct,
                  vm_events.pgsteal_direct);
-        text_add(t, "pgscan_kswapd %lu\npgscan_direct %lu\n",
+        text_add(t, "pgscan_kswapd %" PRIu64 "\npgscan_direct %" PRIu64 "\n",
                  vm_events.pgscan - vm_events.pgscan_direct,
                  vm_events.pgscan_direct);
-        text_add(t, "pgscan_anon 0\npgscan_file %lu\n", vm_events.pgscan);
-        text_add(t, "pgsteal_anon 0\npgsteal_file %lu\n", vm_events.pgsteal);
-        text_add(t, "pgrotated %lu\nallocstall_normal %lu\n",
+        text_add(t, "pgscan_anon 0\npgscan_file %" PRIu64 "\n", vm_events.pgscan);
+        text_add(t, "pgsteal_anon 0\npgsteal_file %" PRIu64 "\n", vm_events.pgsteal);
+        text_add(t, "pgrotated %" PRIu64 "\nallocstall_normal %" PRIu64 "\n",
                  vm_events.pgrotated, vm_events.direct_reclaims);
 }
 
@@ -212,7 +223,7 @@ void proc_buddyinfo(struct text *t, struct proc *p)
                         continue;       /* Linux skips unpopulated zones */
                 text_add(t, "Node 0, zone %8s ", pmm_zone_name((enum zone_id)z));
                 for (int o = 0; o <= PMM_MAX_ORDER; o++)
-                        text_add(t, "%6lu ", st.nr_free[o]);
+                        text_add(t, "%6" PRIu64 " ", st.nr_free[o]);
                 text_add(t, "\n");
         }
 }
@@ -226,10 +237,10 @@ void proc_zoneinfo(struct text *t, struct proc *p)
 
                 pmm_zone_stats((enum zone_id)z, &st);
                 text_add(t, "Node 0, zone %8s\n", pmm_zone_name((enum zone_id)z));
-                text_add(t, "  pages free     %lu\n", st.free);
-                text_add(t, "        present  %lu\n", st.present);
-                text_add(t, "        managed  %lu\n", st.present);
-                text_add(t, "      nr_free_pages %lu\n", st.free);
+                text_add(t, "  pages free     %" PRIu64 "\n", st.free);
+                text_add(t, "        present  %" PRIu64 "\n", st.present);
+                text_add(t, "        managed  %" PRIu64 "\n", st.present);
+                text_add(t, "      nr_free_pages %" PRIu64 "\n", st.free);
         }
 }
 
@@ -243,15 +254,15 @@ void proc_stat(struct text *t, struct proc *p)
         uint64_t ticks = kstat.user + kstat.system + kstat.idle;
         unsigned running = kstat_nr_running();
 
-        text_add(t, "cpu  %lu 0 %lu %lu 0 0 0 0 0 0\n", kstat.user,
+        text_add(t, "cpu  %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " 0 0 0 0 0 0\n", kstat.user,
                  kstat.system, kstat.idle);
-        text_add(t, "cpu0 %lu 0 %lu %lu 0 0 0 0 0 0\n", kstat.user,
+        text_add(t, "cpu0 %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " 0 0 0 0 0 0\n", kstat.user,
                  kstat.system, kstat.idle);
-        text_add(t, "intr %lu %lu\n", ticks, ticks);    /* IRQ 0: the timer */
-        text_add(t, "ctxt %lu\n", kstat.ctxt);
-        text_add(t, "btime %lu\n",
+        text_add(t, "intr %" PRIu64 " %" PRIu64 "\n", ticks, ticks);    /* IRQ 0: the timer */
+        text_add(t, "ctxt %" PRIu64 "\n", kstat.ctxt);
+        text_add(t, "btime %" PRIu64 "\n",
                  (clock_realtime_ns() - uptime_ns()) / 1000000000UL);
-        text_add(t, "processes %lu\n", kstat.forks);
+        text_add(t, "processes %" PRIu64 "\n", kstat.forks);
         text_add(t, "procs_running %u\nprocs_blocked 0\n", running);
         text_add(t, "softirq 0 0 0 0 0 0 0 0 0 0 0\n");
 }
@@ -260,7 +271,7 @@ void proc_uptime(struct text *t, struct proc *p)
 {
         uint64_t cs = uptime_ns() / 10000000UL;         /* centiseconds */
 
-        text_add(t, "%lu.%02lu %lu.%02lu\n", cs / 100, cs % 100,
+        text_add(t, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 "\n", cs / 100, cs % 100,
                  kstat.idle / HZ, kstat.idle % HZ * (100 / HZ));
 }
 
@@ -278,7 +289,7 @@ void proc_loadavg(struct text *t, struct proc *p)
                 if (proc_table[i].state != PROC_FREE &&
                     proc_table[i].state != PROC_ZOMBIE)
                         threads++;
-        text_add(t, "%lu.%02lu %lu.%02lu %lu.%02lu %u/%d %d\n",
+        text_add(t, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 " %u/%d %d\n",
                  LOAD_INT(a[0]), LOAD_FRAC(a[0]), LOAD_INT(a[1]),
                  LOAD_FRAC(a[1]), LOAD_INT(a[2]), LOAD_FRAC(a[2]),
                  kstat_nr_running(), threads, proc_last_pid());
@@ -363,7 +374,7 @@ static void mount_line(struct text *t, struct proc *p, struct mount *m)
         text_add(t, "%s %s %s %s", root ? "rootfs" : sb->fstype, where,
                  root ? "rootfs" : sb->fstype, sb->rdonly ? "ro" : "rw");
         if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
-                text_add(t, ",size=%luk", KB(sb->quota.limit));
+                text_add(t, ",size=%" PRIu64 "k", KB(sb->quota.limit));
         text_add(t, " 0 0\n");
 }
 
@@ -410,14 +421,14 @@ static void mountinfo_line(struct text *t, struct proc *p, struct mount *list,
         else if (vfs_path_of(p && p->root ? p->root : vfs_root, m->covered,
                              where, sizeof where) < 0)
                 return;
-        text_add(t, "%u %u %lu:%lu / %s %s - %s %s %s", mount_id(list, m),
+        text_add(t, "%u %u %" PRIu64 ":%" PRIu64 " / %s %s - %s %s %s", mount_id(list, m),
                  root ? 1 : mount_id(list, m->parent),
                  (dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00),
                  where, sb->rdonly ? "ro" : "rw",
                  root ? "rootfs" : sb->fstype, root ? "rootfs" : sb->fstype,
                  sb->rdonly ? "ro" : "rw");
         if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
-                text_add(t, ",size=%luk", KB(sb->quota.limit));
+                text_add(t, ",size=%" PRIu64 "k", KB(sb->quota.limit));
         text_add(t, "\n");
 }
 

@@ -404,10 +404,10 @@ static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
                 return vfs_name_of(p->root ? p->root : vfs_root, vn, buf, size);
         f->ops->stat(f, &st);
         if (S_ISFIFO(st.st_mode))
-                return ksnprintf(buf, size, "pipe:[%lu]", (uint64_t)st.st_ino);
+                return ksnprintf(buf, size, "pipe:[%" PRIu64 "]", (uint64_t)st.st_ino);
         if (S_ISCHR(st.st_mode))
                 return ksnprintf(buf, size, "/dev/console");
-        return ksnprintf(buf, size, "anon_inode:[%lu]", (uint64_t)st.st_ino);
+        return ksnprintf(buf, size, "anon_inode:[%" PRIu64 "]", (uint64_t)st.st_ino);
 }
 
 long procfs_link(const char *path, char *buf, size_t size)
@@ -677,7 +677,7 @@ static long make_text(const struct pnode *n, struct text *t)
                 struct vnode *vn = file_vnode(f);
                 struct linux_stat st;
                 f->ops->stat((struct file *)f, &st);
-                text_add(t, "pos:\t%lu\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n",
+                text_add(t, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
                          f->offset,
                          f->flags | (n->p->fd_flags[n->fd] & FD_CLOEXEC
                                              ? 02000000u : 0u),

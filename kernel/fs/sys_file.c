@@ -57,7 +57,7 @@ SYSCALL_DECL(pread64)
         return n;
 }
 
-struct linux_iovec { uint64_t base, len; };
+struct linux_iovec { unsigned long base, len; };   /* pointer, size_t */
 #define IOV_MAX 1024
 
 /* readv/writev: one call per vector entry, stopping at a short transfer. */

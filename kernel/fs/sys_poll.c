@@ -16,6 +16,7 @@
 #include <proc/rlimit.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
+#include <proc/time.h>
 #include <vm/kmalloc.h>
 
 static const int poll_channel;
@@ -135,10 +136,6 @@ SYSCALL_DECL(poll)
                 : n;
 }
 
-struct linux_timespec {
-        int64_t tv_sec, tv_nsec;
-};
-
 /* A user timespec as a deadline; -EINVAL if it is not a valid one. */
 static long timespec_deadline(uint64_t uts, uint64_t *deadline)
 {
@@ -148,15 +145,15 @@ static long timespec_deadline(uint64_t uts, uint64_t *deadline)
                 *deadline = NO_DEADLINE;
                 return 0;
         }
-        if (copy_from_user(&ts, uts, sizeof ts))
+        if (timespec_read(uts, &ts))
                 return -EFAULT;
-        if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+        if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
                 return -EINVAL;
-        if ((uint64_t)ts.tv_sec >= NO_DEADLINE / 1000000000ULL)
+        if ((uint64_t)ts.sec >= NO_DEADLINE / 1000000000ULL)
                 *deadline = NO_DEADLINE;
         else
-                *deadline = deadline_after_ns((uint64_t)ts.tv_sec * 1000000000ULL +
-                                              (uint64_t)ts.tv_nsec);
+                *deadline = deadline_after_ns((uint64_t)ts.sec * 1000000000ULL +
+                                              (uint64_t)ts.nsec);
         return 0;
 }
 
@@ -169,9 +166,9 @@ static void timespec_update(uint64_t uts, uint64_t deadline)
         if (!uts || deadline == NO_DEADLINE)
                 return;
         left = deadline > now ? deadline - now : 0;
-        ts.tv_sec = (int64_t)(left / 1000000000ULL);
-        ts.tv_nsec = (int64_t)(left % 1000000000ULL);
-        copy_to_user(uts, &ts, sizeof ts);
+        ts.sec = (int64_t)(left / 1000000000ULL);
+        ts.nsec = (int64_t)(left % 1000000000ULL);
+        timespec_write(uts, &ts);
 }
 
 /*
@@ -319,7 +316,7 @@ static long do_select(long nfds_arg, uint64_t uin, uint64_t uout, uint64_t uex,
 }
 
 struct linux_timeval {
-        int64_t tv_sec, tv_usec;
+        long tv_sec, tv_usec;           /* time_t, suseconds_t */
 };
 
 SYSCALL_DECL(select)
@@ -343,8 +340,8 @@ SYSCALL_DECL(select)
         if (utv && deadline != NO_DEADLINE) {
                 uint64_t now = clock_monotonic_ns();
                 uint64_t left = deadline > now ? deadline - now : 0;
-                tv.tv_sec = (int64_t)(left / 1000000000ULL);
-                tv.tv_usec = (int64_t)(left % 1000000000ULL / 1000);
+                tv.tv_sec = (long)(left / 1000000000ULL);
+                tv.tv_usec = (long)(left % 1000000000ULL / 1000);
                 copy_to_user(utv, &tv, sizeof tv);
         }
         return n;
@@ -352,7 +349,8 @@ SYSCALL_DECL(select)
 
 SYSCALL_DECL(pselect6)
 {
-        uint64_t deadline, sig[2] = { 0, 0 };   /* { sigset_t *, size } */
+        uint64_t deadline;
+        unsigned long sig[2] = { 0, 0 };        /* { sigset_t *, size } */
         long err, n;
 
         if ((err = timespec_deadline((uint64_t)a4, &deadline)) < 0)

@@ -42,11 +42,12 @@ uint64_t acct_sample_rss(struct proc *p);
  * parent's children's usage. */
 void acct_reap(struct proc *parent, const struct proc *child);
 
-/* Linux's struct rusage on x86-64: two timevals, then 14 longs. */
+/* Linux's struct rusage: two timevals, then 14 longs (so 144 bytes on a
+ * 64-bit machine, 72 on i386). */
 struct linux_rusage {
-        int64_t utime_sec, utime_usec, stime_sec, stime_usec;
-        int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap;
-        int64_t inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+        long utime_sec, utime_usec, stime_sec, stime_usec;
+        long maxrss, ixrss, idrss, isrss, minflt, majflt, nswap;
+        long inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
 };
 
 /* p's usage as a struct rusage: its own, its reaped children's, or both

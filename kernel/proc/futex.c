@@ -395,10 +395,10 @@ SYSCALL_DECL(futex)
         }
 }
 
-struct robust_list_head {
-        uint64_t next;                  /* first entry, or the head itself */
-        int64_t  futex_offset;          /* entry -> its lock word */
-        uint64_t list_op_pending;       /* an entry being (un)locked */
+struct robust_list_head {              /* three of the user's longs */
+        unsigned long next;             /* first entry, or the head itself */
+        long          futex_offset;     /* entry -> its lock word */
+        unsigned long list_op_pending;  /* an entry being (un)locked */
 };
 
 SYSCALL_DECL(set_robust_list)
@@ -411,7 +411,7 @@ SYSCALL_DECL(set_robust_list)
 
 SYSCALL_DECL(get_robust_list)
 {
-        uint64_t len = sizeof(struct robust_list_head), head;
+        unsigned long len = sizeof(struct robust_list_head), head;
         struct proc *p = (int)a0 ? proc_find((int)a0) : current;
 
         if (!p)
@@ -445,7 +445,7 @@ static void robust_release(uint64_t uword, int tid)
 void futex_exit_robust(struct proc *p)
 {
         struct robust_list_head head;
-        uint64_t entry;
+        unsigned long entry;
 
         if (!p->robust_list || p != current ||
             copy_from_user(&head, p->robust_list, sizeof head))
@@ -453,9 +453,9 @@ void futex_exit_robust(struct proc *p)
         entry = head.next;
         for (int n = 0; entry != p->robust_list && n < ROBUST_LIST_LIMIT;
              n++) {
-                uint64_t next;
+                unsigned long next;
                 /* Bit 0 of an entry marks a PI lock; the word is the same. */
-                uint64_t e = entry & ~1ull;
+                unsigned long e = entry & ~1UL;
                 if (copy_from_user(&next, e, sizeof next))
                         break;
                 if (e != head.list_op_pending)
@@ -464,7 +464,7 @@ void futex_exit_robust(struct proc *p)
                 entry = next;
         }
         if (head.list_op_pending)
-                robust_release((head.list_op_pending & ~1ull) +
+                robust_release((head.list_op_pending & ~1UL) +
                                (uint64_t)head.futex_offset, p->tid);
 }
 

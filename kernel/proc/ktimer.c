@@ -170,7 +170,7 @@ void ktimer_exit(struct proc *p)
 
 /* ---- interval timers ---------------------------------------------------- */
 
-struct linux_timeval { int64_t sec, usec; };
+struct linux_timeval { long sec, usec; };       /* time_t, suseconds_t */
 struct linux_itimerval { struct linux_timeval interval, value; };
 
 static uint64_t tv_ns(const struct linux_timeval *tv)
@@ -273,13 +273,15 @@ SYSCALL_DECL(pause)
 
 /* ---- POSIX timers ------------------------------------------------------- */
 
-/* Linux's struct sigevent on x86-64 (64 bytes). */
+/* Linux's struct sigevent (64 bytes): sigval is a long (a union of int
+ * and pointer). */
 struct linux_sigevent {
-        uint64_t value;
+        unsigned long value;
         int32_t  signo, notify;
         int32_t  tid;
-        int32_t  pad[11];
+        int32_t  pad[(64 - sizeof(long)) / 4 - 3];
 };
+_Static_assert(sizeof(struct linux_sigevent) == 64, "struct sigevent");
 
 struct linux_itimerspec { struct linux_timespec interval, value; };
 
@@ -369,7 +371,8 @@ SYSCALL_DECL(timer_settime)
 
         if (!pt)
                 return -EINVAL;
-        if (copy_from_user(&nv, (uint64_t)a2, sizeof nv))
+        if (timespec_read((uint64_t)a2, &nv.interval) ||
+            timespec_read((uint64_t)a2 + timespec_user_size(), &nv.value))
                 return -EFAULT;
         if (!timespec_ok(&nv.value) || !timespec_ok(&nv.interval))
                 return -EINVAL;
@@ -386,7 +389,8 @@ SYSCALL_DECL(timer_settime)
         pt->t.at = value ? now + value : 0;
         pt->t.interval = value ? interval : 0;
         pt->overrun_acc = pt->overrun_last = 0;
-        if (a3 && copy_to_user((uint64_t)a3, &ov, sizeof ov))
+        if (a3 && (timespec_write((uint64_t)a3, &ov.interval) ||
+                   timespec_write((uint64_t)a3 + timespec_user_size(), &ov.value)))
                 return -EFAULT;
         return 0;
 }
@@ -398,7 +402,9 @@ SYSCALL_DECL(timer_gettime)
         if (!pt)
                 return -EINVAL;
         struct linux_itimerspec v = timer_get(pt);
-        return copy_to_user((uint64_t)a1, &v, sizeof v) ? -EFAULT : 0;
+        return timespec_write((uint64_t)a1, &v.interval) ||
+               timespec_write((uint64_t)a1 + timespec_user_size(), &v.value) ?
+               -EFAULT : 0;
 }
 
 /* The overrun count of the last expiry whose signal was delivered. */

@@ -523,7 +523,7 @@ void proc_kill_current(int signal, const char *why, vaddr_t addr, uint64_t ip)
                              sp->last_fault.result != FAULT_RESOLVED
                              ? vm_fault_reason_name(sp->last_fault.reason) : NULL;
 
-        pr_err("mercator: pid %d (%s) killed by signal %d at %#lx ip %#lx: "
+        pr_err("mercator: pid %d (%s) killed by signal %d at %#" PRIxPTR " ip %#" PRIx64 ": "
                "%s%s%s\n", current->pid, current->name, signal, addr, ip, why,
                reason ? ", " : "", reason ? reason : "");
         proc_exit_group(wait_status_signaled(signal) |

@@ -167,6 +167,10 @@ struct proc {
                                                  * terminal (TIOCNOTTY) */
         uint64_t          clear_child_tid;      /* [p] 0 written there at exit */
         uint64_t          robust_list;          /* [p] set_robust_list's head */
+        bool              time32;               /* [p] the running system
+                                                 * call's timespecs are a
+                                                 * 32-bit machine's old ones
+                                                 * (proc/time.h) */
         struct proc_signals sig;                /* [s]/[p] see above */
         struct proc_group group;                /* [s] the leader's only */
         struct restart_block restart;           /* [p] see above */

@@ -642,14 +642,20 @@ void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
                       const struct ksiginfo *in)
 {
         int32_t head[4] = { in->signo, in->errno_, in->code, 0 };
-        uint8_t *u = out + 16;
+        uint8_t *u = out + LINUX_SIGINFO_UNION;
+        /* pointers, sigval and clock_t are the user's longs */
+        unsigned long addr = (unsigned long)in->addr;
+        unsigned long value = (unsigned long)in->value;
+        long utime = (long)in->utime, stime = (long)in->stime;
+        const size_t w = sizeof(long);
+        const size_t clock_off = (12 + w - 1) & ~(w - 1);
 
         memset(out, 0, LINUX_SIGINFO_SIZE);
         memcpy(out, head, 12);
         switch (in->signo) {
         case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
                 if (in->code > 0 && in->code != SI_KERNEL) {
-                        memcpy(u, &in->addr, 8);        /* si_addr */
+                        memcpy(u, &addr, w);            /* si_addr */
                         return;
                 }
                 break;
@@ -658,8 +664,8 @@ void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
                         memcpy(u, &in->pid, 4);
                         memcpy(u + 4, &in->uid, 4);
                         memcpy(u + 8, &in->status, 4);
-                        memcpy(u + 16, &in->utime, 8);
-                        memcpy(u + 24, &in->stime, 8);
+                        memcpy(u + clock_off, &utime, w);
+                        memcpy(u + clock_off + w, &stime, w);
                         return;
                 }
                 break;
@@ -667,11 +673,11 @@ void siginfo_to_linux(uint8_t out[LINUX_SIGINFO_SIZE],
         if (in->code == SI_TIMER) {
                 memcpy(u, &in->timerid, 4);
                 memcpy(u + 4, &in->overrun, 4);
-                memcpy(u + 8, &in->value, 8);
+                memcpy(u + 8, &value, w);
                 return;
         }
         /* kill, tkill, sigqueue, the kernel: si_pid, si_uid, si_value */
         memcpy(u, &in->pid, 4);
         memcpy(u + 4, &in->uid, 4);
-        memcpy(u + 8, &in->value, 8);
+        memcpy(u + 8, &value, w);
 }

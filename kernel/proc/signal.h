@@ -125,15 +125,18 @@ struct ksiginfo {
         uint64_t utime, stime;  /* SIGCHLD: clock ticks */
 };
 
-/* Linux's siginfo_t is 128 bytes on every architecture we build. */
+/* Linux's siginfo_t is 128 bytes on every architecture we build. Its
+ * union follows si_signo, si_errno and si_code, aligned as a long (16
+ * bytes in on 64-bit machines, 12 on i386); pointers, sigval and clock_t
+ * in it are longs. */
 #define LINUX_SIGINFO_SIZE 128
+#define LINUX_SIGINFO_UNION ((12 + sizeof(long) - 1) & ~(sizeof(long) - 1))
 
 /* Linux's stack_t (sigaltstack, ucontext's uc_stack). */
 struct linux_stack {
-        uint64_t ss_sp;
-        int32_t  ss_flags;
-        int32_t  pad;
-        uint64_t ss_size;
+        unsigned long ss_sp;            /* void * */
+        int32_t       ss_flags;
+        unsigned long ss_size;          /* size_t */
 };
 #define SS_ONSTACK      1
 #define SS_DISABLE      2

@@ -43,10 +43,10 @@ struct str_list {
 static long copy_strings(struct str_list *l, uint64_t uarr)
 {
         for (l->n = 0; uarr; l->n++) {
-                uint64_t up;
+                unsigned long up;       /* a user pointer: the user's long */
                 if (l->n == EXEC_MAX_ARGS)
                         return -E2BIG;
-                if (copy_from_user(&up, uarr + l->n * 8, 8))
+                if (copy_from_user(&up, uarr + l->n * sizeof up, sizeof up))
                         return -EFAULT;
                 if (!up)
                         break;

@@ -14,7 +14,7 @@
 #define MAX_RW_COUNT    (0x7fffffffUL & ~(PAGE_SIZE - 1))
 
 struct iovec_k {
-        uint64_t base, len;
+        unsigned long base, len;        /* Linux's struct iovec */
 };
 
 /* Read an iovec array; Linux's EINVAL for a count past IOV_MAX or a
@@ -38,8 +38,8 @@ static long iov_import(uint64_t uiov, uint64_t cnt, struct iovec_k **out,
                 return -EFAULT;
         }
         for (uint64_t i = 0; i < cnt; i++) {
-                if ((int64_t)v[i].len < 0 ||
-                    *total + v[i].len > 0x7fffffffffffffffUL) {
+                if ((long)v[i].len < 0 ||
+                    *total + v[i].len > (uint64_t)(~0UL >> 1)) {  /* ssize_t */
                         kfree(v);
                         return -EINVAL;
                 }

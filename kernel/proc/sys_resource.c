@@ -59,14 +59,42 @@ static bool may_act_on(const struct proc *p, int cap)
  * prlimit64's core: old limits out, new ones in, for process p.
  * => 0 or -errno (rlimit_check's, or -EFAULT).
  */
-static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uold)
+/* getrlimit/setrlimit's struct rlimit is two of the user's longs (the
+ * same as prlimit64's struct rlimit64 on a 64-bit machine); on i386 an
+ * all-ones long is RLIM_INFINITY and a limit past it reads as infinity. */
+static bool rlim_get(uint64_t uaddr, bool longs, struct rlimit64 *r)
+{
+        unsigned long v[2];
+
+        if (!longs)
+                return copy_from_user(r, uaddr, sizeof *r) == 0;
+        if (copy_from_user(v, uaddr, sizeof v))
+                return false;
+        r->cur = v[0] == ~0UL ? RLIM_INFINITY : v[0];
+        r->max = v[1] == ~0UL ? RLIM_INFINITY : v[1];
+        return true;
+}
+
+static bool rlim_put(uint64_t uaddr, bool longs, const struct rlimit64 *r)
+{
+        unsigned long v[2] = {
+                r->cur >= ~0UL ? ~0UL : (unsigned long)r->cur,
+                r->max >= ~0UL ? ~0UL : (unsigned long)r->max,
+        };
+
+        return longs ? copy_to_user(uaddr, v, sizeof v) == 0
+                     : copy_to_user(uaddr, r, sizeof *r) == 0;
+}
+
+static long do_prlimit(struct proc *p, int resource, uint64_t unew,
+                       uint64_t uold, bool longs)
 {
         struct rlimit64 new;
 
         if (resource < 0 || resource >= RLIM_NLIMITS)
                 return -EINVAL;
         if (unew) {
-                if (copy_from_user(&new, unew, sizeof new))
+                if (!rlim_get(unew, longs, &new))
                         return -EFAULT;
                 long err = rlimit_check(resource, &p->rlim.lim[resource], &new,
                                         cred_capable(&current->cred, CAP_SYS_RESOURCE),
@@ -74,8 +102,7 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uol
                 if (err)
                         return err;
         }
-        if (uold && copy_to_user(uold, &p->rlim.lim[resource],
-                                 sizeof(struct rlimit64)))
+        if (uold && !rlim_put(uold, longs, &p->rlim.lim[resource]))
                 return -EFAULT;
         if (unew) {
                 /* limits are the process's: every thread gets them */
@@ -94,14 +121,14 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew, uint64_t uol
 
 SYSCALL_DECL(getrlimit)
 {
-        return do_prlimit(current, (int)a0, 0, (uint64_t)a1);
+        return do_prlimit(current, (int)a0, 0, (uint64_t)a1, true);
 }
 
 SYSCALL_DECL(setrlimit)
 {
         if (!a1)
                 return -EFAULT;
-        return do_prlimit(current, (int)a0, (uint64_t)a1, 0);
+        return do_prlimit(current, (int)a0, (uint64_t)a1, 0, true);
 }
 
 /* prlimit64(pid, resource, new, old) */
@@ -115,7 +142,7 @@ SYSCALL_DECL(prlimit64)
                 return -ESRCH;
         if (!may_act_on(p, CAP_SYS_RESOURCE))
                 return -EPERM;
-        return do_prlimit(p, (int)a1, (uint64_t)a2, (uint64_t)a3);
+        return do_prlimit(p, (int)a1, (uint64_t)a2, (uint64_t)a3, false);
 }
 
 /* ---- nice values ------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
+#include <proc/time.h>
 
 extern struct proc proc_table[NPROC];
 
@@ -27,7 +28,6 @@ extern struct proc proc_table[NPROC];
 #define SIG_SETMASK     2
 #define INT_MIN_        (-2147483647 - 1)
 
-struct linux_timespec { int64_t sec, nsec; };
 
 static long kill_one(struct proc *p, int sig, const struct ksiginfo *info);
 static long kill_thread(struct proc *p, int sig, const struct ksiginfo *info);
@@ -136,7 +136,7 @@ static long timeout_from_user(uint64_t uts, uint64_t *ns)
 {
         struct linux_timespec ts;
 
-        if (copy_from_user(&ts, uts, sizeof ts))
+        if (timespec_read(uts, &ts))
                 return -EFAULT;
         if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= 1000000000)
                 return -EINVAL;
@@ -204,18 +204,20 @@ static long queued_info(uint64_t uinfo, int target, int sig,
         uint8_t raw[LINUX_SIGINFO_SIZE];
         int32_t code, pid;
         uint32_t uid;
+        unsigned long value;            /* sigval: the user's long */
 
         if (copy_from_user(raw, uinfo, sizeof raw))
                 return -EFAULT;
         memcpy(&code, raw + 8, 4);
-        memcpy(&pid, raw + 16, 4);
-        memcpy(&uid, raw + 20, 4);
+        memcpy(&pid, raw + LINUX_SIGINFO_UNION, 4);
+        memcpy(&uid, raw + LINUX_SIGINFO_UNION + 4, 4);
+        memcpy(&value, raw + LINUX_SIGINFO_UNION + 8, sizeof value);
         if ((code >= 0 || code == SI_TKILL) && target != current->pid)
                 return -EPERM;
         *out = (struct ksiginfo){ .signo = sig, .code = code, .pid = pid,
                                   .uid = uid };
         memcpy(&out->errno_, raw + 4, 4);
-        memcpy(&out->value, raw + 24, 8);
+        out->value = value;
         return 0;
 }
 

@@ -89,9 +89,35 @@ long clock_read(clockid_t id, uint64_t *ns)
         }
 }
 
+size_t timespec_user_size(void)
+{
+        return current && current->time32 ? 8 : sizeof(struct linux_timespec);
+}
+
+long timespec_read(uint64_t uaddr, struct linux_timespec *ts)
+{
+        if (timespec_user_size() == 8) {
+                int32_t t[2];
+                if (copy_from_user(t, uaddr, sizeof t))
+                        return -EFAULT;
+                *ts = (struct linux_timespec){ t[0], t[1] };
+                return 0;
+        }
+        return copy_from_user(ts, uaddr, sizeof *ts) ? -EFAULT : 0;
+}
+
+long timespec_write(uint64_t uaddr, const struct linux_timespec *ts)
+{
+        if (timespec_user_size() == 8) {
+                int32_t t[2] = { (int32_t)ts->sec, (int32_t)ts->nsec };
+                return copy_to_user(uaddr, t, sizeof t) ? -EFAULT : 0;
+        }
+        return copy_to_user(uaddr, ts, sizeof *ts) ? -EFAULT : 0;
+}
+
 long timespec_get(uint64_t uaddr, struct linux_timespec *ts)
 {
-        if (copy_from_user(ts, uaddr, sizeof *ts))
+        if (timespec_read(uaddr, ts))
                 return -EFAULT;
         if (ts->sec < 0 || ts->nsec < 0 || ts->nsec >= (int64_t)NSEC)
                 return -EINVAL;
@@ -102,7 +128,7 @@ long timespec_put(uint64_t uaddr, uint64_t ns)
 {
         struct linux_timespec ts = { (int64_t)(ns / NSEC), (int64_t)(ns % NSEC) };
 
-        return copy_to_user(uaddr, &ts, sizeof ts) ? -EFAULT : 0;
+        return timespec_write(uaddr, &ts);
 }
 
 SYSCALL_DECL(clock_gettime)
@@ -150,14 +176,14 @@ SYSCALL_DECL(clock_settime)
         return realtime_set((uint64_t)ts.sec * NSEC + (uint64_t)ts.nsec);
 }
 
-struct linux_timeval { int64_t sec, usec; };
+struct linux_timeval { long sec, usec; };       /* time_t, suseconds_t */
 struct linux_timezone { int32_t minuteswest, dsttime; };
 static struct linux_timezone sys_tz;    /* kept for gettimeofday, unused */
 
 SYSCALL_DECL(gettimeofday)
 {
         uint64_t ns = clock_realtime_ns();
-        struct linux_timeval tv = { (int64_t)(ns / NSEC), (int64_t)(ns % NSEC / 1000) };
+        struct linux_timeval tv = { (long)(ns / NSEC), (long)(ns % NSEC / 1000) };
 
         if (a0 && copy_to_user((uint64_t)a0, &tv, sizeof tv))
                 return -EFAULT;
@@ -186,7 +212,7 @@ SYSCALL_DECL(settimeofday)
 
 SYSCALL_DECL(time)
 {
-        int64_t sec = (int64_t)(clock_realtime_ns() / NSEC);
+        long sec = (long)(clock_realtime_ns() / NSEC);          /* time_t */
 
         if (a0 && copy_to_user((uint64_t)a0, &sec, sizeof sec))
                 return -EFAULT;
@@ -296,7 +322,7 @@ SYSCALL_DECL(clock_nanosleep)
 
 SYSCALL_DECL(times)
 {
-        struct { int64_t utime, stime, cutime, cstime; } t;
+        struct { long utime, stime, cutime, cstime; } t;        /* clock_t */
         uint64_t ut, st;
 
         proc_group_cputime(current, &ut, &st);
@@ -364,18 +390,20 @@ static uint64_t shmem_pages(void)
         return c.pages;
 }
 
-/* Linux's struct sysinfo on x86-64 (112 bytes). */
+/* Linux's struct sysinfo: longs (112 bytes on a 64-bit machine, 64 on
+ * i386). */
 struct linux_sysinfo {
-        int64_t  uptime;
-        uint64_t loads[3];
-        uint64_t totalram, freeram, sharedram, bufferram;
-        uint64_t totalswap, freeswap;
-        uint16_t procs, pad;
-        uint32_t pad2;
-        uint64_t totalhigh, freehigh;
-        uint32_t mem_unit;
-        char     reserved[4];
+        long          uptime;
+        unsigned long loads[3];
+        unsigned long totalram, freeram, sharedram, bufferram;
+        unsigned long totalswap, freeswap;
+        uint16_t      procs, pad;
+        unsigned long totalhigh, freehigh;
+        uint32_t      mem_unit;
+        char          reserved[sizeof(long) == 8 ? 4 : 8];
 };
+_Static_assert(sizeof(struct linux_sysinfo) == (sizeof(long) == 8 ? 112 : 64),
+               "struct sysinfo");
 
 SYSCALL_DECL(sysinfo)
 {
@@ -383,15 +411,25 @@ SYSCALL_DECL(sysinfo)
         uint64_t up = clock_monotonic_ns();
 
         memset(&si, 0, sizeof si);
-        si.uptime = (int64_t)(up / NSEC + (up % NSEC ? 1 : 0));
+        si.uptime = (long)(up / NSEC + (up % NSEC ? 1 : 0));
         for (int i = 0; i < 3; i++)
                 si.loads[i] = acct_loadavg[i] << (16 - 11);   /* SI_LOAD_SHIFT */
-        si.totalram = vmstat.managed_pages * PAGE_SIZE;
-        si.freeram = pmm_free_count() * PAGE_SIZE;
-        si.sharedram = shmem_pages() * PAGE_SIZE;
+        /* In bytes if a long holds them, else in pages (Linux's
+         * do_sysinfo, for a 32-bit machine with more than 4 GiB). */
+        uint64_t unit = (uint64_t)vmstat.managed_pages * PAGE_SIZE > ~0UL ?
+                        PAGE_SIZE : 1;
+        si.totalram = (unsigned long)(vmstat.managed_pages * PAGE_SIZE / unit);
+        si.freeram = (unsigned long)(pmm_free_count() * PAGE_SIZE / unit);
+        si.sharedram = (unsigned long)(shmem_pages() * PAGE_SIZE / unit);
+#ifdef PMM_ZONE_HIGHMEM
+        struct pmm_zone_stats high;     /* a machine with high memory */
+        pmm_zone_stats(PMM_ZONE_HIGHMEM, &high);
+        si.totalhigh = (unsigned long)(high.present * PAGE_SIZE / unit);
+        si.freehigh = (unsigned long)(high.free * PAGE_SIZE / unit);
+#endif
         for (int i = 0; i < NPROC; i++)
                 if (proc_table[i].state != PROC_FREE)
                         si.procs++;
-        si.mem_unit = 1;
+        si.mem_unit = (uint32_t)unit;
         return copy_to_user((uint64_t)a0, &si, sizeof si) ? -EFAULT : 0;
 }

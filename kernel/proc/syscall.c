@@ -61,7 +61,7 @@ static void log_call(uint64_t nr, const long a[6], long ret)
 {
         const char *name = syscall_name(nr);
 
-        pr_err("mercator: pid %d (%s): %s%s[%lu](%#lx, %#lx, %#lx) -> %s\n",
+        pr_err("mercator: pid %d (%s): %s%s[%" PRIu64 "](%#lx, %#lx, %#lx) -> %s\n",
                current ? current->pid : 0, current ? current->name : "-",
                name ? name : "syscall", name ? "" : " ", nr,
                (unsigned long)a[0], (unsigned long)a[1], (unsigned long)a[2],
@@ -69,22 +69,30 @@ static void log_call(uint64_t nr, const long a[6], long ret)
 }
 
 /* The arguments as the handler must see them: the 32-bit ones narrowed
- * (machine/syscalls.h says which). */
-static void narrow_args(uint64_t nr, const long in[6], long out[6])
+ * (machine/syscalls.h says which), the rest as unsigned registers (which
+ * changes nothing where sysarg_t is the register's long). */
+static void narrow_args(uint64_t nr, const long in[6], sysarg_t out[6])
 {
         const char *t = syscalls[nr].narrow;
-        size_t n = strlen(t);
+        size_t n;
+
+        /* 'T' first: the call's timespecs are 32-bit (proc/time.h) */
+        current->time32 = t[0] == 'T';
+        t += current->time32;
+        n = strlen(t);
 
         for (size_t i = 0; i < 6; i++) {
                 char c = i < n ? t[i] : '.';
-                out[i] = c == 'i' ? (long)(int32_t)in[i] :
-                         c == 'u' ? (long)(uint32_t)in[i] : in[i];
+                out[i] = c == 'i' ? (sysarg_t)(int32_t)in[i] :
+                         c == 'u' ? (sysarg_t)(uint32_t)in[i] :
+                         (sysarg_t)(unsigned long)in[i];
         }
 }
 
 long syscall_invoke(uint64_t nr, const long args[6])
 {
-        long a[6], ret;
+        sysarg_t a[6];
+        long ret;
 
         flags_unsupported = false;
         if (nr >= NR_SYSCALLS || !syscalls[nr].fn) {

@@ -10,6 +10,20 @@
 #define PROC_SYSCALL_H
 
 #include <mercator/types.h>
+#include <machine/abi.h>
+
+/*
+ * A system-call argument as handlers see it: a long where a long is 64
+ * bits. A 32-bit machine (ABI_SYSARG_64: i386) hands its 32-bit registers
+ * over in 64 bits instead, zero-extended unless machine/syscalls.h
+ * narrows them as signed ('i'), so that a handler's (uint64_t)a1 of a
+ * user address above 2 GiB stays that address.
+ */
+#ifdef ABI_SYSARG_64
+typedef int64_t sysarg_t;
+#else
+typedef long sysarg_t;
+#endif
 
 /* SYS_<name>: the architecture's number of each call it handles, from
  * its machine/syscalls.h (for the few places that need one, such as
@@ -22,7 +36,8 @@ enum {
 #undef NOSYS
 };
 
-typedef long (*syscall_fn)(long, long, long, long, long, long);
+typedef long (*syscall_fn)(sysarg_t, sysarg_t, sysarg_t, sysarg_t, sysarg_t,
+                           sysarg_t);
 
 /* Run system call nr (the architecture's number) with its six argument
  * registers; the value for the return register. */
@@ -41,7 +56,8 @@ void syscall_log_init(const char *cmdline);
 long syscall_unsupported(long err);
 
 #define SYSCALL_DECL(name) \
-        long sys_##name(long a0, long a1, long a2, long a3, long a4, long a5)
+        long sys_##name(sysarg_t a0, sysarg_t a1, sysarg_t a2, sysarg_t a3, \
+                        sysarg_t a4, sysarg_t a5)
 
 SYSCALL_DECL(read); SYSCALL_DECL(write); SYSCALL_DECL(open);
 SYSCALL_DECL(openat); SYSCALL_DECL(close); SYSCALL_DECL(fstat);
@@ -128,5 +144,10 @@ SYSCALL_DECL(pselect6);
 /* Futexes (proc/futex.c). */
 SYSCALL_DECL(futex); SYSCALL_DECL(set_robust_list);
 SYSCALL_DECL(get_robust_list);
+
+/* An architecture's own handlers, if it has any (i386's). */
+#if __has_include(<machine/syscall_md.h>)
+#include <machine/syscall_md.h>
+#endif
 
 #endif

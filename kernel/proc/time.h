@@ -33,6 +33,19 @@ long timespec_get(uint64_t uaddr, struct linux_timespec *ts);
 /* ns as a timespec to user memory: 0 or -EFAULT. */
 long timespec_put(uint64_t uaddr, uint64_t ns);
 
+/*
+ * A struct timespec of the running system call, as it is (unchecked), in
+ * or out: 0 or -EFAULT. Its layout is the call's: two 64-bit fields, or
+ * on a 32-bit machine for the calls its machine/syscalls.h marks 'T'
+ * (i386's clock_gettime, nanosleep, futex, ... as opposed to their
+ * *_time64 forms) two 32-bit ones: current->time32. Every timespec a
+ * system call reads or writes goes through these or the two above.
+ */
+long timespec_read(uint64_t uaddr, struct linux_timespec *ts);
+long timespec_write(uint64_t uaddr, const struct linux_timespec *ts);
+/* Its size in user memory: 16, or 8 (time32). */
+size_t timespec_user_size(void);
+
 /* Sleep until the monotonic clock reaches deadline, or an unblocked
  * signal comes: 0 or -EINTR. */
 long time_sleep_until(uint64_t deadline);

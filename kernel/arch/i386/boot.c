@@ -285,29 +285,26 @@ void machine_print_memory(void)
         }
 }
 
+/* The initramfs: the first Multiboot module (QEMU's -initrd), kept out
+ * of the allocators by boot_build_maps and read through low memory. */
 bool machine_initrd(const void **base, size_t *len)
 {
-        return false;           /* no user space on i386 yet */
+        const struct boot_module *m = &boot_info.modules[0];
+
+        if (boot_info.nmodules == 0 || m->len == 0 ||
+            m->base + m->len > lowmem_end)
+                return false;
+        *base = phys_to_virt(m->base);
+        *len = (size_t)m->len;
+        return true;
 }
 
-/* The value of `ktest=NAME` on the command line, copied into buf. */
-static const char *ktest_selection(const char *cmdline, char *buf, size_t size)
-{
-        const char *p = strstr(cmdline, "ktest=");
-        size_t n = 0;
-
-        if (!p)
-                return NULL;
-        for (p += 6; p[n] && p[n] != ' ' && n + 1 < size; n++)
-                buf[n] = p[n];
-        buf[n] = '\0';
-        return buf;
-}
+void machine_fpu_init(void);                    /* thread.c */
+void kmain(void);                               /* kern/main.c */
 
 void i386_boot(void)
 {
         uint32_t a, b, c, d;
-        char name[64];
 
         serial_init();
         cpu_tables_init();
@@ -337,15 +334,6 @@ void i386_boot(void)
         kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
         vmalloc_init();
         vm_object_init();
-        /* The zero page lives forever: taken before any leak check. */
-        if (vm_zero_page_init() != VM_OK)
-                panic("no memory for the zero page");
-        machine_print_memory();
-        machine_print_layout();
-        pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",
-                  machine_uptime_us());
-        if (strstr(boot_info.cmdline, "ktest"))
-                ktest_main(ktest_selection(boot_info.cmdline, name, sizeof name));
-        pr_notice("i386: no user space yet (issue 14); powering off\n");
-        machine_poweroff(0);
+        machine_fpu_init();
+        kmain();                /* kernel tests, or /init: never returns */
 }

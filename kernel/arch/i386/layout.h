@@ -12,6 +12,8 @@
 #define PAGE_OFFSET     0xc0000000UL
 #define USER_MIN        0x00010000UL    /* mmap_min_addr, as Linux */
 #define USER_MAX        0xc0000000UL    /* Linux's TASK_SIZE */
+/* User copies end there too: the kernel's low memory starts at it. */
+#define USER_COPY_END   USER_MAX
 #define KERNEL_BASE     PAGE_OFFSET
 #define KERNEL_LOAD_PA  0x00100000UL    /* where the image is loaded */
 

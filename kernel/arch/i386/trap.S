@@ -1,7 +1,10 @@
 /*
  * trap.S (i386) - the interrupt vectors: each pushes an error code (the
  * CPU's, or 0) and its number, then trap_common saves the registers in a
- * struct trap_frame and calls trap_dispatch(frame).
+ * struct trap_frame and calls trap_dispatch(frame). Vector 0x80 is the
+ * system call (int $0x80, callable from ring 3). A trap from user mode
+ * lands at the top of the process's kernel stack (the TSS's esp0), so its
+ * frame is the process's user registers; trap_return leaves through one.
  */
 #define SEL_KDATA       0x68
 
@@ -45,6 +48,7 @@ vector\n:
         .irp n, 22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
         VEC_NOERR \n
         .endr
+        VEC_NOERR 128
 
 trap_common:
         pushal
@@ -59,6 +63,7 @@ trap_common:
         pushl %eax
         call trap_dispatch
         addl $4, %esp
+trap_exit:
         popl %gs
         popl %fs
         popl %es
@@ -67,8 +72,37 @@ trap_common:
         addl $8, %esp                   /* vector and error code */
         iretl
 
+/* void trap_return(struct trap_frame *tf): leave through tf (a new
+ * process's first entry to user mode). */
+        .globl trap_return
+trap_return:
+        movl 4(%esp), %esp
+        jmp trap_exit
+
+/* void swtch(void **save_sp, void *new_sp): save the callee-saved
+ * registers on this stack, its pointer in *save_sp, and resume the
+ * context whose stack is new_sp. */
+        .globl swtch
+swtch:
+        movl 4(%esp), %eax
+        movl 8(%esp), %edx
+        pushl %ebp
+        pushl %ebx
+        pushl %esi
+        pushl %edi
+        movl %esp, (%eax)
+        movl %edx, %esp
+        popl %edi
+        popl %esi
+        popl %ebx
+        popl %ebp
+        ret
+
         .section .rodata
         .balign 4
+        .globl trap_vector_syscall
+trap_vector_syscall:
+        .long vector128
         .globl trap_vectors
 trap_vectors:
         .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23

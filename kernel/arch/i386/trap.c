@@ -2,12 +2,21 @@
  * trap.c (i386) - the GDT (Linux's layout, with the TLS entries), the TSS,
  * the IDT, the 8259 PICs, and the dispatch of every trap.
  *
- * Before processes exist a trap is either the timer, a fault the exception
- * table expects (probe_read/probe_write), or a kernel bug (panic).
+ * A trap from the kernel is the timer, a fault the exception table
+ * expects (user copies, probe_read/probe_write), or a kernel bug (panic).
+ * From user mode: a system call (int $0x80, arch/i386/thread.c), the
+ * timer, or an exception that becomes a signal to the process, as x86
+ * Linux reports it (CONCEPTS E27).
  */
+#include <mercator/clock.h>
 #include <mercator/machine.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <proc/acct.h>
+#include <proc/machine_hooks.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include "cpu.h"
 #include "trap.h"
@@ -36,6 +45,7 @@ static struct tss df_tss;
 static uint8_t df_stack[8192] __attribute__((aligned(16)));
 static void double_fault_task(void);
 extern const uint32_t trap_vectors[NR_VECTORS];
+extern const uint32_t trap_vector_syscall;
 extern const struct extable_entry __extable_start[], __extable_end[];
 
 static void gdt_set(unsigned i, uint32_t base, uint32_t limit, uint8_t access,
@@ -102,6 +112,11 @@ void cpu_tables_init(void)
 
         for (unsigned v = 0; v < NR_VECTORS; v++)
                 idt_set(v, trap_vectors[v], 0);
+        /* int $0x80 from ring 3; int3 and into too, as on Linux (their
+         * gates have DPL 3, so user code gets SIGTRAP/SIGSEGV, not #GP) */
+        idt_set(SYSCALL_VECTOR, trap_vector_syscall, 3);
+        idt_set(3, trap_vectors[3], 3);
+        idt_set(4, trap_vectors[4], 3);
         /* Vector 8: a task gate (type 5) to the double fault's TSS. */
         idt[8] = (struct idt_gate){ .sel = SEL_DF_TSS, .type = 0x85 };
         p.limit = sizeof idt - 1;
@@ -136,18 +151,15 @@ void tss_set_kernel_stack(uint32_t top)
         tss.esp0 = top;
 }
 
+/* The three TLS descriptors of the running thread (GDT entries 6-8). */
+void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES])
+{
+        for (unsigned i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
+                __builtin_memcpy(&gdt[GDT_ENTRY_TLS_MIN + i], &tls[i], 8);
+}
+
 /* The fault of the last probe that faulted. */
 static struct fault_info probe_fault;
-
-static bool extable_fixup(struct trap_frame *tf)
-{
-        for (const struct extable_entry *e = __extable_start; e < __extable_end; e++)
-                if (e->insn == tf->eip) {
-                        tf->eip = e->fixup;
-                        return true;
-                }
-        return false;
-}
 
 static const char *const names[32] = {
         "divide error", "debug", "NMI", "breakpoint", "overflow",
@@ -166,40 +178,165 @@ static void trap_frame_dump(const struct trap_frame *tf)
         pr_emerg("  esi %08x edi %08x ebp %08x\n", tf->esi, tf->edi, tf->ebp);
 }
 
-void trap_dispatch(struct trap_frame *tf)
+static void pf_describe(uint32_t err, char *buf, size_t size)
+{
+        ksnprintf(buf, size, "%s %s %s%s",
+                  err & PF_USER ? "user" : "kernel",
+                  err & PF_INSTR ? "instruction fetch from" :
+                  err & PF_WRITE ? "write to" : "read from",
+                  err & PF_PRESENT ? "a page it may not access" :
+                                     "a page that is not present",
+                  err & PF_RSVD ? " (reserved bit set in a table entry)" : "");
+}
+
+static vm_prot_t pf_access(uint32_t err)
+{
+        if (err & PF_INSTR)
+                return VM_PROT_EXEC;
+        return err & PF_WRITE ? VM_PROT_WRITE : VM_PROT_READ;
+}
+
+/*
+ * A fault the process may catch: the signal goes to it with its siginfo,
+ * and a handler that fixes the cause and returns runs the instruction
+ * again. If no handler would run, the one-line report is printed and the
+ * process ends.
+ */
+static void user_fault(struct trap_frame *tf, int sig, int code,
+                       uint32_t addr, const char *why)
+{
+        struct ksiginfo info = { .signo = sig, .code = code, .addr = addr };
+        char how[100];
+
+        machine_note_fault(current, tf->vector, tf->error,
+                           tf->vector == 14 ? addr : 0);
+        if (signal_would_kill(current, sig)) {
+                if (!why) {
+                        pf_describe(tf->error, how, sizeof how);
+                        why = how;
+                }
+                proc_kill_current(sig, why, addr, tf->eip);
+        }
+        signal_force(sig, &info);
+}
+
+static void user_page_fault(struct trap_frame *tf, uint32_t cr2)
+{
+        enum fault_result r = machine_user_fault(current->space, cr2,
+                                                 pf_access(tf->error));
+
+        if (r == FAULT_RESOLVED) {
+                acct_fault();
+                return;
+        }
+        if (r == FAULT_OOM)
+                proc_kill_current(SIGKILL, "out of memory", cr2, tf->eip);
+        if (r == FAULT_BUS) {
+                user_fault(tf, SIGBUS, BUS_ADRERR, cr2,
+                           "access past the end of a mapped file");
+                return;
+        }
+        user_fault(tf, SIGSEGV,
+                   current->space->last_fault.reason == FAULT_REASON_PROT ?
+                   SEGV_ACCERR : SEGV_MAPERR, cr2, NULL);
+}
+
+/* Exceptions in user mode other than page faults, as Linux reports them. */
+static void user_trap(struct trap_frame *tf)
+{
+        unsigned v = tf->vector;
+        const char *why = v < 32 && names[v] ? names[v] : "exception";
+
+        switch (v) {
+        case 0:  user_fault(tf, SIGFPE, FPE_INTDIV, tf->eip, why); break;
+        case 1:  user_fault(tf, SIGTRAP, TRAP_TRACE, tf->eip, why); break;
+        case 3:  user_fault(tf, SIGTRAP, SI_KERNEL, 0, why); break;
+        case 6:  user_fault(tf, SIGILL, ILL_ILLOPN, tf->eip, why); break;
+        case 11: case 12:
+                 user_fault(tf, SIGBUS, SI_KERNEL, 0, why); break;
+        case 16: user_fault(tf, SIGFPE, 0, tf->eip, why); break;
+        case 17: user_fault(tf, SIGBUS, BUS_ADRALN, 0, why); break;
+        case 19: user_fault(tf, SIGFPE, 0, tf->eip, why); break;
+        default: user_fault(tf, SIGSEGV, SI_KERNEL, 0, why); break;
+        }
+}
+
+__attribute__((noreturn))
+static void kernel_trap_panic(struct trap_frame *tf)
 {
         unsigned v = tf->vector;
 
-        if (v == IRQ_BASE) {
-                timer_tick();
-                outb(0x20, 0x20);               /* end of interrupt */
-                return;
-        }
-        if (v > IRQ_BASE && v < IRQ_BASE + 16) {        /* spurious, masked */
-                if (v >= IRQ_BASE + 8)
-                        outb(0xa0, 0x20);
-                outb(0x20, 0x20);
-                return;
-        }
-        if (v == 14 && !(tf->cs & 3)) {
-                probe_fault = (struct fault_info){ read_cr2(), v, tf->error };
-                if (extable_fixup(tf))
-                        return;
-                /* A fault on the running stack itself would not get this
-                 * far: the CPU's push faults again (double fault), which
-                 * needs a task gate with its own stack (not done yet). */
-                if (kstack_guard_hit(read_cr2())) {
-                        trap_frame_dump(tf);
-                        panic_no_backtrace = true;
-                        panic("kernel stack overflow: a kernel stack (guard "
-                              "page %#x hit)", read_cr2());
-                }
-        }
         pr_emerg("\ntrap %u (%s) in %s mode\n", v,
                  v < 32 && names[v] ? names[v] : "?", tf->cs & 3 ? "user" : "kernel");
         trap_frame_dump(tf);
         panic_no_backtrace = true;
         panic("unexpected trap %u", v);
+}
+
+static void kernel_page_fault(struct trap_frame *tf)
+{
+        uint32_t cr2 = read_cr2();
+        const struct extable_entry *e;
+
+        probe_fault = (struct fault_info){ cr2, 14, tf->error };
+        for (e = __extable_start; e < __extable_end; e++)
+                if (e->insn == tf->eip)
+                        break;
+        if (e < __extable_end) {
+                /* A user copy: make the page present if the process may
+                 * touch it, else the copy returns -EFAULT. */
+                if (current && current->space && cr2 < USER_TOP &&
+                    vm_fault(current->space, cr2, pf_access(tf->error)) ==
+                    FAULT_RESOLVED) {
+                        acct_fault();
+                        return;
+                }
+                tf->eip = e->fixup;
+                return;
+        }
+        /* A fault on the running stack itself would not get this far: the
+         * CPU's push faults again (double fault, its own task). */
+        if (kstack_guard_hit(cr2)) {
+                trap_frame_dump(tf);
+                panic_no_backtrace = true;
+                panic("kernel stack overflow: a kernel stack (guard "
+                      "page %#x hit)", cr2);
+        }
+        char how[100];
+        pf_describe(tf->error, how, sizeof how);
+        pr_emerg("\npage fault at %08x: %s\n", cr2, how);
+        kernel_trap_panic(tf);
+}
+
+void trap_dispatch(struct trap_frame *tf)
+{
+        unsigned v = tf->vector;
+        bool from_user = tf->cs & 3;
+
+        if (v == IRQ_BASE) {
+                outb(0x20, 0x20);               /* end of interrupt */
+                timer_tick();
+                clock_tick(from_user);
+        } else if (v > IRQ_BASE && v < IRQ_BASE + 16) { /* spurious, masked */
+                if (v >= IRQ_BASE + 8)
+                        outb(0xa0, 0x20);
+                outb(0x20, 0x20);
+        } else if (v == SYSCALL_VECTOR && from_user) {
+                syscall_dispatch(tf);
+                return;                 /* with its own return work */
+        } else if (!from_user) {
+                if (v == 14)
+                        kernel_page_fault(tf);
+                else
+                        kernel_trap_panic(tf);
+                return;
+        } else if (v == 14) {
+                user_page_fault(tf, read_cr2());
+        } else {
+                user_trap(tf);
+        }
+        if (from_user)
+                trap_user_return();
 }
 
 int probe_read_asm(vaddr_t va);

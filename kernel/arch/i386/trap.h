@@ -38,10 +38,21 @@ struct trap_frame {
 
 #define IRQ_BASE        32              /* the PIC's IRQ 0 */
 #define NR_VECTORS      48
+#define SYSCALL_VECTOR  0x80            /* int $0x80 */
+#define USER_TOP        0xc0000000u     /* TASK_SIZE: the user's 3 GiB */
 
 void cpu_tables_init(void);             /* GDT, TSS, IDT, PIC */
 void trap_set_df_cr3(uint32_t cr3);     /* the double fault task's CR3 */
 void trap_dispatch(struct trap_frame *tf);
+void tss_set_kernel_stack(uint32_t top);
+void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES]);
+
+/* thread.c: a system call from tf, and the work due before any return
+ * to user mode (signals, rescheduling, console input). */
+void syscall_dispatch(struct trap_frame *tf);
+void trap_user_return(void);
+__attribute__((noreturn)) void trap_return(struct trap_frame *tf);
+void swtch(void **save_sp, void *new_sp);
 
 /* One exception-table entry: a faulting instruction and where to go. */
 struct extable_entry { uint32_t insn, fixup; };

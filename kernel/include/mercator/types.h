@@ -32,6 +32,10 @@
 #define PRIu64          __UINT64_FMTu__
 #define PRIx64          __UINT64_FMTx__
 #endif
+#ifndef PRIxPTR                 /* vaddr_t, uintptr_t */
+#define PRIuPTR         __UINTPTR_FMTu__
+#define PRIxPTR         __UINTPTR_FMTx__
+#endif
 
 #define PAGE_SHIFT      12
 #define PAGE_SIZE       (1UL << PAGE_SHIFT)

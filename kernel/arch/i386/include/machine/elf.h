@@ -13,5 +13,8 @@
 #define ELF_MACHINE             3       /* EM_386 */
 #define ELF_MACHINE_NAME        "i386"  /* for messages */
 #define ELF_PLATFORM            "i686"  /* AT_PLATFORM, as Linux reports it */
+/* i386 Linux gives both AT_PLATFORM and AT_HWCAP2 (asm/elf.h). */
+#define ELF_AUXV_PLATFORM       1
+#define ELF_AUXV_HWCAP2         1
 
 #endif

@@ -38,6 +38,7 @@ enum zone_id { ZONE_DMA, ZONE_NORMAL, ZONE_HIGHMEM, NR_ZONES };
 #define PMM_ZONE_DEFAULT ZONE_NORMAL
 #define PMM_ZONE_DMA     ZONE_DMA
 #define PMM_ZONE_DMA32   ZONE_NORMAL
+/* The zone of high memory (/proc/meminfo's HighTotal and HighFree). */
 #define PMM_ZONE_HIGHMEM ZONE_HIGHMEM
 
 #include <machine/vmparam.h>
