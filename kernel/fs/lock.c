@@ -70,15 +70,62 @@ struct lock_owner {
         struct file   *file;
 };
 
-struct linux_flock {                    /* LP64 struct flock: 32 bytes */
+/* A struct flock as the lock code works on it. */
+struct linux_flock {
         int16_t  l_type;
         int16_t  l_whence;
-        int32_t  pad0;
         int64_t  l_start;
         int64_t  l_len;
         int32_t  l_pid;
-        int32_t  pad1;
 };
+
+/* The user's struct flock: off_t is a long (LP64: 32 bytes; i386: 16). */
+struct user_flock {
+        int16_t  l_type, l_whence;
+        long     l_start, l_len;
+        int32_t  l_pid;
+};
+
+/* A 32-bit machine's struct flock64 (i386's fcntl64 with F_GETLK64 and
+ * the OFD commands): 64-bit offsets, 4-byte aligned, 24 bytes. */
+struct user_flock64 {
+        int16_t  l_type, l_whence;
+        int64_t  l_start, l_len;
+        int32_t  l_pid;
+} __attribute__((packed, aligned(4)));
+
+static long flock_in(uint64_t uaddr, bool flock64, struct linux_flock *fl)
+{
+        if (flock64) {
+                struct user_flock64 u;
+                if (copy_from_user(&u, uaddr, sizeof u))
+                        return -EFAULT;
+                *fl = (struct linux_flock){ u.l_type, u.l_whence, u.l_start,
+                                            u.l_len, u.l_pid };
+        } else {
+                struct user_flock u;
+                if (copy_from_user(&u, uaddr, sizeof u))
+                        return -EFAULT;
+                *fl = (struct linux_flock){ u.l_type, u.l_whence, u.l_start,
+                                            u.l_len, u.l_pid };
+        }
+        return 0;
+}
+
+/* F_GETLK's answer; -EOVERFLOW if a 32-bit off_t cannot hold it. */
+static long flock_out(uint64_t uaddr, bool flock64, const struct linux_flock *fl)
+{
+        if (flock64) {
+                struct user_flock64 u = { fl->l_type, fl->l_whence, fl->l_start,
+                                          fl->l_len, fl->l_pid };
+                return copy_to_user(uaddr, &u, sizeof u) ? -EFAULT : 0;
+        }
+        struct user_flock u = { fl->l_type, fl->l_whence, (long)fl->l_start,
+                                (long)fl->l_len, fl->l_pid };
+        if (u.l_start != fl->l_start || u.l_len != fl->l_len)
+                return -EOVERFLOW;
+        return copy_to_user(uaddr, &u, sizeof u) ? -EFAULT : 0;
+}
 
 /* A process sleeping in F_SETLKW: what it waits for (deadlock search). */
 struct lock_waiter {
@@ -238,7 +285,19 @@ static long flock_range(struct file *f, struct vnode *vn,
         return 0;
 }
 
+static long fcntl_lock(struct file *f, int cmd, uint64_t uflock, bool flock64);
+
 long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
+{
+        return fcntl_lock(f, cmd, uflock, false);
+}
+
+long vfs_fcntl_lock64(struct file *f, int cmd, uint64_t uflock)
+{
+        return fcntl_lock(f, cmd, uflock, true);
+}
+
+static long fcntl_lock(struct file *f, int cmd, uint64_t uflock, bool flock64)
 {
         struct vnode *vn = file_vnode(f);
         bool ofd = cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
@@ -249,7 +308,7 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
         uint64_t start, end;
         long err;
 
-        if (copy_from_user(&fl, uflock, sizeof fl))
+        if (flock_in(uflock, flock64, &fl))
                 return -EFAULT;
         if (!vn)
                 return -EINVAL;
@@ -273,7 +332,7 @@ long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock)
                                  : (int64_t)(l->end - l->start + 1);
                         fl.l_pid = l->kind == LK_OFD ? -1 : l->pid;
                 }
-                return copy_to_user(uflock, &fl, sizeof fl) ? -EFAULT : 0;
+                return flock_out(uflock, flock64, &fl);
         }
         if ((fl.l_type == F_RDLCK && (f->flags & 3) == 1) ||
             (fl.l_type == F_WRLCK && (f->flags & 3) == 0))

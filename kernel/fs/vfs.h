@@ -387,6 +387,8 @@ struct vnode *file_vnode(const struct file *f);
  * => 0 or -errno (EAGAIN, EBADF, EINVAL, ENOLCK, EDEADLK, -ERESTARTSYS
  * while waiting). */
 long vfs_fcntl_lock(struct file *f, int cmd, uint64_t uflock);
+/* The same with a 32-bit machine's struct flock64 (i386's fcntl64). */
+long vfs_fcntl_lock64(struct file *f, int cmd, uint64_t uflock);
 /* A descriptor of f is being closed by process pid: its POSIX record
  * locks on the file go. */
 void vfs_locks_on_close(struct file *f, int pid);

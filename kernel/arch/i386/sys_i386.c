@@ -264,27 +264,26 @@ SYSCALL_DECL(i386_old_select)
 #define F_OFD_SETLK     37
 #define F_OFD_SETLKW    38
 
-/* fcntl and fcntl64: the core's, but for record locks (POSIX and OFD),
- * whose i386 structures (struct flock with a 32-bit off_t; struct
- * flock64, packed to four bytes) the core's lock code does not read yet:
- * refused, EINVAL, logged with syscall_log=unsupported. */
+/* fcntl: the core's; its struct flock (a 32-bit off_t) is the core's
+ * user_flock on i386. fcntl64: F_GETLK64, F_SETLK64, F_SETLKW64 and the
+ * OFD commands take i386's struct flock64 (fs/lock.c). */
 SYSCALL_DECL(i386_fcntl)
 {
-        switch (a1) {
-        case F_GETLK: case F_SETLK: case F_SETLKW:
-        case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
-                return syscall_unsupported(-EINVAL);
-        }
         return sys_fcntl(a0, a1, a2, 0, 0, 0);
 }
 
 SYSCALL_DECL(i386_fcntl64)
 {
+        struct file *f;
+
         switch (a1) {
-        case F_GETLK: case F_SETLK: case F_SETLKW:
         case F_GETLK64: case F_SETLK64: case F_SETLKW64:
         case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
-                return syscall_unsupported(-EINVAL);
+                if (!(f = fd_get((int)a0)))
+                        return -EBADF;
+                return vfs_fcntl_lock64(f, a1 >= F_OFD_GETLK ? (int)a1 :
+                                        (int)a1 - (F_GETLK64 - F_GETLK),
+                                        (uint64_t)a2);
         }
         return sys_fcntl(a0, a1, a2, 0, 0, 0);
 }

@@ -93,7 +93,11 @@ int main(void)
                high_free0, high_free1, low_total, free0, free1);
         for (int i = 0; i < mapped; i++)
                 munmap(chunk[i], CHUNK);
+        long high_free2 = meminfo_kb("HighFree");
+        printf("highmem_fill: HighFree after munmap %ld kB\n", high_free2);
+        /* freed: all of it back, but for what the allocator keeps in its
+         * per-CPU lists (Linux) */
         CHECK("highfree_back_after_munmap",
-              meminfo_kb("HighFree") >= high_free0 - 16 * 1024);
+              high_free2 - high_free1 >= (high_free0 - high_free1) * 9 / 10);
         return utest_failures != 0;
 }
