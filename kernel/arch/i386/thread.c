@@ -171,8 +171,9 @@ void machine_switch_away(struct proc *p, void *sched_sp)
         swtch(&p->kernel_sp, sched_sp);
 }
 
-/* Console input is polled at safe points: before idling, and on every
- * way back to user mode (the UART's interrupt is not used). */
+/* Console input is polled at safe points: around idling, and on the way
+ * back to user mode from an interrupt or exception (the UART's interrupt
+ * is not used). */
 static void console_poll(void)
 {
         int c;
@@ -245,7 +246,9 @@ void trap_user_return(void)
 }
 
 /* Linux's i386 ABI: number in %eax, arguments in ebx ecx edx esi edi ebp,
- * the result in %eax. */
+ * the result in %eax. The console is not polled here: a port read per
+ * system call is a costly exit under emulation, and the timer's return
+ * to user mode (or idling) polls within a tick. */
 void syscall_dispatch(struct trap_frame *tf)
 {
         long args[6] = { (long)tf->ebx, (long)tf->ecx, (long)tf->edx,
@@ -254,6 +257,6 @@ void syscall_dispatch(struct trap_frame *tf)
         current->md.syscall_nr = tf->eax;
         current->md.in_syscall = true;
         tf->eax = (uint32_t)syscall_invoke(tf->eax, args);
-        trap_user_return();
+        proc_return_to_user();
         current->md.in_syscall = false;
 }
