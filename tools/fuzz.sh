@@ -67,7 +67,7 @@ run() {
                 return
         fi
         "$out/fuzz_$name" -max_total_time="$secs" -max_len="$max_len" \
-                -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+                -timeout=300 -rss_limit_mb=4096 -print_final_stats=1 \
                 -artifact_prefix="$out/$name-" "$corpus" >"$log" 2>&1
         local rc=$?
         runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log")
