@@ -27,3 +27,27 @@ KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                    kernel/proc/*.c kernel/arch/x86/*.c \
                    kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                    tests/kernel/*.c)
+
+# The vDSO: kernel/arch/x86_64/vdso/vdso.c is user code (position
+# independent, no kernel flags), linked as a small shared object with
+# vdso.lds (its symbols and LINUX_2.6 versions) and put into the kernel as
+# bytes (image.S). It must need no relocation: the build refuses one.
+VDSO_SO := $(BUILD)/vdso/vdso.so
+VDSO_CFLAGS := --target=x86_64-unknown-linux-gnu -std=c17 -O2 -fPIC \
+               -ffreestanding -fno-builtin -fno-stack-protector -mno-sse \
+               -mno-mmx -fno-asynchronous-unwind-tables -fno-unwind-tables \
+               $(WARN) $(INC) -Ikernel/arch/x86_64/include -MMD -MP
+KSRC += kernel/arch/x86_64/vdso/image.S
+$(BUILD)/vdso/vdso.o: kernel/arch/x86_64/vdso/vdso.c
+	@mkdir -p $(dir $@)
+	$(CC) $(VDSO_CFLAGS) -c $< -o $@
+$(VDSO_SO): $(BUILD)/vdso/vdso.o kernel/arch/x86_64/vdso/vdso.lds
+	$(LD) -shared -soname=linux-vdso.so.1 --hash-style=both --build-id=none \
+		-Bsymbolic -z max-page-size=4096 -z noexecstack \
+		-T kernel/arch/x86_64/vdso/vdso.lds $< -o $@
+	@if readelf -r $@ | grep -q R_X86_64; then \
+		echo "$@: the vDSO must not need relocations"; rm -f $@; exit 1; fi
+$(BUILD)/kernel/kernel/arch/x86_64/vdso/image.S.o: $(VDSO_SO)
+$(BUILD)/kernel/kernel/arch/x86_64/vdso/image.S.o: \
+        KCFLAGS += -DVDSO_IMAGE='"$(VDSO_SO)"'
+-include $(BUILD)/vdso/vdso.d

@@ -169,21 +169,25 @@ static void space_sizes(struct vm_space *s, struct vm_sizes *z)
  * dev inode", then the name from column 74. */
 static void maps_line(struct text *t, const struct vm_area_info *a)
 {
-        const char *name = a->is_file || (a->shared && a->name) ? a->name
+        bool special = a->flags & VM_AREA_SPECIAL;
+        const char *name = a->is_file || (a->shared && a->name) || special ? a->name
                          : a->shared ? "/dev/zero (deleted)"
                          : a->is_heap ? "[heap]" : a->is_stack ? "[stack]" : NULL;
         size_t start = t->len;
         int shmid;
-        /* A SysV segment's inode number is its id, as Linux's shm files. */
-        uint64_t ino = shm_object_id(a->object, &shmid) ? (uint64_t)shmid
+        /* A SysV segment's inode number is its id, as Linux's shm files;
+         * the kernel's own pages ([vdso], [vvar]) have none, as Linux's. */
+        uint64_t ino = special ? 0UL
+                     : shm_object_id(a->object, &shmid) ? (uint64_t)shmid
                      : a->object ? a->object_id : 0UL;
 
         text_add(t, "%08" PRIxPTR "-%08" PRIxPTR " %c%c%c%c %08" PRIx64 " %s %" PRIu64 " ", a->start, a->end,
                  a->prot & VM_PROT_READ ? 'r' : '-',
                  a->prot & VM_PROT_WRITE ? 'w' : '-',
-                 a->prot & VM_PROT_EXEC ? 'x' : '-', a->shared ? 's' : 'p',
-                 a->offset, a->is_file ? "00:02" : a->shared ? "00:01" : "00:00",
-                 ino);
+                 a->prot & VM_PROT_EXEC ? 'x' : '-',
+                 a->shared && !special ? 's' : 'p', special ? 0UL : a->offset,
+                 special ? "00:00" : a->is_file ? "00:02"
+                 : a->shared ? "00:01" : "00:00", ino);
         if (name) {
                 while (t->len - start < 72 && t->len + 1 < t->size)
                         t->buf[t->len++] = ' ';

@@ -11,6 +11,7 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/initramfs.h>
+#include <proc/vdso.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/vm_object.h>
@@ -94,6 +95,7 @@ void kmain(void)
          * sees it come and not go. */
         if (vm_zero_page_init() != VM_OK)
                 panic("no memory for the zero page");
+        vdso_init();                    /* likewise its pages */
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",

@@ -25,6 +25,7 @@
 #include <fs/vfs.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
+#include <proc/vdso.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
@@ -109,11 +110,19 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
         struct ustack_layout lay;
         size_t buf_len = USTACK_ARG_MAX + 2 * PAGE_SIZE + USTACK_ALIGN_RND_MAX;
         uint8_t *buf = kmalloc(buf_len);
+        vaddr_t vdso;
         vm_status_t st;
 
         if (!buf)
                 return -ENOMEM;
         random_bytes(random);
+        /* Linux's order: the stack, then the vDSO under it, then the
+         * tables that point at both. */
+        st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
+        if (st == VM_OK)
+                st = vdso_map(sp, &vdso);
+        if (st != VM_OK)
+                return kfree(buf), st == VM_ENOMEM ? -ENOMEM : -EINVAL;
         struct ustack_args a = {
                 .stack_top = STACK_TOP, .buf = buf, .buf_len = buf_len,
                 .argv = argv, .argc = argc, .envp = envp, .envc = envc,
@@ -121,12 +130,11 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 .phdr = plan->phdr_va, .phent = plan->phentsize,
                 .phnum = plan->phnum, .entry = plan->entry,
                 .base = interp_base, .hwcap = machine_hwcap(),
+                .sysinfo_ehdr = vdso,
         };
         st = ustack_build(&a, &lay);
         if (st == VM_E2BIG)
                 return kfree(buf), status_to_errno(st);
-        if (st == VM_OK)
-                st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
         if (st == VM_OK) {
                 *rsp = lay.rsp;
                 sp->arg_start = lay.arg_start;

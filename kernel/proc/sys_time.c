@@ -6,7 +6,7 @@
  * Clocks: MONOTONIC (and RAW, BOOTTIME: Mercator never suspends, and
  * nothing slews it) is the TSC since boot; REALTIME is MONOTONIC plus the
  * offset read from the CMOS clock at boot (or set by clock_settime);
- * the COARSE clocks are the fine ones rounded down to the last timer tick;
+ * the COARSE clocks are the fine ones at the last timer tick;
  * the CPU-time clocks (PROCESS/THREAD_CPUTIME_ID and Linux's negative
  * per-pid ids) are exact run times from acct.c.
  *
@@ -23,6 +23,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <proc/time.h>
+#include <proc/vdso.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
@@ -69,9 +70,13 @@ long clock_read(clockid_t id, uint64_t *ns)
         case CLOCK_REALTIME:
                 *ns = clock_realtime_ns();
                 return 0;
-        case CLOCK_REALTIME_COARSE:
-                *ns = clock_realtime_ns() - clock_monotonic_ns() % TICK_NS;
+        case CLOCK_REALTIME_COARSE: {
+                /* The wall clock at the last tick, from one reading (the
+                 * vDSO computes the same). */
+                uint64_t m = clock_monotonic_ns();
+                *ns = m - m % TICK_NS + clock_realtime_offset_ns();
                 return 0;
+        }
         case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_BOOTTIME:
                 *ns = clock_monotonic_ns();
                 return 0;
@@ -205,8 +210,10 @@ SYSCALL_DECL(settimeofday)
                 return -EINVAL;
         if (!cred_capable(&current->cred, CAP_SYS_TIME))
                 return -EPERM;
-        if (a1)
+        if (a1) {
                 sys_tz = tz;
+                vdso_set_timezone(tz.minuteswest, tz.dsttime);
+        }
         return a0 ? realtime_set((uint64_t)tv.sec * NSEC + (uint64_t)tv.usec * 1000) : 0;
 }
 

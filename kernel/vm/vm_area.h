@@ -60,7 +60,8 @@ struct vm_object;
 #define VM_AREA_MAYWRITE        0x20    /* shared file opened writable */
 #define VM_AREA_LOCKED          0x40    /* mlock: pages stay resident */
 #define VM_AREA_LOCKONFAULT     0x80    /* ... brought in at first touch */
-#define VM_AREA_FLAGS_ALL       0xff
+#define VM_AREA_SPECIAL         0x100   /* VM_MAP_SPECIAL: [vdso], [vvar] */
+#define VM_AREA_FLAGS_ALL       0x1ff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

@@ -353,7 +353,8 @@ static unsigned area_flags_of(unsigned flags)
         return ((flags & VM_MAP_SHARED) ? VM_AREA_SHARED : 0) |
                ((flags & VM_MAP_MAYWRITE) ? VM_AREA_MAYWRITE : 0) |
                ((flags & VM_MAP_GROWSDOWN) ? VM_AREA_GROWSDOWN : 0) |
-               ((flags & VM_MAP_NORESERVE) ? VM_AREA_NORESERVE : 0);
+               ((flags & VM_MAP_NORESERVE) ? VM_AREA_NORESERVE : 0) |
+               ((flags & VM_MAP_SPECIAL) ? VM_AREA_SPECIAL : 0);
 }
 
 static vm_status_t map_validate(const struct vm_space *s, vaddr_t hint,

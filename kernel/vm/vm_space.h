@@ -68,7 +68,10 @@ struct vm_object;
 #define VM_MAP_GROWSDOWN        0x0040  /* a stack that grows on faults */
 #define VM_MAP_MAYWRITE         0x0080  /* shared file opened for writing:
                                            writable now or after mprotect */
-#define VM_MAP_FLAGS_ALL        0x00ff
+#define VM_MAP_SPECIAL          0x0100  /* the kernel's own pages ([vdso],
+                                         * [vvar]): named by the object,
+                                         * shown without file or inode */
+#define VM_MAP_FLAGS_ALL        0x01ff
 
 #define VM_MAX_AREAS            65530           /* Linux's vm.max_map_count */
 #define VM_STACK_LIMIT_DEFAULT  (8 * MiB)       /* RLIMIT_STACK default */

@@ -47,6 +47,13 @@ void clock_realtime_set(uint64_t ns)
         realtime_known = true;
 }
 
+uint64_t clock_realtime_offset_ns(void)
+{
+        if (!realtime_known)
+                (void)clock_realtime_ns();
+        return realtime_offset_ns;
+}
+
 /* QEMU 7.2's virt CPU has no Zkr seed CSR: no hardware randomness. */
 bool machine_random_u64(uint64_t *out)
 {

@@ -19,6 +19,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <mercator/vdso_data.h>
 #include <machine/vmparam.h>
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
@@ -47,6 +48,7 @@ extern paddr_t vm_ptpage_boot_limit;
 
 struct boot_info boot_info;
 static uint64_t tsc_per_ms = 1;
+uint64_t tsc_mult = (uint64_t)1 << VDSO_SHIFT;  /* vdso_data.h's mult */
 
 /* The PVH start info (Xen's hvm_start_info, version 1). */
 #define PVH_MAGIC       0x336ec578u
@@ -166,6 +168,7 @@ static void tsc_calibrate(void)
         uint64_t t1 = rdtsc();
         outb(0x61, gate);
         tsc_per_ms = (t1 - t0) / ms ? (t1 - t0) / ms : 1;
+        tsc_mult = vdso_mult(tsc_per_ms);
 }
 
 uint64_t machine_uptime_us(void)
@@ -173,14 +176,13 @@ uint64_t machine_uptime_us(void)
         return (rdtsc() - boot_tsc) * 1000 / tsc_per_ms;
 }
 
+/* The vDSO computes the same (vdso_data.h), so that user space and the
+ * system call agree to the nanosecond. */
 uint64_t clock_monotonic_ns(void)
 {
-        uint64_t ticks = rdtsc() - boot_tsc;
-
-        /* Split so that ticks * 1e6 cannot overflow for years of uptime. */
-        return ticks / tsc_per_ms * 1000000 +
-               ticks % tsc_per_ms * 1000000 / tsc_per_ms;
+        return vdso_counter_ns(boot_tsc, tsc_mult, rdtsc());
 }
+
 
 const char *machine_cmdline(void)
 {

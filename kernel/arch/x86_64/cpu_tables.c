@@ -10,6 +10,7 @@
  * so a kernel stack overflow can still be reported.
  */
 #include <mercator/string.h>
+#include <machine/vdso.h>
 #include "cpu.h"
 #include "percpu.h"
 #include "trap.h"
@@ -35,6 +36,10 @@ struct table_ptr {
 #define SEG_UCODE32     0x00cffa000000ffffULL   /* P, DPL3, 32-bit code */
 #define SEG_UDATA       0x00cff2000000ffffULL   /* P, DPL3, data, RW */
 #define SEG_UCODE       0x00affa000000ffffULL   /* P, DPL3, code, L */
+
+/* P, DPL3, data, read-only, accessed; the limit (byte granular) carries
+ * the CPU and node numbers for the vDSO's getcpu (machine/vdso.h). */
+#define SEG_CPUNODE(cpu, node)  (0x00f1ULL << 40 | ((node) << 12 | (cpu)))
 
 _Static_assert(sizeof(struct tss) == 104, "the hardware TSS is 104 bytes");
 static struct idt_gate idt[NR_VECTORS] __attribute__((aligned(16)));
@@ -72,7 +77,7 @@ static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
 
 static void load_segments(const uint64_t *gdt)
 {
-        struct table_ptr gp = { 8 * sizeof *gdt - 1, (uint64_t)gdt };
+        struct table_ptr gp = { (VDSO_GDT_CPUNODE + 1) * sizeof *gdt - 1, (uint64_t)gdt };
 
         __asm__ volatile(
                 "lgdt %0\n\t"
@@ -116,6 +121,7 @@ void cpu_tables_init(struct cpu *c, uint64_t df_top, uint64_t nmi_top)
         c->gdt[3] = SEG_UCODE32;
         c->gdt[4] = SEG_UDATA;
         c->gdt[5] = SEG_UCODE;
+        c->gdt[VDSO_GDT_CPUNODE] = SEG_CPUNODE((uint64_t)c->id, 0ULL);
         c->tss.ist[IST_DOUBLE_FAULT - 1] = df_top;
         c->tss.ist[IST_NMI - 1] = nmi_top;
         c->tss.iomap_base = sizeof c->tss;

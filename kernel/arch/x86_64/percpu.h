@@ -21,6 +21,7 @@
 #define ARCH_X86_64_PERCPU_H
 
 #include <mercator/types.h>
+#include <machine/vdso.h>
 #include <machine/cpu_local.h>
 
 #define MAX_CPUS        16
@@ -61,7 +62,7 @@ struct cpu {
         uint64_t call_done;             /* [a] calls finished */
         void *idle_stack;               /* [c] kstack_alloc()'d (APs) */
         void *ist_stacks[2];            /* [c] double fault, NMI (APs) */
-        uint64_t gdt[8] __attribute__((aligned(16)));   /* [c] */
+        uint64_t gdt[VDSO_GDT_CPUNODE + 1] __attribute__((aligned(16)));   /* [c] */
         struct tss tss __attribute__((aligned(16)));    /* rsp0 [o] */
 };
 

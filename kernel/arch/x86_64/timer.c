@@ -8,6 +8,7 @@
 #include <mercator/clock.h>
 #include <mercator/machine.h>
 #include <mercator/string.h>
+#include <proc/vdso.h>
 #include "cpu.h"
 #include "serial.h"
 #include "timer.h"
@@ -22,6 +23,7 @@
 #define PIT_HZ          1193182
 
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
+extern uint64_t boot_tsc, tsc_mult;     /* boot.c: monotonic 0, its scale */
 
 /* ICW1-4: edge triggered, cascaded, vectors 32-39 and 40-47, 8086 mode;
  * then mask everything but the timer and COM1 (the console's input). */
@@ -121,6 +123,7 @@ static void rtc_read(void)
         uint64_t secs = rtc_read_seconds();
 
         realtime_offset_ns = secs * 1000000000ULL - clock_monotonic_ns();
+        vdso_publish();
 }
 
 void timer_init(void)
@@ -139,9 +142,25 @@ uint64_t clock_realtime_ns(void)
         return realtime_offset_ns + clock_monotonic_ns();
 }
 
+uint64_t clock_realtime_offset_ns(void)
+{
+        return realtime_offset_ns;
+}
+
 void clock_realtime_set(uint64_t ns)
 {
         realtime_offset_ns = ns - clock_monotonic_ns();
+        vdso_publish();
+}
+
+/* What the vDSO needs to compute the clocks as clock_monotonic_ns() and
+ * clock_realtime_ns() do. */
+void machine_vdso_clock(struct vdso_data *d)
+{
+        d->mode = VDSO_MODE_TSC;
+        d->counter_base = boot_tsc;
+        d->mult = tsc_mult;
+        d->realtime_offset = realtime_offset_ns;
 }
 
 void machine_start_interrupts(void)

@@ -10,6 +10,7 @@
 
 uint64_t clock_monotonic_ns(void);      /* since the first instruction */
 uint64_t clock_realtime_ns(void);       /* since 1970, from the RTC */
+uint64_t clock_realtime_offset_ns(void); /* realtime - monotonic (mod 2^64) */
 
 /* Set the wall clock (clock_settime, settimeofday): realtime reads ns now,
  * and goes on from there at the monotonic clock's pace. */

@@ -1,0 +1,10 @@
+/*
+ * vdso.h (i386) - no vDSO yet (issue 17 leaves __kernel_vsyscall and the
+ * clocks for the port): exec puts no AT_SYSINFO_EHDR in the auxv.
+ */
+#ifndef MACHINE_VDSO_H
+#define MACHINE_VDSO_H
+
+#define MACHINE_VDSO    0
+
+#endif

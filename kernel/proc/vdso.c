@@ -1,0 +1,128 @@
+/*
+ * vdso.c - the vDSO's two areas in every process, and the [vvar] page the
+ * kernel publishes its clock in (proc/vdso.h, mercator/vdso_data.h).
+ *
+ * The [vvar] page is page 0 of a one-page shared anonymous object that the
+ * kernel keeps (and so the page) for its lifetime; each process maps it
+ * shared and read-only, without MAYWRITE, so mprotect cannot make it
+ * writable, and MADV_REMOVE (which needs a writable shared area) cannot
+ * free it. The kernel writes it through its own address of the frame:
+ * pmap_quick_enter_page() is the linear map on x86-64, the only port with a
+ * vDSO yet (one with HIGHMEM must take the page from low memory).
+ *
+ * The image is a read-only "file" object over the bytes the kernel image
+ * carries (vdso_image[]): one frame per page for the whole machine, shared
+ * by every process; a write (a debugger's breakpoint) copies the page into
+ * the process, as for any private file mapping.
+ */
+#include <mercator/panic.h>
+#include <mercator/string.h>
+#include <machine/vdso.h>
+#include <proc/vdso.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+
+#if MACHINE_VDSO
+
+static struct vm_object *vvar_obj, *image_obj;
+static volatile struct vdso_data *vvar;
+static int32_t tz_minuteswest, tz_dsttime;
+
+void vdso_publish(void)
+{
+        struct vdso_data d = { 0 };
+
+        if (!vvar)
+                return;
+        machine_vdso_clock(&d);
+        d.tz_minuteswest = tz_minuteswest;
+        d.tz_dsttime = tz_dsttime;
+        vvar->seq++;                            /* odd: being written */
+        __asm__ volatile("" : : : "memory");
+        vvar->mode = d.mode;
+        vvar->counter_base = d.counter_base;
+        vvar->mult = d.mult;
+        vvar->realtime_offset = d.realtime_offset;
+        vvar->tz_minuteswest = d.tz_minuteswest;
+        vvar->tz_dsttime = d.tz_dsttime;
+        __asm__ volatile("" : : : "memory");
+        vvar->seq++;                            /* even: consistent */
+}
+
+void vdso_init(void)
+{
+        uint64_t bytes = (uint64_t)(vdso_image_end - vdso_image);
+        struct vm_page *pg, *img;
+
+        if (vm_object_create_anon(1, &vvar_obj) != VM_OK ||
+            vm_object_set_name(vvar_obj, "[vvar]") != VM_OK ||
+            vm_object_get_page(vvar_obj, 0, &pg) != VM_OK ||
+            vm_object_create_file(vdso_image, bytes, &image_obj) != VM_OK ||
+            vm_object_set_name(image_obj, "[vdso]") != VM_OK)
+                panic("vdso: no memory at boot");
+        /* Every page of the image now, so that they stay (as the vvar
+         * page) for the kernel's lifetime and no leak check sees them come. */
+        for (uint64_t i = 0; i < page_round(bytes) >> PAGE_SHIFT; i++)
+                if (vm_object_get_page(image_obj, i, &img) != VM_OK)
+                        panic("vdso: no memory at boot");
+        vvar = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        vdso_publish();
+}
+
+vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
+{
+        uint64_t len = page_round((uint64_t)(vdso_image_end - vdso_image));
+        vaddr_t at, got;
+        vm_status_t st;
+
+        /* A place for both, then each part over it. */
+        st = vm_space_map(sp, 0, PAGE_SIZE + len, VM_PROT_NONE, VM_MAP_PRIVATE, &at);
+        if (st != VM_OK)
+                return st;
+        st = vm_space_map_object(sp, at, PAGE_SIZE, VM_PROT_READ,
+                                 VM_MAP_SHARED | VM_MAP_FIXED | VM_MAP_SPECIAL,
+                                 vvar_obj, &got);
+        if (st == VM_OK)
+                st = vm_space_map_file(sp, at + PAGE_SIZE, len,
+                                       VM_PROT_READ | VM_PROT_EXEC,
+                                       VM_MAP_PRIVATE | VM_MAP_FIXED | VM_MAP_SPECIAL,
+                                       image_obj, 0, &got);
+        if (st != VM_OK) {
+                vm_space_unmap(sp, at, PAGE_SIZE + len);
+                return st;
+        }
+        *ehdr = at + PAGE_SIZE;
+        return VM_OK;
+}
+
+#else   /* no vDSO on this architecture yet */
+
+void vdso_init(void)
+{
+}
+
+vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
+{
+        (void)sp;
+        *ehdr = 0;
+        return VM_OK;
+}
+
+void vdso_publish(void)
+{
+}
+
+#endif
+
+void vdso_set_timezone(int32_t minuteswest, int32_t dsttime)
+{
+#if MACHINE_VDSO
+        tz_minuteswest = minuteswest;
+        tz_dsttime = dsttime;
+#else
+        (void)minuteswest, (void)dsttime;
+#endif
+        vdso_publish();
+}

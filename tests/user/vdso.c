@@ -1,0 +1,342 @@
+/*
+ * vdso.c - the vDSO: found through getauxval(AT_SYSINFO_EHDR), an ELF
+ * shared object whose dynamic symbols carry version LINUX_2.6, mapped as
+ * [vdso] with [vvar] below it; its clocks agree with the system calls and
+ * stay monotonic while several processes hammer them and the wall clock is
+ * set under them.
+ *
+ * The wall clock is only set when the program is init (pid 1: on Mercator
+ * and in a QEMU referee): run on the host's Linux it leaves the host's
+ * clock alone and checks monotonicity without the adjustments.
+ */
+#include "utest.h"
+#include <elf.h>
+#include <sched.h>
+#include <sys/auxv.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define NSEC 1000000000LL
+
+typedef int (*cgt_fn)(clockid_t, struct timespec *);
+typedef int (*gtod_fn)(struct timeval *, struct timezone *);
+typedef time_t (*time_fn)(time_t *);
+typedef int (*getcpu_fn)(unsigned *, unsigned *, void *);
+typedef int (*getres_fn)(clockid_t, struct timespec *);
+
+/* What the dynamic section says, with the load bias. */
+struct dso {
+        uintptr_t bias;
+        const Elf64_Sym *sym;
+        const char *str;
+        const uint32_t *hash;           /* DT_HASH */
+        const uint16_t *versym;
+        const Elf64_Verdef *verdef;
+};
+
+static int dso_open(uintptr_t base, struct dso *d)
+{
+        const Elf64_Ehdr *eh = (const void *)base;
+        const Elf64_Phdr *ph;
+        const Elf64_Dyn *dyn = NULL;
+        int loads = 0;
+
+        memset(d, 0, sizeof *d);
+        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+            eh->e_type != ET_DYN || eh->e_phentsize != sizeof(Elf64_Phdr))
+                return 0;
+        ph = (const void *)(base + eh->e_phoff);
+        for (int i = 0; i < eh->e_phnum; i++) {
+                if (ph[i].p_type == PT_LOAD && loads++ == 0)
+                        d->bias = base + ph[i].p_offset - ph[i].p_vaddr;
+                if (ph[i].p_type == PT_DYNAMIC)
+                        dyn = (const void *)(base + ph[i].p_offset);
+        }
+        if (!loads || !dyn)
+                return 0;
+        for (; dyn->d_tag != DT_NULL; dyn++) {
+                const void *p = (const void *)(d->bias + dyn->d_un.d_ptr);
+                switch (dyn->d_tag) {
+                case DT_SYMTAB: d->sym = p; break;
+                case DT_STRTAB: d->str = p; break;
+                case DT_HASH: d->hash = p; break;
+                case DT_VERSYM: d->versym = p; break;
+                case DT_VERDEF: d->verdef = p; break;
+                }
+        }
+        return d->sym && d->str && d->hash;
+}
+
+/* The name of the version with index ndx, or NULL. */
+static const char *version_name(const struct dso *d, unsigned ndx)
+{
+        const Elf64_Verdef *v = d->verdef;
+
+        while (v) {
+                if ((v->vd_ndx & 0x7fff) == ndx) {
+                        const Elf64_Verdaux *a = (const void *)((const char *)v + v->vd_aux);
+                        return d->str + a->vda_name;
+                }
+                v = v->vd_next ? (const void *)((const char *)v + v->vd_next) : NULL;
+        }
+        return NULL;
+}
+
+/* A defined function symbol `name` of version `ver`, or NULL. */
+static void *dso_sym(const struct dso *d, const char *name, const char *ver)
+{
+        uint32_t nsyms = d->hash[1];
+
+        for (uint32_t i = 1; i < nsyms; i++) {
+                const Elf64_Sym *s = &d->sym[i];
+                if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+                    strcmp(d->str + s->st_name, name))
+                        continue;
+                if (d->versym) {
+                        const char *vn = version_name(d, d->versym[i] & 0x7fff);
+                        if (!vn || strcmp(vn, ver))
+                                continue;
+                }
+                return (void *)(d->bias + s->st_value);
+        }
+        return NULL;
+}
+
+/* The [name] line of /proc/self/maps: its range and permissions. */
+static int maps_find(const char *name, uintptr_t *lo, uintptr_t *hi, char perms[5])
+{
+        FILE *f = fopen("/proc/self/maps", "r");
+        char line[512], want[64];
+        int found = 0;
+
+        snprintf(want, sizeof want, " %s\n", name);
+        while (f && fgets(line, sizeof line, f)) {
+                size_t n = strlen(line);
+                if (n >= strlen(want) && strcmp(line + n - strlen(want), want) == 0 &&
+                    sscanf(line, "%lx-%lx %4s", lo, hi, perms) == 3) {
+                        found = 1;
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        return found;
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+        return ts->tv_sec * NSEC + ts->tv_nsec;
+}
+
+static int64_t sys_ns(clockid_t c)
+{
+        struct timespec ts;
+
+        syscall(SYS_clock_gettime, c, &ts);
+        return ts_ns(&ts);
+}
+
+static cgt_fn cgt;
+static gtod_fn gtod;
+static time_fn vtime;
+static getcpu_fn vgetcpu;
+static getres_fn getres;
+
+static int64_t vdso_ns(clockid_t c)
+{
+        struct timespec ts;
+
+        cgt(c, &ts);
+        return ts_ns(&ts);
+}
+
+static void find(void)
+{
+        uintptr_t ehdr = getauxval(AT_SYSINFO_EHDR), lo, hi, vlo, vhi;
+        char perms[5], vperms[5];
+        struct dso d;
+
+        if (!CHECK("auxv_has_sysinfo_ehdr", ehdr != 0))
+                exit(utest_done());
+        CHECK("maps_names_vdso", maps_find("[vdso]", &lo, &hi, perms) &&
+                                 lo == ehdr && strcmp(perms, "r-xp") == 0);
+        CHECK("maps_names_vvar_below", maps_find("[vvar]", &vlo, &vhi, vperms) &&
+                                       vhi <= lo && lo - vhi <= 64 * 1024 &&
+                                       strcmp(vperms, "r--p") == 0);
+        CHECK("vvar_not_writable", mprotect((void *)vlo, PAGE, PROT_READ | PROT_WRITE) != 0);
+        if (!CHECK("elf_shared_object_with_dynamic", dso_open(ehdr, &d)))
+                exit(utest_done());
+        CHECK("symbols_versioned", d.versym && d.verdef);
+        cgt = (cgt_fn)dso_sym(&d, "__vdso_clock_gettime", "LINUX_2.6");
+        gtod = (gtod_fn)dso_sym(&d, "__vdso_gettimeofday", "LINUX_2.6");
+        vtime = (time_fn)dso_sym(&d, "__vdso_time", "LINUX_2.6");
+        vgetcpu = (getcpu_fn)dso_sym(&d, "__vdso_getcpu", "LINUX_2.6");
+        getres = (getres_fn)dso_sym(&d, "__vdso_clock_getres", "LINUX_2.6");
+        CHECK("has_clock_gettime", cgt);
+        CHECK("has_gettimeofday", gtod);
+        CHECK("has_time", vtime);
+        CHECK("has_getcpu", vgetcpu);
+        CHECK("has_clock_getres", getres);
+        CHECK("no_such_version", !dso_sym(&d, "__vdso_clock_gettime", "LINUX_9.9"));
+        if (!cgt || !gtod || !vtime || !vgetcpu || !getres)
+                exit(utest_done());
+}
+
+/* vdso, then system call, then vdso: in order, for the fine clocks. */
+static void agree(void)
+{
+        static const clockid_t fine[] = { CLOCK_REALTIME, CLOCK_MONOTONIC,
+                                          CLOCK_BOOTTIME, CLOCK_MONOTONIC_RAW };
+        static const clockid_t coarse[] = { CLOCK_REALTIME_COARSE,
+                                            CLOCK_MONOTONIC_COARSE };
+        static const clockid_t all[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+        int ok = 1;
+
+        for (unsigned i = 0; i < sizeof fine / sizeof fine[0]; i++)
+                for (int n = 0; n < 200; n++) {
+                        int64_t a = vdso_ns(fine[i]), b = sys_ns(fine[i]), c = vdso_ns(fine[i]);
+                        ok &= a <= b && b <= c && c - a < NSEC;
+                }
+        CHECK("fine_clocks_agree_with_syscall", ok);
+        ok = 1;
+        for (unsigned i = 0; i < sizeof coarse / sizeof coarse[0]; i++)
+                for (int n = 0; n < 200; n++) {
+                        int64_t a = vdso_ns(coarse[i]), b = sys_ns(coarse[i]), c = vdso_ns(coarse[i]);
+                        ok &= a <= b && b <= c && c - a < NSEC;
+                }
+        CHECK("coarse_clocks_agree_with_syscall", ok);
+
+        /* Clocks the vDSO passes to the kernel still work, and a bad id is
+         * the kernel's EINVAL, returned negated as Linux's vDSO does. */
+        struct timespec ts, r1, r2;
+        CHECK("cputime_through_vdso", cgt(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0 &&
+                                      ts_ns(&ts) > 0);
+        CHECK("bad_clock_is_einval", cgt(12345, &ts) == -EINVAL);
+        ok = 1;
+        for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++) {
+                memset(&r1, 0x55, sizeof r1), memset(&r2, 0x55, sizeof r2);
+                ok &= getres(all[i], &r1) == 0 &&
+                      syscall(SYS_clock_getres, all[i], &r2) == 0 &&
+                      r1.tv_sec == r2.tv_sec && r1.tv_nsec == r2.tv_nsec;
+        }
+        CHECK("getres_as_syscall", ok);
+        CHECK("getres_null", getres(CLOCK_MONOTONIC, NULL) == 0);
+        CHECK("getres_bad_clock", getres(12345, &r1) == -EINVAL);
+
+        struct timeval t1, t3, tv2;
+        struct timezone z1 = { -1, -1 }, z2 = { -2, -2 };
+        ok = 1;
+        for (int n = 0; n < 200; n++) {
+                gtod(&t1, NULL);
+                syscall(SYS_gettimeofday, &tv2, NULL);
+                gtod(&t3, NULL);
+                int64_t a = t1.tv_sec * 1000000LL + t1.tv_usec;
+                int64_t b = tv2.tv_sec * 1000000LL + tv2.tv_usec;
+                int64_t c = t3.tv_sec * 1000000LL + t3.tv_usec;
+                ok &= a <= b && b <= c && t1.tv_usec < 1000000;
+        }
+        CHECK("gettimeofday_agrees", ok);
+        CHECK("gettimeofday_timezone", gtod(NULL, &z1) == 0 &&
+                                       syscall(SYS_gettimeofday, NULL, &z2) == 0 &&
+                                       z1.tz_minuteswest == z2.tz_minuteswest &&
+                                       z1.tz_dsttime == z2.tz_dsttime);
+        time_t s1 = vtime(NULL), s2 = syscall(SYS_time, NULL), out = 0, s3 = vtime(&out);
+        CHECK("time_agrees", s1 <= s2 && s2 <= s3 && s3 - s1 <= 1 && out == s3);
+
+        /* getcpu: the CPU the system call says, pinned so it cannot move. */
+        cpu_set_t set;
+        unsigned c1 = 99, n1 = 99, c2 = 98, n2 = 98;
+        CPU_ZERO(&set);
+        CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &set);
+        sched_setaffinity(0, sizeof set, &set);
+        CHECK("getcpu_agrees", vgetcpu(&c1, &n1, NULL) == 0 &&
+                               syscall(SYS_getcpu, &c2, &n2, NULL) == 0 &&
+                               c1 == c2 && n1 == n2);
+        CHECK("getcpu_null_ok", vgetcpu(NULL, NULL, NULL) == 0);
+
+        /* The C library found it as well: its clock_gettime agrees. */
+        ok = 1;
+        for (int n = 0; n < 200; n++) {
+                struct timespec a, c;
+                clock_gettime(CLOCK_MONOTONIC, &a);
+                int64_t b = vdso_ns(CLOCK_MONOTONIC);
+                clock_gettime(CLOCK_MONOTONIC, &c);
+                ok &= ts_ns(&a) <= b && b <= ts_ns(&c);
+        }
+        CHECK("libc_clock_gettime_agrees", ok);
+}
+
+#define HAMMERS 3
+#define ROUNDS  20000
+#define STEP    (1000 * NSEC)   /* the wall clock jumps by 1000 s */
+
+/*
+ * Each child reads MONOTONIC and REALTIME through the vDSO ROUNDS times:
+ * MONOTONIC never goes back, and REALTIME - MONOTONIC is always one of the
+ * offsets the parent sets (base or base + STEP, within 1 s), never a mix.
+ */
+static int hammer(int64_t base_off)
+{
+        int64_t prev = 0;
+
+        for (int i = 0; i < ROUNDS; i++) {
+                int64_t m = vdso_ns(CLOCK_MONOTONIC);
+                int64_t r = vdso_ns(CLOCK_REALTIME);
+                int64_t m2 = vdso_ns(CLOCK_MONOTONIC);
+                int64_t off = r - m;
+                if (m < prev || m2 < m)
+                        return 1;
+                if (!(llabs(off - base_off) < NSEC || llabs(off - base_off - STEP) < NSEC))
+                        return 2;
+                prev = m2;
+                if (i % 64 == 0)
+                        sched_yield();
+        }
+        return 0;
+}
+
+static void hammered(void)
+{
+        int adjust = getpid() == 1;
+        int64_t base_off = vdso_ns(CLOCK_REALTIME) - vdso_ns(CLOCK_MONOTONIC);
+        pid_t kids[HAMMERS];
+        int ok = 1, sets = 0;
+
+        if (!adjust)
+                printf("NOTE vdso: not init, so the wall clock is not set under the hammer\n");
+        for (int i = 0; i < HAMMERS; i++)
+                if ((kids[i] = fork()) == 0)
+                        _exit(hammer(base_off));
+        for (int n = 0; adjust && n < 200; n++) {
+                struct timespec ts;
+                int64_t t = vdso_ns(CLOCK_MONOTONIC) + base_off + (n % 2 ? 0 : STEP);
+                ts.tv_sec = t / NSEC, ts.tv_nsec = t % NSEC;
+                sets += clock_settime(CLOCK_REALTIME, &ts) == 0;
+                sched_yield();
+        }
+        for (int i = 0; i < HAMMERS; i++) {
+                int st = -1;
+                waitpid(kids[i], &st, 0);
+                ok &= WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        }
+        if (adjust) {
+                struct timespec ts;
+                int64_t t = vdso_ns(CLOCK_MONOTONIC) + base_off;
+                ts.tv_sec = t / NSEC, ts.tv_nsec = t % NSEC;
+                clock_settime(CLOCK_REALTIME, &ts);
+                CHECK("clock_was_set", sets == 200);
+                CHECK("set_seen_by_vdso", llabs(vdso_ns(CLOCK_REALTIME) -
+                                                vdso_ns(CLOCK_MONOTONIC) - base_off) < NSEC);
+        }
+        CHECK("monotonic_under_hammer", ok);
+}
+
+int main(void)
+{
+        utest_start("vdso");
+        find();
+        agree();
+        hammered();
+        return utest_done();
+}
