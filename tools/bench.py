@@ -62,6 +62,8 @@ def bench_bin(name):
 
 
 LINE = re.compile(r"@vmbench (\S+)(?: (.*?))?\s*$")
+# After a median, "runs=v1,v2,...": every round of that boot, in order.
+RUNS = re.compile(r"\bruns=([-0-9.,]+)")
 
 # ---------------------------------------------------------------------------
 # Booting
@@ -133,7 +135,7 @@ def boot(kernel, image, mode, mem, cpio, timeout):
     fired = threading.Event()
     watchdog = threading.Timer(timeout, lambda: (fired.set(), proc.kill()))
     watchdog.start()
-    figures, tail, ended, first_line = {}, [], False, None
+    figures, runs, tail, ended, first_line = {}, {}, [], False, None
     for raw in proc.stdout:
         line = raw.decode(errors="replace").rstrip("\r\n")
         m = LINE.search(line)
@@ -148,6 +150,9 @@ def boot(kernel, image, mode, mem, cpio, timeout):
             pass
         else:
             figures[m.group(1)] = parse_value(m.group(2) or "")
+            r = RUNS.search(m.group(2) or "")
+            if r:
+                runs[m.group(1)] = [float(v) for v in r.group(1).split(",")]
     proc.wait()
     watchdog.cancel()
     timed_out = fired.is_set()
@@ -160,7 +165,7 @@ def boot(kernel, image, mode, mem, cpio, timeout):
     return {"kernel": kernel, "mode": mode, "mem": mem, "complete": ended,
             "qemu_rc": proc.returncode, "timed_out": timed_out,
             "wall_s": round(wall, 3),
-            "figures": figures,
+            "figures": figures, "runs": runs,
             "console_tail": [] if ended else tail}
 
 

@@ -145,8 +145,23 @@ ROWS = [
      MAIN_MEM, "fork_write_wait_16m_ns", "ns"),
     ("cow", "copy-on-write break after fork, per page", "main", MAIN_MEM,
      "cow_break_ns", "ns"),
+    ("cow_reuse", "copy-on-write reuse after fork: the child exits at once, "
+     "then the parent writes each page it holds alone again, per page",
+     "main", MAIN_MEM, "cow_reuse_ns", "ns"),
+    ("thp_fill", "fill of a 2 MiB-aligned 64 MiB MADV_HUGEPAGE region "
+     "(huge pages on both kernels), per 4 KiB", "main", MAIN_MEM,
+     "thp_fill_64m_ns", "ns"),
+    ("thp_cow", "copy-on-write break of a huge-page region after fork, "
+     "per 4 KiB", "main", MAIN_MEM, "thp_cow_break_ns", "ns"),
+    ("thp_reuse", "copy-on-write reuse of a huge-page region (child "
+     "gone), per 4 KiB", "main", MAIN_MEM, "thp_cow_reuse_ns", "ns"),
     ("getppid", "null system call (getppid)", "main", MAIN_MEM,
      "getppid_ns", "ns"),
+    ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the C library "
+     "(the vDSO on both kernels), per call", "main", MAIN_MEM,
+     "clock_gettime_ns", "ns"),
+    ("gettimeofday", "gettimeofday through the C library (the vDSO), per call",
+     "main", MAIN_MEM, "gettimeofday_ns", "ns"),
     ("exec", "fork + execve + wait of a small static binary", "main",
      MAIN_MEM, "fork_exec_wait_ns", "ns"),
     ("exec_dyn", "fork + execve + wait of Debian's /usr/bin/true "
@@ -368,7 +383,33 @@ def growth(points, name):
     return ", ".join(parts)
 
 
-def markdown(env, rows, areas, ram):
+# The figures whose every run the report lists, boot by boot.
+RUN_FIGURES = ["fork_exit_wait_16m_ns", "fork_write_wait_16m_ns",
+               "cow_break_ns", "cow_reuse_ns", "thp_fill_64m_ns",
+               "thp_cow_break_ns", "clock_gettime_ns", "gettimeofday_ns"]
+
+
+def runs_table(records):
+    """Markdown rows: figure, kernel, boot, its runs and their spread."""
+    out = []
+    for name in RUN_FIGURES:
+        for k in KERNELS:
+            for i, r in enumerate(b for b in records if b["kernel"] == k):
+                v = r.get("runs", {}).get(name)
+                if not v:
+                    continue
+                med = median(sorted(v))
+                spread = (max(v) - min(v)) / med if med else 0.0
+                out.append(f"| {name} | {k} | {i + 1} | "
+                           f"{', '.join(digits3(x) for x in v)} | "
+                           f"{spread * 100:.0f}% |")
+    if out:
+        out = ["| figure | kernel | boot | runs (ns) | spread |",
+               "|---|---|---|---|---|", *out]
+    return out
+
+
+def markdown(env, rows, areas, ram, records=()):
     title = "" if ARCH == "x86_64" else f" ({ARCH})"
     lines = [f"# Mercator vs Linux{title}: `make bench`, {env['date']}", "",
              setup_text(env), "", "## Per-operation figures", "",
@@ -411,6 +452,12 @@ def markdown(env, rows, areas, ram):
                   f"mmap+munmap "
                   f"{growth(booted(ram, 'ram.mmap_munmap_ns'), 'ram.mmap_munmap_ns')}.",
                   "", "![ram](scale-ram.png)", ""]
+    runs = runs_table(records)
+    if runs:
+        lines += ["## Within one boot: every run", "",
+                  "Each round's value in the order measured (a round of fork "
+                  "figures is 40 forks, 4 for fork_write), and the spread "
+                  "(max - min) / median within that boot.", "", *runs, ""]
     notes = na_notes(rows, [("areas", areas), ("RAM", ram)])
     if notes:
         lines += ["## Not available (n/a), and why", "", *notes, ""]
@@ -635,7 +682,7 @@ def report(args, env, records):
         json.dump({"environment": env, "table": rows, "areas": areas,
                    "ram": ram, "boots": records}, f, indent=1)
     with open(os.path.join(args.out, "bench.md"), "w") as f:
-        f.write(markdown(env, rows, areas, ram))
+        f.write(markdown(env, rows, areas, ram, records))
     charts(args.out, rows, areas, ram)
     if not args.no_readme and ARCH == "x86_64":
         update_readme(rows, env)

@@ -33,6 +33,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,10 +147,23 @@ static struct figure fig_fail(const char *why, int err)
         return (struct figure){ .why = why, .err = err };
 }
 
+/* The runs behind the last figure rounds_median() made (each round's
+ * value, in the order measured), printed after its median so that the
+ * spread within one boot stays visible. */
+static double last_runs[MAX_ROUNDS];
+static int last_nruns;
+
 static void report(const char *name, struct figure f)
 {
+        char runs[MAX_ROUNDS * 24] = "";
+        size_t len = 0;
+
+        for (int i = 0; i < last_nruns && len + 24 < sizeof runs; i++)
+                len += (size_t)snprintf(runs + len, sizeof runs - len, "%s%.1f",
+                                        i ? "," : " runs=", last_runs[i]);
+        last_nruns = 0;
         if (!f.why)
-                say("@vmbench %s %.1f", name, f.ns);
+                say("@vmbench %s %.1f%s", name, f.ns, runs);
         else if (f.err)
                 say("@vmbench %s n/a %s: %s (%d)", name, f.why,
                     errno_name(f.err), f.err);
@@ -196,8 +210,9 @@ static struct figure rounds_median(round_fn fn, void *arg, int rounds)
                 struct figure f = fn(arg);
                 if (f.why)
                         return f;
-                v[i] = f.ns;
+                v[i] = last_runs[i] = f.ns;
         }
+        last_nruns = rounds;
         return fig_ok(median(v, rounds));
 }
 
@@ -535,6 +550,34 @@ static struct figure brk_figure(long n, int rounds)
         return rounds_median(brk_round, &a, rounds);
 }
 
+/* The C library's clock_gettime(CLOCK_MONOTONIC) and gettimeofday: a
+ * vDSO call where the kernel offers one (both do now), per call. */
+static struct figure clock_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        struct timespec ts;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 4096); i++)
+                if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+                        return fig_fail("clock_gettime", errno);
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
+static struct figure gettimeofday_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        struct timeval tv;
+        uint64_t t0 = now_ns();
+        long i;
+
+        for (i = 0; i < a->n && !over_budget(t0, i, 4096); i++)
+                if (gettimeofday(&tv, NULL) != 0)
+                        return fig_fail("gettimeofday", errno);
+        return fig_ok((double)(now_ns() - t0) / i);
+}
+
 static struct figure getppid_figure(long n, int rounds)
 {
         struct loop_arg a = { .n = n };
@@ -751,6 +794,88 @@ static struct figure cow_round(void *argp)
         return got == sizeof ns ? fig_ok(ns) : fig_fail("pipe read", errno);
 }
 
+/*
+ * The copy-on-write reuse path: fork, the child exits at once, the parent
+ * waits, then writes one byte to each page, each a write fault on a page it
+ * again holds alone (made writable in place, nothing copied): ns per page.
+ */
+static struct figure cow_reuse_round(void *argp)
+{
+        struct proc_arg *a = argp;
+        long pid = raw_fork();
+
+        if (pid < 0)
+                return fig_fail("fork", errno);
+        if (pid == 0)
+                _exit(0);
+        struct figure f = reap(pid);
+        if (f.why)
+                return f;
+        uint64_t t0 = now_ns();
+        touch_pages(a->region, a->len);
+        return fig_ok((double)(now_ns() - t0) / (a->len / PAGE));
+}
+
+/* ---- transparent huge pages ------------------------------------------------ */
+
+#define HUGE_SIZE       (2 * MIB)
+
+/* len bytes of anonymous memory on a 2 MiB boundary, MADV_HUGEPAGE (both
+ * kernels' default policy is then to use huge pages: madvise or always). */
+static char *map_huge(size_t len)
+{
+        char *p = mmap(NULL, len + HUGE_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *a;
+
+        if (p == MAP_FAILED)
+                return NULL;
+        a = (char *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1));
+        if (a > p)
+                munmap(p, (size_t)(a - p));
+        munmap(a + len, (size_t)(p + HUGE_SIZE - a));
+        if (madvise(a, len, MADV_HUGEPAGE) != 0) {
+                munmap(a, len);
+                return NULL;
+        }
+        return a;
+}
+
+/* Fill a fresh 2 MiB-aligned 64 MiB MADV_HUGEPAGE region, one byte per
+ * 4 KiB: ns per 4 KiB filled. */
+static struct figure huge_fill_round(void *argp)
+{
+        size_t len = 64 * MIB;
+        char *p = map_huge(len);
+
+        (void)argp;
+        if (!p)
+                return fig_fail("mmap/madvise(MADV_HUGEPAGE)", errno);
+        uint64_t t0 = now_ns();
+        touch_pages(p, len);
+        uint64_t t1 = now_ns();
+        munmap(p, len);
+        return fig_ok((double)(t1 - t0) / (len / PAGE));
+}
+
+static void huge_figures(void)
+{
+        report("thp_fill_64m_ns", rounds_median(huge_fill_round, NULL, 5));
+
+        /* Copy-on-write of a huge-page region: the child writes one byte
+         * per 4 KiB of 16 MiB it shares with its parent. */
+        struct proc_arg a = { .len = 16 * MIB };
+        a.region = map_huge(a.len);
+        if (!a.region) {
+                report("thp_cow_break_ns", fig_fail("mmap/madvise", errno));
+                return;
+        }
+        touch_pages(a.region, a.len);
+        report("thp_cow_break_ns", rounds_median(cow_round, &a, 5));
+        report("thp_cow_reuse_ns", rounds_median(cow_reuse_round, &a, 5));
+        munmap(a.region, a.len);
+}
+
 static void process_figures(void)
 {
         struct proc_arg a = { .len = 16 * MIB };
@@ -766,6 +891,7 @@ static void process_figures(void)
         a.job = CHILD_WRITE_ALL, a.n = 4;
         report("fork_write_wait_16m_ns", fork_figure(&a, 5));
         report("cow_break_ns", rounds_median(cow_round, &a, 5));
+        report("cow_reuse_ns", rounds_median(cow_reuse_round, &a, 9));
         munmap(a.region, a.len);
 
         /* fork+execve from a small process, as a shell would. */
@@ -998,6 +1124,9 @@ static void mode_main(void)
         struct figure munmap_f;
 
         report("getppid_ns", getppid_figure(200000, 3));
+        struct loop_arg clk = { .n = 200000 };
+        report("clock_gettime_ns", rounds_median(clock_round, &clk, 5));
+        report("gettimeofday_ns", rounds_median(gettimeofday_round, &clk, 5));
         report("fault_write_ns", fault_figure(64 * MIB, 1, 5, &munmap_f));
         report("munmap_populated_ns", munmap_f);
         report("fault_read_ns", fault_figure(64 * MIB, 0, 5, NULL));
@@ -1008,6 +1137,7 @@ static void mode_main(void)
         report("user_fault_ns", user_fault_figure(5000, 3));
         thread_figures();
         process_figures();
+        huge_figures();
         file_figures();
 }
 

@@ -16,7 +16,7 @@
 #define VDSO_GDT_CPUNODE        8
 #define VDSO_SEL_CPUNODE        (VDSO_GDT_CPUNODE * 8 + 3)
 
-#ifndef VDSO_BUILD
+#if !defined(VDSO_BUILD) && !defined(__ASSEMBLER__)
 #include <mercator/types.h>
 extern const uint8_t vdso_image[], vdso_image_end[];
 #endif
