@@ -56,7 +56,7 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
 GLIBC_TESTS := clone_fork fd_links fs_calls fs_pagecache futex identity poll_select \
-               mlock pthreads threads rlimits signals signals_fault vdso \
+               mlock pthreads threads rlimits signals signals_fault thp vdso \
                signals_proc time_clock timers \
                tty_canon tty_jobs
 GLIBC_CC    := gcc

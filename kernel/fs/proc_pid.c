@@ -82,6 +82,7 @@ struct mss {
         uint64_t referenced, anonymous;
         uint64_t pss_locked;                            /* Locked */
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
+        uint64_t anon_huge;             /* bytes under huge translations */
 };
 
 static void account_area(struct vm_space *s, const struct vm_area *a,
@@ -89,6 +90,9 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
 {
         struct vm_page_info pi;
 
+        if (!(a->flags & VM_AREA_SHARED))
+                m->anon_huge += vm_space_huge_pages(s, a->start, a->end) *
+                                pmap_huge_size();
         for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE) {
                 vm_space_page_info(s, a, va, &pi);
                 if (pi.kind == VM_PAGE_NONE || pi.kind == VM_PAGE_ZERO)
@@ -235,7 +239,7 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "Referenced", m->referenced);
         smaps_kb(t, "Anonymous", m->anonymous);
         smaps_kb(t, "LazyFree", 0);             /* MADV_FREE frees at once */
-        smaps_kb(t, "AnonHugePages", 0);        /* no huge pages in user */
+        smaps_kb(t, "AnonHugePages", m->anon_huge);
         smaps_kb(t, "ShmemPmdMapped", 0);
         smaps_kb(t, "FilePmdMapped", 0);
         smaps_kb(t, "Shared_Hugetlb", 0);
@@ -278,6 +282,10 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " sr");
         if (a->flags & VM_AREA_RANDOM)
                 text_add(t, " rr");
+        if (a->flags & VM_AREA_HUGEPAGE)
+                text_add(t, " hg");
+        if (a->flags & VM_AREA_NOHUGEPAGE)
+                text_add(t, " nh");
         if (!shared && (a->prot & VM_PROT_WRITE) &&
             !(a->flags & VM_AREA_NORESERVE))
                 text_add(t, " ac");
@@ -303,7 +311,9 @@ static bool smaps_one(void *arg, const struct vm_area_info *info)
         smaps_kb(w->t, "KernelPageSize", PAGE_SIZE);
         smaps_kb(w->t, "MMUPageSize", PAGE_SIZE);
         smaps_counts(w->t, &m, false);
-        text_add(w->t, "THPeligible:    0\n");
+        text_add(w->t, "THPeligible:    %d\n",
+                 vm_area_thp_eligible(w->s, a) &&
+                 a->end - a->start >= pmap_huge_size());
         vm_flags(w->t, a);
         return true;
 }

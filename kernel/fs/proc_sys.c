@@ -140,7 +140,7 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "VmallocChunk", 0);
         text_kb(t, "Percpu", 0);
         text_kb(t, "HardwareCorrupted", 0);
-        text_kb(t, "AnonHugePages", 0);
+        text_kb(t, "AnonHugePages", vm_spaces_huge_pages() * pmap_huge_size() >> 10);
         text_kb(t, "ShmemHugePages", 0);
         text_kb(t, "ShmemPmdMapped", 0);
         text_kb(t, "FileHugePages", 0);
@@ -191,7 +191,7 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_shmem %" PRIu64 "\n", shmem);
         text_add(t, "nr_shmem_hugepages 0\nnr_shmem_pmdmapped 0\n"
                  "nr_file_hugepages 0\nnr_file_pmdmapped 0\n"
-                 "nr_anon_transparent_hugepages 0\n");
+                 "nr_anon_transparent_hugepages %" PRIu64 "\n", vm_spaces_huge_pages());
         text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
         text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
         text_add(t, "nr_swapcached 0\n");
@@ -211,6 +211,12 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "pgsteal_anon 0\npgsteal_file %" PRIu64 "\n", vm_events.pgsteal);
         text_add(t, "pgrotated %" PRIu64 "\nallocstall_normal %" PRIu64 "\n",
                  vm_events.pgrotated, vm_events.direct_reclaims);
+        /* Huge pages (vm_fault.c): Mercator's objects keep 4 KiB pages, so
+         * a split only ever splits a translation (thp_split_pmd). */
+        text_add(t, "thp_fault_alloc %" PRIu64 "\nthp_fault_fallback %" PRIu64 "\n"
+                 "thp_split_page 0\nthp_split_pmd %" PRIu64 "\n",
+                 vmstat.thp_fault_alloc, vmstat.thp_fault_fallback,
+                 vmstat.thp_split_pmd);
 }
 
 void proc_buddyinfo(struct text *t, struct proc *p)

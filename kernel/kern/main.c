@@ -11,10 +11,11 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/initramfs.h>
-#include <proc/vdso.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <proc/vdso.h>
 #include <vm/vm_object.h>
+#include <vm/vm_space.h>
 
 void monitor_run(void);
 void machine_start_interrupts(void);
@@ -96,6 +97,12 @@ void kmain(void)
         if (vm_zero_page_init() != VM_OK)
                 panic("no memory for the zero page");
         vdso_init();                    /* likewise its pages */
+        if (strstr(cmdline, "transparent_hugepage=always"))
+                vm_thp_policy = VM_THP_ALWAYS;
+        else if (strstr(cmdline, "transparent_hugepage=never"))
+                vm_thp_policy = VM_THP_NEVER;
+        else if (strstr(cmdline, "transparent_hugepage=madvise"))
+                vm_thp_policy = VM_THP_MADVISE;
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",

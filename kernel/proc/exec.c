@@ -289,7 +289,9 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
                 ;
         else if (vm_space_create(&sp) != VM_OK)
                 err = -ENOMEM;
-        else if (vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
+        else if (sp->thp_disabled = current && current->space &&
+                                    current->space->thp_disabled,
+                 vm_space_set_stack_limit(sp, rlimit_stack_bytes(current)),
                  vm_space_set_size_limit(sp, rlimit_as_bytes(current)),
                  load_segments(sp, &prog->plan, prog->vn, path) != VM_OK ||
                  vm_space_brk_init(sp, prog->plan.brk_start) != VM_OK)

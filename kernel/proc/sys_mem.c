@@ -149,6 +149,35 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
         return status_to_errno(st);
 }
 
+/*
+ * An anonymous private mapping whose length is a multiple of the huge page
+ * size, with no address asked for, starts on a huge-page boundary so that
+ * it can use huge pages (Linux's thp_get_unmapped_area for anonymous
+ * memory): a place for len plus one huge page is found, then the mapping
+ * goes at its first aligned address. Where there is no such place, the
+ * ordinary placement.
+ */
+static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
+                            vaddr_t *out)
+{
+        struct vm_space *sp = current->space;
+        uint64_t huge = pmap_huge_size();
+        vaddr_t at;
+
+        if (!addr && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN)) &&
+            (flags & MAP_TYPE) == MAP_PRIVATE && vm_thp_policy != VM_THP_NEVER &&
+            len % huge == 0 &&
+            vm_space_map(sp, 0, len + huge, VM_PROT_NONE,
+                         VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at) == VM_OK) {
+                (void)vm_space_unmap(sp, at, len + huge);  /* just mapped */
+                addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
+                return vm_space_map(sp, addr, len, prot_to_vm(prot),
+                                    flags_to_vm(flags) | VM_MAP_FIXED_NOREPLACE,
+                                    out);
+        }
+        return vm_space_map(sp, addr, len, prot_to_vm(prot), flags_to_vm(flags), out);
+}
+
 /* mmap(addr, len, prot, flags, fd, off). */
 #define LOCK_FLAGS      (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)
 static long lock_populate(uint64_t start, uint64_t len, unsigned lock);
@@ -206,9 +235,7 @@ SYSCALL_DECL(mmap)
                 return -EAGAIN;
         vm_status_t st;
         if (flags & MAP_ANONYMOUS)
-                st = vm_space_map(current->space, page_trunc(addr),
-                                  page_round(len), prot_to_vm(prot),
-                                  flags_to_vm(flags), &out);
+                st = map_anon(page_trunc(addr), page_round(len), prot, flags, &out);
         else {
                 long err = map_file(fd, page_trunc(addr), page_round(len),
                                     prot, flags, (uint64_t)off, &out);

@@ -16,6 +16,7 @@
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
+#include <vm/vm_space.h>
 
 #define PR_SET_PDEATHSIG        1
 #define PR_GET_PDEATHSIG        2
@@ -27,6 +28,8 @@
 #define PR_GET_NAME             16
 #define PR_SET_NO_NEW_PRIVS     38
 #define PR_GET_NO_NEW_PRIVS     39
+#define PR_SET_THP_DISABLE      41
+#define PR_GET_THP_DISABLE      42
 
 SYSCALL_DECL(prctl)
 {
@@ -42,6 +45,15 @@ SYSCALL_DECL(prctl)
         case PR_GET_PDEATHSIG:
                 v = current->usage.pdeath_signal;
                 return copy_to_user((uint64_t)a1, &v, sizeof v) ? -EFAULT : 0;
+        case PR_SET_THP_DISABLE:        /* the space's, as Linux's mm flag */
+                if (a2 || a3 || a4)
+                        return -EINVAL;
+                current->space->thp_disabled = a1 != 0;
+                return 0;
+        case PR_GET_THP_DISABLE:
+                if (a1 || a2 || a3 || a4)
+                        return -EINVAL;
+                return current->space->thp_disabled ? 1 : 0;
         case PR_GET_DUMPABLE:
                 return current->usage.dumpable ? 1 : 0;
         case PR_SET_DUMPABLE:

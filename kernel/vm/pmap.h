@@ -35,6 +35,13 @@ typedef unsigned vm_prot_t;
 #define PMAP_NOCACHE    0x04    /* uncached: device registers */
 #define PMAP_WC         0x08    /* write-combining: frame buffers */
 /*
+ * pmap_enter() only: if va lies inside a large page, split that page down
+ * to 4 KiB pages first (its other pages keep their frames and bits), so
+ * that va can be entered alone; without it that is VM_EINVAL. The core
+ * passes it for user memory that may hold transparent huge pages.
+ */
+#define PMAP_DEMOTE     0x20
+/*
  * ...and the access that faulted, if the mapping is entered for a fault
  * (VM_PROT_READ, _WRITE or _EXEC; 0 for mappings made ahead of use), as
  * OpenBSD's and FreeBSD's pmap_enter take it. An MMU that does not set
@@ -90,6 +97,17 @@ void pmap_destroy(struct pmap *pm);
  */
 vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
                        vm_prot_t prot, unsigned flags);
+
+/*
+ * The size of a user large page of this format's second level (x86-64 and
+ * Sv39: 2 MiB; i386: 4 MiB, with PAE 2 MiB): the core's transparent huge
+ * page, mapped with pmap_enter_range() over exactly that span.
+ */
+uint64_t pmap_huge_size(void);
+
+/* The size of the page that maps va (4 KiB, or a large page's), or 0 if
+ * va is not mapped. */
+uint64_t pmap_page_size(struct pmap *pm, vaddr_t va);
 
 /*
  * Map [va, va+len) -> [pa, pa+len) with the largest pages that fit

@@ -479,6 +479,19 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
         pmm_block_free(pmm_pfn(pg), order);
 }
 
+void pmm_split_pages(struct vm_page *pg, unsigned order)
+{
+        pmm_free_validate(pg, order);
+        for (uint64_t i = 0; i < 1ULL << order; i++) {
+                pg[i].flags = 0;
+                pg[i].order = 0;
+                pg[i].refcount = 1;
+                pg[i].count16 = 0;
+                pg[i].spare = 0;
+                pg[i].private = 0;
+        }
+}
+
 /* --- lookups and counters --------------------------------------------- */
 
 /*

@@ -149,6 +149,14 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags);
  */
 void pmm_free_pages(struct vm_page *pg, unsigned order);
 
+/*
+ * Turn an allocated block of 2^order pages (pmm_alloc_pages()'s head) into
+ * 2^order separate order-0 allocations, each with refcount 1, each freed on
+ * its own later (Linux's split_page). A transparent huge page is such a
+ * block: physically contiguous for the MMU, 4 KiB pages to the VM objects.
+ */
+void pmm_split_pages(struct vm_page *pg, unsigned order);
+
 /* Descriptor <-> physical address; valid for the frames pmm_init() covers. */
 struct vm_page *pmm_pa_to_page(paddr_t pa);
 paddr_t pmm_page_to_pa(const struct vm_page *pg);

@@ -49,15 +49,11 @@ static vm_status_t advise_dontneed(struct vm_space *s,
                                    const struct vm_range_plan *p, bool free)
 {
         struct vm_area *a;
-        vm_status_t st;
 
         if (free && !free_allowed(p))
                 return VM_EINVAL;
-        for (a = p->first; a && a->start < p->end; a = a->next) {
-                st = pmap_remove(s->pmap, clip_lo(a, p->start),
-                                 clip_hi(a, p->end));
-                ASSERT(st == VM_OK);
-        }
+        for (a = p->first; a && a->start < p->end; a = a->next)
+                vm_pmap_remove(s, clip_lo(a, p->start), clip_hi(a, p->end));
         pmap_update(s->pmap);           /* before frames go */
         for (a = p->first; a && a->start < p->end; a = a->next)
                 vm_area_free_pages(a, clip_lo(a, p->start), clip_hi(a, p->end));
@@ -347,6 +343,12 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                 return advise_hint(s, &p, VM_AREA_RANDOM);
         case VM_MADV_SEQUENTIAL:
                 return advise_hint(s, &p, VM_AREA_SEQUENTIAL);
+        case VM_MADV_HUGEPAGE:          /* the other one goes (Linux) */
+                return range_set_flags(s, &p, VM_AREA_HUGEPAGE | VM_AREA_NOHUGEPAGE,
+                                       VM_AREA_HUGEPAGE);
+        case VM_MADV_NOHUGEPAGE:
+                return range_set_flags(s, &p, VM_AREA_HUGEPAGE | VM_AREA_NOHUGEPAGE,
+                                       VM_AREA_NOHUGEPAGE);
         default:
                 return advise_hint(s, &p, 0);   /* VM_MADV_NORMAL */
         }
@@ -371,8 +373,20 @@ vm_status_t vm_space_populate(struct vm_space *s, vaddr_t start, uint64_t len)
                 vm_prot_t access = (a->prot & VM_PROT_WRITE) &&
                                    vm_area_private(a) ? VM_PROT_WRITE
                                                       : VM_PROT_READ;
+                uint64_t size = pmap_page_size(s->pmap, va);
+                vm_prot_t have;
+                /* A huge page already there: the rest of it is populated
+                 * (a fault inside would only split it). */
+                if (size > PAGE_SIZE &&
+                    pmap_extract(s->pmap, va, NULL, &have, NULL) &&
+                    (have & access) == access) {
+                        va = (va & ~(vaddr_t)(size - 1)) + size - PAGE_SIZE;
+                        continue;
+                }
                 switch (vm_fault(s, va, access)) {
                 case FAULT_RESOLVED:
+                        if ((size = pmap_page_size(s->pmap, va)) > PAGE_SIZE)
+                                va = (va & ~(vaddr_t)(size - 1)) + size - PAGE_SIZE;
                         break;
                 case FAULT_OOM:
                         return VM_ENOMEM;

@@ -61,7 +61,9 @@ struct vm_object;
 #define VM_AREA_LOCKED          0x40    /* mlock: pages stay resident */
 #define VM_AREA_LOCKONFAULT     0x80    /* ... brought in at first touch */
 #define VM_AREA_SPECIAL         0x100   /* VM_MAP_SPECIAL: [vdso], [vvar] */
-#define VM_AREA_FLAGS_ALL       0x1ff
+#define VM_AREA_HUGEPAGE        0x200   /* MADV_HUGEPAGE */
+#define VM_AREA_NOHUGEPAGE      0x400   /* MADV_NOHUGEPAGE */
+#define VM_AREA_FLAGS_ALL       0x7ff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

@@ -36,6 +36,8 @@
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
+#include <vm/vm_space_impl.h>
+#include <vm/vmstat.h>
 
 /* The state of one fault as it moves through the phases. */
 struct fault_ctx {
@@ -46,6 +48,7 @@ struct fault_ctx {
         uint64_t          off;          /* page offset of va in the area */
         struct vm_page   *page;         /* the page to map; NULL: zero page */
         bool              writable;     /* may the translation allow write? */
+        bool              huge;         /* a huge page was mapped already */
         enum fault_reason reason;       /* why it failed */
 };
 
@@ -213,6 +216,103 @@ static vm_status_t fault_new_private_page(struct fault_ctx *fc,
         return st;
 }
 
+/* ---- transparent huge pages (vm_space.h) ---------------------------------- */
+
+enum vm_thp_policy vm_thp_policy = VM_THP_MADVISE;
+
+bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a)
+{
+        if (vm_thp_policy == VM_THP_NEVER || s->thp_disabled ||
+            !vm_area_private(a) || a->backing ||
+            (a->flags & (VM_AREA_NOHUGEPAGE | VM_AREA_GROWSDOWN | VM_AREA_SPECIAL)))
+                return false;
+        return vm_thp_policy == VM_THP_ALWAYS || (a->flags & VM_AREA_HUGEPAGE);
+}
+
+static unsigned order_of(uint64_t pages)
+{
+        unsigned order = 0;
+
+        while ((1ULL << order) < pages)
+                order++;
+        return order;
+}
+
+/*
+ * A write where the area has no page yet: if the whole aligned huge block
+ * around va is inside an eligible area and empty, give it one physically
+ * contiguous block of zeroed pages, put them in the object as 4 KiB pages
+ * and map them with one large translation. false: not eligible, or no
+ * block or memory (then the 4 KiB path goes on, nothing changed by this);
+ * if only the large translation failed, the pages stay in the object and
+ * the 4 KiB path maps the faulting one.
+ */
+static bool fault_huge(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_space *s = fc->space;
+        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
+        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
+        unsigned order = order_of(n);
+        struct vm_page *pg;
+        uint64_t first;
+
+        if (!vm_area_thp_eligible(s, a) || hva < a->start || a->end - hva < size ||
+            order > PMM_MAX_ORDER)
+                return false;
+        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+        if (a->object && !vm_object_range_empty(a->object, first, first + n))
+                return false;
+        if (!(pg = pmm_alloc_pages(order, PMM_HIGHMEM))) {
+                vmstat.thp_fault_fallback++;
+                return false;
+        }
+        pmm_split_pages(pg, order);
+        for (uint64_t i = 0; i < n; i++)
+                pmap_zero_page(pmm_page_to_pa(&pg[i]));
+        if ((!a->object && fault_attach_object(fc) != VM_OK) ||
+            vm_object_insert_pages(a->object, first, pg, n) != VM_OK) {
+                for (uint64_t i = 0; i < n; i++)
+                        pmm_free_pages(&pg[i], 0);
+                vmstat.thp_fault_fallback++;
+                return false;
+        }
+        s->stats.anon_allocs += n;
+        if (pmap_enter_range(s->pmap, hva, pmm_page_to_pa(pg), size,
+                             pmap_prot_implied(a->prot),
+                             PMAP_USER | PMAP_ACCESS(fc->access)) != VM_OK) {
+                pmap_update(s->pmap);
+                return false;
+        }
+        pmap_update(s->pmap);
+        vmstat.thp_fault_alloc++;
+        fc->page = &pg[(fc->va - hva) >> PAGE_SHIFT];
+        fc->writable = true;
+        fc->huge = true;
+        return true;
+}
+
+/* Does a huge translation already allow this access at va? (A fault the
+ * kernel raises itself, as populate does, must not split it.) */
+static bool huge_allows(const struct fault_ctx *fc)
+{
+        vm_prot_t have;
+
+        return pmap_page_size(fc->space->pmap, fc->va) > PAGE_SIZE &&
+               pmap_extract(fc->space->pmap, fc->va, NULL, &have, NULL) &&
+               (fc->access & ~have) == 0;
+}
+
+uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end)
+{
+        uint64_t size = pmap_huge_size(), n = 0;
+
+        for (vaddr_t va = (start + size - 1) & ~(vaddr_t)(size - 1);
+             va >= start && va < end && end - va >= size; va += size)
+                n += pmap_page_size(s->pmap, va) == size;
+        return n;
+}
+
 /* Phase 3, private memory: own page, else the file's, else zeroes. */
 static vm_status_t fault_private_page(struct fault_ctx *fc)
 {
@@ -234,6 +334,11 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                 if (st != VM_OK)
                         return fault_bus_if(fc, st);
         }
+        if (fault_is_write(fc) && !a->backing && fault_huge(fc))
+                return VM_OK;
+        if (fault_is_write(fc) && a->object &&
+            (fc->page = vm_object_lookup(a->object, a->pgoff + fc->off)))
+                return fault_own_page_write(fc);  /* fault_huge's pages */
         if (fault_is_write(fc))
                 return fault_new_private_page(fc, src);
         fc->page = src;                 /* the file's page, or the zero page */
@@ -249,6 +354,8 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
         paddr_t pa;
         vm_status_t st;
 
+        if (fc->huge)
+                return VM_OK;                   /* fault_huge() mapped it */
         if (fc->page) {
                 pa = pmm_page_to_pa(fc->page);
         } else {
@@ -257,8 +364,10 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
         }
         if (!fc->writable)
                 prot &= ~VM_PROT_WRITE;
+        /* Inside a huge page (a copy-on-write, a page made writable again,
+         * a read of a page the huge one left): split its translation. */
         st = pmap_enter(s->pmap, fc->va, pa, prot,
-                        PMAP_USER | PMAP_ACCESS(fc->access));
+                        PMAP_USER | PMAP_DEMOTE | PMAP_ACCESS(fc->access));
         pmap_update(s->pmap);
         return st;
 }
@@ -332,6 +441,8 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
 
         if (st == VM_OK)
                 st = fault_check_access(&fc);
+        if (st == VM_OK && huge_allows(&fc))
+                return fault_result_from(&fc, VM_OK);
         if (st == VM_OK)
                 st = (fc.area->flags & VM_AREA_SHARED)
                              ? fault_shared_page(&fc)
@@ -402,7 +513,7 @@ static vm_status_t access_page(struct vm_space *s, vaddr_t va, bool write,
                 return st == VM_ENOENT ? VM_EFAULT : st;
         /* A new or copied page replaces what the space may still map. */
         if (write && fc.page != before) {
-                pmap_remove(s->pmap, fc.va, fc.va + PAGE_SIZE);
+                vm_pmap_remove(s, fc.va, fc.va + PAGE_SIZE);
                 pmap_update(s->pmap);
         }
         *out = fc.page;

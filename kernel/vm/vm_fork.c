@@ -101,15 +101,14 @@ static void fork_forget_twins(struct vm_space *parent)
  * them may stay. O(translations present), not O(range). */
 static void fork_write_protect(struct vm_space *parent)
 {
-        vm_status_t st;
-
         for (struct vm_area *a = parent->areas.first; a; a = a->next) {
                 if (!vm_area_private(a) || !a->object ||
                     !(a->prot & VM_PROT_WRITE))
                         continue;
-                st = pmap_protect(parent->pmap, a->start, a->end,
-                                  vm_area_pmap_prot(a, a->prot));
-                ASSERT(st == VM_OK);    /* 4 KiB user pages: no split */
+                /* A huge page stays one, read-only (split at its first
+                 * copy-on-write), unless it straddles the area's edge. */
+                vm_pmap_protect(parent, a->start, a->end,
+                                vm_area_pmap_prot(a, a->prot));
         }
         pmap_update(parent->pmap);
 }
@@ -131,6 +130,7 @@ static void fork_bookkeeping(const struct vm_space *parent,
         child->start_stack = parent->start_stack;
         child->hiwater_rss = parent->hiwater_rss;       /* Linux: mm copy */
         child->hiwater_vm = parent->hiwater_vm;
+        child->thp_disabled = parent->thp_disabled;     /* PR_SET_THP_DISABLE */
 }
 
 vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)

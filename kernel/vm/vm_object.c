@@ -521,6 +521,41 @@ vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
         return vm_object_page_alloc_copy(obj, index, NULL, out);
 }
 
+static void radix_detach_range(struct vm_object *obj, uint64_t first,
+                               uint64_t end);
+
+bool vm_object_range_empty(const struct vm_object *obj, uint64_t first,
+                           uint64_t end)
+{
+        if (!obj->npages)
+                return true;
+        for (uint64_t i = first; i < end && i < obj->size; i++)
+                if (vm_object_lookup(obj, i))
+                        return false;
+        return true;
+}
+
+vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
+                                   struct vm_page *pages, uint64_t n)
+{
+        uint64_t i;
+
+        if (obj->type != VM_OBJECT_ANON || obj->writable || first >= obj->size ||
+            n > obj->size - first || !vm_object_range_empty(obj, first, first + n))
+                return VM_EINVAL;
+        if (!vm_quota_room(obj->quota, n))
+                return VM_ENOSPC;
+        for (i = 0; i < n; i++)
+                if (radix_insert(obj, first + i, &pages[i]) != VM_OK)
+                        break;
+        if (i < n) {                    /* take back what went in */
+                radix_detach_range(obj, first, first + i);
+                return VM_ENOMEM;
+        }
+        *object_counter(obj) += n;
+        return VM_OK;
+}
+
 vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
                                    struct vm_page **out)
 {
@@ -626,6 +661,27 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
                 obj->root = NULL;
         }
         return done;
+}
+
+/* Take pages out of their slots without releasing them (the caller
+ * still owns them): vm_object_insert_pages()'s way back. */
+static bool leaf_detach(struct radix_walk *w, void **slot, uint64_t index)
+{
+        rmap_owner_del(*slot, w->obj, index);
+        *slot = NULL;
+        w->obj->npages--;
+        if (w->obj->quota)
+                w->obj->quota->used--;
+        return true;
+}
+
+static void radix_detach_range(struct vm_object *obj, uint64_t first,
+                               uint64_t end)
+{
+        struct radix_walk w = { .first = first, .end = end,
+                                .leaf = leaf_detach, .prune = true };
+
+        radix_walk_run(&w, obj);
 }
 
 static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)

@@ -273,6 +273,22 @@ vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
                                  struct vm_page **out);
 
 /*
+ * Put n pages that are already allocated and filled (pages[0..n), separate
+ * order-0 allocations with refcount 1, e.g. a split huge block) at indices
+ * [first, first + n) of anonymous object obj, none of which holds a page.
+ * Counts them in vmstat.anon_pages. All or nothing.
+ * => VM_EINVAL if the range passes size, obj is not anonymous or an index
+ *    holds a page; VM_ENOMEM if a radix node could not be had (nothing
+ *    inserted; the pages stay the caller's).
+ */
+vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
+                                   struct vm_page *pages, uint64_t n);
+
+/* Does obj hold no page in [first, end)? => O(end - first). */
+bool vm_object_range_empty(const struct vm_object *obj, uint64_t first,
+                           uint64_t end);
+
+/*
  * Copy-on-write: the page at index of anonymous object obj is shared with
  * other objects (refcount > 1); give obj a private copy in its place and
  * drop obj's reference to the shared one. *out: the copy.

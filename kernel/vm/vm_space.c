@@ -133,16 +133,49 @@ static void area_release(struct vm_space *s, struct vm_area *a)
         vm_area_free(a);
 }
 
+/* The huge-aligned span around [start, end)'s edges. */
+static void huge_edges(vaddr_t *start, vaddr_t *end)
+{
+        uint64_t size = pmap_huge_size();
+
+        *start &= ~(vaddr_t)(size - 1);
+        *end = (*end + size - 1) & ~(vaddr_t)(size - 1);
+}
+
+void vm_pmap_remove(struct vm_space *s, vaddr_t start, vaddr_t end)
+{
+        vm_status_t st = pmap_remove(s->pmap, start, end);
+
+        if (st == VM_ENOMEM) {
+                huge_edges(&start, &end);
+                st = pmap_remove(s->pmap, start, end);  /* aligned: no split */
+        }
+        ASSERT(st == VM_OK);
+}
+
+void vm_pmap_protect(struct vm_space *s, vaddr_t start, vaddr_t end,
+                     vm_prot_t prot)
+{
+        vm_status_t st = pmap_protect(s->pmap, start, end, prot);
+        vaddr_t lo = start, hi = end;
+
+        if (st == VM_ENOMEM) {
+                huge_edges(&lo, &hi);
+                vm_pmap_remove(s, lo, start);
+                vm_pmap_remove(s, end, hi);
+                st = pmap_protect(s->pmap, start, end, prot);
+        }
+        ASSERT(st == VM_OK);
+}
+
 void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
                    vaddr_t end)
 {
         struct vm_area *a = first, *next;
-        vm_status_t st;
 
         if (!first)
                 return;
-        st = pmap_remove(s->pmap, start, end);  /* 4 KiB pages: no split */
-        ASSERT(st == VM_OK);
+        vm_pmap_remove(s, start, end);
         pmap_update(s->pmap);                   /* before frames go */
         for (; a && a->start < end; a = next) {
                 next = a->next;
@@ -273,7 +306,7 @@ void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
                                 continue;
                         if (a->backing == obj && a->object && even_cows) {
                                 /* truncate: private copies go too */
-                                (void)pmap_remove(s->pmap, lo, hi);
+                                vm_pmap_remove(s, lo, hi);
                                 pmap_update(s->pmap);
                                 vm_area_free_pages(a, lo, hi);
                         } else if (a->backing == obj && a->object) {
@@ -282,10 +315,10 @@ void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
                                 for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
                                         if (!vm_object_lookup(a->object,
                                                 a->pgoff + ((va - a->start) >> PAGE_SHIFT)))
-                                                (void)pmap_remove(s->pmap, va, va + PAGE_SIZE);
+                                                vm_pmap_remove(s, va, va + PAGE_SIZE);
                                 }
                         } else {
-                                (void)pmap_remove(s->pmap, lo, hi);
+                                vm_pmap_remove(s, lo, hi);
                         }
                         any = true;
                 }
@@ -301,6 +334,17 @@ void vm_spaces_for_each(bool (*fn)(void *arg, struct vm_space *s), void *arg)
                 if (!fn(arg, s))
                         return;
         }
+}
+
+uint64_t vm_spaces_huge_pages(void)
+{
+        uint64_t n = 0;
+
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                for (struct vm_area *a = s->areas.first; a; a = a->next)
+                        if (vm_area_private(a))
+                                n += vm_space_huge_pages(s, a->start, a->end);
+        return n;
 }
 
 uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
@@ -689,15 +733,12 @@ static void protect_areas(struct vm_space *s, struct vm_area *first,
                           vaddr_t end, vm_prot_t prot)
 {
         struct vm_area *a;
-        vm_status_t st;
 
         for (a = first; a && a->start < end; a = a->next) {
                 if (a->prot == prot)
                         continue;
                 a->prot = prot;
-                st = pmap_protect(s->pmap, a->start, a->end,
-                                  vm_area_pmap_prot(a, prot));
-                ASSERT(st == VM_OK);
+                vm_pmap_protect(s, a->start, a->end, vm_area_pmap_prot(a, prot));
         }
         pmap_update(s->pmap);
         vm_range_merge(s, first, end);

@@ -95,6 +95,8 @@ struct vm_object;
 #define VM_MADV_REMOVE          9       /* punch a hole in shared memory */
 #define VM_MADV_COLD            20      /* deactivate the pages */
 #define VM_MADV_PAGEOUT         21      /* reclaim the pages */
+#define VM_MADV_HUGEPAGE        14      /* may use transparent huge pages */
+#define VM_MADV_NOHUGEPAGE      15      /* never huge pages */
 #define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
                                  (1u << VM_MADV_COLD) | \
                                  (1u << VM_MADV_PAGEOUT) | \
@@ -103,7 +105,9 @@ struct vm_object;
                                  (1u << VM_MADV_SEQUENTIAL) | \
                                  (1u << VM_MADV_WILLNEED) | \
                                  (1u << VM_MADV_DONTNEED) | \
-                                 (1u << VM_MADV_FREE))
+                                 (1u << VM_MADV_FREE) | \
+                                 (1u << VM_MADV_HUGEPAGE) | \
+                                 (1u << VM_MADV_NOHUGEPAGE))
 
 /* Does vm_space_advise() honour this advice? */
 static inline bool vm_advice_supported(int advice)
@@ -191,6 +195,9 @@ struct vm_space {
         uint64_t              max_areas;        /* [m] VM_MAX_AREAS */
         struct vm_fault_info  last_fault;       /* [m] */
         struct vm_space_stats stats;            /* [m] */
+        bool                  thp_disabled;     /* [m] PR_SET_THP_DISABLE:
+                                                 * inherited by fork, kept
+                                                 * across exec */
         struct vm_space      *all_next;         /* [m] list of live spaces */
         /* Where exec put the argument and environment strings (Linux's
          * mm->arg_start...), for /proc/PID/cmdline and environ; 0 before. */
@@ -212,6 +219,32 @@ struct vm_space {
  *    is left allocated.
  */
 vm_status_t vm_space_create(struct vm_space **out);
+
+/*
+ * Transparent huge pages (vm_fault.c; CONCEPTS: Linux's THP). A write fault
+ * in private anonymous memory whose aligned pmap_huge_size() block lies
+ * wholly inside an eligible area and holds no page yet takes a whole
+ * physically contiguous block (order 9 on x86-64) and maps it with one
+ * large translation; otherwise, or without such a block, 4 KiB as before.
+ * The object still holds 4 KiB pages (split allocations), so every other
+ * operation sees ordinary pages: a partial munmap, mprotect, madvise or a
+ * copy-on-write only splits the translation (pmap PMAP_DEMOTE).
+ * The policy is Linux's transparent_hugepage/enabled: never, madvise (only
+ * MADV_HUGEPAGE areas; Mercator's default, as Debian's host here) or always
+ * (every private anonymous area but MADV_NOHUGEPAGE ones); kernel command
+ * line transparent_hugepage=always|madvise|never.
+ */
+enum vm_thp_policy { VM_THP_NEVER, VM_THP_MADVISE, VM_THP_ALWAYS };
+extern enum vm_thp_policy vm_thp_policy;
+
+/* May area a of space s get huge pages (smaps THPeligible)? */
+bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a);
+
+/* Huge translations of s inside [start, end) (smaps AnonHugePages). */
+uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end);
+
+/* Huge translations in every live space (meminfo AnonHugePages). */
+uint64_t vm_spaces_huge_pages(void);
 
 /*
  * Tear a space down: every area, every page its private and last-referenced

@@ -99,4 +99,14 @@ vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot);
 /* Drop a's private pages with index in [first, end) of its object. */
 void vm_area_free_pages(struct vm_area *a, vaddr_t start, vaddr_t end);
 
+/*
+ * pmap_remove()/pmap_protect() of a user range that never fail: where a
+ * huge translation straddles an edge and splitting it finds no table page,
+ * the whole huge translation(s) at the edges go instead (translations are
+ * a cache of the objects' pages: dropping more costs only faults).
+ */
+void vm_pmap_remove(struct vm_space *s, vaddr_t start, vaddr_t end);
+void vm_pmap_protect(struct vm_space *s, vaddr_t start, vaddr_t end,
+                     vm_prot_t prot);
+
 #endif

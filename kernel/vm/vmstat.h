@@ -21,6 +21,10 @@ struct vmstat {
         uint64_t file_pages;    /* file objects' pages (vm_object.c) */
         uint64_t shmem_pages;   /* page-cache objects' pages: tmpfs, memfd */
         uint64_t boot_pages;    /* taken by bootmem and never returned */
+        /* Transparent huge pages (events, as Linux's /proc/vmstat). */
+        uint64_t thp_fault_alloc;    /* a fault mapped a new huge page */
+        uint64_t thp_fault_fallback; /* eligible, but no order-9 block */
+        uint64_t thp_split_pmd;      /* a user large leaf became a table */
         uint64_t managed_pages; /* given to the buddy allocator at boot
                                    (Linux's totalram: /proc/meminfo's
                                    MemTotal) */

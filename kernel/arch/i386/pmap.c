@@ -42,7 +42,7 @@
 #include "pte.h"
 
 #define PMAP_FLAGS_ALL  (PMAP_USER | PMAP_GLOBAL | PMAP_NOCACHE | PMAP_WC | \
-                         PMAP_ACCESS(VM_PROT_ALL))
+                         PMAP_DEMOTE | PMAP_ACCESS(VM_PROT_ALL))
 #define PMAP_VA_END     PKMAP_BASE      /* first address the pmap leaves */
 
 bool pmap_nx;

@@ -76,6 +76,7 @@
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vmstat.h>
 
 #ifndef PT_TOP_ENTRIES
 #define PT_TOP_ENTRIES          PT_ENTRIES
@@ -260,6 +261,8 @@ static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
         *e = pte_make_table(tpa, va);
         pt_root_written(pm, e);
         pm->table_pages++;
+        if (va_is_user_half(va))
+                vmstat.thp_split_pmd++;
         /* Same translations, but the TLB must not keep the big entry next
          * to the small ones once some of them change. */
         tlb_pend(pm, va, old);
@@ -284,6 +287,22 @@ static vm_status_t split_at(struct pmap *pm, vaddr_t boundary)
                 if (leaf_split(pm, e, level, va) != VM_OK)
                         return VM_ENOMEM;
         }
+        return VM_OK;
+}
+
+/*
+ * Split whatever large page maps va down to 4 KiB pages (pmap_enter's
+ * PMAP_DEMOTE). => VM_ENOMEM if a split failed; splits already done stay.
+ */
+static vm_status_t split_down(struct pmap *pm, vaddr_t va)
+{
+        unsigned level;
+        pte_t *e;
+
+        while ((e = walk_find(pm, va, &level)) && level > 1)
+                if (leaf_split(pm, e, level,
+                               align_down(va, pt_level_size(level))) != VM_OK)
+                        return VM_ENOMEM;
         return VM_OK;
 }
 
@@ -681,6 +700,12 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         st = check_map(pm, va, pa, PAGE_SIZE, prot, flags, &last);
         if (st != VM_OK)
                 return st;
+        if (flags & PMAP_DEMOTE) {
+                st = split_down(pm, va);
+                pt_root_sync(pm);
+                if (st != VM_OK)
+                        return st;
+        }
         if (prot == VM_PROT_NONE) {
                 pte = walk_find(pm, va, &level);
                 if (pte && level > 1)
@@ -781,6 +806,20 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
         if (flags)
                 *flags = leaf_flags(*e);
         return true;
+}
+
+uint64_t pmap_huge_size(void)
+{
+        return pt_level_size(2);
+}
+
+uint64_t pmap_page_size(struct pmap *pm, vaddr_t va)
+{
+        unsigned level;
+
+        if (!va_is_canonical(va) || !walk_find(pm, va, &level))
+                return 0;
+        return pt_level_size(level);
 }
 
 /*

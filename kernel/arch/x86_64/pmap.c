@@ -37,7 +37,7 @@
 #define KERNEL_SLOT0    (PT_ENTRIES / 2)        /* first kernel-half slot */
 #define PA_MAX          ((1UL << 52) - 1)       /* MAXPHYADDR is at most 52 */
 #define PMAP_FLAGS_ALL  (PMAP_USER | PMAP_GLOBAL | PMAP_NOCACHE | PMAP_WC | \
-                         PMAP_ACCESS(VM_PROT_ALL))
+                         PMAP_DEMOTE | PMAP_ACCESS(VM_PROT_ALL))
 
 static struct pmap kernel_pmap;
 /* The kernel half of the kernel PML4 as pmap_bootstrap() left it (with A

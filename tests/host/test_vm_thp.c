@@ -1,0 +1,221 @@
+/*
+ * test_vm_thp.c - transparent huge pages over the software MMU of every
+ * format: the fault that maps a whole huge page (one large translation over
+ * physically contiguous frames, 4 KiB pages in the object), its policy, and
+ * everything that must split it without losing a byte: a partial munmap,
+ * mprotect, MADV_DONTNEED, a copy-on-write after fork, a split that finds
+ * no memory (the whole translation goes instead), and a fault with no
+ * huge block free (4 KiB pages, counted as a fallback).
+ */
+#include "check.h"
+#include "vm_fixture.h"
+
+#include <vm/vm_object.h>
+#include <vm/vmstat.h>
+
+#define VA      0x40000000UL            /* aligned for every huge size */
+
+static uint64_t H;                      /* pmap_huge_size() */
+
+static struct vm_space *thp_space(enum vm_thp_policy policy)
+{
+        setup(64 * MiB);
+        vm_thp_policy = policy;
+        H = pmap_huge_size();
+        return new_space();
+}
+
+static void thp_done(struct vm_space *s)
+{
+        CHECK(vm_space_check(s));
+        destroy(s);
+        vm_thp_policy = VM_THP_MADVISE;
+        check_baseline();
+}
+
+/* Every page of the huge page at va maps frame(va) + its offset. */
+static bool contiguous(struct vm_space *s, vaddr_t va)
+{
+        paddr_t base = frame(s, va);
+
+        for (uint64_t off = 0; off < H; off += P)
+                if (frame(s, va + off) != base + off)
+                        return false;
+        return (base & (H - 1)) == 0;
+}
+
+/* Fill every page of [va, va + len) with a byte from its index. */
+static void fill(struct vm_space *s, vaddr_t va, uint64_t len)
+{
+        for (uint64_t off = 0; off < len; off += P)
+                user_fill(s, va + off, (uint8_t)(off / P * 3 + 1));
+}
+
+static bool kept(struct vm_space *s, vaddr_t va, uint64_t len, vaddr_t skip)
+{
+        for (uint64_t off = 0; off < len; off += P)
+                if (va + off != skip && user_read(s, va + off) != (uint8_t)(off / P * 3 + 1))
+                        return false;
+        return true;
+}
+
+TEST(write_fault_maps_a_whole_huge_page)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS);
+        uint64_t allocs = vmstat.thp_fault_alloc;
+        paddr_t pa;
+
+        map_at(s, VA, 2 * H, RW, PRIV);
+        CHECK_EQ(user_access(s, VA + 5 * P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), H);
+        CHECK_EQ(vmstat.thp_fault_alloc, allocs + 1);
+        CHECK_EQ(vmstat.anon_pages, H / P);
+        CHECK(contiguous(s, VA));
+        CHECK(can(s, VA + H - P, W));           /* no more faults */
+        CHECK(page_is(frame(s, VA + 7 * P), 0));
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 2 * H), 1);
+        fill(s, VA, 2 * H);
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 2 * H), 2);
+        CHECK(kept(s, VA, 2 * H, 0));
+        thp_done(s);
+}
+
+TEST(policy_and_eligibility)
+{
+        struct vm_space *s = thp_space(VM_THP_MADVISE);
+        paddr_t pa;
+
+        map_at(s, VA, 2 * H, RW, PRIV);
+        CHECK_EQ(user_access(s, VA, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), P);       /* not advised */
+        CHECK_EQ(vm_space_advise(s, VA + H, H, VM_MADV_HUGEPAGE), VM_OK);
+        CHECK(vm_area_thp_eligible(s, vm_space_lookup(s, VA + H)));
+        CHECK_EQ(user_access(s, VA + H, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + H), H);
+        /* A block the area does not wholly cover, or one that holds a page
+         * already, stays 4 KiB. */
+        vm_thp_policy = VM_THP_ALWAYS;
+        map_at(s, VA + 4 * H + P, H, RW, PRIV);
+        CHECK_EQ(user_access(s, VA + 4 * H + 2 * P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + 4 * H + 2 * P), P);
+        CHECK_EQ(user_access(s, VA + P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + P), P);
+        CHECK_EQ(vm_space_advise(s, VA + H, H, VM_MADV_NOHUGEPAGE), VM_OK);
+        CHECK(!vm_area_thp_eligible(s, vm_space_lookup(s, VA + H)));
+        s->thp_disabled = true;
+        CHECK(!vm_area_thp_eligible(s, vm_space_lookup(s, VA)));
+        s->thp_disabled = false;
+        vm_thp_policy = VM_THP_NEVER;
+        CHECK(!vm_area_thp_eligible(s, vm_space_lookup(s, VA)));
+        thp_done(s);
+}
+
+TEST(partial_unmap_protect_dontneed_split_and_keep_bytes)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS);
+        uint64_t splits = vmstat.thp_split_pmd;
+
+        map_at(s, VA, 3 * H, RW, PRIV);
+        fill(s, VA, 3 * H);
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 3 * H), 3);
+        CHECK_EQ(vm_space_unmap(s, VA + 9 * P, P), VM_OK);
+        CHECK(!present(s, VA + 9 * P));
+        CHECK_EQ(pmap_page_size(s->pmap, VA), P);
+        CHECK(kept(s, VA, H, VA + 9 * P));
+        CHECK_EQ(vmstat.anon_pages, 3 * H / P - 1);
+        CHECK_EQ(vm_space_protect(s, VA + H + 3 * P, 2 * P, R), VM_OK);
+        CHECK(!can(s, VA + H + 3 * P, W) && can(s, VA + H + 5 * P, W));
+        CHECK(kept(s, VA + H, H, 0));
+        CHECK_EQ(vm_space_advise(s, VA + 2 * H + 4 * P, 3 * P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_read(s, VA + 2 * H + 5 * P), 0);
+        CHECK_EQ(user_read(s, VA + 2 * H + 7 * P), (uint8_t)((H / P * 2 + 7) * 3 + 1));
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 3 * H), 0);
+        CHECK(vmstat.thp_split_pmd >= splits + 3);
+        CHECK(vm_space_check(s));
+        thp_done(s);
+}
+
+TEST(fork_keeps_huge_page_and_splits_at_copy_on_write)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS), *c = NULL;
+        paddr_t before;
+
+        map_at(s, VA, H, RW, PRIV);
+        fill(s, VA, H);
+        before = frame(s, VA + 2 * P);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), H);       /* read-only, whole */
+        CHECK(!can(s, VA, W));
+        CHECK(kept(c, VA, H, 0));
+        user_fill(s, VA + 2 * P, 0xaa);                 /* parent copies */
+        CHECK(frame(s, VA + 2 * P) != before);
+        CHECK_EQ(frame(c, VA + 2 * P), before);
+        CHECK_EQ(user_read(c, VA + 2 * P), (uint8_t)(2 * 3 + 1));
+        CHECK(kept(s, VA, H, VA + 2 * P));
+        user_fill(c, VA + 3 * P, 0xbb);
+        CHECK_EQ(user_read(s, VA + 3 * P), (uint8_t)(3 * 3 + 1));
+        CHECK(vm_space_check(s) && vm_space_check(c));
+        destroy(c);
+        /* The last sharer again: writes in place, no copy. */
+        before = frame(s, VA + 4 * P);
+        user_fill(s, VA + 4 * P, 0xcc);
+        CHECK_EQ(frame(s, VA + 4 * P), before);
+        thp_done(s);
+}
+
+TEST(split_without_memory_drops_the_translation)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS);
+
+        map_at(s, VA, 2 * H, RW, PRIV);
+        fill(s, VA, 2 * H);
+        vm_ptpage_fail_after = 1;               /* the split's table page */
+        CHECK_EQ(vm_space_protect(s, VA + P, P, R), VM_OK);
+        vm_ptpage_fail_after = 0;
+        CHECK_EQ(pmap_page_size(s->pmap, VA), 0);
+        vm_ptpage_fail_after = 1;
+        CHECK_EQ(vm_space_unmap(s, VA + H + 7 * P, P), VM_OK);
+        vm_ptpage_fail_after = 0;
+        CHECK_EQ(pmap_page_size(s->pmap, VA + H), 0);
+        CHECK(vm_space_check(s));
+        CHECK(kept(s, VA, H, 0));
+        for (uint64_t off = 0; off < H; off += P)
+                if (off != 7 * P)
+                        CHECK_EQ(user_read(s, VA + H + off),
+                                 (uint8_t)((H + off) / P * 3 + 1));
+        CHECK(!can(s, VA + P, W) && can(s, VA + 2 * P, W));
+        thp_done(s);
+}
+
+TEST(no_huge_block_falls_back_to_small_pages)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS);
+        uint64_t fallbacks = vmstat.thp_fault_fallback;
+        struct hog h;
+        paddr_t pa;
+
+        map_at(s, VA, H, RW, PRIV);
+        CHECK_EQ(user_access(s, VA + H / 2, R, &pa), FAULT_RESOLVED);  /* tables */
+        hog_take(&h, 8);        /* 8 free pages: no huge block */
+        CHECK_EQ(user_access(s, VA, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), P);
+        CHECK_EQ(vmstat.thp_fault_fallback, fallbacks + 1);
+        hog_release(&h);
+        /* The block's other pages still come as one huge page? No: the
+         * object holds a page there now; they stay 4 KiB. */
+        CHECK_EQ(user_access(s, VA + P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + P), P);
+        thp_done(s);
+}
+
+TEST(populate_maps_huge_pages_without_splitting)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS);
+        vaddr_t out = 0;
+
+        CHECK_EQ(vm_space_map(s, VA, 2 * H, RW, PRIV | FIXED | VM_MAP_POPULATE, &out),
+                 VM_OK);
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 2 * H), 2);
+        CHECK_EQ(vmstat.anon_pages, 2 * H / P);
+        thp_done(s);
+}
