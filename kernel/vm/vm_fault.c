@@ -181,6 +181,35 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
         return st;
 }
 
+/*
+ * The reuse path inside a read-only huge translation (the child of a fork
+ * has gone): if every page under it is again this object's alone, make
+ * the whole translation writable instead of splitting it (Linux's
+ * do_huge_pmd_wp_page reuse). While the translation is whole, its frames
+ * are the object's pages there (a copy-on-write would have split it).
+ */
+static void huge_reuse(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
+        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
+        uint64_t first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+
+        if (pmap_page_size(fc->space->pmap, fc->va) != size ||
+            hva < a->start || a->end - hva < size)
+                return;
+        for (uint64_t i = 0; i < n; i++) {
+                const struct vm_page *pg = vm_object_lookup(a->object, first + i);
+                if (!pg || pg->refcount != 1)
+                        return;
+        }
+        if (pmap_protect(fc->space->pmap, hva, hva + size,
+                         pmap_prot_implied(a->prot)) != VM_OK)
+                return;                         /* aligned: cannot fail */
+        pmap_update(fc->space->pmap);
+        fc->huge = true;
+}
+
 /* A write to a page of the area's own object: copy it if others share it. */
 static vm_status_t fault_own_page_write(struct fault_ctx *fc)
 {
@@ -190,6 +219,7 @@ static vm_status_t fault_own_page_write(struct fault_ctx *fc)
         fc->writable = true;
         if (fc->page->refcount == 1) {  /* nobody else holds it: in place */
                 fc->space->stats.cow_reuses++;
+                huge_reuse(fc);
                 return VM_OK;
         }
         st = vm_object_page_unshare(a->object, a->pgoff + fc->off, &fc->page);

@@ -163,6 +163,32 @@ TEST(fork_keeps_huge_page_and_splits_at_copy_on_write)
         thp_done(s);
 }
 
+TEST(reuse_after_the_child_is_gone_keeps_the_huge_page)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS), *c = NULL;
+        uint64_t splits;
+        paddr_t before;
+
+        map_at(s, VA, 2 * H, RW, PRIV);
+        fill(s, VA, 2 * H);
+        before = frame(s, VA);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        CHECK_EQ(user_read(c, VA + H + P), (uint8_t)((H / P + 1) * 3 + 1));
+        user_fill(c, VA + H + P, 0xdd);         /* the child copies one */
+        destroy(c);
+        splits = vmstat.thp_split_pmd;
+        user_fill(s, VA + 3 * P, 0xee);         /* every page ours again */
+        CHECK_EQ(pmap_page_size(s->pmap, VA), H);
+        CHECK(can(s, VA + H - P, W));
+        CHECK_EQ(frame(s, VA), before);
+        CHECK_EQ(vmstat.thp_split_pmd, splits);
+        user_fill(s, VA + H + 2 * P, 0xef);     /* the other one too */
+        CHECK_EQ(pmap_page_size(s->pmap, VA + H), H);
+        CHECK_EQ(user_read(s, VA + 3 * P), 0xee);
+        CHECK_EQ(user_read(s, VA + 5 * P), (uint8_t)(5 * 3 + 1));
+        thp_done(s);
+}
+
 TEST(split_without_memory_drops_the_translation)
 {
         struct vm_space *s = thp_space(VM_THP_ALWAYS);
