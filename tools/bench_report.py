@@ -494,8 +494,9 @@ def setup_text(env):
         f"Linux: Debian's `{env['linux_package']}`, command line "
         f"`{APPEND['linux']}`; its defaults kept: {env['linux_config']}. "
         "The benchmark madvises its big mappings MADV_NOHUGEPAGE, so page "
-        "faults are 4 KiB faults on both (Mercator has no huge pages; the "
-        "call changes nothing there). " + (
+        "faults are 4 KiB faults on both, except the huge-page figures "
+        "(thp_*), which madvise MADV_HUGEPAGE: huge pages on both kernels "
+        "(Mercator's default policy is madvise, Linux's here always). " + (
             "Its bzImage asks for memory up to "
             f"{env.get('linux_needs_mib', 0):.0f} MiB (load address + "
             "init_size) to decompress itself, so it cannot boot with less."
