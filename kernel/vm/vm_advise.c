@@ -373,20 +373,15 @@ vm_status_t vm_space_populate(struct vm_space *s, vaddr_t start, uint64_t len)
                 vm_prot_t access = (a->prot & VM_PROT_WRITE) &&
                                    vm_area_private(a) ? VM_PROT_WRITE
                                                       : VM_PROT_READ;
-                uint64_t size = pmap_page_size(s->pmap, va);
-                vm_prot_t have;
+                vaddr_t end;
                 /* A huge page already there: the rest of it is populated
                  * (a fault inside would only split it). */
-                if (size > PAGE_SIZE &&
-                    pmap_extract(s->pmap, va, NULL, &have, NULL) &&
-                    (have & access) == access) {
-                        va = (va & ~(vaddr_t)(size - 1)) + size - PAGE_SIZE;
+                if (vm_space_huge_allows(s, va, access, &end)) {
+                        va = end - PAGE_SIZE;
                         continue;
                 }
                 switch (vm_fault(s, va, access)) {
                 case FAULT_RESOLVED:
-                        if ((size = pmap_page_size(s->pmap, va)) > PAGE_SIZE)
-                                va = (va & ~(vaddr_t)(size - 1)) + size - PAGE_SIZE;
                         break;
                 case FAULT_OOM:
                         return VM_ENOMEM;

@@ -191,13 +191,18 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
 static void huge_reuse(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
-        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
-        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
-        uint64_t first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+        uint64_t size, n, first;
+        vaddr_t hva;
 
-        if (pmap_page_size(fc->space->pmap, fc->va) != size ||
-            hva < a->start || a->end - hva < size)
+        if (!vm_area_thp_eligible(fc->space, a))
+                return;                 /* the common case: at once */
+        size = pmap_huge_size();
+        n = size >> PAGE_SHIFT;
+        hva = fc->va & ~(vaddr_t)(size - 1);
+        if (hva < a->start || a->end - hva < size ||
+            pmap_page_size(fc->space->pmap, fc->va) != size)
                 return;
+        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         for (uint64_t i = 0; i < n; i++) {
                 const struct vm_page *pg = vm_object_lookup(a->object, first + i);
                 if (!pg || pg->refcount != 1)
@@ -322,15 +327,17 @@ static bool fault_huge(struct fault_ctx *fc)
         return true;
 }
 
-/* Does a huge translation already allow this access at va? (A fault the
- * kernel raises itself, as populate does, must not split it.) */
-static bool huge_allows(const struct fault_ctx *fc)
+bool vm_space_huge_allows(struct vm_space *s, vaddr_t va, vm_prot_t access,
+                          vaddr_t *end)
 {
+        uint64_t size = pmap_page_size(s->pmap, va);
         vm_prot_t have;
 
-        return pmap_page_size(fc->space->pmap, fc->va) > PAGE_SIZE &&
-               pmap_extract(fc->space->pmap, fc->va, NULL, &have, NULL) &&
-               (fc->access & ~have) == 0;
+        if (size <= PAGE_SIZE || !pmap_extract(s->pmap, va, NULL, &have, NULL) ||
+            (access & ~have))
+                return false;
+        *end = (va & ~(vaddr_t)(size - 1)) + size;
+        return true;
 }
 
 uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end)
@@ -471,8 +478,6 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
 
         if (st == VM_OK)
                 st = fault_check_access(&fc);
-        if (st == VM_OK && huge_allows(&fc))
-                return fault_result_from(&fc, VM_OK);
         if (st == VM_OK)
                 st = (fc.area->flags & VM_AREA_SHARED)
                              ? fault_shared_page(&fc)

@@ -590,9 +590,14 @@ static void map_populate(struct vm_space *s, const struct map_req *r)
 
         if (!(r->flags & VM_MAP_POPULATE) || r->prot == VM_PROT_NONE)
                 return;
-        for (vaddr_t va = r->va; va < r->va + r->len; va += PAGE_SIZE)
+        for (vaddr_t va = r->va, end; va < r->va + r->len; va += PAGE_SIZE) {
+                if (vm_space_huge_allows(s, va, access, &end)) {
+                        va = end - PAGE_SIZE;   /* the rest of a huge page */
+                        continue;
+                }
                 if (vm_fault(s, va, access) != FAULT_RESOLVED)
                         return;
+        }
 }
 
 /* mmap, anonymous (file NULL) or of a file. */

@@ -240,6 +240,11 @@ extern enum vm_thp_policy vm_thp_policy;
 /* May area a of space s get huge pages (smaps THPeligible)? */
 bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a);
 
+/* Does a huge translation already allow access at va? Then *end: its end.
+ * (Populating must skip it: a fault raised there would only split it.) */
+bool vm_space_huge_allows(struct vm_space *s, vaddr_t va, vm_prot_t access,
+                          vaddr_t *end);
+
 /* Huge translations of s inside [start, end) (smaps AnonHugePages). */
 uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end);
 

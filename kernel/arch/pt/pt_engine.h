@@ -700,19 +700,20 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         st = check_map(pm, va, pa, PAGE_SIZE, prot, flags, &last);
         if (st != VM_OK)
                 return st;
-        if (flags & PMAP_DEMOTE) {
-                st = split_down(pm, va);
-                pt_root_sync(pm);
-                if (st != VM_OK)
-                        return st;
-        }
         if (prot == VM_PROT_NONE) {
                 pte = walk_find(pm, va, &level);
-                if (pte && level > 1)
+                if (pte && level > 1 && !(flags & PMAP_DEMOTE))
                         return VM_EINVAL;
                 return pte ? pmap_remove(pm, va, va + PAGE_SIZE) : VM_OK;
         }
         st = walk_create(pm, va, 1, &pte);
+        if (st == VM_EINVAL && (flags & PMAP_DEMOTE)) {
+                /* A large page is in the way: split it, then again. */
+                st = split_down(pm, va);
+                pt_root_sync(pm);
+                if (st == VM_OK)
+                        st = walk_create(pm, va, 1, &pte);
+        }
         if (st != VM_OK)
                 return st;
         leaf_install(pm, pte, va, 1, leaf_entry(pa, 1, prot, flags));
