@@ -62,11 +62,14 @@ void vdso_init(void)
             vm_object_create_file(vdso_image, bytes, &image_obj) != VM_OK ||
             vm_object_set_name(image_obj, "[vdso]") != VM_OK)
                 panic("vdso: no memory at boot");
-        /* Every page of the image now, so that they stay (as the vvar
-         * page) for the kernel's lifetime and no leak check sees them come. */
-        for (uint64_t i = 0; i < page_round(bytes) >> PAGE_SHIFT; i++)
+        /* Every page of the image now, pinned so that page replacement
+         * never drops one (it could read it again, but these are counted
+         * from boot: no leak check may see them go or come). */
+        for (uint64_t i = 0; i < page_round(bytes) >> PAGE_SHIFT; i++) {
                 if (vm_object_get_page(image_obj, i, &img) != VM_OK)
                         panic("vdso: no memory at boot");
+                img->flags |= PG_PINNED;
+        }
         vvar = pmap_quick_enter_page(pmm_page_to_pa(pg));
         vdso_publish();
 }
