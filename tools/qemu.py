@@ -2,7 +2,7 @@
 """Boot Mercator in QEMU (TCG).
 
   qemu.py [--arch x86_64|i386|i386-pae|riscv64] [--mem 256M] [--cpu qemu64]
-          [--smp N] [--append ARGS]
+          [--smp N] [--append ARGS] [--drive IMAGE]...
           [--initrd FILE] [--interactive] [--gdb] [--timeout SECONDS]
           KERNEL.elf
 
@@ -15,6 +15,9 @@ Not interactive: the serial console goes to stdout, and the exit status is
 the kernel's: on x86, machine_poweroff(n) leaves QEMU with (n << 1) | 1
 through the isa-debug-exit device, which is turned back into n here; on
 riscv64 the sifive_test device makes QEMU exit with n itself. A timeout exits 124.
+
+--drive attaches a raw disk image as a virtio block device (x86_64: PCI
+virtio-blk, the kernel's vda, vdb, ... in order).
 """
 import argparse
 import os
@@ -43,7 +46,7 @@ def default_kernel(arch):
 
 
 def build_command(arch, kernel, mem, cpu=None, append="", initrd=None,
-                  interactive=False, gdb=False, smp=1):
+                  interactive=False, gdb=False, smp=1, drives=()):
     """The QEMU command line that boots kernel on arch's machine. How a
     test exits: x86 through isa-debug-exit (status 2n+1, kernel_status()),
     riscv64 through the virt board's sifive_test device."""
@@ -67,6 +70,8 @@ def build_command(arch, kernel, mem, cpu=None, append="", initrd=None,
         cmd += ["-serial", "stdio", "-monitor", "none"]
     if gdb:
         cmd += ["-s", "-S"]
+    for image in drives:
+        cmd += ["-drive", f"file={image},if=virtio,format=raw"]
     return cmd
 
 
@@ -74,7 +79,7 @@ def qemu_command(args):
     """build_command() from this script's parsed arguments."""
     return build_command(args.arch, args.kernel, args.mem, args.cpu,
                          args.append, args.initrd, args.interactive, args.gdb,
-                         args.smp)
+                         args.smp, args.drive)
 
 
 def kernel_status(rc, arch="x86_64"):
@@ -94,6 +99,8 @@ def main():
     ap.add_argument("--smp", type=int, default=1,
                     help="CPUs QEMU gives the machine (-smp)")
     ap.add_argument("--append", default="")
+    ap.add_argument("--drive", action="append", default=[],
+                    help="a raw disk image as a virtio block device")
     ap.add_argument("--initrd")
     ap.add_argument("--interactive", action="store_true")
     ap.add_argument("--gdb", action="store_true")

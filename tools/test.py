@@ -6,7 +6,9 @@
 host    every build/host/<format>/bin/test_* program: the core under
         ASan+UBSan over each page-table format's software MMU (--pmap: one)
 kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
-        sizes, plus one boot per death test (a test that must panic)
+        sizes, each with a virtio disk whose contents the tests read and
+        write (checked here afterwards), plus one boot per death test (a
+        test that must panic)
 user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
         must be killed by SIGSEGV on both; seeded programs once per seed
@@ -51,6 +53,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -158,18 +161,72 @@ def run_host(t, pmap=None):
             show_tail(p.stdout + p.stderr)
 
 
-def boot(mem, cpu, append, timeout=300, arch="x86_64", kernel=KERNEL, smp=1):
+def boot(mem, cpu, append, timeout=300, arch="x86_64", kernel=KERNEL, smp=1,
+         drives=()):
     cmd = [sys.executable, os.path.join(ROOT, "tools/qemu.py"), "--arch", arch,
            "--mem", mem, "--cpu", cpu, "--smp", str(smp), "--append", append,
-           "--timeout", str(timeout), kernel]
+           "--timeout", str(timeout)]
+    for image in drives:
+        cmd += ["--drive", image]
+    cmd.append(kernel)
     p = subprocess.run(cmd, capture_output=True, text=True,
                        errors="replace")
     return p.returncode, p.stdout + p.stderr
 
 
+# The kernel tier's disk (tests/kernel/test_virtio_blk.c says what the
+# kernel expects): 8 MiB; sector 0 starts with the magic and the size in
+# sectors; word w of sector s is host_word(s, w); the kernel writes
+# write_word(s, w) over sectors DISK_WRITE_FIRST .. + DISK_WRITE_SECTORS.
+DISK_SECTORS = 16384
+DISK_MAGIC = 0x4b5349444352454d
+DISK_WRITE_FIRST, DISK_WRITE_SECTORS = 8192, 256
+M64 = (1 << 64) - 1
+
+
+def disk_host_word(s, w):
+    return (s * 0x9e3779b97f4a7c15 + w) & M64
+
+
+def disk_write_word(s, w):
+    return (~(s * 0xc2b2ae3d27d4eb4f) ^ (w << 48)) & M64
+
+
+def make_test_disk(path):
+    words = []
+    for s in range(DISK_SECTORS):
+        if s == 0:
+            words += [DISK_MAGIC, DISK_SECTORS] + [0] * 62
+        else:
+            base = s * 0x9e3779b97f4a7c15
+            words += [(base + w) & M64 for w in range(64)]
+    with open(path, "wb") as f:
+        f.write(struct.pack(f"<{len(words)}Q", *words))
+
+
+def check_test_disk(path):
+    """=> "" if the kernel's writes are in the image and nothing else
+    changed, else what is wrong."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) != DISK_SECTORS * 512:
+        return f"image is {len(data)} bytes"
+    words = struct.unpack(f"<{len(data) // 8}Q", data)
+    for s in range(1, DISK_SECTORS):
+        wrote = DISK_WRITE_FIRST <= s < DISK_WRITE_FIRST + DISK_WRITE_SECTORS
+        for w in range(64):
+            want = disk_write_word(s, w) if wrote else disk_host_word(s, w)
+            if words[s * 64 + w] != want:
+                return f"sector {s} word {w} is {words[s * 64 + w]:#x}, " \
+                       f"wanted {want:#x}"
+    return ""
+
+
 def run_kernel_config(label, mem, cpu, smp):
-    rc, out = boot(mem, cpu, "ktest", smp=smp)
-    return label, mem, cpu, rc, out, smp
+    disk = os.path.join(ROOT, "build", f"ktest-disk-{label}.img")
+    make_test_disk(disk)
+    rc, out = boot(mem, cpu, "ktest", smp=smp, drives=[disk])
+    return label, mem, cpu, rc, out, smp, disk
 
 
 def collect_kernel(t, label, rc, out):
@@ -216,11 +273,15 @@ def run_kernel(t, quick):
     configs = KERNEL_CONFIGS[:1] if quick else KERNEL_CONFIGS
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         runs = list(ex.map(lambda c: run_kernel_config(*c), configs))
-    for label, mem, cpu, rc, out, smp in runs:
+    for label, mem, cpu, rc, out, smp, disk in runs:
         collect_kernel(t, label, rc, out)
         want = f"smp: {smp} of {smp} CPUs online"
         t.add(want in out, f"kernel[{label}]/all_cpus_online",
               "" if want in out else f"no line '{want}'")
+        why = check_test_disk(disk)
+        t.add(not why, f"kernel[{label}]/virtio_blk_image_holds_the_writes",
+              why)
+        os.unlink(disk)
     run_deaths(t, runs[0][4])
 
 

@@ -30,6 +30,7 @@
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "cpu.h"
+#include "pci.h"
 #include "percpu.h"
 #include "serial.h"
 #include "trap.h"
@@ -223,6 +224,7 @@ void machine_boot(uint32_t start_info_pa)
         kmalloc_init(strstr(boot_info.cmdline, "kmalloc_debug") != NULL);
         vmalloc_init();
         smp_init();
+        pci_init();
         kmain();
         machine_poweroff(0);
 }

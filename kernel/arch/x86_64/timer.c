@@ -25,10 +25,17 @@
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
 extern uint64_t boot_tsc, tsc_mult;     /* boot.c: monotonic 0, its scale */
 
-/* ICW1-4: edge triggered, cascaded, vectors 32-39 and 40-47, 8086 mode;
- * then mask everything but the timer and COM1 (the console's input). */
+static bool pic_ready;
+static uint16_t pic_mask = 0xffff;      /* bit n set: line n masked */
+
+/* ICW1-4: cascaded, vectors 32-39 and 40-47, 8086 mode (edge or level
+ * per line stays as the firmware set the ELCR: level for PCI lines);
+ * every line masked but those pic_enable_line() opened. Once. */
 static void pic_init(void)
 {
+        if (pic_ready)
+                return;
+        pic_ready = true;
         outb(PIC1_CMD, 0x11);
         outb(PIC2_CMD, 0x11);
         outb(PIC1_DATA, IRQ_VECTOR_BASE);
@@ -37,8 +44,20 @@ static void pic_init(void)
         outb(PIC2_DATA, 0x02);
         outb(PIC1_DATA, 0x01);
         outb(PIC2_DATA, 0x01);
-        outb(PIC1_DATA, (uint8_t)~(1u << IRQ_TIMER | 1u << IRQ_SERIAL));
-        outb(PIC2_DATA, 0xff);
+        outb(PIC1_DATA, (uint8_t)pic_mask);
+        outb(PIC2_DATA, (uint8_t)(pic_mask >> 8));
+}
+
+/* Let line `irq` (0-15) through to the boot CPU: the timer and COM1 at
+ * timer_init(), a PCI device's line when its driver starts (pci.c). */
+void pic_enable_line(unsigned irq)
+{
+        pic_init();
+        pic_mask &= (uint16_t)~(1u << irq);
+        if (irq >= 8)
+                pic_mask &= (uint16_t)~(1u << 2);       /* the cascade */
+        outb(PIC1_DATA, (uint8_t)pic_mask);
+        outb(PIC2_DATA, (uint8_t)(pic_mask >> 8));
 }
 
 void irq_eoi(unsigned irq)
@@ -131,7 +150,8 @@ void timer_init(void)
         unsigned divisor = PIT_HZ / HZ;
 
         rtc_read();
-        pic_init();
+        pic_enable_line(IRQ_TIMER);
+        pic_enable_line(IRQ_SERIAL);
         outb(PIT_CMD, 0x34);                    /* ch 0, lo/hi, rate gen */
         outb(PIT_CH0, divisor & 0xff);
         outb(PIT_CH0, divisor >> 8);

@@ -7,5 +7,6 @@
 
 void timer_init(void);
 void irq_eoi(unsigned irq);
+void pic_enable_line(unsigned irq);
 
 #endif

@@ -27,6 +27,7 @@
 #include <vm/vm_space.h>
 #include "cpu.h"
 #include "lapic.h"
+#include "pci.h"
 #include "percpu.h"
 #include "serial.h"
 #include "timer.h"
@@ -279,6 +280,8 @@ static void irq(struct trap_frame *tf)
                 clock_tick(tf->cs & 3);
         else if (line == IRQ_SERIAL)
                 serial_irq(tf->cs & 3);
+        else
+                pci_irq(line);
 }
 
 /* The local APIC's vectors: each needs an EOI but the spurious one. */

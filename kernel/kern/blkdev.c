@@ -1,0 +1,68 @@
+/*
+ * blkdev.c - the registry of disks and the checks every request passes
+ * before it reaches a driver (blkdev.h).
+ */
+#include <mercator/blkdev.h>
+#include <mercator/errno.h>
+#include <mercator/string.h>
+
+static struct blkdev *disks;            /* in registration order */
+
+void blkdev_register(struct blkdev *d)
+{
+        struct blkdev **pp = &disks;
+
+        while (*pp)
+                pp = &(*pp)->next;
+        d->next = NULL;
+        *pp = d;
+}
+
+struct blkdev *blkdev_find(const char *name)
+{
+        for (struct blkdev *d = disks; d; d = d->next)
+                if (strcmp(d->name, name) == 0)
+                        return d;
+        return NULL;
+}
+
+struct blkdev *blkdev_first(void)
+{
+        return disks;
+}
+
+struct blkdev *blkdev_next(struct blkdev *d)
+{
+        return d->next;
+}
+
+int blkdev_submit(struct blkdev *d, struct blk_req *r)
+{
+        uint64_t n = r->bytes >> BLK_SECTOR_SHIFT;
+
+        if (r->bytes == 0 || r->bytes % BLK_SECTOR_SIZE ||
+            r->sector >= d->sectors || n > d->sectors - r->sector)
+                return -EINVAL;
+        if (r->write && d->read_only)
+                return -EROFS;
+        r->status = BLK_PENDING;
+        return d->ops->submit(d, r);
+}
+
+void blkdev_wait(struct blkdev *d, struct blk_req *r)
+{
+        d->ops->wait(d, r);
+}
+
+int blkdev_rw(struct blkdev *d, bool write, uint64_t sector, paddr_t pa,
+              uint32_t bytes)
+{
+        struct blk_req r = { .sector = sector, .pa = pa, .bytes = bytes,
+                             .write = write };
+        int err = blkdev_submit(d, &r);
+
+        if (err)
+                return err;
+        blkdev_wait(d, &r);
+        return r.status;
+}
