@@ -34,8 +34,9 @@ struct vm_page {
         uint32_t spare;         /* object page: its owner's index, bits
                                  * 0..31 */
         uint64_t private;       /* owner's word (slab: its cache; object
-                                 * page: its owner object, or with
-                                 * PG_RMAP_CHAIN its owner chain: vm_rmap.h) */
+                                 * page: its owner object, its fork family
+                                 * (PG_RMAP_FAMILY) or its owner chain
+                                 * (PG_RMAP_CHAIN): vm_rmap.h) */
 };
 
 #define PFN_NONE        0xffffffffu
@@ -48,7 +49,8 @@ struct vm_page {
 #define PG_PTABLE       0x0010  /* a page-table page */
 #define PG_HEAD         0x0020  /* head of an allocated block of order > 0 */
 #define PG_OBJECT       0x0040  /* held by VM objects (vm_rmap.h) */
-#define PG_RMAP_CHAIN   0x0080  /* ...by several: private is an owner chain */
+#define PG_RMAP_CHAIN   0x0080  /* ...recorded in a chain: private points
+                                 * at its struct rmap_owner entries */
 #define PG_LRU          0x0100  /* on a reclaim list (next/prev link it) */
 #define PG_REFERENCED   0x0200  /* reclaim saw it accessed once already */
 #define PG_DIRTY        0x0400  /* a page-cache page written by the kernel
@@ -57,6 +59,9 @@ struct vm_page {
 #define PG_PINNED       0x0800  /* the kernel copies to or from it across a
                                  * user access that may fault (and so
                                  * reclaim): never evicted meanwhile */
+#define PG_RMAP_FAMILY  0x4000  /* object page whose one record is a fork
+                                 * family (vm_rmap.h): private is the
+                                 * struct rmap_family */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

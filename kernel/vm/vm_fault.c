@@ -34,6 +34,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
+#include <vm/vm_rmap.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
@@ -176,8 +177,14 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
                 return VM_OK;
         }
         st = vm_object_create_anon(fc->space->max >> PAGE_SHIFT, &a->object);
-        if (st == VM_OK)
-                a->object->space = fc->space;   /* the reverse map's owner */
+        if (st != VM_OK)
+                return st;
+        a->object->space = fc->space;           /* the reverse map's owner */
+        st = rmap_family_join(a->object, NULL);
+        if (st != VM_OK) {
+                vm_object_unref(a->object);
+                a->object = NULL;
+        }
         return st;
 }
 

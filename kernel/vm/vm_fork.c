@@ -23,6 +23,7 @@
  */
 #include <mercator/panic.h>
 #include <vm/vm_object.h>
+#include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
 
@@ -36,8 +37,16 @@ static vm_status_t fork_twin(struct vm_space *child, struct vm_object *o,
                 vm_object_ref(o->twin);         /* one reference per area */
         } else {
                 st = vm_object_create_anon(o->size, &o->twin);
-                if (st == VM_OK)
+                if (st == VM_OK) {
                         o->twin->space = child; /* the reverse map's owner */
+                        /* Its pages will be o's at the same indices: one
+                         * family record covers both (vm_rmap.h). */
+                        st = rmap_family_join(o->twin, o);
+                        if (st != VM_OK) {
+                                vm_object_unref(o->twin);
+                                o->twin = NULL;
+                        }
+                }
         }
         if (st == VM_OK)
                 *out = o->twin;

@@ -342,6 +342,7 @@ void vm_object_unref(struct vm_object *obj)
         evicted_release(obj);
         vm_object_free_range(obj, 0, obj->size);
         ASSERT(obj->root == NULL && obj->npages == 0 && !obj->mappers);
+        rmap_family_leave(obj);
         kfree(obj->name);
         kfree(obj);
 }

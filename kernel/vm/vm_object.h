@@ -74,6 +74,8 @@
 #include <mercator/types.h>
 #include <vm/pmm.h>
 
+struct rmap_family;
+
 enum vm_object_type {
         VM_OBJECT_ANON,                 /* zero-filled on first touch */
         VM_OBJECT_FILE,                 /* filled from a read-only file */
@@ -124,6 +126,9 @@ struct vm_object {
         struct vm_space    *space;      /* [c] a private anonymous object:
                                          * the one space whose areas use
                                          * it; NULL for any other */
+        struct rmap_family *family;     /* [c] a private anonymous object's
+                                         * fork family; NULL for others */
+        struct vm_object   *family_next, *family_prev; /* [m] its members */
         struct vm_area     *mappers;    /* [m] areas mapping it shared or
                                          * reading it as their backing file
                                          * (vm_area.rmap_next) */

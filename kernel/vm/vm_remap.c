@@ -23,6 +23,7 @@
  */
 #include <mercator/panic.h>
 #include <vm/vm_object.h>
+#include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
 
@@ -127,9 +128,11 @@ static vm_status_t move_private_pages(const struct remap_req *r,
         if (st != VM_OK)
                 return st;
         obj->space = a->object->space;  /* same space, new indices */
-        st = vm_object_share_range(a->object, first,
-                                   first + (r->old_len >> PAGE_SHIFT), obj,
-                                   r->new_addr >> PAGE_SHIFT);
+        st = rmap_family_join(obj, NULL);       /* new indices: its own */
+        if (st == VM_OK)
+                st = vm_object_share_range(a->object, first,
+                                           first + (r->old_len >> PAGE_SHIFT),
+                                           obj, r->new_addr >> PAGE_SHIFT);
         if (st != VM_OK || obj->npages == 0) {
                 vm_object_unref(obj);   /* gives back what it took */
                 return st;

@@ -21,11 +21,58 @@
 
 #define INDEX_BITS      48      /* VM_OBJECT_MAX_PAGES */
 
+/* ---- families ------------------------------------------------------------- */
+
+vm_status_t rmap_family_join(struct vm_object *obj, struct vm_object *parent)
+{
+        struct rmap_family *f = parent ? parent->family : NULL;
+
+        ASSERT(obj->space && !obj->family && obj->npages == 0);
+        if (!f) {
+                f = kzalloc(sizeof *f);
+                if (!f)
+                        return VM_ENOMEM;
+        }
+        obj->family = f;
+        obj->family_prev = NULL;
+        obj->family_next = f->first;
+        if (f->first)
+                f->first->family_prev = obj;
+        f->first = obj;
+        f->members++;
+        return VM_OK;
+}
+
+void rmap_family_leave(struct vm_object *obj)
+{
+        struct rmap_family *f = obj->family;
+
+        if (!f)
+                return;
+        ASSERT(obj->npages == 0 && f->members > 0);
+        if (obj->family_prev)
+                obj->family_prev->family_next = obj->family_next;
+        else
+                f->first = obj->family_next;
+        if (obj->family_next)
+                obj->family_next->family_prev = obj->family_prev;
+        obj->family = NULL;
+        obj->family_next = obj->family_prev = NULL;
+        if (--f->members == 0)
+                kfree(f);               /* no page records it: none held */
+}
+
 /* ---- owners --------------------------------------------------------------- */
+
+/* The descriptor's one record (no PG_RMAP_CHAIN). */
+static inline void *inline_ptr(const struct vm_page *pg)
+{
+        return (void *)(uintptr_t)pg->private;
+}
 
 static inline struct vm_object *inline_obj(const struct vm_page *pg)
 {
-        return (struct vm_object *)(uintptr_t)pg->private;
+        return pg->flags & PG_RMAP_FAMILY ? NULL : inline_ptr(pg);
 }
 
 static inline uint64_t inline_index(const struct vm_page *pg)
@@ -38,30 +85,77 @@ static inline struct rmap_owner *chain(const struct vm_page *pg)
         return (struct rmap_owner *)(uintptr_t)pg->private;
 }
 
+/* Put one record in the descriptor: a family's, or obj alone's (a lone
+ * private owner is written as its family's record). */
 static void set_inline(struct vm_page *pg, struct vm_object *obj,
-                       uint64_t index)
+                       struct rmap_family *family, uint64_t index)
 {
-        pg->private = (uint64_t)(uintptr_t)obj;
+        if (obj && obj->family) {
+                family = obj->family;
+                obj = NULL;
+        }
+        pg->flags &= ~(PG_RMAP_CHAIN | PG_RMAP_FAMILY);
+        if (family)
+                pg->flags |= PG_RMAP_FAMILY;
+        pg->private = (uint64_t)(uintptr_t)(family ? (void *)family
+                                                   : (void *)obj);
         pg->spare = (uint32_t)index;
         pg->count16 = (uint16_t)(index >> 32);
 }
 
 static void set_chain(struct vm_page *pg, struct rmap_owner *head)
 {
+        pg->flags = (pg->flags & ~PG_RMAP_FAMILY) | PG_RMAP_CHAIN;
         pg->private = (uint64_t)(uintptr_t)head;
         pg->spare = 0;
         pg->count16 = 0;
 }
 
-static struct rmap_owner *owner_new(struct vm_object *obj, uint64_t index,
-                                    struct rmap_owner *next)
+static void clear_owners(struct vm_page *pg)
+{
+        pg->flags &= ~(PG_OBJECT | PG_RMAP_CHAIN | PG_RMAP_FAMILY);
+        pg->private = 0;
+        pg->spare = 0;
+        pg->count16 = 0;
+}
+
+static struct rmap_owner *owner_new(struct vm_object *obj,
+                                    struct rmap_family *family,
+                                    uint64_t index, struct rmap_owner *next)
 {
         struct rmap_owner *e = kmalloc(sizeof *e);
 
         if (e)
-                *e = (struct rmap_owner){ .obj = obj, .index = index,
-                                          .next = next };
+                *e = (struct rmap_owner){ .obj = obj, .family = family,
+                                          .index = index, .next = next };
         return e;
+}
+
+/* pg's family record, or NULL (and *index untouched). */
+static struct rmap_family *family_record(const struct vm_page *pg,
+                                         uint64_t *index)
+{
+        if (pg->flags & PG_RMAP_FAMILY) {
+                *index = inline_index(pg);
+                return inline_ptr(pg);
+        }
+        if (pg->flags & PG_RMAP_CHAIN)
+                for (const struct rmap_owner *e = chain(pg); e; e = e->next)
+                        if (e->family) {
+                                *index = e->index;
+                                return e->family;
+                        }
+        return NULL;
+}
+
+/* Does pg's family record cover obj at index? */
+static bool covered(const struct vm_page *pg, const struct vm_object *obj,
+                    uint64_t index)
+{
+        uint64_t fi = 0;
+        struct rmap_family *f = family_record(pg, &fi);
+
+        return f && obj->family == f && fi == index;
 }
 
 vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
@@ -71,55 +165,94 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
 
         ASSERT(obj && index < ((uint64_t)1 << INDEX_BITS));
         if (!(pg->flags & PG_OBJECT)) {
-                set_inline(pg, obj, index);
+                set_inline(pg, obj, NULL, index);
                 pg->flags |= PG_OBJECT;
                 vm_lru_add(pg, obj);            /* replacement sees it now */
                 return VM_OK;
         }
+        if (covered(pg, obj, index))
+                return VM_OK;                   /* fork: nothing to record */
         if (pg->flags & PG_RMAP_CHAIN) {
-                e = owner_new(obj, index, chain(pg));
+                e = owner_new(obj, NULL, index, chain(pg));
                 if (!e)
                         return VM_ENOMEM;
                 set_chain(pg, e);
                 return VM_OK;
         }
-        /* A second owner: the one in the descriptor moves to the chain. */
-        first = owner_new(inline_obj(pg), inline_index(pg), NULL);
-        e = first ? owner_new(obj, index, first) : NULL;
+        /* A second record: the descriptor's moves to the chain. */
+        first = owner_new(inline_obj(pg),
+                          pg->flags & PG_RMAP_FAMILY ? inline_ptr(pg) : NULL,
+                          inline_index(pg), NULL);
+        e = first ? owner_new(obj, NULL, index, first) : NULL;
         if (!e) {
                 kfree(first);
                 return VM_ENOMEM;
         }
         set_chain(pg, e);
-        pg->flags |= PG_RMAP_CHAIN;
         return VM_OK;
 }
 
 void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
 {
         struct rmap_owner **link, *e, *head;
+        uint32_t left;
 
-        ASSERT(pg->flags & PG_OBJECT);
+        ASSERT((pg->flags & PG_OBJECT) && pg->refcount >= 1);
+        left = pg->refcount - 1;        /* owners once obj has gone */
         if (!(pg->flags & PG_RMAP_CHAIN)) {
-                ASSERT(inline_obj(pg) == obj && inline_index(pg) == index);
-                set_inline(pg, NULL, 0);
-                pg->flags &= ~PG_OBJECT;
-                vm_lru_del(pg);
+                ASSERT(covered(pg, obj, index) ||
+                       (inline_obj(pg) == obj && inline_index(pg) == index &&
+                        left == 0));
+                if (left == 0) {
+                        clear_owners(pg);
+                        vm_lru_del(pg);
+                }
+                /* else: other members of the family hold it. */
                 return;
         }
-        for (link = (struct rmap_owner **)&pg->private; (e = *link);
-             link = &e->next)
-                if (e->obj == obj && e->index == index)
-                        break;
+        if (covered(pg, obj, index)) {
+                /* A member lets go; the record stays while members hold
+                 * it: those owners the explicit records do not count. */
+                uint32_t explicit = 0;
+
+                for (e = chain(pg); e; e = e->next)
+                        explicit += e->obj != NULL;
+                ASSERT(left >= explicit);
+                if (left > explicit)
+                        return;
+                for (link = (struct rmap_owner **)&pg->private;
+                     (e = *link) && !e->family; link = &e->next)
+                        ;
+        } else {
+                for (link = (struct rmap_owner **)&pg->private; (e = *link);
+                     link = &e->next)
+                        if (e->obj == obj && e->index == index)
+                                break;
+        }
         ASSERT(e);
         *link = e->next;
         kfree(e);
         head = chain(pg);
-        if (!head->next) {              /* one owner left: back inline */
-                pg->flags &= ~PG_RMAP_CHAIN;
-                set_inline(pg, head->obj, head->index);
+        ASSERT(head);                   /* a chain holds two records */
+        if (!head->next) {              /* one record left: back inline */
+                set_inline(pg, head->obj, head->family, head->index);
                 kfree(head);
         }
+}
+
+/* Call fn for the members of family f holding pg at index. */
+static bool family_for_each(const struct vm_page *pg,
+                            const struct rmap_family *f, uint64_t index,
+                            bool (*fn)(void *arg, struct vm_object *obj,
+                                       uint64_t index),
+                            void *arg)
+{
+        for (struct vm_object *m = f->first, *next; m; m = next) {
+                next = m->family_next;
+                if (vm_object_lookup(m, index) == pg && !fn(arg, m, index))
+                        return false;
+        }
+        return true;
 }
 
 struct has_ctx {
@@ -142,16 +275,21 @@ bool rmap_has_owner(const struct vm_page *pg, const struct vm_object *obj,
         return (pg->flags & PG_OBJECT) && !rmap_for_each_owner(pg, has_one, &h);
 }
 
+static bool count_owner(void *arg, struct vm_object *obj, uint64_t index)
+{
+        (*(unsigned *)arg)++;
+        return true;
+}
+
 unsigned rmap_owner_count(const struct vm_page *pg)
 {
         unsigned n = 0;
 
         if (!(pg->flags & PG_OBJECT))
                 return 0;
-        if (!(pg->flags & PG_RMAP_CHAIN))
+        if (!(pg->flags & (PG_RMAP_CHAIN | PG_RMAP_FAMILY)))
                 return 1;
-        for (const struct rmap_owner *e = chain(pg); e; e = e->next)
-                n++;
+        rmap_for_each_owner(pg, count_owner, &n);
         return n;
 }
 
@@ -164,11 +302,16 @@ bool rmap_for_each_owner(const struct vm_page *pg,
 
         if (!(pg->flags & PG_OBJECT))
                 return true;
+        if (pg->flags & PG_RMAP_FAMILY)
+                return family_for_each(pg, inline_ptr(pg), inline_index(pg),
+                                       fn, arg);
         if (!(pg->flags & PG_RMAP_CHAIN))
                 return fn(arg, inline_obj(pg), inline_index(pg));
         for (e = chain(pg); e; e = next) {
                 next = e->next;
-                if (!fn(arg, e->obj, e->index))
+                if (e->family ? !family_for_each(pg, e->family, e->index,
+                                                 fn, arg)
+                              : !fn(arg, e->obj, e->index))
                         return false;
         }
         return true;
@@ -334,8 +477,8 @@ bool rmap_clean_page(const struct vm_page *pg)
 {
         const struct vm_object *obj = inline_obj(pg);
 
-        if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN)) != PG_OBJECT ||
-            obj->type != VM_OBJECT_FILE)
+        if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN | PG_RMAP_FAMILY)) !=
+            PG_OBJECT || obj->type != VM_OBJECT_FILE)
                 return false;
         if (!obj->writable)
                 return true;                    /* a read-only file */
@@ -353,7 +496,8 @@ vm_status_t rmap_evict_clean(struct vm_page *pg)
         vm_status_t st;
         bool dirty = false;
 
-        if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN)) != PG_OBJECT)
+        if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN | PG_RMAP_FAMILY)) !=
+            PG_OBJECT)
                 return VM_EINVAL;
         if (pg->flags & PG_PINNED)      /* a kernel copy is under way */
                 return VM_EBUSY;
@@ -374,6 +518,11 @@ vm_status_t rmap_evict_clean(struct vm_page *pg)
 }
 
 /* ---- rmap_check --------------------------------------------------------------- */
+
+struct check_space {
+        uint32_t *seen;                 /* translations per frame (model) */
+        bool      ok;
+};
 
 struct check_ctx {
         struct vm_page *pg;
@@ -420,13 +569,47 @@ static bool check_map(void *arg, const struct rmap_map *m)
         return true;
 }
 
+/* A private object of s is a member of a well-formed family. */
+static bool check_family(const struct vm_space *s, const struct vm_object *o)
+{
+        const struct rmap_family *f = o->family;
+        uint32_t n = 0;
+        bool in = false;
+
+        if (o->space != s || !f) {
+                pr_err("rmap_check: object %" PRIu64 " of a private area "
+                       "without its space or family\n", o->id);
+                return false;
+        }
+        for (const struct vm_object *m = f->first, *prev = NULL; m;
+             prev = m, m = m->family_next) {
+                if (m->family != f || m->family_prev != prev || !m->space) {
+                        pr_err("rmap_check: family of object %" PRIu64
+                               " badly linked\n", o->id);
+                        return false;
+                }
+                in |= m == o;
+                n++;
+        }
+        if (!in || n != f->members) {
+                pr_err("rmap_check: object %" PRIu64 " missing from its "
+                       "family, or %u members counted %u\n", o->id, n,
+                       f->members);
+                return false;
+        }
+        return true;
+}
+
 /* The model: count every translation of every area of s by frame. */
 static bool count_space(void *arg, struct vm_space *s)
 {
-        uint32_t *seen = arg;
+        struct check_space *cs = arg;
+        uint32_t *seen = cs->seen;
         paddr_t pa;
 
-        for (struct vm_area *a = s->areas.first; a; a = a->next)
+        for (struct vm_area *a = s->areas.first; a; a = a->next) {
+                if (vm_area_private(a) && a->object && !check_family(s, a->object))
+                        cs->ok = false;
                 for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE) {
                         if (!pmap_extract(s->pmap, va, &pa, NULL, NULL))
                                 continue;
@@ -436,7 +619,65 @@ static bool count_space(void *arg, struct vm_space *s)
                                 continue;
                         seen[(pa - pmm_ram_base()) >> PAGE_SHIFT]++;
                 }
+        }
         return true;
+}
+
+static bool count_holder(void *arg, struct vm_object *obj, uint64_t index)
+{
+        (*(unsigned *)arg)++;
+        return true;
+}
+
+/* pg's records are well formed (vm_rmap.h): one in the descriptor, or a
+ * chain of two or more with at most one family record; no explicit
+ * record of an owner the family record covers, nor a lone private owner
+ * outside its family's record; a family record some member holds. */
+static bool check_records(const struct vm_page *pg)
+{
+        unsigned n = 0, families = 0, holders = 0;
+        const struct rmap_owner *fam = NULL;
+
+        if ((pg->flags & PG_RMAP_FAMILY) && (pg->flags & PG_RMAP_CHAIN))
+                return check_fail("a family record and a chain", pg);
+        if (pg->flags & PG_RMAP_FAMILY) {
+                const struct rmap_family *f = inline_ptr(pg);
+
+                if (!f)
+                        return check_fail("a family record without family", pg);
+                family_for_each(pg, f, inline_index(pg), count_holder,
+                                &holders);
+                return holders ? true
+                               : check_fail("a family record no member "
+                                            "holds", pg);
+        }
+        if (!(pg->flags & PG_RMAP_CHAIN))
+                return !inline_obj(pg)->family ? true
+                     : check_fail("a lone private owner not recorded as its "
+                                  "family", pg);
+        for (const struct rmap_owner *e = chain(pg); e; e = e->next) {
+                n++;
+                if (!e->obj == !e->family)
+                        return check_fail("a chain record of neither or both "
+                                          "kinds", pg);
+                if (e->family) {
+                        families++;
+                        fam = e;
+                }
+        }
+        if (n < 2 || families > 1)
+                return check_fail("a chain of one record, or two families",
+                                  pg);
+        if (!fam)
+                return true;
+        for (const struct rmap_owner *e = chain(pg); e; e = e->next)
+                if (e->obj && e->obj->family == fam->family &&
+                    e->index == fam->index)
+                        return check_fail("an explicit record the family "
+                                          "record covers", pg);
+        family_for_each(pg, fam->family, fam->index, count_holder, &holders);
+        return holders ? true
+                       : check_fail("a family record no member holds", pg);
 }
 
 bool rmap_check(void)
@@ -448,29 +689,31 @@ bool rmap_check(void)
         uint32_t *seen = big ? vmalloc(n * sizeof *seen)
                              : kzalloc(n * sizeof *seen);
         struct check_ctx c;
-        bool ok = true;
+        struct check_space cs = { .seen = seen, .ok = true };
+        bool ok;
 
         if (!seen) {
                 pr_err("rmap_check: no memory for the model\n");
                 return false;
         }
-        vm_spaces_for_each(count_space, seen);
+        vm_spaces_for_each(count_space, &cs);
+        ok = cs.ok;
         for (uint64_t pfn = 0; pfn < n && ok; pfn++) {
                 struct vm_page *pg = pmm_pa_to_page(pmm_ram_base() +
                                                     (pfn << PAGE_SHIFT));
                 unsigned owners = rmap_owner_count(pg);
 
                 if (!(pg->flags & PG_OBJECT)) {
-                        if (pg->flags & PG_RMAP_CHAIN)
-                                ok = check_fail("a chain without owner", pg);
+                        if (pg->flags & (PG_RMAP_CHAIN | PG_RMAP_FAMILY))
+                                ok = check_fail("records without owner", pg);
                         continue;       /* the zero page, tables... */
                 }
                 if (pg->flags & (PG_FREE | PG_RESERVED | PG_SLAB))
                         ok = check_fail("an object page not allocated", pg);
+                else if (!check_records(pg))
+                        ok = false;
                 else if (owners != pg->refcount)
                         ok = check_fail("owners differ from refcount", pg);
-                else if (!!(pg->flags & PG_RMAP_CHAIN) != (owners > 1))
-                        ok = check_fail("chained with one owner", pg);
                 if (!ok)
                         break;
                 c = (struct check_ctx){ .pg = pg, .seen = seen, .ok = true };

@@ -1,20 +1,39 @@
 /*
  * vm_rmap.h - the reverse map: from a physical page to every (space,
- * address) whose translation maps it (issue 16 step 1).
+ * address) whose translation maps it (issue 16 step 1; issue 17 made
+ * sharing by fork implicit).
  *
  * Mercator's truth is objects and areas; a pmap translation is a cache
  * (vm/pmap.h). So the reverse map is object-based, in two hops, and
  * stores nothing per translation:
  *
- *   page -> owners   the (object, index) pairs that hold the page. One
- *                    owner (the usual case) lives in the page descriptor
- *                    itself: its `private` word is the object, `spare` and
- *                    `count16` the 48-bit index, so the descriptor stays 32
- *                    bytes. A page held by several objects (after fork, or
- *                    while mremap moves it) gets PG_RMAP_CHAIN and its
- *                    `private` word points at a chain of struct rmap_owner,
- *                    one per owner. The number of owners is always the
- *                    page's refcount (objects are its only holders).
+ *   page -> owners   the (object, index) pairs that hold the page (the
+ *                    page's refcount is their number). The descriptor's
+ *                    `private` word and its 48-bit index (`spare`,
+ *                    `count16`) hold one record, so the descriptor stays
+ *                    32 bytes. A record is either
+ *                      - explicit: (object, index), that object alone; or
+ *                      - a fork family (PG_RMAP_FAMILY): (family, index),
+ *                        meaning every member of the family that holds this
+ *                        page at this index.
+ *                    A fork family (struct rmap_family) is the set of live
+ *                    private anonymous objects descended by fork from one
+ *                    object: fork's twin of a member joins its family, and
+ *                    fork links each page into the twin at the same index
+ *                    (indices are virtual page numbers, and the child has
+ *                    the parent's layout). So a private page, however many
+ *                    processes share it by fork, needs its one family
+ *                    record: fork and exit add and remove owners without
+ *                    touching the record or allocating anything (Linux's
+ *                    anon_vma: a page points at a structure whose members
+ *                    are its candidate mappers). Only an owner the record
+ *                    does not cover - mremap moved a shared page to another
+ *                    index, or a page is held by objects of different kinds -
+ *                    needs the page to keep several records: a chain of
+ *                    struct rmap_owner (PG_RMAP_CHAIN), at most one of them
+ *                    a family. When a page is back to one record, the chain
+ *                    goes; a lone explicit owner with a family is turned
+ *                    into its family's record.
  *   owner -> (space, va)
  *                    a private anonymous object belongs to one space
  *                    (vm_object.space) and is indexed by virtual page
@@ -35,14 +54,20 @@
  * format: accessed/dirty bits come through pmap_ad(), removal through
  * pmap_remove().
  *
- * Memory: nothing per translation; 0 bytes per page with one owner; one
- * struct rmap_owner (24 bytes, a 32-byte kmalloc object; 16 on 32-bit
- * machines) per owner of a page held by 2 or more objects; three pointers
- * per area (mapper list links and its tree) and one per object (mappers)
- * plus one (space). Fork pays one chain entry per resident private page
- * (two for the page's first sharing); Linux's anon_vma chains pay per
- * area instead, but need page->index to stay valid across mremap, which
- * our per-space indices do not give.
+ * Memory: nothing per translation, and nothing per page whose owners one
+ * record covers: every page of a fork tree, whatever its size. A chain
+ * costs one struct rmap_owner (32 bytes, a 32-byte kmalloc object; 20 in
+ * a 32-byte object on 32-bit machines) per record, only for pages with
+ * owners at two indices or of two kinds. Per object: four pointers
+ * (space, family and its two list links) and one (mappers); per family one
+ * struct rmap_family (16 bytes); per area three pointers (mapper list
+ * links and its tree).
+ *
+ * Cost: fork and exit do O(1) reverse-map work per page and allocate
+ * nothing for it. A walk of a family record looks the index up in every
+ * member (O(members x radix height)): a page made by a child is also
+ * looked for in its parent and siblings, as with Linux's first anon_vma
+ * (before 2.6.34's anon_vma chains): walks serve reclaim, fork is hot.
  *
  * Locks: as the objects and spaces ([m]); single CPU for now.
  */
@@ -57,27 +82,51 @@ struct vm_object;
 struct vm_space;
 struct vm_area;
 
-/* One owner of a page held by several objects (PG_RMAP_CHAIN). */
-struct rmap_owner {
-        struct vm_object  *obj;
-        uint64_t           index;
-        struct rmap_owner *next;
+/* A fork family: the live private anonymous objects descended by fork
+ * from one object (vm_object.family, linked by family_next/prev). */
+struct rmap_family {
+        struct vm_object *first;        /* [m] members */
+        uint32_t          members;      /* [m] */
 };
+
+/* One record of a page with several (PG_RMAP_CHAIN): explicit (obj set)
+ * or a family's (family set), at index. */
+struct rmap_owner {
+        struct vm_object   *obj;
+        struct rmap_family *family;
+        uint64_t            index;
+        struct rmap_owner  *next;
+};
+
+/* ---- families: kept by vm_object.c, vm_fault.c, vm_fork.c, vm_remap.c --- */
+
+/*
+ * Make private anonymous object obj (obj->space set, no page yet) a member
+ * of parent's family (fork's twin), or of a new family (parent NULL, or
+ * without a family). => VM_ENOMEM (a new family only; nothing changed).
+ */
+vm_status_t rmap_family_join(struct vm_object *obj, struct vm_object *parent);
+
+/* obj is going and holds no page any more: it leaves its family (if any),
+ * the last member frees it. */
+void rmap_family_leave(struct vm_object *obj);
 
 /* ---- owners: kept by vm_object.c ---------------------------------------- */
 
 /*
- * pg now also belongs to obj at index. The first owner costs nothing; a
- * second one allocates the chain (two entries), later ones one entry each.
- * => VM_ENOMEM (nothing changed). Call before the radix insert; undo with
- *    rmap_owner_del() if that fails.
+ * pg now also belongs to obj at index. The first owner, and any owner its
+ * family record covers (fork), costs nothing; another one allocates the
+ * chain (two entries) or one entry more.
+ * => VM_ENOMEM (nothing changed). Call before the radix insert and before
+ *    the refcount counts obj; undo with rmap_owner_del() if that fails.
  */
 vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
                            uint64_t index);
 
-/* obj at index lets go of pg (which has that owner). Back to one owner,
- * the chain is freed and the owner moves into the descriptor; the last
- * owner leaving clears PG_OBJECT. Never fails. */
+/* obj at index lets go of pg (which has that owner). => pg->refcount
+ * still counts obj (the caller drops it after). Back to one record, the
+ * chain is freed and the record moves into the descriptor; the last owner
+ * leaving clears PG_OBJECT. Never fails, never allocates. */
 void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index);
 
 /* Is pg held by objects (an object page)? */
@@ -164,11 +213,16 @@ bool rmap_clean_page(const struct vm_page *pg);
 vm_status_t rmap_evict_clean(struct vm_page *pg);
 
 /*
- * Check the reverse map against every live space: each owner really
- * holds the page, the owner count is the refcount, and the translations
- * rmap_walk() finds for each object page are exactly those found by
- * walking every page of every area of every space with pmap_extract()
- * (the model), with none twice. => false after printing the first
+ * Check the reverse map against every live space: every private object
+ * of an area is a member of a well-linked family; each page's records
+ * are well formed (one inline, or a chain of two or more with at most
+ * one family record, no explicit record the family record covers, a
+ * family record some member holds, a lone private owner written as its
+ * family's record); each owner really holds the page, the owner count
+ * is the refcount (so no holder is missing from the records), and the
+ * translations rmap_walk() finds for each object page are exactly those
+ * found by walking every page of every area of every space with
+ * pmap_extract() (the model), with none twice. => false after printing the first
  * difference. Cost: O(mapped pages of all spaces + RAM); for tests.
  */
 bool rmap_check(void);
