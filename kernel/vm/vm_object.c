@@ -579,18 +579,41 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
 
 /* vm_object_share_range()'s walk: where the pages go. */
 struct share_ctx {
-        struct vm_object *dst;
-        uint64_t          shift;        /* dst index = src index + shift */
-        vm_status_t       st;
+        struct vm_object  *dst;
+        uint64_t           shift;       /* dst index = src index + shift */
+        vm_status_t        st;
+        struct radix_node *leaf;        /* dst's last bottom node used */
+        uint64_t           leaf_base;   /* its first index */
 };
 
 static bool share_one(void *arg, uint64_t index, struct vm_page *pg)
 {
         struct share_ctx *sc = arg;
+        struct vm_object *dst = sc->dst;
+        uint64_t to = index + sc->shift;
+        uint64_t base = to & ~(uint64_t)(RADIX_SLOTS - 1);
 
-        sc->st = radix_insert(sc->dst, index + sc->shift, pg);
-        if (sc->st != VM_OK)
-                return false;
+        if (sc->leaf && base == sc->leaf_base) {
+                /* The bottom node the last page went to (fork's usual
+                 * case: consecutive pages): no walk from the root. */
+                void **slot = &sc->leaf->slot[to - base];
+
+                ASSERT(!*slot);
+                sc->st = rmap_owner_add(pg, dst, to);
+                if (sc->st != VM_OK)
+                        return false;
+                *slot = pg;
+                dst->npages++;
+                if (dst->quota)
+                        dst->quota->used++;
+        } else {
+                sc->st = radix_insert(dst, to, pg);
+                if (sc->st != VM_OK)
+                        return false;
+                sc->leaf = (struct radix_node *)(radix_slot(dst, to) -
+                                                 (to - base));
+                sc->leaf_base = base;
+        }
         pg->refcount++;
         return true;
 }
