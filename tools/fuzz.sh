@@ -9,7 +9,10 @@
 # Every run starts from a fresh corpus, build/fuzz/corpus-<name>, seeded:
 #   elf  the real binaries of build/fixtures (built by `make fixtures`,
 #        never committed), whole and cut to their first KiB;
-#   vm   a few pseudo-random programs (every byte string is one).
+#   vm   a few pseudo-random programs (every byte string is one), and two
+#        written to start from huge pages (policy always: map 2 MiB, write,
+#        fork, write in the child, mprotect and munmap inside it; policy
+#        madvise: MADV_HUGEPAGE, write, fork, mremap).
 # The full output of each run is build/fuzz/<name>.log; a crashing input
 # is saved beside it. Replay one with: build/fuzz/fuzz_<name> <input>.
 set -uo pipefail
@@ -53,6 +56,17 @@ r = random.Random(6)
 for i in range(16):
     with open(f"{sys.argv[1]}/random-{i}", "wb") as f:
         f.write(bytes(r.randrange(256) for _ in range(64 << (i % 4))))
+# tests/fuzz/fuzz_vm.c's operations, byte by byte (see its op_* and arg_*).
+huge = {
+    "huge-always": "01 0000 03000400008c0302 0d0004100001 0200 0d0100070001"
+                   " 07000005000101 0d0000090001 060000200002 0d0000300001",
+    "huge-madvise": "00 0000 03000400008d0302 09000400008c09 0d0004000201"
+                    " 0d0004100001 0200 08000000010102 09010000018c04"
+                    " 0d0100400001",
+}
+for name, hexes in huge.items():
+    with open(f"{sys.argv[1]}/{name}", "wb") as f:
+        f.write(bytes.fromhex(hexes.replace(" ", "")))
 EOF
 }
 

@@ -1,15 +1,17 @@
 /*
  * fuzz_vm.c - libFuzzer target for the machine-independent VM (kernel/vm/)
- * and the x86-64 table code, over 2 MiB of simulated RAM and the software
- * MMU.
+ * and the x86-64 table code, over 8 MiB of simulated RAM and the software
+ * MMU (enough for free 2 MiB blocks: huge pages).
  *
  * The input is a program: each operation is one byte (which operation)
  * followed by the bytes of its arguments; a program that runs out of bytes
  * reads zeroes, so every input means something. At most MAX_OPS
- * operations, on up to NSP address spaces: create, destroy, fork, map
+ * operations (after a first byte that picks the huge-page policy), on up
+ * to NSP address spaces: create, destroy, fork, map
  * (anonymous and of three in-memory files), unmap, protect, mremap,
  * madvise, brk, stack setup and limit, user reads, writes and fetches
- * (faults, stack growth, copy-on-write), and two ways of running out of
+ * (faults, stack growth, copy-on-write, huge pages where MADV_HUGEPAGE or
+ * the input's policy allows them), and two ways of running out of
  * memory: taking free pages away, and failing the n-th page or page-table
  * allocation (pmm_fail_after, vm_ptpage_fail_after). Addresses mostly fall
  * in a window of WIN_PAGES pages so that operations meet.
@@ -45,11 +47,12 @@
 extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
 
 #define P               PAGE_SIZE
-#define RAM             (2 * MiB)
+#define RAM             (8 * MiB)
 #define NSP             3
 #define MAX_OPS         192
 #define WIN_BASE        0x10000000UL
 #define WIN_PAGES       1024
+#define HUGE_PAGES      512             /* x86-64's 2 MiB, in pages */
 #define MAX_HOG         (RAM / P)
 #define MAX_AREAS       512
 
@@ -266,8 +269,9 @@ static struct vm_space *arg_space(struct fz *f, unsigned *k)
         return f->sp[*k];
 }
 
-/* An address: mostly in the window, else near the last placement, below
- * the stack, at the top of the user range, or misaligned. */
+/* An address: mostly in the window (sometimes at a huge-page boundary of
+ * it), else near the last placement, below the stack, at the top of the
+ * user range, or misaligned. */
 static vaddr_t arg_va(struct fz *f, unsigned k)
 {
         uint8_t sel = in_u8(&f->in);
@@ -275,6 +279,8 @@ static vaddr_t arg_va(struct fz *f, unsigned k)
         struct vm_space *s = f->sp[k];
 
         switch (sel % 8) {
+        case 4:
+                return WIN_BASE + (idx & ~(uint64_t)(HUGE_PAGES - 1)) * P;
         case 5:
                 return f->last[k] + (idx % 32) * P;
         case 6:
@@ -288,12 +294,13 @@ static vaddr_t arg_va(struct fz *f, unsigned k)
         }
 }
 
-/* A length: a few pages, sometimes hundreds (past a guard gap), sometimes
- * not page-sized, sometimes 0. */
+/* A length: a few pages, sometimes hundreds (past a guard gap) or one or
+ * two huge pages' worth, sometimes not page-sized, sometimes 0. */
 static uint64_t arg_len(struct fz *f)
 {
         uint8_t b = in_u8(&f->in);
-        uint64_t len = (b & 0x80) ? (1 + in_u16(&f->in) % 600) * P
+        uint64_t len = (b & 0x8c) == 0x8c ? (1 + (b & 1)) * HUGE_PAGES * P
+                     : (b & 0x80) ? (1 + in_u16(&f->in) % 600) * P
                                   : (1 + (b & 15)) * P;
 
         if ((b & 0x70) == 0x70)
@@ -591,7 +598,8 @@ static void op_advise(struct fz *f)
         static const int advice[] = {
                 VM_MADV_NORMAL, VM_MADV_RANDOM, VM_MADV_SEQUENTIAL,
                 VM_MADV_WILLNEED, VM_MADV_DONTNEED, VM_MADV_DONTNEED,
-                VM_MADV_FREE, 5, -1,
+                VM_MADV_FREE, 5, -1, VM_MADV_HUGEPAGE, VM_MADV_HUGEPAGE,
+                VM_MADV_NOHUGEPAGE,
         };
         unsigned k;
         struct vm_space *s = arg_space(f, &k);
@@ -705,6 +713,9 @@ static void fz_setup(struct fz *f, const uint8_t *data, size_t size)
 {
         memset(f, 0, sizeof *f);
         f->in = (struct input){ data, size };
+        /* The huge-page policy (module state): half the inputs "always",
+         * the others Mercator's default "madvise". */
+        vm_thp_policy = in_u8(&f->in) % 2 ? VM_THP_ALWAYS : VM_THP_MADVISE;
         host_memory_setup(RAM);
         kmalloc_init(true);
         softmmu_reset();
@@ -721,6 +732,17 @@ static void fz_setup(struct fz *f, const uint8_t *data, size_t size)
         f->base.pt_pages = vmstat.pt_pages;
         f->base.slab = vmstat.slab_pages;
         f->base.large = vmstat.kmalloc_large;
+}
+
+/* Huge-page events over the whole run (vmstat starts at 0 with every
+ * input's RAM), printed at exit: that the inputs reach them at all. */
+static uint64_t thp_allocs, thp_fallbacks, thp_splits;
+
+static void thp_report(void)
+{
+        fprintf(stderr, "fuzz_vm: %lu huge pages faulted (%lu fell back to "
+                "4 KiB), %lu huge translations split\n", thp_allocs,
+                thp_fallbacks, thp_splits);
 }
 
 static void expect_eq(const char *what, uint64_t got, uint64_t want)
@@ -740,6 +762,9 @@ static void fz_teardown(struct fz *f)
         for (unsigned k = 0; k < NSP; k++)
                 if (f->sp[k])
                         vm_space_destroy(f->sp[k]);
+        thp_allocs += vmstat.thp_fault_alloc;
+        thp_fallbacks += vmstat.thp_fault_fallback;
+        thp_splits += vmstat.thp_split_pmd;
         kmalloc_shrink();
         expect_eq("vmstat.anon_pages", vmstat.anon_pages, 0);
         expect_eq("vmstat.file_pages", vmstat.file_pages, 0);
@@ -758,6 +783,7 @@ static void fz_teardown(struct fz *f)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         tracing = getenv("FUZZ_VM_TRACE") != NULL;
+        atexit(thp_report);
         return 0;
 }
 
