@@ -11,6 +11,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/tty.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
@@ -132,7 +133,6 @@ long device_open(struct vnode *vn, unsigned flags, struct file **out)
         return 0;
 }
 
-long pipe_open_fifo(void **slot, unsigned flags, struct file **out);
 
 long fifo_open(struct vnode *vn, unsigned flags, struct file **out)
 {

@@ -7,6 +7,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/vfs.h>
 #include <fs/tty.h>
 #include <proc/proc.h>
@@ -54,7 +55,6 @@ struct file *fd_get(int fd)
         return current->files[fd];
 }
 
-long pipe_write_kernel(struct file *f, const void *buf, size_t len);
 
 /* Write kernel bytes to f (sendfile's destination): a regular file of the
  * VFS at its offset (or end, O_APPEND), a pipe, or the console. => bytes

@@ -15,6 +15,7 @@
 #include <mercator/uaccess.h>
 #include <machine/abi_stat.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/poll.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
@@ -178,7 +179,6 @@ static unsigned pipe_poll(struct file *f)
 
 #define FIONREAD 0x541b
 
-long pipe_nread(struct file *f);
 
 static long pipe_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
@@ -278,6 +278,51 @@ long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
         }
         *out = f;
         return 0;
+}
+
+/* ---- an anonymous pipe reopened through /proc/PID/fd/N -------------------
+ * Linux's pipes have an inode (in pipefs), so opening a pipe's fd link
+ * opens that inode as a FIFO: a new end of the same pipe (`cat /dev/stdin`
+ * with a pipe on standard input). Mercator's anonymous pipes have no
+ * vnode; following the link makes a short-lived one that holds the file
+ * (and so the pipe) and opens ends of its pipe as a FIFO would. */
+static long pipe_link_open(struct vnode *vn, unsigned flags, struct file **out)
+{
+        struct file *f = vn->priv;
+        void *slot = (struct pipe *)f->node;    /* no FIFO slot to keep */
+
+        return pipe_open_fifo(&slot, flags, out);
+}
+
+static void pipe_link_release(struct vnode *vn)
+{
+        file_put(vn->priv);
+}
+
+static const struct vnode_ops pipe_link_ops = {
+        .open = pipe_link_open, .release = pipe_link_release,
+};
+
+long pipe_link_vnode(struct vfs_sb *sb, struct file *f, struct vnode **out)
+{
+        struct linux_stat st;
+        struct vnode *vn;
+
+        if (f->ops != &pipe_ops)
+                return -ENOSYS;
+        if (!(vn = vnode_alloc(sb, &pipe_link_ops, S_IFIFO | 0600)))
+                return -ENOMEM;
+        pipe_stat(f, &st);
+        vn->ino = st.st_ino;
+        vn->nlink = 1;
+        vn->priv = file_get(f);
+        *out = vn;
+        return 0;
+}
+
+bool pipe_link_is(const struct vnode *vn)
+{
+        return vn->ops == &pipe_link_ops;
 }
 
 /* F_GETPIPE_SZ / F_SETPIPE_SZ on f: -EBADF if f is not a pipe. */

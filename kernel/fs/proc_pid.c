@@ -32,7 +32,6 @@
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
-extern struct proc proc_table[NPROC];
 
 #define PSS_SHIFT       12
 #define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
@@ -50,8 +49,8 @@ static unsigned mapcount_everywhere(const struct vm_object *obj,
 {
         unsigned n = 0;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *q = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *q = proc_table[i];
                 if (q->state == PROC_FREE || q->state == PROC_ZOMBIE ||
                     !q->space)
                         continue;

@@ -10,6 +10,7 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <machine/vmparam.h>
+#include <fs/pipe.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
 #include <ipc/shm.h>
@@ -26,7 +27,6 @@
 
 #define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
 
-extern struct proc proc_table[NPROC];
 
 void text_kb(struct text *t, const char *name, uint64_t kb)
 {
@@ -51,8 +51,8 @@ static uint64_t shm_resident(void)
 
         shm_ctl(&c, 0, SHM_INFO, NULL, &info);
         pages = info.shm_rss;
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *q = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *q = proc_table[i];
                 if (q->state == PROC_FREE || !q->space)
                         continue;
                 for (const struct vm_area *a = q->space->areas.first; a;
@@ -162,10 +162,10 @@ void proc_vmstat(struct text *t, struct proc *p)
         uint64_t shmem = vmstat.shmem_pages + sysv;
         uint64_t faults = 0;
 
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE)
-                        faults += proc_table[i].usage.minflt +
-                                  proc_table[i].usage.majflt;
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE)
+                        faults += proc_table[i]->usage.minflt +
+                                  proc_table[i]->usage.majflt;
         uint64_t aa = vm_lru_pages(PMM_LRU_ACTIVE_ANON);
         uint64_t ia = vm_lru_pages(PMM_LRU_INACTIVE_ANON);
         uint64_t af = vm_lru_pages(PMM_LRU_ACTIVE_FILE);
@@ -291,9 +291,9 @@ void proc_loadavg(struct text *t, struct proc *p)
 
         for (int i = 0; i < 3; i++)
                 a[i] = acct_loadavg[i] + 2048 / 200;    /* round, as Linux */
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE &&
-                    proc_table[i].state != PROC_ZOMBIE)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE &&
+                    proc_table[i]->state != PROC_ZOMBIE)
                         threads++;
         text_add(t, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 " %u/%d %d\n",
                  LOAD_INT(a[0]), LOAD_FRAC(a[0]), LOAD_INT(a[1]),

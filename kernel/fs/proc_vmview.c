@@ -35,7 +35,6 @@
 #include <vm/vmalloc.h>
 #include <vm/vmstat.h>
 
-extern struct proc proc_table[NPROC];
 
 #define VMVIEW_VERSION          1
 #define VMVIEW_MAX_BYTES        (4UL << 20)
@@ -280,7 +279,7 @@ static bool listed(const struct proc *p, int i)
         if (p->space_borrowed)
                 return true;
         for (int j = 0; j < i; j++) {
-                const struct proc *q = &proc_table[j];
+                const struct proc *q = proc_table[j];
                 if (q->state != PROC_FREE && q->state != PROC_ZOMBIE &&
                     q->space == p->space && !q->space_borrowed)
                         return false;
@@ -335,8 +334,8 @@ static void vmview_make(struct text *t, const char *label, struct proc *only)
         /* Processes first: their walk marks the frame map the physical
          * runs are classified by. */
         text_add(t, "],\"processes\":[");
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (!listed(p, i) || (only && p != only))
                         continue;
                 one_process(&v, p, &first);

@@ -14,6 +14,7 @@
 #include <mercator/uaccess.h>
 #include <machine/abi_stat.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
@@ -22,7 +23,6 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 
-extern struct proc proc_table[NPROC];
 
 void text_add(struct text *t, const char *fmt, ...)
 {
@@ -348,8 +348,8 @@ long procfs_list(const char *path,
                         if (!fn(arg, e->name, e->mode))
                                 return 0;
                 if (n.is_root)
-                        for (int i = 0; i < NPROC; i++) {
-                                struct proc *p = &proc_table[i];
+                        for (int i = 0; i < proc_slots; i++) {
+                                struct proc *p = proc_table[i];
                                 /* a process is listed; its threads are
                                  * under task/ (and found by their id) */
                                 if (!proc_is_leader(p) ||
@@ -375,8 +375,8 @@ long procfs_list(const char *path,
         case N_WALK_DIR:
                 return 0;               /* any address may be named */
         case N_TASK_DIR:
-                for (int i = 0; i < NPROC; i++) {
-                        struct proc *t = &proc_table[i];
+                for (int i = 0; i < proc_slots; i++) {
+                        struct proc *t = proc_table[i];
                         if (t->state == PROC_FREE || t->pid != n.p->pid ||
                             (t->state == PROC_ZOMBIE && t != group_of(t)))
                                 continue;
@@ -397,6 +397,8 @@ static long fd_target(struct proc *p, struct file *f, char *buf, size_t size)
         struct vnode *vn = file_vnode(f);
         struct linux_stat st;
 
+        if (vn && pipe_link_is(vn))
+                vn = NULL;              /* a pipe reopened by its fd link */
         if (vn && strcmp(vn->sb->fstype, "proc") == 0 && vn->priv &&
             !S_ISDIR(vn->mode))
                 return ksnprintf(buf, size, "%s", (const char *)vn->priv);
@@ -457,7 +459,7 @@ long procfs_link(const char *path, char *buf, size_t size)
         return len < 0 ? len : MIN(len, (long)size - 1);
 }
 
-long procfs_follow(const char *path, struct vnode **out)
+long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out)
 {
         struct pnode n;
         long err = resolve(path, &n);
@@ -467,6 +469,8 @@ long procfs_follow(const char *path, struct vnode **out)
                 return err;
         if (n.kind == N_FD_LINK) {
                 vn = file_vnode(n.p->files[n.fd]);
+                if (!vn || pipe_link_is(vn))
+                        return pipe_link_vnode(sb, n.p->files[n.fd], out);
         } else if (n.kind == N_ENTRY) {
                 switch (n.ent->special) {
                 case SP_CWD:  vn = n.p->cwd; break;

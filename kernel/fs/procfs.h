@@ -23,6 +23,7 @@
 struct proc;
 struct file;
 struct vnode;
+struct vfs_sb;
 
 /* Linux's file-type bits, as procfs_mode() returns them. */
 #define PROCFS_IFDIR    0040000
@@ -72,9 +73,6 @@ void proc_sys_overcommit_memory(struct text *t, struct proc *p);
 void proc_sys_max_map_count(struct text *t, struct proc *p);
 long proc_sys_set_max_map_count(uint64_t value);
 void proc_sys_pipe_max_size(struct text *t, struct proc *p);
-unsigned long pipe_max_size_get(void);          /* fs/pipe.c */
-long pipe_max_size_set(uint64_t value);         /* -EINVAL outside
-                                                 * [PAGE_SIZE, 1 MiB] */
 void proc_sys_mmap_min_addr(struct text *t, struct proc *p);
 
 /* Per-process generators (proc_pid.c). */
@@ -138,10 +136,11 @@ long procfs_link(const char *path, char *buf, size_t size);
 /*
  * What the magic link at path stands for (PID/fd/N of a file with a
  * vnode, cwd, root, exe): that vnode, a new reference, as Linux's
- * proc_get_link. => 0 and *out; -ENOSYS: a link to follow by its text
- * (self, mounts, pipe:[ino]); -ENOENT.
+ * proc_get_link; PID/fd/N of a pipe: a vnode of sb opening the same pipe
+ * (pipe_link_vnode). => 0 and *out; -ENOSYS: a link to follow by its text
+ * (self, mounts, the console); -ENOENT; -ENOMEM.
  */
-long procfs_follow(const char *path, struct vnode **out);
+long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out);
 
 /*
  * Open the /proc file at path: its text made now (text files), or a file

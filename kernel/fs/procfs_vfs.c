@@ -147,7 +147,7 @@ static long procfs_vreadlink(struct vnode *vn, char *buf, size_t size)
 
 static long procfs_vfollow(struct vnode *vn, struct vnode **out)
 {
-        return procfs_follow(vn->priv, out);
+        return procfs_follow(vn->priv, vn->sb, out);
 }
 
 static long procfs_vopen(struct vnode *vn, unsigned flags, struct file **out)

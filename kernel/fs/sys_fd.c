@@ -6,6 +6,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/vfs.h>
 #include <vm/vm_space.h>
 #include <proc/proc.h>
@@ -34,8 +35,6 @@
 #define SETFL_MASK      (02000 | 04000 | 020000 | 040000 | 01000000)
 #define PATH_MAX        4096
 
-long pipe_create(struct file **rd, struct file **wr);
-long pipe_size(struct file *f, bool set, unsigned long want);
 
 /* Install f at the lowest free descriptor >= min; -EMFILE if none. */
 static long fd_install_from(struct file *f, long min, bool cloexec)

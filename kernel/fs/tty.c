@@ -515,7 +515,6 @@ static void tty_signal(struct tty *tty, struct out *o, int sig, uint8_t c)
                 signal_send_group(tty->pgrp, sig, NULL);
 }
 
-extern struct proc proc_table[NPROC];
 
 /* Whether the terminal is p's controlling terminal. */
 static bool tty_is_ctty(const struct tty *tty, const struct proc *p)
@@ -531,8 +530,8 @@ static bool tty_is_ctty(const struct tty *tty, const struct proc *p)
  */
 static bool pgrp_orphaned(int pgrp)
 {
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *p = &proc_table[i], *q = p->parent;
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *p = proc_table[i], *q = p->parent;
                 if (p->state == PROC_FREE || p->state == PROC_ZOMBIE ||
                     p->pgid != pgrp || !q || q->pid == 1)
                         continue;
@@ -929,8 +928,8 @@ static long tty_set_pgrp(struct tty *tty, uint64_t arg)
         if (!tty_is_ctty(tty, current))
                 return -ENOTTY;
         bool exists = false, same_session = false;
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *p = proc_table[i];
                 if (p->state == PROC_FREE || p->pgid != pgrp)
                         continue;
                 exists = true;

@@ -658,14 +658,13 @@ static void destroy_sb(struct vfs_sb *sb)
                 tmpfs_destroy_sb(sb);
 }
 
-extern struct proc proc_table[NPROC];
 
 /* Is any file of sb open, or a process's cwd, root or program? (Linux's
  * EBUSY; a file only mapped, after its descriptor closed, is not seen.) */
 static bool sb_in_use(const struct vfs_sb *sb)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (p->state == PROC_FREE)
                         continue;
                 if ((p->cwd && p->cwd->sb == sb) || (p->root && p->root->sb == sb) ||
@@ -683,8 +682,8 @@ static bool sb_in_use(const struct vfs_sb *sb)
 /* Is a file of sb open for writing by some process? */
 static bool sb_has_writers(const struct vfs_sb *sb)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (p->state == PROC_FREE || !p->files)
                         continue;
                 for (int fd = 0; fd < NOFILE; fd++) {

@@ -8,15 +8,14 @@
 
 struct kstat kstat;
 
-extern struct proc proc_table[NPROC];
 
 unsigned kstat_nr_running(void)
 {
         unsigned n = 0;
 
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state == PROC_RUNNABLE ||
-                    proc_table[i].state == PROC_RUNNING)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state == PROC_RUNNABLE ||
+                    proc_table[i]->state == PROC_RUNNING)
                         n++;
         return n;
 }

@@ -28,7 +28,6 @@
 
 #define TICK_NS (1000000000ULL / HZ)
 
-extern struct proc proc_table[NPROC];
 unsigned long acct_loadavg[3];
 
 uint64_t proc_runtime_ns(const struct proc *p)
@@ -74,8 +73,8 @@ void proc_group_cputime(const struct proc *p, uint64_t *utime_ns,
 
         *utime_ns = g->usage.exited_utime_ns;
         *stime_ns = g->usage.exited_stime_ns;
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *t = proc_table[i];
                 uint64_t u, s;
                 if (t->state == PROC_FREE || t->pid != p->pid)
                         continue;
@@ -89,10 +88,10 @@ uint64_t proc_group_runtime_ns(const struct proc *p)
 {
         uint64_t ns = group_of(p)->usage.exited_run_ns;
 
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE &&
-                    proc_table[i].pid == p->pid)
-                        ns += proc_runtime_ns(&proc_table[i]);
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE &&
+                    proc_table[i]->pid == p->pid)
+                        ns += proc_runtime_ns(proc_table[i]);
         return ns;
 }
 
@@ -120,9 +119,9 @@ static void loadavg_update(void)
 {
         unsigned long active = 0;
 
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state == PROC_RUNNABLE ||
-                    proc_table[i].state == PROC_RUNNING)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state == PROC_RUNNABLE ||
+                    proc_table[i]->state == PROC_RUNNING)
                         active++;
         active *= FIXED_1;
         for (int i = 0; i < 3; i++) {
@@ -248,8 +247,8 @@ void acct_rusage(struct proc *p, int who, struct linux_rusage *out)
                 ru.maxrss = (int64_t)MAX(u->maxrss_kb, g->usage.maxrss_kb);
                 ru.minflt = (int64_t)g->usage.exited_minflt;
                 ru.majflt = (int64_t)g->usage.exited_majflt;
-                for (int i = 0; i < NPROC; i++) {
-                        const struct proc *t = &proc_table[i];
+                for (int i = 0; i < proc_slots; i++) {
+                        const struct proc *t = proc_table[i];
                         if (t->state == PROC_FREE || t->pid != p->pid)
                                 continue;
                         ru.minflt += (int64_t)t->usage.minflt;

@@ -29,7 +29,6 @@
 #define SIGEV_THREAD_ID 4
 #define TIMER_ABSTIME   1
 
-extern struct proc proc_table[NPROC];
 
 /* The process's timers, allocated on first use: NULL if out of memory. */
 static struct proc_timers *timers_of(struct proc *p)
@@ -147,8 +146,8 @@ static void timers_run(struct proc *p, struct proc_timers *ts)
 
 void ktimer_run(void)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 /* a leader that exited first keeps its process's */
                 if (p->timers && p->state != PROC_FREE &&
                     (p->state != PROC_ZOMBIE || proc_group_others(p)))

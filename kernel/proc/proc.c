@@ -34,7 +34,8 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 
-extern struct proc proc_table[NPROC];
+struct proc *proc_table[NPROC];
+int proc_slots;
 struct initramfs rootfs;
 static int next_pid = 1;
 
@@ -57,41 +58,68 @@ static int pid_alloc(void)
 
                 if (next_pid >= PID_MAX)
                         next_pid = RESERVED_PIDS;
-                for (int i = 0; i < NPROC && !used; i++)
-                        used = proc_table[i].state != PROC_FREE &&
-                               (proc_table[i].pid == pid ||
-                                proc_table[i].tid == pid);
+                for (int i = 0; i < proc_slots && !used; i++)
+                        used = proc_table[i]->state != PROC_FREE &&
+                               (proc_table[i]->pid == pid ||
+                                proc_table[i]->tid == pid);
                 if (!used)
                         return last_pid = pid;
         }
 }
 
+/* The lowest free slot, appending one while the table has room; NULL if
+ * every slot is taken or no memory is left for a new one. */
+static struct proc *slot_take(void)
+{
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state == PROC_FREE)
+                        return proc_table[i];
+        if (proc_slots == NPROC)
+                return NULL;
+        struct proc *p = kmalloc(sizeof *p);
+        if (!p)
+                return NULL;
+        p->state = PROC_FREE;
+        proc_table[proc_slots++] = p;
+        return p;
+}
+
+/* Give back the memory of the free slots at the top of the table. */
+static void slots_trim(void)
+{
+        while (proc_slots > 0 && proc_table[proc_slots - 1]->state == PROC_FREE) {
+                kfree(proc_table[--proc_slots]);
+                proc_table[proc_slots] = NULL;
+        }
+}
+
 struct proc *proc_alloc(void)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
-                if (p->state != PROC_FREE)
-                        continue;
-                memset(p, 0, sizeof *p);
-                p->kstack = kstack_alloc();
-                if (!p->kstack)
-                        return NULL;
-                p->pid = p->tid = pid_alloc();
-                p->leader = p;
-                p->fs_id = proc_share_id();
-                p->sighand_id = proc_share_id();
-                kstat.forks++;
-                p->usage.start_ns = clock_monotonic_ns();
-                cred_init_root(&p->cred);       /* fork copies its parent's */
-                rlimits_init(&p->rlim, NOFILE, NPROC);
-                p->pgid = p->sid = p->pid;
-                p->exit_signal = SIGCHLD;
-                p->sig.altstack.ss_flags = SS_DISABLE;
-                p->state = PROC_SLEEPING;       /* not runnable until set up */
-                p->wait_channel = p;
-                return p;
+        struct proc *p = slot_take();
+
+        if (!p)
+                return NULL;
+        memset(p, 0, sizeof *p);
+        p->state = PROC_FREE;
+        p->kstack = kstack_alloc();
+        if (!p->kstack) {
+                slots_trim();
+                return NULL;
         }
-        return NULL;
+        p->pid = p->tid = pid_alloc();
+        p->leader = p;
+        p->fs_id = proc_share_id();
+        p->sighand_id = proc_share_id();
+        kstat.forks++;
+        p->usage.start_ns = clock_monotonic_ns();
+        cred_init_root(&p->cred);       /* fork copies its parent's */
+        rlimits_init(&p->rlim, NOFILE, NPROC);
+        p->pgid = p->sid = p->pid;
+        p->exit_signal = SIGCHLD;
+        p->sig.altstack.ss_flags = SS_DISABLE;
+        p->state = PROC_SLEEPING;       /* not runnable until set up */
+        p->wait_channel = p;
+        return p;
 }
 
 #define CAP_SYS_PTRACE  19
@@ -123,9 +151,9 @@ uint64_t proc_share_id(void)
 
 struct proc *proc_find_tid(int tid)
 {
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE && proc_table[i].tid == tid)
-                        return &proc_table[i];
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE && proc_table[i]->tid == tid)
+                        return proc_table[i];
         return NULL;
 }
 
@@ -133,8 +161,8 @@ int proc_group_others(const struct proc *p)
 {
         int n = 0;
 
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *t = proc_table[i];
                 n += t != p && t->pid == p->pid && proc_alive(t);
         }
         return n;
@@ -149,8 +177,8 @@ int space_users(const struct vm_space *sp)
 {
         int n = 0;
 
-        for (int i = 0; sp && i < NPROC; i++)
-                n += proc_table[i].state != PROC_FREE && proc_table[i].space == sp;
+        for (int i = 0; sp && i < proc_slots; i++)
+                n += proc_table[i]->state != PROC_FREE && proc_table[i]->space == sp;
         return n;
 }
 
@@ -197,8 +225,8 @@ void proc_fdt_put(struct proc *p)
 
 void proc_fs_changed(struct proc *p)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *q = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *q = proc_table[i];
                 if (q == p || q->state == PROC_FREE || q->fs_id != p->fs_id ||
                     !q->cwd)
                         continue;
@@ -216,9 +244,9 @@ void proc_fs_changed(struct proc *p)
 
 void proc_leader_replaced(struct proc *old, struct proc *p)
 {
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE && proc_table[i].parent == old)
-                        proc_table[i].parent = p;
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE && proc_table[i]->parent == old)
+                        proc_table[i]->parent = p;
         if (init_proc == old)
                 init_proc = p;
 }
@@ -232,6 +260,7 @@ void proc_free(struct proc *p)
         proc_fdt_put(p);                /* a fork that failed half way */
         kstack_free(p->kstack);
         p->state = PROC_FREE;
+        slots_trim();
 }
 
 vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
@@ -268,11 +297,10 @@ void proc_vfork_release(struct proc *p)
  * which reaps them; those that asked (PR_SET_PDEATHSIG) get their signal. */
 static void proc_reparent_children(struct proc *p)
 {
-        extern struct proc proc_table[NPROC];
         struct ksiginfo info = { .code = SI_USER, .pid = p->pid };
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *c = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *c = proc_table[i];
                 if (c->state == PROC_FREE || c->parent != p)
                         continue;
                 c->parent = init_proc;
@@ -426,8 +454,8 @@ void proc_group_kill(struct proc *p, struct proc *except, int wait_status)
                 g->group.exiting = true;
                 g->group.exit_status = wait_status;
         }
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *t = proc_table[i];
                 if (t == except || t->pid != p->pid || !proc_alive(t) ||
                     t->pending_kill)
                         continue;

@@ -27,7 +27,7 @@
 #include <proc/rlimit.h>
 #include <proc/signal.h>
 
-#define NPROC           64
+#define NPROC           4096            /* process table slots (threads) */
 #define NOFILE          1024            /* Linux's default soft limit and FD_SETSIZE */
 #define PROC_NAME_LEN   16
 #define FD_CLOEXEC      1
@@ -237,7 +237,20 @@ extern struct proc *current;
 extern volatile bool need_resched;
 #endif
 
-/* Allocate a process slot with a kernel stack; NULL if none is free. */
+/*
+ * The process table. Slots 0 .. proc_slots - 1 each hold a struct proc (in
+ * state PROC_FREE when unused), so every loop over the processes is
+ *     for (int i = 0; i < proc_slots; i++) ... proc_table[i] ...
+ * proc_alloc() reuses the lowest free slot, or appends one (a struct proc
+ * from the kernel heap) up to NPROC; proc_free() gives back the memory of
+ * the free slots at the top. A struct proc is about 12 KiB, so the table
+ * holds what the most processes alive at once needed, never NPROC's worth.
+ */
+extern struct proc *proc_table[NPROC];
+extern int proc_slots;
+
+/* Allocate a process slot with a kernel stack; NULL if no slot, stack or
+ * memory for one is left. */
 struct proc *proc_alloc(void);
 
 /*

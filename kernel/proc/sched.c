@@ -29,13 +29,12 @@
 #include <proc/proc.h>
 #include <vm/vm_reclaim.h>
 
-struct proc proc_table[NPROC];
 #ifndef MACHINE_CPU_LOCAL
 struct proc *current;
 volatile bool need_resched;
 static void *cpu_sched_sp;                  /* the scheduler's saved stack */
 #endif
-static unsigned next_slot;
+static int next_slot;
 
 void clock_tick(bool from_user)
 {
@@ -53,8 +52,8 @@ void clock_tick_other_cpu(bool from_user)
 /* Sleepers whose time has come become runnable. */
 static void wake_sleepers(uint64_t now)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (p->state == PROC_SLEEPING &&
                     (p->wait_channel == NULL || p->wake_ns) &&
                     p->wake_ns <= now)
@@ -77,13 +76,14 @@ static struct proc *pick_next(void)
 {
         int best = -1;
 
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state == PROC_RUNNABLE)
-                        best = MAX(best, rt_priority(&proc_table[i]));
-        for (unsigned n = 0; best >= 0 && n < NPROC; n++) {
-                struct proc *p = &proc_table[(next_slot + n) % NPROC];
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state == PROC_RUNNABLE)
+                        best = MAX(best, rt_priority(proc_table[i]));
+        for (int n = 0; best >= 0 && n < proc_slots; n++) {
+                int slot = (next_slot + n) % proc_slots;
+                struct proc *p = proc_table[slot];
                 if (p->state == PROC_RUNNABLE && rt_priority(p) == best) {
-                        next_slot = (unsigned)(p - proc_table) + 1;
+                        next_slot = slot + 1;
                         return p;
                 }
         }
@@ -201,8 +201,8 @@ void sched_wakeup(const void *channel)
 {
         bool woke = false;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
                         p->state = PROC_RUNNABLE;
                         woke = true;

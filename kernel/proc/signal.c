@@ -33,7 +33,6 @@
 #include <proc/signal.h>
 #include <proc/syscall.h>
 
-extern struct proc proc_table[NPROC];
 
 #define UNCATCHABLE     (sigmask_of(SIGKILL) | sigmask_of(SIGSTOP))
 #define STOP_SIGNALS    (sigmask_of(SIGSTOP) | sigmask_of(SIGTSTP) | \
@@ -74,8 +73,8 @@ void signal_set_action(struct proc *p, int sig, const struct k_sigaction *ka)
 {
         uint64_t id = p->sighand_id;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *q = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *q = proc_table[i];
                 if (q == p || (q->state != PROC_FREE && q->sighand_id == id))
                         q->sig.action[sig - 1] = *ka;
         }
@@ -115,8 +114,8 @@ static void flush_pend(struct sigpend *sp, ksigset_t set)
 static void flush_pending(struct proc *p, ksigset_t set)
 {
         flush_pend(shared_of(p), set);
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *t = proc_table[i];
                 if (t->state != PROC_FREE && t->pid == p->pid)
                         flush_pend(&t->sig.own, set);
         }
@@ -185,8 +184,8 @@ static struct proc *pick_thread(struct proc *p, int sig)
 {
         if (wants_signal(p, sig))
                 return p;
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *t = proc_table[i];
                 if (t->state != PROC_FREE && t->pid == p->pid &&
                     wants_signal(t, sig))
                         return t;
@@ -199,9 +198,9 @@ static struct proc *live_thread(struct proc *p)
 {
         if (proc_alive(p))
                 return p;
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].pid == p->pid && proc_alive(&proc_table[i]))
-                        return &proc_table[i];
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->pid == p->pid && proc_alive(proc_table[i]))
+                        return proc_table[i];
         return NULL;
 }
 
@@ -270,8 +269,8 @@ int signal_send_group(int pgid, int sig, const struct ksiginfo *info)
 
         if (!sig_valid(sig) && sig != 0)
                 return -EINVAL;
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (!proc_is_leader(p) || p->pgid != pgid)
                         continue;
                 found++;
@@ -383,8 +382,8 @@ static void stop_current(int sig)
                 g->sig.report_stop = true;
                 g->sig.report_cont = false;
                 signal_notify_parent(g, CLD_STOPPED, sig);
-                for (int i = 0; i < NPROC; i++) {
-                        struct proc *t = &proc_table[i];
+                for (int i = 0; i < proc_slots; i++) {
+                        struct proc *t = proc_table[i];
                         if (t != p && t->pid == p->pid && t->sleep_intr &&
                             t->state == PROC_SLEEPING)
                                 sched_make_runnable(t);
@@ -403,8 +402,8 @@ static void stop_current(int sig)
  */
 static bool pgrp_orphaned(int pgid, const struct proc *ignore)
 {
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *p = &proc_table[i], *par = p->parent;
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *p = proc_table[i], *par = p->parent;
                 if (!proc_is_leader(p) || p->state == PROC_ZOMBIE ||
                     p == ignore || p->pgid != pgid)
                         continue;
@@ -416,9 +415,9 @@ static bool pgrp_orphaned(int pgid, const struct proc *ignore)
 
 static bool pgrp_has_stopped(int pgid)
 {
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE &&
-                    proc_table[i].pgid == pgid && proc_table[i].sig.stopped)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE &&
+                    proc_table[i]->pgid == pgid && proc_table[i]->sig.stopped)
                         return true;
         return false;
 }
@@ -598,9 +597,9 @@ void signal_fork(struct proc *child, const struct proc *parent)
 void signal_exec(struct proc *p)
 {
         /* the actions change: another process sharing them keeps its */
-        for (int i = 0; i < NPROC; i++)
-                if (&proc_table[i] != p && proc_table[i].state != PROC_FREE &&
-                    proc_table[i].sighand_id == p->sighand_id) {
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i] != p && proc_table[i]->state != PROC_FREE &&
+                    proc_table[i]->sighand_id == p->sighand_id) {
                         p->sighand_id = proc_share_id();
                         break;
                 }

@@ -26,7 +26,6 @@
 #include <vm/pmap.h>
 #include <vm/vm_space.h>
 
-extern struct proc proc_table[NPROC];
 
 #define PATH_MAX        4096
 #define EXEC_MAX_ARGS   (USTACK_ARG_MAX / sizeof(char *))
@@ -78,8 +77,8 @@ static long exec_end_other_threads(void)
         if (g->group.exiting)
                 return -EAGAIN;
         g->group.exec_thread = p;
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *t = proc_table[i];
                 if (t != p && t->pid == p->pid && proc_alive(t) && !t->pending_kill) {
                         t->pending_kill = wait_status_signaled(SIGKILL);
                         if (t->state == PROC_SLEEPING)

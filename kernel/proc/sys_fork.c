@@ -34,7 +34,6 @@
 #include <proc/syscall.h>
 #include <vm/vm_space.h>
 
-extern struct proc proc_table[NPROC];
 
 #define CSIGNAL                 0x000000ff
 #define CLONE_VM                0x00000100
@@ -389,8 +388,8 @@ static long wait_common(const struct wait_req *w, struct wait_found *f)
 {
         for (;;) {
                 bool any = false;
-                for (int i = 0; i < NPROC; i++) {
-                        struct proc *c = &proc_table[i];
+                for (int i = 0; i < proc_slots; i++) {
+                        struct proc *c = proc_table[i];
                         if (!wait_matches(c, w))
                                 continue;
                         any = true;
@@ -491,8 +490,8 @@ SYSCALL_DECL(waitid)
 /* Every thread of p's process gets these process group and session. */
 static void set_group_ids(struct proc *p, int pgid, int sid)
 {
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *t = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *t = proc_table[i];
                 if (t->state != PROC_FREE && t->pid == p->pid)
                         t->pgid = pgid, t->sid = sid;
         }
@@ -501,8 +500,8 @@ static void set_group_ids(struct proc *p, int pgid, int sid)
 /* Whether some process has pgid as its group, in session sid. */
 static bool group_exists(int pgid, int sid)
 {
-        for (int i = 0; i < NPROC; i++) {
-                const struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                const struct proc *p = proc_table[i];
                 if (p->state != PROC_FREE && p->pgid == pgid && (sid < 0 || p->sid == sid))
                         return true;
         }

@@ -19,7 +19,6 @@
 #include <vm/vm_area.h>
 #include <vm/vm_space.h>
 
-extern struct proc proc_table[NPROC];
 
 void proc_fork_resources(struct proc *child, const struct proc *parent)
 {
@@ -106,10 +105,10 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew,
                 return -EFAULT;
         if (unew) {
                 /* limits are the process's: every thread gets them */
-                for (int i = 0; i < NPROC; i++)
-                        if (proc_table[i].state != PROC_FREE &&
-                            proc_table[i].pid == p->pid)
-                                proc_table[i].rlim.lim[resource] = new;
+                for (int i = 0; i < proc_slots; i++)
+                        if (proc_table[i]->state != PROC_FREE &&
+                            proc_table[i]->pid == p->pid)
+                                proc_table[i]->rlim.lim[resource] = new;
                 /* The stack may grow to the new limit from now on. */
                 if (resource == RLIMIT_STACK && p->space)
                         vm_space_set_stack_limit(p->space, rlimit_stack_bytes(p));
@@ -174,9 +173,9 @@ SYSCALL_DECL(getpriority)
 
         if (which != PRIO_PROCESS && which != PRIO_USER)
                 return -EINVAL;         /* PRIO_PGRP: no process groups yet */
-        for (int i = 0; i < NPROC; i++)
-                if (prio_match(&proc_table[i], which, who))
-                        best = MAX(best, 20 - proc_table[i].usage.nice);
+        for (int i = 0; i < proc_slots; i++)
+                if (prio_match(proc_table[i], which, who))
+                        best = MAX(best, 20 - proc_table[i]->usage.nice);
         return best < 0 ? -ESRCH : best;
 }
 
@@ -188,8 +187,8 @@ SYSCALL_DECL(setpriority)
         if (which != PRIO_PROCESS && which != PRIO_USER)
                 return -EINVAL;
         nice = MAX(-20, MIN(19, nice));
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (!prio_match(p, which, who))
                         continue;
                 const struct cred *me = &current->cred;
@@ -437,8 +436,8 @@ long rlimit_fork_check(void)
 
         if (cred_capable(c, CAP_SYS_RESOURCE) || cred_capable(c, CAP_SYS_ADMIN))
                 return 0;
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE && proc_table[i].cred.uid == c->uid)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE && proc_table[i]->cred.uid == c->uid)
                         n++;
         return n >= current->rlim.lim[RLIMIT_NPROC].cur ? -EAGAIN : 0;
 }

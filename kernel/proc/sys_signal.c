@@ -20,7 +20,6 @@
 #include <proc/syscall.h>
 #include <proc/time.h>
 
-extern struct proc proc_table[NPROC];
 
 #define UNCATCHABLE     (sigmask_of(SIGKILL) | sigmask_of(SIGSTOP))
 #define SIG_BLOCK       0
@@ -64,8 +63,8 @@ SYSCALL_DECL(rt_sigaction)
                     (act.handler == SIG_DFL &&
                      signal_default_action(sig) == SIGDFL_IGN)) {
                         struct ksiginfo drop;
-                        for (int i = 0; i < NPROC; i++) {
-                                struct proc *t = &proc_table[i];
+                        for (int i = 0; i < proc_slots; i++) {
+                                struct proc *t = proc_table[i];
                                 if (t->state == PROC_FREE || t->pid != current->pid)
                                         continue;
                                 while (signal_dequeue(t, sigmask_of(sig), &drop))
@@ -316,8 +315,8 @@ static long kill_group(int pgid, int sig, const struct ksiginfo *info)
         long err = -ESRCH;
         bool sent = false;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (!proc_is_leader(p) || p->pgid != pgid)
                         continue;
                 long e = kill_one(p, sig, info);
@@ -336,8 +335,8 @@ static long kill_all(int sig, const struct ksiginfo *info)
         long err = 0;
         int found = 0;
 
-        for (int i = 0; i < NPROC; i++) {
-                struct proc *p = &proc_table[i];
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
                 if (!proc_is_leader(p) || p->pid == 1 || p->pid == current->pid)
                         continue;
                 found++;

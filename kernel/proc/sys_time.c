@@ -32,7 +32,6 @@
 #define NSEC    1000000000ULL
 #define TICK_NS (NSEC / HZ)
 
-extern struct proc proc_table[NPROC];
 
 /* ---- reading clocks ----------------------------------------------------- */
 
@@ -391,9 +390,9 @@ static uint64_t shmem_pages(void)
 
         c.nids = 0;
         c.pages = 0;
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].space)
-                        vm_space_for_each_area(proc_table[i].space, shmem_area, &c);
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->space)
+                        vm_space_for_each_area(proc_table[i]->space, shmem_area, &c);
         return c.pages;
 }
 
@@ -434,8 +433,8 @@ SYSCALL_DECL(sysinfo)
         si.totalhigh = (unsigned long)(high.present * PAGE_SIZE / unit);
         si.freehigh = (unsigned long)(high.free * PAGE_SIZE / unit);
 #endif
-        for (int i = 0; i < NPROC; i++)
-                if (proc_table[i].state != PROC_FREE)
+        for (int i = 0; i < proc_slots; i++)
+                if (proc_table[i]->state != PROC_FREE)
                         si.procs++;
         si.mem_unit = (uint32_t)unit;
         return copy_to_user((uint64_t)a0, &si, sizeof si) ? -EFAULT : 0;

@@ -25,7 +25,8 @@
 
 /* What vfs.c needs from the process layer, which the host build lacks. */
 struct proc *current;
-struct proc proc_table[NPROC];
+struct proc *proc_table[NPROC];
+int proc_slots;
 struct initramfs rootfs;
 struct file *fd_get(int fd) { return NULL; }
 struct vnode *file_vnode(const struct file *f) { return NULL; }

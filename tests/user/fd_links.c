@@ -4,7 +4,8 @@
  * after its last name went (memfd: "/memfd:NAME (deleted)", O_TMPFILE:
  * "DIR/#INO (deleted)"), the new name after a rename; and opening such a
  * link opens the file itself (Linux's magic links), even one with no name
- * left: how LTP's memfd tests reopen a memfd read-only or read-write.
+ * left: how LTP's memfd tests reopen a memfd read-only or read-write;
+ * a pipe's link opens a new end of the same pipe (`cat /dev/stdin`).
  */
 #include "utest.h"
 #include <fcntl.h>
@@ -197,6 +198,49 @@ static void tmpfile_and_dirs(void)
               errno == ELOOP);
 }
 
+/* A pipe's fd link, opened, is a new end of the same pipe, named and
+ * numbered as the pipe; /dev/stdin reaches it through fd 0. */
+static void pipe_links(void)
+{
+        int fds[2], r2, w2, saved;
+        char name[64], name2[64], buf[8] = { 0 };
+        struct stat a, b;
+
+        if (pipe2(fds, O_NONBLOCK))     /* a failing kernel must not hang */
+                return;
+        snprintf(name, sizeof name, "/proc/self/fd/%d", fds[0]);
+        r2 = open(name, O_RDONLY);
+        CHECK("pipe_link_opens_read_end", r2 >= 0);
+        snprintf(name, sizeof name, "/proc/self/fd/%d", fds[1]);
+        w2 = open(name, O_WRONLY);
+        CHECK("pipe_link_opens_write_end", w2 >= 0);
+        CHECK("write_through_new_end", write(w2, "abc", 3) == 3);
+        CHECK("read_through_new_end", read(r2, buf, 2) == 2 &&
+              memcmp(buf, "ab", 2) == 0);
+        CHECK("old_end_reads_the_rest", read(fds[0], buf, 1) == 1 && buf[0] == 'c');
+        CHECK("same_pipe_by_stat", stat(name, &a) == 0 && fstat(w2, &b) == 0 &&
+              S_ISFIFO(a.st_mode) && a.st_ino == b.st_ino);
+        CHECK("new_end_named_as_the_pipe", fd_link(fds[1], name, sizeof name) > 0 &&
+              fd_link(w2, name2, sizeof name2) > 0 &&
+              strncmp(name, "pipe:[", 6) == 0 && strcmp(name, name2) == 0);
+        close(fds[1]);
+        close(w2);
+        CHECK("eof_after_every_writer_closed", read(r2, buf, 1) == 0);
+
+        /* standard input a pipe: open("/dev/stdin") reads it */
+        if (pipe2(fds, O_NONBLOCK))
+                return;
+        saved = dup(0);
+        dup2(fds[0], 0);
+        CHECK("write_for_stdin", write(fds[1], "xyz", 3) == 3);
+        int in = open("/dev/stdin", O_RDONLY | O_NONBLOCK);
+        CHECK("dev_stdin_reads_the_pipe", in >= 0 && read(in, buf, 3) == 3 &&
+              memcmp(buf, "xyz", 3) == 0);
+        dup2(saved, 0);
+        close(saved), close(in), close(r2);
+        close(fds[0]), close(fds[1]);
+}
+
 int main(void)
 {
         utest_start("fd_links");
@@ -205,6 +249,7 @@ int main(void)
         regular_file();
         memfd();
         tmpfile_and_dirs();
+        pipe_links();
         CHECK("cleanup", rmdir(dir) == 0);
         return utest_done();
 }

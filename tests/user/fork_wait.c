@@ -1,7 +1,8 @@
 /*
  * fork_wait.c - fork is copy-on-write and isolates both ways, MAP_SHARED
  * memory stays shared, vfork's parent runs after the child execs or exits,
- * wait4 reports exit codes and killing signals (CONCEPTS E23, E24, E27).
+ * wait4 reports exit codes and killing signals (CONCEPTS E23, E24, E27),
+ * and hundreds of processes can be alive at once.
  */
 #include "utest.h"
 #include <signal.h>
@@ -140,6 +141,43 @@ static void vforks(void)
         CHECK("getppid_in_child", waitpid(pid, &st, 0) == pid && WEXITSTATUS(st) == 0);
 }
 
+/* MANY children alive at once, each blocked reading a pipe until the
+ * parent closes it; each exits with its own number. (The table of a
+ * kernel with a fixed 64 slots stops at the 64th.) */
+#define MANY 300
+
+static void many_alive(void)
+{
+        static pid_t pids[MANY];
+        int fds[2], forked = 0, reaped = 0, right = 0;
+
+        if (pipe(fds))
+                return;
+        for (int i = 0; i < MANY; i++) {
+                pid_t pid = fork();
+                if (pid == 0) {
+                        char c;
+                        close(fds[1]);
+                        _exit(read(fds[0], &c, 1) == 0 ? i % 200 : 255);
+                }
+                if (pid < 0)
+                        break;
+                pids[forked++] = pid;
+        }
+        CHECK("hundreds_of_children_alive_at_once", forked == MANY);
+        close(fds[0]);
+        close(fds[1]);
+        for (int i = 0; i < forked; i++) {
+                int st;
+                if (waitpid(pids[i], &st, 0) != pids[i])
+                        continue;
+                reaped++;
+                right += WIFEXITED(st) && WEXITSTATUS(st) == i % 200;
+        }
+        CHECK("every_child_reaped_with_its_status", reaped == forked && right == forked);
+        CHECK_ERR("no_child_left", waitpid(-1, NULL, WNOHANG), ECHILD);
+}
+
 int main(void)
 {
         utest_start("fork_wait");
@@ -148,5 +186,6 @@ int main(void)
         deaths();
         waits();
         vforks();
+        many_alive();
         return utest_done();
 }
