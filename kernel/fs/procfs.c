@@ -459,6 +459,17 @@ long procfs_link(const char *path, char *buf, size_t size)
         return len < 0 ? len : MIN(len, (long)size - 1);
 }
 
+void procfs_owner(const char *path, uint32_t *uid, uint32_t *gid)
+{
+        struct pnode n;
+
+        *uid = *gid = 0;
+        if (resolve(path, &n) == 0 && n.p && n.p->usage.dumpable) {
+                *uid = n.p->cred.euid;
+                *gid = n.p->cred.egid;
+        }
+}
+
 long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out)
 {
         struct pnode n;

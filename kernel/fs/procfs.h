@@ -142,6 +142,10 @@ long procfs_link(const char *path, char *buf, size_t size);
  */
 long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out);
 
+/* Who owns the file at path, as Linux's procfs says: inside /proc/PID
+ * the process's effective ids while it is dumpable, else root. */
+void procfs_owner(const char *path, uint32_t *uid, uint32_t *gid);
+
 /*
  * Open the /proc file at path: its text made now (text files), or a file
  * reading the target at an offset (mem, pagemap).

@@ -35,6 +35,7 @@ static struct vnode *pnode(struct vfs_sb *sb, const char *path, uint32_t mode)
         memcpy(copy, path, len + 1);
         vn->priv = copy;
         vn->nlink = S_ISDIR(mode) ? 2 : 1;
+        procfs_owner(path, &vn->uid, &vn->gid);     /* not the looker's */
         return vn;
 }
 
@@ -177,6 +178,7 @@ long procfs_new_sb(struct vfs_sb **out)
         sb->fstype = "proc";
         sb->dev = 0x14;
         sb->magic = PROC_SUPER_MAGIC;
+        sb->fixed_attrs = true;
         sb->next_ino = 1;
         if (!(sb->root = pnode(sb, "/proc", S_IFDIR | 0555))) {
                 kfree(sb);

@@ -924,7 +924,7 @@ SYSCALL_DECL(access) { return do_access(AT_FDCWD, (uint64_t)a0, a1, 0); }
 
 static long chmod_vn(struct vnode *vn, unsigned mode)
 {
-        long err = owner_or_root(vn);
+        long err = vn->sb->fixed_attrs ? -EPERM : owner_or_root(vn);
 
         if (err)
                 return err;
@@ -978,6 +978,8 @@ static long chown_vn(struct vnode *vn, uint32_t uid, uint32_t gid)
 {
         uint32_t me = current_fsuid();
 
+        if (vn->sb->fixed_attrs)
+                return -EPERM;
         if (vn->sb->rdonly)
                 return -EROFS;
         if (!current_capable(CAP_CHOWN)) {

@@ -143,6 +143,9 @@ struct vfs_sb {                         /* one mounted file system */
         uint64_t        nr_inodes;      /* [m] live vnodes */
         uint64_t        magic;          /* [c] statfs f_type */
         bool            rdonly;         /* [c] */
+        bool            fixed_attrs;    /* [c] modes and owners are the
+                                         * file system's: chmod and chown
+                                         * get EPERM (procfs) */
 };
 
 struct mount {

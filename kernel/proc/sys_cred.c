@@ -16,24 +16,61 @@ SYSCALL_DECL(geteuid) { return CRED->euid; }
 SYSCALL_DECL(getgid) { return CRED->gid; }
 SYSCALL_DECL(getegid) { return CRED->egid; }
 
-SYSCALL_DECL(setuid) { return cred_setuid(CRED, (uint32_t)a0); }
-SYSCALL_DECL(setgid) { return cred_setgid(CRED, (uint32_t)a0); }
-SYSCALL_DECL(setreuid) { return cred_setreuid(CRED, (uint32_t)a0, (uint32_t)a1); }
-SYSCALL_DECL(setregid) { return cred_setregid(CRED, (uint32_t)a0, (uint32_t)a1); }
-SYSCALL_DECL(setfsuid) { return cred_setfsuid(CRED, (uint32_t)a0); }
-SYSCALL_DECL(setfsgid) { return cred_setfsgid(CRED, (uint32_t)a0); }
+/*
+ * What follows a change of identity, as Linux's commit_creds: a process
+ * whose effective or file-system ids changed, or whose permitted
+ * capabilities shrank, stops being dumpable (fs.suid_dumpable 0), so its
+ * /proc/PID files become root's and other processes of its old identity
+ * may no longer read its memory. => r, the setter's result.
+ */
+static long committed(const struct cred *old, long r)
+{
+        const struct cred *c = CRED;
+
+        if (r == 0 && (old->euid != c->euid || old->egid != c->egid ||
+                       old->fsuid != c->fsuid || old->fsgid != c->fsgid ||
+                       (old->cap_permitted & ~c->cap_permitted)))
+                current->usage.dumpable = false;
+        return r;
+}
+
+#define COMMIT(call) do {                                               \
+        struct cred old = *CRED;                                        \
+        return committed(&old, call);                                   \
+} while (0)
+
+SYSCALL_DECL(setuid) { COMMIT(cred_setuid(CRED, (uint32_t)a0)); }
+SYSCALL_DECL(setgid) { COMMIT(cred_setgid(CRED, (uint32_t)a0)); }
+SYSCALL_DECL(setreuid) { COMMIT(cred_setreuid(CRED, (uint32_t)a0, (uint32_t)a1)); }
+SYSCALL_DECL(setregid) { COMMIT(cred_setregid(CRED, (uint32_t)a0, (uint32_t)a1)); }
+
+/* setfsuid/setfsgid return the old id, not 0. */
+SYSCALL_DECL(setfsuid)
+{
+        struct cred old = *CRED;
+        long r = cred_setfsuid(CRED, (uint32_t)a0);
+        committed(&old, 0);
+        return r;
+}
+
+SYSCALL_DECL(setfsgid)
+{
+        struct cred old = *CRED;
+        long r = cred_setfsgid(CRED, (uint32_t)a0);
+        committed(&old, 0);
+        return r;
+}
 
 SYSCALL_DECL(setresuid)
 {
-        return cred_setresuid(CRED, (uint32_t)a0, (uint32_t)a1, (uint32_t)a2);
+        COMMIT(cred_setresuid(CRED, (uint32_t)a0, (uint32_t)a1, (uint32_t)a2));
 }
 
 SYSCALL_DECL(setresgid)
 {
-        return cred_setresgid(CRED, (uint32_t)a0, (uint32_t)a1, (uint32_t)a2);
+        COMMIT(cred_setresgid(CRED, (uint32_t)a0, (uint32_t)a1, (uint32_t)a2));
 }
 
-/* Three ids to three user pointers. */
 static long put_three(long u0, long u1, long u2, uint32_t v0, uint32_t v1,
                       uint32_t v2)
 {
@@ -165,5 +202,5 @@ SYSCALL_DECL(capset)
         uint64_t eff = ((uint64_t)d[1].effective << 32 | d[0].effective) & CAP_FULL_SET;
         uint64_t perm = ((uint64_t)d[1].permitted << 32 | d[0].permitted) & CAP_FULL_SET;
         uint64_t inh = ((uint64_t)d[1].inheritable << 32 | d[0].inheritable) & CAP_FULL_SET;
-        return cred_capset(CRED, eff, perm, inh);
+        COMMIT(cred_capset(CRED, eff, perm, inh));
 }

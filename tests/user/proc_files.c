@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -781,6 +782,49 @@ static void max_map_count(void)
                   open("/proc/sys/kernel/ostype", O_WRONLY), EACCES);
 }
 
+/* Who owns /proc's files: a process's own are its euid's, the rest root's,
+ * whoever looks; nobody may chmod or chown them, and a user other than
+ * root may not write the sysctls; a process that changed its ids is not
+ * dumpable, which makes its own files root's too. */
+static void owners(void)
+{
+        struct stat st;
+        int status = -1;
+
+        CHECK("own_status_owned_by_euid", stat("/proc/self/status", &st) == 0 &&
+              st.st_uid == geteuid());
+        CHECK_ERR("chmod_of_pid_file_refused", chmod("/proc/self/status", 0600), EPERM);
+        CHECK_ERR("chmod_of_sysctl_refused",
+                  chmod("/proc/sys/vm/overcommit_memory", 0666), EPERM);
+        CHECK_ERR("chown_of_sysctl_refused",
+                  chown("/proc/sys/vm/overcommit_memory", 65534, 65534), EPERM);
+        pid_t pid = fork();
+        if (pid == 0) {
+                int bad = 0;
+                if (setgid(65534) || setuid(65534))
+                        _exit(100);
+                bad |= stat("/proc/meminfo", &st) || st.st_uid != 0;
+                bad |= (stat("/proc/1/status", &st) || st.st_uid != 0) << 1;
+                /* the id change made it undumpable: its files are root's
+                 * until it says otherwise */
+                bad |= (stat("/proc/self/status", &st) || st.st_uid != 0) << 2;
+                prctl(PR_SET_DUMPABLE, 1);
+                bad |= (stat("/proc/self/status", &st) || st.st_uid != 65534) << 2;
+                bad |= (open("/proc/sys/vm/overcommit_memory", O_WRONLY) != -1 ||
+                        errno != EACCES) << 3;
+                bad |= (chmod("/proc/self/status", 0777) != -1 || errno != EPERM) << 4;
+                _exit(bad);
+        }
+        waitpid(pid, &status, 0);
+        CHECK("a_user_sees_root_owning_the_rest",
+              WIFEXITED(status) && (WEXITSTATUS(status) & 3) == 0);
+        CHECK("a_user_owns_its_own", WIFEXITED(status) && !(WEXITSTATUS(status) & 4));
+        CHECK("a_user_cannot_write_sysctls", WIFEXITED(status) &&
+              !(WEXITSTATUS(status) & 8));
+        CHECK("a_user_cannot_chmod_its_own", WIFEXITED(status) &&
+              !(WEXITSTATUS(status) & 16) && WEXITSTATUS(status) != 100);
+}
+
 int main(int argc, char **argv)
 {
         utest_start("proc_files");
@@ -795,5 +839,6 @@ int main(int argc, char **argv)
         system_files();
         tree();
         max_map_count();
+        owners();
         return utest_done();
 }
