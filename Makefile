@@ -57,7 +57,7 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # when those habits matter to it.
 GLIBC_TESTS := clone_fork fd_links fs_calls fs_pagecache futex identity poll_select \
                mlock pthreads threads rlimits signals signals_fault thp vdso \
-               signals_proc time_clock timers \
+               signals_proc time_clock timers clock_set \
                tty_canon tty_jobs
 GLIBC_CC    := gcc
 UTESTS  += $(patsubst %,$(BUILD)/user/%_glibc,$(GLIBC_TESTS))
@@ -123,7 +123,11 @@ $(HBUILD)/bin/%: $(HBUILD)/tests/host/$(PMAP)/%.c.o $(HOBJ)
 $(HBUILD)/bin/test_vfs_walk: $(HBUILD)/kernel/fs/vfs.c.o \
                              $(HBUILD)/kernel/fs/tmpfs.c.o
 
-user-tests: $(UTESTS)
+# The first process of the x86-64 referee (Linux in QEMU) for the user
+# tests tools/test.py also runs there (USER_ON_LINUX_VM).
+user-tests: $(UTESTS) $(BUILD)/referee_init
+$(BUILD)/referee_init: tools/referee_init.c
+	$(UCC) $(UCFLAGS) -o $@ $<
 $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
 	@mkdir -p $(dir $@)
 	$(UCC) $(UCFLAGS) -o $@ $<

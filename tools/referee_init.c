@@ -1,7 +1,9 @@
 /*
  * referee_init - the first process when a user test runs on a real Linux
  * kernel booted in QEMU (the referee for an architecture whose programs
- * this machine cannot run natively: riscv64, issue 13). tools/run --linux
+ * this machine cannot run natively: riscv64, issue 13, and i386; and on
+ * x86-64 for tests that change the machine, as clock_set sets the wall
+ * clock, which the host's Linux must not see). tools/run --linux
  * puts it at /init, with the test at /bin/NAME and its argv in
  * /.mercator-args (NUL-separated), as for Mercator.
  *

@@ -11,7 +11,9 @@ kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
         test that must panic)
 user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
-        must be killed by SIGSEGV on both; seeded programs once per seed
+        must be killed by SIGSEGV on both; seeded programs once per seed;
+        programs that change the machine (clock_set: the wall clock) also
+        on Debian's x86-64 Linux in QEMU first (USER_ON_LINUX_VM)
 i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
         `ktest` in qemu-system-i386 at -m 64M and -m 3G (high memory)
 riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
@@ -652,6 +654,40 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "futex",
                 "process_vm", "tlb_shootdown"]
 
 
+# Run on Linux in QEMU too: programs that change the machine where
+# tools/run booted them (clock_set sets the wall clock), which on the host
+# only print a NOTE and check the rest. The referee is Debian's stock
+# x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
+# build/referee_init as /init.
+USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc"]
+
+
+def run_user_linux_vm(t, runs):
+    """USER_ON_LINUX_VM's programs on the x86-64 referee in QEMU."""
+    vm = [r for r in runs if os.path.basename(r[0]) in USER_ON_LINUX_VM]
+    if not vm:
+        return
+    p = subprocess.run(["bash", os.path.join(ROOT, "tools/linux-kernel.sh")],
+                       capture_output=True, text=True)
+    kernel = p.stdout.strip() if p.returncode == 0 else None
+    init = os.path.join(ROOT, "build/referee_init")
+    if not kernel or not os.path.exists(init):
+        t.add(False, "user[linux-vm]/referee",
+              "build/referee_init was not built" if kernel
+              else "no x86-64 Linux: " + p.stderr[-300:])
+        return
+    for prog, args, label in vm:
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "600", "--mem", "512M", "--linux", kernel,
+                            "--linux-init", init, "--file",
+                            f"/data.txt={USER_DATA}", prog, *args,
+                            "/data.txt"],
+                           capture_output=True, text=True, errors="replace",
+                           stdin=subprocess.DEVNULL)
+        collect_user(t, "linux-vm", prog, p.stdout + p.stderr, p.returncode,
+                     label)
+
+
 def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
     script = input_script(prog)
     typed = ["--input-script", script] if script else []
@@ -739,6 +775,7 @@ def run_user(t, soak=False):
     for prog, args, label in runs:
         out, status = run_user_linux(prog, args)
         collect_user(t, "linux", prog, out, status, label)
+    run_user_linux_vm(t, runs)
     mruns = [(p, a, l, "qemu64", 1) for p, a, l in runs] + \
         [(p, a, l, "max", 1) for p, a, l in runs
          if os.path.basename(p) in USER_ON_CPU_MAX] + \
