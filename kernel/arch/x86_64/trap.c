@@ -182,12 +182,13 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
 static void page_fault(struct trap_frame *tf)
 {
         uint64_t cr2 = read_cr2();
-        uint64_t fixup = extable_fixup(tf->rip);
+        uint64_t fixup;
 
         if (tf->cs & 3) {
                 user_page_fault(tf, cr2);
                 return;
         }
+        fixup = extable_fixup(tf->rip);  /* a kernel fault: a user copy's? */
         if (fixup && current && cr2 < USER_MAX + PAGE_SIZE) {
                 if (vm_fault(current->space, cr2, pf_access(tf->error)) !=
                     FAULT_RESOLVED)
