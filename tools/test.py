@@ -646,10 +646,7 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
 # threads, where running on every CPU could go wrong. Every other user
 # test runs at -smp 1 only, to keep make test's time (TCG with 4 vCPUs on
 # the 2-core host is slow); the kernel tier runs every test at -smp 2 and 4.
-# threads is left out for now: once in make test at -smp 4 the machine
-# reset (a triple fault) after its futex checks; not yet understood
-# (notes/smp.md), it passed when run by hand.
-USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "futex",
+USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
                 "signals_proc", "smp_spread", "random_vm", "mmap_anon",
                 "process_vm", "tlb_shootdown"]
 

@@ -360,6 +360,15 @@ static void *spin_unblocked(void *arg)
         return NULL;
 }
 
+/* Up to 5 s for the other thread to run the handler: on several CPUs it
+ * runs elsewhere, and a count of sched_yield() calls here is no bound on
+ * its progress (on a loaded host its virtual CPU may not run meanwhile). */
+static void wait_handled(void)
+{
+        for (int i = 0; i < 2500 && !handled_by; i++)
+                usleep(2000);
+}
+
 static void test_signals(void)
 {
         struct sigaction sa = { .sa_handler = on_usr };
@@ -377,8 +386,7 @@ static void test_signals(void)
         /* tgkill: that thread and no other */
         handled_by = 0;
         syscall(SYS_tgkill, getpid(), thread_tid, SIGUSR1);
-        for (int i = 0; i < 1000 && !handled_by; i++)
-                sched_yield();
+        wait_handled();
         CHECK("tgkill_reaches_that_thread", handled_by == thread_tid);
         CHECK_ERR("tgkill_wrong_group", syscall(SYS_tgkill, getpid() + 100000,
                                                 thread_tid, SIGUSR1), ESRCH);
@@ -392,8 +400,7 @@ static void test_signals(void)
         pthread_sigmask(SIG_BLOCK, &set, &old);
         handled_by = 0;
         kill(getpid(), SIGUSR1);
-        for (int i = 0; i < 1000 && !handled_by; i++)
-                sched_yield();
+        wait_handled();
         CHECK("kill_taken_by_unblocking_thread", handled_by == thread_tid);
 
         /* a signal sent to the blocked main thread stays its own */

@@ -50,6 +50,7 @@ struct softmmu_stats {
         uint64_t walks;                 /* table walks (translate, misses) */
         uint64_t tlb_hits;              /* softmmu_access() served by TLB */
         uint64_t remote_rounds;         /* mmu_tlb_remote() calls */
+        uint64_t remote_calls;          /* mmu_remote_call() calls */
         uint64_t invlpg;                /* single-page invalidations */
         uint64_t flush;                 /* full flushes, global kept */
         uint64_t flush_global;          /* full flushes, global too */
@@ -100,6 +101,8 @@ struct softmmu_remote {
         uint64_t free_pages_then;       /* pmm_free_count() at the call */
 };
 extern struct softmmu_remote softmmu_last_remote;
+/* The CPUs the last mmu_remote_call() ran its function on (x86-64). */
+extern uint64_t softmmu_last_call_cpus;
 
 /* Valid TLB entries, and whether one of them covers va. */
 unsigned softmmu_tlb_entries(void);

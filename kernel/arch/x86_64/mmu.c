@@ -79,22 +79,28 @@ struct pmap **mmu_cpu_pmap(void)
 
 /* One call per CPU of the mask (other, online), all posted before any is
  * waited for. */
-void mmu_tlb_remote(uint64_t mask, const vaddr_t *va, unsigned n, bool all,
-                    bool global)
+void mmu_remote_call(uint64_t mask, void (*fn)(void *), void *arg)
 {
-        struct tlb_remote r = { va, n, all, global };
         unsigned me, posted[MAX_CPUS], np = 0;
 
-        if (ncpus < 2 || (!all && n == 0))
-                return;
         me = machine_cpu_id();
         for (unsigned i = 0; i < ncpus; i++)
                 if (i != me && (mask >> i & 1) &&
                     __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
-                        smp_call_start(i, tlb_remote_run, &r);
+                        smp_call_start(i, fn, arg);
                         posted[np++] = i;
                 }
         for (unsigned i = 0; i < np; i++)
                 smp_call_wait(posted[i]);
+}
+
+void mmu_tlb_remote(uint64_t mask, const vaddr_t *va, unsigned n, bool all,
+                    bool global)
+{
+        struct tlb_remote r = { va, n, all, global };
+
+        if (ncpus < 2 || (!all && n == 0))
+                return;
+        mmu_remote_call(mask, tlb_remote_run, &r);
         tlb_shootdowns++;
 }

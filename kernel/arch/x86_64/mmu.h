@@ -21,6 +21,9 @@ bool mmu_has_1g_pages(void);            /* CPUID.80000001h:EDX.Page1GB */
  * all have. */
 void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
                     bool global);
+/* Run fn(arg) on each CPU in mask (other than this one, online ones
+ * only), in its interrupt handler; returns when all have. */
+void mmu_remote_call(uint64_t cpus, void (*fn)(void *), void *arg);
 struct pmap;
 unsigned mmu_cpu_id(void);              /* this CPU's index, < 64 */
 struct pmap **mmu_cpu_pmap(void);       /* this CPU's loaded pmap (slot) */

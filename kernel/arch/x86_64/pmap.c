@@ -166,15 +166,41 @@ vm_status_t pmap_create(struct pmap **out)
 }
 
 /*
+ * On a CPU that may still have pm loaded: the kernel's tables instead. A
+ * CPU keeps the tables of the last thread it ran while its scheduler loop
+ * spins for the big kernel lock or picks the next thread (lazily: a thread
+ * of the same space then runs without a CR3 load), so a space whose last
+ * thread ended elsewhere may still be in its CR3. Run in the CPU's
+ * interrupt handler for pmap_destroy(), whose caller holds the kernel lock
+ * and waits; that is what keeps the CPU's loaded pmap ([k]) consistent.
+ */
+static void pmap_leave(void *arg)
+{
+        if (*mmu_cpu_pmap() == arg)
+                pmap_activate(&kernel_pmap);
+}
+
+/*
  * Free a user pmap's own tables (user half and PML4), never the shared
- * kernel tables; the frames it maps stay with their owners.
- * => pm is not the kernel pmap and not loaded in CR3.
+ * kernel tables; the frames it maps stay with their owners. Any other CPU
+ * that still has it loaded (no thread of it runs there: pmap_leave) loads
+ * the kernel's tables first, or it would go on walking a freed PML4 whose
+ * page may be reused (the kernel half with it).
+ * => pm is not the kernel pmap and not loaded in this CPU's CR3; no thread
+ *    uses it.
  */
 void pmap_destroy(struct pmap *pm)
 {
+        uint64_t others;
+
         ASSERT(pm != &kernel_pmap && mmu_current_root() != pm->root);
+        others = __atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST);
+        if (others)
+                mmu_remote_call(others, pmap_leave, pm);
+        ASSERT(__atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) == 0);
         user_half_detach(pm);
-        /* Not loaded, so only global user entries (if any) can be cached. */
+        /* Loaded nowhere, so only global user entries (if any) can be
+         * cached. */
         pmap_update(pm);
         ASSERT(pm->table_pages == 1);
         vm_ptpage_free(pm->root);

@@ -193,3 +193,29 @@ TEST(tables_freed_after_the_round)
         load_on(1, pmap_kernel());
         pmap_destroy(p);
 }
+
+/* A space whose last thread ended on another CPU may still be loaded on
+ * CPUs whose scheduler loops ran its threads last: destroying it makes
+ * exactly those load the kernel's tables first (else they go on walking
+ * a freed PML4). CPU 3 runs another space and is left alone. */
+TEST(destroy_makes_cpus_that_kept_it_leave)
+{
+        setup();
+        struct pmap *p = new_user(), *q = new_user();
+
+        load_on(1, p);
+        load_on(2, p);
+        load_on(3, q);
+        uint64_t calls = softmmu_stats.remote_calls;
+        pmap_destroy(p);                /* from CPU 0, which never had it */
+        CHECK_EQ(softmmu_stats.remote_calls, calls + 1);
+        CHECK_EQ(softmmu_last_call_cpus, 0x6);
+        CHECK_EQ(pmap_kernel()->active_cpus & 0x6, 0x6);
+        CHECK_EQ(q->active_cpus, 0x8);
+
+        /* nobody else has q once CPU 3 left it: no call at all */
+        load_on(3, pmap_kernel());
+        calls = softmmu_stats.remote_calls;
+        pmap_destroy(q);
+        CHECK_EQ(softmmu_stats.remote_calls, calls);
+}

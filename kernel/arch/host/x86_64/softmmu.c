@@ -30,6 +30,7 @@
  * the last round of remote invalidations asked for (softmmu.h). */
 unsigned softmmu_cpu;
 struct softmmu_remote softmmu_last_remote;
+uint64_t softmmu_last_call_cpus;
 static struct pmap *cpu_pmap[64];
 
 /* Entry bits (SDM 4.5): present, writable, user, accessed, dirty, page
@@ -388,6 +389,7 @@ void softmmu_reset(void)
         memset(&softmmu_stats, 0, sizeof softmmu_stats);
         memset(cpu_pmap, 0, sizeof cpu_pmap);
         memset(&softmmu_last_remote, 0, sizeof softmmu_last_remote);
+        softmmu_last_call_cpus = 0;
         softmmu_cpu = 0;
 }
 
@@ -449,6 +451,25 @@ void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
         softmmu_last_remote = (struct softmmu_remote){
                 .cpus = cpus, .n = n, .all = all, .global = global,
                 .va0 = n ? va[0] : 0, .free_pages_then = pmm_free_count() };
+}
+
+/* Each CPU of the mask runs fn in turn (the host plays it), under the
+ * host CPU's CR3 afterwards as before: only the calls' effects on the
+ * CPUs' loaded pmaps (mmu_cpu_pmap) are modelled. */
+void mmu_remote_call(uint64_t cpus, void (*fn)(void *), void *arg)
+{
+        unsigned me = softmmu_cpu;
+        paddr_t root = cr3;
+
+        softmmu_stats.remote_calls++;
+        softmmu_last_call_cpus = cpus & ~(1ULL << me);
+        for (unsigned i = 0; i < 64; i++)
+                if (i != me && (cpus >> i & 1)) {
+                        softmmu_cpu = i;
+                        fn(arg);
+                }
+        softmmu_cpu = me;
+        cr3 = root;
 }
 
 bool mmu_has_1g_pages(void)
