@@ -9,6 +9,7 @@
 #include <mercator/ktest.h>
 #include <mercator/spinlock.h>
 #include <machine/vmparam.h>
+#include <proc/machine_hooks.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vmalloc.h>
@@ -223,4 +224,44 @@ KTEST(smp_vfree_reaches_every_cpu_tlb)
         /* one round of IPIs per vfree when there is anyone to tell */
         if (ncpus > 1)
                 KCHECK(tlb_shootdowns - rounds0 >= 100);
+}
+
+/* ---- idling (the scheduler loop's machine_idle_enter/machine_idle) ------- */
+
+static void kick_from_there(void *arg)
+{
+        (void)arg;
+        machine_kick_idle();
+}
+
+/*
+ * A wake-up's kick that comes after a CPU said it idles, but before its
+ * hlt, must end the hlt: machine_idle_enter keeps interrupts off, so the
+ * kick waits in the LAPIC's request register (checked) and the `sti; hlt`
+ * takes it. With interrupts on there, the kick was taken before the hlt,
+ * which then slept to the next tick: 10 ms per hand-over between CPUs.
+ */
+KTEST(smp_kick_before_hlt_stays_pending)
+{
+        struct cpu *me = this_cpu();
+
+        if (ncpus < 2)
+                return;
+        for (int round = 0; round < 20; round++) {
+                machine_idle_enter();
+                KCHECK((read_rflags() & 0x200) == 0);
+                KCHECK(me->idle);
+                smp_call(1, kick_from_there, NULL);
+                uint64_t end = clock_monotonic_ns() + 2000000000ULL;
+                while (!lapic_irr_pending(VECTOR_RESCHED) &&
+                       clock_monotonic_ns() < end)
+                        cpu_relax();
+                bool pending = lapic_irr_pending(VECTOR_RESCHED);
+                machine_idle();
+                KCHECK(pending);
+                KCHECK(!me->idle);
+                KCHECK((read_rflags() & 0x200) != 0);
+                if (!pending)
+                        return;
+        }
 }

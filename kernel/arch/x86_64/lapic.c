@@ -31,6 +31,7 @@
 #define LAPIC_TPR       0x080
 #define LAPIC_EOI       0x0b0
 #define LAPIC_SVR       0x0f0
+#define LAPIC_IRR       0x200
 #define LAPIC_ESR       0x280
 #define LAPIC_ICR_LO    0x300
 #define LAPIC_ICR_HI    0x310
@@ -69,6 +70,13 @@ static void lapic_write(unsigned reg, uint32_t v)
 void lapic_eoi(void)
 {
         lapic_write(LAPIC_EOI, 0);
+}
+
+/* The Interrupt Request Register: 256 bits in eight 32-bit registers
+ * 0x10 apart from 0x200; a bit is a vector accepted, not yet taken. */
+bool lapic_irr_pending(unsigned vector)
+{
+        return lapic_read(LAPIC_IRR + 0x10 * (vector / 32)) >> (vector % 32) & 1;
 }
 
 unsigned lapic_id(void)

@@ -11,6 +11,7 @@ void lapic_timer_start(void);           /* periodic, HZ, VECTOR_TIMER */
 uint32_t lapic_timer_rate(void);        /* timer ticks per ms (div 16) */
 void lapic_eoi(void);
 unsigned lapic_id(void);                /* the running CPU's APIC id */
+bool lapic_irr_pending(unsigned vector); /* requested, not yet taken */
 void lapic_send_ipi(unsigned apic_id, unsigned vector);
 bool lapic_start_cpu(unsigned apic_id, unsigned page);
 void lapic_delay_us(uint64_t us);

@@ -178,11 +178,16 @@ void machine_sched_start(void)
 
 
 /* Leave the user space this CPU may have loaded, so its tables can go
- * and its threads run elsewhere; then say this CPU idles. [kernel lock] */
+ * and its threads run elsewhere; then say this CPU idles. [kernel lock]
+ * Interrupts stay off from here to machine_idle()'s hlt: a kick sent once
+ * `idle` shows stays pending until the `sti; hlt` (hlt sits in sti's
+ * one-instruction shadow) and ends it, where with interrupts on it could
+ * be taken before the hlt, which would then wait for the next 10 ms tick. */
 void machine_idle_enter(void)
 {
         struct cpu *c = this_cpu();
 
+        __asm__ volatile("cli" ::: "memory");
         if (c->loaded_root != boot_regs.kernel_root)
                 pmap_activate(pmap_kernel());
         if (c->id == 0)
@@ -204,7 +209,8 @@ void machine_kick_idle(void)
 
 /* The idle loop of a scheduler with nothing to run: until an interrupt.
  * The boot CPU's goes through the console's (serial_idle), which takes
- * input that arrives meanwhile. */
+ * input that arrives meanwhile. => interrupts off (machine_idle_enter);
+ * on again when it returns, as the scheduler loop runs otherwise. */
 void machine_idle(void)
 {
         struct cpu *c = this_cpu();
@@ -215,6 +221,7 @@ void machine_idle(void)
                 __asm__ volatile("sti; hlt; cli" ::: "memory");
         c->idle_wakeups++;
         c->idle = false;
+        __asm__ volatile("sti" ::: "memory");
 }
 
 /* Where ap_tramp.S jumps, on c's idle stack, at the kernel's addresses. */
