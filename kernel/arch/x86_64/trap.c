@@ -338,13 +338,26 @@ static void kernel_trap(struct trap_frame *tf)
  * Traps from user mode take the big kernel lock (after the APIC's own
  * vectors, which need no lock) and drop it on the way back; traps from
  * kernel mode run under whatever the interrupted code held.
+ *
+ * An APIC vector that interrupted user mode goes straight back when the
+ * thread has nothing to do on the way (no reschedule asked, no signal
+ * pending): a shootdown's IPI to a CPU running the sender's other thread
+ * then costs that CPU no wait for the lock the sender holds (else every
+ * munmap of a process with threads on the other CPUs sets them all
+ * spinning for the lock right after).
+ * The check reads signal state without the lock: a signal sent meanwhile
+ * is seen at the thread's next entry, the next tick at the latest, as it
+ * is for a thread in user mode that takes no interrupt.
  */
 void trap_dispatch(struct trap_frame *tf)
 {
         bool from_user = tf->cs & 3;
 
-        if (tf->vector >= APIC_VECTOR_BASE)
+        if (tf->vector >= APIC_VECTOR_BASE) {
                 apic_irq(tf);
+                if (from_user && !need_resched && !signal_pending())
+                        return;
+        }
         if (from_user)
                 machine_kernel_lock();
         if (tf->vector >= APIC_VECTOR_BASE)
