@@ -199,17 +199,13 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 
 void sched_wakeup(const void *channel)
 {
-        bool woke = false;
-
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *p = proc_table[i];
                 if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
                         p->state = PROC_RUNNABLE;
-                        woke = true;
+                        machine_kick_idle();    /* one idle CPU for each */
                 }
         }
-        if (woke)
-                machine_kick_idle();
 }
 
 void sched_make_runnable(struct proc *p)

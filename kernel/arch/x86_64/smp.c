@@ -195,16 +195,24 @@ void machine_idle_enter(void)
         c->idle = true;
 }
 
-/* Wake every CPU that idles (a wake-up that finds its scheduler loop not
- * yet halted is taken right after its sti). [kernel lock] */
+/* Wake one CPU that idles, for one thread that became runnable (a kick
+ * that finds its scheduler loop not yet halted is taken right after its
+ * sti). Its `idle` is cleared here, so the next thread's kick goes to
+ * another CPU. One, not all: every CPU woken for one thread spins for
+ * the big kernel lock only to find nothing, and with more virtual CPUs
+ * than the host has cores the spinners take the time the lock's holder
+ * needs. [kernel lock] */
 void machine_kick_idle(void)
 {
         struct cpu *me = this_cpu();
 
         for (unsigned i = 0; i < ncpus; i++)
                 if (&cpus[i] != me && cpus[i].idle &&
-                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                        cpus[i].idle = false;
                         lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
+                        return;
+                }
 }
 
 /* The idle loop of a scheduler with nothing to run: until an interrupt.

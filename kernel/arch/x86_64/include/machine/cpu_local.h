@@ -49,7 +49,7 @@ bool machine_kernel_trylock(void);      /* interrupt handlers */
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
 
-/* Someone became runnable: wake CPUs halted in their idle loop. */
+/* A thread became runnable: wake one CPU halted in its idle loop. */
 void machine_kick_idle(void);
 
 /* sched_run() began (the first process exists): the other CPUs leave
