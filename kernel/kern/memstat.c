@@ -3,11 +3,13 @@
  */
 #include <mercator/memstat.h>
 #include <mercator/printk.h>
+#include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 
 void mem_snapshot(struct mem_snapshot *s)
 {
+        proc_kstack_shrink();           /* stacks kept for reuse: not in use */
         kmalloc_shrink();
         s->free_pages = pmm_free_count();
         s->vm = vmstat;

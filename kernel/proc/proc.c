@@ -93,6 +93,45 @@ static void slots_trim(void)
         }
 }
 
+/*
+ * Kernel stacks of threads that ended, kept mapped for the next
+ * proc_alloc() (Linux keeps two per CPU for the same reason): freeing one
+ * unmaps it from the kernel half, and with several CPUs that is a
+ * shootdown round to every other CPU, idle ones included (each woken from
+ * hlt), for every thread that ends. A stack is zeroed when reused, as a
+ * fresh one is. mem_snapshot() empties the cache first
+ * (proc_kstack_shrink), so the leak checks count only stacks in use.
+ * [kernel lock]
+ */
+#define KSTACK_CACHE    8
+static void *kstack_cache[KSTACK_CACHE];
+static unsigned kstack_cached;
+
+static void *proc_kstack_alloc(void)
+{
+        if (kstack_cached) {
+                void *stack = kstack_cache[--kstack_cached];
+                memset(stack, 0, KSTACK_SIZE);
+                return stack;
+        }
+        return kstack_alloc();
+}
+
+static void proc_kstack_free(void *stack)
+{
+        if (stack && kstack_cached < KSTACK_CACHE) {
+                kstack_cache[kstack_cached++] = stack;
+                return;
+        }
+        kstack_free(stack);
+}
+
+void proc_kstack_shrink(void)
+{
+        while (kstack_cached)
+                kstack_free(kstack_cache[--kstack_cached]);
+}
+
 struct proc *proc_alloc(void)
 {
         struct proc *p = slot_take();
@@ -101,7 +140,7 @@ struct proc *proc_alloc(void)
                 return NULL;
         memset(p, 0, sizeof *p);
         p->state = PROC_FREE;
-        p->kstack = kstack_alloc();
+        p->kstack = proc_kstack_alloc();
         if (!p->kstack) {
                 slots_trim();
                 return NULL;
@@ -258,7 +297,7 @@ void proc_free(struct proc *p)
         if (p->state == PROC_ZOMBIE && p->parent && !p->autoreap)
                 acct_reap(p->parent, p);
         proc_fdt_put(p);                /* a fork that failed half way */
-        kstack_free(p->kstack);
+        proc_kstack_free(p->kstack);
         p->state = PROC_FREE;
         slots_trim();
 }

@@ -268,6 +268,9 @@ int proc_last_pid(void);
 /* Release what proc_alloc() gave (after the process is reaped). */
 void proc_free(struct proc *p);
 
+/* Free the kernel stacks proc_free() keeps for reuse (mem_snapshot). */
+void proc_kstack_shrink(void);
+
 /* Copy len bytes into sp at va, faulting its pages in (sp need not be
  * active). => VM_ENOMEM if a page cannot be had, or va is not writable. */
 vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
