@@ -647,8 +647,8 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
 # test runs at -smp 1 only, to keep make test's time (TCG with 4 vCPUs on
 # the 2-core host is slow); the kernel tier runs every test at -smp 2 and 4.
 USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
-                "signals_proc", "smp_spread", "random_vm", "mmap_anon",
-                "process_vm", "tlb_shootdown"]
+                "signals_proc", "smp_spread", "smp_storm", "random_vm",
+                "mmap_anon", "process_vm", "tlb_shootdown"]
 
 
 # Run on Linux in QEMU too: programs that change the machine where

@@ -1,0 +1,200 @@
+/*
+ * smp_storm.c - one address space changed from several threads at once
+ * (issue 15): on -smp 4 the threads run on different CPUs, so every
+ * mmap, fault, mprotect and munmap of one of them races with the others'.
+ *
+ *   private_churn: each thread maps, fills with its own pattern, checks,
+ *     write-protects, checks again and unmaps small regions, 150 rounds;
+ *     a page that shows another thread's pattern, or a lost write, fails.
+ *   shared_mapping_storm: the threads fault in their own slices of one
+ *     fresh mapping at the same time; afterwards every page holds what
+ *     its writer put there (no fault resolved to another page's frame).
+ *   neighbour_unmap: while some threads fault and write in one half of a
+ *     mapping, another unmaps the other half page by page; the writers'
+ *     pages keep their contents.
+ *   areas_back: /proc/self/maps has as many lines after the storms as
+ *     before (nothing left mapped, nothing lost).
+ */
+#define _GNU_SOURCE
+#include "utest.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#define THREADS         4
+#define CHURN_ROUNDS    150
+#define CHURN_PAGES     8
+#define SLICE_PAGES     256
+
+static atomic_int go;
+static atomic_int bad[THREADS];
+
+static void wait_go(void)
+{
+        while (!atomic_load(&go))
+                sched_yield();
+}
+
+static uint64_t word(int thread, long round, long page)
+{
+        return (uint64_t)thread << 48 | (uint64_t)round << 24 | (uint64_t)page;
+}
+
+/* ---- private churn ------------------------------------------------------- */
+
+static void *churn(void *arg)
+{
+        int me = (int)(long)arg;
+
+        wait_go();
+        for (long r = 0; r < CHURN_ROUNDS; r++) {
+                uint64_t *p = mmap(NULL, CHURN_PAGES * PAGE,
+                                   PROT_READ | PROT_WRITE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (p == MAP_FAILED) {
+                        atomic_fetch_add(&bad[me], 1);
+                        continue;
+                }
+                for (long i = 0; i < CHURN_PAGES; i++)
+                        p[i * PAGE / 8] = word(me, r, i);
+                for (long i = 0; i < CHURN_PAGES; i++)
+                        if (p[i * PAGE / 8] != word(me, r, i))
+                                atomic_fetch_add(&bad[me], 1);
+                if (mprotect(p, CHURN_PAGES * PAGE, PROT_READ) != 0)
+                        atomic_fetch_add(&bad[me], 1);
+                for (long i = 0; i < CHURN_PAGES; i++)
+                        if (p[i * PAGE / 8] != word(me, r, i))
+                                atomic_fetch_add(&bad[me], 1);
+                if (munmap(p, CHURN_PAGES * PAGE) != 0)
+                        atomic_fetch_add(&bad[me], 1);
+        }
+        return NULL;
+}
+
+/* ---- one mapping, faulted in by every thread ------------------------------- */
+
+static uint64_t *shared;
+
+static void *fault_slice(void *arg)
+{
+        int me = (int)(long)arg;
+        uint64_t *s = shared + (size_t)me * SLICE_PAGES * PAGE / 8;
+
+        wait_go();
+        for (long i = 0; i < SLICE_PAGES; i++)
+                s[i * PAGE / 8] = word(me, 0, i);
+        return NULL;
+}
+
+/* ---- writers next to an unmapper ------------------------------------------ */
+
+static uint64_t *halves;                /* 2 * THREADS * SLICE_PAGES pages */
+
+static void *write_low_half(void *arg)
+{
+        int me = (int)(long)arg;
+        uint64_t *s = halves + (size_t)me * SLICE_PAGES * PAGE / 8;
+
+        wait_go();
+        for (int pass = 0; pass < 3; pass++)
+                for (long i = 0; i < SLICE_PAGES; i++)
+                        s[i * PAGE / 8] = word(me, pass, i);
+        return NULL;
+}
+
+static void *unmap_high_half(void *arg)
+{
+        uint8_t *hi = (uint8_t *)halves + (size_t)THREADS * SLICE_PAGES * PAGE;
+
+        (void)arg;
+        wait_go();
+        for (long i = 0; i < THREADS * SLICE_PAGES; i++)
+                if (munmap(hi + i * PAGE, PAGE) != 0)
+                        atomic_fetch_add(&bad[0], 1);
+        return NULL;
+}
+
+static long map_lines(void)
+{
+        char buf[65536];
+        long lines = 0;
+        ssize_t n;
+        int fd = open("/proc/self/maps", O_RDONLY);
+
+        if (fd < 0)
+                return -1;
+        while ((n = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < n; i++)
+                        lines += buf[i] == '\n';
+        close(fd);
+        return lines;
+}
+
+static int run_threads(void *(*fn)(void *), int n, void *(*extra)(void *))
+{
+        pthread_t th[THREADS + 1];
+        int made = 0;
+
+        atomic_store(&go, 0);
+        for (int i = 0; i < THREADS; i++)
+                atomic_store(&bad[i], 0);
+        for (int i = 0; i < n; i++)
+                if (pthread_create(&th[made], NULL, fn, (void *)(long)i) == 0)
+                        made++;
+        if (extra && pthread_create(&th[made], NULL, extra, NULL) == 0)
+                made++;
+        atomic_store(&go, 1);
+        for (int i = 0; i < made; i++)
+                pthread_join(th[i], NULL);
+        return made == n + (extra != NULL);
+}
+
+static int bad_total(void)
+{
+        int sum = 0;
+
+        for (int i = 0; i < THREADS; i++)
+                sum += atomic_load(&bad[i]);
+        return sum;
+}
+
+int main(void)
+{
+        utest_start("smp_storm");
+        /* the threads' stacks come and go; warm musl's stack cache first */
+        run_threads(churn, 0, NULL);
+        long before = map_lines();
+
+        CHECK("private_churn_threads", run_threads(churn, THREADS, NULL));
+        CHECK("private_churn", bad_total() == 0);
+
+        size_t len = (size_t)THREADS * SLICE_PAGES * PAGE;
+        shared = (uint64_t *)anon(len, PROT_READ | PROT_WRITE);
+        CHECK("shared_mapping_storm_threads",
+              run_threads(fault_slice, THREADS, NULL));
+        int wrong = 0;
+        for (int t = 0; t < THREADS; t++)
+                for (long i = 0; i < SLICE_PAGES; i++)
+                        wrong += shared[((size_t)t * SLICE_PAGES + i) * PAGE / 8]
+                                 != word(t, 0, i);
+        CHECK("shared_mapping_storm", wrong == 0);
+        munmap(shared, len);
+
+        halves = (uint64_t *)anon(2 * len, PROT_READ | PROT_WRITE);
+        CHECK("neighbour_unmap_threads",
+              run_threads(write_low_half, THREADS - 1, unmap_high_half));
+        wrong = bad_total();
+        for (int t = 0; t < THREADS - 1; t++)
+                for (long i = 0; i < SLICE_PAGES; i++)
+                        wrong += halves[((size_t)t * SLICE_PAGES + i) * PAGE / 8]
+                                 != word(t, 2, i);
+        CHECK("neighbour_unmap", wrong == 0);
+        munmap(halves, len);
+
+        long after = map_lines();
+        CHECK("areas_back", before > 0 && after == before);
+        if (after != before)
+                printf("note: %ld lines in /proc/self/maps before, %ld after\n",
+                       before, after);
+        return utest_done();
+}
