@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure Mercator against a stock Linux in the same QEMU: `make bench`.
 
-  bench.py [--arch x86_64|riscv64] [--boots 5] [--only main,areas,ram]
+  bench.py [--arch x86_64|riscv64] [--boots 5] [--only main,areas,ram,smp]
            [--out DIR] [--no-readme] [--timeout 180] [--mercator KERNEL]
   bench.py --redraw DIR/bench.json      tables and charts again, no boots
 
@@ -10,7 +10,8 @@ boots as /init, with this machine's Debian /usr/bin/true and python3
 (dynamically linked, with their libraries and python's standard library:
 tools/hostlibs.py) in the "main" archive, on Mercator (build/mercator.elf) and on Debian's stock
 Linux (fetched by tools/linux-kernel.sh into build/linux/), with the same
-QEMU settings (tools/qemu.py's: TCG, -cpu qemu64, one vCPU, the same -m).
+QEMU settings (tools/qemu.py's: TCG, -cpu qemu64, one vCPU but in
+"smp", the same -m).
 --arch riscv64: the same program built for riscv64 with glibc
 (build/riscv64/bench/), Mercator's riscv64 kernel and Debian 13's riscv64
 Linux (the referee of the riscv64 tier, in Sv39), both through OpenSBI on
@@ -23,8 +24,10 @@ the machine's load hits both. Per figure: the median over boots and the
 boot-to-boot spread, (max - min) / median.
 
 Configurations: "main" (every per-operation figure, -m 1G), "areas" (page
-fault and mmap+munmap as the process's areas grow to 60 000, -m 1G) and
-"ram" (the same two figures, boot time and kernel memory at -m 64M .. 16G).
+fault and mmap+munmap as the process's areas grow to 60 000, -m 1G),
+"ram" (the same two figures, boot time and kernel memory at -m 64M .. 16G)
+and "smp" (x86-64: the figures of several CPUs, -m 1G at -smp 1, 2, 3
+and 4; every other configuration boots one CPU).
 
 Writes DIR/bench.json (every boot's figures and the summary), DIR/bench.md
 (the tables), DIR/*.png (charts, with Debian's python3-matplotlib) and,
@@ -110,9 +113,9 @@ def debian_programs():
     return out[::-1]
 
 
-def qemu_cmd(kernel, image, mem, cpio):
+def qemu_cmd(kernel, image, mem, cpio, smp=1):
     return qemu.build_command(br.ARCH, image, mem, br.CPU,
-                              append=br.APPEND[kernel], initrd=cpio)
+                              append=br.APPEND[kernel], initrd=cpio, smp=smp)
 
 
 def parse_value(text):
@@ -126,9 +129,9 @@ def parse_value(text):
         return {"na": f"unreadable: {text}"}
 
 
-def boot(kernel, image, mode, mem, cpio, timeout):
+def boot(kernel, image, mode, mem, cpio, timeout, smp=1):
     """One boot; returns a record with every @vmbench figure it printed."""
-    cmd = qemu_cmd(kernel, image, mem, cpio)
+    cmd = qemu_cmd(kernel, image, mem, cpio, smp)
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -162,7 +165,8 @@ def boot(kernel, image, mode, mem, cpio, timeout):
     if isinstance(figures.get("mem_total_kb"), float):
         figures["outside_memtotal_kb"] = \
             mem_kib(mem) - figures["mem_total_kb"]
-    return {"kernel": kernel, "mode": mode, "mem": mem, "complete": ended,
+    return {"kernel": kernel, "mode": mode, "mem": mem, "smp": smp,
+            "complete": ended,
             "qemu_rc": proc.returncode, "timed_out": timed_out,
             "wall_s": round(wall, 3),
             "figures": figures, "runs": runs,
@@ -170,14 +174,17 @@ def boot(kernel, image, mode, mem, cpio, timeout):
 
 
 def plan(only):
-    """The configurations to boot, as (mode, mem), in boot order."""
+    """The configurations to boot, as (mode, mem, CPUs), in boot order.
+    smp: x86-64 only (Mercator's riscv64 runs one CPU)."""
     runs = []
     if "main" in only:
-        runs.append(("main", MAIN_MEM))
+        runs.append(("main", MAIN_MEM, 1))
     if "areas" in only:
-        runs.append(("areas", MAIN_MEM))
+        runs.append(("areas", MAIN_MEM, 1))
     if "ram" in only:
-        runs += [("ram", m) for m in br.RAM_SIZES]
+        runs += [("ram", m, 1) for m in br.RAM_SIZES]
+    if "smp" in only and br.ARCH == "x86_64":
+        runs += [("smp", MAIN_MEM, n) for n in br.SMP_CPUS]
     return runs
 
 
@@ -187,23 +194,23 @@ def run_all(images, only, boots, timeout):
     runs, records, hung = plan(only), [], {}
     with tempfile.TemporaryDirectory() as tmp:
         cpios = {}
-        for mode, _ in runs:
+        for mode, _, _ in runs:
             if mode not in cpios:
                 cpios[mode] = os.path.join(tmp, f"{mode}.cpio")
                 with open(cpios[mode], "wb") as f:
                     f.write(initramfs(mode))
         total = len(runs) * boots * len(KERNELS)
         for rep in range(boots):
-            for mode, mem in runs:
+            for mode, mem, smp in runs:
                 for kernel in KERNELS:
-                    key = (kernel, mode, mem)
+                    key = (kernel, mode, mem, smp)
                     if hung.get(key, 0) >= 2:
                         r = {"kernel": kernel, "mode": mode, "mem": mem,
-                             "complete": False, "skipped": True,
+                             "smp": smp, "complete": False, "skipped": True,
                              "figures": {}, "console_tail": [], "wall_s": 0}
                     else:
                         r = boot(kernel, images[kernel], mode, mem,
-                                 cpios[mode], timeout)
+                                 cpios[mode], timeout, smp)
                         hung[key] = hung.get(key, 0) + r["timed_out"]
                     r["boot"] = rep + 1
                     records.append(r)
@@ -211,7 +218,8 @@ def run_all(images, only, boots, timeout):
                         "  (skipped)" if r.get("skipped") else \
                         "  (timed out)" if r["timed_out"] else "  (incomplete)"
                     print(f"bench: [{len(records)}/{total}] {kernel} {mode} "
-                          f"-m {mem}: {r['wall_s']:.1f} s{state}", flush=True)
+                          f"-m {mem} -smp {smp}: {r['wall_s']:.1f} s{state}",
+                          flush=True)
     return records
 
 
@@ -293,7 +301,7 @@ def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--arch", choices=sorted(br.ARCHES), default="x86_64")
     ap.add_argument("--boots", type=int, default=5)
-    ap.add_argument("--only", default="main,areas,ram")
+    ap.add_argument("--only", default="main,areas,ram,smp")
     ap.add_argument("--out", help="results/ for a full run (every "
                     "configuration, 3 boots or more), else build/bench-results/")
     ap.add_argument("--no-readme", action="store_true")

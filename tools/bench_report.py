@@ -42,6 +42,7 @@ CPU = ARCHES[ARCH]["cpu"]
 MAIN_MEM = "1G"
 RAM_SIZES = ARCHES[ARCH]["ram_sizes"]
 AREA_STEPS = [1, 100, 10000, 60000]
+SMP_CPUS = [1, 2, 3, 4]                 # "smp" boots: -smp 1 .. 4 (x86-64)
 
 
 def use_arch(arch):
@@ -89,11 +90,13 @@ def median(v):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 
-def summarize(records, kernel, mode, mem, name):
-    """One figure over the boots of (kernel, mode, mem); mode None: every
-    boot at that -m (boot figures come before the mode is read)."""
+def summarize(records, kernel, mode, mem, name, smp=1):
+    """One figure over the boots of (kernel, mode, mem) at -smp smp; mode
+    None: every boot at that -m (boot figures come before the mode is
+    read). Runs from before the smp field were all -smp 1."""
     boots = [r for r in records if r["kernel"] == kernel and
-             r["mem"] == mem and mode in (None, r["mode"])]
+             r["mem"] == mem and mode in (None, r["mode"]) and
+             r.get("smp", 1) == smp]
     values = [r["figures"][name] for r in boots
               if isinstance(r["figures"].get(name), float)]
     if values:
@@ -261,16 +264,62 @@ def summary_rows(records):
     return rows
 
 
-def curve(records, mode, mems, names):
-    """Scale curve points: for each x, each kernel, each figure."""
+def curve(records, mode, mems, names, smp=None):
+    """Scale curve points: for each x, each kernel, each figure; smp:
+    the -smp of each x (default 1)."""
     points = []
-    for x, mem, tmpl in mems:
+    for i, (x, mem, tmpl) in enumerate(mems):
         p = {"x": x, "mem": mem}
         for k in KERNELS:
-            p[k] = {n: summarize(records, k, mode, mem, tmpl.format(n))
+            p[k] = {n: summarize(records, k, mode, mem, tmpl.format(n),
+                                 smp[i] if smp else 1)
                     for n in names}
         points.append(p)
     return points
+
+
+# Several CPUs (mode "smp", x86-64): (id, what, vmbench figure, unit), at
+# the largest -smp booted.
+SMP_ROWS = [
+    ("smp_munmap", "munmap of one populated page while the process's other "
+     "threads spin on every other CPU (one shootdown round per call)",
+     "smp.munmap_page_ns", "ns"),
+    ("smp_mprotect", "mprotect of 1 MiB (populated), read-only and back, per "
+     "call, the other threads spinning likewise", "smp.mprotect_1m_ns", "ns"),
+    ("smp_storm", "fault storm: one thread per CPU writes fresh pages of one "
+     "mapping (4 MiB each), wall time per page", "smp.fault_storm_ns", "ns"),
+    ("smp_thread", "pthread_create + pthread_join of a thread that returns "
+     "at once", "smp.thread_create_join_ns", "ns"),
+    ("smp_futex", "futex hand-over between two threads asked to stay on "
+     "CPUs 0 and 1, per hand-over", "smp.futex_xcpu_ns", "ns"),
+]
+
+
+def smp_rows(records):
+    """The SMP figures at the largest -smp any boot had."""
+    n = max([r.get("smp", 1) for r in records if r["mode"] == "smp"],
+            default=SMP_CPUS[-1])
+    rows = []
+    for rid, what, name, unit in SMP_ROWS:
+        row = {"id": rid, "what": what, "mode": "smp", "mem": MAIN_MEM,
+               "smp": n, "figure": name, "unit": unit}
+        for k in KERNELS:
+            row[k] = summarize(records, k, "smp", MAIN_MEM, name, n)
+        m, lx = row["mercator"], row["linux"]
+        row["ratio"] = m["median"] / lx["median"] \
+            if "median" in m and "median" in lx and lx["median"] else None
+        rows.append(row)
+    return rows
+
+
+def smp_curve(records):
+    """The fault storm and the futex hand-over at each -smp booted, with
+    the CPUs the benchmark saw and how often the hand-over's two threads
+    were on different CPUs."""
+    ns = sorted({r.get("smp", 1) for r in records if r["mode"] == "smp"})
+    return curve(records, "smp", [(n, MAIN_MEM, "{}") for n in ns],
+                 ["smp.cpus", "smp.fault_storm_ns", "smp.futex_xcpu_ns",
+                  "smp.futex_split_pct", "smp.munmap_page_ns"], smp=ns)
 
 
 def area_curve(records):
@@ -409,7 +458,54 @@ def runs_table(records):
     return out
 
 
-def markdown(env, rows, areas, ram, records=()):
+def smp_text(env, srows, scurve):
+    """The several-CPU section: the figures at the largest -smp, and the
+    fault rate from 1 CPU up."""
+    n = srows[0]["smp"] if srows else SMP_CPUS[-1]
+    xs = ", ".join(str(p["x"]) for p in scurve)
+    out = [f"## Several CPUs (x86-64, -smp {n})", "",
+           f"Both kernels booted with `-smp N` (N = {xs}), -m 1G, the rest "
+           "as above. **The host has "
+           f"{env['host_cpus']} cores** (shared with the machine's other "
+           "work): from 3 vCPUs on, QEMU's vCPU threads take turns on them, "
+           "so a spinning thread slows the one being measured and an IPI "
+           "may wait for its target's host thread to be scheduled. These "
+           "figures compare the two kernels on the same overcommitted "
+           "host; they are not what 4 real CPUs would show.", "",
+           *main_table(srows), ""]
+    out += ["### Page faults per second from 1 CPU up (the fault storm: "
+            "one thread per CPU)", "",
+            "| CPUs (seen) | Mercator faults/s | Linux faults/s | "
+            "Mercator/Linux | futex hand-over on 2 CPUs: Mercator | Linux |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for p in scurve:
+        rate, seen, split = {}, [], {}
+        for k in KERNELS:
+            f = p[k]["smp.fault_storm_ns"]
+            rate[k] = 1e9 / f["median"] if "median" in f else None
+            c = p[k]["smp.cpus"]
+            seen.append(f"{c['median']:.0f}" if "median" in c else "?")
+            sp = p[k]["smp.futex_split_pct"]
+            split[k] = f"{fmt(p[k]['smp.futex_xcpu_ns']['median'], 'ns')} " \
+                f"({sp['median']:.0f}% apart)" if "median" in sp and \
+                "median" in p[k]["smp.futex_xcpu_ns"] else "n/a"
+        cells = [f"{rate[k]:,.0f}" if rate[k] else "n/a" for k in KERNELS]
+        ratio = rate["mercator"] / rate["linux"] \
+            if rate["mercator"] and rate["linux"] else None
+        out.append(f"| {p['x']} ({' / '.join(seen)}) | {cells[0]} | "
+                   f"{cells[1]} | {ratio_cell(ratio)} | {split['mercator']} "
+                   f"| {split['linux']} |")
+    out += ["", "Faults per second: 1e9 over the storm's wall time per page "
+            "(median over boots). Above 1 in the ratio column: Mercator "
+            "faults faster. \"apart\": of 64 hand-overs sampled with "
+            "getcpu, how many found the two threads on different CPUs "
+            "(Mercator keeps no affinity, so it cannot pin them; Linux "
+            "does).", "", "![smp](scale-smp.png)", ""]
+    return "\n".join(out)
+
+
+def markdown(env, rows, areas, ram, records=(), srows=None,
+             scurve=None):
     title = "" if ARCH == "x86_64" else f" ({ARCH})"
     lines = [f"# Mercator vs Linux{title}: `make bench`, {env['date']}", "",
              setup_text(env), "", "## Per-operation figures", "",
@@ -458,7 +554,10 @@ def markdown(env, rows, areas, ram, records=()):
                   "Each round's value in the order measured (a round of fork "
                   "figures is 40 forks, 4 for fork_write), and the spread "
                   "(max - min) / median within that boot.", "", *runs, ""]
-    notes = na_notes(rows, [("areas", areas), ("RAM", ram)])
+    if srows:
+        lines += [smp_text(env, srows, scurve or []), ""]
+    notes = na_notes(rows + (srows or []), [("areas", areas), ("RAM", ram),
+                                            ("-smp", scurve or [])])
     if notes:
         lines += ["## Not available (n/a), and why", "", *notes, ""]
     return "\n".join(lines)
@@ -565,11 +664,13 @@ def satp_text(rows):
 # Charts
 
 
-def charts(out, rows, areas, ram):
+def charts(out, rows, areas, ram, scurve=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ratio_chart(plt, os.path.join(out, "bench.png"), rows)
+    if scurve:
+        smp_chart(plt, os.path.join(out, "scale-smp.png"), scurve)
     if areas:
         scale_chart(plt, os.path.join(out, "scale-areas.png"), areas,
                     [p["x"] for p in areas], 10,
@@ -590,6 +691,32 @@ def charts(out, rows, areas, ram):
                       1024, "MiB")],
                     "guest RAM, -m (log scale)",
                     "Cost as RAM grows; bars: min..max over boots")
+
+
+def smp_chart(plt, path, points):
+    """Faults per second of the fault storm against CPUs, both kernels."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, color in (("mercator", "tab:blue"), ("linux", "tab:orange")):
+        pts = [(p["x"], p[k]["smp.fault_storm_ns"]) for p in points
+               if "median" in p[k]["smp.fault_storm_ns"]]
+        if not pts:
+            continue
+        med = [1e9 / s["median"] for _, s in pts]
+        err = [[m - 1e9 / s["max"] for m, (_, s) in zip(med, pts)],
+               [1e9 / s["min"] - m for m, (_, s) in zip(med, pts)]]
+        ax.errorbar([x for x, _ in pts], med, yerr=err, marker="o",
+                    capsize=3, color=color, label=k.capitalize())
+    ax.set_xticks([p["x"] for p in points])
+    ax.set_xlabel("vCPUs (-smp); the host has 2 cores")
+    ax.set_ylabel("page faults per second")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Fault storm, one thread per CPU (TCG on a 2-core host); "
+                 "bars: min..max", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def ratio_chart(plt, path, rows):
@@ -678,16 +805,22 @@ def report(args, env, records):
     rows = summary_rows(records)
     areas = area_curve(records) if "areas" in only else []
     ram = ram_curve(records) if "ram" in only else []
+    smp = any(r["mode"] == "smp" for r in records)
+    srows = smp_rows(records) if smp else []
+    scurve = smp_curve(records) if smp else []
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "bench.json"), "w") as f:
         json.dump({"environment": env, "table": rows, "areas": areas,
-                   "ram": ram, "boots": records}, f, indent=1)
+                   "ram": ram, "smp_table": srows, "smp": scurve,
+                   "boots": records}, f, indent=1)
     with open(os.path.join(args.out, "bench.md"), "w") as f:
-        f.write(markdown(env, rows, areas, ram, records))
-    charts(args.out, rows, areas, ram)
+        f.write(markdown(env, rows, areas, ram, records, srows, scurve))
+    charts(args.out, rows, areas, ram, scurve)
     if not args.no_readme and ARCH == "x86_64":
         update_readme(rows, env)
     print("\n".join(main_table(rows)))
+    if srows:
+        print("\n".join(main_table(srows)))
     print(f"bench: {len(records)} boots in {env['duration_s']:.0f} s; "
           f"results in {os.path.relpath(args.out, ROOT)}/")
 

@@ -3,7 +3,9 @@
  * and on a stock Linux, in the same QEMU configuration.
  *
  * It reads what to measure from /bench.conf (one word: main, areas, ram,
- * boot, or files: the file figures of main alone), prints every figure as a line
+ * smp (the figures of several CPUs: tools/bench.py boots it at -smp 1 to
+ * 4), boot, files or threads: the file or thread figures of main alone),
+ * prints every figure as a line
  *
  *     @vmbench NAME VALUE [NOTE...]      VALUE is a number, or n/a
  *
@@ -22,6 +24,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1117,6 +1121,233 @@ static void thread_figures(void)
         report("futex_handover_ns", rounds_median(futex_round, &a, 5));
 }
 
+/* ---- several CPUs (mode smp, booted at -smp 1 .. 4) ------------------------ */
+
+/* CPUs this process may run on (sched_getaffinity), at least 1. */
+static int cpus_online(void)
+{
+        cpu_set_t set;
+
+        if (sched_getaffinity(0, sizeof set, &set) != 0)
+                return 1;
+        int n = CPU_COUNT(&set);
+        return n > 0 ? n : 1;
+}
+
+/* Threads that spin in user mode until told to stop: they keep the
+ * address space live on the other CPUs, so every change to it must reach
+ * them (a shootdown), as in a process whose threads run everywhere. */
+static atomic_int spin_stop;
+static atomic_int spinning;
+
+static void *spinner(void *arg)
+{
+        (void)arg;
+        atomic_fetch_add(&spinning, 1);
+        while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
+                ;
+        return NULL;
+}
+
+/* n spinners, started and seen running (up to 2 s); => how many run. */
+static int spinners_start(pthread_t *th, int n)
+{
+        int made = 0;
+
+        atomic_store(&spin_stop, 0);
+        atomic_store(&spinning, 0);
+        for (int i = 0; i < n; i++)
+                if (pthread_create(&th[i], NULL, spinner, NULL) == 0)
+                        made++;
+        uint64_t t0 = now_ns();
+        while (atomic_load(&spinning) < made && now_ns() - t0 < 2000000000ULL)
+                sched_yield();
+        return made;
+}
+
+static void spinners_stop(pthread_t *th, int n)
+{
+        atomic_store(&spin_stop, 1);
+        for (int i = 0; i < n; i++)
+                pthread_join(th[i], NULL);
+}
+
+/* munmap of one populated page at a time, ns per call: each one is a
+ * shootdown round to the CPUs where the spinners run. */
+static struct figure munmap_page_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        char *p = map_anon(a->len, PROT_READ | PROT_WRITE);
+
+        if (!p)
+                return fig_fail("mmap", errno);
+        touch_pages(p, a->len);
+        long pages = (long)(a->len / PAGE);
+        uint64_t t0 = now_ns();
+        for (long i = 0; i < pages; i++)
+                if (munmap(p + i * PAGE, PAGE) != 0)
+                        return fig_fail("munmap", errno);
+        return fig_ok((double)(now_ns() - t0) / pages);
+}
+
+/* The fault storm: `threads` threads, released together, each writes one
+ * byte to every page of its own slice of one fresh mapping. One figure:
+ * wall time from the release to the last thread's end, per page faulted
+ * (so 1e9 / it is the faults per second of the whole process). */
+struct storm {
+        char *region;
+        size_t slice;
+        atomic_uint go;                 /* futex word: 1 = start */
+        uint64_t end_ns[64];
+};
+
+struct storm_arg { struct storm *s; int i; };
+
+static void *storm_worker(void *argp)
+{
+        struct storm_arg *a = argp;
+        struct storm *s = a->s;
+
+        while (!atomic_load(&s->go))
+                syscall(SYS_futex, &s->go, 0 | 128, 0, NULL, NULL, 0);
+        touch_pages(s->region + (size_t)a->i * s->slice, s->slice);
+        s->end_ns[a->i] = now_ns();
+        return NULL;
+}
+
+static struct figure storm_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        int n = (int)a->n;
+        static struct storm s;
+        struct storm_arg args[64];
+        pthread_t th[64];
+        int made = 0;
+
+        s.slice = a->len;
+        s.region = map_anon(s.slice * (size_t)n, PROT_READ | PROT_WRITE);
+        if (!s.region)
+                return fig_fail("mmap", errno);
+        atomic_store(&s.go, 0);
+        for (int i = 0; i < n; i++) {
+                args[i] = (struct storm_arg){ &s, i };
+                if (pthread_create(&th[i], NULL, storm_worker, &args[i]))
+                        break;
+                made++;
+        }
+        usleep(20000);                  /* let them reach the wait */
+        uint64_t t0 = now_ns();
+        atomic_store(&s.go, 1);
+        syscall(SYS_futex, &s.go, 1 | 128, n, NULL, NULL, 0);
+        uint64_t end = t0;
+        for (int i = 0; i < made; i++) {
+                pthread_join(th[i], NULL);
+                if (s.end_ns[i] > end)
+                        end = s.end_ns[i];
+        }
+        munmap(s.region, s.slice * (size_t)n);
+        if (made < n)
+                return fig_fail("pthread_create", EAGAIN);
+        return fig_ok((double)(end - t0) / ((double)n * (s.slice / PAGE)));
+}
+
+/* The futex hand-over of thread_figures, each thread asked to stay on
+ * its own CPU (0 and 1; a kernel that keeps no affinity refuses or
+ * ignores it), sampling with getcpu how often the two really were on
+ * different CPUs at a hand-over. */
+#define XCPU_SAMPLES 64
+static int xcpu_at[2][XCPU_SAMPLES];
+
+static void pin_to(int cpu)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        sched_setaffinity(0, sizeof set, &set);         /* best effort */
+}
+
+static void pass_token_sampled(uint32_t me, long n)
+{
+        long every = n / XCPU_SAMPLES > 0 ? n / XCPU_SAMPLES : 1;
+
+        for (long i = 0; i < n; i++) {
+                while (token != me)
+                        futex_op(&token, 0, 1 - me);
+                if (i % every == 0 && i / every < XCPU_SAMPLES) {
+                        unsigned cpu = 0;
+                        syscall(SYS_getcpu, &cpu, NULL, NULL);
+                        xcpu_at[me][i / every] = (int)cpu;
+                }
+                token = 1 - me;
+                futex_op(&token, 1, 1);
+        }
+}
+
+static void *pong_pinned(void *arg)
+{
+        (void)arg;
+        pin_to(1);
+        pass_token_sampled(1, pingpong_n);
+        return NULL;
+}
+
+static struct figure futex_xcpu_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        pthread_t th;
+        int err;
+
+        token = 0;
+        pingpong_n = a->n;
+        memset(xcpu_at, 0xff, sizeof xcpu_at);
+        uint64_t t0 = now_ns();
+        if ((err = pthread_create(&th, NULL, pong_pinned, NULL)))
+                return fig_fail("pthread_create", err);
+        pass_token_sampled(0, a->n);
+        pthread_join(th, NULL);
+        return fig_ok((double)(now_ns() - t0) / (2.0 * a->n));
+}
+
+static void mode_smp(void)
+{
+        int n = cpus_online();
+        pthread_t th[64];
+        struct loop_arg a = { 0 };
+
+        if (n > 64)
+                n = 64;
+        say("@vmbench smp.cpus %d", n);
+
+        /* munmap and mprotect with the other CPUs running our threads */
+        int spin = spinners_start(th, n - 1);
+        say("@vmbench smp.spinners %d", spin);
+        a.len = 256 * PAGE;
+        report("smp.munmap_page_ns", rounds_median(munmap_page_round, &a, 5));
+        report("smp.mprotect_1m_ns", mprotect_figure(1000, 3));
+        spinners_stop(th, spin);
+
+        a.n = n;
+        a.len = 4 * MIB;
+        report("smp.fault_storm_ns", rounds_median(storm_round, &a, 5));
+
+        a.n = 500;
+        report("smp.thread_create_join_ns", rounds_median(thread_round, &a, 3));
+
+        pin_to(0);
+        a.n = 2000;
+        struct figure f = rounds_median(futex_xcpu_round, &a, 3);
+        report("smp.futex_xcpu_ns", f);
+        int split = 0, seen = 0;
+        for (int i = 0; i < XCPU_SAMPLES; i++)
+                if (xcpu_at[0][i] >= 0 && xcpu_at[1][i] >= 0) {
+                        seen++;
+                        split += xcpu_at[0][i] != xcpu_at[1][i];
+                }
+        if (seen)
+                say("@vmbench smp.futex_split_pct %.1f", 100.0 * split / seen);
+}
+
 /* ---- the modes ------------------------------------------------------------ */
 
 static void mode_main(void)
@@ -1225,6 +1456,10 @@ int main(void)
                 mode_areas();
         else if (strcmp(conf, "ram") == 0)
                 mode_ram();
+        else if (strcmp(conf, "smp") == 0)
+                mode_smp();
+        else if (strcmp(conf, "threads") == 0)
+                thread_figures();       /* the thread figures of main alone */
         report_page_descriptors();
         say("@vmbench end");
         power_off();
