@@ -94,8 +94,8 @@ static void layout_one(void *arg, const struct vm_layout_region *r)
         comma(v);
         text_add(v->t, "{\"name\":");
         json_str(v->t, r->name);
-        text_add(v->t, ",\"start\":\"%#lx\",\"end\":\"%#lx\"}",
-                 (unsigned long)r->start, (unsigned long)r->end);
+        text_add(v->t, ",\"start\":\"%#" PRIx64 "\",\"end\":\"%#" PRIx64
+                 "\"}", r->start, r->end);
 }
 
 static bool frame_run(void *arg, const struct vm_frame_run *r)
@@ -235,11 +235,13 @@ static void pt_summary(struct vv *v, struct vm_space *s)
                  pt.entries_per_table);
         for (unsigned lv = pt.levels; lv >= 1; lv--)
                 text_add(t, "%s{\"level\":%u,\"name\":\"%s\",\"tables\":%lu,"
-                         "\"entries\":%lu,\"large_leaves\":%lu}",
+                         "\"entries\":%lu,\"large_leaves\":%lu,"
+                         "\"entries_per_table\":%u,\"shift\":%u}",
                          lv == pt.levels ? "" : ",", lv, pt.level_name[lv],
                          (unsigned long)pt.tables[lv],
                          (unsigned long)pt.entries[lv],
-                         (unsigned long)pt.large_leaves[lv]);
+                         (unsigned long)pt.large_leaves[lv],
+                         pt.per_table[lv], pt.shift[lv]);
         text_add(t, "]}");
 }
 

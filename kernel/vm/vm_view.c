@@ -252,6 +252,57 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
         }
 }
 
+/* ---- the vmalloc region cut at kernel stacks (for the layouts) ----------- */
+
+#define MAX_CUTS        64
+
+struct cuts {
+        vaddr_t  start[MAX_CUTS];
+        uint64_t npages[MAX_CUTS];
+        unsigned n;
+};
+
+static bool one_stack(void *arg, vaddr_t start, uint64_t npages, bool kstack)
+{
+        struct cuts *c = arg;
+
+        if (!kstack)
+                return true;
+        if (c->n == MAX_CUTS)
+                return false;
+        c->start[c->n] = start;
+        c->npages[c->n] = npages;
+        c->n++;
+        return true;
+}
+
+void vm_view_layout_vmalloc(void (*fn)(void *arg,
+                                       const struct vm_layout_region *r),
+                            void *arg, vaddr_t base, vaddr_t end)
+{
+        static struct cuts c;           /* one snapshot at a time */
+        uint64_t at = base;
+
+        c.n = 0;
+        vmalloc_for_each_area(one_stack, &c);
+        for (unsigned i = 0; i < c.n; i++) {
+                uint64_t guard = (uint64_t)c.start[i] - PAGE_SIZE;
+                uint64_t stop = c.start[i] + c.npages[i] * PAGE_SIZE;
+                if (guard < at || stop > end)
+                        continue;
+                if (guard > at)
+                        fn(arg, &(struct vm_layout_region){ "vmalloc", at,
+                                                            guard });
+                fn(arg, &(struct vm_layout_region){ "guard", guard,
+                                                    c.start[i] });
+                fn(arg, &(struct vm_layout_region){ "kernel_stack",
+                                                    c.start[i], stop });
+                at = stop;
+        }
+        if (at < end)
+                fn(arg, &(struct vm_layout_region){ "vmalloc", at, end });
+}
+
 /* ---- weak defaults for what the architecture supplies ------------------- */
 
 __attribute__((weak)) void vm_view_pt_summary(

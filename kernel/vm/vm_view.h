@@ -112,7 +112,11 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
 
 /* The page-table tree of a pmap's user half: per level (1 = the leaf
  * tables ... PT levels), the table pages, the present entries in them
- * and the leaves that end the walk above level 1 (large pages). */
+ * and the leaves that end the walk above level 1 (large pages); per
+ * level too, how many entries a table has (per_table: 512 at every
+ * x86-64 and Sv39 level, 1024 in i386's 2-level tables, 4 in PAE's PDPT)
+ * and the bytes one entry spans (1 << shift). entries_per_table is the
+ * leaf tables' count (the feed's version 1 field). */
 #define VM_VIEW_MAX_LEVELS      5
 struct vm_pt_summary {
         unsigned levels;                        /* 0: not supplied */
@@ -120,6 +124,8 @@ struct vm_pt_summary {
         uint64_t tables[VM_VIEW_MAX_LEVELS + 1];
         uint64_t entries[VM_VIEW_MAX_LEVELS + 1];
         uint64_t large_leaves[VM_VIEW_MAX_LEVELS + 1];
+        unsigned per_table[VM_VIEW_MAX_LEVELS + 1];
+        unsigned shift[VM_VIEW_MAX_LEVELS + 1];
         unsigned entries_per_table;
 };
 /* One table page of the tree: its level, the first virtual address it
@@ -139,15 +145,28 @@ void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out,
                         bool (*fn)(void *arg, const struct vm_pt_table *t),
                         void *arg);
 
-/* One region of the kernel's virtual layout. */
+/* One region of the kernel's virtual layout. 64 bits wide, so that a
+ * 32-bit machine's last region can end at 4 GiB. */
 struct vm_layout_region {
         const char *name;
-        vaddr_t     start, end;
+        uint64_t    start, end;
 };
 /* Call fn for each region of the kernel's virtual layout, low to high. */
 void vm_view_kernel_layout(void (*fn)(void *arg,
                                       const struct vm_layout_region *r),
                            void *arg);
+
+/*
+ * For the architectures' layouts: call fn for [base, end) as "vmalloc"
+ * regions cut at each kernel stack (kstack_alloc) into a "guard" region
+ * (the unmapped page under it) and a "kernel_stack" region, low to high,
+ * never overlapping. At most 64 stacks are drawn apart; the rest stay
+ * inside "vmalloc". Cost: one pass over vmalloc's areas. One caller at a
+ * time (a static list; snapshots are made one at a time).
+ */
+void vm_view_layout_vmalloc(void (*fn)(void *arg,
+                                       const struct vm_layout_region *r),
+                            void *arg, vaddr_t base, vaddr_t end);
 
 /* The owner of a frame that the machine knows (VF_KERNEL_IMAGE,
  * VF_PAGE_DESC), else VF_OTHER. */

@@ -29,91 +29,31 @@
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 #include <vm/vm_view.h>
-#include <vm/vmalloc.h>
 #include "boot.h"
 #include "pmap_md.h"
 #include "pte.h"
+#include <arch/pt/pt_view.h>
 #include "riscv.h"
 
 extern char _kernel_start[], _bss_end[];
 
 static const char *const level_names[] = { "", "L0", "L1", "L2" };
+static const unsigned per_table[] = { 0, PT_ENTRIES, PT_ENTRIES, PT_ENTRIES };
+static const unsigned level_shift[] = { 0, 12, 21, 30 };
 
-struct pt_walk {
-        struct vm_pt_summary *out;
-        bool (*fn)(void *arg, const struct vm_pt_table *t);
-        void *arg;
-};
-
-/* Count the table at pa (level `level`, translating from va) and those
- * below it; the root only over its user half. */
-static void count_table(struct pt_walk *w, paddr_t pa, unsigned level,
-                        vaddr_t va)
-{
-        const pte_t *t = phys_to_virt(pa);
-        unsigned n = level == PT_LEVELS ? PT_ENTRIES / 2 : PT_ENTRIES;
-        struct vm_pt_table me = { .level = level, .va = va, .pa = pa };
-
-        for (unsigned i = 0; i < n; i++) {
-                if (!pte_present(t[i]))
-                        continue;
-                me.entries++;
-                if (level > 1 && pte_is_leaf(t[i], level))
-                        me.large_leaves++;
-        }
-        w->out->tables[level]++;
-        w->out->entries[level] += me.entries;
-        w->out->large_leaves[level] += me.large_leaves;
-        if (w->fn && !w->fn(w->arg, &me))
-                w->fn = NULL;           /* the caller has had enough */
-        if (level == 1)
-                return;
-        for (unsigned i = 0; i < n; i++)
-                if (pte_present(t[i]) && !pte_is_leaf(t[i], level))
-                        count_table(w, pte_table_pa(t[i]), level - 1,
-                                    va + i * pt_level_size(level));
-}
-
+/* The user table's root over its user half (entries 0-255), and below. */
 void vm_view_pt_summary(struct pmap *pm, struct vm_pt_summary *out,
                         bool (*fn)(void *arg, const struct vm_pt_table *t),
                         void *arg)
 {
-        struct pt_walk w = { .out = out, .fn = fn, .arg = arg };
+        struct pt_view_walk w;
 
-        memset(out, 0, sizeof *out);
-        out->levels = PT_LEVELS;
-        out->entries_per_table = PT_ENTRIES;
-        for (unsigned l = 1; l <= PT_LEVELS; l++)
-                out->level_name[l] = level_names[l];
-        count_table(&w, pm->root, PT_LEVELS, 0);
+        pt_view_begin(&w, out, PT_LEVELS, level_names, per_table,
+                      level_shift, fn, arg);
+        pt_view_table(&w, pm->root, PT_LEVELS, 0, PT_ENTRIES / 2);
 }
 
 /* ---- the kernel's virtual layout ---------------------------------------- */
-
-/* The vmalloc region cut at each kernel stack: regions are reported low to
- * high and never overlap. At most MAX_CUTS stacks are drawn apart; the
- * rest stay inside "vmalloc". */
-#define MAX_CUTS        64
-
-struct cuts {
-        vaddr_t  start[MAX_CUTS];
-        uint64_t npages[MAX_CUTS];
-        unsigned n;
-};
-
-static bool one_stack(void *arg, vaddr_t start, uint64_t npages, bool kstack)
-{
-        struct cuts *c = arg;
-
-        if (!kstack)
-                return true;
-        if (c->n == MAX_CUTS)
-                return false;
-        c->start[c->n] = start;
-        c->npages[c->n] = npages;
-        c->n++;
-        return true;
-}
 
 void vm_view_kernel_layout(void (*fn)(void *arg,
                                       const struct vm_layout_region *r),
@@ -131,31 +71,11 @@ void vm_view_kernel_layout(void (*fn)(void *arg,
                 { "kernel_image", (vaddr_t)_kernel_start,
                   page_round((vaddr_t)_bss_end) },
         };
-        static struct cuts c;           /* one snapshot at a time */
-        vaddr_t at = VMALLOC_BASE;
 
         for (size_t i = 0; i < ARRAY_SIZE(user); i++)
                 fn(arg, &user[i]);
         /* vmalloc: a guard page under each kernel stack (kstack_alloc). */
-        c.n = 0;
-        vmalloc_for_each_area(one_stack, &c);
-        for (unsigned i = 0; i < c.n; i++) {
-                vaddr_t guard = c.start[i] - PAGE_SIZE;
-                vaddr_t end = c.start[i] + c.npages[i] * PAGE_SIZE;
-                if (guard < at)
-                        continue;
-                if (guard > at)
-                        fn(arg, &(struct vm_layout_region){ "vmalloc", at,
-                                                            guard });
-                fn(arg, &(struct vm_layout_region){ "guard", guard,
-                                                    c.start[i] });
-                fn(arg, &(struct vm_layout_region){ "kernel_stack",
-                                                    c.start[i], end });
-                at = end;
-        }
-        if (at < VMALLOC_END)
-                fn(arg, &(struct vm_layout_region){ "vmalloc", at,
-                                                    VMALLOC_END });
+        vm_view_layout_vmalloc(fn, arg, VMALLOC_BASE, VMALLOC_END);
         for (size_t i = 0; i < ARRAY_SIZE(high); i++)
                 fn(arg, &high[i]);
 }
