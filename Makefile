@@ -205,7 +205,8 @@ include mk/riscv64.mk
 # the fork view of the third snapshot (after the child's writes) is kept.
 # make view: the shell in this terminal and a live page on
 # http://127.0.0.1:8018/ that redraws as commands exit (tools/vmview --live);
-# make ARCH=riscv64 view: the same on riscv64 (mk/riscv64.mk).
+# make ARCH=riscv64 view, make ARCH=i386 view: the same on riscv64 and
+# i386 (mk/riscv64.mk, mk/i386.mk).
 .PHONY: pictures view
 ifneq ($(ARCH),x86_64)
 view: view-$(ARCH)

@@ -24,7 +24,8 @@ riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         then on Mercator, both through tools/run; and Debian 13's riscv64
         busybox runs tests/outside/*.sh on both, output compared
 view    tools/vmview draws user/vmdemo (x86-64, then riscv64 with its Sv39
-        walk and xv6's layout); Debian's chromium (headless) loads
+        walk and xv6's layout, then i386 with 2-level tables at 1G and PAE
+        at 3G: the 3G/1G layout, HIGHMEM); Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
         in results/vmview-test.png; make view's live page redraws as its
         feed grows
@@ -816,7 +817,11 @@ def check_feed(t, snaps, tier="view"):
 # The page-table levels a walk passes on each architecture, and the layout
 # regions riscv64's feed must have (xv6's picture: trampoline, trap frame,
 # a guard page under every kernel stack).
-VIEW_LEVELS = {"x86_64": 4, "riscv64": 3}
+VIEW_LEVELS = {"x86_64": 4, "riscv64": 3, "i386": 2, "i386-pae": 3}
+# The memory each architecture's picture run boots with: i386 with enough
+# for a HIGHMEM zone (above the 880 MiB of low memory); PAE as the i386
+# user tier's PAE run.
+VIEW_MEM = {"i386": "1G", "i386-pae": "3G"}
 
 
 def check_rv_layout(t, snaps, tier):
@@ -844,23 +849,89 @@ def check_rv_layout(t, snaps, tier):
           "")
 
 
+def check_i386_layout(t, snaps, tier, arch):
+    """i386's feed in every snapshot: Linux's 3G/1G layout in order (user
+    space to 3 GiB, low memory from PAGE_OFFSET with the kernel image at
+    1 MiB in it and ending where ZONE_NORMAL ends, vmalloc's kernel stacks
+    with guards, the kmap window, the kmap_atomic slots inside the fixmap,
+    the recursive slot up to 4 GiB), the three zones with HIGHMEM present,
+    and the user pages of the demo's area in HIGHMEM."""
+    pae = arch == "i386-pae"
+    rec, pkmap_pages = (0xff800000, 512) if pae else (0xffc00000, 1024)
+    fixmap = 0xff600000 if pae else 0xff800000
+    ok, why = bool(snaps), "no snapshots"
+    for s in snaps:
+        lay = [(r["name"], int(r["start"], 16), int(r["end"], 16))
+               for r in s["kernel_layout"]]
+        names = {}
+        for n, a, b in lay:
+            names.setdefault(n, []).append((a, b))
+        zones = {z["name"]: z for z in s["zones"]}
+        normal_end = zones.get("Normal", {}).get("end_pfn", 0) << 12
+        want = [("user", [(0, 0xc0000000)]),
+                ("kernel_image", None),
+                ("pkmap", [(0xff400000, 0xff400000 + pkmap_pages * 4096)]),
+                ("recursive", [(rec, 1 << 32)])]
+        for n, spans in want:
+            if n not in names or (spans and names[n] != spans):
+                ok, why = False, f"{s['label']}: {n} {names.get(n)}"
+        img = names.get("kernel_image", [(0, 0)])[0]
+        low = names.get("lowmem", [])
+        if img[0] != 0xc0100000 or not low or low[0][0] != 0xc0000000 or \
+                low[-1][1] != 0xc0000000 + normal_end:
+            ok, why = False, f"{s['label']}: lowmem {low} image {img} " \
+                f"Normal ends {normal_end:#x}"
+        km = names.get("kmap_atomic", [(0, 0)])[0]
+        if not fixmap <= km[0] < km[1] <= rec:
+            ok, why = False, f"{s['label']}: kmap_atomic {km}"
+        if any(b[1] < a[2] for a, b in zip(lay, lay[1:])):
+            ok, why = False, f"{s['label']}: regions overlap or out of order"
+        stacks = [i for i, r in enumerate(lay) if r[0] == "kernel_stack"]
+        if not stacks or any(i == 0 or lay[i - 1][0] != "guard" or
+                             lay[i - 1][2] != lay[i][1] for i in stacks):
+            ok, why = False, f"{s['label']}: kernel stacks without guards"
+        if [z["name"] for z in s["zones"]] != ["DMA", "Normal", "HighMem"] \
+                or not zones["HighMem"]["present"]:
+            ok, why = False, f"{s['label']}: zones {list(zones)}"
+    t.add(ok, f"{tier}/layout_3g1g_recursive_zones", why if not ok else "")
+    # The demo's 16-page area: every resident page in HIGHMEM.
+    snap = next((s for s in snaps if s["label"] == "touched 12 of 16 pages"),
+                None)
+    hm = next((z for z in (snap or {}).get("zones", [])
+               if z["name"] == "HighMem"), None)
+    area = next((a for p in (snap or {}).get("processes", [])
+                 for a in p["areas"] if a["kind"] == "anon" and
+                 a["resident"] == 12), None)
+    pfns = [r[5] + i for r in (area or {}).get("runs", [])
+            if r[2] != "not_present" for i in range(r[1])]
+    t.add(bool(hm and pfns) and len(pfns) == 12 and
+          all(hm["start_pfn"] <= f < hm["end_pfn"] for f in pfns),
+          f"{tier}/user_pages_in_highmem", str(pfns[:4]))
+
+
 def run_view(t, arch="x86_64"):
     """tools/vmview draws user/vmdemo (16 pages, 12 touched, fork, the
     child writes 4), then Debian's chromium loads the page headless: the
     numbers its DOM holds after the page's script counted what it drew
     must be the program's. A screenshot goes to results/. riscv64: the
     same program built for riscv64 on Mercator's riscv64 kernel (the feed
-    comes on the console), its Sv39 walk through three tables."""
+    comes on the console), its Sv39 walk through three tables. i386: the
+    program built for i386 on the 2-level kernel at 1G and the PAE one at
+    3G (COM2 as on x86-64), the walks through two and three tables, the
+    3G/1G layout and HIGHMEM."""
     tier = "view" if arch == "x86_64" else f"view-{arch}"
     name = "vmview-test" if arch == "x86_64" else f"vmview-{arch}-test"
     demo = os.path.join(ROOT, "build/rootfs/bin/vmdemo" if arch == "x86_64"
+                        else "build/i386/rootfs/bin/vmdemo"
+                        if arch.startswith("i386")
                         else f"build/{arch}/rootfs/bin/vmdemo")
     page = os.path.join(ROOT, f"results/{name}.html")
     feed = os.path.join(ROOT, f"results/{name}.jsonl")
     if os.path.exists(feed):
         os.remove(feed)
+    mem = ["--mem", VIEW_MEM[arch]] if arch in VIEW_MEM else []
     p = subprocess.run([os.path.join(ROOT, "tools/vmview"), "--arch", arch,
-                        "--out", page, "--keep-feed", feed, demo],
+                        "--out", page, "--keep-feed", feed] + mem + [demo],
                        capture_output=True, text=True, errors="replace",
                        timeout=600)
     if not t.add(p.returncode == 0 and os.path.exists(page), f"{tier}/vmview",
@@ -875,6 +946,8 @@ def run_view(t, arch="x86_64"):
     check_feed(t, snaps, tier)
     if arch == "riscv64":
         check_rv_layout(t, snaps, tier)
+    if arch.startswith("i386"):
+        check_i386_layout(t, snaps, tier, arch)
     labels = [s["label"] for s in snaps]
     t.add(labels[:3] == ["touched 12 of 16 pages", "child read all 16 pages",
                          "child wrote 4 pages"] and "exit 1" in labels,
@@ -949,6 +1022,11 @@ def run_view(t, arch="x86_64"):
         t.add(re.search(r'<g class="region" data-name="trampoline"', sec)
               is not None and sec.count('data-name="guard"') >= 2,
               f"{tier}/layout_drawn", "trampoline and guard pages")
+        return
+    if arch.startswith("i386"):
+        t.add(all(re.search(rf'<g class="region" data-name="{n}"', sec)
+                  for n in ("lowmem", "pkmap", "kmap_atomic", "recursive")),
+              f"{tier}/layout_drawn", "lowmem, pkmap, kmap_atomic, recursive")
         return
     run_view_live(t, flags, feed, vmview)
 
@@ -1209,6 +1287,8 @@ def main():
     if "view" in tiers:
         run_view(t)
         run_view(t, "riscv64")
+        run_view(t, "i386")
+        run_view(t, "i386-pae")
     if "fuzz" in tiers:
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
