@@ -149,6 +149,20 @@ static const char *area_kind(const struct vm_area_info *a)
         return "anon";
 }
 
+/* [first page (from the area's start), pages] under huge translations */
+static bool huge_run(void *arg, vaddr_t va, uint64_t npages)
+{
+        struct vv *v = arg;
+
+        if (!room(v))
+                return false;
+        comma(v);
+        text_add(v->t, "[%lu,%lu]",
+                 (unsigned long)((va - v->area_start) >> PAGE_SHIFT),
+                 (unsigned long)npages);
+        return true;
+}
+
 struct area_walk {
         struct vv       *v;
         struct vm_space *s;
@@ -191,9 +205,12 @@ static bool area_one(void *arg, const struct vm_area_info *info)
                           page_run, v, &cut);
         v->scan_left -= scan;
         v->pages_scanned += scan;
-        text_add(t, "],\"resident\":%lu,\"unscanned\":%lu}",
+        text_add(t, "],\"resident\":%lu,\"unscanned\":%lu,\"huge\":[",
                  (unsigned long)v->resident,
                  (unsigned long)(cut ? want - scan : 0));
+        v->first = true;
+        vm_area_huge_runs(w->s, a, huge_run, v);
+        text_add(t, "]}");
         return true;
 }
 

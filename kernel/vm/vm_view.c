@@ -252,6 +252,33 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
         }
 }
 
+void vm_area_huge_runs(struct vm_space *s, const struct vm_area *a,
+                       bool (*fn)(void *arg, vaddr_t va, uint64_t npages),
+                       void *arg)
+{
+        uint64_t size = pmap_huge_size();
+        vaddr_t run = 0;
+        uint64_t n = 0;
+
+        if (!size)
+                return;
+        for (vaddr_t va = align_up(a->start, size);
+             va >= a->start && va < a->end && a->end - va >= size;
+             va += size) {
+                if (pmap_page_size(vm_space_pmap(s), va) == size) {
+                        if (!n)
+                                run = va;
+                        n += size / PAGE_SIZE;
+                        continue;
+                }
+                if (n && !fn(arg, run, n))
+                        return;
+                n = 0;
+        }
+        if (n)
+                fn(arg, run, n);
+}
+
 /* ---- the vmalloc region cut at kernel stacks (for the layouts) ----------- */
 
 #define MAX_CUTS        64

@@ -108,6 +108,18 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
                        bool (*fn)(void *arg, const struct vm_page_run *r),
                        void *arg, bool *truncated);
 
+/*
+ * Call fn for each stretch of a's pages that huge translations map (one
+ * large leaf of pmap_huge_size() each, consecutive ones as one stretch):
+ * its first address and its pages. What smaps counts as AnonHugePages.
+ * Cost: one pmap_page_size() per huge-size block of the area. Stops when
+ * fn returns false.
+ * => a is in s.
+ */
+void vm_area_huge_runs(struct vm_space *s, const struct vm_area *a,
+                       bool (*fn)(void *arg, vaddr_t va, uint64_t npages),
+                       void *arg);
+
 /* ---- what the architecture supplies (weak defaults in vm_view.c) -------- */
 
 /* The page-table tree of a pmap's user half: per level (1 = the leaf

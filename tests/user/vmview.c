@@ -7,7 +7,8 @@
  * reference count of 2, and after the child writes 2 pages those two
  * private in each; the physical runs covering every frame, their free
  * frames what the zones and /proc/meminfo count; a process with two
- * threads listed once, with its thread count.
+ * threads listed once, with its thread count; pages under huge
+ * translations as smaps' AnonHugePages counts them.
  *
  * Linux has no /proc/vmview: there (a /proc/version without "mercator")
  * the test checks only that the file is absent (ENOENT). The feed is
@@ -219,6 +220,55 @@ static void against_smaps(void)
         CHECK("rss_as_smaps", areas > 3 && agree == areas);
 }
 
+/* Huge pages: an aligned stretch of MADV_HUGEPAGE memory written a byte
+ * per page; the pages the feed lists under huge translations ("huge") of
+ * that area are smaps' AnonHugePages of it, and there are some. */
+static void huge_check(void)
+{
+        const unsigned long huge = 4UL << 20;   /* the largest: i386's */
+        uint8_t *raw = anon(3 * huge, PROT_READ | PROT_WRITE);
+        uint8_t *h = (uint8_t *)(((uintptr_t)raw + huge - 1) &
+                                 ~(uintptr_t)(huge - 1));
+        const char *from, *to, *a, *line, *next;
+        long kb = -1, pages = 0;
+
+        if (!CHECK("huge_madvise", madvise(raw, 3 * huge, MADV_HUGEPAGE) == 0))
+                return;
+        for (unsigned long i = 0; i < 2 * huge; i += PAGE)
+                h[i] = 1;
+        slurp("/proc/vmview", feed, sizeof feed);
+        slurp("/proc/self/smaps", text, sizeof text);
+        char want[32];
+        snprintf(want, sizeof want, "%lx-", (unsigned long)raw);
+        line = strstr(text, want);
+        next = line ? strstr(line + 1, "\nVmFlags:") : NULL;
+        const char *ah = line ? strstr(line, "\nAnonHugePages:") : NULL;
+        if (ah && (!next || ah < next))
+                kb = strtol(ah + 15, NULL, 10);
+        if (find_proc(feed, getpid(), &from, &to) &&
+            (a = find_area(from, to, (unsigned long)raw))) {
+                const char *r = strstr(a, "\"huge\":[");
+                const char *end = r ? strstr(r, "]}") : NULL;
+                for (r = r ? r + 8 : NULL; r && r < end && *r == '['; ) {
+                        long first, n;
+                        if (sscanf(r, "[%ld,%ld]", &first, &n) != 2)
+                                break;
+                        pages += n;
+                        r = strchr(r, ']') + 1;
+                        if (*r == ',')
+                                r++;
+                }
+                if (!r || r != end)
+                        pages = -1;
+        } else {
+                pages = -1;
+        }
+        if (!CHECK("huge_as_smaps", kb > 0 && pages * 4 == kb))
+                printf("  AnonHugePages %ld kB, feed %ld huge pages\n", kb,
+                       pages);
+        munmap(raw, 3 * huge);
+}
+
 /* The physical runs: every frame once, the free ones as counted. */
 static void frames_check(void)
 {
@@ -325,6 +375,7 @@ int main(void)
                         utest_failures = 0;
         }
 
+        huge_check();
         const char *from, *to, *a;
         if (find_proc(feed, getpid(), &from, &to) &&
             (a = find_area(from, to, (unsigned long)m))) {
