@@ -226,8 +226,9 @@ pictures: kernel $(BUILD)/rootfs/bin/vmdemo
 # One static benchmark (user/bench/vmbench.c) booted as /init on both
 # kernels; tools/bench.py fetches the Linux kernel, boots, and writes
 # results/. A measurement, not a test: it is not part of `make test`.
-# x86-64 first, then riscv64 (mk/riscv64.mk's bench-riscv64, results/riscv64/);
-# `make ARCH=riscv64 bench` runs only the riscv64 half.
+# x86-64 first, then riscv64 (mk/riscv64.mk's bench-riscv64, results/riscv64/),
+# then i386 (mk/i386.mk's bench-i386, results/i386/); `make ARCH=riscv64
+# bench` or `make ARCH=i386 bench` runs only that architecture.
 .PHONY: bench bench-x86_64
 BENCH_BINS := $(BUILD)/bench/vmbench $(BUILD)/bench/true
 
@@ -240,7 +241,7 @@ $(BUILD)/bench/true: user/bench/true.c
 	$(UCC) $(UCFLAGS) -o $@ $<
 
 ifeq ($(ARCH),x86_64)
-bench: bench-x86_64 bench-riscv64
+bench: bench-x86_64 bench-riscv64 bench-i386
 else
 bench: bench-$(ARCH)
 endif

@@ -170,6 +170,28 @@ view-i386: setup
 	python3 tools/vmview --arch $(I386_VIEW_ARCH) --live --mem $(I386_RUN_MEM) \
 		--out $(I386_BUILD)/view.html --initrd $(I386_ROOTFS)
 
+# make bench's i386 part (also `make ARCH=i386 bench`): the same
+# benchmark, user/bench/vmbench.c, as a static glibc i386 binary (gcc -m32),
+# on Mercator's 2-level kernel and on the i386 tier's referee, Debian 12's
+# 686-pae Linux, in the same QEMU, the main and areas boots at -m 3G where
+# most RAM is HIGHMEM (tools/bench.py --arch i386; results/i386/). Its
+# entry point reads the clock before glibc's start-up runs.
+I386_BENCH_BINS := $(I386_BUILD)/bench/vmbench $(I386_BUILD)/bench/true
+I386_BENCH_BOOTS ?= 3
+$(I386_BUILD)/bench/vmbench: user/bench/vmbench.c | $(I386_UINC)/asm
+	@mkdir -p $(dir $@)
+	$(I386_UCC) -isystem $(I386_UINC) $(UCFLAGS) -Wl,-e,vmbench_entry \
+		-o $@ $< -lpthread
+$(I386_BUILD)/bench/true: user/bench/true.c | $(I386_UINC)/asm
+	@mkdir -p $(dir $@)
+	$(I386_UCC) -isystem $(I386_UINC) $(UCFLAGS) -o $@ $<
+
+.PHONY: bench-i386
+bench-i386:
+	@MERCATOR_SETUP_BENCH=1 bash tools/setup.sh
+	@$(MAKE) --no-print-directory -j2 i386 $(I386_BENCH_BINS)
+	python3 tools/bench.py --arch i386 --boots $(I386_BENCH_BOOTS)
+
 test-i386: i386 i386-user
 	python3 tools/test.py --tier i386
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure Mercator against a stock Linux in the same QEMU: `make bench`.
 
-  bench.py [--arch x86_64|riscv64] [--boots 5] [--only main,areas,ram,smp]
+  bench.py [--arch x86_64|riscv64|i386] [--boots 5] [--only main,areas,ram,smp]
            [--out DIR] [--no-readme] [--timeout 180] [--mercator KERNEL]
   bench.py --redraw DIR/bench.json      tables and charts again, no boots
 
@@ -18,6 +18,12 @@ Linux (the referee of the riscv64 tier, in Sv39), both through OpenSBI on
 the virt board, -cpu rv64; Mercator also times its trampoline's satp
 switch at boot (satpbench) and the report explains what it costs a
 system call.
+--arch i386: the program built with gcc -m32 -static (glibc; build/i386/bench/),
+Mercator's 2-level i386 kernel and Debian 12's 686-pae Linux (the i386
+tier's referee) on qemu-system-i386 -cpu qemu32 with an AMD vendor string
+(Intel's makes Linux isolate its page tables), the main and areas boots at
+-m 3G, where most RAM is HIGHMEM and pages are zeroed and copied through
+kmap_atomic; results/i386/.
 Every configuration boots --boots times on each kernel, one boot after
 another (never in parallel), alternating the kernels so that a change in
 the machine's load hits both. Per figure: the median over boots and the
@@ -55,7 +61,7 @@ import mkinitramfs  # noqa: E402
 import qemu  # noqa: E402
 
 import bench_report as br  # noqa: E402
-from bench_report import (KERNELS, MAIN_MEM, mem_kib, redraw,  # noqa: E402
+from bench_report import (KERNELS, mem_kib, redraw,  # noqa: E402
                           report, ensure_matplotlib)
 
 
@@ -178,13 +184,13 @@ def plan(only):
     smp: x86-64 only (Mercator's riscv64 runs one CPU)."""
     runs = []
     if "main" in only:
-        runs.append(("main", MAIN_MEM, 1))
+        runs.append(("main", br.main_mem(), 1))
     if "areas" in only:
-        runs.append(("areas", MAIN_MEM, 1))
+        runs.append(("areas", br.main_mem(), 1))
     if "ram" in only:
         runs += [("ram", m, 1) for m in br.RAM_SIZES]
     if "smp" in only and br.ARCH == "x86_64":
-        runs += [("smp", MAIN_MEM, n) for n in br.SMP_CPUS]
+        runs += [("smp", br.main_mem(), n) for n in br.SMP_CPUS]
     return runs
 
 

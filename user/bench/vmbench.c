@@ -55,7 +55,9 @@
  * x86-64 (musl): rax, rcx, rdi, rsi, r11;
  * riscv64 (glibc): a1, a7, t0, and a0, which _start passes to
  * __libc_start_main as rtld_fini and is 0 for a static program, as the
- * kernel left it.
+ * kernel left it; i386 (glibc): eax, ebx, ecx, and edx (rtld_fini, 0 as
+ * the kernel left it). i386's clock_gettime is the time32 one, which is
+ * what glibc's 32-bit struct timespec is.
  */
 struct timespec first_insn_ts;
 long first_insn_rc = -1;
@@ -87,6 +89,18 @@ __asm__(".text\n"
         "       li      a0, 0\n"                /* no rtld_fini */
         "       j       _start\n"
         "       .option pop\n");
+#elif defined(__i386__)
+__asm__(".text\n"
+        ".globl vmbench_entry\n"
+        ".type vmbench_entry, @function\n"
+        "vmbench_entry:\n"
+        "       mov $265, %eax\n"              /* SYS_clock_gettime (time32) */
+        "       mov $1, %ebx\n"                /* CLOCK_MONOTONIC */
+        "       mov $first_insn_ts, %ecx\n"
+        "       int $0x80\n"
+        "       mov %eax, first_insn_rc\n"
+        "       xor %edx, %edx\n"              /* no rtld_fini */
+        "       jmp _start\n");
 #else
 #error "vmbench_entry: no entry for this architecture"
 #endif
