@@ -110,7 +110,7 @@ static struct trap_frame *user_tf(const struct proc *p)
 /* Where a new thread's first swtch returns to. */
 static void thread_first_entry(void)
 {
-        trap_user_return();
+        trap_user_return(true);
         trap_return(current->md.user_frame);
 }
 
@@ -172,8 +172,10 @@ void machine_switch_away(struct proc *p, void *sched_sp)
 }
 
 /* Console input is polled at safe points: around idling, and on the way
- * back to user mode from an interrupt or exception (the UART's interrupt
- * is not used). */
+ * back to user mode from the timer's interrupt, so within a tick of its
+ * arrival (the UART's interrupt is not used). Not after page faults or
+ * other exceptions: a port read is a costly exit under emulation, and a
+ * read fault that maps the zero page spent most of its time on it. */
 static void console_poll(void)
 {
         int c;
@@ -239,10 +241,11 @@ void machine_thread_set_tls(struct proc *p, uint64_t tls)
 
 /* ---- system calls -------------------------------------------------------- */
 
-void trap_user_return(void)
+void trap_user_return(bool poll)
 {
         proc_return_to_user();
-        console_poll();
+        if (poll)
+                console_poll();
 }
 
 /* Linux's i386 ABI: number in %eax, arguments in ebx ecx edx esi edi ebp,

@@ -336,7 +336,7 @@ void trap_dispatch(struct trap_frame *tf)
                 user_trap(tf);
         }
         if (from_user)
-                trap_user_return();
+                trap_user_return(v == IRQ_BASE);
 }
 
 int probe_read_asm(vaddr_t va);

@@ -48,9 +48,10 @@ void tss_set_kernel_stack(uint32_t top);
 void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES]);
 
 /* thread.c: a system call from tf, and the work due before any return
- * to user mode (signals, rescheduling, console input). */
+ * to user mode (signals, rescheduling; console input when poll: after the
+ * timer's interrupt and a thread's first entry). */
 void syscall_dispatch(struct trap_frame *tf);
-void trap_user_return(void);
+void trap_user_return(bool poll);
 __attribute__((noreturn)) void trap_return(struct trap_frame *tf);
 void swtch(void **save_sp, void *new_sp);
 
