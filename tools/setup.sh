@@ -33,6 +33,11 @@ missing=()
 for cmd in "${!need[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
 done
+# mkswap (util-linux) prepares the swap images of the host and kernel
+# tests; it lives in /sbin, which an ordinary user's PATH may lack.
+if ! PATH=$PATH:/usr/sbin:/sbin command -v mkswap >/dev/null 2>&1; then
+  missing+=(util-linux)
+fi
 # ASan/UBSan runtimes for the host tests come with clang's libclang-rt.
 if ! command -v clang >/dev/null 2>&1 ||
    ! echo 'int main(void){return 0;}' |

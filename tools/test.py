@@ -7,8 +7,8 @@ host    every build/host/<format>/bin/test_* program: the core under
         ASan+UBSan over each page-table format's software MMU (--pmap: one)
 kernel  the kernel booted in QEMU (TCG) with `ktest`, at several memory
         sizes, each with a virtio disk whose contents the tests read and
-        write (checked here afterwards), plus one boot per death test (a
-        test that must panic)
+        write (checked here afterwards) and a second one mkswap prepared,
+        plus one boot per death test (a test that must panic)
 user    every build/user/* program (static musl), first natively on this
         machine's Linux, then on Mercator through tools/run; die_* programs
         must be killed by SIGSEGV on both; seeded programs once per seed;
@@ -225,10 +225,28 @@ def check_test_disk(path):
     return ""
 
 
+def mkswap_command():
+    """Debian's mkswap (util-linux): in /sbin, which a user's PATH may lack."""
+    return shutil.which("mkswap", path=os.environ.get("PATH", "") +
+                        ":/usr/sbin:/sbin") or "mkswap"
+
+
+def make_swap_disk(path, size="4M", label="ktest-swap"):
+    """A raw image of size that mkswap prepared (tests/kernel/test_swap.c)."""
+    if os.path.exists(path):
+        os.unlink(path)
+    subprocess.run(["truncate", "-s", size, path], check=True)
+    subprocess.run([mkswap_command(), "-q", "-L", label, path], check=True,
+                   capture_output=True)
+
+
 def run_kernel_config(label, mem, cpu, smp):
     disk = os.path.join(ROOT, "build", f"ktest-disk-{label}.img")
+    swap = os.path.join(ROOT, "build", f"ktest-swap-{label}.img")
     make_test_disk(disk)
-    rc, out = boot(mem, cpu, "ktest", smp=smp, drives=[disk])
+    make_swap_disk(swap)
+    rc, out = boot(mem, cpu, "ktest", smp=smp, drives=[disk, swap])
+    os.unlink(swap)
     return label, mem, cpu, rc, out, smp, disk
 
 

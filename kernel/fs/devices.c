@@ -4,8 +4,11 @@
  *
  * /dev is a tmpfs directory: its devices are tmpfs vnodes of type S_IFCHR
  * whose rdev (Linux's major/minor) picks the driver here when opened, so
- * `mknod` makes working device files anywhere, as on Linux.
+ * `mknod` makes working device files anywhere, as on Linux. Each disk
+ * (mercator/blkdev.h) has a block node, /dev/vda and so on: swapon takes
+ * it; opening it is ENXIO (no block I/O through files yet).
  */
+#include <mercator/blkdev.h>
 #include <mercator/clock.h>
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -168,6 +171,15 @@ long devfs_populate(struct vnode *dev)
         for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
                 err = dev->ops->create(dev, devs[i].name, strlen(devs[i].name),
                                        devs[i].mode, devs[i].rdev, &vn);
+                if (err == -EEXIST)
+                        continue;
+                if (err)
+                        return err;
+                vnode_put(vn);
+        }
+        for (struct blkdev *d = blkdev_first(); d; d = blkdev_next(d)) {
+                err = dev->ops->create(dev, d->name, strlen(d->name),
+                                       S_IFBLK | 0660, d->rdev, &vn);
                 if (err == -EEXIST)
                         continue;
                 if (err)

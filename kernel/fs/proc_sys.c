@@ -23,6 +23,7 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include <vm/vm_reclaim.h>
+#include <vm/swap.h>
 #include <vm/vmstat.h>
 
 #define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
@@ -74,6 +75,26 @@ static uint64_t shm_resident(void)
         return pages;
 }
 
+/* /proc/swaps, in Linux's columns (mm/swapfile.c's swap_show): sizes in
+ * KiB, the header and bad pages not counted. */
+void proc_swaps(struct text *t, struct proc *p)
+{
+        text_add(t, "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
+                struct swap_dev *sd = swap_dev_get(i);
+
+                if (!sd)
+                        continue;
+                size_t len = strlen(sd->name);
+                uint64_t size = KB(sd->area.usable);
+                uint64_t used = KB(sd->area.usable - sd->area.free);
+                text_add(t, "%s%*s%s\t%" PRIu64 "\t%s%" PRIu64 "\t%s%d\n",
+                         sd->name, len < 40 ? (int)(40 - len) : 1, " ",
+                         "partition", size, size < 10000000 ? "\t" : "",
+                         used, used < 10000000 ? "\t" : "", sd->prio);
+        }
+}
+
 void proc_meminfo(struct text *t, struct proc *p)
 {
         uint64_t free = pmm_free_count();
@@ -84,6 +105,9 @@ void proc_meminfo(struct text *t, struct proc *p)
         uint64_t ia = vm_lru_pages(PMM_LRU_INACTIVE_ANON);
         uint64_t af = vm_lru_pages(PMM_LRU_ACTIVE_FILE);
         uint64_t inf = vm_lru_pages(PMM_LRU_INACTIVE_FILE);
+        uint64_t swap_total, swap_free;
+
+        swap_totals(&swap_total, &swap_free);
 
         text_kb(t, "MemTotal", KB(vmstat.managed_pages));
         text_kb(t, "MemFree", KB(free));
@@ -115,8 +139,8 @@ void proc_meminfo(struct text *t, struct proc *p)
                                                       vmstat.managed_pages)));
         text_kb(t, "LowFree", KB(free - MIN(high.free, free)));
 #endif
-        text_kb(t, "SwapTotal", 0);
-        text_kb(t, "SwapFree", 0);
+        text_kb(t, "SwapTotal", KB(swap_total));
+        text_kb(t, "SwapFree", KB(swap_free));
         text_kb(t, "Dirty", 0);
         text_kb(t, "Writeback", 0);
         text_kb(t, "AnonPages", KB(vmstat.anon_pages - MIN(sysv, vmstat.anon_pages)));

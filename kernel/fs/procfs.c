@@ -108,6 +108,7 @@ static const struct pent root_dir[] = {
         SPECIAL("mounts", PROCFS_IFLNK | 0777, SP_MOUNTS),
         SPECIAL("self", PROCFS_IFLNK | 0777, SP_SELF),
         REG("stat", proc_stat),
+        REG("swaps", proc_swaps),
         DIR("sys", sys_dir),
         DIR("sysvipc", sysvipc_dir),
         REG("uptime", proc_uptime),

@@ -53,6 +53,7 @@ typedef long (*procfs_set_fn)(uint64_t value);
 
 /* System-wide generators (proc_sys.c). */
 void proc_meminfo(struct text *t, struct proc *p);
+void proc_swaps(struct text *t, struct proc *p);
 void proc_vmstat(struct text *t, struct proc *p);
 void proc_buddyinfo(struct text *t, struct proc *p);
 void proc_zoneinfo(struct text *t, struct proc *p);

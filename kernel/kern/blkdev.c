@@ -6,14 +6,20 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 
+#define BLKDEV_MAJOR    254u
+
 static struct blkdev *disks;            /* in registration order */
 
 void blkdev_register(struct blkdev *d)
 {
         struct blkdev **pp = &disks;
+        unsigned i = 0;
 
-        while (*pp)
+        while (*pp) {
                 pp = &(*pp)->next;
+                i++;
+        }
+        d->rdev = BLKDEV_MAJOR << 8 | 16 * i;
         d->next = NULL;
         *pp = d;
 }
@@ -22,6 +28,14 @@ struct blkdev *blkdev_find(const char *name)
 {
         for (struct blkdev *d = disks; d; d = d->next)
                 if (strcmp(d->name, name) == 0)
+                        return d;
+        return NULL;
+}
+
+struct blkdev *blkdev_by_rdev(uint64_t rdev)
+{
+        for (struct blkdev *d = disks; d; d = d->next)
+                if (d->rdev == rdev)
                         return d;
         return NULL;
 }

@@ -14,6 +14,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <proc/vdso.h>
+#include <vm/swap.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
@@ -77,6 +78,7 @@ static void start_init(void)
                 monitor_run();
         }
         syscall_log_init(machine_cmdline());
+        swap_boot_option(machine_cmdline());
         int argc = init_args(argv, store, sizeof store);
         err = proc_start_init("/init", argc, argv);
         if (err) {

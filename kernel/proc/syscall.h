@@ -60,6 +60,7 @@ long syscall_unsupported(long err);
                         sysarg_t a4, sysarg_t a5)
 
 SYSCALL_DECL(read); SYSCALL_DECL(write); SYSCALL_DECL(open);
+SYSCALL_DECL(swapon); SYSCALL_DECL(swapoff);
 SYSCALL_DECL(openat); SYSCALL_DECL(close); SYSCALL_DECL(fstat);
 SYSCALL_DECL(lseek); SYSCALL_DECL(readv); SYSCALL_DECL(writev);
 SYSCALL_DECL(ioctl);

@@ -9,8 +9,11 @@
 #   stackdump-pie       the same as a static PIE (test_elf)
 #   initramfs.cpio      GNU cpio -H newc of root/ (layout below)
 #   extra.cpio          a second archive, for concatenation tests
+#   swap-4m.hdr         the first 4 KiB of a 4 MiB file Debian's mkswap
+#                       (util-linux) prepared, label "mercswap" and a fixed
+#                       UUID (test_swap_slots)
 #
-# Needs musl-gcc (musl-tools), cpio and python3. Debian's musl-gcc specs
+# Needs musl-gcc (musl-tools), cpio, python3 and mkswap (util-linux). Debian's musl-gcc specs
 # know nothing of -static-pie, so that link names musl's start files itself.
 set -euo pipefail
 
@@ -70,3 +73,12 @@ printf 'Second archive\n' > "$out/root2/etc/motd"
 printf 'extra\n' > "$out/root2/extra.txt"
 find "$out/root2" -exec touch -h -d "@$MTIME" {} +
 build_archive "$out/root2" "$out/extra.cpio"
+
+# mkswap lives in /sbin, which an ordinary user's PATH may lack.
+mkswap=$(PATH=$PATH:/usr/sbin:/sbin command -v mkswap)
+rm -f "$out/swap-4m.img"
+truncate -s 4M "$out/swap-4m.img"
+"$mkswap" -q -L mercswap -U 6d657263-6174-6f72-2d73-776170000001 \
+        "$out/swap-4m.img" 2>/dev/null
+head -c 4096 "$out/swap-4m.img" > "$out/swap-4m.hdr"
+rm -f "$out/swap-4m.img"

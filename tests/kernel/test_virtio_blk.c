@@ -7,7 +7,8 @@
  * every other sector s is host_word(s, w). The tests read it in many
  * shapes, write a region that test.py checks in the image after the
  * boot (WRITE_FIRST .. + WRITE_SECTORS, each word write_word(s, w)),
- * inject a read error, and send requests the disk must refuse.
+ * inject a read error, and send requests the disk must refuse. (The
+ * second disk, vdb, is test_swap.c's.)
  */
 #include <mercator/blkdev.h>
 #include <mercator/errno.h>
@@ -80,7 +81,10 @@ KTEST(virtio_blk_finds_the_disk)
         KCHECK(virtio_blk_stats(d, &st));
         KCHECK(st.queue_size >= 4);
         KCHECK(st.irq_line < 16);
-        KCHECK(blkdev_find("vdb") == NULL);
+        /* Linux's numbers: virtio-blk major 254, 16 minors per disk. */
+        KCHECK_EQ(d->rdev, 254 << 8);
+        KCHECK(blkdev_by_rdev(254 << 8) == d);
+        KCHECK(blkdev_by_rdev(254 << 8 | 1) == NULL);
 out:
         if (pg)
                 pmm_free_pages(pg, 0);

@@ -55,6 +55,7 @@
 #define STATUS_FAILED           0x80
 
 #define VIRTIO_BLK_F_RO         (1u << 5)
+#define VIRTIO_BLK_F_FLUSH      (1u << 9)       /* legacy name: WCE */
 
 #define VRING_DESC_F_NEXT       1
 #define VRING_DESC_F_WRITE      2       /* the device writes this buffer */
@@ -316,7 +317,8 @@ void virtio_blk_probe(const struct pci_dev *p)
         outb(d->iobase + VIO_STATUS, STATUS_ACKNOWLEDGE);
         outb(d->iobase + VIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
         uint32_t features = inl(d->iobase + VIO_DEVICE_FEATURES);
-        outl(d->iobase + VIO_DRIVER_FEATURES, features & VIRTIO_BLK_F_RO);
+        outl(d->iobase + VIO_DRIVER_FEATURES,
+             features & (VIRTIO_BLK_F_RO | VIRTIO_BLK_F_FLUSH));
         outw(d->iobase + VIO_QUEUE_SELECT, 0);
         d->qsize = inw(d->iobase + VIO_QUEUE_SIZE);
         if (d->qsize < 4 || d->qsize > MAX_QUEUE ||

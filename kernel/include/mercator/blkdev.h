@@ -41,13 +41,18 @@ struct blkdev {
         bool     read_only;
         const struct blkdev_ops *ops;
         void    *priv;          /* the driver's */
+        uint64_t rdev;          /* its device number (blkdev_register) */
         uint64_t reads, writes; /* requests completed (either outcome) */
         uint64_t errors;        /* of which failed */
         struct blkdev *next;    /* the registry's list */
 };
 
-/* Add d to the registry (drivers, at boot). */
+/* Add d to the registry (drivers, at boot). Disk i gets Linux's
+ * virtio-blk numbers as Debian's kernel gives them: major 254, minor 16 i
+ * (/dev/vda, /dev/vdb, ... in devfs). */
 void blkdev_register(struct blkdev *d);
+/* The disk whose device number is rdev, or NULL. */
+struct blkdev *blkdev_by_rdev(uint64_t rdev);
 /* The disk called name, or NULL. */
 struct blkdev *blkdev_find(const char *name);
 /* The first registered disk, and the one after d (NULL at the end). */

@@ -1,0 +1,208 @@
+/*
+ * swap.c - mkswap's header and swap-slot allocation (swap.h says how).
+ */
+#include <mercator/errno.h>
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/string.h>
+#include <vm/kmalloc.h>
+#include <vm/swap.h>
+
+static uint32_t get32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+               (uint32_t)p[3] << 24;
+}
+
+const char *swap_header_parse(const uint8_t page[4096], uint64_t device_pages,
+                              struct swap_header_info *out)
+{
+        const uint8_t *magic = page + SWAP_HEADER_MAGIC_OFF;
+
+        if (memcmp(magic, "SWAP-SPACE", 10) == 0)
+                return "old (version 0) swap format; run mkswap again";
+        if (memcmp(magic, "SWAPSPACE2", 10) != 0)
+                return "no swap signature (SWAPSPACE2 at byte 4086): not "
+                       "made by mkswap, or with a page size other than 4096";
+        out->version = get32(page + SWAP_HEADER_VERSION_OFF);
+        if (out->version == 0x01000000)
+                return "swap header written in the other byte order";
+        if (out->version != 1)
+                return "unknown swap header version (not 1)";
+        out->last_page = get32(page + SWAP_HEADER_LAST_OFF);
+        out->nr_badpages = get32(page + SWAP_HEADER_NBAD_OFF);
+        if (out->last_page == 0)
+                return "swap area has no page besides its header";
+        if (out->last_page >= device_pages)
+                return "swap header says the area is larger than its device";
+        if (out->nr_badpages > SWAP_HEADER_MAX_BAD)
+                return "swap header lists more bad pages than fit in it";
+        for (uint32_t i = 0; i < out->nr_badpages; i++) {
+                uint32_t b = get32(page + SWAP_HEADER_BAD_OFF + 4 * i);
+
+                if (b == 0 || b > out->last_page)
+                        return "swap header lists a bad page outside the area";
+                out->badpages[i] = b;
+        }
+        memcpy(out->uuid, page + SWAP_HEADER_UUID_OFF, 16);
+        memcpy(out->label, page + SWAP_HEADER_LABEL_OFF, 16);
+        out->label[16] = '\0';
+        return NULL;
+}
+
+static uint32_t cluster_of(uint32_t slot)
+{
+        return slot / SWAP_CLUSTER_PAGES;
+}
+
+int swap_area_init(struct swap_area *a, const struct swap_header_info *h)
+{
+        memset(a, 0, sizeof *a);
+        a->pages = h->last_page + 1;
+        a->nclusters = (a->pages + SWAP_CLUSTER_PAGES - 1) / SWAP_CLUSTER_PAGES;
+        a->map = kzalloc((size_t)a->pages * sizeof a->map[0]);
+        a->cluster_free = kzalloc((size_t)a->nclusters * sizeof(uint16_t));
+        a->cluster_good = kzalloc((size_t)a->nclusters * sizeof(uint16_t));
+        if (!a->map || !a->cluster_free || !a->cluster_good) {
+                swap_area_fini(a);
+                return -ENOMEM;
+        }
+        a->map[0] = SWAP_MAP_BAD;
+        for (uint32_t i = 0; i < h->nr_badpages; i++)
+                a->map[h->badpages[i]] = SWAP_MAP_BAD;
+        for (uint32_t s = 0; s < a->pages; s++)
+                if (a->map[s] == 0) {
+                        a->usable++;
+                        a->cluster_good[cluster_of(s)]++;
+                        a->cluster_free[cluster_of(s)]++;
+                }
+        a->free = a->usable;
+        return 0;
+}
+
+void swap_area_fini(struct swap_area *a)
+{
+        kfree(a->map);
+        kfree(a->cluster_free);
+        kfree(a->cluster_good);
+        memset(a, 0, sizeof *a);
+}
+
+/* A cluster to continue in: one with every usable slot free, else
+ * (fragmented) any with a free slot; searched round-robin from
+ * next_cluster so the area is used from start to end. */
+static bool pick_cluster(struct swap_area *a)
+{
+        for (int pass = 0; pass < 2; pass++)
+                for (uint32_t i = 0; i < a->nclusters; i++) {
+                        uint32_t c = (a->next_cluster + i) % a->nclusters;
+                        bool whole = a->cluster_free[c] == a->cluster_good[c];
+
+                        if (a->cluster_free[c] == 0 || (pass == 0 && !whole))
+                                continue;
+                        a->cur = c * SWAP_CLUSTER_PAGES;
+                        a->cur_end = a->cur + SWAP_CLUSTER_PAGES;
+                        if (a->cur_end > a->pages)
+                                a->cur_end = a->pages;
+                        a->next_cluster = (c + 1) % a->nclusters;
+                        return true;
+                }
+        return false;
+}
+
+bool swap_slot_alloc(struct swap_area *a, uint32_t *slot)
+{
+        if (a->free == 0)
+                return false;
+        for (;;) {
+                for (; a->cur < a->cur_end; a->cur++)
+                        if (a->map[a->cur] == 0) {
+                                uint32_t s = a->cur++;
+
+                                a->map[s] = 1;
+                                a->free--;
+                                a->cluster_free[cluster_of(s)]--;
+                                if (a->last && s == a->last + 1)
+                                        a->sequential++;
+                                a->last = s;
+                                *slot = s;
+                                return true;
+                        }
+                if (!pick_cluster(a))
+                        panic("swap: %u slots free but no cluster has one",
+                              a->free);
+        }
+}
+
+static void check_slot(const struct swap_area *a, uint32_t slot,
+                       const char *what)
+{
+        if (slot >= a->pages || a->map[slot] == 0 ||
+            a->map[slot] == SWAP_MAP_BAD)
+                panic("swap: %s of slot %u, which is %s", what, slot,
+                      slot >= a->pages ? "outside the area" :
+                      a->map[slot] == 0 ? "free" : "not a slot");
+}
+
+bool swap_slot_dup(struct swap_area *a, uint32_t slot)
+{
+        check_slot(a, slot, "dup");
+        if (a->map[slot] == SWAP_MAP_MAX)
+                return false;
+        a->map[slot]++;
+        return true;
+}
+
+void swap_slot_free(struct swap_area *a, uint32_t slot)
+{
+        check_slot(a, slot, "free");
+        if (--a->map[slot] == 0) {
+                a->free++;
+                a->cluster_free[cluster_of(slot)]++;
+        }
+}
+
+unsigned swap_slot_count(const struct swap_area *a, uint32_t slot)
+{
+        return slot < a->pages ? a->map[slot] : SWAP_MAP_BAD;
+}
+
+bool swap_area_check(const struct swap_area *a)
+{
+        uint32_t usable = 0, free = 0;
+
+        if (a->pages == 0 || a->map[0] != SWAP_MAP_BAD) {
+                pr_err("swap check: the header page is a slot\n");
+                return false;
+        }
+        for (uint32_t c = 0; c < a->nclusters; c++) {
+                uint32_t good = 0, cfree = 0;
+                uint32_t end = (c + 1) * SWAP_CLUSTER_PAGES;
+
+                for (uint32_t s = c * SWAP_CLUSTER_PAGES; s < end && s < a->pages; s++) {
+                        if (a->map[s] == SWAP_MAP_BAD)
+                                continue;
+                        good++;
+                        cfree += a->map[s] == 0;
+                }
+                if (good != a->cluster_good[c] || cfree != a->cluster_free[c]) {
+                        pr_err("swap check: cluster %u has %u usable, %u free; "
+                               "counted %u, %u\n", c, good, cfree,
+                               a->cluster_good[c], a->cluster_free[c]);
+                        return false;
+                }
+                usable += good;
+                free += cfree;
+        }
+        if (usable != a->usable || free != a->free) {
+                pr_err("swap check: %u usable, %u free; counted %u, %u\n",
+                       usable, free, a->usable, a->free);
+                return false;
+        }
+        if (a->cur > a->cur_end || a->cur_end > a->pages) {
+                pr_err("swap check: current cluster %u..%u outside the area\n",
+                       a->cur, a->cur_end);
+                return false;
+        }
+        return true;
+}
