@@ -219,7 +219,12 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
         text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
         text_add(t, "nr_swapcached 0\n");
-        text_add(t, "pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n");
+        /* pgpgin/pgpgout count KiB moved to and from disks (Linux);
+         * Mercator's only disk traffic is swap. */
+        text_add(t, "pgpgin %" PRIu64 "\npgpgout %" PRIu64 "\n"
+                 "pswpin %" PRIu64 "\npswpout %" PRIu64 "\n",
+                 KB(swap_events.pswpin), KB(swap_events.pswpout),
+                 swap_events.pswpin, swap_events.pswpout);
         text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n",
                  vm_events.pgactivate, vm_events.pgdeactivate);
         text_add(t, "pgfault %" PRIu64 "\npgmajfault 0\n", faults);

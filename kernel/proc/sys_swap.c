@@ -1,9 +1,9 @@
 /*
- * sys_swap.c - the active swap areas: swapon(2), swapoff(2), /proc/swaps
- * and the totals of /proc/meminfo. An area is a whole disk (a block
- * device node such as /dev/vda) that mkswap prepared; its header is read
- * and checked (swap_header_parse) before anything is kept, and a bad one
- * is refused with EINVAL and a console line saying what is wrong.
+ * sys_swap.c - swapon(2), swapoff(2) and the swap= boot option: from a
+ * path (a block device node such as /dev/vda) or a disk name to
+ * swap_on()/swap_off() (kernel/vm/swap.c), which read and check mkswap's
+ * header and refuse a bad one with EINVAL and a console line saying
+ * what is wrong.
  *
  * Linux's order of checks and errors: EINVAL for unknown flags, EPERM
  * without CAP_SYS_ADMIN, EPERM when every area is taken, the path's
@@ -20,8 +20,6 @@
 #include <proc/cred.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
-#include <vm/pmap.h>
-#include <vm/pmm.h>
 #include <vm/swap.h>
 
 #define SWAP_FLAG_PREFER        0x8000
@@ -31,100 +29,7 @@
 
 #define AT_FDCWD                (-100)
 
-static struct swap_dev swaps[SWAP_MAX_AREAS];
 static int least_prio;          /* the last priority given by default */
-
-static void copy_name(char *dst, const char *src, size_t size)
-{
-        size_t n = strlen(src);
-
-        if (n >= size)
-                n = size - 1;
-        memcpy(dst, src, n);
-        dst[n] = '\0';
-}
-
-struct swap_dev *swap_dev_get(unsigned i)
-{
-        return i < SWAP_MAX_AREAS && swaps[i].on ? &swaps[i] : NULL;
-}
-
-void swap_totals(uint64_t *total, uint64_t *free)
-{
-        *total = *free = 0;
-        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++)
-                if (swaps[i].on) {
-                        *total += swaps[i].area.usable;
-                        *free += swaps[i].area.free;
-                }
-}
-
-long swap_on(struct blkdev *d, int prio, const char *name)
-{
-        struct swap_dev *sd = NULL;
-        struct vm_page *pg;
-        static struct swap_header_info h;
-        const char *why;
-        long err;
-
-        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
-                if (swaps[i].on && swaps[i].dev == d)
-                        return -EBUSY;
-                if (!swaps[i].on && !sd)
-                        sd = &swaps[i];
-        }
-        if (!sd)
-                return -EPERM;
-        if (d->read_only)
-                return -EROFS;
-        if (!(pg = pmm_alloc_pages(0, 0)))
-                return -ENOMEM;
-        paddr_t pa = pmm_page_to_pa(pg);
-        err = blkdev_rw(d, false, 0, pa, PAGE_SIZE);
-        if (!err) {
-                const uint8_t *page = pmap_quick_enter_page(pa);
-
-                why = swap_header_parse(page, d->sectors >> (PAGE_SHIFT - 9), &h);
-                pmap_quick_remove_page((void *)page);
-                if (why) {
-                        pr_err("swapon: %s: %s\n", name, why);
-                        err = -EINVAL;
-                }
-        }
-        pmm_free_pages(pg, 0);
-        if (err)
-                return err;
-        if ((err = swap_area_init(&sd->area, &h)) != 0)
-                return err;
-        sd->dev = d;
-        sd->prio = prio;
-        sd->on = true;
-        copy_name(sd->name, name, sizeof sd->name);
-        pr_info("Adding %luk swap on %s.  Priority:%d extents:1 across:%luk\n",
-                (unsigned long)sd->area.usable * (PAGE_SIZE / 1024), sd->name,
-                prio, (unsigned long)sd->area.usable * (PAGE_SIZE / 1024));
-        return 0;
-}
-
-long swap_off(struct blkdev *d)
-{
-        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
-                struct swap_dev *sd = &swaps[i];
-
-                if (!sd->on || sd->dev != d)
-                        continue;
-                /* Nothing writes pages out yet; once something does,
-                 * swapoff must read every used slot back first (Linux's
-                 * try_to_unuse). Until then an area in use stays. */
-                if (sd->area.free != sd->area.usable)
-                        return -EBUSY;
-                swap_area_fini(&sd->area);
-                sd->on = false;
-                sd->dev = NULL;
-                return 0;
-        }
-        return -EINVAL;
-}
 
 static int default_prio(void)
 {
@@ -165,6 +70,16 @@ void swap_boot_option(const char *cmdline)
                 if (!*p)
                         break;
         }
+}
+
+static void copy_name(char *dst, const char *src, size_t size)
+{
+        size_t n = strlen(src);
+
+        if (n >= size)
+                n = size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
 }
 
 /* The disk behind a swapon/swapoff path: 0 and *out, or its errno. */

@@ -1,11 +1,15 @@
 /*
- * swap.c - mkswap's header and swap-slot allocation (swap.h says how).
+ * swap.c - mkswap's header, swap-slot allocation, the active areas and
+ * the page I/O to them (swap.h says how).
  */
+#include <mercator/blkdev.h>
 #include <mercator/errno.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <vm/kmalloc.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
 #include <vm/swap.h>
 
 static uint32_t get32(const uint8_t *p)
@@ -205,4 +209,180 @@ bool swap_area_check(const struct swap_area *a)
                 return false;
         }
         return true;
+}
+
+/* ---- the active areas and their I/O ---------------------------------- */
+
+static struct swap_dev swaps[SWAP_MAX_AREAS];
+
+static void copy_name(char *dst, const char *src, size_t size)
+{
+        size_t n = strlen(src);
+
+        if (n >= size)
+                n = size - 1;
+        memcpy(dst, src, n);
+        dst[n] = '\0';
+}
+
+struct swap_dev *swap_dev_get(unsigned i)
+{
+        return i < SWAP_MAX_AREAS && swaps[i].on ? &swaps[i] : NULL;
+}
+
+void swap_totals(uint64_t *total, uint64_t *free)
+{
+        *total = *free = 0;
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++)
+                if (swaps[i].on) {
+                        *total += swaps[i].area.usable;
+                        *free += swaps[i].area.free;
+                }
+}
+
+long swap_on(struct blkdev *d, int prio, const char *name)
+{
+        struct swap_dev *sd = NULL;
+        struct vm_page *pg;
+        static struct swap_header_info h;
+        const char *why;
+        long err;
+
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
+                if (swaps[i].on && swaps[i].dev == d)
+                        return -EBUSY;
+                if (!swaps[i].on && !sd)
+                        sd = &swaps[i];
+        }
+        if (!sd)
+                return -EPERM;
+        if (d->read_only)
+                return -EROFS;
+        if (!(pg = pmm_alloc_pages(0, 0)))
+                return -ENOMEM;
+        paddr_t pa = pmm_page_to_pa(pg);
+        err = blkdev_rw(d, false, 0, pa, PAGE_SIZE);
+        if (!err) {
+                const uint8_t *page = pmap_quick_enter_page(pa);
+
+                why = swap_header_parse(page, d->sectors >> (PAGE_SHIFT - 9), &h);
+                pmap_quick_remove_page((void *)page);
+                if (why) {
+                        pr_err("swapon: %s: %s\n", name, why);
+                        err = -EINVAL;
+                }
+        }
+        pmm_free_pages(pg, 0);
+        if (err)
+                return err;
+        if ((err = swap_area_init(&sd->area, &h)) != 0)
+                return err;
+        sd->dev = d;
+        sd->prio = prio;
+        sd->on = true;
+        copy_name(sd->name, name, sizeof sd->name);
+        pr_info("Adding %luk swap on %s.  Priority:%d extents:1 across:%luk\n",
+                (unsigned long)sd->area.usable * (PAGE_SIZE / 1024), sd->name,
+                prio, (unsigned long)sd->area.usable * (PAGE_SIZE / 1024));
+        return 0;
+}
+
+long swap_off(struct blkdev *d)
+{
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
+                struct swap_dev *sd = &swaps[i];
+
+                if (!sd->on || sd->dev != d)
+                        continue;
+                /* Nothing writes pages out yet; once something does,
+                 * swapoff must read every used slot back first (Linux's
+                 * try_to_unuse). Until then an area in use stays. */
+                if (sd->area.free != sd->area.usable)
+                        return -EBUSY;
+                swap_area_fini(&sd->area);
+                sd->on = false;
+                sd->dev = NULL;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+struct swap_events swap_events;
+
+static struct swap_dev *entry_dev(swp_entry_t e, const char *what)
+{
+        struct swap_dev *sd = swap_dev_get(SWP_AREA(e));
+
+        if (!sd || SWP_SLOT(e) == 0 || SWP_SLOT(e) >= sd->area.pages)
+                panic("swap: %s of entry %#" PRIx64 ", in no area", what, e);
+        return sd;
+}
+
+long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out)
+{
+        struct blk_req req[SWAP_WRITE_MAX];
+        struct swap_dev *sd = NULL;
+        unsigned idx = 0, failed = 0;
+        uint32_t slot[SWAP_WRITE_MAX];
+        bool sent[SWAP_WRITE_MAX];
+
+        if (n == 0 || n > SWAP_WRITE_MAX)
+                panic("swap_write_pages: %u pages", n);
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++)
+                if (swaps[i].on && swaps[i].area.free >= n &&
+                    (!sd || swaps[i].prio > sd->prio)) {
+                        sd = &swaps[i];
+                        idx = i;
+                }
+        if (!sd)
+                return -ENOSPC;
+        for (unsigned i = 0; i < n; i++) {
+                swap_slot_alloc(&sd->area, &slot[i]);
+                req[i] = (struct blk_req){
+                        .sector = (uint64_t)slot[i] << (PAGE_SHIFT - BLK_SECTOR_SHIFT),
+                        .pa = pa[i], .bytes = PAGE_SIZE, .write = true };
+                sent[i] = blkdev_submit(sd->dev, &req[i]) == 0;
+                if (!sent[i])
+                        req[i].status = -EIO;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                if (sent[i])
+                        blkdev_wait(sd->dev, &req[i]);
+                failed += req[i].status != 0;
+        }
+        if (failed) {
+                swap_events.write_errors += failed;
+                for (unsigned i = 0; i < n; i++)
+                        swap_slot_free(&sd->area, slot[i]);
+                return -EIO;
+        }
+        for (unsigned i = 0; i < n; i++)
+                out[i] = SWP_ENTRY(idx, slot[i]);
+        swap_events.pswpout += n;
+        return 0;
+}
+
+long swap_read_page(swp_entry_t e, paddr_t pa)
+{
+        struct swap_dev *sd = entry_dev(e, "read");
+        long err = blkdev_rw(sd->dev, false,
+                             (uint64_t)SWP_SLOT(e) << (PAGE_SHIFT - BLK_SECTOR_SHIFT),
+                             pa, PAGE_SIZE);
+
+        if (err) {
+                swap_events.read_errors++;
+                return -EIO;
+        }
+        swap_events.pswpin++;
+        return 0;
+}
+
+bool swap_entry_dup(swp_entry_t e)
+{
+        return swap_slot_dup(&entry_dev(e, "dup")->area, SWP_SLOT(e));
+}
+
+void swap_entry_free(swp_entry_t e)
+{
+        swap_slot_free(&entry_dev(e, "free")->area, SWP_SLOT(e));
 }

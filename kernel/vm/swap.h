@@ -1,8 +1,9 @@
 /*
- * swap.h - swap areas: mkswap's header, and the allocation of the slots
- * that hold evicted pages (kernel/vm/swap.c). Machine- and disk-neutral
- * (the host tests run it); swapon/swapoff and the disk I/O are in
- * kernel/proc/sys_swap.c.
+ * swap.h - swap areas: mkswap's header, the allocation of the slots that
+ * hold evicted pages, the active areas and their page I/O
+ * (kernel/vm/swap.c). Machine-neutral, over any disk of
+ * mercator/blkdev.h (the host tests use a RAM disk); the system calls
+ * are kernel/proc/sys_swap.c.
  *
  * An area is a run of 4 KiB pages on a disk. Page 0 is mkswap's header;
  * every other page not listed bad is a slot. Each slot has a count of
@@ -80,7 +81,7 @@ unsigned swap_slot_count(const struct swap_area *a, uint32_t slot);
 /* Every count and cluster total agrees with the map; prints why not. */
 bool swap_area_check(const struct swap_area *a);
 
-/* ---- the active areas (kernel only: kernel/proc/sys_swap.c) ---------- */
+/* ---- the active areas and their I/O ---------------------------------- */
 
 #define SWAP_MAX_AREAS          8
 
@@ -104,6 +105,39 @@ void swap_totals(uint64_t *total, uint64_t *free);
 long swap_on(struct blkdev *d, int prio, const char *name);
 /* Stop using disk d. => 0, -EINVAL (not an area), -EBUSY (slots in use). */
 long swap_off(struct blkdev *d);
+/*
+ * A page in swap: area << 32 | slot (0: none; slot 0 is never a slot).
+ * What holds an entry holds one user of its slot.
+ */
+typedef uint64_t swp_entry_t;
+#define SWP_ENTRY(area, slot)   ((uint64_t)(area) << 32 | (uint32_t)(slot))
+#define SWP_AREA(e)             ((unsigned)((e) >> 32))
+#define SWP_SLOT(e)             ((uint32_t)(e))
+
+/* /proc/vmstat's pswpin and pswpout: pages read from and written to
+ * swap; and the requests that failed. */
+struct swap_events {
+        uint64_t pswpin, pswpout;
+        uint64_t read_errors, write_errors;
+};
+extern struct swap_events swap_events;
+
+/*
+ * Write the n (1..SWAP_WRITE_MAX) pages at pa[] to n new slots of one
+ * area (the highest priority with room), every request in flight at
+ * once: consecutive slots, so consecutive sectors, within a cluster.
+ * => 0 with out[] holding one user each; -ENOSPC if no area has n free
+ *    slots; -EIO if a write failed (no slot kept). Nothing changes on
+ *    failure, so the caller keeps its pages.
+ */
+#define SWAP_WRITE_MAX          16
+long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out);
+/* Read the page in e into pa. => 0 or -EIO. */
+long swap_read_page(swp_entry_t e, paddr_t pa);
+/* One user more / fewer of e (swap_slot_dup / swap_slot_free). */
+bool swap_entry_dup(swp_entry_t e);
+void swap_entry_free(swp_entry_t e);
+
 /* swap=NAME[,NAME]... on the kernel command line: turn those disks on
  * before /init starts (tools/run --swap); what fails is reported. */
 void swap_boot_option(const char *cmdline);

@@ -319,3 +319,203 @@ TEST(init_allocation_failure)
         swap_area_fini(&a);
         check_baseline();
 }
+
+/* ---- the active areas and their I/O, on a RAM disk --------------------- */
+
+#include <mercator/blkdev.h>
+
+#define RAM_PAGES       256             /* 1 MiB */
+
+/* A disk in host memory. Requests complete at wait (so several are in
+ * flight at once); a sector can be made to fail its next read or write. */
+static struct ramdisk {
+        struct blkdev bd;
+        uint8_t *data;
+        uint64_t fail_read, fail_write;         /* sector + 1, 0: none */
+        unsigned inflight;
+} ram;
+
+static void ram_copy(struct blk_req *r)
+{
+        uint8_t *disk = ram.data + r->sector * BLK_SECTOR_SIZE;
+        uint64_t first = r->sector, last = r->sector + r->bytes / BLK_SECTOR_SIZE;
+        uint64_t *fail = r->write ? &ram.fail_write : &ram.fail_read;
+
+        if (*fail && *fail - 1 >= first && *fail - 1 < last) {
+                *fail = 0;
+                r->status = -EIO;
+                return;
+        }
+        for (uint32_t done = 0; done < r->bytes; done += PAGE_SIZE) {
+                uint8_t *mem = pmap_quick_enter_page(r->pa + done);
+
+                if (r->write)
+                        memcpy(disk + done, mem, PAGE_SIZE);
+                else
+                        memcpy(mem, disk + done, PAGE_SIZE);
+                pmap_quick_remove_page(mem);
+        }
+        r->status = 0;
+}
+
+static int ram_submit(struct blkdev *d, struct blk_req *r)
+{
+        CHECK(r->bytes % PAGE_SIZE == 0 && r->pa % PAGE_SIZE == 0);
+        ram.inflight++;
+        return 0;
+}
+
+static void ram_wait(struct blkdev *d, struct blk_req *r)
+{
+        CHECK_EQ(r->status, BLK_PENDING);
+        ram_copy(r);
+        ram.inflight--;
+}
+
+static const struct blkdev_ops ram_ops = { ram_submit, ram_wait };
+
+/* The RAM disk (registered once: the registry keeps disks), zeroed; with
+ * mkswap's header over its first page if `header`. */
+static struct blkdev *ram_disk(bool header)
+{
+        static bool registered;
+
+        if (!registered) {
+                ram.data = malloc(RAM_PAGES * 4096);
+                CHECK(ram.data != NULL);
+                memcpy(ram.bd.name, "ram0", 5);
+                ram.bd.sectors = RAM_PAGES * 8;
+                ram.bd.ops = &ram_ops;
+                blkdev_register(&ram.bd);
+                registered = true;
+        }
+        memset(ram.data, 0, RAM_PAGES * 4096);
+        ram.fail_read = ram.fail_write = 0;
+        if (header)
+                make_header(ram.data, RAM_PAGES - 1, NULL, 0);
+        CHECK(blkdev_find("ram0") == &ram.bd);
+        return &ram.bd;
+}
+
+static uint64_t swap_free_slots(void)
+{
+        uint64_t t, f;
+
+        swap_totals(&t, &f);
+        return f;
+}
+
+/* 100 pages, 16 at a time: slots 1..100 in order, each page at its
+ * slot's sectors on the disk; read back; pswpout/pswpin; all freed. */
+TEST(io_round_trip_on_a_ram_disk)
+{
+        static swp_entry_t e[100];
+        struct vm_page *pg;
+        struct swap_events before = swap_events;
+        paddr_t pa[SWAP_WRITE_MAX];
+
+        setup(16 * MiB);
+        struct blkdev *d = ram_disk(true);
+        CHECK_EQ(swap_on(d, -2, "/dev/ram0"), 0);
+        CHECK_EQ(swap_free_slots(), RAM_PAGES - 1);
+        CHECK((pg = pmm_alloc_pages(4, 0)) != NULL);
+        for (unsigned i = 0; i < SWAP_WRITE_MAX; i++)
+                pa[i] = pmm_page_to_pa(pg) + i * PAGE_SIZE;
+        for (unsigned done = 0; done < 100; done += SWAP_WRITE_MAX) {
+                unsigned n = 100 - done < SWAP_WRITE_MAX ? 100 - done : SWAP_WRITE_MAX;
+
+                for (unsigned i = 0; i < n; i++) {
+                        uint8_t *m = pmap_quick_enter_page(pa[i]);
+                        memset(m, (int)(done + i + 1), PAGE_SIZE);
+                        pmap_quick_remove_page(m);
+                }
+                CHECK_EQ(swap_write_pages(pa, n, e + done), 0);
+                CHECK_EQ(ram.inflight, 0);
+        }
+        for (unsigned i = 0; i < 100; i++) {
+                CHECK_EQ(SWP_SLOT(e[i]), i + 1);
+                CHECK_EQ(ram.data[(i + 1) * 4096], i + 1);
+                CHECK_EQ(ram.data[(i + 1) * 4096 + 4095], i + 1);
+        }
+        CHECK_EQ(swap_events.pswpout - before.pswpout, 100);
+        CHECK_EQ(swap_free_slots(), RAM_PAGES - 1 - 100);
+        CHECK_EQ(swap_off(d), -EBUSY);
+        for (unsigned i = 0; i < 100; i++) {
+                CHECK_EQ(swap_read_page(e[99 - i], pa[0]), 0);
+                uint8_t *m = pmap_quick_enter_page(pa[0]);
+                CHECK(m[0] == 100 - i && m[4095] == 100 - i);
+                pmap_quick_remove_page(m);
+                swap_entry_free(e[99 - i]);
+        }
+        CHECK_EQ(swap_events.pswpin - before.pswpin, 100);
+        CHECK_EQ(swap_off(d), 0);
+        pmm_free_pages(pg, 4);
+        check_baseline();
+}
+
+/* A write that fails fails the batch and keeps no slot; a read that
+ * fails is -EIO and the next one reads the page. */
+TEST(io_errors_keep_nothing)
+{
+        struct vm_page *pg;
+        struct swap_events before = swap_events;
+        swp_entry_t e[4];
+        paddr_t pa[4];
+
+        setup(16 * MiB);
+        struct blkdev *d = ram_disk(true);
+        CHECK_EQ(swap_on(d, -2, "/dev/ram0"), 0);
+        CHECK((pg = pmm_alloc_pages(2, PMM_ZERO)) != NULL);
+        for (unsigned i = 0; i < 4; i++)
+                pa[i] = pmm_page_to_pa(pg) + i * PAGE_SIZE;
+        ram.fail_write = 3 * 8 + 1;             /* slot 3: the third page */
+        CHECK_EQ(swap_write_pages(pa, 4, e), -EIO);
+        CHECK_EQ(swap_events.write_errors - before.write_errors, 1);
+        CHECK_EQ(swap_events.pswpout, before.pswpout);
+        CHECK_EQ(swap_free_slots(), RAM_PAGES - 1);
+        CHECK_EQ(swap_write_pages(pa, 4, e), 0);
+        ram.fail_read = SWP_SLOT(e[1]) * 8 + 1;
+        CHECK_EQ(swap_read_page(e[1], pa[0]), -EIO);
+        CHECK_EQ(swap_events.read_errors - before.read_errors, 1);
+        CHECK_EQ(swap_read_page(e[1], pa[0]), 0);
+        for (unsigned i = 0; i < 4; i++)
+                swap_entry_free(e[i]);
+        CHECK_EQ(swap_off(d), 0);
+        pmm_free_pages(pg, 2);
+        check_baseline();
+}
+
+/* swap_on refuses a disk without mkswap's header (-EINVAL), one whose
+ * header cannot be read (-EIO), and, with its N-th allocation failing for
+ * every N, says -ENOMEM and keeps nothing until it succeeds. */
+TEST(swap_on_refusals_and_allocation_failure)
+{
+        uint64_t t, f;
+        unsigned failures = 0;
+
+        setup(16 * MiB);
+        struct blkdev *d = ram_disk(false);
+        CHECK_EQ(swap_on(d, -2, "/dev/ram0"), -EINVAL);
+        d = ram_disk(true);
+        ram.fail_read = 1;
+        CHECK_EQ(swap_on(d, -2, "/dev/ram0"), -EIO);
+        swap_totals(&t, &f);
+        CHECK_EQ(t, 0);
+        check_baseline();
+        for (uint64_t n = 1;; n++) {
+                pmm_fail_after = n;
+                long err = swap_on(d, -2, "/dev/ram0");
+                pmm_fail_after = 0;
+                if (err == 0)
+                        break;
+                CHECK_EQ(err, -ENOMEM);
+                CHECK(swap_dev_get(0) == NULL);
+                check_baseline();
+                failures++;
+                CHECK(n < 100);
+        }
+        CHECK(failures >= 2);
+        CHECK_EQ(swap_on(d, -3, "/dev/ram0"), -EBUSY);
+        CHECK_EQ(swap_off(d), 0);
+        check_baseline();
+}
