@@ -82,7 +82,9 @@ static void copy_name(char *dst, const char *src, size_t size)
         dst[n] = '\0';
 }
 
-/* The disk behind a swapon/swapoff path: 0 and *out, or its errno. */
+/* The disk behind a swapon/swapoff path: 0 and *out, or its errno.
+ * name gets "/dev/" and the disk's name (what /proc/swaps shows: the
+ * node may be anywhere, but the disk has one name). */
 static long path_disk(sysarg_t upath, struct blkdev **out, char *name,
                       size_t size)
 {
@@ -95,8 +97,10 @@ static long path_disk(sysarg_t upath, struct blkdev **out, char *name,
                 err = -EINVAL;
         else if (!(*out = blkdev_by_rdev(p.vn->rdev)))
                 err = -ENXIO;
-        else if (vfs_path_of(current->root, p.vn, name, size) < 0)
-                copy_name(name, (*out)->name, size);
+        else {
+                copy_name(name, "/dev/", size);
+                copy_name(name + 5, (*out)->name, size - 5);
+        }
         vfs_path_put(&p);
         return err;
 }
@@ -131,6 +135,17 @@ SYSCALL_DECL(swapoff)
         if (!current_capable(CAP_SYS_ADMIN))
                 return -EPERM;
         if ((err = path_disk(a0, &d, name, sizeof name)) != 0)
-                return err == -ENXIO ? -EINVAL : err;
-        return swap_off(d);
+                return err;
+        for (unsigned i = 0; i < SWAP_MAX_AREAS; i++) {
+                struct swap_dev *sd = swap_dev_get(i);
+
+                if (sd && sd->dev == d) {
+                        int prio = sd->prio;
+
+                        if ((err = swap_off(d)) == 0 && prio < 0)
+                                least_prio++;   /* as Linux gives it back */
+                        return err;
+                }
+        }
+        return -EINVAL;
 }

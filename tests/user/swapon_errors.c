@@ -1,7 +1,8 @@
 /*
  * swapon_errors.c - what swapon(2) and swapoff(2) refuse, and how, as
- * Linux answers: a missing path, a character device, a regular file with
- * no swap signature, unknown flags, a bad pointer, and a caller without
+ * Linux answers: a missing path, a character device, a block device
+ * node with no disk behind it (254:240), a regular file with no swap
+ * signature, unknown flags, a bad pointer, and a caller without
  * CAP_SYS_ADMIN; swapoff of something that is not an active area; the
  * header line of /proc/swaps. Nothing here ever names a real swap area,
  * so it is safe on the host that referees it. (Turning a disk on and off
@@ -9,6 +10,8 @@
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #define SWAP_FLAG_PREFER        0x8000
@@ -54,6 +57,13 @@ int main(void)
         CHECK_ERR("swapoff_char_device", swapoff_("/dev/null"), EINVAL);
         CHECK_ERR("swapoff_missing", swapoff_("/nonexistent/swap"), ENOENT);
         CHECK_ERR("swapoff_bad_pointer", swapoff_((const char *)8), EFAULT);
+
+        char blk[] = "/tmp/swapon_errors.blk";
+        unlink(blk);
+        CHECK("mknod_block", mknod(blk, S_IFBLK | 0600, makedev(254, 240)) == 0);
+        CHECK_ERR("block_node_without_disk", swapon_(blk, 0), ENXIO);
+        CHECK_ERR("swapoff_block_node_without_disk", swapoff_(blk), ENXIO);
+        unlink(blk);
 
         /* Without CAP_SYS_ADMIN both say EPERM before looking at the path. */
         pid_t pid = fork();
