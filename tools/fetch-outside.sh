@@ -4,31 +4,20 @@
 # are downloaded with `apt-get download` and never committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# --arch riscv64: Debian 13's riscv64 busybox-static, through the private
-# apt state of tools/apt-riscv64.sh, into build/outside-riscv64/.
-if [ "${1:-}" = --arch ] && [ "${2:-}" = riscv64 ]; then
-  dest=build/outside-riscv64
+# --arch riscv64 | i386: that architecture's Debian busybox-static (riscv64
+# from Debian 13, i386 from Debian 12), through the private apt state of
+# tools/apt-foreign.sh, into build/outside-ARCH/.
+if [ "${1:-}" = --arch ] && { [ "${2:-}" = riscv64 ] || [ "${2:-}" = i386 ]; }; then
+  dest=build/outside-$2
   [ -x $dest/busybox ] && exit 0
   rm -rf $dest/debs && mkdir -p $dest/debs
   chmod 755 $dest/debs            # apt's sandbox user writes here
-  (cd $dest/debs && bash ../../../tools/apt-riscv64.sh download -qq \
+  (cd $dest/debs && bash ../../../tools/apt-foreign.sh "$2" download -qq \
      busybox-static >/dev/null)
   dpkg-deb -x $dest/debs/busybox-static_*.deb $dest/debs/x
-  cp $dest/debs/x/usr/bin/busybox $dest/busybox
-  rm -rf $dest/debs
-  exit 0
-fi
-# --arch i386: Debian 12's i386 busybox-static, through the private apt
-# state of tools/apt-i386.sh, into build/outside-i386/.
-if [ "${1:-}" = --arch ] && [ "${2:-}" = i386 ]; then
-  dest=build/outside-i386
-  [ -x $dest/busybox ] && exit 0
-  rm -rf $dest/debs && mkdir -p $dest/debs
-  chmod 755 $dest/debs            # apt's sandbox user writes here
-  (cd $dest/debs && bash ../../../tools/apt-i386.sh download -qq \
-     busybox-static >/dev/null)
-  dpkg-deb -x $dest/debs/busybox-static_*.deb $dest/debs/x
-  cp $dest/debs/x/bin/busybox $dest/busybox
+  # /usr/bin in Debian 13, /bin in Debian 12
+  cp "$(ls $dest/debs/x/usr/bin/busybox $dest/debs/x/bin/busybox 2>/dev/null | head -n1)" \
+     $dest/busybox
   rm -rf $dest/debs
   exit 0
 fi

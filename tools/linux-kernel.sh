@@ -7,10 +7,10 @@
 # (so it follows Debian's updates), from this machine's apt sources.
 # riscv64: Debian 12 has no riscv64 kernel, so the package comes from
 # Debian 13 (trixie) of the same archive, through the private apt state of
-# tools/apt-riscv64.sh (this machine's apt is not touched): the one
+# tools/apt-foreign.sh riscv64 (this machine's apt is not touched): the one
 # linux-image-riscv64 depends on.
 # i386: Debian 12's 686-pae kernel (PAE, so HIGHMEM up to 64 GiB), the one
-# linux-image-686-pae depends on, through tools/apt-i386.sh's private apt
+# linux-image-686-pae depends on, through tools/apt-foreign.sh's private apt
 # state for bookworm's i386 packages.
 #
 # It is downloaded with `apt-get download` and unpacked with `dpkg -x` into
@@ -38,16 +38,15 @@ case $arch in
 esac
 mkdir -p "$dir"
 
-# riscv64's packages come through tools/apt-riscv64.sh (Debian 13).
+# riscv64's (Debian 13) and i386's (Debian 12) packages come through
+# tools/apt-foreign.sh's private apt state.
 apt_cache() {
-  if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
-  elif [ "$arch" = i386 ]; then bash "$root/tools/apt-i386.sh" "$@"
-  else apt-cache "$@"; fi
+  if [ "$arch" = x86_64 ]; then apt-cache "$@"
+  else bash "$root/tools/apt-foreign.sh" "$arch" "$@"; fi
 }
 apt_get() {
-  if [ "$arch" = riscv64 ]; then bash "$root/tools/apt-riscv64.sh" "$@"
-  elif [ "$arch" = i386 ]; then bash "$root/tools/apt-i386.sh" "$@"
-  else apt-get "$@"; fi
+  if [ "$arch" = x86_64 ]; then apt-get "$@"
+  else bash "$root/tools/apt-foreign.sh" "$arch" "$@"; fi
 }
 
 current_package() {
