@@ -60,6 +60,8 @@ static void console(void)
         mount("tmpfs", "/dev/shm", "tmpfs", 0, NULL);
         mkdir("/proc", 0555);
         mount("proc", "/proc", "proc", 0, NULL);
+        mkdir("/sys", 0555);
+        mount("sysfs", "/sys", "sysfs", 0, NULL);
         mkdir("/tmp", 01777);
         mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
         fd = open("/dev/console", O_RDWR | O_NOCTTY);

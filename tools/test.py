@@ -675,7 +675,7 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
 # only print a NOTE and check the rest. The referee is Debian's stock
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
-USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc"]
+USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs"]
 
 
 def run_user_linux_vm(t, runs):

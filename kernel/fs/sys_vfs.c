@@ -1413,7 +1413,8 @@ SYSCALL_DECL(mount)
         err = strncpy_from_user(fstype, (uint64_t)a2, sizeof fstype);
         if (err < 0)
                 return err == -ENAMETOOLONG ? -ENODEV : err;
-        if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") && strcmp(fstype, "shm"))
+        if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") && strcmp(fstype, "shm") &&
+            strcmp(fstype, "sysfs"))
                 return -ENODEV;
         if (a4) {
                 if (!(opts = kmalloc(PAGE_SIZE)))

@@ -612,6 +612,16 @@ void vfs_name_object(struct vnode *vn, bool again)
 
 /* ---- mounts ------------------------------------------------------------ */
 
+static void destroy_sb(struct vfs_sb *sb)
+{
+        if (strcmp(sb->fstype, "proc") == 0)
+                procfs_destroy_sb(sb);
+        else if (strcmp(sb->fstype, "sysfs") == 0)
+                sysfs_destroy_sb(sb);
+        else
+                tmpfs_destroy_sb(sb);
+}
+
 long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                unsigned long flags)
 {
@@ -625,15 +635,14 @@ long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                 err = tmpfs_new_sb(options, &sb);
         else if (strcmp(fstype, "proc") == 0)
                 err = procfs_new_sb(&sb);
+        else if (strcmp(fstype, "sysfs") == 0)
+                err = sysfs_new_sb(&sb);
         else
                 return -ENODEV;
         if (err)
                 return err;
         if (!(m = kzalloc(sizeof *m))) {
-                if (strcmp(sb->fstype, "proc") == 0)
-                        procfs_destroy_sb(sb);
-                else
-                        tmpfs_destroy_sb(sb);
+                destroy_sb(sb);
                 return -ENOMEM;
         }
         /* Mount on top of whatever is mounted there already. */
@@ -650,13 +659,6 @@ long vfs_mount(struct vnode *on, const char *fstype, const char *options,
         return 0;
 }
 
-static void destroy_sb(struct vfs_sb *sb)
-{
-        if (strcmp(sb->fstype, "proc") == 0)
-                procfs_destroy_sb(sb);
-        else
-                tmpfs_destroy_sb(sb);
-}
 
 
 /* Is any file of sb open, or a process's cwd, root or program? (Linux's
@@ -926,6 +928,12 @@ long vfs_init(void)
                 err = mkdir_p("/proc", 0555, &dir);
         if (!err) {
                 err = vfs_mount(dir, "proc", NULL, 0);
+                vnode_put(dir);
+        }
+        if (!err)
+                err = mkdir_p("/sys", 0555, &dir);
+        if (!err) {
+                err = vfs_mount(dir, "sysfs", NULL, 0);
                 vnode_put(dir);
         }
         return err;

@@ -23,7 +23,7 @@
  *   - getattr (optional) refreshes the vnode's fields before stat;
  *   - release (optional) frees vn->priv when the last reference goes.
  * A file system is mounted with vfs_mount(); its type is found by name in
- * the table vfs_fstypes (fs/vfs.c): "tmpfs" and "proc".
+ * vfs_mount() (fs/vfs.c): "tmpfs", "proc" and "sysfs".
  *
  * References: vnode_get()/vnode_put(). Holders: open files, a process's
  * cwd and root, a mount (its root and the vnode it covers), tmpfs
@@ -360,6 +360,10 @@ extern struct vfs_sb *tmpfs_shm_sb;
 /* procfs as a file system (fs/procfs_vfs.c). */
 long procfs_new_sb(struct vfs_sb **out);
 void procfs_destroy_sb(struct vfs_sb *sb);
+
+/* sysfs as a file system (fs/sysfs.c). */
+long sysfs_new_sb(struct vfs_sb **out);
+void sysfs_destroy_sb(struct vfs_sb *sb);
 
 /* Pages of every tmpfs (Shmem in /proc/meminfo). */
 uint64_t vfs_shmem_pages(void);

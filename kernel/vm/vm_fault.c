@@ -261,6 +261,21 @@ static vm_status_t fault_new_private_page(struct fault_ctx *fc,
 /* ---- transparent huge pages (vm_space.h) ---------------------------------- */
 
 enum vm_thp_policy vm_thp_policy = VM_THP_MADVISE;
+enum vm_thp_defrag vm_thp_defrag = VM_THP_DEFRAG_MADVISE;
+
+/* No free huge block for area a: may its fault reclaim and retry? */
+static bool thp_may_reclaim(const struct vm_area *a)
+{
+        switch (vm_thp_defrag) {
+        case VM_THP_DEFRAG_ALWAYS:
+                return true;
+        case VM_THP_DEFRAG_MADVISE:
+        case VM_THP_DEFRAG_DEFER_MADVISE:
+                return a->flags & VM_AREA_HUGEPAGE;
+        default:
+                return false;
+        }
+}
 
 bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a)
 {
@@ -305,7 +320,10 @@ static bool fault_huge(struct fault_ctx *fc)
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))
                 return false;
-        if (!(pg = pmm_alloc_pages(order, PMM_HIGHMEM))) {
+        pg = pmm_alloc_pages(order, PMM_HIGHMEM);
+        if (!pg && thp_may_reclaim(a) && vm_reclaim(n) > 0)
+                pg = pmm_alloc_pages(order, PMM_HIGHMEM);
+        if (!pg) {
                 vmstat.thp_fault_fallback++;
                 return false;
         }

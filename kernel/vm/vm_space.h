@@ -232,10 +232,22 @@ vm_status_t vm_space_create(struct vm_space **out);
  * The policy is Linux's transparent_hugepage/enabled: never, madvise (only
  * MADV_HUGEPAGE areas; Mercator's default, as Debian's host here) or always
  * (every private anonymous area but MADV_NOHUGEPAGE ones); kernel command
- * line transparent_hugepage=always|madvise|never.
+ * line transparent_hugepage=always|madvise|never, and root may change it
+ * in /sys/kernel/mm/transparent_hugepage/enabled (fs/sysfs_mm.c).
+ * vm_thp_defrag is that directory's defrag: when no free block is there,
+ * a fault whose area the setting names (always: all; madvise and
+ * defer+madvise: MADV_HUGEPAGE areas; Mercator's default madvise, as
+ * Linux's) reclaims a huge page's worth of memory and tries once more;
+ * the others take 4 KiB pages at once (defer: the background reclaim at
+ * the return to user mode runs anyway, there is nothing to wake).
  */
-enum vm_thp_policy { VM_THP_NEVER, VM_THP_MADVISE, VM_THP_ALWAYS };
+enum vm_thp_policy { VM_THP_ALWAYS, VM_THP_MADVISE, VM_THP_NEVER };
 extern enum vm_thp_policy vm_thp_policy;
+enum vm_thp_defrag {
+        VM_THP_DEFRAG_ALWAYS, VM_THP_DEFRAG_DEFER, VM_THP_DEFRAG_DEFER_MADVISE,
+        VM_THP_DEFRAG_MADVISE, VM_THP_DEFRAG_NEVER,
+};
+extern enum vm_thp_defrag vm_thp_defrag;
 
 /* May area a of space s get huge pages (smaps THPeligible)? */
 bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a);

@@ -34,6 +34,8 @@ long strncpy_from_user(char *dst, uint64_t src, size_t size) { return -14; }
 uint64_t clock_realtime_ns(void) { return 1000000000ULL * 1700000000ULL; }
 long procfs_new_sb(struct vfs_sb **out) { return -19; }
 void procfs_destroy_sb(struct vfs_sb *sb) { }
+long sysfs_new_sb(struct vfs_sb **out) { return -19; }
+void sysfs_destroy_sb(struct vfs_sb *sb) { }
 long devfs_populate(struct vnode *dev) { return 0; }
 
 static struct vfs_sb *sb;

@@ -1,0 +1,78 @@
+/*
+ * sysfs_mm.c - /sys/kernel/mm/transparent_hugepage: the huge-page policy
+ * (vm_space.h's vm_thp_policy and vm_thp_defrag) in Linux's formats.
+ *
+ *   enabled         "always [madvise] never": which areas a fault may
+ *                   give a huge page (root may write one of the words);
+ *   defrag          "always defer defer+madvise [madvise] never": which
+ *                   faults, finding no free huge block, first reclaim
+ *                   memory and try again (the others fall back to 4 KiB
+ *                   pages at once);
+ *   hpage_pmd_size  the huge page's size in bytes (2 MiB; 4 MiB with
+ *                   i386's 2-level tables).
+ */
+#include <mercator/errno.h>
+#include <fs/procfs.h>
+#include <fs/sysfs.h>
+#include <vm/pmap.h>
+#include <vm/vm_space.h>
+
+/* In the order Linux lists them; the index is the enum's value. */
+static const char *const enabled_words[] = {
+        [VM_THP_ALWAYS] = "always", [VM_THP_MADVISE] = "madvise",
+        [VM_THP_NEVER] = "never",
+};
+
+static const char *const defrag_words[] = {
+        [VM_THP_DEFRAG_ALWAYS] = "always", [VM_THP_DEFRAG_DEFER] = "defer",
+        [VM_THP_DEFRAG_DEFER_MADVISE] = "defer+madvise",
+        [VM_THP_DEFRAG_MADVISE] = "madvise", [VM_THP_DEFRAG_NEVER] = "never",
+};
+
+#define NWORDS(a)       (sizeof(a) / sizeof((a)[0]))
+
+static void enabled_show(struct text *t)
+{
+        sysfs_show_choice(t, enabled_words, NWORDS(enabled_words),
+                          (size_t)vm_thp_policy);
+}
+
+static long enabled_store(const char *buf, size_t len)
+{
+        long i = sysfs_pick_choice(buf, len, enabled_words,
+                                   NWORDS(enabled_words));
+
+        if (i < 0)
+                return -EINVAL;
+        vm_thp_policy = (enum vm_thp_policy)i;
+        return (long)len;
+}
+
+static void defrag_show(struct text *t)
+{
+        sysfs_show_choice(t, defrag_words, NWORDS(defrag_words),
+                          (size_t)vm_thp_defrag);
+}
+
+static long defrag_store(const char *buf, size_t len)
+{
+        long i = sysfs_pick_choice(buf, len, defrag_words,
+                                   NWORDS(defrag_words));
+
+        if (i < 0)
+                return -EINVAL;
+        vm_thp_defrag = (enum vm_thp_defrag)i;
+        return (long)len;
+}
+
+static void pmd_size_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", pmap_huge_size());
+}
+
+const struct sysfs_node sysfs_thp_dir[] = {
+        SYSFS_RW("defrag", defrag_show, defrag_store),
+        SYSFS_RW("enabled", enabled_show, enabled_store),
+        SYSFS_RO("hpage_pmd_size", pmd_size_show),
+        { 0 },
+};
