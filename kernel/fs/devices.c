@@ -5,14 +5,15 @@
  * /dev is a tmpfs directory: its devices are tmpfs vnodes of type S_IFCHR
  * whose rdev (Linux's major/minor) picks the driver here when opened, so
  * `mknod` makes working device files anywhere, as on Linux. Each disk
- * (mercator/blkdev.h) has a block node, /dev/vda and so on: swapon takes
- * it; opening it is ENXIO (no block I/O through files yet).
+ * (mercator/blkdev.h) has a block node, /dev/vda and so on, and so has
+ * each loop device: opening one gives a block device file (fs/blockdev.c).
  */
 #include <mercator/blkdev.h>
 #include <mercator/clock.h>
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <fs/blockdev.h>
 #include <fs/file.h>
 #include <fs/pipe.h>
 #include <fs/tty.h>
@@ -102,7 +103,11 @@ long device_open(struct vnode *vn, unsigned flags, struct file **out)
         const struct file_ops *ops;
         struct file *f;
 
+        if (S_ISBLK(vn->mode))
+                return blockdev_open(vn, flags, out);
         switch (vn->rdev) {
+        case DEV_LOOP_CONTROL:
+                return loop_control_open(vn, flags, out);
         case DEV_NULL:    ops = &null_ops; break;
         case DEV_ZERO:    ops = &zero_ops; break;
         case DEV_FULL:    ops = &full_ops; break;
@@ -154,6 +159,7 @@ static const struct { const char *name; uint32_t mode; uint64_t rdev; } devs[] =
         { "urandom", S_IFCHR | 0666, DEV_URANDOM },
         { "tty",     S_IFCHR | 0666, DEV_TTY },
         { "console", S_IFCHR | 0600, DEV_CONSOLE },
+        { "loop-control", S_IFCHR | 0660, DEV_LOOP_CONTROL },
 };
 
 static const struct { const char *name, *target; } links[] = {
@@ -166,8 +172,10 @@ static const struct { const char *name, *target; } links[] = {
 long devfs_populate(struct vnode *dev)
 {
         struct vnode *vn;
-        long err;
+        long err = loop_init();
 
+        if (err)
+                return err;
         for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
                 err = dev->ops->create(dev, devs[i].name, strlen(devs[i].name),
                                        devs[i].mode, devs[i].rdev, &vn);

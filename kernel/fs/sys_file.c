@@ -4,6 +4,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <fs/blockdev.h>
 #include <fs/file.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
@@ -111,6 +112,8 @@ static uint64_t file_size(const struct file *f)
 {
         struct vnode *vn = file_vnode(f);
 
+        if (file_is_blockdev(f))
+                return blockdev_file_size(f);
         return vn && S_ISREG(vn->mode) ? vn->size : f->size;
 }
 

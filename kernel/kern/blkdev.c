@@ -16,12 +16,33 @@ void blkdev_register(struct blkdev *d)
         unsigned i = 0;
 
         while (*pp) {
+                if ((*pp)->rdev >> 8 == BLKDEV_MAJOR)
+                        i++;
                 pp = &(*pp)->next;
-                i++;
         }
         d->rdev = BLKDEV_MAJOR << 8 | 16 * i;
         d->next = NULL;
         *pp = d;
+}
+
+void blkdev_register_as(struct blkdev *d, uint64_t rdev)
+{
+        struct blkdev **pp = &disks;
+
+        while (*pp)
+                pp = &(*pp)->next;
+        d->rdev = rdev;
+        d->next = NULL;
+        *pp = d;
+}
+
+void blkdev_unregister(struct blkdev *d)
+{
+        for (struct blkdev **pp = &disks; *pp; pp = &(*pp)->next)
+                if (*pp == d) {
+                        *pp = d->next;
+                        return;
+                }
 }
 
 struct blkdev *blkdev_find(const char *name)

@@ -51,6 +51,9 @@ struct blkdev {
  * virtio-blk numbers as Debian's kernel gives them: major 254, minor 16 i
  * (/dev/vda, /dev/vdb, ... in devfs). */
 void blkdev_register(struct blkdev *d);
+/* Add d with device number rdev (loop devices: 7, n); take it out. */
+void blkdev_register_as(struct blkdev *d, uint64_t rdev);
+void blkdev_unregister(struct blkdev *d);
 /* The disk whose device number is rdev, or NULL. */
 struct blkdev *blkdev_by_rdev(uint64_t rdev);
 /* The disk called name, or NULL. */
