@@ -885,7 +885,6 @@ static long fill_from_initramfs(struct vnode *dir,
 }
 
 long devfs_populate(struct vnode *dev);
-void loop_shutdown(void);
 
 long vfs_init(void)
 {
@@ -942,7 +941,6 @@ long vfs_init(void)
 
 void vfs_shutdown(void)
 {
-        loop_shutdown();
         while (mounts && mounts->covered) {
                 struct mount *m = mounts;
                 mounts = m->next;

@@ -23,6 +23,7 @@
 #include <fs/tty.h>
 #include <proc/acct.h>
 #include <fs/procfs.h>
+#include <fs/blockdev.h>
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
 #include <proc/ktimer.h>
@@ -533,6 +534,7 @@ static void group_exit_done(struct proc *p, int wait_status)
         signal_orphan_check(g, g->parent, g);
         g->wait_status = wait_status;
         if (g == init_proc) {
+                loop_shutdown();
                 vfs_shutdown();
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
