@@ -9,6 +9,7 @@
 #include <mercator/kstat.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <mercator/version.h>
 #include <machine/vmparam.h>
 #include <fs/pipe.h>
 #include <fs/procfs.h>
@@ -332,7 +333,7 @@ void proc_loadavg(struct text *t, struct proc *p)
 
 void proc_version(struct text *t, struct proc *p)
 {
-        text_add(t, "Linux version 6.1.0-mercator (mercator@mercator) "
+        text_add(t, "Linux version " MERCATOR_RELEASE " (mercator@mercator) "
                  "(clang, ld.lld) #1 Mercator\n");
 }
 
@@ -359,7 +360,7 @@ void proc_sys_ostype(struct text *t, struct proc *p)
 
 void proc_sys_osrelease(struct text *t, struct proc *p)
 {
-        text_add(t, "6.1.0-mercator\n");        /* as uname(2) says */
+        text_add(t, MERCATOR_RELEASE "\n");     /* as uname(2) says */
 }
 
 /* Mercator charges no commit and never refuses a mapping for want of

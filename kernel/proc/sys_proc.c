@@ -8,6 +8,7 @@
 #include <mercator/machine.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <mercator/version.h>
 #include <machine/elf.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
@@ -54,7 +55,7 @@ struct linux_utsname { char f[6][65]; };
 SYSCALL_DECL(uname)
 {
         static const char *const fields[6] = {
-                "Linux", "mercator", "6.1.0-mercator", "#1 Mercator",
+                "Linux", "mercator", MERCATOR_RELEASE, "#1 Mercator",
                 ELF_PLATFORM, "(none)",         /* machine: as Linux's uname -m */
         };
         struct linux_utsname u;

@@ -9,6 +9,8 @@
  * split/merge machinery mprotect uses. As in Linux, a hole in the range
  * does not stop the advice: it applies to the mapped parts and the result
  * is VM_ENOMEM. vm_space_populate() (mlock) faults a range in.
+ * GUARD_INSTALL / GUARD_REMOVE change the space's guard runs
+ * (vm_guard.h).
  */
 #include <mercator/panic.h>
 #include <vm/vm_object.h>
@@ -201,6 +203,38 @@ static vm_status_t advise_remove(const struct vm_range_plan *p)
         return advise_result(p);
 }
 
+/*
+ * GUARD_INSTALL / GUARD_REMOVE, area by area as Linux's madvise walk:
+ * an area of the kernel's own pages ([vdso], [vvar]: Linux's VM_SPECIAL)
+ * is EINVAL, and so is installing in a locked area (its pages would have
+ * to go); the areas before it keep what was done. Installing drops the
+ * translations and private pages (MADV_DONTNEED's zap) after recording
+ * the run, so a fault in between cannot map them again.
+ */
+static vm_status_t advise_guard(struct vm_space *s,
+                                const struct vm_range_plan *p, bool install)
+{
+        for (struct vm_area *a = p->first; a && a->start < p->end; a = a->next) {
+                vaddr_t lo = clip_lo(a, p->start), hi = clip_hi(a, p->end);
+
+                if ((a->flags & VM_AREA_SPECIAL) ||
+                    (install && (a->flags & VM_AREA_LOCKED)))
+                        return VM_EINVAL;
+                if (!install) {
+                        if (vm_guards_reserve(&s->guards, 2) != VM_OK)
+                                return VM_ENOMEM;
+                        vm_guards_clear(&s->guards, lo, hi);
+                        continue;
+                }
+                if (vm_guards_add(&s->guards, lo, hi) != VM_OK)
+                        return VM_ENOMEM;
+                vm_pmap_remove(s, lo, hi);
+                pmap_update(s->pmap);           /* before frames go */
+                vm_area_free_pages(a, lo, hi);
+        }
+        return advise_result(p);
+}
+
 static inline unsigned with_flags(const struct vm_area *a, unsigned mask,
                                   unsigned value)
 {
@@ -349,6 +383,10 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
         case VM_MADV_NOHUGEPAGE:
                 return range_set_flags(s, &p, VM_AREA_HUGEPAGE | VM_AREA_NOHUGEPAGE,
                                        VM_AREA_NOHUGEPAGE);
+        case VM_MADV_GUARD_INSTALL:
+                return advise_guard(s, &p, true);
+        case VM_MADV_GUARD_REMOVE:
+                return advise_guard(s, &p, false);
         default:
                 return advise_hint(s, &p, 0);   /* VM_MADV_NORMAL */
         }

@@ -133,11 +133,14 @@ static vm_status_t fault_find_area(struct fault_ctx *fc)
         return VM_OK;
 }
 
-/* Phase 2: does the area allow this access? (exec on non-exec: NX) */
+/* Phase 2: does the area allow this access? (exec on non-exec: NX)
+ * Then a guard page refuses it (Linux checks the area first too). */
 static vm_status_t fault_check_access(struct fault_ctx *fc)
 {
         if (!access_allowed(fc->area->prot, fc->access))
                 return fault_segv(fc, FAULT_REASON_PROT);
+        if (vm_guards_has(&fc->space->guards, fc->va))
+                return fault_segv(fc, FAULT_REASON_GUARD);
         fc->off = (fc->va - fc->area->start) >> PAGE_SHIFT;
         return VM_OK;
 }
@@ -315,7 +318,7 @@ static bool fault_huge(struct fault_ctx *fc)
         uint64_t first;
 
         if (!vm_area_thp_eligible(s, a) || hva < a->start || a->end - hva < size ||
-            order > PMM_MAX_ORDER)
+            order > PMM_MAX_ORDER || vm_guards_meet(&s->guards, hva, hva + size))
                 return false;
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))
@@ -465,7 +468,8 @@ static void fault_around(struct fault_ctx *fc)
                 uint64_t off = (va - a->start) >> PAGE_SHIFT;
                 struct vm_page *pg;
 
-                if (va == fc->va || pmap_extract(fc->space->pmap, va, &pa, NULL, NULL))
+                if (va == fc->va || pmap_extract(fc->space->pmap, va, &pa, NULL, NULL) ||
+                    vm_guards_has(&fc->space->guards, va))
                         continue;
                 if (!shared && a->object && vm_object_lookup(a->object, a->pgoff + off))
                         continue;
@@ -552,7 +556,7 @@ static vm_status_t access_page(struct vm_space *s, vaddr_t va, bool write,
         vm_status_t st;
 
         fc.area = vm_area_lookup(&s->areas, fc.va);
-        if (!fc.area)
+        if (!fc.area || vm_guards_has(&s->guards, fc.va))
                 return VM_EFAULT;
         /* The area's own protection, not what the MMU implies: Linux's
          * check_vma_flags() wants VM_READ to read (PROT_WRITE alone: EFAULT). */
@@ -617,6 +621,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_STACK_LIMIT:  return "stack limit";
         case FAULT_REASON_STACK_GUARD:  return "stack guard gap";
         case FAULT_REASON_PROT:         return "protection";
+        case FAULT_REASON_GUARD:        return "guard page";
         case FAULT_REASON_BEYOND_OBJECT: return "beyond the end of the object";
         case FAULT_REASON_NO_SPACE: return "no room left in the file system";
         }

@@ -150,8 +150,9 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)
         if (st != VM_OK)
                 return st;
         fork_bookkeeping(parent, child);
-        for (struct vm_area *a = parent->areas.first; a && st == VM_OK;
-             a = a->next)
+        st = vm_guards_copy(&child->guards, &parent->guards);
+        for (struct vm_area *a = st == VM_OK ? parent->areas.first : NULL;
+             a && st == VM_OK; a = a->next)
                 st = fork_area(child, a);
         fork_forget_twins(parent);
         if (st != VM_OK) {

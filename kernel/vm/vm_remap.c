@@ -175,6 +175,11 @@ static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
 
         if (s->areas.count + MOVE_AREAS_MAX > s->max_areas)
                 return VM_ENOMEM;
+        /* Guards: the cuts of the destination and the tail split two runs
+         * at most each, the move two. */
+        st = vm_guards_reserve(&s->guards, 4);
+        if (st != VM_OK)
+                return st;
         st = vm_spares_get(&mp->sp, 7);         /* 3 cuts of 2, the area */
         if (st != VM_OK)
                 return st;
@@ -203,8 +208,10 @@ static vm_status_t remap_move(struct vm_space *s, struct remap_req *r,
                 vm_range_cut(s, r->new_addr, r->new_addr + r->new_len, &mp.sp);
         if (r->tail_len)
                 vm_range_cut(s, src_end, src_end + r->tail_len, &mp.sp);
-        if (r->old_len)                 /* 0: a duplicate, the old stays */
+        if (r->old_len) {               /* 0: a duplicate, the old stays */
+                vm_guards_move(&s->guards, r->old, r->old_len, r->new_addr);
                 vm_range_cut(s, r->old, src_end, &mp.sp);
+        }
         st = vm_area_insert(&s->areas, mp.dst);
         ASSERT(st == VM_OK);
         vm_space_merge_around(s, mp.dst);

@@ -175,6 +175,7 @@ void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
 
         if (!first)
                 return;
+        vm_guards_clear(&s->guards, start, end);       /* room reserved */
         vm_pmap_remove(s, start, end);
         pmap_update(s->pmap);                   /* before frames go */
         for (; a && a->start < end; a = next) {
@@ -263,6 +264,7 @@ void vm_space_destroy(struct vm_space *s)
         pmap_update(s->pmap);
         while (s->areas.first)
                 area_release(s, s->areas.first);
+        vm_guards_free(&s->guards);
         pmap_destroy(s->pmap);
         for (struct vm_space **l = &all_spaces; *l; l = &(*l)->all_next)
                 if (*l == s) {
@@ -561,6 +563,8 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
         if (map_count_after(s, &p, r) > s->max_areas)
                 return VM_ENOMEM;
         st = vm_spares_get(&sp, 1 + p.split_lo + p.split_hi);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->guards, 2);
         if (st == VM_OK && shared && !r->file)
                 st = vm_object_create_anon(r->len >> PAGE_SHIFT, &obj);
         if (st != VM_OK) {
@@ -673,7 +677,9 @@ vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
         vm_range_plan(s, start, end, &p);
         if (vm_range_count_after_cut(s, &p) > s->max_areas)
                 return VM_ENOMEM;
-        st = vm_spares_get(&sp, p.split_lo + p.split_hi);
+        st = vm_guards_reserve(&s->guards, 2);
+        if (st == VM_OK)
+                st = vm_spares_get(&sp, p.split_lo + p.split_hi);
         if (st != VM_OK)
                 return st;
         vm_range_drop(s, vm_range_carve(s, &p, &sp, true, true), start, end);

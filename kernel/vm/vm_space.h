@@ -45,7 +45,9 @@
  *      private area, its own object's page (writable only if no other
  *      object holds it: refcount 1), else its backing's page (read only),
  *      else the zero page (read only, no backing);
- *   5. start_brk <= brk; the zero page holds zeroes.
+ *   5. start_brk <= brk; the zero page holds zeroes;
+ *   6. guard runs (vm_guard.h) are sorted, disjoint and inside areas; a
+ *      guarded page has no translation and no private page of its own.
  */
 #ifndef VM_VM_SPACE_H
 #define VM_VM_SPACE_H
@@ -55,6 +57,7 @@
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/vm_area.h>
+#include <vm/vm_guard.h>
 
 struct vm_object;
 
@@ -97,6 +100,8 @@ struct vm_object;
 #define VM_MADV_PAGEOUT         21      /* reclaim the pages */
 #define VM_MADV_HUGEPAGE        14      /* may use transparent huge pages */
 #define VM_MADV_NOHUGEPAGE      15      /* never huge pages */
+#define VM_MADV_GUARD_INSTALL   102     /* accesses fault (Linux 6.13) */
+#define VM_MADV_GUARD_REMOVE    103     /* ... no longer */
 #define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
                                  (1u << VM_MADV_COLD) | \
                                  (1u << VM_MADV_PAGEOUT) | \
@@ -112,8 +117,9 @@ struct vm_object;
 /* Does vm_space_advise() honour this advice? */
 static inline bool vm_advice_supported(int advice)
 {
-        return advice >= 0 && advice < 32 &&
-               (VM_MADV_SUPPORTED & (1u << advice));
+        return (advice >= 0 && advice < 32 &&
+                (VM_MADV_SUPPORTED & (1u << advice))) ||
+               advice == VM_MADV_GUARD_INSTALL || advice == VM_MADV_GUARD_REMOVE;
 }
 
 /* What the trap code should do after vm_fault(). */
@@ -124,14 +130,16 @@ enum fault_result {
         FAULT_OOM,              /* out of memory: the OOM policy decides */
 };
 
-/* Why a fault ended in FAULT_SEGV (SEGV_MAPERR for the first four), or
- * FAULT_BUS (the last). */
+/* Why a fault ended in FAULT_SEGV (SEGV_MAPERR for all but PROT), or
+ * FAULT_BUS (the last two). */
 enum fault_reason {
         FAULT_REASON_NONE,
         FAULT_REASON_NO_AREA,           /* no area there (or outside user) */
         FAULT_REASON_STACK_LIMIT,       /* stack would outgrow stack_limit */
         FAULT_REASON_STACK_GUARD,       /* stack would enter the guard gap */
         FAULT_REASON_PROT,              /* the area forbids it: SEGV_ACCERR */
+        FAULT_REASON_GUARD,             /* a guard page (MADV_GUARD_INSTALL):
+                                         * SEGV_MAPERR, as Linux */
         FAULT_REASON_BEYOND_OBJECT,     /* past the file's end (or a shared
                                          * object's size): FAULT_BUS */
         FAULT_REASON_NO_SPACE,          /* the object's quota (a full tmpfs)
@@ -210,6 +218,8 @@ struct vm_space {
         unsigned              lock_future;      /* [m] VM_AREA_LOCKED(ONFAULT)
                                                  * for new areas: mlockall's
                                                  * MCL_FUTURE; not inherited */
+        struct vm_guards      guards;           /* [m] MADV_GUARD_INSTALL's
+                                                 * pages (vm_guard.h) */
 };
 
 /*
@@ -503,6 +513,12 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  *   PAGEOUT   those this space alone maps are reclaimed now if clean
  *             (rmap_evict_clean), the others made cold; without swap,
  *             anonymous and dirty pages stay;
+ *   GUARD_INSTALL  make the pages guard pages (vm_guard.h): their
+ *             translations and private pages go (as DONTNEED), then any
+ *             access faults with SIGSEGV (SEGV_MAPERR) and system calls
+ *             reading or writing them fail with EFAULT, until
+ *   GUARD_REMOVE  makes them ordinary pages again (private anonymous
+ *             memory reads zeroes, a file mapping the file);
  *   NORMAL, RANDOM, SEQUENTIAL  set the area's VM_AREA_RANDOM /
  *             VM_AREA_SEQUENTIAL hint, splitting and merging areas as
  *             Linux does (so /proc/PID/maps agrees); no other effect, as
@@ -512,7 +528,9 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  * => VM_OK for len 0 (after the checks below).
  * => VM_EINVAL: unsupported advice; start misaligned; len wraps; FREE on
  *    an area that is not private anonymous, or DONTNEED, FREE, REMOVE,
- *    COLD or PAGEOUT over a locked area (then nothing changed).
+ *    COLD, PAGEOUT or GUARD_INSTALL over a locked area (then nothing
+ *    changed); GUARD_INSTALL or GUARD_REMOVE over [vdso]/[vvar] (the
+ *    areas before it were done, as Linux).
  * => VM_EACCES: REMOVE on an area that is not shared and writable (the
  *    areas before it had their holes punched, as Linux).
  * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or

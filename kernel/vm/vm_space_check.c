@@ -148,6 +148,32 @@ static bool check_area(struct vm_space *s, const struct vm_area *a)
         return check_gap(s, a->prev ? a->prev->end : s->min, a->start);
 }
 
+/* Invariant 6: guard runs lie inside areas; a guarded page has no
+ * translation and, in private memory, no page of the area's own. */
+static bool check_guards(struct vm_space *s)
+{
+        const struct vm_guards *g = &s->guards;
+        paddr_t pa;
+
+        if (!vm_guards_sound(g))
+                return space_fail("guard runs unsorted or overlapping",
+                                  g->n ? g->run[0].start : 0);
+        for (uint32_t i = 0; i < g->n; i++)
+                for (vaddr_t va = g->run[i].start; va < g->run[i].end;
+                     va += PAGE_SIZE) {
+                        const struct vm_area *a = vm_area_lookup(&s->areas, va);
+                        if (!a)
+                                return space_fail("guard outside every area", va);
+                        if (pmap_extract(s->pmap, va, &pa, NULL, NULL))
+                                return space_fail("guard page mapped", va);
+                        if (vm_area_private(a) && a->object &&
+                            vm_object_lookup(a->object,
+                                             a->pgoff + vm_area_off(a, va)))
+                                return space_fail("guard page has a page", va);
+                }
+        return true;
+}
+
 bool vm_space_check(struct vm_space *s)
 {
         const struct vm_area_tree *t = &s->areas;
@@ -165,5 +191,7 @@ bool vm_space_check(struct vm_space *s)
                 return false;
         if (s->start_brk > s->brk)
                 return space_fail("brk below start_brk", s->brk);
+        if (!check_guards(s))
+                return false;
         return vm_zero_page_check();
 }
