@@ -285,6 +285,8 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " hg");
         if (a->flags & VM_AREA_NOHUGEPAGE)
                 text_add(t, " nh");
+        if (a->flags & VM_AREA_DONTDUMP)
+                text_add(t, " dd");
         if (!shared && (a->prot & VM_PROT_WRITE) &&
             !(a->flags & VM_AREA_NORESERVE))
                 text_add(t, " ac");

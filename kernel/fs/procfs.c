@@ -17,6 +17,7 @@
 #include <fs/pipe.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
+#include <proc/coredump.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -59,15 +60,20 @@ struct pent {
         size_t              per_area;   /* text size per area (maps...) */
         procfs_set_fn       set;        /* a writable sysctl: root may
                                          * write a number to it */
+        procfs_write_fn     write;      /* a file taking text (root, or
+                                         * who may access the process) */
 };
 
-#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0, NULL }
-#define SYSCTL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s }
-#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s, NULL }
-#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0, NULL }
-#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0, NULL }
+#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0, NULL, NULL }
+#define SYSCTL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s, NULL }
+#define WTEXT(n, g, w)  { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, NULL, w }
+#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s, NULL, NULL }
+#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0, NULL, NULL }
+#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0, NULL, NULL }
 
 static const struct pent sys_kernel[] = {
+        WTEXT("core_pattern", proc_sys_core_pattern, proc_sys_core_pattern_set),
+        WTEXT("core_uses_pid", proc_sys_core_uses_pid, proc_sys_core_uses_pid_set),
         REG("osrelease", proc_sys_osrelease),
         REG("ostype", proc_sys_ostype),
         REG("pid_max", proc_sys_pid_max),
@@ -114,13 +120,14 @@ static const struct pent root_dir[] = {
         REG("uptime", proc_uptime),
         REG("version", proc_version),
         REG("vmstat", proc_vmstat),
-        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0, NULL },
+        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0, NULL, NULL },
         REG("zoneinfo", proc_zoneinfo),
         { 0 },
 };
 
 static const struct pent pid_dir[] = {
         AREA("cmdline", proc_pid_cmdline, 0),
+        WTEXT("coredump_filter", proc_pid_coredump_filter, proc_pid_coredump_filter_set),
         SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),
         AREA("environ", proc_pid_environ, 0),
         SPECIAL("exe", PROCFS_IFLNK | 0777, SP_EXE),
@@ -504,7 +511,8 @@ long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out)
 struct pfile {
         struct text      text;          /* text files */
         procfs_set_fn    set;           /* a sysctl open for writing */
-        int              pid;           /* mem, pagemap: the target */
+        procfs_write_fn  write;         /* a text file open for writing */
+        int              pid;           /* mem, pagemap, write: the target */
         struct vm_space *space;         /* ... as it was at open */
         uint32_t         mode;
         enum special     special;
@@ -605,6 +613,39 @@ static long sysctl_write(struct file *f, uint64_t ubuf, size_t len)
         return (long)len;
 }
 
+/* A write to a file taking text: the whole of it at once (at most a
+ * page), handed to the entry's function with the process it is about
+ * (NULL under /proc/sys). */
+static long wtext_write(struct file *f, uint64_t ubuf, size_t len)
+{
+        const struct pfile *pf = f->node;
+        struct proc *p = NULL;
+        char *buf;
+        long err;
+
+        if (!pf->write)
+                return -EBADF;
+        if (len == 0 || f->offset != 0)
+                return (long)len;
+        if (len > PAGE_SIZE)
+                len = PAGE_SIZE;
+        if (pf->pid && !(p = live_proc((uint64_t)pf->pid)))
+                return -ESRCH;
+        if (!(buf = kmalloc(len + 1)))
+                return -ENOMEM;
+        if (copy_from_user(buf, ubuf, len)) {
+                kfree(buf);
+                return -EFAULT;
+        }
+        buf[len] = '\0';
+        err = pf->write(p, buf, len);
+        kfree(buf);
+        if (err)
+                return err;
+        f->offset += len;
+        return (long)len;
+}
+
 static void pfile_stat(struct file *f, void *st)
 {
         const struct pfile *pf = f->node;
@@ -643,6 +684,11 @@ static const struct file_ops vmview_ops = {
 
 static const struct file_ops sysctl_ops = {
         .read = text_read, .write = sysctl_write, .stat = pfile_stat,
+        .release = pfile_release, .seekable = true,
+};
+
+static const struct file_ops wtext_ops = {
+        .read = text_read, .write = wtext_write, .stat = pfile_stat,
         .release = pfile_release, .seekable = true,
 };
 
@@ -732,8 +778,13 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 return -EACCES;         /* Linux's mm_access() */
         bool vmview = n.kind == N_ENTRY && n.ent->gen == proc_vmview;
         bool sysctl = n.kind == N_ENTRY && n.ent->set;
+        bool wtext = n.kind == N_ENTRY && n.ent->write;
         if ((flags & O_ACCMODE) &&
-            !(binary && n.ent->special == SP_MEM) && !vmview && !sysctl)
+            !(binary && n.ent->special == SP_MEM) && !vmview && !sysctl && !wtext)
+                return -EACCES;
+        if ((flags & O_ACCMODE) && wtext &&
+            (n.p ? !proc_may_access(n.p)
+                 : current->cred.fsuid != 0 && !current_capable(CAP_DAC_OVERRIDE)))
                 return -EACCES;
         if ((flags & O_ACCMODE) && sysctl && current->cred.fsuid != 0 &&
             !current_capable(CAP_DAC_OVERRIDE))
@@ -757,8 +808,13 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         }
         if (sysctl && (flags & O_ACCMODE))
                 pf->set = n.ent->set;
+        if (wtext && (flags & O_ACCMODE)) {
+                pf->write = n.ent->write;
+                pf->pid = n.p ? n.p->pid : 0;
+        }
         *f = (struct file){ .ops = binary ? &mem_ops
                                  : vmview ? &vmview_ops
+                                 : pf->write ? &wtext_ops
                                  : pf->set ? &sysctl_ops : &text_ops,
                             .refs = 1,
                             .flags = flags, .node = pf,

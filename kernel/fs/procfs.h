@@ -50,6 +50,9 @@ void text_kb(struct text *t, const char *name, uint64_t kb);
 typedef void (*procfs_gen_fn)(struct text *t, struct proc *p);
 /* A sysctl's setter: the number written; 0 or -errno. */
 typedef long (*procfs_set_fn)(uint64_t value);
+/* A file that takes text: p is the process of its /proc/PID directory
+ * (NULL elsewhere); buf holds len bytes and a NUL. => 0 or -errno. */
+typedef long (*procfs_write_fn)(struct proc *p, const char *buf, size_t len);
 
 /* System-wide generators (proc_sys.c). */
 void proc_meminfo(struct text *t, struct proc *p);

@@ -142,6 +142,8 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 sp->env_start = lay.env_start;
                 sp->env_end = lay.env_end;
                 sp->start_stack = lay.rsp;
+                sp->auxv_start = lay.auxv;
+                sp->nauxv = lay.nauxv;
                 st = space_write(sp, lay.rsp, buf + buf_len - (STACK_TOP - lay.rsp),
                                  STACK_TOP - lay.rsp);
         }

@@ -84,6 +84,12 @@ bool machine_user_context_ok(struct proc *p);
 /* p's user stack pointer (sigaltstack's "on the stack" test). */
 uint64_t machine_user_sp(struct proc *p);
 
+/* p's user registers as this architecture's core files hold them (the
+ * elf_gregset_t of NT_PRSTATUS: x86-64's user_regs_struct, riscv64's pc
+ * and x1-x31, i386's 17 words) into buf (MACHINE_CORE_GREGS_SIZE bytes,
+ * see machine/elf.h). */
+void machine_core_gregs(struct proc *p, void *buf);
+
 /* Record the exception a fault signal comes from (x86-64: for the frame's
  * trapno, err and cr2 fields). */
 void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,

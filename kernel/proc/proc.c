@@ -22,6 +22,7 @@
 #include <fs/file.h>
 #include <fs/tty.h>
 #include <proc/acct.h>
+#include <proc/coredump.h>
 #include <fs/procfs.h>
 #include <fs/blockdev.h>
 #include <fs/vfs.h>
@@ -436,6 +437,7 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         cred_init_root(&p->cred);
         rlimits_init(&p->rlim, NOFILE, NPROC);
         p->usage.dumpable = true;
+        p->usage.coredump_filter = CORE_FILTER_DEFAULT;
         init_proc = p;
         machine_thread_init_user(p, img.entry, img.sp);
         sched_make_runnable(p);
@@ -592,10 +594,22 @@ void proc_kill_current(int signal, const char *why, vaddr_t addr, uint64_t ip)
                              sp->last_fault.result != FAULT_RESOLVED
                              ? vm_fault_reason_name(sp->last_fault.reason) : NULL;
 
+        /* The siginfo of the core file: a page fault's code as the trap
+         * code gives it; other traps' codes are not passed down here. */
+        struct ksiginfo info = {
+                .signo = signal, .addr = addr,
+                .code = signal == SIGBUS ? BUS_ADRERR
+                      : signal != SIGSEGV ? SI_KERNEL
+                      : sp && sp->last_fault.reason == FAULT_REASON_PROT
+                              ? SEGV_ACCERR : SEGV_MAPERR,
+        };
+        bool core = signal_default_action(signal) == SIGDFL_CORE &&
+                    coredump_write(signal, &info);
+
         pr_err("mercator: pid %d (%s) killed by signal %d at %#" PRIxPTR " ip %#" PRIx64 ": "
-               "%s%s%s\n", current->pid, current->name, signal, addr, ip, why,
-               reason ? ", " : "", reason ? reason : "");
+               "%s%s%s%s\n", current->pid, current->name, signal, addr, ip, why,
+               reason ? ", " : "", reason ? reason : "",
+               core ? " (core dumped)" : "");
         proc_exit_group(wait_status_signaled(signal) |
-                        (signal_default_action(signal) == SIGDFL_CORE &&
-                         signal_core_dumped(current) ? WAIT_STATUS_CORE : 0));
+                        (core ? WAIT_STATUS_CORE : 0));
 }

@@ -64,6 +64,9 @@ struct proc_usage {
         int      sched_policy, sched_priority;  /* [p] */
         int      pdeath_signal;                 /* [p] PR_SET_PDEATHSIG */
         bool     dumpable;                      /* [p] PR_SET_DUMPABLE */
+        uint32_t coredump_filter;               /* [p] /proc/PID/coredump_filter
+                                                 * (coredump.h): kept by
+                                                 * fork and exec */
         uint32_t personality;                   /* [p] */
 };
 

@@ -28,6 +28,7 @@
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
+#include <proc/coredump.h>
 #include <proc/machine_hooks.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
@@ -295,14 +296,6 @@ void signal_force(int sig, const struct ksiginfo *info)
         signal_send_thread(p, sig, info);
 }
 
-/* Mercator writes no core file, but reports a dump in the wait status
- * whenever RLIMIT_CORE would let Linux write one (its soft limit is not
- * 0), so that programs see what Linux would tell them. */
-bool signal_core_dumped(struct proc *p)
-{
-        return p->rlim.lim[RLIMIT_CORE].cur != 0;
-}
-
 bool signal_would_kill(struct proc *p, int sig)
 {
         uint64_t h = action_of(p, sig)->handler;
@@ -434,7 +427,7 @@ void signal_orphan_check(struct proc *member, const struct proc *link,
         signal_send_group(pgid, SIGCONT, NULL);
 }
 
-static void default_action(int sig)
+static void default_action(int sig, const struct ksiginfo *info)
 {
         switch (signal_default_action(sig)) {
         case SIGDFL_IGN:
@@ -448,7 +441,7 @@ static void default_action(int sig)
                 return;
         case SIGDFL_CORE:
                 proc_exit_group(wait_status_signaled(sig) |
-                                (signal_core_dumped(current) ?
+                                (coredump_write(sig, info) ?
                                  WAIT_STATUS_CORE : 0));
         case SIGDFL_TERM:
                 proc_exit_group(wait_status_signaled(sig));
@@ -568,7 +561,7 @@ void signal_deliver(void)
                 if (h == SIG_DFL && p->pid == 1 && info.code <= 0)
                         continue;
                 if (h == SIG_DFL)
-                        default_action(sig);
+                        default_action(sig, &info);
                 else
                         run_handler(p, sig, &info);
                 /* a bad handler address faults as the handler's first

@@ -195,10 +195,6 @@ void signal_force(int sig, const struct ksiginfo *info);
  * handler, or the signal blocked or ignored). */
 bool signal_would_kill(struct proc *p, int sig);
 
-/* Whether p's death by a dumping signal sets the wait status's core bit
- * (RLIMIT_CORE is not 0; no core file is written). */
-bool signal_core_dumped(struct proc *p);
-
 /* Whether the current process has an unblocked pending signal or is being
  * killed: interruptible sleeps stop and their system call returns -EINTR
  * (or an -ERESTART* code). */

@@ -28,6 +28,7 @@ void proc_fork_resources(struct proc *child, const struct proc *parent)
         child->usage.sched_policy = parent->usage.sched_policy;
         child->usage.sched_priority = parent->usage.sched_priority;
         child->usage.dumpable = parent->usage.dumpable;
+        child->usage.coredump_filter = parent->usage.coredump_filter;
         child->usage.personality = parent->usage.personality;
 }
 

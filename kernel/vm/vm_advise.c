@@ -383,6 +383,13 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
         case VM_MADV_NOHUGEPAGE:
                 return range_set_flags(s, &p, VM_AREA_HUGEPAGE | VM_AREA_NOHUGEPAGE,
                                        VM_AREA_NOHUGEPAGE);
+        case VM_MADV_DONTDUMP:
+                return range_set_flags(s, &p, VM_AREA_DONTDUMP, VM_AREA_DONTDUMP);
+        case VM_MADV_DODUMP:
+                for (struct vm_area *a = p.first; a && a->start < p.end; a = a->next)
+                        if (a->flags & VM_AREA_SPECIAL)
+                                return VM_EINVAL;       /* Linux: VM_SPECIAL */
+                return range_set_flags(s, &p, VM_AREA_DONTDUMP, 0);
         case VM_MADV_GUARD_INSTALL:
                 return advise_guard(s, &p, true);
         case VM_MADV_GUARD_REMOVE:

@@ -63,7 +63,9 @@ struct vm_object;
 #define VM_AREA_SPECIAL         0x100   /* VM_MAP_SPECIAL: [vdso], [vvar] */
 #define VM_AREA_HUGEPAGE        0x200   /* MADV_HUGEPAGE */
 #define VM_AREA_NOHUGEPAGE      0x400   /* MADV_NOHUGEPAGE */
-#define VM_AREA_FLAGS_ALL       0x7ff
+#define VM_AREA_DONTDUMP        0x800   /* MADV_DONTDUMP: not in a
+                                         * core file (VM_DONTDUMP) */
+#define VM_AREA_FLAGS_ALL       0xfff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

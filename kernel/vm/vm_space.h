@@ -100,6 +100,8 @@ struct vm_object;
 #define VM_MADV_PAGEOUT         21      /* reclaim the pages */
 #define VM_MADV_HUGEPAGE        14      /* may use transparent huge pages */
 #define VM_MADV_NOHUGEPAGE      15      /* never huge pages */
+#define VM_MADV_DONTDUMP        16      /* leave out of core files */
+#define VM_MADV_DODUMP          17      /* ... put back in */
 #define VM_MADV_GUARD_INSTALL   102     /* accesses fault (Linux 6.13) */
 #define VM_MADV_GUARD_REMOVE    103     /* ... no longer */
 #define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
@@ -112,7 +114,9 @@ struct vm_object;
                                  (1u << VM_MADV_DONTNEED) | \
                                  (1u << VM_MADV_FREE) | \
                                  (1u << VM_MADV_HUGEPAGE) | \
-                                 (1u << VM_MADV_NOHUGEPAGE))
+                                 (1u << VM_MADV_NOHUGEPAGE) | \
+                                 (1u << VM_MADV_DONTDUMP) | \
+                                 (1u << VM_MADV_DODUMP))
 
 /* Does vm_space_advise() honour this advice? */
 static inline bool vm_advice_supported(int advice)
@@ -212,6 +216,9 @@ struct vm_space {
         vaddr_t               arg_start, arg_end;       /* [m] */
         vaddr_t               env_start, env_end;       /* [m] */
         vaddr_t               start_stack;      /* [m] initial stack pointer */
+        vaddr_t               auxv_start;       /* [m] exec's auxiliary vector
+                                                 * (core files' NT_AUXV) */
+        uint64_t              nauxv;            /* [m] its pairs, AT_NULL too */
         uint64_t              hiwater_rss;      /* [m] pages: largest RSS
                                                  * seen (vm_space_note_rss) */
         uint64_t              hiwater_vm;       /* [m] pages: largest size */
@@ -519,6 +526,9 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  *             reading or writing them fail with EFAULT, until
  *   GUARD_REMOVE  makes them ordinary pages again (private anonymous
  *             memory reads zeroes, a file mapping the file);
+ *   DONTDUMP, DODUMP  set or clear VM_AREA_DONTDUMP (core files leave
+ *             the area out), splitting and merging as Linux; DODUMP on
+ *             the kernel's own areas ([vdso], [vvar]) is EINVAL;
  *   NORMAL, RANDOM, SEQUENTIAL  set the area's VM_AREA_RANDOM /
  *             VM_AREA_SEQUENTIAL hint, splitting and merging areas as
  *             Linux does (so /proc/PID/maps agrees); no other effect, as

@@ -30,6 +30,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <proc/machine_hooks.h>
+#include <machine/elf.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
@@ -149,6 +150,20 @@ bool machine_user_context_ok(struct proc *p)
 uint64_t machine_user_sp(struct proc *p)
 {
         return user_tf(p)->esp;
+}
+
+void machine_core_gregs(struct proc *p, void *buf)
+{
+        const struct trap_frame *tf = user_tf(p);
+        /* Linux's i386 struct user_regs_struct, in its order. */
+        const uint32_t r[MACHINE_CORE_GREGS_SIZE / 4] = {
+                tf->ebx, tf->ecx, tf->edx, tf->esi, tf->edi, tf->ebp, tf->eax,
+                tf->ds, tf->es, tf->fs, tf->gs,
+                p->md.in_syscall ? (uint32_t)p->md.syscall_nr : (uint32_t)-1,
+                tf->eip, tf->cs, tf->eflags, tf->esp, tf->ss,
+        };
+
+        memcpy(buf, r, sizeof r);
 }
 
 void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,

@@ -22,6 +22,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/elf.h>
 #include <machine/vmparam.h>
 #include <proc/machine_hooks.h>
 #include <proc/proc.h>
@@ -108,6 +109,16 @@ bool machine_user_context_ok(struct proc *p)
 uint64_t machine_user_sp(struct proc *p)
 {
         return TF_REG(user_tf(p), REG_SP);
+}
+
+void machine_core_gregs(struct proc *p, void *buf)
+{
+        const struct trapframe *tf = user_tf(p);
+        uint64_t r[MACHINE_CORE_GREGS_SIZE / 8];
+
+        r[0] = tf->epc;                 /* then x1..x31, as user_regs_struct */
+        memcpy(&r[1], tf->x, sizeof tf->x);
+        memcpy(buf, r, sizeof r);
 }
 
 /* Linux's riscv frame has no trap number or address: kept for reports. */

@@ -21,6 +21,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <proc/machine_hooks.h>
+#include <machine/elf.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
@@ -125,6 +126,23 @@ bool machine_user_context_ok(struct proc *p)
 uint64_t machine_user_sp(struct proc *p)
 {
         return user_tf(p)->rsp;
+}
+
+void machine_core_gregs(struct proc *p, void *buf)
+{
+        const struct trap_frame *tf = user_tf(p);
+        /* Linux's struct user_regs_struct, in its order. */
+        const uint64_t r[MACHINE_CORE_GREGS_SIZE / 8] = {
+                tf->r15, tf->r14, tf->r13, tf->r12, tf->rbp, tf->rbx,
+                tf->r11, tf->r10, tf->r9, tf->r8, tf->rax, tf->rcx,
+                tf->rdx, tf->rsi, tf->rdi,
+                p->md.in_syscall ? p->md.syscall_nr : (uint64_t)-1, /* orig_rax */
+                tf->rip, tf->cs, tf->rflags, tf->rsp, tf->ss,
+                p->md.fs_base, 0,               /* fs_base, gs_base */
+                0, 0, 0, 0,                     /* ds, es, fs, gs */
+        };
+
+        memcpy(buf, r, sizeof r);
 }
 
 void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,

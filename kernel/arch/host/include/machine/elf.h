@@ -18,5 +18,6 @@
  * ELF_PLATFORM and ELF_HWCAP2 in asm/elf.h). */
 #define ELF_AUXV_PLATFORM       1
 #define ELF_AUXV_HWCAP2         1
+#define MACHINE_CORE_GREGS_SIZE 216     /* as x86-64 */
 
 #endif

@@ -16,5 +16,7 @@
 /* i386 Linux gives both AT_PLATFORM and AT_HWCAP2 (asm/elf.h). */
 #define ELF_AUXV_PLATFORM       1
 #define ELF_AUXV_HWCAP2         1
+/* Core files: the size of NT_PRSTATUS's register set (17 words). */
+#define MACHINE_CORE_GREGS_SIZE 68
 
 #endif

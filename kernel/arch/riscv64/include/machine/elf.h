@@ -16,5 +16,7 @@
  * ELF_PLATFORM string or ELF_HWCAP2; seen on the referee, Linux 6.12). */
 #define ELF_AUXV_PLATFORM       0
 #define ELF_AUXV_HWCAP2         0
+/* Core files: the size of NT_PRSTATUS's register set (pc, x1-x31). */
+#define MACHINE_CORE_GREGS_SIZE 256
 
 #endif

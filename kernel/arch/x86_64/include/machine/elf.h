@@ -16,5 +16,7 @@
  * ELF_PLATFORM and ELF_HWCAP2 in asm/elf.h). */
 #define ELF_AUXV_PLATFORM       1
 #define ELF_AUXV_HWCAP2         1
+/* Core files: the size of NT_PRSTATUS's register set (27 words). */
+#define MACHINE_CORE_GREGS_SIZE 216
 
 #endif
