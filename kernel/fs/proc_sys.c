@@ -25,6 +25,7 @@
 #include <vm/vmalloc.h>
 #include <vm/vm_reclaim.h>
 #include <vm/swap.h>
+#include <vm/vm_swap.h>
 #include <vm/vmstat.h>
 
 #define KB(pages)       ((pages) << (PAGE_SHIFT - 10))
@@ -117,7 +118,7 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "MemAvailable", KB(vm_available_pages()));
         text_kb(t, "Buffers", 0);
         text_kb(t, "Cached", KB(vmstat.file_pages + shmem));
-        text_kb(t, "SwapCached", 0);
+        text_kb(t, "SwapCached", KB(vm_swap_cached_pages()));
         /* The reclaim lists (vm_reclaim.h). Unlike Linux, which keeps
          * tmpfs pages on its anonymous lists, page-cache objects' pages are
          * on the file lists: reclaim drops them clean, as file pages. */
@@ -219,7 +220,7 @@ void proc_vmstat(struct text *t, struct proc *p)
                  "nr_anon_transparent_hugepages %" PRIu64 "\n", vm_spaces_huge_pages());
         text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
         text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
-        text_add(t, "nr_swapcached 0\n");
+        text_add(t, "nr_swapcached %" PRIu64 "\n", vm_swap_cached_pages());
         /* pgpgin/pgpgout count KiB moved to and from disks (Linux);
          * Mercator's only disk traffic is swap. */
         text_add(t, "pgpgin %" PRIu64 "\npgpgout %" PRIu64 "\n"
@@ -228,7 +229,8 @@ void proc_vmstat(struct text *t, struct proc *p)
                  swap_events.pswpin, swap_events.pswpout);
         text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n",
                  vm_events.pgactivate, vm_events.pgdeactivate);
-        text_add(t, "pgfault %" PRIu64 "\npgmajfault 0\n", faults);
+        text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n", faults,
+                 vm_events.pgmajfault);
         /* Reclaim (vm_reclaim.h): the background reclaimer stands for
          * Linux's kswapd. */
         text_add(t, "pgsteal_kswapd %" PRIu64 "\npgsteal_direct %" PRIu64 "\n",

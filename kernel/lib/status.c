@@ -25,6 +25,7 @@ static const struct {
         [VM_ENAMETOOLONG] = { "ENAMETOOLONG", -ENAMETOOLONG },
         [VM_ELOOP]        = { "ELOOP", -ELOOP },
         [VM_E2BIG]        = { "E2BIG", -E2BIG },
+        [VM_EIO]          = { "I/O error", -EIO },
 };
 
 /* Name of a status; "unknown status" outside the enum. */

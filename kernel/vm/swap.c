@@ -11,6 +11,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/swap.h>
+#include <vm/vm_swap.h>
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -294,11 +295,20 @@ long swap_off(struct blkdev *d)
 
                 if (!sd->on || sd->dev != d)
                         continue;
-                /* Nothing writes pages out yet; once something does,
-                 * swapoff must read every used slot back first (Linux's
-                 * try_to_unuse). Until then an area in use stays. */
-                if (sd->area.free != sd->area.usable)
+                long err;
+
+                /* Read every used slot back first (Linux's try_to_unuse);
+                 * no new page goes to the area meanwhile. */
+                sd->draining = true;
+                err = vm_swap_unuse(i);
+                sd->draining = false;
+                if (err)
+                        return err;
+                if (sd->area.free != sd->area.usable) {
+                        pr_err("swapoff: %s: %u slots still in use\n",
+                               sd->name, sd->area.usable - sd->area.free);
                         return -EBUSY;
+                }
                 swap_area_fini(&sd->area);
                 sd->on = false;
                 sd->dev = NULL;
@@ -329,7 +339,7 @@ long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out)
         if (n == 0 || n > SWAP_WRITE_MAX)
                 panic("swap_write_pages: %u pages", n);
         for (unsigned i = 0; i < SWAP_MAX_AREAS; i++)
-                if (swaps[i].on && swaps[i].area.free >= n &&
+                if (swaps[i].on && !swaps[i].draining && swaps[i].area.free >= n &&
                     (!sd || swaps[i].prio > sd->prio)) {
                         sd = &swaps[i];
                         idx = i;
@@ -375,6 +385,11 @@ long swap_read_page(swp_entry_t e, paddr_t pa)
         }
         swap_events.pswpin++;
         return 0;
+}
+
+unsigned swap_entry_count(swp_entry_t e)
+{
+        return swap_slot_count(&entry_dev(e, "count")->area, SWP_SLOT(e));
 }
 
 bool swap_entry_dup(swp_entry_t e)

@@ -89,6 +89,7 @@ struct blkdev;
 
 struct swap_dev {
         bool             on;
+        bool             draining;      /* swapoff is reading it back */
         struct blkdev   *dev;           /* the whole disk is the area */
         int              prio;
         char             name[64];      /* as /proc/swaps shows it */
@@ -103,7 +104,10 @@ void swap_totals(uint64_t *total, uint64_t *free);
  * is refused with a console line saying why). => 0, -EBUSY (already on),
  * -EPERM (every area taken), -EROFS, -EIO, -EINVAL (bad header), -ENOMEM. */
 long swap_on(struct blkdev *d, int prio, const char *name);
-/* Stop using disk d. => 0, -EINVAL (not an area), -EBUSY (slots in use). */
+/* Stop using disk d, reading every page in it back into memory first
+ * (vm_swap_unuse). => 0, -EINVAL (not an area), -ENOMEM (no memory to
+ * hold them), -EIO (a slot could not be read), -EBUSY (slots still in
+ * use: a bug, reported). */
 long swap_off(struct blkdev *d);
 /*
  * A page in swap: area << 32 | slot (0: none; slot 0 is never a slot).
@@ -136,6 +140,7 @@ long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out);
 long swap_read_page(swp_entry_t e, paddr_t pa);
 /* One user more / fewer of e (swap_slot_dup / swap_slot_free). */
 bool swap_entry_dup(swp_entry_t e);
+unsigned swap_entry_count(swp_entry_t e);
 void swap_entry_free(swp_entry_t e);
 
 /* swap=NAME[,NAME]... on the kernel command line: turn those disks on

@@ -18,6 +18,7 @@
 #include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
+#include <vm/vm_swap.h>
 
 #define HINT_FLAGS      (VM_AREA_RANDOM | VM_AREA_SEQUENTIAL)
 
@@ -132,9 +133,11 @@ static void cold_one(struct cold_ctx *c, uint64_t index, struct vm_page *pg)
         if (!pmap_extract(c->s->pmap, va, &pa, NULL, NULL) ||
             page_trunc(pa) != pmm_page_to_pa(pg))
                 return;                 /* not mapped here (or a copy is) */
-        /* PAGEOUT reclaims what this space alone maps, if it is clean
-         * (without swap, anonymous and dirty pages stay). */
-        if (c->pageout && rmap_count(pg) == 1 && rmap_evict_clean(pg) == VM_OK)
+        /* PAGEOUT reclaims what this space alone maps: clean file pages
+         * are dropped, private anonymous ones go to swap if there is
+         * some (without, they stay, as dirty page-cache pages do). */
+        if (c->pageout && rmap_count(pg) == 1 &&
+            (rmap_evict_clean(pg) == VM_OK || vm_swap_out_one(pg)))
                 return;
         (void)pmap_ad(c->s->pmap, va, true);
         vm_lru_deactivate(pg);

@@ -38,6 +38,7 @@
 #include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
+#include <vm/vm_swap.h>
 #include <vm/vmstat.h>
 
 /* The state of one fault as it moves through the phases. */
@@ -67,6 +68,8 @@ static vm_status_t fault_bus_if(struct fault_ctx *fc, vm_status_t st)
                 fc->reason = FAULT_REASON_BEYOND_OBJECT;
         else if (st == VM_ENOSPC)
                 fc->reason = FAULT_REASON_NO_SPACE;
+        else if (st == VM_EIO)
+                fc->reason = FAULT_REASON_SWAP_IO;
         return st;
 }
 
@@ -387,6 +390,19 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
 
         fc->page = a->object ? vm_object_lookup(a->object, a->pgoff + fc->off)
                              : NULL;
+        if (!fc->page && a->object &&
+            vm_object_swap_entry(a->object, a->pgoff + fc->off)) {
+                bool major = false;
+
+                st = vm_swap_in(a->object, a->pgoff + fc->off, &fc->page,
+                                &major);
+                if (st != VM_OK)
+                        return fault_bus_if(fc, st);
+                if (major) {
+                        vm_events.pgmajfault++;
+                        vm_swap_read_around(a->object, a->pgoff + fc->off);
+                }
+        }
         if (fc->page && fault_is_write(fc))
                 return fault_own_page_write(fc);
         if (fc->page) {                 /* a read: share while shared */
@@ -493,7 +509,8 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
         fi->result = st == VM_OK       ? FAULT_RESOLVED
                    : st == VM_ENOMEM   ? FAULT_OOM
                    : fi->reason == FAULT_REASON_BEYOND_OBJECT ||
-                     fi->reason == FAULT_REASON_NO_SPACE ? FAULT_BUS
+                     fi->reason == FAULT_REASON_NO_SPACE ||
+                     fi->reason == FAULT_REASON_SWAP_IO ? FAULT_BUS
                                        : FAULT_SEGV;
         return fi->result;
 }
@@ -624,6 +641,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_GUARD:        return "guard page";
         case FAULT_REASON_BEYOND_OBJECT: return "beyond the end of the object";
         case FAULT_REASON_NO_SPACE: return "no room left in the file system";
+        case FAULT_REASON_SWAP_IO: return "swap read error";
         }
         return "?";
 }

@@ -16,6 +16,13 @@
  *
  * A page may sit in several anonymous objects at once (after fork); its
  * refcount says in how many, and only the last to let go frees the frame.
+ *
+ * A level-1 slot of a private anonymous object (or of the swap cache's
+ * object) may hold a swap entry instead of a page: an odd word (pages
+ * are aligned pointers), slot << 4 | area << 1 | 1, which fits 32-bit
+ * pointers too. The object holds one user of that swap slot per entry
+ * (vm_object.nswapped counts them). Lookups of pages see no page there;
+ * the walks free, share (fork, mremap) and check entries as well.
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -25,6 +32,7 @@
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
+#include <vm/vm_swap.h>
 #include <vm/vmstat.h>
 
 #define RADIX_SHIFT     6
@@ -38,6 +46,26 @@ struct radix_node {
 static paddr_t zero_pa;                 /* 0: not yet allocated */
 static struct vm_object *file_objects;  /* live file objects */
 static uint64_t next_object_id;         /* vm_object.id of the next one */
+
+static inline bool slot_is_entry(const void *v)
+{
+        return (uintptr_t)v & 1;
+}
+
+static inline void *entry_to_slot(swp_entry_t e)
+{
+        uintptr_t v = (uintptr_t)SWP_SLOT(e) << 4 | (uintptr_t)SWP_AREA(e) << 1 | 1;
+
+        ASSERT(SWP_AREA(e) < 8 && (v >> 4) == SWP_SLOT(e));
+        return (void *)v;
+}
+
+static inline swp_entry_t slot_to_entry(const void *v)
+{
+        uintptr_t u = (uintptr_t)v;
+
+        return SWP_ENTRY((u >> 1) & 7, (uint32_t)(u >> 4));
+}
 
 static inline unsigned digit(uint64_t index, unsigned level)
 {
@@ -341,7 +369,8 @@ void vm_object_unref(struct vm_object *obj)
                 file_unlink(obj);
         evicted_release(obj);
         vm_object_free_range(obj, 0, obj->size);
-        ASSERT(obj->root == NULL && obj->npages == 0 && !obj->mappers);
+        ASSERT(obj->root == NULL && obj->npages == 0 && obj->nswapped == 0 &&
+               !obj->mappers);
         rmap_family_leave(obj);
         kfree(obj->name);
         kfree(obj);
@@ -355,7 +384,28 @@ struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index)
                 return NULL;
         for (unsigned level = obj->height; n && level > 1; level--)
                 n = n->slot[digit(index, level)];
+        if (!n || slot_is_entry(n->slot[digit(index, 1)]))
+                return NULL;
+        return n->slot[digit(index, 1)];
+}
+
+/* What index's level-1 slot holds (page, entry or NULL). */
+static void *radix_peek(const struct vm_object *obj, uint64_t index)
+{
+        const struct radix_node *n = obj->root;
+
+        if (index >= obj->size)
+                return NULL;
+        for (unsigned level = obj->height; n && level > 1; level--)
+                n = n->slot[digit(index, level)];
         return n ? n->slot[digit(index, 1)] : NULL;
+}
+
+swp_entry_t vm_object_swap_entry(const struct vm_object *obj, uint64_t index)
+{
+        void *v = radix_peek(obj, index);
+
+        return v && slot_is_entry(v) ? slot_to_entry(v) : 0;
 }
 
 /* Nodes missing on index's path (they must all be made before linking). */
@@ -500,6 +550,8 @@ vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
                 *out = pg;
                 return VM_OK;
         }
+        if (vm_object_swap_entry(obj, index))
+                return vm_swap_in(obj, index, out, NULL);
         if (obj->type == VM_OBJECT_FILE)
                 return file_page_fill(obj, index, out);
         return page_new(obj, index, NULL, NULL, 0, out);
@@ -511,7 +563,7 @@ vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
 {
         if (index >= obj->size || obj->type != VM_OBJECT_ANON)
                 return VM_EINVAL;
-        if (vm_object_lookup(obj, index))
+        if (radix_peek(obj, index))
                 return VM_EEXIST;
         return page_new(obj, index, src, NULL, 0, out);
 }
@@ -528,10 +580,10 @@ static void radix_detach_range(struct vm_object *obj, uint64_t first,
 bool vm_object_range_empty(const struct vm_object *obj, uint64_t first,
                            uint64_t end)
 {
-        if (!obj->npages)
+        if (!obj->npages && !obj->nswapped)
                 return true;
         for (uint64_t i = first; i < end && i < obj->size; i++)
-                if (vm_object_lookup(obj, i))
+                if (radix_peek(obj, i))
                         return false;
         return true;
 }
@@ -575,59 +627,6 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
         vmstat.anon_pages++;
         *out = pg;
         return VM_OK;
-}
-
-/* vm_object_share_range()'s walk: where the pages go. */
-struct share_ctx {
-        struct vm_object  *dst;
-        uint64_t           shift;       /* dst index = src index + shift */
-        vm_status_t        st;
-        struct radix_node *leaf;        /* dst's last bottom node used */
-        uint64_t           leaf_base;   /* its first index */
-};
-
-static bool share_one(void *arg, uint64_t index, struct vm_page *pg)
-{
-        struct share_ctx *sc = arg;
-        struct vm_object *dst = sc->dst;
-        uint64_t to = index + sc->shift;
-        uint64_t base = to & ~(uint64_t)(RADIX_SLOTS - 1);
-
-        if (sc->leaf && base == sc->leaf_base) {
-                /* The bottom node the last page went to (fork's usual
-                 * case: consecutive pages): no walk from the root. */
-                void **slot = &sc->leaf->slot[to - base];
-
-                ASSERT(!*slot);
-                sc->st = rmap_owner_add(pg, dst, to);
-                if (sc->st != VM_OK)
-                        return false;
-                *slot = pg;
-                dst->npages++;
-                if (dst->quota)
-                        dst->quota->used++;
-        } else {
-                sc->st = radix_insert(dst, to, pg);
-                if (sc->st != VM_OK)
-                        return false;
-                sc->leaf = (struct radix_node *)(radix_slot(dst, to) -
-                                                 (to - base));
-                sc->leaf_base = base;
-        }
-        pg->refcount++;
-        return true;
-}
-
-vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
-                                  uint64_t end, struct vm_object *dst,
-                                  uint64_t dst_first)
-{
-        struct share_ctx sc = { .dst = dst, .shift = dst_first - first,
-                                .st = VM_OK };
-
-        ASSERT(dst->type == VM_OBJECT_ANON && src->type == VM_OBJECT_ANON);
-        vm_object_for_each(src, first, end, share_one, &sc);
-        return sc.st;
 }
 
 /* ---- range walks ------------------------------------------------------------ */
@@ -687,6 +686,12 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
         return done;
 }
 
+/* fn sees entries too (as odd pointers). */
+static bool leaf_call_raw(struct radix_walk *w, void **slot, uint64_t index)
+{
+        return w->fn(w->arg, index, *slot);
+}
+
 /* Take pages out of their slots without releasing them (the caller
  * still owns them): vm_object_insert_pages()'s way back. */
 static bool leaf_detach(struct radix_walk *w, void **slot, uint64_t index)
@@ -710,6 +715,14 @@ static void radix_detach_range(struct vm_object *obj, uint64_t first,
 
 static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
 {
+        if (slot_is_entry(*slot)) {
+                swp_entry_t e = slot_to_entry(*slot);
+
+                *slot = NULL;
+                w->obj->nswapped--;
+                vm_swap_entry_release(e);
+                return true;
+        }
         page_release(w->obj, index, *slot);
         *slot = NULL;
         w->obj->npages--;
@@ -729,9 +742,172 @@ uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
         return w.count;
 }
 
+/* vm_object_share_range()'s walk: where the pages go. */
+struct share_ctx {
+        struct vm_object  *dst;
+        uint64_t           shift;       /* dst index = src index + shift */
+        vm_status_t        st;
+        struct radix_node *leaf;        /* dst's last bottom node used */
+        uint64_t           leaf_base;   /* its first index */
+};
+
+/* A swap entry of src goes to dst too: one more user of its slot. */
+static bool share_entry(struct share_ctx *sc, uint64_t index, void *v)
+{
+        struct vm_object *dst = sc->dst;
+        uint64_t to = index + sc->shift;
+        struct radix_node *fresh[RADIX_MAX_H] = { 0 };
+        unsigned need = missing_nodes(dst, to);
+
+        for (unsigned i = 0; i < need; i++) {
+                fresh[i] = kzalloc(sizeof(struct radix_node));
+                if (!fresh[i]) {
+                        while (i > 0)
+                                kfree(fresh[--i]);
+                        sc->st = VM_ENOMEM;
+                        return false;
+                }
+        }
+        if (!swap_entry_dup(slot_to_entry(v))) {
+                while (need > 0)
+                        kfree(fresh[--need]);
+                sc->st = VM_ENOMEM;
+                return false;
+        }
+        radix_link(dst, to, (struct vm_page *)v, fresh);
+        dst->nswapped++;
+        sc->leaf = NULL;
+        return true;
+}
+
+static bool share_one(void *arg, uint64_t index, struct vm_page *pg)
+{
+        struct share_ctx *sc = arg;
+        struct vm_object *dst = sc->dst;
+        uint64_t to = index + sc->shift;
+        uint64_t base = to & ~(uint64_t)(RADIX_SLOTS - 1);
+
+        if (slot_is_entry(pg))
+                return share_entry(sc, index, pg);
+
+        if (sc->leaf && base == sc->leaf_base) {
+                /* The bottom node the last page went to (fork's usual
+                 * case: consecutive pages): no walk from the root. */
+                void **slot = &sc->leaf->slot[to - base];
+
+                ASSERT(!*slot);
+                sc->st = rmap_owner_add(pg, dst, to);
+                if (sc->st != VM_OK)
+                        return false;
+                *slot = pg;
+                dst->npages++;
+                if (dst->quota)
+                        dst->quota->used++;
+        } else {
+                sc->st = radix_insert(dst, to, pg);
+                if (sc->st != VM_OK)
+                        return false;
+                sc->leaf = (struct radix_node *)(radix_slot(dst, to) -
+                                                 (to - base));
+                sc->leaf_base = base;
+        }
+        pg->refcount++;
+        return true;
+}
+
+vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
+                                  uint64_t end, struct vm_object *dst,
+                                  uint64_t dst_first)
+{
+        struct share_ctx sc = { .dst = dst, .shift = dst_first - first,
+                                .st = VM_OK };
+
+        struct radix_walk w = { .first = first, .end = MIN(end, src->size),
+                                .leaf = leaf_call_raw, .fn = share_one,
+                                .arg = &sc };
+
+        ASSERT(dst->type == VM_OBJECT_ANON && src->type == VM_OBJECT_ANON);
+        radix_walk_run(&w, src);
+        return sc.st;
+}
+
+/* ---- swap entries (vm_swap.c) ---------------------------------------------- */
+
+void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
+                            struct vm_page *pg, swp_entry_t e)
+{
+        void **slot = radix_slot(obj, index);
+
+        ASSERT(slot && *slot == pg && obj->type == VM_OBJECT_ANON &&
+               !obj->writable && !obj->quota);
+        *slot = entry_to_slot(e);
+        obj->npages--;
+        obj->nswapped++;
+        page_release(obj, index, pg);
+}
+
+vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
+                                   struct vm_page *pg, bool fresh)
+{
+        void **slot = radix_slot(obj, index);
+
+        ASSERT(slot && slot_is_entry(*slot));
+        if (rmap_owner_add(pg, obj, index) != VM_OK)
+                return VM_ENOMEM;
+        if (fresh)
+                (*object_counter(obj))++;       /* a new frame: counts once */
+        else
+                pg->refcount++;
+        *slot = pg;
+        obj->npages++;
+        obj->nswapped--;
+        return VM_OK;
+}
+
+vm_status_t vm_object_insert_cached(struct vm_object *obj, uint64_t index,
+                                    struct vm_page *pg)
+{
+        vm_status_t st;
+
+        ASSERT(!radix_peek(obj, index));
+        st = radix_insert(obj, index, pg);
+        if (st == VM_OK)
+                pg->refcount++;
+        return st;
+}
+
+/* vm_object_for_each_entry()'s walk. */
+struct entry_ctx {
+        bool (*fn)(void *arg, uint64_t index, swp_entry_t e);
+        void *arg;
+};
+
+static bool entry_one(void *arg, uint64_t index, struct vm_page *v)
+{
+        struct entry_ctx *c = arg;
+
+        return !slot_is_entry(v) || c->fn(c->arg, index, slot_to_entry(v));
+}
+
+bool vm_object_for_each_entry(struct vm_object *obj, uint64_t first,
+                              uint64_t end,
+                              bool (*fn)(void *arg, uint64_t index,
+                                         swp_entry_t e),
+                              void *arg)
+{
+        struct entry_ctx c = { .fn = fn, .arg = arg };
+        struct radix_walk w = { .first = first, .end = MIN(end, obj->size),
+                                .leaf = leaf_call_raw, .fn = entry_one,
+                                .arg = &c };
+
+        if (!obj->nswapped)
+                return true;
+        return radix_walk_run(&w, obj);
+}
+
 static bool leaf_call(struct radix_walk *w, void **slot, uint64_t index)
 {
-        return w->fn(w->arg, index, *slot);
+        return slot_is_entry(*slot) || w->fn(w->arg, index, *slot);
 }
 
 bool vm_object_for_each(const struct vm_object *obj, uint64_t first,
@@ -803,6 +979,14 @@ static int64_t check_node(const struct vm_object *obj,
                 }
                 if (index >= obj->size)
                         return object_fail(obj, "page beyond size", index), -1;
+                if (slot_is_entry(n->slot[i])) {
+                        swp_entry_t e = slot_to_entry(n->slot[i]);
+                        if (obj->type != VM_OBJECT_ANON || obj->writable ||
+                            !vm_swap_entry_valid(e))
+                                return object_fail(obj, "bad swap entry", index), -1;
+                        pages += (int64_t)1 << 32;
+                        continue;
+                }
                 if ((pg->flags & (PG_FREE | PG_RESERVED)) || pg->refcount == 0)
                         return object_fail(obj, "page not allocated", index), -1;
                 if (obj->writable && pg->refcount != 1)
@@ -846,8 +1030,10 @@ bool vm_object_check(const struct vm_object *obj)
                 return false;
         if (obj->root && (pages = check_node(obj, obj->root, obj->height, 0)) < 0)
                 return false;
-        if ((uint64_t)pages != obj->npages)
+        if ((uint64_t)(pages & 0xffffffff) != obj->npages)
                 return object_fail(obj, "npages differs from the tree", 0);
+        if ((uint64_t)pages >> 32 != obj->nswapped)
+                return object_fail(obj, "nswapped differs from the tree", 0);
         if (obj->npages > *object_counter(obj))
                 return object_fail(obj, "more pages than vmstat counts", 0);
         return true;

@@ -58,7 +58,9 @@
  * now, callers serialize. [c] constant after creation. The file registry
  * and the id counter are module state under the same rule.
  * Invariants (vm_object_check()):
- *   1. npages = resident pages in the radix tree; all indices < size;
+ *   1. npages = resident pages in the radix tree, nswapped = swap
+ *      entries in it (valid entries, anonymous objects only); all
+ *      indices < size;
  *   2. no radix node is empty (removal frees nodes as they empty);
  *   3. every resident page is allocated (refcount >= 1, not free), counted
  *      in vmstat.anon_pages (anonymous) or vmstat.file_pages (file);
@@ -73,6 +75,7 @@
 #include <mercator/status.h>
 #include <mercator/types.h>
 #include <vm/pmm.h>
+#include <vm/swap.h>
 
 struct rmap_family;
 
@@ -105,6 +108,9 @@ struct vm_object {
         unsigned            height;     /* [c] radix levels, >= 1 */
         uint64_t            size;       /* [c] valid indices: [0, size) */
         uint64_t            npages;     /* [m] resident pages */
+        uint64_t            nswapped;   /* [m] swap entries in the tree
+                                         * (private anonymous objects and
+                                         * the swap cache only, vm_swap.h) */
         void               *root;       /* [m] top radix node, NULL if empty */
         uint64_t            id;         /* [c] serial number, never reused */
         char               *name;       /* [m] vm_object_set_name(), or NULL */
@@ -289,7 +295,44 @@ vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
 vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
                                    struct vm_page *pages, uint64_t n);
 
-/* Does obj hold no page in [first, end)? => O(end - first). */
+/* ---- swap entries (kernel/vm/vm_swap.c uses these) ---------------- */
+
+/* The swap entry at index (0: none; a page or nothing is there). */
+swp_entry_t vm_object_swap_entry(const struct vm_object *obj, uint64_t index);
+
+/*
+ * Evicted: obj's slot at index, which holds pg, holds entry e instead
+ * (the caller gave obj one user of e); obj's reference to pg goes (the
+ * last frees it). => pg is mapped nowhere through obj.
+ */
+void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
+                            struct vm_page *pg, swp_entry_t e);
+
+/*
+ * Swapped in: obj's slot at index, which holds an entry, holds pg
+ * instead; obj takes a reference (fresh: pg was just allocated, its
+ * refcount 1 is obj's). The caller drops obj's user of the entry after.
+ * => VM_ENOMEM (a reverse-map record; nothing changed).
+ */
+vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
+                                   struct vm_page *pg, bool fresh);
+
+/* The swap cache: obj takes one more reference to the allocated page
+ * pg at the free index. => VM_ENOMEM (nothing changed). */
+vm_status_t vm_object_insert_cached(struct vm_object *obj, uint64_t index,
+                                    struct vm_page *pg);
+
+/* Call fn for every swap entry with index in [first, end); stops when
+ * fn returns false. fn may replace the entry it is given by a page
+ * (vm_object_swap_to_page) and nothing else of obj. */
+bool vm_object_for_each_entry(struct vm_object *obj, uint64_t first,
+                              uint64_t end,
+                              bool (*fn)(void *arg, uint64_t index,
+                                         swp_entry_t e),
+                              void *arg);
+
+/* Does obj hold no page and no swap entry in [first, end)?
+ * => O(end - first). */
 bool vm_object_range_empty(const struct vm_object *obj, uint64_t first,
                            uint64_t end);
 
@@ -305,7 +348,8 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
 
 /*
  * Link every resident page of src with index in [first, end) into dst at
- * index - first + dst_first, taking a reference to each (no data copied):
+ * index - first + dst_first, taking a reference to each (no data copied),
+ * and copy each swap entry there (one more user of its slot):
  * fork, and mremap moving private pages to new indices.
  * => dst is anonymous and has no page at those indices.
  * => VM_ENOMEM if a radix node of dst could not be had: the pages linked
@@ -317,7 +361,8 @@ vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
 
 /*
  * Drop every resident page with index in [first, end) (freeing the frames
- * no other object holds), and the radix nodes that empty.
+ * no other object holds), every swap entry there (its slot's user), and
+ * the radix nodes that empty.
  * => the pages are mapped nowhere through obj (the TLB is flushed).
  * => returns the number of pages dropped.
  */

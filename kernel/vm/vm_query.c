@@ -7,6 +7,7 @@
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
+#include <vm/vm_swap.h>
 
 void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
                         vaddr_t va, struct vm_page_info *out)
@@ -70,6 +71,14 @@ static bool page_resident(struct vm_space *s, const struct vm_area *a,
                 return true;
         if (a->object && vm_object_lookup(a->object, a->pgoff + off))
                 return true;
+        /* A swapped page whose slot's page the swap cache still holds
+         * (a relative read it back) is in memory, as Linux's mincore
+         * counts the swap cache. */
+        if (a->object && !(a->flags & VM_AREA_SHARED)) {
+                swp_entry_t e = vm_object_swap_entry(a->object, a->pgoff + off);
+                if (e && vm_swap_entry_cached(e))
+                        return true;
+        }
         return a->backing &&
                vm_object_lookup(a->backing, a->backing_pgoff + off);
 }

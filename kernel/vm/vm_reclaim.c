@@ -11,6 +11,7 @@
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_rmap.h>
+#include <vm/vm_swap.h>
 
 struct vm_events vm_events;
 static bool in_direct;                  /* vm_reclaim_direct() is running */
@@ -66,24 +67,122 @@ uint64_t vm_lru_pages(unsigned list)
         return n;
 }
 
-/* Age up to nr pages from the active file list's tail. */
-static void shrink_active(enum zone_id z, uint64_t nr)
+/* The lists of one kind: file pages, or swap-backed ones. */
+struct lru_kind {
+        unsigned active, inactive;
+};
+
+static const struct lru_kind file_kind = { PMM_LRU_ACTIVE_FILE,
+                                           PMM_LRU_INACTIVE_FILE };
+static const struct lru_kind anon_kind = { PMM_LRU_ACTIVE_ANON,
+                                           PMM_LRU_INACTIVE_ANON };
+
+/* Age up to nr pages from the tail of k's active list. */
+static void shrink_active(enum zone_id z, const struct lru_kind *k,
+                          uint64_t nr)
 {
-        struct vm_page *pg = pmm_lru_tail(z, PMM_LRU_ACTIVE_FILE), *next;
+        struct vm_page *pg = pmm_lru_tail(z, k->active), *next;
         struct pmm_zone_stats st;
 
         pmm_zone_stats(z, &st);         /* each page once: none rotated */
-        nr = MIN(nr, st.lru[PMM_LRU_ACTIVE_FILE]);
+        nr = MIN(nr, st.lru[k->active]);
         for (; pg && nr > 0; pg = next, nr--) {
                 next = pmm_lru_prev(pg);
                 if (rmap_referenced(pg, true, NULL) & RMAP_ACCESSED) {
-                        lru_move(pg, PMM_LRU_ACTIVE_FILE);
+                        lru_move(pg, k->active);
                 } else {
                         pg->flags &= ~PG_REFERENCED;
-                        lru_move(pg, PMM_LRU_INACTIVE_FILE);
+                        lru_move(pg, k->inactive);
                         vm_events.pgdeactivate++;
                 }
         }
+}
+
+/* Second chance for a page found accessed on an inactive list.
+ * => true if it stays (activated or rotated). */
+static bool second_chance(struct vm_page *pg, const struct lru_kind *k)
+{
+        unsigned mapped = 0;
+        unsigned ref = rmap_referenced(pg, true, &mapped);
+
+        if (!(ref & RMAP_ACCESSED))
+                return false;
+        if ((pg->flags & PG_REFERENCED) || mapped > 1) {
+                pg->flags &= ~PG_REFERENCED;
+                lru_move(pg, k->active);
+                vm_events.pgactivate++;
+        } else {
+                pg->flags |= PG_REFERENCED;
+                lru_move(pg, k->inactive);
+                vm_events.pgrotated++;
+        }
+        return true;
+}
+
+static void count_steal(uint64_t n)
+{
+        vm_events.pgsteal += n;
+        vm_events.pgsteal_direct += in_direct ? n : 0;
+}
+
+/* Write the batch out; pages that stay go to the active list. */
+static uint64_t anon_flush(struct vm_page **batch, unsigned n)
+{
+        bool failed[SWAP_WRITE_MAX];
+        unsigned freed;
+
+        if (n == 0)
+                return 0;
+        freed = vm_swap_out(batch, n, failed);
+        for (unsigned i = 0; i < n; i++)
+                if (failed[i])
+                        lru_move(batch[i], PMM_LRU_ACTIVE_ANON);
+        count_steal(freed);
+        return freed;
+}
+
+/* The inactive swap-backed list of zone z, as shrink_inactive(): pages
+ * not accessed since the last look go to swap, in batches. */
+static uint64_t shrink_inactive_anon(enum zone_id z, uint64_t scan,
+                                     uint64_t want)
+{
+        struct vm_page *pg = pmm_lru_tail(z, PMM_LRU_INACTIVE_ANON), *next;
+        struct vm_page *batch[SWAP_WRITE_MAX];
+        unsigned nb = 0;
+        uint64_t freed = 0;
+
+        for (; pg && scan > 0 && freed + nb < want; pg = next, scan--) {
+                next = pmm_lru_prev(pg);
+                vm_events.pgscan++;
+                vm_events.pgscan_direct += in_direct;
+                if (second_chance(pg, &anon_kind))
+                        continue;
+                if (!vm_swap_candidate(pg)) {   /* shared memory, dirty
+                                                 * cache pages: they stay */
+                        lru_move(pg, PMM_LRU_ACTIVE_ANON);
+                        continue;
+                }
+                if (rmap_unmap(pg, NULL) != VM_OK) {    /* mlocked */
+                        lru_move(pg, PMM_LRU_ACTIVE_ANON);
+                        vm_events.pgactivate++;
+                        continue;
+                }
+                batch[nb++] = pg;
+                if (nb == SWAP_WRITE_MAX) {
+                        freed += anon_flush(batch, nb);
+                        nb = 0;
+                }
+        }
+        return freed + anon_flush(batch, nb);
+}
+
+/* Is there anywhere to put anonymous pages? */
+static bool swap_usable(void)
+{
+        uint64_t total, free;
+
+        swap_totals(&total, &free);
+        return free > 0 || vm_swap_cached_pages() > 0;
 }
 
 /* Scan the inactive file list of zone z from its tail: at most `scan`
@@ -95,29 +194,15 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
         uint64_t freed = 0;
 
         for (; pg && scan > 0 && freed < want; pg = next, scan--) {
-                unsigned mapped = 0, ref;
-
                 next = pmm_lru_prev(pg);
                 vm_events.pgscan++;
                 vm_events.pgscan_direct += in_direct;
-                ref = rmap_referenced(pg, true, &mapped);
-                if (ref & RMAP_ACCESSED) {
-                        if ((pg->flags & PG_REFERENCED) || mapped > 1) {
-                                pg->flags &= ~PG_REFERENCED;
-                                lru_move(pg, PMM_LRU_ACTIVE_FILE);
-                                vm_events.pgactivate++;
-                        } else {
-                                pg->flags |= PG_REFERENCED;
-                                lru_move(pg, PMM_LRU_INACTIVE_FILE);
-                                vm_events.pgrotated++;
-                        }
+                if (second_chance(pg, &file_kind))
                         continue;
-                }
                 switch (rmap_evict_clean(pg)) {
                 case VM_OK:                     /* pg is free now */
                         freed++;
-                        vm_events.pgsteal++;
-                        vm_events.pgsteal_direct += in_direct;
+                        count_steal(1);
                         break;
                 case VM_EBUSY:                  /* mlocked: keep it */
                         lru_move(pg, PMM_LRU_ACTIVE_FILE);
@@ -143,13 +228,27 @@ uint64_t vm_reclaim(uint64_t nr)
                 /* Keep the inactive list at least as long as the active
                  * one, so that what is scanned had time to be used. */
                 if (st.lru[PMM_LRU_INACTIVE_FILE] < st.lru[PMM_LRU_ACTIVE_FILE])
-                        shrink_active((enum zone_id)z,
+                        shrink_active((enum zone_id)z, &file_kind,
                                       st.lru[PMM_LRU_ACTIVE_FILE] -
                                       st.lru[PMM_LRU_INACTIVE_FILE] + left);
                 pmm_zone_stats((enum zone_id)z, &st);
                 freed += shrink_inactive((enum zone_id)z,
                                          st.lru[PMM_LRU_INACTIVE_FILE],
                                          left);
+                if (freed >= nr || !swap_usable())
+                        continue;
+                /* Then anonymous memory, to swap (file pages first: they
+                 * cost no write). */
+                left = nr - freed;
+                pmm_zone_stats((enum zone_id)z, &st);
+                if (st.lru[PMM_LRU_INACTIVE_ANON] < st.lru[PMM_LRU_ACTIVE_ANON])
+                        shrink_active((enum zone_id)z, &anon_kind,
+                                      st.lru[PMM_LRU_ACTIVE_ANON] -
+                                      st.lru[PMM_LRU_INACTIVE_ANON] + left);
+                pmm_zone_stats((enum zone_id)z, &st);
+                freed += shrink_inactive_anon((enum zone_id)z,
+                                              st.lru[PMM_LRU_INACTIVE_ANON],
+                                              left);
         }
         return freed;
 }

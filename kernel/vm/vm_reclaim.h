@@ -7,9 +7,9 @@
  * (read-only files and page-cache objects: tmpfs and the initramfs'
  * files, whose clean pages are dropped and read again from their
  * source, rmap_clean_page) and for swap-backed pages (anonymous and
- * shared anonymous memory, and file pages found dirty: they can only go
- * to swap, which does not exist yet, so their lists are kept but not
- * scanned). A page enters an inactive list when its first object takes
+ * shared anonymous memory, and file pages found dirty: scanned when
+ * swap has room, after the file lists; private anonymous pages go to
+ * swap (vm_swap.h), the others are activated and stay). A page enters an inactive list when its first object takes
  * it and leaves its list when its last object lets it go (vm_rmap.c's
  * owner hooks).
  *
@@ -58,6 +58,7 @@ struct vm_events {
         uint64_t pgrotated;             /* second chances */
         uint64_t direct_reclaims;       /* faults that reclaimed first */
         uint64_t background_reclaims;   /* background batches */
+        uint64_t pgmajfault;            /* faults that read from swap */
 };
 
 extern struct vm_events vm_events;

@@ -148,6 +148,8 @@ enum fault_reason {
                                          * object's size): FAULT_BUS */
         FAULT_REASON_NO_SPACE,          /* the object's quota (a full tmpfs)
                                          * refused the page: FAULT_BUS */
+        FAULT_REASON_SWAP_IO,           /* the page's swap slot could not
+                                         * be read: FAULT_BUS */
 };
 
 /* The last fault of a space, for the trap code's report. */
@@ -570,7 +572,7 @@ const struct vm_area *vm_space_lookup(struct vm_space *space, vaddr_t va);
  * Fault every page of [start, start + len) in, as mlock does: a write
  * fault in a writable private area (its own copy now), a read fault
  * elsewhere; areas without any access (PROT_NONE) are passed over. The
- * pages stay: Mercator reclaims no page a mapping holds.
+ * pages stay while the range is mlocked (reclaim skips them).
  * => start and len page-aligned; len 0 does nothing.
  * => VM_ENOENT: a hole in the range (found before anything is faulted).
  *    VM_EFAULT: a page could not be brought in (past a file's end).

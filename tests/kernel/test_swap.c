@@ -202,3 +202,140 @@ out:
         if (pg)
                 pmm_free_pages(pg, 0);
 }
+
+/* ---- anonymous memory to swap and back (issue 16 step 3d) ------------- */
+
+#include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
+#include <vm/vm_rmap.h>
+#include <vm/vm_space.h>
+#include <vm/vm_swap.h>
+
+#define ANON_PAGES      384
+#define ANON_BASE       ((vaddr_t)0x20000000)
+
+/* The page va maps in s holds tag's pattern. */
+static bool maps_tag(struct vm_space *s, vaddr_t va, uint64_t tag)
+{
+        paddr_t pa;
+
+        return pmap_extract(vm_space_pmap(s), va, &pa, NULL, NULL) &&
+               holds(page_trunc(pa), tag);
+}
+
+static paddr_t frame_of(struct vm_space *s, vaddr_t va)
+{
+        paddr_t pa = 0;
+
+        pmap_extract(vm_space_pmap(s), va, &pa, NULL, NULL);
+        return page_trunc(pa);
+}
+
+static uint64_t swapped(struct vm_space *s)
+{
+        const struct vm_area *a = vm_space_lookup(s, ANON_BASE);
+
+        return a && a->object ? a->object->nswapped : 0;
+}
+
+/* Reclaim until nothing more goes (second chance needs two looks). */
+static void evict_all(void)
+{
+        for (int i = 0; i < 6; i++)
+                vm_reclaim(1 << 20);
+}
+
+/* Fault every page of s in for `access`; => pages whose bytes differ. */
+static unsigned touch_all(struct vm_space *s, vm_prot_t access)
+{
+        unsigned bad = 0;
+
+        for (uint64_t p = 0; p < ANON_PAGES; p++) {
+                vaddr_t va = ANON_BASE + p * PAGE_SIZE;
+
+                if (vm_fault(s, va, access) != FAULT_RESOLVED ||
+                    !maps_tag(s, va, p))
+                        bad++;
+        }
+        return bad;
+}
+
+/*
+ * Private anonymous pages through the virtio disk: written, forked,
+ * evicted by reclaim (each shared page in one slot, named by both
+ * objects), read back by the child through major faults with
+ * read-around, found in the swap cache by the parent (the same frame,
+ * no second read), copied on write; a slot that fails its read is
+ * SIGBUS and keeps its entry; swapoff with slots in use reads them all
+ * back; every slot and page is back at the end.
+ */
+KTEST(anonymous_pages_to_swap_and_back)
+{
+        struct blkdev *vdb = blkdev_find("vdb");
+        struct vm_space *s = NULL, *c = NULL;
+        struct swap_events before = swap_events;
+        uint64_t maj = vm_events.pgmajfault;
+        vaddr_t out = 0;
+
+        KCHECK(vdb != NULL);
+        if (!vdb || swap_on(vdb, -2, "/dev/vdb") != 0) {
+                KCHECK(!"swap on vdb");
+                return;
+        }
+        KCHECK_EQ(vm_space_create(&s), VM_OK);
+        KCHECK_EQ(vm_space_map(s, ANON_BASE, ANON_PAGES * PAGE_SIZE,
+                               VM_PROT_RW, VM_MAP_PRIVATE | VM_MAP_FIXED,
+                               &out), VM_OK);
+        for (uint64_t p = 0; p < ANON_PAGES; p++) {
+                vaddr_t va = ANON_BASE + p * PAGE_SIZE;
+
+                KCHECK_EQ(vm_fault(s, va, VM_PROT_WRITE), FAULT_RESOLVED);
+                fill(frame_of(s, va), p);
+        }
+        KCHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        evict_all();
+        KCHECK_EQ(swapped(s), ANON_PAGES);
+        KCHECK_EQ(swapped(c), ANON_PAGES);
+        KCHECK_EQ(free_slots(), SWAP_DISK_PAGES - 1 - ANON_PAGES);
+        KCHECK(vm_swap_check() && rmap_check() && vm_reclaim_check());
+
+        KCHECK_EQ(touch_all(c, VM_PROT_READ), 0);
+        KCHECK_EQ(swap_events.pswpin - before.pswpin, ANON_PAGES);
+        KCHECK_EQ(vm_events.pgmajfault - maj, ANON_PAGES / 8);
+        KCHECK_EQ(vm_swap_cached_pages(), ANON_PAGES);  /* s names them */
+        KCHECK_EQ(touch_all(s, VM_PROT_READ), 0);
+        KCHECK_EQ(swap_events.pswpin - before.pswpin, ANON_PAGES);
+        KCHECK_EQ(vm_swap_cached_pages(), 0);
+        KCHECK_EQ(free_slots(), SWAP_DISK_PAGES - 1);
+        KCHECK_EQ(frame_of(s, ANON_BASE + 5 * PAGE_SIZE),
+                  frame_of(c, ANON_BASE + 5 * PAGE_SIZE));
+        KCHECK_EQ(vm_fault(c, ANON_BASE, VM_PROT_WRITE), FAULT_RESOLVED);
+        KCHECK(frame_of(s, ANON_BASE) != frame_of(c, ANON_BASE));
+        fill(frame_of(c, ANON_BASE), 999);
+        KCHECK(maps_tag(s, ANON_BASE, 0));
+        KCHECK(vm_swap_check() && rmap_check());
+
+        /* A read error: SIGBUS, the entry stays, the next read works. */
+        vm_space_destroy(c);
+        c = NULL;
+        evict_all();
+        KCHECK_EQ(swapped(s), ANON_PAGES);
+        swp_entry_t e = vm_object_swap_entry(vm_space_lookup(s, ANON_BASE)->object,
+                                             ANON_BASE >> PAGE_SHIFT);
+        virtio_blk_fail_read(vdb, (uint64_t)SWP_SLOT(e) * 8);
+        KCHECK_EQ(vm_fault(s, ANON_BASE, VM_PROT_READ), FAULT_BUS);
+        KCHECK_EQ(swapped(s), ANON_PAGES);
+        KCHECK(maps_tag(s, ANON_BASE, 0) == false);
+        KCHECK_EQ(vm_fault(s, ANON_BASE, VM_PROT_READ), FAULT_RESOLVED);
+        KCHECK(maps_tag(s, ANON_BASE, 0));
+
+        /* swapoff with slots in use reads every page back. */
+        KCHECK(swapped(s) > 0);
+        KCHECK_EQ(swap_off(vdb), 0);
+        KCHECK_EQ(swapped(s), 0);
+        KCHECK_EQ(touch_all(s, VM_PROT_READ), 0);
+        KCHECK(rmap_check() && vm_reclaim_check());
+        vm_space_destroy(s);
+        KCHECK_EQ(total(), 0);
+        KCHECK(pmm_check());
+}

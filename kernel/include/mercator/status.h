@@ -22,6 +22,7 @@ typedef enum vm_status {
         VM_ENAMETOOLONG,/* a path or one of its components is too long */
         VM_ELOOP,       /* too many symbolic links while resolving a path */
         VM_E2BIG,       /* arguments and environment too large (execve) */
+        VM_EIO,         /* a disk read or write failed */
         VM_NR_STATUS
 } vm_status_t;
 

@@ -1,0 +1,106 @@
+/*
+ * vm_swap.h - anonymous memory on swap (issue 16 step 3d): evicting
+ * private anonymous pages to swap slots, reading them back on a fault,
+ * the swap cache, and swapoff's reading of everything back
+ * (kernel/vm/vm_swap.c). The areas and their I/O are swap.h's.
+ *
+ * Where a swapped page is recorded: in the radix slot of each object
+ * that held it, as a swap entry (vm_object.h), one user of the swap
+ * slot per object - as FreeBSD's swap pager keeps its blocks per object.
+ * Not in the page table: Mercator's pmap is a cache that may drop any
+ * translation (munmap, a split huge page, fork), so a not-present PTE
+ * could not be the only record; and a fault already looks the object up
+ * to find a resident page, so the radix slot costs the fault nothing
+ * more. Memory: no byte more per swapped page than its resident page had
+ * (the same 8-byte radix slot), plus the area's 2-byte count per slot.
+ *
+ * The swap cache: an anonymous object indexed by swap entry, holding the
+ * page read from a slot that other objects (fork's relatives) still
+ * name. It is one more owner of the page (the reverse map and the
+ * refcount count it) and holds one user of the slot. So forked children
+ * that fault the same slot read it once and share one frame (then copy
+ * on write as usual); when the slot's only user left is the cache, the
+ * cache lets the page go (vm_swap_entry_release). A cached page's bytes
+ * equal its slot's (a page shared by two holders is never written in
+ * place), so evicting it again writes nothing: its owners get the entry
+ * back.
+ *
+ * Which pages: those held only by private anonymous objects (and the
+ * cache). Shared anonymous memory, SysV segments and page-cache objects
+ * stay resident (their pages are on the swap-backed lists, not scanned).
+ *
+ * Locks: as the objects and spaces ([m]); single CPU for now (the big
+ * kernel lock is held across disk waits, so nothing changes under a
+ * batch between its unmapping and its write).
+ */
+#ifndef VM_VM_SWAP_H
+#define VM_VM_SWAP_H
+
+#include <mercator/status.h>
+#include <mercator/types.h>
+#include <vm/pmm.h>
+#include <vm/swap.h>
+
+struct vm_object;
+
+/*
+ * Bring obj's page at index (which holds a swap entry) back: the swap
+ * cache's page if it has one (shared, no read), else a new frame read
+ * from the slot (*major set, may be NULL), kept in the cache while other
+ * holders of the slot remain. obj's user of the slot goes.
+ * => VM_OK with *out; VM_ENOMEM (no frame or record: nothing changed);
+ *    VM_EIO (the read failed: the entry stays, the frame is freed).
+ */
+vm_status_t vm_swap_in(struct vm_object *obj, uint64_t index,
+                       struct vm_page **out, bool *major);
+
+/* After a fault read index from swap: read obj's other swapped pages of
+ * the aligned 8-page window around it (Linux's page-cluster 3), without
+ * mapping them, while free memory is above the low watermark. */
+void vm_swap_read_around(struct vm_object *obj, uint64_t index);
+
+/* An object lets go of its entry e (free_range): one user fewer; a page
+ * the cache holds for e goes when the cache is its last user. */
+void vm_swap_entry_release(swp_entry_t e);
+
+/* Is e an entry of an area that is on, naming a slot in use? */
+bool vm_swap_entry_valid(swp_entry_t e);
+
+/* Does the swap cache hold e's page? (mincore counts it resident.) */
+bool vm_swap_entry_cached(swp_entry_t e);
+
+/* Pages in the swap cache (SwapCached). */
+uint64_t vm_swap_cached_pages(void);
+
+/* Could pg go to swap: held only by private anonymous objects (and the
+ * cache), not pinned, and some area has a free slot? */
+bool vm_swap_candidate(struct vm_page *pg);
+
+/*
+ * Evict the n (<= SWAP_WRITE_MAX) candidates pg[], which the caller
+ * unmapped everywhere (rmap_unmap): cached pages give their owners their
+ * entry back; the others are written to consecutive slots in one batch
+ * and each owner gets the entry. => pages freed; those not freed (the
+ * write failed or no slot: swap_write_pages' error) stay resident, and
+ * failed[] (may be NULL) marks them.
+ */
+unsigned vm_swap_out(struct vm_page **pg, unsigned n, bool *failed);
+
+/* madvise(MADV_PAGEOUT) of one anonymous page: a candidate is unmapped
+ * and evicted now. => true if it went to swap. */
+bool vm_swap_out_one(struct vm_page *pg);
+
+/*
+ * swapoff: read every page of area `area` back into the objects that
+ * name it (Linux's try_to_unuse). => 0; -ENOMEM (memory ran out and
+ * reclaim freed nothing); -EIO (a slot could not be read; its holders
+ * keep the entry). The caller keeps the area out of new writes.
+ */
+long vm_swap_unuse(unsigned area);
+
+/* Every object entry and cached page accounted: the users of each slot
+ * in use equal the entries held by the objects of every space plus the
+ * cache's; a cached page's slot has another user. For tests. */
+bool vm_swap_check(void);
+
+#endif
