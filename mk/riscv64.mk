@@ -30,8 +30,32 @@ RV_CORE := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                       kernel/proc/*.c)
 RV_SRC := $(RV_CORE) \
           $(wildcard kernel/arch/riscv64/*.c kernel/arch/riscv64/*.S \
-                     tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S)
+                     tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S) \
+          kernel/arch/riscv64/vdso/image.S
 RV_OBJ := $(patsubst %,$(RV_BUILD)/%.o,$(RV_SRC))
+
+# The vDSO (as x86-64's, mk/x86_64.mk): kernel/arch/riscv64/vdso/vdso.c is
+# user code, position independent, linked as a small shared object with
+# vdso.lds (its symbols, version LINUX_4.15) and put into the kernel as
+# bytes (image.S). It must need no relocation: the build refuses one.
+RV_VDSO_SO := $(RV_BUILD)/vdso/vdso.so
+RV_VDSO_CFLAGS := --target=riscv64-unknown-linux-gnu -march=rv64imac \
+                  -mabi=lp64 -mno-relax -std=c17 -O2 -fPIC -ffreestanding \
+                  -fno-builtin -fno-stack-protector \
+                  -fno-asynchronous-unwind-tables -fno-unwind-tables \
+                  $(WARN) $(INC) -Ikernel/arch/riscv64/include -MMD -MP
+$(RV_BUILD)/vdso/vdso.o: kernel/arch/riscv64/vdso/vdso.c
+	@mkdir -p $(dir $@)
+	$(CC) $(RV_VDSO_CFLAGS) -c $< -o $@
+$(RV_VDSO_SO): $(RV_BUILD)/vdso/vdso.o kernel/arch/riscv64/vdso/vdso.lds
+	$(LD) -shared -soname=linux-vdso.so.1 --hash-style=both --build-id=none \
+		-Bsymbolic -z max-page-size=4096 -z noexecstack \
+		-T kernel/arch/riscv64/vdso/vdso.lds $< -o $@
+	@if readelf -r $@ | grep -q R_RISCV; then \
+		echo "$@: the vDSO must not need relocations"; rm -f $@; exit 1; fi
+$(RV_BUILD)/kernel/arch/riscv64/vdso/image.S.o: $(RV_VDSO_SO)
+$(RV_BUILD)/kernel/arch/riscv64/vdso/image.S.o: \
+        RV_CFLAGS += -DVDSO_IMAGE='"$(RV_VDSO_SO)"'
 
 # User programs: tests/user built as static glibc riscv64 binaries
 # (Debian's gcc-riscv64-linux-gnu and libc6-dev-riscv64-cross), run first
@@ -50,7 +74,7 @@ RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         fs_pagecache futex identity ltp_errnos mincore mmap_anon \
         process_vm remap_advise_file rlimits signals_proc sysv_shm timers \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \
-        threads pthreads vmview
+        threads pthreads vmview vdso
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
              $(RV_BUILD)/user/abi_riscv64
 RV_REFEREE_INIT := $(RV_BUILD)/referee_init

@@ -7,8 +7,8 @@
  * shared and read-only, without MAYWRITE, so mprotect cannot make it
  * writable, and MADV_REMOVE (which needs a writable shared area) cannot
  * free it. The kernel writes it through its own address of the frame:
- * pmap_quick_enter_page() is the linear map on x86-64, the only port with a
- * vDSO yet (one with HIGHMEM must take the page from low memory).
+ * pmap_quick_enter_page() is the linear map on x86-64 and riscv64, the
+ * ports with a vDSO (one with HIGHMEM must take the page from low memory).
  *
  * The image is a read-only "file" object over the bytes the kernel image
  * carries (vdso_image[]): one frame per page for the whole machine, shared
@@ -97,7 +97,57 @@ vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
                 return st;
         }
         *ehdr = at + PAGE_SIZE;
+        sp->vdso_base = *ehdr;
         return VM_OK;
+}
+
+/* ELF64's section header and symbol (the image is the kernel's own
+ * object, 64-bit on every port with a vDSO today). */
+struct vdso_shdr {
+        uint32_t name, type;
+        uint64_t flags, addr, offset, size;
+        uint32_t link, info;
+        uint64_t addralign, entsize;
+};
+struct vdso_sym {
+        uint32_t name;
+        uint8_t  info, other;
+        uint16_t shndx;
+        uint64_t value, size;
+};
+#define SHT_DYNSYM      11
+
+uint64_t vdso_symbol(const char *name)
+{
+        const uint8_t *img = vdso_image;
+        uint64_t bytes = (uint64_t)(vdso_image_end - vdso_image);
+        uint64_t shoff, shnum;
+
+        _Static_assert(sizeof(struct vdso_shdr) == 64, "Elf64_Shdr");
+        _Static_assert(sizeof(struct vdso_sym) == 24, "Elf64_Sym");
+        memcpy(&shoff, img + 0x28, 8);                  /* e_shoff */
+        shnum = (uint64_t)img[0x3c] | (uint64_t)img[0x3d] << 8;
+        if (shoff + shnum * sizeof(struct vdso_shdr) > bytes)
+                return 0;
+        for (uint64_t i = 0; i < shnum; i++) {
+                struct vdso_shdr sh, str;
+                memcpy(&sh, img + shoff + i * sizeof sh, sizeof sh);
+                if (sh.type != SHT_DYNSYM || sh.link >= shnum)
+                        continue;
+                memcpy(&str, img + shoff + sh.link * sizeof str, sizeof str);
+                for (uint64_t o = 0; o + sizeof(struct vdso_sym) <= sh.size;
+                     o += sizeof(struct vdso_sym)) {
+                        struct vdso_sym sym;
+                        if (sh.offset + o + sizeof sym > bytes)
+                                return 0;
+                        memcpy(&sym, img + sh.offset + o, sizeof sym);
+                        size_t len = strlen(name);
+                        if (str.offset + sym.name + len + 1 <= bytes &&
+                            memcmp(img + str.offset + sym.name, name, len + 1) == 0)
+                                return sym.value;
+                }
+        }
+        return 0;
 }
 
 #else   /* no vDSO on this architecture yet */
@@ -111,6 +161,12 @@ vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
         (void)sp;
         *ehdr = 0;
         return VM_OK;
+}
+
+uint64_t vdso_symbol(const char *name)
+{
+        (void)name;
+        return 0;
 }
 
 void vdso_publish(void)

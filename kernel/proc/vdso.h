@@ -25,6 +25,11 @@ void vdso_init(void);
  * architecture has no vDSO). => VM_ENOMEM (nothing left mapped by it). */
 vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr);
 
+/* The offset in the image of its dynamic symbol `name` (e.g.
+ * "__vdso_rt_sigreturn"), found in the image's ELF tables; 0 if there is
+ * none (or no vDSO). */
+uint64_t vdso_symbol(const char *name);
+
 /* Publish the clock again after it changed (the wall clock was set, the
  * timezone changed). Cheap; a no-op without a vDSO. */
 void vdso_publish(void);

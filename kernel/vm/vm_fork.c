@@ -139,6 +139,7 @@ static void fork_bookkeeping(const struct vm_space *parent,
         child->start_stack = parent->start_stack;
         child->auxv_start = parent->auxv_start;
         child->nauxv = parent->nauxv;
+        child->vdso_base = parent->vdso_base;
         child->hiwater_rss = parent->hiwater_rss;       /* Linux: mm copy */
         child->hiwater_vm = parent->hiwater_vm;
         child->thp_disabled = parent->thp_disabled;     /* PR_SET_THP_DISABLE */

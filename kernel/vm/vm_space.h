@@ -221,6 +221,8 @@ struct vm_space {
         vaddr_t               auxv_start;       /* [m] exec's auxiliary vector
                                                  * (core files' NT_AUXV) */
         uint64_t              nauxv;            /* [m] its pairs, AT_NULL too */
+        vaddr_t               vdso_base;        /* [m] where exec put [vdso]
+                                                 * (proc/vdso.h), 0: none */
         uint64_t              hiwater_rss;      /* [m] pages: largest RSS
                                                  * seen (vm_space_note_rss) */
         uint64_t              hiwater_vm;       /* [m] pages: largest size */

@@ -23,7 +23,9 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <mercator/vdso_data.h>
 #include <machine/vmparam.h>
+#include <proc/vdso.h>
 #include <vm/bootmem.h>
 #include <vm/kmalloc.h>
 #include <vm/memmap.h>
@@ -45,6 +47,7 @@ extern paddr_t vm_ptpage_boot_limit;
 struct boot_info boot_info;
 static uint64_t boot_time;              /* `time` at rv_boot's start */
 uint64_t timebase_hz = 10000000;        /* QEMU virt's, until the DT says */
+static uint64_t time_mult;              /* ns per tick << VDSO_SHIFT */
 
 void rv_boot(unsigned long hartid, paddr_t dtb_pa);
 
@@ -196,6 +199,10 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
                 uart_init(boot_info.fdt.uart.base);
         if (boot_info.fdt.timebase_hz)
                 timebase_hz = boot_info.fdt.timebase_hz;
+        time_mult = vdso_mult(timebase_hz / 1000);
+        /* User mode may read the time CSR (the vDSO's clocks), nothing
+         * else of the counters. */
+        csr_write(scounteren, SCOUNTEREN_TM);
         boot_parse_cmdline();
         pr_info("Mercator booting (riscv64, OpenSBI, Sv39), command line \"%s\"\n",
                 boot_info.fdt.bootargs);
@@ -224,12 +231,21 @@ uint64_t machine_uptime_us(void)
         return (rdtime() - boot_time) * 1000000 / timebase_hz;
 }
 
+/* The vDSO computes the same (vdso_data.h), so that user space and the
+ * system call agree to the nanosecond. */
 uint64_t clock_monotonic_ns(void)
 {
-        uint64_t t = rdtime() - boot_time;
+        return vdso_counter_ns(boot_time, time_mult, rdtime());
+}
 
-        return t / timebase_hz * 1000000000 +
-               t % timebase_hz * 1000000000 / timebase_hz;
+/* What the vDSO needs to compute the clocks as clock_monotonic_ns() and
+ * clock_realtime_ns() do. */
+void machine_vdso_clock(struct vdso_data *d)
+{
+        d->mode = VDSO_MODE_RDTIME;
+        d->counter_base = boot_time;
+        d->mult = time_mult;
+        d->realtime_offset = clock_realtime_offset_ns();
 }
 
 const char *machine_cmdline(void)

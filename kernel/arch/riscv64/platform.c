@@ -12,6 +12,7 @@
 #include <mercator/string.h>
 #include <fs/procfs.h>
 #include <machine/vmparam.h>
+#include <proc/vdso.h>
 #include "boot.h"
 
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
@@ -45,6 +46,7 @@ void clock_realtime_set(uint64_t ns)
 {
         realtime_offset_ns = ns - clock_monotonic_ns();
         realtime_known = true;
+        vdso_publish();
 }
 
 uint64_t clock_realtime_offset_ns(void)

@@ -24,6 +24,8 @@
 #define SSTATUS_SPP     (1UL << 8)      /* trap came from S-mode */
 #define SSTATUS_FS      (3UL << 13)     /* FPU state */
 #define SSTATUS_FS_INITIAL (1UL << 13)
+/* scounteren: which counters user mode may read */
+#define SCOUNTEREN_TM   (1UL << 1)      /* time (rdtime) */
 #define SSTATUS_SUM     (1UL << 18)     /* S-mode may touch U pages */
 #define SSTATUS_MXR     (1UL << 19)
 

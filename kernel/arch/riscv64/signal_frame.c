@@ -13,8 +13,10 @@
  * zone in the riscv64 ABI.
  *
  * The handler gets (sig, &info, &uc) in a0-a2 and returns through ra,
- * which points at SIGCODE (sigcode.S: li a7, 139; ecall), as Linux's point
- * at the vDSO: riscv64 has no SA_RESTORER.
+ * which points at the vDSO's __vdso_rt_sigreturn (li a7, 139; ecall), as
+ * Linux's: riscv64 has no SA_RESTORER. (A process without a vDSO - none
+ * today, exec always maps one - would return through the SIGCODE page,
+ * sigcode.S, the same two instructions.)
  *
  * rt_sigreturn trusts nothing: a pc outside the user half or a nonzero
  * reserved word of the FP state costs the process a SIGSEGV.
@@ -27,6 +29,8 @@
 #include <proc/machine_hooks.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <proc/vdso.h>
+#include <vm/vm_space.h>
 #include "thread.h"
 #include "usermode.h"
 
@@ -133,6 +137,17 @@ void machine_note_fault(struct proc *p, unsigned trapno, uint64_t err,
 /* ---- the frame -------------------------------------------------------------- */
 
 /* Where the frame goes; 0 if it does not fit (alternate stack overflow). */
+/* Where p's handlers return: the vDSO's __vdso_rt_sigreturn. */
+static uint64_t sigreturn_address(struct proc *p)
+{
+        static uint64_t off;
+
+        if (!off)
+                off = vdso_symbol("__vdso_rt_sigreturn");
+        return off && p->space->vdso_base ? p->space->vdso_base + off
+                                          : SIGCODE;
+}
+
 static uint64_t frame_address(struct proc *p, const struct k_sigaction *ka,
                               bool *entering_out)
 {
@@ -177,7 +192,7 @@ int machine_signal_frame_setup(struct proc *p, int sig,
         TF_REG(tf, REG_A0) = (uint64_t)sig;
         TF_REG(tf, REG_A0 + 1) = sp + offsetof(struct rt_sigframe, info);
         TF_REG(tf, REG_A0 + 2) = sp + offsetof(struct rt_sigframe, uc);
-        TF_REG(tf, REG_RA) = SIGCODE;
+        TF_REG(tf, REG_RA) = sigreturn_address(p);
         TF_REG(tf, REG_SP) = sp;
         tf->epc = ka->handler;
         machine_note_fault(p, 0, 0, 0);

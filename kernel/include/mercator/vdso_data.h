@@ -24,6 +24,7 @@
 #define VDSO_MODE_NONE  0       /* no usable counter: the vDSO makes the
                                  * system call for every clock */
 #define VDSO_MODE_TSC   1       /* x86: rdtsc */
+#define VDSO_MODE_RDTIME 2      /* riscv: the time CSR */
 
 struct vdso_data {
         uint32_t seq;                   /* odd while the kernel writes */

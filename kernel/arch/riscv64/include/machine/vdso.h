@@ -1,10 +1,16 @@
 /*
- * vdso.h (riscv64) - no vDSO yet (issue 17 leaves __vdso_rt_sigreturn and
- * the clocks for the port): exec puts no AT_SYSINFO_EHDR in the auxv.
+ * vdso.h (riscv64) - this architecture has a vDSO (kernel/arch/riscv64/vdso/,
+ * linked into the kernel as vdso_image[]): the clocks from the time CSR and
+ * __vdso_rt_sigreturn, where signal handlers return.
  */
 #ifndef MACHINE_VDSO_H
 #define MACHINE_VDSO_H
 
-#define MACHINE_VDSO    0
+#define MACHINE_VDSO    1
+
+#if !defined(VDSO_BUILD) && !defined(__ASSEMBLER__)
+#include <mercator/types.h>
+extern const uint8_t vdso_image[], vdso_image_end[];
+#endif
 
 #endif

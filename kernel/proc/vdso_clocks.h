@@ -1,0 +1,165 @@
+/*
+ * vdso_clocks.h - the clock calls every vDSO answers in user space from
+ * the [vvar] page (mercator/vdso_data.h), compiled into each
+ * architecture's vdso.c (user code: no kernel calls).
+ *
+ * The arithmetic is the kernel's own (vdso_counter_ns), so a time from here
+ * and one from the system call are on one scale. Whatever cannot be
+ * answered here (the CPU-time clocks, TAI, an unknown id, a kernel without
+ * a usable counter) goes to the system call, whose answer (EINVAL
+ * included) is final.
+ *
+ * The includer defines, before including this:
+ *   VDSO_MODE_MACHINE            the vdso_data.mode its counter needs;
+ *   vdso_read_counter()          that counter, read after the loads before
+ *                                it (so the sequence check brackets it);
+ *   vdso_syscall2(nr, a, b)      a system call with two arguments;
+ *   SYS_clock_gettime, SYS_clock_getres, SYS_gettimeofday, and SYS_time
+ *                                where the architecture has time(2).
+ * The only data read is vvar_data, a hidden symbol the linker script
+ * places one page below the image (reached pc-relative: no relocation).
+ */
+#ifndef PROC_VDSO_CLOCKS_H
+#define PROC_VDSO_CLOCKS_H
+
+#include <mercator/clock.h>
+#include <mercator/vdso_data.h>
+
+#define NSEC            1000000000ULL
+#define TICK_NS         (NSEC / HZ)     /* the COARSE clocks' step */
+
+/* Linux's clock ids. */
+#define CLOCK_REALTIME          0
+#define CLOCK_MONOTONIC         1
+#define CLOCK_MONOTONIC_RAW     4
+#define CLOCK_REALTIME_COARSE   5
+#define CLOCK_MONOTONIC_COARSE  6
+#define CLOCK_BOOTTIME          7
+
+struct k_timespec { long sec, nsec; };
+struct k_timeval { long sec, usec; };
+struct k_timezone { int minuteswest, dsttime; };
+
+extern const volatile struct vdso_data vvar_data
+        __attribute__((visibility("hidden")));
+
+/* Monotonic ns and the realtime offset, one consistent snapshot; false if
+ * the kernel published no usable counter. */
+static bool snapshot(uint64_t *mono, uint64_t *offset)
+{
+        const volatile struct vdso_data *d = &vvar_data;
+        uint32_t seq;
+
+        for (;;) {
+                seq = d->seq;
+                __asm__ volatile("" : : : "memory");
+                if (seq & 1)
+                        continue;               /* the kernel is writing */
+                if (d->mode != VDSO_MODE_MACHINE)
+                        return false;
+                *mono = vdso_counter_ns(d->counter_base, d->mult,
+                                        vdso_read_counter());
+                *offset = d->realtime_offset;
+                __asm__ volatile("" : : : "memory");
+                if (d->seq == seq)
+                        return true;
+        }
+}
+
+/* The clocks answered here, as the kernel's clock_read() defines them. */
+static bool clock_ns(long id, uint64_t *ns)
+{
+        uint64_t mono, off;
+
+        switch (id) {
+        case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
+        case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
+        case CLOCK_BOOTTIME:
+                break;
+        default:
+                return false;
+        }
+        if (!snapshot(&mono, &off))
+                return false;
+        switch (id) {
+        case CLOCK_REALTIME:
+                *ns = mono + off;
+                break;
+        case CLOCK_REALTIME_COARSE:
+                *ns = mono - mono % TICK_NS + off;
+                break;
+        case CLOCK_MONOTONIC_COARSE:
+                *ns = mono - mono % TICK_NS;
+                break;
+        default:
+                *ns = mono;
+        }
+        return true;
+}
+
+int __vdso_clock_gettime(long id, struct k_timespec *ts)
+{
+        uint64_t ns;
+
+        if (!clock_ns(id, &ns))
+                return (int)vdso_syscall2(SYS_clock_gettime, id, (long)ts);
+        ts->sec = (long)(ns / NSEC);
+        ts->nsec = (long)(ns % NSEC);
+        return 0;
+}
+
+int __vdso_gettimeofday(struct k_timeval *tv, struct k_timezone *tz)
+{
+        uint64_t ns;
+
+        if (!clock_ns(CLOCK_REALTIME, &ns))
+                return (int)vdso_syscall2(SYS_gettimeofday, (long)tv, (long)tz);
+        if (tv) {
+                tv->sec = (long)(ns / NSEC);
+                tv->usec = (long)(ns % NSEC / 1000);
+        }
+        if (tz) {
+                tz->minuteswest = vvar_data.tz_minuteswest;
+                tz->dsttime = vvar_data.tz_dsttime;
+        }
+        return 0;
+}
+
+#ifdef SYS_time
+long __vdso_time(long *t)
+{
+        uint64_t ns;
+        long sec;
+
+        if (!clock_ns(CLOCK_REALTIME, &ns))
+                return vdso_syscall2(SYS_time, (long)t, 0);
+        sec = (long)(ns / NSEC);
+        if (t)
+                *t = sec;
+        return sec;
+}
+#endif
+
+int __vdso_clock_getres(long id, struct k_timespec *res)
+{
+        long ns;
+
+        switch (id) {
+        case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
+        case CLOCK_BOOTTIME:
+                ns = 1;
+                break;
+        case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
+                ns = (long)TICK_NS;
+                break;
+        default:
+                return (int)vdso_syscall2(SYS_clock_getres, id, (long)res);
+        }
+        if (res) {
+                res->sec = 0;
+                res->nsec = ns;
+        }
+        return 0;
+}
+
+#endif
