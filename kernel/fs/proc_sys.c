@@ -246,9 +246,10 @@ void proc_vmstat(struct text *t, struct proc *p)
         /* Huge pages (vm_fault.c): Mercator's objects keep 4 KiB pages, so
          * a split only ever splits a translation (thp_split_pmd). */
         text_add(t, "thp_fault_alloc %" PRIu64 "\nthp_fault_fallback %" PRIu64 "\n"
-                 "thp_split_page 0\nthp_split_pmd %" PRIu64 "\n",
+                 "thp_split_page 0\nthp_split_pmd %" PRIu64 "\n"
+                 "thp_zero_page_alloc %d\n",
                  vmstat.thp_fault_alloc, vmstat.thp_fault_fallback,
-                 vmstat.thp_split_pmd);
+                 vmstat.thp_split_pmd, vm_huge_zero_pa() != 0);
 }
 
 void proc_buddyinfo(struct text *t, struct proc *p)

@@ -9,7 +9,9 @@
  *                   memory and try again (the others fall back to 4 KiB
  *                   pages at once);
  *   hpage_pmd_size  the huge page's size in bytes (2 MiB; 4 MiB with
- *                   i386's 2-level tables).
+ *                   i386's 2-level tables);
+ *   use_zero_page   1 (default) or 0: may a read of an empty huge block
+ *                   map the huge zero page (vm_object.h)?
  */
 #include <mercator/errno.h>
 #include <fs/procfs.h>
@@ -70,9 +72,27 @@ static void pmd_size_show(struct text *t)
         text_add(t, "%" PRIu64 "\n", pmap_huge_size());
 }
 
+static void zero_page_show(struct text *t)
+{
+        text_add(t, "%d\n", vm_thp_use_zero_page);
+}
+
+/* Linux's kstrtoul: a decimal number, one newline allowed; 0 or 1. */
+static long zero_page_store(const char *buf, size_t len)
+{
+        if (sysfs_streq(buf, len, "0"))
+                vm_thp_use_zero_page = false;
+        else if (sysfs_streq(buf, len, "1"))
+                vm_thp_use_zero_page = true;
+        else
+                return -EINVAL;
+        return (long)len;
+}
+
 const struct sysfs_node sysfs_thp_dir[] = {
         SYSFS_RW("defrag", defrag_show, defrag_store),
         SYSFS_RW("enabled", enabled_show, enabled_store),
         SYSFS_RO("hpage_pmd_size", pmd_size_show),
+        SYSFS_RW("use_zero_page", zero_page_show, zero_page_store),
         { 0 },
 };

@@ -99,6 +99,10 @@ void kmain(void)
         if (vm_zero_page_init() != VM_OK)
                 panic("no memory for the zero page");
         vdso_init();                    /* likewise its pages */
+        /* The huge zero page too, where 2-4 MiB are a small part of RAM
+         * (under 128 MiB, reads of huge blocks map 4 KiB zero pages). */
+        if (pmm_npages() >= (128 * MiB >> PAGE_SHIFT))
+                (void)vm_huge_zero_init();
         if (strstr(cmdline, "transparent_hugepage=always"))
                 vm_thp_policy = VM_THP_ALWAYS;
         else if (strstr(cmdline, "transparent_hugepage=never"))

@@ -268,6 +268,7 @@ static vm_status_t fault_new_private_page(struct fault_ctx *fc,
 
 enum vm_thp_policy vm_thp_policy = VM_THP_MADVISE;
 enum vm_thp_defrag vm_thp_defrag = VM_THP_DEFRAG_MADVISE;
+bool vm_thp_use_zero_page = true;
 
 /* No free huge block for area a: may its fault reclaim and retry? */
 static bool thp_may_reclaim(const struct vm_area *a)
@@ -358,6 +359,45 @@ static bool fault_huge(struct fault_ctx *fc)
         return true;
 }
 
+/*
+ * A read where the area has no page yet: if the whole aligned huge block
+ * around va is inside an eligible area and empty, map the huge zero page
+ * over it, read-only, with one large translation (Linux's huge zero page).
+ * A later write there is a write to a block with no page: fault_huge()
+ * replaces the translation with a new huge page (Linux splits instead and
+ * copies 4 KiB pages, so its block never becomes huge), or, with no free
+ * block, the 4 KiB path splits it and the other 511 pages keep reading the
+ * huge zero page's frames (vm_is_zero_pa). false: none of this applies.
+ */
+static __attribute__((noinline)) bool fault_huge_zero(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_space *s = fc->space;
+        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
+        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
+        paddr_t zero = vm_huge_zero_pa();
+        uint64_t first;
+
+        if (!zero || !vm_thp_use_zero_page || !vm_area_thp_eligible(s, a) ||
+            hva < a->start || a->end - hva < size)
+                return false;
+        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+        if (a->object && !vm_object_range_empty(a->object, first, first + n))
+                return false;
+        if (pmap_enter_range(s->pmap, hva, zero, size,
+                             pmap_prot_implied(a->prot) & ~VM_PROT_WRITE,
+                             PMAP_USER | PMAP_ACCESS(fc->access)) != VM_OK) {
+                pmap_update(s->pmap);
+                return false;
+        }
+        pmap_update(s->pmap);
+        s->stats.zero_maps++;
+        fc->page = NULL;
+        fc->writable = false;
+        fc->huge = true;
+        return true;
+}
+
 bool vm_space_huge_allows(struct vm_space *s, vaddr_t va, vm_prot_t access,
                           vaddr_t *end)
 {
@@ -374,10 +414,15 @@ bool vm_space_huge_allows(struct vm_space *s, vaddr_t va, vm_prot_t access,
 uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end)
 {
         uint64_t size = pmap_huge_size(), n = 0;
+        paddr_t pa;
 
+        /* The huge zero page is no one's memory (Linux's AnonHugePages
+         * does not count it either). */
         for (vaddr_t va = (start + size - 1) & ~(vaddr_t)(size - 1);
              va >= start && va < end && end - va >= size; va += size)
-                n += pmap_page_size(s->pmap, va) == size;
+                n += pmap_page_size(s->pmap, va) == size &&
+                     pmap_extract(s->pmap, va, &pa, NULL, NULL) &&
+                     !vm_is_zero_pa(pa);
         return n;
 }
 
@@ -416,6 +461,11 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                         return fault_bus_if(fc, st);
         }
         if (fault_is_write(fc) && !a->backing && fault_huge(fc))
+                return VM_OK;
+        /* (The policy tested first: a read elsewhere pays nothing more.) */
+        if (!fault_is_write(fc) && !a->backing && vm_thp_use_zero_page &&
+            (vm_thp_policy == VM_THP_ALWAYS || (a->flags & VM_AREA_HUGEPAGE)) &&
+            fault_huge_zero(fc))
                 return VM_OK;
         if (fault_is_write(fc) && a->object &&
             (fc->page = vm_object_lookup(a->object, a->pgoff + fc->off)))

@@ -44,6 +44,7 @@ struct radix_node {
 };
 
 static paddr_t zero_pa;                 /* 0: not yet allocated */
+static paddr_t huge_zero_pa;            /* 0: none */
 static struct vm_object *file_objects;  /* live file objects */
 static uint64_t next_object_id;         /* vm_object.id of the next one */
 
@@ -1044,6 +1045,7 @@ bool vm_object_check(const struct vm_object *obj)
 void vm_object_init(void)
 {
         zero_pa = 0;
+        huge_zero_pa = 0;
         file_objects = NULL;
         next_object_id = 0;
 }
@@ -1061,6 +1063,46 @@ vm_status_t vm_zero_page_init(void)
         return VM_OK;
 }
 
+vm_status_t vm_huge_zero_init(void)
+{
+        uint64_t n = pmap_huge_size() >> PAGE_SHIFT;
+        unsigned order = 0;
+        struct vm_page *pg;
+
+        if (huge_zero_pa)
+                return VM_OK;
+        while ((1ULL << order) < n)
+                order++;
+        if (order > PMM_MAX_ORDER ||
+            !(pg = pmm_alloc_pages(order, PMM_ZERO | PMM_HIGHMEM)))
+                return VM_ENOMEM;
+        huge_zero_pa = pmm_page_to_pa(pg);
+        return VM_OK;
+}
+
+paddr_t vm_huge_zero_pa(void)
+{
+        return huge_zero_pa;
+}
+
+bool vm_is_zero_pa(paddr_t pa)
+{
+        return pa == zero_pa ||
+               (huge_zero_pa && pa - huge_zero_pa < pmap_huge_size());
+}
+
+/* Is the frame at pa all zeroes? => the offset of a nonzero word, or -1. */
+static long frame_nonzero_at(paddr_t pa)
+{
+        uint64_t *w = pmap_quick_enter_page(pa);
+        size_t i = 0;
+
+        while (i < PAGE_SIZE / sizeof *w && !w[i])
+                i++;
+        pmap_quick_remove_page(w);
+        return i < PAGE_SIZE / sizeof *w ? (long)(i * sizeof *w) : -1;
+}
+
 paddr_t vm_zero_page_pa(void)
 {
         ASSERT(zero_pa != 0);
@@ -1069,21 +1111,23 @@ paddr_t vm_zero_page_pa(void)
 
 bool vm_zero_page_check(void)
 {
-        uint64_t *w;
-        size_t i = 0;
+        long at;
 
         if (!zero_pa) {
                 pr_err("vm_zero_page_check: no zero page\n");
                 return false;
         }
-        w = pmap_quick_enter_page(zero_pa);
-        while (i < PAGE_SIZE / sizeof *w && !w[i])
-                i++;
-        pmap_quick_remove_page(w);
-        if (i < PAGE_SIZE / sizeof *w) {
+        if ((at = frame_nonzero_at(zero_pa)) >= 0) {
                 pr_err("vm_zero_page_check: written at +%#lx\n",
-                       (unsigned long)(i * sizeof *w));
+                       (unsigned long)at);
                 return false;
         }
+        for (uint64_t off = 0; huge_zero_pa && off < pmap_huge_size();
+             off += PAGE_SIZE)
+                if ((at = frame_nonzero_at(huge_zero_pa + off)) >= 0) {
+                        pr_err("vm_zero_page_check: huge zero page written "
+                               "at +%#lx\n", (unsigned long)(off + (uint64_t)at));
+                        return false;
+                }
         return true;
 }

@@ -410,7 +410,24 @@ vm_status_t vm_zero_page_init(void);
 /* The zero page's frame. => vm_zero_page_init() succeeded. */
 paddr_t vm_zero_page_pa(void);
 
-/* True if the zero page exists and still holds only zeroes. */
+/* True if the zero page exists and still holds only zeroes (and so does
+ * the huge zero page, if there is one). */
 bool vm_zero_page_check(void);
+
+/*
+ * The huge zero page (Linux's huge_zero_folio): one physically contiguous,
+ * aligned block of pmap_huge_size() zeroes, mapped read-only with one
+ * large translation for a read of an empty huge block of THP-eligible
+ * memory (vm_fault.c). Never freed either; vm_huge_zero_init() takes it
+ * (idempotent; VM_ENOMEM if no such block is free: then there is none).
+ * vm_huge_zero_pa(): its first frame, 0 without one.
+ */
+vm_status_t vm_huge_zero_init(void);
+paddr_t vm_huge_zero_pa(void);
+
+/* Is pa a frame of zeroes that no object holds: the zero page or one of
+ * the huge zero page's frames (a split huge zero translation leaves 4 KiB
+ * translations to them)? */
+bool vm_is_zero_pa(paddr_t pa);
 
 #endif

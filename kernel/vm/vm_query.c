@@ -46,7 +46,7 @@ void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
         }
         if (!out->mapped)
                 return;
-        if (out->pa == vm_zero_page_pa()) {
+        if (vm_is_zero_pa(out->pa)) {
                 out->kind = VM_PAGE_ZERO;
                 return;
         }

@@ -269,6 +269,9 @@ enum vm_thp_defrag {
         VM_THP_DEFRAG_MADVISE, VM_THP_DEFRAG_NEVER,
 };
 extern enum vm_thp_defrag vm_thp_defrag;
+/* transparent_hugepage/use_zero_page: may a read of an empty eligible huge
+ * block map the huge zero page (vm_object.h)? Default yes, as Linux. */
+extern bool vm_thp_use_zero_page;
 
 /* May area a of space s get huge pages (smaps THPeligible)? */
 bool vm_area_thp_eligible(const struct vm_space *s, const struct vm_area *a);

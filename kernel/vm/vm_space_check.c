@@ -62,7 +62,7 @@ static bool check_page(struct vm_space *s, const struct vm_area *a,
                 return space_fail("translation past the file's end", va);
         if (pg && pa != pmm_page_to_pa(pg))
                 return space_fail("translation is not the object's page", va);
-        if (!pg && (pa != vm_zero_page_pa() || !vm_area_private(a) ||
+        if (!pg && (!vm_is_zero_pa(pa) || !vm_area_private(a) ||
                     a->backing))
                 return space_fail("translation to a page no object holds", va);
         if (vm_area_private(a) && writable && (!own || pg->refcount != 1))

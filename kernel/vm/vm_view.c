@@ -91,6 +91,9 @@ bool vm_frame_map_init(struct vm_frame_map *m)
                 return false;
         memset(m->owner, VF_OTHER, m->npages);
         vm_frame_map_mark(m, vm_zero_page_pa(), VF_ZERO);
+        for (uint64_t off = 0; vm_huge_zero_pa() && off < pmap_huge_size();
+             off += PAGE_SIZE)
+                vm_frame_map_mark(m, vm_huge_zero_pa() + off, VF_ZERO);
         vmalloc_for_each_area(mark_kstack, m);
         return true;
 }

@@ -5,7 +5,8 @@
  * everything that must split it without losing a byte: a partial munmap,
  * mprotect, MADV_DONTNEED, a copy-on-write after fork, a split that finds
  * no memory (the whole translation goes instead), and a fault with no
- * huge block free (4 KiB pages, counted as a fallback).
+ * huge block free (4 KiB pages, counted as a fallback); the huge zero
+ * page for reads, replaced by a huge page at the first write.
  */
 #include "check.h"
 #include "vm_fixture.h"
@@ -243,5 +244,74 @@ TEST(populate_maps_huge_pages_without_splitting)
                  VM_OK);
         CHECK_EQ(vm_space_huge_pages(s, VA, VA + 2 * H), 2);
         CHECK_EQ(vmstat.anon_pages, 2 * H / P);
+        thp_done(s);
+}
+
+TEST(huge_zero_page_for_reads_then_a_huge_page_at_the_write)
+{
+        struct vm_space *s;
+        paddr_t pa, zero;
+        struct hog h;
+
+        setup(64 * MiB);
+        CHECK_EQ(vm_huge_zero_init(), VM_OK);
+        rebaseline();
+        vm_thp_policy = VM_THP_ALWAYS;
+        H = pmap_huge_size();
+        s = new_space();
+        zero = vm_huge_zero_pa();
+        CHECK(zero != 0 && (zero & (H - 1)) == 0);
+        map_at(s, VA, 3 * H, RW, PRIV);
+
+        /* A read maps the whole block to the huge zero page, read-only. */
+        CHECK_EQ(user_access(s, VA + 3 * P, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), H);
+        CHECK_EQ(frame(s, VA), zero);
+        CHECK_EQ(frame(s, VA + H - P), zero + H - P);
+        CHECK(can(s, VA + H - P, R) && !can(s, VA, W));
+        CHECK_EQ(vmstat.anon_pages, 0);
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 3 * H), 0);
+        CHECK_EQ(user_read(s, VA + 5 * P), 0);
+        CHECK(vm_space_check(s));
+
+        /* The first write: a new huge page over the whole block. */
+        CHECK_EQ(user_access(s, VA + 7 * P, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA), H);
+        CHECK(frame(s, VA) != zero && contiguous(s, VA));
+        CHECK_EQ(vmstat.anon_pages, H / P);
+        CHECK_EQ(vm_space_huge_pages(s, VA, VA + 3 * H), 1);
+        CHECK(page_is(frame(s, VA + 3 * P), 0));
+
+        /* With no huge block free the write splits the huge zero
+         * translation: its other pages still read the zero frames. */
+        CHECK_EQ(user_access(s, VA + H, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(frame(s, VA + H), zero);
+        hog_take(&h, 8);
+        CHECK_EQ(user_access(s, VA + H + P, W, &pa), FAULT_RESOLVED);
+        hog_release(&h);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + H), P);
+        CHECK_EQ(frame(s, VA + H + 2 * P), zero + 2 * P);
+        CHECK(can(s, VA + H + P, W) && !can(s, VA + H + 2 * P, W));
+        CHECK_EQ(user_read(s, VA + H + 2 * P), 0);
+        CHECK_EQ(vmstat.anon_pages, H / P + 1);
+        CHECK(vm_space_check(s));
+        CHECK(vm_zero_page_check());
+
+        /* Partial unmap and protect inside a huge zero translation. */
+        CHECK_EQ(user_access(s, VA + 2 * H, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(vm_space_unmap(s, VA + 2 * H + 4 * P, P), VM_OK);
+        CHECK_EQ(vm_space_protect(s, VA + 2 * H + 9 * P, P, VM_PROT_NONE), VM_OK);
+        CHECK(!present(s, VA + 2 * H + 4 * P));
+        CHECK_EQ(frame(s, VA + 2 * H + 5 * P), zero + 5 * P);
+        CHECK(!can(s, VA + 2 * H + 9 * P, R));
+        CHECK(vm_space_check(s));
+
+        /* use_zero_page 0: reads map 4 KiB zero pages again. */
+        vm_thp_use_zero_page = false;
+        map_at(s, VA + 4 * H, H, RW, PRIV);
+        CHECK_EQ(user_access(s, VA + 4 * H, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + 4 * H), P);
+        CHECK_EQ(frame(s, VA + 4 * H), vm_zero_page_pa());
+        vm_thp_use_zero_page = true;
         thp_done(s);
 }

@@ -35,6 +35,15 @@ void setup(uint64_t bytes)
         base.large = vmstat.kmalloc_large;
 }
 
+void rebaseline(void)
+{
+        kmalloc_shrink();
+        base.free = pmm_free_count();
+        base.pt_pages = vmstat.pt_pages;
+        base.slab = vmstat.slab_pages;
+        base.large = vmstat.kmalloc_large;
+}
+
 void check_baseline(void)
 {
         kmalloc_shrink();

@@ -31,6 +31,9 @@ extern uint64_t vm_ptpage_fail_after;   /* kernel/vm/ptpage.c test hook */
 void setup(uint64_t bytes);
 /* Every counter back at setup()'s values, every checker happy. */
 void check_baseline(void);
+/* Take the baseline again (after setup() and something kept for good, as
+ * the huge zero page). */
+void rebaseline(void);
 uint64_t baseline_pt_pages(void);       /* the kernel's tables at setup() */
 
 struct vm_space *new_space(void);

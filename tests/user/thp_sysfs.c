@@ -160,6 +160,11 @@ static void read_checks(void)
                              st.st_mode == (S_IFREG | 0644) && st.st_uid == 0);
         CHECK("pmd_size_mode", stat(DIR_THP "/hpage_pmd_size", &st) == 0 &&
                                st.st_mode == (S_IFREG | 0444));
+        CHECK("use_zero_page_format",
+              read_file(DIR_THP "/use_zero_page", buf, sizeof buf) > 0 &&
+              (strcmp(buf, "0\n") == 0 || strcmp(buf, "1\n") == 0));
+        CHECK("use_zero_page_mode", stat(DIR_THP "/use_zero_page", &st) == 0 &&
+                                    st.st_mode == (S_IFREG | 0644));
         CHECK("dir_mode", stat(DIR_THP, &st) == 0 && S_ISDIR(st.st_mode));
 
         DIR *d = opendir(DIR_THP);
@@ -210,6 +215,19 @@ static void write_checks(void)
                   write_file(DIR_THP "/enabled", "always\n\n"), EINVAL);
         CHECK("enabled_bad_changes_nothing",
               current_choice("enabled", enabled_words, 3) == 2);
+
+        char buf[16];
+        read_file(DIR_THP "/use_zero_page", buf, sizeof buf);
+        int zero0 = buf[0] == '1';
+        CHECK("use_zero_page_off", write_file(DIR_THP "/use_zero_page", "0\n") == 0 &&
+                                   read_file(DIR_THP "/use_zero_page", buf, sizeof buf) > 0 &&
+                                   strcmp(buf, "0\n") == 0);
+        CHECK_ERR("use_zero_page_two", write_file(DIR_THP "/use_zero_page", "2"),
+                  EINVAL);
+        write_file(DIR_THP "/use_zero_page", zero0 ? "1" : "0");
+        CHECK("use_zero_page_restored",
+              read_file(DIR_THP "/use_zero_page", buf, sizeof buf) > 0 &&
+              buf[0] == (zero0 ? '1' : '0'));
 
         pid_t pid = fork();
         if (pid == 0) {
