@@ -379,7 +379,8 @@ static __attribute__((noinline)) bool fault_huge_zero(struct fault_ctx *fc)
         uint64_t first;
 
         if (!zero || !vm_thp_use_zero_page || !vm_area_thp_eligible(s, a) ||
-            hva < a->start || a->end - hva < size)
+            hva < a->start || a->end - hva < size ||
+            vm_guards_meet(&s->guards, hva, hva + size))
                 return false;
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))

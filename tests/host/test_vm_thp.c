@@ -306,6 +306,15 @@ TEST(huge_zero_page_for_reads_then_a_huge_page_at_the_write)
         CHECK(!can(s, VA + 2 * H + 9 * P, R));
         CHECK(vm_space_check(s));
 
+        /* A block with a guard page: 4 KiB zero pages, the guard kept. */
+        map_at(s, VA + 5 * H, H, RW, PRIV);
+        CHECK_EQ(vm_space_advise(s, VA + 5 * H + 3 * P, P, VM_MADV_GUARD_INSTALL),
+                 VM_OK);
+        CHECK_EQ(user_access(s, VA + 5 * H, R, &pa), FAULT_RESOLVED);
+        CHECK_EQ(pmap_page_size(s->pmap, VA + 5 * H), P);
+        CHECK(!present(s, VA + 5 * H + 3 * P));
+        CHECK(vm_space_check(s));
+
         /* use_zero_page 0: reads map 4 KiB zero pages again. */
         vm_thp_use_zero_page = false;
         map_at(s, VA + 4 * H, H, RW, PRIV);
