@@ -709,6 +709,10 @@ def run_user_linux_vm(t, runs):
 # On Linux they run on the host as every program does.
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M")}
 
+# Debian programs a user test runs (tools/run --with brings each with its
+# libraries): ext2_loop makes and checks its file system with e2fsprogs.
+USER_WITH = {"ext2_loop": ["mke2fs", "e2fsck"]}
+
 
 def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
     script = input_script(prog)
@@ -716,6 +720,8 @@ def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
     machine = USER_ON_SWAP.get(os.path.basename(prog))
     if machine:
         typed += ["--mem", machine[0], "--swap", machine[1]]
+    for tool in USER_WITH.get(os.path.basename(prog), []):
+        typed += ["--with", tool]
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "600",
                         "--cpu", cpu, "--smp", str(smp)] + typed + [
                         "--file", f"/data.txt={USER_DATA}", prog, *args,

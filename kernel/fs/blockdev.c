@@ -307,6 +307,8 @@ static long loop_add(unsigned n, bool node)
 
 long loop_init(void)
 {
+        vfs_disks_down = loop_shutdown;
+        vfs_ext2_new_sb = ext2_new_sb;
         for (unsigned i = 0; i < LOOP_BOOT_COUNT; i++) {
                 long err = loop_add(i, false);
                 if (err < 0 && err != -EEXIST)

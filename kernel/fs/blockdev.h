@@ -38,7 +38,7 @@ long loop_control_open(struct vnode *vn, unsigned flags, struct file **out);
 /* Make the boot-time loop devices (loop0..loop7, as Debian's kernel),
  * before /dev is populated. => 0 or -ENOMEM. */
 long loop_init(void);
-/* Power-off (before vfs_shutdown): unbind and free every loop device. */
+/* Power-off (vfs_shutdown, after the disk file systems): unbind and free every loop device. */
 void loop_shutdown(void);
 
 /* The size in bytes of the disk behind block device file f (lseek). */

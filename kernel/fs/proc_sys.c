@@ -488,5 +488,5 @@ void proc_mountinfo(struct text *t, struct proc *p)
 /* The file-system types vfs_mount() knows (fs/vfs.c). */
 void proc_filesystems(struct text *t, struct proc *p)
 {
-        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n");
+        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n");
 }

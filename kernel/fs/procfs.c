@@ -49,6 +49,7 @@ void text_put(struct text *t, const void *src, size_t n)
 enum special {
         SP_NONE, SP_MEM, SP_PAGEMAP, SP_FD, SP_FDINFO, SP_PAGEWALK,
         SP_SELF, SP_CWD, SP_ROOT, SP_EXE, SP_MOUNTS, SP_TASK,
+        SP_KPAGEFLAGS,
 };
 
 struct pent {
@@ -109,6 +110,7 @@ static const struct pent root_dir[] = {
         REG("buddyinfo", proc_buddyinfo),
         REG("cpuinfo", proc_cpuinfo),
         REG("filesystems", proc_filesystems),
+        SPECIAL("kpageflags", PROCFS_IFREG | 0400, SP_KPAGEFLAGS),
         REG("loadavg", proc_loadavg),
         REG("meminfo", proc_meminfo),
         SPECIAL("mounts", PROCFS_IFLNK | 0777, SP_MOUNTS),
@@ -547,6 +549,12 @@ static long mem_rw(struct file *f, uint64_t ubuf, size_t len, bool write)
         struct proc *p = pfile_target(pf);
         long n;
 
+        if (pf->special == SP_KPAGEFLAGS) {
+                n = write ? -EINVAL : proc_kpageflags_read(f->offset, ubuf, len);
+                if (n > 0)
+                        f->offset += (uint64_t)n;
+                return n;
+        }
         if (!p)
                 return 0;
         if (pf->special == SP_PAGEMAP)
@@ -767,13 +775,21 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         mode = node_mode(&n);
         if (mode & PROCFS_IFDIR)
                 return (flags & O_ACCMODE) ? -EISDIR : -ENOENT;
+        bool kpage = n.kind == N_ENTRY && n.ent->special == SP_KPAGEFLAGS;
         if (n.kind == N_FD_LINK || (n.kind == N_ENTRY && n.ent->special &&
                                     n.ent->special != SP_MEM &&
-                                    n.ent->special != SP_PAGEMAP))
+                                    n.ent->special != SP_PAGEMAP && !kpage))
                 return -ENOENT;         /* links: the VFS follows them */
         bool binary = n.kind == N_ENTRY && (n.ent->special == SP_MEM ||
-                                            n.ent->special == SP_PAGEMAP);
-        if ((binary || (n.kind == N_ENTRY && n.ent->gen == proc_pid_environ)) &&
+                                            n.ent->special == SP_PAGEMAP ||
+                                            kpage);
+        if (kpage && (flags & O_ACCMODE))
+                return -EACCES;         /* 0400 */
+        if (kpage && current && current->cred.fsuid != 0 &&
+            !current_capable(CAP_DAC_OVERRIDE))
+                return -EACCES;
+        if (((binary && !kpage) ||
+             (n.kind == N_ENTRY && n.ent->gen == proc_pid_environ)) &&
             !proc_may_access(n.p))
                 return -EACCES;         /* Linux's mm_access() */
         bool vmview = n.kind == N_ENTRY && n.ent->gen == proc_vmview;
@@ -796,7 +812,9 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 return -ENOMEM;
         }
         pf->mode = mode;
-        if (binary) {
+        if (kpage) {
+                pf->special = SP_KPAGEFLAGS;
+        } else if (binary) {
                 pf->pid = n.p->tid;
                 pf->space = n.p->space;
                 pf->special = n.ent->special;

@@ -115,6 +115,8 @@ size_t proc_pid_text_size(struct proc *p, size_t per_area);
  */
 long proc_mem_rw(struct proc *p, uint64_t off, uint64_t ubuf, size_t len,
                  bool write);
+/* /proc/kpageflags (fs/proc_kpage.c): Linux's KPF_* word per frame. */
+long proc_kpageflags_read(uint64_t off, uint64_t ubuf, size_t len);
 long proc_pagemap_read(struct proc *p, uint64_t off, uint64_t ubuf,
                        size_t len, bool show_pfn);
 

@@ -138,11 +138,16 @@ static long do_open(long dirfd, uint64_t upath, unsigned flags, unsigned mode)
                         return err;
                 if (!is_dir(p.vn))
                         err = -ENOTDIR;
-                else if (!tmpfs_owns(p.vn))
+                else if (!tmpfs_owns(p.vn) && !p.vn->ops->tmpfile)
                         err = -EOPNOTSUPP;
+                else if (p.vn->sb->rdonly)
+                        err = -EROFS;
                 else if (!(err = vfs_permission(p.vn, VFS_MAY_WRITE | VFS_MAY_EXEC)))
-                        err = tmpfs_make_unnamed(p.vn->sb, S_IFREG |
-                                                 (mode & 07777 & ~current->umask), &vn);
+                        err = p.vn->ops->tmpfile
+                              ? p.vn->ops->tmpfile(p.vn, S_IFREG |
+                                                   (mode & 07777 & ~current->umask), &vn)
+                              : tmpfs_make_unnamed(p.vn->sb, S_IFREG |
+                                                   (mode & 07777 & ~current->umask), &vn);
                 /* linkat(fd, "", AT_EMPTY_PATH) may name it, unless O_EXCL */
                 if (!err) {
                         char nm[24];
@@ -1145,6 +1150,8 @@ SYSCALL_DECL(fallocate)
                 return -EISDIR;
         if (!S_ISREG(vn->mode) || !vn->obj)
                 return -ENODEV;
+        if (vn->obj->pager_ops)         /* ext2 has no fallocate */
+                return -EOPNOTSUPP;
         if (off > INT64_MAX - len)
                 return -EFBIG;
         if ((uint64_t)(off + len) > VM_FILE_CACHE_MAX_BYTES)
@@ -1206,14 +1213,27 @@ SYSCALL_DECL(fallocate)
         return err;
 }
 
+/* fsync, fdatasync, syncfs: a disk file system writes what changed (the
+ * whole file system: it is small, and what Linux's syncfs does); tmpfs
+ * and the rest have nothing to write. */
 SYSCALL_DECL(fsync)
 {
-        /* Memory is the only storage: nothing to write back. */
-        return fd_get((int)a0) ? 0 : -EBADF;
+        struct file *f = fd_get((int)a0);
+        struct vnode *vn = f ? file_vnode(f) : NULL;
+
+        if (!f)
+                return -EBADF;
+        if (vn && vn->sb->sops)
+                return vn->sb->sops->sync(vn->sb);
+        return 0;
 }
 SYSCALL_DECL(fdatasync) { return sys_fsync(a0, 0, 0, 0, 0, 0); }
 SYSCALL_DECL(syncfs) { return sys_fsync(a0, 0, 0, 0, 0, 0); }
-SYSCALL_DECL(sync) { return 0; }
+SYSCALL_DECL(sync)
+{
+        (void)vfs_sync_all();
+        return 0;
+}
 
 static long statfs_vn(struct vnode *vn, uint64_t ubuf)
 {
@@ -1224,7 +1244,16 @@ static long statfs_vn(struct vnode *vn, uint64_t ubuf)
         s.f_type = (int64_t)sb->magic;
         s.f_bsize = PAGE_SIZE;
         s.f_frsize = PAGE_SIZE;
-        if (tmpfs_owns(vn)) {
+        if (sb->sops) {
+                struct vfs_statfs st;
+                sb->sops->statfs(sb, &st);
+                s.f_bsize = s.f_frsize = (int64_t)st.bsize;
+                s.f_blocks = st.blocks;
+                s.f_bfree = st.bfree;
+                s.f_bavail = st.bavail;
+                s.f_files = st.files;
+                s.f_ffree = st.ffree;
+        } else if (tmpfs_owns(vn)) {
                 s.f_blocks = sb->quota.limit;
                 s.f_bfree = s.f_bavail = sb->quota.limit > sb->quota.used
                                          ? sb->quota.limit - sb->quota.used : 0;
@@ -1413,8 +1442,9 @@ SYSCALL_DECL(mount)
         err = strncpy_from_user(fstype, (uint64_t)a2, sizeof fstype);
         if (err < 0)
                 return err == -ENAMETOOLONG ? -ENODEV : err;
-        if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") && strcmp(fstype, "shm") &&
-            strcmp(fstype, "sysfs"))
+        bool disk = strcmp(fstype, "ext2") == 0;
+        if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") &&
+            strcmp(fstype, "shm") && strcmp(fstype, "sysfs") && !disk)
                 return -ENODEV;
         if (a4) {
                 if (!(opts = kmalloc(PAGE_SIZE)))
@@ -1425,10 +1455,26 @@ SYSCALL_DECL(mount)
                         return err;
                 }
         }
+        /* A disk file system's source: a block device node. */
+        struct vnode *dev = NULL;
+        if (disk) {
+                if (!a0)
+                        err = -EFAULT;
+                else if ((err = resolve_at(AT_FDCWD, (uint64_t)a0, 0, &dev)) == 0 &&
+                         !S_ISBLK(dev->mode))
+                        err = -ENOTBLK;
+                if (err) {
+                        vnode_put(dev);
+                        kfree(opts);
+                        return err;
+                }
+        }
         if ((err = resolve_at(AT_FDCWD, (uint64_t)a1, 0, &vn)) == 0) {
-                err = vfs_mount(vn, fstype, opts, (unsigned long)a3 & MS_RDONLY);
+                err = vfs_mount_dev(vn, fstype, dev, opts,
+                                    (unsigned long)a3 & MS_RDONLY);
                 vnode_put(vn);
         }
+        vnode_put(dev);
         kfree(opts);
         return err;
 }

@@ -48,8 +48,13 @@ struct vnode *vnode_alloc(struct vfs_sb *sb, const struct vnode_ops *ops,
 
 void vnode_put(struct vnode *vn)
 {
-        if (!vn || --vn->refs)
+        if (!vn)
                 return;
+        if (--vn->refs) {
+                if (vn->refs == 1 && vn->ops->idle)
+                        vn->ops->idle(vn);
+                return;
+        }
         if (vn->ops->release)
                 vn->ops->release(vn);
         if (vn->obj) {
@@ -612,18 +617,19 @@ void vfs_name_object(struct vnode *vn, bool again)
 
 /* ---- mounts ------------------------------------------------------------ */
 
-static void destroy_sb(struct vfs_sb *sb)
-{
-        if (strcmp(sb->fstype, "proc") == 0)
-                procfs_destroy_sb(sb);
-        else if (strcmp(sb->fstype, "sysfs") == 0)
-                sysfs_destroy_sb(sb);
-        else
-                tmpfs_destroy_sb(sb);
-}
+static void destroy_sb(struct vfs_sb *sb);
+
+void (*vfs_disks_down)(void);
+long (*vfs_ext2_new_sb)(struct vnode *dev, bool rdonly, struct vfs_sb **out);
 
 long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                unsigned long flags)
+{
+        return vfs_mount_dev(on, fstype, NULL, options, flags);
+}
+
+long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
+                   const char *options, unsigned long flags)
 {
         struct vfs_sb *sb;
         struct mount *m;
@@ -637,6 +643,8 @@ long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                 err = procfs_new_sb(&sb);
         else if (strcmp(fstype, "sysfs") == 0)
                 err = sysfs_new_sb(&sb);
+        else if (strcmp(fstype, "ext2") == 0 && dev && vfs_ext2_new_sb)
+                err = vfs_ext2_new_sb(dev, flags & 1, &sb);
         else
                 return -ENODEV;
         if (err)
@@ -659,6 +667,17 @@ long vfs_mount(struct vnode *on, const char *fstype, const char *options,
         return 0;
 }
 
+static void destroy_sb(struct vfs_sb *sb)
+{
+        if (sb->sops)
+                sb->sops->destroy(sb);
+        else if (strcmp(sb->fstype, "proc") == 0)
+                procfs_destroy_sb(sb);
+        else if (strcmp(sb->fstype, "sysfs") == 0)
+                sysfs_destroy_sb(sb);
+        else
+                tmpfs_destroy_sb(sb);
+}
 
 
 /* Is any file of sb open, or a process's cwd, root or program? (Linux's
@@ -724,7 +743,7 @@ long vfs_umount(struct vnode *vn)
                 return -EINVAL;
         if (sb->root->mounted)
                 return -EBUSY;
-        if (sb_in_use(sb))
+        if (sb_in_use(sb) || (sb->sops && sb->sops->busy(sb)))
                 return -EBUSY;
         for (l = &mounts; *l != m; l = &(*l)->next)
                 ;
@@ -939,8 +958,38 @@ long vfs_init(void)
         return err;
 }
 
+long vfs_sync_all(void)
+{
+        long err = 0;
+
+        for (struct mount *m = mounts; m; m = m->next)
+                if (m->sb->sops) {
+                        long e = m->sb->sops->sync(m->sb);
+                        if (!err)
+                                err = e;
+                }
+        return err;
+}
+
 void vfs_shutdown(void)
 {
+        /* Disk file systems first (they write to loop devices whose
+         * files live on tmpfs), then the loop devices, then the rest. */
+        for (struct mount **l = &mounts; *l;) {
+                struct mount *m = *l;
+                if (!m->sb->sops || !m->covered) {
+                        l = &m->next;
+                        continue;
+                }
+                *l = m->next;
+                m->covered->mounted = NULL;
+                vnode_put(m->covered);
+                m->sb->mount = NULL;
+                destroy_sb(m->sb);
+                kfree(m);
+        }
+        if (vfs_disks_down)
+                vfs_disks_down();
         while (mounts && mounts->covered) {
                 struct mount *m = mounts;
                 mounts = m->next;

@@ -129,6 +129,30 @@ struct vnode_ops {
         void (*getattr)(struct vnode *vn);
         /* Free vn->priv: the vnode is going. */
         void (*release)(struct vnode *vn);
+        /* Disk file systems (optional): make room on the disk for bytes
+         * [off, off + len) of regular file vn before write() fills them
+         * (-ENOSPC: the write stops there); the size of vn changed
+         * (truncate: blocks past it go); a new file with no name in
+         * directory dir (O_TMPFILE). */
+        long (*prepare_write)(struct vnode *vn, uint64_t off, uint64_t len);
+        long (*setsize)(struct vnode *vn, uint64_t size);
+        long (*tmpfile)(struct vnode *dir, uint32_t mode, struct vnode **out);
+        /* Only the file system's own reference is left (an inode cache:
+         * an unlinked file can go now). Optional. */
+        void (*idle)(struct vnode *vn);
+};
+
+/* statfs figures a file system gives (sizes in f_bsize units). */
+struct vfs_statfs {
+        uint64_t bsize, blocks, bfree, bavail, files, ffree;
+};
+
+/* What a disk file system adds to its super block (fs/ext2_vfs.c). */
+struct vfs_sb_ops {
+        long (*sync)(struct vfs_sb *sb);        /* every change to disk */
+        bool (*busy)(struct vfs_sb *sb);        /* umount: EBUSY */
+        void (*destroy)(struct vfs_sb *sb);     /* unmounted: sync, free */
+        void (*statfs)(struct vfs_sb *sb, struct vfs_statfs *st);
 };
 
 struct vfs_sb {                         /* one mounted file system */
@@ -146,6 +170,8 @@ struct vfs_sb {                         /* one mounted file system */
         bool            fixed_attrs;    /* [c] modes and owners are the
                                          * file system's: chmod and chown
                                          * get EPERM (procfs) */
+        const struct vfs_sb_ops *sops;  /* [c] disk file systems, or NULL */
+        void           *priv;           /* [c] the file system's */
 };
 
 struct mount {
@@ -326,6 +352,9 @@ void vfs_shutdown(void);
  */
 long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                unsigned long flags);
+/* The same with a disk file system's source (the block device node). */
+long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
+                   const char *options, unsigned long flags);
 
 /* Unmount the file system whose root is vn. => 0, -EINVAL (not a mount
  * root), -EBUSY (files of it are in use). */
@@ -356,6 +385,19 @@ bool tmpfs_room(const struct vnode *vn, uint64_t pages);
 bool tmpfs_owns(const struct vnode *vn);
 /* The shm super block (memfd objects live there: /dev/shm's limits). */
 extern struct vfs_sb *tmpfs_shm_sb;
+
+/* ext2 on a block device (fs/ext2_vfs.c): a new super block for the
+ * disk behind block device node dev. => 0, -ENOTBLK, -ENXIO, -EINVAL
+ * (not an ext2 this code mounts), -EBUSY, -EIO, -ENOMEM. */
+long ext2_new_sb(struct vnode *dev, bool rdonly, struct vfs_sb **out);
+/* vfs_mount_dev's way to it (set at boot: host tests link vfs.c alone). */
+extern long (*vfs_ext2_new_sb)(struct vnode *dev, bool rdonly,
+                               struct vfs_sb **out);
+/* Write every change of every mounted disk file system (sync(2)). */
+long vfs_sync_all(void);
+/* Tear down disk file systems first at power-off, then this (the loop
+ * devices, whose backing files live on tmpfs). */
+extern void (*vfs_disks_down)(void);
 
 /* procfs as a file system (fs/procfs_vfs.c). */
 long procfs_new_sb(struct vfs_sb **out);

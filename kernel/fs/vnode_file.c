@@ -132,6 +132,10 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 struct vm_page *pg = vm_object_lookup(obj, idx);
                 long err;
 
+                if (!pg && obj->pager_ops) {    /* a disk file: read it in */
+                        if (vm_object_get_page(obj, idx, &pg) != VM_OK)
+                                return done ? (long)done : -EIO;
+                }
                 if (pg)
                         err = page_out(pg, in, buf + done, n, user, bounce);
                 else if (pos < obj->src_bytes)  /* untouched archive bytes */
@@ -162,7 +166,9 @@ static long set_size(struct vnode *vn, uint64_t size)
         if (vm_object_resize(obj, size) != VM_OK)
                 return size > VM_FILE_CACHE_MAX_BYTES ? -EFBIG : -ENOMEM;
         vn->size = size;
-        return 0;
+        /* A disk file system frees the blocks past the end now, so that
+         * growing again reads zeroes, not what the disk held. */
+        return vn->ops->setsize ? vn->ops->setsize(vn, size) : 0;
 }
 
 long vnode_truncate(struct vnode *vn, uint64_t size)
@@ -223,6 +229,12 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                                 break;
                         }
                 }
+                /* A disk file system finds room for these bytes first
+                 * (the page is resident: a new block's old contents are
+                 * never read into it). */
+                if (vn->ops->prepare_write &&
+                    (err = vn->ops->prepare_write(vn, pos, n)) != 0)
+                        break;
                 /* Written now: never dropped as clean (vm_rmap.h), even
                  * by reclaim while copy_from_user faults. */
                 pg->flags |= PG_DIRTY;
@@ -236,7 +248,10 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         vn->size = end;
         if (done) {
                 vn->mtime = vn->ctime = vfs_now();
-                vn->mode &= ~(uint32_t)(S_ISUID | (vn->mode & 010 ? S_ISGID : 0));
+                /* Linux's file_remove_privs: not for CAP_FSETID. */
+                if (!current_capable(CAP_FSETID))
+                        vn->mode &= ~(uint32_t)(S_ISUID |
+                                                (vn->mode & 010 ? S_ISGID : 0));
         }
         return done ? (long)done : err;
 }

@@ -24,7 +24,6 @@
 #include <proc/acct.h>
 #include <proc/coredump.h>
 #include <fs/procfs.h>
-#include <fs/blockdev.h>
 #include <fs/vfs.h>
 #include <mercator/kstat.h>
 #include <proc/ktimer.h>
@@ -536,7 +535,6 @@ static void group_exit_done(struct proc *p, int wait_status)
         signal_orphan_check(g, g->parent, g);
         g->wait_status = wait_status;
         if (g == init_proc) {
-                loop_shutdown();
                 vfs_shutdown();
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */

@@ -560,11 +560,11 @@ static void lock_new_range(uint64_t start, uint64_t len, unsigned lock)
 #define MS_SYNC         4
 
 /*
- * msync: memory is the file's only home (tmpfs), so there is nothing to
- * write back and nothing stale to invalidate: the call checks its
- * arguments and the range as Linux does. EINVAL: misaligned start,
- * unknown flags, MS_SYNC with MS_ASYNC; ENOMEM: part of the range is not
- * mapped; EBUSY: MS_INVALIDATE over a locked area.
+ * msync: the call checks its arguments and the range as Linux does.
+ * EINVAL: misaligned start, unknown flags, MS_SYNC with MS_ASYNC; ENOMEM:
+ * part of the range is not mapped; EBUSY: MS_INVALIDATE over a locked
+ * area. A shared mapping of a disk file (ext2) is written back with
+ * MS_SYNC; tmpfs has nothing to write, the cache being the file.
  */
 SYSCALL_DECL(msync)
 {
@@ -583,6 +583,20 @@ SYSCALL_DECL(msync)
                         return -ENOMEM;
                 if ((flags & MS_INVALIDATE) && (a->flags & VM_AREA_LOCKED))
                         return -EBUSY;
+                va = a->end;
+        }
+        if (!(flags & MS_SYNC))
+                return 0;
+        for (uint64_t va = addr; va < addr + len;) {
+                const struct vm_area *a = vm_space_lookup(current->space, va);
+                struct vm_object *o = a ? a->object : NULL;
+                if (!a)
+                        break;
+                if (o && o->pager_ops) {      /* shared: private ones own anonymous objects */
+                        long err = o->pager_ops->sync(o);
+                        if (err)
+                                return err == -ENOSPC ? -ENOSPC : -EIO;
+                }
                 va = a->end;
         }
         return 0;

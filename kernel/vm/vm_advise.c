@@ -193,6 +193,10 @@ static vm_status_t advise_remove(const struct vm_range_plan *p)
                 struct vm_object *o = a->object;
                 if (vm_area_private(a) || !(a->prot & VM_PROT_WRITE) || !o)
                         return VM_EACCES;
+                /* A disk file (ext2) cannot punch holes: Linux's
+                 * EOPNOTSUPP, the nearest here EINVAL. */
+                if (o->pager_ops)
+                        return VM_EINVAL;
                 uint64_t first = a->pgoff + vm_area_off(a, clip_lo(a, p->start));
                 uint64_t end = a->pgoff + vm_area_off(a, clip_hi(a, p->end));
                 vm_spaces_unmap_object(o, first, end, false);

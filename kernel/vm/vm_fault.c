@@ -29,6 +29,7 @@
  *     that do not set accessed/dirty bits themselves.
  * Lock order (when locks come): space map lock, then object, then pmm.
  */
+#include <mercator/errno.h>
 #include <mercator/panic.h>
 #include <mercator/string.h>
 #include <vm/pmap.h>
@@ -156,6 +157,22 @@ static vm_status_t fault_shared_page(struct fault_ctx *fc)
                                             &fc->page);
 
         fc->writable = true;            /* as far as the area allows */
+        /* A disk file (pager_ops): a read maps the page read-only, so the
+         * first write faults again; a write finds the page its disk
+         * blocks first (Linux's page_mkwrite: SIGBUS on a full disk) and
+         * marks it dirty until written back. */
+        if (st == VM_OK && a->object->pager_ops) {
+                if (!fault_is_write(fc)) {
+                        fc->writable = false;
+                } else {
+                        long err = a->object->pager_ops->mkwrite(
+                                a->object, a->pgoff + fc->off);
+                        if (err)
+                                st = err == -ENOMEM ? VM_ENOMEM : VM_ENOSPC;
+                        else
+                                fc->page->flags |= PG_DIRTY;
+                }
+        }
         return fault_bus_if(fc, st);
 }
 
@@ -529,7 +546,7 @@ static void fault_around(struct fault_ctx *fc)
 
         if (fault_is_write(fc) || !obj)
                 return;
-        if (!shared)
+        if (!shared || obj->pager_ops)  /* a disk file: writes fault */
                 prot &= ~VM_PROT_WRITE;
         for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
                 uint64_t off = (va - a->start) >> PAGE_SHIFT;

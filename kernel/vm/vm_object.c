@@ -24,6 +24,7 @@
  * (vm_object.nswapped counts them). Lookups of pages see no page there;
  * the walks free, share (fork, mremap) and check entries as well.
  */
+#include <mercator/errno.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
@@ -529,6 +530,22 @@ static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
 {
         uint64_t off = index << PAGE_SHIFT;
 
+        if (obj->writable && obj->pager_ops) {  /* a disk file system's */
+                vm_status_t st = page_new(obj, index, NULL, NULL, 0, out);
+                if (st != VM_OK)
+                        return st;
+                void *kva = pmap_quick_enter_page(pmm_page_to_pa(*out));
+                long err = obj->pager_ops->fill(obj, index, kva);
+                pmap_quick_remove_page(kva);
+                if (err) {
+                        /* An unreadable disk: the page goes, and the
+                         * caller sees no room (a fault: SIGBUS, as
+                         * Linux's for an I/O error). */
+                        vm_object_free_range(obj, index, index + 1);
+                        return err == -ENOMEM ? VM_ENOMEM : VM_ENOSPC;
+                }
+                return VM_OK;
+        }
         if (obj->writable)              /* the source may be shorter */
                 return page_new(obj, index, NULL,
                                 off < obj->src_bytes ? obj->data + off : NULL,

@@ -78,6 +78,25 @@
 #include <vm/swap.h>
 
 struct rmap_family;
+struct vm_object;
+
+/*
+ * A disk file system's page cache (fs/ext2_vfs.c): a page that is not
+ * resident is read from the disk, not taken from `data` or zeroes, so
+ * reclaim may drop a clean page and have it read again.
+ */
+struct vm_pager_ops {
+        /* Fill page `index` (kernel address kva, zeroed) with the file's
+         * bytes there, zeroes in holes and past the end. => 0 or -errno. */
+        long (*fill)(struct vm_object *obj, uint64_t index, void *kva);
+        /* Write the object's changed pages to the disk (msync MS_SYNC).
+         * => 0 or -errno. */
+        long (*sync)(struct vm_object *obj);
+        /* Page `index` is about to be written through a shared mapping:
+         * find it room on the disk. => 0, -ENOSPC (the fault's SIGBUS),
+         * -ENOMEM, -EIO. */
+        long (*mkwrite)(struct vm_object *obj, uint64_t index);
+};
 
 enum vm_object_type {
         VM_OBJECT_ANON,                 /* zero-filled on first touch */
@@ -128,6 +147,8 @@ struct vm_object {
         uint64_t            src_bytes;  /* [m] bytes of data still valid */
         struct vm_quota    *quota;      /* [m] charged for every resident
                                          * page; NULL: no budget */
+        const struct vm_pager_ops *pager_ops; /* [m] a disk file's, or NULL */
+        void               *pager;      /* [m] pager_ops' business */
         /* The reverse map (vm_rmap.h). */
         struct vm_space    *space;      /* [c] a private anonymous object:
                                          * the one space whose areas use

@@ -709,6 +709,10 @@ vm_prot_t vm_area_pmap_prot(const struct vm_area *a, vm_prot_t prot)
 {
         if (vm_area_private(a) && (prot & VM_PROT_WRITE))
                 return pmap_prot_implied(prot) & ~VM_PROT_WRITE;
+        /* A disk file's pages are mapped writable only by a write fault,
+         * which finds them disk blocks first (vm_pager_ops.mkwrite). */
+        if (a->object && a->object->pager_ops && (prot & VM_PROT_WRITE))
+                return pmap_prot_implied(prot) & ~VM_PROT_WRITE;
         return prot;
 }
 

@@ -27,6 +27,7 @@
 #define EINVAL          22
 #define ENFILE          23
 #define EMFILE          24
+#define ENOTBLK         15
 #define ENOTTY          25
 #define ETXTBSY         26
 #define EFBIG           27
