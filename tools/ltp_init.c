@@ -2,11 +2,14 @@
  * ltp_init - the first process for an LTP test on Mercator: runs the test
  * as its child, reaps every orphan as an init does, and exits with the
  * test's status. LTP's library takes a parent pid of 1 to mean "the test
- * harness died", so a test must not be the first process itself.
+ * harness died", so a test must not be the first process itself. A
+ * kernel starts init without PATH; the test gets the usual one, as from
+ * a login shell (LTP looks its mkfs.* commands up there).
  *
  *   ltp_init PROGRAM [ARGS...]
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +22,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: ltp_init PROGRAM [ARGS...]\n");
                 return 2;
         }
+        setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+               "/sbin:/bin", 0);
         child = fork();
         if (child < 0) {
                 perror("ltp_init: fork");
