@@ -197,6 +197,8 @@ include mk/i386.mk
 include mk/riscv64.mk
 
 -include $(KOBJ:.o=.d) $(HOBJ:.o=.d)
+# test_vfs_walk's own objects (not in HOBJ): rebuilt when vfs.h changes.
+-include $(HBUILD)/kernel/fs/vfs.c.d $(HBUILD)/kernel/fs/tmpfs.c.d
 # The host tests' own objects: their headers too (struct layouts change).
 -include $(wildcard $(HBUILD)/tests/host/*.d $(HBUILD)/tests/host/*/*.d)
 

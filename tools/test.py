@@ -240,14 +240,53 @@ def make_swap_disk(path, size="4M", label="ktest-swap"):
                    capture_output=True)
 
 
+def e2fs_command(name):
+    """Debian's e2fsprogs (mke2fs, e2fsck, debugfs): in /sbin too."""
+    return shutil.which(name, path=os.environ.get("PATH", "") +
+                        ":/usr/sbin:/sbin") or name
+
+
+# The kernel tier's ext2 disk (tests/kernel/test_ext2_disk.c): 4 MiB, 1 KiB
+# blocks, one file /hello; afterwards e2fsck -fn must pass and /kernel
+# hold byte i = i * 7 + 3 for 20 000 bytes.
+def make_ext2_disk(path):
+    if os.path.exists(path):
+        os.unlink(path)
+    with tempfile.TemporaryDirectory() as src:
+        with open(os.path.join(src, "hello"), "w") as f:
+            f.write("hello from the host\n")
+        subprocess.run([e2fs_command("mke2fs"), "-q", "-F", "-t", "ext2",
+                        "-b", "1024", "-E", "root_owner=0:0", "-d", src,
+                        path, "4M"], check=True, capture_output=True)
+
+
+def check_ext2_disk(path):
+    """=> "" if Linux's e2fsck finds nothing to fix and the kernel's file
+    reads back, else what is wrong."""
+    p = subprocess.run([e2fs_command("e2fsck"), "-fn", path],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return f"e2fsck -fn: {p.returncode}: {(p.stdout + p.stderr)[-300:]}"
+    p = subprocess.run([e2fs_command("debugfs"), "-R", "cat /kernel", path],
+                       capture_output=True)
+    want = bytes((i * 7 + 3) & 0xff for i in range(20000))
+    if p.stdout != want:
+        return f"/kernel reads {len(p.stdout)} bytes, not the kernel's"
+    return ""
+
+
 def run_kernel_config(label, mem, cpu, smp):
     disk = os.path.join(ROOT, "build", f"ktest-disk-{label}.img")
     swap = os.path.join(ROOT, "build", f"ktest-swap-{label}.img")
+    ext2 = os.path.join(ROOT, "build", f"ktest-ext2-{label}.img")
     make_test_disk(disk)
     make_swap_disk(swap)
-    rc, out = boot(mem, cpu, "ktest", smp=smp, drives=[disk, swap])
+    make_ext2_disk(ext2)
+    rc, out = boot(mem, cpu, "ktest", smp=smp, drives=[disk, swap, ext2])
     os.unlink(swap)
-    return label, mem, cpu, rc, out, smp, disk
+    why = check_ext2_disk(ext2)
+    os.unlink(ext2)
+    return label, mem, cpu, rc, out + f"\next2-image: {why or 'ok'}\n", smp, disk
 
 
 def collect_kernel(t, label, rc, out):
@@ -302,6 +341,10 @@ def run_kernel(t, quick):
         why = check_test_disk(disk)
         t.add(not why, f"kernel[{label}]/virtio_blk_image_holds_the_writes",
               why)
+        m = re.search(r"^ext2-image: (.*)$", out, re.M)
+        t.add(m is not None and m.group(1) == "ok",
+              f"kernel[{label}]/ext2_image_passes_e2fsck",
+              m.group(1) if m else "not checked")
         os.unlink(disk)
     run_deaths(t, runs[0][4])
 
