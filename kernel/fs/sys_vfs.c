@@ -1492,7 +1492,8 @@ SYSCALL_DECL(umount2)
                               (a1 & UMOUNT_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0, &vn)) != 0)
                 return err;
         err = vfs_umount(vn);
-        vnode_put(vn);
+        if (err)
+                vnode_put(vn);          /* else vfs_umount took it */
         return err;
 }
 

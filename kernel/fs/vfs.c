@@ -752,6 +752,9 @@ long vfs_umount(struct vnode *vn)
         vnode_put(m->covered);
         kfree(m);
         sb->mount = NULL;
+        /* The caller's reference: dropped before the file system goes,
+         * so that the root's last put never touches a freed sb. */
+        vnode_put(vn);
         destroy_sb(sb);
         return 0;
 }

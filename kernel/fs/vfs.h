@@ -357,7 +357,9 @@ long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
                    const char *options, unsigned long flags);
 
 /* Unmount the file system whose root is vn. => 0, -EINVAL (not a mount
- * root), -EBUSY (files of it are in use). */
+ * root), -EBUSY (files of it are in use). On success the caller's
+ * reference to vn is taken (vn goes with its file system); on failure
+ * the caller keeps it. */
 long vfs_umount(struct vnode *vn);
 
 /*
