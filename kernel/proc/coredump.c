@@ -371,14 +371,16 @@ static void put_phdr(struct rec *r, uint32_t type, uint32_t flags,
 
 struct out {
         struct vnode *vn;
-        uint64_t      off, limit;
+        uint64_t      off;              /* where the next bytes go */
+        uint64_t      written, limit;   /* bytes written; RLIMIT_CORE */
         bool          failed;
 };
 
-/* Linux's dump_emit: all of it, within RLIMIT_CORE, or the dump fails. */
+/* Linux's dump_emit: all of it, or nothing more from here on; RLIMIT_CORE
+ * counts the bytes written (holes are free, as Linux's dump_skip). */
 static void emit(struct out *o, const void *buf, size_t len)
 {
-        if (o->failed || len > o->limit || o->off > o->limit - len) {
+        if (o->failed || len > o->limit - o->written) {
                 o->failed = true;
                 return;
         }
@@ -386,6 +388,7 @@ static void emit(struct out *o, const void *buf, size_t len)
             (long)len)
                 o->failed = true;
         o->off += len;
+        o->written += len;
 }
 
 /* A segment's contents page by page; pages that cannot be read (guard
@@ -397,13 +400,10 @@ static void emit_segment(struct out *o, struct vm_space *s,
              va += PAGE_SIZE) {
                 size_t done = 0;
                 if (vm_space_access(s, va, page, PAGE_SIZE, false, true, &done) == VM_OK &&
-                    done == PAGE_SIZE) {
+                    done == PAGE_SIZE)
                         emit(o, page, PAGE_SIZE);
-                } else if (o->off > o->limit - PAGE_SIZE) {
-                        o->failed = true;
-                } else {
+                else
                         o->off += PAGE_SIZE;
-                }
         }
 }
 
@@ -488,7 +488,9 @@ static bool expand_pattern(struct proc *p, int sig, char *out, size_t size)
         return n < size;
 }
 
-/* Headers, notes (page-aligned after), then every segment. */
+/* Headers, notes (page-aligned after), then every segment. => true once
+ * the notes are made: as Linux's elf_core_dump (has_dumped), a core that
+ * RLIMIT_CORE or a full disk cut short still counts as dumped. */
 static bool write_core(struct proc *p, struct out *o, int sig,
                        const struct ksiginfo *info)
 {
@@ -515,6 +517,7 @@ static bool write_core(struct proc *p, struct out *o, int sig,
                          seg[i].filesz, seg[i].end - seg[i].start, PAGE_SIZE);
         if (notes.bad || head.bad)
                 goto out;
+        ok = true;
         emit(o, head.b, head.len);
         emit(o, notes.b, notes.len);
         o->off = data;                  /* a hole up to the page */
@@ -522,7 +525,6 @@ static bool write_core(struct proc *p, struct out *o, int sig,
                 emit_segment(o, s, &seg[i], page);
         if (!o->failed && o->off > o->vn->size)
                 (void)vnode_truncate(o->vn, o->off);    /* trailing hole */
-        ok = !o->failed;
 out:
         kfree(seg), kfree(page), kfree(notes.b), kfree(head.b);
         return ok;

@@ -11,7 +11,8 @@
  * MADV_DODUMP puts it back), shared anonymous memory is left out when
  * /proc/self/coredump_filter (00000033 by default, inherited by fork)
  * says so. No core and no WCOREDUMP with RLIMIT_CORE 0 or below a page,
- * or after PR_SET_DUMPABLE 0; SIGTERM never dumps.
+ * or after PR_SET_DUMPABLE 0; SIGTERM never dumps. A one-page limit cuts
+ * the core short and still sets WCOREDUMP.
  * The core's name comes from kernel.core_pattern, which this test
  * does not change (it is the whole machine's): it needs "core" (Linux's
  * default, this host's) and prints a NOTE and checks nothing otherwise.
@@ -354,6 +355,14 @@ int main(int argc, char **argv)
         pid = child(ABORT, PAGE - 1, 0, &st);
         CHECK("limit_below_page_no_core", WIFSIGNALED(st) && !WCOREDUMP(st) &&
                                           access("core", F_OK) != 0);
+        /* One page: the core is cut short there, and counts (as LTP's
+         * waitpid01 expects). */
+        pid = child(ABORT, PAGE, 0, &st);
+        struct stat cs;
+        CHECK("one_page_limit_cut_short", WIFSIGNALED(st) && WCOREDUMP(st) &&
+                                          stat("core", &cs) == 0 && cs.st_size > 0 &&
+                                          cs.st_size <= (off_t)PAGE);
+        unlink("core");
         pid = child(ABORT, RLIM_INFINITY, 1, &st);
         CHECK("undumpable_no_core", WIFSIGNALED(st) && !WCOREDUMP(st) &&
                                     access("core", F_OK) != 0);
