@@ -15,6 +15,8 @@ INC     := -Ikernel/include -Ikernel
 # Every architecture has its fragment (mk/<arch>.mk). x86-64's kernel is the
 # one `make run` and `make test` boot; `make ARCH=i386 run|test` (or
 # riscv64) runs the other ports' run-<arch> and test-<arch> instead.
+# `make` alone builds everything (the included files define targets first)
+.DEFAULT_GOAL := all
 include mk/x86_64.mk
 KOBJ := $(patsubst %,$(BUILD)/kernel/%.o,$(KSRC))
 KERNEL := $(BUILD)/mercator.elf

@@ -528,6 +528,12 @@ void proc_pid_statm(struct text *t, struct proc *p)
                  z.mss.rss_file + z.mss.rss_shmem, z.text, z.data + z.stack);
 }
 
+/* The thread's name (what exec or PR_SET_NAME gave it), as Linux's comm. */
+void proc_pid_comm(struct text *t, struct proc *p)
+{
+        text_add(t, "%s\n", p->name);
+}
+
 /* ---- cmdline, environ --------------------------------------------------- */
 
 /* The bytes [start, end) of p's memory, as far as they can be read. */

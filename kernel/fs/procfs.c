@@ -129,6 +129,7 @@ static const struct pent root_dir[] = {
 
 static const struct pent pid_dir[] = {
         AREA("cmdline", proc_pid_cmdline, 0),
+        AREA("comm", proc_pid_comm, 0),
         WTEXT("coredump_filter", proc_pid_coredump_filter, proc_pid_coredump_filter_set),
         SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),
         AREA("environ", proc_pid_environ, 0),
@@ -154,6 +155,7 @@ static const struct pent pid_dir[] = {
 /* /proc/PID/task/TID: one thread's view (the same files, but no task). */
 static const struct pent tid_dir[] = {
         AREA("cmdline", proc_pid_cmdline, 0),
+        AREA("comm", proc_pid_comm, 0),
         SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),
         AREA("environ", proc_pid_environ, 0),
         SPECIAL("exe", PROCFS_IFLNK | 0777, SP_EXE),

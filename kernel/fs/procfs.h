@@ -86,6 +86,7 @@ void proc_pid_smaps_rollup(struct text *t, struct proc *p);
 void proc_pid_status(struct text *t, struct proc *p);
 void proc_pid_stat(struct text *t, struct proc *p);
 void proc_pid_statm(struct text *t, struct proc *p);
+void proc_pid_comm(struct text *t, struct proc *p);
 void proc_pid_cmdline(struct text *t, struct proc *p);
 void proc_pid_environ(struct text *t, struct proc *p);
 

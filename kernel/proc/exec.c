@@ -151,17 +151,25 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
         return st == VM_OK ? 0 : st == VM_ENOMEM ? -ENOMEM : -EINVAL;
 }
 
-/* The file at path, if it is a regular file someone may execute. */
-static long exec_find(const char *path, struct vnode **out)
+/* The file name names, if it is a regular file someone may execute. */
+static long exec_find(const struct exec_name *name, struct vnode **out)
 {
         struct vnode *root = current ? current->root : vfs_root;
-        struct vnode *cwd = current ? current->cwd : vfs_root;
+        struct vnode *start;
         struct vfs_path p;
-        long err = vfs_resolve(root, cwd, path, 0, &p);
+        long err;
 
+        if (!current || name->dirfd == EXEC_AT_FDCWD)
+                start = vnode_get(current ? current->cwd : vfs_root);
+        else if ((err = vfs_at_dir(name->dirfd, name->path, &start)) != 0)
+                return err;
+        err = vfs_resolve(root, start, name->path, name->vfs_flags, &p);
+        vnode_put(start);
         if (err)
                 return err;
-        if (!S_ISREG(p.vn->mode) || !p.vn->obj)
+        if (S_ISLNK(p.vn->mode))        /* execveat's AT_SYMLINK_NOFOLLOW */
+                err = -ELOOP;
+        else if (!S_ISREG(p.vn->mode) || !p.vn->obj)
                 err = -EACCES;
         else if ((err = vfs_permission(p.vn, VFS_MAY_EXEC)) == 0 &&
                  p.vn->writers)
@@ -193,10 +201,11 @@ static void exec_file_put(struct exec_file *f)
 }
 
 /*
- * Find, read and plan the file at path. => 0 with *out; the find's errno,
+ * Find, read and plan the file name names. => 0 with *out; the find's errno,
  * -ENOMEM, -EIO, or `bad` when it is not an ELF file we can load.
  */
-static long exec_file_get(const char *path, long bad, struct exec_file **out)
+static long exec_file_get(const struct exec_name *name, long bad,
+                          struct exec_file **out)
 {
         struct exec_file *f = kmalloc(sizeof *f);
         enum elf_error eerr;
@@ -205,7 +214,7 @@ static long exec_file_get(const char *path, long bad, struct exec_file **out)
         if (!f)
                 return -ENOMEM;
         memset(f, 0, sizeof *f);
-        if ((err = exec_find(path, &f->vn)) != 0) {
+        if ((err = exec_find(name, &f->vn)) != 0) {
                 f->vn = NULL;
                 exec_file_put(f);
                 return err;
@@ -219,7 +228,7 @@ static long exec_file_get(const char *path, long bad, struct exec_file **out)
                 err = -EIO;
         else if ((eerr = elf_plan_build_head(f->head, f->head_len, f->vn->size,
                                              0, &f->plan)) != 0) {
-                pr_info("exec %s: %s\n", path, elf_error_message(eerr));
+                pr_info("exec %s: %s\n", name->path, elf_error_message(eerr));
                 err = bad;
         }
         if (err) {
@@ -270,14 +279,16 @@ static char *interp_path(const struct exec_file *f)
         return path;
 }
 
-long exec_load(const char *path, const char *const *argv, size_t argc,
-               const char *const *envp, size_t envc, struct exec_image *out)
+long exec_load(const struct exec_name *name, const char *const *argv,
+               size_t argc, const char *const *envp, size_t envc,
+               struct exec_image *out)
 {
         struct exec_file *prog, *interp = NULL;
         struct vm_space *sp = NULL;
         char *ipath = NULL;
+        const char *path = name->execfn;
         vaddr_t base = 0, entry;
-        long err = exec_file_get(path, -ENOEXEC, &prog);
+        long err = exec_file_get(name, -ENOEXEC, &prog);
 
         if (err)
                 return err;
@@ -285,7 +296,8 @@ long exec_load(const char *path, const char *const *argv, size_t argc,
                 ipath = interp_path(prog);
                 /* Linux: a missing interpreter is ENOENT, one it cannot
                  * load ELIBBAD. */
-                err = ipath ? exec_file_get(ipath, -ELIBBAD, &interp) : -ENOMEM;
+                struct exec_name in = { EXEC_AT_FDCWD, ipath, 0, ipath };
+                err = ipath ? exec_file_get(&in, -ELIBBAD, &interp) : -ENOMEM;
         }
         if (err)
                 ;

@@ -418,7 +418,8 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         p->cwd = vnode_get(vfs_root);
         p->root = vnode_get(vfs_root);
         p->umask = 022;
-        err = exec_load(path, argv, (size_t)argc, envp, 2, &img);
+        struct exec_name name = { EXEC_AT_FDCWD, path, 0, path };
+        err = exec_load(&name, argv, (size_t)argc, envp, 2, &img);
         if (!err && proc_open_console(p) != VM_OK) {
                 vm_space_destroy(img.space);
                 err = -ENOMEM;

@@ -282,6 +282,18 @@ vm_status_t space_write(struct vm_space *sp, vaddr_t va, const void *src,
 /* The first user process from the initramfs; 0 or -errno. */
 long proc_start_init(const char *path, int argc, const char *const *argv);
 
+/* The program execve/execveat names: path resolved from dirfd
+ * (EXEC_AT_FDCWD: the cwd) with VFS_* flags (VFS_EMPTY_OK: "" is the file
+ * open at dirfd); execfn is the name it runs under (AT_EXECFN, its
+ * process name): the path, or "/dev/fd/N[/path]" as Linux's execveat. */
+#define EXEC_AT_FDCWD   (-100L)
+struct exec_name {
+        long             dirfd;
+        const char      *path;
+        unsigned         vfs_flags;
+        const char      *execfn;
+};
+
 /* What exec_load() makes: an address space ready to run. */
 struct exec_image {
         struct vm_space *space;
@@ -290,15 +302,17 @@ struct exec_image {
 };
 
 /*
- * Build the address space of the program at path with these arguments and
- * environment (kernel strings). Nothing else changes.
- * => 0, or -ENOENT/-ENOTDIR/-EACCES (not an executable regular file;
+ * Build the address space of the program name names with these arguments
+ * and environment (kernel strings). Nothing else changes.
+ * => 0, or -ENOENT/-ENOTDIR/-EBADF/-ELOOP (a final symlink when
+ *    VFS_NOFOLLOW)/-EACCES (not an executable regular file;
  *    for the program's PT_INTERP interpreter too), -ENOEXEC (not an ELF
  *    file for this machine we can load), -ELIBBAD (such an interpreter),
  *    -E2BIG, -ENOMEM.
  */
-long exec_load(const char *path, const char *const *argv, size_t argc,
-               const char *const *envp, size_t envc, struct exec_image *out);
+long exec_load(const struct exec_name *name, const char *const *argv,
+               size_t argc, const char *const *envp, size_t envc,
+               struct exec_image *out);
 
 /* A vfork child has exec'd or is exiting: let its parent run on. */
 void proc_vfork_release(struct proc *p);

@@ -12,6 +12,7 @@
  * signal actions shared with another process stop being shared.
  */
 #include <mercator/errno.h>
+#include <mercator/printk.h>
 #include <mercator/uaccess.h>
 #include <exec/ustack.h>
 #include <fs/file.h>
@@ -24,6 +25,7 @@
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
 
@@ -192,40 +194,91 @@ static void exec_commit(const char *path, struct exec_image *img)
         current->did_exec = true;
         signal_exec(current);
         close_on_exec(current);
+        /* Dumpable again unless the program was unreadable to its runner
+         * or the ids still differ (Linux's would_dump, begin_new_exec):
+         * a process that dropped root and exec'd owns its /proc files. */
+        bool readable = vfs_permission(img->exe, VFS_MAY_READ) == 0;
         cred_exec(&current->cred);
+        current->usage.dumpable = readable &&
+                current->cred.euid == current->cred.uid &&
+                current->cred.egid == current->cred.gid;
         ktimer_exec(current);
         proc_set_name(current, path);
         machine_thread_exec(current, img->entry, img->sp);
         proc_vfork_release(current);
 }
 
-SYSCALL_DECL(execve)
+#define AT_SYMLINK_NOFOLLOW     0x100
+#define AT_EMPTY_PATH           0x1000
+
+/*
+ * execve and execveat: the program at (dirfd, upath), AT_EMPTY_PATH for
+ * the file open at dirfd itself (fexecve), AT_SYMLINK_NOFOLLOW to refuse a
+ * final symlink (ELOOP). As Linux, a program named relative to a
+ * descriptor runs as "/dev/fd/N" or "/dev/fd/N/path" (AT_EXECFN and its
+ * name; "N" for ps).
+ */
+static long do_execve(long dirfd, uint64_t upath, uint64_t uargv,
+                      uint64_t uenv, long flags)
 {
         char *path = kmalloc(PATH_MAX);
+        char *execfn = kmalloc(PATH_MAX);
         char *strings = kmalloc(USTACK_ARG_MAX);
         const char **ptrs = kmalloc(2 * (EXEC_MAX_ARGS + 1) * sizeof(char *));
         struct str_list args = { strings, 0, USTACK_ARG_MAX, ptrs, 0 };
         struct str_list env = { strings, 0, USTACK_ARG_MAX, ptrs + EXEC_MAX_ARGS + 1, 0 };
+        struct exec_name name = { EXEC_AT_FDCWD, path, 0, path };
         struct exec_image img;
-        long err = path && strings && ptrs ? 0 : -ENOMEM;
+        long err = path && execfn && strings && ptrs ? 0 : -ENOMEM;
 
-        if (!err && (err = strncpy_from_user(path, (uint64_t)a0, PATH_MAX)) >= 0)
-                err = err == 0 ? -ENOENT : copy_strings(&args, (uint64_t)a1);
+        if (!err && (flags & ~(long)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+                err = -EINVAL;
+        if (!err && (err = strncpy_from_user(path, upath, PATH_MAX)) >= 0) {
+                if (err == 0 && !(flags & AT_EMPTY_PATH))
+                        err = -ENOENT;
+                else
+                        err = copy_strings(&args, uargv);
+        }
+        if (!err && (int)dirfd != (int)EXEC_AT_FDCWD && path[0] != '/') {
+                name.dirfd = (int)dirfd;
+                name.execfn = execfn;
+                ksnprintf(execfn, PATH_MAX, path[0] ? "/dev/fd/%d/%s" : "/dev/fd/%d",
+                         (int)dirfd, path);
+        }
+        name.vfs_flags = (flags & AT_EMPTY_PATH ? VFS_EMPTY_OK : 0) |
+                         (flags & AT_SYMLINK_NOFOLLOW ? VFS_NOFOLLOW : 0);
         if (!err) {
                 env.used = args.used;
-                err = copy_strings(&env, (uint64_t)a2);
+                err = copy_strings(&env, uenv);
         }
         if (!err)
-                err = exec_load(path, args.v, args.n, env.v, env.n, &img);
+                err = exec_load(&name, args.v, args.n, env.v, env.n, &img);
         if (!err && ((err = exec_end_other_threads()) ||
                      (err = exec_unshare_files(current)))) {
                 vm_space_destroy(img.space);
                 vnode_put(img.exe);
         }
-        if (!err)
-                exec_commit(path, &img);
+        if (!err) {
+                /* run from a descriptor: named after the file itself, as
+                 * /proc/PID/exe and (since 6.14) Linux's comm are */
+                const char *real = vm_object_name(img.exe->obj);
+                exec_commit(name.execfn == execfn && real && real[0] == '/' ?
+                            real : path, &img);
+        }
         kfree(path);
+        kfree(execfn);
         kfree(strings);
         kfree(ptrs);
         return err;
+}
+
+SYSCALL_DECL(execve)
+{
+        return do_execve(EXEC_AT_FDCWD, (uint64_t)a0, (uint64_t)a1,
+                         (uint64_t)a2, 0);
+}
+
+SYSCALL_DECL(execveat)
+{
+        return do_execve(a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, a4);
 }

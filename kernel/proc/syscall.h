@@ -71,7 +71,7 @@ SYSCALL_DECL(getppid); SYSCALL_DECL(gettid); SYSCALL_DECL(set_tid_address);
 SYSCALL_DECL(sched_yield); SYSCALL_DECL(nanosleep);
 SYSCALL_DECL(clock_gettime); SYSCALL_DECL(uname); SYSCALL_DECL(reboot);
 SYSCALL_DECL(rt_sigaction); SYSCALL_DECL(rt_sigprocmask);
-SYSCALL_DECL(arch_prctl); SYSCALL_DECL(execve); SYSCALL_DECL(kill);
+SYSCALL_DECL(arch_prctl); SYSCALL_DECL(execve); SYSCALL_DECL(execveat); SYSCALL_DECL(kill);
 SYSCALL_DECL(dup); SYSCALL_DECL(dup2); SYSCALL_DECL(dup3);
 SYSCALL_DECL(fcntl); SYSCALL_DECL(pipe); SYSCALL_DECL(pipe2);
 SYSCALL_DECL(getcwd); SYSCALL_DECL(chdir); SYSCALL_DECL(getdents64);

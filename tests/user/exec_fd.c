@@ -1,12 +1,19 @@
 /*
  * exec_fd.c - execve replaces the address space and keeps only descriptors
  * without close-on-exec; a failed execve leaves the caller intact; dup,
- * dup2, fcntl, pipe, getcwd, chdir and getdents64 behave as on Linux.
+ * dup2, fcntl, pipe, getcwd, chdir and getdents64 behave as on Linux;
+ * execveat runs what a descriptor names.
  * argv[1] names a readable data file.
  */
 #include "utest.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/auxv.h>
+#include <sys/wait.h>
+
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
 
 #define MARK_ADDR ((void *)0x300000000UL)
 
@@ -92,6 +99,82 @@ static void directories(void)
         CHECK("chdir_back", chdir(saved) == 0);
 }
 
+/* Run by execveat: exit 0 when AT_EXECFN and the process name are the
+ * ones Linux gives (argv[2], argv[3]; "-": any name). */
+static int named(char **argv)
+{
+        char comm[32] = { 0 };
+        int fd = open("/proc/self/comm", O_RDONLY);
+        const char *execfn = (const char *)getauxval(AT_EXECFN);
+
+        if (fd < 0 || read(fd, comm, sizeof comm - 1) <= 0)
+                return 3;
+        comm[strcspn(comm, "\n")] = 0;
+        return execfn && strcmp(execfn, argv[2]) == 0 &&
+               (strcmp(argv[3], "-") == 0 || strcmp(comm, argv[3]) == 0) ? 0 : 1;
+}
+
+/* execveat(fd, path, ..., flags) in a child: its exit status, or -1. */
+static int execveat_child(int fd, const char *path, int flags,
+                          const char *execfn, const char *comm)
+{
+        char *argv[] = { "exec_fd", "named", (char *)execfn, (char *)comm, NULL };
+        int st;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                syscall(SYS_execveat, fd, path, argv, (char *[]){ NULL }, flags);
+                _exit(100 + errno);
+        }
+        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * execveat: relative to a directory descriptor, the descriptor's own file
+ * (AT_EMPTY_PATH: fexecve), a final symlink refused with
+ * AT_SYMLINK_NOFOLLOW, and Linux's names for the program so run.
+ */
+static void execveat_calls(const char *self)
+{
+        char dir[4096], execfn[64];
+        const char *base = strrchr(self, '/');
+        char *argv[] = { "x", NULL };
+        int dfd, ffd;
+
+        if (!base || !realpath(self, dir)) {
+                CHECK("execveat_self_path", 0);
+                return;
+        }
+        *strrchr(dir, '/') = 0;
+        base++;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        ffd = open(self, O_RDONLY);
+        CHECK("execveat_descriptors", dfd >= 0 && ffd >= 0);
+        snprintf(execfn, sizeof execfn, "/dev/fd/%d/%s", dfd, base);
+        CHECK("execveat_relative_to_dirfd",
+              execveat_child(dfd, base, 0, execfn, base) == 0);
+        /* its name: the descriptor's number before Linux 6.14, the file's
+         * name since (Mercator's); the test takes either */
+        snprintf(execfn, sizeof execfn, "/dev/fd/%d", ffd);
+        CHECK("execveat_empty_path_runs_fd",
+              execveat_child(ffd, "", AT_EMPTY_PATH, execfn, "-") == 0);
+        CHECK("execveat_absolute_ignores_dirfd",
+              execveat_child(ffd, "/proc/self/exe", 0, "/proc/self/exe", "exe") == 0);
+        CHECK_ERR("execveat_empty_without_flag",
+                  syscall(SYS_execveat, ffd, "", argv, NULL, 0), ENOENT);
+        CHECK_ERR("execveat_bad_flags",
+                  syscall(SYS_execveat, dfd, base, argv, NULL, 0x8), EINVAL);
+        CHECK_ERR("execveat_relative_to_file",
+                  syscall(SYS_execveat, ffd, base, argv, NULL, 0), ENOTDIR);
+        CHECK_ERR("execveat_bad_dirfd",
+                  syscall(SYS_execveat, 999, base, argv, NULL, 0), EBADF);
+        CHECK_ERR("execveat_nofollow_symlink",
+                  syscall(SYS_execveat, AT_FDCWD, "/proc/self/exe", argv, NULL,
+                          AT_SYMLINK_NOFOLLOW), ELOOP);
+        close(dfd);
+        close(ffd);
+}
+
 static void exec(const char *self, const char *path)
 {
         char *bad_argv[] = { "x", NULL };
@@ -121,12 +204,15 @@ int main(int argc, char **argv)
 {
         if (argc > 1 && strcmp(argv[1], "child") == 0)
                 return child(argc, argv);
+        if (argc > 3 && strcmp(argv[1], "named") == 0)
+                return named(argv);
         utest_start("exec_fd");
         if (argc < 2)
                 return printf("FAIL exec_fd/usage\n"), 2;
         descriptors(argv[1]);
         pipes();
         directories();
+        execveat_calls(argv[0]);
         exec(argv[0], argv[1]);
         return utest_done();
 }

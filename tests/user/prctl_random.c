@@ -3,6 +3,9 @@
  * no_new_privs), personality, getrandom, uname.
  */
 #include "utest.h"
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -64,15 +67,65 @@ static void pdeathsig_delivered(void)
 #define UNAME_MACHINE "x86_64"
 #endif
 
-int main(void)
+/*
+ * A root process that becomes nobody is undumpable (its /proc files are
+ * root's); the program it then execs is dumpable again and can list its
+ * own /proc/self/fd (trinity does, and died of it). The program is this
+ * test, opened while root and run with fexecve so no path must be
+ * searchable by nobody; its run with AFTER_EXEC reports by exit status.
+ */
+#define AFTER_EXEC "--after-exec"
+static int after_exec(void)
+{
+        DIR *d = opendir("/proc/self/fd");
+        int ok = d && prctl(PR_GET_DUMPABLE) == 1;
+
+        if (d)
+                closedir(d);
+        return ok ? 0 : 1;
+}
+
+static void dumpable_after_exec(void)
+{
+        int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), st = -1;
+        pid_t child;
+
+        if (geteuid() != 0 || fd < 0) {
+                printf("prctl_random: not root, dumpable_after_exec skipped\n");
+                return;
+        }
+        child = fork();
+        if (child == 0) {
+                char *argv[] = { "prctl_random", AFTER_EXEC, NULL };
+                if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+                        _exit(2);
+                if (prctl(PR_GET_DUMPABLE) != 0)
+                        _exit(3);
+                fexecve(fd, argv, environ);
+                _exit(4);
+        }
+        close(fd);
+        CHECK("dumpable_after_exec", child > 0 && waitpid(child, &st, 0) == child &&
+                                     WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+int main(int argc, char **argv)
 {
         char name[32];
         int v = -1;
 
+        if (argc > 1 && strcmp(argv[1], AFTER_EXEC) == 0)
+                return after_exec();
         utest_start("prctl_random");
+        dumpable_after_exec();
         CHECK("set_name", prctl(PR_SET_NAME, "worker-with-a-long-name") == 0);
         CHECK("get_name_cut_to_15", prctl(PR_GET_NAME, name) == 0 &&
                                     strcmp(name, "worker-with-a-l") == 0);
+        char comm[32] = { 0 };
+        int cfd = open("/proc/self/comm", O_RDONLY);
+        CHECK("proc_comm_is_name", cfd >= 0 && read(cfd, comm, sizeof comm) == 16 &&
+                                   strcmp(comm, "worker-with-a-l\n") == 0);
+        close(cfd);
         CHECK("dumpable_by_default", prctl(PR_GET_DUMPABLE) == 1);
         CHECK("set_dumpable_0", prctl(PR_SET_DUMPABLE, 0) == 0 && prctl(PR_GET_DUMPABLE) == 0);
         prctl(PR_SET_DUMPABLE, 1);
