@@ -62,6 +62,11 @@ fi
 if ! ls /usr/lib/gcc/x86_64-linux-gnu/*/32/libgcc.a >/dev/null 2>&1; then
   missing+=(lib32gcc-12-dev)
 fi
+# The typed bash session (tests/outside/bash_typed.input) gives bash the
+# linux console's terminfo entry, as a Debian system has it.
+if [ ! -e /lib/terminfo/l/linux ]; then
+  missing+=(ncurses-base)
+fi
 # OpenSBI's firmware image comes with qemu-system-data (-bios default).
 if [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] &&
    [ ! -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.elf ]; then

@@ -1309,24 +1309,57 @@ def run_make_run(t):
         show_tail(out)
 
 
+# A typed session's shell: busybox sh, or (a script whose first line is
+# "# shell: bash") Debian's bash-static with readline on: an empty
+# environment but for TERM=linux (its terminfo entry goes into the
+# initramfs) and no history file.
+TYPED_ENV = ["env", "-i", "HOME=/", "TERM=linux", "PATH=/bin",
+             "HISTFILE=/dev/null"]
+TERMINFO = "/lib/terminfo/l/linux"
+
+
+def typed_session_output(text):
+    """A typed session's output as both sides can agree on it: carriage
+    returns as newlines (Mercator's side reaches us through a text-mode
+    pipe, Linux's through a pseudo-terminal) and a background job's pid,
+    which bash prints as "[1] 4242", masked."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"^\[(\d+)\] \d+$", r"[\1] PID", text, flags=re.M)
+
+
 def run_outside_typed(t):
-    """busybox sh -i typed at a terminal (tests/outside/*.input): the same
-    session on a Linux pseudo-terminal and on Mercator's console."""
+    """Shells typed at a terminal (tests/outside/*.input): the same session
+    on a Linux pseudo-terminal and on Mercator's console."""
     busybox = os.path.join(OUTSIDE, "busybox")
+    bash = os.path.join(OUTSIDE, "bash")
     if not os.path.exists(busybox):
         return                          # run_outside reported why
     for script in sorted(glob.glob(os.path.join(ROOT, "tests/outside/*.input"))):
         name = f"outside/{os.path.basename(script)}"
-        lout, lrc = run_on_pty([busybox, "sh", "-i"], script, timeout=120,
-                               cwd="/")
+        with open(script) as f:
+            use_bash = f.readline().strip() == "# shell: bash"
         files = []
-        for applet in ("cat", "sh", "sleep"):
+        for applet in ("cat", "sh", "sleep", "rm", "tail"):
             files += ["--file", f"/bin/{applet}={busybox}"]
+        if use_bash:
+            if not os.path.exists(bash) or not os.path.exists(TERMINFO):
+                t.add(False, name, "bash-static or the linux terminfo missing")
+                continue
+            shell = [busybox] + TYPED_ENV + [bash, "--norc", "--noprofile", "-i"]
+            mshell = [busybox] + TYPED_ENV + ["/bin/bash", "--norc",
+                                              "--noprofile", "-i"]
+            files += ["--file", f"/bin/bash={bash}",
+                      "--file", f"{TERMINFO}={TERMINFO}"]
+        else:
+            shell = mshell = [busybox, "sh", "-i"]
+        lout, lrc = run_on_pty(shell, script, timeout=120, cwd="/")
         p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
                             "120", "--input-script", script] + files +
-                           [busybox, "sh", "-i"], capture_output=True,
+                           mshell, capture_output=True,
                            text=True, errors="replace")
         mout, mrc = p.stdout + p.stderr, p.returncode
+        if use_bash:
+            lout, mout = typed_session_output(lout), typed_session_output(mout)
         compare_outputs(t, name, lout, lrc, mout, mrc)
 
 
