@@ -237,7 +237,10 @@ static int send_common(struct proc *p, int sig, const struct ksiginfo *info,
         if (!(p = to_thread ? (proc_alive(p) ? p : NULL) : live_thread(p)))
                 return 0;
         prepare_signal(p, sig);
-        if (sig_ignored(p, sig) && !(p->sig.blocked & sigmask_of(sig)))
+        /* thrown away unless blocked, or blocked until a sigtimedwait
+         * for it began (real_blocked, as Linux's sig_ignored) */
+        if (sig_ignored(p, sig) &&
+            !((p->sig.blocked | p->sig.real_blocked) & sigmask_of(sig)))
                 return 0;
         if (info)
                 ki = *info;

@@ -243,6 +243,24 @@ static void suspend_and_wait(void)
         CHECK("sigwaitinfo_sleeps_until_sent", sigwaitinfo(&set, &si) == SIGUSR2 &&
               si.si_pid == pid);
         waitpid(pid, NULL, 0);
+
+        /* SIGCHLD's default is to ignore it, yet a sigtimedwait that began
+         * with it blocked takes one sent while it waits (trinity's main
+         * loop waits for its children so) */
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        pid = fork();
+        if (pid == 0) {
+                usleep(100 * 1000);
+                _exit(0);
+        }
+        struct timespec five = { 5, 0 };
+        CHECK("sigtimedwait_takes_default_ignored_sent_while_waiting",
+              sigtimedwait(&set, &si, &five) == SIGCHLD && si.si_pid == pid &&
+              si.si_code == CLD_EXITED);
+        waitpid(pid, NULL, 0);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
         sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
