@@ -138,6 +138,13 @@ static void seg_remove(struct shm_seg *s)
         }
 }
 
+void shm_shutdown(void)
+{
+        for (int i = 0; i <= max_idx; i++)
+                if (segs[i] && !(segs[i]->mode & SHM_DEST))
+                        seg_remove(segs[i]);
+}
+
 /* Linux's cyclic index choice: a window of max(in_use * 3 / 2, 64)
  * indices (at most SHMMNI), searched from just after the last one given;
  * wrapping steps the sequence. */

@@ -150,4 +150,9 @@ size_t shm_proc_show(char *buf, size_t size);
 /* Forget every segment (host tests, after re-creating simulated RAM). */
 void shm_init(void);
 
+/* The system is going down (init exits): every segment is removed, as by
+ * IPC_RMID, so what no process maps any more is freed and the memory
+ * check at init's exit counts it back. */
+void shm_shutdown(void);
+
 #endif

@@ -28,6 +28,7 @@
 #include <mercator/kstat.h>
 #include <proc/ktimer.h>
 #include <proc/futex.h>
+#include <ipc/shm.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -537,6 +538,7 @@ static void group_exit_done(struct proc *p, int wait_status)
         g->wait_status = wait_status;
         if (g == init_proc) {
                 vfs_shutdown();
+                shm_shutdown();
                 mem_snapshot_compare(&init_baseline, "mercator: init's exit");
                 /* tools/run reads this line for the program's status. */
                 int n = ksnprintf(line, sizeof line, "%sMERCATOR-EXIT %d\n",
