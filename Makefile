@@ -127,8 +127,11 @@ $(HBUILD)/bin/test_vfs_walk: $(HBUILD)/kernel/fs/vfs.c.o \
 
 # The first process of the x86-64 referee (Linux in QEMU) for the user
 # tests tools/test.py also runs there (USER_ON_LINUX_VM).
-user-tests: $(UTESTS) $(BUILD)/referee_init
+user-tests: $(UTESTS) $(BUILD)/referee_init $(BUILD)/trinity_init
 $(BUILD)/referee_init: tools/referee_init.c
+	$(UCC) $(UCFLAGS) -o $@ $<
+# The first process of a trinity run (tools/test.py run_trinity).
+$(BUILD)/trinity_init: tests/debian/trinity_init.c
 	$(UCC) $(UCFLAGS) -o $@ $<
 $(BUILD)/user/%: tests/user/%.c tests/user/utest.h
 	@mkdir -p $(dir $@)

@@ -21,6 +21,21 @@ if [ "${1:-}" = --arch ] && { [ "${2:-}" = riscv64 ] || [ "${2:-}" = i386 ]; }; 
   rm -rf $dest/debs
   exit 0
 fi
+# --trinity: Debian's trinity (the system-call fuzzer, dynamically linked
+# against glibc) into build/outside/trinity.
+if [ "${1:-}" = --trinity ]; then
+  dest=build/outside
+  [ -x $dest/trinity ] && exit 0
+  rm -rf $dest/tdebs && mkdir -p $dest/tdebs
+  if ! (cd $dest/tdebs && apt-get download -qq trinity >/dev/null 2>&1); then
+    [ "$(id -u)" -eq 0 ] && apt-get update -qq >/dev/null
+    (cd $dest/tdebs && apt-get download -qq trinity >/dev/null)
+  fi
+  dpkg-deb -x $dest/tdebs/trinity_*.deb $dest/tdebs/x
+  cp $dest/tdebs/x/usr/bin/trinity $dest/trinity
+  rm -rf $dest/tdebs
+  exit 0
+fi
 dest=build/outside
 [ -x $dest/busybox ] && [ -x $dest/bash ] && exit 0
 mkdir -p $dest/debs
