@@ -71,6 +71,7 @@ I386_USER_TESTS := die_kernel_read die_null_write die_stack_overflow \
 # a few of the others.
 I386P_USER_TESTS := fs_pagecache process_vm vmview
 I386_UTESTS := $(patsubst %,$(I386_BUILD)/user/%,$(I386_USER_TESTS)) \
+               $(I386_BUILD)/user/dynlink \
                $(patsubst %,$(I386_BUILD)/user-pae/%,$(I386P_USER_TESTS)) \
                $(I386_BUILD)/user-pae/highmem_fill
 I386_REFEREE_INIT := $(I386_BUILD)/referee_init
@@ -92,11 +93,7 @@ $(I386_BUILD)/user-pae/%: tests/user/%.c tests/user/utest.h | $(I386_UINC)/asm
 	@mkdir -p $(dir $@)
 	$(I386_UCC) -isystem $(I386_UINC) $(UCFLAGS) -o $@ $< -lpthread
 # tests/user/dyn/dynlink dynamically linked against Debian's i386 glibc
-# (libc6-i386: /lib/ld-linux.so.2, /lib32/libc.so.6, as ldd lists them),
-# not in the tier: all 38 checks pass on Mercator, but on the 686-pae
-# referee an exec'd child's libc text is not Shared_Clean in smaps (its
-# two smaps checks and the exec check fail; see mk/riscv64.mk). By hand:
-# make build/i386/user/dynlink; tools/run --arch i386 build/i386/user/dynlink
+# (libc6-i386: /lib/ld-linux.so.2, /lib32/libc.so.6, as ldd lists them).
 $(I386_BUILD)/user/dynlink: tests/user/dyn/dynlink.c tests/user/utest.h | $(I386_UINC)/asm
 	@mkdir -p $(dir $@)
 	$(I386_UCC) -isystem $(I386_UINC) $(filter-out -static,$(UCFLAGS)) -o $@ $<

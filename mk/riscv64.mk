@@ -76,7 +76,7 @@ RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \
         threads pthreads vmview vdso
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
-             $(RV_BUILD)/user/abi_riscv64
+             $(RV_BUILD)/user/abi_riscv64 $(RV_BUILD)/user/dynlink
 RV_REFEREE_INIT := $(RV_BUILD)/referee_init
 
 $(RV_BUILD)/user/%: tests/user/%.c tests/user/utest.h
@@ -87,13 +87,7 @@ $(RV_BUILD)/user/abi_riscv64: tests/user/riscv64/abi_riscv64.c tests/user/utest.
 	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
 # tests/user/dyn/dynlink dynamically linked against the cross toolchain's
 # glibc; tools/run (tools/hostlibs.py) puts its ld.so and libc.so.6 from
-# /usr/riscv64-linux-gnu/lib into /lib of both kernels' initramfs. Not in
-# the tier: its 38 checks pass on Mercator, but on the referee (Debian's
-# riscv64 Linux, nothing else running) an exec'd child's libc text shows
-# no Shared_Clean in smaps and the exec check fails (as on the i386
-# referee; the x86-64 one is this machine's busy Linux, where it passes):
-# the check needs a rule that holds on a quiet Linux too. By hand:
-# make build/riscv64/user/dynlink; tools/run --arch riscv64 build/riscv64/user/dynlink
+# /usr/riscv64-linux-gnu/lib into /lib of both kernels' initramfs.
 $(RV_BUILD)/user/dynlink: tests/user/dyn/dynlink.c tests/user/utest.h
 	@mkdir -p $(dir $@)
 	$(RV_UCC) $(filter-out -static,$(UCFLAGS)) -o $@ $<
