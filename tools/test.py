@@ -1325,7 +1325,7 @@ def run_trinity(t, soak=False):
         status == ("0x9" if soak else "0")
     why = "" if ok else (f"exit {p.returncode}, trinity status {status}, "
                          f"{len(leaks)} leak lines")
-    t.add(ok, name, why)
+    t.add(ok, name, why + f" (seed {args[2]})")
     if not ok:
         show_tail(out)
     else:

@@ -9,9 +9,12 @@
  *
  * Prints "trinity_init: ran S s, trinity status X, N processes reaped"
  * and exits 0 when trinity started; the verdict is the kernel's: no
- * panic, no hang, no "leak:" line at the end.
+ * panic, no hang, no "leak:" line at the end. Processes that SIGKILL has
+ * not ended after a minute are listed (their /proc/PID/stat) and the run
+ * ends with status 3.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <signal.h>
@@ -29,6 +32,35 @@ static double now(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig)
+{
+        (void)sig;
+        alarmed = 1;
+}
+
+/* Each process's /proc/PID/stat line (its state is the third field). */
+static void show_processes(void)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        char path[300], line[512];
+
+        while (d && (e = readdir(d))) {
+                if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+                FILE *f = fopen(path, "r");
+                if (f && fgets(line, sizeof line, f))
+                        printf("  %s", line);
+                if (f)
+                        fclose(f);
+        }
+        if (d)
+                closedir(d);
 }
 
 int main(int argc, char **argv)
@@ -71,11 +103,19 @@ int main(int argc, char **argv)
                 usleep(200 * 1000);
         }
         kill(-1, SIGKILL);              /* every process but this one */
+        signal(SIGALRM, on_alarm);
+        alarm(60);
         while ((pid = wait(&st)) > 0 || (pid < 0 && errno == EINTR)) {
                 if (pid == trinity)
                         status = st;
                 if (pid > 0)
                         reaped++;
+                if (pid < 0 && alarmed) {
+                        /* SIGKILL has not ended them in a minute */
+                        printf("trinity_init: processes left after SIGKILL:\n");
+                        show_processes();
+                        return 3;
+                }
         }
         printf("trinity_init: ran %.0f s, trinity status %#x, %d processes reaped\n",
                now() - start, status, reaped);

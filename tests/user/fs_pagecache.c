@@ -351,8 +351,9 @@ static void exec_from_tmpfs(const char *self)
         }
         close(p[0]);
         /* ...and while it runs, writing to it is. Give the child time to
-         * exec (it blocks on the pipe until we write). */
-        for (int i = 0; i < 200; i++) {
+         * exec (it blocks on the pipe until we write): up to 10 s, for a
+         * loaded machine under TCG. */
+        for (int i = 0; i < 1000; i++) {
                 int fd = open(path, O_WRONLY);
                 if (fd < 0 && errno == ETXTBSY)
                         break;
@@ -363,6 +364,8 @@ static void exec_from_tmpfs(const char *self)
         errno = 0;
         int fd = open(path, O_WRONLY);
         CHECK("write_running_etxtbsy", fd == -1 && errno == ETXTBSY);
+        if (fd >= 0)            /* (else the child's exec fails for it) */
+                close(fd);
         CHECK_ERR("truncate_running_etxtbsy", truncate(path, 0), ETXTBSY);
         write(p[1], "x", 1);
         close(p[1]);
