@@ -87,6 +87,7 @@ RV_KERNEL_CONFIGS = [("riscv64-64M", "64M"), ("riscv64-3G", "3G")]
 class Tally:
     def __init__(self):
         self.passed, self.failed, self.notes = 0, 0, []
+        self.failures = []
 
     def add(self, ok, name, why=""):
         if ok:
@@ -94,7 +95,9 @@ class Tally:
             print(f"PASS {name}")
         else:
             self.failed += 1
-            print(f"FAIL {name}{': ' + why if why else ''}")
+            line = f"FAIL {name}{': ' + why if why else ''}"
+            self.failures.append(line)
+            print(line)
         return ok
 
 
@@ -1455,6 +1458,10 @@ def main():
         run_fuzz(t, 600 if args.soak else 10)
     for note in t.notes:
         print(f"note: {note}")
+    # The failures again, last, so that a log cut to its tail still says
+    # which checks failed.
+    for line in t.failures:
+        print(f"again: {line[:300]}")
     print(f"{t.passed} passed, {t.failed} failed")
     sys.exit(1 if t.failed else 0)
 
