@@ -65,7 +65,11 @@ def parse(path):
 class Player:
     """Plays a script: send(bytes) types, report(line) prints a PASS or
     FAIL line, abort() ends the program; output(bytes) must be called
-    with everything the program prints, and closed() when it is done."""
+    with everything the program prints, and closed() when it is done.
+    The program's output and the reports share one stream, so report()
+    is given a line that starts with a newline: a report never lands in
+    the middle of a line the program has not finished (where a PASS
+    would go uncounted)."""
 
     def __init__(self, path, prog, send, report, abort):
         self.steps = parse(path)
@@ -118,18 +122,18 @@ class Player:
                     between = self.out[self.pos:found[0]]
                     for aname, text in absent:
                         ok = text not in between
-                        self.report(f"{'PASS' if ok else 'FAIL'} "
+                        self.report("\n" f"{'PASS' if ok else 'FAIL'} "
                                     f"{self.prog}/{aname}"
                                     f"{'' if ok else f': {text!r} was shown'}")
                     absent = []
                     self.pos = found[1]
                 if cmd == "check":
-                    self.report(f"{'PASS' if found else 'FAIL'} "
+                    self.report("\n" f"{'PASS' if found else 'FAIL'} "
                                 f"{self.prog}/{name}"
                                 f"{'' if found else f': {arg!r} never came'}")
                 if not found:
                     if cmd == "wait":
-                        self.report(f"FAIL {self.prog}/input_script: "
+                        self.report("\n" f"FAIL {self.prog}/input_script: "
                                     f"{arg!r} never came")
                     self.aborted = True
                     self.abort()

@@ -1311,10 +1311,13 @@ def run_trinity(t, soak=False):
         limit, args = 600, ["-q", "-s", seed]
     else:
         limit, args = 400, ["-q", "-s", "1", "-N", "30000"]
+    # at a fixed path: the clone may live under /tmp, which Mercator's own
+    # tmpfs hides
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                        str(limit + 200), "--mem", "1G", "--with", trinity,
+                        str(limit + 200), "--mem", "1G", "--with",
+                        f"/bin/trinity={trinity}",
                         os.path.join(ROOT, "build/trinity_init"), str(limit),
-                        trinity] + args + TRINITY_ARGS,
+                        "/bin/trinity"] + args + TRINITY_ARGS,
                        capture_output=True, text=True, errors="replace",
                        stdin=subprocess.DEVNULL)
     out = p.stdout + p.stderr
