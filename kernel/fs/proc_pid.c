@@ -600,6 +600,7 @@ long proc_mem_rw(struct proc *p, uint64_t off, uint64_t ubuf, size_t len,
 #define PM_PFN_MASK             ((1ULL << 55) - 1)
 #define PM_SOFT_DIRTY           (1ULL << 55)
 #define PM_MMAP_EXCLUSIVE       (1ULL << 56)
+#define PM_GUARD_REGION         (1ULL << 58)
 #define PM_FILE                 (1ULL << 61)
 #define PM_SWAP                 (1ULL << 62)
 #define PM_PRESENT              (1ULL << 63)
@@ -613,6 +614,11 @@ static uint64_t pagemap_entry(struct vm_space *s, const struct vm_area *a,
 
         if (!a)
                 return 0;
+        /* A guard page (Linux 6.15): Linux's entry is its PTE marker, a
+         * swap entry, so it has PM_SWAP too; the marker's swap type and
+         * offset bits are Linux's encoding and stay 0 here. */
+        if (vm_guards_has(&s->guards, va))
+                return PM_GUARD_REGION | PM_SWAP;
         vm_space_page_info(s, a, va, &pi);
         if (pi.kind == VM_PAGE_NONE)
                 return 0;

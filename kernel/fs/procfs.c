@@ -108,6 +108,7 @@ static const struct pent sysvipc_dir[] = {
 
 static const struct pent root_dir[] = {
         REG("buddyinfo", proc_buddyinfo),
+        REG("config.gz", proc_config_gz),
         REG("cpuinfo", proc_cpuinfo),
         REG("filesystems", proc_filesystems),
         SPECIAL("kpageflags", PROCFS_IFREG | 0400, SP_KPAGEFLAGS),

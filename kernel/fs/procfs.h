@@ -54,6 +54,10 @@ typedef long (*procfs_set_fn)(uint64_t value);
  * (NULL elsewhere); buf holds len bytes and a NUL. => 0 or -errno. */
 typedef long (*procfs_write_fn)(struct proc *p, const char *buf, size_t len);
 
+/* /proc/config.gz (proc_config.c): the features this kernel has, as a
+ * gzip'ed Linux .config. */
+void proc_config_gz(struct text *t, struct proc *p);
+
 /* System-wide generators (proc_sys.c). */
 void proc_meminfo(struct text *t, struct proc *p);
 void proc_swaps(struct text *t, struct proc *p);

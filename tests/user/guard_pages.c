@@ -68,6 +68,19 @@ static int maps_lines(void)
         return n;
 }
 
+/* The /proc/self/pagemap entry of p (bit 58: a guard page, Linux 6.15). */
+static uint64_t pagemap(const void *p)
+{
+        uint64_t e = 0;
+        int fd = open("/proc/self/pagemap", O_RDONLY);
+
+        if (fd >= 0 && pread(fd, &e, 8, (off_t)((uintptr_t)p / PAGE * 8)) != 8)
+                e = 0;
+        if (fd >= 0)
+                close(fd);
+        return e;
+}
+
 static int all(const uint8_t *p, size_t len, uint8_t v)
 {
         for (size_t i = 0; i < len; i++)
@@ -105,6 +118,9 @@ static void anonymous(void)
                                  probe(a + 4 * PAGE, 0) == 0 &&
                                  a[4 * PAGE + 1] == 0x11);
         CHECK("install_twice", madvise(a + 2 * PAGE, PAGE, MADV_GUARD_INSTALL) == 0);
+        CHECK("pagemap_guard_bit", pagemap(a + 2 * PAGE) >> 58 & 1 &&
+                                   !(pagemap(a + 2 * PAGE) >> 63) &&
+                                   !(pagemap(a + PAGE) >> 58 & 1));
 
         /* System calls see EFAULT. */
         int fds[2];
