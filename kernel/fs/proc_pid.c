@@ -31,6 +31,7 @@
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
+#include <vm/vm_swap.h>
 
 
 #define PSS_SHIFT       12
@@ -82,7 +83,19 @@ struct mss {
         uint64_t pss_locked;                            /* Locked */
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
         uint64_t anon_huge;             /* bytes under huge translations */
+        uint64_t swap, swap_pss;        /* bytes in swap (pss << PSS_SHIFT) */
 };
+
+/* A swapped page: Swap, and SwapPss shared among the slot's holders
+ * (its users less the swap cache's, as Linux's swap count). */
+static void account_swapped(const struct vm_page_info *pi, struct mss *m)
+{
+        unsigned users = swap_entry_count(pi->swap) -
+                         (vm_swap_entry_cached(pi->swap) ? 1 : 0);
+
+        m->swap += PAGE_SIZE;
+        m->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (users ? users : 1);
+}
 
 static void account_area(struct vm_space *s, const struct vm_area *a,
                          struct mss *m)
@@ -94,7 +107,10 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
                                 pmap_huge_size();
         for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE) {
                 vm_space_page_info(s, a, va, &pi);
-                if (pi.kind == VM_PAGE_NONE || pi.kind == VM_PAGE_ZERO)
+                if (pi.kind == VM_PAGE_SWAPPED)
+                        account_swapped(&pi, m);
+                if (pi.kind == VM_PAGE_NONE || pi.kind == VM_PAGE_ZERO ||
+                    pi.kind == VM_PAGE_SWAPPED)
                         continue;
                 unsigned count = pi.kind == VM_PAGE_ANON
                                          ? pi.page->refcount
@@ -243,8 +259,8 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "FilePmdMapped", 0);
         smaps_kb(t, "Shared_Hugetlb", 0);
         smaps_kb(t, "Private_Hugetlb", 0);
-        smaps_kb(t, "Swap", 0);                 /* no swap */
-        smaps_kb(t, "SwapPss", 0);
+        smaps_kb(t, "Swap", m->swap);
+        smaps_kb(t, "SwapPss", m->swap_pss >> PSS_SHIFT);
         smaps_kb(t, "Locked", m->pss_locked >> PSS_SHIFT);
 }
 
@@ -413,7 +429,7 @@ void proc_pid_status(struct text *t, struct proc *p)
                 status_kb(t, "VmExe", z.text);
                 status_kb(t, "VmLib", z.exec > z.text ? z.exec - z.text : 0);
                 status_kb(t, "VmPTE", pmap_table_pages(p->space->pmap));
-                status_kb(t, "VmSwap", 0);
+                status_kb(t, "VmSwap", z.mss.swap >> PAGE_SHIFT);
                 status_kb(t, "HugetlbPages", 0);
         }
         text_add(t, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\n",
@@ -622,6 +638,10 @@ static uint64_t pagemap_entry(struct vm_space *s, const struct vm_area *a,
         vm_space_page_info(s, a, va, &pi);
         if (pi.kind == VM_PAGE_NONE)
                 return 0;
+        if (pi.kind == VM_PAGE_SWAPPED)         /* type, then offset << 5 */
+                return PM_SWAP | (show_pfn ? (SWP_AREA(pi.swap) |
+                                              (uint64_t)SWP_SLOT(pi.swap) << 5) &
+                                             PM_PFN_MASK : 0);
         e = PM_PRESENT | (show_pfn ? (pi.pa >> PAGE_SHIFT) & PM_PFN_MASK : 0);
         if (pi.kind == VM_PAGE_FILE || pi.kind == VM_PAGE_SHMEM)
                 e |= PM_FILE;

@@ -127,7 +127,8 @@ static bool page_run(void *arg, const struct vm_page_run *r)
                  (unsigned long)r->npages, vm_view_page_name(r->state),
                  r->mapped ? 1 : 0, r->refcount,
                  (unsigned long)(r->pa >> PAGE_SHIFT));
-        if (r->state != VV_NOT_PRESENT && r->state != VV_ZERO)
+        if (r->state != VV_NOT_PRESENT && r->state != VV_ZERO &&
+            r->state != VV_SWAPPED)
                 v->resident += r->npages;
         v->page_runs++;
         return true;

@@ -78,9 +78,19 @@ static struct vm_object *area_file(const struct vm_area *a, vaddr_t va,
         return NULL;
 }
 
+/* One swapped page of a private object back, unmapped. */
+static bool willneed_swapped(void *arg, uint64_t index, swp_entry_t e)
+{
+        struct vm_page *pg;
+
+        return vm_swap_in(arg, index, &pg, NULL) == VM_OK;
+}
+
 /* WILLNEED: read the file pages of file-backed areas in now (up to the
- * file's end); anonymous memory has nothing to read. A hint: memory
- * shortage ends it quietly. */
+ * file's end), and the swapped pages of private anonymous memory (into
+ * its object, unmapped: the next touch is a minor fault; Linux reads
+ * them into its swap cache). A hint: memory shortage or a read error
+ * ends it quietly. */
 static vm_status_t advise_willneed(const struct vm_range_plan *p)
 {
         struct vm_page *pg;
@@ -89,6 +99,12 @@ static vm_status_t advise_willneed(const struct vm_range_plan *p)
 
         for (struct vm_area *a = p->first; a && a->start < p->end;
              a = a->next) {
+                if (vm_area_private(a) && a->object && a->object->nswapped &&
+                    !vm_object_for_each_entry(a->object,
+                                a->pgoff + vm_area_off(a, clip_lo(a, p->start)),
+                                a->pgoff + vm_area_off(a, clip_hi(a, p->end)),
+                                willneed_swapped, a->object))
+                        return advise_result(p);
                 file = area_file(a, clip_lo(a, p->start), &index);
                 if (!file || index >= file->size)
                         continue;

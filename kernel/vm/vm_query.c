@@ -43,6 +43,13 @@ void vm_space_page_info(struct vm_space *s, const struct vm_area *a,
                         out->pa = pmm_page_to_pa(out->page);
                         return;
                 }
+                out->swap = vm_object_swap_entry(a->object, a->pgoff + off);
+                if (out->swap) {
+                        out->kind = VM_PAGE_SWAPPED;
+                        out->object = a->object;
+                        out->index = a->pgoff + off;
+                        return;
+                }
         }
         if (!out->mapped)
                 return;

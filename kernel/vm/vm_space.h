@@ -685,6 +685,8 @@ enum vm_page_kind {
         VM_PAGE_FILE,           /* a read-only file's page (initramfs) */
         VM_PAGE_SHMEM,          /* a shared anonymous object's page, or a
                                  * page-cache (tmpfs, memfd) page */
+        VM_PAGE_SWAPPED,        /* a private page of the space's own, in
+                                 * swap (swap says where) */
 };
 
 struct vm_page_info {
@@ -695,6 +697,7 @@ struct vm_page_info {
         bool              mapped;       /* the pmap has a translation */
         paddr_t           pa;           /* the frame (0 for NONE) */
         unsigned          ad;           /* PMAP_AD_* of the translation */
+        uint64_t          swap;         /* SWAPPED: its swap entry */
 };
 
 /*

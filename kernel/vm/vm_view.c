@@ -30,7 +30,7 @@ const char *vm_frame_owner_name(enum vm_frame_owner o)
 static const char *const page_names[VV_NR] = {
         [VV_NOT_PRESENT] = "not_present", [VV_ZERO] = "zero",
         [VV_PRIVATE] = "private", [VV_COW] = "cow", [VV_FILE] = "file",
-        [VV_SHMEM] = "shmem",
+        [VV_SHMEM] = "shmem", [VV_SWAPPED] = "swapped",
 };
 
 const char *vm_view_page_name(enum vm_view_page s)
@@ -195,6 +195,8 @@ static enum vm_view_page page_state(const struct vm_page_info *pi)
                 return VV_FILE;
         case VM_PAGE_SHMEM:
                 return VV_SHMEM;
+        case VM_PAGE_SWAPPED:
+                return VV_SWAPPED;
         default:
                 return VV_NOT_PRESENT;
         }
@@ -203,7 +205,7 @@ static enum vm_view_page page_state(const struct vm_page_info *pi)
 static const uint8_t state_owner[VV_NR] = {
         [VV_NOT_PRESENT] = VF_OTHER, [VV_ZERO] = VF_ZERO,
         [VV_PRIVATE] = VF_ANON, [VV_COW] = VF_ANON, [VV_FILE] = VF_FILE,
-        [VV_SHMEM] = VF_SHMEM,
+        [VV_SHMEM] = VF_SHMEM, [VV_SWAPPED] = VF_OTHER,
 };
 
 void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
@@ -223,7 +225,7 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
                 vm_space_page_info(s, a, va, &pi);
                 here.state = (uint8_t)page_state(&pi);
                 here.mapped = pi.mapped;
-                if (here.state != VV_NOT_PRESENT) {
+                if (here.state != VV_NOT_PRESENT && here.state != VV_SWAPPED) {
                         here.pa = pi.pa;
                         if (here.state != VV_ZERO)
                                 vm_frame_map_mark(m, pi.pa,
@@ -234,7 +236,7 @@ void vm_area_page_runs(struct vm_space *s, const struct vm_area *a,
                 if (run.npages && run.state == here.state &&
                     run.mapped == here.mapped &&
                     run.refcount == here.refcount &&
-                    (here.state == VV_NOT_PRESENT ||
+                    (here.state == VV_NOT_PRESENT || here.state == VV_SWAPPED ||
                      (here.state == VV_ZERO && run.pa == here.pa) ||
                      run.pa + (run.npages << PAGE_SHIFT) == here.pa)) {
                         run.npages++;

@@ -80,6 +80,7 @@ void vm_frame_runs(const struct vm_frame_map *m,
 /* The state of a user page, as the feed names it. */
 enum vm_view_page {
         VV_NOT_PRESENT, VV_ZERO, VV_PRIVATE, VV_COW, VV_FILE, VV_SHMEM,
+        VV_SWAPPED,             /* a private page in swap: no frame */
         VV_NR
 };
 const char *vm_view_page_name(enum vm_view_page s);

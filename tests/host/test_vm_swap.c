@@ -554,3 +554,67 @@ TEST(allocation_failure_during_swap_in_loses_nothing)
         destroy(p);
         swap_teardown();
 }
+
+/* ---- what /proc and the picture feed see; MADV_WILLNEED ---------------------- */
+
+#include <vm/vm_view.h>
+
+struct run_seen {
+        unsigned runs;
+        uint64_t swapped, other;
+};
+
+static bool see_run(void *arg, const struct vm_page_run *r)
+{
+        struct run_seen *rs = arg;
+
+        rs->runs++;
+        if (r->state == VV_SWAPPED)
+                rs->swapped += r->npages;
+        else
+                rs->other += r->npages;
+        return true;
+}
+
+TEST(swapped_pages_in_page_info_the_feed_and_willneed)
+{
+        swap_setup(8 * MiB);
+        struct vm_space *s = new_space();
+        struct vm_page_info pi;
+        struct run_seen rs = { 0 };
+        uint8_t vec[16];
+        bool cut;
+
+        activate(s);
+        map_at(s, BASE, 16 * P, RW, PRIV);
+        for (int i = 0; i < 16; i++)
+                user_fill(s, BASE + i * P, byte_at(BASE + i * P, 0));
+        CHECK_EQ(vm_space_advise(s, BASE, 16 * P, VM_MADV_PAGEOUT), VM_OK);
+        const struct vm_area *a = vm_space_lookup(s, BASE);
+        vm_space_page_info(s, a, BASE + 3 * P, &pi);
+        CHECK_EQ(pi.kind, VM_PAGE_SWAPPED);
+        CHECK(!pi.mapped);
+        CHECK_EQ(pi.swap, vm_object_swap_entry(a->object, (BASE >> PAGE_SHIFT) + 3));
+        CHECK(vm_swap_entry_valid(pi.swap));
+        vm_area_page_runs(s, a, 1 << 20, NULL, see_run, &rs, &cut);
+        CHECK_EQ(rs.runs, 1);
+        CHECK_EQ(rs.swapped, 16);
+        CHECK_EQ(strcmp(vm_view_page_name(VV_SWAPPED), "swapped"), 0);
+        /* WILLNEED reads the first half back into the object, unmapped. */
+        uint64_t maj = vm_events.pgmajfault, in = swap_events.pswpin;
+        CHECK_EQ(vm_space_advise(s, BASE, 8 * P, VM_MADV_WILLNEED), VM_OK);
+        CHECK_EQ(nswapped(s, BASE), 8);
+        CHECK_EQ(swap_events.pswpin - in, 8);
+        CHECK_EQ(vm_space_residency(s, BASE, 16, vec), 16);
+        for (int i = 0; i < 16; i++) {
+                CHECK(!present(s, BASE + i * P));
+                CHECK_EQ(vec[i], i < 8);
+        }
+        for (int i = 0; i < 8; i++)
+                CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
+        CHECK_EQ(vm_events.pgmajfault, maj);            /* minor faults */
+        CHECK(sound());
+        activate(NULL);
+        destroy(s);
+        swap_teardown();
+}

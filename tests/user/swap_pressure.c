@@ -11,11 +11,13 @@
  *     after pressure pushed it out, and copy on write correctly;
  *   - an mlocked range stays resident (mincore) under that pressure;
  *   - pages went out and came back (pswpout, pswpin, pgmajfault grew)
- *     where the machine must have swapped;
+ *     where the machine must have swapped, and the process sees its
+ *     swapped pages (VmSwap, smaps_rollup's Swap, pagemap's swap bit);
  *   - at the end every swap slot is free again (SwapFree back where it
  *     started) once the memory is unmapped and the children reaped.
  */
 #include "utest.h"
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #define MiB             (1024UL * 1024)
@@ -74,6 +76,30 @@ static long long meminfo(const char *name)
 static long long vmstat(const char *name)
 {
         return proc_field("/proc/vmstat", name);
+}
+
+/* Pages of [p, p + len) whose pagemap entry has the swap bit (62). */
+static long swapped_in_pagemap(void *p, size_t len)
+{
+        static uint64_t e[512];
+        long n = 0;
+        int fd = open("/proc/self/pagemap", O_RDONLY);
+
+        if (fd < 0)
+                return -1;
+        for (size_t done = 0; done < len / PAGE; done += 512) {
+                size_t k = len / PAGE - done < 512 ? len / PAGE - done : 512;
+                off_t off = (off_t)(((uintptr_t)p / PAGE + done) * 8);
+
+                if (pread(fd, e, k * 8, off) != (ssize_t)(k * 8)) {
+                        n = -1;
+                        break;
+                }
+                for (size_t i = 0; i < k; i++)
+                        n += (e[i] >> 62) & 1;
+        }
+        close(fd);
+        return n;
 }
 
 /* Are all pages of [p, p + len) resident? */
@@ -140,6 +166,25 @@ int main(void)
         CHECK("verify_384m_first", verify(big, BIG, 2) == -1);
         CHECK("mlocked_resident_under_pressure", all_resident(locked, LOCKED));
         CHECK("verify_384m_second", verify(big, BIG, 2) == -1);
+        if (must_swap) {
+                long sw = swapped_in_pagemap(big, BIG);
+                long long vmswap = proc_field("/proc/self/status", "VmSwap");
+                long long rollup = proc_field("/proc/self/smaps_rollup", "Swap");
+                long long after = proc_field("/proc/self/status", "VmSwap");
+                long long lo = vmswap < after ? vmswap : after;
+                long long hi = vmswap < after ? after : vmswap;
+
+                printf("swapped: %ld pages in pagemap, VmSwap %lld kB, "
+                       "smaps_rollup Swap %lld kB, VmSwap %lld kB\n", sw,
+                       vmswap, rollup, after);
+                CHECK("pagemap_shows_swapped_pages", sw > 0);
+                CHECK("vmswap_counts_them", vmswap >= sw * 4);
+                /* Read one after the other, VmSwap on both sides: between
+                 * the reads, the reclaimer (on each return to user mode)
+                 * may push pages out and the reads may bring a few in. */
+                CHECK("smaps_rollup_swap_is_vmswap",
+                      rollup > 0 && rollup >= lo - 64 && rollup <= hi + 64);
+        }
         CHECK("mlocked_intact", verify(locked, LOCKED, 7) == -1);
 
         /* Children share the 48 MiB, which the big pattern pushed out
