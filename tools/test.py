@@ -51,6 +51,7 @@ Each test prints PASS or FAIL lines; a program or boot that ends without
 its summary counts as one failure, with its output shown.
 """
 import argparse
+import atexit
 import concurrent.futures
 import difflib
 import fcntl
@@ -1043,9 +1044,10 @@ def run_view(t, arch="x86_64"):
               "(tools/setup.sh installs Debian's chromium)")
         t.notes.append("view/browser skipped: no chromium")
         return
+    profile = tempfile.mkdtemp(prefix="vmview-chromium-")
+    atexit.register(shutil.rmtree, profile, True)
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-             "--hide-scrollbars", "--user-data-dir=" +
-             tempfile.mkdtemp(prefix="vmview-chromium-")]
+             "--hide-scrollbars", "--user-data-dir=" + profile]
     d = subprocess.run(flags + ["--dump-dom", "file://" + page],
                        capture_output=True, text=True, errors="replace",
                        timeout=300)

@@ -3,7 +3,8 @@
 # with: mktemp touch ls sort cp mv du df stat sha256sum cat mkdir rm seq wc head tail tr ln chmod uniq cut
 set -u
 export LC_ALL=C TZ=UTC PATH=/usr/bin:/bin
-cd "$(mktemp -d)" || exit 1
+work=$(mktemp -d) && cd "$work" || exit 1
+trap 'cd / && rm -rf "$work"' EXIT
 echo "== files"
 seq 1 3000 > nums
 sort -rn nums | head -3

@@ -5,7 +5,8 @@
 # with-from: cd "$(mktemp -d)" && printf '#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\nint main(void) { return puts("hi") < 0; }\n' > h.c && for p in cc1 collect2 as ld; do command -v "$(gcc -print-prog-name=$p)"; done && gcc -print-file-name=liblto_plugin.so && gcc -O2 -M h.c | tr -d '\\' | tr ' ' '\n' | grep '^/' && gcc -Wl,--trace -o h h.c | grep -o '^/[^ )]*' | grep -v '^/tmp/'; rm -rf "$PWD"
 set -u
 export LC_ALL=C PATH=/usr/bin:/bin
-cd "$(mktemp -d)" || exit 1
+work=$(mktemp -d) && cd "$work" || exit 1
+trap 'cd / && rm -rf "$work"' EXIT
 cat > hello.c <<'C'
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,11 +2,12 @@
 # each with its own verification on (--verify), on Linux and on Mercator.
 # A stressor passes when stress-ng exits 0 and reports no failed
 # verification; the script prints one line per stressor.
-# with: stress-ng grep mktemp head
+# with: stress-ng grep mktemp head rm
 # soak: about 5 minutes under TCG on a loaded machine: make soak only
 set -u
 export LC_ALL=C PATH=/usr/bin:/bin
-cd "$(mktemp -d)" || exit 1
+work=$(mktemp -d) && cd "$work" || exit 1
+trap 'cd / && rm -rf "$work"' EXIT
 run() {
         local name=$1; shift
         stress-ng "$@" --verify --metrics-brief > log 2>&1

@@ -3,7 +3,8 @@
 # with: /bin/sh echo mktemp mkdir seq cat sort uniq touch grep sed gawk find xargs tar gzip diff cmp rm ls wc head tail
 set -u
 export LC_ALL=C TZ=UTC PATH=/usr/bin:/bin
-cd "$(mktemp -d)" || exit 1
+work=$(mktemp -d) && cd "$work" || exit 1
+trap 'cd / && rm -rf "$work"' EXIT
 for i in $(seq 1 40); do echo "line $i: the value is $((i * i % 17))"; done > text
 printf 'alpha 3\nbeta 1\ngamma 2\ndelta 3\n' > table
 echo "== grep"
