@@ -342,25 +342,26 @@ static void exec_from_tmpfs(const char *self)
         waitpid(pid, &st, 0);
         CHECK("exec_open_for_write_etxtbsy", WIFEXITED(st) && WEXITSTATUS(st) == 99);
         close(out);
+        /* ...and while it runs, writing to it is. The program says it
+         * runs by writing a byte to its standard output (a pipe) before
+         * it blocks on its input; until then nothing here opens the file
+         * for writing, which would make the child's exec fail. */
+        int ready[2];
+        char r = 0;
+        pipe(ready);
         pid = fork();
         if (pid == 0) {
                 close(p[1]);
+                close(ready[0]);
                 dup2(p[0], 0);
+                dup2(ready[1], 1);
                 execl(path, path, "wait-stdin", (char *)NULL);
                 _exit(99);
         }
         close(p[0]);
-        /* ...and while it runs, writing to it is. Give the child time to
-         * exec (it blocks on the pipe until we write): up to 10 s, for a
-         * loaded machine under TCG. */
-        for (int i = 0; i < 1000; i++) {
-                int fd = open(path, O_WRONLY);
-                if (fd < 0 && errno == ETXTBSY)
-                        break;
-                if (fd >= 0)
-                        close(fd);
-                usleep(10000);
-        }
+        close(ready[1]);
+        CHECK("exec_started", read(ready[0], &r, 1) == 1 && r == 'r');
+        close(ready[0]);
         errno = 0;
         int fd = open(path, O_WRONLY);
         CHECK("write_running_etxtbsy", fd == -1 && errno == ETXTBSY);
@@ -378,6 +379,7 @@ int main(int argc, char **argv)
 {
         if (argc > 1 && strcmp(argv[1], "wait-stdin") == 0) {
                 char c;
+                write(1, "r", 1);
                 read(0, &c, 1);
                 return 42;
         }
