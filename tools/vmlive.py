@@ -4,8 +4,8 @@ feed brings snapshots.
 
 The kernel boots with `vmview=exit`, so every command that exits sends a
 snapshot (a shell command is a process); `echo LABEL > /proc/vmview`
-sends one at will. The feed port (COM2; on riscv64 the console, split
-by call_split) goes to a file; a thread reads
+sends one at will. The feed port (COM2; on riscv64 a virtio console)
+goes to a file; a thread reads
 each complete line as it arrives. The page polls /count once a second and,
 when it changed, reloads its frame from /latest: the newest snapshots
 drawn by tools/vmview's render(), newest first. Standard library only.
@@ -111,62 +111,16 @@ def serve(feed, render, port, keep=3):
     return server
 
 
-def call_split(cmd, split):
-    """Run cmd on a pseudo-terminal between it and this terminal, passing
-    the keyboard through and the output through split (tools/vmview's
-    ConsoleSplit: riscv64's feed arrives inside the console stream).
-    => cmd's exit status."""
-    import pty
-    import select
-    import termios
-    import tty
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execvp(cmd[0], cmd)
-        finally:
-            os._exit(127)
-    old = termios.tcgetattr(0) if os.isatty(0) else None
-    if old:
-        tty.setraw(0)
-    watch = [fd, 0]
-    try:
-        while True:
-            ready, _, _ = select.select(watch, [], [])
-            if fd in ready:
-                try:
-                    data = os.read(fd, 65536)
-                except OSError:
-                    break
-                if not data:
-                    break
-                out = split.split(data)
-                if out:
-                    os.write(1, out)
-            if 0 in ready:
-                data = os.read(0, 1024)
-                if data:
-                    os.write(fd, data)
-                else:
-                    watch.remove(0)
-    finally:
-        if old:
-            termios.tcsetattr(0, termios.TCSAFLUSH, old)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
-
-
-def run_live(cmd, feed_path, render, port, split=None):
+def run_live(cmd, feed_path, render, port):
     """Boot (cmd: QEMU, interactive) with the feed going to feed_path and
     serve the page while it runs; the page keeps serving the last
-    snapshots until Enter is pressed after QEMU ends. split: the feed is
-    in the console stream (riscv64); take it out there."""
+    snapshots until Enter is pressed after QEMU ends."""
     feed = Feed(feed_path)
     server = serve(feed, render, port)
     print(f"vmview: the live page is http://127.0.0.1:{port}/ "
           "(Ctrl-A X quits QEMU)", flush=True)
     time.sleep(0.5)
-    rc = call_split(cmd, split) if split else subprocess.call(cmd)
+    rc = subprocess.call(cmd)
     feed.poll()
     server.shutdown()
     return rc, feed

@@ -9,7 +9,7 @@
  *      image, the tree itself and the initrd as reserved;
  *   3. bootmem over what is left;
  *   4. the kernel pmap (pmap.c) and its table: all RAM and the devices
- *      (UART, PLIC, CLINT, test) in the linear map, without X; the image
+ *      (UART, PLIC, CLINT, test, virtio-mmio) in the linear map, without X; the image
  *      W^X with the boot stack's guard page left out; the trampoline page
  *      at TRAMPOLINE; load it (boot.S's table is dead from then on);
  *   5. page descriptors and the buddy allocator over RAM from its base
@@ -134,6 +134,8 @@ static void boot_map_kernel(void)
         map_device(&boot_info.fdt.clint);
         map_device(&boot_info.fdt.test);
         map_device(&boot_info.fdt.rtc);
+        for (unsigned i = 0; i < boot_info.fdt.nvirtio; i++)
+                map_device(&boot_info.fdt.virtio[i]);
         map_image_part(_text_start, _text_end, VM_PROT_READ | VM_PROT_EXEC);
         map_image_part(_rodata_start, _rodata_end, VM_PROT_READ);
         map_image_part(_data_start, boot_stack_guard, VM_PROT_RW);

@@ -134,6 +134,11 @@ static void node_done(struct fdt_info *info, const struct node *n,
                 set_device(&info->test, n, parent);
         if (compat_has(n, "google,goldfish-rtc"))
                 set_device(&info->rtc, n, parent);
+        if (compat_has(n, "virtio,mmio") && info->nvirtio < FDT_MAX_VIRTIO) {
+                set_device(&info->virtio[info->nvirtio], n, parent);
+                if (info->virtio[info->nvirtio].found)
+                        info->nvirtio++;
+        }
 }
 
 /* A property of the innermost open node. */

@@ -9,6 +9,7 @@
 #include <vm/memmap.h>
 
 #define FDT_MAX_RANGES  16
+#define FDT_MAX_VIRTIO  8       /* QEMU virt has eight virtio-mmio transports */
 
 struct fdt_device {
         paddr_t  base;
@@ -25,6 +26,8 @@ struct fdt_info {
         struct mem_range resv[FDT_MAX_RANGES];  /* /reserved-memory, mem rsvmap */
         unsigned nresv;
         struct fdt_device uart, plic, clint, test, rtc;
+        struct fdt_device virtio[FDT_MAX_VIRTIO];       /* "virtio,mmio" */
+        unsigned nvirtio;
         uint64_t timebase_hz;
         unsigned nharts;
         char     isa[64];       /* the first hart's riscv,isa */

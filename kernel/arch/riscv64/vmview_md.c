@@ -16,16 +16,10 @@
  * linear map; then, in the user half, the trampoline, the trap frame, the
  * SIGCODE page and the user space below them.
  *
- * The feed port: QEMU's virt board has one UART, the console. With
- * `vmfeed=console` on the command line (tools/vmview), a snapshot goes to
- * the console as one ECMA-48 APC string, ESC _ "vmview " JSON ESC \, which
- * tools/vmview and vmlive.py take out of the console stream (and which a
- * terminal does not show); interrupts are off while it is written, so no
- * echo lands inside it. Without vmfeed=console there is no feed port.
+ * The feed port: QEMU's virt board has one UART, the console, so the feed
+ * goes to a virtio console (virtio_console.c) that tools/vmview plugs in
+ * and connects to its feed file. Without one there is no feed port.
  */
-#include <mercator/console.h>
-#include <mercator/machine.h>
-#include <mercator/string.h>
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 #include <vm/vm_view.h>
@@ -34,6 +28,7 @@
 #include "pte.h"
 #include <arch/pt/pt_view.h>
 #include "riscv.h"
+#include "virtio_console.h"
 
 extern char _kernel_start[], _bss_end[];
 
@@ -92,28 +87,9 @@ enum vm_frame_owner vm_view_machine_owner(paddr_t pa)
         return VF_OTHER;
 }
 
-/* ---- the feed port: APC strings on the console --------------------------- */
-
-static int feed_state;          /* 0: not looked, 1: vmfeed=console, -1: none */
+/* ---- the feed port: a virtio console ------------------------------------ */
 
 bool vm_view_feed_write(const char *s, size_t len)
 {
-        static const char start[] = "\033_vmview ", end[] = "\033\\";
-
-        if (!feed_state)
-                feed_state = strstr(machine_cmdline(), "vmfeed=console")
-                             ? 1 : -1;
-        if (feed_state < 0)
-                return false;
-        if (!len)
-                return true;
-        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-                len--;          /* the APC string ends the snapshot */
-        uint64_t sie = csr_read(sstatus) & SSTATUS_SIE;
-        csr_clear(sstatus, SSTATUS_SIE);
-        console_write_raw(start, sizeof start - 1);
-        console_write_raw(s, len);
-        console_write_raw(end, sizeof end - 1);
-        csr_set(sstatus, sie);
-        return true;
+        return virtio_console_write(s, len);
 }
