@@ -72,7 +72,7 @@ RV_UCC := riscv64-linux-gnu-gcc
 RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         die_stack_overflow die_write_readonly fork_wait fs_locks \
         fs_pagecache futex identity ltp_errnos mincore mmap_anon \
-        process_vm remap_advise_file rlimits signals_proc sysv_shm timers \
+        process_vm remap_advise_file rlimits rlimit_cpu signals_proc sysv_shm timers \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \
         threads pthreads vmview vdso
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \

@@ -1,7 +1,8 @@
 /*
  * ktimer.c - interval timers (setitimer, getitimer, alarm), POSIX timers
  * (timer_create, timer_settime, timer_gettime, timer_getoverrun,
- * timer_delete), pause, and firing them (ktimer_run). See ktimer.h.
+ * timer_delete), pause, and firing them (ktimer_run), which also enforces
+ * RLIMIT_CPU. See ktimer.h.
  *
  * A process gets its struct proc_timers on first use; a process that
  * never asks for a timer costs the scheduler one NULL test.
@@ -144,14 +145,46 @@ static void timers_run(struct proc *p, struct proc_timers *ts)
         }
 }
 
+/*
+ * RLIMIT_CPU, as Linux's check_process_timers: when the process's CPU
+ * time (all its threads') reaches the hard limit, SIGKILL; when it
+ * reaches the soft limit, SIGXCPU, and the soft limit grows by a second
+ * (getrlimit shows it), so a process that handles SIGXCPU gets another
+ * one each second until the hard limit ends it.
+ */
+static void rlimit_cpu_run(struct proc *p)
+{
+        const struct rlimit64 *l = &p->rlim.lim[RLIMIT_CPU];
+        uint64_t soft = l->cur, hard = l->max, ns;
+
+        if (soft == RLIM_INFINITY || soft > UINT64_MAX / NSEC)
+                return;
+        ns = proc_group_runtime_ns(p);
+        if (hard <= UINT64_MAX / NSEC && ns >= hard * NSEC) {
+                signal_send(p, SIGKILL, NULL);
+                return;
+        }
+        if (ns < soft * NSEC)
+                return;
+        signal_send(p, SIGXCPU, NULL);
+        for (int i = 0; i < proc_slots; i++)    /* each thread's copy */
+                if (proc_table[i]->state != PROC_FREE &&
+                    proc_table[i]->pid == p->pid)
+                        proc_table[i]->rlim.lim[RLIMIT_CPU].cur = soft + 1;
+}
+
 void ktimer_run(void)
 {
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *p = proc_table[i];
+                if (p->state == PROC_FREE || group_of(p) != p)
+                        continue;
                 /* a leader that exited first keeps its process's */
-                if (p->timers && p->state != PROC_FREE &&
-                    (p->state != PROC_ZOMBIE || proc_group_others(p)))
+                if (p->state == PROC_ZOMBIE && !proc_group_others(p))
+                        continue;
+                if (p->timers)
                         timers_run(p, p->timers);
+                rlimit_cpu_run(p);
         }
 }
 
