@@ -24,6 +24,7 @@
 #include <vm/kmalloc.h>
 
 #define PIPE_DEFAULT    (16 * PAGE_SIZE)        /* Linux's 16 pages */
+#define PIPE_SMALL      (2 * PAGE_SIZE)         /* over the soft limit */
 #define PIPE_MAX        (1024 * 1024)   /* the largest ring kmalloc gives */
 
 /* fs.pipe-max-size: the largest ring an unprivileged F_SETPIPE_SZ gets. */
@@ -50,7 +51,69 @@ struct pipe {
         unsigned readers, writers;      /* open ends */
         struct pipe **owner;            /* a FIFO's vnode slot, or NULL */
         uint64_t r_opens, w_opens;      /* FIFO opens so far, per end */
+        uint32_t uid;                   /* the user it is charged to */
+        int      user;                  /* its slot in pipe_users, or -1 */
+        unsigned long pages;            /* ring pages charged to it */
 };
+
+/*
+ * fs.pipe-user-pages-soft and fs.pipe-user-pages-hard (Linux's defaults:
+ * 16384 pages, no hard limit; 0 means none): how many pages of rings one
+ * user's pipes may hold, charged to the real uid of the process that
+ * made each pipe. A user without CAP_SYS_RESOURCE or CAP_SYS_ADMIN that
+ * is over the soft limit gets new pipes of 2 pages; over the hard limit,
+ * no new pipe (ENFILE); over either, no larger ring (EPERM). The charges
+ * live in a small table of the users holding pipes now; a user who finds
+ * it full goes uncharged (and unlimited) for that pipe.
+ */
+static unsigned long pipe_user_soft = 16384, pipe_user_hard;
+
+#define PIPE_USERS      64
+static struct { uint32_t uid; unsigned long pages; } pipe_users[PIPE_USERS];
+
+unsigned long pipe_user_pages_get(bool hard)
+{
+        return hard ? pipe_user_hard : pipe_user_soft;
+}
+
+long pipe_user_pages_set(bool hard, uint64_t value)
+{
+        *(hard ? &pipe_user_hard : &pipe_user_soft) = (unsigned long)value;
+        return 0;
+}
+
+/* Charge p's user for pages ring pages instead of p->pages.
+ * => the user's pages now (0 if uncharged). */
+static unsigned long pipe_charge(struct pipe *p, unsigned long pages)
+{
+        if (p->user < 0) {
+                for (int i = 0; i < PIPE_USERS && p->user < 0; i++)
+                        if (pipe_users[i].pages && pipe_users[i].uid == p->uid)
+                                p->user = i;
+                for (int i = 0; i < PIPE_USERS && p->user < 0; i++)
+                        if (!pipe_users[i].pages)
+                                p->user = i;
+                if (p->user < 0)
+                        return 0;
+                pipe_users[p->user].uid = p->uid;
+        }
+        pipe_users[p->user].pages += pages - p->pages;
+        p->pages = pages;
+        if (!pages)
+                p->user = -1;
+        return p->user < 0 ? 0 : pipe_users[p->user].pages;
+}
+
+static bool pipe_unprivileged(void)
+{
+        return current && !current_capable(CAP_SYS_RESOURCE) &&
+               !current_capable(CAP_SYS_ADMIN);
+}
+
+static bool pipe_over(unsigned long pages, unsigned long limit)
+{
+        return limit && pages > limit;
+}
 
 /* Readers, writers and pollers look again. */
 static void pipe_changed(struct pipe *p)
@@ -148,6 +211,7 @@ static void pipe_release(struct file *f)
         if (!p->readers && !p->writers) {
                 if (p->owner)
                         *p->owner = NULL;
+                pipe_charge(p, 0);
                 kfree(p->data);
                 kfree(p);
         }
@@ -194,17 +258,30 @@ static const struct file_ops pipe_ops = {
         .release = pipe_release, .ioctl = pipe_ioctl, .poll = pipe_poll,
 };
 
-/* A new, empty pipe with the default ring, or NULL. */
+/* A new, empty pipe with the default ring (2 pages for a user over the
+ * soft limit), or NULL (no memory, or the user is over the hard limit). */
 static struct pipe *pipe_new(void)
 {
         struct pipe *p = kzalloc(sizeof *p);
+        size_t size = PIPE_DEFAULT;
+        unsigned long held;
 
-        if (p && !(p->data = kmalloc(PIPE_DEFAULT))) {
+        if (!p)
+                return NULL;
+        p->uid = current ? current->cred.uid : 0;
+        p->user = -1;
+        held = pipe_charge(p, size / PAGE_SIZE);
+        if (pipe_over(held, pipe_user_soft) && pipe_unprivileged()) {
+                size = PIPE_SMALL;
+                held = pipe_charge(p, size / PAGE_SIZE);
+        }
+        if ((pipe_over(held, pipe_user_hard) && pipe_unprivileged()) ||
+            !(p->data = kmalloc(size))) {
+                pipe_charge(p, 0);
                 kfree(p);
                 return NULL;
         }
-        if (p)
-                p->size = PIPE_DEFAULT;
+        p->size = size;
         return p;
 }
 
@@ -349,8 +426,16 @@ long pipe_size(struct file *f, bool set, unsigned long want)
                 return -EBUSY;
         if (size == p->size)
                 return (long)size;
-        if (!(data = kmalloc(size)))
+        unsigned long was = p->pages, user = pipe_charge(p, size / PAGE_SIZE);
+        if (size / PAGE_SIZE > was && pipe_unprivileged() &&
+            (pipe_over(user, pipe_user_hard) || pipe_over(user, pipe_user_soft))) {
+                pipe_charge(p, was);
+                return -EPERM;          /* over fs.pipe-user-pages-* */
+        }
+        if (!(data = kmalloc(size))) {
+                pipe_charge(p, was);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < held; i++)
                 data[i] = p->data[(p->rpos + i) % p->size];
         kfree(p->data);

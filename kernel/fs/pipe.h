@@ -41,4 +41,9 @@ long pipe_write_kernel(struct file *f, const void *buf, size_t len);
 unsigned long pipe_max_size_get(void);
 long pipe_max_size_set(uint64_t value);
 
+/* /proc/sys/fs/pipe-user-pages-soft (hard false) and -hard (true): the
+ * pages of pipe rings one unprivileged user's pipes may hold (pipe.c). */
+unsigned long pipe_user_pages_get(bool hard);
+long pipe_user_pages_set(bool hard, uint64_t value);
+
 #endif

@@ -390,6 +390,26 @@ void proc_sys_pipe_max_size(struct text *t, struct proc *p)
         text_add(t, "%lu\n", pipe_max_size_get());
 }
 
+void proc_sys_pipe_user_pages_soft(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", pipe_user_pages_get(false));
+}
+
+long proc_sys_set_pipe_user_pages_soft(uint64_t value)
+{
+        return pipe_user_pages_set(false, value);
+}
+
+void proc_sys_pipe_user_pages_hard(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", pipe_user_pages_get(true));
+}
+
+long proc_sys_set_pipe_user_pages_hard(uint64_t value)
+{
+        return pipe_user_pages_set(true, value);
+}
+
 void proc_sys_mmap_min_addr(struct text *t, struct proc *p)
 {
         text_add(t, "%lu\n", (unsigned long)USER_MIN);

@@ -91,6 +91,10 @@ static const struct pent sys_vm[] = {
 
 static const struct pent sys_fs[] = {
         SYSCTL("pipe-max-size", proc_sys_pipe_max_size, pipe_max_size_set),
+        SYSCTL("pipe-user-pages-hard", proc_sys_pipe_user_pages_hard,
+               proc_sys_set_pipe_user_pages_hard),
+        SYSCTL("pipe-user-pages-soft", proc_sys_pipe_user_pages_soft,
+               proc_sys_set_pipe_user_pages_soft),
         { 0 },
 };
 
