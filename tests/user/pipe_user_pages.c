@@ -15,15 +15,17 @@
 #define BIG     (1 << 20)
 #define MAXP    200
 
-static long read_long(const char *path)
+/* A /proc/sys number, or -1. */
+static long sysctl_value(const char *path)
 {
-        char buf[32] = "";
-        int fd = open(path, O_RDONLY);
-        long n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        FILE *f = fopen(path, "r");
+        long v = -1;
 
-        if (fd >= 0)
-                close(fd);
-        return n > 0 ? strtol(buf, NULL, 10) : -1;
+        if (f && fscanf(f, "%ld", &v) != 1)
+                v = -1;
+        if (f)
+                fclose(f);
+        return v;
 }
 
 /* What can go wrong in the child: a bit each in its exit status. */
@@ -78,9 +80,9 @@ static int as_user(long soft)
 int main(void)
 {
         utest_start("pipe_user_pages");
-        long soft = read_long("/proc/sys/fs/pipe-user-pages-soft");
-        long hard = read_long("/proc/sys/fs/pipe-user-pages-hard");
-        long max = read_long("/proc/sys/fs/pipe-max-size");
+        long soft = sysctl_value("/proc/sys/fs/pipe-user-pages-soft");
+        long hard = sysctl_value("/proc/sys/fs/pipe-user-pages-hard");
+        long max = sysctl_value("/proc/sys/fs/pipe-max-size");
         CHECK("soft_limit_readable", soft > 0);
         CHECK("hard_limit_readable", hard >= 0);
         if (!CHECK("max_size_is_1m", max == BIG) ||
