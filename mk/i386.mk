@@ -33,9 +33,41 @@ I386_SRC := $(I386_CORE) \
             $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
                        tests/kernel/i386/*.c) \
             kernel/arch/x86/serial.c kernel/arch/x86/user_fault.c \
-            kernel/arch/x86/vmview_com2.c
+            kernel/arch/x86/vmview_com2.c kernel/arch/i386/vdso/image.S
 I386_OBJ  := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
 I386P_OBJ := $(patsubst %,$(I386P_BUILD)/%.o,$(I386_SRC))
+
+# The vDSO (as x86-64's, mk/x86_64.mk): kernel/arch/i386/vdso/vdso.c (the
+# clocks) and entry.S (__kernel_vsyscall, the signal returns) are user code,
+# linked as an ELF32 shared object with vdso.lds (Linux's LINUX_2.5 and
+# LINUX_2.6 versions) and put into both kernels as bytes (image.S). It
+# must need no relocation: the build refuses one.
+I386_VDSO_SO := $(I386_BUILD)/vdso/vdso.so
+I386_VDSO_CFLAGS := --target=i386-unknown-linux-gnu -march=i686 -std=c17 -O2 \
+               -fPIC -ffreestanding -fno-builtin -fno-stack-protector \
+               -mno-sse -mno-mmx -fno-asynchronous-unwind-tables \
+               -fno-unwind-tables $(WARN) $(INC) -Ikernel/arch/i386/include \
+               -MMD -MP
+$(I386_BUILD)/vdso/vdso.o: kernel/arch/i386/vdso/vdso.c
+	@mkdir -p $(dir $@)
+	$(CC) $(I386_VDSO_CFLAGS) -c $< -o $@
+$(I386_BUILD)/vdso/entry.o: kernel/arch/i386/vdso/entry.S
+	@mkdir -p $(dir $@)
+	$(CC) $(I386_VDSO_CFLAGS) -c $< -o $@
+$(I386_VDSO_SO): $(I386_BUILD)/vdso/vdso.o $(I386_BUILD)/vdso/entry.o \
+                 kernel/arch/i386/vdso/vdso.lds
+	$(LD) -m elf_i386 -shared -soname=linux-gate.so.1 --hash-style=both \
+		--build-id=none -Bsymbolic -z max-page-size=4096 -z noexecstack \
+		-T kernel/arch/i386/vdso/vdso.lds $(I386_BUILD)/vdso/vdso.o \
+		$(I386_BUILD)/vdso/entry.o -o $@
+	@if readelf -r $@ | grep -q R_386; then \
+		echo "$@: the vDSO must not need relocations"; rm -f $@; exit 1; fi
+$(I386_BUILD)/kernel/arch/i386/vdso/image.S.o \
+$(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: $(I386_VDSO_SO)
+$(I386_BUILD)/kernel/arch/i386/vdso/image.S.o \
+$(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: \
+        I386_CFLAGS += -DVDSO_IMAGE='"$(I386_VDSO_SO)"'
+-include $(I386_BUILD)/vdso/vdso.d $(I386_BUILD)/vdso/entry.d
 
 # User programs: tests/user built as static glibc i386 binaries (gcc -m32
 # with Debian's libc6-dev-i386 and lib32gcc-12-dev; tools/setup.sh
@@ -65,11 +97,11 @@ I386_UINC := $(I386_BUILD)/uinc
 I386_USER_TESTS := die_kernel_read die_null_write die_stack_overflow \
         die_write_readonly fs_pagecache futex identity ltp_errnos mincore \
         process_vm pthreads rlimits rlimit_cpu signals_proc syscall_log threads coredump \
-        vmview abi_i386
+        vmview abi_i386 vdso
 # The PAE run, at -m 3G, where user pages and the page cache come from
 # HIGHMEM: tests/user/i386/highmem_fill (2 GiB filled and read back) and
 # a few of the others.
-I386P_USER_TESTS := fs_pagecache process_vm vmview
+I386P_USER_TESTS := fs_pagecache process_vm vmview vdso
 I386_UTESTS := $(patsubst %,$(I386_BUILD)/user/%,$(I386_USER_TESTS)) \
                $(I386_BUILD)/user/dynlink \
                $(patsubst %,$(I386_BUILD)/user-pae/%,$(I386P_USER_TESTS)) \

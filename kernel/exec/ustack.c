@@ -111,6 +111,8 @@ static void fill_auxv(struct ustack_ctx *c)
         const struct ustack_args *a = c->a;
         const struct ustack_layout *o = c->out;
 
+        if (a->sysinfo)
+                aux(c, AT_SYSINFO, a->sysinfo);
         if (a->sysinfo_ehdr)
                 aux(c, AT_SYSINFO_EHDR, a->sysinfo_ehdr);
         if (a->minsigstksz)

@@ -21,7 +21,7 @@
  *   envp[0..envc-1], NULL
  *   argv[0..argc-1], NULL
  *   argc                               <- rsp, 16-byte aligned
- * auxv order: [AT_SYSINFO_EHDR] [AT_MINSIGSTKSZ] AT_HWCAP AT_PAGESZ
+ * auxv order: [AT_SYSINFO] [AT_SYSINFO_EHDR] [AT_MINSIGSTKSZ] AT_HWCAP AT_PAGESZ
  * AT_CLKTCK AT_PHDR AT_PHENT AT_PHNUM AT_BASE AT_FLAGS AT_ENTRY AT_UID
  * AT_EUID AT_GID AT_EGID AT_SECURE AT_RANDOM (AT_HWCAP2) AT_EXECFN
  * (AT_PLATFORM) [AT_RSEQ_FEATURE_SIZE AT_RSEQ_ALIGN] AT_NULL; bracketed ones
@@ -69,10 +69,11 @@
 #define AT_RSEQ_FEATURE_SIZE    27
 #define AT_RSEQ_ALIGN           28
 #define AT_EXECFN               31
+#define AT_SYSINFO              32      /* i386: __kernel_vsyscall */
 #define AT_SYSINFO_EHDR         33
 #define AT_MINSIGSTKSZ          51
 
-#define USTACK_AUXV_MAX         24      /* pairs, AT_NULL included */
+#define USTACK_AUXV_MAX         25      /* pairs, AT_NULL included */
 
 /* What goes on the stack. Zero-initialise and fill in what applies. */
 struct ustack_args {
@@ -94,6 +95,7 @@ struct ustack_args {
         uint64_t            hwcap, hwcap2;
         uint32_t            uid, euid, gid, egid;
         bool                secure;
+        vaddr_t             sysinfo;        /* i386's entry, 0 = omit */
         vaddr_t             sysinfo_ehdr;   /* the vDSO, 0 = none */
         uint64_t            minsigstksz;    /* 0 = omit AT_MINSIGSTKSZ */
         uint64_t            rseq_feature_size, rseq_align;  /* 0 = omit */

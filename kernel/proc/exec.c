@@ -26,6 +26,7 @@
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/vdso.h>
+#include <machine/vdso.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
@@ -132,6 +133,9 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
                 .base = interp_base, .hwcap = machine_hwcap(),
                 .sysinfo_ehdr = vdso,
         };
+#ifdef MACHINE_VDSO_AT_SYSINFO
+        a.sysinfo = vdso ? machine_vdso_sysinfo(vdso) : 0;
+#endif
         st = ustack_build(&a, &lay);
         if (st == VM_E2BIG)
                 return kfree(buf), status_to_errno(st);

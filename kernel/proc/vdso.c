@@ -7,8 +7,9 @@
  * shared and read-only, without MAYWRITE, so mprotect cannot make it
  * writable, and MADV_REMOVE (which needs a writable shared area) cannot
  * free it. The kernel writes it through its own address of the frame:
- * pmap_quick_enter_page() is the linear map on x86-64 and riscv64, the
- * ports with a vDSO (one with HIGHMEM must take the page from low memory).
+ * pmap_quick_enter_page() is the linear map on x86-64 and riscv64; i386,
+ * whose page may be in HIGHMEM, keeps it in the persistent kmap window
+ * (machine/vdso.h's vdso_vvar_kva).
  *
  * The image is a read-only "file" object over the bytes the kernel image
  * carries (vdso_image[]): one frame per page for the whole machine, shared
@@ -25,6 +26,10 @@
 #include <vm/vm_space.h>
 
 #if MACHINE_VDSO
+
+#ifndef vdso_vvar_kva
+#define vdso_vvar_kva(pa)       pmap_quick_enter_page(pa)
+#endif
 
 static struct vm_object *vvar_obj, *image_obj;
 static volatile struct vdso_data *vvar;
@@ -70,7 +75,9 @@ void vdso_init(void)
                         panic("vdso: no memory at boot");
                 img->flags |= PG_PINNED;
         }
-        vvar = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        vvar = vdso_vvar_kva(pmm_page_to_pa(pg));
+        if (!vvar)
+                panic("vdso: no kernel address for [vvar]");
         vdso_publish();
 }
 
@@ -101,50 +108,65 @@ vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
         return VM_OK;
 }
 
-/* ELF64's section header and symbol (the image is the kernel's own
- * object, 64-bit on every port with a vDSO today). */
-struct vdso_shdr {
-        uint32_t name, type;
-        uint64_t flags, addr, offset, size;
-        uint32_t link, info;
-        uint64_t addralign, entsize;
+/*
+ * The image's ELF class is the architecture's: ELF64 on x86-64 and riscv64,
+ * ELF32 on i386. Where the fields of a section header, a symbol and the
+ * ELF header lie in each (offset, size), so that one reader serves both.
+ */
+struct vdso_elf_layout {
+        unsigned shoff_at, shoff_len, shnum_at;         /* ELF header */
+        unsigned sh_size, sh_type, sh_offset, sh_len, sh_link, sh_word;
+        unsigned sym_size, sym_value, sym_word;
 };
-struct vdso_sym {
-        uint32_t name;
-        uint8_t  info, other;
-        uint16_t shndx;
-        uint64_t value, size;
+static const struct vdso_elf_layout elf64 = {
+        0x28, 8, 0x3c, 64, 4, 24, 32, 40, 8, 24, 8, 8,
+};
+static const struct vdso_elf_layout elf32 = {
+        0x20, 4, 0x30, 40, 4, 16, 20, 24, 4, 16, 4, 4,
 };
 #define SHT_DYNSYM      11
+#define EI_CLASS        4
+#define ELFCLASS32      1
+
+/* A little-endian field of `len` bytes at off, if it lies in the image. */
+static uint64_t img_get(uint64_t off, unsigned len, bool *ok)
+{
+        uint64_t bytes = (uint64_t)(vdso_image_end - vdso_image), v = 0;
+
+        if (off + len > bytes || off + len < off) {
+                *ok = false;
+                return 0;
+        }
+        for (unsigned i = 0; i < len; i++)
+                v |= (uint64_t)vdso_image[off + i] << (8 * i);
+        return v;
+}
 
 uint64_t vdso_symbol(const char *name)
 {
-        const uint8_t *img = vdso_image;
+        const struct vdso_elf_layout *L =
+                vdso_image[EI_CLASS] == ELFCLASS32 ? &elf32 : &elf64;
         uint64_t bytes = (uint64_t)(vdso_image_end - vdso_image);
-        uint64_t shoff, shnum;
+        size_t len = strlen(name);
+        bool ok = true;
+        uint64_t shoff = img_get(L->shoff_at, L->shoff_len, &ok);
+        uint64_t shnum = img_get(L->shnum_at, 2, &ok);
 
-        _Static_assert(sizeof(struct vdso_shdr) == 64, "Elf64_Shdr");
-        _Static_assert(sizeof(struct vdso_sym) == 24, "Elf64_Sym");
-        memcpy(&shoff, img + 0x28, 8);                  /* e_shoff */
-        shnum = (uint64_t)img[0x3c] | (uint64_t)img[0x3d] << 8;
-        if (shoff + shnum * sizeof(struct vdso_shdr) > bytes)
-                return 0;
-        for (uint64_t i = 0; i < shnum; i++) {
-                struct vdso_shdr sh, str;
-                memcpy(&sh, img + shoff + i * sizeof sh, sizeof sh);
-                if (sh.type != SHT_DYNSYM || sh.link >= shnum)
+        for (uint64_t i = 0; ok && i < shnum; i++) {
+                uint64_t sh = shoff + i * L->sh_size;
+                uint64_t link = img_get(sh + L->sh_link, 4, &ok);
+                if (img_get(sh + L->sh_type, 4, &ok) != SHT_DYNSYM || link >= shnum)
                         continue;
-                memcpy(&str, img + shoff + sh.link * sizeof str, sizeof str);
-                for (uint64_t o = 0; o + sizeof(struct vdso_sym) <= sh.size;
-                     o += sizeof(struct vdso_sym)) {
-                        struct vdso_sym sym;
-                        if (sh.offset + o + sizeof sym > bytes)
-                                return 0;
-                        memcpy(&sym, img + sh.offset + o, sizeof sym);
-                        size_t len = strlen(name);
-                        if (str.offset + sym.name + len + 1 <= bytes &&
-                            memcmp(img + str.offset + sym.name, name, len + 1) == 0)
-                                return sym.value;
+                uint64_t sym0 = img_get(sh + L->sh_offset, L->sh_word, &ok);
+                uint64_t size = img_get(sh + L->sh_len, L->sh_word, &ok);
+                uint64_t str = img_get(shoff + link * L->sh_size + L->sh_offset,
+                                       L->sh_word, &ok);
+                for (uint64_t o = 0; ok && o + L->sym_size <= size; o += L->sym_size) {
+                        uint64_t at = str + img_get(sym0 + o, 4, &ok);
+                        if (ok && at + len + 1 <= bytes &&
+                            memcmp(vdso_image + at, name, len + 1) == 0)
+                                return img_get(sym0 + o + L->sym_value,
+                                               L->sym_word, &ok);
                 }
         }
         return 0;

@@ -16,8 +16,11 @@
  *   vdso_syscall2(nr, a, b)      a system call with two arguments;
  *   SYS_clock_gettime, SYS_clock_getres, SYS_gettimeofday, and SYS_time
  *                                where the architecture has time(2).
+ * and, optionally, vdso_div32(n, d, &rem) (n / d and n % d for a 32-bit d)
+ * where the compiler would call a library for 64-bit division (i386).
  * The only data read is vvar_data, a hidden symbol the linker script
- * places one page below the image (reached pc-relative: no relocation).
+ * places one page below the image (reached pc-relative, or GOT-relative
+ * on i386: no relocation either way).
  */
 #ifndef PROC_VDSO_CLOCKS_H
 #define PROC_VDSO_CLOCKS_H
@@ -42,6 +45,14 @@ struct k_timezone { int minuteswest, dsttime; };
 
 extern const volatile struct vdso_data vvar_data
         __attribute__((visibility("hidden")));
+
+#ifndef VDSO_HAVE_DIV32
+static inline uint64_t vdso_div32(uint64_t n, uint32_t d, uint32_t *rem)
+{
+        *rem = (uint32_t)(n % d);
+        return n / d;
+}
+#endif
 
 /* Monotonic ns and the realtime offset, one consistent snapshot; false if
  * the kernel published no usable counter. */
@@ -70,6 +81,7 @@ static bool snapshot(uint64_t *mono, uint64_t *offset)
 static bool clock_ns(long id, uint64_t *ns)
 {
         uint64_t mono, off;
+        uint32_t part;
 
         switch (id) {
         case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
@@ -86,10 +98,12 @@ static bool clock_ns(long id, uint64_t *ns)
                 *ns = mono + off;
                 break;
         case CLOCK_REALTIME_COARSE:
-                *ns = mono - mono % TICK_NS + off;
+                (void)vdso_div32(mono, (uint32_t)TICK_NS, &part);
+                *ns = mono - part + off;
                 break;
         case CLOCK_MONOTONIC_COARSE:
-                *ns = mono - mono % TICK_NS;
+                (void)vdso_div32(mono, (uint32_t)TICK_NS, &part);
+                *ns = mono - part;
                 break;
         default:
                 *ns = mono;
@@ -100,23 +114,25 @@ static bool clock_ns(long id, uint64_t *ns)
 int __vdso_clock_gettime(long id, struct k_timespec *ts)
 {
         uint64_t ns;
+        uint32_t nsec;
 
         if (!clock_ns(id, &ns))
                 return (int)vdso_syscall2(SYS_clock_gettime, id, (long)ts);
-        ts->sec = (long)(ns / NSEC);
-        ts->nsec = (long)(ns % NSEC);
+        ts->sec = (long)vdso_div32(ns, (uint32_t)NSEC, &nsec);
+        ts->nsec = (long)nsec;
         return 0;
 }
 
 int __vdso_gettimeofday(struct k_timeval *tv, struct k_timezone *tz)
 {
         uint64_t ns;
+        uint32_t nsec;
 
         if (!clock_ns(CLOCK_REALTIME, &ns))
                 return (int)vdso_syscall2(SYS_gettimeofday, (long)tv, (long)tz);
         if (tv) {
-                tv->sec = (long)(ns / NSEC);
-                tv->usec = (long)(ns % NSEC / 1000);
+                tv->sec = (long)vdso_div32(ns, (uint32_t)NSEC, &nsec);
+                tv->usec = (long)(nsec / 1000);
         }
         if (tz) {
                 tz->minuteswest = vvar_data.tz_minuteswest;
@@ -129,11 +145,12 @@ int __vdso_gettimeofday(struct k_timeval *tv, struct k_timezone *tz)
 long __vdso_time(long *t)
 {
         uint64_t ns;
+        uint32_t nsec;
         long sec;
 
         if (!clock_ns(CLOCK_REALTIME, &ns))
                 return vdso_syscall2(SYS_time, (long)t, 0);
-        sec = (long)(ns / NSEC);
+        sec = (long)vdso_div32(ns, (uint32_t)NSEC, &nsec);
         if (t)
                 *t = sec;
         return sec;

@@ -5,7 +5,14 @@
  * clocks agree with the system calls and stay monotonic while several
  * processes hammer them and the wall clock is set under them. On riscv64
  * (no time(2) there, so no __vdso_time) a signal handler returns through
- * its __vdso_rt_sigreturn.
+ * its __vdso_rt_sigreturn. On i386 (an ELF32 object) the entry
+ * __kernel_vsyscall is AT_SYSINFO (version LINUX_2.5): a call through it
+ * passes six arguments and keeps every register but eax, glibc makes its
+ * system calls there (a signal that interrupts a blocking read finds the
+ * program inside the vDSO, and SA_RESTART restarts the read), handlers
+ * without SA_RESTORER return through __kernel_sigreturn and
+ * __kernel_rt_sigreturn, and __vdso_clock_gettime64 (64-bit time_t, which
+ * glibc tries first) agrees with the other clocks.
  *
  * The wall clock is only set when the program is init (pid 1: on Mercator
  * and in a QEMU referee): run on the host's Linux it leaves the host's
@@ -13,6 +20,7 @@
  */
 #include "utest.h"
 #include <elf.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <sys/auxv.h>
 #include <sys/time.h>
@@ -34,26 +42,37 @@ typedef time_t (*time_fn)(time_t *);
 typedef int (*getcpu_fn)(unsigned *, unsigned *, void *);
 typedef int (*getres_fn)(clockid_t, struct timespec *);
 
+/* The ELF class of the vDSO is the program's. */
+#if defined(__LP64__)
+#define ELFW(t)         Elf64_##t
+#define ELF_CLASS       ELFCLASS64
+#define ELFW_ST_TYPE    ELF64_ST_TYPE
+#else
+#define ELFW(t)         Elf32_##t
+#define ELF_CLASS       ELFCLASS32
+#define ELFW_ST_TYPE    ELF32_ST_TYPE
+#endif
+
 /* What the dynamic section says, with the load bias. */
 struct dso {
         uintptr_t bias;
-        const Elf64_Sym *sym;
+        const ELFW(Sym) *sym;
         const char *str;
         const uint32_t *hash;           /* DT_HASH */
         const uint16_t *versym;
-        const Elf64_Verdef *verdef;
+        const ELFW(Verdef) *verdef;
 };
 
 static int dso_open(uintptr_t base, struct dso *d)
 {
-        const Elf64_Ehdr *eh = (const void *)base;
-        const Elf64_Phdr *ph;
-        const Elf64_Dyn *dyn = NULL;
+        const ELFW(Ehdr) *eh = (const void *)base;
+        const ELFW(Phdr) *ph;
+        const ELFW(Dyn) *dyn = NULL;
         int loads = 0;
 
         memset(d, 0, sizeof *d);
-        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-            eh->e_type != ET_DYN || eh->e_phentsize != sizeof(Elf64_Phdr))
+        if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELF_CLASS ||
+            eh->e_type != ET_DYN || eh->e_phentsize != sizeof(ELFW(Phdr)))
                 return 0;
         ph = (const void *)(base + eh->e_phoff);
         for (int i = 0; i < eh->e_phnum; i++) {
@@ -80,11 +99,11 @@ static int dso_open(uintptr_t base, struct dso *d)
 /* The name of the version with index ndx, or NULL. */
 static const char *version_name(const struct dso *d, unsigned ndx)
 {
-        const Elf64_Verdef *v = d->verdef;
+        const ELFW(Verdef) *v = d->verdef;
 
         while (v) {
                 if ((v->vd_ndx & 0x7fff) == ndx) {
-                        const Elf64_Verdaux *a = (const void *)((const char *)v + v->vd_aux);
+                        const ELFW(Verdaux) *a = (const void *)((const char *)v + v->vd_aux);
                         return d->str + a->vda_name;
                 }
                 v = v->vd_next ? (const void *)((const char *)v + v->vd_next) : NULL;
@@ -98,8 +117,8 @@ static void *dso_sym(const struct dso *d, const char *name, const char *ver)
         uint32_t nsyms = d->hash[1];
 
         for (uint32_t i = 1; i < nsyms; i++) {
-                const Elf64_Sym *s = &d->sym[i];
-                if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+                const ELFW(Sym) *s = &d->sym[i];
+                if (s->st_shndx == SHN_UNDEF || ELFW_ST_TYPE(s->st_info) != STT_FUNC ||
                     strcmp(d->str + s->st_name, name))
                         continue;
                 if (d->versym) {
@@ -123,7 +142,7 @@ static int maps_find(const char *name, uintptr_t *lo, uintptr_t *hi, char perms[
         while (f && fgets(line, sizeof line, f)) {
                 size_t n = strlen(line);
                 if (n >= strlen(want) && strcmp(line + n - strlen(want), want) == 0 &&
-                    sscanf(line, "%lx-%lx %4s", lo, hi, perms) == 3) {
+                    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", lo, hi, perms) == 3) {
                         found = 1;
                         break;
                 }
@@ -156,7 +175,7 @@ static getres_fn getres;
 #if defined(__riscv)
 static void *sigreturn_at;
 #include <signal.h>
-static void *handler_ra;
+static void *volatile handler_ra;
 
 static void __attribute__((noinline)) on_usr1(int sig)
 {
@@ -179,6 +198,238 @@ static void sigreturn_through_vdso(void)
 }
 #endif
 
+#if defined(__i386__)
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+static void *vsyscall_at, *sigreturn_at, *rt_sigreturn_at;
+static int (*cgt64)(clockid_t, int64_t ts[2]);
+static uintptr_t vdso_lo, vdso_hi;
+
+/*
+ * long vsys_call(const long in[7], long out[7], void *entry): eax, ebx,
+ * ecx, edx, esi, edi, ebp from in[0..6], call entry (the system call
+ * through __kernel_vsyscall), then every one of them into out[0..6].
+ */
+long vsys_call(const long *in, long *out, void *entry);
+__asm__(".text\n"
+        ".globl vsys_call\n"
+        "vsys_call:\n"
+        "       pushl %ebp\n"
+        "       pushl %ebx\n"
+        "       pushl %esi\n"
+        "       pushl %edi\n"
+        "       pushl 28(%esp)\n"               /* entry, at 0(%esp) */
+        "       movl 24(%esp), %eax\n"          /* in */
+        "       movl 4(%eax), %ebx\n"
+        "       movl 8(%eax), %ecx\n"
+        "       movl 12(%eax), %edx\n"
+        "       movl 16(%eax), %esi\n"
+        "       movl 20(%eax), %edi\n"
+        "       movl 24(%eax), %ebp\n"
+        "       movl 0(%eax), %eax\n"
+        "       call *(%esp)\n"
+        "       pushl %eax\n"
+        "       movl 32(%esp), %eax\n"          /* out */
+        "       popl 0(%eax)\n"
+        "       movl %ebx, 4(%eax)\n"
+        "       movl %ecx, 8(%eax)\n"
+        "       movl %edx, 12(%eax)\n"
+        "       movl %esi, 16(%eax)\n"
+        "       movl %edi, 20(%eax)\n"
+        "       movl %ebp, 24(%eax)\n"
+        "       addl $4, %esp\n"
+        "       popl %edi\n"
+        "       popl %esi\n"
+        "       popl %ebx\n"
+        "       popl %ebp\n"
+        "       ret\n");
+
+static int regs_kept(const long in[7], const long out[7])
+{
+        for (int i = 1; i < 7; i++)
+                if (in[i] != out[i])
+                        return 0;
+        return 1;
+}
+
+/* Calls through AT_SYSINFO: six arguments arrive (mmap2's page offset is
+ * the sixth, in ebp), every register but eax comes back as it went in,
+ * and an error is -errno in eax. */
+static void vsyscall_calls(void)
+{
+        char page[PAGE];
+        long in[7], out[7];
+        int fd = open("vdso_mmap2", O_RDWR | O_CREAT | O_TRUNC, 0600);
+        int ok = fd >= 0;
+
+        unlink("vdso_mmap2");
+        memset(page, 'A', sizeof page);
+        ok &= write(fd, page, sizeof page) == PAGE;
+        memset(page, 'B', sizeof page);
+        ok &= write(fd, page, sizeof page) == PAGE;
+        long mm[7] = { SYS_mmap2, 0, PAGE, PROT_READ, MAP_PRIVATE, fd, 1 };
+        memset(out, 0, sizeof out);
+        vsys_call(mm, out, vsyscall_at);
+        CHECK("vsyscall_six_arguments", ok && (unsigned long)out[0] < -4096UL &&
+                                        *(const char *)out[0] == 'B');
+        CHECK("vsyscall_keeps_registers_mmap2", regs_kept(mm, out));
+        if ((unsigned long)out[0] < -4096UL)
+                munmap((void *)out[0], PAGE);
+        close(fd);
+
+        long pp[7] = { SYS_getppid, 0x11111111, 0x22222222, 0x33333333,
+                       0x44444444, 0x55555555, 0x66666666 };
+        vsys_call(pp, out, vsyscall_at);
+        CHECK("vsyscall_result", out[0] == getppid());
+        CHECK("vsyscall_keeps_registers", regs_kept(pp, out));
+        memcpy(in, pp, sizeof in);
+        in[0] = SYS_close, in[1] = -1;
+        vsys_call(in, out, vsyscall_at);
+        CHECK("vsyscall_error_is_negative_errno", out[0] == -EBADF && regs_kept(in, out));
+}
+
+static int sig_pipe[2];
+static volatile uintptr_t interrupted_at;
+
+static void on_usr2(int sig, siginfo_t *si, void *ucv)
+{
+        ucontext_t *uc = ucv;
+
+        (void)sig, (void)si;
+        interrupted_at = (uintptr_t)uc->uc_mcontext.gregs[REG_EIP];
+        (void)!write(sig_pipe[1], "h", 1);
+}
+
+static char proc_state(pid_t pid)
+{
+        char p[64], buf[256];
+        FILE *f;
+        size_t n;
+        char *rp;
+
+        snprintf(p, sizeof p, "/proc/%d/stat", (int)pid);
+        if (!(f = fopen(p, "r")))
+                return 0;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        rp = strrchr(buf, ')');
+        return rp && rp[1] == ' ' ? rp[2] : 0;
+}
+
+/* glibc's read() blocks in the kernel; a child signals the parent once it
+ * sleeps, waits for the handler to have run, then writes. The handler
+ * finds the parent inside the vDSO (glibc entered through AT_SYSINFO),
+ * and SA_RESTART restarts the read, which gets the byte. */
+static void glibc_through_vdso(void)
+{
+        struct sigaction sa = { .sa_sigaction = on_usr2,
+                                .sa_flags = SA_SIGINFO | SA_RESTART };
+        int data[2];
+        char c = 0, h;
+        pid_t parent = getpid(), kid;
+
+        if (pipe(data) || pipe(sig_pipe))
+                return (void)CHECK("pipes", 0);
+        sigaction(SIGUSR2, &sa, NULL);
+        if ((kid = fork()) == 0) {
+                while (proc_state(parent) != 'S')
+                        sched_yield();
+                kill(parent, SIGUSR2);
+                if (read(sig_pipe[0], &h, 1) != 1)
+                        _exit(1);
+                _exit(write(data[1], "x", 1) != 1);
+        }
+        ssize_t n = read(data[0], &c, 1);
+        int st = -1;
+        waitpid(kid, &st, 0);
+        CHECK("glibc_syscall_enters_through_vdso",
+              interrupted_at >= vdso_lo && interrupted_at < vdso_hi);
+        CHECK("restarted_read_through_vdso", n == 1 && c == 'x' &&
+                                             WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        signal(SIGUSR2, SIG_DFL);
+        close(data[0]), close(data[1]), close(sig_pipe[0]), close(sig_pipe[1]);
+}
+
+/* The kernel's struct sigaction on i386, for a handler without
+ * SA_RESTORER (glibc's sigaction always adds one). */
+struct ksigaction {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint32_t mask[2];
+};
+static void *volatile handler_ra;
+static volatile int handled;
+
+static void __attribute__((noinline)) on_plain(int sig)
+{
+        (void)sig;
+        handler_ra = __builtin_return_address(0);
+        handled++;
+}
+
+static void __attribute__((noinline)) on_rt(int sig, siginfo_t *si, void *uc)
+{
+        (void)sig, (void)si, (void)uc;
+        handler_ra = __builtin_return_address(0);
+        handled++;
+}
+
+static int returns_through(void *handler, unsigned long flags, void *want)
+{
+        struct ksigaction ka = { .handler = handler, .flags = flags };
+        volatile int after = 0;
+
+        handler_ra = NULL;
+        handled = 0;
+        if (syscall(SYS_rt_sigaction, SIGUSR1, &ka, NULL, 8) != 0)
+                return 0;
+        syscall(SYS_kill, getpid(), SIGUSR1);
+        after = 1;
+        signal(SIGUSR1, SIG_DFL);
+        if (!(want && handled == 1 && handler_ra == want && after == 1))
+                printf("NOTE vdso: handled %d, returned to %p, want %p\n",
+                       handled, handler_ra, want);
+        return want && handled == 1 && handler_ra == want && after == 1;
+}
+
+static void i386_checks(const struct dso *d)
+{
+        vsyscall_at = dso_sym(d, "__kernel_vsyscall", "LINUX_2.5");
+        sigreturn_at = dso_sym(d, "__kernel_sigreturn", "LINUX_2.5");
+        rt_sigreturn_at = dso_sym(d, "__kernel_rt_sigreturn", "LINUX_2.5");
+        cgt64 = (int (*)(clockid_t, int64_t *))dso_sym(d, "__vdso_clock_gettime64", VERSION);
+        CHECK("has_kernel_vsyscall", vsyscall_at);
+        CHECK("has_sigreturns", sigreturn_at && rt_sigreturn_at);
+        CHECK("at_sysinfo_is_kernel_vsyscall",
+              vsyscall_at && getauxval(AT_SYSINFO) == (uintptr_t)vsyscall_at);
+        if (vsyscall_at)
+                vsyscall_calls();
+        glibc_through_vdso();
+        CHECK("handler_returns_to_kernel_sigreturn",
+              returns_through((void *)on_plain, 0, sigreturn_at));
+        CHECK("handler_returns_to_kernel_rt_sigreturn",
+              returns_through((void *)on_rt, SA_SIGINFO, rt_sigreturn_at));
+        int ok = cgt64 != NULL;
+        for (int n = 0; ok && n < 200; n++) {
+                int64_t a[2], c[2];
+                ok &= cgt64(CLOCK_MONOTONIC, a) == 0;
+                int64_t b = sys_ns(CLOCK_MONOTONIC);
+                ok &= cgt64(CLOCK_MONOTONIC, c) == 0;
+                ok &= a[0] * NSEC + a[1] <= b && b <= c[0] * NSEC + c[1] &&
+                      a[1] >= 0 && a[1] < NSEC;
+        }
+        CHECK("clock_gettime64_agrees", ok);
+        int64_t r[2] = { 0, 0 };
+        CHECK("clock_gettime64_realtime", cgt64 && cgt64(CLOCK_REALTIME, r) == 0 &&
+                                          llabs(r[0] - (int64_t)time(NULL)) <= 1);
+}
+#endif
+
 static int64_t vdso_ns(clockid_t c)
 {
         struct timespec ts;
@@ -197,6 +448,9 @@ static void find(void)
                 exit(utest_done());
         CHECK("maps_names_vdso", maps_find("[vdso]", &lo, &hi, perms) &&
                                  lo == ehdr && strcmp(perms, "r-xp") == 0);
+#if defined(__i386__)
+        vdso_lo = lo, vdso_hi = hi;
+#endif
         CHECK("maps_names_vvar_below", maps_find("[vvar]", &vlo, &vhi, vperms) &&
                                        vhi <= lo && lo - vhi <= 64 * 1024 &&
                                        strcmp(vperms, "r--p") == 0);
@@ -214,14 +468,25 @@ static void find(void)
         getres = (getres_fn)dso_sym(&d, "__vdso_clock_getres", VERSION);
         CHECK("has_clock_gettime", cgt);
         CHECK("has_gettimeofday", gtod);
+#if defined(__i386__)
+        CHECK("no_getcpu_on_i386", !vgetcpu);   /* Linux's vdso32 has none */
+#else
         CHECK("has_getcpu", vgetcpu);
+#endif
         CHECK("has_clock_getres", getres);
         CHECK("no_such_version", !dso_sym(&d, "__vdso_clock_gettime", "LINUX_9.9"));
 #if defined(__riscv)
         sigreturn_at = dso_sym(&d, "__vdso_rt_sigreturn", VERSION);
         CHECK("has_rt_sigreturn", sigreturn_at);
 #endif
+#if defined(__i386__)
+        i386_checks(&d);
+#endif
+#if defined(__i386__)
+        if (!cgt || !gtod || !getres)
+#else
         if (!cgt || !gtod || !vgetcpu || !getres)
+#endif
                 exit(utest_done());
 }
 
@@ -288,6 +553,7 @@ static void agree(void)
         CHECK("time_agrees", s1 <= s2 && s2 <= s3 && s3 - s1 <= 1 && out == s3);
 #endif
 
+#if !defined(__i386__)
         /* getcpu: the CPU the system call says, pinned so it cannot move. */
         cpu_set_t set;
         unsigned c1 = 99, n1 = 99, c2 = 98, n2 = 98;
@@ -298,6 +564,7 @@ static void agree(void)
                                syscall(SYS_getcpu, &c2, &n2, NULL) == 0 &&
                                c1 == c2 && n1 == n2);
         CHECK("getcpu_null_ok", vgetcpu(NULL, NULL, NULL) == 0);
+#endif
 
         /* The C library found it as well: its clock_gettime agrees. */
         ok = 1;

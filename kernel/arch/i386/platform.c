@@ -7,6 +7,7 @@
 #include <mercator/machine.h>
 #include <mercator/string.h>
 #include <fs/procfs.h>
+#include <proc/vdso.h>
 #include "cpu.h"
 
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
@@ -82,6 +83,7 @@ void clock_realtime_set(uint64_t ns)
 {
         realtime_offset_ns = ns - clock_monotonic_ns();
         realtime_known = true;
+        vdso_publish();
 }
 
 uint64_t clock_realtime_offset_ns(void)

@@ -18,8 +18,11 @@
  *
  * The return address is sa_restorer with SA_RESTORER (glibc always
  * passes one: __restore_rt calls rt_sigreturn, __restore pops sig and
- * calls sigreturn); else the frame's retcode, the same two calls as
- * bytes (Linux keeps them for debuggers; on a stack without NX they run).
+ * calls sigreturn); else the vDSO's __kernel_rt_sigreturn or
+ * __kernel_sigreturn, the same two calls; only a process that unmapped
+ * its vDSO returns to the frame's retcode, those calls as bytes again
+ * (Linux writes them in every frame, for debuggers; they run only where
+ * the stack is executable).
  *
  * sigreturn and rt_sigreturn trust nothing in the frame: selectors that
  * are not the user's, an unreadable fpstate or reserved MXCSR bits cost
@@ -28,6 +31,8 @@
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
+#include <proc/vdso.h>
+#include <vm/vm_space.h>
 #include <mercator/uaccess.h>
 #include <proc/machine_hooks.h>
 #include <machine/elf.h>
@@ -272,6 +277,20 @@ static const uint8_t retcode[8] = {
         0xcd, 0x80                      /* int $0x80 */
 };
 
+/* Where a handler without SA_RESTORER returns: the vDSO's trampoline
+ * `name`, or the frame's retcode at `retcode` without a vDSO. */
+static uint32_t frame_return(struct proc *p, const char *name, uint32_t retcode)
+{
+        static uint32_t off[2];                 /* sigreturn, rt_sigreturn */
+        bool rt = name[9] == 'r';               /* "__kernel_rt_..." */
+
+        if (!p->space->vdso_base)
+                return retcode;
+        if (!off[rt])
+                off[rt] = (uint32_t)vdso_symbol(name);
+        return off[rt] ? (uint32_t)p->space->vdso_base + off[rt] : retcode;
+}
+
 int machine_signal_frame_setup(struct proc *p, int sig,
                                const struct ksiginfo *info,
                                const struct k_sigaction *ka, ksigset_t oldmask)
@@ -287,7 +306,8 @@ int machine_signal_frame_setup(struct proc *p, int sig,
                         return -EFAULT;
                 memset(&f, 0, sizeof f);
                 f.pretcode = ka->flags & SA_RESTORER ? (uint32_t)ka->restorer :
-                             sp + (uint32_t)offsetof(struct rt_sigframe32, retcode);
+                             frame_return(p, "__kernel_rt_sigreturn",
+                                          sp + (uint32_t)offsetof(struct rt_sigframe32, retcode));
                 f.sig = sig;
                 f.pinfo = sp + (uint32_t)offsetof(struct rt_sigframe32, info);
                 f.puc = sp + (uint32_t)offsetof(struct rt_sigframe32, uc);
@@ -310,7 +330,8 @@ int machine_signal_frame_setup(struct proc *p, int sig,
                         return -EFAULT;
                 memset(&f, 0, sizeof f);
                 f.pretcode = ka->flags & SA_RESTORER ? (uint32_t)ka->restorer :
-                             sp + (uint32_t)offsetof(struct sigframe32, retcode);
+                             frame_return(p, "__kernel_sigreturn",
+                                          sp + (uint32_t)offsetof(struct sigframe32, retcode));
                 f.sig = sig;
                 sigcontext_fill(&f.sc, p, tf, (uint32_t)oldmask, fpstate);
                 f.extramask[0] = (uint32_t)(oldmask >> 32);

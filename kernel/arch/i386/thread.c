@@ -18,6 +18,9 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/console.h>
+#include <mercator/panic.h>
+#include <machine/vdso.h>
+#include <proc/vdso.h>
 #include <mercator/uaccess.h>
 #include <machine/vmparam.h>
 #include <proc/machine_hooks.h>
@@ -32,7 +35,11 @@
 #include "trap.h"
 #include "tls.h"
 
+#define EFLAGS_TF       0x100
 #define EFLAGS_IF       0x200
+#define EFLAGS_NT       0x4000
+#define EFLAGS_RF       0x10000
+#define EFLAGS_VM       0x20000
 #define EFLAGS_RESERVED 0x2
 #define CPUID_FXSR      (1u << 24)
 
@@ -252,6 +259,59 @@ void trap_user_return(bool poll)
  * the result in %eax. The console is not polled here: a port read per
  * system call is a costly exit under emulation, and the timer's return
  * to user mode (or idling) polls within a tick. */
+static uint32_t vsyscall_off;           /* __kernel_vsyscall in the image */
+
+/* Find __kernel_vsyscall once and check that its bytes are where
+ * machine/vdso.h says (a build that moved them is a kernel bug). */
+static void vsyscall_init(void)
+{
+        static const uint8_t want[] = { 0x0f, 0x34, 0xcd, 0x80 };
+        uint64_t off = vdso_symbol("__kernel_vsyscall");
+
+        if (!off || off + VDSO_VSYSCALL_LANDING > (uint64_t)(vdso_image_end - vdso_image) ||
+            memcmp(vdso_image + off + VDSO_VSYSCALL_SYSENTER, want, sizeof want) != 0)
+                panic("vdso: __kernel_vsyscall is not as machine/vdso.h says");
+        vsyscall_off = (uint32_t)off;
+}
+
+/*
+ * A system call through the vDSO's __kernel_vsyscall and sysenter
+ * (trap.S built tf as int $0x80 would, but for eip and the sixth
+ * argument): the user's esp was in ebp, and points at the ebp the vDSO
+ * pushed, which is the sixth argument; the call returns to the landing
+ * pad after the vDSO's int $0x80 (Linux's do_fast_syscall_32). A stack
+ * that cannot be read makes the call fail with EFAULT, as on Linux.
+ * => true if tf may leave by sysexit: still at the landing pad, in the
+ *    user's segments, with no TF/RF/VM/NT to restore (else by iret).
+ */
+bool sysenter_dispatch(struct trap_frame *tf)
+{
+        vaddr_t landing = current->space->vdso_base ?
+                current->space->vdso_base + vsyscall_off + VDSO_VSYSCALL_LANDING : 0;
+        uint32_t arg6;
+
+        tf->eip = (uint32_t)landing;
+        tf->esp = tf->ebp;
+        if (copy_from_user(&arg6, tf->ebp, sizeof arg6) != 0) {
+                current->md.syscall_nr = tf->eax;
+                tf->eax = (uint32_t)-EFAULT;
+                proc_return_to_user();
+                return false;
+        }
+        tf->ebp = arg6;
+        syscall_dispatch(tf);
+        return tf->eip == landing && tf->cs == SEL_UCODE && tf->ss == SEL_UDATA &&
+               !(tf->eflags & (EFLAGS_TF | EFLAGS_RF | EFLAGS_VM | EFLAGS_NT));
+}
+
+/* exec's AT_SYSINFO: __kernel_vsyscall where sysenter works. */
+vaddr_t machine_vdso_sysinfo(vaddr_t ehdr)
+{
+        if (!vsyscall_off)
+                vsyscall_init();
+        return have_sysenter ? ehdr + vsyscall_off : 0;
+}
+
 void syscall_dispatch(struct trap_frame *tf)
 {
         long args[6] = { (long)tf->ebx, (long)tf->ecx, (long)tf->edx,

@@ -1,18 +1,25 @@
 /*
  * timer.c (i386) - the 8254 PIT: channel 0 interrupts TIMER_HZ times a
  * second on IRQ 0; the time stamp counter, calibrated against channel 2,
- * gives microseconds.
+ * gives the monotonic clock, by the formula the vDSO uses too
+ * (mercator/vdso_data.h's vdso_counter_ns), so that a time read in user
+ * space and one read through the system call never disagree in order.
  */
 #include <mercator/clock.h>
 #include <mercator/machine.h>
+#include <mercator/vdso_data.h>
+#include <proc/vdso.h>
 #include "cpu.h"
 #include "trap.h"
 
 #define PIT_HZ          1193182u
+#define CPUID_TSC       (1u << 4)
+#define CPUID_SSE2      (1u << 26)
 
 volatile uint64_t timer_ticks;
 extern uint64_t boot_tsc;
 static uint64_t tsc_per_ms = 1;
+static uint64_t tsc_mult = (uint64_t)1 << VDSO_SHIFT;
 
 /* TSC ticks per millisecond, measured over 10 ms of PIT channel 2. */
 static void tsc_calibrate(void)
@@ -30,6 +37,7 @@ static void tsc_calibrate(void)
         uint64_t t1 = rdtsc();
         outb(0x61, gate);
         tsc_per_ms = (t1 - t0) / ms ? (t1 - t0) / ms : 1;
+        tsc_mult = vdso_mult(tsc_per_ms);
 }
 
 void timer_init(void)
@@ -54,10 +62,23 @@ uint64_t machine_uptime_us(void)
 
 uint64_t clock_monotonic_ns(void)
 {
-        uint64_t ticks = rdtsc() - boot_tsc;
+        return vdso_counter_ns(boot_tsc, tsc_mult, rdtsc());
+}
 
-        return ticks / tsc_per_ms * 1000000 +
-               ticks % tsc_per_ms * 1000000 / tsc_per_ms;
+/* What the vDSO needs to compute the clocks as clock_monotonic_ns() and
+ * clock_realtime_ns() do: the TSC where user mode may read it in order
+ * (rdtsc after lfence, which SSE2 brings; CR4.TSD stays clear), else
+ * nothing, and the vDSO makes the system call. */
+void machine_vdso_clock(struct vdso_data *d)
+{
+        uint32_t a, b, c, dx;
+
+        cpuid(1, 0, &a, &b, &c, &dx);
+        d->mode = (dx & CPUID_TSC) && (dx & CPUID_SSE2) ? VDSO_MODE_TSC
+                                                        : VDSO_MODE_NONE;
+        d->counter_base = boot_tsc;
+        d->mult = tsc_mult;
+        d->realtime_offset = clock_realtime_offset_ns();
 }
 
 void machine_poweroff(int status)

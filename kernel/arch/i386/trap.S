@@ -7,6 +7,8 @@
  * frame is the process's user registers; trap_return leaves through one.
  */
 #define SEL_KDATA       0x68
+#define SEL_UCODE       0x73
+#define SEL_UDATA       0x7b
 
         .macro VEC_NOERR n
         .globl vector\n
@@ -71,6 +73,67 @@ trap_exit:
         popal
         addl $8, %esp                   /* vector and error code */
         iretl
+
+/*
+ * The sysenter entry (IA32_SYSENTER_EIP), reached from the vDSO's
+ * __kernel_vsyscall with interrupts off, in ring 0 with the flat kernel
+ * segments, and nothing else saved: esp is IA32_SYSENTER_ESP, the top of
+ * a small per-CPU entry stack whose top word holds this thread's kernel
+ * stack top (as the TSS's esp0; so one load switches, with no MSR write
+ * per context switch, as Linux's entry stack does); the user's stack
+ * pointer is in ebp. It builds the same trap frame int $0x80
+ * does (vector 0x80, cs/ss the user's, eip left for sysenter_dispatch to
+ * point at the vDSO's landing pad), so signals, restarts, fork and ptrace
+ * see no difference. Kernel flags: TF, NT, DF and AC cleared (popfl);
+ * sysenter does not clear TF, so a user's single step traps on each of
+ * the instructions before that popfl (the first on the entry stack):
+ * trap_dispatch ignores those, and the user's TF, in the frame, makes the
+ * return go by iret.
+ * sysenter_dispatch says whether the frame can still leave by sysexit
+ * (eip the landing pad, no TF/RF/VM/NT): then edx = eip and ecx = esp,
+ * which the landing pad's pops restore; else through iret, as any trap.
+ */
+#define EFLAGS_IF       0x200
+
+        .globl sysenter_entry, sysenter_entry_end
+sysenter_entry:
+        movl (%esp), %esp               /* the thread's kernel stack */
+        pushl $SEL_UDATA                /* ss */
+        pushl %ebp                      /* esp: __kernel_vsyscall's */
+        pushfl
+        orl $EFLAGS_IF, (%esp)          /* user mode runs with IF set */
+        pushl $SEL_UCODE                /* cs */
+        pushl $0                        /* eip: sysenter_dispatch's */
+        pushl $0                        /* error code */
+        pushl $0x80                     /* vector: a system call */
+        pushal
+        pushl %ds
+        pushl %es
+        pushl %fs
+        pushl %gs
+        pushl $0x2
+        popfl
+        movl $SEL_KDATA, %ecx
+sysenter_entry_end:
+        movl %ecx, %ds
+        movl %ecx, %es
+        pushl %esp
+        call sysenter_dispatch
+        addl $4, %esp
+        testl %eax, %eax
+        jz trap_exit
+        popl %gs
+        popl %fs
+        popl %es
+        popl %ds
+        popal
+        movl 8(%esp), %edx              /* eip */
+        movl 20(%esp), %ecx             /* esp */
+        addl $16, %esp                  /* vector, error, eip, cs */
+        andl $~EFLAGS_IF, (%esp)
+        popfl                           /* the user's flags, IF still off */
+        sti                             /* takes effect after sysexit */
+        sysexit
 
 /* void trap_return(struct trap_frame *tf): leave through tf (a new
  * process's first entry to user mode). */

@@ -31,6 +31,20 @@ struct tss {
 };
 
 static struct gdt_desc gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+
+/*
+ * The sysenter entry's stack (trap.S): its top word is the running
+ * thread's kernel stack top, which the entry loads first. The rest takes
+ * a single-step trap's frame in the instructions before that (sysenter
+ * leaves TF set), and nothing else.
+ */
+#define MSR_SYSENTER_CS         0x174
+#define MSR_SYSENTER_ESP        0x175
+#define MSR_SYSENTER_EIP        0x176
+#define CPUID_SEP               (1u << 11)
+static uint32_t sysenter_stack[256] __attribute__((aligned(16)));
+extern const char sysenter_entry[], sysenter_entry_end[];
+bool have_sysenter;
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 static struct tss tss;
 
@@ -78,6 +92,30 @@ static void pic_init(void)
         outb(0x21, 0xfe); outb(0xa1, 0xff);             /* masks */
 }
 
+/*
+ * sysenter where the CPU has it (CPUID SEP; the Pentium Pro's family 6,
+ * model < 3, stepping < 3 claims it without having it): kernel code and
+ * data are SYSENTER_CS and +8, sysexit's user code and data +16 and +24
+ * with RPL 3, which Linux's GDT layout (and so Mercator's) provides.
+ */
+static void sysenter_init(void)
+{
+        uint32_t a, b, c, d;
+
+        _Static_assert(SEL_KDATA == SEL_KCODE + 8 &&
+                       SEL_UCODE == (SEL_KCODE + 16 | 3) &&
+                       SEL_UDATA == (SEL_KCODE + 24 | 3),
+                       "sysenter/sysexit's selectors follow SYSENTER_CS");
+        cpuid(1, 0, &a, &b, &c, &d);
+        have_sysenter = (d & CPUID_SEP) &&
+                        !(((a >> 8) & 15) == 6 && ((a >> 4) & 15) < 3 && (a & 15) < 3);
+        if (!have_sysenter)
+                return;
+        wrmsr(MSR_SYSENTER_CS, SEL_KCODE);
+        wrmsr(MSR_SYSENTER_ESP, (uint32_t)&sysenter_stack[255]);
+        wrmsr(MSR_SYSENTER_EIP, (uint32_t)sysenter_entry);
+}
+
 void cpu_tables_init(void)
 {
         struct { uint16_t limit; uint32_t base; } __attribute__((packed)) p;
@@ -109,6 +147,8 @@ void cpu_tables_init(void)
                          "movl %%eax, %%gs"
                          : : "m"(p), "i"(SEL_KCODE), "i"(SEL_KDATA) : "eax", "memory");
         __asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
+
+        sysenter_init();
 
         for (unsigned v = 0; v < NR_VECTORS; v++)
                 idt_set(v, trap_vectors[v], 0);
@@ -149,6 +189,7 @@ static void double_fault_task(void)
 void tss_set_kernel_stack(uint32_t top)
 {
         tss.esp0 = top;
+        sysenter_stack[255] = top;
 }
 
 /* The three TLS descriptors of the running thread (GDT entries 6-8). */
@@ -325,6 +366,9 @@ void trap_dispatch(struct trap_frame *tf)
                 syscall_dispatch(tf);
                 return;                 /* with its own return work */
         } else if (!from_user) {
+                if (v == 1 && tf->eip >= (uint32_t)sysenter_entry &&
+                    tf->eip < (uint32_t)sysenter_entry_end)
+                        return;         /* the user's TF, until popfl */
                 if (v == 14)
                         kernel_page_fault(tf);
                 else

@@ -51,6 +51,8 @@ void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES]);
  * to user mode (signals, rescheduling; console input when poll: after the
  * timer's interrupt and a thread's first entry). */
 void syscall_dispatch(struct trap_frame *tf);
+bool sysenter_dispatch(struct trap_frame *tf);  /* true: leave by sysexit */
+extern bool have_sysenter;              /* trap.c: the MSRs are set */
 void trap_user_return(bool poll);
 __attribute__((noreturn)) void trap_return(struct trap_frame *tf);
 void swtch(void **save_sp, void *new_sp);
