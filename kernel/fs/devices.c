@@ -29,6 +29,9 @@
 #define DEV_URANDOM     MKDEV(1, 9)
 #define DEV_TTY         MKDEV(5, 0)
 #define DEV_CONSOLE     MKDEV(5, 1)
+/* misc 10:257 as on Linux hosts; a minor above 255 is encoded as Linux's
+ * new_encode_dev (its upper bits from bit 20) */
+#define DEV_USERFAULTFD (MKDEV(10, 257 & 0xff) | ((uint64_t)(257 & ~0xff) << 12))
 
 static long null_read(struct file *f, uint64_t ubuf, size_t len)
 {
@@ -108,6 +111,14 @@ long device_open(struct vnode *vn, unsigned flags, struct file **out)
         switch (vn->rdev) {
         case DEV_LOOP_CONTROL:
                 return loop_control_open(vn, flags, out);
+        case DEV_USERFAULTFD: {
+                long err = userfaultfd_dev_open(flags, &f);
+                if (err)
+                        return err;
+                f->vnode = vnode_get(vn);
+                *out = f;
+                return 0;
+        }
         case DEV_NULL:    ops = &null_ops; break;
         case DEV_ZERO:    ops = &zero_ops; break;
         case DEV_FULL:    ops = &full_ops; break;
@@ -160,6 +171,7 @@ static const struct { const char *name; uint32_t mode; uint64_t rdev; } devs[] =
         { "tty",     S_IFCHR | 0666, DEV_TTY },
         { "console", S_IFCHR | 0600, DEV_CONSOLE },
         { "loop-control", S_IFCHR | 0660, DEV_LOOP_CONTROL },
+        { "userfaultfd", S_IFCHR | 0600, DEV_USERFAULTFD },
 };
 
 static const struct { const char *name, *target; } links[] = {

@@ -56,6 +56,10 @@ long file_write_kernel(struct file *f, const void *buf, size_t len);
 int fd_install(struct file *f);
 
 
+/* /dev/userfaultfd opened (proc/sys_userfaultfd.c): a file whose ioctl
+ * USERFAULTFD_IOC_NEW makes userfaultfd descriptors. => 0 or -ENOMEM. */
+long userfaultfd_dev_open(unsigned flags, struct file **out);
+
 /* The current process's file at fd, or NULL. */
 struct file *fd_get(int fd);
 

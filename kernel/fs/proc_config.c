@@ -53,7 +53,7 @@ static const struct kconfig_line lines[] = {
         Y("CONFIG_BINFMT_ELF", sys_execve),
         Y("CONFIG_COREDUMP", coredump_write),
         Y("CONFIG_ELF_CORE", coredump_write),
-        N("CONFIG_USERFAULTFD"),
+        Y("CONFIG_USERFAULTFD", sys_userfaultfd),
         N("CONFIG_HUGETLBFS"),
         N("CONFIG_MEMORY_FAILURE"),
         N("CONFIG_TIME_NS"),

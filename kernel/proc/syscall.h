@@ -118,7 +118,7 @@ SYSCALL_DECL(fchmod); SYSCALL_DECL(fchmodat); SYSCALL_DECL(fchown);
 SYSCALL_DECL(fchownat); SYSCALL_DECL(fdatasync); SYSCALL_DECL(fstatfs);
 SYSCALL_DECL(fsync); SYSCALL_DECL(ftruncate); SYSCALL_DECL(lchown);
 SYSCALL_DECL(link); SYSCALL_DECL(linkat); SYSCALL_DECL(lstat);
-SYSCALL_DECL(memfd_create); SYSCALL_DECL(mkdir); SYSCALL_DECL(mkdirat);
+SYSCALL_DECL(memfd_create); SYSCALL_DECL(userfaultfd); SYSCALL_DECL(mkdir); SYSCALL_DECL(mkdirat);
 SYSCALL_DECL(mknod); SYSCALL_DECL(mknodat); SYSCALL_DECL(mount);
 SYSCALL_DECL(msync); SYSCALL_DECL(newfstatat); SYSCALL_DECL(openat2);
 SYSCALL_DECL(pwrite64); SYSCALL_DECL(readlink); SYSCALL_DECL(readlinkat);

@@ -355,6 +355,7 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
         spare->end = a->end;
         spare->prot = a->prot;
         spare->flags = a->flags;
+        spare->uffd = a->uffd;
         spare->object = a->object;
         spare->pgoff = a->pgoff + ((va - a->start) >> PAGE_SHIFT);
         spare->backing = a->backing;
@@ -374,7 +375,8 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
 
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b)
 {
-        if (a->end != b->start || a->prot != b->prot || a->flags != b->flags)
+        if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
+            a->uffd != b->uffd)
                 return false;
         if (a->object && b->object && a->object != b->object)
                 return false;

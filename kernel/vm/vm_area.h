@@ -50,6 +50,7 @@
 #include <vm/pmap.h>
 
 struct vm_object;
+struct vm_uffd;
 
 /* vm_area.flags: what the area is, besides its protection. */
 #define VM_AREA_SHARED          0x1     /* writes go to a shared object */
@@ -86,6 +87,9 @@ struct vm_area {
         struct vm_object *backing;      /* [m] private file mapping: the
                                          *     file (a reference); else NULL */
         uint64_t          backing_pgoff; /* [m] backing page index of start */
+        struct vm_uffd   *uffd;         /* [m] the userfaultfd context its
+                                         *     missing pages go to, or NULL
+                                         *     (vm/userfaultfd.h) */
         /* The reverse map (vm_rmap.h), kept by vm_area_insert/remove: the
          * tree the area is in, and its place on the mapper list of the
          * object whose pages it maps without owning them (a shared area's
@@ -180,8 +184,8 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
                               vaddr_t va, struct vm_area *spare);
 
 /*
- * Whether b can be folded into a: b starts where a ends, same prot and
- * flags, the same object at consecutive page indices (a private area
+ * Whether b can be folded into a: b starts where a ends, same prot,
+ * flags and userfaultfd context, the same object at consecutive page indices (a private area
  * without an object yet is compatible with any object), and the same
  * backing at consecutive indices (or none).
  * => pure; O(1).

@@ -41,6 +41,7 @@
 #include <vm/vm_space_impl.h>
 #include <vm/vm_swap.h>
 #include <vm/vmstat.h>
+#include <vm/userfaultfd.h>
 
 /* The state of one fault as it moves through the phases. */
 struct fault_ctx {
@@ -583,8 +584,65 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
         return fi->result;
 }
 
+/* ---- userfaultfd (userfaultfd.h) ------------------------------------------ */
+
+/* Does the registered private area have nothing at fc's page: no own page,
+ * no swap entry, no translation (Linux's pte_none)? */
+static bool fault_uffd_missing(const struct fault_ctx *fc)
+{
+        const struct vm_area *a = fc->area;
+        uint64_t idx = a->pgoff + fc->off;
+        paddr_t pa;
+
+        if (pmap_extract(fc->space->pmap, fc->va, &pa, NULL, NULL))
+                return false;
+        return !a->object || (!vm_object_lookup(a->object, idx) &&
+                              !vm_object_swap_entry(a->object, idx));
+}
+
+/* Hand a missing page to the area's context; it may sleep, so nothing of
+ * fc is used after it. */
+static enum fault_result fault_uffd(struct fault_ctx *fc, vaddr_t va,
+                                    bool user)
+{
+        struct vm_space *s = fc->space;
+        struct vm_uffd *u = fc->area->uffd;
+        enum fault_result r;
+
+        r = u->missing(u, s, va, fc->access, user);
+        s->last_fault = (struct vm_fault_info){
+                .va = fc->va, .access = fc->access, .result = r,
+                .reason = r == FAULT_RESOLVED ? FAULT_REASON_NONE
+                                              : FAULT_REASON_USERFAULT };
+        return r;
+}
+
+vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
+{
+        struct fault_ctx fc = { .space = s, .va = va, .access = VM_PROT_WRITE };
+        vm_status_t st;
+
+        fc.area = vm_area_lookup(&s->areas, va);
+        if (!fc.area || !fc.area->uffd)
+                return VM_ENOENT;
+        fc.off = (va - fc.area->start) >> PAGE_SHIFT;
+        if (!fault_uffd_missing(&fc))
+                return VM_EEXIST;
+        st = fault_new_private_page(&fc, NULL);         /* zeroes */
+        if (st != VM_OK)
+                return st;
+        if (src) {
+                void *d = pmap_quick_enter_page(pmm_page_to_pa(fc.page));
+
+                memcpy(d, src, PAGE_SIZE);
+                pmap_quick_remove_page(d);
+        }
+        fc.writable = fc.area->prot & VM_PROT_WRITE;
+        return fault_enter_mapping(&fc);
+}
+
 static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
-                                    vm_prot_t access)
+                                    vm_prot_t access, bool user)
 {
         struct fault_ctx fc = { .space = space, .va = page_trunc(va),
                                 .access = access };
@@ -592,6 +650,8 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
 
         if (st == VM_OK)
                 st = fault_check_access(&fc);
+        if (st == VM_OK && fc.area->uffd && fault_uffd_missing(&fc))
+                return fault_uffd(&fc, va, user);
         if (st == VM_OK)
                 st = (fc.area->flags & VM_AREA_SHARED)
                              ? fault_shared_page(&fc)
@@ -609,17 +669,29 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
  * after a fault that found no memory while below it, as long as reclaim
  * frees something.
  */
-enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
-                           vm_prot_t access)
+static enum fault_result fault_common(struct vm_space *space, vaddr_t va,
+                                      vm_prot_t access, bool user)
 {
         enum fault_result r;
 
         space->stats.faults++;
         (void)vm_reclaim_direct();
-        r = fault_once(space, va, access);
+        r = fault_once(space, va, access, user);
         while (r == FAULT_OOM && vm_reclaim_direct() > 0)
-                r = fault_once(space, va, access);
+                r = fault_once(space, va, access, user);
         return r;
+}
+
+enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
+                           vm_prot_t access)
+{
+        return fault_common(space, va, access, false);
+}
+
+enum fault_result vm_fault_user(struct vm_space *space, vaddr_t va,
+                                vm_prot_t access)
+{
+        return fault_common(space, va, access, true);
 }
 
 /*
@@ -710,6 +782,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_BEYOND_OBJECT: return "beyond the end of the object";
         case FAULT_REASON_NO_SPACE: return "no room left in the file system";
         case FAULT_REASON_SWAP_IO: return "swap read error";
+        case FAULT_REASON_USERFAULT: return "userfaultfd";
         }
         return "?";
 }

@@ -228,6 +228,8 @@ static vaddr_t mmap_base_for(const struct vm_space *s)
 static struct vm_space *all_spaces;
 static uint64_t max_map_count = VM_MAX_AREAS;   /* vm.max_map_count */
 
+static uint64_t space_serials;           /* the last serial given */
+
 vm_status_t vm_space_create(struct vm_space **out)
 {
         struct vm_space *s;
@@ -251,9 +253,18 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->max_areas = max_map_count;
         s->mmap_base = mmap_base_for(s);
         s->all_next = all_spaces;
+        s->serial = ++space_serials;
         all_spaces = s;
         *out = s;
         return VM_OK;
+}
+
+struct vm_space *vm_space_by_serial(uint64_t serial)
+{
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                if (s->serial == serial)
+                        return s;
+        return NULL;
 }
 
 void vm_space_destroy(struct vm_space *s)

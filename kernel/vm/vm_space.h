@@ -150,6 +150,9 @@ enum fault_reason {
                                          * refused the page: FAULT_BUS */
         FAULT_REASON_SWAP_IO,           /* the page's swap slot could not
                                          * be read: FAULT_BUS */
+        FAULT_REASON_USERFAULT,         /* a userfaultfd context said no
+                                         * (SIGBUS, or a kernel access's
+                                         * EFAULT) */
 };
 
 /* The last fault of a space, for the trap code's report. */
@@ -213,6 +216,10 @@ struct vm_space {
                                                  * inherited by fork, kept
                                                  * across exec */
         struct vm_space      *all_next;         /* [m] list of live spaces */
+        uint64_t              serial;           /* [c] never reused: names
+                                                 * the space for those that
+                                                 * must outlive it
+                                                 * (vm_space_by_serial) */
         /* Where exec put the argument and environment strings (Linux's
          * mm->arg_start...), for /proc/PID/cmdline and environ; 0 before. */
         vaddr_t               arg_start, arg_end;       /* [m] */
@@ -240,6 +247,10 @@ struct vm_space {
  *    is left allocated.
  */
 vm_status_t vm_space_create(struct vm_space **out);
+
+/* The live space whose serial is serial, or NULL once it is destroyed
+ * (a userfaultfd context names its space so). => O(spaces). */
+struct vm_space *vm_space_by_serial(uint64_t serial);
 
 /*
  * Transparent huge pages (vm_fault.c; CONCEPTS: Linux's THP). A write fault
@@ -642,10 +653,18 @@ static inline struct pmap *vm_space_pmap(const struct vm_space *space)
  *     FAULT_BUS (BEYOND_OBJECT);
  *   - FAULT_OOM if a page, radix node, object or page-table page could not
  *     be had (what was done so far stays valid: nothing leaks).
- * => records the outcome in space->last_fault. Must not sleep yet.
+ *   - a missing page of an area registered with a userfaultfd context
+ *     goes to the context (vm/userfaultfd.h), which may sleep until the
+ *     page is filled and says what the access does next.
+ * => records the outcome in space->last_fault. Sleeps only for a
+ *    userfaultfd context.
+ * vm_fault is for the kernel's own accesses (copy_*_user), vm_fault_user
+ * for an access made in user mode (a context may tell them apart).
  */
 enum fault_result vm_fault(struct vm_space *space, vaddr_t va,
                            vm_prot_t access);
+enum fault_result vm_fault_user(struct vm_space *space, vaddr_t va,
+                                vm_prot_t access);
 
 /*
  * Copy len bytes between buf (kernel memory) and the space at va, page by

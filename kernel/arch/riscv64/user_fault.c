@@ -9,5 +9,5 @@
 enum fault_result machine_user_fault(struct vm_space *space, vaddr_t va,
                                      vm_prot_t access)
 {
-        return vm_fault(space, va, access);
+        return vm_fault_user(space, va, access);
 }

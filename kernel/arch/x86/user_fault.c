@@ -15,14 +15,14 @@
 enum fault_result machine_user_fault(struct vm_space *space, vaddr_t va,
                                      vm_prot_t access)
 {
-        enum fault_result r = vm_fault(space, va, access);
+        enum fault_result r = vm_fault_user(space, va, access);
         struct vm_fault_info denied;
 
         if (access != VM_PROT_EXEC || r != FAULT_SEGV ||
             space->last_fault.reason != FAULT_REASON_PROT)
                 return r;
         denied = space->last_fault;
-        r = vm_fault(space, va, VM_PROT_READ);
+        r = vm_fault_user(space, va, VM_PROT_READ);
         if (r == FAULT_RESOLVED || r == FAULT_SEGV) {
                 space->last_fault = denied;     /* the fetch is what failed */
                 return FAULT_SEGV;

@@ -1,0 +1,494 @@
+/*
+ * userfaultfd.c - userfaultfd(2) in MISSING mode on private anonymous
+ * memory: one thread faults, another serves it (poll, read of struct
+ * uffd_msg, UFFDIO_COPY / ZEROPAGE / WAKE); a child process made with
+ * CLONE_FILES faults on its own memory and the parent serves it through
+ * the shared descriptor, then gets ESRCH once the child is gone; a signal
+ * interrupts a waiting fault (the handler runs, the access faults again),
+ * SIGKILL ends a process whose fault nobody serves; closing the
+ * descriptor lets a waiting fault go on with a zero page. And the errors
+ * of every call, /dev/userfaultfd, the SIGBUS and USER_MODE_ONLY rules.
+ * Run as root (CAP_SYS_PTRACE: kernel-mode faults allowed).
+ */
+#include "utest.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+/* Linux's ABI (include/uapi/linux/userfaultfd.h): numbers and layouts. */
+#define UFFD_API                0xaaULL
+#define UFFD_USER_MODE_ONLY     1
+#define UFFD_EVENT_PAGEFAULT    0x12
+#define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFD_FEATURE_SIGBUS     (1ULL << 7)
+#define UFFD_FEATURE_THREAD_ID  (1ULL << 8)
+#define UFFD_FEATURE_EXACT_ADDRESS (1ULL << 11)
+#define UFFDIO_REGISTER_MODE_MISSING 1ULL
+#define UFFDIO_MODE_DONTWAKE    1ULL
+
+struct uffd_msg {
+        uint8_t  event, reserved1;
+        uint16_t reserved2;
+        uint32_t reserved3;
+        uint64_t flags, address;
+        uint32_t ptid, pad;
+};
+struct uffdio_api { uint64_t api, features, ioctls; };
+struct uffdio_range { uint64_t start, len; };
+struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
+struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
+struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
+
+#define UFFD_IOC(dir, nr, size) ((unsigned long)(((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr)))
+#define UFFDIO_REGISTER         UFFD_IOC(3u, 0x00, 32)
+#define UFFDIO_UNREGISTER       UFFD_IOC(2u, 0x01, 16)
+#define UFFDIO_WAKE             UFFD_IOC(2u, 0x02, 16)
+#define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
+#define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
+#define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
+#define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
+#define BIT(nr)                 (1ULL << (nr))
+
+#ifndef SYS_userfaultfd
+#define SYS_userfaultfd 323
+#endif
+
+static int uffd_new(int flags)
+{
+        return (int)syscall(SYS_userfaultfd, flags);
+}
+
+/* A descriptor after UFFDIO_API with these features, or exit. */
+static int uffd_ready(int flags, uint64_t features)
+{
+        struct uffdio_api api = { .api = UFFD_API, .features = features };
+        int fd = uffd_new(flags);
+
+        if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+                printf("FAIL %s/setup: userfaultfd: %s\n", utest_name,
+                       strerror(errno));
+                exit(2);
+        }
+        return fd;
+}
+
+static int uffd_register(int fd, void *p, size_t len)
+{
+        struct uffdio_register r = { .range = { (uintptr_t)p, len },
+                                     .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+        return ioctl(fd, UFFDIO_REGISTER, &r);
+}
+
+/* The next message, waiting for it with poll. => 0 or -1. */
+static int next_msg(int fd, struct uffd_msg *m)
+{
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+        if (poll(&pfd, 1, -1) != 1 || !(pfd.revents & POLLIN))
+                return -1;
+        return read(fd, m, sizeof *m) == sizeof *m ? 0 : -1;
+}
+
+static long copy_page(int fd, uint64_t dst, const void *src, uint64_t mode,
+                      int64_t *out)
+{
+        struct uffdio_copy c = { .dst = dst, .src = (uintptr_t)src,
+                                 .len = PAGE, .mode = mode, .copy = 12345 };
+        long r = ioctl(fd, UFFDIO_COPY, &c);
+
+        if (out)
+                *out = c.copy;
+        return r;
+}
+
+/* ---- creation, UFFDIO_API, registration errors --------------------------- */
+
+static void check_create(void)
+{
+        struct uffdio_api api = { .api = UFFD_API };
+        int fd, dev, fd2;
+
+        CHECK_ERR("bad_flags", uffd_new(0x10), EINVAL);
+        fd = uffd_new(O_CLOEXEC | O_NONBLOCK);
+        CHECK("created", fd >= 0);
+        CHECK("cloexec", fcntl(fd, F_GETFD) == FD_CLOEXEC);
+        CHECK("nonblock", fcntl(fd, F_GETFL) & O_NONBLOCK);
+        CHECK_ERR("ioctl_before_api", uffd_register(fd, anon(PAGE, PROT_READ), PAGE), EINVAL);
+        {
+                struct uffd_msg m;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                CHECK_ERR("read_before_api", read(fd, &m, sizeof m), EINVAL);
+                CHECK("poll_before_api_pollerr",
+                      poll(&pfd, 1, 0) == 1 && pfd.revents == POLLERR);
+        }
+        api.api = 0xab;
+        api.ioctls = 77;
+        CHECK_ERR("api_bad_version", ioctl(fd, UFFDIO_API, &api), EINVAL);
+        CHECK("api_bad_version_zeroes", api.api == 0 && api.ioctls == 0);
+        api = (struct uffdio_api){ .api = UFFD_API, .features = 1ULL << 62 };
+        CHECK_ERR("api_unknown_feature", ioctl(fd, UFFDIO_API, &api), EINVAL);
+        CHECK_ERR("api_efault", ioctl(fd, UFFDIO_API, (void *)8), EFAULT);
+        api = (struct uffdio_api){ .api = UFFD_API };
+        CHECK("api", ioctl(fd, UFFDIO_API, &api) == 0);
+        CHECK("api_ioctls", (api.ioctls & (BIT(0) | BIT(1) | BIT(0x3f))) ==
+                                (BIT(0) | BIT(1) | BIT(0x3f)));
+        CHECK("api_features_offered",
+              (api.features & (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID)) ==
+              (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID));
+        CHECK_ERR("api_twice", ioctl(fd, UFFDIO_API, &api), EINVAL);
+        CHECK_ERR("unknown_ioctl", ioctl(fd, UFFD_IOC(3u, 0x30, 16), &api), EINVAL);
+        CHECK_ERR("write_ebadf", write(fd, &api, 8), EBADF);
+        close(fd);
+
+        dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+        CHECK("dev_open", dev >= 0);
+        fd2 = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+        CHECK("dev_new", fd2 >= 0 && fcntl(fd2, F_GETFD) == FD_CLOEXEC);
+        CHECK_ERR("dev_new_bad_flags", ioctl(dev, USERFAULTFD_IOC_NEW, 0x10), EINVAL);
+        CHECK_ERR("dev_other_ioctl", ioctl(dev, UFFD_IOC(0u, 0x01, 0), 0), EINVAL);
+        api = (struct uffdio_api){ .api = UFFD_API };
+        CHECK("dev_fd_api", ioctl(fd2, UFFDIO_API, &api) == 0);
+        close(fd2);
+        close(dev);
+}
+
+static void check_register_errors(void)
+{
+        int fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0);
+        int other = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0);
+        uint8_t *p = anon(4 * PAGE, PROT_READ | PROT_WRITE);
+        struct uffdio_register r = { .range = { (uintptr_t)p, PAGE },
+                                     .mode = 0 };
+        struct uffdio_range u;
+        int file;
+        void *fm;
+
+        CHECK_ERR("register_mode_0", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        r.mode = 8;
+        CHECK_ERR("register_mode_unknown", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        r.mode = UFFDIO_REGISTER_MODE_MISSING;
+        r.range.start = (uintptr_t)p + 1;
+        CHECK_ERR("register_unaligned", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        r.range = (struct uffdio_range){ (uintptr_t)p, 0 };
+        CHECK_ERR("register_len_0", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        r.range = (struct uffdio_range){ PAGE, PAGE };
+        CHECK_ERR("register_below_min_addr", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        munmap(p + 3 * PAGE, PAGE);
+        r.range = (struct uffdio_range){ (uintptr_t)p + 3 * PAGE, PAGE };
+        CHECK_ERR("register_hole", ioctl(fd, UFFDIO_REGISTER, &r), EINVAL);
+        CHECK_ERR("register_efault", ioctl(fd, UFFDIO_REGISTER, (void *)8), EFAULT);
+        file = open("/proc/self/exe", O_RDONLY);
+        fm = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, file, 0);
+        CHECK_ERR("register_file_mapping", uffd_register(fd, fm, PAGE), EINVAL);
+        munmap(fm, PAGE);
+        close(file);
+        /* a hole inside the range is allowed when an area is met */
+        r.range = (struct uffdio_range){ (uintptr_t)p + PAGE, 3 * PAGE };
+        r.ioctls = 0;
+        CHECK("register_over_hole", ioctl(fd, UFFDIO_REGISTER, &r) == 0);
+        CHECK("register_ioctls", (r.ioctls & (BIT(2) | BIT(3) | BIT(4))) ==
+                                     (BIT(2) | BIT(3) | BIT(4)));
+        CHECK_ERR("register_other_ctx_busy", uffd_register(other, p, 2 * PAGE), EBUSY);
+        CHECK("register_again_same_ctx", uffd_register(fd, p + PAGE, PAGE) == 0);
+        u = (struct uffdio_range){ (uintptr_t)p, 4 * PAGE };
+        CHECK("unregister", ioctl(fd, UFFDIO_UNREGISTER, &u) == 0);
+        CHECK("register_other_after_unregister", uffd_register(other, p, 2 * PAGE) == 0);
+        u.len = 0;
+        CHECK_ERR("unregister_len_0", ioctl(fd, UFFDIO_UNREGISTER, &u), EINVAL);
+        u = (struct uffdio_range){ (uintptr_t)p + 3 * PAGE, PAGE };
+        CHECK_ERR("unregister_hole", ioctl(fd, UFFDIO_UNREGISTER, &u), EINVAL);
+        CHECK_ERR("wake_len_0", ioctl(fd, UFFDIO_WAKE, &(struct uffdio_range){ (uintptr_t)p, 0 }), EINVAL);
+        CHECK("wake_nobody", ioctl(fd, UFFDIO_WAKE, &(struct uffdio_range){ (uintptr_t)p, PAGE }) == 0);
+        close(other);           /* unregisters: p reads as zeroes again */
+        CHECK("closed_ctx_unregisters", p[0] == 0 && p[PAGE] == 0);
+        close(fd);
+        munmap(p, 3 * PAGE);
+}
+
+/* ---- one thread faults, another serves ---------------------------------- */
+
+static int server_fd;
+static uint8_t *area;
+static struct uffd_msg msgs[3];
+static int server_errors;
+
+static void *server(void *arg)
+{
+        static uint8_t src[PAGE] __attribute__((aligned(4096)));
+        int64_t copied;
+
+        (void)arg;
+        /* page 0: a read, served by a copy */
+        if (next_msg(server_fd, &msgs[0]))
+                server_errors++;
+        memset(src, 'X', PAGE);
+        if (copy_page(server_fd, msgs[0].address, src, 0, &copied) || copied != PAGE)
+                server_errors++;
+        /* page 1: a write, served by a zero page */
+        if (next_msg(server_fd, &msgs[1]))
+                server_errors++;
+        struct uffdio_zeropage z = { .range = { msgs[1].address, PAGE } };
+        if (ioctl(server_fd, UFFDIO_ZEROPAGE, &z) || z.zeropage != PAGE)
+                server_errors++;
+        /* page 2: a copy that does not wake, then a wake */
+        if (next_msg(server_fd, &msgs[2]))
+                server_errors++;
+        memset(src, 'Y', PAGE);
+        if (copy_page(server_fd, msgs[2].address, src, UFFDIO_MODE_DONTWAKE, NULL))
+                server_errors++;
+        struct uffdio_range w = { msgs[2].address, PAGE };
+        if (ioctl(server_fd, UFFDIO_WAKE, &w))
+                server_errors++;
+        return NULL;
+}
+
+static void check_threads(void)
+{
+        volatile uint8_t *va;
+        pthread_t t;
+        struct uffd_msg m;
+        uint8_t buf[PAGE];
+        int64_t copied;
+
+        server_fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_THREAD_ID);
+        area = anon(8 * PAGE, PROT_READ | PROT_WRITE);
+        va = area;
+        CHECK("threads_register", uffd_register(server_fd, area, 6 * PAGE) == 0);
+        CHECK_ERR("read_nothing_nonblock", read(server_fd, &m, sizeof m), EAGAIN);
+        CHECK_ERR("read_short", read(server_fd, &m, sizeof m - 1), EINVAL);
+        pthread_create(&t, NULL, server, NULL);
+        /* volatile: in this order (page 1's first access a write) */
+        CHECK("read_fault_served_by_copy", va[PAGE / 2 + 3] == 'X' && va[0] == 'X');
+        va[PAGE + 100] = 'W';
+        CHECK("write_fault_served_by_zeropage",
+              va[PAGE + 100] == 'W' && va[PAGE] == 0 && va[2 * PAGE - 1] == 0);
+        CHECK("dontwake_copy_then_wake", va[2 * PAGE + 7] == 'Y');
+        pthread_join(t, NULL);
+        CHECK("server_ok", server_errors == 0);
+        CHECK("msg_read_fault", msgs[0].event == UFFD_EVENT_PAGEFAULT &&
+              msgs[0].flags == 0 && msgs[0].address == (uintptr_t)area);
+        CHECK("msg_write_fault", msgs[1].event == UFFD_EVENT_PAGEFAULT &&
+              (msgs[1].flags & UFFD_PAGEFAULT_FLAG_WRITE) &&
+              msgs[1].address == (uintptr_t)area + PAGE);
+        CHECK("msg_thread_id", msgs[0].ptid == (uint32_t)gettid() &&
+              msgs[2].ptid == (uint32_t)gettid());
+        CHECK("msg_reserved_zero", msgs[0].reserved1 == 0 && msgs[0].reserved3 == 0);
+        CHECK("zeropage_write_keeps", area[PAGE + 100] == 'W');
+
+        /* copy errors */
+        memset(buf, 'Z', sizeof buf);
+        CHECK_ERR("copy_onto_present", copy_page(server_fd, (uintptr_t)area, buf, 0, &copied), EEXIST);
+        CHECK("copy_onto_present_field", copied == -EEXIST);
+        CHECK_ERR("copy_unregistered", copy_page(server_fd, (uintptr_t)area + 6 * PAGE, buf, 0, &copied), ENOENT);
+        CHECK("copy_unregistered_field", copied == -ENOENT);
+        CHECK_ERR("copy_unaligned_dst", copy_page(server_fd, (uintptr_t)area + 3 * PAGE + 8, buf, 0, NULL), EINVAL);
+        CHECK_ERR("copy_bad_mode", copy_page(server_fd, (uintptr_t)area + 3 * PAGE, buf, 4, NULL), EINVAL);
+        CHECK_ERR("copy_bad_src", copy_page(server_fd, (uintptr_t)area + 3 * PAGE, (void *)PAGE, 0, &copied), EFAULT);
+        CHECK("copy_bad_src_field", copied == -EFAULT);
+        {
+                struct uffdio_copy c = { .dst = (uintptr_t)area + 3 * PAGE,
+                                         .src = (uintptr_t)buf, .len = 2 * PAGE };
+                uint8_t big[2 * PAGE];
+                memset(big, 'Q', sizeof big);
+                c.src = (uintptr_t)big;
+                copy_page(server_fd, (uintptr_t)area + 4 * PAGE, big, 0, NULL);
+                CHECK_ERR("copy_partial_eagain", ioctl(server_fd, UFFDIO_COPY, &c), EAGAIN);
+                CHECK("copy_partial_field", c.copy == PAGE);
+                CHECK("copy_partial_data", area[3 * PAGE] == 'Q' && area[4 * PAGE] == 'Q');
+        }
+        CHECK_ERR("copy_efault_arg", ioctl(server_fd, UFFDIO_COPY, (void *)8), EFAULT);
+        {
+                struct uffdio_zeropage z = { .range = { (uintptr_t)area, PAGE } };
+                CHECK_ERR("zeropage_onto_present", ioctl(server_fd, UFFDIO_ZEROPAGE, &z), EEXIST);
+                CHECK("zeropage_present_field", z.zeropage == -EEXIST);
+                z.mode = 2;
+                CHECK_ERR("zeropage_bad_mode", ioctl(server_fd, UFFDIO_ZEROPAGE, &z), EINVAL);
+        }
+        /* MADV_DONTNEED makes a page missing again */
+        madvise(area, PAGE, MADV_DONTNEED);
+        CHECK("dontneed_then_copy", copy_page(server_fd, (uintptr_t)area, buf, 0, NULL) == 0 &&
+              area[0] == 'Z');
+        close(server_fd);
+        munmap(area, 8 * PAGE);
+}
+
+/* ---- closing the descriptor while a fault waits ------------------------- */
+
+static void *closer(void *arg)
+{
+        struct uffd_msg m;
+
+        (void)arg;
+        if (next_msg(server_fd, &m) == 0)
+                close(server_fd);
+        return NULL;
+}
+
+static void check_close_wakes(void)
+{
+        pthread_t t;
+
+        server_fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0);
+        area = anon(PAGE, PROT_READ | PROT_WRITE);
+        uffd_register(server_fd, area, PAGE);
+        pthread_create(&t, NULL, closer, NULL);
+        CHECK("close_lets_fault_go_on", *(volatile uint8_t *)(area + 5) == 0);
+        pthread_join(t, NULL);
+        munmap(area, PAGE);
+}
+
+/* ---- SIGBUS feature, USER_MODE_ONLY, fork ------------------------------- */
+
+static sigjmp_buf bus_env;
+static volatile void *bus_addr;
+
+static void on_bus(int sig, siginfo_t *si, void *uc)
+{
+        (void)sig, (void)uc;
+        bus_addr = si->si_addr;
+        siglongjmp(bus_env, 1);
+}
+
+static void check_sigbus_and_kernel(void)
+{
+        int fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_SIGBUS);
+        struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO };
+        uint8_t *p = anon(2 * PAGE, PROT_READ | PROT_WRITE);
+        int pipefd[2];
+        pid_t pid;
+        int st;
+
+        sigaction(SIGBUS, &sa, NULL);
+        uffd_register(fd, p, 2 * PAGE);
+        if (sigsetjmp(bus_env, 1) == 0) {
+                (void)*(volatile uint8_t *)(p + 10);
+                CHECK("sigbus_feature", 0);
+        } else {
+                CHECK("sigbus_feature", bus_addr == p + 10);
+        }
+        pipe(pipefd);
+        CHECK_ERR("sigbus_feature_kernel_access_efault", write(pipefd[1], p, 16), EFAULT);
+        pid = fork();
+        if (pid == 0)           /* the child inherits no registration */
+                _exit(p[PAGE] == 0 && (p[PAGE] = 1) ? 0 : 1);
+        waitpid(pid, &st, 0);
+        CHECK("fork_child_not_registered", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        close(fd);
+
+        fd = uffd_ready(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY, 0);
+        uffd_register(fd, p, 2 * PAGE);
+        CHECK_ERR("user_mode_only_kernel_access_efault", write(pipefd[1], p + PAGE, 16), EFAULT);
+        close(fd);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        signal(SIGBUS, SIG_DFL);
+        munmap(p, 2 * PAGE);
+}
+
+/* ---- a child served by its parent through a shared descriptor ----------- */
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+        (void)sig;
+        got_usr1 = 1;
+}
+
+/* The child (CLONE_FILES: same descriptor table): make a context for its
+ * own memory, tell the parent its number through the pipe, touch. */
+static int child_faults(int wfd, int serve_sigusr1)
+{
+        uint8_t *p = anon(PAGE, PROT_READ | PROT_WRITE);
+        int fd = uffd_ready(O_NONBLOCK, 0);
+        char c;
+
+        if (serve_sigusr1)
+                signal(SIGUSR1, on_usr1);
+        if (uffd_register(fd, p, PAGE))
+                return 3;
+        write(wfd, &fd, sizeof fd);
+        write(wfd, &p, sizeof p);
+        c = *(volatile uint8_t *)(p + 100);     /* waits for the parent */
+        if (serve_sigusr1 && !got_usr1)
+                return 4;
+        return c == 'P' ? 0 : 5;
+}
+
+static pid_t spawn_faulting_child(int *fd, uint8_t **addr, int sigusr1)
+{
+        int pfd[2];
+        pid_t pid;
+
+        pipe(pfd);
+        pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0)
+                _exit(child_faults(pfd[1], sigusr1));
+        if (read(pfd[0], fd, sizeof *fd) != sizeof *fd ||
+            read(pfd[0], addr, sizeof *addr) != sizeof *addr) {
+                printf("FAIL %s/setup: child did not report\n", utest_name);
+                exit(2);
+        }
+        close(pfd[0]);
+        close(pfd[1]);
+        return pid;
+}
+
+static void check_processes(void)
+{
+        static uint8_t src[PAGE];
+        struct uffd_msg m, m2;
+        uint8_t *addr;
+        int fd, st;
+        pid_t pid;
+
+        memset(src, 'P', sizeof src);
+        pid = spawn_faulting_child(&fd, &addr, 0);
+        CHECK("child_msg", next_msg(fd, &m) == 0 && m.address == (uintptr_t)addr);
+        CHECK("parent_copies_into_child", copy_page(fd, (uintptr_t)addr, src, 0, NULL) == 0);
+        waitpid(pid, &st, 0);
+        CHECK("child_served", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        CHECK_ERR("copy_after_exit_esrch", copy_page(fd, (uintptr_t)addr + PAGE, src, 0, NULL), ESRCH);
+        CHECK_ERR("zeropage_after_exit_esrch",
+                  ioctl(fd, UFFDIO_ZEROPAGE, &(struct uffdio_zeropage){ .range = { (uintptr_t)addr + PAGE, PAGE } }),
+                  ESRCH);
+        CHECK_ERR("read_after_exit_eagain", read(fd, &m, sizeof m), EAGAIN);
+        close(fd);
+
+        /* a signal interrupts the wait: the handler runs, the access
+         * faults again (a second message) */
+        pid = spawn_faulting_child(&fd, &addr, 1);
+        CHECK("signal_first_msg", next_msg(fd, &m) == 0);
+        kill(pid, SIGUSR1);
+        CHECK("signal_refault_msg", next_msg(fd, &m2) == 0 && m2.address == m.address);
+        CHECK("signal_then_copy", copy_page(fd, (uintptr_t)addr, src, 0, NULL) == 0);
+        waitpid(pid, &st, 0);
+        CHECK("signal_child_served", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        close(fd);
+
+        /* nobody serves: SIGKILL still ends the waiting process */
+        pid = spawn_faulting_child(&fd, &addr, 0);
+        CHECK("kill_msg", next_msg(fd, &m) == 0);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        CHECK("sigkill_ends_waiting_fault", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        close(fd);
+}
+
+int main(void)
+{
+        utest_start("userfaultfd");
+        check_create();
+        check_register_errors();
+        check_threads();
+        check_close_wakes();
+        check_sigbus_and_kernel();
+        check_processes();
+        return utest_done();
+}
