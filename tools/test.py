@@ -720,12 +720,13 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
                 "mmap_anon", "process_vm", "tlb_shootdown"]
 
 
-# Run on Linux in QEMU too: programs that change the machine where
+# Run on Linux in QEMU too: programs that change the machine (oom_kill:
+# it exhausts memory, which the host's many users share) where
 # tools/run booted them (clock_set sets the wall clock), which on the host
 # only print a NOTE and check the rest. The referee is Debian's stock
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
-USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs"]
+USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill"]
 
 
 def run_user_linux_vm(t, runs):
@@ -756,8 +757,9 @@ def run_user_linux_vm(t, runs):
 
 # Run on Mercator only on a small machine with a swap disk (issue 16):
 # programs that use more anonymous memory than RAM, (memory, swap size).
-# On Linux they run on the host as every program does.
-USER_ON_SWAP = {"swap_pressure": ("128M", "512M")}
+# On Linux they run on the host as every program does (oom_kill exhausts
+# memory only where tools/run booted it: on the Linux VM above).
+USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "oom_kill": ("128M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
 # libraries): ext2_loop makes and checks its file system with e2fsprogs.

@@ -182,6 +182,19 @@ static void space_sizes(struct vm_space *s, struct vm_sizes *z)
         s->hiwater_vm = MAX(s->hiwater_vm, z->total);
 }
 
+void proc_space_footprint(struct vm_space *s, struct proc_footprint *f)
+{
+        struct vm_sizes z;
+
+        space_sizes(s, &z);
+        f->total_vm = z.total;
+        f->rss_anon = z.mss.rss_anon;
+        f->rss_file = z.mss.rss_file;
+        f->rss_shmem = z.mss.rss_shmem;
+        f->swap = z.mss.swap >> PAGE_SHIFT;
+        f->pgtables = pmap_table_pages(s->pmap);
+}
+
 /* ---- maps and smaps ---------------------------------------------------- */
 
 /* The maps line of area a (Linux's show_map_vma): "start-end perms offset

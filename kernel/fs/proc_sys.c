@@ -16,6 +16,7 @@
 #include <fs/vfs.h>
 #include <ipc/shm.h>
 #include <proc/acct.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -243,6 +244,7 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "pgsteal_anon 0\npgsteal_file %" PRIu64 "\n", vm_events.pgsteal);
         text_add(t, "pgrotated %" PRIu64 "\nallocstall_normal %" PRIu64 "\n",
                  vm_events.pgrotated, vm_events.direct_reclaims);
+        text_add(t, "oom_kill %" PRIu64 "\n", oom_kills);
         /* Huge pages (vm_fault.c): Mercator's objects keep 4 KiB pages, so
          * a split only ever splits a translation (thp_split_pmd). */
         text_add(t, "thp_fault_alloc %" PRIu64 "\nthp_fault_fallback %" PRIu64 "\n"

@@ -18,6 +18,7 @@
 #include <fs/procfs.h>
 #include <fs/vfs.h>
 #include <proc/coredump.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -145,6 +146,8 @@ static const struct pent pid_dir[] = {
         SPECIAL("mem", PROCFS_IFREG | 0600, SP_MEM),
         AREA("mountinfo", proc_mountinfo, 0),
         AREA("mounts", proc_mounts, 0),
+        REG("oom_score", proc_pid_oom_score),
+        WTEXT("oom_score_adj", proc_pid_oom_score_adj, proc_pid_oom_score_adj_set),
         SPECIAL("pagemap", PROCFS_IFREG | 0400, SP_PAGEMAP),
         SPECIAL("pagewalk", PROCFS_IFDIR | 0555, SP_PAGEWALK),
         SPECIAL("root", PROCFS_IFLNK | 0777, SP_ROOT),

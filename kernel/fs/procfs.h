@@ -92,6 +92,14 @@ void proc_pid_maps(struct text *t, struct proc *p);
 void proc_pid_smaps(struct text *t, struct proc *p);
 void proc_pid_smaps_rollup(struct text *t, struct proc *p);
 void proc_pid_status(struct text *t, struct proc *p);
+
+/* A space's sizes in pages as status counts them (the OOM killer's
+ * measure): O(pages of its areas). */
+struct proc_footprint {
+        uint64_t total_vm, rss_anon, rss_file, rss_shmem, swap, pgtables;
+};
+struct vm_space;
+void proc_space_footprint(struct vm_space *s, struct proc_footprint *f);
 void proc_pid_stat(struct text *t, struct proc *p);
 void proc_pid_statm(struct text *t, struct proc *p);
 void proc_pid_comm(struct text *t, struct proc *p);

@@ -29,6 +29,7 @@
 #include <proc/ktimer.h>
 #include <proc/futex.h>
 #include <ipc/shm.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -458,8 +459,10 @@ static void proc_release(struct proc *p, bool last)
                 proc_vmview_exit(p);    /* with vmview=exit: the last picture */
                 pmap_activate(pmap_kernel());
                 /* a vfork child's is its parent's; threads share theirs */
-                if (!p->space_borrowed && space_users(p->space) == 1)
+                if (!p->space_borrowed && space_users(p->space) == 1) {
+                        oom_space_released(p->space);
                         vm_space_destroy(p->space);
+                }
                 p->space = NULL;
                 p->space_borrowed = false;
         }
@@ -592,7 +595,8 @@ void proc_kill_current(int signal, const char *why, vaddr_t addr, uint64_t ip)
 {
         struct vm_space *sp = current->space;
         const char *reason = sp && page_trunc(sp->last_fault.va) == page_trunc(addr) &&
-                             sp->last_fault.result != FAULT_RESOLVED
+                             sp->last_fault.result != FAULT_RESOLVED &&
+                             sp->last_fault.reason != FAULT_REASON_NONE
                              ? vm_fault_reason_name(sp->last_fault.reason) : NULL;
 
         /* The siginfo of the core file: a page fault's code as the trap

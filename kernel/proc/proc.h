@@ -68,6 +68,10 @@ struct proc_usage {
                                                  * (coredump.h): kept by
                                                  * fork and exec */
         uint32_t personality;                   /* [p] */
+        int16_t  oom_score_adj;                 /* [p] -1000..1000 (oom.h):
+                                                 * kept by fork and exec */
+        int16_t  oom_score_adj_min;             /* [p] lowest an unprivileged
+                                                 * writer may set */
 };
 
 /* A process's signal state (signal.c). */

@@ -30,6 +30,9 @@ void proc_fork_resources(struct proc *child, const struct proc *parent)
         child->usage.dumpable = parent->usage.dumpable;
         child->usage.coredump_filter = parent->usage.coredump_filter;
         child->usage.personality = parent->usage.personality;
+        child->usage.oom_score_adj = group_of(parent)->usage.oom_score_adj;
+        child->usage.oom_score_adj_min =
+                group_of(parent)->usage.oom_score_adj_min;
 }
 
 /* The process a pid argument names: 0 is the caller; NULL if none. */

@@ -253,11 +253,26 @@ uint64_t vm_reclaim(uint64_t nr)
         return freed;
 }
 
+bool vm_reclaim_futile(void)
+{
+        uint64_t total, free;
+        uint64_t file = vm_lru_pages(PMM_LRU_INACTIVE_FILE) +
+                        vm_lru_pages(PMM_LRU_ACTIVE_FILE);
+        uint64_t anon = vm_lru_pages(PMM_LRU_INACTIVE_ANON) +
+                        vm_lru_pages(PMM_LRU_ACTIVE_ANON);
+
+        swap_totals(&total, &free);
+        /* Anonymous pages can go only as far as swap has room (or the
+         * swap cache gives entries back without a write). */
+        anon = MIN(anon, free + vm_swap_cached_pages());
+        return file + anon < RECLAIM_BATCH;
+}
+
 uint64_t vm_reclaim_direct(void)
 {
         uint64_t freed;
 
-        if (!pmm_free_below(PMM_WMARK_MIN))
+        if (!pmm_free_below(PMM_WMARK_MIN) || vm_reclaim_futile())
                 return 0;
         vm_events.direct_reclaims++;
         in_direct = true;
@@ -285,7 +300,7 @@ uint64_t vm_reclaim_background(void)
 {
         uint64_t want;
 
-        if (!pmm_free_below(PMM_WMARK_LOW))
+        if (!pmm_free_below(PMM_WMARK_LOW) || vm_reclaim_futile())
                 return 0;
         want = pmm_free_below(PMM_WMARK_HIGH);
         vm_events.background_reclaims++;

@@ -82,11 +82,27 @@ bool vm_lru_is_file(const struct vm_object *obj);
  */
 uint64_t vm_reclaim(uint64_t nr);
 
-/* Below the min watermark: reclaim back to low. Called before a fault
- * allocates, and after one found no page. => pages freed. */
+/* Below the min watermark and not futile: reclaim back to low. Called
+ * before a fault allocates, and after one found no page. => pages
+ * freed. */
 uint64_t vm_reclaim_direct(void);
 
-/* Below the low watermark: reclaim one bounded batch towards high.
+/*
+ * Reclaim is futile: everything it could free (the file lists, and
+ * anonymous pages as far as swap has room or the swap cache can give
+ * entries back) is less than one background batch (32 pages). Such a
+ * handful is the working set of whoever runs now - the text page the
+ * faulting program is about to execute - which the retried instruction
+ * faults back, forever (measured: millions of resolved faults on one
+ * text address, the reclaimer dropping the page before it ran). Then
+ * neither the background reclaimer nor a fault reclaims: the fault takes
+ * what is free, and when nothing is, the OOM killer (proc/oom.h) frees
+ * memory.
+ */
+bool vm_reclaim_futile(void);
+
+/* Below the low watermark and not futile: reclaim one bounded batch
+ * towards high.
  * Cheap when not below low. => pages freed. */
 uint64_t vm_reclaim_background(void);
 

@@ -338,7 +338,11 @@ TEST(madvise_cold_and_pageout)
 
 /* ---- direct reclaim --------------------------------------------------------- */
 
-TEST(fault_below_min_reclaims_clean_pages)
+/* Futile reclaim (vm_reclaim.h): when all reclaim could free is fewer
+ * pages than a batch, a fault with nothing free does not take the last
+ * file pages (the working set a program is running) but fails, for the
+ * OOM killer; the background reclaimer leaves them too. */
+TEST(futile_reclaim_keeps_the_last_file_pages)
 {
         vaddr_t va = 0x20000000, anon = 0x30000000;
         struct vm_space *s;
@@ -351,16 +355,57 @@ TEST(fault_below_min_reclaims_clean_pages)
         CHECK_EQ(vm_object_create_file(file_data, sizeof file_data, &f), VM_OK);
         s = new_space();
         map_file_at(s, va, FPAGES * P, R, SHARED, f);
-        map_at(s, anon, 32 * P, RW, PRIV);
-        touch(s, va, 0, FPAGES);
+        map_at(s, anon, 2 * P, RW, PRIV);
+        touch(s, va, 0, 16);                    /* fewer than a batch (32) */
         user_fill(s, anon, 1);                  /* its tables exist */
         hog_take(&h, 0);                        /* nothing free at all */
+        CHECK(vm_reclaim_futile());
+        direct0 = vm_events.direct_reclaims;
+        CHECK_EQ(vm_fault(s, anon + P, W), FAULT_OOM);
+        CHECK_EQ(vm_reclaim_background(), 0);
+        CHECK_EQ(vm_events.direct_reclaims, direct0);
+        CHECK_EQ(f->npages, 16);                /* every file page kept */
+        hog_release(&h);
+        CHECK_EQ(pmm_free_below(PMM_WMARK_MIN), 0);
+        user_fill(s, anon + P, 2);              /* memory back: it resolves */
+        CHECK(page_is(frame(s, anon + P), 2));
+        touch(s, va, 0, FPAGES);
+        CHECK(sound());
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+#define BIG_FPAGES      512
+static uint8_t big_file[BIG_FPAGES * 4096];
+
+TEST(fault_below_min_reclaims_clean_pages)
+{
+        vaddr_t va = 0x20000000, anon = 0x30000000;
+        struct vm_space *s;
+        struct vm_object *f;
+        struct hog h;
+        uint64_t direct0;
+
+        /* A file of 512 pages: reclaim is not futile
+         * (vm_reclaim_futile). */
+        setup(32 * MiB);
+        for (size_t i = 0; i < sizeof big_file; i++)
+                big_file[i] = byte_of(i / P);
+        CHECK_EQ(vm_object_create_file(big_file, sizeof big_file, &f), VM_OK);
+        s = new_space();
+        map_file_at(s, va, BIG_FPAGES * P, R, SHARED, f);
+        map_at(s, anon, 32 * P, RW, PRIV);
+        touch(s, va, 0, BIG_FPAGES);
+        user_fill(s, anon, 1);                  /* its tables exist */
+        hog_take(&h, 0);                        /* nothing free at all */
+        CHECK(!vm_reclaim_futile());
         direct0 = vm_events.direct_reclaims;
         /* Each fault finds no page, reclaims file pages, and succeeds. */
         for (unsigned i = 1; i < 32; i++)
                 user_fill(s, anon + i * P, (uint8_t)i);
         CHECK(vm_events.direct_reclaims > direct0);
-        CHECK(f->npages < FPAGES);
+        CHECK(f->npages < BIG_FPAGES);
         CHECK(sound());
         /* With every clean page gone, memory runs out as before. */
         while (f->npages)
@@ -372,7 +417,7 @@ TEST(fault_below_min_reclaims_clean_pages)
         hog_release(&h);
         for (unsigned i = 1; i < 32; i++)
                 CHECK(page_is(frame(s, anon + i * P), (uint8_t)i));
-        touch(s, va, 0, FPAGES);                /* the file reads back */
+        touch(s, va, 0, BIG_FPAGES);            /* the file reads back */
         CHECK(sound());
         destroy(s);
         vm_object_unref(f);

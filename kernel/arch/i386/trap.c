@@ -14,6 +14,7 @@
 #include <mercator/printk.h>
 #include <proc/acct.h>
 #include <proc/machine_hooks.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/vm_space.h>
@@ -270,8 +271,11 @@ static void user_page_fault(struct trap_frame *tf, uint32_t cr2)
                 acct_fault();
                 return;
         }
-        if (r == FAULT_OOM)
+        if (r == FAULT_OOM) {
+                if (oom_fault())        /* another process died for it */
+                        return;
                 proc_kill_current(SIGKILL, "out of memory", cr2, tf->eip);
+        }
         if (r == FAULT_BUS) {
                 user_fault(tf, SIGBUS, BUS_ADRERR, cr2,
                            "access past the end of a mapped file");

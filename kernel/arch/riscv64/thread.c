@@ -24,6 +24,7 @@
 #include <machine/vmparam.h>
 #include <proc/acct.h>
 #include <proc/machine_hooks.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/pmap.h>
@@ -198,8 +199,11 @@ static void user_page_fault(struct proc *p, uint64_t cause, uint64_t addr)
                 acct_fault();
                 return;
         }
-        if (r == FAULT_OOM)
+        if (r == FAULT_OOM) {
+                if (oom_fault())        /* another process died for it */
+                        return;
                 proc_kill_current(SIGKILL, "out of memory", addr, p->md.tf->epc);
+        }
         if (r == FAULT_BUS) {
                 user_signal(p, cause, SIGBUS, BUS_ADRERR, addr);
                 return;

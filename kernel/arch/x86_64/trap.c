@@ -21,6 +21,7 @@
 #include <mercator/printk.h>
 #include <machine/vmparam.h>
 #include <proc/acct.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/machine_hooks.h>
@@ -167,8 +168,11 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                 acct_fault();
                 return;
         }
-        if (r == FAULT_OOM)
+        if (r == FAULT_OOM) {
+                if (oom_fault())        /* another process died for it */
+                        return;
                 proc_kill_current(SIGKILL, "out of memory", cr2, tf->rip);
+        }
         if (r == FAULT_BUS) {
                 user_fault(tf, SIGBUS, BUS_ADRERR, cr2,
                            "access past the end of a mapped file");

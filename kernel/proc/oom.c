@@ -1,0 +1,228 @@
+/*
+ * oom.c - the out-of-memory killer (see oom.h).
+ */
+#include <mercator/clock.h>
+#include <mercator/errno.h>
+#include <mercator/printk.h>
+#include <fs/procfs.h>
+#include <proc/oom.h>
+#include <proc/proc.h>
+#include <proc/signal.h>
+#include <vm/swap.h>
+#include <vm/vm_space.h>
+#include <vm/vmstat.h>
+
+#define OOM_WAIT_NS     1000000000ull   /* a victim's time to give back */
+
+uint64_t oom_kills;
+
+/* The last victim: its pid and space while its memory is not back yet,
+ * and the time after which it is passed over. */
+static struct {
+        int                     pid;
+        const struct vm_space  *space;
+        uint64_t                deadline;
+} victim;
+static int skipped_pid;                 /* a victim that never gave back */
+static char oom_channel;                /* waiters for the victim's memory */
+
+uint64_t oom_totalpages(void)
+{
+        uint64_t total, free;
+
+        swap_totals(&total, &free);
+        return vmstat.managed_pages + total;
+}
+
+int64_t oom_badness(struct proc *p, uint64_t totalpages)
+{
+        struct proc *g = group_of(p);
+        struct proc_footprint f;
+        int64_t adj = g->usage.oom_score_adj, points;
+
+        if (g->pid == 1 || !g->space || g->space_borrowed ||
+            g->state == PROC_FREE || g->state == PROC_ZOMBIE ||
+            adj == OOM_SCORE_ADJ_MIN)
+                return INT64_MIN;
+        proc_space_footprint(g->space, &f);
+        points = (int64_t)(f.rss_anon + f.rss_file + f.rss_shmem + f.swap +
+                           f.pgtables);
+        return points + adj * (int64_t)(totalpages / 1000);
+}
+
+/* The process the killer would take, or NULL. */
+static struct proc *choose(uint64_t totalpages)
+{
+        struct proc *best = NULL;
+        int64_t best_points = INT64_MIN;
+
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
+                int64_t points;
+
+                if (!proc_is_leader(p) || p->group.exiting ||
+                    p->pid == skipped_pid)
+                        continue;
+                points = oom_badness(p, totalpages);
+                /* Ties go to the later slot, as Linux's walk of its
+                 * task list gives them to the later task. */
+                if (points != INT64_MIN && points >= best_points) {
+                        best = p;
+                        best_points = points;
+                }
+        }
+        return best;
+}
+
+static void report(struct proc *v)
+{
+        struct proc_footprint f;
+
+        proc_space_footprint(v->space, &f);
+        pr_err("mercator: out of memory: killed process %d (%s) "
+               "total-vm:%" PRIu64 "kB, anon-rss:%" PRIu64 "kB, "
+               "file-rss:%" PRIu64 "kB, shmem-rss:%" PRIu64 "kB, "
+               "swap:%" PRIu64 "kB, pgtables:%" PRIu64 "kB, "
+               "oom_score_adj:%d\n", v->pid, v->name,
+               f.total_vm << (PAGE_SHIFT - 10), f.rss_anon << (PAGE_SHIFT - 10),
+               f.rss_file << (PAGE_SHIFT - 10), f.rss_shmem << (PAGE_SHIFT - 10),
+               f.swap << (PAGE_SHIFT - 10), f.pgtables << (PAGE_SHIFT - 10),
+               v->usage.oom_score_adj);
+}
+
+/* Wait (at most until the victim's deadline) for its memory. */
+static void wait_for_victim(void)
+{
+        if (clock_monotonic_ns() >= victim.deadline) {
+                skipped_pid = victim.pid;       /* it never gave back */
+                victim.space = NULL;
+                return;
+        }
+        (void)sched_sleep_on_until_intr(&oom_channel, victim.deadline);
+}
+
+bool oom_fault(void)
+{
+        uint64_t totalpages = oom_totalpages();
+        struct proc *v;
+
+        if (victim.space) {             /* one victim at a time */
+                wait_for_victim();
+                return true;
+        }
+        v = choose(totalpages);
+        if (!v)
+                return false;
+        report(v);
+        oom_kills++;
+        if (v->space == current->space)
+                return false;           /* the faulting process itself */
+        /* Every process on that memory dies with it (CLONE_VM without
+         * CLONE_THREAD), else its memory would stay. */
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
+
+                if (proc_is_leader(p) && p != v && p->space == v->space &&
+                    !p->group.exiting)
+                        (void)signal_send(p, SIGKILL, NULL);
+        }
+        (void)signal_send(v, SIGKILL, NULL);
+        victim.pid = v->pid;
+        victim.space = v->space;
+        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        wait_for_victim();
+        return true;
+}
+
+void oom_space_released(const struct vm_space *s)
+{
+        if (s && s == victim.space) {
+                victim.space = NULL;
+                sched_wakeup(&oom_channel);
+        }
+}
+
+/* ---- /proc/PID/oom_score, oom_score_adj ------------------------------ */
+
+void proc_pid_oom_score(struct text *t, struct proc *p)
+{
+        uint64_t totalpages = oom_totalpages();
+        int64_t badness = oom_badness(p, totalpages), points = 0;
+
+        /* Linux's scale: 0..2000, two thirds of 1000 plus the badness in
+         * thousandths; 0 for a process never chosen. */
+        if (badness != INT64_MIN && totalpages)
+                points = (1000 + badness * 1000 / (int64_t)totalpages) * 2 / 3;
+        text_add(t, "%" PRId64 "\n", points < 0 ? 0 : points);
+}
+
+void proc_pid_oom_score_adj(struct text *t, struct proc *p)
+{
+        text_add(t, "%d\n", group_of(p)->usage.oom_score_adj);
+}
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+               c == '\v' || c == '\f';
+}
+
+/* Linux's kstrtoint(strstrip(buf), 0): an optional sign, then decimal,
+ * 0x hexadecimal or 0 octal. */
+static long parse_int(const char *buf, size_t len, long *out)
+{
+        size_t i = 0, end = len;
+        unsigned base = 10;
+        bool neg = false;
+        long v = 0;
+
+        while (i < end && is_space(buf[i]))
+                i++;
+        while (end > i && (is_space(buf[end - 1]) || buf[end - 1] == '\0'))
+                end--;
+        if (i < end && (buf[i] == '+' || buf[i] == '-'))
+                neg = buf[i++] == '-';
+        if (end - i > 1 && buf[i] == '0') {
+                bool hex = buf[i + 1] == 'x' || buf[i + 1] == 'X';
+
+                base = hex ? 16 : 8;
+                i += hex ? 2 : 1;
+        }
+        if (i >= end)
+                return -EINVAL;         /* empty, a sign or "0x" alone */
+        for (; i < end; i++) {
+                char c = buf[i];
+                unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                           : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                           : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+                           : 99;
+                if (d >= base)
+                        return -EINVAL;
+                v = v * (long)base + (long)d;
+                if (v > 0x7fffffffL)
+                        return -ERANGE;
+        }
+        *out = neg ? -v : v;
+        return 0;
+}
+
+long proc_pid_oom_score_adj_set(struct proc *p, const char *buf, size_t len)
+{
+        struct proc *g = group_of(p);
+        bool privileged = cred_capable(&current->cred, CAP_SYS_RESOURCE);
+        long v;
+        long r = parse_int(buf, len, &v);
+
+        if (r)
+                return r == -ERANGE ? -EINVAL : r;
+        if (v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX)
+                return -EINVAL;
+        /* Lower than the floor a privileged writer left: CAP_SYS_RESOURCE
+         * (Linux's __set_oom_adj). */
+        if (v < g->usage.oom_score_adj_min && !privileged)
+                return -EACCES;
+        g->usage.oom_score_adj = (int16_t)v;
+        if (privileged)
+                g->usage.oom_score_adj_min = (int16_t)v;
+        return 0;
+}
