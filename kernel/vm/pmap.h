@@ -139,6 +139,12 @@ vm_status_t pmap_protect(struct pmap *pm, vaddr_t start, vaddr_t end,
 bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
                   vm_prot_t *prot, unsigned *flags);
 
+/* How many base pages of [start, end) are mapped (a large page counts
+ * for each of its base pages inside the range). Cost follows the tables
+ * present, not the range's size: for RSS, which Linux counts as it maps
+ * and Mercator samples. => start and end page-aligned. */
+uint64_t pmap_mapped_pages(struct pmap *pm, vaddr_t start, vaddr_t end);
+
 /* The accessed/dirty bits of va's mapping (0 if unmapped); clear them too
  * if `clear` (and batch the TLB invalidation that needs). */
 unsigned pmap_ad(struct pmap *pm, vaddr_t va, bool clear);

@@ -240,6 +240,17 @@ static void op_fault(struct vctx *c)
         c->ok[5]++;
 }
 
+/* pmap_mapped_pages() over [lo, hi) is what pmap_extract() page by page
+ * finds there. */
+static void check_mapped_count(struct vm_space *s, vaddr_t lo, vaddr_t hi)
+{
+        uint64_t n = 0;
+
+        for (vaddr_t va = lo; va < hi; va += P)
+                n += pmap_extract(vm_space_pmap(s), va, NULL, NULL, NULL);
+        CHECK_EQ(pmap_mapped_pages(vm_space_pmap(s), lo, hi), n);
+}
+
 static void run_random(uint64_t seed, unsigned steps)
 {
         static struct vctx ctx;
@@ -262,6 +273,14 @@ static void run_random(uint64_t seed, unsigned steps)
                 vmm_check(&c->m, 0, c->s);
                 CHECK(softmmu_tlb_check());
                 CHECK_EQ(c->s->brk, c->brk);
+                /* ranges that start and end anywhere in and around the
+                 * window (no draw from the generator: the op sequence
+                 * stays the seed's), and now and then 32 MiB around it */
+                vaddr_t lo = c->m.base - 8 * P + (step % (WIN + 8)) * P;
+                check_mapped_count(c->s, lo, lo + (step * 7 % (WIN + 16)) * P);
+                if (step % 256 == 0)
+                        check_mapped_count(c->s, c->m.base - 16 * MiB,
+                                           vmm_va(&c->m, WIN) + 16 * MiB);
         }
         printf("    %u steps: %lu fixed maps, %lu placed maps, %lu unmaps, "
                "%lu protects, %lu brks, %lu faults resolved, %lu locks; "

@@ -809,6 +809,47 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
         return true;
 }
 
+/*
+ * Count the base pages mapped in [start, end) in one pass: a missing table
+ * is skipped whole, a large page counted at once, and a last-level table
+ * scanned entry by entry (where pmap_extract() per page would walk from
+ * the root for every page, present or not).
+ */
+uint64_t pmap_mapped_pages(struct pmap *pm, vaddr_t start, vaddr_t end)
+{
+        uint64_t n = 0;
+        vaddr_t va = start;
+
+        while (va < end && va_is_canonical(va)) {
+                pte_t *table = pt_table(pm->root), *e;
+                unsigned l = PT_LEVELS;
+
+                for (;; l--) {
+                        e = &table[pt_index(va, l)];
+                        if (!pte_present(*e) || pte_is_leaf(*e, l))
+                                break;
+                        table = pt_table(pte_table_pa(*e));
+                }
+                vaddr_t span = pt_level_size(l);
+                vaddr_t next = (va & ~(span - 1)) + span;
+                if (l == 1) {
+                        /* scan the rest of this last-level table */
+                        vaddr_t table_end = (va & ~(pt_level_size(2) - 1)) +
+                                            pt_level_size(2);
+                        for (; va < end && va < table_end && va >= start;
+                             va += PAGE_SIZE)
+                                n += pte_present(table[pt_index(va, 1)]);
+                        continue;
+                }
+                if (pte_present(*e))
+                        n += (MIN(next, end) - va) >> PAGE_SHIFT;
+                if (next <= va)
+                        break;                  /* the top of the space */
+                va = next;
+        }
+        return n;
+}
+
 uint64_t pmap_huge_size(void)
 {
         return pt_level_size(2);
