@@ -77,8 +77,12 @@ static bool snapshot(uint64_t *mono, uint64_t *offset)
         }
 }
 
-/* The clocks answered here, as the kernel's clock_read() defines them. */
-static bool clock_ns(long id, uint64_t *ns)
+/* The clocks answered here, as the kernel's clock_read() defines them.
+ * (An includer may ask for it inlined into each entry: VDSO_CLOCK_INLINE.) */
+#ifndef VDSO_CLOCK_INLINE
+#define VDSO_CLOCK_INLINE
+#endif
+static VDSO_CLOCK_INLINE bool clock_ns(long id, uint64_t *ns)
 {
         uint64_t mono, off;
         uint32_t part;
