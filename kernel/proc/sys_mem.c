@@ -312,16 +312,17 @@ SYSCALL_DECL(brk)
 
 #define MREMAP_MAYMOVE  1
 #define MREMAP_FIXED    2
+#define MREMAP_DONTUNMAP 4
 
-/* mremap(old, old_len, new_len, flags, new_addr). DONTUNMAP is not
- * offered (EINVAL, as kernels before 5.7 said). */
+/* mremap(old, old_len, new_len, flags, new_addr). */
 SYSCALL_DECL(mremap)
 {
         uint64_t old = (uint64_t)a0, old_len = (uint64_t)a1, new_len = (uint64_t)a2;
         unsigned flags = 0;
         vaddr_t out;
 
-        if ((old & PAGE_MASK) || (a3 & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED)))
+        if ((old & PAGE_MASK) ||
+            (a3 & ~(long)(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
                 return -EINVAL;
         if ((a3 & MREMAP_FIXED) && !(a3 & MREMAP_MAYMOVE))
                 return -EINVAL;
@@ -331,10 +332,15 @@ SYSCALL_DECL(mremap)
         if (page_round(new_len) > page_round(old_len) &&
             rlimit_vm_grow(page_round(new_len) - page_round(old_len), 0))
                 return -ENOMEM;         /* RLIMIT_AS */
+        if ((a3 & MREMAP_DONTUNMAP) && page_round(new_len) == page_round(old_len) &&
+            rlimit_vm_grow(page_round(new_len), 0))
+                return -ENOMEM;         /* the old range stays mapped */
         if (a3 & MREMAP_MAYMOVE)
                 flags |= VM_REMAP_MAYMOVE;
         if (a3 & MREMAP_FIXED)
                 flags |= VM_REMAP_FIXED;
+        if (a3 & MREMAP_DONTUNMAP)
+                flags |= VM_REMAP_DONTUNMAP;
         /* A locked area grows locked: within RLIMIT_MEMLOCK (EAGAIN, as
          * Linux), and its new part is brought in. */
         const struct vm_area *a = vm_space_lookup(current->space, old);

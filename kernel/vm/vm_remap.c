@@ -6,7 +6,8 @@
  *   shrink          unmap the tail (as munmap);
  *   grow in place   stretch the area over the free space after it;
  *   move            a new area at the new place with the old one's
- *                   attributes, then the old range unmapped.
+ *                   attributes, then the old range unmapped (DONTUNMAP:
+ *                   emptied of its private pages and translations).
  * A move copies no page data. Shared and file areas keep their objects
  * (only the page offset matters). A private object is indexed by virtual
  * page number, so its pages must change index: they are linked into a
@@ -62,11 +63,17 @@ static vm_status_t remap_validate(struct vm_space *s, vaddr_t old,
         if ((flags & VM_REMAP_FIXED) &&
             (!is_aligned(new_addr, PAGE_SIZE) || !(flags & VM_REMAP_MAYMOVE)))
                 return VM_EINVAL;
+        if ((flags & VM_REMAP_DONTUNMAP) && (!(flags & VM_REMAP_MAYMOVE) ||
+            page_round(old_len) != page_round(new_len)))
+                return VM_EINVAL;
         *r = (struct remap_req){ .old = old, .old_len = page_round(old_len),
                                  .new_len = page_round(new_len),
                                  .flags = flags, .new_addr = new_addr };
         r->area = vm_area_lookup(&s->areas, old);
-        return r->area ? VM_OK : VM_EFAULT;
+        if (!r->area)
+                return VM_EFAULT;
+        return (flags & VM_REMAP_DONTUNMAP) &&
+               (r->area->flags & VM_AREA_SPECIAL) ? VM_EINVAL : VM_OK;
 }
 
 /* May [old, old + old_len) become new_len bytes (Linux's
@@ -194,6 +201,19 @@ static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
         return VM_OK;
 }
 
+/* DONTUNMAP's source after the move: still mapped, with neither
+ * translations nor private pages (they went to the new place). Looked up
+ * again: cutting the destination may have split its area. */
+static void move_empty_source(struct vm_space *s, vaddr_t start, vaddr_t end)
+{
+        struct vm_area *a = vm_area_lookup(&s->areas, start);
+
+        vm_pmap_remove(s, start, end);
+        pmap_update(s->pmap);                   /* before frames go */
+        if (a)
+                vm_area_free_pages(a, start, end);
+}
+
 /* Apply: clear the destination, unmap the tail and the source, insert. */
 static vm_status_t remap_move(struct vm_space *s, struct remap_req *r,
                               vaddr_t *out)
@@ -210,7 +230,10 @@ static vm_status_t remap_move(struct vm_space *s, struct remap_req *r,
                 vm_range_cut(s, src_end, src_end + r->tail_len, &mp.sp);
         if (r->old_len) {               /* 0: a duplicate, the old stays */
                 vm_guards_move(&s->guards, r->old, r->old_len, r->new_addr);
-                vm_range_cut(s, r->old, src_end, &mp.sp);
+                if (r->flags & VM_REMAP_DONTUNMAP)
+                        move_empty_source(s, r->old, src_end);
+                else
+                        vm_range_cut(s, r->old, src_end, &mp.sp);
         }
         st = vm_area_insert(&s->areas, mp.dst);
         ASSERT(st == VM_OK);
@@ -289,5 +312,11 @@ vm_status_t vm_space_remap(struct vm_space *s, vaddr_t old, uint64_t old_len,
                 return st;
         if (flags & VM_REMAP_FIXED)
                 return remap_fixed(s, &r, out);
+        if (flags & VM_REMAP_DONTUNMAP) {       /* same size, moves */
+                st = remap_check_source(&r);
+                if (st == VM_OK)
+                        st = vm_space_place(s, 0, r.new_len, &r.new_addr);
+                return st == VM_OK ? remap_move(s, &r, out) : st;
+        }
         return remap_resize(s, &r, out);
 }

@@ -82,10 +82,12 @@ struct vm_object;
 #define VM_MMAP_GAP_MIN         (128 * MiB)     /* Linux's MIN_GAP */
 #define VM_MMAP_LEGACY_BASE     page_trunc(USER_MAX / 3) /* TASK_UNMAPPED_BASE */
 
-/* mremap() flags (Linux's MREMAP_MAYMOVE, MREMAP_FIXED). */
+/* mremap() flags (Linux's MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP). */
 #define VM_REMAP_MAYMOVE        0x1     /* may move if it cannot resize */
 #define VM_REMAP_FIXED          0x2     /* move exactly to new_addr */
-#define VM_REMAP_FLAGS_ALL      0x3
+#define VM_REMAP_DONTUNMAP      0x4     /* move, leave the old range mapped
+                                         * and empty */
+#define VM_REMAP_FLAGS_ALL      0x7
 
 /* madvise() advice: Linux's MADV_* numbers; the ones vm_space_advise()
  * honours (VM_MADV_SUPPORTED), every other value is VM_EINVAL. */
@@ -495,6 +497,10 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **child);
  *     with MAYMOVE moves it where mmap(NULL) would put new_len bytes;
  *   - FIXED (needs MAYMOVE) moves it to new_addr, replacing what is there;
  *     new_len < old_len unmaps the rest of the old range first;
+ *   - DONTUNMAP (needs MAYMOVE and new_len == old_len) always moves, to
+ *     new_addr with FIXED, and leaves the old range mapped: a private
+ *     area's pages went to the new place, so it reads zeroes (or its file)
+ *     again; its userfaultfd registration stays (the new place has none);
  *   - old_len 0 on a shared area (with MAYMOVE) maps the same pages a
  *     second time at the new place ("duplicate"), leaving the old mapping;
  *   - a move keeps the contents without copying them: private pages are
@@ -503,7 +509,8 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **child);
  *     (private anonymous), the file (file), or faults FAULT_BUS past a
  *     shared object's size (Linux: SIGBUS past the shmem size).
  * => VM_EINVAL: unknown flags; old or (FIXED) new_addr misaligned; new_len
- *    0; FIXED without MAYMOVE; FIXED ranges overlapping, or the new one
+ *    0; FIXED without MAYMOVE; DONTUNMAP without MAYMOVE, with new_len !=
+ *    old_len or on a [vdso]-like special area; FIXED ranges overlapping, or the new one
  *    beyond max; old_len 0 on a private area; page offsets overflowing.
  * => VM_EFAULT: no area at old; growing or moving [old, old + old_len)
  *    that is not wholly inside one area.

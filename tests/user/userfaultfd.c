@@ -481,6 +481,79 @@ static void check_processes(void)
         close(fd);
 }
 
+/* ---- mremap MREMAP_DONTUNMAP (Linux 5.7; any private or shared area
+ * since 5.13): the pages move, the old range stays mapped and empty, and
+ * keeps its userfaultfd registration (the new place has none) ---------- */
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+static void *dontunmap_server(void *arg)
+{
+        static uint8_t src[PAGE];
+        struct uffd_msg m;
+
+        memset(src, 'R', sizeof src);
+        if (next_msg(server_fd, &m) || m.address != (uintptr_t)arg ||
+            copy_page(server_fd, m.address, src, 0, NULL))
+                server_errors++;
+        return NULL;
+}
+
+static void check_mremap_dontunmap(void)
+{
+        uint8_t *p = anon(2 * PAGE, PROT_READ | PROT_WRITE), *q, *s, *t;
+        pthread_t th;
+
+        memset(p, 'A', 2 * PAGE);
+        CHECK_MMAP_ERR("dontunmap_needs_maymove",
+                       mremap(p, 2 * PAGE, 2 * PAGE, MREMAP_DONTUNMAP), EINVAL);
+        CHECK_MMAP_ERR("dontunmap_needs_same_size",
+                       mremap(p, 2 * PAGE, 3 * PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE), EINVAL);
+        q = mremap(p, 2 * PAGE, 2 * PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE);
+        CHECK("dontunmap_moves", q != MAP_FAILED && q != p);
+        CHECK("dontunmap_data_moved", q[0] == 'A' && q[2 * PAGE - 1] == 'A');
+        CHECK("dontunmap_old_empty", p[0] == 0 && p[PAGE] == 0);
+        p[1] = 'B';
+        CHECK("dontunmap_old_private", q[1] == 'A');
+
+        /* with FIXED: to a chosen place, replacing what is there */
+        t = anon(2 * PAGE, PROT_READ);
+        s = mremap(q, 2 * PAGE, 2 * PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE | MREMAP_FIXED, t);
+        CHECK("dontunmap_fixed", s == t && s[5] == 'A' && q[5] == 0);
+        munmap(s, 2 * PAGE);
+        munmap(q, 2 * PAGE);
+
+        /* shared memory: both ranges map the same pages */
+        s = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        s[0] = 'S';
+        t = mremap(s, PAGE, PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE);
+        CHECK("dontunmap_shared", t != MAP_FAILED && t[0] == 'S' && s[0] == 'S');
+        t[1] = 'T';
+        CHECK("dontunmap_shared_same_pages", s[1] == 'T');
+        munmap(s, PAGE);
+        munmap(t, PAGE);
+
+        /* the old range keeps its registration: its next access faults
+         * to the handler (LTP mremap07) */
+        server_fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0);
+        memset(p, 'C', PAGE);
+        uffd_register(server_fd, p, PAGE);
+        q = mremap(p, PAGE, PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE);
+        CHECK("dontunmap_registered", q != MAP_FAILED && q[0] == 'C');
+        server_errors = 0;
+        pthread_create(&th, NULL, dontunmap_server, p);
+        CHECK("dontunmap_old_faults_to_handler", *(volatile uint8_t *)p == 'R');
+        pthread_join(th, NULL);
+        CHECK("dontunmap_handler_ok", server_errors == 0);
+        CHECK_ERR("dontunmap_new_not_registered",
+                  copy_page(server_fd, (uintptr_t)q, p, 0, NULL), ENOENT);
+        close(server_fd);
+        munmap(q, PAGE);
+        munmap(p, 2 * PAGE);
+}
+
 int main(void)
 {
         utest_start("userfaultfd");
@@ -490,5 +563,6 @@ int main(void)
         check_close_wakes();
         check_sigbus_and_kernel();
         check_processes();
+        check_mremap_dontunmap();
         return utest_done();
 }
