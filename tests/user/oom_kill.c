@@ -26,26 +26,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-/* A field of /proc/meminfo (KiB) or /proc/vmstat, or -1. */
-static long long proc_field(const char *file, const char *name)
-{
-        char line[256];
-        size_t n = strlen(name);
-        long long v = -1;
-        FILE *f = fopen(file, "r");
-
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof line, f))
-                if (!strncmp(line, name, n) &&
-                    (line[n] == ':' || line[n] == ' ')) {
-                        v = strtoll(line + n + 1 + (line[n] == ':'), NULL, 10);
-                        break;
-                }
-        fclose(f);
-        return v;
-}
-
 static long read_num(const char *path)
 {
         char buf[32] = "";

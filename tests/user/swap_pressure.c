@@ -50,26 +50,6 @@ static long verify(const uint64_t *p, size_t len, uint64_t seed)
         return -1;
 }
 
-/* A field of /proc/meminfo in KiB or of /proc/vmstat, or -1. */
-static long long proc_field(const char *file, const char *name)
-{
-        char line[256];
-        size_t n = strlen(name);
-        long long v = -1;
-        FILE *f = fopen(file, "r");
-
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof line, f))
-                if (!strncmp(line, name, n) &&
-                    (line[n] == ':' || line[n] == ' ')) {
-                        v = strtoll(line + n + 1 + (line[n] == ':'), NULL, 10);
-                        break;
-                }
-        fclose(f);
-        return v;
-}
-
 static long long meminfo(const char *name)
 {
         return proc_field("/proc/meminfo", name);

@@ -63,6 +63,26 @@ static int utest_done(void)
         return utest_failures ? 1 : 0;
 }
 
+/* A field of /proc/meminfo (KiB) or /proc/vmstat, or -1. */
+static long long proc_field(const char *file, const char *name)
+{
+        char line[256];
+        size_t n = strlen(name);
+        long long v = -1;
+        FILE *f = fopen(file, "r");
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof line, f))
+                if (!strncmp(line, name, n) &&
+                    (line[n] == ':' || line[n] == ' ')) {
+                        v = strtoll(line + n + 1 + (line[n] == ':'), NULL, 10);
+                        break;
+                }
+        fclose(f);
+        return v;
+}
+
 #define PAGE 4096UL
 
 /* Fresh anonymous memory, or exit: the checks need it. */
