@@ -95,7 +95,7 @@ $(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: \
 I386_UCC := gcc -m32
 I386_UINC := $(I386_BUILD)/uinc
 I386_USER_TESTS := die_kernel_read die_null_write die_stack_overflow \
-        die_write_readonly fs_pagecache futex identity ltp_errnos mincore \
+        die_write_readonly fd_table fs_pagecache futex identity ltp_errnos mincore \
         process_vm pthreads rlimits rlimit_cpu signals_proc syscall_log threads coredump \
         vmview abi_i386 vdso
 # The PAE run, at -m 3G, where user pages and the page cache come from

@@ -70,7 +70,7 @@ $(RV_BUILD)/kernel/arch/riscv64/vdso/image.S.o: \
 # /proc/vmview's JSON against smaps and meminfo (ENOENT on the referee).
 RV_UCC := riscv64-linux-gnu-gcc
 RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
-        die_stack_overflow die_write_readonly fork_wait fs_locks \
+        die_stack_overflow die_write_readonly fd_table fork_wait fs_locks \
         fs_pagecache futex identity ltp_errnos mincore mmap_anon \
         process_vm remap_advise_file rlimits rlimit_cpu signals_proc sysv_shm timers \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \

@@ -12,6 +12,7 @@
 #include <fs/tty.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
+#include <vm/vmalloc.h>
 
 struct file *file_console(void)
 {
@@ -36,23 +37,118 @@ void file_put(struct file *f)
         kfree(f);
 }
 
+/* ---- descriptor tables ------------------------------------------------ */
+
+/* The bytes behind a table of n slots: the file pointers, then the flags,
+ * in one block - from the heap, or from vmalloc when larger than the heap
+ * gives (a table of more than about 460 000 slots; Linux's kvmalloc). */
+static size_t fdt_bytes(int n)
+{
+        return (size_t)n * (sizeof(struct file *) + 1);
+}
+
+static void *fdt_block_alloc(int n)
+{
+        size_t bytes = fdt_bytes(n);
+        void *b;
+
+        if (bytes <= KMALLOC_MAX_SIZE)
+                return kzalloc(bytes);
+        if ((b = vmalloc(bytes)))
+                memset(b, 0, bytes);
+        return b;
+}
+
+static void fdt_block_free(void *b, int n)
+{
+        if (fdt_bytes(n) <= KMALLOC_MAX_SIZE)
+                kfree(b);
+        else
+                vfree(b);
+}
+
+/* Point t at block b of n slots. */
+static void fdt_set(struct fdtable *t, void *b, int n)
+{
+        t->files = b;
+        t->fd_flags = (uint8_t *)b + (size_t)n * sizeof(struct file *);
+        t->size = n;
+}
+
+long fdt_init(struct fdtable *t, int fd)
+{
+        int n = FDT_FIRST;
+        void *b;
+
+        while (n <= fd)
+                n *= 2;
+        if (!(b = fdt_block_alloc(n)))
+                return -ENOMEM;
+        fdt_set(t, b, n);
+        return 0;
+}
+
+long fdt_expand(struct fdtable *t, int fd)
+{
+        struct fdtable bigger;
+
+        if (fd < t->size)
+                return 0;
+        if (fdt_init(&bigger, fd))
+                return -ENOMEM;
+        memcpy(bigger.files, t->files, (size_t)t->size * sizeof(struct file *));
+        memcpy(bigger.fd_flags, t->fd_flags, (size_t)t->size);
+        fdt_block_free(t->files, t->size);
+        fdt_set(t, bigger.files, bigger.size);
+        return 0;
+}
+
+void fdt_release(struct fdtable *t)
+{
+        fdt_block_free(t->files, t->size);
+        t->files = NULL;
+        t->fd_flags = NULL;
+        t->size = 0;
+}
+
+int fdt_last_open(const struct fdtable *t)
+{
+        int fd = t->size - 1;
+
+        while (fd >= 0 && !t->files[fd])
+                fd--;
+        return fd;
+}
+
+long fd_install_at_least(struct file *f, int min, bool cloexec)
+{
+        struct fdtable *t = current->fdt;
+        int limit = proc_fd_limit(current), fd = min;
+
+        for (; fd < t->size && fd < limit; fd++)
+                if (!t->files[fd])
+                        break;
+        if (fd >= limit)
+                return -EMFILE;
+        if (fdt_expand(t, fd))
+                return -ENOMEM;
+        t->files[fd] = f;
+        t->fd_flags[fd] = cloexec ? FD_CLOEXEC : 0;
+        return fd;
+}
+
 int fd_install(struct file *f)
 {
-        for (int fd = 0; fd < proc_fd_limit(current); fd++) {
-                if (!current->files[fd]) {
-                        current->files[fd] = f;
-                        current->fd_flags[fd] = (f->flags & 02000000) ? FD_CLOEXEC : 0;
-                        return fd;
-                }
-        }
-        return -EMFILE;
+        return (int)fd_install_at_least(f, 0, f->flags & 02000000);
 }
 
 struct file *fd_get(int fd)
 {
-        if (fd < 0 || fd >= NOFILE)
+        struct fdtable *t = current->fdt;
+
+        if (!t || fd < 0 || fd >= t->size)
                 return NULL;
-        return current->files[fd];
+        return t->files[fd];
 }
 
 

@@ -11,6 +11,7 @@
 #include <mercator/types.h>
 
 struct file;
+struct fdtable;
 
 struct file_ops {
         /* Read into / write from user memory at the file's offset;
@@ -52,8 +53,25 @@ void file_put(struct file *f);
  * -errno; -EINVAL for other files. */
 long file_write_kernel(struct file *f, const void *buf, size_t len);
 
-/* Install f at the lowest free descriptor of the current process. */
+/* Install f at the lowest free descriptor of the current process (close
+ * on exec if f was opened O_CLOEXEC). => the descriptor, -EMFILE at
+ * RLIMIT_NOFILE, or -ENOMEM when the table could not grow. */
 int fd_install(struct file *f);
+/* The same, at the lowest free descriptor >= min, with FD_CLOEXEC as
+ * cloexec says (dup, F_DUPFD). */
+long fd_install_at_least(struct file *f, int min, bool cloexec);
+
+/* ---- descriptor tables (struct fdtable, proc/proc.h) ---- */
+/* Arrays for an empty table t holding at least descriptors 0..fd (at
+ * least FDT_FIRST slots, a power of two). => 0 or -ENOMEM. */
+long fdt_init(struct fdtable *t, int fd);
+/* Grow t so that descriptor fd has a slot, keeping what it holds.
+ * => 0 (also when it had one), or -ENOMEM with t unchanged. */
+long fdt_expand(struct fdtable *t, int fd);
+/* Free t's arrays (its files already put). */
+void fdt_release(struct fdtable *t);
+/* The highest open descriptor of t, or -1. */
+int fdt_last_open(const struct fdtable *t);
 
 
 /* /dev/userfaultfd opened (proc/sys_userfaultfd.c): a file whose ioctl

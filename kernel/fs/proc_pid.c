@@ -417,7 +417,7 @@ void proc_pid_status(struct text *t, struct proc *p)
                  p->pid, p->tid, ppid);
         text_add(t, "Uid:\t%u\t%u\t%u\t%u\n", c->uid, c->euid, c->suid, c->fsuid);
         text_add(t, "Gid:\t%u\t%u\t%u\t%u\n", c->gid, c->egid, c->sgid, c->fsgid);
-        text_add(t, "FDSize:\t%d\n", NOFILE);
+        text_add(t, "FDSize:\t%d\n", p->fdt ? p->fdt->size : 0);
         text_add(t, "Groups:\t");
         for (uint32_t i = 0; i < c->ngroups; i++)
                 text_add(t, i ? " %u" : "%u", c->groups[i]);

@@ -387,6 +387,11 @@ long proc_sys_set_max_map_count(uint64_t value)
         return 0;
 }
 
+void proc_sys_nr_open(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", (unsigned long)fs_nr_open);
+}
+
 void proc_sys_pipe_max_size(struct text *t, struct proc *p)
 {
         text_add(t, "%lu\n", pipe_max_size_get());

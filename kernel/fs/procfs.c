@@ -91,6 +91,7 @@ static const struct pent sys_vm[] = {
 };
 
 static const struct pent sys_fs[] = {
+        SYSCTL("nr_open", proc_sys_nr_open, fs_nr_open_set),
         SYSCTL("pipe-max-size", proc_sys_pipe_max_size, pipe_max_size_set),
         SYSCTL("pipe-user-pages-hard", proc_sys_pipe_user_pages_hard,
                proc_sys_set_pipe_user_pages_hard),
@@ -271,8 +272,8 @@ static long step(struct pnode *n, const char *name, size_t len)
         }
         case N_FD_DIR:
         case N_FDINFO_DIR:
-                if (!parse_num(name, len, &num, 10) || num >= NOFILE ||
-                    !n->p->files || !n->p->files[num])
+                if (!parse_num(name, len, &num, 10) || !n->p->fdt ||
+                    num >= (uint64_t)n->p->fdt->size || !n->p->fdt->files[num])
                         return -ENOENT;
                 n->kind = n->kind == N_FD_DIR ? N_FD_LINK : N_FDINFO;
                 n->fd = (int)num;
@@ -382,8 +383,8 @@ long procfs_list(const char *path,
                 return 0;
         case N_FD_DIR:
         case N_FDINFO_DIR:
-                for (int fd = 0; n.p->files && fd < NOFILE; fd++) {
-                        if (!n.p->files[fd])
+                for (int fd = 0; n.p->fdt && fd < n.p->fdt->size; fd++) {
+                        if (!n.p->fdt->files[fd])
                                 continue;
                         ksnprintf(name, sizeof name, "%d", fd);
                         if (!fn(arg, name, n.kind == N_FD_DIR
@@ -442,7 +443,7 @@ long procfs_link(const char *path, char *buf, size_t size)
         if (err)
                 return err;
         if (n.kind == N_FD_LINK) {
-                len = fd_target(n.p, n.p->files[n.fd], buf, size);
+                len = fd_target(n.p, n.p->fdt->files[n.fd], buf, size);
                 return len < 0 ? len : MIN(len, (long)size - 1);
         }
         if (n.kind != N_ENTRY || (n.ent->mode & 0170000) != PROCFS_IFLNK)
@@ -499,9 +500,9 @@ long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out)
         if (err)
                 return err;
         if (n.kind == N_FD_LINK) {
-                vn = file_vnode(n.p->files[n.fd]);
+                vn = file_vnode(n.p->fdt->files[n.fd]);
                 if (!vn || pipe_link_is(vn))
-                        return pipe_link_vnode(sb, n.p->files[n.fd], out);
+                        return pipe_link_vnode(sb, n.p->fdt->files[n.fd], out);
         } else if (n.kind == N_ENTRY) {
                 switch (n.ent->special) {
                 case SP_CWD:  vn = n.p->cwd; break;
@@ -753,13 +754,13 @@ static long make_text(const struct pnode *n, struct text *t)
                 n->ent->gen(t, n->p);
                 break;
         case N_FDINFO: {
-                const struct file *f = n->p->files[n->fd];
+                const struct file *f = n->p->fdt->files[n->fd];
                 struct vnode *vn = file_vnode(f);
                 struct linux_stat st;
                 f->ops->stat((struct file *)f, &st);
                 text_add(t, "pos:\t%" PRIu64 "\nflags:\t0%o\nmnt_id:\t%d\nino:\t%" PRIu64 "\n",
                          f->offset,
-                         f->flags | (n->p->fd_flags[n->fd] & FD_CLOEXEC
+                         f->flags | (n->p->fdt->fd_flags[n->fd] & FD_CLOEXEC
                                              ? 02000000u : 0u),
                          vn ? (int)vn->sb->dev : 0, st.st_ino);
                 break;

@@ -80,6 +80,7 @@ void proc_sys_osrelease(struct text *t, struct proc *p);
 void proc_sys_overcommit_memory(struct text *t, struct proc *p);
 void proc_sys_max_map_count(struct text *t, struct proc *p);
 long proc_sys_set_max_map_count(uint64_t value);
+void proc_sys_nr_open(struct text *t, struct proc *p);
 void proc_sys_pipe_max_size(struct text *t, struct proc *p);
 void proc_sys_pipe_user_pages_soft(struct text *t, struct proc *p);
 long proc_sys_set_pipe_user_pages_soft(uint64_t value);

@@ -36,19 +36,6 @@
 #define PATH_MAX        4096
 
 
-/* Install f at the lowest free descriptor >= min; -EMFILE if none. */
-static long fd_install_from(struct file *f, long min, bool cloexec)
-{
-        for (long fd = min; fd < proc_fd_limit(current); fd++) {
-                if (!current->files[fd]) {
-                        current->files[fd] = f;
-                        current->fd_flags[fd] = cloexec ? FD_CLOEXEC : 0;
-                        return fd;
-                }
-        }
-        return -EMFILE;
-}
-
 SYSCALL_DECL(dup)
 {
         struct file *f = fd_get((int)a0);
@@ -56,7 +43,7 @@ SYSCALL_DECL(dup)
 
         if (!f)
                 return -EBADF;
-        fd = fd_install_from(file_get(f), 0, false);
+        fd = fd_install_at_least(file_get(f), 0, false);
         if (fd < 0)
                 file_put(f);
         return fd;
@@ -66,16 +53,19 @@ SYSCALL_DECL(dup)
 static long dup_to(long oldfd, long newfd, bool cloexec)
 {
         struct file *f = fd_get((int)oldfd);
+        struct fdtable *t = current->fdt;
 
         if (!f || newfd < 0 || newfd >= proc_fd_limit(current))
                 return -EBADF;          /* RLIMIT_NOFILE, as Linux */
+        if (fdt_expand(t, (int)newfd))
+                return -ENOMEM;
         file_get(f);
-        if (current->files[newfd]) {
-                vfs_locks_on_close(current->files[newfd], current->pid);
-                file_put(current->files[newfd]);
+        if (t->files[newfd]) {
+                vfs_locks_on_close(t->files[newfd], current->pid);
+                file_put(t->files[newfd]);
         }
-        current->files[newfd] = f;
-        current->fd_flags[newfd] = cloexec ? FD_CLOEXEC : 0;
+        t->files[newfd] = f;
+        t->fd_flags[newfd] = cloexec ? FD_CLOEXEC : 0;
         return newfd;
 }
 
@@ -107,14 +97,15 @@ SYSCALL_DECL(fcntl)
         case F_DUPFD_CLOEXEC:
                 if (a2 < 0 || a2 >= proc_fd_limit(current))
                         return -EINVAL;
-                fd = fd_install_from(file_get(f), a2, a1 == F_DUPFD_CLOEXEC);
+                fd = fd_install_at_least(file_get(f), (int)a2,
+                                         a1 == F_DUPFD_CLOEXEC);
                 if (fd < 0)
                         file_put(f);
                 return fd;
         case F_GETFD:
-                return current->fd_flags[a0];
+                return current->fdt->fd_flags[a0];
         case F_SETFD:
-                current->fd_flags[a0] = a2 & FD_CLOEXEC;
+                current->fdt->fd_flags[a0] = a2 & FD_CLOEXEC;
                 return 0;
         case F_GETFL:
                 return f->flags & ~(unsigned)O_CLOEXEC;
@@ -173,15 +164,16 @@ SYSCALL_DECL(pipe2)
                 return -EINVAL;
         if ((err = pipe_create(&rd, &wr)) != 0)
                 return err;
-        fds[0] = (int)fd_install_from(rd, 0, a1 & O_CLOEXEC);
-        fds[1] = fds[0] < 0 ? -EMFILE : (int)fd_install_from(wr, 0, a1 & O_CLOEXEC);
+        fds[0] = (int)fd_install_at_least(rd, 0, a1 & O_CLOEXEC);
+        fds[1] = fds[0] < 0 ? fds[0]
+                            : (int)fd_install_at_least(wr, 0, a1 & O_CLOEXEC);
         if (fds[1] >= 0 && copy_to_user((uint64_t)a0, fds, sizeof fds) == 0)
                 return 0;
         err = fds[1] < 0 ? fds[1] : -EFAULT;
         if (fds[0] >= 0)
-                current->files[fds[0]] = NULL;
+                current->fdt->files[fds[0]] = NULL;
         if (fds[1] >= 0)
-                current->files[fds[1]] = NULL;
+                current->fdt->files[fds[1]] = NULL;
         file_put(rd);
         file_put(wr);
         return err;

@@ -96,7 +96,7 @@ SYSCALL_DECL(close)
 
         if (!f)
                 return -EBADF;
-        current->files[(int)a0] = NULL;
+        current->fdt->files[(int)a0] = NULL;
         vfs_locks_on_close(f, current->pid);
         file_put(f);
         return 0;
@@ -172,10 +172,10 @@ SYSCALL_DECL(ioctl)
                 return -EBADF;
         switch (cmd) {
         case FIOCLEX:
-                current->fd_flags[(int)a0] |= FD_CLOEXEC;
+                current->fdt->fd_flags[(int)a0] |= FD_CLOEXEC;
                 return 0;
         case FIONCLEX:
-                current->fd_flags[(int)a0] &= ~FD_CLOEXEC;
+                current->fdt->fd_flags[(int)a0] &= ~FD_CLOEXEC;
                 return 0;
         case FIONBIO:
                 if (copy_from_user(&v, (uint64_t)a2, sizeof v))

@@ -12,6 +12,7 @@
 #include <mercator/uaccess.h>
 #include <fs/file.h>
 #include <fs/poll.h>
+#include <vm/kmalloc.h>
 #include <proc/proc.h>
 #include <proc/rlimit.h>
 #include <proc/signal.h>
@@ -223,10 +224,11 @@ SYSCALL_DECL(ppoll)
 #define SELECT_IN       (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR)
 #define SELECT_OUT      (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR)
 #define SELECT_EX       (POLLPRI)
-#define SET_WORDS       ((NOFILE + 63) / 64)
+#define STACK_WORDS     16              /* FD_SETSIZE (1024) bits */
 
+/* The three sets of one select call, each `words` 64-bit words. */
 struct fd_sets {
-        uint64_t in[SET_WORDS], out[SET_WORDS], ex[SET_WORDS];
+        uint64_t *in, *out, *ex;
 };
 
 static bool set_has(const uint64_t *set, int fd)
@@ -239,13 +241,20 @@ static void set_add(uint64_t *set, int fd)
         set[fd / 64] |= 1ULL << (fd % 64);
 }
 
-/* The ready descriptors of `want` into `got`; how many bits, or -EBADF
- * if a descriptor asked about is not open. */
+/* Point s's sets at 3 * words words of mem. */
+static void sets_at(struct fd_sets *s, uint64_t *mem, size_t words)
+{
+        s->in = mem;
+        s->out = mem + words;
+        s->ex = mem + 2 * words;
+}
+
+/* The ready descriptors of `want` into `got` (zeroed by the caller); how
+ * many bits, or -EBADF if a descriptor asked about is not open. */
 static long fdsets_scan(const struct fd_sets *want, struct fd_sets *got, int nfds)
 {
         long ready = 0;
 
-        memset(got, 0, sizeof *got);
         for (int fd = 0; fd < nfds; fd++) {
                 bool in = set_has(want->in, fd), out = set_has(want->out, fd);
                 bool ex = set_has(want->ex, fd);
@@ -265,12 +274,12 @@ static long fdsets_scan(const struct fd_sets *want, struct fd_sets *got, int nfd
         return ready;
 }
 
-/* Copy a user fd_set's first nfds bits in (NULL: empty). */
+/* Copy a user fd_set's first nfds bits into set (zeroed; uset NULL:
+ * empty). */
 static long set_in(uint64_t *set, uint64_t uset, int nfds)
 {
         size_t bytes = (size_t)(nfds + 7) / 8;
 
-        memset(set, 0, SET_WORDS * 8);
         if (!uset || !nfds)
                 return 0;
         if (copy_from_user(set, uset, bytes))
@@ -287,18 +296,16 @@ static long set_out(uint64_t uset, const uint64_t *set, int nfds)
         return copy_to_user(uset, set, (size_t)(nfds + 7) / 8);
 }
 
-static long do_select(long nfds_arg, uint64_t uin, uint64_t uout, uint64_t uex,
-                      uint64_t deadline)
+/* select's sleep over sets of look descriptors, held in mem (6 sets). */
+static long select_sets(int look, uint64_t *mem, size_t words, uint64_t uin,
+                        uint64_t uout, uint64_t uex, uint64_t deadline)
 {
         struct fd_sets want, got;
-        int nfds = (int)nfds_arg;
         long ready, err = 0;
 
-        if (nfds < 0)
-                return -EINVAL;
-        /* Bits past the descriptor table are neither looked at nor
-         * written back, as Linux does with nfds past its table's size. */
-        int look = nfds < NOFILE ? nfds : NOFILE;
+        memset(mem, 0, 6 * words * sizeof *mem);
+        sets_at(&want, mem, words);
+        sets_at(&got, mem + 3 * words, words);
         if (set_in(want.in, uin, look) || set_in(want.out, uout, look) ||
             set_in(want.ex, uex, look))
                 return -EFAULT;
@@ -313,6 +320,28 @@ static long do_select(long nfds_arg, uint64_t uin, uint64_t uout, uint64_t uex,
             set_out(uex, got.ex, look))
                 return -EFAULT;
         return ready;
+}
+
+static long do_select(long nfds_arg, uint64_t uin, uint64_t uout, uint64_t uex,
+                      uint64_t deadline)
+{
+        uint64_t stack[6 * STACK_WORDS], *mem = stack;
+        int nfds = (int)nfds_arg;
+        long ret;
+
+        if (nfds < 0)
+                return -EINVAL;
+        /* Bits past the descriptor table are neither looked at nor
+         * written back, as Linux does with nfds past its table's size. */
+        int look = MIN(nfds, current->fdt->size);
+        size_t words = ((size_t)look + 63) / 64;
+        if (words > STACK_WORDS && !(mem = kmalloc(6 * words * sizeof *mem)))
+                return -ENOMEM;
+        ret = select_sets(look, mem, MAX(words, (size_t)1), uin, uout, uex,
+                          deadline);
+        if (mem != stack)
+                kfree(mem);
+        return ret;
 }
 
 struct linux_timeval {

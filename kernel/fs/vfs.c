@@ -691,8 +691,9 @@ static bool sb_in_use(const struct vfs_sb *sb)
                 if ((p->cwd && p->cwd->sb == sb) || (p->root && p->root->sb == sb) ||
                     (p->exe && p->exe->sb == sb))
                         return true;
-                for (int fd = 0; p->files && fd < NOFILE; fd++) {
-                        struct vnode *vn = p->files[fd] ? file_vnode(p->files[fd]) : NULL;
+                for (int fd = 0; p->fdt && fd < p->fdt->size; fd++) {
+                        struct file *f = p->fdt->files[fd];
+                        struct vnode *vn = f ? file_vnode(f) : NULL;
                         if (vn && vn->sb == sb)
                                 return true;
                 }
@@ -705,10 +706,10 @@ static bool sb_has_writers(const struct vfs_sb *sb)
 {
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *p = proc_table[i];
-                if (p->state == PROC_FREE || !p->files)
+                if (p->state == PROC_FREE || !p->fdt)
                         continue;
-                for (int fd = 0; fd < NOFILE; fd++) {
-                        struct file *f = p->files[fd];
+                for (int fd = 0; fd < p->fdt->size; fd++) {
+                        struct file *f = p->fdt->files[fd];
                         struct vnode *vn = f ? file_vnode(f) : NULL;
                         if (vn && vn->sb == sb && (f->flags & 3) != 0)
                                 return true;

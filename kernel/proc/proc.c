@@ -155,7 +155,7 @@ struct proc *proc_alloc(void)
         kstat.forks++;
         p->usage.start_ns = clock_monotonic_ns();
         cred_init_root(&p->cred);       /* fork copies its parent's */
-        rlimits_init(&p->rlim, NOFILE, NPROC);
+        rlimits_init(&p->rlim, INR_OPEN_CUR, INR_OPEN_MAX, NPROC);
         p->pgid = p->sid = p->pid;
         p->exit_signal = SIGCHLD;
         p->sig.altstack.ss_flags = SS_DISABLE;
@@ -226,14 +226,27 @@ int space_users(const struct vm_space *sp)
 
 vm_status_t proc_fdt_new(struct proc *p)
 {
+        return proc_fdt_copy(p, NULL);
+}
+
+vm_status_t proc_fdt_copy(struct proc *p, const struct fdtable *src)
+{
         struct fdtable *t = kzalloc(sizeof *t);
+        int last = src ? fdt_last_open(src) : -1;
 
         if (!t)
                 return VM_ENOMEM;
+        if (fdt_init(t, last)) {
+                kfree(t);
+                return VM_ENOMEM;
+        }
         t->refs = 1;
+        for (int fd = 0; fd <= last; fd++) {
+                if (src->files[fd])
+                        t->files[fd] = file_get(src->files[fd]);
+                t->fd_flags[fd] = src->fd_flags[fd];
+        }
         p->fdt = t;
-        p->files = t->files;
-        p->fd_flags = t->fd_flags;
         return VM_OK;
 }
 
@@ -241,8 +254,6 @@ void proc_fdt_share(struct proc *p, struct proc *src)
 {
         src->fdt->refs++;
         p->fdt = src->fdt;
-        p->files = src->files;
-        p->fd_flags = src->fd_flags;
 }
 
 void proc_fdt_put(struct proc *p)
@@ -252,16 +263,15 @@ void proc_fdt_put(struct proc *p)
         if (!t)
                 return;
         p->fdt = NULL;
-        p->files = NULL;
-        p->fd_flags = NULL;
         if (--t->refs > 0)
                 return;
-        for (int fd = 0; fd < NOFILE; fd++) {
+        for (int fd = 0; fd < t->size; fd++) {
                 if (t->files[fd]) {
                         vfs_locks_on_close(t->files[fd], p->pid);
                         file_put(t->files[fd]);
                 }
         }
+        fdt_release(t);
         kfree(t);
 }
 
@@ -395,7 +405,7 @@ static vm_status_t proc_open_console(struct proc *p)
                 return VM_ENOMEM;
         }
         for (int fd = 0; fd < 3; fd++)
-                p->files[fd] = fd ? file_get(con) : con;
+                p->fdt->files[fd] = fd ? file_get(con) : con;
         tty_attach_session(p);
         return VM_OK;
 }
@@ -437,7 +447,7 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         p->exe->running++;
         proc_set_name(p, path);
         cred_init_root(&p->cred);
-        rlimits_init(&p->rlim, NOFILE, NPROC);
+        rlimits_init(&p->rlim, INR_OPEN_CUR, INR_OPEN_MAX, NPROC);
         p->usage.dumpable = true;
         p->usage.coredump_filter = CORE_FILTER_DEFAULT;
         init_proc = p;

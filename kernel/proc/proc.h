@@ -28,7 +28,10 @@
 #include <proc/signal.h>
 
 #define NPROC           4096            /* process table slots (threads) */
-#define NOFILE          1024            /* Linux's default soft limit and FD_SETSIZE */
+#define NR_OPEN         1048576         /* fs.nr_open's default, as Linux's:
+                                         * RLIMIT_NOFILE's ceiling */
+#define INR_OPEN_CUR    1024            /* RLIMIT_NOFILE of init, soft */
+#define INR_OPEN_MAX    4096            /* and hard (Linux's) */
 #define PROC_NAME_LEN   16
 #define FD_CLOEXEC      1
 
@@ -107,11 +110,19 @@ struct restart_block {
         uint64_t arg[2];                /* fn's own */
 };
 
-/* A descriptor table; shared by the threads made with CLONE_FILES. */
+/*
+ * A descriptor table; shared by the threads made with CLONE_FILES. It
+ * starts with FDT_FIRST slots and grows (fdt_expand, fs/file.c) to the
+ * next power of two that holds a descriptor asked for, up to
+ * RLIMIT_NOFILE; it never shrinks. Every process sharing it reaches the
+ * arrays through p->fdt, so a grown table is seen by all of them.
+ */
+#define FDT_FIRST       64              /* Linux's NR_OPEN_DEFAULT (64-bit) */
 struct fdtable {
         int               refs;                 /* [p] procs using it */
-        struct file      *files[NOFILE];        /* [p] */
-        uint8_t           fd_flags[NOFILE];     /* [p] FD_CLOEXEC */
+        int               size;                 /* [p] slots in both arrays */
+        struct file     **files;                /* [p] open file per slot */
+        uint8_t          *fd_flags;             /* [p] FD_CLOEXEC per slot */
 };
 
 /* What only a thread group as a whole has: kept in its leader's struct
@@ -143,8 +154,6 @@ struct proc {
         struct machine_thread md;               /* [p] registers etc. */
         struct proc      *parent;               /* [p] */
         struct fdtable   *fdt;                  /* [p] descriptor table */
-        struct file     **files;                /* [p] fdt->files */
-        uint8_t          *fd_flags;             /* [p] fdt->fd_flags */
         uint64_t          fs_id;                /* [c] threads sharing cwd,
                                                  * root, umask (CLONE_FS) */
         uint64_t          sighand_id;           /* [p] threads sharing signal
@@ -216,6 +225,9 @@ int space_users(const struct vm_space *sp);
 
 /* A new empty descriptor table (refs 1) for p, or VM_ENOMEM. */
 vm_status_t proc_fdt_new(struct proc *p);
+/* A new table for p holding what src holds (each file one reference
+ * more, the same close-on-exec flags): fork, and exec's unsharing. */
+vm_status_t proc_fdt_copy(struct proc *p, const struct fdtable *src);
 /* Share src's table with p (CLONE_FILES). */
 void proc_fdt_share(struct proc *p, struct proc *src);
 /* Drop p's reference to its table, closing its files if it was the last. */
@@ -367,6 +379,10 @@ struct proc *proc_find(int pid);
 /* Limits that bite (sys_resource.c). */
 /* Descriptors p may have: fds at or above this are refused (EMFILE). */
 int proc_fd_limit(const struct proc *p);
+/* fs.nr_open, RLIMIT_NOFILE's ceiling (/proc/sys/fs/nr_open). */
+extern uint64_t fs_nr_open;
+/* Root writes it: => 0 or -EINVAL outside Linux's bounds. */
+long fs_nr_open_set(uint64_t value);
 /* Whether the current process may map add_total more bytes, add_data of
  * them private and writable (RLIMIT_AS, RLIMIT_DATA): 0 or -ENOMEM. */
 long rlimit_vm_grow(uint64_t add_total, uint64_t add_data);

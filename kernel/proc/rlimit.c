@@ -8,14 +8,15 @@
 
 
 
-void rlimits_init(struct rlimits *r, uint64_t nofile_max, uint64_t nproc_max)
+void rlimits_init(struct rlimits *r, uint64_t nofile_cur, uint64_t nofile_max,
+                  uint64_t nproc_max)
 {
         for (int i = 0; i < RLIM_NLIMITS; i++)
                 r->lim[i] = (struct rlimit64){ RLIM_INFINITY, RLIM_INFINITY };
         r->lim[RLIMIT_STACK].cur = 8 * MiB;
         r->lim[RLIMIT_CORE].cur = 0;
         r->lim[RLIMIT_NPROC] = (struct rlimit64){ nproc_max, nproc_max };
-        r->lim[RLIMIT_NOFILE] = (struct rlimit64){ nofile_max, nofile_max };
+        r->lim[RLIMIT_NOFILE] = (struct rlimit64){ nofile_cur, nofile_max };
         r->lim[RLIMIT_MEMLOCK] = (struct rlimit64){ 8 * MiB, 8 * MiB };
         r->lim[RLIMIT_SIGPENDING] = (struct rlimit64){ 1024, 1024 };
         r->lim[RLIMIT_MSGQUEUE] = (struct rlimit64){ 819200, 819200 };

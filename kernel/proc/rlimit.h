@@ -35,10 +35,11 @@ struct rlimits {
         struct rlimit64 lim[RLIM_NLIMITS];
 };
 
-/* The first process's limits: Linux's defaults for init, except where
- * Mercator's tables are smaller (RLIMIT_NOFILE: nofile_max; RLIMIT_NPROC:
- * nproc_max). */
-void rlimits_init(struct rlimits *r, uint64_t nofile_max, uint64_t nproc_max);
+/* The first process's limits: Linux's defaults for init (RLIMIT_NOFILE
+ * nofile_cur/nofile_max: 1024/4096), except where Mercator's tables are
+ * smaller (RLIMIT_NPROC: nproc_max). */
+void rlimits_init(struct rlimits *r, uint64_t nofile_cur, uint64_t nofile_max,
+                  uint64_t nproc_max);
 
 /*
  * Whether old may become new for resource (Linux's do_prlimit checks).

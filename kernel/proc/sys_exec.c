@@ -139,14 +139,9 @@ static long exec_unshare_files(struct proc *p)
 
         if (old->refs == 1)
                 return 0;
-        if (proc_fdt_new(p) != VM_OK) {
+        if (proc_fdt_copy(p, old) != VM_OK) {
                 p->fdt = old;
                 return -ENOMEM;
-        }
-        for (int fd = 0; fd < NOFILE; fd++) {
-                if (old->files[fd])
-                        p->files[fd] = file_get(old->files[fd]);
-                p->fd_flags[fd] = old->fd_flags[fd];
         }
         old->refs--;
         return 0;
@@ -155,12 +150,14 @@ static long exec_unshare_files(struct proc *p)
 /* Descriptors opened with O_CLOEXEC do not survive execve. */
 static void close_on_exec(struct proc *p)
 {
-        for (int fd = 0; fd < NOFILE; fd++) {
-                if (p->files[fd] && (p->fd_flags[fd] & FD_CLOEXEC)) {
-                        vfs_locks_on_close(p->files[fd], p->pid);
-                        file_put(p->files[fd]);
-                        p->files[fd] = NULL;
-                        p->fd_flags[fd] = 0;
+        struct fdtable *t = p->fdt;
+
+        for (int fd = 0; fd < t->size; fd++) {
+                if (t->files[fd] && (t->fd_flags[fd] & FD_CLOEXEC)) {
+                        vfs_locks_on_close(t->files[fd], p->pid);
+                        file_put(t->files[fd]);
+                        t->files[fd] = NULL;
+                        t->fd_flags[fd] = 0;
                 }
         }
 }

@@ -98,16 +98,11 @@ static long fork_resources(struct proc *child, const struct clone_req *r)
         if ((r->flags & CLONE_FILES) && current->fdt) {
                 proc_fdt_share(child, current);
         } else {
-                if (proc_fdt_new(child) != VM_OK) {
+                if (proc_fdt_copy(child, current->fdt) != VM_OK) {
                         if (!(r->flags & CLONE_VM))
                                 vm_space_destroy(child->space);
                         child->space = NULL;
                         return -ENOMEM;
-                }
-                for (int fd = 0; current->files && fd < NOFILE; fd++) {
-                        if (current->files[fd])
-                                child->files[fd] = file_get(current->files[fd]);
-                        child->fd_flags[fd] = current->fd_flags[fd];
                 }
         }
         if (r->flags & CLONE_FS)

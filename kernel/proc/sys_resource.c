@@ -101,7 +101,7 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew,
                         return -EFAULT;
                 long err = rlimit_check(resource, &p->rlim.lim[resource], &new,
                                         cred_capable(&current->cred, CAP_SYS_RESOURCE),
-                                        NOFILE);
+                                        fs_nr_open);
                 if (err)
                         return err;
         }
@@ -393,11 +393,28 @@ SYSCALL_DECL(getcpu)
 
 /* ---- limits that bite ---------------------------------------------------- */
 
+/* fs.nr_open: no process may have RLIMIT_NOFILE above it (setrlimit:
+ * EPERM). Root may set it between Linux's bounds: 64 (a long's bits) and
+ * the largest multiple of 64 whose table of pointers fits an int's range
+ * of bytes - 2147483584 on 64-bit, 1073741792 on 32-bit. */
+uint64_t fs_nr_open = NR_OPEN;
+
+long fs_nr_open_set(uint64_t value)
+{
+        uint64_t max = (sizeof(void *) == 8 ? 2147483647ULL : 1073741823ULL) &
+                       ~(uint64_t)(8 * sizeof(long) - 1);
+
+        if (value < 8 * sizeof(long) || value > max)
+                return -EINVAL;
+        fs_nr_open = value;
+        return 0;
+}
+
 int proc_fd_limit(const struct proc *p)
 {
         uint64_t lim = p->rlim.lim[RLIMIT_NOFILE].cur;
 
-        return lim < NOFILE ? (int)lim : NOFILE;
+        return lim < fs_nr_open ? (int)lim : (int)fs_nr_open;
 }
 
 /* What RLIMIT_AS and RLIMIT_DATA measure: every mapped byte, and the

@@ -155,7 +155,9 @@ TEST(rlimit_rules)
         struct rlimits r;
         struct rlimit64 n;
 
-        rlimits_init(&r, 64, 64);
+        rlimits_init(&r, 32, 64, 64);
+        CHECK_EQ(r.lim[RLIMIT_NOFILE].cur, 32);
+        CHECK_EQ(r.lim[RLIMIT_NOFILE].max, 64);
         CHECK_EQ(r.lim[RLIMIT_STACK].cur, 8ULL << 20);
         CHECK_EQ(r.lim[RLIMIT_STACK].max, RLIM_INFINITY);
         CHECK_EQ(r.lim[RLIMIT_CORE].cur, 0);
