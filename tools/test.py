@@ -723,12 +723,13 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
 # Run on Linux in QEMU too: programs that change the machine (oom_kill:
 # it exhausts memory, which the host's many users share) where
 # tools/run booted them (clock_set sets the wall clock), which on the host
-# only print a NOTE and check the rest; and fd_table, whose part up to
+# only print a NOTE and check the rest (pid_max sets kernel.pid_max); and
+# fd_table, whose part up to
 # fs.nr_open needs CAP_SYS_RESOURCE, which root on this host may lack. The referee is Debian's stock
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
-                    "fd_table"]
+                    "fd_table", "pid_max"]
 
 
 def run_user_linux_vm(t, runs):

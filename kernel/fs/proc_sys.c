@@ -347,10 +347,10 @@ void proc_sysvipc_shm(struct text *t, struct proc *p)
         t->len += shm_proc_show(t->buf + t->len, t->size - t->len);
 }
 
-/* Where pids wrap (proc.c's PID_MAX, Linux's default). */
+/* Where pids wrap (proc.c). */
 void proc_sys_pid_max(struct text *t, struct proc *p)
 {
-        text_add(t, "32768\n");
+        text_add(t, "%d\n", proc_pid_max());
 }
 
 void proc_sys_tainted(struct text *t, struct proc *p)

@@ -78,7 +78,7 @@ static const struct pent sys_kernel[] = {
         WTEXT("core_uses_pid", proc_sys_core_uses_pid, proc_sys_core_uses_pid_set),
         REG("osrelease", proc_sys_osrelease),
         REG("ostype", proc_sys_ostype),
-        REG("pid_max", proc_sys_pid_max),
+        SYSCTL("pid_max", proc_sys_pid_max, proc_pid_max_set),
         REG("tainted", proc_sys_tainted),
         { 0 },
 };

@@ -47,20 +47,39 @@ static int next_pid = 1;
 static struct mem_snapshot init_baseline;
 static struct proc *init_proc;          /* its end is the machine's end */
 
-#define PID_MAX         32768   /* /proc/sys/kernel/pid_max */
 #define RESERVED_PIDS   300     /* wrapping skips these, as Linux */
+/* kernel.pid_max: Linux's default, and its bounds (a 32-bit Linux keeps
+ * 32768 as the limit too). */
+#define PID_MAX_DEFAULT 32768
+#define PID_MAX_LIMIT   (sizeof(long) > 4 ? 4 * 1024 * 1024 : PID_MAX_DEFAULT)
+static int pid_max = PID_MAX_DEFAULT;
 static int last_pid;
 
+int proc_pid_max(void)
+{
+        return pid_max;
+}
+
+long proc_pid_max_set(uint64_t value)
+{
+        if (value < RESERVED_PIDS + 1 || value > PID_MAX_LIMIT)
+                return -EINVAL;
+        pid_max = (int)value;
+        return 0;
+}
+
 /* The next id no slot holds as a thread or process id, counting up and
- * wrapping at PID_MAX. */
+ * wrapping at pid_max to RESERVED_PIDS; -1 when every id is taken. */
 static int pid_alloc(void)
 {
-        for (;;) {
+        for (int tries = 0; tries < pid_max; tries++) {
                 int pid = next_pid++;
                 bool used = false;
 
-                if (next_pid >= PID_MAX)
+                if (next_pid >= pid_max)
                         next_pid = RESERVED_PIDS;
+                if (pid >= pid_max)
+                        continue;               /* pid_max was lowered */
                 for (int i = 0; i < proc_slots && !used; i++)
                         used = proc_table[i]->state != PROC_FREE &&
                                (proc_table[i]->pid == pid ||
@@ -68,6 +87,7 @@ static int pid_alloc(void)
                 if (!used)
                         return last_pid = pid;
         }
+        return -1;
 }
 
 /* The lowest free slot, appending one while the table has room; NULL if
@@ -148,7 +168,12 @@ struct proc *proc_alloc(void)
                 slots_trim();
                 return NULL;
         }
-        p->pid = p->tid = pid_alloc();
+        if ((p->pid = p->tid = pid_alloc()) < 0) {
+                proc_kstack_free(p->kstack);
+                p->kstack = NULL;
+                slots_trim();
+                return NULL;                    /* fork: EAGAIN, as Linux */
+        }
         p->leader = p;
         p->fs_id = proc_share_id();
         p->sighand_id = proc_share_id();

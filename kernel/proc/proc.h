@@ -379,6 +379,11 @@ struct proc *proc_find(int pid);
 /* Limits that bite (sys_resource.c). */
 /* Descriptors p may have: fds at or above this are refused (EMFILE). */
 int proc_fd_limit(const struct proc *p);
+/* kernel.pid_max: ids wrap below it (/proc/sys/kernel/pid_max); root sets
+ * it within Linux's bounds (301 .. 4194304 on 64-bit, 32768 on 32-bit),
+ * else -EINVAL. */
+int proc_pid_max(void);
+long proc_pid_max_set(uint64_t value);
 /* fs.nr_open, RLIMIT_NOFILE's ceiling (/proc/sys/fs/nr_open). */
 extern uint64_t fs_nr_open;
 /* Root writes it: => 0 or -EINVAL outside Linux's bounds. */
