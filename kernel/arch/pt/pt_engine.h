@@ -63,7 +63,19 @@
  *                    it would replace a top-level entry every space copied);
  *   PT_FORMAT_BOOTSTRAP  the format builds its kernel pmap itself: no
  *                    bootstrap_slots()/kernel_tables_build() (and no
- *                    LINEAR_*, KERNEL_BASE or kernel_top needed).
+ *                    LINEAR_*, KERNEL_BASE or kernel_top needed);
+ *   pt_map(), pt_map_pa(), pt_unmap(), pt_alloc_table()  how a table page
+ *                    is reached and where it comes from (pt_map.h: the
+ *                    contract, and identity defaults; i386 maps a page
+ *                    table in HIGHMEM).
+ *
+ * Reaching tables: a walk maps each table it passes, the root included,
+ * with pt_map()/pt_map_pa() and releases it with pt_unmap() innermost
+ * first (the root, always low memory, is also read alone through
+ * pt_table() where nothing else is mapped). No mapping outlives the call
+ * that made it but the entry walk_find()/walk_create() hand back (their
+ * caller releases it), and none is held across anything that may sleep
+ * (the page allocator does not).
  *
  * Locks: the caller's (the pmap's owner serializes; see pmap_md.h).
  */
@@ -92,6 +104,7 @@
 #ifndef pt_tlb_remote
 #define pt_tlb_remote(pm, b)            ((void)0)
 #endif
+#include <arch/pt/pt_map.h>
 
 /* ---- TLB batch and deferred freeing ------------------------------------ */
 
@@ -115,8 +128,12 @@ static void tlb_pend(struct pmap *pm, vaddr_t va, pte_t old)
  * first entry becomes the link: a page-aligned address, so P stays clear. */
 static void table_defer_free(struct pmap *pm, paddr_t pa)
 {
+        pte_t *t;
+
         ASSERT(pa != 0);
-        pt_table(pa)[0] = pm->free_list;
+        t = pt_map_pa(pa);
+        t[0] = pm->free_list;
+        pt_unmap(t);
         pm->free_list = pa;
         pm->free_pages++;
 }
@@ -125,8 +142,10 @@ static void table_free_deferred(struct pmap *pm)
 {
         while (pm->free_list) {
                 paddr_t pa = pm->free_list;
+                pte_t *t = pt_map_pa(pa);
 
-                pm->free_list = pt_table(pa)[0];
+                pm->free_list = t[0];
+                pt_unmap(t);
                 vm_ptpage_free(pa);
                 pm->free_pages--;
                 pm->table_pages--;
@@ -135,22 +154,40 @@ static void table_free_deferred(struct pmap *pm)
 
 /* ---- walks -------------------------------------------------------------- */
 
-/* The leaf entry that maps va (canonical), and its level; NULL if none. */
+/* The leaf entry that maps va (canonical), and its level; NULL if none.
+ * => the entry's table stays mapped: the caller pt_unmap()s the entry. */
 static pte_t *walk_find(const struct pmap *pm, vaddr_t va, unsigned *level)
 {
-        pte_t *table = pt_table(pm->root);
+        pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
 
         for (unsigned l = PT_LEVELS;; l--) {
                 pte_t *e = &table[pt_index(va, l)];
+                paddr_t next;
 
-                if (!pte_present(*e))
+                if (!pte_present(*e)) {
+                        pt_unmap(table);
                         return NULL;
+                }
                 if (pte_is_leaf(*e, l)) {
                         *level = l;
                         return e;
                 }
-                table = pt_table(pte_table_pa(*e));
+                next = pte_table_pa(*e);
+                pt_unmap(table);
+                table = pt_map(pm, next, l - 1, va);
         }
+}
+
+/* Whether a leaf of some level maps va, and which (walk_find() without
+ * the entry). */
+static bool walk_level(const struct pmap *pm, vaddr_t va, unsigned *level)
+{
+        pte_t *e = walk_find(pm, va, level);
+
+        if (!e)
+                return false;
+        pt_unmap(e);
+        return true;
 }
 
 /*
@@ -158,12 +195,13 @@ static pte_t *walk_find(const struct pmap *pm, vaddr_t va, unsigned *level)
  * All of them are allocated before any is linked in.
  * => VM_EINVAL if a larger page already maps va; VM_ENOMEM if a table page
  *    could not be had. Either way nothing changed.
+ * => VM_OK: *out's table stays mapped; the caller pt_unmap()s *out.
  */
 static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
                                pte_t **out)
 {
         paddr_t fresh[PT_LEVELS];
-        pte_t *table = pt_table(pm->root);
+        pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
         unsigned l, n, i;
 
         for (l = PT_LEVELS; l > level; l--) {
@@ -171,23 +209,26 @@ static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
 
                 if (!pte_present(e))
                         break;
+                pt_unmap(table);
                 if (pte_is_leaf(e, l))
                         return VM_EINVAL;
-                table = pt_table(pte_table_pa(e));
+                table = pt_map(pm, pte_table_pa(e), l - 1, va);
         }
         ASSERT(l < PT_LEVELS || level == PT_LEVELS || va_is_user_half(va));
         n = l - level;
         for (i = 0; i < n; i++) {
-                if (vm_ptpage_alloc(&fresh[i]) != VM_OK) {
+                if (pt_alloc_table(pm, l - 1 - i, va, &fresh[i]) != VM_OK) {
                         while (i--)
                                 vm_ptpage_free(fresh[i]);
+                        pt_unmap(table);
                         return VM_ENOMEM;
                 }
         }
         for (i = 0; i < n; i++, l--) {
                 table[pt_index(va, l)] = pte_make_table(fresh[i], va);
                 pt_root_written(pm, &table[pt_index(va, l)]);
-                table = pt_table(fresh[i]);
+                pt_unmap(table);
+                table = pt_map(pm, fresh[i], l - 1, va);
         }
         pm->table_pages += n;
         *out = &table[pt_index(va, level)];
@@ -223,7 +264,7 @@ static void leaf_install(struct pmap *pm, pte_t *pte, vaddr_t va,
 static void subtree_detach(struct pmap *pm, paddr_t pa, unsigned level,
                            vaddr_t base)
 {
-        pte_t *t = pt_table(pa);
+        pte_t *t = pt_map_pa(pa);       /* unlinked: no tree reaches it */
 
         for (unsigned i = 0; i < PT_ENTRIES; i++) {
                 vaddr_t va = base + i * pt_level_size(level);
@@ -235,6 +276,7 @@ static void subtree_detach(struct pmap *pm, paddr_t pa, unsigned level,
                 else
                         subtree_detach(pm, pte_table_pa(t[i]), level - 1, va);
         }
+        pt_unmap(t);
         table_defer_free(pm, pa);
 }
 
@@ -253,11 +295,12 @@ static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
         pte_t old = *e, *t;
         paddr_t pa = pte_leaf_pa(old, level), tpa;
 
-        if (vm_ptpage_alloc(&tpa) != VM_OK)
+        if (pt_alloc_table(pm, level - 1, va, &tpa) != VM_OK)
                 return VM_ENOMEM;
-        t = pt_table(tpa);
+        t = pt_map_pa(tpa);             /* not linked yet */
         for (unsigned i = 0; i < PT_ENTRIES; i++)
                 t[i] = pte_split_child(old, level, pa + i * step);
+        pt_unmap(t);
         *e = pte_make_table(tpa, va);
         pt_root_written(pm, e);
         pm->table_pages++;
@@ -278,13 +321,19 @@ static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
 static vm_status_t split_at(struct pmap *pm, vaddr_t boundary)
 {
         unsigned level;
+        vm_status_t st;
         pte_t *e;
 
-        while ((e = walk_find(pm, boundary, &level)) && level > 1 &&
-               !is_aligned(boundary, pt_level_size(level))) {
-                vaddr_t va = align_down(boundary, pt_level_size(level));
-
-                if (leaf_split(pm, e, level, va) != VM_OK)
+        while ((e = walk_find(pm, boundary, &level))) {
+                if (level == 1 ||
+                    is_aligned(boundary, pt_level_size(level))) {
+                        pt_unmap(e);
+                        break;
+                }
+                st = leaf_split(pm, e, level,
+                                align_down(boundary, pt_level_size(level)));
+                pt_unmap(e);
+                if (st != VM_OK)
                         return VM_ENOMEM;
         }
         return VM_OK;
@@ -297,12 +346,20 @@ static vm_status_t split_at(struct pmap *pm, vaddr_t boundary)
 static vm_status_t split_down(struct pmap *pm, vaddr_t va)
 {
         unsigned level;
+        vm_status_t st;
         pte_t *e;
 
-        while ((e = walk_find(pm, va, &level)) && level > 1)
-                if (leaf_split(pm, e, level,
-                               align_down(va, pt_level_size(level))) != VM_OK)
+        while ((e = walk_find(pm, va, &level))) {
+                if (level == 1) {
+                        pt_unmap(e);
+                        break;
+                }
+                st = leaf_split(pm, e, level,
+                                align_down(va, pt_level_size(level)));
+                pt_unmap(e);
+                if (st != VM_OK)
                         return VM_ENOMEM;
+        }
         return VM_OK;
 }
 
@@ -322,6 +379,7 @@ static vm_status_t map_leaf(struct pmap *pm, vaddr_t va, unsigned level,
         leaf_install(pm, pte, va, level, e);
         if (pte_present(old) && !pte_is_leaf(old, level))
                 subtree_detach(pm, pte_table_pa(old), level - 1, va);
+        pt_unmap(pte);
         return VM_OK;
 }
 
@@ -344,14 +402,17 @@ static bool table_freeable(unsigned level, vaddr_t va)
                (level == PT_LEVELS - 1 && va_is_user_half(va));
 }
 
-static bool table_empty(paddr_t pa)
+/* Whether pm's level-`level` table at pa (on the way to va) is empty. */
+static bool table_empty(const struct pmap *pm, paddr_t pa, unsigned level,
+                        vaddr_t va)
 {
-        const pte_t *t = pt_table(pa);
+        const pte_t *t = pt_map(pm, pa, level, va);
+        bool empty = true;
 
-        for (unsigned i = 0; i < PT_ENTRIES; i++)
-                if (pte_present(t[i]))
-                        return false;
-        return true;
+        for (unsigned i = 0; i < PT_ENTRIES && empty; i++)
+                empty = !pte_present(t[i]);
+        pt_unmap(t);
+        return empty;
 }
 
 /* Apply rw to one leaf (mapping va); true if it was cleared. */
@@ -389,7 +450,8 @@ static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
         }
         child = pte_table_pa(*e);
         if (!range_table(rw, child, level - 1, va) ||
-            !table_freeable(level - 1, va) || !table_empty(child))
+            !table_freeable(level - 1, va) ||
+            !table_empty(rw->pm, child, level - 1, va))
                 return false;
         /* Every leaf below was batched for invalidation, and invlpg of an
          * address also drops the upper-level entries the CPU cached for
@@ -409,7 +471,7 @@ static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
 static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
                         vaddr_t base)
 {
-        pte_t *t = pt_table(pa);
+        pte_t *t = pt_map(rw->pm, pa, level, base);
         uint64_t size = pt_level_size(level);
         vaddr_t table_last = base + PT_ENTRIES * size - 1;
         unsigned first = rw->start <= base ? 0 : pt_index(rw->start, level);
@@ -419,6 +481,7 @@ static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
 
         for (unsigned i = first; i <= last; i++)
                 cleared |= range_entry(rw, &t[i], level, base + i * size);
+        pt_unmap(t);
         return cleared;
 }
 
@@ -564,7 +627,7 @@ static bool range_conflicts(const struct pmap *pm, vaddr_t va, paddr_t pa,
                 unsigned level = chunk_level(va, pa, len), found;
                 uint64_t size = pt_level_size(level);
 
-                if (walk_find(pm, va, &found) && found > level)
+                if (walk_level(pm, va, &found) && found > level)
                         return true;
                 va += size;
                 pa += size;
@@ -701,10 +764,11 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         if (st != VM_OK)
                 return st;
         if (prot == VM_PROT_NONE) {
-                pte = walk_find(pm, va, &level);
-                if (pte && level > 1 && !(flags & PMAP_DEMOTE))
+                if (!walk_level(pm, va, &level))
+                        return VM_OK;
+                if (level > 1 && !(flags & PMAP_DEMOTE))
                         return VM_EINVAL;
-                return pte ? pmap_remove(pm, va, va + PAGE_SIZE) : VM_OK;
+                return pmap_remove(pm, va, va + PAGE_SIZE);
         }
         st = walk_create(pm, va, 1, &pte);
         if (st == VM_EINVAL && (flags & PMAP_DEMOTE)) {
@@ -717,6 +781,7 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         if (st != VM_OK)
                 return st;
         leaf_install(pm, pte, va, 1, leaf_entry(pa, 1, prot, flags));
+        pt_unmap(pte);
         pt_root_sync(pm);
         return VM_OK;
 }
@@ -798,14 +863,18 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
         unsigned level;
         pte_t *e;
 
+        pte_t leaf;
+
         if (!va_is_canonical(va) || !(e = walk_find(pm, va, &level)))
                 return false;
+        leaf = *e;
+        pt_unmap(e);
         if (pa)
-                *pa = pte_leaf_pa(*e, level) | (va & (pt_level_size(level) - 1));
+                *pa = pte_leaf_pa(leaf, level) | (va & (pt_level_size(level) - 1));
         if (prot)
-                *prot = leaf_prot(*e);
+                *prot = leaf_prot(leaf);
         if (flags)
-                *flags = leaf_flags(*e);
+                *flags = leaf_flags(leaf);
         return true;
 }
 
@@ -821,14 +890,15 @@ uint64_t pmap_mapped_pages(struct pmap *pm, vaddr_t start, vaddr_t end)
         vaddr_t va = start;
 
         while (va < end && va_is_canonical(va)) {
-                pte_t *table = pt_table(pm->root), *e;
+                pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va), e;
                 unsigned l = PT_LEVELS;
 
                 for (;; l--) {
-                        e = &table[pt_index(va, l)];
-                        if (!pte_present(*e) || pte_is_leaf(*e, l))
+                        e = table[pt_index(va, l)];
+                        if (!pte_present(e) || pte_is_leaf(e, l))
                                 break;
-                        table = pt_table(pte_table_pa(*e));
+                        pt_unmap(table);
+                        table = pt_map(pm, pte_table_pa(e), l - 1, va);
                 }
                 vaddr_t span = pt_level_size(l);
                 vaddr_t next = (va & ~(span - 1)) + span;
@@ -839,9 +909,11 @@ uint64_t pmap_mapped_pages(struct pmap *pm, vaddr_t start, vaddr_t end)
                         for (; va < end && va < table_end && va >= start;
                              va += PAGE_SIZE)
                                 n += pte_present(table[pt_index(va, 1)]);
+                        pt_unmap(table);
                         continue;
                 }
-                if (pte_present(*e))
+                pt_unmap(table);
+                if (pte_present(e))
                         n += (MIN(next, end) - va) >> PAGE_SHIFT;
                 if (next <= va)
                         break;                  /* the top of the space */
@@ -859,7 +931,7 @@ uint64_t pmap_page_size(struct pmap *pm, vaddr_t va)
 {
         unsigned level;
 
-        if (!va_is_canonical(va) || !walk_find(pm, va, &level))
+        if (!va_is_canonical(va) || !walk_level(pm, va, &level))
                 return 0;
         return pt_level_size(level);
 }
@@ -887,6 +959,9 @@ unsigned pmap_ad(struct pmap *pm, vaddr_t va, bool clear)
         if (clear && bits) {
                 *e = old & ~(PTE_A | PTE_D);
                 pt_root_written(owner, e);
+        }
+        pt_unmap(e);
+        if (clear && bits) {
                 pt_root_sync(owner);
                 tlb_pend(owner, align_down(va, pt_level_size(level)), old);
         }
@@ -960,31 +1035,31 @@ static bool check_upper(struct check_ctx *c, pte_t e, unsigned level,
 static bool check_table(struct check_ctx *c, paddr_t pa, unsigned level,
                         vaddr_t base, bool may_be_empty)
 {
-        const pte_t *t = pt_table(pa);
+        const pte_t *t = pt_map(c->pm, pa, level, base);
         unsigned end = level < PT_LEVELS ? PT_ENTRIES :
                        c->pm->is_kernel ? PT_TOP_ENTRIES : KERNEL_SLOT0;
-        bool any = false;
+        bool any = false, ok = true;
 
         c->tables++;
-        for (unsigned i = 0; i < end; i++) {
+        for (unsigned i = 0; i < end && ok; i++) {
                 vaddr_t va = va_canonical(base + i * pt_level_size(level));
                 pte_t e = t[i];
 
                 if (!pte_present(e)) {
                         if (e != 0)
-                                return check_bad(c, "stale bits in an absent "
-                                                 "entry", va, level, e);
+                                ok = check_bad(c, "stale bits in an absent "
+                                               "entry", va, level, e);
                         continue;
                 }
                 any = true;
-                if (pte_is_leaf(e, level) ? !check_leaf(c, e, level, va)
-                                          : !check_upper(c, e, level, va))
-                        return false;
+                ok = pte_is_leaf(e, level) ? check_leaf(c, e, level, va)
+                                           : check_upper(c, e, level, va);
         }
-        if (!any && !may_be_empty)
+        pt_unmap(t);
+        if (ok && !any && !may_be_empty)
                 return check_bad(c, "empty table left allocated", base,
                                  level, pa);
-        return true;
+        return ok;
 }
 
 /*
@@ -1000,9 +1075,13 @@ bool pmap_check(struct pmap *pm)
                 return check_bad(&c, "no root table", 0, PT_LEVELS, pm->root);
         if (pm->tlb.n > PMAP_TLB_BATCH)
                 return check_bad(&c, "TLB batch overflow", 0, 0, pm->tlb.n);
-        for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;
-             pa = pt_table(pa)[0])
+        for (paddr_t pa = pm->free_list; pa && listed <= pm->free_pages;) {
+                const pte_t *t = pt_map_pa(pa);
+
+                pa = t[0];
+                pt_unmap(t);
                 listed++;
+        }
         if (listed != pm->free_pages)
                 return check_bad(&c, "deferred-free list length", 0, 0,
                                  listed);

@@ -14,13 +14,15 @@
  * has a level the engine does not see (i386's PAE PDPT) counts that level
  * itself with pt_view_note and then walks the tables under it.
  *
- * Touches nothing but the table pages it reads (through pt_table()).
+ * Touches nothing but the table pages it reads (through pt_map_pa(),
+ * pt_map.h).
  */
 #ifndef ARCH_PT_VIEW_H
 #define ARCH_PT_VIEW_H
 
 #include <mercator/string.h>
 #include <vm/vm_view.h>
+#include <arch/pt/pt_map.h>
 
 struct pt_view_walk {
         struct vm_pt_summary *out;
@@ -62,13 +64,34 @@ static inline void pt_view_note(struct pt_view_walk *w,
                 w->fn = NULL;           /* the caller has had enough */
 }
 
+/* The next entry of the table at pa from index i on (below n) that
+ * names a table one level down; n if none. Maps the table only while it
+ * reads it, so no mapping is held across the caller's fn or a recursion
+ * deeper than the tree. */
+static unsigned pt_view_next_child(paddr_t pa, unsigned level, unsigned i,
+                                   unsigned n, paddr_t *child)
+{
+        const pte_t *t = pt_map_pa(pa);
+
+        for (; i < n; i++)
+                if (pte_present(t[i]) && !pte_is_leaf(t[i], level)) {
+                        *child = pte_table_pa(t[i]);
+                        break;
+                }
+        pt_unmap(t);
+        return i;
+}
+
 /* The engine's table at pa (level `level`, translating from va), its
- * first n entries, and every table below them, parents first. */
+ * first n entries, and every table below them, parents first. The tables
+ * may belong to any space (the feed walks other processes'): they are
+ * reached with pt_map_pa() (pt_map.h). */
 static void pt_view_table(struct pt_view_walk *w, paddr_t pa, unsigned level,
                           vaddr_t va, unsigned n)
 {
-        const pte_t *t = pt_table(pa);
+        const pte_t *t = pt_map_pa(pa);
         struct vm_pt_table me = { .level = level, .va = va, .pa = pa };
+        paddr_t child = 0;
 
         for (unsigned i = 0; i < n; i++) {
                 if (!pte_present(t[i]))
@@ -77,14 +100,14 @@ static void pt_view_table(struct pt_view_walk *w, paddr_t pa, unsigned level,
                 if (level > 1 && pte_is_leaf(t[i], level))
                         me.large_leaves++;
         }
+        pt_unmap(t);
         pt_view_note(w, &me);
         if (level == 1)
                 return;
-        for (unsigned i = 0; i < n; i++)
-                if (pte_present(t[i]) && !pte_is_leaf(t[i], level))
-                        pt_view_table(w, pte_table_pa(t[i]), level - 1,
-                                      va + i * pt_level_size(level),
-                                      PT_ENTRIES);
+        for (unsigned i = 0;
+             (i = pt_view_next_child(pa, level, i, n, &child)) < n; i++)
+                pt_view_table(w, child, level - 1,
+                              va + i * pt_level_size(level), PT_ENTRIES);
 }
 
 #endif
