@@ -221,6 +221,11 @@ size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size);
 vm_status_t vm_ptpage_alloc(paddr_t *pa);
 void vm_ptpage_free(paddr_t pa);
 
+/* The same from HIGHMEM when there is some (PMM_HIGHMEM): for a format
+ * that reaches the table through its own mapping, not pmap_kmem_va()
+ * (i386's user page tables, arch/i386/ptmap.h). Freed as the others. */
+vm_status_t vm_ptpage_alloc_high(paddr_t *pa);
+
 /* 2^order contiguous such pages, counted each (i386 PAE: a space's four
  * directories, which must be contiguous); freed with the same order. */
 vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa);

@@ -2,7 +2,9 @@
  * ptpage.c - page-table pages for every pmap: zeroed, counted, and taken
  * from bootmem until the buddy allocator exists, from it afterwards.
  *
- * Counted in vmstat.pt_pages (pages from either source). Pages from bootmem
+ * Counted in vmstat.pt_pages (pages from either source). A format that
+ * maps its own tables (i386's HIGHPTE) asks for HIGHMEM with
+ * vm_ptpage_alloc_high(). Pages from bootmem
  * are never given back to it: freeing one hands it to the buddy allocator,
  * which by then owns all memory.
  */
@@ -19,7 +21,10 @@ uint64_t vm_ptpage_fail_after;
  * boot code lowers this limit until its own mappings are in place. */
 paddr_t vm_ptpage_boot_limit = ~(paddr_t)0;
 
-vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa)
+/* 2^order zeroed, counted table pages; pmm_flags adds PMM_HIGHMEM for a
+ * table the format reaches only through its own mapping. */
+static vm_status_t ptpage_alloc(unsigned order, unsigned pmm_flags,
+                                paddr_t *pa)
 {
         uint64_t n = (uint64_t)1 << order;
 
@@ -32,7 +37,8 @@ vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa)
                 for (uint64_t i = 0; i < n; i++)
                         pmap_zero_page(*pa + i * PAGE_SIZE);
         } else {
-                struct vm_page *pg = pmm_alloc_pages(order, PMM_ZERO);
+                struct vm_page *pg = pmm_alloc_pages(order,
+                                                     PMM_ZERO | pmm_flags);
 
                 if (!pg)
                         return VM_ENOMEM;
@@ -43,9 +49,19 @@ vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa)
         return VM_OK;
 }
 
+vm_status_t vm_ptpage_alloc_order(unsigned order, paddr_t *pa)
+{
+        return ptpage_alloc(order, 0, pa);
+}
+
 vm_status_t vm_ptpage_alloc(paddr_t *pa)
 {
-        return vm_ptpage_alloc_order(0, pa);
+        return ptpage_alloc(0, 0, pa);
+}
+
+vm_status_t vm_ptpage_alloc_high(paddr_t *pa)
+{
+        return ptpage_alloc(0, PMM_HIGHMEM, pa);
 }
 
 void vm_ptpage_free_order(paddr_t pa, unsigned order)

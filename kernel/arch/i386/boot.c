@@ -267,6 +267,11 @@ void machine_print_layout(void)
                 "shared by every directory\n", boot_info.ram_end >> 20,
                 lowmem_end >> 20, (boot_info.ram_end - lowmem_end) >> 20,
                 boot_info.kernel_tables, boot_info.kernel_tables * 4);
+        pr_info("  User page tables from %s (HIGHPTE%s): the loaded space's "
+                "through the recursive slot, another's through kmap_atomic\n",
+                pmap_highpte ? "HIGHMEM when there is some" : "low memory",
+                pmap_highpte ? "; userpte=nohigh keeps them low" : " off: "
+                "userpte=nohigh");
 }
 
 void machine_print_memory(void)
@@ -323,6 +328,8 @@ void i386_boot(void)
                 if (p && p[9] >= '0' && p[9] <= '9')
                         console_loglevel = p[9] - '0';
         }
+        if (strstr(boot_info.cmdline, "userpte=nohigh"))
+                pmap_highpte = false;   /* Linux's option: tables low */
         pr_info("Mercator booting (i386%s, Multiboot), command line \"%s\"\n",
                 NR_SELF > 1 ? " PAE" : "", boot_info.cmdline);
         boot_build_maps();

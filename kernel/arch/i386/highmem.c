@@ -80,6 +80,8 @@ void *kmap_atomic(paddr_t pa)
                 panic("kmap_atomic: nested deeper than %u", KM_MAX_IDX);
         unsigned idx = FIX_KMAP_BEGIN + cpu * KM_MAX_IDX + km_depth[cpu]++;
         vaddr_t va = fix_to_virt(idx);
+
+        stats.atomic_maps++;
         /* The slot was invalidated when it was last released: no invlpg. */
         fixmap_page_table[PT_INDEX(va)] = (pte_t)pa | PTE_P | PTE_RW;
         return (void *)va;

@@ -25,6 +25,9 @@
  *    linked in (the engine's walk_create()).
  *  - A present page is readable; without NX (2-level tables, or a CPU
  *    without it) it is also executable: pmap_prot_implied() says so.
+ *  - User page tables come from HIGHMEM while pmap_highpte is on
+ *    (ptmap.h says how the engine reaches them); the directory array,
+ *    the PDPT and the kernel's tables always come from low memory.
  * Locks: none here (see pmap_md.h).
  */
 #include <mercator/panic.h>
@@ -40,14 +43,20 @@
 #include "mmu.h"
 #include "pmap_md.h"
 #include "pte.h"
+#include "ptmap.h"
 
 #define PMAP_FLAGS_ALL  (PMAP_USER | PMAP_GLOBAL | PMAP_NOCACHE | PMAP_WC | \
                          PMAP_DEMOTE | PMAP_ACCESS(VM_PROT_ALL))
 #define PMAP_VA_END     PKMAP_BASE      /* first address the pmap leaves */
 
 bool pmap_nx;
+bool pmap_highpte = true;
 paddr_t lowmem_end;
 vaddr_t vmalloc_start;
+#ifdef HOST_BUILD
+const void *pt_map_stack[PT_MAP_DEPTH];
+unsigned pt_map_depth;
+#endif
 
 static struct pmap kernel_pmap;
 /* Set by the first pmap_create(): the kernel's directory entries are
@@ -101,10 +110,13 @@ static bool pmap_loaded(const struct pmap *pm)
         return mmu_current_root() == pm->root;
 }
 
-/* The CPU sets A in directory entries it walks. */
+/* The CPU sets A in directory entries it walks; and a directory entry
+ * is also the recursive slot's leaf for its table (RECURSIVE_PT(n)), so
+ * a write through the slot sets D there too (ignored by the walk). */
 static bool pte_upper_ok(pte_t e, vaddr_t va)
 {
-        return (e & ~PTE_A) == pte_make_table(pte_table_pa(e), va);
+        return (e & ~(pte_t)(PTE_A | PTE_D)) ==
+               pte_make_table(pte_table_pa(e), va);
 }
 
 /* The directory pages after the first, and the PDPT (PAE). */
@@ -297,8 +309,11 @@ size_t pmap_walk_describe(struct pmap *pm, vaddr_t va, char *buf, size_t size)
 #endif
         for (unsigned level = PT_LEVELS; level >= 1 && n < size; level--) {
                 unsigned idx = pt_index(va, level);
-                pte_t e = pt_table(table)[idx];
+                const pte_t *t = pt_map_pa(table);
+                pte_t e = t[idx];
                 char bits[64];
+
+                pt_unmap(t);
 
                 leaf_describe_bits(bits, sizeof bits, e, level);
                 n += (size_t)ksnprintf(buf + n, size - n, "%-4s at %#010" PRIx64
@@ -351,6 +366,12 @@ static bool check_kernel_half(struct check_ctx *c)
 {
         const pte_t *pd = pmap_pd(c->pm), *kpd = pmap_kernel_pd();
 
+#ifdef HOST_BUILD
+        /* Every table mapping of the last operation was released. */
+        if (pt_map_depth != 0)
+                return check_bad(c, "a table mapping left held", 0, 0,
+                                 pt_map_depth);
+#endif
         if (!c->pm->is_kernel)
                 for (unsigned i = KERNEL_PDE_MIN; i < PD_SELF; i++)
                         if ((pd[i] & ~PTE_A) != (kpd[i] & ~PTE_A))

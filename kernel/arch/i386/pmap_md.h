@@ -64,5 +64,10 @@ static inline pte_t *pmap_pd(const struct pmap *pm)
 extern bool pmap_nx;
 /* Whether kernel entries get G (CR4.PGE). */
 extern bool pmap_pge;
+/* Whether user page tables come from HIGHMEM (Linux's CONFIG_HIGHPTE,
+ * which Debian's 686-pae sets; ptmap.h): on unless the command line says
+ * userpte=nohigh, Linux's option. Tests may flip it: a table keeps the
+ * zone it came from. */
+extern bool pmap_highpte;
 
 #endif

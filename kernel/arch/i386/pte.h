@@ -165,8 +165,9 @@ static inline pte_t pte_ad_bits(pte_t e)
         return e & (PTE_A | PTE_D);
 }
 
-/* Page tables always come from low memory (vm_ptpage_alloc() takes the
- * default zone, NORMAL), where __va() reaches them. */
+/* A table page in low memory, where __va() reaches it: the directory
+ * array, the PDPT, the kernel's tables. A user page table may be in
+ * HIGHMEM (ptmap.h reaches it). */
 static inline pte_t *pt_table(paddr_t pa)
 {
         return phys_to_virt(pa);

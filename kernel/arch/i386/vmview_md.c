@@ -30,6 +30,7 @@
 #include "boot.h"
 #include "pmap_md.h"
 #include "pte.h"
+#include "ptmap.h"
 #include <arch/pt/pt_view.h>
 
 extern char _text_start[], _kernel_end[];

@@ -156,7 +156,8 @@ static void table_free_deferred(struct pmap *pm)
 
 /* The leaf entry that maps va (canonical), and its level; NULL if none.
  * => the entry's table stays mapped: the caller pt_unmap()s the entry. */
-static pte_t *walk_find(const struct pmap *pm, vaddr_t va, unsigned *level)
+static inline __attribute__((always_inline)) pte_t *
+walk_find(const struct pmap *pm, vaddr_t va, unsigned *level)
 {
         pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
 
@@ -227,6 +228,7 @@ static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
         for (i = 0; i < n; i++, l--) {
                 table[pt_index(va, l)] = pte_make_table(fresh[i], va);
                 pt_root_written(pm, &table[pt_index(va, l)]);
+                pt_table_linked(pm, fresh[i], l - 1, va);
                 pt_unmap(table);
                 table = pt_map(pm, fresh[i], l - 1, va);
         }
@@ -303,6 +305,7 @@ static vm_status_t leaf_split(struct pmap *pm, pte_t *e, unsigned level,
         pt_unmap(t);
         *e = pte_make_table(tpa, va);
         pt_root_written(pm, e);
+        pt_table_linked(pm, tpa, level - 1, va);
         pm->table_pages++;
         if (va_is_user_half(va))
                 vmstat.thp_split_pmd++;
@@ -407,12 +410,14 @@ static bool table_empty(const struct pmap *pm, paddr_t pa, unsigned level,
                         vaddr_t va)
 {
         const pte_t *t = pt_map(pm, pa, level, va);
-        bool empty = true;
 
-        for (unsigned i = 0; i < PT_ENTRIES && empty; i++)
-                empty = !pte_present(t[i]);
+        for (unsigned i = 0; i < PT_ENTRIES; i++)
+                if (pte_present(t[i])) {
+                        pt_unmap(t);
+                        return false;
+                }
         pt_unmap(t);
-        return empty;
+        return true;
 }
 
 /* Apply rw to one leaf (mapping va); true if it was cleared. */
@@ -431,6 +436,14 @@ static bool leaf_apply(struct range_walk *rw, pte_t *e, vaddr_t va)
 static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
                         vaddr_t base);
 
+/* Apply rw to the leaf e that maps va at `level` (inside the range). */
+static inline bool range_leaf(struct range_walk *rw, pte_t *e,
+                              unsigned level, vaddr_t va)
+{
+        ASSERT(va >= rw->start && va + pt_level_size(level) - 1 <= rw->last);
+        return leaf_apply(rw, e, va);
+}
+
 /*
  * Apply rw to the entry e that maps va at `level`, and below it; free the
  * table under e if that left it empty.
@@ -443,11 +456,8 @@ static bool range_entry(struct range_walk *rw, pte_t *e, unsigned level,
 
         if (!pte_present(*e))
                 return false;
-        if (pte_is_leaf(*e, level)) {
-                ASSERT(va >= rw->start &&
-                       va + pt_level_size(level) - 1 <= rw->last);
-                return leaf_apply(rw, e, va);
-        }
+        if (pte_is_leaf(*e, level))
+                return range_leaf(rw, e, level, va);
         child = pte_table_pa(*e);
         if (!range_table(rw, child, level - 1, va) ||
             !table_freeable(level - 1, va) ||
@@ -479,8 +489,17 @@ static bool range_table(struct range_walk *rw, paddr_t pa, unsigned level,
                                                : pt_index(rw->last, level);
         bool cleared = false;
 
-        for (unsigned i = first; i <= last; i++)
-                cleared |= range_entry(rw, &t[i], level, base + i * size);
+        for (unsigned i = first; i <= last; i++) {
+                vaddr_t va = base + i * size;
+
+                /* Leaves in the loop itself: no call per entry. */
+                if (!pte_present(t[i]))
+                        continue;
+                if (pte_is_leaf(t[i], level))
+                        cleared |= range_leaf(rw, &t[i], level, va);
+                else
+                        cleared |= range_entry(rw, &t[i], level, va);
+        }
         pt_unmap(t);
         return cleared;
 }

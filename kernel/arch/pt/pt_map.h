@@ -29,7 +29,12 @@
  *   pt_alloc_table(pm, level, va, &pa)  a zeroed table page for a level-
  *                 `level` table of pm on the way to va (default:
  *                 vm_ptpage_alloc; i386 takes user page tables from
- *                 HIGHMEM when it may).
+ *                 HIGHMEM when it may);
+ *   pt_table_linked(pm, pa, level, va)  the level-`level` table at pa has
+ *                 just been linked into pm's tree on the way to va (in
+ *                 place of nothing, or of a large leaf), before any
+ *                 pt_map() of it (default: nothing; i386 drops what the TLB
+ *                 may remember of the recursive slot's window there).
  */
 #ifndef ARCH_PT_MAP_H
 #define ARCH_PT_MAP_H
@@ -43,6 +48,9 @@
 
 #ifndef pt_alloc_table
 #define pt_alloc_table(pm, level, va, pa)       vm_ptpage_alloc(pa)
+#endif
+#ifndef pt_table_linked
+#define pt_table_linked(pm, pa, level, va)      ((void)0)
 #endif
 
 #endif

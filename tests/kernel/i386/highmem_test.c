@@ -206,9 +206,9 @@ out:
  * (written through kmap_atomic while another directory is loaded) mapping
  * a HIGHMEM user page; once loaded, the user address reads that page, the
  * directory appears at 0xfffff000 and the table at 0xffc00000 | n << 12,
- * agreeing with a software walk. (The pmap's own tables come from low
- * memory, pte.h; this one is linked by hand, and unlinked before the pmap
- * maps the same page through the table engine.)
+ * agreeing with a software walk. (This table is linked by hand, and
+ * unlinked before the pmap maps the same page through the table engine,
+ * whose table comes from HIGHMEM too when HIGHPTE is on: ptmap.h.)
  */
 KTEST(i386_pgd_alloc_recursive)
 {
@@ -267,10 +267,12 @@ KTEST(i386_pgd_alloc_recursive)
         pd[n] = 0;
         pmm_free_pages(tpg, 0);
 
-        /* The same page through the engine: a table from low memory. */
+        /* The same page through the engine: a table from HIGHMEM when
+         * HIGHPTE is on. */
         KCHECK_EQ(pmap_enter(pm, uva, upa, VM_PROT_READ | VM_PROT_WRITE,
                              PMAP_USER), VM_OK);
-        KCHECK(pa_is_lowmem(pd[n] & PTE_ADDR));
+        KCHECK_EQ(pa_is_lowmem(pd[n] & PTE_ADDR),
+                  !(have_highmem() && pmap_highpte));
         KCHECK_EQ(pgd_walk(pd, uva) & PTE_ADDR, upa);
         KCHECK(pmap_extract(pm, uva, &got, NULL, NULL) && got == upa);
         KCHECK(pmap_check(pm));

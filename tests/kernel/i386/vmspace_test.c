@@ -102,13 +102,14 @@ KTEST(i386_user_pages_from_highmem)
         vm_space_destroy(s);
 }
 
-/* A space's page tables in low memory, its directory's kernel half the
- * kernel's, and the tables given back when the space goes. */
+/* A space's page tables from HIGHMEM (where there is some and HIGHPTE is
+ * on; else low memory), and the tables given back when the space goes. */
 KTEST(i386_space_tables_given_back)
 {
         struct vm_space *s = NULL;
         uint64_t pt0 = vmstat.pt_pages;
         vaddr_t va = 0;
+        bool hm = highmem_free() && pmap_highpte;
 
         if (!KCHECK_EQ(vm_space_create(&s), VM_OK))
                 return;
@@ -120,8 +121,8 @@ KTEST(i386_space_tables_given_back)
                                        VM_PROT_WRITE, VM_MAP_PRIVATE |
                                        VM_MAP_FIXED, &va), VM_OK);
                 KCHECK_EQ(vm_fault(s, u, VM_PROT_WRITE), FAULT_RESOLVED);
-                KCHECK(pa_is_lowmem(pte_table_pa(
-                        pmap_pd(vm_space_pmap(s))[PD_INDEX(u)])));
+                KCHECK_EQ(pa_is_lowmem(pte_table_pa(
+                        pmap_pd(vm_space_pmap(s))[PD_INDEX(u)])), !hm);
         }
         KCHECK_EQ(vmstat.pt_pages, pt0 + PD_PAGES + (NR_SELF > 1 ? 1 : 0) + 3);
         KCHECK(pmap_check(vm_space_pmap(s)));

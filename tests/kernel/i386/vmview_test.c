@@ -128,8 +128,9 @@ KTEST(i386_vmview_tree)
 
         /* Loaded, the recursive slot shows the feed's table for A at
          * RECURSIVE_PT(PD_INDEX(A)): its entries are the table's. */
-        const pte_t *leaf = pt_table(seen.leaf_a);
+        const pte_t *leaf = kmap_atomic(seen.leaf_a);   /* maybe high */
         pte_t want0 = leaf[PT_INDEX(VA_A)], want1 = leaf[PT_INDEX(VA_A) + 1];
+        kunmap_atomic((void *)leaf);
         pmap_activate(pm);
         pte_t got0 = RECURSIVE_PT(PD_INDEX(VA_A))[PT_INDEX(VA_A)];
         pte_t got1 = RECURSIVE_PT(PD_INDEX(VA_A))[PT_INDEX(VA_A) + 1];

@@ -41,6 +41,7 @@ bool pa_is_lowmem(paddr_t pa);
 struct kmap_stats {
         uint64_t flushes;               /* wrap-around TLB flushes */
         uint64_t window_full;           /* kmap() refused: no free slot */
+        uint64_t atomic_maps;           /* kmap_atomic() of a HIGHMEM frame */
         unsigned in_use;                /* slots with users now */
         unsigned atomic_depth;          /* this CPU's nested kmap_atomic */
 };
