@@ -50,11 +50,14 @@ static inline pte_t *i386_pt_map_pa(paddr_t pa)
         return t;
 }
 
+/* p must point into the innermost mapping: a table page, or the whole
+ * directory array (PAE: four pages, one table to the engine). */
 static inline void i386_pt_unmap(const void *p)
 {
-        const void *page = (const void *)((uintptr_t)p & ~(uintptr_t)PAGE_MASK);
+        uintptr_t top = pt_map_depth ?
+                        (uintptr_t)pt_map_stack[pt_map_depth - 1] : 0;
 
-        if (pt_map_depth == 0 || pt_map_stack[pt_map_depth - 1] != page)
+        if (pt_map_depth == 0 || (uintptr_t)p - top >= PD_BYTES)
                 panic("pt_unmap: %p is not the innermost mapping", p);
         pt_map_depth--;
 }
