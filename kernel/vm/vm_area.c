@@ -12,12 +12,51 @@
  * children changed: it recomputes height and gap_max bottom-up and
  * rotates wherever the AVL balance broke. Rotations keep the in-order
  * sequence, so they change no node's own gap, only subtree maxima.
+ *
+ * Commit: the pages of a VM_AREA_ACCOUNT area are charged while it is in
+ * a tree (commit_add/commit_sub below, wherever pages move).
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_area.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
+
+/* ---- commit ------------------------------------------------------------- */
+
+/* Charge (or give back) npages of area a to t and the global count. */
+static void commit_add(struct vm_area_tree *t, const struct vm_area *a,
+                       uint64_t npages)
+{
+        if (!(a->flags & VM_AREA_ACCOUNT))
+                return;
+        t->committed += npages;
+        vm_commit_add(npages);
+}
+
+static void commit_sub(struct vm_area_tree *t, const struct vm_area *a,
+                       uint64_t npages)
+{
+        if (!(a->flags & VM_AREA_ACCOUNT))
+                return;
+        ASSERT(t->committed >= npages);
+        t->committed -= npages;
+        vm_commit_sub(npages);
+}
+
+void vm_area_set_account(struct vm_area_tree *t, struct vm_area *a, bool on)
+{
+        if (!!(a->flags & VM_AREA_ACCOUNT) == on)
+                return;
+        if (on) {
+                a->flags |= VM_AREA_ACCOUNT;
+                commit_add(t, a, vm_area_npages(a));
+        } else {
+                commit_sub(t, a, vm_area_npages(a));
+                a->flags &= ~VM_AREA_ACCOUNT;
+        }
+}
 
 /* ---- per-node quantities ------------------------------------------------ */
 
@@ -290,6 +329,7 @@ vm_status_t vm_area_insert(struct vm_area_tree *t, struct vm_area *a)
         rmap_link(t, a);
         t->count++;
         t->pages += vm_area_npages(a);
+        commit_add(t, a, vm_area_npages(a));
         fixup_to_root(t, a);
         if (succ)               /* its gap now starts at a's end */
                 fixup_to_root(t, succ);
@@ -337,6 +377,7 @@ void vm_area_remove(struct vm_area_tree *t, struct vm_area *z)
                 t->last = z->prev;
         t->count--;
         t->pages -= vm_area_npages(z);
+        commit_sub(t, z, vm_area_npages(z));
         fixup_to_root(t, fix);
         if (succ)               /* its gap now starts at z's predecessor */
                 fixup_to_root(t, succ);
@@ -367,6 +408,7 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
                 vm_object_ref(spare->backing);
         /* a shrinks first so that spare fits; pages stay counted. */
         t->pages -= vm_area_npages(spare);
+        commit_sub(t, a, vm_area_npages(spare));
         a->end = va;
         st = vm_area_insert(t, spare);
         ASSERT(st == VM_OK);
@@ -399,6 +441,7 @@ struct vm_area *vm_area_merge(struct vm_area_tree *t, struct vm_area *a)
         }
         vm_area_remove(t, b);
         t->pages += vm_area_npages(b);
+        commit_add(t, a, vm_area_npages(b));   /* same flags as b */
         vm_area_free(b);
         a->end = end;
         if (a->next)                    /* the gap above a now starts later */
@@ -413,9 +456,11 @@ void vm_area_set_range(struct vm_area_tree *t, struct vm_area *a,
         ASSERT(!a->prev || a->prev->end <= start);
         ASSERT(!a->next || a->next->start >= end);
         t->pages -= vm_area_npages(a);
+        commit_sub(t, a, vm_area_npages(a));
         a->start = start;
         a->end = end;
         t->pages += vm_area_npages(a);
+        commit_add(t, a, vm_area_npages(a));
         fixup_to_root(t, a);            /* its own gap */
         if (a->next)                    /* the gap above it */
                 fixup_to_root(t, a->next);
@@ -530,7 +575,7 @@ vm_status_t vm_area_gap_highest(struct vm_area_tree *t, uint64_t len,
 struct tree_check {
         const struct vm_area_tree *t;
         const struct vm_area      *expect;      /* next node in list order */
-        uint64_t                   nodes, pages;
+        uint64_t                   nodes, pages, committed;
         bool                       ok;
 };
 
@@ -563,6 +608,7 @@ static bool check_area(struct tree_check *c, const struct vm_area *n)
         c->expect = n->next;
         c->nodes++;
         c->pages += vm_area_npages(n);
+        c->committed += (n->flags & VM_AREA_ACCOUNT) ? vm_area_npages(n) : 0;
         return true;
 }
 
@@ -603,5 +649,7 @@ bool vm_area_tree_check(const struct vm_area_tree *t)
                 return tree_fail(&c, NULL, "empty tree with list ends");
         if (c.nodes != t->count || c.pages != t->pages)
                 return tree_fail(&c, NULL, "count or pages wrong");
+        if (c.committed != t->committed)
+                return tree_fail(&c, NULL, "committed pages wrong");
         return true;
 }

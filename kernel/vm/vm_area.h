@@ -38,7 +38,11 @@
  *   3. every node's height is 1 + the larger of its children's, and the
  *      two differ by at most 1 (AVL balance);
  *   4. every node's gap_max is the largest own gap in its subtree;
- *   5. count and pages equal the number of areas and the sum of their sizes.
+ *   5. count and pages equal the number of areas and the sum of their
+ *      sizes; committed, the sum of the sizes of VM_AREA_ACCOUNT areas.
+ * Commit: every page of a VM_AREA_ACCOUNT area in a tree is charged to
+ * the global commit count (vm_commit.h); the functions below keep that
+ * so as areas come, go, split, merge, grow and change that flag.
  * Locks: [m] the owning vm_space's map lock; single CPU for now, so callers
  * serialize and there is no lock yet. [c] constant after init.
  */
@@ -66,7 +70,9 @@ struct vm_uffd;
 #define VM_AREA_NOHUGEPAGE      0x400   /* MADV_NOHUGEPAGE */
 #define VM_AREA_DONTDUMP        0x800   /* MADV_DONTDUMP: not in a
                                          * core file (VM_DONTDUMP) */
-#define VM_AREA_FLAGS_ALL       0xfff
+#define VM_AREA_ACCOUNT         0x1000  /* its pages are committed
+                                         * (vm_commit.h; VM_ACCOUNT) */
+#define VM_AREA_FLAGS_ALL       0x1fff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the
@@ -104,6 +110,8 @@ struct vm_area_tree {
         struct vm_area *first, *last;   /* [m] lowest and highest area */
         uint64_t        count;          /* [m] areas in the tree */
         uint64_t        pages;          /* [m] pages they span */
+        uint64_t        committed;      /* [m] pages of VM_AREA_ACCOUNT
+                                         *     areas: this tree's charge */
         vaddr_t         min, max;       /* [c] areas lie in [min, max) */
         uint64_t        guard;          /* [c] gap kept below GROWSDOWN areas */
         uint64_t        visits;         /* [m] nodes searches looked at
@@ -205,6 +213,12 @@ struct vm_area *vm_area_merge(struct vm_area_tree *t, struct vm_area *a);
  */
 void vm_area_set_range(struct vm_area_tree *t, struct vm_area *a,
                        vaddr_t start, vaddr_t end);
+
+/*
+ * Set or clear a's VM_AREA_ACCOUNT, moving its charge (mprotect).
+ * => a in t. O(1).
+ */
+void vm_area_set_account(struct vm_area_tree *t, struct vm_area *a, bool on);
 
 /*
  * Where the gap below a ends: a->start, less t->guard for a GROWSDOWN

@@ -34,6 +34,7 @@
 #include <mercator/string.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
 #include <vm/vm_reclaim.h>
@@ -109,6 +110,9 @@ static vm_status_t fault_grow_stack(struct fault_ctx *fc, struct vm_area *a)
         if (prev && !(prev->flags & VM_AREA_GROWSDOWN) &&
             prev->prot != VM_PROT_NONE && fc->va - prev->end < s->areas.guard)
                 return fault_segv(fc, FAULT_REASON_STACK_GUARD);
+        /* Linux's acct_stack_growth: the new pages are committed. */
+        if ((a->flags & VM_AREA_ACCOUNT) && vm_commit_check(s, grow) != VM_OK)
+                return fault_segv(fc, FAULT_REASON_STACK_LIMIT);
         vm_area_set_range(&s->areas, a, fc->va, a->end);
         a->pgoff -= grow;
         a->backing_pgoff -= a->backing ? grow : 0;

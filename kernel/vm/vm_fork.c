@@ -17,11 +17,16 @@
  * translations of private pages are made read-only, so that the next write
  * on either side faults and copies (vm_fault.c).
  *
+ * Commit: the child's copies of charged areas are charged as they go into
+ * its tree; the policy is asked first, area by area as Linux's dup_mmap
+ * (vm_commit_check_fork), and a refusal is VM_ENOMEM before anything.
+ *
  * Failure: the child is destroyed, which drops every reference it took;
  * the twins are forgotten; the parent was not changed (its pmap is touched
  * only after the last allocation).
  */
 #include <mercator/panic.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
@@ -148,8 +153,10 @@ static void fork_bookkeeping(const struct vm_space *parent,
 vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)
 {
         struct vm_space *child;
-        vm_status_t st = vm_space_create(&child);
+        vm_status_t st = vm_commit_check_fork(parent);
 
+        if (st == VM_OK)
+                st = vm_space_create(&child);
         if (st != VM_OK)
                 return st;
         fork_bookkeeping(parent, child);

@@ -31,6 +31,7 @@
 #include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
 #include <vm/vm_swap.h>
@@ -374,6 +375,7 @@ void vm_object_unref(struct vm_object *obj)
         ASSERT(obj->root == NULL && obj->npages == 0 && obj->nswapped == 0 &&
                !obj->mappers);
         rmap_family_leave(obj);
+        vm_commit_sub(obj->committed);
         kfree(obj->name);
         kfree(obj);
 }

@@ -166,6 +166,10 @@ struct vm_object {
         bool                mapped_writable; /* [m] some shared area over it
                                          * could write it (ever): its pages
                                          * may differ from their source */
+        uint64_t            committed;  /* [m] pages charged to the commit
+                                         * count while it lives: a shared
+                                         * anonymous object's size, or 0
+                                         * (vm_commit.h) */
 };
 
 /*

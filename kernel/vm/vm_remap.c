@@ -17,12 +17,18 @@
  * the old ones go with the old range and faults make the new ones (a
  * pmap is a cache).
  *
+ * Commit (vm_commit.h): a charged area's growth asks the policy for the
+ * difference; a move asks for the new area less what it unmaps (the old
+ * range, unless DONTUNMAP, which keeps both charged as Linux does; a FIXED
+ * destination; a shrink's tail); the tree moves the charge itself.
+ *
  * As everywhere in vm_space: validate, then allocate everything (spare
  * descriptors, the fresh object and its radix nodes), then apply, which
  * cannot fail. Linux instead unmaps a FIXED destination before its last
  * checks, so its failures may leave the destination unmapped.
  */
 #include <mercator/panic.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
@@ -107,6 +113,15 @@ static bool remap_fits_in_place(struct vm_space *s, const struct remap_req *r)
         return !a->next || a->next->start >= a->end + delta;
 }
 
+/* May the charged area grow by the request's difference? */
+static vm_status_t grow_commit_check(struct vm_space *s,
+                                     const struct remap_req *r)
+{
+        if (!(r->area->flags & VM_AREA_ACCOUNT))
+                return VM_OK;
+        return vm_commit_check(s, (r->new_len - r->old_len) >> PAGE_SHIFT);
+}
+
 static void remap_grow_in_place(struct vm_space *s, struct remap_req *r)
 {
         struct vm_area *a = r->area;
@@ -173,6 +188,38 @@ static void move_init_dst(struct vm_area *d, const struct remap_req *r,
                 vm_object_ref(d->backing);
 }
 
+/* Charged pages of [a, b) and [c, d), counting their overlap once. */
+static uint64_t committed_union(struct vm_space *s, vaddr_t a, vaddr_t b,
+                                vaddr_t c, vaddr_t d)
+{
+        uint64_t n = vm_range_committed(s, a, b) + vm_range_committed(s, c, d);
+
+        if (MAX(a, c) < MIN(b, d))
+                n -= vm_range_committed(s, MAX(a, c), MIN(b, d));
+        return n;
+}
+
+/* The commit a move adds: the new area if charged, less the charged
+ * pages it unmaps. */
+static vm_status_t move_commit_check(struct vm_space *s,
+                                     const struct remap_req *r)
+{
+        vaddr_t src_end = r->old + r->old_len, dst = r->new_addr;
+        uint64_t add, gone = 0;
+
+        if (!(r->area->flags & VM_AREA_ACCOUNT))
+                return VM_OK;
+        add = r->new_len >> PAGE_SHIFT;
+        if (!(r->flags & VM_REMAP_DONTUNMAP))
+                gone += r->old_len >> PAGE_SHIFT;
+        if (r->flags & VM_REMAP_FIXED)
+                gone += committed_union(s, dst, dst + r->new_len, src_end,
+                                        src_end + r->tail_len);
+        else
+                gone += vm_range_committed(s, src_end, src_end + r->tail_len);
+        return add > gone ? vm_commit_check(s, add - gone) : VM_OK;
+}
+
 /* Everything the move needs; on failure nothing is left allocated. */
 static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
                                 struct move_plan *mp)
@@ -182,6 +229,9 @@ static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
 
         if (s->areas.count + MOVE_AREAS_MAX > s->max_areas)
                 return VM_ENOMEM;
+        st = move_commit_check(s, r);
+        if (st != VM_OK)
+                return st;
         /* Guards: the cuts of the destination and the tail split two runs
          * at most each, the move two. */
         st = vm_guards_reserve(&s->guards, 4);
@@ -287,6 +337,9 @@ static vm_status_t remap_resize(struct vm_space *s, struct remap_req *r,
         } else if (r->new_len > r->old_len) {
                 st = remap_check_source(r);
                 if (st == VM_OK && remap_fits_in_place(s, r)) {
+                        st = grow_commit_check(s, r);
+                        if (st != VM_OK)
+                                return st;
                         remap_grow_in_place(s, r);
                 } else if (st == VM_OK) {
                         if (!(r->flags & VM_REMAP_MAYMOVE))

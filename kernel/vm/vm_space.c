@@ -14,8 +14,10 @@
  *   1. validate the arguments;
  *   2. plan: which areas the range overlaps, which straddle its ends, and
  *      what the area count will be afterwards;
- *   3. allocate everything the change needs (descriptors for splits and
- *      the new area, a shared object) - the only step that can fail;
+ *   3. ask the commit policy (vm_commit.h) for what the change adds to
+ *      the committed pages, then allocate everything it needs
+ *      (descriptors for splits and the new area, a shared object) - the
+ *      only steps that can fail;
  *   4. apply: split at the ends ("carve"), drop or change what is inside,
  *      insert, merge with compatible neighbours.
  * Frames are freed only after the translations to them are removed and
@@ -25,6 +27,7 @@
 #include <mercator/printk.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
@@ -410,7 +413,8 @@ static unsigned area_flags_of(unsigned flags)
         return ((flags & VM_MAP_SHARED) ? VM_AREA_SHARED : 0) |
                ((flags & VM_MAP_MAYWRITE) ? VM_AREA_MAYWRITE : 0) |
                ((flags & VM_MAP_GROWSDOWN) ? VM_AREA_GROWSDOWN : 0) |
-               ((flags & VM_MAP_NORESERVE) ? VM_AREA_NORESERVE : 0) |
+               ((flags & VM_MAP_NORESERVE) && vm_commit_noreserve_ok()
+                        ? VM_AREA_NORESERVE : 0) |
                ((flags & VM_MAP_SPECIAL) ? VM_AREA_SPECIAL : 0);
 }
 
@@ -512,7 +516,9 @@ static void map_area_init(struct vm_area *a, const struct map_req *r,
         a->start = r->va;
         a->end = r->va + r->len;
         a->prot = r->prot;
-        a->flags = r->area_flags;
+        a->flags = r->area_flags |
+                   (vm_commit_accountable(r->area_flags, r->prot)
+                            ? VM_AREA_ACCOUNT : 0);
         a->object = obj;
         a->pgoff = !shared ? r->va >> PAGE_SHIFT : r->file ? r->file_pgoff : 0;
         a->backing = shared ? NULL : r->file;
@@ -560,6 +566,34 @@ static uint64_t map_count_after(struct vm_space *s,
         return vm_range_count_after_cut(s, p) + 1 - merge_lo - merge_hi;
 }
 
+uint64_t vm_range_committed(const struct vm_space *s, vaddr_t start,
+                            vaddr_t end)
+{
+        uint64_t n = 0;
+
+        for (struct vm_area *a = vm_area_lookup_next((struct vm_area_tree *)
+                                                     &s->areas, start);
+             a && a->start < end; a = a->next)
+                if (a->flags & VM_AREA_ACCOUNT)
+                        n += (MIN(a->end, end) - MAX(a->start, start)) >>
+                             PAGE_SHIFT;
+        return n;
+}
+
+/* The commit r's area adds if charged, less the charged pages it
+ * replaces (Linux's mmap_region asks for the difference). A new shared
+ * anonymous object asks for its own (vm_commit_shared_object). */
+static vm_status_t map_commit_check(struct vm_space *s,
+                                    const struct map_req *r)
+{
+        uint64_t add = 0, gone;
+
+        if (vm_commit_accountable(r->area_flags, r->prot))
+                add = r->len >> PAGE_SHIFT;
+        gone = vm_range_committed(s, r->va, r->va + r->len);
+        return add > gone ? vm_commit_check(s, add - gone) : VM_OK;
+}
+
 /* Replace whatever is in r's range by a new area. */
 static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
 {
@@ -573,11 +607,16 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
         vm_range_plan(s, r->va, r->va + r->len, &p);
         if (map_count_after(s, &p, r) > s->max_areas)
                 return VM_ENOMEM;
+        st = map_commit_check(s, r);
+        if (st != VM_OK)
+                return st;
         st = vm_spares_get(&sp, 1 + p.split_lo + p.split_hi);
         if (st == VM_OK)
                 st = vm_guards_reserve(&s->guards, 2);
         if (st == VM_OK && shared && !r->file)
-                st = vm_object_create_anon(r->len >> PAGE_SHIFT, &obj);
+                st = vm_commit_shared_object(
+                        s, r->len >> PAGE_SHIFT,
+                        r->area_flags & VM_AREA_NORESERVE, &obj);
         if (st != VM_OK) {
                 vm_spares_put(&sp);
                 return st;
@@ -754,6 +793,36 @@ static vm_status_t protect_validate(const struct vm_range_plan *p,
         return at < p->end ? VM_ENOMEM : VM_OK;
 }
 
+/*
+ * Is area a charged once it has prot (Linux's mprotect_fixup)? Private
+ * memory made writable is, unless NORESERVE; a charge stays when write
+ * goes, but for anonymous memory that never had a page (no object: Linux's
+ * vma without anon_vma), whose charge goes with it.
+ */
+static bool protect_charged(const struct vm_area *a, vm_prot_t prot)
+{
+        if (a->prot == prot)
+                return a->flags & VM_AREA_ACCOUNT;
+        if (prot & VM_PROT_WRITE)
+                return (a->flags & VM_AREA_ACCOUNT) ||
+                       vm_commit_accountable(a->flags, prot);
+        return (a->flags & VM_AREA_ACCOUNT) &&
+               !(vm_area_private(a) && !a->backing && !a->object);
+}
+
+/* The pages mprotect would newly charge in p's range. */
+static uint64_t protect_commit(const struct vm_range_plan *p, vm_prot_t prot)
+{
+        uint64_t n = 0;
+
+        for (struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next)
+                if (!(a->flags & VM_AREA_ACCOUNT) && protect_charged(a, prot))
+                        n += (MIN(a->end, p->end) - MAX(a->start, p->start)) >>
+                             PAGE_SHIFT;
+        return n;
+}
+
 /* Set prot on the (carved) areas from first up to end, then merge. */
 static void protect_areas(struct vm_space *s, struct vm_area *first,
                           vaddr_t end, vm_prot_t prot)
@@ -763,6 +832,7 @@ static void protect_areas(struct vm_space *s, struct vm_area *first,
         for (a = first; a && a->start < end; a = a->next) {
                 if (a->prot == prot)
                         continue;
+                vm_area_set_account(&s->areas, a, protect_charged(a, prot));
                 a->prot = prot;
                 vm_pmap_protect(s, a->start, a->end, vm_area_pmap_prot(a, prot));
         }
@@ -791,6 +861,8 @@ vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
                 return VM_EINVAL;
         vm_range_plan(s, start, start + rlen, &p);
         st = protect_validate(&p, prot);
+        if (st == VM_OK)
+                st = vm_commit_check(s, protect_commit(&p, prot));
         if (st != VM_OK)
                 return st;
         last = vm_area_lookup(&s->areas, p.end - 1);

@@ -57,6 +57,12 @@ void vm_range_plan(struct vm_space *s, vaddr_t start, vaddr_t end,
 uint64_t vm_range_count_after_cut(const struct vm_space *s,
                                   const struct vm_range_plan *p);
 
+/* Pages of [start, end) (page-aligned) that charged areas cover
+ * (VM_AREA_ACCOUNT): what unmapping the range gives back. O(log n +
+ * overlap). */
+uint64_t vm_range_committed(const struct vm_space *s, vaddr_t start,
+                            vaddr_t end);
+
 /*
  * Split the areas straddling the ends of p's range (lo: at start, hi: at
  * end) with descriptors from sp; returns the first area overlapping the

@@ -25,6 +25,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmstat.h>
@@ -358,6 +359,8 @@ TEST(fork_cost_follows_resident_pages)
         uint64_t free, pt;
 
         setup(32 * MiB);
+        /* Far more than RAM: only "always overcommit" promises it. */
+        vm_commit_policy.overcommit_memory = VM_OVERCOMMIT_ALWAYS;
         p = new_space();
         /* 64 GiB of private memory and a huge reservation, 3 pages used. */
         CHECK_EQ(vm_space_map(p, va, 64UL << 30, RW, PRIV | FIXED, &out),
@@ -392,6 +395,8 @@ static struct vm_space *failure_parent(void)
         struct vm_space *p = new_space();
         vaddr_t got = 0;
 
+        /* GiBs of sparse private memory on 32 MiB: "always overcommit". */
+        vm_commit_policy.overcommit_memory = VM_OVERCOMMIT_ALWAYS;
         map_at(p, fp_va, FP_PAGES * P, RW, PRIV);
         for (unsigned i = 0; i < FP_PAGES; i += 1 + i % 3)
                 user_fill(p, fp_va + i * P, (uint8_t)(i + 1));

@@ -6,6 +6,7 @@
 
 #include <mercator/string.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vmstat.h>
 #include <arch/host/softmmu.h>
@@ -23,6 +24,12 @@ void setup(uint64_t bytes)
         kmalloc_init(true);
         softmmu_reset();
         vm_ptpage_fail_after = 0;
+        /* Nothing committed, the reserves as boot sets them, and Linux's
+         * default policy (heuristic overcommit, ratio 50). */
+        vm_commit_init(NULL);
+        vm_commit_policy.overcommit_memory = VM_OVERCOMMIT_GUESS;
+        vm_commit_policy.overcommit_ratio = 50;
+        vm_commit_policy.overcommit_kbytes = 0;
         CHECK_EQ(pmap_bootstrap(bytes), VM_OK);
         pmap_activate(pmap_kernel());
         active = NULL;
@@ -49,6 +56,7 @@ void check_baseline(void)
         kmalloc_shrink();
         CHECK_EQ(vmstat.anon_pages, 0);
         CHECK_EQ(vmstat.file_pages, 0);
+        CHECK_EQ(vm_committed_pages(), 0);
         CHECK_EQ(vm_object_file_count(), 0);
         CHECK_EQ(vmstat.pt_pages, base.pt_pages);
         CHECK_EQ(vmstat.slab_pages, base.slab);

@@ -81,6 +81,7 @@ void host_memory_setup(uint64_t bytes)
         memset(&vmstat, 0, sizeof vmstat);
         pmm_init(host_pages, 0, npages, pmm_machine_zones);
         pmm_add_range(PAGE_SIZE, bytes);
+        vmstat.managed_pages = pmm_free_count();        /* MemTotal */
 }
 
 void host_ram_teardown(void)

@@ -1,0 +1,141 @@
+/*
+ * vm_commit.c - the commit counter and the overcommit policy (see
+ * vm_commit.h).
+ *
+ * Owns: the global count of committed pages and the policy's tunables.
+ * Does not decide what is charged: vm_space.c, vm_remap.c, vm_fork.c,
+ * vm_fault.c and shm.c ask vm_commit_check() before an operation that adds
+ * charged pages, and the area tree (vm_area.c) and shared anonymous
+ * objects add and remove the charge as they come and go.
+ * Invariant: the count is the sum of every tree's committed pages and
+ * every live shared anonymous object's charge (host tests check it).
+ */
+#include <mercator/panic.h>
+#include <vm/pmm.h>
+#include <vm/swap.h>
+#include <vm/vm_commit.h>
+#include <vm/vm_object.h>
+#include <vm/vm_space.h>
+#include <vm/vmstat.h>
+
+struct vm_commit_policy vm_commit_policy = {
+        .overcommit_memory = VM_OVERCOMMIT_GUESS,
+        .overcommit_ratio = 50,
+};
+
+static uint64_t committed;                      /* pages */
+static bool (*caller_is_admin)(void);
+
+uint64_t vm_committed_pages(void)
+{
+        return committed;
+}
+
+void vm_commit_add(uint64_t npages)
+{
+        committed += npages;
+}
+
+void vm_commit_sub(uint64_t npages)
+{
+        ASSERT(npages <= committed);
+        committed -= npages;
+}
+
+static uint64_t swap_pages(void)
+{
+        uint64_t total, free;
+
+        swap_totals(&total, &free);
+        return total;
+}
+
+uint64_t vm_commit_limit(void)
+{
+        const struct vm_commit_policy *p = &vm_commit_policy;
+        uint64_t allowed;
+
+        if (p->overcommit_kbytes)
+                allowed = p->overcommit_kbytes >> (PAGE_SHIFT - 10);
+        else
+                allowed = vmstat.managed_pages *
+                          (uint64_t)MAX(p->overcommit_ratio, 0) / 100;
+        return allowed + swap_pages();
+}
+
+void vm_commit_init(bool (*is_admin)(void))
+{
+        /* Linux's init_admin_reserve / init_user_reserve: free / 32 KiB
+         * worth, at most 8 MiB and 128 MiB. */
+        uint64_t free_kb = pmm_free_count() << (PAGE_SHIFT - 10);
+
+        committed = 0;                  /* boot (or a host test's RAM) */
+        caller_is_admin = is_admin;
+        vm_commit_policy.admin_reserve_kbytes = MIN(free_kb / 32, 8192);
+        vm_commit_policy.user_reserve_kbytes = MIN(free_kb / 32, 131072);
+}
+
+bool vm_commit_accountable(unsigned area_flags, vm_prot_t prot)
+{
+        return (prot & VM_PROT_WRITE) &&
+               !(area_flags & (VM_AREA_SHARED | VM_AREA_NORESERVE |
+                               VM_AREA_SPECIAL));
+}
+
+/* Linux's __vm_enough_memory, asked for npages on top of `pending`
+ * pages the same request already found room for (fork's areas). */
+static vm_status_t enough(const struct vm_space *s, uint64_t npages,
+                          uint64_t pending)
+{
+        const struct vm_commit_policy *p = &vm_commit_policy;
+        uint64_t allowed, reserve;
+
+        if (p->overcommit_memory == VM_OVERCOMMIT_ALWAYS || npages == 0)
+                return VM_OK;
+        if (p->overcommit_memory == VM_OVERCOMMIT_GUESS)
+                return npages > vmstat.managed_pages + swap_pages()
+                               ? VM_ENOMEM : VM_OK;
+        allowed = vm_commit_limit();
+        reserve = 0;
+        if (caller_is_admin && !caller_is_admin())
+                reserve += p->admin_reserve_kbytes >> (PAGE_SHIFT - 10);
+        /* Don't let one process grow so big that a user can't recover. */
+        if (s)
+                reserve += MIN(s->areas.pages / 32,
+                               p->user_reserve_kbytes >> (PAGE_SHIFT - 10));
+        allowed = allowed > reserve ? allowed - reserve : 0;
+        return committed + pending + npages < allowed ? VM_OK : VM_ENOMEM;
+}
+
+vm_status_t vm_commit_check(const struct vm_space *s, uint64_t npages)
+{
+        return enough(s, npages, 0);
+}
+
+vm_status_t vm_commit_check_fork(const struct vm_space *s)
+{
+        uint64_t pending = 0;
+
+        for (const struct vm_area *a = s->areas.first; a; a = a->next) {
+                if (!(a->flags & VM_AREA_ACCOUNT))
+                        continue;
+                if (enough(s, vm_area_npages(a), pending) != VM_OK)
+                        return VM_ENOMEM;
+                pending += vm_area_npages(a);
+        }
+        return VM_OK;
+}
+
+vm_status_t vm_commit_shared_object(const struct vm_space *s, uint64_t npages,
+                                    bool noreserve, struct vm_object **out)
+{
+        vm_status_t st = noreserve ? VM_OK : vm_commit_check(s, npages);
+
+        if (st == VM_OK)
+                st = vm_object_create_anon(npages, out);
+        if (st == VM_OK && !noreserve) {
+                (*out)->committed = npages;
+                vm_commit_add(npages);
+        }
+        return st;
+}
