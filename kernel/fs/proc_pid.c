@@ -280,8 +280,7 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
 /* Linux's VmFlags letters for what Mercator's areas can be. A shared
  * mapping without MAYWRITE (a file opened read-only, a SHM_RDONLY
  * attachment) is not VM_SHARED and not VM_MAYWRITE, as Linux's; "ac"
- * (VM_ACCOUNT) is given to
- * private writable areas (Linux: writable at mmap or mprotect time). */
+ * is VM_ACCOUNT: the area's pages are committed (vm_commit.h). */
 static void vm_flags(struct text *t, const struct vm_area *a)
 {
         bool shared = a->flags & VM_AREA_SHARED;
@@ -316,8 +315,7 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " nh");
         if (a->flags & VM_AREA_DONTDUMP)
                 text_add(t, " dd");
-        if (!shared && (a->prot & VM_PROT_WRITE) &&
-            !(a->flags & VM_AREA_NORESERVE))
+        if (a->flags & VM_AREA_ACCOUNT)
                 text_add(t, " ac");
         if (a->flags & VM_AREA_NORESERVE)
                 text_add(t, " nr");

@@ -6,6 +6,7 @@
  * huge pages, NUMA, writeback) is shown as Linux shows it without it.
  */
 #include <mercator/clock.h>
+#include <mercator/errno.h>
 #include <mercator/kstat.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
@@ -21,6 +22,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
@@ -158,10 +160,10 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "NFS_Unstable", 0);
         text_kb(t, "Bounce", 0);
         text_kb(t, "WritebackTmp", 0);
-        /* Mercator charges no commit: everything is overcommitted
-         * (vm.overcommit_memory = 1), so the limit is RAM. */
-        text_kb(t, "CommitLimit", KB(vmstat.managed_pages));
-        text_kb(t, "Committed_AS", KB(vmstat.anon_pages));
+        /* The commit count and mode 2's limit, whatever the mode
+         * (vm_commit.h), as Linux shows them. */
+        text_kb(t, "CommitLimit", KB(vm_commit_limit()));
+        text_kb(t, "Committed_AS", KB(vm_committed_pages()));
         text_kb(t, "VmallocTotal", (VMALLOC_END - VMALLOC_BASE) >> 10);
         text_kb(t, "VmallocUsed", KB(vmstat.vmalloc_pages));
         text_kb(t, "VmallocChunk", 0);
@@ -368,11 +370,67 @@ void proc_sys_osrelease(struct text *t, struct proc *p)
         text_add(t, MERCATOR_RELEASE "\n");     /* as uname(2) says */
 }
 
-/* Mercator charges no commit and never refuses a mapping for want of
- * memory to back it later: Linux's "always overcommit". */
+/* vm.overcommit_memory and its tunables (vm_commit.h), with Linux's
+ * ranges: the mode is 0, 1 or 2 (else EINVAL); writing the ratio clears
+ * overcommit_kbytes and writing overcommit_kbytes clears the ratio, as
+ * Linux's overcommit_ratio_handler and overcommit_kbytes_handler do. */
 void proc_sys_overcommit_memory(struct text *t, struct proc *p)
 {
-        text_add(t, "1\n");
+        text_add(t, "%d\n", vm_commit_policy.overcommit_memory);
+}
+
+long proc_sys_set_overcommit_memory(uint64_t value)
+{
+        if (value > VM_OVERCOMMIT_NEVER)
+                return -EINVAL;
+        vm_commit_policy.overcommit_memory = (int)value;
+        return 0;
+}
+
+void proc_sys_overcommit_ratio(struct text *t, struct proc *p)
+{
+        text_add(t, "%d\n", vm_commit_policy.overcommit_ratio);
+}
+
+long proc_sys_set_overcommit_ratio(uint64_t value)
+{
+        vm_commit_policy.overcommit_ratio = (int)value; /* <= INT_MAX */
+        vm_commit_policy.overcommit_kbytes = 0;
+        return 0;
+}
+
+void proc_sys_overcommit_kbytes(struct text *t, struct proc *p)
+{
+        text_add(t, "%" PRIu64 "\n", vm_commit_policy.overcommit_kbytes);
+}
+
+long proc_sys_set_overcommit_kbytes(uint64_t value)
+{
+        vm_commit_policy.overcommit_kbytes = value;
+        vm_commit_policy.overcommit_ratio = 0;
+        return 0;
+}
+
+void proc_sys_admin_reserve_kbytes(struct text *t, struct proc *p)
+{
+        text_add(t, "%" PRIu64 "\n", vm_commit_policy.admin_reserve_kbytes);
+}
+
+long proc_sys_set_admin_reserve_kbytes(uint64_t value)
+{
+        vm_commit_policy.admin_reserve_kbytes = value;
+        return 0;
+}
+
+void proc_sys_user_reserve_kbytes(struct text *t, struct proc *p)
+{
+        text_add(t, "%" PRIu64 "\n", vm_commit_policy.user_reserve_kbytes);
+}
+
+long proc_sys_set_user_reserve_kbytes(uint64_t value)
+{
+        vm_commit_policy.user_reserve_kbytes = value;
+        return 0;
 }
 
 void proc_sys_max_map_count(struct text *t, struct proc *p)

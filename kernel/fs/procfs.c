@@ -84,9 +84,18 @@ static const struct pent sys_kernel[] = {
 };
 
 static const struct pent sys_vm[] = {
+        SYSCTL("admin_reserve_kbytes", proc_sys_admin_reserve_kbytes,
+               proc_sys_set_admin_reserve_kbytes),
         SYSCTL("max_map_count", proc_sys_max_map_count, proc_sys_set_max_map_count),
         REG("mmap_min_addr", proc_sys_mmap_min_addr),
-        REG("overcommit_memory", proc_sys_overcommit_memory),
+        SYSCTL("overcommit_kbytes", proc_sys_overcommit_kbytes,
+               proc_sys_set_overcommit_kbytes),
+        SYSCTL("overcommit_memory", proc_sys_overcommit_memory,
+               proc_sys_set_overcommit_memory),
+        SYSCTL("overcommit_ratio", proc_sys_overcommit_ratio,
+               proc_sys_set_overcommit_ratio),
+        SYSCTL("user_reserve_kbytes", proc_sys_user_reserve_kbytes,
+               proc_sys_set_user_reserve_kbytes),
         { 0 },
 };
 

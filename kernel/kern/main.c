@@ -11,10 +11,13 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/initramfs.h>
+#include <fs/vfs.h>
+#include <proc/cred.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <proc/vdso.h>
 #include <vm/swap.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
@@ -57,6 +60,13 @@ static int init_args(const char **argv, char *store, size_t size)
                 argv[argc++] = "init";
         argv[argc] = NULL;
         return argc;
+}
+
+/* The commit policy's question (vm_commit.h): may the caller use the
+ * admin reserve? Linux: CAP_SYS_ADMIN. */
+static bool commit_caller_is_admin(void)
+{
+        return !current || current_capable(CAP_SYS_ADMIN);
 }
 
 static void start_init(void)
@@ -109,6 +119,7 @@ void kmain(void)
                 vm_thp_policy = VM_THP_NEVER;
         else if (strstr(cmdline, "transparent_hugepage=madvise"))
                 vm_thp_policy = VM_THP_MADVISE;
+        vm_commit_init(commit_caller_is_admin);
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",
