@@ -7,6 +7,7 @@
 #include <mercator/string.h>
 #include <ipc/shm.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
@@ -185,7 +186,12 @@ static long seg_new(const struct shm_caller *c, int32_t key, uint64_t size,
         s = kzalloc(sizeof *s);
         if (!s)
                 return -ENOMEM;
-        if (vm_object_create_anon(pages, &s->obj) != VM_OK) {
+        /* Linux charges the segment whole at creation (shmem_acct_size),
+         * unless SHM_NORESERVE outside the strict policy. */
+        if (vm_commit_shared_object(c->space, pages,
+                                    (flags & SHM_NORESERVE) &&
+                                    vm_commit_noreserve_ok(),
+                                    &s->obj) != VM_OK) {
                 kfree(s);
                 return -ENOMEM;
         }

@@ -40,6 +40,7 @@ struct vm_object;
 #define SHM_IPC_PRIVATE 0
 #define SHM_IPC_CREAT   01000
 #define SHM_IPC_EXCL    02000
+#define SHM_NORESERVE   010000  /* no commit charge (not in mode 2) */
 #define SHM_IPC_RMID    0
 #define SHM_IPC_SET     1
 #define SHM_IPC_STAT    2
@@ -69,6 +70,8 @@ struct shm_caller {
         int      pid;
         int64_t  now;           /* seconds since 1970 */
         bool     admin;         /* CAP_SYS_ADMIN / CAP_IPC_OWNER (root) */
+        const struct vm_space *space;   /* the caller's, for the commit
+                                         * policy (vm_commit.h); or NULL */
 };
 
 /* What IPC_STAT and SHM_STAT report (Linux's shmid64_ds, flattened). */

@@ -22,6 +22,7 @@ static struct shm_caller caller(void)
                 .admin = cred_capable(cr, CAP_IPC_OWNER) ||
                          cred_capable(cr, CAP_SYS_ADMIN),
                 .now = (int64_t)(clock_realtime_ns() / 1000000000ULL),
+                .space = current->space,
         };
 }
 
