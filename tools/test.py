@@ -721,7 +721,8 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
 
 
 # Run on Linux in QEMU too: programs that change the machine (oom_kill:
-# it exhausts memory, which the host's many users share) where
+# it exhausts memory, which the host's many users share; overcommit: it
+# sets vm.overcommit_memory and the commit limit) where
 # tools/run booted them (clock_set sets the wall clock), which on the host
 # only print a NOTE and check the rest (pid_max sets kernel.pid_max); and
 # fd_table, whose part up to
@@ -729,7 +730,7 @@ USER_ON_SMP4 = ["fork_wait", "clone_fork", "pthreads", "threads", "futex",
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
-                    "fd_table", "pid_max"]
+                    "fd_table", "pid_max", "overcommit"]
 
 
 def run_user_linux_vm(t, runs):
