@@ -154,8 +154,9 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
  * size, with no address asked for, starts on a huge-page boundary so that
  * it can use huge pages (Linux's thp_get_unmapped_area for anonymous
  * memory): a place for len plus one huge page is found, then the mapping
- * goes at its first aligned address. Where there is no such place, the
- * ordinary placement.
+ * goes at its first aligned address, or, if the place is aligned already,
+ * one huge page up, as Linux does top-down. Where there is no such place,
+ * the ordinary placement.
  */
 static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
                             vaddr_t *out)
@@ -170,7 +171,12 @@ static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
             vm_space_map(sp, 0, len + huge, VM_PROT_NONE,
                          VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at) == VM_OK) {
                 (void)vm_space_unmap(sp, at, len + huge);  /* just mapped */
-                addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
+                /* Top-down, a place already aligned takes the upper end,
+                 * next to the mapping above (Linux's
+                 * thp_get_unmapped_area_vmflags), so that consecutive
+                 * mappings meet and merge. */
+                addr = (at & (huge - 1)) ? (at + huge - 1) & ~(vaddr_t)(huge - 1)
+                                         : at + huge;
                 return vm_space_map(sp, addr, len, prot_to_vm(prot),
                                     flags_to_vm(flags) | VM_MAP_FIXED_NOREPLACE,
                                     out);
