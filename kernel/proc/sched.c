@@ -49,7 +49,8 @@ void clock_tick_other_cpu(bool from_user)
         acct_tick_other_cpu(from_user);
 }
 
-/* Sleepers whose time has come become runnable. */
+/* Sleepers whose time has come become runnable, each with a kick for an
+ * idle CPU (which otherwise halts until kicked). */
 static void wake_sleepers(uint64_t now)
 {
         for (int i = 0; i < proc_slots; i++) {
@@ -57,7 +58,7 @@ static void wake_sleepers(uint64_t now)
                 if (p->state == PROC_SLEEPING &&
                     (p->wait_channel == NULL || p->wake_ns) &&
                     p->wake_ns <= now)
-                        p->state = PROC_RUNNABLE;
+                        sched_make_runnable(p);
         }
 }
 

@@ -47,7 +47,7 @@ struct cpu {
         void *loop_sp;                  /* [o] %gs:40: its scheduler loop */
         paddr_t loaded_root;            /* [k] the PML4 in its CR3 */
         struct pmap *loaded_pmap;       /* [k] whose mask has its bit */
-        bool idle;                      /* [k] halted in its idle loop */
+        bool idle;                      /* [a] halted in its idle loop */
         unsigned id;                    /* [c] 0 = the boot CPU */
         unsigned apic_id;               /* [c] its local APIC's id */
         bool online;                    /* [a] set by the CPU when it runs */

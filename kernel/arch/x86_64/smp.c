@@ -209,25 +209,41 @@ void machine_kick_idle(void)
         for (unsigned i = 0; i < ncpus; i++)
                 if (&cpus[i] != me && cpus[i].idle &&
                     __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
-                        cpus[i].idle = false;
+                        __atomic_store_n(&cpus[i].idle, false,
+                                         __ATOMIC_RELEASE);
                         lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
                         return;
                 }
 }
 
-/* The idle loop of a scheduler with nothing to run: until an interrupt.
- * The boot CPU's goes through the console's (serial_idle), which takes
- * input that arrives meanwhile. => interrupts off (machine_idle_enter);
- * on again when it returns, as the scheduler loop runs otherwise. */
+/* The idle loop of a scheduler with nothing to run. The boot CPU's waits
+ * for one interrupt through the console's (serial_idle), which takes input
+ * that arrives meanwhile, and then looks again: its PIT tick runs the
+ * timers and wakes sleepers whose time has come. Another CPU halts until
+ * it is kicked (machine_kick_idle clears its `idle`): its own ticks and
+ * the cross-CPU calls it serves wake it only to halt again. When each
+ * tick sent it back to the scheduler loop, the idle CPUs of a -smp 4
+ * machine spun for the big kernel lock while one thread held it through
+ * long operations (swapping: the swap_pressure test took over 10 minutes
+ * at -smp 4, 47 s at -smp 1): under TCG each `pause` of that spin leaves
+ * QEMU's execution loop for QEMU's own global lock, which the I/O thread
+ * and the holder's CPU need, and the spinning vCPUs take the 2-core
+ * host's time. => interrupts off
+ * (machine_idle_enter); on again when it returns, as the scheduler loop
+ * runs otherwise. */
 void machine_idle(void)
 {
         struct cpu *c = this_cpu();
 
-        if (c->id == 0)
+        if (c->id == 0) {
                 serial_idle();
-        else
-                __asm__ volatile("sti; hlt; cli" ::: "memory");
-        c->idle_wakeups++;
+                c->idle_wakeups++;
+        } else {
+                do {
+                        __asm__ volatile("sti; hlt; cli" ::: "memory");
+                        c->idle_wakeups++;
+                } while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE));
+        }
         c->idle = false;
         __asm__ volatile("sti" ::: "memory");
 }
