@@ -307,8 +307,10 @@ SMP_ROWS = [
     ("smp_munmap", "munmap of one populated page while the process's other "
      "threads spin on every other CPU (one shootdown round per call)",
      "smp.munmap_page_ns", "ns"),
-    ("smp_mprotect", "mprotect of 1 MiB (populated), read-only and back, per "
-     "call, the other threads spinning likewise", "smp.mprotect_1m_ns", "ns"),
+    ("smp_mprotect", "mprotect of 1 MiB (populated) between read-only and "
+     "read+execute, per call, the other threads spinning likewise (every "
+     "call changes every entry: one shootdown round)", "smp.mprotect_1m_ns",
+     "ns"),
     ("smp_storm", "fault storm: one thread per CPU writes fresh pages of one "
      "mapping (4 MiB each), wall time per page", "smp.fault_storm_ns", "ns"),
     ("smp_thread", "pthread_create + pthread_join of a thread that returns "
