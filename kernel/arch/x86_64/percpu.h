@@ -60,6 +60,8 @@ struct cpu {
         void *call_arg;
         uint64_t call_req;              /* [a] calls posted */
         uint64_t call_done;             /* [a] calls finished */
+        unsigned call_from;             /* [s] the posting CPU's id */
+        bool call_halted;               /* [a] halted in smp_call_wait() */
         void *idle_stack;               /* [c] kstack_alloc()'d (APs) */
         void *ist_stacks[2];            /* [c] double fault, NMI (APs) */
         uint64_t gdt[VDSO_GDT_CPUNODE + 1] __attribute__((aligned(16)));   /* [c] */

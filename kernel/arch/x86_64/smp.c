@@ -84,6 +84,10 @@ unsigned smp_online_count(void)
         return n;
 }
 
+/* Run the call posted here, if any; then, if its sender halted waiting
+ * for it (smp_call_wait), wake the sender. Done is stored before the
+ * sender's flag is read, and the sender sets the flag before it looks at
+ * done: one of the two sees the other. */
 void smp_call_poll(void)
 {
         struct cpu *c = this_cpu();
@@ -92,7 +96,11 @@ void smp_call_poll(void)
         if (c->call_done == req)
                 return;
         c->call_fn(c->call_arg);
+        struct cpu *from = &cpus[c->call_from];
         __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&from->call_halted, __ATOMIC_RELAXED))
+                lapic_send_ipi(from->apic_id, VECTOR_RESCHED);
 }
 
 /* Take the sender slot without blocking calls posted to this CPU: a
@@ -128,21 +136,47 @@ void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
                 smp_call_poll(), cpu_relax();
         c->call_fn = fn;
         c->call_arg = arg;
+        c->call_from = this_cpu()->id;
         __atomic_store_n(&c->call_req, c->call_req + 1, __ATOMIC_RELEASE);
         lapic_send_ipi(c->apic_id, VECTOR_CALL);
         spin_unlock(&call_slot);
 }
 
+static bool call_finished(const struct cpu *c)
+{
+        return __atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) ==
+               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Wait for the call posted to cpu. With interrupts on, halted: the target
+ * wakes this CPU when it is done (smp_call_poll), as does a call posted
+ * here or a tick. A sender that spun instead kept a host core busy that
+ * the targets' virtual CPUs needed: a TLB shootdown round with the other
+ * CPUs running user threads (the bench's munmap figure) cost, median of
+ * 3 x 64 munmaps, loaded 2-core host, spinning -> halted: -smp 2 2.2 and
+ * 22.9 ms -> 0.46 and 0.057 ms, -smp 3 31 and 14 ms -> 3.2 and 6.6 ms,
+ * -smp 4 27 and 24 ms -> 15 and 14 ms. On real hardware a round is a few
+ * microseconds and halting adds an IPI back to each; virtual CPUs that
+ * share host cores are what this kernel runs on.
+ */
 void smp_call_wait(unsigned cpu)
 {
-        struct cpu *c = &cpus[cpu];
+        struct cpu *c = &cpus[cpu], *me = this_cpu();
 
-        while (__atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) !=
-               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE)) {
+        while (!call_finished(c)) {
                 unsigned long s = intr_save();
                 smp_call_poll();
+                if (s & RFLAGS_IF_BIT) {
+                        /* xchg: a full barrier before the look at done */
+                        __atomic_store_n(&me->call_halted, true,
+                                         __ATOMIC_SEQ_CST);
+                        if (!call_finished(c))
+                                __asm__ volatile("sti; hlt; cli" ::: "memory");
+                        __atomic_store_n(&me->call_halted, false,
+                                         __ATOMIC_RELAXED);
+                }
                 intr_restore(s);
-                cpu_relax();
         }
 }
 
