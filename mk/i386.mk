@@ -33,7 +33,8 @@ I386_SRC := $(I386_CORE) \
             $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
                        tests/kernel/i386/*.c) \
             kernel/arch/x86/serial.c kernel/arch/x86/user_fault.c \
-            kernel/arch/x86/vmview_com2.c kernel/arch/i386/vdso/image.S
+            kernel/arch/x86/vmview_com2.c kernel/arch/x86/tsc.c \
+            kernel/arch/i386/vdso/image.S
 I386_OBJ  := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
 I386P_OBJ := $(patsubst %,$(I386P_BUILD)/%.o,$(I386_SRC))
 

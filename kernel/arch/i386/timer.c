@@ -10,6 +10,7 @@
 #include <mercator/vdso_data.h>
 #include <proc/vdso.h>
 #include "cpu.h"
+#include "../x86/tsc.h"
 #include "trap.h"
 
 #define PIT_HZ          1193182u
@@ -21,45 +22,10 @@ extern uint64_t boot_tsc;
 static uint64_t tsc_per_ms = 1;
 static uint64_t tsc_mult = (uint64_t)1 << VDSO_SHIFT;
 
-/* TSC ticks in `ms` milliseconds of PIT channel 2 (one-shot, mode 0). */
-static uint64_t tsc_in_pit_window(unsigned ms)
-{
-        const unsigned count = PIT_HZ * ms / 1000;
-        uint8_t gate = inb(0x61);
-
-        outb(0x61, (gate & ~0x02) | 0x01);      /* gate on, speaker off */
-        outb(0x43, 0xb0);                       /* ch 2, lo/hi, mode 0 */
-        outb(0x42, count & 0xff);
-        outb(0x42, count >> 8);
-        uint64_t t0 = rdtsc();
-        while (!(inb(0x61) & 0x20))             /* OUT2 goes high at 0 */
-                cpu_relax();
-        uint64_t t1 = rdtsc();
-        outb(0x61, gate);
-        return t1 - t0;
-}
-
-/*
- * TSC ticks per millisecond: the median of five 2 ms windows. Under
- * emulation the TSC is the host's and the PIT follows the host's clock,
- * but the vCPU thread can be descheduled between the PIT's start or end
- * and the rdtsc next to it; one 10 ms window then came out 10 times too
- * long on a loaded host (every clock ran 10 times slow). A stall spoils
- * one window, not the median.
- */
-#define CAL_WINDOWS     5
-#define CAL_MS          2
+/* TSC ticks per millisecond, and the vDSO's multiplier for them. */
 static void tsc_calibrate(void)
 {
-        uint64_t w[CAL_WINDOWS];
-
-        for (unsigned i = 0; i < CAL_WINDOWS; i++) {
-                uint64_t t = tsc_in_pit_window(CAL_MS), j = i;
-                for (; j > 0 && w[j - 1] > t; j--)      /* insertion sort */
-                        w[j] = w[j - 1];
-                w[j] = t;
-        }
-        tsc_per_ms = w[CAL_WINDOWS / 2] / CAL_MS ? w[CAL_WINDOWS / 2] / CAL_MS : 1;
+        tsc_per_ms = tsc_ticks_per_ms();
         tsc_mult = vdso_mult(tsc_per_ms);
 }
 

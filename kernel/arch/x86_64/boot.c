@@ -34,6 +34,7 @@
 #include "percpu.h"
 #include "serial.h"
 #include "trap.h"
+#include "../x86/tsc.h"
 
 void machine_fpu_init(void);         /* thread.c */
 
@@ -153,23 +154,12 @@ static void boot_print_map(void)
         }
 }
 
-/* TSC ticks per millisecond, measured against the PIT (1.193182 MHz). */
+/* TSC ticks per millisecond (../x86/tsc.c), and the vDSO's multiplier. */
 static void tsc_calibrate(void)
 {
-        const unsigned ms = 10, count = 1193182 * ms / 1000;
-        uint8_t gate = inb(0x61);
-
-        outb(0x61, (gate & ~0x02) | 0x01);      /* gate on, speaker off */
-        outb(0x43, 0xb0);                       /* ch 2, lo/hi, mode 0 */
-        outb(0x42, count & 0xff);
-        outb(0x42, count >> 8);
-        uint64_t t0 = rdtsc();
-        while (!(inb(0x61) & 0x20))             /* OUT2 goes high at 0 */
-                cpu_relax();
-        uint64_t t1 = rdtsc();
-        outb(0x61, gate);
-        tsc_per_ms = (t1 - t0) / ms ? (t1 - t0) / ms : 1;
+        tsc_per_ms = tsc_ticks_per_ms();
         tsc_mult = vdso_mult(tsc_per_ms);
+        pr_info("tsc: %lu kHz\n", (unsigned long)tsc_per_ms);
 }
 
 uint64_t machine_uptime_us(void)
