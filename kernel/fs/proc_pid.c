@@ -97,6 +97,12 @@ static void account_swapped(const struct vm_page_info *pi, struct mss *m)
         m->swap_pss += ((uint64_t)PAGE_SIZE << PSS_SHIFT) / (users ? users : 1);
 }
 
+static bool count_shared_entry(void *arg, uint64_t index, swp_entry_t e)
+{
+        *(uint64_t *)arg += PAGE_SIZE;
+        return true;
+}
+
 static void account_area(struct vm_space *s, const struct vm_area *a,
                          struct mss *m)
 {
@@ -105,6 +111,13 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
         if (!(a->flags & VM_AREA_SHARED))
                 m->anon_huge += vm_space_huge_pages(s, a->start, a->end) *
                                 pmap_huge_size();
+        else if (a->object)
+                /* Shared memory's pages on swap under the area (Linux's
+                 * shmem_swap_usage: Swap, not SwapPss; no translation
+                 * names them). */
+                vm_object_for_each_entry(a->object, a->pgoff,
+                                         a->pgoff + vm_area_npages(a),
+                                         count_shared_entry, &m->swap);
         for (vaddr_t va = a->start; va < a->end; va += PAGE_SIZE) {
                 vm_space_page_info(s, a, va, &pi);
                 if (pi.kind == VM_PAGE_SWAPPED)

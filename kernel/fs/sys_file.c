@@ -10,6 +10,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_reclaim.h>
 
 #define O_ACCMODE       3
 #define O_WRONLY        1
@@ -318,6 +319,9 @@ static long copy_loop(struct vnode *in, uint64_t *in_off,
                 return -ENOMEM;
         len = MIN(len, (uint64_t)0x7ffff000);
         while (done < len) {
+                /* Only the buffer is held here: reclaim if memory is low
+                 * (the pages read may come from swap). */
+                vm_reclaim_direct();
                 long n = vnode_read(in, *in_off, (uint64_t)buf,
                                     (size_t)MIN(len - done, PAGE_SIZE), false);
                 if (n <= 0) {

@@ -1190,7 +1190,8 @@ SYSCALL_DECL(fallocate)
         if (end > vn->obj->bytes && vm_object_resize(vn->obj, end) != VM_OK)
                 return -ENOMEM;
         for (uint64_t i = first; i < last; i++)
-                need += !vm_object_lookup(vn->obj, i);
+                need += !vm_object_lookup(vn->obj, i) &&
+                        !vm_object_swap_entry(vn->obj, i);      /* charged */
         if (!tmpfs_room(vn, need))
                 err = -ENOSPC;
         for (uint64_t i = first; !err && i < last; i++) {

@@ -21,6 +21,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 
 #define O_ACCMODE       3
@@ -112,6 +113,19 @@ static long zero_out(uint64_t dst, size_t n, bool user)
         return 0;
 }
 
+/*
+ * Below the min watermark, reclaim before taking a frame (a page read
+ * back from swap, a new page), as a fault does - only for a call
+ * straight from a system call (`user`), which holds no page: a kernel
+ * caller (a loop device, swap itself, a disk file system filling a
+ * page) may hold one that reclaim must not see go.
+ */
+static void reclaim_if(bool user)
+{
+        if (user)
+                vm_reclaim_direct();
+}
+
 long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 bool user)
 {
@@ -135,6 +149,15 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 if (!pg && obj->pager_ops) {    /* a disk file: read it in */
                         if (vm_object_get_page(obj, idx, &pg) != VM_OK)
                                 return done ? (long)done : -EIO;
+                }
+                if (!pg && vm_object_swap_entry(obj, idx)) {    /* on swap */
+                        vm_status_t st;
+
+                        reclaim_if(user);
+                        st = vm_object_get_page(obj, idx, &pg);
+                        if (st != VM_OK)
+                                return done ? (long)done
+                                     : st == VM_ENOMEM ? -ENOMEM : -EIO;
                 }
                 if (pg)
                         err = page_out(pg, in, buf + done, n, user, bounce);
@@ -223,7 +246,10 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 struct vm_page *pg = vm_object_lookup(obj, idx);
 
                 if (!pg) {      /* the mount's quota may refuse it */
-                        vm_status_t st = vm_object_get_page(obj, idx, &pg);
+                        vm_status_t st;
+
+                        reclaim_if(user);
+                        st = vm_object_get_page(obj, idx, &pg);
                         if (st != VM_OK) {
                                 err = st == VM_ENOSPC ? -ENOSPC : -ENOMEM;
                                 break;
@@ -238,7 +264,12 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                 /* Written now: never dropped as clean (vm_rmap.h), even
                  * by reclaim while copy_from_user faults. */
                 pg->flags |= PG_DIRTY;
-                if ((err = page_in(pg, in, buf + done, n, user, bounce)) != 0)
+                /* The copy from the user may fault and reclaim: the page
+                 * must not go to swap under it. */
+                pg->flags |= PG_PINNED;
+                err = page_in(pg, in, buf + done, n, user, bounce);
+                pg->flags &= ~PG_PINNED;
+                if (err)
                         break;
                 done += n;
         }
@@ -395,7 +426,8 @@ void vnode_stat(struct vnode *vn, void *out)
         st->st_size = (int64_t)vn->size;
         st->st_blksize = PAGE_SIZE;
         if (vn->obj)
-                st->st_blocks = (int64_t)MAX(vn->obj->npages,
+                st->st_blocks = (int64_t)MAX(vn->obj->npages +
+                                             vn->obj->nswapped,
                         page_round(vn->obj->src_bytes) >> PAGE_SHIFT) *
                         (PAGE_SIZE / 512);
         st->st_atime = vn->atime.sec;

@@ -377,8 +377,10 @@ static void info_fill(struct shm_info *info)
                 .used_ids = (int32_t)in_use, .shm_tot = tot_pages,
         };
         for (int i = 0; i <= max_idx; i++)
-                if (segs[i])
+                if (segs[i]) {
                         info->shm_rss += segs[i]->obj->npages;
+                        info->shm_swp += segs[i]->obj->nswapped;
+                }
 }
 
 long shm_ctl(const struct shm_caller *c, int id, int cmd, struct shm_stat *st,
@@ -423,11 +425,14 @@ long shm_ctl(const struct shm_caller *c, int id, int cmd, struct shm_stat *st,
                 return -EINVAL;
         if (cmd == SHM_LOCK || cmd == SHM_UNLOCK) {
                 /* Linux: the owner may lock within RLIMIT_MEMLOCK; here
-                 * only root, and nothing is ever paged out anyway. */
+                 * only root. A locked segment's pages stay resident
+                 * (unevictable); those on swap already come back when
+                 * touched, as Linux's. */
                 if (!c->admin)
                         return -EPERM;
                 s->mode = cmd == SHM_LOCK ? s->mode | SHM_LOCKED
                                           : s->mode & ~(uint32_t)SHM_LOCKED;
+                s->obj->unevictable = cmd == SHM_LOCK;
                 return 0;
         }
         if (!owner_ok(c, s))
@@ -463,12 +468,13 @@ size_t shm_proc_show(char *buf, size_t size)
                         continue;
                 SHOW("%10d %10d  %4o %21" PRIu64 " %5d %5d  %5" PRIu64
                      " %5u %5u %5u %5u %10" PRId64 " %10" PRId64 " %10"
-                     PRId64 " %21" PRIu64 " %21u\n", s->key, seg_id(s),
+                     PRId64 " %21" PRIu64 " %21" PRIu64 "\n", s->key, seg_id(s),
                      s->mode, (uint64_t)s->segsz, s->cpid, s->lpid,
                      (uint64_t)seg_nattch(s), s->uid, s->gid, s->cuid,
                      s->cgid, (int64_t)s->atime, (int64_t)s->dtime,
                      (int64_t)s->ctime,
-                     (uint64_t)s->obj->npages * PAGE_SIZE, 0u);
+                     (uint64_t)s->obj->npages * PAGE_SIZE,
+                     (uint64_t)s->obj->nswapped * PAGE_SIZE);
         }
 #undef SHOW
         return len;

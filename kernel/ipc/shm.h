@@ -89,7 +89,7 @@ struct shm_stat {
 struct shm_info {
         uint64_t shmmax, shmmin, shmmni, shmseg, shmall;  /* IPC_INFO */
         int32_t  used_ids;                                /* SHM_INFO */
-        uint64_t shm_tot, shm_rss;                        /* pages */
+        uint64_t shm_tot, shm_rss, shm_swp;               /* pages */
 };
 
 /*

@@ -111,6 +111,7 @@ SYSCALL_DECL(shmctl)
                 si.used_ids = info.used_ids;
                 si.shm_tot = info.shm_tot;
                 si.shm_rss = info.shm_rss;
+                si.shm_swp = info.shm_swp;
                 if (copy_to_user(ubuf, &si, sizeof si))
                         return -EFAULT;
                 break;

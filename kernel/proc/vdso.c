@@ -62,6 +62,7 @@ void vdso_init(void)
         struct vm_page *pg, *img;
 
         if (vm_object_create_anon(1, &vvar_obj) != VM_OK ||
+            (vvar_obj->unevictable = true, false) ||
             vm_object_set_name(vvar_obj, "[vvar]") != VM_OK ||
             vm_object_get_page(vvar_obj, 0, &pg) != VM_OK ||
             vm_object_create_file(vdso_image, bytes, &image_obj) != VM_OK ||

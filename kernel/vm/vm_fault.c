@@ -155,11 +155,30 @@ static vm_status_t fault_check_access(struct fault_ctx *fc)
 }
 
 /* Phase 3, shared memory: the object's page, made resident if need be. */
+/* A shared object's page (shared memory, a file) for a fault: one on
+ * swap is read back - a major fault, with read-around - as a private
+ * page is. */
+static vm_status_t fault_object_page(struct vm_object *obj, uint64_t idx,
+                                     struct vm_page **out)
+{
+        bool major = false;
+        vm_status_t st;
+
+        if (!vm_object_swap_entry(obj, idx))
+                return vm_object_get_page(obj, idx, out);
+        st = vm_swap_in(obj, idx, out, &major);
+        if (st == VM_OK && major) {
+                vm_events.pgmajfault++;
+                vm_swap_read_around(obj, idx);
+        }
+        return st;
+}
+
 static vm_status_t fault_shared_page(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
-        vm_status_t st = vm_object_get_page(a->object, a->pgoff + fc->off,
-                                            &fc->page);
+        vm_status_t st = fault_object_page(a->object, a->pgoff + fc->off,
+                                           &fc->page);
 
         fc->writable = true;            /* as far as the area allows */
         /* A disk file (pager_ops): a read maps the page read-only, so the
@@ -478,8 +497,8 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                 return VM_OK;
         }
         if (a->backing) {
-                st = vm_object_get_page(a->backing,
-                                        a->backing_pgoff + fc->off, &src);
+                st = fault_object_page(a->backing,
+                                       a->backing_pgoff + fc->off, &src);
                 if (st != VM_OK)
                         return fault_bus_if(fc, st);
         }

@@ -17,12 +17,17 @@
  * A page may sit in several anonymous objects at once (after fork); its
  * refcount says in how many, and only the last to let go frees the frame.
  *
- * A level-1 slot of a private anonymous object (or of the swap cache's
- * object) may hold a swap entry instead of a page: an odd word (pages
- * are aligned pointers), slot << 4 | area << 1 | 1, which fits 32-bit
- * pointers too. The object holds one user of that swap slot per entry
- * (vm_object.nswapped counts them). Lookups of pages see no page there;
- * the walks free, share (fork, mremap) and check entries as well.
+ * A level-1 slot of a private anonymous object or of a shared one
+ * (vm_object_swap_shared: shared anonymous memory, SysV segments, tmpfs
+ * and memfd files) may hold a swap entry instead of a page: an odd word
+ * (pages are aligned pointers), slot << 4 | area << 1 | 1, which fits
+ * 32-bit pointers too. The object holds one user of that swap slot per
+ * entry (vm_object.nswapped counts them). Lookups of pages see no page
+ * there; the walks free, share (fork, mremap) and check entries as well.
+ * A shared object holding entries is on the `swapped_shared` list, which
+ * swapoff and vm_swap_check() walk: such an object may be mapped
+ * nowhere (an unlinked-but-open tmpfs file, a SysV segment nobody
+ * attached).
  */
 #include <mercator/errno.h>
 #include <mercator/panic.h>
@@ -49,6 +54,7 @@ static paddr_t zero_pa;                 /* 0: not yet allocated */
 static paddr_t huge_zero_pa;            /* 0: none */
 static struct vm_object *file_objects;  /* live file objects */
 static uint64_t next_object_id;         /* vm_object.id of the next one */
+static struct vm_object *swapped_shared; /* shared objects holding entries */
 
 static inline bool slot_is_entry(const void *v)
 {
@@ -86,6 +92,55 @@ static bool node_empty(const struct radix_node *n)
         for (unsigned i = 0; i < RADIX_SLOTS; i++)
                 if (n->slot[i])
                         return false;
+        return true;
+}
+
+/* ---- shared objects holding swap entries ---------------------------------- */
+
+static void swapped_link(struct vm_object *obj)
+{
+        obj->swap_prev = NULL;
+        obj->swap_next = swapped_shared;
+        if (swapped_shared)
+                swapped_shared->swap_prev = obj;
+        swapped_shared = obj;
+}
+
+static void swapped_unlink(struct vm_object *obj)
+{
+        if (obj->swap_prev)
+                obj->swap_prev->swap_next = obj->swap_next;
+        else
+                swapped_shared = obj->swap_next;
+        if (obj->swap_next)
+                obj->swap_next->swap_prev = obj->swap_prev;
+        obj->swap_next = obj->swap_prev = NULL;
+}
+
+/* obj gains or loses one swap entry; a shared object enters the list
+ * with its first and leaves it with its last. */
+static void nswapped_inc(struct vm_object *obj)
+{
+        if (obj->nswapped++ == 0 && vm_object_swap_shared(obj))
+                swapped_link(obj);
+}
+
+static void nswapped_dec(struct vm_object *obj)
+{
+        ASSERT(obj->nswapped > 0);
+        if (--obj->nswapped == 0 && vm_object_swap_shared(obj))
+                swapped_unlink(obj);
+}
+
+bool vm_object_for_each_swapped_shared(bool (*fn)(void *arg,
+                                                  struct vm_object *obj),
+                                       void *arg)
+{
+        for (struct vm_object *o = swapped_shared, *next; o; o = next) {
+                next = o->swap_next;
+                if (!fn(arg, o))
+                        return false;
+        }
         return true;
 }
 
@@ -236,6 +291,16 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
         ASSERT(obj->writable);
         if (bytes > VM_FILE_CACHE_MAX_BYTES)
                 return VM_EINVAL;
+        /* A cut inside a swapped page: bring it back first, so that its
+         * tail can be zeroed below (nothing has changed if it cannot). */
+        if (bytes < obj->bytes && (bytes & PAGE_MASK) &&
+            vm_object_swap_entry(obj, bytes >> PAGE_SHIFT)) {
+                struct vm_page *pg;
+
+                if ((st = vm_swap_in(obj, bytes >> PAGE_SHIFT, &pg, NULL)) !=
+                    VM_OK)
+                        return st;
+        }
         if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK)
                 return st;
         if (size < obj->size) {
@@ -278,7 +343,11 @@ vm_status_t vm_object_punch_hole(struct vm_object *obj, uint64_t first,
                 if (pg) {
                         pg->flags |= PG_DIRTY;
                         pmap_zero_page(pmm_page_to_pa(pg));
-                } else if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK) {
+                        continue;
+                }
+                if (vm_object_swap_entry(obj, i))       /* its slot goes */
+                        vm_object_free_range(obj, i, i + 1);
+                if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK) {
                         return VM_ENOMEM;
                 } else {
                         pg->flags |= PG_DIRTY;  /* zeroes, not the source */
@@ -318,10 +387,10 @@ vm_status_t vm_object_set_name(struct vm_object *obj, const char *name)
 void vm_object_set_quota(struct vm_object *obj, struct vm_quota *q)
 {
         if (obj->quota)
-                obj->quota->used -= obj->npages + obj->evicted;
+                obj->quota->used -= obj->npages + obj->nswapped + obj->evicted;
         obj->quota = q;
         if (q)
-                q->used += obj->npages + obj->evicted;
+                q->used += obj->npages + obj->nswapped + obj->evicted;
         else
                 obj->evicted = 0;
 }
@@ -739,7 +808,9 @@ static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
                 swp_entry_t e = slot_to_entry(*slot);
 
                 *slot = NULL;
-                w->obj->nswapped--;
+                nswapped_dec(w->obj);
+                if (w->obj->quota)
+                        w->obj->quota->used--;
                 vm_swap_entry_release(e);
                 return true;
         }
@@ -795,7 +866,7 @@ static bool share_entry(struct share_ctx *sc, uint64_t index, void *v)
                 return false;
         }
         radix_link(dst, to, (struct vm_page *)v, fresh);
-        dst->nswapped++;
+        nswapped_inc(dst);
         sc->leaf = NULL;
         return true;
 }
@@ -858,11 +929,11 @@ void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
 {
         void **slot = radix_slot(obj, index);
 
-        ASSERT(slot && *slot == pg && obj->type == VM_OBJECT_ANON &&
-               !obj->writable && !obj->quota);
+        ASSERT(slot && *slot == pg &&
+               (obj->space || vm_object_swap_shared(obj)));
         *slot = entry_to_slot(e);
-        obj->npages--;
-        obj->nswapped++;
+        obj->npages--;                  /* a quota keeps its charge */
+        nswapped_inc(obj);
         page_release(obj, index, pg);
 }
 
@@ -880,7 +951,9 @@ vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
                 pg->refcount++;
         *slot = pg;
         obj->npages++;
-        obj->nswapped--;
+        nswapped_dec(obj);
+        if (obj->writable)
+                pg->flags |= PG_DIRTY;  /* not its source's bytes */
         return VM_OK;
 }
 
@@ -1001,7 +1074,7 @@ static int64_t check_node(const struct vm_object *obj,
                         return object_fail(obj, "page beyond size", index), -1;
                 if (slot_is_entry(n->slot[i])) {
                         swp_entry_t e = slot_to_entry(n->slot[i]);
-                        if (obj->type != VM_OBJECT_ANON || obj->writable ||
+                        if (!(obj->space || vm_object_swap_shared(obj)) ||
                             !vm_swap_entry_valid(e))
                                 return object_fail(obj, "bad swap entry", index), -1;
                         pages += (int64_t)1 << 32;
@@ -1054,6 +1127,17 @@ bool vm_object_check(const struct vm_object *obj)
                 return object_fail(obj, "npages differs from the tree", 0);
         if ((uint64_t)pages >> 32 != obj->nswapped)
                 return object_fail(obj, "nswapped differs from the tree", 0);
+        if (vm_object_swap_shared(obj)) {
+                const struct vm_object *o = swapped_shared;
+
+                while (o && o != obj)
+                        o = o->swap_next;
+                if ((o != NULL) != (obj->nswapped > 0))
+                        return object_fail(obj, obj->nswapped
+                                           ? "swapped, not on the list"
+                                           : "on the swapped list, none "
+                                             "swapped", 0);
+        }
         if (obj->npages > *object_counter(obj))
                 return object_fail(obj, "more pages than vmstat counts", 0);
         return true;
@@ -1067,6 +1151,7 @@ void vm_object_init(void)
         huge_zero_pa = 0;
         file_objects = NULL;
         next_object_id = 0;
+        swapped_shared = NULL;
 }
 
 vm_status_t vm_zero_page_init(void)

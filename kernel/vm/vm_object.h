@@ -59,8 +59,9 @@
  * and the id counter are module state under the same rule.
  * Invariants (vm_object_check()):
  *   1. npages = resident pages in the radix tree, nswapped = swap
- *      entries in it (valid entries, anonymous objects only); all
- *      indices < size;
+ *      entries in it (valid entries; private anonymous objects and
+ *      shared ones, vm_object_swap_shared; a shared object holding
+ *      entries is on the swapped list); all indices < size;
  *   2. no radix node is empty (removal frees nodes as they empty);
  *   3. every resident page is allocated (refcount >= 1, not free), counted
  *      in vmstat.anon_pages (anonymous) or vmstat.file_pages (file);
@@ -170,7 +171,29 @@ struct vm_object {
                                          * count while it lives: a shared
                                          * anonymous object's size, or 0
                                          * (vm_commit.h) */
+        /* Shared memory on swap (vm_swap.h). */
+        bool                unevictable; /* [m] pages stay resident (SHM_LOCK,
+                                         * the kernel's own [vvar]) */
+        struct vm_object   *swap_next, *swap_prev; /* [m] shared objects
+                                         * holding swap entries (nswapped
+                                         * > 0): swapoff and checks find
+                                         * them, mapped or not */
 };
+
+/*
+ * Is obj shared memory whose pages may go to swap: a shared anonymous
+ * object (MAP_SHARED|MAP_ANONYMOUS, /dev/zero, a SysV segment) or a
+ * writable page cache without a disk (tmpfs, memfd)? Reclaim also asks
+ * that it is not unevictable (entries it got before SHM_LOCK stay until
+ * read). (Private anonymous objects go to swap by their own rule:
+ * vm_swap.c.)
+ */
+static inline bool vm_object_swap_shared(const struct vm_object *obj)
+{
+        if (obj->type == VM_OBJECT_ANON)
+                return !obj->space && !obj->family;
+        return obj->writable && !obj->pager_ops;
+}
 
 /*
  * Charge obj's pages, now and from now on, to q (NULL: to none); the
@@ -328,7 +351,10 @@ swp_entry_t vm_object_swap_entry(const struct vm_object *obj, uint64_t index);
 /*
  * Evicted: obj's slot at index, which holds pg, holds entry e instead
  * (the caller gave obj one user of e); obj's reference to pg goes (the
- * last frees it). => pg is mapped nowhere through obj.
+ * last frees it). => pg is mapped nowhere through obj. A shared object
+ * keeps the page charged to its quota while it is on swap (Linux counts
+ * a tmpfs file's swapped pages in size=), and joins the list of shared
+ * objects holding entries.
  */
 void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
                             struct vm_page *pg, swp_entry_t e);
@@ -337,6 +363,8 @@ void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
  * Swapped in: obj's slot at index, which holds an entry, holds pg
  * instead; obj takes a reference (fresh: pg was just allocated, its
  * refcount 1 is obj's). The caller drops obj's user of the entry after.
+ * A page-cache page read back is PG_DIRTY: its bytes are no longer its
+ * source's, so reclaim must not drop it as clean.
  * => VM_ENOMEM (a reverse-map record; nothing changed).
  */
 vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
@@ -346,6 +374,13 @@ vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
  * pg at the free index. => VM_ENOMEM (nothing changed). */
 vm_status_t vm_object_insert_cached(struct vm_object *obj, uint64_t index,
                                     struct vm_page *pg);
+
+/* Call fn for every shared object (vm_object_swap_shared) that holds swap
+ * entries; stops when fn returns false. fn may bring obj's entries back
+ * (which takes obj off the list) and change no other object's. */
+bool vm_object_for_each_swapped_shared(bool (*fn)(void *arg,
+                                                  struct vm_object *obj),
+                                       void *arg);
 
 /* Call fn for every swap entry with index in [first, end); stops when
  * fn returns false. fn may replace the entry it is given by a page

@@ -139,6 +139,7 @@ void vm_swap_read_around(struct vm_object *obj, uint64_t index)
 struct owners_ctx {
         unsigned    n;
         bool        ok;
+        bool        shared;             /* a shared object holds it */
         swp_entry_t cached;             /* the cache's index, or 0 */
         struct vm_object *obj;          /* first_object(): the one found */
         uint64_t    index;
@@ -153,8 +154,15 @@ static bool owner_ok(void *arg, struct vm_object *obj, uint64_t index)
                 return true;
         }
         c->n++;
-        c->ok &= obj->type == VM_OBJECT_ANON && !obj->writable &&
-                 obj->space && !obj->quota && c->n <= MAX_OWNERS;
+        if (vm_object_swap_shared(obj)) {
+                /* Shared memory: its object's alone (a page it shares
+                 * with anything else stays), and not locked in. */
+                c->shared = true;
+                c->ok &= !obj->unevictable;
+        } else {
+                c->ok &= obj->type == VM_OBJECT_ANON && !obj->writable &&
+                         obj->space && !obj->quota && c->n <= MAX_OWNERS;
+        }
         return c->ok;
 }
 
@@ -162,6 +170,8 @@ static bool owners_of(struct vm_page *pg, struct owners_ctx *c)
 {
         *c = (struct owners_ctx){ .ok = true };
         rmap_for_each_owner(pg, owner_ok, c);
+        if (c->shared && (c->n != 1 || c->cached))
+                c->ok = false;
         return c->ok;
 }
 
@@ -289,6 +299,15 @@ static bool unuse_space(void *arg, struct vm_space *s)
         return true;
 }
 
+/* A shared object (mapped or not: the list has them all). */
+static bool unuse_shared(void *arg, struct vm_object *obj)
+{
+        struct unuse_ctx *u = arg;
+
+        u->obj = obj;
+        return vm_object_for_each_entry(obj, 0, obj->size, unuse_one, u);
+}
+
 long vm_swap_unuse(unsigned area)
 {
         struct unuse_ctx u = { .area = area };
@@ -296,6 +315,8 @@ long vm_swap_unuse(unsigned area)
         for (unsigned tries = 0; tries < 10000; tries++) {
                 u.st = VM_OK;
                 vm_spaces_for_each(unuse_space, &u);
+                if (u.st == VM_OK)
+                        vm_object_for_each_swapped_shared(unuse_shared, &u);
                 if (u.st == VM_OK)
                         return 0;
                 if (u.st != VM_ENOMEM)
@@ -369,6 +390,23 @@ static bool check_space(void *arg, struct vm_space *s)
         return c->ok;
 }
 
+/* A shared object: all of its entries, mapped or not. */
+static bool check_shared(void *arg, struct vm_object *obj)
+{
+        struct scheck *c = arg;
+
+        c->obj = obj;
+        c->found = 0;
+        vm_object_for_each_entry(obj, 0, obj->size, count_entry, c);
+        if (c->ok && c->found != obj->nswapped) {
+                pr_err("vm_swap_check: shared object %" PRIu64 " holds %"
+                       PRIu64 " entries, counts %" PRIu64 "\n", obj->id,
+                       c->found, obj->nswapped);
+                c->ok = false;
+        }
+        return c->ok && vm_object_check(obj);
+}
+
 static bool cache_entry(void *arg, uint64_t index, struct vm_page *pg)
 {
         struct scheck *c = arg;
@@ -417,6 +455,8 @@ bool vm_swap_check(void)
         }
         if (c.ok)
                 vm_spaces_for_each(check_space, &c);
+        if (c.ok)
+                vm_object_for_each_swapped_shared(check_shared, &c);
         if (c.ok && swap_cache)
                 vm_object_for_each(swap_cache, 0, VM_OBJECT_MAX_PAGES,
                                    cache_entry, &c);

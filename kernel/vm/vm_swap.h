@@ -26,8 +26,33 @@
  * back.
  *
  * Which pages: those held only by private anonymous objects (and the
- * cache). Shared anonymous memory, SysV segments and page-cache objects
- * stay resident (their pages are on the swap-backed lists, not scanned).
+ * cache); and those of shared memory (vm_object_swap_shared: shared
+ * anonymous mappings, /dev/zero shared, SysV segments, tmpfs and memfd
+ * files), held by their one object alone, as Linux's shmem swaps.
+ * Unevictable: a SysV segment after SHM_LOCK, pages an mlocked area
+ * maps (rmap_unmap refuses), pages a kernel copy pins (PG_PINNED), and
+ * a disk file's page cache (its pager writes it home instead).
+ *
+ * Shared memory (issue 16): the same radix-slot entry, in the shared
+ * object's own slot (a tmpfs file's index is its page offset), so
+ * read(), write(), faults of every mapping, truncation and holes meet
+ * the entry where the page was, and bring it back or free its slot. How
+ * reclaim finds such a page: it is on the swap-backed lists like any
+ * (a tmpfs page starts on the file lists, and moves to the swap-backed
+ * ones when reclaim finds it dirty); the reverse map's object->areas hop
+ * (vm_object.mappers) unmaps it from every space, then its object takes
+ * the entry. A shared object holding entries is on one list
+ * (vm_object_for_each_swapped_shared), since it may be mapped nowhere:
+ * swapoff reads those back and vm_swap_check counts them.
+ * Dirty pages: every eviction of a shared page writes it. A shared
+ * page read back lets its slot go at once (it has one holder; there is
+ * no swap cache for it), so no stale copy on swap can be taken for its
+ * bytes; the cost is a second write when a page read back but never
+ * changed goes out again. (Keeping the slot would need the written bit
+ * of every translation the pmap drops - munmap, a split - carried to
+ * the page; Mercator's pmap does not do that today.)
+ * Memory cost: nothing per swapped page beyond the radix slot it had
+ * resident; two pointers per object (the list).
  *
  * Locks: as the objects and spaces ([m]); single CPU for now (the big
  * kernel lock is held across disk waits, so nothing changes under a
@@ -73,7 +98,8 @@ bool vm_swap_entry_cached(swp_entry_t e);
 uint64_t vm_swap_cached_pages(void);
 
 /* Could pg go to swap: held only by private anonymous objects (and the
- * cache), not pinned, and some area has a free slot? */
+ * cache), or by one shared object that is not unevictable; not pinned;
+ * and some area has a free slot? */
 bool vm_swap_candidate(struct vm_page *pg);
 
 /*
@@ -92,15 +118,17 @@ bool vm_swap_out_one(struct vm_page *pg);
 
 /*
  * swapoff: read every page of area `area` back into the objects that
- * name it (Linux's try_to_unuse). => 0; -ENOMEM (memory ran out and
+ * name it (Linux's try_to_unuse): private objects through the spaces,
+ * shared ones through their list. => 0; -ENOMEM (memory ran out and
  * reclaim freed nothing); -EIO (a slot could not be read; its holders
  * keep the entry). The caller keeps the area out of new writes.
  */
 long vm_swap_unuse(unsigned area);
 
 /* Every object entry and cached page accounted: the users of each slot
- * in use equal the entries held by the objects of every space plus the
- * cache's; a cached page's slot has another user. For tests. */
+ * in use equal the entries held by the private objects of every space,
+ * the shared objects on the swapped list and the cache; a cached page's
+ * slot has another user. For tests. */
 bool vm_swap_check(void);
 
 #endif
