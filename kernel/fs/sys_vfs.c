@@ -1254,7 +1254,9 @@ static long statfs_vn(struct vnode *vn, uint64_t ubuf)
                 s.f_bavail = st.bavail;
                 s.f_files = st.files;
                 s.f_ffree = st.ffree;
-        } else if (tmpfs_owns(vn)) {
+        } else if (tmpfs_owns(vn) && sb->quota.limit != UINT64_MAX) {
+                /* (memfd's internal mount has no limit: zeroes, as
+                 * Linux's shmem_statfs without max_blocks.) */
                 s.f_blocks = sb->quota.limit;
                 s.f_bfree = s.f_bavail = sb->quota.limit > sb->quota.used
                                          ? sb->quota.limit - sb->quota.used : 0;
@@ -1521,9 +1523,10 @@ SYSCALL_DECL(memfd_create)
                 return -EINVAL;         /* Linux: names over 249 bytes */
         if (err < 0)
                 return err;
-        if (!tmpfs_shm_sb)
+        if (!tmpfs_memfd_sb())
                 return -ENOMEM;
-        if ((err = tmpfs_make_unnamed(tmpfs_shm_sb, S_IFREG | 0777, &vn)) != 0)
+        if ((err = tmpfs_make_unnamed(tmpfs_memfd_sb(), S_IFREG | 0777,
+                                      &vn)) != 0)
                 return err;
         vn->seals = (a1 & MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
         ksnprintf(label, sizeof label, "/memfd:%s", name);

@@ -524,6 +524,22 @@ void tmpfs_destroy_sb(struct vfs_sb *sb)
         kfree(sb);
 }
 
+static struct vfs_sb *memfd_sb;
+
+struct vfs_sb *tmpfs_memfd_sb(void)
+{
+        if (!memfd_sb && tmpfs_new_sb(NULL, &memfd_sb) == 0)
+                memfd_sb->quota.limit = UINT64_MAX;     /* no size= */
+        return memfd_sb;
+}
+
+void tmpfs_memfd_shutdown(void)
+{
+        if (memfd_sb)
+                tmpfs_destroy_sb(memfd_sb);
+        memfd_sb = NULL;
+}
+
 bool tmpfs_room(const struct vnode *vn, uint64_t pages)
 {
         return vm_quota_room(&vn->sb->quota, pages);

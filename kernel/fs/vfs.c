@@ -947,6 +947,8 @@ long vfs_init(void)
                         tmpfs_shm_sb = dir->mounted->sb;
                 vnode_put(dir);
         }
+        if (!err && !tmpfs_memfd_sb())  /* memfd's, made now: for good */
+                err = -ENOMEM;
         if (!err)
                 err = mkdir_p("/proc", 0555, &dir);
         if (!err) {
@@ -994,6 +996,7 @@ void vfs_shutdown(void)
         }
         if (vfs_disks_down)
                 vfs_disks_down();
+        tmpfs_memfd_shutdown();
         while (mounts && mounts->covered) {
                 struct mount *m = mounts;
                 mounts = m->next;

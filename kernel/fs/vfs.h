@@ -385,8 +385,15 @@ long tmpfs_make_unnamed(struct vfs_sb *sb, uint32_t mode, struct vnode **out);
 bool tmpfs_room(const struct vnode *vn, uint64_t pages);
 /* Is vn a tmpfs vnode? */
 bool tmpfs_owns(const struct vnode *vn);
-/* The shm super block (memfd objects live there: /dev/shm's limits). */
+/* /dev/shm's super block. */
 extern struct vfs_sb *tmpfs_shm_sb;
+/* The internal tmpfs memfd files live on (Linux's shm_mnt): mounted
+ * nowhere, with no size limit - /dev/shm's half of RAM does not bound
+ * memfds, as on Linux; their pages go to swap. Made at the first call.
+ * => NULL without memory. */
+struct vfs_sb *tmpfs_memfd_sb(void);
+/* vfs_shutdown: it goes (every memfd is closed by then). */
+void tmpfs_memfd_shutdown(void);
 
 /* ext2 on a block device (fs/ext2_vfs.c): a new super block for the
  * disk behind block device node dev. => 0, -ENOTBLK, -ENXIO, -EINVAL
