@@ -769,7 +769,8 @@ def run_user_linux_vm(t, runs):
 # programs that use more anonymous memory than RAM, (memory, swap size).
 # On Linux they run on the host as every program does (oom_kill exhausts
 # memory only where tools/run booted it: on the Linux VM above).
-USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "oom_kill": ("128M", "64M")}
+USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
+                "oom_kill": ("128M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
 # libraries): ext2_loop makes and checks its file system with e2fsprogs.
