@@ -16,6 +16,7 @@
  * shared mapping SIGBUS (as Linux's shmem).
  */
 #include <mercator/errno.h>
+#include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/vfs.h>
 #include <vm/kmalloc.h>
@@ -538,6 +539,21 @@ void tmpfs_memfd_shutdown(void)
         if (memfd_sb)
                 tmpfs_destroy_sb(memfd_sb);
         memfd_sb = NULL;
+}
+
+void tmpfs_show_mem(void)
+{
+        for (int i = 0; i < MAX_TMPFS; i++) {
+                const struct vfs_sb *sb = tmpfs_sbs[i];
+
+                if (sb && sb->quota.used)
+                        pr_err("mercator: oom: tmpfs dev 0:%u (%s): %" PRIu64
+                               " pages resident or swapped, %" PRIu64
+                               " inodes\n", (unsigned)sb->dev,
+                               sb == memfd_sb ? "memfd"
+                               : sb == tmpfs_shm_sb ? "/dev/shm" : "mounted",
+                               sb->quota.used, (uint64_t)sb->nr_inodes);
+        }
 }
 
 bool tmpfs_room(const struct vnode *vn, uint64_t pages)

@@ -392,6 +392,8 @@ extern struct vfs_sb *tmpfs_shm_sb;
  * memfds, as on Linux; their pages go to swap. Made at the first call.
  * => NULL without memory. */
 struct vfs_sb *tmpfs_memfd_sb(void);
+/* One console line per tmpfs holding pages (the OOM killer's report). */
+void tmpfs_show_mem(void);
 /* vfs_shutdown: it goes (every memfd is closed by then). */
 void tmpfs_memfd_shutdown(void);
 

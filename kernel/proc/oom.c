@@ -5,10 +5,13 @@
 #include <mercator/errno.h>
 #include <mercator/printk.h>
 #include <fs/procfs.h>
+#include <fs/vfs.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
+#include <vm/pmm.h>
 #include <vm/swap.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vmstat.h>
 
@@ -74,10 +77,36 @@ static struct proc *choose(uint64_t totalpages)
         return best;
 }
 
+static bool add_swapped(void *arg, struct vm_object *obj)
+{
+        *(uint64_t *)arg += obj->nswapped;
+        return true;
+}
+
+/* Where memory is, in pages (Linux prints its Mem-Info at a kill). */
+static void show_mem(void)
+{
+        uint64_t total, free, shared = 0;
+
+        swap_totals(&total, &free);
+        vm_object_for_each_swapped_shared(add_swapped, &shared);
+        pr_err("mercator: oom: pages free %" PRIu64 " anon %" PRIu64
+               " shmem %" PRIu64 " file %" PRIu64 " slab %" PRIu64
+               " pt %" PRIu64 " kstack %" PRIu64 " vmalloc %" PRIu64
+               " kmalloc_large %" PRIu64 "; swap %" PRIu64 " of %" PRIu64
+               " used, %" PRIu64 " by shared memory\n", pmm_free_count(),
+               vmstat.anon_pages, vmstat.shmem_pages, vmstat.file_pages,
+               vmstat.slab_pages, vmstat.pt_pages, vmstat.kstack_pages,
+               vmstat.vmalloc_pages, vmstat.kmalloc_large, total - free,
+               total, shared);
+        tmpfs_show_mem();
+}
+
 static void report(struct proc *v)
 {
         struct proc_footprint f;
 
+        show_mem();
         proc_space_footprint(v->space, &f);
         pr_err("mercator: out of memory: killed process %d (%s) "
                "total-vm:%" PRIu64 "kB, anon-rss:%" PRIu64 "kB, "
