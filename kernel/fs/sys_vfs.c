@@ -15,6 +15,7 @@
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 
 #define O_ACCMODE       3
@@ -1194,6 +1195,13 @@ SYSCALL_DECL(fallocate)
                         !vm_object_swap_entry(vn->obj, i);      /* charged */
         if (!tmpfs_room(vn, need))
                 err = -ENOSPC;
+        /* More new pages than memory can hold now: ENOMEM, nothing
+         * allocated. Linux's shmem_fallocate fails the same way once
+         * reclaim starts taking its own new pages, and then gives back
+         * what it took; without this a memfd (no size limit) takes all
+         * of memory and swap in one call (issue 19's trinity soak). */
+        else if (need > vm_available_pages())
+                err = -ENOMEM;
         for (uint64_t i = first; !err && i < last; i++) {
                 struct vm_page *pg;
                 vm_status_t st = vm_object_get_page(vn->obj, i, &pg);
