@@ -159,7 +159,6 @@ static void tsc_calibrate(void)
 {
         tsc_per_ms = tsc_ticks_per_ms();
         tsc_mult = vdso_mult(tsc_per_ms);
-        pr_info("tsc: %lu kHz\n", (unsigned long)tsc_per_ms);
 }
 
 uint64_t machine_uptime_us(void)
