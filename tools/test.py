@@ -61,6 +61,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -651,6 +652,12 @@ def run_on_pty(argv, script, timeout=120, cwd=None):
     master, slave = os.openpty()
 
     def take_terminal():
+        # a terminal session starts with no signal blocked or ignored,
+        # whatever this process inherited or its threads block
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP,
+                    signal.SIGTTIN, signal.SIGTTOU, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
