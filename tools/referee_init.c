@@ -22,6 +22,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_ARGS 64
@@ -104,6 +105,11 @@ int main(void)
 out:
         printf("MERCATOR-EXIT %d\n", code);
         fflush(stdout);
+        /* Power off only once the UART has sent the marker: the serial
+         * driver transmits from its buffer under interrupts, and what is
+         * still there at power-off is lost (tools/run then finds no
+         * status). */
+        tcdrain(STDOUT_FILENO);
         sync();
         reboot(RB_POWER_OFF);
         return code;

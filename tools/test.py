@@ -403,6 +403,24 @@ def i386_referee_kernel():
     return p.stdout.strip() if p.returncode == 0 else None, p.stderr
 
 
+def run_tool(cmd, prog, referee):
+    """tools/run CMD, which runs PROG: (output, exit status). A referee's run (Linux in
+    QEMU) that ended without its program's status - QEMU stopped before
+    the marker came through - is run once more, with a note. Only the
+    referee's: a Mercator run that loses its status is a failure."""
+    def once():
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           errors="replace", stdin=subprocess.DEVNULL)
+        return p.stdout + p.stderr, p.returncode
+    out, rc = once()
+    if referee and rc and re.search(r"^tools/run: Linux stopped without an "
+                                    r"exit status", out, re.M):
+        print(f"note: the referee's run of {os.path.basename(prog)} "
+              "ended without a status; run again", flush=True)
+        out, rc = once()
+    return out, rc
+
+
 def run_i386_prog(prog, arch, mem, linux=None):
     """One i386 user program on Mercator (arch i386: 2-level tables on
     qemu32; i386-pae: PAE on qemu-system-x86_64 -cpu max), or with
@@ -415,9 +433,7 @@ def run_i386_prog(prog, arch, mem, linux=None):
         cmd += ["--input-script", script]
     if linux:
         cmd += ["--linux", linux[0], "--linux-init", linux[1]]
-    p = subprocess.run(cmd + [prog, "/data.txt"], capture_output=True,
-                       text=True, errors="replace", stdin=subprocess.DEVNULL)
-    return p.stdout + p.stderr, p.returncode
+    return run_tool(cmd + [prog, "/data.txt"], prog, bool(linux))
 
 
 # The i386 user tier's runs: (programs, qemu.py arch, memory, label).
@@ -490,9 +506,7 @@ def run_rv_user(prog, linux=None):
         cmd += ["--input-script", script]
     if linux:
         cmd += ["--linux", linux[0], "--linux-init", linux[1]]
-    p = subprocess.run(cmd + [prog, "/data.txt"], capture_output=True,
-                       text=True, errors="replace", stdin=subprocess.DEVNULL)
-    return p.stdout + p.stderr, p.returncode
+    return run_tool(cmd + [prog, "/data.txt"], prog, bool(linux))
 
 
 def run_riscv64_user(t):
@@ -613,7 +627,11 @@ def collect_user(t, where, prog, out, status, name=None):
         t.add(status == want, f"user[{where}]/{name}/killed_by_sigsegv",
               f"status {status}")
     elif status != 0 and "FAIL" not in out:
-        t.add(False, f"user[{where}]/{name}", f"exit status {status}")
+        # The last line says why when tools/run ended the run (a timeout,
+        # no status): the failure summary at the end of a log shows it.
+        last = next((l for l in reversed(out.splitlines()) if l.strip()), "")
+        t.add(False, f"user[{where}]/{name}",
+              f"exit status {status}: {last.strip()[:160]}")
         show_tail(out)
 
 
@@ -775,15 +793,12 @@ def run_user_linux_vm(t, runs):
               else "no x86-64 Linux: " + p.stderr[-300:])
         return
     for prog, args, label in vm:
-        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+        out, rc = run_tool([os.path.join(ROOT, "tools/run"), "--timeout",
                             "600", "--mem", "512M", "--linux", kernel,
                             "--linux-init", init, "--file",
                             f"/data.txt={USER_DATA}", prog, *args,
-                            "/data.txt"],
-                           capture_output=True, text=True, errors="replace",
-                           stdin=subprocess.DEVNULL)
-        collect_user(t, "linux-vm", prog, p.stdout + p.stderr, p.returncode,
-                     label)
+                            "/data.txt"], prog, True)
+        collect_user(t, "linux-vm", prog, out, rc, label)
 
 
 # Run on Mercator only on a small machine with a swap disk (issue 16):

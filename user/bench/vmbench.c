@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1479,6 +1480,8 @@ static void mode_ram(void)
 static void power_off(void)
 {
         if (getpid() == 1) {
+                fflush(stdout);
+                tcdrain(STDOUT_FILENO);     /* the last figures reach the host */
                 sync();
                 reboot(RB_POWER_OFF);
         }
