@@ -762,7 +762,7 @@ USER_SMP = (1, 4)
 # host: swapping, the OOM killer, thread storms) start first, so that the
 # two boots at a time end together instead of one of them finishing alone.
 USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
-             "random_vm"]
+             "random_vm", "oom_alloc"]
 
 
 # Run on Linux in QEMU too: programs that change the machine (oom_kill:
@@ -775,7 +775,7 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
-                    "fd_table", "pid_max", "overcommit"]
+                    "fd_table", "pid_max", "overcommit", "oom_alloc"]
 
 
 def run_user_linux_vm(t, runs):
@@ -802,11 +802,12 @@ def run_user_linux_vm(t, runs):
 
 
 # Run on Mercator only on a small machine with a swap disk (issue 16):
-# programs that use more anonymous memory than RAM, (memory, swap size).
-# On Linux they run on the host as every program does (oom_kill exhausts
-# memory only where tools/run booted it: on the Linux VM above).
+# programs that use more anonymous memory than RAM, (memory, swap size;
+# None: no swap disk). On Linux they run on the host as every program
+# does (oom_kill and oom_alloc exhaust memory only where tools/run booted
+# them: on the Linux VM above).
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
-                "oom_kill": ("128M", "64M")}
+                "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None)}
 
 # Debian programs a user test runs (tools/run --with brings each with its
 # libraries): ext2_loop makes and checks its file system with e2fsprogs.
@@ -818,7 +819,8 @@ def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
     typed = ["--input-script", script] if script else []
     machine = USER_ON_SWAP.get(os.path.basename(prog))
     if machine:
-        typed += ["--mem", machine[0], "--swap", machine[1]]
+        typed += ["--mem", machine[0]]
+        typed += ["--swap", machine[1]] if machine[1] else []
     for tool in USER_WITH.get(os.path.basename(prog), []):
         typed += ["--with", tool]
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "600",

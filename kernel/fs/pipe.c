@@ -19,6 +19,7 @@
 #include <fs/poll.h>
 #include <fs/procfs.h>
 #include <fs/vfs.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
@@ -260,7 +261,10 @@ static const struct file_ops pipe_ops = {
 
 /* A new, empty pipe with the default ring (2 pages for a user over the
  * soft limit), or NULL (no memory, or the user is over the hard limit). */
-static struct pipe *pipe_new(void)
+/* A new pipe with its buffer; wait: the caller has nothing another
+ * process could change, so the buffer may wait for memory (the OOM
+ * killer, proc/oom.h), as Linux's pipe buffers may. */
+static struct pipe *pipe_new(bool wait)
 {
         struct pipe *p = kzalloc(sizeof *p);
         size_t size = PIPE_DEFAULT;
@@ -275,8 +279,13 @@ static struct pipe *pipe_new(void)
                 size = PIPE_SMALL;
                 held = pipe_charge(p, size / PAGE_SIZE);
         }
-        if ((pipe_over(held, pipe_user_hard) && pipe_unprivileged()) ||
-            !(p->data = kmalloc(size))) {
+        if (pipe_over(held, pipe_user_hard) && pipe_unprivileged())
+                p->data = NULL;
+        else
+                while (!(p->data = kmalloc(size)) && wait &&
+                       oom_alloc_retry())
+                        ;
+        if (!p->data) {
                 pipe_charge(p, 0);
                 kfree(p);
                 return NULL;
@@ -287,7 +296,7 @@ static struct pipe *pipe_new(void)
 
 long pipe_create(struct file **rd, struct file **wr)
 {
-        struct pipe *p = pipe_new();
+        struct pipe *p = pipe_new(true);
         struct file *r = kzalloc(sizeof *r), *w = kzalloc(sizeof *w);
 
         if (!p || !r || !w) {
@@ -313,16 +322,21 @@ long pipe_create(struct file **rd, struct file **wr)
  */
 long pipe_open_fifo(void **slot, unsigned flags, struct file **out)
 {
-        struct pipe *p = *slot;
-        struct file *f = kzalloc(sizeof *f);
         bool reader = (flags & 3) != 1, writer = (flags & 3) != 0;
         bool nonblock = flags & 04000;
+again:;
+        struct pipe *p = *slot;
+        struct file *f = kzalloc(sizeof *f);
 
         if (!f)
                 return -ENOMEM;
         if (!p) {
-                if (!(p = pipe_new())) {
+                if (!(p = pipe_new(false))) {
                         kfree(f);
+                        /* Waited for memory: another open may have made
+                         * the pipe meanwhile. */
+                        if (oom_alloc_retry())
+                                goto again;
                         return -ENOMEM;
                 }
                 p->owner = (struct pipe **)slot;
@@ -412,6 +426,7 @@ long pipe_size(struct file *f, bool set, unsigned long want)
         if (f->ops != &pipe_ops)
                 return -EBADF;
         p = (struct pipe *)f->node;
+again:
         if (!set)
                 return (long)p->size;
         if (want > (1UL << 31))
@@ -434,6 +449,12 @@ long pipe_size(struct file *f, bool set, unsigned long want)
         }
         if (!(data = kmalloc(size))) {
                 pipe_charge(p, was);
+                /* Wait for memory (proc/oom.h), then decide again: the
+                 * pipe may have changed meanwhile. */
+                if (oom_alloc_retry()) {
+                        size = PAGE_SIZE;
+                        goto again;
+                }
                 return -ENOMEM;
         }
         for (size_t i = 0; i < held; i++)

@@ -16,6 +16,7 @@
 #include <fs/file.h>
 #include <fs/vfs.h>
 #include <machine/abi_stat.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -154,7 +155,11 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                         vm_status_t st;
 
                         reclaim_if(user);
-                        st = vm_object_get_page(obj, idx, &pg);
+                        /* A system call may wait for memory: the OOM
+                         * killer makes room (proc/oom.h). */
+                        while ((st = vm_object_get_page(obj, idx, &pg)) ==
+                               VM_ENOMEM && user && oom_alloc_retry())
+                                ;
                         if (st != VM_OK)
                                 return done ? (long)done
                                      : st == VM_ENOMEM ? -ENOMEM : -EIO;
@@ -237,7 +242,12 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         if (off + len > old_size) {
                 if (vn->seals & F_SEAL_GROW)
                         return -EPERM;
-                if (vm_object_resize(obj, off + len) != VM_OK)
+                vm_status_t st;
+
+                while ((st = vm_object_resize(obj, off + len)) != VM_OK &&
+                       user && oom_alloc_retry())
+                        ;
+                if (st != VM_OK)
                         return -ENOMEM;
         }
         while (done < len) {
@@ -249,7 +259,11 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
                         vm_status_t st;
 
                         reclaim_if(user);
-                        st = vm_object_get_page(obj, idx, &pg);
+                        /* A system call may wait for memory (the OOM
+                         * killer, proc/oom.h); the quota may not. */
+                        while ((st = vm_object_get_page(obj, idx, &pg)) ==
+                               VM_ENOMEM && user && oom_alloc_retry())
+                                ;
                         if (st != VM_OK) {
                                 err = st == VM_ENOSPC ? -ENOSPC : -ENOMEM;
                                 break;

@@ -12,6 +12,7 @@
 #include <vm/pmm.h>
 #include <vm/swap.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 #include <vm/vmstat.h>
 
@@ -130,6 +131,26 @@ static void wait_for_victim(void)
         (void)sched_sleep_on_until_intr(&oom_channel, victim.deadline);
 }
 
+/* The current process is being killed (SIGKILL sent, or exit_group). */
+static bool caller_dying(void)
+{
+        return current->pending_kill || group_of(current)->group.exiting;
+}
+
+/* Kill v and every process on its memory (CLONE_VM without CLONE_THREAD),
+ * else its memory would stay. */
+static void kill_victim(struct proc *v)
+{
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
+
+                if (proc_is_leader(p) && p != v && p->space == v->space &&
+                    !p->group.exiting)
+                        (void)signal_send(p, SIGKILL, NULL);
+        }
+        (void)signal_send(v, SIGKILL, NULL);
+}
+
 bool oom_fault(void)
 {
         uint64_t totalpages = oom_totalpages();
@@ -146,21 +167,66 @@ bool oom_fault(void)
         oom_kills++;
         if (v->space == current->space)
                 return false;           /* the faulting process itself */
-        /* Every process on that memory dies with it (CLONE_VM without
-         * CLONE_THREAD), else its memory would stay. */
-        for (int i = 0; i < proc_slots; i++) {
-                struct proc *p = proc_table[i];
-
-                if (proc_is_leader(p) && p != v && p->space == v->space &&
-                    !p->group.exiting)
-                        (void)signal_send(p, SIGKILL, NULL);
-        }
-        (void)signal_send(v, SIGKILL, NULL);
+        kill_victim(v);
         victim.pid = v->pid;
         victim.space = v->space;
         victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
         wait_for_victim();
         return true;
+}
+
+/* Wait for the victim's memory inside a system call: as wait_for_victim,
+ * but a pending signal other than SIGKILL must not make it a busy loop
+ * (the interruptible sleep would end at once), so then it sleeps a tick
+ * at a time; SIGKILL ends any sleep. */
+static void alloc_wait_for_victim(void)
+{
+        uint64_t now = clock_monotonic_ns();
+
+        if (now >= victim.deadline || !signal_pending()) {
+                wait_for_victim();
+                return;
+        }
+        sched_sleep_until(MIN(victim.deadline, now + 10000000ull));
+}
+
+bool oom_alloc_retry(void)
+{
+        uint64_t totalpages;
+        struct proc *v;
+
+        if (caller_dying())
+                return false;
+        if (vm_reclaim_direct() > 0)
+                return true;
+        if (victim.space) {             /* one victim at a time */
+                alloc_wait_for_victim();
+                return !caller_dying();
+        }
+        totalpages = oom_totalpages();
+        v = choose(totalpages);
+        if (!v)
+                return false;
+        report(v);
+        oom_kills++;
+        kill_victim(v);
+        if (v->space == current->space)
+                return false;           /* the caller dies on its way out */
+        victim.pid = v->pid;
+        victim.space = v->space;
+        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        alloc_wait_for_victim();
+        return !caller_dying();
+}
+
+enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
+                                   vm_prot_t access)
+{
+        enum fault_result r = vm_fault(s, va, access);
+
+        while (r == FAULT_OOM && oom_alloc_retry())
+                r = vm_fault(s, va, access);
+        return r;
 }
 
 void oom_space_released(const struct vm_space *s)

@@ -16,8 +16,16 @@
  * as before. A victim that has not released its memory a second after
  * SIGKILL is passed over from then on.
  *
- * Only a user-mode fault calls the killer (nothing is held there); an
- * allocation a system call makes for itself fails with ENOMEM instead.
+ * A user-mode fault calls the killer (nothing is held there), and so do
+ * the allocations of a system call that may wait, at points where the
+ * call has changed nothing yet and may sleep (oom_alloc_retry): a fault
+ * of a user copy (its page, page-table pages), a tmpfs or memfd page
+ * write() or read() needs, a pipe's buffer. As Linux's page allocator:
+ * reclaim first, then the killer, then the allocation again; when the
+ * caller itself is chosen it gets SIGKILL and its allocation fails
+ * (ENOMEM, never seen: it dies on the way out). Allocations that must
+ * not wait (everything else: a half-done operation of the lockless core
+ * must not sleep while others change what it holds) fail with ENOMEM.
  *
  * Locks: the big kernel lock (every caller is a system call or a trap).
  */
@@ -25,6 +33,7 @@
 #define PROC_OOM_H
 
 #include <mercator/types.h>
+#include <vm/vm_space.h>
 
 struct proc;
 struct text;
@@ -38,6 +47,18 @@ struct vm_space;
  * for its memory. => true: retry the fault; false: the current process
  * is the one to die (the caller ends it). */
 bool oom_fault(void);
+
+/* An allocation of the current system call failed where it may wait and
+ * retry (see above). Reclaim; if that frees nothing, kill the process
+ * with the highest badness (the caller's own group if it is the one) and
+ * wait for its memory. => true: try the allocation again; false: fail it
+ * (the caller is dying, was chosen, or nothing can be chosen). */
+bool oom_alloc_retry(void);
+
+/* A kernel-mode fault on a user address (a user copy): vm_fault, and while
+ * it finds no memory, oom_alloc_retry and the fault again. */
+enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
+                                   vm_prot_t access);
 
 /* The badness of process p (its group leader) against totalpages, or
  * INT64_MIN if it is never chosen. */

@@ -331,7 +331,7 @@ static void kernel_page_fault(struct trap_frame *tf)
                 /* A user copy: make the page present if the process may
                  * touch it, else the copy returns -EFAULT. */
                 if (current && current->space && cr2 < USER_TOP &&
-                    vm_fault(current->space, cr2, pf_access(tf->error)) ==
+                    oom_kernel_fault(current->space, cr2, pf_access(tf->error)) ==
                     FAULT_RESOLVED) {
                         acct_fault();
                         return;

@@ -12,6 +12,7 @@
 #include <machine/vmparam.h>
 #include <mercator/clock.h>
 #include <proc/acct.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <vm/vm_space.h>
 #include "boot.h"
@@ -203,7 +204,7 @@ static bool user_copy_fault(struct trap_frame *f, uint64_t cause)
         if (!fixup || !current || f->stval >= USER_MAX + PAGE_SIZE ||
             (cause != EXC_LOAD_PAGE_FAULT && cause != EXC_STORE_PAGE_FAULT))
                 return false;
-        if (vm_fault(current->space, f->stval,
+        if (oom_kernel_fault(current->space, f->stval,
                      cause == EXC_STORE_PAGE_FAULT ? VM_PROT_WRITE
                                                    : VM_PROT_READ) ==
             FAULT_RESOLVED)

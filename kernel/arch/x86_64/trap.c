@@ -194,7 +194,8 @@ static void page_fault(struct trap_frame *tf)
         }
         fixup = extable_fixup(tf->rip);  /* a kernel fault: a user copy's? */
         if (fixup && current && cr2 < USER_MAX + PAGE_SIZE) {
-                if (vm_fault(current->space, cr2, pf_access(tf->error)) !=
+                if (oom_kernel_fault(current->space, cr2,
+                                     pf_access(tf->error)) !=
                     FAULT_RESOLVED)
                         tf->rip = fixup;
                 else
