@@ -807,7 +807,8 @@ def run_user_linux_vm(t, runs):
 # does (oom_kill and oom_alloc exhaust memory only where tools/run booted
 # them: on the Linux VM above).
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
-                "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None)}
+                "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None),
+                "madvise_cold": ("256M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
 # libraries): ext2_loop makes and checks its file system with e2fsprogs.

@@ -6,11 +6,20 @@
  * program's own text (its pages may be dropped and read again while it
  * runs). Linux's errors: EINVAL over an mlocked range or for a
  * misaligned start, ENOMEM over a hole (the mapped part is advised).
- * Residency is not checked: it depends on swap (Linux with swap pages
- * anonymous memory out; Mercator has none yet).
+ * Residency of private memory is not checked.
+ *
+ * Shared pages (issue 16): with swap (make test boots Mercator with a
+ * 64 MiB swap disk; Linux on the host may have none, and then only the
+ * bytes are checked), PAGEOUT sends to swap the shared pages that this
+ * process alone maps - a memfd, a shared anonymous mapping, a SysV
+ * segment: smaps' Swap of the mapping becomes its size - and leaves a
+ * page another process maps too (a /dev/shm file mapped by a child)
+ * where it is; every byte reads back the same.
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/shm.h>
 #include <sys/wait.h>
 
 #ifndef MADV_COLD
@@ -54,6 +63,123 @@ static uint64_t text_sum(void)
         for (; p < (const volatile uint8_t *)etext; p++)
                 s = s * 31 + *p;
         return s;
+}
+
+/* smaps' Swap (kB) of the mapping that starts at p, or -1. */
+static long long smaps_swap(const void *p)
+{
+        char line[512], want[32];
+        long long v = -1;
+        int in = 0;
+        FILE *f = fopen("/proc/self/smaps", "r");
+
+        if (!f)
+                return -1;
+        snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)p);
+        while (fgets(line, sizeof line, f)) {
+                if (!strncmp(line, want, strlen(want)))
+                        in = 1;
+                else if (in && !strncmp(line, "Swap:", 5)) {
+                        v = strtoll(line + 5, NULL, 10);
+                        break;
+                }
+        }
+        fclose(f);
+        return v;
+}
+
+static uint8_t shared_byte(size_t i)
+{
+        return (uint8_t)(i * 13 + i / PAGE + 1);
+}
+
+/* Fill p, page it out, check smaps' Swap (when there is swap: the whole
+ * mapping, as `want_out` says, else none of it) and the bytes. */
+static void pageout_shared(const char *name, uint8_t *p, int swap,
+                           int want_out)
+{
+        char check[64];
+        long long sw;
+
+        for (size_t i = 0; i < N * PAGE; i++)
+                p[i] = shared_byte(i);
+        snprintf(check, sizeof check, "%s_pageout", name);
+        CHECK(check, madvise(p, N * PAGE, MADV_PAGEOUT) == 0);
+        sw = smaps_swap(p);
+        snprintf(check, sizeof check, "%s_%s", name,
+                 want_out ? "went_to_swap" : "stays_resident");
+        if (!CHECK(check, !swap || sw == (want_out ? (long long)(N * PAGE / 1024)
+                                                   : 0)))
+                printf("NOTE madvise_cold: %s: smaps Swap %lld kB\n", name,
+                       sw);
+        snprintf(check, sizeof check, "%s_keeps", name);
+        CHECK(check, same(p, N * PAGE, shared_byte));
+        snprintf(check, sizeof check, "%s_back_in", name);
+        CHECK(check, smaps_swap(p) == 0 || sw < 0);
+}
+
+static void shared_pages(void)
+{
+        int swap = proc_field("/proc/meminfo", "SwapTotal") > 0;
+        uint8_t *p;
+
+        if (!swap)
+                printf("NOTE madvise_cold: no swap: shared pages stay, only "
+                       "their bytes are checked\n");
+        int fd = (int)syscall(SYS_memfd_create, "madvise_cold", 0);
+        CHECK("memfd_made", fd >= 0 && ftruncate(fd, N * PAGE) == 0);
+        p = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        CHECK("memfd_mapped", p != MAP_FAILED);
+        pageout_shared("memfd", p, swap, 1);
+        munmap(p, N * PAGE);
+        close(fd);
+
+        p = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        CHECK("shared_anon_mapped", p != MAP_FAILED);
+        pageout_shared("shared_anon", p, swap, 1);
+        munmap(p, N * PAGE);
+
+        int id = shmget(IPC_PRIVATE, N * PAGE, IPC_CREAT | 0600);
+        p = id >= 0 ? shmat(id, NULL, 0) : (void *)-1;
+        CHECK("sysv_attached", p != (void *)-1);
+        if (id >= 0)
+                shmctl(id, IPC_RMID, NULL);
+        if (p != (void *)-1) {
+                pageout_shared("sysv", p, swap, 1);
+                shmdt(p);
+        }
+
+        /* A /dev/shm file a child maps too: two mappers, it stays. */
+        char path[] = "/dev/shm/madvise_coldXXXXXX";
+        int pipefd[2];
+        char c = 0;
+        fd = mkstemp(path);
+        CHECK("two_mappers_file", fd >= 0 && ftruncate(fd, N * PAGE) == 0 &&
+              pipe(pipefd) == 0);
+        unlink(path);
+        p = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        CHECK("two_mappers_mapped", p != MAP_FAILED);
+        memset(p, 1, N * PAGE);
+        pid_t child = fork();
+        if (child == 0) {
+                volatile uint8_t sum = 0;
+
+                for (size_t i = 0; i < N * PAGE; i += PAGE)
+                        sum += p[i];            /* maps every page */
+                (void)!write(pipefd[1], "r", 1);
+                for (;;)
+                        pause();
+        }
+        CHECK("two_mappers_child_mapped", child > 0 &&
+              read(pipefd[0], &c, 1) == 1 && c == 'r');
+        pageout_shared("two_mappers", p, swap, 0);
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        munmap(p, N * PAGE);
+        close(fd);
+        close(pipefd[0]);
+        close(pipefd[1]);
 }
 
 int main(void)
@@ -110,6 +236,8 @@ int main(void)
         uint64_t sum = text_sum();
         CHECK("text_pageout", madvise((void *)t0, t1 - t0, MADV_PAGEOUT) == 0);
         CHECK("text_same_after", text_sum() == sum);
+
+        shared_pages();
 
         /* Errors. */
         CHECK("lock", mlock(a, PAGE) == 0);
