@@ -13,7 +13,10 @@
  * sb->quota.limit (size=; half of RAM by default, as Linux). Each file's
  * object is charged to the mount's quota, so whoever would add a page
  * past it is refused: write and fallocate get ENOSPC, a fault in a
- * shared mapping SIGBUS (as Linux's shmem).
+ * shared mapping SIGBUS (as Linux's shmem). The same budget's pages are
+ * charged to the commit count one by one (Committed_AS; mode 2 refuses
+ * past CommitLimit the same way: vm_commit.h), as Linux charges its
+ * VM_NORESERVE shmem files.
  */
 #include <mercator/errno.h>
 #include <mercator/printk.h>
@@ -470,6 +473,7 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
         sb->fstype = "tmpfs";
         sb->dev = next_dev++;
         sb->quota.limit = pages;
+        sb->quota.commit = true;        /* Linux's shmem_acct_block */
         sb->magic = TMPFS_MAGIC;
         sb->next_ino = 1;
         sb->root = tmpfs_new(sb, S_IFDIR | mode);
@@ -478,6 +482,7 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
                 return -ENOMEM;
         }
         sb->root->nlink = 2;
+        vm_commit_quota_register(&sb->quota);
         tmpfs_sbs[slot] = sb;
         *out = sb;
         return 0;
@@ -522,6 +527,7 @@ void tmpfs_destroy_sb(struct vfs_sb *sb)
         if (tmpfs_shm_sb == sb)
                 tmpfs_shm_sb = NULL;
         vnode_put(sb->root);
+        vm_commit_quota_unregister(&sb->quota);
         kfree(sb);
 }
 

@@ -26,9 +26,35 @@ struct vm_commit_policy vm_commit_policy = {
 static uint64_t committed;                      /* pages */
 static bool (*caller_is_admin)(void);
 
+/* Budgets charged page by page: the noreserve one, then the
+ * registered ones (tmpfs mounts). */
+struct vm_quota vm_commit_noreserve_quota = { .limit = UINT64_MAX,
+                                              .commit = true };
+static struct vm_quota *quotas = &vm_commit_noreserve_quota;
+
+void vm_commit_quota_register(struct vm_quota *q)
+{
+        ASSERT(q->commit && q != &vm_commit_noreserve_quota);
+        q->commit_next = quotas;
+        quotas = q;
+}
+
+void vm_commit_quota_unregister(struct vm_quota *q)
+{
+        for (struct vm_quota **l = &quotas; *l; l = &(*l)->commit_next)
+                if (*l == q) {
+                        *l = q->commit_next;
+                        return;
+                }
+}
+
 uint64_t vm_committed_pages(void)
 {
-        return committed;
+        uint64_t sum = committed;
+
+        for (const struct vm_quota *q = quotas; q; q = q->commit_next)
+                sum += q->used;
+        return sum;
 }
 
 void vm_commit_add(uint64_t npages)
@@ -70,6 +96,9 @@ void vm_commit_init(bool (*is_admin)(void))
         uint64_t free_kb = pmm_free_count() << (PAGE_SHIFT - 10);
 
         committed = 0;                  /* boot (or a host test's RAM) */
+        vm_commit_noreserve_quota.used = 0;
+        vm_commit_noreserve_quota.commit_next = NULL;
+        quotas = &vm_commit_noreserve_quota;
         caller_is_admin = is_admin;
         vm_commit_policy.admin_reserve_kbytes = MIN(free_kb / 32, 8192);
         vm_commit_policy.user_reserve_kbytes = MIN(free_kb / 32, 131072);
@@ -104,7 +133,14 @@ static vm_status_t enough(const struct vm_space *s, uint64_t npages,
                 reserve += MIN(s->areas.pages / 32,
                                p->user_reserve_kbytes >> (PAGE_SHIFT - 10));
         allowed = allowed > reserve ? allowed - reserve : 0;
-        return committed + pending + npages < allowed ? VM_OK : VM_ENOMEM;
+        return vm_committed_pages() + pending + npages < allowed ? VM_OK
+                                                                 : VM_ENOMEM;
+}
+
+bool vm_commit_pages_room(uint64_t npages)
+{
+        return vm_commit_policy.overcommit_memory != VM_OVERCOMMIT_NEVER ||
+               enough(NULL, npages, 0) == VM_OK;
 }
 
 vm_status_t vm_commit_check(const struct vm_space *s, uint64_t npages)
@@ -136,6 +172,8 @@ vm_status_t vm_commit_shared_object(const struct vm_space *s, uint64_t npages,
         if (st == VM_OK && !noreserve) {
                 (*out)->committed = npages;
                 vm_commit_add(npages);
+        } else if (st == VM_OK) {
+                vm_object_set_quota(*out, &vm_commit_noreserve_quota);
         }
         return st;
 }

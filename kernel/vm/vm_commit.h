@@ -85,8 +85,9 @@ vm_status_t vm_commit_check_fork(const struct vm_space *s);
 
 /*
  * A new shared anonymous object of npages (MAP_SHARED|MAP_ANONYMOUS, a
- * SysV segment) for space s (NULL: none), charged whole unless noreserve;
- * the charge goes with its last reference (vm_object_unref).
+ * SysV segment) for space s (NULL: none), charged whole unless noreserve
+ * (then page by page: vm_commit_noreserve_quota); the charge goes with
+ * its last reference (vm_object_unref).
  * => VM_OK with *out set; VM_ENOMEM if the policy refuses or memory ran
  *    out (nothing charged).
  */
@@ -96,6 +97,25 @@ vm_status_t vm_commit_shared_object(const struct vm_space *s, uint64_t npages,
 /* Is this private area (its flags and protection) charged when mapped?
  * Linux's accountable_mapping: writable, not NORESERVE. */
 bool vm_commit_accountable(unsigned area_flags, vm_prot_t prot);
+
+/*
+ * Page-by-page charges, as Linux's shmem_acct_block for its VM_NORESERVE
+ * files (every tmpfs file and memfd, shared anonymous memory mapped
+ * MAP_NORESERVE outside mode 2): the pages (resident, swapped or dropped
+ * clean) of the objects charged to a registered budget (vm_object.h's
+ * struct vm_quota with .commit) count in the commit count while they
+ * are held, and a new one must pass the policy - in mode 2 only: one
+ * page at a time never exceeds RAM + swap (mode 0). A refusal is the
+ * budget's (VM_ENOSPC: write() and fallocate ENOSPC, a fault SIGBUS, as
+ * Linux's shmem_inode_acct_block).
+ */
+struct vm_quota;
+void vm_commit_quota_register(struct vm_quota *q);
+void vm_commit_quota_unregister(struct vm_quota *q);
+/* May npages more be charged page by page? */
+bool vm_commit_pages_room(uint64_t npages);
+/* The budget of shared anonymous objects made with noreserve. */
+extern struct vm_quota vm_commit_noreserve_quota;
 
 /* The charge itself: only vm_area.c (areas) and the owners of shared
  * anonymous objects call these. */

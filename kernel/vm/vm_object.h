@@ -75,6 +75,7 @@
 
 #include <mercator/status.h>
 #include <mercator/types.h>
+#include <vm/vm_commit.h>
 #include <vm/pmm.h>
 #include <vm/swap.h>
 
@@ -115,11 +116,17 @@ enum vm_object_type {
 struct vm_quota {
         uint64_t used;                  /* [m] pages its objects hold */
         uint64_t limit;                 /* [m] */
+        /* Its pages count in the commit count (Committed_AS) and a new
+         * one is asked of the policy: Linux charges shmem page by page
+         * (vm_commit.h, vm_commit_quota_register). */
+        bool             commit;        /* [c] */
+        struct vm_quota *commit_next;   /* [m] vm_commit.c's list */
 };
 
 static inline bool vm_quota_room(const struct vm_quota *q, uint64_t pages)
 {
-        return !q || (q->used <= q->limit && pages <= q->limit - q->used);
+        return !q || (q->used <= q->limit && pages <= q->limit - q->used &&
+                      (!q->commit || vm_commit_pages_room(pages)));
 }
 
 struct vm_object {

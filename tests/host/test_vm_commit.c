@@ -93,6 +93,65 @@ TEST(noreserve_is_ignored_in_mode_2)
         check_baseline();
 }
 
+/* Linux's shmem_acct_block: a budget's pages (a tmpfs mount's) count in
+ * the commit count one by one, resident or not, until they go; mode 2
+ * refuses the page past the limit with the budget's VM_ENOSPC; shared
+ * memory made with MAP_NORESERVE is charged as it is touched. */
+TEST(shmem_pages_are_charged_one_by_one)
+{
+        struct vm_quota q = { .limit = UINT64_MAX, .commit = true };
+        vaddr_t va = 0x10000000, out;
+        struct vm_object *obj;
+        struct vm_page *pg;
+        struct vm_space *s;
+
+        setup(32 * MiB);
+        vm_commit_quota_register(&q);
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &obj), VM_OK);
+        CHECK_EQ(vm_object_resize(obj, 64 * P), VM_OK);
+        vm_object_set_quota(obj, &q);
+        CHECK_EQ(vm_committed_pages(), 0);      /* its size: nothing */
+        for (uint64_t i = 0; i < 5; i++)
+                CHECK_EQ(vm_object_get_page(obj, i, &pg), VM_OK);
+        CHECK_EQ(vm_committed_pages(), 5);
+        /* Mode 2 with 8 pages allowed: 6 and 7 fit, the 8th does not. */
+        mode(VM_OVERCOMMIT_NEVER, 8 * (P / 1024));
+        CHECK_EQ(vm_object_get_page(obj, 5, &pg), VM_OK);
+        CHECK_EQ(vm_object_get_page(obj, 6, &pg), VM_OK);
+        CHECK_EQ(vm_object_get_page(obj, 7, &pg), VM_ENOSPC);
+        CHECK_EQ(vm_committed_pages(), 7);
+        CHECK_EQ(q.used, 7);
+        /* The per-page charges count against the mappings' too. */
+        s = new_space();
+        CHECK_EQ(vm_space_map(s, va, P, RW, PRIV | FIXED, &out), VM_ENOMEM);
+        mode(VM_OVERCOMMIT_GUESS, 0);
+        CHECK_EQ(vm_object_get_page(obj, 7, &pg), VM_OK);
+        CHECK_EQ(vm_committed_pages(), 8);
+        CHECK_EQ(vm_object_free_range(obj, 2, 64), 6);
+        CHECK_EQ(vm_committed_pages(), 2);
+        vm_object_unref(obj);
+        CHECK_EQ(vm_committed_pages(), 0);
+        vm_commit_quota_unregister(&q);
+
+        /* Shared anonymous MAP_NORESERVE: per touched page. */
+        CHECK_EQ(vm_space_map(s, va, 8 * P, RW, SHARED | FIXED | NR, &out),
+                 VM_OK);
+        CHECK_EQ(vm_committed_pages(), 0);
+        CHECK_EQ(user_access(s, va, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, va + 5 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(vm_committed_pages(), 2);
+        /* Without MAP_NORESERVE: the whole object at once. */
+        CHECK_EQ(vm_space_map(s, va + 8 * P, 4 * P, RW, SHARED | FIXED, &out),
+                 VM_OK);
+        CHECK_EQ(vm_committed_pages(), 6);
+        CHECK_EQ(user_access(s, va + 8 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(vm_committed_pages(), 6);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        CHECK_EQ(vm_committed_pages(), 0);
+        check_baseline();
+}
+
 TEST(brk_and_stack_are_charged)
 {
         vaddr_t got, top = 0x7fff0000;

@@ -5,7 +5,12 @@
  * MAP_NORESERVE, shared anonymous, SysV segments with and without
  * SHM_NORESERVE, brk, mremap, fork), CommitLimit follows overcommit_ratio
  * and overcommit_kbytes, and the three modes refuse what Linux refuses
- * with ENOMEM (mmap, brk, mprotect, mremap, fork, shmget).
+ * with ENOMEM (mmap, brk, mprotect, mremap, fork, shmget). tmpfs and
+ * memfd pages, and shared memory made with MAP_NORESERVE/SHM_NORESERVE,
+ * are charged page by page as they come and go (Linux's shmem_acct_block);
+ * in mode 2 such a page past the limit is ENOSPC for write() and
+ * fallocate, SIGBUS for a fault (Linux's per-CPU count may let a few
+ * hundred pages more through: the bounds allow it).
  *
  * The sysctls are the machine's: on the host (not booted by tools/run)
  * only the files are read; the rest runs where tools/run booted it as
@@ -16,6 +21,7 @@
 #include "utest.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/utsname.h>
@@ -195,6 +201,68 @@ static void charges(void)
         CHECK("mremap_shrink_uncharges", q != MAP_FAILED &&
               committed() - c0 == KB(32));
         munmap(q, 32 * PG);
+}
+
+static char one_page[PG];
+
+/* tmpfs, memfd and noreserve shared memory: charged page by page. */
+static void shmem_charges(void)
+{
+        long c0 = committed();
+        int fd = (int)syscall(SYS_memfd_create, "overcommit", 0);
+        int n = 0;
+        char *p;
+
+        memset(one_page, 1, PG);
+        for (int i = 0; i < 32; i++)
+                n += write(fd, one_page, PG) == PG;
+        CHECK("memfd_pages_charged", n == 32 && committed() - c0 == KB(32));
+        CHECK("memfd_truncate_uncharges", ftruncate(fd, 16 * PG) == 0 &&
+              committed() - c0 == KB(16));
+        CHECK("memfd_size_charges_nothing", ftruncate(fd, 64 * PG) == 0 &&
+              committed() - c0 == KB(16));
+        p = mmap(NULL, 64 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        CHECK("memfd_mapped", p != MAP_FAILED);
+        if (p != MAP_FAILED) {
+                p[40 * PG] = 1;
+                CHECK("memfd_fault_charges_its_page",
+                      committed() - c0 == KB(17));
+                munmap(p, 64 * PG);
+        }
+        close(fd);
+        CHECK("memfd_gone_uncharged", committed() == c0);
+
+        fd = open("/dev/shm/overcommit_test", O_CREAT | O_RDWR | O_TRUNC, 0600);
+        n = 0;
+        for (int i = 0; i < 8; i++)
+                n += write(fd, one_page, PG) == PG;
+        CHECK("tmpfs_file_pages_charged", fd >= 0 && n == 8 &&
+              committed() - c0 == KB(8));
+        unlink("/dev/shm/overcommit_test");
+        close(fd);
+        CHECK("tmpfs_file_gone_uncharged", committed() == c0);
+
+        p = map(64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE);
+        CHECK("shared_noreserve_untouched_not_charged", committed() == c0);
+        for (int i = 0; i < 8; i++)
+                p[i * 2 * PG] = 1;
+        CHECK("shared_noreserve_charged_per_page", committed() - c0 == KB(8));
+        munmap(p, 64 * PG);
+        CHECK("shared_noreserve_unmapped_uncharged", committed() == c0);
+
+        int id = shmget(IPC_PRIVATE, 64 * PG, IPC_CREAT | SHM_NORESERVE | 0600);
+        p = id >= 0 ? shmat(id, NULL, 0) : (void *)-1;
+        if (id >= 0)
+                shmctl(id, IPC_RMID, NULL);
+        CHECK("shm_noreserve_attached", p != (void *)-1);
+        if (p != (void *)-1) {
+                for (int i = 0; i < 4; i++)
+                        p[i * PG] = 1;
+                CHECK("shm_noreserve_charged_per_page",
+                      committed() - c0 == KB(4));
+                shmdt(p);
+        }
+        CHECK("shm_noreserve_gone_uncharged", committed() == c0);
 }
 
 /* The pages of the caller's areas that Linux marks "ac" (VM_ACCOUNT) in
@@ -380,6 +448,67 @@ static void mode_never(void)
         munmap(p, (L + 100) * PG);
 }
 
+/* Mode 2 and pages charged one by one: write() stops with ENOSPC about
+ * L pages in (exactly L - 1 on Mercator; Linux's approximate per-CPU
+ * count may pass up to a batch, 512 pages at 512 MiB, more), fallocate
+ * past the limit is ENOSPC, a fault past it SIGBUS. */
+static void never_shmem(void)
+{
+        int fd = (int)syscall(SYS_memfd_create, "overcommit_never", 0);
+        long n = 0;
+        int e = 0, fds[2], st = 0;
+        char c = 0;
+        pid_t pid;
+
+        memset(one_page, 2, PG);
+        strict();
+        for (; n < 2 * L; n++)
+                if (write(fd, one_page, PG) != PG) {
+                        e = errno;
+                        break;
+                }
+        relaxed();
+        if (!CHECK("never_tmpfs_write_enospc_near_limit",
+                   e == ENOSPC && n >= L - 2 && n <= L + 600))
+                printf("NOTE overcommit: %ld pages of %ld written, errno %d\n",
+                       n, L, e);
+        close(fd);
+
+        fd = (int)syscall(SYS_memfd_create, "overcommit_never", 0);
+        strict();
+        e = fallocate(fd, 0, 0, 2 * L * PG) ? errno : 0;
+        relaxed();
+        CHECK("never_tmpfs_fallocate_enospc", e == ENOSPC);
+        close(fd);
+
+        fd = (int)syscall(SYS_memfd_create, "overcommit_never", 0);
+        char *p = mmap(NULL, 2 * L * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+                       fd, 0);
+        if (ftruncate(fd, 2 * L * PG) || p == MAP_FAILED || pipe(fds)) {
+                CHECK("never_fault_setup", 0);
+                return;
+        }
+        pid = fork();
+        if (pid == 0) {
+                close(fds[1]);
+                if (read(fds[0], &c, 1) != 1)
+                        _exit(3);
+                for (long i = 0; i < 2 * L; i++)
+                        p[i * PG] = 1;
+                _exit(0);
+        }
+        close(fds[0]);
+        strict();
+        (void)!write(fds[1], "g", 1);
+        waitpid(pid, &st, 0);
+        relaxed();
+        close(fds[1]);
+        CHECK("never_tmpfs_fault_sigbus", pid > 0 && WIFSIGNALED(st) &&
+              WTERMSIG(st) == SIGBUS);
+        munmap(p, 2 * L * PG);
+        close(fd);
+}
+
 static void mode_guess_and_always(void)
 {
         long all = meminfo("MemTotal") + meminfo("SwapTotal");
@@ -428,9 +557,11 @@ int main(void)
         CHECK("default_mode_0", mode == 0);
         CHECK("default_ratio_50", ratio == 50 && kbytes == 0);
         charges();
+        shmem_charges();
         fork_charges();
         sysctls();
         mode_never();
+        never_shmem();
         mode_guess_and_always();
         sysctl_set("overcommit_memory", mode);
         sysctl_set("user_reserve_kbytes", ureserve);
