@@ -25,6 +25,7 @@
 #include <ipc/shm.h>
 #include <proc/acct.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <proc/rlimit.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -543,7 +544,8 @@ void proc_pid_stat(struct text *t, struct proc *p)
                  TICKS(utime), TICKS(stime),
                  TICKS(u->c_utime_ns), TICKS(u->c_stime_ns),
                  20 + u->nice, u->nice, proc_thread_count(p), 0,
-                 TICKS(u->start_ns), z.total << PAGE_SHIFT, rss,
+                 TICKS(timens_from_host(CLOCK_BOOTTIME, u->start_ns)),
+                 z.total << PAGE_SHIFT, rss,
                  p->rlim.lim[RLIMIT_RSS].cur, cd[0], cd[1],
                  s ? s->start_stack : 0UL, 0UL, 0UL,
                  /* Linux shows only the 32 classic signals here. */

@@ -19,6 +19,7 @@
 #include <proc/acct.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -312,7 +313,8 @@ void proc_stat(struct text *t, struct proc *p)
 
 void proc_uptime(struct text *t, struct proc *p)
 {
-        uint64_t cs = uptime_ns() / 10000000UL;         /* centiseconds */
+        /* as the reader's time namespace has it (Linux's uptime_proc_show) */
+        uint64_t cs = timens_from_host(CLOCK_BOOTTIME, uptime_ns()) / 10000000UL;
 
         text_add(t, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 "\n", cs / 100, cs % 100,
                  kstat.idle / HZ, kstat.idle % HZ * (100 / HZ));

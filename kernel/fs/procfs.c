@@ -20,6 +20,7 @@
 #include <proc/coredump.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/vm_space.h>
@@ -50,7 +51,7 @@ void text_put(struct text *t, const void *src, size_t n)
 enum special {
         SP_NONE, SP_MEM, SP_PAGEMAP, SP_FD, SP_FDINFO, SP_PAGEWALK,
         SP_SELF, SP_CWD, SP_ROOT, SP_EXE, SP_MOUNTS, SP_TASK,
-        SP_KPAGEFLAGS,
+        SP_KPAGEFLAGS, SP_TIMENS, SP_TIMENS_KIDS,
 };
 
 struct pent {
@@ -143,6 +144,13 @@ static const struct pent root_dir[] = {
         { 0 },
 };
 
+/* /proc/PID/ns: links naming the namespaces (only time ones exist). */
+static const struct pent ns_dir[] = {
+        SPECIAL("time", PROCFS_IFLNK | 0777, SP_TIMENS),
+        SPECIAL("time_for_children", PROCFS_IFLNK | 0777, SP_TIMENS_KIDS),
+        { 0 },
+};
+
 static const struct pent pid_dir[] = {
         AREA("cmdline", proc_pid_cmdline, 0),
         AREA("comm", proc_pid_comm, 0),
@@ -156,6 +164,7 @@ static const struct pent pid_dir[] = {
         SPECIAL("mem", PROCFS_IFREG | 0600, SP_MEM),
         AREA("mountinfo", proc_mountinfo, 0),
         AREA("mounts", proc_mounts, 0),
+        DIR("ns", ns_dir),
         REG("oom_score", proc_pid_oom_score),
         WTEXT("oom_score_adj", proc_pid_oom_score_adj, proc_pid_oom_score_adj_set),
         SPECIAL("pagemap", PROCFS_IFREG | 0400, SP_PAGEMAP),
@@ -167,6 +176,7 @@ static const struct pent pid_dir[] = {
         AREA("statm", proc_pid_statm, 0),
         AREA("status", proc_pid_status, 0),
         SPECIAL("task", PROCFS_IFDIR | 0555, SP_TASK),
+        WTEXT("timens_offsets", timens_offsets_show, timens_offsets_write),
         { 0 },
 };
 
@@ -483,6 +493,11 @@ long procfs_link(const char *path, char *buf, size_t size)
                 len = ksnprintf(buf, size, "%s%s", n.p->exe_path,
                                 n.p->exe->nlink ? "" : " (deleted)");
                 break;
+        case SP_TIMENS: case SP_TIMENS_KIDS:
+                len = ksnprintf(buf, size, "time:[%u]", timens_inum(
+                        n.ent->special == SP_TIMENS ? n.p->time_ns
+                                                    : n.p->time_ns_children));
+                break;
         default:
                 return -EINVAL;
         }
@@ -517,6 +532,11 @@ long procfs_follow(const char *path, struct vfs_sb *sb, struct vnode **out)
                 case SP_CWD:  vn = n.p->cwd; break;
                 case SP_ROOT: vn = n.p->root ? n.p->root : vfs_root; break;
                 case SP_EXE:  vn = n.p->exe; break;
+                case SP_TIMENS: case SP_TIMENS_KIDS:
+                        /* the namespace as a file to open (for setns):
+                         * the same path, as a regular file */
+                        return (*out = procfs_vnode(sb, path, PROCFS_IFREG | 0444))
+                               ? 0 : -ENOMEM;
                 default:      return -ENOSYS;
                 }
                 if (!vn)
@@ -538,6 +558,8 @@ struct pfile {
         struct vm_space *space;         /* ... as it was at open */
         uint32_t         mode;
         enum special     special;
+        struct time_ns  *time_ns;       /* SP_TIMENS*: the namespace (a
+                                         * reference) */
 };
 
 static long text_read(struct file *f, uint64_t ubuf, size_t len)
@@ -691,6 +713,8 @@ static void pfile_release(struct file *f)
         struct pfile *pf = (struct pfile *)f->node;
 
         vfree(pf->text.buf);
+        if (pf->special == SP_TIMENS || pf->special == SP_TIMENS_KIDS)
+                timens_put(pf->time_ns);
         kfree(pf);
 }
 
@@ -784,6 +808,38 @@ static long make_text(const struct pnode *n, struct text *t)
         return 0;
 }
 
+/* A namespace link, followed and opened: a file that holds the namespace
+ * (Linux's nsfs file), for setns. Reading it gives nothing. */
+static long open_timens(const struct pnode *n, unsigned flags, struct file **out)
+{
+        struct pfile *pf = kzalloc(sizeof *pf);
+        struct file *f = kzalloc(sizeof *f);
+
+        if (!pf || !f) {
+                kfree(pf), kfree(f);
+                return -ENOMEM;
+        }
+        pf->mode = PROCFS_IFREG | 0444;
+        pf->special = n->ent->special;
+        pf->time_ns = timens_get(pf->special == SP_TIMENS ? n->p->time_ns
+                                                          : n->p->time_ns_children);
+        *f = (struct file){ .ops = &text_ops, .refs = 1, .flags = flags,
+                            .node = pf };
+        *out = f;
+        return 0;
+}
+
+bool procfs_file_time_ns(struct file *f, struct time_ns **ns)
+{
+        const struct pfile *pf = f->node;
+
+        if (f->ops != &text_ops ||
+            (pf->special != SP_TIMENS && pf->special != SP_TIMENS_KIDS))
+                return false;
+        *ns = pf->time_ns;
+        return true;
+}
+
 long procfs_open(const char *path, unsigned flags, struct file **out)
 {
         struct pnode n;
@@ -796,6 +852,9 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
         if (mode & PROCFS_IFDIR)
                 return (flags & O_ACCMODE) ? -EISDIR : -ENOENT;
         bool kpage = n.kind == N_ENTRY && n.ent->special == SP_KPAGEFLAGS;
+        if (n.kind == N_ENTRY && (n.ent->special == SP_TIMENS ||
+                                  n.ent->special == SP_TIMENS_KIDS))
+                return open_timens(&n, flags, out);
         if (n.kind == N_FD_LINK || (n.kind == N_ENTRY && n.ent->special &&
                                     n.ent->special != SP_MEM &&
                                     n.ent->special != SP_PAGEMAP && !kpage))

@@ -186,4 +186,13 @@ void procfs_owner(const char *path, uint32_t *uid, uint32_t *gid);
  */
 long procfs_open(const char *path, unsigned flags, struct file **out);
 
+/* A vnode of sb standing for path with the given mode (procfs_vfs.c), or
+ * NULL without memory: what a namespace link is followed to. */
+struct vnode *procfs_vnode(struct vfs_sb *sb, const char *path, uint32_t mode);
+
+/* Is f an open /proc/PID/ns/time (or time_for_children)? Then *ns is the
+ * namespace it holds (NULL: the initial one). */
+struct time_ns;
+bool procfs_file_time_ns(struct file *f, struct time_ns **ns);
+
 #endif

@@ -39,6 +39,11 @@ static struct vnode *pnode(struct vfs_sb *sb, const char *path, uint32_t mode)
         return vn;
 }
 
+struct vnode *procfs_vnode(struct vfs_sb *sb, const char *path, uint32_t mode)
+{
+        return pnode(sb, path, mode);
+}
+
 static uint32_t kind_of(const char *path)
 {
         return procfs_mode(path);

@@ -25,6 +25,7 @@
 #include <fs/vfs.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <proc/vdso.h>
 #include <machine/vdso.h>
 #include <vm/kmalloc.h>
@@ -111,6 +112,7 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
         struct ustack_layout lay;
         size_t buf_len = USTACK_ARG_MAX + 2 * PAGE_SIZE + USTACK_ALIGN_RND_MAX;
         uint8_t *buf = kmalloc(buf_len);
+        struct vm_object *vvar_ns;
         vaddr_t vdso;
         vm_status_t st;
 
@@ -120,8 +122,12 @@ static long build_stack(struct vm_space *sp, const struct elf_plan *plan,
         /* Linux's order: the stack, then the vDSO under it, then the
          * tables that point at both. */
         st = vm_space_stack_init(sp, STACK_TOP, STACK_INITIAL);
+        /* The new image reads its clocks in the namespace current's
+         * children get (Linux 5.18's exec_task_namespaces). */
+        if (st == VM_OK && timens_exec_vvar(&vvar_ns))
+                st = VM_ENOMEM;
         if (st == VM_OK)
-                st = vdso_map(sp, &vdso);
+                st = vdso_map(sp, vvar_ns, &vdso);
         if (st != VM_OK)
                 return kfree(buf), st == VM_ENOMEM ? -ENOMEM : -EINVAL;
         struct ustack_args a = {

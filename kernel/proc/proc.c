@@ -31,6 +31,7 @@
 #include <ipc/shm.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -335,6 +336,7 @@ void proc_free(struct proc *p)
         if (p->state == PROC_ZOMBIE && p->parent && !p->autoreap)
                 acct_reap(p->parent, p);
         proc_fdt_put(p);                /* a fork that failed half way */
+        timens_proc_free(p);            /* a fork that failed half way */
         proc_kstack_free(p->kstack);
         p->state = PROC_FREE;
         slots_trim();
@@ -507,6 +509,8 @@ static void proc_release(struct proc *p, bool last)
         vnode_put(p->cwd);
         vnode_put(p->root);
         p->exe = p->cwd = p->root = NULL;
+        timens_proc_free(p);    /* a zombie reads no clock (and init's
+                                 * exit checks that every page is back) */
 }
 
 /* Shell convention: an exit code, or 128 + the signal that killed it. */

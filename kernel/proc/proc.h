@@ -47,6 +47,7 @@ struct vm_space;
 struct file;
 struct vnode;
 struct proc_timers;
+struct time_ns;
 
 /* What a process has used (times, getrusage); children's figures are
  * added when the parent reaps them. Times in nanoseconds. */
@@ -172,6 +173,10 @@ struct proc {
         struct rlimits    rlim;                 /* [p] resource limits */
         struct proc_usage usage;                /* [p]/[s] accounting */
         struct proc_timers *timers;             /* [p] NULL until first use */
+        struct time_ns   *time_ns;              /* [p] its clocks' namespace
+                                                 * (NULL: the initial one) */
+        struct time_ns   *time_ns_children;     /* [p] its children's
+                                                 * (proc/timens.h) */
         bool              space_borrowed;       /* [p] vfork child on the
                                                  * parent's space (CLONE_VM) */
         bool              sleep_intr;           /* [s] a signal ends the sleep */

@@ -21,6 +21,7 @@
 #include <proc/ktimer.h>
 #include <proc/futex.h>
 #include <proc/proc.h>
+#include <proc/timens.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
@@ -176,6 +177,7 @@ static void exec_commit(const char *path, struct exec_image *img)
         acct_sample_rss(current);       /* the old program's high-water mark */
         current->clear_child_tid = 0;
         current->robust_list = 0;
+        timens_exec_commit();           /* the new space's [vvar] is its */
         current->space = img->space;
         if (current->exe) {
                 current->exe->running--;

@@ -26,12 +26,14 @@
 #include <mercator/uaccess.h>
 #include <machine/abi.h>
 #include <fs/file.h>
+#include <fs/procfs.h>
 #include <machine/vmparam.h>
 #include <proc/acct.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
 #include <proc/syscall.h>
+#include <proc/timens.h>
 #include <vm/vm_space.h>
 
 
@@ -53,8 +55,18 @@
 #define CLONE_UNTRACED          0x00800000
 #define CLONE_CHILD_SETTID      0x01000000
 
+#define CLONE_NEWTIME           0x00000080      /* clone3 and unshare only */
 #define CLONE_NEWNS             0x00020000
+#define CLONE_NEWCGROUP         0x02000000
+#define CLONE_NEWUTS            0x04000000
+#define CLONE_NEWIPC            0x08000000
 #define CLONE_NEWUSER           0x10000000
+#define CLONE_NEWPID            0x20000000
+#define CLONE_NEWNET            0x40000000
+/* The namespaces Mercator has not: Linux built without them answers
+ * EINVAL (after the EPERM of a caller without CAP_SYS_ADMIN). */
+#define CLONE_NEW_ABSENT        (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
+                                 CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET)
 #define CLONE_CLEAR_SIGHAND     0x100000000ULL
 #define CLONE_INTO_CGROUP       0x200000000ULL
 
@@ -86,13 +98,18 @@ struct clone_req {
 };
 
 /* Address space, files, directory, name of the child. */
-static long fork_resources(struct proc *child, const struct clone_req *r)
+static long fork_resources(struct proc *child, const struct clone_req *r,
+                           const struct timens_fork *tf)
 {
         if (r->flags & CLONE_VM) {
                 child->space = current->space;
                 /* a vfork child borrows; a thread is one more user */
                 child->space_borrowed = r->flags & CLONE_VFORK;
         } else if (vm_space_fork(current->space, &child->space) != VM_OK) {
+                return -ENOMEM;
+        } else if (timens_fork_vvar(tf, child->space)) {
+                vm_space_destroy(child->space);
+                child->space = NULL;
                 return -ENOMEM;
         }
         if ((r->flags & CLONE_FILES) && current->fdt) {
@@ -135,17 +152,25 @@ static void clone_tids(struct proc *child, const struct clone_req *r)
 /* A copy of the current process as r describes it; its pid, or -errno. */
 static long fork_current(const struct clone_req *r)
 {
+        struct timens_fork tf;
         long err = rlimit_fork_check();         /* RLIMIT_NPROC */
-        struct proc *child = err ? NULL : proc_alloc();
+        struct proc *child;
 
         if (err)
                 return err;
-        if (!child)
+        if ((err = timens_fork_begin(r->flags & CLONE_NEWTIME,
+                                     r->flags & CLONE_VM, &tf)))
+                return err;
+        if (!(child = proc_alloc())) {
+                timens_fork_abort(&tf);
                 return -EAGAIN;
-        if ((err = fork_resources(child, r))) {
+        }
+        if ((err = fork_resources(child, r, &tf))) {
+                timens_fork_abort(&tf);
                 proc_free(child);
                 return err;
         }
+        timens_fork_end(child, &tf);
         struct proc *g = group_of(current);
         if (r->flags & CLONE_THREAD) {
                 /* the pid it got stays free: the thread's id is its tid */
@@ -226,7 +251,11 @@ static long clone_common(struct clone_req *r)
                 return -EINVAL;         /* init has no parent to share */
         if (r->flags & CLONE_PIDFD)
                 return syscall_unsupported(-EINVAL);    /* no pidfds yet */
-        if (r->flags & ~((uint64_t)CLONE_SUPPORTED | CLONE_CLEAR_SIGHAND))
+        if ((r->flags & (CLONE_NEWTIME | CLONE_NEW_ABSENT)) &&
+            !cred_capable(&current->cred, CAP_SYS_ADMIN))
+                return -EPERM;
+        if (r->flags & ~((uint64_t)CLONE_SUPPORTED | CLONE_CLEAR_SIGHAND |
+                         CLONE_NEWTIME))
                 return syscall_unsupported(-EINVAL);    /* namespaces etc. */
         if ((r->flags & CLONE_SETTLS) && r->tls >= USER_MAX)
                 return -EPERM;
@@ -245,8 +274,10 @@ SYSCALL_DECL(clone)
 {
         uint64_t child_tid = (uint64_t)(ABI_CLONE_BACKWARDS ? a4 : a3);
         uint64_t tls = (uint64_t)(ABI_CLONE_BACKWARDS ? a3 : a4);
-        struct clone_req r = { (uint32_t)a0, (uint64_t)a1, (uint64_t)a2,
-                               child_tid, tls,
+        /* the low byte is the exit signal (so clone() cannot ask for
+         * CLONE_NEWTIME, whose bit is in it: clone3 can) */
+        struct clone_req r = { (uint32_t)a0 & ~(uint32_t)CSIGNAL, (uint64_t)a1,
+                               (uint64_t)a2, child_tid, tls,
                                (int)((uint32_t)a0 & CSIGNAL) };
 
         if ((r.flags & CLONE_PIDFD) &&
@@ -289,7 +320,7 @@ SYSCALL_DECL(clone3)
                 return -EINVAL;
         if ((ca.flags & ~(0xffffffffULL | CLONE_CLEAR_SIGHAND |
                           CLONE_INTO_CGROUP)) ||
-            (ca.flags & (CLONE_DETACHED | CSIGNAL)) ||
+            (ca.flags & (CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME))) ||
             (ca.exit_signal & ~(uint64_t)CSIGNAL) || ca.exit_signal > NSIG ||
             ((ca.flags & CLONE_CLEAR_SIGHAND) && (ca.flags & CLONE_SIGHAND)) ||
             ((ca.flags & (CLONE_THREAD | CLONE_PARENT)) && ca.exit_signal))
@@ -307,6 +338,92 @@ SYSCALL_DECL(clone3)
         if (r.flags & CLONE_THREAD)
                 r.exit_signal = -1;
         return clone_common(&r);
+}
+
+/* --- unshare, setns ----------------------------------------------------- */
+
+#define UNSHARE_KNOWN   (CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | \
+                         CLONE_FILES | CLONE_SYSVSEM | CLONE_NEWUSER | \
+                         CLONE_NEWTIME | CLONE_NEW_ABSENT)
+
+/* Does another live proc share this fs_id (fs) or sighand_id? */
+static bool id_shared(uint64_t id, bool fs)
+{
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *q = proc_table[i];
+                if (q != current && q->state != PROC_FREE &&
+                    q->state != PROC_ZOMBIE &&
+                    (fs ? q->fs_id : q->sighand_id) == id)
+                        return true;
+        }
+        return false;
+}
+
+/*
+ * unshare(flags), Linux's rules: CLONE_NEWUSER implies CLONE_THREAD and
+ * CLONE_FS, CLONE_VM implies CLONE_SIGHAND, which implies CLONE_THREAD;
+ * those three are only allowed when nothing is shared (EINVAL). The
+ * namespaces need CAP_SYS_ADMIN (EPERM); of them Mercator has only time
+ * namespaces, and a Linux built without the others (and without user
+ * namespaces) answers EINVAL for them. Everything is checked before
+ * anything changes.
+ */
+SYSCALL_DECL(unshare)
+{
+        uint64_t flags = (uint64_t)a0;
+        bool thread_alone = !proc_group_others(current);
+        long err;
+
+        if (flags & CLONE_NEWUSER)
+                flags |= CLONE_THREAD | CLONE_FS;
+        if (flags & CLONE_VM)
+                flags |= CLONE_SIGHAND;
+        if (flags & CLONE_SIGHAND)
+                flags |= CLONE_THREAD;
+        if (flags & CLONE_NEWNS)
+                flags |= CLONE_FS;
+        if (flags & ~(uint64_t)UNSHARE_KNOWN)
+                return -EINVAL;
+        if (((flags & CLONE_THREAD) && !thread_alone) ||
+            ((flags & CLONE_SIGHAND) && id_shared(current->sighand_id, false)) ||
+            ((flags & CLONE_VM) && space_users(current->space) > 1))
+                return -EINVAL;
+        if (flags & CLONE_NEWUSER)
+                return -EINVAL;         /* no user namespaces */
+        if ((flags & (CLONE_NEWTIME | CLONE_NEW_ABSENT)) &&
+            !cred_capable(&current->cred, CAP_SYS_ADMIN))
+                return -EPERM;
+        if (flags & CLONE_NEW_ABSENT)
+                return -EINVAL;
+        if ((flags & CLONE_FILES) && current->fdt && current->fdt->refs > 1) {
+                struct fdtable *old = current->fdt;
+                if (proc_fdt_copy(current, old) != VM_OK) {
+                        current->fdt = old;
+                        return -ENOMEM;
+                }
+                old->refs--;
+        }
+        if ((flags & CLONE_NEWTIME) && (err = timens_unshare()))
+                return err;
+        if ((flags & CLONE_FS) && id_shared(current->fs_id, true))
+                current->fs_id = proc_share_id();
+        return 0;
+}
+
+/* setns(fd, nstype): fd an open /proc/PID/ns/time link; nstype 0 or
+ * CLONE_NEWTIME (anything else: EINVAL, as for a file that is no
+ * namespace, Linux's answer; no pidfds here). */
+SYSCALL_DECL(setns)
+{
+        struct file *f = fd_get((int)a0);
+        struct time_ns *ns;
+
+        if (!f)
+                return -EBADF;
+        if (!procfs_file_time_ns(f, &ns) ||
+            ((int)a1 != 0 && (int)a1 != CLONE_NEWTIME))
+                return -EINVAL;
+        return timens_setns(ns);
 }
 
 /* --- wait4, waitid ---------------------------------------------------- */

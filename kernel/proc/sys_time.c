@@ -23,6 +23,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <proc/time.h>
+#include <proc/timens.h>
 #include <proc/vdso.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
@@ -77,10 +78,10 @@ long clock_read(clockid_t id, uint64_t *ns)
                 return 0;
         }
         case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_BOOTTIME:
-                *ns = clock_monotonic_ns();
+                *ns = timens_from_host(id, clock_monotonic_ns());
                 return 0;
         case CLOCK_MONOTONIC_COARSE:
-                *ns = clock_monotonic_ns() / TICK_NS * TICK_NS;
+                *ns = timens_from_host(id, clock_monotonic_ns() / TICK_NS * TICK_NS);
                 return 0;
         case CLOCK_PROCESS_CPUTIME_ID:
                 *ns = proc_group_runtime_ns(current);
@@ -314,8 +315,10 @@ SYSCALL_DECL(clock_nanosleep)
         want = (uint64_t)req.sec * NSEC + (uint64_t)req.nsec;
         if (!((int)a1 & TIMER_ABSTIME))
                 return sleep_relative(want, (uint64_t)a3);
-        now = id == CLOCK_MONOTONIC || id == CLOCK_BOOTTIME ? clock_monotonic_ns()
-                                                            : clock_realtime_ns();
+        /* MONOTONIC and BOOTTIME as current's time namespace has them
+         * (Linux's timens_ktime_to_host) */
+        now = id == CLOCK_MONOTONIC || id == CLOCK_BOOTTIME
+                ? timens_from_host(id, clock_monotonic_ns()) : clock_realtime_ns();
         if (want <= now)
                 return 0;
         /* An absolute deadline can simply be slept on again. */
@@ -414,7 +417,7 @@ _Static_assert(sizeof(struct linux_sysinfo) == (sizeof(long) == 8 ? 112 : 64),
 SYSCALL_DECL(sysinfo)
 {
         struct linux_sysinfo si;
-        uint64_t up = clock_monotonic_ns();
+        uint64_t up = timens_from_host(CLOCK_BOOTTIME, clock_monotonic_ns());
 
         memset(&si, 0, sizeof si);
         si.uptime = (long)(up / NSEC + (up % NSEC ? 1 : 0));

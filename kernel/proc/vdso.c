@@ -20,6 +20,7 @@
 #include <mercator/string.h>
 #include <machine/vdso.h>
 #include <proc/vdso.h>
+#include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
@@ -35,36 +36,79 @@ static struct vm_object *vvar_obj, *image_obj;
 static volatile struct vdso_data *vvar;
 static int32_t tz_minuteswest, tz_dsttime;
 
+/* The [vvar] objects of the time namespaces: their page 1 is a copy of
+ * the clock page that vdso_publish keeps current. */
+struct vvar_ns {
+        struct vm_object *obj;
+        struct vvar_ns   *next;
+};
+static struct vvar_ns *ns_list;
+
+/* Write d into a clock page, under its sequence counter. */
+static void vvar_write(volatile struct vdso_data *v, const struct vdso_data *d)
+{
+        v->seq++;                               /* odd: being written */
+        __asm__ volatile("" : : : "memory");
+        v->mode = d->mode;
+        v->counter_base = d->counter_base;
+        v->mult = d->mult;
+        v->realtime_offset = d->realtime_offset;
+        v->tz_minuteswest = d->tz_minuteswest;
+        v->tz_dsttime = d->tz_dsttime;
+        v->mono_offset = d->mono_offset;
+        v->boot_offset = d->boot_offset;
+        __asm__ volatile("" : : : "memory");
+        v->seq++;                               /* even: consistent */
+}
+
+/* The clock as the kernel has it now. */
+static void vvar_snapshot(struct vdso_data *d)
+{
+        *d = (struct vdso_data){ 0 };
+        machine_vdso_clock(d);
+        d->tz_minuteswest = tz_minuteswest;
+        d->tz_dsttime = tz_dsttime;
+}
+
+/* Write d into page `index` of a namespace's [vvar] object (through a
+ * short-lived kernel mapping: on i386 the page may be in HIGHMEM). */
+static void ns_page_write(struct vm_object *obj, uint64_t index,
+                          const struct vdso_data *d)
+{
+        struct vm_page *pg = vm_object_lookup(obj, index);
+        volatile struct vdso_data *v;
+
+        if (!pg)
+                return;
+        v = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        vvar_write(v, d);
+        pmap_quick_remove_page((void *)v);
+}
+
 void vdso_publish(void)
 {
-        struct vdso_data d = { 0 };
+        struct vdso_data d;
 
         if (!vvar)
                 return;
-        machine_vdso_clock(&d);
-        d.tz_minuteswest = tz_minuteswest;
-        d.tz_dsttime = tz_dsttime;
-        vvar->seq++;                            /* odd: being written */
-        __asm__ volatile("" : : : "memory");
-        vvar->mode = d.mode;
-        vvar->counter_base = d.counter_base;
-        vvar->mult = d.mult;
-        vvar->realtime_offset = d.realtime_offset;
-        vvar->tz_minuteswest = d.tz_minuteswest;
-        vvar->tz_dsttime = d.tz_dsttime;
-        __asm__ volatile("" : : : "memory");
-        vvar->seq++;                            /* even: consistent */
+        vvar_snapshot(&d);
+        vvar_write(vvar, &d);
+        for (struct vvar_ns *n = ns_list; n; n = n->next)
+                ns_page_write(n->obj, 1, &d);
 }
 
 void vdso_init(void)
 {
         uint64_t bytes = (uint64_t)(vdso_image_end - vdso_image);
-        struct vm_page *pg, *img;
+        struct vm_page *pg, *img, *spare;
 
-        if (vm_object_create_anon(1, &vvar_obj) != VM_OK ||
+        /* Page 1, the time namespace slot, is zeroes outside a namespace;
+         * made now so that no leak check sees it come later. */
+        if (vm_object_create_anon(VDSO_VVAR_PAGES, &vvar_obj) != VM_OK ||
             (vvar_obj->unevictable = true, false) ||
             vm_object_set_name(vvar_obj, "[vvar]") != VM_OK ||
             vm_object_get_page(vvar_obj, 0, &pg) != VM_OK ||
+            vm_object_get_page(vvar_obj, 1, &spare) != VM_OK ||
             vm_object_create_file(vdso_image, bytes, &image_obj) != VM_OK ||
             vm_object_set_name(image_obj, "[vdso]") != VM_OK)
                 panic("vdso: no memory at boot");
@@ -82,31 +126,111 @@ void vdso_init(void)
         vdso_publish();
 }
 
-vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
+vm_status_t vdso_ns_create(int64_t mono_ns, int64_t boot_ns,
+                           struct vm_object **out)
+{
+        struct vvar_ns *n = kzalloc(sizeof *n);
+        struct vm_object *obj = NULL;
+        struct vm_page *pg;
+        struct vdso_data d;
+        vm_status_t st;
+
+        if (!n)
+                return VM_ENOMEM;
+        st = vm_object_create_anon(VDSO_VVAR_PAGES, &obj);
+        if (st == VM_OK) {
+                obj->unevictable = true;
+                st = vm_object_set_name(obj, "[vvar]");
+        }
+        for (uint64_t i = 0; st == VM_OK && i < VDSO_VVAR_PAGES; i++)
+                st = vm_object_get_page(obj, i, &pg);
+        if (st != VM_OK) {
+                if (obj)
+                        vm_object_unref(obj);
+                kfree(n);
+                return st;
+        }
+        /* Page 0, what the vDSO reads first: "the clock is on the next
+         * page, add these"; written once, before anyone maps it. */
+        d = (struct vdso_data){ .mode = VDSO_MODE_TIMENS,
+                                .mono_offset = (uint64_t)mono_ns,
+                                .boot_offset = (uint64_t)boot_ns };
+        ns_page_write(obj, 0, &d);
+        vvar_snapshot(&d);
+        ns_page_write(obj, 1, &d);
+        n->obj = obj;
+        n->next = ns_list;
+        ns_list = n;
+        *out = obj;
+        return VM_OK;
+}
+
+void vdso_ns_destroy(struct vm_object *obj)
+{
+        for (struct vvar_ns **pp = &ns_list; *pp; pp = &(*pp)->next) {
+                if ((*pp)->obj == obj) {
+                        struct vvar_ns *n = *pp;
+                        *pp = n->next;
+                        kfree(n);
+                        break;
+                }
+        }
+        vm_object_unref(obj);
+}
+
+/* Map a [vvar] object (NULL: the initial one) at va, over what is there. */
+static vm_status_t vvar_map_at(struct vm_space *sp, vaddr_t va,
+                               struct vm_object *obj)
+{
+        vaddr_t got;
+
+        return vm_space_map_object(sp, va, VDSO_VVAR_PAGES * PAGE_SIZE,
+                                   VM_PROT_READ,
+                                   VM_MAP_SHARED | VM_MAP_FIXED | VM_MAP_SPECIAL,
+                                   obj ? obj : vvar_obj, &got);
+}
+
+vm_status_t vdso_map(struct vm_space *sp, struct vm_object *vvar_ns,
+                     vaddr_t *ehdr)
 {
         uint64_t len = page_round((uint64_t)(vdso_image_end - vdso_image));
+        uint64_t vlen = VDSO_VVAR_PAGES * PAGE_SIZE;
         vaddr_t at, got;
         vm_status_t st;
 
         /* A place for both, then each part over it. */
-        st = vm_space_map(sp, 0, PAGE_SIZE + len, VM_PROT_NONE, VM_MAP_PRIVATE, &at);
+        st = vm_space_map(sp, 0, vlen + len, VM_PROT_NONE, VM_MAP_PRIVATE, &at);
         if (st != VM_OK)
                 return st;
-        st = vm_space_map_object(sp, at, PAGE_SIZE, VM_PROT_READ,
-                                 VM_MAP_SHARED | VM_MAP_FIXED | VM_MAP_SPECIAL,
-                                 vvar_obj, &got);
+        st = vvar_map_at(sp, at, vvar_ns);
         if (st == VM_OK)
-                st = vm_space_map_file(sp, at + PAGE_SIZE, len,
+                st = vm_space_map_file(sp, at + vlen, len,
                                        VM_PROT_READ | VM_PROT_EXEC,
                                        VM_MAP_PRIVATE | VM_MAP_FIXED | VM_MAP_SPECIAL,
                                        image_obj, 0, &got);
         if (st != VM_OK) {
-                vm_space_unmap(sp, at, PAGE_SIZE + len);
+                vm_space_unmap(sp, at, vlen + len);
                 return st;
         }
-        *ehdr = at + PAGE_SIZE;
+        *ehdr = at + vlen;
         sp->vdso_base = *ehdr;
         return VM_OK;
+}
+
+vm_status_t vdso_vvar_switch(struct vm_space *sp, struct vm_object *vvar_ns)
+{
+        vaddr_t at = sp->vdso_base - VDSO_VVAR_PAGES * PAGE_SIZE;
+        const struct vm_area *a;
+
+        if (!sp->vdso_base)
+                return VM_OK;
+        a = vm_space_lookup(sp, at);
+        /* Only [vvar] where exec put it: one the program moved or unmapped
+         * stays as it is. */
+        if (!a || a->start != at || a->end != sp->vdso_base ||
+            !(a->flags & VM_AREA_SPECIAL))
+                return VM_OK;
+        return vvar_map_at(sp, at, vvar_ns);
 }
 
 /*
@@ -179,10 +303,30 @@ void vdso_init(void)
 {
 }
 
-vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr)
+vm_status_t vdso_map(struct vm_space *sp, struct vm_object *vvar_ns,
+                     vaddr_t *ehdr)
 {
-        (void)sp;
+        (void)sp, (void)vvar_ns;
         *ehdr = 0;
+        return VM_OK;
+}
+
+vm_status_t vdso_ns_create(int64_t mono_ns, int64_t boot_ns,
+                           struct vm_object **out)
+{
+        (void)mono_ns, (void)boot_ns;
+        *out = NULL;
+        return VM_OK;
+}
+
+void vdso_ns_destroy(struct vm_object *obj)
+{
+        (void)obj;
+}
+
+vm_status_t vdso_vvar_switch(struct vm_space *sp, struct vm_object *vvar_ns)
+{
+        (void)sp, (void)vvar_ns;
         return VM_OK;
 }
 

@@ -3,10 +3,12 @@
  *
  * Where the architecture has one (machine/vdso.h MACHINE_VDSO), every
  * program exec starts gets two areas, placed as mmap places (top-down under
- * the stack, as Linux's): [vvar], one read-only page the kernel keeps
- * current (mercator/vdso_data.h), and just above it [vdso], the image, read
- * and execute; AT_SYSINFO_EHDR points at the image. fork copies both as any
- * area (the vvar page is shared, the image read-only).
+ * the stack, as Linux's): [vvar], two read-only pages the kernel keeps
+ * current (mercator/vdso_data.h: the clock page, then the time-namespace
+ * slot), and just above it [vdso], the image, read and execute;
+ * AT_SYSINFO_EHDR points at the image. fork copies both as any area (the
+ * vvar pages are shared, the image read-only), except that a child
+ * entering a time namespace gets that namespace's [vvar] object instead.
  */
 #ifndef PROC_VDSO_H
 #define PROC_VDSO_H
@@ -15,6 +17,7 @@
 #include <mercator/types.h>
 #include <mercator/vdso_data.h>
 
+struct vm_object;
 struct vm_space;
 
 /* At boot, before the first process: the [vvar] page and the image's
@@ -22,8 +25,27 @@ struct vm_space;
 void vdso_init(void);
 
 /* Map [vvar] and [vdso] into sp; *ehdr: the image's address (0 if the
- * architecture has no vDSO). => VM_ENOMEM (nothing left mapped by it). */
-vm_status_t vdso_map(struct vm_space *sp, vaddr_t *ehdr);
+ * architecture has no vDSO). vvar_ns: a time namespace's [vvar] object
+ * (vdso_ns_create), or NULL for the initial namespace's.
+ * => VM_ENOMEM (nothing left mapped by it). */
+vm_status_t vdso_map(struct vm_space *sp, struct vm_object *vvar_ns,
+                     vaddr_t *ehdr);
+
+/*
+ * A time namespace's [vvar] object (Linux's timens page): page 0 says
+ * VDSO_MODE_TIMENS with the namespace's offsets, page 1 is a copy of the
+ * clock page that vdso_publish keeps current. *out: the object (the
+ * caller's reference), NULL without a vDSO. => VM_ENOMEM.
+ */
+vm_status_t vdso_ns_create(int64_t mono_ns, int64_t boot_ns,
+                           struct vm_object **out);
+/* The namespace is gone: publish no more into it, drop the reference. */
+void vdso_ns_destroy(struct vm_object *obj);
+
+/* Map vvar_ns (NULL: the initial [vvar]) in place of sp's [vvar], if that
+ * is still where exec put it (fork into a namespace, setns).
+ * => VM_ENOMEM (sp unchanged). */
+vm_status_t vdso_vvar_switch(struct vm_space *sp, struct vm_object *vvar_ns);
 
 /* The offset in the image of its dynamic symbol `name` (e.g.
  * "__vdso_rt_sigreturn"), found in the image's ELF tables; 0 if there is

@@ -18,9 +18,12 @@
  *                                where the architecture has time(2).
  * and, optionally, vdso_div32(n, d, &rem) (n / d and n % d for a 32-bit d)
  * where the compiler would call a library for 64-bit division (i386).
- * The only data read is vvar_data, a hidden symbol the linker script
- * places one page below the image (reached pc-relative, or GOT-relative
- * on i386: no relocation either way).
+ * The only data read is [vvar]: vvar_data and vvar_timens, hidden symbols
+ * the linker script places two pages and one page below the image
+ * (reached pc-relative, or GOT-relative on i386: no relocation either
+ * way). In a time namespace vvar_data is the namespace's page
+ * (VDSO_MODE_TIMENS, constant) and the clock is in vvar_timens, as
+ * Linux's timens page and vvar page trade places.
  */
 #ifndef PROC_VDSO_CLOCKS_H
 #define PROC_VDSO_CLOCKS_H
@@ -45,6 +48,8 @@ struct k_timezone { int minuteswest, dsttime; };
 
 extern const volatile struct vdso_data vvar_data
         __attribute__((visibility("hidden")));
+extern const volatile struct vdso_data vvar_timens
+        __attribute__((visibility("hidden")));
 
 #ifndef VDSO_HAVE_DIV32
 static inline uint64_t vdso_div32(uint64_t n, uint32_t d, uint32_t *rem)
@@ -54,13 +59,32 @@ static inline uint64_t vdso_div32(uint64_t n, uint32_t d, uint32_t *rem)
 }
 #endif
 
-/* Monotonic ns and the realtime offset, one consistent snapshot; false if
- * the kernel published no usable counter. */
-static bool snapshot(uint64_t *mono, uint64_t *offset)
+/* What one reading gives: host monotonic ns, the realtime offset, and the
+ * time namespace's offsets (0 outside one). */
+struct vdso_snap {
+        uint64_t mono, realtime_off, mono_off, boot_off;
+};
+
+/* The page the clock is on: vvar_data, or in a time namespace the next. */
+static inline const volatile struct vdso_data *clock_page(void)
+{
+        return vvar_data.mode == VDSO_MODE_TIMENS ? &vvar_timens : &vvar_data;
+}
+
+/* One consistent snapshot; false if the kernel published no usable
+ * counter. */
+static bool snapshot(struct vdso_snap *s)
 {
         const volatile struct vdso_data *d = &vvar_data;
         uint32_t seq;
 
+        s->mono_off = s->boot_off = 0;
+        if (d->mode == VDSO_MODE_TIMENS) {
+                /* a namespace's page: written once before it was mapped */
+                s->mono_off = d->mono_offset;
+                s->boot_off = d->boot_offset;
+                d = &vvar_timens;
+        }
         for (;;) {
                 seq = d->seq;
                 __asm__ volatile("" : : : "memory");
@@ -68,9 +92,9 @@ static bool snapshot(uint64_t *mono, uint64_t *offset)
                         continue;               /* the kernel is writing */
                 if (d->mode != VDSO_MODE_MACHINE)
                         return false;
-                *mono = vdso_counter_ns(d->counter_base, d->mult,
-                                        vdso_read_counter());
-                *offset = d->realtime_offset;
+                s->mono = vdso_counter_ns(d->counter_base, d->mult,
+                                          vdso_read_counter());
+                s->realtime_off = d->realtime_offset;
                 __asm__ volatile("" : : : "memory");
                 if (d->seq == seq)
                         return true;
@@ -84,7 +108,7 @@ static bool snapshot(uint64_t *mono, uint64_t *offset)
 #endif
 static VDSO_CLOCK_INLINE bool clock_ns(long id, uint64_t *ns)
 {
-        uint64_t mono, off;
+        struct vdso_snap sn;
         uint32_t part;
 
         switch (id) {
@@ -95,22 +119,25 @@ static VDSO_CLOCK_INLINE bool clock_ns(long id, uint64_t *ns)
         default:
                 return false;
         }
-        if (!snapshot(&mono, &off))
+        if (!snapshot(&sn))
                 return false;
         switch (id) {
         case CLOCK_REALTIME:
-                *ns = mono + off;
+                *ns = sn.mono + sn.realtime_off;
                 break;
         case CLOCK_REALTIME_COARSE:
-                (void)vdso_div32(mono, (uint32_t)TICK_NS, &part);
-                *ns = mono - part + off;
+                (void)vdso_div32(sn.mono, (uint32_t)TICK_NS, &part);
+                *ns = sn.mono - part + sn.realtime_off;
                 break;
         case CLOCK_MONOTONIC_COARSE:
-                (void)vdso_div32(mono, (uint32_t)TICK_NS, &part);
-                *ns = mono - part;
+                (void)vdso_div32(sn.mono, (uint32_t)TICK_NS, &part);
+                *ns = sn.mono - part + sn.mono_off;
                 break;
-        default:
-                *ns = mono;
+        case CLOCK_BOOTTIME:
+                *ns = sn.mono + sn.boot_off;
+                break;
+        default:                        /* MONOTONIC, MONOTONIC_RAW */
+                *ns = sn.mono + sn.mono_off;
         }
         return true;
 }
@@ -139,8 +166,8 @@ int __vdso_gettimeofday(struct k_timeval *tv, struct k_timezone *tz)
                 tv->usec = (long)(nsec / 1000);
         }
         if (tz) {
-                tz->minuteswest = vvar_data.tz_minuteswest;
-                tz->dsttime = vvar_data.tz_dsttime;
+                tz->minuteswest = clock_page()->tz_minuteswest;
+                tz->dsttime = clock_page()->tz_dsttime;
         }
         return 0;
 }

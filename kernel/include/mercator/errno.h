@@ -46,6 +46,7 @@
 #define ELOOP           40
 #define EOVERFLOW       75
 #define ELIBBAD         80
+#define EUSERS          87
 #define ETIMEDOUT       110
 #define EOPNOTSUPP      95
 #define EXDEV           18

@@ -25,6 +25,14 @@
                                  * system call for every clock */
 #define VDSO_MODE_TSC   1       /* x86: rdtsc */
 #define VDSO_MODE_RDTIME 2      /* riscv: the time CSR */
+#define VDSO_MODE_TIMENS 3      /* a time namespace's page (Linux's timens
+                                 * page): the clock is on the next page,
+                                 * and the offsets below are added to it */
+
+/* [vvar]'s pages: the clock, then the slot a time namespace uses (zeroes
+ * outside one). A process in a namespace has them the other way round:
+ * its namespace's page first, the clock after (proc/vdso.c). */
+#define VDSO_VVAR_PAGES 2
 
 struct vdso_data {
         uint32_t seq;                   /* odd while the kernel writes */
@@ -34,6 +42,10 @@ struct vdso_data {
         uint64_t realtime_offset;       /* REALTIME - MONOTONIC, ns (mod 2^64) */
         int32_t  tz_minuteswest;        /* gettimeofday's timezone */
         int32_t  tz_dsttime;
+        /* VDSO_MODE_TIMENS pages only: ns added to the MONOTONIC clocks,
+         * and to BOOTTIME (mod 2^64: they may be negative). */
+        uint64_t mono_offset;
+        uint64_t boot_offset;
 };
 
 /* Nanoseconds since monotonic 0 at counter value `now`. 128-bit product:
