@@ -55,6 +55,7 @@ static const struct kconfig_line lines[] = {
         Y("CONFIG_ELF_CORE", coredump_write),
         Y("CONFIG_USERFAULTFD", sys_userfaultfd),
         Y("CONFIG_TIME_NS", sys_unshare),
+        Y("CONFIG_TIMERFD", sys_timerfd_create),
         N("CONFIG_HUGETLBFS"),
         N("CONFIG_MEMORY_FAILURE"),
         N("CONFIG_USER_NS"),
@@ -64,7 +65,6 @@ static const struct kconfig_line lines[] = {
         N("CONFIG_NET"),
         N("CONFIG_EPOLL"),
         N("CONFIG_SIGNALFD"),
-        N("CONFIG_TIMERFD"),
         N("CONFIG_EVENTFD"),
 };
 

@@ -5,8 +5,8 @@
  * exec, clone3(CLONE_NEWTIME) and setns(/proc/PID/ns/time) move processes
  * in; every reader of those clocks sees the offsets: clock_gettime through
  * the vDSO (the C library's) and through the system call, the COARSE and
- * RAW forms, sysinfo's and /proc/uptime's uptime, clock_nanosleep and
- * timer_settime with absolute times.
+ * RAW forms, sysinfo's and /proc/uptime's uptime, clock_nanosleep,
+ * timer_settime and timerfd_settime with absolute times.
  *
  * Needs root (CAP_SYS_ADMIN, CAP_SYS_TIME): the referee is this machine's
  * Linux run as root (6.18 here), which has time namespaces.
@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -142,6 +143,10 @@ static void initial(void)
         CHECK("initial_frozen_eacces", write_offsets("monotonic 1 0") == EACCES);
         CHECK("not_root_eperm", in_child(as_nobody, NULL));
         CHECK_ERR("unshare_unknown_flag", unshare(0x00400000), EINVAL);
+        CHECK_ERR("timerfd_bad_clock", timerfd_create(CLOCK_PROCESS_CPUTIME_ID, 0), EINVAL);
+        CHECK_ERR("timerfd_bad_flags", timerfd_create(CLOCK_MONOTONIC, 1), EINVAL);
+        struct itimerspec z = { { 0, 0 }, { 1, 0 } };
+        CHECK_ERR("timerfd_not_timerfd", timerfd_settime(0, 0, &z, NULL), EINVAL);
 }
 
 /* ---- unshare, offsets ----------------------------------------------------- */
@@ -252,6 +257,26 @@ static int child_clocks(void *arg)
         e = clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &at, NULL);
         t1 = now_ns(CLOCK_BOOTTIME);
         CHECK("nanosleep_abs_boottime", e == 0 && t1 >= want && t1 - t0 < 5 * NSEC);
+        /* timerfd: an absolute time on the namespace's clock */
+        int tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+        uint64_t ticks = 0;
+        t0 = now_ns(CLOCK_MONOTONIC), want = t0 + 50000000;
+        struct itimerspec tv = { { 0, 0 }, { (time_t)(want / NSEC), (long)(want % NSEC) } };
+        CHECK("timerfd_abs_monotonic", tfd >= 0 &&
+              timerfd_settime(tfd, TFD_TIMER_ABSTIME, &tv, NULL) == 0 &&
+              read(tfd, &ticks, sizeof ticks) == sizeof ticks && ticks == 1 &&
+              (t1 = now_ns(CLOCK_MONOTONIC)) >= want && t1 - t0 < 5 * NSEC);
+        close(tfd);
+        tfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK);
+        want = now_ns(CLOCK_BOOTTIME) + 20 * NSEC;
+        tv.it_value = (struct timespec){ (time_t)(want / NSEC), (long)(want % NSEC) };
+        struct itimerspec left;
+        CHECK("timerfd_abs_boottime", tfd >= 0 &&
+              timerfd_settime(tfd, TFD_TIMER_ABSTIME, &tv, NULL) == 0 &&
+              timerfd_gettime(tfd, &left) == 0 && left.it_value.tv_sec <= 20 &&
+              left.it_value.tv_sec >= 10);
+        CHECK_ERR("timerfd_not_due", read(tfd, &ticks, sizeof ticks), EAGAIN);
+        close(tfd);
         alarm(0);
 
         timer_t tid;

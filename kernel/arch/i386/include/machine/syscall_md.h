@@ -57,6 +57,10 @@ SYSCALL_DECL(i386_setgroups16);
 #define sys_sendfile64               sys_sendfile
 #define sys_timer_settime32          sys_timer_settime
 #define sys_timer_gettime32          sys_timer_gettime
+#define sys_timerfd_settime32        sys_timerfd_settime
+#define sys_timerfd_gettime32        sys_timerfd_gettime
+#define sys_timerfd_settime64        sys_timerfd_settime
+#define sys_timerfd_gettime64        sys_timerfd_gettime
 #define sys_clock_settime32          sys_clock_settime
 #define sys_clock_gettime32          sys_clock_gettime
 #define sys_clock_getres_time32      sys_clock_getres
