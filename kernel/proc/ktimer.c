@@ -186,6 +186,7 @@ void ktimer_run(void)
                         timers_run(p, p->timers);
                 rlimit_cpu_run(p);
         }
+        timerfd_run();
 }
 
 void ktimer_exec(struct proc *p)

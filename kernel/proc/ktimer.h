@@ -63,6 +63,10 @@ uint64_t ktimer_remaining(const struct ktimer *t, uint64_t now);
 /* Fire every due timer of every process (the scheduler calls this). */
 void ktimer_run(void);
 
+/* Count the expiries of every due timerfd and wake its readers and
+ * pollers (proc/sys_timerfd.c; ktimer_run calls it). */
+void timerfd_run(void);
+
 /* execve: POSIX timers go; exit: everything goes. */
 void ktimer_exec(struct proc *p);
 void ktimer_exit(struct proc *p);

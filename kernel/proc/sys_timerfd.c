@@ -6,15 +6,14 @@
  * deadline is converted when it is set (as POSIX timers here: a later
  * clock_settime does not move it), a MONOTONIC or BOOTTIME one from the
  * setter's time namespace (Linux's timens_ktime_to_host). Expiries are
- * counted when someone looks (read, poll, gettime), from the deadline and
- * the period: nothing runs at the expiry itself. read() gives the count
- * since the last read as 8 bytes, sleeping until the next expiry (or
- * EAGAIN with O_NONBLOCK).
+ * counted from the deadline and the period whenever someone looks (read,
+ * poll, gettime) and at the scheduler's timer check (timerfd_run, from
+ * ktimer_run), which wakes poll and select. read() gives the count since
+ * the last read as 8 bytes, sleeping until the next expiry (or EAGAIN
+ * with O_NONBLOCK).
  *
- * Not done: poll() and select() are not woken at the expiry (they see it
- * at their next look: their timeout, or another file's event);
- * TFD_TIMER_CANCEL_ON_SET is accepted and does nothing; the *_ALARM
- * clocks are EINVAL (no alarm timers).
+ * Not done: TFD_TIMER_CANCEL_ON_SET is accepted and does nothing; the
+ * *_ALARM clocks are EINVAL (no alarm timers).
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -41,7 +40,10 @@ struct timerfd {
         clockid_t     clock;            /* [c] */
         struct ktimer t;                /* [k] on the host's monotonic clock */
         uint64_t      ticks;            /* [k] expiries not yet read */
+        struct timerfd *next, *prev;    /* [k] every timerfd (all_timerfds) */
 };
+
+static struct timerfd *all_timerfds;
 
 static const struct file_ops timerfd_ops;
 
@@ -66,9 +68,8 @@ static long timerfd_read(struct file *f, uint64_t ubuf, size_t len)
         for (timerfd_catch_up(tf); !tf->ticks; timerfd_catch_up(tf)) {
                 if (f->flags & TFD_NONBLOCK)
                         return -EAGAIN;
-                /* disarmed: until a settime wakes us; else the deadline */
-                if (tf->t.at ? sched_sleep_until_intr(tf->t.at)
-                             : sched_sleep_on_intr(tf))
+                /* until timerfd_run or a settime wakes us */
+                if (sched_sleep_on_intr(tf))
                         return -ERESTARTSYS;
         }
         n = tf->ticks;
@@ -99,7 +100,31 @@ static void timerfd_stat(struct file *f, void *st)
 
 static void timerfd_release(struct file *f)
 {
-        kfree((void *)f->node);
+        struct timerfd *tf = (struct timerfd *)f->node;
+
+        if (tf->prev)
+                tf->prev->next = tf->next;
+        else
+                all_timerfds = tf->next;
+        if (tf->next)
+                tf->next->prev = tf->prev;
+        kfree(tf);
+}
+
+void timerfd_run(void)
+{
+        uint64_t now = clock_monotonic_ns();
+        bool fired = false;
+
+        for (struct timerfd *tf = all_timerfds; tf; tf = tf->next) {
+                if (tf->t.at && now >= tf->t.at) {
+                        timerfd_catch_up(tf);
+                        sched_wakeup(tf);
+                        fired = true;
+                }
+        }
+        if (fired)
+                poll_wake();
 }
 
 static const struct file_ops timerfd_ops = {
@@ -127,6 +152,10 @@ SYSCALL_DECL(timerfd_create)
                 return -ENOMEM;
         }
         tf->clock = clock;
+        tf->next = all_timerfds;
+        if (all_timerfds)
+                all_timerfds->prev = tf;
+        all_timerfds = tf;
         *f = (struct file){ .ops = &timerfd_ops, .refs = 1,
                             .flags = flags, .node = tf };
         if ((fd = fd_install(f)) < 0)
