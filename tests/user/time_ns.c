@@ -103,7 +103,7 @@ static int in_child(int (*fn)(void *), void *arg)
         pid_t pid = fork();
 
         if (pid == 0) {
-                fflush(stdout);
+                utest_failures = 0;     /* the child's own checks */
                 _exit(fn(arg) ? 0 : 1);
         }
         return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
@@ -192,13 +192,16 @@ static void offsets_written(struct ref *r)
         CHECK("offsets_read_back",
               strcmp(buf, "monotonic        1000         0\n"
                           "boottime         2000         0\n") == 0);
-        /* A thread shares our memory, so our [vvar], so our namespace
-         * (Linux 6.18 allows it; older ones said EINVAL). */
+        /* A thread shares our memory, so our [vvar], so our namespace:
+         * Linux 6.18 (and Mercator) let it be made and keep it in ours;
+         * Linux 5.6 to 6.x refused it (EINVAL, copy_process). */
         pthread_t th;
         long long seen = -1;
         r->mono = now_ns(CLOCK_MONOTONIC);
-        CHECK("thread_stays", pthread_create(&th, NULL, thread_clock, &seen) == 0 &&
-              pthread_join(th, NULL) == 0 && near(seen, r->mono));
+        int e = pthread_create(&th, NULL, thread_clock, &seen);
+        CHECK("thread_stays", e == EINVAL ||
+              (e == 0 && pthread_join(th, NULL) == 0 && near(seen, r->mono)));
+        r->mono = now_ns(CLOCK_MONOTONIC);
         CHECK("caller_clock_unchanged",
               llabs(sys_ns(CLOCK_MONOTONIC) - r->mono) < SLACK * NSEC);
         r->boot = now_ns(CLOCK_BOOTTIME);
@@ -369,9 +372,16 @@ static int exec_probe(char **argv)
         utest_start("time_ns");
         read_link("/proc/self/ns/time", a, sizeof a);
         read_link("/proc/self/ns/time_for_children", b, sizeof b);
-        CHECK("exec_enters", strcmp(a, b) == 0);
-        CHECK("exec_vdso", near(now_ns(CLOCK_MONOTONIC), mono + 300 * NSEC));
-        CHECK("exec_sys", near(sys_ns(CLOCK_BOOTTIME), boot + 400 * NSEC));
+        /* Linux 5.18+'s exec_task_namespaces (6.18 here, and Mercator):
+         * the new image is in the namespace; an older Linux (the i386
+         * referee's) leaves it in its own until its next fork. */
+        if (strcmp(a, b) == 0) {
+                CHECK("exec_vdso", near(now_ns(CLOCK_MONOTONIC), mono + 300 * NSEC));
+                CHECK("exec_sys", near(sys_ns(CLOCK_BOOTTIME), boot + 400 * NSEC));
+        } else {
+                CHECK("exec_stays_old_linux", near(now_ns(CLOCK_MONOTONIC), mono) &&
+                      near(sys_ns(CLOCK_BOOTTIME), boot));
+        }
         return utest_done();
 }
 
