@@ -2,14 +2,20 @@
  * vdso.c - the vDSO's two areas in every process, and the [vvar] page the
  * kernel publishes its clock in (proc/vdso.h, mercator/vdso_data.h).
  *
- * The [vvar] page is page 0 of a one-page shared anonymous object that the
- * kernel keeps (and so the page) for its lifetime; each process maps it
- * shared and read-only, without MAYWRITE, so mprotect cannot make it
- * writable, and MADV_REMOVE (which needs a writable shared area) cannot
- * free it. The kernel writes it through its own address of the frame:
- * pmap_quick_enter_page() is the linear map on x86-64 and riscv64; i386,
- * whose page may be in HIGHMEM, keeps it in the persistent kmap window
- * (machine/vdso.h's vdso_vvar_kva).
+ * [vvar] is a two-page shared anonymous object that the kernel keeps (and
+ * so its pages) for its lifetime: page 0 the clock, page 1 the slot a time
+ * namespace uses (zeroes here). Each process maps it shared and read-only,
+ * without MAYWRITE, so mprotect cannot make it writable, and MADV_REMOVE
+ * (which needs a writable shared area) cannot free it. The kernel writes
+ * the clock through its own address of the frame: pmap_quick_enter_page()
+ * is the linear map on x86-64 and riscv64; i386, whose page may be in
+ * HIGHMEM, keeps it in the persistent kmap window (machine/vdso.h's
+ * vdso_vvar_kva).
+ *
+ * A time namespace, once entered, has its own [vvar] object
+ * (vdso_ns_create): its offsets page first, then a copy of the clock page
+ * that vdso_publish keeps current; processes in it map that one instead
+ * (vdso_map at exec, vdso_vvar_switch at fork and setns).
  *
  * The image is a read-only "file" object over the bytes the kernel image
  * carries (vdso_image[]): one frame per page for the whole machine, shared
