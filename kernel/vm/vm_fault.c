@@ -240,13 +240,19 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
  * has gone): if every page under it is again this object's alone, make
  * the whole translation writable instead of splitting it (Linux's
  * do_huge_pmd_wp_page reuse). While the translation is whole, its frames
- * are the object's pages there (a copy-on-write would have split it).
+ * are the object's pages there (a copy-on-write would have split it), so
+ * their descriptors are one run of the page array: the check reads 512
+ * reference counts in a row, not 512 lookups in the object's tree (which
+ * cost about 100 instructions each: 52 000 per huge page, against Linux's
+ * 3 300 for the whole fault, which asks the folio once).
  */
 static void huge_reuse(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
-        uint64_t size, n, first;
+        const struct vm_page *pg;
+        uint64_t size, n;
         vaddr_t hva;
+        paddr_t pa;
 
         if (!vm_area_thp_eligible(fc->space, a))
                 return;                 /* the common case: at once */
@@ -254,12 +260,18 @@ static void huge_reuse(struct fault_ctx *fc)
         n = size >> PAGE_SHIFT;
         hva = fc->va & ~(vaddr_t)(size - 1);
         if (hva < a->start || a->end - hva < size ||
-            pmap_page_size(fc->space->pmap, fc->va) != size)
+            pmap_page_size(fc->space->pmap, fc->va) != size ||
+            !pmap_extract(fc->space->pmap, hva, &pa, NULL, NULL) ||
+            vm_is_zero_pa(pa) || !(pg = pmm_pa_to_page(pa)))
                 return;
-        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         for (uint64_t i = 0; i < n; i++) {
-                const struct vm_page *pg = vm_object_lookup(a->object, first + i);
-                if (!pg || pg->refcount != 1)
+#ifdef HOST_BUILD       /* the invariant above, checked where it is cheap */
+                uint64_t idx = a->pgoff + ((hva - a->start) >> PAGE_SHIFT) + i;
+                if (vm_object_lookup(a->object, idx) != &pg[i])
+                        panic("huge_reuse: frame %" PRIu64 " of a whole huge "
+                              "translation is not the object's page", i);
+#endif
+                if (pg[i].refcount != 1)
                         return;
         }
         if (pmap_protect(fc->space->pmap, hva, hva + size,

@@ -190,6 +190,29 @@ TEST(reuse_after_the_child_is_gone_keeps_the_huge_page)
         thp_done(s);
 }
 
+/* The page written is the parent's alone (the child copied it), the rest
+ * still shared: no reuse of the whole translation, which would let the
+ * parent's next write reach a page the child sees. */
+TEST(no_reuse_while_the_child_shares_other_pages)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS), *c = NULL;
+
+        map_at(s, VA, H, RW, PRIV);
+        fill(s, VA, H);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        user_fill(c, VA + P, 0x11);             /* the child's copy */
+        user_fill(s, VA + P, 0x22);             /* the parent's, in place */
+        CHECK_EQ(pmap_page_size(s->pmap, VA + P), P);
+        CHECK(!can(s, VA + 2 * P, W));
+        user_fill(s, VA + 2 * P, 0x33);         /* shared: the parent copies */
+        CHECK_EQ(user_read(c, VA + P), 0x11);
+        CHECK(kept(c, VA, H, VA + P));
+        CHECK(vm_space_check(s) && vm_space_check(c));
+        destroy(c);
+        CHECK_EQ(user_read(s, VA + 2 * P), 0x33);
+        thp_done(s);
+}
+
 TEST(split_without_memory_drops_the_translation)
 {
         struct vm_space *s = thp_space(VM_THP_ALWAYS);
