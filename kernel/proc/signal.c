@@ -537,7 +537,7 @@ static void run_handler(struct proc *p, int sig, const struct ksiginfo *info)
         }
 }
 
-void signal_deliver(void)
+static __attribute__((noinline)) void deliver_pending(void)
 {
         struct proc *p = current;
         struct ksiginfo info;
@@ -577,6 +577,19 @@ void signal_deliver(void)
                 p->sig.blocked = p->sig.saved_mask;
                 p->sig.restore_mask = false;
         }
+}
+
+/* Every return to user mode asks. With nothing pending and no mask to
+ * restore, what the loop would do comes down to settling an interrupted
+ * system call: done here, without the loop's frame. */
+void signal_deliver(void)
+{
+        struct proc *p = current;
+
+        if (signal_pending() || p->sig.restore_mask)
+                deliver_pending();
+        else
+                settle_syscall(p, NULL);
 }
 
 void signal_fork(struct proc *child, const struct proc *parent)

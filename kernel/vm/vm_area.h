@@ -116,6 +116,10 @@ struct vm_area_tree {
         uint64_t        guard;          /* [c] gap kept below GROWSDOWN areas */
         uint64_t        visits;         /* [m] nodes searches looked at
                                          *     (tests: proves O(log n)) */
+        struct vm_area *hint;           /* [m] the area the last lookup
+                                         *     found (faults come in runs
+                                         *     inside one area), or NULL;
+                                         *     cleared when it leaves */
 };
 
 static inline uint64_t vm_area_npages(const struct vm_area *a)

@@ -449,15 +449,39 @@ void vm_object_unref(struct vm_object *obj)
         kfree(obj);
 }
 
-struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index)
+/*
+ * The level-1 node that holds index's slot, or NULL if its path is
+ * missing. An anonymous object spans the whole address space (a tree six
+ * levels deep), and a fault used to walk it four times (the page, its
+ * swap entry, the missing nodes, the link: about 340 instructions), so
+ * the node found is remembered in obj->leaf: the next index in the same
+ * 64 costs a compare. Only a walk that frees nodes can make the hint
+ * wrong; radix_walk_node and radix_walk_run clear it when they free its
+ * node (leaves stay leaves when the tree grows a level). Lookups that take
+ * a const object still set it: a cache, not the object's state.
+ */
+static struct radix_node *leaf_of(const struct vm_object *obj, uint64_t index)
 {
-        const struct radix_node *n = obj->root;
+        struct vm_object *o = (struct vm_object *)obj;
+        struct radix_node *n = obj->root;
 
-        if (index >= obj->size)
-                return NULL;
+        if (o->leaf && index >> RADIX_SHIFT == o->leaf_key)
+                return o->leaf;
         for (unsigned level = obj->height; n && level > 1; level--)
                 n = n->slot[digit(index, level)];
-        if (!n || slot_is_entry(n->slot[digit(index, 1)]))
+        if (n) {
+                o->leaf = n;
+                o->leaf_key = index >> RADIX_SHIFT;
+        }
+        return n;
+}
+
+struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index)
+{
+        const struct radix_node *n;
+
+        if (index >= obj->size || !(n = leaf_of(obj, index)) ||
+            slot_is_entry(n->slot[digit(index, 1)]))
                 return NULL;
         return n->slot[digit(index, 1)];
 }
@@ -465,13 +489,11 @@ struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index)
 /* What index's level-1 slot holds (page, entry or NULL). */
 static void *radix_peek(const struct vm_object *obj, uint64_t index)
 {
-        const struct radix_node *n = obj->root;
+        const struct radix_node *n;
 
-        if (index >= obj->size)
+        if (index >= obj->size || !(n = leaf_of(obj, index)))
                 return NULL;
-        for (unsigned level = obj->height; n && level > 1; level--)
-                n = n->slot[digit(index, level)];
-        return n ? n->slot[digit(index, 1)] : NULL;
+        return n->slot[digit(index, 1)];
 }
 
 swp_entry_t vm_object_swap_entry(const struct vm_object *obj, uint64_t index)
@@ -487,6 +509,9 @@ static unsigned missing_nodes(const struct vm_object *obj, uint64_t index)
         const struct radix_node *n = obj->root;
         unsigned level = obj->height;
 
+        if (leaf_of(obj, index))
+                return 0;
+
         while (n && level > 1) {
                 n = n->slot[digit(index, level)];
                 level--;
@@ -500,6 +525,10 @@ static void radix_link(struct vm_object *obj, uint64_t index,
 {
         void **slot = &obj->root;
 
+        if (!fresh[0] && obj->leaf && index >> RADIX_SHIFT == obj->leaf_key) {
+                ((struct radix_node *)obj->leaf)->slot[digit(index, 1)] = pg;
+                return;
+        }
         for (unsigned level = obj->height; level >= 1; level--) {
                 if (!*slot)
                         *slot = *fresh++;
@@ -511,13 +540,11 @@ static void radix_link(struct vm_object *obj, uint64_t index,
 /* The slot holding index's page, or NULL if its path is missing. */
 static void **radix_slot(struct vm_object *obj, uint64_t index)
 {
-        struct radix_node *n = obj->root;
+        struct radix_node *n;
 
-        if (index >= obj->size)
+        if (index >= obj->size || !(n = leaf_of(obj, index)))
                 return NULL;
-        for (unsigned level = obj->height; n && level > 1; level--)
-                n = n->slot[digit(index, level)];
-        return n ? &n->slot[digit(index, 1)] : NULL;
+        return &n->slot[digit(index, 1)];
 }
 
 /* Link pg at the free index, making the missing nodes first, and record
@@ -750,6 +777,8 @@ static bool radix_walk_node(struct radix_walk *w, struct radix_node *n,
                         go = radix_walk_node(w, *slot, level - 1,
                                              base + i * span);
                         if (w->prune && node_empty(*slot)) {
+                                if (*slot == w->obj->leaf)
+                                        w->obj->leaf = NULL;
                                 kfree(*slot);
                                 *slot = NULL;
                         }
@@ -769,6 +798,8 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
                 return true;
         done = radix_walk_node(w, obj->root, obj->height, 0);
         if (w->prune && node_empty(obj->root)) {
+                if (obj->root == obj->leaf)
+                        obj->leaf = NULL;
                 kfree(obj->root);
                 obj->root = NULL;
         }
@@ -1123,6 +1154,15 @@ bool vm_object_check(const struct vm_object *obj)
                 return false;
         if (obj->root && (pages = check_node(obj, obj->root, obj->height, 0)) < 0)
                 return false;
+        if (obj->leaf) {                /* the hint is the tree's own node */
+                const struct radix_node *n = obj->root;
+                uint64_t index = obj->leaf_key << RADIX_SHIFT;
+
+                for (unsigned level = obj->height; n && level > 1; level--)
+                        n = n->slot[digit(index, level)];
+                if (n != obj->leaf)
+                        return object_fail(obj, "stale radix leaf hint", index);
+        }
         if ((uint64_t)(pages & 0xffffffff) != obj->npages)
                 return object_fail(obj, "npages differs from the tree", 0);
         if ((uint64_t)pages >> 32 != obj->nswapped)

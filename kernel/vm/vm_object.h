@@ -139,6 +139,11 @@ struct vm_object {
                                          * (private anonymous objects and
                                          * the swap cache only, vm_swap.h) */
         void               *root;       /* [m] top radix node, NULL if empty */
+        void               *leaf;       /* [m] a cache: the level-1 node the
+                                         *     last walk reached (faults and
+                                         *     scans come in runs inside one
+                                         *     node's 64 indices), or NULL */
+        uint64_t            leaf_key;   /* [m] its indices >> 6 */
         uint64_t            id;         /* [c] serial number, never reused */
         char               *name;       /* [m] vm_object_set_name(), or NULL */
         struct vm_object   *twin;       /* [m] fork only: the child's copy */

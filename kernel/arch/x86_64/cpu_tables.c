@@ -134,22 +134,16 @@ void cpu_tables_init(struct cpu *c, uint64_t df_top, uint64_t nmi_top)
         __asm__ volatile("lidt %0" : : "m"(ip));
 }
 
-static bool percpu_loaded;      /* the boot CPU's GS base is set */
+bool machine_percpu_loaded;     /* the boot CPU's GS base is set */
 
 void percpu_load(struct cpu *c)
 {
         c->self = c;
         wrmsr(MSR_GS_BASE, (uint64_t)c);
         wrmsr(MSR_KERNEL_GS_BASE, 0);
-        percpu_loaded = true;
+        machine_percpu_loaded = true;
 }
 
-/* machine/intr.h: 0 until the boot CPU has its per-CPU data (a panic
- * that early still prints). */
-unsigned machine_cpu_id(void)
-{
-        return percpu_loaded ? this_cpu()->id : 0;
-}
 
 /* The MSRs of the `syscall` instruction. */
 #define MSR_STAR        0xc0000081u

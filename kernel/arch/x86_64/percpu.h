@@ -23,6 +23,7 @@
 #include <mercator/types.h>
 #include <machine/vdso.h>
 #include <machine/cpu_local.h>
+#include <machine/intr.h>
 
 #define MAX_CPUS        16
 
@@ -44,11 +45,11 @@ struct cpu {
         uint64_t user_rsp;              /* [o] %gs:16: syscall scratch */
         struct proc *cur;               /* [o] %gs:24: `current` */
         bool resched;                   /* [o] %gs:32: `need_resched` */
+        unsigned id;                    /* [c] %gs:36: 0 = the boot CPU */
         void *loop_sp;                  /* [o] %gs:40: its scheduler loop */
         paddr_t loaded_root;            /* [k] the PML4 in its CR3 */
         struct pmap *loaded_pmap;       /* [k] whose mask has its bit */
         bool idle;                      /* [a] halted in its idle loop */
-        unsigned id;                    /* [c] 0 = the boot CPU */
         unsigned apic_id;               /* [c] its local APIC's id */
         bool online;                    /* [a] set by the CPU when it runs */
         uint64_t ticks;                 /* [o] its LAPIC timer's interrupts */
@@ -73,8 +74,9 @@ _Static_assert(offsetof(struct cpu, kstack_top) == 8 &&
                "entry.S's %gs offsets");
 _Static_assert(offsetof(struct cpu, cur) == CPU_LOCAL_CURRENT &&
                offsetof(struct cpu, resched) == CPU_LOCAL_RESCHED &&
-               offsetof(struct cpu, loop_sp) == CPU_LOCAL_SCHED_SP,
-               "machine/cpu_local.h's offsets");
+               offsetof(struct cpu, loop_sp) == CPU_LOCAL_SCHED_SP &&
+               offsetof(struct cpu, id) == CPU_LOCAL_ID,
+               "machine/cpu_local.h's and machine/intr.h's offsets");
 
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned ncpus;                  /* CPUs found (MADT), >= 1 */

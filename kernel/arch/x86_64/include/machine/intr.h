@@ -5,6 +5,8 @@
 #ifndef MACHINE_INTR_H
 #define MACHINE_INTR_H
 
+#include <mercator/types.h>
+
 #define RFLAGS_IF_BIT   0x200UL
 
 /* Interrupts off; => the RFLAGS they were under. */
@@ -27,8 +29,25 @@ static inline void intr_cpu_relax(void)
         __asm__ volatile("pause");
 }
 
-/* The running CPU's index (struct cpu's id, 0 = the boot CPU). */
-unsigned machine_cpu_id(void);
+/*
+ * The running CPU's index (struct cpu's id, 0 = the boot CPU), read at
+ * %gs:CPU_LOCAL_ID (percpu.h checks the offset); 0 until the boot CPU has
+ * its per-CPU data, so that a panic that early still prints. Inline: the
+ * big kernel lock and every spinlock ask it, several times per system
+ * call and page fault.
+ */
+#define CPU_LOCAL_ID    36
+extern bool machine_percpu_loaded;
+
+static inline unsigned machine_cpu_id(void)
+{
+        unsigned id;
+
+        if (!machine_percpu_loaded)
+                return 0;
+        __asm__ volatile("movl %%gs:%c1, %0" : "=r"(id) : "i"(CPU_LOCAL_ID));
+        return id;
+}
 
 /* CPUs online: they are numbered 0 .. machine_cpus_online() - 1. */
 unsigned machine_cpus_online(void);
