@@ -368,14 +368,19 @@ static bool fault_huge(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
         struct vm_space *s = fc->space;
-        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
-        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
-        unsigned order = order_of(n);
+        uint64_t size, n, first;
+        vaddr_t hva;
+        unsigned order;
         struct vm_page *pg;
-        uint64_t first;
 
-        if (!vm_area_thp_eligible(s, a) || hva < a->start || a->end - hva < size ||
-            order > PMM_MAX_ORDER || vm_guards_meet(&s->guards, hva, hva + size))
+        if (!vm_area_thp_eligible(s, a))
+                return false;           /* the common case: at once */
+        size = pmap_huge_size();
+        n = size >> PAGE_SHIFT;
+        hva = fc->va & ~(vaddr_t)(size - 1);
+        order = order_of(n);
+        if (hva < a->start || a->end - hva < size || order > PMM_MAX_ORDER ||
+            vm_guards_meet(&s->guards, hva, hva + size))
                 return false;
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))
@@ -574,14 +579,16 @@ static void fault_around(struct fault_ctx *fc)
         struct vm_area *a = fc->area;
         bool shared = a->flags & VM_AREA_SHARED;
         struct vm_object *obj = shared ? a->object : a->backing;
+
+        if (fault_is_write(fc) || !obj)
+                return;                 /* before the rest: most faults */
+
         uint64_t base = shared ? a->pgoff : a->backing_pgoff;
         vm_prot_t prot = pmap_prot_implied(a->prot);
         vaddr_t lo = MAX(a->start, fc->va & ~(vaddr_t)(FAULT_AROUND_PAGES * PAGE_SIZE - 1));
         vaddr_t hi = MIN(a->end, lo + FAULT_AROUND_PAGES * PAGE_SIZE);
         paddr_t pa;
 
-        if (fault_is_write(fc) || !obj)
-                return;
         if (!shared || obj->pager_ops)  /* a disk file: writes fault */
                 prot &= ~VM_PROT_WRITE;
         for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
