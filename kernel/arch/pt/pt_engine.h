@@ -405,19 +405,32 @@ static bool table_freeable(unsigned level, vaddr_t va)
                (level == PT_LEVELS - 1 && va_is_user_half(va));
 }
 
-/* Whether pm's level-`level` table at pa (on the way to va) is empty. */
+/*
+ * Whether pm's level-`level` table at pa (on the way to va) is empty.
+ * An absent entry is all zeroes (pmap_check: "stale bits in an absent
+ * entry"), so the table is empty exactly when every word of it is 0: the
+ * scan ORs eight words at a time. Entry by entry it cost about 6 000
+ * instructions for one of i386's 1024-entry tables, paid by every
+ * munmap or mprotect(PROT_NONE) that cleared the last page of a table
+ * (a user-handled fault's round trip was half this scan).
+ */
+typedef uint64_t __attribute__((may_alias)) pt_word_t;
+
 static bool table_empty(const struct pmap *pm, paddr_t pa, unsigned level,
                         vaddr_t va)
 {
         const pte_t *t = pt_map(pm, pa, level, va);
+        const pt_word_t *w = (const pt_word_t *)t;
+        const unsigned words = PT_ENTRIES * sizeof(pte_t) / sizeof(pt_word_t);
+        bool empty = true;
 
-        for (unsigned i = 0; i < PT_ENTRIES; i++)
-                if (pte_present(t[i])) {
-                        pt_unmap(t);
-                        return false;
-                }
+        _Static_assert(PT_ENTRIES * sizeof(pte_t) % (8 * sizeof(pt_word_t)) == 0,
+                       "table_empty reads eight words at a time");
+        for (unsigned i = 0; i < words && empty; i += 8)
+                empty = !(w[i] | w[i + 1] | w[i + 2] | w[i + 3] |
+                          w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7]);
         pt_unmap(t);
-        return true;
+        return empty;
 }
 
 /* Apply rw to one leaf (mapping va); true if it was cleared. */
