@@ -53,7 +53,11 @@ int main(void)
         CHECK("soft_limit_raised_by_a_second", seen->soft_after_first == 2);
         double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-        CHECK("ran_3s_of_cpu", cpu >= 2.5);
+        /* About 3 s; wait4's figure for it came out at 2.4 s once on this
+         * machine's Linux at load 9 (its split of the time comes from
+         * ticks). At least 2 s - what reaching the second SIGXCPU took -
+         * still fails a kernel that does not charge the time it ran. */
+        CHECK("ran_2s_of_cpu_or_more", cpu >= 2.0);
         printf("rlimit_cpu: child used %.2f s of CPU, %d SIGXCPU\n", cpu,
                seen->xcpu);
         return utest_done();
