@@ -568,7 +568,8 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
  * aligned, inside the area), so that a scan of a cached file takes one
  * fault per 64 KiB instead of one per page. Only what a read fault would
  * map there: the object's own page in shared memory; in private memory
- * the file's page, read-only, where the area has no page of its own.
+ * the file's page, read-only, where the area has no page of its own
+ * (neither resident nor on swap).
  * Nothing is allocated or read in; an index that has nothing is left to
  * its own fault (and a page past a file's end to its SIGBUS).
  */
@@ -598,7 +599,11 @@ static void fault_around(struct fault_ctx *fc)
                 if (va == fc->va || pmap_extract(fc->space->pmap, va, &pa, NULL, NULL) ||
                     vm_guards_has(&fc->space->guards, va))
                         continue;
-                if (!shared && a->object && vm_object_lookup(a->object, a->pgoff + off))
+                /* The area's own page, resident or on swap, hides the
+                 * file's (a copy on swap is read back by its own fault). */
+                if (!shared && a->object &&
+                    (vm_object_lookup(a->object, a->pgoff + off) ||
+                     vm_object_swap_entry(a->object, a->pgoff + off)))
                         continue;
                 if (!(pg = vm_object_lookup(obj, base + off)))
                         continue;

@@ -222,6 +222,41 @@ TEST(tmpfs_pages_go_to_swap_from_every_mapping_and_come_back)
  * and write()n): its pages written by write() go to swap; read back,
  * they are not the source's bytes any more, so reclaim writes them out
  * again and never drops them as clean. */
+/* A private mapping's own copies of a file's pages, paged out: a read
+ * fault nearby maps the file's pages around it (fault-around), but never
+ * over an index whose copy is on swap - the copy comes back by its own
+ * fault. (Before the fix, most copies read the file's bytes.) */
+TEST(private_copies_on_swap_are_not_hidden_by_the_file)
+{
+        struct vm_object *o;
+        struct vm_space *s;
+        const int n = 32;
+        vaddr_t at;
+
+        swap_setup(8 * MiB);
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &o), VM_OK);
+        CHECK_EQ(vm_object_resize(o, n * P), VM_OK);
+        for (int i = 0; i < n; i++)
+                obj_fill(o, i, pat(i, 0));
+        s = new_space();
+        CHECK_EQ(vm_space_map_file(s, VA_PRIV, n * P, RW, PRIV | FIXED,
+                                   o, 0, &at), VM_OK);
+        activate(s);
+        for (int i = 0; i < n; i += 4)
+                user_fill(s, VA_PRIV + i * P, pat(i, 1));
+        CHECK_EQ(vm_space_advise(s, VA_PRIV, n * P, VM_MADV_PAGEOUT), VM_OK);
+        for (int i = 0; i < n; i += 4)
+                CHECK(!present(s, VA_PRIV + i * P));
+        for (int i = 0; i < n; i++)
+                CHECK_EQ(user_read(s, VA_PRIV + i * P),
+                         pat(i, i % 4 ? 0 : 1));
+        CHECK(sound() && vm_object_check(o));
+        activate(NULL);
+        destroy(s);
+        vm_object_unref(o);
+        swap_teardown();
+}
+
 TEST(a_page_read_back_is_never_dropped_as_clean)
 {
         struct vm_object *o;
