@@ -12,14 +12,16 @@
  * signal: a user-mode access is retried after the signal, a kernel access
  * fails with EFAULT) holding nothing but the big lock, which sleeping
  * passes on. read() hands out each waiter's message once; UFFDIO_COPY,
- * UFFDIO_ZEROPAGE, UFFDIO_WAKE and UFFDIO_UNREGISTER wake the waiters of
- * their range, which then retry the access; closing the descriptor wakes
- * every waiter and unregisters every area.
+ * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE, UFFDIO_WAKE and UFFDIO_UNREGISTER wake
+ * the waiters of their range, which then retry the access; closing the
+ * descriptor wakes every waiter and unregisters every area.
  *
- * Not here: WP and MINOR modes, UFFDIO_WRITEPROTECT/CONTINUE/POISON/MOVE
+ * Modes: MISSING on private anonymous memory and shmem, MINOR on shmem
+ * (UFFDIO_CONTINUE). Not here: WP mode, UFFDIO_WRITEPROTECT/MOVE
  * (EINVAL), the non-cooperative events (their features are refused by
- * UFFDIO_API with EINVAL), shmem and hugetlbfs ranges (EINVAL).
- * Offered features: SIGBUS, THREAD_ID, EXACT_ADDRESS.
+ * UFFDIO_API with EINVAL), hugetlbfs ranges (EINVAL). UFFDIO_API offers
+ * exactly what is here: MISSING_SHMEM, SIGBUS, THREAD_ID, MINOR_SHMEM,
+ * EXACT_ADDRESS.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -42,18 +44,24 @@
 #define UFFD_API                0xaaULL
 #define UFFD_EVENT_PAGEFAULT    0x12
 #define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFD_PAGEFAULT_FLAG_MINOR 4
 
 #define UFFD_FEATURE_EVENT_FORK 0x2
+#define UFFD_FEATURE_MISSING_SHMEM 0x20
 #define UFFD_FEATURE_SIGBUS     0x80
 #define UFFD_FEATURE_THREAD_ID  0x100
+#define UFFD_FEATURE_MINOR_SHMEM 0x400
 #define UFFD_FEATURE_EXACT_ADDRESS 0x800
-#define UFFD_FEATURES           (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
+#define UFFD_FEATURES           (UFFD_FEATURE_MISSING_SHMEM | \
+                                 UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
+                                 UFFD_FEATURE_MINOR_SHMEM | \
                                  UFFD_FEATURE_EXACT_ADDRESS)
 
-#define UFFDIO_REGISTER_MODE_MISSING 1
+#define UFFDIO_REGISTER_MODE_MINOR 4
 #define UFFDIO_REGISTER_MODES   7       /* MISSING, WP, MINOR */
 #define UFFDIO_MODE_DONTWAKE    1
 #define UFFDIO_COPY_MODE_WP     2
+#define UFFDIO_CONTINUE_MODE_WP 2
 
 /* The ioctl numbers: _IOWR/_IOR(0xaa, nr, size of the argument). */
 #define UFFD_IOC(dir, nr, size) (((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr))
@@ -62,11 +70,13 @@
 #define UFFDIO_WAKE             UFFD_IOC(2u, 0x02, 16)
 #define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
+#define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define IOCTL_BIT(nr)           (1ULL << (nr))
 #define UFFD_API_IOCTLS         (IOCTL_BIT(0x00) | IOCTL_BIT(0x01) | IOCTL_BIT(0x3f))
 #define UFFD_RANGE_IOCTLS       (IOCTL_BIT(0x02) | IOCTL_BIT(0x03) | IOCTL_BIT(0x04))
+#define UFFD_MINOR_IOCTLS       IOCTL_BIT(0x07)         /* MINOR ranges */
 
 /* Linux's struct uffd_msg for a page fault (32 bytes). */
 struct uffd_msg {
@@ -85,12 +95,14 @@ struct uffdio_range { uint64_t start, len; };
 struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
 struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
+struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 
 /* A thread waiting for its fault to be served (on its kernel stack). */
 struct uffd_waiter {
         struct uffd_waiter *prev, *next;        /* the context's list */
         vaddr_t  va;                    /* as the CPU reported it */
         bool     write;
+        bool     minor;                 /* a MINOR fault, not MISSING */
         int      tid;
         bool     read;                  /* its message was read */
         bool     woken;
@@ -136,13 +148,15 @@ static void wake_range(struct uffd_ctx *c, vaddr_t start, vaddr_t end)
         }
 }
 
-/* struct vm_uffd's missing(): queue a message and sleep until served. */
-static enum fault_result ctx_missing(struct vm_uffd *u, struct vm_space *s,
-                                     vaddr_t va, vm_prot_t access, bool user)
+/* struct vm_uffd's fault(): queue a message and sleep until served. */
+static enum fault_result ctx_fault(struct vm_uffd *u, struct vm_space *s,
+                                   vaddr_t va, vm_prot_t access,
+                                   unsigned kind, bool user)
 {
         struct uffd_ctx *c = (struct uffd_ctx *)u;
         struct uffd_waiter w = { .va = va, .tid = current->tid,
-                                 .write = access & VM_PROT_WRITE };
+                                 .write = access & VM_PROT_WRITE,
+                                 .minor = kind == VM_UFFD_MINOR };
         bool served;
 
         (void)s;
@@ -196,7 +210,8 @@ static long uffd_read(struct file *f, uint64_t ubuf, size_t len)
                         if (sched_sleep_on_intr(c))
                                 return -ERESTARTSYS;
                 }
-                m.flags = w->write ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+                m.flags = (w->write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
+                          (w->minor ? UFFD_PAGEFAULT_FLAG_MINOR : 0);
                 m.address = (c->features & UFFD_FEATURE_EXACT_ADDRESS)
                                     ? w->va : page_trunc(w->va);
                 if (c->features & UFFD_FEATURE_THREAD_ID)
@@ -290,17 +305,17 @@ static long ioctl_register(struct uffd_ctx *c, uint64_t arg)
                 return -EFAULT;
         if (!r.mode || (r.mode & ~(uint64_t)UFFDIO_REGISTER_MODES))
                 return -EINVAL;
-        if (r.mode != UFFDIO_REGISTER_MODE_MISSING)
-                return -EINVAL;         /* WP and MINOR: not here */
         if ((err = check_range(r.range.start, r.range.len)))
                 return err;
         if (!(s = vm_space_by_serial(c->space)))
                 return -ENOMEM;         /* Linux: mmget_not_zero failed */
+        /* the mode bits are the core's VM_UFFD_* (WP: EINVAL there) */
         st = vm_uffd_register(s, r.range.start, r.range.start + r.range.len,
-                              &c->vm);
+                              &c->vm, (unsigned)r.mode);
         if (st != VM_OK)
                 return status_to_errno(st);
-        r.ioctls = UFFD_RANGE_IOCTLS;
+        r.ioctls = UFFD_RANGE_IOCTLS |
+                   (r.mode & UFFDIO_REGISTER_MODE_MINOR ? UFFD_MINOR_IOCTLS : 0);
         return copy_to_user(arg + offsetof(struct uffdio_register, ioctls),
                             &r.ioctls, sizeof r.ioctls) ? -EFAULT : 0;
 }
@@ -328,13 +343,16 @@ static long ioctl_range(struct uffd_ctx *c, uint64_t arg, bool unregister)
         return 0;
 }
 
+/* What fill_range does at each page. */
+enum fill_op { FILL_COPY, FILL_ZERO, FILL_CONTINUE };
+
 /*
- * COPY (src a user address) and ZEROPAGE (src 0): fill [dst, dst + len)
- * of the context's space page by page. => bytes filled, or -errno if the
- * first page failed (Linux's mfill_atomic).
+ * COPY (src a user address), ZEROPAGE and CONTINUE: resolve [dst, dst +
+ * len) of the context's space page by page. => bytes done, or -errno if
+ * the first page failed (Linux's mfill_atomic).
  */
-static long fill_range(struct uffd_ctx *c, uint64_t dst, uint64_t src,
-                       uint64_t len)
+static long fill_range(struct uffd_ctx *c, enum fill_op op, uint64_t dst,
+                       uint64_t src, uint64_t len)
 {
         struct vm_space *s = vm_space_by_serial(c->space);
         void *buf = NULL;
@@ -345,7 +363,7 @@ static long fill_range(struct uffd_ctx *c, uint64_t dst, uint64_t src,
                 return -ESRCH;
         if (vm_uffd_check_range(s, dst, dst + len, &c->vm) != VM_OK)
                 return -ENOENT;
-        if (src && !(buf = kmalloc(PAGE_SIZE)))
+        if (op == FILL_COPY && !(buf = kmalloc(PAGE_SIZE)))
                 return -ENOMEM;
         for (; done < len && !err; done += err ? 0 : PAGE_SIZE) {
                 if (buf && copy_from_user(buf, src + done, PAGE_SIZE))
@@ -353,6 +371,8 @@ static long fill_range(struct uffd_ctx *c, uint64_t dst, uint64_t src,
                 /* the copy may have slept: look the space up again */
                 else if (!(s = vm_space_by_serial(c->space)))
                         err = -ESRCH;
+                else if (op == FILL_CONTINUE)
+                        err = status_to_errno(vm_uffd_continue(s, dst + done));
                 else
                         err = status_to_errno(vm_uffd_fill(s, dst + done, buf));
         }
@@ -387,7 +407,8 @@ static long ioctl_copy(struct uffd_ctx *c, uint64_t arg)
         if (!vm_space_by_serial(c->space))
                 return -ESRCH;
         got = r.mode & UFFDIO_COPY_MODE_WP ? -EINVAL    /* no WP range */
-                                           : fill_range(c, r.dst, r.src, r.len);
+                                           : fill_range(c, FILL_COPY, r.dst,
+                                                        r.src, r.len);
         r.copy = got;
         if (copy_to_user(arg + offsetof(struct uffdio_copy, copy), &r.copy,
                          sizeof r.copy))
@@ -408,10 +429,32 @@ static long ioctl_zeropage(struct uffd_ctx *c, uint64_t arg)
                 return -EINVAL;
         if (!vm_space_by_serial(c->space))
                 return -ESRCH;
-        got = fill_range(c, r.range.start, 0, r.range.len);
+        got = fill_range(c, FILL_ZERO, r.range.start, 0, r.range.len);
         r.zeropage = got;
         if (copy_to_user(arg + offsetof(struct uffdio_zeropage, zeropage),
                          &r.zeropage, sizeof r.zeropage))
+                return -EFAULT;
+        return fill_done(c, r.range.start, r.range.len, got, r.mode);
+}
+
+static long ioctl_continue(struct uffd_ctx *c, uint64_t arg)
+{
+        struct uffdio_continue r;
+        long got, err;
+
+        if (copy_from_user(&r, arg, sizeof r - sizeof r.mapped))
+                return -EFAULT;
+        if ((err = check_range(r.range.start, r.range.len)))
+                return err;
+        if (r.mode & ~(uint64_t)(UFFDIO_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP))
+                return -EINVAL;
+        if (!vm_space_by_serial(c->space))
+                return -ESRCH;
+        got = r.mode & UFFDIO_CONTINUE_MODE_WP ? -EINVAL        /* no WP */
+            : fill_range(c, FILL_CONTINUE, r.range.start, 0, r.range.len);
+        r.mapped = got;
+        if (copy_to_user(arg + offsetof(struct uffdio_continue, mapped),
+                         &r.mapped, sizeof r.mapped))
                 return -EFAULT;
         return fill_done(c, r.range.start, r.range.len, got, r.mode);
 }
@@ -429,6 +472,7 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
         case UFFDIO_WAKE:       return ioctl_range(c, arg, false);
         case UFFDIO_COPY:       return ioctl_copy(c, arg);
         case UFFDIO_ZEROPAGE:   return ioctl_zeropage(c, arg);
+        case UFFDIO_CONTINUE:   return ioctl_continue(c, arg);
         default:                return -EINVAL;
         }
 }
@@ -453,7 +497,7 @@ static long uffd_new(unsigned flags)
                 kfree(c);
                 return -ENOMEM;
         }
-        c->vm.missing = ctx_missing;
+        c->vm.fault = ctx_fault;
         c->refs = 1;
         c->flags = flags & UFFD_USER_MODE_ONLY;
         c->space = current->space->serial;

@@ -3,32 +3,47 @@
  * (userfaultfd.h): the range work of UFFDIO_REGISTER and UFFDIO_UNREGISTER
  * and a closed descriptor's clean-up, done with the split/merge machinery
  * of vm_space_impl.h (validate, allocate spares, then change; nothing to
- * undo on failure). Filling a page is the fault path's (vm_fault.c).
+ * undo on failure). Filling and continuing a page is the fault path's
+ * (vm_fault.c).
  *
  * Does not know what a context is beyond struct vm_uffd; does not sleep.
  */
 #include <vm/userfaultfd.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space_impl.h>
 
-/* Linux's vma_can_userfault() for MISSING mode, as far as Mercator goes:
- * private anonymous memory. */
-static bool area_can_userfault(const struct vm_area *a)
+bool vm_uffd_area_shmem(const struct vm_area *a)
 {
-        return vm_area_private(a) && !a->backing &&
-               !(a->flags & VM_AREA_SPECIAL);
+        /* Shared memory that may go to swap is exactly the objects
+         * without a disk behind them (vm_object_swap_shared). */
+        return !vm_area_private(a) && a->object &&
+               !(a->flags & VM_AREA_SPECIAL) &&
+               vm_object_swap_shared(a->object);
+}
+
+/* Linux's vma_can_userfault(), as far as Mercator goes: MISSING on
+ * private anonymous memory and shmem, MINOR on shmem only. */
+static bool area_can_userfault(const struct vm_area *a, unsigned mode)
+{
+        if ((a->flags & VM_AREA_SPECIAL) || (mode & VM_UFFD_WP))
+                return false;
+        if (vm_area_private(a))
+                return !a->backing && !(mode & VM_UFFD_MINOR);
+        return vm_uffd_area_shmem(a);
 }
 
 /* Check every area meeting p's range: VM_EINVAL if none or one cannot be
- * registered; VM_EBUSY if one belongs to another context than u (u NULL:
- * any context will do, as unregistering). */
+ * registered in mode; VM_EBUSY if one belongs to another context than u
+ * (u NULL, unregistering: any context will do, and any mode that some
+ * registration could have). */
 static vm_status_t range_check(const struct vm_range_plan *p,
-                               const struct vm_uffd *u)
+                               const struct vm_uffd *u, unsigned mode)
 {
         if (!p->first)
                 return VM_EINVAL;
         for (const struct vm_area *a = p->first; a && a->start < p->end;
              a = a->next) {
-                if (!area_can_userfault(a))
+                if (!area_can_userfault(a, mode))
                         return VM_EINVAL;
                 if (u && a->uffd && a->uffd != u)
                         return VM_EBUSY;
@@ -39,33 +54,39 @@ static vm_status_t range_check(const struct vm_range_plan *p,
 /* Set the context of every area in p's range to u, splitting at the ends
  * only where it changes, then merging. */
 static vm_status_t range_set(struct vm_space *s, struct vm_range_plan *p,
-                             struct vm_uffd *u)
+                             struct vm_uffd *u, unsigned mode)
 {
         struct vm_area *last = vm_area_lookup(&s->areas, p->end - 1), *a;
         struct vm_spares sp;
-        bool lo = p->split_lo && p->first->uffd != u;
-        bool hi = p->split_hi && last && last->uffd != u;
+        bool lo = p->split_lo && (p->first->uffd != u ||
+                                  p->first->uffd_mode != mode);
+        bool hi = p->split_hi && last && (last->uffd != u ||
+                                          last->uffd_mode != mode);
 
         if (s->areas.count + lo + hi > s->max_areas ||
             vm_spares_get(&sp, lo + hi) != VM_OK)
                 return VM_ENOMEM;
         a = vm_range_carve(s, p, &sp, lo, hi);
-        for (struct vm_area *b = a; b && b->start < p->end; b = b->next)
+        for (struct vm_area *b = a; b && b->start < p->end; b = b->next) {
                 b->uffd = u;
+                b->uffd_mode = mode;
+        }
         vm_range_merge(s, a, p->end);
         vm_spares_put(&sp);
         return VM_OK;
 }
 
 vm_status_t vm_uffd_register(struct vm_space *s, vaddr_t start, vaddr_t end,
-                             struct vm_uffd *u)
+                             struct vm_uffd *u, unsigned mode)
 {
         struct vm_range_plan p;
         vm_status_t st;
 
+        if (!mode)
+                return VM_EINVAL;
         vm_range_plan(s, start, end, &p);
-        st = range_check(&p, u);
-        return st == VM_OK ? range_set(s, &p, u) : st;
+        st = range_check(&p, u, mode);
+        return st == VM_OK ? range_set(s, &p, u, mode) : st;
 }
 
 vm_status_t vm_uffd_unregister(struct vm_space *s, vaddr_t start, vaddr_t end)
@@ -74,8 +95,8 @@ vm_status_t vm_uffd_unregister(struct vm_space *s, vaddr_t start, vaddr_t end)
         vm_status_t st;
 
         vm_range_plan(s, start, end, &p);
-        st = range_check(&p, NULL);
-        return st == VM_OK ? range_set(s, &p, NULL) : st;
+        st = range_check(&p, NULL, VM_UFFD_MISSING);
+        return st == VM_OK ? range_set(s, &p, NULL, 0) : st;
 }
 
 void vm_uffd_forget(struct vm_space *s, struct vm_uffd *u)
@@ -85,8 +106,10 @@ void vm_uffd_forget(struct vm_space *s, struct vm_uffd *u)
         if (!first)
                 return;
         for (struct vm_area *a = first; a; a = a->next)
-                if (a->uffd == u)
+                if (a->uffd == u) {
                         a->uffd = NULL;
+                        a->uffd_mode = 0;
+                }
         vm_range_merge(s, first, vm_area_last(&s->areas)->end);
 }
 

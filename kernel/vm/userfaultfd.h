@@ -1,22 +1,40 @@
 /*
  * userfaultfd.h - what the VM core knows of userfaultfd (Linux's
- * userfaultfd(2), MISSING mode): areas registered with a context, whose
- * missing pages the fault path hands to that context, and the step that
- * fills such a page (UFFDIO_COPY, UFFDIO_ZEROPAGE).
+ * userfaultfd(2)): areas registered with a context in some modes, whose
+ * faults of the registered kinds the fault path hands to that context,
+ * and the steps that resolve them (UFFDIO_COPY, ZEROPAGE, CONTINUE).
  *
  * The context itself (its descriptor, its queue of faults, the sleeping)
  * lives above the core, in kernel/proc/sys_userfaultfd.c; the core sees
  * only struct vm_uffd, the first member of that context, and calls its
- * missing() when a fault finds nothing at an address of a registered
- * area. Only private anonymous areas can be registered (Linux also takes
- * shmem and hugetlbfs; here they are EINVAL).
+ * fault() when a fault of a kind the area is registered for happens at
+ * an address of it.
  *
- * A page is missing where the area has no page of its own (none in its
- * object, none on swap) and no translation: Linux's "pte_none". A fork's
- * child does not inherit registrations, nor does the new place of an
- * area moved by mremap (Linux without UFFD_FEATURE_EVENT_FORK/REMAP);
- * splitting an area keeps it on both halves; areas of different contexts
- * never merge.
+ * What can be registered (Linux's vma_can_userfault, as far as Mercator
+ * goes): private anonymous memory (MISSING mode) and shmem - shared
+ * anonymous memory, tmpfs and memfd files mapped MAP_SHARED, SysV
+ * segments (MISSING and MINOR modes). Not: other file mappings, private
+ * mappings of tmpfs files, hugetlbfs, WP mode (all EINVAL).
+ *
+ * The kinds of fault, at a page with no translation in this space:
+ *   MISSING  private memory: the area has no page of its own (none in
+ *            its object, none on swap): Linux's "pte_none". Shmem: the
+ *            object does not have the page (not resident, not on swap,
+ *            not in the source a tmpfs file was made from) at an index
+ *            inside it (past the end the fault is SIGBUS first);
+ *   MINOR    shmem only: the object has the page, this mapping does not
+ *            map it (after MADV_DONTNEED, or mapped elsewhere).
+ * A fill (COPY, ZEROPAGE) puts the page in the object - the area's own
+ * for private memory, the shared object (the page cache) for shmem, so
+ * every mapping of the object sees it - and maps it here. CONTINUE maps
+ * the page the shmem object already has.
+ *
+ * A fork's child does not inherit registrations, nor does the new place
+ * of an area moved by mremap (Linux without UFFD_FEATURE_EVENT_FORK/
+ * REMAP); splitting an area keeps them on both halves; areas of
+ * different contexts or modes never merge. Fault-around skips areas
+ * registered MINOR (their every unmapped page must reach the handler,
+ * as Linux's uffd_disable_fault_around).
  *
  * Locks: as vm_space.h (the space's map lock; today the big lock).
  */
@@ -25,31 +43,45 @@
 
 #include <vm/vm_space.h>
 
+/* Registration modes and fault kinds (the values of Linux's
+ * UFFDIO_REGISTER_MODE_*; WP is not implemented). */
+#define VM_UFFD_MISSING         1u
+#define VM_UFFD_WP              2u
+#define VM_UFFD_MINOR           4u
+
 struct vm_uffd {
         /*
-         * A fault at va (unaligned, as the CPU reported it) found a
-         * missing page in an area registered with u. user: the access
-         * came from user mode (not a copy_*_user in a system call).
+         * A fault at va (unaligned, as the CPU reported it) of kind
+         * (VM_UFFD_MISSING or VM_UFFD_MINOR) in an area registered with
+         * u for that kind. user: the access came from user mode (not a
+         * copy_*_user in a system call).
          * => called with no VM state held across it; may sleep.
          * => FAULT_RESOLVED: try the access again (the page may still be
          *    missing: it faults again); FAULT_BUS: SIGBUS; FAULT_SEGV:
          *    the kernel's access fails (EFAULT).
          */
-        enum fault_result (*missing)(struct vm_uffd *u, struct vm_space *s,
-                                     vaddr_t va, vm_prot_t access, bool user);
+        enum fault_result (*fault)(struct vm_uffd *u, struct vm_space *s,
+                                   vaddr_t va, vm_prot_t access,
+                                   unsigned kind, bool user);
 };
 
+/* Is a shmem: shared anonymous memory, or a shared mapping of a tmpfs or
+ * memfd file or a SysV segment (Linux's vma_is_shmem)? */
+bool vm_uffd_area_shmem(const struct vm_area *a);
+
 /*
- * Register the areas inside [start, end) with u (splitting the ones that
- * straddle an end). The range may have holes, but must meet an area.
- * => start < end, page-aligned.
- * => VM_EINVAL: no area in the range, or one that is not private
- *    anonymous memory; VM_EBUSY: one is registered with another context;
- *    VM_ENOMEM: no descriptor for a split (or the area limit). Either
- *    way nothing changed.
+ * Register the areas inside [start, end) with u in mode (VM_UFFD_MISSING
+ * and/or VM_UFFD_MINOR), splitting the ones that straddle an end; an
+ * area registered with u before takes the new mode. The range may have
+ * holes, but must meet an area.
+ * => start < end, page-aligned; mode not 0.
+ * => VM_EINVAL: no area in the range, or one that cannot be registered
+ *    in this mode (WP; MINOR on private memory); VM_EBUSY: one is
+ *    registered with another context; VM_ENOMEM: no descriptor for a
+ *    split (or the area limit). Either way nothing changed.
  */
 vm_status_t vm_uffd_register(struct vm_space *s, vaddr_t start, vaddr_t end,
-                             struct vm_uffd *u);
+                             struct vm_uffd *u, unsigned mode);
 
 /*
  * Unregister the areas inside [start, end), whoever registered them.
@@ -64,17 +96,29 @@ void vm_uffd_forget(struct vm_space *s, struct vm_uffd *u);
 
 /*
  * Whether [start, end) lies inside one area registered with u, as
- * UFFDIO_COPY and UFFDIO_ZEROPAGE require. => VM_OK or VM_ENOENT.
+ * UFFDIO_COPY, ZEROPAGE and CONTINUE require. => VM_OK or VM_ENOENT.
  */
 vm_status_t vm_uffd_check_range(struct vm_space *s, vaddr_t start,
                                 vaddr_t end, const struct vm_uffd *u);
 
 /*
- * Give the registered area at page va a page of its own holding src's
- * PAGE_SIZE bytes (NULL: zeroes) and map it, writable if the area is
- * (vm_fault.c). => VM_EEXIST if the page is not missing; VM_ENOENT if
- * no area; VM_ENOMEM.
+ * Resolve a MISSING page at page va of a registered area: put a page
+ * holding src's PAGE_SIZE bytes (NULL: zeroes) in the area's object
+ * (private memory: its own; shmem: the shared object, Linux's page
+ * cache) and map it, writable if the area is (vm_fault.c).
+ * => VM_EEXIST if the page is not missing (a translation, or a page the
+ *    object has); VM_ENOENT if no registered area; VM_EFAULT past the
+ *    end of a shmem object; VM_ENOMEM; VM_ENOSPC (a full tmpfs).
  */
 vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src);
+
+/*
+ * UFFDIO_CONTINUE at page va of a registered shmem area: map the page
+ * the object has (reading it back from swap if need be), writable if the
+ * area is. => VM_EINVAL: not a shmem area; VM_EEXIST: a translation is
+ * there; VM_EFAULT: the object has no page there (or va is past its
+ * end); VM_ENOENT: no registered area; VM_ENOMEM, VM_EIO.
+ */
+vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va);
 
 #endif

@@ -418,6 +418,7 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
         spare->prot = a->prot;
         spare->flags = a->flags;
         spare->uffd = a->uffd;
+        spare->uffd_mode = a->uffd_mode;
         spare->object = a->object;
         spare->pgoff = a->pgoff + ((va - a->start) >> PAGE_SHIFT);
         spare->backing = a->backing;
@@ -439,7 +440,7 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b)
 {
         if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
-            a->uffd != b->uffd)
+            a->uffd != b->uffd || a->uffd_mode != b->uffd_mode)
                 return false;
         if (a->object && b->object && a->object != b->object)
                 return false;

@@ -96,6 +96,8 @@ struct vm_area {
         struct vm_uffd   *uffd;         /* [m] the userfaultfd context its
                                          *     missing pages go to, or NULL
                                          *     (vm/userfaultfd.h) */
+        unsigned          uffd_mode;    /* [m] VM_UFFD_MISSING | _MINOR
+                                         *     while uffd is set, else 0 */
         /* The reverse map (vm_rmap.h), kept by vm_area_insert/remove: the
          * tree the area is in, and its place on the mapper list of the
          * object whose pages it maps without owning them (a shared area's

@@ -581,7 +581,7 @@ static void fault_around(struct fault_ctx *fc)
         bool shared = a->flags & VM_AREA_SHARED;
         struct vm_object *obj = shared ? a->object : a->backing;
 
-        if (fault_is_write(fc) || !obj)
+        if (fault_is_write(fc) || !obj || (a->uffd_mode & VM_UFFD_MINOR))
                 return;                 /* before the rest: most faults */
 
         uint64_t base = shared ? a->pgoff : a->backing_pgoff;
@@ -633,30 +633,57 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
 
 /* ---- userfaultfd (userfaultfd.h) ------------------------------------------ */
 
-/* Does the registered private area have nothing at fc's page: no own page,
- * no swap entry, no translation (Linux's pte_none)? */
-static bool fault_uffd_missing(const struct fault_ctx *fc)
+/* Does shmem object obj have page idx (resident, on swap, or in the
+ * source its tmpfs file was made from)? => false past its end too. */
+static bool uffd_object_has(const struct vm_object *obj, uint64_t idx)
+{
+        if (idx >= obj->size)
+                return false;
+        if (vm_object_lookup(obj, idx) || vm_object_swap_entry(obj, idx))
+                return true;
+        return obj->type == VM_OBJECT_FILE &&
+               idx < page_round(obj->src_bytes) >> PAGE_SHIFT;
+}
+
+/* Has fc's registered area a page at fc's index: private memory a page
+ * of its own (resident or on swap), shmem one its object has? */
+static bool uffd_page_there(const struct fault_ctx *fc)
 {
         const struct vm_area *a = fc->area;
         uint64_t idx = a->pgoff + fc->off;
-        paddr_t pa;
 
-        if (pmap_extract(fc->space->pmap, fc->va, &pa, NULL, NULL))
-                return false;
-        return !a->object || (!vm_object_lookup(a->object, idx) &&
-                              !vm_object_swap_entry(a->object, idx));
+        if (!vm_area_private(a))
+                return uffd_object_has(a->object, idx);
+        return a->object && (vm_object_lookup(a->object, idx) ||
+                             vm_object_swap_entry(a->object, idx));
 }
 
-/* Hand a missing page to the area's context; it may sleep, so nothing of
- * fc is used after it. */
+/* Which kind of userfault is fc (registered area, page-aligned va, off
+ * set)? VM_UFFD_MISSING or VM_UFFD_MINOR if the area is registered for
+ * it, else 0 (an ordinary fault: a translation is there, or a shmem
+ * index past the object's end, which is SIGBUS). */
+static unsigned fault_uffd_kind(const struct fault_ctx *fc)
+{
+        const struct vm_area *a = fc->area;
+
+        if (pmap_extract(fc->space->pmap, fc->va, NULL, NULL, NULL))
+                return 0;
+        if (!vm_area_private(a) && a->pgoff + fc->off >= a->object->size)
+                return 0;
+        return uffd_page_there(fc) ? a->uffd_mode & VM_UFFD_MINOR
+                                   : a->uffd_mode & VM_UFFD_MISSING;
+}
+
+/* Hand a fault of kind to the area's context; it may sleep, so nothing
+ * of fc is used after it. */
 static enum fault_result fault_uffd(struct fault_ctx *fc, vaddr_t va,
-                                    bool user)
+                                    unsigned kind, bool user)
 {
         struct vm_space *s = fc->space;
         struct vm_uffd *u = fc->area->uffd;
         enum fault_result r;
 
-        r = u->missing(u, s, va, fc->access, user);
+        r = u->fault(u, s, va, fc->access, kind, user);
         s->last_fault = (struct vm_fault_info){
                 .va = fc->va, .access = fc->access, .result = r,
                 .reason = r == FAULT_RESOLVED ? FAULT_REASON_NONE
@@ -664,18 +691,37 @@ static enum fault_result fault_uffd(struct fault_ctx *fc, vaddr_t va,
         return r;
 }
 
+/* The registered area at page va for a fill or a continue, fc set up. */
+static vm_status_t uffd_lookup(struct fault_ctx *fc, struct vm_space *s,
+                               vaddr_t va)
+{
+        *fc = (struct fault_ctx){ .space = s, .va = va,
+                                  .access = VM_PROT_WRITE };
+        fc->area = vm_area_lookup(&s->areas, va);
+        if (!fc->area || !fc->area->uffd)
+                return VM_ENOENT;
+        fc->off = (va - fc->area->start) >> PAGE_SHIFT;
+        return VM_OK;
+}
+
 vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
 {
-        struct fault_ctx fc = { .space = s, .va = va, .access = VM_PROT_WRITE };
-        vm_status_t st;
+        struct fault_ctx fc;
+        vm_status_t st = uffd_lookup(&fc, s, va);
+        uint64_t idx;
 
-        fc.area = vm_area_lookup(&s->areas, va);
-        if (!fc.area || !fc.area->uffd)
-                return VM_ENOENT;
-        fc.off = (va - fc.area->start) >> PAGE_SHIFT;
-        if (!fault_uffd_missing(&fc))
+        if (st != VM_OK)
+                return st;
+        idx = fc.area->pgoff + fc.off;
+        if (!vm_area_private(fc.area) && idx >= fc.area->object->size)
+                return VM_EFAULT;               /* Linux: past i_size */
+        if (pmap_extract(s->pmap, va, NULL, NULL, NULL) ||
+            uffd_page_there(&fc))
                 return VM_EEXIST;
-        st = fault_new_private_page(&fc, NULL);         /* zeroes */
+        /* zeroes: the area's own new page, or the shared object's */
+        st = vm_area_private(fc.area)
+                     ? fault_new_private_page(&fc, NULL)
+                     : vm_object_get_page(fc.area->object, idx, &fc.page);
         if (st != VM_OK)
                 return st;
         if (src) {
@@ -688,17 +734,40 @@ vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
         return fault_enter_mapping(&fc);
 }
 
+vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va)
+{
+        struct fault_ctx fc;
+        vm_status_t st = uffd_lookup(&fc, s, va);
+        uint64_t idx;
+
+        if (st != VM_OK)
+                return st;
+        if (vm_area_private(fc.area))
+                return VM_EINVAL;
+        if (pmap_extract(s->pmap, va, NULL, NULL, NULL))
+                return VM_EEXIST;
+        idx = fc.area->pgoff + fc.off;
+        if (!uffd_object_has(fc.area->object, idx))
+                return VM_EFAULT;
+        st = fault_object_page(fc.area->object, idx, &fc.page);
+        if (st != VM_OK)
+                return st;
+        fc.writable = fc.area->prot & VM_PROT_WRITE;
+        return fault_enter_mapping(&fc);
+}
+
 static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
                                     vm_prot_t access, bool user)
 {
         struct fault_ctx fc = { .space = space, .va = page_trunc(va),
                                 .access = access };
         vm_status_t st = fault_find_area(&fc);  /* may grow a stack */
+        unsigned kind;
 
         if (st == VM_OK)
                 st = fault_check_access(&fc);
-        if (st == VM_OK && fc.area->uffd && fault_uffd_missing(&fc))
-                return fault_uffd(&fc, va, user);
+        if (st == VM_OK && fc.area->uffd && (kind = fault_uffd_kind(&fc)))
+                return fault_uffd(&fc, va, kind, user);
         if (st == VM_OK)
                 st = (fc.area->flags & VM_AREA_SHARED)
                              ? fault_shared_page(&fc)

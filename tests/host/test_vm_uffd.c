@@ -1,0 +1,239 @@
+/*
+ * test_vm_uffd.c - the VM core's side of userfaultfd (userfaultfd.h): which
+ * areas register in which mode, which faults reach the context and as
+ * which kind (MISSING, MINOR), and what a fill (UFFDIO_COPY/ZEROPAGE) and
+ * a continue (UFFDIO_CONTINUE) do - on private anonymous memory, shared
+ * anonymous memory and a tmpfs-like page-cache object made from a source.
+ * The context here is a test double whose fault() records the fault and
+ * resolves it at once with vm_uffd_fill or vm_uffd_continue, as a handler
+ * thread would. Every test ends with no page or descriptor leaked.
+ */
+#include "check.h"
+#include "vm_fixture.h"
+
+#include <string.h>
+
+#include <vm/userfaultfd.h>
+#include <vm/vm_object.h>
+
+#define VA      0x40000000UL
+
+/* The test double: what the last fault was, and how to answer it. */
+struct fake_uffd {
+        struct vm_uffd vm;              /* first: the core's view */
+        unsigned       faults;          /* calls of fault() */
+        unsigned       kind;            /* of the last one */
+        vaddr_t        va;
+        enum { ANSWER_FILL, ANSWER_CONTINUE, ANSWER_BUS } answer;
+        uint8_t        byte;            /* ANSWER_FILL's page contents */
+        vm_status_t    st;              /* what the answer returned */
+};
+
+static enum fault_result fake_fault(struct vm_uffd *u, struct vm_space *s,
+                                    vaddr_t va, vm_prot_t access,
+                                    unsigned kind, bool user)
+{
+        struct fake_uffd *f = (struct fake_uffd *)u;
+        static uint8_t buf[PAGE_SIZE];
+
+        f->faults++;
+        f->kind = kind;
+        f->va = va;
+        if (f->answer == ANSWER_BUS)
+                return FAULT_BUS;
+        memset(buf, f->byte, sizeof buf);
+        f->st = f->answer == ANSWER_FILL ? vm_uffd_fill(s, page_trunc(va), buf)
+                                         : vm_uffd_continue(s, page_trunc(va));
+        return FAULT_RESOLVED;
+}
+
+static void fake_init(struct fake_uffd *f)
+{
+        memset(f, 0, sizeof *f);
+        f->vm.fault = fake_fault;
+}
+
+TEST(registration_modes_follow_the_kind_of_memory)
+{
+        struct vm_space *s;
+        struct fake_uffd f, g;
+        struct vm_object *file;
+        vaddr_t out;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        fake_init(&g);
+        s = new_space();
+        map_at(s, VA, 4 * P, RW, PRIV);
+        map_at(s, VA + 8 * P, 4 * P, RW, SHARED);
+        CHECK_EQ(vm_object_create_file("0123", 4, &file), VM_OK);
+        CHECK_EQ(vm_space_map_file(s, VA + 16 * P, P, R, SHARED | FIXED, file,
+                                   0, &out), VM_OK);
+        vm_object_unref(file);
+
+        /* private: MISSING only; shmem: MISSING and MINOR; never WP */
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MINOR), VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_WP), VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, 0), VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        CHECK_EQ(vm_uffd_register(s, VA + 8 * P, VA + 12 * P, &f.vm,
+                                  VM_UFFD_MISSING | VM_UFFD_MINOR), VM_OK);
+        /* a read-only file that is not shmem: refused; areas are checked
+         * in order (Linux: another context's area first is EBUSY) */
+        CHECK_EQ(vm_uffd_register(s, VA + 12 * P, VA + 17 * P, &g.vm,
+                                  VM_UFFD_MISSING), VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 17 * P, &g.vm, VM_UFFD_MISSING),
+                 VM_EBUSY);
+        CHECK_EQ(vm_uffd_register(s, VA + 8 * P, VA + 9 * P, &g.vm, VM_UFFD_MISSING),
+                 VM_EBUSY);
+        CHECK(vm_space_lookup(s, VA + 16 * P)->uffd == NULL);
+        /* a new mode on part of an area splits it; the same mode merges */
+        CHECK_EQ(vm_uffd_register(s, VA + 9 * P, VA + 10 * P, &f.vm,
+                                  VM_UFFD_MISSING), VM_OK);
+        CHECK_EQ(vm_space_lookup(s, VA + 9 * P)->uffd_mode, VM_UFFD_MISSING);
+        CHECK_EQ(vm_space_lookup(s, VA + 8 * P)->end, VA + 9 * P);
+        CHECK_EQ(vm_uffd_register(s, VA + 9 * P, VA + 10 * P, &f.vm,
+                                  VM_UFFD_MISSING | VM_UFFD_MINOR), VM_OK);
+        CHECK_EQ(vm_space_lookup(s, VA + 8 * P)->end, VA + 12 * P);
+        CHECK(vm_space_check(s));
+        vm_uffd_forget(s, &f.vm);
+        CHECK(vm_space_lookup(s, VA + 8 * P)->uffd == NULL &&
+              vm_space_lookup(s, VA + 8 * P)->uffd_mode == 0);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(private_missing_faults_once_and_fills_its_own_page)
+{
+        struct vm_space *s;
+        struct fake_uffd f;
+        uint8_t src[PAGE_SIZE];
+
+        setup(16 * MiB);
+        fake_init(&f);
+        f.byte = 0x5a;
+        s = new_space();
+        map_at(s, VA, 4 * P, RW, PRIV);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        CHECK_EQ(user_access(s, VA + P + 8, R, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        CHECK_EQ(f.kind, VM_UFFD_MISSING);
+        CHECK_EQ(f.va, VA + P + 8);
+        CHECK_EQ(f.st, VM_OK);
+        CHECK(page_is(frame(s, VA + P), 0x5a));
+        CHECK(can(s, VA + P, W));               /* the area is writable */
+        /* filled: no second fault, a second fill is EEXIST */
+        CHECK_EQ(user_access(s, VA + P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        memset(src, 1, sizeof src);
+        CHECK_EQ(vm_uffd_fill(s, VA + P, src), VM_EEXIST);
+        CHECK_EQ(vm_uffd_continue(s, VA + 2 * P), VM_EINVAL);  /* private */
+        /* the handler says no: SIGBUS, nothing mapped */
+        f.answer = ANSWER_BUS;
+        CHECK_EQ(user_access(s, VA + 2 * P, R, NULL), FAULT_BUS);
+        CHECK(!present(s, VA + 2 * P));
+        /* a page dropped by MADV_DONTNEED is missing again */
+        CHECK_EQ(vm_space_advise(s, VA, 4 * P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(vm_uffd_fill(s, VA + P, NULL), VM_OK);
+        CHECK(page_is(frame(s, VA + P), 0));
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+TEST(shared_missing_fill_goes_to_the_object_for_every_mapping)
+{
+        struct vm_space *s, *c;
+        struct fake_uffd f;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        f.byte = 0xc3;
+        s = new_space();
+        map_at(s, VA, 4 * P, RW, SHARED);
+        user_fill(s, VA, 0x11);                 /* the object has page 0 */
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);  /* maps the same object */
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        /* page 0 is the object's, only unmapped here: not missing */
+        CHECK_EQ(vm_space_advise(s, VA, P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_read(s, VA), 0x11);
+        CHECK_EQ(f.faults, 0u);
+        /* page 2 the object lacks: a MISSING fault, filled in the object */
+        CHECK_EQ(user_access(s, VA + 2 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        CHECK_EQ(f.kind, VM_UFFD_MISSING);
+        CHECK_EQ(f.st, VM_OK);
+        CHECK_EQ(user_read(c, VA + 2 * P), 0xc3);       /* the child sees it */
+        CHECK_EQ(frame(c, VA + 2 * P), frame(s, VA + 2 * P));
+        CHECK_EQ(f.faults, 1u);                 /* c is not registered */
+        /* the child filled page 3 itself: EEXIST for the handler */
+        user_fill(c, VA + 3 * P, 0x33);
+        CHECK_EQ(vm_uffd_fill(s, VA + 3 * P, NULL), VM_EEXIST);
+        CHECK_EQ(vm_uffd_continue(s, VA + 3 * P), VM_OK);
+        CHECK_EQ(user_read(s, VA + 3 * P), 0x33);
+        CHECK_EQ(vm_uffd_continue(s, VA + 3 * P), VM_EEXIST);   /* mapped */
+        CHECK_EQ(vm_uffd_continue(s, VA + P), VM_EFAULT);       /* no page */
+        CHECK(vm_space_check(s) && vm_space_check(c));
+        destroy(c);
+        destroy(s);
+        check_baseline();
+}
+
+TEST(minor_faults_reach_the_handler_and_continue_maps_the_cache_page)
+{
+        static uint8_t source[2 * PAGE_SIZE];
+        struct vm_space *s, *t;
+        struct vm_object *obj;
+        struct fake_uffd f;
+        vaddr_t out;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        memset(source, 'S', sizeof source);
+        CHECK_EQ(vm_object_create_cache(source, sizeof source, &obj), VM_OK);
+        CHECK_EQ(vm_object_resize(obj, 4 * P), VM_OK);  /* pages 2, 3: none */
+        s = new_space();
+        t = new_space();
+        CHECK_EQ(vm_space_map_file(s, VA, 4 * P, RW, SHARED | FIXED | VM_MAP_MAYWRITE,
+                                   obj, 0, &out), VM_OK);
+        CHECK_EQ(vm_space_map_file(t, VA, 4 * P, RW, SHARED | FIXED | VM_MAP_MAYWRITE,
+                                   obj, 0, &out), VM_OK);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MINOR), VM_OK);
+        /* page 1 comes from the source: the object has it, a MINOR fault */
+        f.answer = ANSWER_CONTINUE;
+        CHECK_EQ(user_read(s, VA + P), 'S');
+        CHECK_EQ(f.faults, 1u);
+        CHECK_EQ(f.kind, VM_UFFD_MINOR);
+        CHECK_EQ(f.st, VM_OK);
+        /* no fault-around in a MINOR area: page 0 was not mapped with it */
+        CHECK(!present(s, VA));
+        /* written through t, seen after the next MINOR fault in s */
+        user_fill(t, VA, 'T');
+        CHECK_EQ(user_read(s, VA), 'T');
+        CHECK_EQ(f.faults, 2u);
+        CHECK_EQ(frame(s, VA), frame(t, VA));
+        /* page 2 the object lacks: MINOR-only area, an ordinary fault */
+        CHECK_EQ(user_read(s, VA + 2 * P), 0);
+        CHECK_EQ(f.faults, 2u);
+        /* MISSING too: page 3 goes to the handler as MISSING */
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm,
+                                  VM_UFFD_MISSING | VM_UFFD_MINOR), VM_OK);
+        f.answer = ANSWER_FILL;
+        f.byte = 'F';
+        CHECK_EQ(user_read(s, VA + 3 * P), 'F');
+        CHECK_EQ(f.kind, VM_UFFD_MISSING);
+        CHECK_EQ(user_read(t, VA + 3 * P), 'F');        /* in the cache */
+        CHECK(vm_object_lookup(obj, 3) != NULL);
+        /* past the object's end: fill is EFAULT, a fault is SIGBUS */
+        vm_spaces_unmap_object(obj, 3, 4, true);        /* a truncate */
+        CHECK_EQ(vm_object_resize(obj, 3 * P), VM_OK);
+        CHECK_EQ(vm_uffd_fill(s, VA + 3 * P, NULL), VM_EFAULT);
+        CHECK_EQ(user_access(s, VA + 3 * P, R, NULL), FAULT_BUS);
+        CHECK_EQ(f.faults, 3u);
+        CHECK(vm_space_check(s) && vm_space_check(t));
+        destroy(t);
+        destroy(s);
+        vm_object_unref(obj);
+        check_baseline();
+}
