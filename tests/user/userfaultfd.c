@@ -8,6 +8,12 @@
  * SIGKILL ends a process whose fault nobody serves; closing the
  * descriptor lets a waiting fault go on with a zero page. And the errors
  * of every call, /dev/userfaultfd, the SIGBUS and USER_MODE_ONLY rules.
+ * Shmem (a memfd and shared anonymous memory): MISSING faults filled into
+ * the page cache, where every mapping and read() see them; MINOR faults
+ * (a page the cache has, unmapped here) resolved by UFFDIO_CONTINUE - the
+ * MINOR checks only where UFFDIO_API offers UFFD_FEATURE_MINOR_SHMEM (not
+ * on i386 Linux, nor riscv64 before 6.13). On Mercator UFFDIO_API must
+ * offer exactly the features it implements.
  * Run as root (CAP_SYS_PTRACE: kernel-mode faults allowed).
  */
 #include "utest.h"
@@ -18,6 +24,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 /* Linux's ABI (include/uapi/linux/userfaultfd.h): numbers and layouts. */
@@ -25,10 +32,14 @@
 #define UFFD_USER_MODE_ONLY     1
 #define UFFD_EVENT_PAGEFAULT    0x12
 #define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFD_PAGEFAULT_FLAG_MINOR 4
+#define UFFD_FEATURE_MISSING_SHMEM (1ULL << 5)
 #define UFFD_FEATURE_SIGBUS     (1ULL << 7)
 #define UFFD_FEATURE_THREAD_ID  (1ULL << 8)
+#define UFFD_FEATURE_MINOR_SHMEM (1ULL << 10)
 #define UFFD_FEATURE_EXACT_ADDRESS (1ULL << 11)
 #define UFFDIO_REGISTER_MODE_MISSING 1ULL
+#define UFFDIO_REGISTER_MODE_MINOR 4ULL
 #define UFFDIO_MODE_DONTWAKE    1ULL
 
 struct uffd_msg {
@@ -43,6 +54,7 @@ struct uffdio_range { uint64_t start, len; };
 struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
 struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
+struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 
 #define UFFD_IOC(dir, nr, size) ((unsigned long)(((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr)))
 #define UFFDIO_REGISTER         UFFD_IOC(3u, 0x00, 32)
@@ -50,6 +62,7 @@ struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zerop
 #define UFFDIO_WAKE             UFFD_IOC(2u, 0x02, 16)
 #define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
+#define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define BIT(nr)                 (1ULL << (nr))
@@ -83,6 +96,27 @@ static int uffd_register(int fd, void *p, size_t len)
                                      .mode = UFFDIO_REGISTER_MODE_MISSING };
 
         return ioctl(fd, UFFDIO_REGISTER, &r);
+}
+
+/* UFFDIO_REGISTER in mode; the range's ioctls to *ioctls if not NULL. */
+static int uffd_register_mode(int fd, void *p, size_t len, uint64_t mode,
+                              uint64_t *ioctls)
+{
+        struct uffdio_register r = { .range = { (uintptr_t)p, len },
+                                     .mode = mode };
+        int ret = ioctl(fd, UFFDIO_REGISTER, &r);
+
+        if (ioctls)
+                *ioctls = r.ioctls;
+        return ret;
+}
+
+/* Is this Mercator (its release says so; Linux's does not)? */
+static int on_mercator(void)
+{
+        struct utsname u;
+
+        return uname(&u) == 0 && strstr(u.release, "mercator") != NULL;
 }
 
 /* The next message, waiting for it with poll. => 0 or -1. */
@@ -139,8 +173,19 @@ static void check_create(void)
         CHECK("api_ioctls", (api.ioctls & (BIT(0) | BIT(1) | BIT(0x3f))) ==
                                 (BIT(0) | BIT(1) | BIT(0x3f)));
         CHECK("api_features_offered",
-              (api.features & (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID)) ==
-              (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID));
+              (api.features & (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID |
+                               UFFD_FEATURE_MISSING_SHMEM)) ==
+              (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID |
+               UFFD_FEATURE_MISSING_SHMEM));
+        /* Mercator offers exactly what it does (no events, WP, POISON,
+         * MOVE, hugetlbfs) */
+        if (on_mercator())
+                CHECK("api_features_exactly_mercators",
+                      api.features == (UFFD_FEATURE_MISSING_SHMEM |
+                                       UFFD_FEATURE_SIGBUS |
+                                       UFFD_FEATURE_THREAD_ID |
+                                       UFFD_FEATURE_MINOR_SHMEM |
+                                       UFFD_FEATURE_EXACT_ADDRESS));
         CHECK_ERR("api_twice", ioctl(fd, UFFDIO_API, &api), EINVAL);
         CHECK_ERR("unknown_ioctl", ioctl(fd, UFFD_IOC(3u, 0x30, 16), &api), EINVAL);
         CHECK_ERR("write_ebadf", write(fd, &api, 8), EBADF);
@@ -316,6 +361,213 @@ static void check_threads(void)
               area[0] == 'Z');
         close(server_fd);
         munmap(area, 8 * PAGE);
+}
+
+/* ---- shmem: MISSING into the page cache, MINOR and UFFDIO_CONTINUE ------ */
+
+/* One fault served by a thread: how, and what it saw. */
+static struct {
+        int      fd;                    /* the context */
+        int      memfd;                 /* CONTINUE: the file to write */
+        enum { SERVE_COPY, SERVE_ZERO, SERVE_CONTINUE } how;
+        uint8_t  byte;                  /* COPY's bytes; CONTINUE writes it */
+        struct uffd_msg msg;
+        int      errors;
+} one;
+
+static void *serve_one(void *arg)
+{
+        static uint8_t src[PAGE] __attribute__((aligned(4096)));
+        uint64_t page;
+
+        (void)arg;
+        if (next_msg(one.fd, &one.msg)) {
+                one.errors++;
+                return NULL;
+        }
+        page = one.msg.address & ~(PAGE - 1);
+        if (one.how == SERVE_COPY) {
+                memset(src, one.byte, PAGE);
+                one.errors += copy_page(one.fd, page, src, 0, NULL) != 0;
+        } else if (one.how == SERVE_ZERO) {
+                struct uffdio_zeropage z = { .range = { page, PAGE } };
+                one.errors += ioctl(one.fd, UFFDIO_ZEROPAGE, &z) != 0;
+        } else {
+                /* the cache's page changes before it is mapped (LTP 07) */
+                struct uffdio_continue c = { .range = { page, PAGE } };
+                one.errors += pwrite(one.memfd, &one.byte, 1, 0) != 1;
+                one.errors += ioctl(one.fd, UFFDIO_CONTINUE, &c) != 0 ||
+                              c.mapped != PAGE;
+        }
+        return NULL;
+}
+
+/* Read *p while a thread serves the fault it takes. => the byte read. */
+static uint8_t read_served(volatile uint8_t *p)
+{
+        pthread_t t;
+        uint8_t v;
+
+        pthread_create(&t, NULL, serve_one, NULL);
+        v = *p;
+        pthread_join(t, NULL);
+        return v;
+}
+
+static int memfd_pages(const char *name, int pages)
+{
+        int fd = (int)syscall(SYS_memfd_create, name, 1 /* MFD_CLOEXEC */);
+
+        if (fd < 0 || ftruncate(fd, pages * (off_t)PAGE)) {
+                printf("FAIL %s/setup: memfd: %s\n", utest_name, strerror(errno));
+                exit(2);
+        }
+        return fd;
+}
+
+static uint8_t *map_shared(int fd, size_t len)
+{
+        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+        if (p == MAP_FAILED) {
+                printf("FAIL %s/setup: mmap: %s\n", utest_name, strerror(errno));
+                exit(2);
+        }
+        return p;
+}
+
+static void check_shmem_missing(void)
+{
+        int mfd = memfd_pages("uffd", 4);
+        uint8_t *p = map_shared(mfd, 5 * PAGE);         /* page 4: past EOF */
+        uint8_t *q = map_shared(mfd, 4 * PAGE), *s, buf[PAGE], c = 0;
+        uint64_t ioctls = 0;
+        int64_t copied;
+
+        one = (typeof(one)){ .fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0) };
+        q[2 * PAGE] = 'q';                      /* the cache has page 2 */
+        CHECK("shmem_register", uffd_register_mode(one.fd, p, 5 * PAGE,
+                                   UFFDIO_REGISTER_MODE_MISSING, &ioctls) == 0);
+        CHECK("shmem_register_ioctls", (ioctls & (BIT(2) | BIT(3) | BIT(4))) ==
+                                           (BIT(2) | BIT(3) | BIT(4)) &&
+                                       !(ioctls & BIT(7)));
+        one.how = SERVE_COPY;
+        one.byte = 'M';
+        CHECK("shmem_missing_served_by_copy", read_served(p + PAGE + 9) == 'M');
+        CHECK("shmem_missing_msg", one.errors == 0 &&
+              one.msg.address == (uintptr_t)p + PAGE && one.msg.flags == 0);
+        CHECK("shmem_copy_in_the_cache",
+              q[PAGE + 100] == 'M' && pread(mfd, &c, 1, PAGE + 5) == 1 && c == 'M');
+        /* a page the cache has is not missing: no fault, and a fill is EEXIST */
+        CHECK("shmem_cached_page_no_fault", p[2 * PAGE] == 'q');
+        memset(buf, 'E', sizeof buf);
+        madvise(p, 4 * PAGE, MADV_DONTNEED);
+        CHECK_ERR("shmem_copy_onto_cached", copy_page(one.fd, (uintptr_t)p + 2 * PAGE,
+                                                     buf, 0, &copied), EEXIST);
+        CHECK("shmem_copy_onto_cached_field", copied == -EEXIST);
+        CHECK("shmem_dontneed_keeps_the_cache", p[PAGE] == 'M' && p[2 * PAGE] == 'q');
+        /* a page written by read()'s sibling, write(), is in the cache too */
+        CHECK("shmem_pwrite_fills", pwrite(mfd, "w", 1, 3 * PAGE) == 1 && p[3 * PAGE] == 'w');
+        /* past the file's end: EFAULT (Linux checks i_size) */
+        CHECK_ERR("shmem_copy_past_eof", copy_page(one.fd, (uintptr_t)p + 4 * PAGE,
+                                                  buf, 0, NULL), EFAULT);
+        /* page 0: a write fault, served by a zero page in the cache */
+        one = (typeof(one)){ .fd = one.fd, .how = SERVE_ZERO };
+        {
+                pthread_t t;
+                pthread_create(&t, NULL, serve_one, NULL);
+                p[7] = 'z';
+                pthread_join(t, NULL);
+        }
+        CHECK("shmem_write_fault_zeropage", one.errors == 0 &&
+              (one.msg.flags & UFFD_PAGEFAULT_FLAG_WRITE) && p[7] == 'z' &&
+              p[8] == 0 && q[7] == 'z');
+        CHECK_ERR("shmem_continue_onto_mapped",
+                  ioctl(one.fd, UFFDIO_CONTINUE, &(struct uffdio_continue){
+                                .range = { (uintptr_t)p, PAGE } }), EEXIST);
+        close(one.fd);
+        munmap(p, 5 * PAGE);
+        munmap(q, 4 * PAGE);
+        close(mfd);
+
+        /* shared anonymous memory: a fork's child sees the filled page */
+        s = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        one = (typeof(one)){ .fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0),
+                             .how = SERVE_COPY, .byte = 'A' };
+        CHECK("shared_anon_register", uffd_register(one.fd, s, 2 * PAGE) == 0);
+        CHECK("shared_anon_served", read_served(s + PAGE) == 'A' && one.errors == 0);
+        {
+                pid_t pid = fork();
+                int st;
+                if (pid == 0)
+                        _exit(s[PAGE] == 'A' ? 0 : 1);
+                waitpid(pid, &st, 0);
+                CHECK("shared_anon_child_sees_fill", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        close(one.fd);
+        munmap(s, 2 * PAGE);
+}
+
+static void check_shmem_minor(void)
+{
+        struct uffdio_api api = { .api = UFFD_API };
+        int mfd = memfd_pages("uffd-minor", 2), fd = uffd_new(O_CLOEXEC | O_NONBLOCK);
+        uint8_t *p, *anon_p = anon(PAGE, PROT_READ | PROT_WRITE);
+        uint64_t ioctls = 0;
+        struct uffdio_continue c;
+
+        if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+                CHECK("minor_api", 0);
+                return;
+        }
+        close(fd);
+        if (!(api.features & UFFD_FEATURE_MINOR_SHMEM)) {
+                /* not offered: registering MINOR is refused */
+                one.fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, 0);
+                p = map_shared(mfd, PAGE);
+                CHECK_ERR("minor_not_offered_einval",
+                          uffd_register_mode(one.fd, p, PAGE, UFFDIO_REGISTER_MODE_MINOR, NULL),
+                          EINVAL);
+                close(one.fd);
+                close(mfd);
+                return;
+        }
+        one = (typeof(one)){ .fd = uffd_ready(O_CLOEXEC | O_NONBLOCK,
+                                              UFFD_FEATURE_MINOR_SHMEM),
+                             .memfd = mfd, .how = SERVE_CONTINUE, .byte = 'Z' };
+        CHECK("minor_pwrite", pwrite(mfd, "A", 1, 0) == 1);
+        p = map_shared(mfd, 2 * PAGE);
+        CHECK_ERR("minor_on_private_einval",
+                  uffd_register_mode(one.fd, anon_p, PAGE, UFFDIO_REGISTER_MODE_MINOR, NULL),
+                  EINVAL);
+        CHECK("minor_register", uffd_register_mode(one.fd, p, 2 * PAGE,
+                                  UFFDIO_REGISTER_MODE_MINOR, &ioctls) == 0);
+        CHECK("minor_register_ioctls_continue", (ioctls & BIT(7)) && (ioctls & BIT(2)));
+        CHECK("minor_dontneed", madvise(p, 2 * PAGE, MADV_DONTNEED) == 0);
+        CHECK("minor_fault_served_by_continue", read_served(p) == 'Z' && p[1] == 0);
+        CHECK("minor_msg", one.errors == 0 && one.msg.address == (uintptr_t)p &&
+              (one.msg.flags & UFFD_PAGEFAULT_FLAG_MINOR) &&
+              !(one.msg.flags & UFFD_PAGEFAULT_FLAG_WRITE));
+        c = (struct uffdio_continue){ .range = { (uintptr_t)p, PAGE } };
+        CHECK_ERR("continue_onto_mapped", ioctl(one.fd, UFFDIO_CONTINUE, &c), EEXIST);
+        CHECK("continue_onto_mapped_field", c.mapped == -EEXIST);
+        c = (struct uffdio_continue){ .range = { (uintptr_t)p + PAGE, PAGE } };
+        CHECK_ERR("continue_no_cache_page", ioctl(one.fd, UFFDIO_CONTINUE, &c), EFAULT);
+        c = (struct uffdio_continue){ .range = { (uintptr_t)p + 1, PAGE } };
+        CHECK_ERR("continue_unaligned", ioctl(one.fd, UFFDIO_CONTINUE, &c), EINVAL);
+        c = (struct uffdio_continue){ .range = { (uintptr_t)p, PAGE }, .mode = 4 };
+        CHECK_ERR("continue_bad_mode", ioctl(one.fd, UFFDIO_CONTINUE, &c), EINVAL);
+        /* page 1 the cache lacks: a MINOR-only range takes an ordinary fault */
+        CHECK("minor_only_missing_page_no_msg", p[PAGE + 1] == 0);
+        /* a private registration is not shmem: CONTINUE is EINVAL there */
+        CHECK("continue_private_register", uffd_register(one.fd, anon_p, PAGE) == 0);
+        c = (struct uffdio_continue){ .range = { (uintptr_t)anon_p, PAGE } };
+        CHECK_ERR("continue_on_private_einval", ioctl(one.fd, UFFDIO_CONTINUE, &c), EINVAL);
+        close(one.fd);
+        munmap(p, 2 * PAGE);
+        munmap(anon_p, PAGE);
+        close(mfd);
 }
 
 /* ---- closing the descriptor while a fault waits ------------------------- */
@@ -564,5 +816,7 @@ int main(void)
         check_sigbus_and_kernel();
         check_processes();
         check_mremap_dontunmap();
+        check_shmem_missing();
+        check_shmem_minor();
         return utest_done();
 }
