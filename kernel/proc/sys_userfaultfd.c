@@ -12,16 +12,17 @@
  * signal: a user-mode access is retried after the signal, a kernel access
  * fails with EFAULT) holding nothing but the big lock, which sleeping
  * passes on. read() hands out each waiter's message once; UFFDIO_COPY,
- * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE, UFFDIO_WAKE and UFFDIO_UNREGISTER wake
+ * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE, UFFDIO_POISON, UFFDIO_WAKE and
+ * UFFDIO_UNREGISTER wake
  * the waiters of their range, which then retry the access; closing the
  * descriptor wakes every waiter and unregisters every area.
  *
  * Modes: MISSING on private anonymous memory and shmem, MINOR on shmem
- * (UFFDIO_CONTINUE). Not here: WP mode, UFFDIO_WRITEPROTECT/MOVE
- * (EINVAL), the non-cooperative events (their features are refused by
- * UFFDIO_API with EINVAL), hugetlbfs ranges (EINVAL). UFFDIO_API offers
- * exactly what is here: MISSING_SHMEM, SIGBUS, THREAD_ID, MINOR_SHMEM,
- * EXACT_ADDRESS.
+ * (UFFDIO_CONTINUE); UFFDIO_POISON on both. Not here: WP mode,
+ * UFFDIO_WRITEPROTECT/MOVE (EINVAL), the non-cooperative events (their
+ * features are refused by UFFDIO_API with EINVAL), hugetlbfs ranges
+ * (EINVAL). UFFDIO_API offers exactly what is here: MISSING_SHMEM,
+ * SIGBUS, THREAD_ID, MINOR_SHMEM, EXACT_ADDRESS, POISON.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -52,10 +53,12 @@
 #define UFFD_FEATURE_THREAD_ID  0x100
 #define UFFD_FEATURE_MINOR_SHMEM 0x400
 #define UFFD_FEATURE_EXACT_ADDRESS 0x800
+#define UFFD_FEATURE_POISON     0x4000
 #define UFFD_FEATURES           (UFFD_FEATURE_MISSING_SHMEM | \
                                  UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
                                  UFFD_FEATURE_MINOR_SHMEM | \
-                                 UFFD_FEATURE_EXACT_ADDRESS)
+                                 UFFD_FEATURE_EXACT_ADDRESS | \
+                                 UFFD_FEATURE_POISON)
 
 #define UFFDIO_REGISTER_MODE_MINOR 4
 #define UFFDIO_REGISTER_MODES   7       /* MISSING, WP, MINOR */
@@ -71,11 +74,13 @@
 #define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
+#define UFFDIO_POISON           UFFD_IOC(3u, 0x08, 32)
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define IOCTL_BIT(nr)           (1ULL << (nr))
 #define UFFD_API_IOCTLS         (IOCTL_BIT(0x00) | IOCTL_BIT(0x01) | IOCTL_BIT(0x3f))
-#define UFFD_RANGE_IOCTLS       (IOCTL_BIT(0x02) | IOCTL_BIT(0x03) | IOCTL_BIT(0x04))
+#define UFFD_RANGE_IOCTLS       (IOCTL_BIT(0x02) | IOCTL_BIT(0x03) | IOCTL_BIT(0x04) | \
+                                 IOCTL_BIT(0x08))
 #define UFFD_MINOR_IOCTLS       IOCTL_BIT(0x07)         /* MINOR ranges */
 
 /* Linux's struct uffd_msg for a page fault (32 bytes). */
@@ -96,6 +101,7 @@ struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
 struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
+struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
 
 /* A thread waiting for its fault to be served (on its kernel stack). */
 struct uffd_waiter {
@@ -344,12 +350,12 @@ static long ioctl_range(struct uffd_ctx *c, uint64_t arg, bool unregister)
 }
 
 /* What fill_range does at each page. */
-enum fill_op { FILL_COPY, FILL_ZERO, FILL_CONTINUE };
+enum fill_op { FILL_COPY, FILL_ZERO, FILL_CONTINUE, FILL_POISON };
 
 /*
- * COPY (src a user address), ZEROPAGE and CONTINUE: resolve [dst, dst +
- * len) of the context's space page by page. => bytes done, or -errno if
- * the first page failed (Linux's mfill_atomic).
+ * COPY (src a user address), ZEROPAGE, CONTINUE and POISON: resolve
+ * [dst, dst + len) of the context's space page by page. => bytes done,
+ * or -errno if the first page failed (Linux's mfill_atomic).
  */
 static long fill_range(struct uffd_ctx *c, enum fill_op op, uint64_t dst,
                        uint64_t src, uint64_t len)
@@ -373,6 +379,8 @@ static long fill_range(struct uffd_ctx *c, enum fill_op op, uint64_t dst,
                         err = -ESRCH;
                 else if (op == FILL_CONTINUE)
                         err = status_to_errno(vm_uffd_continue(s, dst + done));
+                else if (op == FILL_POISON)
+                        err = status_to_errno(vm_uffd_poison(s, dst + done));
                 else
                         err = status_to_errno(vm_uffd_fill(s, dst + done, buf));
         }
@@ -459,6 +467,27 @@ static long ioctl_continue(struct uffd_ctx *c, uint64_t arg)
         return fill_done(c, r.range.start, r.range.len, got, r.mode);
 }
 
+static long ioctl_poison(struct uffd_ctx *c, uint64_t arg)
+{
+        struct uffdio_poison r;
+        long got, err;
+
+        if (copy_from_user(&r, arg, sizeof r - sizeof r.updated))
+                return -EFAULT;
+        if ((err = check_range(r.range.start, r.range.len)))
+                return err;
+        if (r.mode & ~(uint64_t)UFFDIO_MODE_DONTWAKE)
+                return -EINVAL;
+        if (!vm_space_by_serial(c->space))
+                return -ESRCH;
+        got = fill_range(c, FILL_POISON, r.range.start, 0, r.range.len);
+        r.updated = got;
+        if (copy_to_user(arg + offsetof(struct uffdio_poison, updated),
+                         &r.updated, sizeof r.updated))
+                return -EFAULT;
+        return fill_done(c, r.range.start, r.range.len, got, r.mode);
+}
+
 static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
         struct uffd_ctx *c = (struct uffd_ctx *)f->node;
@@ -473,6 +502,7 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
         case UFFDIO_COPY:       return ioctl_copy(c, arg);
         case UFFDIO_ZEROPAGE:   return ioctl_zeropage(c, arg);
         case UFFDIO_CONTINUE:   return ioctl_continue(c, arg);
+        case UFFDIO_POISON:     return ioctl_poison(c, arg);
         default:                return -EINVAL;
         }
 }

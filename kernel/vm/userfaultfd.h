@@ -27,7 +27,9 @@
  * A fill (COPY, ZEROPAGE) puts the page in the object - the area's own
  * for private memory, the shared object (the page cache) for shmem, so
  * every mapping of the object sees it - and maps it here. CONTINUE maps
- * the page the shmem object already has.
+ * the page the shmem object already has. POISON marks a page whose
+ * every access is SIGBUS (Linux 6.6's poison PTE marker); a later fill or
+ * continue there replaces the mark, as Linux's replaces its marker.
  *
  * A fork's child does not inherit registrations, nor does the new place
  * of an area moved by mremap (Linux without UFFD_FEATURE_EVENT_FORK/
@@ -120,5 +122,17 @@ vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src);
  * end); VM_ENOENT: no registered area; VM_ENOMEM, VM_EIO.
  */
 vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va);
+
+/*
+ * UFFDIO_POISON at page va of a registered area: from now on every access
+ * there is SIGBUS (FAULT_REASON_POISON), until MADV_DONTNEED/FREE or
+ * munmap clear it; fork copies it, mremap moves it, mprotect keeps it
+ * (Linux's poison marker). Where Linux keeps a marker in the page-table
+ * entry, Mercator keeps the run set vm_space.poison, as its guards
+ * (vm_guard.h): a pmap is a cache that may drop any entry.
+ * => VM_EEXIST: a translation there, or (private memory) a page of the
+ *    area's own; VM_ENOENT: no registered area; VM_ENOMEM.
+ */
+vm_status_t vm_uffd_poison(struct vm_space *s, vaddr_t va);
 
 #endif

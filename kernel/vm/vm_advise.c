@@ -55,6 +55,11 @@ static vm_status_t advise_dontneed(struct vm_space *s,
 
         if (free && !free_allowed(p))
                 return VM_EINVAL;
+        /* Linux's zap drops UFFDIO_POISON's markers (nothing to reserve
+         * while there are none) */
+        if (vm_guards_reserve(&s->poison, 2) != VM_OK)
+                return VM_ENOMEM;
+        vm_guards_clear(&s->poison, p->start, p->end);
         for (a = p->first; a && a->start < p->end; a = a->next)
                 vm_pmap_remove(s, clip_lo(a, p->start), clip_hi(a, p->end));
         pmap_update(s->pmap);           /* before frames go */

@@ -150,6 +150,10 @@ static vm_status_t fault_check_access(struct fault_ctx *fc)
                 return fault_segv(fc, FAULT_REASON_PROT);
         if (vm_guards_has(&fc->space->guards, fc->va))
                 return fault_segv(fc, FAULT_REASON_GUARD);
+        if (vm_guards_has(&fc->space->poison, fc->va)) {
+                fc->reason = FAULT_REASON_POISON;
+                return VM_EFAULT;
+        }
         fc->off = (fc->va - fc->area->start) >> PAGE_SHIFT;
         return VM_OK;
 }
@@ -380,7 +384,8 @@ static bool fault_huge(struct fault_ctx *fc)
         hva = fc->va & ~(vaddr_t)(size - 1);
         order = order_of(n);
         if (hva < a->start || a->end - hva < size || order > PMM_MAX_ORDER ||
-            vm_guards_meet(&s->guards, hva, hva + size))
+            vm_guards_meet(&s->guards, hva, hva + size) ||
+            vm_guards_meet(&s->poison, hva, hva + size))
                 return false;
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))
@@ -438,7 +443,8 @@ static __attribute__((noinline)) bool fault_huge_zero(struct fault_ctx *fc)
 
         if (!zero || !vm_thp_use_zero_page || !vm_area_thp_eligible(s, a) ||
             hva < a->start || a->end - hva < size ||
-            vm_guards_meet(&s->guards, hva, hva + size))
+            vm_guards_meet(&s->guards, hva, hva + size) ||
+            vm_guards_meet(&s->poison, hva, hva + size))
                 return false;
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (a->object && !vm_object_range_empty(a->object, first, first + n))
@@ -597,7 +603,8 @@ static void fault_around(struct fault_ctx *fc)
                 struct vm_page *pg;
 
                 if (va == fc->va || pmap_extract(fc->space->pmap, va, &pa, NULL, NULL) ||
-                    vm_guards_has(&fc->space->guards, va))
+                    vm_guards_has(&fc->space->guards, va) ||
+                    vm_guards_has(&fc->space->poison, va))
                         continue;
                 /* The area's own page, resident or on swap, hides the
                  * file's (a copy on swap is read back by its own fault). */
@@ -626,7 +633,8 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
                    : st == VM_ENOMEM   ? FAULT_OOM
                    : fi->reason == FAULT_REASON_BEYOND_OBJECT ||
                      fi->reason == FAULT_REASON_NO_SPACE ||
-                     fi->reason == FAULT_REASON_SWAP_IO ? FAULT_BUS
+                     fi->reason == FAULT_REASON_SWAP_IO ||
+                     fi->reason == FAULT_REASON_POISON ? FAULT_BUS
                                        : FAULT_SEGV;
         return fi->result;
 }
@@ -704,6 +712,23 @@ static vm_status_t uffd_lookup(struct fault_ctx *fc, struct vm_space *s,
         return VM_OK;
 }
 
+/* Map fc's page (a fill or a continue), replacing a poison mark there
+ * as Linux's install replaces its marker; room for the clear was
+ * reserved (uffd_poison_room) before anything changed. */
+static vm_status_t uffd_map(struct fault_ctx *fc)
+{
+        vm_guards_clear(&fc->space->poison, fc->va, fc->va + PAGE_SIZE);
+        fc->writable = fc->area->prot & VM_PROT_WRITE;
+        return fault_enter_mapping(fc);
+}
+
+/* Room to clear one page of the poison runs. => VM_OK, VM_ENOMEM. */
+static vm_status_t uffd_poison_room(struct vm_space *s, vaddr_t va)
+{
+        return vm_guards_has(&s->poison, va)
+                       ? vm_guards_reserve(&s->poison, 2) : VM_OK;
+}
+
 vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
 {
         struct fault_ctx fc;
@@ -715,9 +740,10 @@ vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
         idx = fc.area->pgoff + fc.off;
         if (!vm_area_private(fc.area) && idx >= fc.area->object->size)
                 return VM_EFAULT;               /* Linux: past i_size */
-        if (pmap_extract(s->pmap, va, NULL, NULL, NULL) ||
-            uffd_page_there(&fc))
+        if (pmap_extract(s->pmap, va, NULL, NULL, NULL) || uffd_page_there(&fc))
                 return VM_EEXIST;
+        if ((st = uffd_poison_room(s, va)) != VM_OK)
+                return st;
         /* zeroes: the area's own new page, or the shared object's */
         st = vm_area_private(fc.area)
                      ? fault_new_private_page(&fc, NULL)
@@ -730,8 +756,7 @@ vm_status_t vm_uffd_fill(struct vm_space *s, vaddr_t va, const void *src)
                 memcpy(d, src, PAGE_SIZE);
                 pmap_quick_remove_page(d);
         }
-        fc.writable = fc.area->prot & VM_PROT_WRITE;
-        return fault_enter_mapping(&fc);
+        return uffd_map(&fc);
 }
 
 vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va)
@@ -749,11 +774,28 @@ vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va)
         idx = fc.area->pgoff + fc.off;
         if (!uffd_object_has(fc.area->object, idx))
                 return VM_EFAULT;
+        if ((st = uffd_poison_room(s, va)) != VM_OK)
+                return st;
         st = fault_object_page(fc.area->object, idx, &fc.page);
         if (st != VM_OK)
                 return st;
-        fc.writable = fc.area->prot & VM_PROT_WRITE;
-        return fault_enter_mapping(&fc);
+        return uffd_map(&fc);
+}
+
+vm_status_t vm_uffd_poison(struct vm_space *s, vaddr_t va)
+{
+        struct fault_ctx fc;
+        vm_status_t st = uffd_lookup(&fc, s, va);
+
+        if (st != VM_OK)
+                return st;
+        /* Linux: the entry must be none (a shmem page in the cache but
+         * not mapped here is poisoned for this mapping only) */
+        if (pmap_extract(s->pmap, va, NULL, NULL, NULL) ||
+            vm_guards_has(&s->poison, va) ||
+            (vm_area_private(fc.area) && uffd_page_there(&fc)))
+                return VM_EEXIST;
+        return vm_guards_add(&s->poison, va, va + PAGE_SIZE);
 }
 
 static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
@@ -829,7 +871,8 @@ static vm_status_t access_page(struct vm_space *s, vaddr_t va, bool write,
         vm_status_t st;
 
         fc.area = vm_area_lookup(&s->areas, fc.va);
-        if (!fc.area || vm_guards_has(&s->guards, fc.va))
+        if (!fc.area || vm_guards_has(&s->guards, fc.va) ||
+            vm_guards_has(&s->poison, fc.va))
                 return VM_EFAULT;
         /* The area's own protection, not what the MMU implies: Linux's
          * check_vma_flags() wants VM_READ to read (PROT_WRITE alone: EFAULT). */
@@ -899,6 +942,7 @@ const char *vm_fault_reason_name(enum fault_reason reason)
         case FAULT_REASON_NO_SPACE: return "no room left in the file system";
         case FAULT_REASON_SWAP_IO: return "swap read error";
         case FAULT_REASON_USERFAULT: return "userfaultfd";
+        case FAULT_REASON_POISON: return "poisoned by userfaultfd";
         }
         return "?";
 }

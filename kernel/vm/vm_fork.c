@@ -161,6 +161,8 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)
                 return st;
         fork_bookkeeping(parent, child);
         st = vm_guards_copy(&child->guards, &parent->guards);
+        if (st == VM_OK)        /* Linux's copy_pte_marker keeps poison */
+                st = vm_guards_copy(&child->poison, &parent->poison);
         for (struct vm_area *a = st == VM_OK ? parent->areas.first : NULL;
              a && st == VM_OK; a = a->next)
                 st = fork_area(child, a);

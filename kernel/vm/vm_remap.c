@@ -235,6 +235,8 @@ static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
         /* Guards: the cuts of the destination and the tail split two runs
          * at most each, the move two. */
         st = vm_guards_reserve(&s->guards, 4);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->poison, 4);
         if (st != VM_OK)
                 return st;
         st = vm_spares_get(&mp->sp, 7);         /* 3 cuts of 2, the area */
@@ -280,6 +282,7 @@ static vm_status_t remap_move(struct vm_space *s, struct remap_req *r,
                 vm_range_cut(s, src_end, src_end + r->tail_len, &mp.sp);
         if (r->old_len) {               /* 0: a duplicate, the old stays */
                 vm_guards_move(&s->guards, r->old, r->old_len, r->new_addr);
+                vm_guards_move(&s->poison, r->old, r->old_len, r->new_addr);
                 if (r->flags & VM_REMAP_DONTUNMAP)
                         move_empty_source(s, r->old, src_end);
                 else

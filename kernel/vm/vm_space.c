@@ -179,6 +179,7 @@ void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
         if (!first)
                 return;
         vm_guards_clear(&s->guards, start, end);       /* room reserved */
+        vm_guards_clear(&s->poison, start, end);
         vm_pmap_remove(s, start, end);
         pmap_update(s->pmap);                   /* before frames go */
         for (; a && a->start < end; a = next) {
@@ -279,6 +280,7 @@ void vm_space_destroy(struct vm_space *s)
         while (s->areas.first)
                 area_release(s, s->areas.first);
         vm_guards_free(&s->guards);
+        vm_guards_free(&s->poison);
         pmap_destroy(s->pmap);
         for (struct vm_space **l = &all_spaces; *l; l = &(*l)->all_next)
                 if (*l == s) {
@@ -613,6 +615,8 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
         st = vm_spares_get(&sp, 1 + p.split_lo + p.split_hi);
         if (st == VM_OK)
                 st = vm_guards_reserve(&s->guards, 2);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->poison, 2);
         if (st == VM_OK && shared && !r->file)
                 st = vm_commit_shared_object(
                         s, r->len >> PAGE_SHIFT,
@@ -728,6 +732,8 @@ vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
         if (vm_range_count_after_cut(s, &p) > s->max_areas)
                 return VM_ENOMEM;
         st = vm_guards_reserve(&s->guards, 2);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->poison, 2);
         if (st == VM_OK)
                 st = vm_spares_get(&sp, p.split_lo + p.split_hi);
         if (st != VM_OK)

@@ -47,7 +47,8 @@
  *      else the zero page (read only, no backing);
  *   5. start_brk <= brk; the zero page holds zeroes;
  *   6. guard runs (vm_guard.h) are sorted, disjoint and inside areas; a
- *      guarded page has no translation and no private page of its own.
+ *      guarded page has no translation and no private page of its own;
+ *      the same for UFFDIO_POISON's runs (poison).
  */
 #ifndef VM_VM_SPACE_H
 #define VM_VM_SPACE_H
@@ -155,6 +156,8 @@ enum fault_reason {
         FAULT_REASON_USERFAULT,         /* a userfaultfd context said no
                                          * (SIGBUS, or a kernel access's
                                          * EFAULT) */
+        FAULT_REASON_POISON,            /* a page UFFDIO_POISON marked:
+                                         * FAULT_BUS */
 };
 
 /* The last fault of a space, for the trap code's report. */
@@ -240,6 +243,11 @@ struct vm_space {
                                                  * MCL_FUTURE; not inherited */
         struct vm_guards      guards;           /* [m] MADV_GUARD_INSTALL's
                                                  * pages (vm_guard.h) */
+        struct vm_guards      poison;           /* [m] UFFDIO_POISON's pages:
+                                                 * SIGBUS on access; the same
+                                                 * run set and rules as guards,
+                                                 * but MADV_DONTNEED/FREE
+                                                 * clear them (userfaultfd.h) */
 };
 
 /*

@@ -149,10 +149,10 @@ static bool check_area(struct vm_space *s, const struct vm_area *a)
 }
 
 /* Invariant 6: guard runs lie inside areas; a guarded page has no
- * translation and, in private memory, no page of the area's own. */
-static bool check_guards(struct vm_space *s)
+ * translation and, in private memory, no page of the area's own. The
+ * same for UFFDIO_POISON's runs (g: either set). */
+static bool check_guards(struct vm_space *s, const struct vm_guards *g)
 {
-        const struct vm_guards *g = &s->guards;
         paddr_t pa;
 
         if (!vm_guards_sound(g))
@@ -191,7 +191,7 @@ bool vm_space_check(struct vm_space *s)
                 return false;
         if (s->start_brk > s->brk)
                 return space_fail("brk below start_brk", s->brk);
-        if (!check_guards(s))
+        if (!check_guards(s, &s->guards) || !check_guards(s, &s->poison))
                 return false;
         return vm_zero_page_check();
 }

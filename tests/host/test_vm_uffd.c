@@ -240,3 +240,57 @@ TEST(minor_faults_reach_the_handler_and_continue_maps_the_cache_page)
         vm_object_unref(obj);
         check_baseline();
 }
+
+TEST(poison_is_sigbus_and_follows_the_page_table_rules)
+{
+        struct vm_space *s, *c;
+        struct fake_uffd f;
+        vaddr_t out;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        s = new_space();
+        map_at(s, VA, 8 * P, RW, PRIV);
+        user_fill(s, VA, 0x61);
+        CHECK_EQ(vm_uffd_poison(s, VA + P), VM_ENOENT);         /* unregistered */
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 8 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        CHECK_EQ(vm_uffd_poison(s, VA), VM_EEXIST);             /* a page there */
+        CHECK_EQ(vm_uffd_poison(s, VA + P), VM_OK);
+        CHECK_EQ(vm_uffd_poison(s, VA + P), VM_EEXIST);
+        CHECK_EQ(vm_uffd_poison(s, VA + 3 * P), VM_OK);
+        /* SIGBUS before the handler is asked; nothing mapped there */
+        CHECK_EQ(user_access(s, VA + P, R, NULL), FAULT_BUS);
+        CHECK_EQ(s->last_fault.reason, FAULT_REASON_POISON);
+        CHECK_EQ(f.faults, 0u);
+        CHECK(vm_space_check(s));
+        /* fork copies it; the child is not registered */
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        CHECK_EQ(user_access(c, VA + P, W, NULL), FAULT_BUS);
+        CHECK_EQ(user_read(c, VA + 2 * P), 0);
+        destroy(c);
+        /* mprotect keeps it, unregistering keeps it */
+        CHECK_EQ(vm_space_protect(s, VA, 8 * P, R), VM_OK);
+        CHECK_EQ(vm_uffd_unregister(s, VA, VA + 8 * P), VM_OK);
+        CHECK_EQ(user_access(s, VA + P, R, NULL), FAULT_BUS);
+        CHECK_EQ(vm_space_protect(s, VA, 8 * P, RW), VM_OK);
+        /* mremap moves it with the pages */
+        CHECK_EQ(vm_space_remap(s, VA, 8 * P, 8 * P, VM_REMAP_MAYMOVE | VM_REMAP_FIXED,
+                                VA + 32 * P, &out), VM_OK);
+        CHECK_EQ(user_access(s, VA + 33 * P, R, NULL), FAULT_BUS);
+        CHECK_EQ(user_read(s, VA + 32 * P), 0x61);
+        CHECK(vm_space_check(s));
+        /* MADV_DONTNEED clears it; a fill replaces it */
+        CHECK_EQ(vm_space_advise(s, VA + 33 * P, P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_read(s, VA + 33 * P), 0);
+        CHECK_EQ(vm_uffd_register(s, VA + 32 * P, VA + 40 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        CHECK_EQ(vm_uffd_fill(s, VA + 35 * P, NULL), VM_OK);
+        CHECK_EQ(user_read(s, VA + 35 * P), 0);
+        CHECK(!vm_guards_meet(&s->poison, VA, VA + 64 * P));
+        /* munmap clears it */
+        CHECK_EQ(vm_uffd_poison(s, VA + 36 * P), VM_OK);
+        CHECK_EQ(vm_space_unmap(s, VA + 32 * P, 8 * P), VM_OK);
+        CHECK(!vm_guards_meet(&s->poison, VA, VA + 64 * P));
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}

@@ -12,7 +12,9 @@
  * the page cache, where every mapping and read() see them; MINOR faults
  * (a page the cache has, unmapped here) resolved by UFFDIO_CONTINUE - the
  * MINOR checks only where UFFDIO_API offers UFFD_FEATURE_MINOR_SHMEM (not
- * on i386 Linux, nor riscv64 before 6.13). On Mercator UFFDIO_API must
+ * on i386 Linux, nor riscv64 before 6.13). UFFDIO_POISON (where offered:
+ * Linux 6.6 on): SIGBUS at a poisoned page, its errors, fork keeps it,
+ * unregistering keeps it, MADV_DONTNEED clears it. On Mercator UFFDIO_API must
  * offer exactly the features it implements.
  * Run as root (CAP_SYS_PTRACE: kernel-mode faults allowed).
  */
@@ -38,6 +40,7 @@
 #define UFFD_FEATURE_THREAD_ID  (1ULL << 8)
 #define UFFD_FEATURE_MINOR_SHMEM (1ULL << 10)
 #define UFFD_FEATURE_EXACT_ADDRESS (1ULL << 11)
+#define UFFD_FEATURE_POISON     (1ULL << 14)
 #define UFFDIO_REGISTER_MODE_MISSING 1ULL
 #define UFFDIO_REGISTER_MODE_MINOR 4ULL
 #define UFFDIO_MODE_DONTWAKE    1ULL
@@ -55,6 +58,7 @@ struct uffdio_register { struct uffdio_range range; uint64_t mode, ioctls; };
 struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
+struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
 
 #define UFFD_IOC(dir, nr, size) ((unsigned long)(((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr)))
 #define UFFDIO_REGISTER         UFFD_IOC(3u, 0x00, 32)
@@ -63,6 +67,7 @@ struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mappe
 #define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
+#define UFFDIO_POISON           UFFD_IOC(3u, 0x08, 32)
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define BIT(nr)                 (1ULL << (nr))
@@ -185,7 +190,8 @@ static void check_create(void)
                                        UFFD_FEATURE_SIGBUS |
                                        UFFD_FEATURE_THREAD_ID |
                                        UFFD_FEATURE_MINOR_SHMEM |
-                                       UFFD_FEATURE_EXACT_ADDRESS));
+                                       UFFD_FEATURE_EXACT_ADDRESS |
+                                       UFFD_FEATURE_POISON));
         CHECK_ERR("api_twice", ioctl(fd, UFFDIO_API, &api), EINVAL);
         CHECK_ERR("unknown_ioctl", ioctl(fd, UFFD_IOC(3u, 0x30, 16), &api), EINVAL);
         CHECK_ERR("write_ebadf", write(fd, &api, 8), EBADF);
@@ -810,6 +816,86 @@ static void check_mremap_dontunmap(void)
         munmap(p, 2 * PAGE);
 }
 
+/* ---- UFFDIO_POISON ------------------------------------------------------- */
+
+static long poison(int fd, void *p, uint64_t len, int64_t *updated)
+{
+        struct uffdio_poison u = { .range = { (uintptr_t)p, len },
+                                   .updated = 12345 };
+        long r = ioctl(fd, UFFDIO_POISON, &u);
+
+        if (updated)
+                *updated = u.updated;
+        return r;
+}
+
+/* Does reading *p raise SIGBUS (on_bus installed)? */
+static int read_bus(volatile uint8_t *p)
+{
+        bus_addr = NULL;
+        if (sigsetjmp(bus_env, 1) == 0) {
+                (void)*p;
+                return 0;
+        }
+        return bus_addr == p;
+}
+
+static void check_poison(void)
+{
+        struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO }, old;
+        struct uffdio_api api = { .api = UFFD_API };
+        int fd = uffd_new(O_CLOEXEC | O_NONBLOCK), st;
+        uint8_t *p = anon(4 * PAGE, PROT_READ | PROT_WRITE), buf[PAGE];
+        int64_t updated;
+        pid_t pid;
+
+        if (fd < 0 || ioctl(fd, UFFDIO_API, &api) ||
+            !(api.features & UFFD_FEATURE_POISON)) {
+                close(fd);              /* Linux before 6.6 */
+                munmap(p, 4 * PAGE);
+                return;
+        }
+        close(fd);
+        fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_POISON);
+        sigaction(SIGBUS, &sa, &old);
+        p[0] = 'a';                     /* a page of the area's own */
+        CHECK("poison_register", uffd_register(fd, p, 4 * PAGE) == 0);
+        CHECK("poison", poison(fd, p + PAGE, PAGE, &updated) == 0 && updated == PAGE);
+        CHECK("poison_read_sigbus", read_bus(p + PAGE + 5));
+        CHECK("poison_write_sigbus", read_bus(p + PAGE));
+        CHECK_ERR("poison_onto_present", poison(fd, p, PAGE, &updated), EEXIST);
+        CHECK("poison_onto_present_field", updated == -EEXIST);
+        CHECK_ERR("poison_twice", poison(fd, p + PAGE, PAGE, NULL), EEXIST);
+        memset(buf, 'c', sizeof buf);
+        /* a fill replaces the mark (Linux: pte_none_mostly); poison again */
+        CHECK("copy_replaces_poison", copy_page(fd, (uintptr_t)p + PAGE, buf, 0, NULL) == 0 &&
+              !read_bus(p + PAGE) && p[PAGE] == 'c');
+        CHECK("poison_again", madvise(p + PAGE, PAGE, MADV_DONTNEED) == 0 &&
+              poison(fd, p + PAGE, PAGE, NULL) == 0 && read_bus(p + PAGE));
+        CHECK_ERR("poison_unaligned", poison(fd, p + 1, PAGE, NULL), EINVAL);
+        {
+                struct uffdio_poison u = { .range = { (uintptr_t)p + 2 * PAGE, PAGE },
+                                           .mode = 2 };
+                CHECK_ERR("poison_bad_mode", ioctl(fd, UFFDIO_POISON, &u), EINVAL);
+        }
+        CHECK_ERR("poison_unregistered", poison(fd, p + 4 * PAGE, PAGE, NULL), ENOENT);
+        /* fork copies it (the area has pages: Linux copies its table) */
+        pid = fork();
+        if (pid == 0)
+                _exit(read_bus(p + PAGE) && p[0] == 'a' ? 0 : 1);
+        waitpid(pid, &st, 0);
+        CHECK("poison_fork_child_sigbus", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        /* unregistering keeps it; MADV_DONTNEED clears it */
+        CHECK("poison_unregister", ioctl(fd, UFFDIO_UNREGISTER,
+                                         &(struct uffdio_range){ (uintptr_t)p, 4 * PAGE }) == 0);
+        CHECK("poison_kept_after_unregister", read_bus(p + PAGE));
+        CHECK("poison_dontneed_clears", madvise(p + PAGE, PAGE, MADV_DONTNEED) == 0 &&
+              !read_bus(p + PAGE) && p[PAGE] == 0);
+        sigaction(SIGBUS, &old, NULL);
+        close(fd);
+        munmap(p, 4 * PAGE);
+}
+
 int main(void)
 {
         utest_start("userfaultfd");
@@ -822,5 +908,6 @@ int main(void)
         check_mremap_dontunmap();
         check_shmem_missing();
         check_shmem_minor();
+        check_poison();
         return utest_done();
 }
