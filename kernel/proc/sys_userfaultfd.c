@@ -18,11 +18,12 @@
  * descriptor wakes every waiter and unregisters every area.
  *
  * Modes: MISSING on private anonymous memory and shmem, MINOR on shmem
- * (UFFDIO_CONTINUE); UFFDIO_POISON on both. Not here: WP mode,
- * UFFDIO_WRITEPROTECT/MOVE (EINVAL), the non-cooperative events (their
- * features are refused by UFFDIO_API with EINVAL), hugetlbfs ranges
- * (EINVAL). UFFDIO_API offers exactly what is here: MISSING_SHMEM,
- * SIGBUS, THREAD_ID, MINOR_SHMEM, EXACT_ADDRESS, POISON.
+ * (UFFDIO_CONTINUE); UFFDIO_POISON on both; UFFDIO_MOVE on private
+ * anonymous memory. Not here: WP mode, UFFDIO_WRITEPROTECT (EINVAL), the
+ * non-cooperative events (their features are refused by UFFDIO_API with
+ * EINVAL), hugetlbfs ranges (EINVAL). UFFDIO_API offers exactly what is
+ * here: MISSING_SHMEM, SIGBUS, THREAD_ID, MINOR_SHMEM, EXACT_ADDRESS,
+ * POISON, MOVE.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -54,11 +55,12 @@
 #define UFFD_FEATURE_MINOR_SHMEM 0x400
 #define UFFD_FEATURE_EXACT_ADDRESS 0x800
 #define UFFD_FEATURE_POISON     0x4000
+#define UFFD_FEATURE_MOVE       0x10000
 #define UFFD_FEATURES           (UFFD_FEATURE_MISSING_SHMEM | \
                                  UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
                                  UFFD_FEATURE_MINOR_SHMEM | \
                                  UFFD_FEATURE_EXACT_ADDRESS | \
-                                 UFFD_FEATURE_POISON)
+                                 UFFD_FEATURE_POISON | UFFD_FEATURE_MOVE)
 
 #define UFFDIO_REGISTER_MODE_MINOR 4
 #define UFFDIO_REGISTER_MODES   7       /* MISSING, WP, MINOR */
@@ -75,12 +77,14 @@
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
 #define UFFDIO_POISON           UFFD_IOC(3u, 0x08, 32)
+#define UFFDIO_MOVE             UFFD_IOC(3u, 0x05, 40)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES 2
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define IOCTL_BIT(nr)           (1ULL << (nr))
 #define UFFD_API_IOCTLS         (IOCTL_BIT(0x00) | IOCTL_BIT(0x01) | IOCTL_BIT(0x3f))
 #define UFFD_RANGE_IOCTLS       (IOCTL_BIT(0x02) | IOCTL_BIT(0x03) | IOCTL_BIT(0x04) | \
-                                 IOCTL_BIT(0x08))
+                                 IOCTL_BIT(0x05) | IOCTL_BIT(0x08))
 #define UFFD_MINOR_IOCTLS       IOCTL_BIT(0x07)         /* MINOR ranges */
 
 /* Linux's struct uffd_msg for a page fault (32 bytes). */
@@ -102,6 +106,7 @@ struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
+struct uffdio_move { uint64_t dst, src, len, mode; int64_t move; };
 
 /* A thread waiting for its fault to be served (on its kernel stack). */
 struct uffd_waiter {
@@ -488,6 +493,48 @@ static long ioctl_poison(struct uffd_ctx *c, uint64_t arg)
         return fill_done(c, r.range.start, r.range.len, got, r.mode);
 }
 
+/* MOVE: [src, src + len) to [dst, dst + len) page by page. => bytes
+ * moved (holes count), or -errno if the first page failed. */
+static long move_range(struct uffd_ctx *c, struct vm_space *s,
+                       const struct uffdio_move *r)
+{
+        bool holes = r->mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
+        uint64_t done = 0;
+        long err;
+
+        err = status_to_errno(vm_uffd_move_check(s, r->dst, r->src, r->len,
+                                                 &c->vm));
+        for (; done < r->len && !err; done += err ? 0 : PAGE_SIZE)
+                err = status_to_errno(vm_uffd_move(s, r->dst + done,
+                                                   r->src + done, holes));
+        return done ? (long)done : err;
+}
+
+static long ioctl_move(struct uffd_ctx *c, uint64_t arg)
+{
+        struct uffdio_move r;
+        struct vm_space *s;
+        long got, err;
+
+        if (!(s = vm_space_by_serial(c->space)))
+                return -ESRCH;
+        if (copy_from_user(&r, arg, sizeof r - sizeof r.move))
+                return -EFAULT;
+        if (s != current->space)
+                return -EINVAL;         /* no moves across processes */
+        if ((err = check_range(r.dst, r.len)) || (err = check_range(r.src, r.len)))
+                return err;
+        if (r.mode & ~(uint64_t)(UFFDIO_MODE_DONTWAKE |
+                                 UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
+                return -EINVAL;
+        got = move_range(c, s, &r);
+        r.move = got;
+        if (copy_to_user(arg + offsetof(struct uffdio_move, move), &r.move,
+                         sizeof r.move))
+                return -EFAULT;
+        return fill_done(c, r.dst, r.len, got, r.mode);
+}
+
 static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 {
         struct uffd_ctx *c = (struct uffd_ctx *)f->node;
@@ -503,6 +550,7 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
         case UFFDIO_ZEROPAGE:   return ioctl_zeropage(c, arg);
         case UFFDIO_CONTINUE:   return ioctl_continue(c, arg);
         case UFFDIO_POISON:     return ioctl_poison(c, arg);
+        case UFFDIO_MOVE:       return ioctl_move(c, arg);
         default:                return -EINVAL;
         }
 }

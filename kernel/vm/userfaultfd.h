@@ -29,7 +29,8 @@
  * every mapping of the object sees it - and maps it here. CONTINUE maps
  * the page the shmem object already has. POISON marks a page whose
  * every access is SIGBUS (Linux 6.6's poison PTE marker); a later fill or
- * continue there replaces the mark, as Linux's replaces its marker.
+ * continue there replaces the mark, as Linux's replaces its marker. MOVE
+ * (private memory only) takes a page from one address to a missing one.
  *
  * A fork's child does not inherit registrations, nor does the new place
  * of an area moved by mremap (Linux without UFFD_FEATURE_EVENT_FORK/
@@ -134,5 +135,28 @@ vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va);
  *    area's own; VM_ENOENT: no registered area; VM_ENOMEM.
  */
 vm_status_t vm_uffd_poison(struct vm_space *s, vaddr_t va);
+
+/*
+ * UFFDIO_MOVE's checks of [dst, dst + len) and [src, src + len) (Linux
+ * 6.8's validate_move_areas), before any page moves: each range inside
+ * one area; dst's registered with u; both private anonymous memory with
+ * the same protection and lock state; src writable.
+ * => VM_ENOENT: no area at dst or src; VM_EINVAL otherwise.
+ */
+vm_status_t vm_uffd_move_check(struct vm_space *s, vaddr_t dst, vaddr_t src,
+                               uint64_t len, const struct vm_uffd *u);
+
+/*
+ * UFFDIO_MOVE of one page of checked ranges: the private page at src
+ * (read back from swap first if need be) becomes the page at dst, no data
+ * copied; src is left empty (missing). A zero-page translation at src
+ * moves as one.
+ * => VM_EEXIST: dst has a translation, a page, poison or a guard;
+ *    VM_ENOENT: nothing at src (VM_OK and *hole if holes_ok);
+ *    VM_EBUSY: the page is shared (by fork, or the swap cache);
+ *    VM_ENOMEM, VM_EIO. On failure nothing moved.
+ */
+vm_status_t vm_uffd_move(struct vm_space *s, vaddr_t dst, vaddr_t src,
+                         bool holes_ok);
 
 #endif

@@ -798,6 +798,91 @@ vm_status_t vm_uffd_poison(struct vm_space *s, vaddr_t va)
         return vm_guards_add(&s->poison, va, va + PAGE_SIZE);
 }
 
+/* The private anonymous area holding [va, va + len), or NULL. */
+static struct vm_area *move_area(struct vm_space *s, vaddr_t va, uint64_t len)
+{
+        struct vm_area *a = vm_area_lookup(&s->areas, va);
+
+        return a && len <= a->end - va ? a : NULL;
+}
+
+vm_status_t vm_uffd_move_check(struct vm_space *s, vaddr_t dst, vaddr_t src,
+                               uint64_t len, const struct vm_uffd *u)
+{
+        struct vm_area *d = vm_area_lookup(&s->areas, dst);
+        struct vm_area *a = vm_area_lookup(&s->areas, src);
+        unsigned lock = VM_AREA_LOCKED | VM_AREA_LOCKONFAULT;
+
+        if (!d || !a)
+                return VM_ENOENT;
+        if (!move_area(s, dst, len) || !move_area(s, src, len) ||
+            a->prot != d->prot || (a->flags & lock) != (d->flags & lock) ||
+            !(a->prot & VM_PROT_WRITE) || d->uffd != u ||
+            !vm_area_private(a) || a->backing || (a->flags & VM_AREA_SPECIAL) ||
+            !vm_area_private(d) || d->backing || (d->flags & VM_AREA_SPECIAL))
+                return VM_EINVAL;
+        return VM_OK;
+}
+
+/* MOVE's source page at fc (resident, back from swap if it was there),
+ * or NULL with VM_OK where there is none. */
+static vm_status_t move_source_page(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        uint64_t idx = a->pgoff + fc->off;
+
+        fc->page = NULL;
+        if (!a->object)
+                return VM_OK;
+        if (!(fc->page = vm_object_lookup(a->object, idx)) &&
+            vm_object_swap_entry(a->object, idx))
+                return vm_swap_in(a->object, idx, &fc->page, NULL);
+        return VM_OK;
+}
+
+vm_status_t vm_uffd_move(struct vm_space *s, vaddr_t dst, vaddr_t src,
+                         bool holes_ok)
+{
+        struct fault_ctx to, from;
+        paddr_t pa;
+        vm_status_t st;
+
+        if (uffd_lookup(&to, s, dst) != VM_OK)
+                return VM_EINVAL;               /* vm_uffd_move_check'ed */
+        from = (struct fault_ctx){ .space = s, .va = src,
+                                   .area = vm_area_lookup(&s->areas, src) };
+        from.off = (src - from.area->start) >> PAGE_SHIFT;
+        if (pmap_extract(s->pmap, dst, NULL, NULL, NULL) || uffd_page_there(&to) ||
+            vm_guards_has(&s->poison, dst) || vm_guards_has(&s->guards, dst))
+                return VM_EEXIST;
+        if ((st = move_source_page(&from)) != VM_OK)
+                return st;
+        if (!from.page) {
+                /* a hole, or a read of the zero page: that moves as one */
+                if (!pmap_extract(s->pmap, src, &pa, NULL, NULL))
+                        return holes_ok ? VM_OK : VM_ENOENT;
+                vm_pmap_remove(s, src, src + PAGE_SIZE);
+                pmap_update(s->pmap);
+                return fault_enter_mapping(&to);        /* page NULL: zeroes */
+        }
+        if (from.page->refcount != 1)
+                return VM_EBUSY;
+        if (!to.area->object && (st = fault_attach_object(&to)) != VM_OK)
+                return st;
+        st = vm_object_share_range(from.area->object, from.area->pgoff + from.off,
+                                   from.area->pgoff + from.off + 1,
+                                   to.area->object, to.area->pgoff + to.off);
+        if (st != VM_OK)
+                return st;
+        vm_pmap_remove(s, src, src + PAGE_SIZE);
+        pmap_update(s->pmap);                   /* before the page goes */
+        vm_object_free_range(from.area->object, from.area->pgoff + from.off,
+                             from.area->pgoff + from.off + 1);
+        to.page = vm_object_lookup(to.area->object, to.area->pgoff + to.off);
+        to.writable = true;                     /* its only holder */
+        return fault_enter_mapping(&to);
+}
+
 static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
                                     vm_prot_t access, bool user)
 {

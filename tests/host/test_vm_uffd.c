@@ -294,3 +294,45 @@ TEST(poison_is_sigbus_and_follows_the_page_table_rules)
         destroy(s);
         check_baseline();
 }
+
+TEST(move_takes_the_frame_and_leaves_the_source_missing)
+{
+        struct vm_space *s, *c;
+        struct fake_uffd f;
+        paddr_t pa;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        s = new_space();
+        map_at(s, VA, 4 * P, RW, PRIV);                 /* dst, registered */
+        map_at(s, VA + 16 * P, 4 * P, RW, PRIV);        /* src */
+        map_at(s, VA + 32 * P, P, R, PRIV);             /* read-only */
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
+        user_fill(s, VA + 16 * P, 0x77);
+        pa = frame(s, VA + 16 * P);
+        CHECK_EQ(vm_uffd_move_check(s, VA, VA + 16 * P, 2 * P, &f.vm), VM_OK);
+        CHECK_EQ(vm_uffd_move_check(s, VA + 16 * P, VA, P, &f.vm), VM_EINVAL);
+        CHECK_EQ(vm_uffd_move_check(s, VA, VA + 32 * P, P, &f.vm), VM_EINVAL);
+        CHECK_EQ(vm_uffd_move_check(s, VA, VA + 8 * P, P, &f.vm), VM_ENOENT);
+        CHECK_EQ(vm_uffd_move_check(s, VA + 3 * P, VA + 16 * P, 2 * P, &f.vm), VM_EINVAL);
+        CHECK_EQ(vm_uffd_move(s, VA, VA + 16 * P, false), VM_OK);
+        CHECK_EQ(frame(s, VA), pa);                     /* no copy */
+        CHECK(can(s, VA, W));
+        CHECK(!present(s, VA + 16 * P));
+        CHECK_EQ(user_read(s, VA + 16 * P), 0);         /* missing there */
+        CHECK_EQ(vm_uffd_move(s, VA, VA + 17 * P, false), VM_EEXIST);
+        CHECK_EQ(vm_uffd_move(s, VA + P, VA + 17 * P, false), VM_ENOENT);
+        CHECK_EQ(vm_uffd_move(s, VA + P, VA + 17 * P, true), VM_OK);
+        CHECK(!present(s, VA + P));
+        /* shared with a fork's child: EBUSY, nothing moved */
+        user_fill(s, VA + 18 * P, 0x12);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        CHECK_EQ(vm_uffd_move(s, VA + 2 * P, VA + 18 * P, false), VM_EBUSY);
+        CHECK_EQ(user_read(s, VA + 18 * P), 0x12);
+        destroy(c);
+        CHECK_EQ(vm_uffd_move(s, VA + 2 * P, VA + 18 * P, false), VM_OK);
+        CHECK_EQ(user_read(s, VA + 2 * P), 0x12);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}

