@@ -429,66 +429,39 @@ static long ioctl_copy(struct uffd_ctx *c, uint64_t arg)
         return fill_done(c, r.dst, r.len, got, r.mode);
 }
 
-static long ioctl_zeropage(struct uffd_ctx *c, uint64_t arg)
+/*
+ * UFFDIO_ZEROPAGE, UFFDIO_CONTINUE and UFFDIO_POISON take the same layout
+ * (struct uffdio_zeropage, _continue, _poison): a range, a mode, and the
+ * count of bytes done written back into the last word. `modes`: the mode
+ * bits the call accepts; `refused`: those among them Mercator does not do
+ * (CONTINUE's MODE_WP), which fail the call as Linux without them does.
+ */
+static long ioctl_range_fill(struct uffd_ctx *c, uint64_t arg, enum fill_op op,
+                             uint64_t modes, uint64_t refused)
 {
-        struct uffdio_zeropage r;
+        struct uffdio_zeropage r;       /* the layout of all three */
         long got, err;
 
+        _Static_assert(sizeof(struct uffdio_continue) == sizeof r &&
+                       sizeof(struct uffdio_poison) == sizeof r &&
+                       offsetof(struct uffdio_continue, mapped) ==
+                       offsetof(struct uffdio_zeropage, zeropage) &&
+                       offsetof(struct uffdio_poison, updated) ==
+                       offsetof(struct uffdio_zeropage, zeropage),
+                       "one layout for ZEROPAGE, CONTINUE and POISON");
         if (copy_from_user(&r, arg, sizeof r - sizeof r.zeropage))
                 return -EFAULT;
         if ((err = check_range(r.range.start, r.range.len)))
                 return err;
-        if (r.mode & ~(uint64_t)UFFDIO_MODE_DONTWAKE)
+        if (r.mode & ~modes)
                 return -EINVAL;
         if (!vm_space_by_serial(c->space))
                 return -ESRCH;
-        got = fill_range(c, FILL_ZERO, r.range.start, 0, r.range.len);
+        got = r.mode & refused ? -EINVAL
+            : fill_range(c, op, r.range.start, 0, r.range.len);
         r.zeropage = got;
         if (copy_to_user(arg + offsetof(struct uffdio_zeropage, zeropage),
                          &r.zeropage, sizeof r.zeropage))
-                return -EFAULT;
-        return fill_done(c, r.range.start, r.range.len, got, r.mode);
-}
-
-static long ioctl_continue(struct uffd_ctx *c, uint64_t arg)
-{
-        struct uffdio_continue r;
-        long got, err;
-
-        if (copy_from_user(&r, arg, sizeof r - sizeof r.mapped))
-                return -EFAULT;
-        if ((err = check_range(r.range.start, r.range.len)))
-                return err;
-        if (r.mode & ~(uint64_t)(UFFDIO_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP))
-                return -EINVAL;
-        if (!vm_space_by_serial(c->space))
-                return -ESRCH;
-        got = r.mode & UFFDIO_CONTINUE_MODE_WP ? -EINVAL        /* no WP */
-            : fill_range(c, FILL_CONTINUE, r.range.start, 0, r.range.len);
-        r.mapped = got;
-        if (copy_to_user(arg + offsetof(struct uffdio_continue, mapped),
-                         &r.mapped, sizeof r.mapped))
-                return -EFAULT;
-        return fill_done(c, r.range.start, r.range.len, got, r.mode);
-}
-
-static long ioctl_poison(struct uffd_ctx *c, uint64_t arg)
-{
-        struct uffdio_poison r;
-        long got, err;
-
-        if (copy_from_user(&r, arg, sizeof r - sizeof r.updated))
-                return -EFAULT;
-        if ((err = check_range(r.range.start, r.range.len)))
-                return err;
-        if (r.mode & ~(uint64_t)UFFDIO_MODE_DONTWAKE)
-                return -EINVAL;
-        if (!vm_space_by_serial(c->space))
-                return -ESRCH;
-        got = fill_range(c, FILL_POISON, r.range.start, 0, r.range.len);
-        r.updated = got;
-        if (copy_to_user(arg + offsetof(struct uffdio_poison, updated),
-                         &r.updated, sizeof r.updated))
                 return -EFAULT;
         return fill_done(c, r.range.start, r.range.len, got, r.mode);
 }
@@ -547,9 +520,17 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
         case UFFDIO_UNREGISTER: return ioctl_range(c, arg, true);
         case UFFDIO_WAKE:       return ioctl_range(c, arg, false);
         case UFFDIO_COPY:       return ioctl_copy(c, arg);
-        case UFFDIO_ZEROPAGE:   return ioctl_zeropage(c, arg);
-        case UFFDIO_CONTINUE:   return ioctl_continue(c, arg);
-        case UFFDIO_POISON:     return ioctl_poison(c, arg);
+        case UFFDIO_ZEROPAGE:
+                return ioctl_range_fill(c, arg, FILL_ZERO,
+                                        UFFDIO_MODE_DONTWAKE, 0);
+        case UFFDIO_CONTINUE:   /* no write-protect mode here */
+                return ioctl_range_fill(c, arg, FILL_CONTINUE,
+                                        UFFDIO_MODE_DONTWAKE |
+                                        UFFDIO_CONTINUE_MODE_WP,
+                                        UFFDIO_CONTINUE_MODE_WP);
+        case UFFDIO_POISON:
+                return ioctl_range_fill(c, arg, FILL_POISON,
+                                        UFFDIO_MODE_DONTWAKE, 0);
         case UFFDIO_MOVE:       return ioctl_move(c, arg);
         default:                return -EINVAL;
         }

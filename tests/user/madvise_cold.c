@@ -66,29 +66,6 @@ static uint64_t text_sum(void)
         return s;
 }
 
-/* smaps' Swap (kB) of the mapping that starts at p, or -1. */
-static long long smaps_swap(const void *p)
-{
-        char line[512], want[32];
-        long long v = -1;
-        int in = 0;
-        FILE *f = fopen("/proc/self/smaps", "r");
-
-        if (!f)
-                return -1;
-        snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)p);
-        while (fgets(line, sizeof line, f)) {
-                if (!strncmp(line, want, strlen(want)))
-                        in = 1;
-                else if (in && !strncmp(line, "Swap:", 5)) {
-                        v = strtoll(line + 5, NULL, 10);
-                        break;
-                }
-        }
-        fclose(f);
-        return v;
-}
-
 static uint8_t shared_byte(size_t i)
 {
         return (uint8_t)(i * 13 + i / PAGE + 1);

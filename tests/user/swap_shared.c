@@ -111,29 +111,6 @@ static long long vmstat(const char *name)
         return proc_field("/proc/vmstat", name);
 }
 
-/* smaps' Swap (kB) of the mapping that starts at p, or -1. */
-static long long smaps_swap(void *p)
-{
-        char line[512], want[32];
-        long long v = -1;
-        int in = 0;
-        FILE *f = fopen("/proc/self/smaps", "r");
-
-        if (!f)
-                return -1;
-        snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)p);
-        while (fgets(line, sizeof line, f)) {
-                if (!strncmp(line, want, strlen(want)))
-                        in = 1;
-                else if (in && !strncmp(line, "Swap:", 5)) {
-                        v = strtoll(line + 5, NULL, 10);
-                        break;
-                }
-        }
-        fclose(f);
-        return v;
-}
-
 static long long swap_free0, mem_total, out0, in0, maj0;
 static int must_swap;
 

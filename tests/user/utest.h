@@ -85,6 +85,29 @@ static long long proc_field(const char *file, const char *name)
 
 #define PAGE 4096UL
 
+/* smaps' Swap (kB) of the mapping that starts at p, or -1. */
+static inline long long smaps_swap(const void *p)
+{
+        char line[512], want[32];
+        long long v = -1;
+        int in = 0;
+        FILE *f = fopen("/proc/self/smaps", "r");
+
+        if (!f)
+                return -1;
+        snprintf(want, sizeof want, "%lx-", (unsigned long)(uintptr_t)p);
+        while (fgets(line, sizeof line, f)) {
+                if (!strncmp(line, want, strlen(want)))
+                        in = 1;
+                else if (in && !strncmp(line, "Swap:", 5)) {
+                        v = strtoll(line + 5, NULL, 10);
+                        break;
+                }
+        }
+        fclose(f);
+        return v;
+}
+
 /* Fresh anonymous memory, or exit: the checks need it. */
 static inline uint8_t *anon(size_t len, int prot)
 {
