@@ -6,6 +6,7 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
+#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/pipe.h>
 #include <fs/vfs.h>
@@ -171,4 +172,15 @@ long file_write_kernel(struct file *f, const void *buf, size_t len)
         if (file_is_tty(f))
                 return tty_write_kernel(f, buf, len);
         return pipe_write_kernel(f, buf, len);
+}
+
+void file_anon_stat(struct file *f, void *st)
+{
+        struct linux_stat *s = st;
+
+        memset(s, 0, sizeof *s);
+        s->st_ino = (uint64_t)(uintptr_t)f->node >> 4;
+        s->st_nlink = 1;
+        s->st_mode = 0600;
+        s->st_blksize = PAGE_SIZE;
 }

@@ -46,6 +46,9 @@ struct file {
 
 struct file *file_console(void);                /* a new reference */
 struct file *file_get(struct file *f);
+/* fstat of a file with no inode of its own (userfaultfd, timerfd): Linux's
+ * anonymous inode - mode 0600, one link, an inode number from f. */
+void file_anon_stat(struct file *f, void *linux_stat);
 void file_put(struct file *f);
 
 /* Write len bytes of kernel memory to f: a regular file of the VFS, a

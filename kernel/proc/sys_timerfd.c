@@ -19,7 +19,6 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
-#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/poll.h>
 #include <proc/ktimer.h>
@@ -87,17 +86,6 @@ static unsigned timerfd_poll(struct file *f)
         return tf->ticks ? POLLIN | POLLRDNORM : 0;
 }
 
-static void timerfd_stat(struct file *f, void *st)
-{
-        struct linux_stat *s = st;
-
-        memset(s, 0, sizeof *s);        /* an anonymous inode, as Linux's */
-        s->st_ino = (uint64_t)(uintptr_t)f->node >> 4;
-        s->st_nlink = 1;
-        s->st_mode = 0600;
-        s->st_blksize = PAGE_SIZE;
-}
-
 static void timerfd_release(struct file *f)
 {
         struct timerfd *tf = (struct timerfd *)f->node;
@@ -128,7 +116,7 @@ void timerfd_run(void)
 }
 
 static const struct file_ops timerfd_ops = {
-        .read = timerfd_read, .stat = timerfd_stat,
+        .read = timerfd_read, .stat = file_anon_stat,
         .release = timerfd_release, .poll = timerfd_poll,
 };
 

@@ -28,7 +28,6 @@
 #include <mercator/errno.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
-#include <machine/abi_stat.h>
 #include <fs/file.h>
 #include <fs/poll.h>
 #include <fs/vfs.h>
@@ -243,17 +242,6 @@ static unsigned uffd_poll(struct file *f)
         if (!c->api_done || !(f->flags & O_NONBLOCK))
                 return POLLERR;
         return first_unread(c) ? POLLIN : 0;
-}
-
-static void uffd_stat(struct file *f, void *st)
-{
-        struct linux_stat *s = st;
-
-        memset(s, 0, sizeof *s);        /* an anonymous inode, as Linux's */
-        s->st_ino = (uint64_t)(uintptr_t)f->node >> 4;
-        s->st_nlink = 1;
-        s->st_mode = 0600;
-        s->st_blksize = PAGE_SIZE;
 }
 
 static void uffd_release(struct file *f)
@@ -537,7 +525,7 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
 }
 
 static const struct file_ops uffd_ops = {
-        .read = uffd_read, .stat = uffd_stat,
+        .read = uffd_read, .stat = file_anon_stat,
         .release = uffd_release, .ioctl = uffd_ioctl, .poll = uffd_poll,
 };
 
