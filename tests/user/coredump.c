@@ -292,12 +292,7 @@ static int read_filter(void)
 
 static int write_filter(const char *s)
 {
-        int fd = open("/proc/self/coredump_filter", O_WRONLY);
-        ssize_t n = fd >= 0 ? write(fd, s, strlen(s)) : -1;
-
-        if (fd >= 0)
-                close(fd);
-        return n == (ssize_t)strlen(s) ? 0 : -1;
+        return write_text("/proc/self/coredump_filter", s) ? -1 : 0;
 }
 
 int main(int argc, char **argv)

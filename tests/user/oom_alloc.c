@@ -38,13 +38,7 @@ static size_t room;     /* bytes: MemAvailable + SwapFree at the start */
 
 static int set_adj(const char *text)
 {
-        int fd = open("/proc/self/oom_score_adj", O_WRONLY);
-        int ok = fd >= 0 && write(fd, text, strlen(text)) ==
-                            (ssize_t)strlen(text);
-
-        if (fd >= 0)
-                close(fd);
-        return ok;
+        return write_text("/proc/self/oom_score_adj", text) == 0;
 }
 
 /* A hog: touches len bytes, says so on a pipe, waits to be killed. */
@@ -78,14 +72,6 @@ static pid_t hog(size_t len, int *ready)
         *ready = pid > 0 && read(fds[0], &c, 1) == 1 && c == 'r';
         close(fds[0]);
         return pid;
-}
-
-static int killed_by(pid_t pid, int sig)
-{
-        int st;
-
-        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
-               WTERMSIG(st) == sig;
 }
 
 /* The worker's exit status, or -1 if a signal ended it. */

@@ -40,15 +40,7 @@ static long read_num(const char *path)
 /* Write text to /proc/self/oom_score_adj: 0 or the errno. */
 static int set_adj(const char *text)
 {
-        int fd = open("/proc/self/oom_score_adj", O_WRONLY);
-        int err = 0;
-
-        if (fd < 0)
-                return errno;
-        if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-                err = errno;
-        close(fd);
-        return err;
+        return write_text("/proc/self/oom_score_adj", text);
 }
 
 static long adj(void)
@@ -177,14 +169,6 @@ static pid_t hog(size_t len)
                 _exit(0);
         }
         return pid;
-}
-
-static int killed_by(pid_t pid, int sig)
-{
-        int st;
-
-        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
-               WTERMSIG(st) == sig;
 }
 
 static int exited_0(pid_t pid)

@@ -77,16 +77,9 @@ static long sysctl_get(const char *name)
 static int sysctl_write(const char *name, const char *text)
 {
         char path[128];
-        int fd, err = 0;
 
         snprintf(path, sizeof path, "/proc/sys/vm/%s", name);
-        fd = open(path, O_WRONLY);
-        if (fd < 0)
-                return errno;
-        if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-                err = errno;
-        close(fd);
-        return err;
+        return write_text(path, text);
 }
 
 static int sysctl_set(const char *name, long v)

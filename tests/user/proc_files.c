@@ -772,14 +772,11 @@ static long read_long(const char *path)
 
 static int write_str(const char *path, const char *s)
 {
-        int fd = open(path, O_WRONLY);
-        long n = fd >= 0 ? write(fd, s, strlen(s)) : -1;
-        int e = errno;
+        int e = write_text(path, s);
 
-        if (fd >= 0)
-                close(fd);
-        errno = e;
-        return n == (long)strlen(s) ? 0 : -1;
+        if (e)
+                errno = e;
+        return e ? -1 : 0;
 }
 
 /*

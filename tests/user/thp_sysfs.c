@@ -51,16 +51,11 @@ static long read_file(const char *path, char *buf, size_t size)
 /* Write the text to path in one write(2): 0, or -1 with errno. */
 static int write_file(const char *path, const char *text)
 {
-        int fd = open(path, O_WRONLY);
-        long n;
+        int e = write_text(path, text);
 
-        if (fd < 0)
-                return -1;
-        n = write(fd, text, strlen(text));
-        int e = errno;
-        close(fd);
-        errno = e;
-        return n == (long)strlen(text) ? 0 : -1;
+        if (e)
+                errno = e;
+        return e ? -1 : 0;
 }
 
 /*

@@ -79,15 +79,7 @@ static long long uptime_s(void)
 /* Write text to /proc/self/timens_offsets: 0 or errno. */
 static int write_offsets(const char *text)
 {
-        int fd = open("/proc/self/timens_offsets", O_WRONLY);
-        int err = 0;
-
-        if (fd < 0)
-                return errno;
-        if (write(fd, text, strlen(text)) < 0)
-                err = errno;
-        close(fd);
-        return err;
+        return write_text("/proc/self/timens_offsets", text);
 }
 
 /* Is t (ns) within [want, want + SLACK s)? */

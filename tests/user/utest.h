@@ -11,12 +11,14 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int utest_failures;
@@ -84,6 +86,31 @@ static long long proc_field(const char *file, const char *name)
 }
 
 #define PAGE 4096UL
+
+/* Write text to path in one write(): 0, or the errno (EIO for a short
+ * write that set none). For /proc and /sys knobs. */
+static inline int write_text(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY), err = 0;
+        ssize_t n;
+
+        if (fd < 0)
+                return errno;
+        n = write(fd, text, strlen(text));
+        if (n != (ssize_t)strlen(text))
+                err = n < 0 ? errno : EIO;
+        close(fd);
+        return err;
+}
+
+/* Reap pid; did signal sig end it? */
+static inline int killed_by(pid_t pid, int sig)
+{
+        int st;
+
+        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
+               WTERMSIG(st) == sig;
+}
 
 /* smaps' Swap (kB) of the mapping that starts at p, or -1. */
 static inline long long smaps_swap(const void *p)
