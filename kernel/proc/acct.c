@@ -9,10 +9,11 @@
  * total even for processes that ran less than a tick.
  *
  * Faults: every page fault resolved for the current process (from user
- * mode, or from a kernel copy to or from user memory) is a minor fault.
- * No fault waits for a device (the initramfs is in memory), so there are
- * no major faults and ru_majflt stays 0, as on a Linux whose files are
- * all in its page cache.
+ * mode, or from a kernel copy to or from user memory) is a minor fault,
+ * or a major one when it read its page from swap (the fault handler says
+ * so in space->last_fault.major), as Linux counts them: each fault once,
+ * in ru_majflt or ru_minflt. Files are in memory (the initramfs, tmpfs),
+ * so only swap makes major faults.
  *
  * Resident set: counted by walking the process's areas through the pmap
  * (a page is resident if mapped), at getrusage, execve and exit; the
@@ -177,7 +178,11 @@ void acct_tick_other_cpu(bool from_user)
 
 void acct_fault(void)
 {
-        if (current)
+        if (!current)
+                return;
+        if (current->space && current->space->last_fault.major)
+                current->usage.majflt++;
+        else
                 current->usage.minflt++;
 }
 

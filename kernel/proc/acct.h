@@ -32,7 +32,8 @@ void acct_thread_exit(struct proc *p);
 void acct_tick(bool from_user);
 void acct_tick_other_cpu(bool from_user);       /* clock_tick_other_cpu */
 
-/* Count a resolved page fault of the current process. */
+/* Count a resolved page fault of the current process: major if it read
+ * swap (space->last_fault.major), else minor. */
 void acct_fault(void);
 
 /* p's resident set now, in KiB, raising its high-water mark. */

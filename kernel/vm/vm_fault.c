@@ -54,6 +54,7 @@ struct fault_ctx {
         struct vm_page   *page;         /* the page to map; NULL: zero page */
         bool              writable;     /* may the translation allow write? */
         bool              huge;         /* a huge page was mapped already */
+        bool              major;        /* a page was read from swap */
         enum fault_reason reason;       /* why it failed */
 };
 
@@ -162,7 +163,8 @@ static vm_status_t fault_check_access(struct fault_ctx *fc)
 /* A shared object's page (shared memory, a file) for a fault: one on
  * swap is read back - a major fault, with read-around - as a private
  * page is. */
-static vm_status_t fault_object_page(struct vm_object *obj, uint64_t idx,
+static vm_status_t fault_object_page(struct fault_ctx *fc,
+                                     struct vm_object *obj, uint64_t idx,
                                      struct vm_page **out)
 {
         bool major = false;
@@ -173,6 +175,7 @@ static vm_status_t fault_object_page(struct vm_object *obj, uint64_t idx,
         st = vm_swap_in(obj, idx, out, &major);
         if (st == VM_OK && major) {
                 vm_events.pgmajfault++;
+                fc->major = true;
                 vm_swap_read_around(obj, idx);
         }
         return st;
@@ -181,7 +184,7 @@ static vm_status_t fault_object_page(struct vm_object *obj, uint64_t idx,
 static vm_status_t fault_shared_page(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
-        vm_status_t st = fault_object_page(a->object, a->pgoff + fc->off,
+        vm_status_t st = fault_object_page(fc, a->object, a->pgoff + fc->off,
                                            &fc->page);
 
         fc->writable = true;            /* as far as the area allows */
@@ -510,6 +513,7 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                         return fault_bus_if(fc, st);
                 if (major) {
                         vm_events.pgmajfault++;
+                        fc->major = true;
                         vm_swap_read_around(a->object, a->pgoff + fc->off);
                 }
         }
@@ -520,7 +524,7 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
                 return VM_OK;
         }
         if (a->backing) {
-                st = fault_object_page(a->backing,
+                st = fault_object_page(fc, a->backing,
                                        a->backing_pgoff + fc->off, &src);
                 if (st != VM_OK)
                         return fault_bus_if(fc, st);
@@ -627,6 +631,7 @@ static enum fault_result fault_result_from(struct fault_ctx *fc,
 
         fi->va = fc->va;
         fi->access = fc->access;
+        fi->major = st == VM_OK && fc->major;
         fi->reason = st == VM_OK || st == VM_ENOMEM ? FAULT_REASON_NONE
                                                     : fc->reason;
         fi->result = st == VM_OK       ? FAULT_RESOLVED
@@ -776,7 +781,7 @@ vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va)
                 return VM_EFAULT;
         if ((st = uffd_poison_room(s, va)) != VM_OK)
                 return st;
-        st = fault_object_page(fc.area->object, idx, &fc.page);
+        st = fault_object_page(&fc, fc.area->object, idx, &fc.page);
         if (st != VM_OK)
                 return st;
         return uffd_map(&fc);

@@ -166,6 +166,7 @@ struct vm_fault_info {
         vm_prot_t         access;
         enum fault_result result;
         enum fault_reason reason;
+        bool              major;        /* resolved by reading swap */
 };
 
 struct vm_space_stats {

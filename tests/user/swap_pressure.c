@@ -10,7 +10,8 @@
  *   - forked children share 48 MiB their parent wrote, read it back
  *     after pressure pushed it out, and copy on write correctly;
  *   - an mlocked range stays resident (mincore) under that pressure;
- *   - pages went out and came back (pswpout, pswpin, pgmajfault grew)
+ *   - pages went out and came back (pswpout, pswpin, pgmajfault grew),
+ *     and the worker's ru_majflt counts its swap-ins
  *     where the machine must have swapped, and the process sees its
  *     swapped pages (VmSwap, smaps_rollup's Swap, pagemap's swap bit);
  *   - at the end every swap slot is free again (SwapFree back where it
@@ -20,6 +21,7 @@
  */
 #include "utest.h"
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #define MiB             (1024UL * 1024)
@@ -178,6 +180,13 @@ static int pressure(void)
                       (long long)((BIG - (size_t)mem_total * 1024) / PAGE));
                 CHECK("pages_came_back", vmstat("pswpin") - in0 > 0);
                 CHECK("major_faults_counted", vmstat("pgmajfault") - maj0 > 0);
+                /* ...and charged to the process that waited for them, as
+                 * getrusage's ru_majflt (this process's own, so never
+                 * more than the machine's). */
+                struct rusage ru;
+                CHECK("ru_majflt_counts_swap_ins",
+                      getrusage(RUSAGE_SELF, &ru) == 0 && ru.ru_majflt > 0 &&
+                      ru.ru_majflt <= vmstat("pgmajfault") - maj0);
                 CHECK("swap_in_use", meminfo("SwapFree") < swap_free0);
         }
         munmap(big, BIG);
