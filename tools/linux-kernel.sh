@@ -74,7 +74,12 @@ if [ -z "$pkg" ]; then
 fi
 
 out=$dir/$pkg
-if ! ls "$out"/boot/$image-* >/dev/null 2>&1; then
+# x86_64 keeps the virtio disk's modules too (make bench's swap boots load
+# them: Debian builds virtio, virtio_pci and virtio_blk as modules); a
+# cache from before they were kept is fetched again.
+need_modules=$([ "$arch" = x86_64 ] && echo 1 || true)
+if ! ls "$out"/boot/$image-* >/dev/null 2>&1 ||
+   { [ -n "$need_modules" ] && ! ls "$out"/modules/virtio_blk.ko >/dev/null 2>&1; }; then
   tmp=$(mktemp -d "$dir/.fetch.XXXXXX")
   chmod 755 "$tmp"                # apt's sandbox user writes here
   trap 'rm -rf "$tmp"' EXIT
@@ -84,6 +89,21 @@ if ! ls "$out"/boot/$image-* >/dev/null 2>&1; then
   dpkg -x "$deb" "$tmp/root"
   mkdir -p "$out.new"
   mv "$tmp/root/boot" "$out.new/boot"
+  if [ -n "$need_modules" ]; then
+    # uncompressed .ko files (Debian 12 ships them so); an .ko.xz would
+    # be unpacked here, since the guest's finit_module gets no flags
+    mkdir -p "$out.new/modules"
+    find "$tmp/root/lib/modules" -type f \( -name 'virtio.ko*' \
+         -o -name 'virtio_ring.ko*' -o -name 'virtio_pci*.ko*' \
+         -o -name 'virtio_blk.ko*' \) |
+      while read -r ko; do
+        case $ko in
+          *.xz) xz -dc "$ko" > "$out.new/modules/$(basename "${ko%.xz}")" ;;
+          *.zst) zstd -qdc "$ko" > "$out.new/modules/$(basename "${ko%.zst}")" ;;
+          *) cp "$ko" "$out.new/modules/" ;;
+        esac
+      done
+  fi
   echo "$pkg $(dpkg-deb -f "$deb" Version)" > "$out.new/package"
   rm -rf "$out"
   mv "$out.new" "$out"

@@ -9,11 +9,17 @@
  *
  * It gives the test what it would find on a Linux system: /dev (devtmpfs),
  * /dev/shm, /dev/fd and /dev/std*, /proc, /tmp (tmpfs, as Mercator's);
+ * with /.mercator-swap (tools/run --swap), loads the virtio disk's
+ * modules from /modules (finit_module, in passes until none more loads:
+ * one whose dependencies are not in yet fails and is tried again) and
+ * turns the disk that file names on as swap, as Mercator's swap= does;
  * runs it as its child, leading a session whose controlling terminal is
  * the console (as the first process on Mercator does); reaps orphans as an init does; prints the marker tools/run
  * reads the exit status from (MERCATOR-EXIT n, 128 + n for a signal) and
  * powers the machine off.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +27,8 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -75,6 +83,64 @@ static void console(void)
         }
 }
 
+/* Load every module of /modules that will load; => how many did. */
+static int load_modules(void)
+{
+        char names[16][64];
+        int n = 0, loaded = 0, done[16] = { 0 };
+        DIR *d = opendir("/modules");
+        struct dirent *e;
+
+        if (!d)
+                return 0;
+        while ((e = readdir(d)) && n < 16)
+                if (strstr(e->d_name, ".ko"))
+                        snprintf(names[n++], sizeof names[0], "%.60s", e->d_name);
+        closedir(d);
+        for (int pass = 0, progress = 1; progress && pass < 16; pass++) {
+                progress = 0;
+                for (int i = 0; i < n; i++) {
+                        char path[80];
+                        int fd;
+
+                        if (done[i])
+                                continue;
+                        snprintf(path, sizeof path, "/modules/%.60s", names[i]);
+                        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                                continue;
+                        if (syscall(SYS_finit_module, fd, "", 0) == 0 ||
+                            errno == EEXIST) {
+                                done[i] = 1;
+                                loaded++;
+                                progress = 1;
+                        }
+                        close(fd);
+                }
+        }
+        return loaded;
+}
+
+/* tools/run --swap: the disk named in /.mercator-swap on as swap. */
+static void swap_on(void)
+{
+        char disk[64];
+        int fd = open("/.mercator-swap", O_RDONLY);
+        ssize_t n = fd < 0 ? -1 : read(fd, disk, sizeof disk - 1);
+
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0)
+                return;
+        disk[n] = '\0';
+        disk[strcspn(disk, "\n")] = '\0';
+        load_modules();
+        for (int i = 0; i < 500 && access(disk, F_OK) != 0; i++)
+                usleep(10000);
+        if (swapon(disk, 0) != 0)
+                fprintf(stderr, "referee_init: swapon %s: %s\n", disk,
+                        strerror(errno));
+}
+
 int main(void)
 {
         char *argv[MAX_ARGS];
@@ -82,6 +148,7 @@ int main(void)
         pid_t child, pid;
 
         console();
+        swap_on();
         if (read_args(argv) < 1) {
                 fprintf(stderr, "referee_init: no /.mercator-args\n");
                 code = 2;
