@@ -775,7 +775,12 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 # x86-64 kernel (tools/linux-kernel.sh, as `make bench` uses) with
 # build/referee_init as /init.
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
-                    "fd_table", "pid_max", "overcommit", "oom_alloc"]
+                    "fd_table", "pid_max", "overcommit", "oom_alloc",
+                    "swapon_errors"]
+# The Linux VM's swap disk for those that need one (tools/run --swap:
+# referee_init loads Debian's virtio modules and turns it on):
+# swapon_errors checks swapoff against the commit policy.
+LINUX_VM_SWAP = {"swapon_errors": "64M"}
 
 
 def run_user_linux_vm(t, runs):
@@ -793,8 +798,11 @@ def run_user_linux_vm(t, runs):
               else "no x86-64 Linux: " + p.stderr[-300:])
         return
     for prog, args, label in vm:
+        swap = LINUX_VM_SWAP.get(os.path.basename(prog))
         out, rc = run_tool([os.path.join(ROOT, "tools/run"), "--timeout",
-                            "600", "--mem", "512M", "--linux", kernel,
+                            "600", "--mem", "512M"] +
+                           (["--swap", swap] if swap else []) +
+                           ["--linux", kernel,
                             "--linux-init", init, "--file",
                             f"/data.txt={USER_DATA}", prog, *args,
                             "/data.txt"], prog, True)
@@ -808,6 +816,7 @@ def run_user_linux_vm(t, runs):
 # them: on the Linux VM above).
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
                 "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None),
+                "swapon_errors": ("256M", "64M"),
                 "madvise_cold": ("256M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its

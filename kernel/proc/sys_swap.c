@@ -11,6 +11,10 @@
  * block device (Mercator's files are all in memory: tmpfs files cannot
  * be swap on Linux either), ENXIO for a node with no disk behind it,
  * EIO when the header cannot be read, EINVAL for a bad header, ENOMEM.
+ * swapoff: EPERM, the path's errors, EINVAL for a disk that is not on,
+ * ENOMEM when the commit policy (vm_commit.h) would not let what is
+ * committed stay without the area's pages (mode 2 only), then what
+ * reading every slot back gives.
  */
 #include <mercator/blkdev.h>
 #include <mercator/errno.h>
@@ -21,6 +25,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/swap.h>
+#include <vm/vm_commit.h>
 
 #define SWAP_FLAG_PREFER        0x8000
 #define SWAP_FLAG_PRIO_MASK     0x7fff
@@ -142,6 +147,12 @@ SYSCALL_DECL(swapoff)
                 if (sd && sd->dev == d) {
                         int prio = sd->prio;
 
+                        /* What is committed must still fit without the
+                         * area (Linux's security_vm_enough_memory_mm for
+                         * its pages: only mode 2 can refuse). */
+                        if (vm_commit_check(current->space,
+                                            sd->area.usable) != VM_OK)
+                                return -ENOMEM;
                         if ((err = swap_off(d)) == 0 && prio < 0)
                                 least_prio++;   /* as Linux gives it back */
                         return err;

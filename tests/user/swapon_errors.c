@@ -4,9 +4,17 @@
  * node with no disk behind it (254:240), a regular file with no swap
  * signature, unknown flags, a bad pointer, and a caller without
  * CAP_SYS_ADMIN; swapoff of something that is not an active area; the
- * header line of /proc/swaps. Nothing here ever names a real swap area,
- * so it is safe on the host that referees it. (Turning a disk on and off
- * is tests/kernel/test_swap.c's, with a disk mkswap prepared.)
+ * header line of /proc/swaps. Up to there nothing names a real swap
+ * area, so it is safe on the host that referees it. (Turning a disk on
+ * and off is tests/kernel/test_swap.c's, with a disk mkswap prepared.)
+ *
+ * Then, only where tools/run booted it with a swap disk on (Mercator's
+ * swap=, Linux in QEMU through tools/referee_init): swapoff asks the
+ * commit policy, as Linux's does (mm/swapfile.c: the area's pages must
+ * fit once more under the limit, security_vm_enough_memory_mm), so in
+ * mode 2 with more committed than the limit allows without the area it
+ * is ENOMEM and the area stays on; once the memory is let go it goes
+ * off, and comes back with swapon.
  */
 #include "utest.h"
 #include <fcntl.h>
@@ -24,6 +32,77 @@ static long swapon_(const char *path, int flags)
 static long swapoff_(const char *path)
 {
         return syscall(SYS_swapoff, path);
+}
+
+static void vm_knob(const char *name, long v)
+{
+        char path[96], text[32];
+
+        snprintf(path, sizeof path, "/proc/sys/vm/%s", name);
+        snprintf(text, sizeof text, "%ld", v);
+        if (write_text(path, text) != 0)
+                printf("NOTE swapon_errors: %s not set\n", path);
+}
+
+/* The first area of /proc/swaps (its path in dev), or 0 if none. */
+static int first_area(char *dev, size_t size)
+{
+        char line[256];
+        int found = 0;
+        FILE *f = fopen("/proc/swaps", "r");
+
+        if (!f)
+                return 0;
+        if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+                line[strcspn(line, " \t")] = '\0';
+                snprintf(dev, size, "%.100s", line);
+                found = 1;
+        }
+        fclose(f);
+        return found;
+}
+
+/*
+ * swapoff under the strict policy. The limit is set with
+ * overcommit_kbytes to what is committed now plus 4 MiB (plus the swap,
+ * as CommitLimit always has it); a 16 MiB private writable mapping then
+ * fits only thanks to the swap, so swapoff must say ENOMEM and leave the
+ * area on. Unmapped, everything fits without it: swapoff succeeds, and
+ * swapon turns the area on again. The 12 MiB margins are far wider than
+ * Linux's per-CPU batch of its commit counter.
+ */
+static void swapoff_commit(void)
+{
+        char dev[128];
+        size_t len = 16UL << 20;
+
+        if (access("/.mercator-args", F_OK) != 0 || !first_area(dev, sizeof dev)) {
+                printf("NOTE swapon_errors: no swap area where tools/run "
+                       "booted it: swapoff's commit check not run\n");
+                return;
+        }
+        long committed = proc_field("/proc/meminfo", "Committed_AS");
+        long swap_kb = proc_field("/proc/meminfo", "SwapTotal");
+        CHECK("area_has_swap", committed >= 0 && swap_kb >= 32 * 1024);
+        vm_knob("overcommit_kbytes", committed + 4096);
+        vm_knob("overcommit_memory", 2);
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        CHECK("strict_map_fits_with_swap", p != MAP_FAILED);
+        CHECK_ERR("swapoff_over_commit_limit", swapoff_(dev), ENOMEM);
+        CHECK("area_still_on", proc_field("/proc/meminfo", "SwapTotal") ==
+              swap_kb);
+        if (p != MAP_FAILED)
+                munmap(p, len);
+        long off = swapoff_(dev);
+        CHECK("swapoff_when_it_fits", off == 0);
+        if (off == 0) {
+                CHECK("swap_gone", proc_field("/proc/meminfo", "SwapTotal") == 0);
+                CHECK("swapon_again", swapon_(dev, 0) == 0);
+        }
+        vm_knob("overcommit_memory", 0);
+        vm_knob("overcommit_ratio", 50);        /* clears overcommit_kbytes */
+        CHECK("swap_back", proc_field("/proc/meminfo", "SwapTotal") == swap_kb);
 }
 
 int main(void)
@@ -88,5 +167,6 @@ int main(void)
                              "Used\t\tPriority\n") == 0);
                 fclose(f);
         }
+        swapoff_commit();
         return utest_done();
 }
