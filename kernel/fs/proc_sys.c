@@ -25,6 +25,7 @@
 #include <vm/pmm.h>
 #include <vm/vm_commit.h>
 #include <vm/vm_object.h>
+#include <vm/vm_rmap.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include <vm/vm_reclaim.h>
@@ -183,6 +184,9 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "PageDescriptors",
                 KB(pmm_npages() * sizeof(struct vm_page) / PAGE_SIZE));
         text_add(t, "%-16s%8zu B\n", "DescriptorSize:", sizeof(struct vm_page));
+        /* The reverse map's own kmalloc'd records (vm_rmap.h): what it
+         * costs beyond the descriptors' record fields. */
+        text_add(t, "%-16s%8" PRIu64 " B\n", "ReverseMap:", rmap_bytes);
 }
 
 /* Linux's nr_* and event counters that Mercator keeps or knows to be 0. */

@@ -21,6 +21,27 @@
 
 #define INDEX_BITS      48      /* VM_OBJECT_MAX_PAGES */
 
+uint64_t rmap_bytes;
+
+/* The map's own allocations (families and chain records), counted in
+ * rmap_bytes at their kmalloc size. */
+static void *rmap_alloc(size_t size)
+{
+        void *p = kzalloc(size);
+
+        if (p)
+                rmap_bytes += kmalloc_usable_size(p);
+        return p;
+}
+
+static void rmap_free(void *p)
+{
+        if (p) {
+                rmap_bytes -= kmalloc_usable_size(p);
+                kfree(p);
+        }
+}
+
 /* ---- families ------------------------------------------------------------- */
 
 vm_status_t rmap_family_join(struct vm_object *obj, struct vm_object *parent)
@@ -29,7 +50,7 @@ vm_status_t rmap_family_join(struct vm_object *obj, struct vm_object *parent)
 
         ASSERT(obj->space && !obj->family && obj->npages == 0);
         if (!f) {
-                f = kzalloc(sizeof *f);
+                f = rmap_alloc(sizeof *f);
                 if (!f)
                         return VM_ENOMEM;
         }
@@ -59,7 +80,7 @@ void rmap_family_leave(struct vm_object *obj)
         obj->family = NULL;
         obj->family_next = obj->family_prev = NULL;
         if (--f->members == 0)
-                kfree(f);               /* no page records it: none held */
+                rmap_free(f);           /* no page records it: none held */
 }
 
 /* ---- owners --------------------------------------------------------------- */
@@ -123,7 +144,7 @@ static struct rmap_owner *owner_new(struct vm_object *obj,
                                     struct rmap_family *family,
                                     uint64_t index, struct rmap_owner *next)
 {
-        struct rmap_owner *e = kmalloc(sizeof *e);
+        struct rmap_owner *e = rmap_alloc(sizeof *e);
 
         if (e)
                 *e = (struct rmap_owner){ .obj = obj, .family = family,
@@ -185,7 +206,7 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
                           inline_index(pg), NULL);
         e = first ? owner_new(obj, NULL, index, first) : NULL;
         if (!e) {
-                kfree(first);
+                rmap_free(first);
                 return VM_ENOMEM;
         }
         set_chain(pg, e);
@@ -231,12 +252,12 @@ void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
         }
         ASSERT(e);
         *link = e->next;
-        kfree(e);
+        rmap_free(e);
         head = chain(pg);
         ASSERT(head);                   /* a chain holds two records */
         if (!head->next) {              /* one record left: back inline */
                 set_inline(pg, head->obj, head->family, head->index);
-                kfree(head);
+                rmap_free(head);
         }
 }
 

@@ -98,6 +98,10 @@ struct rmap_owner {
         struct rmap_owner  *next;
 };
 
+/* Bytes the map holds in kmalloc now: families and chain records, at
+ * their kmalloc sizes (/proc/meminfo's ReverseMap, Mercator's own). */
+extern uint64_t rmap_bytes;
+
 /* ---- families: kept by vm_object.c, vm_fault.c, vm_fork.c, vm_remap.c --- */
 
 /*

@@ -325,8 +325,10 @@ TEST(mremap_of_forked_pages)
         vaddr_t va = 0x10000000, to = 0x18000000, out = 0;
         struct vm_space *sp[2];
         struct vm_page *pg;
+        uint64_t bytes0, forked;
 
         setup(32 * MiB);
+        bytes0 = rmap_bytes;
         sp[0] = new_space();
         map_at(sp[0], va, 4 * P, RW, PRIV);
         for (unsigned i = 0; i < 4; i++)
@@ -334,9 +336,15 @@ TEST(mremap_of_forked_pages)
         pg = page_at(sp[0], va + 2 * P);
         sp[1] = fork_of(sp[0]);
         CHECK_EQ(user_read(sp[1], va + 2 * P), 0x62);
+        forked = rmap_bytes;
+        CHECK(forked > bytes0);                 /* the family */
         CHECK_EQ(vm_space_remap(sp[0], va, 4 * P, 4 * P, RFIXED_FLAGS, to,
                                 &out), VM_OK);
         CHECK_EQ(out, to);
+        /* ReverseMap (meminfo) counts the four chains of two records,
+         * and the family mremap's fresh object starts. */
+        CHECK_EQ(rmap_bytes - forked, 4 * 2 * sizeof(struct rmap_owner) +
+                 sizeof(struct rmap_family));
         CHECK(vm_space_check(sp[0]));
         CHECK_EQ(user_read(sp[0], to + 2 * P), 0x62);
         CHECK_EQ(frame(sp[0], to + 2 * P), pmm_page_to_pa(pg));
@@ -355,8 +363,11 @@ TEST(mremap_of_forked_pages)
         CHECK_EQ(rmap_count(pg), 2);
         CHECK(!(pg->flags & PG_RMAP_CHAIN));
         CHECK(rmap_check());
+        CHECK_EQ(rmap_bytes, forked);   /* one family again (the first
+                                         * went with its last member) */
         destroy(sp[1]);
         destroy(sp[0]);
+        CHECK_EQ(rmap_bytes, bytes0);
         check_baseline();
 }
 
