@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measure Mercator against a stock Linux in the same QEMU: `make bench`.
 
-  bench.py [--arch x86_64|riscv64|i386] [--boots 5] [--only main,areas,ram,smp]
+  bench.py [--arch x86_64|riscv64|i386] [--boots 5]
+           [--only main,areas,ram,smp,swap]
            [--out DIR] [--no-readme] [--timeout 180] [--mercator KERNEL]
   bench.py --redraw DIR/bench.json      tables and charts again, no boots
 
@@ -31,9 +32,15 @@ boot-to-boot spread, (max - min) / median.
 
 Configurations: "main" (every per-operation figure, -m 1G), "areas" (page
 fault and mmap+munmap as the process's areas grow to 60 000, -m 1G),
-"ram" (the same two figures, boot time and kernel memory at -m 64M .. 16G)
-and "smp" (x86-64: the figures of several CPUs, -m 1G at -smp 1, 2, 3
-and 4; every other configuration boots one CPU).
+"ram" (the same two figures, boot time and kernel memory at -m 64M .. 16G),
+"smp" (x86-64: the figures of several CPUs, -m 1G at -smp 1, 2, 3
+and 4; every other configuration boots one CPU) and "swap" (x86-64:
+page-in, sequential and random, and a 256 MiB working set pushed through
+-m 128M, with the major faults and disk traffic of each, and the reverse
+map's memory per page; both kernels boot with the same 512 MiB image,
+made by Debian's mkswap afresh before every boot, as a virtio disk; the
+archive carries Debian's virtio modules, which vmbench loads on Linux
+with finit_module before swapon).
 
 Writes DIR/bench.json (every boot's figures and the summary), DIR/bench.md
 (the tables), DIR/*.png (charts, with Debian's python3-matplotlib) and,
@@ -47,6 +54,7 @@ import argparse
 import datetime
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -90,6 +98,9 @@ def initramfs(mode):
              ("/bench.conf", f"{mode}\n".encode(), stat.S_IFREG | 0o644)]
     if mode == "main" and br.ARCH == "x86_64":
         files += debian_programs()      # this machine's: x86-64 binaries
+    if mode == "swap":
+        files += [(f"/modules/{os.path.basename(ko)}", data(ko),
+                   stat.S_IFREG | 0o644) for ko in linux_modules()]
     archive = mkinitramfs.build(files)
     trailer = mkinitramfs.entry("TRAILER!!!", 0, b"", 0)
     assert archive.endswith(trailer)
@@ -119,9 +130,40 @@ def debian_programs():
     return out[::-1]
 
 
-def qemu_cmd(kernel, image, mem, cpio, smp=1):
+# Debian's virtio disk modules, kept by tools/linux-kernel.sh beside the
+# kernel it fetched (set by main()).
+LINUX_MODULES = None
+SWAP_SIZE = "512M"
+
+
+def linux_modules():
+    mods = sorted(os.path.join(LINUX_MODULES, f)
+                  for f in os.listdir(LINUX_MODULES or ".")
+                  if f.endswith(".ko")) if LINUX_MODULES and \
+        os.path.isdir(LINUX_MODULES) else []
+    if not mods:
+        print("bench: no virtio modules for Linux (tools/linux-kernel.sh "
+              "keeps them in build/linux/*/modules/): its swap figures "
+              "will be n/a")
+    return mods
+
+
+def fresh_swap_image(path):
+    """The swap disk both kernels boot with: SWAP_SIZE, sparse, made by
+    Debian's mkswap again before each boot, so every boot starts from the
+    same image."""
+    with open(path, "wb"):
+        pass
+    subprocess.run(["truncate", "-s", SWAP_SIZE, path], check=True)
+    mkswap = shutil.which("mkswap", path=os.environ.get("PATH", "") +
+                          ":/usr/sbin:/sbin") or "mkswap"
+    subprocess.run([mkswap, "-q", path], check=True, capture_output=True)
+
+
+def qemu_cmd(kernel, image, mem, cpio, smp=1, drives=()):
     return qemu.build_command(br.ARCH, image, mem, br.CPU,
-                              append=br.APPEND[kernel], initrd=cpio, smp=smp)
+                              append=br.APPEND[kernel], initrd=cpio, smp=smp,
+                              drives=drives)
 
 
 def parse_value(text):
@@ -135,9 +177,9 @@ def parse_value(text):
         return {"na": f"unreadable: {text}"}
 
 
-def boot(kernel, image, mode, mem, cpio, timeout, smp=1):
+def boot(kernel, image, mode, mem, cpio, timeout, smp=1, drives=()):
     """One boot; returns a record with every @vmbench figure it printed."""
-    cmd = qemu_cmd(kernel, image, mem, cpio, smp)
+    cmd = qemu_cmd(kernel, image, mem, cpio, smp, drives)
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -191,6 +233,8 @@ def plan(only):
         runs += [("ram", m, 1) for m in br.RAM_SIZES]
     if "smp" in only and br.ARCH == "x86_64":
         runs += [("smp", br.main_mem(), n) for n in br.SMP_CPUS]
+    if "swap" in only and br.ARCH == "x86_64":
+        runs.append(("swap", br.SWAP_MEM, 1))
     return runs
 
 
@@ -215,8 +259,12 @@ def run_all(images, only, boots, timeout):
                              "smp": smp, "complete": False, "skipped": True,
                              "figures": {}, "console_tail": [], "wall_s": 0}
                     else:
+                        drives = []
+                        if mode == "swap":
+                            drives = [os.path.join(tmp, "swap.img")]
+                            fresh_swap_image(drives[0])
                         r = boot(kernel, images[kernel], mode, mem,
-                                 cpios[mode], timeout, smp)
+                                 cpios[mode], timeout, smp, drives)
                         hung[key] = hung.get(key, 0) + r["timed_out"]
                     r["boot"] = rep + 1
                     records.append(r)
@@ -307,7 +355,7 @@ def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("--arch", choices=sorted(br.ARCHES), default="x86_64")
     ap.add_argument("--boots", type=int, default=5)
-    ap.add_argument("--only", default="main,areas,ram,smp")
+    ap.add_argument("--only", default="main,areas,ram,smp,swap")
     ap.add_argument("--out", help="results/ for a full run (every "
                     "configuration, 3 boots or more), else build/bench-results/")
     ap.add_argument("--no-readme", action="store_true")
@@ -338,6 +386,9 @@ def main():
         if not os.path.exists(path):
             sys.exit(f"bench: {path} is missing (make bench builds it)")
     linux_image, linux_package = fetch_linux()
+    global LINUX_MODULES
+    LINUX_MODULES = os.path.join(os.path.dirname(os.path.dirname(
+        linux_image)), "modules")
     env = environment(args, linux_image, linux_package)
     started = time.monotonic()
     records = run_all({"mercator": args.mercator, "linux": linux_image}, only,

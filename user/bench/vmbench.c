@@ -4,7 +4,9 @@
  *
  * It reads what to measure from /bench.conf (one word: main, areas, ram,
  * smp (the figures of several CPUs: tools/bench.py boots it at -smp 1 to
- * 4), boot, files or threads: the file or thread figures of main alone),
+ * 4), swap (page-in and a working set bigger than RAM, booted at -m 128M
+ * with a mkswap'd virtio disk), boot, files or threads: the file or
+ * thread figures of main alone),
  * prints every figure as a line
  *
  *     @vmbench NAME VALUE [NOTE...]      VALUE is a number, or n/a
@@ -21,6 +23,7 @@
  * (Mercator refuses madvise; that is fine, it has no huge pages).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -35,7 +38,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <termios.h>
@@ -1394,6 +1399,370 @@ static void mode_smp(void)
                 say("@vmbench smp.futex_split_pct %.1f", 100.0 * split / seen);
 }
 
+/* ---- swap (mode swap: -m 128M, a mkswap'd virtio disk as /dev/vda) -------- */
+
+#define SWAP_DISK       "/dev/vda"
+#define MODULES_DIR     "/modules"
+
+/*
+ * Linux: Debian builds virtio, virtio_pci and virtio_blk as modules, so
+ * the archive carries them in /modules (tools/bench.py, from
+ * tools/linux-kernel.sh) and they are loaded here with finit_module, in
+ * passes until no more loads (one whose dependencies are not in yet
+ * fails and is tried again). Mercator has its driver built in: ENOSYS,
+ * or no /modules. => modules loaded.
+ */
+static int load_modules(void)
+{
+        char names[16][64];
+        int n = 0, loaded = 0, done[16] = { 0 };
+        DIR *d = opendir(MODULES_DIR);
+        struct dirent *e;
+
+        if (!d)
+                return 0;
+        while ((e = readdir(d)) && n < 16)
+                if (strstr(e->d_name, ".ko"))
+                        snprintf(names[n++], sizeof names[0], "%.60s", e->d_name);
+        closedir(d);
+        for (int pass = 0, progress = 1; progress && pass < 16; pass++) {
+                progress = 0;
+                for (int i = 0; i < n; i++) {
+                        char path[sizeof MODULES_DIR + sizeof names[0] + 1];
+                        if (done[i])
+                                continue;
+                        snprintf(path, sizeof path, MODULES_DIR "/%.60s", names[i]);
+                        int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        if (fd < 0)
+                                continue;
+                        long rc = syscall(SYS_finit_module, fd, "", 0);
+                        int err = errno;
+                        close(fd);
+                        if (rc != 0 && err == ENOSYS)
+                                return loaded;
+                        if (rc == 0 || err == EEXIST) {
+                                done[i] = 1;
+                                loaded++;
+                                progress = 1;
+                        }
+                }
+        }
+        return loaded;
+}
+
+/* Turn the disk on as swap (Linux: after its modules, with devtmpfs on
+ * /dev for the node; Mercator has /dev/vda itself). 0 or -errno. */
+static int swap_start(void)
+{
+        say("@vmbench swap.modules %d", load_modules());
+        if (getpid() == 1) {
+                mkdir("/dev", 0755);
+                mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+        }
+        for (int i = 0; i < 500 && access(SWAP_DISK, F_OK) != 0; i++)
+                usleep(10000);          /* a node may come a little later */
+        if (swapon(SWAP_DISK, 0) != 0)
+                return -errno;
+        return 0;
+}
+
+/* "name value" of /proc/vmstat, or -1. */
+static long vmstat_value(const char *name)
+{
+        static char text[16384];
+        size_t n = strlen(name);
+
+        if (read_small_file("/proc/vmstat", text, sizeof text) < 0)
+                return -1;
+        for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : l)
+                if (strncmp(l, name, n) == 0 && l[n] == ' ')
+                        return strtol(l + n + 1, NULL, 10);
+        return -1;
+}
+
+static long majflt_now(void)
+{
+        struct rusage ru;
+
+        return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_majflt : -1;
+}
+
+/* Every page written whole-word-wise with a pattern of its index and
+ * seed, so no page is all zeros and each can be checked. */
+static void fill_pages(char *p, size_t pages, uint64_t seed)
+{
+        for (size_t i = 0; i < pages; i++) {
+                uint64_t *w = (uint64_t *)(p + i * PAGE);
+                for (size_t k = 0; k < PAGE / 8; k += 8)
+                        w[k] = (i << 20 | k) ^ seed;
+        }
+}
+
+/* Read and check one page; 0 if its first and last word are right. */
+static int check_page(const char *p, size_t i, uint64_t seed)
+{
+        const volatile uint64_t *w = (const volatile uint64_t *)(p + i * PAGE);
+
+        return w[0] != ((i << 20) ^ seed) ||
+               w[PAGE / 8 - 8] != ((i << 20 | (PAGE / 8 - 8)) ^ seed);
+}
+
+/* Pages of [p, p + len) resident now (mincore; pages in the swap cache
+ * count as resident on both kernels), or -1. */
+static long resident_pages(char *p, size_t len)
+{
+        static unsigned char vec[65536];
+        size_t pages = len / PAGE;
+        long n = 0;
+
+        if (pages > sizeof vec || mincore(p, len, vec) != 0)
+                return -1;
+        for (size_t i = 0; i < pages; i++)
+                n += vec[i] & 1;
+        return n;
+}
+
+/*
+ * Put region p (written) out to swap, the same way on both kernels:
+ * MADV_PAGEOUT writes it out; Linux keeps pages under writeback in its
+ * swap cache until reclaim passes again, so a second region somewhat
+ * larger than the free memory is then written and unmapped, which makes
+ * reclaim take them (and gives the memory back).
+ */
+static int push_out(char *p, size_t len)
+{
+        char *q;
+        long free_kb;
+
+        madvise(p, len, MADV_PAGEOUT);
+        if (read_small_file("/proc/meminfo", meminfo_text, sizeof meminfo_text) < 0 ||
+            (free_kb = meminfo_kb(meminfo_text, "MemFree")) < 0)
+                return -EIO;
+        size_t qlen = (size_t)free_kb * 1024 + 16 * MIB;
+        if (!(q = map_anon(qlen, PROT_READ | PROT_WRITE)))
+                return -errno;
+        touch_pages(q, qlen);
+        munmap(q, qlen);
+        return 0;
+}
+
+struct swap_arg {
+        char    *region;
+        size_t   len;
+        int      random;        /* page-in order: a fixed permutation */
+        uint64_t seed;
+        double   majflt[MAX_ROUNDS], resident[MAX_ROUNDS];
+        int      done;
+};
+
+/* One round of page-in: the region out to swap, then read back page by
+ * page (in order, or in a permutation), each page checked. */
+static struct figure pagein_round(void *argp)
+{
+        struct swap_arg *a = argp;
+        size_t pages = a->len / PAGE;
+        static uint32_t order[65536];
+        int err;
+
+        if (pages > sizeof order / sizeof order[0])
+                return fig_fail("region too large", 0);
+        for (size_t i = 0; i < pages; i++)
+                order[i] = (uint32_t)i;
+        if (a->random) {
+                uint64_t x = 0x9e3779b97f4a7c15ULL;
+                for (size_t i = pages - 1; i > 0; i--) {
+                        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                        size_t j = (size_t)((x >> 33) % (i + 1));
+                        uint32_t t = order[i];
+                        order[i] = order[j];
+                        order[j] = t;
+                }
+        }
+        if ((err = push_out(a->region, a->len)) != 0)
+                return fig_fail("pushing the region out", -err);
+        long res = resident_pages(a->region, a->len);
+        long maj0 = majflt_now();
+        int bad = 0;
+        uint64_t t0 = now_ns();
+        for (size_t i = 0; i < pages; i++)
+                bad |= check_page(a->region, order[i], a->seed);
+        uint64_t t = now_ns() - t0;
+        if (bad)
+                return fig_fail("a page read back wrong", 0);
+        if (a->done < MAX_ROUNDS) {
+                a->majflt[a->done] = (double)(majflt_now() - maj0);
+                a->resident[a->done++] = (double)res;
+        }
+        return fig_ok((double)t / (double)pages);
+}
+
+static void pagein_figure(const char *name, struct swap_arg *a, int rounds)
+{
+        char key[64];
+
+        a->done = 0;
+        report(name, rounds_median(pagein_round, a, rounds));
+        if (a->done) {
+                snprintf(key, sizeof key, "%s.majflt", name);
+                say("@vmbench %s %.1f", key, median(a->majflt, a->done));
+                snprintf(key, sizeof key, "%s.resident_before", name);
+                say("@vmbench %s %.1f", key, median(a->resident, a->done));
+        }
+}
+
+/*
+ * The working set: WS_BYTES written page by page, then read and checked
+ * page by page twice, on a machine with half as much RAM: every pass
+ * pushes the region through swap. Total time, the major faults of the
+ * whole run and the disk traffic (/proc/vmstat pswpin, pswpout).
+ */
+#define WS_BYTES        (256 * MIB)
+
+static void working_set_figure(void)
+{
+        size_t pages = WS_BYTES / PAGE;
+        char *p = map_anon(WS_BYTES, PROT_READ | PROT_WRITE);
+        uint64_t seed = 0x5157a9e5ULL;
+        int bad = 0;
+
+        if (!p) {
+                report("swap.ws_256m_ns", fig_fail("mmap", errno));
+                return;
+        }
+        long maj0 = majflt_now(), in0 = vmstat_value("pswpin"),
+             out0 = vmstat_value("pswpout");
+        uint64_t t0 = now_ns();
+        fill_pages(p, pages, seed);
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < pages; i++)
+                        bad |= check_page(p, i, seed);
+        uint64_t t = now_ns() - t0;
+        long maj = majflt_now() - maj0, in = vmstat_value("pswpin") - in0,
+             out = vmstat_value("pswpout") - out0;
+        munmap(p, WS_BYTES);
+        if (bad) {
+                report("swap.ws_256m_ns", fig_fail("a page read back wrong", 0));
+                return;
+        }
+        say("@vmbench swap.ws_256m_ns %.1f", (double)t);
+        say("@vmbench swap.ws_256m_ns.majflt %ld", maj);
+        say("@vmbench swap.ws_256m_ns.pswpin %ld", in);
+        say("@vmbench swap.ws_256m_ns.pswpout %ld", out);
+}
+
+/*
+ * Reverse-map memory per page: a 32 MiB region written, then shared with
+ * a child by fork (the child waits on a pipe), and again after the
+ * parent has moved the region with mremap. Mercator counts its map's
+ * own records (/proc/meminfo ReverseMap, bytes: fork families and chain
+ * records); the delta from before the mapping, over the region's pages.
+ * Linux's cost is its structures: for one area with pages, forked once,
+ * two anon_vmas (parent's, child's) and three anon_vma_chains (the
+ * parent's link, the child's to its own and to the parent's); mremap
+ * clones the moved area's links and frees the old ones, the same count.
+ * Their sizes come from Linux's BTF. Both kernels also keep per-page
+ * fields inside the page descriptor (counted in page_desc_bytes).
+ */
+#define RMAP_BYTES      (32 * MIB)
+
+static long rmap_bytes_now(void)
+{
+        if (read_small_file("/proc/meminfo", meminfo_text, sizeof meminfo_text) < 0)
+                return -1;
+        const char *l = strstr(meminfo_text, "\nReverseMap:");
+        return l ? strtol(l + 12, NULL, 10) : -1;
+}
+
+static void rmap_figures(void)
+{
+        size_t pages = RMAP_BYTES / PAGE;
+        long before = rmap_bytes_now();
+
+        if (before < 0) {               /* Linux: from its structures */
+                size_t len, cap = 64 * MIB;
+                if (getpid() == 1)
+                        mount("sysfs", "/sys", "sysfs", 0, NULL);
+                char *btf = read_big_file("/sys/kernel/btf/vmlinux", cap, &len);
+                long av = btf ? btf_struct_size(btf, len, "anon_vma") : -1;
+                long avc = btf ? btf_struct_size(btf, len, "anon_vma_chain") : -1;
+                if (btf)
+                        munmap(btf, cap);
+                if (av <= 0 || avc <= 0) {
+                        report("swap.rmap_fork_bytes", fig_fail("neither "
+                               "ReverseMap in /proc/meminfo nor anon_vma in BTF", 0));
+                        return;
+                }
+                say("@vmbench swap.rmap_anon_vma_size %ld btf", av);
+                say("@vmbench swap.rmap_anon_vma_chain_size %ld btf", avc);
+                say("@vmbench swap.rmap_fork_bytes %.5f btf",
+                    (2.0 * av + 3.0 * avc) / pages);
+                say("@vmbench swap.rmap_mremap_bytes %.5f btf",
+                    (2.0 * av + 3.0 * avc) / pages);
+                return;
+        }
+        char *p = map_anon(RMAP_BYTES, PROT_READ | PROT_WRITE);
+        int fds[2];
+        if (!p || pipe(fds) != 0) {
+                report("swap.rmap_fork_bytes", fig_fail("mmap or pipe", errno));
+                return;
+        }
+        touch_pages(p, RMAP_BYTES);
+        long pid = raw_fork();
+        if (pid == 0) {
+                char c;
+                close(fds[1]);
+                while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                _exit(0);
+        }
+        close(fds[0]);
+        if (pid < 0) {
+                report("swap.rmap_fork_bytes", fig_fail("fork", errno));
+                return;
+        }
+        say("@vmbench swap.rmap_fork_bytes %.5f meminfo",
+            (double)(rmap_bytes_now() - before) / pages);
+        char *q = mremap(p, RMAP_BYTES, RMAP_BYTES, MREMAP_MAYMOVE | MREMAP_FIXED,
+                         p + 2 * RMAP_BYTES);
+        /* (the place past the region: mmap gave it top-down, so it is
+         * most likely free; MREMAP_FIXED replaces whatever is there) */
+        if (q == MAP_FAILED)
+                report("swap.rmap_mremap_bytes", fig_fail("mremap", errno));
+        else
+                say("@vmbench swap.rmap_mremap_bytes %.5f meminfo",
+                    (double)(rmap_bytes_now() - before) / pages);
+        close(fds[1]);
+        reap(pid);
+        munmap(q == MAP_FAILED ? p : q, RMAP_BYTES);
+}
+
+static void mode_swap(void)
+{
+        int err = swap_start();
+
+        if (read_small_file("/proc/meminfo", meminfo_text, sizeof meminfo_text) >= 0) {
+                say("@vmbench swap.mem_free_kb %ld", meminfo_kb(meminfo_text, "MemFree"));
+                say("@vmbench swap.swap_total_kb %ld", meminfo_kb(meminfo_text, "SwapTotal"));
+        }
+        rmap_figures();
+        if (err) {
+                report("swap.seq_pagein_ns", fig_fail("swapon " SWAP_DISK, -err));
+                return;
+        }
+        struct swap_arg a = { .len = 32 * MIB, .seed = 0x5eedULL };
+        a.region = map_anon(a.len, PROT_READ | PROT_WRITE);
+        if (!a.region) {
+                report("swap.seq_pagein_ns", fig_fail("mmap", errno));
+                return;
+        }
+        fill_pages(a.region, a.len / PAGE, a.seed);
+        pagein_figure("swap.seq_pagein_ns", &a, 3);
+        a.random = 1;
+        pagein_figure("swap.rand_pagein_ns", &a, 3);
+        munmap(a.region, a.len);
+        working_set_figure();
+}
+
 /* ---- the modes ------------------------------------------------------------ */
 
 static void mode_main(void)
@@ -1506,6 +1875,8 @@ int main(void)
                 mode_ram();
         else if (strcmp(conf, "smp") == 0)
                 mode_smp();
+        else if (strcmp(conf, "swap") == 0)
+                mode_swap();
         else if (strcmp(conf, "threads") == 0)
                 thread_figures();       /* the thread figures of main alone */
         report_page_descriptors();
