@@ -91,6 +91,8 @@ $(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: \
 # pages even with -cpu max; Mercator's PAE kernel does not); fs_locks
 # (its locks pass on both, but glibc's i386 sendfile and pwritev2 fail
 # its other checks on Linux too);
+# oom_alloc (its third round fills memory with the page tables of a
+# 512 GiB sparse mapping; 3 GiB of user space holds 3 MiB of them);
 # init_signals, tty_jobs (not tried yet). vmview checks /proc/vmview's
 # JSON against smaps and meminfo (ENOENT on the referee), in both runs.
 I386_UCC := gcc -m32
@@ -98,7 +100,7 @@ I386_UINC := $(I386_BUILD)/uinc
 I386_USER_TESTS := die_kernel_read die_null_write die_stack_overflow \
         die_write_readonly fd_table fs_pagecache futex identity ltp_errnos mincore \
         process_vm pthreads rlimits rlimit_cpu signals_proc syscall_log threads coredump \
-        vmview abi_i386 vdso time_ns userfaultfd
+        vmview abi_i386 vdso time_ns userfaultfd overcommit
 # The PAE run, at -m 3G, where user pages and the page cache come from
 # HIGHMEM: tests/user/i386/highmem_fill (2 GiB filled and read back) and
 # a few of the others.

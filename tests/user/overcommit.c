@@ -17,6 +17,12 @@
  * /init - on Linux in QEMU first (the referee, USER_ON_LINUX_VM), then on
  * Mercator - where nothing else commits memory while it looks. meminfo is
  * read with read(2) into a static buffer, so reading it commits nothing.
+ * Mercator reads a file of the initramfs from the archive as its pages
+ * are first used and charges each then (Linux charged the whole file when
+ * it unpacked it), so the program first reads every page of its own
+ * file mappings: code it runs later would move Committed_AS under the
+ * checks (seen with the bigger glibc binaries of the i386 and riscv64
+ * tiers).
  */
 #include "utest.h"
 
@@ -117,6 +123,31 @@ static void files(void)
         CHECK("kbytes_readable", sysctl_get("overcommit_kbytes") >= 0);
         CHECK("meminfo_commit_limit", meminfo("CommitLimit") > 0);
         CHECK("meminfo_committed_as", meminfo("Committed_AS") > 0);
+}
+
+/* Read one byte of every page of this process's file mappings (its own
+ * binary), so that none is first read from the initramfs while the
+ * counters are compared (see the top). */
+static void own_file_pages_in(void)
+{
+        char line[512];
+        FILE *f = fopen("/proc/self/maps", "r");
+        volatile char sink = 0;
+
+        if (!f)
+                return;
+        while (fgets(line, sizeof line, f)) {
+                unsigned long lo, hi;
+                char perms[8];
+
+                if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+                    perms[0] != 'r' || !strchr(line, '/'))
+                        continue;
+                for (unsigned long a = lo; a < hi; a += PG)
+                        sink += *(volatile char *)a;
+        }
+        fclose(f);
+        (void)sink;
 }
 
 /* ---- booted: the counters ------------------------------------------------- */
@@ -543,6 +574,7 @@ int main(void)
                        "sysctls are the host's, not changed here\n");
                 return utest_done();
         }
+        own_file_pages_in();
         mode = sysctl_get("overcommit_memory");
         ratio = sysctl_get("overcommit_ratio");
         kbytes = sysctl_get("overcommit_kbytes");
