@@ -52,6 +52,12 @@
  * reclaim passes it by (truncate, unlink and exit, the other ways a cache
  * page goes, never run inside a fault). Writes keep the bounce: a fault
  * half-way through the user's buffer must leave the page as it was.
+ *
+ * A page without a lasting address (i386's HIGHMEM) skips the bounce too
+ * when the user's buffer cannot fault: every page of it is mapped in the
+ * caller's tables with the access the copy needs (user_copy_cannot_fault).
+ * Nothing runs between that look and the copy, so a read or a write of a
+ * high page costs one copy, as Linux's copy under kmap_local does.
  */
 #define BOUNCE  PAGE_SIZE
 
@@ -63,6 +69,26 @@
  * more CPUs this becomes per-CPU.
  */
 static uint8_t bounce_page[BOUNCE] __attribute__((aligned(64)));
+
+/*
+ * Would a user copy of [uaddr, uaddr + n) run without a fault? Only if
+ * every page of it is mapped in the caller's tables allowing `prot`
+ * (a copy-on-write page mapped read-only, an absent page: no).
+ */
+static bool user_copy_cannot_fault(uint64_t uaddr, size_t n, vm_prot_t prot)
+{
+        struct pmap *pm = vm_space_pmap(current->space);
+        vaddr_t va = (uintptr_t)uaddr, end;
+        vm_prot_t got;
+
+        if (!user_range_ok(va, n))
+                return false;
+        for (end = va + n, va = page_trunc(va); va < end; va += PAGE_SIZE)
+                if (!pmap_extract(pm, va, NULL, &got, NULL) ||
+                    (got & prot) != prot)
+                        return false;
+        return true;
+}
 
 static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
                      bool user, uint8_t *bounce)
@@ -78,24 +104,42 @@ static long page_out(struct vm_page *pg, size_t in, uint64_t dst, size_t n,
                 pg->flags &= ~PG_PINNED;
                 return err;
         }
-        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        uint8_t *p;
+        long err = 0;
 
-        memcpy(user ? bounce : (uint8_t *)dst, p + in, n);
+        if (user && !user_copy_cannot_fault(dst, n, VM_PROT_WRITE)) {
+                p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+                memcpy(bounce, p + in, n);
+                pmap_quick_remove_page(p);
+                return copy_to_user(dst, bounce, n) ? -EFAULT : 0;
+        }
+        p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        if (user)
+                err = copy_to_user(dst, p + in, n) ? -EFAULT : 0;
+        else
+                memcpy((uint8_t *)dst, p + in, n);
         pmap_quick_remove_page(p);
-        if (user && copy_to_user(dst, bounce, n))
-                return -EFAULT;
-        return 0;
+        return err;
 }
 
 static long page_in(struct vm_page *pg, size_t in, uint64_t src, size_t n,
                     bool user, uint8_t *bounce)
 {
-        if (user && copy_from_user(bounce, src, n))
+        bool direct = !user || user_copy_cannot_fault(src, n, VM_PROT_READ);
+        uint8_t *p;
+        long err = 0;
+
+        if (!direct && copy_from_user(bounce, src, n))
                 return -EFAULT;
-        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
-        memcpy(p + in, user ? bounce : (const uint8_t *)src, n);
+        p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        if (!user)
+                memcpy(p + in, (const uint8_t *)src, n);
+        else if (direct)
+                err = copy_from_user(p + in, src, n) ? -EFAULT : 0;
+        else
+                memcpy(p + in, bounce, n);
         pmap_quick_remove_page(p);
-        return 0;
+        return err;
 }
 
 static long copy_out(uint64_t dst, const void *src, size_t n, bool user)
