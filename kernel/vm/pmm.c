@@ -68,6 +68,10 @@ static uint64_t pmm_nr_pages;           /* [c] its length */
 static paddr_t pmm_base;                /* [c] physical address of pfn 0 */
 static struct pmm_zone pmm_zones[NR_ZONES];
 static const char *pmm_zone_names[NR_ZONES];    /* [c] */
+/* The zones' free pages and watermarks summed, for the question every
+ * return to user mode asks (pmm_free_below): two loads, not a loop. */
+static uint64_t pmm_free_total;                 /* [z] */
+static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [z] */
 
 const struct pmm_zone_desc pmm_machine_zones[NR_ZONES] = MACHINE_ZONE_TABLE;
 
@@ -106,6 +110,7 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
         z->head[order] = (uint32_t)pfn;
         z->nr_free[order]++;
         z->free += 1ULL << order;
+        pmm_free_total += 1ULL << order;
 }
 
 /* Take the free block headed by pfn off its list; it is no longer free. */
@@ -124,6 +129,7 @@ static void pmm_list_remove(struct pmm_zone *z, uint64_t pfn)
         pg->flags &= ~PG_FREE;
         z->nr_free[order]--;
         z->free -= 1ULL << order;
+        pmm_free_total -= 1ULL << order;
 }
 
 /* Is pfn the head of a free block of exactly this order in zone zid? */
@@ -202,6 +208,8 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
         pmm_nr_pages = npages;
         pmm_base = base;
         memset(pmm_zones, 0, sizeof pmm_zones);
+        pmm_free_total = 0;
+        memset(pmm_wmark_total, 0, sizeof pmm_wmark_total);
         for (unsigned z = 0; z < NR_ZONES; z++) {
                 uint64_t end = z + 1 < NR_ZONES
                         ? pmm_zone_end_pfn(zones[z].end, base, npages) : npages;
@@ -304,6 +312,11 @@ static void pmm_set_watermarks(void)
                 z->wmark[PMM_WMARK_MIN] = min;
                 z->wmark[PMM_WMARK_LOW] = min + min / 4;
                 z->wmark[PMM_WMARK_HIGH] = min + min / 2;
+        }
+        for (unsigned w = 0; w < PMM_NR_WMARKS; w++) {
+                pmm_wmark_total[w] = 0;
+                for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                        pmm_wmark_total[w] += pmm_zones[zid].wmark[w];
         }
 }
 
@@ -530,14 +543,10 @@ paddr_t pmm_ram_base(void)
         return pmm_base;
 }
 
-/* Free pages over all zones (sums three counters; O(1)). */
+/* Free pages over all zones (the running sum of the zones' counters). */
 uint64_t pmm_free_count(void)
 {
-        uint64_t n = 0;
-
-        for (unsigned z = 0; z < NR_ZONES; z++)
-                n += pmm_zones[z].free;
-        return n;
+        return pmm_free_total;
 }
 
 /*
@@ -562,13 +571,9 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
 /* Free pages and watermark w summed over every zone. */
 uint64_t pmm_free_below(enum pmm_wmark w)
 {
-        uint64_t free = 0, mark = 0;
+        uint64_t mark = pmm_wmark_total[w];
 
-        for (unsigned z = 0; z < NR_ZONES; z++) {
-                free += pmm_zones[z].free;
-                mark += pmm_zones[z].wmark[w];
-        }
-        return free < mark ? mark - free : 0;
+        return pmm_free_total < mark ? mark - pmm_free_total : 0;
 }
 
 /* --- the reclaim lists ------------------------------------------------- */
@@ -781,6 +786,19 @@ bool pmm_check(void)
         for (unsigned zid = 0; zid < NR_ZONES; zid++)
                 if (!pmm_check_zone_pages(zid, &t))
                         return false;
+        uint64_t free = 0, mark[PMM_NR_WMARKS] = { 0 };
+
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                free += pmm_zones[zid].free;
+                for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
+                        mark[w] += pmm_zones[zid].wmark[w];
+        }
+        PMM_CHECK(free == pmm_free_total, "%" PRIu64 " pages free in the zones, "
+                  "%" PRIu64 " in the total\n", free, pmm_free_total);
+        for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
+                PMM_CHECK(mark[w] == pmm_wmark_total[w], "watermark %u: zones "
+                          "%" PRIu64 ", total %" PRIu64 "\n", w, mark[w],
+                          pmm_wmark_total[w]);
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {
                 const struct pmm_zone *z = &pmm_zones[zid];
 
