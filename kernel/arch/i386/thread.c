@@ -261,6 +261,8 @@ void trap_user_return(bool poll)
  * to user mode (or idling) polls within a tick. */
 static uint32_t vsyscall_off;           /* __kernel_vsyscall in the image */
 
+long raw_get_user32(uint32_t *dst, const void *usrc);   /* uaccess.S */
+
 /* Find __kernel_vsyscall once and check that its bytes are where
  * machine/vdso.h says (a build that moved them is a kernel bug). */
 static void vsyscall_init(void)
@@ -292,7 +294,8 @@ bool sysenter_dispatch(struct trap_frame *tf)
 
         tf->eip = (uint32_t)landing;
         tf->esp = tf->ebp;
-        if (copy_from_user(&arg6, tf->ebp, sizeof arg6) != 0) {
+        if (!user_range_ok(tf->ebp, sizeof arg6) ||
+            raw_get_user32(&arg6, (const void *)(uintptr_t)tf->ebp) != 0) {
                 current->md.syscall_nr = tf->eax;
                 tf->eax = (uint32_t)-EFAULT;
                 proc_return_to_user();

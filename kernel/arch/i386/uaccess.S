@@ -42,6 +42,21 @@ raw_copy_user:
         EXTABLE 1b, 3b
         EXTABLE 2b, 3b
 
+/* long raw_get_user32(uint32_t *dst, const void *usrc): one aligned or
+ * unaligned word, 0 or -EFAULT (the sixth argument of every sysenter
+ * system call: raw_copy_user's set-up would cost more than the load) */
+        .globl raw_get_user32
+raw_get_user32:
+        movl 8(%esp), %ecx
+20:     movl (%ecx), %eax
+        movl 4(%esp), %ecx
+        movl %eax, (%ecx)
+        xorl %eax, %eax
+        ret
+21:     movl $-EFAULT, %eax
+        ret
+        EXTABLE 20b, 21b
+
 /* long raw_strncpy_user(char *dst, const void *usrc, size_t max): the
  * length copied (without the NUL, which is copied if met), or -EFAULT */
         .globl raw_strncpy_user
