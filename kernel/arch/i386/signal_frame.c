@@ -326,9 +326,14 @@ int machine_signal_frame_setup(struct proc *p, int sig,
         } else {
                 struct sigframe32 f;
 
+                const size_t head = offsetof(struct sigframe32, fpstate_unused),
+                             tail = offsetof(struct sigframe32, extramask);
+
                 if (!(sp = frame_address(p, ka, sizeof f, &fpstate, &entering)))
                         return -EFAULT;
-                memset(&f, 0, sizeof f);
+                /* Every field is written; the 624 reserved bytes in the
+                 * middle are neither cleared nor copied (Linux leaves
+                 * them as the stack had them too). */
                 f.pretcode = ka->flags & SA_RESTORER ? (uint32_t)ka->restorer :
                              frame_return(p, "__kernel_sigreturn",
                                           sp + (uint32_t)offsetof(struct sigframe32, retcode));
@@ -336,7 +341,9 @@ int machine_signal_frame_setup(struct proc *p, int sig,
                 sigcontext_fill(&f.sc, p, tf, (uint32_t)oldmask, fpstate);
                 f.extramask[0] = (uint32_t)(oldmask >> 32);
                 memcpy(f.retcode, retcode, sizeof f.retcode);
-                if (fpstate_write(fpstate) || copy_to_user(sp, &f, sizeof f))
+                if (fpstate_write(fpstate) || copy_to_user(sp, &f, head) ||
+                    copy_to_user(sp + tail, (const uint8_t *)&f + tail,
+                                 sizeof f - tail))
                         return -EFAULT;
                 enter_handler(p, ka, sp, sig, 0, 0, entering);
         }
