@@ -175,7 +175,7 @@ ROWS = [
     ("cow_reuse", "copy-on-write reuse after fork: the child exits at once, "
      "then the parent writes each page it holds alone again, per page",
      "main", MAIN_MEM, "cow_reuse_ns", "ns"),
-    ("thp_fill", "fill of a 2 MiB-aligned 64 MiB MADV_HUGEPAGE region "
+    ("thp_fill", "fill of a huge-page-aligned 64 MiB MADV_HUGEPAGE region "
      "(huge pages on both kernels), per 4 KiB", "main", MAIN_MEM,
      "thp_fill_64m_ns", "ns"),
     ("thp_cow", "copy-on-write break of a huge-page region after fork, "
