@@ -193,11 +193,17 @@ void tss_set_kernel_stack(uint32_t top)
         sysenter_stack[255] = top;
 }
 
+/* Set when the TLS descriptors change: the sysenter return path must then
+ * load fs and gs again even if they hold the frame's selectors (trap.S).
+ * One CPU: a plain flag. */
+int tls_segs_stale;
+
 /* The three TLS descriptors of the running thread (GDT entries 6-8). */
 void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES])
 {
         for (unsigned i = 0; i < GDT_ENTRY_TLS_ENTRIES; i++)
                 __builtin_memcpy(&gdt[GDT_ENTRY_TLS_MIN + i], &tls[i], 8);
+        tls_segs_stale = 1;
 }
 
 /* The fault of the last probe that faulted. */

@@ -46,6 +46,7 @@ void trap_set_df_cr3(uint32_t cr3);     /* the double fault task's CR3 */
 void trap_dispatch(struct trap_frame *tf);
 void tss_set_kernel_stack(uint32_t top);
 void gdt_set_tls(const uint64_t tls[GDT_ENTRY_TLS_ENTRIES]);
+extern int tls_segs_stale;      /* trap.c: fs/gs to reload (trap.S) */
 
 /* thread.c: a system call from tf, and the work due before any return
  * to user mode (signals, rescheduling; console input when poll: after the
