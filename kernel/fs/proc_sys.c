@@ -20,6 +20,7 @@
 #include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/timens.h>
+#include <vm/hugetlb.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -176,10 +177,12 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "ShmemPmdMapped", 0);
         text_kb(t, "FileHugePages", 0);
         text_kb(t, "FilePmdMapped", 0);
-        text_add(t, "HugePages_Total:       0\nHugePages_Free:        0\n"
-                 "HugePages_Rsvd:        0\nHugePages_Surp:        0\n");
-        text_kb(t, "Hugepagesize", 2048);
-        text_kb(t, "Hugetlb", 0);
+        text_add(t, "HugePages_Total:   %5" PRIu64 "\nHugePages_Free:    %5"
+                 PRIu64 "\nHugePages_Rsvd:    %5" PRIu64 "\nHugePages_Surp:    %5"
+                 PRIu64 "\n", hugetlb_pool.nr, hugetlb_pool.free,
+                 hugetlb_pool.resv, hugetlb_pool.surplus);
+        text_kb(t, "Hugepagesize", pmap_huge_size() >> 10);
+        text_kb(t, "Hugetlb", hugetlb_pool.nr * (pmap_huge_size() >> 10));
         /* Mercator's own: the vm_page array, and its cost per page. */
         text_kb(t, "PageDescriptors",
                 KB(pmm_npages() * sizeof(struct vm_page) / PAGE_SIZE));
@@ -448,6 +451,31 @@ void proc_sys_max_map_count(struct text *t, struct proc *p)
 long proc_sys_set_max_map_count(uint64_t value)
 {
         vm_set_max_map_count(value);
+        return 0;
+}
+
+/* vm.nr_hugepages and vm.nr_overcommit_hugepages (vm/hugetlb.h): the
+ * persistent count is set as far as memory allows (reading back says
+ * how far), as Linux's. */
+void proc_sys_nr_hugepages(struct text *t, struct proc *p)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.max);
+}
+
+long proc_sys_set_nr_hugepages(uint64_t value)
+{
+        (void)hugetlb_set_count(value);
+        return 0;
+}
+
+void proc_sys_nr_overcommit_hugepages(struct text *t, struct proc *p)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.overcommit);
+}
+
+long proc_sys_set_nr_overcommit_hugepages(uint64_t value)
+{
+        hugetlb_pool.overcommit = value;
         return 0;
 }
 

@@ -21,6 +21,7 @@
 /* ---- the tree -------------------------------------------------------------- */
 
 static const struct sysfs_node kernel_mm[] = {
+        SYSFS_DIR("hugepages", sysfs_hugepages_dir),
         SYSFS_DIR("transparent_hugepage", sysfs_thp_dir),
         { 0 },
 };

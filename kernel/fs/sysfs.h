@@ -48,6 +48,10 @@ long sysfs_pick_choice(const char *buf, size_t len,
 
 /* kernel/mm/transparent_hugepage (sysfs_mm.c). */
 extern const struct sysfs_node sysfs_thp_dir[];
+/* kernel/mm/hugepages (sysfs_mm.c); sysfs_hugepages_init() names its one
+ * size directory after pmap_huge_size(), at boot. */
+extern const struct sysfs_node sysfs_hugepages_dir[];
+void sysfs_hugepages_init(void);
 
 /* The file system itself: vfs.h's sysfs_new_sb(). */
 

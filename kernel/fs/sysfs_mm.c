@@ -12,10 +12,15 @@
  *                   i386's 2-level tables);
  *   use_zero_page   1 (default) or 0: may a read of an empty huge block
  *                   map the huge zero page (vm_object.h)?
+ * and /sys/kernel/mm/hugepages/hugepages-<size>kB: the explicit huge-page
+ * pool's counters (vm/hugetlb.h), nr_hugepages and nr_overcommit_hugepages
+ * writable by root.
  */
 #include <mercator/errno.h>
 #include <fs/procfs.h>
 #include <fs/sysfs.h>
+#include <mercator/printk.h>
+#include <vm/hugetlb.h>
 #include <vm/pmap.h>
 #include <vm/vm_space.h>
 
@@ -94,5 +99,104 @@ const struct sysfs_node sysfs_thp_dir[] = {
         SYSFS_RW("enabled", enabled_show, enabled_store),
         SYSFS_RO("hpage_pmd_size", pmd_size_show),
         SYSFS_RW("use_zero_page", zero_page_show, zero_page_store),
+        { 0 },
+};
+
+/* ---- kernel/mm/hugepages/hugepages-<size>kB: the pool (vm/hugetlb.h) ---- */
+
+/* Linux's kstrtoul: decimal digits, one newline allowed. */
+static long parse_count(const char *buf, size_t len, uint64_t *out)
+{
+        uint64_t v = 0;
+        size_t i = 0;
+
+        if (len && buf[len - 1] == '\n')
+                len--;
+        if (i < len && buf[i] == '+')
+                i++;
+        if (i == len)
+                return -EINVAL;
+        for (; i < len; i++) {
+                if (buf[i] < '0' || buf[i] > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - 9) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(buf[i] - '0');
+        }
+        *out = v;
+        return 0;
+}
+
+/* The sysfs file shows every page the pool holds, surplus included;
+ * the sysctl the persistent count (Linux's nr_hugepages_show and
+ * hugetlb_sysctl_handler). */
+static void nr_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.nr);
+}
+
+static long nr_store(const char *buf, size_t len)
+{
+        uint64_t v;
+        long err = parse_count(buf, len, &v);
+
+        if (err)
+                return err;
+        (void)hugetlb_set_count(v);
+        return (long)len;
+}
+
+static void free_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.free);
+}
+
+static void resv_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.resv);
+}
+
+static void surplus_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.surplus);
+}
+
+static void overcommit_show(struct text *t)
+{
+        text_add(t, "%" PRIu64 "\n", hugetlb_pool.overcommit);
+}
+
+static long overcommit_store(const char *buf, size_t len)
+{
+        uint64_t v;
+        long err = parse_count(buf, len, &v);
+
+        if (err)
+                return err;
+        hugetlb_pool.overcommit = v;
+        return (long)len;
+}
+
+static const struct sysfs_node hugepages_size_dir[] = {
+        SYSFS_RO("free_hugepages", free_show),
+        SYSFS_RW("nr_hugepages", nr_show, nr_store),
+        SYSFS_RW("nr_hugepages_mempolicy", nr_show, nr_store),
+        SYSFS_RW("nr_overcommit_hugepages", overcommit_show, overcommit_store),
+        SYSFS_RO("resv_hugepages", resv_show),
+        SYSFS_RO("surplus_hugepages", surplus_show),
+        { 0 },
+};
+
+/* "hugepages-2048kB" (4096kB on i386's 2-level tables): named at boot. */
+static char size_dir_name[32] = "hugepages-2048kB";
+
+void sysfs_hugepages_init(void)
+{
+        ksnprintf(size_dir_name, sizeof size_dir_name, "hugepages-%" PRIu64 "kB",
+                  pmap_huge_size() >> 10);
+}
+
+const struct sysfs_node sysfs_hugepages_dir[] = {
+        SYSFS_DIR(size_dir_name, hugepages_size_dir),
         { 0 },
 };

@@ -11,11 +11,13 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/initramfs.h>
+#include <fs/sysfs.h>
 #include <fs/vfs.h>
 #include <proc/cred.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <proc/vdso.h>
+#include <vm/hugetlb.h>
 #include <vm/swap.h>
 #include <vm/vm_commit.h>
 #include <vm/vm_object.h>
@@ -120,6 +122,8 @@ void kmain(void)
         else if (strstr(cmdline, "transparent_hugepage=madvise"))
                 vm_thp_policy = VM_THP_MADVISE;
         vm_commit_init(commit_caller_is_admin);
+        sysfs_hugepages_init();
+        hugetlb_boot_option(cmdline);   /* before init's leak baseline */
         machine_print_memory();
         machine_print_layout();
         pr_notice("Mercator ready: %" PRIu64 " us from the first instruction\n",

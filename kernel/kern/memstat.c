@@ -5,13 +5,18 @@
 #include <mercator/printk.h>
 #include <proc/proc.h>
 #include <vm/kmalloc.h>
+#include <vm/hugetlb.h>
 #include <vm/pmm.h>
 
 void mem_snapshot(struct mem_snapshot *s)
 {
         proc_kstack_shrink();           /* stacks kept for reuse: not in use */
         kmalloc_shrink();
-        s->free_pages = pmm_free_count();
+        /* The huge-page pool's free pages are free memory that root set
+         * aside (a test may grow the pool and leave it so); pages in use
+         * are not, so one lost in use shows here. */
+        s->free_pages = pmm_free_count() + hugetlb_free_small_pages();
+        s->huge_in_use = hugetlb_pool.nr - hugetlb_pool.free;
         s->vm = vmstat;
 }
 
@@ -30,6 +35,8 @@ unsigned mem_snapshot_compare(const struct mem_snapshot *a, const char *who)
 
         mem_snapshot(&b);
         return differ(who, "free pages", a->free_pages, b.free_pages) +
+               differ(who, "huge pages in use", a->huge_in_use,
+                      b.huge_in_use) +
                differ(who, "page-table pages", a->vm.pt_pages, b.vm.pt_pages) +
                differ(who, "slab pages", a->vm.slab_pages, b.vm.slab_pages) +
                differ(who, "large kmalloc pages", a->vm.kmalloc_large,

@@ -62,6 +62,8 @@ struct vm_page {
 #define PG_RMAP_FAMILY  0x4000  /* object page whose one record is a fork
                                  * family (vm_rmap.h): private is the
                                  * struct rmap_family */
+#define PG_HUGETLB      0x8000  /* head of a free block in the huge-page
+                                 * pool (vm/hugetlb.h) */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

@@ -9,6 +9,7 @@
 
 struct mem_snapshot {
         uint64_t      free_pages;
+        uint64_t      huge_in_use;      /* huge pages of the pool in use */
         struct vmstat vm;
 };
 

@@ -1,0 +1,102 @@
+/*
+ * hugetlb.h - the pool of explicit huge pages (Linux's hugetlb hstate):
+ * blocks of pmap_huge_size() bytes (2 MiB on x86-64, Sv39 and i386 PAE;
+ * 4 MiB on i386's 2-level tables) taken from the buddy allocator when
+ * root grows the pool (/proc/sys/vm/nr_hugepages, hugepages= at boot)
+ * and given back when it shrinks.
+ *
+ * Counters, as Linux's (/proc/meminfo HugePages_*, /sys/kernel/mm/
+ * hugepages/hugepages-<size>kB/):
+ *   nr       pages the pool holds, free or in use, surplus included
+ *            (HugePages_Total);
+ *   free     of them on the free list (HugePages_Free);
+ *   resv     free pages promised to mappings that have not faulted them
+ *            yet (HugePages_Rsvd): a reserved fault always finds one;
+ *   surplus  pages above the persistent count, taken from the buddy
+ *            allocator on demand up to `overcommit` and given back as soon
+ *            as they are free (HugePages_Surp);
+ *   max      the persistent count root asked for and got (nr_hugepages
+ *            as the sysctl reads it).
+ * Persistent pages are nr - surplus.
+ *
+ * A free block is an allocated order-hugetlb_order() buddy block (PG_HEAD,
+ * refcount 1) with PG_HUGETLB on its head, linked through the head's
+ * next/prev. A block in use belongs to whoever took it (hugetlb_alloc) and
+ * comes back whole through hugetlb_free().
+ *
+ * Invariants (hugetlb_check()): free <= nr, surplus <= nr, resv <= free,
+ * the free list holds exactly `free` blocks, each flagged and aligned.
+ * Locks: [kernel lock], as the buddy allocator.
+ */
+#ifndef VM_HUGETLB_H
+#define VM_HUGETLB_H
+
+#include <mercator/status.h>
+#include <mercator/types.h>
+#include <vm/pmm.h>
+
+struct hugetlb_pool {
+        uint64_t nr, free, resv, surplus;
+        uint64_t max;                   /* persistent count last set */
+        uint64_t overcommit;            /* nr_overcommit_hugepages */
+        uint32_t free_head;             /* pfn of the first free block */
+};
+
+extern struct hugetlb_pool hugetlb_pool;
+
+/* Buddy order of one huge page (9, or 10 on i386's 2-level tables), and
+ * its size in 4 KiB pages. */
+unsigned hugetlb_order(void);
+static inline uint64_t hugetlb_page_pages(void)
+{
+        return (uint64_t)1 << hugetlb_order();
+}
+
+/*
+ * Set the persistent count (a write of nr_hugepages, Linux's
+ * set_max_huge_pages): growing turns surplus pages persistent first, then
+ * takes fresh blocks until the buddy allocator has none; shrinking frees
+ * free pages (never reserved ones), then counts pages still in use as
+ * surplus, to go back when they are freed.
+ * => the new persistent count (may be short of `count`).
+ */
+uint64_t hugetlb_set_count(uint64_t count);
+
+/*
+ * Take one huge page for a fault. reserved: the mapping holds a
+ * reservation for it (resv drops by one). Otherwise only a free page no
+ * reservation needs, or a surplus page from the buddy allocator while
+ * surplus < overcommit.
+ * => the block's head (refcount 1, order hugetlb_order(), not zeroed),
+ *    or NULL.
+ */
+struct vm_page *hugetlb_alloc(bool reserved);
+
+/* Give a block from hugetlb_alloc() back: to the buddy allocator if the
+ * pool has surplus pages, else to the free list. */
+void hugetlb_free(struct vm_page *head);
+
+/*
+ * Reserve npages for a mapping (Linux's hugetlb_acct_memory with a
+ * positive delta): free pages beyond the reserved ones first, then
+ * surplus pages within overcommit.
+ * => VM_OK, or VM_ENOMEM with nothing changed.
+ */
+enum vm_status hugetlb_reserve(uint64_t npages);
+
+/* Give back npages of reservation not used, and as many free surplus
+ * pages to the buddy allocator (Linux's return_unused_surplus_pages). */
+void hugetlb_unreserve(uint64_t npages);
+
+/* Pages (4 KiB) held by the pool's free list: the leak checks count them
+ * as free memory. */
+uint64_t hugetlb_free_small_pages(void);
+
+/* Verify the invariants; on failure print why and return false. */
+bool hugetlb_check(void);
+
+/* Boot options hugepages=N (and hugepagesz=, which must name the one size
+ * there is): fill the pool. */
+void hugetlb_boot_option(const char *cmdline);
+
+#endif
