@@ -12,6 +12,8 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <fs/vfs.h>
+#include <vm/hugetlb.h>
+#include <vm/pmap.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
@@ -32,6 +34,9 @@
 #define MAP_NORESERVE           0x4000
 #define MAP_POPULATE            0x8000
 #define MAP_FIXED_NOREPLACE     0x100000
+#define MAP_HUGETLB             0x40000
+#define MAP_HUGE_SHIFT          26
+#define MAP_HUGE_MASK           0x3f
 /* Flags MAP_SHARED_VALIDATE accepts, as Linux 6.18 on x86-64 does (its
  * LEGACY_MAP_MASK with MAP_32BIT and MAP_ABOVE4G); anything else, MAP_SYNC
  * and MAP_FIXED_NOREPLACE included, is EOPNOTSUPP. */
@@ -184,6 +189,50 @@ static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
         return vm_space_map(sp, addr, len, prot_to_vm(prot), flags_to_vm(flags), out);
 }
 
+/*
+ * MAP_HUGETLB anonymous memory (vm/hugetlb.h): an object of pool pages,
+ * its length rounded up to the huge size, at a huge-aligned address (a
+ * MAP_FIXED address that is not: EINVAL), every huge page of it reserved
+ * in the pool first unless MAP_NORESERVE (ENOMEM if the pool cannot), as
+ * Linux's hugetlb_file_setup. A MAP_PRIVATE one is one object of its own
+ * too: a fork shares its pages with the child instead of copying them on
+ * write (Linux copies; not done here).
+ */
+static vm_status_t map_hugetlb(vaddr_t addr, uint64_t len, long prot,
+                               long flags, vaddr_t *out)
+{
+        struct vm_space *sp = current->space;
+        uint64_t huge = pmap_huge_size();
+        unsigned vmflags = VM_MAP_SHARED | VM_MAP_MAYWRITE;
+        struct vm_object *obj;
+        vm_status_t st;
+        vaddr_t at;
+
+        len = (len + huge - 1) & ~(huge - 1);
+        if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+                if (addr & (huge - 1))
+                        return VM_EINVAL;
+                vmflags |= flags & MAP_FIXED ? VM_MAP_FIXED : VM_MAP_FIXED_NOREPLACE;
+        } else {
+                st = vm_space_map(sp, 0, len + huge, VM_PROT_NONE,
+                                  VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at);
+                if (st != VM_OK)
+                        return st;
+                (void)vm_space_unmap(sp, at, len + huge);
+                addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
+                vmflags |= VM_MAP_FIXED_NOREPLACE;
+        }
+        if (flags & MAP_POPULATE)
+                vmflags |= VM_MAP_POPULATE;
+        st = hugetlb_object_create(len, !(flags & MAP_NORESERVE), &obj);
+        if (st != VM_OK)
+                return st;
+        st = vm_space_map_object(sp, addr, len, prot_to_vm(prot), vmflags, obj,
+                                 out);
+        vm_object_unref(obj);           /* the area holds it now, or none */
+        return st;
+}
+
 /* mmap(addr, len, prot, flags, fd, off). */
 #define LOCK_FLAGS      (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)
 static long lock_populate(uint64_t start, uint64_t len, unsigned lock);
@@ -240,7 +289,11 @@ SYSCALL_DECL(mmap)
         if (lock && !lock_fits(page_round(len) >> PAGE_SHIFT))
                 return -EAGAIN;
         vm_status_t st;
-        if (flags & MAP_ANONYMOUS)
+        if ((flags & (MAP_ANONYMOUS | MAP_HUGETLB)) == (MAP_ANONYMOUS | MAP_HUGETLB)) {
+                if (!hugetlb_size_log_ok((flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK))
+                        return -EINVAL;
+                st = map_hugetlb(addr, len, prot, flags, &out);
+        } else if (flags & MAP_ANONYMOUS)
                 st = map_anon(page_trunc(addr), page_round(len), prot, flags, &out);
         else {
                 long err = map_file(fd, page_trunc(addr), page_round(len),
@@ -255,12 +308,25 @@ SYSCALL_DECL(mmap)
         return (long)out;
 }
 
+/* Would a cut at va split an area of explicit huge pages inside a huge
+ * page? Linux refuses such splits (hugetlb_vm_op_split): munmap and
+ * mprotect are EINVAL. */
+static bool hugetlb_cut_inside(vaddr_t va)
+{
+        const struct vm_area *a = vm_space_lookup(current->space, va);
+
+        return a && a->start < va && a->object && a->object->hugetlb &&
+               (va & (pmap_huge_size() - 1));
+}
+
 SYSCALL_DECL(munmap)
 {
         uint64_t addr = (uint64_t)a0, len = page_round((uint64_t)a1);
 
         if ((addr & PAGE_MASK) || a1 == 0 || len > TASK_SIZE ||
             addr > TASK_SIZE - len)
+                return -EINVAL;
+        if (hugetlb_cut_inside(addr) || hugetlb_cut_inside(addr + len))
                 return -EINVAL;
         return status_to_errno(vm_space_unmap(current->space, addr, len));
 }
@@ -277,6 +343,8 @@ SYSCALL_DECL(mprotect)
                 return -ENOMEM;
         if (addr + len > TASK_SIZE)
                 return -ENOMEM;
+        if (hugetlb_cut_inside(addr) || hugetlb_cut_inside(addr + len))
+                return -EINVAL;
         vm_status_t st = vm_space_protect(current->space, addr, len, prot_to_vm(a2));
         if (st != VM_OK)
                 return status_to_errno(st);

@@ -10,6 +10,7 @@
 #include <mercator/string.h>
 #include <vm/hugetlb.h>
 #include <vm/pmap.h>
+#include <vm/vm_object.h>
 
 struct hugetlb_pool hugetlb_pool;
 static struct vm_page *free_top;        /* the free list */
@@ -21,6 +22,20 @@ unsigned hugetlb_order(void)
         while (((uint64_t)PAGE_SIZE << order) < pmap_huge_size())
                 order++;
         return order;
+}
+
+/*
+ * Pages of each block in use still held, by block number (frame number
+ * >> order): up to 64 GiB of RAM in 2 MiB blocks. A block beyond it is
+ * never taken into the pool (fresh_page).
+ */
+#define MAX_BLOCKS      32768
+static uint16_t live[MAX_BLOCKS];
+
+static uint64_t block_of(const struct vm_page *pg)
+{
+        return (pmm_page_to_pa(pg) - pmm_ram_base()) >>
+               (PAGE_SHIFT + hugetlb_order());
 }
 
 static uint64_t persistent(void)
@@ -59,7 +74,8 @@ static struct vm_page *fresh_page(void)
 {
         struct vm_page *head = pmm_alloc_pages(hugetlb_order(), PMM_HIGHMEM);
 
-        if (head && pmm_free_below(PMM_WMARK_LOW)) {
+        if (head && (pmm_free_below(PMM_WMARK_LOW) ||
+                     block_of(head) >= MAX_BLOCKS)) {
                 pmm_free_pages(head, hugetlb_order());
                 head = NULL;
         }
@@ -173,6 +189,80 @@ void hugetlb_unreserve(uint64_t npages)
         n = npages < p->surplus ? npages : p->surplus;
         while (n-- && p->free > p->resv && release_free(true))
                 ;
+}
+
+void hugetlb_block_split(struct vm_page *head)
+{
+        pmm_split_pages(head, hugetlb_order());
+        live[block_of(head)] = (uint16_t)hugetlb_page_pages();
+}
+
+static void block_unsplit(struct vm_page *head)
+{
+        for (uint64_t i = 0; i < hugetlb_page_pages(); i++) {
+                head[i].flags = 0;
+                head[i].refcount = 0;
+                head[i].private = 0;
+        }
+        head->flags = PG_HEAD;
+        head->order = (uint8_t)hugetlb_order();
+        head->refcount = 1;
+        live[block_of(head)] = 0;
+}
+
+void hugetlb_block_unsplit(struct vm_page *head, bool reserved)
+{
+        block_unsplit(head);
+        if (!reserved) {
+                hugetlb_free(head);
+                return;
+        }
+        push_free(head);                /* the reservation stands */
+        hugetlb_pool.resv++;
+}
+
+void hugetlb_page_put(struct vm_page *pg)
+{
+        uint64_t b = block_of(pg);
+
+        if (!live[b])
+                panic("hugetlb_page_put: block %" PRIu64 " not in use", b);
+        if (--live[b])
+                return;
+        /* The block's head: frames of one block are consecutive
+         * descriptors, and blocks are aligned in the frame numbers. */
+        pg -= (pmm_page_to_pa(pg) >> PAGE_SHIFT) & (hugetlb_page_pages() - 1);
+        block_unsplit(pg);
+        hugetlb_free(pg);
+}
+
+bool hugetlb_size_log_ok(unsigned log)
+{
+        return log == 0 || (log < 64 && ((uint64_t)1 << log) == pmap_huge_size());
+}
+
+enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
+                                     struct vm_object **out)
+{
+        uint64_t n = bytes / pmap_huge_size();
+        struct vm_object *obj;
+        enum vm_status st;
+
+        if (!n || bytes % pmap_huge_size())
+                return VM_EINVAL;
+        if ((st = vm_object_create_anon(bytes >> PAGE_SHIFT, &obj)) != VM_OK)
+                return st;
+        obj->hugetlb = true;
+        obj->unevictable = true;
+        if (reserve) {
+                if (hugetlb_reserve(n) != VM_OK) {
+                        vm_object_unref(obj);
+                        return VM_ENOMEM;
+                }
+                obj->hugetlb_resv = n;
+        }
+        *out = obj;
+        return VM_OK;
 }
 
 uint64_t hugetlb_free_small_pages(void)

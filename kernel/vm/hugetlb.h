@@ -88,9 +88,43 @@ enum vm_status hugetlb_reserve(uint64_t npages);
  * pages to the buddy allocator (Linux's return_unused_surplus_pages). */
 void hugetlb_unreserve(uint64_t npages);
 
+/*
+ * A page in use is handed to a VM object as 4 KiB pages (the split of
+ * transparent huge pages, vm_fault.c): hugetlb_block_split() turns the
+ * block from hugetlb_alloc() into 2^order order-0 pages and counts them
+ * live; hugetlb_page_put() takes the place of pmm_free_pages() for each
+ * of them, and the last one puts the block back together and returns it
+ * to the pool. A block the caller could not use at all goes back through
+ * hugetlb_block_unsplit() (reserved: as hugetlb_alloc(true) took it, so
+ * its reservation is restored).
+ */
+void hugetlb_block_split(struct vm_page *head);
+void hugetlb_page_put(struct vm_page *pg);
+void hugetlb_block_unsplit(struct vm_page *head, bool reserved);
+
+/* Huge pages handed out and not yet back (HugePages_Total - Free). */
+static inline uint64_t hugetlb_in_use(void)
+{
+        return hugetlb_pool.nr - hugetlb_pool.free;
+}
+
 /* Pages (4 KiB) held by the pool's free list: the leak checks count them
  * as free memory. */
 uint64_t hugetlb_free_small_pages(void);
+
+/* Does a flag word's size field (log2 of the size; 0: the default) name
+ * the huge size this machine has? MAP_HUGE_*, MFD_HUGE_*, SHM_HUGE_*. */
+bool hugetlb_size_log_ok(unsigned log);
+
+struct vm_object;
+/*
+ * A new anonymous object of `bytes` (a multiple of the huge size) whose
+ * pages come from the pool, for MAP_HUGETLB, SHM_HUGETLB and hugetlb
+ * files; with `reserve`, the pool reserves a page for each huge page of
+ * it first (Linux's hugetlb_reserve_pages: VM_ENOMEM if it cannot).
+ */
+enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
+                                     struct vm_object **out);
 
 /* Verify the invariants; on failure print why and return false. */
 bool hugetlb_check(void);

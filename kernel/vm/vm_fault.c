@@ -32,6 +32,7 @@
 #include <mercator/errno.h>
 #include <mercator/panic.h>
 #include <mercator/string.h>
+#include <vm/hugetlb.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_commit.h>
@@ -181,9 +182,59 @@ static vm_status_t fault_object_page(struct fault_ctx *fc,
         return st;
 }
 
+/*
+ * A fault in memory of explicit huge pages (vm/hugetlb.h): the object's
+ * huge page at the aligned block around va, taken from the pool if the
+ * object has none there yet (reserved while the object holds
+ * reservations; without one and no free page: SIGBUS, as Linux), zeroed,
+ * put into the object as 4 KiB pages and mapped with one large
+ * translation. The area covers the whole block: mmap, shmat and munmap
+ * keep hugetlb areas aligned. Where the large translation cannot be made
+ * (no table page), the faulting page alone is mapped.
+ */
+static vm_status_t fault_hugetlb(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_object *obj = a->object;
+        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT, first;
+        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
+        struct vm_page *head;
+        bool reserved;
+
+        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+        if (first >= obj->size)
+                return fault_bus_if(fc, VM_ENOENT);
+        head = vm_object_lookup(obj, first);
+        if (!head) {
+                reserved = obj->hugetlb_resv > 0;
+                if (!(head = hugetlb_alloc(reserved)))
+                        return fault_bus_if(fc, VM_ENOSPC);
+                hugetlb_block_split(head);
+                for (uint64_t i = 0; i < n; i++)
+                        pmap_zero_page(pmm_page_to_pa(&head[i]));
+                if (vm_object_insert_pages(obj, first, head, n) != VM_OK) {
+                        hugetlb_block_unsplit(head, reserved);
+                        return VM_ENOMEM;
+                }
+                if (reserved)
+                        obj->hugetlb_resv--;
+        }
+        fc->page = &head[(fc->va - hva) >> PAGE_SHIFT];
+        fc->writable = true;
+        if (pmap_enter_range(fc->space->pmap, hva, pmm_page_to_pa(head), size,
+                             pmap_prot_implied(a->prot),
+                             PMAP_USER | PMAP_ACCESS(fc->access)) == VM_OK)
+                fc->huge = true;
+        pmap_update(fc->space->pmap);
+        return VM_OK;
+}
+
 static vm_status_t fault_shared_page(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
+
+        if (a->object->hugetlb)
+                return fault_hugetlb(fc);
         vm_status_t st = fault_object_page(fc, a->object, a->pgoff + fc->off,
                                            &fc->page);
 

@@ -33,6 +33,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <vm/hugetlb.h>
 #include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
@@ -163,7 +164,10 @@ static void page_release(struct vm_object *obj, uint64_t index,
                 pg->refcount--;
                 return;
         }
-        pmm_free_pages(pg, 0);
+        if (obj->hugetlb)
+                hugetlb_page_put(pg);   /* the pool's, not the buddies' */
+        else
+                pmm_free_pages(pg, 0);
         (*object_counter(obj))--;
 }
 
@@ -441,6 +445,8 @@ void vm_object_unref(struct vm_object *obj)
                 file_unlink(obj);
         evicted_release(obj);
         vm_object_free_range(obj, 0, obj->size);
+        if (obj->hugetlb_resv)
+                hugetlb_unreserve(obj->hugetlb_resv);
         ASSERT(obj->root == NULL && obj->npages == 0 && obj->nswapped == 0 &&
                !obj->mappers);
         rmap_family_leave(obj);

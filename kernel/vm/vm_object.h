@@ -183,6 +183,13 @@ struct vm_object {
                                          * count while it lives: a shared
                                          * anonymous object's size, or 0
                                          * (vm_commit.h) */
+        /* Explicit huge pages (vm/hugetlb.h): every page comes from the
+         * pool, a huge page's worth at an aligned index at a time, and
+         * goes back to it (page_release); hugetlb_resv pages of the pool
+         * are reserved for its faults and given back when it ends. Such
+         * an object is also unevictable. */
+        bool                hugetlb;    /* [c] */
+        uint64_t            hugetlb_resv; /* [m] */
         /* Shared memory on swap (vm_swap.h). */
         bool                unevictable; /* [m] pages stay resident (SHM_LOCK,
                                          * the kernel's own [vvar]) */
