@@ -479,6 +479,22 @@ long proc_sys_set_nr_overcommit_hugepages(uint64_t value)
         return 0;
 }
 
+/* vm.drop_caches: Linux's values 1-4 are taken (EINVAL otherwise) but
+ * nothing is dropped: reclaim (vm_reclaim.c) would also push anonymous
+ * pages to swap, which drop_caches never does. LTP's huge-page set-up
+ * writes 3 before growing the pool. Reads 0. */
+void proc_sys_drop_caches(struct text *t, struct proc *p)
+{
+        text_add(t, "0\n");
+}
+
+long proc_sys_set_drop_caches(uint64_t value)
+{
+        if (value < 1 || value > 4)
+                return -EINVAL;
+        return 0;
+}
+
 void proc_sys_nr_open(struct text *t, struct proc *p)
 {
         text_add(t, "%lu\n", (unsigned long)fs_nr_open);

@@ -87,6 +87,7 @@ static const struct pent sys_kernel[] = {
 static const struct pent sys_vm[] = {
         SYSCTL("admin_reserve_kbytes", proc_sys_admin_reserve_kbytes,
                proc_sys_set_admin_reserve_kbytes),
+        SYSCTL("drop_caches", proc_sys_drop_caches, proc_sys_set_drop_caches),
         SYSCTL("max_map_count", proc_sys_max_map_count, proc_sys_set_max_map_count),
         REG("mmap_min_addr", proc_sys_mmap_min_addr),
         SYSCTL("nr_hugepages", proc_sys_nr_hugepages, proc_sys_set_nr_hugepages),

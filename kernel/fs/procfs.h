@@ -77,6 +77,8 @@ void proc_sys_pid_max(struct text *t, struct proc *p);
 void proc_sys_tainted(struct text *t, struct proc *p);
 void proc_sys_ostype(struct text *t, struct proc *p);
 void proc_sys_osrelease(struct text *t, struct proc *p);
+void proc_sys_drop_caches(struct text *t, struct proc *p);
+long proc_sys_set_drop_caches(uint64_t value);
 void proc_sys_nr_hugepages(struct text *t, struct proc *p);
 long proc_sys_set_nr_hugepages(uint64_t value);
 void proc_sys_nr_overcommit_hugepages(struct text *t, struct proc *p);

@@ -13,6 +13,7 @@
 #include <machine/abi_stat.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
+#include <vm/hugetlb.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
@@ -1522,10 +1523,17 @@ SYSCALL_DECL(memfd_create)
         struct file *f;
         long err, fd;
 
-        if (a1 & ~(long)(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB))
+        /* MFD_HUGETLB may name a size (MFD_HUGE_*: log2 in bits 26-31);
+         * one the machine lacks is ENODEV, as Linux's hugetlb_file_setup. */
+        if (a1 & MFD_HUGETLB) {
+                if (a1 & ~(long)(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB |
+                                 (0x3fL << 26)))
+                        return -EINVAL;
+                if (!hugetlb_size_log_ok((unsigned)(a1 >> 26) & 0x3f))
+                        return -ENODEV;
+        } else if (a1 & ~(long)(MFD_CLOEXEC | MFD_ALLOW_SEALING)) {
                 return -EINVAL;
-        if (a1 & MFD_HUGETLB)
-                return -EINVAL;         /* no huge pages here */
+        }
         err = strncpy_from_user(name, (uint64_t)a0, 250);
         if (err == -ENAMETOOLONG)
                 return -EINVAL;         /* Linux: names over 249 bytes */
@@ -1537,6 +1545,10 @@ SYSCALL_DECL(memfd_create)
                                       &vn)) != 0)
                 return err;
         vn->seals = (a1 & MFD_ALLOW_SEALING) ? 0 : F_SEAL_SEAL;
+        if ((a1 & MFD_HUGETLB) && (err = vnode_make_hugetlb(vn)) != 0) {
+                vnode_put(vn);
+                return err;
+        }
         ksnprintf(label, sizeof label, "/memfd:%s", name);
         vfs_set_gone_name(vn, label);   /* "/memfd:x (deleted)", as Linux */
         vfs_name_object(vn, false);

@@ -431,6 +431,9 @@ long vnode_open(struct vnode *vn, unsigned flags, struct file **out);
  * the end in every space. => 0, -EFBIG, -ENOSPC, -ENOMEM, -EPERM
  * (sealed). */
 long vnode_truncate(struct vnode *vn, uint64_t size);
+/* Turn empty regular file vn into a file of explicit huge pages
+ * (MFD_HUGETLB; vnode_file.c). => 0 or -ENOMEM. */
+long vnode_make_hugetlb(struct vnode *vn);
 
 /* Read/write len bytes at off of regular file vn from/to ubuf (a user
  * address if user, else a kernel pointer). => bytes moved or -errno. */

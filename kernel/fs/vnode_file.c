@@ -18,6 +18,7 @@
 #include <machine/abi_stat.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <vm/hugetlb.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -226,11 +227,52 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         return (long)done;
 }
 
+/*
+ * Make regular file vn, still empty, a file of explicit huge pages (a
+ * MFD_HUGETLB memfd, vm/hugetlb.h): its page cache becomes an object of
+ * pool pages spanning the largest file, with no budget. read() reads it,
+ * write() is EINVAL and sizes are whole huge pages (Linux 6.1's
+ * hugetlbfs); its pages come in through mappings (sys_mem.c).
+ */
+long vnode_make_hugetlb(struct vnode *vn)
+{
+        struct vm_object *obj;
+        uint64_t huge = pmap_huge_size();
+
+        if (hugetlb_object_create((VM_FILE_CACHE_MAX_BYTES + 1) & ~(huge - 1),
+                                  false, &obj) != VM_OK)
+                return -ENOMEM;
+        vm_object_unref(vn->obj);
+        vn->obj = obj;
+        return 0;
+}
+
+/* A file of huge pages: sizes in whole huge pages (EINVAL otherwise); what
+ * lies past a smaller end goes back to the pool. */
+static long set_size_hugetlb(struct vnode *vn, uint64_t size)
+{
+        uint64_t huge = pmap_huge_size();
+
+        if (size & (huge - 1))
+                return -EINVAL;
+        if (size < vn->size) {
+                vm_spaces_unmap_object(vn->obj, size >> PAGE_SHIFT,
+                                       vn->size >> PAGE_SHIFT, true);
+                (void)vm_object_free_range(vn->obj, size >> PAGE_SHIFT,
+                                           page_round(vn->size) >> PAGE_SHIFT);
+        }
+        vn->size = size;
+        return 0;
+}
+
 /* Set vn's size: unmap and free what lies past a smaller end. */
 static long set_size(struct vnode *vn, uint64_t size)
 {
         struct vm_object *obj = vn->obj;
         uint64_t old = vn->size;
+
+        if (obj->hugetlb)
+                return set_size_hugetlb(vn, size);
 
         if (size < old)
                 vm_spaces_unmap_object(obj, page_round(size) >> PAGE_SHIFT,
@@ -272,7 +314,7 @@ long vnode_write(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         size_t done = 0;
         long err = 0;
 
-        if (!obj)
+        if (!obj || obj->hugetlb)       /* Linux 6.1's hugetlbfs: EINVAL */
                 return -EINVAL;
         if (vn->seals & F_SEAL_WRITE)
                 return -EPERM;

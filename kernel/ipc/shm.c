@@ -6,6 +6,8 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <ipc/shm.h>
+#include <vm/hugetlb.h>
+#include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_commit.h>
 #include <vm/vm_object.h>
@@ -52,8 +54,13 @@ static inline int seg_id(const struct shm_seg *s)
         return s->idx + SEQ_MULTIPLIER * s->seq;
 }
 
+/* Its pages: whole huge pages for a SHM_HUGETLB segment. */
 static uint64_t seg_pages(const struct shm_seg *s)
 {
+        uint64_t huge = pmap_huge_size();
+
+        if (s->obj && s->obj->hugetlb)
+                return ((s->segsz + huge - 1) & ~(huge - 1)) >> PAGE_SHIFT;
         return page_round(s->segsz) >> PAGE_SHIFT;
 }
 
@@ -186,6 +193,22 @@ static long seg_new(const struct shm_caller *c, int32_t key, uint64_t size,
         s = kzalloc(sizeof *s);
         if (!s)
                 return -ENOMEM;
+        /* SHM_HUGETLB: pool pages, each reserved now unless SHM_NORESERVE
+         * (vm/hugetlb.h); a size the machine lacks is EINVAL. */
+        if (flags & SHM_HUGETLB) {
+                uint64_t huge = pmap_huge_size();
+                enum vm_status st = VM_EINVAL;
+
+                if (hugetlb_size_log_ok(((unsigned)flags >> 26) & 0x3f))
+                        st = hugetlb_object_create((size + huge - 1) & ~(huge - 1),
+                                                   !(flags & SHM_NORESERVE),
+                                                   &s->obj);
+                if (st != VM_OK) {
+                        kfree(s);
+                        return st == VM_EINVAL ? -EINVAL : -ENOMEM;
+                }
+                pages = s->obj->size;
+        } else
         /* Linux charges the segment whole at creation (shmem_acct_size),
          * unless SHM_NORESERVE outside the strict policy. */
         if (vm_commit_shared_object(c->space, pages,
@@ -271,6 +294,23 @@ long shm_attach(const struct shm_caller *c, struct vm_space *space, int id,
                                               : VM_MAP_FIXED_NOREPLACE;
         } else if (flags & SHM_REMAP) {
                 return -EINVAL;
+        }
+        s = seg_of_id(id);
+        /* Huge pages need a huge-aligned address: a given one that is not
+         * is EINVAL, a chosen one is aligned. */
+        if (s && s->obj->hugetlb) {
+                uint64_t huge = pmap_huge_size(), span = seg_pages(s) << PAGE_SHIFT;
+                vaddr_t at;
+
+                if (addr & (huge - 1))
+                        return -EINVAL;
+                if (!addr && vm_space_map(space, 0, span + huge, VM_PROT_NONE,
+                                          VM_MAP_PRIVATE | VM_MAP_NORESERVE,
+                                          &at) == VM_OK) {
+                        (void)vm_space_unmap(space, at, span + huge);
+                        addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
+                        mflags |= VM_MAP_FIXED_NOREPLACE;
+                }
         }
         if (!(flags & SHM_RDONLY)) {
                 prot |= VM_PROT_WRITE;

@@ -40,6 +40,8 @@ struct vm_object;
 #define SHM_IPC_PRIVATE 0
 #define SHM_IPC_CREAT   01000
 #define SHM_IPC_EXCL    02000
+#define SHM_HUGETLB     04000   /* pool pages (vm/hugetlb.h); the size
+                                 * as log2 in bits 26-31, 0: default */
 #define SHM_NORESERVE   010000  /* no commit charge (not in mode 2) */
 #define SHM_IPC_RMID    0
 #define SHM_IPC_SET     1

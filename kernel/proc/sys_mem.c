@@ -103,6 +103,55 @@ bool file_is_dev_zero(const struct file *f);
  * (EACCES otherwise, as Linux), and may be made writable later by
  * mprotect only then. /dev/zero maps anonymous memory.
  */
+/*
+ * A file of huge pages (a MFD_HUGETLB memfd): the offset must be
+ * huge-aligned (EINVAL), the length is rounded up, the huge pages of the
+ * range the file has neither resident nor reserved are reserved first
+ * (ENOMEM), and a writable mapping past the end grows the file, as
+ * Linux's hugetlbfs_file_mmap. MAP_PRIVATE maps the file's pages shared
+ * as well (Linux copies them on write; not done here).
+ */
+static vm_status_t hugetlb_place(vaddr_t *addr, uint64_t len, long flags,
+                                 unsigned *vmflags);
+
+static long map_hugetlb_file(struct file *f, struct vnode *vn, vaddr_t hint,
+                             uint64_t len, long prot, long flags, uint64_t off,
+                             vaddr_t *out)
+{
+        struct vm_object *obj = vn->obj;
+        uint64_t huge = pmap_huge_size(), n = huge >> PAGE_SHIFT, need = 0;
+        unsigned vmflags = VM_MAP_SHARED;
+        vm_status_t st;
+
+        if (off & (huge - 1))
+                return -EINVAL;
+        len = (len + huge - 1) & ~(huge - 1);
+        if ((flags & MAP_TYPE) == MAP_PRIVATE || (f->flags & O_ACCMODE) == O_RDWR)
+                vmflags |= VM_MAP_MAYWRITE;
+        else if (prot & PROT_WRITE)
+                return -EACCES;
+        if ((st = hugetlb_place(&hint, len, flags, &vmflags)) != VM_OK)
+                return status_to_errno(st);
+        for (uint64_t i = off >> PAGE_SHIFT; i < (off + len) >> PAGE_SHIFT; i += n)
+                need += !vm_object_lookup(obj, i);
+        need = need > obj->hugetlb_resv ? need - obj->hugetlb_resv : 0;
+        if (flags & MAP_NORESERVE)
+                need = 0;
+        if (need && hugetlb_reserve(need) != VM_OK)
+                return -ENOMEM;
+        obj->hugetlb_resv += need;
+        st = vm_space_map_file(current->space, hint, len, prot_to_vm(prot),
+                               vmflags, obj, off, out);
+        if (st != VM_OK) {
+                obj->hugetlb_resv -= need;
+                hugetlb_unreserve(need);
+                return status_to_errno(st);
+        }
+        if ((prot & PROT_WRITE) && vn->size < off + len)
+                vn->size = off + len;
+        return 0;
+}
+
 static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
                      long flags, uint64_t off, vaddr_t *out)
 {
@@ -138,6 +187,8 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
         }
         if (!vn || !S_ISREG(vn->mode) || !vn->obj)
                 return -ENODEV;                 /* console, pipe, directory */
+        if (vn->obj->hugetlb)
+                return map_hugetlb_file(f, vn, hint, len, prot, flags, off, out);
         if ((off >> PAGE_SHIFT) + (len >> PAGE_SHIFT) < (off >> PAGE_SHIFT))
                 return -EOVERFLOW;
         if ((flags & MAP_TYPE) != MAP_PRIVATE && (f->flags & O_ACCMODE) == O_RDWR &&
@@ -198,6 +249,38 @@ static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
  * too: a fork shares its pages with the child instead of copying them on
  * write (Linux copies; not done here).
  */
+/*
+ * Where a hugetlb mapping of len (a multiple of the huge size) goes: a
+ * MAP_FIXED address must be huge-aligned (VM_EINVAL); otherwise the first
+ * aligned address of a place for len plus one huge page. *vmflags gets
+ * the placement flags for vm_space_map_*.
+ */
+static vm_status_t hugetlb_place(vaddr_t *addr, uint64_t len, long flags,
+                                 unsigned *vmflags)
+{
+        struct vm_space *sp = current->space;
+        uint64_t huge = pmap_huge_size();
+        vm_status_t st;
+        vaddr_t at;
+
+        if (flags & MAP_POPULATE)
+                *vmflags |= VM_MAP_POPULATE;
+        if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+                if (*addr & (huge - 1))
+                        return VM_EINVAL;
+                *vmflags |= flags & MAP_FIXED ? VM_MAP_FIXED : VM_MAP_FIXED_NOREPLACE;
+                return VM_OK;
+        }
+        st = vm_space_map(sp, 0, len + huge, VM_PROT_NONE,
+                          VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at);
+        if (st != VM_OK)
+                return st;
+        (void)vm_space_unmap(sp, at, len + huge);
+        *addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
+        *vmflags |= VM_MAP_FIXED_NOREPLACE;
+        return VM_OK;
+}
+
 static vm_status_t map_hugetlb(vaddr_t addr, uint64_t len, long prot,
                                long flags, vaddr_t *out)
 {
@@ -206,24 +289,10 @@ static vm_status_t map_hugetlb(vaddr_t addr, uint64_t len, long prot,
         unsigned vmflags = VM_MAP_SHARED | VM_MAP_MAYWRITE;
         struct vm_object *obj;
         vm_status_t st;
-        vaddr_t at;
 
         len = (len + huge - 1) & ~(huge - 1);
-        if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
-                if (addr & (huge - 1))
-                        return VM_EINVAL;
-                vmflags |= flags & MAP_FIXED ? VM_MAP_FIXED : VM_MAP_FIXED_NOREPLACE;
-        } else {
-                st = vm_space_map(sp, 0, len + huge, VM_PROT_NONE,
-                                  VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at);
-                if (st != VM_OK)
-                        return st;
-                (void)vm_space_unmap(sp, at, len + huge);
-                addr = (at + huge - 1) & ~(vaddr_t)(huge - 1);
-                vmflags |= VM_MAP_FIXED_NOREPLACE;
-        }
-        if (flags & MAP_POPULATE)
-                vmflags |= VM_MAP_POPULATE;
+        if ((st = hugetlb_place(&addr, len, flags, &vmflags)) != VM_OK)
+                return st;
         st = hugetlb_object_create(len, !(flags & MAP_NORESERVE), &obj);
         if (st != VM_OK)
                 return st;

@@ -17,6 +17,14 @@
  *     that is not there is SIGBUS at the touch;
  *   - a child's writes through a shared mapping are the parent's;
  *   - MAP_PRIVATE works the same for one process;
+ *   - a MFD_HUGETLB memfd: a size the machine lacks is ENODEV, write()
+ *     EINVAL, sizes in whole huge pages (ftruncate EINVAL otherwise), an
+ *     offset that is not aligned EINVAL, its pages shared by mappings and
+ *     read() back, a writable mapping past the end grows it, more than the
+ *     pool has ENOMEM;
+ *   - SHM_HUGETLB: reserved at shmget (ENOMEM past the pool, EINVAL for a
+ *     size the machine lacks), attached at an aligned address (a given one
+ *     that is not: EINVAL), pages taken at the touch;
  *   - every page goes back to the pool when the mappings go.
  */
 #include "utest.h"
@@ -24,6 +32,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 
 #define HUGE            (2UL << 20)
 #define SYSCTL_NR       "/proc/sys/vm/nr_hugepages"
@@ -140,6 +150,86 @@ static void private_checks(void)
         CHECK("private_unmapped", munmap(p, 2 * HUGE) == 0 && pool(4, 4, 0));
 }
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB     4
+#endif
+#ifndef SHM_HUGETLB
+#define SHM_HUGETLB     04000
+#endif
+
+static void memfd_checks(void)
+{
+        int fd;
+        char *p, *q, buf[16];
+        struct stat st;
+
+        CHECK_ERR("memfd_16kb_enodev",
+                  syscall(SYS_memfd_create, "h", MFD_HUGETLB | HUGE_16KB), ENODEV);
+        fd = (int)syscall(SYS_memfd_create, "h", MFD_HUGETLB);
+        CHECK("memfd_made", fd >= 0);
+        if (fd < 0)
+                return;
+        CHECK_ERR("memfd_write_einval", write(fd, "x", 1), EINVAL);
+        CHECK_ERR("memfd_truncate_einval", ftruncate(fd, PAGE), EINVAL);
+        CHECK("memfd_truncate", ftruncate(fd, HUGE) == 0 &&
+                                fstat(fd, &st) == 0 && st.st_size == (off_t)HUGE);
+        CHECK_MMAP_ERR("memfd_offset_einval",
+                       mmap(NULL, HUGE, PROT_READ, MAP_SHARED, fd, PAGE), EINVAL);
+        p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        CHECK("memfd_map", p != MAP_FAILED && ((uintptr_t)p & (HUGE - 1)) == 0);
+        if (p != MAP_FAILED) {
+                memset(p, 'm', HUGE);
+                CHECK("memfd_page_taken", pool(4, 3, 0));
+                CHECK("memfd_read", pread(fd, buf, sizeof buf, 100) == sizeof buf &&
+                                    buf[0] == 'm' && buf[15] == 'm');
+                q = mmap(NULL, HUGE, PROT_READ, MAP_SHARED, fd, 0);
+                CHECK("memfd_shared", q != MAP_FAILED && q[HUGE - 1] == 'm' &&
+                                      pool(4, 3, 0));
+                if (q != MAP_FAILED)
+                        munmap(q, HUGE);
+                munmap(p, HUGE);
+        }
+        /* A writable private mapping past the end grows the file. */
+        p = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        CHECK("memfd_private_grows", p != MAP_FAILED && fstat(fd, &st) == 0 &&
+                                     st.st_size == (off_t)(2 * HUGE));
+        if (p != MAP_FAILED)
+                munmap(p, 2 * HUGE);
+        CHECK_MMAP_ERR("memfd_too_big_enomem",
+                       mmap(NULL, 8 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                            fd, 0), ENOMEM);
+        close(fd);
+        CHECK("memfd_pages_back", pool(4, 4, 0));
+}
+
+static void shm_checks(void)
+{
+        int id;
+        char *p;
+
+        CHECK_ERR("shm_16kb_einval",
+                  shmget(IPC_PRIVATE, HUGE, IPC_CREAT | SHM_HUGETLB | HUGE_16KB | 0600),
+                  EINVAL);
+        CHECK_ERR("shm_too_big_enomem",
+                  shmget(IPC_PRIVATE, 5 * HUGE, IPC_CREAT | SHM_HUGETLB | 0600),
+                  ENOMEM);
+        id = shmget(IPC_PRIVATE, HUGE + 1, IPC_CREAT | SHM_HUGETLB | 0600);
+        CHECK("shm_made", id >= 0 && pool(4, 4, 2));
+        if (id < 0)
+                return;
+        p = shmat(id, NULL, 0);
+        CHECK("shm_attached", p != (void *)-1 && ((uintptr_t)p & (HUGE - 1)) == 0);
+        if (p != (void *)-1) {
+                p[0] = 's';
+                CHECK("shm_page_taken", pool(4, 3, 1));
+                CHECK_ERR("shm_unaligned_einval",
+                          (long)shmat(id, p + 4 * HUGE + PAGE, 0), EINVAL);
+                shmdt(p);
+        }
+        shmctl(id, IPC_RMID, NULL);
+        CHECK("shm_pages_back", pool(4, 4, 0));
+}
+
 int main(void)
 {
         utest_start("hugetlb_map");
@@ -152,6 +242,8 @@ int main(void)
 
                 shared_checks();
                 private_checks();
+                memfd_checks();
+                shm_checks();
                 snprintf(text, sizeof text, "%lld\n", nr0);
                 CHECK("restore_nr", set_pool(text));
         } else {
