@@ -85,7 +85,33 @@ struct mss {
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
         uint64_t anon_huge;             /* bytes under huge translations */
         uint64_t swap, swap_pss;        /* bytes in swap (pss << PSS_SHIFT) */
+        uint64_t shared_hugetlb, private_hugetlb; /* bytes of pool pages */
 };
+
+/*
+ * An area of explicit huge pages (vm/hugetlb.h), as Linux's
+ * smaps_hugetlb_range: each huge page this space maps counts whole in
+ * Shared_Hugetlb (mapped by another space too) or Private_Hugetlb, and
+ * in nothing else (not Rss).
+ */
+static void account_hugetlb(struct vm_space *s, const struct vm_area *a,
+                            struct mss *m)
+{
+        uint64_t huge = pmap_huge_size();
+        paddr_t pa;
+
+        for (vaddr_t va = a->start; va < a->end; va += huge) {
+                uint64_t idx = a->pgoff + ((va - a->start) >> PAGE_SHIFT);
+
+                if (!vm_object_lookup(a->object, idx) ||
+                    !pmap_extract(s->pmap, va, &pa, NULL, NULL))
+                        continue;
+                if (mapcount_everywhere(a->object, idx, pa) > 1)
+                        m->shared_hugetlb += huge;
+                else
+                        m->private_hugetlb += huge;
+        }
+}
 
 /* A swapped page: Swap, and SwapPss shared among the slot's holders
  * (its users less the swap cache's, as Linux's swap count). */
@@ -109,6 +135,10 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
 {
         struct vm_page_info pi;
 
+        if (a->object && a->object->hugetlb) {
+                account_hugetlb(s, a, m);
+                return;
+        }
         if (!(a->flags & VM_AREA_SHARED))
                 m->anon_huge += vm_space_huge_pages(s, a->start, a->end) *
                                 pmap_huge_size();
@@ -284,8 +314,8 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "AnonHugePages", m->anon_huge);
         smaps_kb(t, "ShmemPmdMapped", 0);
         smaps_kb(t, "FilePmdMapped", 0);
-        smaps_kb(t, "Shared_Hugetlb", 0);
-        smaps_kb(t, "Private_Hugetlb", 0);
+        smaps_kb(t, "Shared_Hugetlb", m->shared_hugetlb);
+        smaps_kb(t, "Private_Hugetlb", m->private_hugetlb);
         smaps_kb(t, "Swap", m->swap);
         smaps_kb(t, "SwapPss", m->swap_pss >> PSS_SHIFT);
         smaps_kb(t, "Locked", m->pss_locked >> PSS_SHIFT);
@@ -333,6 +363,8 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " ac");
         if (a->flags & VM_AREA_NORESERVE)
                 text_add(t, " nr");
+        if (a->object && a->object->hugetlb)
+                text_add(t, " ht");
         text_add(t, " \n");
 }
 
@@ -350,8 +382,10 @@ static bool smaps_one(void *arg, const struct vm_area_info *info)
         maps_line(w->t, info);
         account_area(w->s, a, &m);
         smaps_kb(w->t, "Size", info->end - info->start);
-        smaps_kb(w->t, "KernelPageSize", PAGE_SIZE);
-        smaps_kb(w->t, "MMUPageSize", PAGE_SIZE);
+        uint64_t psize = a->object && a->object->hugetlb ? pmap_huge_size()
+                                                          : PAGE_SIZE;
+        smaps_kb(w->t, "KernelPageSize", psize);
+        smaps_kb(w->t, "MMUPageSize", psize);
         smaps_counts(w->t, &m, false);
         text_add(w->t, "THPeligible:    %d\n",
                  vm_area_thp_eligible(w->s, a) &&
@@ -455,7 +489,8 @@ void proc_pid_status(struct text *t, struct proc *p)
                 status_kb(t, "VmLib", z.exec > z.text ? z.exec - z.text : 0);
                 status_kb(t, "VmPTE", pmap_table_pages(p->space->pmap));
                 status_kb(t, "VmSwap", z.mss.swap >> PAGE_SHIFT);
-                status_kb(t, "HugetlbPages", 0);
+                status_kb(t, "HugetlbPages", (z.mss.shared_hugetlb +
+                                              z.mss.private_hugetlb) >> PAGE_SHIFT);
         }
         text_add(t, "CoreDumping:\t0\nTHP_enabled:\t1\nThreads:\t%d\n",
                  proc_thread_count(p));

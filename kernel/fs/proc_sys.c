@@ -59,7 +59,7 @@ static uint64_t shm_resident(void)
         int id;
 
         shm_ctl(&c, 0, SHM_INFO, NULL, &info);
-        pages = info.shm_rss;
+        pages = info.shm_rss - shm_hugetlb_resident();  /* pool pages */
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *q = proc_table[i];
                 if (q->state == PROC_FREE || !q->space)
@@ -69,7 +69,8 @@ static uint64_t shm_resident(void)
                         const struct vm_object *o = a->object;
                         unsigned k;
                         if (!(a->flags & VM_AREA_SHARED) ||
-                            o->type != VM_OBJECT_ANON || shm_object_id(o, &id))
+                            o->type != VM_OBJECT_ANON || o->hugetlb ||
+                            shm_object_id(o, &id))
                                 continue;
                         for (k = 0; k < nseen && seen[k] != o; k++)
                                 ;
@@ -479,6 +480,23 @@ long proc_sys_set_nr_overcommit_hugepages(uint64_t value)
         return 0;
 }
 
+/* kernel.shmall, shmmax, shmmni: SysV shared memory's limits
+ * (ipc/shm.h), read-only here (Linux lets root change them). */
+void proc_sys_shmall(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", (unsigned long)SHM_ALL);
+}
+
+void proc_sys_shmmax(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", (unsigned long)SHM_MAX);
+}
+
+void proc_sys_shmmni(struct text *t, struct proc *p)
+{
+        text_add(t, "%lu\n", (unsigned long)SHM_MNI);
+}
+
 /* vm.drop_caches: Linux's values 1-4 are taken (EINVAL otherwise) but
  * nothing is dropped: reclaim (vm_reclaim.c) would also push anonymous
  * pages to swap, which drop_caches never does. LTP's huge-page set-up
@@ -623,5 +641,6 @@ void proc_mountinfo(struct text *t, struct proc *p)
 /* The file-system types vfs_mount() knows (fs/vfs.c). */
 void proc_filesystems(struct text *t, struct proc *p)
 {
-        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n");
+        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n"
+                 "nodev\thugetlbfs\n");
 }

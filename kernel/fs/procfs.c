@@ -80,6 +80,9 @@ static const struct pent sys_kernel[] = {
         REG("osrelease", proc_sys_osrelease),
         REG("ostype", proc_sys_ostype),
         SYSCTL("pid_max", proc_sys_pid_max, proc_pid_max_set),
+        REG("shmall", proc_sys_shmall),
+        REG("shmmax", proc_sys_shmmax),
+        REG("shmmni", proc_sys_shmmni),
         REG("tainted", proc_sys_tainted),
         { 0 },
 };

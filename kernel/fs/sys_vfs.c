@@ -14,6 +14,7 @@
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/hugetlb.h>
+#include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
@@ -1254,7 +1255,9 @@ static long statfs_vn(struct vnode *vn, uint64_t ubuf)
         s.f_type = (int64_t)sb->magic;
         s.f_bsize = PAGE_SIZE;
         s.f_frsize = PAGE_SIZE;
-        if (sb->sops) {
+        if (strcmp(sb->fstype, "hugetlbfs") == 0) {
+                s.f_bsize = s.f_frsize = (int64_t)pmap_huge_size();
+        } else if (sb->sops) {
                 struct vfs_statfs st;
                 sb->sops->statfs(sb, &st);
                 s.f_bsize = s.f_frsize = (int64_t)st.bsize;
@@ -1456,7 +1459,8 @@ SYSCALL_DECL(mount)
                 return err == -ENAMETOOLONG ? -ENODEV : err;
         bool disk = strcmp(fstype, "ext2") == 0;
         if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") &&
-            strcmp(fstype, "shm") && strcmp(fstype, "sysfs") && !disk)
+            strcmp(fstype, "shm") && strcmp(fstype, "sysfs") &&
+            strcmp(fstype, "hugetlbfs") && !disk)
                 return -ENODEV;
         if (a4) {
                 if (!(opts = kmalloc(PAGE_SIZE)))

@@ -22,12 +22,15 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <fs/vfs.h>
+#include <vm/hugetlb.h>
+#include <vm/pmap.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vmstat.h>
 
 #define TMPFS_MAGIC     0x01021994
+#define HUGETLBFS_MAGIC 0x958458f6
 #define BOGO_DIRENT_SIZE 20     /* a directory's st_size per entry, as Linux */
 
 struct tmpfs_dirent {
@@ -119,6 +122,26 @@ static struct vnode *dir_take(struct vnode *dir, struct tmpfs_dirent **link)
         return vn;
 }
 
+/*
+ * Make regular file vn, still empty, a file of explicit huge pages (a
+ * MFD_HUGETLB memfd, vm/hugetlb.h): its page cache becomes an object of
+ * pool pages spanning the largest file, with no budget. read() reads it,
+ * write() is EINVAL and sizes are whole huge pages (Linux 6.1's
+ * hugetlbfs); its pages come in through mappings (sys_mem.c).
+ */
+long vnode_make_hugetlb(struct vnode *vn)
+{
+        struct vm_object *obj;
+        uint64_t huge = pmap_huge_size();
+
+        if (hugetlb_object_create((VM_FILE_CACHE_MAX_BYTES + 1) & ~(huge - 1),
+                                  false, &obj) != VM_OK)
+                return -ENOMEM;
+        vm_object_unref(vn->obj);
+        vn->obj = obj;
+        return 0;
+}
+
 static struct vnode *tmpfs_new(struct vfs_sb *sb, uint32_t mode)
 {
         struct vnode *vn = vnode_alloc(sb, &tmpfs_ops, mode);
@@ -141,6 +164,10 @@ static struct vnode *tmpfs_new(struct vfs_sb *sb, uint32_t mode)
                 }
                 vm_object_set_quota(vn->obj, &sb->quota);
                 vn->seals = 0x1;        /* F_SEAL_SEAL: only memfds seal */
+                if (sb->magic == HUGETLBFS_MAGIC && vnode_make_hugetlb(vn)) {
+                        vnode_put(vn);
+                        return NULL;
+                }
         }
         return vn;
 }
@@ -484,6 +511,71 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
         sb->root->nlink = 2;
         vm_commit_quota_register(&sb->quota);
         tmpfs_sbs[slot] = sb;
+        *out = sb;
+        return 0;
+}
+
+/*
+ * hugetlbfs: a tmpfs whose regular files are files of explicit huge pages
+ * (vnode_make_hugetlb: pool pages through mappings, write() EINVAL, sizes
+ * in whole huge pages). Options as Linux's: pagesize= must name the one
+ * huge size (EINVAL otherwise); size=, min_size=, nr_inodes=, uid=, gid=
+ * are taken but not enforced; mode= sets the root's mode (default 0755).
+ */
+static long hugetlbfs_options(const char *opt, uint32_t *mode)
+{
+        static const char *const taken[] = {
+                "size=", "min_size=", "nr_inodes=", "uid=", "gid=",
+        };
+
+        while (opt && *opt) {
+                const char *end = strchr(opt, ',');
+                size_t len = end ? (size_t)(end - opt) : strlen(opt), i;
+                uint64_t v = 0;
+                bool ok = len == 0 || (len == 2 && memcmp(opt, "rw", 2) == 0);
+
+                if (len > 9 && memcmp(opt, "pagesize=", 9) == 0) {
+                        for (i = 9; i < len && opt[i] >= '0' && opt[i] <= '9'; i++)
+                                v = v * 10 + (uint64_t)(opt[i] - '0');
+                        if (i < len && (opt[i] == 'k' || opt[i] == 'K'))
+                                v <<= 10, i++;
+                        else if (i < len && (opt[i] == 'm' || opt[i] == 'M'))
+                                v <<= 20, i++;
+                        else if (i < len && (opt[i] == 'g' || opt[i] == 'G'))
+                                v <<= 30, i++;
+                        if (i != len || v != pmap_huge_size())
+                                return -EINVAL;
+                        ok = true;
+                } else if (len > 5 && memcmp(opt, "mode=", 5) == 0) {
+                        for (i = 5; i < len && opt[i] >= '0' && opt[i] <= '7'; i++)
+                                v = v * 8 + (uint64_t)(opt[i] - '0');
+                        if (i != len)
+                                return -EINVAL;
+                        *mode = (uint32_t)v & 07777;
+                        ok = true;
+                }
+                for (i = 0; i < sizeof taken / sizeof taken[0] && !ok; i++)
+                        ok = len > strlen(taken[i]) &&
+                             memcmp(opt, taken[i], strlen(taken[i])) == 0;
+                if (!ok)
+                        return -EINVAL;
+                opt = end ? end + 1 : NULL;
+        }
+        return 0;
+}
+
+long hugetlbfs_new_sb(const char *options, struct vfs_sb **out)
+{
+        uint32_t mode = 0755;
+        struct vfs_sb *sb;
+        long err = hugetlbfs_options(options, &mode);
+
+        if (err || (err = tmpfs_new_sb(NULL, &sb)))
+                return err;
+        sb->fstype = "hugetlbfs";
+        sb->magic = HUGETLBFS_MAGIC;
+        sb->quota.limit = UINT64_MAX;   /* the pool is the limit */
+        sb->root->mode = S_IFDIR | mode;
         *out = sb;
         return 0;
 }

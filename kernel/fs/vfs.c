@@ -639,6 +639,8 @@ long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
                 return -ENOTDIR;
         if (strcmp(fstype, "tmpfs") == 0 || strcmp(fstype, "shm") == 0)
                 err = tmpfs_new_sb(options, &sb);
+        else if (strcmp(fstype, "hugetlbfs") == 0)
+                err = hugetlbfs_new_sb(options, &sb);
         else if (strcmp(fstype, "proc") == 0)
                 err = procfs_new_sb(&sb);
         else if (strcmp(fstype, "sysfs") == 0)

@@ -374,6 +374,8 @@ long vfs_remount(struct vnode *vn, const char *options, unsigned long flags);
 
 /* tmpfs (fs/tmpfs.c). */
 long tmpfs_new_sb(const char *options, struct vfs_sb **out);
+/* A hugetlbfs mount (tmpfs.c): files of explicit huge pages. */
+long hugetlbfs_new_sb(const char *options, struct vfs_sb **out);
 /* New options for a mounted tmpfs (vfs_remount's). */
 long tmpfs_remount(struct vfs_sb *sb, const char *options);
 void tmpfs_destroy_sb(struct vfs_sb *sb);
@@ -432,7 +434,7 @@ long vnode_open(struct vnode *vn, unsigned flags, struct file **out);
  * (sealed). */
 long vnode_truncate(struct vnode *vn, uint64_t size);
 /* Turn empty regular file vn into a file of explicit huge pages
- * (MFD_HUGETLB; vnode_file.c). => 0 or -ENOMEM. */
+ * (MFD_HUGETLB, hugetlbfs; tmpfs.c). => 0 or -ENOMEM. */
 long vnode_make_hugetlb(struct vnode *vn);
 
 /* Read/write len bytes at off of regular file vn from/to ubuf (a user

@@ -227,26 +227,6 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         return (long)done;
 }
 
-/*
- * Make regular file vn, still empty, a file of explicit huge pages (a
- * MFD_HUGETLB memfd, vm/hugetlb.h): its page cache becomes an object of
- * pool pages spanning the largest file, with no budget. read() reads it,
- * write() is EINVAL and sizes are whole huge pages (Linux 6.1's
- * hugetlbfs); its pages come in through mappings (sys_mem.c).
- */
-long vnode_make_hugetlb(struct vnode *vn)
-{
-        struct vm_object *obj;
-        uint64_t huge = pmap_huge_size();
-
-        if (hugetlb_object_create((VM_FILE_CACHE_MAX_BYTES + 1) & ~(huge - 1),
-                                  false, &obj) != VM_OK)
-                return -ENOMEM;
-        vm_object_unref(vn->obj);
-        vn->obj = obj;
-        return 0;
-}
-
 /* A file of huge pages: sizes in whole huge pages (EINVAL otherwise); what
  * lies past a smaller end goes back to the pool. */
 static long set_size_hugetlb(struct vnode *vn, uint64_t size)

@@ -409,6 +409,16 @@ static void stat_fill(const struct shm_seg *s, struct shm_stat *st)
         };
 }
 
+uint64_t shm_hugetlb_resident(void)
+{
+        uint64_t n = 0;
+
+        for (int i = 0; i <= max_idx; i++)
+                if (segs[i] && segs[i]->obj->hugetlb)
+                        n += segs[i]->obj->npages;
+        return n;
+}
+
 static void info_fill(struct shm_info *info)
 {
         *info = (struct shm_info){

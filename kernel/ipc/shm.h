@@ -145,6 +145,9 @@ bool shm_object_id(const struct vm_object *obj, int *id);
 
 /* Segment descriptors alive (for leak checks). */
 uint64_t shm_count(void);
+/* Pages of SHM_HUGETLB segments (in SHM_INFO's shm_rss, as Linux's;
+ * not shmem in /proc/meminfo). */
+uint64_t shm_hugetlb_resident(void);
 
 /*
  * /proc/sysvipc/shm: the header line and one line per segment into buf,

@@ -296,6 +296,7 @@ static vm_status_t map_hugetlb(vaddr_t addr, uint64_t len, long prot,
         st = hugetlb_object_create(len, !(flags & MAP_NORESERVE), &obj);
         if (st != VM_OK)
                 return st;
+        obj->hugetlb_private = (flags & MAP_TYPE) == MAP_PRIVATE;
         st = vm_space_map_object(sp, addr, len, prot_to_vm(prot), vmflags, obj,
                                  out);
         vm_object_unref(obj);           /* the area holds it now, or none */

@@ -265,6 +265,19 @@ enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
         return VM_OK;
 }
 
+void hugetlb_object_drop(struct vm_object *obj, uint64_t first, uint64_t end)
+{
+        uint64_t unfaulted = 0;
+
+        for (uint64_t i = first; i < end; i += hugetlb_page_pages())
+                unfaulted += !vm_object_lookup(obj, i);
+        if (unfaulted > obj->hugetlb_resv)
+                unfaulted = obj->hugetlb_resv;  /* MAP_NORESERVE: none */
+        obj->hugetlb_resv -= unfaulted;
+        hugetlb_unreserve(unfaulted);
+        (void)vm_object_free_range(obj, first, end);
+}
+
 uint64_t hugetlb_free_small_pages(void)
 {
         return hugetlb_pool.free << hugetlb_order();

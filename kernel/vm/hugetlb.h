@@ -126,6 +126,11 @@ struct vm_object;
 enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
                                      struct vm_object **out);
 
+/* Pages [first, end) of a private hugetlb object leave its last mapping
+ * (munmap, MAP_FIXED over it): their huge pages go back to the pool and
+ * the reservations of those not yet faulted are given back. */
+void hugetlb_object_drop(struct vm_object *obj, uint64_t first, uint64_t end);
+
 /* Verify the invariants; on failure print why and return false. */
 bool hugetlb_check(void);
 

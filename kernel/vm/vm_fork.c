@@ -79,6 +79,8 @@ static struct vm_area *fork_area_copy(const struct vm_area *a)
         if (!vm_area_private(a)) {
                 d->object = a->object;
                 vm_object_ref(d->object);
+                if (d->object)          /* both map its pages now */
+                        d->object->hugetlb_private = false;
         }
         return d;
 }

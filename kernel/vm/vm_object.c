@@ -149,6 +149,10 @@ bool vm_object_for_each_swapped_shared(bool (*fn)(void *arg,
 
 static inline uint64_t *object_counter(const struct vm_object *obj)
 {
+        /* Pool pages are not anonymous memory (Linux's AnonPages leaves
+         * hugetlb out): they count apart. */
+        if (obj->hugetlb)
+                return &vmstat.hugetlb_pages;
         return obj->writable ? &vmstat.shmem_pages
              : obj->type == VM_OBJECT_FILE ? &vmstat.file_pages
                                            : &vmstat.anon_pages;

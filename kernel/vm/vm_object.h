@@ -189,6 +189,10 @@ struct vm_object {
          * are reserved for its faults and given back when it ends. Such
          * an object is also unevictable. */
         bool                hugetlb;    /* [c] */
+        /* MAP_PRIVATE|MAP_HUGETLB, never forked: pages and reservations
+         * of a part unmapped go at once (Linux's private hugetlb VMA);
+         * a fork clears it (the child shares the object). */
+        bool                hugetlb_private; /* [m] */
         uint64_t            hugetlb_resv; /* [m] */
         /* Shared memory on swap (vm_swap.h). */
         bool                unevictable; /* [m] pages stay resident (SHM_LOCK,

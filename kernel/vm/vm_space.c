@@ -25,6 +25,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <vm/hugetlb.h>
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include <vm/vm_commit.h>
@@ -132,6 +133,9 @@ void vm_area_free_pages(struct vm_area *a, vaddr_t start, vaddr_t end)
 static void area_release(struct vm_space *s, struct vm_area *a)
 {
         vm_area_free_pages(a, a->start, a->end);
+        if (a->object && a->object->hugetlb_private)
+                hugetlb_object_drop(a->object, a->pgoff,
+                                    a->pgoff + vm_area_npages(a));
         vm_area_remove(&s->areas, a);
         vm_area_free(a);
 }

@@ -20,6 +20,7 @@ struct vmstat {
         uint64_t anon_pages;    /* user anonymous pages */
         uint64_t file_pages;    /* file objects' pages (vm_object.c) */
         uint64_t shmem_pages;   /* page-cache objects' pages: tmpfs, memfd */
+        uint64_t hugetlb_pages; /* pool pages objects hold (vm/hugetlb.h) */
         uint64_t boot_pages;    /* taken by bootmem and never returned */
         /* Transparent huge pages (events, as Linux's /proc/vmstat). */
         uint64_t thp_fault_alloc;    /* a fault mapped a new huge page */

@@ -15,8 +15,11 @@
  *     address that is not 2 MiB-aligned is EINVAL;
  *   - more than the pool holds is ENOMEM, and with MAP_NORESERVE the page
  *     that is not there is SIGBUS at the touch;
+ *   - smaps: KernelPageSize 2048 kB, the pages in Private_Hugetlb (not
+ *     Rss); status HugetlbPages;
  *   - a child's writes through a shared mapping are the parent's;
- *   - MAP_PRIVATE works the same for one process;
+ *   - MAP_PRIVATE works the same for one process, and its pages go back
+ *     with the part of it unmapped (munmap, MAP_FIXED over it);
  *   - a MFD_HUGETLB memfd: a size the machine lacks is ENODEV, write()
  *     EINVAL, sizes in whole huge pages (ftruncate EINVAL otherwise), an
  *     offset that is not aligned EINVAL, its pages shared by mappings and
@@ -25,6 +28,9 @@
  *   - SHM_HUGETLB: reserved at shmget (ENOMEM past the pool, EINVAL for a
  *     size the machine lacks), attached at an aligned address (a given one
  *     that is not: EINVAL), pages taken at the touch;
+ *   - hugetlbfs: mounted with pagesize=2M (another size: EINVAL), statfs
+ *     says its magic and a 2 MiB block, its files are files of huge pages
+ *     as the memfd above, unlinked and unmounted;
  *   - every page goes back to the pool when the mappings go.
  */
 #include "utest.h"
@@ -32,6 +38,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 
@@ -71,6 +79,32 @@ static int touch_is_sigbus(volatile char *p)
         return killed_by(pid, SIGBUS);
 }
 
+/* smaps' "field:" in kB for the area containing p, or -1. */
+static long smaps_field(const void *p, const char *field)
+{
+        FILE *f = fopen("/proc/self/smaps", "r");
+        char line[256];
+        int in = 0;
+        long v = -1;
+
+        while (f && fgets(line, sizeof line, f)) {
+                unsigned long lo, hi;
+
+                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+                        in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+                        continue;
+                }
+                if (in && strncmp(line, field, strlen(field)) == 0 &&
+                    line[strlen(field)] == ':') {
+                        v = strtol(line + strlen(field) + 1, NULL, 10);
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        return v;
+}
+
 static int all_bytes(const char *p, size_t len, char c)
 {
         for (size_t i = 0; i < len; i += PAGE)
@@ -98,6 +132,13 @@ static void shared_checks(void)
         CHECK("zeroed", all_bytes(p, 3 * HUGE, 0));     /* reads take pages */
         CHECK("taken_at_touch", pool(4, 1, 0));
         memset(p, 'a', 3 * HUGE);
+        CHECK("smaps_page_size", smaps_field(p, "KernelPageSize") == 2048 &&
+                                 smaps_field(p, "MMUPageSize") == 2048);
+        CHECK("smaps_private_hugetlb", smaps_field(p, "Private_Hugetlb") == 3 * 2048 &&
+                                       smaps_field(p, "Shared_Hugetlb") == 0 &&
+                                       smaps_field(p, "Rss") == 0);
+        CHECK("status_hugetlb", proc_field("/proc/self/status", "HugetlbPages") ==
+                                3 * 2048);
         CHECK_ERR("munmap_inside_einval", munmap(p + PAGE, PAGE), EINVAL);
         CHECK_ERR("munmap_short_einval", munmap(p, PAGE), EINVAL);
         CHECK_ERR("mprotect_inside_einval", mprotect(p, PAGE, PROT_READ), EINVAL);
@@ -147,7 +188,15 @@ static void private_checks(void)
                 return;
         memset(p, 'p', 2 * HUGE);
         CHECK("private_data", all_bytes(p, 2 * HUGE, 'p') && pool(4, 2, 0));
-        CHECK("private_unmapped", munmap(p, 2 * HUGE) == 0 && pool(4, 4, 0));
+        /* A private mapping's pages go with the part unmapped, and a
+         * MAP_FIXED mapping over it takes their place. */
+        CHECK("private_part_unmapped", munmap(p + HUGE, HUGE) == 0 &&
+                                       pool(4, 3, 0) && all_bytes(p, HUGE, 'p'));
+        CHECK("private_fixed_over", mmap(p, HUGE, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_FIXED | ANON_HUGE,
+                                         -1, 0) == p && pool(4, 4, 1) &&
+                                    all_bytes(p, HUGE, 0) && pool(4, 3, 0));
+        CHECK("private_unmapped", munmap(p, HUGE) == 0 && pool(4, 4, 0));
 }
 
 #ifndef MFD_HUGETLB
@@ -230,6 +279,43 @@ static void shm_checks(void)
         CHECK("shm_pages_back", pool(4, 4, 0));
 }
 
+static void hugetlbfs_checks(void)
+{
+        char dir[] = "/tmp/hugetlbfsXXXXXX", path[64];
+        struct statfs sfs;
+        int fd;
+        char *p;
+
+        if (!mkdtemp(dir)) {
+                CHECK("hugetlbfs_dir", 0);
+                return;
+        }
+        CHECK_ERR("hugetlbfs_pagesize_einval",
+                  mount("none", dir, "hugetlbfs", 0, "pagesize=4K"), EINVAL);
+        CHECK("hugetlbfs_mount", mount("none", dir, "hugetlbfs", 0, "pagesize=2M") == 0);
+        CHECK("hugetlbfs_statfs", statfs(dir, &sfs) == 0 &&
+                                  (unsigned long)sfs.f_type == 0x958458f6UL &&
+                                  sfs.f_bsize == (long)HUGE);
+        snprintf(path, sizeof path, "%s/f", dir);
+        fd = open(path, O_CREAT | O_RDWR, 0600);
+        CHECK("hugetlbfs_file", fd >= 0);
+        if (fd >= 0) {
+                CHECK_ERR("hugetlbfs_write_einval", write(fd, "x", 1), EINVAL);
+                CHECK_ERR("hugetlbfs_truncate_einval", ftruncate(fd, PAGE), EINVAL);
+                p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+                CHECK("hugetlbfs_map", p != MAP_FAILED);
+                if (p != MAP_FAILED) {
+                        p[5] = 'f';
+                        CHECK("hugetlbfs_page", pool(4, 3, 0));
+                        munmap(p, HUGE);
+                }
+                close(fd);
+                CHECK("hugetlbfs_kept", pool(4, 3, 0));  /* the file holds it */
+        }
+        CHECK("hugetlbfs_unlink", unlink(path) == 0 && pool(4, 4, 0));
+        CHECK("hugetlbfs_umount", umount(dir) == 0 && rmdir(dir) == 0);
+}
+
 int main(void)
 {
         utest_start("hugetlb_map");
@@ -244,6 +330,7 @@ int main(void)
                 private_checks();
                 memfd_checks();
                 shm_checks();
+                hugetlbfs_checks();
                 snprintf(text, sizeof text, "%lld\n", nr0);
                 CHECK("restore_nr", set_pool(text));
         } else {
