@@ -316,6 +316,13 @@ bool hugetlb_check(void)
         return true;
 }
 
+void hugetlb_forget(void)
+{
+        memset(&hugetlb_pool, 0, sizeof hugetlb_pool);
+        memset(live, 0, sizeof live);
+        free_top = NULL;
+}
+
 /* A decimal number after `key` in the command line, or -1. */
 static int64_t option_number(const char *cmdline, const char *key)
 {

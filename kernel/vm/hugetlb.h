@@ -134,6 +134,10 @@ void hugetlb_object_drop(struct vm_object *obj, uint64_t first, uint64_t end);
 /* Verify the invariants; on failure print why and return false. */
 bool hugetlb_check(void);
 
+/* Test hook (host tests, fresh simulated RAM): forget the pool without
+ * freeing anything, as after a test that failed halfway. */
+void hugetlb_forget(void);
+
 /* Boot options hugepages=N (and hugepagesz=, which must name the one size
  * there is): fill the pool. */
 void hugetlb_boot_option(const char *cmdline);

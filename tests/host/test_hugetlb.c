@@ -18,7 +18,10 @@
 #include "vm_fixture.h"
 
 #include <vm/hugetlb.h>
+#include <vm/kmalloc.h>
 #include <vm/pmm.h>
+#include <vm/vm_object.h>
+#include <vm/vmstat.h>
 
 #include <string.h>
 
@@ -27,7 +30,7 @@ static uint64_t base_free;
 static void pool_setup(uint64_t bytes)
 {
         setup(bytes);
-        memset(&hugetlb_pool, 0, sizeof hugetlb_pool);
+        hugetlb_forget();
         base_free = pmm_free_count();
 }
 
@@ -64,6 +67,7 @@ static void pool_end(void)
         CHECK_EQ(hugetlb_pool.resv, 0);
         CHECK_EQ(hugetlb_set_count(0), 0);
         CHECK_EQ(hugetlb_pool.nr, 0);
+        kmalloc_shrink();               /* empty slabs kept by the caches */
         check_conserved(0);
         check_baseline();
 }
@@ -335,5 +339,189 @@ TEST(random_ops_against_a_model)
         if (my_resv)
                 hugetlb_unreserve(my_resv);
         hugetlb_pool.overcommit = 0;
+        pool_end();
+}
+
+/* ---- objects of pool pages through the fault path ------------------------ */
+
+#define VA      0x40000000UL            /* aligned for every huge size */
+
+/* Every 4 KiB page of the huge page at va maps the block's frame plus
+ * its offset, under one large translation. */
+static bool one_huge_page(struct vm_space *s, vaddr_t va)
+{
+        uint64_t h = pmap_huge_size();
+        paddr_t base = frame(s, va);
+
+        if ((base & (h - 1)) || pmap_page_size(s->pmap, va) != h)
+                return false;
+        for (uint64_t off = 0; off < h; off += P)
+                if (frame(s, va + off) != base + off)
+                        return false;
+        return true;
+}
+
+static struct vm_object *map_hugetlb_at(struct vm_space *s, vaddr_t va,
+                                        uint64_t n, bool reserve)
+{
+        struct vm_object *obj;
+        vaddr_t out;
+
+        CHECK_EQ(hugetlb_object_create(n * pmap_huge_size(), reserve, &obj),
+                 VM_OK);
+        CHECK_EQ(vm_space_map_object(s, va, n * pmap_huge_size(), RW,
+                                     SHARED | FIXED, obj, &out), VM_OK);
+        vm_object_unref(obj);           /* the area holds it */
+        return obj;
+}
+
+TEST(faults_take_whole_huge_pages_from_reservations)
+{
+        uint64_t h;
+        struct vm_space *s, *t;
+        struct vm_object *obj;
+
+        pool_setup(64 * MiB);
+        h = pmap_huge_size();
+        CHECK_EQ(hugetlb_set_count(3), 3);
+        s = new_space();
+        obj = map_hugetlb_at(s, VA, 2, true);
+        CHECK_EQ(hugetlb_pool.resv, 2);
+        /* A write anywhere in the first huge page maps all of it. */
+        user_fill(s, VA + 7 * P, 0x5a);
+        CHECK(one_huge_page(s, VA));
+        CHECK_EQ(hugetlb_pool.resv, 1);
+        CHECK_EQ(hugetlb_pool.free, 2);
+        CHECK(user_read(s, VA) == 0 && user_read(s, VA + 7 * P) == 0x5a);
+        /* Another space mapping the object finds the same frames. */
+        t = new_space();
+        vaddr_t out;
+        vm_object_ref(obj);
+        CHECK_EQ(vm_space_map_object(t, VA + 4 * h, 2 * h, RW, SHARED | FIXED,
+                                     obj, &out), VM_OK);
+        vm_object_unref(obj);
+        CHECK(user_read(t, VA + 4 * h + 7 * P) == 0x5a);
+        CHECK_EQ(frame(t, VA + 4 * h), frame(s, VA));
+        CHECK(one_huge_page(t, VA + 4 * h));
+        CHECK_EQ(hugetlb_pool.free, 2);
+        /* The one unreserved free page goes to a fault; then none. */
+        user_fill(s, VA + h, 1);
+        CHECK_EQ(hugetlb_pool.resv, 0);
+        CHECK_EQ(hugetlb_pool.free, 1);
+        CHECK(vm_space_check(s) && vm_space_check(t));
+        CHECK(vm_object_check(obj));
+        destroy(t);
+        CHECK_EQ(hugetlb_pool.free, 1); /* s still maps the object */
+        destroy(s);
+        CHECK_EQ(hugetlb_pool.free, 3); /* every page back to the pool */
+        CHECK_EQ(vmstat.hugetlb_pages, 0);
+        pool_end();
+}
+
+TEST(without_a_reservation_an_empty_pool_is_sigbus)
+{
+        struct vm_space *s;
+        paddr_t pa;
+
+        pool_setup(64 * MiB);
+        CHECK_EQ(hugetlb_set_count(1), 1);
+        s = new_space();
+        (void)map_hugetlb_at(s, VA, 2, false);  /* MAP_NORESERVE */
+        CHECK_EQ(hugetlb_pool.resv, 0);
+        CHECK_EQ(user_access(s, VA, W, &pa), FAULT_RESOLVED);
+        CHECK_EQ(user_access(s, VA + pmap_huge_size(), W, &pa), FAULT_BUS);
+        CHECK(vm_space_check(s));
+        destroy(s);
+        CHECK_EQ(hugetlb_pool.free, 1);
+        pool_end();
+}
+
+/*
+ * Random spaces mapping, touching and dropping objects of pool pages (some
+ * reserved, some not), against a model of each object's pages and
+ * reservations: a fault succeeds exactly when the model says a page is
+ * there to take, the pool's counters follow, and at the end every page is
+ * back in the pool.
+ */
+#define NOBJ    4
+#define MAXH    4
+
+struct mobj {
+        struct vm_object *obj;          /* NULL: gone */
+        uint64_t          n, resv;      /* huge pages, reservations left */
+        bool              present[MAXH];
+};
+
+TEST(random_faults_against_a_model)
+{
+        struct rng r;
+        struct mobj m[NOBJ] = { 0 };
+        struct vm_space *s;
+        uint64_t h, total = 6;
+
+        pool_setup(64 * MiB);
+        h = pmap_huge_size();
+        rng_seed(&r, check_seed(17));
+        CHECK_EQ(hugetlb_set_count(total), total);
+        s = new_space();
+        for (int step = 0; step < 600; step++) {
+                unsigned k = (unsigned)rng_below(&r, NOBJ);
+                struct mobj *o = &m[k];
+                vaddr_t base = VA + (vaddr_t)k * MAXH * h;
+                uint64_t free_unreserved = hugetlb_pool.free - hugetlb_pool.resv;
+
+                if (!o->obj) {          /* map one */
+                        bool reserve = rng_below(&r, 2);
+                        uint64_t n = 1 + rng_below(&r, MAXH);
+                        struct vm_object *obj;
+                        vaddr_t out;
+                        enum vm_status st = hugetlb_object_create(n * h, reserve, &obj);
+
+                        if (reserve && n > free_unreserved) {
+                                CHECK_EQ(st, VM_ENOMEM);
+                                continue;
+                        }
+                        CHECK_EQ(st, VM_OK);
+                        CHECK_EQ(vm_space_map_object(s, base, n * h, RW,
+                                                     SHARED | FIXED, obj, &out),
+                                 VM_OK);
+                        vm_object_unref(obj);
+                        *o = (struct mobj){ .obj = obj, .n = n,
+                                            .resv = reserve ? n : 0 };
+                } else if (rng_below(&r, 4) == 0) {     /* unmap it */
+                        CHECK_EQ(vm_space_unmap(s, base, o->n * h), VM_OK);
+                        o->obj = NULL;
+                } else {                /* touch a huge page */
+                        uint64_t i = rng_below(&r, o->n);
+                        paddr_t pa;
+                        bool can = o->present[i] || o->resv ||
+                                   free_unreserved > 0;
+                        enum fault_result fr = user_access(s, base + i * h + P,
+                                                           W, &pa);
+
+                        CHECK_EQ(fr, can ? FAULT_RESOLVED : FAULT_BUS);
+                        if (can && !o->present[i]) {
+                                if (o->resv)
+                                        o->resv--;
+                                o->present[i] = true;
+                                CHECK(one_huge_page(s, base + i * h));
+                        }
+                }
+                uint64_t used = 0, resv = 0;
+                for (unsigned j = 0; j < NOBJ; j++) {
+                        if (!m[j].obj)
+                                continue;
+                        resv += m[j].resv;
+                        for (uint64_t i = 0; i < m[j].n; i++)
+                                used += m[j].present[i];
+                }
+                CHECK_EQ(hugetlb_pool.resv, resv);
+                CHECK_EQ(hugetlb_pool.free, total - used);
+                CHECK_EQ(vmstat.hugetlb_pages, used << hugetlb_order());
+                CHECK(hugetlb_check());
+        }
+        CHECK(vm_space_check(s));
+        destroy(s);
+        CHECK_EQ(hugetlb_pool.free, total);
         pool_end();
 }
