@@ -293,6 +293,10 @@ static vm_status_t map_hugetlb(vaddr_t addr, uint64_t len, long prot,
         len = (len + huge - 1) & ~(huge - 1);
         if ((st = hugetlb_place(&addr, len, flags, &vmflags)) != VM_OK)
                 return st;
+        /* MAP_FIXED: what it replaces goes first, its reservations with
+         * it, before the new mapping reserves (as Linux's mmap_region). */
+        if ((flags & MAP_FIXED) && (st = vm_space_unmap(sp, addr, len)) != VM_OK)
+                return st;
         st = hugetlb_object_create(len, !(flags & MAP_NORESERVE), &obj);
         if (st != VM_OK)
                 return st;
