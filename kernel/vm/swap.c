@@ -374,17 +374,38 @@ long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out)
 
 long swap_read_page(swp_entry_t e, paddr_t pa)
 {
-        struct swap_dev *sd = entry_dev(e, "read");
-        long err = blkdev_rw(sd->dev, false,
-                             (uint64_t)SWP_SLOT(e) << (PAGE_SHIFT - BLK_SECTOR_SHIFT),
-                             pa, PAGE_SIZE);
+        bool ok;
 
-        if (err) {
-                swap_events.read_errors++;
-                return -EIO;
+        return swap_read_pages(&e, &pa, 1, &ok) == 1 ? 0 : -EIO;
+}
+
+unsigned swap_read_pages(const swp_entry_t *e, const paddr_t *pa, unsigned n,
+                         bool *ok)
+{
+        struct blk_req req[SWAP_READ_MAX];
+        struct blkdev *dev[SWAP_READ_MAX];
+        unsigned good = 0;
+
+        if (n > SWAP_READ_MAX)
+                panic("swap_read_pages: %u pages", n);
+        for (unsigned i = 0; i < n; i++) {
+                dev[i] = entry_dev(e[i], "read")->dev;
+                req[i] = (struct blk_req){
+                        .sector = (uint64_t)SWP_SLOT(e[i]) <<
+                                  (PAGE_SHIFT - BLK_SECTOR_SHIFT),
+                        .pa = pa[i], .bytes = PAGE_SIZE };
+                ok[i] = blkdev_submit(dev[i], &req[i]) == 0;
         }
-        swap_events.pswpin++;
-        return 0;
+        for (unsigned i = 0; i < n; i++) {
+                if (ok[i]) {
+                        blkdev_wait(dev[i], &req[i]);
+                        ok[i] = req[i].status == 0;
+                }
+                good += ok[i];
+        }
+        swap_events.pswpin += good;
+        swap_events.read_errors += n - good;
+        return good;
 }
 
 unsigned swap_entry_count(swp_entry_t e)

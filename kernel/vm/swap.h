@@ -138,6 +138,15 @@ extern struct swap_events swap_events;
 long swap_write_pages(const paddr_t *pa, unsigned n, swp_entry_t *out);
 /* Read the page in e into pa. => 0 or -EIO. */
 long swap_read_page(swp_entry_t e, paddr_t pa);
+/*
+ * Read the n (0..SWAP_READ_MAX) pages in e[] into pa[], every request in
+ * flight at once (read-around: one disk round trip instead of n).
+ * => how many were read; ok[i] says which (a failed one is counted in
+ *    read_errors and its frame holds nothing).
+ */
+#define SWAP_READ_MAX           8
+unsigned swap_read_pages(const swp_entry_t *e, const paddr_t *pa, unsigned n,
+                         bool *ok);
 /* One user more / fewer of e (swap_slot_dup / swap_slot_free). */
 bool swap_entry_dup(swp_entry_t e);
 unsigned swap_entry_count(swp_entry_t e);

@@ -23,6 +23,7 @@
 #include <vm/vmstat.h>
 
 #define READ_AROUND     8       /* pages, aligned (Linux's page-cluster 3) */
+_Static_assert(READ_AROUND <= SWAP_READ_MAX, "read-around is one batch");
 #define MAX_OWNERS      64      /* a page shared more widely stays */
 
 static struct vm_object *swap_cache;    /* indexed by entry; NULL: none yet */
@@ -86,6 +87,20 @@ void vm_swap_entry_release(swp_entry_t e)
                 cache_drop(e);          /* nobody else will ask for it */
 }
 
+/* pg has just been read from e, which obj holds at index: it takes the
+ * entry's place (the cache keeps it too while others name e). */
+static void swap_in_read(struct vm_object *obj, uint64_t index,
+                         swp_entry_t e, struct vm_page *pg)
+{
+        vm_status_t st = vm_object_swap_to_page(obj, index, pg, true);
+
+        ASSERT(st == VM_OK);            /* a first owner needs no record */
+        (void)st;
+        if (entry_users(e) > 1)
+                cache_add(e, pg);
+        vm_swap_entry_release(e);
+}
+
 vm_status_t vm_swap_in(struct vm_object *obj, uint64_t index,
                        struct vm_page **out, bool *major)
 {
@@ -111,26 +126,52 @@ vm_status_t vm_swap_in(struct vm_object *obj, uint64_t index,
         }
         if (major)
                 *major = true;
-        st = vm_object_swap_to_page(obj, index, pg, true);
-        ASSERT(st == VM_OK);            /* a first owner needs no record */
-        if (entry_users(e) > 1)
-                cache_add(e, pg);
-        vm_swap_entry_release(e);
+        swap_in_read(obj, index, e, pg);
         *out = pg;
         return VM_OK;
 }
 
+/*
+ * The window's other swapped pages, read all at once: those a relative
+ * already read come from the cache; for the rest, frames while free
+ * memory is above the low watermark, then one batch of reads in flight
+ * together (one disk round trip, as Linux's plugged readahead), each
+ * page read put in its place; a failed read leaves its entry (the next
+ * fault there tries again).
+ */
 void vm_swap_read_around(struct vm_object *obj, uint64_t index)
 {
-        uint64_t base = index & ~(uint64_t)(READ_AROUND - 1);
-        struct vm_page *pg;
+        uint64_t base = index & ~(uint64_t)(READ_AROUND - 1), at[READ_AROUND];
+        struct vm_page *pg[READ_AROUND], *got;
+        swp_entry_t e[READ_AROUND];
+        paddr_t pa[READ_AROUND];
+        bool ok[READ_AROUND];
+        unsigned n = 0;
 
         for (uint64_t i = base; i < base + READ_AROUND && i < obj->size; i++) {
-                if (i == index || !vm_object_swap_entry(obj, i))
+                swp_entry_t ei = i == index ? 0 : vm_object_swap_entry(obj, i);
+
+                if (!ei)
                         continue;
+                if (swap_cache && vm_object_lookup(swap_cache, ei)) {
+                        if (vm_swap_in(obj, i, &got, NULL) != VM_OK)
+                                break;
+                        continue;
+                }
                 if (pmm_free_below(PMM_WMARK_LOW) ||
-                    vm_swap_in(obj, i, &pg, NULL) != VM_OK)
-                        return;
+                    !(pg[n] = pmm_alloc_pages(0, PMM_HIGHMEM)))
+                        break;
+                at[n] = i;
+                e[n] = ei;
+                pa[n] = pmm_page_to_pa(pg[n]);
+                n++;
+        }
+        swap_read_pages(e, pa, n, ok);
+        for (unsigned k = 0; k < n; k++) {
+                if (ok[k])
+                        swap_in_read(obj, at[k], e[k], pg[k]);
+                else
+                        pmm_free_pages(pg[k], 0);
         }
 }
 

@@ -2,7 +2,8 @@
  * swap_disk.h - the host tests' swap device (test_vm_swap.c,
  * test_vm_swap_shared.c): a RAM disk of DISK_PAGES pages (the includer
  * defines it) registered as /dev/ramswap, whose requests complete at wait
- * and where one marked sector may fail its next read or write; mkswap'd
+ * (it counts how many were in flight at once) and where one marked
+ * sector may fail its next read or write; mkswap'd
  * and swapped on by swap_setup, checked empty and swapped off by
  * swap_teardown. Included once per test program (static functions).
  */
@@ -26,6 +27,7 @@ static struct ramdisk {
         struct blkdev bd;
         uint8_t *data;
         uint64_t fail_read, fail_write;         /* sector + 1, 0: none */
+        unsigned in_flight, max_in_flight;      /* submitted, not waited */
 } ram;
 
 static void put32(uint8_t *p, uint32_t v)
@@ -36,6 +38,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 static int ram_submit(struct blkdev *d, struct blk_req *r)
 {
+        if (++ram.in_flight > ram.max_in_flight)
+                ram.max_in_flight = ram.in_flight;
         return 0;
 }
 
@@ -46,6 +50,7 @@ static void ram_wait(struct blkdev *d, struct blk_req *r)
         uint64_t first = r->sector, last = first + r->bytes / BLK_SECTOR_SIZE;
         uint8_t *disk = ram.data + r->sector * BLK_SECTOR_SIZE;
 
+        ram.in_flight--;
         if (*fail && *fail - 1 >= first && *fail - 1 < last) {
                 *fail = 0;
                 r->status = -EIO;

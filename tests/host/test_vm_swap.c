@@ -86,12 +86,15 @@ TEST(evicted_pages_come_back_with_their_bytes)
         for (int i = 0; i < 64; i++)
                 CHECK(!present(s, BASE + i * P));
         CHECK(sound());
-        /* Read back in order: one major fault per 8-page window. */
+        /* Read back in order: one major fault per 8-page window, whose
+         * other 7 reads are in flight together (one disk round trip). */
+        ram.max_in_flight = 0;
         for (int i = 0; i < 64; i++) {
                 CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
                 CHECK(page_is(frame(s, BASE + i * P), byte_at(BASE + i * P, 0)));
         }
         CHECK_EQ(vm_events.pgmajfault - maj, 8);
+        CHECK_EQ(ram.max_in_flight, 7);
         CHECK_EQ(swap_events.pswpin - before.pswpin, 64);
         CHECK_EQ(nswapped(s, BASE), 0);
         CHECK_EQ(slots_free(), DISK_PAGES - 1);
@@ -221,6 +224,37 @@ TEST(a_failed_write_keeps_the_pages_a_failed_read_is_sigbus)
         /* The disk recovers: the bytes are still there. */
         for (int i = 0; i < 16; i++)
                 CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
+        activate(NULL);
+        destroy(s);
+        swap_teardown();
+}
+
+/* A read-around read that fails leaves only that page on swap: the
+ * fault and the window's other pages are in, and the next touch of the
+ * failed one reads it again. */
+TEST(a_failed_read_around_read_leaves_that_page_on_swap)
+{
+        swap_setup(8 * MiB);
+        struct vm_space *s = new_space();
+
+        activate(s);
+        map_at(s, BASE, 8 * P, RW, PRIV);
+        for (int i = 0; i < 8; i++)
+                user_fill(s, BASE + i * P, byte_at(BASE + i * P, 0));
+        CHECK_EQ(vm_space_advise(s, BASE, 8 * P, VM_MADV_PAGEOUT), VM_OK);
+        CHECK_EQ(nswapped(s, BASE), 8);
+        swp_entry_t e = vm_object_swap_entry(vm_space_lookup(s, BASE)->object,
+                                             (BASE >> PAGE_SHIFT) + 3);
+        uint64_t errors = swap_events.read_errors;
+        ram.fail_read = (uint64_t)SWP_SLOT(e) * 8 + 1;
+        CHECK_EQ(user_read(s, BASE), byte_at(BASE, 0));
+        CHECK_EQ(swap_events.read_errors - errors, 1);
+        CHECK_EQ(nswapped(s, BASE), 1);                 /* page 3 only */
+        CHECK_EQ(vm_space_lookup(s, BASE)->object->npages, 7);
+        CHECK(sound());
+        for (int i = 0; i < 8; i++)
+                CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
+        CHECK_EQ(nswapped(s, BASE), 0);
         activate(NULL);
         destroy(s);
         swap_teardown();
