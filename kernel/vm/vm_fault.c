@@ -619,6 +619,21 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
          * a read of a page the huge one left): split its translation. */
         st = pmap_enter(s->pmap, fc->va, pa, prot,
                         PMAP_USER | PMAP_DEMOTE | PMAP_ACCESS(fc->access));
+        if (st != VM_OK) {
+                uint64_t size = pmap_page_size(s->pmap, fc->va);
+
+                /* The split found no memory for its table. The large
+                 * translation may now disagree with the object at va (a
+                 * copy-on-write has just put a new page there, and the
+                 * old frame may go with its last other owner): drop it
+                 * whole, which needs no memory, and let its pages fault
+                 * again one by one. */
+                if (size > PAGE_SIZE) {
+                        vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
+
+                        (void)pmap_remove(s->pmap, hva, hva + size);
+                }
+        }
         pmap_update(s->pmap);
         return st;
 }

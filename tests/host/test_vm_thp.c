@@ -4,7 +4,8 @@
  * physically contiguous frames, 4 KiB pages in the object), its policy, and
  * everything that must split it without losing a byte: a partial munmap,
  * mprotect, MADV_DONTNEED, a copy-on-write after fork, a split that finds
- * no memory (the whole translation goes instead), and a fault with no
+ * no memory (the whole translation goes instead, also when a copy-on-write
+ * has already copied), and a fault with no
  * huge block free (4 KiB pages, counted as a fallback); the huge zero
  * page for reads, replaced by a huge page at the first write.
  */
@@ -234,6 +235,36 @@ TEST(split_without_memory_drops_the_translation)
                         CHECK_EQ(user_read(s, VA + H + off),
                                  (uint8_t)((H + off) / P * 3 + 1));
         CHECK(!can(s, VA + P, W) && can(s, VA + 2 * P, W));
+        thp_done(s);
+}
+
+/* A copy-on-write inside a shared huge translation whose split finds no
+ * table page: the copy is already in the object, so the old translation
+ * must not stay (it would keep mapping the frame the child now owns
+ * alone); the whole translation goes, the fault reports no memory, and
+ * with memory back the write lands in a copy the child never sees. */
+TEST(copy_on_write_whose_split_finds_no_memory_drops_the_translation)
+{
+        struct vm_space *s = thp_space(VM_THP_ALWAYS), *c = NULL;
+        paddr_t shared;
+
+        map_at(s, VA, H, RW, PRIV);
+        fill(s, VA, H);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        CHECK(kept(c, VA, H, 0));               /* the child maps it too */
+        shared = frame(c, VA + 9 * P);
+        vm_ptpage_fail_after = 1;               /* the split's table page */
+        CHECK_EQ(user_access(s, VA + 9 * P, W, NULL), FAULT_OOM);
+        vm_ptpage_fail_after = 0;
+        CHECK(vm_space_check(s) && vm_space_check(c));
+        CHECK(!present(s, VA + 9 * P));
+        CHECK_EQ(pmap_page_size(s->pmap, VA), 0);
+        user_fill(s, VA + 9 * P, 0x5a);
+        CHECK(frame(s, VA + 9 * P) != shared);
+        CHECK_EQ(frame(c, VA + 9 * P), shared);
+        CHECK_EQ(user_read(c, VA + 9 * P), (uint8_t)(9 * 3 + 1));
+        CHECK(kept(s, VA, H, VA + 9 * P) && kept(c, VA, H, 0));
+        destroy(c);
         thp_done(s);
 }
 
