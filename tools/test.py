@@ -777,11 +777,12 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 # build/referee_init as /init.
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
                     "fd_table", "pid_max", "overcommit", "oom_alloc",
-                    "swapon_errors", "hugetlb_pool", "hugetlb_map"]
+                    "swapon_errors", "hugetlb_pool", "hugetlb_map", "memcg"]
 # The Linux VM's swap disk for those that need one (tools/run --swap:
 # referee_init loads Debian's virtio modules and turns it on):
-# swapon_errors checks swapoff against the commit policy.
-LINUX_VM_SWAP = {"swapon_errors": "64M"}
+# swapon_errors checks swapoff against the commit policy; memcg pushes a
+# group's pages to swap under its memory.max.
+LINUX_VM_SWAP = {"swapon_errors": "64M", "memcg": "64M"}
 
 
 def run_user_linux_vm(t, runs):
@@ -818,7 +819,7 @@ def run_user_linux_vm(t, runs):
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
                 "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None),
                 "swapon_errors": ("256M", "64M"),
-                "madvise_cold": ("256M", "64M")}
+                "madvise_cold": ("256M", "64M"), "memcg": ("256M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
 # libraries): ext2_loop makes and checks its file system with e2fsprogs.

@@ -642,5 +642,5 @@ void proc_mountinfo(struct text *t, struct proc *p)
 void proc_filesystems(struct text *t, struct proc *p)
 {
         text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n"
-                 "nodev\thugetlbfs\n");
+                 "nodev\thugetlbfs\nnodev\tcgroup2\n");
 }

@@ -131,6 +131,7 @@ static const struct pent sysvipc_dir[] = {
 
 static const struct pent root_dir[] = {
         REG("buddyinfo", proc_buddyinfo),
+        REG("cgroups", proc_cgroups),
         REG("config.gz", proc_config_gz),
         REG("cpuinfo", proc_cpuinfo),
         REG("filesystems", proc_filesystems),
@@ -159,6 +160,7 @@ static const struct pent ns_dir[] = {
 };
 
 static const struct pent pid_dir[] = {
+        REG("cgroup", proc_pid_cgroup),
         AREA("cmdline", proc_pid_cmdline, 0),
         AREA("comm", proc_pid_comm, 0),
         WTEXT("coredump_filter", proc_pid_coredump_filter, proc_pid_coredump_filter_set),
@@ -189,6 +191,7 @@ static const struct pent pid_dir[] = {
 
 /* /proc/PID/task/TID: one thread's view (the same files, but no task). */
 static const struct pent tid_dir[] = {
+        REG("cgroup", proc_pid_cgroup),
         AREA("cmdline", proc_pid_cmdline, 0),
         AREA("comm", proc_pid_comm, 0),
         SPECIAL("cwd", PROCFS_IFLNK | 0777, SP_CWD),

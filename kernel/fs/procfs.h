@@ -72,6 +72,9 @@ void proc_version(struct text *t, struct proc *p);
 void proc_mounts(struct text *t, struct proc *p);
 void proc_mountinfo(struct text *t, struct proc *p);
 void proc_filesystems(struct text *t, struct proc *p);
+/* /proc/cgroups and /proc/PID/cgroup (cgroupfs.c). */
+void proc_cgroups(struct text *t, struct proc *p);
+void proc_pid_cgroup(struct text *t, struct proc *p);
 void proc_sysvipc_shm(struct text *t, struct proc *p);
 void proc_sys_pid_max(struct text *t, struct proc *p);
 void proc_sys_tainted(struct text *t, struct proc *p);

@@ -1460,7 +1460,7 @@ SYSCALL_DECL(mount)
         bool disk = strcmp(fstype, "ext2") == 0;
         if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") &&
             strcmp(fstype, "shm") && strcmp(fstype, "sysfs") &&
-            strcmp(fstype, "hugetlbfs") && !disk)
+            strcmp(fstype, "hugetlbfs") && strcmp(fstype, "cgroup2") && !disk)
                 return -ENODEV;
         if (a4) {
                 if (!(opts = kmalloc(PAGE_SIZE)))

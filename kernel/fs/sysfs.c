@@ -31,7 +31,18 @@ static const struct sysfs_node kernel_dir[] = {
         { 0 },
 };
 
+static const struct sysfs_node empty_dir[] = {
+        { 0 },
+};
+
+/* fs/cgroup: where the cgroup2 file system is mounted at boot. */
+static const struct sysfs_node fs_dir[] = {
+        SYSFS_DIR("cgroup", empty_dir),
+        { 0 },
+};
+
 static const struct sysfs_node root_dir[] = {
+        SYSFS_DIR("fs", fs_dir),
         SYSFS_DIR("kernel", kernel_dir),
         { 0 },
 };
@@ -85,12 +96,52 @@ long sysfs_pick_choice(const char *buf, size_t len, const char *const *choices,
 
 static const struct vnode_ops sysfs_ops;
 
+/* A node's inode number: stable (its address in the kernel image), so
+ * that a path can be named again from readdir (vfs_path_of). */
+static uint64_t node_ino(const struct sysfs_node *n)
+{
+        return (uint64_t)(uintptr_t)n & 0xffffffffffull;
+}
+
+/* The super block keeps one vnode per directory it has shown, so that a
+ * file system mounted on one (cgroup2 on fs/cgroup) is found again. */
+#define SYSFS_DIR_CACHE 16
+
+struct sysfs_sb {
+        const struct sysfs_node *node[SYSFS_DIR_CACHE];
+        struct vnode            *vn[SYSFS_DIR_CACHE];
+};
+
+static struct vnode *snode_new(struct vfs_sb *sb, const struct sysfs_node *n);
+
 static struct vnode *snode(struct vfs_sb *sb, const struct sysfs_node *n)
+{
+        struct sysfs_sb *ss = sb->priv;
+        struct vnode *vn;
+
+        if (!S_ISDIR(n->mode) || !ss)
+                return snode_new(sb, n);
+        for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+                if (ss->node[i] == n)
+                        return vnode_get(ss->vn[i]);
+        if (!(vn = snode_new(sb, n)))
+                return NULL;
+        for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+                if (!ss->node[i]) {
+                        ss->node[i] = n;
+                        ss->vn[i] = vnode_get(vn);
+                        break;
+                }
+        return vn;
+}
+
+static struct vnode *snode_new(struct vfs_sb *sb, const struct sysfs_node *n)
 {
         struct vnode *vn = vnode_alloc(sb, &sysfs_ops, n->mode);
 
         if (!vn)
                 return NULL;
+        vn->ino = node_ino(n);
         vn->priv = (void *)n;
         vn->nlink = 1;
         if (S_ISDIR(n->mode)) {
@@ -151,7 +202,7 @@ static long sysfs_readdir(struct vnode *dir, uint64_t *cookie,
         out->namelen = strlen(e->name);
         memcpy(out->name, e->name, out->namelen + 1);
         out->type = (uint8_t)(e->mode >> 12);
-        out->ino = 0x200000 + *cookie;
+        out->ino = node_ino(e);
         (*cookie)++;
         return 0;
 }
@@ -279,7 +330,9 @@ long sysfs_new_sb(struct vfs_sb **out)
         sb->magic = SYSFS_MAGIC;
         sb->fixed_attrs = true;
         sb->next_ino = 1;
-        if (!(sb->root = snode(sb, &sys_root))) {
+        if (!(sb->root = snode(sb, &sys_root)) ||
+            !(sb->priv = kzalloc(sizeof(struct sysfs_sb)))) {
+                vnode_put(sb->root);
                 kfree(sb);
                 return -ENOMEM;
         }
@@ -289,6 +342,11 @@ long sysfs_new_sb(struct vfs_sb **out)
 
 void sysfs_destroy_sb(struct vfs_sb *sb)
 {
+        struct sysfs_sb *ss = sb->priv;
+
+        for (unsigned i = 0; i < SYSFS_DIR_CACHE; i++)
+                vnode_put(ss->vn[i]);
+        kfree(ss);
         vnode_put(sb->root);
         kfree(sb);
 }

@@ -621,6 +621,8 @@ static void destroy_sb(struct vfs_sb *sb);
 
 void (*vfs_disks_down)(void);
 long (*vfs_ext2_new_sb)(struct vnode *dev, bool rdonly, struct vfs_sb **out);
+long (*vfs_cgroupfs_new_sb)(struct vfs_sb **out);
+void (*vfs_cgroupfs_destroy_sb)(struct vfs_sb *sb);
 
 long vfs_mount(struct vnode *on, const char *fstype, const char *options,
                unsigned long flags)
@@ -645,6 +647,8 @@ long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
                 err = procfs_new_sb(&sb);
         else if (strcmp(fstype, "sysfs") == 0)
                 err = sysfs_new_sb(&sb);
+        else if (strcmp(fstype, "cgroup2") == 0 && vfs_cgroupfs_new_sb)
+                err = vfs_cgroupfs_new_sb(&sb);
         else if (strcmp(fstype, "ext2") == 0 && dev && vfs_ext2_new_sb)
                 err = vfs_ext2_new_sb(dev, flags & 1, &sb);
         else
@@ -677,6 +681,8 @@ static void destroy_sb(struct vfs_sb *sb)
                 procfs_destroy_sb(sb);
         else if (strcmp(sb->fstype, "sysfs") == 0)
                 sysfs_destroy_sb(sb);
+        else if (strcmp(sb->fstype, "cgroup2") == 0)
+                vfs_cgroupfs_destroy_sb(sb);
         else
                 tmpfs_destroy_sb(sb);
 }
@@ -911,6 +917,20 @@ static long fill_from_initramfs(struct vnode *dir,
 
 long devfs_populate(struct vnode *dev);
 
+/* cgroup2 on /sys/fs/cgroup (sysfs keeps that directory's vnode). */
+static long mount_cgroup2(void)
+{
+        struct vfs_path p;
+        long err = vfs_resolve(vfs_root, vfs_root, "/sys/fs/cgroup",
+                               VFS_DIRECTORY, &p);
+
+        if (err)
+                return err;
+        err = vfs_mount(p.vn, "cgroup2", NULL, 0);
+        vfs_path_put(&p);
+        return err;
+}
+
 long vfs_init(void)
 {
         struct vfs_sb *sb;
@@ -963,6 +983,8 @@ long vfs_init(void)
                 err = vfs_mount(dir, "sysfs", NULL, 0);
                 vnode_put(dir);
         }
+        if (!err && vfs_cgroupfs_new_sb)        /* as systemd mounts it */
+                err = mount_cgroup2();
         return err;
 }
 

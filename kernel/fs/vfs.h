@@ -420,6 +420,13 @@ void procfs_destroy_sb(struct vfs_sb *sb);
 long sysfs_new_sb(struct vfs_sb **out);
 void sysfs_destroy_sb(struct vfs_sb *sb);
 
+/* cgroup2 (fs/cgroupfs.c): the unified control-group hierarchy. Reached
+ * through the pointers (set at boot: host tests link vfs.c alone). */
+long cgroupfs_new_sb(struct vfs_sb **out);
+void cgroupfs_destroy_sb(struct vfs_sb *sb);
+extern long (*vfs_cgroupfs_new_sb)(struct vfs_sb **out);
+extern void (*vfs_cgroupfs_destroy_sb)(struct vfs_sb *sb);
+
 /* Pages of every tmpfs (Shmem in /proc/meminfo). */
 uint64_t vfs_shmem_pages(void);
 

@@ -9,6 +9,7 @@
 #include <proc/oom.h>
 #include <proc/proc.h>
 #include <proc/signal.h>
+#include <vm/memcg.h>
 #include <vm/pmm.h>
 #include <vm/swap.h>
 #include <vm/vm_object.h>
@@ -54,8 +55,9 @@ int64_t oom_badness(struct proc *p, uint64_t totalpages)
         return points + adj * (int64_t)(totalpages / 1000);
 }
 
-/* The process the killer would take, or NULL. */
-static struct proc *choose(uint64_t totalpages)
+/* The process the killer would take, or NULL; only processes of group g
+ * and its descendants when g is not NULL (a group's OOM). */
+static struct proc *choose_in(uint64_t totalpages, const struct memcg *g)
 {
         struct proc *best = NULL;
         int64_t best_points = INT64_MIN;
@@ -65,7 +67,8 @@ static struct proc *choose(uint64_t totalpages)
                 int64_t points;
 
                 if (!proc_is_leader(p) || p->group.exiting ||
-                    p->pid == skipped_pid)
+                    p->pid == skipped_pid ||
+                    (g && !memcg_is_descendant(p->memcg, g)))
                         continue;
                 points = oom_badness(p, totalpages);
                 /* Ties go to the later slot, as Linux's walk of its
@@ -76,6 +79,11 @@ static struct proc *choose(uint64_t totalpages)
                 }
         }
         return best;
+}
+
+static struct proc *choose(uint64_t totalpages)
+{
+        return choose_in(totalpages, NULL);
 }
 
 static bool add_swapped(void *arg, struct vm_object *obj)
@@ -235,6 +243,76 @@ void oom_space_released(const struct vm_space *s)
                 victim.space = NULL;
                 sched_wakeup(&oom_channel);
         }
+}
+
+/* ---- a group over its limits -------------------------------------------- */
+
+#define MEMCG_TRIES     16      /* reclaim passes before the group's OOM */
+#define MEMCG_BATCH     32      /* pages a pass aims for beyond the excess,
+                                 * so that a group at its limit does not
+                                 * scan the lists at every fault */
+
+/* Bring g's group at fault (over its max) back under it: reclaim its
+ * pages, and if nothing more can go, kill its largest process. => false
+ * when nothing more can be done now. */
+static bool memcg_bring_down(struct memcg *over, unsigned *tries)
+{
+        struct proc *v;
+
+        memcg_event(over, MEMCG_EV_MAX);
+        if (*tries < MEMCG_TRIES) {     /* a pass may only age the pages */
+                (*tries)++;
+                (void)vm_reclaim_memcg(over, over->pages - over->max +
+                                             MEMCG_BATCH);
+                return true;
+        }
+        if (victim.space) {             /* one victim at a time */
+                wait_for_victim();
+                return !caller_dying();
+        }
+        memcg_event(over, MEMCG_EV_OOM);
+        if (!(v = choose_in(oom_totalpages(), over)))
+                return false;
+        pr_err("mercator: memory cgroup out of memory: %s over memory.max "
+               "(%" PRIu64 " > %" PRIu64 " pages)\n", over->name, over->pages,
+               over->max);
+        report(v);
+        oom_kills++;
+        memcg_event(v->memcg, MEMCG_EV_OOM_KILL);
+        kill_victim(v);
+        if (v->space == current->space)
+                return false;           /* the caller dies on its way out */
+        victim.pid = v->pid;
+        victim.space = v->space;
+        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        wait_for_victim();
+        *tries = 0;
+        return !caller_dying();
+}
+
+void oom_memcg_enforce(struct memcg *g)
+{
+        struct memcg *over;
+        unsigned tries = 0;
+
+        if (!g)
+                return;
+        if ((over = memcg_over_high(g))) {
+                memcg_event(over, MEMCG_EV_HIGH);
+                (void)vm_reclaim_memcg(over, over->pages - over->high +
+                                             MEMCG_BATCH);
+        }
+        while ((over = memcg_over_max(g)) && !caller_dying())
+                if (!memcg_bring_down(over, &tries))
+                        break;
+}
+
+void oom_memcg_enforce_current(void)
+{
+        struct memcg *g = current ? group_of(current)->memcg : NULL;
+
+        if (g && (memcg_over_max(g) || memcg_over_high(g)))
+                oom_memcg_enforce(g);
 }
 
 /* ---- /proc/PID/oom_score, oom_score_adj ------------------------------ */

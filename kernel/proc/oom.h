@@ -71,6 +71,14 @@ uint64_t oom_totalpages(void);
  * waits for an OOM victim's memory. */
 void oom_space_released(const struct vm_space *s);
 
+/* Control groups (vm/memcg.h): bring group g and its ancestors back
+ * under memory.high (reclaim) and memory.max (reclaim, then kill the
+ * largest process of the group over it). May sleep. The current
+ * process's group, where it passes a limit (return to user mode). */
+struct memcg;
+void oom_memcg_enforce(struct memcg *g);
+void oom_memcg_enforce_current(void);
+
 /* Processes killed so far (/proc/vmstat oom_kill). */
 extern uint64_t oom_kills;
 

@@ -34,6 +34,7 @@
 #include <proc/timens.h>
 #include <proc/signal.h>
 #include <vm/kmalloc.h>
+#include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
@@ -327,6 +328,8 @@ void proc_leader_replaced(struct proc *old, struct proc *p)
                         proc_table[i]->parent = p;
         if (init_proc == old)
                 init_proc = p;
+        p->memcg = old->memcg;          /* the process's group goes along */
+        old->memcg = NULL;
 }
 
 void proc_free(struct proc *p)
@@ -437,6 +440,12 @@ static vm_status_t proc_open_console(struct proc *p)
         return VM_OK;
 }
 
+/* The control group the current process charges its pages to. */
+static struct memcg *proc_memcg_current(void)
+{
+        return current ? group_of(current)->memcg : NULL;
+}
+
 long proc_start_init(const char *path, int argc, const char *const *argv)
 {
         static const char *const envp[] = { "HOME=/", "TERM=linux", NULL };
@@ -449,6 +458,8 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         /* The baseline comes before the file systems: at init's exit they
          * are torn down (vfs_shutdown), so every file's page must be back. */
         mem_snapshot(&init_baseline);
+        vfs_cgroupfs_new_sb = cgroupfs_new_sb;
+        vfs_cgroupfs_destroy_sb = cgroupfs_destroy_sb;
         err = vfs_init();
         if (err) {
                 proc_free(p);
@@ -478,6 +489,10 @@ long proc_start_init(const char *path, int argc, const char *const *argv)
         p->usage.dumpable = true;
         p->usage.coredump_filter = CORE_FILTER_DEFAULT;
         init_proc = p;
+        memcg_init();
+        memcg_current_hook = proc_memcg_current;
+        p->memcg = &memcg_root;
+        memcg_attach(p->memcg);
         machine_thread_init_user(p, img.entry, img.sp);
         sched_make_runnable(p);
         return VM_OK;
@@ -576,6 +591,10 @@ static void group_exit_done(struct proc *p, int wait_status)
                 wait_status = g->group.exit_status;
         tty_session_leader_exit(g);
         proc_reparent_children(g);
+        if (g->memcg) {                 /* it leaves cgroup.procs */
+                memcg_detach(g->memcg);
+                g->memcg = NULL;
+        }
         signal_orphan_check(g, g->parent, g);
         g->wait_status = wait_status;
         if (g == init_proc) {

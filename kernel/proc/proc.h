@@ -160,6 +160,10 @@ struct proc {
         uint64_t          sighand_id;           /* [p] threads sharing signal
                                                  * actions (CLONE_SIGHAND) */
         struct vnode     *cwd;                  /* [p] working directory (ref) */
+        struct memcg     *memcg;                /* [p] the leader's: its
+                                                 * control group (a reference
+                                                 * and a count, vm/memcg.h)
+                                                 * until the process is gone */
         struct vnode     *root;                 /* [p] chroot (a reference) */
         struct vnode     *exe;                  /* [p] the running file (ref;
                                                    its vnode->running counts) */

@@ -26,6 +26,7 @@
 #include <mercator/spinlock.h>
 #include <proc/acct.h>
 #include <proc/ktimer.h>
+#include <proc/oom.h>
 #include <proc/proc.h>
 #include <vm/vm_reclaim.h>
 
@@ -225,6 +226,7 @@ struct proc *proc_find(int pid)
 void proc_return_to_user(void)
 {
         vm_reclaim_background();        /* below the low watermark */
+        oom_memcg_enforce_current();    /* its group over memory.max */
         if (current->pending_kill)
                 proc_exit(current->pending_kill);
         if (need_resched)

@@ -34,6 +34,7 @@
 #include <proc/signal.h>
 #include <proc/syscall.h>
 #include <proc/timens.h>
+#include <vm/memcg.h>
 #include <vm/vm_space.h>
 
 
@@ -187,6 +188,10 @@ static long fork_current(const struct clone_req *r)
         }
         child->pgid = g->pgid;
         child->sid = g->sid;
+        if (!(r->flags & CLONE_THREAD) && g->memcg) {
+                child->memcg = g->memcg;        /* the parent's group */
+                memcg_attach(child->memcg);
+        }
         child->tty_detached = g->tty_detached;
         proc_fork_resources(child, current);
         signal_fork(child, current);

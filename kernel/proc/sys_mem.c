@@ -26,6 +26,7 @@
 #define MAP_SHARED              0x01
 #define MAP_PRIVATE             0x02
 #define MAP_SHARED_VALIDATE     0x03
+#define MAP_DROPPABLE           0x08    /* Linux 6.11 */
 #define MAP_TYPE                0x0f
 #define MAP_FIXED               0x10
 #define MAP_ANONYMOUS           0x20
@@ -75,7 +76,8 @@ static vm_prot_t prot_to_vm(long prot)
 static unsigned flags_to_vm(long flags)
 {
         unsigned f = (flags & MAP_TYPE) == MAP_PRIVATE ? VM_MAP_PRIVATE
-                                                       : VM_MAP_SHARED;
+                   : (flags & MAP_TYPE) == MAP_DROPPABLE
+                   ? VM_MAP_PRIVATE | VM_MAP_DROPPABLE : VM_MAP_SHARED;
 
         if (flags & MAP_FIXED)
                 f |= VM_MAP_FIXED;
@@ -338,6 +340,12 @@ SYSCALL_DECL(mmap)
                 if (flags & ~(long)MAP_KNOWN)
                         return -EOPNOTSUPP;
                 break;
+        case MAP_DROPPABLE:
+                /* Anonymous only; neither locked nor a stack (Linux). */
+                if (!(flags & MAP_ANONYMOUS) ||
+                    (flags & (MAP_LOCKED | MAP_GROWSDOWN)))
+                        return -EINVAL;
+                break;
         default: return -EINVAL;
         }
         if (len > TASK_SIZE || page_round(len) > TASK_SIZE)
@@ -352,7 +360,8 @@ SYSCALL_DECL(mmap)
                 return -EPERM;
         /* RLIMIT_AS and RLIMIT_DATA (private writable memory). A
          * MAP_FIXED over existing areas is charged in full. */
-        bool data = (prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_PRIVATE;
+        bool data = (prot & PROT_WRITE) && ((flags & MAP_TYPE) == MAP_PRIVATE ||
+                                            (flags & MAP_TYPE) == MAP_DROPPABLE);
         long lerr = rlimit_vm_grow(page_round(len), data ? page_round(len) : 0);
         if (lerr)
                 return lerr;

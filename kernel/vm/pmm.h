@@ -64,6 +64,10 @@ struct vm_page {
                                  * struct rmap_family */
 #define PG_HUGETLB      0x8000  /* head of a free block in the huge-page
                                  * pool (vm/hugetlb.h) */
+#define PG_DROPPABLE    0x10000 /* object page first taken by a droppable
+                                 * object (VM_MAP_DROPPABLE): counted in
+                                 * vm_droppable_pages. Bits 17..31: the
+                                 * page's control group (vm/memcg.h) */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

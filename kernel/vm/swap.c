@@ -10,6 +10,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/memcg.h>
 #include <vm/swap.h>
 #include <vm/vm_swap.h>
 
@@ -68,7 +69,8 @@ int swap_area_init(struct swap_area *a, const struct swap_header_info *h)
         a->map = kzalloc((size_t)a->pages * sizeof a->map[0]);
         a->cluster_free = kzalloc((size_t)a->nclusters * sizeof(uint16_t));
         a->cluster_good = kzalloc((size_t)a->nclusters * sizeof(uint16_t));
-        if (!a->map || !a->cluster_free || !a->cluster_good) {
+        a->memcg = kzalloc((size_t)a->pages * sizeof a->memcg[0]);
+        if (!a->map || !a->cluster_free || !a->cluster_good || !a->memcg) {
                 swap_area_fini(a);
                 return -ENOMEM;
         }
@@ -90,6 +92,7 @@ void swap_area_fini(struct swap_area *a)
         kfree(a->map);
         kfree(a->cluster_free);
         kfree(a->cluster_good);
+        kfree(a->memcg);
         memset(a, 0, sizeof *a);
 }
 
@@ -162,6 +165,9 @@ void swap_slot_free(struct swap_area *a, uint32_t slot)
 {
         check_slot(a, slot, "free");
         if (--a->map[slot] == 0) {
+                if (a->memcg[slot])     /* its group's swap charge goes */
+                        memcg_swap_uncharge(a->memcg[slot], 1);
+                a->memcg[slot] = 0;
                 a->free++;
                 a->cluster_free[cluster_of(slot)]++;
         }
@@ -416,6 +422,16 @@ unsigned swap_entry_count(swp_entry_t e)
 bool swap_entry_dup(swp_entry_t e)
 {
         return swap_slot_dup(&entry_dev(e, "dup")->area, SWP_SLOT(e));
+}
+
+void swap_entry_charge(swp_entry_t e, uint16_t memcg_id)
+{
+        struct swap_area *a = &entry_dev(e, "charge")->area;
+
+        if (!memcg_id || a->memcg[SWP_SLOT(e)])
+                return;
+        a->memcg[SWP_SLOT(e)] = memcg_id;
+        memcg_swap_charge(memcg_id, 1);
 }
 
 void swap_entry_free(swp_entry_t e)

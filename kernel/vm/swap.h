@@ -55,6 +55,10 @@ struct swap_area {
         uint32_t  usable;               /* slots: pages - header - bad */
         uint32_t  free;                 /* usable slots with no user */
         uint16_t *map;                  /* per page: users or SWAP_MAP_BAD */
+        uint16_t *memcg;                /* per page: the control group its
+                                         * page was charged to (memcg.h's
+                                         * id; 0: none), uncharged when the
+                                         * slot is free again */
         uint32_t  nclusters;
         uint16_t *cluster_free;         /* per cluster: its free slots */
         uint16_t *cluster_good;         /* per cluster: its usable slots */
@@ -151,6 +155,9 @@ unsigned swap_read_pages(const swp_entry_t *e, const paddr_t *pa, unsigned n,
 bool swap_entry_dup(swp_entry_t e);
 unsigned swap_entry_count(swp_entry_t e);
 void swap_entry_free(swp_entry_t e);
+/* The page written to e was charged to control group memcg_id (0: none):
+ * the slot is charged to it until it is free (memory.swap.current). */
+void swap_entry_charge(swp_entry_t e, uint16_t memcg_id);
 
 /* swap=NAME[,NAME]... on the kernel command line: turn those disks on
  * before /init starts (tools/run --swap); what fails is reported. */

@@ -72,7 +72,10 @@ struct vm_uffd;
                                          * core file (VM_DONTDUMP) */
 #define VM_AREA_ACCOUNT         0x1000  /* its pages are committed
                                          * (vm_commit.h; VM_ACCOUNT) */
-#define VM_AREA_FLAGS_ALL       0x1fff
+#define VM_AREA_DROPPABLE       0x2000  /* VM_MAP_DROPPABLE: its object's
+                                         * pages may be dropped, not
+                                         * swapped */
+#define VM_AREA_FLAGS_ALL       0x3fff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

@@ -285,6 +285,7 @@ static vm_status_t fault_attach_object(struct fault_ctx *fc)
         if (st != VM_OK)
                 return st;
         a->object->space = fc->space;           /* the reverse map's owner */
+        a->object->droppable = a->flags & VM_AREA_DROPPABLE;
         st = rmap_family_join(a->object, NULL);
         if (st != VM_OK) {
                 vm_object_unref(a->object);

@@ -96,7 +96,10 @@ static vm_status_t fork_area(struct vm_space *child, struct vm_area *a)
                 return VM_ENOMEM;
         st = vm_area_insert(&child->areas, d);  /* same layout: fits */
         ASSERT(st == VM_OK);
-        if (!vm_area_private(a) || !a->object)
+        /* A droppable area's pages are not copied: the child reads
+         * zeroes (Linux gives MAP_DROPPABLE VM_WIPEONFORK). */
+        if (!vm_area_private(a) || !a->object ||
+            (a->flags & VM_AREA_DROPPABLE))
                 return VM_OK;
         st = fork_twin(child, a->object, &d->object);
         if (st == VM_OK)
@@ -119,7 +122,8 @@ static void fork_write_protect(struct vm_space *parent)
 {
         for (struct vm_area *a = parent->areas.first; a; a = a->next) {
                 if (!vm_area_private(a) || !a->object ||
-                    !(a->prot & VM_PROT_WRITE))
+                    !(a->prot & VM_PROT_WRITE) ||
+                    (a->flags & VM_AREA_DROPPABLE))
                         continue;
                 /* A huge page stays one, read-only (split at its first
                  * copy-on-write), unless it straddles the area's edge. */

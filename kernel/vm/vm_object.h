@@ -176,6 +176,10 @@ struct vm_object {
                                          * that stay charged to quota, as
                                          * Linux counts a tmpfs file's
                                          * swapped pages in size= */
+        bool                droppable;  /* [c] a private anonymous object
+                                         * of a VM_MAP_DROPPABLE area:
+                                         * reclaim frees its pages that no
+                                         * other object shares, unwritten */
         bool                mapped_writable; /* [m] some shared area over it
                                          * could write it (ever): its pages
                                          * may differ from their source */

@@ -7,6 +7,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <vm/memcg.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
@@ -14,7 +15,15 @@
 #include <vm/vm_swap.h>
 
 struct vm_events vm_events;
+uint64_t vm_droppable_pages;
 static bool in_direct;                  /* vm_reclaim_direct() is running */
+static const struct memcg *target;      /* vm_reclaim_memcg(): only its pages */
+
+/* Is pg one this reclaim may take? (A group's reclaim: its pages.) */
+static bool in_target(const struct vm_page *pg)
+{
+        return !target || memcg_page_in(pg, target);
+}
 
 #define RECLAIM_BATCH   32      /* pages a background batch aims for */
 #define SCAN_FACTOR     4       /* pages scanned per page wanted, at most */
@@ -88,6 +97,8 @@ static void shrink_active(enum zone_id z, const struct lru_kind *k,
         nr = MIN(nr, st.lru[k->active]);
         for (; pg && nr > 0; pg = next, nr--) {
                 next = pmm_lru_prev(pg);
+                if (!in_target(pg))
+                        continue;
                 if (rmap_referenced(pg, true, NULL) & RMAP_ACCESSED) {
                         lru_move(pg, k->active);
                 } else {
@@ -125,6 +136,34 @@ static void count_steal(uint64_t n)
         vm_events.pgsteal_direct += in_direct ? n : 0;
 }
 
+struct owner_at {
+        struct vm_object *obj;
+        uint64_t          index;
+};
+
+static bool owner_at(void *arg, struct vm_object *obj, uint64_t index)
+{
+        *(struct owner_at *)arg = (struct owner_at){ obj, index };
+        return false;
+}
+
+/* pg belongs to a droppable object alone (MAP_DROPPABLE; not shared
+ * with a fork's child): free it instead of swapping; the next touch
+ * reads zeroes. => true if it is gone. */
+static bool drop_droppable(struct vm_page *pg)
+{
+        struct owner_at o = { NULL, 0 };
+
+        if (!(pg->flags & PG_DROPPABLE) || (pg->flags & PG_PINNED) ||
+            rmap_owner_count(pg) != 1)
+                return false;
+        rmap_for_each_owner(pg, owner_at, &o);
+        if (!o.obj || !o.obj->droppable || rmap_unmap(pg, NULL) != VM_OK)
+                return false;
+        (void)vm_object_free_range(o.obj, o.index, o.index + 1);
+        return true;
+}
+
 /* Write the batch out; pages that stay go to the active list. */
 static uint64_t anon_flush(struct vm_page **batch, unsigned n)
 {
@@ -153,10 +192,19 @@ static uint64_t shrink_inactive_anon(enum zone_id z, uint64_t scan,
 
         for (; pg && scan > 0 && freed + nb < want; pg = next, scan--) {
                 next = pmm_lru_prev(pg);
+                if (!in_target(pg))
+                        continue;
                 vm_events.pgscan++;
                 vm_events.pgscan_direct += in_direct;
                 if (second_chance(pg, &anon_kind))
                         continue;
+                if (drop_droppable(pg)) {
+                        freed++;
+                        count_steal(1);
+                        continue;
+                }
+                if (!memcg_swap_room(memcg_page_id(pg)))
+                        continue;       /* its group's swap is full */
                 if (!vm_swap_candidate(pg)) {   /* shared memory, dirty
                                                  * cache pages: they stay */
                         lru_move(pg, PMM_LRU_ACTIVE_ANON);
@@ -182,7 +230,8 @@ static bool swap_usable(void)
         uint64_t total, free;
 
         swap_totals(&total, &free);
-        return free > 0 || vm_swap_cached_pages() > 0;
+        return free > 0 || vm_swap_cached_pages() > 0 ||
+               vm_droppable_pages > 0;
 }
 
 /* Scan the inactive file list of zone z from its tail: at most `scan`
@@ -195,6 +244,8 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
 
         for (; pg && scan > 0 && freed < want; pg = next, scan--) {
                 next = pmm_lru_prev(pg);
+                if (!in_target(pg))
+                        continue;
                 vm_events.pgscan++;
                 vm_events.pgscan_direct += in_direct;
                 if (second_chance(pg, &file_kind))
@@ -253,6 +304,17 @@ uint64_t vm_reclaim(uint64_t nr)
         return freed;
 }
 
+uint64_t vm_reclaim_memcg(struct memcg *g, uint64_t nr)
+{
+        uint64_t freed;
+
+        target = g;
+        freed = vm_reclaim(nr);
+        target = NULL;
+        g->pgsteal += freed;
+        return freed;
+}
+
 bool vm_reclaim_futile(void)
 {
         uint64_t total, free;
@@ -264,7 +326,7 @@ bool vm_reclaim_futile(void)
         swap_totals(&total, &free);
         /* Anonymous pages can go only as far as swap has room (or the
          * swap cache gives entries back without a write). */
-        anon = MIN(anon, free + vm_swap_cached_pages());
+        anon = MIN(anon, free + vm_swap_cached_pages() + vm_droppable_pages);
         return file + anon < RECLAIM_BATCH;
 }
 

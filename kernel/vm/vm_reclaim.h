@@ -63,6 +63,10 @@ struct vm_events {
 
 extern struct vm_events vm_events;
 
+/* Resident pages of droppable objects (PG_DROPPABLE): reclaim may free
+ * them without swap. */
+extern uint64_t vm_droppable_pages;
+
 /* pg, just taken by its first object obj, goes on its zone's inactive
  * list (file or swap-backed, from obj); it leaves its list when its last
  * object lets go. Called by vm_rmap.c. */
@@ -81,6 +85,11 @@ bool vm_lru_is_file(const struct vm_object *obj);
  * user pages are allocated in). => pages freed.
  */
 uint64_t vm_reclaim(uint64_t nr);
+
+/* As vm_reclaim, but only pages charged to g or its descendants (a
+ * group over its memory.max or memory.high). => pages freed. */
+struct memcg;
+uint64_t vm_reclaim_memcg(struct memcg *g, uint64_t nr);
 
 /* Below the min watermark and not futile: reclaim back to low. Called
  * before a fault allocates, and after one found no page. => pages

@@ -9,6 +9,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <vm/kmalloc.h>
+#include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_area.h>
@@ -189,6 +190,11 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
                 set_inline(pg, obj, NULL, index);
                 pg->flags |= PG_OBJECT;
                 vm_lru_add(pg, obj);            /* replacement sees it now */
+                memcg_charge_page(pg, obj);     /* and its group pays */
+                if (obj->droppable) {
+                        pg->flags |= PG_DROPPABLE;
+                        vm_droppable_pages++;
+                }
                 return VM_OK;
         }
         if (covered(pg, obj, index))
@@ -227,6 +233,11 @@ void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
                 if (left == 0) {
                         clear_owners(pg);
                         vm_lru_del(pg);
+                        memcg_uncharge_page(pg, obj);
+                        if (pg->flags & PG_DROPPABLE) {
+                                pg->flags &= ~PG_DROPPABLE;
+                                vm_droppable_pages--;
+                        }
                 }
                 /* else: other members of the family hold it. */
                 return;

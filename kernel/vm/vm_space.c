@@ -421,7 +421,9 @@ static unsigned area_flags_of(unsigned flags)
                ((flags & VM_MAP_GROWSDOWN) ? VM_AREA_GROWSDOWN : 0) |
                ((flags & VM_MAP_NORESERVE) && vm_commit_noreserve_ok()
                         ? VM_AREA_NORESERVE : 0) |
-               ((flags & VM_MAP_SPECIAL) ? VM_AREA_SPECIAL : 0);
+               ((flags & VM_MAP_SPECIAL) ? VM_AREA_SPECIAL : 0) |
+               ((flags & VM_MAP_DROPPABLE) ? VM_AREA_DROPPABLE |
+                                             VM_AREA_NOHUGEPAGE : 0);
 }
 
 static vm_status_t map_validate(const struct vm_space *s, vaddr_t hint,

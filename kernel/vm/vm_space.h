@@ -75,7 +75,12 @@ struct vm_object;
 #define VM_MAP_SPECIAL          0x0100  /* the kernel's own pages ([vdso],
                                          * [vvar]): named by the object,
                                          * shown without file or inode */
-#define VM_MAP_FLAGS_ALL        0x01ff
+#define VM_MAP_DROPPABLE        0x0200  /* private anonymous memory the
+                                         * kernel may drop under pressure
+                                         * instead of swapping it (Linux's
+                                         * MAP_DROPPABLE): reads as zeroes
+                                         * after */
+#define VM_MAP_FLAGS_ALL        0x03ff
 
 #define VM_MAX_AREAS            65530           /* Linux's vm.max_map_count */
 #define VM_STACK_LIMIT_DEFAULT  (8 * MiB)       /* RLIMIT_STACK default */

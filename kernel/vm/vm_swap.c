@@ -11,6 +11,7 @@
 #include <mercator/string.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
+#include <vm/memcg.h>
 #include <vm/pmm.h>
 #include <vm/vm_area.h>
 #include <vm/vm_object.h>
@@ -293,8 +294,10 @@ unsigned vm_swap_out(struct vm_page **pg, unsigned n, bool *failed)
                                 failed[i] |= pg[i] == w[j];
                 return freed;
         }
-        for (unsigned j = 0; j < nw; j++)
+        for (unsigned j = 0; j < nw; j++) {
+                swap_entry_charge(e[j], memcg_page_id(w[j]));
                 page_to_entry(w[j], e[j], true);
+        }
         return freed + nw;
 }
 
