@@ -17,7 +17,8 @@
  *      touching 64 MiB is killed by the group's OOM killer (SIGKILL) and
  *      memory.events counts max, oom and oom_kill; its parent, outside
  *      the group, lives;
- *   5. with swap (where /proc/swaps lists some): memory.max 16 MiB, a
+ *   5. with swap (Mercator's and the referee VM's 64 MiB disks; skipped
+ *      where there is less than 48 MiB): memory.max 16 MiB, a
  *      child writes and verifies 32 MiB, memory.current stays near the
  *      limit and memory.swap.current shows what went to swap;
  *   6. when its processes are gone memory.current and memory.swap.current
@@ -337,7 +338,8 @@ static void swap_in_group(void)
         CHECK("pattern_intact", r != 'b');
         CHECK("current_near_max", r != 'c');
         CHECK("swap_current_shows", r != 's');
-        CHECK("swap_uncharged", read_ll(gfile("memory.swap.current")) == 0);
+        /* Linux may keep a few slots of its swap cache charged a while */
+        CHECK("swap_uncharged", read_ll(gfile("memory.swap.current")) < 1 << 20);
 }
 
 /* Everywhere MAP_DROPPABLE exists (Linux 6.11: the host; not the 6.1
