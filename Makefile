@@ -128,7 +128,7 @@ $(HBUILD)/bin/test_vfs_walk: $(HBUILD)/kernel/fs/vfs.c.o \
 # The first process of the x86-64 referee (Linux in QEMU) for the user
 # tests tools/test.py also runs there (USER_ON_LINUX_VM).
 user-tests: $(UTESTS) $(BUILD)/referee_init $(BUILD)/trinity_init
-$(BUILD)/referee_init: tools/referee_init.c
+$(BUILD)/referee_init: tools/referee_init.c tools/load_modules.h
 	$(UCC) $(UCFLAGS) -o $@ $<
 # The first process of a trinity run (tools/test.py run_trinity).
 $(BUILD)/trinity_init: tests/debian/trinity_init.c
@@ -240,7 +240,7 @@ pictures: kernel $(BUILD)/rootfs/bin/vmdemo
 BENCH_BINS := $(BUILD)/bench/vmbench $(BUILD)/bench/true
 
 # vmbench's entry point reads the clock before musl's start-up runs.
-$(BUILD)/bench/vmbench: user/bench/vmbench.c
+$(BUILD)/bench/vmbench: user/bench/vmbench.c tools/load_modules.h
 	@mkdir -p $(dir $@)
 	$(UCC) $(UCFLAGS) -Wl,-e,vmbench_entry -o $@ $<
 $(BUILD)/bench/true: user/bench/true.c

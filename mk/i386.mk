@@ -132,7 +132,7 @@ $(I386_BUILD)/user-pae/%: tests/user/%.c tests/user/utest.h | $(I386_UINC)/asm
 $(I386_BUILD)/user/dynlink: tests/user/dyn/dynlink.c tests/user/utest.h | $(I386_UINC)/asm
 	@mkdir -p $(dir $@)
 	$(I386_UCC) -isystem $(I386_UINC) $(filter-out -static,$(UCFLAGS)) -o $@ $<
-$(I386_REFEREE_INIT): tools/referee_init.c | $(I386_UINC)/asm
+$(I386_REFEREE_INIT): tools/referee_init.c tools/load_modules.h | $(I386_UINC)/asm
 	@mkdir -p $(dir $@)
 	$(I386_UCC) -isystem $(I386_UINC) $(UCFLAGS) -o $@ $<
 
@@ -210,7 +210,7 @@ view-i386: setup
 # entry point reads the clock before glibc's start-up runs.
 I386_BENCH_BINS := $(I386_BUILD)/bench/vmbench $(I386_BUILD)/bench/true
 I386_BENCH_BOOTS ?= 3
-$(I386_BUILD)/bench/vmbench: user/bench/vmbench.c | $(I386_UINC)/asm
+$(I386_BUILD)/bench/vmbench: user/bench/vmbench.c tools/load_modules.h | $(I386_UINC)/asm
 	@mkdir -p $(dir $@)
 	$(I386_UCC) -isystem $(I386_UINC) $(UCFLAGS) -Wl,-e,vmbench_entry \
 		-o $@ $< -lpthread

@@ -91,7 +91,7 @@ $(RV_BUILD)/user/abi_riscv64: tests/user/riscv64/abi_riscv64.c tests/user/utest.
 $(RV_BUILD)/user/dynlink: tests/user/dyn/dynlink.c tests/user/utest.h
 	@mkdir -p $(dir $@)
 	$(RV_UCC) $(filter-out -static,$(UCFLAGS)) -o $@ $<
-$(RV_REFEREE_INIT): tools/referee_init.c
+$(RV_REFEREE_INIT): tools/referee_init.c tools/load_modules.h
 	@mkdir -p $(dir $@)
 	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) -o $@ $<
 
@@ -148,7 +148,7 @@ test-riscv64: riscv64 riscv64-user
 # the same QEMU (tools/bench.py --arch riscv64; results/riscv64/).
 # Its entry point reads the clock before glibc's start-up runs.
 RV_BENCH_BINS := $(RV_BUILD)/bench/vmbench $(RV_BUILD)/bench/true
-$(RV_BUILD)/bench/vmbench: user/bench/vmbench.c
+$(RV_BUILD)/bench/vmbench: user/bench/vmbench.c tools/load_modules.h
 	@mkdir -p $(dir $@)
 	$(RV_UCC) -static $(filter-out -static,$(UCFLAGS)) \
 		-Wl,-e,vmbench_entry -o $@ $< -lpthread

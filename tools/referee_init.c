@@ -18,7 +18,6 @@
  * reads the exit status from (MERCATOR-EXIT n, 128 + n for a signal) and
  * powers the machine off.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +31,8 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "load_modules.h"
 
 #define MAX_ARGS 64
 
@@ -81,43 +82,6 @@ static void console(void)
                 if (fd > 2)
                         close(fd);
         }
-}
-
-/* Load every module of /modules that will load; => how many did. */
-static int load_modules(void)
-{
-        char names[16][64];
-        int n = 0, loaded = 0, done[16] = { 0 };
-        DIR *d = opendir("/modules");
-        struct dirent *e;
-
-        if (!d)
-                return 0;
-        while ((e = readdir(d)) && n < 16)
-                if (strstr(e->d_name, ".ko"))
-                        snprintf(names[n++], sizeof names[0], "%.60s", e->d_name);
-        closedir(d);
-        for (int pass = 0, progress = 1; progress && pass < 16; pass++) {
-                progress = 0;
-                for (int i = 0; i < n; i++) {
-                        char path[80];
-                        int fd;
-
-                        if (done[i])
-                                continue;
-                        snprintf(path, sizeof path, "/modules/%.60s", names[i]);
-                        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-                                continue;
-                        if (syscall(SYS_finit_module, fd, "", 0) == 0 ||
-                            errno == EEXIST) {
-                                done[i] = 1;
-                                loaded++;
-                                progress = 1;
-                        }
-                        close(fd);
-                }
-        }
-        return loaded;
 }
 
 /* tools/run --swap: the disk named in /.mercator-swap on as swap. */

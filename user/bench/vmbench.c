@@ -1420,53 +1420,7 @@ static void mode_smp(void)
 /* ---- swap (mode swap: -m 128M, a mkswap'd virtio disk as /dev/vda) -------- */
 
 #define SWAP_DISK       "/dev/vda"
-#define MODULES_DIR     "/modules"
-
-/*
- * Linux: Debian builds virtio, virtio_pci and virtio_blk as modules, so
- * the archive carries them in /modules (tools/bench.py, from
- * tools/linux-kernel.sh) and they are loaded here with finit_module, in
- * passes until no more loads (one whose dependencies are not in yet
- * fails and is tried again). Mercator has its driver built in: ENOSYS,
- * or no /modules. => modules loaded.
- */
-static int load_modules(void)
-{
-        char names[16][64];
-        int n = 0, loaded = 0, done[16] = { 0 };
-        DIR *d = opendir(MODULES_DIR);
-        struct dirent *e;
-
-        if (!d)
-                return 0;
-        while ((e = readdir(d)) && n < 16)
-                if (strstr(e->d_name, ".ko"))
-                        snprintf(names[n++], sizeof names[0], "%.60s", e->d_name);
-        closedir(d);
-        for (int pass = 0, progress = 1; progress && pass < 16; pass++) {
-                progress = 0;
-                for (int i = 0; i < n; i++) {
-                        char path[sizeof MODULES_DIR + sizeof names[0] + 1];
-                        if (done[i])
-                                continue;
-                        snprintf(path, sizeof path, MODULES_DIR "/%.60s", names[i]);
-                        int fd = open(path, O_RDONLY | O_CLOEXEC);
-                        if (fd < 0)
-                                continue;
-                        long rc = syscall(SYS_finit_module, fd, "", 0);
-                        int err = errno;
-                        close(fd);
-                        if (rc != 0 && err == ENOSYS)
-                                return loaded;
-                        if (rc == 0 || err == EEXIST) {
-                                done[i] = 1;
-                                loaded++;
-                                progress = 1;
-                        }
-                }
-        }
-        return loaded;
-}
+#include "../../tools/load_modules.h"     /* load_modules() */
 
 /* Turn the disk on as swap (Linux: after its modules, with devtmpfs on
  * /dev for the node; Mercator has /dev/vda itself). 0 or -errno. */
