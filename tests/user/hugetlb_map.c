@@ -79,32 +79,6 @@ static int touch_is_sigbus(volatile char *p)
         return killed_by(pid, SIGBUS);
 }
 
-/* smaps' "field:" in kB for the area containing p, or -1. */
-static long smaps_field(const void *p, const char *field)
-{
-        FILE *f = fopen("/proc/self/smaps", "r");
-        char line[256];
-        int in = 0;
-        long v = -1;
-
-        while (f && fgets(line, sizeof line, f)) {
-                unsigned long lo, hi;
-
-                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-                        in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-                        continue;
-                }
-                if (in && strncmp(line, field, strlen(field)) == 0 &&
-                    line[strlen(field)] == ':') {
-                        v = strtol(line + strlen(field) + 1, NULL, 10);
-                        break;
-                }
-        }
-        if (f)
-                fclose(f);
-        return v;
-}
-
 static int all_bytes(const char *p, size_t len, char c)
 {
         for (size_t i = 0; i < len; i += PAGE)

@@ -91,31 +91,6 @@ static int current_choice(const char *file, const char *const *words, int n)
                                                     : -1;
 }
 
-/* smaps' "field:" in kB for the area containing p, or -1. */
-static long smaps_field(const void *p, const char *field)
-{
-        FILE *f = fopen("/proc/self/smaps", "r");
-        char line[256];
-        int in = 0;
-        long v = -1;
-
-        while (f && fgets(line, sizeof line, f)) {
-                unsigned long lo, hi;
-                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
-                        in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
-                        continue;
-                }
-                if (in && strncmp(line, field, strlen(field)) == 0 &&
-                    line[strlen(field)] == ':') {
-                        v = strtol(line + strlen(field) + 1, NULL, 10);
-                        break;
-                }
-        }
-        if (f)
-                fclose(f);
-        return v;
-}
-
 /* Huge pages (kB) a fresh aligned 4 MiB region gets when written all
  * through, with or without MADV_HUGEPAGE. */
 static long huge_kb_after_touch(int madv)

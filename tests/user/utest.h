@@ -112,6 +112,32 @@ static inline int killed_by(pid_t pid, int sig)
                WTERMSIG(st) == sig;
 }
 
+/* smaps' "field:" in kB for the area containing p, or -1. */
+static inline long smaps_field(const void *p, const char *field)
+{
+        FILE *f = fopen("/proc/self/smaps", "r");
+        char line[256];
+        int in = 0;
+        long v = -1;
+
+        while (f && fgets(line, sizeof line, f)) {
+                unsigned long lo, hi;
+
+                if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+                        in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+                        continue;
+                }
+                if (in && strncmp(line, field, strlen(field)) == 0 &&
+                    line[strlen(field)] == ':') {
+                        v = strtol(line + strlen(field) + 1, NULL, 10);
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        return v;
+}
+
 /* smaps' Swap (kB) of the mapping that starts at p, or -1. */
 static inline long long smaps_swap(const void *p)
 {
