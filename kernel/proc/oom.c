@@ -307,11 +307,14 @@ void oom_memcg_enforce(struct memcg *g)
                         break;
 }
 
+/* Every return to user mode asks: a process of the root group (all of
+ * them until someone makes a group) answers with one test, since the
+ * root has no memory.max or memory.high (cgroupfs.c, as Linux's). */
 void oom_memcg_enforce_current(void)
 {
         struct memcg *g = current ? group_of(current)->memcg : NULL;
 
-        if (g && (memcg_over_max(g) || memcg_over_high(g)))
+        if (g && g->parent && (memcg_over_max(g) || memcg_over_high(g)))
                 oom_memcg_enforce(g);
 }
 
