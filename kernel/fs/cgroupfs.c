@@ -595,13 +595,7 @@ static long cgf_read(struct file *f, uint64_t ubuf, size_t len)
 {
         const struct cgopen *o = f->node;
 
-        if (f->offset >= o->text.len)
-                return 0;
-        len = MIN(len, o->text.len - f->offset);
-        if (copy_to_user(ubuf, o->text.buf + f->offset, len))
-                return -EFAULT;
-        f->offset += len;
-        return (long)len;
+        return text_read_file(&o->text, f, ubuf, len);
 }
 
 static long cgf_write(struct file *f, uint64_t ubuf, size_t len)
@@ -617,13 +611,8 @@ static long cgf_write(struct file *f, uint64_t ubuf, size_t len)
                 return 0;
         if (!o->g->online)
                 return -ENODEV;
-        if (!(buf = kmalloc(len + 1)))
-                return -ENOMEM;
-        if (copy_from_user(buf, ubuf, len)) {
-                kfree(buf);
-                return -EFAULT;
-        }
-        buf[len] = '\0';
+        if (!(buf = text_from_user(ubuf, len, &n)))
+                return n;
         n = o->file->store(o->g, buf, len);
         kfree(buf);
         if (n > 0)

@@ -572,17 +572,40 @@ struct pfile {
                                          * reference) */
 };
 
+long text_read_file(const struct text *t, struct file *f, uint64_t ubuf,
+                    size_t len)
+{
+        if (f->offset >= t->len)
+                return 0;
+        len = MIN(len, t->len - f->offset);
+        if (copy_to_user(ubuf, t->buf + f->offset, len))
+                return -EFAULT;
+        f->offset += len;
+        return (long)len;
+}
+
+char *text_from_user(uint64_t ubuf, size_t len, long *err)
+{
+        char *buf = kmalloc(len + 1);
+
+        if (!buf) {
+                *err = -ENOMEM;
+                return NULL;
+        }
+        if (copy_from_user(buf, ubuf, len)) {
+                kfree(buf);
+                *err = -EFAULT;
+                return NULL;
+        }
+        buf[len] = '\0';
+        return buf;
+}
+
 static long text_read(struct file *f, uint64_t ubuf, size_t len)
 {
         const struct pfile *pf = f->node;
 
-        if (f->offset >= pf->text.len)
-                return 0;
-        len = MIN(len, pf->text.len - f->offset);
-        if (copy_to_user(ubuf, pf->text.buf + f->offset, len))
-                return -EFAULT;
-        f->offset += len;
-        return (long)len;
+        return text_read_file(&pf->text, f, ubuf, len);
 }
 
 /* The target of a mem or pagemap file, if it still has the space it had
@@ -691,13 +714,8 @@ static long wtext_write(struct file *f, uint64_t ubuf, size_t len)
                 len = PAGE_SIZE;
         if (pf->pid && !(p = live_proc((uint64_t)pf->pid)))
                 return -ESRCH;
-        if (!(buf = kmalloc(len + 1)))
-                return -ENOMEM;
-        if (copy_from_user(buf, ubuf, len)) {
-                kfree(buf);
-                return -EFAULT;
-        }
-        buf[len] = '\0';
+        if (!(buf = text_from_user(ubuf, len, &err)))
+                return err;
         err = pf->write(p, buf, len);
         kfree(buf);
         if (err)

@@ -44,6 +44,16 @@ void text_put(struct text *t, const void *src, size_t n);
 /* "Name:   value kB" with the label padded to 16, as Linux's show_val_kb
  * (meminfo) - or, for status, "Name:\t%8lu kB". */
 void text_kb(struct text *t, const char *name, uint64_t kb);
+/* read(2) of a file whose contents are the snapshot t (made at open):
+ * up to len bytes from f's offset to the user's ubuf. => bytes, or
+ * -EFAULT. */
+struct file;
+long text_read_file(const struct text *t, struct file *f, uint64_t ubuf,
+                    size_t len);
+/* write(2) of a knob: the user's len bytes at ubuf, copied into a new
+ * kmalloc'd buffer with a NUL after them (the caller kfrees it). NULL
+ * with *err = -ENOMEM or -EFAULT. */
+char *text_from_user(uint64_t ubuf, size_t len, long *err);
 
 /* A generator: format its file into t; p is the process for per-process
  * files (NULL for system-wide ones). */

@@ -220,13 +220,7 @@ static long sfile_read(struct file *f, uint64_t ubuf, size_t len)
 {
         const struct sfile *sf = f->node;
 
-        if (f->offset >= sf->text.len)
-                return 0;
-        len = MIN(len, sf->text.len - f->offset);
-        if (copy_to_user(ubuf, sf->text.buf + f->offset, len))
-                return -EFAULT;
-        f->offset += len;
-        return (long)len;
+        return text_read_file(&sf->text, f, ubuf, len);
 }
 
 /* One write(2), at most a page less one byte of it (as Linux's kernfs),
@@ -242,13 +236,8 @@ static long sfile_write(struct file *f, uint64_t ubuf, size_t len)
         len = MIN(len, PAGE_SIZE - 1);
         if (len == 0)
                 return 0;
-        if (!(buf = kmalloc(len + 1)))
-                return -ENOMEM;
-        if (copy_from_user(buf, ubuf, len)) {
-                kfree(buf);
-                return -EFAULT;
-        }
-        buf[len] = '\0';
+        if (!(buf = text_from_user(ubuf, len, &n)))
+                return n;
         n = sf->node->store(buf, len);
         kfree(buf);
         if (n > 0)
