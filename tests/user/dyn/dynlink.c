@@ -79,34 +79,6 @@ static int maps_line(uintptr_t a, char *line, size_t size)
         return found;
 }
 
-/* The smaps field `key` (kB) of the area holding a; -1 if not found. */
-static long smaps_field(uintptr_t a, const char *key)
-{
-        FILE *f = fopen("/proc/self/smaps", "r");
-        char line[512];
-        int in = 0;
-        long v = -1;
-        size_t klen = strlen(key);
-
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof line, f)) {
-                unsigned long s, e;
-                /* an area's header ("start-end ..."); field names never
-                 * scan as two hex numbers around a dash */
-                if (sscanf(line, "%lx-%lx ", &s, &e) == 2) {
-                        in = a >= s && a < e;
-                        continue;
-                }
-                if (in && strncmp(line, key, klen) == 0 && line[klen] == ':') {
-                        v = strtol(line + klen + 1, NULL, 10);
-                        break;
-                }
-        }
-        fclose(f);
-        return v;
-}
-
 /* The C library: glibc's libc.so.6, or musl's, which is its interpreter. */
 static const struct object *libc_object(void)
 {
@@ -208,9 +180,9 @@ static void check_text_shared(void)
          * initramfs of a Linux referee) its page-cache pages count as dirty
          * (Shared_Dirty, and Private_Dirty for pages only this process
          * touched), though none is a private copy: that is Anonymous. */
-        CHECK("libc_text_shared", smaps_field(a, "Shared_Clean") +
-                                  smaps_field(a, "Shared_Dirty") > 0);
-        CHECK("libc_text_no_anonymous", smaps_field(a, "Anonymous") == 0);
+        CHECK("libc_text_shared", smaps_field((const void *)a, "Shared_Clean") +
+                                  smaps_field((const void *)a, "Shared_Dirty") > 0);
+        CHECK("libc_text_no_anonymous", smaps_field((const void *)a, "Anonymous") == 0);
 }
 
 /* Run argv and return its exit status (or 128 + signal). */
