@@ -1155,6 +1155,8 @@ SYSCALL_DECL(fallocate)
                 return -ENODEV;
         if (vn->obj->pager_ops)         /* ext2 has no fallocate */
                 return -EOPNOTSUPP;
+        if (vn->obj->hugetlb)           /* not yet on huge-page files */
+                return -EOPNOTSUPP;
         if (off > INT64_MAX - len)
                 return -EFBIG;
         if ((uint64_t)(off + len) > VM_FILE_CACHE_MAX_BYTES)
