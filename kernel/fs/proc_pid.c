@@ -80,7 +80,7 @@ static unsigned mapcount_everywhere(const struct vm_object *obj,
 struct mss {
         uint64_t resident, pss, pss_dirty, pss_anon, pss_file, pss_shmem;
         uint64_t shared_clean, shared_dirty, private_clean, private_dirty;
-        uint64_t referenced, anonymous;
+        uint64_t referenced, anonymous, lazyfree;
         uint64_t pss_locked;                            /* Locked */
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
         uint64_t anon_huge;             /* bytes under huge translations */
@@ -160,7 +160,10 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
                                          ? pi.page->refcount
                                          : mapcount_everywhere(pi.object,
                                                                pi.index, pi.pa);
-                bool dirty = pi.kind == VM_PAGE_ANON ||
+                bool lazy = pi.kind == VM_PAGE_ANON &&
+                            (pi.page->flags & PG_LAZYFREE);
+                /* A lazy page is clean until written (Linux: LazyFree) */
+                bool dirty = (pi.kind == VM_PAGE_ANON && !lazy) ||
                              (pi.ad & PMAP_AD_DIRTY);
                 uint64_t share = ((uint64_t)PAGE_SIZE << PSS_SHIFT) / count;
 
@@ -173,6 +176,7 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
                 if (pi.kind == VM_PAGE_ANON) {
                         m->pss_anon += share;
                         m->anonymous += PAGE_SIZE;
+                        m->lazyfree += lazy ? PAGE_SIZE : 0;
                         m->rss_anon++;
                 } else if (pi.kind == VM_PAGE_SHMEM) {
                         m->pss_shmem += share;
@@ -310,7 +314,7 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "Private_Dirty", m->private_dirty);
         smaps_kb(t, "Referenced", m->referenced);
         smaps_kb(t, "Anonymous", m->anonymous);
-        smaps_kb(t, "LazyFree", 0);             /* MADV_FREE frees at once */
+        smaps_kb(t, "LazyFree", m->lazyfree);
         smaps_kb(t, "AnonHugePages", m->anon_huge);
         smaps_kb(t, "ShmemPmdMapped", 0);
         smaps_kb(t, "FilePmdMapped", 0);

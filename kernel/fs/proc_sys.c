@@ -239,10 +239,12 @@ void proc_vmstat(struct text *t, struct proc *p)
                  "pswpin %" PRIu64 "\npswpout %" PRIu64 "\n",
                  KB(swap_events.pswpin), KB(swap_events.pswpout),
                  swap_events.pswpin, swap_events.pswpout);
-        text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n",
-                 vm_events.pgactivate, vm_events.pgdeactivate);
-        text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n", faults,
-                 vm_events.pgmajfault);
+        text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n"
+                 "pglazyfree %" PRIu64 "\n", vm_events.pgactivate,
+                 vm_events.pgdeactivate, vm_events.pglazyfree);
+        text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n"
+                 "pglazyfreed %" PRIu64 "\n", faults, vm_events.pgmajfault,
+                 vm_events.pglazyfreed);
         /* Reclaim (vm_reclaim.h): the background reclaimer stands for
          * Linux's kswapd. */
         text_add(t, "pgsteal_kswapd %" PRIu64 "\npgsteal_direct %" PRIu64 "\n",
@@ -495,6 +497,20 @@ void proc_sys_shmmax(struct text *t, struct proc *p)
 void proc_sys_shmmni(struct text *t, struct proc *p)
 {
         text_add(t, "%lu\n", (unsigned long)SHM_MNI);
+}
+
+/* vm.swappiness (vm_reclaim.h): 0..200, EINVAL outside, as Linux 5.8+. */
+void proc_sys_swappiness(struct text *t, struct proc *p)
+{
+        text_add(t, "%u\n", vm_swappiness);
+}
+
+long proc_sys_set_swappiness(uint64_t value)
+{
+        if (value > VM_SWAPPINESS_MAX)
+                return -EINVAL;
+        vm_swappiness = (unsigned)value;
+        return 0;
 }
 
 /* vm.drop_caches: Linux's values 1-4 are taken (EINVAL otherwise) but

@@ -102,6 +102,7 @@ static const struct pent sys_vm[] = {
                proc_sys_set_overcommit_memory),
         SYSCTL("overcommit_ratio", proc_sys_overcommit_ratio,
                proc_sys_set_overcommit_ratio),
+        SYSCTL("swappiness", proc_sys_swappiness, proc_sys_set_swappiness),
         SYSCTL("user_reserve_kbytes", proc_sys_user_reserve_kbytes,
                proc_sys_set_user_reserve_kbytes),
         { 0 },

@@ -95,6 +95,8 @@ void proc_sys_shmall(struct text *t, struct proc *p);
 void proc_sys_shmmax(struct text *t, struct proc *p);
 void proc_sys_shmmni(struct text *t, struct proc *p);
 long proc_sys_set_drop_caches(uint64_t value);
+void proc_sys_swappiness(struct text *t, struct proc *p);
+long proc_sys_set_swappiness(uint64_t value);
 void proc_sys_nr_hugepages(struct text *t, struct proc *p);
 long proc_sys_set_nr_hugepages(uint64_t value);
 void proc_sys_nr_overcommit_hugepages(struct text *t, struct proc *p);

@@ -184,7 +184,7 @@ void memcg_event(struct memcg *g, enum memcg_event ev)
 
 uint16_t memcg_page_id(const struct vm_page *pg)
 {
-        return (uint16_t)(pg->flags >> MEMCG_ID_SHIFT);
+        return (uint16_t)((pg->flags >> MEMCG_ID_SHIFT) & MEMCG_ID_MASK);
 }
 
 struct memcg *memcg_of_page(const struct vm_page *pg)
@@ -231,7 +231,7 @@ void memcg_uncharge_page(struct vm_page *pg, const struct vm_object *obj)
 
         if (!g)
                 return;
-        pg->flags &= ~(0x7fffu << MEMCG_ID_SHIFT);
+        pg->flags &= ~(MEMCG_ID_MASK << MEMCG_ID_SHIFT);
         ASSERT(g->own_pages > 0);
         g->own_pages--;
         for (; g; g = g->parent) {

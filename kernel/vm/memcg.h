@@ -12,8 +12,9 @@
  * Charges. A page is charged when it joins its first object (vm_rmap.c's
  * rmap_owner_add: anonymous, page-cache, shared memory and swap-cache
  * pages alike) and uncharged when its last object lets go. The group's
- * 15-bit id lives in the upper bits of the page descriptor's flags (bits
- * 17..31, which nothing else uses; bit 16 is PG_DROPPABLE), so charging costs no memory per page
+ * 12-bit id lives in the upper bits of the page descriptor's flags (bits
+ * 17..28, which nothing else uses; bit 16 is PG_DROPPABLE, bit 29
+ * pmm.h's PG_LAZYFREE), so charging costs no memory per page
  * and the descriptor stays 32 bytes; ids index memcg_by_id. A swap slot
  * written for a charged page is charged to the same group (memory.swap.*),
  * its id kept in a side table of 2 bytes per slot (swap.h's
@@ -50,7 +51,9 @@ struct vm_object;
 
 #define MEMCG_ID_MAX            4095    /* ids 1..MEMCG_ID_MAX; 1 is the root */
 #define MEMCG_UNLIMITED         UINT64_MAX
-#define MEMCG_ID_SHIFT          17      /* page flags bits 17..31 */
+#define MEMCG_ID_SHIFT          17      /* page flags bits 17..28 */
+#define MEMCG_ID_MASK           0xfffu  /* MEMCG_ID_MAX fits */
+_Static_assert(MEMCG_ID_MAX <= MEMCG_ID_MASK, "memcg ids fit their bits");
 
 /* memory.stat's page kinds. */
 enum memcg_stat {

@@ -66,8 +66,13 @@ struct vm_page {
                                  * pool (vm/hugetlb.h) */
 #define PG_DROPPABLE    0x10000 /* object page first taken by a droppable
                                  * object (VM_MAP_DROPPABLE): counted in
-                                 * vm_droppable_pages. Bits 17..31: the
+                                 * vm_droppable_pages. Bits 17..28: the
                                  * page's control group (vm/memcg.h) */
+#define PG_LAZYFREE     0x20000000u /* private anonymous page MADV_FREE'd
+                                 * and not written since: reclaim frees it
+                                 * without swap (vm_reclaim.h); its
+                                 * translations are read-only, so a write
+                                 * faults and clears it */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

@@ -3,8 +3,9 @@
  * honours (see vm_space.h for what each does and why the hints are
  * honest).
  *
- * Owns: nothing lasting. DONTNEED and FREE drop pages (translations first,
- * then, after the TLB flush, the private pages); WILLNEED fills a file
+ * Owns: nothing lasting. DONTNEED drops pages (translations first, then,
+ * after the TLB flush, the private pages); FREE marks them lazy
+ * (vm_reclaim.h: reclaim frees them without swap); WILLNEED fills a file
  * object's pages; NORMAL / RANDOM / SEQUENTIAL change area flags with the
  * split/merge machinery mprotect uses. As in Linux, a hole in the range
  * does not stop the advice: it applies to the mapped parts and the result
@@ -37,34 +38,130 @@ static vm_status_t advise_result(const struct vm_range_plan *p)
         return p->covered ? VM_OK : VM_ENOMEM;
 }
 
-/* MADV_FREE is for private anonymous memory only (Linux: EINVAL). */
+/* MADV_FREE is for private anonymous memory only (Linux: EINVAL; also
+ * for explicit huge pages). */
 static bool free_allowed(const struct vm_range_plan *p)
 {
         for (struct vm_area *a = p->first; a && a->start < p->end; a = a->next)
-                if (!vm_area_private(a) || a->backing)
+                if (!vm_area_private(a) || a->backing ||
+                    (a->object && a->object->hugetlb))
                         return false;
         return true;
 }
 
-/* DONTNEED / FREE: unmap the range from this space, then drop its
- * private pages (shared objects keep theirs). */
-static vm_status_t advise_dontneed(struct vm_space *s,
-                                   const struct vm_range_plan *p, bool free)
+/* Linux's zap drops UFFDIO_POISON's markers (nothing to reserve while
+ * there are none). */
+static vm_status_t clear_poison(struct vm_space *s, const struct vm_range_plan *p)
 {
-        struct vm_area *a;
-
-        if (free && !free_allowed(p))
-                return VM_EINVAL;
-        /* Linux's zap drops UFFDIO_POISON's markers (nothing to reserve
-         * while there are none) */
         if (vm_guards_reserve(&s->poison, 2) != VM_OK)
                 return VM_ENOMEM;
         vm_guards_clear(&s->poison, p->start, p->end);
+        return VM_OK;
+}
+
+/* DONTNEED: unmap the range from this space, then drop its private pages
+ * (shared objects keep theirs). */
+static vm_status_t advise_dontneed(struct vm_space *s,
+                                   const struct vm_range_plan *p)
+{
+        struct vm_area *a;
+
+        if (clear_poison(s, p) != VM_OK)
+                return VM_ENOMEM;
         for (a = p->first; a && a->start < p->end; a = a->next)
                 vm_pmap_remove(s, clip_lo(a, p->start), clip_hi(a, p->end));
         pmap_update(s->pmap);           /* before frames go */
         for (a = p->first; a && a->start < p->end; a = a->next)
                 vm_area_free_pages(a, clip_lo(a, p->start), clip_hi(a, p->end));
+        return advise_result(p);
+}
+
+/* FREE's walk of one object's indices, in batches taken before anything
+ * changes (a freed entry may free radix nodes a walk is in). */
+#define FREE_BATCH      32
+
+struct free_ctx {
+        unsigned  n;
+        uint64_t  index[FREE_BATCH];
+        struct vm_page *pg[FREE_BATCH];
+};
+
+static bool free_collect_entry(void *arg, uint64_t index, swp_entry_t e)
+{
+        struct free_ctx *c = arg;
+
+        c->index[c->n++] = index;
+        return c->n < FREE_BATCH;
+}
+
+static bool free_collect_page(void *arg, uint64_t index, struct vm_page *pg)
+{
+        struct free_ctx *c = arg;
+
+        c->index[c->n] = index;
+        c->pg[c->n++] = pg;
+        return c->n < FREE_BATCH;
+}
+
+/* FREE over [first, end) of private object o, mapped at va_first: its
+ * swapped pages go now (their contents may be dropped, and a slot costs
+ * more than nothing: Linux frees them too); each resident page o alone
+ * holds becomes lazy, its accessed bit cleared. Pages a fork's relative
+ * shares stay as they are (Linux skips them too). */
+static void free_object(struct vm_space *s, struct vm_object *o,
+                        uint64_t first, uint64_t end, vaddr_t va_first)
+{
+        struct free_ctx c;
+
+        for (uint64_t i = first; o->nswapped && i < end; ) {
+                c.n = 0;
+                vm_object_for_each_entry(o, i, end, free_collect_entry, &c);
+                if (c.n == 0)
+                        break;
+                i = c.index[c.n - 1] + 1;
+                for (unsigned k = 0; k < c.n; k++)
+                        (void)vm_object_free_range(o, c.index[k], c.index[k] + 1);
+        }
+        for (uint64_t i = first; i < end; ) {
+                c.n = 0;
+                vm_object_for_each(o, i, end, free_collect_page, &c);
+                if (c.n == 0)
+                        break;
+                i = c.index[c.n - 1] + 1;
+                for (unsigned k = 0; k < c.n; k++) {
+                        if (c.pg[k]->refcount != 1)
+                                continue;
+                        vm_lazyfree_mark(c.pg[k]);
+                        (void)pmap_ad(s->pmap, va_first + (vaddr_t)
+                                      ((c.index[k] - first) << PAGE_SHIFT), true);
+                }
+        }
+}
+
+/* FREE (Linux 4.5): the range's data may go instead of being written to
+ * swap. Translations lose write first (so every later write faults and
+ * un-lazies its page, vm_reclaim.h), then each object page this space
+ * alone holds is marked lazy; reclaim frees those still lazy, with or
+ * without swap, and the next read sees zeroes. */
+static vm_status_t advise_free(struct vm_space *s, const struct vm_range_plan *p)
+{
+        struct vm_area *a;
+
+        if (!free_allowed(p))
+                return VM_EINVAL;
+        if (clear_poison(s, p) != VM_OK)
+                return VM_ENOMEM;
+        for (a = p->first; a && a->start < p->end; a = a->next) {
+                vaddr_t lo = clip_lo(a, p->start), hi = clip_hi(a, p->end);
+
+                if (!a->object)
+                        continue;       /* nothing but the zero page */
+                vm_pmap_protect(s, lo, hi,
+                                pmap_prot_implied(a->prot) & ~VM_PROT_WRITE);
+                free_object(s, a->object, a->pgoff + vm_area_off(a, lo),
+                            a->pgoff + vm_area_off(a, hi), lo);
+        }
+        pmap_update(s->pmap);
         return advise_result(p);
 }
 
@@ -158,7 +255,8 @@ static void cold_one(struct cold_ctx *c, uint64_t index, struct vm_page *pg)
          * are dropped, private anonymous ones go to swap if there is
          * some (without, they stay, as dirty page-cache pages do). */
         if (c->pageout && rmap_count(pg) == 1 &&
-            (rmap_evict_clean(pg) == VM_OK || vm_swap_out_one(pg)))
+            (vm_lazyfree_drop(pg) || rmap_evict_clean(pg) == VM_OK ||
+             vm_swap_out_one(pg)))
                 return;
         (void)pmap_ad(c->s->pmap, va, true);
         vm_lru_deactivate(pg);
@@ -390,9 +488,9 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                 return VM_EINVAL;
         switch (advice) {
         case VM_MADV_DONTNEED:
-                return advise_dontneed(s, &p, false);
+                return advise_dontneed(s, &p);
         case VM_MADV_FREE:
-                return advise_dontneed(s, &p, true);
+                return advise_free(s, &p);
         case VM_MADV_REMOVE:
                 return advise_remove(&p);
         case VM_MADV_WILLNEED:

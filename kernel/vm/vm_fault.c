@@ -330,8 +330,8 @@ static void huge_reuse(struct fault_ctx *fc)
                         panic("huge_reuse: frame %" PRIu64 " of a whole huge "
                               "translation is not the object's page", i);
 #endif
-                if (pg[i].refcount != 1)
-                        return;
+                if (pg[i].refcount != 1 || (pg[i].flags & PG_LAZYFREE))
+                        return;         /* a lazy page's write must fault */
         }
         if (pmap_protect(fc->space->pmap, hva, hva + size,
                          pmap_prot_implied(a->prot)) != VM_OK)
@@ -348,6 +348,7 @@ static vm_status_t fault_own_page_write(struct fault_ctx *fc)
 
         fc->writable = true;
         if (fc->page->refcount == 1) {  /* nobody else holds it: in place */
+                vm_lazyfree_clear(fc->page);    /* written: kept after all */
                 fc->space->stats.cow_reuses++;
                 huge_reuse(fc);
                 return VM_OK;
@@ -571,8 +572,10 @@ static vm_status_t fault_private_page(struct fault_ctx *fc)
         }
         if (fc->page && fault_is_write(fc))
                 return fault_own_page_write(fc);
-        if (fc->page) {                 /* a read: share while shared */
-                fc->writable = fc->page->refcount == 1;
+        if (fc->page) {                 /* a read: share while shared; a
+                                         * lazy page's write must fault */
+                fc->writable = fc->page->refcount == 1 &&
+                               !(fc->page->flags & PG_LAZYFREE);
                 return VM_OK;
         }
         if (a->backing) {
@@ -951,6 +954,7 @@ vm_status_t vm_uffd_move(struct vm_space *s, vaddr_t dst, vaddr_t src,
         vm_object_free_range(from.area->object, from.area->pgoff + from.off,
                              from.area->pgoff + from.off + 1);
         to.page = vm_object_lookup(to.area->object, to.area->pgoff + to.off);
+        vm_lazyfree_clear(to.page);             /* mapped writable now */
         to.writable = true;                     /* its only holder */
         return fault_enter_mapping(&to);
 }

@@ -16,6 +16,8 @@
 
 struct vm_events vm_events;
 uint64_t vm_droppable_pages;
+uint64_t vm_lazyfree_pages;
+unsigned vm_swappiness = VM_SWAPPINESS_DEFAULT;
 static bool in_direct;                  /* vm_reclaim_direct() is running */
 static const struct memcg *target;      /* vm_reclaim_memcg(): only its pages */
 
@@ -164,6 +166,36 @@ static bool drop_droppable(struct vm_page *pg)
         return true;
 }
 
+bool vm_lazyfree_mark(struct vm_page *pg)
+{
+        ASSERT((pg->flags & PG_OBJECT) && pg->refcount == 1);
+        if (pg->flags & PG_LAZYFREE)
+                return false;
+        pg->flags |= PG_LAZYFREE;
+        vm_lazyfree_pages++;
+        vm_events.pglazyfree++;
+        vm_lru_deactivate(pg);
+        return true;
+}
+
+bool vm_lazyfree_drop(struct vm_page *pg)
+{
+        struct owner_at o;
+
+        if (!(pg->flags & PG_LAZYFREE) || (pg->flags & PG_PINNED) ||
+            rmap_unmap(pg, NULL) != VM_OK)
+                return false;
+        vm_events.pglazyfreed++;
+        /* Each free lets go of one owner; the last frees pg. */
+        for (uint32_t n = pg->refcount; n > 0; n--) {
+                o = (struct owner_at){ NULL, 0 };
+                rmap_for_each_owner(pg, owner_at, &o);
+                ASSERT(o.obj);
+                (void)vm_object_free_range(o.obj, o.index, o.index + 1);
+        }
+        return true;
+}
+
 /* Write the batch out; pages that stay go to the active list. */
 static uint64_t anon_flush(struct vm_page **batch, unsigned n)
 {
@@ -198,7 +230,7 @@ static uint64_t shrink_inactive_anon(enum zone_id z, uint64_t scan,
                 vm_events.pgscan_direct += in_direct;
                 if (second_chance(pg, &anon_kind))
                         continue;
-                if (drop_droppable(pg)) {
+                if (drop_droppable(pg) || vm_lazyfree_drop(pg)) {
                         freed++;
                         count_steal(1);
                         continue;
@@ -231,7 +263,7 @@ static bool swap_usable(void)
 
         swap_totals(&total, &free);
         return free > 0 || vm_swap_cached_pages() > 0 ||
-               vm_droppable_pages > 0;
+               vm_droppable_pages > 0 || vm_lazyfree_pages > 0;
 }
 
 /* Scan the inactive file list of zone z from its tail: at most `scan`
@@ -267,7 +299,9 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
         return freed;
 }
 
-uint64_t vm_reclaim(uint64_t nr)
+/* Reclaim up to nr pages of kind k, zone by zone from the highest (the
+ * order user pages are taken in). => pages freed. */
+static uint64_t reclaim_kind(const struct lru_kind *k, uint64_t nr)
 {
         uint64_t freed = 0;
 
@@ -278,29 +312,58 @@ uint64_t vm_reclaim(uint64_t nr)
                 pmm_zone_stats((enum zone_id)z, &st);
                 /* Keep the inactive list at least as long as the active
                  * one, so that what is scanned had time to be used. */
-                if (st.lru[PMM_LRU_INACTIVE_FILE] < st.lru[PMM_LRU_ACTIVE_FILE])
-                        shrink_active((enum zone_id)z, &file_kind,
-                                      st.lru[PMM_LRU_ACTIVE_FILE] -
-                                      st.lru[PMM_LRU_INACTIVE_FILE] + left);
+                if (st.lru[k->inactive] < st.lru[k->active])
+                        shrink_active((enum zone_id)z, k,
+                                      st.lru[k->active] - st.lru[k->inactive] +
+                                      left);
                 pmm_zone_stats((enum zone_id)z, &st);
-                freed += shrink_inactive((enum zone_id)z,
-                                         st.lru[PMM_LRU_INACTIVE_FILE],
-                                         left);
-                if (freed >= nr || !swap_usable())
-                        continue;
-                /* Then anonymous memory, to swap (file pages first: they
-                 * cost no write). */
-                left = nr - freed;
-                pmm_zone_stats((enum zone_id)z, &st);
-                if (st.lru[PMM_LRU_INACTIVE_ANON] < st.lru[PMM_LRU_ACTIVE_ANON])
-                        shrink_active((enum zone_id)z, &anon_kind,
-                                      st.lru[PMM_LRU_ACTIVE_ANON] -
-                                      st.lru[PMM_LRU_INACTIVE_ANON] + left);
-                pmm_zone_stats((enum zone_id)z, &st);
-                freed += shrink_inactive_anon((enum zone_id)z,
-                                              st.lru[PMM_LRU_INACTIVE_ANON],
-                                              left);
+                freed += k == &file_kind
+                        ? shrink_inactive((enum zone_id)z,
+                                          st.lru[k->inactive], left)
+                        : shrink_inactive_anon((enum zone_id)z,
+                                               st.lru[k->inactive], left);
         }
+        return freed;
+}
+
+/*
+ * How many of nr pages to ask of the swap-backed lists, by vm.swappiness
+ * as Linux documents it: the relative cost of swapping against dropping
+ * file pages, 0..200; at 100 both kinds feel the same pressure. Each
+ * kind's weight is its list length times its cost share (swappiness for
+ * anonymous pages, 200 - swappiness for file pages), as Linux's
+ * get_scan_count without the measured costs. Lazily freed and droppable
+ * pages cost no write: they weigh as file pages; with no swap room they
+ * are the only anonymous pages that can go.
+ */
+static uint64_t anon_share(uint64_t nr)
+{
+        uint64_t file = vm_lru_pages(PMM_LRU_INACTIVE_FILE) +
+                        vm_lru_pages(PMM_LRU_ACTIVE_FILE);
+        uint64_t anon = vm_lru_pages(PMM_LRU_INACTIVE_ANON) +
+                        vm_lru_pages(PMM_LRU_ACTIVE_ANON);
+        uint64_t cheap = MIN(anon, vm_lazyfree_pages + vm_droppable_pages);
+        uint64_t total, free, aw, fw;
+
+        swap_totals(&total, &free);
+        if (free == 0 && vm_swap_cached_pages() == 0)
+                anon = cheap;                   /* nowhere to write */
+        aw = vm_swappiness * (anon - cheap) + (200 - vm_swappiness) * cheap;
+        fw = (200 - vm_swappiness) * file;
+        return aw + fw ? nr * aw / (aw + fw) : 0;
+}
+
+uint64_t vm_reclaim(uint64_t nr)
+{
+        uint64_t anon = swap_usable() ? anon_share(nr) : 0;
+        uint64_t freed = reclaim_kind(&file_kind, nr - anon);
+
+        /* Each kind then gives what the other could not (at swappiness 0
+         * anonymous pages go only once the file lists have none left). */
+        if (freed < nr && swap_usable())
+                freed += reclaim_kind(&anon_kind, nr - freed);
+        if (freed < nr && anon)
+                freed += reclaim_kind(&file_kind, nr - freed);
         return freed;
 }
 
@@ -326,7 +389,8 @@ bool vm_reclaim_futile(void)
         swap_totals(&total, &free);
         /* Anonymous pages can go only as far as swap has room (or the
          * swap cache gives entries back without a write). */
-        anon = MIN(anon, free + vm_swap_cached_pages() + vm_droppable_pages);
+        anon = MIN(anon, free + vm_swap_cached_pages() + vm_droppable_pages +
+                         vm_lazyfree_pages);
         return file + anon < RECLAIM_BATCH;
 }
 

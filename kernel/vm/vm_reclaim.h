@@ -59,6 +59,8 @@ struct vm_events {
         uint64_t direct_reclaims;       /* faults that reclaimed first */
         uint64_t background_reclaims;   /* background batches */
         uint64_t pgmajfault;            /* faults that read from swap */
+        uint64_t pglazyfree;            /* pages MADV_FREE made lazy */
+        uint64_t pglazyfreed;           /* lazy pages reclaim freed */
 };
 
 extern struct vm_events vm_events;
@@ -66,6 +68,40 @@ extern struct vm_events vm_events;
 /* Resident pages of droppable objects (PG_DROPPABLE): reclaim may free
  * them without swap. */
 extern uint64_t vm_droppable_pages;
+
+/*
+ * Lazily freed pages (MADV_FREE, Linux 4.5): a private anonymous page
+ * that only one object holds is marked PG_LAZYFREE and keeps its bytes
+ * until reclaim wants memory; then it is freed without a write (with or
+ * without swap) and the next read sees zeroes. The mark holds only while
+ * the page is not written: every translation of a lazy page is
+ * read-only (vm_advise.c removes write when it marks; a read fault maps
+ * it read-only), so the first write faults, and the fault
+ * (vm_lazyfree_clear) makes it ordinary anonymous memory again. So the
+ * mark never depends on a dirty bit the pmap might drop with its
+ * translation. vm_lazyfree_pages counts the marked pages.
+ */
+extern uint64_t vm_lazyfree_pages;
+
+/* Mark pg lazy (its object alone holds it; the caller write-protects its
+ * translations) and put it at the head of the inactive list.
+ * => false if it was lazy already. */
+bool vm_lazyfree_mark(struct vm_page *pg);
+
+/* pg is written, or goes: no longer lazy. */
+static inline void vm_lazyfree_clear(struct vm_page *pg)
+{
+        if (pg->flags & PG_LAZYFREE) {
+                pg->flags &= ~PG_LAZYFREE;
+                vm_lazyfree_pages--;
+        }
+}
+
+/* Free lazy page pg from every object that holds it (a fork may have
+ * shared it since; none wrote it) after unmapping it everywhere.
+ * => true if it is gone; false if it is not lazy, pinned by a kernel
+ *    copy, or an mlocked area maps it. */
+bool vm_lazyfree_drop(struct vm_page *pg);
 
 /* pg, just taken by its first object obj, goes on its zone's inactive
  * list (file or swap-backed, from obj); it leaves its list when its last
@@ -81,8 +117,24 @@ void vm_lru_deactivate(struct vm_page *pg);
 bool vm_lru_is_file(const struct vm_object *obj);
 
 /*
- * Reclaim up to nr pages, scanning every zone, highest first (the order
- * user pages are allocated in). => pages freed.
+ * vm.swappiness (/proc/sys/vm/swappiness, Linux's 0..200, default 60):
+ * how reclaim balances anonymous pages against file pages. Linux calls it
+ * the relative IO cost of swapping against dropping page cache; reclaim
+ * asks each kind for a share of the pages it wants in proportion to its
+ * list length times its cost share (swappiness for anonymous, 200 -
+ * swappiness for file pages), and a kind that cannot give its share
+ * leaves the rest to the other. At 0 anonymous pages go to swap only once
+ * the file lists have nothing left to give (Mercator's policy before the
+ * knob existed).
+ */
+#define VM_SWAPPINESS_DEFAULT   60
+#define VM_SWAPPINESS_MAX       200
+extern unsigned vm_swappiness;
+
+/*
+ * Reclaim up to nr pages: file and swap-backed pages as vm_swappiness
+ * shares them, each kind scanned over every zone, highest first (the
+ * order user pages are allocated in). => pages freed.
  */
 uint64_t vm_reclaim(uint64_t nr);
 

@@ -238,6 +238,7 @@ void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
                                 pg->flags &= ~PG_DROPPABLE;
                                 vm_droppable_pages--;
                         }
+                        vm_lazyfree_clear(pg);
                 }
                 /* else: other members of the family hold it. */
                 return;

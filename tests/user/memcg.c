@@ -21,7 +21,10 @@
  *      where there is less than 48 MiB): memory.max 16 MiB, a
  *      child writes and verifies 32 MiB, memory.current stays near the
  *      limit and memory.swap.current shows what went to swap;
- *   6. when its processes are gone memory.current and memory.swap.current
+ *   6. MADV_FREE'd pages in a group whose memory.max falls below them,
+ *      without swap: the kernel frees them (they read zeroes, pglazyfreed
+ *      counts them) and keeps the pages written since;
+ *   7. when its processes are gone memory.current and memory.swap.current
  *      fall back (to 0 on Mercator; Linux may keep a few kernel pages),
  *      and rmdir removes the group.
  */
@@ -295,6 +298,69 @@ static void droppable_in_group(void)
         CHECK("swap_max_back", write_text(gfile("memory.swap.max"), "max") == 0);
 }
 
+#ifndef MADV_FREE
+#define MADV_FREE 8
+#endif
+
+/* MADV_FREE under the group's pressure (issue 16): 8 MiB written, freed
+ * lazily, two pages written again; then memory.max falls to 4 MiB with
+ * no swap allowed (memory.swap.max 0): the kernel frees lazy pages
+ * without writing them, at least 4 MiB of them, which read back as
+ * zeroes; the pages written again keep their bytes, the others read
+ * their pattern or zeroes, and vmstat's pglazyfreed counts the freed. */
+static void lazyfree_in_group(void)
+{
+        int pfd[2], st;
+        char r = 0;
+
+        CHECK("max_max_lazy", write_text(gfile("memory.max"), "max") == 0);
+        CHECK("swap_max_0_lazy", write_text(gfile("memory.swap.max"), "0") == 0);
+        CHECK("pipe4", pipe(pfd) == 0);
+        pid_t c = fork();
+        if (c == 0) {
+                size_t len = 8 << 20, n = len / PAGE, zero = 0, bad = 0;
+                long long freed0 = proc_field("/proc/vmstat", "pglazyfreed");
+                move_self();
+                uint8_t *p = anon(len, PROT_READ | PROT_WRITE);
+                madvise(p, len, MADV_NOHUGEPAGE);
+                memset(p, 'a', len);
+                if (madvise(p, len, MADV_FREE))
+                        _exit(4);
+                p[0] = p[10 * PAGE] = 'b';
+                if (write_text(gfile("memory.max"), "4M"))
+                        _exit(5);
+                for (size_t i = 0; i < n; i++) {
+                        uint8_t want = i == 0 || i == 10 ? 'b' : 'a';
+                        int z = p[i * PAGE + 1] == 0;
+                        for (size_t k = 1; k < PAGE; k++)
+                                bad += p[i * PAGE + k] != (z ? 0 : 'a');
+                        bad += p[i * PAGE] != (z ? 0 : want);
+                        bad += z && (i == 0 || i == 10);
+                        zero += z;
+                }
+                long long freed = proc_field("/proc/vmstat", "pglazyfreed") - freed0;
+                printf("memcg: MADV_FREE'd 8 MiB under a 4 MiB max: %zu pages "
+                       "read zero, pglazyfreed +%lld\n", zero, freed);
+                fflush(stdout);
+                r = bad ? 'b' : zero < n / 2 ? 'z' : freed < (long long)zero ? 'c'
+                  : 'y';
+                if (write(pfd[1], &r, 1) != 1)
+                        _exit(3);
+                _exit(0);
+        }
+        close(pfd[1]);
+        if (read(pfd[0], &r, 1) != 1)
+                r = 0;
+        close(pfd[0]);
+        CHECK("lazy_child_lives", waitpid(c, &st, 0) == c && WIFEXITED(st) &&
+              WEXITSTATUS(st) == 0 && r);
+        CHECK("lazy_pages_intact", r != 'b');
+        CHECK("lazy_pages_freed", r != 'z');
+        CHECK("pglazyfreed_counts", r != 'c');
+        CHECK("max_back", write_text(gfile("memory.max"), "max") == 0);
+        CHECK("swap_max_back_lazy", write_text(gfile("memory.swap.max"), "max") == 0);
+}
+
 static long long swap_total_kb(void)
 {
         return proc_field("/proc/meminfo", "SwapTotal:");
@@ -406,6 +472,7 @@ int main(void)
         oom_in_group();
         swap_in_group();
         droppable_in_group();
+        lazyfree_in_group();
         CHECK("current_back_down", read_ll(gfile("memory.current")) < 1 << 20);
         CHECK("rmdir", rmdir(grp) == 0);
         CHECK("gone", access(grp, F_OK) != 0 && errno == ENOENT);
