@@ -13,8 +13,8 @@
  * rmap_owner_add: anonymous, page-cache, shared memory and swap-cache
  * pages alike) and uncharged when its last object lets go. The group's
  * 12-bit id lives in the upper bits of the page descriptor's flags (bits
- * 17..28, which nothing else uses; bit 16 is PG_DROPPABLE, bit 29
- * pmm.h's PG_LAZYFREE), so charging costs no memory per page
+ * 17..28, which nothing else uses; bit 16 is PG_DROPPABLE, bits 29..30
+ * pmm.h's PG_LAZYFREE and PG_SWAPCACHE), so charging costs no memory per page
  * and the descriptor stays 32 bytes; ids index memcg_by_id. A swap slot
  * written for a charged page is charged to the same group (memory.swap.*),
  * its id kept in a side table of 2 bytes per slot (swap.h's

@@ -73,6 +73,8 @@ struct vm_page {
                                  * without swap (vm_reclaim.h); its
                                  * translations are read-only, so a write
                                  * faults and clears it */
+#define PG_SWAPCACHE    0x40000000u /* object page the swap cache holds
+                                 * too (vm_swap.h) */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

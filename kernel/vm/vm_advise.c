@@ -129,6 +129,8 @@ static void free_object(struct vm_space *s, struct vm_object *o,
                         break;
                 i = c.index[c.n - 1] + 1;
                 for (unsigned k = 0; k < c.n; k++) {
+                        if (c.pg[k]->flags & PG_SWAPCACHE)
+                                vm_swap_unkeep(c.pg[k]);  /* slot freed */
                         if (c.pg[k]->refcount != 1)
                                 continue;
                         vm_lazyfree_mark(c.pg[k]);

@@ -347,6 +347,8 @@ static vm_status_t fault_own_page_write(struct fault_ctx *fc)
         vm_status_t st;
 
         fc->writable = true;
+        if (fc->page->flags & PG_SWAPCACHE)
+                vm_swap_unkeep(fc->page);       /* a kept slot: freed */
         if (fc->page->refcount == 1) {  /* nobody else holds it: in place */
                 vm_lazyfree_clear(fc->page);    /* written: kept after all */
                 fc->space->stats.cow_reuses++;
@@ -940,6 +942,8 @@ vm_status_t vm_uffd_move(struct vm_space *s, vaddr_t dst, vaddr_t src,
                 pmap_update(s->pmap);
                 return fault_enter_mapping(&to);        /* page NULL: zeroes */
         }
+        if (from.page->flags & PG_SWAPCACHE)
+                vm_swap_unkeep(from.page);
         if (from.page->refcount != 1)
                 return VM_EBUSY;
         if (!to.area->object && (st = fault_attach_object(&to)) != VM_OK)

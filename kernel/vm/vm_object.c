@@ -166,6 +166,10 @@ static void page_release(struct vm_object *obj, uint64_t index,
         rmap_owner_del(pg, obj, index);
         if (pg->refcount > 1) {         /* still held by another object */
                 pg->refcount--;
+                /* Only the swap cache is left (it clears the flag
+                 * before it lets go itself): a copy kept for obj? */
+                if (pg->refcount == 1 && (pg->flags & PG_SWAPCACHE))
+                        vm_swap_page_orphaned(pg);
                 return;
         }
         if (obj->hugetlb)

@@ -124,6 +124,9 @@ static bool second_chance(struct vm_page *pg, const struct lru_kind *k)
                 pg->flags &= ~PG_REFERENCED;
                 lru_move(pg, k->active);
                 vm_events.pgactivate++;
+                /* In use: a kept slot waits on swap that is short */
+                if ((pg->flags & PG_SWAPCACHE) && vm_swap_full())
+                        vm_swap_unkeep(pg);
         } else {
                 pg->flags |= PG_REFERENCED;
                 lru_move(pg, k->inactive);

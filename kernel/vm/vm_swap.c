@@ -28,6 +28,7 @@ _Static_assert(READ_AROUND <= SWAP_READ_MAX, "read-around is one batch");
 #define MAX_OWNERS      64      /* a page shared more widely stays */
 
 static struct vm_object *swap_cache;    /* indexed by entry; NULL: none yet */
+static bool unusing;                    /* vm_swap_unuse() runs: keep no slot */
 
 uint64_t vm_swap_cached_pages(void)
 {
@@ -59,6 +60,10 @@ static unsigned entry_users(swp_entry_t e)
  * object goes (made again when needed), so nothing stays behind. */
 static void cache_drop(swp_entry_t e)
 {
+        struct vm_page *pg = vm_object_lookup(swap_cache, e);
+
+        if (pg)
+                pg->flags &= ~PG_SWAPCACHE;
         vm_object_free_range(swap_cache, e, e + 1);
         swap_entry_free(e);
         if (swap_cache->npages == 0) {
@@ -78,6 +83,63 @@ static void cache_add(swp_entry_t e, struct vm_page *pg)
                 return;
         if (vm_object_insert_cached(swap_cache, e, pg) != VM_OK)
                 swap_entry_free(e);
+        else
+                pg->flags |= PG_SWAPCACHE;
+}
+
+bool vm_swap_full(void)
+{
+        uint64_t total, free;
+
+        swap_totals(&total, &free);
+        return free * 2 < total;
+}
+
+/* May obj, which has just read pg from a slot it alone names, leave the
+ * slot to the cache (kept: pg stays equal to it until written)? Private
+ * anonymous memory only, while swap is at most half full and no swapoff
+ * runs. Shared memory never: its writes need not fault (vm_swap.h). */
+static bool keep_slot(const struct vm_object *obj)
+{
+        return !unusing && obj->type == VM_OBJECT_ANON && !obj->writable &&
+               obj->space && !obj->quota && !vm_swap_full();
+}
+
+/* The cache's index of pg (which it holds), by the reverse map. */
+static bool cache_owner(void *arg, struct vm_object *obj, uint64_t index)
+{
+        if (obj != swap_cache)
+                return true;
+        *(swp_entry_t *)arg = index;
+        return false;
+}
+
+static swp_entry_t cache_entry_of(struct vm_page *pg)
+{
+        swp_entry_t e = 0;
+
+        rmap_for_each_owner(pg, cache_owner, &e);
+        ASSERT(e);
+        return e;
+}
+
+void vm_swap_unkeep(struct vm_page *pg)
+{
+        swp_entry_t e;
+
+        if (!(pg->flags & PG_SWAPCACHE) || pg->refcount != 2)
+                return;
+        e = cache_entry_of(pg);
+        if (entry_users(e) == 1)
+                cache_drop(e);          /* pg stays with its object */
+}
+
+void vm_swap_page_orphaned(struct vm_page *pg)
+{
+        swp_entry_t e = cache_entry_of(pg);
+
+        if (entry_users(e) == 1)
+                cache_drop(e);          /* frees pg and the slot */
 }
 
 void vm_swap_entry_release(swp_entry_t e)
@@ -94,12 +156,17 @@ static void swap_in_read(struct vm_object *obj, uint64_t index,
                          swp_entry_t e, struct vm_page *pg)
 {
         vm_status_t st = vm_object_swap_to_page(obj, index, pg, true);
+        bool keep;
 
         ASSERT(st == VM_OK);            /* a first owner needs no record */
         (void)st;
-        if (entry_users(e) > 1)
+        keep = entry_users(e) == 1 && keep_slot(obj);
+        if (entry_users(e) > 1 || keep)
                 cache_add(e, pg);
-        vm_swap_entry_release(e);
+        if (keep)
+                swap_entry_free(e);     /* the cache's user stays */
+        else
+                vm_swap_entry_release(e);
 }
 
 vm_status_t vm_swap_in(struct vm_object *obj, uint64_t index,
@@ -352,10 +419,46 @@ static bool unuse_shared(void *arg, struct vm_object *obj)
         return vm_object_for_each_entry(obj, 0, obj->size, unuse_one, u);
 }
 
-long vm_swap_unuse(unsigned area)
+/* The cache's kept copies in the area: their objects hold the page, so
+ * the slot can go (a batch at a time: a drop may free radix nodes). */
+struct kept_ctx {
+        unsigned    area, n;
+        swp_entry_t e[32];
+};
+
+static bool kept_collect(void *arg, uint64_t index, struct vm_page *pg)
+{
+        struct kept_ctx *k = arg;
+
+        if (SWP_AREA(index) == k->area && entry_users(index) == 1 &&
+            pg->refcount > 1)
+                k->e[k->n++] = index;
+        return k->n < 32;
+}
+
+static void drop_kept(unsigned area)
+{
+        struct kept_ctx k = { .area = area };
+        uint64_t from = 0;
+
+        do {
+                k.n = 0;
+                if (!swap_cache)
+                        return;
+                vm_object_for_each(swap_cache, from, VM_OBJECT_MAX_PAGES,
+                                   kept_collect, &k);
+                for (unsigned i = 0; i < k.n; i++) {
+                        from = k.e[i] + 1;
+                        cache_drop(k.e[i]);
+                }
+        } while (k.n == 32);
+}
+
+static long unuse(unsigned area)
 {
         struct unuse_ctx u = { .area = area };
 
+        drop_kept(area);
         for (unsigned tries = 0; tries < 10000; tries++) {
                 u.st = VM_OK;
                 vm_spaces_for_each(unuse_space, &u);
@@ -369,6 +472,16 @@ long vm_swap_unuse(unsigned area)
                         return -ENOMEM;
         }
         return -ENOMEM;
+}
+
+long vm_swap_unuse(unsigned area)
+{
+        long r;
+
+        unusing = true;
+        r = unuse(area);
+        unusing = false;
+        return r;
 }
 
 /* ---- vm_swap_check ------------------------------------------------------- */
@@ -456,7 +569,9 @@ static bool cache_entry(void *arg, uint64_t index, struct vm_page *pg)
         struct scheck *c = arg;
         swp_entry_t e = index;
 
-        if (!vm_swap_entry_valid(e) || entry_users(e) < 2) {
+        /* Others name e, or (a kept copy) an object holds the page. */
+        if (!vm_swap_entry_valid(e) ||
+            (entry_users(e) < 2 && pg->refcount < 2)) {
                 pr_err("vm_swap_check: cached entry %#" PRIx64 " with %u "
                        "users\n", e, vm_swap_entry_valid(e) ? entry_users(e) : 0);
                 c->ok = false;

@@ -44,6 +44,8 @@
  * the entry. A shared object holding entries is on one list
  * (vm_object_for_each_swapped_shared), since it may be mapped nowhere:
  * swapoff reads those back and vm_swap_check counts them.
+ * A private anonymous page read back keeps its slot through the cache
+ * while swap is at most half full (kept slots, below).
  * Dirty pages: every eviction of a shared page writes it. A shared
  * page read back lets its slot go at once (it has one holder; there is
  * no swap cache for it), so no stale copy on swap can be taken for its
@@ -87,6 +89,35 @@ void vm_swap_read_around(struct vm_object *obj, uint64_t index);
 /* An object lets go of its entry e (free_range): one user fewer; a page
  * the cache holds for e goes when the cache is its last user. */
 void vm_swap_entry_release(swp_entry_t e);
+
+/*
+ * Kept slots (Linux's swap cache after a read, freed by vm_swap_full or a
+ * write): a private anonymous page read back from a slot nobody else
+ * names stays in the cache too, the cache holding the slot's one user,
+ * while swap is at most half full. Its object holds the page resident;
+ * since the cache is a second owner, every translation of it is
+ * read-only (as for any shared page), so it equals its slot until a
+ * write faults - and the write fault lets the cache go first
+ * (vm_swap_unkeep), freeing the slot, so the page is the object's alone
+ * and is written in place. Evicted again unwritten, it costs no write:
+ * its object just gets the entry back (vm_swap_out). When the object
+ * lets go of the page (munmap, exit, a copy), the cache lets go too
+ * (vm_swap_page_orphaned, from vm_object.c); swapoff drops the kept
+ * copies of its area first; reclaim drops the copy of a page it
+ * activates once swap is over half full.
+ */
+/* More than half of the swap slots are in use (Linux's vm_swap_full). */
+bool vm_swap_full(void);
+
+/* pg (PG_SWAPCACHE, refcount 2) is about to be written, freed lazily or
+ * moved by its one object: if the cache's copy is kept only for it, the
+ * cache lets go (the slot is freed) and pg is the object's alone. */
+void vm_swap_unkeep(struct vm_page *pg);
+
+/* The swap cache is pg's last owner: let it go if no object names its
+ * slot either. Called by vm_object.c when an object lets go of a
+ * PG_SWAPCACHE page. */
+void vm_swap_page_orphaned(struct vm_page *pg);
 
 /* Is e an entry of an area that is on, naming a slot in use? */
 bool vm_swap_entry_valid(swp_entry_t e);

@@ -97,11 +97,15 @@ TEST(evicted_pages_come_back_with_their_bytes)
         CHECK_EQ(ram.max_in_flight, 7);
         CHECK_EQ(swap_events.pswpin - before.pswpin, 64);
         CHECK_EQ(nswapped(s, BASE), 0);
-        CHECK_EQ(slots_free(), DISK_PAGES - 1);
+        /* Read, not written: the slots are kept (swap is not half full) */
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - 64);
+        CHECK_EQ(vm_swap_cached_pages(), 64);
         CHECK(sound());
         /* Written, evicted by reclaim this time, written again. */
         for (int i = 0; i < 64; i++)
                 user_fill(s, BASE + i * P, byte_at(BASE + i * P, 1));
+        CHECK_EQ(slots_free(), DISK_PAGES - 1);         /* written: freed */
+        CHECK_EQ(vm_swap_cached_pages(), 0);
         CHECK(evict_all() >= 64);
         CHECK_EQ(nswapped(s, BASE), 64);
         CHECK(sound());
@@ -110,6 +114,77 @@ TEST(evicted_pages_come_back_with_their_bytes)
         activate(NULL);
         destroy(s);
         swap_teardown();
+}
+
+TEST(a_page_read_back_keeps_its_slot_until_written)
+{
+        swap_setup(8 * MiB);
+        struct vm_space *s = new_space();
+        uint64_t out;
+        const int n = 32, big = 600;    /* 600 of 1023 slots: over half */
+
+        activate(s);
+        map_at(s, BASE, big * P, RW, PRIV);
+        for (int i = 0; i < n; i++)
+                user_fill(s, BASE + i * P, byte_at(BASE + i * P, 0));
+        CHECK_EQ(vm_space_advise(s, BASE, n * P, VM_MADV_PAGEOUT), VM_OK);
+        for (int i = 0; i < n; i++) {
+                CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
+                CHECK(!can(s, BASE + i * P, W));        /* a write faults */
+        }
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - n);
+        CHECK_EQ(vm_swap_cached_pages(), n);
+        CHECK(sound());
+        /* Evicted again unwritten: no write, the object has its entries. */
+        out = swap_events.pswpout;
+        CHECK_EQ(vm_space_advise(s, BASE, n * P, VM_MADV_PAGEOUT), VM_OK);
+        CHECK_EQ(swap_events.pswpout, out);
+        CHECK_EQ(nswapped(s, BASE), n);
+        CHECK_EQ(vm_swap_cached_pages(), 0);
+        CHECK(sound());
+        /* Read back again; eight written: their slots go, and only they
+         * are written at the next eviction. */
+        for (int i = 0; i < n; i++)
+                CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
+        paddr_t f0 = frame(s, BASE);
+        for (int i = 0; i < 8; i++)
+                user_fill(s, BASE + i * P, byte_at(BASE + i * P, 1));
+        CHECK_EQ(frame(s, BASE), f0);           /* written in place */
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - (n - 8));
+        CHECK(sound());
+        CHECK_EQ(vm_space_advise(s, BASE, n * P, VM_MADV_PAGEOUT), VM_OK);
+        CHECK_EQ(swap_events.pswpout - out, 8);
+        for (int i = 0; i < n; i++)
+                CHECK_EQ(user_read(s, BASE + i * P),
+                         byte_at(BASE + i * P, i < 8 ? 1 : 0));
+        /* munmap of kept pages gives their slots back at once. */
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - n);
+        CHECK_EQ(vm_space_unmap(s, BASE + 16 * P, 16 * P), VM_OK);
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - 16);
+        CHECK(sound());
+        /* Swap over half full: a page read back lets its slot go. */
+        for (int i = 32; i < big; i++)
+                user_fill(s, BASE + i * P, byte_at(BASE + i * P, 0));
+        CHECK_EQ(vm_space_advise(s, BASE + 32 * P, (big - 32) * P,
+                                 VM_MADV_PAGEOUT), VM_OK);
+        CHECK(vm_swap_full());
+        uint64_t free0 = slots_free(), cached0 = vm_swap_cached_pages();
+        CHECK_EQ(user_read(s, BASE + 40 * P), byte_at(BASE + 40 * P, 0));
+        CHECK_EQ(slots_free(), free0 + 8);              /* the window */
+        CHECK_EQ(vm_swap_cached_pages(), cached0);
+        CHECK(sound());
+        /* swapoff with kept slots: the copies go, the pages stay. */
+        CHECK_EQ(vm_space_unmap(s, BASE + 32 * P, (big - 32) * P), VM_OK);
+        CHECK(!vm_swap_full() && vm_swap_cached_pages() == 16);
+        CHECK_EQ(swap_off(&ram.bd), 0);
+        CHECK_EQ(vm_swap_cached_pages(), 0);
+        CHECK(sound());
+        for (int i = 0; i < 16; i++)
+                CHECK_EQ(user_read(s, BASE + i * P),
+                         byte_at(BASE + i * P, i < 8 ? 1 : 0));
+        activate(NULL);
+        destroy(s);
+        check_baseline();
 }
 
 TEST(fork_shares_swapped_pages_through_the_cache)
@@ -163,7 +238,11 @@ TEST(fork_shares_swapped_pages_through_the_cache)
         activate(p);
         for (int i = 2; i < n; i++)
                 CHECK_EQ(user_read(p, BASE + i * P), byte_at(BASE + i * P, 0));
-        CHECK_EQ(vm_swap_cached_pages(), 0);
+        /* The child's window went with the parent's look; the second
+         * window, read by the parent alone, keeps its slots. */
+        CHECK_EQ(vm_swap_cached_pages(), 8);
+        CHECK_EQ(slots_free(), DISK_PAGES - 1 - 8);
+        CHECK(sound());
         activate(NULL);
         destroy(p);
         swap_teardown();
@@ -208,7 +287,8 @@ TEST(a_failed_write_keeps_the_pages_a_failed_read_is_sigbus)
         for (int i = 0; i < 16; i++)
                 CHECK_EQ(user_read(s, BASE + i * P), byte_at(BASE + i * P, 0));
         CHECK_EQ(nswapped(s, BASE), 0);
-        CHECK_EQ(slots_free(), DISK_PAGES - 1);
+        /* read back, not written: only the slots kept for them are used */
+        CHECK_EQ(slots_free() + vm_swap_cached_pages(), DISK_PAGES - 1);
         /* Now every page out, and the read of one fails. */
         CHECK_EQ(vm_space_advise(s, BASE, 16 * P, VM_MADV_PAGEOUT), VM_OK);
         CHECK_EQ(nswapped(s, BASE), 16);
