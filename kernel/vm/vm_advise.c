@@ -191,10 +191,11 @@ static bool willneed_swapped(void *arg, uint64_t index, swp_entry_t e)
 }
 
 /* WILLNEED: read the file pages of file-backed areas in now (up to the
- * file's end), and the swapped pages of private anonymous memory (into
- * its object, unmapped: the next touch is a minor fault; Linux reads
- * them into its swap cache). A hint: memory shortage or a read error
- * ends it quietly. */
+ * file's end), and the swapped pages of private anonymous memory and of
+ * shared memory (shared anonymous, SysV, tmpfs and memfd mapped shared:
+ * into their object, unmapped: the next touch is a minor fault; Linux
+ * reads them into its swap cache). A hint: memory shortage or a read
+ * error ends it quietly. */
 static vm_status_t advise_willneed(const struct vm_range_plan *p)
 {
         struct vm_page *pg;
@@ -203,7 +204,8 @@ static vm_status_t advise_willneed(const struct vm_range_plan *p)
 
         for (struct vm_area *a = p->first; a && a->start < p->end;
              a = a->next) {
-                if (vm_area_private(a) && a->object && a->object->nswapped &&
+                if (a->object && a->object->nswapped &&
+                    (vm_area_private(a) || vm_object_swap_shared(a->object)) &&
                     !vm_object_for_each_entry(a->object,
                                 a->pgoff + vm_area_off(a, clip_lo(a, p->start)),
                                 a->pgoff + vm_area_off(a, clip_hi(a, p->end)),

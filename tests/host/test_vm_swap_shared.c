@@ -326,6 +326,19 @@ TEST(shared_anonymous_memory_across_fork)
         CHECK_EQ(user_read(p, VA_ANON + 3 * P), pat(3, 2));
         CHECK_EQ(user_read(p, VA_ANON + 4 * P), pat(4, 1));
         CHECK(sound());
+        /* WILLNEED reads the swapped pages back into the object (LTP
+         * madvise06): the touches after it are minor faults. */
+        activate(NULL);
+        evict_all();
+        CHECK_EQ(o->nswapped, (uint64_t)n);
+        activate(p);
+        CHECK_EQ(vm_space_advise(p, VA_ANON, 8 * P, VM_MADV_WILLNEED), VM_OK);
+        CHECK_EQ(o->nswapped, (uint64_t)n - 8);
+        uint64_t maj = vm_events.pgmajfault;
+        CHECK_EQ(user_read(p, VA_ANON + 3 * P), pat(3, 2));
+        CHECK_EQ(user_read(p, VA_ANON + 7 * P), pat(7, 1));
+        CHECK_EQ(vm_events.pgmajfault, maj);
+        CHECK(sound());
         /* The parent goes; the child keeps the object and its entries. */
         activate(NULL);
         destroy(p);
