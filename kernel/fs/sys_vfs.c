@@ -1130,6 +1130,82 @@ SYSCALL_DECL(ftruncate)
 
 #define FALLOC_FL_KEEP_SIZE     0x01
 #define FALLOC_FL_PUNCH_HOLE    0x02
+#define SEAL_GROW               0x4     /* F_SEAL_GROW */
+#define SEAL_WRITE              0x8     /* F_SEAL_WRITE */
+
+/*
+ * fallocate on a file of huge pages (hugetlbfs, a MFD_HUGETLB memfd), as
+ * Linux 6.1's hugetlbfs_fallocate. Mode 0 and KEEP_SIZE: the range widens
+ * to whole huge pages and each one the file lacks comes from the pool,
+ * zeroed (a reservation of the file's used while it holds any); an empty
+ * pool is ENOSPC, the pages taken before it stay and the size does not
+ * change; otherwise the size becomes off + len, not rounded (mode 0).
+ * PUNCH_HOLE (EPERM under F_SEAL_WRITE, whatever the range): the whole
+ * huge pages inside the range go back to the pool, mapped or not, inside
+ * the size or past it; the bytes of the range in a page that is partly
+ * inside are zeroed where the file has that page. The file's reservations
+ * stay (Linux gives back those of the hole's pages never taken; Mercator
+ * counts a file's reservations, not which pages they are for).
+ */
+static void zero_hugetlb_bytes(struct vm_object *obj, uint64_t from,
+                               uint64_t to)
+{
+        while (from < to) {
+                uint64_t n = MIN(PAGE_SIZE - (from & PAGE_MASK), to - from);
+                struct vm_page *pg = vm_object_lookup(obj, from >> PAGE_SHIFT);
+
+                if (pg) {
+                        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+                        memset(p + (from & PAGE_MASK), 0, n);
+                        pmap_quick_remove_page(p);
+                }
+                from += n;
+        }
+}
+
+static long fallocate_hugetlb(struct vnode *vn, int mode, uint64_t off,
+                              uint64_t end)
+{
+        struct vm_object *obj = vn->obj;
+        uint64_t huge = pmap_huge_size(), first, last;
+        struct vm_page *head;
+        vm_status_t st;
+
+        if (mode & FALLOC_FL_PUNCH_HOLE) {
+                uint64_t start = (off + huge - 1) & ~(huge - 1);
+                uint64_t stop = end & ~(huge - 1);
+
+                if (vn->seals & SEAL_WRITE)
+                        return -EPERM;
+                if (off < start)
+                        zero_hugetlb_bytes(obj, off, MIN(end, start));
+                if (stop > start) {
+                        vm_spaces_unmap_object(obj, start >> PAGE_SHIFT,
+                                               stop >> PAGE_SHIFT, false);
+                        (void)vm_object_free_range(obj, start >> PAGE_SHIFT,
+                                                   stop >> PAGE_SHIFT);
+                }
+                if (end > stop && end > start)
+                        zero_hugetlb_bytes(obj, stop, end);
+                return 0;
+        }
+        if (end > vn->size && (vn->seals & SEAL_GROW))
+                return -EPERM;
+        first = (off & ~(huge - 1)) >> PAGE_SHIFT;
+        last = ((end + huge - 1) & ~(huge - 1)) >> PAGE_SHIFT;
+        if (last > obj->size)
+                return -EFBIG;
+        for (uint64_t i = first; i < last; i += hugetlb_page_pages()) {
+                if (signal_pending())
+                        return -EINTR;
+                if ((st = hugetlb_object_page(obj, i, &head)) != VM_OK)
+                        return st == VM_ENOSPC ? -ENOSPC : -ENOMEM;
+        }
+        if (!(mode & FALLOC_FL_KEEP_SIZE) && end > vn->size)
+                vn->size = end;
+        vn->ctime = vfs_now();
+        return 0;
+}
 
 SYSCALL_DECL(fallocate)
 {
@@ -1155,17 +1231,17 @@ SYSCALL_DECL(fallocate)
                 return -ENODEV;
         if (vn->obj->pager_ops)         /* ext2 has no fallocate */
                 return -EOPNOTSUPP;
-        if (vn->obj->hugetlb)           /* not yet on huge-page files */
-                return -EOPNOTSUPP;
         if (off > INT64_MAX - len)
                 return -EFBIG;
         if ((uint64_t)(off + len) > VM_FILE_CACHE_MAX_BYTES)
                 return -EFBIG;
         uint64_t end = (uint64_t)(off + len);
+        if (vn->obj->hugetlb)
+                return fallocate_hugetlb(vn, mode, (uint64_t)off, end);
         if (mode & FALLOC_FL_PUNCH_HOLE) {
                 uint64_t first = page_round((uint64_t)off) >> PAGE_SHIFT;
                 uint64_t last = MIN(end, vn->size) >> PAGE_SHIFT;
-                if (vn->seals & 0x8)
+                if (vn->seals & SEAL_WRITE)
                         return -EPERM;
                 /* Whole pages inside go; partial ones are zeroed. */
                 if (last > first) {
@@ -1186,7 +1262,7 @@ SYSCALL_DECL(fallocate)
                 }
                 return 0;
         }
-        if (end > vn->size && (vn->seals & 0x4))
+        if (end > vn->size && (vn->seals & SEAL_GROW))
                 return -EPERM;
         /* Make every page of the range resident (Linux reserves them). */
         uint64_t old = vn->size, first = (uint64_t)off >> PAGE_SHIFT;

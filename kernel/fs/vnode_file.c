@@ -227,20 +227,18 @@ long vnode_read(struct vnode *vn, uint64_t off, uint64_t buf, size_t len,
         return (long)done;
 }
 
-/* A file of huge pages: sizes in whole huge pages (EINVAL otherwise); what
- * lies past a smaller end goes back to the pool. */
+/* A file of huge pages: sizes in whole huge pages (EINVAL otherwise); every
+ * page past the new end goes back to the pool, also when the size grows or
+ * stays, as Linux's hugetlb_vmtruncate: fallocate(KEEP_SIZE) leaves pages
+ * past the end. */
 static long set_size_hugetlb(struct vnode *vn, uint64_t size)
 {
         uint64_t huge = pmap_huge_size();
 
         if (size & (huge - 1))
                 return -EINVAL;
-        if (size < vn->size) {
-                vm_spaces_unmap_object(vn->obj, size >> PAGE_SHIFT,
-                                       vn->size >> PAGE_SHIFT, true);
-                (void)vm_object_free_range(vn->obj, size >> PAGE_SHIFT,
-                                           page_round(vn->size) >> PAGE_SHIFT);
-        }
+        vm_spaces_unmap_object(vn->obj, size >> PAGE_SHIFT, vn->obj->size, true);
+        (void)vm_object_free_range(vn->obj, size >> PAGE_SHIFT, vn->obj->size);
         vn->size = size;
         return 0;
 }
@@ -276,7 +274,7 @@ long vnode_truncate(struct vnode *vn, uint64_t size)
         if ((size < vn->size && (vn->seals & F_SEAL_SHRINK)) ||
             (size > vn->size && (vn->seals & F_SEAL_GROW)))
                 return -EPERM;
-        if (size == vn->size)
+        if (size == vn->size && !vn->obj->hugetlb)
                 err = 0;
         else
                 err = set_size(vn, size);

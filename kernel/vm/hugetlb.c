@@ -265,6 +265,33 @@ enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
         return VM_OK;
 }
 
+enum vm_status hugetlb_object_page(struct vm_object *obj, uint64_t first,
+                                   struct vm_page **head)
+{
+        uint64_t n = hugetlb_page_pages();
+        struct vm_page *pg = vm_object_lookup(obj, first);
+        bool reserved;
+
+        if (pg) {
+                *head = pg;
+                return VM_OK;
+        }
+        reserved = obj->hugetlb_resv > 0;
+        if (!(pg = hugetlb_alloc(reserved)))
+                return VM_ENOSPC;
+        hugetlb_block_split(pg);
+        for (uint64_t i = 0; i < n; i++)
+                pmap_zero_page(pmm_page_to_pa(&pg[i]));
+        if (vm_object_insert_pages(obj, first, pg, n) != VM_OK) {
+                hugetlb_block_unsplit(pg, reserved);
+                return VM_ENOMEM;
+        }
+        if (reserved)
+                obj->hugetlb_resv--;
+        *head = pg;
+        return VM_OK;
+}
+
 void hugetlb_object_drop(struct vm_object *obj, uint64_t first, uint64_t end)
 {
         uint64_t unfaulted = 0;

@@ -126,6 +126,18 @@ struct vm_object;
 enum vm_status hugetlb_object_create(uint64_t bytes, bool reserve,
                                      struct vm_object **out);
 
+/*
+ * The huge page of hugetlb object obj at page index first (a multiple of
+ * hugetlb_page_pages()): the one the object has, or a block from the pool
+ * (one of the object's reservations used while it holds any), zeroed and
+ * put into the object as 4 KiB pages. For a fault and for fallocate.
+ * => VM_OK with *head, the block's first page; VM_ENOSPC when the pool has
+ *    no page for it; VM_ENOMEM when the object could not take it (the
+ *    block is back in the pool).
+ */
+enum vm_status hugetlb_object_page(struct vm_object *obj, uint64_t first,
+                                   struct vm_page **head);
+
 /* Pages [first, end) of a private hugetlb object leave its last mapping
  * (munmap, MAP_FIXED over it): their huge pages go back to the pool and
  * the reservations of those not yet faulted are given back. */

@@ -196,29 +196,16 @@ static vm_status_t fault_hugetlb(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
         struct vm_object *obj = a->object;
-        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT, first;
+        uint64_t size = pmap_huge_size(), first;
         vaddr_t hva = fc->va & ~(vaddr_t)(size - 1);
         struct vm_page *head;
-        bool reserved;
+        vm_status_t st;
 
         first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
         if (first >= obj->size)
                 return fault_bus_if(fc, VM_ENOENT);
-        head = vm_object_lookup(obj, first);
-        if (!head) {
-                reserved = obj->hugetlb_resv > 0;
-                if (!(head = hugetlb_alloc(reserved)))
-                        return fault_bus_if(fc, VM_ENOSPC);
-                hugetlb_block_split(head);
-                for (uint64_t i = 0; i < n; i++)
-                        pmap_zero_page(pmm_page_to_pa(&head[i]));
-                if (vm_object_insert_pages(obj, first, head, n) != VM_OK) {
-                        hugetlb_block_unsplit(head, reserved);
-                        return VM_ENOMEM;
-                }
-                if (reserved)
-                        obj->hugetlb_resv--;
-        }
+        if ((st = hugetlb_object_page(obj, first, &head)) != VM_OK)
+                return st == VM_ENOSPC ? fault_bus_if(fc, st) : st;
         fc->page = &head[(fc->va - hva) >> PAGE_SHIFT];
         fc->writable = true;
         if (pmap_enter_range(fc->space->pmap, hva, pmm_page_to_pa(head), size,

@@ -28,9 +28,21 @@
  *   - SHM_HUGETLB: reserved at shmget (ENOMEM past the pool, EINVAL for a
  *     size the machine lacks), attached at an aligned address (a given one
  *     that is not: EINVAL), pages taken at the touch;
+ *   - fallocate on a MFD_HUGETLB memfd (Linux 6.1's hugetlbfs_fallocate):
+ *     the range widens to whole huge pages, each taken from the pool
+ *     (HugePages_Free, st_blocks), zeroed; mode 0 sets the size to
+ *     off + len unrounded, KEEP_SIZE leaves it and its pages past the end
+ *     stay until a truncate; an empty pool is ENOSPC with the pages taken
+ *     before kept and the size unchanged; pages the mapping reserved are
+ *     used first (HugePages_Rsvd); a hole narrows to whole huge pages,
+ *     which go back to the pool even while mapped (the mapping then reads
+ *     a fresh zeroed page) and the bytes of partial pages in the range are
+ *     zeroed; PUNCH_HOLE without KEEP_SIZE and ZERO_RANGE are EOPNOTSUPP;
+ *     F_SEAL_GROW and F_SEAL_WRITE are EPERM;
  *   - hugetlbfs: mounted with pagesize=2M (another size: EINVAL), statfs
  *     says its magic and a 2 MiB block, its files are files of huge pages
- *     as the memfd above, unlinked and unmounted;
+ *     as the memfd above (fallocate KEEP_SIZE included), unlinked and
+ *     unmounted;
  *   - every page goes back to the pool when the mappings go.
  */
 #include "utest.h"
@@ -49,6 +61,16 @@
 #define MAP_HUGETLB     0x40000
 #endif
 #define HUGE_16KB       (14 << 26)
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE     0x01
+#endif
+#ifndef FALLOC_FL_PUNCH_HOLE
+#define FALLOC_FL_PUNCH_HOLE    0x02
+#endif
+#ifndef FALLOC_FL_ZERO_RANGE
+#define FALLOC_FL_ZERO_RANGE    0x10
+#endif
+#define PUNCH           (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)
 #define ANON_HUGE       (MAP_ANONYMOUS | MAP_HUGETLB)
 
 static long long mi(const char *name)
@@ -225,6 +247,96 @@ static void memfd_checks(void)
         CHECK("memfd_pages_back", pool(4, 4, 0));
 }
 
+static int size_blocks(int fd, off_t size, long long blocks)
+{
+        struct stat st;
+
+        return fstat(fd, &st) == 0 && st.st_size == size &&
+               (long long)st.st_blocks == blocks;
+}
+
+#define HUGE_BLOCKS     ((long long)(HUGE / 512))
+
+static void fallocate_checks(void)
+{
+        int fd = (int)syscall(SYS_memfd_create, "f", MFD_HUGETLB | MFD_ALLOW_SEALING);
+        char buf[8] = "zzzzzzz";
+        volatile char *p;
+
+        CHECK("falloc_memfd", fd >= 0);
+        if (fd < 0)
+                return;
+        /* One byte takes a whole page; the size is the byte. */
+        CHECK("falloc_one_byte", fallocate(fd, 0, 0, 1) == 0 && pool(4, 3, 0) &&
+                                 size_blocks(fd, 1, HUGE_BLOCKS));
+        CHECK("falloc_zeroed", pread(fd, buf, sizeof buf, 0) == 1 && buf[0] == 0);
+        CHECK("falloc_again_same", fallocate(fd, 0, 0, HUGE) == 0 &&
+                                   pool(4, 3, 0) && size_blocks(fd, HUGE, HUGE_BLOCKS));
+        /* KEEP_SIZE: a page past the end, which a truncate frees. */
+        CHECK("falloc_keep_size", fallocate(fd, FALLOC_FL_KEEP_SIZE, HUGE + 1, 1) == 0 &&
+                                  pool(4, 2, 0) && size_blocks(fd, HUGE, 2 * HUGE_BLOCKS));
+        CHECK("falloc_truncate_frees", ftruncate(fd, HUGE) == 0 && pool(4, 3, 0) &&
+                                       size_blocks(fd, HUGE, HUGE_BLOCKS));
+        /* Holes: only whole huge pages inside the range go. */
+        CHECK("punch_partial_nothing", fallocate(fd, PUNCH, 0, HUGE - 1) == 0 &&
+                                       fallocate(fd, PUNCH, 1, HUGE) == 0 &&
+                                       pool(4, 3, 0));
+        CHECK("punch_whole", fallocate(fd, PUNCH, 0, 2 * HUGE - 1) == 0 &&
+                             pool(4, 4, 0) && size_blocks(fd, HUGE, 0));
+        CHECK_ERR("punch_no_keep_eopnotsupp",
+                  fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, HUGE), EOPNOTSUPP);
+        CHECK_ERR("zero_range_eopnotsupp",
+                  fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, HUGE), EOPNOTSUPP);
+        /* Past the pool: the pages taken stay, the size does not move. */
+        CHECK_ERR("falloc_pool_empty_enospc", fallocate(fd, 0, 0, 8 * HUGE), ENOSPC);
+        CHECK("falloc_enospc_kept", pool(4, 0, 0) &&
+                                    size_blocks(fd, HUGE, 4 * HUGE_BLOCKS));
+        CHECK("falloc_enospc_truncate", ftruncate(fd, 0) == 0 && pool(4, 4, 0));
+        /* A mapping's reservations are used first. */
+        p = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        CHECK("falloc_map_reserves", p != MAP_FAILED && pool(4, 4, 2));
+        if (p != MAP_FAILED) {
+                CHECK("falloc_uses_reservation",
+                      fallocate(fd, 0, 0, HUGE) == 0 && pool(4, 3, 1));
+                p[0] = 'a';
+                p[HUGE] = 'b';
+                CHECK("falloc_then_touch", pool(4, 2, 0) && pread(fd, buf, 1, 0) == 1 &&
+                                           buf[0] == 'a');
+                /* A hole under a mapping: the page goes, a new one comes
+                 * zeroed at the next touch. */
+                CHECK("punch_mapped", fallocate(fd, PUNCH, 0, HUGE) == 0 &&
+                                      pool(4, 3, 0));
+                CHECK("punch_mapped_reads_zero", p[0] == 0 && p[HUGE] == 'b' &&
+                                                 pool(4, 2, 0));
+                munmap((void *)p, 2 * HUGE);
+        }
+        CHECK("punch_all", fallocate(fd, PUNCH, 0, 2 * HUGE) == 0 && pool(4, 4, 0));
+        /* A hole inside one page zeroes its bytes, and so do the ends of a
+         * longer one in the pages partly inside (Debian's 6.1 does). */
+        p = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED) {
+                memset((char *)p, 'c', 2 * HUGE);
+                CHECK("punch_inside_zeroes",
+                      fallocate(fd, PUNCH, 1, 10) == 0 && p[0] == 'c' &&
+                      p[1] == 0 && p[10] == 0 && p[11] == 'c' && pool(4, 2, 0));
+                CHECK("punch_ends_zeroed",
+                      fallocate(fd, PUNCH, HUGE - 5, 10) == 0 &&
+                      p[HUGE - 6] == 'c' && p[HUGE - 5] == 0 && p[HUGE - 1] == 0 &&
+                      p[HUGE] == 0 && p[HUGE + 4] == 0 && p[HUGE + 5] == 'c' &&
+                      pool(4, 2, 0));
+                munmap((void *)p, 2 * HUGE);
+        }
+        CHECK("punch_all_again", fallocate(fd, PUNCH, 0, 2 * HUGE) == 0 &&
+                                 pool(4, 4, 0));
+        /* Seals. */
+        CHECK("falloc_seal", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_WRITE) == 0);
+        CHECK_ERR("falloc_seal_grow_eperm", fallocate(fd, 0, 0, 3 * HUGE), EPERM);
+        CHECK_ERR("punch_seal_write_eperm", fallocate(fd, PUNCH, 0, HUGE), EPERM);
+        CHECK_ERR("punch_seal_no_page_eperm", fallocate(fd, PUNCH, 1, 1), EPERM);
+        close(fd);
+        CHECK("falloc_pages_back", pool(4, 4, 0));
+}
+
 static void shm_checks(void)
 {
         int id;
@@ -283,8 +395,11 @@ static void hugetlbfs_checks(void)
                         CHECK("hugetlbfs_page", pool(4, 3, 0));
                         munmap(p, HUGE);
                 }
+                CHECK("hugetlbfs_fallocate",
+                      fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 2 * HUGE) == 0 &&
+                      pool(4, 2, 0));
                 close(fd);
-                CHECK("hugetlbfs_kept", pool(4, 3, 0));  /* the file holds it */
+                CHECK("hugetlbfs_kept", pool(4, 2, 0));  /* the file holds them */
         }
         CHECK("hugetlbfs_unlink", unlink(path) == 0 && pool(4, 4, 0));
         CHECK("hugetlbfs_umount", umount(dir) == 0 && rmdir(dir) == 0);
@@ -303,6 +418,7 @@ int main(void)
                 shared_checks();
                 private_checks();
                 memfd_checks();
+                fallocate_checks();
                 shm_checks();
                 hugetlbfs_checks();
                 snprintf(text, sizeof text, "%lld\n", nr0);
