@@ -31,7 +31,7 @@ I386_CORE := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                         kernel/proc/*.c)
 I386_SRC := $(I386_CORE) \
             $(wildcard kernel/arch/i386/*.c kernel/arch/i386/*.S \
-                       tests/kernel/i386/*.c) \
+                       tests/kernel/i386/*.c tests/kernel/common/*.c) \
             kernel/arch/x86/serial.c kernel/arch/x86/user_fault.c \
             kernel/arch/x86/vmview_com2.c kernel/arch/x86/tsc.c \
             kernel/arch/i386/vdso/image.S

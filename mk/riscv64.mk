@@ -30,7 +30,8 @@ RV_CORE := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                       kernel/proc/*.c)
 RV_SRC := $(RV_CORE) \
           $(wildcard kernel/arch/riscv64/*.c kernel/arch/riscv64/*.S \
-                     tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S) \
+                     tests/kernel/riscv64/*.c tests/kernel/riscv64/*.S \
+                     tests/kernel/common/*.c) \
           kernel/arch/riscv64/vdso/image.S
 RV_OBJ := $(patsubst %,$(RV_BUILD)/%.o,$(RV_SRC))
 

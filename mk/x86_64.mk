@@ -26,7 +26,7 @@ KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
                    kernel/fs/*.c kernel/exec/*.c kernel/ipc/*.c \
                    kernel/proc/*.c kernel/arch/x86/*.c \
                    kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                   tests/kernel/*.c)
+                   tests/kernel/*.c tests/kernel/common/*.c)
 
 # The vDSO: kernel/arch/x86_64/vdso/vdso.c is user code (position
 # independent, no kernel flags), linked as a small shared object with

@@ -132,16 +132,6 @@ static void slots_trim(void)
 static void *kstack_cache[KSTACK_CACHE];
 static unsigned kstack_cached;
 
-static void *proc_kstack_alloc(void)
-{
-        if (kstack_cached) {
-                void *stack = kstack_cache[--kstack_cached];
-                memset(stack, 0, KSTACK_SIZE);
-                return stack;
-        }
-        return kstack_alloc();
-}
-
 static void proc_kstack_free(void *stack)
 {
         if (stack && kstack_cached < KSTACK_CACHE) {
@@ -149,6 +139,65 @@ static void proc_kstack_free(void *stack)
                 return;
         }
         kstack_free(stack);
+}
+
+/*
+ * Every system call touches the top of its thread's kernel stack and its
+ * struct proc: pages of one TLB colour (pmap.h) evict each other on every
+ * call. On i386 at -m 3G init's stack top and its struct proc both had
+ * colour 4 and getppid took 595 ns; 414 ns once the stack moved one page
+ * up. So a process gets a stack whose top STACK_HOT_PAGES pages differ in
+ * colour from every page of its struct proc: a cached stack that fits,
+ * else a fresh one, STACK_TRIES at most (a clash costs time, never
+ * correctness, so the last try is taken if none fits).
+ */
+#define STACK_HOT_PAGES 2u
+#define STACK_TRIES     4u
+
+bool proc_kstack_clashes(const struct proc *p, const void *stack)
+{
+        vaddr_t top = kstack_top((void *)stack);
+        vaddr_t first = (vaddr_t)p & ~(vaddr_t)(PAGE_SIZE - 1);
+
+        for (vaddr_t s = top - STACK_HOT_PAGES * PAGE_SIZE; s < top; s += PAGE_SIZE)
+                for (vaddr_t q = first; q < (vaddr_t)(p + 1); q += PAGE_SIZE)
+                        if (tlb_colour(s) == tlb_colour(q))
+                                return true;
+        return false;
+}
+
+/* Cached stack i, zeroed as a fresh one is, out of the cache. */
+static void *kstack_uncache(unsigned i)
+{
+        void *stack = kstack_cache[i];
+
+        kstack_cache[i] = kstack_cache[--kstack_cached];
+        memset(stack, 0, KSTACK_SIZE);
+        return stack;
+}
+
+static void *proc_kstack_alloc(const struct proc *p)
+{
+        void *tried[STACK_TRIES], *stack = NULL;
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < kstack_cached; i++)
+                if (!proc_kstack_clashes(p, kstack_cache[i]))
+                        return kstack_uncache(i);
+        /* Fresh stacks; those that clash are held until the end, so the
+         * next kstack_alloc() cannot hand the same range back. */
+        while (n < STACK_TRIES && (stack = kstack_alloc()) &&
+               proc_kstack_clashes(p, stack)) {
+                tried[n++] = stack;
+                stack = NULL;
+        }
+        if (!stack && n)
+                stack = tried[--n];     /* none fitted: one that clashes */
+        if (!stack && kstack_cached)
+                stack = kstack_uncache(kstack_cached - 1);  /* memory ran out */
+        while (n)
+                proc_kstack_free(tried[--n]);
+        return stack;
 }
 
 void proc_kstack_shrink(void)
@@ -165,7 +214,7 @@ struct proc *proc_alloc(void)
                 return NULL;
         memset(p, 0, sizeof *p);
         p->state = PROC_FREE;
-        p->kstack = proc_kstack_alloc();
+        p->kstack = proc_kstack_alloc(p);
         if (!p->kstack) {
                 slots_trim();
                 return NULL;

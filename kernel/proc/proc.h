@@ -296,6 +296,10 @@ int proc_last_pid(void);
 /* Release what proc_alloc() gave (after the process is reaped). */
 void proc_free(struct proc *p);
 
+/* Do the hot top pages of this kernel stack share a TLB colour with a page
+ * of p? proc_alloc() avoids such a stack when it can (proc.c says why). */
+bool proc_kstack_clashes(const struct proc *p, const void *stack);
+
 /* Free the kernel stacks proc_free() keeps for reuse (mem_snapshot). */
 void proc_kstack_shrink(void);
 

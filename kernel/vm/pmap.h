@@ -245,4 +245,21 @@ void vm_ptpage_free_order(paddr_t pa, unsigned order);
  */
 vm_status_t pmap_bootstrap(paddr_t ram_end);
 
+/*
+ * TLB colours. A TLB picks a slot by the low bits of the virtual page
+ * number: QEMU's soft TLB is direct-mapped (2^k entries, k >= 6, with an
+ * 8-entry victim TLB behind it), hardware L1 TLBs have 16 sets of 4 or 8
+ * ways. Pages that a hot path touches together should differ in colour
+ * (page number mod TLB_COLOURS): pages that differ mod 16 differ mod every
+ * larger power of two, so no such TLB puts them in one slot. Used for a
+ * process's kernel stack against its struct proc (proc.c) and for the vDSO
+ * against the top of the user stack (vdso.c).
+ */
+#define TLB_COLOURS     16u
+
+static inline unsigned tlb_colour(vaddr_t va)
+{
+        return (unsigned)(va >> PAGE_SHIFT) % TLB_COLOURS;
+}
+
 #endif
