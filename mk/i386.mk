@@ -46,6 +46,7 @@ I386P_OBJ := $(patsubst %,$(I386P_BUILD)/%.o,$(I386_SRC))
 I386_VDSO_SO := $(I386_BUILD)/vdso/vdso.so
 I386_VDSO_CFLAGS := --target=i386-unknown-linux-gnu -march=i686 -std=c17 -O2 \
                -fPIC -ffreestanding -fno-builtin -fno-stack-protector \
+               -fno-jump-tables \
                -mno-sse -mno-mmx -fno-asynchronous-unwind-tables \
                -fno-unwind-tables $(WARN) $(INC) -Ikernel/arch/i386/include \
                -MMD -MP

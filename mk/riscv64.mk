@@ -42,7 +42,7 @@ RV_OBJ := $(patsubst %,$(RV_BUILD)/%.o,$(RV_SRC))
 RV_VDSO_SO := $(RV_BUILD)/vdso/vdso.so
 RV_VDSO_CFLAGS := --target=riscv64-unknown-linux-gnu -march=rv64imac \
                   -mabi=lp64 -mno-relax -std=c17 -O2 -fPIC -ffreestanding \
-                  -fno-builtin -fno-stack-protector \
+                  -fno-builtin -fno-stack-protector -fno-jump-tables \
                   -fno-asynchronous-unwind-tables -fno-unwind-tables \
                   $(WARN) $(INC) -Ikernel/arch/riscv64/include -MMD -MP
 $(RV_BUILD)/vdso/vdso.o: kernel/arch/riscv64/vdso/vdso.c

@@ -35,6 +35,7 @@ KSRC := $(wildcard kernel/kern/*.c kernel/lib/*.c kernel/vm/*.c \
 VDSO_SO := $(BUILD)/vdso/vdso.so
 VDSO_CFLAGS := --target=x86_64-unknown-linux-gnu -std=c17 -O2 -fPIC \
                -ffreestanding -fno-builtin -fno-stack-protector -mno-sse \
+               -fno-jump-tables \
                -mno-mmx -fno-asynchronous-unwind-tables -fno-unwind-tables \
                $(WARN) $(INC) -Ikernel/arch/x86_64/include -MMD -MP
 KSRC += kernel/arch/x86_64/vdso/image.S

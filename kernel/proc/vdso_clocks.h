@@ -102,11 +102,13 @@ static bool snapshot(struct vdso_snap *s)
 }
 
 /* The clocks answered here, as the kernel's clock_read() defines them.
- * (An includer may ask for it inlined into each entry: VDSO_CLOCK_INLINE.) */
-#ifndef VDSO_CLOCK_INLINE
-#define VDSO_CLOCK_INLINE
-#endif
-static VDSO_CLOCK_INLINE bool clock_ns(long id, uint64_t *ns)
+ * Inlined into each entry, and the vDSOs are built without jump tables:
+ * under QEMU's TCG every indirect branch (a return, a switch through a
+ * table) is a lookup of the next translated block, and x86-64's
+ * clock_gettime had two more of them than Linux's; on i386 the call, its
+ * PIC prologue and the spills around it were a sixth of glibc's
+ * clock_gettime. */
+static inline __attribute__((always_inline)) bool clock_ns(long id, uint64_t *ns)
 {
         struct vdso_snap sn;
         uint32_t part;

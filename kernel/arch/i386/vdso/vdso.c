@@ -59,10 +59,6 @@ static inline uint64_t vdso_div32(uint64_t n, uint32_t d, uint32_t *rem)
         return (uint64_t)qh << 32 | ql;
 }
 
-/* One call less per clock read: on i386 the call, its PIC prologue and
- * the spills around it were a sixth of glibc's clock_gettime. */
-#define VDSO_CLOCK_INLINE       inline __attribute__((always_inline))
-
 #include <proc/vdso_clocks.h>
 
 /* Linux's struct __kernel_timespec: 64-bit seconds and nanoseconds. */
