@@ -101,6 +101,29 @@ static bool snapshot(struct vdso_snap *s)
         }
 }
 
+/* CLOCK_MONOTONIC and CLOCK_REALTIME outside a time namespace, the calls
+ * programs make, in one straight line: no offsets to gather, no second
+ * switch, fewer registers to spill (i386: 115 guest instructions per
+ * clock_gettime through the general path). false: the general path. */
+static inline __attribute__((always_inline)) bool clock_fast(long id, uint64_t *ns)
+{
+        const volatile struct vdso_data *d = &vvar_data;
+        uint64_t t, off;
+        uint32_t seq;
+
+        do {
+                seq = d->seq;
+                __asm__ volatile("" : : : "memory");
+                if (d->mode != VDSO_MODE_MACHINE)
+                        return false;   /* no counter, a namespace, or a write */
+                off = id == CLOCK_REALTIME ? d->realtime_offset : 0;
+                t = vdso_counter_ns(d->counter_base, d->mult, vdso_read_counter());
+                __asm__ volatile("" : : : "memory");
+        } while ((seq & 1) || d->seq != seq);
+        *ns = t + off;
+        return true;
+}
+
 /* The clocks answered here, as the kernel's clock_read() defines them.
  * Inlined into each entry, and the vDSOs are built without jump tables:
  * under QEMU's TCG every indirect branch (a return, a switch through a
@@ -113,6 +136,8 @@ static inline __attribute__((always_inline)) bool clock_ns(long id, uint64_t *ns
         struct vdso_snap sn;
         uint32_t part;
 
+        if ((id == CLOCK_MONOTONIC || id == CLOCK_REALTIME) && clock_fast(id, ns))
+                return true;
         switch (id) {
         case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
         case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
