@@ -139,6 +139,27 @@ vm_status_t pmap_protect(struct pmap *pm, vaddr_t start, vaddr_t end,
 bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
                   vm_prot_t *prot, unsigned *flags);
 
+/*
+ * Widen translations of a run: up to PMAP_RUN_MAX neighbouring 4 KiB
+ * pages from va inside one last-level table (no pmap_huge_size() boundary
+ * inside), in one walk, where a call per page would walk from the root
+ * each time (the fault path's reuse-around). For each page i that mask
+ * names (bit i: the page at va + i pages) whose 4 KiB translation maps
+ * exactly the frame pa[i] and allows nothing prot does not, give it prot;
+ * other pages stay as they are.
+ * TLB: nothing is batched for pmap_update(). A CPU may go on using an
+ * entry that allows less; an access it refuses faults, and the fault
+ * path's pmap_enter() of the same translation invalidates it (x86 drops
+ * the faulting entry itself). So the caller must be the VM's fault path,
+ * or accept one spurious fault per stale entry.
+ * => va page-aligned in the user half, 1 <= n <= PMAP_RUN_MAX, prot not
+ *    VM_PROT_NONE.
+ * => the mask of the pages it changed.
+ */
+#define PMAP_RUN_MAX    32
+uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
+                        const paddr_t *pa, vm_prot_t prot);
+
 /* How many base pages of [start, end) are mapped (a large page counts
  * for each of its base pages inside the range). Cost follows the tables
  * present, not the range's size: for RSS, which Linux counts as it maps

@@ -910,6 +910,72 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa, vm_prot_t *prot,
         return true;
 }
 
+/* ---- runs: a few neighbouring 4 KiB pages, one walk ------------------ */
+
+/* Is [va, va + n pages) a run (see vm/pmap.h): page-aligned, in the user
+ * half, 1..PMAP_RUN_MAX pages inside one last-level table? */
+static bool run_ok(vaddr_t va, unsigned n)
+{
+        vaddr_t last = va + (vaddr_t)n * PAGE_SIZE - 1;
+
+        return n >= 1 && n <= PMAP_RUN_MAX && is_aligned(va, PAGE_SIZE) &&
+               va_is_canonical(va) && va_is_user_half(va) &&
+               va >> pt_shift(2) == last >> pt_shift(2);
+}
+
+/* The last-level table that holds va's entry, mapped (the caller
+ * pt_unmap()s it), or NULL where there is none (a missing table on the
+ * way, or a larger leaf mapping va). */
+static pte_t *walk_last_table(const struct pmap *pm, vaddr_t va)
+{
+        pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
+
+        for (unsigned l = PT_LEVELS; l > 1; l--) {
+                pte_t e = table[pt_index(va, l)];
+
+                pt_unmap(table);
+                if (!pte_present(e) || pte_is_leaf(e, l))
+                        return NULL;
+                table = pt_map(pm, pte_table_pa(e), l - 1, va);
+        }
+        return table;
+}
+
+/*
+ * Widen the translations of a run that map the frames the caller names
+ * (see vm/pmap.h). Nothing goes into the TLB batch: an entry a TLB still
+ * holds allows less than the new one, an access it refuses faults, and
+ * the fault path enters the translation again (which invalidates it).
+ */
+uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
+                        const paddr_t *pa, vm_prot_t prot)
+{
+        pte_t set = pte_prot_bits(prot);
+        uint32_t done = 0;
+        pte_t *t;
+
+        ASSERT(run_ok(va, n) && prot != VM_PROT_NONE &&
+               !(prot & ~VM_PROT_ALL));
+        if (!mask || !(t = walk_last_table(pm, va)))
+                return 0;
+        for (unsigned i = 0; i < n; i++) {
+                pte_t *e = &t[pt_index(va, 1) + i], old = *e, new;
+
+                if (!(mask >> i & 1) || !pte_present(old) ||
+                    pte_leaf_pa(old, 1) != pa[i] || (leaf_prot(old) & ~prot))
+                        continue;
+                new = (old & ~PTE_PROT_MASK) | set;
+                if (new == old)
+                        continue;
+                *e = new;
+                pt_root_written(pm, e);
+                done |= 1u << i;
+        }
+        pt_unmap(t);
+        pt_root_sync(pm);
+        return done;
+}
+
 /*
  * Count the base pages mapped in [start, end) in one pass: a missing table
  * is skipped whole, a large page counted at once, and a last-level table

@@ -726,6 +726,68 @@ TEST(tlb_stale_without_update)
         check_baseline();
 }
 
+/*
+ * pmap_widen_run: only the pages the mask names whose translation maps
+ * exactly the frame named, and allows nothing more than the new
+ * protection, change; nothing is batched for the TLB, and an entry the
+ * TLB still holds read-only is not stale (it allows less), its write
+ * faults and drops it, and the next write walks the wider entry.
+ */
+TEST(widen_run_changes_only_the_named_frames)
+{
+        struct pmap *u;
+        vaddr_t va = 0x400000;          /* a last-level table's first page */
+        paddr_t pa[8];
+        vm_prot_t prot;
+        uint32_t done;
+
+        setup();
+        u = new_user();
+        pmap_activate(u);
+        for (unsigned i = 0; i < 8; i++) {
+                pa[i] = 0x100000 + i * PAGE_SIZE;
+                CHECK_EQ(pmap_enter(u, va + i * PAGE_SIZE, pa[i],
+                                    i == 5 ? VM_PROT_READ | VM_PROT_EXEC
+                                           : VM_PROT_READ, PMAP_USER), VM_OK);
+        }
+        CHECK_EQ(pmap_remove(u, va + 6 * PAGE_SIZE, va + 7 * PAGE_SIZE), VM_OK);
+        pmap_update(u);
+        CHECK_EQ(softmmu_x86_access(va + 2 * PAGE_SIZE, R, true, NULL, NULL),
+                 SOFTMMU_OK);
+        CHECK(softmmu_tlb_holds(va + 2 * PAGE_SIZE));
+        pa[3] += PAGE_SIZE;             /* not the frame it maps */
+        done = pmap_widen_run(u, va, 8, 0xff & ~(1u << 1), pa, VM_PROT_RW);
+        CHECK_EQ(u->tlb.n, 0);
+        CHECK(!u->tlb.flush_all);
+        /* 1: not named; 3: another frame; 5: has exec, which RW lacks;
+         * 6: no translation. */
+        CHECK_EQ(done, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 7));
+        for (unsigned i = 0; i < 8; i++) {
+                bool w = done >> i & 1;
+
+                CHECK_EQ(pmap_extract(u, va + i * PAGE_SIZE, NULL, &prot, NULL),
+                         i != 6);
+                if (i != 6)
+                        CHECK_EQ(prot & VM_PROT_WRITE, w ? VM_PROT_WRITE : 0);
+        }
+        CHECK(softmmu_tlb_check());     /* page 2's entry allows less */
+        CHECK_EQ(softmmu_x86_access(va + 2 * PAGE_SIZE, W, true, NULL, NULL),
+                 SOFTMMU_PROTECTION);   /* through the old entry: dropped */
+        CHECK(!softmmu_tlb_holds(va + 2 * PAGE_SIZE));
+        CHECK_EQ(softmmu_x86_access(va + 2 * PAGE_SIZE, W, true, NULL, NULL),
+                 SOFTMMU_OK);
+        /* Nothing to widen: no table there, or a large page. */
+        CHECK_EQ(pmap_widen_run(u, 0x40000000, 4, 0xf, pa, VM_PROT_RW), 0);
+        CHECK_EQ(pmap_enter_range(u, 0x600000, 0x200000, 2 * MiB,
+                                  VM_PROT_READ, PMAP_USER), VM_OK);
+        CHECK_EQ(pmap_widen_run(u, 0x600000, 1, 1, (paddr_t[]){ 0x200000 },
+                                VM_PROT_RW), 0);
+        CHECK(pmap_check(u));
+        pmap_activate(pmap_kernel());
+        pmap_destroy(u);
+        check_baseline();
+}
+
 TEST(tlb_batch_threshold)
 {
         struct pmap *u, *v;

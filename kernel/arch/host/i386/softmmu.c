@@ -334,7 +334,12 @@ static const char *tlb_stale(const struct tlb_entry *e)
                 return "the page is no longer mapped";
         if (w.shift != e->shift || w.page_pa != e->page_pa)
                 return "the page now has another frame or size";
-        if (w.r.w != e->r.w || w.r.u != e->r.u || w.r.x != e->r.x)
+        /* An entry that allows less than the tables now is not stale:
+         * widening needs no invalidation (pmap_widen_run; Intel SDM
+         * 4.10.4.3, RISC-V's spurious faults), since an access it
+         * refuses faults, the fault drops the entry and the fault
+         * path enters the translation again. */
+        if (w.r.u != e->r.u || (e->r.w && !w.r.w) || (e->r.x && !w.r.x))
                 return "the rights changed";
         if (w.g != e->g)
                 return "the global bit changed";
