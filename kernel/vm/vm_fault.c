@@ -16,7 +16,9 @@
  *     file, then at the zero page. A read maps what it finds; a write
  *     needs a page of its own that no other object shares:
  *       own page, refcount 1    map it writable (the last sharer after a
- *                               fork writes in place, no copy);
+ *                               fork writes in place, no copy), and the
+ *                               neighbours that pass the same test
+ *                               (reuse_around);
  *       own page, refcount > 1  copy it (vm_object_page_unshare);
  *       no own page             a copy of the file's page, or zeroes;
  *   - a page other objects share, a file's page and the zero page are
@@ -55,6 +57,7 @@ struct fault_ctx {
         struct vm_page   *page;         /* the page to map; NULL: zero page */
         bool              writable;     /* may the translation allow write? */
         bool              huge;         /* a huge page was mapped already */
+        bool              reused;       /* an own page made writable again */
         bool              major;        /* a page was read from swap */
         enum fault_reason reason;       /* why it failed */
 };
@@ -340,6 +343,7 @@ static vm_status_t fault_own_page_write(struct fault_ctx *fc)
                 vm_lazyfree_clear(fc->page);    /* written: kept after all */
                 fc->space->stats.cow_reuses++;
                 huge_reuse(fc);
+                fc->reused = !fc->huge;         /* reuse_around() next */
                 return VM_OK;
         }
         st = vm_object_page_unshare(a->object, a->pgoff + fc->off, &fc->page);
@@ -683,6 +687,58 @@ static void fault_around(struct fault_ctx *fc)
         }
 }
 
+/*
+ * Phase 5, after a write fault that made its page writable in place (the
+ * area's own page, which no other object holds: the last sharer after a
+ * fork writes, or the first write after mprotect made memory writable):
+ * do the same for the neighbours a write fault would reuse in place too,
+ * in the aligned REUSE_AROUND_PAGES window around it and inside the area:
+ * each page of the area's object there that no other object holds
+ * (refcount 1: no sharer left since a fork) has its translation made
+ * writable if it maps exactly that page read-only (pmap_widen_run). That
+ * test is fault_own_page_write()'s, and it keeps out what a private area
+ * may map read-only but never write: a file's page, the zero page, a page
+ * still shared. A process whose child has exited or exec'd then takes
+ * one write fault per 64 KiB it writes instead of one per page; a write
+ * to a single page pays for looking at the others (docs/design.md,
+ * "Fork, copy-on-write and files", has both costs). Nothing is allocated,
+ * copied or read in; a window that meets a guard or poison run is left
+ * alone (their pages have no translation anyway).
+ */
+#define REUSE_AROUND_PAGES      16
+_Static_assert(REUSE_AROUND_PAGES <= PMAP_RUN_MAX,
+               "the reuse-around window is one pmap run");
+
+static void reuse_around(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_space *s = fc->space;
+        vaddr_t win = fc->va & ~(vaddr_t)(REUSE_AROUND_PAGES * PAGE_SIZE - 1);
+        vaddr_t lo = MAX(a->start, win);
+        vaddr_t hi = MIN(a->end, win + REUSE_AROUND_PAGES * PAGE_SIZE);
+        unsigned n = (hi - lo) >> PAGE_SHIFT;
+        struct vm_page *pg[REUSE_AROUND_PAGES];
+        paddr_t pa[REUSE_AROUND_PAGES];
+        uint32_t mask = 0, done;
+
+        if (n < 2 || (a->uffd_mode & VM_UFFD_WP) ||
+            vm_guards_meet(&s->guards, lo, hi) ||
+            vm_guards_meet(&s->poison, lo, hi))
+                return;
+        vm_object_lookup_run(a->object,
+                             a->pgoff + ((lo - a->start) >> PAGE_SHIFT), n, pg);
+        for (unsigned i = 0; i < n; i++) {
+                if (!pg[i] || pg[i]->refcount != 1 || pg[i] == fc->page)
+                        continue;
+                pa[i] = pmm_page_to_pa(pg[i]);
+                mask |= 1u << i;
+        }
+        done = pmap_widen_run(s->pmap, lo, n, mask, pa,
+                              pmap_prot_implied(a->prot));
+        for (; done; done &= done - 1)
+                s->stats.cow_reuses_around++;
+}
+
 static enum fault_result fault_result_from(struct fault_ctx *fc,
                                            vm_status_t st)
 {
@@ -968,7 +1024,9 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
                              : fault_private_page(&fc); /* copies on write */
         if (st == VM_OK)
                 st = fault_enter_mapping(&fc);
-        if (st == VM_OK)
+        if (st == VM_OK && fc.reused)
+                reuse_around(&fc);
+        else if (st == VM_OK)
                 fault_around(&fc);
         return fault_result_from(&fc, st);
 }

@@ -500,6 +500,23 @@ struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index)
         return n->slot[digit(index, 1)];
 }
 
+void vm_object_lookup_run(const struct vm_object *obj, uint64_t first,
+                          unsigned n, struct vm_page **out)
+{
+        const struct radix_node *node = NULL;
+
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t index = first + i;
+                void *v;
+
+                if (i == 0 || digit(index, 1) == 0)     /* a new node */
+                        node = index < obj->size ? leaf_of(obj, index) : NULL;
+                v = node && index < obj->size ? node->slot[digit(index, 1)]
+                                              : NULL;
+                out[i] = slot_is_entry(v) ? NULL : v;
+        }
+}
+
 /* What index's level-1 slot holds (page, entry or NULL). */
 static void *radix_peek(const struct vm_object *obj, uint64_t index)
 {

@@ -332,6 +332,11 @@ void vm_object_unref(struct vm_object *obj);
 /* The page at index, or NULL if not resident. => O(height). */
 struct vm_page *vm_object_lookup(const struct vm_object *obj, uint64_t index);
 
+/* vm_object_lookup() of the n indices from first, into out[0..n): one
+ * walk per 64 indices (a radix node's), not one per index. */
+void vm_object_lookup_run(const struct vm_object *obj, uint64_t first,
+                          unsigned n, struct vm_page **out);
+
 /*
  * The page at index, made resident if it is not: zero-filled for an
  * anonymous object, filled from the file for a file object.

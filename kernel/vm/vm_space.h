@@ -182,6 +182,8 @@ struct vm_space_stats {
         uint64_t cow_copies;            /* shared pages copied on write */
         uint64_t cow_reuses;            /* own unshared page made writable
                                          * in place (e.g. last sharer) */
+        uint64_t cow_reuses_around;     /* ...and neighbours made writable
+                                         * with it (vm_fault.c:reuse_around) */
 };
 
 /* One area as /proc/PID/maps shows it (vm_space_for_each_area()). */

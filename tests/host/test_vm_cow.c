@@ -206,6 +206,181 @@ TEST(last_sharer_writes_in_place)
         check_baseline();
 }
 
+/* ---- reuse-around (vm_fault.c:reuse_around) ------------------------------ */
+
+#define RA      16                      /* pages in its window */
+static const vaddr_t ra_va = 0x10000000;       /* window-aligned */
+
+/* The child exits: one write makes the page and the 15 others of its
+ * aligned window writable in place; nothing else changes. */
+TEST(reuse_around_makes_the_window_writable_after_the_child_exits)
+{
+        struct vm_space *p, *c;
+        paddr_t orig[3 * RA];
+        uint64_t free, faults;
+
+        setup(32 * MiB);
+        p = new_space();
+        map_at(p, ra_va, 3 * RA * P, RW, PRIV);
+        for (unsigned i = 0; i < 3 * RA; i++) {
+                user_fill(p, ra_va + i * P, (uint8_t)(i + 1));
+                orig[i] = frame(p, ra_va + i * P);
+        }
+        c = fork_of(p);
+        CHECK_EQ(user_read(c, ra_va + RA * P + 3), RA + 1);
+        destroy(c);
+        free = pmm_free_count();
+        user_fill(p, ra_va + RA * P + 5 * P, 0x55);     /* the middle window */
+        CHECK_EQ(p->stats.cow_reuses, 1);
+        CHECK_EQ(p->stats.cow_reuses_around, RA - 1);
+        CHECK_EQ(p->stats.cow_copies, 0);
+        CHECK_EQ(pmm_free_count(), free);               /* nothing copied */
+        for (unsigned i = 0; i < 3 * RA; i++) {
+                bool in = i >= RA && i < 2 * RA;
+
+                CHECK_EQ(can(p, ra_va + i * P, W), in);
+                CHECK_EQ(frame(p, ra_va + i * P), orig[i]);
+        }
+        /* The rest of the window is written without a fault. */
+        faults = p->stats.faults;
+        for (unsigned i = RA; i < 2 * RA; i++)
+                user_fill(p, ra_va + i * P, 0x60 + i);
+        CHECK_EQ(p->stats.faults, faults);
+        CHECK(vm_space_check(p));
+        CHECK(softmmu_tlb_check());
+        for (unsigned i = 0; i < 3 * RA; i++)
+                CHECK_EQ(user_read(p, ra_va + i * P),
+                         i >= RA && i < 2 * RA ? 0x60 + i : i + 1);
+        destroy(p);
+        check_baseline();
+}
+
+/*
+ * A page a live child still shares is never made writable around a page
+ * the parent holds alone again (and the same the other way round): the
+ * parent copies pages 0..7 while child 1 lives, child 2 forks and exits,
+ * so 0..7 are the parent's alone again and 8..15 still child 1's too.
+ */
+TEST(reuse_around_leaves_pages_a_live_child_still_shares)
+{
+        struct vm_space *p, *c1, *c2;
+        uint64_t free;
+
+        setup(32 * MiB);
+        p = new_space();
+        map_at(p, ra_va, RA * P, RW, PRIV);
+        for (unsigned i = 0; i < RA; i++)
+                user_fill(p, ra_va + i * P, (uint8_t)(i + 1));
+        c1 = fork_of(p);
+        for (unsigned i = 0; i < RA; i++)               /* mapped read-only */
+                CHECK_EQ(user_read(c1, ra_va + i * P), i + 1);
+        for (unsigned i = 0; i < RA / 2; i++)
+                user_fill(p, ra_va + i * P, (uint8_t)(0x40 + i));      /* copies */
+        CHECK_EQ(p->stats.cow_copies, RA / 2);
+        c2 = fork_of(p);
+        CHECK_EQ(user_read(c2, ra_va + RA * P - P), RA);
+        destroy(c2);
+        user_fill(p, ra_va, 0x80);                      /* its own again */
+        CHECK_EQ(p->stats.cow_reuses, 1);
+        CHECK_EQ(p->stats.cow_reuses_around, RA / 2 - 1);
+        for (unsigned i = 0; i < RA; i++)
+                CHECK_EQ(can(p, ra_va + i * P, W), i < RA / 2);
+        CHECK(vm_space_check(p) && vm_space_check(c1));
+        /* Writing a page child 1 shares still copies it. */
+        free = pmm_free_count();
+        user_fill(p, ra_va + RA / 2 * P, 0x81);
+        CHECK_EQ(pmm_free_count(), free - 1);
+        CHECK_EQ(p->stats.cow_copies, RA / 2 + 1);
+        CHECK(!can(p, ra_va + (RA / 2 + 1) * P, W));
+        /* Child 1 holds the originals of 0..8 alone now, shares 9..15. */
+        user_fill(c1, ra_va + P, 0x91);
+        CHECK_EQ(c1->stats.cow_reuses, 1);
+        CHECK_EQ(c1->stats.cow_reuses_around, RA / 2);  /* 0, 2..7, and 8 */
+        for (unsigned i = 0; i < RA; i++)
+                CHECK_EQ(can(c1, ra_va + i * P, W), i <= RA / 2);
+        for (unsigned i = 0; i < RA; i++) {
+                uint8_t pw = i == 0 ? 0x80 : i < RA / 2 ? 0x40 + i
+                           : i == RA / 2 ? 0x81 : i + 1;
+
+                CHECK_EQ(user_read(p, ra_va + i * P), pw);
+                CHECK_EQ(user_read(c1, ra_va + i * P), i == 1 ? 0x91 : i + 1);
+        }
+        CHECK(vm_space_check(p) && vm_space_check(c1));
+        CHECK(softmmu_tlb_check());
+        destroy(p);
+        destroy(c1);
+        check_baseline();
+}
+
+/* Read-only pages of a private area that are not its own never become
+ * writable around a reused page: the zero page (read, never written). */
+TEST(reuse_around_leaves_the_zero_page_read_only)
+{
+        struct vm_space *p;
+        uint64_t free;
+
+        setup(32 * MiB);
+        p = new_space();
+        map_at(p, ra_va, RA * P, RW, PRIV);
+        for (unsigned i = 0; i < RA; i++) {
+                if (i % 2)
+                        CHECK_EQ(user_read(p, ra_va + i * P), 0);
+                else
+                        user_fill(p, ra_va + i * P, (uint8_t)(i + 1));
+        }
+        /* mprotect leaves widening to the next write fault of each page. */
+        CHECK_EQ(vm_space_protect(p, ra_va, RA * P, R), VM_OK);
+        CHECK_EQ(vm_space_protect(p, ra_va, RA * P, RW), VM_OK);
+        free = pmm_free_count();
+        user_fill(p, ra_va + 2 * P, 0x33);
+        CHECK_EQ(p->stats.cow_reuses_around, RA / 2 - 1);
+        CHECK_EQ(pmm_free_count(), free);
+        for (unsigned i = 0; i < RA; i++) {
+                CHECK_EQ(can(p, ra_va + i * P, W), i % 2 == 0);
+                CHECK_EQ(user_read(p, ra_va + i * P),
+                         i == 2 ? 0x33 : i % 2 ? 0 : i + 1);
+        }
+        CHECK(vm_is_zero_pa(frame(p, ra_va + P)));
+        CHECK(vm_space_check(p));
+        destroy(p);
+        check_baseline();
+}
+
+/* A translation the TLB holds read-only is widened without an
+ * invalidation: the next write through it faults once (the fault drops
+ * the entry, as x86's does), and lands in the same frame. */
+TEST(reuse_around_without_invalidation_costs_one_spurious_fault)
+{
+        struct vm_space *p, *c;
+        paddr_t f3;
+        uint64_t faults;
+
+        setup(32 * MiB);
+        p = new_space();
+        activate(p);
+        map_at(p, ra_va, RA * P, RW, PRIV);
+        for (unsigned i = 0; i < RA; i++)
+                user_fill(p, ra_va + i * P, (uint8_t)(i + 1));
+        c = fork_of(p);
+        destroy(c);
+        activate(p);
+        f3 = frame(p, ra_va + 3 * P);
+        CHECK_EQ(user_read(p, ra_va + 3 * P), 4);       /* cached read-only */
+        CHECK(softmmu_tlb_holds(ra_va + 3 * P));
+        user_fill(p, ra_va, 0x11);
+        CHECK(can(p, ra_va + 3 * P, W));                /* the tables */
+        CHECK(softmmu_tlb_check());                     /* allowed: less */
+        faults = p->stats.faults;
+        user_fill(p, ra_va + 3 * P, 0x13);
+        CHECK_EQ(p->stats.faults, faults + 1);          /* the spurious one */
+        CHECK_EQ(frame(p, ra_va + 3 * P), f3);
+        CHECK_EQ(p->stats.cow_copies, 0);
+        CHECK(softmmu_tlb_check());
+        CHECK(vm_space_check(p));
+        destroy(p);
+        check_baseline();
+}
+
 TEST(shared_anonymous_stays_shared_across_fork)
 {
         vaddr_t sh = 0x20000000, pr = 0x30000000;
@@ -557,6 +732,7 @@ TEST(cow_break_out_of_memory)
 struct tctx {
         struct vm_model  m;
         struct vm_space *sp[NSP];
+        unsigned         span;          /* pages an operation's range has */
         uint64_t         ok[8];
 };
 
@@ -605,6 +781,17 @@ static void op_exit(struct tctx *t)
         t->ok[1]++;
 }
 
+/* An exit that leaves another space alive (a child's, or its parent's). */
+static void op_exit_one_of_two(struct tctx *t)
+{
+        unsigned live = 0;
+
+        for (unsigned k = 0; k < NSP; k++)
+                live += t->sp[k] != NULL;
+        if (live >= 2)
+                op_exit(t);
+}
+
 static void op_map(struct tctx *t)
 {
         int k = t_pick(t, true);
@@ -613,7 +800,7 @@ static void op_map(struct tctx *t)
         bool shared = rng_below(&t->m.r, 3) == 0 && t->m.nobj < VMM_OBJS;
         vaddr_t va;
 
-        vmm_range(&t->m, 6, &first, &n);
+        vmm_range(&t->m, t->span, &first, &n);
         va = vmm_va(&t->m, first);
         map_at(t->sp[k], va, n * P, prot, shared ? SHARED : PRIV);
         if (shared)
@@ -629,7 +816,7 @@ static void op_unmap(struct tctx *t)
         int k = t_pick(t, true);
         unsigned first, n;
 
-        vmm_range(&t->m, 6, &first, &n);
+        vmm_range(&t->m, t->span, &first, &n);
         CHECK_EQ(vm_space_unmap(t->sp[k], vmm_va(&t->m, first), n * P), VM_OK);
         vmm_unmap(&t->m, k, vmm_va(&t->m, first), n);
         t->ok[3]++;
@@ -642,24 +829,26 @@ static void op_protect(struct tctx *t)
         vm_prot_t prot = t_prot(t);
         vm_status_t want;
 
-        vmm_range(&t->m, 6, &first, &n);
+        vmm_range(&t->m, t->span, &first, &n);
         want = vmm_protect(&t->m, k, first, n, prot);
         CHECK_EQ(vm_space_protect(t->sp[k], vmm_va(&t->m, first), n * P, prot),
                  want);
         t->ok[4]++;
 }
 
-static void op_access(struct tctx *t, vm_prot_t access)
+/* One user access to page i of space k, checked against the model. */
+static void access_one(struct tctx *t, int k, unsigned i, vm_prot_t access)
 {
-        int k = t_pick(t, true);
-        unsigned i = rng_below(&t->m.r, WIN);
         enum fault_result want = vmm_access(&t->m, k, i, access);
         paddr_t pa = 0;
         enum fault_result fr;
+        uint64_t around;
 
         if (rng_below(&t->m.r, 4) == 0)
                 activate(t->sp[k]);             /* a context switch */
+        around = t->sp[k]->stats.cow_reuses_around;
         fr = user_access(t->sp[k], vmm_va(&t->m, i), access, &pa);
+        t->ok[7] += t->sp[k]->stats.cow_reuses_around - around;
         CHECK_EQ(fr, want);
         if (fr != FAULT_RESOLVED)
                 return;
@@ -671,6 +860,25 @@ static void op_access(struct tctx *t, vm_prot_t access)
                 vmm_wrote(&t->m, k, i, b);
         }
         t->ok[5]++;
+}
+
+static void op_access(struct tctx *t, vm_prot_t access)
+{
+        int k = t_pick(t, true);
+
+        access_one(t, k, rng_below(&t->m.r, t->m.win), access);
+}
+
+/* A process writing a run of its pages (as a parent does after its child
+ * exits or execs). */
+static void op_write_run(struct tctx *t)
+{
+        int k = t_pick(t, true);
+        unsigned first, n;
+
+        vmm_range(&t->m, t->span, &first, &n);
+        for (unsigned i = first; i < first + n; i++)
+                access_one(t, k, i, W);
 }
 
 static void op_write(struct tctx *t)
@@ -689,7 +897,7 @@ static void op_dontneed(struct tctx *t)
         unsigned first, n;
         vm_status_t want;
 
-        vmm_range(&t->m, 6, &first, &n);
+        vmm_range(&t->m, t->span, &first, &n);
         want = vmm_dontneed(&t->m, k, first, n);
         CHECK_EQ(vm_space_advise(t->sp[k], vmm_va(&t->m, first), n * P,
                                  VM_MADV_DONTNEED), want);
@@ -701,36 +909,60 @@ static void t_check(struct tctx *t)
 {
         CHECK(softmmu_tlb_check());
         CHECK_EQ(distinct_anon_frames(t->sp, NSP), vmstat.anon_pages);
+        vmm_check_sharing(&t->m, t->sp);
         for (unsigned k = 0; k < NSP; k++)
                 if (t->sp[k])
                         vmm_check(&t->m, k, t->sp[k]);
 }
 
-static void run_tree(uint64_t seed, unsigned steps)
+/*
+ * steps random operations from seed. reuse: the mix that exercises
+ * reuse-around - ranges of up to 16 pages in a 32-page window aligned to
+ * reuse_around's, runs of writes, exits that leave a space alive, no
+ * munmap; else the first mix (up to 6 pages in 24).
+ */
+static void run_tree(uint64_t seed, unsigned steps, bool reuse)
 {
         static struct tctx ctx;
         struct tctx *t = &ctx;
-        void (*const ops[])(struct tctx *) = {
+        void (*const first_mix[])(struct tctx *) = {
                 op_fork, op_fork, op_exit, op_map, op_map, op_unmap,
                 op_protect, op_write, op_write, op_write, op_read, op_read,
                 op_dontneed,
         };
+        void (*const reuse_mix[])(struct tctx *) = {
+                op_fork, op_fork, op_exit_one_of_two, op_exit_one_of_two,
+                op_exit_one_of_two, op_map, op_protect, op_write_run,
+                op_write_run, op_write_run, op_write_run, op_read,
+                op_dontneed,
+        };
+        unsigned win = reuse ? 2 * RA : WIN;
+        vaddr_t base;
 
         memset(t, 0, sizeof *t);
+        t->span = reuse ? RA : 6;
         setup(64 * MiB);
         t->sp[0] = new_space();
-        vmm_init(&t->m, seed, WIN, t->sp[0]->mmap_base - WIN * P);
+        base = t->sp[0]->mmap_base - win * P;
+        if (reuse)
+                base &= ~(vaddr_t)(RA * P - 1);
+        vmm_init(&t->m, seed, win, base);
         activate(t->sp[0]);
         for (unsigned step = 0; step < steps; step++) {
-                ops[rng_below(&t->m.r, ARRAY_SIZE(ops))](t);
+                if (reuse)
+                        reuse_mix[rng_below(&t->m.r, ARRAY_SIZE(reuse_mix))](t);
+                else
+                        first_mix[rng_below(&t->m.r, ARRAY_SIZE(first_mix))](t);
                 t_check(t);
         }
         printf("    %u steps: %lu forks, %lu exits, %lu maps, %lu unmaps, "
-               "%lu protects, %lu accesses, %lu dontneeds\n", steps,
+               "%lu protects, %lu accesses, %lu dontneeds, %lu pages made "
+               "writable around a reused one\n", steps,
                t->ok[0], t->ok[1], t->ok[2], t->ok[3], t->ok[4], t->ok[5],
-               t->ok[6]);
+               t->ok[6], t->ok[7]);
         for (unsigned k = 0; k < 7; k++)
-                CHECK(t->ok[k] > steps / 50);
+                CHECK(t->ok[k] > steps / 50 || (reuse && k == 3));
+        CHECK(!reuse || t->ok[7] > steps / 100);
         for (unsigned k = 0; k < NSP; k++)
                 if (t->sp[k])
                         destroy(t->sp[k]);
@@ -739,15 +971,27 @@ static void run_tree(uint64_t seed, unsigned steps)
 
 TEST(random_tree_seed1)
 {
-        run_tree(0xc0ffee, 3000);
+        run_tree(0xc0ffee, 3000, false);
 }
 
 TEST(random_tree_seed2)
 {
-        run_tree(0xf00d, 3000);
+        run_tree(0xf00d, 3000, false);
 }
 
 TEST(random_tree_seed3)
 {
-        run_tree(0x5eed5eed, 3000);
+        run_tree(0x5eed5eed, 3000, false);
+}
+
+/* Fork, exit and runs of writes: pages made writable around reused ones
+ * while others stay shared with live spaces (vmm_check_sharing). */
+TEST(random_reuse_seed1)
+{
+        run_tree(0x2e05e, 3000, true);
+}
+
+TEST(random_reuse_seed2)
+{
+        run_tree(0xa20d, 3000, true);
 }

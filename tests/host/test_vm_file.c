@@ -285,6 +285,47 @@ TEST(private_file_write_copies)
         check_baseline();
 }
 
+/* A write that makes an own page of a private file mapping writable again
+ * (its fork's child gone) makes its own neighbours writable with it
+ * (vm_fault.c:reuse_around), never the file's pages between them. */
+TEST(reuse_around_never_makes_a_files_page_writable)
+{
+        struct vm_object *f;
+        struct vm_space *s, *c;
+        vaddr_t va = 0x10000000;        /* aligned to reuse_around's window */
+        paddr_t fpa[8];
+
+        setup(16 * MiB);
+        f = make_file(file_a, 8 * P);
+        s = new_space();
+        map_file_at(s, va, 8 * P, RW, PRIV, f, 0);
+        for (unsigned i = 0; i < 8; i++) {
+                CHECK_EQ(user_read(s, va + i * P), file_byte(file_a, i));
+                fpa[i] = frame(s, va + i * P);
+        }
+        for (unsigned i = 0; i < 8; i += 2)
+                user_fill(s, va + i * P, (uint8_t)(0xa0 + i));  /* own copies */
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);
+        destroy(c);
+        user_fill(s, va + 2 * P, 0xb2);
+        CHECK_EQ(s->stats.cow_reuses, 1);
+        CHECK_EQ(s->stats.cow_reuses_around, 3);       /* 0, 4 and 6 */
+        for (unsigned i = 0; i < 8; i++) {
+                CHECK_EQ(can(s, va + i * P, W), i % 2 == 0);
+                if (i % 2)
+                        CHECK_EQ(frame(s, va + i * P), fpa[i]);
+        }
+        user_fill(s, va + 3 * P, 0xb3);                 /* copies the file's */
+        CHECK(frame(s, va + 3 * P) != fpa[3]);
+        for (unsigned i = 0; i < 8; i++)
+                CHECK(file_page_is(fpa[i], f, i));      /* the file unchanged */
+        CHECK(vm_space_check(s));
+        CHECK(vm_object_check(f));
+        destroy(s);
+        vm_object_unref(f);
+        check_baseline();
+}
+
 TEST(writable_shared_file_mapping_refused)
 {
         struct vm_object *f;

@@ -147,6 +147,8 @@ vm_status_t vmm_dontneed(struct vm_model *m, unsigned k, unsigned first,
                         pg->byte = 0;
                 if (pg->kind == VMM_FILE)
                         pg->own = false;
+                if (pg->kind == VMM_ANON || pg->kind == VMM_FILE)
+                        pg->copy = 0;
         }
         return st;
 }
@@ -229,6 +231,7 @@ void vmm_wrote(struct vm_model *m, unsigned k, unsigned i, uint8_t b)
         } else {
                 pg->byte = b;
                 pg->own = pg->kind == VMM_FILE;
+                pg->copy = ++m->copies;
         }
 }
 
@@ -265,4 +268,44 @@ void vmm_check(struct vm_model *m, unsigned k, struct vm_space *s)
                       (pmap_prot_implied(pg->prot) & VM_PROT_EXEC));
         }
         CHECK_EQ(vm_space_locked_pages(s), locked);
+}
+
+void vmm_check_sharing(struct vm_model *m, struct vm_space *const *sp)
+{
+        /* Every live space's private copies: (copy, frame or 0). */
+        struct { uint32_t copy; paddr_t pa; unsigned k; vaddr_t va; }
+                c[VMM_SPACES * VMM_WIN];
+        unsigned n = 0;
+
+        for (unsigned k = 0; k < VMM_SPACES; k++) {
+                for (unsigned i = 0; sp[k] && i < m->win; i++) {
+                        const struct vmm_page *pg = &m->pg[k][i];
+                        vaddr_t va = vmm_va(m, i);
+
+                        if ((pg->kind != VMM_ANON && pg->kind != VMM_FILE) ||
+                            !pg->copy)
+                                continue;
+                        c[n].copy = pg->copy;
+                        c[n].pa = present(sp[k], va) ? frame(sp[k], va) : 0;
+                        c[n].k = k;
+                        c[n++].va = va;
+                }
+        }
+        for (unsigned x = 0; x < n; x++) {
+                bool shared = false;
+
+                for (unsigned y = 0; y < n; y++) {
+                        bool same = c[x].copy == c[y].copy;
+
+                        if (c[y].k == c[x].k)
+                                continue;
+                        shared |= same;
+                        if (c[x].pa && c[y].pa)
+                                CHECK_EQ(same, c[x].pa == c[y].pa);
+                }
+                /* Still another live space's copy: never written in
+                 * place here, whatever happened around it. */
+                if (shared && c[x].pa)
+                        CHECK(!can(sp[c[x].k], c[x].va, VM_PROT_WRITE));
+        }
 }

@@ -47,6 +47,11 @@ struct vmm_page {
         uint64_t      idx;              /* page index in obj or the file */
         bool          own;              /* VMM_FILE: a private copy made */
         uint8_t       byte;             /* VMM_ANON, VMM_FILE with own */
+        /* VMM_ANON, VMM_FILE with own: which copy of the bytes this page
+         * is (0: none written yet, the zero page or the file's). Fork
+         * gives the child the same copy; a write makes a new one. Two
+         * live spaces with one copy share its frame (vmm_check_sharing). */
+        uint32_t      copy;
 };
 
 struct vm_model {
@@ -57,6 +62,7 @@ struct vm_model {
         uint8_t         store[VMM_OBJS][VMM_OBJ_PAGES]; /* shared objects */
         uint64_t        obj_pages[VMM_OBJS];            /* their sizes */
         int             nobj;
+        uint32_t        copies;         /* the last copy number given */
         /* The test's files, for VMM_FILE*: their size in pages, and
          * whether the frame at pa holds page idx of file f. */
         uint64_t      (*file_pages)(int f);
@@ -146,6 +152,17 @@ bool vmm_content_ok(struct vm_model *m, unsigned k, unsigned i, paddr_t pa);
 void vmm_wrote(struct vm_model *m, unsigned k, unsigned i, uint8_t b);
 
 /* ---- the check ------------------------------------------------------------- */
+
+/*
+ * Copy-on-write across the live spaces sp[0..VMM_SPACES) (NULL: none):
+ * a private page whose copy another live space still has (fork, and
+ * neither has written it since) is one frame in both, and neither may
+ * write it in place (no writable translation in either); pages of
+ * different copies are different frames. What a fork's last sharer, the
+ * reuse of a page in place and its neighbours (vm_fault.c:reuse_around)
+ * must keep.
+ */
+void vmm_check_sharing(struct vm_model *m, struct vm_space *const *sp);
 
 /* Space s (the model's space k) agrees with the model over the window:
  * vm_space_check, an area exactly where pages are mapped (none just
