@@ -160,6 +160,12 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
 uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                         const paddr_t *pa, vm_prot_t prot);
 
+/* Which pages of a run (as above) have a 4 KiB translation that allows
+ * less than prot: the candidates for pmap_widen_run(), found in one walk
+ * before the caller looks for their pages. => a mask, bit i: va + i pages. */
+uint32_t pmap_narrower_run(struct pmap *pm, vaddr_t va, unsigned n,
+                           vm_prot_t prot);
+
 /* How many base pages of [start, end) are mapped (a large page counts
  * for each of its base pages inside the range). Cost follows the tables
  * present, not the range's size: for RSS, which Linux counts as it maps

@@ -695,7 +695,8 @@ static void fault_around(struct fault_ctx *fc)
  * in the aligned REUSE_AROUND_PAGES window around it and inside the area:
  * each page of the area's object there that no other object holds
  * (refcount 1: no sharer left since a fork) has its translation made
- * writable if it maps exactly that page read-only (pmap_widen_run). That
+ * writable if it maps exactly that page read-only (pmap_narrower_run
+ * finds the read-only translations, pmap_widen_run widens them). That
  * test is fault_own_page_write()'s, and it keeps out what a private area
  * may map read-only but never write: a file's page, the zero page, a page
  * still shared. A process whose child has exited or exec'd then takes
@@ -713,28 +714,36 @@ static void reuse_around(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
         struct vm_space *s = fc->space;
+        vm_prot_t prot = pmap_prot_implied(a->prot);
         vaddr_t win = fc->va & ~(vaddr_t)(REUSE_AROUND_PAGES * PAGE_SIZE - 1);
         vaddr_t lo = MAX(a->start, win);
         vaddr_t hi = MIN(a->end, win + REUSE_AROUND_PAGES * PAGE_SIZE);
         unsigned n = (hi - lo) >> PAGE_SHIFT;
         struct vm_page *pg[REUSE_AROUND_PAGES];
         paddr_t pa[REUSE_AROUND_PAGES];
-        uint32_t mask = 0, done;
+        uint32_t cand, mask = 0, done;
 
         if (n < 2 || (a->uffd_mode & VM_UFFD_WP) ||
             vm_guards_meet(&s->guards, lo, hi) ||
             vm_guards_meet(&s->poison, lo, hi))
                 return;
+        /* Read-only translations first: in sparse memory there are none,
+         * and the window costs one table walk. */
+        cand = pmap_narrower_run(s->pmap, lo, n, prot) &
+               ~(1u << ((fc->va - lo) >> PAGE_SHIFT));
+        if (!cand)
+                return;
         vm_object_lookup_run(a->object,
                              a->pgoff + ((lo - a->start) >> PAGE_SHIFT), n, pg);
         for (unsigned i = 0; i < n; i++) {
-                if (!pg[i] || pg[i]->refcount != 1 || pg[i] == fc->page)
+                if (!(cand >> i & 1) || !pg[i] || pg[i]->refcount != 1)
                         continue;
                 pa[i] = pmm_page_to_pa(pg[i]);
                 mask |= 1u << i;
         }
-        done = pmap_widen_run(s->pmap, lo, n, mask, pa,
-                              pmap_prot_implied(a->prot));
+        if (!mask)
+                return;                 /* nothing else here to reuse */
+        done = pmap_widen_run(s->pmap, lo, n, mask, pa, prot);
         for (; done; done &= done - 1)
                 s->stats.cow_reuses_around++;
 }

@@ -504,7 +504,18 @@ void vm_object_lookup_run(const struct vm_object *obj, uint64_t first,
                           unsigned n, struct vm_page **out)
 {
         const struct radix_node *node = NULL;
+        unsigned d = digit(first, 1);
 
+        if (d + n <= RADIX_SLOTS && first + n <= obj->size) {
+                /* One node holds the run (the fault path's windows). */
+                node = leaf_of(obj, first);
+                for (unsigned i = 0; i < n; i++) {
+                        void *v = node ? node->slot[d + i] : NULL;
+
+                        out[i] = slot_is_entry(v) ? NULL : v;
+                }
+                return;
+        }
         for (unsigned i = 0; i < n; i++) {
                 uint64_t index = first + i;
                 void *v;

@@ -941,6 +941,27 @@ static pte_t *walk_last_table(const struct pmap *pm, vaddr_t va)
         return table;
 }
 
+/* The pages of a run whose 4 KiB translation allows less than prot
+ * (see vm/pmap.h): one walk, and a scan of the run's entries. */
+uint32_t pmap_narrower_run(struct pmap *pm, vaddr_t va, unsigned n,
+                           vm_prot_t prot)
+{
+        uint32_t found = 0;
+        pte_t *t;
+
+        ASSERT(run_ok(va, n));
+        if (!(t = walk_last_table(pm, va)))
+                return 0;
+        for (unsigned i = 0; i < n; i++) {
+                pte_t e = t[pt_index(va, 1) + i];
+
+                if (pte_present(e) && (prot & ~leaf_prot(e)))
+                        found |= 1u << i;
+        }
+        pt_unmap(t);
+        return found;
+}
+
 /*
  * Widen the translations of a run that map the frames the caller names
  * (see vm/pmap.h). Nothing goes into the TLB batch: an entry a TLB still

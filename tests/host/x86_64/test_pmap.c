@@ -727,13 +727,14 @@ TEST(tlb_stale_without_update)
 }
 
 /*
+ * pmap_narrower_run finds the translations that allow less than asked;
  * pmap_widen_run: only the pages the mask names whose translation maps
  * exactly the frame named, and allows nothing more than the new
  * protection, change; nothing is batched for the TLB, and an entry the
  * TLB still holds read-only is not stale (it allows less), its write
  * faults and drops it, and the next write walks the wider entry.
  */
-TEST(widen_run_changes_only_the_named_frames)
+TEST(narrower_and_widen_runs)
 {
         struct pmap *u;
         vaddr_t va = 0x400000;          /* a last-level table's first page */
@@ -756,12 +757,16 @@ TEST(widen_run_changes_only_the_named_frames)
                  SOFTMMU_OK);
         CHECK(softmmu_tlb_holds(va + 2 * PAGE_SIZE));
         pa[3] += PAGE_SIZE;             /* not the frame it maps */
+        /* Read-only translations: all but 6 (none there). */
+        CHECK_EQ(pmap_narrower_run(u, va, 8, VM_PROT_RW), 0xffu & ~(1u << 6));
         done = pmap_widen_run(u, va, 8, 0xff & ~(1u << 1), pa, VM_PROT_RW);
         CHECK_EQ(u->tlb.n, 0);
         CHECK(!u->tlb.flush_all);
         /* 1: not named; 3: another frame; 5: has exec, which RW lacks;
          * 6: no translation. */
         CHECK_EQ(done, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 7));
+        CHECK_EQ(pmap_narrower_run(u, va, 8, VM_PROT_RW),
+                 (1u << 1) | (1u << 3) | (1u << 5));
         for (unsigned i = 0; i < 8; i++) {
                 bool w = done >> i & 1;
 
@@ -777,9 +782,11 @@ TEST(widen_run_changes_only_the_named_frames)
         CHECK_EQ(softmmu_x86_access(va + 2 * PAGE_SIZE, W, true, NULL, NULL),
                  SOFTMMU_OK);
         /* Nothing to widen: no table there, or a large page. */
+        CHECK_EQ(pmap_narrower_run(u, 0x40000000, 4, VM_PROT_RW), 0);
         CHECK_EQ(pmap_widen_run(u, 0x40000000, 4, 0xf, pa, VM_PROT_RW), 0);
         CHECK_EQ(pmap_enter_range(u, 0x600000, 0x200000, 2 * MiB,
                                   VM_PROT_READ, PMAP_USER), VM_OK);
+        CHECK_EQ(pmap_narrower_run(u, 0x600000, 1, VM_PROT_RW), 0);
         CHECK_EQ(pmap_widen_run(u, 0x600000, 1, 1, (paddr_t[]){ 0x200000 },
                                 VM_PROT_RW), 0);
         CHECK(pmap_check(u));
