@@ -694,17 +694,20 @@ static void fault_around(struct fault_ctx *fc)
  * do the same for the neighbours a write fault would reuse in place too,
  * in the aligned REUSE_AROUND_PAGES window around it and inside the area:
  * each page of the area's object there that no other object holds
- * (refcount 1: no sharer left since a fork) has its translation made
- * writable if it maps exactly that page read-only (pmap_narrower_run
- * finds the read-only translations, pmap_widen_run widens them). That
- * test is fault_own_page_write()'s, and it keeps out what a private area
- * may map read-only but never write: a file's page, the zero page, a page
- * still shared. A process whose child has exited or exec'd then takes
- * one write fault per 64 KiB it writes instead of one per page; a write
- * to a single page pays for looking at the others (docs/design.md,
- * "Fork, copy-on-write and files", has both costs). Nothing is allocated,
- * copied or read in; a window that meets a guard or poison run is left
- * alone (their pages have no translation anyway).
+ * (refcount 1: no sharer left since a fork, no kept swap slot) and that
+ * is not lazily freed (MADV_FREE: its first write must fault to keep it)
+ * has its translation made writable if it maps exactly that page
+ * read-only (pmap_narrower_run finds the read-only translations,
+ * pmap_widen_run widens them). That test is fault_own_page_write()'s
+ * (which frees a kept slot and keeps a lazy page before writing its own),
+ * and it keeps out what a private area may map read-only but never write:
+ * a file's page, the zero page, a page still shared. A process whose
+ * child has exited or exec'd then takes one write fault per 64 KiB it
+ * writes instead of one per page; a write to a single page pays for
+ * looking at the others (docs/design.md, "Fork, copy-on-write and files",
+ * has both costs). Nothing is allocated, copied or read in; a window that
+ * meets a guard or poison run is left alone (their pages have no
+ * translation anyway).
  */
 #define REUSE_AROUND_PAGES      16
 _Static_assert(REUSE_AROUND_PAGES <= PMAP_RUN_MAX,
@@ -736,8 +739,9 @@ static void reuse_around(struct fault_ctx *fc)
         vm_object_lookup_run(a->object,
                              a->pgoff + ((lo - a->start) >> PAGE_SHIFT), n, pg);
         for (unsigned i = 0; i < n; i++) {
-                if (!(cand >> i & 1) || !pg[i] || pg[i]->refcount != 1)
-                        continue;
+                if (!(cand >> i & 1) || !pg[i] || pg[i]->refcount != 1 ||
+                    (pg[i]->flags & (PG_LAZYFREE | PG_SWAPCACHE)))
+                        continue;       /* their writes must fault */
                 pa[i] = pmm_page_to_pa(pg[i]);
                 mask |= 1u << i;
         }

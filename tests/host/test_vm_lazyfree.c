@@ -210,6 +210,42 @@ TEST(fork_sharing_and_lazy_pages)
         check_baseline();
 }
 
+/* A write that makes its page writable in place widens the neighbours
+ * with it (vm_fault.c:reuse_around), never a lazy one: its first write
+ * must still fault and keep it. */
+TEST(reuse_around_leaves_lazy_pages_write_protected)
+{
+        setup(8 * MiB);
+        struct vm_space *s = new_space();
+
+        activate(s);
+        map_at(s, BASE, 16 * P, RW, PRIV);      /* one reuse-around window */
+        for (int i = 0; i < 16; i++)
+                user_fill(s, BASE + i * P, byte_at(i, 0));
+        CHECK_EQ(vm_space_advise(s, BASE + 8 * P, 8 * P, VM_MADV_FREE), VM_OK);
+        /* mprotect leaves every translation read-only until a write. */
+        CHECK_EQ(vm_space_protect(s, BASE, 16 * P, VM_PROT_READ), VM_OK);
+        CHECK_EQ(vm_space_protect(s, BASE, 16 * P, RW), VM_OK);
+        user_fill(s, BASE, byte_at(0, 1));
+        CHECK_EQ(s->stats.cow_reuses_around, 7);
+        for (int i = 1; i < 16; i++) {
+                CHECK_EQ(can(s, BASE + i * P, W), i < 8);
+                CHECK_EQ(lazy(s, BASE + i * P), i >= 8);
+        }
+        user_fill(s, BASE + 9 * P, byte_at(9, 1));      /* faults: kept */
+        CHECK(!lazy(s, BASE + 9 * P) && lazy(s, BASE + 10 * P));
+        CHECK_EQ(vm_lazyfree_pages, 7);
+        CHECK(evict_all() >= 7);
+        CHECK_EQ(vm_lazyfree_pages, 0);
+        for (int i = 0; i < 16; i++)
+                CHECK_EQ(user_read(s, BASE + i * P),
+                         i == 0 || i == 9 ? byte_at(i, 1)
+                         : i < 8 ? byte_at(i, 0) : 0);
+        CHECK(vm_space_check(s) && vm_reclaim_check() && rmap_check());
+        destroy(s);
+        check_baseline();
+}
+
 TEST(mlock_makes_a_lazy_page_ordinary)
 {
         setup(8 * MiB);
