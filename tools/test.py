@@ -768,7 +768,7 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 # Run on Linux in QEMU too: programs that change the machine (oom_kill:
 # it exhausts memory, which the host's many users share; overcommit: it
 # sets vm.overcommit_memory and the commit limit; swappiness sets
-# vm.swappiness; hugetlb_pool and
+# vm.swappiness; shm_limits kernel.shmmni, shmmax and shmall; hugetlb_pool and
 # hugetlb_map: they grow and shrink the huge-page pool) where
 # tools/run booted them (clock_set sets the wall clock), which on the host
 # only print a NOTE and check the rest (pid_max sets kernel.pid_max); and
@@ -779,7 +779,7 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
                     "fd_table", "pid_max", "overcommit", "oom_alloc",
                     "swapon_errors", "hugetlb_pool", "hugetlb_map", "memcg",
-                    "swappiness"]
+                    "swappiness", "shm_limits"]
 # The Linux VM's swap disk for those that need one (tools/run --swap:
 # referee_init loads Debian's virtio modules and turns it on):
 # swapon_errors checks swapoff against the commit policy; memcg pushes a

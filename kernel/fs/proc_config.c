@@ -21,6 +21,7 @@
 #include <fs/vfs.h>
 #include <proc/coredump.h>
 #include <proc/syscall.h>
+#include <vm/memcg.h>
 #include <vm/vm_space.h>
 
 typedef void (*impl_fn)(void);
@@ -56,11 +57,12 @@ static const struct kconfig_line lines[] = {
         Y("CONFIG_USERFAULTFD", sys_userfaultfd),
         Y("CONFIG_TIME_NS", sys_unshare),
         Y("CONFIG_TIMERFD", sys_timerfd_create),
-        N("CONFIG_HUGETLBFS"),
+        Y("CONFIG_HUGETLBFS", hugetlbfs_new_sb),
+        Y("CONFIG_HUGETLB_PAGE", hugetlbfs_new_sb),
         N("CONFIG_MEMORY_FAILURE"),
         N("CONFIG_USER_NS"),
-        N("CONFIG_CGROUPS"),
-        N("CONFIG_MEMCG"),
+        Y("CONFIG_CGROUPS", cgroupfs_new_sb),
+        Y("CONFIG_MEMCG", memcg_init),
         N("CONFIG_MODULES"),
         N("CONFIG_NET"),
         N("CONFIG_EPOLL"),

@@ -483,20 +483,42 @@ long proc_sys_set_nr_overcommit_hugepages(uint64_t value)
 }
 
 /* kernel.shmall, shmmax, shmmni: SysV shared memory's limits
- * (ipc/shm.h), read-only here (Linux lets root change them). */
+ * (ipc/shm.h), which root may change, as on Linux: shmmni 0..32768
+ * (IPCMNI, EINVAL outside), shmmax and shmall any unsigned long. Lowering
+ * one leaves existing segments alone; new ones are refused past it. */
 void proc_sys_shmall(struct text *t, struct proc *p)
 {
-        text_add(t, "%lu\n", (unsigned long)SHM_ALL);
+        text_add(t, "%lu\n", (unsigned long)shm_all);
+}
+
+long proc_sys_set_shmall(uint64_t value)
+{
+        shm_all = value;
+        return 0;
 }
 
 void proc_sys_shmmax(struct text *t, struct proc *p)
 {
-        text_add(t, "%lu\n", (unsigned long)SHM_MAX);
+        text_add(t, "%lu\n", (unsigned long)shm_max);
+}
+
+long proc_sys_set_shmmax(uint64_t value)
+{
+        shm_max = value;
+        return 0;
 }
 
 void proc_sys_shmmni(struct text *t, struct proc *p)
 {
-        text_add(t, "%lu\n", (unsigned long)SHM_MNI);
+        text_add(t, "%lu\n", (unsigned long)shm_mni);
+}
+
+long proc_sys_set_shmmni(uint64_t value)
+{
+        if (value > SHM_MNI_LIMIT)
+                return -EINVAL;
+        shm_mni = value;
+        return 0;
 }
 
 /* vm.swappiness (vm_reclaim.h): 0..200, EINVAL outside, as Linux 5.8+. */

@@ -65,14 +65,17 @@ struct pent {
                                          * write a number to it */
         procfs_write_fn     write;      /* a file taking text (root, or
                                          * who may access the process) */
+        bool                wide;       /* set takes any unsigned long, not
+                                         * just 0..INT_MAX */
 };
 
-#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0, NULL, NULL }
-#define SYSCTL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s, NULL }
-#define WTEXT(n, g, w)  { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, NULL, w }
-#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s, NULL, NULL }
-#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0, NULL, NULL }
-#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0, NULL, NULL }
+#define REG(n, g)       { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, 0, NULL, NULL, false }
+#define SYSCTL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s, NULL, false }
+#define SYSCTL_UL(n, g, s) { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, s, NULL, true }
+#define WTEXT(n, g, w)  { n, PROCFS_IFREG | 0644, g, NULL, SP_NONE, 0, NULL, w, false }
+#define AREA(n, g, s)   { n, PROCFS_IFREG | 0444, g, NULL, SP_NONE, s, NULL, NULL, false }
+#define DIR(n, t)       { n, PROCFS_IFDIR | 0555, NULL, t, SP_NONE, 0, NULL, NULL, false }
+#define SPECIAL(n, m, s) { n, m, NULL, NULL, s, 0, NULL, NULL, false }
 
 static const struct pent sys_kernel[] = {
         WTEXT("core_pattern", proc_sys_core_pattern, proc_sys_core_pattern_set),
@@ -80,9 +83,9 @@ static const struct pent sys_kernel[] = {
         REG("osrelease", proc_sys_osrelease),
         REG("ostype", proc_sys_ostype),
         SYSCTL("pid_max", proc_sys_pid_max, proc_pid_max_set),
-        REG("shmall", proc_sys_shmall),
-        REG("shmmax", proc_sys_shmmax),
-        REG("shmmni", proc_sys_shmmni),
+        SYSCTL_UL("shmall", proc_sys_shmall, proc_sys_set_shmall),
+        SYSCTL_UL("shmmax", proc_sys_shmmax, proc_sys_set_shmmax),
+        SYSCTL("shmmni", proc_sys_shmmni, proc_sys_set_shmmni),
         REG("tainted", proc_sys_tainted),
         { 0 },
 };
@@ -148,7 +151,7 @@ static const struct pent root_dir[] = {
         REG("uptime", proc_uptime),
         REG("version", proc_version),
         REG("vmstat", proc_vmstat),
-        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0, NULL, NULL },
+        { "vmview", PROCFS_IFREG | 0666, proc_vmview, NULL, SP_NONE, 0, NULL, NULL, false },
         REG("zoneinfo", proc_zoneinfo),
         { 0 },
 };
@@ -565,6 +568,7 @@ struct pfile {
         struct text      text;          /* text files */
         procfs_set_fn    set;           /* a sysctl open for writing */
         procfs_write_fn  write;         /* a text file open for writing */
+        bool             wide;          /* set takes an unsigned long */
         int              pid;           /* mem, pagemap, write: the target */
         struct vm_space *space;         /* ... as it was at open */
         uint32_t         mode;
@@ -661,7 +665,8 @@ static long ro_write(struct file *f, uint64_t ubuf, size_t len)
 }
 
 /* A write to a sysctl: one decimal number (blanks around it allowed),
- * given whole, at offset 0; as Linux's proc_dointvec, the write takes
+ * given whole, at offset 0; as Linux's proc_dointvec (0..INT_MAX) or, for
+ * a wide one, proc_doulongvec_minmax (any unsigned long), the write takes
  * every byte or fails with EINVAL (and the setter's own errors). */
 static long sysctl_write(struct file *f, uint64_t ubuf, size_t len)
 {
@@ -681,10 +686,12 @@ static long sysctl_write(struct file *f, uint64_t ubuf, size_t len)
                 return -EFAULT;
         while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
                 i++;
+        uint64_t max = pf->wide ? (uint64_t)~0UL : 0x7fffffff;
         for (; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits = true) {
-                v = v * 10 + (uint64_t)(buf[i] - '0');
-                if (v > 0x7fffffff)
+                uint64_t d = (uint64_t)(buf[i] - '0');
+                if (v > (max - d) / 10)
                         return -EINVAL;
+                v = v * 10 + d;
         }
         while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n'))
                 i++;
@@ -932,8 +939,10 @@ long procfs_open(const char *path, unsigned flags, struct file **out)
                 kfree(pf), kfree(f);
                 return err;
         }
-        if (sysctl && (flags & O_ACCMODE))
+        if (sysctl && (flags & O_ACCMODE)) {
                 pf->set = n.ent->set;
+                pf->wide = n.ent->wide;
+        }
         if (wtext && (flags & O_ACCMODE)) {
                 pf->write = n.ent->write;
                 pf->pid = n.p ? n.p->pid : 0;

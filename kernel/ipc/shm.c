@@ -29,16 +29,28 @@ struct shm_seg {
         bool              holds_ref;    /* the segment's own reference */
 };
 
-static struct shm_seg *segs[SHM_MNI];
+/* The index table: segs_cap slots, a power of two from MIN_CYCLE up to
+ * SEQ_MULTIPLIER (Linux's IPCMNI), grown when the allocation window needs
+ * more and freed with the last segment. */
+static struct shm_seg **segs;
+static uint64_t segs_cap;
 static uint64_t in_use;                 /* segments alive */
 static uint64_t tot_pages;              /* Linux's shm_tot */
 static int last_idx = -1;
 static int max_idx = -1;                /* highest index in use */
 static uint16_t seq;
 
+/* The limits /proc/sys/kernel/shm{mni,max,all} show and set. */
+uint64_t shm_mni = SHM_MNI, shm_max = SHM_MAX, shm_all = SHM_ALL;
+
 void shm_init(void)
 {
-        memset(segs, 0, sizeof segs);
+        kfree(segs);
+        segs = NULL;
+        segs_cap = 0;
+        shm_mni = SHM_MNI;
+        shm_max = SHM_MAX;
+        shm_all = SHM_ALL;
         in_use = tot_pages = 0;
         last_idx = max_idx = -1;
         seq = 0;
@@ -74,7 +86,7 @@ static struct shm_seg *seg_of_id(int id)
 {
         struct shm_seg *s;
 
-        if (id < 0 || id % SEQ_MULTIPLIER >= (int)SHM_MNI)
+        if (id < 0 || (uint64_t)(id % SEQ_MULTIPLIER) >= segs_cap)
                 return NULL;
         s = segs[id % SEQ_MULTIPLIER];
         return s && s->seq == id / SEQ_MULTIPLIER ? s : NULL;
@@ -115,6 +127,11 @@ static void seg_forget(struct shm_seg *s)
         tot_pages -= seg_pages(s);
         max_idx_update();
         kfree(s);
+        if (!in_use) {                  /* the table goes with the last */
+                kfree(segs);
+                segs = NULL;
+                segs_cap = 0;
+        }
 }
 
 /* on_free of a removed segment's object: its last attachment went. */
@@ -153,14 +170,38 @@ void shm_shutdown(void)
                         seg_remove(segs[i]);
 }
 
+/* The table covers at least want slots; false if memory ran out. */
+static bool segs_cover(uint64_t want)
+{
+        uint64_t cap = segs_cap ? segs_cap : MIN_CYCLE;
+        struct shm_seg **n;
+
+        while (cap < want)
+                cap *= 2;
+        if (cap == segs_cap)
+                return true;
+        n = kzalloc(cap * sizeof *n);
+        if (!n)
+                return false;
+        if (segs)
+                memcpy(n, segs, segs_cap * sizeof *n);
+        kfree(segs);
+        segs = n;
+        segs_cap = cap;
+        return true;
+}
+
 /* Linux's cyclic index choice: a window of max(in_use * 3 / 2, 64)
- * indices (at most SHMMNI), searched from just after the last one given;
- * wrapping steps the sequence. */
+ * indices (at most IPCMNI, whatever shmmni says), searched from just
+ * after the last one given; wrapping steps the sequence. -1 if memory for
+ * the table ran out. */
 static int idx_alloc(void)
 {
         uint64_t window = MAX(in_use * 3 / 2, (uint64_t)MIN_CYCLE);
 
-        window = MIN(window, SHM_MNI);
+        window = MIN(window, (uint64_t)SEQ_MULTIPLIER);
+        if (!segs_cover(window))
+                return -1;
         for (uint64_t n = 0; n < window; n++) {
                 int idx = (int)((uint64_t)(last_idx + 1 + n) % window);
                 if (!segs[idx]) {
@@ -180,13 +221,13 @@ static long seg_new(const struct shm_caller *c, int32_t key, uint64_t size,
         struct shm_seg *s;
         int idx;
 
-        if (size < SHM_MIN || size > SHM_MAX)
+        if (size < SHM_MIN || size > shm_max)
                 return -EINVAL;
         if ((pages << PAGE_SHIFT) < size)
                 return -ENOSPC;
-        if (tot_pages + pages < tot_pages || tot_pages + pages > SHM_ALL)
+        if (tot_pages + pages < tot_pages || tot_pages + pages > shm_all)
                 return -ENOSPC;
-        if (in_use >= SHM_MNI)
+        if (in_use >= shm_mni)
                 return -ENOSPC;
         if (pages > VM_OBJECT_MAX_PAGES)
                 return -ENOMEM;
@@ -198,6 +239,11 @@ static long seg_new(const struct shm_caller *c, int32_t key, uint64_t size,
         if (flags & SHM_HUGETLB) {
                 uint64_t huge = pmap_huge_size();
                 enum vm_status st = VM_EINVAL;
+
+                if (!c->huge_ok) {      /* Linux's can_do_hugetlb_shm() */
+                        kfree(s);
+                        return -EPERM;
+                }
 
                 if (hugetlb_size_log_ok(((unsigned)flags >> 26) & 0x3f))
                         st = hugetlb_object_create((size + huge - 1) & ~(huge - 1),
@@ -218,11 +264,11 @@ static long seg_new(const struct shm_caller *c, int32_t key, uint64_t size,
                 kfree(s);
                 return -ENOMEM;
         }
-        idx = idx_alloc();              /* in_use < SHMMNI: always one */
+        idx = idx_alloc();      /* in_use < shmmni <= IPCMNI: one is free */
         if (idx < 0) {
                 vm_object_unref(s->obj);
                 kfree(s);
-                return -ENOSPC;
+                return -ENOMEM;         /* no memory for the index table */
         }
         *s = (struct shm_seg){
                 .key = key, .uid = c->uid, .gid = c->gid, .cuid = c->uid,
@@ -422,8 +468,8 @@ uint64_t shm_hugetlb_resident(void)
 static void info_fill(struct shm_info *info)
 {
         *info = (struct shm_info){
-                .shmmax = SHM_MAX, .shmmin = SHM_MIN, .shmmni = SHM_MNI,
-                .shmseg = SHM_MNI, .shmall = SHM_ALL,
+                .shmmax = shm_max, .shmmin = SHM_MIN, .shmmni = shm_mni,
+                .shmseg = shm_mni, .shmall = shm_all,
                 .used_ids = (int32_t)in_use, .shm_tot = tot_pages,
         };
         for (int i = 0; i <= max_idx; i++)
@@ -447,7 +493,7 @@ long shm_ctl(const struct shm_caller *c, int id, int cmd, struct shm_stat *st,
                 return max_idx < 0 ? 0 : max_idx;
         case SHM_STAT:
         case SHM_STAT_ANY:
-                s = id < (int)SHM_MNI ? segs[id] : NULL;
+                s = (uint64_t)id < segs_cap ? segs[id] : NULL;
                 if (!s)
                         return -EINVAL;
                 if (cmd == SHM_STAT && !perms_ok(c, s, 0444))

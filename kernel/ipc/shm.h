@@ -21,8 +21,8 @@
  * each time the indices wrap (ipc_idr_alloc's rule), so a stale id is
  * refused (EINVAL) rather than naming a new segment.
  *
- * Limits: SHMMNI segments, SHMMAX bytes each, SHMALL pages in all
- * (Linux's defaults; /proc/sys/kernel/shm* are not offered yet).
+ * Limits: shm_mni segments, shm_max bytes each, shm_all pages in all,
+ * Linux's defaults until root writes /proc/sys/kernel/shm{mni,max,all}.
  *
  * The calls return what the system calls return: a value >= 0 or -errno,
  * Linux's for each case. The caller's identity comes in shm_caller, so the
@@ -65,6 +65,9 @@ struct vm_object;
 #define SHM_MAX         (~0UL - (1UL << 24))            /* SHMMAX, bytes */
 #define SHM_ALL         (~0UL - (1UL << 24))            /* SHMALL, pages */
 #define SHM_MIN         1UL                             /* SHMMIN */
+#define SHM_MNI_LIMIT   32768UL         /* kernel.shmmni at most: IPCMNI */
+
+extern uint64_t shm_mni, shm_max, shm_all;      /* the limits in force */
 
 /* Who is asking, and when. */
 struct shm_caller {
@@ -72,6 +75,9 @@ struct shm_caller {
         int      pid;
         int64_t  now;           /* seconds since 1970 */
         bool     admin;         /* CAP_SYS_ADMIN / CAP_IPC_OWNER (root) */
+        bool     huge_ok;       /* may make SHM_HUGETLB segments: Linux's
+                                 * CAP_IPC_LOCK or a member of
+                                 * vm.hugetlb_shm_group (group 0) */
         const struct vm_space *space;   /* the caller's, for the commit
                                          * policy (vm_commit.h); or NULL */
 };

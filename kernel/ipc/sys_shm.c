@@ -21,6 +21,7 @@ static struct shm_caller caller(void)
                 .uid = cr->euid, .gid = cr->egid, .pid = current->pid,
                 .admin = cred_capable(cr, CAP_IPC_OWNER) ||
                          cred_capable(cr, CAP_SYS_ADMIN),
+                .huge_ok = cred_capable(cr, CAP_IPC_LOCK) || cred_in_group(cr, 0),
                 .now = (int64_t)(clock_realtime_ns() / 1000000000ULL),
                 .space = current->space,
         };

@@ -17,7 +17,8 @@
 #include <string.h>
 
 static const struct shm_caller root = { .uid = 0, .gid = 0, .pid = 1,
-                                        .now = 1000, .admin = true };
+                                        .now = 1000, .admin = true,
+                                        .huge_ok = true };
 static const struct shm_caller user = { .uid = 1000, .gid = 1000, .pid = 2,
                                         .now = 2000 };
 
@@ -120,6 +121,24 @@ TEST(ids_and_limits)
         CHECK_EQ(shm_ctl(&root, again, SHM_IPC_RMID, NULL, NULL), 0);
         CHECK_EQ(shm_get(&root, SHM_IPC_PRIVATE, 0, 0600), -EINVAL);
         CHECK_EQ(shm_get(&root, SHM_IPC_PRIVATE, SHM_MAX + 1, 0600), -EINVAL);
+        /* The limits root sets through /proc/sys/kernel/shm*. */
+        shm_mni = 2;
+        ids[0] = (int)shm_get(&root, SHM_IPC_PRIVATE, P, 0600);
+        ids[1] = (int)shm_get(&root, SHM_IPC_PRIVATE, P, 0600);
+        CHECK(ids[0] >= 0 && ids[1] >= 0);
+        CHECK_EQ(shm_get(&root, SHM_IPC_PRIVATE, P, 0600), -ENOSPC);
+        shm_max = P;
+        shm_mni = 3;
+        CHECK_EQ(shm_get(&root, SHM_IPC_PRIVATE, P + 1, 0600), -EINVAL);
+        shm_all = 3;                            /* pages; two in use */
+        ids[2] = (int)shm_get(&root, SHM_IPC_PRIVATE, P, 0600);
+        CHECK(ids[2] >= 0);
+        CHECK_EQ(shm_get(&root, SHM_IPC_PRIVATE, P, 0600), -ENOSPC);
+        for (int i = 0; i < 3; i++)
+                CHECK_EQ(shm_ctl(&root, ids[i], SHM_IPC_RMID, NULL, NULL), 0);
+        shm_mni = SHM_MNI;                      /* the defaults again */
+        shm_max = SHM_MAX;
+        shm_all = SHM_ALL;
         end();
 }
 
@@ -132,6 +151,9 @@ TEST(permissions)
         struct shm_stat st = { 0 };
 
         CHECK_EQ(shm_get(&user, 5, P, 0600), -EACCES);
+        /* SHM_HUGETLB without CAP_IPC_LOCK or group 0: EPERM, as Linux. */
+        CHECK_EQ(shm_get(&user, SHM_IPC_PRIVATE, P,
+                         SHM_IPC_CREAT | SHM_HUGETLB | 0600), -EPERM);
         CHECK_EQ(shm_get(&user, 5, P, 0), id);          /* asks for nothing */
         CHECK_EQ(shm_attach(&user, s, id, 0, SHM_RDONLY, &va), -EACCES);
         CHECK_EQ(shm_ctl(&user, id, SHM_IPC_STAT, &st, NULL), -EACCES);
