@@ -345,24 +345,22 @@ LIMIT_FILE(swap_max)
 static void mem_events_show(struct memcg *g, struct text *t)
 {
         static const char *const names[MEMCG_NR_EVENTS] = {
-                "low", "high", "max", "oom", "oom_kill",
+                "low", "high", "max", "oom", "oom_kill", "oom_group_kill",
         };
 
         for (unsigned i = 0; i < MEMCG_NR_EVENTS; i++)
                 text_add(t, "%s %" PRIu64 "\n", names[i], g->events[i]);
-        text_add(t, "oom_group_kill 0\n");
 }
 
 static void mem_events_local_show(struct memcg *g, struct text *t)
 {
         static const char *const names[MEMCG_NR_EVENTS] = {
-                "low", "high", "max", "oom", "oom_kill",
+                "low", "high", "max", "oom", "oom_kill", "oom_group_kill",
         };
 
         for (unsigned i = 0; i < MEMCG_NR_EVENTS; i++)
                 text_add(t, "%s %" PRIu64 "\n", names[i],
                          g->events_local[i]);
-        text_add(t, "oom_group_kill 0\n");
 }
 
 static void swap_events_show(struct memcg *g, struct text *t)
@@ -388,18 +386,30 @@ static void mem_stat_show(struct memcg *g, struct text *t)
                  g->pgsteal);
 }
 
+/* memory.oom.group: 0 or 1 (Linux's kstrtoint, then EINVAL for any other
+ * number); proc/oom.c kills the whole group. */
 static void oom_group_show(struct memcg *g, struct text *t)
 {
-        (void)g;
-        text_add(t, "0\n");
+        text_add(t, "%d\n", g->oom_group ? 1 : 0);
 }
 
 static long oom_group_store(struct memcg *g, const char *buf, size_t len)
 {
-        (void)g;
-        if (len >= 1 && buf[0] == '0')
-                return (long)len;
-        return -EINVAL;                 /* group kill: not here */
+        size_t i = 0, end = len;
+
+        while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == ' ' ||
+                           buf[end - 1] == '\0'))
+                end--;
+        while (i < end && buf[i] == ' ')
+                i++;
+        if (i < end && buf[i] == '+')
+                i++;
+        while (end - i > 1 && buf[i] == '0')
+                i++;                    /* 01, 00: still 1 and 0 */
+        if (end - i != 1 || (buf[i] != '0' && buf[i] != '1'))
+                return -EINVAL;
+        g->oom_group = buf[i] == '1';
+        return (long)len;
 }
 
 /* ---- the table --------------------------------------------------------- */

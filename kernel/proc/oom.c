@@ -159,6 +159,59 @@ static void kill_victim(struct proc *v)
         (void)signal_send(v, SIGKILL, NULL);
 }
 
+/*
+ * memory.oom.group (Linux's mem_cgroup_get_oom_group): the highest group
+ * with it set on the way from victim v's group up to the OOM's domain
+ * (the group over its limit; the root for the machine's), or NULL.
+ */
+static struct memcg *oom_group_of(const struct proc *v,
+                                  const struct memcg *domain)
+{
+        struct memcg *found = NULL;
+
+        if (!v->memcg || (domain && !memcg_is_descendant(v->memcg, domain)))
+                return NULL;
+        for (struct memcg *g = v->memcg; g; g = g->parent) {
+                if (g->oom_group)
+                        found = g;
+                if (g == domain)
+                        break;
+        }
+        return found;
+}
+
+/*
+ * The victim v is chosen: when its group (up to the domain) has
+ * memory.oom.group, kill every other process of that group and its
+ * children too, but init and those at oom_score_adj -1000 (Linux's
+ * oom_kill_memcg_member): the workload that filled memory is one unit,
+ * and its members may hold memory none of them maps (files, memfds)
+ * that only the last one's death gives back.
+ */
+static void kill_group_of(struct proc *v, const struct memcg *domain)
+{
+        struct memcg *g = oom_group_of(v, domain);
+
+        if (!g)
+                return;
+        memcg_event(g, MEMCG_EV_OOM_GROUP_KILL);
+        pr_err("mercator: oom: killing the processes of memory group %s "
+               "(memory.oom.group)\n", g->name);
+        for (int i = 0; i < proc_slots; i++) {
+                struct proc *p = proc_table[i];
+
+                if (!proc_is_leader(p) || p == v || p->pid == 1 ||
+                    p->group.exiting || !p->memcg ||
+                    !memcg_is_descendant(p->memcg, g) ||
+                    p->usage.oom_score_adj == OOM_SCORE_ADJ_MIN ||
+                    p->state == PROC_FREE || p->state == PROC_ZOMBIE)
+                        continue;
+                oom_kills++;
+                memcg_event(p->memcg, MEMCG_EV_OOM_KILL);
+                (void)signal_send(p, SIGKILL, NULL);
+        }
+}
+
 bool oom_fault(void)
 {
         uint64_t totalpages = oom_totalpages();
@@ -173,9 +226,12 @@ bool oom_fault(void)
                 return false;
         report(v);
         oom_kills++;
-        if (v->space == current->space)
+        if (v->space == current->space) {
+                kill_group_of(v, NULL); /* the rest of its memory group */
                 return false;           /* the faulting process itself */
+        }
         kill_victim(v);
+        kill_group_of(v, NULL);
         victim.pid = v->pid;
         victim.space = v->space;
         victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
@@ -218,6 +274,7 @@ bool oom_alloc_retry(void)
         report(v);
         oom_kills++;
         kill_victim(v);
+        kill_group_of(v, NULL);
         if (v->space == current->space)
                 return false;           /* the caller dies on its way out */
         victim.pid = v->pid;
@@ -280,6 +337,7 @@ static bool memcg_bring_down(struct memcg *over, unsigned *tries)
         oom_kills++;
         memcg_event(v->memcg, MEMCG_EV_OOM_KILL);
         kill_victim(v);
+        kill_group_of(v, over);
         if (v->space == current->space)
                 return false;           /* the caller dies on its way out */
         victim.pid = v->pid;

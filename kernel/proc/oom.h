@@ -14,7 +14,10 @@
  * process already exiting. When the best choice is the faulting process
  * itself, or no process can be chosen, the faulting process is killed,
  * as before. A victim that has not released its memory a second after
- * SIGKILL is passed over from then on.
+ * SIGKILL is passed over from then on. When the victim's memory group,
+ * or an ancestor below the OOM's domain, has memory.oom.group set, every
+ * process of the highest such group dies with it (init and those at -1000
+ * excepted), as Linux's mem_cgroup_get_oom_group.
  *
  * A user-mode fault calls the killer (nothing is held there), and so do
  * the allocations of a system call that may wait, at points where the

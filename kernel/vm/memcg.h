@@ -66,7 +66,7 @@ enum memcg_stat {
 /* memory.events, in Linux's order. */
 enum memcg_event {
         MEMCG_EV_LOW, MEMCG_EV_HIGH, MEMCG_EV_MAX, MEMCG_EV_OOM,
-        MEMCG_EV_OOM_KILL, MEMCG_NR_EVENTS,
+        MEMCG_EV_OOM_KILL, MEMCG_EV_OOM_GROUP_KILL, MEMCG_NR_EVENTS,
 };
 
 /*
@@ -81,6 +81,8 @@ struct memcg {
         uint16_t        id;             /* [c] */
         bool            online;         /* [m] not removed */
         bool            subtree_memory; /* [m] "+memory" in subtree_control */
+        bool            oom_group;      /* [m] memory.oom.group: an OOM kill
+                                         * in it takes all of it (oom.c) */
         uint32_t        refs;           /* [m] see "Lifetime" */
         uint32_t        nr_procs;       /* [m] processes in this group */
         uint32_t        nr_children;    /* [m] online children */

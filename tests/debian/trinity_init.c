@@ -12,14 +12,29 @@
  * panic, no hang, no "leak:" line at the end. Processes that SIGKILL has
  * not ended after a minute are listed (their /proc/PID/stat) and the run
  * ends with status 3.
+ *
+ * trinity runs in a memory group of its own with memory.oom.group set (a
+ * cgroup2 hierarchy mounted at /cg), as a service manager runs a service
+ * (systemd's OOMPolicy=kill): when memory and swap run out, the OOM
+ * killer takes all of trinity at once. One process at a time frees
+ * nothing: the memfds that fill memory are open in trinity's main process
+ * and in every child it forks, and its children (oom_score_adj 500) are
+ * chosen first, so without the group the killer went through child after
+ * child while memory stayed full (issue 19's near-livelock, 2 GiB of
+ * swap). The run then ends early, which make soak reports as a failure,
+ * instead of hanging. Without cgroup2 it runs as before.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +78,34 @@ static void show_processes(void)
                 closedir(d);
 }
 
+#define CG      "/cg"
+#define GROUP   CG "/trinity"
+
+static int put(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY);
+        ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+        if (fd >= 0)
+                close(fd);
+        return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* trinity's memory group: 0 when made. */
+static int make_group(void)
+{
+        if (mkdir(CG, 0755) && errno != EEXIST)
+                return -1;
+        if (mount("none", CG, "cgroup2", 0, NULL) ||
+            put(CG "/cgroup.subtree_control", "+memory") ||
+            (mkdir(GROUP, 0755) && errno != EEXIST) ||
+            put(GROUP "/memory.oom.group", "1")) {
+                perror("trinity_init: no memory group (runs without)");
+                return -1;
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         int status = -1, st, reaped = 0;
@@ -73,8 +116,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: trinity_init SECONDS TRINITY [ARGS...]\n");
                 return 2;
         }
+        int grouped = make_group() == 0;
         trinity = fork();
         if (trinity == 0) {
+                if (grouped && put(GROUP "/cgroup.procs", "0\n"))
+                        perror("trinity_init: into the memory group");
                 if (chdir("/tmp") || setgroups(0, NULL) || setgid(NOBODY) ||
                     setuid(NOBODY)) {
                         perror("trinity_init: dropping to nobody");
@@ -119,5 +165,7 @@ int main(int argc, char **argv)
         }
         printf("trinity_init: ran %.0f s, trinity status %#x, %d processes reaped\n",
                now() - start, status, reaped);
+        if (grouped && (rmdir(GROUP) || umount(CG)))
+                perror("trinity_init: removing the memory group");
         return WIFEXITED(status) && WEXITSTATUS(status) >= 126 ? 1 : 0;
 }

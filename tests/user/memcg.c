@@ -17,6 +17,11 @@
  *      touching 64 MiB is killed by the group's OOM killer (SIGKILL) and
  *      memory.events counts max, oom and oom_kill; its parent, outside
  *      the group, lives;
+ *   4b. memory.oom.group: reads 0, takes 1 (2: EINVAL); then the same
+ *      group OOM kills every process in the group - a sleeper holding a
+ *      4 MiB memfd that nothing maps too, whose pages come back - but not
+ *      one at oom_score_adj -1000, and memory.events counts one
+ *      oom_group_kill (Linux's mem_cgroup_get_oom_group);
  *   5. with swap (Mercator's and the referee VM's 64 MiB disks; skipped
  *      where there is less than 48 MiB): memory.max 16 MiB, a
  *      child writes and verifies 32 MiB, memory.current stays near the
@@ -237,6 +242,102 @@ static void oom_in_group(void)
         CHECK("events_oom", keyed("memory.events", "oom") > 0);
         CHECK("events_oom_kill", keyed("memory.events", "oom_kill") == kills + 1);
         CHECK("empty_after_oom", read_ll(gfile("memory.current")) < 1 << 20);
+}
+
+/* Does pid end by signal sig within about ten seconds? (It is killed and
+ * reaped either way.) */
+static int ends_by(pid_t pid, int sig)
+{
+        int st;
+
+        for (int i = 0; i < 1000; i++) {
+                pid_t r = waitpid(pid, &st, WNOHANG);
+                if (r == pid)
+                        return WIFSIGNALED(st) && WTERMSIG(st) == sig;
+                if (r < 0)
+                        return 0;
+                usleep(10000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        return 0;
+}
+
+/* A child that moves into the group, runs setup, says so on fd and then
+ * waits to be killed. */
+static pid_t resident(int fd, int (*setup)(void))
+{
+        pid_t c = fork();
+
+        if (c == 0) {
+                move_self();
+                if (setup && setup())
+                        _exit(91);
+                if (write(fd, "r", 1) != 1)
+                        _exit(92);
+                for (;;)
+                        pause();
+        }
+        return c;
+}
+
+static int hold_memfd(void)
+{
+        static char chunk[1 << 16];
+        int fd = (int)syscall(SYS_memfd_create, "held", 0);
+
+        memset(chunk, 'h', sizeof chunk);
+        for (int i = 0; fd >= 0 && i < 64; i++)
+                if (write(fd, chunk, sizeof chunk) != (ssize_t)sizeof chunk)
+                        return 1;
+        return fd < 0;                  /* the fd stays open: 4 MiB held */
+}
+
+static int shield(void)
+{
+        return write_text("/proc/self/oom_score_adj", "-1000");
+}
+
+/* 4b (memory.max 32M and swap.max 0 still set). */
+static void oom_group_in_group(void)
+{
+        long long groups = keyed("memory.events", "oom_group_kill");
+        int pfd[2], st;
+        char buf[2];
+        pid_t holder, shielded, hog;
+
+        CHECK("oom_group_reads_0", read_ll(gfile("memory.oom.group")) == 0);
+        CHECK("oom_group_2_einval",
+              write_text(gfile("memory.oom.group"), "2") == EINVAL);
+        CHECK("oom_group_1", write_text(gfile("memory.oom.group"), "1") == 0 &&
+              read_ll(gfile("memory.oom.group")) == 1);
+        if (!CHECK("pipe_group", pipe(pfd) == 0))
+                return;
+        holder = resident(pfd[1], hold_memfd);
+        shielded = resident(pfd[1], shield);
+        close(pfd[1]);
+        int got = 0;
+        for (ssize_t n = 1; got < 2 && n > 0; got += (int)(n > 0 ? n : 0))
+                n = read(pfd[0], buf + got, (size_t)(2 - got));
+        CHECK("residents_ready", got == 2);
+        close(pfd[0]);
+        CHECK("holder_charged", read_ll(gfile("memory.current")) >= 4 << 20);
+        hog = fork();
+        if (hog == 0) {
+                move_self();
+                fill_check(64 << 20);
+                _exit(0);                       /* not expected */
+        }
+        CHECK("group_hog_killed", ends_by(hog, SIGKILL));
+        CHECK("group_holder_killed", ends_by(holder, SIGKILL));
+        CHECK("group_shielded_lives", waitpid(shielded, &st, WNOHANG) == 0);
+        kill(shielded, SIGKILL);
+        waitpid(shielded, &st, 0);
+        CHECK("events_oom_group_kill",
+              keyed("memory.events", "oom_group_kill") == groups + 1);
+        CHECK("memfd_back_after_group_kill",
+              read_ll(gfile("memory.current")) < 1 << 20);
+        CHECK("oom_group_0", write_text(gfile("memory.oom.group"), "0") == 0);
 }
 
 #ifndef MAP_DROPPABLE
@@ -470,6 +571,7 @@ int main(void)
         membership();
         charge();
         oom_in_group();
+        oom_group_in_group();
         swap_in_group();
         droppable_in_group();
         lazyfree_in_group();
