@@ -45,13 +45,9 @@ static char grp[320];                   /* our test group */
 
 static long long read_ll(const char *path)
 {
-        char buf[64] = "";
-        int fd = open(path, O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        char buf[64];
 
-        if (fd >= 0)
-                close(fd);
-        if (n <= 0)
+        if (read_text(path, buf, sizeof buf) <= 0)
                 return -1;
         if (!strncmp(buf, "max", 3))
                 return -2;

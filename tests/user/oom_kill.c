@@ -28,13 +28,9 @@
 
 static long read_num(const char *path)
 {
-        char buf[32] = "";
-        int fd = open(path, O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        char buf[32];
 
-        if (fd >= 0)
-                close(fd);
-        return n > 0 ? strtol(buf, NULL, 10) : -99999;
+        return read_text(path, buf, sizeof buf) > 0 ? strtol(buf, NULL, 10) : -99999;
 }
 
 /* Write text to /proc/self/oom_score_adj: 0 or the errno. */

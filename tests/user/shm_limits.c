@@ -19,13 +19,9 @@
 
 static unsigned long knob(const char *path)
 {
-        char buf[32] = "";
-        int fd = open(path, O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        char buf[32];
 
-        if (fd >= 0)
-                close(fd);
-        return n > 0 ? strtoul(buf, NULL, 10) : 0;
+        return read_text(path, buf, sizeof buf) > 0 ? strtoul(buf, NULL, 10) : 0;
 }
 
 static int set_knob(const char *path, unsigned long v)

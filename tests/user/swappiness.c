@@ -13,13 +13,9 @@
 
 static long long knob(void)
 {
-        char buf[32] = "";
-        int fd = open(KNOB, O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        char buf[32];
 
-        if (fd >= 0)
-                close(fd);
-        return n > 0 ? strtoll(buf, NULL, 10) : -1;
+        return read_text(KNOB, buf, sizeof buf) > 0 ? strtoll(buf, NULL, 10) : -1;
 }
 
 int main(void)

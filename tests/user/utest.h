@@ -87,6 +87,19 @@ static long long proc_field(const char *file, const char *name)
 
 #define PAGE 4096UL
 
+/* The start of a small file (a /proc or /sys knob) in buf, NUL-ended:
+ * its length, or -1 if it cannot be read. */
+static inline ssize_t read_text(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+        if (fd >= 0)
+                close(fd);
+        buf[n > 0 ? n : 0] = '\0';
+        return n;
+}
+
 /* Write text to path in one write(): 0, or the errno (EIO for a short
  * write that set none). For /proc and /sys knobs. */
 static inline int write_text(const char *path, const char *text)
