@@ -212,6 +212,23 @@ static void kill_group_of(struct proc *v, const struct memcg *domain)
         }
 }
 
+/* Kill the chosen v (its memory, and its group under memory.oom.group up
+ * to domain) and remember it, so that allocations wait for its memory.
+ * => false if v was on the caller's memory: it dies on its way out, there
+ *    is nothing to wait for. */
+static bool kill_chosen(struct proc *v, const struct memcg *domain)
+{
+        oom_kills++;
+        kill_victim(v);
+        kill_group_of(v, domain);
+        if (v->space == current->space)
+                return false;
+        victim.pid = v->pid;
+        victim.space = v->space;
+        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        return true;
+}
+
 bool oom_fault(void)
 {
         uint64_t totalpages = oom_totalpages();
@@ -225,16 +242,13 @@ bool oom_fault(void)
         if (!v)
                 return false;
         report(v);
-        oom_kills++;
-        if (v->space == current->space) {
+        if (v->space == current->space) {       /* the faulting process
+                                                 * itself: the fault kills it */
+                oom_kills++;
                 kill_group_of(v, NULL); /* the rest of its memory group */
-                return false;           /* the faulting process itself */
+                return false;
         }
-        kill_victim(v);
-        kill_group_of(v, NULL);
-        victim.pid = v->pid;
-        victim.space = v->space;
-        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        (void)kill_chosen(v, NULL);
         wait_for_victim();
         return true;
 }
@@ -272,14 +286,8 @@ bool oom_alloc_retry(void)
         if (!v)
                 return false;
         report(v);
-        oom_kills++;
-        kill_victim(v);
-        kill_group_of(v, NULL);
-        if (v->space == current->space)
-                return false;           /* the caller dies on its way out */
-        victim.pid = v->pid;
-        victim.space = v->space;
-        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        if (!kill_chosen(v, NULL))
+                return false;
         alloc_wait_for_victim();
         return !caller_dying();
 }
@@ -334,15 +342,9 @@ static bool memcg_bring_down(struct memcg *over, unsigned *tries)
                "(%" PRIu64 " > %" PRIu64 " pages)\n", over->name, over->pages,
                over->max);
         report(v);
-        oom_kills++;
         memcg_event(v->memcg, MEMCG_EV_OOM_KILL);
-        kill_victim(v);
-        kill_group_of(v, over);
-        if (v->space == current->space)
-                return false;           /* the caller dies on its way out */
-        victim.pid = v->pid;
-        victim.space = v->space;
-        victim.deadline = clock_monotonic_ns() + OOM_WAIT_NS;
+        if (!kill_chosen(v, over))
+                return false;
         wait_for_victim();
         *tries = 0;
         return !caller_dying();
