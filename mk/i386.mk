@@ -39,7 +39,8 @@ I386_OBJ  := $(patsubst %,$(I386_BUILD)/%.o,$(I386_SRC))
 I386P_OBJ := $(patsubst %,$(I386P_BUILD)/%.o,$(I386_SRC))
 
 # The vDSO (as x86-64's, mk/x86_64.mk): kernel/arch/i386/vdso/vdso.c (the
-# clocks) and entry.S (__kernel_vsyscall, the signal returns) are user code,
+# clocks), clock.S (clock_gettime64's REALTIME and MONOTONIC) and entry.S
+# (__kernel_vsyscall, the signal returns) are user code,
 # linked as an ELF32 shared object with vdso.lds (Linux's LINUX_2.5 and
 # LINUX_2.6 versions) and put into both kernels as bytes (image.S). It
 # must need no relocation: the build refuses one.
@@ -53,15 +54,15 @@ I386_VDSO_CFLAGS := --target=i386-unknown-linux-gnu -march=i686 -std=c17 -O2 \
 $(I386_BUILD)/vdso/vdso.o: kernel/arch/i386/vdso/vdso.c
 	@mkdir -p $(dir $@)
 	$(CC) $(I386_VDSO_CFLAGS) -c $< -o $@
-$(I386_BUILD)/vdso/entry.o: kernel/arch/i386/vdso/entry.S
+$(I386_BUILD)/vdso/%.o: kernel/arch/i386/vdso/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(I386_VDSO_CFLAGS) -c $< -o $@
-$(I386_VDSO_SO): $(I386_BUILD)/vdso/vdso.o $(I386_BUILD)/vdso/entry.o \
-                 kernel/arch/i386/vdso/vdso.lds
+I386_VDSO_OBJS := $(I386_BUILD)/vdso/vdso.o $(I386_BUILD)/vdso/entry.o \
+                  $(I386_BUILD)/vdso/clock.o
+$(I386_VDSO_SO): $(I386_VDSO_OBJS) kernel/arch/i386/vdso/vdso.lds
 	$(LD) -m elf_i386 -shared -soname=linux-gate.so.1 --hash-style=both \
 		--build-id=none -Bsymbolic -z max-page-size=4096 -z noexecstack \
-		-T kernel/arch/i386/vdso/vdso.lds $(I386_BUILD)/vdso/vdso.o \
-		$(I386_BUILD)/vdso/entry.o -o $@
+		-T kernel/arch/i386/vdso/vdso.lds $(I386_VDSO_OBJS) -o $@
 	@if readelf -r $@ | grep -q R_386; then \
 		echo "$@: the vDSO must not need relocations"; rm -f $@; exit 1; fi
 $(I386_BUILD)/kernel/arch/i386/vdso/image.S.o \
@@ -69,7 +70,7 @@ $(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: $(I386_VDSO_SO)
 $(I386_BUILD)/kernel/arch/i386/vdso/image.S.o \
 $(I386P_BUILD)/kernel/arch/i386/vdso/image.S.o: \
         I386_CFLAGS += -DVDSO_IMAGE='"$(I386_VDSO_SO)"'
--include $(I386_BUILD)/vdso/vdso.d $(I386_BUILD)/vdso/entry.d
+-include $(I386_BUILD)/vdso/vdso.d $(I386_BUILD)/vdso/entry.d $(I386_BUILD)/vdso/clock.d
 
 # User programs: tests/user built as static glibc i386 binaries (gcc -m32
 # with Debian's libc6-dev-i386 and lib32gcc-12-dev; tools/setup.sh

@@ -28,6 +28,7 @@
 #include <proc/ktimer.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <proc/vdso.h>
 #include <vm/vm_reclaim.h>
 
 #ifndef MACHINE_CPU_LOCAL
@@ -42,6 +43,7 @@ void clock_tick(bool from_user)
         need_resched = true;            /* a 10 ms time slice */
         acct_tick(from_user);
         kstat_tick(from_user);
+        vdso_tick();
 }
 
 void clock_tick_other_cpu(bool from_user)

@@ -23,6 +23,7 @@
  * the process, as for any private file mapping.
  */
 #include <mercator/panic.h>
+#include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <machine/vdso.h>
 #include <proc/vdso.h>
@@ -37,9 +38,16 @@
 #ifndef vdso_vvar_kva
 #define vdso_vvar_kva(pa)       pmap_quick_enter_page(pa)
 #endif
+#ifndef MACHINE_VDSO_ANCHOR
+#define MACHINE_VDSO_ANCHOR     0
+#endif
 
 static struct vm_object *vvar_obj, *image_obj;
 static volatile struct vdso_data *vvar;
+/* Orders the writers of the machine's clock page: vdso_publish (a system
+ * call on any CPU) and vdso_tick (the timer interrupt, which only tries
+ * it and leaves the refresh to the next tick if it is taken). */
+static struct spinlock vvar_lock = SPINLOCK_INIT("vvar", LOCK_RANK_VVAR);
 static int32_t tz_minuteswest, tz_dsttime;
 
 /* The [vvar] objects of the time namespaces: their page 1 is a copy of
@@ -63,6 +71,13 @@ static void vvar_write(volatile struct vdso_data *v, const struct vdso_data *d)
         v->tz_dsttime = d->tz_dsttime;
         v->mono_offset = d->mono_offset;
         v->boot_offset = d->boot_offset;
+        v->anchor = d->anchor;
+        v->mono_sec = d->mono_sec;
+        v->real_sec = d->real_sec;
+        v->mono_nsec = d->mono_nsec;
+        v->real_nsec = d->real_nsec;
+        v->anchor_frac = d->anchor_frac;
+        v->anchor_mult = d->anchor_mult;
         __asm__ volatile("" : : : "memory");
         v->seq++;                               /* even: consistent */
 }
@@ -72,6 +87,9 @@ static void vvar_snapshot(struct vdso_data *d)
 {
         *d = (struct vdso_data){ 0 };
         machine_vdso_clock(d);
+#if MACHINE_VDSO_ANCHOR
+        vdso_anchor_set(d, machine_vdso_counter());
+#endif
         d->tz_minuteswest = tz_minuteswest;
         d->tz_dsttime = tz_dsttime;
 }
@@ -97,10 +115,41 @@ void vdso_publish(void)
 
         if (!vvar)
                 return;
+        spin_lock(&vvar_lock);
         vvar_snapshot(&d);
         vvar_write(vvar, &d);
+        spin_unlock(&vvar_lock);
         for (struct vvar_ns *n = ns_list; n; n = n->next)
                 ns_page_write(n->obj, 1, &d);
+}
+
+/* Move the clock page's anchor to now (each tick, from the timer
+ * interrupt of the CPU that keeps the system's time): only the anchor
+ * fields change, under the sequence counter, so a reader sees the old
+ * anchor or the new one, and both give the same clock. */
+void vdso_tick(void)
+{
+#if MACHINE_VDSO_ANCHOR
+        struct vdso_data d;
+
+        if (!vvar || !vvar->anchor_mult || !spin_trylock(&vvar_lock))
+                return;
+        d.counter_base = vvar->counter_base;
+        d.mult = vvar->mult;
+        d.realtime_offset = vvar->realtime_offset;
+        vdso_anchor_set(&d, machine_vdso_counter());
+        vvar->seq++;                            /* odd: being written */
+        __asm__ volatile("" : : : "memory");
+        vvar->anchor = d.anchor;
+        vvar->mono_sec = d.mono_sec;
+        vvar->real_sec = d.real_sec;
+        vvar->mono_nsec = d.mono_nsec;
+        vvar->real_nsec = d.real_nsec;
+        vvar->anchor_frac = d.anchor_frac;
+        __asm__ volatile("" : : : "memory");
+        vvar->seq++;                            /* even: consistent */
+        spin_unlock(&vvar_lock);
+#endif
 }
 
 void vdso_init(void)
@@ -338,6 +387,10 @@ uint64_t vdso_symbol(const char *name)
 #else   /* no vDSO on this architecture yet */
 
 void vdso_init(void)
+{
+}
+
+void vdso_tick(void)
 {
 }
 

@@ -56,10 +56,19 @@ uint64_t vdso_symbol(const char *name);
  * timezone changed). Cheap; a no-op without a vDSO. */
 void vdso_publish(void);
 
+/* Each tick of the CPU that keeps time: the clock page's anchor moves to
+ * now (mercator/vdso_data.h), where the architecture's vDSO reads it
+ * (MACHINE_VDSO_ANCHOR); else nothing. Interrupt context; never waits. */
+void vdso_tick(void);
+
 /* gettimeofday's timezone, kept here so that the vDSO can answer too. */
 void vdso_set_timezone(int32_t minuteswest, int32_t dsttime);
 
 /* The architecture's clock parameters (mode, counter base, mult). */
 void machine_vdso_clock(struct vdso_data *d);
+
+/* Where machine/vdso.h sets MACHINE_VDSO_ANCHOR: the counter
+ * machine_vdso_clock's mode names, read now. */
+uint64_t machine_vdso_counter(void);
 
 #endif

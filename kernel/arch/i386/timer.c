@@ -70,6 +70,11 @@ void machine_vdso_clock(struct vdso_data *d)
         d->realtime_offset = clock_realtime_offset_ns();
 }
 
+uint64_t machine_vdso_counter(void)
+{
+        return rdtsc();
+}
+
 void machine_poweroff(int status)
 {
         /* isa-debug-exit at 0xf4: QEMU exits with (status << 1) | 1. */

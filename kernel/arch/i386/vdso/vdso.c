@@ -7,7 +7,8 @@
  * [vdso], with [vvar] the page just below it. The C libraries find it
  * through AT_SYSINFO_EHDR; glibc looks up __vdso_clock_gettime64 first
  * (64-bit time_t), then the 32-bit __vdso_* names, all under LINUX_2.6.
- * The clocks are proc/vdso_clocks.h's (shared with the other ports); here:
+ * The clocks are proc/vdso_clocks.h's (shared with the other ports), but
+ * __vdso_clock_gettime64's REALTIME and MONOTONIC are clock.S's; here:
  * the TSC, int $0x80 for what the kernel must answer, 64-by-32 division
  * with divl (no libgcc in a vDSO) and clock_gettime64. (No getcpu: i386
  * Linux's vDSO has none either.)
@@ -64,7 +65,12 @@ static inline uint64_t vdso_div32(uint64_t n, uint32_t d, uint32_t *rem)
 /* Linux's struct __kernel_timespec: 64-bit seconds and nanoseconds. */
 struct k_timespec64 { int64_t sec, nsec; };
 
-int __vdso_clock_gettime64(long id, struct k_timespec64 *ts)
+/* __vdso_clock_gettime64 for what clock.S's does not answer (any clock but
+ * REALTIME and MONOTONIC, a time namespace, no anchor, a retry). */
+__attribute__((visibility("hidden")))
+int clock_gettime64_general(long id, struct k_timespec64 *ts);
+
+int clock_gettime64_general(long id, struct k_timespec64 *ts)
 {
         uint64_t ns;
         uint32_t nsec;

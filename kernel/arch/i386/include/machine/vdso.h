@@ -10,6 +10,12 @@
 
 #define MACHINE_VDSO    1
 
+/* The kernel moves the clock page's anchor every tick (vdso_data.h,
+ * proc/vdso.c vdso_tick), and vdso/clock.S's clock_gettime64 reads the
+ * two clocks programs ask for from it with one 32-bit multiply: a 32-bit
+ * CPU has no cheap 64-by-64-bit multiply or division by 10^9. */
+#define MACHINE_VDSO_ANCHOR 1
+
 /*
  * __kernel_vsyscall, byte by byte (vdso/entry.S checks it as it assembles):
  *   +0 push %ecx  +1 push %edx  +2 push %ebp  +3 mov %esp,%ebp
