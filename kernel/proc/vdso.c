@@ -58,6 +58,17 @@ struct vvar_ns {
 };
 static struct vvar_ns *ns_list;
 
+/* The anchor's clocks (vdso_data.h), inside a write of the page. */
+static void anchor_write(volatile struct vdso_data *v, const struct vdso_data *d)
+{
+        v->anchor = d->anchor;
+        v->mono_sec = d->mono_sec;
+        v->real_sec = d->real_sec;
+        v->mono_nsec = d->mono_nsec;
+        v->real_nsec = d->real_nsec;
+        v->anchor_frac = d->anchor_frac;
+}
+
 /* Write d into a clock page, under its sequence counter. */
 static void vvar_write(volatile struct vdso_data *v, const struct vdso_data *d)
 {
@@ -71,12 +82,7 @@ static void vvar_write(volatile struct vdso_data *v, const struct vdso_data *d)
         v->tz_dsttime = d->tz_dsttime;
         v->mono_offset = d->mono_offset;
         v->boot_offset = d->boot_offset;
-        v->anchor = d->anchor;
-        v->mono_sec = d->mono_sec;
-        v->real_sec = d->real_sec;
-        v->mono_nsec = d->mono_nsec;
-        v->real_nsec = d->real_nsec;
-        v->anchor_frac = d->anchor_frac;
+        anchor_write(v, d);
         v->anchor_mult = d->anchor_mult;
         __asm__ volatile("" : : : "memory");
         v->seq++;                               /* even: consistent */
@@ -140,12 +146,7 @@ void vdso_tick(void)
         vdso_anchor_set(&d, machine_vdso_counter());
         vvar->seq++;                            /* odd: being written */
         __asm__ volatile("" : : : "memory");
-        vvar->anchor = d.anchor;
-        vvar->mono_sec = d.mono_sec;
-        vvar->real_sec = d.real_sec;
-        vvar->mono_nsec = d.mono_nsec;
-        vvar->real_nsec = d.real_nsec;
-        vvar->anchor_frac = d.anchor_frac;
+        anchor_write(vvar, &d);
         __asm__ volatile("" : : : "memory");
         vvar->seq++;                            /* even: consistent */
         spin_unlock(&vvar_lock);
