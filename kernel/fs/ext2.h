@@ -17,6 +17,19 @@
  * read-only-compatible set refuses a read-write mount (EINVAL), and a
  * journal needing recovery refuses it too, as Linux's ext2 does.
  *
+ * Mounted as ext4 it also takes what Debian's mkfs.ext4 makes: extent
+ * trees (read at any depth; written by rebuilding the file's tree from
+ * its extent list, packed full), unwritten extents (fallocate), 64-bit
+ * group descriptors (block numbers below 2^32 only), flex_bg,
+ * metadata_csum (crc32c of the super block, descriptors, bitmaps,
+ * inodes, extent blocks and directory blocks, all kept right on every
+ * write), huge_file, dir_nlink and extra_isize. A journal must be clean
+ * and is never written: ext4 here is ext2 with ext4's layout, and a
+ * crash leaves what e2fsck repairs (the super block says "not clean").
+ * Groups whose block bitmap is not initialised (BLOCK_UNINIT) are not
+ * allocated from; one whose inode bitmap is not (INODE_UNINIT) gets it
+ * initialised at its first inode.
+ *
  * Metadata is written as it changes (bitmaps, inode table blocks,
  * directory and indirect blocks); the super block and group descriptors
  * are kept in memory and written by ext2_sync() (and at unmount).
@@ -37,13 +50,39 @@
 #define EXT2_FEATURE_COMPAT_HAS_JOURNAL         0x0004
 #define EXT2_FEATURE_INCOMPAT_FILETYPE          0x0002
 #define EXT2_FEATURE_INCOMPAT_RECOVER           0x0004
+#define EXT4_FEATURE_INCOMPAT_EXTENTS           0x0040
+#define EXT4_FEATURE_INCOMPAT_64BIT             0x0080
+#define EXT4_FEATURE_INCOMPAT_FLEX_BG           0x0200
+#define EXT4_FEATURE_INCOMPAT_CSUM_SEED         0x2000
 #define EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER     0x0001
 #define EXT2_FEATURE_RO_COMPAT_LARGE_FILE       0x0002
+#define EXT4_FEATURE_RO_COMPAT_HUGE_FILE        0x0008
+#define EXT4_FEATURE_RO_COMPAT_GDT_CSUM         0x0010
+#define EXT4_FEATURE_RO_COMPAT_DIR_NLINK        0x0020
+#define EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE      0x0040
+#define EXT4_FEATURE_RO_COMPAT_METADATA_CSUM    0x0400
 #define EXT2_INCOMPAT_SUPP      EXT2_FEATURE_INCOMPAT_FILETYPE
 #define EXT2_RO_COMPAT_SUPP     (EXT2_FEATURE_RO_COMPAT_SPARSE_SUPER | \
                                  EXT2_FEATURE_RO_COMPAT_LARGE_FILE)
+/* What a mount as ext4 takes: Debian's `mkfs.ext4` defaults. */
+#define EXT4_INCOMPAT_SUPP      (EXT2_FEATURE_INCOMPAT_FILETYPE | \
+                                 EXT4_FEATURE_INCOMPAT_EXTENTS | \
+                                 EXT4_FEATURE_INCOMPAT_64BIT | \
+                                 EXT4_FEATURE_INCOMPAT_FLEX_BG | \
+                                 EXT4_FEATURE_INCOMPAT_CSUM_SEED)
+#define EXT4_RO_COMPAT_SUPP     (EXT2_RO_COMPAT_SUPP | \
+                                 EXT4_FEATURE_RO_COMPAT_HUGE_FILE | \
+                                 EXT4_FEATURE_RO_COMPAT_DIR_NLINK | \
+                                 EXT4_FEATURE_RO_COMPAT_EXTRA_ISIZE | \
+                                 EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)
 
 #define EXT2_INDEX_FL           0x00001000      /* hash-indexed directory */
+#define EXT4_HUGE_FILE_FL       0x00040000      /* i_blocks in fs blocks */
+#define EXT4_EXTENTS_FL         0x00080000      /* i_block: an extent tree */
+
+/* Which driver a mount stands for (mount(2)'s type): the features each
+ * takes are Linux's for that name. */
+enum ext2_kind { EXT2_KIND_EXT2, EXT2_KIND_EXT3, EXT2_KIND_EXT4 };
 
 /* Directory entry file types (filetype feature). */
 #define EXT2_FT_UNKNOWN 0
@@ -93,7 +132,11 @@ struct ext2_fs {
         uint32_t   gdt_block;           /* first block of the descriptors */
         uint32_t   gdt_blocks;
         uint8_t   *sb_raw;              /* the 1024-byte super block */
-        uint8_t   *gdt;                 /* groups * 32 bytes */
+        uint8_t   *gdt;                 /* groups * desc_size bytes */
+        uint32_t   desc_size;           /* 32, or s_desc_size (64bit) */
+        bool       csum;                /* metadata_csum */
+        uint32_t   csum_seed;           /* crc32c of the UUID, or stored */
+        uint32_t   overhead;            /* s_overhead_clusters (0: count) */
         bool       dirty;               /* sb_raw/gdt differ from the disk */
         uint16_t   state_at_mount;
         uint8_t   *scratch;             /* one block for bitmaps */
@@ -106,6 +149,11 @@ struct ext2_fs {
  * the file system not clean until ext2_unmount. */
 long ext2_mount(ext2_io_fn io, void *dev, uint64_t dev_bytes, bool rdonly,
                 struct ext2_fs **out);
+/* The same for a mount of type kind: ext4 also takes extents, 64-bit
+ * group descriptors, flex_bg, metadata_csum (and csum_seed), huge_file,
+ * dir_nlink and extra_isize; ext3 what ext2 takes. */
+long ext2_mount_as(ext2_io_fn io, void *dev, uint64_t dev_bytes, bool rdonly,
+                   enum ext2_kind kind, struct ext2_fs **out);
 /* Write the super block and the group descriptors. => 0 or -EIO. */
 long ext2_sync(struct ext2_fs *fs);
 /* Sync, mark clean (read-write), free. => 0 or -EIO (freed anyway). */
@@ -130,6 +178,16 @@ long ext2_bmap(struct ext2_fs *fs, struct ext2_inode *in, uint64_t lblk,
 /* Free the blocks past byte `size` and set in->size (in written).
  * The tail of the last block past size is zeroed on disk. */
 long ext2_truncate(struct ext2_fs *fs, struct ext2_inode *in, uint64_t size);
+
+/* fallocate of file blocks [first, end) of an extent-mapped file: holes
+ * get blocks in unwritten extents (read as zeroes until written), the
+ * size is left alone. => 0, -EOPNOTSUPP (block-mapped), -ENOSPC (the
+ * blocks taken so far stay, as Linux's), -EIO. */
+long ext2_fallocate(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first,
+                    uint64_t end);
+/* Free the blocks of file blocks [first, end) (a hole; PUNCH_HOLE). */
+long ext2_punch(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first,
+                uint64_t end);
 
 /* Byte I/O on a file's blocks (directories, symlinks; the host test):
  * reads give zeroes in holes and stop at the size; writes allocate and

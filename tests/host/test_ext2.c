@@ -20,6 +20,7 @@
 
 static uint8_t *img;
 static size_t img_len;
+static enum ext2_kind kind = EXT2_KIND_EXT2;    /* what mounts mount as */
 static char dir[64], image[96];
 
 static long ram_io(void *dev, bool write, uint64_t off, void *buf, size_t len)
@@ -32,6 +33,11 @@ static long ram_io(void *dev, bool write, uint64_t off, void *buf, size_t len)
         else
                 memcpy(buf, img + off, len);
         return 0;
+}
+
+static long mount_img(bool rdonly, struct ext2_fs **fs)
+{
+        return ext2_mount_as(ram_io, NULL, img_len, rdonly, kind, fs);
 }
 
 static bool have_tools(void)
@@ -266,7 +272,7 @@ static void write_session(const char *opts, unsigned kib)
         static uint8_t buf[600 * 1024];
 
         make_image(opts, kib);
-        CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), 0);
+        CHECK_EQ(mount_img(false, &fs), 0);
         check_reads(fs);
         uint32_t free_before = fs->free_blocks;
 
@@ -328,7 +334,7 @@ static void write_session(const char *opts, unsigned kib)
         CHECK(debugfs_cat_is("/hardlink", buf, 600 * 1024));
 
         /* Mounted again: what was written reads back. */
-        CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), 0);
+        CHECK_EQ(mount_img(false, &fs), 0);
         CHECK_EQ(walk(fs, "written"), ino);
         CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
         memset(buf, 0, 600 * 1024);
@@ -401,7 +407,7 @@ TEST(full_disk_is_enospc_and_consistent)
                 return;
         start();
         make_image("-t ext2 -b 1024 -m 0", 1024);
-        CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), 0);
+        CHECK_EQ(mount_img(false, &fs), 0);
         uint32_t free0 = fs->free_blocks;
         uint32_t ino = make(fs, EXT2_ROOT_INO, "filler", 0100644);
         CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
@@ -419,7 +425,7 @@ TEST(full_disk_is_enospc_and_consistent)
         CHECK_EQ(ext2_unmount(fs), 0);
         fsck_clean();
         /* Deleting it gives every block back. */
-        CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), 0);
+        CHECK_EQ(mount_img(false, &fs), 0);
         remove_name(fs, EXT2_ROOT_INO, "filler");
         CHECK_EQ(fs->free_blocks, free0);
         CHECK_EQ(ext2_unmount(fs), 0);
@@ -449,7 +455,378 @@ TEST(refusals)
         img[1024 + 96] |= 0x04;                 /* a journal to recover */
         CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), -EINVAL);
         img[1024 + 96] &= (uint8_t)~0x04;
-        CHECK_EQ(ext2_mount(ram_io, NULL, img_len, false, &fs), 0);
+        CHECK_EQ(mount_img(false, &fs), 0);
         CHECK_EQ(ext2_unmount(fs), 0);
         finish();
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+        for (int i = 0; i < 4; i++)
+                p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* --- ext4 (mounted as ext4: extents, 64-bit descriptors, checksums) --- */
+
+/* Debian's mkfs.ext4 -b 1024 on 10 MiB (LTP's mmap16 device): extents,
+ * 64bit, flex_bg, metadata_csum, a clean journal, huge_file, dir_nlink,
+ * extra_isize. The same session as ext2's, every change e2fsck'd. */
+TEST(ext4_images_read_and_written_1k_blocks)
+{
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        write_session("-t ext4 -b 1024", 10240);
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+TEST(ext4_images_read_and_written_4k_blocks_csum_seed)
+{
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        write_session("-t ext4 -b 4096 -O metadata_csum_seed", 16384);
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* ext4's layout without checksums (and 32-byte descriptors), and an
+ * ext2 image mounted as ext4 (block-mapped files stay so). */
+TEST(ext4_without_csum_and_ext2_as_ext4)
+{
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        write_session("-t ext4 -b 2048 -O ^metadata_csum,^64bit", 12288);
+        finish();
+        start();
+        write_session("-t ext2 -b 1024", 8192);
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* Directories Linux indexed (e2fsck -D makes the hash trees): changed,
+ * they lose the index and their index blocks become checksummed plain
+ * blocks, which e2fsck accepts. */
+TEST(ext4_indexed_directories_changed)
+{
+        struct ext2_fs *fs;
+        struct ext2_inode in;
+        char cmd[256];
+
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        make_image("-t ext4 -b 1024", 10240);
+        snprintf(cmd, sizeof cmd, "PATH=$PATH:/sbin:/usr/sbin e2fsck -fyD %s "
+                 ">/dev/null 2>&1; PATH=$PATH:/sbin:/usr/sbin debugfs -R "
+                 "'stat /sub' %s 2>/dev/null | grep -q 'Flags: 0x81000'",
+                 image, image);
+        CHECK_EQ(system(cmd), 0);               /* indexed now */
+        FILE *f = fopen(image, "r");
+        CHECK(f != NULL);
+        CHECK_EQ(fread(img, 1, img_len, f), img_len);
+        fclose(f);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        check_reads(fs);
+        uint32_t sub = walk(fs, "sub");
+        CHECK_EQ(ext2_read_inode(fs, sub, &in), 0);
+        CHECK(in.flags & EXT2_INDEX_FL);
+        remove_name(fs, sub, "a-rather-long-file-name-number-050");
+        make(fs, sub, "one-more", 0100644);
+        CHECK_EQ(ext2_read_inode(fs, sub, &in), 0);
+        CHECK(!(in.flags & EXT2_INDEX_FL));
+        CHECK(walk(fs, "sub/one-more") != 0);
+        CHECK(walk(fs, "sub/a-rather-long-file-name-number-051") != 0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* A file of many extents (two files written a block each in turn):
+ * a tree two index levels deep at 1 KiB blocks (over 4 * 84 extents),
+ * read back, shrunk level by level, freed: e2fsck after each step. */
+TEST(ext4_deep_extent_trees)
+{
+        struct ext2_fs *fs;
+        struct ext2_inode a, b;
+        static uint8_t blk[1024], got[1024];
+
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        make_image("-t ext4 -b 1024", 10240);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        uint32_t ia = make(fs, EXT2_ROOT_INO, "a", 0100644);
+        uint32_t ib = make(fs, EXT2_ROOT_INO, "b", 0100644);
+        CHECK_EQ(ext2_read_inode(fs, ia, &a), 0);
+        CHECK_EQ(ext2_read_inode(fs, ib, &b), 0);
+        const uint32_t n = 800;
+        for (uint32_t i = 0; i < n; i++) {
+                memset(blk, (int)(i & 0xff), sizeof blk);
+                put_le32(blk, i);
+                CHECK_EQ(ext2_write(fs, &a, (uint64_t)i * 1024, blk, 1024), 1024);
+                CHECK_EQ(ext2_write(fs, &b, (uint64_t)i * 1024, blk, 1024), 1024);
+        }
+        CHECK_EQ(a.block[1] >> 16, 2);          /* eh_depth: two levels */
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        CHECK_EQ(mount_img(false, &fs), 0);
+        CHECK_EQ(ext2_read_inode(fs, ia, &a), 0);
+        for (uint32_t i = 0; i < n; i++) {
+                memset(blk, (int)(i & 0xff), sizeof blk);
+                put_le32(blk, i);
+                CHECK_EQ(ext2_read(fs, &a, (uint64_t)i * 1024, got, 1024), 1024);
+                CHECK(memcmp(blk, got, 1024) == 0);
+        }
+        CHECK_EQ(ext2_truncate(fs, &a, 200 * 1024 + 7), 0);     /* depth 1 */
+        CHECK_EQ(a.block[1] >> 16, 1);
+        CHECK_EQ(ext2_read_inode(fs, ib, &b), 0);
+        CHECK_EQ(ext2_punch(fs, &b, 100, 700), 0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        CHECK_EQ(mount_img(false, &fs), 0);
+        CHECK_EQ(ext2_read_inode(fs, ia, &a), 0);
+        CHECK_EQ(ext2_truncate(fs, &a, 3000), 0);               /* depth 0 */
+        CHECK_EQ(a.block[1] >> 16, 0);
+        remove_name(fs, EXT2_ROOT_INO, "b");
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* fallocate: unwritten extents read as zeroes, a write converts only
+ * the blocks it writes, KEEP_SIZE past the end; then punch. */
+TEST(ext4_fallocate_unwritten)
+{
+        struct ext2_fs *fs;
+        struct ext2_inode in;
+        static uint8_t buf[64 * 1024];
+
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        make_image("-t ext4 -b 1024", 10240);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        uint32_t free0 = fs->free_blocks;
+        uint32_t ino = make(fs, EXT2_ROOT_INO, "f", 0100644);
+        CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
+        /* Old bytes on the disk where the blocks will go. */
+        memset(buf, 0x5a, sizeof buf);
+        CHECK_EQ(ext2_write(fs, &in, 0, buf, sizeof buf), (long)sizeof buf);
+        CHECK_EQ(ext2_truncate(fs, &in, 0), 0);
+        CHECK_EQ(ext2_fallocate(fs, &in, 0, 64), 0);
+        CHECK_EQ(in.blocks, 128);
+        CHECK_EQ(fs->free_blocks, free0 - 64);
+        in.size = 64 * 1024;                    /* mode 0 sets the size */
+        CHECK_EQ(ext2_write_inode(fs, &in), 0);
+        CHECK_EQ(ext2_read(fs, &in, 0, buf, sizeof buf), (long)sizeof buf);
+        for (size_t i = 0; i < sizeof buf; i++)
+                if (buf[i])
+                        CHECK(!"unwritten reads zeroes");
+        CHECK_EQ(ext2_write(fs, &in, 10 * 1024 + 100, "hello", 5), 5);
+        CHECK_EQ(ext2_read(fs, &in, 10 * 1024, buf, 1024), 1024);
+        CHECK(memcmp(buf + 100, "hello", 5) == 0 && buf[0] == 0 && buf[1023] == 0);
+        CHECK_EQ(ext2_fallocate(fs, &in, 60, 100), 0);  /* KEEP_SIZE past */
+        CHECK_EQ(in.size, 64 * 1024);
+        CHECK_EQ(fs->free_blocks, free0 - 100);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        CHECK_EQ(mount_img(false, &fs), 0);
+        CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
+        CHECK_EQ(ext2_read(fs, &in, 10 * 1024 + 100, buf, 5), 5);
+        CHECK(memcmp(buf, "hello", 5) == 0);
+        CHECK_EQ(ext2_punch(fs, &in, 5, 20), 0);
+        CHECK_EQ(ext2_read(fs, &in, 10 * 1024 + 100, buf, 5), 5);
+        CHECK(buf[0] == 0);
+        CHECK_EQ(fs->free_blocks, free0 - 85);
+        CHECK_EQ(ext2_truncate(fs, &in, 0), 0);         /* past-end ones too */
+        CHECK_EQ(fs->free_blocks, free0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        /* Block-mapped files have no fallocate (Linux's EOPNOTSUPP). */
+        kind = EXT2_KIND_EXT2;
+        make_image("-t ext2 -b 1024", 4096);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        ino = make(fs, EXT2_ROOT_INO, "g", 0100644);
+        CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
+        CHECK_EQ(ext2_fallocate(fs, &in, 0, 4), -EOPNOTSUPP);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        finish();
+}
+
+/* Random sequences of create, write, truncate, fallocate, punch and
+ * unlink on six files against a model of their bytes; e2fsck -fn every
+ * 40 steps must find nothing, and the files read as the model says. */
+static uint32_t rnd_state;
+
+static uint32_t rnd(uint32_t n)
+{
+        rnd_state = rnd_state * 1103515245u + 12345u;
+        return (rnd_state >> 8) % n;
+}
+
+#define NFILES  6
+#define MAXF    (192 * 1024)
+
+static void random_session(const char *opts, unsigned kib, uint32_t seed)
+{
+        struct ext2_fs *fs;
+        static uint8_t model[NFILES][MAXF], buf[MAXF];
+        size_t size[NFILES] = { 0 };
+        uint32_t ino[NFILES] = { 0 };
+        char name[16];
+
+        rnd_state = seed;
+        make_image(opts, kib);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        uint32_t bs = fs->block_size;
+        memset(model, 0, sizeof model);
+        for (int step = 1; step <= 400; step++) {
+                int f = (int)rnd(NFILES);
+                struct ext2_inode in;
+                snprintf(name, sizeof name, "r%d", f);
+                if (!ino[f]) {
+                        ino[f] = make(fs, EXT2_ROOT_INO, name, 0100644);
+                        size[f] = 0;
+                        memset(model[f], 0, MAXF);
+                }
+                CHECK_EQ(ext2_read_inode(fs, ino[f], &in), 0);
+                uint32_t op = rnd(10);
+                if (op < 4) {                           /* write */
+                        size_t off = rnd(MAXF - 1), len = 1 + rnd(16 * 1024);
+                        len = MIN(len, MAXF - off);
+                        for (size_t i = 0; i < len; i++)
+                                buf[i] = (uint8_t)rnd(256);
+                        CHECK_EQ(ext2_write(fs, &in, off, buf, len), (long)len);
+                        memcpy(model[f] + off, buf, len);
+                        size[f] = MAX(size[f], off + len);
+                } else if (op < 6) {                    /* truncate */
+                        size_t ns = rnd(MAXF);
+                        CHECK_EQ(ext2_truncate(fs, &in, ns), 0);
+                        if (ns < size[f])
+                                memset(model[f] + ns, 0, MAXF - ns);
+                        size[f] = ns;
+                } else if (op < 8) {                    /* fallocate */
+                        uint32_t first = rnd(MAXF / bs), n = 1 + rnd(40);
+                        n = MIN(n, MAXF / bs - first);
+                        CHECK_EQ(ext2_fallocate(fs, &in, first, first + n), 0);
+                        if (op == 7 && (first + n) * bs > size[f]) {
+                                in.size = size[f] = (first + n) * bs;   /* mode 0 */
+                                CHECK_EQ(ext2_write_inode(fs, &in), 0);
+                        }
+                } else if (op < 9) {                    /* punch */
+                        uint32_t first = rnd(MAXF / bs), n = 1 + rnd(60);
+                        n = MIN(n, MAXF / bs - first);
+                        CHECK_EQ(ext2_punch(fs, &in, first, first + n), 0);
+                        memset(model[f] + first * bs, 0, (size_t)n * bs);
+                } else {                                /* unlink */
+                        remove_name(fs, EXT2_ROOT_INO, name);
+                        ino[f] = 0;
+                        continue;
+                }
+                CHECK_EQ(in.size, size[f]);
+                CHECK_EQ(ext2_read(fs, &in, 0, buf, MAXF), (long)size[f]);
+                if (memcmp(buf, model[f], size[f]) != 0) {
+                        printf("seed %u step %d file %d differs\n", seed, step, f);
+                        CHECK(!"file reads as the model");
+                }
+                if (step % 40 == 0) {
+                        CHECK_EQ(ext2_unmount(fs), 0);
+                        fsck_clean();
+                        CHECK_EQ(mount_img(false, &fs), 0);
+                }
+        }
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+}
+
+TEST(ext4_random_sequences_fsck_clean)
+{
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        random_session("-t ext4 -b 1024", 10240, 1);
+        random_session("-t ext4 -b 1024", 10240, 2);
+        random_session("-t ext4 -b 4096", 16384, 3);
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* A full ext4: ENOSPC, consistent; deleting gives every block back. */
+TEST(ext4_full_disk_is_enospc_and_consistent)
+{
+        struct ext2_fs *fs;
+        struct ext2_inode in;
+        static uint8_t chunk[4096];
+
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        make_image("-t ext4 -b 1024 -m 0", 10240);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        uint32_t free0 = fs->free_blocks;
+        uint32_t ino = make(fs, EXT2_ROOT_INO, "filler", 0100644);
+        CHECK_EQ(ext2_read_inode(fs, ino, &in), 0);
+        long n;
+        uint64_t off = 0;
+        memset(chunk, 0xab, sizeof chunk);
+        while ((n = ext2_write(fs, &in, off, chunk, sizeof chunk)) == (long)sizeof chunk)
+                off += (uint64_t)n;
+        CHECK(n == -ENOSPC || (n > 0 && n < (long)sizeof chunk));
+        if (n > 0)
+                off += (uint64_t)n;
+        CHECK(fs->free_blocks < 4);
+        CHECK_EQ(in.size, off);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        CHECK_EQ(mount_img(false, &fs), 0);
+        remove_name(fs, EXT2_ROOT_INO, "filler");
+        CHECK_EQ(fs->free_blocks, free0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
+/* What ext4 refuses: what Linux's ext4 would and this code lacks. */
+TEST(ext4_refusals)
+{
+        struct ext2_fs *fs;
+
+        if (!have_tools())
+                return;
+        kind = EXT2_KIND_EXT4;
+        start();
+        make_image("-t ext4 -b 1024", 10240);
+        CHECK_EQ(mount_img(false, &fs), 0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        fsck_clean();
+        img[1024 + 0x3FC] ^= 1;                 /* the super block's crc */
+        CHECK_EQ(mount_img(true, &fs), -EINVAL);
+        img[1024 + 0x3FC] ^= 1;
+        img[2048 + 0x1E] ^= 1;                  /* group 0's descriptor crc */
+        CHECK_EQ(mount_img(true, &fs), -EINVAL);
+        img[2048 + 0x1E] ^= 1;
+        CHECK_EQ(mount_img(true, &fs), 0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        make_image("-t ext4 -b 1024 -O inline_data", 10240);    /* incompat */
+        CHECK_EQ(mount_img(true, &fs), -EINVAL);
+        make_image("-t ext4 -b 1024 -O quota", 10240);          /* ro_compat */
+        CHECK_EQ(mount_img(false, &fs), -EINVAL);
+        CHECK_EQ(mount_img(true, &fs), 0);
+        CHECK_EQ(ext2_unmount(fs), 0);
+        finish();
+        kind = EXT2_KIND_EXT2;
 }
