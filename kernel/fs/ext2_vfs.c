@@ -36,6 +36,8 @@
 #include <vm/vm_rmap.h>
 
 #define EXT2_LINK_MAX   32000
+#define FALLOC_FL_KEEP_SIZE     0x01    /* Linux's ABI */
+#define FALLOC_FL_PUNCH_HOLE    0x02
 #define CACHE_SOFT_MAX  128             /* idle vnodes kept before dropping */
 
 struct e2node {
@@ -738,6 +740,42 @@ static long e2_setsize(struct vnode *vn, uint64_t size)
         return ext2_truncate(FS(vn), pull(vn), size);
 }
 
+/* fallocate on ext4's extent-mapped files (fs/ext2.h ext2_fallocate):
+ * mode 0 and KEEP_SIZE give the range's holes unwritten blocks, mode 0
+ * grows the size; PUNCH_HOLE (KEEP_SIZE) frees the blocks wholly inside
+ * the range once the VFS dropped and zeroed its pages. A block-mapped
+ * file: EOPNOTSUPP, as Linux's ext4 and ext2. */
+static long e2_fallocate(struct vnode *vn, int mode, uint64_t off, uint64_t end)
+{
+        struct ext2_fs *fs = FS(vn);
+        uint32_t bs = fs->block_size;
+        struct ext2_inode *in = pull(vn);
+        long err;
+
+        if (vn->sb->rdonly)
+                return -EROFS;
+        if (!(in->flags & EXT4_EXTENTS_FL))
+                return -EOPNOTSUPP;
+        fs->use_reserved = current_capable(CAP_SYS_RESOURCE);
+        if (mode & FALLOC_FL_PUNCH_HOLE)
+                return ext2_punch(fs, in, (off + bs - 1) / bs, end / bs);
+        if ((err = ext2_fallocate(fs, in, off / bs, (end + bs - 1) / bs)) != 0)
+                return err;
+        if (!(mode & FALLOC_FL_KEEP_SIZE) && end > vn->size) {
+                if (vm_object_resize(vn->obj, end) != VM_OK)
+                        return -ENOMEM;
+                vn->size = end;
+                vn->mtime = vn->ctime = vfs_now();
+                err = flush_inode(vn);
+        }
+        return err;
+}
+
+static uint64_t e2_disk_blocks(struct vnode *vn)
+{
+        return N(vn)->in.blocks;
+}
+
 static void e2_idle(struct vnode *vn)
 {
         drop_if_gone(vn->sb, vn);
@@ -755,6 +793,7 @@ static const struct vnode_ops e2_ops = {
         .readdir = e2_readdir, .readlink = e2_readlink,
         .release = e2_release, .prepare_write = e2_prepare_write,
         .setsize = e2_setsize, .tmpfile = e2_tmpfile, .idle = e2_idle,
+        .fallocate = e2_fallocate, .disk_blocks = e2_disk_blocks,
 };
 
 /* --- the super block ----------------------------------------------------- */
@@ -810,8 +849,10 @@ static const struct vfs_sb_ops e2_sb_ops = {
         .statfs = e2_statfs,
 };
 
-long ext2_new_sb(struct vnode *dev, bool rdonly, struct vfs_sb **out)
+long ext2_new_sb(struct vnode *dev, const char *fstype, bool rdonly,
+                 struct vfs_sb **out)
 {
+        enum ext2_kind kind = EXT2_KIND_EXT2;
         struct blkdev *d;
         struct vfs_sb *sb;
         struct e2sb *e;
@@ -819,6 +860,10 @@ long ext2_new_sb(struct vnode *dev, bool rdonly, struct vfs_sb **out)
 
         if (!S_ISBLK(dev->mode))
                 return -ENOTBLK;
+        if (strcmp(fstype, "ext4") == 0)
+                kind = EXT2_KIND_EXT4;
+        else if (strcmp(fstype, "ext3") == 0)
+                kind = EXT2_KIND_EXT3;
         if (!(d = blkdev_by_rdev(dev->rdev)))
                 return -ENXIO;
         for (struct mount *m = vfs_mounts(); m; m = m->next)
@@ -835,10 +880,11 @@ long ext2_new_sb(struct vnode *dev, bool rdonly, struct vfs_sb **out)
                 goto fail;
         }
         e->disk = d;
-        if ((err = ext2_mount(disk_io, d, d->sectors << BLK_SECTOR_SHIFT,
-                              rdonly, &e->fs)) != 0)
+        if ((err = ext2_mount_as(disk_io, d, d->sectors << BLK_SECTOR_SHIFT,
+                                 rdonly, kind, &e->fs)) != 0)
                 goto fail;
-        sb->fstype = "ext2";
+        sb->fstype = kind == EXT2_KIND_EXT4 ? "ext4" :
+                     kind == EXT2_KIND_EXT3 ? "ext3" : "ext2";
         sb->dev = d->rdev;
         sb->magic = EXT2_SUPER_MAGIC;
         sb->rdonly = rdonly;

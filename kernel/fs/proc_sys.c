@@ -679,6 +679,6 @@ void proc_mountinfo(struct text *t, struct proc *p)
 /* The file-system types vfs_mount() knows (fs/vfs.c). */
 void proc_filesystems(struct text *t, struct proc *p)
 {
-        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n"
+        text_add(t, "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n\text2\n\text3\n\text4\n"
                  "nodev\thugetlbfs\nnodev\tcgroup2\n");
 }

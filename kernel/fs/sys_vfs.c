@@ -1229,13 +1229,16 @@ SYSCALL_DECL(fallocate)
                 return -EISDIR;
         if (!S_ISREG(vn->mode) || !vn->obj)
                 return -ENODEV;
-        if (vn->obj->pager_ops)         /* ext2 has no fallocate */
+        bool disk = vn->obj->pager_ops != NULL;
+        if (disk && !vn->ops->fallocate)        /* ext2: as Linux's */
                 return -EOPNOTSUPP;
         if (off > INT64_MAX - len)
                 return -EFBIG;
         if ((uint64_t)(off + len) > VM_FILE_CACHE_MAX_BYTES)
                 return -EFBIG;
         uint64_t end = (uint64_t)(off + len);
+        if (disk && !(mode & FALLOC_FL_PUNCH_HOLE))
+                return vn->ops->fallocate(vn, mode, (uint64_t)off, end);
         if (vn->obj->hugetlb)
                 return fallocate_hugetlb(vn, mode, (uint64_t)off, end);
         if (mode & FALLOC_FL_PUNCH_HOLE) {
@@ -1260,6 +1263,8 @@ SYSCALL_DECL(fallocate)
                         size_t n = (size_t)MIN(MIN(end, vn->size) - p, 512);
                         vnode_write(vn, p, (uint64_t)zeroes, n, false);
                 }
+                if (disk)               /* the blocks inside go */
+                        return vn->ops->fallocate(vn, mode, (uint64_t)off, end);
                 return 0;
         }
         if (end > vn->size && (vn->seals & SEAL_GROW))
@@ -1535,7 +1540,7 @@ SYSCALL_DECL(mount)
         err = strncpy_from_user(fstype, (uint64_t)a2, sizeof fstype);
         if (err < 0)
                 return err == -ENAMETOOLONG ? -ENODEV : err;
-        bool disk = strcmp(fstype, "ext2") == 0;
+        bool disk = vfs_is_ext(fstype);
         if (strcmp(fstype, "tmpfs") && strcmp(fstype, "proc") &&
             strcmp(fstype, "shm") && strcmp(fstype, "sysfs") &&
             strcmp(fstype, "hugetlbfs") && strcmp(fstype, "cgroup2") && !disk)

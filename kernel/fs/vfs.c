@@ -620,7 +620,14 @@ void vfs_name_object(struct vnode *vn, bool again)
 static void destroy_sb(struct vfs_sb *sb);
 
 void (*vfs_disks_down)(void);
-long (*vfs_ext2_new_sb)(struct vnode *dev, bool rdonly, struct vfs_sb **out);
+long (*vfs_ext2_new_sb)(struct vnode *dev, const char *fstype, bool rdonly,
+                        struct vfs_sb **out);
+
+bool vfs_is_ext(const char *fstype)
+{
+        return strcmp(fstype, "ext2") == 0 || strcmp(fstype, "ext3") == 0 ||
+               strcmp(fstype, "ext4") == 0;
+}
 long (*vfs_cgroupfs_new_sb)(struct vfs_sb **out);
 void (*vfs_cgroupfs_destroy_sb)(struct vfs_sb *sb);
 
@@ -649,8 +656,8 @@ long vfs_mount_dev(struct vnode *on, const char *fstype, struct vnode *dev,
                 err = sysfs_new_sb(&sb);
         else if (strcmp(fstype, "cgroup2") == 0 && vfs_cgroupfs_new_sb)
                 err = vfs_cgroupfs_new_sb(&sb);
-        else if (strcmp(fstype, "ext2") == 0 && dev && vfs_ext2_new_sb)
-                err = vfs_ext2_new_sb(dev, flags & 1, &sb);
+        else if (vfs_is_ext(fstype) && dev && vfs_ext2_new_sb)
+                err = vfs_ext2_new_sb(dev, fstype, flags & 1, &sb);
         else
                 return -ENODEV;
         if (err)

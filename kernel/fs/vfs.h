@@ -137,6 +137,14 @@ struct vnode_ops {
         long (*prepare_write)(struct vnode *vn, uint64_t off, uint64_t len);
         long (*setsize)(struct vnode *vn, uint64_t size);
         long (*tmpfile)(struct vnode *dir, uint32_t mode, struct vnode **out);
+        /* fallocate(2) of [off, end) on a disk file (mode: FALLOC_FL_*;
+         * PUNCH_HOLE comes after the page cache dropped and zeroed the
+         * range). Optional: without it, EOPNOTSUPP. */
+        long (*fallocate)(struct vnode *vn, int mode, uint64_t off,
+                          uint64_t end);
+        /* st_blocks of a disk file: the 512-byte units it takes on the
+         * disk (else: its resident pages). Optional. */
+        uint64_t (*disk_blocks)(struct vnode *vn);
         /* Only the file system's own reference is left (an inode cache:
          * an unlinked file can go now). Optional. */
         void (*idle)(struct vnode *vn);
@@ -400,12 +408,16 @@ void tmpfs_show_mem(void);
 void tmpfs_memfd_shutdown(void);
 
 /* ext2 on a block device (fs/ext2_vfs.c): a new super block for the
- * disk behind block device node dev. => 0, -ENOTBLK, -ENXIO, -EINVAL
- * (not an ext2 this code mounts), -EBUSY, -EIO, -ENOMEM. */
-long ext2_new_sb(struct vnode *dev, bool rdonly, struct vfs_sb **out);
+ * disk behind block device node dev, mounted as fstype "ext2", "ext3" or
+ * "ext4" (which features each takes: fs/ext2.h). => 0, -ENOTBLK, -ENXIO,
+ * -EINVAL (not one this code mounts as that), -EBUSY, -EIO, -ENOMEM. */
+long ext2_new_sb(struct vnode *dev, const char *fstype, bool rdonly,
+                 struct vfs_sb **out);
 /* vfs_mount_dev's way to it (set at boot: host tests link vfs.c alone). */
-extern long (*vfs_ext2_new_sb)(struct vnode *dev, bool rdonly,
-                               struct vfs_sb **out);
+extern long (*vfs_ext2_new_sb)(struct vnode *dev, const char *fstype,
+                               bool rdonly, struct vfs_sb **out);
+/* Is fstype one of those? */
+bool vfs_is_ext(const char *fstype);
 /* Write every change of every mounted disk file system (sync(2)). */
 long vfs_sync_all(void);
 /* Tear down disk file systems first at power-off, then this (the loop

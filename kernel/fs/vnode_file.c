@@ -255,6 +255,14 @@ static long set_size(struct vnode *vn, uint64_t size)
         if (size < old)
                 vm_spaces_unmap_object(obj, page_round(size) >> PAGE_SHIFT,
                                        page_round(old) >> PAGE_SHIFT, true);
+        /* A disk file growing past a page the old end cut: that page's
+         * translations go, so that a write through a mapping to the bytes
+         * now inside faults and finds their blocks first (Linux's
+         * pagecache_isize_extended; LTP mmap16: SIGBUS on a full disk,
+         * not bytes lost at write-back). */
+        if (size > old && (old & (PAGE_SIZE - 1)) && obj->pager_ops)
+                vm_spaces_unmap_object(obj, old >> PAGE_SHIFT,
+                                       (old >> PAGE_SHIFT) + 1, false);
         if (vm_object_resize(obj, size) != VM_OK)
                 return size > VM_FILE_CACHE_MAX_BYTES ? -EFBIG : -ENOMEM;
         vn->size = size;
@@ -503,7 +511,9 @@ void vnode_stat(struct vnode *vn, void *out)
         st->st_rdev = vn->rdev;
         st->st_size = (int64_t)vn->size;
         st->st_blksize = PAGE_SIZE;
-        if (vn->obj)
+        if (vn->ops->disk_blocks)
+                st->st_blocks = (int64_t)vn->ops->disk_blocks(vn);
+        else if (vn->obj)
                 st->st_blocks = (int64_t)MAX(vn->obj->npages +
                                              vn->obj->nswapped,
                         page_round(vn->obj->src_bytes) >> PAGE_SHIFT) *
