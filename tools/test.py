@@ -824,8 +824,10 @@ USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M
                 "madvise_cold": ("256M", "64M"), "memcg": ("256M", "64M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
-# libraries): ext2_loop makes and checks its file system with e2fsprogs.
-USER_WITH = {"ext2_loop": ["mke2fs", "e2fsck"]}
+# libraries): ext2_loop and ext4_loop make and check their file systems
+# with e2fsprogs.
+USER_WITH = {"ext2_loop": ["mke2fs", "e2fsck"],
+             "ext4_loop": ["mke2fs", "e2fsck"]}
 
 
 def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
