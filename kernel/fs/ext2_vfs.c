@@ -409,9 +409,8 @@ static long new_node(struct vnode *dir, uint32_t mode, uint16_t links,
         if ((err = ext2_new_inode(fs, dir->ino, (uint16_t)mode, now(), &in)) != 0)
                 return err;
         in.uid = current_fsuid();
-        in.gid = (dir->mode & S_ISGID) ? dir->gid : current_fsgid();
-        if ((dir->mode & S_ISGID) && S_ISDIR(mode))
-                in.mode |= S_ISGID;
+        in.gid = vfs_new_inode_group(dir, &mode);
+        in.mode = (uint16_t)mode;
         in.links = links;
         if ((err = ext2_write_inode(fs, &in)) != 0 ||
             (err = iget_as(dir->sb, in.ino, true, out)) != 0) {

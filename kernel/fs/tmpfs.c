@@ -233,10 +233,12 @@ static long tmpfs_insert(struct vnode *dir, const char *name, size_t len,
 static long tmpfs_create(struct vnode *dir, const char *name, size_t len,
                          uint32_t mode, uint64_t rdev, struct vnode **out)
 {
+        uint32_t gid = vfs_new_inode_group(dir, &mode);
         struct vnode *vn = tmpfs_new(dir->sb, mode);
 
         if (!vn)
                 return -ENOMEM;
+        vn->gid = gid;
         vn->rdev = rdev;
         return tmpfs_insert(dir, name, len, vn, out);
 }

@@ -91,6 +91,18 @@ bool current_capable(int cap)
         return current ? cred_capable(&current->cred, cap) : true;
 }
 
+uint32_t vfs_new_inode_group(const struct vnode *dir, uint32_t *mode)
+{
+        if (!dir || !(dir->mode & S_ISGID))
+                return current_fsgid();
+        if (S_ISDIR(*mode))
+                *mode |= S_ISGID;
+        else if ((*mode & (S_ISGID | 010)) == (S_ISGID | 010) &&
+                 !current_in_group(dir->gid) && !current_capable(CAP_FSETID))
+                *mode &= ~(uint32_t)S_ISGID;
+        return dir->gid;
+}
+
 long vfs_permission(const struct vnode *vn, unsigned want)
 {
         uint32_t uid = current_fsuid();

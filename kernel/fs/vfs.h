@@ -326,6 +326,14 @@ uint32_t current_fsgid(void);
 bool current_in_group(uint32_t gid);
 bool current_capable(int cap);
 
+/* The group and mode of an inode being made in dir with *mode, as Linux's
+ * inode_init_owner (the owner is the caller's fsuid, vnode_alloc's): in a
+ * set-group-ID directory the directory's group, a subdirectory inheriting
+ * the bit, and a group-executable set-group-ID file losing it unless the
+ * caller is in that group or has CAP_FSETID; elsewhere the caller's fsgid.
+ * => the group; *mode adjusted. */
+uint32_t vfs_new_inode_group(const struct vnode *dir, uint32_t *mode);
+
 /* --- permissions ------------------------------------------------------- */
 
 #define VFS_MAY_EXEC    1

@@ -9,6 +9,7 @@
 #include "utest.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -412,6 +413,46 @@ static void access_ids(void)
         unlink("secret");
 }
 
+/* A set-group-ID directory: what is made in it takes the directory's
+ * group, a subdirectory the bit as well, and a group-executable
+ * set-group-ID file made by a caller outside that group and without
+ * CAP_FSETID loses the bit (Linux's inode_init_owner; LTP open10). */
+static void setgid_dirs(void)
+{
+        struct stat st;
+        int fd, s;
+
+        CHECK("sgid_dir", mkdir("sg", 0777) == 0 && chown("sg", 0, 4242) == 0 &&
+              chmod("sg", 02777) == 0);
+        fd = open("sg/f", O_CREAT | O_RDWR, 0644);
+        CHECK("sgid_file_takes_dir_group", fd >= 0 && fstat(fd, &st) == 0 &&
+              st.st_gid == 4242 && !(st.st_mode & S_ISGID));
+        close(fd);
+        CHECK("sgid_subdir_inherits", mkdir("sg/d", 0755) == 0 && stat("sg/d", &st) == 0 &&
+              st.st_gid == 4242 && (st.st_mode & S_ISGID));
+        fd = open("sg/root_sgid", O_CREAT | O_RDWR, 02755);
+        CHECK("sgid_file_kept_with_cap_fsetid", fd >= 0 && fstat(fd, &st) == 0 &&
+              st.st_gid == 4242 && (st.st_mode & S_ISGID));
+        close(fd);
+        pid_t pid = fork();
+        if (pid == 0) {
+                struct stat t;
+                if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+                    setresuid(65534, 65534, 65534) != 0)
+                        _exit(10);
+                int f = open("sg/nobody_sgid", O_CREAT | O_RDWR, 02755);
+                _exit(f >= 0 && fstat(f, &t) == 0 && t.st_gid == 4242 &&
+                      !(t.st_mode & S_ISGID) && (t.st_mode & 0777) == 0755 ? 0 : 1);
+        }
+        waitpid(pid, &s, 0);
+        CHECK("sgid_file_bit_dropped_outside_group", WIFEXITED(s) && WEXITSTATUS(s) == 0);
+        unlink("sg/f");
+        unlink("sg/root_sgid");
+        unlink("sg/nobody_sgid");
+        rmdir("sg/d");
+        rmdir("sg");
+}
+
 static void atimes(void)
 {
         struct timespec ts[2] = { { 100, 0 }, { 200, 0 } };
@@ -441,6 +482,7 @@ int main(void)
         directories();
         fifos();
         access_ids();
+        setgid_dirs();
         atimes();
         char cmd[128];
         chdir("/");
