@@ -84,6 +84,8 @@ struct mss {
         uint64_t pss_locked;                            /* Locked */
         uint64_t rss_anon, rss_file, rss_shmem;         /* for status */
         uint64_t anon_huge;             /* bytes under huge translations */
+        uint64_t shmem_pmd;             /* bytes under shared memory's huge
+                                         * translations (ShmemPmdMapped) */
         uint64_t swap, swap_pss;        /* bytes in swap (pss << PSS_SHIFT) */
         uint64_t shared_hugetlb, private_hugetlb; /* bytes of pool pages */
 };
@@ -142,7 +144,10 @@ static void account_area(struct vm_space *s, const struct vm_area *a,
         if (!(a->flags & VM_AREA_SHARED))
                 m->anon_huge += vm_space_huge_pages(s, a->start, a->end) *
                                 pmap_huge_size();
-        else if (a->object)
+        else
+                m->shmem_pmd += vm_area_shmem_pmd_mapped(s, a) *
+                                pmap_huge_size();
+        if ((a->flags & VM_AREA_SHARED) && a->object)
                 /* Shared memory's pages on swap under the area (Linux's
                  * shmem_swap_usage: Swap, not SwapPss; no translation
                  * names them). */
@@ -316,7 +321,7 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
         smaps_kb(t, "Anonymous", m->anonymous);
         smaps_kb(t, "LazyFree", m->lazyfree);
         smaps_kb(t, "AnonHugePages", m->anon_huge);
-        smaps_kb(t, "ShmemPmdMapped", 0);
+        smaps_kb(t, "ShmemPmdMapped", m->shmem_pmd);
         smaps_kb(t, "FilePmdMapped", 0);
         smaps_kb(t, "Shared_Hugetlb", m->shared_hugetlb);
         smaps_kb(t, "Private_Hugetlb", m->private_hugetlb);
@@ -392,8 +397,10 @@ static bool smaps_one(void *arg, const struct vm_area_info *info)
         smaps_kb(w->t, "MMUPageSize", psize);
         smaps_counts(w->t, &m, false);
         text_add(w->t, "THPeligible:    %d\n",
-                 vm_area_thp_eligible(w->s, a) &&
-                 a->end - a->start >= pmap_huge_size());
+                 (a->flags & VM_AREA_SHARED)
+                         ? vm_area_shmem_thp_eligible(w->s, a)
+                         : vm_area_thp_eligible(w->s, a) &&
+                           a->end - a->start >= pmap_huge_size());
         vm_flags(w->t, a);
         return true;
 }

@@ -174,8 +174,9 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_kb(t, "Percpu", 0);
         text_kb(t, "HardwareCorrupted", 0);
         text_kb(t, "AnonHugePages", vm_spaces_huge_pages() * pmap_huge_size() >> 10);
-        text_kb(t, "ShmemHugePages", 0);
-        text_kb(t, "ShmemPmdMapped", 0);
+        text_kb(t, "ShmemHugePages", vmstat.shmem_thp * pmap_huge_size() >> 10);
+        text_kb(t, "ShmemPmdMapped", !vmstat.shmem_thp ? 0 :
+                vm_spaces_shmem_pmd_mapped() * pmap_huge_size() >> 10);
         text_kb(t, "FileHugePages", 0);
         text_kb(t, "FilePmdMapped", 0);
         text_add(t, "HugePages_Total:   %5" PRIu64 "\nHugePages_Free:    %5"
@@ -227,8 +228,12 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_file_pages %" PRIu64 "\n", vmstat.file_pages + shmem);
         text_add(t, "nr_dirty 0\nnr_writeback 0\nnr_writeback_temp 0\n");
         text_add(t, "nr_shmem %" PRIu64 "\n", shmem);
-        text_add(t, "nr_shmem_hugepages 0\nnr_shmem_pmdmapped 0\n"
-                 "nr_file_hugepages 0\nnr_file_pmdmapped 0\n"
+        /* In huge pages, as Linux 6.1 prints its THP items here
+         * (vmstat_item_print_in_thp), and nr_anon_transparent_hugepages. */
+        text_add(t, "nr_shmem_hugepages %" PRIu64 "\nnr_shmem_pmdmapped %"
+                 PRIu64 "\n", vmstat.shmem_thp,
+                 vmstat.shmem_thp ? vm_spaces_shmem_pmd_mapped() : 0);
+        text_add(t, "nr_file_hugepages 0\nnr_file_pmdmapped 0\n"
                  "nr_anon_transparent_hugepages %" PRIu64 "\n", vm_spaces_huge_pages());
         text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
         text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
@@ -261,9 +266,13 @@ void proc_vmstat(struct text *t, struct proc *p)
         /* Huge pages (vm_fault.c): Mercator's objects keep 4 KiB pages, so
          * a split only ever splits a translation (thp_split_pmd). */
         text_add(t, "thp_fault_alloc %" PRIu64 "\nthp_fault_fallback %" PRIu64 "\n"
+                 "thp_file_alloc %" PRIu64 "\nthp_file_fallback %" PRIu64 "\n"
+                 "thp_file_mapped %" PRIu64 "\n"
                  "thp_split_page 0\nthp_split_pmd %" PRIu64 "\n"
                  "thp_zero_page_alloc %d\n",
                  vmstat.thp_fault_alloc, vmstat.thp_fault_fallback,
+                 vmstat.thp_file_alloc, vmstat.thp_file_fallback,
+                 vmstat.thp_file_mapped,
                  vmstat.thp_split_pmd, vm_huge_zero_pa() != 0);
 }
 
@@ -605,6 +614,8 @@ static void mount_line(struct text *t, struct proc *p, struct mount *m)
                  root ? "rootfs" : sb->fstype, sb->rdonly ? "ro" : "rw");
         if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
                 text_add(t, ",size=%" PRIu64 "k", KB(sb->quota.limit));
+        if (strcmp(sb->fstype, "tmpfs") == 0 && tmpfs_huge_option(sb))
+                text_add(t, ",huge=%s", tmpfs_huge_option(sb));
         text_add(t, " 0 0\n");
 }
 
@@ -659,6 +670,8 @@ static void mountinfo_line(struct text *t, struct proc *p, struct mount *list,
                  sb->rdonly ? "ro" : "rw");
         if (strcmp(sb->fstype, "tmpfs") == 0 && sb->quota.limit)
                 text_add(t, ",size=%" PRIu64 "k", KB(sb->quota.limit));
+        if (strcmp(sb->fstype, "tmpfs") == 0 && tmpfs_huge_option(sb))
+                text_add(t, ",huge=%s", tmpfs_huge_option(sb));
         text_add(t, "\n");
 }
 

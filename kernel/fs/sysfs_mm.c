@@ -10,6 +10,10 @@
  *                   pages at once);
  *   hpage_pmd_size  the huge page's size in bytes (2 MiB; 4 MiB with
  *                   i386's 2-level tables);
+ *   shmem_enabled   "always within_size advise [never] deny force": the
+ *                   huge-page policy of shared anonymous memory, SysV
+ *                   segments and memfds, deny/force overriding every
+ *                   tmpfs mount's huge= (vm_object.h, vm_shmem_huge);
  *   use_zero_page   1 (default) or 0: may a read of an empty huge block
  *                   map the huge zero page (vm_object.h)?
  * and /sys/kernel/mm/hugepages/hugepages-<size>kB: the explicit huge-page
@@ -22,6 +26,7 @@
 #include <mercator/printk.h>
 #include <vm/hugetlb.h>
 #include <vm/pmap.h>
+#include <vm/vm_object.h>
 #include <vm/vm_space.h>
 
 /* In the order Linux lists them; the index is the enum's value. */
@@ -52,6 +57,30 @@ static long enabled_store(const char *buf, size_t len)
         if (i < 0)
                 return -EINVAL;
         vm_thp_policy = (enum vm_thp_policy)i;
+        return (long)len;
+}
+
+/* shmem_enabled: Linux's words in its order (vm_object.h's enum). */
+static const char *const shmem_words[] = {
+        [VM_SHMEM_HUGE_ALWAYS] = "always",
+        [VM_SHMEM_HUGE_WITHIN_SIZE] = "within_size",
+        [VM_SHMEM_HUGE_ADVISE] = "advise", [VM_SHMEM_HUGE_NEVER] = "never",
+        [VM_SHMEM_HUGE_DENY] = "deny", [VM_SHMEM_HUGE_FORCE] = "force",
+};
+
+static void shmem_show(struct text *t)
+{
+        sysfs_show_choice(t, shmem_words, NWORDS(shmem_words),
+                          (size_t)vm_shmem_enabled);
+}
+
+static long shmem_store(const char *buf, size_t len)
+{
+        long i = sysfs_pick_choice(buf, len, shmem_words, NWORDS(shmem_words));
+
+        if (i < 0)
+                return -EINVAL;
+        vm_shmem_enabled_set((enum vm_shmem_huge)i);
         return (long)len;
 }
 
@@ -98,6 +127,7 @@ const struct sysfs_node sysfs_thp_dir[] = {
         SYSFS_RW("defrag", defrag_show, defrag_store),
         SYSFS_RW("enabled", enabled_show, enabled_store),
         SYSFS_RO("hpage_pmd_size", pmd_size_show),
+        SYSFS_RW("shmem_enabled", shmem_show, shmem_store),
         SYSFS_RW("use_zero_page", zero_page_show, zero_page_store),
         { 0 },
 };

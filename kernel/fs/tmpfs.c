@@ -57,6 +57,8 @@ struct tmpfs_sb_list {
 
 static const struct vnode_ops tmpfs_ops;
 struct vfs_sb *tmpfs_shm_sb;
+static struct vfs_sb *memfd_sb;
+static const enum vm_shmem_huge *huge_policy_of(const struct vfs_sb *sb);
 static uint64_t next_dev = 0x20;        /* st_dev 0:32 on, as Linux's anon */
 
 bool tmpfs_owns(const struct vnode *vn)
@@ -163,6 +165,7 @@ static struct vnode *tmpfs_new(struct vfs_sb *sb, uint32_t mode)
                         return NULL;
                 }
                 vm_object_set_quota(vn->obj, &sb->quota);
+                vn->obj->huge_policy = huge_policy_of(sb);
                 vn->seals = 0x1;        /* F_SEAL_SEAL: only memfds seal */
                 if (sb->magic == HUGETLBFS_MAGIC && vnode_make_hugetlb(vn)) {
                         vnode_put(vn);
@@ -441,9 +444,52 @@ static const struct vnode_ops tmpfs_ops = {
 
 #define MAX_TMPFS 32
 static struct vfs_sb *tmpfs_sbs[MAX_TMPFS];
+/* Each mount's huge= (vm_object.h), by slot: its files' objects point
+ * here, and an array that never goes keeps an object that outlives its
+ * mount from pointing into freed memory (a later mount in the slot then
+ * decides for it). */
+static enum vm_shmem_huge tmpfs_huge[MAX_TMPFS];
 
-/* Parse "size=N[kmg%],mode=OOO,..." (unknown options: EINVAL, as Linux). */
-static long parse_options(const char *opt, uint64_t *pages, uint32_t *mode)
+static const char *const huge_words[] = {
+        [VM_SHMEM_HUGE_ALWAYS] = "always",
+        [VM_SHMEM_HUGE_WITHIN_SIZE] = "within_size",
+        [VM_SHMEM_HUGE_ADVISE] = "advise", [VM_SHMEM_HUGE_NEVER] = "never",
+};
+
+static int slot_of(const struct vfs_sb *sb)
+{
+        for (int i = 0; i < MAX_TMPFS; i++)
+                if (tmpfs_sbs[i] == sb)
+                        return i;
+        return -1;
+}
+
+/* The policy a new file of sb follows: memfds (which live on no mount
+ * a user made) follow shmem_enabled as Linux's internal mount; hugetlbfs
+ * and anything else: none. */
+static const enum vm_shmem_huge *huge_policy_of(const struct vfs_sb *sb)
+{
+        int i;
+
+        if (sb == memfd_sb)
+                return &vm_shmem_internal_huge;
+        if (sb->magic != TMPFS_MAGIC || (i = slot_of(sb)) < 0)
+                return NULL;
+        return &tmpfs_huge[i];
+}
+
+const char *tmpfs_huge_option(const struct vfs_sb *sb)
+{
+        int i = sb == memfd_sb ? -1 : slot_of(sb);
+
+        return i >= 0 && tmpfs_huge[i] != VM_SHMEM_HUGE_NEVER
+                       ? huge_words[tmpfs_huge[i]] : NULL;
+}
+
+/* Parse "size=N[kmg%],mode=OOO,huge=WORD,..." (unknown options: EINVAL, as
+ * Linux). *huge is left alone unless huge= is given. */
+static long parse_options(const char *opt, uint64_t *pages, uint32_t *mode,
+                          enum vm_shmem_huge *huge)
 {
         while (opt && *opt) {
                 const char *end = strchr(opt, ',');
@@ -475,6 +521,16 @@ static long parse_options(const char *opt, uint64_t *pages, uint32_t *mode)
                         if (i != len)
                                 return -EINVAL;
                         *mode = (uint32_t)v & 07777;
+                } else if (len >= 5 && memcmp(opt, "huge=", 5) == 0) {
+                        size_t k = 0;
+
+                        while (k < sizeof huge_words / sizeof huge_words[0] &&
+                               !(strlen(huge_words[k]) == len - 5 &&
+                                 memcmp(opt + 5, huge_words[k], len - 5) == 0))
+                                k++;
+                        if (k == sizeof huge_words / sizeof huge_words[0])
+                                return -EINVAL;
+                        *huge = (enum vm_shmem_huge)k;
                 } else if (!(len == 2 && memcmp(opt, "rw", 2) == 0) && len) {
                         return -EINVAL;
                 }
@@ -487,8 +543,9 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
 {
         uint64_t pages = vmstat.managed_pages / 2;
         uint32_t mode = 01777;
+        enum vm_shmem_huge huge = VM_SHMEM_HUGE_NEVER;  /* Linux's default */
         struct vfs_sb *sb;
-        long err = parse_options(options, &pages, &mode);
+        long err = parse_options(options, &pages, &mode, &huge);
         int slot;
 
         if (err)
@@ -513,6 +570,7 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out)
         sb->root->nlink = 2;
         vm_commit_quota_register(&sb->quota);
         tmpfs_sbs[slot] = sb;
+        tmpfs_huge[slot] = huge;
         *out = sb;
         return 0;
 }
@@ -586,13 +644,18 @@ long tmpfs_remount(struct vfs_sb *sb, const char *options)
 {
         uint64_t pages = sb->quota.limit;
         uint32_t mode = 0;
-        long err = parse_options(options, &pages, &mode);
+        int slot = slot_of(sb);
+        enum vm_shmem_huge huge = slot >= 0 ? tmpfs_huge[slot]
+                                            : VM_SHMEM_HUGE_NEVER;
+        long err = parse_options(options, &pages, &mode, &huge);
 
         if (err)
                 return err;
         if (pages < sb->quota.used)
                 return -EINVAL;         /* Linux: smaller than its contents */
         sb->quota.limit = pages;        /* mode=: the root keeps its mode */
+        if (slot >= 0)                  /* files there follow it at once */
+                tmpfs_huge[slot] = huge;
         return 0;
 }
 
@@ -624,8 +687,6 @@ void tmpfs_destroy_sb(struct vfs_sb *sb)
         vm_commit_quota_unregister(&sb->quota);
         kfree(sb);
 }
-
-static struct vfs_sb *memfd_sb;
 
 struct vfs_sb *tmpfs_memfd_sb(void)
 {

@@ -394,6 +394,9 @@ long tmpfs_new_sb(const char *options, struct vfs_sb **out);
 long hugetlbfs_new_sb(const char *options, struct vfs_sb **out);
 /* New options for a mounted tmpfs (vfs_remount's). */
 long tmpfs_remount(struct vfs_sb *sb, const char *options);
+/* A tmpfs mount's huge= word for /proc/mounts, or NULL for never (not
+ * shown, as Linux). */
+const char *tmpfs_huge_option(const struct vfs_sb *sb);
 void tmpfs_destroy_sb(struct vfs_sb *sb);
 /* A file of tmpfs with no name (O_TMPFILE, memfd_create): nlink 0. */
 long tmpfs_make_unnamed(struct vfs_sb *sb, uint32_t mode, struct vnode **out);

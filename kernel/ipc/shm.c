@@ -378,8 +378,19 @@ long shm_attach(const struct shm_caller *c, struct vm_space *space, int id,
         /* Keep the object alive across the map, even if it is removed and
          * unattached: the map may fail. */
         vm_object_ref(s->obj);
-        vm_status_t st = vm_space_map_object(space, addr, len, prot, mflags,
-                                             s->obj, &va);
+        vm_status_t st = VM_ENOMEM;
+        vaddr_t at;
+
+        /* A segment that may get huge pages goes huge-aligned (Linux's
+         * shm_get_unmapped_area is shmem's). */
+        if (!addr && vm_shmem_huge_possible(s->obj->huge_policy) &&
+            (at = vm_space_huge_place(space, len, 0)))
+                st = vm_space_map_object(space, at, len, prot,
+                                         mflags | VM_MAP_FIXED_NOREPLACE,
+                                         s->obj, &va);
+        if (st != VM_OK)
+                st = vm_space_map_object(space, addr, len, prot, mflags,
+                                         s->obj, &va);
         if (st == VM_OK) {
                 s->atime = c->now;
                 s->lpid = c->pid;

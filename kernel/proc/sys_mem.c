@@ -177,6 +177,7 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
                 vm_status_t st = vm_object_create_anon(len >> PAGE_SHIFT, &obj);
                 if (st != VM_OK)
                         return -ENOMEM;
+                obj->huge_policy = &vm_shmem_internal_huge;
                 st = vm_space_map_object(current->space, hint, len,
                                          prot_to_vm(prot), vmflags, obj, out);
                 vm_object_unref(obj);
@@ -199,9 +200,23 @@ static long map_file(long fd, vaddr_t hint, uint64_t len, long prot,
         if ((flags & MAP_TYPE) != MAP_PRIVATE && (prot & PROT_WRITE) &&
             (vn->seals & 0x8))
                 return -EPERM;
-        vm_status_t st = vm_space_map_file(current->space, hint, len,
-                                           prot_to_vm(prot), vmflags,
-                                           vn->obj, off, out);
+        vm_status_t st = VM_ENOMEM;
+        vaddr_t at;
+
+        /* A tmpfs or memfd file that may get huge pages: at an address
+         * whose offset in a huge page is the file offset's (Linux's
+         * shmem_get_unmapped_area, for shared and private mappings). */
+        if (!hint && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) &&
+            vm_shmem_huge_possible(vn->obj->huge_policy) &&
+            (at = vm_space_huge_place(current->space, len, off >> PAGE_SHIFT)))
+                st = vm_space_map_file(current->space, at, len,
+                                       prot_to_vm(prot),
+                                       vmflags | VM_MAP_FIXED_NOREPLACE,
+                                       vn->obj, off, out);
+        if (st != VM_OK)
+                st = vm_space_map_file(current->space, hint, len,
+                                       prot_to_vm(prot), vmflags, vn->obj,
+                                       off, out);
         if (st == VM_OK)
                 vfs_name_object(vn, false);     /* for /proc/PID/maps */
         return status_to_errno(st);
@@ -239,6 +254,17 @@ static vm_status_t map_anon(vaddr_t addr, uint64_t len, long prot, long flags,
                                     flags_to_vm(flags) | VM_MAP_FIXED_NOREPLACE,
                                     out);
         }
+        /* Shared anonymous memory that may get huge pages: aligned as
+         * shmem's (vm_space_huge_place), when len is at least a huge
+         * page. */
+        if (!addr && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_GROWSDOWN)) &&
+            (flags & MAP_TYPE) != MAP_PRIVATE &&
+            vm_shmem_huge_possible(&vm_shmem_internal_huge) &&
+            (at = vm_space_huge_place(sp, len, 0)) &&
+            vm_space_map(sp, at, len, prot_to_vm(prot),
+                         flags_to_vm(flags) | VM_MAP_FIXED_NOREPLACE,
+                         out) == VM_OK)
+                return VM_OK;
         return vm_space_map(sp, addr, len, prot_to_vm(prot), flags_to_vm(flags), out);
 }
 

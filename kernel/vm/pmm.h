@@ -75,6 +75,10 @@ struct vm_page {
                                  * faults and clears it */
 #define PG_SWAPCACHE    0x40000000u /* object page the swap cache holds
                                  * too (vm_swap.h) */
+#define PG_SHMEM_HUGE   0x80000000u /* one of the 512 (1024) pages of a
+                                 * huge block a shared object took whole
+                                 * and still holds whole at consecutive
+                                 * indices (vm_object.h) */
 #define PG_LRU_LIST_SHIFT 12
 #define PG_LRU_LIST     (0x3u << PG_LRU_LIST_SHIFT)     /* which list */
 

@@ -169,6 +169,8 @@ vm_status_t vm_commit_shared_object(const struct vm_space *s, uint64_t npages,
 
         if (st == VM_OK)
                 st = vm_object_create_anon(npages, out);
+        if (st == VM_OK)        /* Linux's internal shm mount's huge= */
+                (*out)->huge_policy = &vm_shmem_internal_huge;
         if (st == VM_OK && !noreserve) {
                 (*out)->committed = npages;
                 vm_commit_add(npages);

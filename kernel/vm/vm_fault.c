@@ -47,6 +47,9 @@
 #include <vm/vmstat.h>
 #include <vm/userfaultfd.h>
 
+static unsigned order_of(uint64_t pages);
+static bool thp_may_reclaim(const struct vm_area *a);
+
 /* The state of one fault as it moves through the phases. */
 struct fault_ctx {
         struct vm_space  *space;
@@ -219,12 +222,176 @@ static vm_status_t fault_hugetlb(struct fault_ctx *fc)
         return VM_OK;
 }
 
+/* ---- transparent huge pages of shared memory (vm_object.h) ---------------- */
+
+enum vm_shmem_huge vm_shmem_enabled = VM_SHMEM_HUGE_NEVER;
+enum vm_shmem_huge vm_shmem_internal_huge = VM_SHMEM_HUGE_NEVER;
+
+void vm_shmem_enabled_set(enum vm_shmem_huge h)
+{
+        vm_shmem_enabled = h;
+        if (h != VM_SHMEM_HUGE_DENY && h != VM_SHMEM_HUGE_FORCE)
+                vm_shmem_internal_huge = h;     /* Linux's shm_mnt follows */
+}
+
+bool vm_shmem_huge_allows(const struct vm_object *obj, const struct vm_space *s,
+                          const struct vm_area *a, uint64_t first)
+{
+        uint64_t n = pmap_huge_size() >> PAGE_SHIFT;
+
+        if (!obj->huge_policy ||
+            (a && (a->flags & VM_AREA_NOHUGEPAGE)) || (s && s->thp_disabled))
+                return false;
+        if (vm_shmem_enabled == VM_SHMEM_HUGE_FORCE)
+                return true;
+        if (vm_shmem_enabled == VM_SHMEM_HUGE_DENY)
+                return false;
+        switch (*obj->huge_policy) {
+        case VM_SHMEM_HUGE_ALWAYS:
+                return true;
+        case VM_SHMEM_HUGE_WITHIN_SIZE:
+                if (first <= obj->size && n <= obj->size - first)
+                        return true;
+                /* fall through: else as advise (Linux's shmem_is_huge) */
+        case VM_SHMEM_HUGE_ADVISE:
+                return a && (a->flags & VM_AREA_HUGEPAGE);
+        default:
+                return false;
+        }
+}
+
+bool vm_shmem_huge_possible(const enum vm_shmem_huge *policy)
+{
+        if (!policy || vm_shmem_enabled == VM_SHMEM_HUGE_DENY)
+                return false;
+        return vm_shmem_enabled == VM_SHMEM_HUGE_FORCE ||
+               *policy != VM_SHMEM_HUGE_NEVER;
+}
+
+bool vm_area_shmem_thp_eligible(const struct vm_space *s,
+                                const struct vm_area *a)
+{
+        uint64_t size = pmap_huge_size(), n = size >> PAGE_SHIFT;
+        vaddr_t hva = (a->end - size) & ~(vaddr_t)(size - 1);
+
+        if (!(a->flags & VM_AREA_SHARED) || !a->object ||
+            a->object->hugetlb || a->object->pager_ops ||
+            (a->flags & VM_AREA_SPECIAL) || a->end - a->start < size ||
+            hva < a->start ||
+            (((a->start >> PAGE_SHIFT) - a->pgoff) & (n - 1)))
+                return false;
+        return vm_shmem_huge_allows(a->object, s, a, a->pgoff);
+}
+
+/* Is shared area a's object block at index first (huge-aligned) whole in
+ * a huge block the object took (PG_SHMEM_HUGE)? Then its pages are
+ * pg[0..n) of one aligned physical block: the flag is cleared from all of
+ * them as soon as one leaves the object, and pages of a shared object
+ * never move to other indices. */
+static struct vm_page *shmem_whole_block(struct vm_object *obj, uint64_t first)
+{
+        uint64_t size = pmap_huge_size();
+        struct vm_page *pg = vm_object_lookup(obj, first);
+
+        if (!pg || !(pg->flags & PG_SHMEM_HUGE) ||
+            (pmm_page_to_pa(pg) & (size - 1)))
+                return NULL;
+#ifdef HOST_BUILD       /* the invariant above, checked where it is cheap */
+        for (uint64_t i = 0; i < size >> PAGE_SHIFT; i++)
+                if (vm_object_lookup(obj, first + i) != &pg[i])
+                        panic("shmem_whole_block: page %" PRIu64 " of a whole "
+                              "huge block is not the object's", i);
+#endif
+        return pg;
+}
+
+/*
+ * A fault in shared memory (tmpfs, memfd, shared anonymous, SysV) whose
+ * policy allows a huge page at the faulting block: where the aligned
+ * pmap_huge_size() block around va lies wholly inside the area, its object
+ * indices are huge-aligned too and lie inside the object's end, and the
+ * object has nothing there yet (no page, no swap entry, no source bytes
+ * of an initramfs file), take one order-9 (10) block, zero it, put its
+ * pages into the object as 4 KiB pages marked PG_SHMEM_HUGE and map the
+ * block with one large translation; where the object holds such a block
+ * whole already (another space, another mapping, an earlier fault before a
+ * split), map it large. false: none of this (the 4 KiB path goes on, and
+ * if only the large translation failed, the pages stay in the object for
+ * it). A userfaultfd area stays 4 KiB (its missing pages go to the
+ * handler one by one).
+ */
+static bool fault_shared_huge(struct fault_ctx *fc)
+{
+        struct vm_area *a = fc->area;
+        struct vm_space *s = fc->space;
+        struct vm_object *obj = a->object;
+        uint64_t size, n, first;
+        struct vm_page *pg;
+        vaddr_t hva;
+        vm_prot_t prot;
+
+        if (!obj->huge_policy || obj->pager_ops)
+                return false;           /* the common case: at once */
+        size = pmap_huge_size();
+        n = size >> PAGE_SHIFT;
+        hva = fc->va & ~(vaddr_t)(size - 1);
+        if (hva < a->start || a->end - hva < size || a->uffd ||
+            (a->flags & (VM_AREA_SPECIAL | VM_AREA_GROWSDOWN)) ||
+            order_of(n) > PMM_MAX_ORDER)
+                return false;
+        first = a->pgoff + ((hva - a->start) >> PAGE_SHIFT);
+        if ((first & (n - 1)) || first >= obj->size || n > obj->size - first ||
+            !vm_shmem_huge_allows(obj, s, a, first) ||
+            vm_guards_meet(&s->guards, hva, hva + size) ||
+            vm_guards_meet(&s->poison, hva, hva + size))
+                return false;
+        if (!(pg = shmem_whole_block(obj, first))) {
+                if (!vm_object_range_empty(obj, first, first + n) ||
+                    (first << PAGE_SHIFT) < obj->src_bytes)
+                        return false;
+                pg = pmm_alloc_pages(order_of(n), PMM_HIGHMEM);
+                if (!pg && thp_may_reclaim(a) && vm_reclaim(n) > 0)
+                        pg = pmm_alloc_pages(order_of(n), PMM_HIGHMEM);
+                if (!pg) {
+                        vmstat.thp_file_fallback++;
+                        return false;
+                }
+                pmm_split_pages(pg, order_of(n));
+                for (uint64_t i = 0; i < n; i++)
+                        pmap_zero_page(pmm_page_to_pa(&pg[i]));
+                if (vm_object_insert_pages(obj, first, pg, n) != VM_OK) {
+                        for (uint64_t i = 0; i < n; i++)
+                                pmm_free_pages(&pg[i], 0);
+                        vmstat.thp_file_fallback++;
+                        return false;   /* no room: 4 KiB says how */
+                }
+                for (uint64_t i = 0; i < n; i++)
+                        pg[i].flags |= PG_SHMEM_HUGE;
+                vmstat.shmem_thp++;
+                vmstat.thp_file_alloc++;
+        }
+        prot = pmap_prot_implied(a->prot);
+        if (pmap_enter_range(s->pmap, hva, pmm_page_to_pa(pg), size, prot,
+                             PMAP_USER | PMAP_ACCESS(fc->access)) != VM_OK) {
+                pmap_update(s->pmap);
+                return false;
+        }
+        pmap_update(s->pmap);
+        vmstat.thp_file_mapped++;
+        fc->page = &pg[(fc->va - hva) >> PAGE_SHIFT];
+        fc->writable = true;
+        fc->huge = true;
+        return true;
+}
+
 static vm_status_t fault_shared_page(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
 
         if (a->object->hugetlb)
                 return fault_hugetlb(fc);
+        if (a->object->huge_policy && fault_shared_huge(fc))
+                return VM_OK;
         vm_status_t st = fault_object_page(fc, a->object, a->pgoff + fc->off,
                                            &fc->page);
 
@@ -1043,7 +1210,7 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
                 st = fault_enter_mapping(&fc);
         if (st == VM_OK && fc.reused)
                 reuse_around(&fc);
-        else if (st == VM_OK)
+        else if (st == VM_OK && !fc.huge)
                 fault_around(&fc);
         return fault_result_from(&fc, st);
 }

@@ -751,8 +751,13 @@ vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
 {
         uint64_t i;
 
-        if (obj->type != VM_OBJECT_ANON || obj->writable || first >= obj->size ||
-            n > obj->size - first || !vm_object_range_empty(obj, first, first + n))
+        bool cache = obj->type == VM_OBJECT_FILE && obj->writable &&
+                     !obj->pager_ops;   /* tmpfs, memfd: shared memory */
+
+        if ((obj->type != VM_OBJECT_ANON && !cache) ||
+            (obj->type == VM_OBJECT_ANON && obj->writable) ||
+            first >= obj->size || n > obj->size - first ||
+            !vm_object_range_empty(obj, first, first + n))
                 return VM_EINVAL;
         if (!vm_quota_room(obj->quota, n))
                 return VM_ENOSPC;
@@ -765,6 +770,20 @@ vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
         }
         *object_counter(obj) += n;
         return VM_OK;
+}
+
+void vm_page_shmem_huge_break(struct vm_page *pg)
+{
+        uint64_t n = pmap_huge_size() >> PAGE_SHIFT;
+        struct vm_page *head =
+                pmm_pa_to_page(pmm_page_to_pa(pg) & ~(paddr_t)(pmap_huge_size() - 1));
+
+        ASSERT(head && (head->flags & PG_SHMEM_HUGE));
+        for (uint64_t i = 0; i < n; i++) {
+                ASSERT(head[i].flags & PG_SHMEM_HUGE);
+                head[i].flags &= ~PG_SHMEM_HUGE;
+        }
+        vmstat.shmem_thp--;
 }
 
 vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,

@@ -80,7 +80,58 @@
 #include <vm/swap.h>
 
 struct rmap_family;
+struct vm_area;
 struct vm_object;
+struct vm_space;
+
+/*
+ * Transparent huge pages for shared memory (vm_fault.c:fault_shared_huge;
+ * Linux's shmem THP). The policy words are Linux's, in its order:
+ *   never        4 KiB pages only;
+ *   always       any huge-aligned block of the object a fault meets;
+ *   within_size  a block that ends inside the object's end (a tmpfs file's
+ *                size rounded up to pages; a shared anonymous object's
+ *                length), else as advise;
+ *   advise       only where the faulting area has MADV_HUGEPAGE;
+ *   deny, force  shmem_enabled only, for tests: every object never /
+ *                always (an area's MADV_NOHUGEPAGE and PR_SET_THP_DISABLE
+ *                still win, as Linux's).
+ * vm_shmem_enabled is /sys/kernel/mm/transparent_hugepage/shmem_enabled
+ * (Mercator's default never, as Linux 6.1's); writing one of the first
+ * four also sets vm_shmem_internal_huge, the policy of Linux's internal
+ * shm mount, which shared anonymous memory, SysV segments and memfds
+ * follow (vm_shmem_enabled_set). A tmpfs mount has its own huge= (default
+ * never), which the objects of its files point to.
+ */
+enum vm_shmem_huge {
+        VM_SHMEM_HUGE_ALWAYS, VM_SHMEM_HUGE_WITHIN_SIZE, VM_SHMEM_HUGE_ADVISE,
+        VM_SHMEM_HUGE_NEVER, VM_SHMEM_HUGE_DENY, VM_SHMEM_HUGE_FORCE,
+};
+extern enum vm_shmem_huge vm_shmem_enabled;
+extern enum vm_shmem_huge vm_shmem_internal_huge;
+void vm_shmem_enabled_set(enum vm_shmem_huge h);
+
+/*
+ * May a fault through area a (of space s) give obj a huge page for its
+ * huge-aligned block of indices [first, first + pmap_huge_size() pages)?
+ * The policy above; the block's placement inside the area and the object
+ * is the caller's business. a and s may be NULL (no mapping).
+ */
+bool vm_shmem_huge_allows(const struct vm_object *obj, const struct vm_space *s,
+                          const struct vm_area *a, uint64_t first);
+
+/* Could an object following policy (NULL: none) use huge pages at all
+ * (neither never nor deny)? For placement: mmap and shmat align such
+ * mappings (vm_space_huge_place; Linux's shmem_get_unmapped_area). */
+bool vm_shmem_huge_possible(const enum vm_shmem_huge *policy);
+
+/*
+ * A page of a shared object's huge block (PG_SHMEM_HUGE) leaves the
+ * object (truncation, a hole, swap-out, the object's end): the block is no
+ * longer whole, so no fault maps it large again and it stops counting in
+ * ShmemHugePages (vmstat.shmem_thp). The rmap calls this.
+ */
+void vm_page_shmem_huge_break(struct vm_page *pg);
 
 /*
  * A disk file system's page cache (fs/ext2_vfs.c): a page that is not
@@ -198,6 +249,12 @@ struct vm_object {
          * a fork clears it (the child shares the object). */
         bool                hugetlb_private; /* [m] */
         uint64_t            hugetlb_resv; /* [m] */
+        /* Transparent huge pages of shared memory (below): the policy
+         * this object's faults follow - its tmpfs mount's huge=, or
+         * vm_shmem_internal_huge for shared anonymous memory, SysV
+         * segments and memfds - or NULL: never (disk files, hugetlb,
+         * [vvar], the initramfs' own files). */
+        const enum vm_shmem_huge *huge_policy; /* [m] */
         /* Shared memory on swap (vm_swap.h). */
         bool                unevictable; /* [m] pages stay resident (SHM_LOCK,
                                          * the kernel's own [vvar]) */

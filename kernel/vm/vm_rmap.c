@@ -225,6 +225,8 @@ void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
         uint32_t left;
 
         ASSERT((pg->flags & PG_OBJECT) && pg->refcount >= 1);
+        if (pg->flags & PG_SHMEM_HUGE)  /* its block is no longer whole */
+                vm_page_shmem_huge_break(pg);
         left = pg->refcount - 1;        /* owners once obj has gone */
         if (!(pg->flags & PG_RMAP_CHAIN)) {
                 ASSERT(covered(pg, obj, index) ||

@@ -369,6 +369,67 @@ uint64_t vm_spaces_huge_pages(void)
         return n;
 }
 
+vaddr_t vm_space_huge_place(struct vm_space *s, uint64_t len, uint64_t pgoff)
+{
+        uint64_t huge = pmap_huge_size();
+        uint64_t off = (pgoff << PAGE_SHIFT) & (huge - 1);
+        vaddr_t at;
+
+        if (len < huge || (off && off + len < 2 * huge) || len + huge < len ||
+            vm_space_map(s, 0, len + huge, VM_PROT_NONE,
+                         VM_MAP_PRIVATE | VM_MAP_NORESERVE, &at) != VM_OK)
+                return 0;
+        (void)vm_space_unmap(s, at, len + huge);        /* just mapped */
+        /* The highest address at most a huge page up with that offset
+         * (top-down, next to the mapping above, as map_anon's). */
+        return ((at + huge - off) & ~(vaddr_t)(huge - 1)) + off;
+}
+
+/* A shared area that may hold shared memory's huge translations. */
+static bool area_shmem(const struct vm_area *a)
+{
+        return (a->flags & VM_AREA_SHARED) && a->object &&
+               a->object->huge_policy && !a->object->hugetlb;
+}
+
+uint64_t vm_area_shmem_pmd_mapped(struct vm_space *s, const struct vm_area *a)
+{
+        return area_shmem(a) ? vm_space_huge_pages(s, a->start, a->end) : 0;
+}
+
+uint64_t vm_spaces_shmem_pmd_mapped(void)
+{
+        uint64_t size = pmap_huge_size(), n = 0;
+        uint64_t blocks = (pmm_npages() << PAGE_SHIFT) / size + 1;
+        uint64_t *seen = kzalloc((blocks + 63) / 64 * sizeof *seen);
+        paddr_t pa;
+
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                for (struct vm_area *a = s->areas.first; a; a = a->next) {
+                        if (!area_shmem(a))
+                                continue;
+                        for (vaddr_t va = (a->start + size - 1) & ~(vaddr_t)(size - 1);
+                             va >= a->start && va < a->end && a->end - va >= size;
+                             va += size) {
+                                uint64_t b;
+
+                                if (pmap_page_size(s->pmap, va) != size ||
+                                    !pmap_extract(s->pmap, va, &pa, NULL, NULL))
+                                        continue;
+                                b = (pa - pmm_ram_base()) / size;
+                                if (!seen) {    /* no memory: each counts */
+                                        n++;
+                                } else if (b < blocks &&
+                                           !(seen[b / 64] >> (b % 64) & 1)) {
+                                        seen[b / 64] |= 1ULL << (b % 64);
+                                        n++;
+                                }
+                        }
+                }
+        kfree(seen);
+        return n;
+}
+
 uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
 {
         uint64_t n = 0;

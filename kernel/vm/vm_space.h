@@ -271,8 +271,10 @@ vm_status_t vm_space_create(struct vm_space **out);
 struct vm_space *vm_space_by_serial(uint64_t serial);
 
 /*
- * Transparent huge pages (vm_fault.c; CONCEPTS: Linux's THP). A write fault
- * in private anonymous memory whose aligned pmap_huge_size() block lies
+ * Transparent huge pages (vm_fault.c; CONCEPTS: Linux's THP; shared
+ * memory's have a policy of their own: vm_object.h, vm_shmem_huge). A
+ * write fault in private anonymous memory whose aligned pmap_huge_size()
+ * block lies
  * wholly inside an eligible area and holds no page yet takes a whole
  * physically contiguous block (order 9 on x86-64) and maps it with one
  * large translation; otherwise, or without such a block, 4 KiB as before.
@@ -315,6 +317,31 @@ uint64_t vm_space_huge_pages(struct vm_space *s, vaddr_t start, vaddr_t end);
 
 /* Huge translations in every live space (meminfo AnonHugePages). */
 uint64_t vm_spaces_huge_pages(void);
+
+/*
+ * Where a shared-memory mapping of len bytes whose first page is object
+ * index pgoff could use huge pages (Linux's shmem_get_unmapped_area for
+ * tmpfs, memfd, shared anonymous memory and SysV segments): an address
+ * whose offset in a huge page is pgoff's, with room for len, found as mmap
+ * would find len plus a huge page. 0: len under a huge page (or too short
+ * past an unaligned offset to hold an aligned block), or no room.
+ * The caller maps there with VM_MAP_FIXED_NOREPLACE.
+ */
+vaddr_t vm_space_huge_place(struct vm_space *s, uint64_t len, uint64_t pgoff);
+
+/* Shared memory's huge translations (vm_object.h, shmem THP): those of
+ * area a of s (smaps ShmemPmdMapped), and the huge blocks some space maps
+ * with one (meminfo ShmemPmdMapped: each block once, however many map
+ * it, as Linux counts NR_SHMEM_PMDMAPPED). */
+uint64_t vm_area_shmem_pmd_mapped(struct vm_space *s, const struct vm_area *a);
+uint64_t vm_spaces_shmem_pmd_mapped(void);
+
+/* May shared area a of s get huge pages (smaps THPeligible for shared
+ * memory; Linux's hugepage_vma_check for shmem: the area holds an aligned
+ * huge block whose object indices are aligned, and the policy allows one
+ * at the area's first index)? */
+bool vm_area_shmem_thp_eligible(const struct vm_space *s,
+                                const struct vm_area *a);
 
 /*
  * Tear a space down: every area, every page its private and last-referenced

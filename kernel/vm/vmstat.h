@@ -26,6 +26,12 @@ struct vmstat {
         uint64_t thp_fault_alloc;    /* a fault mapped a new huge page */
         uint64_t thp_fault_fallback; /* eligible, but no order-9 block */
         uint64_t thp_split_pmd;      /* a user large leaf became a table */
+        uint64_t thp_file_alloc;     /* a shared-memory fault took a huge
+                                      * block (vm_fault.c) */
+        uint64_t thp_file_fallback;  /* ... eligible, but no block */
+        uint64_t thp_file_mapped;    /* ... mapped one with a large leaf */
+        uint64_t shmem_thp;     /* huge blocks shared objects hold whole
+                                   (PG_SHMEM_HUGE; nr_shmem_hugepages) */
         uint64_t managed_pages; /* given to the buddy allocator at boot
                                    (Linux's totalram: /proc/meminfo's
                                    MemTotal) */
