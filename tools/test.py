@@ -779,7 +779,7 @@ USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
 USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
                     "fd_table", "pid_max", "overcommit", "oom_alloc",
                     "swapon_errors", "hugetlb_pool", "hugetlb_map", "memcg",
-                    "swappiness", "shm_limits"]
+                    "swappiness", "shm_limits", "shm_thp"]
 # The Linux VM's swap disk for those that need one (tools/run --swap:
 # referee_init loads Debian's virtio modules and turns it on):
 # swapon_errors checks swapoff against the commit policy; memcg pushes a
