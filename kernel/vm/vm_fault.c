@@ -330,7 +330,7 @@ static bool fault_shared_huge(struct fault_ctx *fc)
         vaddr_t hva;
         vm_prot_t prot;
 
-        if (!obj->huge_policy || obj->pager_ops)
+        if (!vm_shmem_huge_possible(obj->huge_policy) || obj->pager_ops)
                 return false;           /* the common case: at once */
         size = pmap_huge_size();
         n = size >> PAGE_SHIFT;
@@ -390,7 +390,7 @@ static vm_status_t fault_shared_page(struct fault_ctx *fc)
 
         if (a->object->hugetlb)
                 return fault_hugetlb(fc);
-        if (a->object->huge_policy && fault_shared_huge(fc))
+        if (fault_shared_huge(fc))
                 return VM_OK;
         vm_status_t st = fault_object_page(fc, a->object, a->pgoff + fc->off,
                                            &fc->page);
