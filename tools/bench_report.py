@@ -178,6 +178,9 @@ ROWS = [
     ("thp_fill", "fill of a huge-page-aligned 64 MiB MADV_HUGEPAGE region "
      "(huge pages on both kernels), per 4 KiB", "main", MAIN_MEM,
      "thp_fill_64m_ns", "ns"),
+    ("shm_thp_fill", "fill of a 64 MiB shared anonymous region with "
+     "shmem_enabled=always (huge pages on both kernels), per 4 KiB", "main",
+     MAIN_MEM, "shm_thp_fill_64m_ns", "ns"),
     ("thp_cow", "copy-on-write break of a huge-page region after fork, "
      "per 4 KiB", "main", MAIN_MEM, "thp_cow_break_ns", "ns"),
     ("thp_reuse", "copy-on-write reuse of a huge-page region (child "

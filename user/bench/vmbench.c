@@ -899,10 +899,70 @@ static struct figure huge_fill_round(void *argp)
         return fig_ok((double)(t1 - t0) / (len / PAGE));
 }
 
+/* Fill a fresh 64 MiB shared anonymous region, one byte per 4 KiB, with
+ * shmem_enabled=always (huge_figures sets it on both kernels; both then
+ * place the region huge-aligned): ns per 4 KiB filled. A round whose
+ * region did not end up in huge pages (meminfo ShmemPmdMapped) fails. */
+static struct figure shm_huge_fill_round(void *argp)
+{
+        size_t len = 64 * MIB;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        char text[8192];
+        long pmd;
+
+        (void)argp;
+        if (p == MAP_FAILED)
+                return fig_fail("mmap(MAP_SHARED|MAP_ANONYMOUS)", errno);
+        uint64_t t0 = now_ns();
+        touch_pages(p, len);
+        uint64_t t1 = now_ns();
+        pmd = read_small_file("/proc/meminfo", text, sizeof text) > 0
+                      ? meminfo_kb(text, "ShmemPmdMapped") : -1;
+        munmap(p, len);
+        if (pmd < (long)(len >> 10))
+                return fig_fail("no huge pages (ShmemPmdMapped)", 0);
+        return fig_ok((double)(t1 - t0) / (len / PAGE));
+}
+
+/* The shared-memory fill at shmem_enabled=always, the setting put back
+ * after (it is root's: vmbench runs as init on both kernels). */
+static struct figure shm_huge_fill_figure(void)
+{
+        static const char path[] =
+                "/sys/kernel/mm/transparent_hugepage/shmem_enabled";
+        static const char *const words[] = {
+                "[always]", "[within_size]", "[advise]", "[never]",
+                "[deny]", "[force]",
+        };
+        char was[128] = "", *word = NULL;
+        struct figure f;
+        int fd;
+
+        if (read_small_file(path, was, sizeof was) <= 0)
+                return fig_fail("no shmem_enabled", errno);
+        for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++)
+                if (strstr(was, words[i]))
+                        word = (char *)words[i];
+        if ((fd = open(path, O_WRONLY)) < 0 || write(fd, "always", 6) != 6) {
+                if (fd >= 0)
+                        close(fd);
+                return fig_fail("cannot set shmem_enabled", errno);
+        }
+        close(fd);
+        f = rounds_median(shm_huge_fill_round, NULL, 5);
+        if (word && (fd = open(path, O_WRONLY)) >= 0) {
+                (void)!write(fd, word + 1, strlen(word) - 2);
+                close(fd);
+        }
+        return f;
+}
+
 static void huge_figures(void)
 {
         huge_size_init();
         report("thp_fill_64m_ns", rounds_median(huge_fill_round, NULL, 5));
+        report("shm_thp_fill_64m_ns", shm_huge_fill_figure());
 
         /* Copy-on-write of a huge-page region: the child writes one byte
          * per 4 KiB of 16 MiB it shares with its parent. */
