@@ -33,6 +33,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_object.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_rmap.h>
 
 #define EXT2_LINK_MAX   32000
@@ -159,15 +160,44 @@ static long pager_fill(struct vm_object *obj, uint64_t index, void *kva)
         return 0;
 }
 
+/* Write page idx of vn (frame pg) to its blocks, allocating blocks for
+ * holes; in is vn's disk inode, up to date (pull). => 0, -ENOSPC, -EIO. */
+static long write_page(struct vnode *vn, struct ext2_inode *in, uint64_t idx,
+                       struct vm_page *pg)
+{
+        struct ext2_fs *fs = FS(vn);
+        uint32_t bs = fs->block_size, per = PAGE_SIZE / bs;
+        long err = 0;
+
+        for (uint32_t k = 0; k < per && !err; k++) {
+                uint64_t byte = idx * PAGE_SIZE + (uint64_t)k * bs;
+                uint32_t blk;
+                if (byte >= vn->size)
+                        break;
+                err = ext2_bmap(fs, in, byte / bs, true, &blk);
+                if (err)
+                        break;
+                uint8_t *kva = pmap_quick_enter_page(pmm_page_to_pa(pg));
+                err = blockdev_rw_bytes(E(vn->sb)->disk, true,
+                                        (uint64_t)blk * bs, kva + k * bs, bs);
+                pmap_quick_remove_page(kva);
+        }
+        return err;
+}
+
 /* Write vn's changed pages (PG_DIRTY: write(), a write fault) to their
  * blocks, allocating blocks for holes; a page a mapping wrote loses its
  * translations, so that the next write through it faults and marks it
- * dirty again (Linux's page_mkclean). => 0, -ENOSPC, -EIO. */
-static long writeback(struct vnode *vn)
+ * dirty again (Linux's page_mkclean). An error reclaim met writing a page
+ * home (vm_object.wb_error) is reported here once. With `reclaim` (a sync
+ * system call: no ext2 operation is half-way) memory is reclaimed between
+ * pages when it runs short, since writing may need memory itself (a loop
+ * device's backing file); evicting a vnode inside a lookup passes false
+ * (docs/design.md, "Writing dirty file pages home").
+ * => 0, -ENOSPC, -EIO. */
+static long writeback(struct vnode *vn, bool reclaim)
 {
         struct vm_object *obj = vn->obj;
-        struct ext2_fs *fs = FS(vn);
-        uint32_t bs = fs->block_size, per = PAGE_SIZE / bs;
         long err = 0;
 
         if (!obj || vn->sb->rdonly)
@@ -178,21 +208,13 @@ static long writeback(struct vnode *vn)
                 struct vm_page *pg = vm_object_lookup(obj, idx);
                 if (!pg || !(pg->flags & PG_DIRTY))
                         continue;
-                long perr = 0;
-                for (uint32_t k = 0; k < per && !perr; k++) {
-                        uint64_t byte = idx * PAGE_SIZE + (uint64_t)k * bs;
-                        uint32_t blk;
-                        if (byte >= vn->size)
-                                break;
-                        perr = ext2_bmap(fs, in, byte / bs, true, &blk);
-                        if (perr)
-                                break;
-                        uint8_t *kva = pmap_quick_enter_page(pmm_page_to_pa(pg));
-                        perr = blockdev_rw_bytes(E(vn->sb)->disk, true,
-                                                 (uint64_t)blk * bs,
-                                                 kva + k * bs, bs);
-                        pmap_quick_remove_page(kva);
+                if (reclaim && pmm_free_below(PMM_WMARK_MIN)) {
+                        vm_reclaim_direct();
+                        if (!(pg = vm_object_lookup(obj, idx)) ||
+                            !(pg->flags & PG_DIRTY))
+                                continue;       /* reclaim wrote it */
                 }
+                long perr = write_page(vn, in, idx, pg);
                 if (perr) {
                         if (!err)
                                 err = perr;
@@ -204,14 +226,33 @@ static long writeback(struct vnode *vn)
                         continue;
                 pg->flags &= ~(uint32_t)PG_DIRTY;
         }
-        long e2 = ext2_write_inode(fs, in);
+        long e2 = ext2_write_inode(FS(vn), in);
+        if (!err)
+                err = obj->wb_error;
+        obj->wb_error = 0;
         return err ? err : e2;
+}
+
+/* Reclaim's write-back of one page (vm_pager_ops.writepage): the loop
+ * body above. Reclaim unmapped the page and cleared PG_DIRTY; blocks a
+ * hole needs are allocated here (ext2_bmap writes the inode with them).
+ * Reached only where no ext2 code is under way (docs/design.md). */
+static long pager_writepage(struct vm_object *obj, uint64_t index,
+                            struct vm_page *pg)
+{
+        struct vnode *vn = obj->pager;
+
+        if (!vn || vn->sb->rdonly)
+                return -EROFS;
+        if (index >= page_round(vn->size) >> PAGE_SHIFT)
+                return 0;               /* past the end: nothing to keep */
+        return write_page(vn, pull(vn), index, pg);
 }
 
 static long pager_sync(struct vm_object *obj)
 {
         struct vnode *vn = obj->pager;
-        long err = writeback(vn);
+        long err = writeback(vn, true);
         long e2 = ext2_sync(FS(vn));
 
         return err ? err : e2;
@@ -233,6 +274,7 @@ static long pager_mkwrite(struct vm_object *obj, uint64_t index)
 
 static const struct vm_pager_ops e2_pager = {
         .fill = pager_fill, .sync = pager_sync, .mkwrite = pager_mkwrite,
+        .writepage = pager_writepage,
 };
 
 /* --- the inode cache ----------------------------------------------------- */
@@ -265,7 +307,7 @@ static long evict(struct vfs_sb *sb, struct e2node **link)
                         pull(vn);
                         err = ext2_free_inode(E(sb)->fs, &n->in, now());
                 } else {
-                        err = writeback(vn);
+                        err = writeback(vn, false);
                 }
         }
         *link = n->next;
@@ -804,7 +846,7 @@ static long e2_sync(struct vfs_sb *sb)
         if (sb->rdonly)
                 return 0;
         for (struct e2node *n = E(sb)->nodes; n; n = n->next) {
-                long e = writeback(n->vn);
+                long e = writeback(n->vn, true);
                 if (!err)
                         err = e;
         }
@@ -826,6 +868,9 @@ static void e2_destroy(struct vfs_sb *sb)
 
         vnode_put(sb->root);
         sb->root = NULL;
+        /* umount: write everything first, reclaiming as it goes. */
+        for (struct e2node *n = e->nodes; n && !sb->rdonly; n = n->next)
+                (void)writeback(n->vn, true);
         while (e->nodes)
                 (void)evict(sb, &e->nodes);
         (void)ext2_unmount(e->fs);

@@ -149,6 +149,14 @@ struct vm_pager_ops {
          * find it room on the disk. => 0, -ENOSPC (the fault's SIGBUS),
          * -ENOMEM, -EIO. */
         long (*mkwrite)(struct vm_object *obj, uint64_t index);
+        /* Write page `index`, frame pg (resident, its bytes the truth),
+         * to its disk blocks, finding blocks for a hole first: reclaim's
+         * write-back of one dirty page (vm_reclaim.c). It must not
+         * reclaim or fault (docs/design.md, "Writing dirty file pages
+         * home"); pg is PG_PINNED meanwhile. NULL: reclaim leaves the
+         * object's dirty pages to sync. => 0, -ENOSPC, -EIO, -ENOMEM. */
+        long (*writepage)(struct vm_object *obj, uint64_t index,
+                          struct vm_page *pg);
 };
 
 enum vm_object_type {
@@ -213,6 +221,11 @@ struct vm_object {
                                          * page; NULL: no budget */
         const struct vm_pager_ops *pager_ops; /* [m] a disk file's, or NULL */
         void               *pager;      /* [m] pager_ops' business */
+        long                wb_error;   /* [m] -errno of a write-back by
+                                         * reclaim that failed (the page
+                                         * stayed dirty), for the next
+                                         * sync to report once (Linux's
+                                         * mapping error); or 0 */
         /* The reverse map (vm_rmap.h). */
         struct vm_space    *space;      /* [c] a private anonymous object:
                                          * the one space whose areas use

@@ -17,8 +17,10 @@
 struct vm_events vm_events;
 uint64_t vm_droppable_pages;
 uint64_t vm_lazyfree_pages;
+uint64_t vm_writeback_pages;
 unsigned vm_swappiness = VM_SWAPPINESS_DEFAULT;
 static bool in_direct;                  /* vm_reclaim_direct() is running */
+static bool writing;                    /* a writepage is under way */
 static const struct memcg *target;      /* vm_reclaim_memcg(): only its pages */
 
 /* Is pg one this reclaim may take? (A group's reclaim: its pages.) */
@@ -212,6 +214,7 @@ static uint64_t anon_flush(struct vm_page **batch, unsigned n)
                 if (failed[i])
                         lru_move(batch[i], PMM_LRU_ACTIVE_ANON);
         count_steal(freed);
+        vm_events.pgsteal_anon += freed;
         return freed;
 }
 
@@ -230,12 +233,14 @@ static uint64_t shrink_inactive_anon(enum zone_id z, uint64_t scan,
                 if (!in_target(pg))
                         continue;
                 vm_events.pgscan++;
+                vm_events.pgscan_anon++;
                 vm_events.pgscan_direct += in_direct;
                 if (second_chance(pg, &anon_kind))
                         continue;
                 if (drop_droppable(pg) || vm_lazyfree_drop(pg)) {
                         freed++;
                         count_steal(1);
+                        vm_events.pgsteal_anon++;
                         continue;
                 }
                 if (!memcg_swap_room(memcg_page_id(pg)))
@@ -269,6 +274,47 @@ static bool swap_usable(void)
                vm_droppable_pages > 0 || vm_lazyfree_pages > 0;
 }
 
+enum vm_writeback vm_reclaim_writeback(struct vm_page *pg)
+{
+        struct owner_at o = { NULL, 0 };
+        long err;
+
+        if ((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN | PG_RMAP_FAMILY)) !=
+            PG_OBJECT || !(pg->flags & PG_DIRTY))
+                return VM_WB_NONE;
+        rmap_for_each_owner(pg, owner_at, &o);
+        if (!o.obj || o.obj->type != VM_OBJECT_FILE || !o.obj->pager_ops ||
+            !o.obj->pager_ops->writepage)
+                return VM_WB_NONE;
+        /* Never nested: a writepage that reached reclaim (it must not,
+         * docs/design.md) finds its own file system half-way. */
+        if (writing || (pg->flags & PG_PINNED))
+                return VM_WB_BUSY;
+        /* Clean first, everywhere: the next write through any mapping
+         * faults and marks the page dirty again (pager mkwrite). */
+        if (rmap_unmap(pg, NULL) != VM_OK)      /* mlocked */
+                return VM_WB_BUSY;
+        pg->flags &= ~(uint32_t)PG_DIRTY;
+        pg->flags |= PG_PINNED;
+        writing = true;
+        vm_writeback_pages++;
+        err = o.obj->pager_ops->writepage(o.obj, o.index, pg);
+        vm_writeback_pages--;
+        writing = false;
+        pg->flags &= ~(uint32_t)PG_PINNED;
+        if (err) {
+                pg->flags |= PG_DIRTY;          /* nothing lost */
+                o.obj->wb_error = err;
+                vm_events.vmscan_write_failed++;
+                return VM_WB_FAILED;
+        }
+        vm_events.nr_vmscan_write++;
+        /* Written to, or mapped, while the write ran: in use, it stays. */
+        if ((pg->flags & PG_DIRTY) || rmap_count(pg) > 0)
+                return VM_WB_KEPT;
+        return rmap_evict_clean(pg) == VM_OK ? VM_WB_FREED : VM_WB_KEPT;
+}
+
 /* Scan the inactive file list of zone z from its tail: at most `scan`
  * pages (at most its length, so that no page moved to the head is seen
  * twice), until `want` are freed. => pages freed. */
@@ -294,8 +340,25 @@ static uint64_t shrink_inactive(enum zone_id z, uint64_t scan, uint64_t want)
                         lru_move(pg, PMM_LRU_ACTIVE_FILE);
                         vm_events.pgactivate++;
                         break;
-                default:                        /* dirty: swap-backed now */
-                        lru_move(pg, PMM_LRU_ACTIVE_ANON);
+                default:                        /* dirty */
+                        switch (vm_reclaim_writeback(pg)) {
+                        case VM_WB_FREED:
+                                freed++;
+                                count_steal(1);
+                                break;
+                        case VM_WB_KEPT:        /* written to again */
+                        case VM_WB_BUSY:
+                                lru_move(pg, PMM_LRU_ACTIVE_FILE);
+                                vm_events.pgactivate++;
+                                break;
+                        case VM_WB_FAILED:      /* tried again when it
+                                                 * comes round */
+                                lru_move(pg, PMM_LRU_ACTIVE_FILE);
+                                break;
+                        case VM_WB_NONE:        /* tmpfs: swap-backed now */
+                                lru_move(pg, PMM_LRU_ACTIVE_ANON);
+                                break;
+                        }
                         break;
                 }
         }
@@ -440,6 +503,24 @@ static bool first_owner(void *arg, struct vm_object *obj, uint64_t index)
 {
         *(struct vm_object **)arg = obj;
         return false;
+}
+
+uint64_t vm_dirty_file_pages(void)
+{
+        uint64_t n = pmm_npages(), dirty = 0;
+
+        for (uint64_t pfn = 0; pfn < n; pfn++) {
+                struct vm_page *pg =
+                        pmm_pa_to_page(pmm_ram_base() + (pfn << PAGE_SHIFT));
+                struct vm_object *o = NULL;
+
+                if ((pg->flags & (PG_OBJECT | PG_DIRTY)) !=
+                    (PG_OBJECT | PG_DIRTY))
+                        continue;
+                rmap_for_each_owner(pg, first_owner, &o);
+                dirty += o && o->pager_ops;
+        }
+        return dirty;
 }
 
 bool vm_reclaim_check(void)

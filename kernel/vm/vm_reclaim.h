@@ -19,8 +19,10 @@
  *     PG_REFERENCED (or mapped by several spaces): activated; accessed
  *     once: marked and rotated to the inactive head; not accessed:
  *     evicted (rmap_evict_clean: unmapped everywhere, dropped); mapped by
- *     an mlocked area: activated, never evicted; dirty: moved to the
- *     swap-backed list;
+ *     an mlocked area: activated, never evicted; dirty page of a disk file
+ *     whose pager can write one page (vm_pager_ops.writepage): written
+ *     home, then dropped (vm_reclaim_writeback); other dirty file pages
+ *     (tmpfs): moved to the swap-backed list;
  *   - when the inactive list is shorter than the active one, the active
  *     tail is aged: accessed pages go back to the active head, the others
  *     to the inactive head.
@@ -61,7 +63,48 @@ struct vm_events {
         uint64_t pgmajfault;            /* faults that read from swap */
         uint64_t pglazyfree;            /* pages MADV_FREE made lazy */
         uint64_t pglazyfreed;           /* lazy pages reclaim freed */
+        uint64_t pgscan_anon;           /* ... of pgscan and pgsteal: the */
+        uint64_t pgsteal_anon;          /* swap-backed lists' (the rest:
+                                         * the file lists') */
+        uint64_t nr_vmscan_write;       /* dirty file pages reclaim wrote
+                                         * home (Linux's name) */
+        uint64_t vmscan_write_failed;   /* ... whose write failed: they
+                                         * stayed dirty (Mercator's) */
 };
+
+/* Pages a pager is writing now (Writeback, nr_writeback). */
+extern uint64_t vm_writeback_pages;
+
+/*
+ * Reclaim's write-back of one dirty page of a disk file (issue 16): pg
+ * is PG_DIRTY, on an inactive file list, of an object whose pager has
+ * writepage. Its translations go first (rmap_unmap: a write during the
+ * I/O faults and sets PG_DIRTY again), PG_DIRTY is cleared, the page is
+ * PG_PINNED while writepage runs, then dropped at once if nothing dirtied
+ * or mapped it meanwhile (the write is synchronous: when writepage
+ * returns the page is clean, so there is nothing to wait for and no
+ * reason to keep it for a second pass, as Linux does only because its
+ * I/O completes later). A write that fails leaves the page dirty and
+ * resident (nothing lost) and records the error in the object
+ * (vm_object.wb_error) for the next sync.
+ */
+enum vm_writeback {
+        VM_WB_FREED,            /* written and freed */
+        VM_WB_KEPT,             /* written, but dirtied or mapped again
+                                 * during the write: it stays */
+        VM_WB_FAILED,           /* the write failed: dirty, resident */
+        VM_WB_BUSY,             /* an mlocked area maps it, it is pinned,
+                                 * or a write-back is under way already
+                                 * (never nested, docs/design.md) */
+        VM_WB_NONE,             /* not a dirty page of such an object */
+};
+enum vm_writeback vm_reclaim_writeback(struct vm_page *pg);
+
+/* Dirty pages of disk files (PG_DIRTY pages of objects with pager_ops):
+ * Dirty in /proc/meminfo, nr_dirty in /proc/vmstat. As Linux, tmpfs and
+ * shared memory pages are not counted (they have no disk to go home to).
+ * A walk of every frame: O(RAM), for /proc reads and tests. */
+uint64_t vm_dirty_file_pages(void);
 
 extern struct vm_events vm_events;
 

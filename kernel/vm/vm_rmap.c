@@ -517,6 +517,13 @@ bool rmap_clean_page(const struct vm_page *pg)
                 return false;
         if (!obj->writable)
                 return true;                    /* a read-only file */
+        /* A disk file's page: the disk holds its bytes unless PG_DIRTY
+         * says otherwise. Every write through a mapping faults first and
+         * sets it (vm_fault.c maps such pages read-only until a write),
+         * and write-back clears it only after unmapping the page, so a
+         * shared writable mapping does not make it unclean. */
+        if (obj->pager_ops)
+                return !(pg->flags & PG_DIRTY);
         /* A page-cache page: what its source (or zeroes past it) gives
          * again, unless the kernel wrote it (PG_DIRTY) or a shared
          * mapping could have. A quota keeps counting it

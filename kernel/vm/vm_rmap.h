@@ -202,8 +202,9 @@ vm_status_t rmap_unmap(struct vm_page *pg, bool *dirty);
  * the initramfs' files) that holds what its immutable source (or zeroes
  * past it) gives: not written by the kernel (PG_DIRTY: write(), a
  * truncated tail, a hole, ptrace), of an object no shared area could
- * ever write (vm_object.mapped_writable). Held by one object (file pages
- * always are). A quota keeps counting a dropped page (vm_object.evicted).
+ * ever write (vm_object.mapped_writable); or a disk file's page
+ * (pager_ops) not PG_DIRTY, mapped writable or not. Held by one object
+ * (file pages always are). A quota keeps counting a dropped page (vm_object.evicted).
  */
 bool rmap_clean_page(const struct vm_page *pg);
 

@@ -17,6 +17,7 @@
 #include "check.h"
 #include "vm_fixture.h"
 
+#include <mercator/errno.h>
 #include <mercator/types.h>
 #include <machine/vmparam.h>
 #include <arch/host/softmmu.h>
@@ -459,5 +460,181 @@ TEST(background_reclaim_stops_at_high)
         hog_release(&h);
         destroy(s);
         vm_object_unref(f);
+        check_baseline();
+}
+
+/* ---- writing dirty disk-file pages home ------------------------------------ */
+
+/* A disk file of WB_PAGES pages for a page-cache object with a pager (an
+ * ext2 file's shape, vm_object.h): the disk is an array; writepage copies
+ * a page to it, can be told to fail at one index, or to let a mapping
+ * write the page while "the I/O" runs. */
+#define WB_PAGES        8
+static uint8_t wb_disk[WB_PAGES * 4096];
+static unsigned wb_writes;
+static long wb_fail_index = -1;
+static struct vm_space *wb_writer;      /* writes during the I/O, or NULL */
+static vaddr_t wb_va;
+
+static long wb_fill(struct vm_object *obj, uint64_t index, void *kva)
+{
+        memcpy(kva, wb_disk + index * P, P);
+        return 0;
+}
+
+static long wb_sync(struct vm_object *obj)
+{
+        return 0;
+}
+
+static long wb_mkwrite(struct vm_object *obj, uint64_t index)
+{
+        return 0;
+}
+
+static long wb_writepage(struct vm_object *obj, uint64_t index,
+                         struct vm_page *pg)
+{
+        void *kva;
+
+        CHECK(pg->flags & PG_PINNED);
+        CHECK(!(pg->flags & PG_DIRTY));         /* cleaned before the I/O */
+        CHECK_EQ(vm_writeback_pages, 1);
+        if ((long)index == wb_fail_index)
+                return -EIO;
+        kva = pmap_quick_enter_page(pmm_page_to_pa(pg));
+        memcpy(wb_disk + index * P, kva, P);
+        pmap_quick_remove_page(kva);
+        wb_writes++;
+        if (wb_writer)          /* a store after the copy went out */
+                user_fill(wb_writer, wb_va + index * P, 0x77);
+        return 0;
+}
+
+static const struct vm_pager_ops wb_pager = {
+        .fill = wb_fill, .sync = wb_sync, .mkwrite = wb_mkwrite,
+        .writepage = wb_writepage,
+};
+static const struct vm_pager_ops wb_pager_no_write = {
+        .fill = wb_fill, .sync = wb_sync, .mkwrite = wb_mkwrite,
+};
+
+static struct vm_object *wb_file(const struct vm_pager_ops *ops)
+{
+        struct vm_object *o;
+
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &o), VM_OK);
+        CHECK_EQ(vm_object_resize(o, WB_PAGES * P), VM_OK);
+        o->pager_ops = ops;
+        return o;
+}
+
+static bool disk_page_is(uint64_t index, uint8_t byte)
+{
+        for (size_t i = 0; i < P; i++)
+                if (wb_disk[index * P + i] != byte)
+                        return false;
+        return true;
+}
+
+/* Dirty pages of a disk file whose pager writes single pages are written
+ * home by reclaim and freed; they read back from the disk. Without
+ * writepage they stay. A page written during its write-back stays, dirty,
+ * with the new bytes. A failed write keeps the page dirty and resident,
+ * its bytes intact, and leaves the error for the next sync. */
+TEST(reclaim_writes_dirty_disk_file_pages_home)
+{
+        vaddr_t va = 0x20000000, vb = 0x30000000;
+        struct vm_space *s;
+        struct vm_object *f, *g;
+        uint64_t written0, failed0, pgpg0;
+        struct vm_page *pg;
+
+        setup(32 * MiB);
+        memset(wb_disk, 0x11, sizeof wb_disk);
+        wb_writes = 0;
+        wb_fail_index = -1;
+        wb_writer = NULL;
+        f = wb_file(&wb_pager);
+        g = wb_file(&wb_pager_no_write);
+        s = new_space();
+        map_file_at(s, va, WB_PAGES * P, RW, SHARED | VM_MAP_MAYWRITE, f);
+        map_file_at(s, vb, WB_PAGES * P, RW, SHARED | VM_MAP_MAYWRITE, g);
+        for (unsigned i = 0; i < WB_PAGES; i++) {
+                user_fill(s, va + i * P, (uint8_t)(0x40 + i));
+                user_fill(s, vb + i * P, (uint8_t)(0x60 + i));
+        }
+        CHECK_EQ(vm_dirty_file_pages(), 2 * WB_PAGES);
+        CHECK(sound());
+
+        /* One page by hand: unmapped, written, freed. */
+        written0 = vm_events.nr_vmscan_write;
+        pg = vm_object_lookup(f, 0);
+        CHECK_EQ(vm_reclaim_writeback(pg), VM_WB_FREED);
+        CHECK(!present(s, va));
+        CHECK(vm_object_lookup(f, 0) == NULL);
+        CHECK(disk_page_is(0, 0x40));
+        CHECK_EQ(vm_events.nr_vmscan_write, written0 + 1);
+        CHECK_EQ(vm_writeback_pages, 0);
+        /* Without writepage: not such a page, nothing changes. */
+        CHECK_EQ(vm_reclaim_writeback(vm_object_lookup(g, 0)), VM_WB_NONE);
+        CHECK(present(s, vb));
+
+        /* Written to while the write ran: it stays, dirty, new bytes. */
+        wb_writer = s;
+        wb_va = va;
+        pg = vm_object_lookup(f, 1);
+        CHECK_EQ(vm_reclaim_writeback(pg), VM_WB_KEPT);
+        wb_writer = NULL;
+        CHECK(vm_object_lookup(f, 1) == pg);
+        CHECK(pg->flags & PG_DIRTY);
+        CHECK(disk_page_is(1, 0x41));           /* what went out */
+        CHECK_EQ(user_read(s, va + P), 0x77);   /* what is now */
+        CHECK(sound());
+
+        /* A failed write: dirty, resident, unmapped, the error kept. */
+        failed0 = vm_events.vmscan_write_failed;
+        wb_fail_index = 2;
+        pg = vm_object_lookup(f, 2);
+        CHECK_EQ(vm_reclaim_writeback(pg), VM_WB_FAILED);
+        CHECK(vm_object_lookup(f, 2) == pg);
+        CHECK(pg->flags & PG_DIRTY);
+        CHECK(!present(s, va + 2 * P));
+        CHECK(page_is(pmm_page_to_pa(pg), 0x42));
+        CHECK(disk_page_is(2, 0x11));
+        CHECK_EQ(f->wb_error, -EIO);
+        CHECK_EQ(vm_events.vmscan_write_failed, failed0 + 1);
+        CHECK(sound());
+
+        /* Reclaim itself: every page of f it can write goes (the failing
+         * one stays), every dirty page of g stays. */
+        pgpg0 = vm_events.pgsteal;
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK(sound());
+        CHECK_EQ(f->npages, 1);
+        CHECK(vm_object_lookup(f, 2) != NULL);
+        CHECK_EQ(g->npages, WB_PAGES);
+        CHECK(vm_events.pgsteal - pgpg0 >= WB_PAGES - 2);
+        CHECK(disk_page_is(1, 0x77));
+        for (unsigned i = 3; i < WB_PAGES; i++)
+                CHECK(disk_page_is(i, (uint8_t)(0x40 + i)));
+        CHECK_EQ(vm_dirty_file_pages(), WB_PAGES + 1);
+        /* The disk works again: the page goes home too. */
+        wb_fail_index = -1;
+        for (unsigned i = 0; i < 4; i++)
+                vm_reclaim(1000);
+        CHECK_EQ(f->npages, 0);
+        CHECK(disk_page_is(2, 0x42));
+        /* Everything reads back from the disk. */
+        CHECK_EQ(user_read(s, va), 0x40);
+        CHECK_EQ(user_read(s, va + P), 0x77);
+        for (unsigned i = 2; i < WB_PAGES; i++)
+                CHECK_EQ(user_read(s, va + i * P + 17), (uint8_t)(0x40 + i));
+        CHECK_EQ(vm_dirty_file_pages(), WB_PAGES);
+        CHECK(sound());
+        destroy(s);
+        vm_object_unref(f);
+        vm_object_unref(g);
         check_baseline();
 }
