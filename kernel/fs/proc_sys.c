@@ -5,6 +5,7 @@
  * Every number is a kernel counter; what Mercator does not have (swap,
  * huge pages, NUMA, writeback) is shown as Linux shows it without it.
  */
+#include <mercator/blkdev.h>
 #include <mercator/clock.h>
 #include <mercator/errno.h>
 #include <mercator/kstat.h>
@@ -150,8 +151,8 @@ void proc_meminfo(struct text *t, struct proc *p)
 #endif
         text_kb(t, "SwapTotal", KB(swap_total));
         text_kb(t, "SwapFree", KB(swap_free));
-        text_kb(t, "Dirty", 0);
-        text_kb(t, "Writeback", 0);
+        text_kb(t, "Dirty", KB(vm_dirty_file_pages()));
+        text_kb(t, "Writeback", KB(vm_writeback_pages));
         text_kb(t, "AnonPages", KB(vmstat.anon_pages - MIN(sysv, vmstat.anon_pages)));
         text_kb(t, "Mapped", KB(vmstat.file_pages));
         text_kb(t, "Shmem", KB(shmem));
@@ -226,7 +227,11 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_anon_pages %" PRIu64 "\n", vmstat.anon_pages - MIN(sysv, vmstat.anon_pages));
         text_add(t, "nr_mapped %" PRIu64 "\n", vmstat.file_pages);
         text_add(t, "nr_file_pages %" PRIu64 "\n", vmstat.file_pages + shmem);
-        text_add(t, "nr_dirty 0\nnr_writeback 0\nnr_writeback_temp 0\n");
+        text_add(t, "nr_dirty %" PRIu64 "\nnr_writeback %" PRIu64
+                 "\nnr_writeback_temp 0\n", vm_dirty_file_pages(),
+                 vm_writeback_pages);
+        text_add(t, "nr_vmscan_write %" PRIu64 "\n",
+                 vm_events.nr_vmscan_write);
         text_add(t, "nr_shmem %" PRIu64 "\n", shmem);
         /* In huge pages, as Linux 6.1 prints its THP items here
          * (vmstat_item_print_in_thp), and nr_anon_transparent_hugepages. */
@@ -238,11 +243,11 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "nr_kernel_stack %" PRIu64 "\n", KB(vmstat.kstack_pages));
         text_add(t, "nr_page_table_pages %" PRIu64 "\n", vmstat.pt_pages);
         text_add(t, "nr_swapcached %" PRIu64 "\n", vm_swap_cached_pages());
-        /* pgpgin/pgpgout count KiB moved to and from disks (Linux);
-         * Mercator's only disk traffic is swap. */
+        /* pgpgin/pgpgout count KiB moved to and from disks (Linux):
+         * swap, file systems, block device files, loop devices. */
         text_add(t, "pgpgin %" PRIu64 "\npgpgout %" PRIu64 "\n"
                  "pswpin %" PRIu64 "\npswpout %" PRIu64 "\n",
-                 KB(swap_events.pswpin), KB(swap_events.pswpout),
+                 blkdev_bytes_read >> 10, blkdev_bytes_written >> 10,
                  swap_events.pswpin, swap_events.pswpout);
         text_add(t, "pgactivate %" PRIu64 "\npgdeactivate %" PRIu64 "\n"
                  "pglazyfree %" PRIu64 "\n", vm_events.pgactivate,
@@ -258,8 +263,12 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "pgscan_kswapd %" PRIu64 "\npgscan_direct %" PRIu64 "\n",
                  vm_events.pgscan - vm_events.pgscan_direct,
                  vm_events.pgscan_direct);
-        text_add(t, "pgscan_anon 0\npgscan_file %" PRIu64 "\n", vm_events.pgscan);
-        text_add(t, "pgsteal_anon 0\npgsteal_file %" PRIu64 "\n", vm_events.pgsteal);
+        text_add(t, "pgscan_anon %" PRIu64 "\npgscan_file %" PRIu64 "\n",
+                 vm_events.pgscan_anon,
+                 vm_events.pgscan - vm_events.pgscan_anon);
+        text_add(t, "pgsteal_anon %" PRIu64 "\npgsteal_file %" PRIu64 "\n",
+                 vm_events.pgsteal_anon,
+                 vm_events.pgsteal - vm_events.pgsteal_anon);
         text_add(t, "pgrotated %" PRIu64 "\nallocstall_normal %" PRIu64 "\n",
                  vm_events.pgrotated, vm_events.direct_reclaims);
         text_add(t, "oom_kill %" PRIu64 "\n", oom_kills);

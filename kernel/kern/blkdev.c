@@ -9,6 +9,7 @@
 #define BLKDEV_MAJOR    254u
 
 static struct blkdev *disks;            /* in registration order */
+uint64_t blkdev_bytes_read, blkdev_bytes_written;
 
 void blkdev_register(struct blkdev *d)
 {
@@ -81,6 +82,10 @@ int blkdev_submit(struct blkdev *d, struct blk_req *r)
         if (r->write && d->read_only)
                 return -EROFS;
         r->status = BLK_PENDING;
+        if (r->write)
+                blkdev_bytes_written += r->bytes;
+        else
+                blkdev_bytes_read += r->bytes;
         return d->ops->submit(d, r);
 }
 

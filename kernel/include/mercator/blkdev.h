@@ -66,6 +66,10 @@ struct blkdev *blkdev_next(struct blkdev *d);
  * => 0; -EINVAL for a request outside the disk or not whole sectors;
  *    -EROFS for a write to a read-only disk. */
 int blkdev_submit(struct blkdev *d, struct blk_req *r);
+/* Bytes every request blkdev_submit() accepted moved from and to the
+ * disks, whoever asked (swap, a file system, a block device file, a loop
+ * device): /proc/vmstat's pgpgin and pgpgout, as Linux counts its bios. */
+extern uint64_t blkdev_bytes_read, blkdev_bytes_written;
 void blkdev_wait(struct blkdev *d, struct blk_req *r);
 /* submit + wait: => 0, -EINVAL, -EROFS or -EIO. */
 int blkdev_rw(struct blkdev *d, bool write, uint64_t sector, paddr_t pa,
