@@ -762,7 +762,7 @@ USER_SMP = (1, 4)
 # host: swapping, the OOM killer, thread storms) start first, so that the
 # two boots at a time end together instead of one of them finishing alone.
 USER_SLOW = ["swap_pressure", "oom_kill", "smp_storm", "fork_wait",
-             "random_vm", "oom_alloc"]
+             "random_vm", "oom_alloc", "ext2_writeback"]
 
 
 # Run on Linux in QEMU too: programs that change the machine (oom_kill:
@@ -821,13 +821,15 @@ def run_user_linux_vm(t, runs):
 USER_ON_SWAP = {"swap_pressure": ("128M", "512M"), "swap_shared": ("128M", "512M"),
                 "oom_kill": ("128M", "64M"), "oom_alloc": ("128M", None),
                 "swapon_errors": ("256M", "64M"),
-                "madvise_cold": ("256M", "64M"), "memcg": ("256M", "64M")}
+                "madvise_cold": ("256M", "64M"), "memcg": ("256M", "64M"),
+                "ext2_writeback": ("128M", "512M")}
 
 # Debian programs a user test runs (tools/run --with brings each with its
-# libraries): ext2_loop and ext4_loop make and check their file systems
-# with e2fsprogs.
+# libraries): ext2_loop, ext4_loop and ext2_writeback make and check
+# their file systems with e2fsprogs.
 USER_WITH = {"ext2_loop": ["mke2fs", "e2fsck"],
-             "ext4_loop": ["mke2fs", "e2fsck"]}
+             "ext4_loop": ["mke2fs", "e2fsck"],
+             "ext2_writeback": ["mke2fs", "e2fsck"]}
 
 
 def run_user_mercator(prog, args=(), cpu="qemu64", smp=1):
