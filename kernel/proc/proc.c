@@ -612,6 +612,8 @@ void proc_group_kill(struct proc *p, struct proc *except, int wait_status)
                 if (t->state == PROC_SLEEPING)
                         sched_make_runnable(t); /* sleepers loop on their
                                                  * condition: they see it */
+                else if (t->state == PROC_RUNNING && t != current)
+                        machine_kick_running(t);        /* in user mode */
         }
         if (g->sig.stopped) {
                 g->sig.stopped = false;

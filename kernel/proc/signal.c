@@ -130,13 +130,19 @@ bool signal_pending(void)
                      (signal_pending_set(p) & ~p->sig.blocked));
 }
 
-/* p gets the CPU back soon if the signal can end what it waits for. */
+/* p takes sig soon: a sleep the signal can end ends, and a thread running
+ * on another CPU is interrupted there (machine_kick_running), so that it
+ * does not run on in user mode until that CPU's next tick. */
 static void wake_for_signal(struct proc *p, int sig)
 {
+        bool takes = sig == SIGKILL || !(p->sig.blocked & sigmask_of(sig));
+
+        if (p->state == PROC_RUNNING && p != current && takes)
+                machine_kick_running(p);
         if (p->state != PROC_SLEEPING)
                 return;
         if (sig == SIGKILL || (p->sleep_intr && !group_of(p)->sig.stopped &&
-                               !(p->sig.blocked & sigmask_of(sig))))
+                               takes))
                 sched_make_runnable(p);
 }
 
@@ -383,6 +389,9 @@ static void stop_current(int sig)
                         if (t != p && t->pid == p->pid && t->sleep_intr &&
                             t->state == PROC_SLEEPING)
                                 sched_make_runnable(t);
+                        else if (t->pid == p->pid && t != p &&
+                                 t->state == PROC_RUNNING)
+                                machine_kick_running(t);
                 }
         }
         group_stop_wait(p);

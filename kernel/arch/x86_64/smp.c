@@ -250,6 +250,28 @@ void machine_kick_idle(void)
                 }
 }
 
+/* An interrupt for the CPU that runs p (cur == p). It lands in user mode,
+ * where trap_dispatch sees the signal and takes the kernel lock to deliver
+ * it, or in a thread that waits for the lock on its way in, which looks at
+ * its signals before going back anyway: no other state is possible while
+ * the sender holds the lock (every path back to user mode drops the lock
+ * with interrupts off, so the IPI cannot be spent in the kernel after the
+ * thread's last look at its signals). The fence orders the sender's stores
+ * to the pending set before the ICR write (an x2APIC's wrmsr is not
+ * serialising). [kernel lock] */
+void machine_kick_running(struct proc *p)
+{
+        struct cpu *me = this_cpu();
+
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        for (unsigned i = 0; i < ncpus; i++)
+                if (&cpus[i] != me && cpus[i].cur == p &&
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                        lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
+                        return;
+                }
+}
+
 /* The idle loop of a scheduler with nothing to run. The boot CPU's waits
  * for one interrupt through the console's (serial_idle), which takes input
  * that arrives meanwhile, and then looks again: its PIT tick runs the

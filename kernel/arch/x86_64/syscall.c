@@ -4,6 +4,7 @@
  */
 #include <mercator/errno.h>
 #include <mercator/uaccess.h>
+#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
@@ -24,6 +25,7 @@ void syscall_dispatch(struct trap_frame *tf)
         proc_return_to_user();
         current->md.in_syscall = false;
         serial_rx_arm();
+        (void)intr_save();      /* off to sysret (machine_kick_running) */
         machine_kernel_unlock();
 }
 

@@ -8,6 +8,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/string.h>
+#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <proc/proc.h>
 #include <vm/pmap.h>
@@ -27,6 +28,7 @@ static void thread_first_entry(void)
 {
         proc_return_to_user();
         serial_rx_arm();
+        (void)intr_save();      /* off to iretq (machine_kick_running) */
         machine_kernel_unlock();        /* its CPU's loop passed it on */
         trap_return(current->md.user_frame);
 }

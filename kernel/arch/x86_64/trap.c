@@ -351,8 +351,8 @@ static void kernel_trap(struct trap_frame *tf)
  * munmap of a process with threads on the other CPUs sets them all
  * spinning for the lock right after).
  * The check reads signal state without the lock: a signal sent meanwhile
- * is seen at the thread's next entry, the next tick at the latest, as it
- * is for a thread in user mode that takes no interrupt.
+ * comes with its own IPI (machine_kick_running), which stays pending
+ * until iretq, since interrupts are off here, and is taken in user mode.
  */
 void trap_dispatch(struct trap_frame *tf)
 {
@@ -378,6 +378,7 @@ void trap_dispatch(struct trap_frame *tf)
         if (from_user) {
                 proc_return_to_user();
                 serial_rx_arm();
+                (void)intr_save();      /* off to iretq (machine_kick_running) */
                 machine_kernel_unlock();
         }
 }

@@ -15,6 +15,7 @@ static inline void machine_kernel_lock(void) { }
 static inline void machine_kernel_unlock(void) { }
 static inline void machine_idle_enter(void) { }
 static inline void machine_kick_idle(void) { }
+static inline void machine_kick_running(struct proc *p) { (void)p; }
 static inline void machine_sched_start(void) { }
 
 #endif

@@ -52,6 +52,12 @@ void machine_idle_enter(void);
 /* A thread became runnable: wake one CPU halted in its idle loop. */
 void machine_kick_idle(void);
 
+/* p runs on another CPU (PROC_RUNNING, not current): interrupt that CPU
+ * so p sees what was just made pending for it (a signal, a kill) on its
+ * way back to user mode now, not at that CPU's next tick (Linux's
+ * kick_process). [kernel lock] */
+void machine_kick_running(struct proc *p);
+
 /* sched_run() began (the first process exists): the other CPUs leave
  * their idle loops for their scheduler loops. */
 void machine_sched_start(void);
