@@ -55,6 +55,7 @@ struct softmmu_stats {
         uint64_t flush;                 /* full flushes, global kept */
         uint64_t flush_global;          /* full flushes, global too */
         uint64_t root_loads;            /* address-space switches */
+        uint64_t root_loads_kept;       /* of which kept a PCID's entries */
 };
 extern struct softmmu_stats softmmu_stats;
 

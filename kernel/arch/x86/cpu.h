@@ -21,6 +21,7 @@
 #define CR4_PGE         (1UL << 7)      /* global pages survive CR3 loads */
 #define CR4_OSFXSR      (1UL << 9)      /* fxsave/fxrstor and SSE allowed */
 #define CR4_OSXMMEXCPT  (1UL << 10)     /* SIMD exceptions raise #XM */
+#define CR4_PCIDE       (1UL << 17)     /* CR3[11:0] is a PCID (x86-64) */
 #define CR4_SMEP        (1UL << 20)     /* no kernel execution of user pages */
 #define CR4_SMAP        (1UL << 21)     /* no kernel data access to user pages */
 /* MSRs */

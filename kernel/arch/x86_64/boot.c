@@ -30,6 +30,7 @@
 #include <vm/vmstat.h>
 #include "boot.h"
 #include "cpu.h"
+#include "mmu.h"
 #include "pci.h"
 #include "percpu.h"
 #include "serial.h"
@@ -202,6 +203,8 @@ void machine_boot(uint32_t start_info_pa)
         boot_parse_cmdline();
         pr_info("Mercator booting (x86-64, PVH), command line \"%s\"\n",
                 boot_info.cmdline);
+        mmu_pcid_init(strstr(boot_info.cmdline, "nopcid") == NULL);
+        pr_info("mmu: PCIDs %s\n", mmu_pcid_enabled() ? "on" : "off");
         boot_build_maps();
         boot_print_map();
         if (bootmem_init(boot_info.avail, boot_info.navail, BOOT_REACH) != 0)

@@ -24,6 +24,7 @@
 #include <machine/vdso.h>
 #include <machine/cpu_local.h>
 #include <machine/intr.h>
+#include "pmap_md.h"
 
 #define MAX_CPUS        16
 
@@ -49,6 +50,7 @@ struct cpu {
         void *loop_sp;                  /* [o] %gs:40: its scheduler loop */
         paddr_t loaded_root;            /* [k] the PML4 in its CR3 */
         struct pmap *loaded_pmap;       /* [k] whose mask has its bit */
+        struct pmap_pcid_cpu pcid;      /* [o] its PCIDs (pmap_md.h) */
         bool idle;                      /* [a] halted in its idle loop */
         unsigned apic_id;               /* [c] its local APIC's id */
         bool online;                    /* [a] set by the CPU when it runs */

@@ -25,6 +25,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -40,6 +41,7 @@
                          PMAP_DEMOTE | PMAP_ACCESS(VM_PROT_ALL))
 
 static struct pmap kernel_pmap;
+static uint64_t next_ctx_id;            /* [a] the last pmap's ctx_id */
 /* The kernel half of the kernel PML4 as pmap_bootstrap() left it (with A
  * clear: the CPU sets A in whichever copy it walks). */
 static pte_t kernel_top[PT_ENTRIES - KERNEL_SLOT0];
@@ -115,13 +117,30 @@ static uint64_t remote_cpus(const struct pmap *pm,
         return __atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) & ~me;
 }
 
-#define pt_tlb_remote(pm, b)                                            \
-        do {                                                            \
-                uint64_t cpus_ = remote_cpus(pm, b);                    \
-                if (cpus_)                                              \
-                        mmu_tlb_remote(cpus_, (b)->va, (b)->n,          \
-                                       (b)->flush_all, (b)->global);    \
-        } while (0)
+/*
+ * The round after this CPU flushed (pt_engine.h's tlb_update): raise a user
+ * pmap's tlb_gen first, so a CPU that loads it from now on either sees the
+ * new generation or has its bit in the mask read after it (pmap_activate
+ * sets the bit before it reads the generation); then this CPU's PCID slot,
+ * then the other CPUs in the mask.
+ */
+static void tlb_round(struct pmap *pm, const struct pmap_tlb_batch *b)
+{
+        uint64_t gen = 0, cpus;
+
+        if (!b->flush_all && b->n == 0)
+                return;
+        if (!pm->is_kernel)
+                gen = __atomic_add_fetch(&pm->tlb_gen, 1, __ATOMIC_SEQ_CST);
+        if (pm->is_kernel || pmap_loaded(pm))
+                pmap_pcid_round(pm->ctx_id, gen);
+        cpus = remote_cpus(pm, b);
+        if (cpus)
+                mmu_tlb_remote(cpus, b->va, b->n, b->flush_all, b->global,
+                               pm->ctx_id, gen);
+}
+
+#define pt_tlb_remote(pm, b)    tlb_round(pm, b)
 
 #include <arch/pt/pt_engine.h>
 
@@ -159,6 +178,7 @@ vm_status_t pmap_create(struct pmap **out)
                 return VM_ENOMEM;
         }
         pm->table_pages = 1;
+        pm->ctx_id = __atomic_add_fetch(&next_ctx_id, 1, __ATOMIC_RELAXED);
         memcpy(&pt_table(pm->root)[KERNEL_SLOT0],
                &pt_table(kernel_pmap.root)[KERNEL_SLOT0], sizeof kernel_top);
         *out = pm;
@@ -207,11 +227,64 @@ void pmap_destroy(struct pmap *pm)
         kfree(pm);
 }
 
-/* Load pm's PML4 into CR3 (non-global TLB entries go with the old one). */
+/* ---- PCIDs (pmap_md.h, struct pmap_pcid_cpu) ---------------------------- */
+
+/*
+ * Load pm's PML4 under this CPU's PCID for it: the slot that has it, kept
+ * if its generation is pm's (no flush round for pm since this CPU's
+ * entries were last good), else flushed; a space with no slot takes the
+ * next one round robin, flushed. The kernel pmap, and every pmap when
+ * PCIDs are off, loads under PCID 0 with the non-global entries dropped.
+ * Reads tlb_gen after pmap_activate set this CPU's bit (see tlb_round).
+ */
+static void pcid_load(struct pmap *pm)
+{
+        struct pmap_pcid_cpu *pc = mmu_cpu_pcid();
+        unsigned s = 0;
+
+        if (!pc || pm->is_kernel) {
+                if (pc)
+                        pc->cur = PMAP_PCID_SLOTS;
+                mmu_load_root(pm->root, 0, false);
+                return;
+        }
+        uint64_t gen = __atomic_load_n(&pm->tlb_gen, __ATOMIC_SEQ_CST);
+        while (s < PMAP_PCID_SLOTS && pc->slot[s].ctx_id != pm->ctx_id)
+                s++;
+        bool keep = s < PMAP_PCID_SLOTS && pc->slot[s].gen == gen;
+        if (s == PMAP_PCID_SLOTS) {
+                s = pc->next;
+                pc->next = (s + 1) % PMAP_PCID_SLOTS;
+        }
+        pc->slot[s] = (struct pmap_pcid_slot){ pm->ctx_id, gen };
+        pc->cur = s;
+        mmu_load_root(pm->root, s + 1, keep);
+}
+
+void pmap_pcid_round(uint64_t ctx_id, uint64_t gen)
+{
+        struct pmap_pcid_cpu *pc = mmu_cpu_pcid();
+
+        if (!pc)
+                return;
+        if (ctx_id == 0) {
+                for (unsigned s = 0; s < PMAP_PCID_SLOTS; s++)
+                        if (s != pc->cur)
+                                pc->slot[s].ctx_id = 0;
+        } else if (pc->cur < PMAP_PCID_SLOTS &&
+                   pc->slot[pc->cur].ctx_id == ctx_id) {
+                pc->slot[pc->cur].gen = gen;
+        }
+}
+
 /* Load pm on this CPU: its bit moves from the pmap it had to pm (set
- * before the load, so a change made meanwhile is sent here too). */
+ * before the load, so a change made meanwhile is sent here too). With
+ * interrupts off: a round's IPI taken between the look at pm's generation
+ * and the CR3 load would flush the old space and leave pm's slot as it
+ * was. */
 void pmap_activate(struct pmap *pm)
 {
+        unsigned long s = intr_save();
         struct pmap **mine = mmu_cpu_pmap();
         uint64_t bit = 1ULL << mmu_cpu_id();
 
@@ -220,7 +293,8 @@ void pmap_activate(struct pmap *pm)
                 __atomic_and_fetch(&(*mine)->active_cpus, ~bit,
                                    __ATOMIC_SEQ_CST);
         *mine = pm;
-        mmu_load_root(pm->root);
+        pcid_load(pm);
+        intr_restore(s);
 }
 
 /* ---- pmap_check: what the engine's walk asks of the format -------------- */

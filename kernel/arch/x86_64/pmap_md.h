@@ -36,14 +36,55 @@ struct pmap_tlb_batch {
 };
 
 /*
+ * PCIDs (process-context identifiers, CR4.PCIDE; docs/design.md, "TLB
+ * shootdown: the protocol", rule 1). With them a CPU tags its TLB entries
+ * (and paging-structure caches) with the 12-bit PCID in CR3, and a CR3
+ * load with bit 63 set keeps what the new PCID already holds, so a switch
+ * back to a space it ran recently needs no refill. The numbers are per
+ * CPU, as Linux's: each CPU keeps its own PMAP_PCID_SLOTS most recent
+ * spaces under PCIDs 1..PMAP_PCID_SLOTS (0 is the kernel's own tables),
+ * so no machine-wide allocator and no limit on spaces, and a CPU that
+ * switched away still holds the old space's entries under its PCID. It
+ * learns whether they are still good from the space's tlb_gen: every
+ * change that needs a flush raises it, a slot records the generation
+ * that CPU's entries reflect, and a load keeps the entries only if the
+ * two are equal; else it loads without bit 63, dropping that PCID's
+ * entries. [o] the CPU's own (written with interrupts off, or in its
+ * IPI handler).
+ */
+#define PMAP_PCID_SLOTS 6
+
+struct pmap_pcid_slot {
+        uint64_t ctx_id;                /* the pmap's ctx_id; 0 = none */
+        uint64_t gen;                   /* its tlb_gen the entries reflect */
+};
+
+struct pmap_pcid_cpu {
+        struct pmap_pcid_slot slot[PMAP_PCID_SLOTS];    /* PCID = index + 1 */
+        unsigned cur;                   /* the slot in CR3; SLOTS: PCID 0 */
+        unsigned next;                  /* the slot a new space takes next */
+};
+
+/* The PCID bookkeeping after this CPU's part of a flush round for the
+ * pmap with ctx_id (0: the kernel's), which raised its tlb_gen to gen:
+ * the slot in CR3, if it is that pmap's, is up to date; a kernel round
+ * makes every other slot be flushed at its next load (invlpg reaches the
+ * global entries of every PCID, but the paging-structure caches of the
+ * current one only). Called by the round's handler on each CPU (mmu.c)
+ * and by pmap_update() for the sending CPU. */
+void pmap_pcid_round(uint64_t ctx_id, uint64_t gen);
+
+/*
  * One address space's page tables.
  *
  * Locks: [c] constant after creation; [m] the owner's lock (the vm_space
  * lock for user pmaps; the kernel pmap: one CPU, callers serialize);
  * [a] atomic: each CPU sets its own bit when it loads the pmap and clears
  * it when it loads another (pmap_activate), so a change is sent only to
- * the CPUs whose TLB may hold this pmap's entries (a CPU that switched
- * away flushed them with the CR3 load).
+ * the CPUs whose TLB may hold this pmap's entries in use. A CPU that
+ * switched away flushed them with the CR3 load, or, with PCIDs, keeps
+ * them under its PCID until its next load of this pmap, which compares
+ * tlb_gen (struct pmap_pcid_cpu).
  *
  * Table pages detached by pmap_remove()/pmap_enter_range() are not freed at
  * once but chained on free_list (through their first word) until
@@ -59,6 +100,10 @@ struct pmap {
         paddr_t               free_list;        /* [m] detached tables, 0 = none */
         uint64_t              free_pages;       /* [m] pages on free_list */
         uint64_t              active_cpus;      /* [a] CPUs with it in CR3 */
+        uint64_t              ctx_id;           /* [c] unique, never reused;
+                                                 * 0 = the kernel pmap */
+        uint64_t              tlb_gen;          /* [a] flush rounds so far
+                                                 * (raised under [m]) */
 };
 
 #endif

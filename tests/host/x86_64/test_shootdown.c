@@ -14,6 +14,7 @@
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
+#include <arch/x86_64/mmu.h>
 #include <arch/x86_64/pmap_md.h>
 #include <arch/host/softmmu.h>
 #include <arch/host/x86_64/softmmu_x86_64.h>
@@ -218,4 +219,181 @@ TEST(destroy_makes_cpus_that_kept_it_leave)
         calls = softmmu_stats.remote_calls;
         pmap_destroy(q);
         CHECK_EQ(softmmu_stats.remote_calls, calls);
+}
+
+/* ---- PCIDs: a CPU that switched away keeps a space's entries under its
+ * PCID; the space's generation says at the next load whether they may be
+ * kept (pmap_md.h, struct pmap_pcid_cpu). softmmu_last_load is the CR3
+ * load pmap_activate() made. */
+
+static void setup_pcid(void)
+{
+        setup();
+        mmu_pcid_init(true);
+}
+
+/* A space run on CPU 1, left for another and loaded again with nothing
+ * changed in between keeps its PCID's entries; the kernel's tables load
+ * under PCID 0, flushed. */
+TEST(pcid_switch_back_keeps_entries)
+{
+        setup_pcid();
+        struct pmap *p = new_user(), *q = new_user();
+
+        map_pages(p, UVA, 1);
+        load_on(1, p);
+        CHECK_EQ(softmmu_last_load.pcid, 1);
+        CHECK(!softmmu_last_load.keep);         /* a new space: flushed */
+        load_on(1, q);
+        CHECK_EQ(softmmu_last_load.pcid, 2);
+        CHECK(!softmmu_last_load.keep);
+        load_on(1, p);
+        CHECK_EQ(softmmu_last_load.pcid, 1);
+        CHECK(softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        CHECK_EQ(softmmu_last_load.pcid, 0);
+        CHECK(!softmmu_last_load.keep);
+        load_on(1, q);
+        CHECK_EQ(softmmu_last_load.pcid, 2);
+        CHECK(softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
+/* The brief's case: p ran on CPU 1, which switched away (so the round
+ * skips it), CPU 0 unmapped p's page: CPU 1's next load of p must drop
+ * what its PCID holds. A change while CPU 1 runs p reaches it in the round
+ * instead, and its next switch back keeps its entries again. */
+TEST(pcid_inactive_space_flushed_at_next_load)
+{
+        setup_pcid();
+        struct pmap *p = new_user(), *q = new_user();
+
+        map_pages(p, UVA, 2);
+        load_on(1, p);
+        load_on(1, q);
+        CHECK_EQ(p->active_cpus, 0);
+        uint64_t r0 = softmmu_stats.remote_rounds;
+        CHECK_EQ(pmap_remove(p, UVA, UVA + PAGE_SIZE), VM_OK);
+        pmap_update(p);                         /* on CPU 0 */
+        CHECK_EQ(softmmu_stats.remote_rounds, r0);      /* nobody told */
+        load_on(1, p);
+        CHECK_EQ(softmmu_last_load.pcid, 1);
+        CHECK(!softmmu_last_load.keep);
+
+        /* CPU 1 runs p: the round reaches it and its slot follows */
+        CHECK_EQ(pmap_remove(p, UVA + PAGE_SIZE, UVA + 2 * PAGE_SIZE), VM_OK);
+        pmap_update(p);
+        CHECK_EQ(softmmu_stats.remote_rounds, r0 + 1);
+        CHECK_EQ(softmmu_last_remote.cpus, 0x2);
+        load_on(1, q);
+        load_on(1, p);
+        CHECK(softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
+/* The sending CPU's own slot: a change made while this CPU runs p keeps
+ * its slot good (it flushed itself); one made while it ran another space
+ * makes its next load of p flush. */
+TEST(pcid_sender_slot_follows_its_own_flushes)
+{
+        setup_pcid();
+        struct pmap *p = new_user(), *q = new_user();
+
+        map_pages(p, UVA, 2);
+        load_on(0, p);
+        CHECK_EQ(pmap_remove(p, UVA, UVA + PAGE_SIZE), VM_OK);
+        pmap_update(p);
+        load_on(0, q);
+        load_on(0, p);
+        CHECK(softmmu_last_load.keep);
+        load_on(0, q);
+        CHECK_EQ(pmap_remove(p, UVA + PAGE_SIZE, UVA + 2 * PAGE_SIZE), VM_OK);
+        pmap_update(p);
+        load_on(0, p);
+        CHECK(!softmmu_last_load.keep);
+        load_on(0, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
+/* More spaces than slots: the oldest slot is taken over and flushed; a
+ * destroyed space's slot never matches a new space (ctx_id is never
+ * reused, even where the new PML4 is the old one's page). */
+TEST(pcid_slots_recycled_and_never_confused)
+{
+        setup_pcid();
+        struct pmap *s[PMAP_PCID_SLOTS + 1];
+
+        for (unsigned i = 0; i <= PMAP_PCID_SLOTS; i++) {
+                s[i] = new_user();
+                load_on(1, s[i]);
+                CHECK_EQ(softmmu_last_load.pcid, i % PMAP_PCID_SLOTS + 1);
+                CHECK(!softmmu_last_load.keep);
+        }
+        load_on(1, s[0]);                       /* its slot went to s[6] */
+        CHECK(!softmmu_last_load.keep);
+        CHECK_EQ(softmmu_last_load.pcid, 2);    /* it takes s[1]'s */
+        load_on(1, s[PMAP_PCID_SLOTS]);
+        CHECK(softmmu_last_load.keep);
+        load_on(1, s[1]);
+        CHECK(!softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        uint64_t old = s[2]->ctx_id;
+        pmap_destroy(s[2]);
+        struct pmap *n = new_user();
+        CHECK(n->ctx_id != old);
+        load_on(1, n);
+        CHECK(!softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        pmap_destroy(n);
+        for (unsigned i = 0; i <= PMAP_PCID_SLOTS; i++)
+                if (i != 2)
+                        pmap_destroy(s[i]);
+}
+
+/* A kernel-half change: invlpg reaches every PCID's global entries but
+ * only the current PCID's paging-structure caches, so every CPU flushes
+ * each other space's PCID at its next load; the current one's is good. */
+TEST(pcid_kernel_change_flushes_other_spaces_at_next_load)
+{
+        setup_pcid();
+        struct pmap *p = new_user(), *q = new_user();
+        vaddr_t va = VMALLOC_BASE + 16 * PAGE_SIZE;
+
+        load_on(1, p);
+        load_on(1, q);                          /* p inactive on CPU 1 */
+        CHECK_EQ(pmap_enter(pmap_kernel(), va, 0x300000, VM_PROT_RW,
+                            PMAP_GLOBAL), VM_OK);
+        pmap_update(pmap_kernel());
+        CHECK_EQ(pmap_remove(pmap_kernel(), va, va + PAGE_SIZE), VM_OK);
+        pmap_update(pmap_kernel());
+        load_on(1, p);
+        CHECK(!softmmu_last_load.keep);
+        load_on(1, q);  /* it was CPU 1's current space: the round's
+                         * invlpg flushed its PCID's caches */
+        CHECK(softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
+/* Without PCIDs every load is under PCID 0 and flushes. */
+TEST(no_pcid_every_load_flushes)
+{
+        setup();
+        struct pmap *p = new_user(), *q = new_user();
+
+        load_on(1, p);
+        load_on(1, q);
+        load_on(1, p);
+        CHECK_EQ(softmmu_last_load.pcid, 0);
+        CHECK(!softmmu_last_load.keep);
+        CHECK_EQ(softmmu_stats.root_loads_kept, 0);
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
 }

@@ -32,6 +32,10 @@ unsigned softmmu_cpu;
 struct softmmu_remote softmmu_last_remote;
 uint64_t softmmu_last_call_cpus;
 static struct pmap *cpu_pmap[64];
+/* PCIDs: each CPU's slots while softmmu_pcid, and the last CR3 load. */
+bool softmmu_pcid;
+static struct pmap_pcid_cpu cpu_pcid[64];
+struct softmmu_load softmmu_last_load;
 
 /* Entry bits (SDM 4.5): present, writable, user, accessed, dirty, page
  * size (levels 3 and 2), global, no-execute; address bits 12..51. */
@@ -393,6 +397,11 @@ void softmmu_reset(void)
         softmmu_smap = false;
         memset(&softmmu_stats, 0, sizeof softmmu_stats);
         memset(cpu_pmap, 0, sizeof cpu_pmap);
+        softmmu_pcid = false;
+        memset(cpu_pcid, 0, sizeof cpu_pcid);
+        for (unsigned i = 0; i < 64; i++)
+                cpu_pcid[i].cur = PMAP_PCID_SLOTS;
+        memset(&softmmu_last_load, 0, sizeof softmmu_last_load);
         memset(&softmmu_last_remote, 0, sizeof softmmu_last_remote);
         softmmu_last_call_cpus = 0;
         softmmu_cpu = 0;
@@ -421,10 +430,16 @@ void mmu_flush_tlb(bool global)
                         tlb[i].valid = false;
 }
 
-/* mov to CR3: non-global entries belong to the old address space. */
-void mmu_load_root(paddr_t pml4)
+/* mov to CR3: non-global entries belong to the old address space. With
+ * PCIDs, a load that keeps its PCID's entries is only recorded: the TLB
+ * model has no PCID tags, so it drops them as before (the tests of the
+ * PCID bookkeeping look at softmmu_last_load). */
+void mmu_load_root(paddr_t pml4, unsigned pcid, bool keep)
 {
         softmmu_stats.root_loads++;
+        softmmu_stats.root_loads_kept += keep;
+        softmmu_last_load = (struct softmmu_load){
+                .cpu = softmmu_cpu, .root = pml4, .pcid = pcid, .keep = keep };
         cr3 = pml4;
         for (unsigned i = 0; i < SOFTMMU_TLB_SIZE; i++)
                 if (!tlb[i].g)
@@ -449,13 +464,33 @@ struct pmap **mmu_cpu_pmap(void)
         return &cpu_pmap[softmmu_cpu & 63];
 }
 
-void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
-                    bool global)
+struct pmap_pcid_cpu *mmu_cpu_pcid(void)
 {
+        return softmmu_pcid ? &cpu_pcid[softmmu_cpu & 63] : NULL;
+}
+
+struct pmap_pcid_cpu *softmmu_cpu_pcid(unsigned cpu)
+{
+        return &cpu_pcid[cpu & 63];
+}
+
+/* Recorded; each CPU of the mask then runs its PCID bookkeeping as the
+ * round's handler does (mmu.c's tlb_remote_run). */
+void mmu_tlb_remote(uint64_t cpus, const vaddr_t *va, unsigned n, bool all,
+                    bool global, uint64_t ctx_id, uint64_t gen)
+{
+        unsigned me = softmmu_cpu;
+
         softmmu_stats.remote_rounds++;
         softmmu_last_remote = (struct softmmu_remote){
                 .cpus = cpus, .n = n, .all = all, .global = global,
                 .va0 = n ? va[0] : 0, .free_pages_then = pmm_free_count() };
+        for (unsigned i = 0; i < 64; i++)
+                if (i != me && (cpus >> i & 1)) {
+                        softmmu_cpu = i;
+                        pmap_pcid_round(ctx_id, gen);
+                }
+        softmmu_cpu = me;
 }
 
 /* Each CPU of the mask runs fn in turn (the host plays it), under the
@@ -480,4 +515,14 @@ void mmu_remote_call(uint64_t cpus, void (*fn)(void *), void *arg)
 bool mmu_has_1g_pages(void)
 {
         return softmmu_1g_pages;
+}
+
+void mmu_pcid_init(bool wanted)
+{
+        softmmu_pcid = wanted;
+}
+
+bool mmu_pcid_enabled(void)
+{
+        return softmmu_pcid;
 }

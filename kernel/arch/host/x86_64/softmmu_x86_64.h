@@ -6,7 +6,8 @@
  * CPU features the table code asks about.
  *
  * The model: CR0.WP = 1 (the kernel's writes honour RW), EFER.NXE = 1
- * (bit 63 is NX), CR4.PGE = 1 (global pages), no PCIDs, and optionally
+ * (bit 63 is NX), CR4.PGE = 1 (global pages), PCIDs only if softmmu_pcid
+ * (their bookkeeping recorded, the TLB untagged), and optionally
  * CR4.SMEP / CR4.SMAP. Paging-structure caches are not modelled (the TLB
  * caches whole translations only). A CPU may also set A in the upper
  * entries of a walk that then faults; this model does not, and no test
@@ -20,6 +21,19 @@
 
 /* The simulated CPU's features; softmmu_reset() restores these defaults. */
 extern bool softmmu_1g_pages;   /* CPUID Page1GB (true) */
+extern bool softmmu_pcid;       /* CR4.PCIDE (false): mmu_cpu_pcid() */
+
+/* The last CR3 load (mmu_load_root), for the PCID tests. */
+struct softmmu_load {
+        unsigned cpu;           /* softmmu_cpu then */
+        paddr_t root;
+        unsigned pcid;
+        bool keep;              /* bit 63: the PCID's entries kept */
+};
+extern struct softmmu_load softmmu_last_load;
+
+/* CPU cpu's PCID slots (whether or not softmmu_pcid). */
+struct pmap_pcid_cpu *softmmu_cpu_pcid(unsigned cpu);
 extern bool softmmu_smep;       /* CR4.SMEP (false) */
 extern bool softmmu_smap;       /* CR4.SMAP (false) */
 
