@@ -10,6 +10,7 @@
  * without them.
  */
 #include "utest.h"
+#include "disk_tools.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -20,55 +21,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#define LOOP_SET_FD             0x4C00
-#define LOOP_CLR_FD             0x4C01
-#define LOOP_CTL_GET_FREE       0x4C82
 #define EXT2_SUPER_MAGIC        0xEF53
-
-static const char *tool(const char *name)
-{
-        char path[64];
-        const char *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-
-        for (unsigned i = 0; i < 4; i++) {
-                snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-                if (access(path, X_OK) == 0)
-                        return strdup(path);
-        }
-        return NULL;
-}
-
-/* Run argv quietly; its exit status. */
-static int run(char *const argv[])
-{
-        int status;
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                int null = open("/dev/null", O_WRONLY);
-                dup2(null, 1);
-                dup2(null, 2);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void fill(char *b, size_t n, unsigned seed)
-{
-        for (size_t i = 0; i < n; i++)
-                b[i] = (char)((i * 13 + seed) & 0xff);
-}
-
-static int same(const char *b, size_t n, unsigned seed)
-{
-        for (size_t i = 0; i < n; i++)
-                if (b[i] != (char)((i * 13 + seed) & 0xff))
-                        return 0;
-        return 1;
-}
 
 static int file_is(const char *path, size_t n, unsigned seed)
 {
@@ -78,7 +31,7 @@ static int file_is(const char *path, size_t n, unsigned seed)
 
         if (fd >= 0)
                 close(fd);
-        return got == (ssize_t)n && same(buf, n, seed);
+        return got == (ssize_t)n && same_pattern(buf, n, seed);
 }
 
 static int write_file(const char *path, size_t n, unsigned seed)
@@ -86,7 +39,7 @@ static int write_file(const char *path, size_t n, unsigned seed)
         static char buf[65536];
         int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 
-        fill(buf, n, seed);
+        fill_pattern(buf, n, seed);
         ssize_t put = fd >= 0 ? write(fd, buf, n) : -1;
         if (fd >= 0)
                 close(fd);
@@ -229,10 +182,10 @@ int main(void)
         char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         CHECK("mmap", m != MAP_FAILED);
         if (m != MAP_FAILED) {
-                fill(m, 8192, 4);
+                fill_pattern(m, 8192, 4);
                 CHECK("msync", msync(m, 8192, MS_SYNC) == 0);
                 CHECK("read_sees_mapping", pread(fd, buf, 8192, 0) == 8192 &&
-                      same(buf, 8192, 4));
+                      same_pattern(buf, 8192, 4));
                 munmap(m, 8192);
         }
         close(fd);
@@ -242,14 +195,14 @@ int main(void)
         CHECK("truncate_up", truncate(path, 9000) == 0);
         fd = open(path, O_RDONLY);
         CHECK("grown_reads_zeroes", fd >= 0 && read(fd, buf, 8192) == 8192 &&
-              same(buf, 5000, 1) && buf[5000] == 0 && buf[8191] == 0);
+              same_pattern(buf, 5000, 1) && buf[5000] == 0 && buf[8191] == 0);
         close(fd);
         /* An unlinked file lives while open. */
         snprintf(path, sizeof path, "%s/open-unlinked", mnt);
         CHECK("write_open_unlinked", write_file(path, 4000, 5));
         fd = open(path, O_RDONLY);
         CHECK("unlink_open", fd >= 0 && unlink(path) == 0);
-        CHECK("read_unlinked", read(fd, buf, 8192) == 4000 && same(buf, 4000, 5));
+        CHECK("read_unlinked", read(fd, buf, 8192) == 4000 && same_pattern(buf, 4000, 5));
         close(fd);
         /* O_TMPFILE. */
         fd = open(mnt, O_TMPFILE | O_RDWR, 0600);
@@ -277,7 +230,7 @@ int main(void)
         snprintf(path, sizeof path, "%s/a", mnt);
         fd = open(path, O_RDONLY);
         CHECK("a_again", fd >= 0 && read(fd, buf, 8192) == 8192 &&
-              same(buf, 5000, 1) && buf[5000] == 0);
+              same_pattern(buf, 5000, 1) && buf[5000] == 0);
         close(fd);
         snprintf(path, sizeof path, "%s/s", mnt);
         CHECK("symlink_again", readlink(path, buf, sizeof buf) == 1 &&
@@ -295,7 +248,7 @@ int main(void)
         fd = open(path, O_CREAT | O_WRONLY, 0600);
         ssize_t w = 0;
         size_t total = 0;
-        fill(buf, sizeof buf, 6);
+        fill_pattern(buf, sizeof buf, 6);
         while (total < (8u << 20) && (w = write(fd, buf, sizeof buf)) > 0)
                 total += (size_t)w;     /* bounded: the disk is 4 MiB */
         CHECK("enospc", w < 0 && errno == ENOSPC);

@@ -15,6 +15,7 @@
  * and checks nothing without them.
  */
 #include "utest.h"
+#include "disk_tools.h"
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -22,45 +23,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#define LOOP_SET_FD             0x4C00
-#define LOOP_CLR_FD             0x4C01
-#define LOOP_CTL_GET_FREE       0x4C82
-
 #define MiB             (1024UL * 1024)
 #define FILE_BYTES      (80 * MiB)      /* each of two files */
 #define IMAGE_BYTES     (200 * MiB)
 #define CHUNK           (64 * 1024)
-
-static const char *tool(const char *name)
-{
-        char path[64];
-        const char *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-
-        for (unsigned i = 0; i < 4; i++) {
-                snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-                if (access(path, X_OK) == 0)
-                        return strdup(path);
-        }
-        return NULL;
-}
-
-/* Run argv quietly; its exit status. */
-static int run(char *const argv[])
-{
-        int status;
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                int null = open("/dev/null", O_WRONLY);
-                dup2(null, 1);
-                dup2(null, 2);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 /* The word at word index i of a file with this seed. */
 static inline uint64_t word(uint64_t i, uint64_t seed)

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "utest.h"
+#include "disk_tools.h"
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -19,56 +20,9 @@
 #include <sys/statfs.h>
 #include <sys/wait.h>
 
-#define LOOP_SET_FD             0x4C00
-#define LOOP_CLR_FD             0x4C01
-#define LOOP_CTL_GET_FREE       0x4C82
 #define EXT4_SUPER_MAGIC        0xEF53
 #define KEEP_SIZE               0x01
 #define PUNCH_HOLE              0x02
-
-static const char *tool(const char *name)
-{
-        char path[64];
-        const char *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
-
-        for (unsigned i = 0; i < 4; i++) {
-                snprintf(path, sizeof path, "%s/%s", dirs[i], name);
-                if (access(path, X_OK) == 0)
-                        return strdup(path);
-        }
-        return NULL;
-}
-
-static int run(char *const argv[])
-{
-        int status;
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                int null = open("/dev/null", O_WRONLY);
-                dup2(null, 1);
-                dup2(null, 2);
-                execv(argv[0], argv);
-                _exit(127);
-        }
-        if (pid < 0 || waitpid(pid, &status, 0) != pid)
-                return -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static void fill(char *b, size_t n, unsigned seed)
-{
-        for (size_t i = 0; i < n; i++)
-                b[i] = (char)((i * 13 + seed) & 0xff);
-}
-
-static int same(const char *b, size_t n, unsigned seed)
-{
-        for (size_t i = 0; i < n; i++)
-                if (b[i] != (char)((i * 13 + seed) & 0xff))
-                        return 0;
-        return 1;
-}
 
 static int zero(const char *b, size_t n)
 {
@@ -121,7 +75,7 @@ int main(void)
         /* Files and directories. */
         snprintf(path, sizeof path, "%s/a", mnt);
         fd = open(path, O_CREAT | O_RDWR, 0644);
-        fill(buf, sizeof buf, 1);
+        fill_pattern(buf, sizeof buf, 1);
         CHECK("write_a", fd >= 0 && write(fd, buf, sizeof buf) == (ssize_t)sizeof buf);
         CHECK("stat_a", fstat(fd, &st) == 0 && st.st_size == (off_t)sizeof buf &&
               st.st_blocks >= 512);
@@ -175,17 +129,17 @@ int main(void)
         if (m != MAP_FAILED) {
                 CHECK("map_reads_zeroes", m[0] == 0 && m[65535] == 0 &&
                       m[10 * 1024 + 100] == 'h');
-                fill(m + 32768, 16384, 7);
+                fill_pattern(m + 32768, 16384, 7);
                 CHECK("msync", msync(m, 65536, MS_SYNC) == 0);
                 munmap(m, 65536);
         }
         CHECK("read_sees_mapping", pread(fd, buf, 16384, 32768) == 16384 &&
-              same(buf, 16384, 7));
+              same_pattern(buf, 16384, 7));
         /* 8 blocks go (an extent block may come or go with the split). */
         long blocks0 = fstat(fd, &st) == 0 ? (long)st.st_blocks : 0;
         CHECK("punch_hole", fallocate(fd, PUNCH_HOLE | KEEP_SIZE, 32768, 8192) == 0 &&
               pread(fd, buf, 16384, 32768) == 16384 && zero(buf, 8192) &&
-              same(buf + 8192, 8192, 7 + 8192 * 13) &&
+              same_pattern(buf + 8192, 8192, 7 + 8192 * 13) &&
               fstat(fd, &st) == 0 && st.st_size == 65536 &&
               blocks0 - (long)st.st_blocks >= 14 && blocks0 - (long)st.st_blocks <= 18);
         CHECK_ERR("punch_needs_keep_size", fallocate(fd, PUNCH_HOLE, 0, 1024), EOPNOTSUPP);
@@ -195,7 +149,7 @@ int main(void)
         CHECK("truncate", truncate(path, 5000) == 0 && truncate(path, 9000) == 0);
         fd = open(path, O_RDONLY);
         CHECK("grown_reads_zeroes", fd >= 0 && read(fd, buf, 9000) == 9000 &&
-              same(buf, 5000, 1) && zero(buf + 5000, 4000));
+              same_pattern(buf, 5000, 1) && zero(buf + 5000, 4000));
         close(fd);
         CHECK("umount", umount(mnt) == 0);
 
@@ -206,7 +160,7 @@ int main(void)
                 CHECK("f_again", fd >= 0 && pread(fd, buf, 65536, 0) == 65536 &&
                       memcmp(buf + 10 * 1024 + 100, "hello", 5) == 0 &&
                       zero(buf + 32768, 8192) &&
-                      same(buf + 40960, 8192, 7 + 8192 * 13) && zero(buf + 49152, 16384));
+                      same_pattern(buf + 40960, 8192, 7 + 8192 * 13) && zero(buf + 49152, 16384));
                 close(fd);
                 snprintf(path, sizeof path, "%s/d/a-long-entry-name-number-059", mnt);
                 CHECK("entry_again", stat(path, &st) == 0 && st.st_size == 1);
