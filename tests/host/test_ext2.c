@@ -155,6 +155,23 @@ static void finish(void)
         check_baseline();
 }
 
+/* start() and finish() for a test of images mounted as ext4: false (the
+ * test has nothing to do) without mke2fs and e2fsck. */
+static bool ext4_start(void)
+{
+        if (!have_tools())
+                return false;
+        kind = EXT2_KIND_EXT4;
+        start();
+        return true;
+}
+
+static void ext4_finish(void)
+{
+        finish();
+        kind = EXT2_KIND_EXT2;
+}
+
 static uint32_t walk(struct ext2_fs *fs, const char *path)
 {
         struct ext2_inode in;
@@ -473,40 +490,31 @@ static void put_le32(uint8_t *p, uint32_t v)
  * extra_isize. The same session as ext2's, every change e2fsck'd. */
 TEST(ext4_images_read_and_written_1k_blocks)
 {
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         write_session("-t ext4 -b 1024", 10240);
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 TEST(ext4_images_read_and_written_4k_blocks_csum_seed)
 {
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         write_session("-t ext4 -b 4096 -O metadata_csum_seed", 16384);
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* ext4's layout without checksums (and 32-byte descriptors), and an
  * ext2 image mounted as ext4 (block-mapped files stay so). */
 TEST(ext4_without_csum_and_ext2_as_ext4)
 {
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         write_session("-t ext4 -b 2048 -O ^metadata_csum,^64bit", 12288);
         finish();
         start();
         write_session("-t ext2 -b 1024", 8192);
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* Directories Linux indexed (e2fsck -D makes the hash trees): changed,
@@ -518,10 +526,8 @@ TEST(ext4_indexed_directories_changed)
         struct ext2_inode in;
         char cmd[256];
 
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         make_image("-t ext4 -b 1024", 10240);
         snprintf(cmd, sizeof cmd, "PATH=$PATH:/sbin:/usr/sbin e2fsck -fyD %s "
                  ">/dev/null 2>&1; PATH=$PATH:/sbin:/usr/sbin debugfs -R "
@@ -545,8 +551,7 @@ TEST(ext4_indexed_directories_changed)
         CHECK(walk(fs, "sub/a-rather-long-file-name-number-051") != 0);
         CHECK_EQ(ext2_unmount(fs), 0);
         fsck_clean();
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* A file of many extents (two files written a block each in turn):
@@ -558,10 +563,8 @@ TEST(ext4_deep_extent_trees)
         struct ext2_inode a, b;
         static uint8_t blk[1024], got[1024];
 
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         make_image("-t ext4 -b 1024", 10240);
         CHECK_EQ(mount_img(false, &fs), 0);
         uint32_t ia = make(fs, EXT2_ROOT_INO, "a", 0100644);
@@ -599,8 +602,7 @@ TEST(ext4_deep_extent_trees)
         remove_name(fs, EXT2_ROOT_INO, "b");
         CHECK_EQ(ext2_unmount(fs), 0);
         fsck_clean();
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* fallocate: unwritten extents read as zeroes, a write converts only
@@ -611,10 +613,8 @@ TEST(ext4_fallocate_unwritten)
         struct ext2_inode in;
         static uint8_t buf[64 * 1024];
 
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         make_image("-t ext4 -b 1024", 10240);
         CHECK_EQ(mount_img(false, &fs), 0);
         uint32_t free0 = fs->free_blocks;
@@ -752,15 +752,12 @@ static void random_session(const char *opts, unsigned kib, uint32_t seed)
 
 TEST(ext4_random_sequences_fsck_clean)
 {
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         random_session("-t ext4 -b 1024", 10240, 1);
         random_session("-t ext4 -b 1024", 10240, 2);
         random_session("-t ext4 -b 4096", 16384, 3);
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* A full ext4: ENOSPC, consistent; deleting gives every block back. */
@@ -770,10 +767,8 @@ TEST(ext4_full_disk_is_enospc_and_consistent)
         struct ext2_inode in;
         static uint8_t chunk[4096];
 
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         make_image("-t ext4 -b 1024 -m 0", 10240);
         CHECK_EQ(mount_img(false, &fs), 0);
         uint32_t free0 = fs->free_blocks;
@@ -796,8 +791,7 @@ TEST(ext4_full_disk_is_enospc_and_consistent)
         CHECK_EQ(fs->free_blocks, free0);
         CHECK_EQ(ext2_unmount(fs), 0);
         fsck_clean();
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }
 
 /* What ext4 refuses: what Linux's ext4 would and this code lacks. */
@@ -805,10 +799,8 @@ TEST(ext4_refusals)
 {
         struct ext2_fs *fs;
 
-        if (!have_tools())
+        if (!ext4_start())
                 return;
-        kind = EXT2_KIND_EXT4;
-        start();
         make_image("-t ext4 -b 1024", 10240);
         CHECK_EQ(mount_img(false, &fs), 0);
         CHECK_EQ(ext2_unmount(fs), 0);
@@ -827,6 +819,5 @@ TEST(ext4_refusals)
         CHECK_EQ(mount_img(false, &fs), -EINVAL);
         CHECK_EQ(mount_img(true, &fs), 0);
         CHECK_EQ(ext2_unmount(fs), 0);
-        finish();
-        kind = EXT2_KIND_EXT2;
+        ext4_finish();
 }

@@ -41,16 +41,6 @@ static void shm_done(void)
         check_baseline();
 }
 
-static bool contiguous(struct vm_space *s, vaddr_t va)
-{
-        paddr_t base = frame(s, va);
-
-        for (uint64_t off = 0; off < H; off += P)
-                if (frame(s, va + off) != base + off)
-                        return false;
-        return (base & (H - 1)) == 0;
-}
-
 static uint8_t pat(uint64_t i)
 {
         return (uint8_t)(i * 7 + 3);
@@ -174,7 +164,7 @@ TEST(shared_anonymous_fault_maps_a_whole_huge_page_in_every_space)
         activate(s);
         CHECK_EQ(user_access(s, VA + 5 * P, R, &pa), FAULT_RESOLVED);
         CHECK_EQ(pmap_page_size(s->pmap, VA), H);       /* a read too */
-        CHECK(contiguous(s, VA));
+        CHECK(huge_contiguous(s, VA));
         CHECK(can(s, VA + H - P, W));                   /* no more faults */
         CHECK_EQ(vmstat.thp_file_alloc, allocs + 1);
         CHECK_EQ(vmstat.shmem_thp, 1);

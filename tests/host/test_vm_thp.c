@@ -35,17 +35,6 @@ static void thp_done(struct vm_space *s)
         check_baseline();
 }
 
-/* Every page of the huge page at va maps frame(va) + its offset. */
-static bool contiguous(struct vm_space *s, vaddr_t va)
-{
-        paddr_t base = frame(s, va);
-
-        for (uint64_t off = 0; off < H; off += P)
-                if (frame(s, va + off) != base + off)
-                        return false;
-        return (base & (H - 1)) == 0;
-}
-
 /* Fill every page of [va, va + len) with a byte from its index. */
 static void fill(struct vm_space *s, vaddr_t va, uint64_t len)
 {
@@ -72,7 +61,7 @@ TEST(write_fault_maps_a_whole_huge_page)
         CHECK_EQ(pmap_page_size(s->pmap, VA), H);
         CHECK_EQ(vmstat.thp_fault_alloc, allocs + 1);
         CHECK_EQ(vmstat.anon_pages, H / P);
-        CHECK(contiguous(s, VA));
+        CHECK(huge_contiguous(s, VA));
         CHECK(can(s, VA + H - P, W));           /* no more faults */
         CHECK(page_is(frame(s, VA + 7 * P), 0));
         CHECK_EQ(vm_space_huge_pages(s, VA, VA + 2 * H), 1);
@@ -331,7 +320,7 @@ TEST(huge_zero_page_for_reads_then_a_huge_page_at_the_write)
         /* The first write: a new huge page over the whole block. */
         CHECK_EQ(user_access(s, VA + 7 * P, W, &pa), FAULT_RESOLVED);
         CHECK_EQ(pmap_page_size(s->pmap, VA), H);
-        CHECK(frame(s, VA) != zero && contiguous(s, VA));
+        CHECK(frame(s, VA) != zero && huge_contiguous(s, VA));
         CHECK_EQ(vmstat.anon_pages, H / P);
         CHECK_EQ(vm_space_huge_pages(s, VA, VA + 3 * H), 1);
         CHECK(page_is(frame(s, VA + 3 * P), 0));

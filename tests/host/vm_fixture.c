@@ -173,6 +173,17 @@ paddr_t frame(struct vm_space *s, vaddr_t va)
         return page_trunc(pa);
 }
 
+bool huge_contiguous(struct vm_space *s, vaddr_t va)
+{
+        uint64_t huge = pmap_huge_size();
+        paddr_t base = frame(s, va);
+
+        for (uint64_t off = 0; off < huge; off += PAGE_SIZE)
+                if (frame(s, va + off) != base + off)
+                        return false;
+        return (base & (huge - 1)) == 0;
+}
+
 void hog_take(struct hog *h, uint64_t leave)
 {
         uint64_t want = pmm_free_count();

@@ -59,6 +59,9 @@ uint8_t user_read(struct vm_space *s, vaddr_t va);
 bool page_is(paddr_t pa, uint8_t byte);         /* the whole page */
 bool present(struct vm_space *s, vaddr_t va);   /* has a translation */
 paddr_t frame(struct vm_space *s, vaddr_t va);  /* its page frame */
+/* Every page of the huge page at va (pmap_huge_size(), aligned) maps the
+ * huge page's first frame plus its offset, and that frame is aligned. */
+bool huge_contiguous(struct vm_space *s, vaddr_t va);
 
 /* Taking free pages away, to test running out of memory. */
 struct hog {
