@@ -40,7 +40,6 @@
  * below). mono_* and real_* are pairs: REALTIME's field follows
  * MONOTONIC's, so clock id 0 or 1 picks one by index. */
 #define VDSO_OFF_SEQ            0
-#define VDSO_OFF_MODE           4
 #define VDSO_OFF_ANCHOR         56
 #define VDSO_OFF_MONO_SEC       64      /* real_sec at + 8 */
 #define VDSO_OFF_MONO_NSEC      80      /* real_nsec at + 4 */
@@ -67,9 +66,10 @@ struct vdso_data {
          * them instead of multiplying a 64-bit count and dividing by 10^9
          * (vdso_anchor_add; i386's vdso/clock.S). anchor_mult is mult
          * when it fits 32 bits (under 1 ns per count: a counter faster
-         * than 1 GHz, as the TSC) and the page is a counter's (VDSO_MODE_TSC, _RDTIME), else 0
-         * (no counter, a time namespace's page) and the anchor is not
-         * used: the one field a reader checks. */
+         * than 1 GHz, as the TSC) and the page is a counter's
+         * (VDSO_MODE_TSC, _RDTIME), else 0 (no counter, a time
+         * namespace's page) and the anchor is not used: the one field a
+         * reader checks. */
         uint64_t anchor;                /* counter value */
         uint64_t mono_sec, real_sec;    /* MONOTONIC, REALTIME at anchor */
         uint32_t mono_nsec, real_nsec;
@@ -81,7 +81,6 @@ struct vdso_data {
         _Static_assert(__builtin_offsetof(struct vdso_data, f) == (off), \
                        "vdso_data." #f " is not at VDSO_OFF_*")
 VDSO_OFF_CHECK(seq, VDSO_OFF_SEQ);
-VDSO_OFF_CHECK(mode, VDSO_OFF_MODE);
 VDSO_OFF_CHECK(anchor, VDSO_OFF_ANCHOR);
 VDSO_OFF_CHECK(mono_sec, VDSO_OFF_MONO_SEC);
 VDSO_OFF_CHECK(real_sec, VDSO_OFF_MONO_SEC + 8);

@@ -15,7 +15,7 @@
  * pressure with the GOT pointer: a dozen spills) cost 68 ns a call under
  * QEMU's TCG against 53 for this, and the general C path 66: under TCG
  * every load and store is an inline TLB lookup, so what counts here is
- * memory operations, of which this makes 23.
+ * memory operations, of which this makes 21 (the return included).
  *
  * Falls back (to the C version, with the arguments as the caller left
  * them) when the clock id is not 0 or 1, the page is being written (odd
