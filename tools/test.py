@@ -19,7 +19,7 @@ i386    the i386 kernel (build/i386/mercator.elf, issue 14) booted with
         `ktest` in qemu-system-i386 at -m 64M and -m 3G (high memory)
 riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         with `ktest` on qemu-system-riscv64's virt board at -m 64M and -m 3G,
-        plus one boot per death test; then every build/riscv64/user/*
+        and at -m 1G -smp 2 and -m 2G -smp 4, plus one boot per death test; then every build/riscv64/user/*
         program (static glibc riscv64), first on Debian's riscv64 Linux in
         the same QEMU (the referee, tools/linux-kernel.sh --arch riscv64),
         then on Mercator, both through tools/run; and Debian 13's riscv64
@@ -83,8 +83,12 @@ PANIC_STATUS = 0x7e
 KERNEL_CONFIGS = [("64M", "64M", "qemu64", 1), ("1G-smp2", "1G", "qemu64", 2),
                   ("16G", "16G", "qemu64", 1), ("2G-max-smp4", "2G", "max", 4)]
 # riscv64 (issue 13) on QEMU's virt board: 64 MiB; 3 GiB, whose RAM
-# reaches past the 4 GiB that boot.S's table maps (0x80000000 + 3 GiB).
-RV_KERNEL_CONFIGS = [("riscv64-64M", "64M"), ("riscv64-3G", "3G")]
+# reaches past the 4 GiB that boot.S's table maps (0x80000000 + 3 GiB);
+# and, as x86-64's, two boots with 2 and 4 harts (issue 15), whose boot
+# line must count them all.
+RV_KERNEL_CONFIGS = [("riscv64-64M", "64M", 1), ("riscv64-3G", "3G", 1),
+                     ("riscv64-1G-smp2", "1G", 2),
+                     ("riscv64-2G-smp4", "2G", 4)]
 
 
 class Tally:
@@ -472,20 +476,23 @@ def run_riscv64(t):
         return
 
     def one(c):
-        label, mem = c
-        return label, mem, *boot(mem, "rv64", "ktest", arch="riscv64",
-                                 kernel=RV_KERNEL)
+        label, mem, smp = c
+        return label, mem, smp, *boot(mem, "rv64", "ktest", arch="riscv64",
+                                      kernel=RV_KERNEL, smp=smp)
 
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         runs = list(ex.map(one, RV_KERNEL_CONFIGS))
-    for label, mem, rc, out in runs:
+    for label, mem, smp, rc, out in runs:
         collect_kernel(t, label, rc, out)
+        want = f"smp: {smp} of {smp} CPUs online"
+        t.add(want in out, f"kernel[{label}]/all_cpus_online",
+              "" if want in out else f"no line '{want}'")
         # The memory map came from the device tree: QEMU's -m, from 2 GiB.
         size = int(mem[:-1]) << (20 if mem[-1] == "M" else 30)
         want = f"- {0x80000000 + size - 1:#014x}  usable"
         t.add(want in out, f"kernel[{label}]/rv_memory_map_from_dt",
               "" if want in out else f"no line ending with '{want}'")
-    run_deaths(t, runs[0][3], arch="riscv64", kernel=RV_KERNEL, cpu="rv64")
+    run_deaths(t, runs[0][4], arch="riscv64", kernel=RV_KERNEL, cpu="rv64")
     run_riscv64_user(t)
 
 

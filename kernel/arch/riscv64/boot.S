@@ -11,7 +11,15 @@
  *   - the same gigapage at KERNEL_BASE (slot 510: 0xffffffff80000000),
  *   - physical 0-4 GiB at LINEAR_BASE (slots 256-259), for the device tree,
  *     the UART and boot memory until boot.c builds the real tables.
- * Then it jumps to the linked (high) address and calls rv_boot(hart, dtb).
+ * Then it jumps to the linked (high) address, points tp at cpus[0] (the
+ * boot hart's struct cpu, percpu.h) and calls rv_boot(hart, dtb).
+ *
+ * _ap_start is where SBI's hart_start sends every other hart (smp.c),
+ * also in S-mode with paging off, a0 = hart id, a1 = its struct cpu (a
+ * kernel address). It turns on the same boot table (still intact: only
+ * the boot hart wrote it, before anything else ran), jumps high, loads
+ * the kernel's own table (ap_satp), and calls ap_main(cpu) on the idle
+ * stack smp.c gave it (cpu->start_sp).
  */
 #define PTE_V   0x01
 #define PTE_R   0x02
@@ -80,9 +88,42 @@ _start:
         .balign 8
 .Lhigh: .quad   boot_high
 
+        .globl  _ap_start
+_ap_start:
+        csrw    sie, zero
+        csrw    sip, zero
+        lla     t0, boot_pgtbl
+        srli    t0, t0, 12
+        li      t1, SATP_SV39
+        or      t0, t0, t1
+        sfence.vma zero, zero
+        csrw    satp, t0
+        sfence.vma zero, zero
+        ld      t0, .Lap_high
+        jr      t0
+
+        .balign 8
+.Lap_high:
+        .quad   ap_high
+
         .text
+ap_high:
+        mv      tp, a1                  /* this hart's struct cpu */
+        ld      t0, ap_satp
+        csrw    satp, t0
+        sfence.vma zero, zero
+        ld      sp, 48(tp)              /* start_sp: its idle stack's top */
+        lla     t0, trap_kernel_entry
+        csrw    stvec, t0
+        mv      fp, zero
+        mv      a0, tp
+        call    ap_main
+5:      wfi
+        j       5b
+
 boot_high:
         lla     sp, boot_stack_top      /* PC-relative: now the high VA */
+        lla     tp, cpus                /* cpus[0]: the boot hart's */
         lla     t0, trap_kernel_entry
         csrw    stvec, t0
         mv      fp, zero

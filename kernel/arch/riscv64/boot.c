@@ -14,6 +14,7 @@
  *      at TRAMPOLINE; load it (boot.S's table is dead from then on);
  *   5. page descriptors and the buddy allocator over RAM from its base
  *      (0x80000000 on virt), then kmalloc and vmalloc; traps and the timer;
+ *      the other harts (smp.c);
  *   6. the machine-independent kmain(): kernel tests, or /init from the
  *      initramfs the tree names (linux,initrd-start/end).
  */
@@ -34,6 +35,7 @@
 #include <vm/vmalloc.h>
 #include <vm/vmstat.h>
 #include "boot.h"
+#include "percpu.h"
 #include "satp_bench.h"
 #include "riscv.h"
 #include "sbi.h"
@@ -194,6 +196,7 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
 {
         boot_time = rdtime();
         boot_info.hartid = hartid;
+        smp_boot_cpu_init(hartid);
         if (dtb_pa == 0 || dtb_pa + 64 > BOOT_REACH ||
             fdt_parse(phys_to_virt(dtb_pa), &boot_info.fdt) != 0)
                 panic("boot: no device tree at %#lx", dtb_pa);
@@ -223,6 +226,7 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
         /* The FPU is the user's (the kernel is built without F and D):
          * never Off, so user code and fpu.S may use it. */
         csr_set(sstatus, SSTATUS_FS_INITIAL);
+        smp_init();
         if (strstr(boot_info.fdt.bootargs, "satpbench"))
                 satp_bench();   /* make bench: the switch's cost, timed */
         kmain();        /* kern/main.c: the kernel tests, or /init */

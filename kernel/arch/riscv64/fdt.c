@@ -47,7 +47,7 @@ static uint64_t cells_value(const uint8_t *p, unsigned cells)
 
 struct node {
         const char    *name;
-        const uint8_t *reg, *compat, *devtype;
+        const uint8_t *reg, *compat, *devtype, *status;
         uint32_t       reg_len, compat_len;
         unsigned       addr_cells, size_cells;  /* for the children */
         uint32_t       irq;
@@ -111,6 +111,19 @@ static void set_device(struct fdt_device *d, const struct node *n,
         *d = (struct fdt_device){ r[0].base, r[0].len, n->irq, true };
 }
 
+/* A hart (/cpus/cpu@N): its id is its reg; one that says it is not
+ * usable (status other than "okay") is left out. */
+static void add_hart(struct fdt_info *info, const struct node *n,
+                     const struct node *parent)
+{
+        if (n->status && strcmp((const char *)n->status, "okay") != 0)
+                return;
+        if (!n->reg || n->reg_len < parent->addr_cells * 4 ||
+            info->nharts >= FDT_MAX_HARTS)
+                return;
+        info->hartid[info->nharts++] = cells_value(n->reg, parent->addr_cells);
+}
+
 /* A node closes: decide what it was. */
 static void node_done(struct fdt_info *info, const struct node *n,
                       const struct node *parent, const struct node *grand)
@@ -123,7 +136,7 @@ static void node_done(struct fdt_info *info, const struct node *n,
         if (grand && !grand->name[0] && name_is(parent->name, "reserved-memory"))
                 add_ranges(n, parent, info->resv, &info->nresv, MEM_RESERVED);
         if (n->devtype && strcmp((const char *)n->devtype, "cpu") == 0)
-                info->nharts++;
+                add_hart(info, n, parent);
         if (compat_has(n, "ns16550a") || compat_has(n, "ns16550"))
                 set_device(&info->uart, n, parent);
         if (compat_has(n, "riscv,plic0") || compat_has(n, "sifive,plic-1.0.0"))
@@ -152,6 +165,8 @@ static void node_prop(struct fdt_info *info, struct node *n,
                 n->compat = val, n->compat_len = len;
         else if (strcmp(name, "device_type") == 0)
                 n->devtype = val;
+        else if (strcmp(name, "status") == 0)
+                n->status = val;
         else if (strcmp(name, "#address-cells") == 0 && len == 4)
                 n->addr_cells = be32(val);
         else if (strcmp(name, "#size-cells") == 0 && len == 4)

@@ -9,7 +9,8 @@
 #include <vm/memmap.h>
 
 #define FDT_MAX_RANGES  16
-#define FDT_MAX_VIRTIO  8       /* QEMU virt has eight virtio-mmio transports */
+#define FDT_MAX_VIRTIO  8
+#define FDT_MAX_HARTS   16      /* MAX_CPUS (percpu.h) */       /* QEMU virt has eight virtio-mmio transports */
 
 struct fdt_device {
         paddr_t  base;
@@ -29,7 +30,8 @@ struct fdt_info {
         struct fdt_device virtio[FDT_MAX_VIRTIO];       /* "virtio,mmio" */
         unsigned nvirtio;
         uint64_t timebase_hz;
-        unsigned nharts;
+        unsigned nharts;        /* harts listed, hartid[] holds each id */
+        unsigned long hartid[FDT_MAX_HARTS];    /* /cpus/cpu@N's reg */
         char     isa[64];       /* the first hart's riscv,isa */
         char     mmu[16];       /* its mmu-type ("riscv,sv39", ...) */
         char     bootargs[256];

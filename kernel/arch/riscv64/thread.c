@@ -31,6 +31,7 @@
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include "boot.h"
+#include "percpu.h"
 #include "pmap_md.h"
 #include "riscv.h"
 #include "thread.h"
@@ -50,7 +51,6 @@ struct switch_frame {
         uint64_t ra, s[12], pad;
 };
 
-static uint64_t sched_kstack_limit;     /* the scheduler's (boot) stack */
 
 /* The trap frame page: the top page of p's kernel stack. */
 static vaddr_t tf_va(const struct proc *p)
@@ -121,7 +121,7 @@ __attribute__((noreturn)) static void usertrapret(struct proc *p)
         tf->kernel_satp = satp_make(pm->kroot, 0);
         tf->kernel_sp = tf_va(p);
         tf->kernel_trap = (uint64_t)proc_usertrap;
-        tf->kernel_hartid = boot_info.hartid;
+        tf->kernel_tp = (uint64_t)this_cpu();
         st = csr_read(sstatus);
         st &= ~(SSTATUS_SPP | SSTATUS_SUM);
         st |= SSTATUS_SPIE;             /* interrupts on in user mode */
@@ -323,12 +323,15 @@ void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 
 void machine_switch_to(void **save_sp, struct proc *p)
 {
-        sched_kstack_limit = kstack_limit;
-        kstack_limit = (uint64_t)p->kstack;
+        /* the scheduler loop's stack bottom: this hart's, whichever hart
+         * the thread comes back on */
+        uint64_t sched_kstack_limit = this_cpu()->kstack_limit;
+
+        this_cpu()->kstack_limit = (uint64_t)p->kstack;
         pmap_activate(vm_space_pmap(p->space));
         fpu_restore(p->md.fregs, &p->md.fcsr);
         swtch(save_sp, p->kernel_sp);
-        kstack_limit = sched_kstack_limit;
+        this_cpu()->kstack_limit = sched_kstack_limit;
 }
 
 void machine_switch_away(struct proc *p, void *sched_sp)

@@ -39,7 +39,7 @@
 #define TF_KSP          8
 #define TF_KTRAP        16
 #define TF_EPC          24
-#define TF_HART         32
+#define TF_KTP          32
 #define TF_USATP        40
 #define TF_X(n)         (48 + 8 * ((n) - 1))
 
@@ -86,7 +86,7 @@ uservec:
         sd      t0, TF_USATP(a0)
 
         ld      sp, TF_KSP(a0)
-        ld      tp, TF_HART(a0)
+        ld      tp, TF_KTP(a0)
         ld      t0, TF_KTRAP(a0)
         ld      t1, TF_KSATP(a0)
         csrw    satp, t1

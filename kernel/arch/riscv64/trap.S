@@ -4,7 +4,11 @@
  * Saves every register in a struct trap_frame (trap.h) on the current
  * kernel stack, calls trap_kernel(frame), and returns with the frame's
  * registers and sepc, which the handler may have changed (fault_probe).
+ * tp is the running hart's struct cpu (percpu.h): 8(tp) the bottom of the
+ * stack it runs on, 16(tp) its overflow stack's top.
  */
+#define CPU_KSTACK_LIMIT 8
+#define CPU_OVERFLOW_TOP 16
 #define FRAME_SIZE      (36 * 8)
 #define F_SEPC          (32 * 8)
 #define F_SSTATUS       (33 * 8)
@@ -20,7 +24,7 @@ trap_kernel_entry:
          * faulting again and again. t0 is parked in sscratch meanwhile. */
         csrw    sscratch, t0
         addi    sp, sp, -FRAME_SIZE
-        ld      t0, kstack_limit
+        ld      t0, CPU_KSTACK_LIMIT(tp)
         bltu    sp, t0, .Loverflow
         csrr    t0, sscratch
         sd      x1, 1*8(sp)
@@ -109,14 +113,16 @@ trap_kernel_entry:
         csrr    a1, sepc
         csrr    a2, stval
         csrr    a3, scause
-        lla     sp, overflow_stack_top
+        ld      sp, CPU_OVERFLOW_TOP(tp)
         call    trap_stack_overflow     /* does not return */
 1:      j       1b
 
+        /* The boot hart's overflow stack (smp.c gives the others theirs). */
         .section .bss.pagealigned, "aw", @nobits
         .balign 4096
 overflow_stack:
         .skip   4096
+        .globl  overflow_stack_top
 overflow_stack_top:
         .text
 

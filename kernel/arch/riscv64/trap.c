@@ -2,9 +2,11 @@
  * trap.c (riscv64) - traps taken in S-mode: the timer, the PLIC's external
  * interrupts, and exceptions (a panic, unless fault_probe expects one).
  *
- * The timer comes from SBI (sbi_set_timer): one tick every 1/TICK_HZ s.
- * The PLIC routes the UART's interrupt to this hart's S-mode context
- * (context 2 * hart + 1 on QEMU's virt board).
+ * The timer comes from SBI (sbi_set_timer): one tick every 1/TICK_HZ s
+ * on every hart; the boot hart's keeps time (clock_tick). The PLIC routes
+ * the UART's interrupt to the boot hart's S-mode context (context
+ * 2 * hart + 1 on QEMU's virt board). Inter-processor interrupts arrive
+ * as supervisor software interrupts (smp.c).
  */
 #include <mercator/machine.h>
 #include <mercator/panic.h>
@@ -16,13 +18,13 @@
 #include <proc/proc.h>
 #include <vm/vm_space.h>
 #include "boot.h"
+#include "percpu.h"
 #include "riscv.h"
 #include "sbi.h"
 #include "trap.h"
 #include "uart.h"
 
 volatile uint64_t timer_ticks;
-uint64_t kstack_limit = (uint64_t)boot_stack;
 volatile uint64_t uart_irqs;
 
 /* --- the PLIC ------------------------------------------------------------- */
@@ -70,16 +72,30 @@ static void plic_interrupt(bool from_user)
 
 /* --- the timer ------------------------------------------------------------ */
 
-static uint64_t next_tick;
-
 static void timer_interrupt(bool from_user)
 {
-        timer_ticks++;
-        clock_tick(from_user);
-        next_tick += timebase_hz / TICK_HZ;
-        if (next_tick <= rdtime())
-                next_tick = rdtime() + timebase_hz / TICK_HZ;
-        sbi_set_timer(next_tick);
+        struct cpu *c = this_cpu();
+
+        c->ticks++;
+        if (c->id == 0) {
+                timer_ticks++;
+                clock_tick(from_user);
+        }
+        c->next_tick += timebase_hz / TICK_HZ;
+        if (c->next_tick <= rdtime())
+                c->next_tick = rdtime() + timebase_hz / TICK_HZ;
+        sbi_set_timer(c->next_tick);
+}
+
+/* Every hart: its first tick, and the timer and software interrupts on
+ * (taken whenever sstatus.SIE is). */
+void trap_init_hart(void)
+{
+        struct cpu *c = this_cpu();
+
+        c->next_tick = rdtime() + timebase_hz / TICK_HZ;
+        sbi_set_timer(c->next_tick);
+        csr_set(sie, SIE_STIE | SIE_SSIE);
 }
 
 void trap_init(void)
@@ -87,9 +103,7 @@ void trap_init(void)
         extern char trap_kernel_entry[];
 
         csr_write(stvec, (uint64_t)trap_kernel_entry);
-        next_tick = rdtime() + timebase_hz / TICK_HZ;
-        sbi_set_timer(next_tick);
-        csr_set(sie, SIE_STIE);
+        trap_init_hart();
         plic_init();
 }
 
@@ -168,6 +182,9 @@ void trap_interrupt_from(uint64_t cause, bool from_user)
         case IRQ_S_EXT:
                 plic_interrupt(from_user);
                 return;
+        case IRQ_S_SOFT:
+                smp_ipi_interrupt();
+                return;
         }
         panic("unexpected interrupt %lu", cause & ~SCAUSE_INTR);
 }
@@ -238,7 +255,8 @@ void trap_stack_overflow(uint64_t sp, uint64_t pc, uint64_t addr, uint64_t cause
         panic_no_backtrace = true;
         panic("kernel stack overflow: %s at %#lx, pc %#lx, sp %#lx below the "
               "stack's bottom %#lx (its guard page)",
-              exception_name(cause & ~SCAUSE_INTR), addr, pc, sp, kstack_limit);
+              exception_name(cause & ~SCAUSE_INTR), addr, pc, sp,
+              this_cpu()->kstack_limit);
 }
 
 /* Follow the frame-pointer chain: fp points above the saved ra and fp. */

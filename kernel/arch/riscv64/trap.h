@@ -31,11 +31,11 @@ extern volatile uint64_t timer_ticks;
 extern uint64_t timebase_hz;
 
 /*
- * The lowest address of the running kernel stack: trap.S switches to an
- * overflow stack and calls trap_stack_overflow() when a trap frame would
- * go below it (into the guard page under every kernel stack).
+ * The lowest address of the running kernel stack is the hart's
+ * kstack_limit (percpu.h): trap.S switches to the hart's overflow stack
+ * and calls trap_stack_overflow() when a trap frame would go below it
+ * (into the guard page under every kernel stack).
  */
-extern uint64_t kstack_limit;
 __attribute__((noreturn)) void trap_stack_overflow(uint64_t sp, uint64_t pc,
                                                    uint64_t addr, uint64_t cause);
 

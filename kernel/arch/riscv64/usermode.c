@@ -20,6 +20,7 @@
 #include <vm/pmm.h>
 #include <vm/vmalloc.h>
 #include "boot.h"
+#include "percpu.h"
 #include "riscv.h"
 #include "pmap_md.h"
 #include "pte.h"
@@ -186,8 +187,8 @@ static void usertrapret(struct uctx *u)
         tf->kernel_satp = satp_make(u->pm->kroot, 0);
         tf->kernel_sp = kstack_top(u->kstack);
         tf->kernel_trap = (uint64_t)usertrap;
-        tf->kernel_hartid = boot_info.hartid;
-        kstack_limit = (uint64_t)u->kstack;
+        tf->kernel_tp = (uint64_t)this_cpu();
+        this_cpu()->kstack_limit = (uint64_t)u->kstack;
         uint64_t st = csr_read(sstatus);
         st &= ~(SSTATUS_SPP | SSTATUS_SUM);
         st |= SSTATUS_SPIE;             /* interrupts on in user mode */
@@ -207,7 +208,7 @@ int uctx_run(struct uctx *u, vaddr_t pc, vaddr_t sp, uint64_t a0)
         u->tf->epc = pc;
         TF_REG(u->tf, REG_SP) = sp;
         TF_REG(u->tf, REG_A0) = a0;
-        saved_kstack_limit = kstack_limit;
+        saved_kstack_limit = this_cpu()->kstack_limit;
         running = u;
         how = rv_setjmp(run_jb);
         if (how == 0)
@@ -215,6 +216,6 @@ int uctx_run(struct uctx *u, vaddr_t pc, vaddr_t sp, uint64_t a0)
         /* Back on the caller's stack and the kernel's own table. */
         running = NULL;
         pmap_activate(pmap_kernel());
-        kstack_limit = saved_kstack_limit;
+        this_cpu()->kstack_limit = saved_kstack_limit;
         return how == 1 ? 0 : -1;
 }

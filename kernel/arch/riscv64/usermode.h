@@ -21,7 +21,7 @@ struct trapframe {
         uint64_t kernel_sp;     /* top of its kernel stack */
         uint64_t kernel_trap;   /* usertrap() */
         uint64_t epc;           /* user pc */
-        uint64_t kernel_hartid; /* tp in the kernel */
+        uint64_t kernel_tp;     /* tp in the kernel: the hart's struct cpu */
         uint64_t user_satp;     /* satp as uservec found it */
         uint64_t x[31];         /* x[n - 1] is register xn */
 };

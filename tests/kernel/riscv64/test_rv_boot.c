@@ -12,6 +12,7 @@
 #include <vm/kmalloc.h>
 #include <vm/pmm.h>
 #include "arch/riscv64/boot.h"
+#include "arch/riscv64/percpu.h"
 #include "arch/riscv64/riscv.h"
 #include "arch/riscv64/sv39.h"
 #include "arch/riscv64/trap.h"
@@ -147,7 +148,7 @@ KTEST(rv_stack_guard)
         KCHECK_EQ(fi.addr, (vaddr_t)boot_stack_guard);
         KCHECK(probe_read((vaddr_t)boot_stack_guard + PAGE_SIZE - 8, &fi));
         KCHECK(!probe_read((vaddr_t)boot_stack, &fi));
-        KCHECK_EQ(kstack_limit, (uint64_t)boot_stack);
+        KCHECK_EQ(this_cpu()->kstack_limit, (uint64_t)boot_stack);
 }
 
 static int __attribute__((noinline)) recurse(volatile char *p, unsigned depth)

@@ -1,7 +1,6 @@
 /*
  * intr.h (riscv64) - what spinlocks need from the hart (spinlock.h):
- * sstatus.SIE off and back, a spin-wait hint, the hart's index. The
- * riscv64 kernel runs on one hart so far: its index is always 0.
+ * sstatus.SIE off and back, a spin-wait hint, the hart's index.
  */
 #ifndef MACHINE_INTR_H
 #define MACHINE_INTR_H
@@ -30,14 +29,23 @@ static inline void intr_cpu_relax(void)
         __asm__ volatile("nop");
 }
 
+/*
+ * The running hart's index (struct cpu's id, 0 = the boot hart; not the
+ * SBI's hart id), read at CPU_LOCAL_ID(tp): the kernel's tp is the
+ * hart's struct cpu from boot.S's first call on (arch/riscv64/percpu.h
+ * checks the offset).
+ */
+#define CPU_LOCAL_ID    36
+
 static inline unsigned machine_cpu_id(void)
 {
-        return 0;
+        unsigned id;
+
+        __asm__ volatile("lwu %0, %1(tp)" : "=r"(id) : "i"(CPU_LOCAL_ID));
+        return id;
 }
 
-static inline unsigned machine_cpus_online(void)
-{
-        return 1;
-}
+/* Harts online: they are numbered 0 .. machine_cpus_online() - 1. */
+unsigned machine_cpus_online(void);
 
 #endif

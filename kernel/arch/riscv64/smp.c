@@ -1,0 +1,292 @@
+/*
+ * smp.c (riscv64) - starting the other harts, inter-processor interrupts
+ * and cross-hart calls (docs/design.md, "Multiprocessor": the riscv64
+ * part).
+ *
+ * The boot hart reads the harts from the device tree (/cpus, fdt.c), then
+ * starts the others one at a time with SBI's HSM hart_start (OpenSBI
+ * keeps every hart but the one it booted stopped until asked): each
+ * begins at boot.S's _ap_start in S-mode with paging off, a1 = its struct
+ * cpu, turns on boot.S's table, then the kernel's own (ap_satp), and
+ * runs ap_main on an idle stack of its own (kstack_alloc: guard page
+ * below), with its own overflow stack for trap.S. There it sets up its
+ * timer (SBI set_timer, TICK_HZ) and says it is online.
+ *
+ * IPIs are SBI send_ipi: a supervisor software interrupt (sip.SSIP) on
+ * the target, one kind of interrupt for every reason, so the reasons go
+ * in the target's ipi_pending bits (set before the send, taken with an
+ * atomic exchange after sip.SSIP is cleared: a bit set after the clear
+ * comes with an interrupt of its own).
+ *
+ * What the other harts do for now: they idle (wfi), count their timer
+ * ticks and IPIs, run the calls posted to them, and never leave the
+ * kernel's own tables, touching only their stacks, their struct cpu and
+ * the kernel image; processes run on the boot hart alone. Their stacks
+ * live as long as the machine (not counted as leaks: smp_init() runs
+ * before any test's snapshot).
+ */
+#include <mercator/clock.h>
+#include <mercator/panic.h>
+#include <mercator/printk.h>
+#include <mercator/spinlock.h>
+#include <vm/pmap.h>
+#include <vm/vmalloc.h>
+#include "boot.h"
+#include "percpu.h"
+#include "riscv.h"
+#include "sbi.h"
+#include "trap.h"
+
+#define AP_START_WAIT_NS 5000000000ULL  /* TCG on a loaded host is slow */
+
+extern char _ap_start[], overflow_stack_top[];
+
+struct cpu cpus[MAX_CPUS];
+unsigned ncpus = 1;
+uint64_t ap_satp;                       /* [c] boot.S's ap_high loads it */
+
+/* One sender at a time posts into a hart's mailbox. */
+static struct spinlock call_slot = SPINLOCK_INIT("smp_call", LOCK_RANK_SMP_CALL);
+
+unsigned machine_cpus_online(void)
+{
+        return smp_online_count();
+}
+
+unsigned smp_online_count(void)
+{
+        unsigned n = 0;
+
+        for (unsigned i = 0; i < ncpus; i++)
+                n += __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+        return n;
+}
+
+/* ---- IPIs ----------------------------------------------------------------- */
+
+/* The bits go in before the interrupt is sent (the release orders them and
+ * everything the sender wrote before). */
+void smp_send_ipi(unsigned cpu, uint32_t bits)
+{
+        __atomic_fetch_or(&cpus[cpu].ipi_pending, bits, __ATOMIC_SEQ_CST);
+        sbi_send_ipi(cpus[cpu].hartid);
+}
+
+/* sip.SSIP is cleared first: a sender that sets its bit after the
+ * exchange below also sends an interrupt that finds SSIP clear, so it is
+ * taken again. Interrupts off (a trap). */
+void smp_ipi_interrupt(void)
+{
+        struct cpu *c = this_cpu();
+        uint32_t bits;
+
+        csr_clear(sip, SIE_SSIE);
+        bits = __atomic_exchange_n(&c->ipi_pending, 0, __ATOMIC_ACQ_REL);
+        if (bits & IPI_PING)
+                c->ipis++;
+        if (bits & IPI_CALL)
+                smp_call_poll();
+        /* IPI_KICK: the interrupt itself ended a wfi */
+}
+
+/* ---- cross-hart calls ------------------------------------------------------ */
+
+/* Run the call posted here, if any; then, if its sender waits in wfi for
+ * it (smp_call_wait), wake the sender. Done is stored before the sender's
+ * flag is read, and the sender sets the flag before it looks at done:
+ * one of the two sees the other. */
+void smp_call_poll(void)
+{
+        struct cpu *c = this_cpu();
+        uint64_t req = __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+
+        if (c->call_done == req)
+                return;
+        c->call_fn(c->call_arg);
+        unsigned from = c->call_from;
+        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&cpus[from].call_halted, __ATOMIC_RELAXED))
+                smp_send_ipi(from, IPI_KICK);
+}
+
+/* Take the sender slot without blocking calls posted to this hart: a hart
+ * waiting here with interrupts off still runs them. */
+static void call_slot_take(void)
+{
+        if (LOCK_DEBUG && lock_held_count() != 0)
+                panic("smp_call with %u spinlocks held", lock_held_count());
+        while (!spin_trylock(&call_slot)) {
+                unsigned long s = intr_save();
+                smp_call_poll();
+                intr_restore(s);
+                intr_cpu_relax();
+        }
+}
+
+void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
+{
+        struct cpu *c = &cpus[cpu];
+
+        if (cpu >= ncpus || !__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+                panic("smp_call to hart %u, which is not online", cpu);
+        if (c == this_cpu()) {
+                unsigned long s = intr_save();
+                fn(arg);
+                intr_restore(s);
+                return;
+        }
+        call_slot_take();
+        /* the previous call to c must be finished before its mailbox is
+         * reused; meanwhile run any posted here */
+        while (__atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) != c->call_req) {
+                unsigned long s = intr_save();
+                smp_call_poll();
+                intr_restore(s);
+        }
+        c->call_fn = fn;
+        c->call_arg = arg;
+        c->call_from = this_cpu()->id;
+        __atomic_store_n(&c->call_req, c->call_req + 1, __ATOMIC_RELEASE);
+        smp_send_ipi(cpu, IPI_CALL);
+        spin_unlock(&call_slot);
+}
+
+static bool call_finished(const struct cpu *c)
+{
+        return __atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) ==
+               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Wait for the call posted to cpu: in wfi when interrupts are on (the
+ * target kicks this hart when it is done, as does a call posted here or
+ * a tick), spinning otherwise. wfi ends on a pending interrupt even with
+ * sstatus.SIE clear; intr_restore then takes it. Waiting in wfi gives the
+ * host core back to the targets' virtual CPUs (x86-64's smp.c measured
+ * what spinning cost there).
+ */
+void smp_call_wait(unsigned cpu)
+{
+        struct cpu *c = &cpus[cpu], *me = this_cpu();
+
+        while (!call_finished(c)) {
+                unsigned long s = intr_save();
+                smp_call_poll();
+                if (s & SSTATUS_SIE) {
+                        __atomic_store_n(&me->call_halted, true,
+                                         __ATOMIC_SEQ_CST);
+                        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+                        if (!call_finished(c))
+                                wfi();
+                        __atomic_store_n(&me->call_halted, false,
+                                         __ATOMIC_RELAXED);
+                }
+                intr_restore(s);
+        }
+}
+
+void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
+{
+        smp_call_start(cpu, fn, arg);
+        smp_call_wait(cpu);
+}
+
+/* ---- starting the harts ------------------------------------------------------ */
+
+/* A hart's life after start-up: wait for interrupts, counting the
+ * wake-ups (wfi wakes for a pending interrupt with SIE clear; the
+ * interrupt is taken when SIE is set). */
+__attribute__((noreturn)) static void ap_idle(struct cpu *c)
+{
+        for (;;) {
+                wfi();
+                intr_on();
+                intr_off();
+                c->idle_wakeups++;
+        }
+}
+
+/* Where boot.S's ap_high calls, on c's idle stack and the kernel's table,
+ * interrupts off. */
+__attribute__((noreturn)) void ap_main(struct cpu *c);
+void ap_main(struct cpu *c)
+{
+        /* user mode may read the time CSR (the vDSO's clocks); the FPU is
+         * the user's: never Off (boot.c does the same on the boot hart) */
+        csr_write(scounteren, SCOUNTEREN_TM);
+        csr_set(sstatus, SSTATUS_FS_INITIAL);
+        trap_init_hart();
+        __atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+        ap_idle(c);
+}
+
+/* Start one hart and wait for it. => false if it did not come up. */
+static bool ap_start(struct cpu *c)
+{
+        long err;
+
+        c->idle_stack = kstack_alloc();
+        c->overflow_stack = kstack_alloc();
+        if (!c->idle_stack || !c->overflow_stack) {
+                pr_warn("smp: no memory for hart %lu's stacks\n", c->hartid);
+                return false;
+        }
+        c->self = c;
+        c->kstack_limit = (uint64_t)c->idle_stack;
+        c->start_sp = kstack_top(c->idle_stack);
+        c->overflow_top = kstack_top(c->overflow_stack);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        err = sbi_hart_start(c->hartid, kimg_virt_to_phys(_ap_start),
+                             (unsigned long)c);
+        if (err) {
+                pr_warn("smp: SBI hart_start(%lu) failed: error %ld\n",
+                        c->hartid, err);
+                return false;
+        }
+        uint64_t end = clock_monotonic_ns() + AP_START_WAIT_NS;
+        while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
+                if (clock_monotonic_ns() > end)
+                        return false;
+                intr_cpu_relax();
+        }
+        return true;
+}
+
+/* The boot hart's struct cpu (boot.S already points tp at it). */
+void smp_boot_cpu_init(unsigned long hartid)
+{
+        struct cpu *c = &cpus[0];
+
+        c->self = c;
+        c->hartid = hartid;
+        c->kstack_limit = (uint64_t)boot_stack;
+        c->overflow_top = (uint64_t)overflow_stack_top;
+        c->online = true;
+}
+
+void smp_init(void)
+{
+        const struct fdt_info *fi = &boot_info.fdt;
+        bool hsm = sbi_has(SBI_EXT_HSM) && sbi_has(SBI_EXT_IPI);
+
+        ap_satp = csr_read(satp);       /* the kernel's own table */
+        for (unsigned i = 0; hsm && i < fi->nharts && ncpus < MAX_CPUS; i++) {
+                if (fi->hartid[i] == cpus[0].hartid)
+                        continue;
+                struct cpu *c = &cpus[ncpus];
+                c->id = ncpus;
+                c->hartid = fi->hartid[i];
+                ncpus++;
+                if (!ap_start(c)) {
+                        /* it might still start later on this stack: start
+                         * no other hart after it */
+                        pr_warn("smp: hart %lu (CPU %u) did not start\n",
+                                c->hartid, c->id);
+                        break;
+                }
+        }
+        pr_info("smp: %u of %u CPUs online (device tree lists %u harts%s)\n",
+                smp_online_count(), ncpus, fi->nharts,
+                hsm ? "" : "; no SBI HSM or IPI extension");
+}
