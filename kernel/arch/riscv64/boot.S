@@ -126,9 +126,9 @@ boot_high:
         lla     tp, cpus                /* cpus[0]: the boot hart's */
         lla     t0, trap_kernel_entry
         csrw    stvec, t0
-        mv      fp, zero
-        mv      a0, s0
+        mv      a0, s0                  /* before fp (s0) is cleared */
         mv      a1, s1
+        mv      fp, zero
         call    rv_boot
 4:      wfi
         j       4b
