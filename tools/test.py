@@ -487,6 +487,8 @@ def run_riscv64(t):
         want = f"smp: {smp} of {smp} CPUs online"
         t.add(want in out, f"kernel[{label}]/all_cpus_online",
               "" if want in out else f"no line '{want}'")
+        for cost in re.findall(r"^shootdown round: (.*)$", out, re.M):
+            t.notes.append(f"shootdown round at {label}: {cost}")
         # The memory map came from the device tree: QEMU's -m, from 2 GiB.
         size = int(mem[:-1]) << (20 if mem[-1] == "M" else 30)
         want = f"- {0x80000000 + size - 1:#014x}  usable"

@@ -56,6 +56,7 @@ struct cpu {
         uint64_t call_done;             /* [a] calls finished */
         unsigned call_from;             /* [s] the posting hart's id */
         bool call_halted;               /* [a] in wfi in smp_call_wait() */
+        struct pmap *loaded_pmap;       /* [o] whose mask has its bit */
         void *idle_stack;               /* [c] kstack_alloc()'d (not hart 0) */
         void *overflow_stack;           /* [c] likewise */
 };
@@ -68,6 +69,8 @@ _Static_assert(offsetof(struct cpu, kstack_limit) == 8 &&
 
 extern struct cpu cpus[MAX_CPUS];
 extern unsigned ncpus;                  /* harts found (device tree), >= 1 */
+extern uint64_t tlb_shootdowns;         /* mmu_tlb_remote() rounds sent */
+extern bool tlb_rfence;                 /* rounds through SBI RFENCE (mmu.c) */
 
 /* The running hart's struct cpu. */
 static inline struct cpu *this_cpu(void)

@@ -28,11 +28,17 @@
  *  - The kernel half's root entries are fixed at pmap_bootstrap(), so
  *    large pages in the kernel half are at most 2 MiB (a 1 GiB leaf would
  *    be a root entry); boot.S's boot table uses 1 GiB pages.
+ *  - Several harts (docs/design.md, the shootdown protocol): each pmap
+ *    keeps the harts that have one of its roots in satp (active_cpus,
+ *    set in pmap_activate); pmap_update's batch goes to them in one
+ *    round (tlb_round), every hart for the kernel pmap, before the
+ *    engine frees detached tables.
  * Locks: none here; see struct pmap's tags (pmap_md.h).
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <vm/kmalloc.h>
 #include <vm/pmap.h>
@@ -158,6 +164,37 @@ static bool pmap_loaded(const struct pmap *pm)
                mmu_current_root() == pm->kroot;
 }
 
+/*
+ * Which other harts must drop a batch (docs/design.md, the shootdown
+ * protocol): every one for the kernel pmap or a global entry (the kernel
+ * half is in every table), else those whose bit is in the pmap's mask (a
+ * hart sets it before it loads either root). Read after the entries
+ * changed: a hart that loads the pmap later walks the new entries.
+ */
+static uint64_t remote_cpus(const struct pmap *pm,
+                            const struct pmap_tlb_batch *b)
+{
+        uint64_t me = 1ULL << mmu_cpu_id();
+
+        if (!b->flush_all && b->n == 0)
+                return 0;
+        if (pm->is_kernel || b->global)
+                return ~me;
+        return __atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) & ~me;
+}
+
+/* The round after this hart fenced (pt_engine.h's tlb_update), before
+ * the engine frees the tables the batch detached. */
+static void tlb_round(struct pmap *pm, const struct pmap_tlb_batch *b)
+{
+        uint64_t harts = remote_cpus(pm, b);
+
+        if (harts)
+                mmu_tlb_remote(harts, b->va, b->n, b->flush_all);
+}
+
+#define pt_tlb_remote(pm, b)    tlb_round(pm, b)
+
 /* Exactly V and the table's frame: Mercator presets nothing here. */
 static bool pte_upper_ok(pte_t e, vaddr_t va)
 {
@@ -220,14 +257,32 @@ vm_status_t pmap_create(struct pmap **out)
         return VM_OK;
 }
 
+/* On a hart that still has pm loaded (its scheduler loop keeps the
+ * tables of the thread it ran last): the kernel's own table instead. */
+static void pmap_leave(void *arg)
+{
+        if (*mmu_cpu_pmap() == arg)
+                pmap_activate(&kernel_pmap);
+}
+
 /*
  * Free a user pmap's own tables (user half and both roots), never the
- * shared kernel tables; the frames it maps stay with their owners.
- * => pm is not the kernel pmap and neither root is in satp.
+ * shared kernel tables; the frames it maps stay with their owners. Any
+ * other hart that still has it loaded (no thread of it runs there) loads
+ * the kernel's table first, or it would go on walking freed tables whose
+ * pages may be reused.
+ * => pm is not the kernel pmap and neither root is in this hart's satp;
+ *    no thread uses it.
  */
 void pmap_destroy(struct pmap *pm)
 {
+        uint64_t others;
+
         ASSERT(pm != &kernel_pmap && !pmap_loaded(pm));
+        others = __atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST);
+        if (others)
+                mmu_remote_call(others, pmap_leave, pm);
+        ASSERT(__atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) == 0);
         user_half_detach(pm);
         pmap_update(pm);
         ASSERT(pm->table_pages == 2);
@@ -236,17 +291,31 @@ void pmap_destroy(struct pmap *pm)
         kfree(pm);
 }
 
-/* Load pm's kernel table into satp: the kernel runs on it; the
- * trampoline switches to pm->root on the way to user mode. */
+/*
+ * Load pm's kernel table into satp: the kernel runs on it; the
+ * trampoline switches to pm->root on the way to user mode. This hart's
+ * bit moves from the pmap it had to pm, set before the load, so a change
+ * made meanwhile is sent here too. Interrupts off: a round's IPI between
+ * the bit and the load would be answered for the old tables.
+ * Already there (the scheduler goes back to the thread it left, or to
+ * another thread of the same process): the bit stayed set, every round
+ * came here, nothing cached is wrong, so no satp write and no flush, as
+ * Linux's switch_mm does nothing for the same mm.
+ */
 void pmap_activate(struct pmap *pm)
 {
-        /* Already there (the scheduler goes back to the thread it left,
-         * or to another thread of the same process): nothing cached is
-         * wrong, so no satp write and no flush, as Linux's switch_mm
-         * does nothing for the same mm. */
-        if (mmu_current_root() == pm->kroot)
-                return;
-        mmu_load_root(pm->kroot);
+        unsigned long s = intr_save();
+        struct pmap **mine = mmu_cpu_pmap();
+        uint64_t bit = 1ULL << mmu_cpu_id();
+
+        __atomic_or_fetch(&pm->active_cpus, bit, __ATOMIC_SEQ_CST);
+        if (*mine && *mine != pm)
+                __atomic_and_fetch(&(*mine)->active_cpus, ~bit,
+                                   __ATOMIC_SEQ_CST);
+        *mine = pm;
+        if (mmu_current_root() != pm->kroot)
+                mmu_load_root(pm->kroot);
+        intr_restore(s);
 }
 
 /* ---- pmap_check: what the engine's walk asks of the format -------------- */

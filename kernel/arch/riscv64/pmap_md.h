@@ -45,6 +45,7 @@ struct pmap {
         struct pmap_tlb_batch tlb;              /* [m] */
         paddr_t               free_list;        /* [m] detached tables */
         uint64_t              free_pages;       /* [m] */
+        uint64_t              active_cpus;      /* [a] harts with a root in satp */
 };
 
 /* Verify the invariants above; false (with the first violation printed)

@@ -15,6 +15,7 @@
 #define SBI_EXT_SRST    0x53525354      /* "SRST" */
 #define SBI_EXT_IPI     0x735049        /* "sPI" */
 #define SBI_EXT_HSM     0x48534D        /* "HSM" */
+#define SBI_EXT_RFENCE  0x52464E43      /* "RFNC" */
 #define SBI_BASE_PROBE  3               /* probe_extension(eid) */
 #define SBI_HSM_START   0               /* hart_start(hart, addr, opaque) */
 #define SBI_HSM_STATUS  2               /* hart_get_status(hart) */
@@ -61,6 +62,24 @@ static inline bool sbi_has(unsigned long ext)
 static inline long sbi_send_ipi(unsigned long hart)
 {
         return sbi_call(SBI_EXT_IPI, 0, 1, hart).error;
+}
+
+/* sfence.vma of [start, start + size) on the harts of hart_mask (bit i:
+ * hart hart_mask_base + i), done when it returns; size ~0: everything. */
+static inline long sbi_remote_sfence_vma(unsigned long hart_mask,
+                                         unsigned long hart_mask_base,
+                                         vaddr_t start, unsigned long size)
+{
+        register unsigned long r0 __asm__("a0") = hart_mask;
+        register unsigned long r1 __asm__("a1") = hart_mask_base;
+        register unsigned long r2 __asm__("a2") = start;
+        register unsigned long r3 __asm__("a3") = size;
+        register unsigned long r6 __asm__("a6") = 1;
+        register unsigned long r7 __asm__("a7") = SBI_EXT_RFENCE;
+
+        __asm__ volatile("ecall" : "+r"(r0), "+r"(r1)
+                         : "r"(r2), "r"(r3), "r"(r6), "r"(r7) : "memory");
+        return (long)r0;
 }
 
 /* Start a stopped hart in S-mode at physical addr, paging off, with

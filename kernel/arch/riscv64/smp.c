@@ -29,6 +29,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/spinlock.h>
+#include <mercator/string.h>
 #include <vm/pmap.h>
 #include <vm/vmalloc.h>
 #include "boot.h"
@@ -286,7 +287,9 @@ void smp_init(void)
                         break;
                 }
         }
-        pr_info("smp: %u of %u CPUs online (device tree lists %u harts%s)\n",
-                smp_online_count(), ncpus, fi->nharts,
-                hsm ? "" : "; no SBI HSM or IPI extension");
+        tlb_rfence = strstr(fi->bootargs, "rfence") && sbi_has(SBI_EXT_RFENCE);
+        pr_info("smp: %u of %u CPUs online (device tree lists %u harts%s; "
+                "TLB shootdown by %s)\n", smp_online_count(), ncpus,
+                fi->nharts, hsm ? "" : ", no SBI HSM or IPI extension",
+                tlb_rfence ? "SBI remote_sfence_vma" : "IPI and sfence.vma");
 }

@@ -3,17 +3,24 @@
  * tests/kernel/test_smp.c checks x86-64's CPUs: every hart the device
  * tree lists came up, each runs its idle loop on its own timer, an IPI
  * reaches each one and only it, cross-hart calls run where asked with
- * the hart's own tp and stack, and a spinlock excludes across harts.
+ * the hart's own tp and stack, a spinlock excludes across harts, and a
+ * change to a pmap reaches every hart that may cache it (TLB shootdown).
  * tools/test.py boots these at -smp 1, 2 and 4 and checks the boot line's
  * count against QEMU's -smp.
  */
 #include <mercator/clock.h>
 #include <mercator/ktest.h>
 #include <mercator/spinlock.h>
+#include <vm/pmap.h>
+#include <vm/pmm.h>
 #include <vm/vmalloc.h>
+#include <mercator/printk.h>
 #include "arch/riscv64/boot.h"
+#include "arch/riscv64/mmu.h"
 #include "arch/riscv64/percpu.h"
+#include "arch/riscv64/pmap_md.h"
 #include "arch/riscv64/riscv.h"
+#include "arch/riscv64/sbi.h"
 
 /* Busy-wait up to ms milliseconds for *counter to pass old. */
 static bool wait_past(const uint64_t *counter, uint64_t old, unsigned ms)
@@ -172,4 +179,206 @@ KTEST(smp_spinlock_excludes_across_cpus)
         KCHECK_EQ(hammer_went_wrong, 0);
         KCHECK_EQ(lock_held_count(), 0);
         KCHECK_EQ((csr_read(sstatus) & SSTATUS_SIE) != 0, sie_was_on);
+}
+
+/* ---- TLB shootdown (docs/design.md, the shootdown protocol) ------------ */
+
+static void read_word(void *arg)
+{
+        uint64_t **pp = arg;
+
+        pp[1] = (uint64_t *)**(volatile uint64_t **)pp;
+}
+
+/*
+ * Every hart reads a vmalloc page (so its TLB holds the translation); the
+ * page is freed, its frame taken back at once (the allocator hands out
+ * the last page freed first) and poisoned, and the same address handed
+ * out again over another frame. Each hart must then read the new frame's
+ * contents, not the poison: vfree's pmap_update made every hart drop the
+ * old translation before the frame went back. 50 rounds.
+ */
+KTEST(smp_vfree_reaches_every_cpu_tlb)
+{
+        uint64_t rounds0 = tlb_shootdowns;
+
+        for (int round = 0; round < 50; round++) {
+                uint64_t *a = vmalloc(PAGE_SIZE), *b;
+                if (!KCHECK(a))
+                        return;
+                *a = 0xaaaa0000 + round;
+                for (unsigned i = 0; i < ncpus; i++) {
+                        uint64_t *arg[2] = { a, NULL };
+                        smp_call(i, read_word, arg);
+                        KCHECK_EQ((uint64_t)arg[1], 0xaaaa0000 + round);
+                }
+                paddr_t old_pa = 0, new_pa = 0;
+                KCHECK(pmap_extract(pmap_kernel(), (vaddr_t)a, &old_pa, NULL, NULL));
+                vfree(a);
+                struct vm_page *hold = pmm_alloc_pages(0, 0);
+                if (!KCHECK(hold))
+                        return;
+                *(volatile uint64_t *)phys_to_virt(pmm_page_to_pa(hold)) =
+                        0xdeadbeef;
+                b = vmalloc(PAGE_SIZE);
+                if (!KCHECK(b))
+                        return;
+                KCHECK_EQ((vaddr_t)b, (vaddr_t)a);      /* first fit: reused */
+                KCHECK(pmap_extract(pmap_kernel(), (vaddr_t)b, &new_pa, NULL, NULL));
+                KCHECK(new_pa != old_pa);
+                *b = 0xbbbb0000 + round;
+                for (unsigned i = 0; i < ncpus; i++) {
+                        uint64_t *arg[2] = { b, NULL };
+                        smp_call(i, read_word, arg);
+                        KCHECK_EQ((uint64_t)arg[1], 0xbbbb0000 + round);
+                }
+                vfree(b);
+                pmm_free_pages(hold, 0);
+        }
+        /* one round per vfree when there is anyone to tell */
+        if (ncpus > 1)
+                KCHECK(tlb_shootdowns - rounds0 >= 100);
+}
+
+#define SPACE_VA        0x10000000UL
+
+struct space_probe {
+        struct pmap *pm;
+        uint64_t val;
+        paddr_t satp_root;
+};
+
+/* On the target hart: load the space (as a switch to one of its threads
+ * does) and read its page, leaving it loaded (as its scheduler loop keeps
+ * the tables of the thread it ran last). The page is a supervisor one. */
+static void load_and_read(void *arg)
+{
+        struct space_probe *p = arg;
+
+        pmap_activate(p->pm);
+        p->val = *(volatile uint64_t *)SPACE_VA;
+}
+
+static void read_only(void *arg)
+{
+        struct space_probe *p = arg;
+
+        p->val = *(volatile uint64_t *)SPACE_VA;
+        p->satp_root = satp_root(csr_read(satp));
+}
+
+static void note_satp(void *arg)
+{
+        ((struct space_probe *)arg)->satp_root = satp_root(csr_read(satp));
+}
+
+/*
+ * A user space loaded on the other harts: its mask has their bits; the
+ * boot hart (which does not have it loaded) moves its page to another
+ * frame, and each hart must read the new frame at once (the round went to
+ * the mask); destroying the space sends every hart that still has it
+ * loaded back to the kernel's table first. 50 rounds.
+ */
+KTEST(smp_user_space_change_reaches_loaded_harts)
+{
+        struct vm_page *pa = pmm_alloc_pages(0, 0), *pb = pmm_alloc_pages(0, 0);
+        struct pmap *pm;
+
+        if (!KCHECK(pa && pb) || !KCHECK_EQ(pmap_create(&pm), VM_OK))
+                return;
+        uint64_t *ka = phys_to_virt(pmm_page_to_pa(pa));
+        uint64_t *kb = phys_to_virt(pmm_page_to_pa(pb));
+        for (int round = 0; round < 50; round++) {
+                struct vm_page *from = round & 1 ? pb : pa;
+                struct vm_page *to = round & 1 ? pa : pb;
+                *ka = 0xa0000 + round;
+                *kb = 0xb0000 + round;
+                uint64_t want_from = round & 1 ? *kb : *ka;
+                uint64_t want_to = round & 1 ? *ka : *kb;
+                KCHECK_EQ(pmap_enter(pm, SPACE_VA, pmm_page_to_pa(from),
+                                     VM_PROT_RW, 0), VM_OK);
+                pmap_update(pm);
+                for (unsigned i = 1; i < ncpus; i++) {
+                        struct space_probe p = { pm, 0, 0 };
+                        smp_call(i, load_and_read, &p);
+                        KCHECK_EQ(p.val, want_from);
+                        KCHECK(__atomic_load_n(&pm->active_cpus,
+                                               __ATOMIC_SEQ_CST) >> i & 1);
+                }
+                KCHECK_EQ(pmap_remove(pm, SPACE_VA, SPACE_VA + PAGE_SIZE), VM_OK);
+                pmap_update(pm);
+                KCHECK_EQ(pmap_enter(pm, SPACE_VA, pmm_page_to_pa(to),
+                                     VM_PROT_RW, 0), VM_OK);
+                pmap_update(pm);
+                for (unsigned i = 1; i < ncpus; i++) {
+                        struct space_probe p = { pm, 0, 0 };
+                        smp_call(i, read_only, &p);
+                        KCHECK_EQ(p.satp_root, pm->kroot);
+                        KCHECK_EQ(p.val, want_to);
+                }
+                KCHECK_EQ(pmap_remove(pm, SPACE_VA, SPACE_VA + PAGE_SIZE), VM_OK);
+                pmap_update(pm);
+        }
+        pmap_destroy(pm);
+        for (unsigned i = 1; i < ncpus; i++) {
+                struct space_probe p = { NULL, 0, 0 };
+                smp_call(i, note_satp, &p);
+                KCHECK_EQ(p.satp_root, boot_info.kernel_root);
+                KCHECK_EQ(cpus[i].loaded_pmap, pmap_kernel());
+        }
+        pmm_free_pages(pa, 0);
+        pmm_free_pages(pb, 0);
+}
+
+#define COST_ROUNDS     101
+
+static void sort_u64(uint64_t *t, unsigned n)
+{
+        for (unsigned i = 1; i < n; i++)
+                for (unsigned j = i; j > 0 && t[j - 1] > t[j]; j--) {
+                        uint64_t x = t[j];
+                        t[j] = t[j - 1];
+                        t[j - 1] = x;
+                }
+}
+
+/* The median time of COST_ROUNDS one-page rounds to every other hart, the
+ * way tlb_rfence says, in ns. */
+static uint64_t round_median_ns(void)
+{
+        static uint64_t t[COST_ROUNDS];
+        vaddr_t va = (vaddr_t)&t[0];
+
+        for (unsigned i = 0; i < COST_ROUNDS; i++) {
+                uint64_t t0 = clock_monotonic_ns();
+                mmu_tlb_remote(~1ULL, &va, 1, false);
+                t[i] = clock_monotonic_ns() - t0;
+        }
+        sort_u64(t, COST_ROUNDS);
+        return t[COST_ROUNDS / 2];
+}
+
+/*
+ * What one shootdown round costs with the other harts idle (in wfi), by
+ * IPI and sfence.vma in the handler and by SBI remote_sfence_vma: a note
+ * for the tier's report (`shootdown round:` line), checked only for
+ * sanity (each round returns, and is counted).
+ */
+KTEST(smp_shootdown_round_cost)
+{
+        bool was = tlb_rfence;
+        uint64_t n0 = tlb_shootdowns, ipi, sbi;
+
+        if (ncpus < 2)
+                return;
+        tlb_rfence = false;
+        ipi = round_median_ns();
+        tlb_rfence = sbi_has(SBI_EXT_RFENCE);
+        sbi = round_median_ns();
+        tlb_rfence = was;
+        KCHECK_EQ(tlb_shootdowns - n0, 2 * COST_ROUNDS);
+        pr_info("shootdown round: %u harts, median of %u one-page rounds to "
+                "the %u idle others: IPI + sfence.vma %lu ns, SBI "
+                "remote_sfence_vma %lu ns\n", ncpus, COST_ROUNDS, ncpus - 1,
+                ipi, sbi);
 }

@@ -20,6 +20,7 @@
 #include <mercator/panic.h>
 #include <mercator/string.h>
 #include <machine/vmparam.h>
+#include <vm/pmm.h>
 #include <arch/host/softmmu.h>
 #include <arch/riscv64/mmu.h>
 #include <arch/riscv64/pmap_md.h>
@@ -65,6 +66,10 @@ struct tlb_entry {
 };
 
 static paddr_t satp_root;               /* 0: paging off (never used so) */
+static struct pmap *cpu_pmap[64];       /* each hart's mmu_cpu_pmap() */
+unsigned softmmu_cpu;
+struct softmmu_remote softmmu_last_remote;
+uint64_t softmmu_last_call_cpus;
 static struct tlb_entry tlb[SOFTMMU_TLB_SIZE];
 static unsigned tlb_victim;
 
@@ -313,6 +318,7 @@ void softmmu_reset(void)
         tlb_victim = 0;
         satp_root = 0;
         memset(&softmmu_stats, 0, sizeof softmmu_stats);
+        memset(cpu_pmap, 0, sizeof cpu_pmap);
 }
 
 /* ---- mmu.h ------------------------------------------------------------ */
@@ -350,4 +356,44 @@ void mmu_load_root(paddr_t root)
 paddr_t mmu_current_root(void)
 {
         return satp_root;
+}
+
+/* ---- several harts (mmu.h): the host plays hart softmmu_cpu ----------- */
+
+unsigned mmu_cpu_id(void)
+{
+        return softmmu_cpu;
+}
+
+struct pmap **mmu_cpu_pmap(void)
+{
+        return &cpu_pmap[softmmu_cpu & 63];
+}
+
+/* Recorded for the tests instead of sent. */
+void mmu_tlb_remote(uint64_t mask, const vaddr_t *va, unsigned n, bool all)
+{
+        softmmu_stats.remote_rounds++;
+        softmmu_last_remote = (struct softmmu_remote){
+                .cpus = mask, .n = n, .all = all, .va0 = n ? va[0] : 0,
+                .free_pages_then = pmm_free_count() };
+}
+
+/* Each hart of the mask runs fn in turn (the host plays it), under the
+ * host hart's satp afterwards as before: only the calls' effects on the
+ * harts' loaded pmaps (mmu_cpu_pmap) are modelled. */
+void mmu_remote_call(uint64_t mask, void (*fn)(void *), void *arg)
+{
+        unsigned me = softmmu_cpu;
+        paddr_t root = satp_root;
+
+        softmmu_stats.remote_calls++;
+        softmmu_last_call_cpus = mask & ~(1ULL << me);
+        for (unsigned i = 0; i < 64; i++)
+                if (i != me && (mask >> i & 1)) {
+                        softmmu_cpu = i;
+                        fn(arg);
+                }
+        softmmu_cpu = me;
+        satp_root = root;
 }
