@@ -333,7 +333,8 @@ static void smaps_counts(struct text *t, const struct mss *m, bool rollup)
 /* Linux's VmFlags letters for what Mercator's areas can be. A shared
  * mapping without MAYWRITE (a file opened read-only, a SHM_RDONLY
  * attachment) is not VM_SHARED and not VM_MAYWRITE, as Linux's; "ac"
- * is VM_ACCOUNT: the area's pages are committed (vm_commit.h). */
+ * is VM_ACCOUNT: the area's pages are committed (vm_commit.h). In
+ * Linux's order (its flag bits'). */
 static void vm_flags(struct text *t, const struct vm_area *a)
 {
         bool shared = a->flags & VM_AREA_SHARED;
@@ -362,18 +363,22 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " sr");
         if (a->flags & VM_AREA_RANDOM)
                 text_add(t, " rr");
-        if (a->flags & VM_AREA_HUGEPAGE)
-                text_add(t, " hg");
-        if (a->flags & VM_AREA_NOHUGEPAGE)
-                text_add(t, " nh");
-        if (a->flags & VM_AREA_DONTDUMP)
-                text_add(t, " dd");
+        if (a->flags & VM_AREA_DONTFORK)
+                text_add(t, " dc");
         if (a->flags & VM_AREA_ACCOUNT)
                 text_add(t, " ac");
         if (a->flags & VM_AREA_NORESERVE)
                 text_add(t, " nr");
         if (a->object && a->object->hugetlb)
                 text_add(t, " ht");
+        if (a->flags & VM_AREA_WIPEONFORK)
+                text_add(t, " wf");
+        if (a->flags & VM_AREA_DONTDUMP)
+                text_add(t, " dd");
+        if (a->flags & VM_AREA_HUGEPAGE)
+                text_add(t, " hg");
+        if (a->flags & VM_AREA_NOHUGEPAGE)
+                text_add(t, " nh");
         text_add(t, " \n");
 }
 

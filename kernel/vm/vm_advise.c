@@ -520,6 +520,22 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                         if (a->flags & VM_AREA_SPECIAL)
                                 return VM_EINVAL;       /* Linux: VM_SPECIAL */
                 return range_set_flags(s, &p, VM_AREA_DONTDUMP, 0);
+        case VM_MADV_DONTFORK:
+                return range_set_flags(s, &p, VM_AREA_DONTFORK, VM_AREA_DONTFORK);
+        case VM_MADV_DOFORK:
+                return range_set_flags(s, &p, VM_AREA_DONTFORK, 0);
+        case VM_MADV_WIPEONFORK:
+                /* Private anonymous memory only (Linux: EINVAL for a file
+                 * or a shared mapping, before any area changes). */
+                for (struct vm_area *a = p.first; a && a->start < p.end; a = a->next)
+                        if (!vm_area_private(a) || a->backing ||
+                            (a->flags & VM_AREA_SPECIAL) ||
+                            (a->object && a->object->hugetlb))
+                                return VM_EINVAL;
+                return range_set_flags(s, &p, VM_AREA_WIPEONFORK,
+                                       VM_AREA_WIPEONFORK);
+        case VM_MADV_KEEPONFORK:
+                return range_set_flags(s, &p, VM_AREA_WIPEONFORK, 0);
         case VM_MADV_GUARD_INSTALL:
                 return advise_guard(s, &p, true);
         case VM_MADV_GUARD_REMOVE:

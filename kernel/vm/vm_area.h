@@ -75,7 +75,12 @@ struct vm_uffd;
 #define VM_AREA_DROPPABLE       0x2000  /* VM_MAP_DROPPABLE: its object's
                                          * pages may be dropped, not
                                          * swapped */
-#define VM_AREA_FLAGS_ALL       0x3fff
+#define VM_AREA_DONTFORK        0x4000  /* MADV_DONTFORK: a fork's child
+                                         * gets no such area (VM_DONTCOPY) */
+#define VM_AREA_WIPEONFORK      0x8000  /* MADV_WIPEONFORK: a fork's child
+                                         * gets it empty (private
+                                         * anonymous areas only) */
+#define VM_AREA_FLAGS_ALL       0xffff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

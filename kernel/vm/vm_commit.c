@@ -153,7 +153,8 @@ vm_status_t vm_commit_check_fork(const struct vm_space *s)
         uint64_t pending = 0;
 
         for (const struct vm_area *a = s->areas.first; a; a = a->next) {
-                if (!(a->flags & VM_AREA_ACCOUNT))
+                if (!(a->flags & VM_AREA_ACCOUNT) ||
+                    (a->flags & VM_AREA_DONTFORK))      /* not copied */
                         continue;
                 if (enough(s, vm_area_npages(a), pending) != VM_OK)
                         return VM_ENOMEM;

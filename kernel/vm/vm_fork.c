@@ -58,6 +58,13 @@ static vm_status_t fork_twin(struct vm_space *child, struct vm_object *o,
         return st;
 }
 
+/* Is a private area's content left out of the child (it gets the area
+ * empty: zeroes at its first touch)? */
+static bool fork_wipes(const struct vm_area *a)
+{
+        return a->flags & (VM_AREA_WIPEONFORK | VM_AREA_DROPPABLE);
+}
+
 /* A descriptor for the child with a's range, attributes and references
  * (shared object, backing file); a private object is fork_area's work. */
 static struct vm_area *fork_area_copy(const struct vm_area *a)
@@ -96,10 +103,9 @@ static vm_status_t fork_area(struct vm_space *child, struct vm_area *a)
                 return VM_ENOMEM;
         st = vm_area_insert(&child->areas, d);  /* same layout: fits */
         ASSERT(st == VM_OK);
-        /* A droppable area's pages are not copied: the child reads
-         * zeroes (Linux gives MAP_DROPPABLE VM_WIPEONFORK). */
-        if (!vm_area_private(a) || !a->object ||
-            (a->flags & VM_AREA_DROPPABLE))
+        /* A wipe-on-fork area's pages are not copied: the child reads
+         * zeroes (Linux gives MAP_DROPPABLE VM_WIPEONFORK too). */
+        if (!vm_area_private(a) || !a->object || fork_wipes(a))
                 return VM_OK;
         st = fork_twin(child, a->object, &d->object);
         if (st == VM_OK)
@@ -122,8 +128,8 @@ static void fork_write_protect(struct vm_space *parent)
 {
         for (struct vm_area *a = parent->areas.first; a; a = a->next) {
                 if (!vm_area_private(a) || !a->object ||
-                    !(a->prot & VM_PROT_WRITE) ||
-                    (a->flags & VM_AREA_DROPPABLE))
+                    !(a->prot & VM_PROT_WRITE) || fork_wipes(a) ||
+                    (a->flags & VM_AREA_DONTFORK))
                         continue;
                 /* A huge page stays one, read-only (split at its first
                  * copy-on-write), unless it straddles the area's edge. */
@@ -171,7 +177,8 @@ vm_status_t vm_space_fork(struct vm_space *parent, struct vm_space **out)
                 st = vm_guards_copy(&child->poison, &parent->poison);
         for (struct vm_area *a = st == VM_OK ? parent->areas.first : NULL;
              a && st == VM_OK; a = a->next)
-                st = fork_area(child, a);
+                if (!(a->flags & VM_AREA_DONTFORK))
+                        st = fork_area(child, a);
         fork_forget_twins(parent);
         if (st != VM_OK) {
                 vm_space_destroy(child);

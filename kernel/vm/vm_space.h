@@ -104,12 +104,16 @@ struct vm_object;
 #define VM_MADV_DONTNEED        4       /* drop these pages now */
 #define VM_MADV_FREE            8       /* pages may be freed (anon only) */
 #define VM_MADV_REMOVE          9       /* punch a hole in shared memory */
+#define VM_MADV_DONTFORK        10      /* not in a fork's child */
+#define VM_MADV_DOFORK          11      /* ... again in it */
 #define VM_MADV_COLD            20      /* deactivate the pages */
 #define VM_MADV_PAGEOUT         21      /* reclaim the pages */
 #define VM_MADV_HUGEPAGE        14      /* may use transparent huge pages */
 #define VM_MADV_NOHUGEPAGE      15      /* never huge pages */
 #define VM_MADV_DONTDUMP        16      /* leave out of core files */
 #define VM_MADV_DODUMP          17      /* ... put back in */
+#define VM_MADV_WIPEONFORK      18      /* empty in a fork's child */
+#define VM_MADV_KEEPONFORK      19      /* ... copied again */
 #define VM_MADV_GUARD_INSTALL   102     /* accesses fault (Linux 6.13) */
 #define VM_MADV_GUARD_REMOVE    103     /* ... no longer */
 #define VM_MADV_SUPPORTED       ((1u << VM_MADV_REMOVE) | \
@@ -124,7 +128,11 @@ struct vm_object;
                                  (1u << VM_MADV_HUGEPAGE) | \
                                  (1u << VM_MADV_NOHUGEPAGE) | \
                                  (1u << VM_MADV_DONTDUMP) | \
-                                 (1u << VM_MADV_DODUMP))
+                                 (1u << VM_MADV_DODUMP) | \
+                                 (1u << VM_MADV_DONTFORK) | \
+                                 (1u << VM_MADV_DOFORK) | \
+                                 (1u << VM_MADV_WIPEONFORK) | \
+                                 (1u << VM_MADV_KEEPONFORK))
 
 /* Does vm_space_advise() honour this advice? */
 static inline bool vm_advice_supported(int advice)

@@ -1,6 +1,7 @@
 /*
  * remap_advise_file.c - mremap in every mode keeps contents, madvise
- * DONTNEED really drops pages, unknown advice is EINVAL, and file mappings
+ * DONTNEED really drops pages, unknown advice is EINVAL, what a fork's
+ * child gets of DONTFORK and WIPEONFORK memory, and file mappings
  * of a read-only file: private ones copy on write, shared ones read, a
  * writable shared one is EACCES (CONCEPTS E23). argv[1]: a data file.
  */
@@ -75,6 +76,81 @@ static void advice(void)
         munmap(p, 4 * PAGE);
 }
 
+/* Does /proc/self/smaps give the area at p the VmFlags letters flag? */
+static int vm_flag(const void *p, const char *flag)
+{
+        char line[512], want[32];
+        int in = 0, found = 0;
+        FILE *f = fopen("/proc/self/smaps", "r");
+
+        snprintf(want, sizeof want, "%lx-", (unsigned long)p);
+        while (f && fgets(line, sizeof line, f)) {
+                if (!strncmp(line, want, strlen(want)))
+                        in = 1;
+                else if (in && !strncmp(line, "VmFlags:", 8)) {
+                        found = strstr(line, flag) != NULL;
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        return found;
+}
+
+/* What a fork's child sees of p's first two pages: 0 both as the parent
+ * filled them, 1 unmapped, 2 zeroes; +10 if the child's grandchild does
+ * not see zeroes after the child wrote (wipe-on-fork is inherited). */
+static int child_view(const uint8_t *p)
+{
+        unsigned char vec[2];
+        pid_t pid = fork();
+        int status = -1;
+
+        if (pid == 0) {
+                if (mincore((void *)p, 2 * PAGE, vec) == -1 && errno == ENOMEM)
+                        _exit(1);
+                if (p[0] == 0 && p[2 * PAGE - 1] == 0) {
+                        ((uint8_t *)p)[0] = 5;
+                        pid_t g = fork();
+                        if (g == 0)
+                                _exit(p[0] == 0 ? 0 : 1);
+                        waitpid(g, &status, 0);
+                        _exit(WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 2 : 12);
+                }
+                _exit(intact(p, 2 * PAGE) ? 0 : 3);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                return -1;
+        return WEXITSTATUS(status);
+}
+
+static void fork_advice(void)
+{
+        uint8_t *p = filled(2), *q = filled(2);
+        uint8_t *sh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+        CHECK("madvise_dontfork", madvise(p, 2 * PAGE, MADV_DONTFORK) == 0);
+        CHECK("dontfork_in_smaps_as_dc", vm_flag(p, " dc"));
+        CHECK("dontfork_area_not_in_child", child_view(p) == 1);
+        CHECK("dontfork_parent_keeps_contents", intact(p, 2 * PAGE));
+        CHECK("madvise_dofork", madvise(p, 2 * PAGE, MADV_DOFORK) == 0);
+        CHECK("dofork_child_sees_contents", child_view(p) == 0);
+        CHECK("dofork_clears_dc", !vm_flag(p, " dc"));
+        CHECK("madvise_wipeonfork", madvise(q, 2 * PAGE, MADV_WIPEONFORK) == 0);
+        CHECK("wipeonfork_in_smaps_as_wf", vm_flag(q, " wf"));
+        CHECK("wipeonfork_child_and_grandchild_read_zeroes", child_view(q) == 2);
+        CHECK("wipeonfork_parent_keeps_contents", intact(q, 2 * PAGE));
+        CHECK("madvise_keeponfork", madvise(q, 2 * PAGE, MADV_KEEPONFORK) == 0);
+        CHECK("keeponfork_child_sees_contents", child_view(q) == 0);
+        CHECK_ERR("wipeonfork_shared_memory_is_einval",
+                  madvise(sh, PAGE, MADV_WIPEONFORK), EINVAL);
+        CHECK("dontfork_shared_memory", madvise(sh, PAGE, MADV_DONTFORK) == 0);
+        munmap(p, 2 * PAGE);
+        munmap(q, 2 * PAGE);
+        munmap(sh, PAGE);
+}
+
 static void files(const char *path)
 {
         int fd = open(path, O_RDONLY);
@@ -91,6 +167,8 @@ static void files(const char *path)
         CHECK("private_write_is_private", pr[0] == 'J' && s[0] == 'h');
         CHECK("file_unchanged_by_private_write", pread(fd, head, 5, 0) == 5 &&
               memcmp(head, "hello", 5) == 0);
+        CHECK_ERR("wipeonfork_file_mapping_is_einval",
+                  madvise(pr, PAGE, MADV_WIPEONFORK), EINVAL);
         CHECK_MMAP_ERR("writable_shared_map_of_read_only_file",
                        mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), EACCES);
         munmap(s, PAGE);
@@ -105,6 +183,7 @@ int main(int argc, char **argv)
                 return printf("FAIL remap_advise_file/usage\n"), 2;
         remaps();
         advice();
+        fork_advice();
         files(argv[1]);
         return utest_done();
 }
