@@ -21,7 +21,11 @@
  * them) when the clock id is not 0 or 1, the page is being written (odd
  * sequence) or changed while read, the page is not the machine's (no
  * counter, or a time namespace's page), the anchor has no 32-bit mult,
- * or the counter is 2^31 counts or more past the anchor (or behind it).
+ * the counter is 2^31 counts or more past the anchor (or behind it), or
+ * the seconds need more than 32 bits (a wall clock set past 2106).
+ * Every load of the page comes before the second look at the sequence:
+ * a first version read the seconds after it, so a tick landing between
+ * could pair the old anchor's nanoseconds with the new one's seconds.
  *
  * No relocation: vvar_data is a hidden symbol at a fixed distance below
  * the image, reached from the address `call` pushes.
@@ -64,19 +68,20 @@ __vdso_clock_gettime64:                 /* (clockid_t id, struct timespec64 *) *
         adcl $0, %edx
         xorl $1, %eax                   /* the pair's index: REALTIME 1 */
         addl VVX(VDSO_OFF_MONO_NSEC, 4), %edx   /* + the nanoseconds */
-        cmpl VV(VDSO_OFF_SEQ), %ecx
-        jne 8f                          /* changed while read */
-        movl VVX(VDSO_OFF_MONO_SEC + 4, 8), %ecx
+        cmpl $0, VVX(VDSO_OFF_MONO_SEC + 4, 8)
+        jne 8f                  /* 2^32 seconds or more: not in a register */
         movl VVX(VDSO_OFF_MONO_SEC, 8), %eax
+        cmpl VV(VDSO_OFF_SEQ), %ecx     /* after every load of the page */
+        jne 8f                          /* changed while read */
 2:      cmpl $NSEC, %edx                /* under 2^31 + 10^9: at most 3 */
         jb 3f
         subl $NSEC, %edx
         addl $1, %eax
-        adcl $0, %ecx
+        jc 8f                           /* past 2^32 seconds */
         jmp 2b
 3:      movl 12(%esp), %ebx
         movl %eax, (%ebx)
-        movl %ecx, 4(%ebx)
+        movl $0, 4(%ebx)
         movl %edx, 8(%ebx)
         movl $0, 12(%ebx)
         xorl %eax, %eax
