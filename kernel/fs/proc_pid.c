@@ -465,6 +465,32 @@ static void status_kb(struct text *t, const char *name, uint64_t pages)
         text_add(t, "%s:\t%8" PRIu64 " kB\n", name, KB(pages));
 }
 
+/* Cpus_allowed as Linux prints a CPU mask (a hex digit per four CPUs
+ * the machine has, no more) and Cpus_allowed_list as its ranges
+ * ("0-2,5"). */
+static void status_cpus(struct text *t, uint64_t allowed)
+{
+        unsigned n = MIN(machine_cpus_online(), 64u);
+        uint64_t mask = allowed & (n >= 64 ? ~0ULL : (1ULL << n) - 1);
+        const char *sep = "";
+
+        text_add(t, "Cpus_allowed:\t");
+        for (int d = (int)(n + 3) / 4 - 1; d >= 0; d--)
+                text_add(t, "%x", (unsigned)(mask >> (4 * d)) & 0xf);
+        text_add(t, "\nCpus_allowed_list:\t");
+        for (unsigned i = 0; i < n; i++) {
+                if (!(mask >> i & 1))
+                        continue;
+                unsigned j = i;
+                while (j + 1 < n && (mask >> (j + 1) & 1))
+                        j++;
+                text_add(t, j > i ? "%s%u-%u" : "%s%u", sep, i, j);
+                sep = ",";
+                i = j;
+        }
+        text_add(t, "\n");
+}
+
 void proc_pid_status(struct text *t, struct proc *p)
 {
         const struct cred *c = &p->cred;
@@ -533,7 +559,7 @@ void proc_pid_status(struct text *t, struct proc *p)
                  "CapBnd:\t%016" PRIx64 "\nCapAmb:\t%016x\n", c->cap_inheritable,
                  c->cap_permitted, c->cap_effective, (uint64_t)CAP_FULL_SET, 0);
         text_add(t, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n");
-        text_add(t, "Cpus_allowed:\t1\nCpus_allowed_list:\t0\n");
+        status_cpus(t, p->usage.cpus_allowed);
         text_add(t, "Mems_allowed:\t");
         for (int i = 0; i < 31; i++)
                 text_add(t, "00000000,");

@@ -230,6 +230,7 @@ struct proc *proc_alloc(void)
         p->sighand_id = proc_share_id();
         kstat.forks++;
         p->usage.start_ns = clock_monotonic_ns();
+        p->usage.cpus_allowed = ~0ULL;  /* fork copies its parent's */
         cred_init_root(&p->cred);       /* fork copies its parent's */
         rlimits_init(&p->rlim, INR_OPEN_CUR, INR_OPEN_MAX, NPROC);
         p->pgid = p->sid = p->pid;

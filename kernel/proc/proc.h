@@ -21,6 +21,7 @@
 #include <mercator/status.h>
 #include <mercator/types.h>
 #include <machine/cpu_local.h>
+#include <machine/intr.h>
 #include <machine/thread.h>
 #include <proc/machine_hooks.h>
 #include <proc/cred.h>
@@ -66,6 +67,10 @@ struct proc_usage {
         uint64_t exited_run_ns, exited_minflt, exited_majflt; /* threads gone */
         int      nice;                          /* [p] -20..19 */
         int      sched_policy, sched_priority;  /* [p] */
+        uint64_t cpus_allowed;                  /* [k] sched_setaffinity: bit
+                                                 * n set, may run on CPU n
+                                                 * (every bit at first; fork
+                                                 * and exec keep it) */
         int      pdeath_signal;                 /* [p] PR_SET_PDEATHSIG */
         bool     dumpable;                      /* [p] PR_SET_DUMPABLE */
         uint32_t coredump_filter;               /* [p] /proc/PID/coredump_filter
@@ -372,6 +377,15 @@ void sched_run(void);                   /* never returns */
 void sched_run_until(bool (*done)(void *), void *arg);
 void sched_yield(void);
 void sched_switch(void);                /* state already set by the caller */
+/* Wake one idle CPU that may run p (its affinity), for p just made
+ * runnable. */
+void sched_kick_for(const struct proc *p);
+
+/* May p run on this CPU (its sched_setaffinity mask)? */
+static inline bool sched_cpu_allowed(const struct proc *p)
+{
+        return p->usage.cpus_allowed >> machine_cpu_id() & 1;
+}
 void sched_sleep_until(uint64_t ns);
 void sched_sleep_on(const void *channel);
 /* Interruptible sleeps: like the two above, but a signal for the current

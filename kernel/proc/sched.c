@@ -14,9 +14,11 @@
  * it runs, which drops it on its way to user mode and takes it back on
  * every entry; a thread that sleeps or yields hands it back to its CPU's
  * loop. Sleep and wake-up both change states under the lock, so no
- * wake-up is lost; a wake-up kicks idle CPUs out of hlt. Any thread may
- * run on any CPU, those of one address space at the same time (the pmap
- * sends its changes to every CPU that has it loaded).
+ * wake-up is lost; a wake-up kicks idle CPUs out of hlt. A thread may
+ * run on any CPU its affinity mask allows (sched_setaffinity; all at
+ * first), those of one address space at the same time (the pmap sends
+ * its changes to every CPU that has it loaded). A thread whose mask no
+ * longer has its CPU gives the CPU up on its way back to user mode.
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -74,19 +76,25 @@ static int rt_priority(const struct proc *p)
         return policy == 1 || policy == 2 ? p->usage.sched_priority : 0;
 }
 
+/* Can this CPU run p now? */
+static bool runnable_here(const struct proc *p)
+{
+        return p->state == PROC_RUNNABLE && sched_cpu_allowed(p);
+}
+
 /* Round robin among the runnable processes of the highest real-time
- * priority present (0 for the ordinary ones). */
+ * priority present (0 for the ordinary ones) that this CPU may run. */
 static struct proc *pick_next(void)
 {
         int best = -1;
 
         for (int i = 0; i < proc_slots; i++)
-                if (proc_table[i]->state == PROC_RUNNABLE)
+                if (runnable_here(proc_table[i]))
                         best = MAX(best, rt_priority(proc_table[i]));
         for (int n = 0; best >= 0 && n < proc_slots; n++) {
                 int slot = (next_slot + n) % proc_slots;
                 struct proc *p = proc_table[slot];
-                if (p->state == PROC_RUNNABLE && rt_priority(p) == best) {
+                if (runnable_here(p) && rt_priority(p) == best) {
                         next_slot = slot + 1;
                         return p;
                 }
@@ -207,7 +215,7 @@ void sched_wakeup(const void *channel)
                 struct proc *p = proc_table[i];
                 if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
                         p->state = PROC_RUNNABLE;
-                        machine_kick_idle();    /* one idle CPU for each */
+                        sched_kick_for(p);      /* one idle CPU for each */
                 }
         }
 }
@@ -215,7 +223,12 @@ void sched_wakeup(const void *channel)
 void sched_make_runnable(struct proc *p)
 {
         p->state = PROC_RUNNABLE;
-        machine_kick_idle();
+        sched_kick_for(p);
+}
+
+void sched_kick_for(const struct proc *p)
+{
+        machine_kick_idle(p->usage.cpus_allowed);
 }
 
 /* As Linux's find_task_by_vpid: any thread by its id, so a process's
@@ -231,7 +244,12 @@ void proc_return_to_user(void)
         oom_memcg_enforce_current();    /* its group over memory.max */
         if (current->pending_kill)
                 proc_exit(current->pending_kill);
-        if (need_resched)
+        if (!sched_cpu_allowed(current)) {      /* sched_setaffinity */
+                current->state = PROC_RUNNABLE;
+                sched_kick_for(current);
+                sched_switch();
+        } else if (need_resched) {
                 sched_yield();
+        }
         signal_deliver();
 }

@@ -3,7 +3,8 @@
  * getrlimit, setrlimit, prlimit64, getpriority, setpriority, the sched_*
  * queries and settings, getcpu; and what fork copies of all that.
  *
- * One CPU: affinity masks are that CPU. The scheduler runs a real-time
+ * Affinity masks are kept per thread and honoured by sched.c. The
+ * scheduler runs a real-time
  * process (SCHED_FIFO/SCHED_RR) before any other, higher priority first,
  * round-robin among equals (SCHED_FIFO too: it is sliced like SCHED_RR);
  * nice values are kept and reported but do not weight the round-robin
@@ -27,6 +28,7 @@ void proc_fork_resources(struct proc *child, const struct proc *parent)
         child->usage.nice = parent->usage.nice;
         child->usage.sched_policy = parent->usage.sched_policy;
         child->usage.sched_priority = parent->usage.sched_priority;
+        child->usage.cpus_allowed = parent->usage.cpus_allowed;
         child->usage.dumpable = parent->usage.dumpable;
         child->usage.coredump_filter = parent->usage.coredump_filter;
         child->usage.personality = parent->usage.personality;
@@ -346,36 +348,56 @@ SYSCALL_DECL(sched_rr_get_interval)
 
 #define CPUMASK_BYTES   8       /* one long covers the CPUs Mercator has */
 
-/* Every thread may run on every CPU online (no affinity is kept). */
-SYSCALL_DECL(sched_getaffinity)
+/* The CPUs online as a mask (Linux's cpu_active_mask; every CPU Mercator
+ * starts stays online, so also its cpu_possible_mask). */
+static uint64_t cpus_online_mask(void)
 {
         unsigned n = machine_cpus_online();
-        uint64_t len = (uint32_t)a1, mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;
-        struct proc *p;
-        long err = sched_target((int)a0, &p);
 
-        if (err)
-                return err;
-        if (len * 8 < 1 || (len & (sizeof(long) - 1)))
+        return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
+/* The CPUs the thread pid may run on (sched.c keeps the mask). Linux:
+ * EINVAL for a length that cannot hold a bit per CPU or is not a
+ * multiple of a long; the bytes written. */
+SYSCALL_DECL(sched_getaffinity)
+{
+        uint64_t len = (uint32_t)a1, mask;
+        struct proc *p;
+
+        if (len * 8 < machine_cpus_online() || (len & (sizeof(long) - 1)))
                 return -EINVAL;
+        if (!(p = proc_arg((int)a0)))
+                return -ESRCH;          /* a negative pid too (Linux) */
+        mask = p->usage.cpus_allowed & cpus_online_mask();
         return copy_to_user((uint64_t)a2, &mask, CPUMASK_BYTES) ? -EFAULT
                                                                 : CPUMASK_BYTES;
 }
 
-/* Accepted when the mask includes CPU 0 (not kept: see above). */
+/* Limit the thread pid to the CPUs of the mask that are online (EINVAL
+ * if none; bytes past the first long are CPUs Mercator does not have).
+ * A thread running on a CPU it may no longer use moves on its way back
+ * to user mode: the caller at once, another thread's CPU kicked. */
 SYSCALL_DECL(sched_setaffinity)
 {
         uint64_t len = MIN((uint64_t)(uint32_t)a1, CPUMASK_BYTES), mask = 0;
         struct proc *p;
-        long err = sched_target((int)a0, &p);
 
-        if (err)
-                return err;
         if (copy_from_user(&mask, (uint64_t)a2, len))
                 return -EFAULT;
+        if (!(p = proc_arg((int)a0)))
+                return -ESRCH;
         if (!may_act_on(p, CAP_SYS_NICE))
                 return -EPERM;
-        return mask & 1 ? 0 : -EINVAL;
+        mask &= cpus_online_mask();
+        if (!mask)
+                return -EINVAL;
+        p->usage.cpus_allowed = mask;
+        if (p->state == PROC_RUNNING && p != current)
+                machine_kick_running(p);
+        else if (p->state == PROC_RUNNABLE)
+                sched_kick_for(p);
+        return 0;
 }
 
 /* The CPU the caller runs on (it may be elsewhere by the time it

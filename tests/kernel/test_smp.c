@@ -314,7 +314,7 @@ out:
 static void kick_from_there(void *arg)
 {
         (void)arg;
-        machine_kick_idle();
+        machine_kick_idle(~0ULL);
 }
 
 /*

@@ -235,13 +235,14 @@ void machine_idle_enter(void)
  * another CPU. One, not all: every CPU woken for one thread spins for
  * the big kernel lock only to find nothing, and with more virtual CPUs
  * than the host has cores the spinners take the time the lock's holder
- * needs. [kernel lock] */
-void machine_kick_idle(void)
+ * needs. Only a CPU in `allowed` (the thread's affinity): another would
+ * find nothing it may run. [kernel lock] */
+void machine_kick_idle(uint64_t allowed)
 {
         struct cpu *me = this_cpu();
 
-        for (unsigned i = 0; i < ncpus; i++)
-                if (&cpus[i] != me && cpus[i].idle &&
+        for (unsigned i = 0; i < ncpus && i < 64; i++)
+                if (&cpus[i] != me && (allowed >> i & 1) && cpus[i].idle &&
                     __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
                         __atomic_store_n(&cpus[i].idle, false,
                                          __ATOMIC_RELEASE);

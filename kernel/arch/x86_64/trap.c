@@ -349,7 +349,9 @@ static void kernel_trap(struct trap_frame *tf)
  * pending): a shootdown's IPI to a CPU running the sender's other thread
  * then costs that CPU no wait for the lock the sender holds (else every
  * munmap of a process with threads on the other CPUs sets them all
- * spinning for the lock right after).
+ * spinning for the lock right after). A thread whose affinity no longer
+ * allows this CPU (sched_setaffinity from another CPU kicks it here)
+ * goes on to proc_return_to_user, which moves it.
  * The check reads signal state without the lock: a signal sent meanwhile
  * comes with its own IPI (machine_kick_running), which stays pending
  * until iretq, since interrupts are off here, and is taken in user mode.
@@ -360,7 +362,8 @@ void trap_dispatch(struct trap_frame *tf)
 
         if (tf->vector >= APIC_VECTOR_BASE) {
                 apic_irq(tf);
-                if (from_user && !need_resched && !signal_pending())
+                if (from_user && !need_resched && !signal_pending() &&
+                    sched_cpu_allowed(current))
                         return;
         }
         if (from_user)

@@ -14,7 +14,7 @@ struct proc;
 static inline void machine_kernel_lock(void) { }
 static inline void machine_kernel_unlock(void) { }
 static inline void machine_idle_enter(void) { }
-static inline void machine_kick_idle(void) { }
+static inline void machine_kick_idle(uint64_t cpus) { (void)cpus; }
 static inline void machine_kick_running(struct proc *p) { (void)p; }
 static inline void machine_sched_start(void) { }
 

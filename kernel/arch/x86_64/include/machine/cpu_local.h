@@ -49,8 +49,9 @@ bool machine_kernel_trylock(void);      /* interrupt handlers */
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
 
-/* A thread became runnable: wake one CPU halted in its idle loop. */
-void machine_kick_idle(void);
+/* A thread became runnable: wake one CPU halted in its idle loop among
+ * `allowed` (bit n: CPU n; the thread's sched_setaffinity mask). */
+void machine_kick_idle(uint64_t allowed);
 
 /* p runs on another CPU (PROC_RUNNING, not current): interrupt that CPU
  * so p sees what was just made pending for it (a signal, a kill) on its
