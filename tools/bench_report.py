@@ -609,8 +609,8 @@ def smp_text(env, srows, scurve):
             "(median over boots). Above 1 in the ratio column: Mercator "
             "faults faster. \"apart\": of 64 hand-overs sampled with "
             "getcpu, how many found the two threads on different CPUs "
-            "(Mercator keeps no affinity, so it cannot pin them; Linux "
-            "does).", "", "![smp](scale-smp.png)", ""]
+            "(both kernels pin them; Mercator's results before session 13 "
+            "were taken when it ignored sched_setaffinity).", "", "![smp](scale-smp.png)", ""]
     return "\n".join(out)
 
 
