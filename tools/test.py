@@ -29,22 +29,26 @@ view    tools/vmview draws user/vmdemo (x86-64, then riscv64 with its Sv39
         at 3G: the 3G/1G layout, HIGHMEM); Debian's chromium (headless) loads
         the page and its DOM must hold the program's numbers; screenshot
         in results/vmview-test.png; make view's live page redraws as its
-        feed grows
+        feed grows; x86-64's run again at -smp 4 (view-smp4: the feed's
+        checks, the browser's part draws the same feed either way)
 fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
         with bash), first on this machine's Linux, then on Mercator: the
-        output and exit status must be the same
+        output and exit status must be the same; typed sessions and make
+        run's image too; on Mercator at -smp 1 and again at -smp 4
+        (checks named outside-smp4/...), as the user tier's toy shell
 
 debian  Debian's own dynamically linked programs, from this machine's
         /usr/bin: each tests/debian/NAME.bash run by /bin/bash (NAME.py by
         /usr/bin/python3) with the programs its "# with:" lines name
         (tools/run --with: each with the libraries ldd lists) and the
         directories its "# dir:" lines name, first on this machine's
-        Linux, then on Mercator: the output and exit status must be the same;
-        then Debian's trinity fuzzes Mercator's system calls as nobody
+        Linux, then on Mercator at -smp 1 and at -smp 4 (debian-smp4/...):
+        the output and exit status must be the same; then Debian's trinity fuzzes Mercator's system calls as nobody
         (tests/debian/trinity_init.c; 30000 calls with seed 1, --soak: ten
-        minutes with a new seed): no panic, no hang, every page back
+        minutes with a new seed; at -smp 1 and at -smp 4): no panic, no
+        hang, every page back
 
 --soak runs many more seeds and fuzzes longer (make soak).
 
@@ -766,6 +770,15 @@ USER_ON_CPU_MAX = ["bad_pointers", "mmap_anon", "die_kernel_read",
 # memory, swap disk and input; USER_ON_CPU_MAX's also with -cpu max. The
 # kernel tier boots every kernel test at -smp 1, 2 and 4.
 USER_SMP = (1, 4)
+# The shell, outside, debian and view tiers boot Mercator at each of these
+# too (issue 15: every test also at -smp 4); a check at -smp 4 is named
+# with "-smp4" after its tier ("outside-smp4/NAME").
+TIER_SMP = (1, 4)
+
+
+def smp_tier(tier, smp):
+    """A tier's name for checks run at -smp smp."""
+    return tier if smp == 1 else f"{tier}-smp{smp}"
 
 # The runs that take longest (a minute or more under TCG on a loaded
 # host: swapping, the OOM killer, thread storms) start first, so that the
@@ -899,10 +912,13 @@ def run_shell(t):
     files = []
     for prog in sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*"))):
         files += ["--file", f"/bin/{os.path.basename(prog)}={prog}"]
-    p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "300",
-                        "--input-script", SHELL_SESSION] + files + [sh],
-                       capture_output=True, text=True, errors="replace")
-    check_shell(t, "mercator", p.stdout + p.stderr, p.returncode)
+    for smp in TIER_SMP:
+        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                            "300", "--smp", str(smp), "--input-script",
+                            SHELL_SESSION] + files + [sh],
+                           capture_output=True, text=True, errors="replace")
+        check_shell(t, smp_tier("mercator", smp), p.stdout + p.stderr,
+                    p.returncode)
 
 
 def run_syscall_log(t):
@@ -1070,7 +1086,7 @@ def check_i386_layout(t, snaps, tier, arch):
           f"{tier}/user_pages_in_highmem", str(pfns[:4]))
 
 
-def run_view(t, arch="x86_64"):
+def run_view(t, arch="x86_64", smp=1):
     """tools/vmview draws user/vmdemo (16 pages, 12 touched, fork, the
     child writes 4), then Debian's chromium loads the page headless: the
     numbers its DOM holds after the page's script counted what it drew
@@ -1079,19 +1095,26 @@ def run_view(t, arch="x86_64"):
     comes on the console), its Sv39 walk through three tables. i386: the
     program built for i386 on the 2-level kernel at 1G and the PAE one at
     3G (COM2 as on x86-64), the walks through two and three tables, the
-    3G/1G layout and HIGHMEM."""
-    tier = "view" if arch == "x86_64" else f"view-{arch}"
+    3G/1G layout and HIGHMEM. With smp > 1 (x86-64) the feed's checks
+    only, its page in a temporary folder: the browser's part draws the
+    same feed either way."""
+    tier = smp_tier("view" if arch == "x86_64" else f"view-{arch}", smp)
     name = "vmview-test" if arch == "x86_64" else f"vmview-{arch}-test"
+    if smp > 1:
+        tmp = tempfile.mkdtemp(prefix="vmview-smp-")
+        atexit.register(shutil.rmtree, tmp, True)
     demo = os.path.join(ROOT, "build/rootfs/bin/vmdemo" if arch == "x86_64"
                         else "build/i386/rootfs/bin/vmdemo"
                         if arch.startswith("i386")
                         else f"build/{arch}/rootfs/bin/vmdemo")
-    page = os.path.join(ROOT, f"results/{name}.html")
-    feed = os.path.join(ROOT, f"results/{name}.jsonl")
+    page = os.path.join(ROOT if smp == 1 else tmp, f"results/{name}.html")
+    feed = os.path.join(ROOT if smp == 1 else tmp, f"results/{name}.jsonl")
+    os.makedirs(os.path.dirname(page), exist_ok=True)
     if os.path.exists(feed):
         os.remove(feed)
     mem = ["--mem", VIEW_MEM[arch]] if arch in VIEW_MEM else []
     p = subprocess.run([os.path.join(ROOT, "tools/vmview"), "--arch", arch,
+                        "--smp", str(smp),
                         "--out", page, "--keep-feed", feed] + mem + [demo],
                        capture_output=True, text=True, errors="replace",
                        timeout=600)
@@ -1113,6 +1136,8 @@ def run_view(t, arch="x86_64"):
     t.add(labels[:3] == ["touched 12 of 16 pages", "child read all 16 pages",
                          "child wrote 4 pages"] and "exit 1" in labels,
           f"{tier}/snapshots_at_labels_and_exit", str(labels))
+    if smp > 1:
+        return
     browser = next((b for b in ("chromium", "chromium-browser")
                     if subprocess.run(["sh", "-c", f"command -v {b}"],
                                       capture_output=True).returncode == 0),
@@ -1268,19 +1293,22 @@ def run_outside(t):
               + fetch.stderr.strip())
         return
 
-    def mercator(script):
+    def mercator(run):
+        script, smp = run
         binary, args = outside_command(script)
         name = os.path.basename(binary)
         p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                            "300", "--file", f"/t/script={script}",
+                            "300", "--smp", str(smp),
+                            "--file", f"/t/script={script}",
                             binary, *args, "/t/script"],
                            capture_output=True, text=True, errors="replace",
                            stdin=subprocess.DEVNULL)
         return p.stdout.replace(f"/bin/{name}", name), p.returncode
 
+    runs = [(s, smp) for smp in TIER_SMP for s in scripts]
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        results = list(ex.map(mercator, scripts))
-    for script, (mout, mrc) in zip(scripts, results):
+        results = dict(zip(runs, ex.map(mercator, runs)))
+    for script in scripts:
         binary, args = outside_command(script)
         with tempfile.TemporaryDirectory() as tmp:
             # Mercator's console is a terminal that carries stdout and
@@ -1288,8 +1316,10 @@ def run_outside(t):
             out, rc = run_on_pty([binary, *args, script], None, timeout=300,
                                  cwd=tmp)
         lout = out.replace(binary, os.path.basename(binary))
-        compare_outputs(t, f"outside/{os.path.basename(script)}",
-                        lout, rc, mout, mrc)
+        for smp in TIER_SMP:
+            mout, mrc = results[(script, smp)]
+            compare_outputs(t, f"{smp_tier('outside', smp)}/"
+                            f"{os.path.basename(script)}", lout, rc, mout, mrc)
 
 
 DEBIAN = os.path.join(ROOT, "tests/debian")
@@ -1325,7 +1355,7 @@ def debian_needs(script):
     return needs
 
 
-def run_debian_script(script, mem="1G"):
+def run_debian_script(script, mem="1G", smp=1):
     """One script on Mercator: its runner with the programs (and the
     libraries ldd lists for them) and directories it names."""
     runner, *progs = debian_needs(script)
@@ -1335,7 +1365,8 @@ def run_debian_script(script, mem="1G"):
     for d in debian_header(script, "dir"):
         extra += ["--dir", f"{d}={d}"]
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout", "900",
-                        "--mem", mem, "--file", f"/t/script={script}",
+                        "--mem", mem, "--smp", str(smp),
+                        "--file", f"/t/script={script}",
                         *extra, runner, "/t/script"],
                        capture_output=True, text=True, errors="replace",
                        stdin=subprocess.DEVNULL)
@@ -1357,15 +1388,19 @@ def run_debian(t, scripts=None, soak=False):
         t.add(False, "debian", "not installed here (tools/setup.sh): " +
               " ".join(sorted(set(missing))))
         return
+    runs = [(s, smp) for smp in TIER_SMP for s in scripts]
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        results = list(ex.map(run_debian_script, scripts))
-    for script, (mout, mrc) in zip(scripts, results):
+        results = dict(zip(runs, ex.map(
+            lambda r: run_debian_script(r[0], smp=r[1]), runs)))
+    for script in scripts:
         with tempfile.TemporaryDirectory() as tmp:
             out, rc = run_on_pty([debian_needs(script)[0], script], None,
                                  timeout=600, cwd=tmp)
-        mout = mout.replace("/t/script", script)
-        compare_outputs(t, f"debian/{os.path.basename(script)}",
-                        out, rc, mout, mrc)
+        for smp in TIER_SMP:
+            mout, mrc = results[(script, smp)]
+            mout = mout.replace("/t/script", script)
+            compare_outputs(t, f"{smp_tier('debian', smp)}/"
+                            f"{os.path.basename(script)}", out, rc, mout, mrc)
 
 
 # trinity (Debian's system-call fuzzer) as the user nobody, its fd
@@ -1378,7 +1413,7 @@ TRINITY_ARGS = ["--arch", "64", "-l", "off", "-C", "2",
                 "--disable-fds=sockets,perf,drm"]
 
 
-def run_trinity(t, soak=False):
+def run_trinity(t, soak=False, smp=1):
     fetch = subprocess.run(["bash", os.path.join(ROOT, "tools/fetch-outside.sh"),
                             "--trinity"], capture_output=True, text=True)
     trinity = os.path.join(OUTSIDE, "trinity")
@@ -1402,7 +1437,8 @@ def run_trinity(t, soak=False):
     # at a fixed path: the clone may live under /tmp, which Mercator's own
     # tmpfs hides
     p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                        str(limit + 200), "--mem", "1G"] + disk + ["--with",
+                        str(limit + 200), "--mem", "1G",
+                        "--smp", str(smp)] + disk + ["--with",
                         f"/bin/trinity={trinity}",
                         os.path.join(ROOT, "build/trinity_init"), str(limit),
                         "/bin/trinity"] + args + TRINITY_ARGS,
@@ -1411,7 +1447,7 @@ def run_trinity(t, soak=False):
     out = p.stdout + p.stderr
     ran = re.search(r"^trinity_init: ran (\d+) s, trinity status (\w+)", out, re.M)
     leaks = re.findall(r"^mercator: init's exit: leak: .*$", out, re.M)
-    name = "debian/trinity" + ("_10min" if soak else "")
+    name = f"{smp_tier('debian', smp)}/trinity" + ("_10min" if soak else "")
     status = ran.group(2) if ran else "none"
     # soak: trinity runs until killed (SIGKILL, status 0x9) at the time
     # limit, not before (the OOM killer ends it early when memory runs
@@ -1426,32 +1462,33 @@ def run_trinity(t, soak=False):
         show_tail(out)
     else:
         calls = re.findall(r"Ran (\d+) syscalls|(\d+) iterations", out)
-        print(f"    trinity: {ran.group(1)} s, seed {args[2]}, "
+        print(f"    trinity at -smp {smp}: {ran.group(1)} s, seed {args[2]}, "
               f"{calls[-1][0] or calls[-1][1] if calls else '?'} calls")
 
 
-def run_make_run(t):
+def run_make_run(t, smp=1):
     """The image `make run` boots (tools/mkrunfs.py, busybox as the login
     shell) played tests/outside/make_run.script: a check per feature, and
     `exit` must power the machine off with status 0."""
+    tier = smp_tier("outside", smp)
     programs = sorted(glob.glob(os.path.join(ROOT, "build/rootfs/bin/*")))
     if not os.path.exists(os.path.join(OUTSIDE, "busybox")) or not programs:
-        t.add(False, "outside/make_run", "busybox or build/rootfs/bin missing")
+        t.add(False, f"{tier}/make_run", "busybox or build/rootfs/bin missing")
         return
     with tempfile.TemporaryDirectory() as tmp:
         image = os.path.join(tmp, "make_run")
         subprocess.run([sys.executable, os.path.join(ROOT, "tools/mkrunfs.py"),
                         image, *programs], check=True, capture_output=True)
         p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                            "300", "--input-script",
+                            "300", "--smp", str(smp), "--input-script",
                             os.path.join(ROOT, "tests/outside/make_run.script"),
                             "--initrd", image], capture_output=True,
                            text=True, errors="replace")
     out = p.stdout + p.stderr
     checks = re.findall(r"^(PASS|FAIL) make_run/(\S+)", out, re.M)
     for verdict, name in checks:
-        t.add(verdict == "PASS", f"outside/make_run/{name}")
-    t.add(p.returncode == 0 and checks != [], "outside/make_run/exit_powers_off",
+        t.add(verdict == "PASS", f"{tier}/make_run/{name}")
+    t.add(p.returncode == 0 and checks != [], f"{tier}/make_run/exit_powers_off",
           f"status {p.returncode}")
     if p.returncode != 0 or any(v == "FAIL" for v, _ in checks):
         show_tail(out)
@@ -1501,14 +1538,18 @@ def run_outside_typed(t):
         else:
             shell = mshell = [busybox, "sh", "-i"]
         lout, lrc = run_on_pty_referee(shell, script, timeout=120, cwd="/")
-        p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
-                            "120", "--input-script", script] + files +
-                           mshell, capture_output=True,
-                           text=True, errors="replace")
-        mout, mrc = p.stdout + p.stderr, p.returncode
         if use_bash:
-            lout, mout = typed_session_output(lout), typed_session_output(mout)
-        compare_outputs(t, name, lout, lrc, mout, mrc)
+            lout = typed_session_output(lout)
+        for smp in TIER_SMP:
+            p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
+                                "120", "--smp", str(smp), "--input-script",
+                                script] + files + mshell, capture_output=True,
+                               text=True, errors="replace")
+            mout, mrc = p.stdout + p.stderr, p.returncode
+            if use_bash:
+                mout = typed_session_output(mout)
+            compare_outputs(t, name.replace("outside/", smp_tier("outside", smp) + "/"),
+                            lout, lrc, mout, mrc)
 
 
 def main():
@@ -1538,12 +1579,15 @@ def main():
     if "outside" in tiers:
         run_outside(t)
         run_outside_typed(t)
-        run_make_run(t)
+        for smp in TIER_SMP:
+            run_make_run(t, smp)
     if "debian" in tiers:
         run_debian(t, soak=args.soak)
-        run_trinity(t, soak=args.soak)
+        for smp in TIER_SMP:
+            run_trinity(t, soak=args.soak, smp=smp)
     if "view" in tiers:
         run_view(t)
+        run_view(t, smp=4)
         run_view(t, "riscv64")
         run_view(t, "i386")
         run_view(t, "i386-pae")
