@@ -22,6 +22,7 @@
 #include <proc/coredump.h>
 #include <proc/syscall.h>
 #include <vm/memcg.h>
+#include <vm/userfaultfd.h>
 #include <vm/vm_space.h>
 
 typedef void (*impl_fn)(void);
@@ -55,6 +56,7 @@ static const struct kconfig_line lines[] = {
         Y("CONFIG_COREDUMP", coredump_write),
         Y("CONFIG_ELF_CORE", coredump_write),
         Y("CONFIG_USERFAULTFD", sys_userfaultfd),
+        Y("CONFIG_HAVE_ARCH_USERFAULTFD_WP", vm_uffd_writeprotect),
         Y("CONFIG_TIME_NS", sys_unshare),
         Y("CONFIG_TIMERFD", sys_timerfd_create),
         Y("CONFIG_HUGETLBFS", hugetlbfs_new_sb),

@@ -18,12 +18,15 @@
  * descriptor wakes every waiter and unregisters every area.
  *
  * Modes: MISSING on private anonymous memory and shmem, MINOR on shmem
- * (UFFDIO_CONTINUE); UFFDIO_POISON on both; UFFDIO_MOVE on private
- * anonymous memory. Not here: WP mode, UFFDIO_WRITEPROTECT (EINVAL), the
- * non-cooperative events (their features are refused by UFFDIO_API with
- * EINVAL), hugetlbfs ranges (EINVAL). UFFDIO_API offers exactly what is
- * here: MISSING_SHMEM, SIGBUS, THREAD_ID, MINOR_SHMEM, EXACT_ADDRESS,
- * POISON, MOVE.
+ * (UFFDIO_CONTINUE), WP on private anonymous memory (UFFDIO_WRITEPROTECT,
+ * UFFDIO_COPY_MODE_WP; a write to a marked page is a fault message with
+ * UFFD_PAGEFAULT_FLAG_WP); UFFDIO_POISON on both; UFFDIO_MOVE on private
+ * anonymous memory. Not here: WP on shmem and on unpopulated pages
+ * (Linux 6.4's WP_UNPOPULATED), the non-cooperative events (their
+ * features are refused by UFFDIO_API with EINVAL), hugetlbfs ranges
+ * (EINVAL). UFFDIO_API offers exactly what is here: PAGEFAULT_FLAG_WP,
+ * MISSING_SHMEM, SIGBUS, THREAD_ID, MINOR_SHMEM, EXACT_ADDRESS, POISON,
+ * MOVE.
  */
 #include <mercator/errno.h>
 #include <mercator/string.h>
@@ -45,8 +48,10 @@
 #define UFFD_API                0xaaULL
 #define UFFD_EVENT_PAGEFAULT    0x12
 #define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFD_PAGEFAULT_FLAG_WP  2
 #define UFFD_PAGEFAULT_FLAG_MINOR 4
 
+#define UFFD_FEATURE_PAGEFAULT_FLAG_WP 0x1
 #define UFFD_FEATURE_EVENT_FORK 0x2
 #define UFFD_FEATURE_MISSING_SHMEM 0x20
 #define UFFD_FEATURE_SIGBUS     0x80
@@ -55,16 +60,20 @@
 #define UFFD_FEATURE_EXACT_ADDRESS 0x800
 #define UFFD_FEATURE_POISON     0x4000
 #define UFFD_FEATURE_MOVE       0x10000
-#define UFFD_FEATURES           (UFFD_FEATURE_MISSING_SHMEM | \
+#define UFFD_FEATURES           (UFFD_FEATURE_PAGEFAULT_FLAG_WP | \
+                                 UFFD_FEATURE_MISSING_SHMEM | \
                                  UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID | \
                                  UFFD_FEATURE_MINOR_SHMEM | \
                                  UFFD_FEATURE_EXACT_ADDRESS | \
                                  UFFD_FEATURE_POISON | UFFD_FEATURE_MOVE)
 
+#define UFFDIO_REGISTER_MODE_WP 2
 #define UFFDIO_REGISTER_MODE_MINOR 4
 #define UFFDIO_REGISTER_MODES   7       /* MISSING, WP, MINOR */
 #define UFFDIO_MODE_DONTWAKE    1
 #define UFFDIO_COPY_MODE_WP     2
+#define UFFDIO_WRITEPROTECT_MODE_WP 1
+#define UFFDIO_WRITEPROTECT_MODE_DONTWAKE 2
 #define UFFDIO_CONTINUE_MODE_WP 2
 
 /* The ioctl numbers: _IOWR/_IOR(0xaa, nr, size of the argument). */
@@ -77,6 +86,7 @@
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
 #define UFFDIO_POISON           UFFD_IOC(3u, 0x08, 32)
 #define UFFDIO_MOVE             UFFD_IOC(3u, 0x05, 40)
+#define UFFDIO_WRITEPROTECT     UFFD_IOC(3u, 0x06, 24)
 #define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES 2
 #define UFFDIO_API              UFFD_IOC(3u, 0x3f, 24)
 #define USERFAULTFD_IOC_NEW     UFFD_IOC(0u, 0x00, 0)
@@ -85,6 +95,7 @@
 #define UFFD_RANGE_IOCTLS       (IOCTL_BIT(0x02) | IOCTL_BIT(0x03) | IOCTL_BIT(0x04) | \
                                  IOCTL_BIT(0x05) | IOCTL_BIT(0x08))
 #define UFFD_MINOR_IOCTLS       IOCTL_BIT(0x07)         /* MINOR ranges */
+#define UFFD_WP_IOCTLS          IOCTL_BIT(0x06)         /* WP ranges */
 
 /* Linux's struct uffd_msg for a page fault (32 bytes). */
 struct uffd_msg {
@@ -106,6 +117,7 @@ struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zerop
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
 struct uffdio_move { uint64_t dst, src, len, mode; int64_t move; };
+struct uffdio_writeprotect { struct uffdio_range range; uint64_t mode; };
 
 /* A thread waiting for its fault to be served (on its kernel stack). */
 struct uffd_waiter {
@@ -113,6 +125,7 @@ struct uffd_waiter {
         vaddr_t  va;                    /* as the CPU reported it */
         bool     write;
         bool     minor;                 /* a MINOR fault, not MISSING */
+        bool     wp;                    /* a write to a write-protected page */
         int      tid;
         bool     read;                  /* its message was read */
         bool     woken;
@@ -166,7 +179,8 @@ static enum fault_result ctx_fault(struct vm_uffd *u, struct vm_space *s,
         struct uffd_ctx *c = (struct uffd_ctx *)u;
         struct uffd_waiter w = { .va = va, .tid = current->tid,
                                  .write = access & VM_PROT_WRITE,
-                                 .minor = kind == VM_UFFD_MINOR };
+                                 .minor = kind == VM_UFFD_MINOR,
+                                 .wp = kind == VM_UFFD_WP };
         bool served;
 
         (void)s;
@@ -221,7 +235,8 @@ static long uffd_read(struct file *f, uint64_t ubuf, size_t len)
                                 return -ERESTARTSYS;
                 }
                 m.flags = (w->write ? UFFD_PAGEFAULT_FLAG_WRITE : 0) |
-                          (w->minor ? UFFD_PAGEFAULT_FLAG_MINOR : 0);
+                          (w->minor ? UFFD_PAGEFAULT_FLAG_MINOR : 0) |
+                          (w->wp ? UFFD_PAGEFAULT_FLAG_WP : 0);
                 m.address = (c->features & UFFD_FEATURE_EXACT_ADDRESS)
                                     ? w->va : page_trunc(w->va);
                 if (c->features & UFFD_FEATURE_THREAD_ID)
@@ -308,13 +323,14 @@ static long ioctl_register(struct uffd_ctx *c, uint64_t arg)
                 return err;
         if (!(s = vm_space_by_serial(c->space)))
                 return -ENOMEM;         /* Linux: mmget_not_zero failed */
-        /* the mode bits are the core's VM_UFFD_* (WP: EINVAL there) */
+        /* the mode bits are the core's VM_UFFD_* */
         st = vm_uffd_register(s, r.range.start, r.range.start + r.range.len,
                               &c->vm, (unsigned)r.mode);
         if (st != VM_OK)
                 return status_to_errno(st);
         r.ioctls = UFFD_RANGE_IOCTLS |
-                   (r.mode & UFFDIO_REGISTER_MODE_MINOR ? UFFD_MINOR_IOCTLS : 0);
+                   (r.mode & UFFDIO_REGISTER_MODE_MINOR ? UFFD_MINOR_IOCTLS : 0) |
+                   (r.mode & UFFDIO_REGISTER_MODE_WP ? UFFD_WP_IOCTLS : 0);
         return copy_to_user(arg + offsetof(struct uffdio_register, ioctls),
                             &r.ioctls, sizeof r.ioctls) ? -EFAULT : 0;
 }
@@ -392,6 +408,21 @@ static long fill_done(struct uffd_ctx *c, uint64_t dst, uint64_t len,
         return (uint64_t)got == len ? 0 : -EAGAIN;
 }
 
+/* UFFDIO_COPY_MODE_WP: the got bytes copied at dst write-protected
+ * (Linux's MFILL_ATOMIC_WP: EINVAL if the area is not registered WP, as
+ * Linux's check before the copy; here after it, the pages stay). */
+static long copy_wp(struct uffd_ctx *c, uint64_t dst, long got)
+{
+        struct vm_space *s = vm_space_by_serial(c->space);
+
+        if (!s)
+                return -ESRCH;
+        vm_status_t st = vm_uffd_writeprotect(s, dst, dst + (uint64_t)got,
+                                              &c->vm, true);
+        return st == VM_OK ? got : st == VM_ENOENT ? -EINVAL
+                                                   : status_to_errno(st);
+}
+
 static long ioctl_copy(struct uffd_ctx *c, uint64_t arg)
 {
         struct uffdio_copy r;
@@ -407,9 +438,9 @@ static long ioctl_copy(struct uffd_ctx *c, uint64_t arg)
                 return -EINVAL;
         if (!vm_space_by_serial(c->space))
                 return -ESRCH;
-        got = r.mode & UFFDIO_COPY_MODE_WP ? -EINVAL    /* no WP range */
-                                           : fill_range(c, FILL_COPY, r.dst,
-                                                        r.src, r.len);
+        got = fill_range(c, FILL_COPY, r.dst, r.src, r.len);
+        if (got > 0 && (r.mode & UFFDIO_COPY_MODE_WP))  /* installed marked */
+                got = copy_wp(c, r.dst, got);
         r.copy = got;
         if (copy_to_user(arg + offsetof(struct uffdio_copy, copy), &r.copy,
                          sizeof r.copy))
@@ -471,6 +502,40 @@ static long move_range(struct uffd_ctx *c, struct vm_space *s,
         return done ? (long)done : err;
 }
 
+/*
+ * UFFDIO_WRITEPROTECT (Linux's userfaultfd_writeprotect): mark or unmark
+ * a range of one area registered WP with this context; unmarking wakes
+ * the writers waiting there unless DONTWAKE.
+ */
+static long ioctl_writeprotect(struct uffd_ctx *c, uint64_t arg)
+{
+        struct uffdio_writeprotect r;
+        struct vm_space *s;
+        bool wp;
+        long err;
+
+        if (copy_from_user(&r, arg, sizeof r))
+                return -EFAULT;
+        if (r.mode & ~(uint64_t)(UFFDIO_WRITEPROTECT_MODE_WP |
+                                 UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+                return -EINVAL;
+        wp = r.mode & UFFDIO_WRITEPROTECT_MODE_WP;
+        if (wp && (r.mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+                return -EINVAL;
+        if ((err = check_range(r.range.start, r.range.len)))
+                return err;
+        if (!(s = vm_space_by_serial(c->space)))
+                return -ESRCH;
+        err = status_to_errno(vm_uffd_writeprotect(s, r.range.start,
+                                                   r.range.start + r.range.len,
+                                                   &c->vm, wp));
+        if (err)
+                return err;
+        if (!wp && !(r.mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE))
+                wake_range(c, r.range.start, r.range.start + r.range.len);
+        return 0;
+}
+
 static long ioctl_move(struct uffd_ctx *c, uint64_t arg)
 {
         struct uffdio_move r;
@@ -520,6 +585,7 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
                 return ioctl_range_fill(c, arg, FILL_POISON,
                                         UFFDIO_MODE_DONTWAKE, 0);
         case UFFDIO_MOVE:       return ioctl_move(c, arg);
+        case UFFDIO_WRITEPROTECT: return ioctl_writeprotect(c, arg);
         default:                return -EINVAL;
         }
 }

@@ -22,14 +22,16 @@ bool vm_uffd_area_shmem(const struct vm_area *a)
 }
 
 /* Linux's vma_can_userfault(), as far as Mercator goes: MISSING on
- * private anonymous memory and shmem, MINOR on shmem only. */
+ * private anonymous memory and shmem, WP on private anonymous memory,
+ * MINOR on shmem only. */
 static bool area_can_userfault(const struct vm_area *a, unsigned mode)
 {
-        if ((a->flags & VM_AREA_SPECIAL) || (mode & VM_UFFD_WP))
+        if (a->flags & VM_AREA_SPECIAL)
                 return false;
         if (vm_area_private(a))
-                return !a->backing && !(mode & VM_UFFD_MINOR);
-        return vm_uffd_area_shmem(a);
+                return !a->backing && !(mode & VM_UFFD_MINOR) &&
+                       !(a->object && a->object->hugetlb);
+        return vm_uffd_area_shmem(a) && !(mode & VM_UFFD_WP);
 }
 
 /* Check every area meeting p's range: VM_EINVAL if none or one cannot be
@@ -86,7 +88,13 @@ vm_status_t vm_uffd_register(struct vm_space *s, vaddr_t start, vaddr_t end,
                 return VM_EINVAL;
         vm_range_plan(s, start, end, &p);
         st = range_check(&p, u, mode);
-        return st == VM_OK ? range_set(s, &p, u, mode) : st;
+        if (st == VM_OK && (mode & VM_UFFD_WP))
+                st = vm_guards_reserve(&s->uffd_wp, 2);
+        if (st == VM_OK)
+                st = range_set(s, &p, u, mode);
+        if (st == VM_OK && (mode & VM_UFFD_WP))  /* a former one's marks */
+                vm_guards_clear(&s->uffd_wp, start, end);
+        return st;
 }
 
 vm_status_t vm_uffd_unregister(struct vm_space *s, vaddr_t start, vaddr_t end)
@@ -111,6 +119,45 @@ void vm_uffd_forget(struct vm_space *s, struct vm_uffd *u)
                         a->uffd_mode = 0;
                 }
         vm_range_merge(s, first, vm_area_last(&s->areas)->end);
+}
+
+bool vm_uffd_wp_marked(const struct vm_space *s, const struct vm_area *a,
+                       vaddr_t va)
+{
+        return (a->uffd_mode & VM_UFFD_WP) && vm_guards_has(&s->uffd_wp, va);
+}
+
+/* Has private area a a page of its own at va (resident or on swap)? */
+static bool own_page(const struct vm_area *a, vaddr_t va)
+{
+        uint64_t idx = a->pgoff + vm_area_off(a, va);
+
+        return a->object && (vm_object_lookup(a->object, idx) ||
+                             vm_object_swap_entry(a->object, idx));
+}
+
+vm_status_t vm_uffd_writeprotect(struct vm_space *s, vaddr_t start,
+                                 vaddr_t end, const struct vm_uffd *u,
+                                 bool wp)
+{
+        const struct vm_area *a = vm_area_lookup(&s->areas, start);
+        vm_status_t st = VM_OK;
+
+        if (!a || a->uffd != u || end > a->end || !(a->uffd_mode & VM_UFFD_WP))
+                return VM_ENOENT;
+        if (!wp) {
+                if (vm_guards_reserve(&s->uffd_wp, 2) != VM_OK)
+                        return VM_ENOMEM;
+                vm_guards_clear(&s->uffd_wp, start, end);
+                return VM_OK;
+        }
+        /* Translations first: whatever is marked then has none. */
+        vm_pmap_remove(s, start, end);
+        pmap_update(s->pmap);
+        for (vaddr_t va = start; va < end && st == VM_OK; va += PAGE_SIZE)
+                if (own_page(a, va))
+                        st = vm_guards_add(&s->uffd_wp, va, va + PAGE_SIZE);
+        return st;
 }
 
 vm_status_t vm_uffd_check_range(struct vm_space *s, vaddr_t start,

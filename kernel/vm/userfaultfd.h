@@ -11,10 +11,10 @@
  * an address of it.
  *
  * What can be registered (Linux's vma_can_userfault, as far as Mercator
- * goes): private anonymous memory (MISSING mode) and shmem - shared
- * anonymous memory, tmpfs and memfd files mapped MAP_SHARED, SysV
+ * goes): private anonymous memory (MISSING and WP modes) and shmem -
+ * shared anonymous memory, tmpfs and memfd files mapped MAP_SHARED, SysV
  * segments (MISSING and MINOR modes). Not: other file mappings, private
- * mappings of tmpfs files, hugetlbfs, WP mode (all EINVAL).
+ * mappings of tmpfs files, hugetlbfs, WP on shmem (all EINVAL).
  *
  * The kinds of fault, at a page with no translation in this space:
  *   MISSING  private memory: the area has no page of its own (none in
@@ -24,6 +24,9 @@
  *            inside it (past the end the fault is SIGBUS first);
  *   MINOR    shmem only: the object has the page, this mapping does not
  *            map it (after MADV_DONTNEED, or mapped elsewhere).
+ * and, at a page that has one:
+ *   WP       a write to a page of the area's own that UFFDIO_WRITEPROTECT
+ *            marked (vm_uffd_writeprotect), in an area registered WP.
  * A fill (COPY, ZEROPAGE) puts the page in the object - the area's own
  * for private memory, the shared object (the page cache) for shmem, so
  * every mapping of the object sees it - and maps it here. CONTINUE maps
@@ -47,7 +50,7 @@
 #include <vm/vm_space.h>
 
 /* Registration modes and fault kinds (the values of Linux's
- * UFFDIO_REGISTER_MODE_*; WP is not implemented). */
+ * UFFDIO_REGISTER_MODE_*). */
 #define VM_UFFD_MISSING         1u
 #define VM_UFFD_WP              2u
 #define VM_UFFD_MINOR           4u
@@ -78,8 +81,10 @@ bool vm_uffd_area_shmem(const struct vm_area *a);
  * area registered with u before takes the new mode. The range may have
  * holes, but must meet an area.
  * => start < end, page-aligned; mode not 0.
+ * Registering WP clears the write-protection marks a former registration
+ * left in the range.
  * => VM_EINVAL: no area in the range, or one that cannot be registered
- *    in this mode (WP; MINOR on private memory); VM_EBUSY: one is
+ *    in this mode (WP on shmem; MINOR on private memory); VM_EBUSY: one is
  *    registered with another context; VM_ENOMEM: no descriptor for a
  *    split (or the area limit). Either way nothing changed.
  */
@@ -135,6 +140,25 @@ vm_status_t vm_uffd_continue(struct vm_space *s, vaddr_t va);
  *    area's own; VM_ENOENT: no registered area; VM_ENOMEM.
  */
 vm_status_t vm_uffd_poison(struct vm_space *s, vaddr_t va);
+
+/*
+ * UFFDIO_WRITEPROTECT of [start, end), inside one area registered with u
+ * in WP mode (private anonymous memory). wp: each page the area has
+ * there (resident or on swap; Linux 6.1 marks only populated entries)
+ * is marked, and the range's translations dropped, so that its next
+ * write is the context's (a WP fault) and no path maps it writable
+ * meanwhile; !wp: the marks go, the pages stay read-only until written.
+ * Where Linux keeps a bit in the page-table entry, Mercator keeps the run
+ * set vm_space.uffd_wp (the pmap is a cache that may drop any entry).
+ * => VM_ENOENT: no such area; VM_ENOMEM (wp: some pages may be marked).
+ */
+vm_status_t vm_uffd_writeprotect(struct vm_space *s, vaddr_t start,
+                                 vaddr_t end, const struct vm_uffd *u,
+                                 bool wp);
+
+/* Is page va write-protected for the context of the WP area a? */
+bool vm_uffd_wp_marked(const struct vm_space *s, const struct vm_area *a,
+                       vaddr_t va);
 
 /*
  * UFFDIO_MOVE's checks of [dst, dst + len) and [src, src + len) (Linux

@@ -60,14 +60,17 @@ static vm_status_t clear_poison(struct vm_space *s, const struct vm_range_plan *
 }
 
 /* DONTNEED: unmap the range from this space, then drop its private pages
- * (shared objects keep theirs). */
+ * (shared objects keep theirs); their write-protection marks go with
+ * them (Linux's zap of an anonymous page). */
 static vm_status_t advise_dontneed(struct vm_space *s,
                                    const struct vm_range_plan *p)
 {
         struct vm_area *a;
 
-        if (clear_poison(s, p) != VM_OK)
+        if (clear_poison(s, p) != VM_OK ||
+            vm_guards_reserve(&s->uffd_wp, 2) != VM_OK)
                 return VM_ENOMEM;
+        vm_guards_clear(&s->uffd_wp, p->start, p->end);
         for (a = p->first; a && a->start < p->end; a = a->next)
                 vm_pmap_remove(s, clip_lo(a, p->start), clip_hi(a, p->end));
         pmap_update(s->pmap);           /* before frames go */

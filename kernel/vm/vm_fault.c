@@ -476,6 +476,8 @@ static void huge_reuse(struct fault_ctx *fc)
         n = size >> PAGE_SHIFT;
         hva = fc->va & ~(vaddr_t)(size - 1);
         if (hva < a->start || a->end - hva < size ||
+            ((a->uffd_mode & VM_UFFD_WP) &&
+             vm_guards_meet(&fc->space->uffd_wp, hva, hva + size)) ||
             pmap_page_size(fc->space->pmap, fc->va) != size ||
             !pmap_extract(fc->space->pmap, hva, &pa, NULL, NULL) ||
             vm_is_zero_pa(pa) || !(pg = pmm_pa_to_page(pa)))
@@ -781,8 +783,8 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
                 pa = vm_zero_page_pa();
                 s->stats.zero_maps++;
         }
-        if (!fc->writable)
-                prot &= ~VM_PROT_WRITE;
+        if (!fc->writable || vm_uffd_wp_marked(s, fc->area, fc->va))
+                prot &= ~VM_PROT_WRITE;         /* the next write faults */
         /* Inside a huge page (a copy-on-write, a page made writable again,
          * a read of a page the huge one left): split its translation. */
         st = pmap_enter(s->pmap, fc->va, pa, prot,
@@ -1202,6 +1204,9 @@ static enum fault_result fault_once(struct vm_space *space, vaddr_t va,
                 st = fault_check_access(&fc);
         if (st == VM_OK && fc.area->uffd && (kind = fault_uffd_kind(&fc)))
                 return fault_uffd(&fc, va, kind, user);
+        if (st == VM_OK && fault_is_write(&fc) &&
+            vm_uffd_wp_marked(space, fc.area, fc.va) && uffd_page_there(&fc))
+                return fault_uffd(&fc, va, VM_UFFD_WP, user);
         if (st == VM_OK)
                 st = (fc.area->flags & VM_AREA_SHARED)
                              ? fault_shared_page(&fc)

@@ -237,6 +237,8 @@ static vm_status_t move_prepare(struct vm_space *s, const struct remap_req *r,
         st = vm_guards_reserve(&s->guards, 4);
         if (st == VM_OK)
                 st = vm_guards_reserve(&s->poison, 4);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->uffd_wp, 4);
         if (st != VM_OK)
                 return st;
         st = vm_spares_get(&mp->sp, 7);         /* 3 cuts of 2, the area */
@@ -283,6 +285,10 @@ static vm_status_t remap_move(struct vm_space *s, struct remap_req *r,
         if (r->old_len) {               /* 0: a duplicate, the old stays */
                 vm_guards_move(&s->guards, r->old, r->old_len, r->new_addr);
                 vm_guards_move(&s->poison, r->old, r->old_len, r->new_addr);
+                /* (the new place is not registered: its marks wait to be
+                 * cleared by a WP registration, as Linux's move_ptes
+                 * drops them) */
+                vm_guards_move(&s->uffd_wp, r->old, r->old_len, r->new_addr);
                 if (r->flags & VM_REMAP_DONTUNMAP)
                         move_empty_source(s, r->old, src_end);
                 else

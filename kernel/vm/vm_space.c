@@ -184,6 +184,7 @@ void vm_range_drop(struct vm_space *s, struct vm_area *first, vaddr_t start,
                 return;
         vm_guards_clear(&s->guards, start, end);       /* room reserved */
         vm_guards_clear(&s->poison, start, end);
+        vm_guards_clear(&s->uffd_wp, start, end);
         vm_pmap_remove(s, start, end);
         pmap_update(s->pmap);                   /* before frames go */
         for (; a && a->start < end; a = next) {
@@ -285,6 +286,7 @@ void vm_space_destroy(struct vm_space *s)
                 area_release(s, s->areas.first);
         vm_guards_free(&s->guards);
         vm_guards_free(&s->poison);
+        vm_guards_free(&s->uffd_wp);
         pmap_destroy(s->pmap);
         for (struct vm_space **l = &all_spaces; *l; l = &(*l)->all_next)
                 if (*l == s) {
@@ -684,6 +686,8 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
                 st = vm_guards_reserve(&s->guards, 2);
         if (st == VM_OK)
                 st = vm_guards_reserve(&s->poison, 2);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->uffd_wp, 2);
         if (st == VM_OK && shared && !r->file)
                 st = vm_commit_shared_object(
                         s, r->len >> PAGE_SHIFT,
@@ -801,6 +805,8 @@ vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
         st = vm_guards_reserve(&s->guards, 2);
         if (st == VM_OK)
                 st = vm_guards_reserve(&s->poison, 2);
+        if (st == VM_OK)
+                st = vm_guards_reserve(&s->uffd_wp, 2);
         if (st == VM_OK)
                 st = vm_spares_get(&sp, p.split_lo + p.split_hi);
         if (st != VM_OK)

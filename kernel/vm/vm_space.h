@@ -48,7 +48,10 @@
  *   5. start_brk <= brk; the zero page holds zeroes;
  *   6. guard runs (vm_guard.h) are sorted, disjoint and inside areas; a
  *      guarded page has no translation and no private page of its own;
- *      the same for UFFDIO_POISON's runs (poison).
+ *      the same for UFFDIO_POISON's runs (poison);
+ *   7. UFFDIO_WRITEPROTECT's runs (uffd_wp) are sorted, disjoint and
+ *      inside areas; in an area registered WP a marked page has no
+ *      writable translation.
  */
 #ifndef VM_VM_SPACE_H
 #define VM_VM_SPACE_H
@@ -264,6 +267,13 @@ struct vm_space {
                                                  * run set and rules as guards,
                                                  * but MADV_DONTNEED/FREE
                                                  * clear them (userfaultfd.h) */
+        struct vm_guards      uffd_wp;          /* [m] UFFDIO_WRITEPROTECT's
+                                                 * pages: a write is the
+                                                 * context's while the area
+                                                 * is registered WP (the same
+                                                 * run set; MADV_DONTNEED
+                                                 * clears them, registering
+                                                 * WP clears what was left) */
 };
 
 /*

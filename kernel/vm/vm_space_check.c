@@ -8,6 +8,7 @@
  */
 #include <mercator/printk.h>
 #include <vm/pmm.h>
+#include <vm/userfaultfd.h>
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
@@ -174,6 +175,31 @@ static bool check_guards(struct vm_space *s, const struct vm_guards *g)
         return true;
 }
 
+/* Invariant 7: write-protection runs lie inside areas, and in an area
+ * registered WP no marked page has a writable translation. */
+static bool check_uffd_wp(struct vm_space *s, const struct vm_guards *g)
+{
+        vm_prot_t prot;
+
+        if (!vm_guards_sound(g))
+                return space_fail("write-protect runs unsorted or overlapping",
+                                  g->n ? g->run[0].start : 0);
+        for (uint32_t i = 0; i < g->n; i++)
+                for (vaddr_t va = g->run[i].start; va < g->run[i].end;
+                     va += PAGE_SIZE) {
+                        const struct vm_area *a = vm_area_lookup(&s->areas, va);
+                        if (!a)
+                                return space_fail("write-protect mark outside "
+                                                  "every area", va);
+                        if ((a->uffd_mode & VM_UFFD_WP) &&
+                            pmap_extract(s->pmap, va, NULL, &prot, NULL) &&
+                            (prot & VM_PROT_WRITE))
+                                return space_fail("write-protected page "
+                                                  "mapped writable", va);
+                }
+        return true;
+}
+
 bool vm_space_check(struct vm_space *s)
 {
         const struct vm_area_tree *t = &s->areas;
@@ -191,7 +217,8 @@ bool vm_space_check(struct vm_space *s)
                 return false;
         if (s->start_brk > s->brk)
                 return space_fail("brk below start_brk", s->brk);
-        if (!check_guards(s, &s->guards) || !check_guards(s, &s->poison))
+        if (!check_guards(s, &s->guards) || !check_guards(s, &s->poison) ||
+            !check_uffd_wp(s, &s->uffd_wp))
                 return false;
         return vm_zero_page_check();
 }

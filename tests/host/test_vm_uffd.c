@@ -1,8 +1,9 @@
 /*
  * test_vm_uffd.c - the VM core's side of userfaultfd (userfaultfd.h): which
  * areas register in which mode, which faults reach the context and as
- * which kind (MISSING, MINOR), and what a fill (UFFDIO_COPY/ZEROPAGE) and
- * a continue (UFFDIO_CONTINUE) do - on private anonymous memory, shared
+ * which kind (MISSING, MINOR, WP), and what a fill (UFFDIO_COPY/ZEROPAGE),
+ * a continue (UFFDIO_CONTINUE) and write protection (UFFDIO_WRITEPROTECT)
+ * do - on private anonymous memory, shared
  * anonymous memory and a tmpfs-like page-cache object made from a source.
  * The context here is a test double whose fault() records the fault and
  * resolves it at once with vm_uffd_fill or vm_uffd_continue, as a handler
@@ -24,7 +25,8 @@ struct fake_uffd {
         unsigned       faults;          /* calls of fault() */
         unsigned       kind;            /* of the last one */
         vaddr_t        va;
-        enum { ANSWER_FILL, ANSWER_CONTINUE, ANSWER_BUS } answer;
+        enum { ANSWER_FILL, ANSWER_CONTINUE, ANSWER_BUS,
+               ANSWER_UNPROTECT } answer;
         uint8_t        byte;            /* ANSWER_FILL's page contents */
         vm_status_t    st;              /* what the answer returned */
 };
@@ -43,7 +45,10 @@ static enum fault_result fake_fault(struct vm_uffd *u, struct vm_space *s,
                 return FAULT_BUS;
         memset(buf, f->byte, sizeof buf);
         f->st = f->answer == ANSWER_FILL ? vm_uffd_fill(s, page_trunc(va), buf)
-                                         : vm_uffd_continue(s, page_trunc(va));
+              : f->answer == ANSWER_UNPROTECT
+                ? vm_uffd_writeprotect(s, page_trunc(va),
+                                       page_trunc(va) + PAGE_SIZE, u, false)
+                : vm_uffd_continue(s, page_trunc(va));
         return FAULT_RESOLVED;
 }
 
@@ -71,9 +76,11 @@ TEST(registration_modes_follow_the_kind_of_memory)
                                    0, &out), VM_OK);
         vm_object_unref(file);
 
-        /* private: MISSING only; shmem: MISSING and MINOR; never WP */
+        /* private: MISSING and WP; shmem: MISSING and MINOR */
         CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MINOR), VM_EINVAL);
-        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_WP), VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA + 8 * P, VA + 12 * P, &f.vm, VM_UFFD_WP),
+                 VM_EINVAL);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_WP), VM_OK);
         CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, 0), VM_EINVAL);
         CHECK_EQ(vm_uffd_register(s, VA, VA + 4 * P, &f.vm, VM_UFFD_MISSING), VM_OK);
         CHECK_EQ(vm_uffd_register(s, VA + 8 * P, VA + 12 * P, &f.vm,
@@ -137,6 +144,68 @@ TEST(private_missing_faults_once_and_fills_its_own_page)
         CHECK_EQ(vm_space_advise(s, VA, 4 * P, VM_MADV_DONTNEED), VM_OK);
         CHECK_EQ(vm_uffd_fill(s, VA + P, NULL), VM_OK);
         CHECK(page_is(frame(s, VA + P), 0));
+        CHECK(vm_space_check(s));
+        destroy(s);
+        check_baseline();
+}
+
+/*
+ * UFFDIO_WRITEPROTECT on private memory: the pages the area has are
+ * marked and lose their translations; a read maps them read-only without
+ * the handler; a write is a WP fault, which the handler answers by
+ * unprotecting, and the write then lands; a page with none when marked
+ * is not protected; DONTNEED and munmap clear the marks; registering WP
+ * again clears what an unregistered area kept.
+ */
+TEST(writeprotect_sends_writes_to_the_handler)
+{
+        struct vm_space *s;
+        struct fake_uffd f;
+
+        setup(16 * MiB);
+        fake_init(&f);
+        f.answer = ANSWER_UNPROTECT;
+        s = new_space();
+        map_at(s, VA, 8 * P, RW, PRIV);
+        for (unsigned i = 0; i < 4; i++)        /* pages 0-3; 4-7 none */
+                CHECK_EQ(user_access(s, VA + i * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(vm_uffd_writeprotect(s, VA, VA + P, &f.vm, true), VM_ENOENT);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 8 * P, &f.vm, VM_UFFD_WP), VM_OK);
+        CHECK_EQ(vm_uffd_writeprotect(s, VA, VA + 9 * P, &f.vm, true), VM_ENOENT);
+        CHECK_EQ(vm_uffd_writeprotect(s, VA, VA + 8 * P, &f.vm, true), VM_OK);
+        CHECK(!present(s, VA) && !present(s, VA + 3 * P));
+        CHECK(vm_space_check(s));
+        /* a read: no handler, read-only */
+        CHECK_EQ(user_access(s, VA + P, R, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 0u);
+        CHECK(present(s, VA + P) && !can(s, VA + P, W));
+        CHECK(vm_space_check(s));
+        /* a write: the handler, once, as WP; the write retried lands */
+        CHECK_EQ(vm_fault_user(s, VA + P, W), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        CHECK_EQ(f.kind, VM_UFFD_WP);
+        CHECK_EQ(f.st, VM_OK);
+        CHECK_EQ(user_access(s, VA + P, W, NULL), FAULT_RESOLVED);
+        CHECK(can(s, VA + P, W));
+        CHECK_EQ(f.faults, 1u);
+        /* no page when marked: not protected */
+        CHECK_EQ(user_access(s, VA + 5 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        /* DONTNEED drops page 2 and its mark: its next write is free */
+        CHECK_EQ(vm_space_advise(s, VA + 2 * P, P, VM_MADV_DONTNEED), VM_OK);
+        CHECK_EQ(user_access(s, VA + 2 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        /* page 3 is still marked: unregistered and registered again, its
+         * old mark is gone */
+        CHECK_EQ(vm_uffd_unregister(s, VA, VA + 8 * P), VM_OK);
+        CHECK_EQ(vm_uffd_register(s, VA, VA + 8 * P, &f.vm, VM_UFFD_WP), VM_OK);
+        CHECK_EQ(user_access(s, VA + 3 * P, W, NULL), FAULT_RESOLVED);
+        CHECK_EQ(f.faults, 1u);
+        /* page 0: still protected until munmap clears it */
+        CHECK_EQ(vm_uffd_writeprotect(s, VA, VA + P, &f.vm, true), VM_OK);
+        CHECK(vm_space_check(s));
+        CHECK_EQ(vm_space_unmap(s, VA, P), VM_OK);
+        CHECK_EQ(s->uffd_wp.n, 0u);
         CHECK(vm_space_check(s));
         destroy(s);
         check_baseline();

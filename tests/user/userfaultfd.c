@@ -37,7 +37,9 @@
 #define UFFD_USER_MODE_ONLY     1
 #define UFFD_EVENT_PAGEFAULT    0x12
 #define UFFD_PAGEFAULT_FLAG_WRITE 1
+#define UFFD_PAGEFAULT_FLAG_WP  2
 #define UFFD_PAGEFAULT_FLAG_MINOR 4
+#define UFFD_FEATURE_PAGEFAULT_FLAG_WP (1ULL << 0)
 #define UFFD_FEATURE_MISSING_SHMEM (1ULL << 5)
 #define UFFD_FEATURE_SIGBUS     (1ULL << 7)
 #define UFFD_FEATURE_THREAD_ID  (1ULL << 8)
@@ -46,7 +48,11 @@
 #define UFFD_FEATURE_POISON     (1ULL << 14)
 #define UFFD_FEATURE_MOVE       (1ULL << 16)
 #define UFFDIO_REGISTER_MODE_MISSING 1ULL
+#define UFFDIO_REGISTER_MODE_WP 2ULL
 #define UFFDIO_REGISTER_MODE_MINOR 4ULL
+#define UFFDIO_COPY_MODE_WP     2ULL
+#define UFFDIO_WRITEPROTECT_MODE_WP 1ULL
+#define UFFDIO_WRITEPROTECT_MODE_DONTWAKE 2ULL
 #define UFFDIO_MODE_DONTWAKE    1ULL
 
 struct uffd_msg {
@@ -64,11 +70,13 @@ struct uffdio_zeropage { struct uffdio_range range; uint64_t mode; int64_t zerop
 struct uffdio_continue { struct uffdio_range range; uint64_t mode; int64_t mapped; };
 struct uffdio_poison { struct uffdio_range range; uint64_t mode; int64_t updated; };
 struct uffdio_move { uint64_t dst, src, len, mode; int64_t move; };
+struct uffdio_writeprotect { struct uffdio_range range; uint64_t mode; };
 
 #define UFFD_IOC(dir, nr, size) ((unsigned long)(((dir) << 30) | ((size) << 16) | (0xaa << 8) | (nr)))
 #define UFFDIO_REGISTER         UFFD_IOC(3u, 0x00, 32)
 #define UFFDIO_UNREGISTER       UFFD_IOC(2u, 0x01, 16)
 #define UFFDIO_WAKE             UFFD_IOC(2u, 0x02, 16)
+#define UFFDIO_WRITEPROTECT     UFFD_IOC(3u, 0x06, 24)
 #define UFFDIO_COPY             UFFD_IOC(3u, 0x03, 40)
 #define UFFDIO_ZEROPAGE         UFFD_IOC(3u, 0x04, 32)
 #define UFFDIO_CONTINUE         UFFD_IOC(3u, 0x07, 32)
@@ -189,11 +197,12 @@ static void check_create(void)
                                UFFD_FEATURE_MISSING_SHMEM)) ==
               (UFFD_FEATURE_SIGBUS | UFFD_FEATURE_THREAD_ID |
                UFFD_FEATURE_MISSING_SHMEM));
-        /* Mercator offers exactly what it does (no events, WP, POISON,
-         * MOVE, hugetlbfs) */
+        /* Mercator offers exactly what it does (no events, no
+         * hugetlbfs) */
         if (on_mercator())
                 CHECK("api_features_exactly_mercators",
-                      api.features == (UFFD_FEATURE_MISSING_SHMEM |
+                      api.features == (UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+                                       UFFD_FEATURE_MISSING_SHMEM |
                                        UFFD_FEATURE_SIGBUS |
                                        UFFD_FEATURE_THREAD_ID |
                                        UFFD_FEATURE_MINOR_SHMEM |
@@ -1021,6 +1030,139 @@ static void check_move(void)
         munmap(ro, PAGE);
 }
 
+/* ---- write protection (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT) ---- */
+
+static struct {
+        int      fd, stop[2];           /* the context; a pipe: no more */
+        uint8_t *page;                  /* whose byte 5 the writer writes */
+        struct uffd_msg msg;
+        int      faults, errors, seen_before;
+} wp;
+
+/* Serve write-protect faults by unprotecting the page, until told to
+ * stop; note what the page held while its writer waited. */
+static void *serve_wp(void *arg)
+{
+        struct pollfd pfd[2] = { { .fd = wp.fd, .events = POLLIN },
+                                 { .fd = wp.stop[0], .events = POLLIN } };
+
+        (void)arg;
+        for (;;) {
+                if (poll(pfd, 2, 20000) < 1) {
+                        wp.errors++;            /* no fault, no stop: hung */
+                        return NULL;
+                }
+                if (!(pfd[0].revents & POLLIN))
+                        return NULL;
+                if (read(wp.fd, &wp.msg, sizeof wp.msg) != sizeof wp.msg) {
+                        wp.errors++;
+                        return NULL;
+                }
+                wp.faults++;
+                wp.seen_before = wp.page[5];
+                struct uffdio_writeprotect w = {
+                        .range = { wp.msg.address & ~(PAGE - 1), PAGE } };
+                wp.errors += ioctl(wp.fd, UFFDIO_WRITEPROTECT, &w) != 0;
+        }
+}
+
+/* Write c at p[5] with the server running; => the faults it served. */
+static int write_served(uint8_t *p, uint8_t c)
+{
+        pthread_t t;
+
+        wp.page = p;
+        wp.faults = 0;
+        if (pipe(wp.stop))
+                return -1;
+        pthread_create(&t, NULL, serve_wp, NULL);
+        ((volatile uint8_t *)p)[5] = c;
+        (void)!write(wp.stop[1], "x", 1);
+        pthread_join(t, NULL);
+        close(wp.stop[0]);
+        close(wp.stop[1]);
+        return wp.faults;
+}
+
+static void check_wp(void)
+{
+        struct uffdio_api api = { .api = UFFD_API,
+                                  .features = UFFD_FEATURE_PAGEFAULT_FLAG_WP };
+        int fd = uffd_new(O_CLOEXEC | O_NONBLOCK), st = -1;
+        uint64_t ioctls = 0;
+
+        if (fd < 0 || ioctl(fd, UFFDIO_API, &api) != 0) {
+                /* Linux without HAVE_ARCH_USERFAULTFD_WP (i386, riscv64
+                 * 6.1) refuses the feature; Mercator has it everywhere */
+                CHECK("wp_feature_offered_on_mercator", !on_mercator());
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        uint8_t *p = anon(4 * PAGE, PROT_READ | PROT_WRITE);
+        uint8_t *q = anon(2 * PAGE, PROT_READ | PROT_WRITE);
+        static uint8_t src[PAGE] __attribute__((aligned(4096)));
+        struct uffdio_writeprotect w = { .range = { (uintptr_t)p, 4 * PAGE },
+                                         .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+
+        p[0] = 'a', p[PAGE] = 'b', p[3 * PAGE] = 'd';   /* p + 2 * PAGE: none */
+        CHECK("wp_register", uffd_register_mode(fd, p, 4 * PAGE,
+                                                UFFDIO_REGISTER_MODE_WP, &ioctls) == 0);
+        CHECK("wp_register_ioctls_writeprotect", (ioctls & BIT(6)) != 0);
+        CHECK("wp_writeprotect", ioctl(fd, UFFDIO_WRITEPROTECT, &w) == 0);
+        CHECK("wp_reads_need_no_server", p[0] == 'a' && p[PAGE] == 'b');
+        wp.fd = fd;
+        CHECK("wp_write_served_once", write_served(p + PAGE, 'W') == 1 &&
+              wp.errors == 0 && p[PAGE + 5] == 'W');
+        CHECK("wp_msg_write_and_wp", wp.msg.event == UFFD_EVENT_PAGEFAULT &&
+              (wp.msg.flags & (UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE)) ==
+              (UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE) &&
+              wp.msg.address == (uintptr_t)p + PAGE);
+        CHECK("wp_write_invisible_while_waiting", wp.seen_before == 0);
+        CHECK("wp_unprotected_page_writes_freely", write_served(p + PAGE, 'V') == 0 &&
+              p[PAGE + 5] == 'V');
+        /* a page that had none when protected is not protected (Linux
+         * without UFFD_FEATURE_WP_UNPOPULATED) */
+        CHECK("wp_unpopulated_page_not_protected",
+              write_served(p + 2 * PAGE, 'c') == 0 && wp.errors == 0);
+        /* a fork's child is not registered: its writes copy quietly */
+        pid_t pid = fork();
+        if (pid == 0) {
+                alarm(10);
+                p[3 * PAGE + 1] = 'k';
+                _exit(p[3 * PAGE + 1] == 'k' ? 0 : 1);
+        }
+        CHECK("wp_fork_child_writes_freely", pid > 0 && waitpid(pid, &st, 0) == pid &&
+              WIFEXITED(st) && WEXITSTATUS(st) == 0 && p[3 * PAGE + 1] == 0);
+        CHECK("wp_still_protected_in_parent", write_served(p + 3 * PAGE, 'P') == 1 &&
+              p[3 * PAGE + 5] == 'P');
+        /* errors */
+        w.mode = UFFDIO_WRITEPROTECT_MODE_WP | UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+        CHECK_ERR("wp_mode_wp_dontwake", ioctl(fd, UFFDIO_WRITEPROTECT, &w), EINVAL);
+        w.mode = 4;
+        CHECK_ERR("wp_mode_unknown", ioctl(fd, UFFDIO_WRITEPROTECT, &w), EINVAL);
+        w = (struct uffdio_writeprotect){ .range = { (uintptr_t)p + 1, PAGE } };
+        CHECK_ERR("wp_unaligned", ioctl(fd, UFFDIO_WRITEPROTECT, &w), EINVAL);
+        w = (struct uffdio_writeprotect){ .range = { (uintptr_t)q, PAGE },
+                                          .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+        CHECK_ERR("wp_unregistered_enoent", ioctl(fd, UFFDIO_WRITEPROTECT, &w), ENOENT);
+        CHECK_ERR("wp_bad_pointer", ioctl(fd, UFFDIO_WRITEPROTECT, (void *)8), EFAULT);
+        /* UFFDIO_COPY_MODE_WP installs a write-protected page */
+        CHECK("wp_register_missing_and_wp",
+              uffd_register_mode(fd, q, 2 * PAGE, UFFDIO_REGISTER_MODE_MISSING |
+                                 UFFDIO_REGISTER_MODE_WP, NULL) == 0);
+        memset(src, 'Y', PAGE);
+        CHECK("wp_copy_mode_wp", copy_page(fd, (uintptr_t)q, src,
+                                           UFFDIO_COPY_MODE_WP, NULL) == 0 && q[9] == 'Y');
+        CHECK("wp_copied_page_protected", write_served(q, 'Z') == 1 && q[5] == 'Z' &&
+              (wp.msg.flags & UFFD_PAGEFAULT_FLAG_WP));
+        CHECK("wp_unregister", ioctl(fd, UFFDIO_UNREGISTER,
+                                     &(struct uffdio_range){ (uintptr_t)p, 4 * PAGE }) == 0);
+        close(fd);
+        munmap(p, 4 * PAGE);
+        munmap(q, 2 * PAGE);
+}
+
 int main(void)
 {
         utest_start("userfaultfd");
@@ -1035,5 +1177,6 @@ int main(void)
         check_shmem_minor();
         check_poison();
         check_move();
+        check_wp();
         return utest_done();
 }
