@@ -753,7 +753,8 @@ TEST(madvise_hints_and_errors)
         CHECK_EQ(vm_space_advise(s, va, P, 5), VM_EINVAL);      /* unknown */
         CHECK_EQ(vm_space_advise(s, va, P, -1), VM_EINVAL);
         CHECK_EQ(vm_space_advise(s, va, P, 100), VM_EINVAL);
-        CHECK(!vm_advice_supported(VM_MADV_REMOVE + 1));
+        CHECK(!vm_advice_supported(12));        /* MADV_MERGEABLE: no KSM */
+        CHECK(vm_advice_supported(VM_MADV_DONTFORK));
         CHECK(vm_advice_supported(VM_MADV_DONTNEED));
         CHECK_EQ(vm_space_advise(s, va + 1, P, VM_MADV_DONTNEED), VM_EINVAL);
         CHECK_EQ(vm_space_advise(s, va, ~0UL, VM_MADV_DONTNEED), VM_EINVAL);
