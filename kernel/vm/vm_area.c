@@ -437,12 +437,24 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
         return spare;
 }
 
+/* Linux's is_mergeable_anon_vma: an area without an object does not
+ * join one whose object fork made from a parent's (the child's area
+ * keeps its anon_vma chain to itself), so a child's new mapping next to
+ * an inherited one stays apart in /proc/PID/maps (LTP vma01). */
+static bool objects_may_join(const struct vm_object *x,
+                             const struct vm_object *y)
+{
+        if (x && y)
+                return x == y;
+        return !(x ? x : y) || !(x ? x : y)->forked;
+}
+
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b)
 {
         if (a->end != b->start || a->prot != b->prot || a->flags != b->flags ||
             a->uffd != b->uffd || a->uffd_mode != b->uffd_mode)
                 return false;
-        if (a->object && b->object && a->object != b->object)
+        if (!objects_may_join(a->object, b->object))
                 return false;
         if (a->backing != b->backing || (a->backing &&
             a->backing_pgoff + vm_area_npages(a) != b->backing_pgoff))

@@ -207,9 +207,10 @@ struct vm_area *vm_area_split(struct vm_area_tree *t, struct vm_area *a,
 
 /*
  * Whether b can be folded into a: b starts where a ends, same prot,
- * flags and userfaultfd context, the same object at consecutive page indices (a private area
- * without an object yet is compatible with any object), and the same
- * backing at consecutive indices (or none).
+ * flags and userfaultfd context, the same object at consecutive page
+ * indices (a private area without an object yet is compatible with any
+ * object but a fork's copy of a parent's: Linux's anon_vma rule), and the
+ * same backing at consecutive indices (or none).
  * => pure; O(1).
  */
 bool vm_area_can_merge(const struct vm_area *a, const struct vm_area *b);

@@ -416,10 +416,12 @@ static vm_status_t fault_shared_page(struct fault_ctx *fc)
 }
 
 /* Could private area a use neighbour n's object? (Linux's
- * find_mergeable_anon_vma: touching, same flags; prot may differ.) */
+ * find_mergeable_anon_vma: touching, same flags; prot may differ; not an
+ * object fork made for a child, whose anon_vma Linux does not lend:
+ * vm_area_can_merge.) */
 static bool object_borrowable(const struct vm_area *a, const struct vm_area *n)
 {
-        return n && n->object && n->flags == a->flags &&
+        return n && n->object && !n->object->forked && n->flags == a->flags &&
                (n->end == a->start || n->start == a->end);
 }
 

@@ -44,6 +44,7 @@ static vm_status_t fork_twin(struct vm_space *child, struct vm_object *o,
                 st = vm_object_create_anon(o->size, &o->twin);
                 if (st == VM_OK) {
                         o->twin->space = child; /* the reverse map's owner */
+                        o->twin->forked = true;
                         /* Its pages will be o's at the same indices: one
                          * family record covers both (vm_rmap.h). */
                         st = rmap_family_join(o->twin, o);

@@ -206,6 +206,8 @@ struct vm_object {
         uint64_t            id;         /* [c] serial number, never reused */
         char               *name;       /* [m] vm_object_set_name(), or NULL */
         struct vm_object   *twin;       /* [m] fork only: the child's copy */
+        bool                forked;     /* [c] made by fork as a parent's
+                                         * object's twin (vm_area_can_merge) */
         /* File objects only. */
         const uint8_t      *data;       /* [c] the file's bytes */
         uint64_t            bytes;      /* [c] the file's size */

@@ -596,45 +596,19 @@ static void map_area_init(struct vm_area *a, const struct map_req *r,
         a->backing_pgoff = shared || !r->file ? 0 : r->file_pgoff;
 }
 
-/* n as it will be once cut to [start, end), for merge tests. */
-static struct vm_area area_clip(const struct vm_area *n, vaddr_t start,
-                                vaddr_t end)
+/*
+ * vm.max_map_count as Linux's do_mmap counts it: refused only when the
+ * space already has more areas than the limit, so an mmap may take it to
+ * the limit + 1 (LTP max_map_count expects exactly that); an mmap that
+ * cuts an area in two on its way (MAP_FIXED inside one) is refused at
+ * the limit, as munmap's split is.
+ */
+static bool map_over_limit(const struct vm_space *s,
+                           const struct vm_range_plan *p)
 {
-        struct vm_area c = *n;
-        uint64_t skip;
-
-        start = MAX(start, n->start);
-        skip = (start - n->start) >> PAGE_SHIFT;
-        c.start = start;
-        c.end = MIN(end, n->end);
-        c.pgoff += skip;
-        c.backing_pgoff += n->backing ? skip : 0;
-        return c;
-}
-
-/* Areas after r's area goes in: the cut, plus one, less the merges that
- * vm_space_merge_around() will make (a new shared anonymous area has an
- * object of its own, so it merges with nothing). */
-static uint64_t map_count_after(struct vm_space *s,
-                                const struct vm_range_plan *p,
-                                const struct map_req *r)
-{
-        struct vm_area *lo = vm_area_lookup(&s->areas, r->va - 1);
-        struct vm_area *hi = vm_area_lookup(&s->areas, r->va + r->len);
-        struct vm_area cand = { 0 }, l, h;
-        bool merge_lo = false, merge_hi = false;
-
-        map_area_init(&cand, r, (r->area_flags & VM_AREA_SHARED) ? r->file
-                                                                 : NULL);
-        if (cand.object || !(r->area_flags & VM_AREA_SHARED)) {
-                l = lo ? area_clip(lo, lo->start, r->va) : cand;
-                h = hi ? area_clip(hi, r->va + r->len, hi->end) : cand;
-                merge_lo = lo && vm_area_can_merge(&l, &cand);
-                if (merge_lo && !cand.object)   /* it takes lo's object */
-                        cand.object = lo->object;
-                merge_hi = hi && vm_area_can_merge(&cand, &h);
-        }
-        return vm_range_count_after_cut(s, p) + 1 - merge_lo - merge_hi;
+        return s->areas.count > s->max_areas ||
+               ((p->split_lo || p->split_hi) &&
+                s->areas.count >= s->max_areas);
 }
 
 uint64_t vm_range_committed(const struct vm_space *s, vaddr_t start,
@@ -676,7 +650,7 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
         vm_status_t st;
 
         vm_range_plan(s, r->va, r->va + r->len, &p);
-        if (map_count_after(s, &p, r) > s->max_areas)
+        if (map_over_limit(s, &p))
                 return VM_ENOMEM;
         st = map_commit_check(s, r);
         if (st != VM_OK)

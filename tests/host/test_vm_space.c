@@ -1027,7 +1027,14 @@ TEST(area_limit_is_max_map_count)
         }
         CHECK_EQ(s->areas.count, VM_MAX_AREAS);
         CHECK_EQ(low, s->mmap_base - VM_MAX_AREAS * P);
+        /* Linux's do_mmap refuses only above the limit: one more fits,
+         * then none, not even one that would merge */
+        CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_OK);
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS + 1);
+        CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_ENOMEM);
         CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_unmap(s, low - P, P), VM_OK);
+        CHECK_EQ(s->areas.count, VM_MAX_AREAS);
         CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK); /* merges */
         CHECK_EQ(out, low - P);
         CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK);
@@ -1045,7 +1052,8 @@ TEST(area_limit_is_max_map_count)
         CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_OK);
         CHECK_EQ(out, low + 2 * P);
         CHECK_EQ(s->areas.count, VM_MAX_AREAS);
-        CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_ENOMEM);
+        CHECK_EQ(vm_space_map(s, 0, P, last ^ W, PRIV, &out), VM_OK);
+        CHECK_EQ(vm_space_map(s, 0, P, last, PRIV, &out), VM_ENOMEM);
         CHECK(vm_space_check(s));
         destroy(s);
         check_baseline();
