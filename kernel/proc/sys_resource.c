@@ -346,7 +346,10 @@ SYSCALL_DECL(sched_rr_get_interval)
 
 /* ---- CPUs: 0 .. machine_cpus_online() - 1 ------------------------------ */
 
-#define CPUMASK_BYTES   8       /* one long covers the CPUs Mercator has */
+/* The bytes of a CPU mask the calls pass: one long, which covers the
+ * CPUs Mercator has (Linux's cpumask_size() on a machine of up to 32 or
+ * 64 CPUs: 4 bytes on i386, where 8 overran a 4-byte buffer). */
+#define CPUMASK_BYTES   sizeof(long)
 
 /* The CPUs online as a mask (Linux's cpu_active_mask; every CPU Mercator
  * starts stays online, so also its cpu_possible_mask). */
@@ -370,8 +373,8 @@ SYSCALL_DECL(sched_getaffinity)
         if (!(p = proc_arg((int)a0)))
                 return -ESRCH;          /* a negative pid too (Linux) */
         mask = p->usage.cpus_allowed & cpus_online_mask();
-        return copy_to_user((uint64_t)a2, &mask, CPUMASK_BYTES) ? -EFAULT
-                                                                : CPUMASK_BYTES;
+        return copy_to_user((uint64_t)a2, &mask, CPUMASK_BYTES)
+                       ? -EFAULT : (long)CPUMASK_BYTES;
 }
 
 /* Limit the thread pid to the CPUs of the mask that are online (EINVAL
