@@ -58,6 +58,19 @@ static bool may_act_on(const struct proc *p, int cap)
                me->gid == it->egid && me->gid == it->sgid;
 }
 
+/* Linux's check_same_owner() for scheduling another thread: the caller's
+ * effective uid is the target's effective or real uid, or the caller has
+ * the capability (sched_setscheduler, sched_setaffinity; LTP
+ * sched_setaffinity01 drops to nobody with seteuid and must get EPERM
+ * for a root thread). */
+static bool may_schedule(const struct proc *p)
+{
+        const struct cred *me = &current->cred, *it = &p->cred;
+
+        return p == current || me->euid == it->euid || me->euid == it->uid ||
+               cred_capable(me, CAP_SYS_NICE);
+}
+
 /* ---- resource limits ---------------------------------------------------- */
 
 /*
@@ -302,7 +315,7 @@ static long sched_set(struct proc *p, int policy, uint64_t uparam)
                 return -EINVAL;
         if (policy_is_rt(policy) ? prio < 1 || prio > 99 : prio != 0)
                 return -EINVAL;
-        if (!may_act_on(p, CAP_SYS_NICE))
+        if (!may_schedule(p))
                 return -EPERM;
         if (policy_is_rt(policy) && !cred_capable(&current->cred, CAP_SYS_NICE) &&
             (uint64_t)prio > p->rlim.lim[RLIMIT_RTPRIO].cur &&
@@ -390,7 +403,7 @@ SYSCALL_DECL(sched_setaffinity)
                 return -EFAULT;
         if (!(p = proc_arg((int)a0)))
                 return -ESRCH;
-        if (!may_act_on(p, CAP_SYS_NICE))
+        if (!may_schedule(p))
                 return -EPERM;
         mask &= cpus_online_mask();
         if (!mask)
