@@ -6,15 +6,18 @@
 #include <mercator/uaccess.h>
 #include <fs/blockdev.h>
 #include <fs/file.h>
+#include <fs/pipe.h>
 #include <fs/vfs.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/kmalloc.h>
+#include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 
 #define O_ACCMODE       3
 #define O_WRONLY        1
 #define O_RDWR          2
+#define O_PATH          010000000
 #define AT_FDCWD        -100
 #define PATH_MAX        4096
 
@@ -440,4 +443,84 @@ SYSCALL_DECL(copy_file_range)
                 out->offset = uo;
         }
         return n;
+}
+
+/* ---- advice about a file's page cache ------------------------------------ */
+
+#define POSIX_FADV_NORMAL       0
+#define POSIX_FADV_WILLNEED     3
+#define POSIX_FADV_NOREUSE      5
+
+/*
+ * Read [off, off + len) of f's page cache in (len 0: to the end), as
+ * Linux's force_page_cache_readahead: only for a file a disk is behind
+ * (a pager); tmpfs and the initramfs's files are their pages already
+ * (Linux: a noop_backing_dev_info file, nothing to read). Stops at the
+ * end of the file and at the first page it cannot have (no memory, an
+ * I/O error): advice, not a promise.
+ */
+static void cache_read_in(struct file *f, int64_t off, int64_t len)
+{
+        struct vnode *vn = file_vnode(f);
+        struct vm_object *obj = vn ? vn->obj : NULL;
+        struct vm_page *pg;
+        uint64_t first, end;
+
+        if (!obj || !obj->pager_ops || off < 0 || (uint64_t)off >= vn->size)
+                return;
+        first = (uint64_t)off >> PAGE_SHIFT;
+        end = page_round(vn->size) >> PAGE_SHIFT;
+        if (len > 0 && (uint64_t)len < vn->size - (uint64_t)off)
+                end = page_round((uint64_t)off + (uint64_t)len) >> PAGE_SHIFT;
+        for (uint64_t i = first; i < end; i++)
+                if (vm_object_get_page(obj, i, &pg) != VM_OK)
+                        break;
+}
+
+/*
+ * posix_fadvise (Linux's fadvise64). Linux's errors: EBADF (an O_PATH
+ * descriptor too), ESPIPE for a
+ * pipe or FIFO, EINVAL for an unknown advice or a negative length.
+ * WILLNEED reads the range in (cache_read_in); DONTNEED is accepted and
+ * drops nothing (Linux drops the clean unmapped pages of a disk file;
+ * Mercator's reclaim takes them when memory is short); NORMAL,
+ * SEQUENTIAL, RANDOM and NOREUSE are accepted (no read-ahead window to
+ * tune).
+ */
+SYSCALL_DECL(fadvise64)
+{
+        struct file *f = fd_get((int)a0);
+        struct vnode *vn;
+        int advice = (int)a3;
+
+        if (!f || (f->flags & O_PATH))          /* Linux's fdget() */
+                return -EBADF;
+        vn = file_vnode(f);
+        if ((vn && S_ISFIFO(vn->mode)) || pipe_size(f, false, 0) != -EBADF)
+                return -ESPIPE;
+        if (advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE ||
+            (int64_t)a2 < 0)
+                return -EINVAL;
+        if (advice == POSIX_FADV_WILLNEED)
+                cache_read_in(f, (int64_t)a1, (int64_t)a2);
+        return 0;
+}
+
+/*
+ * readahead(fd, offset, count): WILLNEED for a regular file open for
+ * reading (Linux: EBADF otherwise, O_PATH included; EINVAL for anything
+ * but a regular file).
+ */
+SYSCALL_DECL(readahead)
+{
+        struct file *f = fd_get((int)a0);
+        struct vnode *vn;
+
+        if (!f || (f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_PATH))
+                return -EBADF;
+        vn = file_vnode(f);
+        if (!vn || !S_ISREG(vn->mode))
+                return -EINVAL;
+        cache_read_in(f, (int64_t)a1, (int64_t)a2);
+        return 0;
 }

@@ -86,6 +86,8 @@ SYSCALL_DECL(wait4); SYSCALL_DECL(mremap); SYSCALL_DECL(madvise);
 SYSCALL_DECL(mincore); SYSCALL_DECL(mlock); SYSCALL_DECL(mlock2);
 SYSCALL_DECL(munlock);
 SYSCALL_DECL(pread64);
+SYSCALL_DECL(fadvise64);
+SYSCALL_DECL(readahead);
 /* time, identity, limits, accounting */
 SYSCALL_DECL(getrlimit); SYSCALL_DECL(setrlimit); SYSCALL_DECL(prlimit64);
 SYSCALL_DECL(getuid); SYSCALL_DECL(geteuid); SYSCALL_DECL(getgid);

@@ -469,6 +469,48 @@ static void atimes(void)
         unlink("at");
 }
 
+/* posix_fadvise and readahead: advice, so what shows is what they
+ * accept and refuse (Linux's errors) and that the file is unchanged. */
+static void file_advice(void)
+{
+        int fd = open("adv", O_RDWR | O_CREAT | O_TRUNC, 0644);
+        int wo = open("adv", O_WRONLY), pfd[2] = { -1, -1 };
+        int po = open("adv", O_PATH);
+        char buf[8] = { 0 };
+        int ok = 1;
+
+        CHECK("advice_file", fd >= 0 && write(fd, "advice!", 7) == 7 &&
+              wo >= 0 && po >= 0 && pipe(pfd) == 0);
+        for (int adv = POSIX_FADV_NORMAL; adv <= POSIX_FADV_NOREUSE; adv++)
+                ok &= posix_fadvise(fd, 0, 0, adv) == 0;
+        CHECK("fadvise_each_advice", ok);
+        CHECK("fadvise_willneed_range", posix_fadvise(fd, 4096, 1 << 20,
+                                                      POSIX_FADV_WILLNEED) == 0);
+        CHECK("fadvise_unknown_einval", posix_fadvise(fd, 0, 0, 6) == EINVAL);
+        CHECK("fadvise_negative_len_einval",
+              syscall(SYS_fadvise64, fd, 0L, -1L, POSIX_FADV_NORMAL) == -1 &&
+              errno == EINVAL);
+        CHECK("fadvise_pipe_espipe", posix_fadvise(pfd[0], 0, 0,
+                                                   POSIX_FADV_NORMAL) == ESPIPE);
+        CHECK("fadvise_bad_fd_ebadf", posix_fadvise(-1, 0, 0,
+                                                    POSIX_FADV_NORMAL) == EBADF);
+        CHECK("fadvise_opath_ebadf", posix_fadvise(po, 0, 0,
+                                                   POSIX_FADV_NORMAL) == EBADF);
+        CHECK("readahead_file", syscall(SYS_readahead, fd, 0L, 1L << 20) == 0);
+        CHECK_ERR("readahead_write_only_ebadf", syscall(SYS_readahead, wo, 0L, 4096L),
+                  EBADF);
+        CHECK_ERR("readahead_opath_ebadf", syscall(SYS_readahead, po, 0L, 4096L),
+                  EBADF);
+        CHECK_ERR("readahead_pipe_einval", syscall(SYS_readahead, pfd[0], 0L, 4096L),
+                  EINVAL);
+        CHECK_ERR("readahead_bad_fd_ebadf", syscall(SYS_readahead, -1, 0L, 4096L),
+                  EBADF);
+        CHECK("advice_leaves_contents", pread(fd, buf, 7, 0) == 7 &&
+              !memcmp(buf, "advice!", 7));
+        close(fd), close(wo), close(po), close(pfd[0]), close(pfd[1]);
+        unlink("adv");
+}
+
 int main(void)
 {
         utest_start("fs_calls");
@@ -484,6 +526,7 @@ int main(void)
         access_ids();
         setgid_dirs();
         atimes();
+        file_advice();
         char cmd[128];
         chdir("/");
         snprintf(cmd, sizeof cmd, "rm -rf %s", base);

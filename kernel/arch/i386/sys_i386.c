@@ -74,6 +74,24 @@ SYSCALL_DECL(i386_pread64)
         return at_offset(a0, join64(a3, a4), false, false, a1, a2);
 }
 
+/* fadvise64(fd, offset in two words, len, advice), fadvise64_64(fd,
+ * offset and len in two words each, advice), readahead(fd, offset in two
+ * words, count): the 64-bit calls' arguments. */
+SYSCALL_DECL(i386_fadvise64)
+{
+        return sys_fadvise64(a0, join64(a1, a2), (long)(uint32_t)a3, a4, 0, 0);
+}
+
+SYSCALL_DECL(i386_fadvise64_64)
+{
+        return sys_fadvise64(a0, join64(a1, a2), join64(a3, a4), a5, 0, 0);
+}
+
+SYSCALL_DECL(i386_readahead)
+{
+        return sys_readahead(a0, join64(a1, a2), (long)(uint32_t)a3, 0, 0, 0);
+}
+
 SYSCALL_DECL(i386_pwrite64)
 {
         return at_offset(a0, join64(a3, a4), true, false, a1, a2);

@@ -8,6 +8,8 @@
 
 SYSCALL_DECL(i386_waitpid); SYSCALL_DECL(i386_llseek);
 SYSCALL_DECL(i386_pread64); SYSCALL_DECL(i386_pwrite64);
+SYSCALL_DECL(i386_fadvise64); SYSCALL_DECL(i386_fadvise64_64);
+SYSCALL_DECL(i386_readahead);
 SYSCALL_DECL(i386_truncate64); SYSCALL_DECL(i386_ftruncate64);
 SYSCALL_DECL(i386_mmap2); SYSCALL_DECL(i386_fallocate);
 SYSCALL_DECL(i386_preadv); SYSCALL_DECL(i386_pwritev);
