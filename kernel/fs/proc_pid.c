@@ -379,6 +379,8 @@ static void vm_flags(struct text *t, const struct vm_area *a)
                 text_add(t, " hg");
         if (a->flags & VM_AREA_NOHUGEPAGE)
                 text_add(t, " nh");
+        if (a->flags & VM_AREA_SEALED)
+                text_add(t, " sl");
         text_add(t, " \n");
 }
 

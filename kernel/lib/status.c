@@ -26,6 +26,7 @@ static const struct {
         [VM_ELOOP]        = { "ELOOP", -ELOOP },
         [VM_E2BIG]        = { "E2BIG", -E2BIG },
         [VM_EIO]          = { "I/O error", -EIO },
+        [VM_EPERM]        = { "not permitted", -EPERM },
 };
 
 /* Name of a status; "unknown status" outside the enum. */

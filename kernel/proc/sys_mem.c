@@ -558,6 +558,13 @@ SYSCALL_DECL(madvise)
                                                  (int)a2));
 }
 
+/* mseal (Linux 6.10): vm_space_seal. */
+SYSCALL_DECL(mseal)
+{
+        return status_to_errno(vm_space_seal(current->space, (uint64_t)a0,
+                                             (uint64_t)a1, (unsigned long)a2));
+}
+
 /*
  * mincore(start, len, vec): a byte per page of [start, start + len), bit 0
  * set if the page is resident (vm_space_residency). Linux's order:

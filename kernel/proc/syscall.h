@@ -87,6 +87,7 @@ SYSCALL_DECL(mincore); SYSCALL_DECL(mlock); SYSCALL_DECL(mlock2);
 SYSCALL_DECL(munlock);
 SYSCALL_DECL(pread64);
 SYSCALL_DECL(fadvise64);
+SYSCALL_DECL(mseal);
 SYSCALL_DECL(readahead);
 /* time, identity, limits, accounting */
 SYSCALL_DECL(getrlimit); SYSCALL_DECL(setrlimit); SYSCALL_DECL(prlimit64);

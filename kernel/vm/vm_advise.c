@@ -475,6 +475,44 @@ uint64_t vm_space_locked_pages(struct vm_space *s)
         return n;
 }
 
+/*
+ * mseal's rule for madvise (Linux's can_madvise_modify): advice that
+ * discards pages (DONTNEED, FREE, REMOVE, DONTFORK, WIPEONFORK, guard
+ * installing) is refused on a sealed area of private anonymous memory
+ * the process may not write, whose contents the seal is there to keep.
+ */
+static bool discards_sealed(const struct vm_range_plan *p, int advice)
+{
+        if (advice != VM_MADV_DONTNEED && advice != VM_MADV_FREE &&
+            advice != VM_MADV_REMOVE && advice != VM_MADV_DONTFORK &&
+            advice != VM_MADV_WIPEONFORK && advice != VM_MADV_GUARD_INSTALL)
+                return false;
+        for (const struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next)
+                if ((a->flags & VM_AREA_SEALED) && vm_area_private(a) &&
+                    !a->backing && !(a->prot & VM_PROT_WRITE))
+                        return true;
+        return false;
+}
+
+vm_status_t vm_space_seal(struct vm_space *s, vaddr_t start, uint64_t len,
+                          unsigned long flags)
+{
+        uint64_t rlen = page_round(len);
+        struct vm_range_plan p;
+
+        /* Linux's order: flags, alignment, wrap, nothing to do, holes. */
+        if (flags || !is_aligned(start, PAGE_SIZE) || (len && !rlen) ||
+            start + rlen < start)
+                return VM_EINVAL;
+        if (rlen == 0)
+                return VM_OK;
+        vm_range_plan(s, start, start + rlen, &p);
+        if (!p.covered)
+                return VM_ENOMEM;
+        return range_set_flags(s, &p, VM_AREA_SEALED, VM_AREA_SEALED);
+}
+
 vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
                             int advice)
 {
@@ -489,6 +527,8 @@ vm_status_t vm_space_advise(struct vm_space *s, vaddr_t start, uint64_t len,
         if (rlen == 0)
                 return VM_OK;
         vm_range_plan(s, start, start + rlen, &p);
+        if (discards_sealed(&p, advice))
+                return VM_EPERM;
         if ((advice == VM_MADV_DONTNEED || advice == VM_MADV_FREE ||
              advice == VM_MADV_REMOVE || advice == VM_MADV_COLD ||
              advice == VM_MADV_PAGEOUT) && range_locked(&p))

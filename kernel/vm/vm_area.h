@@ -80,7 +80,11 @@ struct vm_uffd;
 #define VM_AREA_WIPEONFORK      0x8000  /* MADV_WIPEONFORK: a fork's child
                                          * gets it empty (private
                                          * anonymous areas only) */
-#define VM_AREA_FLAGS_ALL       0xffff
+#define VM_AREA_SEALED          0x10000 /* mseal: no munmap, mremap,
+                                         * mprotect, MAP_FIXED over it or
+                                         * discarding madvise (read-only
+                                         * private memory) (VM_SEALED) */
+#define VM_AREA_FLAGS_ALL       0x1ffff
 
 /*
  * One area. The links belong to the tree; start/end may be changed by the

@@ -362,6 +362,21 @@ static vm_status_t remap_resize(struct vm_space *s, struct remap_req *r,
         return st;
 }
 
+/* mseal: the source's area, or a fixed destination, sealed (Linux's
+ * mremap: EPERM for shrinking, growing or moving sealed memory). */
+static bool remap_sealed(struct vm_space *s, const struct remap_req *r)
+{
+        struct vm_range_plan p;
+
+        vm_range_plan(s, r->old, r->old + MAX(r->old_len, PAGE_SIZE), &p);
+        if (vm_range_sealed(&p))
+                return true;
+        if (!(r->flags & VM_REMAP_FIXED))
+                return false;
+        vm_range_plan(s, r->new_addr, r->new_addr + r->new_len, &p);
+        return vm_range_sealed(&p);
+}
+
 vm_status_t vm_space_remap(struct vm_space *s, vaddr_t old, uint64_t old_len,
                            uint64_t new_len, unsigned flags, vaddr_t new_addr,
                            vaddr_t *out)
@@ -372,6 +387,8 @@ vm_status_t vm_space_remap(struct vm_space *s, vaddr_t old, uint64_t old_len,
 
         if (st != VM_OK)
                 return st;
+        if (remap_sealed(s, &r))
+                return VM_EPERM;
         if (flags & VM_REMAP_FIXED)
                 return remap_fixed(s, &r, out);
         if (flags & VM_REMAP_DONTUNMAP) {       /* same size, moves */

@@ -650,6 +650,8 @@ static vm_status_t map_range(struct vm_space *s, const struct map_req *r)
         vm_status_t st;
 
         vm_range_plan(s, r->va, r->va + r->len, &p);
+        if (vm_range_sealed(&p))
+                return VM_EPERM;                /* MAP_FIXED over mseal */
         if (map_over_limit(s, &p))
                 return VM_ENOMEM;
         st = map_commit_check(s, r);
@@ -766,6 +768,15 @@ vm_status_t vm_space_map_object(struct vm_space *s, vaddr_t hint,
 
 /* ---- unmap -------------------------------------------------------------------- */
 
+bool vm_range_sealed(const struct vm_range_plan *p)
+{
+        for (const struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next)
+                if (a->flags & VM_AREA_SEALED)
+                        return true;
+        return false;
+}
+
 vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
                                  vaddr_t end)
 {
@@ -774,6 +785,8 @@ vm_status_t vm_space_unmap_range(struct vm_space *s, vaddr_t start,
         vm_status_t st;
 
         vm_range_plan(s, start, end, &p);
+        if (vm_range_sealed(&p))
+                return VM_EPERM;                /* mseal */
         if (vm_range_count_after_cut(s, &p) > s->max_areas)
                 return VM_ENOMEM;
         st = vm_guards_reserve(&s->guards, 2);
@@ -913,6 +926,8 @@ vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
         if (prot & ~VM_PROT_ALL)
                 return VM_EINVAL;
         vm_range_plan(s, start, start + rlen, &p);
+        if (vm_range_sealed(&p))
+                return VM_EPERM;        /* mseal (Linux: before the holes) */
         st = protect_validate(&p, prot);
         if (st == VM_OK)
                 st = vm_commit_check(s, protect_commit(&p, prot));

@@ -631,9 +631,24 @@ vm_status_t vm_space_remap(struct vm_space *space, vaddr_t old,
  *    areas before it had their holes punched, as Linux).
  * => VM_ENOMEM: a hole (see above); a split would exceed the area limit or
  *    found no descriptor (then nothing changed).
+ * => VM_EPERM: discarding advice on sealed read-only private anonymous
+ *    memory (mseal; nothing changed).
  */
 vm_status_t vm_space_advise(struct vm_space *space, vaddr_t start,
                             uint64_t len, int advice);
+
+/*
+ * mseal(start, len, flags) (Linux 6.10): seal the areas of the range
+ * (VM_AREA_SEALED, split at the ends): from then on munmap, mremap and
+ * mprotect of them, MAP_FIXED over them and discarding madvise of their
+ * read-only private anonymous memory are VM_EPERM, for the life of the
+ * space (fork keeps it; exec's new space has none).
+ * => VM_EINVAL: flags not 0, start misaligned, the range wraps;
+ *    VM_ENOMEM: a hole in the range, or no descriptor for a split
+ *    (nothing changed); VM_OK for len 0.
+ */
+vm_status_t vm_space_seal(struct vm_space *s, vaddr_t start, uint64_t len,
+                          unsigned long flags);
 
 /*
  * Call fn(arg, info) for each area in address order, as /proc/PID/maps

@@ -111,6 +111,9 @@ void vm_area_free_pages(struct vm_area *a, vaddr_t start, vaddr_t end);
  * the whole huge translation(s) at the edges go instead (translations are
  * a cache of the objects' pages: dropping more costs only faults).
  */
+/* Does an area of p's range carry mseal's VM_AREA_SEALED? */
+bool vm_range_sealed(const struct vm_range_plan *p);
+
 void vm_pmap_remove(struct vm_space *s, vaddr_t start, vaddr_t end);
 void vm_pmap_protect(struct vm_space *s, vaddr_t start, vaddr_t end,
                      vm_prot_t prot);

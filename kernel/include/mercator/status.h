@@ -23,6 +23,7 @@ typedef enum vm_status {
         VM_ELOOP,       /* too many symbolic links while resolving a path */
         VM_E2BIG,       /* arguments and environment too large (execve) */
         VM_EIO,         /* a disk read or write failed */
+        VM_EPERM,       /* not allowed (a sealed area: mseal) */
         VM_NR_STATUS
 } vm_status_t;
 
