@@ -22,7 +22,7 @@ riscv64 the riscv64 kernel (build/riscv64/mercator.elf, issue 13) booted
         and at -m 1G -smp 2 and -m 2G -smp 4, plus one boot per death test; then every build/riscv64/user/*
         program (static glibc riscv64), first on Debian's riscv64 Linux in
         the same QEMU (the referee, tools/linux-kernel.sh --arch riscv64),
-        then on Mercator, both through tools/run; and Debian 13's riscv64
+        then on Mercator at -smp 1 and -smp 4, all through tools/run; and Debian 13's riscv64
         busybox runs tests/outside/*.sh on both, output compared
 view    tools/vmview draws user/vmdemo (x86-64, then riscv64 with its Sv39
         walk and xv6's layout, then i386 with 2-level tables at 1G and PAE
@@ -509,10 +509,16 @@ def rv_referee_kernel():
     return p.stdout.strip() if p.returncode == 0 else None, p.stderr
 
 
-def run_rv_user(prog, linux=None):
-    """One riscv64 user program on Mercator, or with linux=(kernel, init)
-    on the referee; (output, exit status)."""
+# The riscv64 user tier on Mercator runs every program at -smp 1 and
+# again at -smp 4 (issue 15), as x86-64's USER_SMP; the referee at -smp 1.
+RV_USER_SMP = (1, 4)
+
+
+def run_rv_user(prog, linux=None, smp=1):
+    """One riscv64 user program on Mercator (at -smp smp), or with
+    linux=(kernel, init) on the referee; (output, exit status)."""
     cmd = [os.path.join(ROOT, "tools/run"), "--arch", "riscv64",
+           "--smp", str(smp),
            "--timeout", "600", "--file", f"/data.txt={USER_DATA}"]
     script = input_script(prog)
     if script:
@@ -533,12 +539,14 @@ def run_riscv64_user(t):
     if not kernel:
         t.add(False, "user-riscv64/referee", "no riscv64 Linux: " + err[-300:])
         return
-    runs = [(prog, (kernel, init)) for prog in progs] + \
-        [(prog, None) for prog in progs]
+    runs = [(prog, (kernel, init), 1) for prog in progs] + \
+        [(prog, None, smp) for smp in RV_USER_SMP for prog in progs]
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         results = ex.map(lambda r: run_rv_user(*r), runs)
-        for (prog, linux), (out, status) in zip(runs, results):
+        for (prog, linux, smp), (out, status) in zip(runs, results):
             where = "riscv64-linux" if linux else "mercator-riscv64"
+            if smp > 1:
+                where += f"-smp{smp}"
             collect_user(t, where, prog, out, status)
     # The shell of `make ARCH=riscv64 run`, typed at on the console.
     files = []

@@ -21,6 +21,7 @@
 #define ARCH_RISCV64_PERCPU_H
 
 #include <mercator/types.h>
+#include <machine/cpu_local.h>
 #include <machine/intr.h>
 
 #define MAX_CPUS        16
@@ -31,16 +32,19 @@
 #define IPI_KICK        4u      /* only wake it (from wfi) */
 
 struct proc;
+struct pmap;
+struct trapframe;
 
 struct cpu {
         struct cpu *self;               /* [c] 0(tp) */
         uint64_t kstack_limit;          /* [o] 8(tp): running stack's bottom */
         uint64_t overflow_top;          /* [c] 16(tp): trap.S's overflow stack */
-        struct proc *cur;               /* [o] 24(tp): `current` (later) */
-        bool resched;                   /* [o] 32(tp): `need_resched` (later) */
+        struct proc *cur;               /* [o] 24(tp): `current` */
+        bool resched;                   /* [o] 32(tp): `need_resched` */
         unsigned id;                    /* [c] 36(tp): 0 = the boot hart */
         void *loop_sp;                  /* [o] 40(tp): its scheduler loop */
         uint64_t start_sp;              /* [c] 48(tp): boot.S's ap_high */
+        uint64_t loop_limit;            /* [c] its scheduler loop's stack bottom */
         unsigned long hartid;           /* [c] the SBI's and the tree's id */
         bool online;                    /* [a] set by the hart when it runs */
         bool idle;                      /* [a] waiting in its idle loop */
@@ -57,6 +61,8 @@ struct cpu {
         unsigned call_from;             /* [s] the posting hart's id */
         bool call_halted;               /* [a] in wfi in smp_call_wait() */
         struct pmap *loaded_pmap;       /* [o] whose mask has its bit */
+        struct trapframe *tf;           /* [c] its frame page (thread.c) */
+        paddr_t tf_pa;                  /* [c] at TRAPFRAME_HART(id) */
         void *idle_stack;               /* [c] kstack_alloc()'d (not hart 0) */
         void *overflow_stack;           /* [c] likewise */
 };
@@ -64,7 +70,10 @@ struct cpu {
 _Static_assert(offsetof(struct cpu, kstack_limit) == 8 &&
                offsetof(struct cpu, overflow_top) == 16 &&
                offsetof(struct cpu, id) == CPU_LOCAL_ID &&
-               offsetof(struct cpu, start_sp) == 48,
+               offsetof(struct cpu, start_sp) == 48 &&
+               offsetof(struct cpu, cur) == CPU_LOCAL_CURRENT &&
+               offsetof(struct cpu, resched) == CPU_LOCAL_RESCHED &&
+               offsetof(struct cpu, loop_sp) == CPU_LOCAL_SCHED_SP,
                "trap.S's, boot.S's and machine/intr.h's offsets");
 
 extern struct cpu cpus[MAX_CPUS];
@@ -99,6 +108,10 @@ void smp_send_ipi(unsigned cpu, uint32_t bits);
 
 /* A supervisor software interrupt arrived: handle what was posted. */
 void smp_ipi_interrupt(void);
+
+/* Whether an interrupt from user mode is handled without the big kernel
+ * lock (trap.c): an IPI, or the tick of a hart other than the boot hart. */
+bool trap_interrupt_lockless(uint64_t cause);
 
 /*
  * Run fn(arg) on hart `cpu`, in its interrupt handler (interrupts off

@@ -18,10 +18,11 @@
  * atomic exchange after sip.SSIP is cleared: a bit set after the clear
  * comes with an interrupt of its own).
  *
- * What the other harts do for now: they idle (wfi), count their timer
- * ticks and IPIs, run the calls posted to them, and never leave the
- * kernel's own tables, touching only their stacks, their struct cpu and
- * the kernel image; processes run on the boot hart alone. Their stacks
+ * Until there are processes the other harts idle (wfi), count their
+ * timer ticks and IPIs and run the calls posted to them; sched_run()
+ * then sends each into its own scheduler loop (proc/sched.c, the same on
+ * every hart, under the big kernel lock), which waits in wfi when it has
+ * nothing to run until a wake-up kicks it. Their stacks and frame pages
  * live as long as the machine (not counted as leaks: smp_init() runs
  * before any test's snapshot).
  */
@@ -30,6 +31,8 @@
 #include <mercator/printk.h>
 #include <mercator/spinlock.h>
 #include <mercator/string.h>
+#include <machine/vmparam.h>
+#include <proc/proc.h>
 #include <vm/pmap.h>
 #include <vm/vmalloc.h>
 #include "boot.h"
@@ -37,6 +40,7 @@
 #include "riscv.h"
 #include "sbi.h"
 #include "trap.h"
+#include "uart.h"
 
 #define AP_START_WAIT_NS 5000000000ULL  /* TCG on a loaded host is slow */
 
@@ -193,14 +197,112 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
         smp_call_wait(cpu);
 }
 
+/* ---- scheduling on every hart (machine/cpu_local.h's hooks) ---------- */
+
+static bool sched_started;       /* [a] sched_run() began on the boot hart */
+
+void machine_sched_start(void)
+{
+        if (__atomic_exchange_n(&sched_started, true, __ATOMIC_ACQ_REL))
+                return;                 /* another hart's own sched_run() */
+        for (unsigned i = 1; i < ncpus; i++)
+                if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        smp_send_ipi(i, IPI_KICK);
+}
+
+/* Leave the user space this hart may have loaded, so its tables can go
+ * and its threads run elsewhere; then say this hart idles. Interrupts
+ * stay off to machine_idle()'s wfi: a kick sent once `idle` shows stays
+ * pending and ends the wfi. [kernel lock] */
+void machine_idle_enter(void)
+{
+        struct cpu *c = this_cpu();
+
+        intr_off();
+        if (c->loaded_pmap != pmap_kernel())
+                pmap_activate(pmap_kernel());
+        if (c->id == 0)
+                uart_rx_arm();
+        __atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
+}
+
+/* Wake one hart that idles, for one thread that became runnable; its
+ * `idle` is cleared here, so the next thread's kick goes to another.
+ * One, not all: x86-64's smp.c says why. Only a hart in `allowed` (the
+ * thread's affinity): another would find nothing it may run.
+ * [kernel lock] */
+void machine_kick_idle(uint64_t allowed)
+{
+        struct cpu *me = this_cpu();
+
+        for (unsigned i = 0; i < ncpus && i < 64; i++)
+                if (&cpus[i] != me && (allowed >> i & 1) &&
+                    __atomic_load_n(&cpus[i].idle, __ATOMIC_ACQUIRE) &&
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                        __atomic_store_n(&cpus[i].idle, false,
+                                         __ATOMIC_RELEASE);
+                        smp_send_ipi(i, IPI_KICK);
+                        return;
+                }
+}
+
+/* An interrupt for the hart that runs p: it lands in user mode, where
+ * proc_usertrap sees the signal and takes the lock to deliver it, or in a
+ * thread waiting for the lock on its way in, which looks at its signals
+ * anyway (x86-64's smp.c has the argument). [kernel lock] */
+void machine_kick_running(struct proc *p)
+{
+        struct cpu *me = this_cpu();
+
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        for (unsigned i = 0; i < ncpus; i++)
+                if (&cpus[i] != me && cpus[i].cur == p &&
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
+                        smp_send_ipi(i, IPI_KICK);
+                        return;
+                }
+}
+
+/* The idle loop of a scheduler with nothing to run (interrupts off, from
+ * machine_idle_enter). The boot hart waits for one interrupt, with the
+ * console's input allowed in (uart_in_idle), and looks again: its tick
+ * runs the timers and wakes sleepers. Another hart waits until it is
+ * kicked: its ticks and the calls it serves send it back to wfi, not to
+ * its scheduler loop (which would spin for the big lock; x86-64's
+ * machine_idle says what that cost). wfi ends on a pending interrupt
+ * with SIE clear; intr_on() then takes it. Returns with interrupts off,
+ * as the scheduler loop runs on this port. */
+void machine_idle(void)
+{
+        struct cpu *c = this_cpu();
+
+        if (c->id == 0) {
+                uart_in_idle = true;
+                wfi();
+                intr_on();
+                intr_off();
+                uart_in_idle = false;
+                c->idle_wakeups++;
+        } else {
+                do {
+                        wfi();
+                        intr_on();
+                        intr_off();
+                        c->idle_wakeups++;
+                } while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE));
+        }
+        __atomic_store_n(&c->idle, false, __ATOMIC_RELEASE);
+}
+
 /* ---- starting the harts ------------------------------------------------------ */
 
 /* A hart's life after start-up: wait for interrupts, counting the
- * wake-ups (wfi wakes for a pending interrupt with SIE clear; the
- * interrupt is taken when SIE is set). */
+ * wake-ups, until there are processes; then its scheduler loop. */
 __attribute__((noreturn)) static void ap_idle(struct cpu *c)
 {
         for (;;) {
+                if (__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
+                        sched_run();
                 wfi();
                 intr_on();
                 intr_off();
@@ -222,6 +324,15 @@ void ap_main(struct cpu *c)
         ap_idle(c);
 }
 
+/* Each hart's trap frame page (thread.c: TRAPFRAME_HART). */
+static char hart_frames[MAX_CPUS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+static void frame_give(struct cpu *c)
+{
+        c->tf = (struct trapframe *)hart_frames[c->id];
+        c->tf_pa = kimg_virt_to_phys(hart_frames[c->id]);
+}
+
 /* Start one hart and wait for it. => false if it did not come up. */
 static bool ap_start(struct cpu *c)
 {
@@ -234,7 +345,9 @@ static bool ap_start(struct cpu *c)
                 return false;
         }
         c->self = c;
+        frame_give(c);
         c->kstack_limit = (uint64_t)c->idle_stack;
+        c->loop_limit = (uint64_t)c->idle_stack;
         c->start_sp = kstack_top(c->idle_stack);
         c->overflow_top = kstack_top(c->overflow_stack);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -259,9 +372,11 @@ void smp_boot_cpu_init(unsigned long hartid)
 {
         struct cpu *c = &cpus[0];
 
+        frame_give(c);
         c->self = c;
         c->hartid = hartid;
         c->kstack_limit = (uint64_t)boot_stack;
+        c->loop_limit = (uint64_t)boot_stack;
         c->overflow_top = (uint64_t)overflow_stack_top;
         c->online = true;
 }

@@ -3,16 +3,31 @@
  * and every trap from user mode (system calls, faults, interrupts).
  *
  * A process's kernel stack (KSTACK_SIZE, a guard page under it) gives its
- * top page to the trap frame: the page trampoline.S saves the user
- * registers in, mapped at TRAPFRAME (R|W, not U) in the process's user
- * table. Below it grows the kernel stack proper (12 KiB). No allocation of
- * its own, so nothing can fail at fork and nothing is left to free.
+ * top page to its trap frame (p->md.tf): its user registers while it is
+ * in the kernel. Below it grows the kernel stack proper (12 KiB). No
+ * allocation of its own, so nothing can fail at fork and nothing is left
+ * to free.
  *
- * Every return to user mode (usertrapret) checks that TRAPFRAME in the
- * running address space maps this process's frame, and maps it, the
+ * trampoline.S saves and restores the user registers in the running
+ * hart's own frame page (percpu.h's tf), mapped at TRAPFRAME_HART(hart)
+ * (R|W, not U) in every user table the hart returns to: threads of one
+ * address space may be in user mode on several harts at once, so one
+ * TRAPFRAME per address space (xv6's, one thread per process) cannot
+ * serve them. proc_usertrap copies the registers into the thread's frame
+ * and usertrapret copies them back (31 words each way).
+ *
+ * Every return to user mode (usertrapret) checks that this hart's slot in
+ * the running address space maps this hart's frame page, and maps it, the
  * trampoline and the signal-return page if not: a new address space
- * (exec, fork) and a space shared by a vfork child and its parent are all
- * covered by that one check.
+ * (exec, fork), a space shared by a vfork child and its parent, and a
+ * thread's first return on another hart are all covered by that check.
+ *
+ * The big kernel lock (kern/biglock.c): taken on every entry from user
+ * mode (proc_usertrap) but for an interrupt that leaves nothing to do
+ * (an IPI, another hart's tick: no reschedule, no signal, the thread's
+ * affinity still allows this hart), released with
+ * interrupts off on the way back (usertrapret), so an IPI sent meanwhile
+ * is taken in user mode, not spent in the kernel.
  *
  * While switched out, a process's callee-saved registers are on its
  * kernel stack (swtch.S); p->kernel_sp points at them. A new process's
@@ -44,7 +59,7 @@ extern char _sigcode_start[];
 
 #define TRAMPOLINE_VA(sym) (TRAMPOLINE + (vaddr_t)((sym) - _trampoline_start))
 
-void swtch(void **save_sp, void *new_sp);
+void swtch(void **save_sp, void *new_sp, void *new_limit);
 
 /* What swtch pops, in its order: ra, s0-s11 (and a pad to 16 bytes). */
 struct switch_frame {
@@ -85,15 +100,17 @@ void machine_fpu_restore(struct proc *p)
 
 /* ---- the way to user mode ---------------------------------------------- */
 
-/* TRAPFRAME, TRAMPOLINE and SIGCODE in p's user table (see the top). */
-static void user_pages_ensure(struct proc *p, struct pmap *pm)
+/* This hart's frame slot, TRAMPOLINE and SIGCODE in p's user table (see
+ * the top). [kernel lock] */
+static void user_pages_ensure(struct proc *p, struct pmap *pm, struct cpu *c)
 {
+        vaddr_t slot = TRAPFRAME_HART(c->id);
         paddr_t pa;
         vm_status_t st;
 
-        if (pmap_extract(pm, TRAPFRAME, &pa, NULL, NULL) && pa == p->md.tf_pa)
+        if (pmap_extract(pm, slot, &pa, NULL, NULL) && pa == c->tf_pa)
                 return;
-        st = pmap_enter(pm, TRAPFRAME, p->md.tf_pa, VM_PROT_RW, 0);
+        st = pmap_enter(pm, slot, c->tf_pa, VM_PROT_RW, 0);
         if (st == VM_OK)
                 st = pmap_enter(pm, TRAMPOLINE,
                                 kimg_virt_to_phys(_trampoline_start),
@@ -109,33 +126,48 @@ static void user_pages_ensure(struct proc *p, struct pmap *pm)
 
 __attribute__((noreturn)) void proc_usertrap(void);
 
-__attribute__((noreturn)) static void usertrapret(struct proc *p)
+/* Back to user mode: with the big kernel lock held (locked), make sure
+ * the frame slot is mapped and release the lock, interrupts off; without
+ * it (an interrupt that left nothing to do), the thread came in through
+ * this hart's slot and has not left the hart. Then this hart's frame
+ * gets the thread's registers and the kernel's fields. */
+__attribute__((noreturn)) static void usertrapret(struct proc *p, bool locked)
 {
-        struct trapframe *tf = p->md.tf;
+        struct trapframe *tf = p->md.tf, *htf;
         struct pmap *pm = vm_space_pmap(p->space);
+        struct cpu *c;
         uint64_t st;
 
         intr_off();
-        user_pages_ensure(p, pm);
+        c = this_cpu();
+        htf = c->tf;
+        if (locked) {
+                user_pages_ensure(p, pm, c);
+                uart_rx_arm();
+                machine_kernel_unlock();
+        }
         csr_write(stvec, TRAMPOLINE_VA(uservec));
-        tf->kernel_satp = satp_make(pm->kroot, 0);
-        tf->kernel_sp = tf_va(p);
-        tf->kernel_trap = (uint64_t)proc_usertrap;
-        tf->kernel_tp = (uint64_t)this_cpu();
+        memcpy(htf->x, tf->x, sizeof htf->x);
+        htf->kernel_satp = satp_make(pm->kroot, 0);
+        htf->kernel_sp = tf_va(p);
+        htf->kernel_trap = (uint64_t)proc_usertrap;
+        htf->kernel_tp = (uint64_t)c;
         st = csr_read(sstatus);
         st &= ~(SSTATUS_SPP | SSTATUS_SUM);
         st |= SSTATUS_SPIE;             /* interrupts on in user mode */
         csr_write(sstatus, st);
         csr_write(sepc, tf->epc);
-        ((void (*)(uint64_t))TRAMPOLINE_VA(userret))(satp_make(pm->root, 0));
+        ((void (*)(uint64_t, uint64_t))TRAMPOLINE_VA(userret))(
+                satp_make(pm->root, 0), TRAPFRAME_HART(c->id));
         __builtin_unreachable();
 }
 
-/* Where a new thread's first swtch returns to. */
+/* Where a new thread's first swtch returns to: its hart's scheduler loop
+ * passed it the big kernel lock. */
 static void thread_first_entry(void)
 {
         proc_return_to_user();
-        usertrapret(current);
+        usertrapret(current, true);
 }
 
 /* ---- traps from user mode ------------------------------------------------ */
@@ -241,7 +273,8 @@ static void user_exception(struct proc *p, uint64_t cause, uint64_t tval)
 }
 
 /* Where uservec jumps for a process: on its kernel stack (below the trap
- * frame) and its kernel table, interrupts off. */
+ * frame) and its kernel table, interrupts off. The registers go from the
+ * hart's frame to the thread's first (see the top). */
 __attribute__((noreturn)) void proc_usertrap(void)
 {
         struct proc *p = current;
@@ -249,18 +282,29 @@ __attribute__((noreturn)) void proc_usertrap(void)
         uint64_t cause = csr_read(scause);
 
         csr_write(stvec, (uint64_t)trap_kernel_entry);
+        memcpy(tf->x, this_cpu()->tf->x, sizeof tf->x);
         tf->epc = csr_read(sepc);
         if (cause & SCAUSE_INTR) {
-                trap_interrupt_from(cause, true);
+                if (trap_interrupt_lockless(cause)) {
+                        trap_interrupt_from(cause, true);
+                        if (!need_resched && !signal_pending() &&
+                            sched_cpu_allowed(p))
+                                usertrapret(p, false);
+                        machine_kernel_lock();
+                } else {
+                        machine_kernel_lock();
+                        trap_interrupt_from(cause, true);
+                }
                 proc_return_to_user();
         } else if (cause == EXC_ECALL_U) {
+                machine_kernel_lock();
                 syscall(p, tf);
         } else {
+                machine_kernel_lock();
                 user_exception(p, cause, csr_read(stval));
                 proc_return_to_user();
         }
-        uart_rx_arm();
-        usertrapret(p);
+        usertrapret(p, true);
 }
 
 /* ---- the hooks of proc/machine_hooks.h ----------------------------------- */
@@ -323,31 +367,16 @@ void machine_thread_exec(struct proc *p, vaddr_t entry, vaddr_t sp)
 
 void machine_switch_to(void **save_sp, struct proc *p)
 {
-        /* the scheduler loop's stack bottom: this hart's, whichever hart
-         * the thread comes back on */
-        uint64_t sched_kstack_limit = this_cpu()->kstack_limit;
-
-        this_cpu()->kstack_limit = (uint64_t)p->kstack;
         pmap_activate(vm_space_pmap(p->space));
         fpu_restore(p->md.fregs, &p->md.fcsr);
-        swtch(save_sp, p->kernel_sp);
-        this_cpu()->kstack_limit = sched_kstack_limit;
+        swtch(save_sp, p->kernel_sp, p->kstack);
 }
 
 void machine_switch_away(struct proc *p, void *sched_sp)
 {
+        if (!machine_kernel_lock_held())
+                panic("switching away from %d without the big kernel lock",
+                      p->tid);
         fpu_save(p->md.fregs, &p->md.fcsr);
-        swtch(&p->kernel_sp, sched_sp);
-}
-
-/* wfi wakes for a pending interrupt even with SIE clear; the interrupt is
- * then taken when SIE is set. */
-void machine_idle(void)
-{
-        uart_rx_arm();
-        uart_in_idle = true;
-        wfi();
-        intr_on();
-        intr_off();
-        uart_in_idle = false;
+        swtch(&p->kernel_sp, sched_sp, (void *)this_cpu()->loop_limit);
 }

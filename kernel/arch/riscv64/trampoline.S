@@ -4,17 +4,25 @@
  * in xv6: the code that switches satp between the two on every trap.
  *
  * It runs at TRAMPOLINE, not where it is linked, so it uses no PC-relative
- * reference outside itself; TRAPFRAME and the offsets are constants.
+ * reference outside itself; the offsets are constants.
  *
- * uservec: stvec while in user mode. Saves the user registers in the trap
- * frame (TRAPFRAME, mapped in both tables), records the user satp, loads
- * the kernel stack, hart id and the process's kernel table from it, and
- * jumps to its kernel_trap (usermode.c:usertrap) with paging through the
- * kernel table.
+ * Where the trap frame is: sscratch holds its address while the hart is in
+ * user mode: TRAPFRAME_HART(hart), each hart's own slot below TRAPFRAME
+ * (mapped in both tables, not U), since threads of one address space may
+ * trap on several harts at once (thread.c). usermode.c's bare contexts
+ * use TRAPFRAME.
  *
- * userret(user satp): the way back. Switches to the user table, restores
- * the user registers from TRAPFRAME and returns to user mode with sret
- * (sepc and sstatus were set by usertrapret).
+ * uservec: stvec while in user mode. Swaps a0 with sscratch, saves the
+ * user registers in the frame (the user's tp, its thread pointer, among
+ * them; a0 from sscratch), records the user satp, loads the kernel stack,
+ * the kernel's tp (the hart's struct cpu, percpu.h) and the process's
+ * kernel table from it, and jumps to its kernel_trap with paging through
+ * the kernel table.
+ *
+ * userret(user satp, frame): the way back. Switches to the user table,
+ * puts the frame's address back in sscratch, restores the user registers
+ * from the frame and returns to user mode with sret (sepc and sstatus
+ * were set by usertrapret).
  *
  * No sfence.vma here (xv6 has one before and one after each satp write).
  * The privileged spec does not make a satp write flush anything; it asks
@@ -23,7 +31,7 @@
  * before the walk. Neither happens on this switch:
  *  - the two tables of one process translate every address both map
  *    alike: the kernel table's user half is the user table's (the same
- *    level-1 tables, pmap_md.h), and TRAMPOLINE and TRAPFRAME are in both;
+ *    level-1 tables, pmap_md.h), and TRAMPOLINE and the frames are in both;
  *    what the kernel table has beyond that is not U, so an entry for it
  *    left cached in user mode can only fault, as the walk would;
  *  - every change the kernel makes to either table ends with pmap_update's
@@ -34,7 +42,6 @@
  * under QEMU's TCG each one empties its software TLB (docs/design.md,
  * "What the satp switch costs"; make bench times it).
  */
-#define TRAPFRAME       0x3fffffe000
 #define TF_KSATP        0
 #define TF_KSP          8
 #define TF_KTRAP        16
@@ -48,8 +55,7 @@
         .globl  trampoline_start, uservec, userret
 trampoline_start:
 uservec:
-        csrw    sscratch, a0
-        li      a0, TRAPFRAME
+        csrrw   a0, sscratch, a0        /* a0: the frame; sscratch: user a0 */
         sd      x1, TF_X(1)(a0)
         sd      x2, TF_X(2)(a0)
         sd      x3, TF_X(3)(a0)
@@ -94,7 +100,8 @@ uservec:
 
 userret:
         csrw    satp, a0
-        li      a0, TRAPFRAME
+        csrw    sscratch, a1
+        mv      a0, a1
         ld      x1, TF_X(1)(a0)
         ld      x2, TF_X(2)(a0)
         ld      x3, TF_X(3)(a0)

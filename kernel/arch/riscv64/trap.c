@@ -80,6 +80,8 @@ static void timer_interrupt(bool from_user)
         if (c->id == 0) {
                 timer_ticks++;
                 clock_tick(from_user);
+        } else if (c->cur) {
+                clock_tick_other_cpu(from_user);        /* its time slice */
         }
         c->next_tick += timebase_hz / TICK_HZ;
         if (c->next_tick <= rdtime())
@@ -187,6 +189,13 @@ void trap_interrupt_from(uint64_t cause, bool from_user)
                 return;
         }
         panic("unexpected interrupt %lu", cause & ~SCAUSE_INTR);
+}
+
+bool trap_interrupt_lockless(uint64_t cause)
+{
+        uint64_t irq = cause & ~SCAUSE_INTR;
+
+        return irq == IRQ_S_SOFT || (irq == IRQ_S_TIMER && this_cpu()->id != 0);
 }
 
 void trap_interrupt(uint64_t cause)

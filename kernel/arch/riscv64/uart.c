@@ -8,6 +8,7 @@
  * and the receive interrupt goes through the PLIC (plic_init in trap.c).
  */
 #include <mercator/console.h>
+#include <machine/cpu_local.h>
 #include <machine/vmparam.h>
 #include "uart.h"
 
@@ -105,17 +106,28 @@ static void rx_mask(void)
         uart[UART_IER] = 0;
 }
 
-void uart_irq(bool safe)
+static void rx_take_input(void)
 {
-        if (!safe && !uart_in_idle) {
-                rx_mask();
-                return;
-        }
         while (uart[UART_LSR] & LSR_DATA_READY) {
                 if (!console_input_room()) {
                         rx_mask();
                         return;
                 }
                 console_receive(uart[UART_RBR]);
+        }
+}
+
+/* safe: the interrupted code was user code, and this hart holds the big
+ * kernel lock for it (proc_usertrap). In the idle window the terminal is
+ * only touched if the lock is free. */
+void uart_irq(bool safe)
+{
+        if (safe) {
+                rx_take_input();
+        } else if (uart_in_idle && machine_kernel_trylock()) {
+                rx_take_input();
+                machine_kernel_unlock();
+        } else {
+                rx_mask();
         }
 }

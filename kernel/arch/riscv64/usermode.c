@@ -194,8 +194,9 @@ static void usertrapret(struct uctx *u)
         st |= SSTATUS_SPIE;             /* interrupts on in user mode */
         csr_write(sstatus, st);
         csr_write(sepc, tf->epc);
-        ((void (*)(uint64_t))TRAMPOLINE_VA(userret))(
-                satp_make(u->one_table ? u->pm->kroot : u->pm->root, 0));
+        ((void (*)(uint64_t, uint64_t))TRAMPOLINE_VA(userret))(
+                satp_make(u->one_table ? u->pm->kroot : u->pm->root, 0),
+                TRAPFRAME);
         __builtin_unreachable();
 }
 

@@ -1,21 +1,65 @@
 /*
- * cpu_local.h - the scheduler's per-CPU variables and SMP hooks
- * (proc/proc.h, proc/sched.c). This machine runs the kernel on one CPU:
- * current, need_resched and the scheduler's stack are plain globals
- * (proc/sched.c), and the hooks below do nothing.
+ * cpu_local.h (riscv64) - the scheduler's per-hart variables and its
+ * hooks for more than one hart (proc/proc.h and proc/sched.c use them).
+ *
+ * current, need_resched and the scheduler loop's saved stack live in the
+ * running hart's struct cpu (arch/riscv64/percpu.h), reached through tp,
+ * which the kernel keeps pointing at it. Each access reads tp afresh
+ * (volatile asm): a thread that slept may wake on another hart.
+ *
+ * The big kernel lock (kern/biglock.c; docs/design.md, "Locking")
+ * serialises kernel code: taken on every entry from user mode and by each
+ * hart's scheduler loop, released on the way back to user mode and before
+ * a hart idles.
  */
 #ifndef MACHINE_CPU_LOCAL_H
 #define MACHINE_CPU_LOCAL_H
 
 #include <mercator/types.h>
 
+#define MACHINE_CPU_LOCAL       1
+
+/* Offsets in struct cpu (percpu.h checks them). */
+#define CPU_LOCAL_CURRENT       24
+#define CPU_LOCAL_RESCHED       32
+#define CPU_LOCAL_SCHED_SP      40
+
 struct proc;
 
-static inline void machine_kernel_lock(void) { }
-static inline void machine_kernel_unlock(void) { }
-static inline void machine_idle_enter(void) { }
-static inline void machine_kick_idle(uint64_t cpus) { (void)cpus; }
-static inline void machine_kick_running(struct proc *p) { (void)p; }
-static inline void machine_sched_start(void) { }
+static inline char *cpu_local_base(void)
+{
+        char *c;
+
+        __asm__ volatile("mv %0, tp" : "=r"(c));
+        return c;
+}
+
+#define current         (*(struct proc **)(cpu_local_base() + CPU_LOCAL_CURRENT))
+#define need_resched    (*(volatile bool *)(cpu_local_base() + CPU_LOCAL_RESCHED))
+#define cpu_sched_sp    (*(void **)(cpu_local_base() + CPU_LOCAL_SCHED_SP))
+
+/* The big kernel lock (kern/biglock.c). Not recursive. */
+void machine_kernel_lock(void);
+void machine_kernel_unlock(void);
+bool machine_kernel_lock_held(void);    /* by this hart */
+bool machine_kernel_trylock(void);      /* interrupt handlers */
+
+/* Run the cross-hart call posted to this hart, if any (smp.c). */
+void smp_call_poll(void);
+
+/* The hart is about to idle: leave any user address space. [kernel lock] */
+void machine_idle_enter(void);
+
+/* A thread became runnable: wake one hart waiting in its idle loop among
+ * `allowed` (bit n: hart n; the thread's sched_setaffinity mask). */
+void machine_kick_idle(uint64_t allowed);
+
+/* p runs on another hart: interrupt it so p sees what was just made
+ * pending for it on its way back to user mode now. [kernel lock] */
+void machine_kick_running(struct proc *p);
+
+/* sched_run() began: the other harts leave their idle loops for their
+ * scheduler loops. */
+void machine_sched_start(void);
 
 #endif

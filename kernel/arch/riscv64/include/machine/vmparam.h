@@ -9,7 +9,8 @@
  *      0x3fffe00000  SIGCODE (R|X|U): rt_sigreturn's two instructions,
  *                    where a signal handler returns (Linux: the vDSO's)
  *      0x3ffffff000  TRAMPOLINE (R|X, not U) in every table, same VA
- *      0x3fffffe000  TRAPFRAME, private to each process
+ *      0x3fffffe000  TRAPFRAME: hart 0's trap frame slot; hart i's is
+ *                    TRAPFRAME_HART(i), one page lower each (thread.c)
  *   0xffffffc000000000 - 0xffffffdfffffffff  linear map: physical address
  *                      pa at LINEAR_BASE + pa (128 GiB; RAM at 2 GiB up)
  *   0xffffffe000000000 - 0xffffffe1ffffffff  vmalloc and kernel stacks
@@ -29,6 +30,7 @@
 #define MAXVA           (1UL << 38)             /* xv6's MAXVA */
 #define TRAMPOLINE      (MAXVA - PAGE_SIZE)
 #define TRAPFRAME       (TRAMPOLINE - PAGE_SIZE)
+#define TRAPFRAME_HART(i) (TRAPFRAME - (vaddr_t)(i) * PAGE_SIZE)
 #define USER_MIN        0x0000000000010000UL    /* mmap_min_addr, as Linux */
 /* The top 2 MiB of the user half hold the trampoline and trap frame. */
 #define USER_MAX        (MAXVA - 2 * MiB)

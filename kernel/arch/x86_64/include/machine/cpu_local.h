@@ -8,7 +8,7 @@
  * slept may wake on another CPU, so no CPU's address may be kept across a
  * call.
  *
- * The big kernel lock (biglock.c; docs/design.md, "Locking") serialises
+ * The big kernel lock (kern/biglock.c; docs/design.md, "Locking") serialises
  * kernel code: taken on every entry from user mode and by each CPU's
  * scheduler loop, released on the way back to user mode and before a CPU
  * idles.
@@ -39,12 +39,17 @@ static inline char *cpu_local_base(void)
 #define need_resched    (*(volatile bool *)(cpu_local_base() + CPU_LOCAL_RESCHED))
 #define cpu_sched_sp    (*(void **)(cpu_local_base() + CPU_LOCAL_SCHED_SP))
 
-/* The big kernel lock. Spun for with interrupts as they are, running the
- * cross-CPU calls posted to this CPU meanwhile. Not recursive. */
+/* The big kernel lock (kern/biglock.c). Spun for with interrupts as they
+ * are, running the cross-CPU calls posted to this CPU meanwhile. Not
+ * recursive. */
 void machine_kernel_lock(void);
 void machine_kernel_unlock(void);
 bool machine_kernel_lock_held(void);    /* by this CPU */
 bool machine_kernel_trylock(void);      /* interrupt handlers */
+
+/* Run the cross-CPU call posted to this CPU, if any (smp.c); interrupts
+ * off. The big kernel lock's waiters call it. */
+void smp_call_poll(void);
 
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);

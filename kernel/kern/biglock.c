@@ -2,7 +2,11 @@
  * biglock.c - the big kernel lock (docs/design.md, "Locking": rank 10,
  * outside every spinlock): kernel code runs on one CPU at a time while
  * user code runs on all of them, the first step of SMP as in Linux 2.0
- * and FreeBSD's Giant.
+ * and FreeBSD's Giant. One implementation for every machine that runs on
+ * several CPUs (machine/cpu_local.h says MACHINE_CPU_LOCAL: x86-64,
+ * riscv64); the one-CPU ports' cpu_local.h make it a no-op instead. What
+ * it asks of the machine: machine_cpu_id() and interrupts off and back
+ * (machine/intr.h), and smp_call_poll() (machine/cpu_local.h).
  *
  * Who holds it: a CPU's scheduler loop while it picks, and the thread it
  * runs, until that thread returns to user mode; a thread takes it on every
@@ -20,8 +24,9 @@
 #include <mercator/panic.h>
 #include <mercator/spinlock.h>
 #include <machine/cpu_local.h>
-#include "cpu.h"
-#include "percpu.h"
+#include <machine/intr.h>
+
+#ifdef MACHINE_CPU_LOCAL
 
 static uint32_t bkl_word;               /* [a] 1 while held */
 static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
@@ -41,7 +46,7 @@ void machine_kernel_lock(void)
                         unsigned long s = intr_save();
                         smp_call_poll();
                         intr_restore(s);
-                        cpu_relax();
+                        intr_cpu_relax();
                 } while (__atomic_load_n(&bkl_word, __ATOMIC_RELAXED));
         }
         __atomic_store_n(&bkl_cpu, me, __ATOMIC_RELAXED);
@@ -70,3 +75,5 @@ bool machine_kernel_lock_held(void)
                __atomic_load_n(&bkl_cpu, __ATOMIC_RELAXED) ==
                (int32_t)machine_cpu_id();
 }
+
+#endif /* MACHINE_CPU_LOCAL */
