@@ -77,7 +77,8 @@ trap_kernel_entry:
         csrw    sstatus, t0
         ld      x1, 1*8(sp)
         ld      x3, 3*8(sp)
-        ld      x4, 4*8(sp)
+        /* not x4 (tp): it is the hart's, and a handler that slept (a user
+         * copy's fault waiting for memory) may return on another hart */
         ld      x5, 5*8(sp)
         ld      x6, 6*8(sp)
         ld      x7, 7*8(sp)
