@@ -116,14 +116,28 @@ void acct_thread_exit(struct proc *p)
 #define FIXED_1         (1UL << FSHIFT)
 static const unsigned long load_exp[3] = { 1884, 2014, 2037 };
 
+/*
+ * The boot CPU's tick runs this, and with more than one CPU that tick
+ * may land in its idle loop, which holds no big kernel lock, while
+ * another CPU ends a process: proc_free() then shrinks the table from
+ * its end (proc_slots down, the slot's struct freed, its pointer NULL).
+ * So each slot is read once, a NULL one skipped (it had just gone); a
+ * state read from a struct freed meanwhile is only a miscounted sample
+ * (kmalloc's memory stays mapped). Before this, such a tick could
+ * follow the NULL: a suspected cause of a rare -smp 4 panic on riscv64.
+ */
 static void loadavg_update(void)
 {
         unsigned long active = 0;
+        int slots = __atomic_load_n(&proc_slots, __ATOMIC_RELAXED);
 
-        for (int i = 0; i < proc_slots; i++)
-                if (proc_table[i]->state == PROC_RUNNABLE ||
-                    proc_table[i]->state == PROC_RUNNING)
+        for (int i = 0; i < slots; i++) {
+                const struct proc *p = __atomic_load_n(&proc_table[i],
+                                                       __ATOMIC_RELAXED);
+                if (p && (p->state == PROC_RUNNABLE ||
+                          p->state == PROC_RUNNING))
                         active++;
+        }
         active *= FIXED_1;
         for (int i = 0; i < 3; i++) {
                 unsigned long l = acct_loadavg[i] * load_exp[i] +
