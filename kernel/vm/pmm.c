@@ -544,26 +544,34 @@ static uint64_t pcp_pop(struct pmm_pcp *p)
         return pfn;
 }
 
-/* Fill the empty list p from zone zid: one block of PMM_PCP_BATCH pages,
- * or, in a zone too fragmented for one, up to that many single pages.
- * => interrupts off; takes the zone's lock. false if the zone has none. */
+/*
+ * Fill the empty list p from zone zid with PMM_PCP_BATCH pages, taking
+ * each time the smallest free block there is (whole), as single-page
+ * allocations would, so that the zone's large blocks are split only when
+ * the small ones are gone: in a zone with none (after an munmap merged
+ * everything back) that is one order-4 block, one split for 16 pages.
+ * => interrupts off; takes the zone's lock. false if the zone has none.
+ */
 static bool pcp_refill(struct pmm_pcp *p, unsigned zid)
 {
         struct pmm_zone *z = &pmm_zones[zid];
-        uint64_t pfn;
+        unsigned have = 0;
 
         spin_lock(&z->lock);
-        pfn = pmm_zone_take(z, PMM_PCP_BATCH_ORDER);
-        if (pfn != PFN_NONE) {
-                for (uint64_t i = PMM_PCP_BATCH; i-- > 0; )
+        while (have < PMM_PCP_BATCH) {
+                /* the largest block that still fits in the batch */
+                unsigned room = 31 - (unsigned)__builtin_clz(PMM_PCP_BATCH - have);
+                unsigned o = 0;
+                uint64_t pfn;
+
+                while (o < room && z->nr_free[o] == 0)
+                        o++;
+                pfn = pmm_zone_take(z, o);      /* splits only at o == room */
+                if (pfn == PFN_NONE)
+                        break;
+                for (uint64_t i = 1ULL << o; i-- > 0; )
                         pcp_push(p, pfn + i);   /* lowest frame first out */
-        } else {
-                for (unsigned i = 0; i < PMM_PCP_BATCH; i++) {
-                        pfn = pmm_zone_take(z, 0);
-                        if (pfn == PFN_NONE)
-                                break;
-                        pcp_push(p, pfn);
-                }
+                have += 1u << o;
         }
         spin_unlock(&z->lock);
         return p->count != 0;
