@@ -13,6 +13,7 @@
 #include <vm/vmstat.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,13 @@ unsigned long intr_save(void)
         pthread_mutex_lock(&host_intr_mutex[host_cpu]);
         host_intr_off = true;
         return 1;
+}
+
+/* A spinning thread gives its host CPU to the holder (the host may have
+ * fewer cores than the test has threads). */
+void intr_cpu_relax(void)
+{
+        sched_yield();
 }
 
 void intr_restore(unsigned long s)
