@@ -13,39 +13,10 @@
  *   3. the counters equal what the lists hold; `present` counts the pages
  *      of the zone that are not PG_RESERVED (free or handed out).
  * Page states: PG_RESERVED (never added); free (head: PG_FREE, its order,
- * refcount 0; pages inside: flags and order meaningless); listed (an
- * order-0 page on a CPU's list: PG_FREE, order 0, refcount 0, count16
- * PMM_PCP_MARK; free to everyone, on no zone list); allocated (head:
+ * refcount 0; pages inside: flags and order meaningless); allocated (head:
  * refcount >= 1, its order, PG_HEAD when order > 0, owner flags; pages
  * inside belong to the owner, who must clear its flags before freeing).
- *
- * Locks (docs/design.md, "Locking", rank 28): each zone's free lists and
- * counters under its spinlock (interrupts off while held, so an interrupt
- * handler may allocate and free); each CPU's page lists touched only by
- * that CPU with its interrupts off, and by nobody else (another CPU's
- * lists are drained by a cross-CPU call that runs on that CPU:
- * pmm_pcp_drain_all); the machine's free count is atomic. So allocation
- * and freeing are correct from any CPU with no big kernel lock held.
- *
- * Per-CPU page lists (Linux's pcp). An order-0 page freed goes on a short
- * list of the freeing CPU for its zone, and an order-0 allocation takes
- * from that list first. An empty list is refilled with one order-4 block
- * (16 pages: one buddy split instead of sixteen) under the zone lock; a
- * list longer than PMM_PCP_HIGH gives PMM_PCP_BATCH pages back to the
- * buddy lists, merging them. A listed page counts as free (MemFree, the
- * watermarks, the leak checks). It is marked by a value in `count16`, a
- * field no free page otherwise uses (every bit of `flags` is taken), so
- * every check that recognises a free page (PG_FREE) still does, and only
- * the buddy merge tells it from a free block (it must not merge with it).
- *
- * What other CPUs may see. A CPU pushes and pops its listed pages without
- * the zone lock, while another CPU, under it, may be looking at the same
- * page as the buddy of a block it frees; and the double-free check looks
- * at other pages with no lock at all. So a free page's flags, order and
- * mark (vm_page.state, one word) are written at once (page_state_set)
- * and read at once (page_state_get) wherever a page may be free: a
- * reader sees the page listed, or a free block head, or neither, never
- * half of one with half of another.
+ * Locks: none yet (one CPU, no allocation from interrupt context).
  *
  * Why a buddy allocator rather than the seeds' designs. LunaixOS keeps one
  * bit per page and searches the bitmap linearly: cheap in memory, but an
@@ -62,9 +33,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
-#include <mercator/spinlock.h>
 #include <mercator/string.h>
-#include <machine/intr.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 
@@ -73,24 +42,19 @@ _Static_assert(sizeof(struct vm_page) == 32,
 
 /*
  * One zone: its frame range and its free lists.
- * Locks: [c] constant after pmm_init()  [z] the zone's lock  [b] the big
- * kernel lock (the reclaim lists: vm_reclaim.c's callers hold it)
- * [w] set while the boot adds memory, on one CPU; constant after.
+ * Locks: [c] constant after pmm_init()  [z] the allocator (none yet).
  */
 struct pmm_zone {
-        struct spinlock lock;                   /* LOCK_RANK_PMM_ZONE */
         uint64_t start_pfn, end_pfn;            /* [c] [start, end) */
         uint32_t head[PMM_MAX_ORDER + 1];       /* [z] first block or PFN_NONE */
         uint64_t nr_free[PMM_MAX_ORDER + 1];    /* [z] blocks per order */
-        unsigned long free;                     /* [z] pages in free blocks
-                                                 * (not on the CPUs' lists);
-                                                 * [a] read as a hint */
-        uint64_t present;                       /* [w] pages not reserved */
-        uint64_t wmark[PMM_NR_WMARKS];          /* [w] min, low, high */
+        uint64_t free;                          /* [z] free pages */
+        uint64_t present;                       /* [z] pages not reserved */
+        uint64_t wmark[PMM_NR_WMARKS];          /* [z] min, low, high */
         /* The reclaim lists (vm_reclaim.c's policy), linked through
          * vm_page.next/prev like the free lists: head = most recent. */
-        uint32_t lru_head[PMM_NR_LRU], lru_tail[PMM_NR_LRU];    /* [b] */
-        uint64_t lru_count[PMM_NR_LRU];                         /* [b] */
+        uint32_t lru_head[PMM_NR_LRU], lru_tail[PMM_NR_LRU];    /* [z] */
+        uint64_t lru_count[PMM_NR_LRU];                         /* [z] */
 };
 
 /*
@@ -104,72 +68,10 @@ static uint64_t pmm_nr_pages;           /* [c] its length */
 static paddr_t pmm_base;                /* [c] physical address of pfn 0 */
 static struct pmm_zone pmm_zones[NR_ZONES];
 static const char *pmm_zone_names[NR_ZONES];    /* [c] */
-/* The free pages of all zones and all CPUs' lists, and the watermarks
- * summed, for the question every return to user mode asks
- * (pmm_free_below): two loads, not a loop. The count is a word, so that
- * every machine adds to it atomically in one instruction. */
-static unsigned long pmm_free_total;            /* [a] */
-static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [w] */
-
-/*
- * The per-CPU page lists: per CPU, one list per zone, singly linked
- * through vm_page.next. Each CPU's lists fill a cache line of their own.
- * Locks: [p] the owning CPU, interrupts off (other CPUs read the counts
- * only as a hint, and pmm_check with everything quiet).
- */
-struct pmm_pcp {
-        uint32_t head;          /* [p] first page (pfn) while count > 0 */
-        uint32_t count;         /* [p] pages on the list */
-};
-static struct pmm_pcp_cpu {
-        struct pmm_pcp zone[NR_ZONES];
-} __attribute__((aligned(64))) pmm_pcp[PMM_PCP_CPUS];
-
-static void free_total_add(unsigned long n)
-{
-        __atomic_fetch_add(&pmm_free_total, n, __ATOMIC_RELAXED);
-}
-
-static void free_total_sub(unsigned long n)
-{
-        __atomic_fetch_sub(&pmm_free_total, n, __ATOMIC_RELAXED);
-}
-
-/* A page's flags, order, zone and count16 as the one word they share. */
-static uint64_t page_state(uint32_t flags, unsigned order, unsigned zone,
-                           uint16_t count16)
-{
-        struct vm_page t;
-
-        t.flags = flags;
-        t.order = (uint8_t)order;
-        t.zone = (uint8_t)zone;
-        t.count16 = count16;
-        return t.state;
-}
-
-/* Write or read the word at once: atomically where it is a machine word
- * (a 32-bit machine, i386, runs its kernel on one CPU). */
-static void page_state_set(struct vm_page *pg, uint64_t state)
-{
-#if UINTPTR_MAX > 0xffffffffu
-        __atomic_store_n(&pg->state, state, __ATOMIC_RELAXED);
-#else
-        pg->state = state;
-#endif
-}
-
-static struct vm_page page_state_get(const struct vm_page *pg)
-{
-        struct vm_page t;
-
-#if UINTPTR_MAX > 0xffffffffu
-        t.state = __atomic_load_n(&pg->state, __ATOMIC_RELAXED);
-#else
-        t.state = pg->state;
-#endif
-        return t;
-}
+/* The zones' free pages and watermarks summed, for the question every
+ * return to user mode asks (pmm_free_below): two loads, not a loop. */
+static uint64_t pmm_free_total;                 /* [z] */
+static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [z] */
 
 const struct pmm_zone_desc pmm_machine_zones[NR_ZONES] = MACHINE_ZONE_TABLE;
 
@@ -198,7 +100,8 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
         struct vm_page *pg = &pmm_pages[pfn];
         uint32_t old = z->head[order];
 
-        page_state_set(pg, page_state(PG_FREE, order, pg->zone, 0));
+        pg->flags = PG_FREE;
+        pg->order = (uint8_t)order;
         pg->refcount = 0;
         pg->prev = PFN_NONE;
         pg->next = old;
@@ -206,7 +109,8 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
                 pmm_pages[old].prev = (uint32_t)pfn;
         z->head[order] = (uint32_t)pfn;
         z->nr_free[order]++;
-        __atomic_store_n(&z->free, z->free + (1UL << order), __ATOMIC_RELAXED);
+        z->free += 1ULL << order;
+        pmm_free_total += 1ULL << order;
 }
 
 /* Take the free block headed by pfn off its list; it is no longer free. */
@@ -222,51 +126,38 @@ static void pmm_list_remove(struct pmm_zone *z, uint64_t pfn)
         if (pg->next != PFN_NONE)
                 pmm_pages[pg->next].prev = pg->prev;
         pg->next = pg->prev = PFN_NONE;
-        page_state_set(pg, page_state(pg->flags & ~PG_FREE, order, pg->zone,
-                                      pg->count16));
+        pg->flags &= ~PG_FREE;
         z->nr_free[order]--;
-        __atomic_store_n(&z->free, z->free - (1UL << order), __ATOMIC_RELAXED);
+        z->free -= 1ULL << order;
+        pmm_free_total -= 1ULL << order;
 }
 
-/* Is pfn the head of a free block of exactly this order in zone zid (a
- * page on a CPU's list is not)? */
+/* Is pfn the head of a free block of exactly this order in zone zid? */
 static bool pmm_is_free_head(uint64_t pfn, unsigned order, unsigned zid)
 {
-        struct vm_page st;
+        const struct vm_page *pg;
 
         if (pfn >= pmm_nr_pages)
                 return false;
-        st = page_state_get(&pmm_pages[pfn]);
-        return (st.flags & PG_FREE) && st.order == order && st.zone == zid &&
-               st.count16 != PMM_PCP_MARK;
+        pg = &pmm_pages[pfn];
+        return (pg->flags & PG_FREE) && pg->order == order && pg->zone == zid;
 }
 
-/* Is frame pfn inside some free block (or on a CPU's list)? Free blocks
- * are aligned, so only the aligned frame below pfn at each order o can be
- * the head of one, of order o or more. That frame changes only at the
- * orders where pfn has a bit set, so each distinct one is looked at
- * once, at the lowest order it heads: pfn itself at order 0, then one per
- * set bit of pfn below PMM_MAX_ORDER. */
+/* Is frame pfn inside some free block? Free blocks are aligned, so only the
+ * aligned frame below pfn at each order can be the head of one. */
 static bool pmm_pfn_in_free_block(uint64_t pfn)
 {
-        uint64_t bits = pfn & ((1ULL << PMM_MAX_ORDER) - 1);
-        struct vm_page st = page_state_get(&pmm_pages[pfn]);
+        for (unsigned o = 0; o <= PMM_MAX_ORDER; o++) {
+                const struct vm_page *pg = &pmm_pages[pfn & ~((1ULL << o) - 1)];
 
-        if (st.flags & PG_FREE)
-                return true;
-        for (; bits; bits &= bits - 1) {
-                unsigned o = (unsigned)__builtin_ctzll(bits) + 1;
-
-                st = page_state_get(&pmm_pages[pfn & ~((1ULL << o) - 1)]);
-                if ((st.flags & PG_FREE) && st.order >= o)
+                if ((pg->flags & PG_FREE) && pg->order >= o)
                         return true;
         }
         return false;
 }
 
 /* Put the block [pfn, pfn + 2^order) on the free lists, merging it with its
- * buddy for as long as the buddy is a free block of the same order.
- * => the zone's lock held. */
+ * buddy for as long as the buddy is a free block of the same order. */
 static void pmm_block_free(uint64_t pfn, unsigned order)
 {
         unsigned zid = pmm_pages[pfn].zone;
@@ -317,7 +208,6 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
         pmm_nr_pages = npages;
         pmm_base = base;
         memset(pmm_zones, 0, sizeof pmm_zones);
-        memset(pmm_pcp, 0, sizeof pmm_pcp);
         pmm_free_total = 0;
         memset(pmm_wmark_total, 0, sizeof pmm_wmark_total);
         for (unsigned z = 0; z < NR_ZONES; z++) {
@@ -329,7 +219,6 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
                         panic("pmm_init: zone %s ends at %#" PRIx64 ", not on a block",
                               zones[z].name, (uint64_t)zones[z].end);
                 pmm_zone_names[z] = zones[z].name;
-                spin_init(&pmm_zones[z].lock, "pmm zone", LOCK_RANK_PMM_ZONE);
                 pmm_zones[z].start_pfn = z ? pmm_zones[z - 1].end_pfn : 0;
                 pmm_zones[z].end_pfn = MAX(end, pmm_zones[z].start_pfn);
                 for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
@@ -464,12 +353,8 @@ void pmm_add_range(paddr_t start, paddr_t end)
         pmm_frames_count_present(s, e);
         for (uint64_t pfn = s; pfn < e; ) {
                 unsigned order = pmm_carve_order(pfn, e);
-                struct pmm_zone *z = &pmm_zones[pmm_pages[pfn].zone];
 
-                spin_lock(&z->lock);
                 pmm_block_free(pfn, order);
-                spin_unlock(&z->lock);
-                free_total_add(1UL << order);
                 pfn += 1ULL << order;
         }
 }
@@ -496,223 +381,6 @@ void pmm_claim_range(paddr_t start, paddr_t end)
         pmm_frames_count_present(s, e);
 }
 
-/* --- per-CPU page lists ------------------------------------------------ */
-
-static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order);
-
-/* May zone z have a block of 2^order pages? A hint read without its lock,
- * so that an empty zone (x86-64's NORMAL in a machine with less than
- * 4 GiB) is passed over without taking it. */
-static bool pmm_zone_may_have(const struct pmm_zone *z, unsigned order)
-{
-        return __atomic_load_n(&z->free, __ATOMIC_RELAXED) >= (1UL << order);
-}
-
-/* This CPU's lists. => interrupts off. */
-static struct pmm_pcp_cpu *pcp_cpu_mine(void)
-{
-        unsigned cpu = machine_cpu_id();
-
-        ASSERT(cpu < PMM_PCP_CPUS);
-        return &pmm_pcp[cpu];
-}
-
-/* Put the order-0 page pfn at the head of list p. It counts as free
- * before and after (the caller adds it to pmm_free_total if it was not). */
-static void pcp_push(struct pmm_pcp *p, uint64_t pfn)
-{
-        struct vm_page *pg = &pmm_pages[pfn];
-
-        pg->refcount = 0;
-        page_state_set(pg, page_state(PG_FREE, 0, pg->zone, PMM_PCP_MARK));
-        pg->next = p->head;     /* meaningless while count is 0 */
-        p->head = (uint32_t)pfn;
-        p->count++;
-}
-
-/* Take the page at the head of list p (count > 0): no longer listed nor
- * free (a page inside a block it merges into must not say PG_FREE). */
-static uint64_t pcp_pop(struct pmm_pcp *p)
-{
-        uint64_t pfn = p->head;
-        struct vm_page *pg = &pmm_pages[pfn];
-
-        p->head = pg->next;
-        p->count--;
-        pg->next = PFN_NONE;
-        page_state_set(pg, page_state(0, 0, pg->zone, 0));
-        return pfn;
-}
-
-/*
- * Fill the empty list p from zone zid with PMM_PCP_BATCH pages, taking
- * each time the smallest free block there is (whole), as single-page
- * allocations would, so that the zone's large blocks are split only when
- * the small ones are gone: in a zone with none (after an munmap merged
- * everything back) that is one order-4 block, one split for 16 pages.
- * => interrupts off; takes the zone's lock. false if the zone has none.
- */
-static bool pcp_refill(struct pmm_pcp *p, unsigned zid)
-{
-        struct pmm_zone *z = &pmm_zones[zid];
-        unsigned have = 0;
-
-        spin_lock(&z->lock);
-        while (have < PMM_PCP_BATCH) {
-                /* the largest block that still fits in the batch */
-                unsigned room = 31 - (unsigned)__builtin_clz(PMM_PCP_BATCH - have);
-                unsigned o = 0;
-                uint64_t pfn;
-
-                while (o < room && z->nr_free[o] == 0)
-                        o++;
-                pfn = pmm_zone_take(z, o);      /* splits only at o == room */
-                if (pfn == PFN_NONE)
-                        break;
-                for (uint64_t i = 1ULL << o; i-- > 0; )
-                        pcp_push(p, pfn + i);   /* lowest frame first out */
-                have += 1u << o;
-        }
-        spin_unlock(&z->lock);
-        return p->count != 0;
-}
-
-/* Free the frames [s, e) into the buddy lists as the largest aligned
- * blocks they hold. => the zone's lock held; each frame's flags 0. */
-static void pmm_run_free(uint64_t s, uint64_t e)
-{
-        while (s < e) {
-                unsigned order = pmm_carve_order(s, e);
-
-                pmm_block_free(s, order);
-                s += 1ULL << order;
-        }
-}
-
-/*
- * Give up to n pages of list p (zone zid) back to the buddy lists.
- * Pages freed one after another (an munmap, an exit) are often
- * consecutive frames, next to each other on the list: such a run goes
- * back as the largest aligned blocks it holds, so a batch of 16 is a few
- * buddy merges rather than sixteen.
- * => interrupts off; takes the zone's lock.
- */
-static uint64_t pcp_drain(struct pmm_pcp *p, unsigned zid, uint64_t n)
-{
-        struct pmm_zone *z = &pmm_zones[zid];
-        uint64_t done = 0;
-
-        if (p->count == 0)
-                return 0;
-        spin_lock(&z->lock);
-        while (done < n && p->count) {
-                uint64_t lo = pcp_pop(p), hi = lo;
-
-                for (done++; done < n && p->count; done++) {
-                        if (p->head == lo - 1)
-                                lo = pcp_pop(p);
-                        else if (p->head == hi + 1)
-                                hi = pcp_pop(p);
-                        else
-                                break;
-                }
-                pmm_run_free(lo, hi + 1);
-        }
-        spin_unlock(&z->lock);
-        return done;
-}
-
-/* An order-0 page of the first of the zones that has one, from this
- * CPU's list for it, which is refilled when empty; PFN_NONE if none. */
-static uint64_t pcp_take(const enum zone_id *zones, unsigned nz)
-{
-        unsigned long s = intr_save();
-        struct pmm_pcp_cpu *mine = pcp_cpu_mine();
-        uint64_t pfn = PFN_NONE;
-
-        for (unsigned i = 0; i < nz; i++) {
-                struct pmm_pcp *p = &mine->zone[zones[i]];
-
-                if (p->count || (pmm_zone_may_have(&pmm_zones[zones[i]], 0) &&
-                                 pcp_refill(p, zones[i]))) {
-                        pfn = pcp_pop(p);
-                        free_total_sub(1);
-                        break;
-                }
-        }
-        intr_restore(s);
-        return pfn;
-}
-
-/* A freed order-0 page onto this CPU's list; past PMM_PCP_HIGH a batch
- * goes back to the buddy lists. */
-static void pcp_free(uint64_t pfn)
-{
-        unsigned long s = intr_save();
-        unsigned zid = pmm_pages[pfn].zone;
-        struct pmm_pcp *p = &pcp_cpu_mine()->zone[zid];
-
-        pcp_push(p, pfn);
-        free_total_add(1);
-        if (p->count > PMM_PCP_HIGH)
-                pcp_drain(p, zid, PMM_PCP_BATCH);
-        intr_restore(s);
-}
-
-/* Give all of this CPU's listed pages back to the buddy lists. */
-static void pcp_drain_local(void *moved)
-{
-        unsigned long s = intr_save();
-        uint64_t n = 0;
-
-        for (unsigned zid = 0; zid < NR_ZONES; zid++)
-                n += pcp_drain(&pcp_cpu_mine()->zone[zid], zid, ~0ULL);
-        if (moved)
-                __atomic_fetch_add((unsigned long *)moved, (unsigned long)n,
-                                   __ATOMIC_RELAXED);
-        intr_restore(s);
-}
-
-/*
- * The machine's cross-CPU call, as the allocator needs it: run fn(arg) on
- * every online CPU, this one included, and return when each has.
- * => false, with nothing run, where that cannot be done here (x86-64:
- *    interrupts off or a spinlock held, so an interrupt handler and code
- *    under a lock drain only their own lists).
- * This default is for a machine with one CPU (i386), where it runs fn
- * here; with more CPUs online and no call of its own (riscv64, so far)
- * it says it cannot, and only this CPU's lists are drained. x86-64
- * (smp.c) and the host (host.c) give their own.
- */
-__attribute__((weak)) bool machine_call_every_cpu(void (*fn)(void *),
-                                                  void *arg)
-{
-        if (machine_cpus_online() > 1)
-                return false;
-        fn(arg);
-        return true;
-}
-
-uint64_t pmm_pcp_drain_all(void)
-{
-        unsigned long moved = 0;        /* a word: added to atomically */
-
-        if (!machine_call_every_cpu(pcp_drain_local, &moved))
-                pcp_drain_local(&moved);
-        return moved;
-}
-
-uint64_t pmm_pcp_count(void)
-{
-        uint64_t n = 0;
-
-        for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
-                for (unsigned zid = 0; zid < NR_ZONES; zid++)
-                        n += __atomic_load_n(&pmm_pcp[c].zone[zid].count,
-                                             __ATOMIC_RELAXED);
-        return n;
-}
-
 /* --- allocation ------------------------------------------------------- */
 
 /* The zones flags allow, in the order to try them: the highest zone the
@@ -730,8 +398,7 @@ static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
 }
 
 /* Take a block of 2^order pages from z, splitting a larger one if needed;
- * the unused upper halves go back on the lists. PFN_NONE if none.
- * => the zone's lock held. */
+ * the unused upper halves go back on the lists. PFN_NONE if none. */
 static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
 {
         for (unsigned o = order; o <= PMM_MAX_ORDER; o++) {
@@ -749,52 +416,24 @@ static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
         return PFN_NONE;
 }
 
-/* A block of 2^order pages from the first of the zones that has one:
- * order 0 through this CPU's lists. PFN_NONE if none has. */
-static uint64_t pmm_take(unsigned order, const enum zone_id *zones,
-                         unsigned nz)
-{
-        if (order == 0)
-                return pcp_take(zones, nz);
-        for (unsigned i = 0; i < nz; i++) {
-                struct pmm_zone *z = &pmm_zones[zones[i]];
-                uint64_t pfn;
-
-                if (!pmm_zone_may_have(z, order))
-                        continue;
-                spin_lock(&z->lock);
-                pfn = pmm_zone_take(z, order);
-                spin_unlock(&z->lock);
-                if (pfn != PFN_NONE) {
-                        free_total_sub(1UL << order);
-                        return pfn;
-                }
-        }
-        return PFN_NONE;
-}
-
 /*
  * Allocate 2^order contiguous pages; see pmm.h for the zone order.
  * => PMM_DMA wins over PMM_DMA32 if both are given.
- * => NULL if order > PMM_MAX_ORDER or no allowed zone has such a block,
- *    even after every CPU's lists went back to the zones.
- * => any CPU, any context (interrupts off or on); no lock needed.
+ * => NULL if order > PMM_MAX_ORDER or no allowed zone has such a block.
  */
 struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
 {
         enum zone_id zones[NR_ZONES];
         unsigned nz = pmm_zones_for(flags, zones);
-        uint64_t pfn;
+        uint64_t pfn = PFN_NONE;
         struct vm_page *pg;
 
         if (pmm_fail_after && --pmm_fail_after == 0)
                 return NULL;            /* an injected failure */
         if (order > PMM_MAX_ORDER)
                 return NULL;
-        pfn = pmm_take(order, zones, nz);
-        /* what the zones lack may wait on the CPUs' lists */
-        if (pfn == PFN_NONE && pmm_pcp_count() && pmm_pcp_drain_all())
-                pfn = pmm_take(order, zones, nz);
+        for (unsigned i = 0; i < nz && pfn == PFN_NONE; i++)
+                pfn = pmm_zone_take(&pmm_zones[zones[i]], order);
         if (pfn == PFN_NONE)
                 return NULL;
         pg = &pmm_pages[pfn];
@@ -850,16 +489,7 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
                       "list", (uint64_t)pmm_page_to_pa(pg));
         pg->flags = 0;          /* owner flags (PG_SLAB...) end here */
         pg->refcount = 0;
-        if (order == 0) {
-                pcp_free(pmm_pfn(pg));
-        } else {
-                struct pmm_zone *z = &pmm_zones[pg->zone];
-
-                spin_lock(&z->lock);
-                pmm_block_free(pmm_pfn(pg), order);
-                spin_unlock(&z->lock);
-                free_total_add(1UL << order);
-        }
+        pmm_block_free(pmm_pfn(pg), order);
 }
 
 void pmm_split_pages(struct vm_page *pg, unsigned order)
@@ -913,21 +543,10 @@ paddr_t pmm_ram_base(void)
         return pmm_base;
 }
 
-/* Free pages over all zones and all CPUs' lists (a running sum). */
+/* Free pages over all zones (the running sum of the zones' counters). */
 uint64_t pmm_free_count(void)
 {
-        return __atomic_load_n(&pmm_free_total, __ATOMIC_RELAXED);
-}
-
-/* Pages on the CPUs' lists of zone zid (a snapshot while others run). */
-static uint64_t pmm_zone_listed(unsigned zid)
-{
-        uint64_t n = 0;
-
-        for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
-                n += __atomic_load_n(&pmm_pcp[c].zone[zid].count,
-                                     __ATOMIC_RELAXED);
-        return n;
+        return pmm_free_total;
 }
 
 /*
@@ -936,31 +555,25 @@ static uint64_t pmm_zone_listed(unsigned zid)
  */
 void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
 {
-        struct pmm_zone *z;
-
         memset(out, 0, sizeof *out);
         if ((unsigned)zid >= NR_ZONES)
                 return;
-        z = &pmm_zones[zid];
-        out->present = z->present;
+        out->present = pmm_zones[zid].present;
+        out->free = pmm_zones[zid].free;
         for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
-                out->wmark[w] = z->wmark[w];
+                out->wmark[w] = pmm_zones[zid].wmark[w];
         for (unsigned l = 0; l < PMM_NR_LRU; l++)
-                out->lru[l] = z->lru_count[l];
-        spin_lock(&z->lock);
-        out->free = z->free;
+                out->lru[l] = pmm_zones[zid].lru_count[l];
         for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
-                out->nr_free[o] = z->nr_free[o];
-        spin_unlock(&z->lock);
-        out->free += pmm_zone_listed(zid);      /* listed pages are free */
+                out->nr_free[o] = pmm_zones[zid].nr_free[o];
 }
 
 /* Free pages and watermark w summed over every zone. */
 uint64_t pmm_free_below(enum pmm_wmark w)
 {
-        uint64_t mark = pmm_wmark_total[w], free = pmm_free_count();
+        uint64_t mark = pmm_wmark_total[w];
 
-        return free < mark ? mark - free : 0;
+        return pmm_free_total < mark ? mark - pmm_free_total : 0;
 }
 
 /* --- the reclaim lists ------------------------------------------------- */
@@ -1035,8 +648,7 @@ void pmm_dump(void)
 
                 printk(LOG_INFO, "pmm: %-6s present %" PRIu64 " free %" PRIu64 " blocks "
                        "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                       pmm_zone_name(zid), z->present,
-                       (uint64_t)z->free + pmm_zone_listed(zid), nf[0], nf[1],
+                       pmm_zone_name(zid), z->present, z->free, nf[0], nf[1],
                        nf[2], nf[3], nf[4], nf[5], nf[6], nf[7], nf[8], nf[9],
                        nf[10]);
         }
@@ -1065,10 +677,8 @@ static bool pmm_check_block(unsigned zid, unsigned o, uint64_t pfn,
         pg = &pmm_pages[pfn];
         PMM_CHECK(pg->prev == prev, "frame %#" PRIx64 ": prev %#x, expected %#" PRIx64 "\n",
                   pfn, pg->prev, prev);
-        PMM_CHECK((pg->flags & (PG_FREE | PG_RESERVED)) == PG_FREE &&
-                  pg->count16 != PMM_PCP_MARK,
-                  "frame %#" PRIx64 " on a free list with flags %#x mark %#x\n",
-                  pfn, pg->flags, pg->count16);
+        PMM_CHECK((pg->flags & (PG_FREE | PG_RESERVED)) == PG_FREE,
+                  "frame %#" PRIx64 " on a free list with flags %#x\n", pfn, pg->flags);
         PMM_CHECK(pg->order == o, "frame %#" PRIx64 " on order %u list has order %u\n",
                   pfn, o, pg->order);
         PMM_CHECK(pg->zone == zid && (pfn & ((1ULL << o) - 1)) == 0 &&
@@ -1103,44 +713,13 @@ static bool pmm_check_lists(unsigned zid)
                 pages += n << o;
         }
         PMM_CHECK(pages == z->free, "%s: %" PRIu64 " pages listed, %" PRIu64 " counted\n",
-                  pmm_zone_name(zid), pages, (uint64_t)z->free);
-        return true;
-}
-
-/* Walk every CPU's list of one zone: each page listed, of the zone, and
- * the counts right; => in *listed, the pages they hold. */
-static bool pmm_check_pcp(unsigned zid, uint64_t *listed)
-{
-        for (unsigned c = 0; c < PMM_PCP_CPUS; c++) {
-                const struct pmm_pcp *p = &pmm_pcp[c].zone[zid];
-                uint64_t pfn = p->head;
-
-                for (uint32_t i = 0; i < p->count; i++) {
-                        const struct vm_page *pg;
-
-                        PMM_CHECK(pfn < pmm_nr_pages, "CPU %u's %s list: link "
-                                  "%#" PRIx64 " out of range\n", c,
-                                  pmm_zone_name(zid), pfn);
-                        pg = &pmm_pages[pfn];
-                        PMM_CHECK(pg->flags == PG_FREE && pg->order == 0 &&
-                                  pg->refcount == 0 &&
-                                  pg->count16 == PMM_PCP_MARK &&
-                                  pg->zone == zid,
-                                  "CPU %u's %s list: frame %#" PRIx64 " flags "
-                                  "%#x order %u mark %#x\n", c,
-                                  pmm_zone_name(zid), pfn, pg->flags,
-                                  pg->order, pg->count16);
-                        pfn = pg->next;
-                }
-                *listed += p->count;
-        }
+                  pmm_zone_name(zid), pages, z->free);
         return true;
 }
 
 /* What a walk of the page array finds, to compare with the counters. */
 struct pmm_tally {
         uint64_t present[NR_ZONES];
-        uint64_t listed[NR_ZONES];      /* pages marked PMM_PCP_MARK */
         uint64_t nr_free[NR_ZONES][PMM_MAX_ORDER + 1];
 };
 
@@ -1158,10 +737,7 @@ static bool pmm_check_free_block(uint64_t pfn, struct pmm_tally *t)
                           "frame %#" PRIx64 " inside free block %#" PRIx64 " has flags %#x\n",
                           pfn + i, pfn, pmm_pages[pfn + i].flags);
         t->present[pg->zone] += n;
-        if (pg->count16 == PMM_PCP_MARK)
-                t->listed[pg->zone]++;
-        else
-                t->nr_free[pg->zone][pg->order]++;
+        t->nr_free[pg->zone][pg->order]++;
         return true;
 }
 
@@ -1198,17 +774,14 @@ static bool pmm_check_zone_pages(unsigned zid, struct pmm_tally *t)
 /*
  * Verify the invariants of pmm.h and this file's header.
  * => false, after printing the first violation found, if one does not hold.
- * => nothing allocates or frees meanwhile on any CPU (host tests, the
- *    kernel tests' runner): the CPUs' lists are read without their owners.
  */
 bool pmm_check(void)
 {
         struct pmm_tally t;
-        uint64_t listed[NR_ZONES] = { 0 }, all_listed = 0;
 
         memset(&t, 0, sizeof t);
         for (unsigned zid = 0; zid < NR_ZONES; zid++)
-                if (!pmm_check_lists(zid) || !pmm_check_pcp(zid, &listed[zid]))
+                if (!pmm_check_lists(zid))
                         return false;
         for (unsigned zid = 0; zid < NR_ZONES; zid++)
                 if (!pmm_check_zone_pages(zid, &t))
@@ -1216,17 +789,12 @@ bool pmm_check(void)
         uint64_t free = 0, mark[PMM_NR_WMARKS] = { 0 };
 
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {
-                free += pmm_zones[zid].free + listed[zid];
-                all_listed += listed[zid];
+                free += pmm_zones[zid].free;
                 for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                         mark[w] += pmm_zones[zid].wmark[w];
-                PMM_CHECK(t.listed[zid] == listed[zid], "%s: %" PRIu64 " pages "
-                          "marked listed, %" PRIu64 " on the CPUs' lists\n",
-                          pmm_zone_name(zid), t.listed[zid], listed[zid]);
         }
-        PMM_CHECK(free == pmm_free_count(), "%" PRIu64 " pages free in the zones "
-                  "(%" PRIu64 " on the CPUs' lists), %" PRIu64 " in the total\n",
-                  free, all_listed, pmm_free_count());
+        PMM_CHECK(free == pmm_free_total, "%" PRIu64 " pages free in the zones, "
+                  "%" PRIu64 " in the total\n", free, pmm_free_total);
         for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                 PMM_CHECK(mark[w] == pmm_wmark_total[w], "watermark %u: zones "
                           "%" PRIu64 ", total %" PRIu64 "\n", w, mark[w],

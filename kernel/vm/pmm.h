@@ -8,15 +8,8 @@
  *      zone, with PG_FREE set on its head page and on no page inside it;
  *   2. the buddy of a free block of order o < PMM_MAX_ORDER is never a free
  *      block of order o as well (it would have been merged);
- *   3. per-zone and per-order counters equal what the free lists hold;
- *   4. a page on a CPU's list (pmm.c) is PG_FREE, order 0, refcount 0,
- *      count16 PMM_PCP_MARK, and on no zone list; every page so marked is
- *      on exactly one CPU's list; listed pages count as free.
- * Locks: each zone's spinlock (rank 28) and, in front of it, per-CPU
- * lists touched with interrupts off: pmm_alloc_pages and pmm_free_pages
- * may be called from any CPU, with or without the big kernel lock, with
- * interrupts on or off. The reclaim lists (pmm_lru_*) stay under the big
- * kernel lock.
+ *   3. per-zone and per-order counters equal what the free lists hold.
+ * Locks: none yet (one CPU, no allocation from interrupt context).
  */
 #ifndef VM_PMM_H
 #define VM_PMM_H
@@ -31,24 +24,12 @@
  */
 struct vm_page {
         uint32_t next, prev;    /* list links (pfn); PFN_NONE at the ends */
-        union {
-                struct {
-                        uint32_t flags;   /* PG_* */
-                        uint8_t  order;   /* buddy order while PG_FREE */
-                        uint8_t  zone;    /* enum zone_id, constant after
-                                           * boot */
-                        uint16_t count16; /* user's small counter (slab:
-                                           * objects in use; object page:
-                                           * its owner's index, bits
-                                           * 32..47); a free page:
-                                           * PMM_PCP_MARK on a CPU's page
-                                           * list, else 0 */
-                };
-                /* The four as one word: pmm.c writes and reads a free
-                 * page's state at once where another CPU may look
-                 * without its lock (a per-CPU list's page). */
-                uint64_t state;
-        };
+        uint32_t flags;         /* PG_* */
+        uint8_t  order;         /* buddy order while PG_FREE */
+        uint8_t  zone;          /* enum zone_id, constant after boot */
+        uint16_t count16;       /* user's small counter (slab: objects in
+                                 * use; object page: its owner's index,
+                                 * bits 32..47) */
         uint32_t refcount;      /* references to an allocated page */
         uint32_t spare;         /* object page: its owner's index, bits
                                  * 0..31 */
@@ -59,11 +40,6 @@ struct vm_page {
 };
 
 #define PFN_NONE        0xffffffffu
-
-/* vm_page.count16 of a free page on a CPU's page list (pmm.c): such a
- * page looks free to everyone (PG_FREE, order 0) but is in no buddy
- * block. */
-#define PMM_PCP_MARK    0x7063u         /* "pc" */
 
 /* vm_page.flags */
 #define PG_RESERVED     0x0001  /* never handed out: firmware, hole, kernel */
@@ -219,29 +195,7 @@ static inline bool pmm_page_in_kmem(const struct vm_page *pg)
  * address of the first. */
 uint64_t pmm_npages(void);
 paddr_t pmm_ram_base(void);
-uint64_t pmm_free_count(void);          /* free pages over all zones,
-                                         * the CPUs' lists included */
-/*
- * Per-CPU page lists (pmm.c): one per CPU and zone, for order 0. An empty
- * list takes one block of PMM_PCP_BATCH pages from its zone; a list that
- * grows past PMM_PCP_HIGH gives PMM_PCP_BATCH back.
- */
-#define PMM_PCP_CPUS            16      /* x86-64's MAX_CPUS */
-#define PMM_PCP_BATCH_ORDER     4
-#define PMM_PCP_BATCH           (1u << PMM_PCP_BATCH_ORDER)
-#define PMM_PCP_HIGH            64
-/* Give every CPU's lists back to the zones (each CPU drains its own, by
- * a cross-CPU call; where none can be made - interrupts off, a spinlock
- * held - this CPU's only). => pages moved. */
-uint64_t pmm_pcp_drain_all(void);
-/* Pages on all CPUs' lists (free pages; a snapshot while others run). */
-uint64_t pmm_pcp_count(void);
-/*
- * Run fn(arg) on every online CPU, this one included, and return when
- * each has (the machine's cross-CPU call; pmm.c has the one-CPU default).
- * => false, with nothing run, where that cannot be done from here.
- */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg);
+uint64_t pmm_free_count(void);          /* free pages over all zones */
 void pmm_zone_stats(enum zone_id z, struct pmm_zone_stats *out);
 const char *pmm_zone_name(enum zone_id z);
 

@@ -51,7 +51,6 @@ static uint64_t buddy_blocks(void)
         struct pmm_zone_stats st;
         uint64_t n = 0, free = 0, low = 0, room;
 
-        pmm_pcp_drain_all();    /* the allocator's last resort, too */
         for (unsigned z = 0; z < NR_ZONES; z++) {
                 pmm_zone_stats((enum zone_id)z, &st);
                 for (unsigned o = hugetlb_order(); o <= PMM_MAX_ORDER; o++)

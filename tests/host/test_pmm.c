@@ -9,7 +9,6 @@
 #include "check.h"
 
 #include <mercator/panic.h>
-#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 
@@ -184,12 +183,6 @@ TEST(split_all_then_merge_back)
                         CHECK(pmm_check());
         }
         CHECK(pmm_check());
-        /* the last pages freed wait on the CPU's list until drained */
-        uint64_t listed = pmm_pcp_count();
-        CHECK(listed > 0);
-        CHECK_EQ(pmm_pcp_drain_all(), listed);
-        CHECK_EQ(pmm_pcp_count(), 0);
-        CHECK_EQ(pmm_free_count(), total);      /* free all along */
         check_zone(ZONE_DMA, PFN(16 * MiB), PFN(16 * MiB), 4);
         check_zone(ZONE_DMA32, PFN(16 * MiB), PFN(16 * MiB), 4);
         for (unsigned o = 0; o < PMM_MAX_ORDER; o++) {
@@ -389,7 +382,6 @@ TEST(claim_then_free)
                 pmm_free_pages(pg, 0);
         }
         CHECK(pmm_check());
-        pmm_pcp_drain_all();
         check_zone(ZONE_DMA, PFN(8 * MiB), PFN(8 * MiB), 2);
 }
 
@@ -445,16 +437,12 @@ TEST(check_catches_corruption)
         setup(4 * MiB, PFN(4 * MiB));
         pmm_add_range(0, 4 * MiB);
         pg = pmm_alloc_pages(0, 0);
-        pmm_pcp_drain_all();    /* the buddy layout below, not a CPU list */
         CHECK(pmm_check());
         pmm_pa_to_page(0x5000)->flags |= PG_FREE;       /* inside a block */
         CHECK(!pmm_check());
         pmm_pa_to_page(0x5000)->flags &= ~PG_FREE;
         CHECK(pmm_check());
-        /* the refill took the block of frames 0-15 and handed out 0;
-         * drained, frame 1 is an order-0 head */
-        CHECK_EQ(pmm_page_to_pa(pg), 0);
-        pmm_pa_to_page(0x1000)->order = 3;
+        pmm_pa_to_page(0x1000)->order = 3;     /* frame 1: an order-0 head */
         CHECK(!pmm_check());
         pmm_pa_to_page(0x1000)->order = 0;
         CHECK(pmm_check());
@@ -708,100 +696,4 @@ TEST(ram_base_above_zero)
                 pmm_free_pages(all[i], PMM_MAX_ORDER);
         CHECK(pmm_check());
         pmm_init(descs, 0, 0, pmm_machine_zones);
-}
-
-/* ---- per-CPU page lists (pmm.c) ---------------------------------------- */
-
-/* An order-0 page freed goes on the freeing CPU's list and is the next one
- * that CPU gets (no buddy merge and split in between); it counts as free
- * all the while, and pmm_check() accepts it. */
-TEST(pcp_free_then_alloc_reuses_the_page)
-{
-        setup(8 * MiB, PFN(8 * MiB));
-        pmm_add_range(0, 8 * MiB);
-        struct vm_page *a = pmm_alloc_pages(0, 0);
-        uint64_t free = pmm_free_count(), listed = pmm_pcp_count();
-
-        CHECK_EQ(listed, PMM_PCP_BATCH - 1);    /* the refill's rest */
-        pmm_free_pages(a, 0);
-        CHECK_EQ(pmm_free_count(), free + 1);
-        CHECK_EQ(pmm_pcp_count(), listed + 1);
-        CHECK_EQ(a->flags, PG_FREE);            /* free to every check */
-        CHECK_EQ(a->count16, PMM_PCP_MARK);       /* but on a CPU's list */
-        CHECK(pmm_check());
-        EXPECT_PANIC(pmm_free_pages(a, 0));     /* a double free is caught */
-        CHECK(pmm_alloc_pages(0, 0) == a);
-        CHECK_EQ(pmm_pcp_count(), listed);
-        CHECK(pmm_check());
-        pmm_free_pages(a, 0);
-}
-
-/* A list never grows past PMM_PCP_HIGH: a batch goes back to the buddy
- * lists, where the pages merge again. */
-TEST(pcp_list_drains_a_batch_past_high)
-{
-        static struct vm_page *pages[256];
-
-        setup(8 * MiB, PFN(8 * MiB));
-        pmm_add_range(0, 8 * MiB);
-        for (unsigned i = 0; i < 256; i++)
-                CHECK((pages[i] = pmm_alloc_pages(0, 0)) != NULL);
-        for (unsigned i = 0; i < 256; i++) {
-                pmm_free_pages(pages[i], 0);
-                CHECK(pmm_pcp_count() <= PMM_PCP_HIGH);
-        }
-        CHECK(pmm_pcp_count() > PMM_PCP_HIGH - PMM_PCP_BATCH);
-        CHECK_EQ(pmm_free_count(), PFN(8 * MiB));
-        CHECK(pmm_check());
-        pmm_pcp_drain_all();
-        check_zone(ZONE_DMA, PFN(8 * MiB), PFN(8 * MiB), 2);
-}
-
-/* Every page free but on CPU 1's list: CPU 0's requests, of order 0 and
- * larger, drain the lists and succeed instead of failing. */
-TEST(pcp_other_cpus_lists_drained_when_memory_runs_short)
-{
-        static struct vm_page *pages[PFN(1 * MiB)];
-        uint64_t n;
-
-        setup(1 * MiB, PFN(1 * MiB));
-        pmm_add_range(0, 1 * MiB);
-        n = drain_order0(pages, PFN(1 * MiB));
-        CHECK_EQ(n, PFN(1 * MiB));
-        host_cpu = 1;
-        for (uint64_t i = 0; i < PMM_PCP_HIGH; i++)
-                pmm_free_pages(pages[i], 0);
-        host_cpu = 0;
-        CHECK_EQ(pmm_pcp_count(), PMM_PCP_HIGH);
-        struct vm_page *one = pmm_alloc_pages(0, 0);
-        CHECK(one != NULL);
-        /* CPU 1's went back; CPU 0 refilled its own list and took one */
-        CHECK_EQ(pmm_pcp_count(), PMM_PCP_BATCH - 1);
-        pmm_free_pages(one, 0);
-        pmm_pcp_drain_all();
-        struct vm_page *big = pmm_alloc_pages(4, 0);    /* 16 merged */
-        CHECK(big != NULL);
-        CHECK(pmm_check());
-        pmm_free_pages(big, 4);
-        for (uint64_t i = PMM_PCP_HIGH; i < n; i++)
-                pmm_free_pages(pages[i], 0);
-        pmm_pcp_drain_all();
-        CHECK_EQ(pmm_free_count(), PFN(1 * MiB));
-        CHECK(pmm_check());
-}
-
-/* A page marked as on a list that no list holds is found. */
-TEST(pcp_check_catches_a_lost_page)
-{
-        setup(8 * MiB, PFN(8 * MiB));
-        pmm_add_range(0, 8 * MiB);
-        struct vm_page *a = pmm_alloc_pages(0, 0);
-
-        a->flags = PG_FREE;
-        a->count16 = PMM_PCP_MARK;
-        CHECK(!pmm_check());
-        a->flags = 0;
-        a->count16 = 0;
-        pmm_free_pages(a, 0);
-        CHECK(pmm_check());
 }

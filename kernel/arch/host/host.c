@@ -5,15 +5,11 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
-#include <mercator/spinlock.h>
-#include <machine/intr.h>
 #include <machine/pmap.h>
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,66 +22,6 @@ int console_loglevel = LOG_WARN;
 void host_panic_hook(const char *msg);  /* tests/host/check.c */
 void host_ram_setup(uint64_t bytes);
 void host_ram_teardown(void);
-
-/* --- CPUs and their interrupts (machine/intr.h) -------------------------- */
-
-_Thread_local unsigned host_cpu;        /* the CPU this thread plays */
-static _Thread_local bool host_intr_off;
-/* Held while the CPU has its "interrupts" off; taken by a cross-CPU
- * call to run on that CPU. */
-static pthread_mutex_t host_intr_mutex[PMM_PCP_CPUS] = {
-        [0 ... PMM_PCP_CPUS - 1] = PTHREAD_MUTEX_INITIALIZER
-};
-
-unsigned long intr_save(void)
-{
-        if (host_intr_off)
-                return 0;
-        if (host_cpu >= PMM_PCP_CPUS)
-                panic("host: CPU %u beyond %u", host_cpu, PMM_PCP_CPUS);
-        pthread_mutex_lock(&host_intr_mutex[host_cpu]);
-        host_intr_off = true;
-        return 1;
-}
-
-/* A spinning thread gives its host CPU to the holder (the host may have
- * fewer cores than the test has threads). */
-void intr_cpu_relax(void)
-{
-        sched_yield();
-}
-
-void intr_restore(unsigned long s)
-{
-        if (s && host_intr_off) {
-                host_intr_off = false;
-                pthread_mutex_unlock(&host_intr_mutex[host_cpu]);
-        }
-}
-
-/*
- * The allocator's cross-CPU call (vm/pmm.h): fn runs for every CPU, on
- * this thread playing each in turn, while that CPU has its interrupts on
- * (its mutex taken: as an IPI waits for the target's sti). As the
- * kernel's, refused with interrupts off or a spinlock held.
- */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg)
-{
-        unsigned me = host_cpu;
-
-        if (host_intr_off || lock_held_count() != 0)
-                return false;
-        for (unsigned cpu = 0; cpu < PMM_PCP_CPUS; cpu++) {
-                pthread_mutex_lock(&host_intr_mutex[cpu]);
-                host_cpu = cpu;
-                host_intr_off = true;
-                fn(arg);
-                host_intr_off = false;
-                host_cpu = me;
-                pthread_mutex_unlock(&host_intr_mutex[cpu]);
-        }
-        return true;
-}
 
 void vprintk(int level, const char *fmt, va_list ap)
 {

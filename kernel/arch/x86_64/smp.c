@@ -28,7 +28,6 @@
 #include <proc/proc.h>
 #include <proc/machine_hooks.h>
 #include <vm/pmap.h>
-#include <vm/pmm.h>
 #include <vm/vm_space.h>
 #include <vm/vmalloc.h>
 #include "acpi.h"
@@ -185,34 +184,6 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
 {
         smp_call_start(cpu, fn, arg);
         smp_call_wait(cpu);
-}
-
-/*
- * vm/pmm.h: fn on every online CPU (the page allocator's drain of every
- * CPU's page lists), this one's run here with interrupts off, the others
- * posted before any is waited for. Refused with interrupts off (an
- * interrupt handler, or a cross-CPU call's function, must not post calls
- * itself) or a spinlock held (smp_call's rule).
- */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg)
-{
-        unsigned long s = intr_save();
-        unsigned me = machine_cpu_id(), posted[MAX_CPUS], np = 0;
-
-        intr_restore(s);
-        if (!(s & RFLAGS_IF_BIT) || lock_held_count() != 0)
-                return false;
-        for (unsigned i = 0; i < ncpus; i++)
-                if (i != me && __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE)) {
-                        smp_call_start(i, fn, arg);
-                        posted[np++] = i;
-                }
-        s = intr_save();
-        fn(arg);
-        intr_restore(s);
-        for (unsigned i = 0; i < np; i++)
-                smp_call_wait(posted[i]);
-        return true;
 }
 
 static bool sched_started;       /* [a] sched_run() began on the boot CPU */

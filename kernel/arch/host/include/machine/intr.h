@@ -1,23 +1,14 @@
 /*
- * intr.h (host) - the host build's "CPUs" and their interrupts, for the
- * spinlocks and the lock-order checker (spinlock.h) and the page
- * allocator's per-CPU lists (pmm.c), which run as they are over these.
- *
- * Each host thread plays one CPU: host_cpu is the thread's CPU id (0
- * unless a test gives its threads others). A CPU's "interrupts off" is
- * holding that CPU's mutex (host.c), so a cross-CPU call
- * (machine_call_every_cpu), which takes the target CPU's mutex, runs as
- * an interrupt would: only while that CPU has its interrupts on.
+ * intr.h (host) - the host build has no interrupts and one "CPU": the
+ * spinlocks' code and the lock-order checker run as they are, over these.
  */
 #ifndef MACHINE_INTR_H
 #define MACHINE_INTR_H
 
-extern _Thread_local unsigned host_cpu;
-
-unsigned long intr_save(void);          /* => 1 if they were on */
-void intr_restore(unsigned long s);
-void intr_cpu_relax(void);            /* yields the host CPU (host.c) */
-static inline unsigned machine_cpu_id(void) { return host_cpu; }
+static inline unsigned long intr_save(void) { return 0; }
+static inline void intr_restore(unsigned long s) { (void)s; }
+static inline void intr_cpu_relax(void) { }
+static inline unsigned machine_cpu_id(void) { return 0; }
 static inline unsigned machine_cpus_online(void) { return 1; }
 
 #endif
