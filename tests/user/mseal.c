@@ -19,27 +19,6 @@ static long seal(void *p, size_t len, unsigned long flags)
         return syscall(SYS_mseal, p, len, flags);
 }
 
-/* Does /proc/self/smaps give the area at p the VmFlags letters flag? */
-static int vm_flag(const void *p, const char *flag)
-{
-        char line[512], want[32];
-        int in = 0, found = 0;
-        FILE *f = fopen("/proc/self/smaps", "r");
-
-        snprintf(want, sizeof want, "%lx-", (unsigned long)p);
-        while (f && fgets(line, sizeof line, f)) {
-                if (!strncmp(line, want, strlen(want)))
-                        in = 1;
-                else if (in && !strncmp(line, "VmFlags:", 8)) {
-                        found = strstr(line, flag) != NULL;
-                        break;
-                }
-        }
-        if (f)
-                fclose(f);
-        return found;
-}
-
 int main(void)
 {
         utest_start("mseal");
@@ -56,7 +35,7 @@ int main(void)
         /* the call above sealed p's first page; now pages 1-2 too */
         p[PAGE] = 'a';
         CHECK("seal_two_more_pages", seal(p + PAGE, 2 * PAGE, 0) == 0);
-        CHECK("smaps_says_sl", vm_flag(p, " sl") && !vm_flag(p + 3 * PAGE, " sl"));
+        CHECK("smaps_says_sl", smaps_vm_flag(p, " sl") && !smaps_vm_flag(p + 3 * PAGE, " sl"));
         CHECK_ERR("munmap_sealed_eperm", munmap(p + PAGE, PAGE), EPERM);
         CHECK_ERR("mprotect_sealed_eperm", mprotect(p, PAGE, PROT_READ), EPERM);
         CHECK_MMAP_ERR("mremap_sealed_eperm", mremap(p, PAGE, 2 * PAGE, MREMAP_MAYMOVE),

@@ -76,27 +76,6 @@ static void advice(void)
         munmap(p, 4 * PAGE);
 }
 
-/* Does /proc/self/smaps give the area at p the VmFlags letters flag? */
-static int vm_flag(const void *p, const char *flag)
-{
-        char line[512], want[32];
-        int in = 0, found = 0;
-        FILE *f = fopen("/proc/self/smaps", "r");
-
-        snprintf(want, sizeof want, "%lx-", (unsigned long)p);
-        while (f && fgets(line, sizeof line, f)) {
-                if (!strncmp(line, want, strlen(want)))
-                        in = 1;
-                else if (in && !strncmp(line, "VmFlags:", 8)) {
-                        found = strstr(line, flag) != NULL;
-                        break;
-                }
-        }
-        if (f)
-                fclose(f);
-        return found;
-}
-
 /* What a fork's child sees of p's first two pages: 0 both as the parent
  * filled them, 1 unmapped, 2 zeroes; +10 if the child's grandchild does
  * not see zeroes after the child wrote (wipe-on-fork is inherited). */
@@ -131,14 +110,14 @@ static void fork_advice(void)
                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
         CHECK("madvise_dontfork", madvise(p, 2 * PAGE, MADV_DONTFORK) == 0);
-        CHECK("dontfork_in_smaps_as_dc", vm_flag(p, " dc"));
+        CHECK("dontfork_in_smaps_as_dc", smaps_vm_flag(p, " dc"));
         CHECK("dontfork_area_not_in_child", child_view(p) == 1);
         CHECK("dontfork_parent_keeps_contents", intact(p, 2 * PAGE));
         CHECK("madvise_dofork", madvise(p, 2 * PAGE, MADV_DOFORK) == 0);
         CHECK("dofork_child_sees_contents", child_view(p) == 0);
-        CHECK("dofork_clears_dc", !vm_flag(p, " dc"));
+        CHECK("dofork_clears_dc", !smaps_vm_flag(p, " dc"));
         CHECK("madvise_wipeonfork", madvise(q, 2 * PAGE, MADV_WIPEONFORK) == 0);
-        CHECK("wipeonfork_in_smaps_as_wf", vm_flag(q, " wf"));
+        CHECK("wipeonfork_in_smaps_as_wf", smaps_vm_flag(q, " wf"));
         CHECK("wipeonfork_child_and_grandchild_read_zeroes", child_view(q) == 2);
         CHECK("wipeonfork_parent_keeps_contents", intact(q, 2 * PAGE));
         CHECK("madvise_keeponfork", madvise(q, 2 * PAGE, MADV_KEEPONFORK) == 0);

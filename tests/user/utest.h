@@ -186,4 +186,26 @@ static inline uint8_t *anon(size_t len, int prot)
         return p;
 }
 
+/* Does /proc/self/smaps give the area starting at p the VmFlags
+ * letters flag (" dc", " sl": with the space)? */
+static inline int smaps_vm_flag(const void *p, const char *flag)
+{
+        char line[512], want[32];
+        int in = 0, found = 0;
+        FILE *f = fopen("/proc/self/smaps", "r");
+
+        snprintf(want, sizeof want, "%lx-", (unsigned long)p);
+        while (f && fgets(line, sizeof line, f)) {
+                if (!strncmp(line, want, strlen(want)))
+                        in = 1;
+                else if (in && !strncmp(line, "VmFlags:", 8)) {
+                        found = strstr(line, flag) != NULL;
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        return found;
+}
+
 #endif
