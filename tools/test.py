@@ -36,9 +36,10 @@ fuzz    each libFuzzer target (tests/fuzz) for 10 s (--soak: 600 s)
 outside Debian's own busybox-static and bash-static (tools/fetch-outside.sh)
         run each script of tests/outside (NAME.sh with busybox sh, NAME.bash
         with bash), first on this machine's Linux, then on Mercator: the
-        output and exit status must be the same; typed sessions and make
-        run's image too; on Mercator at -smp 1 and again at -smp 4
-        (checks named outside-smp4/...), as the user tier's toy shell
+        output and exit status must be the same; make run's image too;
+        on Mercator at -smp 1 and again at -smp 4 (checks named
+        outside-smp4/...), as the user tier's toy shell; typed sessions
+        (exact job notices) at -smp 1 only
 
 debian  Debian's own dynamically linked programs, from this machine's
         /usr/bin: each tests/debian/NAME.bash run by /bin/bash (NAME.py by
@@ -1556,7 +1557,14 @@ def run_outside_typed(t):
         lout, lrc = run_on_pty_referee(shell, script, timeout=120, cwd="/")
         if use_bash:
             lout = typed_session_output(lout)
-        for smp in TIER_SMP:
+        # One CPU only: a typed session compares the shell's job notices
+        # byte for byte, and whether bash prints "[1]+ Killed" after
+        # `kill -9 %1; wait` depends on whether the job's death reached
+        # its SIGCHLD handler before `wait` reaped it - a race on any
+        # machine with more CPUs than one (seen at -smp 4 in a CI-like
+        # run; the scripts and make run's image, which print their own
+        # verdicts, run at -smp 4 too).
+        for smp in (1,):
             p = subprocess.run([os.path.join(ROOT, "tools/run"), "--timeout",
                                 "120", "--smp", str(smp), "--input-script",
                                 script] + files + mshell, capture_output=True,
