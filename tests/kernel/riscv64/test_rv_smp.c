@@ -11,6 +11,8 @@
 #include <mercator/clock.h>
 #include <mercator/ktest.h>
 #include <mercator/spinlock.h>
+#include <mercator/string.h>
+#include <machine/cpu_local.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vmalloc.h>
@@ -179,6 +181,77 @@ KTEST(smp_spinlock_excludes_across_cpus)
         KCHECK_EQ(hammer_went_wrong, 0);
         KCHECK_EQ(lock_held_count(), 0);
         KCHECK_EQ((csr_read(sstatus) & SSTATUS_SIE) != 0, sie_was_on);
+}
+
+/* ---- machine_call_every_cpu --------------------------------------------- */
+
+static uint64_t every_runs[MAX_CPUS];   /* calls run on each hart */
+static uint64_t every_wrong;            /* not on its own tp, or SIE on */
+static uint32_t every_arrived;          /* harts in this round's call */
+static uint64_t every_apart;            /* rounds a hart waited out alone */
+
+/* Count this run on its hart, then wait (up to 2 s) for every online hart
+ * to be inside the same round's call: they are only all inside at once
+ * if the calls were all posted before any was waited for. */
+static void every_cpu_call(void *arg)
+{
+        uint32_t round = (uint32_t)(uintptr_t)arg;
+        unsigned id = machine_cpu_id();
+        uint64_t end = clock_monotonic_ns() + 2000000000ULL;
+
+        if (this_cpu() != &cpus[id] || (csr_read(sstatus) & SSTATUS_SIE))
+                __atomic_add_fetch(&every_wrong, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&every_runs[id], 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&every_arrived, 1, __ATOMIC_ACQ_REL);
+        while (__atomic_load_n(&every_arrived, __ATOMIC_ACQUIRE) <
+               round * ncpus)
+                if (clock_monotonic_ns() > end) {
+                        __atomic_add_fetch(&every_apart, 1, __ATOMIC_RELAXED);
+                        return;
+                }
+}
+
+/* machine_call_every_cpu runs the function once on each online hart, on
+ * its own tp with interrupts off, all harts inside it at once, and is
+ * back when every run is done (20 rounds); with interrupts off or a
+ * spinlock held it refuses and runs nothing. */
+KTEST(smp_call_every_cpu_runs_on_each_once)
+{
+        static struct spinlock held = SPINLOCK_INIT("ktest-every",
+                                                    LOCK_RANK_TEST_INNER);
+        unsigned long s;
+        bool ok;
+
+        memset(every_runs, 0, sizeof every_runs);
+        every_wrong = every_apart = 0;
+        every_arrived = 0;
+        s = intr_save();
+        intr_on();              /* as a caller in a system call has them */
+        for (uint32_t round = 1; round <= 20; round++) {
+                ok = KCHECK(machine_call_every_cpu(every_cpu_call,
+                                                   (void *)(uintptr_t)round));
+                for (unsigned i = 0; ok && i < ncpus; i++)
+                        ok = KCHECK_EQ(__atomic_load_n(&every_runs[i],
+                                                       __ATOMIC_ACQUIRE), round);
+                if (!ok || every_apart)
+                        break;
+        }
+        intr_off();
+        KCHECK_EQ(every_wrong, 0);
+        KCHECK_EQ(every_apart, 0);
+
+        ok = machine_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
+        intr_restore(s);
+        KCHECK(!ok);            /* interrupts off */
+        spin_lock(&held);       /* (which turns them off: on again) */
+        intr_on();
+        ok = machine_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
+        intr_off();
+        spin_unlock(&held);
+        KCHECK(!ok);            /* a spinlock held */
+        for (unsigned i = 0; i < ncpus; i++)
+                KCHECK_EQ(every_runs[i], 20);
+        KCHECK_EQ(lock_held_count(), 0);
 }
 
 /* ---- TLB shootdown (docs/design.md, the shootdown protocol) ------------ */
