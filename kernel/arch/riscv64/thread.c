@@ -282,6 +282,18 @@ __attribute__((noreturn)) void proc_usertrap(void)
         uint64_t cause = csr_read(scause);
 
         csr_write(stvec, (uint64_t)trap_kernel_entry);
+        /* Two checks, cheap, for a rare panic at -smp 4 not yet found
+         * (docs/design.md): uservec serves only traps from user mode, and
+         * the frame it used is this hart's slot (the frame gave tp). */
+        if (csr_read(sstatus) & SSTATUS_SPP)
+                panic("a trap from S-mode came through uservec: scause "
+                      "%#lx, sepc %#lx, stval %#lx", cause, csr_read(sepc),
+                      csr_read(stval));
+        if (this_cpu()->tf->frame_va != TRAPFRAME_HART(this_cpu()->id))
+                panic("uservec used the frame at %#lx, CPU %u's is at %#lx "
+                      "(scause %#lx, sepc %#lx)", this_cpu()->tf->frame_va,
+                      this_cpu()->id, TRAPFRAME_HART(this_cpu()->id), cause,
+                      csr_read(sepc));
         memcpy(tf->x, this_cpu()->tf->x, sizeof tf->x);
         tf->epc = csr_read(sepc);
         if (cause & SCAUSE_INTR) {

@@ -49,6 +49,7 @@
 #define TF_KTP          32
 #define TF_USATP        40
 #define TF_X(n)         (48 + 8 * ((n) - 1))
+#define TF_VA           (48 + 8 * 31)
 
         .section .text.trampoline, "ax"
         .balign 4096
@@ -90,6 +91,7 @@ uservec:
         sd      t0, TF_X(10)(a0)
         csrr    t0, satp
         sd      t0, TF_USATP(a0)
+        sd      a0, TF_VA(a0)
 
         ld      sp, TF_KSP(a0)
         ld      tp, TF_KTP(a0)

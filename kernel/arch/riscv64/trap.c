@@ -268,13 +268,22 @@ void trap_stack_overflow(uint64_t sp, uint64_t pc, uint64_t addr, uint64_t cause
               this_cpu()->kstack_limit);
 }
 
-/* Follow the frame-pointer chain: fp points above the saved ra and fp. */
+/* Which hart, on which stack and tables; then the frame-pointer chain
+ * (fp points above the saved ra and fp), on any kernel stack: the boot
+ * hart's is in the image, threads' and the other harts' idle stacks are
+ * vmalloc's (below KERNEL_BASE). */
 void machine_backtrace(void)
 {
         uint64_t fp = (uint64_t)__builtin_frame_address(0);
+        struct cpu *c = this_cpu();
 
+        pr_emerg("hart: tp %p (CPU %u, hart id %lu), sp %#lx, stack bottom "
+                 "%#lx, satp %#lx, stvec %#lx, sstatus %#lx, current %d\n",
+                 (void *)c, c->id, c->hartid, fp, c->kstack_limit,
+                 csr_read(satp), csr_read(stvec), csr_read(sstatus),
+                 current ? current->tid : -1);
         pr_emerg("Backtrace:\n");
-        for (int i = 0; i < 16 && fp >= KERNEL_BASE && (fp & 7) == 0; i++) {
+        for (int i = 0; i < 16 && fp >= LINEAR_BASE && (fp & 7) == 0; i++) {
                 uint64_t ra = ((uint64_t *)fp)[-1];
                 uint64_t next = ((uint64_t *)fp)[-2];
                 if (ra < (uint64_t)_text_start || ra >= (uint64_t)_text_end)

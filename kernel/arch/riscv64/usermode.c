@@ -29,6 +29,8 @@
 
 _Static_assert(offsetof(struct trapframe, x) == 48, "trampoline.S's TF_X");
 _Static_assert(sizeof(struct trapframe) <= PAGE_SIZE, "one page");
+_Static_assert(offsetof(struct trapframe, frame_va) == 48 + 8 * 31,
+               "trampoline.S's TF_VA");
 
 extern char trampoline_start[], uservec[], userret[];
 extern char trap_kernel_entry[];

@@ -24,6 +24,7 @@ struct trapframe {
         uint64_t kernel_tp;     /* tp in the kernel: the hart's struct cpu */
         uint64_t user_satp;     /* satp as uservec found it */
         uint64_t x[31];         /* x[n - 1] is register xn */
+        uint64_t frame_va;      /* where uservec found it (sscratch) */
 };
 
 #define TF_REG(tf, n)   ((tf)->x[(n) - 1])
