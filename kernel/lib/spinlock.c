@@ -28,48 +28,55 @@ bool lock_order_ok(const unsigned *ranks, unsigned n, unsigned want,
         return true;
 }
 
-static struct held_locks *my_held(void)
+static struct held_locks *held_of(unsigned id)
 {
-        unsigned id = machine_cpu_id();
-
         if (id >= LOCK_MAX_CPUS)
                 panic("lock: CPU %u beyond the checker's %u", id,
                       LOCK_MAX_CPUS);
         return &held[id];
 }
 
-/* Before taking l: the order rule against every lock held. */
-static void check_acquire(const struct spinlock *l)
+static struct held_locks *my_held(void)
 {
-        struct held_locks *h = my_held();
-        unsigned ranks[LOCK_MAX_HELD], bad;
+        return held_of(machine_cpu_id());
+}
 
+/*
+ * Before taking l: the order rule against every lock held (the rule of
+ * lock_order_ok, applied to the held locks' ranks in place). Nothing to
+ * check when none is held, the common case (a page allocation, a kmalloc
+ * call): that costs a load and a compare.
+ */
+static void check_acquire(struct held_locks *h, const struct spinlock *l)
+{
         for (unsigned i = 0; i < h->n; i++) {
                 if (h->lock[i] == l)
                         panic("lock: %s taken again by the CPU holding it",
                               l->name);
-                ranks[i] = h->lock[i]->rank;
+                if (h->lock[i]->rank >= l->rank)
+                        panic("lock order: %s (rank %u) taken while holding "
+                              "%s (rank %u)", l->name, l->rank,
+                              h->lock[i]->name, h->lock[i]->rank);
         }
-        if (!lock_order_ok(ranks, h->n, l->rank, &bad))
-                panic("lock order: %s (rank %u) taken while holding %s "
-                      "(rank %u)", l->name, l->rank, h->lock[bad]->name,
-                      h->lock[bad]->rank);
         if (h->n == LOCK_MAX_HELD)
                 panic("lock: more than %u locks held taking %s",
                       LOCK_MAX_HELD, l->name);
 }
 
-static void note_acquired(const struct spinlock *l)
+static void note_acquired(struct held_locks *h, const struct spinlock *l)
 {
-        struct held_locks *h = my_held();
-
         h->lock[h->n++] = l;
 }
 
+/* The last lock taken is the one most often released first. */
 static void note_released(const struct spinlock *l)
 {
         struct held_locks *h = my_held();
 
+        if (h->n && h->lock[h->n - 1] == l) {
+                h->n--;
+                return;
+        }
         for (unsigned i = 0; i < h->n; i++)
                 if (h->lock[i] == l) {
                         for (unsigned j = i + 1; j < h->n; j++)
@@ -88,16 +95,20 @@ void spin_init(struct spinlock *l, const char *name, enum lock_rank rank)
 void spin_lock(struct spinlock *l)
 {
         unsigned long s = intr_save();
+        unsigned cpu = machine_cpu_id();
+        struct held_locks *h = NULL;
 
-        if (LOCK_DEBUG)
-                check_acquire(l);
+        if (LOCK_DEBUG) {
+                h = held_of(cpu);
+                check_acquire(h, l);
+        }
         while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
                 while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
                         intr_cpu_relax();
         l->saved = s;
-        __atomic_store_n(&l->cpu, (int32_t)machine_cpu_id(), __ATOMIC_RELAXED);
+        __atomic_store_n(&l->cpu, (int32_t)cpu, __ATOMIC_RELAXED);
         if (LOCK_DEBUG)
-                note_acquired(l);
+                note_acquired(h, l);
 }
 
 bool spin_trylock(struct spinlock *l)
@@ -109,7 +120,7 @@ bool spin_trylock(struct spinlock *l)
                 return false;
         }
         if (LOCK_DEBUG)         /* no order check: it cannot wait */
-                note_acquired(l);
+                note_acquired(my_held(), l);
         l->saved = s;
         __atomic_store_n(&l->cpu, (int32_t)machine_cpu_id(), __ATOMIC_RELAXED);
         return true;

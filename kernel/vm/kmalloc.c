@@ -33,12 +33,22 @@
  *      slabs add up to vmstat.slab_pages; objects in use add up to inuse;
  *   4. debug: allocated slots carry ALLOC_MAGIC and a size no larger than
  *      the class, free objects are poisoned, and all red zones are intact.
- * Empty slabs: a cache keeps at most one (the next allocation reuses it);
- * the others go back to the buddy allocator at once; kmalloc_shrink()
+ * Empty slabs: a cache keeps at most one (the next allocation reuses it;
+ * two CPUs that both found none may make one each, for a moment); the
+ * others go back to the buddy allocator at once; kmalloc_shrink()
  * returns the kept ones too.
+ *
+ * Locks: each cache has a spinlock (rank 27) over its lists, its slabs'
+ * free lists and counts; it is never held while the page allocator runs
+ * (a slab is made before it joins its cache's lists and taken off them
+ * before it is given back), so the page allocator's own locks never nest
+ * inside it and it may later wait for other CPUs (a drain of per-CPU
+ * lists). The two vmstat counters are atomic. Why one lock per
+ * cache rather than per-CPU magazines: design.md, "Kernel allocators".
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <vm/pmap.h>
 #include <vm/kmalloc.h>
@@ -63,10 +73,10 @@ static const char *const slab_list_name[] = { "empty", "partial", "full" };
 
 /*
  * One size class.
- * Locks: [c] constant after kmalloc_init()  [s] single CPU for now, no
- * allocation from interrupt context (becomes a per-cache lock with SMP).
+ * Locks: [c] constant after kmalloc_init()  [s] the cache's lock.
  */
 struct kmem_cache {
+        struct spinlock lock;           /* LOCK_RANK_KMALLOC */
         const char *name;               /* [c] "kmalloc-64" */
         uint32_t obj_size;              /* [c] class size */
         uint32_t slot_size;             /* [c] obj_size + red zones */
@@ -89,7 +99,7 @@ static const struct { uint32_t size; const char *name; } classes[] = {
 };
 #define NR_CLASSES      ARRAY_SIZE(classes)
 
-static struct kmem_cache caches[NR_CLASSES];    /* [s] */
+static struct kmem_cache caches[NR_CLASSES];
 static bool kmalloc_debug;                      /* [c] */
 
 /* Where a pointer handed to kfree() lies: its slab, cache and slot. */
@@ -181,6 +191,28 @@ static void slab_set_count(struct kmem_cache *c, struct vm_page *pg,
         }
 }
 
+/* A kernel bug found under cache c's lock: the lock goes first, so that a
+ * host test that catches the panic goes on with a usable cache. */
+#define cache_panic(c, ...) do {                                        \
+        spin_unlock((struct spinlock *)&(c)->lock);                     \
+        panic(__VA_ARGS__);                                             \
+} while (0)
+
+/* vmstat's counters of this file, added to from any CPU: atomically
+ * where a 64-bit counter is a word; a 32-bit machine (i386) runs its
+ * kernel on one CPU, where interrupts off keep the two halves together. */
+static void stat_add(uint64_t *counter, int64_t n)
+{
+#if UINTPTR_MAX > 0xffffffffu
+        __atomic_fetch_add(counter, (uint64_t)n, __ATOMIC_RELAXED);
+#else
+        unsigned long s = intr_save();
+
+        *counter += (uint64_t)n;
+        intr_restore(s);
+#endif
+}
+
 /* --- slab creation and release --------------------------------------- */
 
 /* Give a fresh slot its free-list link and, in debug mode, its patterns. */
@@ -196,7 +228,8 @@ static void slot_format(const struct kmem_cache *c, uint8_t *slot,
         *slot_word(slot, 0) = link;
 }
 
-/* Take a block from the buddy allocator and make it an empty slab. */
+/* Take a block from the buddy allocator and make it an empty slab, on no
+ * list yet. => the cache's lock not held. */
 static struct vm_page *slab_create(struct kmem_cache *c)
 {
         struct vm_page *pg = pmm_alloc_pages(c->order, 0);
@@ -220,15 +253,15 @@ static struct vm_page *slab_create(struct kmem_cache *c)
                             i + 1 < c->objs_per_slab ?
                             (uint64_t)(i + 1) * c->slot_size : SLOT_NONE);
         pg->spare = 0;
-        slab_list_add(c, SLAB_EMPTY, pg);
-        vmstat.slab_pages += 1u << c->order;
+        pg->next = pg->prev = PFN_NONE;
+        stat_add(&vmstat.slab_pages, 1 << c->order);
         return pg;
 }
 
-/* Return an empty slab to the buddy allocator. */
+/* Return an empty slab, already off its cache's lists, to the buddy
+ * allocator. => the cache's lock not held. */
 static void slab_destroy(struct kmem_cache *c, struct vm_page *pg)
 {
-        slab_list_del(c, SLAB_EMPTY, pg);
         for (uint32_t i = 0; i < (1u << c->order); i++) {
                 struct vm_page *p = page_nth(pg, i);
 
@@ -237,7 +270,7 @@ static void slab_destroy(struct kmem_cache *c, struct vm_page *pg)
                 p->spare = 0;
                 p->count16 = 0;
         }
-        vmstat.slab_pages -= 1u << c->order;
+        stat_add(&vmstat.slab_pages, -(1 << c->order));
         pmm_free_pages(pg, c->order);
 }
 
@@ -288,13 +321,14 @@ static void debug_on_alloc(const struct kmem_cache *c, uint8_t *slot,
         long bad = find_not(obj, c->obj_size, POISON_BYTE);
 
         if (bad >= 0)
-                panic("kmalloc: write after free in %s: object %p, byte +%ld "
-                      "is 0x%x, expected poison 0x%x", c->name, (void *)obj,
-                      bad, obj[bad], POISON_BYTE);
+                cache_panic(c, "kmalloc: write after free in %s: object "
+                            "%p, byte +%ld is 0x%x, expected poison 0x%x",
+                            c->name, (void *)obj, bad, obj[bad],
+                            POISON_BYTE);
         if (find_not(slot + 8, RED_LEFT - 8, RED_BYTE) >= 0 ||
             find_not(obj + c->obj_size, RED_RIGHT, RED_BYTE) >= 0)
-                panic("kmalloc: red zone of free object %p in %s overwritten",
-                      (void *)obj, c->name);
+                cache_panic(c, "kmalloc: red zone of free object %p in %s "
+                            "overwritten", (void *)obj, c->name);
         *slot_word(slot, 0) = ALLOC_MAGIC << 32 | size;
         memset(obj + size, RED_BYTE, c->obj_size - size);
 }
@@ -309,20 +343,21 @@ static void debug_on_free(const struct slot_ref *r)
         long bad;
 
         if (tag >> 32 != ALLOC_MAGIC && slot_is_free(r))
-                panic("kfree: double free in %s: object %p is already free",
-                      c->name, (void *)obj);
+                cache_panic(c, "kfree: double free in %s: object %p is "
+                            "already free", c->name, (void *)obj);
         if (tag >> 32 != ALLOC_MAGIC || size > c->obj_size ||
             find_not(slot + 8, RED_LEFT - 8, RED_BYTE) >= 0)
-                panic("kfree: underflow in %s: red zone before object %p "
-                      "overwritten (tag 0x%llx)", c->name, (void *)obj,
-                      (unsigned long long)tag);
+                cache_panic(c, "kfree: underflow in %s: red zone before "
+                            "object %p overwritten (tag 0x%llx)", c->name,
+                            (void *)obj, (unsigned long long)tag);
         bad = find_not(obj + size, c->obj_size - size + RED_RIGHT, RED_BYTE);
         if (bad >= 0)
-                panic("kfree: overflow in %s: object %p of %llu bytes, byte "
-                      "+%llu after it is 0x%x, expected red zone 0x%x", c->name,
-                      (void *)obj, (unsigned long long)size,
-                      (unsigned long long)(size + (uint64_t)bad),
-                      obj[size + (uint64_t)bad], RED_BYTE);
+                cache_panic(c, "kfree: overflow in %s: object %p of %llu "
+                            "bytes, byte +%llu after it is 0x%x, expected "
+                            "red zone 0x%x", c->name,
+                            (void *)obj, (unsigned long long)size,
+                            (unsigned long long)(size + (uint64_t)bad),
+                            obj[size + (uint64_t)bad], RED_BYTE);
         memset(obj, POISON_BYTE, c->obj_size);
 }
 
@@ -385,37 +420,52 @@ static struct kmem_cache *cache_for(size_t size)
         return NULL;
 }
 
-/* A slab with a free slot: partial first, then the kept empty one. */
+/* A slab with a free slot: partial first, then the kept empty one; with
+ * none, one is made with the lock dropped. => the cache's lock held on
+ * entry and, unless the result is NULL, on return. */
 static struct vm_page *cache_pick_slab(struct kmem_cache *c)
 {
-        if (c->head[SLAB_PARTIAL] != PFN_NONE)
-                return pfn_page(c->head[SLAB_PARTIAL]);
-        if (c->head[SLAB_EMPTY] != PFN_NONE)
-                return pfn_page(c->head[SLAB_EMPTY]);
-        return slab_create(c);
+        for (;;) {
+                struct vm_page *fresh;
+
+                if (c->head[SLAB_PARTIAL] != PFN_NONE)
+                        return pfn_page(c->head[SLAB_PARTIAL]);
+                if (c->head[SLAB_EMPTY] != PFN_NONE)
+                        return pfn_page(c->head[SLAB_EMPTY]);
+                spin_unlock(&c->lock);
+                fresh = slab_create(c);
+                if (!fresh)
+                        return NULL;
+                spin_lock(&c->lock);
+                slab_list_add(c, SLAB_EMPTY, fresh);
+        }
 }
 
 static void *cache_alloc(struct kmem_cache *c, size_t size)
 {
-        struct vm_page *pg = cache_pick_slab(c);
+        struct vm_page *pg;
         uint8_t *base, *slot;
         uint64_t next;
 
+        spin_lock(&c->lock);
+        pg = cache_pick_slab(c);
         if (!pg)
-                return NULL;
+                return NULL;            /* the lock is dropped */
         base = page_addr(pg);
         slot = base + pg->spare;
         next = *slot_word(slot, 0);
         if (next != SLOT_NONE && !slot_offset_ok(c, next))
-                panic("kmalloc: free list of %s slab %p corrupted: link 0x%llx "
-                      "in free object %p (write after free?)", c->name,
-                      (void *)base, (unsigned long long)next,
-                      (void *)(slot + c->obj_offset));
+                cache_panic(c, "kmalloc: free list of %s slab %p "
+                            "corrupted: link 0x%llx in free object %p "
+                            "(write after free?)", c->name,
+                            (void *)base, (unsigned long long)next,
+                            (void *)(slot + c->obj_offset));
         if (kmalloc_debug)
                 debug_on_alloc(c, slot, size);
         pg->spare = (uint32_t)next;
         slab_set_count(c, pg, pg->count16 + 1u);
         c->inuse++;
+        spin_unlock(&c->lock);
         return slot + c->obj_offset;
 }
 
@@ -423,17 +473,24 @@ static void cache_free(struct slot_ref *r)
 {
         struct kmem_cache *c = r->cache;
         struct vm_page *pg = r->head;
+        bool surplus;
 
+        spin_lock(&c->lock);
         if (kmalloc_debug)
                 debug_on_free(r);
         else if (pg->count16 == 0 || r->off == pg->spare)
-                panic("kfree: double free in %s: object %p is already free",
-                      c->name, (void *)(r->base + r->off + c->obj_offset));
+                cache_panic(c, "kfree: double free in %s: object %p is "
+                            "already free", c->name,
+                            (void *)(r->base + r->off + c->obj_offset));
         *slot_word(r->base, r->off) = pg->spare;
         pg->spare = r->off;
         c->inuse--;
         slab_set_count(c, pg, pg->count16 - 1u);
-        if (pg->count16 == 0 && c->nr[SLAB_EMPTY] > 1)
+        surplus = pg->count16 == 0 && c->nr[SLAB_EMPTY] > 1;
+        if (surplus)
+                slab_list_del(c, SLAB_EMPTY, pg);
+        spin_unlock(&c->lock);
+        if (surplus)
                 slab_destroy(c, pg);
 }
 
@@ -450,7 +507,7 @@ static void *large_alloc(size_t size)
         pg->private = LARGE_HEAD | order;
         for (uint64_t i = 1; i < (1ull << order); i++)
                 page_nth(pg, i)->private = LARGE_TAIL;
-        vmstat.kmalloc_large += 1ull << order;
+        stat_add(&vmstat.kmalloc_large, 1 << order);
         return page_addr(pg);
 }
 
@@ -468,7 +525,7 @@ static void large_free(struct vm_page *pg)
 
         for (uint64_t i = 0; i < (1ull << order); i++)
                 page_nth(pg, i)->private = 0;
-        vmstat.kmalloc_large -= 1ull << order;
+        stat_add(&vmstat.kmalloc_large, -(1 << order));
         pmm_free_pages(pg, order);
 }
 
@@ -541,6 +598,7 @@ size_t kmalloc_usable_size(const void *p)
 static void cache_setup(struct kmem_cache *c, uint32_t size, const char *name)
 {
         *c = (struct kmem_cache){ .name = name, .obj_size = size };
+        spin_init(&c->lock, name, LOCK_RANK_KMALLOC);
         c->obj_offset = kmalloc_debug ? RED_LEFT : 0;
         c->slot_size = size + (kmalloc_debug ? RED_LEFT + RED_RIGHT : 0);
         c->order = slab_pick_order(c->slot_size);
@@ -563,8 +621,18 @@ uint64_t kmalloc_shrink(void)
         for (size_t i = 0; i < NR_CLASSES; i++) {
                 struct kmem_cache *c = &caches[i];
 
-                while (c->head[SLAB_EMPTY] != PFN_NONE) {
-                        slab_destroy(c, pfn_page(c->head[SLAB_EMPTY]));
+                for (;;) {
+                        struct vm_page *pg = NULL;
+
+                        spin_lock(&c->lock);
+                        if (c->head[SLAB_EMPTY] != PFN_NONE) {
+                                pg = pfn_page(c->head[SLAB_EMPTY]);
+                                slab_list_del(c, SLAB_EMPTY, pg);
+                        }
+                        spin_unlock(&c->lock);
+                        if (!pg)
+                                break;
+                        slab_destroy(c, pg);
                         pages += 1u << c->order;
                 }
         }
@@ -678,6 +746,8 @@ static bool check_list(const struct kmem_cache *c, enum slab_list l,
         return true;
 }
 
+/* => nothing allocates or frees meanwhile (the slab page total is
+ *    compared across caches). */
 bool kmalloc_check(void)
 {
         uint64_t pages = 0;

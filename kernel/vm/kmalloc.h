@@ -24,7 +24,9 @@
  *
  * Counters: vmstat.slab_pages (pages held by slabs, empty ones included)
  * and vmstat.kmalloc_large (pages of large allocations).
- * Locks: none yet (one CPU, no allocation from interrupt context).
+ * Locks: one spinlock per cache (rank 27), never held across a call to
+ * the page allocator: kmalloc and kfree may be called from any CPU, with
+ * or without the big kernel lock, with interrupts on or off.
  */
 #ifndef VM_KMALLOC_H
 #define VM_KMALLOC_H

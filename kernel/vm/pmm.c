@@ -16,7 +16,21 @@
  * refcount 0; pages inside: flags and order meaningless); allocated (head:
  * refcount >= 1, its order, PG_HEAD when order > 0, owner flags; pages
  * inside belong to the owner, who must clear its flags before freeing).
- * Locks: none yet (one CPU, no allocation from interrupt context).
+ *
+ * Locks (docs/design.md, "Locking", rank 28): each zone's free lists and
+ * counters under its spinlock (interrupts off while held, so an interrupt
+ * handler may allocate and free); the machine's free count is atomic. So
+ * allocation and freeing are correct from any CPU with no big kernel lock
+ * held.
+ *
+ * What other CPUs may see. The double-free check of pmm_free_pages looks
+ * at other frames' descriptors with no lock, while another CPU, under its
+ * zone's lock, may be making one of them a free block head or taking it
+ * off a list. So a free page's flags, order and zone (vm_page.state, one
+ * word with count16) are written at once (page_state_set) wherever a page
+ * becomes or stops being free, and read at once (page_state_get) where no
+ * lock is held: a reader sees a free block head of one order or no free
+ * head, never the flag of one with the order of another.
  *
  * Why a buddy allocator rather than the seeds' designs. LunaixOS keeps one
  * bit per page and searches the bitmap linearly: cheap in memory, but an
@@ -33,6 +47,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
@@ -42,15 +57,18 @@ _Static_assert(sizeof(struct vm_page) == 32,
 
 /*
  * One zone: its frame range and its free lists.
- * Locks: [c] constant after pmm_init()  [z] the allocator (none yet).
+ * Locks: [c] constant after pmm_init()  [z] the zone's lock
+ * [w] set while the boot adds memory, on one CPU; constant after.
  */
 struct pmm_zone {
+        struct spinlock lock;                   /* LOCK_RANK_PMM_ZONE */
         uint64_t start_pfn, end_pfn;            /* [c] [start, end) */
         uint32_t head[PMM_MAX_ORDER + 1];       /* [z] first block or PFN_NONE */
         uint64_t nr_free[PMM_MAX_ORDER + 1];    /* [z] blocks per order */
-        uint64_t free;                          /* [z] free pages */
-        uint64_t present;                       /* [z] pages not reserved */
-        uint64_t wmark[PMM_NR_WMARKS];          /* [z] min, low, high */
+        unsigned long free;                     /* [z] pages in free blocks;
+                                                 * [a] read as a hint */
+        uint64_t present;                       /* [w] pages not reserved */
+        uint64_t wmark[PMM_NR_WMARKS];          /* [w] min, low, high */
         /* The reclaim lists (vm_reclaim.c's policy), linked through
          * vm_page.next/prev like the free lists: head = most recent. */
         uint32_t lru_head[PMM_NR_LRU], lru_tail[PMM_NR_LRU];    /* [z] */
@@ -68,10 +86,58 @@ static uint64_t pmm_nr_pages;           /* [c] its length */
 static paddr_t pmm_base;                /* [c] physical address of pfn 0 */
 static struct pmm_zone pmm_zones[NR_ZONES];
 static const char *pmm_zone_names[NR_ZONES];    /* [c] */
-/* The zones' free pages and watermarks summed, for the question every
- * return to user mode asks (pmm_free_below): two loads, not a loop. */
-static uint64_t pmm_free_total;                 /* [z] */
-static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [z] */
+/* The free pages of all zones and the watermarks summed, for the
+ * question every return to user mode asks (pmm_free_below): two loads,
+ * not a loop. The count is a word, so that every machine adds to it
+ * atomically in one instruction. */
+static unsigned long pmm_free_total;            /* [a] */
+static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [w] */
+
+static void free_total_add(unsigned long n)
+{
+        __atomic_fetch_add(&pmm_free_total, n, __ATOMIC_RELAXED);
+}
+
+static void free_total_sub(unsigned long n)
+{
+        __atomic_fetch_sub(&pmm_free_total, n, __ATOMIC_RELAXED);
+}
+
+/* A page's flags, order, zone and count16 as the one word they share. */
+static uint64_t page_state(uint32_t flags, unsigned order, unsigned zone,
+                           uint16_t count16)
+{
+        struct vm_page t;
+
+        t.flags = flags;
+        t.order = (uint8_t)order;
+        t.zone = (uint8_t)zone;
+        t.count16 = count16;
+        return t.state;
+}
+
+/* Write or read the word at once: atomically where it is a machine word
+ * (a 32-bit machine, i386, runs its kernel on one CPU). */
+static void page_state_set(struct vm_page *pg, uint64_t state)
+{
+#if UINTPTR_MAX > 0xffffffffu
+        __atomic_store_n(&pg->state, state, __ATOMIC_RELAXED);
+#else
+        pg->state = state;
+#endif
+}
+
+static struct vm_page page_state_get(const struct vm_page *pg)
+{
+        struct vm_page t;
+
+#if UINTPTR_MAX > 0xffffffffu
+        t.state = __atomic_load_n(&pg->state, __ATOMIC_RELAXED);
+#else
+        t.state = pg->state;
+#endif
+        return t;
+}
 
 const struct pmm_zone_desc pmm_machine_zones[NR_ZONES] = MACHINE_ZONE_TABLE;
 
@@ -100,8 +166,7 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
         struct vm_page *pg = &pmm_pages[pfn];
         uint32_t old = z->head[order];
 
-        pg->flags = PG_FREE;
-        pg->order = (uint8_t)order;
+        page_state_set(pg, page_state(PG_FREE, order, pg->zone, 0));
         pg->refcount = 0;
         pg->prev = PFN_NONE;
         pg->next = old;
@@ -109,8 +174,7 @@ static void pmm_list_insert(struct pmm_zone *z, uint64_t pfn, unsigned order)
                 pmm_pages[old].prev = (uint32_t)pfn;
         z->head[order] = (uint32_t)pfn;
         z->nr_free[order]++;
-        z->free += 1ULL << order;
-        pmm_free_total += 1ULL << order;
+        __atomic_store_n(&z->free, z->free + (1UL << order), __ATOMIC_RELAXED);
 }
 
 /* Take the free block headed by pfn off its list; it is no longer free. */
@@ -126,38 +190,50 @@ static void pmm_list_remove(struct pmm_zone *z, uint64_t pfn)
         if (pg->next != PFN_NONE)
                 pmm_pages[pg->next].prev = pg->prev;
         pg->next = pg->prev = PFN_NONE;
-        pg->flags &= ~PG_FREE;
+        page_state_set(pg, page_state(pg->flags & ~PG_FREE, order, pg->zone,
+                                      pg->count16));
         z->nr_free[order]--;
-        z->free -= 1ULL << order;
-        pmm_free_total -= 1ULL << order;
+        __atomic_store_n(&z->free, z->free - (1UL << order), __ATOMIC_RELAXED);
 }
 
-/* Is pfn the head of a free block of exactly this order in zone zid? */
+/* Is pfn the head of a free block of exactly this order in zone zid?
+ * => the zone's lock held. */
 static bool pmm_is_free_head(uint64_t pfn, unsigned order, unsigned zid)
 {
-        const struct vm_page *pg;
+        struct vm_page st;
 
         if (pfn >= pmm_nr_pages)
                 return false;
-        pg = &pmm_pages[pfn];
-        return (pg->flags & PG_FREE) && pg->order == order && pg->zone == zid;
+        st = page_state_get(&pmm_pages[pfn]);
+        return (st.flags & PG_FREE) && st.order == order && st.zone == zid;
 }
 
-/* Is frame pfn inside some free block? Free blocks are aligned, so only the
- * aligned frame below pfn at each order can be the head of one. */
+/* Is frame pfn inside some free block? Free blocks are aligned, so only
+ * the aligned frame below pfn at each order o can be the head of one, of
+ * order o or more. That frame changes only at the orders where pfn has a
+ * bit set, so each distinct one is looked at once, at the lowest order it
+ * heads: pfn itself at order 0, then one per set bit of pfn below
+ * PMM_MAX_ORDER. No lock: each state is read as one word. */
 static bool pmm_pfn_in_free_block(uint64_t pfn)
 {
-        for (unsigned o = 0; o <= PMM_MAX_ORDER; o++) {
-                const struct vm_page *pg = &pmm_pages[pfn & ~((1ULL << o) - 1)];
+        uint64_t bits = pfn & ((1ULL << PMM_MAX_ORDER) - 1);
+        struct vm_page st = page_state_get(&pmm_pages[pfn]);
 
-                if ((pg->flags & PG_FREE) && pg->order >= o)
+        if (st.flags & PG_FREE)
+                return true;
+        for (; bits; bits &= bits - 1) {
+                unsigned o = (unsigned)__builtin_ctzll(bits) + 1;
+
+                st = page_state_get(&pmm_pages[pfn & ~((1ULL << o) - 1)]);
+                if ((st.flags & PG_FREE) && st.order >= o)
                         return true;
         }
         return false;
 }
 
 /* Put the block [pfn, pfn + 2^order) on the free lists, merging it with its
- * buddy for as long as the buddy is a free block of the same order. */
+ * buddy for as long as the buddy is a free block of the same order.
+ * => the zone's lock held. */
 static void pmm_block_free(uint64_t pfn, unsigned order)
 {
         unsigned zid = pmm_pages[pfn].zone;
@@ -219,6 +295,7 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
                         panic("pmm_init: zone %s ends at %#" PRIx64 ", not on a block",
                               zones[z].name, (uint64_t)zones[z].end);
                 pmm_zone_names[z] = zones[z].name;
+                spin_init(&pmm_zones[z].lock, "pmm zone", LOCK_RANK_PMM_ZONE);
                 pmm_zones[z].start_pfn = z ? pmm_zones[z - 1].end_pfn : 0;
                 pmm_zones[z].end_pfn = MAX(end, pmm_zones[z].start_pfn);
                 for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
@@ -353,8 +430,12 @@ void pmm_add_range(paddr_t start, paddr_t end)
         pmm_frames_count_present(s, e);
         for (uint64_t pfn = s; pfn < e; ) {
                 unsigned order = pmm_carve_order(pfn, e);
+                struct pmm_zone *z = &pmm_zones[pmm_pages[pfn].zone];
 
+                spin_lock(&z->lock);
                 pmm_block_free(pfn, order);
+                spin_unlock(&z->lock);
+                free_total_add(1UL << order);
                 pfn += 1ULL << order;
         }
 }
@@ -383,6 +464,14 @@ void pmm_claim_range(paddr_t start, paddr_t end)
 
 /* --- allocation ------------------------------------------------------- */
 
+/* May zone z have a block of 2^order pages? A hint read without its lock,
+ * so that an empty zone (x86-64's NORMAL in a machine with less than
+ * 4 GiB) is passed over without taking it. */
+static bool pmm_zone_may_have(const struct pmm_zone *z, unsigned order)
+{
+        return __atomic_load_n(&z->free, __ATOMIC_RELAXED) >= (1UL << order);
+}
+
 /* The zones flags allow, in the order to try them: the highest zone the
  * class may use (machine/pmparam.h), then each lower one. Returns how many. */
 static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
@@ -398,7 +487,8 @@ static unsigned pmm_zones_for(unsigned flags, enum zone_id out[NR_ZONES])
 }
 
 /* Take a block of 2^order pages from z, splitting a larger one if needed;
- * the unused upper halves go back on the lists. PFN_NONE if none. */
+ * the unused upper halves go back on the lists. PFN_NONE if none.
+ * => the zone's lock held. */
 static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
 {
         for (unsigned o = order; o <= PMM_MAX_ORDER; o++) {
@@ -416,24 +506,46 @@ static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
         return PFN_NONE;
 }
 
+/* A block of 2^order pages from the first of the zones that has one;
+ * PFN_NONE if none has. */
+static uint64_t pmm_take(unsigned order, const enum zone_id *zones,
+                         unsigned nz)
+{
+        for (unsigned i = 0; i < nz; i++) {
+                struct pmm_zone *z = &pmm_zones[zones[i]];
+                uint64_t pfn;
+
+                if (!pmm_zone_may_have(z, order))
+                        continue;
+                spin_lock(&z->lock);
+                pfn = pmm_zone_take(z, order);
+                spin_unlock(&z->lock);
+                if (pfn != PFN_NONE) {
+                        free_total_sub(1UL << order);
+                        return pfn;
+                }
+        }
+        return PFN_NONE;
+}
+
 /*
  * Allocate 2^order contiguous pages; see pmm.h for the zone order.
  * => PMM_DMA wins over PMM_DMA32 if both are given.
  * => NULL if order > PMM_MAX_ORDER or no allowed zone has such a block.
+ * => any CPU, any context (interrupts off or on); no lock needed.
  */
 struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
 {
         enum zone_id zones[NR_ZONES];
         unsigned nz = pmm_zones_for(flags, zones);
-        uint64_t pfn = PFN_NONE;
+        uint64_t pfn;
         struct vm_page *pg;
 
         if (pmm_fail_after && --pmm_fail_after == 0)
                 return NULL;            /* an injected failure */
         if (order > PMM_MAX_ORDER)
                 return NULL;
-        for (unsigned i = 0; i < nz && pfn == PFN_NONE; i++)
-                pfn = pmm_zone_take(&pmm_zones[zones[i]], order);
+        pfn = pmm_take(order, zones, nz);
         if (pfn == PFN_NONE)
                 return NULL;
         pg = &pmm_pages[pfn];
@@ -481,6 +593,8 @@ static void pmm_free_validate(const struct vm_page *pg, unsigned order)
  */
 void pmm_free_pages(struct vm_page *pg, unsigned order)
 {
+        struct pmm_zone *z;
+
         if (!pg)
                 panic("pmm_free_pages: NULL page");
         pmm_free_validate(pg, order);
@@ -489,7 +603,11 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
                       "list", (uint64_t)pmm_page_to_pa(pg));
         pg->flags = 0;          /* owner flags (PG_SLAB...) end here */
         pg->refcount = 0;
+        z = &pmm_zones[pg->zone];
+        spin_lock(&z->lock);
         pmm_block_free(pmm_pfn(pg), order);
+        spin_unlock(&z->lock);
+        free_total_add(1UL << order);
 }
 
 void pmm_split_pages(struct vm_page *pg, unsigned order)
@@ -543,10 +661,10 @@ paddr_t pmm_ram_base(void)
         return pmm_base;
 }
 
-/* Free pages over all zones (the running sum of the zones' counters). */
+/* Free pages over all zones (a running sum). */
 uint64_t pmm_free_count(void)
 {
-        return pmm_free_total;
+        return __atomic_load_n(&pmm_free_total, __ATOMIC_RELAXED);
 }
 
 /*
@@ -555,29 +673,44 @@ uint64_t pmm_free_count(void)
  */
 void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
 {
+        struct pmm_zone *z;
+
         memset(out, 0, sizeof *out);
         if ((unsigned)zid >= NR_ZONES)
                 return;
-        out->present = pmm_zones[zid].present;
-        out->free = pmm_zones[zid].free;
+        z = &pmm_zones[zid];
+        out->present = z->present;
         for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
-                out->wmark[w] = pmm_zones[zid].wmark[w];
+                out->wmark[w] = z->wmark[w];
         for (unsigned l = 0; l < PMM_NR_LRU; l++)
-                out->lru[l] = pmm_zones[zid].lru_count[l];
+                out->lru[l] = z->lru_count[l];
+        spin_lock(&z->lock);
+        out->free = z->free;
         for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
-                out->nr_free[o] = pmm_zones[zid].nr_free[o];
+                out->nr_free[o] = z->nr_free[o];
+        spin_unlock(&z->lock);
 }
 
 /* Free pages and watermark w summed over every zone. */
 uint64_t pmm_free_below(enum pmm_wmark w)
 {
-        uint64_t mark = pmm_wmark_total[w];
+        uint64_t mark = pmm_wmark_total[w], free = pmm_free_count();
 
-        return pmm_free_total < mark ? mark - pmm_free_total : 0;
+        return free < mark ? mark - free : 0;
 }
 
 /* --- the reclaim lists ------------------------------------------------- */
 
+/*
+ * Adding and deleting take the zone's lock: the fault path without the
+ * big kernel lock adds new pages (pmm_lru_add) while the lock's holder
+ * adds, deletes and walks. The walkers (pmm_lru_tail, pmm_lru_prev) read
+ * without it: they run under the big lock, so the only change that can
+ * run beside them is an insertion at the head, which moves neither the
+ * tail nor any link a walk from the tail has yet to read except the old
+ * head's prev (a walk that reads it sees the end of the list or the new
+ * page, both whole).
+ */
 struct vm_page *pmm_lru_tail(enum zone_id zid, unsigned list)
 {
         uint32_t pfn = pmm_zones[zid].lru_tail[list];
@@ -593,19 +726,23 @@ struct vm_page *pmm_lru_prev(const struct vm_page *pg)
 void pmm_lru_add(struct vm_page *pg, unsigned list)
 {
         struct pmm_zone *z = &pmm_zones[pg->zone];
-        uint32_t pfn = (uint32_t)pmm_pfn(pg), old = z->lru_head[list];
+        uint32_t pfn = (uint32_t)pmm_pfn(pg), old;
 
         ASSERT(!(pg->flags & PG_LRU) && list < PMM_NR_LRU);
+        spin_lock(&z->lock);
+        old = z->lru_head[list];
         pg->flags = (pg->flags & ~PG_LRU_LIST) | PG_LRU |
                     (list << PG_LRU_LIST_SHIFT);
         pg->prev = PFN_NONE;
         pg->next = old;
+        /* published after pg's own links and flags (a walker reads) */
         if (old != PFN_NONE)
-                pmm_pages[old].prev = pfn;
+                __atomic_store_n(&pmm_pages[old].prev, pfn, __ATOMIC_RELEASE);
         else
-                z->lru_tail[list] = pfn;
+                __atomic_store_n(&z->lru_tail[list], pfn, __ATOMIC_RELEASE);
         z->lru_head[list] = pfn;
         z->lru_count[list]++;
+        spin_unlock(&z->lock);
 }
 
 void pmm_lru_del(struct vm_page *pg)
@@ -614,6 +751,7 @@ void pmm_lru_del(struct vm_page *pg)
         unsigned list = pmm_lru_list(pg);
 
         ASSERT(pg->flags & PG_LRU);
+        spin_lock(&z->lock);
         if (pg->prev != PFN_NONE)
                 pmm_pages[pg->prev].next = pg->next;
         else
@@ -625,6 +763,7 @@ void pmm_lru_del(struct vm_page *pg)
         pg->next = pg->prev = PFN_NONE;
         pg->flags &= ~(PG_LRU | PG_LRU_LIST);
         z->lru_count[list]--;
+        spin_unlock(&z->lock);
 }
 
 /* A zone's name for logs, from the zone table ("?" if invalid). */
@@ -648,7 +787,8 @@ void pmm_dump(void)
 
                 printk(LOG_INFO, "pmm: %-6s present %" PRIu64 " free %" PRIu64 " blocks "
                        "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-                       pmm_zone_name(zid), z->present, z->free, nf[0], nf[1],
+                       pmm_zone_name(zid), z->present,
+                       (uint64_t)z->free, nf[0], nf[1],
                        nf[2], nf[3], nf[4], nf[5], nf[6], nf[7], nf[8], nf[9],
                        nf[10]);
         }
@@ -713,7 +853,7 @@ static bool pmm_check_lists(unsigned zid)
                 pages += n << o;
         }
         PMM_CHECK(pages == z->free, "%s: %" PRIu64 " pages listed, %" PRIu64 " counted\n",
-                  pmm_zone_name(zid), pages, z->free);
+                  pmm_zone_name(zid), pages, (uint64_t)z->free);
         return true;
 }
 
@@ -774,6 +914,8 @@ static bool pmm_check_zone_pages(unsigned zid, struct pmm_tally *t)
 /*
  * Verify the invariants of pmm.h and this file's header.
  * => false, after printing the first violation found, if one does not hold.
+ * => nothing allocates or frees meanwhile on any CPU (host tests, the
+ *    kernel tests' runner): the zones are read without their locks.
  */
 bool pmm_check(void)
 {
@@ -793,8 +935,8 @@ bool pmm_check(void)
                 for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                         mark[w] += pmm_zones[zid].wmark[w];
         }
-        PMM_CHECK(free == pmm_free_total, "%" PRIu64 " pages free in the zones, "
-                  "%" PRIu64 " in the total\n", free, pmm_free_total);
+        PMM_CHECK(free == pmm_free_count(), "%" PRIu64 " pages free in the zones, "
+                  "%" PRIu64 " in the total\n", free, pmm_free_count());
         for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                 PMM_CHECK(mark[w] == pmm_wmark_total[w], "watermark %u: zones "
                           "%" PRIu64 ", total %" PRIu64 "\n", w, mark[w],
@@ -815,32 +957,43 @@ bool pmm_check(void)
 }
 
 /* The reclaim lists are sound: links, flags, zones and counts agree. */
+/* One list of one zone. => the zone's lock held. */
+static bool pmm_lru_check_list(unsigned zid, unsigned l)
+{
+        const struct pmm_zone *z = &pmm_zones[zid];
+        uint64_t n = 0;
+        uint32_t prev = PFN_NONE;
+
+        for (uint32_t pfn = z->lru_head[l]; pfn != PFN_NONE;
+             pfn = pmm_pages[pfn].next) {
+                const struct vm_page *pg = &pmm_pages[pfn];
+
+                PMM_CHECK(n < pmm_nr_pages && pg->prev == prev &&
+                          (pg->flags & PG_LRU) && pmm_lru_list(pg) == l &&
+                          pg->zone == zid,
+                          "lru list %u of zone %u broken at frame %#x\n",
+                          l, zid, pfn);
+                prev = pfn;
+                n++;
+        }
+        PMM_CHECK(n == z->lru_count[l] && prev == z->lru_tail[l],
+                  "lru list %u of zone %u: %" PRIu64 " pages, counted %"
+                  PRIu64 "\n", l, zid, n, z->lru_count[l]);
+        return true;
+}
+
 bool pmm_lru_check(void)
 {
         for (unsigned zid = 0; zid < NR_ZONES; zid++)
                 for (unsigned l = 0; l < PMM_NR_LRU; l++) {
-                        const struct pmm_zone *z = &pmm_zones[zid];
-                        uint64_t n = 0;
-                        uint32_t prev = PFN_NONE;
+                        struct pmm_zone *z = &pmm_zones[zid];
+                        bool ok;
 
-                        for (uint32_t pfn = z->lru_head[l]; pfn != PFN_NONE;
-                             pfn = pmm_pages[pfn].next) {
-                                const struct vm_page *pg = &pmm_pages[pfn];
-
-                                PMM_CHECK(n < pmm_nr_pages && pg->prev == prev &&
-                                          (pg->flags & PG_LRU) &&
-                                          pmm_lru_list(pg) == l &&
-                                          pg->zone == zid,
-                                          "lru list %u of zone %u broken at "
-                                          "frame %#x\n", l, zid, pfn);
-                                prev = pfn;
-                                n++;
-                        }
-                        PMM_CHECK(n == z->lru_count[l] &&
-                                  prev == z->lru_tail[l],
-                                  "lru list %u of zone %u: %" PRIu64
-                                  " pages, counted %" PRIu64 "\n", l, zid, n,
-                                  z->lru_count[l]);
+                        spin_lock(&z->lock);
+                        ok = pmm_lru_check_list(zid, l);
+                        spin_unlock(&z->lock);
+                        if (!ok)
+                                return false;
                 }
         return true;
 }

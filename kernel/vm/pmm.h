@@ -9,7 +9,11 @@
  *   2. the buddy of a free block of order o < PMM_MAX_ORDER is never a free
  *      block of order o as well (it would have been merged);
  *   3. per-zone and per-order counters equal what the free lists hold.
- * Locks: none yet (one CPU, no allocation from interrupt context).
+ * Locks: each zone's spinlock (rank 28): pmm_alloc_pages and
+ * pmm_free_pages may be called from any CPU, with or without the big
+ * kernel lock, with interrupts on or off. pmm_lru_add and pmm_lru_del
+ * take it too (a fault without the big lock adds pages); the reclaim
+ * lists' walkers (pmm_lru_tail, pmm_lru_prev) run under the big lock.
  */
 #ifndef VM_PMM_H
 #define VM_PMM_H
@@ -24,12 +28,22 @@
  */
 struct vm_page {
         uint32_t next, prev;    /* list links (pfn); PFN_NONE at the ends */
-        uint32_t flags;         /* PG_* */
-        uint8_t  order;         /* buddy order while PG_FREE */
-        uint8_t  zone;          /* enum zone_id, constant after boot */
-        uint16_t count16;       /* user's small counter (slab: objects in
-                                 * use; object page: its owner's index,
-                                 * bits 32..47) */
+        union {
+                struct {
+                        uint32_t flags;   /* PG_* */
+                        uint8_t  order;   /* buddy order while PG_FREE */
+                        uint8_t  zone;    /* enum zone_id, constant after
+                                           * boot */
+                        uint16_t count16; /* user's small counter (slab:
+                                           * objects in use; object page:
+                                           * its owner's index, bits
+                                           * 32..47); a free page: 0 */
+                };
+                /* The four as one word: pmm.c writes and reads a free
+                 * page's state at once where another CPU may look
+                 * without its zone's lock (the double-free check). */
+                uint64_t state;
+        };
         uint32_t refcount;      /* references to an allocated page */
         uint32_t spare;         /* object page: its owner's index, bits
                                  * 0..31 */

@@ -9,8 +9,10 @@
 #include <mercator/ktest.h>
 #include <mercator/printk.h>
 #include <mercator/spinlock.h>
+#include <mercator/string.h>
 #include <machine/vmparam.h>
 #include <proc/machine_hooks.h>
+#include <vm/kmalloc.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vmalloc.h>
@@ -347,4 +349,151 @@ KTEST(smp_kick_before_hlt_stays_pending)
                 if (!pending)
                         return;
         }
+}
+
+/* ---- the page allocator and kmalloc on every CPU at once --------------- */
+
+#define STORM_STEPS     30000
+#define STORM_ROUNDS    5       /* each a new chance to overlap */
+#define STORM_HELD      48
+
+/* What one CPU holds: a page block or a kmalloc object, with its stamp. */
+struct storm_item {
+        struct vm_page *pg;
+        unsigned order;
+        uint8_t *obj;
+        size_t size;
+        uint64_t stamp;
+};
+
+static struct storm_cpu {
+        struct storm_item held[STORM_HELD];
+        uint64_t rng, seq, errors, allocs;
+} storm[MAX_CPUS];
+static unsigned storm_ready;    /* [a] CPUs at the start line */
+
+static uint64_t storm_next(struct storm_cpu *s)
+{
+        s->rng ^= s->rng << 13;
+        s->rng ^= s->rng >> 7;
+        s->rng ^= s->rng << 17;
+        return s->rng;
+}
+
+static uint64_t *storm_page_words(const struct storm_item *it)
+{
+        return pmap_kmem_va(pmm_page_to_pa(it->pg));
+}
+
+/* The item's stamp must be where it was put; then it is given back. */
+static void storm_release(struct storm_cpu *s, struct storm_item *it)
+{
+        if (it->pg) {
+                uint64_t *w = storm_page_words(it);
+                size_t last = (PAGE_SIZE << it->order) / 8 - 1;
+
+                s->errors += w[0] != it->stamp || w[last] != it->stamp;
+                pmm_free_pages(it->pg, it->order);
+                it->pg = NULL;
+        } else if (it->obj) {
+                uint64_t first, last;
+
+                memcpy(&first, it->obj, 8);
+                memcpy(&last, it->obj + it->size - 8, 8);
+                s->errors += first != it->stamp || last != it->stamp;
+                kfree(it->obj);
+                it->obj = NULL;
+        }
+}
+
+/* A new page block (order 0 mostly) or object, stamped with its owner. */
+static void storm_acquire(struct storm_cpu *s, struct storm_item *it,
+                          unsigned cpu)
+{
+        unsigned kind = (unsigned)(storm_next(s) % 10);
+
+        it->stamp = (uint64_t)(cpu + 1) << 48 | s->seq++;
+        if (kind < 6) {                 /* order 0, or 1-2 from a zone */
+                it->order = kind < 4 ? 0 : kind - 3;
+                it->pg = pmm_alloc_pages(it->order, 0);
+                if (it->pg) {
+                        uint64_t *w = storm_page_words(it);
+
+                        s->errors += it->pg->refcount != 1;
+                        w[0] = w[(PAGE_SIZE << it->order) / 8 - 1] = it->stamp;
+                }
+        } else {
+                it->size = kind < 9 ? 16 + storm_next(s) % 2032
+                                    : PAGE_SIZE + storm_next(s) % PAGE_SIZE;
+                it->obj = kmalloc(it->size);
+                if (it->obj) {
+                        memcpy(it->obj, &it->stamp, 8);
+                        memcpy(it->obj + it->size - 8, &it->stamp, 8);
+                }
+        }
+        s->allocs += it->pg || it->obj;
+}
+
+/* One CPU's part: random allocations and frees, then everything back.
+ * On the other CPUs it runs in the cross-CPU call's handler: interrupts
+ * off, no big kernel lock. */
+static void storm_run(void *arg)
+{
+        unsigned cpu = machine_cpu_id();
+        struct storm_cpu *s = &storm[cpu];
+
+        (void)arg;
+        s->rng = 0x9e3779b97f4a7c15ULL * (cpu + 1);
+        /* all start together (for up to 2 s: a CPU the host does not run
+         * meanwhile only makes the storm less of one) */
+        __atomic_add_fetch(&storm_ready, 1, __ATOMIC_ACQ_REL);
+        uint64_t end = clock_monotonic_ns() + 2000000000ULL;
+        while (__atomic_load_n(&storm_ready, __ATOMIC_ACQUIRE) < ncpus &&
+               clock_monotonic_ns() < end)
+                cpu_relax();
+        for (unsigned step = 0; step < STORM_STEPS; step++) {
+                struct storm_item *it = &s->held[storm_next(s) % STORM_HELD];
+
+                storm_release(s, it);
+                storm_acquire(s, it, cpu);
+        }
+        for (unsigned i = 0; i < STORM_HELD; i++)
+                storm_release(s, &s->held[i]);
+}
+
+/*
+ * Every CPU allocates and frees pages (order 0 mostly, orders 1 and 2
+ * too) and kmalloc objects at once, the other CPUs
+ * without the big kernel lock; every page and object is stamped with its
+ * owner when handed out and checked before it is freed (a page or object
+ * handed to two CPUs at once shows as a stamp overwritten). Afterwards
+ * the allocator's and the heap's checkers pass and the free count is
+ * back where it was.
+ */
+KTEST(smp_pmm_kmalloc_storm_on_every_cpu)
+{
+        uint64_t free0, errors = 0, allocs = 0;
+
+        kmalloc_shrink();
+        free0 = pmm_free_count();
+        memset(storm, 0, sizeof storm);
+        for (int round = 0; round < STORM_ROUNDS; round++) {
+                storm_ready = 0;
+                for (unsigned i = 1; i < ncpus; i++)
+                        smp_call_start(i, storm_run, NULL);
+                storm_run(NULL);
+                for (unsigned i = 1; i < ncpus; i++)
+                        smp_call_wait(i);
+        }
+        for (unsigned i = 0; i < ncpus; i++) {
+                errors += storm[i].errors;
+                allocs += storm[i].allocs;
+        }
+        KCHECK_EQ(errors, 0);
+        KCHECK(allocs > ncpus * STORM_ROUNDS * STORM_STEPS / 2);
+        KCHECK(pmm_check());
+        KCHECK(kmalloc_check());
+        kmalloc_shrink();
+        KCHECK_EQ(pmm_free_count(), free0);
+        KCHECK_EQ(lock_held_count(), 0);
 }

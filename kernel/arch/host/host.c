@@ -5,11 +5,13 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <machine/intr.h>
 #include <machine/pmap.h>
 #include <machine/vmparam.h>
 #include <vm/pmm.h>
 #include <vm/vmstat.h>
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,34 @@ int console_loglevel = LOG_WARN;
 void host_panic_hook(const char *msg);  /* tests/host/check.c */
 void host_ram_setup(uint64_t bytes);
 void host_ram_teardown(void);
+
+/* --- CPUs and their interrupts (machine/intr.h) -------------------------- */
+
+_Thread_local unsigned host_cpu;        /* the CPU this thread plays */
+static _Thread_local bool host_intr_off;
+
+/* "Interrupts off" is only a per-thread flag: the host has no interrupts
+ * to hold off, but intr_save's callers need its answer nested right. */
+unsigned long intr_save(void)
+{
+        if (host_intr_off)
+                return 0;
+        host_intr_off = true;
+        return 1;
+}
+
+/* A spinning thread gives its host CPU to the holder (the host may have
+ * fewer cores than the test has threads). */
+void intr_cpu_relax(void)
+{
+        sched_yield();
+}
+
+void intr_restore(unsigned long s)
+{
+        if (s)
+                host_intr_off = false;
+}
 
 void vprintk(int level, const char *fmt, va_list ap)
 {

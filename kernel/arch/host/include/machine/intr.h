@@ -1,14 +1,21 @@
 /*
- * intr.h (host) - the host build has no interrupts and one "CPU": the
- * spinlocks' code and the lock-order checker run as they are, over these.
+ * intr.h (host) - the host build's "CPUs" and their interrupts, for the
+ * spinlocks and the lock-order checker (spinlock.h), which run as they
+ * are over these.
+ *
+ * Each host thread plays one CPU: host_cpu is the thread's CPU id (0
+ * unless a test gives its threads others). There are no interrupts:
+ * "off" is a per-thread flag (host.c).
  */
 #ifndef MACHINE_INTR_H
 #define MACHINE_INTR_H
 
-static inline unsigned long intr_save(void) { return 0; }
-static inline void intr_restore(unsigned long s) { (void)s; }
-static inline void intr_cpu_relax(void) { }
-static inline unsigned machine_cpu_id(void) { return 0; }
+extern _Thread_local unsigned host_cpu;
+
+unsigned long intr_save(void);          /* => 1 if they were on */
+void intr_restore(unsigned long s);
+void intr_cpu_relax(void);            /* yields the host CPU (host.c) */
+static inline unsigned machine_cpu_id(void) { return host_cpu; }
 static inline unsigned machine_cpus_online(void) { return 1; }
 
 #endif
