@@ -652,6 +652,14 @@ def collect_user(t, where, prog, out, status, name=None):
         leaks = re.findall(r"^mercator: init's exit: leak: (.*)$", out, re.M)
         t.add(not leaks, f"user[{where}]/{name}/exit_frees_everything",
               "; ".join(leaks))
+    # A panic's line goes into the failure itself (the summary's
+    # `again: FAIL` lines), the console around it into the log.
+    panic = re.search(r"^PANIC: (.*)$", out, re.M)
+    if where.startswith("mercator") and panic:
+        t.add(False, f"user[{where}]/{name}/kernel_panic",
+              panic.group(1)[:200])
+        show_tail(out[:panic.start()], 40)
+        show_tail(out[panic.start():], 30)
     want = 128 + 11 if name.startswith("die_") else 0
     if name.startswith("die_"):
         t.add(status == want, f"user[{where}]/{name}/killed_by_sigsegv",
