@@ -11,6 +11,7 @@
 #include "utest.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
@@ -740,6 +741,18 @@ static void system_files(void)
 #else
               strstr(buf, "\nvendor_id\t: ") && strstr(buf, "\nflags\t\t: "));
 #endif
+        /* One entry per online CPU, numbered from 0: at least as many as
+         * this process may run on (a container may show more). */
+        cpu_set_t set;
+        int listed = 0;
+        for (char *l = buf; l; l = strchr(l, '\n')) {
+                l += *l == '\n';
+                int n;
+                if (sscanf(l, "processor\t: %d", &n) == 1 && n == listed)
+                        listed++;
+        }
+        CHECK("cpuinfo_each_cpu", sched_getaffinity(0, sizeof set, &set) == 0 &&
+              listed >= CPU_COUNT(&set));
 
         struct utsname u;
         uname(&u);

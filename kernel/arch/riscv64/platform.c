@@ -14,6 +14,7 @@
 #include <machine/vmparam.h>
 #include <proc/vdso.h>
 #include "boot.h"
+#include "percpu.h"
 
 static uint64_t realtime_offset_ns;     /* realtime - monotonic */
 static bool realtime_known;
@@ -63,15 +64,21 @@ bool machine_random_u64(uint64_t *out)
         return false;
 }
 
-/* /proc/cpuinfo as Linux's riscv prints it (one hart shown): the ISA
- * string the device tree gives, and the translation mode in use, which is
- * Sv39 whatever the hart offers (the tree's mmu-type is its maximum). */
+/* /proc/cpuinfo as Linux's riscv prints it, one entry per online hart:
+ * its hart id, the ISA string the device tree gives, and the translation
+ * mode in use, which is Sv39 whatever the hart offers (the tree's
+ * mmu-type is its maximum). */
 void proc_cpuinfo(struct text *t, struct proc *p)
 {
         const struct fdt_info *fi = &boot_info.fdt;
+        unsigned n = 0;
 
         (void)p;
-        text_add(t, "processor\t: 0\nhart\t\t: %lu\nisa\t\t: %s\n"
-                 "mmu\t\t: sv39\n\n", boot_info.hartid,
-                 fi->isa[0] ? fi->isa : "rv64");
+        for (unsigned i = 0; i < ncpus; i++) {
+                if (!__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        continue;
+                text_add(t, "processor\t: %u\nhart\t\t: %lu\nisa\t\t: %s\n"
+                         "mmu\t\t: sv39\n\n", n++, cpus[i].hartid,
+                         fi->isa[0] ? fi->isa : "rv64");
+        }
 }

@@ -6,6 +6,7 @@
 #include <mercator/string.h>
 #include <fs/procfs.h>
 #include <arch/x86_64/cpu.h>
+#include <arch/x86_64/percpu.h>
 
 /* Linux's names for CPUID bits (arch/x86/include/asm/cpufeatures.h), in
  * its order; NULL: a bit Linux does not show. */
@@ -41,7 +42,10 @@ static void flags(struct text *t, const char *const names[32], uint32_t bits)
                         text_add(t, " %s", names[i]);
 }
 
-void proc_cpuinfo(struct text *t, struct proc *p)
+/* One CPU's entry: the CPUID of the CPU reading (QEMU gives every CPU
+ * the same model) under that CPU's number and local APIC id. */
+static void cpu_entry(struct text *t, unsigned n, unsigned apic,
+                      unsigned count)
 {
         uint32_t a, b, c, d, max_ext, v[12];
         char vendor[13], name[49];
@@ -65,12 +69,12 @@ void proc_cpuinfo(struct text *t, struct proc *p)
                 family += (a >> 20) & 0xff;
         if (family >= 6)
                 model += ((a >> 16) & 0xf) << 4;
-        text_add(t, "processor\t: 0\nvendor_id\t: %s\ncpu family\t: %u\n"
+        text_add(t, "processor\t: %u\nvendor_id\t: %s\ncpu family\t: %u\n"
                  "model\t\t: %u\nmodel name\t: %s\nstepping\t: %u\n",
-                 vendor, family, model, name, a & 0xf);
-        text_add(t, "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\n"
-                 "cpu cores\t: 1\napicid\t\t: %u\ninitial apicid\t: %u\n",
-                 b >> 24, b >> 24);
+                 n, vendor, family, model, name, a & 0xf);
+        text_add(t, "physical id\t: 0\nsiblings\t: %u\ncore id\t\t: %u\n"
+                 "cpu cores\t: %u\napicid\t\t: %u\ninitial apicid\t: %u\n",
+                 count, n, count, apic, apic);
         text_add(t, "fpu\t\t: %s\nfpu_exception\t: %s\ncpuid level\t: %u\n"
                  "wp\t\t: yes\nflags\t\t:", d & 1 ? "yes" : "no",
                  d & 1 ? "yes" : "no", max_basic);
@@ -92,4 +96,18 @@ void proc_cpuinfo(struct text *t, struct proc *p)
         text_add(t, "clflush size\t: 64\ncache_alignment\t: 64\n"
                  "address sizes\t: %u bits physical, %u bits virtual\n"
                  "power management:\n\n", phys, virt);
+}
+
+/* Linux's x86 format, one entry per online CPU (glibc and others count
+ * the "processor" lines). */
+void proc_cpuinfo(struct text *t, struct proc *p)
+{
+        unsigned count = 0, n = 0;
+
+        (void)p;
+        for (unsigned i = 0; i < ncpus; i++)
+                count += __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+        for (unsigned i = 0; i < ncpus; i++)
+                if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        cpu_entry(t, n++, cpus[i].apic_id, count);
 }
