@@ -198,21 +198,6 @@ static void slab_set_count(struct kmem_cache *c, struct vm_page *pg,
         panic(__VA_ARGS__);                                             \
 } while (0)
 
-/* vmstat's counters of this file, added to from any CPU: atomically
- * where a 64-bit counter is a word; a 32-bit machine (i386) runs its
- * kernel on one CPU, where interrupts off keep the two halves together. */
-static void stat_add(uint64_t *counter, int64_t n)
-{
-#if UINTPTR_MAX > 0xffffffffu
-        __atomic_fetch_add(counter, (uint64_t)n, __ATOMIC_RELAXED);
-#else
-        unsigned long s = intr_save();
-
-        *counter += (uint64_t)n;
-        intr_restore(s);
-#endif
-}
-
 /* --- slab creation and release --------------------------------------- */
 
 /* Give a fresh slot its free-list link and, in debug mode, its patterns. */
@@ -254,7 +239,7 @@ static struct vm_page *slab_create(struct kmem_cache *c)
                             (uint64_t)(i + 1) * c->slot_size : SLOT_NONE);
         pg->spare = 0;
         pg->next = pg->prev = PFN_NONE;
-        stat_add(&vmstat.slab_pages, 1 << c->order);
+        vmstat_add(&vmstat.slab_pages, 1 << c->order);
         return pg;
 }
 
@@ -270,7 +255,7 @@ static void slab_destroy(struct kmem_cache *c, struct vm_page *pg)
                 p->spare = 0;
                 p->count16 = 0;
         }
-        stat_add(&vmstat.slab_pages, -(1 << c->order));
+        vmstat_add(&vmstat.slab_pages, -(1 << c->order));
         pmm_free_pages(pg, c->order);
 }
 
@@ -507,7 +492,7 @@ static void *large_alloc(size_t size)
         pg->private = LARGE_HEAD | order;
         for (uint64_t i = 1; i < (1ull << order); i++)
                 page_nth(pg, i)->private = LARGE_TAIL;
-        stat_add(&vmstat.kmalloc_large, 1 << order);
+        vmstat_add(&vmstat.kmalloc_large, 1 << order);
         return page_addr(pg);
 }
 
@@ -525,7 +510,7 @@ static void large_free(struct vm_page *pg)
 
         for (uint64_t i = 0; i < (1ull << order); i++)
                 page_nth(pg, i)->private = 0;
-        stat_add(&vmstat.kmalloc_large, -(1 << order));
+        vmstat_add(&vmstat.kmalloc_large, -(1 << order));
         pmm_free_pages(pg, order);
 }
 

@@ -45,7 +45,7 @@ static vm_status_t ptpage_alloc(unsigned order, unsigned pmm_flags,
                 pg->flags |= PG_PTABLE;
                 *pa = pmm_page_to_pa(pg);
         }
-        vmstat.pt_pages += n;
+        vmstat_add(&vmstat.pt_pages, (int64_t)n);
         return VM_OK;
 }
 
@@ -69,7 +69,7 @@ void vm_ptpage_free_order(paddr_t pa, unsigned order)
         struct vm_page *pg = pmm_pa_to_page(pa);
 
         pg->flags &= ~PG_PTABLE;
-        vmstat.pt_pages -= (uint64_t)1 << order;
+        vmstat_add(&vmstat.pt_pages, -((int64_t)1 << order));
         pmm_free_pages(pg, order);
 }
 

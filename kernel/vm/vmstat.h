@@ -10,6 +10,7 @@
 #define VM_VMSTAT_H
 
 #include <mercator/types.h>
+#include <machine/intr.h>
 
 struct vmstat {
         uint64_t pt_pages;      /* page-table pages (vm_ptpage_alloc) */
@@ -38,5 +39,23 @@ struct vmstat {
 };
 
 extern struct vmstat vmstat;
+
+/*
+ * Add n to a counter that code without the big kernel lock changes too
+ * (the lock-free fault path: anon_pages, pt_pages): atomically where a
+ * 64-bit counter is one word; a 32-bit machine (i386) runs its kernel on
+ * one CPU, where interrupts off keep the two halves together.
+ */
+static inline void vmstat_add(uint64_t *counter, int64_t n)
+{
+#if UINTPTR_MAX > 0xffffffffu
+        __atomic_fetch_add(counter, (uint64_t)n, __ATOMIC_RELAXED);
+#else
+        unsigned long s = intr_save();
+
+        *counter += (uint64_t)n;
+        intr_restore(s);
+#endif
+}
 
 #endif
