@@ -253,8 +253,9 @@ void proc_vmstat(struct text *t, struct proc *p)
                  "pglazyfree %" PRIu64 "\n", vm_events.pgactivate,
                  vm_events.pgdeactivate, vm_events.pglazyfree);
         text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n"
-                 "pglazyfreed %" PRIu64 "\n", faults, vm_events.pgmajfault,
-                 vm_events.pglazyfreed);
+                 "pglazyfreed %" PRIu64 "\npgfault_nolock %" PRIu64 "\n",
+                 faults, vm_events.pgmajfault, vm_events.pglazyfreed,
+                 vm_events.pgfault_nolock);
         /* Reclaim (vm_reclaim.h): the background reclaimer stands for
          * Linux's kswapd. */
         text_add(t, "pgsteal_kswapd %" PRIu64 "\npgsteal_direct %" PRIu64 "\n",

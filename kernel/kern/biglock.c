@@ -12,7 +12,10 @@
  * runs, until that thread returns to user mode; a thread takes it on every
  * entry from user mode (syscall_dispatch, trap_dispatch) and hands it back
  * to its CPU's loop when it sleeps, yields or exits. Interrupt handlers
- * never wait for it (serial_irq tries it).
+ * never wait for it (serial_irq tries it). A thread that takes it enters
+ * its address space too, and leaves it with the lock (proc.h,
+ * proc_space_enter: the door the lock-free faults of vm_fault_nolock
+ * wait at).
  *
  * It is not a spinlock in the checker's sense: held with interrupts on,
  * across context switches (owned by the CPU, not the thread). A CPU
@@ -25,6 +28,7 @@
 #include <mercator/spinlock.h>
 #include <machine/cpu_local.h>
 #include <machine/intr.h>
+#include <proc/proc.h>
 
 #ifdef MACHINE_CPU_LOCAL
 
@@ -50,6 +54,8 @@ void machine_kernel_lock(void)
                 } while (__atomic_load_n(&bkl_word, __ATOMIC_RELAXED));
         }
         __atomic_store_n(&bkl_cpu, me, __ATOMIC_RELAXED);
+        if (current)                    /* a thread from user mode */
+                proc_space_enter(current);
 }
 
 bool machine_kernel_trylock(void)
@@ -65,6 +71,8 @@ void machine_kernel_unlock(void)
         if (!machine_kernel_lock_held())
                 panic("the big kernel lock released by CPU %u, which does "
                       "not hold it", machine_cpu_id());
+        if (current)                    /* on its way back to user mode */
+                proc_space_leave(current);
         __atomic_store_n(&bkl_cpu, -1, __ATOMIC_RELAXED);
         __atomic_store_n(&bkl_word, 0, __ATOMIC_RELEASE);
 }

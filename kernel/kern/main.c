@@ -121,6 +121,9 @@ void kmain(void)
                 vm_thp_policy = VM_THP_NEVER;
         else if (strstr(cmdline, "transparent_hugepage=madvise"))
                 vm_thp_policy = VM_THP_MADVISE;
+        if (strstr(cmdline, "nolockfault=0"))   /* every fault under the big
+                                                 * lock, as before (bench) */
+                vm_fault_nolock_enabled = false;
         vm_commit_init(commit_caller_is_admin);
         sysfs_hugepages_init();
         hugetlb_boot_option(cmdline);   /* before init's leak baseline */

@@ -559,6 +559,7 @@ static void proc_release(struct proc *p, bool last)
         proc_fdt_put(p);
         if (p->space) {
                 proc_vmview_exit(p);    /* with vmview=exit: the last picture */
+                proc_space_leave(p);    /* before the space may go */
                 pmap_activate(pmap_kernel());
                 /* a vfork child's is its parent's; threads share theirs */
                 if (!p->space_borrowed && space_users(p->space) == 1) {

@@ -155,6 +155,9 @@ struct proc {
         char              name[PROC_NAME_LEN];  /* [p] last exec'd file */
         char              exe_path[256];        /* [p] its absolute path */
         struct vm_space  *space;                /* [p] */
+        struct vm_space  *entered;              /* [p] the space its kernel
+                                                 * code has entered
+                                                 * (proc_space_enter), or NULL */
         void             *kstack;               /* [c] kstack_alloc() base */
         void             *kernel_sp;            /* [s] saved by swtch */
         struct machine_thread md;               /* [p] registers etc. */
@@ -432,5 +435,16 @@ void proc_fork_resources(struct proc *child, const struct proc *parent);
 /* What to do before going back to user mode: die if killed, reschedule,
  * deliver signals. */
 void proc_return_to_user(void);
+
+/*
+ * A thread running kernel code under the big kernel lock has entered its
+ * space (vm_space.h, vm_space_enter), so the lock-free faults of its
+ * other threads wait: from its entry from user mode (the machine's trap
+ * and system-call code) to its way back, and dropped while it gives its
+ * CPU up (machine_switch_away), when exec changes its space and when its
+ * space goes at exit. Leaving when p has not entered does nothing.
+ */
+void proc_space_enter(struct proc *p);
+void proc_space_leave(struct proc *p);
 
 #endif

@@ -30,6 +30,7 @@
 #include <proc/ktimer.h>
 #include <proc/oom.h>
 #include <proc/proc.h>
+#include <vm/vm_space.h>
 #include <proc/vdso.h>
 #include <vm/vm_reclaim.h>
 
@@ -145,10 +146,16 @@ void sched_run_until(bool (*done)(void *), void *arg)
 /* Give the CPU back to the scheduler; current's state says what next. */
 void sched_switch(void)
 {
+        struct proc *p = current;
+        bool entered = p->entered != NULL;
+
         if (lock_held_count() != 0)
                 panic("sched_switch: sleeping with %u spinlocks held",
                       lock_held_count());
-        machine_switch_away(current, cpu_sched_sp);
+        proc_space_leave(p);    /* its other threads may fault meanwhile */
+        machine_switch_away(p, cpu_sched_sp);
+        if (entered)
+                proc_space_enter(p);
 }
 
 void sched_yield(void)
@@ -238,8 +245,25 @@ struct proc *proc_find(int pid)
         return proc_find_tid(pid);
 }
 
+void proc_space_enter(struct proc *p)
+{
+        ASSERT(!p->entered);
+        p->entered = p->space;
+        vm_space_enter(p->entered);
+}
+
+void proc_space_leave(struct proc *p)
+{
+        vm_space_leave(p->entered);
+        p->entered = NULL;
+}
+
 void proc_return_to_user(void)
 {
+#ifdef MACHINE_CPU_LOCAL
+        if (!current->entered)          /* a new thread's first way out */
+                proc_space_enter(current);
+#endif
         vm_reclaim_background();        /* below the low watermark */
         oom_memcg_enforce_current();    /* its group over memory.max */
         if (current->pending_kill)

@@ -178,7 +178,12 @@ static void exec_commit(const char *path, struct exec_image *img)
         current->clear_child_tid = 0;
         current->robust_list = 0;
         timens_exec_commit();           /* the new space's [vvar] is its */
+        bool entered = current->entered != NULL;
+
+        proc_space_leave(current);      /* the old space may go below */
         current->space = img->space;
+        if (entered)
+                proc_space_enter(current);
         if (current->exe) {
                 current->exe->running--;
                 vnode_put(current->exe);

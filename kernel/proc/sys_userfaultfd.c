@@ -265,8 +265,11 @@ static void uffd_release(struct file *f)
         struct vm_space *s = vm_space_by_serial(c->space);
 
         c->released = true;
-        if (s)
+        if (s) {
+                vm_space_enter(s);      /* its areas change */
                 vm_uffd_forget(s, &c->vm);
+                vm_space_leave(s);
+        }
         wake_range(c, 0, ~(vaddr_t)0);
         ctx_put(c);
 }
@@ -561,10 +564,8 @@ static long ioctl_move(struct uffd_ctx *c, uint64_t arg)
         return fill_done(c, r.dst, r.len, got, r.mode);
 }
 
-static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+static long uffd_dispatch(struct uffd_ctx *c, unsigned cmd, uint64_t arg)
 {
-        struct uffd_ctx *c = (struct uffd_ctx *)f->node;
-
         if (cmd != UFFDIO_API && !c->api_done)
                 return -EINVAL;
         switch (cmd) {
@@ -588,6 +589,20 @@ static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
         case UFFDIO_WRITEPROTECT: return ioctl_writeprotect(c, arg);
         default:                return -EINVAL;
         }
+}
+
+/* The context's space may be another process's (the descriptor passed
+ * on): the ioctl enters it (vm_space.h, vm_space_enter), and leaves it
+ * only if it still exists (a copy from the caller may sleep). */
+static long uffd_ioctl(struct file *f, unsigned cmd, uint64_t arg)
+{
+        struct uffd_ctx *c = (struct uffd_ctx *)f->node;
+        long r;
+
+        vm_space_enter(vm_space_by_serial(c->space));
+        r = uffd_dispatch(c, cmd, arg);
+        vm_space_leave(vm_space_by_serial(c->space));
+        return r;
 }
 
 static const struct file_ops uffd_ops = {

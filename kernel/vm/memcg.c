@@ -13,6 +13,7 @@
  */
 #include <mercator/errno.h>
 #include <mercator/panic.h>
+#include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <vm/kmalloc.h>
 #include <vm/memcg.h>
@@ -211,18 +212,31 @@ static void kind_add(struct memcg *g, const struct vm_object *obj, int64_t n)
         }
 }
 
+/* The page counts (pages, own_pages, peak, stat) of every group: the
+ * fault path's lock-free part charges the root beside the big lock's
+ * holder (vm_space.h, vm_fault_nolock). Never held across anything. */
+static struct spinlock count_lock = SPINLOCK_INIT("memcg counts",
+                                                  LOCK_RANK_MEMCG);
+
+bool memcg_current_is_root(void)
+{
+        return current_group() == &memcg_root;
+}
+
 void memcg_charge_page(struct vm_page *pg, const struct vm_object *obj)
 {
         struct memcg *g = current_group();
 
         ASSERT(memcg_page_id(pg) == 0);
         pg->flags |= (uint32_t)g->id << MEMCG_ID_SHIFT;
+        spin_lock(&count_lock);
         g->own_pages++;
         for (; g; g = g->parent) {
                 g->pages++;
                 g->peak = MAX(g->peak, g->pages);
                 kind_add(g, obj, 1);
         }
+        spin_unlock(&count_lock);
 }
 
 void memcg_uncharge_page(struct vm_page *pg, const struct vm_object *obj)
@@ -232,6 +246,7 @@ void memcg_uncharge_page(struct vm_page *pg, const struct vm_object *obj)
         if (!g)
                 return;
         pg->flags &= ~(MEMCG_ID_MASK << MEMCG_ID_SHIFT);
+        spin_lock(&count_lock);
         ASSERT(g->own_pages > 0);
         g->own_pages--;
         for (; g; g = g->parent) {
@@ -239,6 +254,7 @@ void memcg_uncharge_page(struct vm_page *pg, const struct vm_object *obj)
                 g->pages--;
                 kind_add(g, obj, -1);
         }
+        spin_unlock(&count_lock);
         maybe_free(own);
 }
 
@@ -312,7 +328,19 @@ uint64_t memcg_total_charged(void)
         return n;
 }
 
+static bool check_counts(void);
+
 bool memcg_check(void)
+{
+        bool ok;
+
+        spin_lock(&count_lock);         /* a lock-free fault may charge */
+        ok = check_counts();
+        spin_unlock(&count_lock);
+        return ok;
+}
+
+static bool check_counts(void)
 {
         for (unsigned id = 1; id <= MEMCG_ID_MAX; id++) {
                 struct memcg *g = by_id[id];

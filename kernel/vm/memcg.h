@@ -135,6 +135,10 @@ void memcg_detach(struct memcg *g);
 
 /* ---- charges ----------------------------------------------------------- */
 
+/* Is the running thread's group the root (no limit of its own to
+ * enforce)? */
+bool memcg_current_is_root(void);
+
 /* pg was just taken by its first object obj: charge it to the current
  * group. => pg not charged yet. */
 void memcg_charge_page(struct vm_page *pg, const struct vm_object *obj);

@@ -233,6 +233,15 @@ struct vm_area *vm_area_lookup(struct vm_area_tree *t, vaddr_t va)
         return NULL;
 }
 
+struct vm_area *vm_area_find(const struct vm_area_tree *t, vaddr_t va)
+{
+        struct vm_area *n = t->root;
+
+        while (n && (va < n->start || va >= n->end))
+                n = va < n->start ? n->left : n->right;
+        return n;
+}
+
 struct vm_area *vm_area_lookup_next(struct vm_area_tree *t, vaddr_t va)
 {
         struct vm_area *n = t->root, *best = NULL;

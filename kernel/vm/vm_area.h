@@ -182,6 +182,11 @@ void vm_area_free(struct vm_area *a);
 /* The area containing va, or NULL. => O(log n). */
 struct vm_area *vm_area_lookup(struct vm_area_tree *t, vaddr_t va);
 
+/* The same, writing nothing (no hint, no visit count): for the fault
+ * path's lock-free part, which reads the tree beside the big lock's
+ * readers (vm_space.h, vm_fault_nolock). => O(log n). */
+struct vm_area *vm_area_find(const struct vm_area_tree *t, vaddr_t va);
+
 /*
  * The lowest area ending above va (it contains va, or is the first area
  * above it), or NULL: Linux's find_vma(). => O(log n).

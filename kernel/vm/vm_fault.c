@@ -29,12 +29,13 @@
  *     Linux's vma_is_accessible()); the area keeps the user's protection;
  *   - the faulting access goes to pmap_enter() (PMAP_ACCESS), for MMUs
  *     that do not set accessed/dirty bits themselves.
- * Lock order (when locks come): space map lock, then object, then pmm.
+ * Locks: the big kernel lock, but for vm_fault_nolock (vm_space.h).
  */
 #include <mercator/errno.h>
 #include <mercator/panic.h>
 #include <mercator/string.h>
 #include <vm/hugetlb.h>
+#include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
 #include <vm/vm_commit.h>
@@ -1253,6 +1254,107 @@ enum fault_result vm_fault_user(struct vm_space *space, vaddr_t va,
         return fault_common(space, va, access, true);
 }
 
+/* ---- the lock-free part (vm_space.h; docs/design.md, "Faults without the
+ * big lock") ---------------------------------------------------------------- */
+
+bool vm_fault_nolock_enabled = true;
+
+/* Step in through s's door: no entry by the big lock's holder, neither
+ * into s nor into every space (vm_space_enter_all). The add and the
+ * loads are full barriers: Dekker's handshake with vm_space_enter. */
+static bool door_in(struct vm_space *s)
+{
+        uint32_t d = __atomic_add_fetch(&s->door, 1, __ATOMIC_SEQ_CST);
+
+        if (d < VM_DOOR_ENTERED &&
+            !__atomic_load_n(&vm_doors_shut, __ATOMIC_SEQ_CST))
+                return true;
+        __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
+        return false;
+}
+
+static void door_out(struct vm_space *s)
+{
+        __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
+}
+
+/* Is a is one whose first touch of a page the lock-free part may serve:
+ * private anonymous memory with its object attached (the first write of
+ * an area attaches it, under the big lock), writable, and nothing that
+ * asks the big lock's path: userfaultfd, huge pages, mlock (the commit
+ * and lock counts), a quota, droppable pages, or a memory group whose
+ * limits the slow path enforces. */
+static bool nolock_area(const struct vm_space *s, const struct vm_area *a)
+{
+        const struct vm_object *obj = a->object;
+
+        return (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
+                            VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) == 0 &&
+               (a->prot & VM_PROT_WRITE) && obj && !a->backing && !a->uffd &&
+               obj->type == VM_OBJECT_ANON && obj->space == s &&
+               !obj->quota && !obj->hugetlb && !obj->droppable &&
+               !vm_area_thp_eligible(s, a) && memcg_current_is_root();
+}
+
+bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
+{
+        struct vm_object_nodes nodes = { .n = 0 };
+        struct vm_page *pg = NULL;
+        struct vm_area *a;
+        vm_status_t st;
+        uint64_t idx;
+        paddr_t pa;
+        bool done = false;
+
+        va = page_trunc(va);
+        if (!vm_fault_nolock_enabled || access != VM_PROT_WRITE ||
+            va < s->min || va >= s->max || !door_in(s))
+                return false;
+        a = vm_area_find(&s->areas, va);
+        if (!a || !nolock_area(s, a) || vm_guards_has(&s->guards, va) ||
+            vm_guards_has(&s->poison, va) ||
+            pmm_free_below(PMM_WMARK_LOW) ||    /* reclaim first: slow */
+            pmap_extract(s->pmap, va, NULL, NULL, NULL))
+                goto out;
+        idx = a->pgoff + vm_area_off(a, va);
+        if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
+                goto out;
+        pa = pmm_page_to_pa(pg);
+        pmap_zero_page(pa);
+        for (;;) {
+                spin_lock(&s->fault_lock);
+                /* Another thread's lock-free fault may have been first. */
+                st = pmap_extract(s->pmap, va, NULL, NULL, NULL) ? VM_EEXIST
+                   : vm_object_nolock_add(a->object, idx, pg, &nodes);
+                if (st != VM_ENOMEM || nodes.want <= nodes.n)
+                        break;
+                /* The first page under a missing node (one in 64): the
+                 * nodes come from kmalloc, never called under the lock. */
+                spin_unlock(&s->fault_lock);
+                if (vm_object_nodes_get(&nodes, nodes.want) != VM_OK)
+                        goto out;
+        }
+        if (st == VM_OK) {
+                pg = NULL;                      /* the object's now */
+                s->stats.faults++;
+                s->stats.anon_allocs++;
+                /* A table it could not get leaves the page in the
+                 * object without a translation: the big lock's path
+                 * maps it (a state any fault may find). */
+                done = pmap_enter(s->pmap, va, pa, pmap_prot_implied(a->prot),
+                                  PMAP_USER | PMAP_ACCESS(access)) == VM_OK;
+        }
+        spin_unlock(&s->fault_lock);
+        if (done)
+                vmstat_add(&vm_events.pgfault_nolock, 1);
+out:
+        door_out(s);
+        vm_object_nodes_put(&nodes);
+        if (pg)
+                pmm_free_pages(pg, 0);
+        return done;
+}
+
 /*
  * The page behind va for an access from outside the space (another
  * process, /proc/PID/mem), as Linux's get_user_pages: phases 1-3 without
@@ -1308,6 +1410,7 @@ vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
         vm_status_t st = VM_OK;
 
         *done = 0;
+        vm_space_enter(space);          /* another space's objects change */
         while (len) {
                 size_t n = MIN(len, PAGE_SIZE - (va & PAGE_MASK));
                 struct vm_page *pg = NULL;
@@ -1327,6 +1430,7 @@ vm_status_t vm_space_access(struct vm_space *space, vaddr_t va, void *buf,
                 pmap_quick_remove_page(kva);
                 va += n, b += n, len -= n, *done += n;
         }
+        vm_space_leave(space);
         return *done ? VM_OK : st;
 }
 

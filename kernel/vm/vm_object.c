@@ -176,7 +176,7 @@ static void page_release(struct vm_object *obj, uint64_t index,
                 hugetlb_page_put(pg);   /* the pool's, not the buddies' */
         else
                 pmm_free_pages(pg, 0);
-        (*object_counter(obj))--;
+        vmstat_add(object_counter(obj), -1);
 }
 
 static void evicted_release(struct vm_object *obj);
@@ -659,7 +659,7 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
                 obj->evicted--;
                 obj->quota->used--;
         }
-        (*object_counter(obj))++;
+        vmstat_add(object_counter(obj), 1);
         *out = pg;
         return VM_OK;
 }
@@ -726,6 +726,59 @@ vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
         return page_new(obj, index, src, NULL, 0, out);
 }
 
+vm_status_t vm_object_nodes_get(struct vm_object_nodes *sp, unsigned n)
+{
+        while (sp->n < n && sp->n < VM_OBJECT_NODES_MAX)
+                if (!(sp->node[sp->n++] = kzalloc(sizeof(struct radix_node)))) {
+                        sp->n--;
+                        return VM_ENOMEM;
+                }
+        return sp->n >= n ? VM_OK : VM_ENOMEM;
+}
+
+void vm_object_nodes_put(struct vm_object_nodes *sp)
+{
+        while (sp->n > 0)
+                kfree(sp->node[--sp->n]);
+}
+
+vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
+                                 struct vm_page *pg,
+                                 struct vm_object_nodes *sp)
+{
+        void **slot = (void **)&obj->root;
+        struct radix_node *n = obj->root;
+        unsigned level = obj->height, missing;
+
+        ASSERT(obj->type == VM_OBJECT_ANON && !obj->quota && !obj->hugetlb &&
+               index < obj->size);
+        /* All or nothing, as radix_insert: count the path's missing
+         * nodes first, so that no empty node is ever linked. */
+        while (n && level > 1)
+                n = n->slot[digit(index, level--)];
+        missing = n ? 0 : level;
+        if (n && n->slot[digit(index, 1)])
+                return VM_EEXIST;
+        if (missing > sp->n) {
+                sp->want = missing;
+                return VM_ENOMEM;
+        }
+        if (rmap_owner_add(pg, obj, index) != VM_OK)
+                return VM_ENOMEM;               /* a fresh page: cannot */
+        /* Readers beside us (the big lock's) see a node only once it is
+         * zeroed and linked, and the page only once it is recorded. */
+        for (unsigned l = obj->height; l >= 1; l--) {
+                if (!*slot)
+                        __atomic_store_n(slot, sp->node[--sp->n],
+                                         __ATOMIC_RELEASE);
+                slot = &((struct radix_node *)*slot)->slot[digit(index, l)];
+        }
+        __atomic_store_n(slot, pg, __ATOMIC_RELEASE);
+        obj->npages++;
+        vmstat_add(object_counter(obj), 1);
+        return VM_OK;
+}
+
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
                                  struct vm_page **out)
 {
@@ -768,7 +821,7 @@ vm_status_t vm_object_insert_pages(struct vm_object *obj, uint64_t first,
                 radix_detach_range(obj, first, first + i);
                 return VM_ENOMEM;
         }
-        *object_counter(obj) += n;
+        vmstat_add(object_counter(obj), (int64_t)n);
         return VM_OK;
 }
 
@@ -1038,7 +1091,7 @@ vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
         if (rmap_owner_add(pg, obj, index) != VM_OK)
                 return VM_ENOMEM;
         if (fresh)
-                (*object_counter(obj))++;       /* a new frame: counts once */
+                vmstat_add(object_counter(obj), 1);
         else
                 pg->refcount++;
         *slot = pg;

@@ -54,9 +54,12 @@
  * shared by several objects counts once), of file objects in
  * vmstat.file_pages.
  *
- * Locks: [m] the map lock of the space(s) using the object; single CPU for
- * now, callers serialize. [c] constant after creation. The file registry
- * and the id counter are module state under the same rule.
+ * Locks: [m] the big kernel lock, with the spaces using the object
+ * entered (vm_space.h, vm_space_enter); [f] also changed, beside readers
+ * under the big lock, by the lock-free faults of the object's space
+ * (vm_object_nolock_add, under the space's fault_lock: new nodes and
+ * slots, published whole). [c] constant after creation. The file
+ * registry and the id counter are module state under [m].
  * Invariants (vm_object_check()):
  *   1. npages = resident pages in the radix tree, nswapped = swap
  *      entries in it (valid entries; private anonymous objects and
@@ -193,11 +196,12 @@ struct vm_object {
         enum vm_object_type type;       /* [c] */
         unsigned            height;     /* [c] radix levels, >= 1 */
         uint64_t            size;       /* [c] valid indices: [0, size) */
-        uint64_t            npages;     /* [m] resident pages */
+        uint64_t            npages;     /* [m,f] resident pages */
         uint64_t            nswapped;   /* [m] swap entries in the tree
                                          * (private anonymous objects and
                                          * the swap cache only, vm_swap.h) */
-        void               *root;       /* [m] top radix node, NULL if empty */
+        void               *root;       /* [m,f] top radix node, NULL if
+                                         *     empty (the nodes' slots too) */
         void               *leaf;       /* [m] a cache: the level-1 node the
                                          *     last walk reached (faults and
                                          *     scans come in runs inside one
@@ -430,6 +434,31 @@ vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
 vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
                                       const struct vm_page *src,
                                       struct vm_page **out);
+
+/*
+ * Put the fresh page pg (zeroed by the caller) at the free index of
+ * anonymous obj, for the fault path's lock-free part (vm_space.h,
+ * vm_fault_nolock; the caller holds its space's fault_lock): the tree's
+ * missing nodes come from sp (taken before the lock: kmalloc is not
+ * called under it), and no cache is written (obj->leaf, which the big
+ * lock's readers write, is not used); each node and then the slot is
+ * published last, so a reader beside it finds either nothing or the
+ * whole page.
+ * => VM_EEXIST: the slot holds a page or a swap entry; VM_ENOMEM: sp has
+ *    fewer nodes than the path misses (sp->want says how many). Nothing
+ *    changed then. The nodes not used stay in sp.
+ */
+#define VM_OBJECT_NODES_MAX     8
+struct vm_object_nodes {
+        void     *node[VM_OBJECT_NODES_MAX];
+        unsigned  n, want;
+};
+vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
+                                 struct vm_page *pg,
+                                 struct vm_object_nodes *sp);
+/* Fill sp up to n zeroed nodes (=> VM_ENOMEM: fewer); give them back. */
+vm_status_t vm_object_nodes_get(struct vm_object_nodes *sp, unsigned n);
+void vm_object_nodes_put(struct vm_object_nodes *sp);
 
 /* vm_object_page_alloc_copy() with zeroes. */
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,

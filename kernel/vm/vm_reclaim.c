@@ -12,6 +12,7 @@
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_rmap.h>
+#include <vm/vm_space.h>
 #include <vm/vm_swap.h>
 
 struct vm_events vm_events;
@@ -187,9 +188,13 @@ bool vm_lazyfree_drop(struct vm_page *pg)
 {
         struct owner_at o;
 
-        if (!(pg->flags & PG_LAZYFREE) || (pg->flags & PG_PINNED) ||
-            rmap_unmap(pg, NULL) != VM_OK)
+        if (!(pg->flags & PG_LAZYFREE) || (pg->flags & PG_PINNED))
                 return false;
+        vm_space_enter_all();           /* its owners' objects change */
+        if (rmap_unmap(pg, NULL) != VM_OK) {
+                vm_space_leave_all();
+                return false;
+        }
         vm_events.pglazyfreed++;
         /* Each free lets go of one owner; the last frees pg. */
         for (uint32_t n = pg->refcount; n > 0; n--) {
@@ -198,6 +203,7 @@ bool vm_lazyfree_drop(struct vm_page *pg)
                 ASSERT(o.obj);
                 (void)vm_object_free_range(o.obj, o.index, o.index + 1);
         }
+        vm_space_leave_all();
         return true;
 }
 
@@ -419,17 +425,23 @@ static uint64_t anon_share(uint64_t nr)
         return aw + fw ? nr * aw / (aw + fw) : 0;
 }
 
+/* Reclaim changes the objects and tables of whatever spaces own the
+ * pages it takes: it enters them all (vm_space_enter_all), which keeps
+ * the lock-free faults out meanwhile. */
 uint64_t vm_reclaim(uint64_t nr)
 {
-        uint64_t anon = swap_usable() ? anon_share(nr) : 0;
-        uint64_t freed = reclaim_kind(&file_kind, nr - anon);
+        uint64_t anon, freed;
 
+        vm_space_enter_all();
+        anon = swap_usable() ? anon_share(nr) : 0;
+        freed = reclaim_kind(&file_kind, nr - anon);
         /* Each kind then gives what the other could not (at swappiness 0
          * anonymous pages go only once the file lists have none left). */
         if (freed < nr && swap_usable())
                 freed += reclaim_kind(&anon_kind, nr - freed);
         if (freed < nr && anon)
                 freed += reclaim_kind(&file_kind, nr - freed);
+        vm_space_leave_all();
         return freed;
 }
 

@@ -70,6 +70,9 @@ struct vm_events {
                                          * home (Linux's name) */
         uint64_t vmscan_write_failed;   /* ... whose write failed: they
                                          * stayed dirty (Mercator's) */
+        uint64_t pgfault_nolock;        /* faults served without the big
+                                         * kernel lock (vm_fault_nolock;
+                                         * Mercator's; atomic) */
 };
 
 /* Pages a pager is writing now (Writeback, nr_writeback). */

@@ -372,12 +372,16 @@ static void visit(struct walk *w, struct vm_space *s, struct vm_area *a,
                               .index = index };
         paddr_t pa;
 
-        if (w->stop || !pmap_extract(s->pmap, va, &pa, NULL, NULL) ||
-            page_trunc(pa) != w->pa)
+        if (w->stop)
                 return;
-        w->n++;
-        if (!w->fn(w->arg, &m))
-                w->stop = true;
+        vm_space_enter(s);      /* fn may change its tables (vm_space.h) */
+        if (pmap_extract(s->pmap, va, &pa, NULL, NULL) &&
+            page_trunc(pa) == w->pa) {
+                w->n++;
+                if (!w->fn(w->arg, &m))
+                        w->stop = true;
+        }
+        vm_space_leave(s);
 }
 
 static struct vm_space *area_space(const struct vm_area *a)

@@ -263,9 +263,62 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->mmap_base = mmap_base_for(s);
         s->all_next = all_spaces;
         s->serial = ++space_serials;
+        spin_init(&s->fault_lock, "vm_space fault", LOCK_RANK_SPACE_FAULT);
         all_spaces = s;
         *out = s;
         return VM_OK;
+}
+
+/* ---- the door (vm_space.h; docs/design.md, "Faults without the big lock") -- */
+
+uint32_t vm_doors_shut;
+
+/* Wait until no lock-free fault is inside s. */
+static void wait_empty(const struct vm_space *s)
+{
+        while (__atomic_load_n(&s->door, __ATOMIC_ACQUIRE) & VM_DOOR_FAULTS)
+                intr_cpu_relax();
+}
+
+/*
+ * Dekker's handshake on one word: the holder adds its entry and then
+ * waits for the faults inside to leave; a fault adds itself and then
+ * backs out if it sees an entry (vm_fault.c:door_in). Both are full
+ * barriers, so one of the two always sees the other.
+ */
+void vm_space_enter(struct vm_space *s)
+{
+        if (!s)
+                return;
+        if (__atomic_add_fetch(&s->door, VM_DOOR_ENTERED, __ATOMIC_SEQ_CST) &
+            VM_DOOR_FAULTS)
+                wait_empty(s);
+}
+
+void vm_space_leave(struct vm_space *s)
+{
+        if (!s)
+                return;
+        ASSERT(__atomic_load_n(&s->door, __ATOMIC_RELAXED) >= VM_DOOR_ENTERED);
+        __atomic_sub_fetch(&s->door, VM_DOOR_ENTERED, __ATOMIC_RELEASE);
+}
+
+void vm_space_enter_all(void)
+{
+        __atomic_add_fetch(&vm_doors_shut, 1, __ATOMIC_SEQ_CST);
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                wait_empty(s);
+}
+
+void vm_space_leave_all(void)
+{
+        ASSERT(__atomic_load_n(&vm_doors_shut, __ATOMIC_RELAXED) > 0);
+        __atomic_sub_fetch(&vm_doors_shut, 1, __ATOMIC_RELEASE);
+}
+
+bool vm_space_entered(const struct vm_space *s)
+{
+        return __atomic_load_n(&s->door, __ATOMIC_RELAXED) >= VM_DOOR_ENTERED;
 }
 
 struct vm_space *vm_space_by_serial(uint64_t serial)

@@ -25,10 +25,14 @@
  * may lose any user translation and the next fault rebuilds it. fork uses
  * that: the child starts with an empty pmap (see vm_space_fork()).
  *
- * Locks: one map lock per space will guard every [m] field; single CPU for
- * now and no faults from interrupt context, so callers serialize and the
- * lock is not there yet. Lock order when it comes: space map lock, then
- * object, then pmm/kmalloc. [c] constant after creation.
+ * Locks (docs/design.md, "Faults without the big lock"): [m] fields are
+ * the big kernel lock's, and while a CPU holding it works in a space it
+ * has *entered* the space (vm_space_enter: every entry from one of the
+ * space's threads, and anything that changes another space's areas,
+ * objects or tables); the one code that reads them without the big lock,
+ * the fault path's lock-free part (vm_fault_nolock), runs only while
+ * nobody has entered the space, and among its own kind under fault_lock.
+ * [c] constant after creation. [a] atomic.
  *
  * Invariants (vm_space_check()):
  *   1. the area tree is sound (vm_area_tree_check) within [min, max), with
@@ -58,6 +62,7 @@
 
 #include <mercator/status.h>
 #include <mercator/types.h>
+#include <mercator/spinlock.h>
 #include <machine/vmparam.h>
 #include <vm/pmap.h>
 #include <vm/vm_area.h>
@@ -224,7 +229,9 @@ struct vm_area_info {
  */
 struct vm_space {
         struct vm_area_tree   areas;            /* [m] keyed by start */
-        struct pmap          *pmap;             /* [c] translation cache */
+        struct pmap          *pmap;             /* [c] translation cache
+                                                 * (its tables: [m], and
+                                                 * fault_lock) */
         vaddr_t               min, max;         /* [c] USER_MIN, USER_MAX */
         vaddr_t               mmap_base;        /* [m] top-down mmap below */
         vaddr_t               start_brk, brk;   /* [m] heap; brk unaligned */
@@ -235,7 +242,7 @@ struct vm_space {
                                                  * (RLIMIT_AS) */
         uint64_t              max_areas;        /* [m] VM_MAX_AREAS */
         struct vm_fault_info  last_fault;       /* [m] */
-        struct vm_space_stats stats;            /* [m] */
+        struct vm_space_stats stats;            /* [m], and fault_lock */
         bool                  thp_disabled;     /* [m] PR_SET_THP_DISABLE:
                                                  * inherited by fork, kept
                                                  * across exec */
@@ -274,7 +281,46 @@ struct vm_space {
                                                  * run set; MADV_DONTNEED
                                                  * clears them, registering
                                                  * WP clears what was left) */
+        /* The door between the big kernel lock and the lock-free faults:
+         * the low 16 bits count lock-free faults inside the space, the
+         * rest how many times the big lock's holder has entered it. */
+        uint32_t              door;             /* [a] */
+        struct spinlock       fault_lock;       /* lock-free faults among
+                                                 * themselves: the objects'
+                                                 * slots, the pmap's tables,
+                                                 * stats (rank 22) */
 };
+
+/*
+ * The big kernel lock's holder enters a space before it reads or changes
+ * what a lock-free fault may change at the same time (the areas' objects'
+ * slots, the pmap, stats) and leaves it after; entering waits for the
+ * lock-free faults already inside to finish and keeps new ones out.
+ * Entries nest (a count); s may be NULL (nothing). Only the big lock's
+ * holder enters, so entries never wait for each other.
+ */
+void vm_space_enter(struct vm_space *s);
+void vm_space_leave(struct vm_space *s);
+bool vm_space_entered(const struct vm_space *s);
+/* Enter every space at once (reclaim, swapoff: changes to pages of any
+ * space, found through the reverse map); nests with the rest. */
+void vm_space_enter_all(void);
+void vm_space_leave_all(void);
+
+/*
+ * The fault path's lock-free part (vm_fault.c), for a user-mode fault,
+ * called with interrupts off and without the big kernel lock: a write to
+ * a page of private anonymous memory that has no page yet (neither
+ * resident nor on swap) and no translation, in an area without
+ * userfaultfd, huge pages, locking, guards or a memory group's limit to
+ * enforce. It allocates a zeroed page, puts it in the area's object and
+ * maps it, as vm_fault() would.
+ * => true: done (the access may be retried); false: nothing done, take
+ *    the big lock and call vm_fault_user() (every other case, or someone
+ *    has entered the space, or no memory without reclaim).
+ */
+bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access);
+extern bool vm_fault_nolock_enabled;    /* boot option nolockfault=0 */
 
 /*
  * A new, empty address space (its pmap shares the kernel half).

@@ -370,9 +370,14 @@ unsigned vm_swap_out(struct vm_page **pg, unsigned n, bool *failed)
 
 bool vm_swap_out_one(struct vm_page *pg)
 {
-        if (!vm_swap_candidate(pg) || rmap_unmap(pg, NULL) != VM_OK)
+        bool out;
+
+        if (!vm_swap_candidate(pg))
                 return false;
-        return vm_swap_out(&pg, 1, NULL) == 1;
+        vm_space_enter_all();           /* its owners' objects change */
+        out = rmap_unmap(pg, NULL) == VM_OK && vm_swap_out(&pg, 1, NULL) == 1;
+        vm_space_leave_all();
+        return out;
 }
 
 /* ---- swapoff ------------------------------------------------------------- */
@@ -478,9 +483,11 @@ long vm_swap_unuse(unsigned area)
 {
         long r;
 
+        vm_space_enter_all();           /* every space's entries change */
         unusing = true;
         r = unuse(area);
         unusing = false;
+        vm_space_leave_all();
         return r;
 }
 

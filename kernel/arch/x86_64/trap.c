@@ -355,20 +355,30 @@ static void kernel_trap(struct trap_frame *tf)
  * The check reads signal state without the lock: a signal sent meanwhile
  * comes with its own IPI (machine_kick_running), which stays pending
  * until iretq, since interrupts are off here, and is taken in user mode.
+ * A user page fault the lock-free part serves (vm_space.h,
+ * vm_fault_nolock: a first write to private anonymous memory) goes back
+ * the same way, without the lock.
  */
 void trap_dispatch(struct trap_frame *tf)
 {
         bool from_user = tf->cs & 3;
+        bool done = false;              /* handled without the lock */
 
         if (tf->vector >= APIC_VECTOR_BASE) {
                 apic_irq(tf);
-                if (from_user && !need_resched && !signal_pending() &&
-                    sched_cpu_allowed(current))
-                        return;
+                done = true;
+        } else if (from_user && tf->vector == 14 && current->space &&
+                   vm_fault_nolock(current->space, read_cr2(),
+                                   pf_access(tf->error))) {
+                current->usage.minflt++;
+                done = true;
         }
+        if (done && from_user && !need_resched && !signal_pending() &&
+            sched_cpu_allowed(current))
+                return;
         if (from_user)
                 machine_kernel_lock();
-        if (tf->vector >= APIC_VECTOR_BASE)
+        if (done)
                 ;
         else if (tf->vector >= IRQ_VECTOR_BASE)
                 irq(tf);

@@ -31,8 +31,10 @@
 /* Lock ranks: the order of docs/design.md "Locking", outermost first. */
 enum lock_rank {
         LOCK_RANK_TEST_OUTER = 5,       /* tests of the checker only */
+        LOCK_RANK_SPACE_FAULT = 22,     /* a space's lock-free faults */
         LOCK_RANK_KMALLOC = 27,         /* a kmalloc cache (kmalloc.c) */
         LOCK_RANK_PMM_ZONE = 28,        /* a zone's free lists (pmm.c) */
+        LOCK_RANK_MEMCG = 29,           /* memory groups' page counts */
         LOCK_RANK_SMP_CALL = 30,        /* smp_call's sender slot */
         LOCK_RANK_TEST_INNER = 40,      /* tests of the checker only */
         LOCK_RANK_BLKDEV = 60,          /* a disk's queue (virtio_blk.c) */
