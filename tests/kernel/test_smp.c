@@ -107,6 +107,18 @@ KTEST(smp_call_runs_on_each_cpu)
         KCHECK_EQ(lock_held_count(), 0);
 }
 
+/* fn(NULL) on every CPU at once: posted to the others, run here, then
+ * waited for (the others run it in smp_call's handler, without the big
+ * kernel lock, which this CPU holds). */
+static void on_every_cpu_at_once(void (*fn)(void *))
+{
+        for (unsigned i = 1; i < ncpus; i++)
+                smp_call_start(i, fn, NULL);
+        fn(NULL);
+        for (unsigned i = 1; i < ncpus; i++)
+                smp_call_wait(i);
+}
+
 #define HAMMER_ROUNDS 20000
 
 static struct spinlock hammer_lock = SPINLOCK_INIT("ktest-hammer",
@@ -142,11 +154,7 @@ KTEST(smp_spinlock_excludes_across_cpus)
 
         hammer_count = 0;
         hammer_went_wrong = 0;
-        for (unsigned i = 1; i < ncpus; i++)
-                smp_call_start(i, hammer, NULL);
-        hammer(NULL);
-        for (unsigned i = 1; i < ncpus; i++)
-                smp_call_wait(i);
+        on_every_cpu_at_once(hammer);
         KCHECK_EQ(hammer_count, (uint64_t)HAMMER_ROUNDS * ncpus);
         KCHECK_EQ(hammer_went_wrong, 0);
         KCHECK_EQ(lock_held_count(), 0);
@@ -479,11 +487,7 @@ KTEST(smp_pmm_kmalloc_storm_on_every_cpu)
         memset(storm, 0, sizeof storm);
         for (int round = 0; round < STORM_ROUNDS; round++) {
                 storm_ready = 0;
-                for (unsigned i = 1; i < ncpus; i++)
-                        smp_call_start(i, storm_run, NULL);
-                storm_run(NULL);
-                for (unsigned i = 1; i < ncpus; i++)
-                        smp_call_wait(i);
+                on_every_cpu_at_once(storm_run);
         }
         for (unsigned i = 0; i < ncpus; i++) {
                 errors += storm[i].errors;
