@@ -1307,7 +1307,7 @@ static void door_out(struct vm_space *s)
         __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
 }
 
-/* Is a is one whose first touch of a page the lock-free part may serve:
+/* Is a an area whose first touch of a page the lock-free part may serve:
  * private anonymous memory with its object attached (the first write of
  * an area attaches it, under the big lock), writable, and nothing that
  * asks the big lock's path: userfaultfd, huge pages, mlock (the commit
