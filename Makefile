@@ -57,7 +57,7 @@ UTESTS  += $(BUILD)/user/mmap_anon_pie $(BUILD)/user/stack_brk_pie
 # habits differ from musl's (fork is clone with CHILD_SETTID, int
 # arguments arrive zero-extended, fstat is newfstatat): add a test here
 # when those habits matter to it.
-GLIBC_TESTS := clone_fork fd_links fs_calls fs_pagecache futex identity poll_select \
+GLIBC_TESTS := clone_fork cpu_count fd_links fs_calls fs_pagecache futex identity poll_select \
                mlock pthreads threads rlimits signals signals_fault thp vdso \
                signals_proc time_clock timers clock_set \
                tty_canon tty_jobs

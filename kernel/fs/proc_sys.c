@@ -12,6 +12,7 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <mercator/version.h>
+#include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <fs/pipe.h>
 #include <fs/procfs.h>
@@ -322,16 +323,30 @@ static uint64_t uptime_ns(void)
         return clock_monotonic_ns();
 }
 
+/* One line of CPU time: user nice system idle, then iowait irq softirq
+ * steal guest guest_nice, which Mercator does not count. */
+static void stat_cpu_line(struct text *t, const char *name,
+                          struct kstat_cpu c)
+{
+        text_add(t, "%s %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " 0 0 0 0 0 0\n",
+                 name, c.user, c.system, c.idle);
+}
+
+/* The machine's line, then one per online CPU (glibc's get_nprocs
+ * counts them when /sys/devices/system/cpu/online cannot be read). */
 void proc_stat(struct text *t, struct proc *p)
 {
-        uint64_t ticks = kstat.user + kstat.system + kstat.idle;
+        struct kstat_cpu all = kstat_total();
+        uint64_t ticks = all.user + all.system + all.idle;
         unsigned running = kstat_nr_running();
+        char name[16];
 
-        text_add(t, "cpu  %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " 0 0 0 0 0 0\n", kstat.user,
-                 kstat.system, kstat.idle);
-        text_add(t, "cpu0 %" PRIu64 " 0 %" PRIu64 " %" PRIu64 " 0 0 0 0 0 0\n", kstat.user,
-                 kstat.system, kstat.idle);
-        text_add(t, "intr %" PRIu64 " %" PRIu64 "\n", ticks, ticks);    /* IRQ 0: the timer */
+        stat_cpu_line(t, "cpu ", all);
+        for (unsigned i = 0; i < machine_cpus_online(); i++) {
+                ksnprintf(name, sizeof name, "cpu%u", i);
+                stat_cpu_line(t, name, kstat.cpu[i]);
+        }
+        text_add(t, "intr %" PRIu64 " %" PRIu64 "\n", ticks, ticks);    /* IRQ 0: the timers */
         text_add(t, "ctxt %" PRIu64 "\n", kstat.ctxt);
         text_add(t, "btime %" PRIu64 "\n",
                  (clock_realtime_ns() - uptime_ns()) / 1000000000UL);
@@ -344,9 +359,10 @@ void proc_uptime(struct text *t, struct proc *p)
 {
         /* as the reader's time namespace has it (Linux's uptime_proc_show) */
         uint64_t cs = timens_from_host(CLOCK_BOOTTIME, uptime_ns()) / 10000000UL;
+        uint64_t idle = kstat_total().idle;     /* every CPU's, as Linux's */
 
         text_add(t, "%" PRIu64 ".%02" PRIu64 " %" PRIu64 ".%02" PRIu64 "\n", cs / 100, cs % 100,
-                 kstat.idle / HZ, kstat.idle % HZ * (100 / HZ));
+                 idle / HZ, idle % HZ * (100 / HZ));
 }
 
 #define LOAD_INT(x)     ((x) >> 11)

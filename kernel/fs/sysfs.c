@@ -41,7 +41,18 @@ static const struct sysfs_node fs_dir[] = {
         { 0 },
 };
 
+static const struct sysfs_node system_dir[] = {
+        SYSFS_DIR("cpu", sysfs_cpu_dir),
+        { 0 },
+};
+
+static const struct sysfs_node devices_dir[] = {
+        SYSFS_DIR("system", system_dir),
+        { 0 },
+};
+
 static const struct sysfs_node root_dir[] = {
+        SYSFS_DIR("devices", devices_dir),
         SYSFS_DIR("fs", fs_dir),
         SYSFS_DIR("kernel", kernel_dir),
         { 0 },

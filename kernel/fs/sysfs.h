@@ -7,7 +7,8 @@
  * (each write(2) handed over whole, as Linux's sysfs does: => bytes taken
  * or -errno, typically -EINVAL for a value it does not know). A subsystem
  * adds its files by putting a table of its own under a directory here
- * (sysfs.c's tables); today: kernel/mm/transparent_hugepage (sysfs_mm.c).
+ * (sysfs.c's tables); today: kernel/mm/transparent_hugepage and
+ * kernel/mm/hugepages (sysfs_mm.c), devices/system/cpu (sysfs_cpu.c).
  *
  * Opening a file for writing needs the file to have a store() and the
  * writer to pass the mode bits (0644, owned by root: EACCES otherwise, as
@@ -52,6 +53,11 @@ extern const struct sysfs_node sysfs_thp_dir[];
  * size directory after pmap_huge_size(), at boot. */
 extern const struct sysfs_node sysfs_hugepages_dir[];
 void sysfs_hugepages_init(void);
+
+/* devices/system/cpu (sysfs_cpu.c); sysfs_cpu_init() adds a directory
+ * per CPU online, at boot once they are all up. */
+extern struct sysfs_node sysfs_cpu_dir[];
+void sysfs_cpu_init(void);
 
 /* The file system itself: vfs.h's sysfs_new_sb(). */
 

@@ -126,6 +126,7 @@ void kmain(void)
                 vm_fault_nolock_enabled = false;
         vm_commit_init(commit_caller_is_admin);
         sysfs_hugepages_init();
+        sysfs_cpu_init();               /* every CPU is up by now */
         hugetlb_boot_option(cmdline);   /* before init's leak baseline */
         machine_print_memory();
         machine_print_layout();

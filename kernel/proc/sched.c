@@ -51,6 +51,9 @@ void clock_tick(bool from_user)
 
 void clock_tick_other_cpu(bool from_user)
 {
+        kstat_tick(from_user);
+        if (!current)                   /* its scheduler loop idles */
+                return;
         need_resched = true;
         acct_tick_other_cpu(from_user);
 }

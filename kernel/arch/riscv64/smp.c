@@ -26,6 +26,7 @@
  * live as long as the machine (not counted as leaks: smp_init() runs
  * before any test's snapshot).
  */
+#include <mercator/kstat.h>
 #include <mercator/clock.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -47,6 +48,7 @@
 extern char _ap_start[], overflow_stack_top[];
 
 struct cpu cpus[MAX_CPUS];
+_Static_assert(MAX_CPUS <= KSTAT_MAX_CPUS, "/proc/stat keeps time for every CPU");
 unsigned ncpus = 1;
 uint64_t ap_satp;                       /* [c] boot.S's ap_high loads it */
 

@@ -80,7 +80,7 @@ static void timer_interrupt(bool from_user)
         if (c->id == 0) {
                 timer_ticks++;
                 clock_tick(from_user);
-        } else if (c->cur) {
+        } else {
                 clock_tick_other_cpu(from_user);        /* its time slice */
         }
         c->next_tick += timebase_hz / TICK_HZ;

@@ -19,6 +19,7 @@
  * stacks and tables live as long as the machine (not counted as leaks:
  * smp_init() runs before any test's snapshot).
  */
+#include <mercator/kstat.h>
 #include <mercator/clock.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -49,6 +50,7 @@ extern char ap_tramp_start[], ap_tramp_end[];
 extern uint64_t ap_param_cr3, ap_param_stack, ap_param_cpu, ap_param_entry;
 
 struct cpu cpus[MAX_CPUS];
+_Static_assert(MAX_CPUS <= KSTAT_MAX_CPUS, "/proc/stat keeps time for every CPU");
 unsigned ncpus = 1;
 uint64_t tlb_shootdowns;
 

@@ -298,8 +298,7 @@ static void apic_irq(struct trap_frame *tf)
         switch (tf->vector) {
         case VECTOR_TIMER:
                 c->ticks++;
-                if (c->cur)
-                        clock_tick_other_cpu(tf->cs & 3);
+                clock_tick_other_cpu(tf->cs & 3);
                 break;
         case VECTOR_RESCHED:
                 break;

@@ -18,8 +18,9 @@ void clock_realtime_set(uint64_t ns);
 
 /* Called by the architecture on every timer interrupt. */
 void clock_tick(bool from_user);
-/* The timer tick of a CPU other than the one clock_tick() counts time on:
- * its time slice and its thread's CPU time only. */
+/* The timer tick of a CPU other than the one clock_tick() counts time on,
+ * idle or not: its own CPU time (/proc/stat), its time slice and its
+ * thread's CPU time only. */
 void clock_tick_other_cpu(bool from_user);
 
 #endif
