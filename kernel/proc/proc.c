@@ -597,6 +597,16 @@ static int exit_why(int wait_status, int *status)
         return wait_status & WAIT_STATUS_CORE ? CLD_DUMPED : CLD_KILLED;
 }
 
+void proc_kill_thread(struct proc *t, int wait_status)
+{
+        t->pending_kill = wait_status;
+        if (t->state == PROC_SLEEPING)
+                sched_make_runnable(t); /* sleepers loop on their
+                                         * condition: they see it */
+        else if (t->state == PROC_RUNNING && t != current)
+                machine_kick_running(t);        /* in user mode */
+}
+
 void proc_group_kill(struct proc *p, struct proc *except, int wait_status)
 {
         struct proc *g = group_of(p);
@@ -610,12 +620,7 @@ void proc_group_kill(struct proc *p, struct proc *except, int wait_status)
                 if (t == except || t->pid != p->pid || !proc_alive(t) ||
                     t->pending_kill)
                         continue;
-                t->pending_kill = wait_status;
-                if (t->state == PROC_SLEEPING)
-                        sched_make_runnable(t); /* sleepers loop on their
-                                                 * condition: they see it */
-                else if (t->state == PROC_RUNNING && t != current)
-                        machine_kick_running(t);        /* in user mode */
+                proc_kill_thread(t, wait_status);
         }
         if (g->sig.stopped) {
                 g->sig.stopped = false;

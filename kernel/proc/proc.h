@@ -365,6 +365,11 @@ __attribute__((noreturn)) void proc_exit(int wait_status);
  * thread is killed (exit_group, a fatal signal). */
 __attribute__((noreturn)) void proc_exit_group(int wait_status);
 
+/* Mark thread t to end with this wait status at its next way out of the
+ * kernel: woken if it sleeps, interrupted if it runs in user mode on
+ * another CPU. [kernel lock] */
+void proc_kill_thread(struct proc *t, int wait_status);
+
 /* Kill every thread of p's group but `except` (NULL: all) with this wait
  * status, waking them from any sleep; the group is marked exiting. */
 void proc_group_kill(struct proc *p, struct proc *except, int wait_status);

@@ -82,11 +82,8 @@ static long exec_end_other_threads(void)
         g->group.exec_thread = p;
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *t = proc_table[i];
-                if (t != p && t->pid == p->pid && proc_alive(t) && !t->pending_kill) {
-                        t->pending_kill = wait_status_signaled(SIGKILL);
-                        if (t->state == PROC_SLEEPING)
-                                sched_make_runnable(t);
-                }
+                if (t != p && t->pid == p->pid && proc_alive(t) && !t->pending_kill)
+                        proc_kill_thread(t, wait_status_signaled(SIGKILL));
         }
         if (g->sig.stopped) {
                 g->sig.stopped = false;
