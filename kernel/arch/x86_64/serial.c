@@ -14,6 +14,21 @@
  * receive interrupt and leaves the byte in the UART; serial_rx_arm(),
  * called on the way back to user mode and before idling, unmasks it.
  * The same mask holds input back while the terminal's buffer is full.
+ *
+ * The mask and the unmask can run at once on two CPUs: the interrupt
+ * comes to CPU 0 (through the PIC), which may be waiting for the big
+ * kernel lock or idling while another CPU holds it and re-arms on its
+ * way to user mode. So each half keeps an order between the UART's
+ * register and the flag that says it is masked: rx_mask writes the
+ * register, then sets the flag; serial_rx_arm clears the flag, then
+ * writes the register. If the flag ends clear, the arm's clear came
+ * after the mask's set, so its register write came after the mask's
+ * too: the interrupt ends unmasked. If the flag ends set, the next
+ * re-arm unmasks. (With the other order, set then write against clear
+ * then write, one interleaving left the flag clear and the interrupt
+ * masked: no re-arm would ever come, and typed input sat in the UART.
+ * That was the -smp 4 `make run` session that stalled about one run in
+ * five; tests/user/tty_rx_storm provokes it.)
  */
 #include <machine/cpu_local.h>
 #include "cpu.h"
@@ -21,7 +36,7 @@
 #include <mercator/console.h>
 
 static bool rx_enabled;         /* serial_rx_start() was called */
-static bool rx_masked;          /* receive interrupt off until a safe point */
+static bool rx_masked;          /* [a] receive interrupt off until a re-arm */
 static bool in_idle;            /* the CPU is halted in serial_idle's window */
 
 /* Route the UART's interrupt to the PIC and ask for receive interrupts. */
@@ -32,18 +47,24 @@ void serial_rx_start(void)
         outb(COM1 + UART_IER, IER_RX);
 }
 
+/* [kernel lock]: one arm at a time; a mask (CPU 0's interrupt) may run
+ * at the same time. The flag is cleared (a full barrier) before the
+ * register is written. */
 void serial_rx_arm(void)
 {
-        if (rx_masked && console_input_room()) {
-                rx_masked = false;
+        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
+            console_input_room()) {
+                __atomic_store_n(&rx_masked, false, __ATOMIC_SEQ_CST);
                 outb(COM1 + UART_IER, IER_RX);  /* a waiting byte interrupts */
         }
 }
 
+/* The register first, then the flag (out waits for the write to be done;
+ * the store is a full barrier after it). */
 static void rx_mask(void)
 {
-        rx_masked = true;
         outb(COM1 + UART_IER, 0);
+        __atomic_store_n(&rx_masked, true, __ATOMIC_SEQ_CST);
 }
 
 /* The bytes waiting in the UART go to the terminal, or the receive
