@@ -90,20 +90,30 @@ void console_set_break(bool on)
 /* ---- input to the terminal (uart.h) ---- */
 
 bool uart_in_idle;
-static bool rx_masked;
+static bool rx_masked;          /* [a] receive interrupt off until a re-arm */
 
+/* A mask (the boot hart's interrupt, maybe without the big kernel lock)
+ * and an arm (under it, on any hart) may run at once: each keeps an
+ * order between the UART's register and the flag, as x86-64's serial.c
+ * explains (the mask writes the register, then sets the flag; the arm
+ * clears the flag, then writes the register), so the flag never ends
+ * clear with the interrupt masked. The fences order the device's
+ * register against memory (a plain fence rw,rw does not). */
 void uart_rx_arm(void)
 {
-        if (rx_masked && console_input_room()) {
-                rx_masked = false;
+        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
+            console_input_room()) {
+                __atomic_store_n(&rx_masked, false, __ATOMIC_RELAXED);
+                __asm__ volatile("fence iorw, iorw" ::: "memory");
                 uart[UART_IER] = IER_RX;        /* a waiting byte interrupts */
         }
 }
 
 static void rx_mask(void)
 {
-        rx_masked = true;
         uart[UART_IER] = 0;
+        __asm__ volatile("fence iorw, iorw" ::: "memory");
+        __atomic_store_n(&rx_masked, true, __ATOMIC_RELAXED);
 }
 
 static void rx_take_input(void)
