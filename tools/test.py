@@ -518,7 +518,8 @@ def rv_referee_kernel():
 # end in a panic not yet found (fork_wait, signal_ipi; about 1 run in
 # 100 at -smp 4 under load), so the whole tier waits for that fix.
 RV_USER_SMP4 = ["threads", "pthreads", "futex", "tlb_shootdown",
-                "signal_ipi", "smp_spread", "cpu_count"]
+                "signal_ipi", "smp_spread", "cpu_count", "smp_faultrace",
+                "smp_storm"]
 
 
 def run_rv_user(prog, linux=None, smp=1):

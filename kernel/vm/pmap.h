@@ -182,6 +182,14 @@ void pmap_activate(struct pmap *pm);
 /* Issue the TLB invalidations batched by earlier calls on pm. */
 void pmap_update(struct pmap *pm);
 
+/* pmap_update() for a path that may send no IPI (vm_fault_nolock): after
+ * pmap_enter() put a translation at va where there was none, or when a
+ * fault found one that allows its access, make this CPU's walks see it.
+ * Another CPU whose MMU cached the absence (RISC-V's may) faults once
+ * more and comes here too. Only for translations that were absent: a
+ * changed or removed one needs pmap_update's shootdown round. */
+void pmap_update_local(struct pmap *pm, vaddr_t va);
+
 /* Page-table pages pm holds now (the kernel's: all of its tables). */
 uint64_t pmap_table_pages(const struct pmap *pm);
 

@@ -1331,6 +1331,8 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
         struct vm_page *pg = NULL;
         struct vm_area *a;
         vm_status_t st;
+        vm_prot_t prot;
+        unsigned flags;
         uint64_t idx;
         paddr_t pa;
         bool done = false;
@@ -1342,9 +1344,24 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
         a = vm_area_find(&s->areas, va);
         if (!a || !nolock_area(s, a) || vm_guards_has(&s->guards, va) ||
             vm_guards_has(&s->poison, va) ||
-            pmm_free_below(PMM_WMARK_LOW) ||    /* reclaim first: slow */
-            pmap_extract(s->pmap, va, NULL, NULL, NULL))
+            pmm_free_below(PMM_WMARK_LOW))      /* reclaim first: slow */
                 goto out;
+        if (pmap_extract(s->pmap, va, NULL, &prot, &flags)) {
+                /* Another thread's fault was first, and this CPU's MMU
+                 * may have cached the absence (RISC-V's may): make it
+                 * look again. Anything else is the big lock's, a clear
+                 * dirty bit too (an MMU that faults to have it set). */
+                if (!(flags & PMAP_USER) || !(prot & VM_PROT_WRITE) ||
+                    (pmap_ad(s->pmap, va, false) &
+                     (PMAP_AD_ACCESSED | PMAP_AD_DIRTY)) !=
+                    (PMAP_AD_ACCESSED | PMAP_AD_DIRTY))
+                        goto out;
+                spin_lock(&s->fault_lock);
+                pmap_update_local(s->pmap, va);
+                spin_unlock(&s->fault_lock);
+                done = true;
+                goto out;
+        }
         idx = a->pgoff + vm_area_off(a, va);
         if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
                 goto out;
@@ -1372,6 +1389,7 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
                  * maps it (a state any fault may find). */
                 done = pmap_enter(s->pmap, va, pa, pmap_prot_implied(a->prot),
                                   PMAP_USER | PMAP_ACCESS(access)) == VM_OK;
+                pmap_update_local(s->pmap, va);
         }
         spin_unlock(&s->fault_lock);
         if (done)

@@ -44,6 +44,11 @@ static uint64_t word(int thread, long round, long page)
         return (uint64_t)thread << 48 | (uint64_t)round << 24 | (uint64_t)page;
 }
 
+static void *nothing(void *arg)
+{
+        return arg;
+}
+
 /* ---- private churn ------------------------------------------------------- */
 
 static void *churn(void *arg)
@@ -184,8 +189,12 @@ static int bad_total(void)
 int main(void)
 {
         utest_start("smp_storm");
-        /* the threads' stacks come and go; warm musl's stack cache first */
-        run_threads(churn, 0, NULL);
+        /* The threads' stacks come and go: musl unmaps a thread's stack
+         * when it ends, glibc keeps it for the next thread (up to 40
+         * MiB). Start as many threads as the storms will, first, so that
+         * glibc's cache already holds their stacks when the maps are
+         * counted. */
+        run_threads(nothing, THREADS, nothing);
         long before = map_lines();
 
         CHECK("private_churn_threads", run_threads(churn, THREADS, NULL));

@@ -575,6 +575,20 @@ static void tlb_update(struct pmap *pm)
         table_free_deferred(pm);
 }
 
+/* What else the batch holds stays for the next pmap_update() (on RISC-V,
+ * new leaves that exec's loader left batched before the space's first
+ * satp load: 14 of them seen in a static program's space): only va's own
+ * entry, the last one if leaf_install() just added it, goes. */
+void pmap_update_local(struct pmap *pm, vaddr_t va)
+{
+        struct pmap_tlb_batch *b = &pm->tlb;
+
+        if (PT_PEND_NEW_LEAVES && pmap_loaded(pm))
+                mmu_invlpg(va);
+        if (!b->flush_all && b->n > 0 && b->va[b->n - 1] == va)
+                b->n--;
+}
+
 /* ---- argument checks ------------------------------------------------------ */
 
 /*

@@ -25,7 +25,9 @@
  * The big kernel lock (kern/biglock.c): taken on every entry from user
  * mode (proc_usertrap) but for an interrupt that leaves nothing to do
  * (an IPI, another hart's tick: no reschedule, no signal, the thread's
- * affinity still allows this hart), released with
+ * affinity still allows this hart) and a store page fault that
+ * vm_fault_nolock serves (a first write to private anonymous memory:
+ * vm_space.h; the same way back), released with
  * interrupts off on the way back (usertrapret), so an IPI sent meanwhile
  * is taken in user mode, not spent in the kernel.
  *
@@ -311,6 +313,15 @@ __attribute__((noreturn)) void proc_usertrap(void)
         } else if (cause == EXC_ECALL_U) {
                 machine_kernel_lock();
                 syscall(p, tf);
+        } else if (cause == EXC_STORE_PAGE_FAULT && p->space &&
+                   vm_fault_nolock(p->space, csr_read(stval), VM_PROT_WRITE)) {
+                /* Served without the lock (vm_space.h): back at once
+                 * unless the way out has something to do. */
+                p->usage.minflt++;
+                if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
+                        usertrapret(p, false);
+                machine_kernel_lock();
+                proc_return_to_user();
         } else {
                 machine_kernel_lock();
                 user_exception(p, cause, csr_read(stval));
