@@ -12,8 +12,22 @@
  * interrupt is taken only at a safe point: from user mode, or while the
  * CPU idles. One that arrives during a system call masks the UART's
  * receive interrupt and leaves the byte in the UART; serial_rx_arm(),
- * called on the way back to user mode and before idling, unmasks it.
- * The same mask holds input back while the terminal's buffer is full.
+ * called under the big kernel lock on every CPU's way back to user mode
+ * and before CPU 0 idles, takes that byte (and any that follow it) to
+ * the terminal itself, then unmasks. The same mask holds input back
+ * while the terminal's buffer is full.
+ *
+ * Why the arm takes the byte rather than only unmasking: the interrupt
+ * reaches CPU 0 alone, and with threads on the other CPUs making system
+ * calls, CPU 0 spends most of its time in the kernel waiting for the
+ * lock. An unmask alone sent the byte's interrupt straight back to CPU 0,
+ * which was most often still in the kernel and masked again; a byte got
+ * through only when the interrupt happened to find CPU 0 in user mode or
+ * idle. tests/user/tty_rx_storm's rounds of ten typed lines took from
+ * 0.1 s to 36 s that way on a loaded host (a few bytes a second),
+ * and a round that took longer than a typed session's 30 s wait failed
+ * the test: the -smp 4 failures "@round5 never came" of session 15.
+ * Now each locked exit on any CPU drains what waits.
  *
  * The mask and the unmask can run at once on two CPUs: the interrupt
  * comes to CPU 0 (through the PIC), which may be waiting for the big
@@ -47,18 +61,6 @@ void serial_rx_start(void)
         outb(COM1 + UART_IER, IER_RX);
 }
 
-/* [kernel lock]: one arm at a time; a mask (CPU 0's interrupt) may run
- * at the same time. The flag is cleared (a full barrier) before the
- * register is written. */
-void serial_rx_arm(void)
-{
-        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
-            console_input_room()) {
-                __atomic_store_n(&rx_masked, false, __ATOMIC_SEQ_CST);
-                outb(COM1 + UART_IER, IER_RX);  /* a waiting byte interrupts */
-        }
-}
-
 /* The register first, then the flag (out waits for the write to be done;
  * the store is a full barrier after it). */
 static void rx_mask(void)
@@ -67,16 +69,32 @@ static void rx_mask(void)
         __atomic_store_n(&rx_masked, true, __ATOMIC_SEQ_CST);
 }
 
-/* The bytes waiting in the UART go to the terminal, or the receive
- * interrupt is masked until the next safe point. */
-static void serial_take_input(void)
+/* The bytes waiting in the UART go to the terminal; false if its buffer
+ * filled, which masks the receive interrupt until a re-arm finds room. */
+static bool serial_take_input(void)
 {
         while (inb(COM1 + UART_LSR) & LSR_DATA_READY) {
                 if (!console_input_room()) {
                         rx_mask();
-                        return;
+                        return false;
                 }
                 console_receive((uint8_t)inb(COM1 + UART_DATA));
+        }
+        return true;
+}
+
+/* [kernel lock]: one arm at a time; a mask (CPU 0's interrupt) may run
+ * at the same time. The flag is cleared (a full barrier) before the
+ * register is written. In between, the byte the masked interrupt left
+ * in the UART (and any that follow it) goes to the terminal here: this
+ * is a safe point, on whichever CPU (see the top of this file). */
+void serial_rx_arm(void)
+{
+        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
+            console_input_room()) {
+                __atomic_store_n(&rx_masked, false, __ATOMIC_SEQ_CST);
+                if (serial_take_input())
+                        outb(COM1 + UART_IER, IER_RX);
         }
 }
 

@@ -22,9 +22,9 @@ void syscall_dispatch(struct trap_frame *tf)
         current->md.syscall_nr = tf->rax;
         current->md.in_syscall = true;
         tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
+        serial_rx_arm();        /* before: its input may signal or wake */
         proc_return_to_user();
         current->md.in_syscall = false;
-        serial_rx_arm();
         (void)intr_save();      /* off to sysret (machine_kick_running) */
         machine_kernel_unlock();
 }

@@ -26,8 +26,8 @@
 /* Where a new thread's first swtch returns to. */
 static void thread_first_entry(void)
 {
-        proc_return_to_user();
         serial_rx_arm();
+        proc_return_to_user();
         (void)intr_save();      /* off to iretq (machine_kick_running) */
         machine_kernel_unlock();        /* its CPU's loop passed it on */
         trap_return(current->md.user_frame);

@@ -388,8 +388,8 @@ void trap_dispatch(struct trap_frame *tf)
         else
                 user_trap(tf);
         if (from_user) {
+                serial_rx_arm();        /* before: its input may signal */
                 proc_return_to_user();
-                serial_rx_arm();
                 (void)intr_save();      /* off to iretq (machine_kick_running) */
                 machine_kernel_unlock();
         }
