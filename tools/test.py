@@ -968,15 +968,6 @@ def run_syscall_log(t):
           "user[mercator]/syscall_log_switch/off_by_default")
 
 
-# At -smp 4 only in make soak: tty_rx_storm still loses a typed line now
-# and then there with serial.c's fix of a33666f (the CI-like run of
-# session 15 failed it once, "@round5 never came"; a loop beside that run
-# failed it 2 of 3 boots on df4f053's parent and 1 of 3 with the idle
-# poll): an open bug (issue 15's notes), not a flaky test. At -smp 1 it
-# runs in make test.
-USER_SMP_SOAK_ONLY = {"tty_rx_storm"}
-
-
 def run_user(t, soak=False):
     progs = sorted(glob.glob(os.path.join(ROOT, "build/user/*")))
     if not progs:
@@ -987,9 +978,7 @@ def run_user(t, soak=False):
         collect_user(t, "linux", prog, out, status, label)
     run_user_linux_vm(t, runs)
     mruns = [(p, a, l, "qemu64", smp) for smp in USER_SMP
-             for p, a, l in runs
-             if smp == 1 or soak or
-             os.path.basename(p) not in USER_SMP_SOAK_ONLY] + \
+             for p, a, l in runs] + \
         [(p, a, l, "max", 1) for p, a, l in runs
          if os.path.basename(p) in USER_ON_CPU_MAX]
     mruns.sort(key=lambda r: os.path.basename(r[0]) not in USER_SLOW)

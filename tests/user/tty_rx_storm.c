@@ -12,7 +12,11 @@
  * a mask and an unmask racing (the x86-64 `make run` session that
  * stalled, session 15). A lost unmask leaves the typed bytes in the UART
  * and the read waits for ever: here the read's time limit ends the
- * program with a FAIL instead. On Linux it runs on a pseudo-terminal.
+ * program with a FAIL instead. It also fails when input only crawls: a
+ * round that takes longer than the input script's 30 s wait (session
+ * 16: an unmask alone sent the interrupt back to CPU 0, most often still
+ * in the kernel, and rounds took up to 36 s under load; the re-arm now
+ * takes the waiting bytes itself). On Linux it runs on a pseudo-terminal.
  */
 #include "utest.h"
 #include <poll.h>
