@@ -302,6 +302,32 @@ void proc_buddyinfo(struct text *t, struct proc *p)
         }
 }
 
+/* /proc/lock_stat: Mercator's own format (Linux's file of the name exists
+ * only with CONFIG_LOCK_STAT, in another): per lock rank with any use,
+ * acquisitions, how many found the lock held and how long those waited
+ * in all (spinlock.h, lock_stat_sum). Counters since boot; read twice
+ * and subtract to see one run. */
+void proc_lock_stat(struct text *t, struct proc *p)
+{
+        (void)p;
+        if (!LOCK_DEBUG) {
+                text_add(t, "lock_stat: not counted (LOCK_DEBUG=0)\n");
+                return;
+        }
+        text_add(t, "%4s %-16s %12s %10s %12s\n", "rank", "class",
+                 "acquired", "contended", "wait_us");
+        for (unsigned r = 0; r < LOCK_STAT_RANKS; r++) {
+                struct lock_stat st = lock_stat_sum(r);
+                const char *name = lock_rank_name(r);
+
+                if (!name || !st.acquired)
+                        continue;
+                text_add(t, "%4u %-16s %12" PRIu64 " %10" PRIu64 " %12" PRIu64
+                         "\n", r, name, st.acquired, st.contended,
+                         st.wait_ns / 1000);
+        }
+}
+
 /* The part of Linux's zoneinfo Mercator has numbers for: per zone, the
  * free, present and managed pages and the free blocks per order. */
 void proc_zoneinfo(struct text *t, struct proc *p)

@@ -141,6 +141,7 @@ static const struct pent root_dir[] = {
         REG("filesystems", proc_filesystems),
         SPECIAL("kpageflags", PROCFS_IFREG | 0400, SP_KPAGEFLAGS),
         REG("loadavg", proc_loadavg),
+        REG("lock_stat", proc_lock_stat),
         REG("meminfo", proc_meminfo),
         SPECIAL("mounts", PROCFS_IFLNK | 0777, SP_MOUNTS),
         SPECIAL("self", PROCFS_IFLNK | 0777, SP_SELF),

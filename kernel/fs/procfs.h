@@ -74,6 +74,7 @@ void proc_swaps(struct text *t, struct proc *p);
 void proc_vmstat(struct text *t, struct proc *p);
 void proc_buddyinfo(struct text *t, struct proc *p);
 void proc_zoneinfo(struct text *t, struct proc *p);
+void proc_lock_stat(struct text *t, struct proc *p);
 void proc_stat(struct text *t, struct proc *p);
 void proc_uptime(struct text *t, struct proc *p);
 void proc_loadavg(struct text *t, struct proc *p);

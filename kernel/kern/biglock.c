@@ -38,6 +38,9 @@ static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
 void machine_kernel_lock(void)
 {
         int32_t me = (int32_t)machine_cpu_id();
+        uint64_t t0 = 0;
+        bool waited = false;
+        unsigned long s;
 
         if (LOCK_DEBUG && lock_held_count() != 0)
                 panic("lock order: the big kernel lock (rank 10) taken with "
@@ -46,23 +49,34 @@ void machine_kernel_lock(void)
             __atomic_load_n(&bkl_word, __ATOMIC_RELAXED))
                 panic("the big kernel lock taken again by CPU %d", me);
         while (__atomic_exchange_n(&bkl_word, 1, __ATOMIC_ACQUIRE)) {
+                if (!waited)
+                        t0 = lock_stat_now(), waited = true;
                 do {
-                        unsigned long s = intr_save();
+                        s = intr_save();
                         smp_call_poll();
                         intr_restore(s);
                         intr_cpu_relax();
                 } while (__atomic_load_n(&bkl_word, __ATOMIC_RELAXED));
         }
         __atomic_store_n(&bkl_cpu, me, __ATOMIC_RELAXED);
+        s = intr_save();                /* the counts are this CPU's */
+        lock_stat_note(LOCK_RANK_BIG, waited,
+                       waited ? lock_stat_now() - t0 : 0);
+        intr_restore(s);
         if (current)                    /* a thread from user mode */
                 proc_space_enter(current);
 }
 
 bool machine_kernel_trylock(void)
 {
+        unsigned long s;
+
         if (__atomic_exchange_n(&bkl_word, 1, __ATOMIC_ACQUIRE))
                 return false;
         __atomic_store_n(&bkl_cpu, (int32_t)machine_cpu_id(), __ATOMIC_RELAXED);
+        s = intr_save();
+        lock_stat_note(LOCK_RANK_BIG, false, 0);
+        intr_restore(s);
         return true;
 }
 

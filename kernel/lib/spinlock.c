@@ -6,6 +6,7 @@
  * taken. It is touched only by that CPU with its interrupts off (every
  * spinlock turns them off before the checker looks), so it needs no lock.
  */
+#include <mercator/clock.h>
 #include <mercator/panic.h>
 #include <mercator/spinlock.h>
 
@@ -15,6 +16,67 @@ struct held_locks {
 };
 
 static struct held_locks held[LOCK_MAX_CPUS];
+
+/* Contention counts (spinlock.h), one row per CPU, touched by that CPU
+ * only, with its interrupts off. */
+static struct lock_stat stats[LOCK_MAX_CPUS][LOCK_STAT_RANKS];
+
+uint64_t lock_stat_now(void)
+{
+#ifdef HOST_BUILD
+        return 0;
+#else
+        return clock_monotonic_ns();
+#endif
+}
+
+void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns)
+{
+        unsigned cpu = machine_cpu_id();
+        struct lock_stat *st;
+
+        if (!LOCK_DEBUG || cpu >= LOCK_MAX_CPUS || rank >= LOCK_STAT_RANKS)
+                return;
+        st = &stats[cpu][rank];
+        st->acquired++;
+        if (contended) {
+                st->contended++;
+                st->wait_ns += wait_ns;
+        }
+}
+
+struct lock_stat lock_stat_sum(unsigned rank)
+{
+        struct lock_stat sum = { 0, 0, 0 };
+
+        if (rank >= LOCK_STAT_RANKS)
+                return sum;
+        for (unsigned c = 0; c < LOCK_MAX_CPUS; c++) {
+                sum.acquired += stats[c][rank].acquired;
+                sum.contended += stats[c][rank].contended;
+                sum.wait_ns += stats[c][rank].wait_ns;
+        }
+        return sum;
+}
+
+const char *lock_rank_name(unsigned rank)
+{
+        switch (rank) {
+        case LOCK_RANK_TEST_OUTER:      return "test-outer";
+        case LOCK_RANK_BIG:             return "big-kernel-lock";
+        case LOCK_RANK_SPACE_DOOR:      return "space-door";
+        case LOCK_RANK_SPACE_FAULT:     return "space-fault";
+        case LOCK_RANK_KMALLOC:         return "kmalloc-cache";
+        case LOCK_RANK_PMM_ZONE:        return "pmm-zone";
+        case LOCK_RANK_MEMCG:           return "memcg-counts";
+        case LOCK_RANK_SMP_CALL:        return "smp-call";
+        case LOCK_RANK_TEST_INNER:      return "test-inner";
+        case LOCK_RANK_BLKDEV:          return "blkdev-queue";
+        case LOCK_RANK_VVAR:            return "vvar";
+        case LOCK_RANK_CONSOLE:         return "console";
+        }
+        return NULL;
+}
 
 bool lock_order_ok(const unsigned *ranks, unsigned n, unsigned want,
                    unsigned *bad)
@@ -102,9 +164,17 @@ void spin_lock(struct spinlock *l)
                 h = held_of(cpu);
                 check_acquire(h, l);
         }
-        while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-                while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-                        intr_cpu_relax();
+        if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+                uint64_t t0 = lock_stat_now();
+
+                do
+                        while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+                                intr_cpu_relax();
+                while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE));
+                lock_stat_note(l->rank, true, lock_stat_now() - t0);
+        } else {
+                lock_stat_note(l->rank, false, 0);
+        }
         l->saved = s;
         __atomic_store_n(&l->cpu, (int32_t)cpu, __ATOMIC_RELAXED);
         if (LOCK_DEBUG)
@@ -121,6 +191,7 @@ bool spin_trylock(struct spinlock *l)
         }
         if (LOCK_DEBUG)         /* no order check: it cannot wait */
                 note_acquired(my_held(), l);
+        lock_stat_note(l->rank, false, 0);
         l->saved = s;
         __atomic_store_n(&l->cpu, (int32_t)machine_cpu_id(), __ATOMIC_RELAXED);
         return true;

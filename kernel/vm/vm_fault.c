@@ -1280,16 +1280,22 @@ bool vm_fault_nolock_enabled = true;
 static bool door_in(struct vm_space *s)
 {
         unsigned waited = 0;
+        uint64_t t0 = 0;
 
         for (;;) {
                 uint32_t d = __atomic_add_fetch(&s->door, 1, __ATOMIC_SEQ_CST);
 
                 if (d < VM_DOOR_ENTERED &&
-                    !__atomic_load_n(&vm_doors_shut, __ATOMIC_SEQ_CST))
+                    !__atomic_load_n(&vm_doors_shut, __ATOMIC_SEQ_CST)) {
+                        lock_stat_note(LOCK_RANK_SPACE_DOOR, waited,
+                                       waited ? lock_stat_now() - t0 : 0);
                         return true;
+                }
                 __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
                 if (__atomic_load_n(&vm_doors_shut, __ATOMIC_RELAXED))
                         return false;   /* reclaim: long, take the lock */
+                if (!waited)
+                        t0 = lock_stat_now();
                 do {
                         if (++waited > DOOR_WAIT)
                                 return false;

@@ -2,11 +2,16 @@
  * test_spinlock.c - spinlocks' bookkeeping and the lock-order checker
  * (kernel/lib/spinlock.c) on the host's one "CPU": which orders pass,
  * which panic and with what message, and that a panic leaves the
- * checker's state as it was.
+ * checker's state as it was; the contention counts of /proc/lock_stat
+ * (one wait made by a second host thread playing CPU 1).
  */
+#define _POSIX_C_SOURCE 200809L        /* nanosleep */
 #include "check.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <mercator/spinlock.h>
 
 static struct spinlock outer = SPINLOCK_INIT("test-outer", LOCK_RANK_TEST_OUTER);
@@ -109,4 +114,71 @@ TEST(too_many_held_panics)
         for (unsigned i = 0; i < LOCK_MAX_HELD; i++)
                 spin_unlock(&l[i]);
         CHECK_EQ(lock_held_count(), 0);
+}
+
+static struct spinlock shared = SPINLOCK_INIT("test-shared", LOCK_RANK_TEST_INNER);
+static atomic_int second_started;
+
+static void *second_cpu(void *arg)
+{
+        (void)arg;
+        host_cpu = 1;
+        atomic_store(&second_started, 1);
+        spin_lock(&shared);             /* most often held: it waits */
+        spin_unlock(&shared);
+        return NULL;
+}
+
+TEST(lock_stat_counts_acquisitions_and_waits)
+{
+        struct lock_stat a = lock_stat_sum(LOCK_RANK_TEST_INNER), b;
+        bool waited = false;
+
+        spin_lock(&shared);
+        spin_unlock(&shared);
+        CHECK(spin_trylock(&shared));
+        spin_unlock(&shared);
+        b = lock_stat_sum(LOCK_RANK_TEST_INNER);
+        CHECK_EQ(b.acquired - a.acquired, 2);
+        CHECK_EQ(b.contended - a.contended, 0);
+        /* CPU 1 asks for the lock while CPU 0 holds it: one wait, counted
+         * on CPU 1's row and seen in the sum (tries until the thread got
+         * there in time). */
+        for (int try = 0; try < 50 && !waited; try++) {
+                pthread_t t;
+
+                a = lock_stat_sum(LOCK_RANK_TEST_INNER);
+                atomic_store(&second_started, 0);
+                spin_lock(&shared);
+                CHECK_EQ(pthread_create(&t, NULL, second_cpu, NULL), 0);
+                while (!atomic_load(&second_started))
+                        ;
+                nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+                spin_unlock(&shared);
+                pthread_join(t, NULL);
+                b = lock_stat_sum(LOCK_RANK_TEST_INNER);
+                CHECK_EQ(b.acquired - a.acquired, 2);
+                waited = b.contended - a.contended == 1;
+        }
+        CHECK(waited);
+        /* Ranks beyond the table are not counted, and cannot be asked. */
+        a = lock_stat_sum(LOCK_STAT_RANKS);
+        CHECK_EQ(a.acquired, 0);
+        lock_stat_note(LOCK_STAT_RANKS + 5, true, 1);
+        CHECK_EQ(lock_stat_sum(LOCK_STAT_RANKS + 5).acquired, 0);
+}
+
+TEST(every_rank_has_a_name)
+{
+        static const unsigned ranks[] = {
+                LOCK_RANK_TEST_OUTER, LOCK_RANK_BIG, LOCK_RANK_SPACE_DOOR,
+                LOCK_RANK_SPACE_FAULT, LOCK_RANK_KMALLOC, LOCK_RANK_PMM_ZONE,
+                LOCK_RANK_MEMCG, LOCK_RANK_SMP_CALL, LOCK_RANK_TEST_INNER,
+                LOCK_RANK_BLKDEV, LOCK_RANK_VVAR, LOCK_RANK_CONSOLE,
+        };
+
+        for (unsigned i = 0; i < sizeof ranks / sizeof ranks[0]; i++)
+                CHECK(lock_rank_name(ranks[i]) != NULL);
+        CHECK(lock_rank_name(11) == NULL);
+        CHECK(!strcmp(lock_rank_name(LOCK_RANK_BIG), "big-kernel-lock"));
 }

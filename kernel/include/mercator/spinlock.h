@@ -31,6 +31,8 @@
 /* Lock ranks: the order of docs/design.md "Locking", outermost first. */
 enum lock_rank {
         LOCK_RANK_TEST_OUTER = 5,       /* tests of the checker only */
+        LOCK_RANK_BIG = 10,             /* the big kernel lock (biglock.c) */
+        LOCK_RANK_SPACE_DOOR = 20,      /* a space's door (vm_space.c) */
         LOCK_RANK_SPACE_FAULT = 22,     /* a space's lock-free faults */
         LOCK_RANK_KMALLOC = 27,         /* a kmalloc cache (kmalloc.c) */
         LOCK_RANK_PMM_ZONE = 28,        /* a zone's free lists (pmm.c) */
@@ -85,5 +87,33 @@ unsigned lock_held_count(void);
  */
 bool lock_order_ok(const unsigned *held, unsigned n, unsigned want,
                    unsigned *bad);
+
+/*
+ * Contention, per rank (LOCK_DEBUG; nothing without): every acquisition
+ * is counted on its CPU, and one that found the lock held also counts
+ * the nanoseconds it waited. /proc/lock_stat prints the sums; the big
+ * kernel lock reports under LOCK_RANK_BIG. Per CPU, so that counting
+ * adds no shared cache line to the locks it watches.
+ */
+#define LOCK_STAT_RANKS 100
+
+struct lock_stat {
+        uint64_t acquired;      /* acquisitions */
+        uint64_t contended;     /* of which found the lock held */
+        uint64_t wait_ns;       /* time those waited (0 on the host) */
+};
+
+/* Count one acquisition of a lock of rank; contended with wait_ns. */
+void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns);
+
+/* The sums over every CPU for rank (zeros if none). */
+struct lock_stat lock_stat_sum(unsigned rank);
+
+/* A short name for rank's locks, or NULL if no lock has that rank. */
+const char *lock_rank_name(unsigned rank);
+
+/* A clock for the wait times: clock_monotonic_ns in a kernel, 0 on the
+ * host (which has no such clock). */
+uint64_t lock_stat_now(void);
 
 #endif
