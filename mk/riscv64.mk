@@ -77,7 +77,8 @@ RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         syscall_log prctl_random proc_files exec_fd fs_calls tty_canon \
         threads pthreads vmview vdso time_ns userfaultfd overcommit oom_alloc \
         madvise_free cow_reuse shm_thp \
-        smp_spread tlb_shootdown signal_ipi cpu_count smp_faultrace smp_storm
+        smp_spread tlb_shootdown signal_ipi cpu_count smp_faultrace smp_storm \
+        tick_alone
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
              $(RV_BUILD)/user/abi_riscv64 $(RV_BUILD)/user/dynlink
 RV_REFEREE_INIT := $(RV_BUILD)/referee_init

@@ -519,7 +519,7 @@ def rv_referee_kernel():
 # 100 at -smp 4 under load), so the whole tier waits for that fix.
 RV_USER_SMP4 = ["threads", "pthreads", "futex", "tlb_shootdown",
                 "signal_ipi", "smp_spread", "cpu_count", "smp_faultrace",
-                "smp_storm"]
+                "smp_storm", "tick_alone"]
 
 
 def run_rv_user(prog, linux=None, smp=1):

@@ -41,6 +41,25 @@ static void *cpu_sched_sp;                  /* the scheduler's saved stack */
 #endif
 static int next_slot;
 
+/*
+ * Whether a runnable thread may be waiting for a CPU: set with every
+ * thread made runnable, recomputed by each pick (both under the kernel
+ * lock); read without the lock by the other CPUs' ticks, which ask
+ * their thread to give up its CPU only when someone waits for one. A
+ * thread alone on its CPU then runs on through its ticks instead of
+ * taking the kernel lock 100 times a second to pick itself again (with
+ * four CPUs busy, one of them was always in that lock's queue). A stale
+ * value costs one tick of delay at most: the next pick sets it right.
+ * The boot CPU's tick still sends its thread to the scheduler loop
+ * every time: that loop runs the timers and wakes the sleepers.
+ */
+static bool runnable_waiting;
+
+static void note_runnable(void)
+{
+        __atomic_store_n(&runnable_waiting, true, __ATOMIC_RELAXED);
+}
+
 void clock_tick(bool from_user)
 {
         need_resched = true;            /* a 10 ms time slice */
@@ -54,7 +73,8 @@ void clock_tick_other_cpu(bool from_user)
         kstat_tick(from_user);
         if (!current)                   /* its scheduler loop idles */
                 return;
-        need_resched = true;
+        if (__atomic_load_n(&runnable_waiting, __ATOMIC_RELAXED))
+                need_resched = true;
         acct_tick_other_cpu(from_user);
 }
 
@@ -90,11 +110,16 @@ static bool runnable_here(const struct proc *p)
  * priority present (0 for the ordinary ones) that this CPU may run. */
 static struct proc *pick_next(void)
 {
-        int best = -1;
+        int best = -1, runnable = 0;
 
-        for (int i = 0; i < proc_slots; i++)
+        for (int i = 0; i < proc_slots; i++) {
+                runnable += proc_table[i]->state == PROC_RUNNABLE;
                 if (runnable_here(proc_table[i]))
                         best = MAX(best, rt_priority(proc_table[i]));
+        }
+        /* The one picked below no longer waits; any other does. */
+        __atomic_store_n(&runnable_waiting, runnable > (best >= 0),
+                         __ATOMIC_RELAXED);
         for (int n = 0; best >= 0 && n < proc_slots; n++) {
                 int slot = (next_slot + n) % proc_slots;
                 struct proc *p = proc_table[slot];
@@ -164,6 +189,7 @@ void sched_switch(void)
 void sched_yield(void)
 {
         current->state = PROC_RUNNABLE;
+        note_runnable();
         sched_switch();
 }
 
@@ -225,6 +251,7 @@ void sched_wakeup(const void *channel)
                 struct proc *p = proc_table[i];
                 if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
                         p->state = PROC_RUNNABLE;
+                        note_runnable();
                         sched_kick_for(p);      /* one idle CPU for each */
                 }
         }
@@ -233,6 +260,7 @@ void sched_wakeup(const void *channel)
 void sched_make_runnable(struct proc *p)
 {
         p->state = PROC_RUNNABLE;
+        note_runnable();
         sched_kick_for(p);
 }
 
@@ -273,6 +301,7 @@ void proc_return_to_user(void)
                 proc_exit(current->pending_kill);
         if (!sched_cpu_allowed(current)) {      /* sched_setaffinity */
                 current->state = PROC_RUNNABLE;
+                note_runnable();
                 sched_kick_for(current);
                 sched_switch();
         } else if (need_resched) {
