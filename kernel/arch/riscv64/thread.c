@@ -128,6 +128,15 @@ static void user_pages_ensure(struct proc *p, struct pmap *pm, struct cpu *c)
 
 __attribute__((noreturn)) void proc_usertrap(void);
 
+/* The locked way back to user mode, before usertrapret(p, true): the
+ * console input an interrupt held back first (uart.c; its bytes may
+ * signal or wake a thread, which proc_return_to_user then sees). */
+static void return_to_user(void)
+{
+        uart_rx_arm();
+        proc_return_to_user();
+}
+
 /* Back to user mode: with the big kernel lock held (locked), make sure
  * the frame slot is mapped and release the lock, interrupts off; without
  * it (an interrupt that left nothing to do), the thread came in through
@@ -145,7 +154,6 @@ __attribute__((noreturn)) static void usertrapret(struct proc *p, bool locked)
         htf = c->tf;
         if (locked) {
                 user_pages_ensure(p, pm, c);
-                uart_rx_arm();
                 machine_kernel_unlock();
         }
         csr_write(stvec, TRAMPOLINE_VA(uservec));
@@ -168,7 +176,7 @@ __attribute__((noreturn)) static void usertrapret(struct proc *p, bool locked)
  * passed it the big kernel lock. */
 static void thread_first_entry(void)
 {
-        proc_return_to_user();
+        return_to_user();
         usertrapret(current, true);
 }
 
@@ -187,7 +195,7 @@ static void syscall(struct proc *p, struct trapframe *tf)
         tf->epc += 4;                   /* past the ecall */
         intr_on();
         TF_REG(tf, REG_A0) = (uint64_t)syscall_invoke(p->md.syscall_nr, args);
-        proc_return_to_user();
+        return_to_user();
         p->md.in_syscall = false;
         intr_off();
 }
@@ -309,7 +317,7 @@ __attribute__((noreturn)) void proc_usertrap(void)
                         machine_kernel_lock();
                         trap_interrupt_from(cause, true);
                 }
-                proc_return_to_user();
+                return_to_user();
         } else if (cause == EXC_ECALL_U) {
                 machine_kernel_lock();
                 syscall(p, tf);
@@ -321,11 +329,11 @@ __attribute__((noreturn)) void proc_usertrap(void)
                 if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
                         usertrapret(p, false);
                 machine_kernel_lock();
-                proc_return_to_user();
+                return_to_user();
         } else {
                 machine_kernel_lock();
                 user_exception(p, cause, csr_read(stval));
-                proc_return_to_user();
+                return_to_user();
         }
         usertrapret(p, true);
 }

@@ -92,23 +92,6 @@ void console_set_break(bool on)
 bool uart_in_idle;
 static bool rx_masked;          /* [a] receive interrupt off until a re-arm */
 
-/* A mask (the boot hart's interrupt, maybe without the big kernel lock)
- * and an arm (under it, on any hart) may run at once: each keeps an
- * order between the UART's register and the flag, as x86-64's serial.c
- * explains (the mask writes the register, then sets the flag; the arm
- * clears the flag, then writes the register), so the flag never ends
- * clear with the interrupt masked. The fences order the device's
- * register against memory (a plain fence rw,rw does not). */
-void uart_rx_arm(void)
-{
-        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
-            console_input_room()) {
-                __atomic_store_n(&rx_masked, false, __ATOMIC_RELAXED);
-                __asm__ volatile("fence iorw, iorw" ::: "memory");
-                uart[UART_IER] = IER_RX;        /* a waiting byte interrupts */
-        }
-}
-
 static void rx_mask(void)
 {
         uart[UART_IER] = 0;
@@ -116,14 +99,38 @@ static void rx_mask(void)
         __atomic_store_n(&rx_masked, true, __ATOMIC_RELAXED);
 }
 
-static void rx_take_input(void)
+/* The bytes waiting in the UART go to the terminal; false if its buffer
+ * filled, which masks the receive interrupt until a re-arm finds room. */
+static bool rx_take_input(void)
 {
         while (uart[UART_LSR] & LSR_DATA_READY) {
                 if (!console_input_room()) {
                         rx_mask();
-                        return;
+                        return false;
                 }
                 console_receive(uart[UART_RBR]);
+        }
+        return true;
+}
+
+/* A mask (the boot hart's interrupt, maybe without the big kernel lock)
+ * and an arm (under it, on any hart) may run at once: each keeps an
+ * order between the UART's register and the flag, as x86-64's serial.c
+ * explains (the mask writes the register, then sets the flag; the arm
+ * clears the flag, then writes the register), so the flag never ends
+ * clear with the interrupt masked. The fences order the device's
+ * register against memory (a plain fence rw,rw does not). Between the
+ * two, the arm takes what the masked interrupt left in the UART: the
+ * interrupt reaches the boot hart only, and an unmask alone sends it
+ * back there, most often still busy in the kernel (serial.c again). */
+void uart_rx_arm(void)
+{
+        if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&
+            console_input_room()) {
+                __atomic_store_n(&rx_masked, false, __ATOMIC_RELAXED);
+                __asm__ volatile("fence iorw, iorw" ::: "memory");
+                if (rx_take_input())
+                        uart[UART_IER] = IER_RX;   /* a new byte interrupts */
         }
 }
 
