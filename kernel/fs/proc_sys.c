@@ -257,6 +257,12 @@ void proc_vmstat(struct text *t, struct proc *p)
                  "pglazyfreed %" PRIu64 "\npgfault_nolock %" PRIu64 "\n",
                  faults, vm_events.pgmajfault, vm_events.pglazyfreed,
                  vm_events.pgfault_nolock);
+        /* The page allocator's per-CPU lists (vm/pmm.h), Mercator's. */
+        text_add(t, "pcp_refill %" PRIu64 "\npcp_spill %" PRIu64 "\n"
+                 "pcp_drain_all %" PRIu64 "\npcp_drain_retry %" PRIu64 "\n"
+                 "pmm_split_huge %" PRIu64 "\n", pmm_events.pcp_refill,
+                 pmm_events.pcp_spill, pmm_events.drain_all,
+                 pmm_events.drain_retry, pmm_events.split_huge);
         /* Reclaim (vm_reclaim.h): the background reclaimer stands for
          * Linux's kswapd. */
         text_add(t, "pgsteal_kswapd %" PRIu64 "\npgsteal_direct %" PRIu64 "\n",
@@ -329,7 +335,7 @@ void proc_lock_stat(struct text *t, struct proc *p)
 }
 
 /* The part of Linux's zoneinfo Mercator has numbers for: per zone, the
- * free, present and managed pages and the free blocks per order. */
+ * free, present and managed pages and each CPU's page list. */
 void proc_zoneinfo(struct text *t, struct proc *p)
 {
         for (int z = 0; z < NR_ZONES; z++) {
@@ -341,6 +347,15 @@ void proc_zoneinfo(struct text *t, struct proc *p)
                 text_add(t, "        present  %" PRIu64 "\n", st.present);
                 text_add(t, "        managed  %" PRIu64 "\n", st.present);
                 text_add(t, "      nr_free_pages %" PRIu64 "\n", st.free);
+                /* the per-CPU lists (vm/pmm.h), as Linux's pagesets;
+                 * their pages are counted free above */
+                text_add(t, "  pagesets\n");
+                for (unsigned c = 0; c < machine_cpus_online(); c++)
+                        text_add(t, "    cpu: %u\n              count: %u\n"
+                                 "              high:  %u\n"
+                                 "              batch: %u\n", c,
+                                 pmm_pcp_count(c, (enum zone_id)z),
+                                 PMM_PCP_HIGH, PMM_PCP_BATCH);
         }
 }
 

@@ -51,6 +51,7 @@
 #include <mercator/string.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vmstat.h>
 
 _Static_assert(sizeof(struct vm_page) == 32,
                "struct vm_page must stay 32 bytes (0.78% of RAM)");
@@ -92,6 +93,58 @@ static const char *pmm_zone_names[NR_ZONES];    /* [c] */
  * atomically in one instruction. */
 static unsigned long pmm_free_total;            /* [a] */
 static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [w] */
+
+/*
+ * Per-CPU page lists (Linux's pcp): order-0 free pages each CPU keeps in
+ * front of each zone, so that most single-page allocations and frees
+ * take no zone lock. A list is touched only by its own CPU with
+ * interrupts off ([i]): no lock, since nothing else runs there then; a
+ * drain of another CPU's lists is a cross-CPU call that runs on it
+ * (pmm_drain_all). A page on a list is free for every count (the zones'
+ * free + their lists = pmm_free_total) but not in the buddy's lists: its
+ * state is PG_FREE with order PMM_PCP_ORDER, which no buddy walk matches
+ * (never merged with, never taken by a split) while the double-free
+ * check still sees it free. Refill takes PMM_PCP_BATCH pages under one
+ * lock round; a free that brings a list above PMM_PCP_HIGH gives back its
+ * PMM_PCP_BATCH oldest (the tail) under one round (the marks: pmm.h).
+ */
+#define PMM_PCP_ORDER   0xffu
+#define PMM_PCP_CPUS    LOCK_MAX_CPUS
+/*
+ * A huge allocation (order 9 and up: x86-64's and riscv64's transparent
+ * huge pages, i386's are 10) first gives this CPU's listed pages back.
+ * A huge page of user memory is split into single pages at once, so a
+ * munmap frees it page by page through this CPU's list, and the last
+ * pages freed stay there: the block they belong to, the buddy's most
+ * recently freed, cannot be whole for the next huge fault, which takes
+ * an older block, or splits a fresh one. Measured (a 64 MiB huge fill
+ * and munmap, 8 rounds, which 2 MiB frames each round got, from
+ * pagemap): without the drain 31 of each round's 32 blocks were the
+ * previous round's, and the 32nd a new one every round, walking up
+ * through RAM 4 MiB a round; with it all 32, as without the lists. A
+ * drain is one lock round per zone, next to zeroing 2 MiB.
+ * pmm_events.split_huge counts blocks of this order or more split to
+ * serve a smaller allocation.
+ */
+#define PMM_SPLIT_HUGE_ORDER 9
+
+struct pmm_pcp {
+        uint32_t head, tail;    /* [i] most recent, oldest; PFN_NONE */
+        uint32_t count;         /* [i] pages listed; [a] read as a hint */
+};
+
+/* One CPU's lists, a cache line of their own (no false sharing). */
+struct pmm_pcp_cpu {
+        struct pmm_pcp zone[NR_ZONES];
+} __attribute__((aligned(64)));
+
+static struct pmm_pcp_cpu pmm_pcp[PMM_PCP_CPUS];
+struct pmm_events pmm_events;
+
+static void pmm_event_add(uint64_t *counter)
+{
+        vmstat_add(counter, 1);         /* atomic where 64 bits are a word */
+}
 
 static void free_total_add(unsigned long n)
 {
@@ -225,7 +278,8 @@ static bool pmm_pfn_in_free_block(uint64_t pfn)
                 unsigned o = (unsigned)__builtin_ctzll(bits) + 1;
 
                 st = page_state_get(&pmm_pages[pfn & ~((1ULL << o) - 1)]);
-                if ((st.flags & PG_FREE) && st.order >= o)
+                if ((st.flags & PG_FREE) && st.order >= o &&
+                    st.order <= PMM_MAX_ORDER)  /* not a CPU's list's */
                         return true;
         }
         return false;
@@ -286,6 +340,11 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
         memset(pmm_zones, 0, sizeof pmm_zones);
         pmm_free_total = 0;
         memset(pmm_wmark_total, 0, sizeof pmm_wmark_total);
+        memset(&pmm_events, 0, sizeof pmm_events);
+        for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
+                for (unsigned z = 0; z < NR_ZONES; z++)
+                        pmm_pcp[c].zone[z] = (struct pmm_pcp){
+                                PFN_NONE, PFN_NONE, 0 };
         for (unsigned z = 0; z < NR_ZONES; z++) {
                 uint64_t end = z + 1 < NR_ZONES
                         ? pmm_zone_end_pfn(zones[z].end, base, npages) : npages;
@@ -497,6 +556,8 @@ static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
                 if (z->nr_free[o] == 0)         /* also before pmm_init() */
                         continue;
                 pmm_list_remove(z, pfn);
+                if (o >= PMM_SPLIT_HUGE_ORDER && order < PMM_SPLIT_HUGE_ORDER)
+                        pmm_event_add(&pmm_events.split_huge);
                 while (o > order) {
                         o--;
                         pmm_list_insert(z, pfn + (1ULL << o), o);
@@ -504,6 +565,224 @@ static uint64_t pmm_zone_take(struct pmm_zone *z, unsigned order)
                 return pfn;
         }
         return PFN_NONE;
+}
+
+/* --- the per-CPU lists ------------------------------------------------ */
+
+static void pcp_count_set(struct pmm_pcp *p, uint32_t n)
+{
+        __atomic_store_n(&p->count, n, __ATOMIC_RELAXED);
+}
+
+/* This CPU's list for zone zid. => interrupts off (the CPU cannot change
+ * under the caller, nor its list). */
+static struct pmm_pcp *pcp_mine(unsigned zid)
+{
+        unsigned cpu = machine_cpu_id();
+
+        ASSERT(cpu < PMM_PCP_CPUS);
+        return &pmm_pcp[cpu].zone[zid];
+}
+
+/* Put free frame pfn (in no list) at the head of p. */
+static void pcp_push(struct pmm_pcp *p, uint64_t pfn)
+{
+        struct vm_page *pg = &pmm_pages[pfn];
+
+        page_state_set(pg, page_state(PG_FREE, PMM_PCP_ORDER, pg->zone, 0));
+        pg->refcount = 0;
+        pg->prev = PFN_NONE;
+        pg->next = p->head;
+        if (p->head != PFN_NONE)
+                pmm_pages[p->head].prev = (uint32_t)pfn;
+        else
+                p->tail = (uint32_t)pfn;
+        p->head = (uint32_t)pfn;
+        pcp_count_set(p, p->count + 1);
+}
+
+/* Take frame pfn off p; it is no longer free (state: no flags). */
+static void pcp_unlink(struct pmm_pcp *p, uint64_t pfn)
+{
+        struct vm_page *pg = &pmm_pages[pfn];
+
+        if (pg->prev != PFN_NONE)
+                pmm_pages[pg->prev].next = pg->next;
+        else
+                p->head = pg->next;
+        if (pg->next != PFN_NONE)
+                pmm_pages[pg->next].prev = pg->prev;
+        else
+                p->tail = pg->prev;
+        pg->next = pg->prev = PFN_NONE;
+        page_state_set(pg, page_state(0, 0, pg->zone, 0));
+        pcp_count_set(p, p->count - 1);
+}
+
+/* Give the n oldest pages of p back to zone z, merging them, in one lock
+ * round. => interrupts off; p is this CPU's. */
+static void pcp_spill(struct pmm_zone *z, struct pmm_pcp *p, unsigned n)
+{
+        spin_lock(&z->lock);
+        while (n-- && p->tail != PFN_NONE) {
+                uint64_t pfn = p->tail;
+
+                pcp_unlink(p, pfn);
+                pmm_block_free(pfn, 0);
+        }
+        spin_unlock(&z->lock);
+        pmm_event_add(&pmm_events.pcp_spill);
+}
+
+/* Put free frame pfn (in no list) at the tail of p. */
+static void pcp_append(struct pmm_pcp *p, uint64_t pfn)
+{
+        struct vm_page *pg = &pmm_pages[pfn];
+
+        page_state_set(pg, page_state(PG_FREE, PMM_PCP_ORDER, pg->zone, 0));
+        pg->refcount = 0;
+        pg->next = PFN_NONE;
+        pg->prev = p->tail;
+        if (p->tail != PFN_NONE)
+                pmm_pages[p->tail].next = (uint32_t)pfn;
+        else
+                p->head = (uint32_t)pfn;
+        p->tail = (uint32_t)pfn;
+        pcp_count_set(p, p->count + 1);
+}
+
+/* The lowest order with a free block in z, or PMM_MAX_ORDER + 1.
+ * => the zone's lock held. */
+static unsigned pmm_zone_lowest_order(const struct pmm_zone *z)
+{
+        unsigned o = 0;
+
+        while (o <= PMM_MAX_ORDER && z->nr_free[o] == 0)
+                o++;
+        return o;
+}
+
+/* Fill the empty list p with up to PMM_PCP_BATCH pages of z in one lock
+ * round. The smallest free blocks go first, as single pages would (the
+ * large ones stay whole for large allocations), but whole: a block of
+ * 2^k pages is taken with one list operation (split from a larger one
+ * if none smaller is free, k at most what the batch still needs) and
+ * listed in address order, the order it is then handed out in.
+ * => interrupts off. */
+static void pcp_refill(struct pmm_zone *z, struct pmm_pcp *p)
+{
+        unsigned n = 0;
+
+        if (!pmm_zone_may_have(z, 0))
+                return;
+        spin_lock(&z->lock);
+        while (n < PMM_PCP_BATCH) {
+                unsigned k = 31 - (unsigned)__builtin_clz(PMM_PCP_BATCH - n);
+                unsigned low = pmm_zone_lowest_order(z);
+                uint64_t pfn;
+
+                if (low > PMM_MAX_ORDER)
+                        break;
+                pfn = pmm_zone_take(z, MIN(k, low));
+                for (uint64_t i = 0; i < 1ULL << MIN(k, low); i++)
+                        pcp_append(p, pfn + i);
+                n += 1u << MIN(k, low);
+        }
+        spin_unlock(&z->lock);
+        pmm_event_add(&pmm_events.pcp_refill);
+}
+
+/* An order-0 page of zone zid from this CPU's list, refilled from the
+ * zone if empty; PFN_NONE if both are. */
+static uint64_t pcp_take(enum zone_id zid)
+{
+        unsigned long s = intr_save();
+        struct pmm_pcp *p = pcp_mine(zid);
+        uint64_t pfn = PFN_NONE;
+
+        if (p->count == 0)
+                pcp_refill(&pmm_zones[zid], p);
+        if (p->count != 0) {
+                pfn = p->head;
+                pcp_unlink(p, pfn);
+        }
+        intr_restore(s);
+        return pfn;
+}
+
+/* Free the order-0 page pg onto this CPU's list of its zone; above the
+ * high mark, give a batch of the oldest back. */
+static void pcp_put(struct vm_page *pg)
+{
+        unsigned long s = intr_save();
+        struct pmm_pcp *p = pcp_mine(pg->zone);
+
+        pcp_push(p, pmm_pfn(pg));
+        if (p->count > PMM_PCP_HIGH)
+                pcp_spill(&pmm_zones[pg->zone], p, PMM_PCP_BATCH);
+        intr_restore(s);
+}
+
+/* Give every page on this CPU's lists back to the zones. */
+static void pcp_drain_here(void *unused)
+{
+        unsigned long s = intr_save();
+
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                struct pmm_pcp *p = pcp_mine(zid);
+
+                if (p->count)
+                        pcp_spill(&pmm_zones[zid], p, p->count);
+        }
+        intr_restore(s);
+}
+
+/* Pages on some CPU's list (a hint: read without those CPUs). */
+static bool pcp_any_listed(void)
+{
+        for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
+                for (unsigned zid = 0; zid < NR_ZONES; zid++)
+                        if (__atomic_load_n(&pmm_pcp[c].zone[zid].count,
+                                            __ATOMIC_RELAXED))
+                                return true;
+        return false;
+}
+
+/* Pages on the lists of zone zid, over every CPU (a hint, as above). */
+static uint64_t pcp_zone_count(unsigned zid)
+{
+        uint64_t n = 0;
+
+        for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
+                n += __atomic_load_n(&pmm_pcp[c].zone[zid].count,
+                                     __ATOMIC_RELAXED);
+        return n;
+}
+
+/*
+ * Give every CPU's listed pages back to the zones, each CPU its own (a
+ * cross-CPU call runs the drain on each); see pmm.h.
+ */
+bool pmm_drain_all(void)
+{
+        if (!machine_call_every_cpu(pcp_drain_here, NULL))
+                return false;
+        pmm_event_add(&pmm_events.drain_all);
+        return true;
+}
+
+unsigned pmm_pcp_count(unsigned cpu, enum zone_id zid)
+{
+        if (cpu >= PMM_PCP_CPUS || (unsigned)zid >= NR_ZONES)
+                return 0;
+        return __atomic_load_n(&pmm_pcp[cpu].zone[zid].count,
+                               __ATOMIC_RELAXED);
+}
+
+/* Drain this CPU's own lists (any context). */
+void pmm_drain_local(void)
+{
+        pcp_drain_here(NULL);
 }
 
 /* A block of 2^order pages from the first of the zones that has one;
@@ -515,6 +794,16 @@ static uint64_t pmm_take(unsigned order, const enum zone_id *zones,
                 struct pmm_zone *z = &pmm_zones[zones[i]];
                 uint64_t pfn;
 
+                if (order == 0) {
+                        if (z->present == 0)    /* no RAM: no list */
+                                continue;
+                        pfn = pcp_take(zones[i]);
+                        if (pfn != PFN_NONE) {
+                                free_total_sub(1);
+                                return pfn;
+                        }
+                        continue;
+                }
                 if (!pmm_zone_may_have(z, order))
                         continue;
                 spin_lock(&z->lock);
@@ -545,7 +834,13 @@ struct vm_page *pmm_alloc_pages(unsigned order, unsigned flags)
                 return NULL;            /* an injected failure */
         if (order > PMM_MAX_ORDER)
                 return NULL;
+        if (order >= PMM_SPLIT_HUGE_ORDER)
+                pcp_drain_here(NULL);   /* see PMM_SPLIT_HUGE_ORDER */
         pfn = pmm_take(order, zones, nz);
+        if (pfn == PFN_NONE && pcp_any_listed() && pmm_drain_all()) {
+                pmm_event_add(&pmm_events.drain_retry);
+                pfn = pmm_take(order, zones, nz);
+        }
         if (pfn == PFN_NONE)
                 return NULL;
         pg = &pmm_pages[pfn];
@@ -603,6 +898,11 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
                       "list", (uint64_t)pmm_page_to_pa(pg));
         pg->flags = 0;          /* owner flags (PG_SLAB...) end here */
         pg->refcount = 0;
+        if (order == 0) {
+                pcp_put(pg);
+                free_total_add(1);
+                return;
+        }
         z = &pmm_zones[pg->zone];
         spin_lock(&z->lock);
         pmm_block_free(pmm_pfn(pg), order);
@@ -684,8 +984,9 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
                 out->wmark[w] = z->wmark[w];
         for (unsigned l = 0; l < PMM_NR_LRU; l++)
                 out->lru[l] = z->lru_count[l];
+        out->pcp = pcp_zone_count(zid);
         spin_lock(&z->lock);
-        out->free = z->free;
+        out->free = z->free + out->pcp;
         for (unsigned o = 0; o <= PMM_MAX_ORDER; o++)
                 out->nr_free[o] = z->nr_free[o];
         spin_unlock(&z->lock);
@@ -785,10 +1086,10 @@ void pmm_dump(void)
                 const struct pmm_zone *z = &pmm_zones[zid];
                 const uint64_t *nf = z->nr_free;
 
-                printk(LOG_INFO, "pmm: %-6s present %" PRIu64 " free %" PRIu64 " blocks "
+                printk(LOG_INFO, "pmm: %-6s present %" PRIu64 " free %" PRIu64 " pcp %" PRIu64 " blocks "
                        "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
                        pmm_zone_name(zid), z->present,
-                       (uint64_t)z->free, nf[0], nf[1],
+                       (uint64_t)z->free, pcp_zone_count(zid), nf[0], nf[1],
                        nf[2], nf[3], nf[4], nf[5], nf[6], nf[7], nf[8], nf[9],
                        nf[10]);
         }
@@ -857,9 +1158,40 @@ static bool pmm_check_lists(unsigned zid)
         return true;
 }
 
+/* Walk CPU cpu's list of zone zid: links, states, count, high mark.
+ * Adds the pages to *listed. */
+static bool pmm_check_pcp(unsigned cpu, unsigned zid, uint64_t *listed)
+{
+        const struct pmm_pcp *p = &pmm_pcp[cpu].zone[zid];
+        uint64_t n = 0;
+        uint32_t prev = PFN_NONE;
+
+        for (uint32_t pfn = p->head; pfn != PFN_NONE;
+             prev = pfn, pfn = pmm_pages[pfn].next) {
+                const struct vm_page *pg;
+
+                PMM_CHECK(pfn < pmm_nr_pages && n++ < pmm_nr_pages,
+                          "CPU %u %s list: bad link %#x\n", cpu,
+                          pmm_zone_name(zid), pfn);
+                pg = &pmm_pages[pfn];
+                PMM_CHECK(pg->prev == prev && pg->flags == PG_FREE &&
+                          pg->order == PMM_PCP_ORDER && pg->zone == zid &&
+                          pg->refcount == 0, "CPU %u %s list: frame %#x "
+                          "flags %#x order %u zone %u prev %#x\n", cpu,
+                          pmm_zone_name(zid), pfn, pg->flags, pg->order,
+                          pg->zone, pg->prev);
+        }
+        PMM_CHECK(n == p->count && prev == p->tail && n <= PMM_PCP_HIGH,
+                  "CPU %u %s list: %" PRIu64 " pages, counted %u\n", cpu,
+                  pmm_zone_name(zid), n, p->count);
+        *listed += n;
+        return true;
+}
+
 /* What a walk of the page array finds, to compare with the counters. */
 struct pmm_tally {
         uint64_t present[NR_ZONES];
+        uint64_t pcp[NR_ZONES];         /* pages marked as on a list */
         uint64_t nr_free[NR_ZONES][PMM_MAX_ORDER + 1];
 };
 
@@ -899,8 +1231,9 @@ static bool pmm_check_zone_pages(unsigned zid, struct pmm_tally *t)
                 }
                 PMM_CHECK(!(pg->flags & PG_RESERVED) || !(pg->flags & PG_FREE),
                           "frame %#" PRIx64 " is free and reserved\n", pfn);
-                if (!(pg->flags & PG_FREE)) {
+                if (!(pg->flags & PG_FREE) || pg->order == PMM_PCP_ORDER) {
                         t->present[zid] += !(pg->flags & PG_RESERVED);
+                        t->pcp[zid] += !!(pg->flags & PG_FREE);
                         pfn++;
                         continue;
                 }
@@ -931,7 +1264,15 @@ bool pmm_check(void)
         uint64_t free = 0, mark[PMM_NR_WMARKS] = { 0 };
 
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {
-                free += pmm_zones[zid].free;
+                uint64_t listed = 0;
+
+                for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
+                        if (!pmm_check_pcp(c, zid, &listed))
+                                return false;
+                PMM_CHECK(listed == t.pcp[zid], "%s: %" PRIu64 " pages on "
+                          "CPUs' lists, %" PRIu64 " marked so\n",
+                          pmm_zone_name(zid), listed, t.pcp[zid]);
+                free += pmm_zones[zid].free + listed;
                 for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                         mark[w] += pmm_zones[zid].wmark[w];
         }

@@ -8,12 +8,18 @@
  *      zone, with PG_FREE set on its head page and on no page inside it;
  *   2. the buddy of a free block of order o < PMM_MAX_ORDER is never a free
  *      block of order o as well (it would have been merged);
- *   3. per-zone and per-order counters equal what the free lists hold.
+ *   3. per-zone and per-order counters equal what the free lists hold;
+ *   4. each CPU's page lists hold only order-0 free pages of their zone
+ *      (PG_FREE with order 0xff: no buddy walk takes or merges them), at
+ *      most PMM_PCP_HIGH each, and they count as free: the zones' free
+ *      pages plus the lists' are pmm_free_count().
  * Locks: each zone's spinlock (rank 28): pmm_alloc_pages and
  * pmm_free_pages may be called from any CPU, with or without the big
  * kernel lock, with interrupts on or off. pmm_lru_add and pmm_lru_del
  * take it too (a fault without the big lock adds pages); the reclaim
  * lists' walkers (pmm_lru_tail, pmm_lru_prev) run under the big lock.
+ * A CPU's page lists: that CPU only, with interrupts off; other CPUs'
+ * lists are drained by a cross-CPU call (pmm_drain_all).
  */
 #ifndef VM_PMM_H
 #define VM_PMM_H
@@ -142,7 +148,10 @@ extern const struct pmm_zone_desc pmm_machine_zones[NR_ZONES];
 
 struct pmm_zone_stats {
         uint64_t present;                       /* pages of RAM in the zone */
-        uint64_t free;                          /* free pages */
+        uint64_t free;                          /* free pages (the
+                                                 * buddy's and pcp) */
+        uint64_t pcp;                           /* ...of which on CPUs'
+                                                 * lists (a hint) */
         uint64_t nr_free[PMM_MAX_ORDER + 1];    /* free blocks per order */
         uint64_t wmark[PMM_NR_WMARKS];          /* min, low, high */
         uint64_t lru[PMM_NR_LRU];               /* pages on each list */
@@ -213,6 +222,30 @@ uint64_t pmm_free_count(void);          /* free pages over all zones */
 void pmm_zone_stats(enum zone_id z, struct pmm_zone_stats *out);
 const char *pmm_zone_name(enum zone_id z);
 
+/*
+ * Give the pages on every CPU's lists back to the buddy lists, where
+ * they merge: each CPU drains its own in a cross-CPU call.
+ * => false, nothing done, with interrupts off or a spinlock held (a
+ *    cross-CPU call's rule); the allocator calls it itself when an
+ *    allocation fails while pages sit on lists.
+ * => pages freed on other CPUs meanwhile may be listed again at once.
+ */
+bool pmm_drain_all(void);
+/* The same for this CPU's lists only; any context. */
+void pmm_drain_local(void);
+
+/* Events of the per-CPU lists and the buddy (/proc/vmstat's pcp_* and
+ * pmm_split_huge lines, Mercator's own). Atomic counters. */
+struct pmm_events {
+        uint64_t pcp_refill;    /* a batch taken from a zone to a list */
+        uint64_t pcp_spill;     /* a batch (or a drain) given back */
+        uint64_t drain_all;     /* pmm_drain_all() rounds */
+        uint64_t drain_retry;   /* allocations retried after a drain */
+        uint64_t split_huge;    /* a block of order >= 9 split to serve an
+                                 * allocation below order 9 */
+};
+extern struct pmm_events pmm_events;
+
 /* Verify the invariants above; on failure, print why and return false. */
 bool pmm_check(void);
 
@@ -248,5 +281,11 @@ void pmm_dump(void);
  * all come from here. As vm_ptpage_fail_after (ptpage.c) for tables only.
  */
 extern uint64_t pmm_fail_after;
+
+/* Pages on CPU cpu's list of zone z (a hint unless that CPU is idle), and
+ * the lists' marks: high (a free above it gives a batch back) and batch. */
+unsigned pmm_pcp_count(unsigned cpu, enum zone_id z);
+#define PMM_PCP_HIGH    64
+#define PMM_PCP_BATCH   16
 
 #endif

@@ -161,9 +161,12 @@ void vm_frame_runs(const struct vm_frame_map *m,
                                              .zone = pg->zone };
 
                 if (pg->flags & PG_FREE) {
+                        /* a CPU's list's page: order 0 (pmm.h) */
+                        unsigned o = pg->order <= PMM_MAX_ORDER ? pg->order : 0;
+
                         here.owner = VF_FREE;
-                        here.order = pg->order;
-                        here.npages = 1ULL << pg->order;
+                        here.order = (uint8_t)o;
+                        here.npages = 1ULL << o;
                 } else {
                         here.owner = (uint8_t)frame_owner(m, pfn, pg, pa);
                 }

@@ -90,6 +90,7 @@ TEST(add_range_carves_largest_blocks)
         setup(32 * MiB, PFN(32 * MiB));
         pmm_add_range(0, 32 * MiB);
         CHECK(pmm_check());
+        pmm_drain_local();      /* the buddy whole: this CPU's list back */
         check_zone(ZONE_DMA, PFN(16 * MiB), PFN(16 * MiB), 4);
         check_zone(ZONE_DMA32, PFN(16 * MiB), PFN(16 * MiB), 4);
         check_zone(ZONE_NORMAL, 0, 0, 0);
@@ -183,6 +184,7 @@ TEST(split_all_then_merge_back)
                         CHECK(pmm_check());
         }
         CHECK(pmm_check());
+        pmm_drain_local();      /* the buddy whole: this CPU's list back */
         check_zone(ZONE_DMA, PFN(16 * MiB), PFN(16 * MiB), 4);
         check_zone(ZONE_DMA32, PFN(16 * MiB), PFN(16 * MiB), 4);
         for (unsigned o = 0; o < PMM_MAX_ORDER; o++) {
@@ -382,6 +384,7 @@ TEST(claim_then_free)
                 pmm_free_pages(pg, 0);
         }
         CHECK(pmm_check());
+        pmm_drain_local();      /* the buddy whole: this CPU's list back */
         check_zone(ZONE_DMA, PFN(8 * MiB), PFN(8 * MiB), 2);
 }
 
@@ -437,6 +440,18 @@ TEST(check_catches_corruption)
         setup(4 * MiB, PFN(4 * MiB));
         pmm_add_range(0, 4 * MiB);
         pg = pmm_alloc_pages(0, 0);
+        CHECK(pmm_check());
+        /* frames 1-15 on this CPU's list: a broken one is caught */
+        pmm_pa_to_page(0x3000)->order = 0;
+        CHECK(!pmm_check());
+        pmm_pa_to_page(0x3000)->order = 0xff;
+        CHECK(pmm_check());
+        pmm_pa_to_page(0x3000)->next = 0x3;     /* a loop */
+        CHECK(!pmm_check());
+        pmm_pa_to_page(0x3000)->next = 0x4;
+        CHECK(pmm_check());
+        EXPECT_PANIC(pmm_free_pages(pmm_pa_to_page(0x3000), 0));
+        pmm_drain_local();      /* the rest as before: the buddy alone */
         CHECK(pmm_check());
         pmm_pa_to_page(0x5000)->flags |= PG_FREE;       /* inside a block */
         CHECK(!pmm_check());

@@ -11,6 +11,14 @@
  * stamped with its owner when handed out and checked before it is freed;
  * a table of owners per frame catches a page handed out twice at the
  * moment it is.
+ * The page allocator's per-CPU lists: each thread's CPU uses its own
+ * (an order-0 page freed on one CPU and allocated on another passes from
+ * one list to the buddy and the other), and now and then a thread asks
+ * for an order-9 block, which fails in this little memory with pages on
+ * lists and drains every CPU's (a cross-CPU call each online CPU runs
+ * when its "interrupts" come back on: machine/intr.h for the host), or
+ * drains every CPU outright. At the end one thread drains every CPU's
+ * lists while the others wait: none may hold a page after.
  * At the end the free count must be exactly what it was, and the
  * allocator's and the heap's checkers must pass.
  */
@@ -26,6 +34,7 @@
 #include <vm/vmstat.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +61,8 @@ struct worker {
 
 static uint32_t *owner;                 /* per frame: CPU + 1, or 0 */
 static pthread_barrier_t start;         /* all begin together */
+static unsigned finished;               /* [a] threads done with their work */
+static bool drained;                    /* [a] the last drain of all ran */
 static uint64_t total_errors;
 
 static void error(struct worker *w, const char *what, uint64_t pfn)
@@ -133,6 +144,8 @@ static void acquire(struct worker *w, struct rng *r, struct held *h)
         h->stamp = (uint64_t)(w->cpu + 1) << 48 | w->allocs++;
         if (kind < 6) {                         /* pages, order 0 mostly */
                 h->order = kind < 5 ? 0 : 1 + (unsigned)rng_below(r, 2);
+                if (rng_below(r, 200) == 0)
+                        h->order = 9;           /* a huge block: drains */
                 h->pg = pmm_alloc_pages(h->order, 0);
                 if (h->pg)
                         pages_claim(w, h);
@@ -156,6 +169,7 @@ static void *work(void *arg)
         struct rng r;
 
         host_cpu = w->cpu;
+        host_cpu_online(true);
         rng_seed(&r, w->seed);
         pthread_barrier_wait(&start);
         for (unsigned step = 0; step < STEPS; step++) {
@@ -163,9 +177,24 @@ static void *work(void *arg)
 
                 release(w, h);
                 acquire(w, &r, h);
+                if (rng_below(&r, 2000) == 0)
+                        CHECK(pmm_drain_all());
         }
         for (unsigned i = 0; i < HELD; i++)
                 release(w, &w->held[i]);
+        /* the last drain: CPU 1 drains all, the others take its call */
+        __atomic_add_fetch(&finished, 1, __ATOMIC_ACQ_REL);
+        if (w->cpu == 1) {
+                while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < THREADS)
+                        intr_restore(intr_save());      /* calls run here */
+                CHECK(pmm_drain_all());
+                __atomic_store_n(&drained, true, __ATOMIC_RELEASE);
+        }
+        while (!__atomic_load_n(&drained, __ATOMIC_ACQUIRE)) {
+                intr_restore(intr_save());
+                sched_yield();
+        }
+        host_cpu_online(false);
         return NULL;
 }
 
@@ -173,6 +202,8 @@ static void *work(void *arg)
 static void run_workers(struct worker *w, uint64_t seed)
 {
         CHECK(pthread_barrier_init(&start, NULL, THREADS) == 0);
+        finished = 0;
+        drained = false;
         for (unsigned i = 0; i < THREADS; i++) {
                 memset(&w[i], 0, sizeof w[i]);
                 w[i].cpu = i + 1;
@@ -201,6 +232,10 @@ TEST(cpus_allocate_and_free_at_once)
         free(owner);
         CHECK_EQ(total_errors, 0);
         CHECK(failed > 0);                      /* memory did run short */
+        for (unsigned c = 1; c <= THREADS; c++)
+                for (unsigned z = 0; z < NR_ZONES; z++)
+                        CHECK_EQ(pmm_pcp_count(c, (enum zone_id)z), 0);
+        CHECK(pmm_events.drain_all > 0 && pmm_events.drain_retry > 0);
         CHECK(pmm_check());
         CHECK(kmalloc_check());
         kmalloc_shrink();

@@ -495,9 +495,61 @@ KTEST(smp_pmm_kmalloc_storm_on_every_cpu)
         }
         KCHECK_EQ(errors, 0);
         KCHECK(allocs > ncpus * STORM_ROUNDS * STORM_STEPS / 2);
-        KCHECK(pmm_check());
+        KCHECK(pmm_check());            /* every CPU's page lists too */
         KCHECK(kmalloc_check());
         kmalloc_shrink();
         KCHECK_EQ(pmm_free_count(), free0);
         KCHECK_EQ(lock_held_count(), 0);
+}
+
+/* Pages on every CPU's lists of every zone. */
+static uint64_t pcp_listed(unsigned cpu)
+{
+        uint64_t n = 0;
+
+        for (unsigned z = 0; z < NR_ZONES; z++)
+                n += pmm_pcp_count(cpu, (enum zone_id)z);
+        return n;
+}
+
+/* Each CPU takes order-0 pages and frees them: they stay on its list. */
+static void pcp_fill_own_list(void *arg)
+{
+        struct vm_page *pg[PMM_PCP_HIGH / 2];
+
+        (void)arg;
+        for (unsigned i = 0; i < ARRAY_SIZE(pg); i++)
+                pg[i] = pmm_alloc_pages(0, 0);
+        for (unsigned i = 0; i < ARRAY_SIZE(pg); i++)
+                if (pg[i])
+                        pmm_free_pages(pg[i], 0);
+}
+
+/*
+ * pmm_drain_all gives back the pages on every CPU's lists, each CPU its
+ * own (a cross-CPU call): after it no CPU holds a page, the buddy is
+ * sound, and the free count (which counts listed pages as free) has not
+ * moved. Run from here with the big kernel lock held, as a huge
+ * allocation under it would.
+ */
+KTEST(smp_pmm_drain_all_empties_every_cpu)
+{
+        uint64_t free0 = pmm_free_count();
+
+        on_every_cpu_at_once(pcp_fill_own_list);
+        for (unsigned i = 0; i < ncpus; i++)
+                KCHECK(pcp_listed(i) >= PMM_PCP_HIGH / 2);
+        KCHECK_EQ(pmm_free_count(), free0);
+        KCHECK(pmm_drain_all());
+        for (unsigned i = 0; i < ncpus; i++)
+                KCHECK_EQ(pcp_listed(i), 0);
+        KCHECK(pmm_check());
+        KCHECK_EQ(pmm_free_count(), free0);
+        KCHECK_EQ(lock_held_count(), 0);
+        {
+                unsigned long s = intr_save();  /* refused: interrupts off */
+
+                KCHECK(!pmm_drain_all());
+                intr_restore(s);
+        }
 }

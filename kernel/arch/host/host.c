@@ -5,6 +5,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/spinlock.h>
 #include <machine/intr.h>
 #include <machine/pmap.h>
 #include <machine/vmparam.h>
@@ -47,10 +48,101 @@ void intr_cpu_relax(void)
         sched_yield();
 }
 
+/*
+ * Cross-CPU calls between host threads (machine_call_every_cpu): each CPU
+ * has a mailbox; a sender takes it (busy), posts fn and arg, and waits
+ * for the target to run them, which it does where a CPU takes an
+ * interrupt: when its "interrupts" come back on (intr_restore) and while
+ * it waits for calls of its own. A CPU other than 0 is online only while
+ * a test's thread plays it (host_cpu_online). Senders and a CPU going
+ * offline each make their move (taking the box; clearing the bit) before
+ * looking at the other's, so one of them always sees the other.
+ */
+#define HOST_CPUS       16
+
+static struct host_mailbox {
+        void (*fn)(void *);
+        void *arg;
+        bool busy;              /* [a] a sender holds the box */
+        bool posted;            /* [a] fn/arg wait to be run */
+} host_mail[HOST_CPUS];
+static uint32_t host_online;            /* [a] bit n: CPU n */
+
+/* Run the call posted to this CPU, if any, as an interrupt would. */
+static void host_call_poll(void)
+{
+        struct host_mailbox *m = &host_mail[host_cpu];
+
+        if (!__atomic_load_n(&m->posted, __ATOMIC_ACQUIRE))
+                return;
+        host_intr_off = true;
+        m->fn(m->arg);
+        host_intr_off = false;
+        __atomic_store_n(&m->posted, false, __ATOMIC_RELEASE);
+}
+
 void intr_restore(unsigned long s)
 {
-        if (s)
+        if (s) {
                 host_intr_off = false;
+                host_call_poll();
+        }
+}
+
+void host_cpu_online(bool online)
+{
+        if (online) {
+                __atomic_fetch_or(&host_online, 1u << host_cpu,
+                                  __ATOMIC_SEQ_CST);
+                return;
+        }
+        __atomic_fetch_and(&host_online, ~(1u << host_cpu), __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&host_mail[host_cpu].busy, __ATOMIC_SEQ_CST)) {
+                host_call_poll();
+                sched_yield();
+        }
+}
+
+bool machine_call_every_cpu(void (*fn)(void *), void *arg)
+{
+        uint32_t posted = 0;
+
+        if (host_intr_off || lock_held_count() != 0)
+                return false;
+        for (unsigned c = 0; c < HOST_CPUS; c++) {
+                struct host_mailbox *m = &host_mail[c];
+
+                if (c == host_cpu)
+                        continue;
+                while (__atomic_exchange_n(&m->busy, true, __ATOMIC_SEQ_CST)) {
+                        host_call_poll();
+                        sched_yield();
+                }
+                if (!(__atomic_load_n(&host_online, __ATOMIC_SEQ_CST) &
+                      (1u << c))) {
+                        __atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
+                        continue;
+                }
+                m->fn = fn;
+                m->arg = arg;
+                __atomic_store_n(&m->posted, true, __ATOMIC_RELEASE);
+                posted |= 1u << c;
+        }
+        host_intr_off = true;
+        fn(arg);
+        host_intr_off = false;
+        for (unsigned c = 0; c < HOST_CPUS; c++) {
+                struct host_mailbox *m = &host_mail[c];
+
+                if (!(posted & (1u << c)))
+                        continue;
+                while (__atomic_load_n(&m->posted, __ATOMIC_ACQUIRE)) {
+                        host_call_poll();
+                        sched_yield();
+                }
+                __atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
+        }
+        return true;
 }
 
 void vprintk(int level, const char *fmt, va_list ap)

@@ -188,6 +188,40 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
         smp_call_wait(cpu);
 }
 
+/*
+ * machine/intr.h: fn(arg) on every online CPU, this one included, and
+ * back when each has run it (the page allocator's drain of every CPU's
+ * page lists, vm/pmm.c). The calls to the others are all posted before
+ * any is waited for, so they run at once; this CPU's runs here
+ * meanwhile, with interrupts off as theirs do. Refused, nothing run,
+ * with interrupts off (an interrupt handler or a call's function must
+ * not post calls: two CPUs could wait for each other with interrupts
+ * off) or a spinlock held (smp_call's rule). The big kernel lock may be
+ * held: a CPU waiting for it still runs the calls posted to it.
+ */
+bool machine_call_every_cpu(void (*fn)(void *), void *arg)
+{
+        unsigned posted[MAX_CPUS], np = 0, me;
+        unsigned long s = intr_save();
+
+        intr_restore(s);
+        if (!(s & RFLAGS_IF_BIT) || lock_held_count() != 0)
+                return false;
+        me = this_cpu()->id;    /* kernel code leaves a CPU only by sleeping */
+        for (unsigned i = 0; i < ncpus; i++)
+                if (i != me && __atomic_load_n(&cpus[i].online,
+                                               __ATOMIC_ACQUIRE)) {
+                        smp_call_start(i, fn, arg);
+                        posted[np++] = i;
+                }
+        s = intr_save();
+        fn(arg);
+        intr_restore(s);
+        for (unsigned i = 0; i < np; i++)
+                smp_call_wait(posted[i]);
+        return true;
+}
+
 static bool sched_started;       /* [a] sched_run() began on the boot CPU */
 
 /* An AP's life after start-up: wait for interrupts, counting the

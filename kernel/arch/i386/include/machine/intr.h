@@ -5,6 +5,8 @@
 #ifndef MACHINE_INTR_H
 #define MACHINE_INTR_H
 
+#include <stdbool.h>
+
 #define EFLAGS_IF_BIT   0x200UL
 
 static inline unsigned long intr_save(void)
@@ -34,6 +36,21 @@ static inline unsigned machine_cpu_id(void)
 static inline unsigned machine_cpus_online(void)
 {
         return 1;
+}
+
+/* fn(arg) on every online CPU (i386 runs one), with interrupts off; see
+ * x86-64's. => false with interrupts off (the rule the others keep). */
+static inline bool machine_call_every_cpu(void (*fn)(void *), void *arg)
+{
+        unsigned long s = intr_save();
+
+        if (!(s & EFLAGS_IF_BIT)) {
+                intr_restore(s);
+                return false;
+        }
+        fn(arg);
+        intr_restore(s);
+        return true;
 }
 
 #endif
