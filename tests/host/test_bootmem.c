@@ -344,6 +344,7 @@ TEST(claimed_pages_free_and_merge)
         for (uint64_t i = 0; i < 256; i++)
                 pmm_free_pages(pmm_pa_to_page(pa + i * PAGE_SIZE), 0);
         CHECK(pmm_check());
+        pmm_drain_local();      /* the last pages freed back from the list */
         /* the freed MiB merged with its free neighbours */
         CHECK(descs[PFN(0x100000)].flags & PG_FREE);
         CHECK(descs[PFN(0x100000)].order >= 8);

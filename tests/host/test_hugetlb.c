@@ -45,11 +45,14 @@ static void check_conserved(uint64_t held)
 }
 
 /* Huge blocks the buddy allocator could hand out now without going
- * under the low watermarks. */
+ * under the low watermarks. This CPU's page lists are given back first:
+ * a huge allocation does the same before it looks (vm/pmm.c). */
 static uint64_t buddy_blocks(void)
 {
         struct pmm_zone_stats st;
         uint64_t n = 0, free = 0, low = 0, room;
+
+        pmm_drain_local();
 
         for (unsigned z = 0; z < NR_ZONES; z++) {
                 pmm_zone_stats((enum zone_id)z, &st);
