@@ -202,7 +202,7 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
 /*
  * machine/cpu_local.h: fn(arg) on every online hart, this one included,
  * and back when each has run it (the page allocator's drain of every
- * hart's page lists, vm/pmm.h on branch pcp-work; x86-64's smp.c has the
+ * hart's page lists, vm/pmm.c; x86-64's smp.c has the
  * same). The calls to the other harts are all posted before any is
  * waited for, so they run at once; this hart's runs here meanwhile, with
  * interrupts off as theirs do. Refused, nothing run, with interrupts off
