@@ -619,18 +619,38 @@ static void pcp_unlink(struct pmm_pcp *p, uint64_t pfn)
         pcp_count_set(p, p->count - 1);
 }
 
-/* Give the n oldest pages of p back to zone z, merging them, in one lock
- * round. => interrupts off; p is this CPU's. */
+/*
+ * Give the n oldest pages of p back to zone z, merging them, in one lock
+ * round. The tail segment leaves the list at once: the walk from the
+ * tail reads each page's prev before the buddy rewrites its links, and
+ * only the page left at the new tail has a link to change (no neighbour
+ * writes per page, no count per page: session 15's spill unlinked each
+ * page, which cost a big munmap about 15 instructions per page).
+ * => interrupts off; p is this CPU's.
+ */
 static void pcp_spill(struct pmm_zone *z, struct pmm_pcp *p, unsigned n)
 {
-        spin_lock(&z->lock);
-        while (n-- && p->tail != PFN_NONE) {
-                uint64_t pfn = p->tail;
+        uint32_t pfn = p->tail;
 
-                pcp_unlink(p, pfn);
+        n = MIN(n, p->count);
+        pcp_count_set(p, p->count - n);
+        spin_lock(&z->lock);
+        while (n--) {
+                struct vm_page *pg = &pmm_pages[pfn];
+                uint32_t prev = pg->prev;
+
+                /* Not free until the buddy has it: were pfn merged into
+                 * a block below it, no stale mark may stay on it. */
+                page_state_set(pg, page_state(0, 0, pg->zone, 0));
                 pmm_block_free(pfn, 0);
+                pfn = prev;
         }
         spin_unlock(&z->lock);
+        p->tail = pfn;
+        if (pfn != PFN_NONE)
+                pmm_pages[pfn].next = PFN_NONE;
+        else
+                p->head = PFN_NONE;
         pmm_event_add(&pmm_events.pcp_spill);
 }
 
@@ -720,6 +740,26 @@ static void pcp_put(struct vm_page *pg)
         pcp_push(p, pmm_pfn(pg));
         if (p->count > PMM_PCP_HIGH)
                 pcp_spill(&pmm_zones[pg->zone], p, PMM_PCP_BATCH);
+        intr_restore(s);
+}
+
+/* Free n order-0 pages (in no list) onto this CPU's lists in one
+ * interrupts-off round; a list then above the high mark gives its oldest
+ * back down to PMM_PCP_HIGH - PMM_PCP_BATCH, in one lock round. */
+static void pcp_put_many(struct vm_page *const *pgs, unsigned n)
+{
+        unsigned long s = intr_save();
+        struct pmm_pcp_cpu *mine = &pmm_pcp[machine_cpu_id()];
+
+        for (unsigned i = 0; i < n; i++)
+                pcp_push(&mine->zone[pgs[i]->zone], pmm_pfn(pgs[i]));
+        for (unsigned zid = 0; zid < NR_ZONES; zid++) {
+                struct pmm_pcp *p = &mine->zone[zid];
+
+                if (p->count > PMM_PCP_HIGH)
+                        pcp_spill(&pmm_zones[zid], p, p->count -
+                                  (PMM_PCP_HIGH - PMM_PCP_BATCH));
+        }
         intr_restore(s);
 }
 
@@ -910,6 +950,44 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
         free_total_add(1UL << order);
 }
 
+/*
+ * Take each of n order-0 pages off its reclaim list and free it: one lock
+ * round per run of pages of one zone for the lists, one interrupts-off
+ * round for the frees (this CPU's lists; see pcp_put_many).
+ * => each page as pmm_free_pages(pg, 0) wants it, except that it is on
+ *    a reclaim list (PG_LRU), which nothing may walk meanwhile.
+ */
+static void pmm_lru_unlink(struct pmm_zone *z, struct vm_page *pg);
+
+void pmm_lru_release(struct vm_page *const *pgs, unsigned n)
+{
+        struct pmm_zone *z = NULL;
+
+        for (unsigned i = 0; i < n; i++) {
+                pmm_free_validate(pgs[i], 0);
+                if (!(pgs[i]->flags & PG_LRU))
+                        panic("pmm_lru_release: frame %#" PRIx64 " is on no "
+                              "reclaim list", (uint64_t)pmm_page_to_pa(pgs[i]));
+        }
+        for (unsigned i = 0; i < n; i++) {
+                struct vm_page *pg = pgs[i];
+
+                if (z != &pmm_zones[pg->zone]) {
+                        if (z)
+                                spin_unlock(&z->lock);
+                        z = &pmm_zones[pg->zone];
+                        spin_lock(&z->lock);
+                }
+                pmm_lru_unlink(z, pg);
+                pg->flags = 0;
+                pg->refcount = 0;
+        }
+        if (z)
+                spin_unlock(&z->lock);
+        pcp_put_many(pgs, n);
+        free_total_add(n);
+}
+
 void pmm_split_pages(struct vm_page *pg, unsigned order)
 {
         pmm_free_validate(pg, order);
@@ -1046,13 +1124,11 @@ void pmm_lru_add(struct vm_page *pg, unsigned list)
         spin_unlock(&z->lock);
 }
 
-void pmm_lru_del(struct vm_page *pg)
+/* Take pg off its reclaim list. => z is pg's zone, its lock held. */
+static void pmm_lru_unlink(struct pmm_zone *z, struct vm_page *pg)
 {
-        struct pmm_zone *z = &pmm_zones[pg->zone];
         unsigned list = pmm_lru_list(pg);
 
-        ASSERT(pg->flags & PG_LRU);
-        spin_lock(&z->lock);
         if (pg->prev != PFN_NONE)
                 pmm_pages[pg->prev].next = pg->next;
         else
@@ -1064,8 +1140,18 @@ void pmm_lru_del(struct vm_page *pg)
         pg->next = pg->prev = PFN_NONE;
         pg->flags &= ~(PG_LRU | PG_LRU_LIST);
         z->lru_count[list]--;
+}
+
+void pmm_lru_del(struct vm_page *pg)
+{
+        struct pmm_zone *z = &pmm_zones[pg->zone];
+
+        ASSERT(pg->flags & PG_LRU);
+        spin_lock(&z->lock);
+        pmm_lru_unlink(z, pg);
         spin_unlock(&z->lock);
 }
+
 
 /* A zone's name for logs, from the zone table ("?" if invalid). */
 const char *pmm_zone_name(enum zone_id zid)

@@ -262,6 +262,13 @@ uint64_t pmm_free_below(enum pmm_wmark w);
  * `list` of its zone; take it off its list. */
 void pmm_lru_add(struct vm_page *pg, unsigned list);
 void pmm_lru_del(struct vm_page *pg);
+/*
+ * Take each of n order-0 pages off its reclaim list and free it, in one
+ * lock round per run of one zone's pages and one round for the frees
+ * (Linux's release_pages): a munmap's pages leave in batches.
+ * => each page as pmm_free_pages(pg, 0) wants it, but on a reclaim list.
+ */
+void pmm_lru_release(struct vm_page *const *pgs, unsigned n);
 /* The least recent page of a list, or NULL; pmm_lru_prev(pg): the page
  * just more recent than pg (NULL at the head), the next one to scan. */
 struct vm_page *pmm_lru_tail(enum zone_id z, unsigned list);

@@ -158,11 +158,50 @@ static inline uint64_t *object_counter(const struct vm_object *obj)
                                            : &vmstat.anon_pages;
 }
 
-/* Drop the object's reference to its resident page at index; the last
- * frees it. */
-static void page_release(struct vm_object *obj, uint64_t index,
-                         struct vm_page *pg)
+/*
+ * Pages a walk frees (vm_object_free_range: munmap, exit, truncation),
+ * given back together (pmm_lru_release: Linux's release_pages): one
+ * zone-lock round takes a batch off the reclaim lists, where each page
+ * alone took one round. The rule: a page in a batch has no owner left
+ * (PG_OBJECT clear) but is still on its reclaim list, so nothing that
+ * walks those lists or holds "an object page is on a list and a listed
+ * page is an object page" (reclaim and its checks, /proc/kpageflags,
+ * migration) may run before the batch is flushed. They all run under
+ * the big kernel lock, which the walk holds (every caller of
+ * vm_object_free_range does: only vm_fault_nolock runs without it, and
+ * it frees no object page), and the walk itself allocates nothing (no
+ * direct reclaim), and flushes before it returns. Code without the big
+ * lock only adds pages at the lists' heads, under the zone lock.
+ */
+#define RELEASE_BATCH   32
+
+struct release_batch {
+        unsigned n;
+        struct vm_page *pg[RELEASE_BATCH];
+};
+
+static void release_flush(struct release_batch *b)
 {
+        if (b->n)
+                pmm_lru_release(b->pg, b->n);
+        b->n = 0;
+}
+
+/* Drop the object's reference to its resident page at index; the last
+ * frees it, through batch b if b is not NULL and the page is an ordinary
+ * one (one record, from the buddy). */
+static void page_release(struct vm_object *obj, uint64_t index,
+                         struct vm_page *pg, struct release_batch *b)
+{
+        if (b && pg->refcount == 1 && !(pg->flags & PG_RMAP_CHAIN) &&
+            !obj->hugetlb) {
+                rmap_owner_del_last(pg, obj, index);
+                b->pg[b->n++] = pg;
+                if (b->n == RELEASE_BATCH)
+                        release_flush(b);
+                vmstat_add(object_counter(obj), -1);
+                return;
+        }
         rmap_owner_del(pg, obj, index);
         if (pg->refcount > 1) {         /* still held by another object */
                 pg->refcount--;
@@ -870,6 +909,7 @@ struct radix_walk {
         bool   (*fn)(void *arg, uint64_t index, struct vm_page *pg);
         void    *arg;
         uint64_t count;
+        struct release_batch *batch;    /* leaf_free's, or NULL */
 };
 
 /* Visit node n of `level` covering [base, ...); false ends the walk. */
@@ -959,7 +999,7 @@ static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
                 vm_swap_entry_release(e);
                 return true;
         }
-        page_release(w->obj, index, *slot);
+        page_release(w->obj, index, *slot, w->batch);
         *slot = NULL;
         w->obj->npages--;
         if (w->obj->quota)
@@ -971,10 +1011,13 @@ static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
 uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
                               uint64_t end)
 {
+        struct release_batch batch = { .n = 0 };
         struct radix_walk w = { .first = first, .end = MIN(end, obj->size),
-                                .leaf = leaf_free, .prune = true };
+                                .leaf = leaf_free, .prune = true,
+                                .batch = &batch };
 
         radix_walk_run(&w, obj);
+        release_flush(&batch);
         return w.count;
 }
 
@@ -1079,7 +1122,7 @@ void vm_object_page_to_swap(struct vm_object *obj, uint64_t index,
         *slot = entry_to_slot(e);
         obj->npages--;                  /* a quota keeps its charge */
         nswapped_inc(obj);
-        page_release(obj, index, pg);
+        page_release(obj, index, pg, NULL);
 }
 
 vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,

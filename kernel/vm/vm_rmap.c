@@ -219,7 +219,23 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
         return VM_OK;
 }
 
+static void owner_del(struct vm_page *pg, struct vm_object *obj,
+                      uint64_t index, bool lru_later);
+
 void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
+{
+        owner_del(pg, obj, index, false);
+}
+
+void rmap_owner_del_last(struct vm_page *pg, struct vm_object *obj,
+                         uint64_t index)
+{
+        ASSERT(pg->refcount == 1 && !(pg->flags & PG_RMAP_CHAIN));
+        owner_del(pg, obj, index, true);
+}
+
+static void owner_del(struct vm_page *pg, struct vm_object *obj,
+                      uint64_t index, bool lru_later)
 {
         struct rmap_owner **link, *e, *head;
         uint32_t left;
@@ -234,7 +250,8 @@ void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index)
                         left == 0));
                 if (left == 0) {
                         clear_owners(pg);
-                        vm_lru_del(pg);
+                        if (!lru_later)
+                                vm_lru_del(pg);
                         memcg_uncharge_page(pg, obj);
                         if (pg->flags & PG_DROPPABLE) {
                                 pg->flags &= ~PG_DROPPABLE;

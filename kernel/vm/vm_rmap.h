@@ -132,6 +132,11 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
  * chain is freed and the record moves into the descriptor; the last owner
  * leaving clears PG_OBJECT. Never fails, never allocates. */
 void rmap_owner_del(struct vm_page *pg, struct vm_object *obj, uint64_t index);
+/* The same for the last owner of a page held by one record (refcount 1,
+ * no chain) whose caller takes it off its reclaim list itself, in a
+ * batch with others (vm_object.c's release batch): PG_LRU stays set. */
+void rmap_owner_del_last(struct vm_page *pg, struct vm_object *obj,
+                         uint64_t index);
 
 /* Is pg held by objects (an object page)? */
 static inline bool rmap_is_object_page(const struct vm_page *pg)
