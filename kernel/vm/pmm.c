@@ -106,7 +106,8 @@ static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [w] */
  * (never merged with, never taken by a split) while the double-free
  * check still sees it free. Refill takes PMM_PCP_BATCH pages under one
  * lock round; a free that brings a list above PMM_PCP_HIGH gives back its
- * PMM_PCP_BATCH oldest (the tail) under one round (the marks: pmm.h).
+ * PMM_PCP_BATCH oldest under one round (the marks: pmm.h), a batch of
+ * frees (pmm_lru_release) its oldest down to PMM_PCP_HIGH - PMM_PCP_BATCH.
  */
 #define PMM_PCP_ORDER   0xffu
 #define PMM_PCP_CPUS    LOCK_MAX_CPUS
@@ -128,12 +129,26 @@ static uint64_t pmm_wmark_total[PMM_NR_WMARKS]; /* [w] */
  */
 #define PMM_SPLIT_HUGE_ORDER 9
 
+/*
+ * A list: a ring of frame numbers. Slots bottom .. top - 1 (free-running
+ * indices, taken modulo PMM_PCP_SLOTS) hold the listed frames, oldest
+ * first; frees push and allocations pop at the top (LIFO), spills take
+ * from the bottom, a refill of an empty list appends below the bottom.
+ * Between calls a list holds at most PMM_PCP_HIGH pages; within one
+ * (pcp_put_many) at most PMM_PCP_SLOTS.
+ */
+#define PMM_PCP_SLOTS   128u
+_Static_assert(PMM_PCP_HIGH < PMM_PCP_SLOTS &&
+               (PMM_PCP_SLOTS & (PMM_PCP_SLOTS - 1)) == 0,
+               "a list's ring holds the high mark; its size a power of 2");
+
 struct pmm_pcp {
-        uint32_t head, tail;    /* [i] most recent, oldest; PFN_NONE */
-        uint32_t count;         /* [i] pages listed; [a] read as a hint */
+        uint32_t bottom, top;           /* [i] oldest slot, past newest */
+        uint32_t count;                 /* [i] top - bottom; [a] a hint */
+        uint32_t pfn[PMM_PCP_SLOTS];    /* [i] */
 };
 
-/* One CPU's lists, a cache line of their own (no false sharing). */
+/* One CPU's lists, in cache lines of their own (no false sharing). */
 struct pmm_pcp_cpu {
         struct pmm_pcp zone[NR_ZONES];
 } __attribute__((aligned(64)));
@@ -343,8 +358,7 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
         memset(&pmm_events, 0, sizeof pmm_events);
         for (unsigned c = 0; c < PMM_PCP_CPUS; c++)
                 for (unsigned z = 0; z < NR_ZONES; z++)
-                        pmm_pcp[c].zone[z] = (struct pmm_pcp){
-                                PFN_NONE, PFN_NONE, 0 };
+                        pmm_pcp[c].zone[z] = (struct pmm_pcp){ .count = 0 };
         for (unsigned z = 0; z < NR_ZONES; z++) {
                 uint64_t end = z + 1 < NR_ZONES
                         ? pmm_zone_end_pfn(zones[z].end, base, npages) : npages;
@@ -584,91 +598,75 @@ static struct pmm_pcp *pcp_mine(unsigned zid)
         return &pmm_pcp[cpu].zone[zid];
 }
 
-/* Put free frame pfn (in no list) at the head of p. */
-static void pcp_push(struct pmm_pcp *p, uint64_t pfn)
+/* The frame in slot i (counted from the oldest, free-running) of p. */
+static uint32_t *pcp_slot(struct pmm_pcp *p, uint32_t i)
+{
+        return &p->pfn[i & (PMM_PCP_SLOTS - 1)];
+}
+
+/* Mark free frame pfn (in no list) as listed. */
+static void pcp_mark(uint64_t pfn)
 {
         struct vm_page *pg = &pmm_pages[pfn];
 
         page_state_set(pg, page_state(PG_FREE, PMM_PCP_ORDER, pg->zone, 0));
         pg->refcount = 0;
-        pg->prev = PFN_NONE;
-        pg->next = p->head;
-        if (p->head != PFN_NONE)
-                pmm_pages[p->head].prev = (uint32_t)pfn;
-        else
-                p->tail = (uint32_t)pfn;
-        p->head = (uint32_t)pfn;
+}
+
+/* Put free frame pfn (in no list) at the newest end of p. => p not full. */
+static void pcp_push(struct pmm_pcp *p, uint64_t pfn)
+{
+        pcp_mark(pfn);
+        *pcp_slot(p, p->top++) = (uint32_t)pfn;
         pcp_count_set(p, p->count + 1);
 }
 
-/* Take frame pfn off p; it is no longer free (state: no flags). */
-static void pcp_unlink(struct pmm_pcp *p, uint64_t pfn)
+/* Put free frame pfn (in no list) at the oldest end of p (a refill: the
+ * first page put is the first handed out). => p not full. */
+static void pcp_append(struct pmm_pcp *p, uint64_t pfn)
 {
+        pcp_mark(pfn);
+        *pcp_slot(p, --p->bottom) = (uint32_t)pfn;
+        pcp_count_set(p, p->count + 1);
+}
+
+/* Take the newest frame off p (LIFO: the hottest); it is no longer free
+ * (state: no flags). => p not empty. */
+static uint64_t pcp_pop(struct pmm_pcp *p)
+{
+        uint32_t pfn = *pcp_slot(p, --p->top);
         struct vm_page *pg = &pmm_pages[pfn];
 
-        if (pg->prev != PFN_NONE)
-                pmm_pages[pg->prev].next = pg->next;
-        else
-                p->head = pg->next;
-        if (pg->next != PFN_NONE)
-                pmm_pages[pg->next].prev = pg->prev;
-        else
-                p->tail = pg->prev;
-        pg->next = pg->prev = PFN_NONE;
         page_state_set(pg, page_state(0, 0, pg->zone, 0));
         pcp_count_set(p, p->count - 1);
+        return pfn;
 }
 
 /*
  * Give the n oldest pages of p back to zone z, merging them, in one lock
- * round. The tail segment leaves the list at once: the walk from the
- * tail reads each page's prev before the buddy rewrites its links, and
- * only the page left at the new tail has a link to change (no neighbour
- * writes per page, no count per page: session 15's spill unlinked each
- * page, which cost a big munmap about 15 instructions per page).
+ * round. A list is a ring of frame numbers, not links through the pages'
+ * descriptors (session 15's): putting a page on it or taking one off
+ * writes one slot and the page's state, never a neighbour's links, and
+ * a spill only moves the oldest index.
  * => interrupts off; p is this CPU's.
  */
 static void pcp_spill(struct pmm_zone *z, struct pmm_pcp *p, unsigned n)
 {
-        uint32_t pfn = p->tail;
-
         n = MIN(n, p->count);
-        pcp_count_set(p, p->count - n);
         spin_lock(&z->lock);
-        while (n--) {
+        for (unsigned i = 0; i < n; i++) {
+                uint32_t pfn = *pcp_slot(p, p->bottom + i);
                 struct vm_page *pg = &pmm_pages[pfn];
-                uint32_t prev = pg->prev;
 
                 /* Not free until the buddy has it: were pfn merged into
                  * a block below it, no stale mark may stay on it. */
                 page_state_set(pg, page_state(0, 0, pg->zone, 0));
                 pmm_block_free(pfn, 0);
-                pfn = prev;
         }
         spin_unlock(&z->lock);
-        p->tail = pfn;
-        if (pfn != PFN_NONE)
-                pmm_pages[pfn].next = PFN_NONE;
-        else
-                p->head = PFN_NONE;
+        p->bottom += n;
+        pcp_count_set(p, p->count - n);
         pmm_event_add(&pmm_events.pcp_spill);
-}
-
-/* Put free frame pfn (in no list) at the tail of p. */
-static void pcp_append(struct pmm_pcp *p, uint64_t pfn)
-{
-        struct vm_page *pg = &pmm_pages[pfn];
-
-        page_state_set(pg, page_state(PG_FREE, PMM_PCP_ORDER, pg->zone, 0));
-        pg->refcount = 0;
-        pg->next = PFN_NONE;
-        pg->prev = p->tail;
-        if (p->tail != PFN_NONE)
-                pmm_pages[p->tail].next = (uint32_t)pfn;
-        else
-                p->head = (uint32_t)pfn;
-        p->tail = (uint32_t)pfn;
-        pcp_count_set(p, p->count + 1);
 }
 
 /* The lowest order with a free block in z, or PMM_MAX_ORDER + 1.
@@ -722,10 +720,8 @@ static uint64_t pcp_take(enum zone_id zid)
 
         if (p->count == 0)
                 pcp_refill(&pmm_zones[zid], p);
-        if (p->count != 0) {
-                pfn = p->head;
-                pcp_unlink(p, pfn);
-        }
+        if (p->count != 0)
+                pfn = pcp_pop(p);
         intr_restore(s);
         return pfn;
 }
@@ -744,21 +740,28 @@ static void pcp_put(struct vm_page *pg)
 }
 
 /* Free n order-0 pages (in no list) onto this CPU's lists in one
- * interrupts-off round; a list then above the high mark gives its oldest
- * back down to PMM_PCP_HIGH - PMM_PCP_BATCH, in one lock round. */
+ * interrupts-off round; a list then above the high mark (or full on the
+ * way) gives its oldest back down to PMM_PCP_HIGH - PMM_PCP_BATCH, in
+ * one lock round. */
 static void pcp_put_many(struct vm_page *const *pgs, unsigned n)
 {
         unsigned long s = intr_save();
         struct pmm_pcp_cpu *mine = &pmm_pcp[machine_cpu_id()];
+        const unsigned low = PMM_PCP_HIGH - PMM_PCP_BATCH;
 
-        for (unsigned i = 0; i < n; i++)
-                pcp_push(&mine->zone[pgs[i]->zone], pmm_pfn(pgs[i]));
+        for (unsigned i = 0; i < n; i++) {
+                unsigned zid = pgs[i]->zone;
+                struct pmm_pcp *p = &mine->zone[zid];
+
+                if (p->count == PMM_PCP_SLOTS)
+                        pcp_spill(&pmm_zones[zid], p, p->count - low);
+                pcp_push(p, pmm_pfn(pgs[i]));
+        }
         for (unsigned zid = 0; zid < NR_ZONES; zid++) {
                 struct pmm_pcp *p = &mine->zone[zid];
 
                 if (p->count > PMM_PCP_HIGH)
-                        pcp_spill(&pmm_zones[zid], p, p->count -
-                                  (PMM_PCP_HIGH - PMM_PCP_BATCH));
+                        pcp_spill(&pmm_zones[zid], p, p->count - low);
         }
         intr_restore(s);
 }
@@ -1244,32 +1247,31 @@ static bool pmm_check_lists(unsigned zid)
         return true;
 }
 
-/* Walk CPU cpu's list of zone zid: links, states, count, high mark.
+/* Walk CPU cpu's list of zone zid: slots, states, count, high mark.
  * Adds the pages to *listed. */
 static bool pmm_check_pcp(unsigned cpu, unsigned zid, uint64_t *listed)
 {
-        const struct pmm_pcp *p = &pmm_pcp[cpu].zone[zid];
-        uint64_t n = 0;
-        uint32_t prev = PFN_NONE;
+        struct pmm_pcp *p = &pmm_pcp[cpu].zone[zid];
+        uint32_t n = p->top - p->bottom;
 
-        for (uint32_t pfn = p->head; pfn != PFN_NONE;
-             prev = pfn, pfn = pmm_pages[pfn].next) {
+        PMM_CHECK(n == p->count && n <= PMM_PCP_HIGH,
+                  "CPU %u %s list: %u slots used, counted %u\n", cpu,
+                  pmm_zone_name(zid), n, p->count);
+        for (uint32_t i = p->bottom; i != p->top; i++) {
+                uint32_t pfn = *pcp_slot(p, i);
                 const struct vm_page *pg;
 
-                PMM_CHECK(pfn < pmm_nr_pages && n++ < pmm_nr_pages,
-                          "CPU %u %s list: bad link %#x\n", cpu,
-                          pmm_zone_name(zid), pfn);
+                PMM_CHECK(pfn < pmm_nr_pages, "CPU %u %s list: frame %#x "
+                          "beyond RAM\n", cpu, pmm_zone_name(zid), pfn);
                 pg = &pmm_pages[pfn];
-                PMM_CHECK(pg->prev == prev && pg->flags == PG_FREE &&
+                PMM_CHECK(pg->flags == PG_FREE &&
                           pg->order == PMM_PCP_ORDER && pg->zone == zid &&
                           pg->refcount == 0, "CPU %u %s list: frame %#x "
-                          "flags %#x order %u zone %u prev %#x\n", cpu,
+                          "flags %#x order %u zone %u\n", cpu,
                           pmm_zone_name(zid), pfn, pg->flags, pg->order,
-                          pg->zone, pg->prev);
+                          pg->zone);
         }
-        PMM_CHECK(n == p->count && prev == p->tail && n <= PMM_PCP_HIGH,
-                  "CPU %u %s list: %" PRIu64 " pages, counted %u\n", cpu,
-                  pmm_zone_name(zid), n, p->count);
+        /* A frame listed twice: more slots than frames marked (below). */
         *listed += n;
         return true;
 }

@@ -446,9 +446,9 @@ TEST(check_catches_corruption)
         CHECK(!pmm_check());
         pmm_pa_to_page(0x3000)->order = 0xff;
         CHECK(pmm_check());
-        pmm_pa_to_page(0x3000)->next = 0x3;     /* a loop */
+        pmm_pa_to_page(0x3000)->flags = 0;      /* listed, not marked */
         CHECK(!pmm_check());
-        pmm_pa_to_page(0x3000)->next = 0x4;
+        pmm_pa_to_page(0x3000)->flags = PG_FREE;
         CHECK(pmm_check());
         EXPECT_PANIC(pmm_free_pages(pmm_pa_to_page(0x3000), 0));
         pmm_drain_local();      /* the rest as before: the buddy alone */
