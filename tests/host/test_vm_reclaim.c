@@ -136,6 +136,51 @@ TEST(pages_join_and_leave_lists_with_their_objects)
         check_baseline();
 }
 
+/*
+ * munmap and exit free an object's pages in batches (vm_object.c's
+ * release batch: off the reclaim lists in one lock round, then onto this
+ * CPU's page list): more pages than three batches, some held by two
+ * objects (fork), some by one (the child's copies, the parent's
+ * originals of those); after each step exactly the pages no object
+ * holds have left the lists, and the lists hold no page without an
+ * owner (vm_reclaim_check).
+ */
+TEST(unmapped_pages_leave_the_lists_in_batches)
+{
+        const unsigned n = 3 * 32 + 5, lo = 10, hi = n - 10;
+        vaddr_t va = 0x10000000;
+        struct vm_space *s, *c = NULL;
+        uint64_t anon0, copies = 0, freed = 0;
+
+        setup(32 * MiB);
+        anon0 = list_pages(PMM_LRU_INACTIVE_ANON);
+        s = new_space();
+        map_at(s, va, n * P, RW, PRIV);
+        for (unsigned i = 0; i < n; i++)
+                user_fill(s, va + i * P, (uint8_t)i);
+        CHECK_EQ(vm_space_fork(s, &c), VM_OK);  /* each page held twice */
+        for (unsigned i = 0; i < n; i += 3, copies++)
+                user_fill(c, va + i * P, 0xee); /* a copy; the original: once */
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0 + n + copies);
+        CHECK(sound());
+        /* The parent's middle: the originals only it holds are freed. */
+        CHECK_EQ(vm_space_unmap(s, va + lo * P, (hi - lo) * P), VM_OK);
+        for (unsigned i = lo; i < hi; i++)
+                freed += i % 3 == 0;
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0 + n + copies - freed);
+        CHECK(sound());
+        for (unsigned i = 0; i < n; i++)
+                CHECK_EQ(user_read(c, va + i * P), i % 3 ? (uint8_t)i : 0xee);
+        destroy(c);     /* the child's pages in the middle, its copies */
+        CHECK(sound());
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON),
+                 anon0 + lo + (n - hi));
+        destroy(s);
+        CHECK(sound());
+        CHECK_EQ(list_pages(PMM_LRU_INACTIVE_ANON), anon0);
+        check_baseline();
+}
+
 /* ---- the policy ------------------------------------------------------------ */
 
 /* Touch pages [first, first + n) of the mapping at va. */
