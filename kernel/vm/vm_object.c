@@ -1011,11 +1011,12 @@ static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
 uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
                               uint64_t end)
 {
-        struct release_batch batch = { .n = 0 };
+        struct release_batch batch;     /* its slots: no zeroing */
         struct radix_walk w = { .first = first, .end = MIN(end, obj->size),
                                 .leaf = leaf_free, .prune = true,
                                 .batch = &batch };
 
+        batch.n = 0;
         radix_walk_run(&w, obj);
         release_flush(&batch);
         return w.count;
