@@ -553,3 +553,59 @@ KTEST(smp_pmm_drain_all_empties_every_cpu)
                 intr_restore(s);
         }
 }
+
+/*
+ * A CPU that waits for the big kernel lock with interrupts on halts once
+ * it has spun for a while, and the release kicks it (biglock.c,
+ * MACHINE_LOCK_HALT). CPU 1 waits here with its own timer masked, so
+ * nothing but the release's kick can end its halt: without the kick it
+ * never takes the lock (this test then fails after two seconds, and CPU
+ * 1 stays halted).
+ */
+static uint32_t bkl_waiter_state;       /* 1 waiting, 2 took it, 3 done */
+
+static void bkl_waiter(void *arg)
+{
+        (void)arg;
+        smp_call_release_sender();      /* the sender holds the lock */
+        lapic_timer_mask(true);
+        __atomic_store_n(&bkl_waiter_state, 1, __ATOMIC_RELEASE);
+        __asm__ volatile("sti" ::: "memory");
+        machine_kernel_lock();
+        __atomic_store_n(&bkl_waiter_state, 2, __ATOMIC_RELEASE);
+        machine_kernel_unlock();
+        __asm__ volatile("cli" ::: "memory");
+        lapic_timer_mask(false);
+        __atomic_store_n(&bkl_waiter_state, 3, __ATOMIC_RELEASE);
+}
+
+/* Spin up to ms milliseconds for cond(); => whether it came. */
+#define WAIT_FOR(cond, ms) ({                                           \
+        uint64_t end_ = clock_monotonic_ns() + (ms) * 1000000ULL;       \
+        while (!(cond) && clock_monotonic_ns() < end_)                  \
+                cpu_relax();                                            \
+        (bool)(cond);                                                   \
+})
+
+KTEST(smp_bkl_waiter_halts_and_the_release_kicks_it)
+{
+        bool took = true, halted = true;
+
+        if (ncpus < 2)
+                return;
+        machine_kernel_lock();
+        for (int round = 0; round < 10 && took && halted; round++) {
+                __atomic_store_n(&bkl_waiter_state, 0, __ATOMIC_RELEASE);
+                smp_call(1, bkl_waiter, NULL);
+                halted = WAIT_FOR(machine_kernel_lock_halted(1), 2000);
+                KCHECK(halted);
+                KCHECK_EQ(__atomic_load_n(&bkl_waiter_state,
+                                          __ATOMIC_ACQUIRE), 1);
+                machine_kernel_unlock();
+                took = WAIT_FOR(__atomic_load_n(&bkl_waiter_state,
+                                                __ATOMIC_ACQUIRE) == 3, 2000);
+                KCHECK(took);
+                machine_kernel_lock();
+        }
+        machine_kernel_unlock();
+}

@@ -143,6 +143,14 @@ void lapic_timer_start(void)
         lapic_write(LAPIC_TIMER_INIT, timer_ticks_per_ms * (1000 / HZ));
 }
 
+/* The running CPU's timer interrupt off (masked; the count goes on) or
+ * back on (tests: a halted CPU that only a kick may wake). */
+void lapic_timer_mask(bool masked)
+{
+        lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VECTOR_TIMER |
+                                     (masked ? LVT_MASKED : 0));
+}
+
 uint32_t lapic_timer_rate(void)
 {
         return timer_ticks_per_ms;

@@ -8,6 +8,7 @@
 
 void lapic_init(bool boot);             /* the running CPU's APIC on */
 void lapic_timer_start(void);           /* periodic, HZ, VECTOR_TIMER */
+void lapic_timer_mask(bool masked);     /* this CPU's; tests */
 uint32_t lapic_timer_rate(void);        /* timer ticks per ms (div 16) */
 void lapic_eoi(void);
 unsigned lapic_id(void);                /* the running CPU's APIC id */

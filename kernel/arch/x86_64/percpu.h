@@ -114,6 +114,7 @@ void smp_init(void);
 void smp_call(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_wait(unsigned cpu);
+void smp_call_release_sender(void);     /* from inside fn: tests */
 
 /* Run this CPU's posted call, if any (the IPI handler; and any wait that
  * must not block other CPUs' calls). Interrupts off. */

@@ -105,6 +105,33 @@ void smp_call_poll(void)
                 lapic_send_ipi(from->apic_id, VECTOR_RESCHED);
 }
 
+void machine_lock_halt(void)
+{
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void machine_lock_kick(uint64_t mask)
+{
+        for (unsigned i = 0; i < ncpus && i < 64; i++)
+                if (mask >> i & 1)
+                        lapic_send_ipi(cpus[i].apic_id, VECTOR_RESCHED);
+}
+
+/* From inside a posted call's function: its sender's smp_call_wait
+ * returns now, the function goes on (a test's function that waits for
+ * the big kernel lock its sender holds). A call posted meanwhile runs
+ * from this function's smp_call_poll: keep to what a test controls. */
+void smp_call_release_sender(void)
+{
+        struct cpu *c = this_cpu();
+        uint64_t req = __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+
+        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&cpus[c->call_from].call_halted, __ATOMIC_RELAXED))
+                lapic_send_ipi(cpus[c->call_from].apic_id, VECTOR_RESCHED);
+}
+
 /* Take the sender slot without blocking calls posted to this CPU: a
  * CPU waiting here with interrupts off still runs them. */
 static void call_slot_take(void)

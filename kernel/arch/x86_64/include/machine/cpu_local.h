@@ -50,6 +50,13 @@ bool machine_kernel_trylock(void);      /* interrupt handlers */
 /* Run the cross-CPU call posted to this CPU, if any (smp.c); interrupts
  * off. The big kernel lock's waiters call it. */
 void smp_call_poll(void);
+/* A waiter for the big kernel lock that has spun long halts (interrupts
+ * off: enabled for the halt alone) until the release kicks it: bit n of
+ * `cpus` wakes CPU n (smp.c). */
+#define MACHINE_LOCK_HALT       1
+void machine_lock_halt(void);
+void machine_lock_kick(uint64_t cpus);
+bool machine_kernel_lock_halted(unsigned cpu);  /* halted waiting: tests */
 
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);

@@ -24,6 +24,12 @@ static inline void intr_restore(unsigned long f)
                 __asm__ volatile("sti" ::: "memory");
 }
 
+/* Whether intr_save's flags f had interrupts on. */
+static inline bool intr_were_on(unsigned long f)
+{
+        return f & RFLAGS_IF_BIT;
+}
+
 static inline void intr_cpu_relax(void)
 {
         __asm__ volatile("pause");
