@@ -56,6 +56,8 @@ struct cpu {
         bool online;                    /* [a] set by the CPU when it runs */
         uint64_t ticks;                 /* [o] its LAPIC timer's interrupts */
         uint64_t idle_wakeups;          /* [o] times its idle loop woke */
+        uint64_t idle_polls;            /* [o] idle ends its poll caught */
+        uint64_t idle_poll_ns;          /* [o] its poll window (machine_idle) */
         uint64_t ipis;                  /* [o] IPI_PING handled */
         /* smp_call()'s mailbox: fn/arg [s] written by the sender holding
          * smp_call's slot, while call_done == call_req */

@@ -20,6 +20,7 @@
  * smp_init() runs before any test's snapshot).
  */
 #include <mercator/kstat.h>
+#include <mercator/machine.h>
 #include <mercator/clock.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
@@ -336,6 +337,54 @@ void machine_kick_running(struct proc *p)
                 }
 }
 
+/*
+ * Polling before halting, as Linux's haltpoll does for a guest: under a
+ * hypervisor or an emulator, waking a halted virtual CPU costs its host
+ * a thread wake-up (tens of microseconds under TCG), which a thread
+ * woken on another CPU pays at every hand-over. An idle CPU first
+ * watches its `idle` word (a kick clears it) for up to its window,
+ * answering cross-CPU calls, then halts. The window adapts to what
+ * the CPU sees (Linux's rules): an idle spell that ended within
+ * IDLE_POLL_MAX_NS but after the window grows it (doubling, from
+ * IDLE_POLL_START_NS), a longer one shrinks it (halving, to 0 below
+ * the start), so a CPU idle for long stretches soon halts at once and
+ * does not take host time from the CPUs that work. Boot option
+ * idlepoll=0: no polling.
+ */
+#define IDLE_POLL_MAX_NS        200000
+#define IDLE_POLL_START_NS      10000
+
+static bool idle_poll_on = true;      /* boot option idlepoll=0: off */
+
+/* => true if a kick came while polling (interrupts stay off). */
+static bool idle_poll(struct cpu *c, uint64_t t0)
+{
+        uint64_t end = t0 + c->idle_poll_ns;
+
+        if (!c->idle_poll_ns)
+                return false;
+        while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE)) {
+                if (clock_monotonic_ns() >= end)
+                        return false;
+                smp_call_poll();
+                cpu_relax();
+        }
+        return true;
+}
+
+static void idle_poll_adapt(struct cpu *c, uint64_t spell_ns)
+{
+        if (!idle_poll_on)
+                c->idle_poll_ns = 0;
+        else if (spell_ns > IDLE_POLL_MAX_NS)
+                c->idle_poll_ns = c->idle_poll_ns / 2 < IDLE_POLL_START_NS ?
+                                  0 : c->idle_poll_ns / 2;
+        else if (spell_ns > c->idle_poll_ns)
+                c->idle_poll_ns = MIN(MAX(c->idle_poll_ns * 2,
+                                          IDLE_POLL_START_NS),
+                                      IDLE_POLL_MAX_NS);
+}
+
 /* The idle loop of a scheduler with nothing to run. The boot CPU's waits
  * for one interrupt through the console's (serial_idle), which takes input
  * that arrives meanwhile, and then looks again: its PIT tick runs the
@@ -354,7 +403,13 @@ void machine_kick_running(struct proc *p)
 void machine_idle(void)
 {
         struct cpu *c = this_cpu();
+        uint64_t t0 = clock_monotonic_ns();
 
+        if (idle_poll(c, t0)) {
+                c->idle_polls++;
+                __asm__ volatile("sti" ::: "memory");
+                return;
+        }
         if (c->id == 0) {
                 serial_idle();
                 c->idle_wakeups++;
@@ -364,6 +419,7 @@ void machine_idle(void)
                         c->idle_wakeups++;
                 } while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE));
         }
+        idle_poll_adapt(c, clock_monotonic_ns() - t0);
         c->idle = false;
         __asm__ volatile("sti" ::: "memory");
 }
@@ -451,6 +507,9 @@ static void boot_regs_save(void)
 void smp_init(void)
 {
         unsigned ids[MAX_CPUS], found, me;
+
+        if (strstr(machine_cmdline(), "idlepoll=0"))
+                idle_poll_on = false;
 
         lapic_init(true);
         me = lapic_id();
