@@ -359,6 +359,61 @@ KTEST(smp_kick_before_hlt_stays_pending)
         }
 }
 
+/* Spin up to ms milliseconds for cond(); => whether it came. */
+#define WAIT_FOR(cond, ms) ({                                           \
+        uint64_t end_ = clock_monotonic_ns() + (ms) * 1000000ULL;       \
+        while (!(cond) && clock_monotonic_ns() < end_)                  \
+                cpu_relax();                                            \
+        (bool)(cond);                                                   \
+})
+
+static uint32_t kicker_running;
+
+/* Once CPU 0 polls or halts in its idle loop, a wake-up's kick for it. */
+static void kick_cpu0_once_idle(void *arg)
+{
+        struct cpu *c0 = &cpus[0];
+
+        (void)arg;
+        __atomic_store_n(&kicker_running, 1, __ATOMIC_RELEASE);
+        WAIT_FOR(__atomic_load_n(&c0->polling, __ATOMIC_RELAXED) ||
+                 __atomic_load_n(&c0->in_hlt, __ATOMIC_RELAXED), 2000);
+        machine_kick_idle(1);
+}
+
+/*
+ * An idle CPU with a poll window catches a kick by polling (no halt, no
+ * interrupt) while at most half the CPUs are out of hlt, and halts at
+ * once otherwise: here CPU 0 idles while CPU 1 runs the kicker, the
+ * others halted, so at -smp 4 it polls (2 of 4 at work) and at -smp 2 it
+ * halts (2 of 2). Fails if the poll is gone (-smp 4) or ignores how many
+ * CPUs work (-smp 2).
+ */
+KTEST(smp_idle_polls_only_while_half_the_cpus_halt)
+{
+        struct cpu *me = this_cpu();
+        bool room = 2 * 2 <= ncpus;
+
+        if (ncpus < 2)
+                return;
+        for (int round = 0; round < 10; round++) {
+                uint64_t polls = me->idle_polls, wakes = me->idle_wakeups;
+
+                me->idle_poll_ns = 50000000;    /* past any host delay */
+                __atomic_store_n(&kicker_running, 0, __ATOMIC_RELAXED);
+                machine_idle_enter();
+                smp_call_start(1, kick_cpu0_once_idle, NULL);
+                KCHECK(WAIT_FOR(__atomic_load_n(&kicker_running,
+                                                __ATOMIC_ACQUIRE), 2000));
+                machine_idle();
+                smp_call_wait(1);
+                KCHECK_EQ(me->idle_polls - polls, room ? 1u : 0u);
+                KCHECK_EQ(me->idle_wakeups - wakes, room ? 0u : 1u);
+                KCHECK(!me->idle);
+        }
+        me->idle_poll_ns = 0;           /* it adapts again from none */
+}
+
 /* ---- the page allocator and kmalloc on every CPU at once --------------- */
 
 #define STORM_STEPS     30000
@@ -579,13 +634,6 @@ static void bkl_waiter(void *arg)
         __atomic_store_n(&bkl_waiter_state, 3, __ATOMIC_RELEASE);
 }
 
-/* Spin up to ms milliseconds for cond(); => whether it came. */
-#define WAIT_FOR(cond, ms) ({                                           \
-        uint64_t end_ = clock_monotonic_ns() + (ms) * 1000000ULL;       \
-        while (!(cond) && clock_monotonic_ns() < end_)                  \
-                cpu_relax();                                            \
-        (bool)(cond);                                                   \
-})
 
 KTEST(smp_bkl_waiter_halts_and_the_release_kicks_it)
 {

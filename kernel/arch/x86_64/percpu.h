@@ -58,6 +58,8 @@ struct cpu {
         uint64_t idle_wakeups;          /* [o] times its idle loop woke */
         uint64_t idle_polls;            /* [o] idle ends its poll caught */
         uint64_t idle_poll_ns;          /* [o] its poll window (machine_idle) */
+        bool in_hlt;                    /* [o] counted in smp.c's cpus_halted */
+        bool polling;                   /* [o] in idle_poll's loop (tests read) */
         uint64_t ipis;                  /* [o] IPI_PING handled */
         /* smp_call()'s mailbox: fn/arg [s] written by the sender holding
          * smp_call's slot, while call_done == call_req */
@@ -117,6 +119,9 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_wait(unsigned cpu);
 void smp_call_release_sender(void);     /* from inside fn: tests */
+/* This CPU took an interrupt: if it was halted, it now works (trap.c). */
+void smp_halt_ended(void);
+unsigned smp_cpus_halted(void);         /* tests */
 
 /* Run this CPU's posted call, if any (the IPI handler; and any wait that
  * must not block other CPUs' calls). Interrupts off. */

@@ -106,9 +106,46 @@ void smp_call_poll(void)
                 lapic_send_ipi(from->apic_id, VECTOR_RESCHED);
 }
 
+/*
+ * CPUs in hlt, for idle_poll_room: a CPU counts from just before its hlt
+ * (interrupts off) to the first interrupt it takes (trap_dispatch calls
+ * smp_halt_ended) or its return from the hlt, so one that runs an
+ * interrupt's handler (a cross-CPU call, a shootdown) counts as working.
+ */
+static unsigned cpus_halted;            /* [a] */
+
+unsigned smp_cpus_halted(void)
+{
+        return __atomic_load_n(&cpus_halted, __ATOMIC_RELAXED);
+}
+
+static void halt_begin(struct cpu *c)
+{
+        c->in_hlt = true;
+        __atomic_add_fetch(&cpus_halted, 1, __ATOMIC_RELAXED);
+}
+
+void smp_halt_ended(void)
+{
+        struct cpu *c = this_cpu();
+
+        if (c->in_hlt) {
+                c->in_hlt = false;
+                __atomic_sub_fetch(&cpus_halted, 1, __ATOMIC_RELAXED);
+        }
+}
+
+/* Interrupts off; on for the hlt alone. */
+static void halt(struct cpu *c)
+{
+        halt_begin(c);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        smp_halt_ended();
+}
+
 void machine_lock_halt(void)
 {
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+        halt(this_cpu());
 }
 
 void machine_lock_kick(uint64_t mask)
@@ -260,7 +297,7 @@ __attribute__((noreturn)) static void ap_idle(struct cpu *c)
         for (;;) {
                 if (__atomic_load_n(&sched_started, __ATOMIC_ACQUIRE))
                         sched_run();
-                __asm__ volatile("sti; hlt; cli" ::: "memory");
+                halt(c);
                 c->idle_wakeups++;
         }
 }
@@ -356,20 +393,36 @@ void machine_kick_running(struct proc *p)
 
 static bool idle_poll_on = true;      /* boot option idlepoll=0: off */
 
-/* => true if a kick came while polling (interrupts stay off). */
+/* Whether at most half the CPUs are out of hlt (this one included): a
+ * machine given more virtual CPUs than its host has cores (4 on 2 here)
+ * would have a polling CPU take host time from a working one. */
+static bool idle_poll_room(void)
+{
+        return (ncpus - __atomic_load_n(&cpus_halted, __ATOMIC_RELAXED)) * 2
+               <= ncpus;
+}
+
+/* => true if a kick came while polling (interrupts stay off). Whether
+ * there is room is asked once: a poll is short (its window), and another
+ * CPU's tick would otherwise end it. No `pause` in the loop: under TCG
+ * each one leaves the vCPU's execution loop. */
 static bool idle_poll(struct cpu *c, uint64_t t0)
 {
         uint64_t end = t0 + c->idle_poll_ns;
+        bool kicked = true;
 
-        if (!c->idle_poll_ns)
+        if (!c->idle_poll_ns || !idle_poll_room())
                 return false;
+        __atomic_store_n(&c->polling, true, __ATOMIC_RELAXED);
         while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE)) {
-                if (clock_monotonic_ns() >= end)
-                        return false;
+                if (clock_monotonic_ns() >= end) {
+                        kicked = false;
+                        break;
+                }
                 smp_call_poll();
-                cpu_relax();
         }
-        return true;
+        __atomic_store_n(&c->polling, false, __ATOMIC_RELAXED);
+        return kicked;
 }
 
 static void idle_poll_adapt(struct cpu *c, uint64_t spell_ns)
@@ -411,11 +464,13 @@ void machine_idle(void)
                 return;
         }
         if (c->id == 0) {
+                halt_begin(c);
                 serial_idle();
+                smp_halt_ended();
                 c->idle_wakeups++;
         } else {
                 do {
-                        __asm__ volatile("sti; hlt; cli" ::: "memory");
+                        halt(c);
                         c->idle_wakeups++;
                 } while (__atomic_load_n(&c->idle, __ATOMIC_ACQUIRE));
         }

@@ -363,6 +363,8 @@ void trap_dispatch(struct trap_frame *tf)
         bool from_user = tf->cs & 3;
         bool done = false;              /* handled without the lock */
 
+        if (!from_user && machine_percpu_loaded)
+                smp_halt_ended();       /* a halted CPU works again */
         if (tf->vector >= APIC_VECTOR_BASE) {
                 apic_irq(tf);
                 done = true;
