@@ -14,6 +14,20 @@
  * Then it jumps to the linked (high) address, points tp at cpus[0] (the
  * boot hart's struct cpu, percpu.h) and calls rv_boot(hart, dtb).
  *
+ * One hart only runs the boot path: the first to get here (boot_lottery,
+ * in .data so that zeroing .bss leaves it). Another hart can arrive here
+ * too: OpenSBI before 1.3 sets a hart's state to START_PENDING in
+ * hart_start before it writes the start address and argument, and a hart
+ * waiting in its warm boot that sees the state in that window leaves for
+ * the address it had, the firmware's next stage, this entry (a0 = its id,
+ * a1 = the device tree), instead of _ap_start (OpenSBI's e8e9ed37 fixed
+ * it). Booting again on the boot hart's stack would zero .bss under the
+ * running kernel and give two harts cpus[0] (the rare -smp 4 panics under
+ * host load: "the big kernel lock taken again by CPU 0"). So a hart that
+ * loses the lottery takes the AP path if smp.c is starting it
+ * (ap_entry_hart), with the struct cpu smp.c made for it, and is counted
+ * (boot_entry_strays, reported by smp.c); any other waits for ever.
+ *
  * _ap_start is where SBI's hart_start sends every other hart (smp.c),
  * also in S-mode with paging off, a0 = hart id, a1 = its struct cpu (a
  * kernel address). It turns on the same boot table (still intact: only
@@ -37,6 +51,10 @@
 _start:
         csrw    sie, zero
         csrw    sip, zero
+        lla     t0, boot_lottery
+        li      t1, 1
+        amoadd.w.aqrl t1, t1, (t0)
+        bnez    t1, .Lnot_boot_hart
         mv      s0, a0                  /* hart id */
         mv      s1, a1                  /* device tree (physical) */
 
@@ -87,6 +105,37 @@ _start:
 
         .balign 8
 .Lhigh: .quad   boot_high
+
+        /* A hart that lost the lottery (see the top). The lottery's AMO
+         * orders the loads below after it. */
+.Lnot_boot_hart:
+        lla     t0, ap_entry_hart
+        ld      t1, 0(t0)
+        bne     t1, a0, .Lstray_park
+        lla     t0, boot_entry_strays
+        li      t1, 1
+        amoadd.d.aqrl zero, t1, (t0)
+        lla     t0, ap_entry_cpu
+        ld      a1, 0(t0)               /* its struct cpu, as hart_start's */
+        j       _ap_start
+.Lstray_park:
+        wfi
+        j       .Lstray_park
+
+        /* Written before .bss is zeroed or by smp.c: in .data. */
+        .section .data
+        .balign 8
+boot_lottery:
+        .word   0
+        .word   0
+        .globl  ap_entry_hart, ap_entry_cpu, boot_entry_strays
+ap_entry_hart:                          /* the hart smp.c is starting */
+        .quad   -1
+ap_entry_cpu:                           /* its struct cpu */
+        .quad   0
+boot_entry_strays:                      /* harts that came in here */
+        .quad   0
+        .section .text.boot, "ax"
 
         .globl  _ap_start
 _ap_start:

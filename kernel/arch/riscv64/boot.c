@@ -196,6 +196,7 @@ void rv_boot(unsigned long hartid, paddr_t dtb_pa)
 {
         boot_time = rdtime();
         boot_info.hartid = hartid;
+        boot_info.dtb_pa = dtb_pa;
         smp_boot_cpu_init(hartid);
         if (dtb_pa == 0 || dtb_pa + 64 > BOOT_REACH ||
             fdt_parse(phys_to_virt(dtb_pa), &boot_info.fdt) != 0)

@@ -19,6 +19,7 @@ struct boot_info {
         paddr_t ram_base, ram_end;
         uint64_t page_array_bytes;
         paddr_t kernel_root;                    /* the kernel's Sv39 root */
+        paddr_t dtb_pa;                         /* the device tree we got */
 };
 
 extern struct boot_info boot_info;
@@ -28,6 +29,13 @@ extern char _kernel_start[], _kernel_end[], _text_start[], _text_end[];
 extern char _rodata_start[], _rodata_end[], _data_start[], _data_end[];
 extern char _trampoline_start[], _trampoline_end[];
 extern char boot_stack_guard[], boot_stack[], boot_stack_top[];
-extern char boot_pgtbl[];
+extern char boot_pgtbl[], _start[];
+
+/* boot.S: the hart smp.c is starting and its struct cpu, for a hart that
+ * comes in at _start instead of _ap_start (see boot.S); how many did. */
+struct cpu;
+extern uint64_t ap_entry_hart;
+extern struct cpu *ap_entry_cpu;
+extern uint64_t boot_entry_strays;
 
 #endif

@@ -18,6 +18,7 @@
 #define SBI_EXT_RFENCE  0x52464E43      /* "RFNC" */
 #define SBI_BASE_PROBE  3               /* probe_extension(eid) */
 #define SBI_HSM_START   0               /* hart_start(hart, addr, opaque) */
+#define SBI_HSM_STOP    1               /* hart_stop() */
 #define SBI_HSM_STATUS  2               /* hart_get_status(hart) */
 #define SBI_HSM_STARTED 0               /* a status: running */
 
@@ -88,6 +89,22 @@ static inline long sbi_hart_start(unsigned long hart, paddr_t addr,
                                   unsigned long opaque)
 {
         return sbi_call3(SBI_EXT_HSM, SBI_HSM_START, hart, addr, opaque).error;
+}
+
+/* Stop the calling hart: back to the firmware, STOPPED until a
+ * hart_start. Returns only on an error. */
+static inline long sbi_hart_stop(void)
+{
+        return sbi_call(SBI_EXT_HSM, SBI_HSM_STOP, 0, 0).error;
+}
+
+/* A hart's HSM status (SBI_HSM_STARTED, 1 stopped, 2 start pending, 3
+ * stop pending), or a negative SBI error. */
+static inline long sbi_hart_status(unsigned long hart)
+{
+        struct sbi_ret r = sbi_call(SBI_EXT_HSM, SBI_HSM_STATUS, hart, 0);
+
+        return r.error ? r.error : (long)r.value;
 }
 
 /* Power off (SBI's shutdown: QEMU always exits 0 through it). */

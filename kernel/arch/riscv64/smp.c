@@ -7,7 +7,10 @@
  * starts the others one at a time with SBI's HSM hart_start (OpenSBI
  * keeps every hart but the one it booted stopped until asked): each
  * begins at boot.S's _ap_start in S-mode with paging off, a1 = its struct
- * cpu, turns on boot.S's table, then the kernel's own (ap_satp), and
+ * cpu (or at boot.S's _start, where the firmware's hart_start race may
+ * send it: boot.S's lottery then takes it to _ap_start with the struct
+ * cpu ap_start left in ap_entry_cpu), turns on boot.S's table, then the
+ * kernel's own (ap_satp), and
  * runs ap_main on an idle stack of its own (kstack_alloc: guard page
  * below), with its own overflow stack for trap.S. There it sets up its
  * timer (SBI set_timer, TICK_HZ) and says it is online.
@@ -372,6 +375,7 @@ static void frame_give(struct cpu *c)
 /* Start one hart and wait for it. => false if it did not come up. */
 static bool ap_start(struct cpu *c)
 {
+        uint64_t strays;
         long err;
 
         c->idle_stack = kstack_alloc();
@@ -386,7 +390,11 @@ static bool ap_start(struct cpu *c)
         c->loop_limit = (uint64_t)c->idle_stack;
         c->start_sp = kstack_top(c->idle_stack);
         c->overflow_top = kstack_top(c->overflow_stack);
+        /* for a hart the firmware sends to _start instead (boot.S) */
+        ap_entry_cpu = c;
+        ap_entry_hart = c->hartid;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        strays = __atomic_load_n(&boot_entry_strays, __ATOMIC_RELAXED);
         err = sbi_hart_start(c->hartid, kimg_virt_to_phys(_ap_start),
                              (unsigned long)c);
         if (err) {
@@ -400,6 +408,10 @@ static bool ap_start(struct cpu *c)
                         return false;
                 intr_cpu_relax();
         }
+        if (__atomic_load_n(&boot_entry_strays, __ATOMIC_RELAXED) != strays)
+                pr_warn("smp: hart %lu came in at the kernel's boot entry "
+                        "(the firmware's hart_start race), joined as CPU %u\n",
+                        c->hartid, c->id);
         return true;
 }
 

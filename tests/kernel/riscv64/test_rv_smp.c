@@ -455,3 +455,78 @@ KTEST(smp_shootdown_round_cost)
                 "remote_sfence_vma %lu ns\n", ncpus, COST_ROUNDS, ncpus - 1,
                 ipi, sbi);
 }
+
+/* ---- a hart that comes in at the kernel's boot entry ----------------------- */
+
+static uint64_t bss_canary;             /* .bss: a second boot zeroes it */
+
+/* On the hart to stop: the call is done (its sender stops waiting), the
+ * hart is no longer online, and SBI hart_stop sends it back to the
+ * firmware, which waits for the next hart_start. */
+static void stop_this_hart(void *arg)
+{
+        struct cpu *c = this_cpu();
+
+        (void)arg;
+        __atomic_store_n(&c->online, false, __ATOMIC_RELEASE);
+        __atomic_store_n(&c->call_done,
+                         __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE),
+                         __ATOMIC_RELEASE);
+        sbi_hart_stop();
+        for (;;)
+                wfi();
+}
+
+/*
+ * OpenSBI before 1.3 may send a hart that smp.c starts to the kernel's
+ * boot entry (_start, a0 = its id, a1 = the device tree) instead of
+ * _ap_start: its hart_start publishes the new state before the address
+ * (boot.S has the story). Here the last hart is stopped and started at
+ * _start on purpose, as the race would: it must join as that same CPU
+ * (online, its own tp, its timer ticking) through boot.S's lottery, and
+ * leave the running kernel alone (.bss not zeroed, the boot hart's
+ * struct cpu untouched), counted in boot_entry_strays. Without the
+ * lottery the hart boots the kernel a second time on the boot stack and
+ * zeroes .bss under it.
+ */
+KTEST(smp_hart_at_boot_entry_joins_as_ap)
+{
+        unsigned k = ncpus - 1;
+        struct cpu *c = &cpus[k];
+        uint64_t end, strays, t0;
+        struct where w = { 99, NULL, 0, true };
+
+        if (ncpus < 2)
+                return;                 /* one hart: nothing to start */
+        smp_call(k, stop_this_hart, NULL);
+        end = clock_monotonic_ns() + 5000000000ULL;
+        while (sbi_hart_status(c->hartid) != 1)         /* STOPPED */
+                if (!KCHECK(clock_monotonic_ns() < end))
+                        return;
+        KCHECK_EQ(smp_online_count(), ncpus - 1);
+
+        bss_canary = 0x5eed0fcafe;
+        strays = __atomic_load_n(&boot_entry_strays, __ATOMIC_ACQUIRE);
+        t0 = __atomic_load_n(&c->ticks, __ATOMIC_ACQUIRE);
+        ap_entry_cpu = c;
+        ap_entry_hart = c->hartid;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        KCHECK_EQ(sbi_hart_start(c->hartid, kimg_virt_to_phys(_start),
+                                 boot_info.dtb_pa), 0);
+        end = clock_monotonic_ns() + 5000000000ULL;
+        while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+                if (!KCHECK(clock_monotonic_ns() < end))
+                        return;
+        KCHECK_EQ(__atomic_load_n(&boot_entry_strays, __ATOMIC_ACQUIRE),
+                  strays + 1);
+        KCHECK_EQ(bss_canary, 0x5eed0fcafe);
+        KCHECK_EQ(smp_online_count(), ncpus);
+        KCHECK_EQ(cpus[0].hartid, boot_info.hartid);
+        KCHECK_EQ(this_cpu(), &cpus[0]);
+        smp_call(k, record_hart, &w);
+        KCHECK_EQ(w.id, k);
+        KCHECK_EQ(w.tp, c);
+        KCHECK(w.sp > (uint64_t)c->idle_stack &&
+               w.sp <= kstack_top(c->idle_stack));
+        KCHECK(wait_past(&c->ticks, t0 + 5, 5000));
+}
