@@ -13,6 +13,7 @@
 #include <proc/syscall.h>
 
 #define O_CLOEXEC       02000000
+#define O_NONBLOCK      04000
 #define F_DUPFD         0
 #define F_GETFD         1
 #define F_SETFD         2
@@ -160,10 +161,14 @@ SYSCALL_DECL(pipe2)
         int fds[2];
         long err;
 
-        if (a1 & ~(long)O_CLOEXEC)      /* O_NONBLOCK, O_DIRECT: not yet */
+        if (a1 & ~(long)(O_CLOEXEC | O_NONBLOCK))  /* O_DIRECT: not yet */
                 return -EINVAL;
         if ((err = pipe_create(&rd, &wr)) != 0)
                 return err;
+        if (a1 & O_NONBLOCK) {          /* both ends' file status flag */
+                rd->flags |= O_NONBLOCK;
+                wr->flags |= O_NONBLOCK;
+        }
         fds[0] = (int)fd_install_at_least(rd, 0, a1 & O_CLOEXEC);
         fds[1] = fds[0] < 0 ? fds[0]
                             : (int)fd_install_at_least(wr, 0, a1 & O_CLOEXEC);

@@ -206,8 +206,13 @@ static void pipe_links(void)
         char name[64], name2[64], buf[8] = { 0 };
         struct stat a, b;
 
-        if (pipe2(fds, O_NONBLOCK))     /* a failing kernel must not hang */
+        /* non-blocking: a failing kernel must not hang */
+        if (!CHECK("pipe2_nonblock", pipe2(fds, O_NONBLOCK) == 0))
                 return;
+        CHECK("pipe2_nonblock_both_ends",
+              (fcntl(fds[0], F_GETFL) & O_NONBLOCK) &&
+              (fcntl(fds[1], F_GETFL) & O_NONBLOCK));
+        CHECK_ERR("pipe2_empty_read_eagain", read(fds[0], buf, 1), EAGAIN);
         snprintf(name, sizeof name, "/proc/self/fd/%d", fds[0]);
         r2 = open(name, O_RDONLY);
         CHECK("pipe_link_opens_read_end", r2 >= 0);
@@ -228,7 +233,7 @@ static void pipe_links(void)
         CHECK("eof_after_every_writer_closed", read(r2, buf, 1) == 0);
 
         /* standard input a pipe: open("/dev/stdin") reads it */
-        if (pipe2(fds, O_NONBLOCK))
+        if (!CHECK("pipe2_nonblock_again", pipe2(fds, O_NONBLOCK) == 0))
                 return;
         saved = dup(0);
         dup2(fds[0], 0);
