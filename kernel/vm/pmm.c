@@ -47,6 +47,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/smp_call.h>
 #include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <vm/pmap.h>
@@ -808,7 +809,7 @@ static uint64_t pcp_zone_count(unsigned zid)
  */
 bool pmm_drain_all(void)
 {
-        if (!machine_call_every_cpu(pcp_drain_here, NULL))
+        if (!smp_call_every_cpu(pcp_drain_here, NULL))
                 return false;
         pmm_event_add(&pmm_events.drain_all);
         return true;

@@ -5,6 +5,7 @@
  */
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/smp_call.h>
 #include <mercator/spinlock.h>
 #include <machine/intr.h>
 #include <machine/pmap.h>
@@ -49,7 +50,7 @@ void intr_cpu_relax(void)
 }
 
 /*
- * Cross-CPU calls between host threads (machine_call_every_cpu): each CPU
+ * Cross-CPU calls between host threads (mercator/smp_call.h): each CPU
  * has a mailbox; a sender takes it (busy), posts fn and arg, and waits
  * for the target to run them, which it does where a CPU takes an
  * interrupt: when its "interrupts" come back on (intr_restore) and while
@@ -103,46 +104,38 @@ void host_cpu_online(bool online)
         }
 }
 
-bool machine_call_every_cpu(void (*fn)(void *), void *arg)
+/* mercator/smp_call.h: the box stays taken from the post to the end of
+ * the wait. */
+bool machine_call_post(unsigned c, void (*fn)(void *), void *arg)
 {
-        uint32_t posted = 0;
+        struct host_mailbox *m;
 
-        if (host_intr_off || lock_held_count() != 0)
+        if (c >= HOST_CPUS || c == host_cpu)
                 return false;
-        for (unsigned c = 0; c < HOST_CPUS; c++) {
-                struct host_mailbox *m = &host_mail[c];
-
-                if (c == host_cpu)
-                        continue;
-                while (__atomic_exchange_n(&m->busy, true, __ATOMIC_SEQ_CST)) {
-                        host_call_poll();
-                        sched_yield();
-                }
-                if (!(__atomic_load_n(&host_online, __ATOMIC_SEQ_CST) &
-                      (1u << c))) {
-                        __atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
-                        continue;
-                }
-                m->fn = fn;
-                m->arg = arg;
-                __atomic_store_n(&m->posted, true, __ATOMIC_RELEASE);
-                posted |= 1u << c;
+        m = &host_mail[c];
+        while (__atomic_exchange_n(&m->busy, true, __ATOMIC_SEQ_CST)) {
+                host_call_poll();
+                sched_yield();
         }
-        host_intr_off = true;
-        fn(arg);
-        host_intr_off = false;
-        for (unsigned c = 0; c < HOST_CPUS; c++) {
-                struct host_mailbox *m = &host_mail[c];
-
-                if (!(posted & (1u << c)))
-                        continue;
-                while (__atomic_load_n(&m->posted, __ATOMIC_ACQUIRE)) {
-                        host_call_poll();
-                        sched_yield();
-                }
+        if (!(__atomic_load_n(&host_online, __ATOMIC_SEQ_CST) & (1u << c))) {
                 __atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
+                return false;
         }
+        m->fn = fn;
+        m->arg = arg;
+        __atomic_store_n(&m->posted, true, __ATOMIC_RELEASE);
         return true;
+}
+
+void machine_call_wait(unsigned c)
+{
+        struct host_mailbox *m = &host_mail[c];
+
+        while (__atomic_load_n(&m->posted, __ATOMIC_ACQUIRE)) {
+                host_call_poll();
+                sched_yield();
+        }
+        __atomic_store_n(&m->busy, false, __ATOMIC_RELEASE);
 }
 
 void vprintk(int level, const char *fmt, va_list ap)

@@ -5,6 +5,8 @@
  */
 #include <mercator/clock.h>
 #include <mercator/machine.h>
+#include <mercator/panic.h>
+#include <mercator/smp_call.h>
 #include <mercator/string.h>
 #include <fs/procfs.h>
 #include <proc/vdso.h>
@@ -91,6 +93,19 @@ uint64_t clock_realtime_offset_ns(void)
         if (!realtime_known)
                 (void)clock_realtime_ns();
         return realtime_offset_ns;
+}
+
+/* mercator/smp_call.h: i386 runs one CPU, so there is no other to post
+ * a call to (smp_call_every_cpu runs it here only). */
+bool machine_call_post(unsigned cpu, void (*fn)(void *), void *arg)
+{
+        (void)cpu, (void)fn, (void)arg;
+        return false;
+}
+
+void machine_call_wait(unsigned cpu)
+{
+        panic("i386: a wait for a call to CPU %u, never posted", cpu);
 }
 
 bool machine_random_u64(uint64_t *out)

@@ -33,6 +33,7 @@
 #include <mercator/clock.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
+#include <mercator/smp_call.h>
 #include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <machine/vmparam.h>
@@ -202,38 +203,19 @@ void smp_call(unsigned cpu, void (*fn)(void *), void *arg)
         smp_call_wait(cpu);
 }
 
-/*
- * machine/cpu_local.h: fn(arg) on every online hart, this one included,
- * and back when each has run it (the page allocator's drain of every
- * hart's page lists, vm/pmm.c; x86-64's smp.c has the
- * same). The calls to the other harts are all posted before any is
- * waited for, so they run at once; this hart's runs here meanwhile, with
- * interrupts off as theirs do. Refused, nothing run, with interrupts off
- * (an interrupt handler, or a call's function, must not post calls: two
- * harts could then wait for each other with interrupts off) or with a
- * spinlock held (smp_call's rule). The big kernel lock may be held: a
- * hart waiting for it still runs the calls posted to it.
- */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg)
+/* mercator/smp_call.h: the cross-hart call smp_call_every_cpu posts. */
+bool machine_call_post(unsigned cpu, void (*fn)(void *), void *arg)
 {
-        unsigned posted[MAX_CPUS], np = 0, me;
-        unsigned long s;
-
-        if (!(csr_read(sstatus) & SSTATUS_SIE) || lock_held_count() != 0)
+        if (cpu >= ncpus || cpu == this_cpu()->id ||
+            !__atomic_load_n(&cpus[cpu].online, __ATOMIC_ACQUIRE))
                 return false;
-        me = this_cpu()->id;    /* kernel code leaves a hart only by sleeping */
-        for (unsigned i = 0; i < ncpus; i++)
-                if (i != me && __atomic_load_n(&cpus[i].online,
-                                               __ATOMIC_ACQUIRE)) {
-                        smp_call_start(i, fn, arg);
-                        posted[np++] = i;
-                }
-        s = intr_save();
-        fn(arg);
-        intr_restore(s);
-        for (unsigned i = 0; i < np; i++)
-                smp_call_wait(posted[i]);
+        smp_call_start(cpu, fn, arg);
         return true;
+}
+
+void machine_call_wait(unsigned cpu)
+{
+        smp_call_wait(cpu);
 }
 
 /* ---- scheduling on every hart (machine/cpu_local.h's hooks) ---------- */

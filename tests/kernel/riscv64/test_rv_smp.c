@@ -10,6 +10,7 @@
  */
 #include <mercator/clock.h>
 #include <mercator/ktest.h>
+#include <mercator/smp_call.h>
 #include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <machine/cpu_local.h>
@@ -183,7 +184,7 @@ KTEST(smp_spinlock_excludes_across_cpus)
         KCHECK_EQ((csr_read(sstatus) & SSTATUS_SIE) != 0, sie_was_on);
 }
 
-/* ---- machine_call_every_cpu --------------------------------------------- */
+/* ---- smp_call_every_cpu (kern/smp_call.c) ---------------------------- */
 
 static uint64_t every_runs[MAX_CPUS];   /* calls run on each hart */
 static uint64_t every_wrong;            /* not on its own tp, or SIE on */
@@ -211,7 +212,7 @@ static void every_cpu_call(void *arg)
                 }
 }
 
-/* machine_call_every_cpu runs the function once on each online hart, on
+/* smp_call_every_cpu runs the function once on each online hart, on
  * its own tp with interrupts off, all harts inside it at once, and is
  * back when every run is done (20 rounds); with interrupts off or a
  * spinlock held it refuses and runs nothing. */
@@ -228,8 +229,8 @@ KTEST(smp_call_every_cpu_runs_on_each_once)
         s = intr_save();
         intr_on();              /* as a caller in a system call has them */
         for (uint32_t round = 1; round <= 20; round++) {
-                ok = KCHECK(machine_call_every_cpu(every_cpu_call,
-                                                   (void *)(uintptr_t)round));
+                ok = KCHECK(smp_call_every_cpu(every_cpu_call,
+                                               (void *)(uintptr_t)round));
                 for (unsigned i = 0; ok && i < ncpus; i++)
                         ok = KCHECK_EQ(__atomic_load_n(&every_runs[i],
                                                        __ATOMIC_ACQUIRE), round);
@@ -240,12 +241,12 @@ KTEST(smp_call_every_cpu_runs_on_each_once)
         KCHECK_EQ(every_wrong, 0);
         KCHECK_EQ(every_apart, 0);
 
-        ok = machine_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
+        ok = smp_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
         intr_restore(s);
         KCHECK(!ok);            /* interrupts off */
         spin_lock(&held);       /* (which turns them off: on again) */
         intr_on();
-        ok = machine_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
+        ok = smp_call_every_cpu(every_cpu_call, (void *)(uintptr_t)21);
         intr_off();
         spin_unlock(&held);
         KCHECK(!ok);            /* a spinlock held */

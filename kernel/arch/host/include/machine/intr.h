@@ -16,15 +16,10 @@ extern _Thread_local unsigned host_cpu;
 
 unsigned long intr_save(void);          /* => 1 if they were on */
 void intr_restore(unsigned long s);
+static inline bool intr_were_on(unsigned long s) { return s != 0; }
 void intr_cpu_relax(void);            /* yields the host CPU (host.c) */
 static inline unsigned machine_cpu_id(void) { return host_cpu; }
 static inline unsigned machine_cpus_online(void) { return 1; }
-
-/* fn(arg) on every online CPU, this one included, each with interrupts
- * off; back when all have run it. => false, nothing run, when called
- * with interrupts off or a spinlock held. The page allocator's drain of
- * every CPU's page lists (vm/pmm.c). */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg);
 /* Host only: the thread's CPU (host_cpu) takes part in cross-CPU calls
  * from now on, or no longer (it runs any call posted to it first). */
 void host_cpu_online(bool online);

@@ -23,6 +23,12 @@ static inline void intr_restore(unsigned long f)
                 __asm__ volatile("sti" ::: "memory");
 }
 
+/* Were interrupts on under s, a value intr_save() returned? */
+static inline bool intr_were_on(unsigned long s)
+{
+        return s & EFLAGS_IF_BIT;
+}
+
 static inline void intr_cpu_relax(void)
 {
         __asm__ volatile("pause");
@@ -36,21 +42,6 @@ static inline unsigned machine_cpu_id(void)
 static inline unsigned machine_cpus_online(void)
 {
         return 1;
-}
-
-/* fn(arg) on every online CPU (i386 runs one), with interrupts off; see
- * x86-64's. => false with interrupts off (the rule the others keep). */
-static inline bool machine_call_every_cpu(void (*fn)(void *), void *arg)
-{
-        unsigned long s = intr_save();
-
-        if (!(s & EFLAGS_IF_BIT)) {
-                intr_restore(s);
-                return false;
-        }
-        fn(arg);
-        intr_restore(s);
-        return true;
 }
 
 #endif

@@ -47,13 +47,6 @@ bool machine_kernel_trylock(void);      /* interrupt handlers */
 /* Run the cross-hart call posted to this hart, if any (smp.c). */
 void smp_call_poll(void);
 
-/* fn(arg) on every online hart, this one included; back when each has
- * run it (interrupts off there, as for smp_call). => false, nothing run,
- * when called with interrupts off or a spinlock held (smp.c). The page
- * allocator's drain of every hart's lists (vm/pmm.c); also declared
- * in machine/intr.h, where the machine-independent code finds it. */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg);
-
 /* The hart is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
 

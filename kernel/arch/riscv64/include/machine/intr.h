@@ -26,6 +26,12 @@ static inline void intr_restore(unsigned long s)
                                  : : "r"(SSTATUS_SIE_BIT) : "memory");
 }
 
+/* Were interrupts on under s, a value intr_save() returned? */
+static inline bool intr_were_on(unsigned long s)
+{
+        return s & SSTATUS_SIE_BIT;
+}
+
 static inline void intr_cpu_relax(void)
 {
         __asm__ volatile("nop");
@@ -49,11 +55,5 @@ static inline unsigned machine_cpu_id(void)
 
 /* Harts online: they are numbered 0 .. machine_cpus_online() - 1. */
 unsigned machine_cpus_online(void);
-
-/* fn(arg) on every online CPU, this one included, each with interrupts
- * off; back when all have run it. => false, nothing run, when called
- * with interrupts off or a spinlock held. The page allocator's drain of
- * every CPU's page lists (vm/pmm.c). */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg);
 
 #endif

@@ -58,10 +58,4 @@ static inline unsigned machine_cpu_id(void)
 /* CPUs online: they are numbered 0 .. machine_cpus_online() - 1. */
 unsigned machine_cpus_online(void);
 
-/* fn(arg) on every online CPU, this one included, each with interrupts
- * off; back when all have run it. => false, nothing run, when called
- * with interrupts off or a spinlock held. The page allocator's drain of
- * every CPU's page lists (vm/pmm.c). */
-bool machine_call_every_cpu(void (*fn)(void *), void *arg);
-
 #endif
