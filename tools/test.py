@@ -55,7 +55,12 @@ debian  Debian's own dynamically linked programs, from this machine's
 --soak runs many more seeds and fuzzes longer (make soak).
 
 Each test prints PASS or FAIL lines; a program or boot that ends without
-its summary counts as one failure, with its output shown.
+its summary counts as one failure, with its output shown. A user
+program's check that its referee's run printed (the host's Linux, the
+Linux VM's for USER_ON_LINUX_VM, Debian's riscv64 or i386 Linux in
+QEMU) and its Mercator run did not fails as missing (REFEREE_ONLY: the
+checks a program makes only where Linux lacks what Mercator has), and a
+PASS or FAIL line with anything before it on its line fails as mangled.
 """
 import argparse
 import atexit
@@ -468,12 +473,18 @@ def run_i386_user(t):
     if not kernel:
         t.add(False, "user-i386/referee", "no i386 Linux: " + err[-300:])
         return
+    # every referee's run first: its checks are what Mercator's must print
     jobs = [(r, (kernel, init)) for r in runs] + [(r, None) for r in runs]
+    referee = {}
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         results = ex.map(lambda j: run_i386_prog(*j[0][:3], linux=j[1]), jobs)
         for ((prog, arch, mem, label), linux), (out, status) in zip(jobs, results):
-            where = f"{label}-linux" if linux else f"mercator-{label}"
-            collect_user(t, where, prog, out, status)
+            if linux:
+                referee[prog] = collect_user(t, f"{label}-linux", prog, out,
+                                             status)
+            else:
+                collect_user(t, f"mercator-{label}", prog, out, status,
+                             referee=referee.get(prog))
 
 
 def run_riscv64(t):
@@ -551,13 +562,17 @@ def run_riscv64_user(t):
         [(prog, None, 1) for prog in progs] + \
         [(prog, None, 4) for prog in progs
          if os.path.basename(prog) in RV_USER_SMP4]
+    referee = {}                # the referee's runs come first
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
         results = ex.map(lambda r: run_rv_user(*r), runs)
         for (prog, linux, smp), (out, status) in zip(runs, results):
-            where = "riscv64-linux" if linux else "mercator-riscv64"
-            if smp > 1:
-                where += f"-smp{smp}"
-            collect_user(t, where, prog, out, status)
+            if linux:
+                referee[prog] = collect_user(t, "riscv64-linux", prog, out,
+                                             status)
+                continue
+            where = "mercator-riscv64" + (f"-smp{smp}" if smp > 1 else "")
+            collect_user(t, where, prog, out, status,
+                         referee=referee.get(prog))
     # The shell of `make ARCH=riscv64 run`, typed at on the console.
     files = []
     for prog in sorted(glob.glob(os.path.join(ROOT,
@@ -642,13 +657,83 @@ def run_riscv64_outside(t, kernel, init):
 USER_DATA = os.path.join(ROOT, "tests/user/data.txt")
 
 
-def collect_user(t, where, prog, out, status, name=None):
-    """Count one user program's PASS/FAIL lines and its exit status."""
-    name = name or os.path.basename(prog)
+# Checks the referee prints and Mercator by design does not, each with
+# the check Mercator prints in its place (None: nothing in its place),
+# by program (without _glibc, _pie, @seed). Every one is a branch of the
+# program on what the machine offers:
+REFEREE_ONLY = {
+    # Linux has no /proc/vmview; on Mercator the feed's checks run.
+    "vmview": {"linux_has_no_feed": "feed_is_json"},
+    # On Linux it makes a PID namespace and checks its init's exit; on
+    # Mercator it is PID 1 itself, and the init's checks are the same.
+    "init_signals": {"init_of_namespace_ok": None},
+    # register_file_mapping: only where the root is not tmpfs (the
+    # host's; Mercator's, as the QEMU referees', is). Linux without the
+    # write-protect feature (riscv64 6.1, i386) checks its absence,
+    # Mercator the feature; Linux without minor faults on shmem (i386)
+    # that MINOR is refused, Mercator the minor faults.
+    "userfaultfd": {"register_file_mapping": None,
+                    "wp_feature_offered_on_mercator": "wp_register",
+                    "minor_not_offered_einval": "minor_pwrite"},
+    # The i386 referee's Linux is older than exec_task_namespaces (5.18).
+    "time_ns": {"exec_stays_old_linux": "exec_vdso"},
+}
+
+# A PASS or FAIL line with something before it on its line (console
+# output, a typed echo: "l2PASS tty_canon/...").
+MANGLED = re.compile(r"^(?!PASS |FAIL )(.+?)(PASS|FAIL) ([\w.@-]+/[^\s:]+)",
+                     re.M)
+
+
+def user_checks(out):
+    """A user program's check lines: [(check, passed, why)], with each
+    line that has something before its PASS or FAIL as a failure."""
+    lines = []
     for m in re.finditer(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", out, re.M):
         check = m.group(2).split("/", 1)[-1]        # a PIE build says its
-        t.add(m.group(1) == "PASS", f"user[{where}]/{name}/{check}",  # own name
-              m.group(3) or "")
+        lines.append((check, m.group(1) == "PASS", m.group(3) or ""))
+    for m in MANGLED.finditer(out):                 # own name
+        lines.append((m.group(3).split("/", 1)[-1], False,
+                      f"mangled line: {m.group(0)[-120:]!r}"))
+    return lines
+
+
+def collect_missing(t, where, name, checks, out, referee):
+    """Each check the referee printed that this run did not is a failure
+    (the program died before it, or its line never came whole), unless
+    REFEREE_ONLY excuses it and its replacement was printed."""
+    excused = REFEREE_ONLY.get(re.sub(r"(_glibc|_pie)?(@.*)?$", "", name), {})
+    missing = [c for c in referee if c not in checks and not
+               (c in excused and (excused[c] is None or excused[c] in checks))]
+    for check in missing:
+        t.add(False, f"user[{where}]/{name}/{check}",
+              "missing: the referee printed it, this run did not")
+    if not missing:
+        return
+    # The console from the check the referee printed before the first
+    # missing one: where the missing line should have been.
+    lines = out.splitlines()
+    before = referee.index(missing[0]) - 1
+    start = next((i for i, l in enumerate(lines) if before >= 0 and
+                  re.search(rf"/{re.escape(referee[before])}\b", l)), None)
+    if start is None:
+        show_tail(out, 12)
+    else:
+        for line in lines[start:start + 12]:
+            print(f"    | {line}")
+
+
+def collect_user(t, where, prog, out, status, name=None, referee=None):
+    """Count one user program's PASS/FAIL lines and its exit status;
+    the checks of a referee's run are compared with this run's (missing
+    ones fail). Returns the checks this run printed."""
+    name = name or os.path.basename(prog)
+    lines = user_checks(out)
+    for check, ok, why in lines:
+        t.add(ok, f"user[{where}]/{name}/{check}", why)
+    checks = list(dict.fromkeys(line[0] for line in lines))
+    if referee is not None:
+        collect_missing(t, where, name, checks, out, referee)
     if where.startswith("mercator"):
         leaks = re.findall(r"^mercator: init's exit: leak: (.*)$", out, re.M)
         t.add(not leaks, f"user[{where}]/{name}/exit_frees_everything",
@@ -672,6 +757,7 @@ def collect_user(t, where, prog, out, status, name=None):
         t.add(False, f"user[{where}]/{name}",
               f"exit status {status}: {last.strip()[:160]}")
         show_tail(out)
+    return checks
 
 
 # Seeded programs run once per seed: (seeds, steps) in make test, and
@@ -835,8 +921,9 @@ USER_ON_LINUX_VM = ["clock_set", "clock_set_glibc", "thp_sysfs", "oom_kill",
 LINUX_VM_SWAP = {"swapon_errors": "64M", "memcg": "64M"}
 
 
-def run_user_linux_vm(t, runs):
-    """USER_ON_LINUX_VM's programs on the x86-64 referee in QEMU."""
+def run_user_linux_vm(t, runs, referee):
+    """USER_ON_LINUX_VM's programs on the x86-64 referee in QEMU; their
+    checks there replace the host's in referee (label: checks)."""
     vm = [r for r in runs if os.path.basename(r[0]) in USER_ON_LINUX_VM]
     if not vm:
         return
@@ -858,7 +945,7 @@ def run_user_linux_vm(t, runs):
                             "--linux-init", init, "--file",
                             f"/data.txt={USER_DATA}", prog, *args,
                             "/data.txt"], prog, True)
-        collect_user(t, "linux-vm", prog, out, rc, label)
+        referee[label] = collect_user(t, "linux-vm", prog, out, rc, label)
 
 
 # Run on Mercator only on a small machine with a swap disk (issue 16):
@@ -973,10 +1060,11 @@ def run_user(t, soak=False):
     if not progs:
         t.add(False, "user", "no user test programs were built")
     runs = user_runs(progs, soak)
+    referee = {}                # label: the checks Mercator's run must print
     for prog, args, label in runs:
         out, status = run_user_linux(prog, args)
-        collect_user(t, "linux", prog, out, status, label)
-    run_user_linux_vm(t, runs)
+        referee[label] = collect_user(t, "linux", prog, out, status, label)
+    run_user_linux_vm(t, runs, referee)
     mruns = [(p, a, l, "qemu64", smp) for smp in USER_SMP
              for p, a, l in runs] + \
         [(p, a, l, "max", 1) for p, a, l in runs
@@ -989,7 +1077,8 @@ def run_user(t, soak=False):
             where = "mercator" if cpu == "qemu64" else f"mercator-{cpu}"
             if smp > 1:
                 where += f"-smp{smp}"
-            collect_user(t, where, prog, out, status, label)
+            collect_user(t, where, prog, out, status, label,
+                         referee=referee.get(label))
     run_shell(t)
     run_syscall_log(t)
 
