@@ -44,9 +44,12 @@ static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
  * CPUs than its host has cores, a spinning vCPU takes host time the
  * holder needs: four vCPUs on two cores spent most of a fault storm
  * spinning for the lock while its holder waited for a host core (a
- * round of make bench's storm: 9 waits, 211 ms of waiting in a 97 ms
- * round). smp_call_wait halts for the same reason. Linux does this
- * under a hypervisor that offers it (paravirt spinlocks' wait/kick).
+ * round of a copy of make bench's storm under kprof's plugin: 9 waits,
+ * 211 ms of waiting in a 97 ms round). smp_call_wait halts for the same
+ * reason. Linux does this under a hypervisor that offers it (paravirt
+ * spinlocks' wait/kick). The price: where vCPUs have cores of their
+ * own, a halted waiter's wake-up is slower than its spin would have
+ * been (-smp 2 here: docs/design.md, the lock order's item 1).
  */
 #define BKL_SPIN_NS     30000
 

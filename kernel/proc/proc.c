@@ -720,8 +720,10 @@ static void proc_end_the_others(struct proc *g)
         }
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *t = proc_table[i];
-                if (t->state == PROC_ZOMBIE && group_of(t) != g &&
-                    !proc_group_others(t)) {
+                /* not one that frees itself once off a CPU (the late
+                 * case can leave one still on it) */
+                if (t->state == PROC_ZOMBIE && !t->autoreap &&
+                    group_of(t) != g && !proc_group_others(t)) {
                         t->autoreap = true;     /* nobody takes its usage */
                         proc_free(t);
                 }
