@@ -121,7 +121,6 @@ void smp_call_wait(unsigned cpu);
 void smp_call_release_sender(void);     /* from inside fn: tests */
 /* This CPU took an interrupt: if it was halted, it now works (trap.c). */
 void smp_halt_ended(void);
-unsigned smp_cpus_halted(void);         /* tests */
 
 /* Run this CPU's posted call, if any (the IPI handler; and any wait that
  * must not block other CPUs' calls). Interrupts off. */

@@ -88,10 +88,22 @@ unsigned smp_online_count(void)
         return n;
 }
 
-/* Run the call posted here, if any; then, if its sender halted waiting
- * for it (smp_call_wait), wake the sender. Done is stored before the
- * sender's flag is read, and the sender sets the flag before it looks at
- * done: one of the two sees the other. */
+/* Call req posted to c is done: if its sender halted waiting for it
+ * (smp_call_wait), wake the sender. The sender is read before done is
+ * stored (the slot's next sender may write it after); done is stored
+ * before the sender's flag is read, and the sender sets the flag before
+ * it looks at done: one of the two sees the other. */
+static void call_finish(struct cpu *c, uint64_t req)
+{
+        struct cpu *from = &cpus[c->call_from];
+
+        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&from->call_halted, __ATOMIC_RELAXED))
+                lapic_send_ipi(from->apic_id, VECTOR_RESCHED);
+}
+
+/* Run the call posted here, if any, and finish it. */
 void smp_call_poll(void)
 {
         struct cpu *c = this_cpu();
@@ -100,11 +112,7 @@ void smp_call_poll(void)
         if (c->call_done == req)
                 return;
         c->call_fn(c->call_arg);
-        struct cpu *from = &cpus[c->call_from];
-        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&from->call_halted, __ATOMIC_RELAXED))
-                lapic_send_ipi(from->apic_id, VECTOR_RESCHED);
+        call_finish(c, req);
 }
 
 /*
@@ -114,11 +122,6 @@ void smp_call_poll(void)
  * interrupt's handler (a cross-CPU call, a shootdown) counts as working.
  */
 static unsigned cpus_halted;            /* [a] */
-
-unsigned smp_cpus_halted(void)
-{
-        return __atomic_load_n(&cpus_halted, __ATOMIC_RELAXED);
-}
 
 static void halt_begin(struct cpu *c)
 {
@@ -163,12 +166,8 @@ void machine_lock_kick(uint64_t mask)
 void smp_call_release_sender(void)
 {
         struct cpu *c = this_cpu();
-        uint64_t req = __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
 
-        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&cpus[c->call_from].call_halted, __ATOMIC_RELAXED))
-                lapic_send_ipi(cpus[c->call_from].apic_id, VECTOR_RESCHED);
+        call_finish(c, __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE));
 }
 
 /* Take the sender slot without blocking calls posted to this CPU: a
