@@ -15,7 +15,9 @@
  * never wait for it (serial_irq tries it). A thread that takes it enters
  * its address space too, and leaves it with the lock (proc.h,
  * proc_space_enter: the door the lock-free faults of vm_fault_nolock
- * wait at).
+ * wait at), unless it takes it through machine_kernel_lock_outside: a
+ * system call that changes no address space, or an interrupt, enters
+ * only if it faults on a user address (proc/oom.c, oom_kernel_fault).
  *
  * It is not a spinlock in the checker's sense: held with interrupts on,
  * across context switches (owned by the CPU, not the thread). A CPU
@@ -76,7 +78,7 @@ bool machine_kernel_lock_halted(unsigned cpu)
 }
 #endif
 
-void machine_kernel_lock(void)
+static void kernel_lock(bool enter)
 {
         int32_t me = (int32_t)machine_cpu_id();
         uint64_t t0 = 0;
@@ -109,8 +111,18 @@ void machine_kernel_lock(void)
         lock_stat_note(LOCK_RANK_BIG, waited,
                        waited ? lock_stat_now() - t0 : 0);
         intr_restore(s);
-        if (current)                    /* a thread from user mode */
+        if (enter && current)           /* a thread from user mode */
                 proc_space_enter(current);
+}
+
+void machine_kernel_lock(void)
+{
+        kernel_lock(true);
+}
+
+void machine_kernel_lock_outside(void)
+{
+        kernel_lock(false);
 }
 
 bool machine_kernel_trylock(void)
@@ -131,7 +143,8 @@ void machine_kernel_unlock(void)
         if (!machine_kernel_lock_held())
                 panic("the big kernel lock released by CPU %u, which does "
                       "not hold it", machine_cpu_id());
-        if (current)                    /* on its way back to user mode */
+        if (current)            /* on its way back to user mode (a no-op
+                                 * if it has not entered) */
                 proc_space_leave(current);
         __atomic_store_n(&bkl_cpu, -1, __ATOMIC_RELAXED);
         __atomic_store_n(&bkl_word, 0, __ATOMIC_RELEASE);

@@ -295,7 +295,16 @@ bool oom_alloc_retry(void)
 enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
                                    vm_prot_t access)
 {
-        enum fault_result r = vm_fault(s, va, access);
+        enum fault_result r;
+
+        /* A thread that took the big lock without entering its space
+         * (machine_kernel_lock_outside) enters before its first change:
+         * the fault's (proc.h, proc_space_enter). */
+#ifdef MACHINE_CPU_LOCAL
+        if (current && s == current->space && !current->entered)
+                proc_space_enter(current);
+#endif
+        r = vm_fault(s, va, access);
 
         while (r == FAULT_OOM && oom_alloc_retry())
                 r = vm_fault(s, va, access);

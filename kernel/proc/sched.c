@@ -289,12 +289,13 @@ void proc_space_leave(struct proc *p)
         p->entered = NULL;
 }
 
+/* Whether or not current has entered its space (a system call that
+ * changes none, an interrupt, a new thread's first way out have not):
+ * what follows changes it only through faults of its user copies (a
+ * signal's frame), which enter (oom_kernel_fault), or by exit, which
+ * leaves it first. */
 void proc_return_to_user(void)
 {
-#ifdef MACHINE_CPU_LOCAL
-        if (!current->entered)          /* a new thread's first way out */
-                proc_space_enter(current);
-#endif
         vm_reclaim_background();        /* below the low watermark */
         oom_memcg_enforce_current();    /* its group over memory.max */
         if (current->pending_kill)

@@ -39,6 +39,26 @@ const char *syscall_name(uint64_t nr)
         return nr < NR_SYSCALLS ? syscalls[nr].name : NULL;
 }
 
+/*
+ * The calls of threads that wait for each other and come and go (the
+ * futex hand-overs of every thread library, a thread's exit, sleeps and
+ * yields, its ids): with the door shut for each, a sibling's fault beside
+ * them waited at the door or went through the big lock (and where a host
+ * runs more virtual CPUs than it has cores, waited for the vCPU of the
+ * holder to be scheduled again: a four-thread fault storm at -smp 4 lost
+ * milliseconds per round there, docs/design.md). Anything not named here
+ * enters, as before.
+ */
+bool syscall_enters_space(uint64_t nr)
+{
+        if (nr >= NR_SYSCALLS || !syscalls[nr].fn)
+                return true;
+        syscall_fn fn = syscalls[nr].fn;
+        return fn != sys_futex && fn != sys_exit && fn != sys_sched_yield &&
+               fn != sys_nanosleep && fn != sys_clock_nanosleep &&
+               fn != sys_getpid && fn != sys_gettid;
+}
+
 static bool log_unsupported;            /* syscall_log=unsupported */
 static bool flags_unsupported;          /* set by syscall_unsupported() */
 

@@ -43,6 +43,13 @@ typedef long (*syscall_fn)(sysarg_t, sysarg_t, sysarg_t, sysarg_t, sysarg_t,
  * registers; the value for the return register. */
 long syscall_invoke(uint64_t nr, const long args[6]);
 
+/* Whether system call nr takes the big kernel lock entering its
+ * thread's address space (machine_kernel_lock), or leaves the door open
+ * to its sibling threads' lock-free faults (machine_kernel_lock_outside):
+ * a call that changes no address space and reaches user memory only
+ * through user copies, whose faults enter (oom_kernel_fault). */
+bool syscall_enters_space(uint64_t nr);
+
 /* The name of system call nr (the architecture's table), or NULL. */
 const char *syscall_name(uint64_t nr);
 

@@ -312,14 +312,19 @@ __attribute__((noreturn)) void proc_usertrap(void)
                         if (!need_resched && !signal_pending() &&
                             sched_cpu_allowed(p))
                                 usertrapret(p, false);
-                        machine_kernel_lock();
+                        machine_kernel_lock_outside();
                 } else {
-                        machine_kernel_lock();
+                        /* No address space changes: siblings' faults
+                         * go on (syscall_enters_space). */
+                        machine_kernel_lock_outside();
                         trap_interrupt_from(cause, true);
                 }
                 return_to_user();
         } else if (cause == EXC_ECALL_U) {
-                machine_kernel_lock();
+                if (syscall_enters_space(TF_REG(tf, REG_A7)))
+                        machine_kernel_lock();
+                else
+                        machine_kernel_lock_outside();
                 syscall(p, tf);
         } else if (cause == EXC_STORE_PAGE_FAULT && p->space &&
                    vm_fault_nolock(p->space, csr_read(stval), VM_PROT_WRITE)) {
@@ -328,7 +333,7 @@ __attribute__((noreturn)) void proc_usertrap(void)
                 p->usage.minflt++;
                 if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
                         usertrapret(p, false);
-                machine_kernel_lock();
+                machine_kernel_lock_outside();
                 return_to_user();
         } else {
                 machine_kernel_lock();

@@ -18,7 +18,10 @@ void syscall_dispatch(struct trap_frame *tf)
         long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
                          (long)tf->r10, (long)tf->r8, (long)tf->r9 };
 
-        machine_kernel_lock();
+        if (syscall_enters_space(tf->rax))
+                machine_kernel_lock();
+        else
+                machine_kernel_lock_outside();
         current->md.syscall_nr = tf->rax;
         current->md.in_syscall = true;
         tf->rax = (uint64_t)syscall_invoke(tf->rax, args);

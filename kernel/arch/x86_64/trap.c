@@ -377,7 +377,11 @@ void trap_dispatch(struct trap_frame *tf)
         if (done && from_user && !need_resched && !signal_pending() &&
             sched_cpu_allowed(current))
                 return;
-        if (from_user)
+        /* An interrupt changes no address space: its thread's siblings
+         * may go on faulting without the lock (syscall_enters_space). */
+        if (from_user && (done || tf->vector >= IRQ_VECTOR_BASE))
+                machine_kernel_lock_outside();
+        else if (from_user)
                 machine_kernel_lock();
         if (done)
                 ;

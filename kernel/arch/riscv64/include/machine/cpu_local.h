@@ -40,6 +40,10 @@ static inline char *cpu_local_base(void)
 
 /* The big kernel lock (kern/biglock.c). Not recursive. */
 void machine_kernel_lock(void);
+/* The same without entering current's address space (proc.h,
+ * proc_space_enter): for a system call that changes none and for
+ * interrupts (syscall_enters_space). */
+void machine_kernel_lock_outside(void);
 void machine_kernel_unlock(void);
 bool machine_kernel_lock_held(void);    /* by this hart */
 bool machine_kernel_trylock(void);      /* interrupt handlers */
