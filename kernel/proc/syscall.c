@@ -41,8 +41,8 @@ const char *syscall_name(uint64_t nr)
 
 /*
  * The calls of threads that wait for each other and come and go (the
- * futex hand-overs of every thread library, a thread's exit, sleeps and
- * yields, its ids): with the door shut for each, a sibling's fault beside
+ * futex hand-overs of every thread library, a thread's exit and the
+ * signal mask musl blocks around it, sleeps and yields, its ids): with the door shut for each, a sibling's fault beside
  * them waited at the door or went through the big lock (and where a host
  * runs more virtual CPUs than it has cores, waited for the vCPU of the
  * holder to be scheduled again: a four-thread fault storm at -smp 4 lost
@@ -56,7 +56,8 @@ bool syscall_enters_space(uint64_t nr)
         syscall_fn fn = syscalls[nr].fn;
         return fn != sys_futex && fn != sys_exit && fn != sys_sched_yield &&
                fn != sys_nanosleep && fn != sys_clock_nanosleep &&
-               fn != sys_getpid && fn != sys_gettid;
+               fn != sys_getpid && fn != sys_gettid &&
+               fn != sys_rt_sigprocmask;
 }
 
 static bool log_unsupported;            /* syscall_log=unsupported */
