@@ -802,8 +802,7 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                 sp->want = missing;
                 return VM_ENOMEM;
         }
-        if (rmap_owner_add(pg, obj, index) != VM_OK)
-                return VM_ENOMEM;               /* a fresh page: cannot */
+        rmap_owner_add_first(pg, obj, index);   /* its lists: the caller's */
         /* Readers beside us (the big lock's) see a node only once it is
          * zeroed and linked, and the page only once it is recorded. */
         for (unsigned l = obj->height; l >= 1; l--) {

@@ -453,6 +453,8 @@ struct vm_object_nodes {
         void     *node[VM_OBJECT_NODES_MAX];
         unsigned  n, want;
 };
+/* (The page's reclaim list and charge are the caller's, after its lock:
+ * rmap_owner_first_lists.) */
 vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                                  struct vm_page *pg,
                                  struct vm_object_nodes *sp);

@@ -180,6 +180,24 @@ static bool covered(const struct vm_page *pg, const struct vm_object *obj,
         return f && obj->family == f && fi == index;
 }
 
+void rmap_owner_add_first(struct vm_page *pg, struct vm_object *obj,
+                          uint64_t index)
+{
+        ASSERT(!(pg->flags & PG_OBJECT));
+        set_inline(pg, obj, NULL, index);
+        pg->flags |= PG_OBJECT;
+}
+
+void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj)
+{
+        vm_lru_add(pg, obj);                    /* replacement sees it now */
+        memcg_charge_page(pg, obj);             /* and its group pays */
+        if (obj->droppable) {
+                pg->flags |= PG_DROPPABLE;
+                vm_droppable_pages++;
+        }
+}
+
 vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
                            uint64_t index)
 {
@@ -187,14 +205,8 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
 
         ASSERT(obj && index < ((uint64_t)1 << INDEX_BITS));
         if (!(pg->flags & PG_OBJECT)) {
-                set_inline(pg, obj, NULL, index);
-                pg->flags |= PG_OBJECT;
-                vm_lru_add(pg, obj);            /* replacement sees it now */
-                memcg_charge_page(pg, obj);     /* and its group pays */
-                if (obj->droppable) {
-                        pg->flags |= PG_DROPPABLE;
-                        vm_droppable_pages++;
-                }
+                rmap_owner_add_first(pg, obj, index);
+                rmap_owner_first_lists(pg, obj);
                 return VM_OK;
         }
         if (covered(pg, obj, index))

@@ -127,6 +127,19 @@ void rmap_family_leave(struct vm_object *obj);
 vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
                            uint64_t index);
 
+/*
+ * The first owner of a fresh page in two steps, for the lock-free fault
+ * (vm_fault.c:vm_fault_nolock): the record alone (under its space's
+ * fault_lock, before the page is published in obj), then, once it is,
+ * the reclaim list and the memory group's charge (after that lock, which
+ * does not need to cover the zone's and the groups' locks: nobody who
+ * takes a page off a list or uncharges it runs beside a lock-free fault,
+ * as every one of them enters the space's door first).
+ */
+void rmap_owner_add_first(struct vm_page *pg, struct vm_object *obj,
+                          uint64_t index);
+void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj);
+
 /* obj at index lets go of pg (which has that owner). => pg->refcount
  * still counts obj (the caller drops it after). Back to one record, the
  * chain is freed and the record moves into the descriptor; the last owner

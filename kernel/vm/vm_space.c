@@ -264,6 +264,7 @@ vm_status_t vm_space_create(struct vm_space **out)
         s->all_next = all_spaces;
         s->serial = ++space_serials;
         spin_init(&s->fault_lock, "vm_space fault", LOCK_RANK_SPACE_FAULT);
+        spin_init(&s->pmap_lock, "vm_space pmap", LOCK_RANK_SPACE_PMAP);
         all_spaces = s;
         *out = s;
         return VM_OK;

@@ -31,7 +31,8 @@
  * space's threads, and anything that changes another space's areas,
  * objects or tables); the one code that reads them without the big lock,
  * the fault path's lock-free part (vm_fault_nolock), runs only while
- * nobody has entered the space, and among its own kind under fault_lock.
+ * nobody has entered the space, and among its own kind under fault_lock
+ * and pmap_lock.
  * [c] constant after creation. [a] atomic.
  *
  * Invariants (vm_space_check()):
@@ -231,7 +232,7 @@ struct vm_space {
         struct vm_area_tree   areas;            /* [m] keyed by start */
         struct pmap          *pmap;             /* [c] translation cache
                                                  * (its tables: [m], and
-                                                 * fault_lock) */
+                                                 * pmap_lock) */
         vaddr_t               min, max;         /* [c] USER_MIN, USER_MAX */
         vaddr_t               mmap_base;        /* [m] top-down mmap below */
         vaddr_t               start_brk, brk;   /* [m] heap; brk unaligned */
@@ -287,8 +288,10 @@ struct vm_space {
         uint32_t              door;             /* [a] */
         struct spinlock       fault_lock;       /* lock-free faults among
                                                  * themselves: the objects'
-                                                 * slots, the pmap's tables,
-                                                 * stats (rank 22) */
+                                                 * slots, stats (rank 22) */
+        struct spinlock       pmap_lock;        /* ...and the pmap's tables
+                                                 * (rank 26; never held
+                                                 * with fault_lock) */
 };
 
 /*
