@@ -40,14 +40,14 @@ const char *syscall_name(uint64_t nr)
 }
 
 /*
- * The calls of threads that wait for each other and come and go (the
+ * The calls of threads that wait for each other and come and go: the
  * futex hand-overs of every thread library, a thread's exit and the
- * signal mask musl blocks around it, sleeps and yields, its ids): with the door shut for each, a sibling's fault beside
- * them waited at the door or went through the big lock (and where a host
- * runs more virtual CPUs than it has cores, waited for the vCPU of the
- * holder to be scheduled again: a four-thread fault storm at -smp 4 lost
- * milliseconds per round there, docs/design.md). Anything not named here
- * enters, as before.
+ * signal mask musl blocks around it, sleeps and yields, its ids. With the
+ * door shut for each, a sibling's fault beside them waited at the door
+ * or went through the big lock (and where a host runs more virtual CPUs
+ * than it has cores, waited for the holder's vCPU to be scheduled again:
+ * a four-thread fault storm at -smp 4 lost milliseconds a round there,
+ * docs/design.md). Anything not named here enters, as before.
  */
 bool syscall_enters_space(uint64_t nr)
 {
