@@ -310,9 +310,10 @@ void proc_buddyinfo(struct text *t, struct proc *p)
 
 /* /proc/lock_stat: Mercator's own format (Linux's file of the name exists
  * only with CONFIG_LOCK_STAT, in another): per lock rank with any use,
- * acquisitions, how many found the lock held and how long those waited
- * in all (spinlock.h, lock_stat_sum). Counters since boot; read twice
- * and subtract to see one run. */
+ * acquisitions, how many found the lock held, how long those waited in
+ * all and the longest wait (spinlock.h, lock_stat_sum). Counters since
+ * boot; read twice and subtract to see one run (the longest wait is
+ * since boot). */
 void proc_lock_stat(struct text *t, struct proc *p)
 {
         (void)p;
@@ -320,8 +321,8 @@ void proc_lock_stat(struct text *t, struct proc *p)
                 text_add(t, "lock_stat: not counted (LOCK_DEBUG=0)\n");
                 return;
         }
-        text_add(t, "%4s %-16s %12s %10s %12s\n", "rank", "class",
-                 "acquired", "contended", "wait_us");
+        text_add(t, "%4s %-16s %12s %10s %12s %10s\n", "rank", "class",
+                 "acquired", "contended", "wait_us", "max_us");
         for (unsigned r = 0; r < LOCK_STAT_RANKS; r++) {
                 struct lock_stat st = lock_stat_sum(r);
                 const char *name = lock_rank_name(r);
@@ -329,8 +330,9 @@ void proc_lock_stat(struct text *t, struct proc *p)
                 if (!name || !st.acquired)
                         continue;
                 text_add(t, "%4u %-16s %12" PRIu64 " %10" PRIu64 " %12" PRIu64
-                         "\n", r, name, st.acquired, st.contended,
-                         st.wait_ns / 1000);
+                         " %10" PRIu64 "\n", r, name, st.acquired,
+                         st.contended, st.wait_ns / 1000,
+                         st.wait_max_ns / 1000);
         }
 }
 

@@ -42,12 +42,14 @@ void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns)
         if (contended) {
                 st->contended++;
                 st->wait_ns += wait_ns;
+                if (wait_ns > st->wait_max_ns)
+                        st->wait_max_ns = wait_ns;
         }
 }
 
 struct lock_stat lock_stat_sum(unsigned rank)
 {
-        struct lock_stat sum = { 0, 0, 0 };
+        struct lock_stat sum = { 0, 0, 0, 0 };
 
         if (rank >= LOCK_STAT_RANKS)
                 return sum;
@@ -55,6 +57,8 @@ struct lock_stat lock_stat_sum(unsigned rank)
                 sum.acquired += stats[c][rank].acquired;
                 sum.contended += stats[c][rank].contended;
                 sum.wait_ns += stats[c][rank].wait_ns;
+                sum.wait_max_ns = MAX(sum.wait_max_ns,
+                                      stats[c][rank].wait_max_ns);
         }
         return sum;
 }

@@ -161,6 +161,13 @@ TEST(lock_stat_counts_acquisitions_and_waits)
                 waited = b.contended - a.contended == 1;
         }
         CHECK(waited);
+        /* The longest wait is kept, on whichever CPU it was. */
+        a = lock_stat_sum(LOCK_RANK_TEST_INNER);
+        lock_stat_note(LOCK_RANK_TEST_INNER, true, a.wait_max_ns + 7000);
+        lock_stat_note(LOCK_RANK_TEST_INNER, true, 1);
+        b = lock_stat_sum(LOCK_RANK_TEST_INNER);
+        CHECK_EQ(b.wait_max_ns, a.wait_max_ns + 7000);
+        CHECK_EQ(b.wait_ns - a.wait_ns, a.wait_max_ns + 7001);
         /* Ranks beyond the table are not counted, and cannot be asked. */
         a = lock_stat_sum(LOCK_STAT_RANKS);
         CHECK_EQ(a.acquired, 0);

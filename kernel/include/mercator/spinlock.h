@@ -102,12 +102,14 @@ struct lock_stat {
         uint64_t acquired;      /* acquisitions */
         uint64_t contended;     /* of which found the lock held */
         uint64_t wait_ns;       /* time those waited (0 on the host) */
+        uint64_t wait_max_ns;   /* the longest of those waits */
 };
 
 /* Count one acquisition of a lock of rank; contended with wait_ns. */
 void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns);
 
-/* The sums over every CPU for rank (zeros if none). */
+/* The sums over every CPU for rank (zeros if none); wait_max_ns is the
+ * longest wait on any CPU. */
 struct lock_stat lock_stat_sum(unsigned rank);
 
 /* A short name for rank's locks, or NULL if no lock has that rank. */
