@@ -42,20 +42,32 @@ static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
  * A waiter that has spun for BKL_SPIN_NS halts until the release kicks
  * it (machine_lock_halt / machine_lock_kick), when it waits with
  * interrupts on (system calls, the scheduler loop; a fault from user
- * mode waits with them off and spins). On a machine with more virtual
- * CPUs than its host has cores, a spinning vCPU takes host time the
- * holder needs: four vCPUs on two cores spent most of a fault storm
- * spinning for the lock while its holder waited for a host core (a
- * round of a copy of make bench's storm under kprof's plugin: 9 waits,
- * 211 ms of waiting in a 97 ms round). smp_call_wait halts for the same
- * reason. Linux does this under a hypervisor that offers it (paravirt
- * spinlocks' wait/kick). The price: where vCPUs have cores of their
- * own, a halted waiter's wake-up is slower than its spin would have
- * been (-smp 2 here: docs/design.md, the lock order's item 1).
+ * mode waits with them off and spins), or with them off too where the
+ * machine's halt still ends on the kick (MACHINE_LOCK_HALT_INTR_OFF:
+ * riscv64, whose traps from user mode all wait with them off). On a
+ * machine with more virtual CPUs than its host has cores, a spinning
+ * vCPU takes host time the holder needs: four vCPUs on two cores spent
+ * most of a fault storm spinning for the lock while its holder waited
+ * for a host core (a round of a copy of make bench's storm under
+ * kprof's plugin: 9 waits, 211 ms of waiting in a 97 ms round).
+ * smp_call_wait halts for the same reason. Linux does this under a
+ * hypervisor that offers it (paravirt spinlocks' wait/kick). The price:
+ * where vCPUs have cores of their own, a halted waiter's wake-up is
+ * slower than its spin would have been (-smp 2 here: docs/design.md,
+ * the lock order's item 1).
  */
 #define BKL_SPIN_NS     30000
 
 static uint64_t bkl_halted;             /* [a] bit n: CPU n halted here */
+
+/* Whether a waiter under interrupt state s may halt: with interrupts on,
+ * or on a machine whose halt ends on a kick with them off (riscv64's
+ * wfi; x86-64's hlt would not wake). */
+#ifdef MACHINE_LOCK_HALT_INTR_OFF
+#define BKL_HALT_MAY(s) ((void)(s), true)
+#else
+#define BKL_HALT_MAY(s) intr_were_on(s)
+#endif
 
 /* Halt this CPU until a release kicks it or an interrupt comes, unless
  * the lock is free by then. Interrupts off: the kick stays pending until
@@ -98,7 +110,7 @@ static void kernel_lock(bool enter)
                         s = intr_save();
                         smp_call_poll();
 #ifdef MACHINE_LOCK_HALT
-                        if (intr_were_on(s) &&
+                        if (BKL_HALT_MAY(s) &&
                             lock_stat_now() - t0 > BKL_SPIN_NS)
                                 bkl_halt((unsigned)me);
 #endif

@@ -124,6 +124,7 @@ bool trap_interrupt_lockless(uint64_t cause);
 void smp_call(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_call_wait(unsigned cpu);
+void smp_call_release_sender(void);     /* from inside fn: tests */
 
 /* Run this hart's posted call, if any. Interrupts off. */
 void smp_call_poll(void);

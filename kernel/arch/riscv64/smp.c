@@ -85,8 +85,8 @@ void smp_send_ipi(unsigned cpu, uint32_t bits)
 
 /* sip.SSIP is cleared first: a sender that sets its bit after the
  * exchange below also sends an interrupt that finds SSIP clear, so it is
- * taken again. Interrupts off (a trap). */
-void smp_ipi_interrupt(void)
+ * taken again. Interrupts off. => the reasons handled. */
+static uint32_t ipi_take(void)
 {
         struct cpu *c = this_cpu();
         uint32_t bits;
@@ -98,14 +98,61 @@ void smp_ipi_interrupt(void)
         if (bits & IPI_CALL)
                 smp_call_poll();
         /* IPI_KICK: the interrupt itself ended a wfi */
+        return bits;
+}
+
+/* A trap (interrupts off). */
+void smp_ipi_interrupt(void)
+{
+        (void)ipi_take();
+}
+
+/*
+ * Wait in wfi for an IPI, interrupts off, after the caller said it waits
+ * (a flag its waker reads after its own store) and looked once more.
+ * wfi ends on an interrupt pending and enabled in sie whether
+ * sstatus.SIE is set or not, so this works with the caller's interrupts
+ * off too. Only an IPI ends it (sie is SSIE alone meanwhile): a tick or
+ * the console's interrupt stays pending until the caller turns
+ * interrupts on, as it would have while it spun with them off; with
+ * them off a pending one would end every wfi at once. An IPI that came
+ * earlier but was not taken (SIE off) would too: the pending ones are
+ * handled first (ipi_take), and if there were any (the waker's kick
+ * among them) the caller looks again instead. A waker sets its kick's
+ * bit before it sends the IPI: the bit is seen here, or the IPI comes
+ * after the clear of sip.SSIP and ends the wfi.
+ */
+static void ipi_halt(void)
+{
+        unsigned long enabled;
+
+        if (ipi_take())
+                return;
+        enabled = csr_read(sie);
+        csr_write(sie, SIE_SSIE);
+        wfi();
+        csr_write(sie, enabled);
+        (void)ipi_take();
 }
 
 /* ---- cross-hart calls ------------------------------------------------------ */
 
-/* Run the call posted here, if any; then, if its sender waits in wfi for
- * it (smp_call_wait), wake the sender. Done is stored before the sender's
- * flag is read, and the sender sets the flag before it looks at done:
- * one of the two sees the other. */
+/* Call req posted to c is done: if its sender waits in wfi for it
+ * (smp_call_wait), wake the sender. The sender is read before done is
+ * stored (the slot's next sender may write it after); done is stored
+ * before the sender's flag is read, and the sender sets the flag before
+ * it looks at done: one of the two sees the other. */
+static void call_finish(struct cpu *c, uint64_t req)
+{
+        unsigned from = c->call_from;
+
+        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&cpus[from].call_halted, __ATOMIC_RELAXED))
+                smp_send_ipi(from, IPI_KICK);
+}
+
+/* Run the call posted here, if any, and finish it. */
 void smp_call_poll(void)
 {
         struct cpu *c = this_cpu();
@@ -114,11 +161,36 @@ void smp_call_poll(void)
         if (c->call_done == req)
                 return;
         c->call_fn(c->call_arg);
-        unsigned from = c->call_from;
-        __atomic_store_n(&c->call_done, req, __ATOMIC_RELEASE);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&cpus[from].call_halted, __ATOMIC_RELAXED))
-                smp_send_ipi(from, IPI_KICK);
+        call_finish(c, req);
+}
+
+/* From inside a posted call's function: its sender's smp_call_wait
+ * returns now, the function goes on (a test's function that waits for
+ * the big kernel lock its sender holds). */
+void smp_call_release_sender(void)
+{
+        struct cpu *c = this_cpu();
+
+        call_finish(c, __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE));
+}
+
+/* ---- the big kernel lock's halted waiters (biglock.c) ------------------ */
+
+/* Interrupts off (on or off in the waiter: MACHINE_LOCK_HALT_INTR_OFF),
+ * with this hart's bit in biglock.c's halted set and the lock seen
+ * held: a trap from user mode waits with them off. */
+void machine_lock_halt(void)
+{
+        ipi_halt();
+}
+
+/* Bit n of mask: hart n halted in machine_lock_halt (an IPI that only
+ * wakes it). */
+void machine_lock_kick(uint64_t mask)
+{
+        for (unsigned i = 0; i < ncpus && i < 64; i++)
+                if (mask >> i & 1)
+                        smp_send_ipi(i, IPI_KICK);
 }
 
 /* Take the sender slot without blocking calls posted to this hart: a hart
@@ -184,15 +256,15 @@ void smp_call_wait(unsigned cpu)
         while (!call_finished(c)) {
                 unsigned long s = intr_save();
                 smp_call_poll();
-                if (s & SSTATUS_SIE) {
-                        __atomic_store_n(&me->call_halted, true,
-                                         __ATOMIC_SEQ_CST);
-                        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-                        if (!call_finished(c))
+                __atomic_store_n(&me->call_halted, true, __ATOMIC_SEQ_CST);
+                __atomic_thread_fence(__ATOMIC_SEQ_CST);
+                if (!call_finished(c)) {
+                        if (s & SSTATUS_SIE)
                                 wfi();
-                        __atomic_store_n(&me->call_halted, false,
-                                         __ATOMIC_RELAXED);
+                        else
+                                ipi_halt();
                 }
+                __atomic_store_n(&me->call_halted, false, __ATOMIC_RELAXED);
                 intr_restore(s);
         }
 }

@@ -457,12 +457,86 @@ KTEST(smp_shootdown_round_cost)
                 ipi, sbi);
 }
 
+/* ---- the big kernel lock's halted waiters (biglock.c) ------------------ */
+
+/* Spin up to ms milliseconds for cond(); => whether it came. */
+#define WAIT_FOR(cond, ms) ({                                           \
+        uint64_t end_ = clock_monotonic_ns() + (ms) * 1000000ULL;       \
+        while (!(cond) && clock_monotonic_ns() < end_)                  \
+                intr_cpu_relax();                                       \
+        (bool)(cond);                                                   \
+})
+
+static uint32_t bkl_waiter_state;       /* 1 waiting, 2 took it, 3 done */
+
+/*
+ * On hart 1, in its IPI's handler: the sender goes on (it holds the big
+ * lock), and this hart waits for the lock. With interrupts on (arg
+ * non-NULL: a system call's wait) its own timer is masked (sie.STIE), so
+ * only an IPI can end its wfi; with them off (a trap from user mode's
+ * wait) its timer stays on, and a tick that comes stays pending without
+ * ending the wait's wfi (smp.c, ipi_halt).
+ */
+static void bkl_waiter(void *arg)
+{
+        bool on = arg != NULL;
+
+        smp_call_release_sender();
+        if (on)
+                csr_clear(sie, SIE_STIE);
+        __atomic_store_n(&bkl_waiter_state, 1, __ATOMIC_RELEASE);
+        if (on)
+                intr_on();
+        machine_kernel_lock();
+        __atomic_store_n(&bkl_waiter_state, 2, __ATOMIC_RELEASE);
+        machine_kernel_unlock();
+        intr_off();
+        csr_set(sie, SIE_STIE);         /* its tick, pending by now */
+        __atomic_store_n(&bkl_waiter_state, 3, __ATOMIC_RELEASE);
+}
+
+/*
+ * A hart that waits for the big kernel lock halts (wfi) once it has spun
+ * for a while, and the release kicks it (biglock.c, MACHINE_LOCK_HALT),
+ * as x86-64's CPUs do (tests/kernel/test_smp.c), with its interrupts on
+ * and, unlike x86-64's, with them off (MACHINE_LOCK_HALT_INTR_OFF).
+ * Hart 1 is held there 30 ms (its ticks come meanwhile), in each of 10
+ * rounds (off and on in turn): without the release's kick it never
+ * takes the lock (this test then fails after two seconds, and hart 1
+ * stays in wfi).
+ */
+KTEST(smp_bkl_waiter_halts_and_the_release_kicks_it)
+{
+        bool took = true, halted = true;
+
+        if (ncpus < 2)
+                return;
+        machine_kernel_lock();
+        for (int round = 0; round < 10 && took && halted; round++) {
+                __atomic_store_n(&bkl_waiter_state, 0, __ATOMIC_RELEASE);
+                smp_call(1, bkl_waiter, round & 1 ? (void *)1 : NULL);
+                halted = WAIT_FOR(machine_kernel_lock_halted(1), 2000);
+                KCHECK(halted);
+                (void)WAIT_FOR(false, 30);      /* past its ticks: 10 ms */
+                KCHECK_EQ(__atomic_load_n(&bkl_waiter_state,
+                                          __ATOMIC_ACQUIRE), 1);
+                machine_kernel_unlock();
+                took = WAIT_FOR(__atomic_load_n(&bkl_waiter_state,
+                                                __ATOMIC_ACQUIRE) == 3, 2000);
+                KCHECK(took);
+                machine_kernel_lock();
+        }
+        machine_kernel_unlock();
+        KCHECK_EQ(lock_held_count(), 0);
+}
+
 /* ---- a hart that comes in at the kernel's boot entry ----------------------- */
 
 static uint64_t bss_canary;             /* .bss: a second boot zeroes it */
 
-/* On the hart to stop: the call is done (its sender stops waiting), the
- * hart is no longer online, and SBI hart_stop sends it back to the
+/* On the hart to stop: the hart is no longer online, the call is done
+ * (its sender stops waiting: woken if it halted, as a sender with
+ * interrupts off now does), and SBI hart_stop sends it back to the
  * firmware, which waits for the next hart_start. */
 static void stop_this_hart(void *arg)
 {
@@ -470,9 +544,7 @@ static void stop_this_hart(void *arg)
 
         (void)arg;
         __atomic_store_n(&c->online, false, __ATOMIC_RELEASE);
-        __atomic_store_n(&c->call_done,
-                         __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE),
-                         __ATOMIC_RELEASE);
+        smp_call_release_sender();
         sbi_hart_stop();
         for (;;)
                 wfi();

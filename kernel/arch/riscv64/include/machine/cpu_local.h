@@ -50,6 +50,15 @@ bool machine_kernel_trylock(void);      /* interrupt handlers */
 
 /* Run the cross-hart call posted to this hart, if any (smp.c). */
 void smp_call_poll(void);
+/* A waiter for the big kernel lock that has spun long halts (wfi,
+ * interrupts off) until the release kicks it: bit n of `cpus` wakes
+ * hart n (smp.c). With interrupts off too: wfi ends on an enabled
+ * interrupt's arrival whatever sstatus.SIE says. */
+#define MACHINE_LOCK_HALT       1
+#define MACHINE_LOCK_HALT_INTR_OFF 1
+void machine_lock_halt(void);
+void machine_lock_kick(uint64_t cpus);
+bool machine_kernel_lock_halted(unsigned cpu);  /* halted waiting: tests */
 
 /* The hart is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
