@@ -148,22 +148,30 @@ static void *fresh_lane(void *arg)
         return NULL;
 }
 
+/* The text of a /proc file (Mercator's lines absent on Linux), or NULL. */
+static const char *proc_text(const char *path, char *buf, size_t size)
+{
+        int fd = open(path, O_RDONLY);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+        if (fd >= 0)
+                close(fd);
+        if (n <= 0)
+                return NULL;
+        buf[n] = 0;
+        return buf;
+}
+
 /* /proc/lock_stat's contended count for the space door, or -1 (Linux, or
  * a kernel that does not count). */
 static long door_waits(void)
 {
         char buf[8192];
+        const char *text = proc_text("/proc/lock_stat", buf, sizeof buf);
+        const char *at = text ? strstr(text, " space-door ") : NULL;
         long v = -1;
-        int fd = open("/proc/lock_stat", O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-        char *at;
 
-        if (fd >= 0)
-                close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = 0;
-        if ((at = strstr(buf, " space-door ")))
+        if (at)
                 sscanf(at + 12, "%*s %ld", &v);
         return v;
 }
@@ -236,19 +244,10 @@ static long map_lines(void)
 static long nolock_faults(void)
 {
         char buf[16384];
-        long v = -1;
-        int fd = open("/proc/vmstat", O_RDONLY);
-        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-        char *at;
+        const char *text = proc_text("/proc/vmstat", buf, sizeof buf);
+        const char *at = text ? strstr(text, "\npgfault_nolock ") : NULL;
 
-        if (fd >= 0)
-                close(fd);
-        if (n <= 0)
-                return -1;
-        buf[n] = 0;
-        if ((at = strstr(buf, "\npgfault_nolock ")))
-                v = strtol(at + 16, NULL, 10);
-        return v;
+        return at ? strtol(at + 16, NULL, 10) : -1;
 }
 
 static int run_threads(void *(*fn)(void *), int n, void *(*extra)(void *))
