@@ -729,6 +729,13 @@ def collect_user(t, where, prog, out, status, name=None, referee=None):
     for check, ok, why in lines:
         t.add(ok, f"user[{where}]/{name}/{check}", why)
     checks = list(dict.fromkeys(line[0] for line in lines))
+    if not all(ok for _, ok, _ in lines):
+        # What the program said about its numbers ("# ..." and "note:"
+        # lines, e.g. tick_alone's lock count against its bound): a
+        # failure seen once in a long run is then not lost with them.
+        said = [l for l in out.splitlines() if l.startswith(("# ", "note: "))]
+        for line in said[:12]:
+            print(f"    | {line}")
     if referee is not None:
         collect_missing(t, where, name, checks, out, referee)
     if where.startswith("mercator"):
