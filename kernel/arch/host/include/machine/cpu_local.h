@@ -12,7 +12,6 @@
 struct proc;
 
 static inline void machine_kernel_lock(void) { }
-static inline void machine_kernel_lock_outside(void) { }
 static inline void machine_kernel_unlock(void) { }
 static inline void machine_idle_enter(void) { }
 static inline void machine_kick_idle(uint64_t cpus) { (void)cpus; }
