@@ -371,8 +371,12 @@ static void swap_events_show(struct memcg *g, struct text *t)
 
 static void mem_stat_show(struct memcg *g, struct text *t)
 {
-        uint64_t anon = g->stat[MEMCG_ANON] * PAGE_SIZE;
-        uint64_t file = g->stat[MEMCG_FILE] * PAGE_SIZE;
+        uint64_t anon, file;
+
+        if (g == &memcg_root)
+                memcg_root_fold();      /* lock-free faults' charges */
+        anon = g->stat[MEMCG_ANON] * PAGE_SIZE;
+        file = g->stat[MEMCG_FILE] * PAGE_SIZE;
 
         text_add(t, "anon %" PRIu64 "\nfile %" PRIu64 "\nkernel 0\n"
                  "kernel_stack 0\npagetables 0\nsock 0\n"

@@ -142,6 +142,18 @@ bool memcg_current_is_root(void);
 /* pg was just taken by its first object obj: charge it to the current
  * group. => pg not charged yet. */
 void memcg_charge_page(struct vm_page *pg, const struct vm_object *obj);
+/*
+ * memcg_charge_page() for the lock-free fault (vm_fault.c:
+ * vm_fault_nolock), whose thread's group is the root (memcg_current_is_
+ * root) and obj private anonymous memory: no lock taken, the charge
+ * counted on this CPU until the next reader or uncharge of the root
+ * folds it in (memcg.c, "root_pending"; memory.stat, memcg_check and
+ * memcg_total_charged see it whole).
+ */
+void memcg_charge_root_nolock(struct vm_page *pg, const struct vm_object *obj);
+/* Fold the root's charges counted per CPU into its counts (under the
+ * counts' lock): before the root's pages, own_pages or stat are read. */
+void memcg_root_fold(void);
 /* The last object obj let go of pg: uncharge it (if charged). */
 void memcg_uncharge_page(struct vm_page *pg, const struct vm_object *obj);
 /* The id of the group pg is charged to, 0 if none. */

@@ -182,6 +182,19 @@ void pmap_activate(struct pmap *pm);
 /* Issue the TLB invalidations batched by earlier calls on pm. */
 void pmap_update(struct pmap *pm);
 
+/*
+ * pmap_enter() of a 4 KiB user translation at va where there is none,
+ * without the pmap's lock, for a fault that holds no lock on it
+ * (vm_fault_nolock, inside its space's door: no change but other such
+ * faults, each at its own address, goes on beside it). Only if every
+ * table on the way is there: one atomic store into the leaf table, then
+ * what pmap_update_local() would do. => VM_OK; VM_ENOENT if a table is
+ * missing (pmap_enter() under the lock makes it); VM_EEXIST if something
+ * maps va. Nothing changed unless VM_OK.
+ */
+vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
+                             vm_prot_t prot, unsigned flags);
+
 /* pmap_update() for a path that may send no IPI (vm_fault_nolock): after
  * pmap_enter() put a translation at va where there was none, or when a
  * fault found one that allows its access, make this CPU's walks see it.

@@ -781,40 +781,66 @@ void vm_object_nodes_put(struct vm_object_nodes *sp)
                 kfree(sp->node[--sp->n]);
 }
 
+/* Record pg as obj's page at index and publish it in the level-1 slot
+ * (whose node is linked): a compare-and-swap, against another lock-free
+ * fault at the same index. => VM_OK, or VM_EEXIST with pg as it was. */
+static vm_status_t nolock_publish(struct vm_object *obj, void **slot,
+                                  uint64_t index, struct vm_page *pg)
+{
+        void *none = NULL;
+
+        /* A reader beside us (the big lock's) sees the page only once it
+         * is recorded. */
+        rmap_owner_add_first(pg, obj, index);   /* its lists: the caller's */
+        if (!__atomic_compare_exchange_n(slot, &none, pg, false,
+                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+                rmap_owner_forget_first(pg);
+                return VM_EEXIST;
+        }
+        vmstat_add(&obj->npages, 1);
+        vmstat_add(object_counter(obj), 1);
+        return VM_OK;
+}
+
 vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                                  struct vm_page *pg,
                                  struct vm_object_nodes *sp)
 {
         void **slot = (void **)&obj->root;
-        struct radix_node *n = obj->root;
+        struct radix_node *n;
         unsigned level = obj->height, missing;
 
         ASSERT(obj->type == VM_OBJECT_ANON && !obj->quota && !obj->hugetlb &&
                index < obj->size);
-        /* All or nothing, as radix_insert: count the path's missing
-         * nodes first, so that no empty node is ever linked. */
+        n = __atomic_load_n(&obj->root, __ATOMIC_ACQUIRE);
         while (n && level > 1)
-                n = n->slot[digit(index, level--)];
-        missing = n ? 0 : level;
-        if (n && n->slot[digit(index, 1)])
-                return VM_EEXIST;
+                n = __atomic_load_n(&n->slot[digit(index, level--)],
+                                    __ATOMIC_ACQUIRE);
+        if (n)          /* the path is whole: no lock needed */
+                return nolock_publish(obj, &n->slot[digit(index, 1)], index,
+                                      pg);
+        if (!sp)
+                return VM_ENOENT;
+        /* All or nothing, as radix_insert: count the path's missing
+         * nodes first, so that no empty node is ever linked. Under the
+         * fault lock, nobody else links one. */
+        missing = level;
         if (missing > sp->n) {
                 sp->want = missing;
                 return VM_ENOMEM;
         }
-        rmap_owner_add_first(pg, obj, index);   /* its lists: the caller's */
-        /* Readers beside us (the big lock's) see a node only once it is
-         * zeroed and linked, and the page only once it is recorded. */
-        for (unsigned l = obj->height; l >= 1; l--) {
+        /* Each node is zeroed before it is linked (release), as the
+         * page is recorded before it is. */
+        for (unsigned l = obj->height; l > 1; l--) {
                 if (!*slot)
                         __atomic_store_n(slot, sp->node[--sp->n],
                                          __ATOMIC_RELEASE);
                 slot = &((struct radix_node *)*slot)->slot[digit(index, l)];
         }
-        __atomic_store_n(slot, pg, __ATOMIC_RELEASE);
-        obj->npages++;
-        vmstat_add(object_counter(obj), 1);
-        return VM_OK;
+        if (!*slot)
+                __atomic_store_n(slot, sp->node[--sp->n], __ATOMIC_RELEASE);
+        return nolock_publish(obj, &((struct radix_node *)*slot)->
+                              slot[digit(index, 1)], index, pg);
 }
 
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,

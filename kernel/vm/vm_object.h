@@ -57,8 +57,8 @@
  * Locks: [m] the big kernel lock, with the spaces using the object
  * entered (vm_space.h, vm_space_enter); [f] also changed, beside readers
  * under the big lock, by the lock-free faults of the object's space
- * (vm_object_nolock_add, under the space's fault_lock: new nodes and
- * slots, published whole). [c] constant after creation. The file
+ * (vm_object_nolock_add: a slot by compare-and-swap, npages by atomic
+ * add, new nodes under the space's fault_lock; each published whole). [c] constant after creation. The file
  * registry and the id counter are module state under [m].
  * Invariants (vm_object_check()):
  *   1. npages = resident pages in the radix tree, nswapped = swap
@@ -438,15 +438,17 @@ vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
 /*
  * Put the fresh page pg (zeroed by the caller) at the free index of
  * anonymous obj, for the fault path's lock-free part (vm_space.h,
- * vm_fault_nolock; the caller holds its space's fault_lock): the tree's
- * missing nodes come from sp (taken before the lock: kmalloc is not
- * called under it), and no cache is written (obj->leaf, which the big
- * lock's readers write, is not used); each node and then the slot is
- * published last, so a reader beside it finds either nothing or the
- * whole page.
- * => VM_EEXIST: the slot holds a page or a swap entry; VM_ENOMEM: sp has
- *    fewer nodes than the path misses (sp->want says how many). Nothing
- *    changed then. The nodes not used stay in sp.
+ * vm_fault_nolock): where the tree's path to index is whole, without a
+ * lock (a compare-and-swap of the slot; sp NULL); else, with sp, under
+ * the space's fault_lock, linking the missing nodes from sp (taken
+ * before the lock: kmalloc is not called under it). No cache is written
+ * (obj->leaf, which the big lock's readers write, is not used); each
+ * node and then the page is published last, so a reader beside it finds
+ * either nothing or the whole page.
+ * => VM_EEXIST: the slot holds a page or a swap entry; VM_ENOENT: a node
+ *    is missing and sp is NULL; VM_ENOMEM: sp has fewer nodes than the
+ *    path misses (sp->want says how many). Nothing changed then. The
+ *    nodes not used stay in sp.
  */
 #define VM_OBJECT_NODES_MAX     8
 struct vm_object_nodes {

@@ -188,10 +188,23 @@ void rmap_owner_add_first(struct vm_page *pg, struct vm_object *obj,
         pg->flags |= PG_OBJECT;
 }
 
-void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj)
+void rmap_owner_forget_first(struct vm_page *pg)
+{
+        ASSERT((pg->flags & (PG_OBJECT | PG_RMAP_CHAIN)) == PG_OBJECT);
+        pg->flags &= ~(PG_OBJECT | PG_RMAP_FAMILY);
+        pg->private = 0;
+        pg->spare = 0;
+        pg->count16 = 0;
+}
+
+void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj,
+                            bool nolock)
 {
         vm_lru_add(pg, obj);                    /* replacement sees it now */
-        memcg_charge_page(pg, obj);             /* and its group pays */
+        if (nolock)                             /* and its group pays */
+                memcg_charge_root_nolock(pg, obj);
+        else
+                memcg_charge_page(pg, obj);
         if (obj->droppable) {
                 pg->flags |= PG_DROPPABLE;
                 vm_droppable_pages++;
@@ -206,7 +219,7 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
         ASSERT(obj && index < ((uint64_t)1 << INDEX_BITS));
         if (!(pg->flags & PG_OBJECT)) {
                 rmap_owner_add_first(pg, obj, index);
-                rmap_owner_first_lists(pg, obj);
+                rmap_owner_first_lists(pg, obj, false);
                 return VM_OK;
         }
         if (covered(pg, obj, index))

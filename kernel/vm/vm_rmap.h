@@ -129,16 +129,20 @@ vm_status_t rmap_owner_add(struct vm_page *pg, struct vm_object *obj,
 
 /*
  * The first owner of a fresh page in two steps, for the lock-free fault
- * (vm_fault.c:vm_fault_nolock): the record alone (under its space's
- * fault_lock, before the page is published in obj), then, once it is,
- * the reclaim list and the memory group's charge (after that lock, which
- * does not need to cover the zone's and the groups' locks: nobody who
- * takes a page off a list or uncharges it runs beside a lock-free fault,
- * as every one of them enters the space's door first).
+ * (vm_fault.c:vm_fault_nolock): the record alone (before the page is
+ * published in obj: vm_object_nolock_add), then, once it is, the reclaim
+ * list and the memory group's charge (rmap_owner_first_lists with nolock:
+ * the root's charge counted per CPU, memcg_charge_root_nolock). Nobody
+ * who takes a page off a list or uncharges it runs beside a lock-free
+ * fault, as every one of them enters the space's door first.
+ * rmap_owner_forget_first takes back the record of a page never published
+ * (another fault took its slot first).
  */
 void rmap_owner_add_first(struct vm_page *pg, struct vm_object *obj,
                           uint64_t index);
-void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj);
+void rmap_owner_forget_first(struct vm_page *pg);
+void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj,
+                            bool nolock);
 
 /* obj at index lets go of pg (which has that owner). => pg->refcount
  * still counts obj (the caller drops it after). Back to one record, the

@@ -31,8 +31,9 @@
  * space's threads, and anything that changes another space's areas,
  * objects or tables); the one code that reads them without the big lock,
  * the fault path's lock-free part (vm_fault_nolock), runs only while
- * nobody has entered the space, and among its own kind under fault_lock
- * and pmap_lock.
+ * nobody has entered the space; among its own kind it changes words
+ * atomically (an object's slot, a table entry, the stats) and takes
+ * fault_lock or pmap_lock only to link a radix node or make a table.
  * [c] constant after creation. [a] atomic.
  *
  * Invariants (vm_space_check()):
@@ -243,7 +244,7 @@ struct vm_space {
                                                  * (RLIMIT_AS) */
         uint64_t              max_areas;        /* [m] VM_MAX_AREAS */
         struct vm_fault_info  last_fault;       /* [m] */
-        struct vm_space_stats stats;            /* [m], and fault_lock */
+        struct vm_space_stats stats;            /* [m], and atomic adds */
         bool                  thp_disabled;     /* [m] PR_SET_THP_DISABLE:
                                                  * inherited by fork, kept
                                                  * across exec */
@@ -287,9 +288,9 @@ struct vm_space {
          * rest how many times the big lock's holder has entered it. */
         uint32_t              door;             /* [a] */
         struct spinlock       fault_lock;       /* lock-free faults among
-                                                 * themselves: the objects'
-                                                 * slots, stats (rank 22) */
-        struct spinlock       pmap_lock;        /* ...and the pmap's tables
+                                                 * themselves: new radix
+                                                 * nodes (rank 22) */
+        struct spinlock       pmap_lock;        /* ...and new tables
                                                  * (rank 26; never held
                                                  * with fault_lock) */
 };

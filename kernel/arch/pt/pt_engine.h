@@ -152,6 +152,60 @@ static void table_free_deferred(struct pmap *pm)
         }
 }
 
+/* ---- entries shared with lock-free faults -------------------------------- */
+
+/*
+ * pmap_enter_fresh() walks and fills tables without the pmap's lock,
+ * beside walk_create() under it: a link is published with a release
+ * store after its table was zeroed, read with an acquire load, and a
+ * leaf put in only where the entry is still empty. Atomic where an entry
+ * is a machine word; a 32-bit machine (i386, whose PAE entries are two)
+ * runs its kernel on one CPU, where interrupts off are enough.
+ */
+#if UINTPTR_MAX > 0xffffffffu
+static inline pte_t pte_load_acquire(const pte_t *e)
+{
+        return __atomic_load_n(e, __ATOMIC_ACQUIRE);
+}
+
+static inline void pte_store_release(pte_t *e, pte_t v)
+{
+        __atomic_store_n(e, v, __ATOMIC_RELEASE);
+}
+
+static inline bool pte_fill_empty(pte_t *e, pte_t v)
+{
+        pte_t none = 0;
+
+        return __atomic_compare_exchange_n(e, &none, v, false,
+                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+#else
+static inline pte_t pte_load_acquire(const pte_t *e)
+{
+        return *(const volatile pte_t *)e;
+}
+
+static inline void pte_store_release(pte_t *e, pte_t v)
+{
+        unsigned long s = intr_save();
+
+        *(volatile pte_t *)e = v;
+        intr_restore(s);
+}
+
+static inline bool pte_fill_empty(pte_t *e, pte_t v)
+{
+        unsigned long s = intr_save();
+        bool empty = *(volatile pte_t *)e == 0;
+
+        if (empty)
+                *(volatile pte_t *)e = v;
+        intr_restore(s);
+        return empty;
+}
+#endif
+
 /* ---- walks -------------------------------------------------------------- */
 
 /* The leaf entry that maps va (canonical), and its level; NULL if none.
@@ -226,7 +280,10 @@ static vm_status_t walk_create(struct pmap *pm, vaddr_t va, unsigned level,
                 }
         }
         for (i = 0; i < n; i++, l--) {
-                table[pt_index(va, l)] = pte_make_table(fresh[i], va);
+                /* Release: a walk without the lock (pmap_enter_fresh)
+                 * that sees the link sees the zeroed table. */
+                pte_store_release(&table[pt_index(va, l)],
+                                  pte_make_table(fresh[i], va));
                 pt_root_written(pm, &table[pt_index(va, l)]);
                 pt_table_linked(pm, fresh[i], l - 1, va);
                 pt_unmap(table);
@@ -829,6 +886,39 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         leaf_install(pm, pte, va, 1, leaf_entry(pa, 1, prot, flags));
         pt_unmap(pte);
         pt_root_sync(pm);
+        return VM_OK;
+}
+
+vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
+                             vm_prot_t prot, unsigned flags)
+{
+        pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
+        pte_t *pte;
+        bool put;
+
+        ASSERT(!pm->is_kernel && va_is_user_half(va) &&
+               is_aligned(va | pa, PAGE_SIZE) && prot != VM_PROT_NONE);
+        for (unsigned l = PT_LEVELS; l > 1; l--) {
+                /* A table is linked zeroed, with one store (walk_create):
+                 * seen, its entries are too. */
+                pte_t e = pte_load_acquire(&table[pt_index(va, l)]);
+
+                pt_unmap(table);
+                if (!pte_present(e))
+                        return VM_ENOENT;
+                if (pte_is_leaf(e, l))
+                        return VM_EEXIST;
+                table = pt_map(pm, pte_table_pa(e), l - 1, va);
+        }
+        pte = &table[pt_index(va, 1)];
+        put = pte_fill_empty(pte, leaf_entry(pa, 1, prot, flags));
+        pt_unmap(table);
+        if (!put)
+                return VM_EEXIST;
+        /* What pmap_update_local() does after pmap_enter(): the fence
+         * an MMU that caches absent entries needs (RISC-V). */
+        if (PT_PEND_NEW_LEAVES && pmap_loaded(pm))
+                mmu_invlpg(va);
         return VM_OK;
 }
 
