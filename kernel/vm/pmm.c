@@ -75,6 +75,11 @@ struct pmm_zone {
          * vm_page.next/prev like the free lists: head = most recent. */
         uint32_t lru_head[PMM_NR_LRU], lru_tail[PMM_NR_LRU];    /* [z] */
         uint64_t lru_count[PMM_NR_LRU];                         /* [z] */
+        /* Pages added without the lock (pmm_lru_add_nolock), not yet
+         * linked: a stack through vm_page.next, and its length (a word,
+         * so that every machine adds to it atomically). */
+        uint32_t lru_incoming[PMM_NR_LRU];                      /* [a] */
+        unsigned long lru_incoming_count[PMM_NR_LRU];           /* [a] */
 };
 
 /*
@@ -376,7 +381,7 @@ void pmm_init(struct vm_page *pages, paddr_t base, uint64_t npages,
                         pmm_zones[z].head[o] = PFN_NONE;
                 for (unsigned l = 0; l < PMM_NR_LRU; l++)
                         pmm_zones[z].lru_head[l] = pmm_zones[z].lru_tail[l] =
-                                PFN_NONE;
+                                pmm_zones[z].lru_incoming[l] = PFN_NONE;
         }
         for (uint64_t pfn = 0; pfn < npages; pfn++) {
                 struct vm_page *pg = &pages[pfn];
@@ -962,6 +967,7 @@ void pmm_free_pages(struct vm_page *pg, unsigned order)
  *    a reclaim list (PG_LRU), which nothing may walk meanwhile.
  */
 static void pmm_lru_unlink(struct pmm_zone *z, struct vm_page *pg);
+static void lru_splice(struct pmm_zone *z);
 
 void pmm_lru_release(struct vm_page *const *pgs, unsigned n)
 {
@@ -981,6 +987,7 @@ void pmm_lru_release(struct vm_page *const *pgs, unsigned n)
                                 spin_unlock(&z->lock);
                         z = &pmm_zones[pg->zone];
                         spin_lock(&z->lock);
+                        lru_splice(z);
                 }
                 pmm_lru_unlink(z, pg);
                 pg->flags = 0;
@@ -1065,7 +1072,9 @@ void pmm_zone_stats(enum zone_id zid, struct pmm_zone_stats *out)
         for (unsigned w = 0; w < PMM_NR_WMARKS; w++)
                 out->wmark[w] = z->wmark[w];
         for (unsigned l = 0; l < PMM_NR_LRU; l++)
-                out->lru[l] = z->lru_count[l];
+                out->lru[l] = z->lru_count[l] +
+                              __atomic_load_n(&z->lru_incoming_count[l],
+                                              __ATOMIC_RELAXED);
         out->pcp = pcp_zone_count(zid);
         spin_lock(&z->lock);
         out->free = z->free + out->pcp;
@@ -1085,19 +1094,78 @@ uint64_t pmm_free_below(enum pmm_wmark w)
 /* --- the reclaim lists ------------------------------------------------- */
 
 /*
- * Adding and deleting take the zone's lock: the fault path without the
- * big kernel lock adds new pages (pmm_lru_add) while the lock's holder
- * adds, deletes and walks. The walkers (pmm_lru_tail, pmm_lru_prev) read
- * without it: they run under the big lock, so the only change that can
- * run beside them is an insertion at the head, which moves neither the
+ * Adding and deleting take the zone's lock, but for the lock-free fault's
+ * adds (pmm_lru_add_nolock): those push the page on the zone's incoming
+ * stack for its list with a compare-and-swap, and whoever takes the lock
+ * for the lists next links them in first (lru_splice). Only pushes run
+ * without the lock and the stack is emptied whole by an exchange, so
+ * nothing is ever popped beside a push (no ABA). Every page a holder of
+ * the lock is handed is linked by then: one that a lock-free fault
+ * pushed reaches other code only after that fault has left its space's
+ * door, which the code enters first.
+ * The walkers (pmm_lru_tail, pmm_lru_prev) read without the lock: they
+ * run under the big lock, so the only change that can run beside them is
+ * an insertion at the head (an add or a splice), which moves neither the
  * tail nor any link a walk from the tail has yet to read except the old
  * head's prev (a walk that reads it sees the end of the list or the new
- * page, both whole).
+ * page, both whole). pmm_lru_tail links the incoming pages in first.
+ * Why the stack: the zone's lock is one for every CPU; a four-thread
+ * fault storm at -smp 4 (four vCPUs on two host cores) found it held in
+ * 2-3% of its takes, 1-21 ms of waiting in 12 rounds, a holder's vCPU
+ * having lost its host core (Linux batches such adds per CPU: its
+ * lru_add folio batches).
  */
+
+/* Link pg at the head of list l. => its zone's lock held. */
+static void lru_link_head(struct pmm_zone *z, struct vm_page *pg, unsigned l)
+{
+        uint32_t pfn = (uint32_t)pmm_pfn(pg), old = z->lru_head[l];
+
+        pg->prev = PFN_NONE;
+        pg->next = old;
+        /* published after pg's own links and flags (a walker reads) */
+        if (old != PFN_NONE)
+                __atomic_store_n(&pmm_pages[old].prev, pfn, __ATOMIC_RELEASE);
+        else
+                __atomic_store_n(&z->lru_tail[l], pfn, __ATOMIC_RELEASE);
+        z->lru_head[l] = pfn;
+        z->lru_count[l]++;
+}
+
+/* Link every page pushed without the lock. => z's lock held. */
+static void lru_splice(struct pmm_zone *z)
+{
+        for (unsigned l = 0; l < PMM_NR_LRU; l++) {
+                uint32_t pfn;
+
+                if (__atomic_load_n(&z->lru_incoming[l], __ATOMIC_RELAXED) ==
+                    PFN_NONE)
+                        continue;
+                pfn = __atomic_exchange_n(&z->lru_incoming[l], PFN_NONE,
+                                          __ATOMIC_ACQUIRE);
+                while (pfn != PFN_NONE) {
+                        struct vm_page *pg = &pmm_pages[pfn];
+
+                        pfn = pg->next;
+                        lru_link_head(z, pg, l);
+                        __atomic_sub_fetch(&z->lru_incoming_count[l], 1,
+                                           __ATOMIC_RELAXED);
+                }
+        }
+}
+
 struct vm_page *pmm_lru_tail(enum zone_id zid, unsigned list)
 {
-        uint32_t pfn = pmm_zones[zid].lru_tail[list];
+        struct pmm_zone *z = &pmm_zones[zid];
+        uint32_t pfn;
 
+        if (__atomic_load_n(&z->lru_incoming[list], __ATOMIC_RELAXED) !=
+            PFN_NONE) {
+                spin_lock(&z->lock);
+                lru_splice(z);
+                spin_unlock(&z->lock);
+        }
+        pfn = __atomic_load_n(&z->lru_tail[list], __ATOMIC_ACQUIRE);
         return pfn == PFN_NONE ? NULL : &pmm_pages[pfn];
 }
 
@@ -1109,23 +1177,33 @@ struct vm_page *pmm_lru_prev(const struct vm_page *pg)
 void pmm_lru_add(struct vm_page *pg, unsigned list)
 {
         struct pmm_zone *z = &pmm_zones[pg->zone];
-        uint32_t pfn = (uint32_t)pmm_pfn(pg), old;
 
         ASSERT(!(pg->flags & PG_LRU) && list < PMM_NR_LRU);
         spin_lock(&z->lock);
-        old = z->lru_head[list];
+        lru_splice(z);
+        pg->flags = (pg->flags & ~PG_LRU_LIST) | PG_LRU |
+                    (list << PG_LRU_LIST_SHIFT);
+        lru_link_head(z, pg, list);
+        spin_unlock(&z->lock);
+}
+
+void pmm_lru_add_nolock(struct vm_page *pg, unsigned list)
+{
+        struct pmm_zone *z = &pmm_zones[pg->zone];
+        uint32_t pfn = (uint32_t)pmm_pfn(pg);
+        uint32_t old = __atomic_load_n(&z->lru_incoming[list],
+                                       __ATOMIC_RELAXED);
+
+        ASSERT(!(pg->flags & PG_LRU) && list < PMM_NR_LRU);
         pg->flags = (pg->flags & ~PG_LRU_LIST) | PG_LRU |
                     (list << PG_LRU_LIST_SHIFT);
         pg->prev = PFN_NONE;
-        pg->next = old;
-        /* published after pg's own links and flags (a walker reads) */
-        if (old != PFN_NONE)
-                __atomic_store_n(&pmm_pages[old].prev, pfn, __ATOMIC_RELEASE);
-        else
-                __atomic_store_n(&z->lru_tail[list], pfn, __ATOMIC_RELEASE);
-        z->lru_head[list] = pfn;
-        z->lru_count[list]++;
-        spin_unlock(&z->lock);
+        __atomic_add_fetch(&z->lru_incoming_count[list], 1, __ATOMIC_RELAXED);
+        do
+                pg->next = old;
+        while (!__atomic_compare_exchange_n(&z->lru_incoming[list], &old, pfn,
+                                            true, __ATOMIC_RELEASE,
+                                            __ATOMIC_RELAXED));
 }
 
 /* Take pg off its reclaim list. => z is pg's zone, its lock held. */
@@ -1152,6 +1230,7 @@ void pmm_lru_del(struct vm_page *pg)
 
         ASSERT(pg->flags & PG_LRU);
         spin_lock(&z->lock);
+        lru_splice(z);
         pmm_lru_unlink(z, pg);
         spin_unlock(&z->lock);
 }
@@ -1420,6 +1499,7 @@ bool pmm_lru_check(void)
                         bool ok;
 
                         spin_lock(&z->lock);
+                        lru_splice(z);
                         ok = pmm_lru_check_list(zid, l);
                         spin_unlock(&z->lock);
                         if (!ok)

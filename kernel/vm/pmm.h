@@ -16,8 +16,9 @@
  * Locks: each zone's spinlock (rank 28): pmm_alloc_pages and
  * pmm_free_pages may be called from any CPU, with or without the big
  * kernel lock, with interrupts on or off. pmm_lru_add and pmm_lru_del
- * take it too (a fault without the big lock adds pages); the reclaim
- * lists' walkers (pmm_lru_tail, pmm_lru_prev) run under the big lock.
+ * take it too (a fault without the big lock adds pages, without it:
+ * pmm_lru_add_nolock); the reclaim lists' walkers (pmm_lru_tail,
+ * pmm_lru_prev) run under the big lock.
  * A CPU's page lists: that CPU only, with interrupts off; other CPUs'
  * lists are drained by a cross-CPU call (pmm_drain_all).
  */
@@ -262,6 +263,10 @@ uint64_t pmm_free_below(enum pmm_wmark w);
  * `list` of its zone; take it off its list. */
 void pmm_lru_add(struct vm_page *pg, unsigned list);
 void pmm_lru_del(struct vm_page *pg);
+/* pmm_lru_add() without the zone's lock, for the lock-free fault
+ * (vm_fault_nolock): the page waits on the zone's incoming stack until the
+ * lock's next holder links it (pmm.c, lru_splice). */
+void pmm_lru_add_nolock(struct vm_page *pg, unsigned list);
 /*
  * Take each of n order-0 pages off its reclaim list and free it, in one
  * lock round per run of one zone's pages and one round for the frees

@@ -45,6 +45,13 @@ void vm_lru_add(struct vm_page *pg, const struct vm_object *obj)
                                             : PMM_LRU_INACTIVE_ANON);
 }
 
+void vm_lru_add_nolock(struct vm_page *pg, const struct vm_object *obj)
+{
+        pg->flags &= ~PG_REFERENCED;
+        pmm_lru_add_nolock(pg, vm_lru_is_file(obj) ? PMM_LRU_INACTIVE_FILE
+                                                   : PMM_LRU_INACTIVE_ANON);
+}
+
 void vm_lru_del(struct vm_page *pg)
 {
         pmm_lru_del(pg);

@@ -153,6 +153,8 @@ bool vm_lazyfree_drop(struct vm_page *pg);
  * list (file or swap-backed, from obj); it leaves its list when its last
  * object lets go. Called by vm_rmap.c. */
 void vm_lru_add(struct vm_page *pg, const struct vm_object *obj);
+/* The same from the lock-free fault (pmm_lru_add_nolock). */
+void vm_lru_add_nolock(struct vm_page *pg, const struct vm_object *obj);
 void vm_lru_del(struct vm_page *pg);
 
 /* pg will not be used soon (MADV_COLD): to the head of its kind's

@@ -200,11 +200,13 @@ void rmap_owner_forget_first(struct vm_page *pg)
 void rmap_owner_first_lists(struct vm_page *pg, struct vm_object *obj,
                             bool nolock)
 {
-        vm_lru_add(pg, obj);                    /* replacement sees it now */
-        if (nolock)                             /* and its group pays */
-                memcg_charge_root_nolock(pg, obj);
-        else
+        if (nolock) {                   /* replacement sees it now, */
+                vm_lru_add_nolock(pg, obj);
+                memcg_charge_root_nolock(pg, obj);      /* its group pays */
+        } else {
+                vm_lru_add(pg, obj);
                 memcg_charge_page(pg, obj);
+        }
         if (obj->droppable) {
                 pg->flags |= PG_DROPPABLE;
                 vm_droppable_pages++;

@@ -30,6 +30,7 @@
 #include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 
 #include <pthread.h>
@@ -116,6 +117,43 @@ TEST(root_charges_folded_for_readers)
         destroy(space);                         /* uncharges all three */
         CHECK_EQ(memcg_total_charged(), own - 1);
         CHECK(memcg_check());
+        check_baseline();
+}
+
+/* A lock-free fault's page goes on its zone's incoming stack (pmm.c,
+ * lru_splice): counted at once, and linked into the list by the next
+ * holder of the zone's lock, the walk's start among them. */
+static bool on_list_from_tail(const struct vm_page *want, unsigned list)
+{
+        for (struct vm_page *pg = pmm_lru_tail(want->zone, list); pg;
+             pg = pmm_lru_prev(pg))
+                if (pg == want)
+                        return true;
+        return false;
+}
+
+TEST(lru_adds_linked_by_the_next_lock_holder)
+{
+        setup(4 * MiB);
+        space = new_space();
+        base = map_at(space, 0x400000, 8 * P, RW, PRIV);
+        user_fill(space, base, 1);              /* attaches the object */
+        uint64_t before = vm_lru_pages(PMM_LRU_INACTIVE_ANON);
+
+        CHECK(vm_fault_nolock(space, base + P, W));
+        CHECK(vm_fault_nolock(space, base + 2 * P, W));
+        struct vm_page *a = pmm_pa_to_page(frame(space, base + P));
+        struct vm_page *b = pmm_pa_to_page(frame(space, base + 2 * P));
+
+        CHECK_EQ(vm_lru_pages(PMM_LRU_INACTIVE_ANON), before + 2);
+        CHECK((a->flags & PG_LRU) && (b->flags & PG_LRU));
+        CHECK(on_list_from_tail(a, PMM_LRU_INACTIVE_ANON) &&
+              on_list_from_tail(b, PMM_LRU_INACTIVE_ANON));
+        CHECK(vm_fault_nolock(space, base + 3 * P, W));
+        CHECK(pmm_lru_check());                 /* links it, then checks */
+        CHECK_EQ(vm_lru_pages(PMM_LRU_INACTIVE_ANON), before + 3);
+        destroy(space);                         /* off the lists, freed */
+        CHECK_EQ(vm_lru_pages(PMM_LRU_INACTIVE_ANON), before - 1);
         check_baseline();
 }
 
