@@ -41,10 +41,11 @@ static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
 /*
  * A waiter that has spun for BKL_SPIN_NS halts until the release kicks
  * it (machine_lock_halt / machine_lock_kick), when it waits with
- * interrupts on (system calls, the scheduler loop; a fault from user
- * mode waits with them off and spins), or with them off too where the
- * machine's halt still ends on the kick (MACHINE_LOCK_HALT_INTR_OFF:
- * riscv64, whose traps from user mode all wait with them off). On a
+ * interrupts on (system calls, the scheduler loop, x86-64's traps from
+ * user mode: trap_dispatch turns them on for the wait), or with them off
+ * too where the machine's halt still ends on the kick
+ * (MACHINE_LOCK_HALT_INTR_OFF: riscv64, whose traps from user mode all
+ * wait with them off). On a
  * machine with more virtual CPUs than its host has cores, a spinning
  * vCPU takes host time the holder needs: four vCPUs on two cores spent
  * most of a fault storm spinning for the lock while its holder waited

@@ -183,9 +183,9 @@ static void user_page_fault(struct trap_frame *tf, uint64_t cr2)
                    SEGV_ACCERR : SEGV_MAPERR, cr2, NULL);
 }
 
-static void page_fault(struct trap_frame *tf)
+/* cr2: read before anything could fault again (or interrupts come). */
+static void page_fault(struct trap_frame *tf, uint64_t cr2)
 {
-        uint64_t cr2 = read_cr2();
         uint64_t fixup;
 
         if (tf->cs & 3) {
@@ -327,7 +327,7 @@ static void kernel_trap(struct trap_frame *tf)
                 klongjmp(&probe.jmp, 1);
         }
         if (tf->vector == 14)
-                page_fault(tf);
+                page_fault(tf, read_cr2());
         else if (tf->vector == 8)
                 double_fault(tf);
         else {
@@ -362,6 +362,7 @@ void trap_dispatch(struct trap_frame *tf)
 {
         bool from_user = tf->cs & 3;
         bool done = false;              /* handled without the lock */
+        uint64_t cr2 = from_user && tf->vector == 14 ? read_cr2() : 0;
 
         if (!from_user && machine_percpu_loaded)
                 smp_halt_ended();       /* a halted CPU works again */
@@ -369,7 +370,7 @@ void trap_dispatch(struct trap_frame *tf)
                 apic_irq(tf);
                 done = true;
         } else if (from_user && tf->vector == 14 && current->space &&
-                   vm_fault_nolock(current->space, read_cr2(),
+                   vm_fault_nolock(current->space, cr2,
                                    pf_access(tf->error))) {
                 current->usage.minflt++;
                 done = true;
@@ -377,12 +378,27 @@ void trap_dispatch(struct trap_frame *tf)
         if (done && from_user && !need_resched && !signal_pending() &&
             sched_cpu_allowed(current))
                 return;
-        /* An interrupt changes no address space: its thread's siblings
-         * may go on faulting without the lock (syscall_enters_space). */
-        if (from_user && (done || tf->vector >= IRQ_VECTOR_BASE))
-                machine_kernel_lock_outside();
-        else if (from_user)
-                machine_kernel_lock();
+        /*
+         * From user mode the lock is waited for with interrupts on, as a
+         * system call waits: a long wait then halts (biglock.c) instead
+         * of spinning on a vCPU whose host core the holder's may need
+         * (four vCPUs on two cores: a storm's slow faults spun 2-5 ms at
+         * a time), and what comes meanwhile is handled as from kernel
+         * mode (a tick, a cross-CPU call). An interrupt not yet
+         * acknowledged (irq() sends the EOI) holds back only its own
+         * line and those below it. The handlers below run with them off
+         * again. An interrupt changes no address space: its thread's
+         * siblings may go on faulting without the lock
+         * (syscall_enters_space).
+         */
+        if (from_user) {
+                __asm__ volatile("sti" ::: "memory");
+                if (done || tf->vector >= IRQ_VECTOR_BASE)
+                        machine_kernel_lock_outside();
+                else
+                        machine_kernel_lock();
+                __asm__ volatile("cli" ::: "memory");
+        }
         if (done)
                 ;
         else if (tf->vector >= IRQ_VECTOR_BASE)
@@ -390,7 +406,7 @@ void trap_dispatch(struct trap_frame *tf)
         else if (!from_user)
                 kernel_trap(tf);
         else if (tf->vector == 14)
-                page_fault(tf);
+                page_fault(tf, cr2);
         else
                 user_trap(tf);
         if (from_user) {
