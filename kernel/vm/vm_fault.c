@@ -1383,7 +1383,8 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
          * door and so waits for this fault to finish. The space's
          * fault_lock is taken only to link missing radix nodes (the first
          * page under one of 64). (2) The reclaim list and the charge,
-         * under their own locks. (3) The translation: since nobody else
+         * neither under a lock every CPU shares (pmm_lru_add_nolock,
+         * memcg_charge_root_nolock). (3) The translation: since nobody else
          * adds one inside the door, (3) finds none at va; a store into the
          * leaf table without a lock (pmap_enter_fresh), or pmap_enter
          * under the pmap's lock when a table must be made (the first page
