@@ -21,6 +21,7 @@
 #include "../../kernel/arch/x86_64/mmu.h"
 #include "../../kernel/arch/x86_64/percpu.h"
 #include "../../kernel/arch/x86_64/trap.h"
+#include "common/bkl_halt_rounds.h"
 
 /* Busy-wait up to ms milliseconds (TSC) for *counter to pass old. */
 static bool wait_past(const uint64_t *counter, uint64_t old, unsigned ms)
@@ -617,8 +618,6 @@ KTEST(smp_pmm_drain_all_empties_every_cpu)
  * never takes the lock (this test then fails after two seconds, and CPU
  * 1 stays halted).
  */
-static uint32_t bkl_waiter_state;       /* 1 waiting, 2 took it, 3 done */
-
 static void bkl_waiter(void *arg)
 {
         (void)arg;
@@ -634,26 +633,7 @@ static void bkl_waiter(void *arg)
         __atomic_store_n(&bkl_waiter_state, 3, __ATOMIC_RELEASE);
 }
 
-
 KTEST(smp_bkl_waiter_halts_and_the_release_kicks_it)
 {
-        bool took = true, halted = true;
-
-        if (ncpus < 2)
-                return;
-        machine_kernel_lock();
-        for (int round = 0; round < 10 && took && halted; round++) {
-                __atomic_store_n(&bkl_waiter_state, 0, __ATOMIC_RELEASE);
-                smp_call(1, bkl_waiter, NULL);
-                halted = WAIT_FOR(machine_kernel_lock_halted(1), 2000);
-                KCHECK(halted);
-                KCHECK_EQ(__atomic_load_n(&bkl_waiter_state,
-                                          __ATOMIC_ACQUIRE), 1);
-                machine_kernel_unlock();
-                took = WAIT_FOR(__atomic_load_n(&bkl_waiter_state,
-                                                __ATOMIC_ACQUIRE) == 3, 2000);
-                KCHECK(took);
-                machine_kernel_lock();
-        }
-        machine_kernel_unlock();
+        bkl_halt_rounds(bkl_waiter, false, 0);
 }

@@ -24,6 +24,7 @@
 #include "arch/riscv64/pmap_md.h"
 #include "arch/riscv64/riscv.h"
 #include "arch/riscv64/sbi.h"
+#include "../common/bkl_halt_rounds.h"
 
 /* Busy-wait up to ms milliseconds for *counter to pass old. */
 static bool wait_past(const uint64_t *counter, uint64_t old, unsigned ms)
@@ -459,16 +460,6 @@ KTEST(smp_shootdown_round_cost)
 
 /* ---- the big kernel lock's halted waiters (biglock.c) ------------------ */
 
-/* Spin up to ms milliseconds for cond(); => whether it came. */
-#define WAIT_FOR(cond, ms) ({                                           \
-        uint64_t end_ = clock_monotonic_ns() + (ms) * 1000000ULL;       \
-        while (!(cond) && clock_monotonic_ns() < end_)                  \
-                intr_cpu_relax();                                       \
-        (bool)(cond);                                                   \
-})
-
-static uint32_t bkl_waiter_state;       /* 1 waiting, 2 took it, 3 done */
-
 /*
  * On hart 1, in its IPI's handler: the sender goes on (it holds the big
  * lock), and this hart waits for the lock. With interrupts on (arg
@@ -507,27 +498,7 @@ static void bkl_waiter(void *arg)
  */
 KTEST(smp_bkl_waiter_halts_and_the_release_kicks_it)
 {
-        bool took = true, halted = true;
-
-        if (ncpus < 2)
-                return;
-        machine_kernel_lock();
-        for (int round = 0; round < 10 && took && halted; round++) {
-                __atomic_store_n(&bkl_waiter_state, 0, __ATOMIC_RELEASE);
-                smp_call(1, bkl_waiter, round & 1 ? (void *)1 : NULL);
-                halted = WAIT_FOR(machine_kernel_lock_halted(1), 2000);
-                KCHECK(halted);
-                (void)WAIT_FOR(false, 30);      /* past its ticks: 10 ms */
-                KCHECK_EQ(__atomic_load_n(&bkl_waiter_state,
-                                          __ATOMIC_ACQUIRE), 1);
-                machine_kernel_unlock();
-                took = WAIT_FOR(__atomic_load_n(&bkl_waiter_state,
-                                                __ATOMIC_ACQUIRE) == 3, 2000);
-                KCHECK(took);
-                machine_kernel_lock();
-        }
-        machine_kernel_unlock();
-        KCHECK_EQ(lock_held_count(), 0);
+        bkl_halt_rounds(bkl_waiter, true, 30);      /* past its ticks */
 }
 
 /* ---- a hart that comes in at the kernel's boot entry ----------------------- */
