@@ -185,6 +185,9 @@ struct proc {
         struct rlimits    rlim;                 /* [p] resource limits */
         struct proc_usage usage;                /* [p]/[s] accounting */
         struct proc_timers *timers;             /* [p] NULL until first use */
+        uint64_t          timers_pass;          /* [s] ktimer_run's last pass
+                                                 * that saw a live thread of
+                                                 * this group (leaders) */
         struct time_ns   *time_ns;              /* [p] its clocks' namespace
                                                  * (NULL: the initial one) */
         struct time_ns   *time_ns_children;     /* [p] its children's
