@@ -103,7 +103,7 @@ I386_USER_TESTS := die_kernel_read die_null_write die_stack_overflow \
         die_write_readonly fd_table fs_pagecache futex identity ltp_errnos mincore \
         process_vm pthreads rlimits rlimit_cpu signals_proc syscall_log threads coredump \
         vmview abi_i386 vdso time_ns userfaultfd overcommit madvise_free \
-        cow_reuse shm_thp cpu_count leftover_procs
+        cow_reuse shm_thp cpu_count leftover_procs sleepers
 # The PAE run, at -m 3G, where user pages and the page cache come from
 # HIGHMEM: tests/user/i386/highmem_fill (2 GiB filled and read back) and
 # a few of the others.

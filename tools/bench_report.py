@@ -213,6 +213,12 @@ ROWS = [
     ("futex", "futex hand-over between two threads (wait until the word is "
      "mine, set the other's, FUTEX_WAKE), per hand-over", "main", MAIN_MEM,
      "futex_handover_ns", "ns"),
+    ("pipe", "pipe round trip between two processes (a byte there and "
+     "back: two switches on one CPU)", "main", MAIN_MEM, "pipe_roundtrip_ns",
+     "ns"),
+    ("pipe_sleepers", "the same pipe round trip beside 1000 processes "
+     "sleeping in read()", "main", MAIN_MEM, "pipe_roundtrip_sleepers_ns",
+     "ns"),
     ("file_read", "read() of a cached 16 MiB tmpfs file, per 4 KiB call",
      "main", MAIN_MEM, "file_read_16m_ns", "ns"),
     ("file_write", "write() of 16 MiB to an emptied tmpfs file, per 4 KiB "

@@ -7,8 +7,9 @@
  * monotonic deadline; ITIMER_VIRTUAL and ITIMER_PROF at a mark on the
  * process's tick-sampled user (user + system) time; POSIX timers on a
  * CPU-time clock at a mark on its exact run time. The scheduler checks
- * them at every switch and at every tick when idle (ktimer_run), so a
- * timer fires within one tick (10 ms) of its time and never early.
+ * them at every tick of the boot CPU and, for the monotonic ones, at the
+ * first switch after the earliest deadline (ktimer_run), so a timer
+ * fires within one tick (10 ms) of its time and never early.
  *
  * Fork gives the child none; execve keeps the interval timers and deletes
  * the POSIX ones, as Linux does.
@@ -60,8 +61,12 @@ uint64_t ktimer_next(const struct ktimer *t, uint64_t now, uint64_t *missed);
  * it is due but has not fired yet. */
 uint64_t ktimer_remaining(const struct ktimer *t, uint64_t now);
 
-/* Fire every due timer of every process (the scheduler calls this). */
+/* Fire every due timer of every process (the scheduler calls this at
+ * every pass; it walks the processes only when something may be due). */
 void ktimer_run(void);
+
+/* The boot CPU's tick: CPU-time clocks moved (from the interrupt). */
+void ktimer_tick(void);
 
 /* Count the expiries of every due timerfd and wake its readers and
  * pollers (proc/sys_timerfd.c; ktimer_run calls it). */

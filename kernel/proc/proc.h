@@ -177,6 +177,12 @@ struct proc {
                                                    its vnode->running counts) */
         unsigned          umask;                /* [p] applied at create */
         uint64_t          wake_ns;              /* [s] sleeping until */
+        struct proc      *rq_next;              /* [s] on the run queue
+                                                 * (RUNNABLE), the next */
+        struct proc      *wq_next;              /* [s] sleeping on a channel:
+                                                 * the next in its bucket */
+        struct proc     **wq_pprev;             /* [s] what points at us
+                                                 * there (NULL: in none) */
         const void       *wait_channel;         /* [s] sleeping on */
         int               wait_status;          /* [p] Linux wait status */
         int               pending_kill;         /* [s] signal to die of */

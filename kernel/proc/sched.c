@@ -9,7 +9,7 @@
  * operation.
  *
  * More than one CPU (machine/cpu_local.h's MACHINE_CPU_LOCAL): one run
- * "queue" (the process table's states) under the big kernel lock. A
+ * queue under the big kernel lock (see "The run queue" below). A
  * CPU's scheduler loop takes the lock, picks, and passes it to the thread
  * it runs, which drops it on its way to user mode and takes it back on
  * every entry; a thread that sleeps or yields hands it back to its CPU's
@@ -39,7 +39,80 @@ struct proc *current;
 volatile bool need_resched;
 static void *cpu_sched_sp;                  /* the scheduler's saved stack */
 #endif
-static int next_slot;
+
+/*
+ * The run queue: every RUNNABLE thread, in the order it became so (a
+ * thread that yields goes to the back: round robin), and the earliest
+ * time a timed sleeper wakes. A pass of the scheduler then costs steps
+ * per runnable thread, not per process: it used to walk the process
+ * table three times (timers, sleepers, pick), and a pipe round trip
+ * beside 1000 sleeping processes took 2 ms against 30 us beside none
+ * (Linux: 70 us either way). Why one queue and not one per CPU: every
+ * pass already holds the big kernel lock, which one queue needs anyway;
+ * per-CPU queues would only pay once picks run without it.
+ * => the big kernel lock for all of it.
+ */
+static struct proc *rq_head, *rq_tail;
+static uint64_t sleep_next_ns = UINT64_MAX;     /* no timed sleeper before */
+
+/* p became RUNNABLE: to the back of the queue. */
+static void rq_add(struct proc *p)
+{
+        ASSERT(p->state == PROC_RUNNABLE);
+        p->rq_next = NULL;
+        if (rq_tail)
+                rq_tail->rq_next = p;
+        else
+                rq_head = p;
+        rq_tail = p;
+}
+
+/*
+ * Sleepers on a wait channel, in buckets by the channel's address, so a
+ * wake-up looks at the sleepers that may be on its channel instead of
+ * at every process (it was half a pipe round trip's instructions beside
+ * 1000 sleeping processes).
+ */
+#define WQ_BUCKETS      64
+static struct proc *wq_bucket[WQ_BUCKETS];
+
+static struct proc **wq_head(const void *channel)
+{
+        uint64_t h = (uint64_t)(uintptr_t)channel * 0x9e3779b97f4a7c15ULL;
+
+        return &wq_bucket[h >> 58];
+}
+
+static void wq_add(struct proc *p, const void *channel)
+{
+        struct proc **head = wq_head(channel);
+
+        p->wait_channel = channel;
+        p->wq_next = *head;
+        if (*head)
+                (*head)->wq_pprev = &p->wq_next;
+        p->wq_pprev = head;
+        *head = p;
+}
+
+static void wq_del(struct proc *p)
+{
+        if (!p->wq_pprev)
+                return;
+        *p->wq_pprev = p->wq_next;
+        if (p->wq_next)
+                p->wq_next->wq_pprev = p->wq_pprev;
+        p->wq_next = NULL;
+        p->wq_pprev = NULL;
+}
+
+/* current sleeps until ns at the latest. */
+static void sleep_timed(uint64_t ns)
+{
+        current->wake_ns = ns;
+        if (ns < sleep_next_ns)
+                sleep_next_ns = ns;
+}
 
 /*
  * Whether a runnable thread may be waiting for a CPU: set with every
@@ -63,6 +136,7 @@ static void note_runnable(void)
 void clock_tick(bool from_user)
 {
         need_resched = true;            /* a 10 ms time slice */
+        ktimer_tick();
         acct_tick(from_user);
         kstat_tick(from_user);
         vdso_tick();
@@ -82,13 +156,21 @@ void clock_tick_other_cpu(bool from_user)
  * idle CPU (which otherwise halts until kicked). */
 static void wake_sleepers(uint64_t now)
 {
+        uint64_t next = UINT64_MAX;
+
+        if (now < sleep_next_ns)
+                return;
         for (int i = 0; i < proc_slots; i++) {
                 struct proc *p = proc_table[i];
-                if (p->state == PROC_SLEEPING &&
-                    (p->wait_channel == NULL || p->wake_ns) &&
-                    p->wake_ns <= now)
+                if (p->state != PROC_SLEEPING ||
+                    (p->wait_channel && !p->wake_ns))
+                        continue;
+                if (p->wake_ns <= now)
                         sched_make_runnable(p);
+                else
+                        next = MIN(next, p->wake_ns);
         }
+        sleep_next_ns = next;
 }
 
 /* A real-time process's priority (SCHED_FIFO and SCHED_RR, 1-99); 0
@@ -110,25 +192,31 @@ static bool runnable_here(const struct proc *p)
  * priority present (0 for the ordinary ones) that this CPU may run. */
 static struct proc *pick_next(void)
 {
-        int best = -1, runnable = 0;
+        struct proc *p, *prev = NULL, *best_prev = NULL, *best = NULL;
+        int runnable = 0;
 
-        for (int i = 0; i < proc_slots; i++) {
-                runnable += proc_table[i]->state == PROC_RUNNABLE;
-                if (runnable_here(proc_table[i]))
-                        best = MAX(best, rt_priority(proc_table[i]));
-        }
-        /* The one picked below no longer waits; any other does. */
-        __atomic_store_n(&runnable_waiting, runnable > (best >= 0),
-                         __ATOMIC_RELAXED);
-        for (int n = 0; best >= 0 && n < proc_slots; n++) {
-                int slot = (next_slot + n) % proc_slots;
-                struct proc *p = proc_table[slot];
-                if (runnable_here(p) && rt_priority(p) == best) {
-                        next_slot = slot + 1;
-                        return p;
+        for (p = rq_head; p; prev = p, p = p->rq_next) {
+                ASSERT(p->state == PROC_RUNNABLE);
+                runnable++;
+                if (runnable_here(p) &&
+                    (!best || rt_priority(p) > rt_priority(best))) {
+                        best = p;
+                        best_prev = prev;
                 }
         }
-        return NULL;
+        /* The one picked below no longer waits; any other does. */
+        __atomic_store_n(&runnable_waiting, runnable > (best != NULL),
+                         __ATOMIC_RELAXED);
+        if (!best)
+                return NULL;
+        if (best_prev)
+                best_prev->rq_next = best->rq_next;
+        else
+                rq_head = best->rq_next;
+        if (rq_tail == best)
+                rq_tail = best_prev;
+        best->rq_next = NULL;
+        return best;
 }
 
 /* Run one process until it gives the CPU back, or idle if none can run. */
@@ -189,13 +277,14 @@ void sched_switch(void)
 void sched_yield(void)
 {
         current->state = PROC_RUNNABLE;
+        rq_add(current);
         note_runnable();
         sched_switch();
 }
 
 void sched_sleep_until(uint64_t ns)
 {
-        current->wake_ns = ns;
+        sleep_timed(ns);
         current->wait_channel = NULL;
         current->state = PROC_SLEEPING;
         sched_switch();
@@ -204,7 +293,7 @@ void sched_sleep_until(uint64_t ns)
 void sched_sleep_on(const void *channel)
 {
         current->wake_ns = 0;
-        current->wait_channel = channel;
+        wq_add(current, channel);
         current->state = PROC_SLEEPING;
         sched_switch();
         current->wait_channel = NULL;
@@ -235,8 +324,13 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
         if (signal_pending())
                 return -EINTR;
         current->sleep_intr = true;
-        current->wake_ns = deadline_ns;
-        current->wait_channel = channel;
+        current->wait_channel = NULL;
+        if (channel)
+                wq_add(current, channel);
+        if (deadline_ns || !channel)
+                sleep_timed(deadline_ns);
+        else
+                current->wake_ns = 0;
         current->state = PROC_SLEEPING;
         sched_switch();
         current->wait_channel = NULL;
@@ -247,19 +341,25 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 
 void sched_wakeup(const void *channel)
 {
-        for (int i = 0; i < proc_slots; i++) {
-                struct proc *p = proc_table[i];
-                if (p->state == PROC_SLEEPING && p->wait_channel == channel) {
-                        p->state = PROC_RUNNABLE;
-                        note_runnable();
-                        sched_kick_for(p);      /* one idle CPU for each */
+        struct proc *p = *wq_head(channel), *next;
+
+        for (; p; p = next) {
+                next = p->wq_next;
+                if (p->wait_channel == channel) {
+                        ASSERT(p->state == PROC_SLEEPING);
+                        sched_make_runnable(p); /* one idle CPU for each */
                 }
         }
 }
 
 void sched_make_runnable(struct proc *p)
 {
+        if (p->state == PROC_RUNNABLE)
+                return;
+        ASSERT(p->state != PROC_RUNNING);
+        wq_del(p);
         p->state = PROC_RUNNABLE;
+        rq_add(p);
         note_runnable();
         sched_kick_for(p);
 }
@@ -302,6 +402,7 @@ void proc_return_to_user(void)
                 proc_exit(current->pending_kill);
         if (!sched_cpu_allowed(current)) {      /* sched_setaffinity */
                 current->state = PROC_RUNNABLE;
+                rq_add(current);
                 note_runnable();
                 sched_kick_for(current);
                 sched_switch();

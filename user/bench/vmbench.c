@@ -43,6 +43,7 @@
 #include <sys/swap.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -1228,6 +1229,84 @@ static struct figure futex_round(void *argp)
         return fig_ok((double)(now_ns() - t0) / (2.0 * a->n));
 }
 
+/* ---- switches between processes ----------------------------------------- */
+
+/* One round of pipe ping-pong between this process and a child: a byte
+ * there and back, a->n times; ns per round trip (two switches on one
+ * CPU). */
+static struct figure pipe_round(void *argp)
+{
+        struct loop_arg *a = argp;
+        int there[2], back[2];
+        char c = 0;
+
+        if (pipe(there) || pipe(back))
+                return fig_fail("pipe", errno);
+        pid_t pid = fork();
+        if (pid < 0)
+                return fig_fail("fork", errno);
+        if (pid == 0) {
+                for (long i = 0; i < a->n; i++)
+                        if (read(there[0], &c, 1) != 1 ||
+                            write(back[1], &c, 1) != 1)
+                                _exit(1);
+                _exit(0);
+        }
+        uint64_t t0 = now_ns();
+        long i;
+        for (i = 0; i < a->n; i++)
+                if (write(there[1], &c, 1) != 1 || read(back[0], &c, 1) != 1)
+                        break;
+        uint64_t t = now_ns() - t0;
+        int st = 1;
+        if (i < a->n)
+                kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        close(there[0]), close(there[1]), close(back[0]), close(back[1]);
+        if (i < a->n || !WIFEXITED(st) || WEXITSTATUS(st))
+                return fig_fail("ping-pong", 0);
+        return fig_ok((double)t / (double)a->n);
+}
+
+/*
+ * The pipe round trip alone, then beside SLEEPERS children that sleep in
+ * read() on a pipe of their own: what a switch costs when many processes
+ * exist but few run (a scheduler that looks at every process on every
+ * switch slows down with their number).
+ */
+#define SLEEPERS 1000
+
+static void switch_figures(void)
+{
+        struct loop_arg a = { .n = 2000 };
+        int hold[2], made = 0;
+
+        report("pipe_roundtrip_ns", rounds_median(pipe_round, &a, 5));
+        if (pipe(hold)) {
+                report("pipe_roundtrip_sleepers_ns", fig_fail("pipe", errno));
+                return;
+        }
+        for (; made < SLEEPERS; made++) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        char c;
+                        close(hold[1]);
+                        _exit(read(hold[0], &c, 1) == 0 ? 0 : 1);
+                }
+        }
+        if (made < SLEEPERS)
+                report("pipe_roundtrip_sleepers_ns", fig_fail("fork", errno));
+        else
+                report("pipe_roundtrip_sleepers_ns",
+                       rounds_median(pipe_round, &a, 5));
+        close(hold[0]);
+        close(hold[1]);                 /* each sleeper reads EOF, exits */
+        while (made-- > 0)
+                wait(NULL);
+}
+
 static void thread_figures(void)
 {
         struct loop_arg a = { .n = 2000 };
@@ -1832,6 +1911,7 @@ static void mode_main(void)
         report("signal_roundtrip_ns", signal_figure(20000, 3));
         report("user_fault_ns", user_fault_figure(5000, 3));
         thread_figures();
+        switch_figures();
         process_figures();
         huge_figures();
         file_figures();

@@ -1,0 +1,169 @@
+/*
+ * sleepers.c - many processes asleep at once: a wake-up reaches the one
+ * it is for and no other, timed sleeps end at their time and never
+ * early, and none is lost, whether the sleepers wait on a pipe of their
+ * own, on one shared pipe, or on the clock (nanosleep, poll with a
+ * timeout). Mercator keeps sleepers in buckets by what they wait on and
+ * wakes timed ones from the earliest deadline (proc/sched.c); the
+ * checks hold on any kernel.
+ */
+#include "utest.h"
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define OWN     150             /* children each on a pipe of their own */
+#define TIMED   40              /* children asleep on the clock */
+
+static uint64_t now_ms(void)
+{
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* Each child reads its own pipe; a byte written to pipe k wakes child k,
+ * which answers with k on the shared answer pipe. The pipes are written
+ * in an order unlike the children's, so a wake-up that woke the wrong
+ * sleeper (or none) shows as a wrong or missing answer. */
+static void own_pipes(void)
+{
+        static int in[OWN][2];
+        pid_t pids[OWN];
+        int ans[2], made = 0, right = 0, quiet = 1;
+
+        if (pipe(ans))
+                return;
+        for (; made < OWN; made++) {
+                if (pipe(in[made]))
+                        break;
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        unsigned char c;
+                        close(in[made][1]);
+                        if (read(in[made][0], &c, 1) != 1)
+                                _exit(1);
+                        c = (unsigned char)made;
+                        _exit(write(ans[1], &c, 1) == 1 ? 0 : 2);
+                }
+                pids[made] = pid;
+                close(in[made][0]);
+        }
+        CHECK("children_asleep_on_their_own_pipes", made == OWN);
+        usleep(100 * 1000);             /* let every child reach its read */
+        for (int n = 0; n < made; n++) {
+                int k = (n * 37 + 11) % made;   /* 37 is prime to OWN */
+                unsigned char c = 0;
+                struct pollfd pf = { .fd = ans[0], .events = POLLIN };
+
+                if (write(in[k][1], &c, 1) != 1 || read(ans[0], &c, 1) != 1)
+                        break;
+                right += c == k;
+                /* nobody else answered meanwhile */
+                if (poll(&pf, 1, 0) != 0)
+                        quiet = 0;
+        }
+        CHECK("each_write_woke_its_reader", right == made);
+        CHECK("no_other_reader_woke", quiet);
+        int ok = 0;
+        for (int i = 0; i < made; i++) {
+                int st;
+                close(in[i][1]);
+                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
+                      WEXITSTATUS(st) == 0;
+        }
+        CHECK("every_reader_exited_cleanly", ok == made);
+        close(ans[0]);
+        close(ans[1]);
+}
+
+/* Children asleep on the clock, each its own length (some in nanosleep,
+ * some in poll with a timeout on a pipe nobody writes), while others
+ * sleep on a pipe: each reports how long it slept; none may wake early,
+ * all must wake. */
+static void timed(void)
+{
+        pid_t pids[TIMED];
+        int hold[2], made = 0;
+
+        if (pipe(hold))
+                return;
+        for (; made < TIMED; made++) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        /* 10..400 ms, in no order */
+                        uint64_t want = 10 + (uint64_t)(made * 73 % TIMED) * 10;
+                        uint64_t t0 = now_ms();
+                        close(hold[1]);
+                        if (made % 2) {
+                                struct timespec ts = { 0, (long)want * 1000000 };
+                                while (nanosleep(&ts, &ts) && errno == EINTR)
+                                        ;
+                        } else {
+                                struct pollfd pf = { .fd = hold[0],
+                                                     .events = POLLIN };
+                                if (poll(&pf, 1, (int)want) != 0)
+                                        _exit(3);
+                        }
+                        uint64_t slept = now_ms() - t0;
+                        _exit(slept + 1 >= want ? 0 : 4); /* ms rounding */
+                }
+                pids[made] = pid;
+        }
+        CHECK("children_asleep_on_the_clock", made == TIMED);
+        int ok = 0;
+        for (int i = 0; i < made; i++) {
+                int st;
+                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
+                      WEXITSTATUS(st) == 0;
+        }
+        CHECK("every_timed_sleeper_woke_never_early", ok == made);
+        close(hold[0]);
+        close(hold[1]);
+}
+
+/* One pipe, many readers: closing the writer wakes every one. */
+static void shared_pipe(void)
+{
+        enum { N = 100 };
+        pid_t pids[N];
+        int p[2], made = 0, ok = 0;
+
+        if (pipe(p))
+                return;
+        for (; made < N; made++) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        char c;
+                        close(p[1]);
+                        _exit(read(p[0], &c, 1) == 0 ? 0 : 1);
+                }
+                pids[made] = pid;
+        }
+        usleep(50 * 1000);
+        close(p[1]);
+        for (int i = 0; i < made; i++) {
+                int st;
+                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
+                      WEXITSTATUS(st) == 0;
+        }
+        CHECK("one_close_wakes_every_reader", made == N && ok == N);
+        close(p[0]);
+}
+
+int main(void)
+{
+        utest_start("sleepers");
+        own_pipes();
+        timed();
+        shared_pipe();
+        return utest_done();
+}
