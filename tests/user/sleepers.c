@@ -24,6 +24,19 @@ static uint64_t now_ms(void)
         return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
+/* How many of the n children exited with status 0 (each waited for). */
+static int reaped_clean(const pid_t *pids, int n)
+{
+        int ok = 0;
+
+        for (int i = 0; i < n; i++) {
+                int st;
+                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
+                      WEXITSTATUS(st) == 0;
+        }
+        return ok;
+}
+
 /* Each child reads its own pipe; a byte written to pipe k wakes child k,
  * which answers with k on the shared answer pipe. The pipes are written
  * in an order unlike the children's, so a wake-up that woke the wrong
@@ -69,14 +82,9 @@ static void own_pipes(void)
         }
         CHECK("each_write_woke_its_reader", right == made);
         CHECK("no_other_reader_woke", quiet);
-        int ok = 0;
-        for (int i = 0; i < made; i++) {
-                int st;
+        for (int i = 0; i < made; i++)
                 close(in[i][1]);
-                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
-                      WEXITSTATUS(st) == 0;
-        }
-        CHECK("every_reader_exited_cleanly", ok == made);
+        CHECK("every_reader_exited_cleanly", reaped_clean(pids, made) == made);
         close(ans[0]);
         close(ans[1]);
 }
@@ -117,13 +125,8 @@ static void timed(void)
                 pids[made] = pid;
         }
         CHECK("children_asleep_on_the_clock", made == TIMED);
-        int ok = 0;
-        for (int i = 0; i < made; i++) {
-                int st;
-                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
-                      WEXITSTATUS(st) == 0;
-        }
-        CHECK("every_timed_sleeper_woke_never_early", ok == made);
+        CHECK("every_timed_sleeper_woke_never_early",
+              reaped_clean(pids, made) == made);
         close(hold[0]);
         close(hold[1]);
 }
@@ -133,7 +136,7 @@ static void shared_pipe(void)
 {
         enum { N = 100 };
         pid_t pids[N];
-        int p[2], made = 0, ok = 0;
+        int p[2], made = 0;
 
         if (pipe(p))
                 return;
@@ -150,12 +153,8 @@ static void shared_pipe(void)
         }
         usleep(50 * 1000);
         close(p[1]);
-        for (int i = 0; i < made; i++) {
-                int st;
-                ok += waitpid(pids[i], &st, 0) == pids[i] && WIFEXITED(st) &&
-                      WEXITSTATUS(st) == 0;
-        }
-        CHECK("one_close_wakes_every_reader", made == N && ok == N);
+        CHECK("one_close_wakes_every_reader",
+              made == N && reaped_clean(pids, made) == N);
         close(p[0]);
 }
 
