@@ -918,7 +918,7 @@ vm_status_t vm_object_page_unshare(struct vm_object *obj, uint64_t index,
         rmap_owner_del(old, obj, index);
         (void)rmap_owner_add(pg, obj, index);   /* its first: cannot fail */
         old->refcount--;
-        vmstat.anon_pages++;
+        vmstat_add(&vmstat.anon_pages, 1);  /* lock-free faults add too */
         *out = pg;
         return VM_OK;
 }
