@@ -160,6 +160,15 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
 uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                         const paddr_t *pa, vm_prot_t prot);
 
+/* pmap_widen_run() without the pmap's lock, for the fault path's
+ * lock-free part (vm_fault_nolock, inside its space's door): each entry
+ * changes by compare-and-swap (one that changed meanwhile, by an MMU's
+ * accessed or dirty bit or another such fault, is left to its own
+ * fault), and this CPU's TLB forgets each entry widened; other CPUs' may
+ * keep an older one, as above. => the mask of the pages it changed. */
+uint32_t pmap_widen_fresh(struct pmap *pm, vaddr_t va, unsigned n,
+                          uint32_t mask, const paddr_t *pa, vm_prot_t prot);
+
 /* Which pages of a run (as above) have a 4 KiB translation that allows
  * less than prot: the candidates for pmap_widen_run(), found in one walk
  * before the caller looks for their pages. => a mask, bit i: va + i pages. */

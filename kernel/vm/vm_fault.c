@@ -1331,46 +1331,79 @@ static bool nolock_area(const struct vm_space *s, const struct vm_area *a)
                !vm_area_thp_eligible(s, a) && memcg_current_is_root();
 }
 
-bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
+/* Is a an area whose read the lock-free part may serve: private
+ * anonymous memory, readable, its object (if it has one yet) the
+ * space's own, and none of what asks the big lock's path above (a
+ * memory group's limits aside: a read charges nothing). */
+static bool nolock_read_area(const struct vm_space *s, const struct vm_area *a)
+{
+        const struct vm_object *obj = a->object;
+
+        return (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
+                            VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) == 0 &&
+               (a->prot & VM_PROT_READ) && !a->backing && !a->uffd &&
+               (!obj || (obj->type == VM_OBJECT_ANON && obj->space == s &&
+                         !obj->quota && !obj->hugetlb && !obj->droppable)) &&
+               !vm_area_thp_eligible(s, a);
+}
+
+/* May a write make pg writable where it stands (fault_own_page_write's
+ * reuse)? Its only holder is the area's object (a fork's other copy has
+ * gone: nothing can take a reference to it while the fault is inside
+ * the door, since whatever would, fork, the reverse map's walks, reclaim,
+ * works inside it), and it is neither lazily freed nor a kept swap copy,
+ * whose writes the big lock's path handles. Relaxed loads: another
+ * space's holder may be dropping its reference meanwhile (then this one
+ * sees 2 and declines, or 1). */
+static bool nolock_reusable(const struct vm_page *pg)
+{
+        return pg && __atomic_load_n(&pg->refcount, __ATOMIC_RELAXED) == 1 &&
+               !(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) &
+                 (PG_LAZYFREE | PG_SWAPCACHE));
+}
+
+/*
+ * Put a 4 KiB translation va -> pa where the fault found none: one
+ * compare-and-swap into the leaf table when every table on the way is
+ * there (pmap_enter_fresh), else pmap_enter under the pmap's lock (the
+ * first page of 512). What another lock-free fault may have put at va
+ * meanwhile maps the same frame (the object's page, which only goes
+ * from absent to present without the lock; the zero page where the area
+ * has no object, which nothing attaches inside the door), so the locked
+ * pmap_enter, which replaces, changes no frame a TLB may hold.
+ */
+static bool nolock_enter(struct vm_space *s, vaddr_t va, paddr_t pa,
+                         vm_prot_t prot, vm_prot_t access)
+{
+        vm_status_t st = pmap_enter_fresh(s->pmap, va, pa, prot,
+                                          PMAP_USER | PMAP_ACCESS(access));
+
+        if (st != VM_ENOENT)
+                return st == VM_OK;
+        if (pmm_free_below(PMM_WMARK_LOW))
+                return false;           /* a table page: reclaim first */
+        spin_lock(&s->pmap_lock);
+        st = pmap_enter(s->pmap, va, pa, prot, PMAP_USER | PMAP_ACCESS(access));
+        pmap_update_local(s->pmap, va);
+        spin_unlock(&s->pmap_lock);
+        return st == VM_OK;
+}
+
+/* A first write (no translation at va, nothing in the object there): a
+ * zeroed page into the object, then its translation. */
+static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
+                               vaddr_t va, uint64_t idx)
 {
         struct vm_object_nodes nodes = { .n = 0 };
         struct vm_page *pg = NULL;
-        struct vm_area *a;
         vm_status_t st;
-        vm_prot_t prot;
-        unsigned flags;
-        uint64_t idx;
         paddr_t pa;
         bool done = false;
 
-        va = page_trunc(va);
-        if (!vm_fault_nolock_enabled || access != VM_PROT_WRITE ||
-            va < s->min || va >= s->max || !door_in(s))
-                return false;
-        a = vm_area_find(&s->areas, va);
-        if (!a || !nolock_area(s, a) || vm_guards_has(&s->guards, va) ||
-            vm_guards_has(&s->poison, va) ||
-            pmm_free_below(PMM_WMARK_LOW))      /* reclaim first: slow */
-                goto out;
-        if (pmap_extract(s->pmap, va, NULL, &prot, &flags)) {
-                /* Another thread's fault was first, and this CPU's MMU
-                 * may have cached the absence (RISC-V's may): make it
-                 * look again. Anything else is the big lock's, a clear
-                 * dirty bit too (an MMU that faults to have it set). */
-                if (!(flags & PMAP_USER) || !(prot & VM_PROT_WRITE) ||
-                    (pmap_ad(s->pmap, va, false) &
-                     (PMAP_AD_ACCESSED | PMAP_AD_DIRTY)) !=
-                    (PMAP_AD_ACCESSED | PMAP_AD_DIRTY))
-                        goto out;
-                spin_lock(&s->pmap_lock);
-                pmap_update_local(s->pmap, va);
-                spin_unlock(&s->pmap_lock);
-                done = true;
-                goto out;
-        }
-        idx = a->pgoff + vm_area_off(a, va);
+        if (pmm_free_below(PMM_WMARK_LOW))
+                return false;                   /* reclaim first: slow */
         if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
-                goto out;
+                return false;
         pa = pmm_page_to_pa(pg);
         pmap_zero_page(pa);
         /*
@@ -1384,11 +1417,9 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
          * fault_lock is taken only to link missing radix nodes (the first
          * page under one of 64). (2) The reclaim list and the charge,
          * neither under a lock every CPU shares (pmm_lru_add_nolock,
-         * memcg_charge_root_nolock). (3) The translation: since nobody else
-         * adds one inside the door, (3) finds none at va; a store into the
-         * leaf table without a lock (pmap_enter_fresh), or pmap_enter
-         * under the pmap's lock when a table must be made (the first page
-         * of 512).
+         * memcg_charge_root_nolock). (3) The translation (nolock_enter):
+         * inside the door only another lock-free fault adds one at va,
+         * and only to this page once (1) has published it.
          */
         st = vm_object_nolock_add(a->object, idx, pg, NULL);
         while (st == VM_ENOENT || (st == VM_ENOMEM && nodes.want > nodes.n)) {
@@ -1406,31 +1437,167 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
                 vmstat_add(&s->stats.anon_allocs, 1);
                 rmap_owner_first_lists(pg, a->object, true);
                 pg = NULL;                      /* the object's now */
-                st = pmap_enter_fresh(s->pmap, va, pa,
-                                      pmap_prot_implied(a->prot),
-                                      PMAP_USER | PMAP_ACCESS(access));
-                done = st == VM_OK;
-                if (st == VM_ENOENT) {
-                        /* A table it could not get leaves the page in
-                         * the object without a translation: the big
-                         * lock's path maps it (a state any fault may
-                         * find). */
-                        spin_lock(&s->pmap_lock);
-                        done = pmap_enter(s->pmap, va, pa,
-                                          pmap_prot_implied(a->prot),
-                                          PMAP_USER | PMAP_ACCESS(access)) ==
-                               VM_OK;
-                        pmap_update_local(s->pmap, va);
-                        spin_unlock(&s->pmap_lock);
-                }
+                /* A translation it cannot make leaves the page in the
+                 * object without one: the big lock's path maps it (a
+                 * state any fault may find). */
+                done = nolock_enter(s, va, pa, pmap_prot_implied(a->prot),
+                                    VM_PROT_WRITE);
         }
-        if (done)
-                vmstat_add(&vm_events.pgfault_nolock, 1);
 out:
-        door_out(s);
         vm_object_nodes_put(&nodes);
         if (pg)
                 pmm_free_pages(pg, 0);
+        return done;
+}
+
+/*
+ * No translation at va: what the object holds there decides.
+ * - Nothing, and a write: nolock_first_write.
+ * - A page (a fork's child finds every page so: its tables start empty):
+ *   mapped as fault_private_page maps it, writable only if a write may
+ *   reuse it (nolock_reusable), else read-only, and a write to a page
+ *   others share (a copy to make) is the big lock's.
+ * - Nothing, and a read of an area that has no object yet: the zero
+ *   page, read-only. Not once the area has an object: a lock-free first
+ *   write at va could then claim the slot beside it and find the zero
+ *   page's translation in its way, whose replacement needs a shootdown.
+ * - A swap entry, or a read of nothing in an area with an object: the
+ *   big lock's.
+ */
+static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                          vm_prot_t access)
+{
+        bool write = access == VM_PROT_WRITE;
+        uint64_t idx = a->pgoff + vm_area_off(a, va);
+        vm_prot_t prot = pmap_prot_implied(a->prot);
+        struct vm_page *pg;
+
+        if (!(write ? nolock_area(s, a) : nolock_read_area(s, a)))
+                return false;
+        if (!a->object) {
+                if (write || !nolock_enter(s, va, vm_zero_page_pa(),
+                                           prot & ~VM_PROT_WRITE, access))
+                        return false;
+                vmstat_add(&s->stats.faults, 1);
+                vmstat_add(&s->stats.zero_maps, 1);
+                return true;
+        }
+        vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
+        if (!pg)
+                return write && vm_object_nolock_empty(a->object, idx) &&
+                       nolock_first_write(s, a, va, idx);
+        if (!nolock_reusable(pg)) {
+                if (write)
+                        return false;
+                prot &= ~VM_PROT_WRITE;
+        }
+        if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
+                return false;
+        vmstat_add(&s->stats.faults, 1);
+        return true;
+}
+
+/* A write to a page of the area's own object mapped read-only after a
+ * fork whose child has gone (fault_own_page_write's reuse, and
+ * reuse_around's window with it): the translations made writable in
+ * place, one compare-and-swap each, no copy and no shootdown (a CPU
+ * that keeps an older, read-only entry faults once more and finds the
+ * write allowed). */
+static bool nolock_reuse(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                         paddr_t pa)
+{
+        vaddr_t win = va & ~(vaddr_t)(REUSE_AROUND_PAGES * PAGE_SIZE - 1);
+        vaddr_t lo = MAX(a->start, win);
+        vaddr_t hi = MIN(a->end, win + REUSE_AROUND_PAGES * PAGE_SIZE);
+        struct vm_page *pg[REUSE_AROUND_PAGES];
+        paddr_t pas[REUSE_AROUND_PAGES];
+        uint32_t mask = 0, done, self;
+        unsigned n;
+
+        if (!nolock_area(s, a))
+                return false;
+        if (vm_guards_meet(&s->guards, lo, hi) ||
+            vm_guards_meet(&s->poison, lo, hi)) {
+                lo = va;                        /* the page alone */
+                hi = va + PAGE_SIZE;
+        }
+        n = (hi - lo) >> PAGE_SHIFT;
+        self = 1u << ((va - lo) >> PAGE_SHIFT);
+        vm_object_nolock_lookup_run(a->object,
+                                    a->pgoff + ((lo - a->start) >> PAGE_SHIFT),
+                                    n, pg);
+        for (unsigned i = 0; i < n; i++)
+                if (nolock_reusable(pg[i])) {
+                        pas[i] = pmm_page_to_pa(pg[i]);
+                        mask |= 1u << i;
+                }
+        if (!(mask & self) || pas[(va - lo) >> PAGE_SHIFT] != pa)
+                return false;   /* not the object's page: a copy to make */
+        done = pmap_widen_fresh(s->pmap, lo, n, mask, pas,
+                                pmap_prot_implied(a->prot));
+        if (done & ~self)
+                vmstat_add(&s->stats.cow_reuses_around,
+                           (uint64_t)__builtin_popcount(done & ~self));
+        if (!(done & self))
+                return false;
+        vmstat_add(&s->stats.faults, 1);
+        vmstat_add(&s->stats.cow_reuses, 1);
+        return true;
+}
+
+/* A translation is at va. One that allows the access (another thread's
+ * fault was first, and this CPU's MMU may have cached the absence: the
+ * RISC-V kind) only needs this CPU to look again; a read-only one over
+ * the object's own page may be made writable (nolock_reuse). Anything
+ * else is the big lock's, a clear accessed or dirty bit too (an MMU that
+ * faults to have it set). */
+static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                           vm_prot_t access, paddr_t pa, vm_prot_t prot,
+                           unsigned flags)
+{
+        unsigned want = access == VM_PROT_WRITE
+                                ? PMAP_AD_ACCESSED | PMAP_AD_DIRTY
+                                : PMAP_AD_ACCESSED;
+
+        if (!(flags & PMAP_USER))
+                return false;
+        if ((prot & access) != access)
+                return access == VM_PROT_WRITE && nolock_reuse(s, a, va, pa);
+        if (!(access == VM_PROT_WRITE ? nolock_area(s, a)
+                                      : nolock_read_area(s, a)) ||
+            (pmap_ad(s->pmap, va, false) & want) != want)
+                return false;
+        spin_lock(&s->pmap_lock);
+        pmap_update_local(s->pmap, va);
+        spin_unlock(&s->pmap_lock);
+        return true;
+}
+
+bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
+{
+        struct vm_area *a;
+        vm_prot_t prot;
+        unsigned flags;
+        paddr_t pa;
+        bool done = false;
+
+        va = page_trunc(va);
+        if (!vm_fault_nolock_enabled ||
+            (access != VM_PROT_WRITE && access != VM_PROT_READ) ||
+            va < s->min || va >= s->max || !door_in(s))
+                return false;
+        a = vm_area_find(&s->areas, va);
+        if (a && !vm_guards_has(&s->guards, va) &&
+            !vm_guards_has(&s->poison, va)) {
+                if (pmap_extract(s->pmap, va, &pa, &prot, &flags))
+                        done = nolock_present(s, a, va, access, pa, prot,
+                                              flags);
+                else
+                        done = nolock_absent(s, a, va, access);
+        }
+        door_out(s);
+        if (done)
+                vmstat_add(&vm_events.pgfault_nolock, 1);
         return done;
 }
 

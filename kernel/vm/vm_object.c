@@ -802,20 +802,66 @@ static vm_status_t nolock_publish(struct vm_object *obj, void **slot,
         return VM_OK;
 }
 
+/* The level-1 node on index's path for a reader without the big lock
+ * (acquire loads: a node is linked only once zeroed), or NULL with
+ * *missing set to the levels the path lacks. */
+static struct radix_node *nolock_leaf(const struct vm_object *obj,
+                                      uint64_t index, unsigned *missing)
+{
+        struct radix_node *n = __atomic_load_n(&obj->root, __ATOMIC_ACQUIRE);
+        unsigned level = obj->height;
+
+        while (n && level > 1)
+                n = __atomic_load_n(&n->slot[digit(index, level--)],
+                                    __ATOMIC_ACQUIRE);
+        *missing = n ? 0 : level;
+        return n;
+}
+
+bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index)
+{
+        unsigned missing;
+        struct radix_node *n = nolock_leaf(obj, index, &missing);
+
+        ASSERT(index < obj->size);
+        return !n || !__atomic_load_n(&n->slot[digit(index, 1)],
+                                      __ATOMIC_ACQUIRE);
+}
+
+void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
+                                 unsigned n, struct vm_page **out)
+{
+        struct radix_node *node = NULL;
+        unsigned missing;
+
+        for (unsigned i = 0; i < n; i++) {
+                uint64_t index = first + i;
+                void *v = NULL;
+
+                if (index >= obj->size) {
+                        out[i] = NULL;
+                        continue;
+                }
+                if (i == 0 || digit(index, 1) == 0)     /* a new node */
+                        node = nolock_leaf(obj, index, &missing);
+                if (node)
+                        v = __atomic_load_n(&node->slot[digit(index, 1)],
+                                            __ATOMIC_ACQUIRE);
+                out[i] = slot_is_entry(v) ? NULL : v;
+        }
+}
+
 vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                                  struct vm_page *pg,
                                  struct vm_object_nodes *sp)
 {
         void **slot = (void **)&obj->root;
         struct radix_node *n;
-        unsigned level = obj->height, missing;
+        unsigned missing;
 
         ASSERT(obj->type == VM_OBJECT_ANON && !obj->quota && !obj->hugetlb &&
                index < obj->size);
-        n = __atomic_load_n(&obj->root, __ATOMIC_ACQUIRE);
-        while (n && level > 1)
-                n = __atomic_load_n(&n->slot[digit(index, level--)],
-                                    __ATOMIC_ACQUIRE);
+        n = nolock_leaf(obj, index, &missing);
         if (n)          /* the path is whole: no lock needed */
                 return nolock_publish(obj, &n->slot[digit(index, 1)], index,
                                       pg);
@@ -824,7 +870,6 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
         /* All or nothing, as radix_insert: count the path's missing
          * nodes first, so that no empty node is ever linked. Under the
          * fault lock, nobody else links one. */
-        missing = level;
         if (missing > sp->n) {
                 sp->want = missing;
                 return VM_ENOMEM;

@@ -460,6 +460,17 @@ struct vm_object_nodes {
 vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                                  struct vm_page *pg,
                                  struct vm_object_nodes *sp);
+/*
+ * The lock-free part's reads (vm_fault_nolock, inside its space's door:
+ * beside it only other lock-free faults change obj, each publishing a
+ * node or a slot whole): from the root with acquire loads, writing no
+ * cache. vm_object_nolock_empty: index (below obj->size) holds neither a
+ * page nor a swap entry. vm_object_nolock_lookup_run: the resident pages
+ * of the n indices from first into out[0..n) (NULL: none, or on swap).
+ */
+bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index);
+void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
+                                 unsigned n, struct vm_page **out);
 /* Fill sp up to n zeroed nodes (=> VM_ENOMEM: fewer); give them back. */
 vm_status_t vm_object_nodes_get(struct vm_object_nodes *sp, unsigned n);
 void vm_object_nodes_put(struct vm_object_nodes *sp);

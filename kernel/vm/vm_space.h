@@ -313,12 +313,15 @@ void vm_space_leave_all(void);
 
 /*
  * The fault path's lock-free part (vm_fault.c), for a user-mode fault,
- * called with interrupts off and without the big kernel lock: a write to
- * a page of private anonymous memory that has no page yet (neither
- * resident nor on swap) and no translation, in an area without
- * userfaultfd, huge pages, locking, guards or a memory group's limit to
- * enforce. It allocates a zeroed page, puts it in the area's object and
- * maps it, as vm_fault() would.
+ * called with interrupts off and without the big kernel lock, for
+ * private anonymous memory in an area without userfaultfd, huge pages,
+ * locking or guards: (1) a write where there is no page yet (neither
+ * resident nor on swap) and no translation, and no memory group's limit
+ * to enforce: it allocates a zeroed page, puts it in the area's object
+ * and maps it; (2) a read there: the zero page, read-only; (3) a write
+ * to the object's own page mapped read-only that nobody else holds any
+ * more (a fork's child has gone): writable in place, with the
+ * neighbours reuse-around would take. Each as vm_fault() would.
  * => true: done (the access may be retried); false: nothing done, take
  *    the big lock and call vm_fault_user() (every other case, or someone
  *    has entered the space, or no memory without reclaim).

@@ -4,9 +4,10 @@
  * vm_space_enter), with host threads as CPUs (machine/intr.h: host_cpu).
  *
  * Three threads fault pages of one space in without the big lock, as
- * x86-64's trap code does for first writes, while the main thread plays
+ * the trap code does (writes and reads), while the main thread plays
  * the big lock's holder: it enters the space, changes it (munmap, mmap
- * MAP_FIXED over a chunk, MADV_DONTNEED, mprotect), runs the space's
+ * MAP_FIXED over a chunk, MADV_DONTNEED, mprotect, a fork whose child
+ * goes at once, leaving every page read-only), runs the space's
  * checker (every translation matches its area and object: invariant 4)
  * and leaves, over and over. A fault let in while the space is entered
  * shows as a checker failure, a page counted twice or lost (the
@@ -17,8 +18,12 @@
  *   faults_beside_changes: the storm above; every step's check passes
  *     and everything comes back (x86-64's and riscv64's table formats;
  *     with the door ignoring entries it failed 6 of 6 runs).
- *   only_first_writes: reads, writes to a mapped page and shared memory
- *     are declined (the big lock's path serves them).
+ *   what_it_serves: first writes, reads of an area without an object
+ *     (the zero page); not reads of nothing once it has one, writes over
+ *     the zero page, shared memory, or an entered space.
+ *   after_a_fork: the child's reads of the pages it shares (read-only);
+ *     the parent's writes to pages the fork left read-only once the
+ *     child has gone (with reuse-around's window), not before.
  */
 #define _POSIX_C_SOURCE 200809L        /* pthread barriers */
 #include "check.h"
@@ -30,6 +35,7 @@
 #include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_space.h>
 
@@ -61,38 +67,93 @@ TEST(door_entries_nest_and_shut)
         check_baseline();
 }
 
-TEST(only_first_writes)
+TEST(what_it_serves)
 {
         setup(8 * MiB);
         space = new_space();
-        base = map_at(space, 0x400000, 16 * P, RW, PRIV);
+        base = map_at(space, 0x400000, 32 * P, RW, PRIV);
         vaddr_t sh = map_at(space, 0x800000, 4 * P, RW, SHARED);
 
-        /* No object yet: the area's first write is the big lock's. */
+        /* No object yet: the area's first write is the big lock's; a read
+         * maps the zero page, read-only (its table made under the pmap's
+         * lock). */
         CHECK(!vm_fault_nolock(space, base, W));
+        CHECK(vm_fault_nolock(space, base + 4 * P, R));
+        CHECK(present(space, base + 4 * P) &&
+              vm_is_zero_pa(frame(space, base + 4 * P)) &&
+              can(space, base + 4 * P, R) && !can(space, base + 4 * P, W));
         user_fill(space, base, 7);              /* attaches the object */
-        CHECK(!vm_fault_nolock(space, base + P, R));    /* a read */
+        /* With an object, a read of nothing is the lock's (a lock-free
+         * first write could meet its zero page), and a write over the
+         * zero page too (its replacement needs a shootdown). */
+        CHECK(!vm_fault_nolock(space, base + P, R));
+        CHECK(!vm_fault_nolock(space, base + 4 * P, W));
         /* Mapped writable (another thread was first): done, as it is,
          * but for a fence of this CPU's TLB on an MMU that caches
-         * absence. Mapped read-only (the zero page): the lock's. */
+         * absence. */
         paddr_t first = frame(space, base);
         uint64_t faults = space->stats.faults;
         CHECK(vm_fault_nolock(space, base, W));
+        CHECK(vm_fault_nolock(space, base, R));
         CHECK(frame(space, base) == first && page_is(first, 7) &&
               space->stats.faults == faults);
-        CHECK(user_read(space, base + 3 * P) == 0 && present(space, base + 3 * P));
-        CHECK(!vm_fault_nolock(space, base + 3 * P, W));
         CHECK(!vm_fault_nolock(space, sh, W));          /* shared memory */
-        CHECK(vm_fault_nolock(space, base + P, W));
-        CHECK(present(space, base + P) && page_is(frame(space, base + P), 0));
+        CHECK(!vm_fault_nolock(space, sh, R));
+        CHECK(vm_fault_nolock(space, base + 2 * P, W));
+        CHECK(present(space, base + 2 * P) &&
+              page_is(frame(space, base + 2 * P), 0));
         /* An entered space, or every door shut: declined. */
         vm_space_enter(space);
-        CHECK(!vm_fault_nolock(space, base + 2 * P, W));
+        CHECK(!vm_fault_nolock(space, base + 3 * P, W));
         vm_space_leave(space);
         vm_space_enter_all();
-        CHECK(!vm_fault_nolock(space, base + 2 * P, W));
+        CHECK(!vm_fault_nolock(space, base + 3 * P, W));
         vm_space_leave_all();
-        CHECK(vm_fault_nolock(space, base + 2 * P, W));
+        CHECK(vm_space_check(space));
+        destroy(space);
+        check_baseline();
+}
+
+/* After a fork. The child's tables start empty: a read maps the page it
+ * shares read-only, a write to it (a copy to make) is the lock's. The
+ * parent's write to a page the fork left read-only: declined while the
+ * child holds it, made writable in place once the child has gone, with
+ * the pages of its 16-page window that are the object's alone; the zero
+ * page still the lock's. */
+TEST(after_a_fork)
+{
+        setup(8 * MiB);
+        space = new_space();
+        base = map_at(space, 0x400000, 32 * P, RW, PRIV);
+        for (unsigned i = 0; i < 8; i++)
+                user_fill(space, base + i * P, (uint8_t)(i + 1));
+        CHECK(user_read(space, base + 9 * P) == 0);     /* the zero page */
+        struct vm_space *child = NULL;
+
+        CHECK_EQ(vm_space_fork(space, &child), VM_OK);
+        CHECK(!can(space, base, W));
+        CHECK(!vm_fault_nolock(space, base, W));        /* shared: a copy */
+        CHECK(!present(child, base + 3 * P));
+        CHECK(vm_fault_nolock(child, base + 3 * P, R));
+        CHECK(frame(child, base + 3 * P) == frame(space, base + 3 * P) &&
+              can(child, base + 3 * P, R) && !can(child, base + 3 * P, W));
+        CHECK(!vm_fault_nolock(child, base + 4 * P, W));
+        CHECK(vm_space_check(child));
+        destroy(child);
+        paddr_t f0 = frame(space, base);
+        uint64_t reuses = space->stats.cow_reuses;
+        uint64_t around = space->stats.cow_reuses_around;
+
+        CHECK(vm_fault_nolock(space, base, W));
+        CHECK(frame(space, base) == f0 && can(space, base, W) &&
+              page_is(f0, 1));
+        CHECK(space->stats.cow_reuses == reuses + 1 &&
+              space->stats.cow_reuses_around == around + 7);
+        for (unsigned i = 1; i < 8; i++)
+                CHECK(can(space, base + i * P, W) &&
+                      page_is(frame(space, base + i * P), (uint8_t)(i + 1)));
+        CHECK(!can(space, base + 9 * P, W));
+        CHECK(!vm_fault_nolock(space, base + 9 * P, W));
         CHECK(vm_space_check(space));
         destroy(space);
         check_baseline();
@@ -219,10 +280,12 @@ static void *faulter(void *arg)
         host_cpu = cpu;
         pthread_barrier_wait(&start);
         while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
-                vaddr_t va = base + (next_rand(&seed) % WINDOW) * P;
+                uint64_t r = next_rand(&seed);
+                vaddr_t va = base + (r % WINDOW) * P;
+                vm_prot_t access = (r >> 32) % 4 ? W : R;
                 unsigned long s = intr_save();  /* as the trap code */
 
-                if (vm_fault_nolock(space, va, W))
+                if (vm_fault_nolock(space, va, access))
                         __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
                 intr_restore(s);
         }
@@ -233,9 +296,14 @@ static void *faulter(void *arg)
 static void change(uint64_t *seed)
 {
         vaddr_t chunk = base + (next_rand(seed) % (WINDOW / CHUNK)) * CHUNK * P;
+        struct vm_space *child = NULL;
         vaddr_t out;
 
-        switch (next_rand(seed) % 4) {
+        switch (next_rand(seed) % 5) {
+        case 4:         /* every page read-only, then the child's gone */
+                CHECK(vm_space_fork(space, &child) == VM_OK);
+                destroy(child);
+                break;
         case 0:
                 CHECK(vm_space_unmap(space, chunk, CHUNK * P) == VM_OK);
                 CHECK(vm_space_map(space, chunk, CHUNK * P, RW,

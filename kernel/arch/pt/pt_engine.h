@@ -173,6 +173,14 @@ static inline void pte_store_release(pte_t *e, pte_t v)
         __atomic_store_n(e, v, __ATOMIC_RELEASE);
 }
 
+/* Replace old with v unless the entry changed meanwhile (an MMU setting
+ * an accessed or dirty bit, another lock-free fault). */
+static inline bool pte_replace(pte_t *e, pte_t old, pte_t v)
+{
+        return __atomic_compare_exchange_n(e, &old, v, false,
+                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 static inline bool pte_fill_empty(pte_t *e, pte_t v)
 {
         pte_t none = 0;
@@ -194,15 +202,20 @@ static inline void pte_store_release(pte_t *e, pte_t v)
         intr_restore(s);
 }
 
-static inline bool pte_fill_empty(pte_t *e, pte_t v)
+static inline bool pte_replace(pte_t *e, pte_t old, pte_t v)
 {
         unsigned long s = intr_save();
-        bool empty = *(volatile pte_t *)e == 0;
+        bool same = *(volatile pte_t *)e == old;
 
-        if (empty)
+        if (same)
                 *(volatile pte_t *)e = v;
         intr_restore(s);
-        return empty;
+        return same;
+}
+
+static inline bool pte_fill_empty(pte_t *e, pte_t v)
+{
+        return pte_replace(e, 0, v);
 }
 #endif
 
@@ -1035,7 +1048,8 @@ static pte_t *walk_last_table(const struct pmap *pm, vaddr_t va)
         pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
 
         for (unsigned l = PT_LEVELS; l > 1; l--) {
-                pte_t e = table[pt_index(va, l)];
+                /* Acquire: pmap_widen_fresh walks beside walk_create. */
+                pte_t e = pte_load_acquire(&table[pt_index(va, l)]);
 
                 pt_unmap(table);
                 if (!pte_present(e) || pte_is_leaf(e, l))
@@ -1072,8 +1086,10 @@ uint32_t pmap_narrower_run(struct pmap *pm, vaddr_t va, unsigned n,
  * holds allows less than the new one, an access it refuses faults, and
  * the fault path enters the translation again (which invalidates it).
  */
-uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
-                        const paddr_t *pa, vm_prot_t prot)
+/* pmap_widen_run(), or with nolock pmap_widen_fresh(): each entry by
+ * compare-and-swap, and this CPU's TLB told at once. */
+static uint32_t widen(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
+                      const paddr_t *pa, vm_prot_t prot, bool nolock)
 {
         pte_t set = pte_prot_bits(prot);
         uint32_t done = 0;
@@ -1084,7 +1100,8 @@ uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
         if (!mask || !(t = walk_last_table(pm, va)))
                 return 0;
         for (unsigned i = 0; i < n; i++) {
-                pte_t *e = &t[pt_index(va, 1) + i], old = *e, new;
+                pte_t *e = &t[pt_index(va, 1) + i];
+                pte_t old = nolock ? pte_load_acquire(e) : *e, new;
 
                 if (!(mask >> i & 1) || !pte_present(old) ||
                     pte_leaf_pa(old, 1) != pa[i] || (leaf_prot(old) & ~prot))
@@ -1092,13 +1109,33 @@ uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                 new = (old & ~PTE_PROT_MASK) | set;
                 if (new == old)
                         continue;
-                *e = new;
-                pt_root_written(pm, e);
+                if (!nolock) {
+                        *e = new;
+                        pt_root_written(pm, e);
+                } else if (!pte_replace(e, old, new)) {
+                        continue;       /* changed: its own fault decides */
+                } else if (pmap_loaded(pm)) {
+                        mmu_invlpg(va + (vaddr_t)i * PAGE_SIZE);
+                }
                 done |= 1u << i;
         }
         pt_unmap(t);
-        pt_root_sync(pm);
+        if (!nolock)
+                pt_root_sync(pm);
         return done;
+}
+
+uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
+                        const paddr_t *pa, vm_prot_t prot)
+{
+        return widen(pm, va, n, mask, pa, prot, false);
+}
+
+uint32_t pmap_widen_fresh(struct pmap *pm, vaddr_t va, unsigned n,
+                          uint32_t mask, const paddr_t *pa, vm_prot_t prot)
+{
+        ASSERT(!pm->is_kernel);
+        return widen(pm, va, n, mask, pa, prot, true);
 }
 
 /*

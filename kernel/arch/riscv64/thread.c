@@ -25,9 +25,10 @@
  * The big kernel lock (kern/biglock.c): taken on every entry from user
  * mode (proc_usertrap) but for an interrupt that leaves nothing to do
  * (an IPI, another hart's tick: no reschedule, no signal, the thread's
- * affinity still allows this hart) and a store page fault that
- * vm_fault_nolock serves (a first write to private anonymous memory:
- * vm_space.h; the same way back), released with
+ * affinity still allows this hart) and a load or store page fault that
+ * vm_fault_nolock serves (vm_space.h: a first touch of private anonymous
+ * memory, a write to an own page a fork left read-only; the same way
+ * back), released with
  * interrupts off on the way back (usertrapret), so an IPI sent meanwhile
  * is taken in user mode, not spent in the kernel.
  *
@@ -326,8 +327,11 @@ __attribute__((noreturn)) void proc_usertrap(void)
                 else
                         machine_kernel_lock_outside();
                 syscall(p, tf);
-        } else if (cause == EXC_STORE_PAGE_FAULT && p->space &&
-                   vm_fault_nolock(p->space, csr_read(stval), VM_PROT_WRITE)) {
+        } else if ((cause == EXC_STORE_PAGE_FAULT ||
+                    cause == EXC_LOAD_PAGE_FAULT) && p->space &&
+                   vm_fault_nolock(p->space, csr_read(stval),
+                                   cause == EXC_STORE_PAGE_FAULT
+                                           ? VM_PROT_WRITE : VM_PROT_READ)) {
                 /* Served without the lock (vm_space.h): back at once
                  * unless the way out has something to do. */
                 p->usage.minflt++;

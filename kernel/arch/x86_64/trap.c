@@ -355,7 +355,8 @@ static void kernel_trap(struct trap_frame *tf)
  * comes with its own IPI (machine_kick_running), which stays pending
  * until iretq, since interrupts are off here, and is taken in user mode.
  * A user page fault the lock-free part serves (vm_space.h,
- * vm_fault_nolock: a first write to private anonymous memory) goes back
+ * vm_fault_nolock: a first touch of private anonymous memory, a write to
+ * an own page a fork left read-only) goes back
  * the same way, without the lock.
  */
 void trap_dispatch(struct trap_frame *tf)
