@@ -318,8 +318,11 @@ void vm_space_leave_all(void);
  * locking or guards: (1) a write where there is no page yet (neither
  * resident nor on swap) and no translation, and no memory group's limit
  * to enforce: it allocates a zeroed page, puts it in the area's object
- * and maps it; (2) a read there: the zero page, read-only; (3) a write
- * to the object's own page mapped read-only that nobody else holds any
+ * and maps it; (2) a read of an area with no object yet: the zero page,
+ * read-only; (3) a fault where the object has a page and the tables
+ * none (a fork's child): the page mapped, read-only unless a write could
+ * reuse it (a write to a shared one is a copy: declined); (4) a write to
+ * the object's own page mapped read-only that nobody else holds any
  * more (a fork's child has gone): writable in place, with the
  * neighbours reuse-around would take. Each as vm_fault() would.
  * => true: done (the access may be retried); false: nothing done, take
