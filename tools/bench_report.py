@@ -170,6 +170,8 @@ ROWS = [
      MAIN_MEM, "fork_exit_wait_16m_ns", "ns"),
     ("fork_write", "fork + child writes all 16 MiB + exit + wait", "main",
      MAIN_MEM, "fork_write_wait_16m_ns", "ns"),
+    ("fork_read", "fork + child reads all 16 MiB + exit + wait", "main",
+     MAIN_MEM, "fork_read_wait_16m_ns", "ns"),
     ("cow", "copy-on-write break after fork, per page", "main", MAIN_MEM,
      "cow_break_ns", "ns"),
     ("cow_reuse", "copy-on-write reuse after fork: the child exits at once, "
@@ -500,6 +502,7 @@ def growth(points, name):
 
 # The figures whose every run the report lists, boot by boot.
 RUN_FIGURES = ["fork_exit_wait_16m_ns", "fork_write_wait_16m_ns",
+               "fork_read_wait_16m_ns",
                "cow_break_ns", "cow_reuse_ns", "thp_fill_64m_ns",
                "thp_cow_break_ns", "clock_gettime_ns", "gettimeofday_ns"]
 

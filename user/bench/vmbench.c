@@ -730,7 +730,7 @@ static struct figure reap(long pid)
         return fig_ok(0);
 }
 
-enum child_job { CHILD_EXIT, CHILD_WRITE_ALL, CHILD_EXEC };
+enum child_job { CHILD_EXIT, CHILD_WRITE_ALL, CHILD_READ_ALL, CHILD_EXEC };
 
 struct proc_arg {
         long   n;
@@ -750,6 +750,13 @@ static void child_run(const struct proc_arg *a)
 
         if (a->job == CHILD_WRITE_ALL)
                 touch_pages(a->region, a->len);
+        if (a->job == CHILD_READ_ALL) {
+                volatile char sink = 0;
+
+                for (size_t off = 0; off < a->len; off += PAGE)
+                        sink += ((volatile char *)a->region)[off];
+                (void)sink;
+        }
         if (a->job == CHILD_EXEC)
                 execve(argv[0], argv, env);
         _exit(a->job == CHILD_EXEC ? 127 : 0);
@@ -1000,6 +1007,8 @@ static void process_figures(void)
         report("fork_exit_wait_16m_ns", fork_figure(&a, 5));
         a.job = CHILD_WRITE_ALL, a.n = 4;
         report("fork_write_wait_16m_ns", fork_figure(&a, 5));
+        a.job = CHILD_READ_ALL, a.n = 10;
+        report("fork_read_wait_16m_ns", fork_figure(&a, 5));
         report("cow_break_ns", rounds_median(cow_round, &a, 5));
         /* Two rounds first, not counted: the first write faults of this
          * kind make QEMU translate the kernel's reuse path (measured on
