@@ -164,8 +164,10 @@ uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
  * lock-free part (vm_fault_nolock, inside its space's door): each entry
  * changes by compare-and-swap (one that changed meanwhile, by an MMU's
  * accessed or dirty bit or another such fault, is left to its own
- * fault), and this CPU's TLB forgets each entry widened; other CPUs' may
- * keep an older one, as above. => the mask of the pages it changed. */
+ * fault), and an MMU that keeps a replaced entry after its fault (RISC-V)
+ * is fenced for each one widened; x86's drops the faulting entry, and
+ * other entries this CPU or others keep fault once more, as above.
+ * => the mask of the pages it changed. */
 uint32_t pmap_widen_fresh(struct pmap *pm, vaddr_t va, unsigned n,
                           uint32_t mask, const paddr_t *pa, vm_prot_t prot);
 

@@ -507,6 +507,19 @@ static void huge_reuse(struct fault_ctx *fc)
         fc->huge = true;
 }
 
+/* May a write make pg writable where it stands? Its only holder is the
+ * area's object (no sharer left since a fork, no kept swap slot), and it
+ * is not lazily freed (MADV_FREE: its first write must fault to keep
+ * it). Relaxed loads: the lock-free part reads it too, while another
+ * space's holder of the big lock may be dropping its own reference (then
+ * it reads 2 and declines, or 1). */
+static bool page_reusable(const struct vm_page *pg)
+{
+        return pg && __atomic_load_n(&pg->refcount, __ATOMIC_RELAXED) == 1 &&
+               !(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) &
+                 (PG_LAZYFREE | PG_SWAPCACHE));
+}
+
 /* A write to a page of the area's own object: copy it if others share it. */
 static vm_status_t fault_own_page_write(struct fault_ctx *fc)
 {
@@ -813,13 +826,16 @@ static vm_status_t fault_enter_mapping(struct fault_ctx *fc)
 }
 
 /*
- * Phase 5, after a read fault on file or shared memory: map the pages
- * around it that the object already holds (Linux's fault-around, 16 pages
- * aligned, inside the area), so that a scan of a cached file takes one
- * fault per 64 KiB instead of one per page. Only what a read fault would
- * map there: the object's own page in shared memory; in private memory
- * the file's page, read-only, where the area has no page of its own
- * (neither resident nor on swap).
+ * Phase 5, after a read fault: map the pages around it that the objects
+ * already hold (Linux's fault-around, 16 pages aligned, inside the area),
+ * so that a scan of a cached file takes one fault per 64 KiB instead of
+ * one per page. Only what a read fault would map there: the object's own
+ * page in shared memory; in private memory the area's own page (a fork's
+ * child, whose tables start empty, finds every inherited page so:
+ * writable only if a write could reuse it, page_reusable), else the
+ * file's page, read-only, where the area has nothing of its own (neither
+ * resident nor on swap). Linux's child needs none of it: its fork copies
+ * the translations.
  * Nothing is allocated or read in; an index that has nothing is left to
  * its own fault (and a page past a file's end to its SIGBUS).
  */
@@ -830,21 +846,26 @@ static void fault_around(struct fault_ctx *fc)
         struct vm_area *a = fc->area;
         bool shared = a->flags & VM_AREA_SHARED;
         struct vm_object *obj = shared ? a->object : a->backing;
+        struct vm_object *own = shared ? NULL : a->object;
 
-        if (fault_is_write(fc) || !obj || (a->uffd_mode & VM_UFFD_MINOR))
+        if (fault_is_write(fc) || (!obj && !own) ||
+            (a->uffd_mode & VM_UFFD_MINOR))
                 return;                 /* before the rest: most faults */
 
         uint64_t base = shared ? a->pgoff : a->backing_pgoff;
-        vm_prot_t prot = pmap_prot_implied(a->prot);
+        vm_prot_t full = pmap_prot_implied(a->prot), prot = full;
         vaddr_t lo = MAX(a->start, fc->va & ~(vaddr_t)(FAULT_AROUND_PAGES * PAGE_SIZE - 1));
         vaddr_t hi = MIN(a->end, lo + FAULT_AROUND_PAGES * PAGE_SIZE);
         paddr_t pa;
 
         if (!shared || obj->pager_ops)  /* a disk file: writes fault */
                 prot &= ~VM_PROT_WRITE;
+        if (a->uffd)
+                full &= ~VM_PROT_WRITE; /* write-protect marks: its faults */
         for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
                 uint64_t off = (va - a->start) >> PAGE_SHIFT;
                 struct vm_page *pg;
+                vm_prot_t p = prot;
 
                 if (va == fc->va || pmap_extract(fc->space->pmap, va, &pa, NULL, NULL) ||
                     vm_guards_has(&fc->space->guards, va) ||
@@ -852,13 +873,13 @@ static void fault_around(struct fault_ctx *fc)
                         continue;
                 /* The area's own page, resident or on swap, hides the
                  * file's (a copy on swap is read back by its own fault). */
-                if (!shared && a->object &&
-                    (vm_object_lookup(a->object, a->pgoff + off) ||
-                     vm_object_swap_entry(a->object, a->pgoff + off)))
+                if (own && (pg = vm_object_lookup(own, a->pgoff + off))) {
+                        p = page_reusable(pg) ? full : full & ~VM_PROT_WRITE;
+                } else if ((own && vm_object_swap_entry(own, a->pgoff + off)) ||
+                           !obj || !(pg = vm_object_lookup(obj, base + off))) {
                         continue;
-                if (!(pg = vm_object_lookup(obj, base + off)))
-                        continue;
-                if (pmap_enter(fc->space->pmap, va, pmm_page_to_pa(pg), prot,
+                }
+                if (pmap_enter(fc->space->pmap, va, pmm_page_to_pa(pg), p,
                                PMAP_USER | PMAP_ACCESS(VM_PROT_READ)) != VM_OK)
                         break;
         }
@@ -916,8 +937,7 @@ static void reuse_around(struct fault_ctx *fc)
         vm_object_lookup_run(a->object,
                              a->pgoff + ((lo - a->start) >> PAGE_SHIFT), n, pg);
         for (unsigned i = 0; i < n; i++) {
-                if (!(cand >> i & 1) || !pg[i] || pg[i]->refcount != 1 ||
-                    (pg[i]->flags & (PG_LAZYFREE | PG_SWAPCACHE)))
+                if (!(cand >> i & 1) || !page_reusable(pg[i]))
                         continue;       /* their writes must fault */
                 pa[i] = pmm_page_to_pa(pg[i]);
                 mask |= 1u << i;
@@ -1347,21 +1367,6 @@ static bool nolock_read_area(const struct vm_space *s, const struct vm_area *a)
                !vm_area_thp_eligible(s, a);
 }
 
-/* May a write make pg writable where it stands (fault_own_page_write's
- * reuse)? Its only holder is the area's object (a fork's other copy has
- * gone: nothing can take a reference to it while the fault is inside
- * the door, since whatever would, fork, the reverse map's walks, reclaim,
- * works inside it), and it is neither lazily freed nor a kept swap copy,
- * whose writes the big lock's path handles. Relaxed loads: another
- * space's holder may be dropping its reference meanwhile (then this one
- * sees 2 and declines, or 1). */
-static bool nolock_reusable(const struct vm_page *pg)
-{
-        return pg && __atomic_load_n(&pg->refcount, __ATOMIC_RELAXED) == 1 &&
-               !(__atomic_load_n(&pg->flags, __ATOMIC_RELAXED) &
-                 (PG_LAZYFREE | PG_SWAPCACHE));
-}
-
 /*
  * Put a 4 KiB translation va -> pa where the fault found none: one
  * compare-and-swap into the leaf table when every table on the way is
@@ -1450,13 +1455,43 @@ out:
         return done;
 }
 
+/* fault_around() for the object's own pages, after a lock-free read
+ * mapped one at va: the pages of its 16-page window that the object
+ * holds, each where no translation is yet (pmap_enter_fresh: one that
+ * another fault put there meanwhile stays). */
+static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va)
+{
+        vaddr_t lo = MAX(a->start, va & ~(vaddr_t)(FAULT_AROUND_PAGES *
+                                                   PAGE_SIZE - 1));
+        vaddr_t hi = MIN(a->end, lo + FAULT_AROUND_PAGES * PAGE_SIZE);
+        vm_prot_t prot = pmap_prot_implied(a->prot);
+        struct vm_page *pg[FAULT_AROUND_PAGES];
+        unsigned n = (hi - lo) >> PAGE_SHIFT;
+
+        if (vm_guards_meet(&s->guards, lo, hi) ||
+            vm_guards_meet(&s->poison, lo, hi))
+                return;
+        vm_object_nolock_lookup_run(a->object,
+                                    a->pgoff + ((lo - a->start) >> PAGE_SHIFT),
+                                    n, pg);
+        for (unsigned i = 0; i < n; i++)
+                if (pg[i] && lo + i * PAGE_SIZE != va)
+                        (void)pmap_enter_fresh(s->pmap, lo + i * PAGE_SIZE,
+                                               pmm_page_to_pa(pg[i]),
+                                               page_reusable(pg[i]) ? prot :
+                                               prot & ~VM_PROT_WRITE,
+                                               PMAP_USER |
+                                               PMAP_ACCESS(VM_PROT_READ));
+}
+
 /*
  * No translation at va: what the object holds there decides.
  * - Nothing, and a write: nolock_first_write.
  * - A page (a fork's child finds every page so: its tables start empty):
  *   mapped as fault_private_page maps it, writable only if a write may
- *   reuse it (nolock_reusable), else read-only, and a write to a page
- *   others share (a copy to make) is the big lock's.
+ *   reuse it (page_reusable), else read-only, and a write to a page
+ *   others share (a copy to make) is the big lock's; after a read, its
+ *   neighbours too (nolock_around).
  * - Nothing, and a read of an area that has no object yet: the zero
  *   page, read-only. Not once the area has an object: a lock-free first
  *   write at va could then claim the slot beside it and find the zero
@@ -1486,7 +1521,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (!pg)
                 return write && vm_object_nolock_empty(a->object, idx) &&
                        nolock_first_write(s, a, va, idx);
-        if (!nolock_reusable(pg)) {
+        if (!page_reusable(pg)) {
                 if (write)
                         return false;
                 prot &= ~VM_PROT_WRITE;
@@ -1494,6 +1529,8 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
                 return false;
         vmstat_add(&s->stats.faults, 1);
+        if (!write)
+                nolock_around(s, a, va);
         return true;
 }
 
@@ -1527,7 +1564,7 @@ static bool nolock_reuse(struct vm_space *s, struct vm_area *a, vaddr_t va,
                                     a->pgoff + ((lo - a->start) >> PAGE_SHIFT),
                                     n, pg);
         for (unsigned i = 0; i < n; i++)
-                if (nolock_reusable(pg[i])) {
+                if (page_reusable(pg[i])) {
                         pas[i] = pmm_page_to_pa(pg[i]);
                         mask |= 1u << i;
                 }

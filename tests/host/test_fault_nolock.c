@@ -21,7 +21,8 @@
  *   what_it_serves: first writes, reads of an area without an object
  *     (the zero page); not reads of nothing once it has one, writes over
  *     the zero page, shared memory, or an entered space.
- *   after_a_fork: the child's reads of the pages it shares (read-only);
+ *   after_a_fork: the child's reads of the pages it shares (read-only,
+ *     with their neighbours);
  *     the parent's writes to pages the fork left read-only once the
  *     child has gone (with reuse-around's window), not before.
  */
@@ -137,6 +138,9 @@ TEST(after_a_fork)
         CHECK(vm_fault_nolock(child, base + 3 * P, R));
         CHECK(frame(child, base + 3 * P) == frame(space, base + 3 * P) &&
               can(child, base + 3 * P, R) && !can(child, base + 3 * P, W));
+        /* Its neighbours with it (fault-around), read-only too. */
+        CHECK(frame(child, base + 7 * P) == frame(space, base + 7 * P) &&
+              !can(child, base + 7 * P, W) && !present(child, base + 8 * P));
         CHECK(!vm_fault_nolock(child, base + 4 * P, W));
         CHECK(vm_space_check(child));
         destroy(child);

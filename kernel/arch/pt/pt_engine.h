@@ -1087,7 +1087,10 @@ uint32_t pmap_narrower_run(struct pmap *pm, vaddr_t va, unsigned n,
  * the fault path enters the translation again (which invalidates it).
  */
 /* pmap_widen_run(), or with nolock pmap_widen_fresh(): each entry by
- * compare-and-swap, and this CPU's TLB told at once. */
+ * compare-and-swap, and fenced on this CPU where an MMU keeps the older
+ * entry after its fault (RISC-V; x86 drops the faulting one itself, and
+ * a neighbour it still holds faults once more: an invlpg per page cost
+ * 25% of a reuse under TCG). */
 static uint32_t widen(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                       const paddr_t *pa, vm_prot_t prot, bool nolock)
 {
@@ -1114,7 +1117,7 @@ static uint32_t widen(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                         pt_root_written(pm, e);
                 } else if (!pte_replace(e, old, new)) {
                         continue;       /* changed: its own fault decides */
-                } else if (pmap_loaded(pm)) {
+                } else if (PT_PEND_NEW_LEAVES && pmap_loaded(pm)) {
                         mmu_invlpg(va + (vaddr_t)i * PAGE_SIZE);
                 }
                 done |= 1u << i;
