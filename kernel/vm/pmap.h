@@ -160,6 +160,14 @@ bool pmap_extract(struct pmap *pm, vaddr_t va, paddr_t *pa,
 uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                         const paddr_t *pa, vm_prot_t prot);
 
+/* pmap_enter_fresh() for the pages of a run (as above) in mask: one walk
+ * (none if a table on the way is missing), then each entry that is still
+ * empty filled, the pages in wmask with prot, the others with prot less
+ * write. => the mask of the pages it mapped. */
+uint32_t pmap_enter_fresh_run(struct pmap *pm, vaddr_t va, unsigned n,
+                              uint32_t mask, uint32_t wmask, const paddr_t *pa,
+                              vm_prot_t prot, unsigned flags);
+
 /* pmap_widen_run() without the pmap's lock, for the fault path's
  * lock-free part (vm_fault_nolock, inside its space's door): each entry
  * changes by compare-and-swap (one that changed meanwhile, by an MMU's

@@ -1457,16 +1457,20 @@ out:
 
 /* fault_around() for the object's own pages, after a lock-free read
  * mapped one at va: the pages of its 16-page window that the object
- * holds, each where no translation is yet (pmap_enter_fresh: one that
- * another fault put there meanwhile stays). */
+ * holds, each where no translation is yet (pmap_enter_fresh_run, one
+ * walk: one that another fault put there meanwhile stays). */
+_Static_assert(FAULT_AROUND_PAGES <= PMAP_RUN_MAX,
+               "the fault-around window is one pmap run");
+
 static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va)
 {
-        vaddr_t lo = MAX(a->start, va & ~(vaddr_t)(FAULT_AROUND_PAGES *
-                                                   PAGE_SIZE - 1));
-        vaddr_t hi = MIN(a->end, lo + FAULT_AROUND_PAGES * PAGE_SIZE);
-        vm_prot_t prot = pmap_prot_implied(a->prot);
+        vaddr_t win = va & ~(vaddr_t)(FAULT_AROUND_PAGES * PAGE_SIZE - 1);
+        vaddr_t lo = MAX(a->start, win);        /* one run: one table */
+        vaddr_t hi = MIN(a->end, win + FAULT_AROUND_PAGES * PAGE_SIZE);
         struct vm_page *pg[FAULT_AROUND_PAGES];
+        paddr_t pa[FAULT_AROUND_PAGES];
         unsigned n = (hi - lo) >> PAGE_SHIFT;
+        uint32_t mask = 0, wmask = 0;
 
         if (vm_guards_meet(&s->guards, lo, hi) ||
             vm_guards_meet(&s->poison, lo, hi))
@@ -1474,14 +1478,16 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va)
         vm_object_nolock_lookup_run(a->object,
                                     a->pgoff + ((lo - a->start) >> PAGE_SHIFT),
                                     n, pg);
-        for (unsigned i = 0; i < n; i++)
-                if (pg[i] && lo + i * PAGE_SIZE != va)
-                        (void)pmap_enter_fresh(s->pmap, lo + i * PAGE_SIZE,
-                                               pmm_page_to_pa(pg[i]),
-                                               page_reusable(pg[i]) ? prot :
-                                               prot & ~VM_PROT_WRITE,
-                                               PMAP_USER |
-                                               PMAP_ACCESS(VM_PROT_READ));
+        for (unsigned i = 0; i < n; i++) {
+                if (!pg[i] || lo + i * PAGE_SIZE == va)
+                        continue;
+                pa[i] = pmm_page_to_pa(pg[i]);
+                mask |= 1u << i;
+                wmask |= (uint32_t)page_reusable(pg[i]) << i;
+        }
+        (void)pmap_enter_fresh_run(s->pmap, lo, n, mask, wmask, pa,
+                                   pmap_prot_implied(a->prot),
+                                   PMAP_USER | PMAP_ACCESS(VM_PROT_READ));
 }
 
 /*

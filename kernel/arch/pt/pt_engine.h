@@ -1128,6 +1128,31 @@ static uint32_t widen(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
         return done;
 }
 
+uint32_t pmap_enter_fresh_run(struct pmap *pm, vaddr_t va, unsigned n,
+                              uint32_t mask, uint32_t wmask, const paddr_t *pa,
+                              vm_prot_t prot, unsigned flags)
+{
+        uint32_t done = 0;
+        pte_t *t;
+
+        ASSERT(!pm->is_kernel && run_ok(va, n) && prot != VM_PROT_NONE);
+        if (!mask || !(t = walk_last_table(pm, va)))
+                return 0;
+        for (unsigned i = 0; i < n; i++) {
+                vm_prot_t p = (wmask >> i & 1) ? prot : prot & ~VM_PROT_WRITE;
+
+                if (!(mask >> i & 1) ||
+                    !pte_fill_empty(&t[pt_index(va, 1) + i],
+                                    leaf_entry(pa[i], 1, p, flags)))
+                        continue;
+                done |= 1u << i;
+                if (PT_PEND_NEW_LEAVES && pmap_loaded(pm))
+                        mmu_invlpg(va + (vaddr_t)i * PAGE_SIZE);
+        }
+        pt_unmap(t);
+        return done;
+}
+
 uint32_t pmap_widen_run(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                         const paddr_t *pa, vm_prot_t prot)
 {
