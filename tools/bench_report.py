@@ -221,6 +221,9 @@ ROWS = [
     ("pipe_sleepers", "the same pipe round trip beside 1000 processes "
      "sleeping in read()", "main", MAIN_MEM, "pipe_roundtrip_sleepers_ns",
      "ns"),
+    ("pipe_timed_sleepers", "the same pipe round trip beside 1000 processes "
+     "each sleeping 100 ms at a time (10 000 deadlines a second)", "main",
+     MAIN_MEM, "pipe_roundtrip_timed_sleepers_ns", "ns"),
     ("file_read", "read() of a cached 16 MiB tmpfs file, per 4 KiB call",
      "main", MAIN_MEM, "file_read_16m_ns", "ns"),
     ("file_write", "write() of 16 MiB to an emptied tmpfs file, per 4 KiB "

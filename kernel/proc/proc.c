@@ -391,6 +391,7 @@ void proc_free(struct proc *p)
         proc_fdt_put(p);                /* a fork that failed half way */
         timens_proc_free(p);            /* a fork that failed half way */
         proc_kstack_free(p->kstack);
+        ASSERT(!p->timed_slot && !p->wq_pprev); /* no sleeper is freed */
         p->state = PROC_FREE;
         slots_trim();
 }

@@ -217,6 +217,9 @@ struct proc {
                                                  * the next in its bucket */
         struct proc     **wq_pprev;             /* [s] what points at us
                                                  * there (NULL: in none) */
+        int               timed_slot;           /* [s] a timed sleeper: its
+                                                 * place in sched.c's heap,
+                                                 * plus 1 (0: in none) */
         uint64_t          timers_pass;          /* [s] ktimer_run's last pass
                                                  * that saw a live thread of
                                                  * this group (leaders) */

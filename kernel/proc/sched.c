@@ -53,7 +53,6 @@ static void *cpu_sched_sp;                  /* the scheduler's saved stack */
  * => the big kernel lock for all of it.
  */
 static struct proc *rq_head, *rq_tail;
-static uint64_t sleep_next_ns = UINT64_MAX;     /* no timed sleeper before */
 
 /* p became RUNNABLE: to the back of the queue. */
 static void rq_add(struct proc *p)
@@ -106,12 +105,69 @@ static void wq_del(struct proc *p)
         p->wq_pprev = NULL;
 }
 
+/*
+ * The timed sleepers, in a binary heap by deadline (wake_ns): the pass
+ * looks at the earliest, a sleep or a wake costs steps per log2 of their
+ * number. It replaced a walk of the process table each time a deadline
+ * came (1000 processes in poll with a one-second timeout: a thousand
+ * walks of a thousand a second, under the big lock). p->timed_slot is
+ * p's place plus 1, 0 out of it; a thread leaves it when it wakes
+ * (sched_make_runnable, the only way out of SLEEPING), by its deadline
+ * or before.
+ */
+static struct proc *timed[NPROC];
+static int timed_n;
+
+static void timed_put(int i, struct proc *p)
+{
+        timed[i] = p;
+        p->timed_slot = i + 1;
+}
+
+/* The entry at i moves up or down to where its deadline belongs. */
+static void timed_fix(int i)
+{
+        struct proc *p = timed[i];
+
+        while (i > 0 && timed[(i - 1) / 2]->wake_ns > p->wake_ns) {
+                timed_put(i, timed[(i - 1) / 2]);
+                i = (i - 1) / 2;
+        }
+        for (;;) {
+                int c = 2 * i + 1;
+
+                if (c >= timed_n)
+                        break;
+                if (c + 1 < timed_n && timed[c + 1]->wake_ns < timed[c]->wake_ns)
+                        c++;
+                if (timed[c]->wake_ns >= p->wake_ns)
+                        break;
+                timed_put(i, timed[c]);
+                i = c;
+        }
+        timed_put(i, p);
+}
+
+static void timed_del(struct proc *p)
+{
+        int i = p->timed_slot - 1;
+
+        if (i < 0)
+                return;
+        p->timed_slot = 0;
+        if (--timed_n > i) {
+                timed[i] = timed[timed_n];
+                timed_fix(i);
+        }
+}
+
 /* current sleeps until ns at the latest. */
 static void sleep_timed(uint64_t ns)
 {
+        ASSERT(!current->timed_slot && timed_n < NPROC);
         current->wake_ns = ns;
-        if (ns < sleep_next_ns)
-                sleep_next_ns = ns;
+        timed[timed_n++] = current;
+        timed_fix(timed_n - 1);
 }
 
 /*
@@ -152,25 +208,14 @@ void clock_tick_other_cpu(bool from_user)
         acct_tick_other_cpu(from_user);
 }
 
-/* Sleepers whose time has come become runnable, each with a kick for an
- * idle CPU (which otherwise halts until kicked). */
+/* Sleepers whose time has come become runnable, earliest first, each
+ * with a kick for an idle CPU (which otherwise halts until kicked). */
 static void wake_sleepers(uint64_t now)
 {
-        uint64_t next = UINT64_MAX;
-
-        if (now < sleep_next_ns)
-                return;
-        for (int i = 0; i < proc_slots; i++) {
-                struct proc *p = proc_table[i];
-                if (p->state != PROC_SLEEPING ||
-                    (p->wait_channel && !p->wake_ns))
-                        continue;
-                if (p->wake_ns <= now)
-                        sched_make_runnable(p);
-                else
-                        next = MIN(next, p->wake_ns);
+        while (timed_n > 0 && timed[0]->wake_ns <= now) {
+                ASSERT(timed[0]->state == PROC_SLEEPING);
+                sched_make_runnable(timed[0]);  /* leaves the heap */
         }
-        sleep_next_ns = next;
 }
 
 /* A real-time process's priority (SCHED_FIFO and SCHED_RR, 1-99); 0
@@ -358,6 +403,7 @@ void sched_make_runnable(struct proc *p)
                 return;
         ASSERT(p->state != PROC_RUNNING);
         wq_del(p);
+        timed_del(p);
         p->state = PROC_RUNNABLE;
         rq_add(p);
         note_runnable();

@@ -1285,6 +1285,43 @@ static struct figure pipe_round(void *argp)
  */
 #define SLEEPERS 1000
 
+/*
+ * The round trip beside SLEEPERS children that each sleep 100 ms at a
+ * time (nanosleep, each a microsecond longer than the one before: their
+ * deadlines spread out), ten thousand deadlines a second: a scheduler
+ * that walks every process when a deadline comes pays a thousand steps
+ * for each (Mercator's did until session 21: 430 ms a round trip).
+ */
+static void timed_sleepers_figure(void)
+{
+        static pid_t pids[SLEEPERS];
+        struct loop_arg a = { .n = 2000 };
+        int made = 0;
+
+        for (; made < SLEEPERS; made++) {
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        struct timespec ts = { 0, 100000000L + made * 1000L };
+
+                        for (;;)
+                                nanosleep(&ts, NULL);
+                }
+                pids[made] = pid;
+        }
+        if (made < SLEEPERS)
+                report("pipe_roundtrip_timed_sleepers_ns",
+                       fig_fail("fork", errno));
+        else
+                report("pipe_roundtrip_timed_sleepers_ns",
+                       rounds_median(pipe_round, &a, 5));
+        for (int i = 0; i < made; i++)
+                kill(pids[i], SIGKILL);
+        for (int i = 0; i < made; i++)
+                waitpid(pids[i], NULL, 0);
+}
+
 static void switch_figures(void)
 {
         struct loop_arg a = { .n = 2000 };
@@ -1314,6 +1351,7 @@ static void switch_figures(void)
         close(hold[1]);                 /* each sleeper reads EOF, exits */
         while (made-- > 0)
                 wait(NULL);
+        timed_sleepers_figure();
 }
 
 static void thread_figures(void)
