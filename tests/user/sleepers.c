@@ -3,9 +3,9 @@
  * it is for, timed sleeps end at their time and never
  * early, and none is lost, whether the sleepers wait on a pipe of their
  * own, on one shared pipe, or on the clock (nanosleep, poll with a
- * timeout). Mercator keeps sleepers in buckets by what they wait on and
- * wakes timed ones from the earliest deadline (proc/sched.c); the
- * checks hold on any kernel.
+ * timeout), or on both and woken before their time. Mercator keeps
+ * sleepers in buckets by what they wait on and timed ones in a heap by
+ * deadline (proc/sched.c); the checks hold on any kernel.
  */
 #include "utest.h"
 #include <poll.h>
@@ -127,6 +127,52 @@ static void timed(void)
         close(hold[1]);
 }
 
+/* Children in poll with a long timeout (3-6 s, in no order) on a pipe of
+ * their own, each woken early by a byte written in yet another order:
+ * each must see its byte before its time. A kernel that keeps timed
+ * sleepers in order of deadline (Mercator's heap) takes each out of the
+ * middle of that order; the timed sleepers after it must still wake
+ * right. */
+static void woken_before_their_time(void)
+{
+        enum { N = 60 };
+        static int in[N][2];
+        pid_t pids[N];
+        int made = 0;
+
+        for (; made < N; made++) {
+                if (pipe(in[made]))
+                        break;
+                pid_t pid = fork();
+                if (pid < 0)
+                        break;
+                if (pid == 0) {
+                        int ms = 3000 + (made * 7 % N) * 50;
+                        struct pollfd pf = { .fd = in[made][0],
+                                             .events = POLLIN };
+                        uint64_t t0 = now_ms();
+
+                        close(in[made][1]);
+                        if (poll(&pf, 1, ms) != 1)
+                                _exit(1);
+                        _exit(now_ms() - t0 < (uint64_t)ms ? 0 : 2);
+                }
+                pids[made] = pid;
+                close(in[made][0]);
+        }
+        usleep(100 * 1000);             /* let every child reach its poll */
+        for (int n = 0; n < made; n++) {
+                unsigned char c = 0;
+
+                if (write(in[(n * 13 + 5) % made][1], &c, 1) != 1)
+                        break;
+        }
+        CHECK("timed_sleepers_woken_early_by_their_pipes",
+              made == N && reaped_clean(pids, made) == N);
+        for (int i = 0; i < made; i++)
+                close(in[i][1]);
+}
+
 /* One pipe, many readers: closing the writer wakes every one. */
 static void shared_pipe(void)
 {
@@ -158,6 +204,7 @@ int main(void)
 {
         utest_start("sleepers");
         own_pipes();
+        woken_before_their_time();
         timed();
         shared_pipe();
         return utest_done();
