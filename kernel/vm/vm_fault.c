@@ -1535,7 +1535,9 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
                 return false;
         vmstat_add(&s->stats.faults, 1);
-        if (!write)
+        if (write)
+                vmstat_add(&s->stats.cow_reuses, 1);    /* as the lock's */
+        else
                 nolock_around(s, a, va);
         return true;
 }

@@ -1082,15 +1082,15 @@ uint32_t pmap_narrower_run(struct pmap *pm, vaddr_t va, unsigned n,
 
 /*
  * Widen the translations of a run that map the frames the caller names
- * (see vm/pmap.h). Nothing goes into the TLB batch: an entry a TLB still
- * holds allows less than the new one, an access it refuses faults, and
- * the fault path enters the translation again (which invalidates it).
+ * (see vm/pmap.h): pmap_widen_run(), or with nolock pmap_widen_fresh().
+ * Nothing goes into the TLB batch: an entry a TLB still holds allows
+ * less than the new one, an access it refuses faults, and the fault path
+ * enters the translation again (which invalidates it). Without the lock
+ * each entry changes by compare-and-swap, and is fenced on this CPU where
+ * an MMU keeps the older entry after its fault (RISC-V; x86 drops the
+ * faulting one itself, and a neighbour it still holds faults once more:
+ * an invlpg per page cost 25% of a reuse under TCG).
  */
-/* pmap_widen_run(), or with nolock pmap_widen_fresh(): each entry by
- * compare-and-swap, and fenced on this CPU where an MMU keeps the older
- * entry after its fault (RISC-V; x86 drops the faulting one itself, and
- * a neighbour it still holds faults once more: an invlpg per page cost
- * 25% of a reuse under TCG). */
 static uint32_t widen(struct pmap *pm, vaddr_t va, unsigned n, uint32_t mask,
                       const paddr_t *pa, vm_prot_t prot, bool nolock)
 {
