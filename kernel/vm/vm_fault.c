@@ -1333,38 +1333,35 @@ static void door_out(struct vm_space *s)
         __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
 }
 
-/* Is a an area whose first touch of a page the lock-free part may serve:
- * private anonymous memory with its object attached (the first write of
- * an area attaches it, under the big lock), writable, and nothing that
- * asks the big lock's path: userfaultfd, huge pages, mlock (the commit
- * and lock counts), a quota, droppable pages, or a memory group whose
- * limits the slow path enforces. */
-static bool nolock_area(const struct vm_space *s, const struct vm_area *a)
+/* Is a an area of the kind the lock-free part serves: private anonymous
+ * memory, its object (if it has one yet) the space's own, and nothing
+ * that asks the big lock's path: userfaultfd, huge pages, mlock (the
+ * commit and lock counts), a quota, droppable pages. */
+static bool nolock_kind(const struct vm_space *s, const struct vm_area *a)
 {
         const struct vm_object *obj = a->object;
 
         return (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
                             VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) == 0 &&
-               (a->prot & VM_PROT_WRITE) && obj && !a->backing && !a->uffd &&
-               obj->type == VM_OBJECT_ANON && obj->space == s &&
-               !obj->quota && !obj->hugetlb && !obj->droppable &&
-               !vm_area_thp_eligible(s, a) && memcg_current_is_root();
-}
-
-/* Is a an area whose read the lock-free part may serve: private
- * anonymous memory, readable, its object (if it has one yet) the
- * space's own, and none of what asks the big lock's path above (a
- * memory group's limits aside: a read charges nothing). */
-static bool nolock_read_area(const struct vm_space *s, const struct vm_area *a)
-{
-        const struct vm_object *obj = a->object;
-
-        return (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
-                            VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) == 0 &&
-               (a->prot & VM_PROT_READ) && !a->backing && !a->uffd &&
+               !a->backing && !a->uffd &&
                (!obj || (obj->type == VM_OBJECT_ANON && obj->space == s &&
                          !obj->quota && !obj->hugetlb && !obj->droppable)) &&
                !vm_area_thp_eligible(s, a);
+}
+
+/* ...for a write: writable, its object attached (the first write of an
+ * area attaches it, under the big lock), and no memory group whose
+ * limits the slow path enforces. */
+static bool nolock_area(const struct vm_space *s, const struct vm_area *a)
+{
+        return (a->prot & VM_PROT_WRITE) && a->object && nolock_kind(s, a) &&
+               memcg_current_is_root();
+}
+
+/* ...for a read: readable (a read charges nothing). */
+static bool nolock_read_area(const struct vm_space *s, const struct vm_area *a)
+{
+        return (a->prot & VM_PROT_READ) && nolock_kind(s, a);
 }
 
 /*
@@ -1524,9 +1521,8 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 return true;
         }
         vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
-        if (!pg)
-                return write && vm_object_nolock_empty(a->object, idx) &&
-                       nolock_first_write(s, a, va, idx);
+        if (!pg)        /* a swap entry: nolock_add finds the slot taken */
+                return write && nolock_first_write(s, a, va, idx);
         if (!page_reusable(pg)) {
                 if (write)
                         return false;

@@ -818,16 +818,6 @@ static struct radix_node *nolock_leaf(const struct vm_object *obj,
         return n;
 }
 
-bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index)
-{
-        unsigned missing;
-        struct radix_node *n = nolock_leaf(obj, index, &missing);
-
-        ASSERT(index < obj->size);
-        return !n || !__atomic_load_n(&n->slot[digit(index, 1)],
-                                      __ATOMIC_ACQUIRE);
-}
-
 void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
                                  unsigned n, struct vm_page **out)
 {

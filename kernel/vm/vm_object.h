@@ -464,11 +464,9 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
  * The lock-free part's reads (vm_fault_nolock, inside its space's door:
  * beside it only other lock-free faults change obj, each publishing a
  * node or a slot whole): from the root with acquire loads, writing no
- * cache. vm_object_nolock_empty: index (below obj->size) holds neither a
- * page nor a swap entry. vm_object_nolock_lookup_run: the resident pages
- * of the n indices from first into out[0..n) (NULL: none, or on swap).
+ * cache: the resident pages of the n indices from first into out[0..n)
+ * (NULL: none, or on swap).
  */
-bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index);
 void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
                                  unsigned n, struct vm_page **out);
 /* Fill sp up to n zeroed nodes (=> VM_ENOMEM: fewer); give them back. */

@@ -267,6 +267,16 @@ static void touch_pages(char *p, size_t len)
                 p[off] = 1;
 }
 
+/* One byte of each page read, none written. */
+static void read_pages(const char *p, size_t len)
+{
+        volatile char sink = 0;
+
+        for (size_t off = 0; off < len; off += PAGE)
+                sink += ((const volatile char *)p)[off];
+        (void)sink;
+}
+
 /* ---- /proc/meminfo and the boot figures ---------------------------------- */
 
 /* The value in kB of "Name:" in /proc/meminfo text, or -1. */
@@ -448,23 +458,19 @@ static struct figure fault_round(void *argp)
 {
         struct fault_arg *a = argp;
         size_t pages = a->len / PAGE;
-        volatile char sink = 0;
         char *p = map_anon(a->len, PROT_READ | PROT_WRITE);
 
         if (!p)
                 return fig_fail("mmap", errno);
         uint64_t t0 = now_ns();
-        for (size_t off = 0; off < a->len; off += PAGE) {
-                if (a->write)
-                        p[off] = 1;
-                else
-                        sink += ((volatile char *)p)[off];
-        }
+        if (a->write)
+                touch_pages(p, a->len);
+        else
+                read_pages(p, a->len);
         uint64_t t1 = now_ns();
         if (munmap(p, a->len) != 0)
                 return fig_fail("munmap", errno);
         uint64_t t2 = now_ns();
-        (void)sink;
         if (a->rounds_done < MAX_ROUNDS)
                 a->munmap_ns[a->rounds_done++] = (double)(t2 - t1) / pages;
         return fig_ok((double)(t1 - t0) / pages);
@@ -750,13 +756,8 @@ static void child_run(const struct proc_arg *a)
 
         if (a->job == CHILD_WRITE_ALL)
                 touch_pages(a->region, a->len);
-        if (a->job == CHILD_READ_ALL) {
-                volatile char sink = 0;
-
-                for (size_t off = 0; off < a->len; off += PAGE)
-                        sink += ((volatile char *)a->region)[off];
-                (void)sink;
-        }
+        if (a->job == CHILD_READ_ALL)
+                read_pages(a->region, a->len);
         if (a->job == CHILD_EXEC)
                 execve(argv[0], argv, env);
         _exit(a->job == CHILD_EXEC ? 127 : 0);
@@ -1087,16 +1088,13 @@ static struct figure file_write_round(void *argp)
 static struct figure shared_fault_round(void *argp)
 {
         struct file_arg *a = argp;
-        volatile char sink = 0;
         char *p = mmap(NULL, FILE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
 
         if (p == MAP_FAILED)
                 return fig_fail("mmap", errno);
         uint64_t t0 = now_ns();
-        for (size_t off = 0; off < FILE_LEN; off += PAGE)
-                sink += ((volatile char *)p)[off];
+        read_pages(p, FILE_LEN);
         uint64_t t1 = now_ns();
-        (void)sink;
         munmap(p, FILE_LEN);
         return fig_ok((double)(t1 - t0) / (FILE_LEN / PAGE));
 }
