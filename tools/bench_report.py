@@ -187,8 +187,10 @@ ROWS = [
      "per 4 KiB", "main", MAIN_MEM, "thp_cow_break_ns", "ns"),
     ("thp_reuse", "copy-on-write reuse of a huge-page region (child "
      "gone), per 4 KiB", "main", MAIN_MEM, "thp_cow_reuse_ns", "ns"),
-    ("getppid", "null system call (getppid)", "main", MAIN_MEM,
-     "getppid_ns", "ns"),
+    ("getppid", "null system call (getppid; Mercator answers it without "
+     "the big lock)", "main", MAIN_MEM, "getppid_ns", "ns"),
+    ("getpgid", "null system call under Mercator's big lock (getpgid(0))",
+     "main", MAIN_MEM, "getpgid_ns", "ns"),
     ("clock_gettime", "clock_gettime(CLOCK_MONOTONIC) through the C library "
      "(the vDSO on both kernels), per call", "main", MAIN_MEM,
      "clock_gettime_ns", "ns"),

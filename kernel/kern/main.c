@@ -89,7 +89,7 @@ static void start_init(void)
                 pr_err("initramfs: %s\n", initramfs_reason_message(rootfs.bad_reason));
                 monitor_run();
         }
-        syscall_log_init(machine_cmdline());
+        syscall_init(machine_cmdline());
         swap_boot_option(machine_cmdline());
         int argc = init_args(argv, store, sizeof store);
         err = proc_start_init("/init", argc, argv);

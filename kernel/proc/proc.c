@@ -375,7 +375,7 @@ void proc_leader_replaced(struct proc *old, struct proc *p)
 {
         for (int i = 0; i < proc_slots; i++)
                 if (proc_table[i]->state != PROC_FREE && proc_table[i]->parent == old)
-                        proc_table[i]->parent = p;
+                        proc_set_parent(proc_table[i], p);
         if (init_proc == old)
                 init_proc = p;
         p->memcg = old->memcg;          /* the process's group goes along */
@@ -436,7 +436,7 @@ static void proc_reparent_children(struct proc *p)
                 struct proc *c = proc_table[i];
                 if (c->state == PROC_FREE || c->parent != p)
                         continue;
-                c->parent = init_proc;
+                proc_set_parent(c, init_proc);
                 if (!proc_is_leader(c))
                         continue;               /* a thread of a child */
                 if (c->state == PROC_ZOMBIE && init_proc) {

@@ -161,7 +161,10 @@ struct proc {
         void             *kstack;               /* [c] kstack_alloc() base */
         void             *kernel_sp;            /* [s] saved by swtch */
         struct machine_thread md;               /* [p] registers etc. */
-        struct proc      *parent;               /* [p] */
+        struct proc      *parent;               /* [p] set by proc_set_parent */
+        int               ppid;                 /* [p] parent's pid, read
+                                                 * without the big lock
+                                                 * (getppid) */
         struct fdtable   *fdt;                  /* [p] descriptor table */
         uint64_t          fs_id;                /* [c] threads sharing cwd,
                                                  * root, umask (CLONE_FS) */
@@ -233,6 +236,15 @@ long proc_restart_with(long (*fn)(struct restart_block *), uint64_t deadline,
 static inline struct proc *group_of(const struct proc *p)
 {
         return p->leader;
+}
+
+/* p's parent becomes q (NULL: none). getppid reads the pid without the
+ * big lock (syscall.c, the lock-free calls): the parent's struct may be
+ * freed beside it, the word stays. */
+static inline void proc_set_parent(struct proc *p, struct proc *q)
+{
+        p->parent = q;
+        __atomic_store_n(&p->ppid, q ? q->pid : 0, __ATOMIC_RELAXED);
 }
 
 /* Whether p is a thread that has not exited (runs, sleeps, is runnable). */

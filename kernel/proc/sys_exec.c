@@ -99,7 +99,7 @@ static long exec_end_other_threads(void)
         /* Take the leader's place: its pid as our tid, its parent, its
          * children, what only the process had; its slot goes. */
         p->tid = g->tid;
-        p->parent = g->parent;
+        proc_set_parent(p, g->parent);
         p->exit_signal = g->exit_signal;
         p->group = g->group;
         p->sig.stopped = g->sig.stopped;

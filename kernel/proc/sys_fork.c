@@ -177,12 +177,12 @@ static long fork_current(const struct clone_req *r)
                 /* the pid it got stays free: the thread's id is its tid */
                 child->pid = current->pid;
                 child->leader = g;
-                child->parent = g->parent;
+                proc_set_parent(child, g->parent);
                 child->exit_signal = -1;
         } else {
                 /* a child belongs to the process: its leader stands for
                  * it while any of its threads lives */
-                child->parent = (r->flags & CLONE_PARENT) ? g->parent : g;
+                proc_set_parent(child, (r->flags & CLONE_PARENT) ? g->parent : g);
                 child->exit_signal = (r->flags & CLONE_PARENT) ? g->exit_signal
                                                                : r->exit_signal;
         }

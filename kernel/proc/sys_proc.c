@@ -29,11 +29,10 @@ SYSCALL_DECL(exit_group)
 SYSCALL_DECL(getpid) { return current->pid; }
 SYSCALL_DECL(gettid) { return current->tid; }
 
+/* Without the big lock (syscall.c): the word proc_set_parent keeps. */
 SYSCALL_DECL(getppid)
 {
-        struct proc *g = group_of(current);
-
-        return g->parent ? g->parent->pid : 0;
+        return __atomic_load_n(&group_of(current)->ppid, __ATOMIC_RELAXED);
 }
 
 /* At the thread's exit, 0 is written at tidptr and a futex waiter there

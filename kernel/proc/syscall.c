@@ -42,30 +42,64 @@ const char *syscall_name(uint64_t nr)
 /*
  * The calls of threads that wait for each other and come and go: the
  * futex hand-overs of every thread library, a thread's exit and the
- * signal mask musl blocks around it, sleeps and yields, its ids. With the
- * door shut for each, a sibling's fault beside them waited at the door
- * or went through the big lock (and where a host runs more virtual CPUs
- * than it has cores, waited for the holder's vCPU to be scheduled again:
- * a four-thread fault storm at -smp 4 lost milliseconds a round there,
- * docs/design.md). Anything not named here enters, as before.
+ * signal mask musl blocks around it, sleeps and yields. With the door
+ * shut for each, a sibling's fault beside them waited at the door or went
+ * through the big lock (and where a host runs more virtual CPUs than it
+ * has cores, waited for the holder's vCPU to be scheduled again: a
+ * four-thread fault storm at -smp 4 lost milliseconds a round there,
+ * docs/design.md).
  */
-bool syscall_enters_space(uint64_t nr)
+static bool call_outside(syscall_fn fn)
 {
-        if (nr >= NR_SYSCALLS || !syscalls[nr].fn)
-                return true;
-        syscall_fn fn = syscalls[nr].fn;
-        return fn != sys_futex && fn != sys_exit && fn != sys_sched_yield &&
-               fn != sys_nanosleep && fn != sys_clock_nanosleep &&
-               fn != sys_getpid && fn != sys_gettid &&
-               fn != sys_rt_sigprocmask;
+        return fn == sys_futex || fn == sys_exit || fn == sys_sched_yield ||
+               fn == sys_nanosleep || fn == sys_clock_nanosleep ||
+               fn == sys_rt_sigprocmask;
+}
+
+/*
+ * The calls that need no lock: each reads one word of the calling
+ * thread's own that no other CPU changes, or changes with one store (its
+ * process's and its own ids, fixed; its credentials' ids, which only the
+ * thread itself sets, sys_cred.c; its parent's pid, which the big lock's
+ * holder stores whole, proc_set_parent). A thread asking for its ids in a
+ * loop (the null-system-call benchmark, a logging library's gettid) then
+ * waits for no other CPU, and the lock's holder for none of them.
+ */
+static bool call_lock_free(syscall_fn fn)
+{
+        return fn == sys_getpid || fn == sys_gettid || fn == sys_getppid ||
+               fn == sys_getuid || fn == sys_geteuid || fn == sys_getgid ||
+               fn == sys_getegid;
+}
+
+static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */
+
+enum syscall_lock syscall_lock_of(uint64_t nr)
+{
+        return nr < NR_SYSCALLS ? (enum syscall_lock)lock_of[nr]
+                                : SYSCALL_ENTERS;
+}
+
+long syscall_invoke_lock_free(uint64_t nr)
+{
+        return syscalls[nr].fn(0, 0, 0, 0, 0, 0);
 }
 
 static bool log_unsupported;            /* syscall_log=unsupported */
 static bool flags_unsupported;          /* set by syscall_unsupported() */
 
-void syscall_log_init(const char *cmdline)
+void syscall_init(const char *cmdline)
 {
         const char *opt = strstr(cmdline, "syscall_log=");
+
+        for (size_t nr = 0; nr < NR_SYSCALLS; nr++) {
+                syscall_fn fn = syscalls[nr].fn;
+
+                lock_of[nr] = !fn                ? SYSCALL_ENTERS :
+                              call_lock_free(fn) ? SYSCALL_NO_LOCK :
+                              call_outside(fn)   ? SYSCALL_OUTSIDE :
+                                                   SYSCALL_ENTERS;
+        }
 
         if (opt && strncmp(opt + 12, "unsupported", 11) == 0)
                 log_unsupported = true;

@@ -43,19 +43,35 @@ typedef long (*syscall_fn)(sysarg_t, sysarg_t, sysarg_t, sysarg_t, sysarg_t,
  * registers; the value for the return register. */
 long syscall_invoke(uint64_t nr, const long args[6]);
 
-/* Whether system call nr takes the big kernel lock entering its
- * thread's address space (machine_kernel_lock), or leaves the door open
- * to its sibling threads' lock-free faults (machine_kernel_lock_outside):
- * a call that changes no address space and reaches user memory only
- * through user copies, whose faults enter (oom_kernel_fault). */
-bool syscall_enters_space(uint64_t nr);
+/*
+ * How system call nr runs: under the big kernel lock entering its
+ * thread's address space (SYSCALL_ENTERS: machine_kernel_lock), under it
+ * with the door left open to its sibling threads' lock-free faults
+ * (SYSCALL_OUTSIDE: machine_kernel_lock_outside; a call that changes no
+ * address space and reaches user memory only through user copies, whose
+ * faults enter: oom_kernel_fault), or without it (SYSCALL_NO_LOCK: the
+ * calls that read a word of the caller's own and nothing else; the
+ * architecture runs them with syscall_invoke_lock_free and goes back to
+ * user mode without the lock unless the way out has something to do).
+ */
+enum syscall_lock { SYSCALL_ENTERS, SYSCALL_OUTSIDE, SYSCALL_NO_LOCK };
+enum syscall_lock syscall_lock_of(uint64_t nr);
+
+static inline bool syscall_enters_space(uint64_t nr)
+{
+        return syscall_lock_of(nr) == SYSCALL_ENTERS;
+}
+
+/* A SYSCALL_NO_LOCK call (they take no arguments): its return value. */
+long syscall_invoke_lock_free(uint64_t nr);
 
 /* The name of system call nr (the architecture's table), or NULL. */
 const char *syscall_name(uint64_t nr);
 
-/* Log every -ENOSYS answer (and syscall_unsupported() EINVAL) from now
- * on if the command line has syscall_log=unsupported. */
-void syscall_log_init(const char *cmdline);
+/* At boot: each call's syscall_lock_of, and from now on every -ENOSYS
+ * answer (and syscall_unsupported() EINVAL) logged if the command line
+ * has syscall_log=unsupported. */
+void syscall_init(const char *cmdline);
 
 /* For a handler refusing flags or options it does not implement:
  * `return syscall_unsupported(-EINVAL);` marks the answer for the log

@@ -321,6 +321,17 @@ __attribute__((noreturn)) void proc_usertrap(void)
                         trap_interrupt_from(cause, true);
                 }
                 return_to_user();
+        } else if (cause == EXC_ECALL_U &&
+                   syscall_lock_of(TF_REG(tf, REG_A7)) == SYSCALL_NO_LOCK) {
+                /* Needs no lock (syscall.h): back at once unless the way
+                 * out has something to do; interrupts stay off. */
+                TF_REG(tf, REG_A0) = (uint64_t)syscall_invoke_lock_free(
+                        TF_REG(tf, REG_A7));
+                tf->epc += 4;
+                if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
+                        usertrapret(p, false);
+                machine_kernel_lock_outside();
+                return_to_user();
         } else if (cause == EXC_ECALL_U) {
                 if (syscall_enters_space(TF_REG(tf, REG_A7)))
                         machine_kernel_lock();

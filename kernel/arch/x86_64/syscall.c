@@ -12,19 +12,40 @@
 #include "serial.h"
 #include "trap.h"
 
-/* Linux's ABI: number in %rax, arguments in rdi rsi rdx r10 r8 r9. */
+/*
+ * Linux's ABI: number in %rax, arguments in rdi rsi rdx r10 r8 r9.
+ * A call that needs no lock (syscall_lock_of) goes back without it when
+ * the way out has nothing to do, as trap_dispatch's lock-free faults do:
+ * the look at the thread's state is made with interrupts off, so a
+ * signal or a reschedule asked meanwhile comes with an IPI that stays
+ * pending until sysret and is taken in user mode.
+ */
 void syscall_dispatch(struct trap_frame *tf)
 {
         long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
                          (long)tf->r10, (long)tf->r8, (long)tf->r9 };
+        enum syscall_lock how = syscall_lock_of(tf->rax);
 
-        if (syscall_enters_space(tf->rax))
-                machine_kernel_lock();
-        else
-                machine_kernel_lock_outside();
         current->md.syscall_nr = tf->rax;
         current->md.in_syscall = true;
-        tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
+        if (how == SYSCALL_NO_LOCK) {
+                tf->rax = (uint64_t)syscall_invoke_lock_free(tf->rax);
+                unsigned long s = intr_save();
+
+                if (!need_resched && !signal_pending() &&
+                    sched_cpu_allowed(current)) {
+                        current->md.in_syscall = false;
+                        return;                 /* interrupts off to sysret */
+                }
+                intr_restore(s);
+                machine_kernel_lock_outside();
+        } else {
+                if (how == SYSCALL_ENTERS)
+                        machine_kernel_lock();
+                else
+                        machine_kernel_lock_outside();
+                tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
+        }
         serial_rx_arm();        /* before: its input may signal or wake */
         proc_return_to_user();
         current->md.in_syscall = false;
