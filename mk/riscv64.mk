@@ -78,7 +78,8 @@ RV_USER_TESTS := die_exec_data die_kernel_read die_null_write \
         threads pthreads vmview vdso time_ns userfaultfd overcommit oom_alloc \
         madvise_free cow_reuse shm_thp \
         smp_spread tlb_shootdown signal_ipi cpu_count smp_faultrace smp_storm \
-        tick_alone leftover_procs sleepers nolock_faults lockfree_calls
+        tick_alone leftover_procs sleepers nolock_faults lockfree_calls \
+        nolock_file_faults
 RV_UTESTS := $(patsubst %,$(RV_BUILD)/user/%,$(RV_USER_TESTS)) \
              $(RV_BUILD)/user/abi_riscv64 $(RV_BUILD)/user/dynlink
 RV_REFEREE_INIT := $(RV_BUILD)/referee_init

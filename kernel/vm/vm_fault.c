@@ -1452,14 +1452,18 @@ out:
         return done;
 }
 
-/* fault_around() for the object's own pages, after a lock-free read
- * mapped one at va: the pages of its 16-page window that the object
- * holds, each where no translation is yet (pmap_enter_fresh_run, one
- * walk: one that another fault put there meanwhile stays). */
+/* fault_around() after a lock-free read mapped a page of obj at va
+ * (base: obj's index of the area's first page): the pages of its 16-page
+ * window that obj holds, each where no translation is yet
+ * (pmap_enter_fresh_run, one walk: one that another fault put there
+ * meanwhile stays). Writable as the read's own rule says: an own page if
+ * a write could reuse it, a shared area's page always, a file's page in a
+ * private area never. */
 _Static_assert(FAULT_AROUND_PAGES <= PMAP_RUN_MAX,
                "the fault-around window is one pmap run");
 
-static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va)
+static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                          struct vm_object *obj, uint64_t base)
 {
         vaddr_t win = va & ~(vaddr_t)(FAULT_AROUND_PAGES * PAGE_SIZE - 1);
         vaddr_t lo = MAX(a->start, win);        /* one run: one table */
@@ -1468,23 +1472,81 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va)
         paddr_t pa[FAULT_AROUND_PAGES];
         unsigned n = (hi - lo) >> PAGE_SHIFT;
         uint32_t mask = 0, wmask = 0;
+        bool own = obj == a->object && !(a->flags & VM_AREA_SHARED);
 
         if (vm_guards_meet(&s->guards, lo, hi) ||
             vm_guards_meet(&s->poison, lo, hi))
                 return;
-        vm_object_nolock_lookup_run(a->object,
-                                    a->pgoff + ((lo - a->start) >> PAGE_SHIFT),
+        vm_object_nolock_lookup_run(obj, base + ((lo - a->start) >> PAGE_SHIFT),
                                     n, pg);
         for (unsigned i = 0; i < n; i++) {
                 if (!pg[i] || lo + i * PAGE_SIZE == va)
                         continue;
                 pa[i] = pmm_page_to_pa(pg[i]);
                 mask |= 1u << i;
-                wmask |= (uint32_t)page_reusable(pg[i]) << i;
+                wmask |= (uint32_t)(own ? page_reusable(pg[i])
+                                        : (a->flags & VM_AREA_SHARED) != 0) << i;
         }
         (void)pmap_enter_fresh_run(s->pmap, lo, n, mask, wmask, pa,
                                    pmap_prot_implied(a->prot),
                                    PMAP_USER | PMAP_ACCESS(VM_PROT_READ));
+}
+
+/*
+ * The object a lock-free read of area a may map from, the page cache's
+ * part of it (with its index of the area's first page in *base), or
+ * NULL: a shared area's object (a tmpfs or memfd file, shared anonymous
+ * memory, SysV shared memory), or a private area's file where the area
+ * has no object of its own yet (a program's text and read-only data:
+ * nothing there can hide the file's page). Not a disk file's (a page is
+ * in its object before its read from the disk is done: file_page_fill),
+ * not explicit or transparent huge pages, userfaultfd, mlock or
+ * droppable areas: the big lock's. Such an object's pages leave it, and
+ * its tree changes shape, only with every door shut (vm_object.c,
+ * doors_shut_for), so a page found inside the door stays while the
+ * fault maps it, and a translation made is unmapped before it goes.
+ */
+static struct vm_object *nolock_file_object(const struct vm_space *s,
+                                            const struct vm_area *a,
+                                            uint64_t *base)
+{
+        bool shared = a->flags & VM_AREA_SHARED;
+        struct vm_object *obj = shared ? a->object : a->backing;
+
+        if (!obj || (!shared && a->object) || obj->pager_ops ||
+            obj->hugetlb || a->uffd ||
+            (a->flags & (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT |
+                         VM_AREA_DROPPABLE)) ||
+            (shared && vm_area_shmem_thp_eligible(s, a)))
+                return NULL;
+        *base = shared ? a->pgoff : a->backing_pgoff;
+        return obj;
+}
+
+/* A read or an instruction fetch of a file's or shared memory's page
+ * that the object holds, with no translation at va: the page mapped as
+ * the lock's path would (read-only in a private area, as the area allows
+ * in a shared one), then its window (nolock_around). A page not there
+ * (to read from the file, on swap, past the end) is the lock's. */
+static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                        vm_prot_t access)
+{
+        uint64_t base;
+        struct vm_object *obj = nolock_file_object(s, a, &base);
+        vm_prot_t prot = pmap_prot_implied(a->prot);
+        struct vm_page *pg;
+
+        if (!obj || access == VM_PROT_WRITE || !access_allowed(a->prot, access))
+                return false;
+        if (!(a->flags & VM_AREA_SHARED))
+                prot &= ~VM_PROT_WRITE;
+        vm_object_nolock_lookup_run(obj, base + vm_area_off(a, va), 1, &pg);
+        if (!pg || !nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
+                return false;
+        vmstat_add(&s->stats.faults, 1);
+        vmstat_add(&vm_events.pgfault_nolock_file, 1);
+        nolock_around(s, a, va, obj, base);
+        return true;
 }
 
 /*
@@ -1510,8 +1572,9 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         vm_prot_t prot = pmap_prot_implied(a->prot);
         struct vm_page *pg;
 
-        if (!(write ? nolock_area(s, a) : nolock_read_area(s, a)))
-                return false;
+        if (access == VM_PROT_EXEC ||
+            !(write ? nolock_area(s, a) : nolock_read_area(s, a)))
+                return !write && nolock_file(s, a, va, access);
         if (!a->object) {
                 if (write || !nolock_enter(s, va, vm_zero_page_pa(),
                                            prot & ~VM_PROT_WRITE, access))
@@ -1534,7 +1597,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (write)
                 vmstat_add(&s->stats.cow_reuses, 1);    /* as the lock's */
         else
-                nolock_around(s, a, va);
+                nolock_around(s, a, va, a->object, a->pgoff);
         return true;
 }
 
@@ -1600,12 +1663,15 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
                                 ? PMAP_AD_ACCESSED | PMAP_AD_DIRTY
                                 : PMAP_AD_ACCESSED;
 
+        uint64_t base;
+
         if (!(flags & PMAP_USER))
                 return false;
         if ((prot & access) != access)
                 return access == VM_PROT_WRITE && nolock_reuse(s, a, va, pa);
         if (!(access == VM_PROT_WRITE ? nolock_area(s, a)
-                                      : nolock_read_area(s, a)) ||
+                                      : nolock_read_area(s, a) ||
+                                        nolock_file_object(s, a, &base)) ||
             (pmap_ad(s->pmap, va, false) & want) != want)
                 return false;
         spin_lock(&s->pmap_lock);
@@ -1624,7 +1690,8 @@ bool vm_fault_nolock(struct vm_space *s, vaddr_t va, vm_prot_t access)
 
         va = page_trunc(va);
         if (!vm_fault_nolock_enabled ||
-            (access != VM_PROT_WRITE && access != VM_PROT_READ) ||
+            (access != VM_PROT_WRITE && access != VM_PROT_READ &&
+             access != VM_PROT_EXEC) ||
             va < s->min || va >= s->max || !door_in(s))
                 return false;
         a = vm_area_find(&s->areas, va);

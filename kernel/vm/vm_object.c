@@ -40,6 +40,7 @@
 #include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_rmap.h>
+#include <vm/vm_space.h>
 #include <vm/vm_swap.h>
 #include <vm/vmstat.h>
 
@@ -220,6 +221,36 @@ static void page_release(struct vm_object *obj, uint64_t index,
 
 static void evicted_release(struct vm_object *obj);
 
+/*
+ * An object that areas map shared or read as their file (obj->mappers)
+ * is read by lock-free faults in any of their spaces (vm_fault.c,
+ * nolock_file: the tree walked, a page found, its translation made, all
+ * without the big lock). So a change that takes a page out of such an
+ * object or changes its tree's shape (nodes freed, the height grown)
+ * runs with every door shut (vm_space_enter_all), and first unmaps its
+ * range [first, end) again inside: the caller unmapped it before
+ * (vm_spaces_unmap_object), but a lock-free fault may have mapped a page
+ * since, which would outlive the page. A caller that shut the doors
+ * itself (reclaim, swap-out, swapoff, a resize) unmapped inside them, so
+ * nothing is unmapped again then. => whether doors_open must follow.
+ */
+static bool doors_shut_for(const struct vm_object *obj, uint64_t first,
+                           uint64_t end)
+{
+        if (!obj->mappers || vm_space_all_shut())
+                return false;
+        vm_space_enter_all();
+        if (first < end)
+                vm_spaces_unmap_object(obj, first, end, false);
+        return true;
+}
+
+static void doors_open(bool shut)
+{
+        if (shut)
+                vm_space_leave_all();
+}
+
 /* ---- objects ------------------------------------------------------------------ */
 
 /* Radix height for `size` indices (at least 1). */
@@ -352,8 +383,19 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
                     VM_OK)
                         return st;
         }
-        if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK)
+        /* A shrink, or a growth that raises the tree: height, root and
+         * size change together for a lock-free reader (one that saw a
+         * new size with an old height would read the wrong slot). A
+         * growth within the height only lets a reader see more. */
+        bool reshape = size < obj->size ||
+                       (obj->height < RADIX_MAX_H &&
+                        size > slot_span(obj->height + 1));
+        bool shut = reshape && doors_shut_for(obj, size, obj->size);
+
+        if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK) {
+                doors_open(shut);
                 return st;
+        }
         if (size < obj->size) {
                 evicted_release(obj);
                 vm_object_free_range(obj, size, obj->size);
@@ -372,6 +414,7 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
         obj->src_bytes = MIN(obj->src_bytes, bytes);
         obj->size = size;
         obj->bytes = bytes;
+        doors_open(shut);
         return VM_OK;
 }
 
@@ -607,15 +650,18 @@ static void radix_link(struct vm_object *obj, uint64_t index,
         void **slot = &obj->root;
 
         if (!fresh[0] && obj->leaf && index >> RADIX_SHIFT == obj->leaf_key) {
-                ((struct radix_node *)obj->leaf)->slot[digit(index, 1)] = pg;
+                __atomic_store_n(&((struct radix_node *)obj->leaf)->
+                                 slot[digit(index, 1)], pg, __ATOMIC_RELEASE);
                 return;
         }
+        /* Release stores: a lock-free reader (vm_object_nolock_lookup_run)
+         * that finds a node or the page finds it zeroed or filled. */
         for (unsigned level = obj->height; level >= 1; level--) {
                 if (!*slot)
-                        *slot = *fresh++;
+                        __atomic_store_n(slot, *fresh++, __ATOMIC_RELEASE);
                 slot = &((struct radix_node *)*slot)->slot[digit(index, level)];
         }
-        *slot = pg;
+        __atomic_store_n(slot, pg, __ATOMIC_RELEASE);
 }
 
 /* The slot holding index's page, or NULL if its path is missing. */
@@ -1043,8 +1089,10 @@ static void radix_detach_range(struct vm_object *obj, uint64_t first,
 {
         struct radix_walk w = { .first = first, .end = end,
                                 .leaf = leaf_detach, .prune = true };
+        bool shut = doors_shut_for(obj, first, end);
 
         radix_walk_run(&w, obj);
+        doors_open(shut);
 }
 
 static bool leaf_free(struct radix_walk *w, void **slot, uint64_t index)
@@ -1075,10 +1123,12 @@ uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
         struct radix_walk w = { .first = first, .end = MIN(end, obj->size),
                                 .leaf = leaf_free, .prune = true,
                                 .batch = &batch };
+        bool shut = doors_shut_for(obj, first, w.end);
 
         batch.n = 0;
         radix_walk_run(&w, obj);
         release_flush(&batch);
+        doors_open(shut);
         return w.count;
 }
 
@@ -1198,7 +1248,7 @@ vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
                 vmstat_add(object_counter(obj), 1);
         else
                 pg->refcount++;
-        *slot = pg;
+        __atomic_store_n(slot, pg, __ATOMIC_RELEASE);   /* read, then seen */
         obj->npages++;
         nswapped_dec(obj);
         if (obj->writable)

@@ -73,6 +73,9 @@ struct vm_events {
         uint64_t pgfault_nolock;        /* faults served without the big
                                          * kernel lock (vm_fault_nolock;
                                          * Mercator's; atomic) */
+        uint64_t pgfault_nolock_file;   /* ...of them, reads of a file's or
+                                         * shared memory's cached page
+                                         * (Mercator's; atomic) */
 };
 
 /* Pages a pager is writing now (Writeback, nr_writeback). */

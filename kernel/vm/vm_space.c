@@ -377,32 +377,37 @@ void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
 {
         vaddr_t lo, hi;
 
-        for (struct vm_space *s = all_spaces; s; s = s->all_next) {
-                bool any = false;
-                for (struct vm_area *a = s->areas.first; a; a = a->next) {
-                        if (!area_object_range(a, obj, first, end, &lo, &hi))
-                                continue;
-                        if (a->backing == obj && a->object && even_cows) {
-                                /* truncate: private copies go too */
-                                vm_pmap_remove(s, lo, hi);
-                                pmap_update(s->pmap);
-                                vm_area_free_pages(a, lo, hi);
-                        } else if (a->backing == obj && a->object) {
-                                /* a hole: a private copy (own page) stays,
-                                 * only translations of obj's pages go */
-                                for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
-                                        if (!vm_object_lookup(a->object,
-                                                a->pgoff + ((va - a->start) >> PAGE_SHIFT)))
-                                                vm_pmap_remove(s, va, va + PAGE_SIZE);
-                                }
-                        } else {
-                                vm_pmap_remove(s, lo, hi);
-                        }
-                        any = true;
-                }
-                if (any)
+        for (struct vm_area *a = obj->mappers; a; a = a->rmap_next) {
+                struct vm_space *s = container_of(a->tree, struct vm_space,
+                                                  areas);
+
+                if (!area_object_range(a, obj, first, end, &lo, &hi))
+                        continue;
+                vm_space_enter(s);      /* its tables: lock-free faults */
+                if (a->backing == obj && a->object && even_cows) {
+                        /* truncate: private copies go too */
+                        vm_pmap_remove(s, lo, hi);
                         pmap_update(s->pmap);
+                        vm_area_free_pages(a, lo, hi);
+                } else if (a->backing == obj && a->object) {
+                        /* a hole: a private copy (own page) stays,
+                         * only translations of obj's pages go */
+                        for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
+                                if (!vm_object_lookup(a->object,
+                                        a->pgoff + ((va - a->start) >> PAGE_SHIFT)))
+                                        vm_pmap_remove(s, va, va + PAGE_SIZE);
+                        }
+                } else {
+                        vm_pmap_remove(s, lo, hi);
+                }
+                pmap_update(s->pmap);
+                vm_space_leave(s);
         }
+}
+
+bool vm_space_all_shut(void)
+{
+        return __atomic_load_n(&vm_doors_shut, __ATOMIC_RELAXED) != 0;
 }
 
 void vm_spaces_for_each(bool (*fn)(void *arg, struct vm_space *s), void *arg)

@@ -307,9 +307,13 @@ void vm_space_enter(struct vm_space *s);
 void vm_space_leave(struct vm_space *s);
 bool vm_space_entered(const struct vm_space *s);
 /* Enter every space at once (reclaim, swapoff: changes to pages of any
- * space, found through the reverse map); nests with the rest. */
+ * space, found through the reverse map; the removal of a page from an
+ * object that areas map shared or as their file: vm_object.c,
+ * doors_shut_for); nests with the rest. vm_space_all_shut: whether the
+ * big lock's holder has. */
 void vm_space_enter_all(void);
 void vm_space_leave_all(void);
+bool vm_space_all_shut(void);
 
 /*
  * The fault path's lock-free part (vm_fault.c), for a user-mode fault,
@@ -570,7 +574,10 @@ vm_status_t vm_space_map_object(struct vm_space *space, vaddr_t hint,
  * those mappings made of the pages go as well (Linux's even_cows), so a
  * later access past the new end is SIGBUS everywhere; without (a hole
  * punched), a private copy stays. Called before the object frees the
- * pages. Cost: all areas of all spaces (no reverse map yet).
+ * pages (which unmaps the range again with every door shut, for the
+ * translations lock-free read faults made meanwhile). Each space is
+ * entered while its tables change. Cost: the object's mapper areas
+ * (vm_object.mappers).
  */
 void vm_spaces_unmap_object(const struct vm_object *obj, uint64_t first,
                             uint64_t end, bool even_cows);

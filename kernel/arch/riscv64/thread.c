@@ -339,10 +339,12 @@ __attribute__((noreturn)) void proc_usertrap(void)
                         machine_kernel_lock_outside();
                 syscall(p, tf);
         } else if ((cause == EXC_STORE_PAGE_FAULT ||
-                    cause == EXC_LOAD_PAGE_FAULT) && p->space &&
+                    cause == EXC_LOAD_PAGE_FAULT ||
+                    cause == EXC_INSN_PAGE_FAULT) && p->space &&
                    vm_fault_nolock(p->space, csr_read(stval),
-                                   cause == EXC_STORE_PAGE_FAULT
-                                           ? VM_PROT_WRITE : VM_PROT_READ)) {
+                                   cause == EXC_STORE_PAGE_FAULT ? VM_PROT_WRITE :
+                                   cause == EXC_LOAD_PAGE_FAULT ? VM_PROT_READ :
+                                                                  VM_PROT_EXEC)) {
                 /* Served without the lock (vm_space.h): back at once
                  * unless the way out has something to do. */
                 p->usage.minflt++;

@@ -1,0 +1,203 @@
+/*
+ * nolock_file_faults.c - reads of a file's cached pages through mappings
+ * (Mercator serves them without the big kernel lock: vm_fault.c,
+ * nolock_file) see the file, while other threads cut, grow and punch it.
+ *
+ *   shared_reads_see_the_file   a MAP_SHARED mapping of a memfd written
+ *                               with write() reads what was written
+ *   private_reads_follow_writes a MAP_PRIVATE read-only mapping shows a
+ *                               later write() to the file (no copy of its
+ *                               own: it maps the file's pages)
+ *   readers_beside_truncation   three threads read every page of a shared
+ *                               and a private mapping in a loop while a
+ *                               fourth truncates the file, grows it back,
+ *                               punches holes and rewrites it; every word
+ *                               read is 0 (a hole, a regrown page not yet
+ *                               rewritten) or its page's own number, and a
+ *                               read past the end is SIGBUS. A page that
+ *                               left the file while a translation to it
+ *                               stayed would show another page's number
+ *                               once reused.
+ *   file_reads_lock_free (Mercator only: /proc/vmstat pgfault_nolock_file)
+ *                               a fresh mapping's reads of cached pages are
+ *                               served without the lock, about one fault a
+ *                               16-page window
+ */
+#define _GNU_SOURCE
+#include "utest.h"
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define PAGES           64
+#define PG              4096
+#define RUN_MS          3000
+
+static int fd;
+static atomic_int stop;
+static atomic_long bad, reads, buses;
+
+static long long now_ms(void)
+{
+        struct timespec t;
+
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Page i of the file holds the word i + 1 everywhere. */
+static void write_page(uint64_t i)
+{
+        static __thread uint32_t buf[PG / 4];
+
+        for (unsigned k = 0; k < PG / 4; k++)
+                buf[k] = (uint32_t)(i + 1);
+        if (pwrite(fd, buf, PG, (off_t)(i * PG)) != PG)
+                atomic_fetch_add(&bad, 1);
+}
+
+static void shared_reads_see_the_file(void)
+{
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
+        int wrong = m == MAP_FAILED;
+
+        for (uint64_t i = 0; !wrong && i < PAGES; i++)
+                wrong |= m[i * PG / 4 + 7] != i + 1;
+        CHECK("shared_reads_see_the_file", !wrong);
+        if (m != MAP_FAILED)
+                munmap(m, PAGES * PG);
+}
+
+static void private_reads_follow_writes(void)
+{
+        uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+        uint32_t v = 999;
+        int ok = m != MAP_FAILED;
+
+        if (ok) {
+                ok = m[5 * PG / 4] == 6;        /* maps the file's page */
+                ok &= pwrite(fd, &v, 4, 5 * PG) == 4;
+                ok &= m[5 * PG / 4] == 999;     /* ...so it sees the write */
+                write_page(5);
+                munmap(m, PAGES * PG);
+        }
+        CHECK("private_reads_follow_writes", ok);
+}
+
+static __thread sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+        (void)sig;
+        siglongjmp(bus_jmp, 1);
+}
+
+static void *reader(void *arg)
+{
+        volatile uint32_t *m = arg;
+
+        while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+                for (volatile uint64_t i = 0; i < PAGES; i++) {
+                        if (sigsetjmp(bus_jmp, 1)) {
+                                atomic_fetch_add(&buses, 1);
+                                continue;       /* past the end now */
+                        }
+                        uint32_t w = m[i * PG / 4 + (i * 37) % (PG / 4)];
+
+                        if (w != 0 && w != i + 1)
+                                atomic_fetch_add(&bad, 1);
+                        atomic_fetch_add_explicit(&reads, 1,
+                                                  memory_order_relaxed);
+                }
+        }
+        return NULL;
+}
+
+static void readers_beside_truncation(void)
+{
+        struct sigaction sa = { .sa_handler = on_bus };
+        uint32_t *sh = mmap(NULL, PAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
+        uint32_t *pr = mmap(NULL, PAGES * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+        pthread_t th[3];
+        unsigned seed = 12345;
+        long long end = now_ms() + RUN_MS;
+        int cuts = 0, holes = 0;
+
+        sigaction(SIGBUS, &sa, NULL);
+        if (sh == MAP_FAILED || pr == MAP_FAILED) {
+                CHECK("readers_beside_truncation", 0);
+                return;
+        }
+        for (int i = 0; i < 3; i++)
+                pthread_create(&th[i], NULL, reader, i == 1 ? pr : sh);
+        while (now_ms() < end) {
+                uint64_t k = (uint64_t)(rand_r(&seed) % PAGES);
+
+                if (rand_r(&seed) % 3) {
+                        if (ftruncate(fd, (off_t)(k * PG)) ||
+                            ftruncate(fd, PAGES * PG))
+                                atomic_fetch_add(&bad, 1);
+                        cuts++;
+                } else {
+                        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+                                      FALLOC_FL_KEEP_SIZE, (off_t)(k * PG),
+                                      4 * PG))
+                                atomic_fetch_add(&bad, 1);
+                        holes++;
+                }
+                for (uint64_t i = k; i < PAGES && i < k + 8; i++)
+                        write_page(i);
+        }
+        atomic_store(&stop, 1);
+        for (int i = 0; i < 3; i++)
+                pthread_join(th[i], NULL);
+        munmap(sh, PAGES * PG);
+        munmap(pr, PAGES * PG);
+        if (!CHECK("readers_beside_truncation",
+                   atomic_load(&bad) == 0 && atomic_load(&reads) > 1000))
+                printf("# %ld wrong words, %ld reads, %ld SIGBUS, %d cuts, "
+                       "%d holes\n", atomic_load(&bad), atomic_load(&reads),
+                       atomic_load(&buses), cuts, holes);
+}
+
+static void file_reads_lock_free(void)
+{
+        long long before = proc_field("/proc/vmstat", "pgfault_nolock_file");
+
+        if (proc_field("/proc/vmstat", "pgfault_nolock") < 0)
+                return;                 /* Linux: no such count */
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);          /* all cached */
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ, MAP_SHARED,
+                                    fd, 0);
+        int wrong = m == MAP_FAILED;
+
+        for (uint64_t i = 0; !wrong && i < PAGES; i++)
+                wrong |= m[i * PG / 4] != i + 1;
+        long long served = proc_field("/proc/vmstat", "pgfault_nolock_file") -
+                           before;
+
+        if (!CHECK("file_reads_lock_free", !wrong && before >= 0 &&
+                   served >= PAGES / 16 &&
+                   served <= PAGES / 16 + 2))
+                printf("# %lld reads served without the lock\n", served);
+        if (m != MAP_FAILED)
+                munmap((void *)m, PAGES * PG);
+}
+
+int main(void)
+{
+        utest_start("nolock_file_faults");
+        fd = memfd_create("nolock_file_faults", 0);
+        if (!CHECK("memfd", fd >= 0 && ftruncate(fd, PAGES * PG) == 0))
+                return utest_done();
+        shared_reads_see_the_file();
+        private_reads_follow_writes();
+        readers_beside_truncation();
+        file_reads_lock_free();
+        return utest_done();
+}
