@@ -70,6 +70,7 @@ const char *lock_rank_name(unsigned rank)
         case LOCK_RANK_BIG:             return "big-kernel-lock";
         case LOCK_RANK_SPACE_DOOR:      return "space-door";
         case LOCK_RANK_SPACE_FAULT:     return "space-fault";
+        case LOCK_RANK_OBJECT:          return "vm-object";
         case LOCK_RANK_SPACE_PMAP:      return "space-pmap";
         case LOCK_RANK_KMALLOC:         return "kmalloc-cache";
         case LOCK_RANK_PMM_ZONE:        return "pmm-zone";

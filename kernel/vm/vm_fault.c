@@ -1391,14 +1391,21 @@ static bool nolock_enter(struct vm_space *s, vaddr_t va, paddr_t pa,
         return st == VM_OK;
 }
 
-/* A first write (no translation at va, nothing in the object there): a
- * zeroed page into the object, then its translation. */
+/* A first write (no translation at va, nothing in object obj there): a
+ * zeroed page into the object, then its translation. obj is the area's
+ * private object, or shared memory's (nolock_shared_write). */
 static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
-                               vaddr_t va, uint64_t idx)
+                               vaddr_t va, struct vm_object *obj, uint64_t idx)
 {
         struct vm_object_nodes nodes = { .n = 0 };
         struct vm_page *pg = NULL;
-        vm_status_t st;
+        /* A private object only this space's faults fill: its fault_lock
+         * for new nodes. Shared memory, which other spaces' faults and the
+         * big lock's holder fill too: the object's lock for the whole
+         * insertion (vm_object.h, [o]). */
+        bool shared = obj->space == NULL;
+        struct spinlock *lk = shared ? &obj->lock : &s->fault_lock;
+        vm_status_t st = VM_ENOENT;
         paddr_t pa;
         bool done = false;
 
@@ -1423,21 +1430,23 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
          * inside the door only another lock-free fault adds one at va,
          * and only to this page once (1) has published it.
          */
-        st = vm_object_nolock_add(a->object, idx, pg, NULL);
+        if (!shared)
+                st = vm_object_nolock_add(obj, idx, pg, NULL);
         while (st == VM_ENOENT || (st == VM_ENOMEM && nodes.want > nodes.n)) {
                 /* The nodes come from kmalloc, never called under the
                  * lock. */
                 if (st == VM_ENOMEM &&
                     vm_object_nodes_get(&nodes, nodes.want) != VM_OK)
                         goto out;
-                spin_lock(&s->fault_lock);
-                st = vm_object_nolock_add(a->object, idx, pg, &nodes);
-                spin_unlock(&s->fault_lock);
+                spin_lock(lk);
+                st = vm_object_nolock_add(obj, idx, pg, &nodes);
+                spin_unlock(lk);
         }
         if (st == VM_OK) {
                 vmstat_add(&s->stats.faults, 1);
-                vmstat_add(&s->stats.anon_allocs, 1);
-                rmap_owner_first_lists(pg, a->object, true);
+                if (!shared)
+                        vmstat_add(&s->stats.anon_allocs, 1);
+                rmap_owner_first_lists(pg, obj, true);
                 pg = NULL;                      /* the object's now */
                 /* A translation it cannot make leaves the page in the
                  * object without one: the big lock's path maps it (a
@@ -1523,29 +1532,58 @@ static struct vm_object *nolock_file_object(const struct vm_space *s,
         return obj;
 }
 
-/* A read or an instruction fetch of a file's or shared memory's page
- * that the object holds, with no translation at va: the page mapped as
- * the lock's path would (read-only in a private area, as the area allows
- * in a shared one), then its window (nolock_around). A page not there
- * (to read from the file, on swap, past the end) is the lock's. */
+/*
+ * A first write to shared memory where its object has no page: a zeroed
+ * page (nolock_first_write, under the object's lock), if zeroes are what
+ * the page holds (shared anonymous and SysV memory, a tmpfs or memfd
+ * file's hole or tail; not a page under an initramfs file's bytes, which
+ * a read fills), and the object charges nothing the lock's path must
+ * check (a tmpfs size= quota; a memory group other than the root).
+ */
+static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
+                                vaddr_t va, struct vm_object *obj,
+                                uint64_t idx)
+{
+        if (obj->quota || !memcg_current_is_root() || idx >= obj->size ||
+            (obj->data && idx < page_round(obj->src_bytes) >> PAGE_SHIFT))
+                return false;
+        return nolock_first_write(s, a, va, obj, idx);
+}
+
+/* A fault of a file's or shared memory's page with no translation at va:
+ * a read or an instruction fetch maps the page the object holds as the
+ * lock's path would (read-only in a private area, as the area allows in
+ * a shared one), then its window (nolock_around); a write in a shared
+ * area maps it writable, or makes the page (nolock_shared_write). A page
+ * not there (to read from the file, on swap, past the end) is the
+ * lock's. */
 static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
                         vm_prot_t access)
 {
         uint64_t base;
         struct vm_object *obj = nolock_file_object(s, a, &base);
+        bool shared = a->flags & VM_AREA_SHARED;
         vm_prot_t prot = pmap_prot_implied(a->prot);
         struct vm_page *pg;
 
-        if (!obj || access == VM_PROT_WRITE || !access_allowed(a->prot, access))
+        if (!obj || !access_allowed(a->prot, access) ||
+            (access == VM_PROT_WRITE && !shared))
                 return false;
-        if (!(a->flags & VM_AREA_SHARED))
+        if (!shared)
                 prot &= ~VM_PROT_WRITE;
         vm_object_nolock_lookup_run(obj, base + vm_area_off(a, va), 1, &pg);
-        if (!pg || !nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
+        if (!pg) {
+                if (access != VM_PROT_WRITE ||
+                    !nolock_shared_write(s, a, va, obj, base + vm_area_off(a, va)))
+                        return false;
+        } else if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access)) {
                 return false;
-        vmstat_add(&s->stats.faults, 1);
+        } else {
+                vmstat_add(&s->stats.faults, 1);
+                if (access != VM_PROT_WRITE)
+                        nolock_around(s, a, va, obj, base);
+        }
         vmstat_add(&vm_events.pgfault_nolock_file, 1);
-        nolock_around(s, a, va, obj, base);
         return true;
 }
 
@@ -1574,7 +1612,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
 
         if (access == VM_PROT_EXEC ||
             !(write ? nolock_area(s, a) : nolock_read_area(s, a)))
-                return !write && nolock_file(s, a, va, access);
+                return nolock_file(s, a, va, access);
         if (!a->object) {
                 if (write || !nolock_enter(s, va, vm_zero_page_pa(),
                                            prot & ~VM_PROT_WRITE, access))
@@ -1585,7 +1623,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         }
         vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
         if (!pg)        /* a swap entry: nolock_add finds the slot taken */
-                return write && nolock_first_write(s, a, va, idx);
+                return write && nolock_first_write(s, a, va, a->object, idx);
         if (!page_reusable(pg)) {
                 if (write)
                         return false;
@@ -1669,9 +1707,9 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 return false;
         if ((prot & access) != access)
                 return access == VM_PROT_WRITE && nolock_reuse(s, a, va, pa);
-        if (!(access == VM_PROT_WRITE ? nolock_area(s, a)
-                                      : nolock_read_area(s, a) ||
-                                        nolock_file_object(s, a, &base)) ||
+        if (!((access == VM_PROT_WRITE ? nolock_area(s, a)
+                                       : nolock_read_area(s, a)) ||
+              nolock_file_object(s, a, &base)) ||
             (pmap_ad(s->pmap, va, false) & want) != want)
                 return false;
         spin_lock(&s->pmap_lock);

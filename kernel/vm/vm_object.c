@@ -274,6 +274,7 @@ static struct vm_object *object_new(enum vm_object_type type, uint64_t size)
         obj->height = height_for(size);
         obj->size = size;
         obj->id = ++next_object_id;
+        spin_init(&obj->lock, "vm_object", LOCK_RANK_OBJECT);
         return obj;
 }
 
@@ -441,11 +442,13 @@ vm_status_t vm_object_punch_hole(struct vm_object *obj, uint64_t first,
                 }
                 if (vm_object_swap_entry(obj, i))       /* its slot goes */
                         vm_object_free_range(obj, i, i + 1);
-                if (page_new(obj, i, NULL, NULL, 0, &pg) != VM_OK) {
-                        return VM_ENOMEM;
-                } else {
+                vm_status_t st = page_new(obj, i, NULL, NULL, 0, &pg);
+
+                if (st == VM_OK)
                         pg->flags |= PG_DIRTY;  /* zeroes, not the source */
-                }
+                else if (st != VM_EEXIST)       /* (a lock-free write's
+                                                 * zeroed page: as good) */
+                        return VM_ENOMEM;
         }
         if (MIN(end, obj->size) > MAX(first, zero_end))
                 vm_object_free_range(obj, MAX(first, zero_end), MIN(end, obj->size));
@@ -643,25 +646,29 @@ static unsigned missing_nodes(const struct vm_object *obj, uint64_t index)
         return n ? 0 : level;
 }
 
-/* Link pg at index using the nodes in fresh[] for missing levels. */
-static void radix_link(struct vm_object *obj, uint64_t index,
-                       struct vm_page *pg, struct radix_node **fresh)
+/* Link pg at index using the nodes in fresh[] for missing levels.
+ * => how many of them it used (a lock-free fault may have linked some of
+ *    the path since they were counted: the rest are the caller's). */
+static unsigned radix_link(struct vm_object *obj, uint64_t index,
+                           struct vm_page *pg, struct radix_node **fresh)
 {
         void **slot = &obj->root;
+        unsigned used = 0;
 
         if (!fresh[0] && obj->leaf && index >> RADIX_SHIFT == obj->leaf_key) {
                 __atomic_store_n(&((struct radix_node *)obj->leaf)->
                                  slot[digit(index, 1)], pg, __ATOMIC_RELEASE);
-                return;
+                return 0;
         }
         /* Release stores: a lock-free reader (vm_object_nolock_lookup_run)
          * that finds a node or the page finds it zeroed or filled. */
         for (unsigned level = obj->height; level >= 1; level--) {
                 if (!*slot)
-                        __atomic_store_n(slot, *fresh++, __ATOMIC_RELEASE);
+                        __atomic_store_n(slot, fresh[used++], __ATOMIC_RELEASE);
                 slot = &((struct radix_node *)*slot)->slot[digit(index, level)];
         }
         __atomic_store_n(slot, pg, __ATOMIC_RELEASE);
+        return used;
 }
 
 /* The slot holding index's page, or NULL if its path is missing. */
@@ -681,7 +688,12 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
                                 struct vm_page *pg)
 {
         struct radix_node *fresh[RADIX_MAX_H] = { 0 };
-        unsigned need = missing_nodes(obj, index);
+        unsigned need = missing_nodes(obj, index), used = 0;
+        /* Mapped shared: lock-free first writes insert too ([o]). The
+         * count above can only be too high: they add nodes, never take
+         * one away. */
+        bool locked = obj->mappers != NULL;
+        vm_status_t st = VM_OK;
 
         for (unsigned i = 0; i < need; i++) {
                 fresh[i] = kzalloc(sizeof(struct radix_node));
@@ -691,16 +703,23 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
                         return VM_ENOMEM;
                 }
         }
-        if (rmap_owner_add(pg, obj, index) != VM_OK) {
-                while (need > 0)
-                        kfree(fresh[--need]);
-                return VM_ENOMEM;
+        if (locked)
+                spin_lock(&obj->lock);
+        if (locked && radix_peek(obj, index))
+                st = VM_EEXIST;         /* a lock-free fault was first */
+        else if (rmap_owner_add(pg, obj, index) != VM_OK)
+                st = VM_ENOMEM;
+        if (st == VM_OK) {
+                used = radix_link(obj, index, pg, fresh);
+                obj->npages++;
+                if (obj->quota)
+                        obj->quota->used++;
         }
-        radix_link(obj, index, pg, fresh);
-        obj->npages++;
-        if (obj->quota)
-                obj->quota->used++;
-        return VM_OK;
+        if (locked)
+                spin_unlock(&obj->lock);
+        while (need > used)
+                kfree(fresh[--need]);
+        return st;
 }
 
 /*
@@ -736,9 +755,11 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
         } else {
                 pmap_zero_page(pa);
         }
-        if (radix_insert(obj, index, pg) != VM_OK) {
+        vm_status_t st = radix_insert(obj, index, pg);
+
+        if (st != VM_OK) {              /* VM_EEXIST: a lock-free fault's */
                 pmm_free_pages(pg, 0);
-                return VM_ENOMEM;
+                return st;
         }
         if (credit) {                   /* radix_insert charged it again */
                 obj->evicted--;
@@ -785,6 +806,7 @@ vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
                                struct vm_page **out)
 {
         struct vm_page *pg;
+        vm_status_t st;
 
         if (index >= obj->size)
                 return VM_ENOENT;
@@ -796,8 +818,17 @@ vm_status_t vm_object_get_page(struct vm_object *obj, uint64_t index,
         if (vm_object_swap_entry(obj, index))
                 return vm_swap_in(obj, index, out, NULL);
         if (obj->type == VM_OBJECT_FILE)
-                return file_page_fill(obj, index, out);
-        return page_new(obj, index, NULL, NULL, 0, out);
+                st = file_page_fill(obj, index, out);
+        else
+                st = page_new(obj, index, NULL, NULL, 0, out);
+        if (st == VM_EEXIST) {
+                /* A lock-free first write of shared memory put a page
+                 * there meanwhile ([o]); it stays: only code with every
+                 * door shut takes one out. */
+                *out = vm_object_lookup(obj, index);
+                st = VM_OK;
+        }
+        return st;
 }
 
 vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
@@ -895,7 +926,7 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
         struct radix_node *n;
         unsigned missing;
 
-        ASSERT(obj->type == VM_OBJECT_ANON && !obj->quota && !obj->hugetlb &&
+        ASSERT(!obj->quota && !obj->hugetlb && !obj->pager_ops &&
                index < obj->size);
         n = nolock_leaf(obj, index, &missing);
         if (n)          /* the path is whole: no lock needed */
@@ -1248,8 +1279,12 @@ vm_status_t vm_object_swap_to_page(struct vm_object *obj, uint64_t index,
                 vmstat_add(object_counter(obj), 1);
         else
                 pg->refcount++;
+        if (obj->mappers)               /* npages: lock-free writes' too */
+                spin_lock(&obj->lock);
         __atomic_store_n(slot, pg, __ATOMIC_RELEASE);   /* read, then seen */
         obj->npages++;
+        if (obj->mappers)
+                spin_unlock(&obj->lock);
         nswapped_dec(obj);
         if (obj->writable)
                 pg->flags |= PG_DIRTY;  /* not its source's bytes */

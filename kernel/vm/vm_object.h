@@ -60,6 +60,13 @@
  * (vm_object_nolock_add: a slot by compare-and-swap, npages by atomic
  * add, new nodes under the space's fault_lock; each published whole). [c] constant after creation. The file
  * registry and the id counter are module state under [m].
+ * An object that areas map shared or read as their file (mappers) is
+ * read by lock-free faults in every space that maps it, and written by
+ * those of shared areas (a first write of shared memory, vm_fault.c:
+ * nolock_shared_write): [o] its lock (rank 24) orders every insertion
+ * into it, the big lock's (radix_insert, vm_object_swap_to_page) and
+ * theirs, and its npages; a page leaves it, and its tree changes shape,
+ * only with every door shut (doors_shut_for).
  * Invariants (vm_object_check()):
  *   1. npages = resident pages in the radix tree, nswapped = swap
  *      entries in it (valid entries; private anonymous objects and
@@ -76,6 +83,7 @@
 #ifndef VM_VM_OBJECT_H
 #define VM_VM_OBJECT_H
 
+#include <mercator/spinlock.h>
 #include <mercator/status.h>
 #include <mercator/types.h>
 #include <vm/vm_commit.h>
@@ -196,12 +204,15 @@ struct vm_object {
         enum vm_object_type type;       /* [c] */
         unsigned            height;     /* [c] radix levels, >= 1 */
         uint64_t            size;       /* [c] valid indices: [0, size) */
-        uint64_t            npages;     /* [m,f] resident pages */
+        uint64_t            npages;     /* [m,f,o] resident pages */
         uint64_t            nswapped;   /* [m] swap entries in the tree
                                          * (private anonymous objects and
                                          * the swap cache only, vm_swap.h) */
-        void               *root;       /* [m,f] top radix node, NULL if
+        void               *root;       /* [m,f,o] top radix node, NULL if
                                          *     empty (the nodes' slots too) */
+        struct spinlock     lock;       /* insertions where lock-free faults
+                                         *     of several spaces may insert
+                                         *     too (mappers; rank 24) */
         void               *leaf;       /* [m] a cache: the level-1 node the
                                          *     last walk reached (faults and
                                          *     scans come in runs inside one
@@ -360,7 +371,10 @@ vm_status_t vm_object_create_cache(const void *data, uint64_t bytes,
  * zeroes). The source is cut to the new length, so growing again reads
  * zeroes, not the old bytes.
  * => obj->writable. The caller first removes every translation of the
- *    pages being freed (vm_spaces_unmap_object()).
+ *    pages being freed (vm_spaces_unmap_object()); a shrink, or a growth
+ *    that raises the tree, of an object with mappers then runs with every
+ *    door shut and unmaps again inside (lock-free readers: vm_object.c,
+ *    doors_shut_for), as vm_object_free_range() does.
  * => VM_EINVAL past VM_FILE_CACHE_MAX_BYTES; VM_ENOMEM if the radix tree
  *    could not grow (nothing changed).
  */
@@ -569,7 +583,10 @@ vm_status_t vm_object_share_range(struct vm_object *src, uint64_t first,
  * Drop every resident page with index in [first, end) (freeing the frames
  * no other object holds), every swap entry there (its slot's user), and
  * the radix nodes that empty.
- * => the pages are mapped nowhere through obj (the TLB is flushed).
+ * => the pages are mapped nowhere through obj (the TLB is flushed). An
+ *    object with mappers is walked with every door shut, the range
+ *    unmapped again inside (vm_object.c, doors_shut_for), unless the
+ *    caller has shut them (and unmapped inside).
  * => returns the number of pages dropped.
  */
 uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,

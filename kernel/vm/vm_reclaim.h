@@ -73,8 +73,9 @@ struct vm_events {
         uint64_t pgfault_nolock;        /* faults served without the big
                                          * kernel lock (vm_fault_nolock;
                                          * Mercator's; atomic) */
-        uint64_t pgfault_nolock_file;   /* ...of them, reads of a file's or
-                                         * shared memory's cached page
+        uint64_t pgfault_nolock_file;   /* ...of them, of a file's or
+                                         * shared memory's pages: reads of
+                                         * cached ones, shared writes
                                          * (Mercator's; atomic) */
 };
 

@@ -328,7 +328,12 @@ bool vm_space_all_shut(void);
  * reuse it (a write to a shared one is a copy: declined); (4) a write to
  * the object's own page mapped read-only that nobody else holds any
  * more (a fork's child has gone): writable in place, with the
- * neighbours reuse-around would take. Each as vm_fault() would.
+ * neighbours reuse-around would take; and (5) a read or an instruction
+ * fetch, with no translation, of a page a file's or shared memory's
+ * object holds in its page cache, in a shared area or a private one
+ * over the file without pages of its own (not a disk file's: its pages
+ * enter the object before they are read): the page mapped with its
+ * window. Each as vm_fault() would.
  * => true: done (the access may be retried); false: nothing done, take
  *    the big lock and call vm_fault_user() (every other case, or someone
  *    has entered the space, or no memory without reclaim).

@@ -29,10 +29,12 @@
  *     (read-only in a private area, as the area allows in a shared one,
  *     with their window); not pages to read in, writes, or a private
  *     area with pages of its own.
+ *   shared_first_writes: first writes to shared memory from two spaces
+ *     make one page, which the big lock's holder then finds.
  *   file_faults_beside_changes: the storm again over a file that two
- *     spaces map (shared in one, private in the other), the lock's
- *     holder truncating, growing, punching holes, filling pages in and
- *     mapping anew; a page that left the file must have no translation
+ *     spaces map (shared in one, written and read there; private in the
+ *     other, read and fetched), the lock's holder truncating, growing,
+ *     punching holes, filling pages in and mapping anew; a page that left the file must have no translation
  *     left (with the second unmap of vm_object.c:doors_shut_for left
  *     out, it failed 3 of 3 runs).
  */
@@ -108,8 +110,12 @@ TEST(what_it_serves)
         CHECK(vm_fault_nolock(space, base, R));
         CHECK(frame(space, base) == first && page_is(first, 7) &&
               space->stats.faults == faults);
-        CHECK(!vm_fault_nolock(space, sh, W));          /* shared memory */
+        /* Shared memory: a first write makes the page (under the
+         * object's lock); a read of nothing is the lock's (it inserts
+         * nothing: the zero page is private memory's). */
         CHECK(!vm_fault_nolock(space, sh, R));
+        CHECK(vm_fault_nolock(space, sh, W));
+        CHECK(can(space, sh, W) && page_is(frame(space, sh), 0));
         CHECK(vm_fault_nolock(space, base + 2 * P, W));
         CHECK(present(space, base + 2 * P) &&
               page_is(frame(space, base + 2 * P), 0));
@@ -254,6 +260,43 @@ TEST(file_reads)
         CHECK(!present(b, sh + 9 * P) && present(b, sh + 5 * P));
         CHECK(!vm_fault_nolock(b, sh + 9 * P, R));      /* past the end */
         CHECK(vm_space_check(a) && vm_space_check(b));
+        destroy(a);
+        destroy(b);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* First writes to shared memory from two spaces: one page, made by
+ * the first, found by the second; the big lock's holder's own insertion
+ * beside them (vm_object_get_page) finds theirs. */
+TEST(shared_first_writes)
+{
+        setup(8 * MiB);
+        struct vm_object *f = cache_file(64);
+        struct vm_space *a = new_space(), *b = new_space();
+        vaddr_t x = map_file_at(a, 0x400000, 64 * P, RW, SHARED, f);
+        vaddr_t y = map_file_at(b, 0x800000, 64 * P, RW, SHARED, f);
+        struct vm_page *pg;
+
+        CHECK(vm_fault_nolock(a, x + 3 * P, W));
+        CHECK(vm_object_lookup(f, 3) && f->npages == 1 &&
+              frame(a, x + 3 * P) == pmm_page_to_pa(vm_object_lookup(f, 3)) &&
+              can(a, x + 3 * P, W) && page_is(frame(a, x + 3 * P), 0));
+        CHECK(vm_fault_nolock(b, y + 3 * P, W));
+        CHECK(frame(b, y + 3 * P) == frame(a, x + 3 * P) && f->npages == 1);
+        CHECK(!vm_fault_nolock(b, y + 4 * P, R));       /* nothing there */
+        CHECK_EQ(vm_object_get_page(f, 3, &pg), VM_OK); /* finds theirs */
+        CHECK(pmm_page_to_pa(pg) == frame(a, x + 3 * P));
+        CHECK_EQ(vm_object_get_page(f, 9, &pg), VM_OK);
+        CHECK(vm_fault_nolock(a, x + 9 * P, W));
+        CHECK(frame(a, x + 9 * P) == pmm_page_to_pa(pg) && f->npages == 2);
+        CHECK(!vm_fault_nolock(a, x + 64 * P, W));      /* past the end */
+        /* A budget to keep (tmpfs size=): the lock's. */
+        struct vm_quota q = { .limit = 100 };
+        vm_object_set_quota(f, &q);
+        CHECK(!vm_fault_nolock(a, x + 10 * P, W));
+        vm_object_set_quota(f, NULL);
+        CHECK(vm_object_check(f) && vm_space_check(a) && vm_space_check(b));
         destroy(a);
         destroy(b);
         vm_object_unref(f);
@@ -481,7 +524,7 @@ static void *file_faulter(void *arg)
                 uint64_t r = next_rand(&seed);
                 bool priv = r >> 40 & 1;
                 vaddr_t va = (priv ? obase : base) + (r % WINDOW) * P;
-                vm_prot_t access = (r >> 32) % 3 == 0 ? X : R;
+                vm_prot_t access = (r >> 32) % 3 == 0 ? (priv ? X : W) : R;
                 unsigned long s = intr_save();
 
                 if (vm_fault_nolock(priv ? other : space, va, access))
@@ -553,11 +596,10 @@ TEST(file_faults_beside_changes)
         pthread_barrier_wait(&start);
         for (int i = 0; i < STEPS; i++) {
                 file_change(&seed);
-                vm_space_enter(space);
-                vm_space_enter(other);
-                CHECK(vm_space_check(space) && vm_space_check(other));
-                vm_space_leave(other);
-                vm_space_leave(space);
+                vm_space_enter_all();   /* shared writes fill the file */
+                CHECK(vm_space_check(space) && vm_space_check(other) &&
+                      vm_object_check(file));
+                vm_space_leave_all();
                 uint64_t was = __atomic_load_n(&served, __ATOMIC_RELAXED);
                 for (int spin = 0; spin < 20000 &&
                      __atomic_load_n(&served, __ATOMIC_RELAXED) == was; spin++)

@@ -18,10 +18,18 @@
  *                               left the file while a translation to it
  *                               stayed would show another page's number
  *                               once reused.
+ *                               A fourth thread writes through a shared
+ *                               mapping what the file holds (first writes
+ *                               make pages beside the truncations).
  *   file_reads_lock_free (Mercator only: /proc/vmstat pgfault_nolock_file)
  *                               a fresh mapping's reads of cached pages are
  *                               served without the lock, about one fault a
  *                               16-page window
+ *   shared_writes_across_fork   parent and child write their own word of
+ *                               each page of fresh shared anonymous memory
+ *                               at once: every page has both
+ *   shared_first_writes_lock_free (Mercator only) those first writes are
+ *                               served without the lock
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -117,12 +125,31 @@ static void *reader(void *arg)
         return NULL;
 }
 
+/* Writes through the shared mapping what the file holds anyway (page
+ * i's word is i + 1): a first write makes a zeroed page, then the word. */
+static void *writer(void *arg)
+{
+        volatile uint32_t *m = arg;
+
+        while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+                for (volatile uint64_t i = 0; i < PAGES; i++) {
+                        if (sigsetjmp(bus_jmp, 1)) {
+                                atomic_fetch_add(&buses, 1);
+                                continue;
+                        }
+                        m[i * PG / 4 + (i * 53) % (PG / 4)] = (uint32_t)(i + 1);
+                }
+        }
+        return NULL;
+}
+
 static void readers_beside_truncation(void)
 {
         struct sigaction sa = { .sa_handler = on_bus };
+        uint32_t *sh_w;
         uint32_t *sh = mmap(NULL, PAGES * PG, PROT_READ, MAP_SHARED, fd, 0);
         uint32_t *pr = mmap(NULL, PAGES * PG, PROT_READ, MAP_PRIVATE, fd, 0);
-        pthread_t th[3];
+        pthread_t th[4];
         unsigned seed = 12345;
         long long end = now_ms() + RUN_MS;
         int cuts = 0, holes = 0;
@@ -134,6 +161,11 @@ static void readers_beside_truncation(void)
         }
         for (int i = 0; i < 3; i++)
                 pthread_create(&th[i], NULL, reader, i == 1 ? pr : sh);
+        sh_w = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (sh_w == MAP_FAILED)
+                atomic_fetch_add(&bad, 1);
+        else
+                pthread_create(&th[3], NULL, writer, sh_w);
         while (now_ms() < end) {
                 uint64_t k = (uint64_t)(rand_r(&seed) % PAGES);
 
@@ -153,8 +185,10 @@ static void readers_beside_truncation(void)
                         write_page(i);
         }
         atomic_store(&stop, 1);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < (sh_w == MAP_FAILED ? 3 : 4); i++)
                 pthread_join(th[i], NULL);
+        if (sh_w != MAP_FAILED)
+                munmap(sh_w, PAGES * PG);
         munmap(sh, PAGES * PG);
         munmap(pr, PAGES * PG);
         if (!CHECK("readers_beside_truncation",
@@ -189,6 +223,58 @@ static void file_reads_lock_free(void)
                 munmap((void *)m, PAGES * PG);
 }
 
+/* Two processes write their own word of every page of fresh shared
+ * anonymous memory at once (first writes racing for each page): each
+ * page ends with both words. */
+static void shared_writes_across_fork(void)
+{
+        enum { N = 256 };
+        volatile uint32_t *m = mmap(NULL, N * PG, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        int st = 0, wrong = m == MAP_FAILED;
+        pid_t pid;
+
+        if (wrong) {
+                CHECK("shared_writes_across_fork", 0);
+                return;
+        }
+        pid = fork();
+        for (uint64_t i = 0; i < N; i++)
+                m[i * PG / 4 + (pid == 0)] = (uint32_t)(i + 1);
+        if (pid == 0)
+                _exit(0);
+        waitpid(pid, &st, 0);
+        for (uint64_t i = 0; i < N; i++)
+                wrong += m[i * PG / 4] != i + 1 || m[i * PG / 4 + 1] != i + 1;
+        CHECK("shared_writes_across_fork", pid > 0 && WIFEXITED(st) && !wrong);
+        munmap((void *)m, N * PG);
+}
+
+/* Mercator: fresh shared anonymous memory's first writes are lock-free. */
+static void shared_first_writes_lock_free(void)
+{
+        if (proc_field("/proc/vmstat", "pgfault_nolock") < 0)
+                return;                 /* Linux: no such count */
+        long long before = proc_field("/proc/vmstat", "pgfault_nolock_file");
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+        if (m == MAP_FAILED) {
+                CHECK("shared_first_writes_lock_free", 0);
+                return;
+        }
+        for (uint64_t i = 0; i < PAGES; i++)
+                m[i * PG / 4] = 1;
+        long long served = proc_field("/proc/vmstat", "pgfault_nolock_file") -
+                           before;
+
+        if (!CHECK("shared_first_writes_lock_free", before >= 0 &&
+                   served >= PAGES - 2))
+                printf("# %lld of %d first writes without the lock\n",
+                       served, PAGES);
+        munmap((void *)m, PAGES * PG);
+}
+
 int main(void)
 {
         utest_start("nolock_file_faults");
@@ -199,5 +285,7 @@ int main(void)
         private_reads_follow_writes();
         readers_beside_truncation();
         file_reads_lock_free();
+        shared_writes_across_fork();
+        shared_first_writes_lock_free();
         return utest_done();
 }
