@@ -1545,6 +1545,7 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
                                 uint64_t idx)
 {
         if (obj->quota || !memcg_current_is_root() || idx >= obj->size ||
+            (obj->type == VM_OBJECT_FILE && !obj->writable) ||
             (obj->data && idx < page_round(obj->src_bytes) >> PAGE_SHIFT))
                 return false;
         return nolock_first_write(s, a, va, obj, idx);
@@ -1700,7 +1701,6 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
         unsigned want = access == VM_PROT_WRITE
                                 ? PMAP_AD_ACCESSED | PMAP_AD_DIRTY
                                 : PMAP_AD_ACCESSED;
-
         uint64_t base;
 
         if (!(flags & PMAP_USER))
