@@ -388,12 +388,17 @@ static void kick_cpu0_once_idle(void *arg)
  * once otherwise: here CPU 0 idles while CPU 1 runs the kicker, the
  * others halted, so at -smp 4 it polls (2 of 4 at work) and at -smp 2 it
  * halts (2 of 2). Fails if the poll is gone (-smp 4) or ignores how many
- * CPUs work (-smp 2).
+ * CPUs work (-smp 2). Each round either polls or halts and is woken;
+ * at -smp 4 a round may halt when another CPU is out of hlt for its tick
+ * just then (seen once in a make test on a loaded 2-core host: a vCPU
+ * that woke for its tick waited for a host core before it halted again),
+ * so most rounds, not all, must poll there.
  */
 KTEST(smp_idle_polls_only_while_half_the_cpus_halt)
 {
         struct cpu *me = this_cpu();
         bool room = 2 * 2 <= ncpus;
+        unsigned polled = 0;
 
         if (ncpus < 2)
                 return;
@@ -408,10 +413,16 @@ KTEST(smp_idle_polls_only_while_half_the_cpus_halt)
                                                 __ATOMIC_ACQUIRE), 2000));
                 machine_idle();
                 smp_call_wait(1);
-                KCHECK_EQ(me->idle_polls - polls, room ? 1u : 0u);
-                KCHECK_EQ(me->idle_wakeups - wakes, room ? 0u : 1u);
+                polls = me->idle_polls - polls;
+                wakes = me->idle_wakeups - wakes;
+                KCHECK((polls == 1 && wakes == 0) || (polls == 0 && wakes == 1));
+                polled += polls == 1;
                 KCHECK(!me->idle);
         }
+        if (room)
+                KCHECK(polled >= 6);
+        else
+                KCHECK_EQ(polled, 0u);
         me->idle_poll_ns = 0;           /* it adapts again from none */
 }
 
