@@ -416,6 +416,15 @@ static uint64_t next_rand(uint64_t *s)
         return *s;
 }
 
+/* Where a faulter's next random number sends it: which space, which
+ * page, which access. Each storm has its own. */
+struct fault_pick {
+        struct vm_space *space;
+        vaddr_t va;
+        vm_prot_t access;
+};
+static struct fault_pick (*pick)(uint64_t r);
+
 static void *faulter(void *arg)
 {
         unsigned cpu = (unsigned)(uintptr_t)arg;
@@ -424,16 +433,53 @@ static void *faulter(void *arg)
         host_cpu = cpu;
         pthread_barrier_wait(&start);
         while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
-                uint64_t r = next_rand(&seed);
-                vaddr_t va = base + (r % WINDOW) * P;
-                vm_prot_t access = (r >> 32) % 4 ? W : R;
+                struct fault_pick f = pick(next_rand(&seed));
                 unsigned long s = intr_save();  /* as the trap code */
 
-                if (vm_fault_nolock(space, va, access))
+                if (vm_fault_nolock(f.space, f.va, f.access))
                         __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
                 intr_restore(s);
         }
         return NULL;
+}
+
+/* FAULTERS threads fault as how says while this one, the big lock's
+ * holder, makes STEPS steps (a change and its checks), leaving the doors
+ * open a while after each so that a fault or two gets in.
+ * => the faults served without the lock. */
+static uint64_t storm(struct fault_pick (*how)(uint64_t r),
+                      void (*step)(uint64_t *seed), uint64_t seed)
+{
+        pthread_t th[FAULTERS];
+
+        pick = how;
+        __atomic_store_n(&served, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
+        CHECK(pthread_barrier_init(&start, NULL, FAULTERS + 1) == 0);
+        for (unsigned i = 0; i < FAULTERS; i++)
+                CHECK(pthread_create(&th[i], NULL, faulter,
+                                     (void *)(uintptr_t)(i + 1)) == 0);
+        host_cpu = 0;
+        pthread_barrier_wait(&start);
+        for (int i = 0; i < STEPS; i++) {
+                step(&seed);
+                uint64_t was = __atomic_load_n(&served, __ATOMIC_RELAXED);
+                for (int spin = 0; spin < 20000 &&
+                     __atomic_load_n(&served, __ATOMIC_RELAXED) == was; spin++)
+                        ;
+        }
+        __atomic_store_n(&running, 0, __ATOMIC_RELAXED);
+        for (unsigned i = 0; i < FAULTERS; i++)
+                CHECK(pthread_join(th[i], NULL) == 0);
+        pthread_barrier_destroy(&start);
+        return __atomic_load_n(&served, __ATOMIC_RELAXED);
+}
+
+/* The first storm's faulters: writes and reads of one private area. */
+static struct fault_pick anon_pick(uint64_t r)
+{
+        return (struct fault_pick){ space, base + (r % WINDOW) * P,
+                                    (r >> 32) % 4 ? W : R };
 }
 
 /* One change of the big lock's holder, entered. */
@@ -468,38 +514,23 @@ static void change(uint64_t *seed)
         }
 }
 
+/* One step of the first storm: a change entered, then the check. */
+static void anon_step(uint64_t *seed)
+{
+        vm_space_enter(space);
+        change(seed);
+        CHECK(vm_space_check(space));
+        vm_space_leave(space);
+}
+
 TEST(faults_beside_changes)
 {
-        pthread_t th[FAULTERS];
-        uint64_t seed = 0x2545f4914f6cdd1dull, total = 0;
-
         setup(16 * MiB);
         space = new_space();
         base = map_at(space, 0x400000, WINDOW * P, RW, PRIV);
         user_fill(space, base, 1);              /* the object, under "the lock" */
-        __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
-        CHECK(pthread_barrier_init(&start, NULL, FAULTERS + 1) == 0);
-        for (unsigned i = 0; i < FAULTERS; i++)
-                CHECK(pthread_create(&th[i], NULL, faulter,
-                                     (void *)(uintptr_t)(i + 1)) == 0);
-        host_cpu = 0;
-        pthread_barrier_wait(&start);
-        for (int i = 0; i < STEPS; i++) {
-                vm_space_enter(space);
-                change(&seed);
-                CHECK(vm_space_check(space));
-                vm_space_leave(space);
-                /* The door open a while: a fault or two gets in. */
-                uint64_t was = __atomic_load_n(&served, __ATOMIC_RELAXED);
-                for (int spin = 0; spin < 20000 &&
-                     __atomic_load_n(&served, __ATOMIC_RELAXED) == was; spin++)
-                        ;
-        }
-        __atomic_store_n(&running, 0, __ATOMIC_RELAXED);
-        for (unsigned i = 0; i < FAULTERS; i++)
-                CHECK(pthread_join(th[i], NULL) == 0);
-        pthread_barrier_destroy(&start);
-        total = __atomic_load_n(&served, __ATOMIC_RELAXED);
+        uint64_t total = storm(anon_pick, anon_step, 0x2545f4914f6cdd1dull);
+
         CHECK(total > STEPS / 4);               /* the faulters got in */
         CHECK(vm_space_check(space));
         CHECK(pmm_check());
@@ -513,25 +544,15 @@ static struct vm_space *other;
 static vaddr_t obase;
 static struct vm_object *file;
 
-static void *file_faulter(void *arg)
+/* Its faulters: the private space's pages read or fetched, the shared
+ * one's read or written. */
+static struct fault_pick file_pick(uint64_t r)
 {
-        unsigned cpu = (unsigned)(uintptr_t)arg;
-        uint64_t seed = 0x2545f4914f6cdd1dull * cpu;
+        bool priv = r >> 40 & 1;
 
-        host_cpu = cpu;
-        pthread_barrier_wait(&start);
-        while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
-                uint64_t r = next_rand(&seed);
-                bool priv = r >> 40 & 1;
-                vaddr_t va = (priv ? obase : base) + (r % WINDOW) * P;
-                vm_prot_t access = (r >> 32) % 3 == 0 ? (priv ? X : W) : R;
-                unsigned long s = intr_save();
-
-                if (vm_fault_nolock(priv ? other : space, va, access))
-                        __atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
-                intr_restore(s);
-        }
-        return NULL;
+        return (struct fault_pick){ priv ? other : space,
+                                    (priv ? obase : base) + (r % WINDOW) * P,
+                                    (r >> 32) % 3 == 0 ? (priv ? X : W) : R };
 }
 
 /* One change of the big lock's holder: the file's (as the VFS makes
@@ -574,45 +595,32 @@ static void file_change(uint64_t *seed)
         }
 }
 
+/* One step: a change, then both spaces and the file checked with every
+ * door shut (the shared space's writes fill the file). */
+static void file_step(uint64_t *seed)
+{
+        file_change(seed);
+        vm_space_enter_all();
+        CHECK(vm_space_check(space) && vm_space_check(other) &&
+              vm_object_check(file));
+        vm_space_leave_all();
+}
+
 TEST(file_faults_beside_changes)
 {
-        pthread_t th[FAULTERS];
-        uint64_t seed = 0x9e3779b97f4a7c15ull;
-
         setup(16 * MiB);
-        served = 0;
         file = cache_file(WINDOW);
         cache_fill(file, 0, WINDOW);
         space = new_space();
         other = new_space();
         base = map_file_at(space, 0x400000, WINDOW * P, RW, SHARED, file);
         obase = map_file_at(other, 0x400000, WINDOW * P, R | X, PRIV, file);
-        __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
-        CHECK(pthread_barrier_init(&start, NULL, FAULTERS + 1) == 0);
-        for (unsigned i = 0; i < FAULTERS; i++)
-                CHECK(pthread_create(&th[i], NULL, file_faulter,
-                                     (void *)(uintptr_t)(i + 1)) == 0);
-        host_cpu = 0;
-        pthread_barrier_wait(&start);
-        for (int i = 0; i < STEPS; i++) {
-                file_change(&seed);
-                vm_space_enter_all();   /* shared writes fill the file */
-                CHECK(vm_space_check(space) && vm_space_check(other) &&
-                      vm_object_check(file));
-                vm_space_leave_all();
-                uint64_t was = __atomic_load_n(&served, __ATOMIC_RELAXED);
-                for (int spin = 0; spin < 20000 &&
-                     __atomic_load_n(&served, __ATOMIC_RELAXED) == was; spin++)
-                        ;
-        }
-        __atomic_store_n(&running, 0, __ATOMIC_RELAXED);
-        for (unsigned i = 0; i < FAULTERS; i++)
-                CHECK(pthread_join(th[i], NULL) == 0);
-        pthread_barrier_destroy(&start);
+        uint64_t total = storm(file_pick, file_step, 0x9e3779b97f4a7c15ull);
+
         /* The faulters got in between the checks, which keep both
          * doors shut most of the time (1600-2300 of 10000 steps on a
          * loaded 2-core host). */
-        CHECK(__atomic_load_n(&served, __ATOMIC_RELAXED) > STEPS / 20);
+        CHECK(total > STEPS / 20);
         CHECK(vm_space_check(space) && vm_space_check(other));
         CHECK(pmm_check());
         destroy(space);

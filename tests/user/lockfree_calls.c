@@ -234,33 +234,15 @@ static void kill_ends_the_loop(void)
               WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 }
 
-/* The big kernel lock's acquisitions so far, or -1 without the file. */
-static long long kernel_lock_acquired(void)
-{
-        char line[256], name[64];
-        long long v = -1, acquired;
-        unsigned rank;
-        FILE *f = fopen("/proc/lock_stat", "r");
-
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof line, f))
-                if (sscanf(line, "%u %63s %lld", &rank, name, &acquired) == 3 &&
-                    !strcmp(name, "big-kernel-lock"))
-                        v = acquired;
-        fclose(f);
-        return v;
-}
-
 static void no_big_lock(void)
 {
-        long long before = kernel_lock_acquired();
+        long long before = lock_stat_acquired("big-kernel-lock");
 
         if (before < 0)
                 return;                 /* Linux: no such count */
         for (int i = 0; i < 200000; i++)
                 (void)getppid();
-        long long taken = kernel_lock_acquired() - before;
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
 
         if (!CHECK("no_big_lock", taken < 20000))
                 printf("# the big kernel lock taken %lld times\n", taken);

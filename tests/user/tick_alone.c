@@ -62,24 +62,6 @@ static void *spin(void *arg)
         return NULL;
 }
 
-/* The big kernel lock's acquisitions so far, or -1 without the file. */
-static long long kernel_lock_acquired(void)
-{
-        char line[256], name[64];
-        long long v = -1, acquired;
-        unsigned rank;
-        FILE *f = fopen("/proc/lock_stat", "r");
-
-        if (!f)
-                return -1;
-        while (fgets(line, sizeof line, f))
-                if (sscanf(line, "%u %63s %lld", &rank, name, &acquired) == 3 &&
-                    !strcmp(name, "big-kernel-lock"))
-                        v = acquired;
-        fclose(f);
-        return v;
-}
-
 /* Each CPU's ticks so far (/proc/stat's cpuN lines, in USER_HZ = the
  * tick on Mercator); => how many CPUs were read. */
 static int cpu_ticks(long long *ticks)
@@ -127,10 +109,10 @@ int main(void)
 
         static long long tick0[MAXC], tick1[MAXC];
         int ncpu = cpu_ticks(tick0);
-        long long before = kernel_lock_acquired(), t0 = now_ns();
+        long long before = lock_stat_acquired("big-kernel-lock"), t0 = now_ns();
         struct timespec w = { WINDOW_MS / 1000, WINDOW_MS % 1000 * 1000000L };
         nanosleep(&w, NULL);
-        long long after = kernel_lock_acquired(), t1 = now_ns();
+        long long after = lock_stat_acquired("big-kernel-lock"), t1 = now_ns();
         cpu_ticks(tick1);
 
         atomic_store(&stop, 1);

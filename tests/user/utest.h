@@ -85,6 +85,26 @@ static long long proc_field(const char *file, const char *name)
         return v;
 }
 
+/* Mercator's /proc/lock_stat: how often the lock of that name (its
+ * rank's, "big-kernel-lock") was taken since boot, or -1 without the
+ * file (Linux has it only with CONFIG_LOCK_STAT, in another format). */
+static long long lock_stat_acquired(const char *lock)
+{
+        char line[256], name[64];
+        long long v = -1, acquired;
+        unsigned rank;
+        FILE *f = fopen("/proc/lock_stat", "r");
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof line, f))
+                if (sscanf(line, "%u %63s %lld", &rank, name, &acquired) == 3 &&
+                    !strcmp(name, lock))
+                        v = acquired;
+        fclose(f);
+        return v;
+}
+
 #define PAGE 4096UL
 
 /* The start of a small file (a /proc or /sys knob) in buf, NUL-ended:
