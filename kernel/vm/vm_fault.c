@@ -1572,10 +1572,12 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 return false;
         if (!shared)
                 prot &= ~VM_PROT_WRITE;
-        vm_object_nolock_lookup_run(obj, base + vm_area_off(a, va), 1, &pg);
+        uint64_t idx = base + vm_area_off(a, va);
+
+        vm_object_nolock_lookup_run(obj, idx, 1, &pg);
         if (!pg) {
                 if (access != VM_PROT_WRITE ||
-                    !nolock_shared_write(s, a, va, obj, base + vm_area_off(a, va)))
+                    !nolock_shared_write(s, a, va, obj, idx))
                         return false;
         } else if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access)) {
                 return false;

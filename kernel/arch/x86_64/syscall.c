@@ -22,8 +22,6 @@
  */
 void syscall_dispatch(struct trap_frame *tf)
 {
-        long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
-                         (long)tf->r10, (long)tf->r8, (long)tf->r9 };
         enum syscall_lock how = syscall_lock_of(tf->rax);
 
         current->md.syscall_nr = tf->rax;
@@ -40,6 +38,9 @@ void syscall_dispatch(struct trap_frame *tf)
                 intr_restore(s);
                 machine_kernel_lock_outside();
         } else {
+                long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
+                                 (long)tf->r10, (long)tf->r8, (long)tf->r9 };
+
                 if (how == SYSCALL_ENTERS)
                         machine_kernel_lock();
                 else
