@@ -255,9 +255,11 @@ void proc_vmstat(struct text *t, struct proc *p)
                  vm_events.pgdeactivate, vm_events.pglazyfree);
         text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n"
                  "pglazyfreed %" PRIu64 "\npgfault_nolock %" PRIu64 "\n"
-                 "pgfault_nolock_file %" PRIu64 "\n",
+                 "pgfault_nolock_file %" PRIu64 "\n"
+                 "pgfault_nolock_copy %" PRIu64 "\n",
                  faults, vm_events.pgmajfault, vm_events.pglazyfreed,
-                 vm_events.pgfault_nolock, vm_events.pgfault_nolock_file);
+                 vm_events.pgfault_nolock, vm_events.pgfault_nolock_file,
+                 vm_events.pgfault_nolock_copy);
         /* The page allocator's per-CPU lists (vm/pmm.h), Mercator's. */
         text_add(t, "pcp_refill %" PRIu64 "\npcp_spill %" PRIu64 "\n"
                  "pcp_drain_all %" PRIu64 "\npcp_drain_retry %" PRIu64 "\n"

@@ -1391,11 +1391,13 @@ static bool nolock_enter(struct vm_space *s, vaddr_t va, paddr_t pa,
         return st == VM_OK;
 }
 
-/* A first write (no translation at va, nothing in object obj there): a
- * zeroed page into the object, then its translation. obj is the area's
+/* A first write (nothing in object obj at idx): a zeroed page, or a copy
+ * of src, into the object, then its translation: where there was none,
+ * or (replace) in place of a read-only one of src. obj is the area's
  * private object, or shared memory's (nolock_shared_write). */
 static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
-                               vaddr_t va, struct vm_object *obj, uint64_t idx)
+                               vaddr_t va, struct vm_object *obj, uint64_t idx,
+                               const struct vm_page *src, bool replace)
 {
         struct vm_object_nodes nodes = { .n = 0 };
         struct vm_page *pg = NULL;
@@ -1414,7 +1416,10 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
         if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
                 return false;
         pa = pmm_page_to_pa(pg);
-        pmap_zero_page(pa);
+        if (src)
+                pmap_copy_page(pmm_page_to_pa(src), pa);
+        else
+                pmap_zero_page(pa);
         /*
          * Three steps, none under a lock in the common case (a lock they
          * shared was held in 8-30% of its takes in a four-thread storm at
@@ -1428,7 +1433,8 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
          * neither under a lock every CPU shares (pmm_lru_add_nolock,
          * memcg_charge_root_nolock). (3) The translation (nolock_enter):
          * inside the door only another lock-free fault adds one at va,
-         * and only to this page once (1) has published it.
+         * and only to this page once (1) has published it; or, replacing
+         * src's, pmap_replace_fresh (nolock_private_copy).
          */
         if (!shared)
                 st = vm_object_nolock_add(obj, idx, pg, NULL);
@@ -1449,10 +1455,19 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
                 rmap_owner_first_lists(pg, obj, true);
                 pg = NULL;                      /* the object's now */
                 /* A translation it cannot make leaves the page in the
-                 * object without one: the big lock's path maps it (a
-                 * state any fault may find). */
-                done = nolock_enter(s, va, pa, pmap_prot_implied(a->prot),
-                                    VM_PROT_WRITE);
+                 * object without one, or with src's still at va: the big
+                 * lock's path maps it (a state any fault may find, and
+                 * its pmap_enter replaces whatever is there). */
+                if (replace)
+                        done = pmap_replace_fresh(s->pmap, va,
+                                        pmm_page_to_pa(src), pa,
+                                        pmap_prot_implied(a->prot),
+                                        PMAP_USER |
+                                        PMAP_ACCESS(VM_PROT_WRITE)) == VM_OK;
+                else
+                        done = nolock_enter(s, va, pa,
+                                            pmap_prot_implied(a->prot),
+                                            VM_PROT_WRITE);
         }
 out:
         vm_object_nodes_put(&nodes);
@@ -1548,16 +1563,61 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
             (obj->type == VM_OBJECT_FILE && !obj->writable) ||
             (obj->data && idx < page_round(obj->src_bytes) >> PAGE_SHIFT))
                 return false;
-        return nolock_first_write(s, a, va, obj, idx);
+        return nolock_first_write(s, a, va, obj, idx, NULL, false);
+}
+
+/*
+ * A write to a private area over a file (a program's data, a private
+ * mapping of a tmpfs or memfd file) where the area's own object has
+ * nothing yet: a copy of the file's cached page into the own object,
+ * mapped writable (what fault_new_private_page does under the lock).
+ * Where no translation is (*mapped NULL) it is made; where the file's
+ * page is mapped read-only (*mapped its frame: a read came first, the
+ * common case) the copy takes its place (pmap_replace_fresh), only while
+ * no other CPU has the space loaded: another CPU's TLB could keep the
+ * file's page for an address that now writes elsewhere, and its shootdown
+ * is the lock's path's to send. The file's page stays while the fault
+ * copies it: pages leave a mapped object only with every door shut
+ * (vm_object.c, doors_shut_for). Not served: an area whose own object is
+ * not attached yet (the area's first write attaches it, under the lock),
+ * a disk file's page (in the object before its read is done) or one not
+ * cached, and what nolock_kind declines for anonymous memory.
+ */
+static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
+                                vaddr_t va, const paddr_t *mapped)
+{
+        struct vm_object *obj = a->object, *f = a->backing;
+        uint64_t off = vm_area_off(a, va);
+        struct vm_page *pg;
+
+        if (!obj || !f || !(a->prot & VM_PROT_WRITE) || a->uffd ||
+            (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
+                         VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) ||
+            obj->type != VM_OBJECT_ANON || obj->space != s || obj->quota ||
+            obj->hugetlb || obj->droppable || f->pager_ops || f->hugetlb ||
+            vm_area_thp_eligible(s, a) || !memcg_current_is_root())
+                return false;
+        vm_object_nolock_lookup_run(obj, a->pgoff + off, 1, &pg);
+        if (pg)
+                return false;           /* its own page: the lock's */
+        vm_object_nolock_lookup_run(f, a->backing_pgoff + off, 1, &pg);
+        if (!pg || (mapped && (pmm_page_to_pa(pg) != *mapped ||
+                               pmap_active_elsewhere(s->pmap))))
+                return false;
+        if (!nolock_first_write(s, a, va, obj, a->pgoff + off, pg,
+                                mapped != NULL))
+                return false;
+        vmstat_add(&vm_events.pgfault_nolock_copy, 1);
+        return true;
 }
 
 /* A fault of a file's or shared memory's page with no translation at va:
  * a read or an instruction fetch maps the page the object holds as the
  * lock's path would (read-only in a private area, as the area allows in
  * a shared one), then its window (nolock_around); a write in a shared
- * area maps it writable, or makes the page (nolock_shared_write). A page
- * not there (to read from the file, on swap, past the end) is the
- * lock's. */
+ * area maps it writable, or makes the page (nolock_shared_write); one in
+ * a private area copies it (nolock_private_copy). A page not there (to
+ * read from the file, on swap, past the end) is the lock's. */
 static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
                         vm_prot_t access)
 {
@@ -1567,8 +1627,9 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
         vm_prot_t prot = pmap_prot_implied(a->prot);
         struct vm_page *pg;
 
-        if (!obj || !access_allowed(a->prot, access) ||
-            (access == VM_PROT_WRITE && !shared))
+        if (access == VM_PROT_WRITE && !shared)
+                return nolock_private_copy(s, a, va, NULL);
+        if (!obj || !access_allowed(a->prot, access))
                 return false;
         if (!shared)
                 prot &= ~VM_PROT_WRITE;
@@ -1626,7 +1687,8 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         }
         vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
         if (!pg)        /* a swap entry: nolock_add finds the slot taken */
-                return write && nolock_first_write(s, a, va, a->object, idx);
+                return write && nolock_first_write(s, a, va, a->object, idx,
+                                                   NULL, false);
         if (!page_reusable(pg)) {
                 if (write)
                         return false;
@@ -1708,7 +1770,9 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (!(flags & PMAP_USER))
                 return false;
         if ((prot & access) != access)
-                return access == VM_PROT_WRITE && nolock_reuse(s, a, va, pa);
+                return access == VM_PROT_WRITE &&
+                       (a->backing ? nolock_private_copy(s, a, va, &pa)
+                                   : nolock_reuse(s, a, va, pa));
         if (!((access == VM_PROT_WRITE ? nolock_area(s, a)
                                        : nolock_read_area(s, a)) ||
               nolock_file_object(s, a, &base)) ||

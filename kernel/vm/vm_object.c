@@ -230,18 +230,22 @@ static void evicted_release(struct vm_object *obj);
  * runs with every door shut (vm_space_enter_all), and first unmaps its
  * range [first, end) again inside: the caller unmapped it before
  * (vm_spaces_unmap_object), but a lock-free fault may have mapped a page
- * since, which would outlive the page. A caller that shut the doors
- * itself (reclaim, swap-out, swapoff, a resize) unmapped inside them, so
- * nothing is unmapped again then. => whether doors_open must follow.
+ * since, which would outlive the page. A shrink (even_cows) takes the
+ * private copies of its range again too: one made lock-free
+ * (vm_fault.c:nolock_private_copy) from a page still there between the
+ * caller's unmap and this would outlive the end, where an access must
+ * now raise SIGBUS. A caller that shut the doors itself (reclaim,
+ * swap-out, swapoff) unmapped inside them, so nothing is unmapped again
+ * then. => whether doors_open must follow.
  */
 static bool doors_shut_for(const struct vm_object *obj, uint64_t first,
-                           uint64_t end)
+                           uint64_t end, bool even_cows)
 {
         if (!obj->mappers || vm_space_all_shut())
                 return false;
         vm_space_enter_all();
         if (first < end)
-                vm_spaces_unmap_object(obj, first, end, false);
+                vm_spaces_unmap_object(obj, first, end, even_cows);
         return true;
 }
 
@@ -391,7 +395,8 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
         bool reshape = size < obj->size ||
                        (obj->height < RADIX_MAX_H &&
                         size > slot_span(obj->height + 1));
-        bool shut = reshape && doors_shut_for(obj, size, obj->size);
+        bool shut = reshape && doors_shut_for(obj, size, obj->size,
+                                              size < obj->size);
 
         if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK) {
                 doors_open(shut);
@@ -1120,7 +1125,7 @@ static void radix_detach_range(struct vm_object *obj, uint64_t first,
 {
         struct radix_walk w = { .first = first, .end = end,
                                 .leaf = leaf_detach, .prune = true };
-        bool shut = doors_shut_for(obj, first, end);
+        bool shut = doors_shut_for(obj, first, end, false);
 
         radix_walk_run(&w, obj);
         doors_open(shut);
@@ -1154,7 +1159,7 @@ uint64_t vm_object_free_range(struct vm_object *obj, uint64_t first,
         struct radix_walk w = { .first = first, .end = MIN(end, obj->size),
                                 .leaf = leaf_free, .prune = true,
                                 .batch = &batch };
-        bool shut = doors_shut_for(obj, first, w.end);
+        bool shut = doors_shut_for(obj, first, w.end, false);
 
         batch.n = 0;
         radix_walk_run(&w, obj);

@@ -77,6 +77,9 @@ struct vm_events {
                                          * shared memory's pages: reads of
                                          * cached ones, shared writes
                                          * (Mercator's; atomic) */
+        uint64_t pgfault_nolock_copy;   /* ...of them, private copies of
+                                         * a file's page at a write
+                                         * (Mercator's; atomic) */
 };
 
 /* Pages a pager is writing now (Writeback, nr_writeback). */

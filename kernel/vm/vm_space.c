@@ -23,6 +23,7 @@
  * Frames are freed only after the translations to them are removed and
  * the TLB flushed (pmap_update), so no CPU can still reach a freed frame.
  */
+#include <machine/cpu_local.h>
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <vm/hugetlb.h>
@@ -274,11 +275,21 @@ vm_status_t vm_space_create(struct vm_space **out)
 
 uint32_t vm_doors_shut;
 
-/* Wait until no lock-free fault is inside s. */
+/* Wait until no lock-free fault is inside s, running the cross-CPU
+ * calls posted to this CPU meanwhile: a fault inside may be waiting for
+ * this CPU to drop a TLB entry (vm/pmap.h, pmap_replace_fresh's round,
+ * when a thread of its space started here after it looked). */
 static void wait_empty(const struct vm_space *s)
 {
-        while (__atomic_load_n(&s->door, __ATOMIC_ACQUIRE) & VM_DOOR_FAULTS)
+        while (__atomic_load_n(&s->door, __ATOMIC_ACQUIRE) & VM_DOOR_FAULTS) {
+#ifdef MACHINE_CPU_LOCAL
+                unsigned long f = intr_save();
+
+                smp_call_poll();
+                intr_restore(f);
+#endif
                 intr_cpu_relax();
+        }
 }
 
 /*

@@ -31,6 +31,10 @@
  *     area with pages of its own.
  *   shared_first_writes: first writes to shared memory from two spaces
  *     make one page, which the big lock's holder then finds.
+ *   private_copies: writes to a private mapping of a cached file copy
+ *     the file's page into the area's own object, where no translation
+ *     was and in place of the file page's read-only one (not while
+ *     another CPU has the space loaded).
  *   file_faults_beside_changes: the storm again over a file that two
  *     spaces map (shared in one, written and read there; private in the
  *     other, read and fetched), the lock's holder truncating, growing,
@@ -41,6 +45,8 @@
 #define _POSIX_C_SOURCE 200809L        /* pthread barriers */
 #include "check.h"
 #include "vm_fixture.h"
+
+#include <arch/host/softmmu.h>
 
 #include <mercator/types.h>
 #include <machine/intr.h>
@@ -303,6 +309,78 @@ TEST(shared_first_writes)
         check_baseline();
 }
 
+/* Writes to a private mapping of a file where the area's own object has
+ * nothing: a copy of the file's cached page, made where no translation
+ * was and in place of the file page's read-only one; that one not while
+ * another CPU has the space loaded; nothing before the area has its
+ * object, nor for a page not cached. */
+TEST(private_copies)
+{
+        setup(8 * MiB);
+        struct vm_object *f = cache_file(64);
+        struct vm_space *a = new_space();
+        vaddr_t data = map_file_at(a, 0x600000, 64 * P, RW, PRIV, f);
+        uint64_t copies = vm_events.pgfault_nolock_copy;
+
+        cache_fill(f, 0, 32);
+        CHECK(!vm_fault_nolock(a, data + 3 * P, W));    /* no object yet */
+        user_fill(a, data + 40 * P, 0x77);      /* attaches it, locked */
+        struct vm_object *own = vm_area_find(&a->areas, data)->object;
+
+        CHECK(own != NULL);
+        /* No translation: the copy, writable; the file keeps its page. */
+        CHECK(vm_fault_nolock(a, data + 5 * P, W));
+        paddr_t c = frame(a, data + 5 * P);
+        CHECK(c != pmm_page_to_pa(vm_object_lookup(f, 5)) && page_is(c, 6) &&
+              can(a, data + 5 * P, W) && vm_object_lookup(own, 0x605) &&
+              pmm_page_to_pa(vm_object_lookup(own, 0x605)) == c);
+        /* A read first (locked: the area has an object) maps the file's
+         * page and its window read-only; the write replaces it. */
+        CHECK(user_read(a, data + 8 * P) == 9);
+        paddr_t f8 = pmm_page_to_pa(vm_object_lookup(f, 8));
+        CHECK(frame(a, data + 8 * P) == f8 && !can(a, data + 8 * P, W) &&
+              frame(a, data + 9 * P) == pmm_page_to_pa(vm_object_lookup(f, 9)));
+        CHECK(vm_fault_nolock(a, data + 8 * P, W));
+        c = frame(a, data + 8 * P);
+        CHECK(c != f8 && page_is(c, 9) && page_is(f8, 9) &&
+              can(a, data + 8 * P, W));
+#ifndef ARCH_I386_LAYOUT_H
+        /* Another CPU has the space loaded: its TLB may keep the file's
+         * page, so no replacing (the lock's shootdown); a copy where no
+         * translation is needs none. (i386 runs one CPU.) */
+        softmmu_cpu = 1;
+        activate(a);
+        softmmu_cpu = 0;
+        CHECK(!vm_fault_nolock(a, data + 9 * P, W));
+        CHECK(vm_fault_nolock(a, data + 20 * P, W));
+        softmmu_cpu = 1;
+        activate(NULL);
+        softmmu_cpu = 0;
+#else
+        CHECK(vm_fault_nolock(a, data + 20 * P, W));
+#endif
+        CHECK(page_is(frame(a, data + 20 * P), 21));
+        /* Alone: no round of remote invalidations. */
+        uint64_t rounds = softmmu_stats.remote_rounds;
+        CHECK(vm_fault_nolock(a, data + 9 * P, W));
+        CHECK_EQ(softmmu_stats.remote_rounds, rounds);
+        CHECK(frame(a, data + 9 * P) !=
+              pmm_page_to_pa(vm_object_lookup(f, 9)));
+        CHECK(!vm_fault_nolock(a, data + 33 * P, W));   /* not cached */
+        CHECK_EQ(vm_events.pgfault_nolock_copy, copies + 4);
+        CHECK(vm_space_check(a));
+        /* A truncation takes the copies past the end with the file's
+         * pages (as Linux: an access there is SIGBUS). */
+        vm_spaces_unmap_object(f, 9, 64, true);
+        CHECK_EQ(vm_object_resize(f, 9 * P), VM_OK);
+        CHECK(present(a, data + 8 * P) && !present(a, data + 9 * P) &&
+              !present(a, data + 20 * P) && !vm_object_lookup(own, 0x614));
+        CHECK(vm_space_check(a));
+        destroy(a);
+        vm_object_unref(f);
+        check_baseline();
+}
+
 /* The root group's charges from lock-free faults wait per CPU (memcg.c,
  * root_pending) and are whole again for every reader. */
 TEST(root_charges_folded_for_readers)
@@ -538,21 +616,22 @@ TEST(faults_beside_changes)
         check_baseline();
 }
 
-/* The file storm: space (shared, RW) and other (private, R | X) map one
- * page cache of WINDOW pages; the faulters read both. */
+/* The file storm: space (shared, RW) and other (private, R | W | X) map
+ * one page cache of WINDOW pages; the faulters read and write both. */
 static struct vm_space *other;
 static vaddr_t obase;
 static struct vm_object *file;
 
-/* Its faulters: the private space's pages read or fetched, the shared
- * one's read or written. */
+/* Its faulters: the private space's pages read, fetched or written (a
+ * copy of the file's page), the shared one's read or written. */
 static struct fault_pick file_pick(uint64_t r)
 {
         bool priv = r >> 40 & 1;
+        unsigned how = (r >> 32) % 4;
 
         return (struct fault_pick){ priv ? other : space,
                                     (priv ? obase : base) + (r % WINDOW) * P,
-                                    (r >> 32) % 3 == 0 ? (priv ? X : W) : R };
+                                    how == 0 ? W : how == 1 && priv ? X : R };
 }
 
 /* One change of the big lock's holder: the file's (as the VFS makes
@@ -563,10 +642,17 @@ static void file_change(uint64_t *seed)
         uint64_t end = MIN(first + n, WINDOW);
         vaddr_t out;
 
-        switch (next_rand(seed) % 6) {
+        switch (next_rand(seed) % 8) {
         case 0:                 /* truncate, then grow back */
                 vm_spaces_unmap_object(file, first, WINDOW, true);
                 CHECK(vm_object_resize(file, first * P) == VM_OK);
+                /* Nothing past the end is mapped, not even a private
+                 * copy made from a page the cut had not taken yet. */
+                vm_space_enter_all();
+                for (uint64_t i = first; i < WINDOW; i++)
+                        CHECK(!present(other, obase + i * P) &&
+                              !present(space, base + i * P));
+                vm_space_leave_all();
                 CHECK(vm_object_resize(file, WINDOW * P) == VM_OK);
                 break;
         case 1:                 /* a hole */
@@ -584,9 +670,23 @@ static void file_change(uint64_t *seed)
         case 3:                 /* the private one likewise */
                 vm_space_enter(other);
                 CHECK(vm_space_map_file(other, obase + first * P,
-                                        (end - first) * P, R | X,
+                                        (end - first) * P, R | W | X,
                                         PRIV | FIXED, file, first * P,
                                         &out) == VM_OK);
+                vm_space_leave(other);
+                break;
+        case 4:                 /* a private write under the lock (the
+                                 * area's object, for the lock-free ones) */
+                vm_space_enter(other);
+                CHECK(vm_fault(other, obase + first * P, W) ==
+                      FAULT_RESOLVED);
+                vm_space_leave(other);
+                break;
+        case 5:                 /* the private copies of a chunk dropped */
+                vm_space_enter(other);
+                CHECK(vm_space_advise(other, obase + first * P,
+                                      (end - first) * P,
+                                      VM_MADV_DONTNEED) == VM_OK);
                 vm_space_leave(other);
                 break;
         default:                /* read in (read(), a slow fault) */
@@ -614,13 +714,16 @@ TEST(file_faults_beside_changes)
         space = new_space();
         other = new_space();
         base = map_file_at(space, 0x400000, WINDOW * P, RW, SHARED, file);
-        obase = map_file_at(other, 0x400000, WINDOW * P, R | X, PRIV, file);
+        obase = map_file_at(other, 0x400000, WINDOW * P, R | W | X, PRIV,
+                            file);
+        uint64_t copies = vm_events.pgfault_nolock_copy;
         uint64_t total = storm(file_pick, file_step, 0x9e3779b97f4a7c15ull);
 
         /* The faulters got in between the checks, which keep both
          * doors shut most of the time (1600-2300 of 10000 steps on a
          * loaded 2-core host). */
         CHECK(total > STEPS / 20);
+        CHECK(vm_events.pgfault_nolock_copy > copies);
         CHECK(vm_space_check(space) && vm_space_check(other));
         CHECK(pmm_check());
         destroy(space);

@@ -30,6 +30,22 @@
  *                               at once: every page has both
  *   shared_first_writes_lock_free (Mercator only) those first writes are
  *                               served without the lock
+ *   private_writes_copy         writes to a MAP_PRIVATE mapping copy the
+ *                               file's page, after a read and without one:
+ *                               the file keeps its bytes, the copy keeps
+ *                               the write and the page's other bytes, and
+ *                               a later write() reaches only unwritten
+ *                               pages; four threads writing their own word
+ *                               of one fresh page at once make one copy
+ *                               with all four words
+ *   private_copies_cut          after a truncation, the private copies
+ *                               past the new end are gone with the file's
+ *                               pages: reading there is SIGBUS, while a
+ *                               writer thread copies pages beside it
+ *   private_copies_lock_free (Mercator only: pgfault_nolock_copy) a
+ *                               private mapping's writes after reads are
+ *                               copied without the lock, once the area
+ *                               has its own object (the first write)
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -102,6 +118,19 @@ static void on_bus(int sig)
 {
         (void)sig;
         siglongjmp(bus_jmp, 1);
+}
+
+struct word_arg {
+        volatile uint32_t *p;
+        uint32_t v;
+};
+
+static void *write_word(void *arg)
+{
+        struct word_arg *a = arg;
+
+        *a->p = a->v;
+        return NULL;
 }
 
 static void *reader(void *arg)
@@ -275,6 +304,142 @@ static void shared_first_writes_lock_free(void)
         munmap((void *)m, PAGES * PG);
 }
 
+static void private_writes_copy(void)
+{
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0);
+        uint32_t v = 0, w = 777;
+        int ok = m != MAP_FAILED;
+
+        if (!ok) {
+                CHECK("private_writes_copy", 0);
+                return;
+        }
+        ok &= m[5 * PG / 4] == 6;               /* a read, then a write */
+        m[5 * PG / 4 + 1] = 555;
+        ok &= m[7 * PG / 4 + 2] == 8;           /* a read elsewhere first */
+        m[9 * PG / 4 + 3] = 999;                /* a write with no read */
+        ok &= pread(fd, &v, 4, 5 * PG + 4) == 4 && v == 6;
+        ok &= pread(fd, &v, 4, 9 * PG + 12) == 4 && v == 10;
+        ok &= m[5 * PG / 4 + 1] == 555 && m[5 * PG / 4 + 2] == 6 &&
+              m[9 * PG / 4 + 3] == 999 && m[9 * PG / 4 + 4] == 10;
+        /* A later write() shows in pages not copied, not in the copies. */
+        ok &= pwrite(fd, &w, 4, 9 * PG + 16) == 4 &&
+              pwrite(fd, &w, 4, 11 * PG + 16) == 4;
+        ok &= m[9 * PG / 4 + 4] == 10 && m[11 * PG / 4 + 4] == 777;
+        write_page(9);
+        write_page(11);
+        /* Four threads, one fresh page, a word each, at once. */
+        pthread_t th[4];
+        struct word_arg a[4];
+
+        for (int t = 0; t < 4; t++) {
+                a[t] = (struct word_arg){ &m[20 * PG / 4 + t * 8],
+                                          (uint32_t)(100 + t) };
+                pthread_create(&th[t], NULL, write_word, &a[t]);
+        }
+        for (int t = 0; t < 4; t++)
+                pthread_join(th[t], NULL);
+        for (int t = 0; t < 4; t++)
+                ok &= m[20 * PG / 4 + t * 8] == (uint32_t)(100 + t);
+        ok &= m[20 * PG / 4 + 1] == 21;
+        CHECK("private_writes_copy", ok);
+        munmap((void *)m, PAGES * PG);
+}
+
+/* Writes its page's number into a word of each page of a private
+ * mapping, in a loop (copies of the file's pages). */
+static void *private_writer(void *arg)
+{
+        volatile uint32_t *m = arg;
+
+        while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+                for (volatile uint64_t i = 0; i < PAGES; i++) {
+                        if (sigsetjmp(bus_jmp, 1)) {
+                                atomic_fetch_add(&buses, 1);
+                                continue;
+                        }
+                        m[i * PG / 4 + 9] = (uint32_t)(i + 1);
+                }
+        }
+        return NULL;
+}
+
+/* Is page i of m past the end (a read raises SIGBUS)? */
+static int past_end(volatile uint32_t *m, uint64_t i)
+{
+        if (sigsetjmp(bus_jmp, 1))
+                return 1;
+        (void)m[i * PG / 4];
+        return 0;
+}
+
+static void private_copies_cut(void)
+{
+        struct sigaction sa = { .sa_handler = on_bus };
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0);
+        unsigned seed = 777;
+        long long end = now_ms() + RUN_MS / 2;
+        long left = 0, cuts = 0;
+        pthread_t th;
+
+        sigaction(SIGBUS, &sa, NULL);
+        if (m == MAP_FAILED) {
+                CHECK("private_copies_cut", 0);
+                return;
+        }
+        atomic_store(&stop, 0);
+        pthread_create(&th, NULL, private_writer, (void *)m);
+        while (now_ms() < end) {
+                uint64_t k = (uint64_t)(rand_r(&seed) % PAGES);
+
+                if (ftruncate(fd, (off_t)(k * PG)))
+                        left++;
+                for (uint64_t i = k; i < PAGES; i++)
+                        left += !past_end(m, i);
+                if (ftruncate(fd, PAGES * PG))
+                        left++;
+                for (uint64_t i = k; i < PAGES; i++)
+                        write_page(i);
+                cuts++;
+        }
+        atomic_store(&stop, 1);
+        pthread_join(th, NULL);
+        munmap((void *)m, PAGES * PG);
+        if (!CHECK("private_copies_cut", left == 0 && cuts > 10))
+                printf("# %ld pages read past the end, %ld cuts\n", left, cuts);
+}
+
+/* Mercator: writes after reads of a private mapping copy lock-free. */
+static void private_copies_lock_free(void)
+{
+        if (proc_field("/proc/vmstat", "pgfault_nolock") < 0)
+                return;                 /* Linux: no such count */
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        long long before = proc_field("/proc/vmstat", "pgfault_nolock_copy");
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0);
+        int wrong = m == MAP_FAILED;
+
+        for (uint64_t i = 0; !wrong && i < PAGES; i++)
+                wrong |= m[i * PG / 4] != i + 1;
+        for (uint64_t i = 0; !wrong && i < PAGES; i++)
+                m[i * PG / 4 + 1] = 0;
+        long long served = proc_field("/proc/vmstat", "pgfault_nolock_copy") -
+                           before;
+
+        if (!CHECK("private_copies_lock_free", !wrong && before >= 0 &&
+                   served >= PAGES / 2))
+                printf("# %lld of %d copies without the lock\n", served,
+                       PAGES);
+        if (m != MAP_FAILED)
+                munmap((void *)m, PAGES * PG);
+}
+
 int main(void)
 {
         utest_start("nolock_file_faults");
@@ -287,5 +452,8 @@ int main(void)
         file_reads_lock_free();
         shared_writes_across_fork();
         shared_first_writes_lock_free();
+        private_writes_copy();
+        private_copies_cut();
+        private_copies_lock_free();
         return utest_done();
 }

@@ -102,7 +102,12 @@
 /* Other CPUs that may cache pm's entries must drop what batch b lists
  * before pmap_update() frees anything (a format on one CPU: nothing). */
 #ifndef pt_tlb_remote
-#define pt_tlb_remote(pm, b)            ((void)0)
+#define pt_tlb_remote(pm, b)            ((void)(pm), (void)(b))
+#endif
+/* Does another CPU have pm loaded, so that its TLB may hold pm's entries
+ * now (a format on one CPU: never)? Asked with interrupts off. */
+#ifndef pt_active_elsewhere
+#define pt_active_elsewhere(pm)         false
 #endif
 #include <arch/pt/pt_map.h>
 
@@ -1164,6 +1169,49 @@ uint32_t pmap_widen_fresh(struct pmap *pm, vaddr_t va, unsigned n,
 {
         ASSERT(!pm->is_kernel);
         return widen(pm, va, n, mask, pa, prot, true);
+}
+
+/*
+ * Swap va's read-only 4 KiB translation of old_pa for one of pa without
+ * the pmap's lock (see vm/pmap.h): a compare-and-swap, again while only
+ * an MMU's accessed bit moved; this CPU's entry invalidated; then the
+ * round a batch of this one address takes (pt_tlb_remote), which raises
+ * the generation a CPU that loads pm later compares (x86-64's PCIDs) and
+ * sends the invalidation to every other CPU that has pm loaded by then:
+ * none, when the caller found pmap_active_elsewhere() false and no
+ * thread of the space started on another CPU since.
+ */
+vm_status_t pmap_replace_fresh(struct pmap *pm, vaddr_t va, paddr_t old_pa,
+                               paddr_t pa, vm_prot_t prot, unsigned flags)
+{
+        struct pmap_tlb_batch b = { .va = { va }, .n = 1 };
+        pte_t *t, *e, old;
+        bool put = false;
+
+        ASSERT(!pm->is_kernel && va_is_user_half(va) &&
+               is_aligned(va | pa | old_pa, PAGE_SIZE) && prot != VM_PROT_NONE);
+        if (!(t = walk_last_table(pm, va)))
+                return VM_ENOENT;
+        e = &t[pt_index(va, 1)];
+        do {
+                old = pte_load_acquire(e);
+                if (!pte_present(old) || pte_leaf_pa(old, 1) != old_pa ||
+                    (leaf_prot(old) & VM_PROT_WRITE))
+                        break;
+                put = pte_replace(e, old, leaf_entry(pa, 1, prot, flags));
+        } while (!put);
+        pt_unmap(t);
+        if (!put)
+                return VM_EEXIST;
+        if (pmap_loaded(pm))
+                mmu_invlpg(va);
+        pt_tlb_remote(pm, &b);
+        return VM_OK;
+}
+
+bool pmap_active_elsewhere(const struct pmap *pm)
+{
+        return pt_active_elsewhere(pm);
 }
 
 /*
