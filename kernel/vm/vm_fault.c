@@ -1481,8 +1481,9 @@ out:
  * window that obj holds, each where no translation is yet
  * (pmap_enter_fresh_run, one walk: one that another fault put there
  * meanwhile stays). Writable as the read's own rule says: an own page if
- * a write could reuse it, a shared area's page always, a file's page in a
- * private area never. */
+ * a write could reuse it, a shared area's page always (but a disk
+ * file's: its first write finds it blocks, under the lock), a file's
+ * page in a private area never. */
 _Static_assert(FAULT_AROUND_PAGES <= PMAP_RUN_MAX,
                "the fault-around window is one pmap run");
 
@@ -1501,6 +1502,8 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (vm_guards_meet(&s->guards, lo, hi) ||
             vm_guards_meet(&s->poison, lo, hi))
                 return;
+        bool shared_w = (a->flags & VM_AREA_SHARED) && !obj->pager_ops;
+
         vm_object_nolock_lookup_run(obj, base + ((lo - a->start) >> PAGE_SHIFT),
                                     n, pg);
         for (unsigned i = 0; i < n; i++) {
@@ -1508,8 +1511,7 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va,
                         continue;
                 pa[i] = pmm_page_to_pa(pg[i]);
                 mask |= 1u << i;
-                wmask |= (uint32_t)(own ? page_reusable(pg[i])
-                                        : (a->flags & VM_AREA_SHARED) != 0) << i;
+                wmask |= (uint32_t)(own ? page_reusable(pg[i]) : shared_w) << i;
         }
         (void)pmap_enter_fresh_run(s->pmap, lo, n, mask, wmask, pa,
                                    pmap_prot_implied(a->prot),
@@ -1522,13 +1524,13 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va,
  * NULL: a shared area's object (a tmpfs or memfd file, shared anonymous
  * memory, SysV shared memory), or a private area's file where the area
  * has no object of its own yet (a program's text and read-only data:
- * nothing there can hide the file's page). Not a disk file's (a page is
- * in its object before its read from the disk is done: file_page_fill),
- * not explicit or transparent huge pages, userfaultfd, mlock or
- * droppable areas: the big lock's. Such an object's pages leave it, and
- * its tree changes shape, only with every door shut (vm_object.c,
- * doors_shut_for), so a page found inside the door stays while the
- * fault maps it, and a translation made is unmapped before it goes.
+ * nothing there can hide the file's page). A disk file's too: its page
+ * is linked only once read (vm_object.c, file_page_fill). Not explicit
+ * or transparent huge pages, userfaultfd, mlock or droppable areas: the
+ * big lock's. Such an object's pages leave it, and its tree changes
+ * shape, only with every door shut (vm_object.c, doors_shut_for), so a
+ * page found inside the door stays while the fault maps it, and a
+ * translation made is unmapped before it goes.
  */
 static struct vm_object *nolock_file_object(const struct vm_space *s,
                                             const struct vm_area *a,
@@ -1537,8 +1539,7 @@ static struct vm_object *nolock_file_object(const struct vm_space *s,
         bool shared = a->flags & VM_AREA_SHARED;
         struct vm_object *obj = shared ? a->object : a->backing;
 
-        if (!obj || (!shared && a->object) || obj->pager_ops ||
-            obj->hugetlb || a->uffd ||
+        if (!obj || (!shared && a->object) || obj->hugetlb || a->uffd ||
             (a->flags & (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT |
                          VM_AREA_DROPPABLE)) ||
             (shared && vm_area_shmem_thp_eligible(s, a)))
@@ -1580,8 +1581,7 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
  * copies it: pages leave a mapped object only with every door shut
  * (vm_object.c, doors_shut_for). Not served: an area whose own object is
  * not attached yet (the area's first write attaches it, under the lock),
- * a disk file's page (in the object before its read is done) or one not
- * cached, and what nolock_kind declines for anonymous memory.
+ * a page not cached, and what nolock_kind declines for anonymous memory.
  */
 static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
                                 vaddr_t va, const paddr_t *mapped)
@@ -1594,7 +1594,7 @@ static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
             (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
                          VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) ||
             obj->type != VM_OBJECT_ANON || obj->space != s || obj->quota ||
-            obj->hugetlb || obj->droppable || f->pager_ops || f->hugetlb ||
+            obj->hugetlb || obj->droppable || f->hugetlb ||
             vm_area_thp_eligible(s, a) || !memcg_current_is_root())
                 return false;
         vm_object_nolock_lookup_run(obj, a->pgoff + off, 1, &pg);
@@ -1629,9 +1629,12 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
 
         if (access == VM_PROT_WRITE && !shared)
                 return nolock_private_copy(s, a, va, NULL);
-        if (!obj || !access_allowed(a->prot, access))
+        /* A disk file's page is mapped read-only: its first write finds
+         * it blocks on the disk (pager_ops->mkwrite), under the lock. */
+        if (!obj || !access_allowed(a->prot, access) ||
+            (obj->pager_ops && access == VM_PROT_WRITE))
                 return false;
-        if (!shared)
+        if (!shared || obj->pager_ops)
                 prot &= ~VM_PROT_WRITE;
         uint64_t idx = base + vm_area_off(a, va);
 

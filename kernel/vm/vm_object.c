@@ -727,39 +727,29 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
         return st;
 }
 
-/*
- * A new frame at the free index, filled with a copy of the frame `from`,
- * or with len bytes of src (may be 0) and then zeroes if from is NULL.
- */
-static vm_status_t page_new(struct vm_object *obj, uint64_t index,
-                            const struct vm_page *from, const void *src,
-                            size_t len, struct vm_page **out)
+/* A frame for a new page of obj, not yet filled nor linked (page_link
+ * does that). A page reclaim dropped clean is still charged: reading one
+ * again takes that charge back (*credit; not necessarily this index's:
+ * the count is per object). */
+static vm_status_t page_take(struct vm_object *obj, bool *credit,
+                             struct vm_page **out)
 {
-        struct vm_page *pg;
-        paddr_t pa;
-        /* A page reclaim dropped clean is still charged: reading one
-         * again takes that charge back (not necessarily this index's:
-         * the count is per object). */
-        bool credit = obj->quota && obj->evicted > 0;
-
-        if (!credit && !vm_quota_room(obj->quota, 1))
+        *credit = obj->quota && obj->evicted > 0;
+        if (!*credit && !vm_quota_room(obj->quota, 1))
                 return VM_ENOSPC;
         /* Reached only through the page-content operations: any zone
          * (HIGHMEM on i386). */
-        if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
+        if (!(*out = pmm_alloc_pages(0, PMM_HIGHMEM)))
                 return VM_ENOMEM;
-        pa = pmm_page_to_pa(pg);
-        if (from) {
-                pmap_copy_page(pmm_page_to_pa(from), pa);
-        } else if (len) {
-                uint8_t *p = pmap_quick_enter_page(pa);
+        return VM_OK;
+}
 
-                memcpy(p, src, len);
-                memset(p + len, 0, PAGE_SIZE - len);
-                pmap_quick_remove_page(p);
-        } else {
-                pmap_zero_page(pa);
-        }
+/* Link page_take's filled frame pg into obj at index (=> VM_EEXIST: a
+ * lock-free fault's page is there; pg given back). */
+static vm_status_t page_link(struct vm_object *obj, uint64_t index,
+                             struct vm_page *pg, bool credit,
+                             struct vm_page **out)
+{
         vm_status_t st = radix_insert(obj, index, pg);
 
         if (st != VM_OK) {              /* VM_EEXIST: a lock-free fault's */
@@ -775,6 +765,36 @@ static vm_status_t page_new(struct vm_object *obj, uint64_t index,
         return VM_OK;
 }
 
+/*
+ * A new frame at the free index, filled with a copy of the frame `from`,
+ * or with len bytes of src (may be 0) and then zeroes if from is NULL.
+ */
+static vm_status_t page_new(struct vm_object *obj, uint64_t index,
+                            const struct vm_page *from, const void *src,
+                            size_t len, struct vm_page **out)
+{
+        struct vm_page *pg;
+        paddr_t pa;
+        bool credit;
+        vm_status_t st = page_take(obj, &credit, &pg);
+
+        if (st != VM_OK)
+                return st;
+        pa = pmm_page_to_pa(pg);
+        if (from) {
+                pmap_copy_page(pmm_page_to_pa(from), pa);
+        } else if (len) {
+                uint8_t *p = pmap_quick_enter_page(pa);
+
+                memcpy(p, src, len);
+                memset(p + len, 0, PAGE_SIZE - len);
+                pmap_quick_remove_page(p);
+        } else {
+                pmap_zero_page(pa);
+        }
+        return page_link(obj, index, pg, credit, out);
+}
+
 /* Page `index` of a file object: its bytes, the tail past the end zeroed. */
 static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
                                   struct vm_page **out)
@@ -782,20 +802,26 @@ static vm_status_t file_page_fill(struct vm_object *obj, uint64_t index,
         uint64_t off = index << PAGE_SHIFT;
 
         if (obj->writable && obj->pager_ops) {  /* a disk file system's */
-                vm_status_t st = page_new(obj, index, NULL, NULL, 0, out);
+                /* Read, then linked: a lock-free fault of another space
+                 * (vm_fault.c, nolock_file) maps any page it finds in
+                 * the object, so none may be there before its bytes. */
+                struct vm_page *pg;
+                bool credit;
+                vm_status_t st = page_take(obj, &credit, &pg);
+
                 if (st != VM_OK)
                         return st;
-                void *kva = pmap_quick_enter_page(pmm_page_to_pa(*out));
+                pmap_zero_page(pmm_page_to_pa(pg));     /* holes, the tail */
+                void *kva = pmap_quick_enter_page(pmm_page_to_pa(pg));
                 long err = obj->pager_ops->fill(obj, index, kva);
                 pmap_quick_remove_page(kva);
                 if (err) {
-                        /* An unreadable disk: the page goes, and the
-                         * caller sees no room (a fault: SIGBUS, as
-                         * Linux's for an I/O error). */
-                        vm_object_free_range(obj, index, index + 1);
+                        /* An unreadable disk: the caller sees no room (a
+                         * fault: SIGBUS, as Linux's for an I/O error). */
+                        pmm_free_pages(pg, 0);
                         return err == -ENOMEM ? VM_ENOMEM : VM_ENOSPC;
                 }
-                return VM_OK;
+                return page_link(obj, index, pg, credit, out);
         }
         if (obj->writable)              /* the source may be shorter */
                 return page_new(obj, index, NULL,

@@ -150,8 +150,10 @@ void vm_page_shmem_huge_break(struct vm_page *pg);
  * reclaim may drop a clean page and have it read again.
  */
 struct vm_pager_ops {
-        /* Fill page `index` (kernel address kva, zeroed) with the file's
-         * bytes there, zeroes in holes and past the end. => 0 or -errno. */
+        /* Fill page `index` (kernel address kva, zeroed; linked into the
+         * object only once filled, since lock-free faults map any page
+         * they find there) with the file's bytes there, zeroes in holes
+         * and past the end. => 0 or -errno. */
         long (*fill)(struct vm_object *obj, uint64_t index, void *kva);
         /* Write the object's changed pages to the disk (msync MS_SYNC).
          * => 0 or -errno. */
