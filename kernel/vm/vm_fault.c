@@ -1655,6 +1655,82 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
 }
 
 /*
+ * A write to a page of the area's own object that a fork shares (another
+ * object holds it too: refcount > 1): the copy vm_object_page_unshare
+ * makes under the lock, without it. The copy takes the shared page's
+ * place in the object's slot (vm_object_nolock_replace, compare-and-swap)
+ * and is mapped writable: where no translation is (a fork's child, whose
+ * tables start empty, writing first; mapped: NULL) as a first write's,
+ * else in place of the shared page's read-only translation (mapped: its
+ * frame) by pmap_replace_fresh, only while no other CPU has the space
+ * loaded (nolock_private_copy says why). The object's reference to the
+ * shared page is let go later, under the big lock (vm_object_put_later):
+ * only the lock's holder changes a page's count, owners and lists, so the
+ * other holders' exits, copies and reuses under the lock see a count that
+ * is one too high meanwhile (they copy where they could reuse), never one
+ * too low. Not served: a page with a kept swap copy, lazily freed, or
+ * whose owners a chain of records lists (the lock's path handles them);
+ * no room left for a deferred put.
+ */
+static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                       const paddr_t *mapped)
+{
+        struct vm_object *obj = a->object;
+        uint64_t idx = a->pgoff + vm_area_off(a, va);
+        vm_prot_t prot = pmap_prot_implied(a->prot);
+        struct vm_page *old, *pg;
+        paddr_t pa;
+        bool done;
+
+        if (!nolock_area(s, a))
+                return false;
+        vm_object_nolock_lookup_run(obj, idx, 1, &old);
+        if (!old || page_reusable(old) ||
+            (__atomic_load_n(&old->flags, __ATOMIC_RELAXED) &
+             (PG_SWAPCACHE | PG_LAZYFREE | PG_RMAP_CHAIN)) ||
+            (mapped && (pmm_page_to_pa(old) != *mapped ||
+                        pmap_active_elsewhere(s->pmap))) ||
+            pmm_free_below(PMM_WMARK_LOW))
+                return false;
+        if (!vm_object_put_reserve())
+                return false;
+        if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
+                goto unreserve;
+        pa = pmm_page_to_pa(pg);
+        pmap_copy_page(pmm_page_to_pa(old), pa);
+        if (vm_object_nolock_replace(obj, idx, old, pg) != VM_OK)
+                goto free;
+        /* Nothing maps pg but this fault where a translation of old is:
+         * a sibling's write there finds old mapped and pg in the slot, and
+         * goes to the lock. So a translation not replaced puts old back. */
+        if (mapped) {
+                done = pmap_replace_fresh(s->pmap, va, *mapped, pa, prot,
+                                          PMAP_USER |
+                                          PMAP_ACCESS(VM_PROT_WRITE)) == VM_OK;
+                if (!done) {
+                        vm_object_nolock_unreplace(obj, idx, pg, old);
+                        goto free;
+                }
+        } else {
+                /* Not made (no table page): pg stays without one, as a
+                 * first write's page may. */
+                done = nolock_enter(s, va, pa, prot, VM_PROT_WRITE);
+        }
+        rmap_owner_first_lists(pg, obj, true);
+        vm_object_put_later(obj, idx, old);
+        if (done)
+                vmstat_add(&s->stats.faults, 1);
+        vmstat_add(&s->stats.cow_copies, 1);
+        vmstat_add(&vm_events.pgfault_nolock_copy, 1);
+        return done;
+free:
+        pmm_free_pages(pg, 0);
+unreserve:
+        vm_object_put_unreserve();
+        return false;
+}
+
+/*
  * No translation at va: what the object holds there decides.
  * - Nothing, and a write: nolock_first_write.
  * - A page (a fork's child finds every page so: its tables start empty):
@@ -1694,7 +1770,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                                                    NULL, false);
         if (!page_reusable(pg)) {
                 if (write)
-                        return false;
+                        return nolock_cow(s, a, va, NULL);
                 prot &= ~VM_PROT_WRITE;
         }
         if (!nolock_enter(s, va, pmm_page_to_pa(pg), prot, access))
@@ -1775,7 +1851,8 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if ((prot & access) != access)
                 return access == VM_PROT_WRITE &&
                        (a->backing ? nolock_private_copy(s, a, va, &pa)
-                                   : nolock_reuse(s, a, va, pa));
+                                   : nolock_reuse(s, a, va, pa) ||
+                                     nolock_cow(s, a, va, &pa));
         if (!((access == VM_PROT_WRITE ? nolock_area(s, a)
                                        : nolock_read_area(s, a)) ||
               nolock_file_object(s, a, &base)) ||

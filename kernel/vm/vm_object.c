@@ -986,6 +986,115 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                               slot[digit(index, 1)], index, pg);
 }
 
+vm_status_t vm_object_nolock_replace(struct vm_object *obj, uint64_t index,
+                                     struct vm_page *old, struct vm_page *pg)
+{
+        unsigned missing;
+        struct radix_node *n = nolock_leaf(obj, index, &missing);
+        void *expect = old;
+
+        ASSERT(obj->type == VM_OBJECT_ANON && obj->space && !obj->quota &&
+               !obj->hugetlb);
+        if (!n)
+                return VM_ENOENT;
+        rmap_owner_add_first(pg, obj, index);   /* recorded, then seen */
+        if (!__atomic_compare_exchange_n(&n->slot[digit(index, 1)], &expect,
+                                         pg, false, __ATOMIC_RELEASE,
+                                         __ATOMIC_RELAXED)) {
+                rmap_owner_forget_first(pg);
+                return VM_EEXIST;
+        }
+        vmstat_add(object_counter(obj), 1);     /* old counts until freed */
+        return VM_OK;
+}
+
+void vm_object_nolock_unreplace(struct vm_object *obj, uint64_t index,
+                                struct vm_page *pg, struct vm_page *old)
+{
+        unsigned missing;
+        struct radix_node *n = nolock_leaf(obj, index, &missing);
+        void *expect = pg;
+        bool back = n && __atomic_compare_exchange_n(
+                                &n->slot[digit(index, 1)], &expect, old, false,
+                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+
+        ASSERT(back);           /* nothing else replaces an own page */
+        (void)back;
+        rmap_owner_forget_first(pg);
+        vmstat_add(object_counter(obj), -1);
+}
+
+/* ---- deferred puts (vm_object.h) ---------------------------------------- */
+
+static struct {
+        struct vm_object *obj;
+        uint64_t          index;
+        struct vm_page   *pg;
+} puts[VM_OBJECT_PUTS_MAX];                     /* [p] */
+static unsigned puts_n;                         /* [p], read [a] */
+static unsigned puts_room;                      /* [a] reserved */
+static struct spinlock puts_lock = SPINLOCK_INIT("vm-object puts",
+                                                 LOCK_RANK_OBJECT_PUTS);
+
+bool vm_object_put_reserve(void)
+{
+        if (__atomic_add_fetch(&puts_room, 1, __ATOMIC_RELAXED) <=
+            VM_OBJECT_PUTS_MAX)
+                return true;
+        vm_object_put_unreserve();
+        return false;
+}
+
+void vm_object_put_unreserve(void)
+{
+        __atomic_sub_fetch(&puts_room, 1, __ATOMIC_RELEASE);
+}
+
+void vm_object_put_later(struct vm_object *obj, uint64_t index,
+                         struct vm_page *pg)
+{
+        spin_lock(&puts_lock);
+        ASSERT(puts_n < VM_OBJECT_PUTS_MAX);    /* reserved */
+        puts[puts_n].obj = obj;
+        puts[puts_n].index = index;
+        puts[puts_n].pg = pg;
+        __atomic_store_n(&puts_n, puts_n + 1, __ATOMIC_RELEASE);
+        spin_unlock(&puts_lock);
+}
+
+void vm_object_puts_run(void)
+{
+        while (__atomic_load_n(&puts_n, __ATOMIC_ACQUIRE)) {
+                struct vm_object *obj;
+                struct vm_page *pg;
+                uint64_t index;
+
+                spin_lock(&puts_lock);
+                if (!puts_n) {
+                        spin_unlock(&puts_lock);
+                        break;
+                }
+                puts_n--;
+                obj = puts[puts_n].obj;
+                index = puts[puts_n].index;
+                pg = puts[puts_n].pg;
+                spin_unlock(&puts_lock);
+                page_release(obj, index, pg, NULL);
+                vm_object_put_unreserve();
+        }
+}
+
+unsigned vm_object_puts_of(const struct vm_page *pg)
+{
+        unsigned n = 0;
+
+        spin_lock(&puts_lock);
+        for (unsigned i = 0; i < puts_n; i++)
+                n += puts[i].pg == pg;
+        spin_unlock(&puts_lock);
+        return n;
+}
+
 vm_status_t vm_object_page_alloc(struct vm_object *obj, uint64_t index,
                                  struct vm_page **out)
 {

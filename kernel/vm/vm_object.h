@@ -485,6 +485,47 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
  */
 void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
                                  unsigned n, struct vm_page **out);
+/*
+ * A copy-on-write copy without the big lock (vm_fault.c:nolock_cow): the
+ * fresh page pg (filled by the caller) takes old's place at index of the
+ * space's own anonymous object obj, by compare-and-swap, recorded as its
+ * first owner (its lists: the caller's). Nothing else changes: old keeps
+ * its count, its record and its lists, obj's reference to it being let
+ * go later under the big lock (vm_object_put_later). => VM_EEXIST: the
+ * slot does not hold old (another fault of the space was first);
+ * VM_ENOENT: no node holds the slot. Nothing changed then.
+ * vm_object_nolock_unreplace() puts old back (the caller could not map
+ * pg, which nothing else maps: see nolock_cow).
+ */
+vm_status_t vm_object_nolock_replace(struct vm_object *obj, uint64_t index,
+                                     struct vm_page *old, struct vm_page *pg);
+void vm_object_nolock_unreplace(struct vm_object *obj, uint64_t index,
+                                struct vm_page *pg, struct vm_page *old);
+/*
+ * Deferred puts: obj's reference to pg at index (a page a lock-free copy
+ * replaced), let go later by vm_object_puts_run() as the big lock's
+ * page_release would, since only the big lock's holder changes a page's
+ * count, record and lists. A fault first reserves room (=> false: none,
+ * at most VM_OBJECT_PUTS_MAX wait; the fault takes the lock's path) and
+ * gives it back if it does not put after all. Until it runs, pg's count
+ * says obj holds it (another holder copies rather than reuses it, which
+ * is safe), and nothing else about it is wrong: every walk from a page to
+ * its owners looks in each owner's slot.
+ * vm_object_puts_run: every put waiting; called by the big lock's holder
+ * as it enters a space (vm_space_enter, after the faults inside have
+ * left: while a space is entered, no put names its objects, so none
+ * outlives its object) and shuts every door (vm_space_enter_all: reclaim,
+ * swap-out and the checkers then find every count as the owners say).
+ * vm_object_puts_of: the puts waiting for pg (rmap_check's count).
+ * Locks: [p] puts_lock (rank 23) around the list; the room by atomics.
+ */
+#define VM_OBJECT_PUTS_MAX      64
+bool vm_object_put_reserve(void);
+void vm_object_put_unreserve(void);
+void vm_object_put_later(struct vm_object *obj, uint64_t index,
+                         struct vm_page *pg);
+void vm_object_puts_run(void);
+unsigned vm_object_puts_of(const struct vm_page *pg);
 /* Fill sp up to n zeroed nodes (=> VM_ENOMEM: fewer); give them back. */
 vm_status_t vm_object_nodes_get(struct vm_object_nodes *sp, unsigned n);
 void vm_object_nodes_put(struct vm_object_nodes *sp);

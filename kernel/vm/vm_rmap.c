@@ -802,7 +802,7 @@ bool rmap_check(void)
                         ok = check_fail("an object page not allocated", pg);
                 else if (!check_records(pg))
                         ok = false;
-                else if (owners != pg->refcount)
+                else if (owners + vm_object_puts_of(pg) != pg->refcount)
                         ok = check_fail("owners differ from refcount", pg);
                 if (!ok)
                         break;

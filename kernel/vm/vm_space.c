@@ -305,6 +305,7 @@ void vm_space_enter(struct vm_space *s)
         if (__atomic_add_fetch(&s->door, VM_DOOR_ENTERED, __ATOMIC_SEQ_CST) &
             VM_DOOR_FAULTS)
                 wait_empty(s);
+        vm_object_puts_run();   /* theirs: none names s's objects now */
 }
 
 void vm_space_leave(struct vm_space *s)
@@ -320,6 +321,7 @@ void vm_space_enter_all(void)
         __atomic_add_fetch(&vm_doors_shut, 1, __ATOMIC_SEQ_CST);
         for (struct vm_space *s = all_spaces; s; s = s->all_next)
                 wait_empty(s);
+        vm_object_puts_run();   /* every count as the owners say */
 }
 
 void vm_space_leave_all(void)
@@ -343,8 +345,12 @@ struct vm_space *vm_space_by_serial(uint64_t serial)
 
 void vm_space_destroy(struct vm_space *s)
 {
-        vm_status_t st = pmap_remove(s->pmap, s->min, s->max);
+        vm_status_t st;
 
+        /* Its last thread's lock-free copies may have left puts naming
+         * its objects (an exit takes the big lock without entering). */
+        vm_object_puts_run();
+        st = pmap_remove(s->pmap, s->min, s->max);
         ASSERT(st == VM_OK);
         pmap_update(s->pmap);
         while (s->areas.first)

@@ -31,6 +31,12 @@
  *   threads_write_after_child: the same with four threads writing their
  *     own slices at once, a fifth reading every page meanwhile (a page's
  *     word is its old or its new value, never another).
+ *   both_write_after_fork: parent and child write every page at once,
+ *     each write a copy while the other holds the page (or, the other's
+ *     copy made and its hold let go, the page reused); each ends with its
+ *     own values, and the parent's writes after the child has gone land.
+ *   copies_lock_free (Mercator only: pgfault_nolock_copy) most of those
+ *     copies were made without the lock.
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -285,6 +291,29 @@ int main(void)
               run(slice_writer, THREADS, slice_reader, 1));
         CHECK("threads_write_after_child",
               atomic_load(&wrong) == 0 && count_wrong(3) == 0);
+        munmap((void *)region, len);
+
+        /* Both sides of a fork write every page at once. */
+        region = (volatile uint64_t *)anon(len, PROT_READ | PROT_WRITE);
+        fill(4);
+        long copies = proc_field("/proc/vmstat", "pgfault_nolock_copy");
+        pid = fork();
+        if (pid == 0) {
+                fill(5);
+                _exit(count_wrong(5) == 0 ? 0 : 1);
+        }
+        fill(6);
+        status = -1;
+        waitpid(pid, &status, 0);
+        copies = proc_field("/proc/vmstat", "pgfault_nolock_copy") - copies;
+        bad = count_wrong(6);
+        fill(7);
+        CHECK("both_write_after_fork", pid > 0 && status == 0 && bad == 0 &&
+              count_wrong(7) == 0);
+        if (nolock_faults() >= 0 &&
+            !CHECK("copies_lock_free", copies >= PAGES / 2))
+                printf("note: %ld copies without the lock for %d pages\n",
+                       copies, PAGES);
         munmap((void *)region, len);
         return utest_done();
 }

@@ -34,6 +34,7 @@ enum lock_rank {
         LOCK_RANK_BIG = 10,             /* the big kernel lock (biglock.c) */
         LOCK_RANK_SPACE_DOOR = 20,      /* a space's door (vm_space.c) */
         LOCK_RANK_SPACE_FAULT = 22,     /* a space's lock-free faults */
+        LOCK_RANK_OBJECT_PUTS = 23,     /* deferred puts (vm_object.c) */
         LOCK_RANK_OBJECT = 24,          /* a mapped object's insertions */
         LOCK_RANK_SPACE_PMAP = 26,      /* ...their pmap changes */
         LOCK_RANK_KMALLOC = 27,         /* a kmalloc cache (kmalloc.c) */
