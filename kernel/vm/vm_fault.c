@@ -1657,20 +1657,28 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
 /*
  * A write to a page of the area's own object that a fork shares (another
  * object holds it too: refcount > 1): the copy vm_object_page_unshare
- * makes under the lock, without it. The copy takes the shared page's
- * place in the object's slot (vm_object_nolock_replace, compare-and-swap)
- * and is mapped writable: where no translation is (a fork's child, whose
- * tables start empty, writing first; mapped: NULL) as a first write's,
- * else in place of the shared page's read-only translation (mapped: its
- * frame) by pmap_replace_fresh, only while no other CPU has the space
- * loaded (nolock_private_copy says why). The object's reference to the
- * shared page is let go later, under the big lock (vm_object_put_later):
- * only the lock's holder changes a page's count, owners and lists, so the
- * other holders' exits, copies and reuses under the lock see a count that
- * is one too high meanwhile (they copy where they could reuse), never one
- * too low. Not served: a page with a kept swap copy, lazily freed, or
- * whose owners a chain of records lists (the lock's path handles them);
- * no room left for a deferred put.
+ * makes under the lock, without it. The copy is mapped writable first:
+ * where no translation is (a fork's child, whose tables start empty,
+ * writing first; mapped: NULL) into the empty entry, else in place of
+ * the shared page's read-only translation (mapped: its frame) by
+ * pmap_replace_fresh, only while no other CPU has the space loaded
+ * (nolock_private_copy says why). Then it takes the shared page's place
+ * in the object's slot (vm_object_nolock_replace). In that order because
+ * another thread's lock-free read may have found the shared page in the
+ * slot just before and be about to map it (nolock_absent, nolock_around):
+ * it maps only into an empty entry, and finds this one taken. The
+ * translation is made only where the table is there (pmap_enter_fresh):
+ * a read that made the table under the pmap's lock would replace
+ * whatever it found. Between the two steps a sibling thread may write
+ * the copy through the new translation (its bytes are there already)
+ * and a sibling's fault finds the translation allowing its access.
+ * The object's reference to the shared page is let go later, under the
+ * big lock (vm_object_put_later): only the lock's holder changes a page's
+ * count, owners and lists, so the other holders' exits, copies and reuses
+ * see a count one too high meanwhile (they copy where they could reuse),
+ * never one too low. Not served: a page with a kept swap copy, lazily
+ * freed, or whose owners a chain of records lists; no room left for a
+ * deferred put; a missing table.
  */
 static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
                        const paddr_t *mapped)
@@ -1678,9 +1686,10 @@ static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
         struct vm_object *obj = a->object;
         uint64_t idx = a->pgoff + vm_area_off(a, va);
         vm_prot_t prot = pmap_prot_implied(a->prot);
+        unsigned flags = PMAP_USER | PMAP_ACCESS(VM_PROT_WRITE);
         struct vm_page *old, *pg;
+        vm_status_t st;
         paddr_t pa;
-        bool done;
 
         if (!nolock_area(s, a))
                 return false;
@@ -1698,31 +1707,21 @@ static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 goto unreserve;
         pa = pmm_page_to_pa(pg);
         pmap_copy_page(pmm_page_to_pa(old), pa);
-        if (vm_object_nolock_replace(obj, idx, old, pg) != VM_OK)
+        st = mapped ? pmap_replace_fresh(s->pmap, va, *mapped, pa, prot, flags)
+                    : pmap_enter_fresh(s->pmap, va, pa, prot, flags);
+        if (st != VM_OK)
                 goto free;
-        /* Nothing maps pg but this fault where a translation of old is:
-         * a sibling's write there finds old mapped and pg in the slot, and
-         * goes to the lock. So a translation not replaced puts old back. */
-        if (mapped) {
-                done = pmap_replace_fresh(s->pmap, va, *mapped, pa, prot,
-                                          PMAP_USER |
-                                          PMAP_ACCESS(VM_PROT_WRITE)) == VM_OK;
-                if (!done) {
-                        vm_object_nolock_unreplace(obj, idx, pg, old);
-                        goto free;
-                }
-        } else {
-                /* Not made (no table page): pg stays without one, as a
-                 * first write's page may. */
-                done = nolock_enter(s, va, pa, prot, VM_PROT_WRITE);
-        }
+        /* Only the fault whose translation went in gets here for va: the
+         * slot still holds old. */
+        st = vm_object_nolock_replace(obj, idx, old, pg);
+        ASSERT(st == VM_OK);
+        (void)st;
         rmap_owner_first_lists(pg, obj, true);
         vm_object_put_later(obj, idx, old);
-        if (done)
-                vmstat_add(&s->stats.faults, 1);
+        vmstat_add(&s->stats.faults, 1);
         vmstat_add(&s->stats.cow_copies, 1);
         vmstat_add(&vm_events.pgfault_nolock_copy, 1);
-        return done;
+        return true;
 free:
         pmm_free_pages(pg, 0);
 unreserve:
@@ -1736,8 +1735,8 @@ unreserve:
  * - A page (a fork's child finds every page so: its tables start empty):
  *   mapped as fault_private_page maps it, writable only if a write may
  *   reuse it (page_reusable), else read-only, and a write to a page
- *   others share (a copy to make) is the big lock's; after a read, its
- *   neighbours too (nolock_around).
+ *   others share copies it (nolock_cow); after a read, its neighbours
+ *   too (nolock_around).
  * - Nothing, and a read of an area that has no object yet: the zero
  *   page, read-only. Not once the area has an object: a lock-free first
  *   write at va could then claim the slot beside it and find the zero
@@ -1834,9 +1833,10 @@ static bool nolock_reuse(struct vm_space *s, struct vm_area *a, vaddr_t va,
 /* A translation is at va. One that allows the access (another thread's
  * fault was first, and this CPU's MMU may have cached the absence: the
  * RISC-V kind) only needs this CPU to look again; a read-only one over
- * the object's own page may be made writable (nolock_reuse). Anything
- * else is the big lock's, a clear accessed or dirty bit too (an MMU that
- * faults to have it set). */
+ * the object's own page may be made writable (nolock_reuse), or replaced
+ * by a copy of a page others share (nolock_cow) or of the file's page
+ * (nolock_private_copy). Anything else is the big lock's, a clear
+ * accessed or dirty bit too (an MMU that faults to have it set). */
 static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
                            vm_prot_t access, paddr_t pa, vm_prot_t prot,
                            unsigned flags)

@@ -1008,22 +1008,6 @@ vm_status_t vm_object_nolock_replace(struct vm_object *obj, uint64_t index,
         return VM_OK;
 }
 
-void vm_object_nolock_unreplace(struct vm_object *obj, uint64_t index,
-                                struct vm_page *pg, struct vm_page *old)
-{
-        unsigned missing;
-        struct radix_node *n = nolock_leaf(obj, index, &missing);
-        void *expect = pg;
-        bool back = n && __atomic_compare_exchange_n(
-                                &n->slot[digit(index, 1)], &expect, old, false,
-                                __ATOMIC_RELEASE, __ATOMIC_RELAXED);
-
-        ASSERT(back);           /* nothing else replaces an own page */
-        (void)back;
-        rmap_owner_forget_first(pg);
-        vmstat_add(object_counter(obj), -1);
-}
-
 /* ---- deferred puts (vm_object.h) ---------------------------------------- */
 
 static struct {

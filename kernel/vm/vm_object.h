@@ -492,15 +492,11 @@ void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
  * first owner (its lists: the caller's). Nothing else changes: old keeps
  * its count, its record and its lists, obj's reference to it being let
  * go later under the big lock (vm_object_put_later). => VM_EEXIST: the
- * slot does not hold old (another fault of the space was first);
- * VM_ENOENT: no node holds the slot. Nothing changed then.
- * vm_object_nolock_unreplace() puts old back (the caller could not map
- * pg, which nothing else maps: see nolock_cow).
+ * slot does not hold old; VM_ENOENT: no node holds the slot. Nothing
+ * changed then.
  */
 vm_status_t vm_object_nolock_replace(struct vm_object *obj, uint64_t index,
                                      struct vm_page *old, struct vm_page *pg);
-void vm_object_nolock_unreplace(struct vm_object *obj, uint64_t index,
-                                struct vm_page *pg, struct vm_page *old);
 /*
  * Deferred puts: obj's reference to pg at index (a page a lock-free copy
  * replaced), let go later by vm_object_puts_run() as the big lock's

@@ -222,9 +222,14 @@ TEST(copies_after_a_fork)
         vm_space_enter(space);
         vm_space_leave(space);
         CHECK_EQ(p0->refcount, 1u);
-        /* The child's first touch is a write: a copy, no translation to
-         * replace (the parent's page 1 is still shared). */
+        /* The child's first touch of a page is a write: a copy, with no
+         * translation to replace (the parent's page 1 is still shared),
+         * once the child has the table (a lock-free fault makes none: a
+         * read of nothing, under the lock, makes it here). */
         paddr_t f1 = frame(space, base + 1 * P);
+        CHECK(!vm_fault_nolock(child, base + 1 * P, W));        /* no table */
+        CHECK(user_read(child, base + 30 * P) == 0);
+        CHECK(!present(child, base + 1 * P));
         CHECK(vm_fault_nolock(child, base + 1 * P, W));
         CHECK(frame(child, base + 1 * P) != f1 &&
               page_is(frame(child, base + 1 * P), 2) &&
@@ -622,16 +627,21 @@ static uint64_t storm(struct fault_pick (*how)(uint64_t r),
         return __atomic_load_n(&served, __ATOMIC_RELAXED);
 }
 
-/* The first storm's faulters: writes and reads of one private area. */
+/* A child of the first storm's space forked at its start, which the
+ * faulters fault in too (its tables start empty: its reads map the pages
+ * it shares, its writes copy them); and a second child, alive from one
+ * fork step to the next (not faulted in), whose sharing makes the
+ * space's writes copy. */
+static struct vm_space *kid, *spare;
+
+/* The first storm's faulters: writes and reads of one private area, in
+ * the space (two thirds) or its child. */
 static struct fault_pick anon_pick(uint64_t r)
 {
-        return (struct fault_pick){ space, base + (r % WINDOW) * P,
+        return (struct fault_pick){ (r >> 40) % 3 ? space : kid,
+                                    base + (r % WINDOW) * P,
                                     (r >> 32) % 4 ? W : R };
 }
-
-/* A child of the first storm's space, alive across steps: the faulters'
- * writes to the pages it shares copy them. */
-static struct vm_space *kid;
 
 /* One change of the big lock's holder, entered. */
 static void change(uint64_t *seed)
@@ -642,11 +652,11 @@ static void change(uint64_t *seed)
         switch (next_rand(seed) % 5) {
         case 4:         /* every page read-only and shared; or the child
                          * gone, leaving the pages only the space holds */
-                if (kid) {
-                        destroy(kid);
-                        kid = NULL;
+                if (spare) {
+                        destroy(spare);
+                        spare = NULL;
                 } else {
-                        CHECK(vm_space_fork(space, &kid) == VM_OK);
+                        CHECK(vm_space_fork(space, &spare) == VM_OK);
                 }
                 break;
         case 0:
@@ -677,10 +687,13 @@ static void anon_step(uint64_t *seed)
         static unsigned steps;
 
         vm_space_enter(space);
+        vm_space_enter(kid);
         change(seed);
-        CHECK(vm_space_check(space) && (!kid || vm_space_check(kid)));
+        CHECK(vm_space_check(space) && vm_space_check(kid) &&
+              (!spare || vm_space_check(spare)));
         if (++steps % 64 == 0)
                 CHECK(rmap_check());
+        vm_space_leave(kid);
         vm_space_leave(space);
 }
 
@@ -690,13 +703,19 @@ TEST(faults_beside_changes)
         space = new_space();
         base = map_at(space, 0x400000, WINDOW * P, RW, PRIV);
         user_fill(space, base, 1);              /* the object, under "the lock" */
+        user_fill(space, base + (WINDOW - 1) * P, 1);   /* both tables */
+        CHECK(vm_space_fork(space, &kid) == VM_OK);
+        CHECK(user_read(kid, base) == 1 &&
+              user_read(kid, base + (WINDOW - 1) * P) == 1);
         uint64_t copies = vm_events.pgfault_nolock_copy;
         uint64_t total = storm(anon_pick, anon_step, 0x2545f4914f6cdd1dull);
 
         CHECK(total > STEPS / 4);               /* the faulters got in */
         CHECK(vm_events.pgfault_nolock_copy > copies);  /* ...and copied */
-        if (kid)
-                destroy(kid);
+        if (spare)
+                destroy(spare);
+        spare = NULL;
+        destroy(kid);
         kid = NULL;
         CHECK(vm_space_check(space));
         CHECK(pmm_check());
