@@ -142,19 +142,25 @@ TEST(what_it_serves)
         check_baseline();
 }
 
-/* After a fork. The child's tables start empty: a read maps the page it
- * shares read-only, a write to it (a copy to make) is the lock's. The
- * parent's write to a page the fork left read-only: declined while the
- * child holds it, made writable in place once the child has gone, with
- * the pages of its 16-page window that are the object's alone; the zero
- * page still the lock's. */
-TEST(after_a_fork)
+/* A space with 32 pages of private memory at base, the first eight
+ * written (page i with byte i + 1), for a fork. */
+static void eight_pages(void)
 {
         setup(8 * MiB);
         space = new_space();
         base = map_at(space, 0x400000, 32 * P, RW, PRIV);
         for (unsigned i = 0; i < 8; i++)
                 user_fill(space, base + i * P, (uint8_t)(i + 1));
+}
+
+/* After a fork. The child's tables start empty: a read maps the page it
+ * shares read-only (a write copies it: copies_after_a_fork). The
+ * parent's write to a page the fork left read-only, once the child has
+ * gone: made writable in place, with the pages of its 16-page window
+ * that are the object's alone; the zero page still the lock's. */
+TEST(after_a_fork)
+{
+        eight_pages();
         CHECK(user_read(space, base + 9 * P) == 0);     /* the zero page */
         struct vm_space *child = NULL;
 
@@ -195,11 +201,7 @@ TEST(after_a_fork)
  * loaded. */
 TEST(copies_after_a_fork)
 {
-        setup(8 * MiB);
-        space = new_space();
-        base = map_at(space, 0x400000, 32 * P, RW, PRIV);
-        for (unsigned i = 0; i < 8; i++)
-                user_fill(space, base + i * P, (uint8_t)(i + 1));
+        eight_pages();
         struct vm_space *child = NULL;
         struct vm_object *own = vm_area_find(&space->areas, base)->object;
         uint64_t copies = vm_events.pgfault_nolock_copy;

@@ -154,8 +154,9 @@ static void *reader(void *arg)
         return NULL;
 }
 
-/* Writes through the shared mapping what the file holds anyway (page
- * i's word is i + 1): a first write makes a zeroed page, then the word. */
+/* Writes through a mapping what the file holds anyway (page i's word is
+ * i + 1): through a shared one, a first write makes a zeroed page, then
+ * the word; through a private one, each write copies the file's page. */
 static void *writer(void *arg)
 {
         volatile uint32_t *m = arg;
@@ -349,24 +350,6 @@ static void private_writes_copy(void)
         munmap((void *)m, PAGES * PG);
 }
 
-/* Writes its page's number into a word of each page of a private
- * mapping, in a loop (copies of the file's pages). */
-static void *private_writer(void *arg)
-{
-        volatile uint32_t *m = arg;
-
-        while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-                for (volatile uint64_t i = 0; i < PAGES; i++) {
-                        if (sigsetjmp(bus_jmp, 1)) {
-                                atomic_fetch_add(&buses, 1);
-                                continue;
-                        }
-                        m[i * PG / 4 + 9] = (uint32_t)(i + 1);
-                }
-        }
-        return NULL;
-}
-
 /* Is page i of m past the end (a read raises SIGBUS)? */
 static int past_end(volatile uint32_t *m, uint64_t i)
 {
@@ -392,7 +375,7 @@ static void private_copies_cut(void)
                 return;
         }
         atomic_store(&stop, 0);
-        pthread_create(&th, NULL, private_writer, (void *)m);
+        pthread_create(&th, NULL, writer, (void *)m);   /* copies */
         while (now_ms() < end) {
                 uint64_t k = (uint64_t)(rand_r(&seed) % PAGES);
 
