@@ -218,7 +218,8 @@ vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
  * Replace va's read-only 4 KiB user translation of old_pa with one of pa
  * (prot, flags as pmap_enter's), without the pmap's lock, for the fault
  * path's lock-free part (vm_fault_nolock, inside its space's door: a
- * private copy of a file's page takes the place of the file's page). The
+ * private copy takes the place of a file's page, or of a page a fork
+ * shares). The
  * entry changes by compare-and-swap; the TLBs are dealt with at once, as
  * pmap_update() would for this one address: this CPU's entry dropped,
  * and any other CPU that has pm loaded sent the invalidation and waited
