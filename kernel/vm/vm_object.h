@@ -510,8 +510,10 @@ vm_status_t vm_object_nolock_replace(struct vm_object *obj, uint64_t index,
  * vm_object_puts_run: every put waiting; called by the big lock's holder
  * as it enters a space (vm_space_enter, after the faults inside have
  * left: while a space is entered, no put names its objects, so none
- * outlives its object) and shuts every door (vm_space_enter_all: reclaim,
- * swap-out and the checkers then find every count as the owners say).
+ * outlives its object), shuts every door (vm_space_enter_all: reclaim,
+ * swap-out and the checkers then find every count as the owners say) and
+ * destroys a space (vm_space_destroy: an exit takes the lock without
+ * entering its space).
  * vm_object_puts_of: the puts waiting for pg (rmap_check's count).
  * Locks: [p] puts_lock (rank 23) around the list; the room by atomics.
  */
