@@ -620,7 +620,12 @@ def smp_text(env, srows, scurve):
                    f"{cells[1]} | {ratio_cell(ratio)} | {split['mercator']} "
                    f"| {split['linux']} |")
     out += ["", "Faults per second: 1e9 over the storm's wall time per page "
-            "(median over boots). Above 1 in the ratio column: Mercator "
+            "(median over boots), timed from a start line the workers spin "
+            "at in user mode, so that every worker is on a CPU when the "
+            "clock starts (since session 24; before, the clock also ran "
+            "while the kernel woke halted CPUs for them, 2-4 ms in about "
+            "half the rounds at -smp 2 on either kernel). Above 1 in the "
+            "ratio column: Mercator "
             "faults faster. \"apart\": of 64 hand-overs sampled with "
             "getcpu, how many found the two threads on different CPUs "
             "(both kernels pin them; Mercator's results before session 13 "

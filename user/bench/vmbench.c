@@ -1453,14 +1453,28 @@ static struct figure mprotect_exec_round(void *argp)
         return fig_ok((double)(now_ns() - t0) / (2.0 * i));
 }
 
-/* The fault storm: `threads` threads, released together, each writes one
- * byte to every page of its own slice of one fresh mapping. One figure:
- * wall time from the release to the last thread's end, per page faulted
- * (so 1e9 / it is the faults per second of the whole process). */
+/* The fault storm: `threads` threads each write one byte to every page
+ * of its own slice of one fresh mapping. One figure: wall time from the
+ * start to the last thread's end, per page faulted (so 1e9 / it is the
+ * faults per second of the whole process).
+ *
+ * The start line: each worker spins in user mode until all are there,
+ * and the last to arrive starts the clock and lets them go. So every
+ * worker is on a CPU of its own when the clock starts, and the figure
+ * counts faults. Released from a futex instead (before session 24), the
+ * clock also ran while the kernel woke halted CPUs for the workers:
+ * under TCG on the busy 2-core host that took 2-4 ms in about half the
+ * rounds at -smp 2 (a 1024-page slice faults in 3.4 ms), on either
+ * kernel. The spin is a plain load (no pause, no sched_yield): a
+ * worker that shares a CPU with another waits for the tick, before the
+ * clock starts. */
 struct storm {
         char *region;
         size_t slice;
-        atomic_uint go;                 /* futex word: 1 = start */
+        unsigned n;
+        atomic_uint ready;              /* workers at the start line */
+        atomic_uint go;                 /* 1: start */
+        uint64_t t0;
         uint64_t end_ns[64];
 };
 
@@ -1471,8 +1485,12 @@ static void *storm_worker(void *argp)
         struct storm_arg *a = argp;
         struct storm *s = a->s;
 
-        while (!atomic_load(&s->go))
-                syscall(SYS_futex, &s->go, 0 | 128, 0, NULL, NULL, 0);
+        if (atomic_fetch_add(&s->ready, 1) + 1 == s->n) {
+                s->t0 = now_ns();
+                atomic_store(&s->go, 1);
+        }
+        while (!atomic_load_explicit(&s->go, memory_order_acquire))
+                ;
         touch_pages(s->region + (size_t)a->i * s->slice, s->slice);
         s->end_ns[a->i] = now_ns();
         return NULL;
@@ -1488,9 +1506,11 @@ static struct figure storm_round(void *argp)
         int made = 0;
 
         s.slice = a->len;
+        s.n = (unsigned)n;
         s.region = map_anon(s.slice * (size_t)n, PROT_READ | PROT_WRITE);
         if (!s.region)
                 return fig_fail("mmap", errno);
+        atomic_store(&s.ready, 0);
         atomic_store(&s.go, 0);
         for (int i = 0; i < n; i++) {
                 args[i] = (struct storm_arg){ &s, i };
@@ -1498,11 +1518,11 @@ static struct figure storm_round(void *argp)
                         break;
                 made++;
         }
-        usleep(20000);                  /* let them reach the wait */
-        uint64_t t0 = now_ns();
-        atomic_store(&s.go, 1);
-        syscall(SYS_futex, &s.go, 1 | 128, n, NULL, NULL, 0);
-        uint64_t end = t0;
+        if (made < n) {                 /* the others would wait for ever */
+                s.t0 = now_ns();
+                atomic_store(&s.go, 1);
+        }
+        uint64_t end = 0;
         for (int i = 0; i < made; i++) {
                 pthread_join(th[i], NULL);
                 if (s.end_ns[i] > end)
@@ -1511,7 +1531,7 @@ static struct figure storm_round(void *argp)
         munmap(s.region, s.slice * (size_t)n);
         if (made < n)
                 return fig_fail("pthread_create", EAGAIN);
-        return fig_ok((double)(end - t0) / ((double)n * (s.slice / PAGE)));
+        return fig_ok((double)(end - s.t0) / ((double)n * (s.slice / PAGE)));
 }
 
 /* The futex hand-over of thread_figures, each thread asked to stay on
