@@ -223,18 +223,13 @@ vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
  * entry changes by compare-and-swap; the TLBs are dealt with at once, as
  * pmap_update() would for this one address: this CPU's entry dropped,
  * and any other CPU that has pm loaded sent the invalidation and waited
- * for. The caller asks pmap_active_elsewhere() first and goes on only if
- * it says no, so that nothing is sent unless a thread of the space was
- * started on another CPU meanwhile. => VM_OK; VM_ENOENT if no last-level
+ * for (the caller holds no spinlock; a CPU waiting for the big lock or
+ * at the door answers meanwhile). => VM_OK; VM_ENOENT if no last-level
  * table holds va; VM_EEXIST if the entry is not a read-only one of old_pa.
  * Nothing changed unless VM_OK.
  */
 vm_status_t pmap_replace_fresh(struct pmap *pm, vaddr_t va, paddr_t old_pa,
                                paddr_t pa, vm_prot_t prot, unsigned flags);
-
-/* Has another CPU pm loaded now (its TLB may hold pm's entries)? With
- * interrupts off. A one-CPU format: never. */
-bool pmap_active_elsewhere(const struct pmap *pm);
 
 /* pmap_update() for a path that may send no IPI (vm_fault_nolock): after
  * pmap_enter() put a translation at va where there was none, or when a

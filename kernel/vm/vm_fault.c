@@ -1574,10 +1574,12 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
  * mapped writable (what fault_new_private_page does under the lock).
  * Where no translation is (*mapped NULL) it is made; where the file's
  * page is mapped read-only (*mapped its frame: a read came first, the
- * common case) the copy takes its place (pmap_replace_fresh), only while
- * no other CPU has the space loaded: another CPU's TLB could keep the
- * file's page for an address that now writes elsewhere, and its shootdown
- * is the lock's path's to send. The file's page stays while the fault
+ * common case) the copy takes its place (pmap_replace_fresh), which
+ * sends the shootdown itself when other CPUs have the space loaded (a
+ * thread there could keep the file's page in its TLB for an address that
+ * now writes elsewhere): the fault waits inside the door for their
+ * answers, as the lock's path waits inside it with the door shut to
+ * every other fault of the space. The file's page stays while the fault
  * copies it: pages leave a mapped object only with every door shut
  * (vm_object.c, doors_shut_for). Not served: an area whose own object is
  * not attached yet (the area's first write attaches it, under the lock),
@@ -1601,8 +1603,7 @@ static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
         if (pg)
                 return false;           /* its own page: the lock's */
         vm_object_nolock_lookup_run(f, a->backing_pgoff + off, 1, &pg);
-        if (!pg || (mapped && (pmm_page_to_pa(pg) != *mapped ||
-                               pmap_active_elsewhere(s->pmap))))
+        if (!pg || (mapped && pmm_page_to_pa(pg) != *mapped))
                 return false;
         if (!nolock_first_write(s, a, va, obj, a->pgoff + off, pg,
                                 mapped != NULL))
@@ -1661,8 +1662,9 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
  * where no translation is (a fork's child, whose tables start empty,
  * writing first; mapped: NULL) into the empty entry, else in place of
  * the shared page's read-only translation (mapped: its frame) by
- * pmap_replace_fresh, only while no other CPU has the space loaded
- * (nolock_private_copy says why). Then it takes the shared page's place
+ * pmap_replace_fresh, with its shootdown (nolock_private_copy). The
+ * other CPUs have dropped the shared page's entry when it returns. Then
+ * it takes the shared page's place
  * in the object's slot (vm_object_nolock_replace). In that order because
  * another thread's lock-free read may have found the shared page in the
  * slot just before and be about to map it (nolock_absent, nolock_around):
@@ -1697,8 +1699,7 @@ static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if (!old || page_reusable(old) ||
             (__atomic_load_n(&old->flags, __ATOMIC_RELAXED) &
              (PG_SWAPCACHE | PG_LAZYFREE | PG_RMAP_CHAIN)) ||
-            (mapped && (pmm_page_to_pa(old) != *mapped ||
-                        pmap_active_elsewhere(s->pmap))) ||
+            (mapped && pmm_page_to_pa(old) != *mapped) ||
             pmm_free_below(PMM_WMARK_LOW))
                 return false;
         if (!vm_object_put_reserve())

@@ -278,7 +278,7 @@ uint32_t vm_doors_shut;
 /* Wait until no lock-free fault is inside s, running the cross-CPU
  * calls posted to this CPU meanwhile: a fault inside may be waiting for
  * this CPU to drop a TLB entry (vm/pmap.h, pmap_replace_fresh's round,
- * when a thread of its space started here after it looked). */
+ * when this CPU has the fault's space loaded). */
 static void wait_empty(const struct vm_space *s)
 {
         while (__atomic_load_n(&s->door, __ATOMIC_ACQUIRE) & VM_DOOR_FAULTS) {

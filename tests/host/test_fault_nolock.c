@@ -37,8 +37,8 @@
  *     make one page, which the big lock's holder then finds.
  *   private_copies: writes to a private mapping of a cached file copy
  *     the file's page into the area's own object, where no translation
- *     was and in place of the file page's read-only one (not while
- *     another CPU has the space loaded).
+ *     was and in place of the file page's read-only one (with the
+ *     round of one address to another CPU that has the space loaded).
  *   file_faults_beside_changes: the storm again over a file that two
  *     spaces map (shared in one, written and read there; private in the
  *     other, read and fetched), the lock's holder truncating, growing,
@@ -197,8 +197,8 @@ TEST(after_a_fork)
 /* Writes to pages a live child shares: copies, made without the lock
  * where the parent's translation is read-only and where the child has
  * none; the shared page's reference let go when the space is next
- * entered; not over a translation while another CPU has the space
- * loaded. */
+ * entered; over a translation while another CPU has the space loaded,
+ * with the round that CPU must answer. */
 TEST(copies_after_a_fork)
 {
         eight_pages();
@@ -236,18 +236,30 @@ TEST(copies_after_a_fork)
         CHECK(frame(child, base + 1 * P) != f1 &&
               page_is(frame(child, base + 1 * P), 2) &&
               can(child, base + 1 * P, W) && frame(space, base + 1 * P) == f1);
+        paddr_t f2 = frame(space, base + 2 * P);
 #ifndef ARCH_I386_LAYOUT_H
-        /* Another CPU has the parent loaded: not over a translation. (i386
-         * runs one CPU.) */
+        /* Another CPU has the parent loaded: the copy replaces the
+         * translation all the same, and that CPU is sent the round of this
+         * one address before the fault returns (before, this CPU's fault
+         * left it to the lock's path). (i386 runs one CPU.) */
         softmmu_cpu = 1;
         activate(space);
         softmmu_cpu = 0;
-        CHECK(!vm_fault_nolock(space, base + 2 * P, W));
+        uint64_t rounds = softmmu_stats.remote_rounds;
+        CHECK(vm_fault_nolock(space, base + 2 * P, W));
+        CHECK_EQ(softmmu_stats.remote_rounds, rounds + 1);
+        CHECK(softmmu_last_remote.cpus == 2 && softmmu_last_remote.n == 1 &&
+              !softmmu_last_remote.all &&
+              softmmu_last_remote.va0 == base + 2 * P);
         softmmu_cpu = 1;
         activate(NULL);
         softmmu_cpu = 0;
-#endif
+#else
         CHECK(vm_fault_nolock(space, base + 2 * P, W));
+#endif
+        CHECK(frame(space, base + 2 * P) != f2 && can(space, base + 2 * P, W) &&
+              page_is(frame(space, base + 2 * P), 3) &&
+              pmm_page_to_pa(vm_object_lookup(cown, 0x402)) == f2);
         /* The child's page 0 is its own now (the parent let go): reused,
          * not copied. */
         CHECK(vm_fault_nolock(child, base, W) && frame(child, base) == f0 &&
@@ -387,9 +399,9 @@ TEST(shared_first_writes)
 
 /* Writes to a private mapping of a file where the area's own object has
  * nothing: a copy of the file's cached page, made where no translation
- * was and in place of the file page's read-only one; that one not while
- * another CPU has the space loaded; nothing before the area has its
- * object, nor for a page not cached. */
+ * was and in place of the file page's read-only one, with a round to
+ * another CPU that has the space loaded and none without; nothing before
+ * the area has its object, nor for a page not cached. */
 TEST(private_copies)
 {
         setup(8 * MiB);
@@ -420,30 +432,39 @@ TEST(private_copies)
         c = frame(a, data + 8 * P);
         CHECK(c != f8 && page_is(c, 9) && page_is(f8, 9) &&
               can(a, data + 8 * P, W));
+        uint64_t rounds = softmmu_stats.remote_rounds;
 #ifndef ARCH_I386_LAYOUT_H
         /* Another CPU has the space loaded: its TLB may keep the file's
-         * page, so no replacing (the lock's shootdown); a copy where no
-         * translation is needs none. (i386 runs one CPU.) */
+         * page, so the replacement sends it the round of that address; a
+         * copy where no translation is needs none. (i386 runs one CPU.) */
         softmmu_cpu = 1;
         activate(a);
         softmmu_cpu = 0;
-        CHECK(!vm_fault_nolock(a, data + 9 * P, W));
         CHECK(vm_fault_nolock(a, data + 20 * P, W));
+        CHECK_EQ(softmmu_stats.remote_rounds, rounds);
+        CHECK(vm_fault_nolock(a, data + 10 * P, W));
+        CHECK_EQ(softmmu_stats.remote_rounds, rounds + 1);
+        CHECK(softmmu_last_remote.cpus == 2 && softmmu_last_remote.n == 1 &&
+              softmmu_last_remote.va0 == data + 10 * P);
+        CHECK(frame(a, data + 10 * P) !=
+              pmm_page_to_pa(vm_object_lookup(f, 10)) &&
+              page_is(frame(a, data + 10 * P), 11));
         softmmu_cpu = 1;
         activate(NULL);
         softmmu_cpu = 0;
+        rounds = softmmu_stats.remote_rounds;
 #else
         CHECK(vm_fault_nolock(a, data + 20 * P, W));
+        CHECK(vm_fault_nolock(a, data + 10 * P, W));
 #endif
         CHECK(page_is(frame(a, data + 20 * P), 21));
         /* Alone: no round of remote invalidations. */
-        uint64_t rounds = softmmu_stats.remote_rounds;
         CHECK(vm_fault_nolock(a, data + 9 * P, W));
         CHECK_EQ(softmmu_stats.remote_rounds, rounds);
         CHECK(frame(a, data + 9 * P) !=
               pmm_page_to_pa(vm_object_lookup(f, 9)));
         CHECK(!vm_fault_nolock(a, data + 33 * P, W));   /* not cached */
-        CHECK_EQ(vm_events.pgfault_nolock_copy, copies + 4);
+        CHECK_EQ(vm_events.pgfault_nolock_copy, copies + 5);
         CHECK(vm_space_check(a));
         /* A truncation takes the copies past the end with the file's
          * pages (as Linux: an access there is SIGBUS). */

@@ -37,6 +37,16 @@
  *     own values, and the parent's writes after the child has gone land.
  *   copies_lock_free (Mercator only: pgfault_nolock_copy) most of those
  *     copies were made without the lock.
+ *   reader_sees_copies: while a child holds every page, one thread writes
+ *     page after page (each write a copy replacing a read-only
+ *     translation) and says how far it got; another, which has read
+ *     every page first and goes on reading them (its CPU's TLB holds the
+ *     old translations), must see the new word on every page the writer
+ *     has passed: the copy's shootdown reached its CPU. The child keeps
+ *     the old words.
+ *   copies_beside_a_reader_lock_free (Mercator only): most of those
+ *     copies were made without the lock although the reader's CPU had
+ *     the space loaded (before session 24 they went to the lock's path).
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -130,6 +140,42 @@ static void *reader(void *arg)
                         sched_yield();
                 }
         }
+        return NULL;
+}
+
+/* ---- a reader while its sibling copies ------------------------------- */
+
+static atomic_long written;
+static atomic_int reader_warm;
+
+static void *copy_writer(void *arg)
+{
+        (void)arg;
+        while (!atomic_load(&reader_warm))
+                sched_yield();
+        for (long i = 0; i < PAGES; i++) {
+                region[i * PAGE / 8] = word(9, i);
+                atomic_store_explicit(&written, i + 1, memory_order_release);
+        }
+        return NULL;
+}
+
+static void *copy_reader(void *arg)
+{
+        long w;
+
+        (void)arg;
+        do {
+                w = atomic_load_explicit(&written, memory_order_acquire);
+                for (long i = 0; i < PAGES; i++) {
+                        uint64_t v = region[i * PAGE / 8];
+
+                        if (v != word(9, i) && (i < w || v != word(8, i)))
+                                atomic_fetch_add(&wrong, 1);
+                }
+                atomic_store(&reader_warm, 1);
+                sched_yield();          /* -smp 1: let the writer in */
+        } while (w < PAGES);
         return NULL;
 }
 
@@ -312,6 +358,34 @@ int main(void)
               count_wrong(7) == 0);
         if (nolock_faults() >= 0 &&
             !CHECK("copies_lock_free", copies >= PAGES / 2))
+                printf("note: %ld copies without the lock for %d pages\n",
+                       copies, PAGES);
+
+        /* A reader beside the copies, the child holding every page. */
+        fill(8);
+        pid = fork();
+        if (pid == 0) {
+                char c;
+
+                _exit(read(to_child[0], &c, 1) == 1 && count_wrong(8) == 0 ?
+                      0 : 1);
+        }
+        atomic_store(&wrong, 0);
+        atomic_store(&written, 0);
+        atomic_store(&reader_warm, 0);
+        copies = proc_field("/proc/vmstat", "pgfault_nolock_copy");
+        int ran = run(copy_writer, 1, copy_reader, 1);
+        copies = proc_field("/proc/vmstat", "pgfault_nolock_copy") - copies;
+        status = -1;
+        CHECK("reader_sees_copies", pid > 0 && ran &&
+              atomic_load(&wrong) == 0 && count_wrong(9) == 0 &&
+              write(to_child[1], "x", 1) == 1 &&
+              waitpid(pid, &status, 0) == pid && status == 0);
+        if (atomic_load(&wrong))
+                printf("note: the reader saw %d old words\n",
+                       atomic_load(&wrong));
+        if (nolock_faults() >= 0 &&
+            !CHECK("copies_beside_a_reader_lock_free", copies >= PAGES / 2))
                 printf("note: %ld copies without the lock for %d pages\n",
                        copies, PAGES);
         munmap((void *)region, len);

@@ -104,11 +104,6 @@
 #ifndef pt_tlb_remote
 #define pt_tlb_remote(pm, b)            ((void)(pm), (void)(b))
 #endif
-/* Does another CPU have pm loaded, so that its TLB may hold pm's entries
- * now (a format on one CPU: never)? Asked with interrupts off. */
-#ifndef pt_active_elsewhere
-#define pt_active_elsewhere(pm)         false
-#endif
 #include <arch/pt/pt_map.h>
 
 /* ---- TLB batch and deferred freeing ------------------------------------ */
@@ -1177,9 +1172,8 @@ uint32_t pmap_widen_fresh(struct pmap *pm, vaddr_t va, unsigned n,
  * an MMU's accessed bit moved; this CPU's entry invalidated; then the
  * round a batch of this one address takes (pt_tlb_remote), which raises
  * the generation a CPU that loads pm later compares (x86-64's PCIDs) and
- * sends the invalidation to every other CPU that has pm loaded by then:
- * none, when the caller found pmap_active_elsewhere() false and no
- * thread of the space started on another CPU since.
+ * sends the invalidation to every other CPU that has pm loaded by then,
+ * waiting for each.
  */
 vm_status_t pmap_replace_fresh(struct pmap *pm, vaddr_t va, paddr_t old_pa,
                                paddr_t pa, vm_prot_t prot, unsigned flags)
@@ -1207,11 +1201,6 @@ vm_status_t pmap_replace_fresh(struct pmap *pm, vaddr_t va, paddr_t old_pa,
                 mmu_invlpg(va);
         pt_tlb_remote(pm, &b);
         return VM_OK;
-}
-
-bool pmap_active_elsewhere(const struct pmap *pm)
-{
-        return pt_active_elsewhere(pm);
 }
 
 /*

@@ -142,15 +142,6 @@ static void tlb_round(struct pmap *pm, const struct pmap_tlb_batch *b)
 
 #define pt_tlb_remote(pm, b)    tlb_round(pm, b)
 
-/* The CPUs in pm's mask but this one (pmap_replace_fresh's caller). */
-static bool active_elsewhere(const struct pmap *pm)
-{
-        return (__atomic_load_n(&pm->active_cpus, __ATOMIC_SEQ_CST) &
-                ~(1ULL << mmu_cpu_id())) != 0;
-}
-
-#define pt_active_elsewhere(pm) active_elsewhere(pm)
-
 #include <arch/pt/pt_engine.h>
 
 /* ---- the contract (vm/pmap.h) ------------------------------------------ */
