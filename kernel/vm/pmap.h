@@ -208,11 +208,24 @@ void pmap_update(struct pmap *pm);
  * faults, each at its own address, goes on beside it). Only if every
  * table on the way is there: one atomic store into the leaf table, then
  * what pmap_update_local() would do. => VM_OK; VM_ENOENT if a table is
- * missing (pmap_enter() under the lock makes it); VM_EEXIST if something
- * maps va. Nothing changed unless VM_OK.
+ * missing (pmap_make_table() makes it); VM_EEXIST if something maps va.
+ * Nothing changed unless VM_OK.
  */
 vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
                              vm_prot_t prot, unsigned flags);
+
+/*
+ * Make the tables down to the last level that holds the user address
+ * va where they are missing, entering nothing: for the lock-free fault
+ * path, which then fills the entry with pmap_enter_fresh() if it is
+ * still empty (so a translation another fault put there meanwhile is
+ * never replaced). Under the space's pmap_lock: the only other maker of
+ * tables is the big lock's holder, inside the door. => VM_OK; VM_ENOMEM;
+ * VM_EINVAL if a large page maps va. Nothing changed unless VM_OK.
+ */
+vm_status_t pmap_make_table(struct pmap *pm, vaddr_t va);
+/* ...and whether that table is there (a walk without the lock). */
+bool pmap_has_table(struct pmap *pm, vaddr_t va);
 
 /*
  * Replace va's read-only 4 KiB user translation of old_pa with one of pa

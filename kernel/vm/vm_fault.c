@@ -1366,38 +1366,55 @@ static bool nolock_read_area(const struct vm_space *s, const struct vm_area *a)
 
 /*
  * Put a 4 KiB translation va -> pa where the fault found none: one
- * compare-and-swap into the leaf table when every table on the way is
- * there (pmap_enter_fresh), else pmap_enter under the pmap's lock (the
- * first page of 512). What another lock-free fault may have put at va
- * meanwhile maps the same frame (the object's page, which only goes
- * from absent to present without the lock; the zero page where the area
- * has no object, which nothing attaches inside the door), so the locked
- * pmap_enter, which replaces, changes no frame a TLB may hold.
+ * compare-and-swap into the empty leaf entry (pmap_enter_fresh), after
+ * making the missing tables under the pmap's lock (pmap_make_table: the
+ * first page of 512). Only an empty entry is ever filled, so what
+ * another lock-free fault put at va meanwhile stays and this one goes to
+ * the lock's path: a read's zero page and a first write's page may meet
+ * at one address without either undoing the other (until session 24 the
+ * table's maker used pmap_enter, which replaces, and the zero page was
+ * mapped only in an area with no object, where no page could meet it).
  */
+static vm_status_t nolock_make_table(struct vm_space *s, vaddr_t va)
+{
+        vm_status_t st;
+
+        if (pmm_free_below(PMM_WMARK_LOW))
+                return VM_ENOMEM;       /* a table page: reclaim first */
+        spin_lock(&s->pmap_lock);
+        st = pmap_make_table(s->pmap, va);
+        spin_unlock(&s->pmap_lock);
+        return st;
+}
+
+static vm_status_t nolock_enter_fresh(struct vm_space *s, vaddr_t va,
+                                      paddr_t pa, vm_prot_t prot,
+                                      unsigned flags)
+{
+        vm_status_t st = pmap_enter_fresh(s->pmap, va, pa, prot, flags);
+
+        if (st != VM_ENOENT)
+                return st;
+        st = nolock_make_table(s, va);
+        return st == VM_OK ? pmap_enter_fresh(s->pmap, va, pa, prot, flags)
+                           : st;
+}
+
 static bool nolock_enter(struct vm_space *s, vaddr_t va, paddr_t pa,
                          vm_prot_t prot, vm_prot_t access)
 {
-        vm_status_t st = pmap_enter_fresh(s->pmap, va, pa, prot,
-                                          PMAP_USER | PMAP_ACCESS(access));
-
-        if (st != VM_ENOENT)
-                return st == VM_OK;
-        if (pmm_free_below(PMM_WMARK_LOW))
-                return false;           /* a table page: reclaim first */
-        spin_lock(&s->pmap_lock);
-        st = pmap_enter(s->pmap, va, pa, prot, PMAP_USER | PMAP_ACCESS(access));
-        pmap_update_local(s->pmap, va);
-        spin_unlock(&s->pmap_lock);
-        return st == VM_OK;
+        return nolock_enter_fresh(s, va, pa, prot,
+                                  PMAP_USER | PMAP_ACCESS(access)) == VM_OK;
 }
 
 /* A first write (nothing in object obj at idx): a zeroed page, or a copy
- * of src, into the object, then its translation: where there was none,
- * or (replace) in place of a read-only one of src. obj is the area's
- * private object, or shared memory's (nolock_shared_write). */
+ * of src, into the object, then its translation: where there was none
+ * (over NULL), or in place of a read-only one of frame *over (src's, or
+ * the zero page's). obj is the area's private object, or shared
+ * memory's (nolock_shared_write). */
 static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
                                vaddr_t va, struct vm_object *obj, uint64_t idx,
-                               const struct vm_page *src, bool replace)
+                               const struct vm_page *src, const paddr_t *over)
 {
         struct vm_object_nodes nodes = { .n = 0 };
         struct vm_page *pg = NULL;
@@ -1407,12 +1424,21 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
          * insertion (vm_object.h, [o]). */
         bool shared = obj->space == NULL;
         struct spinlock *lk = shared ? &obj->lock : &s->fault_lock;
+        paddr_t zero = vm_zero_page_pa();
         vm_status_t st = VM_ENOENT;
         paddr_t pa;
         bool done = false;
 
         if (pmm_free_below(PMM_WMARK_LOW))
                 return false;                   /* reclaim first: slow */
+        /* The table first: once (1) below has claimed the slot, the
+         * translation can then fail only because another fault put one
+         * at va (the page, or a read's zero page, replaced below), never
+         * for want of a table, which would leave the slot's page behind
+         * a zero page a read mapped meanwhile. */
+        if (!over && !pmap_has_table(s->pmap, va) &&
+            nolock_make_table(s, va) != VM_OK)
+                return false;
         if (!(pg = pmm_alloc_pages(0, PMM_HIGHMEM)))
                 return false;
         pa = pmm_page_to_pa(pg);
@@ -1434,7 +1460,8 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
          * memcg_charge_root_nolock). (3) The translation (nolock_enter):
          * inside the door only another lock-free fault adds one at va,
          * and only to this page once (1) has published it; or, replacing
-         * src's, pmap_replace_fresh (nolock_private_copy).
+         * src's or the zero page's, pmap_replace_fresh (nolock_private_copy,
+         * nolock_zero_write).
          */
         if (!shared)
                 st = vm_object_nolock_add(obj, idx, pg, NULL);
@@ -1458,16 +1485,21 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
                  * object without one, or with src's still at va: the big
                  * lock's path maps it (a state any fault may find, and
                  * its pmap_enter replaces whatever is there). */
-                if (replace)
-                        done = pmap_replace_fresh(s->pmap, va,
-                                        pmm_page_to_pa(src), pa,
-                                        pmap_prot_implied(a->prot),
-                                        PMAP_USER |
-                                        PMAP_ACCESS(VM_PROT_WRITE)) == VM_OK;
-                else
+                if (!over) {
                         done = nolock_enter(s, va, pa,
                                             pmap_prot_implied(a->prot),
                                             VM_PROT_WRITE);
+                        /* A private area's read that found the slot empty
+                         * just before (1) may have mapped the zero page
+                         * since: this page takes its place. */
+                        if (!done && !src && !shared)
+                                over = &zero;
+                }
+                if (over)
+                        done = pmap_replace_fresh(s->pmap, va, *over, pa,
+                                        pmap_prot_implied(a->prot),
+                                        PMAP_USER |
+                                        PMAP_ACCESS(VM_PROT_WRITE)) == VM_OK;
         }
 out:
         vm_object_nodes_put(&nodes);
@@ -1564,7 +1596,7 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
             (obj->type == VM_OBJECT_FILE && !obj->writable) ||
             (obj->data && idx < page_round(obj->src_bytes) >> PAGE_SHIFT))
                 return false;
-        return nolock_first_write(s, a, va, obj, idx, NULL, false);
+        return nolock_first_write(s, a, va, obj, idx, NULL, NULL);
 }
 
 /*
@@ -1605,8 +1637,7 @@ static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
         vm_object_nolock_lookup_run(f, a->backing_pgoff + off, 1, &pg);
         if (!pg || (mapped && pmm_page_to_pa(pg) != *mapped))
                 return false;
-        if (!nolock_first_write(s, a, va, obj, a->pgoff + off, pg,
-                                mapped != NULL))
+        if (!nolock_first_write(s, a, va, obj, a->pgoff + off, pg, mapped))
                 return false;
         vmstat_add(&vm_events.pgfault_nolock_copy, 1);
         return true;
@@ -1660,18 +1691,17 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
  * object holds it too: refcount > 1): the copy vm_object_page_unshare
  * makes under the lock, without it. The copy is mapped writable first:
  * where no translation is (a fork's child, whose tables start empty,
- * writing first; mapped: NULL) into the empty entry, else in place of
- * the shared page's read-only translation (mapped: its frame) by
- * pmap_replace_fresh, with its shootdown (nolock_private_copy). The
- * other CPUs have dropped the shared page's entry when it returns. Then
- * it takes the shared page's place
- * in the object's slot (vm_object_nolock_replace). In that order because
- * another thread's lock-free read may have found the shared page in the
- * slot just before and be about to map it (nolock_absent, nolock_around):
- * it maps only into an empty entry, and finds this one taken. The
- * translation is made only where the table is there (pmap_enter_fresh):
- * a read that made the table under the pmap's lock would replace
- * whatever it found. Between the two steps a sibling thread may write
+ * writing first; mapped: NULL) into the empty entry (nolock_enter_fresh,
+ * making the table if it is missing), else in place of the shared page's
+ * read-only translation (mapped: its frame) by pmap_replace_fresh, with
+ * its shootdown (nolock_private_copy). The other CPUs have dropped the
+ * shared page's entry when it returns. Then it takes the shared page's
+ * place in the object's slot (vm_object_nolock_replace). In that order
+ * because another thread's lock-free read may have found the shared page
+ * in the slot just before and be about to map it (nolock_absent,
+ * nolock_around): it maps only into an empty entry, and finds this one
+ * taken (no lock-free path replaces an entry but by compare-and-swap
+ * from the frame it saw). Between the two steps a sibling thread may write
  * the copy through the new translation (its bytes are there already)
  * and a sibling's fault finds the translation allowing its access.
  * The object's reference to the shared page is let go later, under the
@@ -1680,7 +1710,7 @@ static bool nolock_file(struct vm_space *s, struct vm_area *a, vaddr_t va,
  * see a count one too high meanwhile (they copy where they could reuse),
  * never one too low. Not served: a page with a kept swap copy, lazily
  * freed, or whose owners a chain of records lists; no room left for a
- * deferred put; a missing table.
+ * deferred put.
  */
 static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
                        const paddr_t *mapped)
@@ -1709,7 +1739,7 @@ static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
         pa = pmm_page_to_pa(pg);
         pmap_copy_page(pmm_page_to_pa(old), pa);
         st = mapped ? pmap_replace_fresh(s->pmap, va, *mapped, pa, prot, flags)
-                    : pmap_enter_fresh(s->pmap, va, pa, prot, flags);
+                    : nolock_enter_fresh(s, va, pa, prot, flags);
         if (st != VM_OK)
                 goto free;
         /* Only the fault whose translation went in gets here for va: the
@@ -1738,12 +1768,12 @@ unreserve:
  *   reuse it (page_reusable), else read-only, and a write to a page
  *   others share copies it (nolock_cow); after a read, its neighbours
  *   too (nolock_around).
- * - Nothing, and a read of an area that has no object yet: the zero
- *   page, read-only. Not once the area has an object: a lock-free first
- *   write at va could then claim the slot beside it and find the zero
- *   page's translation in its way, whose replacement needs a shootdown.
- * - A swap entry, or a read of nothing in an area with an object: the
- *   big lock's.
+ * - Nothing, and a read: the zero page, read-only, whether the area has
+ *   its object yet or not (a first write that meets it at va replaces it:
+ *   nolock_zero_write; one that claimed the slot first finds the entry
+ *   taken and goes to the lock's path, which maps its page).
+ * - A swap entry: the big lock's (a read must not find the zero page
+ *   there: vm_object_nolock_empty tells the two apart).
  */
 static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                           vm_prot_t access)
@@ -1751,23 +1781,25 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         bool write = access == VM_PROT_WRITE;
         uint64_t idx = a->pgoff + vm_area_off(a, va);
         vm_prot_t prot = pmap_prot_implied(a->prot);
-        struct vm_page *pg;
+        struct vm_page *pg = NULL;
 
         if (access == VM_PROT_EXEC ||
             !(write ? nolock_area(s, a) : nolock_read_area(s, a)))
                 return nolock_file(s, a, va, access);
-        if (!a->object) {
-                if (write || !nolock_enter(s, va, vm_zero_page_pa(),
-                                           prot & ~VM_PROT_WRITE, access))
+        if (a->object)
+                vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
+        if (!pg && !write) {
+                if ((a->object && !vm_object_nolock_empty(a->object, idx)) ||
+                    !nolock_enter(s, va, vm_zero_page_pa(),
+                                  prot & ~VM_PROT_WRITE, access))
                         return false;
                 vmstat_add(&s->stats.faults, 1);
                 vmstat_add(&s->stats.zero_maps, 1);
                 return true;
         }
-        vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
         if (!pg)        /* a swap entry: nolock_add finds the slot taken */
-                return write && nolock_first_write(s, a, va, a->object, idx,
-                                                   NULL, false);
+                return a->object && nolock_first_write(s, a, va, a->object,
+                                                       idx, NULL, NULL);
         if (!page_reusable(pg)) {
                 if (write)
                         return nolock_cow(s, a, va, NULL);
@@ -1781,6 +1813,21 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         else
                 nolock_around(s, a, va, a->object, a->pgoff);
         return true;
+}
+
+/* A write where a read mapped the zero page (nolock_absent, or the
+ * lock's path) and the area's own object still has nothing: a first
+ * write whose page takes the zero page's place (pmap_replace_fresh, with
+ * the round to the CPUs that have the space loaded: their TLBs may keep
+ * the zero page for va). The slot is claimed first, as for any first
+ * write, so a second writer finds it taken. */
+static bool nolock_zero_write(struct vm_space *s, struct vm_area *a,
+                              vaddr_t va, const paddr_t *mapped)
+{
+        return *mapped == vm_zero_page_pa() && !a->backing &&
+               nolock_area(s, a) &&
+               nolock_first_write(s, a, va, a->object,
+                                  a->pgoff + vm_area_off(a, va), NULL, mapped);
 }
 
 /* A write to a page of the area's own object mapped read-only after a
@@ -1836,7 +1883,8 @@ static bool nolock_reuse(struct vm_space *s, struct vm_area *a, vaddr_t va,
  * RISC-V kind) only needs this CPU to look again; a read-only one over
  * the object's own page may be made writable (nolock_reuse), or replaced
  * by a copy of a page others share (nolock_cow) or of the file's page
- * (nolock_private_copy). Anything else is the big lock's, a clear
+ * (nolock_private_copy); the zero page's, by a first write's page
+ * (nolock_zero_write). Anything else is the big lock's, a clear
  * accessed or dirty bit too (an MMU that faults to have it set). */
 static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
                            vm_prot_t access, paddr_t pa, vm_prot_t prot,
@@ -1852,6 +1900,8 @@ static bool nolock_present(struct vm_space *s, struct vm_area *a, vaddr_t va,
         if ((prot & access) != access)
                 return access == VM_PROT_WRITE &&
                        (a->backing ? nolock_private_copy(s, a, va, &pa)
+                        : pa == vm_zero_page_pa()
+                                   ? nolock_zero_write(s, a, va, &pa)
                                    : nolock_reuse(s, a, va, pa) ||
                                      nolock_cow(s, a, va, &pa));
         if (!((access == VM_PROT_WRITE ? nolock_area(s, a)

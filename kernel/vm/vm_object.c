@@ -949,6 +949,18 @@ void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
         }
 }
 
+bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index)
+{
+        struct radix_node *node;
+        unsigned missing;
+
+        if (index >= obj->size)
+                return false;
+        node = nolock_leaf(obj, index, &missing);
+        return !node || !__atomic_load_n(&node->slot[digit(index, 1)],
+                                         __ATOMIC_ACQUIRE);
+}
+
 vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
                                  struct vm_page *pg,
                                  struct vm_object_nodes *sp)

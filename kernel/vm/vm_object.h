@@ -485,6 +485,9 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
  */
 void vm_object_nolock_lookup_run(const struct vm_object *obj, uint64_t first,
                                  unsigned n, struct vm_page **out);
+/* ...and whether index, inside obj, holds nothing at all: no page and no
+ * swap entry (a read there may map the zero page). */
+bool vm_object_nolock_empty(const struct vm_object *obj, uint64_t index);
 /*
  * A copy-on-write copy without the big lock (vm_fault.c:nolock_cow): the
  * fresh page pg (filled by the caller) takes old's place at index of the

@@ -85,6 +85,9 @@ TEST(evicted_pages_come_back_with_their_bytes)
         CHECK_EQ(swap_events.pswpout - before.pswpout, 64);
         for (int i = 0; i < 64; i++)
                 CHECK(!present(s, BASE + i * P));
+        /* A page on swap is not nothing: a read without the lock must not
+         * map the zero page there (it is the lock's, which reads it in). */
+        CHECK(!vm_fault_nolock(s, BASE + 5 * P, R) && !present(s, BASE + 5 * P));
         CHECK(sound());
         /* Read back in order: one major fault per 8-page window, whose
          * other 7 reads are in flight together (one disk round trip). */

@@ -12,6 +12,13 @@
  *     absent on Linux): most of those reads were served without the lock
  *     (an area not yet written: Mercator maps the zero page without the
  *     lock only there).
+ *   zero_after_a_write: in memory already written once (the area has
+ *     its object), fresh pages read 0, then written, read back what was
+ *     written.
+ *   zero_after_a_write_lock_free (Mercator only): most of those reads
+ *     (the zero page) and most of those writes (each taking the zero
+ *     page's place) were served without the lock (before session 24:
+ *     none).
  *   readers_see_writes: a writer fills fresh pages in order while two
  *     readers read each page first (it faults in as the zero page) and
  *     wait for the writer's word: they see 0 or that word, never other,
@@ -260,6 +267,27 @@ int main(void)
         CHECK("zero_reads_lock_free", before < 0 || n >= PAGES / 2);
         if (before >= 0 && n < PAGES / 2)
                 printf("note: %ld of %d reads without the lock\n", n, PAGES);
+        munmap((void *)region, len);
+
+        /* The same once a write gave the area its object; then writes
+         * over the zero page. */
+        region = (volatile uint64_t *)anon(len, PROT_READ | PROT_WRITE);
+        region[0] = word(0, 0);
+        bad = 0;
+        before = nolock_faults();
+        for (long i = 1; i < PAGES; i++)
+                bad += region[i * PAGE / 8] != 0;
+        n = nolock_faults() - before;
+        before = nolock_faults();
+        for (long i = 1; i < PAGES; i++)
+                region[i * PAGE / 8] = word(0, i);
+        long nw = nolock_faults() - before;
+        CHECK("zero_after_a_write", bad == 0 && count_wrong(0) == 0);
+        if (before >= 0 &&
+            !CHECK("zero_after_a_write_lock_free",
+                   n >= PAGES / 2 && nw >= PAGES / 2))
+                printf("note: %ld reads and %ld writes of %d pages without "
+                       "the lock\n", n, nw, PAGES - 1);
         munmap((void *)region, len);
 
         /* Readers beside a writer, three fresh regions. */

@@ -902,18 +902,15 @@ vm_status_t pmap_enter(struct pmap *pm, vaddr_t va, paddr_t pa,
         return VM_OK;
 }
 
-vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
-                             vm_prot_t prot, unsigned flags)
+/* Walk without the lock to va's last-level table: VM_OK and *out mapped
+ * (the caller pt_unmap()s it), VM_ENOENT if a table is missing, VM_EEXIST
+ * if a large page maps va. A table is linked zeroed, with one store
+ * (walk_create): seen, its entries are too. */
+static vm_status_t walk_fresh(struct pmap *pm, vaddr_t va, pte_t **out)
 {
         pte_t *table = pt_map(pm, pm->root, PT_LEVELS, va);
-        pte_t *pte;
-        bool put;
 
-        ASSERT(!pm->is_kernel && va_is_user_half(va) &&
-               is_aligned(va | pa, PAGE_SIZE) && prot != VM_PROT_NONE);
         for (unsigned l = PT_LEVELS; l > 1; l--) {
-                /* A table is linked zeroed, with one store (walk_create):
-                 * seen, its entries are too. */
                 pte_t e = pte_load_acquire(&table[pt_index(va, l)]);
 
                 pt_unmap(table);
@@ -923,6 +920,47 @@ vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
                         return VM_EEXIST;
                 table = pt_map(pm, pte_table_pa(e), l - 1, va);
         }
+        *out = table;
+        return VM_OK;
+}
+
+bool pmap_has_table(struct pmap *pm, vaddr_t va)
+{
+        pte_t *table;
+
+        ASSERT(!pm->is_kernel && va_is_user_half(va));
+        if (walk_fresh(pm, va, &table) != VM_OK)
+                return false;
+        pt_unmap(table);
+        return true;
+}
+
+vm_status_t pmap_make_table(struct pmap *pm, vaddr_t va)
+{
+        pte_t *pte;
+        vm_status_t st;
+
+        ASSERT(!pm->is_kernel && va_is_user_half(va));
+        st = walk_create(pm, va, 1, &pte);
+        if (st != VM_OK)
+                return st;
+        pt_unmap(pte);
+        pt_root_sync(pm);
+        return VM_OK;
+}
+
+vm_status_t pmap_enter_fresh(struct pmap *pm, vaddr_t va, paddr_t pa,
+                             vm_prot_t prot, unsigned flags)
+{
+        pte_t *table, *pte;
+        vm_status_t st;
+        bool put;
+
+        ASSERT(!pm->is_kernel && va_is_user_half(va) &&
+               is_aligned(va | pa, PAGE_SIZE) && prot != VM_PROT_NONE);
+        st = walk_fresh(pm, va, &table);
+        if (st != VM_OK)
+                return st;
         pte = &table[pt_index(va, 1)];
         put = pte_fill_empty(pte, leaf_entry(pa, 1, prot, flags));
         pt_unmap(table);
