@@ -1769,9 +1769,9 @@ unreserve:
  *   others share copies it (nolock_cow); after a read, its neighbours
  *   too (nolock_around).
  * - Nothing, and a read: the zero page, read-only, whether the area has
- *   its object yet or not (a first write that meets it at va replaces it:
- *   nolock_zero_write; one that claimed the slot first finds the entry
- *   taken and goes to the lock's path, which maps its page).
+ *   its object yet or not. A first write that meets it at va replaces
+ *   it: nolock_zero_write, or nolock_first_write itself when this read
+ *   mapped it between the write's claim of the slot and its translation.
  * - A swap entry: the big lock's (a read must not find the zero page
  *   there: vm_object_nolock_empty tells the two apart).
  */
