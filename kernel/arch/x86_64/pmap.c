@@ -273,7 +273,14 @@ void pmap_pcid_round(uint64_t ctx_id, uint64_t gen)
                                 pc->slot[s].ctx_id = 0;
         } else if (pc->cur < PMAP_PCID_SLOTS &&
                    pc->slot[pc->cur].ctx_id == ctx_id) {
-                pc->slot[pc->cur].gen = gen;
+                struct pmap_pcid_slot *sl = &pc->slot[pc->cur];
+
+                /* Rounds the big lock serialises come in order; two
+                 * lock-free faults' rounds need not (pmap_md.h). */
+                if (sl->gen != PMAP_PCID_STALE && gen == sl->gen + 1)
+                        sl->gen = gen;
+                else if (sl->gen == PMAP_PCID_STALE || gen > sl->gen)
+                        sl->gen = PMAP_PCID_STALE;
         }
 }
 

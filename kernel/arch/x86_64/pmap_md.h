@@ -67,12 +67,20 @@ struct pmap_pcid_cpu {
 
 /* The PCID bookkeeping after this CPU's part of a flush round for the
  * pmap with ctx_id (0: the kernel's), which raised its tlb_gen to gen:
- * the slot in CR3, if it is that pmap's, is up to date; a kernel round
- * makes every other slot be flushed at its next load (invlpg reaches the
- * global entries of every PCID, but the paging-structure caches of the
- * current one only). Called by the round's handler on each CPU (mmu.c)
- * and by pmap_update() for the sending CPU. */
+ * the slot in CR3, if it is that pmap's, is up to date if it had seen
+ * every earlier round (gen is one past its own); if a round between is
+ * still to come (two lock-free faults of one space send rounds at once,
+ * and a CPU may take the later one first, then switch away before the
+ * earlier one arrives), the slot is marked to be flushed at its next
+ * load instead. A kernel round makes every other slot be flushed at its
+ * next load (invlpg reaches the global entries of every PCID, but the
+ * paging-structure caches of the current one only). Called by the
+ * round's handler on each CPU (mmu.c) and by pmap_update() for the
+ * sending CPU. */
 void pmap_pcid_round(uint64_t ctx_id, uint64_t gen);
+
+/* A slot's gen that no tlb_gen reaches: its entries go at the next load. */
+#define PMAP_PCID_STALE UINT64_MAX
 
 /*
  * One address space's page tables.

@@ -320,6 +320,49 @@ TEST(pcid_sender_slot_follows_its_own_flushes)
         pmap_destroy(q);
 }
 
+/* Two rounds of one space at once (lock-free faults on two CPUs each
+ * copying a page: vm_fault.c, nolock_cow): CPU 1, running p, takes the
+ * later round first and switches to q before the earlier one arrives,
+ * whose invlpg then runs under q's PCID. p's slot must not claim the
+ * later generation: its next load flushes. In order, the slot follows
+ * each round and the next load keeps the entries. */
+TEST(pcid_rounds_out_of_order_flush_at_next_load)
+{
+        setup_pcid();
+        struct pmap *p = new_user(), *q = new_user();
+
+        map_pages(p, UVA, 2);
+        load_on(1, p);
+        uint64_t g = p->tlb_gen;
+
+        softmmu_cpu = 1;
+        pmap_pcid_round(p->ctx_id, g + 1);      /* in order */
+        pmap_pcid_round(p->ctx_id, g + 2);
+        softmmu_cpu = 0;
+        p->tlb_gen = g + 2;
+        load_on(1, q);
+        load_on(1, p);
+        CHECK(softmmu_last_load.keep);
+
+        softmmu_cpu = 1;
+        pmap_pcid_round(p->ctx_id, g + 4);      /* g + 3 still to come */
+        softmmu_cpu = 0;
+        load_on(1, q);
+        softmmu_cpu = 1;
+        pmap_pcid_round(p->ctx_id, g + 3);      /* under q: not p's slot */
+        softmmu_cpu = 0;
+        p->tlb_gen = g + 4;
+        load_on(1, p);
+        CHECK(!softmmu_last_load.keep);
+        /* Flushed at that load, the slot is good again. */
+        load_on(1, q);
+        load_on(1, p);
+        CHECK(softmmu_last_load.keep);
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
 /* More spaces than slots: the oldest slot is taken over and flushed; a
  * destroyed space's slot never matches a new space (ctx_id is never
  * reused, even where the new PML4 is the old one's page). */
