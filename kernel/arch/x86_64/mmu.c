@@ -134,5 +134,6 @@ void mmu_tlb_remote(uint64_t mask, const vaddr_t *va, unsigned n, bool all,
         if (ncpus < 2 || (!all && n == 0))
                 return;
         mmu_remote_call(mask, tlb_remote_run, &r);
-        tlb_shootdowns++;
+        /* atomic: lock-free faults send rounds too */
+        __atomic_add_fetch(&tlb_shootdowns, 1, __ATOMIC_RELAXED);
 }
