@@ -60,6 +60,10 @@ struct cpu {
         uint64_t call_done;             /* [a] calls finished */
         unsigned call_from;             /* [s] the posting hart's id */
         bool call_halted;               /* [a] in wfi in smp_call_wait() */
+        /* [o] per target: the call_req of this hart's last call to it,
+         * done once that target's call_done reaches it (the mailbox may
+         * hold another sender's call by then) */
+        uint64_t call_posted[MAX_CPUS];
         struct pmap *loaded_pmap;       /* [o] whose mask has its bit */
         struct trapframe *tf;           /* [c] its frame page (thread.c) */
         paddr_t tf_pa;                  /* [c] at TRAPFRAME_HART(id) */

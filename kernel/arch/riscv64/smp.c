@@ -230,15 +230,20 @@ void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
         c->call_fn = fn;
         c->call_arg = arg;
         c->call_from = this_cpu()->id;
+        this_cpu()->call_posted[cpu] = c->call_req + 1;
         __atomic_store_n(&c->call_req, c->call_req + 1, __ATOMIC_RELEASE);
         smp_send_ipi(cpu, IPI_CALL);
         spin_unlock(&call_slot);
 }
 
-static bool call_finished(const struct cpu *c)
+/* Is this hart's last call to cpu done? Not "is cpu's mailbox empty":
+ * once the call is done another sender may post the next one there (two
+ * lock-free faults send rounds at once), and a sender that waited for
+ * that one would wait for a finish that kicks the other sender only. */
+static bool call_finished(const struct cpu *me, unsigned cpu)
 {
-        return __atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) ==
-               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+        return __atomic_load_n(&cpus[cpu].call_done, __ATOMIC_ACQUIRE) >=
+               me->call_posted[cpu];
 }
 
 /*
@@ -251,14 +256,14 @@ static bool call_finished(const struct cpu *c)
  */
 void smp_call_wait(unsigned cpu)
 {
-        struct cpu *c = &cpus[cpu], *me = this_cpu();
+        struct cpu *me = this_cpu();
 
-        while (!call_finished(c)) {
+        while (!call_finished(me, cpu)) {
                 unsigned long s = intr_save();
                 smp_call_poll();
                 __atomic_store_n(&me->call_halted, true, __ATOMIC_SEQ_CST);
                 __atomic_thread_fence(__ATOMIC_SEQ_CST);
-                if (!call_finished(c)) {
+                if (!call_finished(me, cpu)) {
                         if (s & SSTATUS_SIE)
                                 wfi();
                         else

@@ -69,6 +69,10 @@ struct cpu {
         uint64_t call_done;             /* [a] calls finished */
         unsigned call_from;             /* [s] the posting CPU's id */
         bool call_halted;               /* [a] halted in smp_call_wait() */
+        /* [o] per target: the call_req of this CPU's last call to it,
+         * done once that target's call_done reaches it (the mailbox may
+         * hold another sender's call by then) */
+        uint64_t call_posted[MAX_CPUS];
         void *idle_stack;               /* [c] kstack_alloc()'d (APs) */
         void *ist_stacks[2];            /* [c] double fault, NMI (APs) */
         uint64_t gdt[VDSO_GDT_CPUNODE + 1] __attribute__((aligned(16)));   /* [c] */

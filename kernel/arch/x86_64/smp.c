@@ -204,15 +204,20 @@ void smp_call_start(unsigned cpu, void (*fn)(void *), void *arg)
         c->call_fn = fn;
         c->call_arg = arg;
         c->call_from = this_cpu()->id;
+        this_cpu()->call_posted[cpu] = c->call_req + 1;
         __atomic_store_n(&c->call_req, c->call_req + 1, __ATOMIC_RELEASE);
         lapic_send_ipi(c->apic_id, VECTOR_CALL);
         spin_unlock(&call_slot);
 }
 
-static bool call_finished(const struct cpu *c)
+/* Is this CPU's last call to cpu done? Not "is cpu's mailbox empty":
+ * once the call is done another sender may post the next one there (two
+ * lock-free faults send rounds at once), and a sender that waited for
+ * that one would wait for a finish that kicks the other sender only. */
+static bool call_finished(const struct cpu *me, unsigned cpu)
 {
-        return __atomic_load_n(&c->call_done, __ATOMIC_ACQUIRE) ==
-               __atomic_load_n(&c->call_req, __ATOMIC_ACQUIRE);
+        return __atomic_load_n(&cpus[cpu].call_done, __ATOMIC_ACQUIRE) >=
+               me->call_posted[cpu];
 }
 
 /*
@@ -229,16 +234,16 @@ static bool call_finished(const struct cpu *c)
  */
 void smp_call_wait(unsigned cpu)
 {
-        struct cpu *c = &cpus[cpu], *me = this_cpu();
+        struct cpu *me = this_cpu();
 
-        while (!call_finished(c)) {
+        while (!call_finished(me, cpu)) {
                 unsigned long s = intr_save();
                 smp_call_poll();
                 if (s & RFLAGS_IF_BIT) {
                         /* xchg: a full barrier before the look at done */
                         __atomic_store_n(&me->call_halted, true,
                                          __ATOMIC_SEQ_CST);
-                        if (!call_finished(c))
+                        if (!call_finished(me, cpu))
                                 __asm__ volatile("sti; hlt; cli" ::: "memory");
                         __atomic_store_n(&me->call_halted, false,
                                          __ATOMIC_RELAXED);
