@@ -261,6 +261,22 @@ TEST(pcid_switch_back_keeps_entries)
         pmap_destroy(q);
 }
 
+/* CPU 1, running p, switches to q and back: did it keep p's entries? */
+static bool cpu1_switch_back_keeps(struct pmap *p, struct pmap *q)
+{
+        load_on(1, q);
+        load_on(1, p);
+        return softmmu_last_load.keep;
+}
+
+/* CPU 1 leaves for the kernel's tables; both spaces go. */
+static void cpu1_done(struct pmap *p, struct pmap *q)
+{
+        load_on(1, pmap_kernel());
+        pmap_destroy(p);
+        pmap_destroy(q);
+}
+
 /* The brief's case: p ran on CPU 1, which switched away (so the round
  * skips it), CPU 0 unmapped p's page: CPU 1's next load of p must drop
  * what its PCID holds. A change while CPU 1 runs p reaches it in the round
@@ -287,12 +303,8 @@ TEST(pcid_inactive_space_flushed_at_next_load)
         pmap_update(p);
         CHECK_EQ(softmmu_stats.remote_rounds, r0 + 1);
         CHECK_EQ(softmmu_last_remote.cpus, 0x2);
-        load_on(1, q);
-        load_on(1, p);
-        CHECK(softmmu_last_load.keep);
-        load_on(1, pmap_kernel());
-        pmap_destroy(p);
-        pmap_destroy(q);
+        CHECK(cpu1_switch_back_keeps(p, q));
+        cpu1_done(p, q);
 }
 
 /* The sending CPU's own slot: a change made while this CPU runs p keeps
@@ -340,9 +352,7 @@ TEST(pcid_rounds_out_of_order_flush_at_next_load)
         pmap_pcid_round(p->ctx_id, g + 2);
         softmmu_cpu = 0;
         p->tlb_gen = g + 2;
-        load_on(1, q);
-        load_on(1, p);
-        CHECK(softmmu_last_load.keep);
+        CHECK(cpu1_switch_back_keeps(p, q));
 
         softmmu_cpu = 1;
         pmap_pcid_round(p->ctx_id, g + 4);      /* g + 3 still to come */
@@ -355,12 +365,8 @@ TEST(pcid_rounds_out_of_order_flush_at_next_load)
         load_on(1, p);
         CHECK(!softmmu_last_load.keep);
         /* Flushed at that load, the slot is good again. */
-        load_on(1, q);
-        load_on(1, p);
-        CHECK(softmmu_last_load.keep);
-        load_on(1, pmap_kernel());
-        pmap_destroy(p);
-        pmap_destroy(q);
+        CHECK(cpu1_switch_back_keeps(p, q));
+        cpu1_done(p, q);
 }
 
 /* More spaces than slots: the oldest slot is taken over and flushed; a
