@@ -256,6 +256,74 @@ KTEST(smp_call_every_cpu_runs_on_each_once)
         KCHECK_EQ(lock_held_count(), 0);
 }
 
+/* ---- two senders at once (lock-free faults' rounds) ------------------- */
+
+#define TWO_SENDERS_CALLS 300
+static uint64_t two_runs[MAX_CPUS];    /* calls run on each target hart */
+static uint32_t two_ready;              /* senders at the starting line */
+static uint64_t two_done;               /* senders finished */
+
+/* A call that takes a while (20 us), so that a sender waiting for one
+ * target finds the other sender's call in the next target's mailbox. */
+static void two_count(void *arg)
+{
+        uint64_t end = clock_monotonic_ns() + 20000;
+
+        (void)arg;
+        __atomic_add_fetch(&two_runs[machine_cpu_id()], 1, __ATOMIC_RELAXED);
+        while (clock_monotonic_ns() < end)
+                intr_cpu_relax();
+}
+
+/* One sender's share, interrupts off (as a lock-free fault's round is
+ * sent): TWO_SENDERS_CALLS rounds of a call to each hart from 2 up, all
+ * posted before any is waited for (as mmu_remote_call does), so that
+ * while a sender waits for one target the other sender's next call
+ * reaches the mailboxes it has not looked at yet. */
+static void two_send(void *arg)
+{
+        if (arg)                /* hart 1's, a call: free its mailbox */
+                smp_call_release_sender();
+        __atomic_add_fetch(&two_ready, 1, __ATOMIC_ACQ_REL);
+        while (__atomic_load_n(&two_ready, __ATOMIC_ACQUIRE) < 2)
+                intr_cpu_relax();
+        for (int n = 0; n < TWO_SENDERS_CALLS; n++) {
+                for (unsigned k = 2; k < ncpus; k++)
+                        smp_call_start(k, two_count, NULL);
+                for (unsigned k = 2; k < ncpus; k++)
+                        smp_call_wait(k);
+        }
+        __atomic_add_fetch(&two_done, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Harts 0 and 1 call harts 2.. at the same time, each waiting with
+ * interrupts off (in wfi, sie.SSIE alone: only a kick ends it). A sender
+ * must wait for its own call: when it looks, the target's mailbox may
+ * already hold the other sender's call, whose finish kicks the other
+ * sender only. Waiting for the mailbox to be empty instead, a sender
+ * halts for good (hart 0 or 1 never gets past its wait: this test fails,
+ * or never ends); every call runs once. Needs three harts.
+ */
+KTEST(smp_call_two_senders_each_wait_for_their_own)
+{
+        unsigned long s;
+
+        if (ncpus < 3)
+                return;
+        memset(two_runs, 0, sizeof two_runs);
+        two_ready = 0;
+        two_done = 0;
+        s = intr_save();
+        smp_call(1, two_send, &two_done);
+        two_send(NULL);
+        KCHECK(wait_past(&two_done, 1, 5000));
+        intr_restore(s);
+        for (unsigned k = 2; k < ncpus; k++)
+                KCHECK_EQ(two_runs[k], 2 * TWO_SENDERS_CALLS);
+        KCHECK_EQ(lock_held_count(), 0);
+}
+
 /* ---- TLB shootdown (docs/design.md, the shootdown protocol) ------------ */
 
 static void read_word(void *arg)
