@@ -193,7 +193,8 @@ void proc_meminfo(struct text *t, struct proc *p)
         text_add(t, "%-16s%8zu B\n", "DescriptorSize:", sizeof(struct vm_page));
         /* The reverse map's own kmalloc'd records (vm_rmap.h): what it
          * costs beyond the descriptors' record fields. */
-        text_add(t, "%-16s%8" PRIu64 " B\n", "ReverseMap:", rmap_bytes);
+        text_add(t, "%-16s%8" PRIu64 " B\n", "ReverseMap:",
+                 __atomic_load_n(&rmap_bytes, __ATOMIC_RELAXED));
 }
 
 /* Linux's nr_* and event counters that Mercator keeps or knows to be 0. */
@@ -256,10 +257,12 @@ void proc_vmstat(struct text *t, struct proc *p)
         text_add(t, "pgfault %" PRIu64 "\npgmajfault %" PRIu64 "\n"
                  "pglazyfreed %" PRIu64 "\npgfault_nolock %" PRIu64 "\n"
                  "pgfault_nolock_file %" PRIu64 "\n"
-                 "pgfault_nolock_copy %" PRIu64 "\n",
+                 "pgfault_nolock_copy %" PRIu64 "\n"
+                 "pgfault_nolock_attach %" PRIu64 "\n",
                  faults, vm_events.pgmajfault, vm_events.pglazyfreed,
                  vm_events.pgfault_nolock, vm_events.pgfault_nolock_file,
-                 vm_events.pgfault_nolock_copy);
+                 vm_events.pgfault_nolock_copy,
+                 vm_events.pgfault_nolock_attach);
         /* The page allocator's per-CPU lists (vm/pmm.h), Mercator's. */
         text_add(t, "pcp_refill %" PRIu64 "\npcp_spill %" PRIu64 "\n"
                  "pcp_drain_all %" PRIu64 "\npcp_drain_retry %" PRIu64 "\n"

@@ -427,32 +427,44 @@ static bool object_borrowable(const struct vm_area *a, const struct vm_area *n)
                (n->end == a->start || n->start == a->end);
 }
 
+/* A new object for private area a of space s, indexed by virtual page
+ * number, in a reverse-map family of its own; NULL if the heap is out.
+ * Nobody sees it until the caller stores it in a->object. */
+static struct vm_object *own_object_new(struct vm_space *s,
+                                        const struct vm_area *a)
+{
+        struct vm_object *obj;
+
+        if (vm_object_create_anon(s->max >> PAGE_SHIFT, &obj) != VM_OK)
+                return NULL;
+        obj->space = s;                         /* the reverse map's owner */
+        obj->droppable = a->flags & VM_AREA_DROPPABLE;
+        if (rmap_family_join(obj, NULL) != VM_OK) {
+                vm_object_discard(obj);
+                return NULL;
+        }
+        return obj;
+}
+
 /* Give a private area its object at its first write: a touching
- * neighbour's if it has one (so the two can merge later), else a new one
- * indexed by virtual page number. */
+ * neighbour's if it has one (so the two can merge later), else a new one.
+ * (Without the lock: nolock_attach.) */
 static vm_status_t fault_attach_object(struct fault_ctx *fc)
 {
         struct vm_area *a = fc->area;
         struct vm_area *n = object_borrowable(a, a->prev) ? a->prev
                           : object_borrowable(a, a->next) ? a->next : NULL;
-        vm_status_t st;
 
         if (n) {
                 vm_object_ref(n->object);
                 a->object = n->object;
                 return VM_OK;
         }
-        st = vm_object_create_anon(fc->space->max >> PAGE_SHIFT, &a->object);
-        if (st != VM_OK)
-                return st;
-        a->object->space = fc->space;           /* the reverse map's owner */
-        a->object->droppable = a->flags & VM_AREA_DROPPABLE;
-        st = rmap_family_join(a->object, NULL);
-        if (st != VM_OK) {
-                vm_object_unref(a->object);
-                a->object = NULL;
-        }
-        return st;
+        /* Published as nolock_attach publishes: readers of another
+         * space's areas (/proc/PID/pagemap) do not enter its door. */
+        __atomic_store_n(&a->object, own_object_new(fc->space, a),
+                         __ATOMIC_RELEASE);
+        return a->object ? VM_OK : VM_ENOMEM;
 }
 
 /*
@@ -1349,13 +1361,59 @@ static bool nolock_kind(const struct vm_space *s, const struct vm_area *a)
                !vm_area_thp_eligible(s, a);
 }
 
-/* ...for a write: writable, its object attached (the first write of an
- * area attaches it, under the big lock), and no memory group whose
- * limits the slow path enforces. */
+/* ...for a write: writable, its object attached, and no memory group
+ * whose limits the slow path enforces. */
 static bool nolock_area(const struct vm_space *s, const struct vm_area *a)
 {
         return (a->prot & VM_PROT_WRITE) && a->object && nolock_kind(s, a) &&
                memcg_current_is_root();
+}
+
+/*
+ * The first write of a private area whose object is not attached yet
+ * (fault_attach_object's work, since session 25 without the big lock): a
+ * new object (own_object_new: its serial and its family's bytes counted
+ * atomically, nothing else shared touched) stored in a->object by a
+ * compare-and-swap from NULL, with release, so a reader that finds it
+ * finds it whole. Two threads' first writes may race here: the loser
+ * frees its own (vm_object_discard: nobody has seen it; vm_object_unref
+ * would touch the commit count, the big lock's) and takes the winner's.
+ * a->object goes from NULL to an object once inside the door; only the
+ * big lock's holder, which enters the door first, ever takes it away or
+ * changes it, so every lock-free path that reads it twice sees NULL then
+ * the object at worst, which each is written for (the zero page's rules:
+ * "The zero page beside first writes" in design.md). Declined where a
+ * touching neighbour's object could be borrowed (object_borrowable): the
+ * lock's path borrows it, so that the two areas may merge later. A
+ * neighbour attaching its own at the same time goes unseen here (two
+ * objects where the lock would have made one): the areas then stay
+ * apart, as any two areas with different objects do.
+ * => the area's object (this fault's or the winner's), or NULL.
+ */
+static struct vm_object *nolock_attach(struct vm_space *s, struct vm_area *a)
+{
+        struct vm_object *obj, *seen = NULL;
+
+        if (object_borrowable(a, a->prev) || object_borrowable(a, a->next) ||
+            pmm_free_below(PMM_WMARK_LOW) || !(obj = own_object_new(s, a)))
+                return NULL;
+        if (__atomic_compare_exchange_n(&a->object, &seen, obj, false,
+                                        __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+                vmstat_add(&vm_events.pgfault_nolock_attach, 1);
+                return obj;
+        }
+        vm_object_discard(obj);
+        return seen;
+}
+
+/* ...for a first write: as nolock_area, the object attached here if the
+ * area has none yet. */
+static bool nolock_area_attach(struct vm_space *s, struct vm_area *a)
+{
+        return (a->prot & VM_PROT_WRITE) && nolock_kind(s, a) &&
+               memcg_current_is_root() &&
+               (__atomic_load_n(&a->object, __ATOMIC_ACQUIRE) ||
+                nolock_attach(s, a));
 }
 
 /* ...for a read: readable (a read charges nothing). */
@@ -1613,23 +1671,29 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
  * answers, as the lock's path waits inside it with the door shut to
  * every other fault of the space. The file's page stays while the fault
  * copies it: pages leave a mapped object only with every door shut
- * (vm_object.c, doors_shut_for). Not served: an area whose own object is
- * not attached yet (the area's first write attaches it, under the lock),
- * a page not cached, and what nolock_kind declines for anonymous memory.
+ * (vm_object.c, doors_shut_for). The area's own object is attached
+ * first if it has none (nolock_attach: a program's data, at its first
+ * write). Not served: a page not cached, and what nolock_kind declines
+ * for anonymous memory.
  */
 static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
                                 vaddr_t va, const paddr_t *mapped)
 {
-        struct vm_object *obj = a->object, *f = a->backing;
+        struct vm_object *obj, *f = a->backing;
         uint64_t off = vm_area_off(a, va);
         struct vm_page *pg;
 
-        if (!obj || !f || !(a->prot & VM_PROT_WRITE) || a->uffd ||
+        if (!f || !(a->prot & VM_PROT_WRITE) || a->uffd ||
             (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
                          VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) ||
-            obj->type != VM_OBJECT_ANON || obj->space != s || obj->quota ||
-            obj->hugetlb || obj->droppable || f->hugetlb ||
-            vm_area_thp_eligible(s, a) || !memcg_current_is_root())
+            f->hugetlb || vm_area_thp_eligible(s, a) ||
+            !memcg_current_is_root())
+                return false;
+        obj = __atomic_load_n(&a->object, __ATOMIC_ACQUIRE);
+        if (!obj && !(obj = nolock_attach(s, a)))
+                return false;
+        if (obj->type != VM_OBJECT_ANON || obj->space != s || obj->quota ||
+            obj->hugetlb || obj->droppable)
                 return false;
         vm_object_nolock_lookup_run(obj, a->pgoff + off, 1, &pg);
         if (pg)
@@ -1784,7 +1848,7 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
         struct vm_page *pg = NULL;
 
         if (access == VM_PROT_EXEC ||
-            !(write ? nolock_area(s, a) : nolock_read_area(s, a)))
+            !(write ? nolock_area_attach(s, a) : nolock_read_area(s, a)))
                 return nolock_file(s, a, va, access);
         if (a->object)
                 vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
@@ -1816,7 +1880,8 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
 }
 
 /* A write where a read mapped the zero page (nolock_absent, or the
- * lock's path) and the area's own object still has nothing: a first
+ * lock's path) and the area's own object (attached here if the area has
+ * none yet) still has nothing: a first
  * write whose page takes the zero page's place (pmap_replace_fresh, with
  * the round to the CPUs that have the space loaded: their TLBs may keep
  * the zero page for va). The slot is claimed first, as for any first
@@ -1825,7 +1890,7 @@ static bool nolock_zero_write(struct vm_space *s, struct vm_area *a,
                               vaddr_t va, const paddr_t *mapped)
 {
         return *mapped == vm_zero_page_pa() && !a->backing &&
-               nolock_area(s, a) &&
+               nolock_area_attach(s, a) &&
                nolock_first_write(s, a, va, a->object,
                                   a->pgoff + vm_area_off(a, va), NULL, mapped);
 }

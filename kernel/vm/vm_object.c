@@ -55,7 +55,7 @@ struct radix_node {
 static paddr_t zero_pa;                 /* 0: not yet allocated */
 static paddr_t huge_zero_pa;            /* 0: none */
 static struct vm_object *file_objects;  /* live file objects */
-static uint64_t next_object_id;         /* vm_object.id of the next one */
+static uint64_t next_object_id;         /* [a] the last vm_object.id given */
 static struct vm_object *swapped_shared; /* shared objects holding entries */
 
 static inline bool slot_is_entry(const void *v)
@@ -277,7 +277,7 @@ static struct vm_object *object_new(enum vm_object_type type, uint64_t size)
         obj->type = type;
         obj->height = height_for(size);
         obj->size = size;
-        obj->id = ++next_object_id;
+        obj->id = __atomic_add_fetch(&next_object_id, 1, __ATOMIC_RELAXED);
         spin_init(&obj->lock, "vm_object", LOCK_RANK_OBJECT);
         return obj;
 }
@@ -293,6 +293,16 @@ vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out)
                 return VM_ENOMEM;
         *out = obj;
         return VM_OK;
+}
+
+void vm_object_discard(struct vm_object *obj)
+{
+        ASSERT(obj->refcount == 1 && obj->type == VM_OBJECT_ANON &&
+               !obj->root && !obj->npages && !obj->nswapped &&
+               !obj->committed && !obj->mappers && !obj->on_free &&
+               !obj->name && !obj->hugetlb_resv);
+        rmap_family_leave(obj);
+        kfree(obj);
 }
 
 static struct vm_object *file_find(const void *data, uint64_t bytes)

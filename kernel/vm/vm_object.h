@@ -331,11 +331,21 @@ void vm_object_drop_clean(struct vm_object *obj, uint64_t index);
 #define VM_FILE_CACHE_MAX_BYTES ((VM_OBJECT_MAX_PAGES << 12) - 1)
 
 /*
- * A new anonymous object of `size` pages, refcount 1, no pages.
+ * A new anonymous object of `size` pages, refcount 1, no pages. Touches
+ * nothing the big lock guards (its serial is taken atomically), so a
+ * lock-free fault may make one (vm_fault.c:nolock_attach).
  * => 0 < size <= VM_OBJECT_MAX_PAGES.
  * => VM_ENOMEM (heap exhausted) or VM_EINVAL (bad size); *out unchanged.
  */
 vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out);
+
+/*
+ * Free an object nobody else has seen: just made, its reverse-map family
+ * its own or none, no page, no swap entry, nothing committed or charged
+ * (a lock-free fault that lost the race to attach an area's object).
+ * Unlike vm_object_unref's end it touches no count the big lock guards.
+ */
+void vm_object_discard(struct vm_object *obj);
 
 /*
  * The object of the read-only in-memory file [data, data + bytes): the

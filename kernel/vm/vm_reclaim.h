@@ -80,6 +80,9 @@ struct vm_events {
         uint64_t pgfault_nolock_copy;   /* ...of them, private copies of
                                          * a file's page at a write
                                          * (Mercator's; atomic) */
+        uint64_t pgfault_nolock_attach; /* ...of them, first writes that
+                                         * attached their area's object
+                                         * (Mercator's; atomic) */
 };
 
 /* Pages a pager is writing now (Writeback, nr_writeback). */

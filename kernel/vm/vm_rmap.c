@@ -22,23 +22,27 @@
 
 #define INDEX_BITS      48      /* VM_OBJECT_MAX_PAGES */
 
-uint64_t rmap_bytes;
+uint64_t rmap_bytes;                    /* [a] */
 
 /* The map's own allocations (families and chain records), counted in
- * rmap_bytes at their kmalloc size. */
+ * rmap_bytes at their kmalloc size. Atomically: a lock-free fault makes
+ * and frees a family (vm_fault.c:nolock_attach) beside the big lock's
+ * holder. */
 static void *rmap_alloc(size_t size)
 {
         void *p = kzalloc(size);
 
         if (p)
-                rmap_bytes += kmalloc_usable_size(p);
+                __atomic_add_fetch(&rmap_bytes, kmalloc_usable_size(p),
+                                   __ATOMIC_RELAXED);
         return p;
 }
 
 static void rmap_free(void *p)
 {
         if (p) {
-                rmap_bytes -= kmalloc_usable_size(p);
+                __atomic_sub_fetch(&rmap_bytes, kmalloc_usable_size(p),
+                                   __ATOMIC_RELAXED);
                 kfree(p);
         }
 }

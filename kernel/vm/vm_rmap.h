@@ -99,7 +99,8 @@ struct rmap_owner {
 };
 
 /* Bytes the map holds in kmalloc now: families and chain records, at
- * their kmalloc sizes (/proc/meminfo's ReverseMap, Mercator's own). */
+ * their kmalloc sizes (/proc/meminfo's ReverseMap, Mercator's own).
+ * Changed atomically (a lock-free fault makes families too). */
 extern uint64_t rmap_bytes;
 
 /* ---- families: kept by vm_object.c, vm_fault.c, vm_fork.c, vm_remap.c --- */

@@ -8,7 +8,8 @@
  * the big lock's holder: it enters the space, changes it (munmap, mmap
  * MAP_FIXED over a chunk, MADV_DONTNEED, mprotect, a fork whose child
  * lives until the next such step, leaving every page read-only and
- * shared, so that writes copy), runs the space's checker (every
+ * shared, so that writes copy; and one small area mapped anew, so that
+ * first writes race to attach its object), runs the space's checker (every
  * translation matches its area and object: invariant 4; every 64th step
  * the reverse map's too) and leaves, over and over. A fault let in while the space is entered
  * shows as a checker failure, a page counted twice or lost (the
@@ -19,11 +20,17 @@
  *   faults_beside_changes: the storm above; every step's check passes
  *     and everything comes back (x86-64's and riscv64's table formats;
  *     with the door ignoring entries it failed 6 of 6 runs).
- *   what_it_serves: first writes, reads of nothing (the zero page,
- *     before the area has an object and after), writes over the zero page
- *     once it has one (with the round to another CPU that has the space
- *     loaded); not the area's first write, shared memory's reads of
- *     nothing, or an entered space.
+ *   what_it_serves: first writes (the area's first too, attaching its
+ *     object), reads of nothing (the zero page, before the area has an
+ *     object and after), writes over the zero page (with the round to
+ *     another CPU that has the space loaded); not shared memory's reads
+ *     of nothing, or an entered space.
+ *   first_writes_attach: the area's first write attaches a new object
+ *     (after a read mapped the zero page too), unless a touching
+ *     neighbour's could be borrowed (the lock's path borrows it).
+ *   first_writes_race_to_attach: threads let go together write the
+ *     pages of a fresh area: one object wins, every page is in it, the
+ *     losers' objects are freed (in the hundreds of 1500 rounds).
  *   copies_after_a_fork: writes to pages a live child shares copy them
  *     (over the parent's read-only translation, and where the child has
  *     none), the old page's reference let go at the next entry;
@@ -100,15 +107,22 @@ TEST(what_it_serves)
         base = map_at(space, 0x400000, 32 * P, RW, PRIV);
         vaddr_t sh = map_at(space, 0x800000, 4 * P, RW, SHARED);
 
-        /* No object yet: the area's first write is the big lock's; a read
-         * maps the zero page, read-only (its table made under the pmap's
-         * lock, pmap_make_table). */
-        CHECK(!vm_fault_nolock(space, base, W));
+        /* No object yet: a read maps the zero page, read-only (its table
+         * made under the pmap's lock, pmap_make_table); the area's first
+         * write attaches the object (since session 25 without the lock:
+         * nolock_attach). */
         CHECK(vm_fault_nolock(space, base + 4 * P, R));
         CHECK(present(space, base + 4 * P) &&
               vm_is_zero_pa(frame(space, base + 4 * P)) &&
               can(space, base + 4 * P, R) && !can(space, base + 4 * P, W));
-        user_fill(space, base, 7);              /* attaches the object */
+        uint64_t attaches = vm_events.pgfault_nolock_attach;
+        CHECK(vm_fault_nolock(space, base, W));
+        struct vm_object *obj = vm_area_find(&space->areas, base)->object;
+        CHECK(obj && obj->space == space && obj->family &&
+              vm_object_lookup(obj, 0x400) != NULL &&
+              can(space, base, W) && page_is(frame(space, base), 0));
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 1);
+        user_fill(space, base, 7);
         /* With an object (since session 24): a read of nothing maps the
          * zero page too, and a write over the zero page puts its own page
          * in its place (alone: no remote round); a read then finds the
@@ -168,6 +182,62 @@ TEST(what_it_serves)
         CHECK(!vm_fault_nolock(space, base + 3 * P, W));
         vm_space_leave_all();
         CHECK(vm_space_check(space));
+        destroy(space);
+        check_baseline();
+}
+
+TEST(first_writes_attach)
+{
+        setup(8 * MiB);
+        space = new_space();
+        base = map_at(space, 0x400000, 8 * P, RW, PRIV);
+        uint64_t attaches = vm_events.pgfault_nolock_attach;
+
+        /* A read, then the area's first write over the zero page: the
+         * write attaches the object and its page replaces the zero
+         * page. */
+        CHECK(vm_fault_nolock(space, base + 2 * P, R));
+        CHECK(vm_is_zero_pa(frame(space, base + 2 * P)));
+        CHECK(vm_fault_nolock(space, base + 2 * P, W));
+        struct vm_area *a = vm_area_find(&space->areas, base);
+        CHECK(a->object && a->object->refcount == 1 &&
+              !vm_is_zero_pa(frame(space, base + 2 * P)) &&
+              can(space, base + 2 * P, W) &&
+              vm_object_lookup(a->object, 0x402) != NULL);
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 1);
+        /* A touching area that cannot merge with it (another protection,
+         * the same flags) would borrow its object: that is the lock's
+         * path (fault_attach_object), which the two areas need to merge
+         * again later. */
+        vaddr_t next = map_at(space, base + 8 * P, 8 * P, RW | X, PRIV);
+        struct vm_area *b = vm_area_find(&space->areas, next);
+        CHECK(b != a && !b->object);
+        CHECK(!vm_fault_nolock(space, next, W));
+        CHECK(!b->object);
+        user_fill(space, next, 3);
+        CHECK(b->object == a->object && a->object->refcount == 2);
+        /* A neighbour with no object lends none: the write attaches. */
+        vaddr_t far = map_at(space, 0x600000, 4 * P, RW, PRIV);
+        map_at(space, far + 4 * P, 4 * P, RW | X, PRIV);
+        CHECK(vm_fault_nolock(space, far + 3 * P, W));
+        struct vm_area *c = vm_area_find(&space->areas, far);
+        CHECK(c->object && c->object != a->object &&
+              !vm_area_find(&space->areas, far + 4 * P)->object);
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 2);
+        /* Not in an entered space, nor in an area the lock's path must
+         * serve (a droppable one: its object is marked so). */
+        vaddr_t d = map_at(space, 0x800000, 4 * P, RW, PRIV);
+        vaddr_t drop = map_at(space, 0xa00000, 4 * P, RW,
+                              PRIV | VM_MAP_DROPPABLE);
+        vm_space_enter(space);
+        CHECK(!vm_fault_nolock(space, d, W));
+        vm_space_leave(space);
+        CHECK(!vm_fault_nolock(space, drop, W));
+        CHECK(!vm_area_find(&space->areas, d)->object &&
+              !vm_area_find(&space->areas, drop)->object);
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 2);
+        CHECK(vm_space_check(space));
+        CHECK(rmap_check());
         destroy(space);
         check_baseline();
 }
@@ -443,11 +513,16 @@ TEST(private_copies)
         uint64_t copies = vm_events.pgfault_nolock_copy;
 
         cache_fill(f, 0, 32);
-        CHECK(!vm_fault_nolock(a, data + 3 * P, W));    /* no object yet */
-        user_fill(a, data + 40 * P, 0x77);      /* attaches it, locked */
+        /* The area's first write (a program's data's) attaches its own
+         * object and copies (since session 25 without the lock). */
+        uint64_t attaches = vm_events.pgfault_nolock_attach;
+        CHECK(vm_fault_nolock(a, data + 3 * P, W));
         struct vm_object *own = vm_area_find(&a->areas, data)->object;
 
-        CHECK(own != NULL);
+        CHECK(own != NULL && own->space == a && own->refcount == 1);
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 1);
+        CHECK(page_is(frame(a, data + 3 * P), 4) &&
+              vm_object_lookup(own, 0x603) != NULL);
         /* No translation: the copy, writable; the file keeps its page. */
         CHECK(vm_fault_nolock(a, data + 5 * P, W));
         paddr_t c = frame(a, data + 5 * P);
@@ -496,7 +571,7 @@ TEST(private_copies)
         CHECK(frame(a, data + 9 * P) !=
               pmm_page_to_pa(vm_object_lookup(f, 9)));
         CHECK(!vm_fault_nolock(a, data + 33 * P, W));   /* not cached */
-        CHECK_EQ(vm_events.pgfault_nolock_copy, copies + 5);
+        CHECK_EQ(vm_events.pgfault_nolock_copy, copies + 6);
         CHECK(vm_space_check(a));
         /* A truncation takes the copies past the end with the file's
          * pages (as Linux: an access there is SIGBUS). */
@@ -689,10 +764,29 @@ static uint64_t storm(struct fault_pick (*how)(uint64_t r),
  * space's writes copy. */
 static struct vm_space *kid, *spare;
 
+/* FRESH small areas of the space, apart (a page between each: none can
+ * borrow another's object), one of them mapped anew at every other step
+ * of the first storm, so that the faulters' first writes attach its
+ * object beside the changes (nolock_attach). */
+#define FRESH           2
+#define FRESH_PAGES     4
+#define FRESH_BASE      (0x400000 + 2 * WINDOW * P)
+
+static vaddr_t fresh_area(unsigned i)
+{
+        return FRESH_BASE + i * (FRESH_PAGES + 1) * P;
+}
+
 /* The first storm's faulters: writes and reads of one private area, in
- * the space (two thirds) or its child. */
+ * the space (two thirds) or its child; one time in eight, of the fresh
+ * areas. */
 static struct fault_pick anon_pick(uint64_t r)
 {
+        if ((r >> 48) % 4 == 0)
+                return (struct fault_pick){
+                        space,
+                        fresh_area((r >> 8) % FRESH) + (r % FRESH_PAGES) * P,
+                        (r >> 32) % 4 ? W : R };
         return (struct fault_pick){ (r >> 40) % 3 ? space : kid,
                                     base + (r % WINDOW) * P,
                                     (r >> 32) % 4 ? W : R };
@@ -741,9 +835,14 @@ static void anon_step(uint64_t *seed)
 {
         static unsigned steps;
 
+        vaddr_t fresh = fresh_area(next_rand(seed) % FRESH), out;
+
         vm_space_enter(space);
         vm_space_enter(kid);
         change(seed);
+        if (steps % 2 == 0)
+                CHECK(vm_space_map(space, fresh, FRESH_PAGES * P, RW,
+                                   PRIV | FIXED, &out) == VM_OK);
         CHECK(vm_space_check(space) && vm_space_check(kid) &&
               (!spare || vm_space_check(spare)));
         if (++steps % 64 == 0)
@@ -759,7 +858,10 @@ TEST(faults_beside_changes)
         base = map_at(space, 0x400000, WINDOW * P, RW, PRIV);
         user_fill(space, base, 1);              /* the object, under "the lock" */
         user_fill(space, base + (WINDOW - 1) * P, 1);   /* both tables */
+        for (unsigned i = 0; i < FRESH; i++)
+                map_at(space, fresh_area(i), FRESH_PAGES * P, RW, PRIV);
         CHECK(vm_space_fork(space, &kid) == VM_OK);
+        uint64_t attaches = vm_events.pgfault_nolock_attach;
         CHECK(user_read(kid, base) == 1 &&
               user_read(kid, base + (WINDOW - 1) * P) == 1);
         uint64_t copies = vm_events.pgfault_nolock_copy;
@@ -767,6 +869,7 @@ TEST(faults_beside_changes)
 
         CHECK(total > STEPS / 4);               /* the faulters got in */
         CHECK(vm_events.pgfault_nolock_copy > copies);  /* ...and copied */
+        CHECK(vm_events.pgfault_nolock_attach > attaches + STEPS / 16);
         if (spare)
                 destroy(spare);
         spare = NULL;
@@ -891,6 +994,94 @@ TEST(file_faults_beside_changes)
         destroy(space);
         destroy(other);
         vm_object_unref(file);
+        check_baseline();
+}
+
+/* The race nolock_attach settles: FAULTERS threads, let go together
+ * from a start line they spin at, each write one page of an area mapped
+ * anew (no object), round after round. Every page written must land in
+ * the one object the area ends with, and the objects the losers made
+ * must be freed (the baseline, ASan's leak check). The objects' serials
+ * count what was made: more than one a round means losers (the race
+ * happened, and was lost). */
+#define RACE_ROUNDS     1500
+static int race_round;                  /* [a] the round let go */
+static int race_finished;               /* [a] writers done with it */
+static vaddr_t race_va;
+static bool race_served[FAULTERS];
+
+static void *race_writer(void *arg)
+{
+        unsigned i = (unsigned)(uintptr_t)arg;
+
+        host_cpu = i + 1;
+        for (int r = 1; r <= RACE_ROUNDS; r++) {
+                while (__atomic_load_n(&race_round, __ATOMIC_ACQUIRE) != r)
+                        ;
+                unsigned long sv = intr_save();
+
+                race_served[i] = vm_fault_nolock(space, race_va + i * P, W);
+                intr_restore(sv);
+                __atomic_add_fetch(&race_finished, 1, __ATOMIC_RELEASE);
+        }
+        return NULL;
+}
+
+TEST(first_writes_race_to_attach)
+{
+        pthread_t th[FAULTERS];
+        uint64_t first = 0, last = 0, served = 0;
+
+        setup(8 * MiB);
+        space = new_space();
+        race_va = 0x400000;
+        for (unsigned i = 0; i < FAULTERS; i++)
+                CHECK(pthread_create(&th[i], NULL, race_writer,
+                                     (void *)(uintptr_t)i) == 0);
+        host_cpu = 0;
+        for (int r = 1; r <= RACE_ROUNDS; r++) {
+                vaddr_t out;
+
+                vm_space_enter(space);
+                CHECK(vm_space_map(space, race_va, FAULTERS * P, RW,
+                                   PRIV | FIXED, &out) == VM_OK);
+                vm_space_leave(space);
+                __atomic_store_n(&race_finished, 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&race_round, r, __ATOMIC_RELEASE);
+                while (__atomic_load_n(&race_finished, __ATOMIC_ACQUIRE) <
+                       FAULTERS)
+                        sched_yield();
+                vm_space_enter(space);
+                struct vm_area *a = vm_area_find(&space->areas, race_va);
+                for (unsigned i = 0; i < FAULTERS; i++) {
+                        struct vm_page *pg = a->object
+                                ? vm_object_lookup(a->object,
+                                                   (race_va >> 12) + i)
+                                : NULL;
+                        if (!race_served[i])
+                                continue;
+                        served++;
+                        CHECK(pg && frame(space, race_va + i * P) ==
+                                            pmm_page_to_pa(pg));
+                }
+                if (a->object) {
+                        if (!first)
+                                first = a->object->id;
+                        last = a->object->id;
+                }
+                CHECK(vm_space_check(space));
+                vm_space_leave(space);
+        }
+        for (unsigned i = 0; i < FAULTERS; i++)
+                CHECK(pthread_join(th[i], NULL) == 0);
+        /* Most rounds served every write without the lock, and some
+         * rounds made more than one object. */
+        CHECK(served > RACE_ROUNDS * FAULTERS / 2);
+        CHECK(last - first > RACE_ROUNDS);
+        printf("note: %" PRIu64 " objects made and let go in %d rounds\n",
+               last - first - (RACE_ROUNDS - 1), RACE_ROUNDS);
+        CHECK(rmap_check());
+        destroy(space);
         check_baseline();
 }
 #endif

@@ -54,6 +54,12 @@
  *   copies_beside_a_reader_lock_free (Mercator only): most of those
  *     copies were made without the lock although the reader's CPU had
  *     the space loaded (before session 24 they went to the lock's path).
+ *   fresh_areas_written_together: four threads write one page each of a
+ *     fresh area at once (its first writes), 128 areas: every word reads
+ *     back.
+ *   fresh_areas_attach_lock_free (Mercator only: pgfault_nolock_attach):
+ *     most of those areas got their object without the lock (before
+ *     session 25: none).
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -232,6 +238,64 @@ static int run(void *(*fn)(void *), int n, void *(*extra)(void *), int m)
         for (int i = 0; i < made; i++)
                 pthread_join(th[i], NULL);
         return made == n + m;
+}
+
+/* ---- first writes of fresh areas, together ---------------------------- */
+
+#define AREAS           128
+
+static volatile uint64_t *fresh;        /* this round's area */
+static atomic_int area_round, area_writes;
+
+/* Round after round, write this thread's page of the round's fresh area
+ * (the area's first writes: one attaches its object, the others find it
+ * or race to). */
+static void *area_writer(void *arg)
+{
+        long me = (long)arg;
+
+        for (int r = 1; r <= AREAS; r++) {
+                while (atomic_load(&area_round) != r)
+                        sched_yield();
+                fresh[me * PAGE / 8] = word(r, me);
+                atomic_fetch_add(&area_writes, 1);
+        }
+        return NULL;
+}
+
+/* AREAS rounds: a fresh area of THREADS pages between two inaccessible
+ * pages (so that no neighbour has an object to lend), its pages written
+ * by THREADS threads at once, then read back. => the wrong words. */
+static long fresh_area_rounds(void)
+{
+        pthread_t th[THREADS];
+        int made = 0;
+        long bad = 0;
+
+        atomic_store(&area_round, 0);
+        atomic_store(&area_writes, 0);
+        for (long i = 0; i < THREADS; i++)
+                made += pthread_create(&th[made], NULL, area_writer,
+                                       (void *)i) == 0;
+        for (int r = 1; r <= AREAS && made == THREADS; r++) {
+                char *p = mmap(NULL, (THREADS + 2) * PAGE, PROT_NONE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+                if (p == MAP_FAILED ||
+                    mprotect(p + PAGE, THREADS * PAGE,
+                             PROT_READ | PROT_WRITE) != 0)
+                        return -1;
+                fresh = (volatile uint64_t *)(p + PAGE);
+                atomic_store(&area_round, r);
+                while (atomic_load(&area_writes) < r * THREADS)
+                        sched_yield();
+                for (long i = 0; i < THREADS; i++)
+                        bad += fresh[i * PAGE / 8] != word(r, i);
+                munmap(p, (THREADS + 2) * PAGE);
+        }
+        for (int i = 0; i < made; i++)
+                pthread_join(th[i], NULL);
+        return made == THREADS ? bad : -1;
 }
 
 static long count_wrong(int round)
@@ -417,5 +481,18 @@ int main(void)
                 printf("note: %ld copies without the lock for %d pages\n",
                        copies, PAGES);
         munmap((void *)region, len);
+
+        /* Fresh areas, their first writes from four threads at once. */
+        long attaches = proc_field("/proc/vmstat", "pgfault_nolock_attach");
+        bad = fresh_area_rounds();
+        attaches = proc_field("/proc/vmstat", "pgfault_nolock_attach") -
+                   attaches;
+        CHECK("fresh_areas_written_together", bad == 0);
+        if (bad)
+                printf("note: %ld wrong words\n", bad);
+        if (nolock_faults() >= 0 &&
+            !CHECK("fresh_areas_attach_lock_free", attaches >= AREAS / 2))
+                printf("note: %ld of %d areas attached their object without "
+                       "the lock\n", attaches, AREAS);
         return utest_done();
 }
