@@ -55,7 +55,7 @@
  *     left (with the second unmap of vm_object.c:doors_shut_for left
  *     out, it failed 3 of 3 runs).
  */
-#define _POSIX_C_SOURCE 200809L        /* pthread barriers */
+#define _GNU_SOURCE     /* pthread barriers, sched_getaffinity */
 #include "check.h"
 #include "vm_fixture.h"
 
@@ -73,6 +73,7 @@
 #include <vm/vm_space.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #define FAULTERS        3
@@ -869,7 +870,10 @@ TEST(faults_beside_changes)
 
         CHECK(total > STEPS / 4);               /* the faulters got in */
         CHECK(vm_events.pgfault_nolock_copy > copies);  /* ...and copied */
-        CHECK(vm_events.pgfault_nolock_attach > attaches + STEPS / 16);
+        /* ...and attached fresh areas' objects: 1600-2700 a run alone on
+         * the 2-core host, 58 with two more storms beside it (the
+         * faulters get in less often), so only "some" is asked. */
+        CHECK(vm_events.pgfault_nolock_attach > attaches);
         if (spare)
                 destroy(spare);
         spare = NULL;
@@ -1003,9 +1007,11 @@ TEST(file_faults_beside_changes)
  * the one object the area ends with, and the objects the losers made
  * must be freed (the baseline, ASan's leak check). The objects' serials
  * count what was made: more than one a round means losers (the race
- * happened, and was lost). */
+ * happened, and was lost). RACE_ROUNDS rounds, or more until a race was
+ * lost (up to four times as many): 127-657 losers in 1500 rounds alone
+ * on the 2-core host, 4-25 with two more copies of the test beside it. */
 #define RACE_ROUNDS     1500
-static int race_round;                  /* [a] the round let go */
+static int race_round;                  /* [a] the round let go; -1: end */
 static int race_finished;               /* [a] writers done with it */
 static vaddr_t race_va;
 static bool race_served[FAULTERS];
@@ -1015,31 +1021,47 @@ static void *race_writer(void *arg)
         unsigned i = (unsigned)(uintptr_t)arg;
 
         host_cpu = i + 1;
-        for (int r = 1; r <= RACE_ROUNDS; r++) {
-                while (__atomic_load_n(&race_round, __ATOMIC_ACQUIRE) != r)
-                        ;
+        for (int r = 1;; r++) {
+                int now;
+
+                /* (Yielding after a long spin: a host with fewer cores
+                 * than threads would otherwise wait out time slices.) */
+                for (unsigned spin = 0;
+                     (now = __atomic_load_n(&race_round,
+                                            __ATOMIC_ACQUIRE)) != r &&
+                     now >= 0;
+                     spin++)
+                        if (spin > 1000000)
+                                sched_yield();
+                if (now < 0)
+                        return NULL;
                 unsigned long sv = intr_save();
 
                 race_served[i] = vm_fault_nolock(space, race_va + i * P, W);
                 intr_restore(sv);
                 __atomic_add_fetch(&race_finished, 1, __ATOMIC_RELEASE);
         }
-        return NULL;
 }
 
 TEST(first_writes_race_to_attach)
 {
         pthread_t th[FAULTERS];
-        uint64_t first = 0, last = 0, served = 0;
+        uint64_t first = 0, last = 0, served = 0, attached = 0, lost = 0;
+        cpu_set_t cpus;
+        int r;
 
+        CHECK(sched_getaffinity(0, sizeof cpus, &cpus) == 0);
         setup(8 * MiB);
         space = new_space();
         race_va = 0x400000;
+        __atomic_store_n(&race_round, 0, __ATOMIC_RELAXED);
         for (unsigned i = 0; i < FAULTERS; i++)
                 CHECK(pthread_create(&th[i], NULL, race_writer,
                                      (void *)(uintptr_t)i) == 0);
         host_cpu = 0;
-        for (int r = 1; r <= RACE_ROUNDS; r++) {
+        for (r = 1; r <= RACE_ROUNDS ||
+                    (!lost && CPU_COUNT(&cpus) > 1 && r <= 4 * RACE_ROUNDS);
+             r++) {
                 vaddr_t out;
 
                 vm_space_enter(space);
@@ -1068,18 +1090,22 @@ TEST(first_writes_race_to_attach)
                         if (!first)
                                 first = a->object->id;
                         last = a->object->id;
+                        lost = last - first - attached++;
                 }
                 CHECK(vm_space_check(space));
                 vm_space_leave(space);
         }
+        __atomic_store_n(&race_round, -1, __ATOMIC_RELEASE);
         for (unsigned i = 0; i < FAULTERS; i++)
                 CHECK(pthread_join(th[i], NULL) == 0);
-        /* Most rounds served every write without the lock, and some
-         * rounds made more than one object. */
-        CHECK(served > RACE_ROUNDS * FAULTERS / 2);
-        CHECK(last - first > RACE_ROUNDS);
         printf("note: %" PRIu64 " objects made and let go in %d rounds\n",
-               last - first - (RACE_ROUNDS - 1), RACE_ROUNDS);
+               lost, r - 1);
+        /* Most rounds served every write without the lock, and, where
+         * the host runs two of the threads at once, a race was lost (a
+         * test that could not lose it would prove nothing about the
+         * loser's path). */
+        CHECK(served > (uint64_t)(r - 1) * FAULTERS / 2);
+        CHECK(CPU_COUNT(&cpus) < 2 || lost > 0);
         CHECK(rmap_check());
         destroy(space);
         check_baseline();
