@@ -30,7 +30,7 @@
  *     neighbour's could be borrowed (the lock's path borrows it).
  *   first_writes_race_to_attach: threads let go together write the
  *     pages of a fresh area: one object wins, every page is in it, the
- *     losers' objects are freed (in the hundreds of 1500 rounds).
+ *     losers' objects are freed (rounds until a race was lost).
  *   copies_after_a_fork: writes to pages a live child shares copy them
  *     (over the parent's read-only translation, and where the child has
  *     none), the old page's reference let go at the next entry;
