@@ -437,6 +437,11 @@ static struct vm_object *own_object_new(struct vm_space *s,
 
         if (vm_object_create_anon(s->max >> PAGE_SHIFT, &obj) != VM_OK)
                 return NULL;
+        /* Its tree just as tall as the area needs (grown later if its
+         * areas need more): one radix node for a small area's first page,
+         * not the six that span an address space. */
+        vm_object_cover(obj, a->pgoff,
+                        a->pgoff + ((a->end - a->start) >> PAGE_SHIFT));
         obj->space = s;                         /* the reverse map's owner */
         obj->droppable = a->flags & VM_AREA_DROPPABLE;
         if (rmap_family_join(obj, NULL) != VM_OK) {

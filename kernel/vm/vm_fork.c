@@ -43,6 +43,12 @@ static vm_status_t fork_twin(struct vm_space *child, struct vm_object *o,
         } else {
                 st = vm_object_create_anon(o->size, &o->twin);
                 if (st == VM_OK) {
+                        uint64_t first, end;
+
+                        /* As tall as o's: its pages go to the same
+                         * indices. */
+                        vm_object_covered(o, &first, &end);
+                        vm_object_cover(o->twin, first, end);
                         o->twin->space = child; /* the reverse map's owner */
                         o->twin->forked = true;
                         /* Its pages will be o's at the same indices: one

@@ -8,11 +8,13 @@
  * Touches no page table: callers unmap and flush before a page goes.
  *
  * Radix layout: a node is 64 slots (512 bytes, one kmalloc-512 object); a
- * tree of height h covers indices [0, 64^h). Slots of a level-1 node hold
- * struct vm_page pointers, slots of a level-k node (k > 1) level-(k-1)
- * nodes. Digit k of an index (bits 6k..6k+5) picks the slot at level k+1.
- * Nodes carry no counts: emptiness is a scan of 64 slots, done only when a
- * page leaves.
+ * tree of height h with prefix p covers the indices i with i >> 6h == p
+ * (covers()). Slots of a level-1 node hold struct vm_page pointers, slots
+ * of a level-k node (k > 1) level-(k-1) nodes. Digit k of an index (bits
+ * 6k..6k+5) picks the slot at level k+1. Nodes carry no counts: emptiness
+ * is a scan of 64 slots, done only when a page leaves. What a tree covers
+ * only grows (tree_cover: a node above the root per level, the old root
+ * in the slot of its prefix's last digit), so a leaf stays a leaf.
  *
  * A page may sit in several anonymous objects at once (after fork); its
  * refcount says in how many, and only the last to let go frees the frame.
@@ -33,6 +35,7 @@
 #include <mercator/panic.h>
 #include <mercator/printk.h>
 #include <mercator/string.h>
+#include <machine/cpu_local.h>
 #include <vm/hugetlb.h>
 #include <vm/pmap.h>
 #include <vm/kmalloc.h>
@@ -87,6 +90,18 @@ static inline unsigned digit(uint64_t index, unsigned level)
 static inline uint64_t slot_span(unsigned level)
 {
         return (uint64_t)1 << (RADIX_SHIFT * (level - 1));
+}
+
+/* Does obj's tree reach index? Every index holding something is covered. */
+static inline bool covers(const struct vm_object *obj, uint64_t index)
+{
+        return index >> (RADIX_SHIFT * obj->height) == obj->prefix;
+}
+
+/* The first index obj's tree covers. */
+static inline uint64_t tree_base(const struct vm_object *obj)
+{
+        return obj->prefix << (RADIX_SHIFT * obj->height);
 }
 
 static bool node_empty(const struct radix_node *n)
@@ -364,17 +379,57 @@ vm_status_t vm_object_create_cache(const void *data, uint64_t bytes,
         return VM_OK;
 }
 
-/* Raise obj's radix height until it covers `size` indices. */
-static vm_status_t object_grow_height(struct vm_object *obj, uint64_t size)
+void vm_object_cover(struct vm_object *obj, uint64_t first, uint64_t end)
 {
-        while (obj->height < RADIX_MAX_H && size > slot_span(obj->height + 1)) {
+        unsigned height = 1, most = height_for(obj->size);
+
+        ASSERT(!obj->root && first < end && end <= obj->size);
+        while (height < most &&
+               first >> (RADIX_SHIFT * height) !=
+               (end - 1) >> (RADIX_SHIFT * height))
+                height++;
+        obj->height = height;
+        obj->prefix = first >> (RADIX_SHIFT * height);
+}
+
+void vm_object_covered(const struct vm_object *obj, uint64_t *first,
+                       uint64_t *end)
+{
+        *first = tree_base(obj);
+        *end = MIN(*first + slot_span(obj->height + 1), obj->size);
+}
+
+/*
+ * Raise obj's tree until it covers index: a level at a time, a new root
+ * above the old one (in the slot of the old prefix's last digit), or the
+ * height alone while the tree is empty. Where no lock-free fault reads
+ * the tree: the object's space entered (or every door shut), and every
+ * door shut if areas map it shared or as their file (those readers are in
+ * any space). => VM_ENOMEM with the tree raised part of the way (still
+ * whole; what it covers only grew).
+ */
+static vm_status_t tree_cover(struct vm_object *obj, uint64_t index)
+{
+        if (covers(obj, index))
+                return VM_OK;
+#ifdef MACHINE_CPU_LOCAL /* the ports with lock-free faults: the one-CPU
+                         * ports and the host's tests (but for
+                         * test_fault_nolock's) enter no doors */
+        ASSERT(vm_space_all_shut() ||
+               (!obj->mappers &&
+                (!obj->space || vm_space_entered(obj->space))));
+#endif
+        while (!covers(obj, index)) {
+                ASSERT(obj->height < RADIX_MAX_H);
                 if (obj->root) {
                         struct radix_node *n = kzalloc(sizeof *n);
+
                         if (!n)
                                 return VM_ENOMEM;
-                        n->slot[0] = obj->root;
+                        n->slot[obj->prefix & (RADIX_SLOTS - 1)] = obj->root;
                         obj->root = n;
                 }
+                obj->prefix >>= RADIX_SHIFT;
                 obj->height++;
         }
         return VM_OK;
@@ -402,13 +457,11 @@ vm_status_t vm_object_resize(struct vm_object *obj, uint64_t bytes)
          * size change together for a lock-free reader (one that saw a
          * new size with an old height would read the wrong slot). A
          * growth within the height only lets a reader see more. */
-        bool reshape = size < obj->size ||
-                       (obj->height < RADIX_MAX_H &&
-                        size > slot_span(obj->height + 1));
+        bool reshape = size < obj->size || (size && !covers(obj, size - 1));
         bool shut = reshape && doors_shut_for(obj, size, obj->size,
                                               size < obj->size);
 
-        if (size > obj->size && (st = object_grow_height(obj, size)) != VM_OK) {
+        if (size > obj->size && (st = tree_cover(obj, size - 1)) != VM_OK) {
                 doors_open(shut);
                 return st;
         }
@@ -565,14 +618,15 @@ void vm_object_unref(struct vm_object *obj)
 
 /*
  * The level-1 node that holds index's slot, or NULL if its path is
- * missing. An anonymous object spans the whole address space (a tree six
- * levels deep), and a fault used to walk it four times (the page, its
- * swap entry, the missing nodes, the link: about 340 instructions), so
- * the node found is remembered in obj->leaf: the next index in the same
- * 64 costs a compare. Only a walk that frees nodes can make the hint
- * wrong; radix_walk_node and radix_walk_run clear it when they free its
- * node (leaves stay leaves when the tree grows a level). Lookups that take
- * a const object still set it: a cache, not the object's state.
+ * missing. An anonymous object's tree could be six levels deep (it spans
+ * the address space: it no longer starts so, vm_object_cover), and a
+ * fault used to walk it four times (the page, its swap entry, the missing
+ * nodes, the link: about 340 instructions), so the node found is
+ * remembered in obj->leaf: the next index in the same 64 costs a compare.
+ * Only a walk that frees nodes can make the hint wrong; radix_walk_node
+ * and radix_walk_run clear it when they free its node (leaves stay leaves
+ * when the tree grows a level). Lookups that take a const object still
+ * set it: a cache, not the object's state.
  */
 static struct radix_node *leaf_of(const struct vm_object *obj, uint64_t index)
 {
@@ -581,6 +635,8 @@ static struct radix_node *leaf_of(const struct vm_object *obj, uint64_t index)
 
         if (o->leaf && index >> RADIX_SHIFT == o->leaf_key)
                 return o->leaf;
+        if (!covers(obj, index))
+                return NULL;
         for (unsigned level = obj->height; n && level > 1; level--)
                 n = n->slot[digit(index, level)];
         if (n) {
@@ -645,12 +701,14 @@ swp_entry_t vm_object_swap_entry(const struct vm_object *obj, uint64_t index)
         return v && slot_is_entry(v) ? slot_to_entry(v) : 0;
 }
 
-/* Nodes missing on index's path (they must all be made before linking). */
+/* Nodes missing on index's path (they must all be made before linking),
+ * in a tree that covers it. */
 static unsigned missing_nodes(const struct vm_object *obj, uint64_t index)
 {
         const struct radix_node *n = obj->root;
         unsigned level = obj->height;
 
+        ASSERT(covers(obj, index));
         if (leaf_of(obj, index))
                 return 0;
 
@@ -670,6 +728,7 @@ static unsigned radix_link(struct vm_object *obj, uint64_t index,
         void **slot = &obj->root;
         unsigned used = 0;
 
+        ASSERT(covers(obj, index));
         if (!fresh[0] && obj->leaf && index >> RADIX_SHIFT == obj->leaf_key) {
                 __atomic_store_n(&((struct radix_node *)obj->leaf)->
                                  slot[digit(index, 1)], pg, __ATOMIC_RELEASE);
@@ -696,6 +755,30 @@ static void **radix_slot(struct vm_object *obj, uint64_t index)
         return &n->slot[digit(index, 1)];
 }
 
+/* Ready index's path for radix_link: the tree raised to cover it and the
+ * nodes the path misses allocated into fresh[0..*need) (all or none: the
+ * caller frees those radix_link does not use). */
+static vm_status_t path_prepare(struct vm_object *obj, uint64_t index,
+                                struct radix_node **fresh, unsigned *need)
+{
+        vm_status_t st = tree_cover(obj, index);
+
+        *need = 0;
+        if (st != VM_OK)
+                return st;
+        *need = missing_nodes(obj, index);
+        for (unsigned i = 0; i < *need; i++) {
+                fresh[i] = kzalloc(sizeof(struct radix_node));
+                if (!fresh[i]) {
+                        while (i > 0)
+                                kfree(fresh[--i]);
+                        *need = 0;
+                        return VM_ENOMEM;
+                }
+        }
+        return VM_OK;
+}
+
 /* Link pg at the free index, making the missing nodes first, and record
  * obj as one of its owners (vm_rmap.h): all or nothing, so that no empty
  * node is ever linked. */
@@ -703,21 +786,15 @@ static vm_status_t radix_insert(struct vm_object *obj, uint64_t index,
                                 struct vm_page *pg)
 {
         struct radix_node *fresh[RADIX_MAX_H] = { 0 };
-        unsigned need = missing_nodes(obj, index), used = 0;
+        unsigned need, used = 0;
         /* Mapped shared: lock-free first writes insert too ([o]). The
-         * count above can only be too high: they add nodes, never take
-         * one away. */
+         * count of missing nodes can only be too high: they add nodes,
+         * never take one away. */
         bool locked = obj->mappers != NULL;
-        vm_status_t st = VM_OK;
+        vm_status_t st = path_prepare(obj, index, fresh, &need);
 
-        for (unsigned i = 0; i < need; i++) {
-                fresh[i] = kzalloc(sizeof(struct radix_node));
-                if (!fresh[i]) {
-                        while (i > 0)
-                                kfree(fresh[--i]);
-                        return VM_ENOMEM;
-                }
-        }
+        if (st != VM_OK)
+                return st;
         if (locked)
                 spin_lock(&obj->lock);
         if (locked && radix_peek(obj, index))
@@ -929,6 +1006,12 @@ static struct radix_node *nolock_leaf(const struct vm_object *obj,
         struct radix_node *n = __atomic_load_n(&obj->root, __ATOMIC_ACQUIRE);
         unsigned level = obj->height;
 
+        /* height and prefix change only with the doors shut: no lock-free
+         * reader is inside then. Beyond the tree nothing is there. */
+        if (!covers(obj, index)) {
+                *missing = 0;
+                return NULL;
+        }
         while (n && level > 1)
                 n = __atomic_load_n(&n->slot[digit(index, level--)],
                                     __ATOMIC_ACQUIRE);
@@ -981,6 +1064,8 @@ vm_status_t vm_object_nolock_add(struct vm_object *obj, uint64_t index,
 
         ASSERT(!obj->quota && !obj->hugetlb && !obj->pager_ops &&
                index < obj->size);
+        if (!covers(obj, index))
+                return VM_ENOSPC;       /* raising it is the big lock's */
         n = nolock_leaf(obj, index, &missing);
         if (n)          /* the path is whole: no lock needed */
                 return nolock_publish(obj, &n->slot[digit(index, 1)], index,
@@ -1233,7 +1318,7 @@ static bool radix_walk_run(struct radix_walk *w, struct vm_object *obj)
         w->obj = obj;
         if (!obj->root || w->first >= w->end)
                 return true;
-        done = radix_walk_node(w, obj->root, obj->height, 0);
+        done = radix_walk_node(w, obj->root, obj->height, tree_base(obj));
         if (w->prune && node_empty(obj->root)) {
                 if (obj->root == obj->leaf)
                         obj->leaf = NULL;
@@ -1324,17 +1409,10 @@ static bool share_entry(struct share_ctx *sc, uint64_t index, void *v)
         struct vm_object *dst = sc->dst;
         uint64_t to = index + sc->shift;
         struct radix_node *fresh[RADIX_MAX_H] = { 0 };
-        unsigned need = missing_nodes(dst, to);
+        unsigned need;
 
-        for (unsigned i = 0; i < need; i++) {
-                fresh[i] = kzalloc(sizeof(struct radix_node));
-                if (!fresh[i]) {
-                        while (i > 0)
-                                kfree(fresh[--i]);
-                        sc->st = VM_ENOMEM;
-                        return false;
-                }
-        }
+        if ((sc->st = path_prepare(dst, to, fresh, &need)) != VM_OK)
+                return false;
         if (!swap_entry_dup(slot_to_entry(v))) {
                 while (need > 0)
                         kfree(fresh[--need]);
@@ -1595,17 +1673,26 @@ bool vm_object_check(const struct vm_object *obj)
                 return object_fail(obj, "refcount 0", 0);
         if (obj->type != VM_OBJECT_ANON && !file)
                 return object_fail(obj, "unknown type", obj->type);
-        if ((obj->writable ? obj->height < height_for(obj->size)
-                           : obj->height != height_for(obj->size)) ||
+        /* A file's tree covers [0, size) from the start (a cache's may
+         * stay taller after a shrink); an anonymous one may start lower
+         * (vm_object_cover), never beyond its size. */
+        if ((file ? (obj->writable ? obj->height < height_for(obj->size)
+                                   : obj->height != height_for(obj->size)) ||
+                    obj->prefix
+                  : obj->height > height_for(obj->size) ||
+                    tree_base(obj) >= obj->size) ||
+            obj->height == 0 ||
             (obj->size == 0 && !file) || obj->size > VM_OBJECT_MAX_PAGES)
                 return object_fail(obj, "bad size or height", obj->size);
         if (file && !check_file(obj))
                 return false;
-        if (obj->root && (pages = check_node(obj, obj->root, obj->height, 0)) < 0)
+        if (obj->root && (pages = check_node(obj, obj->root, obj->height,
+                                             tree_base(obj))) < 0)
                 return false;
         if (obj->leaf) {                /* the hint is the tree's own node */
-                const struct radix_node *n = obj->root;
                 uint64_t index = obj->leaf_key << RADIX_SHIFT;
+                const struct radix_node *n = covers(obj, index) ? obj->root
+                                                                : NULL;
 
                 for (unsigned level = obj->height; n && level > 1; level--)
                         n = n->slot[digit(index, level)];

@@ -4,10 +4,15 @@
  * memory and memory-mapped files; E24: copy-on-write).
  *
  * An object is a sparse array of pages indexed by page number, kept in a
- * radix tree of 64-way nodes (6 bits of the index per level) whose height
- * is fixed when the object is made, from its size. A lookup or insert is a
- * walk of `height` nodes; a range is freed by visiting only the nodes that
- * exist under it.
+ * radix tree of 64-way nodes (6 bits of the index per level). The tree
+ * covers one aligned block of 64^height indices, those whose bits above
+ * its height are `prefix`: from its size ([0, size), prefix 0) when the
+ * object is made, or as little as the areas it is made for need
+ * (vm_object_cover: a private object indexed by virtual page number spans
+ * the address space, but its first area rarely spans more than one or two
+ * levels' worth); an insert beyond it raises the tree (a node above the
+ * root per level). A lookup or insert is a walk of `height` nodes; a range
+ * is freed by visiting only the nodes that exist under it.
  *
  * Two kinds:
  *   - anonymous (VM_OBJECT_ANON): zero-filled on first touch.
@@ -204,7 +209,13 @@ static inline bool vm_quota_room(const struct vm_quota *q, uint64_t pages)
 struct vm_object {
         uint32_t            refcount;   /* [m] areas and other holders */
         enum vm_object_type type;       /* [c] */
-        unsigned            height;     /* [c] radix levels, >= 1 */
+        unsigned            height;     /* [m] radix levels, >= 1; raised
+                                         *     only where no lock-free
+                                         *     fault reads the tree (its
+                                         *     doors shut) */
+        uint64_t            prefix;     /* [m] as height: the bits above
+                                         *     the tree's levels of every
+                                         *     index it covers */
         uint64_t            size;       /* [c] valid indices: [0, size) */
         uint64_t            npages;     /* [m,f,o] resident pages */
         uint64_t            nswapped;   /* [m] swap entries in the tree
@@ -340,6 +351,21 @@ void vm_object_drop_clean(struct vm_object *obj, uint64_t index);
 vm_status_t vm_object_create_anon(uint64_t size, struct vm_object **out);
 
 /*
+ * Start a new object's tree as low as covering [first, end) allows: one
+ * level for an area of up to 64 pages inside one aligned block, against
+ * six for the whole of an address space's page numbers. Its first page
+ * then costs one radix node, not six. An insert outside it later raises
+ * the tree (under the big lock, the doors of whoever may read the tree
+ * shut; a lock-free fault declines instead: vm_object_nolock_add).
+ * => obj new and empty, nobody else seeing it yet (or its doors shut);
+ *    first < end <= obj->size.
+ */
+void vm_object_cover(struct vm_object *obj, uint64_t first, uint64_t end);
+/* The indices below obj's size its tree covers now: [*first, *end). */
+void vm_object_covered(const struct vm_object *obj, uint64_t *first,
+                       uint64_t *end);
+
+/*
  * Free an object nobody else has seen: just made, its reverse-map family
  * its own or none, no page, no swap entry, nothing committed or charged
  * (a lock-free fault that lost the race to attach an area's object).
@@ -473,8 +499,9 @@ vm_status_t vm_object_page_alloc_copy(struct vm_object *obj, uint64_t index,
  * either nothing or the whole page.
  * => VM_EEXIST: the slot holds a page or a swap entry; VM_ENOENT: a node
  *    is missing and sp is NULL; VM_ENOMEM: sp has fewer nodes than the
- *    path misses (sp->want says how many). Nothing changed then. The
- *    nodes not used stay in sp.
+ *    path misses (sp->want says how many); VM_ENOSPC: the tree does not
+ *    reach index (vm_object_cover), and only the big lock's holder raises
+ *    it. Nothing changed then. The nodes not used stay in sp.
  */
 #define VM_OBJECT_NODES_MAX     8
 struct vm_object_nodes {

@@ -149,6 +149,8 @@ static vm_status_t move_private_pages(const struct remap_req *r,
         st = vm_object_create_anon(a->object->size, &obj);
         if (st != VM_OK)
                 return st;
+        vm_object_cover(obj, r->new_addr >> PAGE_SHIFT,
+                        (r->new_addr + r->new_len) >> PAGE_SHIFT);
         obj->space = a->object->space;  /* same space, new indices */
         st = rmap_family_join(obj, NULL);       /* new indices: its own */
         if (st == VM_OK)

@@ -76,9 +76,13 @@ static void cache_drop(swp_entry_t e)
  * memory for it they read the slot again. */
 static void cache_add(swp_entry_t e, struct vm_page *pg)
 {
-        if (!swap_cache &&
-            vm_object_create_anon(VM_OBJECT_MAX_PAGES, &swap_cache) != VM_OK)
-                return;
+        if (!swap_cache) {
+                if (vm_object_create_anon(VM_OBJECT_MAX_PAGES, &swap_cache) !=
+                    VM_OK)
+                        return;
+                /* Eight levels span every entry; start with one. */
+                vm_object_cover(swap_cache, e, e + 1);
+        }
         if (!swap_entry_dup(e))
                 return;
         if (vm_object_insert_cached(swap_cache, e, pg) != VM_OK)

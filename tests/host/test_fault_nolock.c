@@ -28,6 +28,10 @@
  *   first_writes_attach: the area's first write attaches a new object
  *     (after a read mapped the zero page too), unless a touching
  *     neighbour's could be borrowed (the lock's path borrows it).
+ *   new_objects_are_as_tall_as_their_areas: an area's new object's
+ *     radix tree starts as tall as the area needs (one level for 8 pages,
+ *     two for 100); a write past it declines lock-free and the lock's
+ *     path raises the tree, the pages there keeping their places.
  *   first_writes_race_to_attach: threads let go together write the
  *     pages of a fresh area: one object wins, every page is in it, the
  *     losers' objects are freed (rounds until a race was lost).
@@ -237,6 +241,63 @@ TEST(first_writes_attach)
         CHECK(!vm_area_find(&space->areas, d)->object &&
               !vm_area_find(&space->areas, drop)->object);
         CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 2);
+        CHECK(vm_space_check(space));
+        CHECK(rmap_check());
+        destroy(space);
+        check_baseline();
+}
+
+/* The radix levels obj's tree has and the indices it covers. */
+static unsigned tree_of(const struct vm_object *obj, uint64_t *first,
+                        uint64_t *end)
+{
+        vm_object_covered(obj, first, end);
+        return obj->height;
+}
+
+/* An area's new object starts with a tree as tall as the area needs (one
+ * node for a small area's first page, where an address space's page
+ * numbers need six); a write beyond it is the big lock's, which raises
+ * the tree, the pages already there staying where they were. */
+TEST(new_objects_are_as_tall_as_their_areas)
+{
+        uint64_t first, end;
+
+        setup(8 * MiB);
+        space = new_space();
+        base = map_at(space, 0x400000, 8 * P, RW, PRIV);  /* pages 0x400.. */
+        CHECK(vm_fault_nolock(space, base + 3 * P, W));
+        struct vm_object *obj = vm_area_find(&space->areas, base)->object;
+        CHECK(obj && tree_of(obj, &first, &end) == 1);
+        CHECK(first == 0x400 && end == 0x440);
+        /* 100 pages from page 0x1000: two levels (one 4096-page block). */
+        vaddr_t mid = map_at(space, 0x1000000, 100 * P, RW, PRIV);
+        CHECK(vm_fault_nolock(space, mid + 99 * P, W));
+        CHECK(tree_of(vm_area_find(&space->areas, mid)->object, &first,
+                      &end) == 2 && first == 0x1000 && end == 0x2000);
+        /* 64 pages across a 64-page boundary: two as well. */
+        vaddr_t odd = map_at(space, 0x2020000, 64 * P, RW, PRIV);
+        CHECK(vm_fault_nolock(space, odd, W));
+        CHECK(tree_of(vm_area_find(&space->areas, odd)->object, &first,
+                      &end) == 2 && first == 0x2000);
+        /* The first area grown in place to 128 pages: its object covers
+         * 64. A write past them declines lock-free (the tree is raised
+         * only with the door shut); the lock's path raises it. */
+        user_fill(space, base + 7 * P, 9);
+        vaddr_t at;
+        CHECK_EQ(vm_space_remap(space, base, 8 * P, 128 * P, 0, 0, &at),
+                 VM_OK);
+        CHECK(at == base && vm_area_find(&space->areas, base)->object == obj);
+        CHECK(!vm_fault_nolock(space, base + 100 * P, W));
+        CHECK(obj->height == 1 && vm_object_lookup(obj, 0x464) == NULL);
+        vm_space_enter(space);                  /* as the kernel's path */
+        user_fill(space, base + 100 * P, 5);
+        vm_space_leave(space);
+        CHECK(tree_of(obj, &first, &end) == 2 && first == 0 && end == 0x1000);
+        CHECK(vm_fault_nolock(space, base + 101 * P, W));
+        CHECK(user_read(space, base + 7 * P) == 9 &&
+              user_read(space, base + 100 * P) == 5 &&
+              page_is(frame(space, base + 101 * P), 0));
         CHECK(vm_space_check(space));
         CHECK(rmap_check());
         destroy(space);
