@@ -12,6 +12,7 @@
 #include <mercator/printk.h>
 #include <mercator/string.h>
 #include <mercator/version.h>
+#include <machine/cpu_local.h>
 #include <machine/intr.h>
 #include <machine/vmparam.h>
 #include <fs/pipe.h>
@@ -319,12 +320,26 @@ void proc_buddyinfo(struct text *t, struct proc *p)
  * acquisitions, how many found the lock held, how long those waited in
  * all and the longest wait (spinlock.h, lock_stat_sum). Counters since
  * boot; read twice and subtract to see one run (the longest wait is
- * since boot). */
+ * since boot). Then, on the ports whose big-lock waiters halt, how often
+ * each CPU halted waiting for it (biglock.c, bkl_halt). */
+static void lock_halts(struct text *t)
+{
+#ifdef MACHINE_LOCK_HALT
+        text_add(t, "big-kernel-lock halts by cpu:");
+        for (unsigned c = 0; c < machine_cpus_online(); c++)
+                text_add(t, " %" PRIu64, machine_kernel_lock_halts(c));
+        text_add(t, "\n");
+#else
+        (void)t;
+#endif
+}
+
 void proc_lock_stat(struct text *t, struct proc *p)
 {
         (void)p;
         if (!LOCK_DEBUG) {
                 text_add(t, "lock_stat: not counted (LOCK_DEBUG=0)\n");
+                lock_halts(t);
                 return;
         }
         text_add(t, "%4s %-16s %12s %10s %12s %10s\n", "rank", "class",
@@ -340,6 +355,7 @@ void proc_lock_stat(struct text *t, struct proc *p)
                          st.contended, st.wait_ns / 1000,
                          st.wait_max_ns / 1000);
         }
+        lock_halts(t);
 }
 
 /* The part of Linux's zoneinfo Mercator has numbers for: per zone, the

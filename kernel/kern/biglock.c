@@ -60,6 +60,8 @@ static int32_t bkl_cpu = -1;            /* [a] holder's CPU id */
 #define BKL_SPIN_NS     30000
 
 static uint64_t bkl_halted;             /* [a] bit n: CPU n halted here */
+static uint64_t bkl_halts[64];          /* [a] halts while waiting, per
+                                         * CPU (each CPU adds to its own) */
 
 /* Whether a waiter under interrupt state s may halt: with interrupts on,
  * or on a machine whose halt ends on a kick with them off (riscv64's
@@ -80,14 +82,21 @@ static void bkl_halt(unsigned me)
         uint64_t bit = 1ull << (me & 63);
 
         __atomic_or_fetch(&bkl_halted, bit, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&bkl_word, __ATOMIC_SEQ_CST))
+        if (__atomic_load_n(&bkl_word, __ATOMIC_SEQ_CST)) {
                 machine_lock_halt();
+                __atomic_add_fetch(&bkl_halts[me & 63], 1, __ATOMIC_RELAXED);
+        }
         __atomic_and_fetch(&bkl_halted, ~bit, __ATOMIC_RELAXED);
 }
 
 bool machine_kernel_lock_halted(unsigned cpu)
 {
         return __atomic_load_n(&bkl_halted, __ATOMIC_RELAXED) >> (cpu & 63) & 1;
+}
+
+uint64_t machine_kernel_lock_halts(unsigned cpu)
+{
+        return __atomic_load_n(&bkl_halts[cpu & 63], __ATOMIC_RELAXED);
 }
 #endif
 

@@ -29,11 +29,21 @@
  *   futex_leaves_door_open (Mercator only: /proc/lock_stat's space-door
  *     line): while threads fault in fresh pages, a sibling that calls
  *     FUTEX_WAKE in a loop does not make their faults wait at the door.
+ *   trap_waits_halt (with two CPUs or more; the count is Mercator's, its
+ *     /proc/lock_stat halts line): a thread on CPU 1 that makes no system
+ *     call writes fresh pages of memory locked on fault (MLOCK_ONFAULT:
+ *     faults the big lock's path serves) while the main thread on CPU 0
+ *     holds the lock through MAP_POPULATE maps; every page keeps its
+ *     write, and on Mercator its faults' long waits halted CPU 1 (x86-64
+ *     waits for the lock from a user-mode trap with interrupts on, so
+ *     that a long wait halts, since session 19; with them off it could
+ *     only spin, and no halt would be counted there).
  */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #define THREADS         4
@@ -250,6 +260,105 @@ static long nolock_faults(void)
         return at ? strtol(at + 16, NULL, 10) : -1;
 }
 
+/* Mercator's /proc/lock_stat: how often CPU cpu halted waiting for the
+ * big lock, or -1 without the line (Linux). */
+static long lock_halts(int cpu)
+{
+        char buf[16384];
+        const char *text = proc_text("/proc/lock_stat", buf, sizeof buf);
+        const char *at = text ? strstr(text, "halts by cpu:") : NULL;
+        char *end;
+        long v = -1;
+
+        if (!at)
+                return -1;
+        at += strlen("halts by cpu:");
+        for (int c = 0; c <= cpu; c++, at = end)
+                if ((v = strtol(at, &end, 10)) < 0 || end == at)
+                        return -1;
+        return v;
+}
+
+static int pin(int cpu)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        return sched_setaffinity(0, sizeof set, &set);
+}
+
+#define HALT_PAGES      64
+#define HALT_POPULATE   (8UL << 20)
+static atomic_int halt_phase;   /* 1 on CPU 1, 2 go, 3 done, 4 let go */
+static atomic_long halt_round;  /* the main thread's maps begun */
+static volatile uint8_t *halt_area;
+
+/* trap_waits_halt's faulter: from the go to the end, no system call; a
+ * page at the start of each of the main thread's maps. */
+static void *halt_faulter(void *arg)
+{
+        (void)arg;
+        pin(1);
+        atomic_store(&halt_phase, 1);
+        while (atomic_load(&halt_phase) < 2)
+                ;
+        for (long i = 0; i < HALT_PAGES; i++) {
+                long round = atomic_load(&halt_round);
+
+                while (atomic_load(&halt_round) == round)
+                        ;
+                halt_area[i * PAGE] = (uint8_t)(i + 1);
+        }
+        atomic_store(&halt_phase, 3);
+        while (atomic_load(&halt_phase) < 4)
+                ;
+        return NULL;
+}
+
+/* => CPU 1's halts while the faulter ran (-1: not counted here), or -2
+ *    if the run went wrong (a page lost, no thread). */
+static long trap_waits_halt(void)
+{
+        size_t len = HALT_PAGES * PAGE;
+        cpu_set_t mine;
+        pthread_t th;
+        long before, after;
+        int wrong = 0;
+
+        halt_area = (volatile uint8_t *)anon(len, PROT_READ | PROT_WRITE);
+        if (sched_getaffinity(0, sizeof mine, &mine) ||
+            syscall(SYS_mlock2, (void *)halt_area, len, 1 /* ONFAULT */) ||
+            pin(0))
+                return -2;
+        atomic_store(&halt_phase, 0);
+        if (pthread_create(&th, NULL, halt_faulter, NULL))
+                return -2;
+        while (atomic_load(&halt_phase) < 1)
+                sched_yield();
+        before = lock_halts(1);
+        atomic_store(&halt_phase, 2);
+        while (atomic_load(&halt_phase) < 3) {
+                /* The big lock held for milliseconds, then let go. */
+                atomic_fetch_add(&halt_round, 1);
+                void *p = mmap(NULL, HALT_POPULATE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                               -1, 0);
+                if (p != MAP_FAILED)
+                        munmap(p, HALT_POPULATE);
+                usleep(1000);
+        }
+        after = lock_halts(1);
+        atomic_store(&halt_phase, 4);
+        pthread_join(th, NULL);
+        for (long i = 0; i < HALT_PAGES; i++)
+                wrong += halt_area[i * PAGE] != (uint8_t)(i + 1);
+        munlock((void *)halt_area, len);
+        munmap((void *)halt_area, len);
+        sched_setaffinity(0, sizeof mine, &mine);
+        return wrong ? -2 : before < 0 || after < 0 ? -1 : after - before;
+}
+
 static int run_threads(void *(*fn)(void *), int n, void *(*extra)(void *))
 {
         pthread_t th[THREADS + 1];
@@ -354,6 +463,17 @@ int main(void)
                                  != word(t, 2, i);
         CHECK("neighbour_unmap", wrong == 0);
         munmap(halves, len);
+
+        if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+                long halts = trap_waits_halt();
+
+                CHECK("trap_waits_halt", halts == -1 || halts > 0);
+                if (halts >= 0)
+                        printf("note: CPU 1 halted %ld times waiting for "
+                               "the big lock while it faulted\n", halts);
+        } else {
+                CHECK("trap_waits_halt", 1);    /* one CPU: nothing to wait */
+        }
 
         long after = map_lines();
         CHECK("areas_back", before > 0 && after == before);

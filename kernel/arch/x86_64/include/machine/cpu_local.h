@@ -61,6 +61,7 @@ void smp_call_poll(void);
 void machine_lock_halt(void);
 void machine_lock_kick(uint64_t cpus);
 bool machine_kernel_lock_halted(unsigned cpu);  /* halted waiting: tests */
+uint64_t machine_kernel_lock_halts(unsigned cpu); /* halts waiting */
 
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
