@@ -1413,12 +1413,19 @@ static struct vm_object *nolock_attach(struct vm_space *s, struct vm_area *a)
 
 /* ...for a first write: as nolock_area, the object attached here if the
  * area has none yet. */
+/* The area's object, or one attached now (nolock_attach); NULL if it has
+ * none and cannot be given one without the lock. */
+static struct vm_object *own_or_attach(struct vm_space *s, struct vm_area *a)
+{
+        struct vm_object *obj = __atomic_load_n(&a->object, __ATOMIC_ACQUIRE);
+
+        return obj ? obj : nolock_attach(s, a);
+}
+
 static bool nolock_area_attach(struct vm_space *s, struct vm_area *a)
 {
         return (a->prot & VM_PROT_WRITE) && nolock_kind(s, a) &&
-               memcg_current_is_root() &&
-               (__atomic_load_n(&a->object, __ATOMIC_ACQUIRE) ||
-                nolock_attach(s, a));
+               memcg_current_is_root() && own_or_attach(s, a);
 }
 
 /* ...for a read: readable (a read charges nothing). */
@@ -1694,8 +1701,7 @@ static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
             f->hugetlb || vm_area_thp_eligible(s, a) ||
             !memcg_current_is_root())
                 return false;
-        obj = __atomic_load_n(&a->object, __ATOMIC_ACQUIRE);
-        if (!obj && !(obj = nolock_attach(s, a)))
+        if (!(obj = own_or_attach(s, a)))
                 return false;
         if (obj->type != VM_OBJECT_ANON || obj->space != s || obj->quota ||
             obj->hugetlb || obj->droppable)
@@ -1866,9 +1872,10 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 vmstat_add(&s->stats.zero_maps, 1);
                 return true;
         }
-        if (!pg)        /* a swap entry: nolock_add finds the slot taken */
-                return a->object && nolock_first_write(s, a, va, a->object,
-                                                       idx, NULL, NULL);
+        if (!pg)        /* a write: nothing there, or a swap entry, which
+                         * nolock_add finds in the slot (the lock's) */
+                return nolock_first_write(s, a, va, a->object, idx, NULL,
+                                          NULL);
         if (!page_reusable(pg)) {
                 if (write)
                         return nolock_cow(s, a, va, NULL);
