@@ -138,15 +138,6 @@ static unsigned long long affinity(void)
         return m;
 }
 
-static int pin(int cpu)
-{
-        cpu_set_t s;
-
-        CPU_ZERO(&s);
-        CPU_SET(cpu, &s);
-        return sched_setaffinity(0, sizeof s, &s);
-}
-
 static double now_s(void)
 {
         struct timespec ts;
@@ -164,7 +155,7 @@ static int user_time_grows_on(int cpu)
         volatile unsigned long sink = 0;
         double end;
 
-        if (pin(cpu))
+        if (pin_to_cpu(cpu))
                 return 0;
         stat_cpus(before);
         end = now_s() + 30;

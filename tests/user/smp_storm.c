@@ -279,15 +279,6 @@ static long lock_halts(int cpu)
         return v;
 }
 
-static int pin(int cpu)
-{
-        cpu_set_t set;
-
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        return sched_setaffinity(0, sizeof set, &set);
-}
-
 #define HALT_PAGES      64
 #define HALT_POPULATE   (8UL << 20)
 static atomic_int halt_phase;   /* 1 on CPU 1, 2 go, 3 done, 4 let go */
@@ -299,7 +290,7 @@ static volatile uint8_t *halt_area;
 static void *halt_faulter(void *arg)
 {
         (void)arg;
-        pin(1);
+        pin_to_cpu(1);
         atomic_store(&halt_phase, 1);
         while (atomic_load(&halt_phase) < 2)
                 ;
@@ -329,7 +320,7 @@ static long trap_waits_halt(void)
         halt_area = (volatile uint8_t *)anon(len, PROT_READ | PROT_WRITE);
         if (sched_getaffinity(0, sizeof mine, &mine) ||
             syscall(SYS_mlock2, (void *)halt_area, len, 1 /* ONFAULT */) ||
-            pin(0))
+            pin_to_cpu(0))
                 return -2;
         atomic_store(&halt_phase, 0);
         if (pthread_create(&th, NULL, halt_faulter, NULL))

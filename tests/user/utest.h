@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,16 @@ static long long lock_stat_acquired(const char *lock)
 }
 
 #define PAGE 4096UL
+
+/* Run the calling thread on CPU cpu alone. => sched_setaffinity's. */
+static inline int pin_to_cpu(int cpu)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        return sched_setaffinity(0, sizeof set, &set);
+}
 
 /* The start of a small file (a /proc or /sys knob) in buf, NUL-ended:
  * its length, or -1 if it cannot be read. */
