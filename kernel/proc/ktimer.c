@@ -36,16 +36,26 @@
  * deadline of a timer on the monotonic clock (ITIMER_REAL, POSIX timers
  * on wall or monotonic clocks), or after a tick of the boot CPU, whose
  * accounting moves the CPU-time clocks (ITIMER_VIRTUAL and ITIMER_PROF,
- * CPU-time POSIX timers, RLIMIT_CPU). The scheduler calls ktimer_run at
- * every pass; a walk there cost each switch a step per process (a pipe
- * round trip beside 1000 sleeping processes: 2 ms).
+ * CPU-time POSIX timers, RLIMIT_CPU), while some process has one of
+ * those (cpu_watch: set when one is armed, recomputed by every walk).
+ * The scheduler calls ktimer_run at every pass; a walk there cost each
+ * switch a step per process (a pipe round trip beside 1000 sleeping
+ * processes: 2 ms), and a walk at every tick cost the boot CPU two steps
+ * per process a hundred times a second, under the big lock, with nothing
+ * on a CPU-time clock to fire.
  */
 static uint64_t real_next_ns;           /* [k] 0: walk at the next call */
 static bool tick_passed;                /* [a] set by the tick */
+static bool cpu_watch;                  /* [k] a tick must walk */
 
 void ktimer_tick(void)
 {
         __atomic_store_n(&tick_passed, true, __ATOMIC_RELAXED);
+}
+
+void ktimer_cpu_watch(void)
+{
+        cpu_watch = true;
 }
 
 /* A timer on the monotonic clock was armed to expire at at. */
@@ -84,7 +94,9 @@ static uint64_t itimer_clock(const struct proc *p, int which)
  * on the monotonic clock, CPU-time ones on the exact run time. */
 static uint64_t posix_clock(const struct proc *p, int clock)
 {
-        if (cpu_clock(clock))
+        if (clock == CLOCK_PROCESS_CPUTIME_ID)  /* every thread's */
+                return proc_group_runtime_ns(p);
+        if (clock == CLOCK_THREAD_CPUTIME_ID)
                 return proc_runtime_ns(p);
         return clock_monotonic_ns();
 }
@@ -162,8 +174,9 @@ static bool timer_due(struct ktimer *t, uint64_t now, uint64_t *missed)
 }
 
 /* Fire p's due timers; its earliest monotonic deadline left (or
- * UINT64_MAX). */
-static uint64_t timers_run(struct proc *p, struct proc_timers *ts)
+ * UINT64_MAX), and in *cpu whether one on a CPU-time clock is left. */
+static uint64_t timers_run(struct proc *p, struct proc_timers *ts,
+                           bool *cpu)
 {
         uint64_t missed, next = UINT64_MAX;
 
@@ -178,7 +191,9 @@ static uint64_t timers_run(struct proc *p, struct proc_timers *ts)
                         posix_fire(p, id, pt, missed > 0x7fffffff ? 0x7fffffff : (int)missed);
                 if (pt->used && pt->t.at && !cpu_clock(pt->clock))
                         next = MIN(next, pt->t.at);
+                *cpu |= pt->used && pt->t.at && cpu_clock(pt->clock);
         }
+        *cpu |= ts->itimer[ITIMER_VIRTUAL].at || ts->itimer[ITIMER_PROF].at;
         return next;
 }
 
@@ -189,12 +204,19 @@ static uint64_t timers_run(struct proc *p, struct proc_timers *ts)
  * (getrlimit shows it), so a process that handles SIGXCPU gets another
  * one each second until the hard limit ends it.
  */
+static bool cpu_limited(const struct proc *p)
+{
+        uint64_t soft = p->rlim.lim[RLIMIT_CPU].cur;
+
+        return soft != RLIM_INFINITY && soft <= UINT64_MAX / NSEC;
+}
+
 static void rlimit_cpu_run(struct proc *p)
 {
         const struct rlimit64 *l = &p->rlim.lim[RLIMIT_CPU];
         uint64_t soft = l->cur, hard = l->max, ns;
 
-        if (soft == RLIM_INFINITY || soft > UINT64_MAX / NSEC)
+        if (!cpu_limited(p))
                 return;
         ns = proc_group_runtime_ns(p);
         if (hard <= UINT64_MAX / NSEC && ns >= hard * NSEC) {
@@ -223,9 +245,11 @@ void ktimer_run(void)
 {
         static uint64_t pass;
         uint64_t next = UINT64_MAX;
+        bool watch = false;
 
         timerfd_run();
-        if (!__atomic_exchange_n(&tick_passed, false, __ATOMIC_RELAXED) &&
+        if (!(__atomic_exchange_n(&tick_passed, false, __ATOMIC_RELAXED) &&
+              cpu_watch) &&
             clock_monotonic_ns() < real_next_ns)
                 return;
         pass++;
@@ -237,10 +261,12 @@ void ktimer_run(void)
                 if (!proc_is_leader(p) || p->timers_pass != pass)
                         continue;
                 if (p->timers)
-                        next = MIN(next, timers_run(p, p->timers));
+                        next = MIN(next, timers_run(p, p->timers, &watch));
                 rlimit_cpu_run(p);
+                watch |= cpu_limited(p);
         }
         real_next_ns = next;
+        cpu_watch = watch;
 }
 
 void ktimer_exec(struct proc *p)
@@ -301,6 +327,8 @@ static long itimer_set(struct proc *p, int which, uint64_t value, uint64_t inter
         ts->itimer[which].interval = value ? interval : 0;
         if (which == ITIMER_REAL)
                 real_armed(ts->itimer[which].at);
+        else if (value)
+                ktimer_cpu_watch();
         return 0;
 }
 
@@ -374,6 +402,26 @@ _Static_assert(sizeof(struct linux_sigevent) == 64, "struct sigevent");
 
 struct linux_itimerspec { struct linux_timespec interval, value; };
 
+/* Linux's encoding of a CPU-time clock (sys_time.c: ~pid << 3 | which,
+ * bit 2 for a thread), which glibc's timer_create passes for
+ * CLOCK_PROCESS_CPUTIME_ID (pid 0, SCHED: -6) and CLOCK_THREAD_CPUTIME_ID
+ * (-2): the caller's own run-time clocks become those; another process's
+ * or thread's, and the PROF and VIRT kinds, are not timed here (EINVAL;
+ * Linux times them). */
+static clockid_t timer_clock_of(clockid_t c)
+{
+        int pid = ~(c >> 3);
+        bool thread = c & 4;
+
+        if (c >= 0 || (c & 3) != 2)
+                return c;
+        if (thread && (pid == 0 || pid == current->tid))
+                return CLOCK_THREAD_CPUTIME_ID;
+        if (!thread && (pid == 0 || pid == current->pid))
+                return CLOCK_PROCESS_CPUTIME_ID;
+        return c;
+}
+
 static bool timer_clock_ok(clockid_t c)
 {
         return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC || c == CLOCK_BOOTTIME ||
@@ -384,7 +432,7 @@ static bool timer_clock_ok(clockid_t c)
  * timer's id as value. */
 SYSCALL_DECL(timer_create)
 {
-        clockid_t clock = (clockid_t)a0;
+        clockid_t clock = timer_clock_of((clockid_t)a0);
         struct linux_sigevent ev = { 0, SIGALRM, SIGEV_SIGNAL, 0, { 0 } };
         struct proc_timers *ts;
         int id;
@@ -479,6 +527,8 @@ SYSCALL_DECL(timer_settime)
         pt->t.interval = value ? interval : 0;
         if (!cpu_clock(pt->clock))
                 real_armed(pt->t.at);
+        else if (value)
+                ktimer_cpu_watch();
         pt->overrun_acc = pt->overrun_last = 0;
         if (a3 && (timespec_write((uint64_t)a3, &ov.interval) ||
                    timespec_write((uint64_t)a3 + timespec_user_size(), &ov.value)))

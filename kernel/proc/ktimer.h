@@ -7,7 +7,8 @@
  * monotonic deadline; ITIMER_VIRTUAL and ITIMER_PROF at a mark on the
  * process's tick-sampled user (user + system) time; POSIX timers on a
  * CPU-time clock at a mark on its exact run time. The scheduler checks
- * them at every tick of the boot CPU and, for the monotonic ones, at the
+ * them at every tick of the boot CPU while some process has a CPU-time
+ * timer or limit (ktimer_cpu_watch) and, for the monotonic ones, at the
  * first switch after the earliest deadline (ktimer_run), so a timer
  * fires within one tick (10 ms) of its time and never early.
  *
@@ -67,6 +68,11 @@ void ktimer_run(void);
 
 /* The boot CPU's tick: CPU-time clocks moved (from the interrupt). */
 void ktimer_tick(void);
+
+/* A process may now have a timer on a CPU-time clock or a finite
+ * RLIMIT_CPU (prlimit calls it): ticks walk the processes again until a
+ * walk finds none. [kernel lock] */
+void ktimer_cpu_watch(void);
 
 /* Count the expiries of every due timerfd and wake its readers and
  * pollers (proc/sys_timerfd.c; ktimer_run calls it). */

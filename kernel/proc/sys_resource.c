@@ -15,6 +15,7 @@
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <machine/intr.h>
+#include <proc/ktimer.h>
 #include <proc/proc.h>
 #include <proc/syscall.h>
 #include <vm/vm_area.h>
@@ -128,6 +129,8 @@ static long do_prlimit(struct proc *p, int resource, uint64_t unew,
                         if (proc_table[i]->state != PROC_FREE &&
                             proc_table[i]->pid == p->pid)
                                 proc_table[i]->rlim.lim[resource] = new;
+                if (resource == RLIMIT_CPU)     /* ticks look at it */
+                        ktimer_cpu_watch();
                 /* The stack may grow to the new limit from now on. */
                 if (resource == RLIMIT_STACK && p->space)
                         vm_space_set_stack_limit(p->space, rlimit_stack_bytes(p));

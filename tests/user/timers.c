@@ -1,5 +1,6 @@
 /*
- * timers.c - alarm, interval timers, POSIX timers, pause, and sleeps
+ * timers.c - alarm, interval timers, POSIX timers (on a CPU-time clock
+ * too), pause, and sleeps
  * interrupted by signals. Times are checked strictly from below (a timer
  * never fires early) and generously from above (TCG is slow).
  */
@@ -116,6 +117,36 @@ static void itimer_cpu(int which, int sig, const char *name)
         CHECK(check, hits[sig] == 0);
         struct itimerval off = { { 0, 0 }, { 0, 0 } };
         setitimer(which, &off, NULL);
+}
+
+/* A POSIX timer on the process's CPU-time clock: it fires once that much
+ * CPU time has run (Mercator: the tick looks for it only while some
+ * process has such a timer or a CPU limit), and not while asleep. */
+static void posix_cpu_timer(void)
+{
+        struct sigevent ev;
+        timer_t t;
+        struct itimerspec its = { { 0, 0 }, { 0, 100 * MS } };
+        volatile unsigned x = 0;
+
+        catch(SIGUSR2, 0);
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = SIGUSR2;
+        if (!CHECK("cpu_timer_create",
+                   timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &t) == 0))
+                return;
+        /* Asleep first: no CPU time passes, nothing fires. */
+        timer_settime(t, 0, &its, NULL);
+        usleep(300 * 1000);
+        CHECK("cpu_timer_still_while_asleep", hits[SIGUSR2] == 0);
+        int64_t c0 = cpu(), t0 = mono();
+        while (!hits[SIGUSR2] && mono() - t0 < 20000 * MS)
+                for (int i = 0; i < 100000; i++)
+                        x += (unsigned)i;
+        CHECK("cpu_timer_fires_after_cpu_time",
+              hits[SIGUSR2] == 1 && cpu() - c0 >= 50 * MS);
+        timer_delete(t);
 }
 
 static void posix_timers(void)
@@ -255,6 +286,7 @@ int main(void)
         itimer_cpu(ITIMER_VIRTUAL, SIGVTALRM, "itimer_virtual");
         itimer_cpu(ITIMER_PROF, SIGPROF, "itimer_prof");
         posix_timers();
+        posix_cpu_timer();
         interrupted_sleeps();
         fork_drops_timers();
         return utest_done();
