@@ -197,13 +197,7 @@ static uint64_t timers_run(struct proc *p, struct proc_timers *ts,
         return next;
 }
 
-/*
- * RLIMIT_CPU, as Linux's check_process_timers: when the process's CPU
- * time (all its threads') reaches the hard limit, SIGKILL; when it
- * reaches the soft limit, SIGXCPU, and the soft limit grows by a second
- * (getrlimit shows it), so a process that handles SIGXCPU gets another
- * one each second until the hard limit ends it.
- */
+/* Has p a CPU-time limit to enforce? */
 static bool cpu_limited(const struct proc *p)
 {
         uint64_t soft = p->rlim.lim[RLIMIT_CPU].cur;
@@ -211,6 +205,13 @@ static bool cpu_limited(const struct proc *p)
         return soft != RLIM_INFINITY && soft <= UINT64_MAX / NSEC;
 }
 
+/*
+ * RLIMIT_CPU, as Linux's check_process_timers: when the process's CPU
+ * time (all its threads') reaches the hard limit, SIGKILL; when it
+ * reaches the soft limit, SIGXCPU, and the soft limit grows by a second
+ * (getrlimit shows it), so a process that handles SIGXCPU gets another
+ * one each second until the hard limit ends it.
+ */
 static void rlimit_cpu_run(struct proc *p)
 {
         const struct rlimit64 *l = &p->rlim.lim[RLIMIT_CPU];

@@ -1411,8 +1411,6 @@ static struct vm_object *nolock_attach(struct vm_space *s, struct vm_area *a)
         return seen;
 }
 
-/* ...for a first write: as nolock_area, the object attached here if the
- * area has none yet. */
 /* The area's object, or one attached now (nolock_attach); NULL if it has
  * none and cannot be given one without the lock. */
 static struct vm_object *own_or_attach(struct vm_space *s, struct vm_area *a)
@@ -1422,6 +1420,8 @@ static struct vm_object *own_or_attach(struct vm_space *s, struct vm_area *a)
         return obj ? obj : nolock_attach(s, a);
 }
 
+/* ...for a first write: as nolock_area, the object attached here if the
+ * area has none yet. */
 static bool nolock_area_attach(struct vm_space *s, struct vm_area *a)
 {
         return (a->prot & VM_PROT_WRITE) && nolock_kind(s, a) &&

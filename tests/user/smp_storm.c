@@ -29,12 +29,13 @@
  *   futex_leaves_door_open (Mercator only: /proc/lock_stat's space-door
  *     line): while threads fault in fresh pages, a sibling that calls
  *     FUTEX_WAKE in a loop does not make their faults wait at the door.
- *   trap_waits_halt (with two CPUs or more; the count is Mercator's, its
- *     /proc/lock_stat halts line): a thread on CPU 1 that makes no system
- *     call writes fresh pages of memory locked on fault (MLOCK_ONFAULT:
- *     faults the big lock's path serves) while the main thread on CPU 0
- *     holds the lock through MAP_POPULATE maps; every page keeps its
- *     write, and on Mercator its faults' long waits halted CPU 1 (x86-64
+ *   trap_waits_halt (where the process may run on two CPUs or more; the
+ *     count is Mercator's, its /proc/lock_stat halts line): a thread on
+ *     the second of them that makes no system call writes fresh pages of
+ *     memory locked on fault (MLOCK_ONFAULT: faults the big lock's path
+ *     serves) while the main thread on the first holds the lock through
+ *     MAP_POPULATE maps; every page keeps its write, and on Mercator its
+ *     faults' long waits halted the faulter's CPU (x86-64
  *     waits for the lock from a user-mode trap with interrupts on, so
  *     that a long wait halts, since session 19; with them off it could
  *     only spin, and no halt would be counted there).
@@ -281,16 +282,17 @@ static long lock_halts(int cpu)
 
 #define HALT_PAGES      64
 #define HALT_POPULATE   (8UL << 20)
-static atomic_int halt_phase;   /* 1 on CPU 1, 2 go, 3 done, 4 let go */
+static atomic_int halt_phase;   /* 1 on its CPU, 2 go, 3 done, 4 let go */
 static atomic_long halt_round;  /* the main thread's maps begun */
 static volatile uint8_t *halt_area;
+static int halt_cpu;            /* the faulter's */
 
 /* trap_waits_halt's faulter: from the go to the end, no system call; a
  * page at the start of each of the main thread's maps. */
 static void *halt_faulter(void *arg)
 {
         (void)arg;
-        pin_to_cpu(1);
+        pin_to_cpu(halt_cpu);
         atomic_store(&halt_phase, 1);
         while (atomic_load(&halt_phase) < 2)
                 ;
@@ -307,27 +309,28 @@ static void *halt_faulter(void *arg)
         return NULL;
 }
 
-/* => CPU 1's halts while the faulter ran (-1: not counted here), or -2
- *    if the run went wrong (a page lost, no thread). */
-static long trap_waits_halt(void)
+/* The main thread on CPU main_cpu, the faulter on fault_cpu, then back
+ * to the CPUs *mine. => fault_cpu's halts while the faulter ran (-1: not
+ * counted here), or -2 if the run went wrong (a page lost, no thread). */
+static long trap_waits_halt(int main_cpu, int fault_cpu,
+                            const cpu_set_t *mine)
 {
         size_t len = HALT_PAGES * PAGE;
-        cpu_set_t mine;
         pthread_t th;
         long before, after;
         int wrong = 0;
 
+        halt_cpu = fault_cpu;
         halt_area = (volatile uint8_t *)anon(len, PROT_READ | PROT_WRITE);
-        if (sched_getaffinity(0, sizeof mine, &mine) ||
-            syscall(SYS_mlock2, (void *)halt_area, len, 1 /* ONFAULT */) ||
-            pin_to_cpu(0))
+        if (syscall(SYS_mlock2, (void *)halt_area, len, 1 /* ONFAULT */) ||
+            pin_to_cpu(main_cpu))
                 return -2;
         atomic_store(&halt_phase, 0);
         if (pthread_create(&th, NULL, halt_faulter, NULL))
                 return -2;
         while (atomic_load(&halt_phase) < 1)
                 sched_yield();
-        before = lock_halts(1);
+        before = lock_halts(fault_cpu);
         atomic_store(&halt_phase, 2);
         while (atomic_load(&halt_phase) < 3) {
                 /* The big lock held for milliseconds, then let go. */
@@ -339,14 +342,14 @@ static long trap_waits_halt(void)
                         munmap(p, HALT_POPULATE);
                 usleep(1000);
         }
-        after = lock_halts(1);
+        after = lock_halts(fault_cpu);
         atomic_store(&halt_phase, 4);
         pthread_join(th, NULL);
         for (long i = 0; i < HALT_PAGES; i++)
                 wrong += halt_area[i * PAGE] != (uint8_t)(i + 1);
         munlock((void *)halt_area, len);
         munmap((void *)halt_area, len);
-        sched_setaffinity(0, sizeof mine, &mine);
+        sched_setaffinity(0, sizeof *mine, mine);
         return wrong ? -2 : before < 0 || after < 0 ? -1 : after - before;
 }
 
@@ -455,13 +458,22 @@ int main(void)
         CHECK("neighbour_unmap", wrong == 0);
         munmap(halves, len);
 
-        if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
-                long halts = trap_waits_halt();
+        /* The first two CPUs this process may run on. */
+        cpu_set_t mine;
+        int cpus[2], ncpus = 0;
+
+        if (sched_getaffinity(0, sizeof mine, &mine) == 0)
+                for (int c = 0; c < CPU_SETSIZE && ncpus < 2; c++)
+                        if (CPU_ISSET(c, &mine))
+                                cpus[ncpus++] = c;
+        if (ncpus == 2) {
+                long halts = trap_waits_halt(cpus[0], cpus[1], &mine);
 
                 CHECK("trap_waits_halt", halts == -1 || halts > 0);
                 if (halts >= 0)
-                        printf("note: CPU 1 halted %ld times waiting for "
-                               "the big lock while it faulted\n", halts);
+                        printf("note: CPU %d halted %ld times waiting for "
+                               "the big lock while it faulted\n", cpus[1],
+                               halts);
         } else {
                 CHECK("trap_waits_halt", 1);    /* one CPU: nothing to wait */
         }
