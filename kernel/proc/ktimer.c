@@ -90,15 +90,33 @@ static uint64_t itimer_clock(const struct proc *p, int which)
         }
 }
 
-/* The clock a POSIX timer runs on: wall and monotonic timers are kept
- * on the monotonic clock, CPU-time ones on the exact run time. */
-static uint64_t posix_clock(const struct proc *p, int clock)
+/*
+ * The clock a POSIX timer of p's runs on, in *now: wall and monotonic
+ * timers are kept on the monotonic clock, CPU-time ones on the exact run
+ * time: the process's (every thread's), or that of the thread the timer
+ * was made on (Linux binds it at timer_create, whoever reads or arms it
+ * later). False once that thread has exited: the timer never fires again
+ * (as Linux's on a dead task).
+ */
+static bool posix_clock(const struct proc *p, const struct posix_timer *pt,
+                        uint64_t *now)
 {
-        if (clock == CLOCK_PROCESS_CPUTIME_ID)  /* every thread's */
-                return proc_group_runtime_ns(p);
-        if (clock == CLOCK_THREAD_CPUTIME_ID)
-                return proc_runtime_ns(p);
-        return clock_monotonic_ns();
+        const struct proc *t;
+
+        switch (pt->clock) {
+        case CLOCK_PROCESS_CPUTIME_ID:
+                *now = proc_group_runtime_ns(p);
+                return true;
+        case CLOCK_THREAD_CPUTIME_ID:
+                t = proc_find_tid(pt->clock_tid);
+                if (!t || t->pid != p->pid || t->state == PROC_ZOMBIE)
+                        return false;
+                *now = proc_runtime_ns(t);
+                return true;
+        default:
+                *now = clock_monotonic_ns();
+                return true;
+        }
 }
 
 /* ---- firing ------------------------------------------------------------- */
@@ -187,7 +205,10 @@ static uint64_t timers_run(struct proc *p, struct proc_timers *ts,
                 next = ts->itimer[ITIMER_REAL].at;
         for (int id = 0; id < KTIMER_POSIX_MAX; id++) {
                 struct posix_timer *pt = &ts->posix[id];
-                if (pt->used && timer_due(&pt->t, posix_clock(p, pt->clock), &missed))
+                uint64_t now;
+                if (pt->used && !posix_clock(p, pt, &now))
+                        pt->t.at = 0;           /* its thread has gone */
+                else if (pt->used && timer_due(&pt->t, now, &missed))
                         posix_fire(p, id, pt, missed > 0x7fffffff ? 0x7fffffff : (int)missed);
                 if (pt->used && pt->t.at && !cpu_clock(pt->clock))
                         next = MIN(next, pt->t.at);
@@ -405,19 +426,26 @@ struct linux_itimerspec { struct linux_timespec interval, value; };
 
 /* Linux's encoding of a CPU-time clock (sys_time.c: ~pid << 3 | which,
  * bit 2 for a thread), which glibc's timer_create passes for
- * CLOCK_PROCESS_CPUTIME_ID (pid 0, SCHED: -6) and CLOCK_THREAD_CPUTIME_ID
- * (-2): the caller's own run-time clocks become those; another process's
- * or thread's, and the PROF and VIRT kinds, are not timed here (EINVAL;
- * Linux times them). */
-static clockid_t timer_clock_of(clockid_t c)
+ * CLOCK_PROCESS_CPUTIME_ID (pid 0, SCHED: -6), CLOCK_THREAD_CPUTIME_ID
+ * (-2) and pthread_getcpuclockid's clocks: the process's own run-time
+ * clock and any of its threads' become the plain ids, *tid the thread
+ * whose clock it is; another process's, and the PROF and VIRT kinds, are
+ * not timed here (EINVAL; Linux times them). */
+static clockid_t timer_clock_of(clockid_t c, int *tid)
 {
         int pid = ~(c >> 3);
         bool thread = c & 4;
+        const struct proc *t = thread && pid ? proc_find_tid(pid) : NULL;
 
+        *tid = current->tid;
         if (c >= 0 || (c & 3) != 2)
                 return c;
-        if (thread && (pid == 0 || pid == current->tid))
+        if (thread && pid == 0)
                 return CLOCK_THREAD_CPUTIME_ID;
+        if (t && t->pid == current->pid && t->state != PROC_ZOMBIE) {
+                *tid = pid;
+                return CLOCK_THREAD_CPUTIME_ID;
+        }
         if (!thread && (pid == 0 || pid == current->pid))
                 return CLOCK_PROCESS_CPUTIME_ID;
         return c;
@@ -433,7 +461,8 @@ static bool timer_clock_ok(clockid_t c)
  * timer's id as value. */
 SYSCALL_DECL(timer_create)
 {
-        clockid_t clock = timer_clock_of((clockid_t)a0);
+        int clock_tid;
+        clockid_t clock = timer_clock_of((clockid_t)a0, &clock_tid);
         struct linux_sigevent ev = { 0, SIGALRM, SIGEV_SIGNAL, 0, { 0 } };
         struct proc_timers *ts;
         int id;
@@ -468,7 +497,8 @@ SYSCALL_DECL(timer_create)
         if (copy_to_user((uint64_t)a2, &id, sizeof id))
                 return -EFAULT;
         ts->posix[id] = (struct posix_timer){
-                .used = true, .clock = clock, .notify = ev.notify & ~SIGEV_THREAD_ID,
+                .used = true, .clock = clock, .clock_tid = clock_tid,
+                .notify = ev.notify & ~SIGEV_THREAD_ID,
                 .signo = ev.signo, .value = ev.value,
                 .tid = (ev.notify & SIGEV_THREAD_ID) ? ev.tid : 0,
         };
@@ -487,7 +517,10 @@ static struct posix_timer *timer_arg(long id)
 
 static struct linux_itimerspec timer_get(struct posix_timer *pt)
 {
-        uint64_t left = ktimer_remaining(&pt->t, posix_clock(current, pt->clock));
+        uint64_t now, left = 0;
+
+        if (posix_clock(current, pt, &now))
+                left = ktimer_remaining(&pt->t, now);
         struct linux_itimerspec v = {
                 { (int64_t)(pt->t.interval / NSEC), (int64_t)(pt->t.interval % NSEC) },
                 { (int64_t)(left / NSEC), (int64_t)(left % NSEC) },
@@ -514,10 +547,12 @@ SYSCALL_DECL(timer_settime)
                 return -EFAULT;
         if (!timespec_ok(&nv.value) || !timespec_ok(&nv.interval))
                 return -EINVAL;
+        uint64_t now;
+        if (!posix_clock(current, pt, &now))
+                return -ESRCH;          /* its thread has exited */
         ov = timer_get(pt);
         uint64_t value = (uint64_t)nv.value.sec * NSEC + (uint64_t)nv.value.nsec;
         uint64_t interval = (uint64_t)nv.interval.sec * NSEC + (uint64_t)nv.interval.nsec;
-        uint64_t now = posix_clock(current, pt->clock);
         if (value && ((int)a1 & TIMER_ABSTIME)) {
                 uint64_t clock_now;
                 clock_read(pt->clock, &clock_now);

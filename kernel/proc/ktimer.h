@@ -37,6 +37,7 @@ struct ktimer {
 struct posix_timer {
         bool          used;
         int           clock;            /* clockid_t */
+        int           clock_tid;        /* CLOCK_THREAD_CPUTIME_ID: whose */
         int           notify;           /* SIGEV_SIGNAL or SIGEV_NONE */
         int           tid;              /* SIGEV_THREAD_ID's thread, or 0 */
         int           signo;

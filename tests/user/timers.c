@@ -5,6 +5,7 @@
  * never fires early) and generously from above (TCG is slow).
  */
 #include "utest.h"
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -149,6 +150,99 @@ static void posix_cpu_timer(void)
         timer_delete(t);
 }
 
+static int64_t thread_cpu(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Run on this thread's CPU for ns of its own time. */
+static void burn_own(int64_t ns)
+{
+        volatile unsigned x = 0;
+        int64_t c0 = thread_cpu(), t0 = mono();
+
+        while (thread_cpu() - c0 < ns && mono() - t0 < 20000 * MS)
+                for (int i = 0; i < 10000; i++)
+                        x += (unsigned)i;
+}
+
+static timer_t own_timer;
+static volatile int stage;
+
+/* Makes a timer on its own CPU-time clock, sleeps while the main thread
+ * runs, then runs its own 200 ms and waits to be told to end. */
+static void *timer_owner(void *arg)
+{
+        struct sigevent ev;
+        struct itimerspec its = { { 0, 0 }, { 0, 100 * MS } };
+
+        (void)arg;
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_NONE;
+        stage = timer_create(CLOCK_THREAD_CPUTIME_ID, &ev, &own_timer) == 0 &&
+                timer_settime(own_timer, 0, &its, NULL) == 0 ? 1 : -1;
+        while (stage == 1)
+                usleep(1000);
+        burn_own(200 * MS);
+        stage = 3;
+        while (stage == 3)
+                usleep(1000);
+        return NULL;
+}
+
+/* Is timer t armed with more than 50 ms left (want 1), or expired
+ * (want 0)? */
+static int timer_left(timer_t t, int want)
+{
+        struct itimerspec cur;
+
+        if (timer_gettime(t, &cur) != 0 || cur.it_value.tv_sec != 0)
+                return 0;
+        return want ? cur.it_value.tv_nsec > 50 * MS : cur.it_value.tv_nsec == 0;
+}
+
+/* A timer on a thread's CPU-time clock counts that thread's time alone,
+ * whichever thread reads it (Linux binds it to the thread that made it,
+ * or whose clock pthread_getcpuclockid named): another thread's running
+ * leaves it alone, its own expires it. */
+static void thread_cpu_timer(void)
+{
+        struct itimerspec its = { { 0, 0 }, { 0, 100 * MS } };
+        struct sigevent ev;
+        pthread_t th;
+        clockid_t clock;
+        timer_t other;
+
+        memset(&ev, 0, sizeof ev);
+        ev.sigev_notify = SIGEV_NONE;
+        stage = 0;
+        if (!CHECK("thread_timer_thread", pthread_create(&th, NULL, timer_owner, NULL) == 0))
+                return;
+        while (stage == 0)
+                usleep(1000);
+        if (CHECK("thread_cpu_timer_create", stage == 1) &&
+            CHECK("timer_on_another_threads_clock",
+                  pthread_getcpuclockid(th, &clock) == 0 &&
+                  timer_create(clock, &ev, &other) == 0 &&
+                  timer_settime(other, 0, &its, NULL) == 0)) {
+                burn_own(300 * MS);
+                CHECK("thread_cpu_timer_still_while_others_run",
+                      timer_left(own_timer, 1) && timer_left(other, 1));
+                stage = 2;
+                while (stage == 2)
+                        usleep(1000);
+                CHECK("thread_cpu_timer_expires_on_its_time",
+                      timer_left(own_timer, 0) && timer_left(other, 0));
+                timer_delete(own_timer);
+                timer_delete(other);
+        }
+        stage = 4;
+        pthread_join(th, NULL);
+}
+
 static void posix_timers(void)
 {
         struct sigevent ev;
@@ -287,6 +381,7 @@ int main(void)
         itimer_cpu(ITIMER_PROF, SIGPROF, "itimer_prof");
         posix_timers();
         posix_cpu_timer();
+        thread_cpu_timer();
         interrupted_sleeps();
         fork_drops_timers();
         return utest_done();
