@@ -1350,17 +1350,19 @@ static void door_out(struct vm_space *s)
         __atomic_sub_fetch(&s->door, 1, __ATOMIC_RELEASE);
 }
 
-/* Is a an area of the kind the lock-free part serves: private anonymous
- * memory, its object (if it has one yet) the space's own, and nothing
- * that asks the big lock's path: userfaultfd, huge pages, mlock (the
- * commit and lock counts), a quota, droppable pages. */
+/* Is a an area of the kind the lock-free part serves: private memory,
+ * anonymous or over a file (where the area's object has nothing, the
+ * file's page shows through: nolock_absent), its object (if it has one
+ * yet) the space's own, and nothing that asks the big lock's path:
+ * userfaultfd, huge pages, mlock (the commit and lock counts), a quota,
+ * droppable pages. */
 static bool nolock_kind(const struct vm_space *s, const struct vm_area *a)
 {
         const struct vm_object *obj = a->object;
 
         return (a->flags & (VM_AREA_SHARED | VM_AREA_LOCKED |
                             VM_AREA_LOCKONFAULT | VM_AREA_DROPPABLE)) == 0 &&
-               !a->backing && !a->uffd &&
+               (!a->backing || !a->backing->hugetlb) && !a->uffd &&
                (!obj || (obj->type == VM_OBJECT_ANON && obj->space == s &&
                          !obj->quota && !obj->hugetlb && !obj->droppable)) &&
                !vm_area_thp_eligible(s, a);
@@ -1495,6 +1497,7 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
         bool shared = obj->space == NULL;
         struct spinlock *lk = shared ? &obj->lock : &s->fault_lock;
         paddr_t zero = vm_zero_page_pa();
+        paddr_t src_pa = src ? pmm_page_to_pa(src) : 0;
         vm_status_t st = VM_ENOENT;
         paddr_t pa;
         bool done = false;
@@ -1560,10 +1563,11 @@ static bool nolock_first_write(struct vm_space *s, struct vm_area *a,
                                             pmap_prot_implied(a->prot),
                                             VM_PROT_WRITE);
                         /* A private area's read that found the slot empty
-                         * just before (1) may have mapped the zero page
+                         * just before (1) may have mapped the zero page,
+                         * or src, the file's page (nolock_file_under),
                          * since: this page takes its place. */
-                        if (!done && !src && !shared)
-                                over = &zero;
+                        if (!done && !shared)
+                                over = src ? &src_pa : &zero;
                 }
                 if (over)
                         done = pmap_replace_fresh(s->pmap, va, *over, pa,
@@ -1669,6 +1673,11 @@ static bool nolock_shared_write(struct vm_space *s, struct vm_area *a,
         return nolock_first_write(s, a, va, obj, idx, NULL, NULL);
 }
 
+static bool nolock_reuse(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                         paddr_t pa);
+static bool nolock_cow(struct vm_space *s, struct vm_area *a, vaddr_t va,
+                       const paddr_t *mapped);
+
 /*
  * A write to a private area over a file (a program's data, a private
  * mapping of a tmpfs or memfd file) where the area's own object has
@@ -1707,8 +1716,10 @@ static bool nolock_private_copy(struct vm_space *s, struct vm_area *a,
             obj->hugetlb || obj->droppable)
                 return false;
         vm_object_nolock_lookup_run(obj, a->pgoff + off, 1, &pg);
-        if (pg)
-                return false;           /* its own page: the lock's */
+        if (pg)         /* its own page, mapped read-only: shared since a
+                         * fork, or one a write may take over */
+                return mapped && (nolock_reuse(s, a, va, *mapped) ||
+                                  nolock_cow(s, a, va, mapped));
         vm_object_nolock_lookup_run(f, a->backing_pgoff + off, 1, &pg);
         if (!pg || (mapped && pmm_page_to_pa(pg) != *mapped))
                 return false;
@@ -1836,6 +1847,41 @@ unreserve:
 }
 
 /*
+ * A read in a private area over a file where the area's own object holds
+ * nothing at va (object index idx; no page, no swap entry): the file's
+ * cached page, read-only, as fault_private_page maps it (a program's data
+ * and bss pages read after its first write, or after a fork). An area
+ * with no object yet is nolock_file's, which also maps the window; here
+ * the window would need the object's every slot looked at, so the page
+ * alone. A write beside it that claims the slot for its copy
+ * (nolock_private_copy) and then finds this translation in its way
+ * leaves the copy in the object for the big lock's path, which puts it
+ * in the file page's place (nolock_first_write): the rule for a read of
+ * the zero page beside a first write, with the file's page.
+ */
+static bool nolock_file_under(struct vm_space *s, struct vm_area *a,
+                              vaddr_t va, uint64_t idx)
+{
+        struct vm_object *obj = __atomic_load_n(&a->object, __ATOMIC_ACQUIRE);
+        struct vm_page *pg;
+
+        if (!obj)
+                return nolock_file(s, a, va, VM_PROT_READ);
+        if (!vm_object_nolock_empty(obj, idx))
+                return false;
+        vm_object_nolock_lookup_run(a->backing,
+                                    a->backing_pgoff + vm_area_off(a, va), 1,
+                                    &pg);
+        if (!pg || !nolock_enter(s, va, pmm_page_to_pa(pg),
+                                 pmap_prot_implied(a->prot) & ~VM_PROT_WRITE,
+                                 VM_PROT_READ))
+                return false;
+        vmstat_add(&s->stats.faults, 1);
+        vmstat_add(&vm_events.pgfault_nolock_file, 1);
+        return true;
+}
+
+/*
  * No translation at va: what the object holds there decides.
  * - Nothing, and a write: nolock_first_write.
  * - A page (a fork's child finds every page so: its tables start empty):
@@ -1863,6 +1909,9 @@ static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                 return nolock_file(s, a, va, access);
         if (a->object)
                 vm_object_nolock_lookup_run(a->object, idx, 1, &pg);
+        if (!pg && a->backing)          /* the file's page shows through */
+                return write ? nolock_private_copy(s, a, va, NULL)
+                             : nolock_file_under(s, a, va, idx);
         if (!pg && !write) {
                 if ((a->object && !vm_object_nolock_empty(a->object, idx)) ||
                     !nolock_enter(s, va, vm_zero_page_pa(),

@@ -44,8 +44,9 @@
  *     child has gone (with reuse-around's window), not before.
  *   file_reads: reads and instruction fetches of a file's cached pages
  *     (read-only in a private area, as the area allows in a shared one,
- *     with their window); not pages to read in, writes, or a private
- *     area with pages of its own.
+ *     with their window); not pages to read in, or writes; in a private
+ *     area with pages of its own, the file's page alone where the area's
+ *     object has nothing, its own page where it has one.
  *   shared_first_writes: first writes to shared memory from two spaces
  *     make one page, which the big lock's holder then finds.
  *   private_copies: writes to a private mapping of a cached file copy
@@ -439,29 +440,6 @@ TEST(copies_after_a_fork)
 
 /* A page cache (a tmpfs file's object) of `pages` pages, page i
  * filled with byte i + 1 where it is resident. */
-static struct vm_object *cache_file(uint64_t pages)
-{
-        struct vm_object *f = NULL;
-
-        CHECK_EQ(vm_object_create_cache(NULL, 0, &f), VM_OK);
-        CHECK_EQ(vm_object_resize(f, pages * P), VM_OK);
-        return f;
-}
-
-static void cache_fill(struct vm_object *f, uint64_t first, uint64_t end)
-{
-        for (uint64_t i = first; i < end && i < f->size; i++) {
-                struct vm_page *pg;
-
-                if (vm_object_get_page(f, i, &pg) == VM_OK) {
-                        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
-
-                        memset(p, (int)(i + 1), P);
-                        pmap_quick_remove_page(p);
-                }
-        }
-}
-
 static vaddr_t map_file_at(struct vm_space *s, vaddr_t va, uint64_t len,
                            vm_prot_t prot, unsigned flags,
                            struct vm_object *f)
@@ -506,12 +484,25 @@ TEST(file_reads)
               can(b, sh + 5 * P, W) && can(b, sh + 9 * P, W));
         CHECK_EQ(vm_events.pgfault_nolock_file, nolock + 3);
         CHECK(!vm_fault_nolock(a, text + 17 * P, W));
-        /* A private area with a page of its own: the lock's (a swap
-         * entry could hide the file's page). */
+        /* A private area with pages of its own (since session 27): a
+         * read where its object has nothing maps the file's page
+         * read-only, alone (no window); one of its own page maps that;
+         * a swap entry is the lock's (test_vm_swap). */
         vaddr_t data = map_file_at(a, 0x600000, 64 * P, RW, PRIV, f);
         CHECK(vm_fault_nolock(a, data + 19 * P, R));
         user_fill(a, data + 40 * P, 9);
-        CHECK(!vm_fault_nolock(a, data + 2 * P, R));
+        user_fill(a, data + 6 * P, 6);
+        CHECK(vm_fault_nolock(a, data + 2 * P, R));
+        CHECK(frame(a, data + 2 * P) == pmm_page_to_pa(vm_object_lookup(f, 2)) &&
+              !can(a, data + 2 * P, W) && !present(a, data + 3 * P));
+        vm_space_enter(a);
+        CHECK_EQ(pmap_remove(a->pmap, data + 6 * P, data + 7 * P), VM_OK);
+        pmap_update(a->pmap);
+        vm_space_leave(a);
+        CHECK(vm_fault_nolock(a, data + 6 * P, R));
+        CHECK(page_is(frame(a, data + 6 * P), 6) && can(a, data + 6 * P, W) &&
+              frame(a, data + 6 * P) != pmm_page_to_pa(vm_object_lookup(f, 6)));
+        CHECK_EQ(vm_events.pgfault_nolock_file, nolock + 5);
         /* A truncation takes the pages and their translations. */
         vm_spaces_unmap_object(f, 8, 64, true);
         CHECK_EQ(vm_object_resize(f, 8 * P), VM_OK);

@@ -119,6 +119,38 @@ TEST(evicted_pages_come_back_with_their_bytes)
         swap_teardown();
 }
 
+/* A private mapping of a file whose own copies went to swap: a read
+ * without the lock must not map the file's page there (the copy on swap
+ * hides it); where the area has no copy it maps the file's (since
+ * session 27). */
+TEST(a_copy_on_swap_hides_the_file_from_lock_free_reads)
+{
+        swap_setup(8 * MiB);
+        struct vm_object *f = cache_file(16);
+        struct vm_space *s = new_space();
+        vaddr_t data = 0;
+
+        cache_fill(f, 0, 16);
+        activate(s);
+        CHECK_EQ(vm_space_map_file(s, BASE, 16 * P, RW, PRIV | FIXED, f, 0,
+                                   &data), VM_OK);
+        for (int i = 0; i < 8; i++)
+                user_fill(s, data + i * P, 0x77);       /* copies */
+        CHECK_EQ(vm_space_advise(s, data, 8 * P, VM_MADV_PAGEOUT), VM_OK);
+        CHECK_EQ(nswapped(s, data), 8);
+        CHECK(!vm_fault_nolock(s, data + 3 * P, R) && !present(s, data + 3 * P));
+        CHECK(vm_fault_nolock(s, data + 11 * P, R));
+        CHECK(frame(s, data + 11 * P) == pmm_page_to_pa(vm_object_lookup(f, 11)) &&
+              !can(s, data + 11 * P, W));
+        CHECK_EQ(user_read(s, data + 3 * P), 0x77);     /* read back in */
+        CHECK_EQ(user_read(s, data + 12 * P), 13);
+        CHECK(sound());
+        activate(NULL);
+        destroy(s);
+        vm_object_unref(f);
+        swap_teardown();
+}
+
 TEST(a_page_read_back_keeps_its_slot_until_written)
 {
         swap_setup(8 * MiB);

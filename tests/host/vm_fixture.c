@@ -150,6 +150,29 @@ uint8_t user_read(struct vm_space *s, vaddr_t va)
         return *(uint8_t *)phys_to_virt(pa);
 }
 
+struct vm_object *cache_file(uint64_t pages)
+{
+        struct vm_object *f = NULL;
+
+        CHECK_EQ(vm_object_create_cache(NULL, 0, &f), VM_OK);
+        CHECK_EQ(vm_object_resize(f, pages * P), VM_OK);
+        return f;
+}
+
+void cache_fill(struct vm_object *f, uint64_t first, uint64_t end)
+{
+        for (uint64_t i = first; i < end && i < f->size; i++) {
+                struct vm_page *pg;
+
+                if (vm_object_get_page(f, i, &pg) == VM_OK) {
+                        uint8_t *p = pmap_quick_enter_page(pmm_page_to_pa(pg));
+
+                        memset(p, (int)(i + 1), P);
+                        pmap_quick_remove_page(p);
+                }
+        }
+}
+
 bool page_is(paddr_t pa, uint8_t byte)
 {
         const uint8_t *p = phys_to_virt(page_trunc(pa));

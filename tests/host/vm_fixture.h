@@ -56,6 +56,11 @@ vaddr_t map_at(struct vm_space *s, vaddr_t va, uint64_t len, vm_prot_t prot,
                unsigned flags);
 uint8_t user_read(struct vm_space *s, vaddr_t va);
 
+/* A page-cache object of `pages` pages with nothing cached; pages [first,
+ * end) cached, page i holding the byte i + 1 throughout. */
+struct vm_object *cache_file(uint64_t pages);
+void cache_fill(struct vm_object *f, uint64_t first, uint64_t end);
+
 bool page_is(paddr_t pa, uint8_t byte);         /* the whole page */
 bool present(struct vm_space *s, vaddr_t va);   /* has a translation */
 paddr_t frame(struct vm_space *s, vaddr_t va);  /* its page frame */

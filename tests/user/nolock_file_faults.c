@@ -46,6 +46,23 @@
  *                               private mapping's writes after reads are
  *                               copied without the lock, once the area
  *                               has its own object (the first write)
+ *   private_reads_beside_copies three threads read a fresh private
+ *                               mapping's pages while a fourth copies
+ *                               them by writing one word each; once a
+ *                               page's write is announced, every reader
+ *                               sees it (a translation of the file's page
+ *                               left in a reader's TLB would show the
+ *                               file's word), and the file keeps its own
+ *   private_reads_after_a_copy_lock_free (Mercator only:
+ *                               pgfault_nolock_file) once a write gave the
+ *                               area its own object, reads of the pages it
+ *                               has no copy of map the file's page without
+ *                               the lock, one fault a page
+ *   private_copies_across_fork  a child writes every page of a private
+ *                               mapping its parent copied half of: each
+ *                               side keeps its own bytes, the file its
+ *                               own; (Mercator only) the child's copies
+ *                               are made without the lock
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -423,6 +440,166 @@ static void private_copies_lock_free(void)
                 munmap((void *)m, PAGES * PG);
 }
 
+#define MAGIC 0x5eed0000u
+
+static volatile uint32_t *copies_map;
+static atomic_int announced;            /* pages 0..announced-1 written */
+
+/* Reads a random announced page's written word, then any page's first. */
+static void *copy_reader(void *arg)
+{
+        unsigned seed = (unsigned)(uintptr_t)arg;
+
+        while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+                int n = atomic_load_explicit(&announced, memory_order_acquire);
+                uint64_t i = (uint64_t)(rand_r(&seed) % PAGES);
+
+                if (copies_map[i * PG / 4] != i + 1)
+                        atomic_fetch_add(&bad, 1);
+                if (n > 0) {
+                        i = (uint64_t)(rand_r(&seed) % (unsigned)n);
+                        if (copies_map[i * PG / 4 + 1] != (MAGIC | (uint32_t)i))
+                                atomic_fetch_add(&bad, 1);
+                }
+                atomic_fetch_add_explicit(&reads, 1, memory_order_relaxed);
+        }
+        return NULL;
+}
+
+/* Rounds of a fresh private mapping whose pages the readers read while
+ * this thread writes word 1 of each in turn (a copy of the file's page),
+ * announcing each after its write. */
+static void private_reads_beside_copies(void)
+{
+        pthread_t th[3];
+        long rounds = 0;
+        long long end = now_ms() + RUN_MS / 2;
+
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        atomic_store(&bad, 0);
+        atomic_store(&reads, 0);
+        while (now_ms() < end && atomic_load(&bad) == 0) {
+                copies_map = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE, fd, 0);
+                if (copies_map == MAP_FAILED) {
+                        atomic_fetch_add(&bad, 1);
+                        break;
+                }
+                atomic_store(&announced, 0);
+                atomic_store(&stop, 0);
+                for (int t = 0; t < 3; t++)
+                        pthread_create(&th[t], NULL, copy_reader,
+                                       (void *)(uintptr_t)(rounds * 3 + t + 1));
+                for (uint64_t i = 0; i < PAGES; i++) {
+                        for (volatile int k = 0; k < 2000; k++)
+                                ;               /* let the readers map it */
+                        copies_map[i * PG / 4 + 1] = MAGIC | (uint32_t)i;
+                        atomic_store_explicit(&announced, (int)i + 1,
+                                              memory_order_release);
+                }
+                for (volatile int k = 0; k < 200000; k++)
+                        ;
+                atomic_store(&stop, 1);
+                for (int t = 0; t < 3; t++)
+                        pthread_join(th[t], NULL);
+                munmap((void *)copies_map, PAGES * PG);
+                rounds++;
+        }
+        uint32_t v = 0;
+        int file_kept = pread(fd, &v, 4, 3 * PG + 4) == 4 && v == 4;
+
+        if (!CHECK("private_reads_beside_copies",
+                   atomic_load(&bad) == 0 && rounds >= 2 && file_kept))
+                printf("# %ld wrong words, %ld reads, %ld rounds\n",
+                       atomic_load(&bad), atomic_load(&reads), rounds);
+}
+
+/* Mercator: reads where the area's own object has no copy map the file's
+ * page lock-free (the window only while the area has no object: one
+ * fault a page here). */
+static void private_reads_after_a_copy_lock_free(void)
+{
+        if (proc_field("/proc/vmstat", "pgfault_nolock") < 0)
+                return;                 /* Linux: no such count */
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0);
+        int wrong = m == MAP_FAILED;
+
+        if (!wrong)
+                m[1] = 12345;           /* page 0 copied: the object */
+        long long before = proc_field("/proc/vmstat", "pgfault_nolock_file");
+
+        for (uint64_t i = 1; !wrong && i < PAGES; i++)
+                wrong |= m[i * PG / 4 + 2] != i + 1;
+        long long served = proc_field("/proc/vmstat", "pgfault_nolock_file") -
+                           before;
+
+        wrong |= m[0] != 1 || m[1] != 12345;
+        if (!CHECK("private_reads_after_a_copy_lock_free",
+                   !wrong && before >= 0 && served >= PAGES - 3))
+                printf("# %lld of %d reads without the lock\n", served,
+                       PAGES - 1);
+        if (m != MAP_FAILED)
+                munmap((void *)m, PAGES * PG);
+}
+
+/* A child writes every page of a private mapping whose even pages its
+ * parent had copied before the fork (each such copy now shared by both
+ * until one writes) and whose odd pages it had only read. */
+static void private_copies_across_fork(void)
+{
+        for (uint64_t i = 0; i < PAGES; i++)
+                write_page(i);
+        volatile uint32_t *m = mmap(NULL, PAGES * PG, PROT_READ | PROT_WRITE,
+                                    MAP_PRIVATE, fd, 0);
+        int st = -1, wrong = m == MAP_FAILED;
+
+        if (wrong) {
+                CHECK("private_copies_across_fork", 0);
+                return;
+        }
+        for (uint64_t i = 0; i < PAGES; i++) {
+                if (i % 2 == 0)
+                        m[i * PG / 4 + 1] = 1000 + (uint32_t)i;
+                else
+                        wrong |= m[i * PG / 4] != i + 1;
+        }
+        pid_t pid = fork();
+        if (pid == 0) {
+                long long before = proc_field("/proc/vmstat",
+                                              "pgfault_nolock_copy");
+                int bad_child = 0;
+
+                for (uint64_t i = 0; i < PAGES; i++)
+                        m[i * PG / 4 + 2] = 2000 + (uint32_t)i;
+                long long served = proc_field("/proc/vmstat",
+                                              "pgfault_nolock_copy") - before;
+                for (uint64_t i = 0; i < PAGES; i++)
+                        bad_child |= m[i * PG / 4] != i + 1 ||
+                                     m[i * PG / 4 + 1] !=
+                                     (i % 2 ? i + 1 : 1000 + (uint32_t)i) ||
+                                     m[i * PG / 4 + 2] != 2000 + (uint32_t)i;
+                if (before >= 0 && served < PAGES - 3)
+                        printf("# child: %lld of %d copies without the "
+                               "lock\n", served, PAGES);
+                _exit(bad_child ? 1 : before >= 0 && served < PAGES - 3 ? 2
+                                                                        : 0);
+        }
+        waitpid(pid, &st, 0);
+        for (uint64_t i = 0; i < PAGES; i++)
+                wrong |= m[i * PG / 4 + 2] != i + 1 ||
+                         m[i * PG / 4 + 1] != (i % 2 ? i + 1 : 1000 + (uint32_t)i);
+        uint32_t v = 0;
+        wrong |= pread(fd, &v, 4, 4 * PG + 8) != 4 || v != 5;
+        if (!CHECK("private_copies_across_fork",
+                   pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && !wrong))
+                printf("# child status %#x, parent wrong %d\n", st, wrong);
+        munmap((void *)m, PAGES * PG);
+}
+
 int main(void)
 {
         utest_start("nolock_file_faults");
@@ -438,5 +615,8 @@ int main(void)
         private_writes_copy();
         private_copies_cut();
         private_copies_lock_free();
+        private_reads_beside_copies();
+        private_reads_after_a_copy_lock_free();
+        private_copies_across_fork();
         return utest_done();
 }
