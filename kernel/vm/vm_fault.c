@@ -417,14 +417,24 @@ static vm_status_t fault_shared_page(struct fault_ctx *fc)
         return fault_bus_if(fc, st);
 }
 
-/* Could private area a use neighbour n's object? (Linux's
- * find_mergeable_anon_vma: touching, same flags; prot may differ; not an
- * object fork made for a child, whose anon_vma Linux does not lend:
- * vm_area_can_merge.) */
+/* Could private area a use neighbour n's object? Only where the two
+ * could one day be one area (vm_area_can_merge), which is what borrowing
+ * is for (Linux's find_mergeable_anon_vma and anon_vma_compatible):
+ * touching, same flags (prot may differ), the same file behind both at
+ * offsets that follow on, or none; not an object fork made for a child,
+ * whose anon_vma Linux does not lend. A program's bss beside its data
+ * (anonymous beside the file) gets its own (until session 27 it borrowed
+ * the data's, under the lock: a first write the lock-free path declined
+ * at every exec). */
 static bool object_borrowable(const struct vm_area *a, const struct vm_area *n)
 {
+        const struct vm_area *lo = n && n->end == a->start ? n : a;
+        const struct vm_area *hi = lo == a ? n : a;
+
         return n && n->object && !n->object->forked && n->flags == a->flags &&
-               (n->end == a->start || n->start == a->end);
+               lo->end == hi->start && n->backing == a->backing &&
+               (!a->backing || lo->backing_pgoff + vm_area_npages(lo) ==
+                                       hi->backing_pgoff);
 }
 
 /* A new object for private area a of space s, indexed by virtual page

@@ -47,6 +47,10 @@
  *     with their window); not pages to read in, or writes; in a private
  *     area with pages of its own, the file's page alone where the area's
  *     object has nothing, its own page where it has one.
+ *   a_bss_beside_its_data_attaches_its_own: anonymous memory touching a
+ *     private file area attaches its own object lock-free (it borrowed
+ *     the file area's under the lock); two mappings of one file that
+ *     follow on still lend theirs.
  *   shared_first_writes: first writes to shared memory from two spaces
  *     make one page, which the big lock's holder then finds.
  *   private_copies: writes to a private mapping of a cached file copy
@@ -511,6 +515,48 @@ TEST(file_reads)
         CHECK(vm_space_check(a) && vm_space_check(b));
         destroy(a);
         destroy(b);
+        vm_object_unref(f);
+        check_baseline();
+}
+
+/* A program's bss beside its data (anonymous memory touching a private
+ * file area that has an object): the bss's first write attaches an
+ * object of its own without the lock, since the two can never be one
+ * area (a file behind one only); until session 27 it borrowed the
+ * data's, under the lock. Two mappings of one file at offsets that
+ * follow on still lend (the lock's path), as anonymous neighbours do. */
+TEST(a_bss_beside_its_data_attaches_its_own)
+{
+        setup(8 * MiB);
+        struct vm_object *f = cache_file(16);
+        struct vm_space *a = new_space();
+        vaddr_t out = 0;
+
+        cache_fill(f, 0, 16);
+        vaddr_t data = map_file_at(a, 0x600000, 4 * P, RW, PRIV, f);
+        vaddr_t bss = map_at(a, data + 4 * P, 4 * P, RW, PRIV);
+        CHECK(vm_fault_nolock(a, data + P, W));
+        struct vm_object *own = vm_area_find(&a->areas, data)->object;
+        uint64_t attaches = vm_events.pgfault_nolock_attach;
+
+        CHECK(vm_fault_nolock(a, bss + P, W));
+        struct vm_object *b = vm_area_find(&a->areas, bss)->object;
+        CHECK(own && b && b != own && own->refcount == 1 &&
+              b->refcount == 1 && page_is(frame(a, bss + P), 0));
+        CHECK_EQ(vm_events.pgfault_nolock_attach, attaches + 1);
+        /* The file again at 0x700000 and, with another protection (no
+         * merge at mmap), its next pages right after. */
+        CHECK_EQ(vm_space_map_file(a, 0x700000, 4 * P, RW, PRIV | FIXED, f,
+                                   0, &out), VM_OK);
+        CHECK_EQ(vm_space_map_file(a, 0x704000, 4 * P, RW | X, PRIV | FIXED,
+                                   f, 4 * P, &out), VM_OK);
+        CHECK(vm_fault_nolock(a, 0x700000, W));
+        CHECK(!vm_fault_nolock(a, 0x705000, W));
+        user_fill(a, 0x705000, 9);
+        CHECK(vm_area_find(&a->areas, 0x705000)->object ==
+              vm_area_find(&a->areas, 0x700000)->object);
+        CHECK(vm_space_check(a));
+        destroy(a);
         vm_object_unref(f);
         check_baseline();
 }
