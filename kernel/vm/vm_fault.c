@@ -1594,12 +1594,13 @@ out:
 
 /* fault_around() after a lock-free read mapped a page of obj at va
  * (base: obj's index of the area's first page): the pages of its 16-page
- * window that obj holds, each where no translation is yet
- * (pmap_enter_fresh_run, one walk: one that another fault put there
- * meanwhile stays). Writable as the read's own rule says: an own page if
- * a write could reuse it, a shared area's page always (but a disk
- * file's: its first write finds it blocks, under the lock), a file's
- * page in a private area never. */
+ * window that obj holds, and in a private area over a file where its own
+ * object has nothing the file's (nolock_file_under's rule), each where no
+ * translation is yet (pmap_enter_fresh_run, one walk: one that another
+ * fault put there meanwhile stays). Writable as the read's own rule
+ * says: an own page if a write could reuse it, a shared area's page
+ * always (but a disk file's: its first write finds it blocks, under the
+ * lock), a file's page in a private area never. */
 _Static_assert(FAULT_AROUND_PAGES <= PMAP_RUN_MAX,
                "the fault-around window is one pmap run");
 
@@ -1619,15 +1620,30 @@ static void nolock_around(struct vm_space *s, struct vm_area *a, vaddr_t va,
             vm_guards_meet(&s->poison, lo, hi))
                 return;
         bool shared_w = (a->flags & VM_AREA_SHARED) && !obj->pager_ops;
+        uint64_t first = base + ((lo - a->start) >> PAGE_SHIFT);
+        /* A private area over a file: where its object has nothing (not
+         * even a swap entry), the file's page, read-only. */
+        bool under = own && a->backing;
+        struct vm_page *fpg[FAULT_AROUND_PAGES];
 
-        vm_object_nolock_lookup_run(obj, base + ((lo - a->start) >> PAGE_SHIFT),
-                                    n, pg);
+        vm_object_nolock_lookup_run(obj, first, n, pg);
+        if (under)
+                vm_object_nolock_lookup_run(a->backing, a->backing_pgoff +
+                                            ((lo - a->start) >> PAGE_SHIFT),
+                                            n, fpg);
         for (unsigned i = 0; i < n; i++) {
-                if (!pg[i] || lo + i * PAGE_SIZE == va)
+                if (lo + i * PAGE_SIZE == va)
                         continue;
-                pa[i] = pmm_page_to_pa(pg[i]);
-                mask |= 1u << i;
-                wmask |= (uint32_t)(own ? page_reusable(pg[i]) : shared_w) << i;
+                if (pg[i]) {
+                        pa[i] = pmm_page_to_pa(pg[i]);
+                        mask |= 1u << i;
+                        wmask |= (uint32_t)(own ? page_reusable(pg[i])
+                                                : shared_w) << i;
+                } else if (under && fpg[i] &&
+                           vm_object_nolock_empty(obj, first + i)) {
+                        pa[i] = pmm_page_to_pa(fpg[i]);
+                        mask |= 1u << i;
+                }
         }
         (void)pmap_enter_fresh_run(s->pmap, lo, n, mask, wmask, pa,
                                    pmap_prot_implied(a->prot),
@@ -1860,14 +1876,13 @@ unreserve:
  * A read in a private area over a file where the area's own object holds
  * nothing at va (object index idx; no page, no swap entry): the file's
  * cached page, read-only, as fault_private_page maps it (a program's data
- * and bss pages read after its first write, or after a fork). An area
- * with no object yet is nolock_file's, which also maps the window; here
- * the window would need the object's every slot looked at, so the page
- * alone. A write beside it that claims the slot for its copy
- * (nolock_private_copy) and then finds this translation in its way
- * leaves the copy in the object for the big lock's path, which puts it
- * in the file page's place (nolock_first_write): the rule for a read of
- * the zero page beside a first write, with the file's page.
+ * and bss pages read after its first write, or after a fork), then its
+ * window (nolock_around: the object's pages, and the file's where the
+ * object has nothing). An area with no object yet is nolock_file's. A
+ * write beside it that claims the slot for its copy
+ * (nolock_private_copy) and then finds this translation in its way puts
+ * the copy in its place (nolock_first_write): the rule for a read of the
+ * zero page beside a first write, with the file's page.
  */
 static bool nolock_file_under(struct vm_space *s, struct vm_area *a,
                               vaddr_t va, uint64_t idx)
@@ -1888,6 +1903,7 @@ static bool nolock_file_under(struct vm_space *s, struct vm_area *a,
                 return false;
         vmstat_add(&s->stats.faults, 1);
         vmstat_add(&vm_events.pgfault_nolock_file, 1);
+        nolock_around(s, a, va, obj, a->pgoff);
         return true;
 }
 
@@ -1905,6 +1921,9 @@ static bool nolock_file_under(struct vm_space *s, struct vm_area *a,
  *   mapped it between the write's claim of the slot and its translation.
  * - A swap entry: the big lock's (a read must not find the zero page
  *   there: vm_object_nolock_empty tells the two apart).
+ * - Nothing, in a private area over a file: the file's page shows
+ *   through instead of zeroes: a write copies it (nolock_private_copy),
+ *   a read maps it (nolock_file_under).
  */
 static bool nolock_absent(struct vm_space *s, struct vm_area *a, vaddr_t va,
                           vm_prot_t access)

@@ -45,8 +45,8 @@
  *   file_reads: reads and instruction fetches of a file's cached pages
  *     (read-only in a private area, as the area allows in a shared one,
  *     with their window); not pages to read in, or writes; in a private
- *     area with pages of its own, the file's page alone where the area's
- *     object has nothing, its own page where it has one.
+ *     area with pages of its own, the file's page and window where the
+ *     area's object has nothing, its own page where it has one.
  *   a_bss_beside_its_data_attaches_its_own: anonymous memory touching a
  *     private file area attaches its own object lock-free (it borrowed
  *     the file area's under the lock); two mappings of one file that
@@ -490,15 +490,19 @@ TEST(file_reads)
         CHECK(!vm_fault_nolock(a, text + 17 * P, W));
         /* A private area with pages of its own (since session 27): a
          * read where its object has nothing maps the file's page
-         * read-only, alone (no window); one of its own page maps that;
-         * a swap entry is the lock's (test_vm_swap). */
+         * read-only, with the window (the object's pages and, where it
+         * has nothing, the file's); one of its own page maps that; a
+         * swap entry is the lock's (test_vm_swap). */
         vaddr_t data = map_file_at(a, 0x600000, 64 * P, RW, PRIV, f);
         CHECK(vm_fault_nolock(a, data + 19 * P, R));
         user_fill(a, data + 40 * P, 9);
         user_fill(a, data + 6 * P, 6);
         CHECK(vm_fault_nolock(a, data + 2 * P, R));
         CHECK(frame(a, data + 2 * P) == pmm_page_to_pa(vm_object_lookup(f, 2)) &&
-              !can(a, data + 2 * P, W) && !present(a, data + 3 * P));
+              !can(a, data + 2 * P, W) &&
+              frame(a, data + 3 * P) == pmm_page_to_pa(vm_object_lookup(f, 3)) &&
+              !can(a, data + 3 * P, W) && page_is(frame(a, data + 6 * P), 6) &&
+              can(a, data + 6 * P, W));
         vm_space_enter(a);
         CHECK_EQ(pmap_remove(a->pmap, data + 6 * P, data + 7 * P), VM_OK);
         pmap_update(a->pmap);

@@ -142,6 +142,8 @@ TEST(a_copy_on_swap_hides_the_file_from_lock_free_reads)
         CHECK(vm_fault_nolock(s, data + 11 * P, R));
         CHECK(frame(s, data + 11 * P) == pmm_page_to_pa(vm_object_lookup(f, 11)) &&
               !can(s, data + 11 * P, W));
+        /* Its window maps the file's other pages, not those on swap. */
+        CHECK(present(s, data + 12 * P) && !present(s, data + 5 * P));
         CHECK_EQ(user_read(s, data + 3 * P), 0x77);     /* read back in */
         CHECK_EQ(user_read(s, data + 12 * P), 13);
         CHECK(sound());

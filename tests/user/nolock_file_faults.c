@@ -57,7 +57,7 @@
  *                               pgfault_nolock_file) once a write gave the
  *                               area its own object, reads of the pages it
  *                               has no copy of map the file's page without
- *                               the lock, one fault a page
+ *                               the lock, one fault a 16-page window
  *   private_copies_across_fork  a child writes every page of a private
  *                               mapping its parent copied half of: each
  *                               side keeps its own bytes, the file its
@@ -516,8 +516,7 @@ static void private_reads_beside_copies(void)
 }
 
 /* Mercator: reads where the area's own object has no copy map the file's
- * page lock-free (the window only while the area has no object: one
- * fault a page here). */
+ * page lock-free, with its 16-page window (4 faults for 63 pages). */
 static void private_reads_after_a_copy_lock_free(void)
 {
         if (proc_field("/proc/vmstat", "pgfault_nolock") < 0)
@@ -539,9 +538,9 @@ static void private_reads_after_a_copy_lock_free(void)
 
         wrong |= m[0] != 1 || m[1] != 12345;
         if (!CHECK("private_reads_after_a_copy_lock_free",
-                   !wrong && before >= 0 && served >= PAGES - 3))
-                printf("# %lld of %d reads without the lock\n", served,
-                       PAGES - 1);
+                   !wrong && before >= 0 && served >= PAGES / 16 &&
+                   served <= PAGES / 16 + 2))
+                printf("# %lld reads without the lock\n", served);
         if (m != MAP_FAILED)
                 munmap((void *)m, PAGES * PG);
 }
