@@ -435,13 +435,14 @@ static clockid_t timer_clock_of(clockid_t c, int *tid)
 {
         int pid = ~(c >> 3);
         bool thread = c & 4;
-        const struct proc *t = thread && pid ? proc_find_tid(pid) : NULL;
+        const struct proc *t;
 
         *tid = current->tid;
         if (c >= 0 || (c & 3) != 2)
                 return c;
         if (thread && pid == 0)
                 return CLOCK_THREAD_CPUTIME_ID;
+        t = thread ? proc_find_tid(pid) : NULL;
         if (t && t->pid == current->pid && t->state != PROC_ZOMBIE) {
                 *tid = pid;
                 return CLOCK_THREAD_CPUTIME_ID;

@@ -491,8 +491,8 @@ TEST(file_reads)
         /* A private area with pages of its own (since session 27): a
          * read where its object has nothing maps the file's page
          * read-only, with the window (the object's pages and, where it
-         * has nothing, the file's); one of its own page maps that; a
-         * swap entry is the lock's (test_vm_swap). */
+         * has nothing, the file's); a read of a page it has maps its
+         * own; a swap entry is the lock's (test_vm_swap). */
         vaddr_t data = map_file_at(a, 0x600000, 64 * P, RW, PRIV, f);
         CHECK(vm_fault_nolock(a, data + 19 * P, R));
         user_fill(a, data + 40 * P, 9);
