@@ -78,6 +78,7 @@ const char *lock_rank_name(unsigned rank)
         case LOCK_RANK_SMP_CALL:        return "smp-call";
         case LOCK_RANK_TEST_INNER:      return "test-inner";
         case LOCK_RANK_BLKDEV:          return "blkdev-queue";
+        case LOCK_RANK_SCHED:           return "sched";
         case LOCK_RANK_VVAR:            return "vvar";
         case LOCK_RANK_CONSOLE:         return "console";
         }

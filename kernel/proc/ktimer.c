@@ -48,6 +48,14 @@ static uint64_t real_next_ns;           /* [k] 0: walk at the next call */
 static bool tick_passed;                /* [a] set by the tick */
 static bool cpu_watch;                  /* [k] a tick must walk */
 
+bool ktimer_due(void)
+{
+        return timerfd_exist() ||
+               (__atomic_load_n(&tick_passed, __ATOMIC_RELAXED) &&
+                *(volatile bool *)&cpu_watch) ||
+               clock_monotonic_ns() >= *(volatile uint64_t *)&real_next_ns;
+}
+
 void ktimer_tick(void)
 {
         __atomic_store_n(&tick_passed, true, __ATOMIC_RELAXED);

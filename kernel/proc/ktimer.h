@@ -64,8 +64,16 @@ uint64_t ktimer_next(const struct ktimer *t, uint64_t now, uint64_t *missed);
 uint64_t ktimer_remaining(const struct ktimer *t, uint64_t now);
 
 /* Fire every due timer of every process (the scheduler calls this at
- * every pass; it walks the processes only when something may be due). */
+ * each pass where ktimer_due says so; it walks the processes only when
+ * something may be due). [kernel lock] */
 void ktimer_run(void);
+
+/* Whether ktimer_run may have something to do: a monotonic deadline
+ * passed, a tick moved the CPU-time clocks while some process watches
+ * them, or a timerfd exists. Without any lock (the scheduler loop asks
+ * before it takes the big lock for ktimer_run): a stale answer delays a
+ * timer to the next pass, at most a tick. */
+bool ktimer_due(void);
 
 /* The boot CPU's tick: CPU-time clocks moved (from the interrupt). */
 void ktimer_tick(void);
@@ -78,6 +86,9 @@ void ktimer_cpu_watch(void);
 /* Count the expiries of every due timerfd and wake its readers and
  * pollers (proc/sys_timerfd.c; ktimer_run calls it). */
 void timerfd_run(void);
+
+/* Whether any timerfd exists (a look without the lock, for ktimer_due). */
+bool timerfd_exist(void);
 
 /* execve: POSIX timers go; exit: everything goes. */
 void ktimer_exec(struct proc *p);

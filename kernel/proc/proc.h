@@ -412,7 +412,13 @@ void sched_run(void);                   /* never returns */
 /* Schedule until done(arg) is true (kernel tests drive processes so). */
 void sched_run_until(bool (*done)(void *), void *arg);
 void sched_yield(void);
-void sched_switch(void);                /* state already set by the caller */
+/* Off the CPU: current's state (set by the caller) says what next; a
+ * holder of the big lock gets it back when it runs again. */
+void sched_switch(void);
+/* A new thread's first run, before its way out to user mode (each
+ * architecture's first entry): its CPU's loop passed it no lock; this
+ * takes the big lock, without entering its space. */
+void sched_first_run(void);
 /* Wake one idle CPU that may run p (its affinity), for p just made
  * runnable. */
 void sched_kick_for(const struct proc *p);

@@ -9,11 +9,18 @@
  * operation.
  *
  * More than one CPU (machine/cpu_local.h's MACHINE_CPU_LOCAL): one run
- * queue under the big kernel lock (see "The run queue" below). A
- * CPU's scheduler loop takes the lock, picks, and passes it to the thread
- * it runs, which drops it on its way to user mode and takes it back on
- * every entry; a thread that sleeps or yields hands it back to its CPU's
- * loop. Sleep and wake-up both change states under the lock, so no
+ * queue under its own spinlock, sched_lock (see "The run queue" below),
+ * not the big kernel lock: a CPU's scheduler loop picks without the big
+ * lock, and takes it only when timers are due (ktimer_due). A thread
+ * that sleeps or yields takes sched_lock, sets its state and switches to
+ * its CPU's loop with it held; the loop releases it once it is off the
+ * thread's stack, so no other CPU can run a thread still on its way out.
+ * A thread that held the big lock passes it to the loop too, which
+ * releases it (after freeing the thread if it was a finished one), and
+ * takes it back itself when it runs again (sched_switch_locked); a new
+ * thread takes it on its first way out (sched_first_run). Sleep and
+ * wake-up both change states under sched_lock, and wakers and the
+ * sleepers' condition checks under the big lock (as before), so no
  * wake-up is lost; a wake-up kicks idle CPUs out of hlt. A thread may
  * run on any CPU its affinity mask allows (sched_setaffinity; all at
  * first), those of one address space at the same time (the pmap sends
@@ -47,12 +54,37 @@ static void *cpu_sched_sp;                  /* the scheduler's saved stack */
  * per runnable thread, not per process: it used to walk the process
  * table three times (timers, sleepers, pick), and a pipe round trip
  * beside 1000 sleeping processes took 2 ms against 30 us beside none
- * (Linux: 70 us either way). Why one queue and not one per CPU: every
- * pass already holds the big kernel lock, which one queue needs anyway;
- * per-CPU queues would only pay once picks run without it.
- * => the big kernel lock for all of it.
+ * (Linux: 70 us either way). Why one queue and not one per CPU: a pass
+ * holds sched_lock for a few hundred instructions, and the threads that
+ * wait on it are the few that switch at that moment; per-CPU queues
+ * would pay once that lock shows in /proc/lock_stat.
+ *
+ * sched_lock [q] guards the queue, the wait-channel buckets, the timed
+ * heap, every thread's `state` between RUNNABLE, RUNNING and SLEEPING
+ * (the big lock's holder sets FREE and ZOMBIE on a thread no queue
+ * holds), its queue links and wake-up fields. Rank LOCK_RANK_SCHED:
+ * taken with the big lock or nothing held; inside it only the kicks of
+ * other CPUs (machine_kick_idle) and the idle entry.
  */
+static struct spinlock sched_lock = SPINLOCK_INIT("sched", LOCK_RANK_SCHED);
 static struct proc *rq_head, *rq_tail;
+
+/* Take sched_lock with interrupts off; => the interrupt state to give
+ * back (sched_unlock), kept apart from the lock's own, which the loop
+ * and the thread that switch with it held would otherwise swap. */
+static unsigned long sched_lock_take(void)
+{
+        unsigned long s = intr_save();
+
+        spin_lock(&sched_lock);
+        return s;
+}
+
+static void sched_unlock(unsigned long s)
+{
+        spin_unlock(&sched_lock);
+        intr_restore(s);
+}
 
 /* p became RUNNABLE: to the back of the queue. */
 static void rq_add(struct proc *p)
@@ -208,13 +240,15 @@ void clock_tick_other_cpu(bool from_user)
         acct_tick_other_cpu(from_user);
 }
 
+static void make_runnable_locked(struct proc *p);
+
 /* Sleepers whose time has come become runnable, earliest first, each
- * with a kick for an idle CPU (which otherwise halts until kicked). */
+ * with a kick for an idle CPU (which otherwise halts until kicked). [q] */
 static void wake_sleepers(uint64_t now)
 {
         while (timed_n > 0 && timed[0]->wake_ns <= now) {
                 ASSERT(timed[0]->state == PROC_SLEEPING);
-                sched_make_runnable(timed[0]);  /* leaves the heap */
+                make_runnable_locked(timed[0]); /* leaves the heap */
         }
 }
 
@@ -264,17 +298,28 @@ static struct proc *pick_next(void)
         return best;
 }
 
-/* Run one process until it gives the CPU back, or idle if none can run. */
+/* Run one process until it gives the CPU back, or idle if none can run.
+ * The big lock only for the timers, when some may be due; the thread it
+ * runs takes what it needs itself (sched_switch_locked,
+ * sched_first_run). */
 static void sched_once(void)
 {
-        machine_kernel_lock();
-        ktimer_run();                   /* may send signals, waking sleepers */
-        wake_sleepers(clock_monotonic_ns());
-        struct proc *p = pick_next();
+        unsigned long s;
+        struct proc *p;
+        bool reap;
 
-        if (!p) {
-                machine_idle_enter();
+        if (ktimer_due()) {
+                machine_kernel_lock();
+                ktimer_run();           /* may send signals, waking sleepers */
                 machine_kernel_unlock();
+        }
+        s = sched_lock_take();
+        wake_sleepers(clock_monotonic_ns());
+        p = pick_next();
+        if (!p) {
+                /* interrupts stay off from here to the halt */
+                machine_idle_enter();
+                spin_unlock(&sched_lock);
                 machine_idle();
                 return;
         }
@@ -283,12 +328,22 @@ static void sched_once(void)
         kstat.ctxt++;
         need_resched = false;
         p->usage.on_cpu_since = clock_monotonic_ns();
+        sched_unlock(s);
         machine_switch_to(&cpu_sched_sp, p);
+        /* p holds sched_lock (sched_switch_locked): nobody runs it until
+         * it is released, now that this CPU is off its stack */
         p->usage.run_ns += clock_monotonic_ns() - p->usage.on_cpu_since;
         current = NULL;
-        if (p->state == PROC_ZOMBIE && p->autoreap)
-                proc_free(p);           /* off its kernel stack now */
-        machine_kernel_unlock();
+        reap = p->state == PROC_ZOMBIE && p->autoreap;
+        sched_unlock(s);
+        if (machine_kernel_lock_held()) {       /* passed on by p */
+                if (reap)
+                        proc_free(p);           /* off its kernel stack now */
+                machine_kernel_unlock();
+        } else if (reap) {
+                panic("thread %d finished without the big kernel lock",
+                      p->tid);
+        }
 }
 
 void sched_run(void)
@@ -304,43 +359,77 @@ void sched_run_until(bool (*done)(void *), void *arg)
                 sched_once();
 }
 
-/* Give the CPU back to the scheduler; current's state says what next. */
-void sched_switch(void)
+/*
+ * Give the CPU back to its scheduler loop with sched_lock held (taken by
+ * sched_lock_take, which returned s); current's state says what next.
+ * The big lock, if held, goes to the loop with it, which releases both;
+ * when the thread runs again it takes the big lock back (and enters its
+ * space again if it had), and returns with interrupts as s says.
+ */
+static void sched_switch_locked(unsigned long s)
 {
         struct proc *p = current;
         bool entered = p->entered != NULL;
+        bool big = machine_kernel_lock_held();
 
-        if (lock_held_count() != 0)
+        if (lock_held_count() != 1)
                 panic("sched_switch: sleeping with %u spinlocks held",
-                      lock_held_count());
+                      lock_held_count() - 1);
+        if (entered && !big)
+                panic("thread %d entered its space without the big lock",
+                      p->tid);
         proc_space_leave(p);    /* its other threads may fault meanwhile */
         machine_switch_away(p, cpu_sched_sp);
-        if (entered)
-                proc_space_enter(p);
+        if (big) {
+                machine_kernel_lock_outside();
+                if (entered)
+                        proc_space_enter(p);
+        }
+        intr_restore(s);
 }
 
-void sched_yield(void)
+void sched_switch(void)
+{
+        sched_switch_locked(sched_lock_take());
+}
+
+void sched_first_run(void)
+{
+        machine_kernel_lock_outside();
+}
+
+/* current to the back of the queue, and off the CPU. [q] */
+static void yield_locked(unsigned long s)
 {
         current->state = PROC_RUNNABLE;
         rq_add(current);
         note_runnable();
-        sched_switch();
+        sched_switch_locked(s);
+}
+
+void sched_yield(void)
+{
+        yield_locked(sched_lock_take());
 }
 
 void sched_sleep_until(uint64_t ns)
 {
+        unsigned long s = sched_lock_take();
+
         sleep_timed(ns);
         current->wait_channel = NULL;
         current->state = PROC_SLEEPING;
-        sched_switch();
+        sched_switch_locked(s);
 }
 
 void sched_sleep_on(const void *channel)
 {
+        unsigned long s = sched_lock_take();
+
         current->wake_ns = 0;
         wq_add(current, channel);
         current->state = PROC_SLEEPING;
-        sched_switch();
+        sched_switch_locked(s);
         current->wait_channel = NULL;
 }
 
@@ -366,9 +455,12 @@ int sched_sleep_until_intr(uint64_t ns)
 
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 {
+        unsigned long s;
+
         if (signal_pending())
                 return -EINTR;
         current->sleep_intr = true;
+        s = sched_lock_take();
         current->wait_channel = NULL;
         if (channel)
                 wq_add(current, channel);
@@ -377,37 +469,49 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
         else
                 current->wake_ns = 0;
         current->state = PROC_SLEEPING;
-        sched_switch();
+        sched_switch_locked(s);
         current->wait_channel = NULL;
         current->wake_ns = 0;
         current->sleep_intr = false;
         return signal_pending() ? -EINTR : 0;
 }
 
-void sched_wakeup(const void *channel)
+/* A sleeping p becomes runnable: to the queue, with a kick for an idle
+ * CPU that may run it; a thread in any other state is left as it is (a
+ * timed sleeper the loop has woken already, a thread that runs). [q] */
+static void make_runnable_locked(struct proc *p)
 {
-        struct proc *p = *wq_head(channel), *next;
-
-        for (; p; p = next) {
-                next = p->wq_next;
-                if (p->wait_channel == channel) {
-                        ASSERT(p->state == PROC_SLEEPING);
-                        sched_make_runnable(p); /* one idle CPU for each */
-                }
-        }
-}
-
-void sched_make_runnable(struct proc *p)
-{
-        if (p->state == PROC_RUNNABLE)
+        if (p->state != PROC_SLEEPING)
                 return;
-        ASSERT(p->state != PROC_RUNNING);
         wq_del(p);
         timed_del(p);
         p->state = PROC_RUNNABLE;
         rq_add(p);
         note_runnable();
         sched_kick_for(p);
+}
+
+void sched_wakeup(const void *channel)
+{
+        unsigned long s = sched_lock_take();
+        struct proc *p = *wq_head(channel), *next;
+
+        for (; p; p = next) {
+                next = p->wq_next;
+                if (p->wait_channel == channel) {
+                        ASSERT(p->state == PROC_SLEEPING);
+                        make_runnable_locked(p); /* one idle CPU for each */
+                }
+        }
+        sched_unlock(s);
+}
+
+void sched_make_runnable(struct proc *p)
+{
+        unsigned long s = sched_lock_take();
+
+        make_runnable_locked(p);
+        sched_unlock(s);
 }
 
 void sched_kick_for(const struct proc *p)
@@ -447,11 +551,10 @@ void proc_return_to_user(void)
         if (current->pending_kill)
                 proc_exit(current->pending_kill);
         if (!sched_cpu_allowed(current)) {      /* sched_setaffinity */
-                current->state = PROC_RUNNABLE;
-                rq_add(current);
-                note_runnable();
+                unsigned long s = sched_lock_take();
+
                 sched_kick_for(current);
-                sched_switch();
+                yield_locked(s);
         } else if (need_resched) {
                 sched_yield();
         }

@@ -99,6 +99,11 @@ static void timerfd_release(struct file *f)
         kfree(tf);
 }
 
+bool timerfd_exist(void)
+{
+        return __atomic_load_n(&all_timerfds, __ATOMIC_RELAXED) != NULL;
+}
+
 void timerfd_run(void)
 {
         uint64_t now = clock_monotonic_ns();

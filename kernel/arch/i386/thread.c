@@ -117,6 +117,7 @@ static struct trap_frame *user_tf(const struct proc *p)
 /* Where a new thread's first swtch returns to. */
 static void thread_first_entry(void)
 {
+        sched_first_run();
         trap_user_return(true);
         trap_return(current->md.user_frame);
 }

@@ -173,10 +173,10 @@ __attribute__((noreturn)) static void usertrapret(struct proc *p, bool locked)
         __builtin_unreachable();
 }
 
-/* Where a new thread's first swtch returns to: its hart's scheduler loop
- * passed it the big kernel lock. */
+/* Where a new thread's first swtch returns to. */
 static void thread_first_entry(void)
 {
+        sched_first_run();
         return_to_user();
         usertrapret(current, true);
 }
@@ -427,9 +427,6 @@ void machine_switch_to(void **save_sp, struct proc *p)
 
 void machine_switch_away(struct proc *p, void *sched_sp)
 {
-        if (!machine_kernel_lock_held())
-                panic("switching away from %d without the big kernel lock",
-                      p->tid);
         fpu_save(p->md.fregs, &p->md.fcsr);
         swtch(&p->kernel_sp, sched_sp, (void *)this_cpu()->loop_limit);
 }

@@ -26,10 +26,11 @@
 /* Where a new thread's first swtch returns to. */
 static void thread_first_entry(void)
 {
+        sched_first_run();
         serial_rx_arm();
         proc_return_to_user();
         (void)intr_save();      /* off to iretq (machine_kick_running) */
-        machine_kernel_unlock();        /* its CPU's loop passed it on */
+        machine_kernel_unlock();
         trap_return(current->md.user_frame);
 }
 
@@ -123,9 +124,6 @@ void machine_switch_to(void **save_sp, struct proc *p)
 
 void machine_switch_away(struct proc *p, void *sched_sp)
 {
-        if (!machine_kernel_lock_held())
-                panic("switching away from %d without the big kernel lock",
-                      p->tid);
         __asm__ volatile("fxsave %0" : "=m"(p->md.fpu));
         swtch(&p->kernel_sp, sched_sp);
 }

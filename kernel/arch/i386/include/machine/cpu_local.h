@@ -12,7 +12,10 @@
 struct proc;
 
 static inline void machine_kernel_lock(void) { }
+static inline void machine_kernel_lock_outside(void) { }
 static inline void machine_kernel_unlock(void) { }
+/* One CPU: the kernel is always as if under the big lock. */
+static inline bool machine_kernel_lock_held(void) { return true; }
 static inline void machine_idle_enter(void) { }
 static inline void machine_kick_idle(uint64_t cpus) { (void)cpus; }
 static inline void machine_kick_running(struct proc *p) { (void)p; }
