@@ -602,7 +602,11 @@ static void pcp_fill_own_list(void *arg)
 KTEST(smp_pmm_drain_all_empties_every_cpu)
 {
         uint64_t free0 = pmm_free_count();
+        unsigned long was = intr_save();
 
+        /* interrupts on, as in a system call (the boot's context may have
+         * them off: the scheduler loop keeps its own since sched_lock) */
+        __asm__ volatile("sti" ::: "memory");
         on_every_cpu_at_once(pcp_fill_own_list);
         for (unsigned i = 0; i < ncpus; i++)
                 KCHECK(pcp_listed(i) >= PMM_PCP_HIGH / 2);
@@ -619,6 +623,7 @@ KTEST(smp_pmm_drain_all_empties_every_cpu)
                 KCHECK(!pmm_drain_all());
                 intr_restore(s);
         }
+        intr_restore(was);
 }
 
 /*
