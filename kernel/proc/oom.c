@@ -297,10 +297,20 @@ enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
 {
         enum fault_result r;
 
+#ifdef MACHINE_CPU_LOCAL
+        /* A user copy of a call that runs without the big lock
+         * (SYSCALL_NO_LOCK): the lock-free fault path first, as for the
+         * thread's own faults in user mode; what it declines takes the
+         * lock, which the call then keeps to its way out. */
+        if (!machine_kernel_lock_held()) {
+                if (current && s == current->space &&
+                    vm_fault_nolock(s, va, access))
+                        return FAULT_RESOLVED;
+                machine_kernel_lock_outside();
+        }
         /* A thread that took the big lock without entering its space
          * (machine_kernel_lock_outside) enters before its first change:
          * the fault's (proc.h, proc_space_enter). */
-#ifdef MACHINE_CPU_LOCAL
         if (current && s == current->space && !current->entered)
                 proc_space_enter(current);
 #endif

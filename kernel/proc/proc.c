@@ -601,10 +601,9 @@ static int exit_why(int wait_status, int *status)
 void proc_kill_thread(struct proc *t, int wait_status)
 {
         t->pending_kill = wait_status;
-        if (t->state == PROC_SLEEPING)
-                sched_make_runnable(t); /* sleepers loop on their
+        sched_wake_sleeper(t, false);   /* sleepers loop on their
                                          * condition: they see it */
-        else if (t->state == PROC_RUNNING && t != current)
+        if (t->state == PROC_RUNNING && t != current)
                 machine_kick_running(t);        /* in user mode */
 }
 

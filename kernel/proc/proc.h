@@ -442,6 +442,12 @@ int sched_sleep_until_intr(uint64_t ns);
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
+/* t, if it sleeps (only an interruptible sleep if intr_only), becomes
+ * runnable; the look at its state is made under the run queue's lock, so
+ * what the caller set before (a pending signal, pending_kill) is either
+ * seen by a thread about to sleep without the big lock or ends its sleep
+ * (sched.c, the interruptible sleeps). [kernel lock] */
+void sched_wake_sleeper(struct proc *t, bool intr_only);
 /* The thread whose tid is pid: a process's leader for its pid. */
 struct proc *proc_find(int pid);
 

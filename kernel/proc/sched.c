@@ -299,7 +299,10 @@ static struct proc *pick_next(void)
 }
 
 /* Run one process until it gives the CPU back, or idle if none can run.
- * The big lock only for the timers, when some may be due; the thread it
+ * The big lock only for the timers, when some may be due, and the
+ * console's input an interrupt held back (it was taken in right before
+ * the idle, under the lock the loop held; input that comes between the
+ * two now waits for the boot CPU's next tick at most); the thread it
  * runs takes what it needs itself (sched_switch_locked,
  * sched_first_run). */
 static void sched_once(void)
@@ -308,9 +311,13 @@ static void sched_once(void)
         struct proc *p;
         bool reap;
 
-        if (ktimer_due()) {
+        bool console = machine_console_held();
+
+        if (console || ktimer_due()) {
                 machine_kernel_lock();
                 ktimer_run();           /* may send signals, waking sleepers */
+                if (console)            /* the terminal's, before an idle */
+                        machine_console_arm();
                 machine_kernel_unlock();
         }
         s = sched_lock_take();
@@ -433,34 +440,52 @@ void sched_sleep_on(const void *channel)
         current->wait_channel = NULL;
 }
 
-int sched_sleep_on_intr(const void *channel)
+/*
+ * The interruptible sleeps: the check of signal_pending() is made again
+ * under sched_lock, after sleep_intr is set, for callers without the big
+ * lock (nanosleep, syscall.c): a sender sets what signal_pending() reads
+ * before it looks at the sleeper under sched_lock (sched_wake_sleeper),
+ * so either the sleeper sees the signal here or the sender sees it
+ * sleeping. => with the lock held and 0, or -EINTR without it.
+ */
+static int intr_sleep_lock(unsigned long *s)
 {
         if (signal_pending())
                 return -EINTR;
         current->sleep_intr = true;
-        sched_sleep_on(channel);
+        *s = sched_lock_take();
+        if (signal_pending()) {
+                sched_unlock(*s);
+                current->sleep_intr = false;
+                return -EINTR;
+        }
+        return 0;
+}
+
+static int intr_sleep_done(void)
+{
+        current->wait_channel = NULL;
+        current->wake_ns = 0;
         current->sleep_intr = false;
         return signal_pending() ? -EINTR : 0;
 }
 
+int sched_sleep_on_intr(const void *channel)
+{
+        return sched_sleep_on_until_intr(channel, 0);
+}
+
 int sched_sleep_until_intr(uint64_t ns)
 {
-        if (signal_pending())
-                return -EINTR;
-        current->sleep_intr = true;
-        sched_sleep_until(ns);
-        current->sleep_intr = false;
-        return signal_pending() ? -EINTR : 0;
+        return sched_sleep_on_until_intr(NULL, ns);
 }
 
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 {
         unsigned long s;
 
-        if (signal_pending())
+        if (intr_sleep_lock(&s))
                 return -EINTR;
-        current->sleep_intr = true;
-        s = sched_lock_take();
         current->wait_channel = NULL;
         if (channel)
                 wq_add(current, channel);
@@ -470,10 +495,7 @@ int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
                 current->wake_ns = 0;
         current->state = PROC_SLEEPING;
         sched_switch_locked(s);
-        current->wait_channel = NULL;
-        current->wake_ns = 0;
-        current->sleep_intr = false;
-        return signal_pending() ? -EINTR : 0;
+        return intr_sleep_done();
 }
 
 /* A sleeping p becomes runnable: to the queue, with a kick for an idle
@@ -503,6 +525,15 @@ void sched_wakeup(const void *channel)
                         make_runnable_locked(p); /* one idle CPU for each */
                 }
         }
+        sched_unlock(s);
+}
+
+void sched_wake_sleeper(struct proc *t, bool intr_only)
+{
+        unsigned long s = sched_lock_take();
+
+        if (!intr_only || t->sleep_intr)
+                make_runnable_locked(t);
         sched_unlock(s);
 }
 

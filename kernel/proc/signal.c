@@ -139,11 +139,10 @@ static void wake_for_signal(struct proc *p, int sig)
 
         if (p->state == PROC_RUNNING && p != current && takes)
                 machine_kick_running(p);
-        if (p->state != PROC_SLEEPING)
-                return;
-        if (sig == SIGKILL || (p->sleep_intr && !group_of(p)->sig.stopped &&
-                               takes))
-                sched_make_runnable(p);
+        if (sig == SIGKILL)
+                sched_wake_sleeper(p, false);
+        else if (!group_of(p)->sig.stopped && takes)
+                sched_wake_sleeper(p, true);
 }
 
 /* SIGCONT (or SIGKILL) ends a stop of p's group. */
@@ -386,11 +385,10 @@ static void stop_current(int sig)
                 signal_notify_parent(g, CLD_STOPPED, sig);
                 for (int i = 0; i < proc_slots; i++) {
                         struct proc *t = proc_table[i];
-                        if (t != p && t->pid == p->pid && t->sleep_intr &&
-                            t->state == PROC_SLEEPING)
-                                sched_make_runnable(t);
-                        else if (t->pid == p->pid && t != p &&
-                                 t->state == PROC_RUNNING)
+                        if (t == p || t->pid != p->pid)
+                                continue;
+                        sched_wake_sleeper(t, true);
+                        if (t->state == PROC_RUNNING)
                                 machine_kick_running(t);
                 }
         }

@@ -51,9 +51,7 @@ const char *syscall_name(uint64_t nr)
  */
 static bool call_outside(syscall_fn fn)
 {
-        return fn == sys_futex || fn == sys_exit || fn == sys_sched_yield ||
-               fn == sys_nanosleep || fn == sys_clock_nanosleep ||
-               fn == sys_rt_sigprocmask;
+        return fn == sys_futex || fn == sys_exit || fn == sys_rt_sigprocmask;
 }
 
 /*
@@ -64,12 +62,22 @@ static bool call_outside(syscall_fn fn)
  * holder stores whole, proc_set_parent). A thread asking for its ids in a
  * loop (the null-system-call benchmark, a logging library's gettid) then
  * waits for no other CPU, and the lock's holder for none of them.
+ *
+ * And the calls that only give the CPU up: sched_yield, and the sleeps,
+ * which read and write the caller's own time and restart fields, its
+ * user memory (whose faults take the big lock if the lock-free fault
+ * path declines: oom_kernel_fault's callers), and sleep under the run
+ * queue's lock (sched.c: the interruptible sleeps see a signal sent
+ * meanwhile, under that lock). Threads that pace themselves with short
+ * sleeps or yields then take the big lock only when a signal or a
+ * reschedule waits on the way out.
  */
 static bool call_lock_free(syscall_fn fn)
 {
         return fn == sys_getpid || fn == sys_gettid || fn == sys_getppid ||
                fn == sys_getuid || fn == sys_geteuid || fn == sys_getgid ||
-               fn == sys_getegid;
+               fn == sys_getegid || fn == sys_sched_yield ||
+               fn == sys_nanosleep || fn == sys_clock_nanosleep;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */
@@ -78,11 +86,6 @@ enum syscall_lock syscall_lock_of(uint64_t nr)
 {
         return nr < NR_SYSCALLS ? (enum syscall_lock)lock_of[nr]
                                 : SYSCALL_ENTERS;
-}
-
-long syscall_invoke_lock_free(uint64_t nr)
-{
-        return syscalls[nr].fn(0, 0, 0, 0, 0, 0);
 }
 
 static bool log_unsupported;            /* syscall_log=unsupported */

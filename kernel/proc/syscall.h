@@ -50,9 +50,11 @@ long syscall_invoke(uint64_t nr, const long args[6]);
  * (SYSCALL_OUTSIDE: machine_kernel_lock_outside; a call that changes no
  * address space and reaches user memory only through user copies, whose
  * faults enter: oom_kernel_fault), or without it (SYSCALL_NO_LOCK: the
- * calls that read a word of the caller's own and nothing else; the
- * architecture runs them with syscall_invoke_lock_free and goes back to
- * user mode without the lock unless the way out has something to do).
+ * calls that read a word of the caller's own, yield or sleep; the
+ * architecture runs them with syscall_invoke and goes back to user mode
+ * without the lock unless the way out has something to do, or a fault of
+ * a user copy took the lock meanwhile: machine_kernel_lock_held() then
+ * says so, and the way out is the locked one).
  */
 enum syscall_lock { SYSCALL_ENTERS, SYSCALL_OUTSIDE, SYSCALL_NO_LOCK };
 enum syscall_lock syscall_lock_of(uint64_t nr);
@@ -61,9 +63,6 @@ static inline bool syscall_enters_space(uint64_t nr)
 {
         return syscall_lock_of(nr) == SYSCALL_ENTERS;
 }
-
-/* A SYSCALL_NO_LOCK call (they take no arguments): its return value. */
-long syscall_invoke_lock_free(uint64_t nr);
 
 /* The name of system call nr (the architecture's table), or NULL. */
 const char *syscall_name(uint64_t nr);

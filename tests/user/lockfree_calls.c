@@ -21,6 +21,28 @@
  *                             lock far fewer times than that (the ticks);
  *                             a kernel that locked for them took it 200 000
  *                             times
+ *
+ * And the calls that only give the CPU up (sched_yield, nanosleep,
+ * clock_nanosleep), which Mercator also runs without it:
+ *   yields_from_every_thread  four threads yield 5 000 times each; every
+ *                             yield returns 0 and every thread ends
+ *   exit_ends_sleeping_threads  a process whose threads sleep 10 s in
+ *                             nanosleep and clock_nanosleep, or are just
+ *                             going to, exits (exit_group from its main
+ *                             thread at a random moment) within 2 s, 30
+ *                             times over
+ *   signal_ends_a_sleep       a handled signal from another thread ends a
+ *                             10 s clock_nanosleep with EINTR and the time
+ *                             left, 20 times over
+ *   sleep_restarts_after_a_stop  a 300 ms nanosleep stopped (SIGSTOP) and
+ *                             continued goes on to its deadline, neither
+ *                             EINTR nor early
+ *   no_big_lock_to_yield_or_sleep (Mercator only) 20 000 yields and 50
+ *                             sleeps of 1 ms take the lock far fewer times
+ *                             than that (10-16 times here; a kernel that
+ *                             locked for them took it about 40 000 times:
+ *                             twice per yield, the call's and the
+ *                             scheduler loop's)
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -28,6 +50,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <errno.h>
 
 #define THREADS         4
 #define ROUNDS          20000
@@ -248,6 +273,196 @@ static void no_big_lock(void)
                 printf("# the big kernel lock taken %lld times\n", taken);
 }
 
+#define YIELDS          5000
+
+static void *yield_loop(void *arg)
+{
+        long bad = 0;
+
+        (void)arg;
+        for (int i = 0; i < YIELDS; i++)
+                bad += sched_yield() != 0;
+        return (void *)bad;
+}
+
+static void yields_from_every_thread(void)
+{
+        pthread_t th[THREADS];
+        long bad = 0;
+        int made = 0;
+
+        for (int i = 0; i < THREADS; i++)
+                made += pthread_create(&th[i], NULL, yield_loop, NULL) == 0;
+        for (int i = 0; i < made; i++) {
+                void *r;
+
+                pthread_join(th[i], &r);
+                bad += (long)r;
+        }
+        CHECK("yields_from_every_thread", made == THREADS && bad == 0);
+}
+
+static atomic_int sleeping;             /* sleeps begun, by the sleepers */
+
+static void *sleep_long(void *arg)
+{
+        struct timespec t = { 10, 0 };
+
+        for (;;) {
+                atomic_fetch_add(&sleeping, 1);
+                if (arg)
+                        clock_nanosleep(CLOCK_MONOTONIC, 0, &t, NULL);
+                else
+                        nanosleep(&t, NULL);
+        }
+        return NULL;
+}
+
+/* Spin for about us microseconds. */
+static void spin_us(long us)
+{
+        struct timespec a, b;
+
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        do
+                clock_gettime(CLOCK_MONOTONIC, &b);
+        while ((b.tv_sec - a.tv_sec) * 1000000L +
+               (b.tv_nsec - a.tv_nsec) / 1000 < us);
+}
+
+static void exit_ends_sleeping_threads(void)
+{
+        int late = 0, wrong = 0;
+        long long worst = 0;
+
+        for (int round = 0; round < 30; round++) {
+                long long t0 = now_ms();
+                int st = 0;
+                pid_t pid = fork();
+
+                if (pid == 0) {
+                        pthread_t th[3];
+
+                        for (int i = 0; i < 3; i++)
+                                pthread_create(&th[i], NULL, sleep_long,
+                                               i & 1 ? (void *)1 : NULL);
+                        while (atomic_load(&sleeping) < 3)
+                                ;
+                        /* anywhere from before the sleeps to well in */
+                        spin_us((round * 37) % 400);
+                        exit(7);        /* exit_group */
+                }
+                if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+                    WEXITSTATUS(st) != 7)
+                        wrong++;
+                long long took = now_ms() - t0;
+
+                late += took > 2000;
+                worst = took > worst ? took : worst;
+        }
+        if (!CHECK("exit_ends_sleeping_threads", late == 0 && wrong == 0))
+                printf("# %d late, %d wrong; the slowest took %lld ms\n",
+                       late, wrong, worst);
+}
+
+static atomic_int usr2_seen;
+
+static void on_usr2(int sig)
+{
+        (void)sig;
+        atomic_fetch_add(&usr2_seen, 1);
+}
+
+struct sleep_result {
+        int ret;                        /* clock_nanosleep's (an errno) */
+        struct timespec left;
+        atomic_int done;
+};
+
+static void *sleep_once(void *arg)
+{
+        struct sleep_result *r = arg;
+        struct timespec t = { 10, 0 };
+
+        atomic_fetch_add(&sleeping, 1);
+        r->ret = clock_nanosleep(CLOCK_MONOTONIC, 0, &t, &r->left);
+        atomic_store(&r->done, 1);
+        return NULL;
+}
+
+static void signal_ends_a_sleep(void)
+{
+        struct sigaction sa = { .sa_handler = on_usr2 };   /* no SA_RESTART */
+        int bad = 0;
+
+        sigaction(SIGUSR2, &sa, NULL);
+        for (int round = 0; round < 20; round++) {
+                struct sleep_result r = { .ret = -1 };
+                long long t0 = now_ms();
+                pthread_t th;
+
+                atomic_store(&sleeping, 0);
+                if (pthread_create(&th, NULL, sleep_once, &r)) {
+                        bad++;
+                        continue;
+                }
+                while (atomic_load(&sleeping) == 0)
+                        ;
+                spin_us((round * 53) % 300);
+                /* again until it ends: one sent before the call began is
+                 * handled in user mode and the sleep starts after it */
+                while (!atomic_load(&r.done) && now_ms() - t0 < 5000) {
+                        pthread_kill(th, SIGUSR2);
+                        usleep(20000);
+                }
+                pthread_join(th, NULL);
+                if (r.ret != EINTR || now_ms() - t0 > 3000 ||
+                    r.left.tv_sec > 10 || r.left.tv_sec < 6)
+                        bad++;
+        }
+        signal(SIGUSR2, SIG_DFL);
+        if (!CHECK("signal_ends_a_sleep", bad == 0))
+                printf("# %d of 20 rounds wrong\n", bad);
+}
+
+static void sleep_restarts_after_a_stop(void)
+{
+        int st = 0;
+        pid_t pid = fork();
+
+        if (pid == 0) {
+                struct timespec t = { 0, 300000000 };
+                long long t0 = now_ms();
+                int r = nanosleep(&t, NULL);
+                long long took = now_ms() - t0;
+
+                _exit(r == 0 && took >= 300 ? 0 : 1);
+        }
+        usleep(100000);
+        kill(pid, SIGSTOP);
+        usleep(50000);
+        kill(pid, SIGCONT);
+        CHECK("sleep_restarts_after_a_stop", waitpid(pid, &st, 0) == pid &&
+              WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void no_big_lock_to_yield_or_sleep(void)
+{
+        long long before = lock_stat_acquired("big-kernel-lock");
+        struct timespec ms = { 0, 1000000 };
+
+        if (before < 0)
+                return;                 /* Linux: no such count */
+        for (int i = 0; i < 20000; i++)
+                (void)sched_yield();
+        for (int i = 0; i < 50; i++)
+                (void)nanosleep(&ms, NULL);
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
+
+        if (!CHECK("no_big_lock_to_yield_or_sleep", taken < 5000))
+                printf("# the big kernel lock taken %lld times\n", taken);
+}
+
 int main(void)
 {
         utest_start("lockfree_calls");
@@ -259,5 +474,10 @@ int main(void)
         signal_ends_the_loop();
         kill_ends_the_loop();
         no_big_lock();
+        yields_from_every_thread();
+        exit_ends_sleeping_threads();
+        signal_ends_a_sleep();
+        sleep_restarts_after_a_stop();
+        no_big_lock_to_yield_or_sleep();
         return utest_done();
 }

@@ -308,10 +308,22 @@ void machine_sched_start(void)
                         smp_send_ipi(i, IPI_KICK);
 }
 
+/* The console's input an interrupt held back, for hart 0's scheduler
+ * loop to take in under the big lock before it idles (sched.c). */
+bool machine_console_held(void)
+{
+        return this_cpu()->id == 0 && uart_rx_held();
+}
+
+void machine_console_arm(void)
+{
+        uart_rx_arm();
+}
+
 /* Leave the user space this hart may have loaded, so its tables can go
  * and its threads run elsewhere; then say this hart idles. Interrupts
  * stay off to machine_idle()'s wfi: a kick sent once `idle` shows stays
- * pending and ends the wfi. [kernel lock] */
+ * pending and ends the wfi. [sched_lock] */
 void machine_idle_enter(void)
 {
         struct cpu *c = this_cpu();
@@ -319,8 +331,6 @@ void machine_idle_enter(void)
         intr_off();
         if (c->loaded_pmap != pmap_kernel())
                 pmap_activate(pmap_kernel());
-        if (c->id == 0)
-                uart_rx_arm();
         __atomic_store_n(&c->idle, true, __ATOMIC_RELEASE);
 }
 

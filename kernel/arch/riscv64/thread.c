@@ -183,8 +183,9 @@ static void thread_first_entry(void)
 
 /* ---- traps from user mode ------------------------------------------------ */
 
-/* Linux's riscv64 ABI: number in a7, arguments in a0-a5, result in a0. */
-static void syscall(struct proc *p, struct trapframe *tf)
+/* Linux's riscv64 ABI: number in a7, arguments in a0-a5, result in a0.
+ * The call runs with interrupts on; they are off when this returns. */
+static void syscall_call(struct proc *p, struct trapframe *tf)
 {
         long args[6];
 
@@ -196,6 +197,14 @@ static void syscall(struct proc *p, struct trapframe *tf)
         tf->epc += 4;                   /* past the ecall */
         intr_on();
         TF_REG(tf, REG_A0) = (uint64_t)syscall_invoke(p->md.syscall_nr, args);
+        intr_off();
+}
+
+/* A call under the big lock, and the locked way out. */
+static void syscall(struct proc *p, struct trapframe *tf)
+{
+        syscall_call(p, tf);
+        intr_on();
         return_to_user();
         p->md.in_syscall = false;
         intr_off();
@@ -324,14 +333,24 @@ __attribute__((noreturn)) void proc_usertrap(void)
         } else if (cause == EXC_ECALL_U &&
                    syscall_lock_of(TF_REG(tf, REG_A7)) == SYSCALL_NO_LOCK) {
                 /* Needs no lock (syscall.h): back at once unless the way
-                 * out has something to do; interrupts stay off. */
-                TF_REG(tf, REG_A0) = (uint64_t)syscall_invoke_lock_free(
-                        TF_REG(tf, REG_A7));
-                tf->epc += 4;
-                if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
-                        usertrapret(p, false);
-                machine_kernel_lock_outside();
+                 * out has something to do, a user copy's fault took the
+                 * lock, or the call slept and woke on another hart (whose
+                 * frame slot usertrapret maps under the lock). */
+                struct cpu *c = this_cpu();
+
+                syscall_call(p, tf);
+                if (!machine_kernel_lock_held()) {
+                        if (c == this_cpu() && !need_resched &&
+                            !signal_pending() && sched_cpu_allowed(p)) {
+                                p->md.in_syscall = false;
+                                usertrapret(p, false);
+                        }
+                        machine_kernel_lock_outside();
+                }
+                intr_on();
                 return_to_user();
+                p->md.in_syscall = false;
+                intr_off();
         } else if (cause == EXC_ECALL_U) {
                 if (syscall_enters_space(TF_REG(tf, REG_A7)))
                         machine_kernel_lock();

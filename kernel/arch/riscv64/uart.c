@@ -123,6 +123,11 @@ static bool rx_take_input(void)
  * two, the arm takes what the masked interrupt left in the UART: the
  * interrupt reaches the boot hart only, and an unmask alone sends it
  * back there, most often still busy in the kernel (serial.c again). */
+bool uart_rx_held(void)
+{
+        return __atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE);
+}
+
 void uart_rx_arm(void)
 {
         if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&

@@ -15,6 +15,8 @@ void uart_enable_rx_irq(void);
  * masks itself until uart_rx_arm() at the next return to user mode. */
 void uart_irq(bool safe);
 void uart_rx_arm(void);
+/* Whether an interrupt held input back (uart_rx_arm has work). */
+bool uart_rx_held(void);
 extern bool uart_in_idle;
 
 #endif

@@ -88,6 +88,11 @@ static bool serial_take_input(void)
  * register is written. In between, the byte the masked interrupt left
  * in the UART (and any that follow it) goes to the terminal here: this
  * is a safe point, on whichever CPU (see the top of this file). */
+bool serial_rx_held(void)
+{
+        return __atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE);
+}
+
 void serial_rx_arm(void)
 {
         if (__atomic_load_n(&rx_masked, __ATOMIC_ACQUIRE) &&

@@ -19,6 +19,8 @@ void serial_irq(bool safe);
 
 /* A safe point: take held-back input (interrupts follow when enabled). */
 void serial_rx_arm(void);
+/* Whether an interrupt held input back (serial_rx_arm has work). */
+bool serial_rx_held(void);
 
 /* Halt until an interrupt, taking console input while halted. */
 void serial_idle(void);

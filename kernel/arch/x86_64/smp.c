@@ -298,8 +298,20 @@ void machine_sched_start(void)
 }
 
 
+/* The console's input an interrupt held back, for CPU 0's scheduler
+ * loop to take in under the big lock before it idles (sched.c). */
+bool machine_console_held(void)
+{
+        return this_cpu()->id == 0 && serial_rx_held();
+}
+
+void machine_console_arm(void)
+{
+        serial_rx_arm();
+}
+
 /* Leave the user space this CPU may have loaded, so its tables can go
- * and its threads run elsewhere; then say this CPU idles. [kernel lock]
+ * and its threads run elsewhere; then say this CPU idles. [sched_lock]
  * Interrupts stay off from here to machine_idle()'s hlt: a kick sent once
  * `idle` shows stays pending until the `sti; hlt` (hlt sits in sti's
  * one-instruction shadow) and ends it, where with interrupts on it could
@@ -311,8 +323,6 @@ void machine_idle_enter(void)
         __asm__ volatile("cli" ::: "memory");
         if (c->loaded_root != boot_regs.kernel_root)
                 pmap_activate(pmap_kernel());
-        if (c->id == 0)
-                serial_rx_arm();
         c->idle = true;
 }
 

@@ -18,29 +18,33 @@
  * the way out has nothing to do, as trap_dispatch's lock-free faults do:
  * the look at the thread's state is made with interrupts off, so a
  * signal or a reschedule asked meanwhile comes with an IPI that stays
- * pending until sysret and is taken in user mode.
+ * pending until sysret and is taken in user mode. If a fault of one of
+ * its user copies took the lock (oom_kernel_fault), it leaves the locked
+ * way.
  */
 void syscall_dispatch(struct trap_frame *tf)
 {
         enum syscall_lock how = syscall_lock_of(tf->rax);
+        long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
+                         (long)tf->r10, (long)tf->r8, (long)tf->r9 };
 
         current->md.syscall_nr = tf->rax;
         current->md.in_syscall = true;
         if (how == SYSCALL_NO_LOCK) {
-                tf->rax = (uint64_t)syscall_invoke_lock_free(tf->rax);
+                tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
                 unsigned long s = intr_save();
 
-                if (!need_resched && !signal_pending() &&
-                    sched_cpu_allowed(current)) {
+                if (machine_kernel_lock_held()) {
+                        intr_restore(s);
+                } else if (!need_resched && !signal_pending() &&
+                           sched_cpu_allowed(current)) {
                         current->md.in_syscall = false;
                         return;                 /* interrupts off to sysret */
+                } else {
+                        intr_restore(s);
+                        machine_kernel_lock_outside();
                 }
-                intr_restore(s);
-                machine_kernel_lock_outside();
         } else {
-                long args[6] = { (long)tf->rdi, (long)tf->rsi, (long)tf->rdx,
-                                 (long)tf->r10, (long)tf->r8, (long)tf->r9 };
-
                 if (how == SYSCALL_ENTERS)
                         machine_kernel_lock();
                 else

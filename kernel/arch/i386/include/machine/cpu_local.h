@@ -17,6 +17,8 @@ static inline void machine_kernel_unlock(void) { }
 /* One CPU: the kernel is always as if under the big lock. */
 static inline bool machine_kernel_lock_held(void) { return true; }
 static inline void machine_idle_enter(void) { }
+static inline bool machine_console_held(void) { return false; }
+static inline void machine_console_arm(void) { }
 static inline void machine_kick_idle(uint64_t cpus) { (void)cpus; }
 static inline void machine_kick_running(struct proc *p) { (void)p; }
 static inline void machine_sched_start(void) { }

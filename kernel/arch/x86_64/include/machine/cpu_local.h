@@ -65,6 +65,10 @@ uint64_t machine_kernel_lock_halts(unsigned cpu); /* halts waiting */
 
 /* The CPU is about to idle: leave any user address space. [kernel lock] */
 void machine_idle_enter(void);
+/* The console's input held back by an interrupt (the boot CPU's): the
+ * scheduler loop takes the big lock and calls machine_console_arm. */
+bool machine_console_held(void);
+void machine_console_arm(void);
 
 /* A thread became runnable: wake one CPU halted in its idle loop among
  * `allowed` (bit n: CPU n; the thread's sched_setaffinity mask). */
