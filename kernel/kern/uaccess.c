@@ -9,6 +9,7 @@
 long raw_copy_user(void *dst, const void *src, size_t n);
 long raw_strncpy_user(char *dst, const void *usrc, size_t max);
 long raw_clear_user(void *udst, size_t n);
+long raw_cmpxchg_user32(uint32_t *uaddr, uint32_t *old, uint32_t new);
 
 /* The user half ends where the non-canonical hole starts (x86-64,
  * riscv64); a machine whose kernel begins right above USER_MAX (i386's
@@ -50,6 +51,14 @@ long copy_to_user(uint64_t udst, const void *src, size_t len)
         if (!user_range_ok(udst, len))
                 return -EFAULT;
         return len ? raw_copy_user((void *)udst, src, len) : 0;
+}
+
+long user_cmpxchg32(uint64_t uaddr, uint32_t *old, uint32_t new)
+{
+        uaddr = uaddr_of(uaddr);
+        if ((uaddr & 3) || !user_range_ok(uaddr, 4))
+                return -EFAULT;
+        return raw_cmpxchg_user32((uint32_t *)(uintptr_t)uaddr, old, new);
 }
 
 long clear_user(uint64_t udst, size_t len)

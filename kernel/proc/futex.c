@@ -33,11 +33,12 @@
  * with shared keys, as Linux's. A timed wait interrupted by a signal that
  * runs no handler goes on to the same deadline (restart_syscall).
  *
- * SMP will add a lock per bucket.
- *
- * Locks: none; one CPU and a kernel that is not preempted, so a system
- * call's reads and writes of the user word and the table are atomic with
- * respect to other processes.
+ * Locks: the table is the big kernel lock's (futex runs under it, with
+ * its space's door open: syscall.c's SYSCALL_OUTSIDE; a lock per bucket
+ * would let it run without). The words the kernel changes (FUTEX_WAKE_OP,
+ * a dying owner's robust locks) it changes by compare-and-swap
+ * (user_cmpxchg32): user code on other CPUs changes them with atomics at
+ * the same time, and a read then a write would lose what came between.
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
@@ -281,15 +282,28 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
                 oparg = 1u << (soparg & 31);    /* Linux masks, since 4.15 */
         else
                 oparg = (uint32_t)soparg;
+        if (op > 4 || cmp > 5)
+                return -ENOSYS;
+        /* The operation is atomic against user code on other CPUs (an
+         * increment there between a read and a write here would be
+         * lost): a compare-and-swap, again while the word moves. */
         if (copy_from_user(&old, uaddr2, sizeof old))
                 return -EFAULT;
-        switch (op) {
-        case 0: new = oparg; break;             /* SET */
-        case 1: new = old + oparg; break;       /* ADD */
-        case 2: new = old | oparg; break;       /* OR */
-        case 3: new = old & ~oparg; break;      /* ANDN */
-        case 4: new = old ^ oparg; break;       /* XOR */
-        default: return -ENOSYS;
+        for (;;) {
+                uint32_t seen = old;
+
+                switch (op) {
+                case 0: new = oparg; break;             /* SET */
+                case 1: new = old + oparg; break;       /* ADD */
+                case 2: new = old | oparg; break;       /* OR */
+                case 3: new = old & ~oparg; break;      /* ANDN */
+                default: new = old ^ oparg; break;      /* XOR */
+                }
+                if (user_cmpxchg32(uaddr2, &seen, new))
+                        return -EFAULT;
+                if (seen == old)
+                        break;
+                old = seen;
         }
         switch (cmp) {
         case 0: hit = (int32_t)old == scmparg; break;
@@ -297,11 +311,8 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
         case 2: hit = (int32_t)old < scmparg; break;
         case 3: hit = (int32_t)old <= scmparg; break;
         case 4: hit = (int32_t)old > scmparg; break;
-        case 5: hit = (int32_t)old >= scmparg; break;
-        default: return -ENOSYS;
+        default: hit = (int32_t)old >= scmparg; break;
         }
-        if (copy_to_user(uaddr2, &new, sizeof new))
-                return -EFAULT;
         woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, n1);
         if (hit)
                 woken += futex_wake_key(&k2, FUTEX_BITSET_MATCH_ANY, n2);
@@ -432,11 +443,18 @@ static void robust_release(uint64_t uword, int tid)
 
         if (copy_from_user(&word, uword, sizeof word))
                 return;
-        if ((word & FUTEX_TID_MASK) != (uint32_t)tid)
-                return;
-        new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-        if (copy_to_user(uword, &new, sizeof new))
-                return;
+        for (;;) {              /* a waiter may set FUTEX_WAITERS meanwhile */
+                uint32_t seen = word;
+
+                if ((word & FUTEX_TID_MASK) != (uint32_t)tid)
+                        return;
+                new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+                if (user_cmpxchg32(uword, &seen, new))
+                        return;
+                if (seen == word)
+                        break;
+                word = seen;
+        }
         if ((word & FUTEX_WAITERS) &&
             futex_key_of(uword, false, &key, &obj) == 0)
                 futex_wake_key(&key, FUTEX_BITSET_MATCH_ANY, 1);

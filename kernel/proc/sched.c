@@ -307,11 +307,10 @@ static struct proc *pick_next(void)
  * sched_first_run). */
 static void sched_once(void)
 {
+        bool console = machine_console_held();
         unsigned long s;
         struct proc *p;
         bool reap;
-
-        bool console = machine_console_held();
 
         if (console || ktimer_due()) {
                 machine_kernel_lock();
@@ -379,9 +378,9 @@ static void sched_switch_locked(unsigned long s)
         bool entered = p->entered != NULL;
         bool big = machine_kernel_lock_held();
 
-        if (lock_held_count() != 1)
-                panic("sched_switch: sleeping with %u spinlocks held",
-                      lock_held_count() - 1);
+        if (LOCK_DEBUG && lock_held_count() != 1)
+                panic("sched_switch: sleeping with %u spinlocks held "
+                      "beside the run queue's", lock_held_count() - 1);
         if (entered && !big)
                 panic("thread %d entered its space without the big lock",
                       p->tid);

@@ -37,6 +37,12 @@
  *   sleep_restarts_after_a_stop  a 300 ms nanosleep stopped (SIGSTOP) and
  *                             continued goes on to its deadline, neither
  *                             EINTR nor early
+ *   sleep_arguments_anywhere  the sleeps' arguments in memory not touched
+ *                             yet (anonymous, a shared file's) are read
+ *                             and written; a pointer to nothing or to a
+ *                             PROT_NONE page is EFAULT (on Mercator the
+ *                             first two fault without the big lock, the
+ *                             last two take it in the middle of the call)
  *   no_big_lock_to_yield_or_sleep (Mercator only) 20 000 yields and 50
  *                             sleeps of 1 ms take the lock far fewer times
  *                             than that (10-16 times here; a kernel that
@@ -446,6 +452,49 @@ static void sleep_restarts_after_a_stop(void)
               WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+static void sleep_arguments_anywhere(void)
+{
+        char path[] = "/tmp/lockfree_calls.XXXXXX";
+        int fd = mkstemp(path);
+        struct timespec *fresh = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        struct timespec *none = mmap(NULL, PAGE, PROT_NONE,
+                                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        struct timespec *shared = MAP_FAILED, now;
+        int ok = fd >= 0 && fresh != MAP_FAILED && none != MAP_FAILED;
+
+        if (fd >= 0) {
+                unlink(path);
+                ok &= ftruncate(fd, PAGE) == 0;
+                shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                              fd, 0);
+                ok &= shared != MAP_FAILED;
+        }
+        if (ok) {
+                /* zeroes: no time to sleep */
+                ok &= nanosleep(fresh, NULL) == 0;
+                ok &= clock_nanosleep(CLOCK_MONOTONIC, 0,
+                                      (struct timespec *)(shared), NULL) == 0;
+                /* an absolute deadline already past, read from a page
+                 * written first by the kernel's fault */
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                fresh[PAGE / sizeof *fresh] = now;
+                ok &= clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+                                      &fresh[PAGE / sizeof *fresh],
+                                      NULL) == 0;
+                errno = 0;
+                ok &= nanosleep((struct timespec *)16, NULL) == -1 &&
+                      errno == EFAULT;
+                errno = 0;
+                ok &= nanosleep(none, NULL) == -1 && errno == EFAULT;
+                ok &= clock_nanosleep(CLOCK_MONOTONIC, 0, none, NULL) ==
+                      EFAULT;
+        }
+        CHECK("sleep_arguments_anywhere", ok);
+        if (fd >= 0)
+                close(fd);
+}
+
 static void no_big_lock_to_yield_or_sleep(void)
 {
         long long before = lock_stat_acquired("big-kernel-lock");
@@ -478,6 +527,7 @@ int main(void)
         exit_ends_sleeping_threads();
         signal_ends_a_sleep();
         sleep_restarts_after_a_stop();
+        sleep_arguments_anywhere();
         no_big_lock_to_yield_or_sleep();
         return utest_done();
 }

@@ -6,7 +6,8 @@
  * the leader, signals to one thread (tgkill) and to the process (taken by
  * a thread that does not block it), fatal signals and stops for the whole
  * group, a robust mutex whose owner thread dies, private futexes between
- * threads, and /proc/PID/task.
+ * threads, FUTEX_WAKE_OP's change of a word atomic against other threads'
+ * atomics, and /proc/PID/task.
  */
 #include "utest.h"
 #include <dirent.h>
@@ -544,6 +545,56 @@ static void *robust_owner(void *arg)
         return NULL;                    /* exits holding it */
 }
 
+/* FUTEX_WAKE_OP's operation on the second word is atomic against user
+ * code's atomics on other CPUs: two threads add to a word with atomics
+ * while a third adds 1 to it 20 000 times through FUTEX_WAKE_OP; no add
+ * is lost (a kernel that reads the word and writes it back lost some at
+ * -smp 4). */
+static _Atomic uint32_t op_word;
+static atomic_int op_done;
+
+static void *atomic_adder(void *arg)
+{
+        long n = 0;
+
+        (void)arg;
+        while (!atomic_load_explicit(&op_done, memory_order_relaxed)) {
+                atomic_fetch_add_explicit(&op_word, 1, memory_order_relaxed);
+                n++;
+        }
+        return (void *)n;
+}
+
+static void test_wake_op_atomic(void)
+{
+        /* FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0) */
+        const uint32_t add_one = (1u << 28) | (0u << 24) | (1u << 12) | 0u;
+        uint32_t other = 0;
+        pthread_t th[2];
+        long added = 0, bad = 0;
+        int made = 0;
+
+        atomic_store(&op_word, 0);
+        atomic_store(&op_done, 0);
+        for (int i = 0; i < 2; i++)
+                made += pthread_create(&th[i], NULL, atomic_adder, NULL) == 0;
+        for (int i = 0; i < 20000; i++)
+                bad += syscall(SYS_futex, &other, 5 | 128, 1, 0,
+                               (uint32_t *)&op_word, add_one) != 0;
+        atomic_store(&op_done, 1);
+        for (int i = 0; i < made; i++) {
+                void *r;
+
+                pthread_join(th[i], &r);
+                added += (long)r;
+        }
+        if (!CHECK("wake_op_atomic_against_user_atomics",
+                   made == 2 && bad == 0 &&
+                   atomic_load(&op_word) == (uint32_t)(added + 20000)))
+                printf("# word %u, adds %ld + 20000, %ld calls failed\n",
+                       atomic_load(&op_word), added, bad);
+}
+
 static void test_futex_threads(void)
 {
         pthread_t th;
@@ -828,6 +879,7 @@ int main(int argc, char **argv)
         test_signals();
         test_group_signals();
         test_futex_threads();
+        test_wake_op_atomic();
         test_futex_keys();
         test_process_wide();
         return utest_done();

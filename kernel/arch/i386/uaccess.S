@@ -42,6 +42,25 @@ raw_copy_user:
         EXTABLE 1b, 3b
         EXTABLE 2b, 3b
 
+/* long raw_cmpxchg_user32(uint32_t *uaddr, uint32_t *old, uint32_t new):
+ * lock cmpxchg of the user word; *old = the value found; 0 or -EFAULT */
+        .globl raw_cmpxchg_user32
+raw_cmpxchg_user32:
+        pushl %ebx
+        movl 8(%esp), %ecx              /* uaddr */
+        movl 12(%esp), %ebx             /* old */
+        movl 16(%esp), %edx             /* new */
+        movl (%ebx), %eax
+30:     lock cmpxchgl %edx, (%ecx)
+        movl %eax, (%ebx)
+        xorl %eax, %eax
+        popl %ebx
+        ret
+31:     movl $-EFAULT, %eax
+        popl %ebx
+        ret
+        EXTABLE 30b, 31b
+
 /* long raw_get_user32(uint32_t *dst, const void *usrc): one aligned or
  * unaligned word, 0 or -EFAULT (the sixth argument of every sysenter
  * system call: raw_copy_user's set-up would cost more than the load) */

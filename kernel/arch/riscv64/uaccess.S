@@ -13,6 +13,8 @@
  * long raw_clear_user(void *udst, size_t n)                   0 / -EFAULT
  * long raw_strncpy_user(char *dst, const void *usrc, size_t max)
  *      bytes copied before a NUL (at most max), or -EFAULT
+ * long raw_cmpxchg_user32(uint32_t *uaddr, uint32_t *old, uint32_t new)
+ *      0 / -EFAULT; *old = the value found
  */
 #define EFAULT          14
 #define SSTATUS_SUM     (1 << 18)
@@ -99,3 +101,26 @@ uaccess_efault:
         SUM_OFF
         li      a0, -EFAULT
         ret
+
+/* An atomic OR of nothing first: a write fault (copy-on-write, a page
+ * not there yet) is taken there, where the fixup can tell it, rather
+ * than inside the lr/sc pair, which goes round again after any trap. */
+        .globl  raw_cmpxchg_user32
+raw_cmpxchg_user32:
+        SUM_ON
+        lw      t1, 0(a1)
+40:     amoor.w zero, zero, (a0)
+41:     lr.w    t0, (a0)
+        bne     t0, t1, 43f
+42:     sc.w    t2, a2, (a0)
+        bnez    t2, 40b
+43:     sw      t0, 0(a1)
+        SUM_OFF
+        li      a0, 0
+        ret
+44:     SUM_OFF
+        li      a0, -EFAULT
+        ret
+        EXTABLE 40b, 44b
+        EXTABLE 41b, 44b
+        EXTABLE 42b, 44b

@@ -72,6 +72,22 @@ raw_strncpy_user:
         ret
         EXTABLE 4b, 6b
 
+/* long raw_cmpxchg_user32(uint32_t *uaddr, uint32_t *old, uint32_t new):
+ * lock cmpxchg of the user word; *old = the value found; 0 or -EFAULT */
+        .globl raw_cmpxchg_user32
+raw_cmpxchg_user32:
+        USER_ACCESS_BEGIN
+        movl (%rsi), %eax
+30:     lock cmpxchgl %edx, (%rdi)
+        movl %eax, (%rsi)
+        USER_ACCESS_END
+        xorl %eax, %eax
+        ret
+31:     USER_ACCESS_END
+        movq $-EFAULT, %rax
+        ret
+        EXTABLE 30b, 31b
+
 /* long raw_clear_user(void *udst, size_t n): 0 or -EFAULT */
         .globl raw_clear_user
 raw_clear_user:

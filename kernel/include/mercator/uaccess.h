@@ -26,6 +26,16 @@ long copy_to_user(uint64_t udst, const void *src, size_t len);
 long clear_user(uint64_t udst, size_t len);
 
 /*
+ * Atomically, against every CPU and user thread: if the aligned word at
+ * uaddr holds *old, store new there. => 0 with *old set to the value
+ * found (the store happened if it is the value asked for), or -EFAULT
+ * (not aligned, not user memory, or not writable). For the futex words
+ * the kernel changes while user code changes them with atomics too
+ * (FUTEX_WAKE_OP, robust lists).
+ */
+long user_cmpxchg32(uint64_t uaddr, uint32_t *old, uint32_t new);
+
+/*
  * Copy a NUL-terminated string of at most size - 1 bytes into dst
  * (always terminated). => its length, -EFAULT, or -ENAMETOOLONG if no NUL
  * came within size - 1 bytes.
