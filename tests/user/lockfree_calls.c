@@ -89,21 +89,28 @@ static void *ask(void *arg)
         return (void *)wrong;
 }
 
-static void ids_from_every_thread(void)
+/* fn on THREADS threads at once: the sum of what they returned, or -1 if
+ * not all could be made. */
+static long on_every_thread(void *(*fn)(void *))
 {
         pthread_t th[THREADS];
-        long wrong = 0;
+        long sum = 0;
         int made = 0;
 
         for (int i = 0; i < THREADS; i++)
-                made += pthread_create(&th[i], NULL, ask, NULL) == 0;
+                made += pthread_create(&th[i], NULL, fn, NULL) == 0;
         for (int i = 0; i < made; i++) {
                 void *r;
 
                 pthread_join(th[i], &r);
-                wrong += (long)r;
+                sum += (long)r;
         }
-        CHECK("ids_from_every_thread", made == THREADS && wrong == 0);
+        return made == THREADS ? sum : -1;
+}
+
+static void ids_from_every_thread(void)
+{
+        CHECK("ids_from_every_thread", on_every_thread(ask) == 0);
 }
 
 /* A child's spinner: the getppid answers it saw, in order, deduplicated. */
@@ -293,19 +300,7 @@ static void *yield_loop(void *arg)
 
 static void yields_from_every_thread(void)
 {
-        pthread_t th[THREADS];
-        long bad = 0;
-        int made = 0;
-
-        for (int i = 0; i < THREADS; i++)
-                made += pthread_create(&th[i], NULL, yield_loop, NULL) == 0;
-        for (int i = 0; i < made; i++) {
-                void *r;
-
-                pthread_join(th[i], &r);
-                bad += (long)r;
-        }
-        CHECK("yields_from_every_thread", made == THREADS && bad == 0);
+        CHECK("yields_from_every_thread", on_every_thread(yield_loop) == 0);
 }
 
 static atomic_int sleeping;             /* sleeps begun, by the sleepers */
