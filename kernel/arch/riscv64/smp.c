@@ -338,7 +338,7 @@ void machine_idle_enter(void)
  * `idle` is cleared here, so the next thread's kick goes to another.
  * One, not all: x86-64's smp.c says why. Only a hart in `allowed` (the
  * thread's affinity): another would find nothing it may run.
- * [kernel lock] */
+ * [sched_lock, or the kernel lock: sched_setaffinity] */
 void machine_kick_idle(uint64_t allowed)
 {
         struct cpu *me = this_cpu();

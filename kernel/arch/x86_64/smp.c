@@ -333,7 +333,7 @@ void machine_idle_enter(void)
  * the big kernel lock only to find nothing, and with more virtual CPUs
  * than the host has cores the spinners take the time the lock's holder
  * needs. Only a CPU in `allowed` (the thread's affinity): another would
- * find nothing it may run. [kernel lock] */
+ * find nothing it may run. [sched_lock, or the kernel lock: sched_setaffinity] */
 void machine_kick_idle(uint64_t allowed)
 {
         struct cpu *me = this_cpu();
