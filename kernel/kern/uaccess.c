@@ -5,6 +5,7 @@
 #include <mercator/errno.h>
 #include <mercator/uaccess.h>
 #include <machine/vmparam.h>
+#include <proc/proc.h>
 
 long raw_copy_user(void *dst, const void *src, size_t n);
 long raw_strncpy_user(char *dst, const void *usrc, size_t max);
@@ -43,6 +44,16 @@ long copy_from_user(void *dst, uint64_t usrc, size_t len)
         if (!user_range_ok(usrc, len))
                 return -EFAULT;
         return len ? raw_copy_user(dst, (const void *)usrc, len) : 0;
+}
+
+long copy_from_user_nofault(void *dst, uint64_t usrc, size_t len)
+{
+        long err;
+
+        current->uaccess_nofault = true;        /* oom_kernel_fault looks */
+        err = copy_from_user(dst, usrc, len);
+        current->uaccess_nofault = false;
+        return err;
 }
 
 long copy_to_user(uint64_t udst, const void *src, size_t len)

@@ -70,6 +70,7 @@ const char *lock_rank_name(unsigned rank)
         case LOCK_RANK_BIG:             return "big-kernel-lock";
         case LOCK_RANK_SPACE_DOOR:      return "space-door";
         case LOCK_RANK_SPACE_FAULT:     return "space-fault";
+        case LOCK_RANK_OBJECT_PUTS:     return "object-puts";
         case LOCK_RANK_OBJECT:          return "vm-object";
         case LOCK_RANK_SPACE_PMAP:      return "space-pmap";
         case LOCK_RANK_KMALLOC:         return "kmalloc-cache";
@@ -78,6 +79,7 @@ const char *lock_rank_name(unsigned rank)
         case LOCK_RANK_SMP_CALL:        return "smp-call";
         case LOCK_RANK_TEST_INNER:      return "test-inner";
         case LOCK_RANK_BLKDEV:          return "blkdev-queue";
+        case LOCK_RANK_FUTEX:           return "futex";
         case LOCK_RANK_SCHED:           return "sched";
         case LOCK_RANK_VVAR:            return "vvar";
         case LOCK_RANK_CONSOLE:         return "console";

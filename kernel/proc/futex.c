@@ -33,15 +33,33 @@
  * with shared keys, as Linux's. A timed wait interrupted by a signal that
  * runs no handler goes on to the same deadline (restart_syscall).
  *
- * Locks: the table is the big kernel lock's (futex runs under it, with
- * its space's door open: syscall.c's SYSCALL_OUTSIDE; a lock per bucket
- * would let it run without). The words the kernel changes (FUTEX_WAKE_OP,
- * a dying owner's robust locks) it changes by compare-and-swap
- * (user_cmpxchg32): user code on other CPUs changes them with atomics at
- * the same time, and a read then a write would lose what came between.
+ * Locks: futex_lock [f] guards the table: the lists, and a linked
+ * waiter's links, key, object and `woken`. Rank LOCK_RANK_FUTEX: inside
+ * the big lock (exit's wakes), outside the run queue's (a wake-up takes
+ * it, sched_wakeup). The call runs without the big lock
+ * (syscall.c:call_lock_free): a private futex's key is its thread's space
+ * and the address, and its word is read under futex_lock by a copy whose
+ * faults are not served (copy_from_user_nofault; on a fault the lock is
+ * dropped, the page brought in and the look made again), so a wait's
+ * compare-and-link and FUTEX_CMP_REQUEUE's compare-and-move are each one
+ * step to every other futex call, as on Linux. A shared key looks at the
+ * space's areas and references their objects, both the big lock's: such a
+ * call takes that lock first and keeps it to its way out (a shared waiter
+ * holds it again when its sleep ends). A waiter, once linked, sleeps
+ * unless `woken` is set when looked at under the run queue's lock
+ * (sched_sleep_on_until_intr_unless); a waker sets it under futex_lock and
+ * wakes the channel before it lets go of that lock, so a waiter that
+ * takes futex_lock after its sleep knows no waker is still at its struct.
+ * The words the kernel changes (FUTEX_WAKE_OP, a dying owner's robust
+ * locks) it changes by compare-and-swap (user_cmpxchg32), outside
+ * futex_lock: user code on other CPUs changes them with atomics at the
+ * same time, and a read then a write would lose what came between.
  */
 #include <mercator/clock.h>
 #include <mercator/errno.h>
+#include <mercator/machine.h>
+#include <mercator/panic.h>
+#include <mercator/spinlock.h>
 #include <mercator/string.h>
 #include <mercator/uaccess.h>
 #include <proc/futex.h>
@@ -90,7 +108,8 @@ struct futex_waiter {
 };
 
 #define FUTEX_BUCKETS   64
-static struct futex_waiter *buckets[FUTEX_BUCKETS];
+static struct futex_waiter *buckets[FUTEX_BUCKETS];     /* [f] */
+static struct spinlock futex_lock = SPINLOCK_INIT("futex", LOCK_RANK_FUTEX);
 
 static unsigned bucket_of(const struct futex_key *k)
 {
@@ -128,7 +147,9 @@ static void waiter_unlink(struct futex_waiter *w)
 }
 
 /*
- * The key of the futex word at uaddr in the current space.
+ * The key of the futex word at uaddr in the current space; a shared one
+ * takes the big lock, if the call has not, and keeps it (the areas'
+ * lock).
  * => *obj: the shared object the key names (not referenced), or NULL.
  * => 0, -EINVAL (not 4-byte aligned), -EFAULT (no area there).
  */
@@ -143,6 +164,8 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
         *key = (struct futex_key){ current->space, uaddr, private };
         if (private)
                 return 0;
+        if (!machine_kernel_lock_held())        /* for the rest of the call */
+                machine_kernel_lock_outside();
         a = vm_space_lookup(current->space, (vaddr_t)uaddr);
         if (!a)
                 return -EFAULT;
@@ -158,7 +181,7 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
 }
 
 /* Wake up to n waiters on key whose bitset meets bitset (at least one if
- * any waits: Linux counts after waking); how many woke. */
+ * any waits: Linux counts after waking); how many woke. [f] */
 static long futex_wake_key(const struct futex_key *key, uint32_t bitset,
                            long n)
 {
@@ -172,11 +195,27 @@ static long futex_wake_key(const struct futex_key *key, uint32_t bitset,
                 if (!key_eq(&w->key, key) || !(w->bitset & bitset))
                         continue;
                 waiter_unlink(w);
-                w->woken = true;
+                __atomic_store_n(&w->woken, true, __ATOMIC_RELEASE);
                 sched_wakeup(w);
                 woken++;
         }
         return woken;
+}
+
+/* futex_lock taken with the word at uaddr read under it into *val.
+ * => 0 (the lock held), or -EFAULT (not held). */
+static long lock_and_read(uint64_t uaddr, uint32_t *val)
+{
+        for (;;) {
+                spin_lock(&futex_lock);
+                if (!copy_from_user_nofault(val, uaddr, sizeof *val))
+                        return 0;
+                spin_unlock(&futex_lock);
+                /* Not there, or not readable: in with a fault, if it can
+                 * be, and the look again (the page may go meanwhile). */
+                if (copy_from_user(val, uaddr, sizeof *val))
+                        return -EFAULT;
+        }
 }
 
 static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
@@ -201,29 +240,38 @@ static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
         struct futex_waiter w = { .bitset = bitset };
         uint32_t cur;
         long err;
+        bool woken;
 
         if (!bitset)
                 return -EINVAL;
         if ((err = futex_key_of(uaddr, private, &w.key, &w.obj)))
                 return err;
-        if (copy_from_user(&cur, uaddr, sizeof cur))
-                return -EFAULT;
-        if (cur != val)
+        if ((err = lock_and_read(uaddr, &cur)))
+                return err;
+        if (cur != val) {
+                spin_unlock(&futex_lock);
                 return -EAGAIN;
-        if (w.obj)
+        }
+        if (w.obj)                      /* the big lock's (futex_key_of) */
                 vm_object_ref(w.obj);
         waiter_link(&w);
-        while (!w.woken) {
+        spin_unlock(&futex_lock);
+        while (!__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE)) {
                 if (deadline && clock_monotonic_ns() >= deadline)
                         break;
-                if (sched_sleep_on_until_intr(&w, deadline))
+                if (sched_sleep_on_until_intr_unless(&w, deadline, &w.woken))
                         break;
         }
-        if (!w.woken)
+        spin_lock(&futex_lock);         /* no waker is at w after this */
+        woken = w.woken;
+        if (!woken)
                 waiter_unlink(&w);
-        if (w.obj)
+        spin_unlock(&futex_lock);
+        if (w.obj) {            /* requeue may have changed it */
+                ASSERT(machine_kernel_lock_held());     /* futex_key_of's */
                 vm_object_unref(w.obj);
-        if (w.woken)
+        }
+        if (woken)
                 return 0;
         if (deadline && clock_monotonic_ns() >= deadline)
                 return -ETIMEDOUT;
@@ -236,7 +284,13 @@ static long futex_wait(uint64_t uaddr, bool private, uint32_t val,
                                  uaddr | private, val | (uint64_t)bitset << 32);
 }
 
-/* Move up to n waiters of `from` to `to`; how many moved. */
+/*
+ * Move up to n waiters of `from` to `to`, each with a reference to to_obj
+ * (to's object, or NULL); how many moved. Each held one to from's object
+ * (key.base, for a key with one), which the caller drops that many times
+ * after futex_lock: a last reference's end takes locks ranked before it.
+ * [f], and the big lock if to_obj.
+ */
 static long futex_requeue_key(const struct futex_key *from,
                               const struct futex_key *to,
                               struct vm_object *to_obj, long n)
@@ -252,8 +306,6 @@ static long futex_requeue_key(const struct futex_key *from,
                 w->key = *to;
                 if (to_obj)
                         vm_object_ref(to_obj);
-                if (w->obj)
-                        vm_object_unref(w->obj);
                 w->obj = to_obj;
                 waiter_link(w);
                 moved++;
@@ -313,9 +365,11 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
         case 4: hit = (int32_t)old > scmparg; break;
         default: hit = (int32_t)old >= scmparg; break;
         }
+        spin_lock(&futex_lock);
         woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, n1);
         if (hit)
                 woken += futex_wake_key(&k2, FUTEX_BITSET_MATCH_ANY, n2);
+        spin_unlock(&futex_lock);
         return woken;
 }
 
@@ -359,7 +413,7 @@ SYSCALL_DECL(futex)
         struct vm_object *o1, *o2;
         uint64_t deadline;
         uint32_t cur;
-        long err, woken;
+        long err, woken, moved;
 
         if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT)
                 return -ENOSYS;
@@ -377,9 +431,12 @@ SYSCALL_DECL(futex)
                         return -EINVAL;
                 if ((err = futex_key_of(uaddr, private, &k1, &o1)))
                         return err;
-                return futex_wake_key(&k1, cmd == FUTEX_WAKE ?
-                                      FUTEX_BITSET_MATCH_ANY : val3,
-                                      (int)val < 0 ? 0x7fffffff : (int)val);
+                spin_lock(&futex_lock);
+                woken = futex_wake_key(&k1, cmd == FUTEX_WAKE ?
+                                       FUTEX_BITSET_MATCH_ANY : val3,
+                                       (int)val < 0 ? 0x7fffffff : (int)val);
+                spin_unlock(&futex_lock);
+                return woken;
         case FUTEX_REQUEUE:
         case FUTEX_CMP_REQUEUE:
                 /* The timeout argument carries the requeue count. */
@@ -388,14 +445,22 @@ SYSCALL_DECL(futex)
                 if ((err = futex_key_of(uaddr, private, &k1, &o1)) ||
                     (err = futex_key_of(uaddr2, private, &k2, &o2)))
                         return err;
-                if (cmd == FUTEX_CMP_REQUEUE) {
-                        if (copy_from_user(&cur, uaddr, sizeof cur))
-                                return -EFAULT;
-                        if (cur != val3)
+                if (cmd == FUTEX_CMP_REQUEUE) { /* compare and move: one step */
+                        if ((err = lock_and_read(uaddr, &cur)))
+                                return err;
+                        if (cur != val3) {
+                                spin_unlock(&futex_lock);
                                 return -EAGAIN;
+                        }
+                } else {
+                        spin_lock(&futex_lock);
                 }
                 woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, (int)val);
-                return woken + futex_requeue_key(&k1, &k2, o2, (int)utime);
+                moved = futex_requeue_key(&k1, &k2, o2, (int)utime);
+                spin_unlock(&futex_lock);
+                for (long i = 0; o1 && i < moved; i++)
+                        vm_object_unref(o1);
+                return woken + moved;
         case FUTEX_WAKE_OP:
                 return futex_wake_op(uaddr, uaddr2, private, (int)val,
                                      (int)utime, val3);
@@ -437,8 +502,6 @@ SYSCALL_DECL(get_robust_list)
 /* One lock word of a dying owner: mark it, wake a waiter. */
 static void robust_release(uint64_t uword, int tid)
 {
-        struct futex_key key;
-        struct vm_object *obj;
         uint32_t word, new;
 
         if (copy_from_user(&word, uword, sizeof word))
@@ -455,9 +518,8 @@ static void robust_release(uint64_t uword, int tid)
                         break;
                 word = seen;
         }
-        if ((word & FUTEX_WAITERS) &&
-            futex_key_of(uword, false, &key, &obj) == 0)
-                futex_wake_key(&key, FUTEX_BITSET_MATCH_ANY, 1);
+        if (word & FUTEX_WAITERS)
+                futex_wake_address(uword);
 }
 
 void futex_exit_robust(struct proc *p)
@@ -491,6 +553,9 @@ void futex_wake_address(uint64_t uaddr)
         struct futex_key key;
         struct vm_object *obj;
 
-        if (futex_key_of(uaddr, false, &key, &obj) == 0)
+        if (futex_key_of(uaddr, false, &key, &obj) == 0) {
+                spin_lock(&futex_lock);
                 futex_wake_key(&key, FUTEX_BITSET_MATCH_ANY, 1);
+                spin_unlock(&futex_lock);
+        }
 }

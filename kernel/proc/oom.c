@@ -297,6 +297,8 @@ enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
 {
         enum fault_result r;
 
+        if (current && current->uaccess_nofault)
+                return FAULT_SEGV;      /* under a spinlock: not served */
 #ifdef MACHINE_CPU_LOCAL
         /* A user copy of a call that runs without the big lock
          * (SYSCALL_NO_LOCK): the lock-free fault path first, as for the

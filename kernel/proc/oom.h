@@ -59,7 +59,8 @@ bool oom_fault(void);
 bool oom_alloc_retry(void);
 
 /* A kernel-mode fault on a user address (a user copy): vm_fault, and while
- * it finds no memory, oom_alloc_retry and the fault again. */
+ * it finds no memory, oom_alloc_retry and the fault again. FAULT_SEGV at
+ * once for a copy made under a spinlock (copy_from_user_nofault). */
 enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
                                    vm_prot_t access);
 

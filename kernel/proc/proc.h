@@ -7,9 +7,10 @@
  * thread made by clone may share any of them without being in the group);
  * see docs/design.md, "Threads". One CPU.
  *
- * Locks: the big kernel lock on machines with more than one CPU (every
- * kernel entry from user mode and each CPU's scheduler loop hold it;
- * docs/design.md, "Locking"), else none; the kernel is not preempted (a
+ * Locks: the big kernel lock on machines with more than one CPU (most
+ * kernel entries from user mode hold it; the run queue's fields are
+ * sched_lock's, sched.c; docs/design.md, "Locking"), else none; the
+ * kernel is not preempted (a
  * timer interrupt only sets need_resched, acted on when returning to user
  * mode).
  * Fields: [c] constant after creation  [s] scheduler  [p] the process
@@ -207,6 +208,9 @@ struct proc {
                                                  * call's timespecs are a
                                                  * 32-bit machine's old ones
                                                  * (proc/time.h) */
+        bool              uaccess_nofault;      /* [p] its user copies'
+                                                 * faults are not served
+                                                 * (copy_from_user_nofault) */
         struct proc_signals sig;                /* [s]/[p] see above */
         struct proc_group group;                /* [s] the leader's only */
         struct restart_block restart;           /* [p] see above */
@@ -440,6 +444,11 @@ int sched_sleep_until_intr(uint64_t ns);
  * (monotonic; 0: none). => 0, or -EINTR if a signal is pending; the
  * caller tells a wakeup from the deadline by the clock. */
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns);
+/* The same, but no sleep at all (=> 0) if *done is true when looked at
+ * under the run queue's lock: the sleep of a caller without the big lock
+ * whose waker sets *done and then calls sched_wakeup(channel) (futex.c). */
+int sched_sleep_on_until_intr_unless(const void *channel,
+                                     uint64_t deadline_ns, const bool *done);
 void sched_wakeup(const void *channel);
 void sched_make_runnable(struct proc *p);
 /* t, if it sleeps (only an interruptible sleep if intr_only), becomes

@@ -20,8 +20,11 @@
  * takes it back itself when it runs again (sched_switch_locked); a new
  * thread takes it on its first way out (sched_first_run). Sleep and
  * wake-up both change states under sched_lock, and wakers and the
- * sleepers' condition checks under the big lock (as before), so no
- * wake-up is lost; a wake-up kicks idle CPUs out of hlt. A thread may
+ * sleepers' condition checks under the big lock (as before), or for a
+ * sleeper without it, its condition looked at again under sched_lock
+ * (a signal: intr_sleep_lock; a futex waiter's `woken`:
+ * sched_sleep_on_until_intr_unless), so no wake-up is lost; a wake-up
+ * kicks idle CPUs out of hlt. A thread may
  * run on any CPU its affinity mask allows (sched_setaffinity; all at
  * first), those of one address space at the same time (the pmap sends
  * its changes to every CPU that has it loaded). A thread whose mask no
@@ -481,10 +484,24 @@ int sched_sleep_until_intr(uint64_t ns)
 
 int sched_sleep_on_until_intr(const void *channel, uint64_t deadline_ns)
 {
+        return sched_sleep_on_until_intr_unless(channel, deadline_ns, NULL);
+}
+
+/* *done is read under sched_lock: a waker that sets it (release) and then
+ * wakes the channel (sched_wakeup, under the lock) either set it before
+ * this look or finds the sleeper after it. */
+int sched_sleep_on_until_intr_unless(const void *channel,
+                                     uint64_t deadline_ns, const bool *done)
+{
         unsigned long s;
 
         if (intr_sleep_lock(&s))
                 return -EINTR;
+        if (done && __atomic_load_n(done, __ATOMIC_ACQUIRE)) {
+                sched_unlock(s);
+                current->sleep_intr = false;
+                return 0;
+        }
         current->wait_channel = NULL;
         if (channel)
                 wq_add(current, channel);

@@ -40,9 +40,9 @@ const char *syscall_name(uint64_t nr)
 }
 
 /*
- * The calls of threads that wait for each other and come and go: the
- * futex hand-overs of every thread library, a thread's exit and the
- * signal mask musl blocks around it, sleeps and yields. With the door
+ * The calls of threads that wait for each other and come and go: a
+ * thread's exit and the signal mask musl blocks around it (and, before
+ * they needed no lock, the futex hand-overs, sleeps and yields). With the door
  * shut for each, a sibling's fault beside them waited at the door or went
  * through the big lock (and where a host runs more virtual CPUs than it
  * has cores, waited for the holder's vCPU to be scheduled again: a
@@ -51,7 +51,7 @@ const char *syscall_name(uint64_t nr)
  */
 static bool call_outside(syscall_fn fn)
 {
-        return fn == sys_futex || fn == sys_exit || fn == sys_rt_sigprocmask;
+        return fn == sys_exit || fn == sys_rt_sigprocmask;
 }
 
 /*
@@ -71,13 +71,17 @@ static bool call_outside(syscall_fn fn)
  * meanwhile, under that lock). Threads that pace themselves with short
  * sleeps or yields then take the big lock only when a signal or a
  * reschedule waits on the way out.
+ *
+ * And futex, whose table has its own lock (futex.c): a private futex's
+ * waits and wakes take no other; a shared one's key takes the big lock.
  */
 static bool call_lock_free(syscall_fn fn)
 {
         return fn == sys_getpid || fn == sys_gettid || fn == sys_getppid ||
                fn == sys_getuid || fn == sys_geteuid || fn == sys_getgid ||
                fn == sys_getegid || fn == sys_sched_yield ||
-               fn == sys_nanosleep || fn == sys_clock_nanosleep;
+               fn == sys_nanosleep || fn == sys_clock_nanosleep ||
+               fn == sys_futex;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */

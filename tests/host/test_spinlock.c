@@ -179,9 +179,11 @@ TEST(every_rank_has_a_name)
 {
         static const unsigned ranks[] = {
                 LOCK_RANK_TEST_OUTER, LOCK_RANK_BIG, LOCK_RANK_SPACE_DOOR,
-                LOCK_RANK_SPACE_FAULT, LOCK_RANK_KMALLOC, LOCK_RANK_PMM_ZONE,
-                LOCK_RANK_MEMCG, LOCK_RANK_SMP_CALL, LOCK_RANK_TEST_INNER,
-                LOCK_RANK_BLKDEV, LOCK_RANK_VVAR, LOCK_RANK_CONSOLE,
+                LOCK_RANK_SPACE_FAULT, LOCK_RANK_OBJECT_PUTS,
+                LOCK_RANK_OBJECT, LOCK_RANK_SPACE_PMAP, LOCK_RANK_KMALLOC,
+                LOCK_RANK_PMM_ZONE, LOCK_RANK_MEMCG, LOCK_RANK_SMP_CALL,
+                LOCK_RANK_TEST_INNER, LOCK_RANK_BLKDEV, LOCK_RANK_FUTEX,
+                LOCK_RANK_SCHED, LOCK_RANK_VVAR, LOCK_RANK_CONSOLE,
         };
 
         for (unsigned i = 0; i < sizeof ranks / sizeof ranks[0]; i++)

@@ -49,6 +49,27 @@
  *                             locked for them took it about 40 000 times:
  *                             twice per yield, the call's and the
  *                             scheduler loop's)
+ *
+ * And futex, whose private waits and wakes Mercator runs without it too
+ * (the word read under the futex table's own lock by a copy whose faults
+ * are not served there: kernel/proc/futex.c):
+ *   futex_words_anywhere      FUTEX_WAIT and FUTEX_CMP_REQUEUE compare
+ *                             words in memory not touched yet (anonymous,
+ *                             a shared file's), private and shared; a
+ *                             pointer to nothing or to PROT_NONE is
+ *                             EFAULT, a misaligned one EINVAL
+ *   futex_hand_over_loses_no_wake  two threads pass a baton 20 000 times
+ *                             with private FUTEX_WAIT and FUTEX_WAKE (each
+ *                             wait bounded by 5 s): every pass arrives,
+ *                             no wait times out
+ *   condvar_rounds            four threads wait on a condition variable
+ *                             (the library's futex waits, wakes and
+ *                             requeues) for 2 000 broadcasts, each seeing
+ *                             every round's number in turn
+ *   no_big_lock_for_futexes (Mercator only) 20 000 private waits and
+ *                             wakes take the big lock far fewer times than
+ *                             that (a kernel that locked for them took it
+ *                             at least once per call)
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -59,6 +80,15 @@
 #include <sys/wait.h>
 #include <sched.h>
 #include <errno.h>
+
+/* Linux's futex operations (musl ships no linux/futex.h). */
+#define FUTEX_WAIT              0
+#define FUTEX_WAKE              1
+#define FUTEX_CMP_REQUEUE       4
+#define FUTEX_PRIVATE_FLAG      128
+#define FUTEX_WAIT_PRIVATE      (FUTEX_WAIT | FUTEX_PRIVATE_FLAG)
+#define FUTEX_WAKE_PRIVATE      (FUTEX_WAKE | FUTEX_PRIVATE_FLAG)
+#define FUTEX_CMP_REQUEUE_PRIVATE (FUTEX_CMP_REQUEUE | FUTEX_PRIVATE_FLAG)
 
 #define THREADS         4
 #define ROUNDS          20000
@@ -507,6 +537,193 @@ static void no_big_lock_to_yield_or_sleep(void)
                 printf("# the big kernel lock taken %lld times\n", taken);
 }
 
+static long futex(atomic_int *word, int op, int val, const struct timespec *t,
+                  atomic_int *word2, int val3)
+{
+        return syscall(SYS_futex, word, op, val, t, word2, val3);
+}
+
+/* -1 with errno, or what the call returned. */
+static int futex_errno(atomic_int *word, int op, int val,
+                       const struct timespec *t, atomic_int *word2, int val3)
+{
+        errno = 0;
+        return futex(word, op, val, t, word2, val3) == -1 ? errno : 0;
+}
+
+static void futex_words_anywhere(void)
+{
+        char path[] = "/tmp/lockfree_calls.XXXXXX";
+        int fd = mkstemp(path);
+        atomic_int *fresh = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        atomic_int *none = mmap(NULL, PAGE, PROT_NONE,
+                                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        atomic_int *shared = MAP_FAILED;
+        struct timespec ms = { 0, 1000000 };
+        int ok = fd >= 0 && fresh != MAP_FAILED && none != MAP_FAILED;
+        int w = PAGE / sizeof *fresh;           /* a page's words */
+
+        if (fd >= 0) {
+                unlink(path);
+                ok &= ftruncate(fd, PAGE) == 0;
+                shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                              fd, 0);
+                ok &= shared != MAP_FAILED;
+        }
+        if (ok) {
+                /* untouched words read 0: another value is EAGAIN, 0
+                 * waits until the timeout */
+                ok &= futex_errno(&fresh[0], FUTEX_WAIT_PRIVATE, 1, NULL,
+                                  NULL, 0) == EAGAIN;
+                ok &= futex_errno(&fresh[w], FUTEX_WAIT_PRIVATE, 0, &ms,
+                                  NULL, 0) == ETIMEDOUT;
+                ok &= futex_errno(&shared[1], FUTEX_WAIT_PRIVATE, 0, &ms,
+                                  NULL, 0) == ETIMEDOUT;
+                ok &= futex_errno(&fresh[2 * w], FUTEX_WAIT, 0, &ms,
+                                  NULL, 0) == ETIMEDOUT;
+                ok &= futex_errno(&shared[2], FUTEX_WAIT, 7, &ms,
+                                  NULL, 0) == EAGAIN;
+                ok &= futex(&fresh[3 * w], FUTEX_CMP_REQUEUE_PRIVATE, 1,
+                            (struct timespec *)1, &fresh[0], 0) == 0;
+                ok &= futex_errno(&fresh[3 * w + 1],
+                                  FUTEX_CMP_REQUEUE_PRIVATE, 1,
+                                  (struct timespec *)1, &fresh[0], 5) ==
+                      EAGAIN;
+                ok &= futex_errno(none, FUTEX_WAIT_PRIVATE, 0, &ms, NULL,
+                                  0) == EFAULT;
+                ok &= futex_errno(none, FUTEX_WAIT, 0, &ms, NULL, 0) ==
+                      EFAULT;
+                ok &= futex_errno((atomic_int *)16, FUTEX_WAIT_PRIVATE, 0,
+                                  &ms, NULL, 0) == EFAULT;
+                ok &= futex_errno(none, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+                                  (struct timespec *)1, &fresh[0], 0) ==
+                      EFAULT;
+                ok &= futex_errno((atomic_int *)((char *)fresh + 2),
+                                  FUTEX_WAIT_PRIVATE, 0, &ms, NULL, 0) ==
+                      EINVAL;
+                /* a wake of memory not there wakes nobody (private) */
+                ok &= futex(none, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0) == 0;
+        }
+        CHECK("futex_words_anywhere", ok);
+        if (fd >= 0)
+                close(fd);
+}
+
+#define PASSES          20000
+
+/* The baton: the number of the pass under way; thread k makes the
+ * passes with k's parity and waits for the others'. */
+static atomic_int baton;
+static atomic_int timeouts;
+
+static void *pass_baton(void *arg)
+{
+        int mine = (int)(long)arg;
+        struct timespec limit = { 5, 0 };
+
+        for (int pass = mine; pass < PASSES; pass += 2) {
+                int seen;
+
+                while ((seen = atomic_load(&baton)) != pass)
+                        if (futex(&baton, FUTEX_WAIT_PRIVATE, seen, &limit,
+                                  NULL, 0) == -1 && errno == ETIMEDOUT)
+                                atomic_fetch_add(&timeouts, 1);
+                atomic_store(&baton, pass + 1);
+                futex(&baton, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
+        return NULL;
+}
+
+static long long hand_over_pair(void)
+{
+        pthread_t a, b;
+
+        atomic_store(&baton, 0);
+        if (pthread_create(&a, NULL, pass_baton, (void *)0L))
+                return -1;
+        if (pthread_create(&b, NULL, pass_baton, (void *)1L)) {
+                pthread_join(a, NULL);
+                return -1;
+        }
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        return atomic_load(&baton);
+}
+
+static void futex_hand_over_loses_no_wake(void)
+{
+        long long end = hand_over_pair();
+
+        if (!CHECK("futex_hand_over_loses_no_wake",
+                   end == PASSES && atomic_load(&timeouts) == 0))
+                printf("# baton at %lld of %d, %d waits timed out\n", end,
+                       PASSES, atomic_load(&timeouts));
+}
+
+#define CV_ROUNDS       2000
+
+static pthread_mutex_t cv_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int cv_round, cv_arrived;
+
+/* Waits for each round in turn; => how many rounds it missed. */
+static void *cv_waiter(void *arg)
+{
+        long missed = 0;
+
+        (void)arg;
+        pthread_mutex_lock(&cv_lock);
+        for (int r = 1; r <= CV_ROUNDS; r++) {
+                cv_arrived++;
+                pthread_cond_broadcast(&cv);    /* to the main thread */
+                while (cv_round < r)
+                        pthread_cond_wait(&cv, &cv_lock);
+                missed += cv_round != r;
+        }
+        pthread_mutex_unlock(&cv_lock);
+        return (void *)missed;
+}
+
+static void condvar_rounds(void)
+{
+        pthread_t th[THREADS];
+        long missed = 0;
+        int made = 0;
+
+        for (int i = 0; i < THREADS; i++)
+                made += pthread_create(&th[i], NULL, cv_waiter, NULL) == 0;
+        pthread_mutex_lock(&cv_lock);
+        for (int r = 1; made == THREADS && r <= CV_ROUNDS; r++) {
+                while (cv_arrived < THREADS * r)        /* all wait for r */
+                        pthread_cond_wait(&cv, &cv_lock);
+                cv_round = r;
+                pthread_cond_broadcast(&cv);
+        }
+        pthread_mutex_unlock(&cv_lock);
+        for (int i = 0; i < made; i++) {
+                void *m;
+
+                pthread_join(th[i], &m);
+                missed += (long)m;
+        }
+        CHECK("condvar_rounds", made == THREADS && missed == 0 &&
+              cv_round == CV_ROUNDS);
+}
+
+static void no_big_lock_for_futexes(void)
+{
+        long long before = lock_stat_acquired("big-kernel-lock");
+
+        if (before < 0)
+                return;                 /* Linux: no such count */
+        long long end = hand_over_pair();
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
+
+        if (!CHECK("no_big_lock_for_futexes", end == PASSES && taken < 5000))
+                printf("# the big kernel lock taken %lld times\n", taken);
+}
+
 int main(void)
 {
         utest_start("lockfree_calls");
@@ -524,5 +741,9 @@ int main(void)
         sleep_restarts_after_a_stop();
         sleep_arguments_anywhere();
         no_big_lock_to_yield_or_sleep();
+        futex_words_anywhere();
+        futex_hand_over_loses_no_wake();
+        condvar_rounds();
+        no_big_lock_for_futexes();
         return utest_done();
 }

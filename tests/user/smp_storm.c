@@ -23,9 +23,13 @@
  *     on the next untouched page of each writer, so the kernel's read of
  *     the word faults the page in beside the writer's own first write;
  *     every call answers EAGAIN and every page keeps what its writer put
- *     there. (Mercator: a futex call takes the big lock without shutting
- *     the door to the lock-free faults, and enters only at its copy's
- *     fault; without that entry the two faults race on one page.)
+ *     there. (Mercator: a futex call takes no big lock since session
+ *     29; its word's first read, under the futex table's lock, does not
+ *     fault, and the copy that then brings the page in faults as a
+ *     lock-free call's copy does: the lock-free path, else the big lock
+ *     and the door entered at the fault. Before, futex took the big lock
+ *     without shutting the door and entered only at its copy's fault;
+ *     without that entry the two faults raced on one page.)
  *   futex_leaves_door_open (Mercator only: /proc/lock_stat's space-door
  *     line): while threads fault in fresh pages, a sibling that calls
  *     FUTEX_WAKE in a loop does not make their faults wait at the door.

@@ -43,6 +43,7 @@ enum lock_rank {
         LOCK_RANK_SMP_CALL = 30,        /* smp_call's sender slot */
         LOCK_RANK_TEST_INNER = 40,      /* tests of the checker only */
         LOCK_RANK_BLKDEV = 60,          /* a disk's queue (virtio_blk.c) */
+        LOCK_RANK_FUTEX = 65,           /* the futex waiters (futex.c) */
         LOCK_RANK_SCHED = 70,           /* the run queue (sched.c) */
         LOCK_RANK_VVAR = 80,            /* the vDSO's clock page (vdso.c) */
         LOCK_RANK_CONSOLE = 90,         /* console output: innermost */

@@ -20,6 +20,14 @@ bool user_range_ok(uint64_t uaddr, uint64_t len);
  *    pages in (and so sleep once faults may).
  */
 long copy_from_user(void *dst, uint64_t usrc, size_t len);
+/*
+ * copy_from_user for a caller that holds a spinlock: a fault is not
+ * served (serving one may allocate, sleep or take the big lock) but ends
+ * the copy with -EFAULT at once, as if nothing were mapped there. The
+ * caller drops its lock, brings the page in with copy_from_user and tries
+ * again (futex.c). => 0 or -EFAULT. For the current thread's own copies.
+ */
+long copy_from_user_nofault(void *dst, uint64_t usrc, size_t len);
 /* Copy len bytes of src to the user address udst; results as above. */
 long copy_to_user(uint64_t udst, const void *src, size_t len);
 /* Fill len bytes at the user address udst with zeroes; results as above. */
