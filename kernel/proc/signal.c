@@ -27,6 +27,7 @@
  * the kernel when the queue is full, which stay pending without info.
  */
 #include <mercator/errno.h>
+#include <mercator/machine.h>
 #include <mercator/string.h>
 #include <proc/coredump.h>
 #include <proc/machine_hooks.h>
@@ -199,6 +200,35 @@ static struct proc *pick_thread(struct proc *p, int sig)
         return NULL;
 }
 
+/*
+ * The mask's store and the look at the shared set after it are ordered
+ * by a full fence, as a sender's queueing of a signal and its look at the
+ * masks are (send_common): of a sender and a thread that changes its mask
+ * at the same time, one sees what the other did. A signal the thread now
+ * blocks that a sender picked it for is passed on; one it now unblocks
+ * is seen by its way out (signal_pending).
+ */
+void signal_set_mask(ksigset_t mask)
+{
+        struct proc *p = current;
+        ksigset_t more = mask & ~p->sig.blocked, hit;
+
+        p->sig.blocked = mask;          /* one aligned store: read whole */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        hit = *(volatile ksigset_t *)&shared_of(p)->pending & more;
+        if (!hit)
+                return;
+        if (!machine_kernel_lock_held())        /* kept to the way out */
+                machine_kernel_lock_outside();
+        hit = shared_of(p)->pending & more;
+        for (int sig = 1; sig <= NSIG; sig++) {
+                struct proc *t;
+
+                if ((hit & sigmask_of(sig)) && (t = pick_thread(p, sig)))
+                        wake_for_signal(t, sig);
+        }
+}
+
 /* A thread of p's group that has not exited (p if it has not), or NULL. */
 static struct proc *live_thread(struct proc *p)
 {
@@ -255,6 +285,8 @@ static int send_common(struct proc *p, int sig, const struct ksiginfo *info,
         err = queue_signal(to_thread ? &p->sig.own : shared_of(p), &ki);
         if (err)
                 return err;
+        /* before the masks are looked at: signal_set_mask's other half */
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (!to_thread)
                 p = pick_thread(p, sig);
         if (p)

@@ -201,6 +201,16 @@ bool signal_would_kill(struct proc *p, int sig);
 bool signal_pending(void);
 
 /*
+ * current's signal mask becomes mask, without the big lock if the caller
+ * has not got it (rt_sigprocmask): only the thread itself writes its
+ * mask. A process-directed signal now blocked that a sender meant for
+ * this thread (it looked at the mask before the change) goes to another
+ * thread that takes it (under the big lock, taken then), as Linux's
+ * retarget_shared_pending; one now unblocked is taken on the way out.
+ */
+void signal_set_mask(ksigset_t mask);
+
+/*
  * Deliver the current process's pending, unblocked signals before it
  * returns to user mode: default actions (terminate, dump, stop, ignore),
  * or a handler frame per signal; settles an interrupted system call

@@ -90,11 +90,12 @@ SYSCALL_DECL(rt_sigprocmask)
                         return -EFAULT;
                 set &= ~UNCATCHABLE;
                 switch (how) {
-                case SIG_BLOCK:   current->sig.blocked |= set; break;
-                case SIG_UNBLOCK: current->sig.blocked &= ~set; break;
-                case SIG_SETMASK: current->sig.blocked = set; break;
+                case SIG_BLOCK:   set |= old; break;
+                case SIG_UNBLOCK: set = old & ~set; break;
+                case SIG_SETMASK: break;
                 default:          return -EINVAL;
                 }
+                signal_set_mask(set);   /* without the big lock (syscall.c) */
         }
         if (a2 && copy_to_user((uint64_t)a2, &old, sizeof old))
                 return -EFAULT;

@@ -41,8 +41,8 @@ const char *syscall_name(uint64_t nr)
 
 /*
  * The calls of threads that wait for each other and come and go: a
- * thread's exit and the signal mask musl blocks around it (and, before
- * they needed no lock, the futex hand-overs, sleeps and yields). With the door
+ * thread's exit (and, before they needed no lock, the futex hand-overs,
+ * sleeps, yields and the signal mask musl blocks around an exit). With the door
  * shut for each, a sibling's fault beside them waited at the door or went
  * through the big lock (and where a host runs more virtual CPUs than it
  * has cores, waited for the holder's vCPU to be scheduled again: a
@@ -51,7 +51,7 @@ const char *syscall_name(uint64_t nr)
  */
 static bool call_outside(syscall_fn fn)
 {
-        return fn == sys_exit || fn == sys_rt_sigprocmask;
+        return fn == sys_exit;
 }
 
 /*
@@ -74,6 +74,9 @@ static bool call_outside(syscall_fn fn)
  *
  * And futex, whose table has its own lock (futex.c): a private futex's
  * waits and wakes take no other; a shared one's key takes the big lock.
+ * And rt_sigprocmask: only the thread writes its mask; a signal it now
+ * blocks that was meant for it is passed on under the big lock
+ * (signal.c:signal_set_mask).
  */
 static bool call_lock_free(syscall_fn fn)
 {
@@ -81,7 +84,7 @@ static bool call_lock_free(syscall_fn fn)
                fn == sys_getuid || fn == sys_geteuid || fn == sys_getgid ||
                fn == sys_getegid || fn == sys_sched_yield ||
                fn == sys_nanosleep || fn == sys_clock_nanosleep ||
-               fn == sys_futex;
+               fn == sys_futex || fn == sys_rt_sigprocmask;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */

@@ -70,6 +70,23 @@
  *                             wakes take the big lock far fewer times than
  *                             that (a kernel that locked for them took it
  *                             at least once per call)
+ *
+ * And rt_sigprocmask, which Mercator runs without it too (only the thread
+ * writes its own mask; kernel/proc/signal.c, signal_set_mask):
+ *   mask_calls_as_linux       SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK, the old
+ *                             mask into memory not touched yet, SIGKILL
+ *                             and SIGSTOP never blocked; EINVAL for a bad
+ *                             how or size, EFAULT for either pointer
+ *   unblocked_signal_taken_at_once  a pending signal (to the process, to
+ *                             the thread) runs its handler before the
+ *                             rt_sigprocmask that unblocks it returns, 100
+ *                             times
+ *   blocked_signal_passes_on  a signal sent to the process while the
+ *                             thread it would pick blocks it goes to a
+ *                             thread that takes it (in pause) within 1 s,
+ *                             1 000 times at spread moments
+ *   no_big_lock_for_masks (Mercator only) 20 000 mask changes take the
+ *                             big lock far fewer times than that
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -724,6 +741,181 @@ static void no_big_lock_for_futexes(void)
                 printf("# the big kernel lock taken %lld times\n", taken);
 }
 
+static long sigmask_call(int how, const void *set, void *old, size_t size)
+{
+        errno = 0;
+        return syscall(SYS_rt_sigprocmask, how, set, old, size) == -1 ? -errno
+                                                                      : 0;
+}
+
+static uint64_t bit_of(int sig)
+{
+        return 1ULL << (sig - 1);
+}
+
+static atomic_int mask_hits;            /* handlers run, any thread */
+
+static void on_mask_signal(int sig)
+{
+        (void)sig;
+        atomic_fetch_add(&mask_hits, 1);
+}
+
+static void mask_calls_as_linux(void)
+{
+        uint64_t *fresh = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *none = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                          -1, 0);
+        uint64_t start, set = bit_of(SIGUSR1) | bit_of(SIGKILL) |
+                              bit_of(SIGSTOP), old = 0;
+        int ok = fresh != MAP_FAILED && none != MAP_FAILED;
+
+        ok &= sigmask_call(SIG_SETMASK, NULL, &start, 8) == 0;
+        if (ok) {
+                ok &= sigmask_call(SIG_BLOCK, &set, fresh, 8) == 0 &&
+                      *fresh == start;
+                ok &= sigmask_call(SIG_SETMASK, NULL, &old, 8) == 0 &&
+                      old == (start | bit_of(SIGUSR1));
+                set = bit_of(SIGUSR2);
+                ok &= sigmask_call(SIG_SETMASK, &set, NULL, 8) == 0;
+                ok &= sigmask_call(SIG_UNBLOCK, &set, &old, 8) == 0 &&
+                      old == bit_of(SIGUSR2);
+                ok &= sigmask_call(SIG_BLOCK, NULL, &old, 8) == 0 &&
+                      old == 0;
+                ok &= sigmask_call(7, &set, NULL, 8) == -EINVAL;
+                ok &= sigmask_call(SIG_BLOCK, &set, NULL, 4) == -EINVAL;
+                ok &= sigmask_call(SIG_BLOCK, none, NULL, 8) == -EFAULT;
+                ok &= sigmask_call(SIG_BLOCK, &set, none, 8) == -EFAULT;
+                ok &= sigmask_call(SIG_BLOCK, NULL, (void *)16, 8) ==
+                      -EFAULT;
+                ok &= sigmask_call(SIG_SETMASK, &start, NULL, 8) == 0;
+        }
+        CHECK("mask_calls_as_linux", ok);
+}
+
+static void unblocked_signal_taken_at_once(void)
+{
+        struct sigaction sa = { .sa_handler = on_mask_signal };
+        uint64_t usr1 = bit_of(SIGUSR1);
+        int ok = sigaction(SIGUSR1, &sa, NULL) == 0;
+
+        for (int i = 0; ok && i < 100; i++) {
+                int before;
+
+                ok &= sigmask_call(SIG_BLOCK, &usr1, NULL, 8) == 0;
+                before = atomic_load(&mask_hits);
+                if (i & 1)
+                        syscall(SYS_tgkill, getpid(), syscall(SYS_gettid),
+                                SIGUSR1);
+                else
+                        kill(getpid(), SIGUSR1);
+                ok &= atomic_load(&mask_hits) == before;
+                ok &= sigmask_call(SIG_UNBLOCK, &usr1, NULL, 8) == 0;
+                ok &= atomic_load(&mask_hits) == before + 1;
+        }
+        CHECK("unblocked_signal_taken_at_once", ok);
+}
+
+#define PASS_ROUNDS     1000
+
+static atomic_int pass_go, pass_done, pass_blocker_round, pass_stop;
+
+/* Spins with SIGUSR2 open until its round starts, then blocks it and
+ * spins on until the round is over. */
+static void *pass_blocker(void *arg)
+{
+        uint64_t usr2 = bit_of(SIGUSR2);
+
+        (void)arg;
+        for (int r = 1; r <= PASS_ROUNDS; r++) {
+                sigmask_call(SIG_UNBLOCK, &usr2, NULL, 8);
+                atomic_store(&pass_blocker_round, r);
+                while (atomic_load(&pass_go) != r)
+                        ;
+                sigmask_call(SIG_BLOCK, &usr2, NULL, 8);
+                while (atomic_load(&pass_done) != r)
+                        ;
+        }
+        sigmask_call(SIG_UNBLOCK, &usr2, NULL, 8);
+        return NULL;
+}
+
+/* Takes SIGUSR2 in pause() until told to stop. */
+static void *pass_taker(void *arg)
+{
+        uint64_t usr2 = bit_of(SIGUSR2);
+
+        (void)arg;
+        sigmask_call(SIG_UNBLOCK, &usr2, NULL, 8);
+        while (!atomic_load(&pass_stop))
+                pause();
+        return NULL;
+}
+
+static void blocked_signal_passes_on(void)
+{
+        struct sigaction sa = { .sa_handler = on_mask_signal };
+        uint64_t usr2 = bit_of(SIGUSR2), saved;
+        pthread_t blocker, taker;
+        int lost = 0, made = 0;
+
+        /* the main thread never takes it; the threads start with it
+         * blocked (the mask is inherited) */
+        sigaction(SIGUSR2, &sa, NULL);
+        sigmask_call(SIG_BLOCK, &usr2, &saved, 8);
+        made += pthread_create(&blocker, NULL, pass_blocker, NULL) == 0;
+        made += pthread_create(&taker, NULL, pass_taker, NULL) == 0;
+        srand(4242);
+        for (int r = 1; made == 2 && r <= PASS_ROUNDS; r++) {
+                int before = atomic_load(&mask_hits), spin = rand() % 2000;
+                long long end;
+
+                while (atomic_load(&pass_blocker_round) != r)
+                        ;
+                atomic_store(&pass_go, r);
+                for (volatile int i = 0; i < spin; i++)
+                        ;
+                kill(getpid(), SIGUSR2);
+                end = now_ms() + 1000;
+                while (atomic_load(&mask_hits) == before && now_ms() < end)
+                        usleep(100);
+                lost += atomic_load(&mask_hits) == before;
+                atomic_store(&pass_done, r);
+                /* a signal left to the blocker is taken as it opens */
+                end = now_ms() + 2000;
+                while (atomic_load(&mask_hits) == before && now_ms() < end)
+                        usleep(100);
+        }
+        atomic_store(&pass_stop, 1);
+        if (made == 2) {
+                pthread_kill(taker, SIGUSR2);
+                pthread_join(blocker, NULL);
+                pthread_join(taker, NULL);
+        }
+        sigmask_call(SIG_SETMASK, &saved, NULL, 8);
+        if (!CHECK("blocked_signal_passes_on", made == 2 && lost == 0))
+                printf("# %d of %d signals waited for the blocker\n", lost,
+                       PASS_ROUNDS);
+}
+
+static void no_big_lock_for_masks(void)
+{
+        long long before = lock_stat_acquired("big-kernel-lock");
+        uint64_t usr1 = bit_of(SIGUSR1);
+
+        if (before < 0)
+                return;                 /* Linux: no such count */
+        for (int i = 0; i < 10000; i++) {
+                sigmask_call(SIG_BLOCK, &usr1, NULL, 8);
+                sigmask_call(SIG_UNBLOCK, &usr1, NULL, 8);
+        }
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
+
+        if (!CHECK("no_big_lock_for_masks", taken < 5000))
+                printf("# the big kernel lock taken %lld times\n", taken);
+}
+
 int main(void)
 {
         utest_start("lockfree_calls");
@@ -745,5 +937,9 @@ int main(void)
         futex_hand_over_loses_no_wake();
         condvar_rounds();
         no_big_lock_for_futexes();
+        mask_calls_as_linux();
+        unblocked_signal_taken_at_once();
+        blocked_signal_passes_on();
+        no_big_lock_for_masks();
         return utest_done();
 }
