@@ -494,24 +494,34 @@ static void sleep_restarts_after_a_stop(void)
               WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
-static void sleep_arguments_anywhere(void)
+/* One page of a new file mapped shared, not read yet; the file's
+ * descriptor in *fd (-1 if none) for the caller to close. */
+static void *shared_file_page(int *fd)
 {
         char path[] = "/tmp/lockfree_calls.XXXXXX";
-        int fd = mkstemp(path);
+        void *page = MAP_FAILED;
+
+        *fd = mkstemp(path);
+        if (*fd < 0)
+                return MAP_FAILED;
+        unlink(path);
+        if (ftruncate(*fd, PAGE) == 0)
+                page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                            *fd, 0);
+        return page;
+}
+
+static void sleep_arguments_anywhere(void)
+{
+        int fd;
         struct timespec *fresh = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         struct timespec *none = mmap(NULL, PAGE, PROT_NONE,
                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        struct timespec *shared = MAP_FAILED, now;
-        int ok = fd >= 0 && fresh != MAP_FAILED && none != MAP_FAILED;
+        struct timespec *shared = shared_file_page(&fd), now;
+        int ok = shared != MAP_FAILED && fresh != MAP_FAILED &&
+                 none != MAP_FAILED;
 
-        if (fd >= 0) {
-                unlink(path);
-                ok &= ftruncate(fd, PAGE) == 0;
-                shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-                              fd, 0);
-                ok &= shared != MAP_FAILED;
-        }
         if (ok) {
                 /* zeroes: no time to sleep */
                 ok &= nanosleep(fresh, NULL) == 0;
@@ -570,24 +580,17 @@ static int futex_errno(atomic_int *word, int op, int val,
 
 static void futex_words_anywhere(void)
 {
-        char path[] = "/tmp/lockfree_calls.XXXXXX";
-        int fd = mkstemp(path);
+        int fd;
         atomic_int *fresh = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         atomic_int *none = mmap(NULL, PAGE, PROT_NONE,
                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        atomic_int *shared = MAP_FAILED;
+        atomic_int *shared = shared_file_page(&fd);
         struct timespec ms = { 0, 1000000 };
-        int ok = fd >= 0 && fresh != MAP_FAILED && none != MAP_FAILED;
+        int ok = shared != MAP_FAILED && fresh != MAP_FAILED &&
+                 none != MAP_FAILED;
         int w = PAGE / sizeof *fresh;           /* a page's words */
 
-        if (fd >= 0) {
-                unlink(path);
-                ok &= ftruncate(fd, PAGE) == 0;
-                shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
-                              fd, 0);
-                ok &= shared != MAP_FAILED;
-        }
         if (ok) {
                 /* untouched words read 0: another value is EAGAIN, 0
                  * waits until the timeout */

@@ -32,7 +32,8 @@
  *     without that entry the two faults raced on one page.)
  *   futex_leaves_door_open (Mercator only: /proc/lock_stat's space-door
  *     line): while threads fault in fresh pages, a sibling that calls
- *     FUTEX_WAKE in a loop does not make their faults wait at the door.
+ *     FUTEX_WAKE in a loop does not make their faults wait at the door
+ *     (at most 50 waits, against 525 when futex shut it).
  *   trap_waits_halt (where the process may run on two CPUs or more; the
  *     count is Mercator's, its /proc/lock_stat halts line): a thread on
  *     the second of them that makes no system call writes fresh pages of
@@ -446,8 +447,11 @@ int main(void)
         CHECK("futex_leaves_door_open_threads",
               run_threads(fault_slice_counted, THREADS - 1, futex_hammer));
         long doors = door_waits() - doors_before;
-        CHECK("futex_leaves_door_open", doors_before < 0 || doors <= 8);
-        if (doors_before >= 0 && doors > 8)
+        /* a futex that shut the door made 525 wait; the storm's own slow
+         * faults make 0-2 on a quiet host, 10 once under a loaded make
+         * test (riscv64, -smp 4) */
+        CHECK("futex_leaves_door_open", doors_before < 0 || doors <= 50);
+        if (doors_before >= 0 && doors > 50)
                 printf("note: %ld faults waited at the door\n", doors);
         munmap(shared, len);
 
