@@ -147,6 +147,12 @@ void machine_kernel_lock_outside(void)
         kernel_lock(false);
 }
 
+void machine_kernel_lock_rest_of_call(void)
+{
+        if (!machine_kernel_lock_held())
+                kernel_lock(false);
+}
+
 bool machine_kernel_trylock(void)
 {
         unsigned long s;

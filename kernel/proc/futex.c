@@ -164,8 +164,7 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
         *key = (struct futex_key){ current->space, uaddr, private };
         if (private)
                 return 0;
-        if (!machine_kernel_lock_held())        /* for the rest of the call */
-                machine_kernel_lock_outside();
+        machine_kernel_lock_rest_of_call();
         a = vm_space_lookup(current->space, (vaddr_t)uaddr);
         if (!a)
                 return -EFAULT;

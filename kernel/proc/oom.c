@@ -304,12 +304,10 @@ enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
          * (SYSCALL_NO_LOCK): the lock-free fault path first, as for the
          * thread's own faults in user mode; what it declines takes the
          * lock, which the call then keeps to its way out. */
-        if (!machine_kernel_lock_held()) {
-                if (current && s == current->space &&
-                    vm_fault_nolock(s, va, access))
-                        return FAULT_RESOLVED;
-                machine_kernel_lock_outside();
-        }
+        if (!machine_kernel_lock_held() && current &&
+            s == current->space && vm_fault_nolock(s, va, access))
+                return FAULT_RESOLVED;
+        machine_kernel_lock_rest_of_call();
         /* A thread that took the big lock without entering its space
          * (machine_kernel_lock_outside) enters before its first change:
          * the fault's (proc.h, proc_space_enter). */

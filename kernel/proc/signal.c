@@ -218,8 +218,7 @@ void signal_set_mask(ksigset_t mask)
         hit = *(volatile ksigset_t *)&shared_of(p)->pending & more;
         if (!hit)
                 return;
-        if (!machine_kernel_lock_held())        /* kept to the way out */
-                machine_kernel_lock_outside();
+        machine_kernel_lock_rest_of_call();
         hit = shared_of(p)->pending & more;
         for (int sig = 1; sig <= NSIG; sig++) {
                 struct proc *t;

@@ -13,6 +13,7 @@ struct proc;
 
 static inline void machine_kernel_lock(void) { }
 static inline void machine_kernel_lock_outside(void) { }
+static inline void machine_kernel_lock_rest_of_call(void) { }
 static inline void machine_kernel_unlock(void) { }
 /* One CPU: the kernel is always as if under the big lock. */
 static inline bool machine_kernel_lock_held(void) { return true; }

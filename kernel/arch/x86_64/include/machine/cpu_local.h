@@ -47,6 +47,10 @@ void machine_kernel_lock(void);
  * proc_space_enter): for a system call that changes none and for
  * interrupts (syscall_enters_space). */
 void machine_kernel_lock_outside(void);
+/* A call that runs without the lock (syscall.h, SYSCALL_NO_LOCK) and
+ * finds it needs it: taken as machine_kernel_lock_outside unless held,
+ * and kept to the call's way out, which leaves the locked way. */
+void machine_kernel_lock_rest_of_call(void);
 void machine_kernel_unlock(void);
 bool machine_kernel_lock_held(void);    /* by this CPU */
 bool machine_kernel_trylock(void);      /* interrupt handlers */
