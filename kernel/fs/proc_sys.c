@@ -320,10 +320,20 @@ void proc_buddyinfo(struct text *t, struct proc *p)
  * acquisitions, how many found the lock held, how long those waited in
  * all and the longest wait (spinlock.h, lock_stat_sum). Counters since
  * boot; read twice and subtract to see one run (the longest wait is
- * since boot). Then, on the ports whose big-lock waiters halt, how often
- * each CPU halted waiting for it (biglock.c, bkl_halt). */
+ * since boot). Then how often each CPU took the big lock, and on the
+ * ports whose big-lock waiters halt, how often each CPU halted waiting
+ * for it (biglock.c, bkl_halt). */
 static void lock_halts(struct text *t)
 {
+#ifdef MACHINE_CPU_LOCAL
+        if (LOCK_DEBUG) {
+                text_add(t, "big-kernel-lock takes by cpu:");
+                for (unsigned c = 0; c < machine_cpus_online(); c++)
+                        text_add(t, " %" PRIu64,
+                                 lock_stat_cpu(c, LOCK_RANK_BIG).acquired);
+                text_add(t, "\n");
+        }
+#endif
 #ifdef MACHINE_LOCK_HALT
         text_add(t, "big-kernel-lock halts by cpu:");
         for (unsigned c = 0; c < machine_cpus_online(); c++)

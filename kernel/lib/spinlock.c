@@ -47,6 +47,13 @@ void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns)
         }
 }
 
+struct lock_stat lock_stat_cpu(unsigned cpu, unsigned rank)
+{
+        if (cpu >= LOCK_MAX_CPUS || rank >= LOCK_STAT_RANKS)
+                return (struct lock_stat){ 0, 0, 0, 0 };
+        return stats[cpu][rank];
+}
+
 struct lock_stat lock_stat_sum(unsigned rank)
 {
         struct lock_stat sum = { 0, 0, 0, 0 };

@@ -489,6 +489,12 @@ void proc_fork_resources(struct proc *child, const struct proc *parent);
 /* What to do before going back to user mode: die if killed, reschedule,
  * deliver signals. */
 void proc_return_to_user(void);
+/* The way back to user mode of a trap or system call that took no big
+ * lock (sched.c): gives the CPU up while a reschedule is asked, without
+ * the lock; => true if the thread may now go back without it, false if
+ * the locked way (proc_return_to_user) has something to do. Interrupts
+ * off on entry, off on return. */
+bool sched_return_nolock(void);
 
 /*
  * A thread running kernel code under the big kernel lock has entered its

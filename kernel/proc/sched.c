@@ -591,6 +591,27 @@ void proc_space_leave(struct proc *p)
  * what follows changes it only through faults of its user copies (a
  * signal's frame), which enter (oom_kernel_fault), or by exit, which
  * leaves it first. */
+/*
+ * A time slice's end without the big lock: the thread goes to the back of
+ * the queue as sched_yield puts it (a lock-free call, syscall.c), and when
+ * it runs again, on this CPU or another, looks once more. What the locked
+ * way does besides (a kill, a signal, a move for the affinity mask) is
+ * left to it. Before (session 29), every preemption of a thread that
+ * shared its CPU took the big lock on the way out: a tick's worth of
+ * takes a second on each such CPU.
+ */
+bool sched_return_nolock(void)
+{
+        for (;;) {
+                if (machine_kernel_lock_held() || signal_pending() ||
+                    !sched_cpu_allowed(current))
+                        return false;
+                if (!need_resched)
+                        return true;
+                sched_yield();
+        }
+}
+
 void proc_return_to_user(void)
 {
         vm_reclaim_background();        /* below the low watermark */

@@ -161,6 +161,12 @@ TEST(lock_stat_counts_acquisitions_and_waits)
                 waited = b.contended - a.contended == 1;
         }
         CHECK(waited);
+        /* Each CPU's row holds its own: the sum is the rows'. */
+        b = lock_stat_sum(LOCK_RANK_TEST_INNER);
+        CHECK_EQ(lock_stat_cpu(0, LOCK_RANK_TEST_INNER).acquired +
+                 lock_stat_cpu(1, LOCK_RANK_TEST_INNER).acquired, b.acquired);
+        CHECK(lock_stat_cpu(1, LOCK_RANK_TEST_INNER).contended >= 1);
+        CHECK_EQ(lock_stat_cpu(LOCK_MAX_CPUS, LOCK_RANK_TEST_INNER).acquired, 0);
         /* The longest wait is kept, on whichever CPU it was. */
         a = lock_stat_sum(LOCK_RANK_TEST_INNER);
         lock_stat_note(LOCK_RANK_TEST_INNER, true, a.wait_max_ns + 7000);

@@ -46,6 +46,8 @@ struct pmap {
         paddr_t               free_list;        /* [m] detached tables */
         uint64_t              free_pages;       /* [m] */
         uint64_t              active_cpus;      /* [a] harts with a root in satp */
+        bool                  hart_frames;      /* [a] every hart's frame slot
+                                                 * mapped (thread.c) */
 };
 
 /* Verify the invariants above; false (with the first violation printed)

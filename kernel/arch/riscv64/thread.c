@@ -16,16 +16,20 @@
  * serve them. proc_usertrap copies the registers into the thread's frame
  * and usertrapret copies them back (31 words each way).
  *
- * Every return to user mode (usertrapret) checks that this hart's slot in
- * the running address space maps this hart's frame page, and maps it, the
- * trampoline and the signal-return page if not: a new address space
- * (exec, fork), a space shared by a vfork child and its parent, and a
- * thread's first return on another hart are all covered by that check.
+ * Every locked return to user mode (usertrapret) checks that this hart's
+ * slot in the running address space maps this hart's frame page, and if
+ * not maps every online hart's, the trampoline and the signal-return page:
+ * a new address space (exec, fork) is covered by that check, and so a
+ * thread's first return is always the locked one. Since session 30 the
+ * slots are mapped all at once (they were one hart at a time), so a
+ * return without the lock may come from any hart: a lock-free call that
+ * slept, or a time slice's end that gave the CPU up without the lock
+ * (sched_return_nolock), may wake on another one.
  *
  * The big kernel lock (kern/biglock.c): taken on every entry from user
  * mode (proc_usertrap) but for an interrupt that leaves nothing to do
- * (an IPI, another hart's tick: no reschedule, no signal, the thread's
- * affinity still allows this hart) and a load or store page fault that
+ * (an IPI, another hart's tick: no signal, the thread's affinity still
+ * allows this hart; a reschedule is done without it) and a load or store page fault that
  * vm_fault_nolock serves (vm_space.h: a first touch of private anonymous
  * memory, a write to an own page a fork left read-only; the same way
  * back), released with
@@ -103,17 +107,24 @@ void machine_fpu_restore(struct proc *p)
 
 /* ---- the way to user mode ---------------------------------------------- */
 
-/* This hart's frame slot, TRAMPOLINE and SIGCODE in p's user table (see
- * the top). [kernel lock] */
+/* Every online hart's frame slot, TRAMPOLINE and SIGCODE in p's user
+ * table, if this hart's slot is not there yet (see the top): once they
+ * are, a thread may come back from any hart without the lock (the
+ * lock-free way out below yields and may wake on another hart).
+ * [kernel lock] */
 static void user_pages_ensure(struct proc *p, struct pmap *pm, struct cpu *c)
 {
         vaddr_t slot = TRAPFRAME_HART(c->id);
         paddr_t pa;
-        vm_status_t st;
+        vm_status_t st = VM_OK;
 
         if (pmap_extract(pm, slot, &pa, NULL, NULL) && pa == c->tf_pa)
                 return;
-        st = pmap_enter(pm, slot, c->tf_pa, VM_PROT_RW, 0);
+        for (unsigned i = 0; i < ncpus && st == VM_OK; i++)
+                if (i == c->id ||
+                    __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+                        st = pmap_enter(pm, TRAPFRAME_HART(i), cpus[i].tf_pa,
+                                        VM_PROT_RW, 0);
         if (st == VM_OK)
                 st = pmap_enter(pm, TRAMPOLINE,
                                 kimg_virt_to_phys(_trampoline_start),
@@ -125,6 +136,16 @@ static void user_pages_ensure(struct proc *p, struct pmap *pm, struct cpu *c)
         if (st != VM_OK)        /* a table page: nothing to run on */
                 proc_kill_current(SIGKILL, "out of memory for the trap frame",
                                   TRAPFRAME, p->md.tf->epc);
+        __atomic_store_n(&pm->hart_frames, true, __ATOMIC_RELEASE);
+}
+
+/* The lock-free way back (proc.h, sched_return_nolock) from a trap that
+ * took no lock: on whichever hart the thread is when it is done, whose
+ * frame slot its space has once any hart's is (user_pages_ensure). */
+static bool return_nolock(struct proc *p)
+{
+        return __atomic_load_n(&vm_space_pmap(p->space)->hart_frames,
+                               __ATOMIC_ACQUIRE) && sched_return_nolock();
 }
 
 __attribute__((noreturn)) void proc_usertrap(void);
@@ -139,10 +160,9 @@ static void return_to_user(void)
 }
 
 /* Back to user mode: with the big kernel lock held (locked), make sure
- * the frame slot is mapped and release the lock, interrupts off; without
- * it (an interrupt that left nothing to do), the thread came in through
- * this hart's slot and has not left the hart. Then this hart's frame
- * gets the thread's registers and the kernel's fields. */
+ * the frame slots are mapped and release the lock, interrupts off;
+ * without it (return_nolock), they are. Then this hart's frame gets the
+ * thread's registers and the kernel's fields. */
 __attribute__((noreturn)) static void usertrapret(struct proc *p, bool locked)
 {
         struct trapframe *tf = p->md.tf, *htf;
@@ -319,8 +339,7 @@ __attribute__((noreturn)) void proc_usertrap(void)
         if (cause & SCAUSE_INTR) {
                 if (trap_interrupt_lockless(cause)) {
                         trap_interrupt_from(cause, true);
-                        if (!need_resched && !signal_pending() &&
-                            sched_cpu_allowed(p))
+                        if (return_nolock(p))   /* a time slice's end too */
                                 usertrapret(p, false);
                         machine_kernel_lock_outside();
                 } else {
@@ -332,16 +351,12 @@ __attribute__((noreturn)) void proc_usertrap(void)
                 return_to_user();
         } else if (cause == EXC_ECALL_U &&
                    syscall_lock_of(TF_REG(tf, REG_A7)) == SYSCALL_NO_LOCK) {
-                /* Needs no lock (syscall.h): back at once unless the way
-                 * out has something to do, a user copy's fault took the
-                 * lock, or the call slept and woke on another hart (whose
-                 * frame slot usertrapret maps under the lock). */
-                struct cpu *c = this_cpu();
-
+                /* Needs no lock (syscall.h): back at once, from whichever
+                 * hart it woke on, unless the way out has something to
+                 * do or a user copy's fault took the lock. */
                 syscall_call(p, tf);
                 if (!machine_kernel_lock_held()) {
-                        if (c == this_cpu() && !need_resched &&
-                            !signal_pending() && sched_cpu_allowed(p)) {
+                        if (return_nolock(p)) {
                                 p->md.in_syscall = false;
                                 usertrapret(p, false);
                         }
@@ -367,7 +382,7 @@ __attribute__((noreturn)) void proc_usertrap(void)
                 /* Served without the lock (vm_space.h): back at once
                  * unless the way out has something to do. */
                 p->usage.minflt++;
-                if (!need_resched && !signal_pending() && sched_cpu_allowed(p))
+                if (return_nolock(p))
                         usertrapret(p, false);
                 machine_kernel_lock_outside();
                 return_to_user();

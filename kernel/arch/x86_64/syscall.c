@@ -15,7 +15,8 @@
 /*
  * Linux's ABI: number in %rax, arguments in rdi rsi rdx r10 r8 r9.
  * A call that needs no lock (syscall_lock_of) goes back without it when
- * the way out has nothing to do, as trap_dispatch's lock-free faults do:
+ * the way out has nothing to do (a reschedule it does itself:
+ * sched_return_nolock), as trap_dispatch's lock-free faults do:
  * the look at the thread's state is made with interrupts off, so a
  * signal or a reschedule asked meanwhile comes with an IPI that stays
  * pending until sysret and is taken in user mode. If a fault of one of
@@ -36,8 +37,7 @@ void syscall_dispatch(struct trap_frame *tf)
 
                 if (machine_kernel_lock_held()) {
                         intr_restore(s);
-                } else if (!need_resched && !signal_pending() &&
-                           sched_cpu_allowed(current)) {
+                } else if (sched_return_nolock()) {
                         current->md.in_syscall = false;
                         return;                 /* interrupts off to sysret */
                 } else {

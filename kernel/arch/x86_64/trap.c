@@ -344,8 +344,9 @@ static void kernel_trap(struct trap_frame *tf)
  * kernel mode run under whatever the interrupted code held.
  *
  * An APIC vector that interrupted user mode goes straight back when the
- * thread has nothing to do on the way (no reschedule asked, no signal
- * pending): a shootdown's IPI to a CPU running the sender's other thread
+ * thread has nothing to do on the way (no signal pending; a reschedule
+ * asked, as at the end of a time slice, gives the CPU up without the
+ * lock first: sched_return_nolock): a shootdown's IPI to a CPU running the sender's other thread
  * then costs that CPU no wait for the lock the sender holds (else every
  * munmap of a process with threads on the other CPUs sets them all
  * spinning for the lock right after). A thread whose affinity no longer
@@ -376,9 +377,8 @@ void trap_dispatch(struct trap_frame *tf)
                 current->usage.minflt++;
                 done = true;
         }
-        if (done && from_user && !need_resched && !signal_pending() &&
-            sched_cpu_allowed(current))
-                return;
+        if (done && from_user && sched_return_nolock())
+                return;                 /* a time slice's end too */
         /*
          * From user mode the lock is waited for with interrupts on, as a
          * system call waits: a long wait then halts (biglock.c) instead

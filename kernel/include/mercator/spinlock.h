@@ -116,6 +116,9 @@ void lock_stat_note(unsigned rank, bool contended, uint64_t wait_ns);
  * longest wait on any CPU. */
 struct lock_stat lock_stat_sum(unsigned rank);
 
+/* CPU cpu's own row for rank (zeros if either is beyond the table). */
+struct lock_stat lock_stat_cpu(unsigned cpu, unsigned rank);
+
 /* A short name for rank's locks, or NULL if no lock has that rank. */
 const char *lock_rank_name(unsigned rank);
 
