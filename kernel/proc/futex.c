@@ -333,7 +333,7 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
                 oparg = 1u << (soparg & 31);    /* Linux masks, since 4.15 */
         else
                 oparg = (uint32_t)soparg;
-        if (op > 4 || cmp > 5)
+        if (op > 4)
                 return -ENOSYS;
         /* The operation is atomic against user code on other CPUs (an
          * increment there between a read and a write here would be
@@ -356,13 +356,14 @@ static long futex_wake_op(uint64_t uaddr, uint64_t uaddr2, bool private,
                         break;
                 old = seen;
         }
-        switch (cmp) {
+        switch (cmp) {          /* an unknown one after the change, as Linux */
         case 0: hit = (int32_t)old == scmparg; break;
         case 1: hit = (int32_t)old != scmparg; break;
         case 2: hit = (int32_t)old < scmparg; break;
         case 3: hit = (int32_t)old <= scmparg; break;
         case 4: hit = (int32_t)old > scmparg; break;
-        default: hit = (int32_t)old >= scmparg; break;
+        case 5: hit = (int32_t)old >= scmparg; break;
+        default: return -ENOSYS;
         }
         spin_lock(&futex_lock);
         woken = futex_wake_key(&k1, FUTEX_BITSET_MATCH_ANY, n1);

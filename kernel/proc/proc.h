@@ -211,6 +211,8 @@ struct proc {
         bool              uaccess_nofault;      /* [p] its user copies'
                                                  * faults are not served
                                                  * (copy_from_user_nofault) */
+        bool              flags_unsupported;    /* [p] the running call said
+                                                 * so (syscall_unsupported) */
         struct proc_signals sig;                /* [s]/[p] see above */
         struct proc_group group;                /* [s] the leader's only */
         struct restart_block restart;           /* [p] see above */

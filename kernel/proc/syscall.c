@@ -96,7 +96,6 @@ enum syscall_lock syscall_lock_of(uint64_t nr)
 }
 
 static bool log_unsupported;            /* syscall_log=unsupported */
-static bool flags_unsupported;          /* set by syscall_unsupported() */
 
 void syscall_init(const char *cmdline)
 {
@@ -117,7 +116,8 @@ void syscall_init(const char *cmdline)
 
 long syscall_unsupported(long err)
 {
-        flags_unsupported = true;
+        if (current)            /* the thread's own: calls run at once */
+                current->flags_unsupported = true;
         return err;
 }
 
@@ -186,7 +186,8 @@ long syscall_invoke(uint64_t nr, const long args[6])
         sysarg_t a[6];
         long ret;
 
-        flags_unsupported = false;
+        if (current)
+                current->flags_unsupported = false;
         if (nr >= NR_SYSCALLS || !syscalls[nr].fn) {
                 ret = -ENOSYS;
         } else {
@@ -194,7 +195,8 @@ long syscall_invoke(uint64_t nr, const long args[6])
                 ret = syscalls[nr].fn(a[0], a[1], a[2], a[3], a[4], a[5]);
         }
         if (log_unsupported &&
-            (ret == -ENOSYS || (ret == -EINVAL && flags_unsupported)))
+            (ret == -ENOSYS ||
+             (ret == -EINVAL && current && current->flags_unsupported)))
                 log_call(nr, args, ret);
         return ret;
 }

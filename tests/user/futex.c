@@ -200,6 +200,18 @@ static void wake_op(void)
               futex(&s->word, FUTEX_WAKE_OP, 1, (void *)1, &s->word2, op) == 2);
         CHECK("wake_op_changed_word", s->word2 == 1);
         CHECK("wake_op_children", reap(a) == 0 && reap(b) == 0);
+        /* An unknown operation changes nothing; an unknown comparison is
+         * found after the operation, as on Linux: the word has changed
+         * (and nobody is woken). */
+        s->word2 = 5;
+        CHECK_ERR("wake_op_unknown_op_enosys",
+                  futex(&s->word, FUTEX_WAKE_OP, 1, (void *)1, &s->word2,
+                        FUTEX_OP(6, 1, FUTEX_OP_CMP_EQ, 0)), ENOSYS);
+        CHECK("wake_op_unknown_op_leaves_the_word", s->word2 == 5);
+        CHECK_ERR("wake_op_unknown_cmp_enosys",
+                  futex(&s->word, FUTEX_WAKE_OP, 1, (void *)1, &s->word2,
+                        FUTEX_OP(FUTEX_OP_ADD, 1, 9, 0)), ENOSYS);
+        CHECK("wake_op_unknown_cmp_after_the_op", s->word2 == 6);
         munmap(s, PAGE);
 }
 
