@@ -152,6 +152,8 @@ static void wq_del(struct proc *p)
  */
 static struct proc *timed[NPROC];
 static int timed_n;
+static uint64_t timed_first_ns = UINT64_MAX;    /* [q] timed[0]'s; read
+                                                 * without the lock */
 
 static void timed_put(int i, struct proc *p)
 {
@@ -181,6 +183,7 @@ static void timed_fix(int i)
                 i = c;
         }
         timed_put(i, p);
+        __atomic_store_n(&timed_first_ns, timed[0]->wake_ns, __ATOMIC_RELAXED);
 }
 
 static void timed_del(struct proc *p)
@@ -193,6 +196,9 @@ static void timed_del(struct proc *p)
         if (--timed_n > i) {
                 timed[i] = timed[timed_n];
                 timed_fix(i);
+        } else if (!timed_n) {
+                __atomic_store_n(&timed_first_ns, UINT64_MAX,
+                                 __ATOMIC_RELAXED);
         }
 }
 
@@ -207,15 +213,15 @@ static void sleep_timed(uint64_t ns)
 
 /*
  * Whether a runnable thread may be waiting for a CPU: set with every
- * thread made runnable, recomputed by each pick (both under the kernel
- * lock); read without the lock by the other CPUs' ticks, which ask
+ * thread made runnable, recomputed by each pick (both under sched_lock);
+ * read without a lock by every CPU's tick, which asks
  * their thread to give up its CPU only when someone waits for one. A
  * thread alone on its CPU then runs on through its ticks instead of
  * taking the kernel lock 100 times a second to pick itself again (with
  * four CPUs busy, one of them was always in that lock's queue). A stale
  * value costs one tick of delay at most: the next pick sets it right.
- * The boot CPU's tick still sends its thread to the scheduler loop
- * every time: that loop runs the timers and wakes the sleepers.
+ * The boot CPU's tick also sends its thread to the loop when timers or
+ * sleepers are due (loop_has_work below).
  */
 static bool runnable_waiting;
 
@@ -224,13 +230,35 @@ static void note_runnable(void)
         __atomic_store_n(&runnable_waiting, true, __ATOMIC_RELAXED);
 }
 
+/*
+ * The boot CPU's tick keeps the clock and the timers. Its thread gives
+ * the CPU up at the tick only when its scheduler loop has something to
+ * do: a thread waits for a CPU (its time slice ends, as on the other
+ * CPUs), a timer may be due, a timed sleeper's time has come, or the
+ * console's input waits to be taken in. Until session 30 it gave it up
+ * at every tick, through the big lock: two takes of it a tick, and a
+ * switch to the loop and back, with nothing to do most of the time.
+ * (The other CPUs' ticks never send a thread to the loop for these: an
+ * idle one halts again, a busy one's thread runs on unless another
+ * waits. So the sleepers and timers are the boot CPU's to look for; an
+ * idle boot CPU's loop runs at each of its ticks.)
+ */
+static bool loop_has_work(void)
+{
+        return __atomic_load_n(&runnable_waiting, __ATOMIC_RELAXED) ||
+               ktimer_due() || machine_console_held() ||
+               clock_monotonic_ns() >=
+               __atomic_load_n(&timed_first_ns, __ATOMIC_RELAXED);
+}
+
 void clock_tick(bool from_user)
 {
-        need_resched = true;            /* a 10 ms time slice */
         ktimer_tick();
         acct_tick(from_user);
         kstat_tick(from_user);
         vdso_tick();
+        if (loop_has_work())
+                need_resched = true;    /* a 10 ms time slice */
 }
 
 void clock_tick_other_cpu(bool from_user)

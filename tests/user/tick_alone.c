@@ -12,6 +12,12 @@
  * must stay near the boot CPU's ticks (each CPU's from /proc/stat), not
  * their sum.
  *
+ * The boot CPU's tick takes the lock once (it runs the timers); its
+ * thread stays on the CPU unless the scheduler loop has something to do
+ * (a kernel that sent it there at every tick took the lock twice a
+ * tick): the boot CPU's own count of takes (below) must stay near its
+ * ticks.
+ *
  * Two threads on one CPU share it: two spinners pinned to the last CPU
  * the test may use (not the boot CPU, with two or more) for WINDOW_MS
  * must each get at least a quarter of what the other got. On Mercator
@@ -231,6 +237,17 @@ static void alone_on_each_cpu(const cpu_set_t *mine)
                allowed);
         CHECK("ticks_counted", w.ncpu >= n && boot > 0);
         CHECK("ticks_leave_a_lone_thread_be", taken <= allowed);
+        /* The boot CPU's own tick takes the lock (it runs the timers),
+         * once; its thread goes to the scheduler loop only when the loop
+         * has something to do (a kernel that sent it there at every tick
+         * took the lock twice a tick), plus 20 for this thread's calls. */
+        if (w.ntake < 1 || !CPU_ISSET(0, mine))
+                return;
+        long long boot_taken = w.take1[0] - w.take0[0];
+        printf("# the boot CPU took it %lld times in %lld ticks\n",
+               boot_taken, boot);
+        CHECK("boot_tick_keeps_its_thread",
+              boot_taken <= boot + boot / 4 + 20);
 }
 
 static void two_on_one_cpu(const cpu_set_t *mine)
