@@ -614,11 +614,6 @@ void proc_space_leave(struct proc *p)
         p->entered = NULL;
 }
 
-/* Whether or not current has entered its space (a system call that
- * changes none, an interrupt, a new thread's first way out have not):
- * what follows changes it only through faults of its user copies (a
- * signal's frame), which enter (oom_kernel_fault), or by exit, which
- * leaves it first. */
 /*
  * A time slice's end without the big lock: the thread goes to the back of
  * the queue as sched_yield puts it (a lock-free call, syscall.c), and when
@@ -640,6 +635,11 @@ bool sched_return_nolock(void)
         }
 }
 
+/* Whether or not current has entered its space (a system call that
+ * changes none, an interrupt, a new thread's first way out have not):
+ * what follows changes it only through faults of its user copies (a
+ * signal's frame), which enter (oom_kernel_fault), or by exit, which
+ * leaves it first. */
 void proc_return_to_user(void)
 {
         vm_reclaim_background();        /* below the low watermark */
