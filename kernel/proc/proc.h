@@ -509,4 +509,9 @@ bool sched_return_nolock(void);
 void proc_space_enter(struct proc *p);
 void proc_space_leave(struct proc *p);
 
+/* For a system call that runs without the big lock (SYSCALL_NO_LOCK) and
+ * finds it needs it: the lock for the rest of the call
+ * (machine_kernel_lock_rest_of_call), the thread's space entered. */
+void proc_kernel_lock_entered(void);
+
 #endif

@@ -614,6 +614,15 @@ void proc_space_leave(struct proc *p)
         p->entered = NULL;
 }
 
+void proc_kernel_lock_entered(void)
+{
+        machine_kernel_lock_rest_of_call();
+#ifdef MACHINE_CPU_LOCAL
+        if (current && !current->entered)
+                proc_space_enter(current);
+#endif
+}
+
 /*
  * A time slice's end without the big lock: the thread goes to the back of
  * the queue as sched_yield puts it (a lock-free call, syscall.c), and when

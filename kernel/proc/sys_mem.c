@@ -7,6 +7,7 @@
 #include <mercator/errno.h>
 #include <mercator/printk.h>
 #include <mercator/uaccess.h>
+#include <machine/cpu_local.h>
 #include <machine/vmparam.h>
 #include <fs/file.h>
 #include <proc/proc.h>
@@ -452,6 +453,13 @@ SYSCALL_DECL(mprotect)
                 return -ENOMEM;
         if (addr + len > TASK_SIZE)
                 return -ENOMEM;
+#ifdef MACHINE_CPU_LOCAL
+        /* Without the big lock (SYSCALL_NO_LOCK) where the change allows
+         * (vm_space.h); else under it, the thread's space entered. */
+        if (vm_space_protect_nolock(current->space, addr, len, prot_to_vm(a2)))
+                return 0;
+        proc_kernel_lock_entered();
+#endif
         if (hugetlb_cut_inside(addr) || hugetlb_cut_inside(addr + len))
                 return -EINVAL;
         vm_status_t st = vm_space_protect(current->space, addr, len, prot_to_vm(a2));

@@ -77,6 +77,11 @@ static bool call_outside(syscall_fn fn)
  * And rt_sigprocmask: only the thread writes its mask; a signal it now
  * blocks that was meant for it is passed on under the big lock
  * (signal.c:signal_set_mask).
+ *
+ * And mprotect, which changes its space's areas as the door's writer
+ * without the big lock when the change only rewrites whole areas'
+ * protection (vm_space_protect_nolock), and otherwise takes the lock and
+ * enters as the other memory calls do (sys_mem.c).
  */
 static bool call_lock_free(syscall_fn fn)
 {
@@ -84,7 +89,8 @@ static bool call_lock_free(syscall_fn fn)
                fn == sys_getuid || fn == sys_geteuid || fn == sys_getgid ||
                fn == sys_getegid || fn == sys_sched_yield ||
                fn == sys_nanosleep || fn == sys_clock_nanosleep ||
-               fn == sys_futex || fn == sys_rt_sigprocmask;
+               fn == sys_futex || fn == sys_rt_sigprocmask ||
+               fn == sys_mprotect;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */

@@ -275,13 +275,15 @@ vm_status_t vm_space_create(struct vm_space **out)
 
 uint32_t vm_doors_shut;
 
-/* Wait until no lock-free fault is inside s, running the cross-CPU
+/* Wait until none of `what` (VM_DOOR_FAULTS: lock-free faults; the
+ * writer without the big lock too) is inside s, running the cross-CPU
  * calls posted to this CPU meanwhile: a fault inside may be waiting for
  * this CPU to drop a TLB entry (vm/pmap.h, pmap_replace_fresh's round,
- * when this CPU has the fault's space loaded). */
-static void wait_empty(const struct vm_space *s)
+ * when this CPU has the fault's space loaded), and the writer's
+ * shootdown round for it to answer. */
+static void wait_empty(const struct vm_space *s, uint32_t what)
 {
-        while (__atomic_load_n(&s->door, __ATOMIC_ACQUIRE) & VM_DOOR_FAULTS) {
+        while (__atomic_load_n(&s->door, __ATOMIC_SEQ_CST) & what) {
 #ifdef MACHINE_CPU_LOCAL
                 unsigned long f = intr_save();
 
@@ -296,15 +298,19 @@ static void wait_empty(const struct vm_space *s)
  * Dekker's handshake on one word: the holder adds its entry and then
  * waits for the faults inside to leave; a fault adds itself and then
  * backs out if it sees an entry (vm_fault.c:door_in). Both are full
- * barriers, so one of the two always sees the other.
+ * barriers, so one of the two always sees the other. The writer without
+ * the lock sets its bit only where the word holds no entry, so the
+ * entry that finds the bit set waits for the writer to leave.
  */
 void vm_space_enter(struct vm_space *s)
 {
+        const uint32_t them = VM_DOOR_FAULTS | VM_DOOR_WRITER;
+
         if (!s)
                 return;
         if (__atomic_add_fetch(&s->door, VM_DOOR_ENTERED, __ATOMIC_SEQ_CST) &
-            VM_DOOR_FAULTS)
-                wait_empty(s);
+            them)
+                wait_empty(s, them);
         vm_object_puts_run();   /* theirs: none names s's objects now */
 }
 
@@ -312,15 +318,67 @@ void vm_space_leave(struct vm_space *s)
 {
         if (!s)
                 return;
-        ASSERT(__atomic_load_n(&s->door, __ATOMIC_RELAXED) >= VM_DOOR_ENTERED);
+        ASSERT(__atomic_load_n(&s->door, __ATOMIC_RELAXED) & VM_DOOR_ENTRIES);
         __atomic_sub_fetch(&s->door, VM_DOOR_ENTERED, __ATOMIC_RELEASE);
+}
+
+/* How long the writer without the lock waits for an entry or another
+ * such writer to leave (turns of intr_cpu_relax, as a fault waits at
+ * the door: vm_fault.c, DOOR_WAIT) before its call takes the lock. */
+#define WRITER_WAIT     2000
+
+bool vm_space_write_enter(struct vm_space *s)
+{
+        uint32_t d = __atomic_load_n(&s->door, __ATOMIC_RELAXED);
+        unsigned waited = 0;
+        uint64_t t0 = 0;
+
+        for (;;) {
+                if (!(d & ~VM_DOOR_FAULTS)) {
+                        if (__atomic_compare_exchange_n(&s->door, &d,
+                                        d | VM_DOOR_WRITER, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+                                break;
+                        continue;       /* d reloaded: a fault came or went */
+                }
+                if (!waited)
+                        t0 = lock_stat_now();
+                if (++waited > WRITER_WAIT)
+                        return false;
+#ifdef MACHINE_CPU_LOCAL
+                unsigned long f = intr_save();
+
+                smp_call_poll();
+                intr_restore(f);
+#endif
+                intr_cpu_relax();
+                d = __atomic_load_n(&s->door, __ATOMIC_RELAXED);
+        }
+        /* Dekker's handshake with vm_space_enter_all, as a fault's. */
+        if (__atomic_load_n(&vm_doors_shut, __ATOMIC_SEQ_CST)) {
+                vm_space_write_leave(s);
+                return false;
+        }
+        wait_empty(s, VM_DOOR_FAULTS);
+        unsigned long f = intr_save();  /* the counts are this CPU's */
+
+        lock_stat_note(LOCK_RANK_SPACE_DOOR, waited,
+                       waited ? lock_stat_now() - t0 : 0);
+        intr_restore(f);
+        return true;
+}
+
+void vm_space_write_leave(struct vm_space *s)
+{
+        ASSERT(__atomic_load_n(&s->door, __ATOMIC_RELAXED) & VM_DOOR_WRITER);
+        __atomic_and_fetch(&s->door, ~VM_DOOR_WRITER, __ATOMIC_RELEASE);
 }
 
 void vm_space_enter_all(void)
 {
         __atomic_add_fetch(&vm_doors_shut, 1, __ATOMIC_SEQ_CST);
         for (struct vm_space *s = all_spaces; s; s = s->all_next)
-                wait_empty(s);
+                wait_empty(s, VM_DOOR_FAULTS | VM_DOOR_WRITER);
         vm_object_puts_run();   /* every count as the owners say */
 }
 
@@ -332,7 +390,7 @@ void vm_space_leave_all(void)
 
 bool vm_space_entered(const struct vm_space *s)
 {
-        return __atomic_load_n(&s->door, __ATOMIC_RELAXED) >= VM_DOOR_ENTERED;
+        return __atomic_load_n(&s->door, __ATOMIC_RELAXED) & VM_DOOR_ENTRIES;
 }
 
 struct vm_space *vm_space_by_serial(uint64_t serial)
@@ -1019,6 +1077,88 @@ vm_status_t vm_space_protect(struct vm_space *s, vaddr_t start, uint64_t len,
         protect_areas(s, vm_range_carve(s, &p, &sp, lo, hi), p.end, prot);
         vm_spares_put(&sp);
         return VM_OK;
+}
+
+/* ---- protect without the big lock ------------------------------------------- */
+
+/* Areas a and b (neighbours) as they would be after p's range got prot:
+ * could they merge? */
+static bool merge_after(const struct vm_area *a, const struct vm_area *b,
+                        const struct vm_range_plan *p, vm_prot_t prot)
+{
+        struct vm_area na = *a, nb = *b;
+
+        if (a->start < p->end && a->end > p->start)
+                na.prot = prot;
+        if (b->start < p->end && b->end > p->start)
+                nb.prot = prot;
+        return vm_area_can_merge(&na, &nb);
+}
+
+/*
+ * Would vm_space_protect do p's change by rewriting the protection of
+ * whole areas and their translations, and nothing else: no area to split
+ * (each one that changes lies inside the range) or to merge afterwards
+ * (no neighbouring pair, first's neighbour below to last's above, could
+ * merge with the new protections), no commit charge to move, and none
+ * of what the lock's path adds for some areas (mlock's population,
+ * explicit huge pages' rule against cuts inside one, userfaultfd)?
+ */
+static bool protect_in_place(const struct vm_range_plan *p, vm_prot_t prot)
+{
+        const struct vm_area *a, *last = NULL;
+
+        for (a = p->first; a && a->start < p->end; a = a->next) {
+                if ((a->flags & (VM_AREA_LOCKED | VM_AREA_LOCKONFAULT)) ||
+                    a->uffd || (a->object && a->object->hugetlb))
+                        return false;
+                if (a->prot != prot &&
+                    (a->start < p->start || a->end > p->end ||
+                     protect_charged(a, prot) !=
+                     !!(a->flags & VM_AREA_ACCOUNT)))
+                        return false;
+                last = a;
+        }
+        if (!last)
+                return false;
+        for (a = p->first->prev ? p->first->prev : p->first; a; a = a->next) {
+                if (a->next && merge_after(a, a->next, p, prot))
+                        return false;
+                if (a == last)
+                        break;
+        }
+        return true;
+}
+
+bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
+                             vm_prot_t prot)
+{
+        uint64_t rlen = page_round(len);
+        struct vm_range_plan p;
+        bool done = false;
+
+        if (!is_aligned(start, PAGE_SIZE) || len == 0 || rlen == 0 ||
+            start > s->max || rlen > s->max - start || (prot & ~VM_PROT_ALL) ||
+            !vm_space_write_enter(s))
+                return false;
+        vm_range_plan(s, start, start + rlen, &p);
+        if (!vm_range_sealed(&p) && protect_validate(&p, prot) == VM_OK &&
+            protect_in_place(&p, prot)) {
+                for (struct vm_area *a = p.first; a && a->start < p.end;
+                     a = a->next) {
+                        if (a->prot == prot)
+                                continue;
+                        /* A store others may read without the door: the
+                         * big lock's holder listing s's areas (/proc). */
+                        __atomic_store_n(&a->prot, prot, __ATOMIC_RELAXED);
+                        vm_pmap_protect(s, a->start, a->end,
+                                        vm_area_pmap_prot(a, prot));
+                }
+                pmap_update(s->pmap);
+                done = true;
+        }
+        vm_space_write_leave(s);
+        return done;
 }
 
 /* ---- brk and stack -------------------------------------------------------------- */

@@ -299,13 +299,26 @@ struct vm_space {
  * The big kernel lock's holder enters a space before it reads or changes
  * what a lock-free fault may change at the same time (the areas' objects'
  * slots, the pmap, stats) and leaves it after; entering waits for the
- * lock-free faults already inside to finish and keeps new ones out.
+ * lock-free faults already inside to finish and keeps new ones out, and
+ * waits for the space's writer without the lock (below) if one is in.
  * Entries nest (a count); s may be NULL (nothing). Only the big lock's
  * holder enters, so entries never wait for each other.
  */
 void vm_space_enter(struct vm_space *s);
 void vm_space_leave(struct vm_space *s);
 bool vm_space_entered(const struct vm_space *s);
+/*
+ * The door's other writer: a memory call of one of s's threads that runs
+ * without the big kernel lock (vm_space_protect_nolock) holds s's areas
+ * and tables alone between these two, as an entry does. It gets in only
+ * when nobody else is in: no entry, no other such writer, no door shut
+ * for every space; it waits a while for them (answering cross-CPU calls)
+ * and otherwise says false, and the call takes the big lock's path. An
+ * entry that comes meanwhile waits for it to leave. It holds no spinlock
+ * and never waits for the big lock while in.
+ */
+bool vm_space_write_enter(struct vm_space *s);
+void vm_space_write_leave(struct vm_space *s);
 /* Enter every space at once (reclaim, swapoff: changes to pages of any
  * space, found through the reverse map; the removal of a page from an
  * object that areas map shared or as their file: vm_object.c,
@@ -481,6 +494,19 @@ vm_status_t vm_space_unmap(struct vm_space *space, vaddr_t start,
  */
 vm_status_t vm_space_protect(struct vm_space *space, vaddr_t start,
                              uint64_t len, vm_prot_t prot);
+
+/*
+ * vm_space_protect by one of s's threads without the big kernel lock,
+ * as the door's writer (vm_space_write_enter), for the common change
+ * that only rewrites whole areas' protection and translations (no split,
+ * no merge, no commit charge moved; not mlocked, explicit huge page or
+ * userfaultfd areas): flips of whole mappings, as a JIT's buffers or
+ * make bench's mprotect figure make. The answer is then VM_OK.
+ * => false: nothing changed; call vm_space_protect under the lock (any
+ *    other change, an error to report, or the door busy a while).
+ */
+bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
+                             vm_prot_t prot);
 
 /*
  * Set the start of the heap (and brk itself) to start: the ELF loader

@@ -31,10 +31,14 @@ struct vm_range_plan {
         bool            covered;        /* no hole in the range */
 };
 
-/* The door (vm_space.h, vm_space_enter): vm_space.door's two counts, and
- * the entries into every space at once (vm_space_enter_all). */
+/* The door (vm_space.h, vm_space_enter): vm_space.door's two counts and
+ * its writer's bit, and the entries into every space at once
+ * (vm_space_enter_all). */
 #define VM_DOOR_FAULTS  0xffffu         /* lock-free faults inside */
 #define VM_DOOR_ENTERED 0x10000u        /* one entry by the big lock's holder */
+#define VM_DOOR_ENTRIES 0x7fff0000u     /* ...all of them */
+#define VM_DOOR_WRITER  0x80000000u     /* a writer without the big lock
+                                         * (vm_space_write_enter) */
 extern uint32_t vm_doors_shut;          /* [a] vm_space_enter_all's count */
 
 static inline bool vm_area_private(const struct vm_area *a)

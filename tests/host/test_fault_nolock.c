@@ -16,7 +16,16 @@
  * baseline at the end), or, under ASan, a read of a freed area or node.
  *
  *   door_*: the handshake itself (entries nest; enter_all shuts every
- *     space; a fault steps in only when nobody has entered).
+ *     space; a fault steps in only when nobody has entered; the writer
+ *     without the lock gets in only alone, and keeps faults out).
+ *   writer_changes_whole_areas_only: vm_space_protect_nolock rewrites
+ *     whole areas' protection and translations, and declines (nothing
+ *     changed) a split, a merge, a commit charge to move, a hole, a bad
+ *     argument, an entered space.
+ *   writer_beside_faults_and_entries: the storm below with a writer
+ *     thread flipping four areas' protection without the lock as the
+ *     faulters fault there and the lock's holder enters to change the
+ *     space (splitting a flip area now and then) and check it.
  *   faults_beside_changes: the storm above; every step's check passes
  *     and everything comes back (x86-64's and riscv64's table formats;
  *     with the door ignoring entries it failed 6 of 6 runs).
@@ -76,6 +85,7 @@
 #include <vm/memcg.h>
 #include <vm/pmap.h>
 #include <vm/pmm.h>
+#include <vm/vm_commit.h>
 #include <vm/vm_object.h>
 #include <vm/vm_reclaim.h>
 #include <vm/vm_rmap.h>
@@ -106,6 +116,35 @@ TEST(door_entries_nest_and_shut)
         CHECK(vm_space_entered(s));
         vm_space_leave(s);
         CHECK(!vm_space_entered(s));
+        destroy(s);
+        check_baseline();
+}
+
+/* The writer without the lock: in alone (no entry, no other writer, no
+ * door shut for all), not an entry itself, and it keeps faults out. */
+TEST(door_writer_alone)
+{
+        setup(4 * MiB);
+        struct vm_space *s = new_space();
+        vaddr_t a = map_at(s, 0x400000, 4 * P, RW, PRIV);
+
+        user_fill(s, a, 1);
+        CHECK(vm_space_write_enter(s));
+        CHECK(!vm_space_entered(s));
+        CHECK(!vm_space_write_enter(s));        /* a second writer waits,
+                                                 * then declines */
+        CHECK(!vm_fault_nolock(s, a + P, W));   /* faults stay out */
+        vm_space_write_leave(s);
+        CHECK(vm_fault_nolock(s, a + P, W));
+        vm_space_enter(s);
+        CHECK(!vm_space_write_enter(s));        /* an entry: declines */
+        vm_space_leave(s);
+        vm_space_enter_all();
+        CHECK(!vm_space_write_enter(s));        /* every door shut */
+        vm_space_leave_all();
+        CHECK(vm_space_write_enter(s));
+        vm_space_write_leave(s);
+        CHECK(vm_space_check(s));
         destroy(s);
         check_baseline();
 }
@@ -1100,6 +1139,167 @@ TEST(file_faults_beside_changes)
         destroy(space);
         destroy(other);
         vm_object_unref(file);
+        check_baseline();
+}
+
+/* What the writer without the lock does, and what it leaves to the
+ * lock's path: one thread, nobody else in the door. */
+TEST(writer_changes_whole_areas_only)
+{
+        setup(8 * MiB);
+        struct vm_space *s = new_space();
+        vaddr_t a = map_at(s, 0x400000, 8 * P, RW, PRIV);
+        vaddr_t b = map_at(s, 0x400000 + 9 * P, 8 * P, R, PRIV);
+        uint64_t committed = vm_committed_pages();
+
+        user_fill(s, a, 3);                     /* an object: charged */
+        /* In place: the area's protection and its translations. */
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, R));
+        CHECK(vm_space_lookup(s, a)->prot == R);
+        CHECK(present(s, a) && can(s, a, R) && !can(s, a, W));
+        CHECK(user_read(s, a) == 3);
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, VM_PROT_NONE));
+        CHECK(!present(s, a));
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, RW));
+        CHECK(vm_committed_pages() == committed && vm_space_check(s));
+        /* Nothing to change: done. */
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, RW));
+        /* Left to the lock: a split (part of an area), a commit charge
+         * to move (b has no object: write adds one), a hole, a bad
+         * argument; then a merge (with an area mapped touching a). */
+        CHECK(!vm_space_protect_nolock(s, a, 4 * P, R));
+        CHECK(!vm_space_protect_nolock(s, b, 8 * P, RW));
+        CHECK(!vm_space_protect_nolock(s, a, 10 * P, R));
+        CHECK(!vm_space_protect_nolock(s, a + 1, P, R));
+        CHECK(!vm_space_protect_nolock(s, a, 0, R));
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, R));
+        vaddr_t c = map_at(s, a + 8 * P, P, RW, PRIV);  /* touches a */
+        CHECK(vm_space_lookup(s, c)->start == c);
+        CHECK(!vm_space_protect_nolock(s, a, 8 * P, RW));  /* would merge */
+        CHECK(vm_space_protect_nolock(s, a, 8 * P, R | X));
+        CHECK(vm_space_lookup(s, a)->end == a + 8 * P);
+        CHECK(vm_space_check(s) && vm_committed_pages() == committed + 1);
+        /* With an entry in the door it waits, then declines. */
+        vm_space_enter(s);
+        CHECK(!vm_space_protect_nolock(s, a, 8 * P, RW));
+        vm_space_leave(s);
+        CHECK(vm_space_lookup(s, a)->prot == (R | X));
+        destroy(s);
+        check_baseline();
+}
+
+/* The writer storm: FLIPS areas of FLIP_PAGES pages each, apart (a page
+ * between each and around them: no neighbour to merge with), whose
+ * protection a writer thread without the big lock flips in place
+ * (vm_space_protect_nolock) among read+write, read and none, while the
+ * faulters write and read them and the window below, and the big lock's
+ * holder enters to change the window and, now and then, one flip area's
+ * first half (a split: the writer must decline there until the holder
+ * puts it back whole), then checks. */
+#define FLIPS           4
+#define FLIP_PAGES      16
+#define FLIP_BASE       (0x400000 + 4 * WINDOW * P)
+static uint64_t flipped, declined;      /* [a] the writer's answers */
+
+static vaddr_t flip_area(unsigned i)
+{
+        return FLIP_BASE + i * (FLIP_PAGES + 1) * P;
+}
+
+static struct fault_pick flip_pick(uint64_t r)
+{
+        if ((r >> 48) % 2 == 0)
+                return (struct fault_pick){
+                        space,
+                        flip_area((r >> 8) % FLIPS) + (r % FLIP_PAGES) * P,
+                        (r >> 32) % 3 ? W : R };
+        return (struct fault_pick){ space, base + (r % WINDOW) * P,
+                                    (r >> 32) % 4 ? W : R };
+}
+
+static void *flipper(void *arg)
+{
+        static const vm_prot_t prots[] = { R, RW, VM_PROT_NONE, RW };
+        uint64_t seed = 0x2545f4914f6cdd1dull;
+
+        host_cpu = (unsigned)(uintptr_t)arg;
+        while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
+                uint64_t r = next_rand(&seed);
+                bool done = vm_space_protect_nolock(space,
+                                flip_area(r % FLIPS), FLIP_PAGES * P,
+                                prots[(r >> 8) % 4]);
+
+                __atomic_add_fetch(done ? &flipped : &declined, 1,
+                                   __ATOMIC_RELAXED);
+        }
+        return NULL;
+}
+
+static void flip_step(uint64_t *seed)
+{
+        static vaddr_t split;           /* the flip area split, or 0 */
+        uint64_t r = next_rand(seed);
+
+        vm_space_enter(space);
+        vm_space_enter(kid);
+        change(seed);
+        if (!split && r % 8 == 0) {
+                /* Its first half read+exec: until it is whole again, a
+                 * flip of the whole area would merge the halves, which
+                 * the writer leaves to the lock (declines). */
+                split = flip_area((r >> 8) % FLIPS);
+                CHECK(vm_space_protect(space, split, FLIP_PAGES / 2 * P,
+                                       R | X) == VM_OK);
+        } else if (split && r % 8 == 1) {
+                CHECK(vm_space_protect(space, split, FLIP_PAGES * P,
+                                       RW) == VM_OK);
+                CHECK(vm_space_lookup(space, split)->end ==
+                      split + FLIP_PAGES * P);
+                split = 0;
+        }
+        CHECK(vm_space_check(space) && vm_space_check(kid) &&
+              (!spare || vm_space_check(spare)));
+        vm_space_leave(kid);
+        vm_space_leave(space);
+}
+
+TEST(writer_beside_faults_and_entries)
+{
+        pthread_t writer;
+
+        setup(16 * MiB);
+        space = new_space();
+        base = map_at(space, 0x400000, WINDOW * P, RW, PRIV);
+        user_fill(space, base, 1);
+        user_fill(space, base + (WINDOW - 1) * P, 1);
+        for (unsigned i = 0; i < FLIPS; i++) {
+                map_at(space, flip_area(i), FLIP_PAGES * P, RW, PRIV);
+                user_fill(space, flip_area(i), 2);
+        }
+        CHECK(vm_space_fork(space, &kid) == VM_OK);
+        __atomic_store_n(&flipped, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&declined, 0, __ATOMIC_RELAXED);
+        /* The writer starts first and stops when storm ends the run. */
+        __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
+        CHECK(pthread_create(&writer, NULL, flipper,
+                             (void *)(uintptr_t)(FAULTERS + 1)) == 0);
+        uint64_t total = storm(flip_pick, flip_step, 0x9e3779b97f4a7c15ull);
+
+        CHECK(pthread_join(writer, NULL) == 0);
+        printf("note: %" PRIu64 " faults served, %" PRIu64 " flips without "
+               "the lock, %" PRIu64 " declined\n", total,
+               __atomic_load_n(&flipped, __ATOMIC_RELAXED),
+               __atomic_load_n(&declined, __ATOMIC_RELAXED));
+        CHECK(total > STEPS / 20);
+        CHECK(__atomic_load_n(&flipped, __ATOMIC_RELAXED) > STEPS / 20);
+        if (spare)
+                destroy(spare);
+        spare = NULL;
+        destroy(kid);
+        kid = NULL;
+        CHECK(vm_space_check(space));
+        CHECK(pmm_check());
+        destroy(space);
         check_baseline();
 }
 

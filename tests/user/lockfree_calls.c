@@ -87,12 +87,39 @@
  *                             1 000 times at spread moments
  *   no_big_lock_for_masks (Mercator only) 20 000 mask changes take the
  *                             big lock far fewer times than that
+ *
+ * And mprotect, which Mercator runs without it when the call only
+ * rewrites whole mappings' protection (the space's door held as its
+ * writer: kernel/vm/vm_space.c, vm_space_protect_nolock), and under it
+ * otherwise (a split, a merge, a commit charge to move):
+ *   mprotect_flips_as_linux   a mapping between two PROT_NONE ones made
+ *                             read-only (reads see its bytes, a write is
+ *                             SIGSEGV), PROT_NONE (a read is SIGSEGV),
+ *                             read+write again (its bytes kept), part of
+ *                             it (a split) and whole again (a merge);
+ *                             ENOMEM over a hole, EINVAL misaligned, 0
+ *                             for length 0
+ *   flips_from_every_thread   four threads flip their own mappings
+ *                             between read-only and read+write 2 000
+ *                             times each, writing and reading back each
+ *                             time; every call returns 0
+ *   writer_faults_after_flip  a thread writes a page of a mapping of its
+ *                             own in a loop while another makes the
+ *                             mapping read-only: the writer gets SIGSEGV
+ *                             within 5 s, 100 rounds
+ *   no_big_lock_for_mprotect (Mercator only) 10 000 flips of 1 MiB of
+ *                             written pages between read-only and
+ *                             read+exec take the big lock far fewer times
+ *                             than that (a kernel that locked for them
+ *                             took it at least once per call)
  */
 #define _GNU_SOURCE
 #include "utest.h"
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <sched.h>
@@ -919,6 +946,201 @@ static void no_big_lock_for_masks(void)
                 printf("# the big kernel lock taken %lld times\n", taken);
 }
 
+#define PG      4096
+
+/* n pages read+write between two PROT_NONE pages (no neighbour it could
+ * merge with as its protection flips), each page's first byte its index
+ * plus `mark`; NULL if mmap failed. */
+static char *guarded(size_t n, char mark)
+{
+        char *g = mmap(NULL, (n + 2) * PG, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+        if (g == MAP_FAILED ||
+            mprotect(g + PG, n * PG, PROT_READ | PROT_WRITE) != 0)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                g[PG + i * PG] = (char)(mark + i);
+        return g + PG;
+}
+
+static void unguard(char *p, size_t n)
+{
+        munmap(p - PG, (n + 2) * PG);
+}
+
+static __thread sigjmp_buf flip_escape;
+static __thread volatile int flip_armed;
+
+static void on_flip_segv(int sig)
+{
+        (void)sig;
+        if (flip_armed)
+                siglongjmp(flip_escape, 1);
+        _exit(98);
+}
+
+/* Whether a read (write: a write) of *p faults. */
+static bool faults(volatile char *p, bool write)
+{
+        bool hit = false;
+
+        flip_armed = 1;
+        if (sigsetjmp(flip_escape, 1) == 0) {
+                if (write)
+                        *p = 7;
+                else
+                        (void)*p;
+        } else {
+                hit = true;
+        }
+        flip_armed = 0;
+        return hit;
+}
+
+static void mprotect_flips_as_linux(void)
+{
+        char *p = guarded(16, 1);
+        int step = 0;                   /* the first check that failed */
+
+#define STEP(cond) do { step++; if (!(cond)) goto out; } while (0)
+        STEP(p != NULL);
+        STEP(mprotect(p, 16 * PG, PROT_READ) == 0);
+        STEP(p[3 * PG] == 4 && faults(p + 5 * PG, true));
+        STEP(mprotect(p, 16 * PG, PROT_NONE) == 0);
+        STEP(faults(p, false) && faults(p + 15 * PG, false));
+        STEP(mprotect(p, 16 * PG, PROT_READ | PROT_WRITE) == 0);
+        STEP(p[15 * PG] == 16 && !faults(p + 8 * PG, true));
+        STEP(mprotect(p, 8 * PG, PROT_READ) == 0);              /* split */
+        STEP(faults(p + 2 * PG, true) && !faults(p + 9 * PG, true));
+        STEP(mprotect(p, 16 * PG, PROT_READ | PROT_EXEC) == 0); /* merge */
+        STEP(faults(p + 9 * PG, true) && p[PG] == 2);
+        errno = 0;
+        STEP(mprotect(p - 2 * PG, 4 * PG, PROT_READ) == -1 && errno == ENOMEM);
+        errno = 0;
+        /* The call itself: musl's mprotect rounds the address down. */
+        STEP(syscall(SYS_mprotect, p + 1, PG, PROT_READ) == -1 &&
+             errno == EINVAL);
+        STEP(mprotect(p, 0, PROT_NONE) == 0 && p[0] == 1);
+        step = 0;
+#undef STEP
+out:
+        if (p)
+                unguard(p, 16);
+        if (!CHECK("mprotect_flips_as_linux", step == 0))
+                printf("# check %d failed\n", step);
+}
+
+#define FLIPS   2000
+
+static void *flip_own(void *arg)
+{
+        char mark = (char)(syscall(SYS_gettid) * 32);
+
+        (void)arg;
+        char *p = guarded(4, mark);
+        long bad = p ? 0 : 1;
+
+        for (int i = 0; p && i < FLIPS; i++) {
+                if (mprotect(p, 4 * PG, PROT_READ) != 0 ||
+                    p[2 * PG] != (char)(mark + 2 + i))
+                        bad++;
+                if (mprotect(p, 4 * PG, PROT_READ | PROT_WRITE) != 0)
+                        bad++;
+                else
+                        p[2 * PG]++;
+        }
+        if (p)
+                unguard(p, 4);
+        return (void *)bad;
+}
+
+static void flips_from_every_thread(void)
+{
+        CHECK("flips_from_every_thread", on_every_thread(flip_own) == 0);
+}
+
+#define WRITER_ROUNDS   100
+
+static struct {
+        atomic_int go, writing, faulted;        /* round numbers */
+        char *volatile page;
+} flip_race;
+
+static void *write_until_fault(void *arg)
+{
+        (void)arg;
+        for (volatile int round = 1; round <= WRITER_ROUNDS; round++) {
+                while (atomic_load(&flip_race.go) != round)
+                        ;
+                volatile char *p = flip_race.page;
+
+                flip_armed = 1;
+                if (sigsetjmp(flip_escape, 1) == 0) {
+                        for (;;) {
+                                *p = (char)round;
+                                atomic_store(&flip_race.writing, round);
+                        }
+                }
+                flip_armed = 0;
+                atomic_store(&flip_race.faulted, round);
+        }
+        return NULL;
+}
+
+static void writer_faults_after_flip(void)
+{
+        pthread_t t;
+        int late = 0;
+
+        if (pthread_create(&t, NULL, write_until_fault, NULL) != 0) {
+                CHECK("writer_faults_after_flip", false);
+                return;
+        }
+        for (int round = 1; round <= WRITER_ROUNDS; round++) {
+                char *p = guarded(2, 0);
+
+                flip_race.page = p + PG;
+                atomic_store(&flip_race.go, round);
+                while (atomic_load(&flip_race.writing) != round)
+                        ;
+                long long t0 = now_ms();
+
+                if (mprotect(p, 2 * PG, PROT_READ) != 0)
+                        late++;
+                while (atomic_load(&flip_race.faulted) != round &&
+                       now_ms() - t0 < 5000)
+                        ;
+                if (atomic_load(&flip_race.faulted) != round)
+                        late++;
+                unguard(p, 2);
+        }
+        if (late == 0)
+                pthread_join(t, NULL);
+        CHECK("writer_faults_after_flip", late == 0);
+}
+
+static void no_big_lock_for_mprotect(void)
+{
+        long long before = lock_stat_acquired("big-kernel-lock");
+
+        if (before < 0)
+                return;                 /* Linux: no such count */
+        char *p = guarded(256, 0);
+        int bad = p ? 0 : 1;
+
+        before = lock_stat_acquired("big-kernel-lock");
+        for (int i = 0; p && i < 5000; i++)
+                bad += mprotect(p, 256 * PG, PROT_READ) != 0 ||
+                       mprotect(p, 256 * PG, PROT_READ | PROT_EXEC) != 0;
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
+
+        if (p)
+                unguard(p, 256);
+        if (!CHECK("no_big_lock_for_mprotect", bad == 0 && taken < 5000))
+                printf("# the big kernel lock taken %lld times\n", taken);
+}
+
 int main(void)
 {
         utest_start("lockfree_calls");
@@ -944,5 +1166,12 @@ int main(void)
         unblocked_signal_taken_at_once();
         blocked_signal_passes_on();
         no_big_lock_for_masks();
+        struct sigaction sa = { .sa_handler = on_flip_segv,
+                                .sa_flags = SA_NODEFER };
+        sigaction(SIGSEGV, &sa, NULL);
+        mprotect_flips_as_linux();
+        flips_from_every_thread();
+        writer_faults_after_flip();
+        no_big_lock_for_mprotect();
         return utest_done();
 }
