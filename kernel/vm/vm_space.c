@@ -281,17 +281,21 @@ uint32_t vm_doors_shut;
  * this CPU to drop a TLB entry (vm/pmap.h, pmap_replace_fresh's round,
  * when this CPU has the fault's space loaded), and the writer's
  * shootdown round for it to answer. */
+static void door_wait_turn(void)
+{
+#ifdef MACHINE_CPU_LOCAL
+        unsigned long f = intr_save();
+
+        smp_call_poll();
+        intr_restore(f);
+#endif
+        intr_cpu_relax();
+}
+
 static void wait_empty(const struct vm_space *s, uint32_t what)
 {
-        while (__atomic_load_n(&s->door, __ATOMIC_SEQ_CST) & what) {
-#ifdef MACHINE_CPU_LOCAL
-                unsigned long f = intr_save();
-
-                smp_call_poll();
-                intr_restore(f);
-#endif
-                intr_cpu_relax();
-        }
+        while (__atomic_load_n(&s->door, __ATOMIC_SEQ_CST) & what)
+                door_wait_turn();
 }
 
 /*
@@ -345,13 +349,7 @@ bool vm_space_write_enter(struct vm_space *s)
                         t0 = lock_stat_now();
                 if (++waited > WRITER_WAIT)
                         return false;
-#ifdef MACHINE_CPU_LOCAL
-                unsigned long f = intr_save();
-
-                smp_call_poll();
-                intr_restore(f);
-#endif
-                intr_cpu_relax();
+                door_wait_turn();
                 d = __atomic_load_n(&s->door, __ATOMIC_RELAXED);
         }
         /* Dekker's handshake with vm_space_enter_all, as a fault's. */

@@ -914,21 +914,34 @@ static struct vm_space *kid, *spare;
 #define FRESH_PAGES     4
 #define FRESH_BASE      (0x400000 + 2 * WINDOW * P)
 
+/* The i-th of areas of `pages` pages from `first` on, a page apart. */
+static vaddr_t apart(vaddr_t first, unsigned pages, unsigned i)
+{
+        return first + i * (pages + 1) * P;
+}
+
 static vaddr_t fresh_area(unsigned i)
 {
-        return FRESH_BASE + i * (FRESH_PAGES + 1) * P;
+        return apart(FRESH_BASE, FRESH_PAGES, i);
+}
+
+/* A fault in one of n such areas of the space, a write but one time in
+ * `reads`. */
+static struct fault_pick apart_pick(vaddr_t first, unsigned n,
+                                    unsigned pages, unsigned reads, uint64_t r)
+{
+        return (struct fault_pick){
+                space, apart(first, pages, (r >> 8) % n) + (r % pages) * P,
+                (r >> 32) % reads ? W : R };
 }
 
 /* The first storm's faulters: writes and reads of one private area, in
- * the space (two thirds) or its child; one time in eight, of the fresh
+ * the space (two thirds) or its child; one time in four, of the fresh
  * areas. */
 static struct fault_pick anon_pick(uint64_t r)
 {
         if ((r >> 48) % 4 == 0)
-                return (struct fault_pick){
-                        space,
-                        fresh_area((r >> 8) % FRESH) + (r % FRESH_PAGES) * P,
-                        (r >> 32) % 4 ? W : R };
+                return apart_pick(FRESH_BASE, FRESH, FRESH_PAGES, 4, r);
         return (struct fault_pick){ (r >> 40) % 3 ? space : kid,
                                     base + (r % WINDOW) * P,
                                     (r >> 32) % 4 ? W : R };
@@ -993,6 +1006,21 @@ static void anon_step(uint64_t *seed)
         vm_space_leave(space);
 }
 
+/* The end of a storm over space and its children: all of them gone,
+ * everything back. */
+static void storm_end(void)
+{
+        if (spare)
+                destroy(spare);
+        spare = NULL;
+        destroy(kid);
+        kid = NULL;
+        CHECK(vm_space_check(space));
+        CHECK(pmm_check());
+        destroy(space);
+        check_baseline();
+}
+
 TEST(faults_beside_changes)
 {
         setup(16 * MiB);
@@ -1015,15 +1043,7 @@ TEST(faults_beside_changes)
          * the 2-core host, 58 with two more storms beside it (the
          * faulters get in less often), so only "some" is asked. */
         CHECK(vm_events.pgfault_nolock_attach > attaches);
-        if (spare)
-                destroy(spare);
-        spare = NULL;
-        destroy(kid);
-        kid = NULL;
-        CHECK(vm_space_check(space));
-        CHECK(pmm_check());
-        destroy(space);
-        check_baseline();
+        storm_end();
 }
 
 /* The file storm: space (shared, RW) and other (private, R | W | X) map
@@ -1203,16 +1223,13 @@ static uint64_t flipped, declined;      /* [a] the writer's answers */
 
 static vaddr_t flip_area(unsigned i)
 {
-        return FLIP_BASE + i * (FLIP_PAGES + 1) * P;
+        return apart(FLIP_BASE, FLIP_PAGES, i);
 }
 
 static struct fault_pick flip_pick(uint64_t r)
 {
         if ((r >> 48) % 2 == 0)
-                return (struct fault_pick){
-                        space,
-                        flip_area((r >> 8) % FLIPS) + (r % FLIP_PAGES) * P,
-                        (r >> 32) % 3 ? W : R };
+                return apart_pick(FLIP_BASE, FLIPS, FLIP_PAGES, 3, r);
         return (struct fault_pick){ space, base + (r % WINDOW) * P,
                                     (r >> 32) % 4 ? W : R };
 }
@@ -1292,15 +1309,7 @@ TEST(writer_beside_faults_and_entries)
                __atomic_load_n(&declined, __ATOMIC_RELAXED));
         CHECK(total > STEPS / 20);
         CHECK(__atomic_load_n(&flipped, __ATOMIC_RELAXED) > STEPS / 20);
-        if (spare)
-                destroy(spare);
-        spare = NULL;
-        destroy(kid);
-        kid = NULL;
-        CHECK(vm_space_check(space));
-        CHECK(pmm_check());
-        destroy(space);
-        check_baseline();
+        storm_end();
 }
 
 /* The race nolock_attach settles: FAULTERS threads, let go together
