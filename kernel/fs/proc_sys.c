@@ -323,7 +323,7 @@ void proc_buddyinfo(struct text *t, struct proc *p)
  * since boot). Then how often each CPU took the big lock, and on the
  * ports whose big-lock waiters halt, how often each CPU halted waiting
  * for it (biglock.c, bkl_halt). */
-static void lock_halts(struct text *t)
+static void lock_per_cpu(struct text *t)
 {
 #ifdef MACHINE_CPU_LOCAL
         if (LOCK_DEBUG) {
@@ -349,7 +349,7 @@ void proc_lock_stat(struct text *t, struct proc *p)
         (void)p;
         if (!LOCK_DEBUG) {
                 text_add(t, "lock_stat: not counted (LOCK_DEBUG=0)\n");
-                lock_halts(t);
+                lock_per_cpu(t);
                 return;
         }
         text_add(t, "%4s %-16s %12s %10s %12s %10s\n", "rank", "class",
@@ -365,7 +365,7 @@ void proc_lock_stat(struct text *t, struct proc *p)
                          st.contended, st.wait_ns / 1000,
                          st.wait_max_ns / 1000);
         }
-        lock_halts(t);
+        lock_per_cpu(t);
 }
 
 /* The part of Linux's zoneinfo Mercator has numbers for: per zone, the
