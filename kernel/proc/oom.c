@@ -307,12 +307,13 @@ enum fault_result oom_kernel_fault(struct vm_space *s, vaddr_t va,
         if (!machine_kernel_lock_held() && current &&
             s == current->space && vm_fault_nolock(s, va, access))
                 return FAULT_RESOLVED;
-        machine_kernel_lock_rest_of_call();
         /* A thread that took the big lock without entering its space
          * (machine_kernel_lock_outside) enters before its first change:
          * the fault's (proc.h, proc_space_enter). */
-        if (current && s == current->space && !current->entered)
-                proc_space_enter(current);
+        if (current && s == current->space)
+                proc_kernel_lock_entered();
+        else
+                machine_kernel_lock_rest_of_call();
 #endif
         r = vm_fault(s, va, access);
 

@@ -494,8 +494,9 @@ void proc_return_to_user(void);
 /* The way back to user mode of a trap or system call that took no big
  * lock (sched.c): gives the CPU up while a reschedule is asked, without
  * the lock; => true if the thread may now go back without it, false if
- * the locked way (proc_return_to_user) has something to do. Interrupts
- * off on entry, off on return. */
+ * the locked way (proc_return_to_user) has something to do or this CPU
+ * took the lock since the entry. Interrupts off on entry, off on
+ * return. */
 bool sched_return_nolock(void);
 
 /*

@@ -634,9 +634,12 @@ void proc_kernel_lock_entered(void)
  */
 bool sched_return_nolock(void)
 {
+        /* Held here only if taken since the entry (a user copy's fault,
+         * serial_irq's try); a yield below neither takes nor drops it. */
+        if (machine_kernel_lock_held())
+                return false;
         for (;;) {
-                if (machine_kernel_lock_held() || signal_pending() ||
-                    !sched_cpu_allowed(current))
+                if (signal_pending() || !sched_cpu_allowed(current))
                         return false;
                 if (!need_resched)
                         return true;

@@ -355,13 +355,11 @@ __attribute__((noreturn)) void proc_usertrap(void)
                  * hart it woke on, unless the way out has something to
                  * do or a user copy's fault took the lock. */
                 syscall_call(p, tf);
-                if (!machine_kernel_lock_held()) {
-                        if (return_nolock(p)) {
-                                p->md.in_syscall = false;
-                                usertrapret(p, false);
-                        }
-                        machine_kernel_lock_outside();
+                if (return_nolock(p)) {
+                        p->md.in_syscall = false;
+                        usertrapret(p, false);
                 }
+                machine_kernel_lock_rest_of_call();
                 intr_on();
                 return_to_user();
                 p->md.in_syscall = false;

@@ -35,15 +35,12 @@ void syscall_dispatch(struct trap_frame *tf)
                 tf->rax = (uint64_t)syscall_invoke(tf->rax, args);
                 unsigned long s = intr_save();
 
-                if (machine_kernel_lock_held()) {
-                        intr_restore(s);
-                } else if (sched_return_nolock()) {
+                if (sched_return_nolock()) {
                         current->md.in_syscall = false;
                         return;                 /* interrupts off to sysret */
-                } else {
-                        intr_restore(s);
-                        machine_kernel_lock_outside();
                 }
+                intr_restore(s);
+                machine_kernel_lock_rest_of_call();
         } else {
                 if (how == SYSCALL_ENTERS)
                         machine_kernel_lock();
