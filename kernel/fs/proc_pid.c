@@ -56,6 +56,7 @@ static unsigned mapcount_everywhere(const struct vm_object *obj,
                 if (q->state == PROC_FREE || q->state == PROC_ZOMBIE ||
                     !q->space)
                         continue;
+                vm_space_enter(q->space);       /* its areas hold still */
                 for (const struct vm_area *a = q->space->areas.first; a;
                      a = a->next) {
                         const struct vm_object *o =
@@ -72,6 +73,7 @@ static unsigned mapcount_everywhere(const struct vm_object *obj,
                             page_trunc(got) == pa)
                                 n++;
                 }
+                vm_space_leave(q->space);
         }
         return n ? n : 1;
 }
@@ -774,12 +776,15 @@ long proc_pagemap_read(struct proc *p, uint64_t off, uint64_t ubuf,
         vaddr_t va = (off / 8) << PAGE_SHIFT;
         while (moved < len && va < USER_MAX) {
                 size_t n = 0;
+
+                vm_space_enter(p->space);       /* its areas hold still */
                 while (n < 64 && moved + n * 8 < len && va < USER_MAX) {
                         entries[n++] = pagemap_entry(p->space,
                                                      vm_space_lookup(p->space, va),
                                                      va, show_pfn);
                         va += PAGE_SIZE;
                 }
+                vm_space_leave(p->space);
                 if (copy_to_user(ubuf + moved, entries, n * 8))
                         return moved ? (long)moved : -EFAULT;
                 moved += n * 8;

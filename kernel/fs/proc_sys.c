@@ -67,6 +67,7 @@ static uint64_t shm_resident(void)
                 struct proc *q = proc_table[i];
                 if (q->state == PROC_FREE || !q->space)
                         continue;
+                vm_space_enter(q->space);       /* its areas hold still */
                 for (const struct vm_area *a = q->space->areas.first; a;
                      a = a->next) {
                         const struct vm_object *o = a->object;
@@ -83,6 +84,7 @@ static uint64_t shm_resident(void)
                                 seen[nseen++] = o;
                         pages += o->npages;
                 }
+                vm_space_leave(q->space);
         }
         return pages;
 }

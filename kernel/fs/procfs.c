@@ -820,9 +820,17 @@ static long make_text(const struct pnode *n, struct text *t)
         t->len = 0;
         t->buf[0] = 0;
         switch (n->kind) {
-        case N_ENTRY:
+        case N_ENTRY: {
+                /* What a process's files say about its memory is read
+                 * with its space entered: its areas and tables then hold
+                 * still (vm_space.h, Locks). */
+                struct vm_space *s = n->p ? n->p->space : NULL;
+
+                vm_space_enter(s);
                 n->ent->gen(t, n->p);
+                vm_space_leave(s);
                 break;
+        }
         case N_FDINFO: {
                 const struct file *f = n->p->fdt->files[n->fd];
                 struct vnode *vn = file_vnode(f);

@@ -148,8 +148,9 @@ static void waiter_unlink(struct futex_waiter *w)
 
 /*
  * The key of the futex word at uaddr in the current space; a shared one
- * takes the big lock, if the call has not, and keeps it (the areas'
- * lock).
+ * takes the big lock, if the call has not, and keeps it, and enters the
+ * space (the areas' lock: a sibling thread's munmap may change them
+ * without the big lock, vm_space.h).
  * => *obj: the shared object the key names (not referenced), or NULL.
  * => 0, -EINVAL (not 4-byte aligned), -EFAULT (no area there).
  */
@@ -164,7 +165,7 @@ static long futex_key_of(uint64_t uaddr, bool private, struct futex_key *key,
         *key = (struct futex_key){ current->space, uaddr, private };
         if (private)
                 return 0;
-        machine_kernel_lock_rest_of_call();
+        proc_kernel_lock_entered();
         a = vm_space_lookup(current->space, (vaddr_t)uaddr);
         if (!a)
                 return -EFAULT;

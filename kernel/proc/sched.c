@@ -606,6 +606,9 @@ void proc_space_enter(struct proc *p)
         ASSERT(!p->entered);
         p->entered = p->space;
         vm_space_enter(p->entered);
+        /* What its threads unmapped without the lock goes now, before
+         * this thread changes or maps anything (vm_space.h). */
+        vm_space_parked_free(p->entered);
 }
 
 void proc_space_leave(struct proc *p)

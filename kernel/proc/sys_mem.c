@@ -436,6 +436,12 @@ SYSCALL_DECL(munmap)
         if ((addr & PAGE_MASK) || a1 == 0 || len > TASK_SIZE ||
             addr > TASK_SIZE - len)
                 return -EINVAL;
+#ifdef MACHINE_CPU_LOCAL
+        /* As mprotect: without the big lock where the unmap allows. */
+        if (vm_space_unmap_nolock(current->space, addr, len))
+                return 0;
+        proc_kernel_lock_entered();
+#endif
         if (hugetlb_cut_inside(addr) || hugetlb_cut_inside(addr + len))
                 return -EINVAL;
         return status_to_errno(vm_space_unmap(current->space, addr, len));

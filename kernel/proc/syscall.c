@@ -81,7 +81,8 @@ static bool call_outside(syscall_fn fn)
  * And mprotect, which changes its space's areas as the door's writer
  * without the big lock when the change only rewrites whole areas'
  * protection (vm_space_protect_nolock), and otherwise takes the lock and
- * enters as the other memory calls do (sys_mem.c).
+ * enters as the other memory calls do (sys_mem.c); munmap likewise, when
+ * it takes whole private anonymous areas away (vm_space_unmap_nolock).
  */
 static bool call_lock_free(syscall_fn fn)
 {
@@ -90,7 +91,7 @@ static bool call_lock_free(syscall_fn fn)
                fn == sys_getegid || fn == sys_sched_yield ||
                fn == sys_nanosleep || fn == sys_clock_nanosleep ||
                fn == sys_futex || fn == sys_rt_sigprocmask ||
-               fn == sys_mprotect;
+               fn == sys_mprotect || fn == sys_munmap;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */

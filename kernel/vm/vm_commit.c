@@ -23,7 +23,10 @@ struct vm_commit_policy vm_commit_policy = {
         .overcommit_ratio = 50,
 };
 
-static uint64_t committed;                      /* pages */
+/* Pages. Added and taken by atomics, so that a call without the big
+ * lock may give pages back (a charge only ever comes under the lock,
+ * which makes the policy's check and the add one step). */
+static uint64_t committed;
 static bool (*caller_is_admin)(void);
 
 /* Budgets charged page by page: the noreserve one, then the
@@ -50,7 +53,7 @@ void vm_commit_quota_unregister(struct vm_quota *q)
 
 uint64_t vm_committed_pages(void)
 {
-        uint64_t sum = committed;
+        uint64_t sum = __atomic_load_n(&committed, __ATOMIC_RELAXED);
 
         for (const struct vm_quota *q = quotas; q; q = q->commit_next)
                 sum += q->used;
@@ -59,13 +62,14 @@ uint64_t vm_committed_pages(void)
 
 void vm_commit_add(uint64_t npages)
 {
-        committed += npages;
+        __atomic_add_fetch(&committed, npages, __ATOMIC_RELAXED);
 }
 
 void vm_commit_sub(uint64_t npages)
 {
-        ASSERT(npages <= committed);
-        committed -= npages;
+        uint64_t was = __atomic_fetch_sub(&committed, npages, __ATOMIC_RELAXED);
+
+        ASSERT(npages <= was);
 }
 
 static uint64_t swap_pages(void)
@@ -95,7 +99,8 @@ void vm_commit_init(bool (*is_admin)(void))
          * worth, at most 8 MiB and 128 MiB. */
         uint64_t free_kb = pmm_free_count() << (PAGE_SHIFT - 10);
 
-        committed = 0;                  /* boot (or a host test's RAM) */
+        /* At boot, or a host test's RAM. */
+        __atomic_store_n(&committed, 0, __ATOMIC_RELAXED);
         vm_commit_noreserve_quota.used = 0;
         vm_commit_noreserve_quota.commit_next = NULL;
         quotas = &vm_commit_noreserve_quota;

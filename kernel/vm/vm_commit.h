@@ -28,8 +28,11 @@
  * reserve for callers without CAP_SYS_ADMIN and min(size / 32, the user
  * reserve) for a process of that size.
  *
- * Locks: one CPU runs kernel code at a time (the big kernel lock), so a
- * check and the charge that follows it are not separated.
+ * Locks: a charge, and the check before it, is made under the big kernel
+ * lock, so the two are not separated. The count itself changes by
+ * atomics: a call without the lock may give pages back (an unmap by the
+ * door's writer, vm_space.c), which at worst makes a check under way
+ * stricter than it had to be.
  */
 #ifndef VM_VM_COMMIT_H
 #define VM_VM_COMMIT_H

@@ -440,6 +440,7 @@ uint64_t vm_reclaim(uint64_t nr)
         uint64_t anon, freed;
 
         vm_space_enter_all();
+        vm_spaces_parked_free();        /* unmapped without the lock */
         anon = swap_usable() ? anon_share(nr) : 0;
         freed = reclaim_kind(&file_kind, nr - anon);
         /* Each kind then gives what the other could not (at swappiness 0

@@ -449,9 +449,11 @@ static bool walk_owner(void *arg, struct vm_object *obj, uint64_t index)
 
                 if ((uint64_t)va >> PAGE_SHIFT != index)
                         return true;
+                vm_space_enter(s);      /* its areas hold still */
                 a = vm_area_lookup(&s->areas, va);
                 if (a && a->object == obj && vm_area_private(a))
                         visit(w, s, a, va, obj, index);
+                vm_space_leave(s);
                 return !w->stop;
         }
         for (struct vm_area *a = obj->mappers, *next; a && !w->stop; a = next) {

@@ -409,6 +409,7 @@ void vm_space_destroy(struct vm_space *s)
         st = pmap_remove(s->pmap, s->min, s->max);
         ASSERT(st == VM_OK);
         pmap_update(s->pmap);
+        vm_space_parked_free(s);
         while (s->areas.first)
                 area_release(s, s->areas.first);
         vm_guards_free(&s->guards);
@@ -496,10 +497,13 @@ uint64_t vm_spaces_huge_pages(void)
 {
         uint64_t n = 0;
 
-        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+        for (struct vm_space *s = all_spaces; s; s = s->all_next) {
+                vm_space_enter(s);
                 for (struct vm_area *a = s->areas.first; a; a = a->next)
                         if (vm_area_private(a))
                                 n += vm_space_huge_pages(s, a->start, a->end);
+                vm_space_leave(s);
+        }
         return n;
 }
 
@@ -538,7 +542,8 @@ uint64_t vm_spaces_shmem_pmd_mapped(void)
         uint64_t *seen = kzalloc((blocks + 63) / 64 * sizeof *seen);
         paddr_t pa;
 
-        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+        for (struct vm_space *s = all_spaces; s; s = s->all_next) {
+                vm_space_enter(s);
                 for (struct vm_area *a = s->areas.first; a; a = a->next) {
                         if (!area_shmem(a))
                                 continue;
@@ -560,6 +565,8 @@ uint64_t vm_spaces_shmem_pmd_mapped(void)
                                 }
                         }
                 }
+                vm_space_leave(s);
+        }
         kfree(seen);
         return n;
 }
@@ -569,12 +576,15 @@ uint64_t vm_spaces_count_mappings(const struct vm_object *obj, bool writable)
         uint64_t n = 0;
         vaddr_t lo, hi;
 
-        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+        for (struct vm_space *s = all_spaces; s; s = s->all_next) {
+                vm_space_enter(s);
                 for (struct vm_area *a = s->areas.first; a; a = a->next)
                         if (area_object_range(a, obj, 0, UINT64_MAX, &lo, &hi) &&
                             (!writable || (!vm_area_private(a) &&
                                            (a->prot & VM_PROT_WRITE))))
                                 n++;
+                vm_space_leave(s);
+        }
         return n;
 }
 
@@ -1146,8 +1156,9 @@ bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
                      a = a->next) {
                         if (a->prot == prot)
                                 continue;
-                        /* A store others may read without the door: the
-                         * big lock's holder listing s's areas (/proc). */
+                        /* One store: a reader of s's areas enters s
+                         * (vm_space.h, Locks), but a word torn by a
+                         * reader overlooked would be worse than stale. */
                         __atomic_store_n(&a->prot, prot, __ATOMIC_RELAXED);
                         vm_pmap_protect(s, a->start, a->end,
                                         vm_area_pmap_prot(a, prot));
@@ -1157,6 +1168,98 @@ bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
         }
         vm_space_write_leave(s);
         return done;
+}
+
+/* ---- unmap without the big lock --------------------------------------------- */
+
+/*
+ * Would vm_space_unmap do p's change by taking whole areas out of the
+ * tree, with nothing to do for them that is the big lock's before their
+ * pages go? No area to split, nothing sealed; each area private and on
+ * no object's list of mappers (a private file area reads its file
+ * through one: rmap_obj), neither mlocked nor special ([vdso], [vvar]),
+ * without userfaultfd or explicit huge pages; its object, if any,
+ * without swap entries (the swap checker counts an object's entries
+ * inside its areas); and no guard, poison or write-protect run in the
+ * range (their clearing may need room the lock's path reserves first).
+ */
+static bool unmap_whole(const struct vm_space *s, const struct vm_range_plan *p)
+{
+        const unsigned not = VM_AREA_LOCKED | VM_AREA_LOCKONFAULT |
+                             VM_AREA_SHARED | VM_AREA_SPECIAL;
+
+        if (p->split_lo || p->split_hi || vm_range_sealed(p) ||
+            vm_guards_meet(&s->guards, p->start, p->end) ||
+            vm_guards_meet(&s->poison, p->start, p->end) ||
+            vm_guards_meet(&s->uffd_wp, p->start, p->end))
+                return false;
+        for (const struct vm_area *a = p->first; a && a->start < p->end;
+             a = a->next) {
+                const struct vm_object *o = a->object;
+
+                if ((a->flags & not) || a->rmap_obj || a->uffd ||
+                    (o && (o->hugetlb || o->nswapped)))
+                        return false;
+        }
+        return true;
+}
+
+bool vm_space_unmap_nolock(struct vm_space *s, vaddr_t start, uint64_t len)
+{
+        uint64_t rlen = page_round(len);
+        struct vm_range_plan p;
+        bool done = false;
+
+        if (!is_aligned(start, PAGE_SIZE) || len == 0 || rlen == 0 ||
+            start > s->max || rlen > s->max - start ||
+            !vm_space_write_enter(s))
+                return false;
+        vm_range_plan(s, start, start + rlen, &p);
+        if (unmap_whole(s, &p)) {
+                struct vm_area *a = p.first, *next;
+
+                if (a) {
+                        vm_pmap_remove(s, p.start, p.end);
+                        pmap_update(s->pmap);   /* before the areas go */
+                }
+                for (; a && a->start < p.end; a = next) {
+                        next = a->next;
+                        vm_area_remove(&s->areas, a);
+                        a->next = s->parked;
+                        s->parked = a;
+                }
+                done = true;
+        }
+        vm_space_write_leave(s);
+        return done;
+}
+
+void vm_space_parked_free(struct vm_space *s)
+{
+        struct vm_area *a;
+
+        while (s && (a = s->parked)) {
+                s->parked = a->next;
+                a->next = NULL;
+                vm_area_free_pages(a, a->start, a->end);
+                vm_area_free(a);
+        }
+}
+
+void vm_spaces_parked_free(void)
+{
+        ASSERT(vm_space_all_shut());
+        for (struct vm_space *s = all_spaces; s; s = s->all_next)
+                vm_space_parked_free(s);
+}
+
+bool vm_space_parked_covers(const struct vm_space *s,
+                            const struct vm_object *obj, vaddr_t va)
+{
+        for (const struct vm_area *a = s->parked; a; a = a->next)
+                if (a->object == obj && a->start <= va && va < a->end)
+                        return true;
+        return false;
 }
 
 /* ---- brk and stack -------------------------------------------------------------- */
@@ -1264,11 +1367,13 @@ bool vm_space_for_each_area(struct vm_space *s,
                             void *arg)
 {
         struct vm_area_info info;
+        bool all = true;
 
-        for (const struct vm_area *a = s->areas.first; a; a = a->next) {
+        vm_space_enter(s);
+        for (const struct vm_area *a = s->areas.first; a && all; a = a->next) {
                 area_info(s, a, &info);
-                if (!fn(arg, &info))
-                        return false;
+                all = fn(arg, &info);
         }
-        return true;
+        vm_space_leave(s);
+        return all;
 }

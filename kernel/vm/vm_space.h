@@ -28,10 +28,12 @@
  * Locks (docs/design.md, "Faults without the big lock"): [m] fields are
  * the big kernel lock's, and while a CPU holding it works in a space it
  * has *entered* the space (vm_space_enter: every entry from one of the
- * space's threads, and anything that changes another space's areas,
- * objects or tables); the one code that reads them without the big lock,
- * the fault path's lock-free part (vm_fault_nolock), runs only while
- * nobody has entered the space; among its own kind it changes words
+ * space's threads, anything that changes another space's areas, objects
+ * or tables, and anything that reads another space's areas - /proc, the
+ * sums over every space - since the door's writer below changes them
+ * without the big lock); the fault path's lock-free part
+ * (vm_fault_nolock), which reads them without the big lock, runs only
+ * while nobody has entered the space; among its own kind it changes words
  * atomically (an object's slot, a table entry, the stats) and takes
  * fault_lock or pmap_lock only to link a radix node or make a table.
  * [c] constant after creation. [a] atomic.
@@ -287,6 +289,12 @@ struct vm_space {
          * the low 16 bits count lock-free faults inside the space, the
          * rest how many times the big lock's holder has entered it. */
         uint32_t              door;             /* [a] */
+        /* Areas the door's writer took out of the tree (an unmap without
+         * the big lock, vm_space_unmap_nolock), chained by next, still
+         * holding their pages and references: the big lock's holder lets
+         * them go (vm_space_parked_free). [m] with s entered, or the
+         * door's writer. */
+        struct vm_area       *parked;
         struct spinlock       fault_lock;       /* lock-free faults among
                                                  * themselves: new radix
                                                  * nodes (rank 22) */
@@ -507,6 +515,31 @@ vm_status_t vm_space_protect(struct vm_space *space, vaddr_t start,
  */
 bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
                              vm_prot_t prot);
+
+/*
+ * vm_space_unmap by one of s's threads without the big kernel lock, as
+ * the door's writer, for the common unmap of whole private anonymous
+ * areas (no split; no file, shared, mlocked, special, userfaultfd or
+ * explicit huge page area; no swap entries in their objects; no guard
+ * runs in the range) or of nothing at all: free(3) of a large block, a
+ * thread's stack at join. The translations go, with their shootdown
+ * round, and the areas leave the tree at once, so the range is free and
+ * an access there faults; the areas themselves, their pages and their
+ * references wait on s->parked for the big lock's holder, which lets
+ * them go at the next entry of one of s's threads (proc_space_enter),
+ * reclaim (vm_reclaim), the checkers and s's end. The answer is VM_OK.
+ * => false: nothing changed; call vm_space_unmap under the lock.
+ */
+bool vm_space_unmap_nolock(struct vm_space *s, vaddr_t start, uint64_t len);
+/* Let s's parked areas go (s may be NULL): the big lock's holder, with s
+ * entered and no page of them in hand. ...every space's: with every
+ * door shut (vm_space_enter_all). */
+void vm_space_parked_free(struct vm_space *s);
+void vm_spaces_parked_free(void);
+/* Does a parked area of s using obj cover va (the checkers: its pages
+ * are still obj's)? */
+bool vm_space_parked_covers(const struct vm_space *s,
+                            const struct vm_object *obj, vaddr_t va);
 
 /*
  * Set the start of the heap (and brk itself) to start: the ELF loader

@@ -101,7 +101,8 @@ static bool check_private_page(void *arg, uint64_t index, struct vm_page *pg)
         const struct vm_area *a = vm_area_lookup(&oc->space->areas,
                                                  index << PAGE_SHIFT);
 
-        if (!a || a->object != oc->object)
+        if ((!a || a->object != oc->object) &&
+            !vm_space_parked_covers(oc->space, oc->object, index << PAGE_SHIFT))
                 return space_fail("private page outside its areas",
                                   index << PAGE_SHIFT);
         return true;

@@ -22,10 +22,16 @@
  *     whole areas' protection and translations, and declines (nothing
  *     changed) a split, a merge, a commit charge to move, a hole, a bad
  *     argument, an entered space.
+ *   writer_unmaps_whole_private_areas: vm_space_unmap_nolock takes
+ *     whole private areas out of the tree and their translations,
+ *     parking their pages for the lock's holder (vm_space_parked_free),
+ *     and declines a split, a shared area, a guard run, a bad argument,
+ *     an entered space.
  *   writer_beside_faults_and_entries: the storm below with a writer
- *     thread flipping four areas' protection without the lock as the
- *     faulters fault there and the lock's holder enters to change the
- *     space (splitting a flip area now and then) and check it.
+ *     thread flipping four areas' protection and unmapping them without
+ *     the lock as the faulters fault there and the lock's holder enters
+ *     to map them anew, change the space (splitting a flip area now and
+ *     then) and check it.
  *   faults_beside_changes: the storm above; every step's check passes
  *     and everything comes back (x86-64's and riscv64's table formats;
  *     with the door ignoring entries it failed 6 of 6 runs).
@@ -1208,18 +1214,74 @@ TEST(writer_changes_whole_areas_only)
         check_baseline();
 }
 
+/* The unmap without the lock: whole private areas leave the tree and
+ * their translations at once, their pages and references wait parked
+ * for the lock's holder; everything else is declined, nothing changed. */
+TEST(writer_unmaps_whole_private_areas)
+{
+        setup(8 * MiB);
+        struct vm_space *s = new_space();
+        vaddr_t a = map_at(s, 0x400000, 8 * P, RW, PRIV);
+        vaddr_t b = map_at(s, 0x400000 + 9 * P, 4 * P, RW, PRIV);
+        vaddr_t sh = map_at(s, 0x400000 + 14 * P, 4 * P, RW, SHARED);
+        uint64_t committed = vm_committed_pages();
+
+        for (unsigned i = 0; i < 8; i++)
+                user_fill(s, a + i * P, 5);
+        user_fill(s, b, 6);
+        struct vm_object *o = vm_space_lookup(s, a)->object;
+        uint64_t held = pmm_free_count();
+        /* Two whole areas and the hole between them. */
+        CHECK(vm_space_unmap_nolock(s, a, 13 * P));
+        CHECK(!vm_space_lookup(s, a) && !vm_space_lookup(s, b));
+        CHECK(!present(s, a) && !present(s, b));
+        CHECK(user_access(s, a, R, NULL) == FAULT_SEGV);
+        CHECK(vm_committed_pages() == committed - 12);  /* given back */
+        CHECK(o->npages == 8 && vm_space_parked_covers(s, o, a + 7 * P));
+        CHECK(!vm_space_parked_covers(s, o, a + 8 * P));
+        CHECK(vm_space_check(s));
+        /* Nothing there: done, nothing to do. */
+        CHECK(vm_space_unmap_nolock(s, a, 4 * P));
+        vm_space_enter(s);
+        vm_space_parked_free(s);
+        vm_space_leave(s);
+        CHECK(pmm_free_count() >= held + 9);    /* the pages, at least */
+        /* Left to the lock: part of an area (a split), a shared area,
+         * a guard run in the range, a bad argument, an entered space. */
+        a = map_at(s, 0x400000, 8 * P, RW, PRIV);
+        user_fill(s, a, 7);
+        CHECK(!vm_space_unmap_nolock(s, a, 4 * P));
+        CHECK(!vm_space_unmap_nolock(s, a + 4 * P, 4 * P));
+        CHECK(!vm_space_unmap_nolock(s, sh, 4 * P));
+        CHECK(!vm_space_unmap_nolock(s, a + 1, P));
+        CHECK(!vm_space_unmap_nolock(s, a, 0));
+        CHECK(vm_space_advise(s, a + 2 * P, P, VM_MADV_GUARD_INSTALL) == VM_OK);
+        CHECK(!vm_space_unmap_nolock(s, a, 8 * P));
+        CHECK(vm_space_advise(s, a + 2 * P, P, VM_MADV_GUARD_REMOVE) == VM_OK);
+        vm_space_enter(s);
+        CHECK(!vm_space_unmap_nolock(s, a, 8 * P));
+        vm_space_leave(s);
+        CHECK(user_read(s, a) == 7 && vm_space_check(s));
+        /* Parked until the space ends: destroy lets them go too. */
+        CHECK(vm_space_unmap_nolock(s, a, 8 * P));
+        destroy(s);
+        check_baseline();
+}
+
 /* The writer storm: FLIPS areas of FLIP_PAGES pages each, apart (a page
  * between each and around them: no neighbour to merge with), whose
  * protection a writer thread without the big lock flips in place
- * (vm_space_protect_nolock) among read+write, read and none, while the
- * faulters write and read them and the window below, and the big lock's
- * holder enters to change the window and, now and then, one flip area's
- * first half (a split: the writer must decline there until the holder
- * puts it back whole), then checks. */
+ * (vm_space_protect_nolock) among read+write, read and none, and now and
+ * then unmaps (vm_space_unmap_nolock), while the faulters write and read
+ * them and the window below, and the big lock's holder enters to let the
+ * unmapped areas' pages go and map them anew, to change the window and,
+ * now and then, one flip area's first half (a split: the writer must
+ * decline there until the holder puts it back whole), then checks. */
 #define FLIPS           4
 #define FLIP_PAGES      16
 #define FLIP_BASE       (0x400000 + 4 * WINDOW * P)
 static uint64_t flipped, declined;      /* [a] the writer's answers */
+static uint64_t unmapped;               /* [a] of which unmaps */
 
 static vaddr_t flip_area(unsigned i)
 {
@@ -1242,12 +1304,18 @@ static void *flipper(void *arg)
         host_cpu = (unsigned)(uintptr_t)arg;
         while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
                 uint64_t r = next_rand(&seed);
-                bool done = vm_space_protect_nolock(space,
-                                flip_area(r % FLIPS), FLIP_PAGES * P,
-                                prots[(r >> 8) % 4]);
+                vaddr_t at = flip_area(r % FLIPS);
+                bool unmap = (r >> 16) % 8 == 0;
+                bool done = unmap ? vm_space_unmap_nolock(space, at,
+                                                          FLIP_PAGES * P)
+                                  : vm_space_protect_nolock(space, at,
+                                                FLIP_PAGES * P,
+                                                prots[(r >> 8) % 4]);
 
                 __atomic_add_fetch(done ? &flipped : &declined, 1,
                                    __ATOMIC_RELAXED);
+                if (done && unmap)
+                        __atomic_add_fetch(&unmapped, 1, __ATOMIC_RELAXED);
         }
         return NULL;
 }
@@ -1259,6 +1327,16 @@ static void flip_step(uint64_t *seed)
 
         vm_space_enter(space);
         vm_space_enter(kid);
+        /* As a thread's entry does (proc_space_enter): what the writer
+         * unmapped goes; the step then maps it anew (a split area went
+         * whole: the writer takes both its halves or neither). */
+        vm_space_parked_free(space);
+        for (unsigned i = 0; i < FLIPS; i++)
+                if (!vm_space_lookup(space, flip_area(i))) {
+                        map_at(space, flip_area(i), FLIP_PAGES * P, RW, PRIV);
+                        if (split == flip_area(i))
+                                split = 0;
+                }
         change(seed);
         if (!split && r % 8 == 0) {
                 /* Its first half read+exec: until it is whole again, a
@@ -1296,6 +1374,7 @@ TEST(writer_beside_faults_and_entries)
         CHECK(vm_space_fork(space, &kid) == VM_OK);
         __atomic_store_n(&flipped, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&declined, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&unmapped, 0, __ATOMIC_RELAXED);
         /* The writer starts first and stops when storm ends the run. */
         __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
         CHECK(pthread_create(&writer, NULL, flipper,
@@ -1303,12 +1382,14 @@ TEST(writer_beside_faults_and_entries)
         uint64_t total = storm(flip_pick, flip_step, 0x9e3779b97f4a7c15ull);
 
         CHECK(pthread_join(writer, NULL) == 0);
-        printf("note: %" PRIu64 " faults served, %" PRIu64 " flips without "
-               "the lock, %" PRIu64 " declined\n", total,
+        printf("note: %" PRIu64 " faults served, %" PRIu64 " changes without "
+               "the lock (%" PRIu64 " unmaps), %" PRIu64 " declined\n", total,
                __atomic_load_n(&flipped, __ATOMIC_RELAXED),
+               __atomic_load_n(&unmapped, __ATOMIC_RELAXED),
                __atomic_load_n(&declined, __ATOMIC_RELAXED));
         CHECK(total > STEPS / 20);
         CHECK(__atomic_load_n(&flipped, __ATOMIC_RELAXED) > STEPS / 20);
+        CHECK(__atomic_load_n(&unmapped, __ATOMIC_RELAXED) > 0);
         storm_end();
 }
 

@@ -112,6 +112,20 @@
  *                             read+exec take the big lock far fewer times
  *                             than that (a kernel that locked for them
  *                             took it at least once per call)
+ *   munmap_as_linux           a mapping between two PROT_NONE ones
+ *                             unmapped whole (reads and writes there are
+ *                             SIGSEGV), unmapped again (0: nothing
+ *                             there); part of another (a split: the rest
+ *                             keeps its bytes, the part mapped anew reads
+ *                             zeroes); EINVAL misaligned or for length 0
+ *   unmaps_from_every_thread  four threads map, write, read back and
+ *                             unmap 64 KiB 2 000 times each; MemFree
+ *                             afterwards within 16 MiB of before (500
+ *                             MiB went through)
+ *   no_big_lock_for_munmap   (Mercator only) 5 000 maps and unmaps of
+ *                             64 KiB take the big lock fewer than 7 500
+ *                             times (the maps take it; a kernel that
+ *                             locked for the unmaps took it 10 000 times)
  */
 #define _GNU_SOURCE
 #include "utest.h"
@@ -1141,6 +1155,113 @@ static void no_big_lock_for_mprotect(void)
                 printf("# the big kernel lock taken %lld times\n", taken);
 }
 
+static void munmap_as_linux(void)
+{
+        char *p = guarded(16, 1), *q = MAP_FAILED;
+        int step = 0;                   /* the first check that failed */
+
+#define STEP(cond) do { step++; if (!(cond)) goto out; } while (0)
+        STEP(p != NULL);
+        STEP(munmap(p, 16 * PG) == 0);
+        STEP(faults(p, false) && faults(p + 15 * PG, true));
+        STEP(munmap(p, 16 * PG) == 0);                  /* nothing there */
+        q = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        STEP(q != MAP_FAILED);
+        for (int i = 0; i < 16; i++)
+                q[i * PG] = (char)(i + 1);
+        STEP(munmap(q + 4 * PG, 4 * PG) == 0);          /* split */
+        STEP(faults(q + 5 * PG, false) && q[3 * PG] == 4 && q[8 * PG] == 9);
+        STEP(mmap(q + 4 * PG, 4 * PG, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+             q + 4 * PG && q[4 * PG] == 0 && q[7 * PG] == 0);
+        errno = 0;
+        STEP(syscall(SYS_munmap, q + 1, PG) == -1 && errno == EINVAL);
+        errno = 0;
+        STEP(syscall(SYS_munmap, q, 0) == -1 && errno == EINVAL);
+        STEP(q[15 * PG] == 16);
+        step = 0;
+#undef STEP
+out:
+        if (q != MAP_FAILED)
+                munmap(q, 16 * PG);
+        if (p)
+                munmap(p - PG, 18 * PG);
+        if (!CHECK("munmap_as_linux", step == 0))
+                printf("# check %d failed\n", step);
+}
+
+#define UNMAPS  2000
+
+static void *map_write_unmap(void *arg)
+{
+        char mark = (char)(syscall(SYS_gettid) * 16);
+        long bad = 0;
+
+        (void)arg;
+        for (int i = 0; i < UNMAPS; i++) {
+                char *p = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+                if (p == MAP_FAILED) {
+                        bad++;
+                        continue;
+                }
+                for (int j = 0; j < 16; j++)
+                        p[j * PG] = (char)(mark + i + j);
+                for (int j = 0; j < 16; j++)
+                        bad += p[j * PG] != (char)(mark + i + j);
+                bad += munmap(p, 16 * PG) != 0;
+        }
+        return (void *)bad;
+}
+
+/* MemFree in /proc/meminfo, in KiB (-1: none). */
+static long mem_free_kb(void)
+{
+        char buf[4096];
+        long kb = -1;
+        FILE *f = fopen("/proc/meminfo", "r");
+
+        while (f && fgets(buf, sizeof buf, f))
+                if (sscanf(buf, "MemFree: %ld kB", &kb) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kb;
+}
+
+static void unmaps_from_every_thread(void)
+{
+        long before = mem_free_kb();
+        bool ok = on_every_thread(map_write_unmap) == 0;
+        long after = mem_free_kb();
+
+        if (!CHECK("unmaps_from_every_thread", ok && before > 0 &&
+                   after > before - 16 * 1024))
+                printf("# MemFree %ld kB before, %ld kB after\n", before,
+                       after);
+}
+
+static void no_big_lock_for_munmap(void)
+{
+        long long before = lock_stat_acquired("big-kernel-lock");
+        int bad = 0;
+
+        if (before < 0)
+                return;                 /* Linux: no such count */
+        for (int i = 0; i < 5000; i++) {
+                char *p = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+                bad += p == MAP_FAILED || munmap(p, 16 * PG) != 0;
+        }
+        long long taken = lock_stat_acquired("big-kernel-lock") - before;
+
+        if (!CHECK("no_big_lock_for_munmap", bad == 0 && taken < 7500))
+                printf("# the big kernel lock taken %lld times\n", taken);
+}
+
 int main(void)
 {
         utest_start("lockfree_calls");
@@ -1173,5 +1294,8 @@ int main(void)
         flips_from_every_thread();
         writer_faults_after_flip();
         no_big_lock_for_mprotect();
+        munmap_as_linux();
+        unmaps_from_every_thread();
+        no_big_lock_for_munmap();
         return utest_done();
 }
