@@ -37,6 +37,7 @@
 #define MAP_POPULATE            0x8000
 #define MAP_FIXED_NOREPLACE     0x100000
 #define MAP_HUGETLB             0x40000
+#define MAP_STACK               0x20000
 #define MAP_HUGE_SHIFT          26
 #define MAP_HUGE_MASK           0x3f
 /* Flags MAP_SHARED_VALIDATE accepts, as Linux 6.18 on x86-64 does (its
@@ -343,11 +344,46 @@ static bool may_lock(void);
 static bool lock_fits(uint64_t pages);
 static void lock_new_range(uint64_t start, uint64_t len, unsigned lock);
 
+#ifdef MACHINE_CPU_LOCAL
+/*
+ * The common mmap without the big lock (vm_space_map_nolock): private
+ * anonymous memory, no flag but MAP_NORESERVE and MAP_STACK, nothing the
+ * checks below would refuse (a length from a page to TASK_SIZE, known
+ * protection bits), no finite RLIMIT_AS or RLIMIT_DATA (their measure
+ * walks the areas), and no huge-page alignment to find (map_anon's
+ * placement for lengths in huge pages). => false: the lock's path.
+ */
+static bool map_anon_nolock(uint64_t addr, uint64_t len, long prot,
+                            long flags, long off, vaddr_t *out)
+{
+        const struct rlimits *r = &current->rlim;
+        uint64_t rlen = page_round(len);
+
+        if ((flags & ~(long)(MAP_NORESERVE | MAP_STACK)) !=
+                    (MAP_PRIVATE | MAP_ANONYMOUS) ||
+            (prot & ~(long)(PROT_READ | PROT_WRITE | PROT_EXEC)) || off ||
+            len == 0 || len > TASK_SIZE || rlen > TASK_SIZE ||
+            r->lim[RLIMIT_AS].cur != RLIM_INFINITY ||
+            r->lim[RLIMIT_DATA].cur != RLIM_INFINITY ||
+            (vm_thp_policy != VM_THP_NEVER && rlen % pmap_huge_size() == 0))
+                return false;
+        return vm_space_map_nolock(current->space, page_trunc(addr), rlen,
+                                   prot_to_vm(prot), flags_to_vm(flags), out);
+}
+#endif
+
 SYSCALL_DECL(mmap)
 {
         uint64_t addr = (uint64_t)a0, len = (uint64_t)a1;
         long prot = a2, flags = a3, fd = a4, off = a5;
         vaddr_t out;
+
+#ifdef MACHINE_CPU_LOCAL
+        /* As munmap and mprotect: without the big lock where it may. */
+        if (map_anon_nolock(addr, len, prot, flags, off, &out))
+                return (long)out;
+        proc_kernel_lock_entered();
+#endif
 
         if (off & PAGE_MASK)
                 return -EINVAL;

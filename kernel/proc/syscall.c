@@ -82,7 +82,8 @@ static bool call_outside(syscall_fn fn)
  * without the big lock when the change only rewrites whole areas'
  * protection (vm_space_protect_nolock), and otherwise takes the lock and
  * enters as the other memory calls do (sys_mem.c); munmap likewise, when
- * it takes whole private anonymous areas away (vm_space_unmap_nolock).
+ * it takes whole private anonymous areas away (vm_space_unmap_nolock),
+ * and mmap, when it makes one (vm_space_map_nolock).
  */
 static bool call_lock_free(syscall_fn fn)
 {
@@ -91,7 +92,7 @@ static bool call_lock_free(syscall_fn fn)
                fn == sys_getegid || fn == sys_sched_yield ||
                fn == sys_nanosleep || fn == sys_clock_nanosleep ||
                fn == sys_futex || fn == sys_rt_sigprocmask ||
-               fn == sys_mprotect || fn == sys_munmap;
+               fn == sys_mprotect || fn == sys_munmap || fn == sys_mmap;
 }
 
 static uint8_t lock_of[NR_SYSCALLS];    /* enum syscall_lock, made at boot */

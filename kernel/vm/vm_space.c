@@ -33,6 +33,7 @@
 #include <vm/vm_object.h>
 #include <vm/vm_space.h>
 #include <vm/vm_space_impl.h>
+#include <vm/vmstat.h>
 
 #define VM_FILE_MAX_BYTES       (((uint64_t)1 << 63) - 1)   /* Linux's MAX_LFS_FILESIZE */
 
@@ -1260,6 +1261,90 @@ bool vm_space_parked_covers(const struct vm_space *s,
                 if (a->object == obj && a->start <= va && va < a->end)
                         return true;
         return false;
+}
+
+/* ---- map without the big lock ----------------------------------------------- */
+
+/*
+ * May the commit policy say yes to npages more for an area of these
+ * flags without the big lock? Modes 0 and 1 compare with nothing another
+ * CPU changes for a request that fits in RAM (mode 0 refuses only one
+ * larger than RAM and swap); mode 2 compares with the count, whose check
+ * and charge the lock keeps together.
+ */
+static bool commit_nolock_ok(unsigned area_flags, vm_prot_t prot,
+                             uint64_t npages)
+{
+        if (!vm_commit_accountable(area_flags, prot) ||
+            vm_commit_policy.overcommit_memory == VM_OVERCOMMIT_ALWAYS)
+                return true;
+        return vm_commit_policy.overcommit_memory == VM_OVERCOMMIT_GUESS &&
+               npages <= vmstat.managed_pages;
+}
+
+/*
+ * May the new area a (not in the tree yet), between prev and next, merge
+ * with them here? Not with both if each holds an object: the second
+ * merge lets one of the object's references go, the big lock's count.
+ * And not with a neighbour's object where a parked area (vm_space_
+ * unmap_nolock) lies in a's range: its pages still sit in their object
+ * at a's page numbers until the lock's holder lets them go, and a's
+ * faults would find them there.
+ */
+static bool merge_nolock_ok(const struct vm_space *s,
+                            const struct vm_area *prev,
+                            const struct vm_area *a,
+                            const struct vm_area *next)
+{
+        bool below = prev && prev->object && vm_area_can_merge(prev, a);
+        bool above = next && next->object && vm_area_can_merge(a, next);
+
+        if (below && above)
+                return false;
+        for (const struct vm_area *z = s->parked; (below || above) && z;
+             z = z->next)
+                if (z->start < a->end && a->start < z->end)
+                        return false;
+        return true;
+}
+
+bool vm_space_map_nolock(struct vm_space *s, vaddr_t hint, uint64_t len,
+                         vm_prot_t prot, unsigned flags, vaddr_t *out)
+{
+        struct vm_area *a, *prev, *next;
+        struct map_req r;
+        bool done = false;
+
+        if ((flags & ~VM_MAP_NORESERVE) != VM_MAP_PRIVATE ||
+            map_validate(s, hint, len, prot, flags, &r) != VM_OK ||
+            !commit_nolock_ok(r.area_flags, prot, r.len >> PAGE_SHIFT) ||
+            !(a = vm_area_alloc()))
+                return false;
+        if (!vm_space_write_enter(s)) {
+                vm_area_free(a);
+                return false;
+        }
+        /* What map_range asks of a new place (no area to replace, no
+         * split: nothing to drop), and mlockall's MCL_FUTURE, whose
+         * population is the lock's. */
+        if (!s->lock_future && s->areas.count <= s->max_areas &&
+            vm_space_place(s, hint, r.len, &r.va) == VM_OK) {
+                map_area_init(a, &r, NULL);
+                next = vm_area_lookup_next(&s->areas, r.va);
+                prev = next ? next->prev : s->areas.last;
+                if (merge_nolock_ok(s, prev, a, next)) {
+                        vm_status_t st = vm_area_insert(&s->areas, a);
+
+                        ASSERT(st == VM_OK);    /* placed in a gap */
+                        vm_space_merge_around(s, a);
+                        a = NULL;
+                        *out = r.va;
+                        done = true;
+                }
+        }
+        vm_space_write_leave(s);
+        vm_area_free(a);                /* unused: no object, no backing */
+        return done;
 }
 
 /* ---- brk and stack -------------------------------------------------------------- */

@@ -531,6 +531,22 @@ bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
  * => false: nothing changed; call vm_space_unmap under the lock.
  */
 bool vm_space_unmap_nolock(struct vm_space *s, vaddr_t start, uint64_t len);
+/*
+ * vm_space_map by one of s's threads without the big kernel lock, as the
+ * door's writer, for the common mmap: private anonymous memory
+ * (VM_MAP_PRIVATE, VM_MAP_NORESERVE allowed, nothing else) at a place
+ * the space finds (hint only a hint), whose commit charge the policy
+ * allows without comparing with the count (modes 0 and 1), in a space
+ * without mlockall(MCL_FUTURE) and below its area limit; a merge with a
+ * neighbour is done unless it would merge two objects' areas (a
+ * reference to let go) or take a neighbour's object over a parked area
+ * (whose pages are still that object's). The area gets its object at
+ * its first write, as every new private area does.
+ * => true, *out: where it went.
+ * => false: nothing changed; call vm_space_map under the lock.
+ */
+bool vm_space_map_nolock(struct vm_space *s, vaddr_t hint, uint64_t len,
+                         vm_prot_t prot, unsigned flags, vaddr_t *out);
 /* Let s's parked areas go (s may be NULL): the big lock's holder, with s
  * entered and no page of them in hand. ...every space's: with every
  * door shut (vm_space_enter_all). */

@@ -27,11 +27,16 @@
  *     parking their pages for the lock's holder (vm_space_parked_free),
  *     and declines a split, a shared area, a guard run, a bad argument,
  *     an entered space.
+ *   writer_maps_private_areas: vm_space_map_nolock places a private
+ *     anonymous area as the lock's path would and merges it with a
+ *     neighbour, and declines a merge of two objects' areas, shared,
+ *     fixed or populated memory, a bad length, MCL_FUTURE, commit mode
+ *     2 for charged memory, an entered space.
  *   writer_beside_faults_and_entries: the storm below with a writer
- *     thread flipping four areas' protection and unmapping them without
- *     the lock as the faulters fault there and the lock's holder enters
- *     to map them anew, change the space (splitting a flip area now and
- *     then) and check it.
+ *     thread flipping four areas' protection, unmapping them and mapping
+ *     them back without the lock as the faulters fault there and the
+ *     lock's holder enters to map what is still missing, change the
+ *     space (splitting a flip area now and then) and check it.
  *   faults_beside_changes: the storm above; every step's check passes
  *     and everything comes back (x86-64's and riscv64's table formats;
  *     with the door ignoring entries it failed 6 of 6 runs).
@@ -1268,6 +1273,72 @@ TEST(writer_unmaps_whole_private_areas)
         check_baseline();
 }
 
+/* The map without the lock: a private anonymous area placed as the lock's
+ * path places it, merged with a neighbour unless two objects' areas
+ * would merge; the rest declined, nothing changed. */
+TEST(writer_maps_private_areas)
+{
+        setup(8 * MiB);
+        struct vm_space *s = new_space();
+        uint64_t committed = vm_committed_pages();
+        vaddr_t a, b, c, d;
+
+        /* Where the lock's path would put it: the hint if free. */
+        CHECK(vm_space_map_nolock(s, 0x400000, 8 * P, RW, PRIV, &a));
+        CHECK(a == 0x400000 && vm_space_lookup(s, a)->end == a + 8 * P);
+        CHECK(vm_committed_pages() == committed + 8);
+        user_fill(s, a, 3);                     /* its object, lock-free */
+        CHECK(user_read(s, a + 7 * P) == 0 && vm_space_check(s));
+        /* Touching a (no hint: top-down below the last; here the hint):
+         * one area, a's object. */
+        CHECK(vm_space_map_nolock(s, a + 8 * P, 4 * P, RW, PRIV, &b));
+        CHECK(b == a + 8 * P && vm_space_lookup(s, b)->start == a);
+        CHECK(vm_space_check(s));
+        /* In the hole between two halves of one object's area: left to
+         * the lock (the second merge lets one of its references go). */
+        user_fill(s, b + 3 * P, 4);
+        CHECK(vm_space_unmap(s, a + 4 * P, 4 * P) == VM_OK);
+        CHECK(!vm_space_map_nolock(s, a + 4 * P, 4 * P, RW, PRIV, &c) &&
+              !vm_space_lookup(s, a + 4 * P));
+        /* The rest of what the lock's path does: shared, fixed, huge,
+         * populated memory; a bad argument; MCL_FUTURE; mode 2; an
+         * entered space. */
+        CHECK(!vm_space_map_nolock(s, 0, P, RW, SHARED, &d));
+        CHECK(!vm_space_map_nolock(s, b, P, RW, PRIV | VM_MAP_FIXED, &d));
+        CHECK(!vm_space_map_nolock(s, 0, P, RW, PRIV | VM_MAP_POPULATE, &d));
+        CHECK(!vm_space_map_nolock(s, 0, 0, RW, PRIV, &d));
+        s->lock_future = VM_AREA_LOCKED;
+        CHECK(!vm_space_map_nolock(s, 0, P, RW, PRIV, &d));
+        s->lock_future = 0;
+        vm_commit_policy.overcommit_memory = VM_OVERCOMMIT_NEVER;
+        CHECK(!vm_space_map_nolock(s, 0, P, RW, PRIV, &d));
+        CHECK(vm_space_map_nolock(s, 0, P, R, PRIV, &d)); /* not charged */
+        vm_commit_policy.overcommit_memory = VM_OVERCOMMIT_GUESS;
+        CHECK(vm_space_unmap(s, d, P) == VM_OK);
+        vm_space_enter(s);
+        CHECK(!vm_space_map_nolock(s, 0, P, RW, PRIV, &d));
+        vm_space_leave(s);
+        /* Over a parked area whose object a neighbour holds: the merge
+         * would show its page again; once let go, zeroes. */
+        vaddr_t e = map_at(s, 0x600000, 12 * P, RW, PRIV);
+
+        user_fill(s, e, 6);
+        user_fill(s, e + 11 * P, 5);            /* one object, both */
+        CHECK(vm_space_protect(s, e + 8 * P, 4 * P, R) == VM_OK);
+        CHECK(vm_space_unmap_nolock(s, e + 8 * P, 4 * P));
+        CHECK(!vm_space_map_nolock(s, e + 8 * P, 4 * P, RW, PRIV, &d) &&
+              !vm_space_lookup(s, e + 8 * P));
+        vm_space_enter(s);
+        vm_space_parked_free(s);
+        vm_space_leave(s);
+        CHECK(vm_space_map_nolock(s, e + 8 * P, 4 * P, RW, PRIV, &d) &&
+              d == e + 8 * P && vm_space_lookup(s, d)->start == e &&
+              user_read(s, e + 11 * P) == 0 && user_read(s, e) == 6);
+        CHECK(vm_space_check(s) && user_read(s, a) == 3);
+        destroy(s);
+        check_baseline();
+}
+
 /* The writer storm: FLIPS areas of FLIP_PAGES pages each, apart (a page
  * between each and around them: no neighbour to merge with), whose
  * protection a writer thread without the big lock flips in place
@@ -1281,7 +1352,8 @@ TEST(writer_unmaps_whole_private_areas)
 #define FLIP_PAGES      16
 #define FLIP_BASE       (0x400000 + 4 * WINDOW * P)
 static uint64_t flipped, declined;      /* [a] the writer's answers */
-static uint64_t unmapped;               /* [a] of which unmaps */
+static uint64_t unmapped, mapped;       /* [a] of which unmaps, maps */
+static uint64_t strays;                 /* [a] maps elsewhere left there */
 
 static vaddr_t flip_area(unsigned i)
 {
@@ -1304,18 +1376,36 @@ static void *flipper(void *arg)
         host_cpu = (unsigned)(uintptr_t)arg;
         while (__atomic_load_n(&running, __ATOMIC_RELAXED)) {
                 uint64_t r = next_rand(&seed);
-                vaddr_t at = flip_area(r % FLIPS);
-                bool unmap = (r >> 16) % 8 == 0;
-                bool done = unmap ? vm_space_unmap_nolock(space, at,
-                                                          FLIP_PAGES * P)
-                                  : vm_space_protect_nolock(space, at,
+                vaddr_t at = flip_area(r % FLIPS), got;
+                unsigned op = (r >> 16) % 8;    /* 0 unmap, 1 map back */
+                bool done = op == 0 ? vm_space_unmap_nolock(space, at,
+                                                            FLIP_PAGES * P)
+                          : op == 1 ? vm_space_map_nolock(space, at,
+                                                FLIP_PAGES * P, RW, PRIV,
+                                                &got)
+                          : vm_space_protect_nolock(space, at,
                                                 FLIP_PAGES * P,
                                                 prots[(r >> 8) % 4]);
 
                 __atomic_add_fetch(done ? &flipped : &declined, 1,
                                    __ATOMIC_RELAXED);
-                if (done && unmap)
+                if (done && op == 0)
                         __atomic_add_fetch(&unmapped, 1, __ATOMIC_RELAXED);
+                if (done && op == 1) {
+                        __atomic_add_fetch(&mapped, 1, __ATOMIC_RELAXED);
+                        /* Not free there (still mapped): it went
+                         * elsewhere (alone: nothing to merge with), and
+                         * goes again once the door lets the writer in. */
+                        unsigned tries = 0;
+
+                        while (got != at && tries++ < 100000 &&
+                               !vm_space_unmap_nolock(space, got,
+                                                      FLIP_PAGES * P))
+                                ;
+                        if (got != at && tries > 100000)
+                                __atomic_add_fetch(&strays, 1,
+                                                   __ATOMIC_RELAXED);
+                }
         }
         return NULL;
 }
@@ -1375,6 +1465,8 @@ TEST(writer_beside_faults_and_entries)
         __atomic_store_n(&flipped, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&declined, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&unmapped, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&mapped, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&strays, 0, __ATOMIC_RELAXED);
         /* The writer starts first and stops when storm ends the run. */
         __atomic_store_n(&running, 1, __ATOMIC_RELAXED);
         CHECK(pthread_create(&writer, NULL, flipper,
@@ -1383,13 +1475,17 @@ TEST(writer_beside_faults_and_entries)
 
         CHECK(pthread_join(writer, NULL) == 0);
         printf("note: %" PRIu64 " faults served, %" PRIu64 " changes without "
-               "the lock (%" PRIu64 " unmaps), %" PRIu64 " declined\n", total,
+               "the lock (%" PRIu64 " unmaps, %" PRIu64 " maps), %" PRIu64
+               " declined\n", total,
                __atomic_load_n(&flipped, __ATOMIC_RELAXED),
                __atomic_load_n(&unmapped, __ATOMIC_RELAXED),
+               __atomic_load_n(&mapped, __ATOMIC_RELAXED),
                __atomic_load_n(&declined, __ATOMIC_RELAXED));
         CHECK(total > STEPS / 20);
         CHECK(__atomic_load_n(&flipped, __ATOMIC_RELAXED) > STEPS / 20);
-        CHECK(__atomic_load_n(&unmapped, __ATOMIC_RELAXED) > 0);
+        CHECK(__atomic_load_n(&unmapped, __ATOMIC_RELAXED) > 0 &&
+              __atomic_load_n(&mapped, __ATOMIC_RELAXED) > 0 &&
+              __atomic_load_n(&strays, __ATOMIC_RELAXED) == 0);
         storm_end();
 }
 
