@@ -1017,6 +1017,14 @@ static bool faults(volatile char *p, bool write)
         return hit;
 }
 
+/* A check made of numbered steps (STEP below): step is the first that
+ * failed, 0 if none. */
+static void steps_passed(const char *name, int step)
+{
+        if (!CHECK(name, step == 0))
+                printf("# check %d failed\n", step);
+}
+
 static void mprotect_flips_as_linux(void)
 {
         char *p = guarded(16, 1);
@@ -1046,8 +1054,7 @@ static void mprotect_flips_as_linux(void)
 out:
         if (p)
                 unguard(p, 16);
-        if (!CHECK("mprotect_flips_as_linux", step == 0))
-                printf("# check %d failed\n", step);
+        steps_passed("mprotect_flips_as_linux", step);
 }
 
 #define FLIPS   2000
@@ -1192,8 +1199,7 @@ out:
                 munmap(q, 16 * PG);
         if (p)
                 munmap(p - PG, 18 * PG);
-        if (!CHECK("munmap_as_linux", step == 0))
-                printf("# check %d failed\n", step);
+        steps_passed("munmap_as_linux", step);
 }
 
 #define UNMAPS  2000
@@ -1285,8 +1291,7 @@ out:
                 munmap(r, 4 * PG);
         if (p != MAP_FAILED)
                 munmap(p, 16 * PG);
-        if (!CHECK("mmap_as_linux", step == 0))
-                printf("# check %d failed\n", step);
+        steps_passed("mmap_as_linux", step);
 }
 
 static void no_big_lock_for_mmap_munmap(void)
