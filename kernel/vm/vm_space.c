@@ -1286,24 +1286,30 @@ static bool commit_nolock_ok(unsigned area_flags, vm_prot_t prot,
  * May the new area a (not in the tree yet), between prev and next, merge
  * with them here? Not with both if each holds an object: the second
  * merge lets one of the object's references go, the big lock's count.
- * And not with a neighbour's object where a parked area (vm_space_
- * unmap_nolock) lies in a's range: its pages still sit in their object
- * at a's page numbers until the lock's holder lets them go, and a's
- * faults would find them there.
+ * And not into an area that then holds a neighbour's object over a
+ * parked area (vm_space_unmap_nolock): the parked pages still sit in
+ * that object at those page numbers until the lock's holder lets them
+ * go, and the merged area's faults would find them there. The merged
+ * area spans its neighbours too: a neighbour without an object may have
+ * been placed over a parked area itself.
  */
 static bool merge_nolock_ok(const struct vm_space *s,
                             const struct vm_area *prev,
                             const struct vm_area *a,
                             const struct vm_area *next)
 {
-        bool below = prev && prev->object && vm_area_can_merge(prev, a);
-        bool above = next && next->object && vm_area_can_merge(a, next);
+        bool below = prev && vm_area_can_merge(prev, a);
+        bool above = next && vm_area_can_merge(a, next);
+        bool obj_below = below && prev->object;
+        bool obj_above = above && next->object;
+        vaddr_t lo = below ? prev->start : a->start;
+        vaddr_t hi = above ? next->end : a->end;
 
-        if (below && above)
+        if (obj_below && obj_above)
                 return false;
-        for (const struct vm_area *z = s->parked; (below || above) && z;
+        for (const struct vm_area *z = s->parked; (obj_below || obj_above) && z;
              z = z->next)
-                if (z->start < a->end && a->start < z->end)
+                if (z->start < hi && lo < z->end)
                         return false;
         return true;
 }

@@ -1334,6 +1334,23 @@ TEST(writer_maps_private_areas)
         CHECK(vm_space_map_nolock(s, e + 8 * P, 4 * P, RW, PRIV, &d) &&
               d == e + 8 * P && vm_space_lookup(s, d)->start == e &&
               user_read(s, e + 11 * P) == 0 && user_read(s, e) == 6);
+        /* The same through a bridge: an area without an object placed
+         * over the parked one (nothing to merge with), then one between
+         * it and the object's area, which would join all three. */
+        user_fill(s, e + 11 * P, 7);
+        CHECK(vm_space_unmap(s, e + 4 * P, 4 * P) == VM_OK);
+        CHECK(vm_space_protect(s, e + 8 * P, 4 * P, R) == VM_OK);
+        CHECK(vm_space_unmap_nolock(s, e + 8 * P, 4 * P));
+        CHECK(vm_space_map_nolock(s, e + 8 * P, 4 * P, RW, PRIV, &d) &&
+              d == e + 8 * P && !vm_space_lookup(s, d)->object);
+        CHECK(!vm_space_map_nolock(s, e + 4 * P, 4 * P, RW, PRIV, &d) &&
+              !vm_space_lookup(s, e + 4 * P));
+        vm_space_enter(s);
+        vm_space_parked_free(s);
+        vm_space_leave(s);
+        CHECK(vm_space_map_nolock(s, e + 4 * P, 4 * P, RW, PRIV, &d) &&
+              vm_space_lookup(s, e + 11 * P)->start == e &&
+              user_read(s, e + 11 * P) == 0);
         CHECK(vm_space_check(s) && user_read(s, a) == 3);
         destroy(s);
         check_baseline();
