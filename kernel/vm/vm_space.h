@@ -527,7 +527,8 @@ bool vm_space_protect_nolock(struct vm_space *s, vaddr_t start, uint64_t len,
  * an access there faults; the areas themselves, their pages and their
  * references wait on s->parked for the big lock's holder, which lets
  * them go at the next entry of one of s's threads (proc_space_enter),
- * reclaim (vm_reclaim), the checkers and s's end. The answer is VM_OK.
+ * in reclaim (vm_reclaim) and at s's end (the space checker counts
+ * their pages as their object's meanwhile). The answer is VM_OK.
  * => false: nothing changed; call vm_space_unmap under the lock.
  */
 bool vm_space_unmap_nolock(struct vm_space *s, vaddr_t start, uint64_t len);
@@ -539,8 +540,9 @@ bool vm_space_unmap_nolock(struct vm_space *s, vaddr_t start, uint64_t len);
  * allows without comparing with the count (modes 0 and 1), in a space
  * without mlockall(MCL_FUTURE) and below its area limit; a merge with a
  * neighbour is done unless it would merge two objects' areas (a
- * reference to let go) or take a neighbour's object over a parked area
- * (whose pages are still that object's). The area gets its object at
+ * reference to let go) or leave a neighbour's object over a parked area
+ * anywhere in the merged range (whose pages are still that object's:
+ * vm_space.c, merge_nolock_ok). The area gets its object at
  * its first write, as every new private area does.
  * => true, *out: where it went.
  * => false: nothing changed; call vm_space_map under the lock.
