@@ -203,7 +203,9 @@ ROWS = [
      "fork_exec_dyn_wait_ns", "ns"),
     ("python", "start-up of Debian's `python3 -c pass` (fork + execve + "
      "wait)", "main", MAIN_MEM, "python_start_ns", "ns"),
-    ("munmap", "munmap of 64 MiB populated, per page", "main", MAIN_MEM,
+    ("munmap", "munmap of 64 MiB populated (and one getpgid(0), under "
+     "which Mercator frees what its munmap left parked), per page", "main",
+     MAIN_MEM,
      "munmap_populated_ns", "ns"),
     ("signal", "signal round trip: kill(getpid(), SIGUSR1), the handler "
      "runs and returns (rt_sigreturn)", "main", MAIN_MEM,
